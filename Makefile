@@ -1,0 +1,103 @@
+# flinkops build.
+#
+#   make            build ./flinkops
+#   make deps       install the Debian packages the build and tests need (when missing)
+#   make test       build, then run every test: unit tests (plain and ASan+UBSan),
+#                   command-line tests under valgrind, the rig's smoke tests and the
+#                   end-to-end tests against real servers
+#   make unit       only the cmocka unit tests and the command-line tests (no servers)
+#   make bench      benchmarks, figures printed (never a pass/fail timing)
+#   make SAN=1 ...  the same with AddressSanitizer and UndefinedBehaviorSanitizer;
+#                   objects go to build-san/, the binary to ./flinkops-san
+#
+# Sources live one folder a module (see DESIGN.md); every .c in a module
+# folder is part of the binary, agent/main.c holds main().
+
+CC ?= cc
+PKGS := libgit2 libcurl yaml-0.1 libcjson openssl libmicrohttpd
+DEB_PKGS := build-essential pkg-config libgit2-dev libcurl4-openssl-dev libyaml-dev \
+	libcjson-dev libssl-dev libcmocka-dev libmicrohttpd-dev valgrind git curl jq
+
+MODULES := lib flink render k8s config sync deploy agent
+SRCS := $(foreach m,$(MODULES),$(wildcard $(m)/*.c))
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+GIT_REV := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wformat=2 -Wno-format-nonliteral -Wvla
+CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -I. $(WARN) -g \
+	-DFO_VERSION='"$(VERSION)"' -DFO_GIT_REV='"$(GIT_REV)"'
+
+ifeq ($(SAN),1)
+BUILD := build-san
+BIN := flinkops-san
+OPT := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+LDSAN := -fsanitize=address,undefined
+else
+BUILD := build
+BIN := flinkops
+OPT := -O2
+LDSAN :=
+endif
+
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+ALL_CFLAGS = $(CFLAGS_BASE) $(OPT) $(PKG_CFLAGS) $(CFLAGS)
+LIBS = $(PKG_LIBS) -lm
+
+OBJS := $(SRCS:%.c=$(BUILD)/%.o)
+LIB_OBJS := $(filter-out $(BUILD)/agent/main.o,$(OBJS))
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all deps test unit unit-run cli-test rig-smoke e2e bench clean check-deps
+
+all: $(BIN)
+
+$(BIN): $(OBJS)
+	$(CC) $(OPT) $(LDSAN) -o $@ $^ $(LIBS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DFO_SRCDIR='"$(CURDIR)"' -o $@ $< $(LIB_OBJS) $(LIBS) -lcmocka $(LDSAN)
+
+-include $(OBJS:.o=.d)
+
+# Install missing Debian packages. Runs apt-get only when something is missing.
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		sudo=""; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
+		$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+# Every test, in the order that fails fastest: pure unit tests first, servers last.
+test: deps
+	$(MAKE) unit
+	$(MAKE) unit SAN=1
+	$(MAKE) rig-smoke
+	$(MAKE) e2e
+
+unit: $(BIN) $(UNIT_BINS)
+	@tests/run-unit $(BUILD) $(UNIT_BINS)
+	@tests/cli/run ./$(BIN)
+
+rig-smoke:
+	tests/rig/rig smoke
+
+e2e: $(BIN)
+	@tests/e2e/run ./$(BIN)
+
+bench: deps $(BIN)
+	tests/bench/run ./$(BIN)
+
+clean:
+	rm -rf build build-san flinkops flinkops-san

@@ -1,0 +1,54 @@
+/*
+ * Shared pieces of the verbs: printing diagnostics, usage errors, loading
+ * manifests from local paths.
+ */
+#include "agent/cli.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+
+#include "lib/fs.h"
+
+void cli_print_diags(const fo_diags *d)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		char *line = fo_diag_format(&d->v[i]);
+		fprintf(stderr, "%s\n", line);
+		free(line);
+	}
+	if (d->nerrors + 0 > d->n)
+		fprintf(stderr, "(%zu more problems not shown)\n", d->nerrors - d->n);
+}
+
+int cli_usage_error(const char *verb, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *m = fo_vasprintf(fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "flinkops %s: %s\nRun 'flinkops %s --help' for usage.\n", verb, m, verb);
+	free(m);
+	return EXIT_FAIL;
+}
+
+int cli_load_manifests(char **paths, int npaths, flink_deployments *out, size_t *nfiles, fo_diags *d)
+{
+	fo_paths files = {0};
+	int rc = 0;
+	for (int i = 0; i < npaths; i++) {
+		fo_err e = FO_ERR_INIT;
+		if (fo_fs_collect(paths[i], &files, &e) < 0) {
+			fo_diag_add(d, FO_SEV_ERROR, paths[i], 0, 0, "%s", fo_err_msg(&e));
+			rc = FO_EINVAL;
+		}
+		fo_err_clear(&e);
+	}
+	for (size_t i = 0; i < files.n; i++)
+		if (flink_load_file(files.v[i], out, NULL, d) < 0)
+			rc = FO_EINVAL;
+	if (flink_check_unique(out, d))
+		rc = FO_EINVAL;
+	*nfiles = files.n;
+	fo_paths_free(&files);
+	return rc;
+}

@@ -1,0 +1,32 @@
+/*
+ * The command line: one function a verb, each given argc/argv from the verb
+ * on and returning the process exit status. Only agent/ prints to stdout or
+ * exits; everything below returns errors.
+ */
+#ifndef AGENT_CLI_H
+#define AGENT_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "flink/flink.h"
+#include "lib/err.h"
+
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_CHANGES = 2 };
+
+int cmd_validate(int argc, char **argv);
+int cmd_render(int argc, char **argv);
+
+/* Print every diagnostic on stderr, one `file:line:col: message` a line. */
+void cli_print_diags(const fo_diags *d);
+/* A usage error: message and hint on stderr; returns EXIT_FAIL. */
+int cli_usage_error(const char *verb, const char *fmt, ...) FO_PRINTF(2, 3);
+
+/*
+ * Collect the manifest files under `paths` and parse every FlinkDeployment in
+ * them, checking that no namespace/name is defined twice. Problems go to `d`;
+ * *nfiles counts the files read. Returns 0 when nothing was wrong.
+ */
+int cli_load_manifests(char **paths, int npaths, flink_deployments *out, size_t *nfiles, fo_diags *d);
+
+#endif

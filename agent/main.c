@@ -1,0 +1,88 @@
+/*
+ * flinkops: a GitOps pull agent for Apache Flink on Kubernetes. This file
+ * holds main(): global options and the dispatch to one function a verb.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+#include <git2.h>
+#include <yaml.h>
+
+#include "agent/cli.h"
+#include "lib/log.h"
+
+static const char usage[] =
+	"usage: flinkops [--log-level LEVEL] [--log-format text|json] VERB [ARGS]\n"
+	"\n"
+	"flinkops keeps Apache Flink jobs on Kubernetes in step with FlinkDeployment\n"
+	"files in git.\n"
+	"\n"
+	"Verbs:\n"
+	"  validate PATH...   parse and check FlinkDeployment files (file:line:col errors)\n"
+	"  render PATH...     print the Kubernetes objects a FlinkDeployment becomes\n"
+	"\n"
+	"Global options:\n"
+	"  --log-level LEVEL  debug, info (default), warn or error\n"
+	"  --log-format FMT   text (default) or json, for the daemon's logs\n"
+	"  -h, --help         this help; 'flinkops VERB --help' for a verb\n"
+	"  --version          print the version and the libraries in use\n";
+
+static const struct {
+	const char *name;
+	int (*fn)(int, char **);
+} verbs[] = {
+	{"validate", cmd_validate},
+	{"render", cmd_render},
+};
+
+static void print_version(void)
+{
+	int maj, min, rev;
+	git_libgit2_version(&maj, &min, &rev);
+	printf("flinkops %s (%s)\n", FO_VERSION, FO_GIT_REV);
+	printf("libgit2 %d.%d.%d, %s, libyaml %s, cJSON %s\n", maj, min, rev,
+	       curl_version(), yaml_get_version_string(), cJSON_Version());
+}
+
+int main(int argc, char **argv)
+{
+	int i = 1;
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			fputs(usage, stdout);
+			return EXIT_OK;
+		} else if (strcmp(a, "--version") == 0) {
+			print_version();
+			return EXIT_OK;
+		} else if (strcmp(a, "--log-level") == 0 && i + 1 < argc) {
+			int lvl = fo_log_level_parse(argv[++i]);
+			if (lvl < 0) {
+				fprintf(stderr, "flinkops: unknown log level \"%s\" (debug, info, warn, error)\n", argv[i]);
+				return EXIT_FAIL;
+			}
+			fo_log_setup((enum fo_log_level)lvl, false);
+		} else if (strcmp(a, "--log-format") == 0 && i + 1 < argc) {
+			i++;
+			if (strcmp(argv[i], "json") != 0 && strcmp(argv[i], "text") != 0) {
+				fprintf(stderr, "flinkops: unknown log format \"%s\" (text or json)\n", argv[i]);
+				return EXIT_FAIL;
+			}
+			fo_log_setup(FO_LOG_INFO, strcmp(argv[i], "json") == 0);
+		} else {
+			fprintf(stderr, "flinkops: unknown option \"%s\"\nRun 'flinkops --help' for usage.\n", a);
+			return EXIT_FAIL;
+		}
+	}
+	if (i >= argc) {
+		fputs(usage, stderr);
+		return EXIT_FAIL;
+	}
+	for (size_t v = 0; v < FO_ARRAY_LEN(verbs); v++)
+		if (strcmp(argv[i], verbs[v].name) == 0)
+			return verbs[v].fn(argc - i, argv + i);
+	fprintf(stderr, "flinkops: unknown verb \"%s\"\nRun 'flinkops --help' for the verbs.\n", argv[i]);
+	return EXIT_FAIL;
+}

@@ -1,0 +1,155 @@
+/*
+ * The FlinkDeployment model: the one normalised shape that both accepted
+ * spellings become (the upstream operator's flink.apache.org/v1beta1 and the
+ * short form of our README), its validation with `file:line:col` diagnostics,
+ * and Flink's units. Everything here is pure: no I/O but what lib/ gives.
+ */
+#ifndef FLINK_FLINK_H
+#define FLINK_FLINK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "lib/err.h"
+#include "lib/yaml.h"
+
+#define FLINK_API_VERSION "flink.apache.org/v1beta1"
+#define FLINK_KIND "FlinkDeployment"
+/* Longest name whose derived objects still fit Kubernetes' limits: the
+ * StatefulSet "NAME-taskmanager" labels its revisions with
+ * "NAME-taskmanager-" plus a 10-character hash, which must stay within 63. */
+#define FLINK_NAME_MAX 40
+
+enum flink_upgrade_mode {
+	FLINK_UPGRADE_STATELESS,
+	FLINK_UPGRADE_SAVEPOINT,  /* also the README's SAVEPOINT_ON_RESTART */
+	FLINK_UPGRADE_LAST_STATE,
+};
+
+enum flink_job_state { FLINK_STATE_RUNNING, FLINK_STATE_SUSPENDED };
+
+enum flink_mode { FLINK_MODE_STANDALONE, FLINK_MODE_NATIVE };
+
+typedef struct flink_kv {
+	char *key;
+	char *value;
+} flink_kv;
+
+/* A string map kept sorted by key, so that key order in git never matters. */
+typedef struct flink_kvs {
+	flink_kv *v;
+	size_t n, cap;
+} flink_kvs;
+
+typedef struct flink_resources {
+	int64_t cpu_milli;          /* request, in thousandths of a core */
+	int64_t cpu_limit_milli;    /* limit; equals the request unless given */
+	uint64_t memory;            /* bytes; the Flink process size */
+	uint64_t memory_limit;      /* bytes; equals memory unless given */
+	uint64_t ephemeral;         /* bytes; 0 when not given */
+} flink_resources;
+
+typedef struct flink_process {
+	flink_resources res;
+	int replicas;               /* TaskManagers: computed when not given */
+	bool replicas_given;
+	cJSON *pod_template;        /* jobManager/taskManager podTemplate, or NULL */
+} flink_process;
+
+typedef struct flink_job {
+	char *jar_uri;
+	char *entry_class;          /* entryClass or mainClass; NULL: the jar's manifest */
+	char **args;
+	size_t nargs;
+	int parallelism;
+	enum flink_upgrade_mode upgrade_mode;
+	enum flink_job_state state;
+	bool allow_non_restored_state;
+	char *initial_savepoint_path;
+	char *savepoint_dir;        /* savepointStorage */
+	int64_t savepoint_trigger_nonce;
+	int64_t savepoint_redeploy_nonce;
+} flink_job;
+
+typedef struct flink_deployment {
+	char *name;
+	char *namespace;
+	char *source;               /* file the document came from */
+	int line, col;              /* where the document starts */
+	cJSON *labels;              /* metadata.labels, object of strings, or NULL */
+	cJSON *annotations;
+	char *image;                /* repository:tag */
+	char *image_pull_policy;    /* NULL: Kubernetes' default */
+	char *service_account;
+	char *flink_version;        /* normalised "MAJOR.MINOR", e.g. "1.17" */
+	int flink_major, flink_minor;
+	enum flink_mode mode;
+	flink_kvs conf;             /* flinkConfiguration, flattened, sorted */
+	flink_kvs log_conf;         /* logConfiguration: file name -> content */
+	cJSON *pod_template;        /* spec.podTemplate, or NULL */
+	flink_process jm, tm;
+	int slots;                  /* task slots per TaskManager */
+	char *restart_nonce;
+	bool has_job;
+	flink_job job;
+} flink_deployment;
+
+typedef struct flink_deployments {
+	flink_deployment **v;
+	size_t n, cap;
+} flink_deployments;
+
+/*
+ * Parse every FlinkDeployment document in `f` and append each valid one to
+ * `out`. Documents of other kinds are skipped (their count goes to *skipped
+ * when non-NULL). Every problem is added to `d` with its position; returns 0
+ * when no error was found, FO_EINVAL otherwise. A document with errors is not
+ * appended, but the file's other documents still are.
+ */
+int flink_parse_file(const fo_yaml_file *f, flink_deployments *out, size_t *skipped, fo_diags *d);
+/*
+ * Load `len` bytes named `name` (bounded YAML, see lib/yaml.h) and parse them
+ * as flink_parse_file does. A file holding no YAML document at all is an
+ * error: an empty manifest is more likely a mistake than an intent.
+ */
+int flink_load_buffer(const char *name, const char *data, size_t len, flink_deployments *out,
+		      size_t *skipped, fo_diags *d);
+/* The same for a local file. */
+int flink_load_file(const char *path, flink_deployments *out, size_t *skipped, fo_diags *d);
+/* Parse one document known to be a FlinkDeployment; NULL on error. */
+flink_deployment *flink_deployment_parse(const fo_yaml_node *doc, const char *file, fo_diags *d);
+/* Report every FlinkDeployment whose namespace/name an earlier one already
+ * used (two files must not fight over one cluster). Returns the count. */
+size_t flink_check_unique(const flink_deployments *v, fo_diags *d);
+void flink_deployment_free(flink_deployment *fd);
+void flink_deployments_free(flink_deployments *v);
+
+const char *flink_upgrade_mode_name(enum flink_upgrade_mode m);
+const char *flink_job_state_name(enum flink_job_state s);
+/* The flinkConfiguration value of `key`, or NULL. */
+const char *flink_conf_get(const flink_kvs *kv, const char *key);
+/* Set (replace) a key, keeping the map sorted. */
+void flink_kvs_set(flink_kvs *kv, const char *key, const char *value);
+void flink_kvs_free(flink_kvs *kv);
+
+/* ---- units (units.c) ---- */
+
+/*
+ * Parse a memory size. Flink's MemorySize first (an integer and a
+ * case-insensitive unit b, k/kb, m/mb, g/gb, t/tb, or the long names; every
+ * unit a power of 1024; "1024m" is 1 GiB), then a Kubernetes quantity
+ * ("2Gi", "1500M" in powers of 1000, "1e9"), as the upstream operator does.
+ * Returns 0 and the size in bytes, or FO_EINVAL with a reason in `e`.
+ */
+int flink_memory_parse(const char *s, uint64_t *bytes, fo_err *e);
+/* Parse a cpu amount ("1", "0.5", "500m") into thousandths of a core. */
+int flink_cpu_parse(const char *s, int64_t *milli, fo_err *e);
+/* Whole mebibytes of `bytes`, rounded down as Flink does. */
+uint64_t flink_memory_mib(uint64_t bytes);
+/* True for a DNS-1123 label: [a-z0-9]([-a-z0-9]*[a-z0-9])?, at most 63. */
+bool flink_dns1123_label(const char *s);
+
+#endif

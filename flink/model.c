@@ -1,0 +1,1010 @@
+/*
+ * FlinkDeployment parsing and validation. A document is walked field by field
+ * against the fields each level knows; anything else is an error at its own
+ * position (with a suggestion when it looks like a typo), never ignored. Both
+ * spellings land in one flink_deployment, normalised: memory in bytes, cpu in
+ * millicores, configuration flattened and sorted, TaskManager replicas and
+ * slots computed, so that rendering and planning never see the dialect.
+ */
+#include "flink/flink.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/buf.h"
+
+typedef struct pctx {
+	const char *file;
+	fo_diags *d;
+	size_t errors_at_start;
+} pctx;
+
+static void perr(pctx *c, const fo_yaml_node *at, const char *path, const char *fmt, ...) FO_PRINTF(4, 5);
+static void pwarn(pctx *c, const fo_yaml_node *at, const char *path, const char *fmt, ...) FO_PRINTF(4, 5);
+
+static void report(pctx *c, enum fo_severity sev, const fo_yaml_node *at, const char *path,
+		   const char *fmt, va_list ap)
+{
+	char *m = fo_vasprintf(fmt, ap);
+	fo_diag_add(c->d, sev, c->file, at ? at->line : 0, at ? at->col : 0, "%s%s%s",
+		    path ? path : "", path ? ": " : "", m);
+	free(m);
+}
+
+static void perr(pctx *c, const fo_yaml_node *at, const char *path, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	report(c, FO_SEV_ERROR, at, path, fmt, ap);
+	va_end(ap);
+}
+
+static void pwarn(pctx *c, const fo_yaml_node *at, const char *path, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	report(c, FO_SEV_WARNING, at, path, fmt, ap);
+	va_end(ap);
+}
+
+static bool failed(const pctx *c)
+{
+	return c->d->nerrors > c->errors_at_start;
+}
+
+/* ---- field helpers ---------------------------------------------------- */
+
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (la > 64 || lb > 64)
+		return 99;
+	size_t row[65];
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t prev = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t cur = row[j];
+			size_t cost = tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 1]) ? 0 : 1;
+			size_t best = prev + cost;
+			if (row[j] + 1 < best)
+				best = row[j] + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			prev = cur;
+		}
+	}
+	return row[lb];
+}
+
+/* Report every key of `map` that is not in `known` (NULL-terminated). */
+static void check_fields(pctx *c, const fo_yaml_node *map, const char *path, const char *const *known)
+{
+	for (size_t i = 0; i < map->n; i++) {
+		const fo_yaml_node *k = map->items[2 * i];
+		bool ok = false;
+		const char *best = NULL;
+		size_t best_d = 3;
+		for (const char *const *f = known; *f; f++) {
+			if (strcmp(k->str, *f) == 0) {
+				ok = true;
+				break;
+			}
+			size_t dist = edit_distance(k->str, *f);
+			if (dist < best_d) {
+				best_d = dist;
+				best = *f;
+			}
+		}
+		if (ok)
+			continue;
+		if (best)
+			perr(c, k, path, "unknown field \"%s\" (did you mean \"%s\"?)", k->str, best);
+		else {
+			fo_buf list = FO_BUF_INIT;
+			for (const char *const *f = known; *f; f++)
+				fo_buf_printf(&list, "%s%s", f == known ? "" : ", ", *f);
+			perr(c, k, path, "unknown field \"%s\" (known fields: %s)", k->str, list.ptr);
+			fo_buf_free(&list);
+		}
+	}
+}
+
+static char *join_path(const char *path, const char *key)
+{
+	return fo_asprintf("%s.%s", path, key);
+}
+
+/* The value of `key`, or NULL when absent or null (Kubernetes reads an
+ * explicit null as "not set"). */
+static const fo_yaml_node *field(const fo_yaml_node *map, const char *key)
+{
+	const fo_yaml_node *v = fo_yaml_get(map, key);
+	return fo_yaml_is_null(v) ? NULL : v;
+}
+
+static const fo_yaml_node *get_map(pctx *c, const fo_yaml_node *map, const char *path, const char *key)
+{
+	const fo_yaml_node *v = field(map, key);
+	if (!v)
+		return NULL;
+	if (v->kind != FO_YAML_MAP) {
+		char *p = join_path(path, key);
+		perr(c, v, p, "expected a mapping, got a %s", fo_yaml_kind_name(v));
+		free(p);
+		return NULL;
+	}
+	return v;
+}
+
+/* 1 and a copy in *out when present; 0 when absent; -1 on a type error. */
+static int get_str(pctx *c, const fo_yaml_node *map, const char *path, const char *key, char **out)
+{
+	const fo_yaml_node *v = field(map, key);
+	if (!v)
+		return 0;
+	if (v->kind != FO_YAML_SCALAR) {
+		char *p = join_path(path, key);
+		perr(c, v, p, "expected a string, got a %s", fo_yaml_kind_name(v));
+		free(p);
+		return -1;
+	}
+	if (v->len == 0) {
+		char *p = join_path(path, key);
+		perr(c, v, p, "must not be empty");
+		free(p);
+		return -1;
+	}
+	free(*out);
+	*out = fo_strdup(v->str);
+	return 1;
+}
+
+static int get_int(pctx *c, const fo_yaml_node *map, const char *path, const char *key,
+		   int64_t min, int64_t max, int64_t *out)
+{
+	const fo_yaml_node *v = field(map, key);
+	if (!v)
+		return 0;
+	int64_t x;
+	char *p = join_path(path, key);
+	int rc = -1;
+	if (v->kind != FO_YAML_SCALAR)
+		perr(c, v, p, "expected an integer, got a %s", fo_yaml_kind_name(v));
+	else if (!fo_yaml_as_int(v, &x))
+		perr(c, v, p, "expected an integer, got %s \"%s\"", fo_yaml_kind_name(v), v->str);
+	else if (x < min)
+		perr(c, v, p, "must be at least %lld, got %lld", (long long)min, (long long)x);
+	else if (x > max)
+		perr(c, v, p, "must be at most %lld, got %lld", (long long)max, (long long)x);
+	else {
+		*out = x;
+		rc = 1;
+	}
+	free(p);
+	return rc;
+}
+
+static int get_bool(pctx *c, const fo_yaml_node *map, const char *path, const char *key, bool *out)
+{
+	const fo_yaml_node *v = field(map, key);
+	if (!v)
+		return 0;
+	bool b;
+	if (v->kind == FO_YAML_SCALAR && fo_yaml_as_bool(v, &b)) {
+		*out = b;
+		return 1;
+	}
+	char *p = join_path(path, key);
+	if (v->kind == FO_YAML_SCALAR)
+		perr(c, v, p, "expected true or false, got %s \"%s\"", fo_yaml_kind_name(v), v->str);
+	else
+		perr(c, v, p, "expected true or false, got a %s", fo_yaml_kind_name(v));
+	free(p);
+	return -1;
+}
+
+/* A map of string to string (labels, annotations) as a JSON object. */
+static cJSON *get_string_map(pctx *c, const fo_yaml_node *map, const char *path, const char *key)
+{
+	const fo_yaml_node *m = get_map(c, map, path, key);
+	if (!m)
+		return NULL;
+	cJSON *o = cJSON_CreateObject();
+	char *p = join_path(path, key);
+	for (size_t i = 0; i < m->n; i++) {
+		const fo_yaml_node *k = m->items[2 * i], *v = m->items[2 * i + 1];
+		if (v->kind != FO_YAML_SCALAR || fo_yaml_is_null(v)) {
+			perr(c, v, p, "value of \"%s\" must be a string, got a %s", k->str, fo_yaml_kind_name(v));
+			continue;
+		}
+		cJSON_AddStringToObject(o, k->str, v->str);
+	}
+	free(p);
+	return o;
+}
+
+/* ---- string maps -------------------------------------------------------- */
+
+static long kvs_find(const flink_kvs *kv, const char *key, bool *found)
+{
+	size_t lo = 0, hi = kv->n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int cmp = strcmp(kv->v[mid].key, key);
+		if (cmp == 0) {
+			*found = true;
+			return (long)mid;
+		}
+		if (cmp < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*found = false;
+	return (long)lo;
+}
+
+void flink_kvs_set(flink_kvs *kv, const char *key, const char *value)
+{
+	bool found;
+	long at = kvs_find(kv, key, &found);
+	if (found) {
+		free(kv->v[at].value);
+		kv->v[at].value = fo_strdup(value);
+		return;
+	}
+	kv->v = fo_grow(kv->v, &kv->cap, kv->n + 1, sizeof(*kv->v));
+	memmove(&kv->v[at + 1], &kv->v[at], (kv->n - (size_t)at) * sizeof(*kv->v));
+	kv->v[at].key = fo_strdup(key);
+	kv->v[at].value = fo_strdup(value);
+	kv->n++;
+}
+
+const char *flink_conf_get(const flink_kvs *kv, const char *key)
+{
+	bool found;
+	long at = kvs_find(kv, key, &found);
+	return found ? kv->v[at].value : NULL;
+}
+
+void flink_kvs_free(flink_kvs *kv)
+{
+	for (size_t i = 0; i < kv->n; i++) {
+		free(kv->v[i].key);
+		free(kv->v[i].value);
+	}
+	free(kv->v);
+	memset(kv, 0, sizeof(*kv));
+}
+
+/* ---- sections ---------------------------------------------------------- */
+
+/* Flatten a (possibly nested) flinkConfiguration map into dotted keys. */
+static void flatten_conf(pctx *c, const fo_yaml_node *m, const char *prefix, flink_kvs *out)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		const fo_yaml_node *k = m->items[2 * i], *v = m->items[2 * i + 1];
+		char *key = prefix ? fo_asprintf("%s.%s", prefix, k->str) : fo_strdup(k->str);
+		if (v->kind == FO_YAML_MAP) {
+			flatten_conf(c, v, key, out);
+		} else if (v->kind == FO_YAML_SEQ) {
+			perr(c, v, "spec.flinkConfiguration", "\"%s\" is a list; Flink takes lists as one string, e.g. \"a;b\"", key);
+		} else if (fo_yaml_is_null(v)) {
+			perr(c, v, "spec.flinkConfiguration", "\"%s\" has no value", key);
+		} else if (flink_conf_get(out, key)) {
+			perr(c, k, "spec.flinkConfiguration", "\"%s\" is given twice (once nested, once dotted)", key);
+		} else {
+			flink_kvs_set(out, key, v->str);
+		}
+		free(key);
+	}
+}
+
+static int scalar_text(pctx *c, const fo_yaml_node *v, const char *path, const char **out)
+{
+	if (v->kind != FO_YAML_SCALAR) {
+		perr(c, v, path, "expected a string or number, got a %s", fo_yaml_kind_name(v));
+		return -1;
+	}
+	*out = v->str;
+	return 0;
+}
+
+static void parse_memory(pctx *c, const fo_yaml_node *v, const char *path, uint64_t *out)
+{
+	const char *s;
+	if (scalar_text(c, v, path, &s) < 0)
+		return;
+	fo_err e = FO_ERR_INIT;
+	if (flink_memory_parse(s, out, &e) < 0)
+		perr(c, v, path, "%s", fo_err_msg(&e));
+	else if (flink_memory_mib(*out) == 0)
+		perr(c, v, path, "memory \"%s\" is less than 1 MiB", s);
+	fo_err_clear(&e);
+}
+
+static void parse_cpu(pctx *c, const fo_yaml_node *v, const char *path, int64_t *out)
+{
+	const char *s;
+	if (scalar_text(c, v, path, &s) < 0)
+		return;
+	fo_err e = FO_ERR_INIT;
+	if (flink_cpu_parse(s, out, &e) < 0)
+		perr(c, v, path, "%s", fo_err_msg(&e));
+	fo_err_clear(&e);
+}
+
+static void parse_resource(pctx *c, const fo_yaml_node *m, const char *path, flink_resources *r)
+{
+	static const char *const known[] = {"cpu", "memory", "ephemeralStorage", NULL};
+	check_fields(c, m, path, known);
+	const fo_yaml_node *v;
+	char *p;
+	if ((v = field(m, "memory"))) {
+		p = join_path(path, "memory");
+		parse_memory(c, v, p, &r->memory);
+		free(p);
+	} else {
+		perr(c, m, path, "\"memory\" is required (e.g. memory: 2048m)");
+	}
+	if ((v = field(m, "cpu"))) {
+		p = join_path(path, "cpu");
+		parse_cpu(c, v, p, &r->cpu_milli);
+		free(p);
+	}
+	if ((v = field(m, "ephemeralStorage"))) {
+		p = join_path(path, "ephemeralStorage");
+		parse_memory(c, v, p, &r->ephemeral);
+		free(p);
+	}
+}
+
+/* Kubernetes ResourceRequirements: requests and limits. */
+static void parse_resources(pctx *c, const fo_yaml_node *m, const char *path, flink_resources *r)
+{
+	static const char *const known[] = {"requests", "limits", NULL};
+	static const char *const kinds[] = {"cpu", "memory", "ephemeral-storage", NULL};
+	check_fields(c, m, path, known);
+	for (int lim = 0; lim < 2; lim++) {
+		const char *which = lim ? "limits" : "requests";
+		const fo_yaml_node *sub = get_map(c, m, path, which);
+		if (!sub)
+			continue;
+		char *sp = join_path(path, which);
+		check_fields(c, sub, sp, kinds);
+		const fo_yaml_node *v;
+		if ((v = field(sub, "memory"))) {
+			char *p = join_path(sp, "memory");
+			parse_memory(c, v, p, lim ? &r->memory_limit : &r->memory);
+			free(p);
+		}
+		if ((v = field(sub, "cpu"))) {
+			char *p = join_path(sp, "cpu");
+			parse_cpu(c, v, p, lim ? &r->cpu_limit_milli : &r->cpu_milli);
+			free(p);
+		}
+		if (!lim && (v = field(sub, "ephemeral-storage"))) {
+			char *p = join_path(sp, "ephemeral-storage");
+			parse_memory(c, v, p, &r->ephemeral);
+			free(p);
+		}
+		free(sp);
+	}
+	if (!r->memory && r->memory_limit)
+		r->memory = r->memory_limit;
+	if (!r->cpu_milli && r->cpu_limit_milli)
+		r->cpu_milli = r->cpu_limit_milli;
+	if (!r->memory)
+		perr(c, m, path, "requests.memory is required (e.g. memory: 2048m)");
+}
+
+static cJSON *parse_pod_template(pctx *c, const fo_yaml_node *m, const char *path)
+{
+	static const char *const known[] = {"apiVersion", "kind", "metadata", "spec", NULL};
+	check_fields(c, m, path, known);
+	const fo_yaml_node *v;
+	if ((v = field(m, "kind")) && (v->kind != FO_YAML_SCALAR || strcmp(v->str, "Pod") != 0))
+		perr(c, v, path, "kind must be Pod");
+	if ((v = field(m, "apiVersion")) && (v->kind != FO_YAML_SCALAR || strcmp(v->str, "v1") != 0))
+		perr(c, v, path, "apiVersion must be v1");
+	const fo_yaml_node *meta = get_map(c, m, path, "metadata");
+	if (meta) {
+		static const char *const mknown[] = {"labels", "annotations", "name", NULL};
+		char *mp = join_path(path, "metadata");
+		check_fields(c, meta, mp, mknown);
+		cJSON_Delete(get_string_map(c, meta, mp, "labels"));
+		cJSON_Delete(get_string_map(c, meta, mp, "annotations"));
+		free(mp);
+	}
+	get_map(c, m, path, "spec");
+	return fo_yaml_to_json(m);
+}
+
+static void parse_process(pctx *c, const fo_yaml_node *spec, const char *key, flink_process *pr, bool is_tm)
+{
+	char *path = join_path("spec", key);
+	const fo_yaml_node *m = get_map(c, spec, "spec", key);
+	if (!m) {
+		if (!field(spec, key))
+			perr(c, spec, "spec", "\"%s\" is required, with resource.memory at least", key);
+		free(path);
+		return;
+	}
+	static const char *const known[] = {"resource", "resources", "replicas", "podTemplate", NULL};
+	check_fields(c, m, path, known);
+	const fo_yaml_node *res = get_map(c, m, path, "resource");
+	const fo_yaml_node *ress = get_map(c, m, path, "resources");
+	if (res && ress) {
+		perr(c, fo_yaml_get_key(m, "resources"), path,
+		     "give either \"resource\" (Flink's form) or \"resources\" (Kubernetes' form), not both");
+	} else if (res) {
+		char *p = join_path(path, "resource");
+		parse_resource(c, res, p, &pr->res);
+		free(p);
+	} else if (ress) {
+		char *p = join_path(path, "resources");
+		parse_resources(c, ress, p, &pr->res);
+		free(p);
+	} else if (!field(m, "resource") && !field(m, "resources")) {
+		perr(c, m, path, "\"resource\" is required, with memory at least (e.g. resource: {memory: 2048m, cpu: 1})");
+	}
+	if (!pr->res.cpu_milli)
+		pr->res.cpu_milli = 1000; /* Flink's kubernetes.*.cpu default: one core */
+	if (!pr->res.cpu_limit_milli)
+		pr->res.cpu_limit_milli = pr->res.cpu_milli;
+	if (!pr->res.memory_limit)
+		pr->res.memory_limit = pr->res.memory;
+	if (pr->res.memory_limit && pr->res.memory_limit < pr->res.memory)
+		perr(c, m, path, "the memory limit is below the memory request");
+	if (pr->res.cpu_limit_milli < pr->res.cpu_milli)
+		perr(c, m, path, "the cpu limit is below the cpu request");
+
+	int64_t replicas;
+	int got = get_int(c, m, path, "replicas", 1, 10000, &replicas);
+	if (got == 1) {
+		pr->replicas = (int)replicas;
+		pr->replicas_given = true;
+	} else if (!is_tm) {
+		pr->replicas = 1;
+	}
+	const fo_yaml_node *pt = get_map(c, m, path, "podTemplate");
+	if (pt) {
+		char *p = join_path(path, "podTemplate");
+		pr->pod_template = parse_pod_template(c, pt, p);
+		free(p);
+	}
+	free(path);
+}
+
+static const char *const jar_schemes[] = {"s3", "https", "http", "file", "local", NULL};
+
+static void check_jar_uri(pctx *c, const fo_yaml_node *at, const char *uri)
+{
+	const char *sep = strstr(uri, "://");
+	if (!sep || sep == uri) {
+		perr(c, at, "spec.job.jarURI", "\"%s\" is not a URI: use s3://bucket/key.jar, https://..., file:///path or local:///path", uri);
+		return;
+	}
+	size_t sl = (size_t)(sep - uri);
+	for (const char *const *s = jar_schemes; *s; s++)
+		if (strlen(*s) == sl && strncmp(uri, *s, sl) == 0) {
+			if (!sep[3])
+				perr(c, at, "spec.job.jarURI", "\"%s\" names no file", uri);
+			if ((strcmp(*s, "file") == 0 || strcmp(*s, "local") == 0) && sep[3] != '/')
+				perr(c, at, "spec.job.jarURI", "\"%s\" must be an absolute path (%.*s:///path/to/job.jar)", uri, (int)sl, uri);
+			return;
+		}
+	perr(c, at, "spec.job.jarURI", "scheme \"%.*s\" is not supported: use s3, https, http, file or local", (int)sl, uri);
+}
+
+static void parse_job(pctx *c, const fo_yaml_node *m, flink_job *j, int64_t *slots_out)
+{
+	static const char *const known[] = {
+		"jarURI", "entryClass", "mainClass", "args", "parallelism", "parallelismPerK8sResource",
+		"upgradeMode", "state", "allowNonRestoredState", "initialSavepointPath",
+		"savepointTriggerNonce", "savepointRedeployNonce", "checkpointTriggerNonce",
+		"savepointStorage", NULL};
+	const char *path = "spec.job";
+	check_fields(c, m, path, known);
+	if (get_str(c, m, path, "jarURI", &j->jar_uri) == 0)
+		perr(c, m, path, "\"jarURI\" is required (s3://..., https://..., file:///... or local:///...)");
+	else if (j->jar_uri)
+		check_jar_uri(c, field(m, "jarURI"), j->jar_uri);
+
+	char *entry = NULL, *main_class = NULL;
+	get_str(c, m, path, "entryClass", &entry);
+	get_str(c, m, path, "mainClass", &main_class);
+	if (entry && main_class) {
+		perr(c, fo_yaml_get_key(m, "mainClass"), path, "give either \"entryClass\" or \"mainClass\", not both");
+		free(main_class);
+		main_class = NULL;
+	}
+	j->entry_class = entry ? entry : main_class;
+
+	const fo_yaml_node *args = field(m, "args");
+	if (args && args->kind != FO_YAML_SEQ) {
+		perr(c, args, "spec.job.args", "expected a list of strings, got a %s", fo_yaml_kind_name(args));
+	} else if (args) {
+		j->args = fo_calloc(args->n, sizeof(*j->args));
+		for (size_t i = 0; i < args->n; i++) {
+			const fo_yaml_node *a = args->items[i];
+			if (a->kind != FO_YAML_SCALAR || fo_yaml_is_null(a)) {
+				perr(c, a, "spec.job.args", "item %zu must be a string, got a %s", i + 1, fo_yaml_kind_name(a));
+				continue;
+			}
+			j->args[j->nargs++] = fo_strdup(a->str);
+		}
+	}
+
+	int64_t v;
+	if (get_int(c, m, path, "parallelism", 1, 100000, &v) == 1)
+		j->parallelism = (int)v;
+	else if (!field(m, "parallelism"))
+		j->parallelism = 1;
+	if (get_int(c, m, path, "parallelismPerK8sResource", 1, 10000, &v) == 1)
+		*slots_out = v;
+
+	char *mode = NULL;
+	if (get_str(c, m, path, "upgradeMode", &mode) == 1) {
+		if (strcmp(mode, "stateless") == 0)
+			j->upgrade_mode = FLINK_UPGRADE_STATELESS;
+		else if (strcmp(mode, "savepoint") == 0 || strcmp(mode, "SAVEPOINT_ON_RESTART") == 0)
+			j->upgrade_mode = FLINK_UPGRADE_SAVEPOINT;
+		else if (strcmp(mode, "last-state") == 0)
+			j->upgrade_mode = FLINK_UPGRADE_LAST_STATE;
+		else
+			perr(c, field(m, "upgradeMode"), "spec.job.upgradeMode",
+			     "\"%s\" is not an upgrade mode: use stateless, savepoint (or SAVEPOINT_ON_RESTART) or last-state", mode);
+	}
+	free(mode);
+
+	char *state = NULL;
+	if (get_str(c, m, path, "state", &state) == 1) {
+		if (strcmp(state, "running") == 0)
+			j->state = FLINK_STATE_RUNNING;
+		else if (strcmp(state, "suspended") == 0)
+			j->state = FLINK_STATE_SUSPENDED;
+		else
+			perr(c, field(m, "state"), "spec.job.state", "\"%s\" is not a job state: use running or suspended", state);
+	}
+	free(state);
+
+	get_bool(c, m, path, "allowNonRestoredState", &j->allow_non_restored_state);
+	get_str(c, m, path, "initialSavepointPath", &j->initial_savepoint_path);
+	get_int(c, m, path, "savepointTriggerNonce", INT64_MIN, INT64_MAX, &j->savepoint_trigger_nonce);
+	get_int(c, m, path, "savepointRedeployNonce", INT64_MIN, INT64_MAX, &j->savepoint_redeploy_nonce);
+	int64_t ignored;
+	get_int(c, m, path, "checkpointTriggerNonce", INT64_MIN, INT64_MAX, &ignored);
+	if (get_str(c, m, path, "savepointStorage", &j->savepoint_dir) == 1 &&
+	    !strstr(j->savepoint_dir, "://") && j->savepoint_dir[0] != '/')
+		perr(c, field(m, "savepointStorage"), "spec.job.savepointStorage",
+		     "\"%s\" is not a URI: use e.g. s3://bucket/savepoints/ or file:///path", j->savepoint_dir);
+}
+
+/* "v1_17", "1.17", "1.17.1" -> 1, 17. */
+static bool parse_version(const char *s, int *major, int *minor)
+{
+	const char *p = s;
+	if (*p == 'v')
+		p++;
+	char *end;
+	long ma = strtol(p, &end, 10);
+	if (end == p || (*end != '.' && *end != '_'))
+		return false;
+	p = end + 1;
+	long mi;
+	if (*p == 'x' && !p[1])
+		mi = 0;
+	else {
+		mi = strtol(p, &end, 10);
+		if (end == p || (*end && *end != '.' && *end != '-'))
+			return false;
+	}
+	if (ma < 1 || ma > 9 || mi < 0 || mi > 99)
+		return false;
+	*major = (int)ma;
+	*minor = (int)mi;
+	return true;
+}
+
+/* The tag of an image reference, or NULL. */
+static const char *image_tag(const char *image)
+{
+	const char *slash = strrchr(image, '/');
+	const char *colon = strrchr(slash ? slash : image, ':');
+	return colon ? colon + 1 : NULL;
+}
+
+static void parse_image(pctx *c, const fo_yaml_node *spec, flink_deployment *fd)
+{
+	const fo_yaml_node *img = field(spec, "image");
+	if (!img) {
+		perr(c, spec, "spec", "\"image\" is required (e.g. image: flink:1.20)");
+		return;
+	}
+	if (img->kind == FO_YAML_MAP) {
+		static const char *const known[] = {"repository", "tag", "pullPolicy", NULL};
+		check_fields(c, img, "spec.image", known);
+		char *repo = NULL, *tag = NULL, *policy = NULL;
+		if (get_str(c, img, "spec.image", "repository", &repo) == 0)
+			perr(c, img, "spec.image", "\"repository\" is required");
+		get_str(c, img, "spec.image", "tag", &tag);
+		if (get_str(c, img, "spec.image", "pullPolicy", &policy) == 1)
+			fd->image_pull_policy = policy;
+		if (repo)
+			fd->image = tag ? fo_asprintf("%s%s%s", repo, fo_has_prefix(tag, "sha256:") ? "@" : ":", tag)
+					: fo_strdup(repo);
+		free(repo);
+		free(tag);
+	} else if (img->kind == FO_YAML_SCALAR) {
+		fd->image = fo_strdup(img->str);
+	} else {
+		perr(c, img, "spec.image", "expected a string (repo:tag) or a mapping {repository, tag, pullPolicy}, got a list");
+	}
+	if (fd->image) {
+		for (const char *p = fd->image; *p; p++)
+			if (isspace((unsigned char)*p)) {
+				perr(c, img, "spec.image", "\"%s\" contains whitespace", fd->image);
+				break;
+			}
+	}
+	char *policy = NULL;
+	if (get_str(c, spec, "spec", "imagePullPolicy", &policy) == 1) {
+		if (fd->image_pull_policy)
+			perr(c, fo_yaml_get_key(spec, "imagePullPolicy"), "spec",
+			     "the pull policy is given twice (image.pullPolicy and imagePullPolicy)");
+		free(fd->image_pull_policy);
+		fd->image_pull_policy = policy;
+	}
+	if (fd->image_pull_policy && strcmp(fd->image_pull_policy, "Always") != 0 &&
+	    strcmp(fd->image_pull_policy, "IfNotPresent") != 0 && strcmp(fd->image_pull_policy, "Never") != 0)
+		perr(c, spec, "spec", "image pull policy \"%s\" is not one of Always, IfNotPresent, Never",
+		     fd->image_pull_policy);
+}
+
+/* Keys that flinkops sets itself because the rendered Services depend on them. */
+static const char *const reserved_keys[] = {
+	"jobmanager.rpc.address", "jobmanager.rpc.port", "blob.server.port", "rest.port",
+	"rest.bind-port", "taskmanager.rpc.port", NULL};
+
+static void check_conf(pctx *c, const fo_yaml_node *spec, flink_deployment *fd, int64_t slots_spec)
+{
+	const fo_yaml_node *at = fo_yaml_get_key(spec, "flinkConfiguration");
+	for (const char *const *k = reserved_keys; *k; k++)
+		if (flink_conf_get(&fd->conf, *k))
+			perr(c, at, "spec.flinkConfiguration", "\"%s\" is set by flinkops (the Services depend on it); remove it", *k);
+
+	const char *s = flink_conf_get(&fd->conf, "taskmanager.numberOfTaskSlots");
+	int64_t slots_conf = 0;
+	if (s) {
+		char *end;
+		long long v = strtoll(s, &end, 10);
+		if (*end || v < 1 || v > 10000)
+			perr(c, at, "spec.flinkConfiguration", "taskmanager.numberOfTaskSlots must be a whole number from 1, got \"%s\"", s);
+		else
+			slots_conf = v;
+	}
+	if (slots_spec && slots_conf && slots_spec != slots_conf)
+		perr(c, at, "spec.flinkConfiguration",
+		     "taskmanager.numberOfTaskSlots is %lld but job.parallelismPerK8sResource is %lld; give one",
+		     (long long)slots_conf, (long long)slots_spec);
+	fd->slots = (int)(slots_spec ? slots_spec : slots_conf ? slots_conf : 1);
+
+	if ((s = flink_conf_get(&fd->conf, "parallelism.default")) && fd->has_job) {
+		char *end;
+		long long v = strtoll(s, &end, 10);
+		if (*end || v != fd->job.parallelism)
+			perr(c, at, "spec.flinkConfiguration", "parallelism.default is \"%s\" but job.parallelism is %d; give one", s,
+			     fd->job.parallelism);
+	}
+	if (flink_conf_get(&fd->conf, "jobmanager.memory.process.size"))
+		perr(c, at, "spec.flinkConfiguration", "jobmanager.memory.process.size comes from jobManager.resource.memory; remove it");
+	if (flink_conf_get(&fd->conf, "taskmanager.memory.process.size"))
+		perr(c, at, "spec.flinkConfiguration", "taskmanager.memory.process.size comes from taskManager.resource.memory; remove it");
+	const char *sp = flink_conf_get(&fd->conf, "execution.checkpointing.savepoint-dir");
+	if (!sp)
+		sp = flink_conf_get(&fd->conf, "state.savepoints.dir");
+	if (sp && fd->has_job && fd->job.savepoint_dir && strcmp(sp, fd->job.savepoint_dir) != 0)
+		perr(c, at, "spec.flinkConfiguration", "the savepoint directory \"%s\" differs from job.savepointStorage \"%s\"; give one",
+		     sp, fd->job.savepoint_dir);
+	if (fd->jm.replicas > 1 && !flink_conf_get(&fd->conf, "high-availability.type") &&
+	    !flink_conf_get(&fd->conf, "high-availability"))
+		perr(c, fo_yaml_get_key(spec, "jobManager"), "spec.jobManager",
+		     "replicas %d needs high availability (flinkConfiguration high-availability.type)", fd->jm.replicas);
+}
+
+static void compute_replicas(pctx *c, const fo_yaml_node *spec, flink_deployment *fd)
+{
+	const fo_yaml_node *at = fo_yaml_get_key(spec, "taskManager");
+	if (!fd->has_job) {
+		if (!fd->tm.replicas_given)
+			perr(c, at, "spec.taskManager", "\"replicas\" is required when there is no job to size the cluster from");
+		return;
+	}
+	int p = fd->job.parallelism, s = fd->slots;
+	int need = (p + s - 1) / s;
+	if (!fd->tm.replicas_given) {
+		fd->tm.replicas = need;
+	} else if ((int64_t)fd->tm.replicas * s < p) {
+		perr(c, at, "spec.taskManager",
+		     "%d TaskManagers with %d slots each give %lld slots, fewer than job.parallelism %d",
+		     fd->tm.replicas, s, (long long)fd->tm.replicas * s, p);
+	}
+}
+
+static void parse_spec(pctx *c, const fo_yaml_node *spec, flink_deployment *fd)
+{
+	static const char *const known[] = {
+		"image", "imagePullPolicy", "serviceAccount", "flinkVersion", "ingress", "podTemplate",
+		"jobManager", "taskManager", "logConfiguration", "mode", "flinkConfiguration",
+		"restartNonce", "job", NULL};
+	check_fields(c, spec, "spec", known);
+	parse_image(c, spec, fd);
+
+	if (get_str(c, spec, "spec", "serviceAccount", &fd->service_account) == 1 &&
+	    !flink_dns1123_label(fd->service_account) && strchr(fd->service_account, '.') == NULL)
+		perr(c, field(spec, "serviceAccount"), "spec.serviceAccount", "\"%s\" is not a valid name", fd->service_account);
+
+	char *ver = NULL;
+	if (get_str(c, spec, "spec", "flinkVersion", &ver) == 1) {
+		if (!parse_version(ver, &fd->flink_major, &fd->flink_minor))
+			perr(c, field(spec, "flinkVersion"), "spec.flinkVersion",
+			     "\"%s\" is not a Flink version: use e.g. v1_20 or 1.20", ver);
+	} else if (fd->image && image_tag(fd->image) &&
+		   parse_version(image_tag(fd->image), &fd->flink_major, &fd->flink_minor)) {
+		/* the upstream operator requires flinkVersion; the image tag is as good */
+	} else if (!field(spec, "flinkVersion")) {
+		perr(c, spec, "spec", "\"flinkVersion\" is required when the image tag does not name it (e.g. flinkVersion: v1_20)");
+	}
+	free(ver);
+	if (fd->flink_major)
+		fd->flink_version = fo_asprintf("%d.%d", fd->flink_major, fd->flink_minor);
+
+	if (field(spec, "ingress"))
+		perr(c, field(spec, "ingress"), "spec.ingress",
+		     "flinkops does not create Ingresses; expose the NAME-rest Service with your own Ingress");
+
+	char *mode = NULL;
+	if (get_str(c, spec, "spec", "mode", &mode) == 1) {
+		if (strcmp(mode, "standalone") == 0)
+			fd->mode = FLINK_MODE_STANDALONE;
+		else if (strcmp(mode, "native") == 0) {
+			fd->mode = FLINK_MODE_NATIVE;
+			pwarn(c, field(spec, "mode"), "spec.mode",
+			      "flinkops runs Flink in standalone mode: TaskManagers are a StatefulSet of fixed size, not pods started on demand");
+		} else
+			perr(c, field(spec, "mode"), "spec.mode", "\"%s\" is not a mode: use standalone or native", mode);
+	}
+	free(mode);
+
+	const fo_yaml_node *conf = get_map(c, spec, "spec", "flinkConfiguration");
+	if (conf)
+		flatten_conf(c, conf, NULL, &fd->conf);
+	const fo_yaml_node *logc = get_map(c, spec, "spec", "logConfiguration");
+	if (logc) {
+		for (size_t i = 0; i < logc->n; i++) {
+			const fo_yaml_node *k = logc->items[2 * i], *v = logc->items[2 * i + 1];
+			if (v->kind != FO_YAML_SCALAR || fo_yaml_is_null(v))
+				perr(c, v, "spec.logConfiguration", "\"%s\" must be the file's text", k->str);
+			else if (strchr(k->str, '/') || strcmp(k->str, "config.yaml") == 0 ||
+				 strcmp(k->str, "flink-conf.yaml") == 0 || k->str[0] == '.')
+				perr(c, k, "spec.logConfiguration", "\"%s\" is not a log configuration file name", k->str);
+			else
+				flink_kvs_set(&fd->log_conf, k->str, v->str);
+		}
+	}
+	const fo_yaml_node *pt = get_map(c, spec, "spec", "podTemplate");
+	if (pt)
+		fd->pod_template = parse_pod_template(c, pt, "spec.podTemplate");
+	get_str(c, spec, "spec", "restartNonce", &fd->restart_nonce);
+
+	parse_process(c, spec, "jobManager", &fd->jm, false);
+	parse_process(c, spec, "taskManager", &fd->tm, true);
+
+	int64_t slots_spec = 0;
+	const fo_yaml_node *job = get_map(c, spec, "spec", "job");
+	if (job) {
+		fd->has_job = true;
+		parse_job(c, job, &fd->job, &slots_spec);
+	}
+	check_conf(c, spec, fd, slots_spec);
+	compute_replicas(c, spec, fd);
+}
+
+static void parse_metadata(pctx *c, const fo_yaml_node *doc, flink_deployment *fd)
+{
+	const fo_yaml_node *meta = get_map(c, doc, "", "metadata");
+	if (!meta) {
+		if (!field(doc, "metadata"))
+			perr(c, doc, NULL, "\"metadata\" with a name is required");
+		return;
+	}
+	static const char *const known[] = {"name", "namespace", "labels", "annotations", NULL};
+	check_fields(c, meta, "metadata", known);
+	if (get_str(c, meta, "metadata", "name", &fd->name) == 0)
+		perr(c, meta, "metadata", "\"name\" is required");
+	else if (fd->name && !flink_dns1123_label(fd->name))
+		perr(c, field(meta, "name"), "metadata.name",
+		     "\"%s\" is not a valid name: use lower-case letters, digits and '-', starting and ending with a letter or digit",
+		     fd->name);
+	else if (fd->name && strlen(fd->name) > FLINK_NAME_MAX)
+		perr(c, field(meta, "name"), "metadata.name",
+		     "\"%s\" is %zu characters; at most %d fit the names of the objects derived from it",
+		     fd->name, strlen(fd->name), FLINK_NAME_MAX);
+	if (get_str(c, meta, "metadata", "namespace", &fd->namespace) == 1 && !flink_dns1123_label(fd->namespace))
+		perr(c, field(meta, "namespace"), "metadata.namespace",
+		     "\"%s\" is not a valid namespace: use lower-case letters, digits and '-'", fd->namespace);
+	if (!fd->namespace)
+		fd->namespace = fo_strdup("default");
+	fd->labels = get_string_map(c, meta, "metadata", "labels");
+	fd->annotations = get_string_map(c, meta, "metadata", "annotations");
+}
+
+flink_deployment *flink_deployment_parse(const fo_yaml_node *doc, const char *file, fo_diags *d)
+{
+	pctx c = {file, d, d->nerrors};
+	flink_deployment *fd = fo_calloc(1, sizeof(*fd));
+	fd->source = fo_strdup(file);
+	fd->line = doc->line;
+	fd->col = doc->col;
+	static const char *const known[] = {"apiVersion", "kind", "metadata", "spec", "status", NULL};
+	check_fields(&c, doc, NULL, known);
+	const fo_yaml_node *av = field(doc, "apiVersion");
+	if (!av || av->kind != FO_YAML_SCALAR || strcmp(av->str, FLINK_API_VERSION) != 0)
+		perr(&c, av ? av : doc, "apiVersion", "a FlinkDeployment must have apiVersion %s", FLINK_API_VERSION);
+	parse_metadata(&c, doc, fd);
+	const fo_yaml_node *spec = get_map(&c, doc, "", "spec");
+	if (spec)
+		parse_spec(&c, spec, fd);
+	else if (!field(doc, "spec"))
+		perr(&c, doc, NULL, "\"spec\" is required");
+	if (failed(&c)) {
+		flink_deployment_free(fd);
+		return NULL;
+	}
+	return fd;
+}
+
+int flink_parse_file(const fo_yaml_file *f, flink_deployments *out, size_t *skipped, fo_diags *d)
+{
+	size_t start = d->nerrors, other = 0;
+	for (size_t i = 0; i < f->ndocs; i++) {
+		const fo_yaml_node *doc = f->docs[i];
+		if (!doc || fo_yaml_is_null(doc))
+			continue;
+		if (doc->kind != FO_YAML_MAP) {
+			fo_diag_add(d, FO_SEV_ERROR, f->name, doc->line, doc->col,
+				    "a Kubernetes manifest must be a mapping, got a %s", fo_yaml_kind_name(doc));
+			continue;
+		}
+		const fo_yaml_node *kind = fo_yaml_get(doc, "kind");
+		if (!kind || kind->kind != FO_YAML_SCALAR || strcmp(kind->str, FLINK_KIND) != 0) {
+			other++;
+			continue;
+		}
+		flink_deployment *fd = flink_deployment_parse(doc, f->name, d);
+		if (fd) {
+			out->v = fo_grow(out->v, &out->cap, out->n + 1, sizeof(*out->v));
+			out->v[out->n++] = fd;
+		}
+	}
+	if (skipped)
+		*skipped = other;
+	return d->nerrors > start ? FO_EINVAL : 0;
+}
+
+static void job_free(flink_job *j)
+{
+	free(j->jar_uri);
+	free(j->entry_class);
+	fo_strv_free(j->args, j->nargs);
+	free(j->initial_savepoint_path);
+	free(j->savepoint_dir);
+}
+
+void flink_deployment_free(flink_deployment *fd)
+{
+	if (!fd)
+		return;
+	free(fd->name);
+	free(fd->namespace);
+	free(fd->source);
+	cJSON_Delete(fd->labels);
+	cJSON_Delete(fd->annotations);
+	free(fd->image);
+	free(fd->image_pull_policy);
+	free(fd->service_account);
+	free(fd->flink_version);
+	flink_kvs_free(&fd->conf);
+	flink_kvs_free(&fd->log_conf);
+	cJSON_Delete(fd->pod_template);
+	cJSON_Delete(fd->jm.pod_template);
+	cJSON_Delete(fd->tm.pod_template);
+	free(fd->restart_nonce);
+	job_free(&fd->job);
+	free(fd);
+}
+
+void flink_deployments_free(flink_deployments *v)
+{
+	if (!v)
+		return;
+	for (size_t i = 0; i < v->n; i++)
+		flink_deployment_free(v->v[i]);
+	free(v->v);
+	memset(v, 0, sizeof(*v));
+}
+
+const char *flink_upgrade_mode_name(enum flink_upgrade_mode m)
+{
+	switch (m) {
+	case FLINK_UPGRADE_SAVEPOINT: return "savepoint";
+	case FLINK_UPGRADE_LAST_STATE: return "last-state";
+	default: return "stateless";
+	}
+}
+
+const char *flink_job_state_name(enum flink_job_state s)
+{
+	return s == FLINK_STATE_SUSPENDED ? "suspended" : "running";
+}
+
+static int parse_loaded(fo_yaml_file *f, int rc, flink_deployments *out, size_t *skipped, fo_diags *d)
+{
+	if (skipped)
+		*skipped = 0;
+	if (rc < 0)
+		return rc;
+	bool any = false;
+	for (size_t i = 0; i < f->ndocs; i++)
+		any = any || (f->docs[i] && !fo_yaml_is_null(f->docs[i]));
+	if (!any) {
+		fo_diag_add(d, FO_SEV_ERROR, f->name, 1, 1, "the file holds no YAML document (it is empty or only comments)");
+		fo_yaml_file_free(f);
+		return FO_EINVAL;
+	}
+	rc = flink_parse_file(f, out, skipped, d);
+	fo_yaml_file_free(f);
+	return rc;
+}
+
+int flink_load_buffer(const char *name, const char *data, size_t len, flink_deployments *out,
+		      size_t *skipped, fo_diags *d)
+{
+	fo_yaml_file *f = NULL;
+	int rc = fo_yaml_load(name, data, len, NULL, &f, d);
+	return parse_loaded(f, rc, out, skipped, d);
+}
+
+int flink_load_file(const char *path, flink_deployments *out, size_t *skipped, fo_diags *d)
+{
+	fo_yaml_file *f = NULL;
+	int rc = fo_yaml_load_file(path, NULL, &f, d);
+	return parse_loaded(f, rc, out, skipped, d);
+}
+
+size_t flink_check_unique(const flink_deployments *v, fo_diags *d)
+{
+	size_t dups = 0;
+	/* quadratic, but over deployments of one repository: thousands at most,
+	 * and strcmp of short names */
+	for (size_t i = 1; i < v->n; i++) {
+		for (size_t j = 0; j < i; j++) {
+			const flink_deployment *a = v->v[j], *b = v->v[i];
+			if (strcmp(a->name, b->name) == 0 && strcmp(a->namespace, b->namespace) == 0) {
+				fo_diag_add(d, FO_SEV_ERROR, b->source, b->line, b->col,
+					    "FlinkDeployment %s/%s is already defined at %s:%d:%d", b->namespace,
+					    b->name, a->source, a->line, a->col);
+				dups++;
+				break;
+			}
+		}
+	}
+	return dups;
+}

@@ -1,0 +1,202 @@
+/*
+ * Flink's and Kubernetes' units. The one rule that matters most: "1024m" is
+ * 1024 MiB to Flink and 1.024 bytes to Kubernetes, so memory is always parsed
+ * here, into bytes, and written back to Kubernetes as whole "Mi" only.
+ */
+#include "flink/flink.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define MIB (1024ull * 1024ull)
+
+static const struct {
+	const char *name;
+	unsigned shift;
+} flink_units[] = {
+	{"b", 0}, {"bytes", 0},
+	{"k", 10}, {"kb", 10}, {"kibibytes", 10},
+	{"m", 20}, {"mb", 20}, {"mebibytes", 20},
+	{"g", 30}, {"gb", 30}, {"gibibytes", 30},
+	{"t", 40}, {"tb", 40}, {"tebibytes", 40},
+};
+
+/* Flink's MemorySize: digits, optional blanks, optional unit. 1 when it
+ * matched (with *bytes set or *overflow), 0 when the text is not of that form. */
+static int parse_flink_size(const char *s, uint64_t *bytes, bool *overflow)
+{
+	const char *p = s;
+	while (*p == ' ')
+		p++;
+	const char *digits = p;
+	while (isdigit((unsigned char)*p))
+		p++;
+	if (p == digits)
+		return 0;
+	const char *dend = p;
+	while (*p == ' ')
+		p++;
+	const char *unit = p;
+	while (isalpha((unsigned char)*p))
+		p++;
+	size_t ulen = (size_t)(p - unit);
+	while (*p == ' ')
+		p++;
+	if (*p)
+		return 0;
+	unsigned shift = 0;
+	if (ulen) {
+		bool found = false;
+		for (size_t i = 0; i < FO_ARRAY_LEN(flink_units); i++) {
+			if (strlen(flink_units[i].name) == ulen &&
+			    strncasecmp(unit, flink_units[i].name, ulen) == 0) {
+				shift = flink_units[i].shift;
+				found = true;
+				break;
+			}
+		}
+		if (!found)
+			return 0;
+	}
+	uint64_t v = 0;
+	*overflow = false;
+	for (const char *q = digits; q < dend; q++) {
+		if (v > (UINT64_MAX - 9) / 10) {
+			*overflow = true;
+			return 1;
+		}
+		v = v * 10 + (uint64_t)(*q - '0');
+	}
+	if (shift && v > (UINT64_MAX >> shift)) {
+		*overflow = true;
+		return 1;
+	}
+	*bytes = v << shift;
+	return 1;
+}
+
+/* A Kubernetes quantity as a long double; 0 when the text is not one. */
+static int parse_quantity(const char *s, long double *out)
+{
+	const char *p = s;
+	if (*p == '+' || *p == '-')
+		p++;
+	const char *num = p;
+	while (isdigit((unsigned char)*p))
+		p++;
+	if (*p == '.') {
+		p++;
+		while (isdigit((unsigned char)*p))
+			p++;
+	}
+	if (p == num || (p == num + 1 && *num == '.'))
+		return 0;
+	char *numstr = fo_strndup(s, (size_t)(p - s));
+	long double v = strtold(numstr, NULL);
+	free(numstr);
+	const char *suf = p;
+	static const struct {
+		const char *suf;
+		long double mul;
+	} sufs[] = {
+		{"Ki", 1024.0L}, {"Mi", 1048576.0L}, {"Gi", 1073741824.0L},
+		{"Ti", 1099511627776.0L}, {"Pi", 1125899906842624.0L}, {"Ei", 1152921504606846976.0L},
+		{"n", 1e-9L}, {"u", 1e-6L}, {"m", 1e-3L}, {"", 1.0L}, {"k", 1e3L}, {"M", 1e6L},
+		{"G", 1e9L}, {"T", 1e12L}, {"P", 1e15L}, {"E", 1e18L},
+	};
+	for (size_t i = 0; i < FO_ARRAY_LEN(sufs); i++) {
+		if (strcmp(suf, sufs[i].suf) == 0) {
+			*out = v * sufs[i].mul;
+			return 1;
+		}
+	}
+	if (*suf == 'e' || *suf == 'E') {
+		const char *q = suf + 1;
+		if (*q == '+' || *q == '-')
+			q++;
+		if (!isdigit((unsigned char)*q))
+			return 0;
+		while (isdigit((unsigned char)*q))
+			q++;
+		if (*q)
+			return 0;
+		long exp = strtol(suf + 1, NULL, 10);
+		if (exp > 30 || exp < -30)
+			return 0;
+		*out = v * powl(10.0L, (long double)exp);
+		return 1;
+	}
+	return 0;
+}
+
+int flink_memory_parse(const char *s, uint64_t *bytes, fo_err *e)
+{
+	bool overflow = false;
+	uint64_t v = 0;
+	if (!s || !*s)
+		return fo_err_set(e, FO_EINVAL, "memory is empty: give a size such as 1024m or 2g");
+	if (parse_flink_size(s, &v, &overflow)) {
+		if (overflow)
+			return fo_err_set(e, FO_EINVAL, "memory \"%s\" is too large", s);
+		if (v == 0)
+			return fo_err_set(e, FO_EINVAL, "memory \"%s\" must be greater than zero", s);
+		*bytes = v;
+		return 0;
+	}
+	long double q;
+	if (parse_quantity(s, &q)) {
+		if (q <= 0)
+			return fo_err_set(e, FO_EINVAL, "memory \"%s\" must be greater than zero", s);
+		if (q >= 18446744073709551615.0L)
+			return fo_err_set(e, FO_EINVAL, "memory \"%s\" is too large", s);
+		/* Kubernetes rounds a fractional byte count up */
+		*bytes = (uint64_t)ceill(q);
+		return 0;
+	}
+	if (s[0] == '-')
+		return fo_err_set(e, FO_EINVAL, "memory \"%s\" must be greater than zero", s);
+	return fo_err_set(e, FO_EINVAL,
+			  "\"%s\" is not a memory size: use a whole number with a unit such as 1024m "
+			  "or 2g (Flink's units, powers of 1024) or a Kubernetes quantity such as 2Gi",
+			  s);
+}
+
+int flink_cpu_parse(const char *s, int64_t *milli, fo_err *e)
+{
+	if (!s || !*s)
+		return fo_err_set(e, FO_EINVAL, "cpu is empty: give a number of cores such as 1 or 0.5");
+	long double q;
+	if (!parse_quantity(s, &q))
+		return fo_err_set(e, FO_EINVAL, "\"%s\" is not a cpu amount: use cores (1, 0.5) or millicores (500m)", s);
+	if (q <= 0)
+		return fo_err_set(e, FO_EINVAL, "cpu \"%s\" must be greater than zero", s);
+	if (q > 1e6L)
+		return fo_err_set(e, FO_EINVAL, "cpu \"%s\" is too large", s);
+	long double m = q * 1000.0L;
+	if (fabsl(m - roundl(m)) > 1e-6L)
+		return fo_err_set(e, FO_EINVAL, "cpu \"%s\" is finer than one millicore", s);
+	*milli = (int64_t)roundl(m);
+	return 0;
+}
+
+uint64_t flink_memory_mib(uint64_t bytes)
+{
+	return bytes / MIB;
+}
+
+bool flink_dns1123_label(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 63)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c == '-' && i > 0 && i < n - 1);
+		if (!ok)
+			return false;
+	}
+	return true;
+}

@@ -1,0 +1,102 @@
+/*
+ * Growable, NUL-terminated byte buffer. See buf.h.
+ */
+#include "lib/buf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void reserve(fo_buf *b, size_t extra)
+{
+	b->ptr = fo_grow(b->ptr, &b->cap, b->len + extra + 1, 1);
+}
+
+void fo_buf_put(fo_buf *b, const void *data, size_t n)
+{
+	reserve(b, n);
+	if (n)
+		memcpy(b->ptr + b->len, data, n);
+	b->len += n;
+	b->ptr[b->len] = '\0';
+}
+
+void fo_buf_puts(fo_buf *b, const char *s)
+{
+	fo_buf_put(b, s, strlen(s));
+}
+
+void fo_buf_putc(fo_buf *b, char c)
+{
+	fo_buf_put(b, &c, 1);
+}
+
+void fo_buf_vprintf(fo_buf *b, const char *fmt, va_list ap)
+{
+	va_list cp;
+	va_copy(cp, ap);
+	int n = vsnprintf(NULL, 0, fmt, cp);
+	va_end(cp);
+	if (n < 0)
+		return;
+	reserve(b, (size_t)n);
+	vsnprintf(b->ptr + b->len, (size_t)n + 1, fmt, ap);
+	b->len += (size_t)n;
+}
+
+void fo_buf_printf(fo_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fo_buf_vprintf(b, fmt, ap);
+	va_end(ap);
+}
+
+void fo_buf_put_json_string(fo_buf *b, const char *s)
+{
+	fo_buf_putc(b, '"');
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		switch (*p) {
+		case '"': fo_buf_puts(b, "\\\""); break;
+		case '\\': fo_buf_puts(b, "\\\\"); break;
+		case '\n': fo_buf_puts(b, "\\n"); break;
+		case '\r': fo_buf_puts(b, "\\r"); break;
+		case '\t': fo_buf_puts(b, "\\t"); break;
+		default:
+			if (*p < 0x20)
+				fo_buf_printf(b, "\\u%04x", *p);
+			else
+				fo_buf_putc(b, (char)*p);
+		}
+	}
+	fo_buf_putc(b, '"');
+}
+
+void fo_buf_clear(fo_buf *b)
+{
+	b->len = 0;
+	if (b->ptr)
+		b->ptr[0] = '\0';
+}
+
+char *fo_buf_detach(fo_buf *b)
+{
+	char *s = b->ptr ? b->ptr : fo_strdup("");
+	b->ptr = NULL;
+	b->len = b->cap = 0;
+	return s;
+}
+
+const char *fo_buf_cstr(const fo_buf *b)
+{
+	return b->ptr ? b->ptr : "";
+}
+
+void fo_buf_free(fo_buf *b)
+{
+	if (!b)
+		return;
+	free(b->ptr);
+	b->ptr = NULL;
+	b->len = b->cap = 0;
+}

@@ -1,0 +1,38 @@
+/*
+ * JSON helpers over cJSON: canonical serialisation (keys sorted, so that two
+ * equal objects give equal bytes whatever order their keys were built in),
+ * SHA-256 content hashes, deep merge, and short accessors.
+ */
+#ifndef FO_JSON_H
+#define FO_JSON_H
+
+#include <stdbool.h>
+
+#include <cjson/cJSON.h>
+
+#include "lib/buf.h"
+
+/* Append the canonical compact JSON of `v` (object keys sorted bytewise). */
+void fo_json_canonical(fo_buf *b, const cJSON *v);
+/* Lower-case hex SHA-256 of `len` bytes; caller frees. */
+char *fo_sha256_hex(const void *data, size_t len);
+/* SHA-256 of the canonical JSON of `v`; caller frees. */
+char *fo_json_hash(const cJSON *v);
+/*
+ * Merge `src` into `dst` (both objects): objects merge recursively, lists of
+ * objects that all carry a "name" merge item by item by that name, anything
+ * else in `src` replaces what `dst` had. `src` is not changed.
+ */
+void fo_json_merge(cJSON *dst, const cJSON *src);
+/* dst[key] = value, replacing an existing key in place (keeping its position). */
+void fo_json_set(cJSON *dst, const char *key, cJSON *value);
+/* The object under `key`, created (empty) when missing or not an object. */
+cJSON *fo_json_obj(cJSON *parent, const char *key);
+/* The array under `key`, created when missing or not an array. */
+cJSON *fo_json_arr(cJSON *parent, const char *key);
+/* The string at `key`, or NULL. */
+const char *fo_json_str(const cJSON *o, const char *key);
+/* In an array of objects, the one whose "name" is `name`, or NULL. */
+cJSON *fo_json_find_named(const cJSON *arr, const char *name);
+
+#endif

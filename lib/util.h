@@ -1,0 +1,39 @@
+/*
+ * Small shared helpers: allocation that never returns NULL, formatted
+ * strings, and a few string predicates. Allocation failure aborts the
+ * process with a message: flinkops is a daemon whose working set is small,
+ * and an out-of-memory path that tries to carry on would be the least tested
+ * code in it (the same choice Redis and git make).
+ */
+#ifndef FO_UTIL_H
+#define FO_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define FO_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+#if defined(__GNUC__)
+#define FO_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define FO_PRINTF(f, a)
+#endif
+
+void *fo_malloc(size_t n);
+void *fo_calloc(size_t count, size_t size);
+void *fo_realloc(void *p, size_t n);
+/* Grow an array to hold at least `need` items of `size` bytes; doubles. */
+void *fo_grow(void *p, size_t *cap, size_t need, size_t size);
+char *fo_strdup(const char *s);
+char *fo_strndup(const char *s, size_t n);
+char *fo_asprintf(const char *fmt, ...) FO_PRINTF(1, 2);
+char *fo_vasprintf(const char *fmt, va_list ap);
+
+bool fo_streq(const char *a, const char *b);          /* NULL-safe */
+bool fo_has_prefix(const char *s, const char *prefix);
+bool fo_has_suffix(const char *s, const char *suffix);
+/* Free an array of strings and the array. */
+void fo_strv_free(char **v, size_t n);
+
+#endif

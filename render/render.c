@@ -1,0 +1,572 @@
+/*
+ * FlinkDeployment -> Kubernetes objects. Names follow the upstream operator's
+ * standalone mode where it has one (flink-config-NAME, NAME, NAME-rest,
+ * NAME-taskmanager); the JobManager and TaskManagers are StatefulSets so
+ * that pods have stable names. The user's podTemplate is the base that the
+ * rendered pod is merged onto: their sidecars, volumes, env and tolerations
+ * stay, and the container named flink-main-container is ours to complete.
+ */
+#include "render/render.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/json.h"
+#include "lib/yaml.h"
+
+static const char *component_name[] = {"config", "jobmanager", "rest", "taskmanager",
+				       "jobmanager", "taskmanager"};
+
+/* ---- small builders ----------------------------------------------------- */
+
+static char *mi(uint64_t bytes)
+{
+	return fo_asprintf("%" PRIu64 "Mi", flink_memory_mib(bytes));
+}
+
+static char *cpu_quantity(int64_t milli)
+{
+	if (milli % 1000 == 0)
+		return fo_asprintf("%" PRId64, milli / 1000);
+	return fo_asprintf("%" PRId64 "m", milli);
+}
+
+static void add_str(cJSON *o, const char *k, const char *v)
+{
+	cJSON_AddItemToObject(o, k, cJSON_CreateString(v));
+}
+
+static void add_owned_str(cJSON *o, const char *k, char *v)
+{
+	cJSON_AddItemToObject(o, k, cJSON_CreateString(v));
+	free(v);
+}
+
+static cJSON *selector_labels(const flink_deployment *fd, const char *component)
+{
+	cJSON *l = cJSON_CreateObject();
+	add_str(l, RENDER_LABEL_NAME, "flink");
+	add_str(l, RENDER_LABEL_INSTANCE, fd->name);
+	add_str(l, RENDER_LABEL_COMPONENT, component);
+	return l;
+}
+
+/* The user's labels, then ours (which win). */
+static cJSON *object_labels(const flink_deployment *fd, const char *component)
+{
+	cJSON *l = cJSON_CreateObject();
+	if (fd->labels)
+		for (const cJSON *c = fd->labels->child; c; c = c->next)
+			if (!fo_has_prefix(c->string, "app.kubernetes.io/"))
+				add_str(l, c->string, c->valuestring);
+	add_str(l, RENDER_LABEL_MANAGED_BY, RENDER_MANAGED_BY);
+	add_str(l, RENDER_LABEL_NAME, "flink");
+	add_str(l, RENDER_LABEL_INSTANCE, fd->name);
+	add_str(l, RENDER_LABEL_COMPONENT, component);
+	return l;
+}
+
+static cJSON *new_object(const char *api, const char *kind, const char *name,
+			 const flink_deployment *fd, const char *component)
+{
+	cJSON *o = cJSON_CreateObject();
+	add_str(o, "apiVersion", api);
+	add_str(o, "kind", kind);
+	cJSON *meta = cJSON_AddObjectToObject(o, "metadata");
+	add_str(meta, "name", name);
+	add_str(meta, "namespace", fd->namespace);
+	cJSON_AddItemToObject(meta, "labels", object_labels(fd, component));
+	cJSON_AddObjectToObject(meta, "annotations");
+	return o;
+}
+
+static cJSON *port(const char *name, int number, bool service)
+{
+	cJSON *p = cJSON_CreateObject();
+	add_str(p, "name", name);
+	if (service) {
+		add_str(p, "protocol", "TCP");
+		cJSON_AddNumberToObject(p, "port", number);
+		add_str(p, "targetPort", name);
+	} else {
+		cJSON_AddNumberToObject(p, "containerPort", number);
+		add_str(p, "protocol", "TCP");
+	}
+	return p;
+}
+
+/* ---- the Flink configuration file ------------------------------------- */
+
+const char *render_conf_file_name(const flink_deployment *fd)
+{
+	/* Flink 1.19 introduced config.yaml (standard YAML); 2.0 dropped flink-conf.yaml. */
+	if (fd->flink_major > 1 || (fd->flink_major == 1 && fd->flink_minor >= 19))
+		return "config.yaml";
+	return "flink-conf.yaml";
+}
+
+static bool standard_yaml(const flink_deployment *fd)
+{
+	return strcmp(render_conf_file_name(fd), "config.yaml") == 0;
+}
+
+static void conf_line(fo_buf *b, bool yaml, const char *k, const char *v)
+{
+	/* The legacy flink-conf.yaml reader takes everything after ": " verbatim,
+	 * so quoting would end up in the value; config.yaml is real YAML. */
+	fo_buf_printf(b, "%s: ", k);
+	if (!yaml || fo_yaml_plain_safe(v)) {
+		fo_buf_puts(b, v);
+	} else {
+		cJSON *s = cJSON_CreateString(v);
+		fo_buf tmp = FO_BUF_INIT;
+		fo_yaml_emit(&tmp, s);
+		/* a one-line scalar: drop the trailing newline */
+		if (tmp.len && tmp.ptr[tmp.len - 1] == '\n')
+			tmp.ptr[--tmp.len] = '\0';
+		fo_buf_puts(b, fo_buf_cstr(&tmp));
+		fo_buf_free(&tmp);
+		cJSON_Delete(s);
+	}
+	fo_buf_putc(b, '\n');
+}
+
+static bool app_mode(const flink_deployment *fd)
+{
+	return fd->has_job && fo_has_prefix(fd->job.jar_uri, "local://");
+}
+
+static char *render_flink_conf(const flink_deployment *fd)
+{
+	flink_kvs ours = {0};
+	char *tmp;
+	tmp = fo_asprintf("%s.%s", fd->name, fd->namespace);
+	flink_kvs_set(&ours, "jobmanager.rpc.address", tmp);
+	free(tmp);
+	flink_kvs_set(&ours, "jobmanager.rpc.port", "6123");
+	flink_kvs_set(&ours, "jobmanager.bind-host", "0.0.0.0");
+	flink_kvs_set(&ours, "blob.server.port", "6124");
+	flink_kvs_set(&ours, "rest.port", "8081");
+	flink_kvs_set(&ours, "rest.address", fd->name);
+	flink_kvs_set(&ours, "rest.bind-address", "0.0.0.0");
+	flink_kvs_set(&ours, "taskmanager.rpc.port", "6122");
+	flink_kvs_set(&ours, "taskmanager.bind-host", "0.0.0.0");
+	tmp = fo_asprintf("%d", fd->slots);
+	flink_kvs_set(&ours, "taskmanager.numberOfTaskSlots", tmp);
+	free(tmp);
+	tmp = fo_asprintf("%" PRIu64 "m", flink_memory_mib(fd->jm.res.memory));
+	flink_kvs_set(&ours, "jobmanager.memory.process.size", tmp);
+	free(tmp);
+	tmp = fo_asprintf("%" PRIu64 "m", flink_memory_mib(fd->tm.res.memory));
+	flink_kvs_set(&ours, "taskmanager.memory.process.size", tmp);
+	free(tmp);
+	/* Retained checkpoints are what last-state upgrades and restarts resume from. */
+	flink_kvs_set(&ours, "execution.checkpointing.externalized-checkpoint-retention",
+		      "RETAIN_ON_CANCELLATION");
+	if (fd->has_job) {
+		tmp = fo_asprintf("%d", fd->job.parallelism);
+		flink_kvs_set(&ours, "parallelism.default", tmp);
+		free(tmp);
+		flink_kvs_set(&ours, "pipeline.name", fd->name);
+		if (fd->job.savepoint_dir) {
+			bool new_key = fd->flink_major > 1 || (fd->flink_major == 1 && fd->flink_minor >= 20);
+			flink_kvs_set(&ours, new_key ? "execution.checkpointing.savepoint-dir" : "state.savepoints.dir",
+				      fd->job.savepoint_dir);
+		}
+		if (app_mode(fd)) {
+			tmp = fo_asprintf("file://%s", fd->job.jar_uri + strlen("local://"));
+			flink_kvs_set(&ours, "pipeline.classpaths", tmp);
+			free(tmp);
+		}
+	}
+
+	bool yaml = standard_yaml(fd);
+	fo_buf b = FO_BUF_INIT;
+	fo_buf_printf(&b, "# Rendered by flinkops for %s/%s; change the FlinkDeployment, not this file.\n",
+		      fd->namespace, fd->name);
+	for (size_t i = 0; i < ours.n; i++)
+		if (!flink_conf_get(&fd->conf, ours.v[i].key))
+			conf_line(&b, yaml, ours.v[i].key, ours.v[i].value);
+	if (fd->conf.n) {
+		fo_buf_puts(&b, "# spec.flinkConfiguration\n");
+		for (size_t i = 0; i < fd->conf.n; i++)
+			conf_line(&b, yaml, fd->conf.v[i].key, fd->conf.v[i].value);
+	}
+	flink_kvs_free(&ours);
+	return fo_buf_detach(&b);
+}
+
+static const char default_log4j[] =
+	"# Log to the console, where kubectl logs reads it.\n"
+	"rootLogger.level = INFO\n"
+	"rootLogger.appenderRef.console.ref = ConsoleAppender\n"
+	"appender.console.name = ConsoleAppender\n"
+	"appender.console.type = CONSOLE\n"
+	"appender.console.layout.type = PatternLayout\n"
+	"appender.console.layout.pattern = %d{yyyy-MM-dd HH:mm:ss,SSS} %-5p %-60c %x - %m%n\n"
+	"logger.pekko.name = org.apache.pekko\n"
+	"logger.pekko.level = INFO\n"
+	"logger.netty.name = org.apache.flink.shaded.netty4.io.netty.channel.nio.NioEventLoop\n"
+	"logger.netty.level = OFF\n";
+
+static cJSON *render_configmap(const flink_deployment *fd)
+{
+	char *name = fo_asprintf("flink-config-%s", fd->name);
+	cJSON *o = new_object("v1", "ConfigMap", name, fd, "config");
+	free(name);
+	cJSON *data = cJSON_AddObjectToObject(o, "data");
+	/* keys in sorted order, whatever the user's file names */
+	flink_kvs files = {0};
+	char *conf = render_flink_conf(fd);
+	flink_kvs_set(&files, render_conf_file_name(fd), conf);
+	free(conf);
+	flink_kvs_set(&files, "log4j-console.properties", default_log4j);
+	for (size_t i = 0; i < fd->log_conf.n; i++)
+		flink_kvs_set(&files, fd->log_conf.v[i].key, fd->log_conf.v[i].value);
+	for (size_t i = 0; i < files.n; i++)
+		add_str(data, files.v[i].key, files.v[i].value);
+	flink_kvs_free(&files);
+	return o;
+}
+
+/* ---- Services --------------------------------------------------------- */
+
+static cJSON *render_service(const flink_deployment *fd, enum render_component which)
+{
+	char *name;
+	const char *comp = component_name[which];
+	const char *select = which == RENDER_SERVICE_TASKMANAGER ? "taskmanager" : "jobmanager";
+	if (which == RENDER_SERVICE_JOBMANAGER)
+		name = fo_strdup(fd->name);
+	else if (which == RENDER_SERVICE_REST)
+		name = fo_asprintf("%s-rest", fd->name);
+	else
+		name = fo_asprintf("%s-taskmanager", fd->name);
+	cJSON *o = new_object("v1", "Service", name, fd, comp);
+	free(name);
+	cJSON *spec = cJSON_AddObjectToObject(o, "spec");
+	if (which == RENDER_SERVICE_REST) {
+		const char *type = flink_conf_get(&fd->conf, "kubernetes.rest-service.exposed.type");
+		add_str(spec, "type", type ? type : "ClusterIP");
+	} else {
+		add_str(spec, "clusterIP", "None");
+		/* TaskManagers must find the JobManager (and each other) before the
+		 * readiness probes pass, or the cluster never forms. */
+		cJSON_AddBoolToObject(spec, "publishNotReadyAddresses", true);
+	}
+	cJSON_AddItemToObject(spec, "selector", selector_labels(fd, select));
+	cJSON *ports = cJSON_AddArrayToObject(spec, "ports");
+	if (which == RENDER_SERVICE_JOBMANAGER) {
+		cJSON_AddItemToArray(ports, port("jobmanager-rpc", RENDER_PORT_RPC, true));
+		cJSON_AddItemToArray(ports, port("blobserver", RENDER_PORT_BLOB, true));
+	} else if (which == RENDER_SERVICE_REST) {
+		cJSON_AddItemToArray(ports, port("rest", RENDER_PORT_REST, true));
+	} else {
+		cJSON_AddItemToArray(ports, port("taskmanager-rpc", RENDER_PORT_TM_RPC, true));
+	}
+	return o;
+}
+
+/* ---- pods and StatefulSets -------------------------------------------- */
+
+static cJSON *probe_tcp(const char *portname, int delay, int period)
+{
+	cJSON *p = cJSON_CreateObject();
+	cJSON *t = cJSON_AddObjectToObject(p, "tcpSocket");
+	add_str(t, "port", portname);
+	cJSON_AddNumberToObject(p, "initialDelaySeconds", delay);
+	cJSON_AddNumberToObject(p, "periodSeconds", period);
+	cJSON_AddNumberToObject(p, "failureThreshold", 6);
+	return p;
+}
+
+static cJSON *probe_http(const char *path, const char *portname, int delay, int period)
+{
+	cJSON *p = cJSON_CreateObject();
+	cJSON *h = cJSON_AddObjectToObject(p, "httpGet");
+	add_str(h, "path", path);
+	add_str(h, "port", portname);
+	cJSON_AddNumberToObject(p, "initialDelaySeconds", delay);
+	cJSON_AddNumberToObject(p, "periodSeconds", period);
+	cJSON_AddNumberToObject(p, "failureThreshold", 6);
+	return p;
+}
+
+static cJSON *resources(const flink_resources *r)
+{
+	cJSON *o = cJSON_CreateObject();
+	for (int lim = 0; lim < 2; lim++) {
+		cJSON *x = cJSON_AddObjectToObject(o, lim ? "limits" : "requests");
+		add_owned_str(x, "cpu", cpu_quantity(lim ? r->cpu_limit_milli : r->cpu_milli));
+		add_owned_str(x, "memory", mi(lim ? r->memory_limit : r->memory));
+		if (r->ephemeral)
+			add_owned_str(x, "ephemeral-storage", mi(r->ephemeral));
+	}
+	return o;
+}
+
+static cJSON *jm_args(const flink_deployment *fd)
+{
+	cJSON *a = cJSON_CreateArray();
+	if (!app_mode(fd)) {
+		cJSON_AddItemToArray(a, cJSON_CreateString("jobmanager"));
+		return a;
+	}
+	/* application mode: the jar is in the image and the JobManager runs it */
+	cJSON_AddItemToArray(a, cJSON_CreateString("standalone-job"));
+	if (fd->job.entry_class) {
+		cJSON_AddItemToArray(a, cJSON_CreateString("--job-classname"));
+		cJSON_AddItemToArray(a, cJSON_CreateString(fd->job.entry_class));
+	}
+	if (fd->job.allow_non_restored_state)
+		cJSON_AddItemToArray(a, cJSON_CreateString("--allowNonRestoredState"));
+	if (fd->job.initial_savepoint_path) {
+		cJSON_AddItemToArray(a, cJSON_CreateString("--fromSavepoint"));
+		cJSON_AddItemToArray(a, cJSON_CreateString(fd->job.initial_savepoint_path));
+	}
+	for (size_t i = 0; i < fd->job.nargs; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(fd->job.args[i]));
+	return a;
+}
+
+/* Put `item` into `arr` replacing the entry with the same name, else append. */
+static void upsert_named(cJSON *arr, cJSON *item)
+{
+	const char *name = fo_json_str(item, "name");
+	int i = 0;
+	for (cJSON *c = arr->child; c; c = c->next, i++) {
+		if (fo_streq(fo_json_str(c, "name"), name)) {
+			cJSON_ReplaceItemInArray(arr, i, item);
+			return;
+		}
+	}
+	cJSON_AddItemToArray(arr, item);
+}
+
+static void complete_container(const flink_deployment *fd, cJSON *c, bool jm, const flink_process *pr)
+{
+	fo_json_set(c, "name", cJSON_CreateString(RENDER_CONTAINER));
+	fo_json_set(c, "image", cJSON_CreateString(fd->image));
+	if (fd->image_pull_policy)
+		fo_json_set(c, "imagePullPolicy", cJSON_CreateString(fd->image_pull_policy));
+	if (jm)
+		fo_json_set(c, "args", jm_args(fd));
+	else {
+		cJSON *a = cJSON_CreateArray();
+		cJSON_AddItemToArray(a, cJSON_CreateString("taskmanager"));
+		fo_json_set(c, "args", a);
+	}
+	cJSON *ports = fo_json_arr(c, "ports");
+	if (jm) {
+		upsert_named(ports, port("jobmanager-rpc", RENDER_PORT_RPC, false));
+		upsert_named(ports, port("blobserver", RENDER_PORT_BLOB, false));
+		upsert_named(ports, port("rest", RENDER_PORT_REST, false));
+	} else {
+		upsert_named(ports, port("taskmanager-rpc", RENDER_PORT_TM_RPC, false));
+	}
+	/* The FlinkDeployment's resources are the truth: a template cannot
+	 * make the container differ from what Flink is configured for. */
+	fo_json_set(c, "resources", resources(&pr->res));
+	if (!cJSON_GetObjectItemCaseSensitive(c, "readinessProbe"))
+		fo_json_set(c, "readinessProbe", jm ? probe_http("/config", "rest", 5, 5)
+						    : probe_tcp("taskmanager-rpc", 5, 5));
+	if (!cJSON_GetObjectItemCaseSensitive(c, "livenessProbe"))
+		fo_json_set(c, "livenessProbe", jm ? probe_tcp("jobmanager-rpc", 30, 10)
+						   : probe_tcp("taskmanager-rpc", 30, 10));
+	cJSON *mounts = fo_json_arr(c, "volumeMounts");
+	cJSON *m = cJSON_CreateObject();
+	add_str(m, "name", "flink-config-volume");
+	add_str(m, "mountPath", RENDER_CONF_MOUNT);
+	upsert_named(mounts, m);
+}
+
+static cJSON *pod_template(const flink_deployment *fd, bool jm, const char *config_hash, int *rc, fo_err *e)
+{
+	const flink_process *pr = jm ? &fd->jm : &fd->tm;
+	const char *comp = jm ? "jobmanager" : "taskmanager";
+	cJSON *t = cJSON_CreateObject();
+	if (fd->pod_template)
+		fo_json_merge(t, fd->pod_template);
+	if (pr->pod_template)
+		fo_json_merge(t, pr->pod_template);
+	cJSON_DeleteItemFromObjectCaseSensitive(t, "apiVersion");
+	cJSON_DeleteItemFromObjectCaseSensitive(t, "kind");
+
+	cJSON *meta = fo_json_obj(t, "metadata");
+	cJSON_DeleteItemFromObjectCaseSensitive(meta, "name");
+	cJSON *labels = fo_json_obj(meta, "labels");
+	cJSON *sel = selector_labels(fd, comp);
+	for (cJSON *l = sel->child; l; l = l->next)
+		fo_json_set(labels, l->string, cJSON_CreateString(l->valuestring));
+	cJSON_Delete(sel);
+	/* the upstream operator's standalone labels, for dashboards that use them */
+	fo_json_set(labels, "app", cJSON_CreateString(fd->name));
+	fo_json_set(labels, "component", cJSON_CreateString(comp));
+	fo_json_set(labels, "type", cJSON_CreateString("flink-standalone-kubernetes"));
+	cJSON *ann = fo_json_obj(meta, "annotations");
+	fo_json_set(ann, RENDER_ANNOTATION_CONFIG_HASH, cJSON_CreateString(config_hash));
+	if (fd->restart_nonce)
+		fo_json_set(ann, RENDER_ANNOTATION_RESTART_NONCE, cJSON_CreateString(fd->restart_nonce));
+
+	cJSON *spec = fo_json_obj(t, "spec");
+	if (fd->service_account)
+		fo_json_set(spec, "serviceAccountName", cJSON_CreateString(fd->service_account));
+	cJSON *containers = fo_json_arr(spec, "containers");
+	cJSON *main = fo_json_find_named(containers, RENDER_CONTAINER);
+	if (main) {
+		main = cJSON_DetachItemViaPointer(containers, main);
+	} else {
+		main = cJSON_CreateObject();
+	}
+	if (!cJSON_IsObject(main)) {
+		cJSON_Delete(main);
+		cJSON_Delete(t);
+		*rc = fo_err_set(e, FO_EINVAL, "%s: podTemplate container %s is not a mapping", fd->source, RENDER_CONTAINER);
+		return NULL;
+	}
+	for (cJSON *c = containers->child; c; c = c->next) {
+		if (!cJSON_IsObject(c) || !fo_json_str(c, "name")) {
+			cJSON_Delete(main);
+			cJSON_Delete(t);
+			*rc = fo_err_set(e, FO_EINVAL, "%s: every podTemplate container needs a name", fd->source);
+			return NULL;
+		}
+	}
+	complete_container(fd, main, jm, pr);
+	cJSON_InsertItemInArray(containers, 0, main);
+
+	cJSON *volumes = fo_json_arr(spec, "volumes");
+	cJSON *v = cJSON_CreateObject();
+	add_str(v, "name", "flink-config-volume");
+	cJSON *cm = cJSON_AddObjectToObject(v, "configMap");
+	add_owned_str(cm, "name", fo_asprintf("flink-config-%s", fd->name));
+	upsert_named(volumes, v);
+	return t;
+}
+
+static cJSON *render_statefulset(const flink_deployment *fd, bool jm, const char *config_hash, int *rc, fo_err *e)
+{
+	const char *comp = jm ? "jobmanager" : "taskmanager";
+	char *name = fo_asprintf("%s-%s", fd->name, comp);
+	cJSON *o = new_object("apps/v1", "StatefulSet", name, fd, comp);
+	free(name);
+	if (jm && fd->has_job) {
+		char *jh = render_job_hash(fd);
+		cJSON *ann = fo_json_obj(fo_json_obj(o, "metadata"), "annotations");
+		add_owned_str(ann, RENDER_ANNOTATION_JOB_HASH, jh);
+	}
+	cJSON *spec = cJSON_AddObjectToObject(o, "spec");
+	bool suspended = fd->has_job && fd->job.state == FLINK_STATE_SUSPENDED;
+	int replicas = suspended ? 0 : jm ? fd->jm.replicas : fd->tm.replicas;
+	cJSON_AddNumberToObject(spec, "replicas", replicas);
+	if (jm)
+		add_str(spec, "serviceName", fd->name);
+	else
+		add_owned_str(spec, "serviceName", fo_asprintf("%s-taskmanager", fd->name));
+	/* Flink processes need no ordered start; Parallel starts them together. */
+	add_str(spec, "podManagementPolicy", "Parallel");
+	cJSON *selector = cJSON_AddObjectToObject(spec, "selector");
+	cJSON_AddItemToObject(selector, "matchLabels", selector_labels(fd, comp));
+	cJSON *tmpl = pod_template(fd, jm, config_hash, rc, e);
+	if (!tmpl) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	cJSON_AddItemToObject(spec, "template", tmpl);
+	return o;
+}
+
+/* ---- hashes ------------------------------------------------------------ */
+
+char *render_compute_hash(const cJSON *obj)
+{
+	cJSON *copy = cJSON_Duplicate(obj, true);
+	cJSON *ann = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(copy, "metadata"), "annotations");
+	if (ann)
+		cJSON_DeleteItemFromObjectCaseSensitive(ann, RENDER_ANNOTATION_HASH);
+	char *h = fo_json_hash(copy);
+	cJSON_Delete(copy);
+	return h;
+}
+
+const char *render_object_hash(const cJSON *obj)
+{
+	const cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
+	return fo_json_str(cJSON_GetObjectItemCaseSensitive(meta, "annotations"), RENDER_ANNOTATION_HASH);
+}
+
+char *render_job_hash(const flink_deployment *fd)
+{
+	if (!fd->has_job)
+		return NULL;
+	cJSON *j = cJSON_CreateObject();
+	add_str(j, "jarURI", fd->job.jar_uri);
+	if (fd->job.entry_class)
+		add_str(j, "entryClass", fd->job.entry_class);
+	cJSON *args = cJSON_AddArrayToObject(j, "args");
+	for (size_t i = 0; i < fd->job.nargs; i++)
+		cJSON_AddItemToArray(args, cJSON_CreateString(fd->job.args[i]));
+	cJSON_AddNumberToObject(j, "parallelism", fd->job.parallelism);
+	cJSON_AddBoolToObject(j, "allowNonRestoredState", fd->job.allow_non_restored_state);
+	cJSON_AddNumberToObject(j, "savepointRedeployNonce", (double)fd->job.savepoint_redeploy_nonce);
+	char *h = fo_json_hash(j);
+	cJSON_Delete(j);
+	return h;
+}
+
+static void stamp_hash(cJSON *obj)
+{
+	char *h = render_compute_hash(obj);
+	cJSON *ann = fo_json_obj(fo_json_obj(obj, "metadata"), "annotations");
+	fo_json_set(ann, RENDER_ANNOTATION_HASH, cJSON_CreateString(h));
+	free(h);
+}
+
+int render_deployment(const flink_deployment *fd, render_objects *out, fo_err *e)
+{
+	int rc = 0;
+	memset(out, 0, sizeof(*out));
+	out->v[RENDER_CONFIGMAP] = render_configmap(fd);
+	stamp_hash(out->v[RENDER_CONFIGMAP]);
+	const char *config_hash = render_object_hash(out->v[RENDER_CONFIGMAP]);
+	out->v[RENDER_SERVICE_JOBMANAGER] = render_service(fd, RENDER_SERVICE_JOBMANAGER);
+	out->v[RENDER_SERVICE_REST] = render_service(fd, RENDER_SERVICE_REST);
+	out->v[RENDER_SERVICE_TASKMANAGER] = render_service(fd, RENDER_SERVICE_TASKMANAGER);
+	out->v[RENDER_STATEFULSET_JOBMANAGER] = render_statefulset(fd, true, config_hash, &rc, e);
+	if (rc == 0)
+		out->v[RENDER_STATEFULSET_TASKMANAGER] = render_statefulset(fd, false, config_hash, &rc, e);
+	if (rc < 0) {
+		render_objects_free(out);
+		return rc;
+	}
+	out->n = RENDER_NCOMPONENTS;
+	for (size_t i = 1; i < out->n; i++)
+		stamp_hash(out->v[i]);
+	return 0;
+}
+
+void render_objects_free(render_objects *o)
+{
+	if (!o)
+		return;
+	for (size_t i = 0; i < RENDER_NCOMPONENTS; i++) {
+		cJSON_Delete(o->v[i]);
+		o->v[i] = NULL;
+	}
+	o->n = 0;
+}
+
+void render_write_yaml(fo_buf *b, const render_objects *o)
+{
+	for (size_t i = 0; i < o->n; i++) {
+		fo_buf_puts(b, "---\n");
+		fo_yaml_emit(b, o->v[i]);
+	}
+}
+
+void render_append_items(cJSON *items, const render_objects *o)
+{
+	for (size_t i = 0; i < o->n; i++)
+		cJSON_AddItemToArray(items, cJSON_Duplicate(o->v[i], true));
+}

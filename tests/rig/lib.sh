@@ -1,0 +1,101 @@
+# Shared helpers for the rig's parts: logging, starting a process in the
+# background with its pid recorded, waiting for a port, stopping by pid.
+# Sourced by tests/rig/rig; every part script may use these.
+
+RIG_HOME=${FLINKOPS_RIG_HOME:-/tmp/flinkops-rig}
+RIG_CACHE=${FLINKOPS_RIG_CACHE:-$HOME/.cache/flinkops-rig}
+export RIG_HOME RIG_CACHE
+mkdir -p "$RIG_HOME"/{logs,pids,env,data} "$RIG_CACHE"
+
+rig_log() { printf 'rig: %s\n' "$*" >&2; }
+rig_die() { printf 'rig: error: %s\n' "$*" >&2; exit 1; }
+
+# rig_apt_install PKG...: install the Debian packages that are missing.
+rig_apt_install() {
+	local missing=() p
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	rig_log "installing ${missing[*]}"
+	local sudo=""
+	[ "$(id -u)" -eq 0 ] || sudo=sudo
+	$sudo apt-get update -qq >/dev/null
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# rig_start PART NAME CMD...: start CMD in its own session, output to
+# logs/NAME.log, pid to pids/PART.NAME.pid. The pid file is how `rig down`
+# finds exactly this process and nothing else.
+rig_start() {
+	local part=$1 name=$2
+	shift 2
+	setsid "$@" >>"$RIG_HOME/logs/$name.log" 2>&1 </dev/null &
+	echo $! >"$RIG_HOME/pids/$part.$name.pid"
+}
+
+# rig_wait_port PORT [SECONDS] [NAME]: wait until something listens on 127.0.0.1:PORT.
+rig_wait_port() {
+	local port=$1 secs=${2:-60} name=${3:-port $1} i
+	for ((i = 0; i < secs * 10; i++)); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+		sleep 0.1
+	done
+	rig_die "$name did not listen on 127.0.0.1:$port within ${secs}s (logs: $RIG_HOME/logs)"
+}
+
+# rig_wait_cmd SECONDS NAME CMD...: wait until CMD succeeds.
+rig_wait_cmd() {
+	local secs=$1 name=$2 i
+	shift 2
+	for ((i = 0; i < secs * 5; i++)); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.2
+	done
+	rig_die "$name not ready within ${secs}s (logs: $RIG_HOME/logs)"
+}
+
+rig_part_pids() {
+	local f
+	for f in "$RIG_HOME"/pids/"$1".*.pid; do
+		[ -f "$f" ] && cat "$f"
+	done
+	return 0
+}
+
+rig_part_running() {
+	local pid any=1
+	for pid in $(rig_part_pids "$1"); do
+		kill -0 "$pid" 2>/dev/null && any=0
+	done
+	return $any
+}
+
+# rig_stop_part PART: TERM each recorded process group, then KILL what is left.
+rig_stop_part() {
+	local part=$1 f pid i
+	for f in "$RIG_HOME"/pids/"$part".*.pid; do
+		[ -f "$f" ] || continue
+		pid=$(cat "$f")
+		if kill -0 "$pid" 2>/dev/null; then
+			kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+			for ((i = 0; i < 100; i++)); do
+				kill -0 "$pid" 2>/dev/null || break
+				sleep 0.1
+			done
+			kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+		fi
+		rm -f "$f"
+	done
+	rm -f "$RIG_HOME/env/$part.env"
+}
+
+# Loopback ports, one table so that parts never collide. Override any with
+# the environment (e.g. RIG_PORT_APISERVER=36443).
+: "${RIG_PORT_ETCD:=23790}" "${RIG_PORT_ETCD_PEER:=23791}"
+: "${RIG_PORT_APISERVER:=26443}" "${RIG_PORT_KCM:=26257}" "${RIG_PORT_SCHEDULER:=26259}"
+: "${RIG_PORT_FLINK_REST:=28081}"
+: "${RIG_PORT_GIT_DAEMON:=29418}" "${RIG_PORT_GIT_HTTPS:=28443}" "${RIG_PORT_GIT_SSH:=22222}"
+: "${RIG_PORT_S3:=29000}"
+export RIG_PORT_ETCD RIG_PORT_ETCD_PEER RIG_PORT_APISERVER RIG_PORT_KCM RIG_PORT_SCHEDULER RIG_PORT_FLINK_REST \
+	RIG_PORT_GIT_DAEMON RIG_PORT_GIT_HTTPS RIG_PORT_GIT_SSH RIG_PORT_S3
