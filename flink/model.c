@@ -655,16 +655,18 @@ static void parse_image(pctx *c, const fo_yaml_node *spec, flink_deployment *fd)
 			}
 	}
 	char *policy = NULL;
+	const fo_yaml_node *policy_at = img->kind == FO_YAML_MAP ? field(img, "pullPolicy") : NULL;
 	if (get_str(c, spec, "spec", "imagePullPolicy", &policy) == 1) {
 		if (fd->image_pull_policy)
 			perr(c, fo_yaml_get_key(spec, "imagePullPolicy"), "spec",
 			     "the pull policy is given twice (image.pullPolicy and imagePullPolicy)");
 		free(fd->image_pull_policy);
 		fd->image_pull_policy = policy;
+		policy_at = field(spec, "imagePullPolicy");
 	}
 	if (fd->image_pull_policy && strcmp(fd->image_pull_policy, "Always") != 0 &&
 	    strcmp(fd->image_pull_policy, "IfNotPresent") != 0 && strcmp(fd->image_pull_policy, "Never") != 0)
-		perr(c, spec, "spec", "image pull policy \"%s\" is not one of Always, IfNotPresent, Never",
+		perr(c, policy_at, "spec", "image pull policy \"%s\" is not one of Always, IfNotPresent, Never",
 		     fd->image_pull_policy);
 }
 
@@ -722,6 +724,8 @@ static void check_conf(pctx *c, const fo_yaml_node *spec, flink_deployment *fd, 
 static void compute_replicas(pctx *c, const fo_yaml_node *spec, flink_deployment *fd)
 {
 	const fo_yaml_node *at = fo_yaml_get_key(spec, "taskManager");
+	if (!at)
+		return; /* reported as missing already */
 	if (!fd->has_job) {
 		if (!fd->tm.replicas_given)
 			perr(c, at, "spec.taskManager", "\"replicas\" is required when there is no job to size the cluster from");

@@ -1,0 +1,338 @@
+/*
+ * Unit tests for the FlinkDeployment model (flink/model.c): every kind of
+ * validation error with its message and position, TaskManager replica
+ * arithmetic, both dialects normalising to one model, and the handling of
+ * documents of other kinds.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "flink/flink.h"
+#include "lib/buf.h"
+#include "render/render.h"
+
+/* Eight lines every case starts from; case text continues at line 9. */
+#define HEAD(meta)                                         \
+	"apiVersion: flink.apache.org/v1beta1\n"           \
+	"kind: FlinkDeployment\n"                          \
+	"metadata:\n"                                      \
+	meta                                               \
+	"spec:\n"                                          \
+	"  image: flink:1.20\n"
+#define NAME "  name: wc\n"
+#define RES "  jobManager: {resource: {memory: 1g}}\n  taskManager: {resource: {memory: 2g}, replicas: 1}\n"
+#define JOB "  job:\n    jarURI: s3://b/j.jar\n"
+
+static const struct {
+	const char *text;
+	int line, col;
+	const char *msg;
+} error_cases[] = {
+	{HEAD(NAME) RES "  jobmanager: {}\n", 9, 3, "spec: unknown field \"jobmanager\" (did you mean \"jobManager\"?)"},
+	{HEAD(NAME) RES "  zzz: 1\n", 9, 3, "spec: unknown field \"zzz\" (known fields: image, imagePullPolicy"},
+	{HEAD(NAME) RES JOB "    parallelism: two\n", 11, 18, "spec.job.parallelism: expected an integer, got string \"two\""},
+	{HEAD(NAME) RES JOB "    parallelism: 0\n", 11, 18, "spec.job.parallelism: must be at least 1, got 0"},
+	{HEAD(NAME) RES JOB "    parallelism: \"2\"\n", 11, 18, "expected an integer, got string \"2\""},
+	{HEAD(NAME) RES JOB "    parallelism: [1]\n", 11, 18, "expected an integer, got a list"},
+	{HEAD("  name: My_Job\n") RES, 4, 9, "metadata.name: \"My_Job\" is not a valid name"},
+	{HEAD("  name: wc\n  namespace: Prod\n") RES, 5, 14, "metadata.namespace: \"Prod\" is not a valid namespace"},
+	{HEAD("  name: a234567890123456789012345678901234567890x\n") RES, 4, 9, "at most 40 fit"},
+	{HEAD("  labels: {}\n") RES, 4, 3, "metadata: \"name\" is required"},
+	{HEAD(NAME) "  jobManager: {resource: {memory: -2g}}\n  taskManager: {resource: {memory: 2g}}\n", 7, 35,
+	 "spec.jobManager.resource.memory: memory \"-2g\" must be greater than zero"},
+	{HEAD(NAME) "  jobManager: {resource: {memory: 1g}}\n  taskManager: {resource: {memory: lots}}\n", 8, 36,
+	 "spec.taskManager.resource.memory: \"lots\" is not a memory size"},
+	{HEAD(NAME) "  jobManager: {resource: {memory: 1g, cpu: 0}}\n" "  taskManager: {resource: {memory: 2g}}\n", 7, 44,
+	 "spec.jobManager.resource.cpu: cpu \"0\" must be greater than zero"},
+	{HEAD(NAME) "  jobManager: {resource: {cpu: 1}}\n  taskManager: {resource: {memory: 2g}}\n", 7, 26,
+	 "spec.jobManager.resource: \"memory\" is required"},
+	{HEAD(NAME) "  taskManager: {resource: {memory: 2g}}\n", 6, 3, "spec: \"jobManager\" is required"},
+	{HEAD(NAME) "  jobManager: {resource: {memory: 1g}, resources: {requests: {memory: 1g}}}\n"
+		    "  taskManager: {resource: {memory: 2g}}\n", 7, 40, "give either \"resource\""},
+	{HEAD(NAME) RES JOB "    upgradeMode: sometimes\n", 11, 18, "\"sometimes\" is not an upgrade mode"},
+	{HEAD(NAME) RES JOB "    state: paused\n", 11, 12, "\"paused\" is not a job state: use running or suspended"},
+	{HEAD(NAME) RES JOB "    allowNonRestoredState: yes\n", 11, 28, "expected true or false, got string \"yes\""},
+	{HEAD(NAME) RES "  job:\n    jarURI: ftp://host/j.jar\n", 10, 13, "scheme \"ftp\" is not supported"},
+	{HEAD(NAME) RES "  job:\n    jarURI: job.jar\n", 10, 13, "is not a URI"},
+	{HEAD(NAME) RES "  job:\n    jarURI: file://relative.jar\n", 10, 13, "must be an absolute path"},
+	{HEAD(NAME) RES "  job:\n    parallelism: 2\n", 10, 5, "\"jarURI\" is required"},
+	{HEAD(NAME) RES JOB "    entryClass: a.B\n    mainClass: a.C\n", 12, 5, "give either \"entryClass\" or \"mainClass\""},
+	{HEAD(NAME) RES JOB "    args: --x\n", 11, 11, "spec.job.args: expected a list of strings"},
+	{HEAD(NAME) "  jobManager: {resource: {memory: 1g}}\n  taskManager: {resource: {memory: 2g}, replicas: 1}\n" JOB
+		    "    parallelism: 4\n", 8, 3, "1 TaskManagers with 1 slots each give 1 slots, fewer than job.parallelism 4"},
+	{HEAD(NAME) RES "  flinkConfiguration:\n    taskmanager.numberOfTaskSlots: \"4\"\n" JOB
+		    "    parallelismPerK8sResource: 2\n", 9, 3, "taskmanager.numberOfTaskSlots is 4 but job.parallelismPerK8sResource is 2"},
+	{HEAD(NAME) RES "  flinkConfiguration:\n    rest.port: \"9999\"\n", 9, 3, "\"rest.port\" is set by flinkops"},
+	{HEAD(NAME) RES "  flinkConfiguration:\n    a.b: [1, 2]\n", 10, 10, "\"a.b\" is a list"},
+	{HEAD(NAME) RES "  ingress: {template: x}\n", 9, 12, "flinkops does not create Ingresses"},
+	{HEAD(NAME) RES "  flinkVersion: latest\n", 9, 17, "\"latest\" is not a Flink version"},
+	{HEAD(NAME) RES "  mode: hybrid\n", 9, 9, "\"hybrid\" is not a mode"},
+	{HEAD(NAME) RES "  imagePullPolicy: Sometimes\n", 9, 20, "image pull policy \"Sometimes\" is not one of"},
+	{HEAD(NAME) RES "  podTemplate: {kind: Deployment}\n", 9, 23, "kind must be Pod"},
+	{"apiVersion: flink.apache.org/v1\nkind: FlinkDeployment\nmetadata: {name: wc}\nspec: {}\n", 1, 13,
+	 "apiVersion: a FlinkDeployment must have apiVersion flink.apache.org/v1beta1"},
+	{"apiVersion: flink.apache.org/v1beta1\nkind: FlinkDeployment\nmetadata: {name: wc}\nspec:\n"
+	 "  image: [a]\n" RES, 5, 10, "spec.image: expected a string (repo:tag) or a mapping"},
+	{"apiVersion: flink.apache.org/v1beta1\nkind: FlinkDeployment\nmetadata: {name: wc}\nspec:\n"
+	 "  image: {repository: flink, tag: x}\n" RES, 5, 3, "\"flinkVersion\" is required"},
+	{"apiVersion: flink.apache.org/v1beta1\nkind: FlinkDeployment\nmetadata: {name: wc}\nspec:\n"
+	 "  jobManager: {resource: {memory: 1g}}\n  jobManager: {resource: {memory: 1g}}\n", 6, 3,
+	 "duplicate key \"jobManager\""},
+	{"", 1, 1, "the file holds no YAML document"},
+	{"# only a comment\n", 1, 1, "the file holds no YAML document"},
+	{"- just\n- a list\n", 1, 1, "a Kubernetes manifest must be a mapping, got a list"},
+};
+
+static void test_error_cases(void **state)
+{
+	(void)state;
+	int bad = 0;
+	for (size_t i = 0; i < sizeof(error_cases) / sizeof(error_cases[0]); i++) {
+		flink_deployments v = {0};
+		fo_diags d = FO_DIAGS_INIT;
+		const char *t = error_cases[i].text;
+		int rc = flink_load_buffer("case.yaml", t, strlen(t), &v, NULL, &d);
+		if (rc == 0)
+			fail_msg("case %zu should fail with \"%s\"", i, error_cases[i].msg);
+		bool found = false;
+		for (size_t k = 0; k < d.n; k++) {
+			if (d.v[k].sev == FO_SEV_ERROR && strstr(d.v[k].msg, error_cases[i].msg) &&
+			    d.v[k].line == error_cases[i].line && d.v[k].col == error_cases[i].col)
+				found = true;
+		}
+		if (!found) {
+			fo_buf all = FO_BUF_INIT;
+			for (size_t k = 0; k < d.n; k++) {
+				char *s = fo_diag_format(&d.v[k]);
+				fo_buf_printf(&all, "  %s\n", s);
+				free(s);
+			}
+			print_error("case %zu: want %d:%d: ...%s..., got:\n%s", i, error_cases[i].line, error_cases[i].col,
+				    error_cases[i].msg, all.ptr ? all.ptr : "  (nothing)\n");
+			fo_buf_free(&all);
+			bad++;
+		}
+		assert_int_equal(v.n, 0);
+		flink_deployments_free(&v);
+		fo_diags_free(&d);
+	}
+	assert_int_equal(bad, 0);
+}
+
+static flink_deployment *parse_one(const char *text)
+{
+	flink_deployments v = {0};
+	fo_diags d = FO_DIAGS_INIT;
+	int rc = flink_load_buffer("ok.yaml", text, strlen(text), &v, NULL, &d);
+	for (size_t k = 0; k < d.n; k++)
+		if (d.v[k].sev == FO_SEV_ERROR)
+			fail_msg("unexpected error %d:%d: %s", d.v[k].line, d.v[k].col, d.v[k].msg);
+	assert_int_equal(rc, 0);
+	assert_int_equal(v.n, 1);
+	flink_deployment *fd = v.v[0];
+	free(v.v);
+	fo_diags_free(&d);
+	return fd;
+}
+
+static void test_replicas(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *tm;     /* taskManager line tail */
+		const char *extra;  /* more spec lines */
+		int parallelism, want_replicas, want_slots;
+	} cases[] = {
+		{"", "", 1, 1, 1},
+		{"", "", 2, 2, 1},
+		{"", "", 7, 7, 1},
+		{"", "    parallelismPerK8sResource: 2\n", 7, 4, 2},
+		{"", "    parallelismPerK8sResource: 4\n", 8, 2, 4},
+		{"", "    parallelismPerK8sResource: 10\n", 3, 1, 10},
+		{", replicas: 5", "", 2, 5, 1},
+		{", replicas: 2", "    parallelismPerK8sResource: 1\n", 2, 2, 1},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *t = fo_asprintf(HEAD(NAME) "  jobManager: {resource: {memory: 1g}}\n"
+					"  taskManager: {resource: {memory: 2g}%s}\n" JOB "    parallelism: %d\n%s",
+				      cases[i].tm, cases[i].parallelism, cases[i].extra);
+		flink_deployment *fd = parse_one(t);
+		if (fd->tm.replicas != cases[i].want_replicas || fd->slots != cases[i].want_slots)
+			fail_msg("case %zu: want %d replicas x %d slots, got %d x %d", i, cases[i].want_replicas,
+				 cases[i].want_slots, fd->tm.replicas, fd->slots);
+		flink_deployment_free(fd);
+		free(t);
+	}
+	/* slots from flinkConfiguration */
+	flink_deployment *fd = parse_one(HEAD(NAME) "  jobManager: {resource: {memory: 1g}}\n"
+					  "  taskManager: {resource: {memory: 2g}}\n"
+					  "  flinkConfiguration:\n    taskmanager.numberOfTaskSlots: 3\n"
+					  JOB "    parallelism: 7\n");
+	assert_int_equal(fd->slots, 3);
+	assert_int_equal(fd->tm.replicas, 3);
+	flink_deployment_free(fd);
+}
+
+static const char short_form[] =
+	"apiVersion: flink.apache.org/v1beta1\n"
+	"kind: FlinkDeployment\n"
+	"metadata:\n  name: my-flink-cluster\n  namespace: default\n"
+	"spec:\n"
+	"  image:\n    repository: flinkci/flink\n    tag: 1.17.1\n    pullPolicy: IfNotPresent\n"
+	"  flinkVersion: 1.17.1\n"
+	"  jobManager:\n    resource:\n      memory: 1024m\n      cpu: 1\n"
+	"  taskManager:\n    resource:\n      memory: 2048m\n      cpu: 1\n    replicas: 2\n"
+	"  job:\n    jarURI: s3://my-flink-jobs/wordcount-0.1.jar\n"
+	"    mainClass: org.apache.flink.examples.java.wordcount.WordCount\n"
+	"    parallelism: 2\n    parallelismPerK8sResource: 1\n"
+	"    upgradeMode: SAVEPOINT_ON_RESTART\n"
+	"    savepointStorage: s3://my-flink-savepoints/wordcount/\n";
+
+/* The same deployment in the upstream operator's spelling. */
+static const char upstream_form[] =
+	"apiVersion: flink.apache.org/v1beta1\n"
+	"kind: FlinkDeployment\n"
+	"metadata:\n  namespace: default\n  name: my-flink-cluster\n"
+	"spec:\n"
+	"  image: flinkci/flink:1.17.1\n"
+	"  imagePullPolicy: IfNotPresent\n"
+	"  flinkVersion: v1_17\n"
+	"  flinkConfiguration:\n    taskmanager.numberOfTaskSlots: \"1\"\n"
+	"    state.savepoints.dir: s3://my-flink-savepoints/wordcount/\n"
+	"  jobManager:\n    resources:\n      requests: {memory: 1Gi, cpu: \"1\"}\n"
+	"  taskManager:\n    replicas: 2\n    resource: {cpu: 1000m, memory: 2Gi}\n"
+	"  job:\n    jarURI: s3://my-flink-jobs/wordcount-0.1.jar\n"
+	"    entryClass: org.apache.flink.examples.java.wordcount.WordCount\n"
+	"    parallelism: 2\n"
+	"    upgradeMode: savepoint\n";
+
+static void test_dialects_normalise(void **state)
+{
+	(void)state;
+	flink_deployment *a = parse_one(short_form);
+	flink_deployment *b = parse_one(upstream_form);
+	assert_string_equal(a->image, "flinkci/flink:1.17.1");
+	assert_string_equal(a->image, b->image);
+	assert_string_equal(a->image_pull_policy, b->image_pull_policy);
+	assert_string_equal(a->flink_version, "1.17");
+	assert_string_equal(b->flink_version, "1.17");
+	assert_int_equal(a->jm.res.memory, 1024ull << 20);
+	assert_int_equal(b->jm.res.memory, 1024ull << 20);
+	assert_int_equal(a->tm.res.memory, 2048ull << 20);
+	assert_int_equal(b->tm.res.memory, 2048ull << 20);
+	assert_int_equal(a->tm.res.cpu_milli, 1000);
+	assert_int_equal(b->tm.res.cpu_milli, 1000);
+	assert_int_equal(a->job.upgrade_mode, FLINK_UPGRADE_SAVEPOINT);
+	assert_int_equal(b->job.upgrade_mode, FLINK_UPGRADE_SAVEPOINT);
+	assert_string_equal(a->job.entry_class, b->job.entry_class);
+	assert_int_equal(a->tm.replicas, 2);
+	assert_int_equal(b->tm.replicas, 2);
+	assert_int_equal(a->slots, b->slots);
+	/* the rendered StatefulSets are the same bytes (the ConfigMap differs
+	 * only in where the user put the savepoint directory and slots) */
+	render_objects ra, rb;
+	assert_int_equal(render_deployment(a, &ra, NULL), 0);
+	assert_int_equal(render_deployment(b, &rb, NULL), 0);
+	for (int k = RENDER_SERVICE_JOBMANAGER; k <= RENDER_SERVICE_TASKMANAGER; k++)
+		assert_string_equal(render_object_hash(ra.v[k]), render_object_hash(rb.v[k]));
+	render_objects_free(&ra);
+	render_objects_free(&rb);
+	flink_deployment_free(a);
+	flink_deployment_free(b);
+}
+
+static void test_other_kinds_skipped(void **state)
+{
+	(void)state;
+	const char *t = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: {a: b}\n---\n" HEAD(NAME) RES
+			"---\napiVersion: apps/v1\nkind: Deployment\nnonsense: [1, 2]\n";
+	flink_deployments v = {0};
+	fo_diags d = FO_DIAGS_INIT;
+	size_t skipped = 0;
+	assert_int_equal(flink_load_buffer("multi.yaml", t, strlen(t), &v, &skipped, &d), 0);
+	assert_int_equal(v.n, 1);
+	assert_int_equal(skipped, 2);
+	assert_int_equal(v.v[0]->line, 6);
+	flink_deployments_free(&v);
+	fo_diags_free(&d);
+}
+
+static void test_one_bad_document_keeps_others(void **state)
+{
+	(void)state;
+	const char *t = HEAD(NAME) RES "---\n" HEAD("  name: Bad_Name\n") RES "---\n" HEAD("  name: other\n") RES;
+	flink_deployments v = {0};
+	fo_diags d = FO_DIAGS_INIT;
+	assert_true(flink_load_buffer("three.yaml", t, strlen(t), &v, NULL, &d) < 0);
+	assert_int_equal(d.nerrors, 1);
+	assert_int_equal(v.n, 2);
+	assert_string_equal(v.v[0]->name, "wc");
+	assert_string_equal(v.v[1]->name, "other");
+	flink_deployments_free(&v);
+	fo_diags_free(&d);
+}
+
+static void test_unique_names(void **state)
+{
+	(void)state;
+	const char *t = HEAD(NAME) RES "---\n" HEAD(NAME) RES;
+	flink_deployments v = {0};
+	fo_diags d = FO_DIAGS_INIT;
+	assert_int_equal(flink_load_buffer("dup.yaml", t, strlen(t), &v, NULL, &d), 0);
+	assert_int_equal(flink_check_unique(&v, &d), 1);
+	assert_int_equal(d.v[0].line, 10);
+	assert_non_null(strstr(d.v[0].msg, "default/wc is already defined at dup.yaml:1:1"));
+	flink_deployments_free(&v);
+	fo_diags_free(&d);
+}
+
+static void test_conf_flattened_and_sorted(void **state)
+{
+	(void)state;
+	flink_deployment *fd = parse_one(HEAD(NAME) RES "  flinkConfiguration:\n"
+						       "    state.backend.type: rocksdb\n"
+						       "    execution:\n      checkpointing:\n        interval: 10s\n"
+						       "    a.first: 1\n");
+	assert_int_equal(fd->conf.n, 3);
+	assert_string_equal(fd->conf.v[0].key, "a.first");
+	assert_string_equal(fd->conf.v[1].key, "execution.checkpointing.interval");
+	assert_string_equal(fd->conf.v[1].value, "10s");
+	assert_string_equal(flink_conf_get(&fd->conf, "state.backend.type"), "rocksdb");
+	flink_deployment_free(fd);
+}
+
+static void test_defaults(void **state)
+{
+	(void)state;
+	flink_deployment *fd = parse_one(HEAD(NAME) RES JOB);
+	assert_string_equal(fd->namespace, "default");
+	assert_int_equal(fd->job.parallelism, 1);
+	assert_int_equal(fd->job.upgrade_mode, FLINK_UPGRADE_STATELESS);
+	assert_int_equal(fd->job.state, FLINK_STATE_RUNNING);
+	assert_int_equal(fd->jm.res.cpu_milli, 1000);
+	assert_int_equal(fd->jm.replicas, 1);
+	assert_string_equal(fd->flink_version, "1.20"); /* from the image tag */
+	flink_deployment_free(fd);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_error_cases),
+		cmocka_unit_test(test_replicas),
+		cmocka_unit_test(test_dialects_normalise),
+		cmocka_unit_test(test_other_kinds_skipped),
+		cmocka_unit_test(test_one_bad_document_keeps_others),
+		cmocka_unit_test(test_unique_names),
+		cmocka_unit_test(test_conf_flattened_and_sorted),
+		cmocka_unit_test(test_defaults),
+	};
+	return cmocka_run_group_tests_name("model", tests, NULL, NULL);
+}

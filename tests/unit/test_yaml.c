@@ -1,0 +1,302 @@
+/*
+ * Unit tests for lib/yaml: positions, duplicate keys, the limits that make
+ * untrusted input safe (size, depth, alias expansion), reader errors, merge
+ * keys, and the writer's round trip.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "lib/json.h"
+#include "lib/yaml.h"
+
+static fo_yaml_file *load_ok(const char *text)
+{
+	fo_yaml_file *f = NULL;
+	fo_diags d = FO_DIAGS_INIT;
+	int rc = fo_yaml_load("t.yaml", text, strlen(text), NULL, &f, &d);
+	if (rc != 0 && d.n)
+		fprintf(stderr, "unexpected: %s\n", d.v[0].msg);
+	assert_int_equal(rc, 0);
+	assert_int_equal(d.n, 0);
+	fo_diags_free(&d);
+	return f;
+}
+
+/* Load text that must fail; check the first diagnostic's position and that
+ * its message contains `want`. */
+static void load_fails(const char *text, size_t len, const fo_yaml_limits *lim, int line, int col, const char *want)
+{
+	fo_yaml_file *f = NULL;
+	fo_diags d = FO_DIAGS_INIT;
+	int rc = fo_yaml_load("t.yaml", text, len, lim, &f, &d);
+	assert_true(rc < 0);
+	assert_null(f);
+	assert_int_equal(d.nerrors, 1);
+	if (!strstr(d.v[0].msg, want))
+		fail_msg("message \"%s\" lacks \"%s\"", d.v[0].msg, want);
+	if (line >= 0) {
+		assert_int_equal(d.v[0].line, line);
+		assert_int_equal(d.v[0].col, col);
+	}
+	fo_diags_free(&d);
+}
+
+static void test_positions(void **state)
+{
+	(void)state;
+	fo_yaml_file *f = load_ok("a: 1\nb:\n  c: [x, \"y\"]\n  d: |\n    text\n");
+	assert_int_equal(f->ndocs, 1);
+	fo_yaml_node *root = f->docs[0];
+	assert_int_equal(root->kind, FO_YAML_MAP);
+	fo_yaml_node *b = fo_yaml_get(root, "b");
+	assert_non_null(b);
+	fo_yaml_node *c = fo_yaml_get(b, "c");
+	assert_int_equal(c->line, 3);
+	assert_int_equal(c->col, 6);
+	assert_int_equal(c->n, 2);
+	assert_true(c->items[0]->plain);
+	assert_false(c->items[1]->plain);
+	assert_int_equal(c->items[1]->col, 10);
+	fo_yaml_node *dnode = fo_yaml_get(b, "d");
+	assert_string_equal(dnode->str, "text\n");
+	assert_false(dnode->plain);
+	fo_yaml_node *key = fo_yaml_get_key(b, "d");
+	assert_int_equal(key->line, 4);
+	assert_int_equal(key->col, 3);
+	fo_yaml_file_free(f);
+}
+
+static void test_multiple_documents(void **state)
+{
+	(void)state;
+	fo_yaml_file *f = load_ok("a: 1\n---\nb: 2\n---\n");
+	assert_int_equal(f->ndocs, 3);
+	assert_non_null(fo_yaml_get(f->docs[1], "b"));
+	assert_true(fo_yaml_is_null(f->docs[2]));
+	fo_yaml_file_free(f);
+}
+
+static void test_duplicate_key(void **state)
+{
+	(void)state;
+	const char *t = "spec:\n  jobManager: {}\n  taskManager: {}\n  jobManager: {}\n";
+	load_fails(t, strlen(t), NULL, 4, 3, "duplicate key \"jobManager\" (first at line 2, column 3)");
+	/* in a big mapping, found through the hash index */
+	char big[8192];
+	size_t n = 0;
+	for (int i = 0; i < 200; i++)
+		n += (size_t)snprintf(big + n, sizeof(big) - n, "k%d: %d\n", i, i);
+	n += (size_t)snprintf(big + n, sizeof(big) - n, "k137: again\n");
+	load_fails(big, n, NULL, 201, 1, "duplicate key \"k137\"");
+}
+
+static void test_alias_expansion(void **state)
+{
+	(void)state;
+	fo_yaml_file *f = load_ok("base: &b {x: 1, y: [1, 2]}\ncopy: *b\n");
+	fo_yaml_node *copy = fo_yaml_get(f->docs[0], "copy");
+	assert_int_equal(copy->kind, FO_YAML_MAP);
+	assert_int_equal(copy->line, 2);
+	assert_int_equal(fo_yaml_get(copy, "y")->n, 2);
+	fo_yaml_file_free(f);
+}
+
+static void test_alias_bomb(void **state)
+{
+	(void)state;
+	/* the classic "billion laughs": 9 levels of 9 aliases each */
+	const char *bomb =
+		"a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n"
+		"b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
+		"c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
+		"d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
+		"e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n"
+		"f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n"
+		"g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]\n"
+		"h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]\n"
+		"i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]\n";
+	clock_t t0 = clock();
+	load_fails(bomb, strlen(bomb), NULL, -1, -1, "alias bomb");
+	/* refused after a bounded amount of work, not after a billion copies */
+	double secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
+	assert_true(secs < 1.0);
+}
+
+static void test_alias_errors(void **state)
+{
+	(void)state;
+	const char *t1 = "a: *nope\n";
+	load_fails(t1, strlen(t1), NULL, 1, 4, "unknown alias *nope");
+	const char *t2 = "a: &x\n  b: *x\n";
+	load_fails(t2, strlen(t2), NULL, 2, 6, "refers to a node that contains it");
+}
+
+static void test_depth_limit(void **state)
+{
+	(void)state;
+	size_t n = 100000;
+	char *deep = malloc(2 * n + 1);
+	memset(deep, '[', n);
+	memset(deep + n, ']', n);
+	deep[2 * n] = '\0';
+	load_fails(deep, 2 * n, NULL, 1, 65, "nesting deeper than 64 levels");
+	free(deep);
+	fo_yaml_limits lim = {0};
+	lim.max_depth = 3;
+	const char *t = "a:\n  b:\n    c:\n      d: 1\n";
+	load_fails(t, strlen(t), &lim, 4, 7, "nesting deeper than 3 levels");
+}
+
+static void test_size_limit(void **state)
+{
+	(void)state;
+	fo_yaml_limits lim = {0};
+	lim.max_bytes = 16;
+	const char *t = "a: 0123456789abcdef\n";
+	load_fails(t, strlen(t), &lim, 0, 0, "over the limit of 16 bytes");
+}
+
+static void test_node_limit(void **state)
+{
+	(void)state;
+	fo_yaml_limits lim = {0};
+	lim.max_nodes = 5;
+	const char *t = "[1, 2, 3, 4, 5, 6]\n";
+	load_fails(t, strlen(t), &lim, 1, 14, "more than 5 nodes");
+}
+
+static void test_reader_errors(void **state)
+{
+	(void)state;
+	const char *tabs = "spec:\n\tname: x\n";
+	load_fails(tabs, strlen(tabs), NULL, 2, 1, "tab character");
+	const char bad_utf8[] = "a: b\nc: \xff\xfe\n";
+	load_fails(bad_utf8, sizeof(bad_utf8) - 1, NULL, 2, 4, "UTF-8");
+	const char nul[] = "a: b\0c\n";
+	load_fails(nul, sizeof(nul) - 1, NULL, 1, 5, "control characters");
+	const char *esc = "a: \"x\\0y\"\n";
+	load_fails(esc, strlen(esc), NULL, 1, 4, "NUL character");
+	const char *unclosed = "a: [1, 2\n";
+	load_fails(unclosed, strlen(unclosed), NULL, 2, 1, "did not find expected ',' or ']'");
+	const char *complex_key = "? [a]\n: b\n";
+	load_fails(complex_key, strlen(complex_key), NULL, 1, 3, "mapping key must be a plain string");
+}
+
+static void test_merge_keys(void **state)
+{
+	(void)state;
+	fo_yaml_file *f = load_ok("base: &b {x: 1, y: 2}\n"
+				  "m:\n  <<: *b\n  y: 3\n"
+				  "n:\n  <<: [{z: 1}, {z: 2, w: 5}]\n");
+	fo_yaml_node *m = fo_yaml_get(f->docs[0], "m");
+	assert_int_equal(m->n, 2);
+	assert_string_equal(fo_yaml_get(m, "y")->str, "3");
+	assert_string_equal(fo_yaml_get(m, "x")->str, "1");
+	fo_yaml_node *n = fo_yaml_get(f->docs[0], "n");
+	assert_string_equal(fo_yaml_get(n, "z")->str, "1");
+	assert_string_equal(fo_yaml_get(n, "w")->str, "5");
+	fo_yaml_file_free(f);
+	const char *bad = "m:\n  <<: 5\n";
+	load_fails(bad, strlen(bad), NULL, 2, 7, "merge key");
+}
+
+static void test_scalar_types(void **state)
+{
+	(void)state;
+	fo_yaml_file *f = load_ok("i: 42\nneg: -7\nq: \"42\"\nf: 1.5\nb: true\nno: no\nn: ~\ne:\nv: 1.17.1\n");
+	fo_yaml_node *r = f->docs[0];
+	int64_t i;
+	double d;
+	bool b;
+	assert_true(fo_yaml_as_int(fo_yaml_get(r, "i"), &i));
+	assert_int_equal(i, 42);
+	assert_true(fo_yaml_as_int(fo_yaml_get(r, "neg"), &i));
+	assert_int_equal(i, -7);
+	assert_false(fo_yaml_as_int(fo_yaml_get(r, "q"), &i));
+	assert_true(fo_yaml_as_number(fo_yaml_get(r, "f"), &d));
+	assert_true(d == 1.5);
+	assert_true(fo_yaml_as_bool(fo_yaml_get(r, "b"), &b) && b);
+	assert_false(fo_yaml_as_bool(fo_yaml_get(r, "no"), &b));
+	assert_true(fo_yaml_is_null(fo_yaml_get(r, "n")));
+	assert_true(fo_yaml_is_null(fo_yaml_get(r, "e")));
+	assert_false(fo_yaml_as_number(fo_yaml_get(r, "v"), &d));
+	assert_string_equal(fo_yaml_kind_name(fo_yaml_get(r, "v")), "string");
+	fo_yaml_file_free(f);
+}
+
+static void test_plain_safe(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *s;
+		bool safe;
+	} cases[] = {
+		{"hello", true}, {"flink:1.20", true}, {"-Xmx1g", true}, {"a b", true},
+		{"", false}, {"yes", false}, {"no", false}, {"on", false}, {"true", false}, {"~", false},
+		{"null", false}, {"1.10", false}, {"42", false}, {"0x1F", false}, {"1e3", false},
+		{"12:30", false}, {"- x", false}, {"a: b", false}, {"a #c", false}, {"*x", false},
+		{"&y", false}, {"!t", false}, {"'q'", false}, {"\"q\"", false}, {"trailing ", false},
+		{" leading", false}, {"line\nbreak", false}, {"{x}", false}, {"2026-11-23", false},
+		{"1024Mi", true}, {"s3://bucket/key", true}, {"---", false},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (fo_yaml_plain_safe(cases[i].s) != cases[i].safe)
+			fail_msg("plain_safe(\"%s\") should be %d", cases[i].s, cases[i].safe);
+}
+
+/* Writing any JSON value and reading it back gives the same value. */
+static void test_emit_round_trip(void **state)
+{
+	(void)state;
+	const char *json =
+		"{\"s\":\"yes\",\"n\":3,\"f\":1.5,\"b\":false,\"z\":null,\"v\":\"1.10\",\"e\":\"\","
+		"\"multi\":\"line one\\nline two\\n\",\"nonl\":\"a\\nb\",\"trail\":\"a \\nb\\n\","
+		"\"ctl\":\"tab\\there\",\"q\":\"say \\\"hi\\\"\",\"list\":[1,\"two\",{\"k\":\"v\",\"k2\":[]},[3,4]],"
+		"\"obj\":{\"nested\":{\"deep\":\"x: y\"}},\"empty\":{},\"weird key: #\":1,\"dash\":\"-\"}";
+	cJSON *in = cJSON_Parse(json);
+	assert_non_null(in);
+	fo_buf b = FO_BUF_INIT;
+	fo_yaml_emit(&b, in);
+	fo_yaml_file *f = load_ok(b.ptr);
+	cJSON *out = fo_yaml_to_json(f->docs[0]);
+	char *h1 = fo_json_hash(in), *h2 = fo_json_hash(out);
+	if (strcmp(h1, h2) != 0) {
+		char *s = cJSON_PrintUnformatted(out);
+		fail_msg("round trip differs:\n%s\nread back as %s", b.ptr, s);
+	}
+	free(h1);
+	free(h2);
+	cJSON_Delete(in);
+	cJSON_Delete(out);
+	fo_yaml_file_free(f);
+	fo_buf_free(&b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_positions),
+		cmocka_unit_test(test_multiple_documents),
+		cmocka_unit_test(test_duplicate_key),
+		cmocka_unit_test(test_alias_expansion),
+		cmocka_unit_test(test_alias_bomb),
+		cmocka_unit_test(test_alias_errors),
+		cmocka_unit_test(test_depth_limit),
+		cmocka_unit_test(test_size_limit),
+		cmocka_unit_test(test_node_limit),
+		cmocka_unit_test(test_reader_errors),
+		cmocka_unit_test(test_merge_keys),
+		cmocka_unit_test(test_scalar_types),
+		cmocka_unit_test(test_plain_safe),
+		cmocka_unit_test(test_emit_round_trip),
+	};
+	return cmocka_run_group_tests_name("yaml", tests, NULL, NULL);
+}
