@@ -300,7 +300,7 @@ static cJSON *resources(const flink_resources *r)
 		cJSON *x = cJSON_AddObjectToObject(o, lim ? "limits" : "requests");
 		add_owned_str(x, "cpu", cpu_quantity(lim ? r->cpu_limit_milli : r->cpu_milli));
 		add_owned_str(x, "memory", mi(lim ? r->memory_limit : r->memory));
-		if (r->ephemeral)
+		if (r->ephemeral) /* a request alone lets a pod fill the node's disk */
 			add_owned_str(x, "ephemeral-storage", mi(r->ephemeral));
 	}
 	return o;

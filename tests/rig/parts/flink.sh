@@ -195,7 +195,7 @@ _flink_run() {
 
 _flink_smoke_steps() {
 	local dir=$RIG_HOME/data/flink-smoke out jar job trig loc stoploc stopped first before args_json
-	rm -rf "$dir"
+	rm -rf "$dir" "$RIG_FLINK_SAVEPOINT_DIR/smoke" "$RIG_FLINK_SAVEPOINT_DIR/smoke-trigger"
 	mkdir -p "$dir"
 	local cfile=$dir/counter marker=$dir/fail
 
@@ -224,11 +224,17 @@ _flink_smoke_steps() {
 	_flink_wait 60 "counter file $cfile > 100" _flink_counter_above "$cfile" 100 || return 1
 	rig_log "flink smoke: job $job RUNNING, counter $(_flink_counter "$cfile")"
 
-	# A savepoint while running.
-	out=$(_flink_post_json "/jobs/$job/savepoints" '{"cancel-job": false}') || return 1
+	# A savepoint while running (this body spells "target-directory"; the
+	# stop body below spells "targetDirectory").
+	out=$(_flink_post_json "/jobs/$job/savepoints" \
+		"$(jq -nc --arg d "$RIG_FLINK_SAVEPOINT_DIR/smoke-trigger" '{"target-directory": $d, "cancel-job": false}')") || return 1
 	trig=$(jq -er '.["request-id"]' <<<"$out") || { _flink_fail "savepoint trigger: $out"; return 1; }
 	loc=$(_flink_savepoint_wait "$job" "$trig") || return 1
-	[ -n "$loc" ] && [ -f "${loc#file:}/_metadata" ] || { _flink_fail "savepoint location '$loc' has no _metadata"; return 1; }
+	case "$loc" in
+	"file:$RIG_FLINK_SAVEPOINT_DIR/smoke-trigger/"*) ;;
+	*) _flink_fail "savepoint '$loc' is not under $RIG_FLINK_SAVEPOINT_DIR/smoke-trigger"; return 1 ;;
+	esac
+	[ -f "${loc#file:}/_metadata" ] || { _flink_fail "savepoint location '$loc' has no _metadata"; return 1; }
 	rig_log "flink smoke: savepoint $loc"
 
 	# Stop with a savepoint into a chosen folder.

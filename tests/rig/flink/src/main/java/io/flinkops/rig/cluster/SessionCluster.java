@@ -33,6 +33,9 @@ import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
 
 public final class SessionCluster {
 
+	/** Set by the shutdown hook: the JVM is being terminated on purpose. */
+	private static volatile boolean terminating;
+
 	private SessionCluster() {
 	}
 
@@ -106,6 +109,7 @@ public final class SessionCluster {
 		MiniCluster cluster = new MiniCluster(mcc);
 
 		Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+			terminating = true;
 			try {
 				cluster.closeAsync().get();
 			} catch (Exception e) {
@@ -120,10 +124,10 @@ public final class SessionCluster {
 
 		// Serve until the JVM is terminated (SIGTERM runs the hook above) or
 		// the cluster stops by itself.
-		while (cluster.isRunning()) {
+		while (cluster.isRunning() || terminating) {
 			Thread.sleep(1000);
 		}
-		System.err.println("session-cluster: cluster stopped");
+		System.err.println("session-cluster: cluster stopped by itself");
 		System.exit(1);
 	}
 }
