@@ -68,7 +68,9 @@ int cmd_render(int argc, char **argv)
 		goto cleanup;
 	}
 
-	fo_buf out = FO_BUF_INIT;
+	/* Every input is valid here, and rendering a valid model cannot fail, so
+	 * each deployment is written as soon as it is rendered: memory stays
+	 * flat however many deployments there are. */
 	cJSON *list = NULL, *items = NULL;
 	if (json) {
 		list = cJSON_CreateObject();
@@ -76,31 +78,32 @@ int cmd_render(int argc, char **argv)
 		cJSON_AddStringToObject(list, "kind", "List");
 		items = cJSON_AddArrayToObject(list, "items");
 	}
-	for (size_t i = 0; i < v.n; i++) {
+	fo_buf out = FO_BUF_INIT;
+	for (size_t i = 0; i < v.n && status == EXIT_OK; i++) {
 		render_objects objs;
 		fo_err e = FO_ERR_INIT;
 		if (render_deployment(v.v[i], &objs, &e) < 0) {
-			fprintf(stderr, "%s\n", fo_err_msg(&e));
+			fprintf(stderr, "flinkops render: %s\n", fo_err_msg(&e));
 			fo_err_clear(&e);
 			status = EXIT_FAIL;
-			continue;
+			break;
 		}
-		if (json)
+		if (json) {
 			render_append_items(items, &objs);
-		else
+		} else {
+			fo_buf_clear(&out);
 			render_write_yaml(&out, &objs);
+			fwrite(fo_buf_cstr(&out), 1, out.len, stdout);
+		}
 		render_objects_free(&objs);
 	}
-	if (json) {
-		char *s = cJSON_Print(list);
-		fo_buf_puts(&out, s);
-		fo_buf_putc(&out, '\n');
-		free(s);
-		cJSON_Delete(list);
-	}
-	if (status == EXIT_OK)
-		fwrite(fo_buf_cstr(&out), 1, out.len, stdout);
 	fo_buf_free(&out);
+	if (json && status == EXIT_OK) {
+		char *s = cJSON_Print(list);
+		puts(s);
+		free(s);
+	}
+	cJSON_Delete(list);
 
 cleanup:
 	flink_deployments_free(&v);

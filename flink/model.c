@@ -88,21 +88,19 @@ static void check_fields(pctx *c, const fo_yaml_node *map, const char *path, con
 	for (size_t i = 0; i < map->n; i++) {
 		const fo_yaml_node *k = map->items[2 * i];
 		bool ok = false;
+		for (const char *const *f = known; *f && !ok; f++)
+			ok = strcmp(k->str, *f) == 0;
+		if (ok)
+			continue;
 		const char *best = NULL;
 		size_t best_d = 3;
 		for (const char *const *f = known; *f; f++) {
-			if (strcmp(k->str, *f) == 0) {
-				ok = true;
-				break;
-			}
 			size_t dist = edit_distance(k->str, *f);
 			if (dist < best_d) {
 				best_d = dist;
 				best = *f;
 			}
 		}
-		if (ok)
-			continue;
 		if (best)
 			perr(c, k, path, "unknown field \"%s\" (did you mean \"%s\"?)", k->str, best);
 		else {
@@ -422,7 +420,21 @@ static cJSON *parse_pod_template(pctx *c, const fo_yaml_node *m, const char *pat
 		cJSON_Delete(get_string_map(c, meta, mp, "annotations"));
 		free(mp);
 	}
-	get_map(c, m, path, "spec");
+	const fo_yaml_node *spec = get_map(c, m, path, "spec");
+	const fo_yaml_node *containers = spec ? field(spec, "containers") : NULL;
+	if (containers && containers->kind != FO_YAML_SEQ) {
+		perr(c, containers, path, "spec.containers must be a list");
+	} else if (containers) {
+		/* rendering merges containers by name, so every one needs a name */
+		for (size_t i = 0; i < containers->n; i++) {
+			const fo_yaml_node *ct = containers->items[i];
+			const fo_yaml_node *name = ct->kind == FO_YAML_MAP ? field(ct, "name") : NULL;
+			if (ct->kind != FO_YAML_MAP)
+				perr(c, ct, path, "spec.containers item %zu must be a mapping", i + 1);
+			else if (!name || name->kind != FO_YAML_SCALAR)
+				perr(c, ct, path, "spec.containers item %zu needs a name (flink-main-container for Flink's own)", i + 1);
+		}
+	}
 	return fo_yaml_to_json(m);
 }
 

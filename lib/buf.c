@@ -33,14 +33,22 @@ void fo_buf_putc(fo_buf *b, char c)
 
 void fo_buf_vprintf(fo_buf *b, const char *fmt, va_list ap)
 {
+	/* Try the spare room first: one formatting pass in the common case. */
+	if (b->cap - b->len < 64)
+		reserve(b, 64);
 	va_list cp;
 	va_copy(cp, ap);
-	int n = vsnprintf(NULL, 0, fmt, cp);
+	size_t room = b->cap - b->len;
+	int n = vsnprintf(b->ptr + b->len, room, fmt, cp);
 	va_end(cp);
-	if (n < 0)
+	if (n < 0) {
+		b->ptr[b->len] = '\0';
 		return;
-	reserve(b, (size_t)n);
-	vsnprintf(b->ptr + b->len, (size_t)n + 1, fmt, ap);
+	}
+	if ((size_t)n >= room) {
+		reserve(b, (size_t)n);
+		vsnprintf(b->ptr + b->len, (size_t)n + 1, fmt, ap);
+	}
 	b->len += (size_t)n;
 }
 
@@ -55,18 +63,23 @@ void fo_buf_printf(fo_buf *b, const char *fmt, ...)
 void fo_buf_put_json_string(fo_buf *b, const char *s)
 {
 	fo_buf_putc(b, '"');
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		switch (*p) {
+	const unsigned char *p = (const unsigned char *)s, *run = p;
+	for (;; p++) {
+		unsigned char c = *p;
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		/* flush the run of characters that need no escaping */
+		fo_buf_put(b, run, (size_t)(p - run));
+		run = p + 1;
+		if (c == '\0')
+			break;
+		switch (c) {
 		case '"': fo_buf_puts(b, "\\\""); break;
 		case '\\': fo_buf_puts(b, "\\\\"); break;
 		case '\n': fo_buf_puts(b, "\\n"); break;
 		case '\r': fo_buf_puts(b, "\\r"); break;
 		case '\t': fo_buf_puts(b, "\\t"); break;
-		default:
-			if (*p < 0x20)
-				fo_buf_printf(b, "\\u%04x", *p);
-			else
-				fo_buf_putc(b, (char)*p);
+		default: fo_buf_printf(b, "\\u%04x", c);
 		}
 	}
 	fo_buf_putc(b, '"');

@@ -829,9 +829,11 @@ static bool looks_like_other_type(const char *s)
 				      "on", "On", "ON", "off", "Off", "OFF", "y", "Y", "n", "N",
 				      ".inf", ".Inf", ".INF", "-.inf", "-.Inf", "-.INF", ".nan",
 				      ".NaN", ".NAN", "<<", "="};
-	for (size_t i = 0; i < FO_ARRAY_LEN(words); i++)
-		if (strcmp(s, words[i]) == 0)
-			return true;
+	/* every word starts with one of these; most strings are done here */
+	if (strchr("~nNtTfFyYoO.-<=", s[0]) && strlen(s) <= 5)
+		for (size_t i = 0; i < FO_ARRAY_LEN(words); i++)
+			if (strcmp(s, words[i]) == 0)
+				return true;
 	/* anything that starts like a number: digits, sign, dot */
 	const char *p = s;
 	if (*p == '+' || *p == '-' || *p == '.')
@@ -861,19 +863,24 @@ bool fo_yaml_plain_safe(const char *s)
 		/* a leading "-" is fine when followed by a non-space, as in "-Xmx" */
 		if (!(s[0] == '-' && s[1] && s[1] != ' ' && !(s[1] == '-' && s[2] == '-')))
 			return false;
-	size_t len = strlen(s);
-	if (s[len - 1] == ' ' || s[len - 1] == ':')
-		return false;
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p < 0x20 || *p == 0x7f)
+	const unsigned char *p = (const unsigned char *)s;
+	for (; *p; p++) {
+		unsigned char c = *p;
+		/* the common case first: letters, digits and harmless punctuation */
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    c == '.' || c == '/' || c == '-' || c == '_' || c >= 0x80)
+			continue;
+		if (c < 0x20 || c == 0x7f)
 			return false;
-		if (*p == ':' && (p[1] == ' ' || p[1] == '\0'))
+		if (c == ':' && (p[1] == ' ' || p[1] == '\0'))
 			return false;
-		if (*p == '#' && p > (const unsigned char *)s && p[-1] == ' ')
+		if (c == '#' && p > (const unsigned char *)s && p[-1] == ' ')
 			return false;
-		if (*p == ',' || *p == '[' || *p == ']' || *p == '{' || *p == '}')
+		if (c == ',' || c == '[' || c == ']' || c == '{' || c == '}')
 			return false; /* flow indicators: safe in block context, but keep it simple */
 	}
+	if (p[-1] == ' ')
+		return false;
 	return !looks_like_other_type(s);
 }
 
@@ -919,8 +926,12 @@ static bool literal_ok(const char *s)
 
 static void indent(fo_buf *b, int n)
 {
-	for (int i = 0; i < n; i++)
-		fo_buf_putc(b, ' ');
+	static const char spaces[] = "                                ";
+	while (n > 0) {
+		int k = n < (int)sizeof(spaces) - 1 ? n : (int)sizeof(spaces) - 1;
+		fo_buf_put(b, spaces, (size_t)k);
+		n -= k;
+	}
 }
 
 static void emit_string(fo_buf *b, const char *s, int ind)
@@ -972,7 +983,7 @@ static bool is_empty_container(const cJSON *v)
 	return (cJSON_IsObject(v) || cJSON_IsArray(v)) && v->child == NULL;
 }
 
-static void emit_value(fo_buf *b, const cJSON *v, int ind);
+static void emit_value(fo_buf *b, const cJSON *v, int ind, bool positioned);
 
 /* Write a scalar or empty container after "key:" or "- ". */
 static void emit_inline(fo_buf *b, const cJSON *v, int ind)
@@ -992,15 +1003,18 @@ static void emit_inline(fo_buf *b, const cJSON *v, int ind)
 		fo_buf_puts(b, "null\n");
 }
 
-static void emit_value(fo_buf *b, const cJSON *v, int ind)
+/* Write `v` at indentation `ind`. When `positioned`, the cursor already sits
+ * where the first line's content starts (just after "- "). */
+static void emit_value(fo_buf *b, const cJSON *v, int ind, bool positioned)
 {
 	if (cJSON_IsObject(v) && v->child) {
 		for (const cJSON *c = v->child; c; c = c->next) {
-			indent(b, ind);
+			if (!(positioned && c == v->child))
+				indent(b, ind);
 			emit_key(b, c->string);
 			if ((cJSON_IsObject(c) || cJSON_IsArray(c)) && !is_empty_container(c)) {
 				fo_buf_putc(b, '\n');
-				emit_value(b, c, cJSON_IsArray(c) ? ind : ind + 2);
+				emit_value(b, c, cJSON_IsArray(c) ? ind : ind + 2, false);
 			} else {
 				fo_buf_putc(b, ' ');
 				emit_inline(b, c, ind + 2);
@@ -1008,30 +1022,22 @@ static void emit_value(fo_buf *b, const cJSON *v, int ind)
 		}
 	} else if (cJSON_IsArray(v) && v->child) {
 		for (const cJSON *c = v->child; c; c = c->next) {
-			indent(b, ind);
+			if (!(positioned && c == v->child))
+				indent(b, ind);
 			fo_buf_puts(b, "- ");
-			if (cJSON_IsObject(c) && c->child) {
-				/* first key on the dash line, the rest aligned under it */
-				fo_buf cb = FO_BUF_INIT;
-				emit_value(&cb, c, ind + 2);
-				fo_buf_puts(b, cb.ptr + ind + 2);
-				fo_buf_free(&cb);
-			} else if (cJSON_IsArray(c) && c->child) {
-				fo_buf cb = FO_BUF_INIT;
-				emit_value(&cb, c, ind + 2);
-				fo_buf_puts(b, cb.ptr + ind + 2);
-				fo_buf_free(&cb);
-			} else {
+			if ((cJSON_IsObject(c) || cJSON_IsArray(c)) && c->child)
+				emit_value(b, c, ind + 2, true);
+			else
 				emit_inline(b, c, ind + 2);
-			}
 		}
 	} else {
-		indent(b, ind);
+		if (!positioned)
+			indent(b, ind);
 		emit_inline(b, v, ind + 2);
 	}
 }
 
 void fo_yaml_emit(fo_buf *b, const cJSON *v)
 {
-	emit_value(b, v, 0);
+	emit_value(b, v, 0, false);
 }

@@ -419,6 +419,8 @@ static cJSON *pod_template(const flink_deployment *fd, bool jm, const char *conf
 	} else {
 		main = cJSON_CreateObject();
 	}
+	/* The model checked that every container is a mapping with a name; these
+	 * guards keep a model built some other way from crashing the renderer. */
 	if (!cJSON_IsObject(main)) {
 		cJSON_Delete(main);
 		cJSON_Delete(t);
@@ -481,12 +483,13 @@ static cJSON *render_statefulset(const flink_deployment *fd, bool jm, const char
 
 char *render_compute_hash(const cJSON *obj)
 {
-	cJSON *copy = cJSON_Duplicate(obj, true);
-	cJSON *ann = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(copy, "metadata"), "annotations");
-	if (ann)
-		cJSON_DeleteItemFromObjectCaseSensitive(ann, RENDER_ANNOTATION_HASH);
-	char *h = fo_json_hash(copy);
-	cJSON_Delete(copy);
+	/* Hash the object without its own hash annotation: detach it for the
+	 * moment instead of copying the whole object. */
+	cJSON *ann = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(obj, "metadata"), "annotations");
+	cJSON *own = ann ? cJSON_DetachItemFromObjectCaseSensitive(ann, RENDER_ANNOTATION_HASH) : NULL;
+	char *h = fo_json_hash(obj);
+	if (own)
+		cJSON_AddItemToObject(ann, RENDER_ANNOTATION_HASH, own);
 	return h;
 }
 
@@ -517,7 +520,7 @@ char *render_job_hash(const flink_deployment *fd)
 
 static void stamp_hash(cJSON *obj)
 {
-	char *h = render_compute_hash(obj);
+	char *h = fo_json_hash(obj); /* not stamped yet: the content as it is */
 	cJSON *ann = fo_json_obj(fo_json_obj(obj, "metadata"), "annotations");
 	fo_json_set(ann, RENDER_ANNOTATION_HASH, cJSON_CreateString(h));
 	free(h);

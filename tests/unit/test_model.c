@@ -76,6 +76,8 @@ static const struct {
 	{HEAD(NAME) RES "  mode: hybrid\n", 9, 9, "\"hybrid\" is not a mode"},
 	{HEAD(NAME) RES "  imagePullPolicy: Sometimes\n", 9, 20, "image pull policy \"Sometimes\" is not one of"},
 	{HEAD(NAME) RES "  podTemplate: {kind: Deployment}\n", 9, 23, "kind must be Pod"},
+	{HEAD(NAME) RES "  podTemplate:\n    spec:\n      containers:\n      - image: x\n", 12, 9,
+	 "spec.containers item 1 needs a name"},
 	{"apiVersion: flink.apache.org/v1\nkind: FlinkDeployment\nmetadata: {name: wc}\nspec: {}\n", 1, 13,
 	 "apiVersion: a FlinkDeployment must have apiVersion flink.apache.org/v1beta1"},
 	{"apiVersion: flink.apache.org/v1beta1\nkind: FlinkDeployment\nmetadata: {name: wc}\nspec:\n"

@@ -20,7 +20,7 @@ flink_deps() {
 # it matches.
 flink_sources_sum() {
 	(
-		cd "$FLINK_RIG_SRC"
+		cd "$FLINK_RIG_SRC" || exit 1
 		find pom.xml log4j2.properties src -type f | LC_ALL=C sort | xargs sha256sum
 	) | sha256sum | cut -d' ' -f1
 }
@@ -122,7 +122,7 @@ _flink_req() {
 	code=${out##*$'\n'}
 	out=${out%$'\n'*}
 	if [ "$code" -ge 400 ]; then
-		_flink_fail "$method $path: HTTP $code: $(jq -r '.errors[-1]? // .' <<<"$out" 2>/dev/null | head -c 600)"
+		_flink_fail "$method $path: HTTP $code: $(jq -r '.errors[-1]? // .' <<<"$out" 2>/dev/null | head -3 | head -c 600)"
 		return 1
 	fi
 	printf '%s' "$out"
@@ -165,6 +165,12 @@ _flink_counter_above() {
 	local v
 	v=$(_flink_counter "$1") || return 1
 	[ "$v" -gt "$2" ]
+}
+
+_flink_has_checkpoint() {
+	local n
+	n=$(_flink_req GET "/jobs/$1/checkpoints" | jq -r '.counts.completed') || return 1
+	[ "$n" -ge 1 ]
 }
 
 # _flink_savepoint_wait JOB TRIGGER: poll the savepoint operation; print its location.
@@ -267,8 +273,7 @@ _flink_smoke_steps() {
 
 	# Fail on demand: the job restarts, the exception names the marker, and
 	# after the marker is gone it recovers from its checkpoint and continues.
-	_flink_wait 10 "a completed checkpoint of $job" \
-		bash -c '[ "$(curl -sf "$0/jobs/$1/checkpoints" | jq -r ".counts.completed")" -ge 1 ]' "$RIG_FLINK_URL" "$job" || return 1
+	_flink_wait 10 "a completed checkpoint of $job" _flink_has_checkpoint "$job" || return 1
 	before=$(_flink_counter "$cfile")
 	touch "$marker"
 	_flink_wait 30 "job $job RESTARTING or FAILED with the marker" _flink_state_is "$job" RESTARTING FAILED || { rm -f "$marker"; return 1; }

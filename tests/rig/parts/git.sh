@@ -89,6 +89,7 @@ _git_make_ssh() {
 	[ -f "$d/ssh_host_ed25519_key" ] || ssh-keygen -q -t ed25519 -N '' -C 'flinkops rig sshd' -f "$d/ssh_host_ed25519_key"
 	[ -f "$d/wrong_host_ed25519_key" ] || ssh-keygen -q -t ed25519 -N '' -C 'flinkops rig wrong host key' -f "$d/wrong_host_ed25519_key"
 	[ -f "$d/id_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C 'flinkops rig client' -f "$d/id_ed25519"
+	# shellcheck disable=SC2016 # sshd's shell expands it, not this one
 	printf 'command="git-shell -c \\"$SSH_ORIGINAL_COMMAND\\"",restrict %s\n' \
 		"$(cat "$d/id_ed25519.pub")" >"$d/authorized_keys"
 	: >"$d/known_hosts"
