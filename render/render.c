@@ -475,6 +475,10 @@ static cJSON *render_statefulset(const flink_deployment *fd, bool jm, const char
 		cJSON_Delete(o);
 		return NULL;
 	}
+	/* The template's own hash tells a planner whether pods restart (template
+	 * changed) or only the object around them did (labels, replicas). */
+	char *th = fo_json_hash(tmpl);
+	add_owned_str(fo_json_obj(fo_json_obj(o, "metadata"), "annotations"), RENDER_ANNOTATION_TEMPLATE_HASH, th);
 	cJSON_AddItemToObject(spec, "template", tmpl);
 	return o;
 }
@@ -493,10 +497,15 @@ char *render_compute_hash(const cJSON *obj)
 	return h;
 }
 
-const char *render_object_hash(const cJSON *obj)
+const char *render_object_annotation(const cJSON *obj, const char *key)
 {
 	const cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
-	return fo_json_str(cJSON_GetObjectItemCaseSensitive(meta, "annotations"), RENDER_ANNOTATION_HASH);
+	return fo_json_str(cJSON_GetObjectItemCaseSensitive(meta, "annotations"), key);
+}
+
+const char *render_object_hash(const cJSON *obj)
+{
+	return render_object_annotation(obj, RENDER_ANNOTATION_HASH);
 }
 
 char *render_job_hash(const flink_deployment *fd)
@@ -531,20 +540,21 @@ int render_deployment(const flink_deployment *fd, render_objects *out, fo_err *e
 	int rc = 0;
 	memset(out, 0, sizeof(*out));
 	out->v[RENDER_CONFIGMAP] = render_configmap(fd);
-	stamp_hash(out->v[RENDER_CONFIGMAP]);
-	const char *config_hash = render_object_hash(out->v[RENDER_CONFIGMAP]);
+	/* Pods restart when what Flink reads changes: the files, not the labels. */
+	char *config_hash = fo_json_hash(cJSON_GetObjectItemCaseSensitive(out->v[RENDER_CONFIGMAP], "data"));
 	out->v[RENDER_SERVICE_JOBMANAGER] = render_service(fd, RENDER_SERVICE_JOBMANAGER);
 	out->v[RENDER_SERVICE_REST] = render_service(fd, RENDER_SERVICE_REST);
 	out->v[RENDER_SERVICE_TASKMANAGER] = render_service(fd, RENDER_SERVICE_TASKMANAGER);
 	out->v[RENDER_STATEFULSET_JOBMANAGER] = render_statefulset(fd, true, config_hash, &rc, e);
 	if (rc == 0)
 		out->v[RENDER_STATEFULSET_TASKMANAGER] = render_statefulset(fd, false, config_hash, &rc, e);
+	free(config_hash);
 	if (rc < 0) {
 		render_objects_free(out);
 		return rc;
 	}
 	out->n = RENDER_NCOMPONENTS;
-	for (size_t i = 1; i < out->n; i++)
+	for (size_t i = 0; i < out->n; i++)
 		stamp_hash(out->v[i]);
 	return 0;
 }

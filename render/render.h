@@ -21,11 +21,13 @@
 #define RENDER_LABEL_COMPONENT "app.kubernetes.io/component"
 /* SHA-256 of the object's canonical JSON without this annotation. */
 #define RENDER_ANNOTATION_HASH "flinkops.io/content-hash"
-/* On pod templates: the ConfigMap's hash, so a configuration change rolls the pods. */
+/* On pod templates: the hash of the ConfigMap's data, so a configuration change rolls the pods. */
 #define RENDER_ANNOTATION_CONFIG_HASH "flinkops.io/config-hash"
 /* On the JobManager StatefulSet: hash of the job fields that need a resubmit. */
 #define RENDER_ANNOTATION_JOB_HASH "flinkops.io/job-hash"
 #define RENDER_ANNOTATION_RESTART_NONCE "flinkops.io/restart-nonce"
+/* On StatefulSets: hash of the pod template; when it changes, pods restart. */
+#define RENDER_ANNOTATION_TEMPLATE_HASH "flinkops.io/template-hash"
 
 #define RENDER_PORT_RPC 6123
 #define RENDER_PORT_BLOB 6124
@@ -59,6 +61,8 @@ void render_objects_free(render_objects *o);
 
 /* The content hash an object carries, or NULL. */
 const char *render_object_hash(const cJSON *obj);
+/* Any annotation of an object, or NULL. */
+const char *render_object_annotation(const cJSON *obj, const char *key);
 /* Compute the content hash of `obj` (ignoring the hash annotation). Caller frees. */
 char *render_compute_hash(const cJSON *obj);
 /* Hash of the job fields whose change needs the job resubmitted; NULL without a job. */

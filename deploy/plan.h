@@ -1,0 +1,83 @@
+/*
+ * Planning: what a change to one FlinkDeployment means for the running job.
+ * Pure functions over two sides — what is (the base revision, or the live
+ * cluster) and what should be (the head revision) — each described by the
+ * content hashes that rendering stamps on the objects. The same code answers
+ * `flinkops plan` for a pull request, `plan --live` and the agent's own pass,
+ * so reviewers see exactly what the agent will do.
+ */
+#ifndef DEPLOY_PLAN_H
+#define DEPLOY_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "flink/flink.h"
+#include "render/render.h"
+
+enum deploy_action {
+	DEPLOY_NONE,      /* nothing to do */
+	DEPLOY_CREATE,    /* new: apply, then start the job */
+	DEPLOY_IN_PLACE,  /* objects change but no Flink process restarts */
+	DEPLOY_UPGRADE,   /* Flink processes or the job restart: savepoint (or as the mode says) first */
+	DEPLOY_SUSPEND,   /* job.state running -> suspended: savepoint, scale to zero */
+	DEPLOY_RESUME,    /* job.state suspended -> running: scale up, resume from the savepoint */
+	DEPLOY_DELETE,    /* gone from git: final savepoint, then delete the objects */
+};
+
+/* One side of a comparison. Every string is borrowed. */
+typedef struct deploy_side {
+	bool present;
+	/* content hash of each rendered object (NULL: the object is missing) */
+	const char *hash[RENDER_NCOMPONENTS];
+	/* flinkops.io/template-hash of the two StatefulSets */
+	const char *template_hash[2];
+	/* flinkops.io/job-hash of the JobManager StatefulSet (NULL: no job) */
+	const char *job_hash;
+	bool suspended;
+	/* the model, when the side comes from git (NULL for the live cluster) */
+	const flink_deployment *fd;
+} deploy_side;
+
+enum deploy_warning_kind {
+	DEPLOY_WARN_STATE_DROPPED,      /* stateless upgrade, or a delete without savepoint */
+	DEPLOY_WARN_NON_RESTORED_STATE, /* allowNonRestoredState: state of removed operators is dropped */
+	DEPLOY_WARN_ENTRY_CLASS,        /* a new entry class may not match the savepoint */
+	DEPLOY_WARN_PARALLELISM,        /* parallelism changes: the savepoint is rescaled */
+	DEPLOY_WARN_JAR,                /* a new jar: operator uids must match the savepoint */
+	DEPLOY_WARN_UPGRADE_MODE,       /* the upgrade mode itself changes */
+};
+
+typedef struct deploy_warning {
+	enum deploy_warning_kind kind;
+	char *text;
+} deploy_warning;
+
+typedef struct deploy_change {
+	enum deploy_action action;
+	/* which objects are created, changed or deleted (by enum render_component) */
+	bool object_changed[RENDER_NCOMPONENTS];
+	bool restarts_pods;       /* a StatefulSet's pod template changes */
+	bool restarts_job;        /* the job is stopped and started again */
+	bool takes_savepoint;     /* the action stops the job with a savepoint first */
+	deploy_warning *warnings;
+	size_t nwarnings;
+} deploy_change;
+
+/* A side from a rendered set of objects and its model. */
+void deploy_side_from_rendered(deploy_side *s, const render_objects *o, const flink_deployment *fd);
+/* A side from live objects, indexed by enum render_component (NULL: missing). */
+void deploy_side_from_live(deploy_side *s, cJSON *const live[RENDER_NCOMPONENTS]);
+
+/* Decide what turning `from` into `to` means. `out` is reset first; free it
+ * with deploy_change_free. */
+void deploy_classify(const deploy_side *from, const deploy_side *to, deploy_change *out);
+void deploy_change_free(deploy_change *c);
+
+const char *deploy_action_name(enum deploy_action a);
+/* A sentence for people: "savepoint upgrade", "stateless restart (state is dropped)", ... */
+const char *deploy_action_label(enum deploy_action a, const deploy_side *to, const deploy_side *from);
+
+#endif

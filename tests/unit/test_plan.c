@@ -1,0 +1,204 @@
+/*
+ * Unit tests for deploy/plan: a table of edits to one FlinkDeployment and
+ * the action, savepoint and warnings each must produce. No servers.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "deploy/plan.h"
+
+static const char base[] =
+	"apiVersion: flink.apache.org/v1beta1\nkind: FlinkDeployment\n"
+	"metadata:\n  name: wc\n  labels: {team: a}\n"
+	"spec:\n"
+	"  image: flink:1.20\n"
+	"  flinkConfiguration:\n    state.backend.type: rocksdb\n"
+	"  jobManager: {resource: {memory: 1g}}\n"
+	"  taskManager: {resource: {memory: 2g}}\n"
+	"  job:\n"
+	"    jarURI: s3://b/j-1.jar\n"
+	"    entryClass: com.example.Job\n"
+	"    parallelism: 2\n"
+	"    upgradeMode: savepoint\n"
+	"    state: running\n";
+
+typedef struct side_holder {
+	flink_deployment *fd;
+	render_objects o;
+	deploy_side side;
+} side_holder;
+
+static void load_side(side_holder *h, const char *text)
+{
+	memset(h, 0, sizeof(*h));
+	if (!text)
+		return; /* absent */
+	flink_deployments v = {0};
+	fo_diags d = FO_DIAGS_INIT;
+	int rc = flink_load_buffer("x.yaml", text, strlen(text), &v, NULL, &d);
+	if (rc != 0)
+		fail_msg("fixture does not parse: %d:%d %s", d.v[0].line, d.v[0].col, d.v[0].msg);
+	h->fd = v.v[0];
+	free(v.v);
+	fo_diags_free(&d);
+	assert_int_equal(render_deployment(h->fd, &h->o, NULL), 0);
+	deploy_side_from_rendered(&h->side, &h->o, h->fd);
+}
+
+static void free_side(side_holder *h)
+{
+	render_objects_free(&h->o);
+	flink_deployment_free(h->fd);
+}
+
+/* base with `from` replaced by `to` (NULL `to`: the deployment is deleted) */
+static char *edit(const char *from, const char *to)
+{
+	const char *p = strstr(base, from);
+	if (!p)
+		fail_msg("fixture lacks \"%s\"", from);
+	return fo_asprintf("%.*s%s%s", (int)(p - base), base, to, p + strlen(from));
+}
+
+static const struct {
+	const char *name;
+	const char *from, *to;   /* edit of base for the head side; from == NULL: base unchanged */
+	bool base_absent, head_absent;
+	enum deploy_action action;
+	bool savepoint, restarts_job, restarts_pods;
+	int warning; /* a warning kind that must be present, or -1 */
+} cases[] = {
+	{"no change", NULL, NULL, false, false, DEPLOY_NONE, false, false, false, -1},
+	{"comment only", "  job:\n", "  # a comment\n  job:\n", false, false, DEPLOY_NONE, false, false, false, -1},
+	{"key order only", "  jobManager: {resource: {memory: 1g}}\n  taskManager: {resource: {memory: 2g}}\n",
+	 "  taskManager: {resource: {memory: 2g}}\n  jobManager: {resource: {memory: 1g}}\n", false, false, DEPLOY_NONE,
+	 false, false, false, -1},
+	{"new deployment", NULL, NULL, true, false, DEPLOY_CREATE, false, true, true, -1},
+	{"deleted deployment", NULL, NULL, false, true, DEPLOY_DELETE, true, false, false, -1},
+	{"parallelism up", "parallelism: 2", "parallelism: 4", false, false, DEPLOY_UPGRADE, true, true, true,
+	 DEPLOY_WARN_PARALLELISM},
+	{"new jar", "j-1.jar", "j-2.jar", false, false, DEPLOY_UPGRADE, true, true, false, DEPLOY_WARN_JAR},
+	{"new entry class", "com.example.Job", "com.example.Job2", false, false, DEPLOY_UPGRADE, true, true, false,
+	 DEPLOY_WARN_ENTRY_CLASS},
+	{"TaskManager memory", "memory: 2g", "memory: 3g", false, false, DEPLOY_UPGRADE, true, true, true, -1},
+	{"image", "flink:1.20", "flink:1.20.1", false, false, DEPLOY_UPGRADE, true, true, true, -1},
+	{"flink configuration", "rocksdb", "hashmap", false, false, DEPLOY_UPGRADE, true, true, true, -1},
+	{"stateless upgrade", "upgradeMode: savepoint\n", "upgradeMode: stateless\n    args: [--x]\n", false, false,
+	 DEPLOY_UPGRADE, false, true, false, DEPLOY_WARN_STATE_DROPPED},
+	{"switch to stateless with an upgrade", "parallelism: 2\n    upgradeMode: savepoint",
+	 "parallelism: 3\n    upgradeMode: stateless", false, false, DEPLOY_UPGRADE, false, true, true,
+	 DEPLOY_WARN_UPGRADE_MODE},
+	{"mode alone changes nothing running", "upgradeMode: savepoint", "upgradeMode: last-state", false, false,
+	 DEPLOY_NONE, false, false, false, -1},
+	{"allowNonRestoredState", "    state: running\n", "    state: running\n    allowNonRestoredState: true\n",
+	 false, false, DEPLOY_UPGRADE, true, true, false, DEPLOY_WARN_NON_RESTORED_STATE},
+	{"labels only", "{team: a}", "{team: b}", false, false, DEPLOY_IN_PLACE, false, false, false, -1},
+	{"extra TaskManagers only", "taskManager: {resource: {memory: 2g}}",
+	 "taskManager: {resource: {memory: 2g}, replicas: 4}", false, false, DEPLOY_IN_PLACE, false, false, false, -1},
+	{"suspend", "state: running", "state: suspended", false, false, DEPLOY_SUSPEND, true, false, false, -1},
+	{"restart nonce", "  image: flink:1.20\n", "  image: flink:1.20\n  restartNonce: \"7\"\n", false, false,
+	 DEPLOY_UPGRADE, true, true, true, -1},
+};
+
+static void test_classify_table(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		side_holder a, b;
+		char *head = cases[i].from ? edit(cases[i].from, cases[i].to) : fo_strdup(base);
+		load_side(&a, cases[i].base_absent ? NULL : base);
+		load_side(&b, cases[i].head_absent ? NULL : head);
+		deploy_change c;
+		deploy_classify(&a.side, &b.side, &c);
+		if (c.action != cases[i].action || c.takes_savepoint != cases[i].savepoint ||
+		    c.restarts_job != cases[i].restarts_job || c.restarts_pods != cases[i].restarts_pods)
+			fail_msg("%s: got %s savepoint=%d job=%d pods=%d", cases[i].name, deploy_action_name(c.action),
+				 c.takes_savepoint, c.restarts_job, c.restarts_pods);
+		if (cases[i].warning >= 0) {
+			bool found = false;
+			for (size_t w = 0; w < c.nwarnings; w++)
+				found = found || (int)c.warnings[w].kind == cases[i].warning;
+			if (!found)
+				fail_msg("%s: warning %d missing", cases[i].name, cases[i].warning);
+		} else if (c.nwarnings) {
+			fail_msg("%s: unexpected warning \"%s\"", cases[i].name, c.warnings[0].text);
+		}
+		deploy_change_free(&c);
+		free_side(&a);
+		free_side(&b);
+		free(head);
+	}
+}
+
+static void test_resume(void **state)
+{
+	(void)state;
+	side_holder a, b;
+	char *susp = edit("state: running", "state: suspended");
+	load_side(&a, susp);
+	load_side(&b, base);
+	deploy_change c;
+	deploy_classify(&a.side, &b.side, &c);
+	assert_int_equal(c.action, DEPLOY_RESUME);
+	assert_true(c.restarts_job);
+	assert_false(c.takes_savepoint);
+	deploy_change_free(&c);
+	/* while suspended, other edits are applied without starting anything */
+	char *susp2 = edit("state: running", "state: suspended");
+	char *p = strstr(susp2, "memory: 2g");
+	memcpy(p, "memory: 3g", 10);
+	side_holder d;
+	load_side(&d, susp2);
+	deploy_classify(&a.side, &d.side, &c);
+	assert_int_equal(c.action, DEPLOY_IN_PLACE);
+	assert_false(c.restarts_job);
+	deploy_change_free(&c);
+	free_side(&a);
+	free_side(&b);
+	free_side(&d);
+	free(susp);
+	free(susp2);
+}
+
+/* The live side reads the same annotations back from objects. */
+static void test_live_side_matches_rendered(void **state)
+{
+	(void)state;
+	side_holder a;
+	load_side(&a, base);
+	cJSON *live[RENDER_NCOMPONENTS];
+	for (int k = 0; k < RENDER_NCOMPONENTS; k++)
+		live[k] = a.o.v[k];
+	deploy_side l;
+	deploy_side_from_live(&l, live);
+	deploy_change c;
+	deploy_classify(&l, &a.side, &c);
+	assert_int_equal(c.action, DEPLOY_NONE);
+	deploy_change_free(&c);
+	/* an object missing in the cluster is an in-place repair */
+	live[RENDER_SERVICE_REST] = NULL;
+	deploy_side_from_live(&l, live);
+	deploy_classify(&l, &a.side, &c);
+	assert_int_equal(c.action, DEPLOY_IN_PLACE);
+	assert_true(c.object_changed[RENDER_SERVICE_REST]);
+	assert_false(c.object_changed[RENDER_CONFIGMAP]);
+	deploy_change_free(&c);
+	free_side(&a);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_classify_table),
+		cmocka_unit_test(test_resume),
+		cmocka_unit_test(test_live_side_matches_rendered),
+	};
+	return cmocka_run_group_tests_name("plan", tests, NULL, NULL);
+}
