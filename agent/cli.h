@@ -9,13 +9,16 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "config/config.h"
 #include "flink/flink.h"
+#include "k8s/k8s.h"
 #include "lib/err.h"
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_CHANGES = 2 };
 
 int cmd_validate(int argc, char **argv);
 int cmd_render(int argc, char **argv);
+int cmd_sync(int argc, char **argv);
 
 /* Print every diagnostic on stderr, one `file:line:col: message` a line. */
 void cli_print_diags(const fo_diags *d);
@@ -28,5 +31,19 @@ int cli_usage_error(const char *verb, const char *fmt, ...) FO_PRINTF(2, 3);
  * *nfiles counts the files read. Returns 0 when nothing was wrong.
  */
 int cli_load_manifests(char **paths, int npaths, flink_deployments *out, size_t *nfiles, fo_diags *d);
+
+/*
+ * Fetch the configured repository and parse the FlinkDeployments of its
+ * branch. Problems in files go to `d` (one bad file does not stop the
+ * others); a failure to fetch or read is returned. *source describes what
+ * was read, for reports; `commit` gets the commit id.
+ */
+struct sync_auth;
+/* The git credentials the configuration names. */
+void cli_sync_auth(const config *cfg, struct sync_auth *a);
+int cli_load_repository(const config *cfg, flink_deployments *out, size_t *nfiles, fo_diags *d, char **source,
+			char commit[41], fo_err *e);
+/* A Kubernetes client for the cluster the configuration names. */
+int cli_k8s_connect(const config *cfg, k8s_client **out, fo_err *e);
 
 #endif

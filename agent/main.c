@@ -22,6 +22,7 @@ static const char usage[] =
 	"Verbs:\n"
 	"  validate PATH...   parse and check FlinkDeployment files (file:line:col errors)\n"
 	"  render PATH...     print the Kubernetes objects a FlinkDeployment becomes\n"
+	"  sync --once        one pass: apply what git says to the cluster, prune what it no longer has\n"
 	"\n"
 	"Global options:\n"
 	"  --log-level LEVEL  debug, info (default), warn or error\n"
@@ -35,6 +36,7 @@ static const struct {
 } verbs[] = {
 	{"validate", cmd_validate},
 	{"render", cmd_render},
+	{"sync", cmd_sync},
 };
 
 static void print_version(void)
@@ -46,7 +48,18 @@ static void print_version(void)
 	       curl_version(), yaml_get_version_string(), cJSON_Version());
 }
 
+static int run(int argc, char **argv);
+
 int main(int argc, char **argv)
+{
+	/* libcurl's global state is set up once, before anything could start a thread */
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	int status = run(argc, argv);
+	curl_global_cleanup();
+	return status;
+}
+
+static int run(int argc, char **argv)
 {
 	int i = 1;
 	for (; i < argc && argv[i][0] == '-'; i++) {

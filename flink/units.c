@@ -4,6 +4,7 @@
  * here, into bytes, and written back to Kubernetes as whole "Mi" only.
  */
 #include "flink/flink.h"
+#include "lib/quantity.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -78,60 +79,6 @@ static int parse_flink_size(const char *s, uint64_t *bytes, bool *overflow)
 	return 1;
 }
 
-/* A Kubernetes quantity as a long double; 0 when the text is not one. */
-static int parse_quantity(const char *s, long double *out)
-{
-	const char *p = s;
-	if (*p == '+' || *p == '-')
-		p++;
-	const char *num = p;
-	while (isdigit((unsigned char)*p))
-		p++;
-	if (*p == '.') {
-		p++;
-		while (isdigit((unsigned char)*p))
-			p++;
-	}
-	if (p == num || (p == num + 1 && *num == '.'))
-		return 0;
-	char *numstr = fo_strndup(s, (size_t)(p - s));
-	long double v = strtold(numstr, NULL);
-	free(numstr);
-	const char *suf = p;
-	static const struct {
-		const char *suf;
-		long double mul;
-	} sufs[] = {
-		{"Ki", 1024.0L}, {"Mi", 1048576.0L}, {"Gi", 1073741824.0L},
-		{"Ti", 1099511627776.0L}, {"Pi", 1125899906842624.0L}, {"Ei", 1152921504606846976.0L},
-		{"n", 1e-9L}, {"u", 1e-6L}, {"m", 1e-3L}, {"", 1.0L}, {"k", 1e3L}, {"M", 1e6L},
-		{"G", 1e9L}, {"T", 1e12L}, {"P", 1e15L}, {"E", 1e18L},
-	};
-	for (size_t i = 0; i < FO_ARRAY_LEN(sufs); i++) {
-		if (strcmp(suf, sufs[i].suf) == 0) {
-			*out = v * sufs[i].mul;
-			return 1;
-		}
-	}
-	if (*suf == 'e' || *suf == 'E') {
-		const char *q = suf + 1;
-		if (*q == '+' || *q == '-')
-			q++;
-		if (!isdigit((unsigned char)*q))
-			return 0;
-		while (isdigit((unsigned char)*q))
-			q++;
-		if (*q)
-			return 0;
-		long exp = strtol(suf + 1, NULL, 10);
-		if (exp > 30 || exp < -30)
-			return 0;
-		*out = v * powl(10.0L, (long double)exp);
-		return 1;
-	}
-	return 0;
-}
-
 int flink_memory_parse(const char *s, uint64_t *bytes, fo_err *e)
 {
 	bool overflow = false;
@@ -147,7 +94,7 @@ int flink_memory_parse(const char *s, uint64_t *bytes, fo_err *e)
 		return 0;
 	}
 	long double q;
-	if (parse_quantity(s, &q)) {
+	if (fo_quantity_parse(s, &q)) {
 		if (q <= 0)
 			return fo_err_set(e, FO_EINVAL, "memory \"%s\" must be greater than zero", s);
 		if (q >= 18446744073709551615.0L)
@@ -169,7 +116,7 @@ int flink_cpu_parse(const char *s, int64_t *milli, fo_err *e)
 	if (!s || !*s)
 		return fo_err_set(e, FO_EINVAL, "cpu is empty: give a number of cores such as 1 or 0.5");
 	long double q;
-	if (!parse_quantity(s, &q))
+	if (!fo_quantity_parse(s, &q))
 		return fo_err_set(e, FO_EINVAL, "\"%s\" is not a cpu amount: use cores (1, 0.5) or millicores (500m)", s);
 	if (q <= 0)
 		return fo_err_set(e, FO_EINVAL, "cpu \"%s\" must be greater than zero", s);

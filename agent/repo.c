@@ -1,0 +1,49 @@
+/*
+ * The manifests of the configured repository: fetch it (sync/), read the
+ * FlinkDeployment files of the branch's newest commit, parse them. Shared by
+ * the verbs that act on what git says (sync, agent).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/cli.h"
+#include "sync/sync.h"
+
+void cli_sync_auth(const config *cfg, sync_auth *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->username = cfg->repository.username;
+	a->password_file = cfg->repository.password_file;
+	a->ca_file = cfg->repository.ca_file;
+	a->ssh_key_file = cfg->repository.ssh_key_file;
+	a->ssh_known_hosts = cfg->repository.known_hosts_file;
+	a->ssh_accept_unknown = cfg->repository.accept_unknown_host_key;
+	a->timeout_seconds = (int)(cfg->repository.timeout_ms / 1000);
+}
+
+int cli_load_repository(const config *cfg, flink_deployments *out, size_t *nfiles, fo_diags *d, char **source,
+			char commit[SYNC_OID_HEX], fo_err *e)
+{
+	sync_auth auth;
+	cli_sync_auth(cfg, &auth);
+	sync_repo *r = NULL;
+	sync_files files = {0};
+	int rc = sync_open(cfg->repository.url, cfg->repository.cache_dir, &auth, &r, e);
+	if (rc < 0)
+		goto cleanup;
+	if ((rc = sync_fetch(r, cfg->repository.branch, commit, e)) < 0)
+		goto cleanup;
+	sync_select sel = {cfg->repository.path, cfg->repository.glob, cfg->status.folder, 0};
+	if ((rc = sync_read_manifests(r, commit, &sel, &files, d, e)) < 0)
+		goto cleanup;
+	for (size_t i = 0; i < files.n; i++)
+		flink_load_buffer(files.v[i].path, files.v[i].data, files.v[i].len, out, NULL, d);
+	flink_check_unique(out, d);
+	*nfiles = files.n;
+	*source = fo_asprintf("%s %s@%.7s (%zu file%s)", cfg->repository.url, cfg->repository.branch, commit, files.n,
+			      files.n == 1 ? "" : "s");
+cleanup:
+	sync_files_free(&files);
+	sync_free(r);
+	return rc;
+}

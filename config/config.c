@@ -1,0 +1,299 @@
+/*
+ * Configuration loading. One table lists every field with its path, type
+ * and default; the file, the environment and the defaults are all applied
+ * through it, so a new field is one line and its environment variable and
+ * documentation follow from the path.
+ */
+#include "config/config.h"
+
+#include <ctype.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/buf.h"
+#include "lib/duration.h"
+#include "lib/fs.h"
+#include "lib/yaml.h"
+
+enum ftype { F_STR, F_BOOL, F_DURATION, F_RATIO };
+
+typedef struct field {
+	const char *path;
+	enum ftype type;
+	size_t offset;
+	const char *def;
+} field;
+
+#define OFF(m) offsetof(config, m)
+
+static const field fields[] = {
+	{"repository.url", F_STR, OFF(repository.url), NULL},
+	{"repository.branch", F_STR, OFF(repository.branch), "main"},
+	{"repository.path", F_STR, OFF(repository.path), ""},
+	{"repository.glob", F_STR, OFF(repository.glob), "*.yaml"},
+	{"repository.interval", F_DURATION, OFF(repository.interval_ms), "1m"},
+	{"repository.cacheDir", F_STR, OFF(repository.cache_dir), "/var/cache/flinkops"},
+	{"repository.username", F_STR, OFF(repository.username), NULL},
+	{"repository.passwordFile", F_STR, OFF(repository.password_file), NULL},
+	{"repository.caFile", F_STR, OFF(repository.ca_file), NULL},
+	{"repository.sshKeyFile", F_STR, OFF(repository.ssh_key_file), NULL},
+	{"repository.knownHostsFile", F_STR, OFF(repository.known_hosts_file), NULL},
+	{"repository.acceptUnknownHostKey", F_BOOL, OFF(repository.accept_unknown_host_key), "false"},
+	{"repository.timeout", F_DURATION, OFF(repository.timeout_ms), "60s"},
+	{"status.enabled", F_BOOL, OFF(status.enabled), "true"},
+	{"status.branch", F_STR, OFF(status.branch), NULL},
+	{"status.folder", F_STR, OFF(status.folder), "status"},
+	{"status.authorName", F_STR, OFF(status.author_name), "flinkops"},
+	{"status.authorEmail", F_STR, OFF(status.author_email), "flinkops@localhost"},
+	{"kubernetes.inCluster", F_BOOL, OFF(kubernetes.in_cluster), "false"},
+	{"kubernetes.kubeconfig", F_STR, OFF(kubernetes.kubeconfig), NULL},
+	{"kubernetes.context", F_STR, OFF(kubernetes.context), NULL},
+	{"kubernetes.fieldManager", F_STR, OFF(kubernetes.field_manager), "flinkops"},
+	{"kubernetes.forceConflicts", F_BOOL, OFF(kubernetes.force_conflicts), "true"},
+	{"kubernetes.timeout", F_DURATION, OFF(kubernetes.timeout_ms), "30s"},
+	{"kubernetes.namespace", F_STR, OFF(kubernetes.namespace), "default"},
+	{"flink.restUrl", F_STR, OFF(flink.rest_url), "http://{name}-rest.{namespace}.svc:8081"},
+	{"flink.savepointTimeout", F_DURATION, OFF(flink.savepoint_timeout_ms), "10m"},
+	{"flink.readyTimeout", F_DURATION, OFF(flink.ready_timeout_ms), "5m"},
+	{"flink.runningTimeout", F_DURATION, OFF(flink.running_timeout_ms), "5m"},
+	{"prune.enabled", F_BOOL, OFF(prune.enabled), "true"},
+	{"prune.maxDeleteRatio", F_RATIO, OFF(prune.max_delete_ratio), "0.5"},
+	{"agent.listen", F_STR, OFF(agent.listen), ":8080"},
+	{"agent.webhookSecretFile", F_STR, OFF(agent.webhook_secret_file), NULL},
+	{"agent.retryInitial", F_DURATION, OFF(agent.retry_initial_ms), "5s"},
+	{"agent.retryMax", F_DURATION, OFF(agent.retry_max_ms), "5m"},
+};
+
+/* Keys that look like secrets: refused, so nobody pastes a token into the file. */
+static const char *const secret_keys[] = {"password", "token", "secret", "webhookSecret", "privateKey", NULL};
+
+char *config_env_name(const char *path)
+{
+	fo_buf b = FO_BUF_INIT;
+	fo_buf_puts(&b, "FLINKOPS_");
+	for (const char *p = path; *p; p++) {
+		if (*p == '.')
+			fo_buf_putc(&b, '_');
+		else if (isupper((unsigned char)*p)) {
+			fo_buf_putc(&b, '_');
+			fo_buf_putc(&b, *p);
+		} else
+			fo_buf_putc(&b, (char)toupper((unsigned char)*p));
+	}
+	return fo_buf_detach(&b);
+}
+
+/* Set a field from text; `where` is a diagnostic position or NULL for env. */
+static int set_field(config *c, const field *f, const char *value, const char *file, int line, int col,
+		     const char *origin, fo_diags *d)
+{
+	char *base = (char *)c + f->offset;
+	fo_err e = FO_ERR_INIT;
+	switch (f->type) {
+	case F_STR: {
+		char **s = (char **)base;
+		free(*s);
+		*s = fo_strdup(value);
+		return 0;
+	}
+	case F_BOOL: {
+		bool *b = (bool *)base;
+		if (strcmp(value, "true") == 0 || strcmp(value, "True") == 0 || strcmp(value, "TRUE") == 0 ||
+		    strcmp(value, "1") == 0)
+			*b = true;
+		else if (strcmp(value, "false") == 0 || strcmp(value, "False") == 0 || strcmp(value, "FALSE") == 0 ||
+			 strcmp(value, "0") == 0)
+			*b = false;
+		else {
+			fo_diag_add(d, FO_SEV_ERROR, file, line, col, "%s%s: expected true or false, got \"%s\"", origin,
+				    f->path, value);
+			return FO_EINVAL;
+		}
+		return 0;
+	}
+	case F_DURATION:
+		if (fo_duration_parse(value, (int64_t *)base, &e) < 0) {
+			fo_diag_add(d, FO_SEV_ERROR, file, line, col, "%s%s: %s", origin, f->path, fo_err_msg(&e));
+			fo_err_clear(&e);
+			return FO_EINVAL;
+		}
+		return 0;
+	case F_RATIO: {
+		char *end;
+		double v = strtod(value, &end);
+		if (*end || end == value || v < 0 || v > 1) {
+			fo_diag_add(d, FO_SEV_ERROR, file, line, col, "%s%s: expected a share between 0 and 1, got \"%s\"",
+				    origin, f->path, value);
+			return FO_EINVAL;
+		}
+		*(double *)base = v;
+		return 0;
+	}
+	}
+	return 0;
+}
+
+static const field *find_field(const char *path)
+{
+	for (size_t i = 0; i < FO_ARRAY_LEN(fields); i++)
+		if (strcmp(fields[i].path, path) == 0)
+			return &fields[i];
+	return NULL;
+}
+
+/* Is `prefix` the first part of some field's path (a section)? */
+static bool is_section(const char *prefix)
+{
+	size_t l = strlen(prefix);
+	for (size_t i = 0; i < FO_ARRAY_LEN(fields); i++)
+		if (strncmp(fields[i].path, prefix, l) == 0 && fields[i].path[l] == '.')
+			return true;
+	return false;
+}
+
+static void walk(config *c, const char *file, const fo_yaml_node *m, const char *prefix, fo_diags *d)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		const fo_yaml_node *k = m->items[2 * i], *v = m->items[2 * i + 1];
+		char *path = prefix ? fo_asprintf("%s.%s", prefix, k->str) : fo_strdup(k->str);
+		const field *f = find_field(path);
+		bool secret = false;
+		for (const char *const *s = secret_keys; *s; s++)
+			secret = secret || strcmp(k->str, *s) == 0;
+		if (secret) {
+			fo_diag_add(d, FO_SEV_ERROR, file, k->line, k->col,
+				    "%s: secrets do not belong in the configuration file; put it in a file and name "
+				    "that file (e.g. passwordFile, webhookSecretFile)",
+				    path);
+		} else if (f) {
+			if (v->kind != FO_YAML_SCALAR)
+				fo_diag_add(d, FO_SEV_ERROR, file, v->line, v->col, "%s: expected a value, got a %s", path,
+					    fo_yaml_kind_name(v));
+			else if (!fo_yaml_is_null(v))
+				set_field(c, f, v->str, file, v->line, v->col, "", d);
+		} else if (is_section(path)) {
+			if (v->kind != FO_YAML_MAP)
+				fo_diag_add(d, FO_SEV_ERROR, file, v->line, v->col, "%s: expected a mapping", path);
+			else
+				walk(c, file, v, path, d);
+		} else {
+			fo_diag_add(d, FO_SEV_ERROR, file, k->line, k->col, "unknown setting \"%s\"", path);
+		}
+		free(path);
+	}
+}
+
+static const char *env_lookup(char *const *env, const char *name)
+{
+	if (!env)
+		return getenv(name);
+	size_t l = strlen(name);
+	for (char *const *p = env; *p; p++)
+		if (strncmp(*p, name, l) == 0 && (*p)[l] == '=')
+			return *p + l + 1;
+	return NULL;
+}
+
+static void check(config *c, const char *file, fo_diags *d)
+{
+	if (!c->repository.url || !*c->repository.url)
+		fo_diag_add(d, FO_SEV_ERROR, file, 0, 0, "repository.url is required (or FLINKOPS_REPOSITORY_URL)");
+	if (c->repository.interval_ms < 1000)
+		fo_diag_add(d, FO_SEV_ERROR, file, 0, 0, "repository.interval must be at least 1s");
+	if (!c->kubernetes.in_cluster && !c->kubernetes.kubeconfig)
+		fo_diag_add(d, FO_SEV_ERROR, file, 0, 0,
+			    "name kubernetes.kubeconfig, or set kubernetes.inCluster: true when running in a pod");
+	if (c->status.folder && (c->status.folder[0] == '/' || strstr(c->status.folder, "..")))
+		fo_diag_add(d, FO_SEV_ERROR, file, 0, 0, "status.folder must be a relative path inside the repository");
+	if (c->flink.rest_url && !strstr(c->flink.rest_url, "://"))
+		fo_diag_add(d, FO_SEV_ERROR, file, 0, 0, "flink.restUrl must be a URL template such as http://{name}-rest.{namespace}.svc:8081");
+}
+
+int config_load_text(const char *name, const char *text, size_t len, char *const *env, config **out, fo_diags *d)
+{
+	*out = NULL;
+	size_t errors = d->nerrors;
+	config *c = fo_calloc(1, sizeof(*c));
+	c->source = fo_strdup(name ? name : "(environment)");
+	for (size_t i = 0; i < FO_ARRAY_LEN(fields); i++)
+		if (fields[i].def)
+			set_field(c, &fields[i], fields[i].def, c->source, 0, 0, "", d);
+	if (text) {
+		fo_yaml_file *f = NULL;
+		if (fo_yaml_load(c->source, text, len, NULL, &f, d) == 0) {
+			const fo_yaml_node *root = f->ndocs ? f->docs[0] : NULL;
+			if (root && root->kind == FO_YAML_MAP)
+				walk(c, c->source, root, NULL, d);
+			else if (root && !fo_yaml_is_null(root))
+				fo_diag_add(d, FO_SEV_ERROR, c->source, root->line, root->col, "expected a mapping of settings");
+			fo_yaml_file_free(f);
+		}
+	}
+	for (size_t i = 0; i < FO_ARRAY_LEN(fields); i++) {
+		char *var = config_env_name(fields[i].path);
+		const char *v = env_lookup(env, var);
+		if (v) {
+			char *origin = fo_asprintf("%s overrides ", var);
+			set_field(c, &fields[i], v, c->source, 0, 0, origin, d);
+			free(origin);
+		}
+		free(var);
+	}
+	if (!c->status.branch && c->repository.branch)
+		c->status.branch = fo_strdup(c->repository.branch);
+	if (d->nerrors == errors)
+		check(c, c->source, d);
+	if (d->nerrors > errors) {
+		config_free(c);
+		return FO_EINVAL;
+	}
+	*out = c;
+	return 0;
+}
+
+int config_load(const char *path, config **out, fo_diags *d)
+{
+	*out = NULL;
+	if (!path)
+		return config_load_text(NULL, NULL, 0, NULL, out, d);
+	char *text = NULL;
+	size_t len = 0;
+	fo_err e = FO_ERR_INIT;
+	if (fo_fs_read(path, 1u << 20, &text, &len, &e) < 0) {
+		fo_diag_add(d, FO_SEV_ERROR, path, 0, 0, "%s", fo_err_msg(&e));
+		fo_err_clear(&e);
+		return FO_EIO;
+	}
+	int rc = config_load_text(path, text, len, NULL, out, d);
+	free(text);
+	return rc;
+}
+
+void config_free(config *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < FO_ARRAY_LEN(fields); i++)
+		if (fields[i].type == F_STR)
+			free(*(char **)((char *)c + fields[i].offset));
+	free(c->source);
+	free(c);
+}
+
+char *config_flink_rest_url(const config *c, const char *ns, const char *name)
+{
+	fo_buf b = FO_BUF_INIT;
+	for (const char *p = c->flink.rest_url; *p; p++) {
+		if (strncmp(p, "{name}", 6) == 0) {
+			fo_buf_puts(&b, name);
+			p += 5;
+		} else if (strncmp(p, "{namespace}", 11) == 0) {
+			fo_buf_puts(&b, ns);
+			p += 10;
+		} else {
+			fo_buf_putc(&b, *p);
+		}
+	}
+	return fo_buf_detach(&b);
+}

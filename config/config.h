@@ -1,0 +1,74 @@
+/*
+ * The agent's own configuration: one YAML file, every field overridable by
+ * an environment variable named after its path (repository.passwordFile is
+ * FLINKOPS_REPOSITORY_PASSWORD_FILE). Secrets are never in the file itself:
+ * only the paths of files that hold them. Errors are file:line:col.
+ *
+ *   repository:   url, branch (main), path (""), glob (*.yaml), interval (1m),
+ *                 cacheDir, username, passwordFile, caFile, sshKeyFile,
+ *                 knownHostsFile, acceptUnknownHostKey (false), timeout (60s)
+ *   status:       enabled (true), branch (the synced branch), folder (status),
+ *                 authorName (flinkops), authorEmail (flinkops@localhost)
+ *   kubernetes:   inCluster (false), kubeconfig, context, fieldManager (flinkops),
+ *                 forceConflicts (true), timeout (30s), namespace (default)
+ *   flink:        restUrl (http://{name}-rest.{namespace}.svc:8081),
+ *                 savepointTimeout (10m), readyTimeout (5m), runningTimeout (5m)
+ *   prune:        enabled (true), maxDeleteRatio (0.5)
+ *   agent:        listen (:8080), webhookSecretFile, retryInitial (5s), retryMax (5m)
+ */
+#ifndef CONFIG_CONFIG_H
+#define CONFIG_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lib/err.h"
+
+typedef struct config {
+	char *source;            /* the file it came from */
+	struct {
+		char *url, *branch, *path, *glob, *cache_dir;
+		char *username, *password_file, *ca_file, *ssh_key_file, *known_hosts_file;
+		bool accept_unknown_host_key;
+		int64_t interval_ms, timeout_ms;
+	} repository;
+	struct {
+		bool enabled;
+		char *branch, *folder, *author_name, *author_email;
+	} status;
+	struct {
+		bool in_cluster, force_conflicts;
+		char *kubeconfig, *context, *field_manager, *namespace;
+		int64_t timeout_ms;
+	} kubernetes;
+	struct {
+		char *rest_url;
+		int64_t savepoint_timeout_ms, ready_timeout_ms, running_timeout_ms;
+	} flink;
+	struct {
+		bool enabled;
+		double max_delete_ratio;
+	} prune;
+	struct {
+		char *listen, *webhook_secret_file;
+		int64_t retry_initial_ms, retry_max_ms;
+	} agent;
+} config;
+
+/*
+ * Load `path` (NULL: defaults and environment only), apply FLINKOPS_*
+ * overrides from the environment, and check the result. Problems go to `d`;
+ * returns 0 or FO_EINVAL.
+ */
+int config_load(const char *path, config **out, fo_diags *d);
+/* The same from text, with `env` (NULL-terminated "NAME=value" list, or NULL
+ * for the process environment); for tests. */
+int config_load_text(const char *name, const char *text, size_t len, char *const *env, config **out, fo_diags *d);
+void config_free(config *c);
+
+/* The environment variable that overrides a field path ("repository.url"). Caller frees. */
+char *config_env_name(const char *path);
+/* The REST URL of a deployment from the template ({name}, {namespace}). Caller frees. */
+char *config_flink_rest_url(const config *c, const char *ns, const char *name);
+
+#endif

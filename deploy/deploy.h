@@ -1,0 +1,122 @@
+/*
+ * The deploy module's public face: planning (plan.h) and reconciling the
+ * cluster's objects with what git renders. A pass is three steps so that
+ * each can be tested and reused on its own:
+ *
+ *   1. deploy_live_load   — the live inventory: every object labelled
+ *                           managed-by=flinkops, a few LISTs per kind;
+ *   2. deploy_reconcile_plan — pure: per deployment, which objects are
+ *                           missing, changed in git or drifted in the
+ *                           cluster, how the change is classified, and which
+ *                           deployments are gone from git (prune, with its
+ *                           guard);
+ *   3. deploy_reconcile_apply — server-side apply of what differs, then the
+ *                           prune; each object's outcome is recorded only
+ *                           after the server confirmed it.
+ */
+#ifndef DEPLOY_DEPLOY_H
+#define DEPLOY_DEPLOY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "deploy/plan.h"
+#include "flink/flink.h"
+#include "k8s/k8s.h"
+#include "lib/err.h"
+#include "render/render.h"
+
+/* ---- comparing objects (pure) ---- */
+
+/*
+ * True when every field set in `want` has the same value in `have`. Fields
+ * the server adds are ignored; resource quantities compare by amount
+ * ("1024Mi" equals "1Gi"); an empty map or list in `want` matches an absent
+ * one. On a difference, *where (when non-NULL) gets its path, e.g.
+ * "spec.replicas: 2 != 5"; the caller frees it.
+ */
+bool deploy_subset_equal(const cJSON *want, const cJSON *have, char **where);
+/* True when two objects are equal once the fields the server maintains
+ * (resourceVersion, managedFields, generation, uid, creationTimestamp,
+ * status) are ignored. Used to confirm drift with a dry-run apply. */
+bool deploy_same_stored(const cJSON *a, const cJSON *b, char **where);
+
+/* ---- the live inventory ---- */
+
+typedef struct deploy_live deploy_live;
+
+/* LIST ConfigMaps, Services and StatefulSets labelled managed-by=flinkops,
+ * in `ns` or in all namespaces when NULL. */
+int deploy_live_load(k8s_client *c, const char *ns, deploy_live **out, fo_err *e);
+/* The live object of a kind, or NULL. */
+cJSON *deploy_live_find(const deploy_live *l, const k8s_kind *kind, const char *ns, const char *name);
+/* Number of distinct deployments (namespace/instance) in the inventory. */
+size_t deploy_live_count(const deploy_live *l);
+size_t deploy_live_objects(const deploy_live *l);
+void deploy_live_free(deploy_live *l);
+
+/* ---- a reconcile pass ---- */
+
+enum deploy_obj_state {
+	DEPLOY_OBJ_EQUAL,    /* same content hash, nothing drifted */
+	DEPLOY_OBJ_MISSING,  /* not in the cluster */
+	DEPLOY_OBJ_CHANGED,  /* git renders something new */
+	DEPLOY_OBJ_DRIFTED,  /* same hash, but someone edited the live object */
+};
+
+typedef struct deploy_item {
+	const flink_deployment *fd;     /* NULL for a deployment that is gone from git */
+	char *ns, *name;
+	render_objects objs;            /* rendered (empty for a prune) */
+	cJSON *live[RENDER_NCOMPONENTS];/* borrowed from the inventory */
+	enum deploy_obj_state state[RENDER_NCOMPONENTS];
+	char *drift[RENDER_NCOMPONENTS];/* what drifted, for the report */
+	deploy_change change;           /* classification live -> git */
+	bool applied[RENDER_NCOMPONENTS];
+	bool deleted;                   /* pruned, confirmed by the server */
+	char *error;                    /* first error for this deployment, or NULL */
+} deploy_item;
+
+typedef struct deploy_pass {
+	deploy_item *items;             /* desired deployments first, then prunes */
+	size_t n;
+	size_t nprune;                  /* items with fd == NULL */
+	bool prune_refused;
+	char *prune_reason;
+	bool aborted;                   /* the API server became unreachable */
+	char *abort_reason;
+} deploy_pass;
+
+typedef struct deploy_options {
+	bool prune;                     /* delete objects of deployments gone from git */
+	double max_delete_ratio;        /* refuse a prune of more than this share (0.5) */
+	bool force_prune;               /* override the guard */
+	const char *prune_skip_reason;  /* e.g. "2 manifest files have errors" */
+	bool confirm_drift;             /* confirm a suspected drift with a dry-run apply */
+} deploy_options;
+
+/*
+ * Build the pass for `desired` against the live inventory. With a client
+ * and opts->confirm_drift, a suspected drift is confirmed by a dry-run
+ * apply; without a client the comparison is purely local.
+ */
+int deploy_reconcile_plan(const flink_deployments *desired, const deploy_live *live, k8s_client *c,
+			  const deploy_options *opts, deploy_pass *out, fo_err *e);
+/* Apply what differs and prune what is gone (unless refused). Returns 0 when
+ * everything succeeded; otherwise the first error, with per-item errors set. */
+int deploy_reconcile_apply(k8s_client *c, deploy_pass *p, const deploy_options *opts, fo_err *e);
+void deploy_pass_free(deploy_pass *p);
+
+/* Counts for reports. */
+typedef struct deploy_summary {
+	size_t deployments, unchanged, created, updated, drifted, pruned, failed;
+	size_t objects_applied, objects_deleted;
+} deploy_summary;
+void deploy_pass_summary(const deploy_pass *p, deploy_summary *s);
+/* The pass as JSON (for -o json and for logs). */
+cJSON *deploy_pass_json(const deploy_pass *p);
+const char *deploy_obj_state_name(enum deploy_obj_state s);
+
+#endif

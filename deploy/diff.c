@@ -1,0 +1,147 @@
+/*
+ * Comparing a rendered object with its live version. The API server adds
+ * defaults and rewrites quantities, so "equal" means: everything flinkops
+ * set is there with the same value. See deploy.h.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "deploy/deploy.h"
+#include "lib/buf.h"
+#include "lib/json.h"
+#include "lib/quantity.h"
+
+static char *value_text(const cJSON *v)
+{
+	if (!v)
+		return fo_strdup("(absent)");
+	char *s = cJSON_PrintUnformatted(v);
+	if (strlen(s) > 80) {
+		s[77] = s[78] = s[79] = '.';
+		s[80] = '\0';
+	}
+	return s;
+}
+
+static void note(char **where, const fo_buf *path, const cJSON *want, const cJSON *have)
+{
+	if (!where || *where)
+		return;
+	char *a = value_text(want), *b = value_text(have);
+	*where = fo_asprintf("%s: %s != %s", path->len ? path->ptr : "(object)", a, b);
+	free(a);
+	free(b);
+}
+
+static bool empty_container(const cJSON *v)
+{
+	return (cJSON_IsObject(v) || cJSON_IsArray(v)) && !v->child;
+}
+
+/* Under resources.requests or resources.limits: compare amounts. */
+static bool in_quantities(const fo_buf *path)
+{
+	const char *p = fo_buf_cstr(path);
+	return strstr(p, "resources.requests.") || strstr(p, "resources.limits.");
+}
+
+static bool subset(const cJSON *want, const cJSON *have, fo_buf *path, char **where)
+{
+	if (cJSON_IsNull(want))
+		return true;
+	if (!have || cJSON_IsNull(have)) {
+		if (empty_container(want))
+			return true;
+		note(where, path, want, have);
+		return false;
+	}
+	if (cJSON_IsObject(want)) {
+		if (!cJSON_IsObject(have)) {
+			note(where, path, want, have);
+			return false;
+		}
+		size_t mark = path->len;
+		for (const cJSON *c = want->child; c; c = c->next) {
+			if (path->len)
+				fo_buf_putc(path, '.');
+			fo_buf_puts(path, c->string);
+			bool ok = subset(c, cJSON_GetObjectItemCaseSensitive(have, c->string), path, where);
+			path->len = mark;
+			path->ptr[mark] = '\0';
+			if (!ok)
+				return false;
+		}
+		return true;
+	}
+	if (cJSON_IsArray(want)) {
+		if (!cJSON_IsArray(have) || cJSON_GetArraySize(want) != cJSON_GetArraySize(have)) {
+			note(where, path, want, have);
+			return false;
+		}
+		size_t mark = path->len;
+		int i = 0;
+		for (const cJSON *a = want->child, *b = have->child; a && b; a = a->next, b = b->next, i++) {
+			fo_buf_printf(path, "[%d]", i);
+			bool ok = subset(a, b, path, where);
+			path->len = mark;
+			path->ptr[mark] = '\0';
+			if (!ok)
+				return false;
+		}
+		return true;
+	}
+	if (cJSON_IsString(want) && cJSON_IsString(have)) {
+		if (strcmp(want->valuestring, have->valuestring) == 0)
+			return true;
+		long double x, y;
+		if (in_quantities(path) && fo_quantity_parse(want->valuestring, &x) && fo_quantity_parse(have->valuestring, &y) &&
+		    fabsl(x - y) < 1e-9L)
+			return true;
+		note(where, path, want, have);
+		return false;
+	}
+	if (cJSON_IsNumber(want) && cJSON_IsNumber(have)) {
+		if (want->valuedouble == have->valuedouble)
+			return true;
+		note(where, path, want, have);
+		return false;
+	}
+	if (cJSON_IsBool(want) && cJSON_IsBool(have) && cJSON_IsTrue(want) == cJSON_IsTrue(have))
+		return true;
+	note(where, path, want, have);
+	return false;
+}
+
+bool deploy_subset_equal(const cJSON *want, const cJSON *have, char **where)
+{
+	fo_buf path = FO_BUF_INIT;
+	fo_buf_puts(&path, "");
+	if (where)
+		*where = NULL;
+	bool ok = subset(want, have, &path, where);
+	fo_buf_free(&path);
+	return ok;
+}
+
+static cJSON *stripped(const cJSON *o)
+{
+	static const char *const meta_fields[] = {"managedFields", "resourceVersion", "generation", "uid",
+						  "creationTimestamp", "selfLink"};
+	cJSON *c = cJSON_Duplicate(o, true);
+	cJSON_DeleteItemFromObjectCaseSensitive(c, "status");
+	cJSON *m = cJSON_GetObjectItemCaseSensitive(c, "metadata");
+	for (size_t i = 0; m && i < FO_ARRAY_LEN(meta_fields); i++)
+		cJSON_DeleteItemFromObjectCaseSensitive(m, meta_fields[i]);
+	return c;
+}
+
+bool deploy_same_stored(const cJSON *a, const cJSON *b, char **where)
+{
+	cJSON *x = stripped(a), *y = stripped(b);
+	/* equal both ways round is equality */
+	bool same = deploy_subset_equal(x, y, where) && deploy_subset_equal(y, x, where);
+	cJSON_Delete(x);
+	cJSON_Delete(y);
+	return same;
+}

@@ -1,0 +1,523 @@
+/*
+ * The object side of a pass: inventory, per-object comparison, apply and
+ * prune. See deploy.h. Job handling (savepoints, submission) is layered on
+ * top of this by the rollout; here every change is an apply.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "deploy/deploy.h"
+#include "lib/json.h"
+#include "lib/log.h"
+
+#define SELECTOR RENDER_LABEL_MANAGED_BY "=" RENDER_MANAGED_BY
+
+static const k8s_kind *const component_kind[RENDER_NCOMPONENTS] = {
+	&k8s_kind_configmap, &k8s_kind_service,     &k8s_kind_service,
+	&k8s_kind_service,   &k8s_kind_statefulset, &k8s_kind_statefulset,
+};
+
+/* ---- inventory ---------------------------------------------------------- */
+
+struct deploy_live {
+	cJSON *lists[3];      /* ConfigMaps, Services, StatefulSets */
+	char **keys;          /* open-addressing index "Kind/ns/name" -> object */
+	cJSON **vals;
+	size_t cap, n;
+};
+
+static uint64_t hash_key(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
+static char *obj_key(const char *kind, const char *ns, const char *name)
+{
+	return fo_asprintf("%s/%s/%s", kind, ns ? ns : "", name);
+}
+
+static void index_put(deploy_live *l, char *key, cJSON *v)
+{
+	size_t mask = l->cap - 1, i = hash_key(key) & mask;
+	while (l->keys[i]) {
+		if (strcmp(l->keys[i], key) == 0) {
+			free(key);
+			l->vals[i] = v;
+			return;
+		}
+		i = (i + 1) & mask;
+	}
+	l->keys[i] = key;
+	l->vals[i] = v;
+	l->n++;
+}
+
+static const char *meta_str(const cJSON *o, const char *field)
+{
+	return fo_json_str(cJSON_GetObjectItemCaseSensitive(o, "metadata"), field);
+}
+
+static const char *label(const cJSON *o, const char *key)
+{
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(o, "metadata");
+	return fo_json_str(cJSON_GetObjectItemCaseSensitive(m, "labels"), key);
+}
+
+int deploy_live_load(k8s_client *c, const char *ns, deploy_live **out, fo_err *e)
+{
+	*out = NULL;
+	deploy_live *l = fo_calloc(1, sizeof(*l));
+	static const k8s_kind *const kinds[3] = {&k8s_kind_configmap, &k8s_kind_service, &k8s_kind_statefulset};
+	size_t total = 0;
+	for (int k = 0; k < 3; k++) {
+		int rc = k8s_list(c, kinds[k], ns, SELECTOR, &l->lists[k], e);
+		if (rc < 0) {
+			deploy_live_free(l);
+			return fo_err_prefix(e, "reading what flinkops manages");
+		}
+		total += (size_t)cJSON_GetArraySize(l->lists[k]);
+	}
+	l->cap = 16;
+	while (l->cap < 2 * total + 2)
+		l->cap *= 2;
+	l->keys = fo_calloc(l->cap, sizeof(*l->keys));
+	l->vals = fo_calloc(l->cap, sizeof(*l->vals));
+	/* distinct namespace/instance pairs, through the same index */
+	for (int k = 0; k < 3; k++) {
+		cJSON *o;
+		cJSON_ArrayForEach(o, l->lists[k]) {
+			const char *name = meta_str(o, "name"), *ons = meta_str(o, "namespace");
+			if (!name)
+				continue;
+			index_put(l, obj_key(kinds[k]->kind, ons, name), o);
+		}
+	}
+	*out = l;
+	return 0;
+}
+
+cJSON *deploy_live_find(const deploy_live *l, const k8s_kind *kind, const char *ns, const char *name)
+{
+	if (!l || !l->cap)
+		return NULL;
+	char *key = obj_key(kind->kind, ns, name);
+	size_t mask = l->cap - 1, i = hash_key(key) & mask;
+	cJSON *found = NULL;
+	while (l->keys[i]) {
+		if (strcmp(l->keys[i], key) == 0) {
+			found = l->vals[i];
+			break;
+		}
+		i = (i + 1) & mask;
+	}
+	free(key);
+	return found;
+}
+
+typedef struct instance {
+	char *ns, *name;
+} instance;
+
+/* Distinct namespace/instance pairs of the inventory, sorted. */
+static instance *live_instances(const deploy_live *l, size_t *n)
+{
+	instance *v = NULL;
+	size_t cnt = 0, cap = 0;
+	for (int k = 0; k < 3; k++) {
+		const cJSON *o;
+		cJSON_ArrayForEach(o, l->lists[k]) {
+			const char *inst = label(o, RENDER_LABEL_INSTANCE), *ns = meta_str(o, "namespace");
+			if (!inst || !ns)
+				continue;
+			bool seen = false;
+			for (size_t i = 0; i < cnt && !seen; i++)
+				seen = strcmp(v[i].name, inst) == 0 && strcmp(v[i].ns, ns) == 0;
+			if (seen)
+				continue;
+			v = fo_grow(v, &cap, cnt + 1, sizeof(*v));
+			v[cnt].ns = fo_strdup(ns);
+			v[cnt].name = fo_strdup(inst);
+			cnt++;
+		}
+	}
+	*n = cnt;
+	return v;
+}
+
+static void instances_free(instance *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].ns);
+		free(v[i].name);
+	}
+	free(v);
+}
+
+size_t deploy_live_count(const deploy_live *l)
+{
+	size_t n = 0;
+	instance *v = live_instances(l, &n);
+	instances_free(v, n);
+	return n;
+}
+
+size_t deploy_live_objects(const deploy_live *l)
+{
+	return l ? l->n : 0;
+}
+
+void deploy_live_free(deploy_live *l)
+{
+	if (!l)
+		return;
+	for (int k = 0; k < 3; k++)
+		cJSON_Delete(l->lists[k]);
+	for (size_t i = 0; i < l->cap; i++)
+		free(l->keys[i]);
+	free(l->keys);
+	free(l->vals);
+	free(l);
+}
+
+/* ---- planning ----------------------------------------------------------- */
+
+/* The name each component has for deployment `name`. Caller frees. */
+static char *component_name(enum render_component k, const char *name)
+{
+	switch (k) {
+	case RENDER_CONFIGMAP: return fo_asprintf("flink-config-%s", name);
+	case RENDER_SERVICE_JOBMANAGER: return fo_strdup(name);
+	case RENDER_SERVICE_REST: return fo_asprintf("%s-rest", name);
+	case RENDER_SERVICE_TASKMANAGER: return fo_asprintf("%s-taskmanager", name);
+	case RENDER_STATEFULSET_JOBMANAGER: return fo_asprintf("%s-jobmanager", name);
+	default: return fo_asprintf("%s-taskmanager", name);
+	}
+}
+
+static void item_find_live(deploy_item *it, const deploy_live *live)
+{
+	for (int k = 0; k < RENDER_NCOMPONENTS; k++) {
+		char *n = component_name((enum render_component)k, it->name);
+		it->live[k] = deploy_live_find(live, component_kind[k], it->ns, n);
+		free(n);
+	}
+}
+
+static enum deploy_obj_state compare_one(deploy_item *it, int k, k8s_client *c, const deploy_options *opts)
+{
+	const cJSON *want = it->objs.v[k], *have = it->live[k];
+	if (!have)
+		return DEPLOY_OBJ_MISSING;
+	if (!fo_streq(render_object_hash(want), render_object_hash(have)))
+		return DEPLOY_OBJ_CHANGED;
+	char *where = NULL;
+	if (deploy_subset_equal(want, have, &where))
+		return DEPLOY_OBJ_EQUAL;
+	if (c && opts && opts->confirm_drift) {
+		/* The local comparison can be fooled by what the server rewrites;
+		 * ask the server what applying would store, and compare that. */
+		cJSON *result = NULL;
+		fo_err e = FO_ERR_INIT;
+		if (k8s_apply(c, want, true, &result, &e) == 0) {
+			char *why = NULL;
+			bool same = deploy_same_stored(result, have, &why);
+			cJSON_Delete(result);
+			if (same) {
+				free(where);
+				free(why);
+				return DEPLOY_OBJ_EQUAL;
+			}
+			free(why);
+		} else {
+			fo_warn("deploy", "cannot confirm drift of %s/%s: %s", it->ns, it->name, fo_err_msg(&e));
+		}
+		fo_err_clear(&e);
+	}
+	it->drift[k] = where;
+	return DEPLOY_OBJ_DRIFTED;
+}
+
+static deploy_item *add_item(deploy_pass *p)
+{
+	p->items = fo_realloc(p->items, (p->n + 1) * sizeof(*p->items));
+	deploy_item *it = &p->items[p->n++];
+	memset(it, 0, sizeof(*it));
+	return it;
+}
+
+int deploy_reconcile_plan(const flink_deployments *desired, const deploy_live *live, k8s_client *c,
+			  const deploy_options *opts, deploy_pass *out, fo_err *e)
+{
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < desired->n; i++) {
+		const flink_deployment *fd = desired->v[i];
+		deploy_item *it = add_item(out);
+		it->fd = fd;
+		it->ns = fo_strdup(fd->namespace);
+		it->name = fo_strdup(fd->name);
+		int rc = render_deployment(fd, &it->objs, e);
+		if (rc < 0) {
+			it->error = fo_strdup(fo_err_msg(e));
+			fo_err_clear(e);
+			continue;
+		}
+		item_find_live(it, live);
+		for (int k = 0; k < RENDER_NCOMPONENTS; k++)
+			it->state[k] = compare_one(it, k, c, opts);
+		deploy_side from, to;
+		deploy_side_from_live(&from, it->live);
+		deploy_side_from_rendered(&to, &it->objs, fd);
+		deploy_classify(&from, &to, &it->change);
+		/* Drift is invisible to hashes: correcting it is in place, unless
+		 * someone edited a pod template, whose correction restarts pods. */
+		for (int k = 0; k < RENDER_NCOMPONENTS; k++) {
+			if (it->state[k] != DEPLOY_OBJ_DRIFTED)
+				continue;
+			bool template = it->drift[k] && fo_has_prefix(it->drift[k], "spec.template");
+			if (template && it->change.action != DEPLOY_CREATE && !to.suspended) {
+				it->change.action = DEPLOY_UPGRADE;
+				it->change.restarts_pods = true;
+			} else if (it->change.action == DEPLOY_NONE) {
+				it->change.action = DEPLOY_IN_PLACE;
+			}
+		}
+	}
+
+	/* deployments in the cluster that git no longer has */
+	size_t ninst = 0;
+	instance *inst = live_instances(live, &ninst);
+	for (size_t i = 0; i < ninst; i++) {
+		bool wanted = false;
+		for (size_t j = 0; j < desired->n && !wanted; j++)
+			wanted = strcmp(desired->v[j]->name, inst[i].name) == 0 &&
+				 strcmp(desired->v[j]->namespace, inst[i].ns) == 0;
+		if (wanted)
+			continue;
+		deploy_item *it = add_item(out);
+		it->ns = fo_strdup(inst[i].ns);
+		it->name = fo_strdup(inst[i].name);
+		item_find_live(it, live);
+		deploy_side from, to;
+		deploy_side_from_live(&from, it->live);
+		memset(&to, 0, sizeof(to));
+		deploy_classify(&from, &to, &it->change);
+		out->nprune++;
+	}
+	instances_free(inst, ninst);
+
+	if (out->nprune) {
+		double share = ninst ? (double)out->nprune / (double)ninst : 1.0;
+		double limit = opts ? opts->max_delete_ratio : 0.5;
+		if (opts && !opts->prune) {
+			out->prune_refused = true;
+			out->prune_reason = fo_strdup("pruning is disabled (prune.enabled: false)");
+		} else if (opts && opts->prune_skip_reason) {
+			out->prune_refused = true;
+			out->prune_reason = fo_asprintf("nothing is deleted in this pass: %s", opts->prune_skip_reason);
+		} else if (share > limit && !(opts && opts->force_prune)) {
+			out->prune_refused = true;
+			out->prune_reason = fo_asprintf(
+				"this pass would delete %zu of %zu deployments (%.0f%%), more than the limit of %.0f%%; "
+				"nothing was deleted. If the repository is right, raise prune.maxDeleteRatio or run once "
+				"with --force-prune",
+				out->nprune, ninst, share * 100, limit * 100);
+		}
+	}
+	return 0;
+}
+
+/* ---- applying ----------------------------------------------------------- */
+
+static bool unreachable(int rc)
+{
+	return rc == FO_ENET || rc == FO_ETIMEOUT;
+}
+
+int deploy_reconcile_apply(k8s_client *c, deploy_pass *p, const deploy_options *opts, fo_err *e)
+{
+	(void)opts;
+	int first = 0;
+	for (size_t i = 0; i < p->n && !p->aborted; i++) {
+		deploy_item *it = &p->items[i];
+		if (!it->fd || it->error)
+			continue;
+		for (int k = 0; k < RENDER_NCOMPONENTS; k++) {
+			if (it->state[k] == DEPLOY_OBJ_EQUAL)
+				continue;
+			fo_err ae = FO_ERR_INIT;
+			int rc = k8s_apply(c, it->objs.v[k], false, NULL, &ae);
+			if (rc == 0) {
+				it->applied[k] = true;
+				continue;
+			}
+			it->error = fo_strdup(fo_err_msg(&ae));
+			if (!first)
+				first = fo_err_set(e, rc, "%s", fo_err_msg(&ae));
+			if (unreachable(rc)) {
+				p->aborted = true;
+				p->abort_reason = fo_strdup(fo_err_msg(&ae));
+			}
+			fo_err_clear(&ae);
+			break; /* the rest of this deployment waits for the next pass */
+		}
+	}
+	if (p->prune_refused || p->aborted)
+		return first;
+	/* StatefulSets first, so no pod is left without its configuration */
+	static const int order[RENDER_NCOMPONENTS] = {
+		RENDER_STATEFULSET_TASKMANAGER, RENDER_STATEFULSET_JOBMANAGER, RENDER_SERVICE_TASKMANAGER,
+		RENDER_SERVICE_REST, RENDER_SERVICE_JOBMANAGER, RENDER_CONFIGMAP};
+	for (size_t i = 0; i < p->n && !p->aborted; i++) {
+		deploy_item *it = &p->items[i];
+		if (it->fd)
+			continue;
+		bool ok = true;
+		for (int j = 0; j < RENDER_NCOMPONENTS && ok; j++) {
+			int k = order[j];
+			if (!it->live[k])
+				continue;
+			fo_err de = FO_ERR_INIT;
+			int rc = k8s_delete(c, component_kind[k], it->ns, meta_str(it->live[k], "name"), "Background", &de);
+			if (rc < 0) {
+				ok = false;
+				it->error = fo_strdup(fo_err_msg(&de));
+				if (!first)
+					first = fo_err_set(e, rc, "%s", fo_err_msg(&de));
+				if (unreachable(rc)) {
+					p->aborted = true;
+					p->abort_reason = fo_strdup(fo_err_msg(&de));
+				}
+			} else {
+				it->applied[k] = true;
+			}
+			fo_err_clear(&de);
+		}
+		it->deleted = ok;
+	}
+	return first;
+}
+
+void deploy_pass_free(deploy_pass *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->n; i++) {
+		deploy_item *it = &p->items[i];
+		free(it->ns);
+		free(it->name);
+		render_objects_free(&it->objs);
+		for (int k = 0; k < RENDER_NCOMPONENTS; k++)
+			free(it->drift[k]);
+		deploy_change_free(&it->change);
+		free(it->error);
+	}
+	free(p->items);
+	free(p->prune_reason);
+	free(p->abort_reason);
+	memset(p, 0, sizeof(*p));
+}
+
+/* ---- reporting ---------------------------------------------------------- */
+
+const char *deploy_obj_state_name(enum deploy_obj_state s)
+{
+	switch (s) {
+	case DEPLOY_OBJ_MISSING: return "missing";
+	case DEPLOY_OBJ_CHANGED: return "changed";
+	case DEPLOY_OBJ_DRIFTED: return "drifted";
+	default: return "equal";
+	}
+}
+
+void deploy_pass_summary(const deploy_pass *p, deploy_summary *s)
+{
+	memset(s, 0, sizeof(*s));
+	for (size_t i = 0; i < p->n; i++) {
+		const deploy_item *it = &p->items[i];
+		if (it->error)
+			s->failed++;
+		if (!it->fd) {
+			if (it->deleted) {
+				s->pruned++;
+				for (int k = 0; k < RENDER_NCOMPONENTS; k++)
+					s->objects_deleted += it->applied[k];
+			}
+			continue;
+		}
+		s->deployments++;
+		bool drift = false, any = false;
+		for (int k = 0; k < RENDER_NCOMPONENTS; k++) {
+			drift = drift || it->state[k] == DEPLOY_OBJ_DRIFTED;
+			any = any || it->state[k] != DEPLOY_OBJ_EQUAL;
+			s->objects_applied += it->applied[k];
+		}
+		if (drift)
+			s->drifted++;
+		if (!any)
+			s->unchanged++;
+		else if (it->change.action == DEPLOY_CREATE)
+			s->created++;
+		else
+			s->updated++;
+	}
+}
+
+cJSON *deploy_pass_json(const deploy_pass *p)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON *items = cJSON_AddArrayToObject(o, "deployments");
+	for (size_t i = 0; i < p->n; i++) {
+		const deploy_item *it = &p->items[i];
+		cJSON *x = cJSON_CreateObject();
+		cJSON_AddStringToObject(x, "namespace", it->ns);
+		cJSON_AddStringToObject(x, "name", it->name);
+		cJSON_AddStringToObject(x, "action", deploy_action_name(it->change.action));
+		if (it->fd)
+			cJSON_AddStringToObject(x, "source", it->fd->source);
+		cJSON *objs = cJSON_AddArrayToObject(x, "objects");
+		for (int k = 0; k < RENDER_NCOMPONENTS; k++) {
+			const cJSON *obj = it->fd ? it->objs.v[k] : it->live[k];
+			if (!obj)
+				continue;
+			cJSON *ob = cJSON_CreateObject();
+			cJSON_AddStringToObject(ob, "kind", component_kind[k]->kind);
+			cJSON_AddStringToObject(ob, "name", meta_str(obj, "name"));
+			cJSON_AddStringToObject(ob, "state", it->fd ? deploy_obj_state_name(it->state[k]) : "pruned");
+			if (it->drift[k])
+				cJSON_AddStringToObject(ob, "drift", it->drift[k]);
+			cJSON_AddBoolToObject(ob, it->fd ? "applied" : "deleted", it->applied[k]);
+			cJSON_AddItemToArray(objs, ob);
+		}
+		for (size_t w = 0; w < it->change.nwarnings; w++) {
+			cJSON *ws = cJSON_GetObjectItemCaseSensitive(x, "warnings");
+			if (!ws)
+				ws = cJSON_AddArrayToObject(x, "warnings");
+			cJSON_AddItemToArray(ws, cJSON_CreateString(it->change.warnings[w].text));
+		}
+		if (it->error)
+			cJSON_AddStringToObject(x, "error", it->error);
+		cJSON_AddItemToArray(items, x);
+	}
+	if (p->prune_refused)
+		cJSON_AddStringToObject(o, "pruneRefused", p->prune_reason);
+	if (p->aborted)
+		cJSON_AddStringToObject(o, "aborted", p->abort_reason);
+	deploy_summary s;
+	deploy_pass_summary(p, &s);
+	cJSON *sum = cJSON_AddObjectToObject(o, "summary");
+	cJSON_AddNumberToObject(sum, "deployments", (double)s.deployments);
+	cJSON_AddNumberToObject(sum, "unchanged", (double)s.unchanged);
+	cJSON_AddNumberToObject(sum, "created", (double)s.created);
+	cJSON_AddNumberToObject(sum, "updated", (double)s.updated);
+	cJSON_AddNumberToObject(sum, "drifted", (double)s.drifted);
+	cJSON_AddNumberToObject(sum, "pruned", (double)s.pruned);
+	cJSON_AddNumberToObject(sum, "failed", (double)s.failed);
+	cJSON_AddNumberToObject(sum, "objectsApplied", (double)s.objects_applied);
+	cJSON_AddNumberToObject(sum, "objectsDeleted", (double)s.objects_deleted);
+	return o;
+}

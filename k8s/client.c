@@ -1,0 +1,433 @@
+/*
+ * The Kubernetes API client. Requests go through one lib/http handle (one
+ * connection, HTTP/2 where offered). Failures that a retry can cure — no
+ * connection, a timeout, 429, 500/502/503/504 — are retried a bounded number
+ * of times with doubling delays; everything else is turned into an error
+ * that keeps the API server's Status message.
+ */
+#include "k8s/k8s.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "lib/buf.h"
+#include "lib/fs.h"
+#include "lib/http.h"
+#include "lib/log.h"
+
+const k8s_kind k8s_kind_configmap = {"ConfigMap", "v1", "configmaps", true};
+const k8s_kind k8s_kind_service = {"Service", "v1", "services", true};
+const k8s_kind k8s_kind_statefulset = {"StatefulSet", "apps/v1", "statefulsets", true};
+const k8s_kind k8s_kind_pod = {"Pod", "v1", "pods", true};
+const k8s_kind k8s_kind_namespace = {"Namespace", "v1", "namespaces", false};
+
+static const k8s_kind *const known_kinds[] = {&k8s_kind_configmap, &k8s_kind_service, &k8s_kind_statefulset,
+					      &k8s_kind_pod, &k8s_kind_namespace};
+
+struct k8s_client {
+	fo_http *http;
+	char *server;
+	char *token;           /* current bearer token */
+	char *token_file;
+	struct timespec token_mtime;
+	off_t token_size;
+	char *field_manager;
+	bool force;
+	int retries;
+	long backoff_ms;
+	size_t page_size;
+	k8s_stats stats;
+};
+
+const k8s_kind *k8s_kind_of(const cJSON *obj)
+{
+	const cJSON *av = cJSON_GetObjectItemCaseSensitive(obj, "apiVersion");
+	const cJSON *k = cJSON_GetObjectItemCaseSensitive(obj, "kind");
+	if (!cJSON_IsString(av) || !cJSON_IsString(k))
+		return NULL;
+	for (size_t i = 0; i < FO_ARRAY_LEN(known_kinds); i++)
+		if (strcmp(known_kinds[i]->kind, k->valuestring) == 0 &&
+		    strcmp(known_kinds[i]->group_version, av->valuestring) == 0)
+			return known_kinds[i];
+	return NULL;
+}
+
+unsigned long k8s_stats_writes(const k8s_stats *s)
+{
+	return s->apply + s->dry_run + s->del + s->other;
+}
+
+static void wipe_free(char *s)
+{
+	if (s) {
+		memset(s, 0, strlen(s));
+		free(s);
+	}
+}
+
+/* (Re)read the token file when it changed; kubelet rotates projected tokens. */
+static int refresh_token(k8s_client *c, fo_err *e)
+{
+	if (!c->token_file)
+		return 0;
+	struct stat st;
+	if (stat(c->token_file, &st) != 0)
+		return fo_err_set(e, FO_EAUTH, "token file %s: %s", c->token_file, strerror(errno));
+	if (c->token && st.st_mtim.tv_sec == c->token_mtime.tv_sec && st.st_mtim.tv_nsec == c->token_mtime.tv_nsec &&
+	    st.st_size == c->token_size)
+		return 0;
+	char *tok = NULL;
+	int rc = fo_fs_read(c->token_file, 64 * 1024, &tok, NULL, e);
+	if (rc < 0)
+		return rc;
+	tok[strcspn(tok, "\r\n")] = '\0';
+	wipe_free(c->token);
+	c->token = tok;
+	c->token_mtime = st.st_mtim;
+	c->token_size = st.st_size;
+	return 0;
+}
+
+int k8s_client_new(const k8s_config *cfg, const k8s_options *opts, k8s_client **out, fo_err *e)
+{
+	*out = NULL;
+	fo_http_opts ho = {0};
+	ho.ca_file = cfg->ca_file;
+	ho.ca_pem = cfg->ca_pem;
+	ho.insecure = cfg->insecure;
+	ho.cert_file = cfg->cert_file;
+	ho.key_file = cfg->key_file;
+	ho.cert_pem = cfg->cert_pem;
+	ho.key_pem = cfg->key_pem;
+	ho.timeout_ms = opts && opts->timeout_ms ? opts->timeout_ms : 30000;
+	ho.max_response_bytes = 256u << 20;
+	k8s_client *c = fo_calloc(1, sizeof(*c));
+	int rc = fo_http_new(&ho, &c->http, e);
+	if (rc < 0) {
+		free(c);
+		return rc;
+	}
+	c->server = fo_strdup(cfg->server);
+	if (cfg->token)
+		c->token = fo_strdup(cfg->token);
+	if (cfg->token_file)
+		c->token_file = fo_strdup(cfg->token_file);
+	c->field_manager = fo_strdup(opts && opts->field_manager ? opts->field_manager : "flinkops");
+	c->force = opts ? opts->force : false;
+	c->retries = opts && opts->retries ? opts->retries : 3;
+	if (c->retries < 0)
+		c->retries = 0;
+	c->backoff_ms = opts && opts->backoff_ms ? opts->backoff_ms : 200;
+	c->page_size = opts && opts->page_size ? opts->page_size : 500;
+	if ((rc = refresh_token(c, e)) < 0) {
+		k8s_client_free(c);
+		return rc;
+	}
+	*out = c;
+	return 0;
+}
+
+void k8s_client_free(k8s_client *c)
+{
+	if (!c)
+		return;
+	fo_http_free(c->http);
+	free(c->server);
+	wipe_free(c->token);
+	free(c->token_file);
+	free(c->field_manager);
+	free(c);
+}
+
+const k8s_stats *k8s_client_stats(const k8s_client *c)
+{
+	return &c->stats;
+}
+
+void k8s_client_reset_stats(k8s_client *c)
+{
+	memset(&c->stats, 0, sizeof(c->stats));
+}
+
+int k8s_error_from_response(long status, const char *body, const char *what, fo_err *e)
+{
+	cJSON *j = body ? cJSON_Parse(body) : NULL;
+	const cJSON *msg = cJSON_GetObjectItemCaseSensitive(j, "message");
+	const cJSON *reason = cJSON_GetObjectItemCaseSensitive(j, "reason");
+	int code;
+	const char *hint = "";
+	switch (status) {
+	case 401:
+		code = FO_EAUTH;
+		hint = "; the credentials were refused: check the token or client certificate in the kubeconfig";
+		break;
+	case 403: code = FO_EFORBIDDEN; hint = "; grant flinkops this permission with RBAC"; break;
+	case 404: code = FO_ENOTFOUND; break;
+	case 409:
+		code = FO_ECONFLICT;
+		if (cJSON_IsString(reason) && strcmp(reason->valuestring, "Conflict") == 0 && msg &&
+		    strstr(cJSON_IsString(msg) ? msg->valuestring : "", "conflict"))
+			hint = "; another field manager owns these fields: set kubernetes.forceConflicts to take them over";
+		break;
+	case 400:
+	case 422: code = FO_EINVAL; break;
+	case 429: code = FO_ESERVER; break;
+	default: code = status >= 500 ? FO_ESERVER : FO_EINVAL; break;
+	}
+	if (cJSON_IsString(msg) && msg->valuestring[0]) {
+		fo_err_set(e, code, "%s: %s (%s, HTTP %ld)%s", what, msg->valuestring,
+			   cJSON_IsString(reason) ? reason->valuestring : "error", status, hint);
+	} else {
+		/* not a Status: quote the start of the body, bounded */
+		fo_err_set(e, code, "%s: HTTP %ld%s%.200s%s", what, status, body && *body ? ": " : "", body ? body : "", hint);
+	}
+	cJSON_Delete(j);
+	return code;
+}
+
+static bool retryable(int rc, long status)
+{
+	if (rc == FO_ENET || rc == FO_ETIMEOUT)
+		return true;
+	return rc == 0 && (status == 429 || status == 500 || status == 502 || status == 503 || status == 504);
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/*
+ * Send a request with retries. On success (2xx) *body gets the text (may be
+ * NULL when not wanted). Otherwise the error names `what`.
+ */
+static int request(k8s_client *c, const char *method, const char *url, const char *ctype, const char *payload,
+		   unsigned long *counter, const char *what, char **body, long *status_out, fo_err *e)
+{
+	int rc = 0;
+	long delay = c->backoff_ms;
+	for (int attempt = 0;; attempt++) {
+		if ((rc = refresh_token(c, e)) < 0)
+			return fo_err_prefix(e, "%s", what);
+		fo_http_request req = {0};
+		req.method = method;
+		req.url = url;
+		req.content_type = ctype;
+		req.body = payload;
+		req.body_len = payload ? strlen(payload) : 0;
+		req.bearer_token = c->token;
+		fo_http_response resp;
+		fo_err herr = FO_ERR_INIT;
+		(*counter)++;
+		rc = fo_http_do(c->http, &req, &resp, &herr);
+		long status = resp.status;
+		if (status_out)
+			*status_out = status;
+		if (rc == 0 && status >= 200 && status < 300) {
+			if (body)
+				*body = fo_buf_detach(&resp.body);
+			fo_http_response_free(&resp);
+			fo_err_clear(&herr);
+			return 0;
+		}
+		bool again = retryable(rc, status) && attempt < c->retries;
+		if (rc < 0)
+			fo_err_set(e, rc, "%s: %s", what, fo_err_msg(&herr));
+		else
+			rc = k8s_error_from_response(status, fo_buf_cstr(&resp.body), what, e);
+		fo_http_response_free(&resp);
+		fo_err_clear(&herr);
+		if (!again) {
+			c->stats.failures++;
+			if (attempt > 0) {
+				char *m = fo_strdup(fo_err_msg(e));
+				fo_err_set(e, rc, "%s (gave up after %d attempts)", m, attempt + 1);
+				free(m);
+			}
+			return rc;
+		}
+		c->stats.retries++;
+		fo_debug("k8s", "%s failed (%s); retrying in %ld ms", what, fo_err_msg(e), delay);
+		sleep_ms(delay);
+		delay = delay * 2 > 10000 ? 10000 : delay * 2;
+	}
+}
+
+/* /api/v1 or /apis/GROUP/VERSION, then the namespace and the resource. */
+static char *resource_url(const k8s_client *c, const k8s_kind *kind, const char *ns, const char *name)
+{
+	fo_buf b = FO_BUF_INIT;
+	fo_buf_puts(&b, c->server);
+	if (strchr(kind->group_version, '/'))
+		fo_buf_printf(&b, "/apis/%s", kind->group_version);
+	else
+		fo_buf_printf(&b, "/api/%s", kind->group_version);
+	if (kind->namespaced && ns)
+		fo_buf_printf(&b, "/namespaces/%s", ns);
+	fo_buf_printf(&b, "/%s", kind->plural);
+	if (name)
+		fo_buf_printf(&b, "/%s", name);
+	return fo_buf_detach(&b);
+}
+
+static char *describe(const char *verb, const k8s_kind *kind, const char *ns, const char *name)
+{
+	if (ns && name)
+		return fo_asprintf("%s %s %s/%s", verb, kind->kind, ns, name);
+	if (name)
+		return fo_asprintf("%s %s %s", verb, kind->kind, name);
+	if (ns)
+		return fo_asprintf("%s %s in namespace %s", verb, kind->kind, ns);
+	return fo_asprintf("%s %s in all namespaces", verb, kind->kind);
+}
+
+static int parse_body(const char *body, const char *what, cJSON **out, fo_err *e)
+{
+	cJSON *j = cJSON_Parse(body ? body : "");
+	if (!j || !cJSON_IsObject(j)) {
+		cJSON_Delete(j);
+		return fo_err_set(e, FO_ESERVER, "%s: the server's answer is not a JSON object", what);
+	}
+	*out = j;
+	return 0;
+}
+
+int k8s_get(k8s_client *c, const k8s_kind *kind, const char *ns, const char *name, cJSON **out, fo_err *e)
+{
+	*out = NULL;
+	char *url = resource_url(c, kind, ns, name);
+	char *what = describe("get", kind, ns, name);
+	char *body = NULL;
+	int rc = request(c, "GET", url, NULL, NULL, &c->stats.get, what, &body, NULL, e);
+	if (rc == 0)
+		rc = parse_body(body, what, out, e);
+	free(body);
+	free(url);
+	free(what);
+	return rc;
+}
+
+int k8s_list(k8s_client *c, const k8s_kind *kind, const char *ns, const char *selector, cJSON **items, fo_err *e)
+{
+	*items = cJSON_CreateArray();
+	char *base = resource_url(c, kind, ns, NULL);
+	char *what = describe("list", kind, ns, NULL);
+	char *sel = selector ? fo_http_escape(selector) : NULL;
+	char *cont = NULL;
+	int rc = 0;
+	for (int page = 0; page < 100000; page++) {
+		fo_buf url = FO_BUF_INIT;
+		fo_buf_printf(&url, "%s?limit=%zu", base, c->page_size);
+		if (sel)
+			fo_buf_printf(&url, "&labelSelector=%s", sel);
+		if (cont) {
+			char *ec = fo_http_escape(cont);
+			fo_buf_printf(&url, "&continue=%s", ec);
+			free(ec);
+		}
+		char *body = NULL;
+		cJSON *j = NULL;
+		rc = request(c, "GET", url.ptr, NULL, NULL, &c->stats.list, what, &body, NULL, e);
+		fo_buf_free(&url);
+		if (rc == 0)
+			rc = parse_body(body, what, &j, e);
+		free(body);
+		if (rc < 0)
+			break;
+		cJSON *arr = cJSON_GetObjectItemCaseSensitive(j, "items");
+		cJSON *it;
+		while (cJSON_IsArray(arr) && (it = cJSON_DetachItemFromArray(arr, 0)) != NULL) {
+			/* list items come without their type; put it back so each
+			 * object can be handled on its own */
+			if (!cJSON_GetObjectItemCaseSensitive(it, "apiVersion"))
+				cJSON_AddStringToObject(it, "apiVersion", kind->group_version);
+			if (!cJSON_GetObjectItemCaseSensitive(it, "kind"))
+				cJSON_AddStringToObject(it, "kind", kind->kind);
+			cJSON_AddItemToArray(*items, it);
+		}
+		const cJSON *meta = cJSON_GetObjectItemCaseSensitive(j, "metadata");
+		const cJSON *next = cJSON_GetObjectItemCaseSensitive(meta, "continue");
+		free(cont);
+		cont = cJSON_IsString(next) && next->valuestring[0] ? fo_strdup(next->valuestring) : NULL;
+		cJSON_Delete(j);
+		if (!cont)
+			break;
+	}
+	if (rc < 0) {
+		cJSON_Delete(*items);
+		*items = NULL;
+	}
+	free(cont);
+	free(sel);
+	free(base);
+	free(what);
+	return rc;
+}
+
+int k8s_apply(k8s_client *c, const cJSON *obj, bool dry_run, cJSON **result, fo_err *e)
+{
+	if (result)
+		*result = NULL;
+	const k8s_kind *kind = k8s_kind_of(obj);
+	const cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
+	const cJSON *name = cJSON_GetObjectItemCaseSensitive(meta, "name");
+	const cJSON *ns = cJSON_GetObjectItemCaseSensitive(meta, "namespace");
+	if (!kind || !cJSON_IsString(name))
+		return fo_err_set(e, FO_EINVAL, "apply: an object without a known apiVersion/kind or a name");
+	const char *nss = cJSON_IsString(ns) ? ns->valuestring : NULL;
+	char *base = resource_url(c, kind, nss, name->valuestring);
+	char *fm = fo_http_escape(c->field_manager);
+	char *url = fo_asprintf("%s?fieldManager=%s%s%s", base, fm, c->force ? "&force=true" : "",
+				dry_run ? "&dryRun=All" : "");
+	char *what = describe(dry_run ? "apply (dry run)" : "apply", kind, nss, name->valuestring);
+	char *payload = cJSON_PrintUnformatted(obj);
+	char *body = NULL;
+	int rc = request(c, "PATCH", url, "application/apply-patch+yaml", payload,
+			 dry_run ? &c->stats.dry_run : &c->stats.apply, what, &body, NULL, e);
+	if (rc == 0 && result)
+		rc = parse_body(body, what, result, e);
+	free(body);
+	free(payload);
+	free(what);
+	free(url);
+	free(fm);
+	free(base);
+	return rc;
+}
+
+int k8s_delete(k8s_client *c, const k8s_kind *kind, const char *ns, const char *name, const char *propagation,
+	       fo_err *e)
+{
+	char *url = resource_url(c, kind, ns, name);
+	char *what = describe("delete", kind, ns, name);
+	char *payload = propagation ? fo_asprintf("{\"kind\":\"DeleteOptions\",\"apiVersion\":\"v1\",\"propagationPolicy\":\"%s\"}",
+						  propagation)
+				    : NULL;
+	long status = 0;
+	int rc = request(c, "DELETE", url, payload ? "application/json" : NULL, payload, &c->stats.del, what, NULL,
+			 &status, e);
+	if (rc == FO_ENOTFOUND) {
+		/* already gone: the goal is reached */
+		fo_err_clear(e);
+		rc = 0;
+	}
+	free(payload);
+	free(what);
+	free(url);
+	return rc;
+}
+
+int k8s_get_raw(k8s_client *c, const char *path, char **body, fo_err *e)
+{
+	char *url = fo_asprintf("%s%s", c->server, path);
+	char *what = fo_asprintf("get %s", path);
+	int rc = request(c, "GET", url, NULL, NULL, &c->stats.get, what, body, NULL, e);
+	free(url);
+	free(what);
+	return rc;
+}

@@ -1,0 +1,115 @@
+/*
+ * A Kubernetes API client over libcurl: connection settings from a
+ * kubeconfig or from inside a pod, and the few verbs flinkops needs — get,
+ * list by label selector (paginated), server-side apply (also as a dry run),
+ * and delete. One client keeps one connection. Errors keep the server's own
+ * Status message and say which verb on which object failed; requests are
+ * counted by kind, so tests can assert that a pass wrote nothing.
+ */
+#ifndef K8S_K8S_H
+#define K8S_K8S_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "lib/err.h"
+
+typedef struct k8s_config {
+	char *server;          /* https://host:port, no trailing slash */
+	char *ca_file;         /* PEM file to trust, or NULL */
+	char *ca_pem;          /* PEM text (from certificate-authority-data), or NULL */
+	bool insecure;         /* insecure-skip-tls-verify: true in the kubeconfig */
+	char *cert_file, *key_file; /* client certificate and key files */
+	char *cert_pem, *key_pem;   /* or their PEM text */
+	char *token;           /* bearer token, or NULL */
+	char *token_file;      /* re-read whenever the file changes (projected tokens rotate) */
+	char *namespace;       /* the context's namespace, or NULL */
+	char *context;         /* the context used, for messages */
+} k8s_config;
+
+/*
+ * Read a kubeconfig file. `context` NULL uses current-context. Relative
+ * paths in it are taken relative to the file's folder. Exec plugins and
+ * auth providers are refused with a message saying so.
+ */
+int k8s_config_from_kubeconfig(const char *path, const char *context, k8s_config **out, fo_err *e);
+/* The same from text (for tests); `dir` resolves relative paths. */
+int k8s_config_from_kubeconfig_text(const char *name, const char *text, size_t len, const char *dir,
+				    const char *context, k8s_config **out, fo_err *e);
+/*
+ * Inside a pod: KUBERNETES_SERVICE_HOST/PORT and the service account folder
+ * (/var/run/secrets/kubernetes.io/serviceaccount, or $FLINKOPS_SERVICEACCOUNT_DIR).
+ */
+int k8s_config_in_cluster(k8s_config **out, fo_err *e);
+void k8s_config_free(k8s_config *c);
+
+typedef struct k8s_kind {
+	const char *kind;           /* StatefulSet */
+	const char *group_version;  /* apps/v1, or v1 for the core group */
+	const char *plural;         /* statefulsets */
+	bool namespaced;
+} k8s_kind;
+
+extern const k8s_kind k8s_kind_configmap;
+extern const k8s_kind k8s_kind_service;
+extern const k8s_kind k8s_kind_statefulset;
+extern const k8s_kind k8s_kind_pod;
+extern const k8s_kind k8s_kind_namespace;
+
+/* The kind descriptor of an object from its apiVersion and kind, or NULL. */
+const k8s_kind *k8s_kind_of(const cJSON *obj);
+
+typedef struct k8s_stats {
+	unsigned long get, list, apply, dry_run, del, other;
+	unsigned long retries;
+	unsigned long failures;     /* requests that ended in an error */
+} k8s_stats;
+
+/* Writes: requests that can change the cluster. */
+unsigned long k8s_stats_writes(const k8s_stats *s);
+
+typedef struct k8s_options {
+	const char *field_manager;  /* default "flinkops" */
+	bool force;                 /* take over fields another manager owns (default false) */
+	long timeout_ms;            /* per request (default 30 s) */
+	int retries;                /* after a network error, 429 or 5xx (default 3) */
+	long backoff_ms;            /* first retry delay, doubling (default 200 ms) */
+	size_t page_size;           /* list page size (default 500) */
+} k8s_options;
+
+typedef struct k8s_client k8s_client;
+
+int k8s_client_new(const k8s_config *cfg, const k8s_options *opts, k8s_client **out, fo_err *e);
+void k8s_client_free(k8s_client *c);
+const k8s_stats *k8s_client_stats(const k8s_client *c);
+void k8s_client_reset_stats(k8s_client *c);
+
+/* GET one object; FO_ENOTFOUND when it does not exist. */
+int k8s_get(k8s_client *c, const k8s_kind *kind, const char *ns, const char *name, cJSON **out, fo_err *e);
+/*
+ * List objects of a kind matching `selector` ("a=b,c" syntax), in `ns` or in
+ * every namespace when NULL, following `continue` tokens. *items is a JSON
+ * array of objects, each with apiVersion and kind filled in.
+ */
+int k8s_list(k8s_client *c, const k8s_kind *kind, const char *ns, const char *selector, cJSON **items, fo_err *e);
+/*
+ * Server-side apply of `obj` (PATCH, application/apply-patch+yaml, the
+ * client's field manager and force setting). With `dry_run` the server
+ * computes the result without storing it. *result (may be NULL) is what the
+ * server returned.
+ */
+int k8s_apply(k8s_client *c, const cJSON *obj, bool dry_run, cJSON **result, fo_err *e);
+/* DELETE with a propagation policy ("Background", "Foreground", "Orphan" or
+ * NULL); an object that is already gone is not an error. */
+int k8s_delete(k8s_client *c, const k8s_kind *kind, const char *ns, const char *name, const char *propagation,
+	       fo_err *e);
+/* GET a raw path (e.g. "/readyz"); *body is the text. */
+int k8s_get_raw(k8s_client *c, const char *path, char **body, fo_err *e);
+
+/* Format an API error from a response (pure; exposed for tests). `what` is
+ * "apply StatefulSet default/x". Returns the FO_E* code for the status. */
+int k8s_error_from_response(long status, const char *body, const char *what, fo_err *e);
+
+#endif

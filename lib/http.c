@@ -1,0 +1,303 @@
+/*
+ * libcurl wrapper. See http.h. The handle is reset before each request and
+ * its options set again, which keeps no state from one request to the next
+ * (a token or a body) while curl's connection cache, owned by the handle,
+ * survives the reset.
+ */
+#include "lib/http.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+
+#include "lib/json.h"
+
+#define DEFAULT_TIMEOUT_MS 30000L
+#define DEFAULT_CONNECT_TIMEOUT_MS 10000L
+#define DEFAULT_MAX_BODY (64u << 20)
+#define MAX_DOWNLOAD (4ull << 30)
+
+struct fo_http {
+	CURL *curl;
+	fo_http_opts opts;
+	char *ca_file, *ca_pem, *cert_file, *key_file, *cert_pem, *key_pem, *user_agent;
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+typedef struct sink {
+	fo_buf *body;
+	FILE *file;
+	size_t limit;
+	unsigned long long written;
+	bool too_big;
+	bool write_failed;
+} sink;
+
+static char *dup_or_null(const char *s)
+{
+	return s ? fo_strdup(s) : NULL;
+}
+
+int fo_http_new(const fo_http_opts *opts, fo_http **out, fo_err *e)
+{
+	*out = NULL;
+	fo_http *h = fo_calloc(1, sizeof(*h));
+	h->curl = curl_easy_init();
+	if (!h->curl) {
+		free(h);
+		return fo_err_set(e, FO_EIO, "cannot initialise libcurl");
+	}
+	if (opts)
+		h->opts = *opts;
+	/* own copies: the caller's strings may not outlive the handle */
+	h->ca_file = dup_or_null(h->opts.ca_file);
+	h->ca_pem = dup_or_null(h->opts.ca_pem);
+	h->cert_file = dup_or_null(h->opts.cert_file);
+	h->key_file = dup_or_null(h->opts.key_file);
+	h->cert_pem = dup_or_null(h->opts.cert_pem);
+	h->key_pem = dup_or_null(h->opts.key_pem);
+	h->user_agent = h->opts.user_agent ? fo_strdup(h->opts.user_agent) : fo_strdup("flinkops/" FO_VERSION);
+	if (!h->opts.timeout_ms)
+		h->opts.timeout_ms = DEFAULT_TIMEOUT_MS;
+	if (!h->opts.connect_timeout_ms)
+		h->opts.connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_MS;
+	if (!h->opts.max_response_bytes)
+		h->opts.max_response_bytes = DEFAULT_MAX_BODY;
+	*out = h;
+	return 0;
+}
+
+void fo_http_free(fo_http *h)
+{
+	if (!h)
+		return;
+	curl_easy_cleanup(h->curl);
+	free(h->ca_file);
+	free(h->ca_pem);
+	free(h->cert_file);
+	free(h->key_file);
+	free(h->cert_pem);
+	free(h->key_pem);
+	free(h->user_agent);
+	free(h);
+}
+
+static size_t on_body(char *data, size_t size, size_t n, void *arg)
+{
+	sink *s = arg;
+	size_t len = size * n;
+	if (s->written + len > s->limit) {
+		s->too_big = true;
+		return 0;
+	}
+	s->written += len;
+	if (s->file) {
+		if (fwrite(data, 1, len, s->file) != len) {
+			s->write_failed = true;
+			return 0;
+		}
+	} else {
+		fo_buf_put(s->body, data, len);
+	}
+	return len;
+}
+
+static size_t on_header(char *data, size_t size, size_t n, void *arg)
+{
+	fo_http_response *r = arg;
+	size_t len = size * n;
+	if (len > 5 && strncasecmp(data, "etag:", 5) == 0) {
+		const char *v = data + 5;
+		size_t vl = len - 5;
+		while (vl && (*v == ' ' || *v == '\t')) {
+			v++;
+			vl--;
+		}
+		while (vl && (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' '))
+			vl--;
+		free(r->etag);
+		r->etag = fo_strndup(v, vl);
+	}
+	return len;
+}
+
+static void set_blob(CURL *c, CURLoption opt, const char *pem)
+{
+	struct curl_blob blob;
+	blob.data = (void *)pem;
+	blob.len = strlen(pem);
+	blob.flags = CURL_BLOB_COPY;
+	curl_easy_setopt(c, opt, &blob);
+}
+
+static const char *empty_sha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+int fo_http_do(fo_http *h, const fo_http_request *req, fo_http_response *resp, fo_err *e)
+{
+	memset(resp, 0, sizeof(*resp));
+	CURL *c = h->curl;
+	curl_easy_reset(c);
+	h->errbuf[0] = '\0';
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->errbuf);
+	curl_easy_setopt(c, CURLOPT_URL, req->url);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, req->timeout_ms ? req->timeout_ms : h->opts.timeout_ms);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, h->opts.connect_timeout_ms);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, h->user_agent);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	if (h->ca_file)
+		curl_easy_setopt(c, CURLOPT_CAINFO, h->ca_file);
+	if (h->ca_pem)
+		set_blob(c, CURLOPT_CAINFO_BLOB, h->ca_pem);
+	if (h->opts.insecure) {
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	if (h->cert_file)
+		curl_easy_setopt(c, CURLOPT_SSLCERT, h->cert_file);
+	if (h->key_file)
+		curl_easy_setopt(c, CURLOPT_SSLKEY, h->key_file);
+	if (h->cert_pem) {
+		set_blob(c, CURLOPT_SSLCERT_BLOB, h->cert_pem);
+		curl_easy_setopt(c, CURLOPT_SSLCERTTYPE, "PEM");
+	}
+	if (h->key_pem) {
+		set_blob(c, CURLOPT_SSLKEY_BLOB, h->key_pem);
+		curl_easy_setopt(c, CURLOPT_SSLKEYTYPE, "PEM");
+	}
+
+	struct curl_slist *hdrs = NULL;
+	char *auth = NULL, *ct = NULL, *sha = NULL;
+	curl_mime *mime = NULL;
+	FILE *file = NULL;
+	int rc = 0;
+
+	const char *method = req->method ? req->method : "GET";
+	if (strcmp(method, "GET") == 0) {
+		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+	} else if (strcmp(method, "POST") == 0 && req->multipart_file) {
+		mime = curl_mime_init(c);
+		curl_mimepart *part = curl_mime_addpart(mime);
+		curl_mime_name(part, req->multipart_field ? req->multipart_field : "file");
+		if (curl_mime_filedata(part, req->multipart_file) != CURLE_OK) {
+			rc = fo_err_set(e, FO_EIO, "%s: cannot read for upload", req->multipart_file);
+			goto cleanup;
+		}
+		curl_mime_type(part, "application/java-archive");
+		curl_easy_setopt(c, CURLOPT_MIMEPOST, mime);
+	} else {
+		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+		if (strcmp(method, "DELETE") != 0 || req->body) {
+			curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->body ? req->body : "");
+			curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(req->body ? req->body_len : 0));
+		}
+	}
+	if (req->content_type) {
+		ct = fo_asprintf("Content-Type: %s", req->content_type);
+		hdrs = curl_slist_append(hdrs, ct);
+	}
+	hdrs = curl_slist_append(hdrs, "Accept: application/json");
+	/* no "Expect: 100-continue" round trip before bodies */
+	hdrs = curl_slist_append(hdrs, "Expect:");
+	if (req->bearer_token) {
+		auth = fo_asprintf("Authorization: Bearer %s", req->bearer_token);
+		hdrs = curl_slist_append(hdrs, auth);
+	}
+	if (req->basic_user) {
+		curl_easy_setopt(c, CURLOPT_USERNAME, req->basic_user);
+		curl_easy_setopt(c, CURLOPT_PASSWORD, req->basic_password ? req->basic_password : "");
+	}
+	if (req->aws_sigv4) {
+		curl_easy_setopt(c, CURLOPT_AWS_SIGV4, req->aws_sigv4);
+		/* curl 7.88 signs the payload hash but does not send it; S3 wants it */
+		char *hash = req->body ? fo_sha256_hex(req->body, req->body_len) : NULL;
+		sha = fo_asprintf("x-amz-content-sha256: %s", hash ? hash : empty_sha256);
+		free(hash);
+		hdrs = curl_slist_append(hdrs, sha);
+	}
+	for (size_t i = 0; i < req->nheaders; i++) {
+		char *line = fo_asprintf("%s: %s", req->headers[i].name, req->headers[i].value);
+		hdrs = curl_slist_append(hdrs, line);
+		free(line);
+	}
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+
+	sink s = {&resp->body, NULL, h->opts.max_response_bytes, 0, false, false};
+	if (req->download_to) {
+		file = fopen(req->download_to, "wb");
+		if (!file) {
+			rc = fo_err_set(e, FO_EIO, "%s: cannot write: %s", req->download_to, strerror(errno));
+			goto cleanup;
+		}
+		s.file = file;
+		s.limit = MAX_DOWNLOAD;
+	}
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, resp);
+
+	CURLcode cc = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
+	char *ctype = NULL;
+	curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ctype);
+	if (ctype)
+		resp->content_type = fo_strdup(ctype);
+	if (cc != CURLE_OK) {
+		if (s.too_big)
+			rc = fo_err_set(e, FO_ETOOBIG, "%s %s: the response is larger than %zu bytes", method, req->url,
+					(size_t)s.limit);
+		else if (s.write_failed)
+			rc = fo_err_set(e, FO_EIO, "%s %s: cannot write %s", method, req->url, req->download_to);
+		else if (cc == CURLE_OPERATION_TIMEDOUT)
+			rc = fo_err_set(e, FO_ETIMEOUT, "%s %s: no answer within %ld ms", method, req->url,
+					req->timeout_ms ? req->timeout_ms : h->opts.timeout_ms);
+		else
+			rc = fo_err_set(e, FO_ENET, "%s %s: %s", method, req->url,
+					h->errbuf[0] ? h->errbuf : curl_easy_strerror(cc));
+		resp->status = 0;
+	}
+
+cleanup:
+	if (file && fclose(file) != 0 && rc == 0)
+		rc = fo_err_set(e, FO_EIO, "%s: cannot write: %s", req->download_to, strerror(errno));
+	curl_slist_free_all(hdrs);
+	curl_mime_free(mime);
+	if (auth) {
+		/* do not leave the token in freed memory longer than needed */
+		memset(auth, 0, strlen(auth));
+		free(auth);
+	}
+	free(ct);
+	free(sha);
+	return rc;
+}
+
+void fo_http_response_free(fo_http_response *r)
+{
+	if (!r)
+		return;
+	fo_buf_free(&r->body);
+	free(r->content_type);
+	free(r->etag);
+	r->content_type = r->etag = NULL;
+}
+
+char *fo_http_escape(const char *s)
+{
+	fo_buf b = FO_BUF_INIT;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (isalnum(*p) || *p == '-' || *p == '_' || *p == '.' || *p == '~')
+			fo_buf_putc(&b, (char)*p);
+		else
+			fo_buf_printf(&b, "%%%02X", *p);
+	}
+	return fo_buf_detach(&b);
+}

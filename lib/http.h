@@ -1,0 +1,79 @@
+/*
+ * HTTP over libcurl for the Kubernetes API, Flink's REST API and object
+ * stores. One fo_http keeps one curl handle, so consecutive requests reuse
+ * the connection (and HTTP/2 when the server offers it over TLS). Every
+ * request has a deadline and every response body a size limit: a server is
+ * untrusted like any other input. Credentials are passed per request and
+ * never appear in errors or logs.
+ */
+#ifndef FO_HTTP_H
+#define FO_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "lib/buf.h"
+#include "lib/err.h"
+
+typedef struct fo_http fo_http;
+
+typedef struct fo_http_opts {
+	const char *ca_file;         /* PEM bundle to trust instead of the system's */
+	const char *ca_pem;          /* the same, in memory */
+	bool insecure;               /* skip TLS verification (only when a kubeconfig says so) */
+	const char *cert_file;       /* client certificate (PEM) */
+	const char *key_file;        /* its key (PEM) */
+	const char *cert_pem;        /* the same two, in memory */
+	const char *key_pem;
+	long timeout_ms;             /* whole request (default 30 s) */
+	long connect_timeout_ms;     /* default 10 s */
+	size_t max_response_bytes;   /* larger bodies fail with FO_ETOOBIG (default 64 MiB) */
+	const char *user_agent;      /* default "flinkops/VERSION" */
+} fo_http_opts;
+
+typedef struct fo_http_header {
+	const char *name;
+	const char *value;
+} fo_http_header;
+
+typedef struct fo_http_request {
+	const char *method;          /* GET, POST, PATCH, PUT, DELETE */
+	const char *url;
+	const char *content_type;    /* for the body */
+	const char *body;
+	size_t body_len;
+	const char *bearer_token;    /* sent as Authorization: Bearer; never logged */
+	const char *basic_user;      /* HTTP basic auth, with basic_password */
+	const char *basic_password;
+	const char *aws_sigv4;       /* e.g. "aws:amz:us-east-1:s3": sign with basic_user/basic_password */
+	const fo_http_header *headers;
+	size_t nheaders;
+	const char *multipart_file;  /* POST a file as multipart/form-data field `multipart_field` */
+	const char *multipart_field;
+	const char *download_to;     /* write the body to this path instead of memory */
+	long timeout_ms;             /* 0: the handle's default */
+} fo_http_request;
+
+typedef struct fo_http_response {
+	long status;                 /* HTTP status; 0 when no response came */
+	fo_buf body;
+	char *content_type;
+	char *etag;
+} fo_http_response;
+
+int fo_http_new(const fo_http_opts *opts, fo_http **out, fo_err *e);
+void fo_http_free(fo_http *h);
+
+/*
+ * Send one request. Returns 0 when a response came, whatever its status
+ * (the caller judges the status); FO_ETIMEOUT or FO_ENET when none came,
+ * FO_ETOOBIG when the body exceeded the limit. `resp` is reset first and must
+ * be freed with fo_http_response_free in every case.
+ */
+int fo_http_do(fo_http *h, const fo_http_request *req, fo_http_response *resp, fo_err *e);
+void fo_http_response_free(fo_http_response *r);
+
+/* Percent-encode `s` for a query parameter value. Caller frees. */
+char *fo_http_escape(const char *s);
+
+#endif

@@ -1,0 +1,243 @@
+#!/usr/bin/env bash
+# rig: k8s git
+# flinkops sync --once against the rig's real kube-apiserver, with the
+# manifests in a real git repository served by the rig: objects created with
+# labels and hashes, pods Ready, a second pass that writes nothing, drift
+# corrected, an upgrade classified, prune and its guard, and the faults
+# (apiserver gone mid-pass, 403, 422, 401).
+set -u
+: "${FLINKOPS:?}" "${RIG_KUBECONFIG:?}" "${RIG_GIT_NEW_REPO:?}"
+K="$RIG_KUBECTL --kubeconfig $RIG_KUBECONFIG"
+tmp=$(mktemp -d)
+ns=e2e-sync-$$
+trap 'rm -rf "$tmp"; $K delete namespace $ns --wait=false >/dev/null 2>&1' EXIT
+ok() { echo "ok   $*"; }
+fail() { echo "FAIL $*"; }
+
+$K create namespace $ns >/dev/null
+
+# a repository on the rig's git server, and a work tree to push from
+repo=$("$RIG_GIT_NEW_REPO" --force "e2e-sync-$$")
+git clone -q "$repo" "$tmp/work" 2>/dev/null
+git -C "$tmp/work" config user.email t@example.com
+git -C "$tmp/work" config user.name t
+mkdir -p "$tmp/work/jobs"
+
+deployment() { # deployment NAME TM_MEMORY [EXTRA_SPEC_LINES]
+	cat <<EOF
+apiVersion: flink.apache.org/v1beta1
+kind: FlinkDeployment
+metadata:
+  name: $1
+  namespace: $ns
+spec:
+  image: flink:1.20
+  jobManager:
+    resource: {memory: 1g, cpu: 0.5}
+  taskManager:
+    resource: {memory: $2, cpu: 0.5}
+    replicas: 2
+  job:
+    jarURI: s3://jobs/$1.jar
+    parallelism: 2
+    upgradeMode: savepoint
+${3:-}
+EOF
+}
+
+publish() { # commit and push the work tree
+	git -C "$tmp/work" add -A
+	git -C "$tmp/work" commit -qm "${1:-change}" --allow-empty
+	git -C "$tmp/work" push -q origin HEAD:main 2>/dev/null
+}
+
+config() { # config FILE KUBECONFIG [EXTRA]
+	cat >"$1" <<EOF
+repository:
+  url: file://$repo
+  branch: main
+  path: jobs
+  cacheDir: $tmp/cache
+status:
+  enabled: false
+kubernetes:
+  kubeconfig: $2
+  timeout: ${TIMEOUT:-10s}
+${3:-}
+EOF
+}
+config "$tmp/config.yaml" "$RIG_KUBECONFIG"
+
+sync_once() { # sync_once CONFIG [FLAGS] -> $tmp/out.json, $tmp/err, $rc
+	"$FLINKOPS" sync --config "$@" --once -o json >"$tmp/out.json" 2>"$tmp/err"
+	rc=$?
+}
+jqo() { jq -r "$1" "$tmp/out.json"; }
+
+# --- 1. create: six objects with labels and hashes, pods Ready ------------
+deployment wc 2g >"$tmp/work/jobs/wc.yaml"
+deployment other 2g >"$tmp/work/jobs/other.yaml"
+publish "two deployments"
+sync_once "$tmp/config.yaml"
+if [ $rc = 0 ] && [ "$(jqo '.summary.created')" = 2 ] && [ "$(jqo '.requests.apply')" = 12 ]; then
+	ok "first pass creates 2 deployments with 12 applies"
+else
+	fail "first pass: rc=$rc $(cat "$tmp/err") $(jqo .summary)"
+fi
+objs=$($K -n $ns get configmap,service,statefulset -l app.kubernetes.io/instance=wc,app.kubernetes.io/managed-by=flinkops \
+	-o jsonpath='{range .items[*]}{.kind}/{.metadata.name} {.metadata.labels.app\.kubernetes\.io/name} {.metadata.annotations.flinkops\.io/content-hash}{"\n"}{end}')
+n=$(grep -c . <<<"$objs")
+nhash=$(awk 'length($3) == 64 && $2 == "flink"' <<<"$objs" | wc -l)
+if [ "$n" = 6 ] && [ "$nhash" = 6 ]; then
+	ok "wc has its six objects, each labelled and with a 64-hex content hash"
+else
+	fail "objects of wc: $objs"
+fi
+ready=""
+for _ in $(seq 1 60); do
+	jm=$($K -n $ns get sts wc-jobmanager -o jsonpath='{.status.readyReplicas}')
+	tm=$($K -n $ns get sts wc-taskmanager -o jsonpath='{.status.readyReplicas}')
+	[ "$jm" = 1 ] && [ "$tm" = 2 ] && { ready=yes; break; }
+	sleep 0.5
+done
+[ -n "$ready" ] && ok "the StatefulSets' pods become Ready (1 JobManager, 2 TaskManagers)" ||
+	fail "pods not Ready in 30 s: jm=$jm tm=$tm"
+
+# --- 2. a second pass writes nothing --------------------------------------
+sync_once "$tmp/config.yaml"
+if [ $rc = 0 ] && [ "$(jqo '.requests.writes')" = 0 ] && [ "$(jqo '.requests.get')" = 0 ] &&
+	[ "$(jqo '.requests.list')" -le 6 ] && [ "$(jqo '.summary.unchanged')" = 2 ]; then
+	ok "second pass: 0 writes, 0 GETs, $(jqo '.requests.list') LISTs"
+else
+	fail "second pass: rc=$rc requests=$(jqo -c .requests) $(cat "$tmp/err")"
+fi
+
+# --- 3. drift: someone scales the TaskManagers -----------------------------
+$K -n $ns scale statefulset wc-taskmanager --replicas=5 >/dev/null
+sync_once "$tmp/config.yaml"
+replicas=$($K -n $ns get sts wc-taskmanager -o jsonpath='{.spec.replicas}')
+drift=$(jqo '.deployments[] | select(.name=="wc") | .objects[] | select(.name=="wc-taskmanager" and .kind=="StatefulSet") | .drift')
+if [ $rc = 0 ] && [ "$replicas" = 2 ] && [ "$(jqo '.summary.drifted')" = 1 ] && grep -q 'spec.replicas: 2 != 5' <<<"$drift"; then
+	ok "kubectl scale to 5 is reported as drift ($drift) and restored to 2"
+else
+	fail "drift: rc=$rc replicas=$replicas drift=$drift"
+fi
+
+# --- 4. a TaskManager memory change is an upgrade -------------------------
+deployment wc 3g >"$tmp/work/jobs/wc.yaml"
+publish "more memory"
+sync_once "$tmp/config.yaml"
+action=$(jqo '.deployments[] | select(.name=="wc") | .action')
+mem=$($K -n $ns get sts wc-taskmanager -o jsonpath='{.spec.template.spec.containers[0].resources.requests.memory}')
+if [ $rc = 0 ] && [ "$action" = upgrade ] && { [ "$mem" = 3Gi ] || [ "$mem" = 3072Mi ]; }; then
+	ok "TaskManager memory 2g -> 3g is classified as an upgrade and applied ($mem)"
+else
+	fail "memory change: rc=$rc action=$action memory=$mem"
+fi
+
+# --- 5. 422: the server refuses an invalid object, with the field path ----
+deployment bad 2g "  podTemplate:
+    spec:
+      dnsPolicy: Sometimes" >"$tmp/work/jobs/bad.yaml"
+publish "invalid pod template"
+sync_once "$tmp/config.yaml"
+err=$(jqo '.deployments[] | select(.name=="bad") | .error')
+if [ $rc = 1 ] && grep -q 'apply StatefulSet '"$ns"'/bad-jobmanager: StatefulSet.apps "bad-jobmanager" is invalid: spec.template.spec.dnsPolicy: Unsupported value: "Sometimes"' <<<"$err"; then
+	ok "an invalid object fails with the server's 422 message and field path"
+else
+	fail "422: rc=$rc err=$err"
+fi
+git -C "$tmp/work" rm -q jobs/bad.yaml
+publish "drop the invalid one"
+sync_once "$tmp/config.yaml" >/dev/null
+
+# --- 6. prune: a removed file is deleted; removing all is refused ---------
+git -C "$tmp/work" rm -q jobs/other.yaml
+publish "remove other"
+sync_once "$tmp/config.yaml"
+left=$($K -n $ns get configmap,service,statefulset -l app.kubernetes.io/instance=other -o name | wc -l)
+if [ $rc = 0 ] && [ "$left" = 0 ] && [ "$(jqo '.summary.pruned')" -ge 1 ]; then
+	ok "removing other.yaml deletes its objects"
+else
+	fail "prune: rc=$rc left=$left $(jqo -c .summary)"
+fi
+git -C "$tmp/work" rm -q jobs/wc.yaml
+publish "remove everything"
+sync_once "$tmp/config.yaml"
+left=$($K -n $ns get configmap,service,statefulset -l app.kubernetes.io/instance=wc -o name | wc -l)
+if [ $rc = 1 ] && [ "$left" = 6 ] && [ "$(jqo '.requests.delete')" = 0 ] && grep -q 'more than the limit of 50%' <<<"$(jqo .pruneRefused)"; then
+	ok "removing every file is refused by the prune guard; nothing deleted"
+else
+	fail "guard: rc=$rc left=$left deletes=$(jqo .requests.delete) $(jqo .pruneRefused)"
+fi
+git -C "$tmp/work" revert -q --no-edit HEAD
+publish "restore"
+
+# --- 7. 401 and 403 -------------------------------------------------------
+config "$tmp/bad.yaml" "$RIG_KUBECONFIG_BADTOKEN"
+sync_once "$tmp/bad.yaml"
+if [ $rc = 1 ] && grep -q 'list ConfigMap in all namespaces: Unauthorized (Unauthorized, HTTP 401); the credentials were refused' "$tmp/err"; then
+	ok "a bad token gives a clear 401 message"
+else
+	fail "401: rc=$rc $(cat "$tmp/err")"
+fi
+# the limited identity may read what flinkops manages but not write it
+cat <<EOF | $K apply -f - >/dev/null
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: e2e-flinkops-read}
+rules:
+- apiGroups: ["", "apps"]
+  resources: [configmaps, services, statefulsets]
+  verbs: [get, list, watch]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: e2e-flinkops-read}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: e2e-flinkops-read}
+subjects:
+- {apiGroup: rbac.authorization.k8s.io, kind: Group, name: "rig:pod-readers"}
+EOF
+deployment limited 2g >"$tmp/work/jobs/limited.yaml"
+publish "one for the limited identity"
+config "$tmp/limited.yaml" "$RIG_KUBECONFIG_LIMITED"
+sync_once "$tmp/limited.yaml"
+err=$(jqo '.deployments[] | select(.name=="limited") | .error')
+if [ $rc = 1 ] && grep -q "apply ConfigMap $ns/flink-config-limited: configmaps \"flink-config-limited\" is forbidden: User \"rig-limited\" cannot patch resource \"configmaps\"" <<<"$err"; then
+	ok "an identity without rights: the 403 message names verb and resource"
+else
+	fail "403: rc=$rc err=$err $(cat "$tmp/err")"
+fi
+$K delete clusterrolebinding e2e-flinkops-read >/dev/null
+$K delete clusterrole e2e-flinkops-read >/dev/null
+
+# --- 8. the API server goes away mid-pass ---------------------------------
+for i in $(seq 1 60); do deployment "many-$i" 2g >"$tmp/work/jobs/many-$i.yaml"; done
+publish "sixty more"
+pid=$(cat "$FLINKOPS_RIG_HOME/pids/k8s.kube-apiserver.pid")
+config "$tmp/fast.yaml" "$RIG_KUBECONFIG" "prune: {enabled: false}"
+sed -i 's/timeout: 10s/timeout: 2s/' "$tmp/fast.yaml"
+( sleep 0.4; kill -STOP "$pid" ) &
+sync_once "$tmp/fast.yaml"
+kill -CONT "$pid"
+wait
+$K get --raw /readyz >/dev/null 2>&1 || sleep 2
+applied=$(jq -r '.deployments[] | .objects[] | select(.applied) | "\(.kind) \(.name)"' "$tmp/out.json" | sort)
+missing=0
+while read -r kind name; do
+	[ -z "$kind" ] && continue
+	$K -n $ns get "$kind" "$name" >/dev/null 2>&1 || missing=$((missing + 1))
+done <<<"$applied"
+napplied=$(grep -c . <<<"$applied")
+if [ $rc = 1 ] && grep -q 'gave up after' "$tmp/err" && [ "$(jqo '.requests.retries')" -ge 1 ] &&
+	[ "$(jqo '.aborted')" != null ] && [ $missing = 0 ] && [ "$napplied" -lt 366 ]; then
+	ok "apiserver stopped mid-pass: clear error after $(jqo '.requests.retries') retries; the $napplied objects reported applied all exist"
+else
+	fail "mid-pass: rc=$rc missing=$missing applied=$napplied retries=$(jqo .requests.retries) $(head -3 "$tmp/err")"
+fi
+sync_once "$tmp/fast.yaml"
+if [ $rc = 0 ] && [ "$(jqo '.summary.failed')" = 0 ]; then
+	ok "the next pass finishes what the interrupted one left"
+else
+	fail "after the outage: rc=$rc $(jqo -c .summary) $(head -3 "$tmp/err")"
+fi

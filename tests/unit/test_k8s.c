@@ -1,0 +1,247 @@
+/*
+ * Unit tests for the pure parts of k8s/ and the object comparison in
+ * deploy/: kubeconfig reading, API error messages, and which differences
+ * between a rendered and a live object count as drift.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "config/config.h"
+#include "deploy/deploy.h"
+#include "k8s/k8s.h"
+#include "lib/base64.h"
+
+static const char kubeconfig[] =
+	"apiVersion: v1\nkind: Config\ncurrent-context: a\n"
+	"clusters:\n"
+	"- name: c1\n  cluster: {server: \"https://10.0.0.1:6443/\", certificate-authority: ca.crt}\n"
+	"- name: c2\n  cluster: {server: https://k2:443, certificate-authority-data: \"LS0tLS1CRUdJTg==\", "
+	"insecure-skip-tls-verify: true}\n"
+	"users:\n"
+	"- name: u1\n  user: {token: abc123}\n"
+	"- name: u2\n  user: {client-certificate: /abs/c.crt, client-key: k.key, tokenFile: tok}\n"
+	"- name: u3\n  user: {exec: {command: aws}}\n"
+	"- name: u4\n  user: {client-certificate-data: \"Y2VydA==\"}\n"
+	"contexts:\n"
+	"- name: a\n  context: {cluster: c1, user: u1, namespace: team}\n"
+	"- name: b\n  context: {cluster: c2, user: u2}\n"
+	"- name: x\n  context: {cluster: c2, user: u3}\n"
+	"- name: y\n  context: {cluster: nope, user: u1}\n"
+	"- name: z\n  context: {cluster: c1, user: u4}\n";
+
+static k8s_config *load(const char *context, int want_rc, const char *want_msg)
+{
+	k8s_config *c = NULL;
+	fo_err e = FO_ERR_INIT;
+	int rc = k8s_config_from_kubeconfig_text("kc", kubeconfig, strlen(kubeconfig), "/etc/kube", context, &c, &e);
+	if (rc != want_rc)
+		fail_msg("context %s: rc %d (%s), want %d", context ? context : "(current)", rc, fo_err_msg(&e), want_rc);
+	if (want_msg && !strstr(fo_err_msg(&e), want_msg))
+		fail_msg("context %s: \"%s\" lacks \"%s\"", context, fo_err_msg(&e), want_msg);
+	fo_err_clear(&e);
+	return c;
+}
+
+static void test_kubeconfig(void **state)
+{
+	(void)state;
+	k8s_config *a = load(NULL, 0, NULL);
+	assert_string_equal(a->server, "https://10.0.0.1:6443");
+	assert_string_equal(a->ca_file, "/etc/kube/ca.crt");
+	assert_string_equal(a->token, "abc123");
+	assert_string_equal(a->namespace, "team");
+	assert_false(a->insecure);
+	k8s_config_free(a);
+	k8s_config *b = load("b", 0, NULL);
+	assert_string_equal(b->ca_pem, "-----BEGIN");
+	assert_true(b->insecure);
+	assert_string_equal(b->cert_file, "/abs/c.crt");
+	assert_string_equal(b->key_file, "/etc/kube/k.key");
+	assert_string_equal(b->token_file, "/etc/kube/tok");
+	assert_null(b->token);
+	k8s_config_free(b);
+	assert_null(load("x", FO_EUNSUPPORTED, "exec plugin"));
+	assert_null(load("y", FO_ENOTFOUND, "cluster \"nope\", which is not defined"));
+	assert_null(load("nosuch", FO_ENOTFOUND, "context \"nosuch\" not found"));
+	assert_null(load("z", FO_EINVAL, "a client certificate without its key"));
+}
+
+static void test_kubeconfig_bad_text(void **state)
+{
+	(void)state;
+	k8s_config *c = NULL;
+	fo_err e = FO_ERR_INIT;
+	const char *t = "clusters: [\n";
+	assert_true(k8s_config_from_kubeconfig_text("kc", t, strlen(t), NULL, NULL, &c, &e) < 0);
+	assert_non_null(strstr(fo_err_msg(&e), "kc:2:1:"));
+	fo_err_clear(&e);
+	const char *t2 = "- a list\n";
+	assert_true(k8s_config_from_kubeconfig_text("kc", t2, strlen(t2), NULL, NULL, &c, &e) < 0);
+	assert_non_null(strstr(fo_err_msg(&e), "not a kubeconfig"));
+	fo_err_clear(&e);
+}
+
+static void test_error_messages(void **state)
+{
+	(void)state;
+	static const struct {
+		long status;
+		const char *body;
+		int code;
+		const char *want;
+	} cases[] = {
+		{422,
+		 "{\"kind\":\"Status\",\"status\":\"Failure\",\"message\":\"StatefulSet.apps \\\"x\\\" is invalid: "
+		 "spec.replicas: Invalid value: -1\",\"reason\":\"Invalid\",\"code\":422}",
+		 FO_EINVAL, "apply StatefulSet ns/x: StatefulSet.apps \"x\" is invalid: spec.replicas: Invalid value: -1 (Invalid, HTTP 422)"},
+		{403, "{\"kind\":\"Status\",\"message\":\"statefulsets.apps \\\"x\\\" is forbidden: User \\\"u\\\" cannot patch\",\"reason\":\"Forbidden\"}",
+		 FO_EFORBIDDEN, "cannot patch (Forbidden, HTTP 403); grant flinkops this permission with RBAC"},
+		{401, "{\"kind\":\"Status\",\"message\":\"Unauthorized\",\"reason\":\"Unauthorized\",\"code\":401}", FO_EAUTH,
+		 "Unauthorized (Unauthorized, HTTP 401); the credentials were refused"},
+		{502, "<html>bad gateway</html>", FO_ESERVER, "apply StatefulSet ns/x: HTTP 502: <html>bad gateway</html>"},
+		{404, "", FO_ENOTFOUND, "apply StatefulSet ns/x: HTTP 404"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		fo_err e = FO_ERR_INIT;
+		int code = k8s_error_from_response(cases[i].status, cases[i].body, "apply StatefulSet ns/x", &e);
+		assert_int_equal(code, cases[i].code);
+		if (!strstr(fo_err_msg(&e), cases[i].want))
+			fail_msg("%ld: \"%s\" lacks \"%s\"", cases[i].status, fo_err_msg(&e), cases[i].want);
+		fo_err_clear(&e);
+	}
+}
+
+static void test_subset(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *want, *have;
+		bool equal;
+		const char *where;
+	} cases[] = {
+		{"{\"a\":1}", "{\"a\":1,\"b\":2}", true, NULL},
+		{"{\"spec\":{\"replicas\":2}}", "{\"spec\":{\"replicas\":5}}", false, "spec.replicas: 2 != 5"},
+		{"{\"r\":{\"resources\":{\"requests\":{\"memory\":\"1024Mi\",\"cpu\":\"1\"}}}}",
+		 "{\"r\":{\"resources\":{\"requests\":{\"memory\":\"1Gi\",\"cpu\":\"1000m\"}}}}", true, NULL},
+		{"{\"r\":{\"resources\":{\"requests\":{\"memory\":\"1024Mi\"}}}}",
+		 "{\"r\":{\"resources\":{\"requests\":{\"memory\":\"2Gi\"}}}}", false, "r.resources.requests.memory"},
+		{"{\"image\":\"1024Mi\"}", "{\"image\":\"1Gi\"}", false, "image"},
+		{"{\"l\":[{\"n\":\"a\"}]}", "{\"l\":[{\"n\":\"a\",\"x\":1}]}", true, NULL},
+		{"{\"l\":[1,2]}", "{\"l\":[1]}", false, "l: [1,2] != [1]"},
+		{"{\"e\":{},\"f\":[]}", "{}", true, NULL},
+		{"{\"b\":true}", "{\"b\":false}", false, "b"},
+		{"{\"s\":\"x\"}", "{\"s\":1}", false, "s"},
+		{"{\"c\":[{\"image\":\"a\"}]}", "{\"c\":[{\"image\":\"b\"}]}", false, "c[0].image: \"a\" != \"b\""},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cJSON *w = cJSON_Parse(cases[i].want), *h = cJSON_Parse(cases[i].have);
+		char *where = NULL;
+		bool eq = deploy_subset_equal(w, h, &where);
+		if (eq != cases[i].equal)
+			fail_msg("case %zu: want %d, got %d (%s)", i, cases[i].equal, eq, where ? where : "");
+		if (cases[i].where && (!where || !strstr(where, cases[i].where)))
+			fail_msg("case %zu: where \"%s\" lacks \"%s\"", i, where ? where : "(none)", cases[i].where);
+		free(where);
+		cJSON_Delete(w);
+		cJSON_Delete(h);
+	}
+	/* what the server maintains is not a difference */
+	cJSON *a = cJSON_Parse("{\"metadata\":{\"name\":\"x\",\"resourceVersion\":\"1\",\"managedFields\":[1]},\"spec\":{},\"status\":{\"r\":1}}");
+	cJSON *b = cJSON_Parse("{\"metadata\":{\"name\":\"x\",\"resourceVersion\":\"2\"},\"spec\":{},\"status\":{\"r\":2}}");
+	assert_true(deploy_same_stored(a, b, NULL));
+	cJSON_ReplaceItemInObject(cJSON_GetObjectItem(b, "spec"), "x", cJSON_CreateNumber(1));
+	cJSON_AddNumberToObject(cJSON_GetObjectItem(b, "spec"), "x", 1);
+	assert_false(deploy_same_stored(a, b, NULL));
+	cJSON_Delete(a);
+	cJSON_Delete(b);
+}
+
+static void test_config(void **state)
+{
+	(void)state;
+	const char *text = "repository:\n  url: https://git.example.com/jobs.git\n  interval: 30s\n"
+			   "kubernetes:\n  kubeconfig: /k\nprune:\n  maxDeleteRatio: 0.25\n";
+	char *env[] = {"FLINKOPS_REPOSITORY_BRANCH=release", "FLINKOPS_KUBERNETES_FORCE_CONFLICTS=false", NULL};
+	config *c = NULL;
+	fo_diags d = FO_DIAGS_INIT;
+	assert_int_equal(config_load_text("c.yaml", text, strlen(text), env, &c, &d), 0);
+	assert_string_equal(c->repository.url, "https://git.example.com/jobs.git");
+	assert_int_equal(c->repository.interval_ms, 30000);
+	assert_string_equal(c->repository.branch, "release");
+	assert_string_equal(c->status.branch, "release");
+	assert_false(c->kubernetes.force_conflicts);
+	assert_true(c->prune.max_delete_ratio == 0.25);
+	assert_int_equal(c->flink.savepoint_timeout_ms, 600000);
+	char *url = config_flink_rest_url(c, "prod", "wc");
+	assert_string_equal(url, "http://wc-rest.prod.svc:8081");
+	free(url);
+	config_free(c);
+	char *var = config_env_name("repository.passwordFile");
+	assert_string_equal(var, "FLINKOPS_REPOSITORY_PASSWORD_FILE");
+	free(var);
+
+	static const struct {
+		const char *text;
+		int line, col;
+		const char *msg;
+	} bad[] = {
+		{"repository:\n  url: x\n  password: hunter2\nkubernetes: {kubeconfig: k}\n", 3, 3, "secrets do not belong"},
+		{"repository:\n  url: x\n  intervall: 1m\nkubernetes: {kubeconfig: k}\n", 3, 3, "unknown setting \"repository.intervall\""},
+		{"repository:\n  url: x\n  interval: soon\nkubernetes: {kubeconfig: k}\n", 3, 13, "repository.interval: \"soon\" is not a duration"},
+		{"repository:\n  url: x\nprune: {maxDeleteRatio: 2}\nkubernetes: {kubeconfig: k}\n", 3, 25, "a share between 0 and 1"},
+		{"repository: {url: x}\n", 0, 0, "name kubernetes.kubeconfig"},
+		{"kubernetes: {kubeconfig: k}\n", 0, 0, "repository.url is required"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		fo_diags bd = FO_DIAGS_INIT;
+		char *noenv[] = {NULL};
+		config *x = NULL;
+		assert_int_equal(config_load_text("c.yaml", bad[i].text, strlen(bad[i].text), noenv, &x, &bd), FO_EINVAL);
+		bool found = false;
+		for (size_t k = 0; k < bd.n; k++)
+			found = found || (strstr(bd.v[k].msg, bad[i].msg) && bd.v[k].line == bad[i].line && bd.v[k].col == bad[i].col);
+		if (!found)
+			fail_msg("bad config %zu: want %d:%d %s, got %d:%d %s", i, bad[i].line, bad[i].col, bad[i].msg,
+				 bd.n ? bd.v[0].line : -1, bd.n ? bd.v[0].col : -1, bd.n ? bd.v[0].msg : "(none)");
+		fo_diags_free(&bd);
+	}
+	fo_diags_free(&d);
+}
+
+static void test_base64(void **state)
+{
+	(void)state;
+	char *out = NULL;
+	size_t n = 0;
+	assert_int_equal(fo_base64_decode("aGVsbG8gd29ybGQ=", 16, &out, &n), 0);
+	assert_string_equal(out, "hello world");
+	free(out);
+	assert_int_equal(fo_base64_decode("aGVs\nbG8=", 9, &out, &n), 0);
+	assert_string_equal(out, "hello");
+	free(out);
+	assert_int_equal(fo_base64_decode("a*b", 3, &out, &n), -1);
+	assert_int_equal(fo_base64_decode("aGVsbG8=x", 9, &out, &n), -1);
+	char *enc = fo_base64_encode("hello world", 11);
+	assert_string_equal(enc, "aGVsbG8gd29ybGQ=");
+	free(enc);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_kubeconfig),
+		cmocka_unit_test(test_kubeconfig_bad_text),
+		cmocka_unit_test(test_error_messages),
+		cmocka_unit_test(test_subset),
+		cmocka_unit_test(test_config),
+		cmocka_unit_test(test_base64),
+	};
+	return cmocka_run_group_tests_name("k8s", tests, NULL, NULL);
+}
