@@ -162,6 +162,7 @@ int cmd_sync(int argc, char **argv)
 	dopts.max_delete_ratio = cfg->prune.max_delete_ratio;
 	dopts.force_prune = force_prune;
 	dopts.confirm_drift = true;
+	dopts.concurrency = cfg->kubernetes.concurrency;
 	char *skip = NULL;
 	if (bad) {
 		/* a deployment whose file does not parse is unknown, not deleted */

@@ -16,7 +16,7 @@
 #include "lib/fs.h"
 #include "lib/yaml.h"
 
-enum ftype { F_STR, F_BOOL, F_DURATION, F_RATIO };
+enum ftype { F_STR, F_BOOL, F_DURATION, F_RATIO, F_INT };
 
 typedef struct field {
 	const char *path;
@@ -53,6 +53,7 @@ static const field fields[] = {
 	{"kubernetes.forceConflicts", F_BOOL, OFF(kubernetes.force_conflicts), "true"},
 	{"kubernetes.timeout", F_DURATION, OFF(kubernetes.timeout_ms), "30s"},
 	{"kubernetes.namespace", F_STR, OFF(kubernetes.namespace), "default"},
+	{"kubernetes.concurrency", F_INT, OFF(kubernetes.concurrency), "4"},
 	{"flink.restUrl", F_STR, OFF(flink.rest_url), "http://{name}-rest.{namespace}.svc:8081"},
 	{"flink.savepointTimeout", F_DURATION, OFF(flink.savepoint_timeout_ms), "10m"},
 	{"flink.readyTimeout", F_DURATION, OFF(flink.ready_timeout_ms), "5m"},
@@ -119,6 +120,17 @@ static int set_field(config *c, const field *f, const char *value, const char *f
 			return FO_EINVAL;
 		}
 		return 0;
+	case F_INT: {
+		char *end;
+		long v = strtol(value, &end, 10);
+		if (*end || end == value || v < 1 || v > 64) {
+			fo_diag_add(d, FO_SEV_ERROR, file, line, col, "%s%s: expected a whole number from 1 to 64, got \"%s\"",
+				    origin, f->path, value);
+			return FO_EINVAL;
+		}
+		*(int *)base = (int)v;
+		return 0;
+	}
 	case F_RATIO: {
 		char *end;
 		double v = strtod(value, &end);

@@ -10,7 +10,8 @@
  *   status:       enabled (true), branch (the synced branch), folder (status),
  *                 authorName (flinkops), authorEmail (flinkops@localhost)
  *   kubernetes:   inCluster (false), kubeconfig, context, fieldManager (flinkops),
- *                 forceConflicts (true), timeout (30s), namespace (default)
+ *                 forceConflicts (true), timeout (30s), namespace (default),
+ *                 concurrency (4: deployments applied at once)
  *   flink:        restUrl (http://{name}-rest.{namespace}.svc:8081),
  *                 savepointTimeout (10m), readyTimeout (5m), runningTimeout (5m)
  *   prune:        enabled (true), maxDeleteRatio (0.5)
@@ -40,6 +41,7 @@ typedef struct config {
 		bool in_cluster, force_conflicts;
 		char *kubeconfig, *context, *field_manager, *namespace;
 		int64_t timeout_ms;
+		int concurrency;
 	} kubernetes;
 	struct {
 		char *rest_url;

@@ -69,7 +69,7 @@ enum deploy_obj_state {
 typedef struct deploy_item {
 	const flink_deployment *fd;     /* NULL for a deployment that is gone from git */
 	char *ns, *name;
-	render_objects objs;            /* rendered (empty for a prune) */
+	render_objects objs;            /* rendered while compared or applied, empty otherwise */
 	cJSON *live[RENDER_NCOMPONENTS];/* borrowed from the inventory */
 	enum deploy_obj_state state[RENDER_NCOMPONENTS];
 	char *drift[RENDER_NCOMPONENTS];/* what drifted, for the report */
@@ -95,6 +95,7 @@ typedef struct deploy_options {
 	bool force_prune;               /* override the guard */
 	const char *prune_skip_reason;  /* e.g. "2 manifest files have errors" */
 	bool confirm_drift;             /* confirm a suspected drift with a dry-run apply */
+	int concurrency;                /* deployments applied at once, each on its own connection (1) */
 } deploy_options;
 
 /*

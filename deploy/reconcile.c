@@ -3,6 +3,8 @@
  * prune. See deploy.h. Job handling (savepoints, submission) is layered on
  * top of this by the rollout; here every change is an apply.
  */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -286,6 +288,9 @@ int deploy_reconcile_plan(const flink_deployments *desired, const deploy_live *l
 				it->change.action = DEPLOY_IN_PLACE;
 			}
 		}
+		/* Rendering is deterministic and cheap: the objects are rendered
+		 * again when applied instead of being held for the whole pass. */
+		render_objects_free(&it->objs);
 	}
 
 	/* deployments in the cluster that git no longer has */
@@ -338,34 +343,131 @@ static bool unreachable(int rc)
 	return rc == FO_ENET || rc == FO_ETIMEOUT;
 }
 
+typedef struct applier {
+	deploy_pass *p;
+	pthread_mutex_t lock;
+	size_t next;
+	atomic_bool aborted;
+	int first;
+	fo_err *e;
+} applier;
+
+static void record_error(applier *a, deploy_item *it, int rc, const char *msg)
+{
+	it->error = fo_strdup(msg);
+	pthread_mutex_lock(&a->lock);
+	if (!a->first)
+		a->first = fo_err_set(a->e, rc, "%s", msg);
+	if (unreachable(rc) && !a->p->abort_reason)
+		a->p->abort_reason = fo_strdup(msg);
+	pthread_mutex_unlock(&a->lock);
+	if (unreachable(rc))
+		atomic_store(&a->aborted, true);
+}
+
+/* Render and apply one deployment's objects, in order, stopping at the first error. */
+static void apply_item(applier *a, k8s_client *c, deploy_item *it)
+{
+	fo_err e = FO_ERR_INIT;
+	if (render_deployment(it->fd, &it->objs, &e) < 0) {
+		record_error(a, it, e.code, fo_err_msg(&e));
+		fo_err_clear(&e);
+		return;
+	}
+	for (int k = 0; k < RENDER_NCOMPONENTS && !atomic_load(&a->aborted); k++) {
+		if (it->state[k] == DEPLOY_OBJ_EQUAL)
+			continue;
+		int rc = k8s_apply(c, it->objs.v[k], false, NULL, &e);
+		if (rc == 0) {
+			it->applied[k] = true;
+			continue;
+		}
+		record_error(a, it, rc, fo_err_msg(&e));
+		fo_err_clear(&e);
+		break; /* the rest of this deployment waits for the next pass */
+	}
+	render_objects_free(&it->objs);
+}
+
+static bool needs_apply(const deploy_item *it)
+{
+	if (!it->fd || it->error)
+		return false;
+	for (int k = 0; k < RENDER_NCOMPONENTS; k++)
+		if (it->state[k] != DEPLOY_OBJ_EQUAL)
+			return true;
+	return false;
+}
+
+typedef struct worker {
+	applier *a;
+	k8s_client *c;
+} worker;
+
+static void *apply_worker(void *arg)
+{
+	worker *w = arg;
+	applier *a = w->a;
+	for (;;) {
+		pthread_mutex_lock(&a->lock);
+		size_t i = a->next;
+		while (i < a->p->n && !needs_apply(&a->p->items[i]))
+			i++;
+		a->next = i + 1;
+		pthread_mutex_unlock(&a->lock);
+		if (i >= a->p->n || atomic_load(&a->aborted))
+			break;
+		apply_item(a, w->c, &a->p->items[i]);
+	}
+	return NULL;
+}
+
 int deploy_reconcile_apply(k8s_client *c, deploy_pass *p, const deploy_options *opts, fo_err *e)
 {
-	(void)opts;
-	int first = 0;
-	for (size_t i = 0; i < p->n && !p->aborted; i++) {
-		deploy_item *it = &p->items[i];
-		if (!it->fd || it->error)
-			continue;
-		for (int k = 0; k < RENDER_NCOMPONENTS; k++) {
-			if (it->state[k] == DEPLOY_OBJ_EQUAL)
-				continue;
-			fo_err ae = FO_ERR_INIT;
-			int rc = k8s_apply(c, it->objs.v[k], false, NULL, &ae);
-			if (rc == 0) {
-				it->applied[k] = true;
-				continue;
-			}
-			it->error = fo_strdup(fo_err_msg(&ae));
-			if (!first)
-				first = fo_err_set(e, rc, "%s", fo_err_msg(&ae));
-			if (unreachable(rc)) {
-				p->aborted = true;
-				p->abort_reason = fo_strdup(fo_err_msg(&ae));
-			}
-			fo_err_clear(&ae);
-			break; /* the rest of this deployment waits for the next pass */
+	applier a;
+	memset(&a, 0, sizeof(a));
+	a.p = p;
+	a.e = e;
+	pthread_mutex_init(&a.lock, NULL);
+	atomic_init(&a.aborted, false);
+	size_t todo = 0;
+	for (size_t i = 0; i < p->n; i++)
+		todo += needs_apply(&p->items[i]);
+	int nworkers = opts && opts->concurrency > 0 ? opts->concurrency : 1;
+	if ((size_t)nworkers > todo)
+		nworkers = todo ? (int)todo : 1;
+	/* Each worker has its own client, hence its own connection; the API
+	 * server handles requests in parallel, so a first sync of many
+	 * deployments is bounded by the server, not by round trips. */
+	worker *ws = fo_calloc((size_t)nworkers, sizeof(*ws));
+	pthread_t *th = fo_calloc((size_t)nworkers, sizeof(*th));
+	int started = 0;
+	for (int i = 0; i < nworkers; i++) {
+		ws[i].a = &a;
+		if (i == 0) {
+			ws[i].c = c;
+		} else if (k8s_client_clone(c, &ws[i].c, e) < 0) {
+			break;
 		}
+		if (i > 0 && pthread_create(&th[i], NULL, apply_worker, &ws[i]) != 0) {
+			k8s_client_free(ws[i].c);
+			ws[i].c = NULL;
+			break;
+		}
+		started = i + 1;
 	}
+	apply_worker(&ws[0]);
+	for (int i = 1; i < started; i++) {
+		pthread_join(th[i], NULL);
+		k8s_client_add_stats(c, ws[i].c);
+		k8s_client_free(ws[i].c);
+	}
+	free(ws);
+	free(th);
+	pthread_mutex_destroy(&a.lock);
+	p->aborted = atomic_load(&a.aborted);
+	int first = a.first;
+
 	if (p->prune_refused || p->aborted)
 		return first;
 	/* StatefulSets first, so no pod is left without its configuration */
@@ -481,12 +583,13 @@ cJSON *deploy_pass_json(const deploy_pass *p)
 			cJSON_AddStringToObject(x, "source", it->fd->source);
 		cJSON *objs = cJSON_AddArrayToObject(x, "objects");
 		for (int k = 0; k < RENDER_NCOMPONENTS; k++) {
-			const cJSON *obj = it->fd ? it->objs.v[k] : it->live[k];
-			if (!obj)
+			if (!it->fd && !it->live[k])
 				continue;
 			cJSON *ob = cJSON_CreateObject();
 			cJSON_AddStringToObject(ob, "kind", component_kind[k]->kind);
-			cJSON_AddStringToObject(ob, "name", meta_str(obj, "name"));
+			char *cn = component_name((enum render_component)k, it->name);
+			cJSON_AddStringToObject(ob, "name", cn);
+			free(cn);
 			cJSON_AddStringToObject(ob, "state", it->fd ? deploy_obj_state_name(it->state[k]) : "pruned");
 			if (it->drift[k])
 				cJSON_AddStringToObject(ob, "drift", it->drift[k]);

@@ -29,6 +29,8 @@ static const k8s_kind *const known_kinds[] = {&k8s_kind_configmap, &k8s_kind_ser
 
 struct k8s_client {
 	fo_http *http;
+	k8s_config *cfg;       /* a copy, so that the client can be cloned */
+	k8s_options opts;
 	char *server;
 	char *token;           /* current bearer token */
 	char *token_file;
@@ -66,6 +68,29 @@ static void wipe_free(char *s)
 		memset(s, 0, strlen(s));
 		free(s);
 	}
+}
+
+static char *dup_opt(const char *s)
+{
+	return s ? fo_strdup(s) : NULL;
+}
+
+static k8s_config *config_dup(const k8s_config *c)
+{
+	k8s_config *d = fo_calloc(1, sizeof(*d));
+	d->server = dup_opt(c->server);
+	d->ca_file = dup_opt(c->ca_file);
+	d->ca_pem = dup_opt(c->ca_pem);
+	d->insecure = c->insecure;
+	d->cert_file = dup_opt(c->cert_file);
+	d->key_file = dup_opt(c->key_file);
+	d->cert_pem = dup_opt(c->cert_pem);
+	d->key_pem = dup_opt(c->key_pem);
+	d->token = dup_opt(c->token);
+	d->token_file = dup_opt(c->token_file);
+	d->namespace = dup_opt(c->namespace);
+	d->context = dup_opt(c->context);
+	return d;
 }
 
 /* (Re)read the token file when it changed; kubelet rotates projected tokens. */
@@ -110,6 +135,10 @@ int k8s_client_new(const k8s_config *cfg, const k8s_options *opts, k8s_client **
 		free(c);
 		return rc;
 	}
+	c->cfg = config_dup(cfg);
+	if (opts)
+		c->opts = *opts;
+	c->opts.field_manager = NULL; /* kept in c->field_manager */
 	c->server = fo_strdup(cfg->server);
 	if (cfg->token)
 		c->token = fo_strdup(cfg->token);
@@ -130,10 +159,31 @@ int k8s_client_new(const k8s_config *cfg, const k8s_options *opts, k8s_client **
 	return 0;
 }
 
+int k8s_client_clone(const k8s_client *c, k8s_client **out, fo_err *e)
+{
+	k8s_options o = c->opts;
+	o.field_manager = c->field_manager;
+	o.force = c->force;
+	return k8s_client_new(c->cfg, &o, out, e);
+}
+
+void k8s_client_add_stats(k8s_client *dst, const k8s_client *src)
+{
+	dst->stats.get += src->stats.get;
+	dst->stats.list += src->stats.list;
+	dst->stats.apply += src->stats.apply;
+	dst->stats.dry_run += src->stats.dry_run;
+	dst->stats.del += src->stats.del;
+	dst->stats.other += src->stats.other;
+	dst->stats.retries += src->stats.retries;
+	dst->stats.failures += src->stats.failures;
+}
+
 void k8s_client_free(k8s_client *c)
 {
 	if (!c)
 		return;
+	k8s_config_free(c->cfg);
 	fo_http_free(c->http);
 	free(c->server);
 	wipe_free(c->token);
@@ -348,6 +398,9 @@ int k8s_list(k8s_client *c, const k8s_kind *kind, const char *ns, const char *se
 				cJSON_AddStringToObject(it, "apiVersion", kind->group_version);
 			if (!cJSON_GetObjectItemCaseSensitive(it, "kind"))
 				cJSON_AddStringToObject(it, "kind", kind->kind);
+			/* managedFields are often most of an object's size, and flinkops
+			 * never reads them: drop them before they pile up */
+			cJSON_DeleteItemFromObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(it, "metadata"), "managedFields");
 			cJSON_AddItemToArray(*items, it);
 		}
 		const cJSON *meta = cJSON_GetObjectItemCaseSensitive(j, "metadata");

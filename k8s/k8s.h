@@ -82,6 +82,11 @@ typedef struct k8s_options {
 typedef struct k8s_client k8s_client;
 
 int k8s_client_new(const k8s_config *cfg, const k8s_options *opts, k8s_client **out, fo_err *e);
+/* A new client with the same settings and its own connection, for another
+ * thread (a client is not shared between threads). */
+int k8s_client_clone(const k8s_client *c, k8s_client **out, fo_err *e);
+/* Add the request counts of `src` to `dst`. */
+void k8s_client_add_stats(k8s_client *dst, const k8s_client *src);
 void k8s_client_free(k8s_client *c);
 const k8s_stats *k8s_client_stats(const k8s_client *c);
 void k8s_client_reset_stats(k8s_client *c);
@@ -91,7 +96,8 @@ int k8s_get(k8s_client *c, const k8s_kind *kind, const char *ns, const char *nam
 /*
  * List objects of a kind matching `selector` ("a=b,c" syntax), in `ns` or in
  * every namespace when NULL, following `continue` tokens. *items is a JSON
- * array of objects, each with apiVersion and kind filled in.
+ * array of objects, each with apiVersion and kind filled in and without
+ * metadata.managedFields (often most of an object, and never needed here).
  */
 int k8s_list(k8s_client *c, const k8s_kind *kind, const char *ns, const char *selector, cJSON **items, fo_err *e);
 /*

@@ -156,7 +156,6 @@ static void test_subset(void **state)
 	cJSON *a = cJSON_Parse("{\"metadata\":{\"name\":\"x\",\"resourceVersion\":\"1\",\"managedFields\":[1]},\"spec\":{},\"status\":{\"r\":1}}");
 	cJSON *b = cJSON_Parse("{\"metadata\":{\"name\":\"x\",\"resourceVersion\":\"2\"},\"spec\":{},\"status\":{\"r\":2}}");
 	assert_true(deploy_same_stored(a, b, NULL));
-	cJSON_ReplaceItemInObject(cJSON_GetObjectItem(b, "spec"), "x", cJSON_CreateNumber(1));
 	cJSON_AddNumberToObject(cJSON_GetObjectItem(b, "spec"), "x", 1);
 	assert_false(deploy_same_stored(a, b, NULL));
 	cJSON_Delete(a);
