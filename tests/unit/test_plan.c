@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "deploy/journal.h"
 #include "deploy/plan.h"
 
 static const char base[] =
@@ -193,12 +194,53 @@ static void test_live_side_matches_rendered(void **state)
 	free_side(&a);
 }
 
+static void test_journal_round_trip(void **state)
+{
+	(void)state;
+	deploy_journal j = {0};
+	j.step = DEPLOY_STEP_SAVEPOINT_TAKEN;
+	deploy_journal_set(&j.job_id, "a1b2");
+	deploy_journal_set(&j.savepoint_path, "file:/sp/savepoint-1");
+	deploy_journal_set(&j.target_commit, "0123abcd");
+	j.restarts = 2;
+	char *text = deploy_journal_encode(&j);
+	deploy_journal k;
+	fo_err e = FO_ERR_INIT;
+	assert_int_equal(deploy_journal_decode(text, &k, &e), 0);
+	assert_int_equal(k.step, DEPLOY_STEP_SAVEPOINT_TAKEN);
+	assert_string_equal(k.job_id, "a1b2");
+	assert_string_equal(k.savepoint_path, "file:/sp/savepoint-1");
+	assert_null(k.trigger_id);
+	assert_int_equal(k.restarts, 2);
+	char *again = deploy_journal_encode(&k);
+	assert_string_equal(text, again); /* canonical: the same record, the same bytes */
+	free(again);
+	free(text);
+	deploy_journal_clear(&j);
+	deploy_journal_clear(&k);
+	static const char *const bad[] = {"", "[]", "{\"version\":2,\"step\":\"idle\"}",
+					  "{\"version\":1,\"step\":\"dancing\"}", "{\"version\":1}"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_true(deploy_journal_decode(bad[i], &k, &e) < 0);
+		fo_err_clear(&e);
+	}
+	char *id1 = deploy_submit_job_id("ns", "wc", "h1", 0), *id2 = deploy_submit_job_id("ns", "wc", "h1", 0);
+	char *id3 = deploy_submit_job_id("ns", "wc", "h1", 1);
+	assert_int_equal(strlen(id1), 32);
+	assert_string_equal(id1, id2);
+	assert_string_not_equal(id1, id3);
+	free(id1);
+	free(id2);
+	free(id3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_classify_table),
 		cmocka_unit_test(test_resume),
 		cmocka_unit_test(test_live_side_matches_rendered),
+		cmocka_unit_test(test_journal_round_trip),
 	};
 	return cmocka_run_group_tests_name("plan", tests, NULL, NULL);
 }

@@ -1,0 +1,132 @@
+/*
+ * The rollout journal record and its encoding. See journal.h.
+ */
+#include "deploy/journal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/json.h"
+
+static const char *const step_names[] = {"idle", "stopping", "savepoint-taken", "applied",
+					 "uploaded", "submitted", "failed"};
+
+const char *deploy_step_name(enum deploy_step s)
+{
+	return (unsigned)s < FO_ARRAY_LEN(step_names) ? step_names[s] : "unknown";
+}
+
+void deploy_journal_set(char **field, const char *value)
+{
+	char *v = value ? fo_strdup(value) : NULL;
+	free(*field);
+	*field = v;
+}
+
+void deploy_journal_clear(deploy_journal *j)
+{
+	free(j->target_commit);
+	free(j->target_job_hash);
+	free(j->job_id);
+	free(j->trigger_id);
+	free(j->savepoint_path);
+	free(j->savepoint_time);
+	free(j->savepoint_reason);
+	free(j->jar_id);
+	free(j->submit_job_id);
+	free(j->last_error);
+	free(j->updated);
+	memset(j, 0, sizeof(*j));
+}
+
+/* The string fields in one table, for encoding, decoding and copying alike. */
+#define STRING_FIELDS(X)                             \
+	X("targetCommit", target_commit)             \
+	X("targetJobHash", target_job_hash)          \
+	X("jobId", job_id)                           \
+	X("triggerId", trigger_id)                   \
+	X("savepointPath", savepoint_path)           \
+	X("savepointTime", savepoint_time)           \
+	X("savepointReason", savepoint_reason)       \
+	X("jarId", jar_id)                           \
+	X("submitJobId", submit_job_id)              \
+	X("lastError", last_error)                   \
+	X("updated", updated)
+
+void deploy_journal_copy(deploy_journal *dst, const deploy_journal *src)
+{
+	deploy_journal_clear(dst);
+	dst->step = src->step;
+	dst->restarts = src->restarts;
+#define COPY(key, f) deploy_journal_set(&dst->f, src->f);
+	STRING_FIELDS(COPY)
+#undef COPY
+}
+
+char *deploy_journal_encode(const deploy_journal *j)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "version", 1);
+	cJSON_AddStringToObject(o, "step", deploy_step_name(j->step));
+#define ENC(key, f) \
+	if (j->f)   \
+		cJSON_AddStringToObject(o, key, j->f);
+	STRING_FIELDS(ENC)
+#undef ENC
+	cJSON_AddNumberToObject(o, "restarts", j->restarts);
+	fo_buf b = FO_BUF_INIT;
+	fo_json_canonical(&b, o);
+	cJSON_Delete(o);
+	return fo_buf_detach(&b);
+}
+
+int deploy_journal_decode(const char *text, deploy_journal *out, fo_err *e)
+{
+	memset(out, 0, sizeof(*out));
+	cJSON *o = cJSON_Parse(text ? text : "");
+	if (!cJSON_IsObject(o)) {
+		cJSON_Delete(o);
+		return fo_err_set(e, FO_EINVAL, "the journal is not a JSON object");
+	}
+	int rc = 0;
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "version");
+	if (!cJSON_IsNumber(v) || v->valueint != 1) {
+		rc = fo_err_set(e, FO_EINVAL, "the journal has an unknown version; a newer flinkops wrote it");
+		goto cleanup;
+	}
+	const char *step = fo_json_str(o, "step");
+	bool known = false;
+	for (size_t i = 0; step && i < FO_ARRAY_LEN(step_names); i++)
+		if (strcmp(step, step_names[i]) == 0) {
+			out->step = (enum deploy_step)i;
+			known = true;
+		}
+	if (!known) {
+		rc = fo_err_set(e, FO_EINVAL, "the journal's step \"%s\" is unknown", step ? step : "");
+		goto cleanup;
+	}
+#define DEC(key, f)                                         \
+	{                                                   \
+		const char *s = fo_json_str(o, key);        \
+		if (s)                                      \
+			out->f = fo_strndup(s, strlen(s) > 4096 ? 4096 : strlen(s)); \
+	}
+	STRING_FIELDS(DEC)
+#undef DEC
+	const cJSON *r = cJSON_GetObjectItemCaseSensitive(o, "restarts");
+	out->restarts = cJSON_IsNumber(r) && r->valueint >= 0 ? r->valueint : 0;
+cleanup:
+	cJSON_Delete(o);
+	if (rc < 0)
+		deploy_journal_clear(out);
+	return rc;
+}
+
+char *deploy_submit_job_id(const char *ns, const char *name, const char *job_hash, int attempt)
+{
+	char *seed = fo_asprintf("%s/%s/%s/%d", ns, name, job_hash ? job_hash : "", attempt);
+	char *h = fo_sha256_hex(seed, strlen(seed));
+	h[32] = '\0';
+	free(seed);
+	return h;
+}

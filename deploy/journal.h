@@ -1,0 +1,72 @@
+/*
+ * The rollout journal: one small record per deployment, written before each
+ * step of a rollout acts and after it succeeds, so that an agent killed at
+ * any point resumes where it stopped — a savepoint already taken is used,
+ * not taken again; a job already submitted is found, not submitted twice.
+ * It lives in the cluster next to the deployment (a ConfigMap
+ * flink-journal-NAME) and is mirrored into the status file.
+ *
+ * This header is the record and its pure logic (encoding, and the decision
+ * of what to do next); the executor does the I/O.
+ */
+#ifndef DEPLOY_JOURNAL_H
+#define DEPLOY_JOURNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "lib/err.h"
+
+#define DEPLOY_JOURNAL_PREFIX "flink-journal-"
+#define DEPLOY_JOURNAL_KEY "journal.json"
+#define DEPLOY_JOURNAL_LABEL_VALUE "flinkops-journal"
+
+/* Steps of a rollout, in the order they happen. Each is recorded before the
+ * next one starts. */
+enum deploy_step {
+	DEPLOY_STEP_IDLE,            /* nothing in flight; the job (if any) runs the recorded target */
+	DEPLOY_STEP_STOPPING,        /* stop-with-savepoint requested (trigger recorded when known) */
+	DEPLOY_STEP_SAVEPOINT_TAKEN, /* the savepoint is complete: its path is recorded */
+	DEPLOY_STEP_APPLIED,         /* the new objects are applied */
+	DEPLOY_STEP_UPLOADED,        /* the jar is uploaded: its id is recorded */
+	DEPLOY_STEP_SUBMITTED,       /* the job was submitted under a recorded job id */
+	DEPLOY_STEP_FAILED,          /* gave up; the error is recorded */
+};
+
+typedef struct deploy_journal {
+	enum deploy_step step;
+	char *target_commit;   /* the source commit being rolled out */
+	char *target_job_hash; /* flinkops.io/job-hash of the target */
+	char *job_id;          /* the job believed to run (or last ran) */
+	char *trigger_id;      /* stop/savepoint request in flight */
+	char *savepoint_path;  /* newest savepoint taken by flinkops */
+	char *savepoint_time;  /* RFC 3339 */
+	char *savepoint_reason;/* upgrade | suspend | delete | manual | periodic */
+	char *jar_id;          /* uploaded jar on the Flink cluster */
+	char *submit_job_id;   /* the id the next (or last) submission uses */
+	int restarts;          /* restarts after failures since the last healthy run */
+	char *last_error;
+	char *updated;         /* RFC 3339 */
+} deploy_journal;
+
+const char *deploy_step_name(enum deploy_step s);
+/* Encode as JSON (the ConfigMap's data); caller frees. */
+char *deploy_journal_encode(const deploy_journal *j);
+/* Decode; an unknown or malformed record is an error, never a silent reset. */
+int deploy_journal_decode(const char *text, deploy_journal *out, fo_err *e);
+void deploy_journal_clear(deploy_journal *j);
+/* Copy string fields too. */
+void deploy_journal_copy(deploy_journal *dst, const deploy_journal *src);
+/* Set a string field (NULL clears it). */
+void deploy_journal_set(char **field, const char *value);
+
+/*
+ * The job id of a submission: derived from the deployment, the target and
+ * the attempt, so that a resubmit after a crash asks Flink for the same id
+ * and finds the job instead of starting a second one. 32 hex digits.
+ */
+char *deploy_submit_job_id(const char *ns, const char *name, const char *job_hash, int attempt);
+
+#endif
