@@ -19,6 +19,11 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_CHANGES = 2 };
 int cmd_validate(int argc, char **argv);
 int cmd_render(int argc, char **argv);
 int cmd_sync(int argc, char **argv);
+int cmd_plan(int argc, char **argv);
+int cmd_wait(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_git(int argc, char **argv);
+int cmd_flink(int argc, char **argv);
 
 /* Print every diagnostic on stderr, one `file:line:col: message` a line. */
 void cli_print_diags(const fo_diags *d);

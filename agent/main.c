@@ -23,6 +23,9 @@ static const char usage[] =
 	"  validate PATH...   parse and check FlinkDeployment files (file:line:col errors)\n"
 	"  render PATH...     print the Kubernetes objects a FlinkDeployment becomes\n"
 	"  sync --once        one pass: apply what git says to the cluster, prune what it no longer has\n"
+	"  plan --repo R --base REV --head REV   review a change: actions, warnings, rendered diff\n"
+	"  wait --repo R --commit SHA            wait until the status files show SHA rolled out\n"
+	"  status [--repo R]  a table of the status files\n"
 	"\n"
 	"Global options:\n"
 	"  --log-level LEVEL  debug, info (default), warn or error\n"
@@ -37,6 +40,13 @@ static const struct {
 	{"validate", cmd_validate},
 	{"render", cmd_render},
 	{"sync", cmd_sync},
+	{"plan", cmd_plan},
+	{"wait", cmd_wait},
+	{"status", cmd_status},
+	/* hidden: fetch, diff and status pushes by hand, for tests and benchmarks (see cmd_git.c) */
+	{"git", cmd_git},
+	/* hidden: one Flink REST call or jar fetch by hand, for tests and diagnosis (see cmd_flink.c) */
+	{"flink", cmd_flink},
 };
 
 static void print_version(void)
@@ -54,7 +64,9 @@ int main(int argc, char **argv)
 {
 	/* libcurl's global state is set up once, before anything could start a thread */
 	curl_global_init(CURL_GLOBAL_DEFAULT);
+	git_libgit2_init();
 	int status = run(argc, argv);
+	git_libgit2_shutdown();
 	curl_global_cleanup();
 	return status;
 }

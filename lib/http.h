@@ -51,6 +51,7 @@ typedef struct fo_http_request {
 	const char *multipart_file;  /* POST a file as multipart/form-data field `multipart_field` */
 	const char *multipart_field;
 	const char *download_to;     /* write the body to this path instead of memory */
+	size_t max_bytes;            /* body limit for this request; 0: the handle's (4 GiB with download_to) */
 	long timeout_ms;             /* 0: the handle's default */
 } fo_http_request;
 

@@ -1,0 +1,563 @@
+/*
+ * `flinkops plan --repo DIR_OR_URL --base REV --head REV`: the review of a
+ * pull request without touching any cluster. For every FlinkDeployment that
+ * is added, changed or removed between the two revisions — matched by
+ * namespace/name, so a renamed file is not a delete and a create — both
+ * sides are parsed and rendered, the change is classified by deploy/plan.h
+ * (the same code the agent acts on), and the action, its warnings and a
+ * unified diff of the rendered objects are printed as text, Markdown (a PR
+ * comment) or JSON.
+ *
+ * The work is in three steps so that `--live` can swap the "from" side:
+ * plan_collect() pairs the models of both revisions, plan_evaluate() renders
+ * and classifies each pair (the from side may instead be filled with live
+ * objects and deploy_side_from_live), and the printers only format.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/cli.h"
+#include "agent/gitcli.h"
+#include "deploy/plan.h"
+#include "lib/buf.h"
+#include "lib/diff.h"
+#include "lib/json.h"
+#include "render/render.h"
+
+static const char usage[] =
+	"usage: flinkops plan [--repo DIR_OR_URL] [--base REV] [--head REV] [-o text|markdown|json]\n"
+	"                     [--path FOLDER] [--glob G] [--status-folder F]\n"
+	"\n"
+	"Show what merging HEAD into BASE would do, without touching any cluster: for\n"
+	"each FlinkDeployment added, changed or removed, the action (create, in place,\n"
+	"savepoint upgrade, stateless restart, suspend, resume, delete with a final\n"
+	"savepoint), warnings (state dropped, savepoint compatibility) and a unified\n"
+	"diff of the rendered Kubernetes objects. A renamed file that keeps its\n"
+	"deployment is a change of that deployment, not a delete and a create.\n"
+	"\n"
+	"  --base REV             the target branch or commit (default main)\n"
+	"  --head REV             the proposed branch or commit (default HEAD)\n"
+	"  -o, --output FORMAT    text (default), markdown (for a PR comment) or json\n"
+	"  --path FOLDER          only manifests under FOLDER\n"
+	"  --glob G               manifest file names (default *.yaml and *.yml)\n"
+	"  --status-folder F      the agent's status folder, never read (default status)\n"
+	"  -h, --help             this help\n"
+	"\n"
+	"Exit status: 0 nothing changes, 2 something changes, 1 an error (an invalid\n"
+	"file in HEAD is printed as path:line:col: message).\n"
+	"\n";
+
+/* ---- collecting the pairs ---- */
+
+typedef struct plan_item {
+	const char *namespace, *name;
+	const flink_deployment *from_fd, *to_fd; /* borrowed from plan_list; NULL when absent */
+	render_objects from_objs, to_objs;
+	bool from_rendered, to_rendered;
+	deploy_side from, to;
+	deploy_change change;
+	char *diff;  /* unified diff of the rendered YAML, "" when equal */
+	char *error; /* rendering failed */
+	char *note;  /* a change the objects do not show (the upgrade mode), or NULL */
+} plan_item;
+
+typedef struct plan_list {
+	plan_item *v;
+	size_t n, cap;
+	flink_deployments base, head; /* own the models the items borrow */
+	fo_diags diags;               /* problems in HEAD's files: errors */
+	fo_diags notes;               /* problems in BASE's files and skipped files: warnings */
+	char base_commit[SYNC_OID_HEX], head_commit[SYNC_OID_HEX];
+	size_t nfiles; /* changed manifest files */
+} plan_list;
+
+static void plan_list_free(plan_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		plan_item *x = &l->v[i];
+		if (x->from_rendered)
+			render_objects_free(&x->from_objs);
+		if (x->to_rendered)
+			render_objects_free(&x->to_objs);
+		deploy_change_free(&x->change);
+		free(x->diff);
+		free(x->error);
+		free(x->note);
+	}
+	free(l->v);
+	flink_deployments_free(&l->base);
+	flink_deployments_free(&l->head);
+	fo_diags_free(&l->diags);
+	fo_diags_free(&l->notes);
+}
+
+static bool same_name(const flink_deployment *a, const char *ns, const char *name)
+{
+	return strcmp(a->namespace, ns) == 0 && strcmp(a->name, name) == 0;
+}
+
+static plan_item *item_for(plan_list *l, const char *ns, const char *name)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->v[i].namespace, ns) == 0 && strcmp(l->v[i].name, name) == 0)
+			return &l->v[i];
+	l->v = fo_grow(l->v, &l->cap, l->n + 1, sizeof(*l->v));
+	plan_item *x = &l->v[l->n++];
+	memset(x, 0, sizeof(*x));
+	x->namespace = ns;
+	x->name = name;
+	return x;
+}
+
+/* Parse one side of a changed file into `into`; returns whether it parsed cleanly. */
+static bool load_side(sync_repo *r, const char *commit, const char *path, flink_deployments *into, fo_diags *d,
+		      fo_err *e)
+{
+	char *data = NULL;
+	size_t len = 0;
+	if (sync_read_file(r, commit, path, &data, &len, e) < 0) {
+		fo_diag_add(d, FO_SEV_ERROR, path, 0, 0, "%s", fo_err_msg(e));
+		fo_err_clear(e);
+		return false;
+	}
+	size_t before = d->nerrors;
+	flink_load_buffer(path, data, len, into, NULL, d);
+	free(data);
+	return d->nerrors == before;
+}
+
+/*
+ * Pair the FlinkDeployments of the files that changed between `base` and
+ * `head` by namespace/name. A deployment whose head file is invalid gets no
+ * item (its errors are in l->diags), so a broken file never reads as a
+ * delete. Returns 0, or a negative code when git could not be read.
+ */
+static int plan_collect(sync_repo *r, const char *base, const char *head, const sync_select *sel, plan_list *l,
+			fo_err *e)
+{
+	sync_changes ch = {0};
+	int rc = sync_diff(r, base, head, sel, &ch, e);
+	if (rc < 0)
+		return rc;
+	l->nfiles = ch.n;
+	/* paths whose head version is broken: their base deployments are not judged */
+	char **broken = fo_calloc(ch.n + 1, sizeof(*broken));
+	size_t nbroken = 0;
+	for (size_t i = 0; i < ch.n; i++) {
+		const sync_change *c = &ch.v[i];
+		if (c->kind != SYNC_ADDED) {
+			fo_diags bd = FO_DIAGS_INIT;
+			if (!load_side(r, base, c->path, &l->base, &bd, e))
+				fo_diag_add(&l->notes, FO_SEV_WARNING, c->path, 0, 0,
+					    "invalid in the base revision; its deployments there are not compared");
+			fo_diags_free(&bd);
+		}
+		if (c->kind != SYNC_REMOVED && !load_side(r, head, c->path, &l->head, &l->diags, e))
+			broken[nbroken++] = c->path;
+	}
+	flink_check_unique(&l->head, &l->diags);
+	for (size_t i = 0; i < l->head.n; i++) {
+		const flink_deployment *fd = l->head.v[i];
+		item_for(l, fd->namespace, fd->name)->to_fd = fd;
+	}
+	for (size_t i = 0; i < l->base.n; i++) {
+		const flink_deployment *fd = l->base.v[i];
+		bool skip = false;
+		for (size_t b = 0; b < nbroken && !skip; b++)
+			skip = fo_streq(fd->source, broken[b]);
+		/* gone from its file but defined in another head file: found there */
+		bool elsewhere = false;
+		for (size_t h = 0; h < l->head.n && !elsewhere; h++)
+			elsewhere = same_name(l->head.v[h], fd->namespace, fd->name);
+		if (skip && !elsewhere)
+			continue;
+		item_for(l, fd->namespace, fd->name)->from_fd = fd;
+	}
+	free(broken);
+	sync_changes_free(&ch);
+	return 0;
+}
+
+/* The rendered YAML without the hash annotations: they change with every
+ * change and would only hide the lines that matter to a reviewer. */
+static void objects_yaml(const render_objects *o, fo_buf *b)
+{
+	fo_buf all = FO_BUF_INIT;
+	render_write_yaml(&all, o);
+	const char *p = fo_buf_cstr(&all), *end = p + all.len;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t len = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+		const char *t = p;
+		while (t < p + len && *t == ' ')
+			t++;
+		bool hash = fo_has_prefix(t, RENDER_ANNOTATION_HASH ":") || fo_has_prefix(t, RENDER_ANNOTATION_CONFIG_HASH ":") ||
+			    fo_has_prefix(t, RENDER_ANNOTATION_JOB_HASH ":") ||
+			    fo_has_prefix(t, RENDER_ANNOTATION_TEMPLATE_HASH ":");
+		if (!hash)
+			fo_buf_put(b, p, len);
+		p += len;
+	}
+	fo_buf_free(&all);
+}
+
+/* Render both sides of every item, classify, and diff. */
+static void plan_evaluate(plan_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		plan_item *x = &l->v[i];
+		fo_err e = FO_ERR_INIT;
+		memset(&x->from, 0, sizeof(x->from));
+		memset(&x->to, 0, sizeof(x->to));
+		if (x->from_fd) {
+			if (render_deployment(x->from_fd, &x->from_objs, &e) == 0) {
+				x->from_rendered = true;
+				deploy_side_from_rendered(&x->from, &x->from_objs, x->from_fd);
+			} else {
+				fo_err_clear(&e); /* the base could not render: compare with nothing */
+			}
+		}
+		if (x->to_fd) {
+			if (render_deployment(x->to_fd, &x->to_objs, &e) < 0) {
+				x->error = fo_asprintf("%s: %s", x->to_fd->source, fo_err_msg(&e));
+				fo_err_clear(&e);
+				continue;
+			}
+			x->to_rendered = true;
+			deploy_side_from_rendered(&x->to, &x->to_objs, x->to_fd);
+		}
+		deploy_classify(&x->from, &x->to, &x->change);
+		/* The upgrade mode is not part of any rendered object: switching it
+		 * restarts nothing now but decides what the next upgrade keeps. */
+		if (x->change.action == DEPLOY_NONE && x->from_fd && x->to_fd && x->from_fd->has_job && x->to_fd->has_job &&
+		    x->from_fd->job.upgrade_mode != x->to_fd->job.upgrade_mode) {
+			enum flink_upgrade_mode m = x->to_fd->job.upgrade_mode;
+			x->note = fo_asprintf(
+				"upgradeMode changes from %s to %s: nothing restarts now, but %s",
+				flink_upgrade_mode_name(x->from_fd->job.upgrade_mode), flink_upgrade_mode_name(m),
+				m == FLINK_UPGRADE_STATELESS
+					? "the next upgrade cancels the job and starts it from empty state: its state is dropped"
+					: "the next upgrade keeps the job's state");
+		}
+		fo_buf a = FO_BUF_INIT, b = FO_BUF_INIT, d = FO_BUF_INIT;
+		if (x->from_rendered)
+			objects_yaml(&x->from_objs, &a);
+		if (x->to_rendered)
+			objects_yaml(&x->to_objs, &b);
+		char *an = fo_asprintf("a/%s/%s (%.7s)", x->namespace, x->name, l->base_commit);
+		char *bn = fo_asprintf("b/%s/%s (%.7s)", x->namespace, x->name, l->head_commit);
+		fo_diff_unified(&d, a.ptr, a.len, b.ptr, b.len, x->from_rendered ? an : "/dev/null",
+				x->to_rendered ? bn : "/dev/null", 3);
+		x->diff = fo_buf_detach(&d);
+		free(an);
+		free(bn);
+		fo_buf_free(&a);
+		fo_buf_free(&b);
+	}
+}
+
+/* ---- printing ---- */
+
+static const char *item_path(const plan_item *x)
+{
+	if (x->to_fd && x->from_fd && !fo_streq(x->to_fd->source, x->from_fd->source))
+		return NULL; /* renamed: both are printed */
+	return x->to_fd ? x->to_fd->source : x->from_fd ? x->from_fd->source : "";
+}
+
+static char *item_file(const plan_item *x)
+{
+	const char *p = item_path(x);
+	if (p)
+		return fo_strdup(p);
+	return fo_asprintf("%s -> %s", x->from_fd->source, x->to_fd->source);
+}
+
+static const char *label(const plan_item *x)
+{
+	return deploy_action_label(x->change.action, &x->to, &x->from);
+}
+
+static void changed_objects(const plan_item *x, fo_buf *b, const char *sep, bool code)
+{
+	bool first = true;
+	for (size_t k = 0; k < RENDER_NCOMPONENTS; k++) {
+		if (!x->change.object_changed[k])
+			continue;
+		const cJSON *o = x->to_rendered && x->to_objs.v[k] ? x->to_objs.v[k]
+				 : x->from_rendered                 ? x->from_objs.v[k]
+								    : NULL;
+		if (!o)
+			continue;
+		const char *kind = fo_json_str(o, "kind");
+		const cJSON *md = cJSON_GetObjectItemCaseSensitive(o, "metadata");
+		const char *name = md ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(md, "name")) : NULL;
+		fo_buf_printf(b, "%s%s%s/%s%s", first ? "" : sep, code ? "`" : "", kind ? kind : "?", name ? name : "?",
+			      code ? "`" : "");
+		first = false;
+	}
+	if (first)
+		fo_buf_puts(b, "none");
+}
+
+static size_t count_changes(const plan_list *l)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < l->n; i++)
+		n += l->v[i].error || l->v[i].note || l->v[i].change.action != DEPLOY_NONE;
+	return n;
+}
+
+static size_t count_errors(const plan_list *l)
+{
+	size_t n = l->diags.nerrors;
+	for (size_t i = 0; i < l->n; i++)
+		n += l->v[i].error != NULL;
+	return n;
+}
+
+static void print_text(const plan_list *l, const char *repo)
+{
+	size_t n = count_changes(l);
+	printf("Plan for %s: %.7s..%.7s, %zu manifest file%s changed\n", repo, l->base_commit, l->head_commit,
+	       l->nfiles, l->nfiles == 1 ? "" : "s");
+	for (size_t i = 0; i < l->n; i++) {
+		const plan_item *x = &l->v[i];
+		char *file = item_file(x);
+		if (x->error) {
+			printf("\n%s/%s (%s): error: %s\n", x->namespace, x->name, file, x->error);
+		} else if (x->change.action == DEPLOY_NONE && x->note) {
+			printf("\n%s/%s (%s): no restart now (the rendered objects are the same)\n", x->namespace, x->name,
+			       file);
+			printf("  warning: %s\n", x->note);
+		} else if (x->change.action == DEPLOY_NONE) {
+			printf("\n%s/%s (%s): no change (the rendered objects are the same)\n", x->namespace, x->name, file);
+		} else {
+			fo_buf objs = FO_BUF_INIT;
+			changed_objects(x, &objs, ", ", false);
+			printf("\n%s/%s (%s): %s\n", x->namespace, x->name, file, label(x));
+			printf("  savepoint first: %s; job restarts: %s; pods restart: %s\n",
+			       x->change.takes_savepoint ? "yes" : "no", x->change.restarts_job ? "yes" : "no",
+			       x->change.restarts_pods ? "yes" : "no");
+			printf("  objects: %s\n", fo_buf_cstr(&objs));
+			for (size_t w = 0; w < x->change.nwarnings; w++)
+				printf("  warning: %s\n", x->change.warnings[w].text);
+			if (x->diff && *x->diff)
+				printf("%s", x->diff);
+			fo_buf_free(&objs);
+		}
+		free(file);
+	}
+	if (n)
+		printf("\n%zu FlinkDeployment%s change%s.\n", n, n == 1 ? "" : "s", n == 1 ? "s" : "");
+	else if (count_errors(l) == 0)
+		printf("\nNo FlinkDeployment changes.\n");
+}
+
+static void md_diag(const fo_diag *d)
+{
+	char *s = fo_diag_format(d);
+	printf("- `%s`\n", s);
+	free(s);
+}
+
+static void print_markdown(const plan_list *l)
+{
+	size_t n = count_changes(l), nerr = count_errors(l);
+	printf("### flinkops plan: %zu FlinkDeployment%s change%s (`%.7s`..`%.7s`)\n\n", n, n == 1 ? "" : "s",
+	       n == 1 ? "s" : "", l->base_commit, l->head_commit);
+	if (nerr) {
+		printf(":x: **%zu error%s** — this change cannot be rolled out as it is:\n\n", nerr, nerr == 1 ? "" : "s");
+		for (size_t i = 0; i < l->diags.n; i++)
+			md_diag(&l->diags.v[i]);
+		for (size_t i = 0; i < l->n; i++)
+			if (l->v[i].error)
+				printf("- `%s`\n", l->v[i].error);
+		printf("\n");
+	}
+	for (size_t i = 0; i < l->notes.n; i++)
+		md_diag(&l->notes.v[i]);
+	if (n == 0) {
+		printf("No FlinkDeployment changes.\n");
+		return;
+	}
+	printf("| deployment | file | action | savepoint first | job restarts |\n|---|---|---|---|---|\n");
+	for (size_t i = 0; i < l->n; i++) {
+		const plan_item *x = &l->v[i];
+		if (x->error || (x->change.action == DEPLOY_NONE && !x->note))
+			continue;
+		char *file = item_file(x);
+		printf("| `%s/%s` | `%s` | %s | %s | %s |\n", x->namespace, x->name, file,
+		       x->change.action == DEPLOY_NONE ? "no restart now (upgrade mode changes)" : label(x),
+		       x->change.takes_savepoint ? "yes" : "no", x->change.restarts_job ? "yes" : "no");
+		free(file);
+	}
+	for (size_t i = 0; i < l->n; i++) {
+		const plan_item *x = &l->v[i];
+		if (x->error || (x->change.action == DEPLOY_NONE && !x->note))
+			continue;
+		if (x->change.action == DEPLOY_NONE) {
+			printf("\n#### `%s/%s`: no restart now\n\n> :warning: %s\n", x->namespace, x->name, x->note);
+			continue;
+		}
+		fo_buf objs = FO_BUF_INIT;
+		changed_objects(x, &objs, ", ", true);
+		printf("\n#### `%s/%s`: %s\n\n", x->namespace, x->name, label(x));
+		printf("Objects: %s\n\n", fo_buf_cstr(&objs));
+		for (size_t w = 0; w < x->change.nwarnings; w++)
+			printf("> :warning: %s\n>\n", x->change.warnings[w].text);
+		if (x->diff && *x->diff) {
+			/* a fence longer than any run of backticks in the diff */
+			printf("<details><summary>Rendered objects diff</summary>\n\n````diff\n%s````\n\n</details>\n",
+			       x->diff);
+		}
+		fo_buf_free(&objs);
+	}
+}
+
+static void print_json(const plan_list *l)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "base", l->base_commit);
+	cJSON_AddStringToObject(o, "head", l->head_commit);
+	cJSON_AddNumberToObject(o, "changedFiles", (double)l->nfiles);
+	cJSON *arr = cJSON_AddArrayToObject(o, "deployments");
+	for (size_t i = 0; i < l->n; i++) {
+		const plan_item *x = &l->v[i];
+		cJSON *j = cJSON_CreateObject();
+		cJSON_AddStringToObject(j, "namespace", x->namespace);
+		cJSON_AddStringToObject(j, "name", x->name);
+		if (x->from_fd)
+			cJSON_AddStringToObject(j, "fromPath", x->from_fd->source);
+		if (x->to_fd)
+			cJSON_AddStringToObject(j, "toPath", x->to_fd->source);
+		if (x->error) {
+			cJSON_AddStringToObject(j, "error", x->error);
+		} else {
+			cJSON_AddStringToObject(j, "action", deploy_action_name(x->change.action));
+			cJSON_AddStringToObject(j, "description", label(x));
+			cJSON_AddBoolToObject(j, "takesSavepoint", x->change.takes_savepoint);
+			cJSON_AddBoolToObject(j, "restartsJob", x->change.restarts_job);
+			cJSON_AddBoolToObject(j, "restartsPods", x->change.restarts_pods);
+			cJSON *objs = cJSON_AddArrayToObject(j, "changedObjects");
+			for (size_t k = 0; k < RENDER_NCOMPONENTS; k++) {
+				if (!x->change.object_changed[k])
+					continue;
+				const cJSON *ob = x->to_rendered && x->to_objs.v[k] ? x->to_objs.v[k]
+						  : x->from_rendered                 ? x->from_objs.v[k]
+										     : NULL;
+				const cJSON *md = ob ? cJSON_GetObjectItemCaseSensitive(ob, "metadata") : NULL;
+				char *s = fo_asprintf("%s/%s", ob ? fo_json_str(ob, "kind") : "?",
+						      md ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(md, "name")) : "?");
+				cJSON_AddItemToArray(objs, cJSON_CreateString(s));
+				free(s);
+			}
+			cJSON *w = cJSON_AddArrayToObject(j, "warnings");
+			if (x->note)
+				cJSON_AddItemToArray(w, cJSON_CreateString(x->note));
+			for (size_t k = 0; k < x->change.nwarnings; k++)
+				cJSON_AddItemToArray(w, cJSON_CreateString(x->change.warnings[k].text));
+			cJSON_AddStringToObject(j, "diff", x->diff ? x->diff : "");
+		}
+		cJSON_AddItemToArray(arr, j);
+	}
+	cJSON *errs = cJSON_AddArrayToObject(o, "errors");
+	for (size_t i = 0; i < l->diags.n; i++) {
+		char *s = fo_diag_format(&l->diags.v[i]);
+		cJSON_AddItemToArray(errs, cJSON_CreateString(s));
+		free(s);
+	}
+	char *s = cJSON_Print(o);
+	printf("%s\n", s);
+	free(s);
+	cJSON_Delete(o);
+}
+
+int cmd_plan(int argc, char **argv)
+{
+	enum { O_BASE = 1, O_HEAD, O_PATH, O_GLOB, O_STATUS };
+	struct option opts[CLI_GIT_NOPTS + 8] = {
+		{"base", required_argument, NULL, O_BASE},
+		{"head", required_argument, NULL, O_HEAD},
+		{"path", required_argument, NULL, O_PATH},
+		{"glob", required_argument, NULL, O_GLOB},
+		{"status-folder", required_argument, NULL, O_STATUS},
+		{"output", required_argument, NULL, 'o'},
+		{"help", no_argument, NULL, 'h'},
+	};
+	memcpy(&opts[7], cli_git_long_options, sizeof(cli_git_long_options));
+	cli_git_opts g = {0};
+	const char *base = "main", *head = "HEAD", *format = "text";
+	sync_select sel = {0};
+	int c, status = EXIT_FAIL;
+	sync_repo *r = NULL;
+	fo_err e = FO_ERR_INIT;
+	plan_list l = {0};
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+o:h", opts, NULL)) != -1) {
+		if (cli_git_option(c, optarg, &g))
+			continue;
+		switch (c) {
+		case O_BASE: base = optarg; break;
+		case O_HEAD: head = optarg; break;
+		case O_PATH: sel.folder = optarg; break;
+		case O_GLOB: sel.glob = optarg; break;
+		case O_STATUS: sel.status_folder = optarg; break;
+		case 'o':
+			if (strcmp(optarg, "text") != 0 && strcmp(optarg, "markdown") != 0 && strcmp(optarg, "json") != 0)
+				return cli_usage_error("plan", "unknown output format \"%s\" (text, markdown or json)", optarg);
+			format = optarg;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			fputs(cli_git_usage, stdout);
+			return EXIT_OK;
+		default:
+			return cli_usage_error("plan", "unknown option");
+		}
+	}
+	if (g.bad.code) {
+		status = cli_usage_error("plan", "%s", fo_err_msg(&g.bad));
+		goto cleanup;
+	}
+	if (optind < argc) {
+		status = cli_usage_error("plan", "unexpected argument \"%s\"", argv[optind]);
+		goto cleanup;
+	}
+	if (cli_git_open(&g, &r, &e) < 0) {
+		fprintf(stderr, "flinkops plan: %s\n", fo_err_msg(&e));
+		goto cleanup;
+	}
+	if (!cli_git_is_local(&g) && sync_fetch(r, base, l.base_commit, &e) < 0) {
+		fprintf(stderr, "flinkops plan: %s\n", fo_err_msg(&e));
+		goto cleanup;
+	}
+	if (sync_resolve(r, base, l.base_commit, &e) < 0 || sync_resolve(r, head, l.head_commit, &e) < 0) {
+		fprintf(stderr, "flinkops plan: %s\n", fo_err_msg(&e));
+		goto cleanup;
+	}
+	if (plan_collect(r, l.base_commit, l.head_commit, &sel, &l, &e) < 0) {
+		fprintf(stderr, "flinkops plan: %s\n", fo_err_msg(&e));
+		goto cleanup;
+	}
+	plan_evaluate(&l);
+	cli_print_diags(&l.diags);
+	cli_print_diags(&l.notes);
+	for (size_t i = 0; i < l.n; i++)
+		if (l.v[i].error)
+			fprintf(stderr, "%s\n", l.v[i].error);
+	if (strcmp(format, "json") == 0)
+		print_json(&l);
+	else if (strcmp(format, "markdown") == 0)
+		print_markdown(&l);
+	else
+		print_text(&l, sync_display_url(r));
+	status = count_errors(&l) ? EXIT_FAIL : count_changes(&l) ? EXIT_CHANGES : EXIT_OK;
+cleanup:
+	plan_list_free(&l);
+	sync_free(r);
+	fo_err_clear(&e);
+	fo_err_clear(&g.bad);
+	return status;
+}

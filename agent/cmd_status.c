@@ -1,0 +1,158 @@
+/*
+ * `flinkops status [--repo DIR_OR_URL] [--branch B] [-o json]`: the status
+ * files the agent wrote (status/NS/NAME.yaml on the branch), as a table for
+ * people or JSON for scripts. Reads git only.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "agent/cli.h"
+#include "agent/gitcli.h"
+#include "flink/status.h"
+
+static const char usage[] =
+	"usage: flinkops status [--repo DIR_OR_URL] [--branch B] [--status-folder F] [-o text|json]\n"
+	"\n"
+	"Print the status files the agent wrote: per FlinkDeployment its phase, the\n"
+	"newest commit rolled out, the job, the last savepoint and the last message.\n"
+	"A URL is fetched first; a local folder is read as it is.\n"
+	"\n"
+	"  --branch B             the branch that holds the status files (default main)\n"
+	"  --status-folder F      their folder (default status)\n"
+	"  -o, --output FORMAT    text (default) or json\n"
+	"  -h, --help             this help\n"
+	"\n";
+
+static const char *or_dash(const char *s)
+{
+	return s && *s ? s : "-";
+}
+
+static cJSON *status_json(const flink_status *s, const char *file)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "file", file);
+	cJSON_AddStringToObject(o, "namespace", s->namespace);
+	cJSON_AddStringToObject(o, "name", s->name);
+	cJSON_AddStringToObject(o, "phase", flink_phase_name(s->phase));
+#define STR(k, v) \
+	if (v)    \
+	cJSON_AddStringToObject(o, k, v)
+	STR("observedCommit", s->observed_commit);
+	STR("sourceCommit", s->source.commit);
+	STR("sourcePath", s->source.path);
+	STR("message", s->message);
+	STR("jobId", s->job.id);
+	STR("jobState", s->job.state);
+	STR("lastSavepoint", s->last_savepoint.path);
+	STR("updateTime", s->update_time);
+#undef STR
+	return o;
+}
+
+int cmd_status(int argc, char **argv)
+{
+	enum { O_BRANCH = 1, O_STATUS };
+	struct option opts[CLI_GIT_NOPTS + 5] = {
+		{"branch", required_argument, NULL, O_BRANCH},
+		{"status-folder", required_argument, NULL, O_STATUS},
+		{"output", required_argument, NULL, 'o'},
+		{"help", no_argument, NULL, 'h'},
+	};
+	memcpy(&opts[4], cli_git_long_options, sizeof(cli_git_long_options));
+	cli_git_opts g = {0};
+	const char *branch = "main", *folder = "status";
+	bool json = false;
+	int c, status = EXIT_FAIL;
+	sync_repo *r = NULL;
+	sync_files files = {0};
+	fo_err e = FO_ERR_INIT;
+	cJSON *list = NULL;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+o:h", opts, NULL)) != -1) {
+		if (cli_git_option(c, optarg, &g))
+			continue;
+		switch (c) {
+		case O_BRANCH: branch = optarg; break;
+		case O_STATUS: folder = optarg; break;
+		case 'o':
+			if (strcmp(optarg, "json") == 0)
+				json = true;
+			else if (strcmp(optarg, "text") != 0)
+				return cli_usage_error("status", "unknown output format \"%s\" (text or json)", optarg);
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			fputs(cli_git_usage, stdout);
+			return EXIT_OK;
+		default:
+			return cli_usage_error("status", "unknown option");
+		}
+	}
+	if (g.bad.code) {
+		status = cli_usage_error("status", "%s", fo_err_msg(&g.bad));
+		goto cleanup;
+	}
+	if (optind < argc) {
+		status = cli_usage_error("status", "unexpected argument \"%s\"", argv[optind]);
+		goto cleanup;
+	}
+	char commit[SYNC_OID_HEX];
+	if (cli_git_open(&g, &r, &e) < 0 || sync_fetch(r, branch, commit, &e) < 0) {
+		fprintf(stderr, "flinkops status: %s\n", fo_err_msg(&e));
+		goto cleanup;
+	}
+	sync_select sel = {folder, "*.yaml", "", 0};
+	fo_diags notes = FO_DIAGS_INIT;
+	int rc = sync_read_manifests(r, commit, &sel, &files, &notes, &e);
+	cli_print_diags(&notes);
+	fo_diags_free(&notes);
+	if (rc < 0) {
+		fprintf(stderr, "flinkops status: %s\n", fo_err_msg(&e));
+		goto cleanup;
+	}
+	status = EXIT_OK;
+	if (json) {
+		list = cJSON_CreateObject();
+		cJSON_AddStringToObject(list, "commit", commit);
+		cJSON_AddArrayToObject(list, "deployments");
+	} else if (files.n == 0) {
+		fprintf(stderr, "no status files under %s/ at %.7s of %s\n", folder, commit, sync_display_url(r));
+	} else {
+		printf("%-16s %-28s %-10s %-8s %-10s %-20s %s\n", "NAMESPACE", "NAME", "PHASE", "OBSERVED", "JOB",
+		       "UPDATED", "MESSAGE");
+	}
+	for (size_t i = 0; i < files.n; i++) {
+		flink_status *s = NULL;
+		fo_err pe = FO_ERR_INIT;
+		if (flink_status_parse(files.v[i].path, files.v[i].data, files.v[i].len, &s, &pe) < 0) {
+			fprintf(stderr, "%s\n", fo_err_msg(&pe));
+			fo_err_clear(&pe);
+			status = EXIT_FAIL;
+			continue;
+		}
+		if (json) {
+			cJSON_AddItemToArray(cJSON_GetObjectItem(list, "deployments"), status_json(s, files.v[i].path));
+		} else {
+			char obs[8];
+			snprintf(obs, sizeof(obs), "%.7s", or_dash(s->observed_commit));
+			printf("%-16s %-28s %-10s %-8s %-10s %-20s %s\n", s->namespace, s->name, flink_phase_name(s->phase),
+			       obs, or_dash(s->job.state), or_dash(s->update_time), s->message ? s->message : "");
+		}
+		flink_status_free(s);
+	}
+	if (json) {
+		char *out = cJSON_Print(list);
+		printf("%s\n", out);
+		free(out);
+	}
+cleanup:
+	cJSON_Delete(list);
+	sync_files_free(&files);
+	sync_free(r);
+	fo_err_clear(&e);
+	fo_err_clear(&g.bad);
+	return status;
+}

@@ -1,0 +1,129 @@
+/*
+ * Status files: what the agent writes back to git for each FlinkDeployment,
+ * as status/NS/NAME.yaml (see DESIGN "Status files"). CI reads them with
+ * `flinkops wait`, people with `flinkops status` and `git log`. The model,
+ * its deterministic YAML form and a strict, bounded parser. A status file
+ * never holds a secret: only paths, ids, commit ids, times and messages.
+ */
+#ifndef FLINK_STATUS_H
+#define FLINK_STATUS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "lib/buf.h"
+#include "lib/err.h"
+
+#define FLINK_STATUS_API_VERSION "flinkops.io/v1alpha1"
+#define FLINK_STATUS_KIND "FlinkDeploymentStatus"
+/* Entries kept in `history`, newest first. */
+#define FLINK_STATUS_HISTORY_MAX 10
+/* Longest string field (a message is cut to this many bytes on write). */
+#define FLINK_STATUS_STRING_MAX 4096
+/* Largest status file read. */
+#define FLINK_STATUS_FILE_MAX (64 * 1024)
+
+enum flink_phase {
+	FLINK_PHASE_PENDING,
+	FLINK_PHASE_DEPLOYING,
+	FLINK_PHASE_UPGRADING,
+	FLINK_PHASE_RUNNING,
+	FLINK_PHASE_SUSPENDED,
+	FLINK_PHASE_FAILED,
+	FLINK_PHASE_DELETED,
+};
+
+enum flink_savepoint_reason {
+	FLINK_SAVEPOINT_NONE, /* no savepoint recorded */
+	FLINK_SAVEPOINT_UPGRADE,
+	FLINK_SAVEPOINT_SUSPEND,
+	FLINK_SAVEPOINT_DELETE,
+	FLINK_SAVEPOINT_MANUAL,
+	FLINK_SAVEPOINT_PERIODIC,
+};
+
+typedef struct flink_status_history {
+	char *commit;
+	enum flink_phase phase;
+	char *time;      /* RFC 3339, UTC */
+	char *savepoint; /* NULL when the step took none */
+} flink_status_history;
+
+/* Every string is owned and may be NULL (then it is left out of the file),
+ * except name and namespace. */
+typedef struct flink_status {
+	char *name;
+	char *namespace;
+	struct {
+		char *path;   /* the manifest, repository-relative */
+		char *blob;   /* its blob id */
+		char *commit; /* the newest commit seen for this file */
+	} source;
+	char *observed_commit; /* the newest commit fully rolled out */
+	enum flink_phase phase;
+	char *message;
+	struct {
+		char *id;
+		char *state; /* Flink's job state, e.g. RUNNING */
+		char *start_time;
+	} job;
+	struct {
+		char *path;
+		char *time;
+		enum flink_savepoint_reason reason;
+	} last_savepoint;
+	flink_status_history *history; /* newest first, at most FLINK_STATUS_HISTORY_MAX */
+	size_t nhistory;
+	char *update_time;
+} flink_status;
+
+/* A new status with name and namespace set, phase Pending. */
+flink_status *flink_status_new(const char *namespace, const char *name);
+void flink_status_free(flink_status *s);
+
+/*
+ * Append the YAML form of `s` to `out`. Deterministic: fields always in the
+ * same order, absent ones left out, so equal statuses give equal bytes and a
+ * commit is only made when something really changed.
+ */
+void flink_status_write(const flink_status *s, fo_buf *out);
+
+/*
+ * Parse a status file named `name` (for messages). Strict: unknown fields,
+ * wrong types, unknown phases and reasons, oversized strings, more than
+ * FLINK_STATUS_HISTORY_MAX history entries are errors "name:line:col: ...".
+ * Returns 0 and *out, or a negative code with `e` set.
+ */
+int flink_status_parse(const char *name, const char *data, size_t len, flink_status **out, fo_err *e);
+
+/* Whether two statuses say the same thing, updateTime aside: the agent sets
+ * updateTime only when this is false, so an idle pass makes no commit. */
+bool flink_status_same(const flink_status *a, const flink_status *b);
+
+/* Put an entry at the front of the history, dropping the oldest past the bound. */
+void flink_status_add_history(flink_status *s, const char *commit, enum flink_phase phase, const char *time,
+			      const char *savepoint);
+/* Replace a string field: free the old value, copy the new one (NULL clears). */
+void flink_status_set(char **field, const char *value);
+
+/* "status/NS/NAME.yaml" under `folder` (default "status"); caller frees. */
+char *flink_status_path(const char *folder, const char *namespace, const char *name);
+/* `t` as RFC 3339 UTC ("2026-11-23T19:00:00Z") into a new string. */
+char *flink_status_time(time_t t);
+
+/*
+ * The message of a status commit for `n` statuses changed in one pass:
+ * "status: wordcount Running at 1a2b3c4" for one, "status: a Running, b
+ * Failed at 1a2b3c4" for several (the commit is each one's source.commit,
+ * shown once when they agree). Past 5 names: "..., and 7 more". Caller frees.
+ */
+char *flink_status_commit_message(const flink_status *const *v, size_t n);
+
+const char *flink_phase_name(enum flink_phase p);
+/* -1 when `s` is not a phase name. */
+int flink_phase_parse(const char *s);
+const char *flink_savepoint_reason_name(enum flink_savepoint_reason r);
+int flink_savepoint_reason_parse(const char *s);
+
+#endif

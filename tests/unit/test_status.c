@@ -1,0 +1,256 @@
+/*
+ * Unit tests for status files (flink/status.c): the exact YAML written for a
+ * full status, the round trip write -> parse -> write, the bounded history,
+ * and a table of bad inputs, each with its message and position.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "flink/status.h"
+
+static flink_status *full_status(void)
+{
+	flink_status *s = flink_status_new("default", "wordcount");
+	flink_status_set(&s->source.path, "jobs/wordcount.yaml");
+	flink_status_set(&s->source.blob, "57a8431feea75aab4fb9c853a2c643ee2891d374");
+	flink_status_set(&s->source.commit, "1a2b3c4d5e6f70811a2b3c4d5e6f70811a2b3c4d");
+	flink_status_set(&s->observed_commit, "1a2b3c4d5e6f70811a2b3c4d5e6f70811a2b3c4d");
+	s->phase = FLINK_PHASE_RUNNING;
+	flink_status_set(&s->message, "upgraded: yes, \"quoted\" and: colons");
+	flink_status_set(&s->job.id, "0123456789abcdef0123456789abcdef");
+	flink_status_set(&s->job.state, "RUNNING");
+	flink_status_set(&s->job.start_time, "2026-11-23T19:00:00Z");
+	flink_status_set(&s->last_savepoint.path, "s3://sp/wordcount/savepoint-1");
+	flink_status_set(&s->last_savepoint.time, "2026-11-23T18:59:00Z");
+	s->last_savepoint.reason = FLINK_SAVEPOINT_UPGRADE;
+	flink_status_add_history(s, "0000000000000000000000000000000000000001", FLINK_PHASE_DEPLOYING,
+				 "2026-11-23T18:00:00Z", NULL);
+	flink_status_add_history(s, "1a2b3c4d5e6f70811a2b3c4d5e6f70811a2b3c4d", FLINK_PHASE_RUNNING,
+				 "2026-11-23T19:00:00Z", "s3://sp/wordcount/savepoint-1");
+	flink_status_set(&s->update_time, "2026-11-23T19:00:01Z");
+	return s;
+}
+
+static const char full_yaml[] =
+	"apiVersion: flinkops.io/v1alpha1\n"
+	"kind: FlinkDeploymentStatus\n"
+	"metadata:\n"
+	"  name: wordcount\n"
+	"  namespace: default\n"
+	"source:\n"
+	"  path: jobs/wordcount.yaml\n"
+	"  blob: \"57a8431feea75aab4fb9c853a2c643ee2891d374\"\n"
+	"  commit: \"1a2b3c4d5e6f70811a2b3c4d5e6f70811a2b3c4d\"\n"
+	"observedCommit: \"1a2b3c4d5e6f70811a2b3c4d5e6f70811a2b3c4d\"\n"
+	"phase: Running\n";
+
+static void test_write_exact_and_round_trip(void **state)
+{
+	(void)state;
+	flink_status *s = full_status();
+	fo_buf a = FO_BUF_INIT, b = FO_BUF_INIT;
+	flink_status_write(s, &a);
+	assert_true(strncmp(fo_buf_cstr(&a), full_yaml, strlen(full_yaml)) == 0);
+	assert_non_null(strstr(fo_buf_cstr(&a), "lastSavepoint:\n  path: s3://sp/wordcount/savepoint-1\n"));
+	assert_non_null(strstr(fo_buf_cstr(&a), "  reason: upgrade\n"));
+	assert_non_null(strstr(fo_buf_cstr(&a), "history:\n- commit: \"1a2b3c4d"));
+
+	flink_status *p = NULL;
+	fo_err e = FO_ERR_INIT;
+	assert_int_equal(flink_status_parse("status/default/wordcount.yaml", a.ptr, a.len, &p, &e), 0);
+	assert_string_equal(p->name, "wordcount");
+	assert_int_equal(p->phase, FLINK_PHASE_RUNNING);
+	assert_string_equal(p->message, "upgraded: yes, \"quoted\" and: colons");
+	assert_int_equal(p->nhistory, 2);
+	assert_int_equal(p->history[0].phase, FLINK_PHASE_RUNNING); /* newest first */
+	assert_null(p->history[1].savepoint);
+	assert_int_equal(p->last_savepoint.reason, FLINK_SAVEPOINT_UPGRADE);
+	flink_status_write(p, &b);
+	assert_string_equal(fo_buf_cstr(&a), fo_buf_cstr(&b));
+	/* the same, updateTime aside; a phase change is not */
+	flink_status_set(&p->update_time, "2030-01-01T00:00:00Z");
+	assert_true(flink_status_same(s, p));
+	p->phase = FLINK_PHASE_FAILED;
+	assert_false(flink_status_same(s, p));
+	flink_status_free(p);
+	flink_status_free(s);
+	fo_buf_free(&a);
+	fo_buf_free(&b);
+}
+
+static void test_minimal_and_numeric_looking_strings(void **state)
+{
+	(void)state;
+	flink_status *s = flink_status_new("prod", "wc");
+	/* a commit id of digits only must stay a string */
+	flink_status_set(&s->observed_commit, "1234567890123456789012345678901234567890");
+	flink_status_set(&s->job.state, "yes");
+	fo_buf a = FO_BUF_INIT;
+	flink_status_write(s, &a);
+	assert_null(strstr(fo_buf_cstr(&a), "source:"));  /* empty sections are left out */
+	assert_null(strstr(fo_buf_cstr(&a), "history:"));
+	flink_status *p = NULL;
+	fo_err e = FO_ERR_INIT;
+	assert_int_equal(flink_status_parse("x.yaml", a.ptr, a.len, &p, &e), 0);
+	assert_string_equal(p->observed_commit, "1234567890123456789012345678901234567890");
+	assert_string_equal(p->job.state, "yes");
+	assert_int_equal(p->phase, FLINK_PHASE_PENDING);
+	flink_status_free(p);
+	flink_status_free(s);
+	fo_buf_free(&a);
+}
+
+static void test_history_bounded(void **state)
+{
+	(void)state;
+	flink_status *s = flink_status_new("default", "wc");
+	for (int i = 0; i < 25; i++) {
+		char c[16];
+		snprintf(c, sizeof(c), "c%02d", i);
+		flink_status_add_history(s, c, FLINK_PHASE_RUNNING, "t", i % 2 ? "sp" : NULL);
+	}
+	assert_int_equal(s->nhistory, FLINK_STATUS_HISTORY_MAX);
+	assert_string_equal(s->history[0].commit, "c24");
+	assert_string_equal(s->history[FLINK_STATUS_HISTORY_MAX - 1].commit, "c15");
+	flink_status_free(s);
+}
+
+static void test_helpers(void **state)
+{
+	(void)state;
+	char *p = flink_status_path(NULL, "ns", "wc");
+	assert_string_equal(p, "status/ns/wc.yaml");
+	free(p);
+	p = flink_status_path("deploy/status/", "ns", "wc");
+	assert_string_equal(p, "deploy/status/ns/wc.yaml");
+	free(p);
+	char *t = flink_status_time(0);
+	assert_string_equal(t, "1970-01-01T00:00:00Z");
+	free(t);
+	for (int i = FLINK_PHASE_PENDING; i <= FLINK_PHASE_DELETED; i++)
+		assert_int_equal(flink_phase_parse(flink_phase_name((enum flink_phase)i)), i);
+	assert_int_equal(flink_phase_parse("running"), -1);
+	assert_int_equal(flink_savepoint_reason_parse("periodic"), FLINK_SAVEPOINT_PERIODIC);
+	assert_int_equal(flink_savepoint_reason_parse(""), -1);
+}
+
+static void test_commit_message(void **state)
+{
+	(void)state;
+	flink_status *v[7];
+	const char *names[] = {"a", "b", "c", "d", "e", "f", "g"};
+	for (int i = 0; i < 7; i++) {
+		v[i] = flink_status_new("default", names[i]);
+		flink_status_set(&v[i]->source.commit, "1a2b3c4d5e6f70811a2b3c4d5e6f70811a2b3c4d");
+		v[i]->phase = i == 1 ? FLINK_PHASE_FAILED : FLINK_PHASE_RUNNING;
+	}
+	const flink_status *const *cv = (const flink_status *const *)v;
+	char *m = flink_status_commit_message(cv, 1);
+	assert_string_equal(m, "status: a Running at 1a2b3c4");
+	free(m);
+	m = flink_status_commit_message(cv, 2);
+	assert_string_equal(m, "status: a Running, b Failed at 1a2b3c4");
+	free(m);
+	m = flink_status_commit_message(cv, 7);
+	assert_string_equal(m, "status: a Running, b Failed, c Running, d Running, e Running, and 2 more at 1a2b3c4");
+	free(m);
+	flink_status_set(&v[1]->source.commit, "ffffffffffffffffffffffffffffffffffffffff");
+	m = flink_status_commit_message(cv, 2);
+	assert_string_equal(m, "status: a Running at 1a2b3c4, b Failed at fffffff");
+	free(m);
+	for (int i = 0; i < 7; i++)
+		flink_status_free(v[i]);
+}
+
+#define HEAD "apiVersion: flinkops.io/v1alpha1\nkind: FlinkDeploymentStatus\nmetadata: {name: wc, namespace: default}\n"
+
+static const struct {
+	const char *text;
+	const char *msg; /* expected inside the message, position included */
+} bad_cases[] = {
+	{HEAD "phase: Running\nphaze: x\n", "x.yaml:5:1: status: unknown field \"phaze\""},
+	{HEAD "phase: running\n", "x.yaml:4:8: phase: \"running\" is not a phase"},
+	{HEAD "message: hi\n", "x.yaml:1:1: \"phase\" is required"},
+	{HEAD "phase: Running\nmessage: [a]\n", "x.yaml:5:10: message: expected a string, got list"},
+	{HEAD "phase: Running\njob: {id: 1, pid: 2}\n", "x.yaml:5:14: job: unknown field \"pid\""},
+	{HEAD "phase: Running\nlastSavepoint: {reason: later}\n", "x.yaml:5:25: lastSavepoint.reason: \"later\" is not a reason"},
+	{HEAD "phase: Running\nhistory: {a: 1}\n", "x.yaml:5:10: history: expected a list"},
+	{HEAD "phase: Running\nhistory: [{commit: a}]\n", "\"phase\" is required"},
+	{HEAD "phase: Running\nhistory: [1,2,3,4,5,6,7,8,9,10,11]\n", "history: 11 entries, more than the 10 kept"},
+	{HEAD "phase: Running\nsource: x\n", "x.yaml:5:9: source: expected a mapping"},
+	{"apiVersion: v1\nkind: FlinkDeploymentStatus\nmetadata: {name: a, namespace: b}\nphase: Running\n",
+	 "x.yaml:1:13: apiVersion must be flinkops.io/v1alpha1"},
+	{"apiVersion: flinkops.io/v1alpha1\nkind: Other\nmetadata: {name: a, namespace: b}\nphase: Running\n",
+	 "kind must be FlinkDeploymentStatus"},
+	{"apiVersion: flinkops.io/v1alpha1\nkind: FlinkDeploymentStatus\nmetadata: {namespace: b}\nphase: Running\n",
+	 "metadata: \"name\" is required"},
+	{"- a\n- b\n", "x.yaml:1:1: a status file must be a mapping"},
+	{HEAD "phase: Running\n---\n" HEAD "phase: Running\n", "x.yaml:5:1: more than 1 documents"},
+	{HEAD "phase: Running\nphase: Failed\n", "x.yaml:5:1"}, /* duplicate key, from lib/yaml */
+	{"", "exactly one YAML document, this one has 0"},
+	{"\x01\x02", "x.yaml"},
+};
+
+static void test_bad_input(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
+		flink_status *s = NULL;
+		fo_err e = FO_ERR_INIT;
+		int rc = flink_status_parse("x.yaml", bad_cases[i].text, strlen(bad_cases[i].text), &s, &e);
+		if (rc == 0 || !strstr(fo_err_msg(&e), bad_cases[i].msg))
+			fail_msg("case %zu: rc %d, message \"%s\", want \"%s\"", i, rc, fo_err_msg(&e), bad_cases[i].msg);
+		assert_null(s);
+		fo_err_clear(&e);
+	}
+}
+
+static void test_oversized(void **state)
+{
+	(void)state;
+	size_t n = FLINK_STATUS_FILE_MAX + 10;
+	char *big = malloc(n + 1);
+	memset(big, 'a', n);
+	big[n] = '\0';
+	flink_status *s = NULL;
+	fo_err e = FO_ERR_INIT;
+	assert_true(flink_status_parse("x.yaml", big, n, &s, &e) < 0);
+	assert_null(s);
+	fo_err_clear(&e);
+	/* a message longer than the bound is cut on write, and the result reads back */
+	flink_status *st = flink_status_new("default", "wc");
+	char *msg = malloc(FLINK_STATUS_STRING_MAX * 2 + 1);
+	memset(msg, 'm', FLINK_STATUS_STRING_MAX * 2);
+	msg[FLINK_STATUS_STRING_MAX * 2] = '\0';
+	flink_status_set(&st->message, msg);
+	fo_buf b = FO_BUF_INIT;
+	flink_status_write(st, &b);
+	assert_int_equal(flink_status_parse("x.yaml", b.ptr, b.len, &s, &e), 0);
+	assert_int_equal(strlen(s->message), FLINK_STATUS_STRING_MAX);
+	flink_status_free(s);
+	flink_status_free(st);
+	fo_buf_free(&b);
+	free(msg);
+	free(big);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_write_exact_and_round_trip),
+		cmocka_unit_test(test_minimal_and_numeric_looking_strings),
+		cmocka_unit_test(test_history_bounded),
+		cmocka_unit_test(test_helpers),
+		cmocka_unit_test(test_commit_message),
+		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_oversized),
+	};
+	return cmocka_run_group_tests_name("status", tests, NULL, NULL);
+}

@@ -1,0 +1,504 @@
+/*
+ * Unit tests for sync/ and its pure helpers: known_hosts matching, the
+ * unified line diff (lib/diff.c) against what GNU diff -u prints, Go-style
+ * durations as `wait` reads them, and — on repositories built with the git
+ * command line in a temporary folder and reached over file:// — cloning,
+ * reading manifests (folder, glob, status folder, symbolic links, oversized
+ * files), change detection, a force push, a failed fetch that keeps the
+ * cache, and status commits (nothing to commit, a push racing another one).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <git2.h>
+
+#include "lib/buf.h"
+#include "lib/diff.h"
+#include "lib/duration.h"
+#include "sync/sync.h"
+
+/* ---- known_hosts ---- */
+
+#define KEY_A "AAAAC3NzaC1lZDI1NTE5AAAAIAWSkYjgWl2Wcp5qCPmrOvszIu1qmqj3eQr3Eusch4e4"
+#define KEY_B "AAAAC3NzaC1lZDI1NTE5AAAAIBBBBBjgWl2Wcp5qCPmrOvszIu1qmqj3eQr3Eusch4e4"
+
+static const struct {
+	const char *text;
+	const char *host;
+	int port;
+	enum sync_host_key want;
+} kh_cases[] = {
+	{"[127.0.0.1]:22222 ssh-ed25519 " KEY_A "\n", "127.0.0.1", 22222, SYNC_HOST_KEY_KNOWN},
+	{"[127.0.0.1]:22222 ssh-ed25519 " KEY_B "\n", "127.0.0.1", 22222, SYNC_HOST_KEY_CHANGED},
+	{"[127.0.0.1]:22222 ssh-ed25519 " KEY_A "\n", "127.0.0.1", 22, SYNC_HOST_KEY_UNKNOWN},
+	{"127.0.0.1 ssh-ed25519 " KEY_A "\n", "127.0.0.1", 22, SYNC_HOST_KEY_KNOWN},
+	{"other ssh-ed25519 " KEY_A "\n", "127.0.0.1", 22, SYNC_HOST_KEY_UNKNOWN},
+	/* another key type for the host is not a changed key */
+	{"host ssh-rsa AAAAB3Nza\n", "host", 22, SYNC_HOST_KEY_UNKNOWN},
+	{"# comment\n\nhost,alias ssh-ed25519 " KEY_A "\r\n", "alias", 22, SYNC_HOST_KEY_KNOWN},
+	{"*.example.com ssh-ed25519 " KEY_A "\n", "git.example.com", 22, SYNC_HOST_KEY_KNOWN},
+	{"*.example.com,!bad.example.com ssh-ed25519 " KEY_A "\n", "bad.example.com", 22, SYNC_HOST_KEY_UNKNOWN},
+	{"GIT.Example.com ssh-ed25519 " KEY_A "\n", "git.example.com", 22, SYNC_HOST_KEY_KNOWN},
+	/* hashed: HMAC-SHA1 of "[git.example.com]:2222" with salt 00..13 */
+	{"|1|AAECAwQFBgcICQoLDA0ODxAREhM=|iB8ji+G7JiWchxZqOjryGAnIiTo= ssh-ed25519 " KEY_A "\n", "git.example.com",
+	 2222, SYNC_HOST_KEY_KNOWN},
+	{"|1|AAECAwQFBgcICQoLDA0ODxAREhM=|iB8ji+G7JiWchxZqOjryGAnIiTo= ssh-ed25519 " KEY_B "\n", "git.example.com",
+	 2222, SYNC_HOST_KEY_CHANGED},
+	{"|1|AAECAwQFBgcICQoLDA0ODxAREhM=|iB8ji+G7JiWchxZqOjryGAnIiTo= ssh-ed25519 " KEY_A "\n", "git.example.com",
+	 22, SYNC_HOST_KEY_UNKNOWN},
+	/* key rotation: an old line and a new one; the offered key is listed */
+	{"h ssh-ed25519 " KEY_B "\nh ssh-ed25519 " KEY_A "\n", "h", 22, SYNC_HOST_KEY_KNOWN},
+	{"@revoked h ssh-ed25519 " KEY_A "\nh ssh-ed25519 " KEY_A "\n", "h", 22, SYNC_HOST_KEY_CHANGED},
+	{"@cert-authority h ssh-ed25519 " KEY_A "\n", "h", 22, SYNC_HOST_KEY_UNKNOWN},
+	{"garbage\nh\nh ssh-ed25519\n", "h", 22, SYNC_HOST_KEY_UNKNOWN},
+	{"", "h", 22, SYNC_HOST_KEY_UNKNOWN},
+};
+
+static void test_known_hosts(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(kh_cases) / sizeof(kh_cases[0]); i++) {
+		enum sync_host_key got = sync_known_hosts_check(kh_cases[i].text, strlen(kh_cases[i].text),
+								kh_cases[i].host, kh_cases[i].port, "ssh-ed25519", KEY_A);
+		if (got != kh_cases[i].want)
+			fail_msg("case %zu: got %d, want %d", i, got, kh_cases[i].want);
+	}
+}
+
+/* ---- diff ---- */
+
+static const struct {
+	const char *a, *b, *want; /* want: the hunks, without the ---/+++ header */
+	size_t changed;
+} diff_cases[] = {
+	{"a\nb\n", "a\nb\n", "", 0},
+	{"", "", "", 0},
+	{"1\n2\n3\n4\n5\n6\n7\n8\n9\n", "1\n2\n3\n4\nX\n6\n7\n8\n9\n",
+	 "@@ -2,7 +2,7 @@\n 2\n 3\n 4\n-5\n+X\n 6\n 7\n 8\n", 2},
+	{"", "x\ny\n", "@@ -0,0 +1,2 @@\n+x\n+y\n", 2},
+	{"x\n", "", "@@ -1 +0,0 @@\n-x\n", 1},
+	{"a\nb", "a\nc",
+	 "@@ -1,2 +1,2 @@\n a\n-b\n\\ No newline at end of file\n+c\n\\ No newline at end of file\n", 2},
+	{"1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n17\n18\n19\n20\n",
+	 "1\nB\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n17\nR\n19\n20\n",
+	 "@@ -1,5 +1,5 @@\n 1\n-2\n+B\n 3\n 4\n 5\n@@ -15,6 +15,6 @@\n 15\n 16\n 17\n-18\n+R\n 19\n 20\n", 4},
+	{"1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n17\n18\n19\n20\n",
+	 "1\n2\n3\n4\nF\n6\n7\n8\n9\nT\n11\n12\n13\n14\n15\n16\n17\n18\n19\n20\n",
+	 "@@ -2,12 +2,12 @@\n 2\n 3\n 4\n-5\n+F\n 6\n 7\n 8\n 9\n-10\n+T\n 11\n 12\n 13\n", 4},
+	{"a\nb\nc\n", "a\nc\nd\n", "@@ -1,3 +1,3 @@\n a\n-b\n c\n+d\n", 2},
+	{"a\nb\nc\nd\n", "x\ny\n", "@@ -1,4 +1,2 @@\n-a\n-b\n-c\n-d\n+x\n+y\n", 6},
+};
+
+static void test_diff(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(diff_cases) / sizeof(diff_cases[0]); i++) {
+		fo_buf b = FO_BUF_INIT;
+		size_t n = fo_diff_unified(&b, diff_cases[i].a, strlen(diff_cases[i].a), diff_cases[i].b,
+					   strlen(diff_cases[i].b), "a", "b", 3);
+		const char *got = fo_buf_cstr(&b);
+		if (n != diff_cases[i].changed)
+			fail_msg("case %zu: %zu lines changed, want %zu", i, n, diff_cases[i].changed);
+		if (*diff_cases[i].want) {
+			if (!fo_has_prefix(got, "--- a\n+++ b\n") || strcmp(got + 12, diff_cases[i].want) != 0)
+				fail_msg("case %zu:\n%s\nwant:\n%s", i, got, diff_cases[i].want);
+		} else if (*got) {
+			fail_msg("case %zu: want no output, got\n%s", i, got);
+		}
+		fo_buf_free(&b);
+	}
+}
+
+/* A large diff past the edit bound is still a correct (if coarse) diff. */
+static void test_diff_bounded(void **state)
+{
+	(void)state;
+	fo_buf a = FO_BUF_INIT, b = FO_BUF_INIT, out = FO_BUF_INIT;
+	for (int i = 0; i < 3000; i++) {
+		fo_buf_printf(&a, "a%d\n", i);
+		fo_buf_printf(&b, "b%d\n", i);
+	}
+	size_t n = fo_diff_unified(&out, a.ptr, a.len, b.ptr, b.len, "a", "b", 3);
+	assert_int_equal(n, 6000);
+	assert_non_null(strstr(fo_buf_cstr(&out), "@@ -1,3000 +1,3000 @@\n-a0\n"));
+	fo_buf_free(&a);
+	fo_buf_free(&b);
+	fo_buf_free(&out);
+}
+
+/* ---- durations, as `wait --timeout/--interval` read them ---- */
+
+static void test_durations(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *s;
+		int64_t ms; /* -1: an error */
+	} cases[] = {
+		{"10m", 600000}, {"5s", 5000}, {"1h30m", 5400000}, {"250ms", 250}, {"1.5s", 1500},
+		{"90", 90000},   {"", -1},     {"10x", -1},       {"m", -1},      {"-5s", -1},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int64_t ms = 0;
+		fo_err e = FO_ERR_INIT;
+		int rc = fo_duration_parse(cases[i].s, &ms, &e);
+		if (cases[i].ms < 0 ? rc == 0 : (rc != 0 || ms != cases[i].ms))
+			fail_msg("\"%s\": rc %d ms %lld (%s)", cases[i].s, rc, (long long)ms, fo_err_msg(&e));
+		fo_err_clear(&e);
+	}
+}
+
+/* ---- repositories ---- */
+
+typedef struct fixture {
+	char *dir;    /* temporary folder */
+	char *origin; /* bare repository */
+	char *url;    /* file:// URL of origin */
+	char *work;   /* a clone to make commits in */
+	char *cache;
+} fixture;
+
+static void sh(const char *fmt, ...) FO_PRINTF(1, 2);
+
+static void sh(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *cmd = fo_vasprintf(fmt, ap);
+	va_end(ap);
+	char *full = fo_asprintf("set -e; export GIT_CONFIG_NOSYSTEM=1 GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@t "
+				 "GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@t HOME=/nonexistent; %s",
+				 cmd);
+	int rc = system(full);
+	if (rc != 0)
+		fail_msg("command failed (%d): %s", rc, cmd);
+	free(full);
+	free(cmd);
+}
+
+static char *sh_out(const char *cmd)
+{
+	FILE *p = popen(cmd, "r");
+	assert_non_null(p);
+	char line[256] = "";
+	if (!fgets(line, sizeof(line), p))
+		line[0] = '\0';
+	pclose(p);
+	line[strcspn(line, "\n")] = '\0';
+	return fo_strdup(line);
+}
+
+static int setup(void **state)
+{
+	fixture *f = fo_calloc(1, sizeof(*f));
+	char tmpl[] = "/tmp/flinkops-test-sync-XXXXXX";
+	f->dir = fo_strdup(mkdtemp(tmpl));
+	f->origin = fo_asprintf("%s/origin.git", f->dir);
+	f->url = fo_asprintf("file://%s", f->origin);
+	f->work = fo_asprintf("%s/work", f->dir);
+	f->cache = fo_asprintf("%s/cache", f->dir);
+	sh("git init -q --bare -b main %s && git init -q -b main %s && cd %s && git remote add origin %s", f->origin,
+	   f->work, f->work, f->origin);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	fixture *f = *state;
+	sh("rm -rf %s", f->dir);
+	free(f->dir);
+	free(f->origin);
+	free(f->url);
+	free(f->work);
+	free(f->cache);
+	free(f);
+	return 0;
+}
+
+#define FD(name) \
+	"apiVersion: flink.apache.org/v1beta1\nkind: FlinkDeployment\nmetadata: {name: " name "}\nspec: {}\n"
+
+static void commit_push(fixture *f, const char *msg)
+{
+	sh("cd %s && git add -A && git commit -q -m '%s' && git push -q origin HEAD:main 2>/dev/null", f->work, msg);
+}
+
+static void write_file(fixture *f, const char *path, const char *text)
+{
+	char *full = fo_asprintf("%s/%s", f->work, path);
+	char *dir = fo_strdup(full);
+	*strrchr(dir, '/') = '\0';
+	sh("mkdir -p %s", dir);
+	FILE *fp = fopen(full, "w");
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+	free(dir);
+	free(full);
+}
+
+static void test_manifests_and_changes(void **state)
+{
+	fixture *f = *state;
+	write_file(f, "jobs/a.yaml", FD("a"));
+	write_file(f, "jobs/b.yml", FD("b"));
+	write_file(f, "jobs/notes.txt", "not a manifest\n");
+	write_file(f, "status/default/a.yaml", "phase: Running\n");
+	write_file(f, "other/c.yaml", FD("c"));
+	sh("cd %s && ln -s a.yaml jobs/link.yaml && head -c 2000 /dev/zero | tr '\\0' x > jobs/big.yaml", f->work);
+	commit_push(f, "one");
+
+	sync_repo *r = NULL;
+	fo_err e = FO_ERR_INIT;
+	sync_auth auth = {0};
+	assert_int_equal(sync_open(f->url, f->cache, &auth, &r, &e), 0);
+	char c1[SYNC_OID_HEX], c2[SYNC_OID_HEX];
+	assert_int_equal(sync_fetch(r, NULL, c1, &e), 0);
+
+	sync_files files = {0};
+	fo_diags notes = FO_DIAGS_INIT;
+	sync_select sel = {NULL, NULL, NULL, 1000};
+	assert_int_equal(sync_read_manifests(r, c1, &sel, &files, &notes, &e), 0);
+	assert_int_equal(files.n, 3); /* jobs/a.yaml jobs/b.yml other/c.yaml */
+	assert_string_equal(files.v[0].path, "jobs/a.yaml");
+	assert_string_equal(files.v[1].path, "jobs/b.yml");
+	assert_string_equal(files.v[2].path, "other/c.yaml");
+	assert_string_equal(files.v[0].data, FD("a"));
+	assert_int_equal(notes.n, 1); /* big.yaml */
+	assert_string_equal(notes.v[0].file, "jobs/big.yaml");
+	sync_files_free(&files);
+	fo_diags_free(&notes);
+
+	sync_select only_jobs = {"jobs", "*.yaml", NULL, 0};
+	assert_int_equal(sync_read_manifests(r, c1, &only_jobs, &files, NULL, &e), 0);
+	assert_int_equal(files.n, 2); /* a.yaml and big.yaml (under the default 1 MiB) */
+	assert_string_equal(files.v[0].path, "jobs/a.yaml");
+	sync_files_free(&files);
+
+	char *data = NULL;
+	size_t len = 0;
+	assert_int_equal(sync_read_file(r, c1, "jobs/b.yml", &data, &len, &e), 0);
+	assert_string_equal(data, FD("b"));
+	free(data);
+	assert_int_equal(sync_read_file(r, c1, "jobs/nope.yaml", &data, &len, &e), FO_ENOTFOUND);
+	assert_null(data);
+	fo_err_clear(&e);
+
+	/* change a, remove b, add d, touch only the status folder */
+	write_file(f, "jobs/a.yaml", FD("a") "# changed\n");
+	write_file(f, "jobs/d.yaml", FD("d"));
+	write_file(f, "status/default/a.yaml", "phase: Failed\n");
+	sh("cd %s && git rm -q jobs/b.yml", f->work);
+	commit_push(f, "two");
+	assert_int_equal(sync_fetch(r, "main", c2, &e), 0);
+	assert_string_not_equal(c1, c2);
+	sync_changes ch = {0};
+	assert_int_equal(sync_diff(r, c1, c2, &sel, &ch, &e), 0);
+	assert_false(ch.rewritten);
+	assert_int_equal(ch.n, 3);
+	assert_string_equal(ch.v[0].path, "jobs/a.yaml");
+	assert_int_equal(ch.v[0].kind, SYNC_CHANGED);
+	assert_string_equal(ch.v[1].path, "jobs/b.yml");
+	assert_int_equal(ch.v[1].kind, SYNC_REMOVED);
+	assert_string_equal(ch.v[1].new_blob, "");
+	assert_string_equal(ch.v[2].path, "jobs/d.yaml");
+	assert_int_equal(ch.v[2].kind, SYNC_ADDED);
+	assert_string_equal(ch.v[2].old_blob, "");
+	sync_changes_free(&ch);
+
+	/* a commit that only touches the status folder changes no manifest */
+	write_file(f, "status/default/a.yaml", "phase: Running\n");
+	commit_push(f, "status only");
+	char c3[SYNC_OID_HEX];
+	assert_int_equal(sync_fetch(r, "main", c3, &e), 0);
+	assert_int_equal(sync_diff(r, c2, c3, &sel, &ch, &e), 0);
+	assert_int_equal(ch.n, 0);
+	sync_changes_free(&ch);
+	bool anc = false;
+	assert_int_equal(sync_is_ancestor(r, c1, c3, &anc, &e), 0);
+	assert_true(anc);
+	assert_int_equal(sync_is_ancestor(r, c3, c1, &anc, &e), 0);
+	assert_false(anc);
+	char parent[SYNC_OID_HEX];
+	assert_int_equal(sync_parent(r, c3, parent, &e), 0);
+	assert_string_equal(parent, c2);
+	assert_int_equal(sync_parent(r, c1, parent, &e), 0);
+	assert_string_equal(parent, "");
+
+	/* a force push that rewrites history is reported */
+	write_file(f, "jobs/e.yaml", FD("e"));
+	sh("cd %s && git add -A && git commit -q --amend -m rewritten && git push -q -f origin HEAD:main 2>/dev/null",
+	   f->work);
+	char c4[SYNC_OID_HEX];
+	assert_int_equal(sync_fetch(r, "main", c4, &e), 0);
+	assert_int_equal(sync_diff(r, c3, c4, &sel, &ch, &e), 0);
+	assert_true(ch.rewritten);
+	assert_int_equal(ch.n, 1);
+	assert_string_equal(ch.v[0].path, "jobs/e.yaml");
+	sync_changes_free(&ch);
+
+	/* a failed fetch keeps the cache: the last good commit still reads */
+	sh("mv %s %s.away", f->origin, f->origin);
+	char c5[SYNC_OID_HEX];
+	int rc = sync_fetch(r, "main", c5, &e);
+	assert_true(rc < 0);
+	assert_non_null(strstr(fo_err_msg(&e), f->url));
+	fo_err_clear(&e);
+	assert_int_equal(sync_resolve(r, "main", c5, &e), 0);
+	assert_string_equal(c5, c4);
+	assert_int_equal(sync_read_manifests(r, c5, &sel, &files, NULL, &e), 0);
+	assert_int_equal(files.n, 4);
+	sync_files_free(&files);
+	sh("mv %s.away %s", f->origin, f->origin);
+
+	/* unknown revisions say so */
+	assert_int_equal(sync_resolve(r, "no-such-branch", c5, &e), FO_ENOTFOUND);
+	assert_non_null(strstr(fo_err_msg(&e), "no-such-branch"));
+	fo_err_clear(&e);
+	sync_free(r);
+
+	/* opening the cache again fetches nothing and sees the same state */
+	assert_int_equal(sync_open(f->url, f->cache, &auth, &r, &e), 0);
+	assert_int_equal(sync_resolve(r, "main", c5, &e), 0);
+	assert_string_equal(c5, c4);
+	sync_free(r);
+}
+
+typedef struct race {
+	fixture *f;
+	int calls;
+} race;
+
+static void push_concurrently(void *ctx, int attempt)
+{
+	race *rc = ctx;
+	rc->calls++;
+	if (attempt != 1)
+		return;
+	sh("cd %s && git pull -q --ff-only origin main 2>/dev/null", rc->f->work);
+	write_file(rc->f, "jobs/concurrent.yaml", FD("concurrent"));
+	commit_push(rc->f, "concurrent");
+}
+
+static void test_status_commits(void **state)
+{
+	fixture *f = *state;
+	write_file(f, "jobs/a.yaml", FD("a"));
+	commit_push(f, "one");
+	sync_repo *r = NULL;
+	fo_err e = FO_ERR_INIT;
+	assert_int_equal(sync_open(f->url, f->cache, NULL, &r, &e), 0);
+	char tip[SYNC_OID_HEX], commit[SYNC_OID_HEX];
+	assert_int_equal(sync_fetch(r, "main", tip, &e), 0);
+
+	sync_put puts[] = {{"status/default/a.yaml", "phase: Running\n"}, {"status/default/b.yaml", "phase: Pending\n"}};
+	sync_author au = {"flinkops test", "test@flinkops.invalid"};
+	assert_int_equal(sync_commit_push(r, "main", puts, 2, "status: a Running, b Pending at 1234567", &au, 0, commit, &e),
+			 0);
+	assert_int_equal(strlen(commit), 40);
+	char *parent = fo_asprintf("git --git-dir=%s rev-parse %s^", f->origin, commit);
+	char *p = sh_out(parent);
+	assert_string_equal(p, tip);
+	free(p);
+	free(parent);
+	char *cmd = fo_asprintf("git --git-dir=%s show main:status/default/a.yaml", f->origin);
+	p = sh_out(cmd);
+	assert_string_equal(p, "phase: Running");
+	free(p);
+	free(cmd);
+
+	/* the same content again: no commit */
+	char again[SYNC_OID_HEX];
+	assert_int_equal(sync_commit_push(r, "main", puts, 2, "status: again", &au, 0, again, &e), 0);
+	assert_string_equal(again, "");
+
+	/* another push lands between our fetch and our push: rebuilt on top, both kept */
+	race rc = {f, 0};
+	int used = 0;
+	sync_push_opts po = {0};
+	po.before_push = push_concurrently;
+	po.ctx = &rc;
+	po.backoff_ms = 10;
+	po.attempts_used = &used;
+	sync_put up[] = {{"status/default/a.yaml", "phase: Upgrading\n"}, {"status/default/b.yaml", NULL}};
+	char third[SYNC_OID_HEX];
+	assert_int_equal(sync_commit_push_ex(r, "main", up, 2, "status: a Upgrading", &au, &po, third, &e), 0);
+	assert_int_equal(used, 2);
+	cmd = fo_asprintf("git --git-dir=%s log --format=%%s main | head -3 | tr '\\n' '|'", f->origin);
+	p = sh_out(cmd);
+	assert_string_equal(p, "status: a Upgrading|concurrent|status: a Running, b Pending at 1234567|");
+	free(p);
+	free(cmd);
+	cmd = fo_asprintf("git --git-dir=%s ls-tree -r --name-only main | tr '\\n' ' '", f->origin);
+	p = sh_out(cmd);
+	assert_string_equal(p, "jobs/a.yaml jobs/concurrent.yaml status/default/a.yaml ");
+	free(p);
+	free(cmd);
+
+	/* a status branch that does not exist yet starts with no parent */
+	sync_put st[] = {{"status/default/a.yaml", "phase: Running\n"}};
+	char first[SYNC_OID_HEX];
+	assert_int_equal(sync_commit_push(r, "flinkops-status", st, 1, "status: a Running", &au, 0, first, &e), 0);
+	cmd = fo_asprintf("git --git-dir=%s rev-list --parents -n1 flinkops-status | wc -w", f->origin);
+	p = sh_out(cmd);
+	assert_string_equal(p, "1");
+	free(p);
+	free(cmd);
+
+	/* bad paths are refused before anything is written */
+	sync_put badp[] = {{"../x", "x"}};
+	assert_int_equal(sync_commit_push(r, "main", badp, 1, "m", NULL, 0, commit, &e), FO_EINVAL);
+	fo_err_clear(&e);
+	sync_free(r);
+}
+
+static void test_local_repository(void **state)
+{
+	fixture *f = *state;
+	write_file(f, "jobs/a.yaml", FD("a"));
+	commit_push(f, "one");
+	sync_repo *r = NULL;
+	fo_err e = FO_ERR_INIT;
+	/* a work tree opened in place: its branch, no cache */
+	assert_int_equal(sync_open_local(f->work, &r, &e), 0);
+	char c[SYNC_OID_HEX], head[SYNC_OID_HEX];
+	assert_int_equal(sync_fetch(r, "main", c, &e), 0);
+	assert_int_equal(sync_resolve(r, "HEAD", head, &e), 0);
+	assert_string_equal(c, head);
+	sync_free(r);
+	/* a bare one: status commits update the branch with a compare-and-swap */
+	assert_int_equal(sync_open_local(f->origin, &r, &e), 0);
+	sync_put puts[] = {{"status/x/y.yaml", "phase: Running\n"}};
+	char commit[SYNC_OID_HEX];
+	assert_int_equal(sync_commit_push(r, "main", puts, 1, "status: y Running", NULL, 1, commit, &e), 0);
+	assert_int_equal(sync_resolve(r, "main", c, &e), 0);
+	assert_string_equal(c, commit);
+	sync_free(r);
+	assert_int_equal(sync_open_local("/nonexistent/repo", &r, &e), FO_ENOTFOUND);
+	assert_null(r);
+	fo_err_clear(&e);
+}
+
+int main(void)
+{
+	git_libgit2_init();
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_known_hosts),
+		cmocka_unit_test(test_diff),
+		cmocka_unit_test(test_diff_bounded),
+		cmocka_unit_test(test_durations),
+		cmocka_unit_test_setup_teardown(test_manifests_and_changes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_status_commits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_local_repository, setup, teardown),
+	};
+	int rc = cmocka_run_group_tests_name("sync", tests, NULL, NULL);
+	git_libgit2_shutdown();
+	return rc;
+}
