@@ -12,11 +12,18 @@
 # `rig up k8s` starts from an empty etcd (a clean cluster each time); the CA,
 # keys and tokens are made once and kept, so that a warm start is quick and
 # credentials stay the same across restarts. Kubeconfigs:
-#   admin.kubeconfig          system:masters; certificate-authority file + token
-#   admin-cert.kubeconfig     system:masters; client-certificate/client-key files
-#   admin-inline.kubeconfig   system:masters; every certificate and key inline (*-data)
-#   limited.kubeconfig        authenticated user that may only get/list/watch pods
-#   badtoken.kubeconfig       a token the server does not know (401)
+#   admin.kubeconfig          user rig-admin (system:masters): certificate-authority
+#                             file + token (the token alone is in admin.token)
+#   admin-cert.kubeconfig     user rig-admin-cert (system:masters): client-certificate
+#                             and client-key files
+#   admin-inline.kubeconfig   user rig-admin-inline (system:masters): every certificate
+#                             and key inline (*-data)
+#   limited.kubeconfig        user rig-limited: token; RBAC lets it only get/list/watch
+#                             pods, so any write is 403 Forbidden
+#   badtoken.kubeconfig       a token the server does not know (401 Unauthorized)
+# Each admin file names its own user, so a test can ask the server
+# (SelfSubjectReview) which credential a client really sent. Client keys are
+# PKCS#1 ("RSA PRIVATE KEY"), as kubeadm and kind write them.
 #
 # The wrapper modules that pin the versions are in tests/rig/k8s/; the
 # Kubernetes version below must match the one pinned in k8s/kubernetes/go.mod.
@@ -49,7 +56,7 @@ k8s_go_build() {
 	local dir=$1 out=$2 ldflags=$3
 	shift 3
 	command -v go >/dev/null || rig_die "k8s: the Go toolchain is needed to build the control plane"
-	(cd "$dir" && GOFLAGS="-mod=readonly -buildvcs=false" go build -trimpath -ldflags "$ldflags" -o "$out" "$@") \
+	(cd "$dir" && GOWORK=off GOFLAGS="-mod=readonly -buildvcs=false" go build -trimpath -ldflags "$ldflags" -o "$out" "$@") \
 		>>"$RIG_HOME/logs/k8s-build.log" 2>&1 ||
 		rig_die "k8s: building $* failed (log: $RIG_HOME/logs/k8s-build.log)"
 }
@@ -86,8 +93,8 @@ k8s_build() {
 	local kube=(kube-apiserver kube-controller-manager kube-scheduler kubectl) missing=0
 	for b in "${kube[@]}"; do [ -x "$K8S_BIN/$b" ] || missing=1; done
 	if [ $missing = 1 ]; then
-		# Without the version stamps /version says v0.0.0. kubectl reads its
-		# own version from client-go, the servers from component-base.
+		# Without the version stamps /version says v0.0.0 (component-base);
+		# client-go's copy is what the components put in their User-Agent.
 		local minor=${K8S_VERSION#v1.} ld="-s -w" p
 		minor=${minor%%.*}
 		for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
@@ -103,13 +110,14 @@ k8s_build() {
 }
 
 # k8s_cert NAME SUBJECT EXTENSIONS: a key and a certificate signed by the
-# rig's CA, as NAME.key and NAME.crt in the data folder.
+# rig's CA (or by the CA named in $K8S_CA), as NAME.key and NAME.crt in the
+# data folder.
 k8s_cert() {
-	local name=$1 subj=$2 ext=$3 d=$K8S_DATA
+	local name=$1 subj=$2 ext=$3 d=$K8S_DATA ca=${K8S_CA:-ca}
 	openssl genrsa -traditional -out "$d/$name.key" 2048 2>/dev/null
 	openssl req -new -key "$d/$name.key" -subj "$subj" -out "$d/$name.csr" 2>/dev/null
 	printf '%s\n' "$ext" >"$d/$name.ext"
-	openssl x509 -req -in "$d/$name.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial \
+	openssl x509 -req -in "$d/$name.csr" -CA "$d/$ca.crt" -CAkey "$d/$ca.key" -CAcreateserial \
 		-days 825 -sha256 -extfile "$d/$name.ext" -out "$d/$name.crt" 2>/dev/null
 	rm -f "$d/$name.csr" "$d/$name.ext"
 }
@@ -122,6 +130,7 @@ extendedKeyUsage=clientAuth"
 
 k8s_make_pki() {
 	local d=$K8S_DATA
+	rm -f "$d"/*.crt "$d"/*.key "$d"/*.pub "$d"/*.token "$d"/*.kubeconfig "$d/tokens.csv"
 	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$d/ca.key" -out "$d/ca.crt" -days 3650 -sha256 \
 		-subj "/CN=flinkops-rig-ca" \
 		-addext "basicConstraints=critical,CA:TRUE" \
@@ -130,13 +139,21 @@ k8s_make_pki() {
 keyUsage=critical,digitalSignature,keyEncipherment
 extendedKeyUsage=serverAuth
 subjectAltName=IP:127.0.0.1,IP:::1,IP:$K8S_FIRST_SERVICE_IP,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
-	k8s_client_cert admin "/O=system:masters/CN=rig-admin"
+	k8s_client_cert admin-cert "/O=system:masters/CN=rig-admin-cert"
+	k8s_client_cert admin-inline "/O=system:masters/CN=rig-admin-inline"
 	k8s_client_cert controller-manager "/CN=system:kube-controller-manager"
 	k8s_client_cert scheduler "/CN=system:kube-scheduler"
 	k8s_client_cert kwok "/O=system:masters/CN=rig-kwok"
+	# The aggregation layer's own CA and client, as a kubeadm cluster has them;
+	# without these the controllers keep logging a missing requestheader CA.
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$d/front-proxy-ca.key" -out "$d/front-proxy-ca.crt" \
+		-days 3650 -sha256 -subj "/CN=flinkops-rig-front-proxy-ca" \
+		-addext "basicConstraints=critical,CA:TRUE" \
+		-addext "keyUsage=critical,keyCertSign,cRLSign,digitalSignature" 2>/dev/null
+	K8S_CA=front-proxy-ca k8s_client_cert front-proxy-client "/CN=front-proxy-client"
 	openssl genrsa -out "$d/sa.key" 2048 2>/dev/null
 	openssl rsa -in "$d/sa.key" -pubout -out "$d/sa.pub" 2>/dev/null
-	rm -f "$d/ca.srl"
+	rm -f "$d"/*.srl
 
 	openssl rand -hex 32 >"$d/admin.token"
 	openssl rand -hex 32 >"$d/limited.token"
@@ -185,10 +202,10 @@ k8s_make_kubeconfigs() {
 	local d=$K8S_DATA ca="certificate-authority: $K8S_DATA/ca.crt" n
 	k8s_kubeconfig "$d/admin.kubeconfig" "$ca" "token: $(cat "$d/admin.token")"
 	k8s_kubeconfig "$d/admin-cert.kubeconfig" "$ca" \
-		"client-certificate: $d/admin.crt" "client-key: $d/admin.key"
+		"client-certificate: $d/admin-cert.crt" "client-key: $d/admin-cert.key"
 	k8s_kubeconfig "$d/admin-inline.kubeconfig" "certificate-authority-data: $(base64 -w0 "$d/ca.crt")" \
-		"client-certificate-data: $(base64 -w0 "$d/admin.crt")" \
-		"client-key-data: $(base64 -w0 "$d/admin.key")"
+		"client-certificate-data: $(base64 -w0 "$d/admin-inline.crt")" \
+		"client-key-data: $(base64 -w0 "$d/admin-inline.key")"
 	k8s_kubeconfig "$d/limited.kubeconfig" "$ca" "token: $(cat "$d/limited.token")"
 	k8s_kubeconfig "$d/badtoken.kubeconfig" "$ca" "token: $(cat "$d/bad.token")"
 	for n in controller-manager scheduler kwok; do
@@ -209,10 +226,21 @@ k8s_node_ready() {
 }
 
 k8s_up() {
-	local d=$K8S_DATA
+	local d=$K8S_DATA port
+	# A control plane left over from elsewhere would answer our readiness
+	# checks and hide a failed start: refuse to start beside one.
+	for port in "$RIG_PORT_ETCD" "$RIG_PORT_ETCD_PEER" "$RIG_PORT_APISERVER" "$RIG_PORT_KCM" "$RIG_PORT_SCHEDULER"; do
+		if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+			rig_die "k8s: 127.0.0.1:$port is already in use (not by a process this rig recorded)"
+		fi
+	done
 	rm -rf "$d/etcd" "$d/certs-kcm" "$d/certs-scheduler"
 	mkdir -p "$d/etcd" "$d/certs-kcm" "$d/certs-scheduler"
-	[ -s "$d/tokens.csv" ] && [ -s "$d/sa.pub" ] || k8s_make_pki
+	chmod 700 "$d/etcd"
+	local f
+	for f in tokens.csv ca.crt front-proxy-client.crt admin-inline.crt sa.pub; do
+		[ -s "$d/$f" ] || { k8s_make_pki; break; }
+	done
 	k8s_make_kubeconfigs
 
 	rig_start k8s etcd "$K8S_BIN/etcd" \
@@ -230,6 +258,13 @@ k8s_up() {
 		--bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$RIG_PORT_APISERVER" \
 		--tls-cert-file "$d/apiserver.crt" --tls-private-key-file "$d/apiserver.key" \
 		--client-ca-file "$d/ca.crt" --token-auth-file "$d/tokens.csv" \
+		--requestheader-client-ca-file "$d/front-proxy-ca.crt" \
+		--requestheader-allowed-names front-proxy-client \
+		--requestheader-username-headers X-Remote-User \
+		--requestheader-group-headers X-Remote-Group \
+		--requestheader-extra-headers-prefix X-Remote-Extra- \
+		--proxy-client-cert-file "$d/front-proxy-client.crt" \
+		--proxy-client-key-file "$d/front-proxy-client.key" \
 		--authorization-mode RBAC \
 		--service-account-issuer "$K8S_SERVER" \
 		--service-account-key-file "$d/sa.pub" --service-account-signing-key-file "$d/sa.key" \
@@ -297,7 +332,8 @@ k8s_up() {
 		--config "$K8S_SRC/kwok-stages.yaml" \
 		--manage-all-nodes=false \
 		--manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake \
-		--node-ip 127.0.0.1 --cidr "$K8S_POD_RANGE"
+		--node-ip 127.0.0.1 --cidr "$K8S_POD_RANGE" \
+		--node-lease-duration-seconds 40
 
 	rig_wait_cmd 60 "k8s node $K8S_NODE" k8s_node_ready
 	rig_wait_cmd 60 "k8s default service account" k8s_kubectl -n default get serviceaccount default
@@ -328,7 +364,14 @@ k8s_http_code() {
 }
 
 k8s_smoke() {
-	local kc=("$RIG_KUBECTL" --kubeconfig "$RIG_KUBECONFIG") out ns i ready code f
+	local kc=("$RIG_KUBECTL" --kubeconfig "$RIG_KUBECONFIG") out ns ready code deadline name pid
+	for name in etcd kube-apiserver kube-controller-manager kube-scheduler kwok; do
+		pid=$(cat "$RIG_HOME/pids/k8s.$name.pid" 2>/dev/null) || pid=
+		if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then
+			echo "k8s smoke: $name is not running (log: $RIG_HOME/logs/$name.log)"
+			return 1
+		fi
+	done
 	out=$("${kc[@]}" get --raw /readyz 2>&1) || true
 	[ "$out" = ok ] || { echo "k8s smoke: /readyz said: $out"; return 1; }
 
@@ -338,9 +381,14 @@ k8s_smoke() {
 	*) echo "k8s smoke: /version does not report $RIG_K8S_VERSION: $out"; return 1 ;;
 	esac
 
-	for f in "$RIG_KUBECONFIG_CERT" "$RIG_KUBECONFIG_INLINE"; do
-		"$RIG_KUBECTL" --kubeconfig "$f" auth can-i create statefulsets -A >/dev/null 2>&1 ||
-			{ echo "k8s smoke: $f is not an admin"; return 1; }
+	# Every admin kubeconfig authenticates as its own user, with full rights.
+	local pair file want
+	for pair in "$RIG_KUBECONFIG=rig-admin" "$RIG_KUBECONFIG_CERT=rig-admin-cert" "$RIG_KUBECONFIG_INLINE=rig-admin-inline"; do
+		file=${pair%=*} want=${pair##*=}
+		out=$("$RIG_KUBECTL" --kubeconfig "$file" auth whoami -o 'jsonpath={.status.userInfo.username}' 2>&1) || true
+		[ "$out" = "$want" ] || { echo "k8s smoke: $file authenticates as '$out', want $want"; return 1; }
+		"$RIG_KUBECTL" --kubeconfig "$file" auth can-i create statefulsets -A >/dev/null 2>&1 ||
+			{ echo "k8s smoke: $file is not an admin"; return 1; }
 	done
 
 	ns=rig-smoke-$$
@@ -374,8 +422,8 @@ k8s_smoke() {
 	        resources:
 	          requests: {cpu: 10m, memory: 16Mi}
 	EOF
-	ready=0
-	for ((i = 0; i < 150; i++)); do
+	ready=0 deadline=$((SECONDS + 30))
+	while [ $SECONDS -lt $deadline ]; do
 		ready=$("${kc[@]}" -n "$ns" get statefulset smoke -o 'jsonpath={.status.readyReplicas}' 2>/dev/null) || true
 		[ "${ready:-0}" = 2 ] && break
 		sleep 0.2
@@ -387,8 +435,11 @@ k8s_smoke() {
 		"${kc[@]}" delete namespace "$ns" --wait=false >/dev/null 2>&1
 		return 1
 	fi
-	"${kc[@]}" delete namespace "$ns" --timeout=60s >/dev/null ||
-		{ echo "k8s smoke: namespace $ns was not deleted"; return 1; }
+	if ! "${kc[@]}" -n "$ns" delete statefulset smoke --timeout=60s >/dev/null ||
+		! "${kc[@]}" delete namespace "$ns" --timeout=60s >/dev/null; then
+		echo "k8s smoke: namespace $ns was not deleted"
+		return 1
+	fi
 
 	# The limited identity is authenticated (may list pods) but not allowed to write.
 	code=$(k8s_http_code "$(sed -n 's/^ *token: //p' "$RIG_KUBECONFIG_LIMITED")" GET /api/v1/namespaces/default/pods)
