@@ -5,7 +5,7 @@
  * an operator can use it to look at a cluster the way flinkops sees it:
  *
  *   flinkops flink overview|config|taskmanagers|jobs --url URL
- *   flinkops flink job|checkpoints|exceptions --url URL JOB
+ *   flinkops flink job|state|checkpoints|exceptions --url URL JOB
  *   flinkops flink upload --url URL FILE.jar
  *   flinkops flink run --url URL JAR_ID [--class C] [--parallelism N] [--savepoint PATH]
  *                      [--allow-non-restored-state] [--job-id ID] [--arg A]...
@@ -40,6 +40,7 @@ static const char usage[] =
 	"Operations (all but fetch-jar need --url):\n"
 	"  overview | config | taskmanagers | jobs      cluster queries, printed as JSON\n"
 	"  job JOB | checkpoints JOB | exceptions JOB   one job, printed as JSON\n"
+	"  state JOB                       the job's current (uncached) state: \"state S\"\n"
 	"  upload FILE.jar                 prints \"jar ID\"\n"
 	"  run JAR_ID                      prints \"job ID\"; --class, --parallelism, --savepoint,\n"
 	"                                  --allow-non-restored-state, --job-id, --arg (repeat)\n"
@@ -255,6 +256,13 @@ static int run_op(flink_rest *c, flink_cli *o, const char *op, int argc, char **
 			return fail(&e);
 		print_json(job_json(&j));
 		flink_job_info_free(&j);
+	} else if (strcmp(op, "state") == 0) {
+		enum flink_job_status st;
+		if (need_args(op, argc, 1, "a job id") < 0)
+			return EXIT_FAIL;
+		if (flink_rest_job_state(c, argv[0], &st, &e) < 0)
+			return fail(&e);
+		printf("state %s\n", flink_job_status_name(st));
 	} else if (strcmp(op, "checkpoints") == 0) {
 		flink_checkpoint_info ci;
 		if (need_args(op, argc, 1, "a job id") < 0)

@@ -1249,6 +1249,7 @@ int flink_rest_job_cancel(flink_rest *c, const char *job_id, fo_err *e)
 static int job_state_now(flink_rest *c, const char *job_id, enum flink_job_status *state, char **name, fo_err *e)
 {
 	flink_job_list l;
+	*name = NULL;
 	int rc = flink_rest_jobs(c, &l, e);
 	if (rc < 0)
 		return rc;
@@ -1264,6 +1265,18 @@ static int job_state_now(flink_rest *c, const char *job_id, enum flink_job_statu
 	flink_job_list_free(&l);
 	if (rc < 0)
 		fo_err_set(e, rc, "job %s is not known to %s", job_id, c->base);
+	return rc;
+}
+
+int flink_rest_job_state(flink_rest *c, const char *job_id, enum flink_job_status *state, fo_err *e)
+{
+	*state = FLINK_JOB_UNKNOWN;
+	int rc = check_job_id("get job state", job_id, e);
+	if (rc < 0)
+		return rc;
+	char *name = NULL;
+	rc = job_state_now(c, job_id, state, &name, e);
+	free(name);
 	return rc;
 }
 

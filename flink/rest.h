@@ -187,8 +187,15 @@ int flink_rest_overview(flink_rest *c, flink_overview *out, fo_err *e);
 int flink_rest_taskmanagers(flink_rest *c, flink_taskmanagers *out, fo_err *e);
 /* GET /jobs/overview: every job the cluster knows, newest first as Flink lists them. */
 int flink_rest_jobs(flink_rest *c, flink_job_list *out, fo_err *e);
-/* GET /jobs/:id. An unknown job is FO_ENOTFOUND. */
+/* GET /jobs/:id (name, state, times; the state may be up to
+ * web.refresh-interval old). An unknown job is FO_ENOTFOUND. */
 int flink_rest_job(flink_rest *c, const char *job_id, flink_job_info *out, fo_err *e);
+/*
+ * The job's current state from GET /jobs/overview, which Flink does not
+ * cache (GET /jobs/:id may lag by web.refresh-interval): what a decision
+ * should rest on. An unknown job is FO_ENOTFOUND.
+ */
+int flink_rest_job_state(flink_rest *c, const char *job_id, enum flink_job_status *state, fo_err *e);
 /* GET /jobs/:id/checkpoints. */
 int flink_rest_checkpoints(flink_rest *c, const char *job_id, flink_checkpoint_info *out, fo_err *e);
 /*

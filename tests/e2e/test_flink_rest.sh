@@ -215,8 +215,12 @@ else
 fi
 
 # --- 7. cancel, delete the jar, unknown job -------------------------------
+fl job "$job2" >/dev/null 2>&1 # GET /jobs/:id now caches the job for web.refresh-interval
 fl cancel "$job2" >/dev/null 2>"$tmp/err" && fl wait "$job2" --state CANCELED --timeout 30s >"$tmp/wait" 2>>"$tmp/err" &&
 	ok "cancel: CANCELED after $(val elapsed-ms "$tmp/wait") ms" || fail "cancel: $(cat "$tmp/err")"
+fl state "$job2" >"$tmp/state" 2>"$tmp/err"
+[ "$(val state "$tmp/state")" = CANCELED ] && ok "state reads the uncached state: CANCELED ($(fl job "$job2" 2>/dev/null | jq -r .state) from GET /jobs/:id)" ||
+	fail "state: $(cat "$tmp/err") $(cat "$tmp/state")"
 fl delete-jar "$jar" >/dev/null 2>"$tmp/err" && ok "jar deleted" || fail "delete jar: $(cat "$tmp/err")"
 fl delete-jar "$jar" >/dev/null 2>"$tmp/err"
 [ $? = 1 ] && grep -q 'does not exist' "$tmp/err" && ok "deleting it again: $(cut -c1-160 "$tmp/err")" ||
