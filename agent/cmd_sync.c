@@ -68,7 +68,8 @@ static void print_text(const deploy_pass *p, const k8s_stats *st, const char *so
 		if (it->fd)
 			printf(", %d object%s applied", applied, applied == 1 ? "" : "s");
 		else
-			printf(", %s", it->deleted ? "deleted" : p->prune_refused ? "kept (prune refused)" : "not deleted");
+			printf(", %s", it->deleted ? "deleted" : p->prune_refused ? "kept (prune refused)"
+						 : p->prune_disabled ? "kept (pruning disabled)" : "not deleted");
 		printf("\n");
 		for (int k = 0; k < RENDER_NCOMPONENTS; k++)
 			if (it->drift[k])
@@ -153,7 +154,7 @@ int cmd_sync(int argc, char **argv)
 	size_t bad = mdiags.nerrors;
 	fo_diags_free(&mdiags);
 
-	if (cli_k8s_connect(cfg, &kc, &e) < 0 || deploy_live_load(kc, NULL, &live, &e) < 0) {
+	if (cli_k8s_connect(cfg, &kc, &e) < 0 || deploy_live_load(kc, cfg->agent.name, NULL, &live, &e) < 0) {
 		fprintf(stderr, "flinkops sync: %s\n", fo_err_msg(&e));
 		goto cleanup;
 	}
@@ -163,6 +164,7 @@ int cmd_sync(int argc, char **argv)
 	dopts.force_prune = force_prune;
 	dopts.confirm_drift = true;
 	dopts.concurrency = cfg->kubernetes.concurrency;
+	dopts.agent = cfg->agent.name;
 	char *skip = NULL;
 	if (bad) {
 		/* a deployment whose file does not parse is unknown, not deleted */

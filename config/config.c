@@ -60,6 +60,7 @@ static const field fields[] = {
 	{"flink.runningTimeout", F_DURATION, OFF(flink.running_timeout_ms), "5m"},
 	{"prune.enabled", F_BOOL, OFF(prune.enabled), "true"},
 	{"prune.maxDeleteRatio", F_RATIO, OFF(prune.max_delete_ratio), "0.5"},
+	{"agent.name", F_STR, OFF(agent.name), "flinkops"},
 	{"agent.listen", F_STR, OFF(agent.listen), ":8080"},
 	{"agent.webhookSecretFile", F_STR, OFF(agent.webhook_secret_file), NULL},
 	{"agent.retryInitial", F_DURATION, OFF(agent.retry_initial_ms), "5s"},
@@ -207,6 +208,17 @@ static const char *env_lookup(char *const *env, const char *name)
 	return NULL;
 }
 
+static bool flink_label_value(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 63 || !isalnum((unsigned char)s[0]) || !isalnum((unsigned char)s[n - 1]))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '_' && s[i] != '.')
+			return false;
+	return true;
+}
+
 static void check(config *c, const char *file, fo_diags *d)
 {
 	if (!c->repository.url || !*c->repository.url)
@@ -218,6 +230,8 @@ static void check(config *c, const char *file, fo_diags *d)
 			    "name kubernetes.kubeconfig, or set kubernetes.inCluster: true when running in a pod");
 	if (c->status.folder && (c->status.folder[0] == '/' || strstr(c->status.folder, "..")))
 		fo_diag_add(d, FO_SEV_ERROR, file, 0, 0, "status.folder must be a relative path inside the repository");
+	if (!c->agent.name || !flink_label_value(c->agent.name))
+		fo_diag_add(d, FO_SEV_ERROR, file, 0, 0, "agent.name must be a valid label value: letters, digits, '-', '_', '.', at most 63");
 	if (c->flink.rest_url && !strstr(c->flink.rest_url, "://"))
 		fo_diag_add(d, FO_SEV_ERROR, file, 0, 0, "flink.restUrl must be a URL template such as http://{name}-rest.{namespace}.svc:8081");
 }

@@ -15,7 +15,9 @@
  *   flink:        restUrl (http://{name}-rest.{namespace}.svc:8081),
  *                 savepointTimeout (10m), readyTimeout (5m), runningTimeout (5m)
  *   prune:        enabled (true), maxDeleteRatio (0.5)
- *   agent:        listen (:8080), webhookSecretFile, retryInitial (5s), retryMax (5m)
+ *   agent:        name (flinkops: labels every object this agent applies, so
+ *                 that two agents never prune each other's), listen (:8080),
+ *                 webhookSecretFile, retryInitial (5s), retryMax (5m)
  */
 #ifndef CONFIG_CONFIG_H
 #define CONFIG_CONFIG_H
@@ -52,7 +54,7 @@ typedef struct config {
 		double max_delete_ratio;
 	} prune;
 	struct {
-		char *listen, *webhook_secret_file;
+		char *name, *listen, *webhook_secret_file;
 		int64_t retry_initial_ms, retry_max_ms;
 	} agent;
 } config;

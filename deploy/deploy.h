@@ -47,9 +47,13 @@ bool deploy_same_stored(const cJSON *a, const cJSON *b, char **where);
 
 typedef struct deploy_live deploy_live;
 
-/* LIST ConfigMaps, Services and StatefulSets labelled managed-by=flinkops,
- * in `ns` or in all namespaces when NULL. */
-int deploy_live_load(k8s_client *c, const char *ns, deploy_live **out, fo_err *e);
+/* The label that says which agent applied an object: each agent (one per
+ * repository) lists and prunes only its own objects. */
+#define DEPLOY_LABEL_AGENT "flinkops.io/agent"
+
+/* LIST ConfigMaps, Services and StatefulSets labelled managed-by=flinkops and
+ * flinkops.io/agent=`agent`, in `ns` or in all namespaces when NULL. */
+int deploy_live_load(k8s_client *c, const char *agent, const char *ns, deploy_live **out, fo_err *e);
 /* The live object of a kind, or NULL. */
 cJSON *deploy_live_find(const deploy_live *l, const k8s_kind *kind, const char *ns, const char *name);
 /* Number of distinct deployments (namespace/instance) in the inventory. */
@@ -83,8 +87,9 @@ typedef struct deploy_pass {
 	deploy_item *items;             /* desired deployments first, then prunes */
 	size_t n;
 	size_t nprune;                  /* items with fd == NULL */
-	bool prune_refused;
+	bool prune_refused;             /* the guard (or unreadable manifests) stopped the prune */
 	char *prune_reason;
+	bool prune_disabled;            /* prune.enabled is false: gone deployments are kept */
 	bool aborted;                   /* the API server became unreachable */
 	char *abort_reason;
 } deploy_pass;
@@ -96,6 +101,7 @@ typedef struct deploy_options {
 	const char *prune_skip_reason;  /* e.g. "2 manifest files have errors" */
 	bool confirm_drift;             /* confirm a suspected drift with a dry-run apply */
 	int concurrency;                /* deployments applied at once, each on its own connection (1) */
+	const char *agent;              /* the agent's name, stamped on every object (default "flinkops") */
 } deploy_options;
 
 /*

@@ -14,6 +14,22 @@
 
 #define SELECTOR RENDER_LABEL_MANAGED_BY "=" RENDER_MANAGED_BY
 
+static const char *agent_name(const deploy_options *opts)
+{
+	return opts && opts->agent && *opts->agent ? opts->agent : "flinkops";
+}
+
+/* Put the agent's label on every rendered object. It is added after the
+ * content hash was stamped: it is the same for every object of an agent, so
+ * it needs no hash, and two agents never see each other's objects. */
+static void stamp_agent(render_objects *o, const char *agent)
+{
+	for (size_t k = 0; k < o->n; k++) {
+		cJSON *labels = fo_json_obj(fo_json_obj(o->v[k], "metadata"), "labels");
+		fo_json_set(labels, DEPLOY_LABEL_AGENT, cJSON_CreateString(agent));
+	}
+}
+
 static const k8s_kind *const component_kind[RENDER_NCOMPONENTS] = {
 	&k8s_kind_configmap, &k8s_kind_service,     &k8s_kind_service,
 	&k8s_kind_service,   &k8s_kind_statefulset, &k8s_kind_statefulset,
@@ -70,20 +86,23 @@ static const char *label(const cJSON *o, const char *key)
 	return fo_json_str(cJSON_GetObjectItemCaseSensitive(m, "labels"), key);
 }
 
-int deploy_live_load(k8s_client *c, const char *ns, deploy_live **out, fo_err *e)
+int deploy_live_load(k8s_client *c, const char *agent, const char *ns, deploy_live **out, fo_err *e)
 {
 	*out = NULL;
+	char *selector = fo_asprintf("%s,%s=%s", SELECTOR, DEPLOY_LABEL_AGENT, agent && *agent ? agent : "flinkops");
 	deploy_live *l = fo_calloc(1, sizeof(*l));
 	static const k8s_kind *const kinds[3] = {&k8s_kind_configmap, &k8s_kind_service, &k8s_kind_statefulset};
 	size_t total = 0;
 	for (int k = 0; k < 3; k++) {
-		int rc = k8s_list(c, kinds[k], ns, SELECTOR, &l->lists[k], e);
+		int rc = k8s_list(c, kinds[k], ns, selector, &l->lists[k], e);
 		if (rc < 0) {
 			deploy_live_free(l);
+			free(selector);
 			return fo_err_prefix(e, "reading what flinkops manages");
 		}
 		total += (size_t)cJSON_GetArraySize(l->lists[k]);
 	}
+	free(selector);
 	l->cap = 16;
 	while (l->cap < 2 * total + 2)
 		l->cap *= 2;
@@ -268,6 +287,7 @@ int deploy_reconcile_plan(const flink_deployments *desired, const deploy_live *l
 			fo_err_clear(e);
 			continue;
 		}
+		stamp_agent(&it->objs, agent_name(opts));
 		item_find_live(it, live);
 		for (int k = 0; k < RENDER_NCOMPONENTS; k++)
 			it->state[k] = compare_one(it, k, c, opts);
@@ -319,8 +339,8 @@ int deploy_reconcile_plan(const flink_deployments *desired, const deploy_live *l
 		double share = ninst ? (double)out->nprune / (double)ninst : 1.0;
 		double limit = opts ? opts->max_delete_ratio : 0.5;
 		if (opts && !opts->prune) {
-			out->prune_refused = true;
-			out->prune_reason = fo_strdup("pruning is disabled (prune.enabled: false)");
+			/* configured, not refused: nothing is deleted and nothing is wrong */
+			out->prune_disabled = true;
 		} else if (opts && opts->prune_skip_reason) {
 			out->prune_refused = true;
 			out->prune_reason = fo_asprintf("nothing is deleted in this pass: %s", opts->prune_skip_reason);
@@ -345,6 +365,7 @@ static bool unreachable(int rc)
 
 typedef struct applier {
 	deploy_pass *p;
+	const char *agent;
 	pthread_mutex_t lock;
 	size_t next;
 	atomic_bool aborted;
@@ -374,6 +395,7 @@ static void apply_item(applier *a, k8s_client *c, deploy_item *it)
 		fo_err_clear(&e);
 		return;
 	}
+	stamp_agent(&it->objs, a->agent);
 	for (int k = 0; k < RENDER_NCOMPONENTS && !atomic_load(&a->aborted); k++) {
 		if (it->state[k] == DEPLOY_OBJ_EQUAL)
 			continue;
@@ -428,6 +450,7 @@ int deploy_reconcile_apply(k8s_client *c, deploy_pass *p, const deploy_options *
 	memset(&a, 0, sizeof(a));
 	a.p = p;
 	a.e = e;
+	a.agent = agent_name(opts);
 	pthread_mutex_init(&a.lock, NULL);
 	atomic_init(&a.aborted, false);
 	size_t todo = 0;
@@ -468,7 +491,7 @@ int deploy_reconcile_apply(k8s_client *c, deploy_pass *p, const deploy_options *
 	p->aborted = atomic_load(&a.aborted);
 	int first = a.first;
 
-	if (p->prune_refused || p->aborted)
+	if (p->prune_refused || p->prune_disabled || p->aborted)
 		return first;
 	/* StatefulSets first, so no pod is left without its configuration */
 	static const int order[RENDER_NCOMPONENTS] = {
@@ -608,6 +631,8 @@ cJSON *deploy_pass_json(const deploy_pass *p)
 	}
 	if (p->prune_refused)
 		cJSON_AddStringToObject(o, "pruneRefused", p->prune_reason);
+	if (p->prune_disabled && p->nprune)
+		cJSON_AddStringToObject(o, "pruneDisabled", "prune.enabled is false: deployments gone from git keep their objects");
 	if (p->aborted)
 		cJSON_AddStringToObject(o, "aborted", p->abort_reason);
 	deploy_summary s;

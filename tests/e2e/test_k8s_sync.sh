@@ -63,6 +63,8 @@ status:
 kubernetes:
   kubeconfig: $2
   timeout: ${TIMEOUT:-10s}
+agent:
+  name: e2e-$$
 ${3:-}
 EOF
 }
@@ -72,7 +74,7 @@ sync_once() { # sync_once CONFIG [FLAGS] -> $tmp/out.json, $tmp/err, $rc
 	"$FLINKOPS" sync --config "$@" --once -o json >"$tmp/out.json" 2>"$tmp/err"
 	rc=$?
 }
-jqo() { jq -r "$1" "$tmp/out.json"; }
+jqo() { jq -r "$@" "$tmp/out.json"; }
 
 # --- 1. create: six objects with labels and hashes, pods Ready ------------
 deployment wc 2g >"$tmp/work/jobs/wc.yaml"
@@ -170,7 +172,7 @@ if [ $rc = 1 ] && [ "$left" = 6 ] && [ "$(jqo '.requests.delete')" = 0 ] && grep
 else
 	fail "guard: rc=$rc left=$left deletes=$(jqo .requests.delete) $(jqo .pruneRefused)"
 fi
-git -C "$tmp/work" revert -q --no-edit HEAD
+git -C "$tmp/work" revert --no-edit HEAD >/dev/null
 publish "restore"
 
 # --- 7. 401 and 403 -------------------------------------------------------
@@ -212,6 +214,7 @@ $K delete clusterrolebinding e2e-flinkops-read >/dev/null
 $K delete clusterrole e2e-flinkops-read >/dev/null
 
 # --- 8. the API server goes away mid-pass ---------------------------------
+mkdir -p "$tmp/work/jobs"
 for i in $(seq 1 60); do deployment "many-$i" 2g >"$tmp/work/jobs/many-$i.yaml"; done
 publish "sixty more"
 pid=$(cat "$FLINKOPS_RIG_HOME/pids/k8s.kube-apiserver.pid")
