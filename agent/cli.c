@@ -6,6 +6,7 @@
 
 #include <stdarg.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "lib/fs.h"
 
@@ -51,4 +52,58 @@ int cli_load_manifests(char **paths, int npaths, flink_deployments *out, size_t 
 	*nfiles = files.n;
 	fo_paths_free(&files);
 	return rc;
+}
+
+int cli_pass_open(const char *verb, const char *cfg_path, const char *manifests, cli_pass *p)
+{
+	memset(p, 0, sizeof(*p));
+	fo_diags d = FO_DIAGS_INIT;
+	fo_err e = FO_ERR_INIT;
+	int rc = config_load(cfg_path, &p->cfg, &d);
+	if (rc < 0) {
+		cli_print_diags(&d);
+		goto cleanup;
+	}
+	if (manifests) {
+		char *paths[1] = {(char *)manifests};
+		cli_load_manifests(paths, 1, &p->desired, &p->nfiles, &d);
+		p->source = fo_asprintf("%s (%zu files)", manifests, p->nfiles);
+	} else if ((rc = cli_load_repository(p->cfg, &p->desired, &p->nfiles, &d, &p->source, p->commit, &e)) < 0) {
+		/* nothing is applied or deleted from a repository that could not be read */
+		fprintf(stderr, "flinkops %s: %s\n", verb, fo_err_msg(&e));
+		goto cleanup;
+	}
+	cli_print_diags(&d);
+	p->bad = d.nerrors;
+	if ((rc = cli_k8s_connect(p->cfg, &p->kc, &e)) < 0 ||
+	    (rc = deploy_live_load(p->kc, p->cfg->agent.name, NULL, &p->live, &e)) < 0) {
+		fprintf(stderr, "flinkops %s: %s\n", verb, fo_err_msg(&e));
+		goto cleanup;
+	}
+	p->opts.prune = p->cfg->prune.enabled;
+	p->opts.max_delete_ratio = p->cfg->prune.max_delete_ratio;
+	p->opts.confirm_drift = true;
+	p->opts.concurrency = p->cfg->kubernetes.concurrency;
+	p->opts.agent = p->cfg->agent.name;
+	if (p->bad) {
+		/* a deployment whose file does not parse is unknown, not deleted */
+		p->skip = fo_asprintf("%zu problem%s in the manifests, so a missing deployment may only be unreadable",
+				      p->bad, p->bad == 1 ? "" : "s");
+		p->opts.prune_skip_reason = p->skip;
+	}
+cleanup:
+	fo_diags_free(&d);
+	fo_err_clear(&e);
+	return rc;
+}
+
+void cli_pass_close(cli_pass *p)
+{
+	deploy_live_free(p->live);
+	k8s_client_free(p->kc);
+	flink_deployments_free(&p->desired);
+	config_free(p->cfg);
+	free(p->source);
+	free(p->skip);
+	memset(p, 0, sizeof(*p));
 }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "config/config.h"
+#include "deploy/deploy.h"
 #include "flink/flink.h"
 #include "k8s/k8s.h"
 #include "lib/err.h"
@@ -19,6 +20,8 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_CHANGES = 2 };
 int cmd_validate(int argc, char **argv);
 int cmd_render(int argc, char **argv);
 int cmd_sync(int argc, char **argv);
+/* plan --live: compare with the cluster (cmd_plan dispatches to it) */
+int cmd_plan_live(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
 int cmd_wait(int argc, char **argv);
 int cmd_status(int argc, char **argv);
@@ -48,6 +51,28 @@ struct sync_auth;
 void cli_sync_auth(const config *cfg, struct sync_auth *a);
 int cli_load_repository(const config *cfg, flink_deployments *out, size_t *nfiles, fo_diags *d, char **source,
 			char commit[41], fo_err *e);
+/*
+ * What `sync` and `plan --live` both start from: the configuration, the
+ * FlinkDeployments (of a local folder, or of the configured repository),
+ * a client for the cluster and the live inventory, and the reconcile options
+ * the configuration implies. Problems are printed on stderr prefixed with
+ * `verb`; `bad` counts the problems found in manifest files.
+ */
+typedef struct cli_pass {
+	config *cfg;
+	flink_deployments desired;
+	size_t nfiles, bad;
+	char *source;
+	char commit[41];
+	k8s_client *kc;
+	deploy_live *live;
+	deploy_options opts;
+	char *skip;
+} cli_pass;
+
+int cli_pass_open(const char *verb, const char *cfg_path, const char *manifests, cli_pass *p);
+void cli_pass_close(cli_pass *p);
+
 /* A Kubernetes client for the cluster the configuration names. */
 int cli_k8s_connect(const config *cfg, k8s_client **out, fo_err *e);
 

@@ -44,6 +44,9 @@ static const char usage[] =
 	"  --status-folder F      the agent's status folder, never read (default status)\n"
 	"  -h, --help             this help\n"
 	"\n"
+	"With --live --config FILE, compare with the cluster instead of BASE (see\n"
+	"'flinkops plan --live --help').\n"
+	"\n"
 	"Exit status: 0 nothing changes, 2 something changes, 1 an error (an invalid\n"
 	"file in HEAD is printed as path:line:col: message).\n"
 	"\n";
@@ -476,6 +479,9 @@ static void print_json(const plan_list *l)
 
 int cmd_plan(int argc, char **argv)
 {
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--live") == 0)
+			return cmd_plan_live(argc, argv);
 	enum { O_BASE = 1, O_HEAD, O_PATH, O_GLOB, O_STATUS };
 	struct option opts[CLI_GIT_NOPTS + 8] = {
 		{"base", required_argument, NULL, O_BASE},

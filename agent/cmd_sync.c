@@ -124,58 +124,17 @@ int cmd_sync(int argc, char **argv)
 		return cli_usage_error("sync", "give --once (the daemon is 'flinkops agent')");
 
 	int status = EXIT_FAIL;
-	config *cfg = NULL;
-	fo_diags d = FO_DIAGS_INIT;
-	flink_deployments desired = {0};
-	k8s_client *kc = NULL;
-	deploy_live *live = NULL;
+	cli_pass cp;
 	deploy_pass pass = {0};
 	fo_err e = FO_ERR_INIT;
-	char *source = NULL;
-	char commit[41] = "";
-
-	if (config_load(cfg_path, &cfg, &d) < 0) {
-		cli_print_diags(&d);
+	if (cli_pass_open("sync", cfg_path, manifests, &cp) < 0)
 		goto cleanup;
-	}
-	fo_diags mdiags = FO_DIAGS_INIT;
-	size_t nfiles = 0;
-	if (manifests) {
-		char *paths[1] = {(char *)manifests};
-		cli_load_manifests(paths, 1, &desired, &nfiles, &mdiags);
-		source = fo_asprintf("%s (%zu files)", manifests, nfiles);
-	} else if (cli_load_repository(cfg, &desired, &nfiles, &mdiags, &source, commit, &e) < 0) {
-		/* nothing is applied or deleted from a repository that could not be read */
-		fprintf(stderr, "flinkops sync: %s\n", fo_err_msg(&e));
-		fo_diags_free(&mdiags);
-		goto cleanup;
-	}
-	cli_print_diags(&mdiags);
-	size_t bad = mdiags.nerrors;
-	fo_diags_free(&mdiags);
-
-	if (cli_k8s_connect(cfg, &kc, &e) < 0 || deploy_live_load(kc, cfg->agent.name, NULL, &live, &e) < 0) {
-		fprintf(stderr, "flinkops sync: %s\n", fo_err_msg(&e));
-		goto cleanup;
-	}
-	deploy_options dopts = {0};
-	dopts.prune = cfg->prune.enabled;
-	dopts.max_delete_ratio = cfg->prune.max_delete_ratio;
-	dopts.force_prune = force_prune;
-	dopts.confirm_drift = true;
-	dopts.concurrency = cfg->kubernetes.concurrency;
-	dopts.agent = cfg->agent.name;
-	char *skip = NULL;
-	if (bad) {
-		/* a deployment whose file does not parse is unknown, not deleted */
-		skip = fo_asprintf("%zu problem%s in the manifests, so a missing deployment may only be unreadable",
-				   bad, bad == 1 ? "" : "s");
-		dopts.prune_skip_reason = skip;
-	}
-	deploy_reconcile_plan(&desired, live, kc, &dopts, &pass, &e);
-	fo_debug("sync", "applying: %zu deployments, %zu to prune", pass.n - pass.nprune, pass.nprune);
-	int rc = deploy_reconcile_apply(kc, &pass, &dopts, &e);
-	free(skip);
+	cp.opts.force_prune = force_prune;
+	deploy_reconcile_plan(&cp.desired, cp.live, cp.kc, &cp.opts, &pass, &e);
+	int rc = deploy_reconcile_apply(cp.kc, &pass, &cp.opts, &e);
+	k8s_client *kc = cp.kc;
+	const char *source = cp.source;
+	size_t bad = cp.bad;
 
 	if (json) {
 		cJSON *o = deploy_pass_json(&pass);
@@ -202,12 +161,7 @@ int cmd_sync(int argc, char **argv)
 
 cleanup:
 	deploy_pass_free(&pass);
-	deploy_live_free(live);
-	k8s_client_free(kc);
-	flink_deployments_free(&desired);
-	config_free(cfg);
-	fo_diags_free(&d);
+	cli_pass_close(&cp);
 	fo_err_clear(&e);
-	free(source);
 	return status;
 }

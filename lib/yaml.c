@@ -643,30 +643,30 @@ void fo_yaml_file_free(fo_yaml_file *f)
 	free(f);
 }
 
-fo_yaml_node *fo_yaml_get_key(const fo_yaml_node *map, const char *key)
+/* Position of `key` among the pairs of `map`, or -1. */
+static long pair_index(const fo_yaml_node *map, const char *key)
 {
 	if (!map || map->kind != FO_YAML_MAP)
-		return NULL;
+		return -1;
 	size_t klen = strlen(key);
 	for (size_t i = 0; i < map->n; i++) {
-		fo_yaml_node *k = map->items[2 * i];
+		const fo_yaml_node *k = map->items[2 * i];
 		if (k->len == klen && memcmp(k->str, key, klen) == 0)
-			return k;
+			return (long)i;
 	}
-	return NULL;
+	return -1;
+}
+
+fo_yaml_node *fo_yaml_get_key(const fo_yaml_node *map, const char *key)
+{
+	long i = pair_index(map, key);
+	return i < 0 ? NULL : map->items[2 * i];
 }
 
 fo_yaml_node *fo_yaml_get(const fo_yaml_node *map, const char *key)
 {
-	if (!map || map->kind != FO_YAML_MAP)
-		return NULL;
-	size_t klen = strlen(key);
-	for (size_t i = 0; i < map->n; i++) {
-		fo_yaml_node *k = map->items[2 * i];
-		if (k->len == klen && memcmp(k->str, key, klen) == 0)
-			return map->items[2 * i + 1];
-	}
-	return NULL;
+	long i = pair_index(map, key);
+	return i < 0 ? NULL : map->items[2 * i + 1];
 }
 
 static bool tag_is(const fo_yaml_node *n, const char *t)

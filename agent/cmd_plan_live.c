@@ -1,0 +1,215 @@
+/*
+ * `flinkops plan --live`: what the next `sync` would do, compared with the
+ * cluster instead of a base revision. It reads (LIST, and a dry-run apply
+ * only to confirm a suspected drift) and writes nothing. The same reconcile
+ * planning as `sync` decides, so the review shows exactly what the agent
+ * will do, drift included.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/cli.h"
+#include "deploy/deploy.h"
+#include "lib/buf.h"
+#include "lib/diff.h"
+#include "lib/yaml.h"
+
+static const char usage[] =
+	"usage: flinkops plan --live --config FILE [--manifests DIR] [-o text|markdown|json]\n"
+	"\n"
+	"Compare the FlinkDeployments of the configured repository (or of DIR, e.g.\n"
+	"a pull request's checkout) with what the cluster runs, and print what the\n"
+	"next sync would do: per deployment the action, drifted fields, warnings and\n"
+	"a diff of the objects (the live side shows only the fields flinkops sets).\n"
+	"Nothing in the cluster is changed.\n"
+	"\n"
+	"Exit status: 0 nothing would change, 2 something would, 1 an error.\n";
+
+/* The live object cut down to the fields the rendered one sets, so that a
+ * diff shows differences, not the server's defaults and status. */
+static cJSON *project(const cJSON *want, const cJSON *have)
+{
+	if (!have)
+		return NULL;
+	if (cJSON_IsObject(want) && cJSON_IsObject(have)) {
+		cJSON *o = cJSON_CreateObject();
+		for (const cJSON *c = want->child; c; c = c->next) {
+			cJSON *p = project(c, cJSON_GetObjectItemCaseSensitive(have, c->string));
+			if (p)
+				cJSON_AddItemToObject(o, c->string, p);
+		}
+		return o;
+	}
+	if (cJSON_IsArray(want) && cJSON_IsArray(have)) {
+		cJSON *a = cJSON_CreateArray();
+		const cJSON *w = want->child;
+		for (const cJSON *h = have->child; h; h = h->next) {
+			cJSON *p = w ? project(w, h) : cJSON_Duplicate(h, true);
+			cJSON_AddItemToArray(a, p ? p : cJSON_CreateNull());
+			if (w)
+				w = w->next;
+		}
+		return a;
+	}
+	return cJSON_Duplicate(have, true);
+}
+
+static void without_hashes(fo_buf *out, const char *text)
+{
+	for (const char *p = text; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) + 1 : strlen(p);
+		if (!strstr(p, "flinkops.io/") || (nl && strstr(p, "flinkops.io/") > nl))
+			fo_buf_put(out, p, len);
+		p += len;
+	}
+}
+
+static char *item_diff(const deploy_item *it, const char *agent)
+{
+	fo_buf a = FO_BUF_INIT, b = FO_BUF_INIT, d = FO_BUF_INIT, ta = FO_BUF_INIT, tb = FO_BUF_INIT;
+	render_objects o = {0};
+	if (it->fd && render_deployment(it->fd, &o, NULL) == 0) {
+		for (size_t k = 0; k < o.n; k++) {
+			cJSON *labels = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o.v[k], "metadata"), "labels");
+			cJSON_AddStringToObject(labels, DEPLOY_LABEL_AGENT, agent);
+			cJSON *lp = project(o.v[k], it->live[k]);
+			if (lp) {
+				fo_buf_puts(&ta, "---\n");
+				fo_yaml_emit(&ta, lp);
+				cJSON_Delete(lp);
+			}
+			fo_buf_puts(&tb, "---\n");
+			fo_yaml_emit(&tb, o.v[k]);
+		}
+	} else {
+		for (size_t k = 0; k < RENDER_NCOMPONENTS; k++) {
+			if (!it->live[k])
+				continue;
+			fo_buf_puts(&ta, "---\n");
+			fo_yaml_emit(&ta, it->live[k]);
+		}
+	}
+	without_hashes(&a, fo_buf_cstr(&ta));
+	without_hashes(&b, fo_buf_cstr(&tb));
+	char *an = fo_asprintf("live/%s/%s", it->ns, it->name), *bn = fo_asprintf("git/%s/%s", it->ns, it->name);
+	fo_diff_unified(&d, fo_buf_cstr(&a), a.len, fo_buf_cstr(&b), b.len, an, bn, 3);
+	free(an);
+	free(bn);
+	render_objects_free(&o);
+	fo_buf_free(&a);
+	fo_buf_free(&b);
+	fo_buf_free(&ta);
+	fo_buf_free(&tb);
+	return fo_buf_detach(&d);
+}
+
+static bool item_changes(const deploy_item *it)
+{
+	if (!it->fd)
+		return true;
+	for (int k = 0; k < RENDER_NCOMPONENTS; k++)
+		if (it->state[k] != DEPLOY_OBJ_EQUAL)
+			return true;
+	return false;
+}
+
+static void print_item(const deploy_item *it, const char *agent, bool markdown, fo_buf *out)
+{
+	deploy_side to = {0};
+	to.fd = it->fd;
+	deploy_side from = {0};
+	deploy_side_from_live(&from, (cJSON *const *)it->live);
+	const char *label = deploy_action_label(it->change.action, &to, &from);
+	if (markdown)
+		fo_buf_printf(out, "### `%s/%s`: %s\n\n", it->ns, it->name, label);
+	else
+		fo_buf_printf(out, "%s/%s: %s\n", it->ns, it->name, label);
+	for (int k = 0; k < RENDER_NCOMPONENTS; k++)
+		if (it->drift[k])
+			fo_buf_printf(out, markdown ? "- drift: `%s`\n" : "  drift: %s\n", it->drift[k]);
+	for (size_t w = 0; w < it->change.nwarnings; w++)
+		fo_buf_printf(out, markdown ? "- **warning:** %s\n" : "  warning: %s\n", it->change.warnings[w].text);
+	if (it->error)
+		fo_buf_printf(out, markdown ? "- **error:** %s\n" : "  error: %s\n", it->error);
+	char *diff = item_diff(it, agent);
+	if (*diff)
+		fo_buf_printf(out, markdown ? "\n```diff\n%s```\n\n" : "%s", diff);
+	free(diff);
+}
+
+int cmd_plan_live(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"live", no_argument, NULL, 'l'},
+		{"config", required_argument, NULL, 'c'},
+		{"manifests", required_argument, NULL, 'm'},
+		{"output", required_argument, NULL, 'o'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *cfg_path = NULL, *manifests = NULL, *format = "text";
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'l': break;
+		case 'c': cfg_path = optarg; break;
+		case 'm': manifests = optarg; break;
+		case 'o':
+			if (strcmp(optarg, "text") != 0 && strcmp(optarg, "markdown") != 0 && strcmp(optarg, "json") != 0)
+				return cli_usage_error("plan", "unknown output format \"%s\" (text, markdown or json)", optarg);
+			format = optarg;
+			break;
+		case 'h': fputs(usage, stdout); return EXIT_OK;
+		default: return cli_usage_error("plan", "unknown option (with --live: --config, --manifests, -o)");
+		}
+	}
+	if (!cfg_path)
+		return cli_usage_error("plan", "--live needs --config FILE (it names the cluster)");
+	int status = EXIT_FAIL;
+	cli_pass cp;
+	deploy_pass pass = {0};
+	fo_err e = FO_ERR_INIT;
+	if (cli_pass_open("plan", cfg_path, manifests, &cp) < 0)
+		goto cleanup;
+	if (cp.bad)
+		goto cleanup; /* an invalid file: its deployment's fate is unknown */
+	deploy_reconcile_plan(&cp.desired, cp.live, cp.kc, &cp.opts, &pass, &e);
+	const config *cfg = cp.cfg;
+
+	size_t changes = 0;
+	fo_buf out = FO_BUF_INIT;
+	bool md_out = strcmp(format, "markdown") == 0;
+	if (strcmp(format, "json") == 0) {
+		cJSON *o = deploy_pass_json(&pass);
+		char *s = cJSON_Print(o);
+		fo_buf_printf(&out, "%s\n", s);
+		free(s);
+		cJSON_Delete(o);
+		for (size_t i = 0; i < pass.n; i++)
+			changes += item_changes(&pass.items[i]);
+	} else {
+		if (md_out)
+			fo_buf_puts(&out, "## flinkops plan (against the cluster)\n\n");
+		for (size_t i = 0; i < pass.n; i++) {
+			if (!item_changes(&pass.items[i]))
+				continue;
+			changes++;
+			print_item(&pass.items[i], cfg->agent.name, md_out, &out);
+		}
+		if (pass.prune_refused)
+			fo_buf_printf(&out, "prune would be refused: %s\n", pass.prune_reason);
+		fo_buf_printf(&out, "%zu of %zu deployment%s would change\n", changes, pass.n, pass.n == 1 ? "" : "s");
+	}
+	fwrite(fo_buf_cstr(&out), 1, out.len, stdout);
+	fo_buf_free(&out);
+	status = changes ? EXIT_CHANGES : EXIT_OK;
+
+cleanup:
+	deploy_pass_free(&pass);
+	cli_pass_close(&cp);
+	fo_err_clear(&e);
+	return status;
+}
