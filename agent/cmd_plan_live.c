@@ -176,6 +176,7 @@ int cmd_plan_live(int argc, char **argv)
 		goto cleanup;
 	if (cp.bad)
 		goto cleanup; /* an invalid file: its deployment's fate is unknown */
+	cp.opts.keep_live = true; /* the diff shows them */
 	deploy_reconcile_plan(&cp.desired, cp.live, cp.kc, &cp.opts, &pass, &e);
 	const config *cfg = cp.cfg;
 

@@ -54,8 +54,8 @@ typedef struct deploy_live deploy_live;
 /* LIST ConfigMaps, Services and StatefulSets labelled managed-by=flinkops and
  * flinkops.io/agent=`agent`, in `ns` or in all namespaces when NULL. */
 int deploy_live_load(k8s_client *c, const char *agent, const char *ns, deploy_live **out, fo_err *e);
-/* The live object of a kind, or NULL. */
-cJSON *deploy_live_find(const deploy_live *l, const k8s_kind *kind, const char *ns, const char *name);
+/* A copy of the live object of a kind (the caller frees it), or NULL. */
+cJSON *deploy_live_get(const deploy_live *l, const k8s_kind *kind, const char *ns, const char *name);
 /* Number of distinct deployments (namespace/instance) in the inventory. */
 size_t deploy_live_count(const deploy_live *l);
 size_t deploy_live_objects(const deploy_live *l);
@@ -74,7 +74,8 @@ typedef struct deploy_item {
 	const flink_deployment *fd;     /* NULL for a deployment that is gone from git */
 	char *ns, *name;
 	render_objects objs;            /* rendered while compared or applied, empty otherwise */
-	cJSON *live[RENDER_NCOMPONENTS];/* borrowed from the inventory */
+	cJSON *live[RENDER_NCOMPONENTS];/* owned; for desired deployments only while planning,
+	                                 * unless deploy_options.keep_live */
 	enum deploy_obj_state state[RENDER_NCOMPONENTS];
 	char *drift[RENDER_NCOMPONENTS];/* what drifted, for the report */
 	deploy_change change;           /* classification live -> git */
@@ -102,6 +103,7 @@ typedef struct deploy_options {
 	bool confirm_drift;             /* confirm a suspected drift with a dry-run apply */
 	int concurrency;                /* deployments applied at once, each on its own connection (1) */
 	const char *agent;              /* the agent's name, stamped on every object (default "flinkops") */
+	bool keep_live;                 /* keep each item's live objects after planning (to show them) */
 } deploy_options;
 
 /*

@@ -37,11 +37,21 @@ static const k8s_kind *const component_kind[RENDER_NCOMPONENTS] = {
 
 /* ---- inventory ---------------------------------------------------------- */
 
+/* Each live object is kept as compact JSON text and parsed again only when
+ * it is compared: a tree of thousands of objects costs several times the
+ * text, and a pass needs each object once. */
+typedef struct live_entry {
+	char *key;        /* "Kind/namespace/name" */
+	char *ns;
+	char *instance;   /* app.kubernetes.io/instance, or NULL */
+	char *json;
+} live_entry;
+
 struct deploy_live {
-	cJSON *lists[3];      /* ConfigMaps, Services, StatefulSets */
-	char **keys;          /* open-addressing index "Kind/ns/name" -> object */
-	cJSON **vals;
-	size_t cap, n;
+	live_entry *v;
+	size_t n, cap;
+	size_t *index;    /* open addressing: position in v plus one */
+	size_t icap;
 };
 
 static uint64_t hash_key(const char *s)
@@ -59,22 +69,6 @@ static char *obj_key(const char *kind, const char *ns, const char *name)
 	return fo_asprintf("%s/%s/%s", kind, ns ? ns : "", name);
 }
 
-static void index_put(deploy_live *l, char *key, cJSON *v)
-{
-	size_t mask = l->cap - 1, i = hash_key(key) & mask;
-	while (l->keys[i]) {
-		if (strcmp(l->keys[i], key) == 0) {
-			free(key);
-			l->vals[i] = v;
-			return;
-		}
-		i = (i + 1) & mask;
-	}
-	l->keys[i] = key;
-	l->vals[i] = v;
-	l->n++;
-}
-
 static const char *meta_str(const cJSON *o, const char *field)
 {
 	return fo_json_str(cJSON_GetObjectItemCaseSensitive(o, "metadata"), field);
@@ -86,52 +80,63 @@ static const char *label(const cJSON *o, const char *key)
 	return fo_json_str(cJSON_GetObjectItemCaseSensitive(m, "labels"), key);
 }
 
+static int keep_entry(cJSON *o, void *arg)
+{
+	deploy_live *l = arg;
+	const char *name = meta_str(o, "name"), *ns = meta_str(o, "namespace"), *kind = fo_json_str(o, "kind");
+	if (name && kind) {
+		l->v = fo_grow(l->v, &l->cap, l->n + 1, sizeof(*l->v));
+		live_entry *en = &l->v[l->n++];
+		en->key = obj_key(kind, ns, name);
+		en->ns = fo_strdup(ns ? ns : "");
+		const char *inst = label(o, RENDER_LABEL_INSTANCE);
+		en->instance = inst ? fo_strdup(inst) : NULL;
+		en->json = cJSON_PrintUnformatted(o);
+	}
+	cJSON_Delete(o);
+	return 0;
+}
+
 int deploy_live_load(k8s_client *c, const char *agent, const char *ns, deploy_live **out, fo_err *e)
 {
 	*out = NULL;
 	char *selector = fo_asprintf("%s,%s=%s", SELECTOR, DEPLOY_LABEL_AGENT, agent && *agent ? agent : "flinkops");
 	deploy_live *l = fo_calloc(1, sizeof(*l));
 	static const k8s_kind *const kinds[3] = {&k8s_kind_configmap, &k8s_kind_service, &k8s_kind_statefulset};
-	size_t total = 0;
 	for (int k = 0; k < 3; k++) {
-		int rc = k8s_list(c, kinds[k], ns, selector, &l->lists[k], e);
+		int rc = k8s_list_each(c, kinds[k], ns, selector, K8S_LIST_NO_STATUS, keep_entry, l, e);
 		if (rc < 0) {
 			deploy_live_free(l);
 			free(selector);
 			return fo_err_prefix(e, "reading what flinkops manages");
 		}
-		total += (size_t)cJSON_GetArraySize(l->lists[k]);
 	}
 	free(selector);
-	l->cap = 16;
-	while (l->cap < 2 * total + 2)
-		l->cap *= 2;
-	l->keys = fo_calloc(l->cap, sizeof(*l->keys));
-	l->vals = fo_calloc(l->cap, sizeof(*l->vals));
-	/* distinct namespace/instance pairs, through the same index */
-	for (int k = 0; k < 3; k++) {
-		cJSON *o;
-		cJSON_ArrayForEach(o, l->lists[k]) {
-			const char *name = meta_str(o, "name"), *ons = meta_str(o, "namespace");
-			if (!name)
-				continue;
-			index_put(l, obj_key(kinds[k]->kind, ons, name), o);
-		}
+	l->icap = 16;
+	while (l->icap < 2 * l->n + 2)
+		l->icap *= 2;
+	l->index = fo_calloc(l->icap, sizeof(*l->index));
+	for (size_t i = 0; i < l->n; i++) {
+		size_t mask = l->icap - 1, j = hash_key(l->v[i].key) & mask;
+		while (l->index[j])
+			j = (j + 1) & mask;
+		l->index[j] = i + 1;
 	}
 	*out = l;
 	return 0;
 }
 
-cJSON *deploy_live_find(const deploy_live *l, const k8s_kind *kind, const char *ns, const char *name)
+cJSON *deploy_live_get(const deploy_live *l, const k8s_kind *kind, const char *ns, const char *name)
 {
-	if (!l || !l->cap)
+	if (!l || !l->icap)
 		return NULL;
 	char *key = obj_key(kind->kind, ns, name);
-	size_t mask = l->cap - 1, i = hash_key(key) & mask;
+	size_t mask = l->icap - 1, i = hash_key(key) & mask;
 	cJSON *found = NULL;
-	while (l->keys[i]) {
-		if (strcmp(l->keys[i], key) == 0) {
-			found = l->vals[i];
+	while (l->index[i]) {
+		const live_entry *en = &l->v[l->index[i] - 1];
+		if (strcmp(en->key, key) == 0) {
+			found = cJSON_Parse(en->json);
 			break;
 		}
 		i = (i + 1) & mask;
@@ -144,27 +149,24 @@ typedef struct instance {
 	char *ns, *name;
 } instance;
 
-/* Distinct namespace/instance pairs of the inventory, sorted. */
+/* Distinct namespace/instance pairs of the inventory, in the order first seen. */
 static instance *live_instances(const deploy_live *l, size_t *n)
 {
 	instance *v = NULL;
 	size_t cnt = 0, cap = 0;
-	for (int k = 0; k < 3; k++) {
-		const cJSON *o;
-		cJSON_ArrayForEach(o, l->lists[k]) {
-			const char *inst = label(o, RENDER_LABEL_INSTANCE), *ns = meta_str(o, "namespace");
-			if (!inst || !ns)
-				continue;
-			bool seen = false;
-			for (size_t i = 0; i < cnt && !seen; i++)
-				seen = strcmp(v[i].name, inst) == 0 && strcmp(v[i].ns, ns) == 0;
-			if (seen)
-				continue;
-			v = fo_grow(v, &cap, cnt + 1, sizeof(*v));
-			v[cnt].ns = fo_strdup(ns);
-			v[cnt].name = fo_strdup(inst);
-			cnt++;
-		}
+	for (size_t i = 0; l && i < l->n; i++) {
+		const live_entry *en = &l->v[i];
+		if (!en->instance)
+			continue;
+		bool seen = false;
+		for (size_t j = 0; j < cnt && !seen; j++)
+			seen = strcmp(v[j].name, en->instance) == 0 && strcmp(v[j].ns, en->ns) == 0;
+		if (seen)
+			continue;
+		v = fo_grow(v, &cap, cnt + 1, sizeof(*v));
+		v[cnt].ns = fo_strdup(en->ns);
+		v[cnt].name = fo_strdup(en->instance);
+		cnt++;
 	}
 	*n = cnt;
 	return v;
@@ -196,12 +198,14 @@ void deploy_live_free(deploy_live *l)
 {
 	if (!l)
 		return;
-	for (int k = 0; k < 3; k++)
-		cJSON_Delete(l->lists[k]);
-	for (size_t i = 0; i < l->cap; i++)
-		free(l->keys[i]);
-	free(l->keys);
-	free(l->vals);
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i].key);
+		free(l->v[i].ns);
+		free(l->v[i].instance);
+		cJSON_free(l->v[i].json);
+	}
+	free(l->v);
+	free(l->index);
 	free(l);
 }
 
@@ -224,7 +228,7 @@ static void item_find_live(deploy_item *it, const deploy_live *live)
 {
 	for (int k = 0; k < RENDER_NCOMPONENTS; k++) {
 		char *n = component_name((enum render_component)k, it->name);
-		it->live[k] = deploy_live_find(live, component_kind[k], it->ns, n);
+		it->live[k] = deploy_live_get(live, component_kind[k], it->ns, n);
 		free(n);
 	}
 }
@@ -309,8 +313,14 @@ int deploy_reconcile_plan(const flink_deployments *desired, const deploy_live *l
 			}
 		}
 		/* Rendering is deterministic and cheap: the objects are rendered
-		 * again when applied instead of being held for the whole pass. */
+		 * again when applied instead of being held for the whole pass; the
+		 * live objects are not needed again unless the caller shows them. */
 		render_objects_free(&it->objs);
+		if (!(opts && opts->keep_live))
+			for (int k = 0; k < RENDER_NCOMPONENTS; k++) {
+				cJSON_Delete(it->live[k]);
+				it->live[k] = NULL;
+			}
 	}
 
 	/* deployments in the cluster that git no longer has */
@@ -536,8 +546,10 @@ void deploy_pass_free(deploy_pass *p)
 		free(it->ns);
 		free(it->name);
 		render_objects_free(&it->objs);
-		for (int k = 0; k < RENDER_NCOMPONENTS; k++)
+		for (int k = 0; k < RENDER_NCOMPONENTS; k++) {
 			free(it->drift[k]);
+			cJSON_Delete(it->live[k]);
+		}
 		deploy_change_free(&it->change);
 		free(it->error);
 	}

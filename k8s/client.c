@@ -150,7 +150,7 @@ int k8s_client_new(const k8s_config *cfg, const k8s_options *opts, k8s_client **
 	if (c->retries < 0)
 		c->retries = 0;
 	c->backoff_ms = opts && opts->backoff_ms ? opts->backoff_ms : 200;
-	c->page_size = opts && opts->page_size ? opts->page_size : 500;
+	c->page_size = opts && opts->page_size ? opts->page_size : 200;
 	if ((rc = refresh_token(c, e)) < 0) {
 		k8s_client_free(c);
 		return rc;
@@ -362,15 +362,38 @@ int k8s_get(k8s_client *c, const k8s_kind *kind, const char *ns, const char *nam
 	return rc;
 }
 
+static int collect(cJSON *item, void *arg)
+{
+	cJSON_AddItemToArray(arg, item);
+	return 0;
+}
+
 int k8s_list(k8s_client *c, const k8s_kind *kind, const char *ns, const char *selector, cJSON **items, fo_err *e)
 {
+	return k8s_list_ex(c, kind, ns, selector, 0, items, e);
+}
+
+int k8s_list_ex(k8s_client *c, const k8s_kind *kind, const char *ns, const char *selector, unsigned flags,
+		cJSON **items, fo_err *e)
+{
 	*items = cJSON_CreateArray();
+	int rc = k8s_list_each(c, kind, ns, selector, flags, collect, *items, e);
+	if (rc < 0) {
+		cJSON_Delete(*items);
+		*items = NULL;
+	}
+	return rc;
+}
+
+int k8s_list_each(k8s_client *c, const k8s_kind *kind, const char *ns, const char *selector, unsigned flags,
+		  int (*fn)(cJSON *item, void *arg), void *arg, fo_err *e)
+{
 	char *base = resource_url(c, kind, ns, NULL);
 	char *what = describe("list", kind, ns, NULL);
 	char *sel = selector ? fo_http_escape(selector) : NULL;
 	char *cont = NULL;
 	int rc = 0;
-	for (int page = 0; page < 100000; page++) {
+	for (int page = 0; page < 100000 && rc == 0; page++) {
 		fo_buf url = FO_BUF_INIT;
 		fo_buf_printf(&url, "%s?limit=%zu", base, c->page_size);
 		if (sel)
@@ -391,7 +414,7 @@ int k8s_list(k8s_client *c, const k8s_kind *kind, const char *ns, const char *se
 			break;
 		cJSON *arr = cJSON_GetObjectItemCaseSensitive(j, "items");
 		cJSON *it;
-		while (cJSON_IsArray(arr) && (it = cJSON_DetachItemFromArray(arr, 0)) != NULL) {
+		while (rc == 0 && cJSON_IsArray(arr) && (it = cJSON_DetachItemFromArray(arr, 0)) != NULL) {
 			/* list items come without their type; put it back so each
 			 * object can be handled on its own */
 			if (!cJSON_GetObjectItemCaseSensitive(it, "apiVersion"))
@@ -401,7 +424,9 @@ int k8s_list(k8s_client *c, const k8s_kind *kind, const char *ns, const char *se
 			/* managedFields are often most of an object's size, and flinkops
 			 * never reads them: drop them before they pile up */
 			cJSON_DeleteItemFromObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(it, "metadata"), "managedFields");
-			cJSON_AddItemToArray(*items, it);
+			if (flags & K8S_LIST_NO_STATUS)
+				cJSON_DeleteItemFromObjectCaseSensitive(it, "status");
+			rc = fn(it, arg);
 		}
 		const cJSON *meta = cJSON_GetObjectItemCaseSensitive(j, "metadata");
 		const cJSON *next = cJSON_GetObjectItemCaseSensitive(meta, "continue");
@@ -410,10 +435,6 @@ int k8s_list(k8s_client *c, const k8s_kind *kind, const char *ns, const char *se
 		cJSON_Delete(j);
 		if (!cont)
 			break;
-	}
-	if (rc < 0) {
-		cJSON_Delete(*items);
-		*items = NULL;
 	}
 	free(cont);
 	free(sel);

@@ -76,7 +76,7 @@ typedef struct k8s_options {
 	long timeout_ms;            /* per request (default 30 s) */
 	int retries;                /* after a network error, 429 or 5xx (default 3) */
 	long backoff_ms;            /* first retry delay, doubling (default 200 ms) */
-	size_t page_size;           /* list page size (default 500) */
+	size_t page_size;           /* list page size (default 200: a page of StatefulSets is parsed at once) */
 } k8s_options;
 
 typedef struct k8s_client k8s_client;
@@ -100,6 +100,15 @@ int k8s_get(k8s_client *c, const k8s_kind *kind, const char *ns, const char *nam
  * metadata.managedFields (often most of an object, and never needed here).
  */
 int k8s_list(k8s_client *c, const k8s_kind *kind, const char *ns, const char *selector, cJSON **items, fo_err *e);
+/* Without each object's status: for inventories that hold thousands. */
+#define K8S_LIST_NO_STATUS 1u
+int k8s_list_ex(k8s_client *c, const k8s_kind *kind, const char *ns, const char *selector, unsigned flags,
+		cJSON **items, fo_err *e);
+/* The same, handing each object to `fn` as soon as its page arrives (fn
+ * owns it), so that only one page is ever held; a negative return from fn
+ * stops the listing with that code. */
+int k8s_list_each(k8s_client *c, const k8s_kind *kind, const char *ns, const char *selector, unsigned flags,
+		  int (*fn)(cJSON *item, void *arg), void *arg, fo_err *e);
 /*
  * Server-side apply of `obj` (PATCH, application/apply-patch+yaml, the
  * client's field manager and force setting). With `dry_run` the server
