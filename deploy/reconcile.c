@@ -463,12 +463,12 @@ int deploy_reconcile_apply(k8s_client *c, deploy_pass *p, const deploy_options *
 	a.agent = agent_name(opts);
 	pthread_mutex_init(&a.lock, NULL);
 	atomic_init(&a.aborted, false);
-	size_t todo = 0;
+	size_t pending = 0;
 	for (size_t i = 0; i < p->n; i++)
-		todo += needs_apply(&p->items[i]);
+		pending += needs_apply(&p->items[i]);
 	int nworkers = opts && opts->concurrency > 0 ? opts->concurrency : 1;
-	if ((size_t)nworkers > todo)
-		nworkers = todo ? (int)todo : 1;
+	if ((size_t)nworkers > pending)
+		nworkers = pending ? (int)pending : 1;
 	/* Each worker has its own client, hence its own connection; the API
 	 * server handles requests in parallel, so a first sync of many
 	 * deployments is bounded by the server, not by round trips. */
