@@ -485,16 +485,39 @@ static cJSON *render_statefulset(const flink_deployment *fd, bool jm, const char
 
 /* ---- hashes ------------------------------------------------------------ */
 
-char *render_compute_hash(const cJSON *obj)
+/*
+ * The content hash of an object, without its own hash annotation. A large
+ * part that already has its own hash annotation on the object — the pod
+ * template (flinkops.io/template-hash) or a ConfigMap's data
+ * (flinkops.io/config-hash) — is left out: the annotation stands for it, so
+ * it is hashed once instead of twice. Parts are detached for the moment
+ * rather than the object copied.
+ */
+static char *content_hash(cJSON *obj)
 {
-	/* Hash the object without its own hash annotation: detach it for the
-	 * moment instead of copying the whole object. */
-	cJSON *ann = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(obj, "metadata"), "annotations");
+	cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
+	cJSON *ann = cJSON_GetObjectItemCaseSensitive(meta, "annotations");
+	cJSON *spec = cJSON_GetObjectItemCaseSensitive(obj, "spec");
 	cJSON *own = ann ? cJSON_DetachItemFromObjectCaseSensitive(ann, RENDER_ANNOTATION_HASH) : NULL;
+	cJSON *tmpl = NULL, *data = NULL;
+	if (fo_json_str(ann, RENDER_ANNOTATION_TEMPLATE_HASH) && spec)
+		tmpl = cJSON_DetachItemFromObjectCaseSensitive(spec, "template");
+	if (fo_json_str(ann, RENDER_ANNOTATION_CONFIG_HASH))
+		data = cJSON_DetachItemFromObjectCaseSensitive(obj, "data");
 	char *h = fo_json_hash(obj);
+	if (tmpl)
+		cJSON_AddItemToObject(spec, "template", tmpl);
+	if (data)
+		cJSON_AddItemToObject(obj, "data", data);
 	if (own)
 		cJSON_AddItemToObject(ann, RENDER_ANNOTATION_HASH, own);
 	return h;
+}
+
+char *render_compute_hash(const cJSON *obj)
+{
+	/* content_hash puts back everything it takes out */
+	return content_hash((cJSON *)obj);
 }
 
 const char *render_object_annotation(const cJSON *obj, const char *key)
@@ -529,7 +552,7 @@ char *render_job_hash(const flink_deployment *fd)
 
 static void stamp_hash(cJSON *obj)
 {
-	char *h = fo_json_hash(obj); /* not stamped yet: the content as it is */
+	char *h = content_hash(obj);
 	cJSON *ann = fo_json_obj(fo_json_obj(obj, "metadata"), "annotations");
 	fo_json_set(ann, RENDER_ANNOTATION_HASH, cJSON_CreateString(h));
 	free(h);
@@ -542,6 +565,8 @@ int render_deployment(const flink_deployment *fd, render_objects *out, fo_err *e
 	out->v[RENDER_CONFIGMAP] = render_configmap(fd);
 	/* Pods restart when what Flink reads changes: the files, not the labels. */
 	char *config_hash = fo_json_hash(cJSON_GetObjectItemCaseSensitive(out->v[RENDER_CONFIGMAP], "data"));
+	fo_json_set(fo_json_obj(fo_json_obj(out->v[RENDER_CONFIGMAP], "metadata"), "annotations"),
+		    RENDER_ANNOTATION_CONFIG_HASH, cJSON_CreateString(config_hash));
 	out->v[RENDER_SERVICE_JOBMANAGER] = render_service(fd, RENDER_SERVICE_JOBMANAGER);
 	out->v[RENDER_SERVICE_REST] = render_service(fd, RENDER_SERVICE_REST);
 	out->v[RENDER_SERVICE_TASKMANAGER] = render_service(fd, RENDER_SERVICE_TASKMANAGER);

@@ -19,9 +19,12 @@
 #define RENDER_LABEL_NAME "app.kubernetes.io/name"
 #define RENDER_LABEL_INSTANCE "app.kubernetes.io/instance"
 #define RENDER_LABEL_COMPONENT "app.kubernetes.io/component"
-/* SHA-256 of the object's canonical JSON without this annotation. */
+/* SHA-256 of the object's canonical JSON without this annotation; a part
+ * with its own hash annotation (pod template, ConfigMap data) counts through
+ * that annotation. */
 #define RENDER_ANNOTATION_HASH "flinkops.io/content-hash"
-/* On pod templates: the hash of the ConfigMap's data, so a configuration change rolls the pods. */
+/* On pod templates and on the ConfigMap: the hash of the ConfigMap's data,
+ * so a configuration change rolls the pods. */
 #define RENDER_ANNOTATION_CONFIG_HASH "flinkops.io/config-hash"
 /* On the JobManager StatefulSet: hash of the job fields that need a resubmit. */
 #define RENDER_ANNOTATION_JOB_HASH "flinkops.io/job-hash"
