@@ -74,7 +74,9 @@ rig_part_running() {
 # rig_stop_part PART: TERM each recorded process group, then KILL what is left.
 rig_stop_part() {
 	local part=$1 f pid i
-	for f in "$RIG_HOME"/pids/"$part".*.pid; do
+	# newest first: the reverse of the start order, so that a server stops
+	# before what it depends on (the API server before etcd)
+	for f in $(ls -t "$RIG_HOME"/pids/"$part".*.pid 2>/dev/null); do
 		[ -f "$f" ] || continue
 		pid=$(cat "$f")
 		if kill -0 "$pid" 2>/dev/null; then
