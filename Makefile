@@ -4,7 +4,7 @@
 #   make deps       install the Debian packages the build and tests need (when missing)
 #   make test       build, then run every test: unit tests (plain and ASan+UBSan),
 #                   command-line tests under valgrind, the rig's smoke tests and the
-#                   end-to-end tests against real servers
+#                   end-to-end tests against real servers (plain and ASan+UBSan)
 #   make unit       only the cmocka unit tests and the command-line tests (no servers)
 #   make bench      benchmarks, figures printed (never a pass/fail timing)
 #   make SAN=1 ...  the same with AddressSanitizer and UndefinedBehaviorSanitizer;
@@ -85,6 +85,7 @@ test: deps
 	$(MAKE) unit SAN=1
 	$(MAKE) rig-smoke
 	$(MAKE) e2e
+	$(MAKE) e2e SAN=1
 
 unit: $(BIN) $(UNIT_BINS)
 	@tests/run-unit $(BUILD) $(UNIT_BINS)

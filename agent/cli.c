@@ -85,6 +85,21 @@ int cli_pass_open(const char *verb, const char *cfg_path, const char *manifests,
 	p->opts.confirm_drift = true;
 	p->opts.concurrency = p->cfg->kubernetes.concurrency;
 	p->opts.agent = p->cfg->agent.name;
+	if (p->cfg->flink.submit_jobs) {
+		const config *c = p->cfg;
+		p->rollout.rest_url = c->flink.rest_url;
+		p->rollout.savepoint_timeout_ms = (long)c->flink.savepoint_timeout_ms;
+		p->rollout.ready_timeout_ms = (long)c->flink.ready_timeout_ms;
+		p->rollout.running_timeout_ms = (long)c->flink.running_timeout_ms;
+		p->rollout.jar.cache_dir = c->flink.jar_cache_dir;
+		p->rollout.jar.s3_endpoint = c->flink.s3_endpoint;
+		p->rollout.jar.s3_region = c->flink.s3_region;
+		p->rollout.jar.s3_access_key_file = c->flink.s3_access_key_file;
+		p->rollout.jar.s3_secret_key_file = c->flink.s3_secret_key_file;
+		p->rollout.jar.ca_file = c->flink.ca_file;
+		p->rollout.commit = p->commit[0] ? p->commit : NULL;
+		p->opts.rollout = &p->rollout;
+	}
 	if (p->bad) {
 		/* a deployment whose file does not parse is unknown, not deleted */
 		p->skip = fo_asprintf("%zu problem%s in the manifests, so a missing deployment may only be unreadable",

@@ -67,6 +67,7 @@ typedef struct cli_pass {
 	k8s_client *kc;
 	deploy_live *live;
 	deploy_options opts;
+	deploy_rollout_opts rollout;
 	char *skip;
 } cli_pass;
 

@@ -12,7 +12,10 @@
  *   kubernetes:   inCluster (false), kubeconfig, context, fieldManager (flinkops),
  *                 forceConflicts (true), timeout (30s), namespace (default),
  *                 concurrency (4: deployments applied at once)
- *   flink:        restUrl (http://{name}-rest.{namespace}.svc:8081),
+ *   flink:        submitJobs (true: run the jobs; false: objects only),
+ *                 restUrl (http://{name}-rest.{namespace}.svc:8081),
+ *                 jarCacheDir (/var/cache/flinkops/jars), s3Endpoint, s3Region,
+ *                 s3AccessKeyFile, s3SecretKeyFile (else AWS_* variables), caFile,
  *                 savepointTimeout (10m), readyTimeout (5m), runningTimeout (5m)
  *   prune:        enabled (true), maxDeleteRatio (0.5)
  *   agent:        name (flinkops: labels every object this agent applies, so
@@ -46,7 +49,9 @@ typedef struct config {
 		int concurrency;
 	} kubernetes;
 	struct {
-		char *rest_url;
+		bool submit_jobs;
+		char *rest_url, *jar_cache_dir, *s3_endpoint, *s3_region, *s3_access_key_file, *s3_secret_key_file;
+		char *ca_file;
 		int64_t savepoint_timeout_ms, ready_timeout_ms, running_timeout_ms;
 	} flink;
 	struct {

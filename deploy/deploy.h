@@ -24,6 +24,7 @@
 
 #include "deploy/plan.h"
 #include "flink/flink.h"
+#include "flink/jar.h"
 #include "k8s/k8s.h"
 #include "lib/err.h"
 #include "render/render.h"
@@ -82,6 +83,9 @@ typedef struct deploy_item {
 	bool applied[RENDER_NCOMPONENTS];
 	bool deleted;                   /* pruned, confirmed by the server */
 	char *error;                    /* first error for this deployment, or NULL */
+	char *job_hash;                 /* the rendered job hash (NULL without a job) */
+	bool job_pending;               /* the journal says the job is not (yet) the rendered one */
+	bool job_started;               /* a job was started in this pass */
 } deploy_item;
 
 typedef struct deploy_pass {
@@ -95,6 +99,14 @@ typedef struct deploy_pass {
 	char *abort_reason;
 } deploy_pass;
 
+/* How jobs are run (deploy/rollout.c); without it a pass handles objects only. */
+typedef struct deploy_rollout_opts {
+	const char *rest_url;           /* template: {name}, {namespace} */
+	long savepoint_timeout_ms, ready_timeout_ms, running_timeout_ms;
+	flink_jar_opts jar;             /* where jars come from and are cached */
+	const char *commit;             /* the source commit, recorded in the journal */
+} deploy_rollout_opts;
+
 typedef struct deploy_options {
 	bool prune;                     /* delete objects of deployments gone from git */
 	double max_delete_ratio;        /* refuse a prune of more than this share (0.5) */
@@ -104,6 +116,7 @@ typedef struct deploy_options {
 	int concurrency;                /* deployments applied at once, each on its own connection (1) */
 	const char *agent;              /* the agent's name, stamped on every object (default "flinkops") */
 	bool keep_live;                 /* keep each item's live objects after planning (to show them) */
+	const deploy_rollout_opts *rollout; /* run jobs too; NULL: objects only */
 } deploy_options;
 
 /*
@@ -117,6 +130,17 @@ int deploy_reconcile_plan(const flink_deployments *desired, const deploy_live *l
  * everything succeeded; otherwise the first error, with per-item errors set. */
 int deploy_reconcile_apply(k8s_client *c, deploy_pass *p, const deploy_options *opts, fo_err *e);
 void deploy_pass_free(deploy_pass *p);
+
+/* The journal text of a deployment from the inventory, or NULL. */
+const char *deploy_live_journal(const deploy_live *l, const char *ns, const char *name);
+
+/*
+ * The job side of one deployment (rollout.c): stop the old job as its
+ * upgrade mode says, call apply_objects, wait for slots, upload and run the
+ * jar from what was kept — each step recorded in the journal first.
+ */
+int deploy_rollout_item(k8s_client *c, deploy_item *it, const deploy_options *o,
+			int (*apply_objects)(k8s_client *, deploy_item *, void *), void *arg, fo_err *e);
 
 /* Counts for reports. */
 typedef struct deploy_summary {

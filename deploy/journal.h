@@ -69,4 +69,14 @@ void deploy_journal_set(char **field, const char *value);
  */
 char *deploy_submit_job_id(const char *ns, const char *name, const char *job_hash, int attempt);
 
+struct k8s_client;
+/* Read, write and delete the journal ConfigMap of a deployment (rollout.c).
+ * A missing journal reads as an empty one. */
+int deploy_journal_load(struct k8s_client *c, const char *ns, const char *name, deploy_journal *j, fo_err *e);
+int deploy_journal_save(struct k8s_client *c, const char *ns, const char *name, const char *agent,
+			deploy_journal *j, fo_err *e);
+int deploy_journal_delete(struct k8s_client *c, const char *ns, const char *name, fo_err *e);
+/* The REST URL of a deployment from a template with {name} and {namespace}. Caller frees. */
+char *deploy_rest_url(const char *tmpl, const char *ns, const char *name);
+
 #endif

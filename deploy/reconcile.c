@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "deploy/deploy.h"
+#include "deploy/journal.h"
 #include "lib/json.h"
 #include "lib/log.h"
 
@@ -50,6 +51,8 @@ typedef struct live_entry {
 struct deploy_live {
 	live_entry *v;
 	size_t n, cap;
+	live_entry *journals;   /* journal ConfigMaps: key "ns/name", json = the journal text */
+	size_t njournals, jcap;
 	size_t *index;    /* open addressing: position in v plus one */
 	size_t icap;
 };
@@ -97,6 +100,33 @@ static int keep_entry(cJSON *o, void *arg)
 	return 0;
 }
 
+static int keep_journal(cJSON *o, void *arg)
+{
+	deploy_live *l = arg;
+	const char *ns = meta_str(o, "namespace"), *inst = label(o, RENDER_LABEL_INSTANCE);
+	const char *text = fo_json_str(cJSON_GetObjectItemCaseSensitive(o, "data"), DEPLOY_JOURNAL_KEY);
+	if (ns && inst && text) {
+		l->journals = fo_grow(l->journals, &l->jcap, l->njournals + 1, sizeof(*l->journals));
+		live_entry *en = &l->journals[l->njournals++];
+		memset(en, 0, sizeof(*en));
+		en->key = fo_asprintf("%s/%s", ns, inst);
+		en->json = fo_strdup(text);
+	}
+	cJSON_Delete(o);
+	return 0;
+}
+
+const char *deploy_live_journal(const deploy_live *l, const char *ns, const char *name)
+{
+	char *key = fo_asprintf("%s/%s", ns, name);
+	const char *found = NULL;
+	for (size_t i = 0; l && i < l->njournals && !found; i++)
+		if (strcmp(l->journals[i].key, key) == 0)
+			found = l->journals[i].json;
+	free(key);
+	return found;
+}
+
 int deploy_live_load(k8s_client *c, const char *agent, const char *ns, deploy_live **out, fo_err *e)
 {
 	*out = NULL;
@@ -112,6 +142,15 @@ int deploy_live_load(k8s_client *c, const char *agent, const char *ns, deploy_li
 		}
 	}
 	free(selector);
+	/* the rollout journals, one LIST: what each job is doing */
+	char *jsel = fo_asprintf("%s=%s,%s=%s", RENDER_LABEL_MANAGED_BY, DEPLOY_JOURNAL_LABEL_VALUE, DEPLOY_LABEL_AGENT,
+				 agent && *agent ? agent : "flinkops");
+	int jrc = k8s_list_each(c, &k8s_kind_configmap, ns, jsel, K8S_LIST_NO_STATUS, keep_journal, l, e);
+	free(jsel);
+	if (jrc < 0) {
+		deploy_live_free(l);
+		return fo_err_prefix(e, "reading the rollout journals");
+	}
 	l->icap = 16;
 	while (l->icap < 2 * l->n + 2)
 		l->icap *= 2;
@@ -205,6 +244,11 @@ void deploy_live_free(deploy_live *l)
 		cJSON_free(l->v[i].json);
 	}
 	free(l->v);
+	for (size_t i = 0; i < l->njournals; i++) {
+		free(l->journals[i].key);
+		free(l->journals[i].json);
+	}
+	free(l->journals);
 	free(l->index);
 	free(l);
 }
@@ -312,6 +356,24 @@ int deploy_reconcile_plan(const flink_deployments *desired, const deploy_live *l
 				it->change.action = DEPLOY_IN_PLACE;
 			}
 		}
+		if (fd->has_job) {
+			const char *jh = render_object_annotation(it->objs.v[RENDER_STATEFULSET_JOBMANAGER], RENDER_ANNOTATION_JOB_HASH);
+			it->job_hash = jh ? fo_strdup(jh) : NULL;
+		}
+		if (opts && opts->rollout && fd->has_job && fd->job.state == FLINK_STATE_RUNNING) {
+			/* the journal, not the objects, says whether the job is the
+			 * rendered one: a job that failed to start is retried */
+			deploy_journal j;
+			fo_err je = FO_ERR_INIT;
+			const char *text = deploy_live_journal(live, it->ns, it->name);
+			if (!text || deploy_journal_decode(text, &j, &je) < 0)
+				it->job_pending = true;
+			else {
+				it->job_pending = j.step != DEPLOY_STEP_IDLE || !j.job_id || !fo_streq(j.target_job_hash, it->job_hash);
+				deploy_journal_clear(&j);
+			}
+			fo_err_clear(&je);
+		}
 		/* Rendering is deterministic and cheap: the objects are rendered
 		 * again when applied instead of being held for the whole pass; the
 		 * live objects are not needed again unless the caller shows them. */
@@ -376,6 +438,7 @@ static bool unreachable(int rc)
 typedef struct applier {
 	deploy_pass *p;
 	const char *agent;
+	const deploy_options *opts;
 	pthread_mutex_t lock;
 	size_t next;
 	atomic_bool aborted;
@@ -396,16 +459,11 @@ static void record_error(applier *a, deploy_item *it, int rc, const char *msg)
 		atomic_store(&a->aborted, true);
 }
 
-/* Render and apply one deployment's objects, in order, stopping at the first error. */
-static void apply_item(applier *a, k8s_client *c, deploy_item *it)
+/* Apply one deployment's rendered objects, in order, stopping at the first error. */
+static int apply_objects(k8s_client *c, deploy_item *it, void *arg)
 {
+	applier *a = arg;
 	fo_err e = FO_ERR_INIT;
-	if (render_deployment(it->fd, &it->objs, &e) < 0) {
-		record_error(a, it, e.code, fo_err_msg(&e));
-		fo_err_clear(&e);
-		return;
-	}
-	stamp_agent(&it->objs, a->agent);
 	for (int k = 0; k < RENDER_NCOMPONENTS && !atomic_load(&a->aborted); k++) {
 		if (it->state[k] == DEPLOY_OBJ_EQUAL)
 			continue;
@@ -416,7 +474,29 @@ static void apply_item(applier *a, k8s_client *c, deploy_item *it)
 		}
 		record_error(a, it, rc, fo_err_msg(&e));
 		fo_err_clear(&e);
-		break; /* the rest of this deployment waits for the next pass */
+		return rc; /* the rest of this deployment waits for the next pass */
+	}
+	return atomic_load(&a->aborted) ? FO_ENET : 0;
+}
+
+/* Render one deployment, then apply it — with its job when jobs are run. */
+static void apply_item(applier *a, k8s_client *c, deploy_item *it)
+{
+	fo_err e = FO_ERR_INIT;
+	if (render_deployment(it->fd, &it->objs, &e) < 0) {
+		record_error(a, it, e.code, fo_err_msg(&e));
+		fo_err_clear(&e);
+		return;
+	}
+	stamp_agent(&it->objs, a->agent);
+	if (a->opts && a->opts->rollout && it->fd->has_job) {
+		int rc = deploy_rollout_item(c, it, a->opts, apply_objects, a, &e);
+		if (rc < 0 && !it->error)
+			record_error(a, it, rc, fo_err_msg(&e));
+		it->job_started = rc == 0 && it->job_pending;
+		fo_err_clear(&e);
+	} else {
+		apply_objects(c, it, a);
 	}
 	render_objects_free(&it->objs);
 }
@@ -425,6 +505,8 @@ static bool needs_apply(const deploy_item *it)
 {
 	if (!it->fd || it->error)
 		return false;
+	if (it->job_pending)
+		return true;
 	for (int k = 0; k < RENDER_NCOMPONENTS; k++)
 		if (it->state[k] != DEPLOY_OBJ_EQUAL)
 			return true;
@@ -461,6 +543,7 @@ int deploy_reconcile_apply(k8s_client *c, deploy_pass *p, const deploy_options *
 	a.p = p;
 	a.e = e;
 	a.agent = agent_name(opts);
+	a.opts = opts;
 	pthread_mutex_init(&a.lock, NULL);
 	atomic_init(&a.aborted, false);
 	size_t pending = 0;
@@ -532,6 +615,11 @@ int deploy_reconcile_apply(k8s_client *c, deploy_pass *p, const deploy_options *
 			}
 			fo_err_clear(&de);
 		}
+		if (ok) {
+			fo_err je = FO_ERR_INIT;
+			deploy_journal_delete(c, it->ns, it->name, &je);
+			fo_err_clear(&je);
+		}
 		it->deleted = ok;
 	}
 	return first;
@@ -552,6 +640,7 @@ void deploy_pass_free(deploy_pass *p)
 		}
 		deploy_change_free(&it->change);
 		free(it->error);
+		free(it->job_hash);
 	}
 	free(p->items);
 	free(p->prune_reason);
@@ -637,6 +726,8 @@ cJSON *deploy_pass_json(const deploy_pass *p)
 				ws = cJSON_AddArrayToObject(x, "warnings");
 			cJSON_AddItemToArray(ws, cJSON_CreateString(it->change.warnings[w].text));
 		}
+		if (it->job_started)
+			cJSON_AddBoolToObject(x, "jobStarted", true);
 		if (it->error)
 			cJSON_AddStringToObject(x, "error", it->error);
 		cJSON_AddItemToArray(items, x);

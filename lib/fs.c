@@ -55,7 +55,8 @@ static int walk(const char *dir, fo_paths *out, int depth, fo_err *e)
 		free(p);
 	}
 	closedir(d);
-	qsort(here.v, here.n, sizeof(*here.v), cmp_str);
+	if (here.n)
+		qsort(here.v, here.n, sizeof(*here.v), cmp_str);
 	for (size_t i = 0; i < here.n && rc == 0; i++) {
 		struct stat st;
 		if (lstat(here.v[i], &st) == 0 && S_ISDIR(st.st_mode))

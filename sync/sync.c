@@ -1083,7 +1083,8 @@ int sync_read_manifests(sync_repo *r, const char *commit, const sync_select *sel
 		rc = w.rc ? w.rc : fo_err_set(e, FO_EIO, "cannot walk the tree of %s: %s", commit, git_msg());
 		goto cleanup;
 	}
-	qsort(out->v + first, out->n - first, sizeof(*out->v), cmp_file);
+	if (out->n > first)
+		qsort(out->v + first, out->n - first, sizeof(*out->v), cmp_file);
 cleanup:
 	git_odb_free(odb);
 	git_tree_free(tree);

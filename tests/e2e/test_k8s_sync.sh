@@ -65,6 +65,8 @@ kubernetes:
   timeout: ${TIMEOUT:-10s}
 agent:
   name: e2e-$$
+flink:
+  submitJobs: false   # this test is about the objects; jobs: test_rollout.sh
 ${3:-}
 EOF
 }

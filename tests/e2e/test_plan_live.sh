@@ -32,6 +32,7 @@ cat >"$tmp/config.yaml" <<EOF
 repository: {url: "file://$repo", path: jobs, cacheDir: $tmp/cache}
 kubernetes: {kubeconfig: $RIG_KUBECONFIG}
 agent: {name: e2e-live-$$}
+flink: {submitJobs: false}
 EOF
 "$FLINKOPS" sync --config "$tmp/config.yaml" --once >/dev/null 2>&1 || fail "the first sync failed"
 

@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# rig: k8s git flink s3
+# The job side of sync --once against the rig's real servers: a job whose
+# jar is on S3 is started; raising parallelism stops it with a savepoint and
+# resumes from it (the counter continues); a stateless change starts fresh;
+# a savepoint that fails changes nothing and leaves the old job running.
+# The rig's Flink is one session cluster that flink.restUrl points at.
+set -u
+: "${FLINKOPS:?}" "${RIG_KUBECONFIG:?}" "${RIG_FLINK_URL:?}" "${RIG_S3_ENDPOINT:?}"
+K="$RIG_KUBECTL --kubeconfig $RIG_KUBECONFIG"
+tmp=$(mktemp -d)
+ns=e2e-roll-$$
+cleanup() {
+	# cancel what this test started, so the shared cluster's slots are free
+	for j in $(curl -s "$RIG_FLINK_URL/jobs/overview" | jq -r '.jobs[] | select(.state=="RUNNING") | .jid'); do
+		grep -qx "$j" "$tmp/ours" 2>/dev/null && curl -s -X PATCH "$RIG_FLINK_URL/jobs/$j?mode=cancel" >/dev/null
+	done
+	rm -rf "$tmp"
+	$K delete namespace $ns --wait=false >/dev/null 2>&1
+}
+trap cleanup EXIT
+ok() { echo "ok   $*"; }
+fail() { echo "FAIL $*"; }
+$K create namespace $ns >/dev/null
+printf '%s' "$RIG_S3_ACCESS_KEY" >"$tmp/access"
+repo=$("$RIG_GIT_NEW_REPO" --force "e2e-roll-$$")
+git clone -q "$repo" "$tmp/work" 2>/dev/null
+git -C "$tmp/work" config user.email t@example.com
+git -C "$tmp/work" config user.name t
+mkdir -p "$tmp/work/jobs"
+counter=$tmp/counter
+
+deployment() { # deployment PARALLELISM MODE [EXTRA_ARGS] [SAVEPOINT_DIR]
+	cat <<EOF
+apiVersion: flink.apache.org/v1beta1
+kind: FlinkDeployment
+metadata: {name: counter, namespace: $ns}
+spec:
+  image: flink:1.20
+  jobManager: {resource: {memory: 1g}}
+  taskManager: {resource: {memory: 1g}}
+  job:
+    jarURI: s3://$RIG_S3_BUCKET/$RIG_S3_TEST_KEY
+    entryClass: $RIG_FLINK_JOB_CLASS
+    args: [--counter-file, $counter, --report-ms, "100"${3:-}]
+    parallelism: $1
+    upgradeMode: $2
+${4:+    savepointStorage: $4}
+EOF
+}
+publish() {
+	git -C "$tmp/work" add -A
+	git -C "$tmp/work" commit -qm "$1"
+	git -C "$tmp/work" push -q origin HEAD:main 2>/dev/null
+}
+cat >"$tmp/config.yaml" <<EOF
+repository: {url: "file://$repo", path: jobs, cacheDir: $tmp/cache}
+kubernetes: {kubeconfig: $RIG_KUBECONFIG}
+agent: {name: e2e-roll-$$}
+flink:
+  restUrl: $RIG_FLINK_URL
+  jarCacheDir: $tmp/jars
+  s3Endpoint: $RIG_S3_ENDPOINT
+  s3Region: $RIG_S3_REGION
+  s3AccessKeyFile: $tmp/access
+  s3SecretKeyFile: $RIG_S3_SECRET_KEY_FILE
+  savepointTimeout: 30s
+  runningTimeout: 60s
+EOF
+sync_once() {
+	"$FLINKOPS" sync --config "$tmp/config.yaml" --once -o json >"$tmp/out.json" 2>"$tmp/err"
+	rc=$?
+}
+journal() { $K -n $ns get configmap flink-journal-counter -o jsonpath='{.data.journal\.json}' | jq -r "$1"; }
+job_state() { curl -s "$RIG_FLINK_URL/jobs/overview" | jq -r --arg j "$1" '.jobs[] | select(.jid==$j) | .state'; }
+# wait_counter: the first value the (new) job writes after the file was removed
+wait_counter() {
+	for _ in $(seq 1 150); do
+		[ -s "$counter" ] && { cat "$counter"; return; }
+		sleep 0.1
+	done
+	echo 0
+}
+
+# --- create: the jar comes from S3, the job runs -----------------------------
+deployment 1 savepoint >"$tmp/work/jobs/counter.yaml"
+publish "counter job"
+sync_once
+job1=$(journal .jobId)
+echo "$job1" >>"$tmp/ours"
+c=$(wait_counter)
+if [ $rc = 0 ] && [ "$(job_state "$job1")" = RUNNING ] && [ "$(journal .step)" = idle ] && [ "$c" -gt 0 ] &&
+	[ "$(jq -r '.deployments[0].jobStarted' "$tmp/out.json")" = true ]; then
+	ok "a new FlinkDeployment with its jar on S3: objects applied, job $job1 RUNNING, journal idle, counter $c"
+else
+	fail "create: rc=$rc job=$job1 state=$(job_state "$job1") $(head -3 "$tmp/err")"
+fi
+sync_once
+[ $rc = 0 ] && [ "$(jq -r '.requests.writes' "$tmp/out.json")" = 0 ] && [ "$(journal .jobId)" = "$job1" ] &&
+	ok "a second pass starts nothing and writes nothing" || fail "second pass: rc=$rc $(jq -c .requests "$tmp/out.json")"
+
+# --- savepoint upgrade: the counter continues ------------------------------
+sleep 2
+deployment 2 savepoint >"$tmp/work/jobs/counter.yaml"
+publish "parallelism 2"
+before=$(cat "$counter")
+sync_once
+after_stop=$(cat "$counter")
+rm -f "$counter"
+job2=$(journal .jobId)
+echo "$job2" >>"$tmp/ours"
+sp=$(journal .savepointPath)
+c2=$(wait_counter)
+if [ $rc = 0 ] && [ "$job2" != "$job1" ] && [ "$(job_state "$job1")" = FINISHED ] && [ "$(job_state "$job2")" = RUNNING ] &&
+	[ -n "$sp" ] && [ "$sp" != null ] && [ "$(journal .savepointReason)" = upgrade ] && [ "$c2" -ge "$after_stop" ] &&
+	[ "$after_stop" -ge "$before" ]; then
+	ok "parallelism 1 -> 2: stopped with savepoint $sp, resumed as $job2; counter $after_stop at the stop, $c2 first after"
+else
+	fail "savepoint upgrade: rc=$rc job2=$job2 sp=$sp before=$before stop=$after_stop first=$c2 $(head -3 "$tmp/err")"
+fi
+
+# --- a savepoint that fails: nothing changes, the old job keeps running -------
+sleep 1
+deployment 3 savepoint "" "file:///proc/flinkops-cannot-write" >"$tmp/work/jobs/counter.yaml"
+publish "unwritable savepoint folder"
+sync_once
+tm=$($K -n $ns get sts counter-taskmanager -o jsonpath='{.spec.replicas}')
+if [ $rc = 1 ] && grep -q 'stop '"$ns"'/counter with a savepoint' "$tmp/err" && [ "$(job_state "$job2")" = RUNNING ] &&
+	[ "$tm" = 2 ] && [ "$(journal .jobId)" = "$job2" ]; then
+	ok "a failing savepoint: exit 1 with Flink's cause, no object changed (2 TaskManagers), $job2 still RUNNING"
+else
+	fail "failed savepoint: rc=$rc tm=$tm state=$(job_state "$job2") $(head -3 "$tmp/err")"
+fi
+
+# --- stateless: fresh state --------------------------------------------------
+deployment 2 stateless ", --rate, \"300\"" >"$tmp/work/jobs/counter.yaml"
+publish "stateless"
+high=$(cat "$counter")
+sync_once
+rm -f "$counter"
+job3=$(journal .jobId)
+echo "$job3" >>"$tmp/ours"
+c3=$(wait_counter)
+if [ $rc = 0 ] && [ "$job3" != "$job2" ] && [ "$(job_state "$job3")" = RUNNING ] && [ "$c3" -lt "$high" ]; then
+	ok "stateless: cancelled and started fresh as $job3 (counter $c3, was $high)"
+else
+	fail "stateless: rc=$rc job3=$job3 first=$c3 high=$high $(head -3 "$tmp/err")"
+fi
