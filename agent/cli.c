@@ -68,7 +68,7 @@ int cli_pass_open(const char *verb, const char *cfg_path, const char *manifests,
 		char *paths[1] = {(char *)manifests};
 		cli_load_manifests(paths, 1, &p->desired, &p->nfiles, &d);
 		p->source = fo_asprintf("%s (%zu files)", manifests, p->nfiles);
-	} else if ((rc = cli_load_repository(p->cfg, &p->desired, &p->nfiles, &d, &p->source, p->commit, &e)) < 0) {
+	} else if ((rc = cli_load_repository(p->cfg, &p->desired, &p->nfiles, &d, &p->source, p->commit, &p->src, &e)) < 0) {
 		/* nothing is applied or deleted from a repository that could not be read */
 		fprintf(stderr, "flinkops %s: %s\n", verb, fo_err_msg(&e));
 		goto cleanup;
@@ -120,5 +120,6 @@ void cli_pass_close(cli_pass *p)
 	config_free(p->cfg);
 	free(p->source);
 	free(p->skip);
+	cli_source_free(&p->src);
 	memset(p, 0, sizeof(*p));
 }

@@ -49,8 +49,20 @@ int cli_load_manifests(char **paths, int npaths, flink_deployments *out, size_t 
 struct sync_auth;
 /* The git credentials the configuration names. */
 void cli_sync_auth(const config *cfg, struct sync_auth *a);
+struct sync_repo;
+/* The repository a pass read, kept for writing status files back. */
+typedef struct cli_source {
+	struct sync_repo *repo;
+	struct {
+		char *path;
+		char blob[41];
+	} *files;
+	size_t n;
+} cli_source;
+void cli_source_free(cli_source *s);
+
 int cli_load_repository(const config *cfg, flink_deployments *out, size_t *nfiles, fo_diags *d, char **source,
-			char commit[41], fo_err *e);
+			char commit[41], cli_source *src, fo_err *e);
 /*
  * What `sync` and `plan --live` both start from: the configuration, the
  * FlinkDeployments (of a local folder, or of the configured repository),
@@ -68,11 +80,19 @@ typedef struct cli_pass {
 	deploy_live *live;
 	deploy_options opts;
 	deploy_rollout_opts rollout;
+	cli_source src;         /* empty with --manifests */
 	char *skip;
 } cli_pass;
 
 int cli_pass_open(const char *verb, const char *cfg_path, const char *manifests, cli_pass *p);
 void cli_pass_close(cli_pass *p);
+/*
+ * Write status/NS/NAME.yaml for every deployment of the pass whose status
+ * changed, in one commit on the status branch, pushed without force (only
+ * when the pass read a repository and status.enabled). *commit gets the
+ * status commit, "" when nothing changed.
+ */
+int cli_write_statuses(cli_pass *p, const deploy_pass *pass, char commit[41], fo_err *e);
 
 /* A Kubernetes client for the cluster the configuration names. */
 int cli_k8s_connect(const config *cfg, k8s_client **out, fo_err *e);

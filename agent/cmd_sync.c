@@ -132,6 +132,12 @@ int cmd_sync(int argc, char **argv)
 	cp.opts.force_prune = force_prune;
 	deploy_reconcile_plan(&cp.desired, cp.live, cp.kc, &cp.opts, &pass, &e);
 	int rc = deploy_reconcile_apply(cp.kc, &pass, &cp.opts, &e);
+	char status_commit[41] = "";
+	fo_err se = FO_ERR_INIT;
+	int src = cli_write_statuses(&cp, &pass, status_commit, &se);
+	if (src < 0)
+		fprintf(stderr, "flinkops sync: %s\n", fo_err_msg(&se));
+	fo_err_clear(&se);
 	k8s_client *kc = cp.kc;
 	const char *source = cp.source;
 	size_t bad = cp.bad;
@@ -148,16 +154,20 @@ int cmd_sync(int argc, char **argv)
 		cJSON_AddNumberToObject(req, "writes", (double)k8s_stats_writes(st));
 		cJSON_AddNumberToObject(req, "retries", (double)st->retries);
 		cJSON_AddStringToObject(o, "source", source);
+		if (status_commit[0])
+			cJSON_AddStringToObject(o, "statusCommit", status_commit);
 		char *s = cJSON_Print(o);
 		puts(s);
 		free(s);
 		cJSON_Delete(o);
 	} else {
 		print_text(&pass, k8s_client_stats(kc), source);
+		if (status_commit[0])
+			printf("status files committed: %.7s\n", status_commit);
 	}
 	if (rc < 0)
 		fprintf(stderr, "flinkops sync: %s\n", fo_err_msg(&e));
-	status = rc < 0 || bad || pass.prune_refused || pass.aborted ? EXIT_FAIL : EXIT_OK;
+	status = rc < 0 || src < 0 || bad || pass.prune_refused || pass.aborted ? EXIT_FAIL : EXIT_OK;
 
 cleanup:
 	deploy_pass_free(&pass);

@@ -22,7 +22,7 @@ void cli_sync_auth(const config *cfg, sync_auth *a)
 }
 
 int cli_load_repository(const config *cfg, flink_deployments *out, size_t *nfiles, fo_diags *d, char **source,
-			char commit[SYNC_OID_HEX], fo_err *e)
+			char commit[SYNC_OID_HEX], cli_source *src, fo_err *e)
 {
 	sync_auth auth;
 	cli_sync_auth(cfg, &auth);
@@ -42,8 +42,28 @@ int cli_load_repository(const config *cfg, flink_deployments *out, size_t *nfile
 	*nfiles = files.n;
 	*source = fo_asprintf("%s %s@%.7s (%zu file%s)", cfg->repository.url, cfg->repository.branch, commit, files.n,
 			      files.n == 1 ? "" : "s");
+	if (src) {
+		/* the caller writes status files: it needs the repository and each file's blob */
+		src->files = fo_calloc(files.n ? files.n : 1, sizeof(*src->files));
+		for (size_t i = 0; i < files.n; i++) {
+			src->files[i].path = fo_strdup(files.v[i].path);
+			memcpy(src->files[i].blob, files.v[i].blob, SYNC_OID_HEX);
+		}
+		src->n = files.n;
+		src->repo = r;
+		r = NULL;
+	}
 cleanup:
 	sync_files_free(&files);
 	sync_free(r);
 	return rc;
+}
+
+void cli_source_free(cli_source *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->files[i].path);
+	free(s->files);
+	sync_free(s->repo);
+	memset(s, 0, sizeof(*s));
 }

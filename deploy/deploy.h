@@ -22,6 +22,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "deploy/journal.h"
 #include "deploy/plan.h"
 #include "flink/flink.h"
 #include "flink/jar.h"
@@ -86,6 +87,7 @@ typedef struct deploy_item {
 	char *job_hash;                 /* the rendered job hash (NULL without a job) */
 	bool job_pending;               /* the journal says the job is not (yet) the rendered one */
 	bool job_started;               /* a job was started in this pass */
+	deploy_journal journal;         /* what the journal says after the pass (for status files) */
 } deploy_item;
 
 typedef struct deploy_pass {

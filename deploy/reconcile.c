@@ -363,15 +363,13 @@ int deploy_reconcile_plan(const flink_deployments *desired, const deploy_live *l
 		if (opts && opts->rollout && fd->has_job && fd->job.state == FLINK_STATE_RUNNING) {
 			/* the journal, not the objects, says whether the job is the
 			 * rendered one: a job that failed to start is retried */
-			deploy_journal j;
 			fo_err je = FO_ERR_INIT;
 			const char *text = deploy_live_journal(live, it->ns, it->name);
-			if (!text || deploy_journal_decode(text, &j, &je) < 0)
+			if (!text || deploy_journal_decode(text, &it->journal, &je) < 0)
 				it->job_pending = true;
-			else {
-				it->job_pending = j.step != DEPLOY_STEP_IDLE || !j.job_id || !fo_streq(j.target_job_hash, it->job_hash);
-				deploy_journal_clear(&j);
-			}
+			else
+				it->job_pending = it->journal.step != DEPLOY_STEP_IDLE || !it->journal.job_id ||
+						  !fo_streq(it->journal.target_job_hash, it->job_hash);
 			fo_err_clear(&je);
 		}
 		/* Rendering is deterministic and cheap: the objects are rendered
@@ -641,6 +639,7 @@ void deploy_pass_free(deploy_pass *p)
 		deploy_change_free(&it->change);
 		free(it->error);
 		free(it->job_hash);
+		deploy_journal_clear(&it->journal);
 	}
 	free(p->items);
 	free(p->prune_reason);

@@ -362,6 +362,10 @@ int deploy_rollout_item(k8s_client *c, deploy_item *it, const deploy_options *o,
 		goto cleanup;
 	rc = submit(c, r, it, &j, job_hash, restore_from, o, e);
 cleanup:
+	/* what the journal says now is what the status file reports */
+	if (rc < 0)
+		deploy_journal_set(&j.last_error, fo_err_msg(e));
+	deploy_journal_copy(&it->journal, &j);
 	free(restore_from);
 	flink_rest_free(r);
 	free(url);

@@ -48,10 +48,21 @@ spec:
 ${4:+    savepointStorage: $4}
 EOF
 }
-publish() {
+publish() { # commit on top of what the agent pushed (its status commits), then push
 	git -C "$tmp/work" add -A
 	git -C "$tmp/work" commit -qm "$1"
+	git -C "$tmp/work" pull -q --rebase origin main 2>/dev/null
 	git -C "$tmp/work" push -q origin HEAD:main 2>/dev/null
+	git -C "$tmp/work" rev-parse HEAD
+}
+# status FIELD: a field of the status file the agent pushed, as `flinkops status` reads it
+status_field() {
+	"$FLINKOPS" status --repo "$repo" --cache "$tmp/scache" -o json 2>/dev/null |
+		jq -r --arg n counter --arg f "$1" '.deployments[] | select(.name==$n) | .[$f] // ""'
+}
+status_file() {
+	git -C "$tmp/work" fetch -q origin main 2>/dev/null
+	git -C "$tmp/work" show "origin/main:status/$ns/counter.yaml" 2>/dev/null
 }
 cat >"$tmp/config.yaml" <<EOF
 repository: {url: "file://$repo", path: jobs, cacheDir: $tmp/cache}
@@ -84,7 +95,7 @@ wait_counter() {
 
 # --- create: the jar comes from S3, the job runs -----------------------------
 deployment 1 savepoint >"$tmp/work/jobs/counter.yaml"
-publish "counter job"
+commit1=$(publish "counter job")
 sync_once
 job1=$(journal .jobId)
 echo "$job1" >>"$tmp/ours"
@@ -95,14 +106,22 @@ if [ $rc = 0 ] && [ "$(job_state "$job1")" = RUNNING ] && [ "$(journal .step)" =
 else
 	fail "create: rc=$rc job=$job1 state=$(job_state "$job1") $(head -3 "$tmp/err")"
 fi
+if [ "$(status_field phase)" = Running ] && [ "$(status_field jobId)" = "$job1" ] &&
+	[ "$(status_field observedCommit)" = "$commit1" ] && [ "$(status_field sourcePath)" = jobs/counter.yaml ]; then
+	ok "status/$ns/counter.yaml pushed back: Running, job $job1, observedCommit ${commit1:0:7}"
+else
+	fail "status after create: phase=$(status_field phase) job=$(status_field jobId) observed=$(status_field observedCommit)"
+fi
 sync_once
 [ $rc = 0 ] && [ "$(jq -r '.requests.writes' "$tmp/out.json")" = 0 ] && [ "$(journal .jobId)" = "$job1" ] &&
-	ok "a second pass starts nothing and writes nothing" || fail "second pass: rc=$rc $(jq -c .requests "$tmp/out.json")"
+	[ "$(jq -r '.statusCommit // "none"' "$tmp/out.json")" = none ] &&
+	ok "a second pass starts nothing, writes nothing to the cluster and commits no status" ||
+	fail "second pass: rc=$rc $(jq -c '.requests, .statusCommit' "$tmp/out.json")"
 
 # --- savepoint upgrade: the counter continues ------------------------------
 sleep 2
 deployment 2 savepoint >"$tmp/work/jobs/counter.yaml"
-publish "parallelism 2"
+commit2=$(publish "parallelism 2")
 before=$(cat "$counter")
 sync_once
 after_stop=$(cat "$counter")
@@ -118,11 +137,18 @@ if [ $rc = 0 ] && [ "$job2" != "$job1" ] && [ "$(job_state "$job1")" = FINISHED 
 else
 	fail "savepoint upgrade: rc=$rc job2=$job2 sp=$sp before=$before stop=$after_stop first=$c2 $(head -3 "$tmp/err")"
 fi
+if [ "$(status_field lastSavepoint)" = "$sp" ] && status_file | grep -q 'reason: upgrade' &&
+	[ "$(status_field observedCommit)" = "$commit2" ] &&
+	"$FLINKOPS" wait --repo "$repo" --commit "$commit2" --timeout 5s --interval 1s >/dev/null 2>&1; then
+	ok "the status shows lastSavepoint and the new observedCommit; flinkops wait --commit ${commit2:0:7} exits 0"
+else
+	fail "status after upgrade: sp=$(status_field lastSavepoint) observed=$(status_field observedCommit)"
+fi
 
 # --- a savepoint that fails: nothing changes, the old job keeps running -------
 sleep 1
 deployment 3 savepoint "" "file:///proc/flinkops-cannot-write" >"$tmp/work/jobs/counter.yaml"
-publish "unwritable savepoint folder"
+commit3=$(publish "unwritable savepoint folder")
 sync_once
 tm=$($K -n $ns get sts counter-taskmanager -o jsonpath='{.spec.replicas}')
 if [ $rc = 1 ] && grep -q 'stop '"$ns"'/counter with a savepoint' "$tmp/err" && [ "$(job_state "$job2")" = RUNNING ] &&
@@ -131,10 +157,18 @@ if [ $rc = 1 ] && grep -q 'stop '"$ns"'/counter with a savepoint' "$tmp/err" && 
 else
 	fail "failed savepoint: rc=$rc tm=$tm state=$(job_state "$job2") $(head -3 "$tmp/err")"
 fi
+"$FLINKOPS" wait --repo "$repo" --commit "$commit3" --timeout 5s --interval 1s >"$tmp/wait" 2>&1
+wrc=$?
+if [ "$(status_field phase)" = Failed ] && grep -q 'savepoint' <<<"$(status_field message)" && [ $wrc = 1 ] &&
+	grep -q 'savepoint' "$tmp/wait"; then
+	ok "the status says Failed with the savepoint's cause; flinkops wait exits 1 with it"
+else
+	fail "status after the failed savepoint: phase=$(status_field phase) wait=$wrc $(head -2 "$tmp/wait")"
+fi
 
 # --- stateless: fresh state --------------------------------------------------
 deployment 2 stateless ", --rate, \"300\"" >"$tmp/work/jobs/counter.yaml"
-publish "stateless"
+publish "stateless" >/dev/null
 high=$(cat "$counter")
 sync_once
 rm -f "$counter"
