@@ -29,6 +29,11 @@ static void update(flink_status *s, const deploy_item *it, const cli_source *src
 			return; /* kept: refused or failed to delete, the old status stands */
 		s->phase = FLINK_PHASE_DELETED;
 		flink_status_set(&s->message, "gone from git; its objects were deleted");
+		if (it->journal.savepoint_path && fo_streq(it->journal.savepoint_reason, "delete")) {
+			flink_status_set(&s->last_savepoint.path, it->journal.savepoint_path);
+			flink_status_set(&s->last_savepoint.time, it->journal.savepoint_time);
+			s->last_savepoint.reason = FLINK_SAVEPOINT_DELETE;
+		}
 		flink_status_set(&s->observed_commit, commit);
 		flink_status_set(&s->job.id, NULL);
 		flink_status_set(&s->job.state, NULL);

@@ -144,6 +144,10 @@ const char *deploy_live_journal(const deploy_live *l, const char *ns, const char
 int deploy_rollout_item(k8s_client *c, deploy_item *it, const deploy_options *o,
 			int (*apply_objects)(k8s_client *, deploy_item *, void *), void *arg, fo_err *e);
 
+/* Before a deployment gone from git is deleted: stop its job with a final
+ * savepoint (recorded in it->journal). An error means: keep the objects. */
+int deploy_rollout_final_savepoint(k8s_client *c, deploy_item *it, const deploy_options *o, fo_err *e);
+
 /* Counts for reports. */
 typedef struct deploy_summary {
 	size_t deployments, unchanged, created, updated, drifted, pruned, failed;

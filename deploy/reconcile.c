@@ -593,6 +593,17 @@ int deploy_reconcile_apply(k8s_client *c, deploy_pass *p, const deploy_options *
 		if (it->fd)
 			continue;
 		bool ok = true;
+		if (opts && opts->rollout) {
+			fo_err fe = FO_ERR_INIT;
+			int rc = deploy_rollout_final_savepoint(c, it, opts, &fe);
+			if (rc < 0) {
+				it->error = fo_strdup(fo_err_msg(&fe));
+				if (!first)
+					first = fo_err_set(e, rc, "%s", fo_err_msg(&fe));
+				fo_err_clear(&fe);
+				continue;
+			}
+		}
 		for (int j = 0; j < RENDER_NCOMPONENTS && ok; j++) {
 			int k = order[j];
 			if (!it->live[k])

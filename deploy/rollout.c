@@ -7,6 +7,7 @@
  * next one without a second savepoint or a second job (see journal.h).
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -85,7 +86,14 @@ int deploy_journal_save(k8s_client *c, const char *ns, const char *name, const c
 	cJSON_Delete(o);
 	free(cm);
 	free(text);
-	return rc < 0 ? fo_err_prefix(e, "recording the journal of %s/%s", ns, name) : 0;
+	if (rc < 0)
+		return fo_err_prefix(e, "recording the journal of %s/%s", ns, name);
+	/* For crash tests: FLINKOPS_CRASH_AFTER=STEP kills the process the moment
+	 * that step is recorded, as a power cut or kill -9 would. */
+	const char *crash = getenv("FLINKOPS_CRASH_AFTER");
+	if (crash && strcmp(crash, deploy_step_name(j->step)) == 0)
+		raise(SIGKILL);
+	return 0;
 }
 
 int deploy_journal_delete(k8s_client *c, const char *ns, const char *name, fo_err *e)
@@ -347,10 +355,15 @@ int deploy_rollout_item(k8s_client *c, deploy_item *it, const deploy_options *o,
 			rc = apply_objects(c, it, arg);
 		goto cleanup;
 	}
-	if (j.job_id && (rc = stop_old_job(c, r, it, &j, o, false, &restore_from, e)) < 0)
-		goto cleanup;
-	if (!j.job_id && fd->job.initial_savepoint_path)
+	if (j.job_id) {
+		if ((rc = stop_old_job(c, r, it, &j, o, false, &restore_from, e)) < 0)
+			goto cleanup;
+	} else if (j.savepoint_path && fd->job.upgrade_mode != FLINK_UPGRADE_STATELESS) {
+		/* resumed after a suspend (or started again): from the newest savepoint */
+		restore_from = fo_strdup(j.savepoint_path);
+	} else if (fd->job.initial_savepoint_path) {
 		restore_from = fo_strdup(fd->job.initial_savepoint_path);
+	}
 	if ((rc = apply_objects(c, it, arg)) < 0)
 		goto cleanup;
 	if (j.step < DEPLOY_STEP_APPLIED) {
@@ -367,6 +380,42 @@ cleanup:
 		deploy_journal_set(&j.last_error, fo_err_msg(e));
 	deploy_journal_copy(&it->journal, &j);
 	free(restore_from);
+	flink_rest_free(r);
+	free(url);
+	deploy_journal_clear(&j);
+	return rc;
+}
+
+int deploy_rollout_final_savepoint(k8s_client *c, deploy_item *it, const deploy_options *o, fo_err *e)
+{
+	deploy_journal j;
+	int rc = deploy_journal_load(c, it->ns, it->name, &j, e);
+	if (rc < 0)
+		return rc;
+	char *url = deploy_rest_url(o->rollout->rest_url, it->ns, it->name);
+	flink_rest *r = NULL;
+	char *trigger = NULL, *location = NULL;
+	flink_rest_opts ro = {0};
+	if (!j.job_id || (rc = flink_rest_new(url, &ro, &r, e)) < 0 || !job_alive(r, j.job_id))
+		goto cleanup; /* nothing runs: nothing to keep */
+	rc = flink_rest_job_stop(r, j.job_id, NULL, &trigger, e);
+	if (rc == 0)
+		rc = flink_rest_savepoint_wait(r, j.job_id, trigger, o->rollout->savepoint_timeout_ms, &location, e);
+	if (rc < 0) {
+		rc = fo_err_prefix(e, "final savepoint of %s/%s (its objects are kept)", it->ns, it->name);
+		goto cleanup;
+	}
+	char ts[32];
+	now_rfc3339(ts);
+	deploy_journal_set(&j.savepoint_path, location);
+	deploy_journal_set(&j.savepoint_time, ts);
+	deploy_journal_set(&j.savepoint_reason, "delete");
+	deploy_journal_set(&j.job_id, NULL);
+	fo_info("rollout", "%s/%s: final savepoint %s", it->ns, it->name, location);
+cleanup:
+	deploy_journal_copy(&it->journal, &j);
+	free(trigger);
+	free(location);
 	flink_rest_free(r);
 	free(url);
 	deploy_journal_clear(&j);
