@@ -91,6 +91,7 @@ int cli_pass_open(const char *verb, const char *cfg_path, const char *manifests,
 		p->rollout.savepoint_timeout_ms = (long)c->flink.savepoint_timeout_ms;
 		p->rollout.ready_timeout_ms = (long)c->flink.ready_timeout_ms;
 		p->rollout.running_timeout_ms = (long)c->flink.running_timeout_ms;
+		p->rollout.restart_budget = c->flink.restart_budget;
 		p->rollout.jar.cache_dir = c->flink.jar_cache_dir;
 		p->rollout.jar.s3_endpoint = c->flink.s3_endpoint;
 		p->rollout.jar.s3_region = c->flink.s3_region;

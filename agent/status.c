@@ -60,6 +60,10 @@ static void update(flink_status *s, const deploy_item *it, const cli_source *src
 	if (it->error) {
 		s->phase = FLINK_PHASE_FAILED;
 		flink_status_set(&s->message, it->error);
+	} else if (j->step == DEPLOY_STEP_FAILED) {
+		/* the job failed past its restart budget; a new commit retries */
+		s->phase = FLINK_PHASE_FAILED;
+		flink_status_set(&s->message, j->last_error ? j->last_error : "the job failed");
 	} else if (suspended) {
 		s->phase = FLINK_PHASE_SUSPENDED;
 		flink_status_set(&s->message, "suspended in git");

@@ -63,6 +63,7 @@ static const field fields[] = {
 	{"flink.s3SecretKeyFile", F_STR, OFF(flink.s3_secret_key_file), NULL},
 	{"flink.caFile", F_STR, OFF(flink.ca_file), NULL},
 	{"flink.savepointTimeout", F_DURATION, OFF(flink.savepoint_timeout_ms), "10m"},
+	{"flink.restartBudget", F_INT, OFF(flink.restart_budget), "3"},
 	{"flink.readyTimeout", F_DURATION, OFF(flink.ready_timeout_ms), "5m"},
 	{"flink.runningTimeout", F_DURATION, OFF(flink.running_timeout_ms), "5m"},
 	{"prune.enabled", F_BOOL, OFF(prune.enabled), "true"},
@@ -131,8 +132,8 @@ static int set_field(config *c, const field *f, const char *value, const char *f
 	case F_INT: {
 		char *end;
 		long v = strtol(value, &end, 10);
-		if (*end || end == value || v < 1 || v > 64) {
-			fo_diag_add(d, FO_SEV_ERROR, file, line, col, "%s%s: expected a whole number from 1 to 64, got \"%s\"",
+		if (*end || end == value || v < 0 || v > 64) {
+			fo_diag_add(d, FO_SEV_ERROR, file, line, col, "%s%s: expected a whole number from 0 to 64, got \"%s\"",
 				    origin, f->path, value);
 			return FO_EINVAL;
 		}
@@ -237,6 +238,8 @@ static void check(config *c, const char *file, fo_diags *d)
 			    "name kubernetes.kubeconfig, or set kubernetes.inCluster: true when running in a pod");
 	if (c->status.folder && (c->status.folder[0] == '/' || strstr(c->status.folder, "..")))
 		fo_diag_add(d, FO_SEV_ERROR, file, 0, 0, "status.folder must be a relative path inside the repository");
+	if (c->kubernetes.concurrency < 1)
+		fo_diag_add(d, FO_SEV_ERROR, file, 0, 0, "kubernetes.concurrency must be at least 1");
 	if (!c->agent.name || !flink_label_value(c->agent.name))
 		fo_diag_add(d, FO_SEV_ERROR, file, 0, 0, "agent.name must be a valid label value: letters, digits, '-', '_', '.', at most 63");
 	if (c->flink.rest_url && !strstr(c->flink.rest_url, "://"))

@@ -16,7 +16,8 @@
  *                 restUrl (http://{name}-rest.{namespace}.svc:8081),
  *                 jarCacheDir (/var/cache/flinkops/jars), s3Endpoint, s3Region,
  *                 s3AccessKeyFile, s3SecretKeyFile (else AWS_* variables), caFile,
- *                 savepointTimeout (10m), readyTimeout (5m), runningTimeout (5m)
+ *                 savepointTimeout (10m), readyTimeout (5m), runningTimeout (5m),
+ *                 restartBudget (3: restarts of a failed job from its newest checkpoint)
  *   prune:        enabled (true), maxDeleteRatio (0.5)
  *   agent:        name (flinkops: labels every object this agent applies, so
  *                 that two agents never prune each other's), listen (:8080),
@@ -53,6 +54,7 @@ typedef struct config {
 		char *rest_url, *jar_cache_dir, *s3_endpoint, *s3_region, *s3_access_key_file, *s3_secret_key_file;
 		char *ca_file;
 		int64_t savepoint_timeout_ms, ready_timeout_ms, running_timeout_ms;
+		int restart_budget;
 	} flink;
 	struct {
 		bool enabled;

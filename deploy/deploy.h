@@ -87,6 +87,7 @@ typedef struct deploy_item {
 	char *job_hash;                 /* the rendered job hash (NULL without a job) */
 	bool job_pending;               /* the journal says the job is not (yet) the rendered one */
 	bool job_started;               /* a job was started in this pass */
+	bool watch_job;                 /* check the running job (and restart it if it failed) */
 	deploy_journal journal;         /* what the journal says after the pass (for status files) */
 } deploy_item;
 
@@ -105,6 +106,7 @@ typedef struct deploy_pass {
 typedef struct deploy_rollout_opts {
 	const char *rest_url;           /* template: {name}, {namespace} */
 	long savepoint_timeout_ms, ready_timeout_ms, running_timeout_ms;
+	int restart_budget;             /* restarts of a failed job before it is left Failed */
 	flink_jar_opts jar;             /* where jars come from and are cached */
 	const char *commit;             /* the source commit, recorded in the journal */
 } deploy_rollout_opts;

@@ -371,6 +371,7 @@ int deploy_reconcile_plan(const flink_deployments *desired, const deploy_live *l
 				it->job_pending = it->journal.step != DEPLOY_STEP_IDLE || !it->journal.job_id ||
 						  !fo_streq(it->journal.target_job_hash, it->job_hash);
 			fo_err_clear(&je);
+			it->watch_job = true;
 		}
 		/* Rendering is deterministic and cheap: the objects are rendered
 		 * again when applied instead of being held for the whole pass; the
@@ -503,7 +504,7 @@ static bool needs_apply(const deploy_item *it)
 {
 	if (!it->fd || it->error)
 		return false;
-	if (it->job_pending)
+	if (it->job_pending || it->watch_job)
 		return true;
 	for (int k = 0; k < RENDER_NCOMPONENTS; k++)
 		if (it->state[k] != DEPLOY_OBJ_EQUAL)

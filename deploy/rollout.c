@@ -290,6 +290,8 @@ static int submit(k8s_client *c, flink_rest *r, deploy_item *it, deploy_journal 
 		goto cleanup;
 	}
 	j->step = DEPLOY_STEP_IDLE;
+	if (!fo_streq(j->target_job_hash, job_hash))
+		j->restarts = 0; /* a new target gets a fresh restart budget */
 	deploy_journal_set(&j->job_id, job);
 	deploy_journal_set(&j->submit_job_id, NULL);
 	deploy_journal_set(&j->target_job_hash, job_hash);
@@ -309,15 +311,69 @@ cleanup:
 	return rc;
 }
 
+/*
+ * A job that runs the current target: if it FAILED on its own, start it
+ * again from its newest retained checkpoint (or the last savepoint), up to
+ * the restart budget; past it, the deployment is Failed with Flink's cause.
+ */
+static int watch_job(k8s_client *c, flink_rest *r, deploy_item *it, deploy_journal *j, const char *job_hash,
+		     const deploy_options *o, fo_err *e)
+{
+	enum flink_job_status st = FLINK_JOB_UNKNOWN;
+	int rc = flink_rest_job_state(r, j->job_id, &st, e);
+	if (rc == FO_ENOTFOUND) {
+		/* the JobManager forgot it (a new pod without HA): treat as failed */
+		fo_err_clear(e);
+		st = FLINK_JOB_FAILED;
+	} else if (rc < 0) {
+		return fo_err_prefix(e, "state of %s/%s", it->ns, it->name);
+	}
+	if (st != FLINK_JOB_FAILED)
+		return 0;
+	char *cause = NULL;
+	fo_err ignore = FO_ERR_INIT;
+	flink_rest_exceptions(r, j->job_id, &cause, &ignore);
+	fo_err_clear(&ignore);
+	if (j->restarts >= o->rollout->restart_budget) {
+		j->step = DEPLOY_STEP_FAILED;
+		deploy_journal_set(&j->last_error, cause ? cause : "the job failed");
+		rc = fo_err_set(e, FO_ESERVER, "job %s of %s/%s FAILED after %d restart%s: %s", j->job_id, it->ns, it->name,
+				j->restarts, j->restarts == 1 ? "" : "s", cause ? cause : "no cause reported");
+		deploy_journal_save(c, it->ns, it->name, o->agent, j, &ignore);
+		fo_err_clear(&ignore);
+		free(cause);
+		return rc;
+	}
+	/* the newest retained checkpoint is newer than any savepoint */
+	char *from = NULL;
+	flink_checkpoint_info ck = {0};
+	if (flink_rest_checkpoints(r, j->job_id, &ck, &ignore) == 0 && ck.latest_path)
+		from = fo_strdup(ck.latest_path);
+	else if (j->savepoint_path)
+		from = fo_strdup(j->savepoint_path);
+	flink_checkpoint_info_free(&ck);
+	fo_err_clear(&ignore);
+	fo_warn("rollout", "%s/%s: job %s FAILED (%s); restart %d of %d from %s", it->ns, it->name, j->job_id,
+		cause ? cause : "no cause", j->restarts + 1, o->rollout->restart_budget, from ? from : "empty state");
+	free(cause);
+	j->restarts++;
+	if ((rc = deploy_journal_save(c, it->ns, it->name, o->agent, j, e)) == 0)
+		rc = submit(c, r, it, j, job_hash, from, o, e);
+	if (rc == 0)
+		it->job_started = true;
+	free(from);
+	return rc;
+}
+
 int deploy_rollout_item(k8s_client *c, deploy_item *it, const deploy_options *o,
 			int (*apply_objects)(k8s_client *, deploy_item *, void *), void *arg, fo_err *e)
 {
 	const flink_deployment *fd = it->fd;
 	const char *job_hash = render_object_annotation(it->objs.v[RENDER_STATEFULSET_JOBMANAGER], RENDER_ANNOTATION_JOB_HASH);
-	deploy_journal j;
-	int rc = deploy_journal_load(c, it->ns, it->name, &j, e);
-	if (rc < 0)
-		return rc;
+	/* the journal as this pass's inventory read it (empty when there is none) */
+	deploy_journal j = {0};
+	deploy_journal_copy(&j, &it->journal);
+	int rc = 0;
 	bool suspended = fd->job.state == FLINK_STATE_SUSPENDED;
 	bool in_flight = j.step != DEPLOY_STEP_IDLE && j.step != DEPLOY_STEP_FAILED;
 	bool target_new = !fo_streq(j.target_job_hash, job_hash);
@@ -341,6 +397,11 @@ int deploy_rollout_item(k8s_client *c, deploy_item *it, const deploy_options *o,
 	}
 	if (!restart) {
 		rc = apply_objects(c, it, arg);
+		if (rc == 0 && !suspended && j.job_id && j.step == DEPLOY_STEP_IDLE) {
+			if (!r && (rc = flink_rest_new(url, &ro, &r, e)) < 0)
+				goto cleanup;
+			rc = watch_job(c, r, it, &j, job_hash, o, e);
+		}
 		goto cleanup;
 	}
 	if (!r && (rc = flink_rest_new(url, &ro, &r, e)) < 0)
