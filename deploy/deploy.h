@@ -88,6 +88,7 @@ typedef struct deploy_item {
 	bool job_pending;               /* the journal says the job is not (yet) the rendered one */
 	bool job_started;               /* a job was started in this pass */
 	bool watch_job;                 /* check the running job (and restart it if it failed) */
+	long ms_total, ms_savepoint, ms_job_start; /* a rollout's wall time, and Flink's part of it */
 	deploy_journal journal;         /* what the journal says after the pass (for status files) */
 } deploy_item;
 

@@ -737,8 +737,14 @@ cJSON *deploy_pass_json(const deploy_pass *p)
 				ws = cJSON_AddArrayToObject(x, "warnings");
 			cJSON_AddItemToArray(ws, cJSON_CreateString(it->change.warnings[w].text));
 		}
-		if (it->job_started)
+		if (it->job_started) {
 			cJSON_AddBoolToObject(x, "jobStarted", true);
+			/* where the time went: Flink's savepoint and job start, and the rest */
+			cJSON *t = cJSON_AddObjectToObject(x, "rolloutMs");
+			cJSON_AddNumberToObject(t, "total", (double)it->ms_total);
+			cJSON_AddNumberToObject(t, "savepoint", (double)it->ms_savepoint);
+			cJSON_AddNumberToObject(t, "jobStart", (double)it->ms_job_start);
+		}
 		if (it->error)
 			cJSON_AddStringToObject(x, "error", it->error);
 		cJSON_AddItemToArray(items, x);

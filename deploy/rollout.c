@@ -27,6 +27,13 @@ static void now_rfc3339(char out[32])
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+static long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
 static void sleep_ms(long ms)
 {
 	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -189,12 +196,14 @@ static int stop_old_job(k8s_client *c, flink_rest *r, deploy_item *it, deploy_jo
 		if ((rc = deploy_journal_save(c, it->ns, it->name, o->agent, j, e)) < 0)
 			return rc;
 		char *trigger = NULL, *location = NULL;
+		long t0 = now_ms();
 		rc = flink_rest_job_stop(r, j->job_id, fd->job.savepoint_dir, &trigger, e);
 		if (rc == 0) {
 			deploy_journal_set(&j->trigger_id, trigger);
 			deploy_journal_save(c, it->ns, it->name, o->agent, j, e);
 			rc = flink_rest_savepoint_wait(r, j->job_id, trigger, o->rollout->savepoint_timeout_ms, &location, e);
 		}
+		it->ms_savepoint += now_ms() - t0;
 		free(trigger);
 		if (rc < 0) {
 			/* the old job keeps running; nothing was applied */
@@ -242,6 +251,7 @@ static int submit(k8s_client *c, flink_rest *r, deploy_item *it, deploy_journal 
 {
 	const flink_deployment *fd = it->fd;
 	char *local = NULL, *jar_id = NULL, *job = NULL;
+	long t_run = now_ms();
 	int rc = flink_jar_fetch(fd->job.jar_uri, &o->rollout->jar, &local, e);
 	if (rc == 0)
 		rc = flink_rest_jar_upload(r, local, &jar_id, e);
@@ -268,6 +278,7 @@ static int submit(k8s_client *c, flink_rest *r, deploy_item *it, deploy_journal 
 		ro.savepoint_path = restore_from;
 		ro.allow_non_restored_state = fd->job.allow_non_restored_state;
 		ro.job_id = id;
+		t_run = now_ms();
 		rc = flink_rest_jar_run(r, jar_id, &ro, &job, e);
 		if (rc == FO_ECONFLICT && job_alive(r, id)) {
 			/* submitted by a pass that died before recording it: adopt it */
@@ -285,6 +296,7 @@ static int submit(k8s_client *c, flink_rest *r, deploy_item *it, deploy_journal 
 		goto cleanup;
 	}
 	rc = flink_rest_job_wait(r, job, FLINK_JOB_MASK(FLINK_JOB_RUNNING), o->rollout->running_timeout_ms, NULL, e);
+	it->ms_job_start += now_ms() - t_run;
 	if (rc < 0) {
 		rc = fo_err_prefix(e, "%s/%s did not reach RUNNING", it->ns, it->name);
 		goto cleanup;
@@ -370,6 +382,7 @@ int deploy_rollout_item(k8s_client *c, deploy_item *it, const deploy_options *o,
 {
 	const flink_deployment *fd = it->fd;
 	const char *job_hash = render_object_annotation(it->objs.v[RENDER_STATEFULSET_JOBMANAGER], RENDER_ANNOTATION_JOB_HASH);
+	long t_start = now_ms();
 	/* the journal as this pass's inventory read it (empty when there is none) */
 	deploy_journal j = {0};
 	deploy_journal_copy(&j, &it->journal);
@@ -436,6 +449,7 @@ int deploy_rollout_item(k8s_client *c, deploy_item *it, const deploy_options *o,
 		goto cleanup;
 	rc = submit(c, r, it, &j, job_hash, restore_from, o, e);
 cleanup:
+	it->ms_total = now_ms() - t_start;
 	/* what the journal says now is what the status file reports */
 	if (rc < 0)
 		deploy_journal_set(&j.last_error, fo_err_msg(e));
