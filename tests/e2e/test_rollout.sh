@@ -166,6 +166,23 @@ else
 	fail "status after the failed savepoint: phase=$(status_field phase) wait=$wrc $(head -2 "$tmp/wait")"
 fi
 
+# --- fix the folder and push again: the upgrade goes through -------------------
+deployment 3 savepoint >"$tmp/work/jobs/counter.yaml"
+commit4=$(publish "fixed savepoint folder")
+stop=$(cat "$counter")
+sync_once
+rm -f "$counter"
+job4=$(journal .jobId)
+echo "$job4" >>"$tmp/ours"
+c4=$(wait_counter)
+if [ $rc = 0 ] && [ "$job4" != "$job2" ] && [ "$(job_state "$job4")" = RUNNING ] && [ "$c4" -ge "$stop" ] &&
+	[ "$(status_field phase)" = Running ] && [ "$(status_field observedCommit)" = "$commit4" ]; then
+	ok "fixed and pushed again: upgraded to parallelism 3 from a savepoint (counter $stop -> $c4), status Running"
+else
+	fail "after the fix: rc=$rc job4=$job4 first=$c4 stop=$stop phase=$(status_field phase) $(head -3 "$tmp/err")"
+fi
+job2=$job4
+
 # --- stateless: fresh state --------------------------------------------------
 deployment 2 stateless ", --rate, \"300\"" >"$tmp/work/jobs/counter.yaml"
 publish "stateless" >/dev/null
