@@ -360,18 +360,19 @@ int deploy_reconcile_plan(const flink_deployments *desired, const deploy_live *l
 			const char *jh = render_object_annotation(it->objs.v[RENDER_STATEFULSET_JOBMANAGER], RENDER_ANNOTATION_JOB_HASH);
 			it->job_hash = jh ? fo_strdup(jh) : NULL;
 		}
-		if (opts && opts->rollout && fd->has_job && fd->job.state == FLINK_STATE_RUNNING) {
+		if (opts && opts->rollout && fd->has_job) {
 			/* the journal, not the objects, says whether the job is the
-			 * rendered one: a job that failed to start is retried */
+			 * rendered one: a job that failed to start is retried; a
+			 * suspend needs it too, to stop the job it names */
 			fo_err je = FO_ERR_INIT;
 			const char *text = deploy_live_journal(live, it->ns, it->name);
-			if (!text || deploy_journal_decode(text, &it->journal, &je) < 0)
-				it->job_pending = true;
-			else
-				it->job_pending = it->journal.step != DEPLOY_STEP_IDLE || !it->journal.job_id ||
-						  !fo_streq(it->journal.target_job_hash, it->job_hash);
+			bool known = text && deploy_journal_decode(text, &it->journal, &je) == 0;
 			fo_err_clear(&je);
-			it->watch_job = true;
+			if (fd->job.state == FLINK_STATE_RUNNING) {
+				it->job_pending = !known || it->journal.step != DEPLOY_STEP_IDLE || !it->journal.job_id ||
+						  !fo_streq(it->journal.target_job_hash, it->job_hash);
+				it->watch_job = true;
+			}
 		}
 		/* Rendering is deterministic and cheap: the objects are rendered
 		 * again when applied instead of being held for the whole pass; the

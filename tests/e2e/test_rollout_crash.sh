@@ -109,8 +109,12 @@ for point in savepoint-taken applied uploaded; do
 	deployment $p savepoint >"$tmp/work/jobs/counter.yaml"
 	publish "parallelism $p" >/dev/null
 	# (in a subshell, so that the shell's own "Killed" notice stays out of the output)
-	(FLINKOPS_CRASH_AFTER=$point "$FLINKOPS" sync --config "$tmp/config.yaml" --once -o json >"$tmp/out.json" 2>"$tmp/err") 2>/dev/null
-	crc=$?
+	# (a subshell that outlives the command reports the kill to /dev/null, not here)
+	(
+		FLINKOPS_CRASH_AFTER=$point "$FLINKOPS" sync --config "$tmp/config.yaml" --once -o json >"$tmp/out.json" 2>"$tmp/err"
+		echo $? >"$tmp/crc"
+	) 2>/dev/null
+	crc=$(cat "$tmp/crc")
 	step=$(journal .step)
 	sp=$(journal .savepointPath)
 	stop=$(cat "$counter")
