@@ -316,20 +316,3 @@ void config_free(config *c)
 	free(c->source);
 	free(c);
 }
-
-char *config_flink_rest_url(const config *c, const char *ns, const char *name)
-{
-	fo_buf b = FO_BUF_INIT;
-	for (const char *p = c->flink.rest_url; *p; p++) {
-		if (strncmp(p, "{name}", 6) == 0) {
-			fo_buf_puts(&b, name);
-			p += 5;
-		} else if (strncmp(p, "{namespace}", 11) == 0) {
-			fo_buf_puts(&b, ns);
-			p += 10;
-		} else {
-			fo_buf_putc(&b, *p);
-		}
-	}
-	return fo_buf_detach(&b);
-}

@@ -79,7 +79,5 @@ void config_free(config *c);
 
 /* The environment variable that overrides a field path ("repository.url"). Caller frees. */
 char *config_env_name(const char *path);
-/* The REST URL of a deployment from the template ({name}, {namespace}). Caller frees. */
-char *config_flink_rest_url(const config *c, const char *ns, const char *name);
 
 #endif

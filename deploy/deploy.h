@@ -58,9 +58,6 @@ typedef struct deploy_live deploy_live;
 int deploy_live_load(k8s_client *c, const char *agent, const char *ns, deploy_live **out, fo_err *e);
 /* A copy of the live object of a kind (the caller frees it), or NULL. */
 cJSON *deploy_live_get(const deploy_live *l, const k8s_kind *kind, const char *ns, const char *name);
-/* Number of distinct deployments (namespace/instance) in the inventory. */
-size_t deploy_live_count(const deploy_live *l);
-size_t deploy_live_objects(const deploy_live *l);
 void deploy_live_free(deploy_live *l);
 
 /* ---- a reconcile pass ---- */

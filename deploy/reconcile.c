@@ -220,19 +220,6 @@ static void instances_free(instance *v, size_t n)
 	free(v);
 }
 
-size_t deploy_live_count(const deploy_live *l)
-{
-	size_t n = 0;
-	instance *v = live_instances(l, &n);
-	instances_free(v, n);
-	return n;
-}
-
-size_t deploy_live_objects(const deploy_live *l)
-{
-	return l ? l->n : 0;
-}
-
 void deploy_live_free(deploy_live *l)
 {
 	if (!l)

@@ -197,11 +197,6 @@ const k8s_stats *k8s_client_stats(const k8s_client *c)
 	return &c->stats;
 }
 
-void k8s_client_reset_stats(k8s_client *c)
-{
-	memset(&c->stats, 0, sizeof(c->stats));
-}
-
 int k8s_error_from_response(long status, const char *body, const char *what, fo_err *e)
 {
 	cJSON *j = body ? cJSON_Parse(body) : NULL;
@@ -362,29 +357,6 @@ int k8s_get(k8s_client *c, const k8s_kind *kind, const char *ns, const char *nam
 	return rc;
 }
 
-static int collect(cJSON *item, void *arg)
-{
-	cJSON_AddItemToArray(arg, item);
-	return 0;
-}
-
-int k8s_list(k8s_client *c, const k8s_kind *kind, const char *ns, const char *selector, cJSON **items, fo_err *e)
-{
-	return k8s_list_ex(c, kind, ns, selector, 0, items, e);
-}
-
-int k8s_list_ex(k8s_client *c, const k8s_kind *kind, const char *ns, const char *selector, unsigned flags,
-		cJSON **items, fo_err *e)
-{
-	*items = cJSON_CreateArray();
-	int rc = k8s_list_each(c, kind, ns, selector, flags, collect, *items, e);
-	if (rc < 0) {
-		cJSON_Delete(*items);
-		*items = NULL;
-	}
-	return rc;
-}
-
 int k8s_list_each(k8s_client *c, const k8s_kind *kind, const char *ns, const char *selector, unsigned flags,
 		  int (*fn)(cJSON *item, void *arg), void *arg, fo_err *e)
 {
@@ -493,15 +465,5 @@ int k8s_delete(k8s_client *c, const k8s_kind *kind, const char *ns, const char *
 	free(payload);
 	free(what);
 	free(url);
-	return rc;
-}
-
-int k8s_get_raw(k8s_client *c, const char *path, char **body, fo_err *e)
-{
-	char *url = fo_asprintf("%s%s", c->server, path);
-	char *what = fo_asprintf("get %s", path);
-	int rc = request(c, "GET", url, NULL, NULL, &c->stats.get, what, body, NULL, e);
-	free(url);
-	free(what);
 	return rc;
 }

@@ -89,24 +89,18 @@ int k8s_client_clone(const k8s_client *c, k8s_client **out, fo_err *e);
 void k8s_client_add_stats(k8s_client *dst, const k8s_client *src);
 void k8s_client_free(k8s_client *c);
 const k8s_stats *k8s_client_stats(const k8s_client *c);
-void k8s_client_reset_stats(k8s_client *c);
 
 /* GET one object; FO_ENOTFOUND when it does not exist. */
 int k8s_get(k8s_client *c, const k8s_kind *kind, const char *ns, const char *name, cJSON **out, fo_err *e);
 /*
- * List objects of a kind matching `selector` ("a=b,c" syntax), in `ns` or in
- * every namespace when NULL, following `continue` tokens. *items is a JSON
- * array of objects, each with apiVersion and kind filled in and without
- * metadata.managedFields (often most of an object, and never needed here).
+ * List the objects of a kind matching `selector` ("a=b,c" syntax), in `ns`
+ * or in every namespace when NULL, following `continue` tokens. Each object
+ * is handed to `fn` as soon as its page arrives (fn owns it), with apiVersion
+ * and kind filled in and without metadata.managedFields (often most of an
+ * object, never needed here), so that only one page is held at a time. A
+ * negative return from fn stops the listing with that code.
  */
-int k8s_list(k8s_client *c, const k8s_kind *kind, const char *ns, const char *selector, cJSON **items, fo_err *e);
-/* Without each object's status: for inventories that hold thousands. */
-#define K8S_LIST_NO_STATUS 1u
-int k8s_list_ex(k8s_client *c, const k8s_kind *kind, const char *ns, const char *selector, unsigned flags,
-		cJSON **items, fo_err *e);
-/* The same, handing each object to `fn` as soon as its page arrives (fn
- * owns it), so that only one page is ever held; a negative return from fn
- * stops the listing with that code. */
+#define K8S_LIST_NO_STATUS 1u /* flag: drop each object's status too */
 int k8s_list_each(k8s_client *c, const k8s_kind *kind, const char *ns, const char *selector, unsigned flags,
 		  int (*fn)(cJSON *item, void *arg), void *arg, fo_err *e);
 /*
@@ -120,8 +114,6 @@ int k8s_apply(k8s_client *c, const cJSON *obj, bool dry_run, cJSON **result, fo_
  * NULL); an object that is already gone is not an error. */
 int k8s_delete(k8s_client *c, const k8s_kind *kind, const char *ns, const char *name, const char *propagation,
 	       fo_err *e);
-/* GET a raw path (e.g. "/readyz"); *body is the text. */
-int k8s_get_raw(k8s_client *c, const char *path, char **body, fo_err *e);
 
 /* Format an API error from a response (pure; exposed for tests). `what` is
  * "apply StatefulSet default/x". Returns the FO_E* code for the status. */

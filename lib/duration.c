@@ -1,5 +1,5 @@
 /*
- * Duration parsing and formatting. See duration.h.
+ * Duration parsing. See duration.h.
  */
 #include "lib/duration.h"
 
@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/buf.h"
 
 #define MAX_MS (INT64_MAX / 2)
 
@@ -63,25 +62,4 @@ int fo_duration_parse(const char *s, int64_t *ms, fo_err *e)
 	}
 	*ms = (int64_t)(total + 0.5L);
 	return 0;
-}
-
-char *fo_duration_format(int64_t ms)
-{
-	fo_buf b = FO_BUF_INIT;
-	if (ms < 1000) {
-		fo_buf_printf(&b, "%lldms", (long long)ms);
-		return fo_buf_detach(&b);
-	}
-	int64_t h = ms / 3600000, m = (ms / 60000) % 60, s = (ms / 1000) % 60, rest = ms % 1000;
-	if (h)
-		fo_buf_printf(&b, "%lldh", (long long)h);
-	if (m)
-		fo_buf_printf(&b, "%lldm", (long long)m);
-	if (s || rest) {
-		if (rest)
-			fo_buf_printf(&b, "%lld.%03llds", (long long)s, (long long)rest);
-		else
-			fo_buf_printf(&b, "%llds", (long long)s);
-	}
-	return fo_buf_detach(&b);
 }

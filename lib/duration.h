@@ -11,7 +11,5 @@
 
 /* Parse into milliseconds; FO_EINVAL with a message on bad input. */
 int fo_duration_parse(const char *s, int64_t *ms, fo_err *e);
-/* Format milliseconds the same way ("1h30m", "2.5s"); caller frees. */
-char *fo_duration_format(int64_t ms);
 
 #endif

@@ -178,7 +178,7 @@ static void test_config(void **state)
 	assert_false(c->kubernetes.force_conflicts);
 	assert_true(c->prune.max_delete_ratio == 0.25);
 	assert_int_equal(c->flink.savepoint_timeout_ms, 600000);
-	char *url = config_flink_rest_url(c, "prod", "wc");
+	char *url = deploy_rest_url(c->flink.rest_url, "prod", "wc");
 	assert_string_equal(url, "http://wc-rest.prod.svc:8081");
 	free(url);
 	config_free(c);
