@@ -31,8 +31,8 @@ CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -I. $(WARN) -g \
 ifeq ($(SAN),1)
 BUILD := build-san
 BIN := flinkops-san
-OPT := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
-LDSAN := -fsanitize=address,undefined
+OPT := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=all
+LDSAN := -fsanitize=address,undefined,float-cast-overflow
 else
 BUILD := build
 BIN := flinkops

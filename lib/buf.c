@@ -3,6 +3,7 @@
  */
 #include "lib/buf.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,4 +113,16 @@ void fo_buf_free(fo_buf *b)
 	free(b->ptr);
 	b->ptr = NULL;
 	b->len = b->cap = 0;
+}
+
+void fo_buf_put_number(fo_buf *b, double d)
+{
+	/* the range check comes first: converting a double outside long long's
+	 * range is undefined behaviour, and 1e90 is a valid YAML or JSON number */
+	if (isfinite(d) && fabs(d) < 9007199254740992.0 && d == floor(d))
+		fo_buf_printf(b, "%lld", (long long)d);
+	else if (isfinite(d))
+		fo_buf_printf(b, "%.17g", d);
+	else
+		fo_buf_puts(b, "null");
 }

@@ -25,6 +25,9 @@ void fo_buf_printf(fo_buf *b, const char *fmt, ...) FO_PRINTF(2, 3);
 void fo_buf_vprintf(fo_buf *b, const char *fmt, va_list ap);
 /* Write `s` as a JSON string literal, quotes included. */
 void fo_buf_put_json_string(fo_buf *b, const char *s);
+/* Write a number the way JSON and YAML readers take it back: integers below
+ * 2^53 without a fraction, anything else with 17 significant digits. */
+void fo_buf_put_number(fo_buf *b, double d);
 void fo_buf_clear(fo_buf *b);
 /* Hand the string to the caller (never NULL); the buffer is reset. */
 char *fo_buf_detach(fo_buf *b);

@@ -47,11 +47,7 @@ void fo_json_canonical(fo_buf *b, const cJSON *v)
 	} else if (cJSON_IsString(v)) {
 		fo_buf_put_json_string(b, v->valuestring);
 	} else if (cJSON_IsNumber(v)) {
-		double d = v->valuedouble;
-		if (d == (double)(long long)d && fabs(d) < 9007199254740992.0)
-			fo_buf_printf(b, "%lld", (long long)d);
-		else
-			fo_buf_printf(b, "%.17g", d);
+		fo_buf_put_number(b, v->valuedouble);
 	} else if (cJSON_IsBool(v)) {
 		fo_buf_puts(b, cJSON_IsTrue(v) ? "true" : "false");
 	} else {

@@ -266,18 +266,18 @@ static int attach(builder *b, fo_yaml_node *n)
 	fo_yaml_node *key = f->node->items[2 * f->node->n];
 	f->have_key = false;
 	if (f->key_is_merge) {
-		bool ok = n->kind == FO_YAML_MAP;
-		for (size_t i = 0; n->kind == FO_YAML_SEQ && i < n->n; i++)
+		/* the "<<" key may carry an anchor that a later alias copies, so it
+		 * lives as long as the builder */
+		bury(b, key);
+		/* every source must be a mapping: apply_merges reads them as pairs */
+		bool ok = n->kind == FO_YAML_MAP || n->kind == FO_YAML_SEQ;
+		for (size_t i = 0; ok && n->kind == FO_YAML_SEQ && i < n->n; i++)
 			ok = n->items[i]->kind == FO_YAML_MAP;
-		if (n->kind == FO_YAML_SEQ)
-			ok = ok || n->n == 0;
 		if (!ok) {
 			fail(b, n->line, n->col, "the merge key \"<<\" takes a mapping or a list of mappings");
-			fo_yaml_node_free(key);
 			fo_yaml_node_free(n);
 			return FO_EINVAL;
 		}
-		fo_yaml_node_free(key);
 		f->merges = fo_grow(f->merges, &f->capmerges, f->nmerges + 1, sizeof(*f->merges));
 		f->merges[f->nmerges++] = n;
 		bury(b, n);
@@ -961,14 +961,6 @@ static void emit_string(fo_buf *b, const char *s, int ind)
 	fo_buf_putc(b, '\n');
 }
 
-static void emit_number(fo_buf *b, double d)
-{
-	if (d == (double)(long long)d && fabs(d) < 9007199254740992.0)
-		fo_buf_printf(b, "%lld", (long long)d);
-	else
-		fo_buf_printf(b, "%.17g", d);
-}
-
 static void emit_key(fo_buf *b, const char *k)
 {
 	if (fo_yaml_plain_safe(k))
@@ -995,7 +987,7 @@ static void emit_inline(fo_buf *b, const cJSON *v, int ind)
 	else if (cJSON_IsString(v))
 		emit_string(b, v->valuestring, ind);
 	else if (cJSON_IsNumber(v)) {
-		emit_number(b, v->valuedouble);
+		fo_buf_put_number(b, v->valuedouble);
 		fo_buf_putc(b, '\n');
 	} else if (cJSON_IsBool(v))
 		fo_buf_puts(b, cJSON_IsTrue(v) ? "true\n" : "false\n");

@@ -18,24 +18,32 @@
 #include "sync/sync.h"
 
 /* OpenSSH's patterns: '*' and '?' are wildcards, every other byte (also
- * '[' of "[host]:port") stands for itself; host names compare without case. */
+ * '[' of "[host]:port") stands for itself; host names compare without case.
+ * Iterative, remembering only the last '*': a failed match backs up to that
+ * star and lets it swallow one more byte, so the cost is at most
+ * pattern length x name length, never exponential in the number of stars. */
 static bool wild_match(const char *p, size_t plen, const char *s)
 {
-	if (plen == 0)
-		return *s == '\0';
-	if (*p == '*') {
-		for (;; s++) {
-			if (wild_match(p + 1, plen - 1, s))
-				return true;
-			if (!*s)
-				return false;
+	size_t pi = 0, star = (size_t)-1;
+	const char *s_at_star = NULL;
+	while (*s) {
+		if (pi < plen && p[pi] == '*') {
+			star = pi++;
+			s_at_star = s;
+		} else if (pi < plen && (p[pi] == '?' ||
+					 tolower((unsigned char)p[pi]) == tolower((unsigned char)*s))) {
+			pi++;
+			s++;
+		} else if (star != (size_t)-1) {
+			pi = star + 1;
+			s = ++s_at_star;
+		} else {
+			return false;
 		}
 	}
-	if (!*s)
-		return false;
-	if (*p != '?' && tolower((unsigned char)*p) != tolower((unsigned char)*s))
-		return false;
-	return wild_match(p + 1, plen - 1, s + 1);
+	while (pi < plen && p[pi] == '*')
+		pi++;
+	return pi == plen;
 }
 
 /* One host pattern (no commas) against the name as known_hosts spells it. */

@@ -71,6 +71,45 @@ static void test_known_hosts(void **state)
 	}
 }
 
+/* Patterns of many stars against a long name that almost matches: a
+ * backtracking matcher takes exponential time here; ours is linear in the
+ * product of the lengths, so this finishes at once (and under valgrind). */
+static void test_known_hosts_wildcards(void **state)
+{
+	(void)state;
+	fo_buf text = FO_BUF_INIT;
+	for (int i = 0; i < 200; i++)
+		fo_buf_puts(&text, "*a");
+	fo_buf_puts(&text, "*b ssh-ed25519 " KEY_A "\n");
+	fo_buf host = FO_BUF_INIT;
+	for (int i = 0; i < 300; i++)
+		fo_buf_puts(&host, "a");
+	assert_int_equal(sync_known_hosts_check(text.ptr, text.len, host.ptr, 22, "ssh-ed25519", KEY_A),
+			 SYNC_HOST_KEY_UNKNOWN);
+	fo_buf_puts(&host, "b");
+	assert_int_equal(sync_known_hosts_check(text.ptr, text.len, host.ptr, 22, "ssh-ed25519", KEY_A),
+			 SYNC_HOST_KEY_KNOWN);
+	fo_buf_free(&text);
+	fo_buf_free(&host);
+	static const struct {
+		const char *pat, *host;
+		enum sync_host_key want;
+	} w[] = {
+		{"*", "anything", SYNC_HOST_KEY_KNOWN},     {"a*", "a", SYNC_HOST_KEY_KNOWN},
+		{"*a", "ba", SYNC_HOST_KEY_KNOWN},          {"*a", "ab", SYNC_HOST_KEY_UNKNOWN},
+		{"a?c", "abc", SYNC_HOST_KEY_KNOWN},        {"a?c", "ac", SYNC_HOST_KEY_UNKNOWN},
+		{"**x**", "yyxyy", SYNC_HOST_KEY_KNOWN},    {"h*st*", "host1", SYNC_HOST_KEY_KNOWN},
+		{"*.a.b", "x.a.c", SYNC_HOST_KEY_UNKNOWN},  {"", "", SYNC_HOST_KEY_UNKNOWN},
+	};
+	for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
+		char *line = fo_asprintf("%s ssh-ed25519 %s\n", w[i].pat, KEY_A);
+		enum sync_host_key got = sync_known_hosts_check(line, strlen(line), w[i].host, 22, "ssh-ed25519", KEY_A);
+		if (got != w[i].want)
+			fail_msg("pattern \"%s\" vs \"%s\": got %d, want %d", w[i].pat, w[i].host, got, w[i].want);
+		free(line);
+	}
+}
+
 /* ---- diff ---- */
 
 static const struct {
@@ -491,6 +530,7 @@ int main(void)
 	git_libgit2_init();
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_known_hosts),
+		cmocka_unit_test(test_known_hosts_wildcards),
 		cmocka_unit_test(test_diff),
 		cmocka_unit_test(test_diff_bounded),
 		cmocka_unit_test(test_durations),

@@ -206,6 +206,53 @@ static void test_merge_keys(void **state)
 	fo_yaml_file_free(f);
 	const char *bad = "m:\n  <<: 5\n";
 	load_fails(bad, strlen(bad), NULL, 2, 7, "merge key");
+	/* a list of merge sources that holds a non-mapping anywhere, not only
+	 * last, is refused (these were a segmentation fault) */
+	static const struct {
+		const char *text;
+		int line, col;
+	} bad_lists[] = {
+		{"<<: [[a], {}]\n", 1, 5},
+		{"a:\n  <<: [[x], {b: 1}]\n", 2, 7},
+		{"<<:\n- [x]\n- {b: 1}\n", 2, 1},
+		{"<<: [x, {b: 1}]\n", 1, 5},
+		{"<<: [{b: 1}, 7]\n", 1, 5},
+	};
+	for (size_t i = 0; i < sizeof(bad_lists) / sizeof(bad_lists[0]); i++)
+		load_fails(bad_lists[i].text, strlen(bad_lists[i].text), NULL, bad_lists[i].line, bad_lists[i].col,
+			   "merge key");
+	/* an anchor on the "<<" key itself outlives the merge */
+	f = load_ok("m: {&k <<: {x: 1}, y: 2}\nn: [*k]\n");
+	n = fo_yaml_get(f->docs[0], "n");
+	assert_string_equal(n->items[0]->str, "<<");
+	assert_string_equal(fo_yaml_get(fo_yaml_get(f->docs[0], "m"), "x")->str, "1");
+	fo_yaml_file_free(f);
+}
+
+/* Numbers far outside int64 are read and written back without an
+ * out-of-range conversion (undefined behaviour that UBSan reports). */
+static void test_big_numbers(void **state)
+{
+	(void)state;
+	fo_yaml_file *f = load_ok("a: 1e90\nb: 9.3e18\nc: -1e19\nd: 9223372036854775808\ne: 4503599627370496\n");
+	cJSON *j = fo_yaml_to_json(f->docs[0]);
+	assert_true(cJSON_GetObjectItem(j, "a")->valuedouble == 1e90);
+	fo_buf b = FO_BUF_INIT;
+	fo_yaml_emit(&b, j);
+	assert_non_null(strstr(b.ptr, "a: 9.9999999999999997e+89\n"));
+	assert_non_null(strstr(b.ptr, "b: 9.3e+18\n"));
+	assert_non_null(strstr(b.ptr, "e: 4503599627370496\n"));
+	fo_yaml_file *back = load_ok(b.ptr);
+	cJSON *j2 = fo_yaml_to_json(back->docs[0]);
+	char *h1 = fo_json_hash(j), *h2 = fo_json_hash(j2);
+	assert_string_equal(h1, h2);
+	free(h1);
+	free(h2);
+	cJSON_Delete(j);
+	cJSON_Delete(j2);
+	fo_yaml_file_free(back);
+	fo_yaml_file_free(f);
+	fo_buf_free(&b);
 }
 
 static void test_scalar_types(void **state)
@@ -294,6 +341,7 @@ int main(void)
 		cmocka_unit_test(test_node_limit),
 		cmocka_unit_test(test_reader_errors),
 		cmocka_unit_test(test_merge_keys),
+		cmocka_unit_test(test_big_numbers),
 		cmocka_unit_test(test_scalar_types),
 		cmocka_unit_test(test_plain_safe),
 		cmocka_unit_test(test_emit_round_trip),
