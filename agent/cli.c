@@ -98,6 +98,7 @@ int cli_pass_open(const char *verb, const char *cfg_path, const char *manifests,
 		p->rollout.jar.s3_access_key_file = c->flink.s3_access_key_file;
 		p->rollout.jar.s3_secret_key_file = c->flink.s3_secret_key_file;
 		p->rollout.jar.ca_file = c->flink.ca_file;
+		p->rollout.ca_file = c->flink.ca_file; /* an https:// REST endpoint too */
 		p->rollout.commit = p->commit[0] ? p->commit : NULL;
 		p->opts.rollout = &p->rollout;
 	}

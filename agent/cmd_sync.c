@@ -6,30 +6,36 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "agent/cli.h"
 #include "config/config.h"
 #include "deploy/deploy.h"
 #include "lib/buf.h"
+#include "lib/duration.h"
 #include "lib/log.h"
 
 static const char usage[] =
-	"usage: flinkops sync --config FILE --once [--manifests DIR] [--force-prune] [-o text|json]\n"
+	"usage: flinkops sync --config FILE --once [--timeout D] [--manifests DIR] [--force-prune] [-o text|json]\n"
 	"\n"
-	"Run one pass: read the FlinkDeployments, render them, apply what differs\n"
-	"from the cluster with server-side apply, correct drift, and delete the\n"
+	"Run passes until every deployment has settled: read the FlinkDeployments,\n"
+	"render them, apply what differs from the cluster with server-side apply,\n"
+	"correct drift, advance each job's rollout as far as it can go (a savepoint\n"
+	"in progress or a job starting never holds the others), and delete the\n"
 	"objects of deployments that are gone (unless that would delete more than\n"
 	"prune.maxDeleteRatio of them). For the daemon, see 'flinkops agent'.\n"
 	"\n"
 	"  --config FILE      the agent's configuration (see README)\n"
-	"  --once             run one pass and exit\n"
+	"  --once             run until settled, then exit\n"
+	"  --timeout D        give up waiting after D (default 10m); what still waits is named\n"
 	"  --manifests DIR    read manifests from a local folder instead of the repository\n"
 	"  --force-prune      delete even when the prune guard would refuse\n"
-	"  -o, --output FMT   text (default) or json\n"
+	"  -o, --output FMT   text (default) or json (the last pass)\n"
 	"  -h, --help         this help\n"
 	"\n"
-	"Exit status: 0 when everything was applied, 1 on any error, a refused\n"
-	"prune included.\n";
+	"Exit status: 0 when every deployment settled as git says, 1 on any error,\n"
+	"a refused prune included, and when the deadline passed with deployments\n"
+	"still waiting.\n";
 
 /* Connect to the cluster the configuration names. */
 int cli_k8s_connect(const config *cfg, k8s_client **out, fo_err *e)
@@ -56,7 +62,7 @@ static void print_text(const deploy_pass *p, const k8s_stats *st, const char *so
 	printf("sync: %zu deployment%s from %s\n", s.deployments, s.deployments == 1 ? "" : "s", source);
 	for (size_t i = 0; i < p->n; i++) {
 		const deploy_item *it = &p->items[i];
-		bool any = !it->fd;
+		bool any = !it->fd || it->outcome == DEPLOY_OUTCOME_WAITING || it->job_started;
 		for (int k = 0; k < RENDER_NCOMPONENTS; k++)
 			any = any || it->state[k] != DEPLOY_OBJ_EQUAL;
 		if (!any && !it->error)
@@ -76,6 +82,8 @@ static void print_text(const deploy_pass *p, const k8s_stats *st, const char *so
 				printf("    drift corrected%s: %s\n", it->applied[k] ? "" : " (not yet)", it->drift[k]);
 		if (it->error)
 			printf("    error: %s\n", it->error);
+		if (it->outcome == DEPLOY_OUTCOME_WAITING)
+			printf("    waiting: %s%s\n", it->waiting, it->late ? " (past its timeout)" : "");
 	}
 	if (p->prune_refused)
 		printf("prune refused: %s\n", p->prune_reason);
@@ -87,25 +95,107 @@ static void print_text(const deploy_pass *p, const k8s_stats *st, const char *so
 	       st->dry_run, st->del, st->retries);
 }
 
+/* Deployments of the pass still waiting on Flink or the cluster. */
+static size_t count_waiting(const deploy_pass *p)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < p->n; i++)
+		n += p->items[i].outcome == DEPLOY_OUTCOME_WAITING;
+	return n;
+}
+
+/* One pass: read, plan, advance, write statuses. *pass is the pass's
+ * result; returns the exit status this pass alone would give. */
+static int one_pass(const char *cfg_path, const char *manifests, bool force_prune, deploy_pass *pass,
+		    char status_commit[41], cli_pass *cp, fo_err *e)
+{
+	if (cli_pass_open("sync", cfg_path, manifests, cp) < 0)
+		return EXIT_FAIL;
+	cp->opts.force_prune = force_prune;
+	deploy_reconcile_plan(&cp->desired, cp->live, cp->kc, &cp->opts, pass, e);
+	int rc = deploy_reconcile_apply(cp->kc, pass, &cp->opts, e);
+	if (rc < 0)
+		fprintf(stderr, "flinkops sync: %s\n", fo_err_msg(e));
+	fo_err se = FO_ERR_INIT;
+	int src = cli_write_statuses(cp, pass, status_commit, &se);
+	if (src < 0) {
+		fprintf(stderr, "flinkops sync: %s\n", fo_err_msg(&se));
+	} else if (cp->src.repo || !cp->cfg->status.enabled) {
+		/* the final savepoints are in git now (or nowhere to put them):
+		 * the journals of deleted deployments may go */
+		if (deploy_pass_forget_deleted(cp->kc, pass, &se) < 0)
+			fprintf(stderr, "flinkops sync: %s\n", fo_err_msg(&se));
+	}
+	fo_err_clear(&se);
+	return rc < 0 || src < 0 || cp->bad || pass->prune_refused || pass->aborted ? EXIT_FAIL : EXIT_OK;
+}
+
+static void print_pass(const deploy_pass *pass, const cli_pass *cp, const char *status_commit, bool json)
+{
+	if (json) {
+		cJSON *o = deploy_pass_json(pass);
+		const k8s_stats *st = k8s_client_stats(cp->kc);
+		cJSON *req = cJSON_AddObjectToObject(o, "requests");
+		cJSON_AddNumberToObject(req, "list", (double)st->list);
+		cJSON_AddNumberToObject(req, "get", (double)st->get);
+		cJSON_AddNumberToObject(req, "apply", (double)st->apply);
+		cJSON_AddNumberToObject(req, "dryRun", (double)st->dry_run);
+		cJSON_AddNumberToObject(req, "delete", (double)st->del);
+		cJSON_AddNumberToObject(req, "writes", (double)k8s_stats_writes(st));
+		cJSON_AddNumberToObject(req, "retries", (double)st->retries);
+		cJSON_AddStringToObject(o, "source", cp->source);
+		if (status_commit[0])
+			cJSON_AddStringToObject(o, "statusCommit", status_commit);
+		char *s = cJSON_Print(o);
+		puts(s);
+		free(s);
+		cJSON_Delete(o);
+	} else {
+		print_text(pass, k8s_client_stats(cp->kc), cp->source);
+		if (status_commit[0])
+			printf("status files committed: %.7s\n", status_commit);
+	}
+}
+
+static long mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
 int cmd_sync(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"config", required_argument, NULL, 'c'},
 		{"once", no_argument, NULL, '1'},
+		{"timeout", required_argument, NULL, 't'},
 		{"manifests", required_argument, NULL, 'm'},
 		{"force-prune", no_argument, NULL, 'F'},
 		{"output", required_argument, NULL, 'o'},
+		{"crash-points", no_argument, NULL, 'C'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *cfg_path = NULL, *manifests = NULL;
 	bool once = false, json = false, force_prune = false;
+	long timeout_ms = 10 * 60 * 1000L;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+o:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': cfg_path = optarg; break;
 		case '1': once = true; break;
+		case 't': {
+			int64_t ms;
+			fo_err te = FO_ERR_INIT;
+			if (fo_duration_parse(optarg, &ms, &te) < 0 || ms <= 0) {
+				fo_err_clear(&te);
+				return cli_usage_error("sync", "--timeout: \"%s\" is not a duration such as 90s or 10m", optarg);
+			}
+			timeout_ms = (long)ms;
+			break;
+		}
 		case 'm': manifests = optarg; break;
 		case 'F': force_prune = true; break;
 		case 'o':
@@ -114,6 +204,14 @@ int cmd_sync(int argc, char **argv)
 			else if (strcmp(optarg, "text") != 0)
 				return cli_usage_error("sync", "unknown output format \"%s\" (text or json)", optarg);
 			break;
+		case 'C': {
+			/* the named crash points of FLINKOPS_CRASH_AFTER, for the crash tests */
+			const char *pts[32];
+			size_t n = deploy_crash_points(pts, 32);
+			for (size_t i = 0; i < n; i++)
+				puts(pts[i]);
+			return EXIT_OK;
+		}
 		case 'h': fputs(usage, stdout); return EXIT_OK;
 		default: return cli_usage_error("sync", "unknown option");
 		}
@@ -123,55 +221,39 @@ int cmd_sync(int argc, char **argv)
 	if (!once)
 		return cli_usage_error("sync", "give --once (the daemon is 'flinkops agent')");
 
+	long deadline = mono_ms() + timeout_ms;
 	int status = EXIT_FAIL;
-	cli_pass cp;
-	deploy_pass pass = {0};
-	fo_err e = FO_ERR_INIT;
-	if (cli_pass_open("sync", cfg_path, manifests, &cp) < 0)
-		goto cleanup;
-	cp.opts.force_prune = force_prune;
-	deploy_reconcile_plan(&cp.desired, cp.live, cp.kc, &cp.opts, &pass, &e);
-	int rc = deploy_reconcile_apply(cp.kc, &pass, &cp.opts, &e);
-	char status_commit[41] = "";
-	fo_err se = FO_ERR_INIT;
-	int src = cli_write_statuses(&cp, &pass, status_commit, &se);
-	if (src < 0)
-		fprintf(stderr, "flinkops sync: %s\n", fo_err_msg(&se));
-	fo_err_clear(&se);
-	k8s_client *kc = cp.kc;
-	const char *source = cp.source;
-	size_t bad = cp.bad;
-
-	if (json) {
-		cJSON *o = deploy_pass_json(&pass);
-		const k8s_stats *st = k8s_client_stats(kc);
-		cJSON *req = cJSON_AddObjectToObject(o, "requests");
-		cJSON_AddNumberToObject(req, "list", (double)st->list);
-		cJSON_AddNumberToObject(req, "get", (double)st->get);
-		cJSON_AddNumberToObject(req, "apply", (double)st->apply);
-		cJSON_AddNumberToObject(req, "dryRun", (double)st->dry_run);
-		cJSON_AddNumberToObject(req, "delete", (double)st->del);
-		cJSON_AddNumberToObject(req, "writes", (double)k8s_stats_writes(st));
-		cJSON_AddNumberToObject(req, "retries", (double)st->retries);
-		cJSON_AddStringToObject(o, "source", source);
-		if (status_commit[0])
-			cJSON_AddStringToObject(o, "statusCommit", status_commit);
-		char *s = cJSON_Print(o);
-		puts(s);
-		free(s);
-		cJSON_Delete(o);
-	} else {
-		print_text(&pass, k8s_client_stats(kc), source);
-		if (status_commit[0])
-			printf("status files committed: %.7s\n", status_commit);
+	for (int n = 1;; n++) {
+		cli_pass cp;
+		deploy_pass pass = {0};
+		fo_err e = FO_ERR_INIT;
+		char status_commit[41] = "";
+		status = one_pass(cfg_path, manifests, force_prune, &pass, status_commit, &cp, &e);
+		size_t waiting = count_waiting(&pass);
+		bool done = waiting == 0 || !cp.kc || mono_ms() >= deadline;
+		if (done) {
+			if (cp.kc)
+				print_pass(&pass, &cp, status_commit, json);
+			if (waiting) {
+				fprintf(stderr, "flinkops sync: %zu deployment%s still waiting after %ld s (pass %d):\n", waiting,
+					waiting == 1 ? "" : "s", timeout_ms / 1000, n);
+				for (size_t i = 0; i < pass.n; i++)
+					if (pass.items[i].outcome == DEPLOY_OUTCOME_WAITING)
+						fprintf(stderr, "  %s/%s: %s\n", pass.items[i].ns, pass.items[i].name,
+							pass.items[i].waiting);
+				status = EXIT_FAIL;
+			}
+		} else {
+			fo_info("sync", "pass %d: %zu deployment%s waiting on Flink or the cluster; next pass in 1 s", n,
+				waiting, waiting == 1 ? "" : "s");
+		}
+		deploy_pass_free(&pass);
+		cli_pass_close(&cp);
+		fo_err_clear(&e);
+		if (done)
+			break;
+		struct timespec ts = {1, 0};
+		nanosleep(&ts, NULL);
 	}
-	if (rc < 0)
-		fprintf(stderr, "flinkops sync: %s\n", fo_err_msg(&e));
-	status = rc < 0 || src < 0 || bad || pass.prune_refused || pass.aborted ? EXIT_FAIL : EXIT_OK;
-
-cleanup:
-	deploy_pass_free(&pass);
-	cli_pass_close(&cp);
-	fo_err_clear(&e);
 	return status;
 }

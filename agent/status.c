@@ -20,69 +20,6 @@ static const char *blob_of(const cli_source *src, const char *path)
 	return NULL;
 }
 
-/* The status an item should have now, starting from the one in git. */
-static void update(flink_status *s, const deploy_item *it, const cli_source *src, const char *commit)
-{
-	const deploy_journal *j = &it->journal;
-	if (!it->fd) {
-		if (!it->deleted)
-			return; /* kept: refused or failed to delete, the old status stands */
-		s->phase = FLINK_PHASE_DELETED;
-		flink_status_set(&s->message, "gone from git; its objects were deleted");
-		if (it->journal.savepoint_path && fo_streq(it->journal.savepoint_reason, "delete")) {
-			flink_status_set(&s->last_savepoint.path, it->journal.savepoint_path);
-			flink_status_set(&s->last_savepoint.time, it->journal.savepoint_time);
-			s->last_savepoint.reason = FLINK_SAVEPOINT_DELETE;
-		}
-		flink_status_set(&s->observed_commit, commit);
-		flink_status_set(&s->job.id, NULL);
-		flink_status_set(&s->job.state, NULL);
-		return;
-	}
-	const flink_deployment *fd = it->fd;
-	/* The source commit moves only when the manifest does: the agent's own
-	 * status commits (or unrelated ones) must not look like new specs, or
-	 * every pass would write a status that the next pass sees as news. */
-	const char *blob = blob_of(src, fd->source);
-	if (!s->source.commit || !fo_streq(s->source.blob, blob) || !fo_streq(s->source.path, fd->source)) {
-		flink_status_set(&s->source.path, fd->source);
-		flink_status_set(&s->source.blob, blob);
-		flink_status_set(&s->source.commit, commit);
-	}
-	commit = s->source.commit;
-	if (j->savepoint_path) {
-		flink_status_set(&s->last_savepoint.path, j->savepoint_path);
-		flink_status_set(&s->last_savepoint.time, j->savepoint_time);
-		int reason = j->savepoint_reason ? flink_savepoint_reason_parse(j->savepoint_reason) : -1;
-		s->last_savepoint.reason = reason < 0 ? FLINK_SAVEPOINT_UPGRADE : (enum flink_savepoint_reason)reason;
-	}
-	bool suspended = fd->has_job && fd->job.state == FLINK_STATE_SUSPENDED;
-	if (it->error) {
-		s->phase = FLINK_PHASE_FAILED;
-		flink_status_set(&s->message, it->error);
-	} else if (j->step == DEPLOY_STEP_FAILED) {
-		/* the job failed past its restart budget; a new commit retries */
-		s->phase = FLINK_PHASE_FAILED;
-		flink_status_set(&s->message, j->last_error ? j->last_error : "the job failed");
-	} else if (suspended) {
-		s->phase = FLINK_PHASE_SUSPENDED;
-		flink_status_set(&s->message, "suspended in git");
-		flink_status_set(&s->observed_commit, commit);
-		flink_status_set(&s->job.state, NULL);
-	} else if (fd->has_job && (!j->job_id || (it->job_pending && !it->job_started))) {
-		s->phase = FLINK_PHASE_DEPLOYING;
-		flink_status_set(&s->message, "waiting for the job to start");
-	} else {
-		s->phase = FLINK_PHASE_RUNNING;
-		flink_status_set(&s->message, NULL);
-		flink_status_set(&s->observed_commit, commit);
-		if (fd->has_job) {
-			flink_status_set(&s->job.id, j->job_id);
-			flink_status_set(&s->job.state, "RUNNING");
-		}
-	}
-}
-
 int cli_write_statuses(cli_pass *p, const deploy_pass *pass, char commit_out[41], fo_err *e)
 {
 	commit_out[0] = '\0';
@@ -129,7 +66,8 @@ int cli_write_statuses(cli_pass *p, const deploy_pass *pass, char commit_out[41]
 			continue;
 		}
 		enum flink_phase before = cur->phase;
-		update(cur, it, &p->src, p->commit);
+		deploy_status_update(cur, it, it->fd ? blob_of(&p->src, it->fd->source) : NULL, p->commit,
+				     p->opts.rollout != NULL, pass->aborted ? pass->abort_reason : NULL);
 		if (old && flink_status_same(old, cur)) {
 			flink_status_free(old);
 			flink_status_free(cur);

@@ -69,6 +69,14 @@ enum deploy_obj_state {
 	DEPLOY_OBJ_DRIFTED,  /* same hash, but someone edited the live object */
 };
 
+/* What a pass did with one deployment: the only words a status may use. */
+enum deploy_outcome {
+	DEPLOY_OUTCOME_NOT_ATTEMPTED, /* the pass did not get to it (aborted, or an earlier error) */
+	DEPLOY_OUTCOME_WAITING,       /* Flink or the cluster is working on it: `waiting` says on what */
+	DEPLOY_OUTCOME_SETTLED,       /* applied (or nothing to do); with a job: as observed */
+	DEPLOY_OUTCOME_FAILED,        /* `error` says why */
+};
+
 typedef struct deploy_item {
 	const flink_deployment *fd;     /* NULL for a deployment that is gone from git */
 	char *ns, *name;
@@ -87,6 +95,13 @@ typedef struct deploy_item {
 	bool watch_job;                 /* check the running job (and restart it if it failed) */
 	long ms_total, ms_savepoint, ms_job_start; /* a rollout's wall time, and Flink's part of it */
 	deploy_journal journal;         /* what the journal says after the pass (for status files) */
+	bool journal_bad;               /* the journal did not decode: the job is left alone */
+	enum deploy_outcome outcome;
+	char *waiting;                  /* WAITING: on what */
+	bool late;                      /* WAITING past its timeout */
+	bool job_running;               /* settled with the target's job seen RUNNING by Flink */
+	char *job_state;                /* the job's state as Flink reported it in this pass, or NULL */
+	bool drift_job;                 /* the job had ended outside flinkops and was started again */
 } deploy_item;
 
 typedef struct deploy_pass {
@@ -106,6 +121,8 @@ typedef struct deploy_rollout_opts {
 	long savepoint_timeout_ms, ready_timeout_ms, running_timeout_ms;
 	int restart_budget;             /* restarts of a failed job before it is left Failed */
 	flink_jar_opts jar;             /* where jars come from and are cached */
+	const char *ca_file;            /* CA bundle for an https:// REST endpoint */
+	long call_timeout_ms;           /* each REST call (0: the client's default) */
 	const char *commit;             /* the source commit, recorded in the journal */
 } deploy_rollout_opts;
 
@@ -133,20 +150,42 @@ int deploy_reconcile_plan(const flink_deployments *desired, const deploy_live *l
 int deploy_reconcile_apply(k8s_client *c, deploy_pass *p, const deploy_options *opts, fo_err *e);
 void deploy_pass_free(deploy_pass *p);
 
-/* The journal text of a deployment from the inventory, or NULL. */
+/* The journal text of a deployment from the inventory, or NULL; *rv gets
+ * its ConfigMap's resourceVersion. */
 const char *deploy_live_journal(const deploy_live *l, const char *ns, const char *name);
+const char *deploy_live_journal_rv(const deploy_live *l, const char *ns, const char *name, const char **rv);
+/* After the status files that record them are pushed: delete the journals
+ * of the deployments this pass deleted (their final savepoint is in git). */
+int deploy_pass_forget_deleted(k8s_client *c, const deploy_pass *p, fo_err *e);
 
 /*
- * The job side of one deployment (rollout.c): stop the old job as its
- * upgrade mode says, call apply_objects, wait for slots, upload and run the
- * jar from what was kept — each step recorded in the journal first.
+ * The job side of one deployment (rollout.c): advance its rollout as far as
+ * it can go now — each step decided by deploy_next_step (rollout.h) from the
+ * journal and what Flink reports, recorded in the journal before it acts.
+ * A step that waits on Flink leaves it->outcome WAITING and returns 0.
  */
 int deploy_rollout_item(k8s_client *c, deploy_item *it, const deploy_options *o,
 			int (*apply_objects)(k8s_client *, deploy_item *, void *), void *arg, fo_err *e);
 
 /* Before a deployment gone from git is deleted: stop its job with a final
- * savepoint (recorded in it->journal). An error means: keep the objects. */
+ * savepoint, recorded in the journal (it->journal) before anything goes.
+ * The objects may go only when it->outcome is SETTLED. */
 int deploy_rollout_final_savepoint(k8s_client *c, deploy_item *it, const deploy_options *o, fo_err *e);
+
+/* The named crash points (FLINKOPS_CRASH_AFTER) in the order a rollout
+ * passes them; fills up to `max` and returns how many. */
+size_t deploy_crash_points(const char **out, size_t max);
+
+/*
+ * The status policy (status.c): update `s` (the status file in git, or a new
+ * one) with what this pass did with `it`. `blob` is the manifest's blob id,
+ * `commit` the source commit; `jobs` whether the agent runs jobs;
+ * `not_attempted_why` says why the pass did not get to deployments it did
+ * not attempt. Pure.
+ */
+struct flink_status;
+void deploy_status_update(struct flink_status *s, const deploy_item *it, const char *blob, const char *commit,
+			  bool jobs, const char *not_attempted_why);
 
 /* Counts for reports. */
 typedef struct deploy_summary {

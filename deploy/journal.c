@@ -8,8 +8,8 @@
 
 #include "lib/json.h"
 
-static const char *const step_names[] = {"idle", "stopping", "savepoint-taken", "applied",
-					 "uploaded", "submitted", "failed"};
+static const char *const step_names[DEPLOY_NSTEPS] = {"idle",    "stopping",  "cancelling", "savepoint-taken",
+							"applied", "uploaded",  "submitted",  "failed"};
 
 const char *deploy_step_name(enum deploy_step s)
 {
@@ -23,41 +23,41 @@ void deploy_journal_set(char **field, const char *value)
 	*field = v;
 }
 
-void deploy_journal_clear(deploy_journal *j)
-{
-	free(j->target_commit);
-	free(j->target_job_hash);
-	free(j->job_id);
-	free(j->trigger_id);
-	free(j->savepoint_path);
-	free(j->savepoint_time);
-	free(j->savepoint_reason);
-	free(j->jar_id);
-	free(j->submit_job_id);
-	free(j->last_error);
-	free(j->updated);
-	memset(j, 0, sizeof(*j));
-}
-
 /* The string fields in one table, for encoding, decoding and copying alike. */
 #define STRING_FIELDS(X)                             \
 	X("targetCommit", target_commit)             \
 	X("targetJobHash", target_job_hash)          \
 	X("jobId", job_id)                           \
 	X("triggerId", trigger_id)                   \
+	X("triggerTime", trigger_time)               \
+	X("restorePath", restore_path)               \
+	X("restoreKind", restore_kind)               \
 	X("savepointPath", savepoint_path)           \
 	X("savepointTime", savepoint_time)           \
 	X("savepointReason", savepoint_reason)       \
 	X("jarId", jar_id)                           \
 	X("submitJobId", submit_job_id)              \
+	X("failedJobHash", failed_job_hash)          \
 	X("lastError", last_error)                   \
 	X("updated", updated)
+
+void deploy_journal_clear(deploy_journal *j)
+{
+#define FREE(key, f) free(j->f);
+	STRING_FIELDS(FREE)
+#undef FREE
+	free(j->resource_version);
+	memset(j, 0, sizeof(*j));
+}
 
 void deploy_journal_copy(deploy_journal *dst, const deploy_journal *src)
 {
 	deploy_journal_clear(dst);
 	dst->step = src->step;
 	dst->restarts = src->restarts;
+	dst->attempt = src->attempt;
+	dst->state_unknown = src->state_unknown;
+	deploy_journal_set(&dst->resource_version, src->resource_version);
 #define COPY(key, f) deploy_journal_set(&dst->f, src->f);
 	STRING_FIELDS(COPY)
 #undef COPY
@@ -66,7 +66,7 @@ void deploy_journal_copy(deploy_journal *dst, const deploy_journal *src)
 char *deploy_journal_encode(const deploy_journal *j)
 {
 	cJSON *o = cJSON_CreateObject();
-	cJSON_AddNumberToObject(o, "version", 1);
+	cJSON_AddNumberToObject(o, "version", DEPLOY_JOURNAL_VERSION);
 	cJSON_AddStringToObject(o, "step", deploy_step_name(j->step));
 #define ENC(key, f) \
 	if (j->f)   \
@@ -74,6 +74,9 @@ char *deploy_journal_encode(const deploy_journal *j)
 	STRING_FIELDS(ENC)
 #undef ENC
 	cJSON_AddNumberToObject(o, "restarts", j->restarts);
+	cJSON_AddNumberToObject(o, "attempt", j->attempt);
+	if (j->state_unknown)
+		cJSON_AddBoolToObject(o, "stateUnknown", true);
 	fo_buf b = FO_BUF_INIT;
 	fo_json_canonical(&b, o);
 	cJSON_Delete(o);
@@ -90,8 +93,14 @@ int deploy_journal_decode(const char *text, deploy_journal *out, fo_err *e)
 	}
 	int rc = 0;
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "version");
-	if (!cJSON_IsNumber(v) || v->valueint != 1) {
-		rc = fo_err_set(e, FO_EINVAL, "the journal has an unknown version; a newer flinkops wrote it");
+	if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int)v->valuedouble || v->valueint < 1) {
+		rc = fo_err_set(e, FO_EINVAL, "the journal has no valid \"version\"");
+		goto cleanup;
+	}
+	if (v->valueint > DEPLOY_JOURNAL_VERSION) {
+		rc = fo_err_set(e, FO_EUNSUPPORTED,
+				"the journal is of format %d, newer than this flinkops reads (%d); run the newer flinkops",
+				v->valueint, DEPLOY_JOURNAL_VERSION);
 		goto cleanup;
 	}
 	const char *step = fo_json_str(o, "step");
@@ -115,6 +124,13 @@ int deploy_journal_decode(const char *text, deploy_journal *out, fo_err *e)
 #undef DEC
 	const cJSON *r = cJSON_GetObjectItemCaseSensitive(o, "restarts");
 	out->restarts = cJSON_IsNumber(r) && r->valueint >= 0 ? r->valueint : 0;
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, "attempt");
+	out->attempt = cJSON_IsNumber(a) && a->valueint >= 0 ? a->valueint : 0;
+	out->state_unknown = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "stateUnknown"));
+	/* format 1 kept the state to start from in savepointPath only */
+	if (v->valueint == 1 && out->step >= DEPLOY_STEP_SAVEPOINT_TAKEN && out->step != DEPLOY_STEP_FAILED &&
+	    !out->restore_path && out->savepoint_path)
+		out->restore_path = fo_strdup(out->savepoint_path);
 cleanup:
 	cJSON_Delete(o);
 	if (rc < 0)

@@ -24,37 +24,54 @@
 #define DEPLOY_JOURNAL_LABEL_VALUE "flinkops-journal"
 
 /* Steps of a rollout, in the order they happen. Each is recorded before the
- * next one starts. */
+ * action it names is sent, so a crash leaves a record of what may have
+ * happened, never of less. */
 enum deploy_step {
 	DEPLOY_STEP_IDLE,            /* nothing in flight; the job (if any) runs the recorded target */
-	DEPLOY_STEP_STOPPING,        /* stop-with-savepoint requested (trigger recorded when known) */
-	DEPLOY_STEP_SAVEPOINT_TAKEN, /* the savepoint is complete: its path is recorded */
+	DEPLOY_STEP_STOPPING,        /* stop-with-savepoint under the recorded trigger id (maybe sent) */
+	DEPLOY_STEP_CANCELLING,      /* cancel of the old job (maybe sent); restorePath already chosen */
+	DEPLOY_STEP_SAVEPOINT_TAKEN, /* the state to start from is fixed in restorePath (empty: fresh) */
 	DEPLOY_STEP_APPLIED,         /* the new objects are applied */
 	DEPLOY_STEP_UPLOADED,        /* the jar is uploaded: its id is recorded */
-	DEPLOY_STEP_SUBMITTED,       /* the job was submitted under a recorded job id */
+	DEPLOY_STEP_SUBMITTED,       /* the job was (maybe) submitted under submitJobId */
 	DEPLOY_STEP_FAILED,          /* gave up; the error is recorded */
 };
+#define DEPLOY_NSTEPS (DEPLOY_STEP_FAILED + 1)
+
+/* The journal format this flinkops writes; it reads this one and older ones,
+ * and refuses newer ones (they may hold state it does not understand). */
+#define DEPLOY_JOURNAL_VERSION 2
 
 typedef struct deploy_journal {
 	enum deploy_step step;
 	char *target_commit;   /* the source commit being rolled out */
-	char *target_job_hash; /* flinkops.io/job-hash of the target */
+	char *target_job_hash; /* flinkops.io/job-hash of the job that runs (or last ran) */
 	char *job_id;          /* the job believed to run (or last ran) */
-	char *trigger_id;      /* stop/savepoint request in flight */
+	char *trigger_id;      /* STOPPING: the savepoint trigger id flinkops chose */
+	char *trigger_time;    /* RFC 3339: when the stop was recorded */
+	char *restore_path;    /* SAVEPOINT_TAKEN and later: what the next job starts from (NULL: fresh) */
+	char *restore_kind;    /* savepoint | checkpoint | initial | none */
 	char *savepoint_path;  /* newest savepoint taken by flinkops */
 	char *savepoint_time;  /* RFC 3339 */
 	char *savepoint_reason;/* upgrade | suspend | delete | manual | periodic */
 	char *jar_id;          /* uploaded jar on the Flink cluster */
 	char *submit_job_id;   /* the id the next (or last) submission uses */
+	char *failed_job_hash; /* FAILED: the target that failed (a new target tries again) */
 	int restarts;          /* restarts after failures since the last healthy run */
+	int attempt;           /* submissions so far, never reset: each gets its own job id */
+	bool state_unknown;    /* FAILED: the newest state could not be established; a human decides */
 	char *last_error;
 	char *updated;         /* RFC 3339 */
+	/* not encoded: the ConfigMap's resourceVersion as read, sent back with
+	 * the next write so that a second writer gets a conflict */
+	char *resource_version;
 } deploy_journal;
 
 const char *deploy_step_name(enum deploy_step s);
 /* Encode as JSON (the ConfigMap's data); caller frees. */
 char *deploy_journal_encode(const deploy_journal *j);
-/* Decode; an unknown or malformed record is an error, never a silent reset. */
+/* Decode; an unknown or malformed record, or one of a newer format, is an
+ * error, never a silent reset. */
 int deploy_journal_decode(const char *text, deploy_journal *out, fo_err *e);
 void deploy_journal_clear(deploy_journal *j);
 /* Copy string fields too. */

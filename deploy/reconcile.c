@@ -111,20 +111,32 @@ static int keep_journal(cJSON *o, void *arg)
 		memset(en, 0, sizeof(*en));
 		en->key = fo_asprintf("%s/%s", ns, inst);
 		en->json = fo_strdup(text);
+		const char *rv = meta_str(o, "resourceVersion");
+		en->instance = rv ? fo_strdup(rv) : NULL; /* for journals: the resourceVersion */
 	}
 	cJSON_Delete(o);
 	return 0;
 }
 
-const char *deploy_live_journal(const deploy_live *l, const char *ns, const char *name)
+const char *deploy_live_journal_rv(const deploy_live *l, const char *ns, const char *name, const char **rv)
 {
 	char *key = fo_asprintf("%s/%s", ns, name);
 	const char *found = NULL;
+	if (rv)
+		*rv = NULL;
 	for (size_t i = 0; l && i < l->njournals && !found; i++)
-		if (strcmp(l->journals[i].key, key) == 0)
+		if (strcmp(l->journals[i].key, key) == 0) {
 			found = l->journals[i].json;
+			if (rv)
+				*rv = l->journals[i].instance;
+		}
 	free(key);
 	return found;
+}
+
+const char *deploy_live_journal(const deploy_live *l, const char *ns, const char *name)
+{
+	return deploy_live_journal_rv(l, ns, name, NULL);
 }
 
 int deploy_live_load(k8s_client *c, const char *agent, const char *ns, deploy_live **out, fo_err *e)
@@ -234,6 +246,7 @@ void deploy_live_free(deploy_live *l)
 	for (size_t i = 0; i < l->njournals; i++) {
 		free(l->journals[i].key);
 		free(l->journals[i].json);
+		free(l->journals[i].instance);
 	}
 	free(l->journals);
 	free(l->index);
@@ -298,6 +311,28 @@ static enum deploy_obj_state compare_one(deploy_item *it, int k, k8s_client *c, 
 	return DEPLOY_OBJ_DRIFTED;
 }
 
+/* The deployment's journal from the inventory. One that does not decode
+ * (edited by hand, or of a newer flinkops) fails the deployment: acting
+ * without it could submit a second job or lose where the state is. */
+static void load_journal(deploy_item *it, const deploy_live *live)
+{
+	const char *rv = NULL;
+	const char *text = deploy_live_journal_rv(live, it->ns, it->name, &rv);
+	if (!text)
+		return;
+	fo_err je = FO_ERR_INIT;
+	if (deploy_journal_decode(text, &it->journal, &je) < 0) {
+		it->journal_bad = true;
+		it->outcome = DEPLOY_OUTCOME_FAILED;
+		it->error = fo_asprintf("the journal ConfigMap %s%s does not decode: %s; its job is left alone. "
+					"Restore the ConfigMap, or delete it once the job's newest state is known",
+					DEPLOY_JOURNAL_PREFIX, it->name, fo_err_msg(&je));
+	} else {
+		it->journal.resource_version = rv ? fo_strdup(rv) : NULL;
+	}
+	fo_err_clear(&je);
+}
+
 static deploy_item *add_item(deploy_pass *p)
 {
 	p->items = fo_realloc(p->items, (p->n + 1) * sizeof(*p->items));
@@ -349,17 +384,13 @@ int deploy_reconcile_plan(const flink_deployments *desired, const deploy_live *l
 		}
 		if (opts && opts->rollout && fd->has_job) {
 			/* the journal, not the objects, says whether the job is the
-			 * rendered one: a job that failed to start is retried; a
-			 * suspend needs it too, to stop the job it names */
-			fo_err je = FO_ERR_INIT;
-			const char *text = deploy_live_journal(live, it->ns, it->name);
-			bool known = text && deploy_journal_decode(text, &it->journal, &je) == 0;
-			fo_err_clear(&je);
-			if (fd->job.state == FLINK_STATE_RUNNING) {
-				it->job_pending = !known || it->journal.step != DEPLOY_STEP_IDLE || !it->journal.job_id ||
+			 * rendered one; every pass looks at the job (watch_job), so a
+			 * status says what Flink reports */
+			load_journal(it, live);
+			if (!it->journal_bad)
+				it->job_pending = it->journal.step != DEPLOY_STEP_IDLE || !it->journal.job_id ||
 						  !fo_streq(it->journal.target_job_hash, it->job_hash);
-				it->watch_job = true;
-			}
+			it->watch_job = !it->journal_bad;
 		}
 		/* Rendering is deterministic and cheap: the objects are rendered
 		 * again when applied instead of being held for the whole pass; the
@@ -386,6 +417,8 @@ int deploy_reconcile_plan(const flink_deployments *desired, const deploy_live *l
 		it->ns = fo_strdup(inst[i].ns);
 		it->name = fo_strdup(inst[i].name);
 		item_find_live(it, live);
+		if (opts && opts->rollout)
+			load_journal(it, live); /* the job to stop before the objects go */
 		deploy_side from, to;
 		deploy_side_from_live(&from, it->live);
 		memset(&to, 0, sizeof(to));
@@ -480,17 +513,18 @@ static void apply_item(applier *a, k8s_client *c, deploy_item *it)
 		int rc = deploy_rollout_item(c, it, a->opts, apply_objects, a, &e);
 		if (rc < 0 && !it->error)
 			record_error(a, it, rc, fo_err_msg(&e));
-		it->job_started = rc == 0 && it->job_pending;
 		fo_err_clear(&e);
 	} else {
-		apply_objects(c, it, a);
+		it->outcome = apply_objects(c, it, a) == 0 ? DEPLOY_OUTCOME_SETTLED : DEPLOY_OUTCOME_FAILED;
 	}
+	if (it->error)
+		it->outcome = DEPLOY_OUTCOME_FAILED;
 	render_objects_free(&it->objs);
 }
 
 static bool needs_apply(const deploy_item *it)
 {
-	if (!it->fd || it->error)
+	if (!it->fd || it->error || it->journal_bad)
 		return false;
 	if (it->job_pending || it->watch_job)
 		return true;
@@ -570,6 +604,13 @@ int deploy_reconcile_apply(k8s_client *c, deploy_pass *p, const deploy_options *
 	pthread_mutex_destroy(&a.lock);
 	p->aborted = atomic_load(&a.aborted);
 	int first = a.first;
+	for (size_t i = 0; i < p->n; i++) {
+		deploy_item *it = &p->items[i];
+		if (it->fd && it->outcome == DEPLOY_OUTCOME_NOT_ATTEMPTED && !it->error && !needs_apply(it))
+			it->outcome = DEPLOY_OUTCOME_SETTLED; /* nothing to do, and nothing was */
+		else if (it->error)
+			it->outcome = DEPLOY_OUTCOME_FAILED;
+	}
 
 	if (p->prune_refused || p->prune_disabled || p->aborted)
 		return first;
@@ -582,16 +623,25 @@ int deploy_reconcile_apply(k8s_client *c, deploy_pass *p, const deploy_options *
 		if (it->fd)
 			continue;
 		bool ok = true;
+		if (it->journal_bad) {
+			if (!first)
+				first = fo_err_set(e, FO_EREFUSED, "%s", it->error);
+			continue; /* where its state is is unknown: keep everything */
+		}
 		if (opts && opts->rollout) {
 			fo_err fe = FO_ERR_INIT;
 			int rc = deploy_rollout_final_savepoint(c, it, opts, &fe);
 			if (rc < 0) {
 				it->error = fo_strdup(fo_err_msg(&fe));
+				it->outcome = DEPLOY_OUTCOME_FAILED;
 				if (!first)
 					first = fo_err_set(e, rc, "%s", fo_err_msg(&fe));
 				fo_err_clear(&fe);
 				continue;
 			}
+			fo_err_clear(&fe);
+			if (it->outcome != DEPLOY_OUTCOME_SETTLED)
+				continue; /* the final savepoint is in progress: the objects stay */
 		}
 		for (int j = 0; j < RENDER_NCOMPONENTS && ok; j++) {
 			int k = order[j];
@@ -613,12 +663,26 @@ int deploy_reconcile_apply(k8s_client *c, deploy_pass *p, const deploy_options *
 			}
 			fo_err_clear(&de);
 		}
-		if (ok) {
-			fo_err je = FO_ERR_INIT;
-			deploy_journal_delete(c, it->ns, it->name, &je);
-			fo_err_clear(&je);
-		}
+		/* the journal stays until the status file that records the final
+		 * savepoint is pushed (deploy_pass_forget_deleted) */
 		it->deleted = ok;
+		it->outcome = ok ? DEPLOY_OUTCOME_SETTLED : DEPLOY_OUTCOME_FAILED;
+	}
+	return first;
+}
+
+int deploy_pass_forget_deleted(k8s_client *c, const deploy_pass *p, fo_err *e)
+{
+	int first = 0;
+	for (size_t i = 0; i < p->n; i++) {
+		const deploy_item *it = &p->items[i];
+		if (it->fd || !it->deleted)
+			continue;
+		fo_err je = FO_ERR_INIT;
+		int rc = deploy_journal_delete(c, it->ns, it->name, &je);
+		if (rc < 0 && rc != FO_ENOTFOUND && !first)
+			first = fo_err_set(e, rc, "%s", fo_err_msg(&je));
+		fo_err_clear(&je);
 	}
 	return first;
 }
@@ -639,6 +703,8 @@ void deploy_pass_free(deploy_pass *p)
 		deploy_change_free(&it->change);
 		free(it->error);
 		free(it->job_hash);
+		free(it->waiting);
+		free(it->job_state);
 		deploy_journal_clear(&it->journal);
 	}
 	free(p->items);

@@ -14,6 +14,7 @@
 
 #include "deploy/deploy.h"
 #include "deploy/journal.h"
+#include "deploy/rollout.h"
 #include "flink/jar.h"
 #include "flink/rest.h"
 #include "lib/json.h"
@@ -34,12 +35,6 @@ static long now_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
 
 static char *journal_name(const char *name)
 {
@@ -61,10 +56,42 @@ int deploy_journal_load(k8s_client *c, const char *ns, const char *name, deploy_
 		return rc;
 	const char *text = fo_json_str(cJSON_GetObjectItemCaseSensitive(obj, "data"), DEPLOY_JOURNAL_KEY);
 	rc = deploy_journal_decode(text, j, e);
+	if (rc == 0) {
+		const char *rv = fo_json_str(cJSON_GetObjectItemCaseSensitive(obj, "metadata"), "resourceVersion");
+		j->resource_version = rv ? fo_strdup(rv) : NULL;
+	}
 	cJSON_Delete(obj);
 	if (rc < 0)
 		return fo_err_prefix(e, "journal of %s/%s", ns, name);
 	return 0;
+}
+
+/* The named points where FLINKOPS_CRASH_AFTER=POINT kills the process (as a
+ * power cut or kill -9 would), for the crash tests: right after each journal
+ * step is recorded, and right after each request to Flink that changes a
+ * job. tests/e2e/test_rollout_crash.sh reads this list from
+ * `flinkops sync --crash-points`, so a new step is covered without editing
+ * the test. */
+static const char *const sent_points[] = {"stop-sent", "cancel-sent", "run-sent"};
+
+size_t deploy_crash_points(const char **out, size_t max)
+{
+	size_t n = 0;
+	for (int s = DEPLOY_STEP_STOPPING; s < DEPLOY_NSTEPS; s++)
+		if (s != DEPLOY_STEP_FAILED && n < max)
+			out[n++] = deploy_step_name((enum deploy_step)s);
+	if (n < max)
+		out[n++] = deploy_step_name(DEPLOY_STEP_IDLE);
+	for (size_t i = 0; i < FO_ARRAY_LEN(sent_points) && n < max; i++)
+		out[n++] = sent_points[i];
+	return n;
+}
+
+static void crash_point(const char *name)
+{
+	const char *crash = getenv("FLINKOPS_CRASH_AFTER");
+	if (crash && strcmp(crash, name) == 0)
+		raise(SIGKILL);
 }
 
 int deploy_journal_save(k8s_client *c, const char *ns, const char *name, const char *agent, deploy_journal *j,
@@ -81,6 +108,11 @@ int deploy_journal_save(k8s_client *c, const char *ns, const char *name, const c
 	char *cm = journal_name(name);
 	cJSON_AddStringToObject(meta, "name", cm);
 	cJSON_AddStringToObject(meta, "namespace", ns);
+	/* The version read is the precondition of the write: a second writer
+	 * (another agent, a standby that believes it leads) gets a conflict
+	 * instead of overwriting a record it never read. */
+	if (j->resource_version)
+		cJSON_AddStringToObject(meta, "resourceVersion", j->resource_version);
 	cJSON *labels = cJSON_AddObjectToObject(meta, "labels");
 	/* not managed-by=flinkops: the journal is not one of the rendered
 	 * objects, so it never shows in the inventory as drift or prune */
@@ -89,17 +121,21 @@ int deploy_journal_save(k8s_client *c, const char *ns, const char *name, const c
 	cJSON_AddStringToObject(labels, DEPLOY_LABEL_AGENT, agent);
 	cJSON *data = cJSON_AddObjectToObject(o, "data");
 	cJSON_AddStringToObject(data, DEPLOY_JOURNAL_KEY, text);
-	int rc = k8s_apply(c, o, false, NULL, e);
+	cJSON *result = NULL;
+	int rc = k8s_apply(c, o, false, &result, e);
 	cJSON_Delete(o);
 	free(cm);
 	free(text);
+	if (rc == FO_ECONFLICT)
+		return fo_err_prefix(e, "the journal of %s/%s changed since this agent read it (another writer?); "
+					"nothing more is done for it in this pass",
+				     ns, name);
 	if (rc < 0)
 		return fo_err_prefix(e, "recording the journal of %s/%s", ns, name);
-	/* For crash tests: FLINKOPS_CRASH_AFTER=STEP kills the process the moment
-	 * that step is recorded, as a power cut or kill -9 would. */
-	const char *crash = getenv("FLINKOPS_CRASH_AFTER");
-	if (crash && strcmp(crash, deploy_step_name(j->step)) == 0)
-		raise(SIGKILL);
+	const char *rv = fo_json_str(cJSON_GetObjectItemCaseSensitive(result, "metadata"), "resourceVersion");
+	deploy_journal_set(&j->resource_version, rv);
+	cJSON_Delete(result);
+	crash_point(deploy_step_name(j->step));
 	return 0;
 }
 
@@ -128,371 +164,456 @@ char *deploy_rest_url(const char *tmpl, const char *ns, const char *name)
 	return fo_buf_detach(&b);
 }
 
-/* Wait until the cluster offers `slots` task slots in all. */
-static int wait_slots(flink_rest *r, int slots, long timeout_ms, fo_err *e)
+
+/* ---- the executor ------------------------------------------------------- */
+
+/* Seconds since an RFC 3339 time ("...Z"), in ms; -1 when it does not parse. */
+static long age_ms(const char *rfc3339)
 {
-	long waited = 0, step = 200;
-	for (;;) {
-		flink_overview ov = {0};
-		int rc = flink_rest_overview(r, &ov, e);
-		int total = ov.slots_total;
-		flink_overview_free(&ov);
-		if (rc == 0 && total >= slots)
-			return 0;
-		if (waited >= timeout_ms) {
-			if (rc == 0)
-				return fo_err_set(e, FO_ETIMEOUT, "%s has %d task slots after %ld ms, the job needs %d",
-						  flink_rest_base(r), total, waited, slots);
-			return fo_err_prefix(e, "the JobManager did not answer within %ld ms", waited);
-		}
-		fo_err_clear(e);
-		sleep_ms(step);
-		waited += step;
-		if (step < 2000)
-			step *= 2;
-	}
+	if (!rfc3339)
+		return -1;
+	struct tm tm;
+	memset(&tm, 0, sizeof(tm));
+	const char *end = strptime(rfc3339, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (!end || *end)
+		return -1;
+	time_t t = timegm(&tm);
+	time_t now = time(NULL);
+	return now >= t ? (long)(now - t) * 1000L : 0;
 }
 
-/* Is the job `id` running, or about to (not ended)? */
-static bool job_alive(flink_rest *r, const char *id)
+typedef struct exec {
+	k8s_client *c;
+	deploy_item *it;
+	const deploy_options *o;
+	int (*apply_objects)(k8s_client *, deploy_item *, void *);
+	void *arg;
+	flink_rest *r;
+	deploy_journal j;
+	deploy_desired d;
+	deploy_observed ob;
+	/* what the observations point into */
+	flink_checkpoint_info ck;
+	flink_savepoint_status sp;
+	char *cause;
+	bool objects_current;
+} exec;
+
+static void observations_clear(exec *x)
 {
-	enum flink_job_status st = FLINK_JOB_UNKNOWN;
+	flink_checkpoint_info_free(&x->ck);
+	flink_savepoint_status_free(&x->sp);
+	free(x->cause);
+	x->cause = NULL;
+	memset(&x->ck, 0, sizeof(x->ck));
+	memset(&x->sp, 0, sizeof(x->sp));
+	memset(&x->ob, 0, sizeof(x->ob));
+}
+
+/* Gather what the decision needs. Nothing here changes anything; a server
+ * that does not answer is an observation (flink_ok false), not an error. */
+static void observe(exec *x)
+{
+	observations_clear(x);
+	deploy_observed *o = &x->ob;
+	deploy_journal *j = &x->j;
+	o->objects_current = x->objects_current;
+	o->slots_total = -1;
+	o->step_age_ms = age_ms(j->step == DEPLOY_STEP_STOPPING && j->trigger_time ? j->trigger_time : j->updated);
 	fo_err e = FO_ERR_INIT;
-	int rc = flink_rest_job_state(r, id, &st, &e);
-	fo_err_clear(&e);
-	return rc == 0 && !flink_job_status_is_terminal(st);
-}
-
-/*
- * Stop the job the journal names, keeping what the upgrade mode keeps.
- * *restore_from gets the savepoint or checkpoint to start the new job from
- * (NULL: fresh). A failed or late savepoint returns an error and leaves the
- * old job running: nothing has been applied yet.
- */
-static int stop_old_job(k8s_client *c, flink_rest *r, deploy_item *it, deploy_journal *j,
-			const deploy_options *o, bool suspend, char **restore_from, fo_err *e)
-{
-	const flink_deployment *fd = it->fd;
-	/* a suspend always keeps the state, whatever the upgrade mode */
-	enum flink_upgrade_mode mode = suspend ? FLINK_UPGRADE_SAVEPOINT : fd->job.upgrade_mode;
-	*restore_from = NULL;
-	if (j->step >= DEPLOY_STEP_SAVEPOINT_TAKEN && j->savepoint_path && j->step != DEPLOY_STEP_FAILED) {
-		/* an earlier pass took the savepoint and died after: use it */
-		*restore_from = fo_strdup(j->savepoint_path);
-		return 0;
+	flink_overview ov = {0};
+	if (flink_rest_overview(x->r, &ov, &e) < 0) {
+		fo_debug("rollout", "%s/%s: Flink not observed: %s", x->it->ns, x->it->name, fo_err_msg(&e));
+		fo_err_clear(&e);
+		return;
 	}
-	if (!j->job_id || !job_alive(r, j->job_id)) {
-		/* nothing runs: start from the newest savepoint we took, if any */
-		if (fd->job.upgrade_mode != FLINK_UPGRADE_STATELESS && j->savepoint_path)
-			*restore_from = fo_strdup(j->savepoint_path);
-		else if (fd->job.initial_savepoint_path)
-			*restore_from = fo_strdup(fd->job.initial_savepoint_path);
-		return 0;
-	}
-	int rc = 0;
-	switch (mode) {
-	case FLINK_UPGRADE_SAVEPOINT: {
-		j->step = DEPLOY_STEP_STOPPING;
-		if ((rc = deploy_journal_save(c, it->ns, it->name, o->agent, j, e)) < 0)
-			return rc;
-		char *trigger = NULL, *location = NULL;
-		long t0 = now_ms();
-		rc = flink_rest_job_stop(r, j->job_id, fd->job.savepoint_dir, &trigger, e);
+	o->flink_ok = true;
+	o->slots_total = ov.slots_total;
+	flink_overview_free(&ov);
+	const char *job = j->step == DEPLOY_STEP_SUBMITTED ? j->submit_job_id : j->job_id;
+	if (job) {
+		enum flink_job_status st = FLINK_JOB_UNKNOWN;
+		int rc = flink_rest_job_state(x->r, job, &st, &e);
 		if (rc == 0) {
-			deploy_journal_set(&j->trigger_id, trigger);
-			deploy_journal_save(c, it->ns, it->name, o->agent, j, e);
-			rc = flink_rest_savepoint_wait(r, j->job_id, trigger, o->rollout->savepoint_timeout_ms, &location, e);
+			o->job_known = true;
+			o->job = st;
+		} else if (rc != FO_ENOTFOUND) {
+			o->flink_ok = false; /* cannot tell: act on nothing */
 		}
-		it->ms_savepoint += now_ms() - t0;
-		free(trigger);
-		if (rc < 0) {
-			/* the old job keeps running; nothing was applied */
-			j->step = DEPLOY_STEP_IDLE;
-			deploy_journal_set(&j->trigger_id, NULL);
-			deploy_journal_set(&j->last_error, fo_err_msg(e));
-			fo_err ignore = FO_ERR_INIT;
-			deploy_journal_save(c, it->ns, it->name, o->agent, j, &ignore);
-			fo_err_clear(&ignore);
-			return fo_err_prefix(e, "stop %s/%s with a savepoint", it->ns, it->name);
+		fo_err_clear(&e);
+	}
+	bool terminal = o->job_known && flink_job_status_is_terminal(o->job);
+	bool need_ck = o->job_known && (terminal || j->step != DEPLOY_STEP_IDLE || x->d.mode == FLINK_UPGRADE_LAST_STATE);
+	if (o->flink_ok && need_ck) {
+		o->checkpoints_ok = flink_rest_checkpoints(x->r, job, &x->ck, &e) == 0;
+		fo_err_clear(&e);
+		if (o->checkpoints_ok) {
+			o->newest_path = x->ck.latest_path;
+			o->newest_is_savepoint = x->ck.latest_is_savepoint;
+			o->restored_path = x->ck.restored_path;
 		}
-		char ts[32];
-		now_rfc3339(ts);
-		j->step = DEPLOY_STEP_SAVEPOINT_TAKEN;
-		deploy_journal_set(&j->savepoint_path, location);
-		deploy_journal_set(&j->savepoint_time, ts);
-		deploy_journal_set(&j->savepoint_reason, suspend ? "suspend" : "upgrade");
-		deploy_journal_set(&j->trigger_id, NULL);
-		*restore_from = location;
-		return deploy_journal_save(c, it->ns, it->name, o->agent, j, e);
 	}
-	case FLINK_UPGRADE_LAST_STATE: {
-		flink_checkpoint_info ck = {0};
-		if (flink_rest_checkpoints(r, j->job_id, &ck, e) == 0 && ck.latest_path)
-			*restore_from = fo_strdup(ck.latest_path);
-		flink_checkpoint_info_free(&ck);
-		fo_err_clear(e);
-		break;
+	if (o->flink_ok && o->job_known && o->job == FLINK_JOB_FAILED) {
+		flink_rest_exceptions(x->r, job, &x->cause, &e);
+		fo_err_clear(&e);
+		o->job_cause = x->cause;
 	}
-	default:
-		break;
+	if (o->flink_ok && j->step == DEPLOY_STEP_STOPPING && j->trigger_id && j->job_id) {
+		int rc = flink_rest_savepoint_status(x->r, j->job_id, j->trigger_id, &x->sp, &e);
+		if (rc == 0)
+			o->trigger = x->sp.state == FLINK_SAVEPOINT_COMPLETED ? DEPLOY_TRIGGER_COMPLETED
+									       : DEPLOY_TRIGGER_IN_PROGRESS;
+		else if (x->sp.state == FLINK_SAVEPOINT_FAILED)
+			o->trigger = DEPLOY_TRIGGER_FAILED;
+		else if (rc == FO_ENOTFOUND)
+			o->trigger = DEPLOY_TRIGGER_UNKNOWN;
+		else
+			o->flink_ok = false;
+		o->trigger_location = x->sp.location;
+		o->trigger_failure = x->sp.failure ? x->sp.failure : fo_err_msg(&e);
+		if (o->trigger == DEPLOY_TRIGGER_COMPLETED && !x->sp.location)
+			o->trigger = DEPLOY_TRIGGER_IN_PROGRESS; /* not usable yet */
+		if (o->trigger == DEPLOY_TRIGGER_FAILED && !x->sp.failure) {
+			x->sp.failure = fo_strdup(fo_err_msg(&e));
+			o->trigger_failure = x->sp.failure;
+		}
+		fo_err_clear(&e);
 	}
-	if ((rc = flink_rest_job_cancel(r, j->job_id, e)) < 0)
-		return fo_err_prefix(e, "cancel %s/%s", it->ns, it->name);
-	return flink_rest_job_wait(r, j->job_id,
-				   FLINK_JOB_MASK(FLINK_JOB_CANCELED) | FLINK_JOB_MASK(FLINK_JOB_FINISHED) |
-					   FLINK_JOB_MASK(FLINK_JOB_FAILED),
-				   o->rollout->savepoint_timeout_ms, NULL, e);
+	if (o->flink_ok && j->jar_id && (j->step == DEPLOY_STEP_UPLOADED || j->step == DEPLOY_STEP_SUBMITTED)) {
+		if (flink_rest_jar_exists(x->r, j->jar_id, &o->jar_known, &e) < 0)
+			o->flink_ok = false;
+		fo_err_clear(&e);
+	}
 }
 
-/* Upload the jar and run it under a job id derived from the target, so that
- * a resubmit after a crash finds the job instead of starting a second one. */
-static int submit(k8s_client *c, flink_rest *r, deploy_item *it, deploy_journal *j, const char *job_hash,
-		  const char *restore_from, const deploy_options *o, fo_err *e)
+static int save(exec *x, fo_err *e)
 {
-	const flink_deployment *fd = it->fd;
-	char *local = NULL, *jar_id = NULL, *job = NULL;
-	long t_run = now_ms();
-	int rc = flink_jar_fetch(fd->job.jar_uri, &o->rollout->jar, &local, e);
+	return deploy_journal_save(x->c, x->it->ns, x->it->name, x->o->agent, &x->j, e);
+}
+
+static const char *stop_reason(const exec *x)
+{
+	return x->d.deleting ? "delete" : x->d.suspended ? "suspend" : "upgrade";
+}
+
+static int apply_all(exec *x, fo_err *e)
+{
+	if (!x->apply_objects)
+		return fo_err_set(e, FO_EINVAL, "%s/%s: nothing to apply while deleting", x->it->ns, x->it->name);
+	int rc = x->apply_objects(x->c, x->it, x->arg);
+	if (rc < 0)
+		return fo_err_set(e, rc, "%s", x->it->error ? x->it->error : "applying the objects failed");
+	x->objects_current = true;
+	x->d.restart_pods = false; /* the processes now run what git says */
+	return 0;
+}
+
+static int deliver_jar(exec *x, fo_err *e)
+{
+	char *local = NULL, *jar_id = NULL;
+	long t0 = now_ms();
+	int rc = flink_jar_fetch(x->it->fd->job.jar_uri, &x->o->rollout->jar, &local, e);
 	if (rc == 0)
-		rc = flink_rest_jar_upload(r, local, &jar_id, e);
+		rc = flink_rest_jar_upload(x->r, local, &jar_id, e);
+	x->it->ms_job_start += now_ms() - t0;
 	free(local);
 	if (rc < 0)
-		return fo_err_prefix(e, "deliver the jar of %s/%s", it->ns, it->name);
-	j->step = DEPLOY_STEP_UPLOADED;
-	deploy_journal_set(&j->jar_id, jar_id);
-	if ((rc = deploy_journal_save(c, it->ns, it->name, o->agent, j, e)) < 0)
-		goto cleanup;
-	for (int attempt = j->restarts; attempt < j->restarts + 5; attempt++) {
-		char *id = deploy_submit_job_id(it->ns, it->name, job_hash, attempt);
-		j->step = DEPLOY_STEP_SUBMITTED;
-		deploy_journal_set(&j->submit_job_id, id);
-		if ((rc = deploy_journal_save(c, it->ns, it->name, o->agent, j, e)) < 0) {
-			free(id);
-			goto cleanup;
-		}
-		flink_run_opts ro = {0};
-		ro.entry_class = fd->job.entry_class;
-		ro.args = (const char *const *)fd->job.args;
-		ro.nargs = fd->job.nargs;
-		ro.parallelism = fd->job.parallelism;
-		ro.savepoint_path = restore_from;
-		ro.allow_non_restored_state = fd->job.allow_non_restored_state;
-		ro.job_id = id;
-		t_run = now_ms();
-		rc = flink_rest_jar_run(r, jar_id, &ro, &job, e);
-		if (rc == FO_ECONFLICT && job_alive(r, id)) {
-			/* submitted by a pass that died before recording it: adopt it */
-			fo_err_clear(e);
-			job = fo_strdup(id);
-			rc = 0;
-		}
-		free(id);
-		if (rc != FO_ECONFLICT)
-			break;
-		fo_err_clear(e); /* that id belongs to a job that ended: take the next */
-	}
-	if (rc < 0) {
-		rc = fo_err_prefix(e, "run %s/%s", it->ns, it->name);
-		goto cleanup;
-	}
-	rc = flink_rest_job_wait(r, job, FLINK_JOB_MASK(FLINK_JOB_RUNNING), o->rollout->running_timeout_ms, NULL, e);
-	it->ms_job_start += now_ms() - t_run;
-	if (rc < 0) {
-		rc = fo_err_prefix(e, "%s/%s did not reach RUNNING", it->ns, it->name);
-		goto cleanup;
-	}
-	j->step = DEPLOY_STEP_IDLE;
-	if (!fo_streq(j->target_job_hash, job_hash))
-		j->restarts = 0; /* a new target gets a fresh restart budget */
-	deploy_journal_set(&j->job_id, job);
-	deploy_journal_set(&j->submit_job_id, NULL);
-	deploy_journal_set(&j->target_job_hash, job_hash);
-	deploy_journal_set(&j->target_commit, o->rollout->commit);
-	deploy_journal_set(&j->last_error, NULL);
-	rc = deploy_journal_save(c, it->ns, it->name, o->agent, j, e);
-	fo_info("rollout", "%s/%s: job %s RUNNING%s%s", it->ns, it->name, job, restore_from ? " from " : "",
-		restore_from ? restore_from : "");
-cleanup:
-	if (jar_id) {
+		return fo_err_prefix(e, "deliver the jar of %s/%s", x->it->ns, x->it->name);
+	if (x->j.jar_id && !fo_streq(x->j.jar_id, jar_id)) {
 		fo_err ignore = FO_ERR_INIT;
-		flink_rest_jar_delete(r, jar_id, &ignore);
+		flink_rest_jar_delete(x->r, x->j.jar_id, &ignore);
 		fo_err_clear(&ignore);
 	}
+	x->j.step = DEPLOY_STEP_UPLOADED;
+	deploy_journal_set(&x->j.jar_id, jar_id);
 	free(jar_id);
-	free(job);
-	return rc;
+	return save(x, e);
 }
 
-/*
- * A job that runs the current target: if it FAILED on its own, start it
- * again from its newest retained checkpoint (or the last savepoint), up to
- * the restart budget; past it, the deployment is Failed with Flink's cause.
- */
-static int watch_job(k8s_client *c, flink_rest *r, deploy_item *it, deploy_journal *j, const char *job_hash,
-		     const deploy_options *o, fo_err *e)
+static int run_job(exec *x, fo_err *e)
 {
-	enum flink_job_status st = FLINK_JOB_UNKNOWN;
-	int rc = flink_rest_job_state(r, j->job_id, &st, e);
-	if (rc == FO_ENOTFOUND) {
-		/* the JobManager forgot it (a new pod without HA): treat as failed */
-		fo_err_clear(e);
-		st = FLINK_JOB_FAILED;
-	} else if (rc < 0) {
-		return fo_err_prefix(e, "state of %s/%s", it->ns, it->name);
-	}
-	if (st != FLINK_JOB_FAILED)
-		return 0;
-	char *cause = NULL;
-	fo_err ignore = FO_ERR_INIT;
-	flink_rest_exceptions(r, j->job_id, &cause, &ignore);
-	fo_err_clear(&ignore);
-	if (j->restarts >= o->rollout->restart_budget) {
-		j->step = DEPLOY_STEP_FAILED;
-		deploy_journal_set(&j->last_error, cause ? cause : "the job failed");
-		rc = fo_err_set(e, FO_ESERVER, "job %s of %s/%s FAILED after %d restart%s: %s", j->job_id, it->ns, it->name,
-				j->restarts, j->restarts == 1 ? "" : "s", cause ? cause : "no cause reported");
-		deploy_journal_save(c, it->ns, it->name, o->agent, j, &ignore);
-		fo_err_clear(&ignore);
-		free(cause);
+	const flink_deployment *fd = x->it->fd;
+	char *id = deploy_submit_job_id(x->it->ns, x->it->name, x->d.job_hash, x->j.attempt);
+	x->j.step = DEPLOY_STEP_SUBMITTED;
+	deploy_journal_set(&x->j.submit_job_id, id);
+	free(id);
+	int rc = save(x, e);
+	if (rc < 0)
 		return rc;
+	flink_run_opts ro = {0};
+	ro.entry_class = fd->job.entry_class;
+	ro.args = (const char *const *)fd->job.args;
+	ro.nargs = fd->job.nargs;
+	ro.parallelism = fd->job.parallelism;
+	ro.savepoint_path = x->j.restore_path;
+	ro.allow_non_restored_state = fd->job.allow_non_restored_state;
+	ro.job_id = x->j.submit_job_id;
+	char *job = NULL;
+	long t0 = now_ms();
+	rc = flink_rest_jar_run(x->r, x->j.jar_id, &ro, &job, e);
+	x->it->ms_job_start += now_ms() - t0;
+	free(job);
+	if (rc == FO_ECONFLICT) {
+		/* that id is already known: the next observation says whether it runs */
+		fo_err_clear(e);
+		rc = 0;
 	}
-	/* the newest retained checkpoint is newer than any savepoint */
-	char *from = NULL;
-	flink_checkpoint_info ck = {0};
-	if (flink_rest_checkpoints(r, j->job_id, &ck, &ignore) == 0 && ck.latest_path)
-		from = fo_strdup(ck.latest_path);
-	else if (j->savepoint_path)
-		from = fo_strdup(j->savepoint_path);
-	flink_checkpoint_info_free(&ck);
-	fo_err_clear(&ignore);
-	fo_warn("rollout", "%s/%s: job %s FAILED (%s); restart %d of %d from %s", it->ns, it->name, j->job_id,
-		cause ? cause : "no cause", j->restarts + 1, o->rollout->restart_budget, from ? from : "empty state");
-	free(cause);
-	j->restarts++;
-	if ((rc = deploy_journal_save(c, it->ns, it->name, o->agent, j, e)) == 0)
-		rc = submit(c, r, it, j, job_hash, from, o, e);
-	if (rc == 0)
+	if (rc < 0)
+		return fo_err_prefix(e, "run %s/%s", x->it->ns, x->it->name);
+	crash_point("run-sent");
+	fo_info("rollout", "%s/%s: job %s submitted%s%s", x->it->ns, x->it->name, x->j.submit_job_id,
+		x->j.restore_path ? " from " : " with empty state", x->j.restore_path ? x->j.restore_path : "");
+	return 0;
+}
+
+static int send_stop(exec *x, fo_err *e)
+{
+	deploy_item *it = x->it;
+	deploy_journal *j = &x->j;
+	char *got = NULL;
+	fo_info("rollout", "%s/%s: stopping job %s with a savepoint (%s, trigger %s)", it->ns, it->name, j->job_id,
+		stop_reason(x), j->trigger_id);
+	int rc = flink_rest_job_stop(x->r, j->job_id, it->fd ? it->fd->job.savepoint_dir : NULL, j->trigger_id, &got, e);
+	free(got);
+	if (rc < 0)
+		return fo_err_prefix(e, "stop %s/%s with a savepoint", it->ns, it->name);
+	crash_point("stop-sent");
+	return 0;
+}
+
+/* Run one step. Returns 0 when the step was done (ask again), 1 when the
+ * item is settled or waits (the pass moves on), or a negative error. */
+static int execute(exec *x, const deploy_next *n, fo_err *e)
+{
+	deploy_item *it = x->it;
+	deploy_journal *j = &x->j;
+	int rc = 0;
+	switch (n->op) {
+	case DEPLOY_OP_NONE:
+		it->outcome = DEPLOY_OUTCOME_SETTLED;
+		if (j->step == DEPLOY_STEP_FAILED)
+			it->error = fo_strdup(j->last_error ? j->last_error : "failed");
+		it->job_running = j->step == DEPLOY_STEP_IDLE && j->job_id && x->ob.job_known && x->ob.job == FLINK_JOB_RUNNING;
+		return 1;
+	case DEPLOY_OP_WAIT:
+		it->outcome = DEPLOY_OUTCOME_WAITING;
+		free(it->waiting);
+		it->waiting = fo_strdup(n->why);
+		it->late = n->late;
+		return 1;
+	case DEPLOY_OP_STOP: {
+		char *trigger = NULL;
+		if (fo_random_hex(16, &trigger) < 0)
+			return fo_err_set(e, FO_EIO, "no random trigger id for the stop of %s/%s", it->ns, it->name);
+		char ts[32];
+		now_rfc3339(ts);
+		j->step = DEPLOY_STEP_STOPPING;
+		deploy_journal_set(&j->trigger_id, trigger);
+		deploy_journal_set(&j->trigger_time, ts);
+		free(trigger);
+		if ((rc = save(x, e)) < 0)
+			return rc;
+		return send_stop(x, e);
+	}
+	case DEPLOY_OP_RESTOP:
+		return send_stop(x, e);
+	case DEPLOY_OP_CANCEL:
+		j->step = DEPLOY_STEP_CANCELLING;
+		deploy_journal_set(&j->restore_path, n->restore);
+		deploy_journal_set(&j->restore_kind, n->restore_kind);
+		if ((rc = save(x, e)) < 0)
+			return rc;
+		if ((rc = flink_rest_job_cancel(x->r, j->job_id, e)) < 0)
+			return fo_err_prefix(e, "cancel %s/%s", it->ns, it->name);
+		crash_point("cancel-sent");
+		return 0;
+	case DEPLOY_OP_KEEP: {
+		bool from_stop = j->step == DEPLOY_STEP_STOPPING;
+		if (from_stop && x->ob.step_age_ms >= 0)
+			it->ms_savepoint = x->ob.step_age_ms;
+		j->step = DEPLOY_STEP_SAVEPOINT_TAKEN;
+		deploy_journal_set(&j->restore_path, n->restore);
+		deploy_journal_set(&j->restore_kind, n->restore_kind);
+		if (n->restore && fo_streq(n->restore_kind, "savepoint") && !fo_streq(n->restore, j->savepoint_path)) {
+			char ts[32];
+			now_rfc3339(ts);
+			deploy_journal_set(&j->savepoint_path, n->restore);
+			deploy_journal_set(&j->savepoint_time, ts);
+			deploy_journal_set(&j->savepoint_reason, from_stop ? stop_reason(x) : "upgrade");
+		}
+		deploy_journal_set(&j->trigger_id, NULL);
+		deploy_journal_set(&j->trigger_time, NULL);
+		j->attempt++;
+		j->state_unknown = false;
+		if (x->d.deleting || x->d.suspended)
+			deploy_journal_set(&j->job_id, NULL); /* nothing runs any more */
+		fo_info("rollout", "%s/%s: the next job starts from %s", it->ns, it->name,
+			n->restore ? n->restore : "empty state");
+		return save(x, e);
+	}
+	case DEPLOY_OP_ABORT_STOP:
+		j->step = DEPLOY_STEP_IDLE;
+		deploy_journal_set(&j->trigger_id, NULL);
+		deploy_journal_set(&j->trigger_time, NULL);
+		deploy_journal_set(&j->last_error, n->why);
+		if ((rc = save(x, e)) < 0)
+			return rc;
+		return fo_err_set(e, FO_ESERVER, "%s/%s: %s", it->ns, it->name, n->why);
+	case DEPLOY_OP_APPLY:
+		if ((rc = apply_all(x, e)) < 0)
+			return rc;
+		j->step = DEPLOY_STEP_APPLIED;
+		return save(x, e);
+	case DEPLOY_OP_APPLY_ONLY:
+		return apply_all(x, e);
+	case DEPLOY_OP_SUSPEND:
+		if ((rc = apply_all(x, e)) < 0)
+			return rc;
+		j->step = DEPLOY_STEP_IDLE;
+		deploy_journal_set(&j->job_id, NULL);
+		deploy_journal_set(&j->restore_path, NULL);
+		deploy_journal_set(&j->restore_kind, NULL);
+		return save(x, e);
+	case DEPLOY_OP_UPLOAD:
+		return deliver_jar(x, e);
+	case DEPLOY_OP_RUN:
+		return run_job(x, e);
+	case DEPLOY_OP_RECORD: {
+		if (!fo_streq(j->target_job_hash, x->d.job_hash))
+			j->restarts = 0; /* a new target gets a fresh restart budget */
+		j->step = DEPLOY_STEP_IDLE;
+		deploy_journal_set(&j->job_id, j->submit_job_id);
+		deploy_journal_set(&j->submit_job_id, NULL);
+		deploy_journal_set(&j->target_job_hash, x->d.job_hash);
+		deploy_journal_set(&j->target_commit, x->o->rollout->commit);
+		deploy_journal_set(&j->restore_path, NULL);
+		deploy_journal_set(&j->restore_kind, NULL);
+		deploy_journal_set(&j->failed_job_hash, NULL);
+		deploy_journal_set(&j->last_error, NULL);
+		if (j->jar_id) {
+			fo_err ignore = FO_ERR_INIT;
+			flink_rest_jar_delete(x->r, j->jar_id, &ignore);
+			fo_err_clear(&ignore);
+			deploy_journal_set(&j->jar_id, NULL);
+		}
+		if ((rc = save(x, e)) < 0)
+			return rc;
 		it->job_started = true;
-	free(from);
+		fo_info("rollout", "%s/%s: job %s RUNNING", it->ns, it->name, j->job_id);
+		return 0;
+	}
+	case DEPLOY_OP_RESTART:
+		fo_warn("rollout", "%s/%s: job %s ended (%s); restart %d of %d from %s", it->ns, it->name,
+			j->step == DEPLOY_STEP_SUBMITTED ? j->submit_job_id : j->job_id,
+			x->ob.job_known ? flink_job_status_name(x->ob.job) : "unknown to Flink", j->restarts + 1,
+			x->d.restart_budget, n->restore ? n->restore : "empty state");
+		it->drift_job = j->step == DEPLOY_STEP_IDLE;
+		j->step = DEPLOY_STEP_SAVEPOINT_TAKEN;
+		deploy_journal_set(&j->restore_path, n->restore);
+		deploy_journal_set(&j->restore_kind, n->restore_kind);
+		j->restarts++;
+		j->attempt++;
+		return save(x, e);
+	case DEPLOY_OP_FAIL:
+		j->step = DEPLOY_STEP_FAILED;
+		j->state_unknown = n->state_unknown;
+		deploy_journal_set(&j->last_error, n->why);
+		deploy_journal_set(&j->failed_job_hash, x->d.job_hash);
+		if ((rc = save(x, e)) < 0)
+			return rc;
+		return fo_err_set(e, FO_EREFUSED, "%s/%s: %s", it->ns, it->name, n->why);
+	}
+	return fo_err_set(e, FO_EINVAL, "unknown rollout step");
+}
+
+/* One deployment as far as it can go now: observe, decide, act, repeat. */
+static int advance(exec *x, fo_err *e)
+{
+	int rc = 0;
+	/* a rollout has at most a dozen steps; the bound only stops a bug */
+	for (int i = 0; i < 32; i++) {
+		observe(x);
+		deploy_next n;
+		deploy_next_step(&x->d, &x->j, &x->ob, &n);
+		fo_debug("rollout", "%s/%s: step %s, next %s%s%s", x->it->ns, x->it->name, deploy_step_name(x->j.step),
+			 deploy_op_name(n.op), n.why ? ": " : "", n.why ? n.why : "");
+		rc = execute(x, &n, e);
+		deploy_next_clear(&n);
+		if (rc != 0)
+			return rc < 0 ? rc : 0;
+	}
+	return fo_err_set(e, FO_EINVAL, "%s/%s: the rollout did not settle in 32 steps", x->it->ns, x->it->name);
+}
+
+static void desired_of(exec *x, bool deleting)
+{
+	const deploy_item *it = x->it;
+	const deploy_rollout_opts *ro = x->o->rollout;
+	deploy_desired *d = &x->d;
+	memset(d, 0, sizeof(*d));
+	d->deleting = deleting;
+	d->savepoint_timeout_ms = ro->savepoint_timeout_ms;
+	d->ready_timeout_ms = ro->ready_timeout_ms;
+	d->running_timeout_ms = ro->running_timeout_ms;
+	d->restart_budget = ro->restart_budget;
+	d->mode = FLINK_UPGRADE_SAVEPOINT;
+	if (it->fd) {
+		const flink_deployment *fd = it->fd;
+		d->job_hash = it->job_hash;
+		d->suspended = fd->job.state == FLINK_STATE_SUSPENDED;
+		d->mode = fd->job.upgrade_mode;
+		d->initial_savepoint = fd->job.initial_savepoint_path;
+		d->parallelism = fd->job.parallelism;
+		d->restart_pods = it->change.restarts_job;
+	}
+}
+
+static int rollout_run(k8s_client *c, deploy_item *it, const deploy_options *o, bool deleting,
+		       int (*apply_objects)(k8s_client *, deploy_item *, void *), void *arg, fo_err *e)
+{
+	exec x;
+	memset(&x, 0, sizeof(x));
+	x.c = c;
+	x.it = it;
+	x.o = o;
+	x.apply_objects = apply_objects;
+	x.arg = arg;
+	long t_start = now_ms();
+	deploy_journal_copy(&x.j, &it->journal);
+	desired_of(&x, deleting);
+	x.objects_current = true;
+	for (int k = 0; k < RENDER_NCOMPONENTS && !deleting; k++)
+		x.objects_current = x.objects_current && it->state[k] == DEPLOY_OBJ_EQUAL;
+	char *url = deploy_rest_url(o->rollout->rest_url, it->ns, it->name);
+	flink_rest_opts ro = {0};
+	ro.ca_file = o->rollout->ca_file;
+	ro.timeout_ms = o->rollout->call_timeout_ms;
+	int rc = flink_rest_new(url, &ro, &x.r, e);
+	if (rc == 0)
+		rc = advance(&x, e);
+	it->ms_total = now_ms() - t_start;
+	if (rc < 0) {
+		it->outcome = DEPLOY_OUTCOME_FAILED;
+		deploy_journal_set(&x.j.last_error, fo_err_msg(e));
+	}
+	/* what Flink said of the job is what the status file shows */
+	free(it->job_state);
+	it->job_state = x.ob.job_known ? fo_strdup(flink_job_status_name(x.ob.job)) : NULL;
+	deploy_journal_copy(&it->journal, &x.j);
+	observations_clear(&x);
+	flink_rest_free(x.r);
+	free(url);
+	deploy_journal_clear(&x.j);
 	return rc;
 }
 
 int deploy_rollout_item(k8s_client *c, deploy_item *it, const deploy_options *o,
 			int (*apply_objects)(k8s_client *, deploy_item *, void *), void *arg, fo_err *e)
 {
-	const flink_deployment *fd = it->fd;
-	const char *job_hash = render_object_annotation(it->objs.v[RENDER_STATEFULSET_JOBMANAGER], RENDER_ANNOTATION_JOB_HASH);
-	long t_start = now_ms();
-	/* the journal as this pass's inventory read it (empty when there is none) */
-	deploy_journal j = {0};
-	deploy_journal_copy(&j, &it->journal);
-	int rc = 0;
-	bool suspended = fd->job.state == FLINK_STATE_SUSPENDED;
-	bool in_flight = j.step != DEPLOY_STEP_IDLE && j.step != DEPLOY_STEP_FAILED;
-	bool target_new = !fo_streq(j.target_job_hash, job_hash);
-	bool restart = !suspended && (it->change.restarts_job || target_new || in_flight || !j.job_id);
-	char *url = deploy_rest_url(o->rollout->rest_url, it->ns, it->name);
-	flink_rest *r = NULL;
-	char *restore_from = NULL;
-	flink_rest_opts ro = {0};
-	if (suspended && j.job_id && j.step == DEPLOY_STEP_IDLE) {
-		/* suspend: stop with a savepoint before the StatefulSets scale to zero */
-		if ((rc = flink_rest_new(url, &ro, &r, e)) < 0)
-			goto cleanup;
-		if (job_alive(r, j.job_id)) {
-			if ((rc = stop_old_job(c, r, it, &j, o, true, &restore_from, e)) < 0)
-				goto cleanup;
-			j.step = DEPLOY_STEP_IDLE;
-			deploy_journal_set(&j.job_id, NULL);
-			if ((rc = deploy_journal_save(c, it->ns, it->name, o->agent, &j, e)) < 0)
-				goto cleanup;
-		}
-	}
-	if (!restart) {
-		rc = apply_objects(c, it, arg);
-		if (rc == 0 && !suspended && j.job_id && j.step == DEPLOY_STEP_IDLE) {
-			if (!r && (rc = flink_rest_new(url, &ro, &r, e)) < 0)
-				goto cleanup;
-			rc = watch_job(c, r, it, &j, job_hash, o, e);
-		}
-		goto cleanup;
-	}
-	if (!r && (rc = flink_rest_new(url, &ro, &r, e)) < 0)
-		goto cleanup;
-	/* an earlier pass may have died between submitting and recording: adopt */
-	if (j.step == DEPLOY_STEP_SUBMITTED && j.submit_job_id && job_alive(r, j.submit_job_id)) {
-		j.step = DEPLOY_STEP_IDLE;
-		deploy_journal_set(&j.job_id, j.submit_job_id);
-		deploy_journal_set(&j.target_job_hash, job_hash);
-		rc = deploy_journal_save(c, it->ns, it->name, o->agent, &j, e);
-		if (rc == 0)
-			rc = apply_objects(c, it, arg);
-		goto cleanup;
-	}
-	if (j.job_id) {
-		if ((rc = stop_old_job(c, r, it, &j, o, false, &restore_from, e)) < 0)
-			goto cleanup;
-	} else if (j.savepoint_path && fd->job.upgrade_mode != FLINK_UPGRADE_STATELESS) {
-		/* resumed after a suspend (or started again): from the newest savepoint */
-		restore_from = fo_strdup(j.savepoint_path);
-	} else if (fd->job.initial_savepoint_path) {
-		restore_from = fo_strdup(fd->job.initial_savepoint_path);
-	}
-	if ((rc = apply_objects(c, it, arg)) < 0)
-		goto cleanup;
-	if (j.step < DEPLOY_STEP_APPLIED) {
-		j.step = DEPLOY_STEP_APPLIED;
-		if ((rc = deploy_journal_save(c, it->ns, it->name, o->agent, &j, e)) < 0)
-			goto cleanup;
-	}
-	if ((rc = wait_slots(r, fd->job.parallelism, o->rollout->ready_timeout_ms, e)) < 0)
-		goto cleanup;
-	rc = submit(c, r, it, &j, job_hash, restore_from, o, e);
-cleanup:
-	it->ms_total = now_ms() - t_start;
-	/* what the journal says now is what the status file reports */
-	if (rc < 0)
-		deploy_journal_set(&j.last_error, fo_err_msg(e));
-	deploy_journal_copy(&it->journal, &j);
-	free(restore_from);
-	flink_rest_free(r);
-	free(url);
-	deploy_journal_clear(&j);
-	return rc;
+	return rollout_run(c, it, o, false, apply_objects, arg, e);
 }
 
 int deploy_rollout_final_savepoint(k8s_client *c, deploy_item *it, const deploy_options *o, fo_err *e)
 {
-	deploy_journal j;
-	int rc = deploy_journal_load(c, it->ns, it->name, &j, e);
-	if (rc < 0)
-		return rc;
-	char *url = deploy_rest_url(o->rollout->rest_url, it->ns, it->name);
-	flink_rest *r = NULL;
-	char *trigger = NULL, *location = NULL;
-	flink_rest_opts ro = {0};
-	if (!j.job_id || (rc = flink_rest_new(url, &ro, &r, e)) < 0 || !job_alive(r, j.job_id))
-		goto cleanup; /* nothing runs: nothing to keep */
-	rc = flink_rest_job_stop(r, j.job_id, NULL, &trigger, e);
-	if (rc == 0)
-		rc = flink_rest_savepoint_wait(r, j.job_id, trigger, o->rollout->savepoint_timeout_ms, &location, e);
-	if (rc < 0) {
-		rc = fo_err_prefix(e, "final savepoint of %s/%s (its objects are kept)", it->ns, it->name);
-		goto cleanup;
-	}
-	char ts[32];
-	now_rfc3339(ts);
-	deploy_journal_set(&j.savepoint_path, location);
-	deploy_journal_set(&j.savepoint_time, ts);
-	deploy_journal_set(&j.savepoint_reason, "delete");
-	deploy_journal_set(&j.job_id, NULL);
-	fo_info("rollout", "%s/%s: final savepoint %s", it->ns, it->name, location);
-cleanup:
-	deploy_journal_copy(&it->journal, &j);
-	free(trigger);
-	free(location);
-	flink_rest_free(r);
-	free(url);
-	deploy_journal_clear(&j);
-	return rc;
+	return rollout_run(c, it, o, true, NULL, NULL, e);
 }

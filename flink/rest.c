@@ -1137,18 +1137,50 @@ static int post_trigger(flink_rest *c, const char *job_id, const char *verb, con
 	return rc;
 }
 
-int flink_rest_job_stop(flink_rest *c, const char *job_id, const char *target_dir, char **trigger_id, fo_err *e)
+int flink_rest_job_stop(flink_rest *c, const char *job_id, const char *target_dir, const char *want_trigger,
+			char **trigger_id, fo_err *e)
 {
 	*trigger_id = NULL;
 	int rc = check_job_id("stop job", job_id, e);
 	if (rc < 0)
 		return rc;
+	if (want_trigger && !is_hex32(want_trigger))
+		return fo_err_set(e, FO_EINVAL, "stop job %s: the trigger id is not 32 hex digits", job_id);
 	cJSON *j = cJSON_CreateObject();
 	if (target_dir)
 		cJSON_AddStringToObject(j, "targetDirectory", target_dir);
 	cJSON_AddBoolToObject(j, "drain", false);
+	if (want_trigger)
+		cJSON_AddStringToObject(j, "triggerId", want_trigger);
 	rc = post_trigger(c, job_id, "stop with a savepoint", "stop", j, trigger_id, e);
 	cJSON_Delete(j);
+	return rc;
+}
+
+int flink_rest_parse_jar_list(const char *body, const char *jar_id, bool *exists, fo_err *e)
+{
+	*exists = false;
+	cJSON *o = cJSON_Parse(body ? body : "");
+	const cJSON *files = cJSON_GetObjectItemCaseSensitive(o, "files");
+	if (!cJSON_IsObject(o) || (files && !cJSON_IsArray(files))) {
+		cJSON_Delete(o);
+		return fo_err_set(e, FO_ESERVER, "the jar list is not a JSON object with a \"files\" list");
+	}
+	for (const cJSON *f = files ? files->child : NULL; f && !*exists; f = f->next)
+		*exists = fo_streq(jstr(f, "id"), jar_id);
+	cJSON_Delete(o);
+	return 0;
+}
+
+int flink_rest_jar_exists(flink_rest *c, const char *jar_id, bool *exists, fo_err *e)
+{
+	*exists = false;
+	call_args a = {"GET", "/jars", NULL, NULL, 0, "list jars"};
+	char *body = NULL;
+	int rc = call(c, &a, &body, NULL, e);
+	if (rc == 0 && (rc = flink_rest_parse_jar_list(body, jar_id, exists, e)) < 0)
+		fo_err_prefix(e, "list jars on %s", c->base);
+	free(body);
 	return rc;
 }
 

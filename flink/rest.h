@@ -216,12 +216,20 @@ int flink_rest_jar_run(flink_rest *c, const char *jar_id, const flink_run_opts *
 int flink_rest_jar_delete(flink_rest *c, const char *jar_id, fo_err *e);
 
 /*
- * POST /jobs/:id/stop {targetDirectory, drain: false}: stop with a
+ * POST /jobs/:id/stop {targetDirectory, drain: false, triggerId}: stop with a
  * savepoint. `target_dir` NULL uses the cluster's default savepoint
- * directory. *trigger_id gets the id to poll with flink_rest_savepoint_status
- * or flink_rest_savepoint_wait. Caller frees.
+ * directory. `want_trigger` (32 hex digits, or NULL to let Flink choose) is
+ * the trigger id to use: a caller that records it before the request can
+ * ask for the result even when the reply is lost, and sending the same id
+ * again does not start a second savepoint. *trigger_id gets the id to poll
+ * with flink_rest_savepoint_status or flink_rest_savepoint_wait. Caller frees.
  */
-int flink_rest_job_stop(flink_rest *c, const char *job_id, const char *target_dir, char **trigger_id, fo_err *e);
+int flink_rest_job_stop(flink_rest *c, const char *job_id, const char *target_dir, const char *want_trigger,
+			char **trigger_id, fo_err *e);
+/* GET /jars: whether the jar `jar_id` is uploaded on the cluster. */
+int flink_rest_jar_exists(flink_rest *c, const char *jar_id, bool *exists, fo_err *e);
+/* Parse the reply of GET /jars: whether it lists `jar_id`. */
+int flink_rest_parse_jar_list(const char *body, const char *jar_id, bool *exists, fo_err *e);
 /* POST /jobs/:id/savepoints {"target-directory", "cancel-job": false}. */
 int flink_rest_savepoint_trigger(flink_rest *c, const char *job_id, const char *target_dir, char **trigger_id,
 				 fo_err *e);

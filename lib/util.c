@@ -4,6 +4,8 @@
  */
 #include "lib/util.h"
 
+#include <openssl/rand.h>
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,4 +119,21 @@ void fo_strv_free(char **v, size_t n)
 	for (size_t i = 0; i < n; i++)
 		free(v[i]);
 	free(v);
+}
+
+int fo_random_hex(size_t nbytes, char **out)
+{
+	*out = NULL;
+	unsigned char *raw = fo_malloc(nbytes ? nbytes : 1);
+	if (RAND_bytes(raw, (int)nbytes) != 1) {
+		free(raw);
+		return -2; /* FO_EIO: lib/err.h depends on this file, not the other way */
+	}
+	char *hex = fo_malloc(2 * nbytes + 1);
+	for (size_t i = 0; i < nbytes; i++)
+		snprintf(hex + 2 * i, 3, "%02x", raw[i]);
+	hex[2 * nbytes] = '\0';
+	free(raw);
+	*out = hex;
+	return 0;
 }

@@ -31,6 +31,9 @@ char *fo_asprintf(const char *fmt, ...) FO_PRINTF(1, 2);
 char *fo_vasprintf(const char *fmt, va_list ap);
 
 bool fo_streq(const char *a, const char *b);          /* NULL-safe */
+/* *out gets 2*nbytes lower-case hex digits from the system's random source
+ * (caller frees); FO_EIO (-2) when the source fails. */
+int fo_random_hex(size_t nbytes, char **out);
 bool fo_has_prefix(const char *s, const char *prefix);
 bool fo_has_suffix(const char *s, const char *suffix);
 /* Free an array of strings and the array. */

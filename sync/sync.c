@@ -1019,10 +1019,17 @@ static int walk_cb(const char *root, const git_tree_entry *entry, void *payload)
 			ret = 1;
 		goto done;
 	}
-	if (mode != GIT_FILEMODE_BLOB && mode != GIT_FILEMODE_BLOB_EXECUTABLE)
-		goto done; /* symbolic links and submodules */
 	if (!selected(w->s, path))
 		goto done;
+	if (mode != GIT_FILEMODE_BLOB && mode != GIT_FILEMODE_BLOB_EXECUTABLE) {
+		/* A link is not followed (it could point anywhere in the tree, or
+		 * outside it), but a manifest that is skipped is an error: the
+		 * deployment it may define is unknown, so nothing may be pruned. */
+		if (w->notes && mode == GIT_FILEMODE_LINK)
+			fo_diag_add(w->notes, FO_SEV_ERROR, path, 0, 0,
+				    "skipped: a symbolic link is not followed; commit the file itself");
+		goto done;
+	}
 	size_t size = 0;
 	git_object_t type;
 	if (git_odb_read_header(&size, &type, w->odb, git_tree_entry_id(entry)) < 0) {
@@ -1032,9 +1039,10 @@ static int walk_cb(const char *root, const git_tree_entry *entry, void *payload)
 	}
 	if (size > w->s->max_bytes) {
 		if (w->notes)
-			fo_diag_add(w->notes, FO_SEV_WARNING, path, 0, 0,
-				    "skipped: %zu bytes is more than the limit of %zu bytes for a manifest", size,
-				    w->s->max_bytes);
+			fo_diag_add(w->notes, FO_SEV_ERROR, path, 0, 0,
+				    "skipped: %zu bytes is more than the limit of %zu bytes for a manifest; "
+				    "split it into smaller files",
+				    size, w->s->max_bytes);
 		goto done;
 	}
 	if (++w->count > MAX_MANIFESTS || (w->bytes += size) > MAX_MANIFEST_BYTES) {

@@ -72,9 +72,10 @@ typedef struct sync_files {
 } sync_files;
 
 /*
- * Read every manifest of `commit` into `out`, sorted by path. Symbolic links,
- * submodules, files in the status folder and oversized blobs are skipped;
- * each oversized one adds a warning to `notes`.
+ * Read every manifest of `commit` into `out`, sorted by path. Submodules and
+ * files in the status folder are skipped; a selected symbolic link or an
+ * oversized blob is skipped with an error in `notes` that names it, so that
+ * the caller knows the set of deployments is incomplete (and prunes nothing).
  */
 int sync_read_manifests(sync_repo *r, const char *commit, const sync_select *sel, sync_files *out,
 			fo_diags *notes, fo_err *e);

@@ -218,12 +218,29 @@ static void test_journal_round_trip(void **state)
 	free(text);
 	deploy_journal_clear(&j);
 	deploy_journal_clear(&k);
-	static const char *const bad[] = {"", "[]", "{\"version\":2,\"step\":\"idle\"}",
-					  "{\"version\":1,\"step\":\"dancing\"}", "{\"version\":1}"};
+	static const struct {
+		const char *text, *msg;
+	} bad[] = {
+		{"", "not a JSON object"},
+		{"[]", "not a JSON object"},
+		{"{\"version\":3,\"step\":\"idle\"}", "newer than this flinkops reads"},
+		{"{\"version\":1,\"step\":\"dancing\"}", "step \"dancing\" is unknown"},
+		{"{\"version\":1}", "step \"\" is unknown"},
+		{"{\"version\":\"2\",\"step\":\"idle\"}", "no valid \"version\""},
+		{"{\"version\":1.5,\"step\":\"idle\"}", "no valid \"version\""},
+		{"{\"step\":\"idle\"", "not a JSON object"},
+	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		assert_true(deploy_journal_decode(bad[i], &k, &e) < 0);
+		assert_true(deploy_journal_decode(bad[i].text, &k, &e) < 0);
+		if (!strstr(fo_err_msg(&e), bad[i].msg))
+			fail_msg("journal %s: \"%s\" lacks \"%s\"", bad[i].text, fo_err_msg(&e), bad[i].msg);
 		fo_err_clear(&e);
 	}
+	/* format 1 kept the state to start from in savepointPath only */
+	assert_int_equal(deploy_journal_decode("{\"version\":1,\"step\":\"applied\",\"savepointPath\":\"file:/sp/1\"}", &k, &e),
+			 0);
+	assert_string_equal(k.restore_path, "file:/sp/1");
+	deploy_journal_clear(&k);
 	char *id1 = deploy_submit_job_id("ns", "wc", "h1", 0), *id2 = deploy_submit_job_id("ns", "wc", "h1", 0);
 	char *id3 = deploy_submit_job_id("ns", "wc", "h1", 1);
 	assert_int_equal(strlen(id1), 32);

@@ -310,8 +310,13 @@ static void test_manifests_and_changes(void **state)
 	assert_string_equal(files.v[1].path, "jobs/b.yml");
 	assert_string_equal(files.v[2].path, "other/c.yaml");
 	assert_string_equal(files.v[0].data, FD("a"));
-	assert_int_equal(notes.n, 1); /* big.yaml */
+	/* both skipped files are errors that name them, so nothing is pruned */
+	assert_int_equal(notes.n, 2);
+	assert_int_equal(notes.nerrors, 2);
 	assert_string_equal(notes.v[0].file, "jobs/big.yaml");
+	assert_non_null(strstr(notes.v[0].msg, "more than the limit of 1000 bytes"));
+	assert_string_equal(notes.v[1].file, "jobs/link.yaml");
+	assert_non_null(strstr(notes.v[1].msg, "symbolic link"));
 	sync_files_free(&files);
 	fo_diags_free(&notes);
 

@@ -1,0 +1,395 @@
+/*
+ * The rollout's next step, as a pure function of (desired, journal,
+ * observed). See rollout.h for the rules it keeps; the executor in
+ * rollout.c does what it returns. Each branch names the journal state it
+ * handles, and the table test walks every one of them.
+ */
+#include "deploy/rollout.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/util.h"
+
+static const char *const op_names[] = {
+	"none",  "wait",       "stop",    "restop",  "cancel", "keep",   "abort-stop", "apply",
+	"apply-only", "suspend", "upload", "run", "record", "restart", "fail",
+};
+
+const char *deploy_op_name(enum deploy_op op)
+{
+	return (unsigned)op < FO_ARRAY_LEN(op_names) ? op_names[op] : "unknown";
+}
+
+void deploy_next_clear(deploy_next *n)
+{
+	free(n->why);
+	memset(n, 0, sizeof(*n));
+}
+
+static void set(deploy_next *n, enum deploy_op op, const char *fmt, ...) FO_PRINTF(3, 4);
+
+static void set(deploy_next *n, enum deploy_op op, const char *fmt, ...)
+{
+	n->op = op;
+	free(n->why);
+	n->why = NULL;
+	if (fmt) {
+		va_list ap;
+		va_start(ap, fmt);
+		n->why = fo_vasprintf(fmt, ap);
+		va_end(ap);
+	}
+}
+
+static void restore(deploy_next *n, enum deploy_op op, const char *path, const char *kind)
+{
+	set(n, op, NULL);
+	n->restore = path;
+	n->restore_kind = path ? kind : "none";
+}
+
+static bool alive(const deploy_observed *o)
+{
+	return o->job_known && !flink_job_status_is_terminal(o->job);
+}
+
+static const char *str(const char *s)
+{
+	return s ? s : "";
+}
+
+/* The step's age as "for 12s", for messages ("" when unknown). */
+static char *age(long ms)
+{
+	return ms < 0 ? fo_strdup("") : fo_asprintf(" for %lds", ms / 1000);
+}
+
+/*
+ * The newest state of the old job that exists: what Flink reports as its
+ * newest completed checkpoint or savepoint, else what the job started from
+ * (it completed nothing since). True with *path NULL when the job never had
+ * state to keep; false (with *why) when it cannot be established.
+ */
+static bool newest_state(const deploy_journal *j, const deploy_observed *o, const char **path, const char **kind,
+			 char **why)
+{
+	*path = NULL;
+	*kind = "none";
+	if (!o->job_known || !o->checkpoints_ok) {
+		*why = fo_asprintf("Flink no longer knows job %s (or not its checkpoints), so the newest state it "
+				   "left cannot be established; the newest recorded savepoint is %s. Find the newest "
+				   "savepoint or retained checkpoint of the job, set job.initialSavepointPath to it and "
+				   "push: flinkops then starts from exactly that",
+				   str(j->job_id), j->savepoint_path ? j->savepoint_path : "none");
+		return false;
+	}
+	if (o->newest_path) {
+		*path = o->newest_path;
+		*kind = o->newest_is_savepoint ? "savepoint" : "checkpoint";
+		return true;
+	}
+	if (o->restored_path) {
+		*path = o->restored_path;
+		*kind = fo_streq(o->restored_path, j->savepoint_path) ? "savepoint" : "checkpoint";
+		return true;
+	}
+	if (j->savepoint_path || j->restore_path) {
+		*why = fo_asprintf("job %s started from empty state and completed no checkpoint, but state was "
+				   "recorded before it (%s); flinkops does not start from empty state on its own. Set "
+				   "job.initialSavepointPath to the state to use and push",
+				   str(j->job_id), j->savepoint_path ? j->savepoint_path : j->restore_path);
+		return false;
+	}
+	return true; /* it never had state: empty is the newest there is */
+}
+
+/* The old job is no more (ended, or stopped by us): fix what to start from. */
+static void keep_newest(const deploy_desired *d, const deploy_journal *j, const deploy_observed *o, deploy_next *n)
+{
+	if (d->mode == FLINK_UPGRADE_STATELESS && !d->deleting && !d->suspended) {
+		restore(n, DEPLOY_OP_KEEP, NULL, NULL);
+		return;
+	}
+	const char *path, *kind;
+	char *why = NULL;
+	if (newest_state(j, o, &path, &kind, &why)) {
+		restore(n, DEPLOY_OP_KEEP, path, kind);
+		return;
+	}
+	set(n, DEPLOY_OP_FAIL, "%s", why);
+	n->state_unknown = true;
+	free(why);
+}
+
+/* The job the journal names must stop (upgrade, suspend or delete). */
+static void stop_old(const deploy_desired *d, const deploy_journal *j, const deploy_observed *o, deploy_next *n)
+{
+	if (!o->flink_ok) {
+		set(n, DEPLOY_OP_WAIT, "the Flink REST API does not answer, so job %s cannot be stopped yet", str(j->job_id));
+		return;
+	}
+	if (!alive(o)) {
+		keep_newest(d, j, o, n);
+		return;
+	}
+	/* a suspend and a delete always keep the state, whatever the mode */
+	if (d->suspended || d->deleting || d->mode == FLINK_UPGRADE_SAVEPOINT) {
+		set(n, DEPLOY_OP_STOP, NULL);
+		return;
+	}
+	if (d->mode == FLINK_UPGRADE_STATELESS) {
+		restore(n, DEPLOY_OP_CANCEL, NULL, NULL);
+		return;
+	}
+	/* last-state: the newest retained checkpoint, fixed before the cancel */
+	if (!o->checkpoints_ok) {
+		set(n, DEPLOY_OP_WAIT, "the checkpoints of job %s could not be read", str(j->job_id));
+		return;
+	}
+	const char *path, *kind;
+	char *why = NULL;
+	if (!newest_state(j, o, &path, &kind, &why) || !path) {
+		set(n, DEPLOY_OP_FAIL,
+		    "a last-state upgrade needs a completed checkpoint, and job %s has none%s%s; the job keeps "
+		    "running. Wait for a checkpoint, or use upgradeMode: savepoint",
+		    str(j->job_id), why ? ": " : "", why ? why : "");
+		free(why);
+		return;
+	}
+	restore(n, DEPLOY_OP_CANCEL, path, kind);
+}
+
+/* IDLE (or FAILED at an older target): the job runs, or must change. */
+static void idle(const deploy_desired *d, const deploy_journal *j, const deploy_observed *o, deploy_next *n)
+{
+	if (d->deleting) {
+		if (!j->job_id) {
+			set(n, DEPLOY_OP_NONE, "no job runs: the objects can go");
+			return;
+		}
+		stop_old(d, j, o, n);
+		return;
+	}
+	if (d->suspended) {
+		if (j->job_id) {
+			stop_old(d, j, o, n);
+			return;
+		}
+		if (!o->objects_current) {
+			set(n, DEPLOY_OP_APPLY_ONLY, NULL);
+			return;
+		}
+		set(n, DEPLOY_OP_NONE, "suspended");
+		return;
+	}
+	if (!j->job_id) {
+		/* never ran, or resumed after a suspend: from the newest savepoint
+		 * flinkops took (a stateless job starts fresh), else the initial one */
+		if (j->savepoint_path && d->mode != FLINK_UPGRADE_STATELESS)
+			restore(n, DEPLOY_OP_KEEP, j->savepoint_path, "savepoint");
+		else
+			restore(n, DEPLOY_OP_KEEP, d->initial_savepoint, "initial");
+		return;
+	}
+	bool upgrade = !fo_streq(j->target_job_hash, d->job_hash) || d->restart_pods;
+	if (upgrade) {
+		stop_old(d, j, o, n);
+		return;
+	}
+	if (!o->objects_current) {
+		set(n, DEPLOY_OP_APPLY_ONLY, NULL); /* in place: the job is not touched */
+		return;
+	}
+	if (!o->flink_ok) {
+		set(n, DEPLOY_OP_WAIT, "the Flink REST API does not answer; job %s is not observed", str(j->job_id));
+		return;
+	}
+	if (o->job_known && o->job == FLINK_JOB_RUNNING) {
+		set(n, DEPLOY_OP_NONE, "running");
+		return;
+	}
+	if (alive(o)) {
+		set(n, DEPLOY_OP_WAIT, "job %s is %s", str(j->job_id), flink_job_status_name(o->job));
+		return;
+	}
+	/* ended outside flinkops (failed, cancelled or finished by hand, or
+	 * forgotten by its JobManager): bring it back within the budget */
+	const char *state = o->job_known ? flink_job_status_name(o->job) : "unknown to Flink";
+	if (j->restarts >= d->restart_budget) {
+		set(n, DEPLOY_OP_FAIL, "job %s is %s after %d restart%s: %s", str(j->job_id), state, j->restarts,
+		    j->restarts == 1 ? "" : "s", o->job_cause ? o->job_cause : "no cause reported");
+		return;
+	}
+	const char *path, *kind;
+	char *why = NULL;
+	if (!newest_state(j, o, &path, &kind, &why)) {
+		set(n, DEPLOY_OP_FAIL, "job %s is %s: %s", str(j->job_id), state, why);
+		n->state_unknown = true;
+		free(why);
+		return;
+	}
+	restore(n, DEPLOY_OP_RESTART, path, kind);
+}
+
+void deploy_next_step(const deploy_desired *d, const deploy_journal *j, const deploy_observed *o, deploy_next *n)
+{
+	memset(n, 0, sizeof(*n));
+	switch (j->step) {
+	case DEPLOY_STEP_FAILED:
+		if (j->state_unknown) {
+			/* only a human can say which state to start from: a new
+			 * initialSavepointPath, and nothing runs that would be replaced */
+			if (d->initial_savepoint && !d->deleting && !fo_streq(d->initial_savepoint, j->restore_path) &&
+			    o->flink_ok && !alive(o)) {
+				restore(n, DEPLOY_OP_KEEP, d->initial_savepoint, "initial");
+				return;
+			}
+			set(n, DEPLOY_OP_NONE, "failed: %s", str(j->last_error));
+			return;
+		}
+		if (fo_streq(j->failed_job_hash, d->job_hash) && !d->deleting && !d->suspended) {
+			set(n, DEPLOY_OP_NONE, "failed: %s", str(j->last_error));
+			return;
+		}
+		idle(d, j, o, n); /* a new target, a suspend or a delete: a new attempt */
+		return;
+	case DEPLOY_STEP_IDLE:
+		idle(d, j, o, n);
+		return;
+	case DEPLOY_STEP_STOPPING: {
+		if (!o->flink_ok) {
+			set(n, DEPLOY_OP_WAIT, "the Flink REST API does not answer; the stop of job %s (trigger %s) is in flight",
+			    str(j->job_id), str(j->trigger_id));
+			return;
+		}
+		char *a = age(o->step_age_ms);
+		switch (o->trigger) {
+		case DEPLOY_TRIGGER_COMPLETED:
+			restore(n, DEPLOY_OP_KEEP, o->trigger_location, "savepoint");
+			break;
+		case DEPLOY_TRIGGER_IN_PROGRESS:
+			/* Flink still works on it: never abandoned, however long */
+			n->late = o->step_age_ms >= 0 && o->step_age_ms > d->savepoint_timeout_ms;
+			set(n, DEPLOY_OP_WAIT, "the savepoint of job %s is in progress%s%s; the old job runs until it completes",
+			    str(j->job_id), a, n->late ? ", past flink.savepointTimeout" : "");
+			break;
+		case DEPLOY_TRIGGER_FAILED:
+			if (alive(o))
+				set(n, DEPLOY_OP_ABORT_STOP, "the savepoint of job %s failed: %s; the old job keeps running",
+				    str(j->job_id), o->trigger_failure ? o->trigger_failure : "no cause reported");
+			else
+				keep_newest(d, j, o, n);
+			break;
+		case DEPLOY_TRIGGER_NONE: /* no trigger recorded (an older journal): as unknown */
+		case DEPLOY_TRIGGER_UNKNOWN:
+			if (o->job_known && o->job == FLINK_JOB_RUNNING)
+				/* the request never arrived: again, under the recorded id */
+				set(n, j->trigger_id ? DEPLOY_OP_RESTOP : DEPLOY_OP_STOP, NULL);
+			else if (alive(o))
+				set(n, DEPLOY_OP_WAIT, "job %s is %s while its stop is unknown to Flink", str(j->job_id),
+				    flink_job_status_name(o->job));
+			else
+				keep_newest(d, j, o, n); /* stopped, result forgotten: its newest savepoint */
+			break;
+		}
+		free(a);
+		return;
+	}
+	case DEPLOY_STEP_CANCELLING:
+		if (!o->flink_ok) {
+			set(n, DEPLOY_OP_WAIT, "the Flink REST API does not answer; the cancel of job %s is in flight",
+			    str(j->job_id));
+			return;
+		}
+		if (alive(o)) {
+			if (o->job == FLINK_JOB_CANCELLING) {
+				set(n, DEPLOY_OP_WAIT, "job %s is cancelling", str(j->job_id));
+				return;
+			}
+			/* the cancel never arrived; a last-state job may have
+			 * completed newer checkpoints meanwhile */
+			stop_old(d, j, o, n);
+			return;
+		}
+		if (d->mode == FLINK_UPGRADE_LAST_STATE && o->checkpoints_ok && o->newest_path &&
+		    !fo_streq(o->newest_path, j->restore_path))
+			restore(n, DEPLOY_OP_KEEP, o->newest_path, o->newest_is_savepoint ? "savepoint" : "checkpoint");
+		else
+			restore(n, DEPLOY_OP_KEEP, j->restore_path, str(j->restore_kind));
+		return;
+	case DEPLOY_STEP_SAVEPOINT_TAKEN:
+		if (d->deleting) {
+			set(n, DEPLOY_OP_NONE, "final savepoint %s kept: the objects can go", str(j->restore_path));
+			return;
+		}
+		set(n, d->suspended ? DEPLOY_OP_SUSPEND : DEPLOY_OP_APPLY, NULL);
+		return;
+	case DEPLOY_STEP_APPLIED: {
+		if (d->deleting || d->suspended || !o->objects_current) {
+			/* the target moved while starting: the state to start from stays */
+			set(n, d->suspended ? DEPLOY_OP_SUSPEND : d->deleting ? DEPLOY_OP_NONE : DEPLOY_OP_APPLY,
+			    d->deleting ? "no job runs: the objects can go" : NULL);
+			return;
+		}
+		char *a = age(o->step_age_ms);
+		n->late = o->step_age_ms >= 0 && o->step_age_ms > d->ready_timeout_ms;
+		if (!o->flink_ok)
+			set(n, DEPLOY_OP_WAIT, "the JobManager is starting (its REST API does not answer yet)%s%s", a,
+			    n->late ? ", past flink.readyTimeout" : "");
+		else if (o->slots_total < d->parallelism)
+			set(n, DEPLOY_OP_WAIT, "%d of %d task slots%s%s", o->slots_total < 0 ? 0 : o->slots_total,
+			    d->parallelism, a, n->late ? ", past flink.readyTimeout" : "");
+		else
+			set(n, DEPLOY_OP_UPLOAD, NULL);
+		free(a);
+		return;
+	}
+	case DEPLOY_STEP_UPLOADED:
+		if (!o->flink_ok)
+			set(n, DEPLOY_OP_WAIT, "the Flink REST API does not answer");
+		else
+			set(n, o->jar_known ? DEPLOY_OP_RUN : DEPLOY_OP_UPLOAD, NULL);
+		return;
+	case DEPLOY_STEP_SUBMITTED: {
+		if (!o->flink_ok) {
+			set(n, DEPLOY_OP_WAIT, "the Flink REST API does not answer; job %s was submitted",
+			    str(j->submit_job_id));
+			return;
+		}
+		if (!o->job_known) {
+			/* the run never arrived (or the JobManager lost it): again,
+			 * under the same id, so a late first one is not doubled */
+			set(n, o->jar_known ? DEPLOY_OP_RUN : DEPLOY_OP_UPLOAD, NULL);
+			return;
+		}
+		if (o->job == FLINK_JOB_RUNNING) {
+			set(n, DEPLOY_OP_RECORD, NULL);
+			return;
+		}
+		if (alive(o)) {
+			char *a = age(o->step_age_ms);
+			n->late = o->step_age_ms >= 0 && o->step_age_ms > d->running_timeout_ms;
+			set(n, DEPLOY_OP_WAIT, "job %s is %s%s%s", str(j->submit_job_id), flink_job_status_name(o->job), a,
+			    n->late ? ", past flink.runningTimeout" : "");
+			free(a);
+			return;
+		}
+		/* the new job ended before it ran: again from its newest state */
+		if (j->restarts >= d->restart_budget) {
+			set(n, DEPLOY_OP_FAIL, "job %s is %s after %d restart%s: %s", str(j->submit_job_id),
+			    flink_job_status_name(o->job), j->restarts, j->restarts == 1 ? "" : "s",
+			    o->job_cause ? o->job_cause : "no cause reported");
+			return;
+		}
+		if (o->checkpoints_ok && o->newest_path)
+			restore(n, DEPLOY_OP_RESTART, o->newest_path, o->newest_is_savepoint ? "savepoint" : "checkpoint");
+		else if (o->checkpoints_ok)
+			restore(n, DEPLOY_OP_RESTART, j->restore_path, str(j->restore_kind)); /* completed nothing new */
+		else
+			set(n, DEPLOY_OP_WAIT, "the checkpoints of job %s could not be read", str(j->submit_job_id));
+		return;
+	}
+	}
+	set(n, DEPLOY_OP_FAIL, "the journal's step is unknown");
+}

@@ -1,0 +1,103 @@
+/*
+ * The rollout's decision: one pure function that, given what git wants for a
+ * deployment, what its journal says and what this pass observed of Flink and
+ * of the cluster, returns the one next step. The executor (rollout.c)
+ * gathers the observations, runs that step, saves the journal and asks
+ * again; nothing about a rollout is decided anywhere else. Every journal
+ * state is a point where the process may die, so every (state, observation)
+ * pair is a row of the table test in tests/unit/test_rollout.c.
+ *
+ * The rules the function keeps (DESIGN.md, "Rollout semantics"):
+ *   - a job is started only from the newest state that exists: the savepoint
+ *     of the stop it recorded, else the newest completed checkpoint or
+ *     savepoint Flink reports for the old job; never an older recorded one;
+ *   - when that newest state cannot be established, nothing starts and a
+ *     human is asked (FAIL with state_unknown);
+ *   - Flink still working (a slow savepoint, a job starting) is waited for,
+ *     never abandoned: the old job keeps running until its stop completes;
+ *   - an unreachable Flink is waited for, never acted on.
+ */
+#ifndef DEPLOY_ROLLOUT_H
+#define DEPLOY_ROLLOUT_H
+
+#include <stdbool.h>
+
+#include "deploy/journal.h"
+#include "flink/flink.h"
+#include "flink/rest.h"
+
+/* What git wants of one deployment. */
+typedef struct deploy_desired {
+	const char *job_hash;          /* the rendered job hash */
+	bool suspended;                /* job.state: suspended */
+	bool deleting;                 /* gone from git: stop with a final savepoint, then the objects go */
+	bool restart_pods;             /* the object change restarts the Flink processes (pod template, config) */
+	enum flink_upgrade_mode mode;
+	const char *initial_savepoint; /* job.initialSavepointPath */
+	int parallelism;
+	int restart_budget;
+	long savepoint_timeout_ms, ready_timeout_ms, running_timeout_ms;
+} deploy_desired;
+
+enum deploy_trigger_obs {
+	DEPLOY_TRIGGER_NONE,           /* nothing asked (no trigger in the journal) */
+	DEPLOY_TRIGGER_IN_PROGRESS,
+	DEPLOY_TRIGGER_COMPLETED,      /* trigger_location holds the savepoint */
+	DEPLOY_TRIGGER_FAILED,         /* trigger_failure holds Flink's cause */
+	DEPLOY_TRIGGER_UNKNOWN,        /* Flink does not know the trigger (never arrived, or forgotten) */
+};
+
+/* What the pass observed. The job is the journal's job_id, or during
+ * SUBMITTED the submission (submit_job_id). */
+typedef struct deploy_observed {
+	bool flink_ok;                 /* the REST API answered */
+	bool job_known;                /* Flink knows the job */
+	enum flink_job_status job;     /* its state when known */
+	const char *job_cause;         /* its failure cause, when FAILED */
+	bool checkpoints_ok;           /* the job's checkpoint statistics were read */
+	const char *newest_path;       /* its newest completed checkpoint or savepoint (NULL: none) */
+	bool newest_is_savepoint;
+	const char *restored_path;     /* what the job started from (NULL: fresh) */
+	enum deploy_trigger_obs trigger;
+	const char *trigger_location;
+	const char *trigger_failure;
+	bool jar_known;                /* the journal's jar_id is on the cluster */
+	bool objects_current;          /* every rendered object is live and equal */
+	int slots_total;               /* task slots offered; -1 unknown */
+	long step_age_ms;              /* since the journal's step was recorded; -1 unknown */
+} deploy_observed;
+
+enum deploy_op {
+	DEPLOY_OP_NONE,        /* settled (running, suspended, failed, or ready to delete) */
+	DEPLOY_OP_WAIT,        /* Flink or the cluster is working, or unreachable: look again later */
+	DEPLOY_OP_STOP,        /* record STOPPING with a new trigger id, then stop with a savepoint under it */
+	DEPLOY_OP_RESTOP,      /* Flink never got the recorded stop: send it again under the same trigger id */
+	DEPLOY_OP_CANCEL,      /* record CANCELLING with `restore`, then cancel the old job */
+	DEPLOY_OP_KEEP,        /* record SAVEPOINT_TAKEN with `restore` (the old job is no more) */
+	DEPLOY_OP_ABORT_STOP,  /* the savepoint failed and the old job runs on: record IDLE and the error */
+	DEPLOY_OP_APPLY,       /* apply the objects, record APPLIED */
+	DEPLOY_OP_APPLY_ONLY,  /* apply the objects, the journal stays (in place, or a suspended deployment) */
+	DEPLOY_OP_SUSPEND,     /* apply the objects (at zero), record IDLE without a job */
+	DEPLOY_OP_UPLOAD,      /* deliver the jar, record UPLOADED */
+	DEPLOY_OP_RUN,         /* record SUBMITTED under the attempt's job id, then run the jar */
+	DEPLOY_OP_RECORD,      /* the submitted job is RUNNING: record IDLE at the target */
+	DEPLOY_OP_RESTART,     /* the job ended on its own: record SAVEPOINT_TAKEN with `restore`, restarts + 1 */
+	DEPLOY_OP_FAIL,        /* record FAILED with `why` (and state_unknown when the newest state is unknown) */
+};
+
+typedef struct deploy_next {
+	enum deploy_op op;
+	const char *restore;   /* CANCEL, KEEP, RESTART: the state the next job starts from; NULL: fresh */
+	const char *restore_kind; /* "savepoint", "checkpoint", "initial" or "none" */
+	char *why;             /* WAIT: what is waited for; FAIL: the reason; NONE: the settled state */
+	bool late;             /* WAIT: past its timeout (reported, still waited for) */
+	bool state_unknown;    /* FAIL: the newest state could not be established */
+} deploy_next;
+
+/* The next step. Pure: no I/O, no clock. n->why is allocated; free it with
+ * deploy_next_clear. */
+void deploy_next_step(const deploy_desired *d, const deploy_journal *j, const deploy_observed *o, deploy_next *n);
+void deploy_next_clear(deploy_next *n);
+const char *deploy_op_name(enum deploy_op op);
+
+#endif

@@ -1,0 +1,136 @@
+/*
+ * The status policy: what a status file says after a pass, as a pure
+ * function of the status in git, what the pass did with the deployment and
+ * what it observed. The one rule it keeps: a status says only what was
+ * observed — `Running` with an observedCommit means the pass saw the job of
+ * that commit's spec RUNNING in Flink; a deployment the pass did not get to
+ * keeps what it had, and says so. Table-tested in tests/unit/test_status.c.
+ */
+#include "deploy/deploy.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "flink/status.h"
+
+static void set_job(flink_status *s, const deploy_item *it)
+{
+	/* Flink's word for the job, never a constant: a job cancelled by hand
+	 * shows CANCELED until it is brought back */
+	if (it->job_state)
+		flink_status_set(&s->job.state, it->job_state);
+}
+
+static void deleted(flink_status *s, const deploy_item *it, const char *commit)
+{
+	if (it->deleted) {
+		s->phase = FLINK_PHASE_DELETED;
+		flink_status_set(&s->message, "gone from git; its objects were deleted");
+		flink_status_set(&s->observed_commit, commit);
+		flink_status_set(&s->job.id, NULL);
+		flink_status_set(&s->job.state, NULL);
+	} else if (it->outcome == DEPLOY_OUTCOME_WAITING) {
+		char *m = fo_asprintf("gone from git; deleting after its final savepoint: %s", it->waiting);
+		flink_status_set(&s->message, m);
+		free(m);
+	} else if (it->error) {
+		s->phase = FLINK_PHASE_FAILED;
+		flink_status_set(&s->message, it->error);
+	}
+	/* a final savepoint is recorded as soon as it exists, deleted or not */
+	const deploy_journal *j = &it->journal;
+	if (j->savepoint_path && fo_streq(j->savepoint_reason, "delete")) {
+		flink_status_set(&s->last_savepoint.path, j->savepoint_path);
+		flink_status_set(&s->last_savepoint.time, j->savepoint_time);
+		s->last_savepoint.reason = FLINK_SAVEPOINT_DELETE;
+	}
+}
+
+void deploy_status_update(flink_status *s, const deploy_item *it, const char *blob, const char *commit, bool jobs,
+			  const char *not_attempted_why)
+{
+	if (!it->fd) {
+		deleted(s, it, commit);
+		return;
+	}
+	const flink_deployment *fd = it->fd;
+	const deploy_journal *j = &it->journal;
+	/* The source commit moves only when the manifest does: the agent's own
+	 * status commits (or unrelated ones) must not look like new specs, or
+	 * every pass would write a status that the next pass sees as news. */
+	if (!s->source.commit || !fo_streq(s->source.blob, blob) || !fo_streq(s->source.path, fd->source)) {
+		flink_status_set(&s->source.path, fd->source);
+		flink_status_set(&s->source.blob, blob);
+		flink_status_set(&s->source.commit, commit);
+	}
+	commit = s->source.commit;
+	if (j->savepoint_path) {
+		flink_status_set(&s->last_savepoint.path, j->savepoint_path);
+		flink_status_set(&s->last_savepoint.time, j->savepoint_time);
+		int reason = j->savepoint_reason ? flink_savepoint_reason_parse(j->savepoint_reason) : -1;
+		s->last_savepoint.reason = reason < 0 ? FLINK_SAVEPOINT_UPGRADE : (enum flink_savepoint_reason)reason;
+	}
+	bool has_job = jobs && fd->has_job;
+	bool suspended = has_job && fd->job.state == FLINK_STATE_SUSPENDED;
+	switch (it->outcome) {
+	case DEPLOY_OUTCOME_NOT_ATTEMPTED: {
+		/* nothing happened: the phase and observedCommit stand */
+		char *m = fo_asprintf("not attempted in the last pass%s%s", not_attempted_why ? ": " : "",
+				      not_attempted_why ? not_attempted_why : "");
+		flink_status_set(&s->message, m);
+		free(m);
+		return;
+	}
+	case DEPLOY_OUTCOME_FAILED:
+		s->phase = FLINK_PHASE_FAILED;
+		flink_status_set(&s->message, it->error ? it->error : "failed");
+		set_job(s, it);
+		return;
+	case DEPLOY_OUTCOME_WAITING: {
+		bool had_job = j->target_job_hash != NULL;
+		s->phase = suspended || had_job ? FLINK_PHASE_UPGRADING : FLINK_PHASE_DEPLOYING;
+		char *m = fo_asprintf("waiting: %s%s", it->waiting ? it->waiting : "on Flink",
+				      it->late ? " (past its timeout; still waited for)" : "");
+		flink_status_set(&s->message, m);
+		free(m);
+		set_job(s, it);
+		return;
+	}
+	case DEPLOY_OUTCOME_SETTLED:
+		break;
+	}
+	if (!has_job) {
+		/* only objects are managed: applied is all there is to see */
+		s->phase = FLINK_PHASE_RUNNING;
+		flink_status_set(&s->message, NULL);
+		flink_status_set(&s->observed_commit, commit);
+		return;
+	}
+	if (j->step == DEPLOY_STEP_FAILED) {
+		s->phase = FLINK_PHASE_FAILED;
+		flink_status_set(&s->message, j->last_error ? j->last_error : "failed");
+		set_job(s, it);
+		return;
+	}
+	if (suspended && !j->job_id) {
+		s->phase = FLINK_PHASE_SUSPENDED;
+		flink_status_set(&s->message, "suspended in git");
+		flink_status_set(&s->observed_commit, commit);
+		flink_status_set(&s->job.state, NULL);
+		return;
+	}
+	if (it->job_running && fo_streq(j->target_job_hash, it->job_hash)) {
+		s->phase = FLINK_PHASE_RUNNING;
+		flink_status_set(&s->message, it->drift_job ? "the job had ended outside flinkops and was started again "
+							     "from its newest state"
+							   : NULL);
+		flink_status_set(&s->observed_commit, commit);
+		flink_status_set(&s->job.id, j->job_id);
+		flink_status_set(&s->job.state, "RUNNING");
+		return;
+	}
+	/* settled without the target's job seen running: say what was seen */
+	s->phase = FLINK_PHASE_DEPLOYING;
+	flink_status_set(&s->message, "the job is not observed running");
+	set_job(s, it);
+}

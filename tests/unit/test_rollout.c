@@ -1,0 +1,362 @@
+/*
+ * The rollout's decision as a table: every journal step, crossed with the
+ * observations that matter to it (Flink unreachable; the job running,
+ * ended or forgotten; the savepoint trigger in progress, completed, failed
+ * or unknown; slots; the jar), each with the one step deploy_next_step must
+ * return. Every journal step is a point where the agent may have died, so
+ * these rows are also the crash cases: the row says what the next pass does.
+ * A last check walks every step x every observation and requires that no
+ * combination starts a stateful job from an older state than the newest
+ * one observed.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "deploy/rollout.h"
+
+#define H_OLD "hold"
+#define H_NEW "hnew"
+#define SP_OLD "file:/sp/savepoint-old"
+#define SP_STOP "file:/sp/savepoint-stop"
+#define CK_NEW "file:/ck/chk-9"
+
+/* Observation presets */
+enum obs {
+	O_DOWN,         /* Flink does not answer */
+	O_RUNNING,      /* the job runs; checkpoints readable, newest CK_NEW */
+	O_RUNNING_NOCK, /* the job runs, no checkpoint, fresh start */
+	O_FAILED,       /* the job FAILED; newest CK_NEW */
+	O_CANCELED,     /* cancelled by hand; newest CK_NEW */
+	O_FINISHED_SP,  /* stopped with a savepoint: newest is SP_STOP */
+	O_GONE,         /* Flink does not know the job */
+	O_CANCELLING,
+	O_STARTING,     /* INITIALIZING */
+	O_EMPTY_ENDED,  /* ended, never checkpointed, started fresh */
+};
+
+static void observe(enum obs kind, deploy_observed *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->slots_total = 4;
+	o->objects_current = true;
+	o->jar_known = true;
+	o->step_age_ms = 1000;
+	if (kind == O_DOWN)
+		return;
+	o->flink_ok = true;
+	o->job_known = kind != O_GONE;
+	o->checkpoints_ok = kind != O_GONE;
+	o->newest_path = CK_NEW;
+	o->restored_path = SP_OLD;
+	switch (kind) {
+	case O_RUNNING: o->job = FLINK_JOB_RUNNING; break;
+	case O_RUNNING_NOCK:
+		o->job = FLINK_JOB_RUNNING;
+		o->newest_path = o->restored_path = NULL;
+		break;
+	case O_FAILED: o->job = FLINK_JOB_FAILED; o->job_cause = "boom"; break;
+	case O_CANCELED: o->job = FLINK_JOB_CANCELED; break;
+	case O_FINISHED_SP:
+		o->job = FLINK_JOB_FINISHED;
+		o->newest_path = SP_STOP;
+		o->newest_is_savepoint = true;
+		break;
+	case O_CANCELLING: o->job = FLINK_JOB_CANCELLING; break;
+	case O_STARTING: o->job = FLINK_JOB_INITIALIZING; break;
+	case O_EMPTY_ENDED:
+		o->job = FLINK_JOB_CANCELED;
+		o->newest_path = o->restored_path = NULL;
+		break;
+	default: break;
+	}
+}
+
+/* Journal presets */
+enum jr {
+	J_NEW,        /* never ran */
+	J_IDLE,       /* job running at H_OLD, savepoint SP_OLD recorded */
+	J_IDLE_NOSP,  /* job at H_OLD, no savepoint ever */
+	J_STOPPING,
+	J_CANCELLING, /* restore CK_NEW chosen */
+	J_TAKEN,      /* restore SP_STOP */
+	J_APPLIED,
+	J_UPLOADED,
+	J_SUBMITTED,
+	J_FAILED,     /* failed at H_NEW */
+	J_FAILED_UNKNOWN,
+	J_SUSPENDED,  /* no job, savepoint SP_OLD (reason suspend) */
+	J_BUDGET,     /* job at H_OLD, restarts used up */
+};
+
+static void journal(enum jr kind, deploy_journal *j)
+{
+	memset(j, 0, sizeof(*j));
+	if (kind == J_NEW)
+		return;
+	deploy_journal_set(&j->target_job_hash, H_OLD);
+	deploy_journal_set(&j->job_id, "00000000000000000000000000000001");
+	if (kind != J_IDLE_NOSP)
+		deploy_journal_set(&j->savepoint_path, SP_OLD);
+	switch (kind) {
+	case J_STOPPING:
+		j->step = DEPLOY_STEP_STOPPING;
+		deploy_journal_set(&j->trigger_id, "0000000000000000000000000000000a");
+		break;
+	case J_CANCELLING:
+		j->step = DEPLOY_STEP_CANCELLING;
+		deploy_journal_set(&j->restore_path, CK_NEW);
+		break;
+	case J_TAKEN: j->step = DEPLOY_STEP_SAVEPOINT_TAKEN; deploy_journal_set(&j->restore_path, SP_STOP); break;
+	case J_APPLIED: j->step = DEPLOY_STEP_APPLIED; deploy_journal_set(&j->restore_path, SP_STOP); break;
+	case J_UPLOADED:
+		j->step = DEPLOY_STEP_UPLOADED;
+		deploy_journal_set(&j->restore_path, SP_STOP);
+		deploy_journal_set(&j->jar_id, "j.jar");
+		break;
+	case J_SUBMITTED:
+		j->step = DEPLOY_STEP_SUBMITTED;
+		deploy_journal_set(&j->restore_path, SP_STOP);
+		deploy_journal_set(&j->jar_id, "j.jar");
+		deploy_journal_set(&j->submit_job_id, "00000000000000000000000000000002");
+		break;
+	case J_FAILED:
+		j->step = DEPLOY_STEP_FAILED;
+		deploy_journal_set(&j->failed_job_hash, H_NEW);
+		deploy_journal_set(&j->last_error, "it broke");
+		break;
+	case J_FAILED_UNKNOWN:
+		j->step = DEPLOY_STEP_FAILED;
+		j->state_unknown = true;
+		deploy_journal_set(&j->failed_job_hash, H_NEW);
+		deploy_journal_set(&j->last_error, "newest state unknown");
+		break;
+	case J_SUSPENDED: deploy_journal_set(&j->job_id, NULL); break;
+	case J_BUDGET: j->restarts = 3; break;
+	default: break;
+	}
+}
+
+/* Desired presets */
+enum want { W_NEW, W_SAME, W_SUSPEND, W_DELETE, W_LAST_STATE, W_STATELESS, W_INITIAL, W_PODS };
+
+static void desired(enum want kind, deploy_desired *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->job_hash = kind == W_SAME ? H_OLD : H_NEW;
+	d->mode = kind == W_LAST_STATE ? FLINK_UPGRADE_LAST_STATE
+		: kind == W_STATELESS  ? FLINK_UPGRADE_STATELESS
+				       : FLINK_UPGRADE_SAVEPOINT;
+	d->suspended = kind == W_SUSPEND;
+	d->deleting = kind == W_DELETE;
+	d->restart_pods = kind == W_PODS;
+	if (kind == W_PODS)
+		d->job_hash = H_OLD;
+	d->initial_savepoint = kind == W_INITIAL ? "file:/sp/chosen" : NULL;
+	d->parallelism = 2;
+	d->restart_budget = 3;
+	d->savepoint_timeout_ms = 600000;
+	d->ready_timeout_ms = 300000;
+	d->running_timeout_ms = 300000;
+}
+
+static const struct row {
+	enum jr j;
+	enum want w;
+	enum obs o;
+	enum deploy_op op;
+	const char *restore; /* for KEEP/CANCEL/RESTART; "-" for NULL */
+	const char *why;     /* a substring of n.why, or NULL */
+} rows[] = {
+	/* a new deployment: from the initial savepoint when given, else fresh */
+	{J_NEW, W_NEW, O_DOWN, DEPLOY_OP_KEEP, "-", NULL},
+	{J_NEW, W_INITIAL, O_DOWN, DEPLOY_OP_KEEP, "file:/sp/chosen", NULL},
+	/* settled, in place, drift */
+	{J_IDLE, W_SAME, O_RUNNING, DEPLOY_OP_NONE, NULL, "running"},
+	{J_IDLE, W_SAME, O_DOWN, DEPLOY_OP_WAIT, NULL, "does not answer"},
+	{J_IDLE, W_SAME, O_STARTING, DEPLOY_OP_WAIT, NULL, "INITIALIZING"},
+	{J_IDLE, W_SAME, O_FAILED, DEPLOY_OP_RESTART, CK_NEW, NULL},
+	{J_IDLE, W_SAME, O_CANCELED, DEPLOY_OP_RESTART, CK_NEW, NULL},
+	{J_IDLE, W_SAME, O_GONE, DEPLOY_OP_FAIL, NULL, "cannot be established"},
+	{J_IDLE, W_SAME, O_EMPTY_ENDED, DEPLOY_OP_FAIL, NULL, "does not start from empty state on its own"},
+	{J_IDLE_NOSP, W_SAME, O_EMPTY_ENDED, DEPLOY_OP_RESTART, "-", NULL},
+	{J_BUDGET, W_SAME, O_FAILED, DEPLOY_OP_FAIL, NULL, "after 3 restarts: boom"},
+	/* an upgrade, by mode */
+	{J_IDLE, W_NEW, O_RUNNING, DEPLOY_OP_STOP, NULL, NULL},
+	{J_IDLE, W_PODS, O_RUNNING, DEPLOY_OP_STOP, NULL, NULL},
+	{J_IDLE, W_NEW, O_DOWN, DEPLOY_OP_WAIT, NULL, "cannot be stopped"},
+	{J_IDLE, W_LAST_STATE, O_RUNNING, DEPLOY_OP_CANCEL, CK_NEW, NULL},
+	{J_IDLE, W_LAST_STATE, O_RUNNING_NOCK, DEPLOY_OP_FAIL, NULL, "needs a completed checkpoint"},
+	{J_IDLE, W_STATELESS, O_RUNNING, DEPLOY_OP_CANCEL, "-", NULL},
+	{J_IDLE, W_NEW, O_FAILED, DEPLOY_OP_KEEP, CK_NEW, NULL},
+	{J_IDLE, W_STATELESS, O_FAILED, DEPLOY_OP_KEEP, "-", NULL},
+	{J_IDLE, W_NEW, O_GONE, DEPLOY_OP_FAIL, NULL, "cannot be established"},
+	/* suspend and delete keep the state whatever the mode */
+	{J_IDLE, W_SUSPEND, O_RUNNING, DEPLOY_OP_STOP, NULL, NULL},
+	{J_IDLE, W_DELETE, O_RUNNING, DEPLOY_OP_STOP, NULL, NULL},
+	{J_IDLE, W_DELETE, O_CANCELED, DEPLOY_OP_KEEP, CK_NEW, NULL},
+	{J_IDLE, W_DELETE, O_DOWN, DEPLOY_OP_WAIT, NULL, NULL},
+	{J_NEW, W_DELETE, O_DOWN, DEPLOY_OP_NONE, NULL, "objects can go"},
+	{J_SUSPENDED, W_SUSPEND, O_RUNNING, DEPLOY_OP_NONE, NULL, "suspended"},
+	{J_SUSPENDED, W_NEW, O_DOWN, DEPLOY_OP_KEEP, SP_OLD, NULL}, /* resume from the suspend savepoint */
+	{J_SUSPENDED, W_STATELESS, O_DOWN, DEPLOY_OP_KEEP, "-", NULL},
+	/* STOPPING: the trigger is state */
+	{J_STOPPING, W_NEW, O_DOWN, DEPLOY_OP_WAIT, NULL, "in flight"},
+	{J_STOPPING, W_NEW, O_FINISHED_SP, DEPLOY_OP_KEEP, SP_STOP, NULL}, /* trigger forgotten: newest savepoint */
+	{J_STOPPING, W_NEW, O_RUNNING, DEPLOY_OP_RESTOP, NULL, NULL},      /* trigger unknown, job runs */
+	{J_STOPPING, W_NEW, O_GONE, DEPLOY_OP_FAIL, NULL, "cannot be established"},
+	{J_STOPPING, W_NEW, O_CANCELLING, DEPLOY_OP_WAIT, NULL, "CANCELLING"},
+	/* CANCELLING */
+	{J_CANCELLING, W_LAST_STATE, O_CANCELLING, DEPLOY_OP_WAIT, NULL, "cancelling"},
+	{J_CANCELLING, W_LAST_STATE, O_RUNNING, DEPLOY_OP_CANCEL, CK_NEW, NULL}, /* the cancel never arrived */
+	{J_CANCELLING, W_LAST_STATE, O_CANCELED, DEPLOY_OP_KEEP, CK_NEW, NULL},
+	{J_CANCELLING, W_STATELESS, O_DOWN, DEPLOY_OP_WAIT, NULL, NULL},
+	/* after the state is fixed: objects, slots, jar, run */
+	{J_TAKEN, W_NEW, O_DOWN, DEPLOY_OP_APPLY, NULL, NULL},
+	{J_TAKEN, W_SUSPEND, O_DOWN, DEPLOY_OP_SUSPEND, NULL, NULL},
+	{J_TAKEN, W_DELETE, O_DOWN, DEPLOY_OP_NONE, NULL, "objects can go"},
+	{J_APPLIED, W_NEW, O_DOWN, DEPLOY_OP_WAIT, NULL, "JobManager is starting"},
+	{J_APPLIED, W_NEW, O_GONE, DEPLOY_OP_UPLOAD, NULL, NULL},
+	{J_UPLOADED, W_NEW, O_GONE, DEPLOY_OP_RUN, NULL, NULL},
+	{J_UPLOADED, W_NEW, O_DOWN, DEPLOY_OP_WAIT, NULL, NULL},
+	/* SUBMITTED: the job is the submission */
+	{J_SUBMITTED, W_NEW, O_RUNNING, DEPLOY_OP_RECORD, NULL, NULL},
+	{J_SUBMITTED, W_NEW, O_STARTING, DEPLOY_OP_WAIT, NULL, "INITIALIZING"},
+	{J_SUBMITTED, W_NEW, O_GONE, DEPLOY_OP_RUN, NULL, NULL}, /* the run never arrived: same id again */
+	{J_SUBMITTED, W_NEW, O_FAILED, DEPLOY_OP_RESTART, CK_NEW, NULL},
+	{J_SUBMITTED, W_NEW, O_EMPTY_ENDED, DEPLOY_OP_RESTART, SP_STOP, NULL}, /* completed nothing: what it had */
+	{J_SUBMITTED, W_NEW, O_DOWN, DEPLOY_OP_WAIT, NULL, "was submitted"},
+	/* FAILED */
+	{J_FAILED, W_NEW, O_RUNNING, DEPLOY_OP_NONE, NULL, "failed: it broke"},
+	{J_FAILED, W_SAME, O_FAILED, DEPLOY_OP_RESTART, CK_NEW, NULL}, /* not the failed target: a new attempt */
+	{J_FAILED_UNKNOWN, W_NEW, O_GONE, DEPLOY_OP_NONE, NULL, "newest state unknown"},
+	{J_FAILED_UNKNOWN, W_INITIAL, O_GONE, DEPLOY_OP_KEEP, "file:/sp/chosen", NULL}, /* a human chose */
+	{J_FAILED_UNKNOWN, W_INITIAL, O_RUNNING, DEPLOY_OP_NONE, NULL, NULL}, /* not while a job runs */
+};
+
+static void test_table(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const struct row *r = &rows[i];
+		deploy_journal j;
+		deploy_desired d;
+		deploy_observed o;
+		deploy_next n;
+		journal(r->j, &j);
+		desired(r->w, &d);
+		observe(r->o, &o);
+		deploy_next_step(&d, &j, &o, &n);
+		if (n.op != r->op)
+			fail_msg("row %zu (journal %d, want %d, obs %d): got %s, want %s (%s)", i, r->j, r->w, r->o,
+				 deploy_op_name(n.op), deploy_op_name(r->op), n.why ? n.why : "");
+		if (r->restore) {
+			const char *want = strcmp(r->restore, "-") == 0 ? NULL : r->restore;
+			if (!fo_streq(n.restore, want))
+				fail_msg("row %zu: restore %s, want %s", i, n.restore ? n.restore : "(none)",
+					 want ? want : "(none)");
+		}
+		if (r->why && !(n.why && strstr(n.why, r->why)))
+			fail_msg("row %zu: why \"%s\" lacks \"%s\"", i, n.why ? n.why : "", r->why);
+		deploy_next_clear(&n);
+		deploy_journal_clear(&j);
+	}
+}
+
+/* A savepoint slower than its timeout is waited for, marked late, never
+ * abandoned; a completed one is used; a failed one leaves the job running. */
+static void test_slow_savepoint(void **state)
+{
+	(void)state;
+	deploy_journal j;
+	deploy_desired d;
+	deploy_observed o;
+	deploy_next n;
+	journal(J_STOPPING, &j);
+	desired(W_NEW, &d);
+	observe(O_RUNNING, &o);
+	o.trigger = DEPLOY_TRIGGER_IN_PROGRESS;
+	o.step_age_ms = 20 * 60 * 1000;
+	deploy_next_step(&d, &j, &o, &n);
+	assert_int_equal(n.op, DEPLOY_OP_WAIT);
+	assert_true(n.late);
+	assert_non_null(strstr(n.why, "past flink.savepointTimeout"));
+	deploy_next_clear(&n);
+	o.trigger = DEPLOY_TRIGGER_COMPLETED;
+	o.trigger_location = SP_STOP;
+	o.job = FLINK_JOB_FINISHED;
+	deploy_next_step(&d, &j, &o, &n);
+	assert_int_equal(n.op, DEPLOY_OP_KEEP);
+	assert_string_equal(n.restore, SP_STOP);
+	deploy_next_clear(&n);
+	observe(O_RUNNING, &o);
+	o.trigger = DEPLOY_TRIGGER_FAILED;
+	o.trigger_failure = "disk full";
+	deploy_next_step(&d, &j, &o, &n);
+	assert_int_equal(n.op, DEPLOY_OP_ABORT_STOP);
+	assert_non_null(strstr(n.why, "disk full"));
+	deploy_next_clear(&n);
+	deploy_journal_clear(&j);
+}
+
+/* The promise, checked over everything: whatever the journal and the
+ * observation, a step that fixes the state to start from (KEEP, CANCEL,
+ * RESTART) for a stateful job that had state picks the newest the
+ * observation shows, or what a human named — never SP_OLD when something
+ * newer was observed, and never empty state. */
+static void test_never_older_state(void **state)
+{
+	(void)state;
+	for (int jr = J_NEW; jr <= J_BUDGET; jr++)
+		for (int w = W_NEW; w <= W_PODS; w++)
+			for (int ob = O_DOWN; ob <= O_EMPTY_ENDED; ob++)
+				for (int trig = DEPLOY_TRIGGER_NONE; trig <= DEPLOY_TRIGGER_UNKNOWN; trig++) {
+					deploy_journal j;
+					deploy_desired d;
+					deploy_observed o;
+					deploy_next n;
+					journal((enum jr)jr, &j);
+					desired((enum want)w, &d);
+					observe((enum obs)ob, &o);
+					o.trigger = (enum deploy_trigger_obs)trig;
+					if (o.trigger == DEPLOY_TRIGGER_COMPLETED)
+						o.trigger_location = SP_STOP;
+					deploy_next_step(&d, &j, &o, &n);
+					bool fixes = n.op == DEPLOY_OP_KEEP || n.op == DEPLOY_OP_CANCEL || n.op == DEPLOY_OP_RESTART;
+					bool stateful = d.mode != FLINK_UPGRADE_STATELESS || d.suspended || d.deleting;
+					bool had_state = j.savepoint_path || j.restore_path;
+					if (fixes && stateful && had_state) {
+						if (!n.restore)
+							fail_msg("journal %d want %d obs %d trigger %d: %s from empty state", jr,
+								 w, ob, trig, deploy_op_name(n.op));
+						if (fo_streq(n.restore, SP_OLD) && o.flink_ok && o.checkpoints_ok &&
+						    (o.newest_path || o.trigger_location) && jr != J_SUSPENDED)
+							fail_msg("journal %d want %d obs %d trigger %d: %s from the older %s",
+								 jr, w, ob, trig, deploy_op_name(n.op), SP_OLD);
+					}
+					/* an unreachable Flink is never acted on */
+					if (!o.flink_ok && (n.op == DEPLOY_OP_STOP || n.op == DEPLOY_OP_RESTOP ||
+							    n.op == DEPLOY_OP_CANCEL || n.op == DEPLOY_OP_RUN ||
+							    n.op == DEPLOY_OP_UPLOAD || n.op == DEPLOY_OP_RECORD))
+						fail_msg("journal %d want %d: %s while Flink does not answer", jr, w,
+							 deploy_op_name(n.op));
+					deploy_next_clear(&n);
+					deploy_journal_clear(&j);
+				}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_slow_savepoint),
+		cmocka_unit_test(test_never_older_state),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
