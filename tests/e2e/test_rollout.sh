@@ -66,7 +66,7 @@ deployment 3 savepoint "" "file:///proc/flinkops-cannot-write" >"$tmp/work/jobs/
 commit3=$(publish "unwritable savepoint folder")
 sync_once
 tm=$($K -n $ns get sts counter-taskmanager -o jsonpath='{.spec.replicas}')
-if [ $rc = 1 ] && grep -q 'stop '"$ns"'/counter with a savepoint' "$tmp/err" && [ "$(job_state "$job2")" = RUNNING ] &&
+if [ $rc = 1 ] && grep -q "$ns/counter: the savepoint of job $job2 failed" "$tmp/err" && [ "$(job_state "$job2")" = RUNNING ] &&
 	[ "$tm" = 2 ] && [ "$(journal .jobId)" = "$job2" ]; then
 	ok "a failing savepoint: exit 1 with Flink's cause, no object changed (2 TaskManagers), $job2 still RUNNING"
 else

@@ -14,11 +14,15 @@
  * (about rate/keys per second of run time) when they were not.
  *
  * When the file named by --fail-marker exists, the counter throws, so that
- * tests can make the job fail and restart on demand.
+ * tests can make the job fail and restart on demand. While the file named by
+ * --slow-snapshot-marker exists, every snapshot of the counter (checkpoint
+ * or savepoint) waits, so that tests can make a savepoint take longer than
+ * any timeout and complete it when they remove the file.
  *
  * Arguments (all optional, "--key value"):
  *   --counter-file PATH     where to write the largest count (none: no file)
  *   --fail-marker PATH      fail while this file exists (none: never)
+ *   --slow-snapshot-marker PATH  snapshots wait while this file exists (at most 10 minutes)
  *   --rate N                records per second over all source subtasks (200)
  *   --keys N                number of distinct keys (8)
  *   --report-ms N           file write interval in milliseconds (200)
@@ -30,6 +34,7 @@
 package io.flinkops.rig;
 
 import java.io.IOException;
+
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -39,6 +44,9 @@ import java.nio.file.StandardCopyOption;
 import java.util.HashMap;
 import java.util.Map;
 
+import org.apache.flink.runtime.state.FunctionInitializationContext;
+import org.apache.flink.runtime.state.FunctionSnapshotContext;
+import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ValueState;
@@ -94,6 +102,7 @@ public final class CounterJob {
 		Map<String, String> a = parseArgs(args);
 		String counterFile = a.get("counter-file");
 		String failMarker = a.get("fail-marker");
+		String slowMarker = a.get("slow-snapshot-marker");
 		long rate = num(a, "rate", 200);
 		int keys = (int) num(a, "keys", 8);
 		long reportMs = num(a, "report-ms", 200);
@@ -121,7 +130,7 @@ public final class CounterJob {
 		env.fromSource(source, WatermarkStrategy.noWatermarks(), "sequence")
 				.uid("sequence")
 				.keyBy(v -> v % k, Types.LONG)
-				.process(new Counter(failMarker))
+				.process(new Counter(failMarker, slowMarker))
 				.uid("counter")
 				.name("counter")
 				.process(new Reporter(counterFile, keys, reportMs))
@@ -136,14 +145,32 @@ public final class CounterJob {
 	}
 
 	/** Counts the records of each key; emits (key, count). */
-	static final class Counter extends KeyedProcessFunction<Long, Long, Tuple2<Long, Long>> {
+	static final class Counter extends KeyedProcessFunction<Long, Long, Tuple2<Long, Long>>
+			implements CheckpointedFunction {
 		private static final long serialVersionUID = 1L;
 		private final String failMarker;
+		private final String slowMarker;
 		private transient ValueState<Long> count;
 		private transient long nextMarkerCheck;
 
-		Counter(String failMarker) {
+		Counter(String failMarker, String slowMarker) {
 			this.failMarker = failMarker;
+			this.slowMarker = slowMarker;
+		}
+
+		@Override
+		public void snapshotState(FunctionSnapshotContext ctx) throws Exception {
+			if (slowMarker == null) {
+				return;
+			}
+			long until = System.currentTimeMillis() + 600_000L;
+			while (Files.exists(Paths.get(slowMarker)) && System.currentTimeMillis() < until) {
+				Thread.sleep(100);
+			}
+		}
+
+		@Override
+		public void initializeState(FunctionInitializationContext ctx) {
 		}
 
 		@Override
