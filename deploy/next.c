@@ -76,7 +76,7 @@ static bool newest_state(const deploy_journal *j, const deploy_observed *o, cons
 {
 	*path = NULL;
 	*kind = "none";
-	if (!o->job_known || !o->checkpoints_ok) {
+	if (!o->job_known) {
 		*why = fo_asprintf("Flink no longer knows job %s (or not its checkpoints), so the newest state it "
 				   "left cannot be established; the newest recorded savepoint is %s. Find the newest "
 				   "savepoint or retained checkpoint of the job, set job.initialSavepointPath to it and "
@@ -109,6 +109,10 @@ static void keep_newest(const deploy_desired *d, const deploy_journal *j, const 
 {
 	if (d->mode == FLINK_UPGRADE_STATELESS && !d->deleting && !d->suspended) {
 		restore(n, DEPLOY_OP_KEEP, NULL, NULL);
+		return;
+	}
+	if (o->job_known && !o->checkpoints_ok) {
+		set(n, DEPLOY_OP_WAIT, "the final checkpoint statistics of job %s are not available yet", str(j->job_id));
 		return;
 	}
 	const char *path, *kind;
@@ -221,6 +225,11 @@ static void idle(const deploy_desired *d, const deploy_journal *j, const deploy_
 		    j->restarts == 1 ? "" : "s", o->job_cause ? o->job_cause : "no cause reported");
 		return;
 	}
+	if (o->job_known && !o->checkpoints_ok) {
+		set(n, DEPLOY_OP_WAIT, "job %s is %s; its final checkpoint statistics are not available yet",
+		    str(j->job_id), state);
+		return;
+	}
 	const char *path, *kind;
 	char *why = NULL;
 	if (!newest_state(j, o, &path, &kind, &why)) {
@@ -312,8 +321,14 @@ void deploy_next_step(const deploy_desired *d, const deploy_journal *j, const de
 			stop_old(d, j, o, n);
 			return;
 		}
-		if (d->mode == FLINK_UPGRADE_LAST_STATE && o->checkpoints_ok && o->newest_path &&
-		    !fo_streq(o->newest_path, j->restore_path))
+		if (d->mode == FLINK_UPGRADE_LAST_STATE && !o->checkpoints_ok) {
+			/* the checkpoint chosen before the cancel is provisional:
+			 * newer ones may have completed until the job ended */
+			set(n, DEPLOY_OP_WAIT, "the final checkpoint statistics of job %s are not available yet",
+			    str(j->job_id));
+			return;
+		}
+		if (d->mode == FLINK_UPGRADE_LAST_STATE && o->newest_path && !fo_streq(o->newest_path, j->restore_path))
 			restore(n, DEPLOY_OP_KEEP, o->newest_path, o->newest_is_savepoint ? "savepoint" : "checkpoint");
 		else
 			restore(n, DEPLOY_OP_KEEP, j->restore_path, str(j->restore_kind));

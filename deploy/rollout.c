@@ -247,6 +247,18 @@ static void observe(exec *x)
 	if (o->flink_ok && need_ck) {
 		o->checkpoints_ok = flink_rest_checkpoints(x->r, job, &x->ck, &e) == 0;
 		fo_err_clear(&e);
+		if (o->checkpoints_ok && terminal) {
+			/* Flink serves job details and checkpoint statistics from one
+			 * cached copy of the job (web.refresh-interval). Right after
+			 * the job ends that copy can still be the running job, missing
+			 * its last checkpoints: the statistics count as final only
+			 * when the same copy, read after them, shows the job ended. */
+			flink_job_info info = {0};
+			o->checkpoints_ok = flink_rest_job(x->r, job, &info, &e) == 0 &&
+					    flink_job_status_is_terminal(info.state);
+			flink_job_info_free(&info);
+			fo_err_clear(&e);
+		}
 		if (o->checkpoints_ok) {
 			o->newest_path = x->ck.latest_path;
 			o->newest_is_savepoint = x->ck.latest_is_savepoint;
@@ -381,9 +393,7 @@ static int send_stop(exec *x, fo_err *e)
 	return 0;
 }
 
-/* Run one step. Returns 0 when the step was done (ask again), 1 when the
- * item is settled or waits (the pass moves on), or a negative error. */
-static int execute(exec *x, const deploy_next *n, fo_err *e)
+static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 {
 	deploy_item *it = x->it;
 	deploy_journal *j = &x->j;
@@ -525,6 +535,24 @@ static int execute(exec *x, const deploy_next *n, fo_err *e)
 	}
 	return fo_err_set(e, FO_EINVAL, "unknown rollout step");
 }
+
+
+/* Run one step. Returns 0 when the step was done (ask again), 1 when the
+ * item is settled or waits (the pass moves on), or a negative error. */
+static int execute(exec *x, const deploy_next *n_in, fo_err *e)
+{
+	/* n_in's strings may point into the journal, which this step rewrites */
+	deploy_next copy = *n_in;
+	char *restore_copy = n_in->restore ? fo_strdup(n_in->restore) : NULL;
+	char *kind_copy = n_in->restore_kind ? fo_strdup(n_in->restore_kind) : NULL;
+	copy.restore = restore_copy;
+	copy.restore_kind = kind_copy;
+	int rc = execute_step(x, &copy, e);
+	free(restore_copy);
+	free(kind_copy);
+	return rc;
+}
+
 
 /* One deployment as far as it can go now: observe, decide, act, repeat. */
 static int advance(exec *x, fo_err *e)

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # rig: k8s git flink s3
 # Crash safety and the other job transitions against the rig's real
-# servers: the agent killed (SIGKILL, at the moment a step is recorded)
-# after the savepoint, after the apply and after the jar upload, then run
-# again — the upgrade completes once, from the recorded savepoint, and the
-# counter never resets; suspend and resume through job.state; deleting the
-# file takes a final savepoint before the objects go.
+# servers: the agent killed (SIGKILL) at every crash point the code names —
+# the moment each journal step is recorded, and right after each request
+# that changes a job — then run again: the upgrade completes once, with one
+# savepoint per stop and one running job, and the counter never resets;
+# suspend and resume through job.state; deleting the file takes a final
+# savepoint before the objects go, even when killed right after it.
 NAME=crash
 . "$(dirname "$0")/lib-rollout.sh"
 
@@ -18,20 +19,23 @@ echo "$job" >>"$tmp/ours"
 [ $rc = 0 ] && [ "$(job_state "$job")" = RUNNING ] && ok "job $job RUNNING" || fail "create: rc=$rc $(head -3 "$tmp/err")"
 sleep 2
 
+# Every crash point the code defines (journal steps, and right after each
+# request to Flink that changes a job), read from the binary, so that a new
+# step is covered without editing this test. Points on the cancel path are
+# reached by a last-state upgrade, the others by a savepoint upgrade.
 p=1
-for point in savepoint-taken applied uploaded; do
+for point in $("$FLINKOPS" sync --crash-points); do
+	case $point in *cancel*) mode=last-state ;; *) mode=savepoint ;; esac
 	p=$((p % 3 + 1))
-	deployment $p savepoint >"$tmp/work/jobs/counter.yaml"
-	publish "parallelism $p" >/dev/null
+	deployment $p $mode >"$tmp/work/jobs/counter.yaml"
+	publish "parallelism $p ($mode)" >/dev/null
 	# (in a subshell, so that the shell's own "Killed" notice stays out of the output)
-	# (a subshell that outlives the command reports the kill to /dev/null, not here)
 	(
 		FLINKOPS_CRASH_AFTER=$point "$FLINKOPS" sync --config "$tmp/config.yaml" --once -o json >"$tmp/out.json" 2>"$tmp/err"
 		echo $? >"$tmp/crc"
 	) 2>/dev/null
 	crc=$(cat "$tmp/crc")
 	step=$(journal .step)
-	sp=$(journal .savepointPath)
 	stop=$(cat "$counter")
 	sync_once
 	rm -f "$counter"
@@ -41,16 +45,25 @@ for point in savepoint-taken applied uploaded; do
 	running=$(curl -s "$RIG_FLINK_URL/jobs/overview" | jq -r '[.jobs[] | select(.state=="RUNNING") | .jid] | join(" ")')
 	n_ours=0
 	for j in $running; do grep -qx "$j" "$tmp/ours" && n_ours=$((n_ours + 1)); done
-	if [ $crc = 137 ] && [ "$step" = "$point" ] && [ $rc = 0 ] && [ "$(job_state "$job")" = FINISHED ] &&
-		[ "$(savepoints_of "$job")" = 1 ] && [ "$(journal .savepointPath)" = "$sp" ] && [ "$new" != "$job" ] &&
-		[ "$(job_state "$new")" = RUNNING ] && [ $n_ours = 1 ] && [ "$first" -ge "$stop" ]; then
-		ok "killed after $point, run again: one savepoint, one new job ($new) from $sp; counter $stop -> $first"
+	# the submission id of a run-sent crash is the new job; record it as ours too
+	nsp=$(savepoints_of "$job")
+	want_sp=1
+	[ $mode = last-state ] && want_sp=0
+	if [ "$crc" = 137 ] && [ $rc = 0 ] && [ "$(job_state "$job")" != RUNNING ] && [ "$nsp" = $want_sp ] &&
+		[ "$new" != "$job" ] && [ "$(job_state "$new")" = RUNNING ] && [ $n_ours = 1 ] && [ "$first" -ge "$stop" ] &&
+		[ "$(journal .step)" = idle ]; then
+		ok "killed after $point ($mode, journal at $step), run again: $nsp savepoint$([ "$nsp" = 1 ] || echo s) of the old job, one new job ($new); counter $stop -> $first"
 	else
-		fail "crash after $point: exit $crc step=$step rc=$rc old=$(job_state "$job") savepoints=$(savepoints_of "$job") new=$new running=$n_ours counter $stop -> $first $(head -2 "$tmp/err")"
+		fail "crash after $point ($mode): exit $crc step=$step rc=$rc old=$(job_state "$job") savepoints=$nsp new=$new running=$n_ours counter $stop -> $first $(head -2 "$tmp/err")"
 	fi
 	job=$new
 	sleep 2
 done
+deployment 1 savepoint >"$tmp/work/jobs/counter.yaml"
+publish "back to savepoint mode" >/dev/null
+sync_once
+job=$(journal .jobId)
+echo "$job" >>"$tmp/ours"
 
 # --- suspend and resume through job.state ------------------------------------
 sed -i 's/^    upgradeMode: savepoint$/    upgradeMode: savepoint\n    state: suspended/' "$tmp/work/jobs/counter.yaml"
@@ -79,10 +92,28 @@ else
 fi
 
 # --- delete: a final savepoint, then the objects go -----------------------------
+# killed right after the final savepoint is recorded: the next pass still
+# knows it, deletes the objects and records it in the status file
 git -C "$tmp/work" rm -q jobs/counter.yaml
 publish "delete" >/dev/null
+(
+	FLINKOPS_CRASH_AFTER=savepoint-taken "$FLINKOPS" sync --config "$tmp/config.yaml" --once --force-prune -o json >"$tmp/out.json" 2>"$tmp/err"
+	echo $? >"$tmp/crc"
+) 2>/dev/null
+dsp=$(journal .savepointPath)
+kept=$($K -n $ns get statefulset -l app.kubernetes.io/instance=counter -o name | wc -l)
+if [ "$(cat "$tmp/crc")" = 137 ] && [ "$(journal .savepointReason)" = delete ] && [ -n "$dsp" ] && [ "$kept" = 2 ]; then
+	ok "delete killed after the final savepoint: the journal holds it ($dsp), the objects are still there"
+else
+	fail "delete crash: exit $(cat "$tmp/crc") reason=$(journal .savepointReason) sp=$dsp statefulsets=$kept"
+fi
 "$FLINKOPS" sync --config "$tmp/config.yaml" --once --force-prune -o json >"$tmp/out.json" 2>"$tmp/err"
 rc=$?
+if [ $rc = 0 ] && status_file | grep -q "path: $dsp" && ! $K -n $ns get configmap flink-journal-counter >/dev/null 2>&1; then
+	ok "the next pass deletes the objects, records $dsp in the status file, and only then drops the journal"
+else
+	fail "after the delete crash: rc=$rc $(status_file | grep -A3 lastSavepoint | tr '\n' ' ') $(head -2 "$tmp/err")"
+fi
 left=$($K -n $ns get configmap,service,statefulset -l app.kubernetes.io/instance=counter -o name | wc -l)
 if [ $rc = 0 ] && [ "$(job_state "$job")" = FINISHED ] && [ "$left" = 0 ] && [ "$(status_field phase)" = Deleted ] &&
 	status_file | grep -q 'reason: delete'; then
