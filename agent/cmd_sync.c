@@ -127,7 +127,10 @@ static int one_pass(const char *cfg_path, const char *manifests, bool force_prun
 			fprintf(stderr, "flinkops sync: %s\n", fo_err_msg(&se));
 	}
 	fo_err_clear(&se);
-	return rc < 0 || src < 0 || cp->bad || pass->prune_refused || pass->aborted ? EXIT_FAIL : EXIT_OK;
+	size_t failed = 0;
+	for (size_t i = 0; i < pass->n; i++)
+		failed += pass->items[i].outcome == DEPLOY_OUTCOME_FAILED;
+	return rc < 0 || src < 0 || failed || cp->bad || pass->prune_refused || pass->aborted ? EXIT_FAIL : EXIT_OK;
 }
 
 static void print_pass(const deploy_pass *pass, const cli_pass *cp, const char *status_commit, bool json)

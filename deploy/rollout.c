@@ -69,7 +69,8 @@ int deploy_journal_load(k8s_client *c, const char *ns, const char *name, deploy_
 /* The named points where FLINKOPS_CRASH_AFTER=POINT kills the process (as a
  * power cut or kill -9 would), for the crash tests: right after each journal
  * step is recorded, and right after each request to Flink that changes a
- * job. tests/e2e/test_rollout_crash.sh reads this list from
+ * job; FLINKOPS_PAUSE_AFTER=POINT pauses there instead (5 s).
+ * tests/e2e/test_rollout_crash.sh reads this list from
  * `flinkops sync --crash-points`, so a new step is covered without editing
  * the test. */
 static const char *const sent_points[] = {"stop-sent", "cancel-sent", "run-sent"};
@@ -92,6 +93,14 @@ static void crash_point(const char *name)
 	const char *crash = getenv("FLINKOPS_CRASH_AFTER");
 	if (crash && strcmp(crash, name) == 0)
 		raise(SIGKILL);
+	/* FLINKOPS_PAUSE_AFTER=POINT holds the pass there for 5 s, so that a
+	 * test can take a server away at a known moment */
+	const char *pause = getenv("FLINKOPS_PAUSE_AFTER");
+	if (pause && strcmp(pause, name) == 0) {
+		struct timespec ts = {5, 0};
+		while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+			;
+	}
 }
 
 int deploy_journal_save(k8s_client *c, const char *ns, const char *name, const char *agent, deploy_journal *j,
@@ -248,14 +257,16 @@ static void observe(exec *x)
 		o->checkpoints_ok = flink_rest_checkpoints(x->r, job, &x->ck, &e) == 0;
 		fo_err_clear(&e);
 		if (o->checkpoints_ok && terminal) {
-			/* Flink serves job details and checkpoint statistics from one
-			 * cached copy of the job (web.refresh-interval). Right after
-			 * the job ends that copy can still be the running job, missing
-			 * its last checkpoints: the statistics count as final only
-			 * when the same copy, read after them, shows the job ended. */
+			/* Flink answers checkpoint statistics from a cache (up to
+			 * web.refresh-interval and rest.cache.checkpoint-statistics.timeout
+			 * old, 3 s by default). Right after a job ends they can still
+			 * miss its last checkpoints, so they count as final only
+			 * once the job has been over for longer than that. */
 			flink_job_info info = {0};
+			int64_t now = (int64_t)time(NULL) * 1000;
 			o->checkpoints_ok = flink_rest_job(x->r, job, &info, &e) == 0 &&
-					    flink_job_status_is_terminal(info.state);
+					    flink_job_status_is_terminal(info.state) && info.end_time > 0 &&
+					    now - info.end_time >= DEPLOY_STATS_SETTLE_MS;
 			flink_job_info_free(&info);
 			fo_err_clear(&e);
 		}

@@ -26,6 +26,10 @@
 #include "flink/flink.h"
 #include "flink/rest.h"
 
+/* How long after a job ended its checkpoint statistics are taken as final:
+ * Flink's REST caches them for web.refresh-interval (3 s by default). */
+#define DEPLOY_STATS_SETTLE_MS 5000
+
 /* What git wants of one deployment. */
 typedef struct deploy_desired {
 	const char *job_hash;          /* the rendered job hash */

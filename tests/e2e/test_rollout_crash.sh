@@ -48,13 +48,24 @@ for point in $("$FLINKOPS" sync --crash-points); do
 	# the submission id of a run-sent crash is the new job; record it as ours too
 	nsp=$(savepoints_of "$job")
 	want_sp=1
-	[ $mode = last-state ] && want_sp=0
+	kept=yes
+	if [ $mode = last-state ]; then
+		# no savepoint: the new job starts from the old one's newest retained
+		# checkpoint, as Flink reports it now that the old job has ended (its
+		# count may be below the last one published before the cancel)
+		want_sp=0
+		newest=$(curl -s "$RIG_FLINK_URL/jobs/$job/checkpoints" | jq -r '.latest.completed.external_path // empty')
+		restored=$(curl -s "$RIG_FLINK_URL/jobs/$new/checkpoints" | jq -r '.latest.restored.external_path // empty')
+		[ -n "$newest" ] && [ "$restored" = "$newest" ] && [ "$first" -gt 0 ] || kept="no: restored $restored, newest $newest"
+	elif ! [ "$first" -ge "$stop" ]; then
+		kept=no
+	fi
 	if [ "$crc" = 137 ] && [ $rc = 0 ] && [ "$(job_state "$job")" != RUNNING ] && [ "$nsp" = $want_sp ] &&
-		[ "$new" != "$job" ] && [ "$(job_state "$new")" = RUNNING ] && [ $n_ours = 1 ] && [ "$first" -ge "$stop" ] &&
+		[ "$new" != "$job" ] && [ "$(job_state "$new")" = RUNNING ] && [ $n_ours = 1 ] && [ "$kept" = yes ] &&
 		[ "$(journal .step)" = idle ]; then
 		ok "killed after $point ($mode, journal at $step), run again: $nsp savepoint$([ "$nsp" = 1 ] || echo s) of the old job, one new job ($new); counter $stop -> $first"
 	else
-		fail "crash after $point ($mode): exit $crc step=$step rc=$rc old=$(job_state "$job") savepoints=$nsp new=$new running=$n_ours counter $stop -> $first $(head -2 "$tmp/err")"
+		fail "crash after $point ($mode): exit $crc step=$step rc=$rc old=$(job_state "$job") savepoints=$nsp new=$new running=$n_ours counter $stop -> $first kept=$kept $(head -2 "$tmp/err")"
 	fi
 	job=$new
 	sleep 2
