@@ -85,9 +85,9 @@ static int parse_uri(const char *uri, const char *shown, flink_jar_uri *out, fo_
 		const char *b = uri + 5;
 		const char *slash = strchr(b, '/');
 		size_t bl = slash ? (size_t)(slash - b) : strlen(b);
-		if (memchr(b, '@', bl))
+		if (fo_url_userinfo(uri) != FO_URL_NO_USERINFO)
 			return fo_err_set(e, FO_EINVAL, "jar URI %s: credentials in the URI are not supported (they would "
-					  "show in logs); give them as files or in the environment", "s3://...");
+					  "show in logs); give them as files or in the environment", shown);
 		if (!valid_bucket(b, bl))
 			return fo_err_set(e, FO_EINVAL, "jar URI %s: \"%.*s\" is not an S3 bucket name", shown, (int)bl, b);
 		if (!slash || !slash[1])
@@ -95,6 +95,9 @@ static int parse_uri(const char *uri, const char *shown, flink_jar_uri *out, fo_
 		const char *key = slash + 1;
 		if (strlen(key) > KEY_MAX_LEN)
 			return fo_err_set(e, FO_EINVAL, "jar URI %s: the key is longer than %d bytes", shown, KEY_MAX_LEN);
+		/* as in any URI, '?' would start a query: what follows is no part of the key to a reader */
+		if (strpbrk(key, "?#"))
+			return fo_err_set(e, FO_EINVAL, "jar URI %s: a key without '?' or '#'", shown);
 		out->scheme = FLINK_JAR_S3;
 		out->bucket = fo_strndup(b, bl);
 		out->key = fo_strdup(key);
@@ -107,9 +110,9 @@ static int parse_uri(const char *uri, const char *shown, flink_jar_uri *out, fo_
 		size_t hl = strcspn(host, "/?#");
 		if (hl == 0)
 			return fo_err_set(e, FO_EINVAL, "jar URI %s: no host", shown);
-		if (memchr(host, '@', hl))
+		if (fo_url_userinfo(uri) != FO_URL_NO_USERINFO)
 			return fo_err_set(e, FO_EINVAL, "jar URI %s: credentials in the URI are not supported (they would "
-					  "show in logs)", https ? "https://..." : "http://...");
+					  "show in logs)", shown);
 		if (strchr(uri, ' '))
 			return fo_err_set(e, FO_EINVAL, "jar URI %s: spaces must be percent-encoded", shown);
 		const char *path = host + hl;
