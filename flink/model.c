@@ -590,8 +590,11 @@ static const char *const jar_schemes[] = {"s3", "https", "http", "file", "local"
 static void check_jar_uri(pctx *c, const fo_yaml_node *at, const char *uri)
 {
 	char *shown = fo_url_redact(uri);
-	const char *sep = strstr(uri, "://");
-	size_t sl = sep ? (size_t)(sep - uri) : 0;
+	/* a scheme is a letter, then letters, digits, '+', '-' and '.' */
+	size_t sl = isalpha((unsigned char)uri[0]) ? strspn(uri, "abcdefghijklmnopqrstuvwxyz"
+								   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.")
+						   : 0;
+	const char *sep = sl && strncmp(uri + sl, "://", 3) == 0 ? uri + sl : NULL;
 	bool known = false;
 	for (const char *const *s = jar_schemes; *s && sep; s++)
 		known = known || (strlen(*s) == sl && strncmp(uri, *s, sl) == 0);
@@ -603,7 +606,7 @@ static void check_jar_uri(pctx *c, const fo_yaml_node *at, const char *uri)
 		     "\"%s\" holds credentials, which would show wherever the URI does; give S3 keys in files "
 		     "(flink.s3AccessKeyFile, flink.s3SecretKeyFile) or use a presigned https:// URL",
 		     shown);
-	else if (!sep || sep == uri)
+	else if (!sep)
 		perr(c, at, "spec.job.jarURI", "\"%s\" is not a URI: use s3://bucket/key.jar, https://..., file:///path or local:///path", shown);
 	else if (!known)
 		perr(c, at, "spec.job.jarURI", "scheme \"%.*s\" is not supported: use s3, https, http, file or local", (int)sl, uri);

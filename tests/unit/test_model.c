@@ -114,6 +114,7 @@ static const struct {
 	{HEAD(NAME) RES "  job:\n    jarURI: s3://AKIA:SECRET@bucket/j.jar\n", 10, 13, "\"s3://***@bucket/j.jar\" holds credentials"},
 	{HEAD(NAME) RES "  job:\n    jarURI: ftp://h/j.jar?token=SECRET\n", 10, 13, "scheme \"ftp\" is not supported"},
 	{HEAD(NAME) RES "  job:\n    jarURI: j.jar?token=SECRET\n", 10, 13, "\"j.jar?***\" is not a URI"},
+	{HEAD(NAME) RES "  job:\n    jarURI: h/j.jar?sig=SECRET&next=s3://b/k\n", 10, 13, "\"h/j.jar?***\" is not a URI"},
 	{HEAD(NAME) RES "  ingress: {template: x}\n", 9, 12, "flinkops does not create Ingresses"},
 	{HEAD(NAME) RES "  flinkVersion: latest\n", 9, 17, "\"latest\" is not a Flink version"},
 	{HEAD(NAME) RES "  mode: hybrid\n", 9, 9, "\"hybrid\" is not a mode"},
