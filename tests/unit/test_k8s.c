@@ -1,7 +1,8 @@
 /*
  * Unit tests for the pure parts of k8s/ and the object comparison in
  * deploy/: kubeconfig reading, API error messages, and which differences
- * between a rendered and a live object count as drift.
+ * between a rendered and a live object count as drift; and the agent's
+ * configuration (config/), credentials in its URLs included.
  */
 #include <setjmp.h>
 #include <stdarg.h>

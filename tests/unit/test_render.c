@@ -2,7 +2,8 @@
  * Unit tests for render/: golden files (tests/golden/NAME.yaml renders to
  * NAME.out.yaml; run with FO_UPDATE_GOLDEN=1 to rewrite them after a change
  * that was checked by hand), determinism, which hashes move for which change,
- * and the README's example.
+ * the README's example, and that every line of Flink's configuration file
+ * comes from a key: no value, however YAML-like, is read as a setting.
  */
 #include <dirent.h>
 #include <setjmp.h>
