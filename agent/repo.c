@@ -40,7 +40,7 @@ int cli_load_repository(const config *cfg, flink_deployments *out, size_t *nfile
 		flink_load_buffer(files.v[i].path, files.v[i].data, files.v[i].len, out, NULL, d);
 	flink_check_unique(out, d);
 	*nfiles = files.n;
-	*source = fo_asprintf("%s %s@%.7s (%zu file%s)", cfg->repository.url, cfg->repository.branch, commit, files.n,
+	*source = fo_asprintf("%s %s@%.7s (%zu file%s)", sync_display_url(r), cfg->repository.branch, commit, files.n,
 			      files.n == 1 ? "" : "s");
 	if (src) {
 		/* the caller writes status files: it needs the repository and each file's blob */

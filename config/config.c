@@ -14,9 +14,10 @@
 #include "lib/buf.h"
 #include "lib/duration.h"
 #include "lib/fs.h"
+#include "lib/url.h"
 #include "lib/yaml.h"
 
-enum ftype { F_STR, F_BOOL, F_DURATION, F_RATIO, F_INT };
+enum ftype { F_STR, F_URL, F_BOOL, F_DURATION, F_RATIO, F_INT };
 
 typedef struct field {
 	const char *path;
@@ -28,7 +29,7 @@ typedef struct field {
 #define OFF(m) offsetof(config, m)
 
 static const field fields[] = {
-	{"repository.url", F_STR, OFF(repository.url), NULL},
+	{"repository.url", F_URL, OFF(repository.url), NULL},
 	{"repository.branch", F_STR, OFF(repository.branch), "main"},
 	{"repository.path", F_STR, OFF(repository.path), ""},
 	{"repository.glob", F_STR, OFF(repository.glob), "*.yaml"},
@@ -55,9 +56,9 @@ static const field fields[] = {
 	{"kubernetes.namespace", F_STR, OFF(kubernetes.namespace), "default"},
 	{"kubernetes.concurrency", F_INT, OFF(kubernetes.concurrency), "4"},
 	{"flink.submitJobs", F_BOOL, OFF(flink.submit_jobs), "true"},
-	{"flink.restUrl", F_STR, OFF(flink.rest_url), "http://{name}-rest.{namespace}.svc:8081"},
+	{"flink.restUrl", F_URL, OFF(flink.rest_url), "http://{name}-rest.{namespace}.svc:8081"},
 	{"flink.jarCacheDir", F_STR, OFF(flink.jar_cache_dir), "/var/cache/flinkops/jars"},
-	{"flink.s3Endpoint", F_STR, OFF(flink.s3_endpoint), NULL},
+	{"flink.s3Endpoint", F_URL, OFF(flink.s3_endpoint), NULL},
 	{"flink.s3Region", F_STR, OFF(flink.s3_region), NULL},
 	{"flink.s3AccessKeyFile", F_STR, OFF(flink.s3_access_key_file), NULL},
 	{"flink.s3SecretKeyFile", F_STR, OFF(flink.s3_secret_key_file), NULL},
@@ -73,6 +74,20 @@ static const field fields[] = {
 	{"agent.webhookSecretFile", F_STR, OFF(agent.webhook_secret_file), NULL},
 	{"agent.retryInitial", F_DURATION, OFF(agent.retry_initial_ms), "5s"},
 	{"agent.retryMax", F_DURATION, OFF(agent.retry_max_ms), "5m"},
+};
+
+/* What to do instead of writing credentials into a URL setting: a password
+ * in a URL shows wherever the URL does. A user name alone may stay where it
+ * names an account rather than a secret (ssh://git@host/...). */
+static const struct url_rule {
+	const char *path;
+	bool user_ok;
+	const char *instead;
+} url_rules[] = {
+	{"repository.url", true,
+	 "put it in a file and name it with repository.passwordFile (and the user with repository.username)"},
+	{"flink.restUrl", false, "flinkops sends no credentials to Flink's REST API: remove them"},
+	{"flink.s3Endpoint", false, "name files holding the keys with flink.s3AccessKeyFile and flink.s3SecretKeyFile"},
 };
 
 /* Keys that look like secrets: refused, so nobody pastes a token into the file. */
@@ -94,6 +109,23 @@ char *config_env_name(const char *path)
 	return fo_buf_detach(&b);
 }
 
+/* Whether a URL setting is free of credentials; reported when not. The
+ * value is never quoted: it holds the secret. */
+static bool url_ok(const field *f, const char *value, const char *file, int line, int col, const char *origin,
+		   fo_diags *d)
+{
+	enum fo_url_userinfo info = fo_url_userinfo(value);
+	for (size_t i = 0; i < FO_ARRAY_LEN(url_rules) && info != FO_URL_NO_USERINFO; i++) {
+		const struct url_rule *r = &url_rules[i];
+		if (strcmp(r->path, f->path) != 0 || (info == FO_URL_USER && r->user_ok))
+			continue;
+		fo_diag_add(d, FO_SEV_ERROR, file, line, col, "%s%s: the URL holds %s; %s", origin, f->path,
+			    info == FO_URL_PASSWORD ? "a password" : "a user name (user@)", r->instead);
+		return false;
+	}
+	return true;
+}
+
 /* Set a field from text; `where` is a diagnostic position or NULL for env. */
 static int set_field(config *c, const field *f, const char *value, const char *file, int line, int col,
 		     const char *origin, fo_diags *d)
@@ -101,6 +133,10 @@ static int set_field(config *c, const field *f, const char *value, const char *f
 	char *base = (char *)c + f->offset;
 	fo_err e = FO_ERR_INIT;
 	switch (f->type) {
+	case F_URL:
+		if (!url_ok(f, value, file, line, col, origin, d))
+			return FO_EINVAL;
+		/* fall through */
 	case F_STR: {
 		char **s = (char **)base;
 		free(*s);
@@ -311,7 +347,7 @@ void config_free(config *c)
 	if (!c)
 		return;
 	for (size_t i = 0; i < FO_ARRAY_LEN(fields); i++)
-		if (fields[i].type == F_STR)
+		if (fields[i].type == F_STR || fields[i].type == F_URL)
 			free(*(char **)((char *)c + fields[i].offset));
 	free(c->source);
 	free(c);

@@ -2,7 +2,9 @@
  * The agent's own configuration: one YAML file, every field overridable by
  * an environment variable named after its path (repository.passwordFile is
  * FLINKOPS_REPOSITORY_PASSWORD_FILE). Secrets are never in the file itself:
- * only the paths of files that hold them. Errors are file:line:col.
+ * only the paths of files that hold them; a URL setting that carries them
+ * (user:password@ in repository.url, any user info in flink.restUrl or
+ * flink.s3Endpoint) is refused. Errors are file:line:col.
  *
  *   repository:   url, branch (main), path (""), glob (*.yaml), interval (1m),
  *                 cacheDir, username, passwordFile, caFile, sshKeyFile,

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "lib/json.h"
+#include "lib/url.h"
 
 void deploy_side_from_rendered(deploy_side *s, const render_objects *o, const flink_deployment *fd)
 {
@@ -88,9 +89,13 @@ static void upgrade_warnings(const deploy_side *from, const deploy_side *to, dep
 		warn(c, DEPLOY_WARN_PARALLELISM,
 		     "parallelism changes from %d to %d: state is redistributed; it must stay within the job's max parallelism",
 		     of->job.parallelism, nf->job.parallelism);
-	if (!fo_streq(of->job.jar_uri, nf->job.jar_uri))
-		warn(c, DEPLOY_WARN_JAR, "the jar changes (%s -> %s): operator uids must match the savepoint",
-		     of->job.jar_uri, nf->job.jar_uri);
+	if (!fo_streq(of->job.jar_uri, nf->job.jar_uri)) {
+		/* plans end up in pull request comments: no presigned signatures there */
+		char *a = fo_url_redact(of->job.jar_uri), *b = fo_url_redact(nf->job.jar_uri);
+		warn(c, DEPLOY_WARN_JAR, "the jar changes (%s -> %s): operator uids must match the savepoint", a, b);
+		free(a);
+		free(b);
+	}
 }
 
 void deploy_classify(const deploy_side *from, const deploy_side *to, deploy_change *c)

@@ -131,6 +131,15 @@ const char *flink_upgrade_mode_name(enum flink_upgrade_mode m);
 const char *flink_job_state_name(enum flink_job_state s);
 /* The flinkConfiguration value of `key`, or NULL. */
 const char *flink_conf_get(const flink_kvs *kv, const char *key);
+/*
+ * Why `s` (`len` bytes) cannot be written into Flink's configuration file as
+ * a key (`key`) or a value, or NULL when it can; the reason says what to do.
+ * Flink reads flink-conf.yaml line by line and config.yaml as YAML, so a
+ * line break or other control character in a key or value, or in a key
+ * anything but letters, digits and . _ - $ /, could turn one setting into
+ * several. Caller frees.
+ */
+char *flink_conf_problem(const char *s, size_t len, bool key);
 /* Set (replace) a key, keeping the map sorted. */
 void flink_kvs_set(flink_kvs *kv, const char *key, const char *value);
 void flink_kvs_free(flink_kvs *kv);

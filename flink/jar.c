@@ -20,6 +20,7 @@
 #include "lib/http.h"
 #include "lib/json.h"
 #include "lib/log.h"
+#include "lib/url.h"
 
 #define DEFAULT_TIMEOUT_MS 600000L
 #define DEFAULT_CONNECT_TIMEOUT_MS 10000L
@@ -42,14 +43,6 @@ void flink_jar_uri_free(flink_jar_uri *u)
 	free(u->path);
 	free(u->name);
 	memset(u, 0, sizeof(*u));
-}
-
-static bool has_ctl(const char *s)
-{
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		if (*p < 0x20 || *p == 0x7f)
-			return true;
-	return false;
 }
 
 /* A safe file name from the last part of `path` (up to '?' or '#'). */
@@ -85,29 +78,26 @@ static bool valid_bucket(const char *b, size_t n)
 	return b[0] != '.' && b[0] != '-' && b[n - 1] != '.' && b[n - 1] != '-';
 }
 
-int flink_jar_uri_parse(const char *uri, flink_jar_uri *out, fo_err *e)
+/* `shown` is the URI as messages show it (see lib/url.h). */
+static int parse_uri(const char *uri, const char *shown, flink_jar_uri *out, fo_err *e)
 {
-	memset(out, 0, sizeof(*out));
-	if (!uri || !*uri)
-		return fo_err_set(e, FO_EINVAL, "jar URI: empty");
-	if (strlen(uri) > 4096)
-		return fo_err_set(e, FO_EINVAL, "jar URI: longer than 4096 bytes");
-	if (has_ctl(uri))
-		return fo_err_set(e, FO_EINVAL, "jar URI: control characters");
 	if (fo_has_prefix(uri, "s3://")) {
 		const char *b = uri + 5;
 		const char *slash = strchr(b, '/');
 		size_t bl = slash ? (size_t)(slash - b) : strlen(b);
-		if (memchr(b, '@', bl))
+		if (fo_url_userinfo(uri) != FO_URL_NO_USERINFO)
 			return fo_err_set(e, FO_EINVAL, "jar URI %s: credentials in the URI are not supported (they would "
-					  "show in logs); give them as files or in the environment", "s3://...");
+					  "show in logs); give them as files or in the environment", shown);
 		if (!valid_bucket(b, bl))
-			return fo_err_set(e, FO_EINVAL, "jar URI %s: \"%.*s\" is not an S3 bucket name", uri, (int)bl, b);
+			return fo_err_set(e, FO_EINVAL, "jar URI %s: \"%.*s\" is not an S3 bucket name", shown, (int)bl, b);
 		if (!slash || !slash[1])
-			return fo_err_set(e, FO_EINVAL, "jar URI %s: no object key after the bucket", uri);
+			return fo_err_set(e, FO_EINVAL, "jar URI %s: no object key after the bucket", shown);
 		const char *key = slash + 1;
 		if (strlen(key) > KEY_MAX_LEN)
-			return fo_err_set(e, FO_EINVAL, "jar URI %s: the key is longer than %d bytes", uri, KEY_MAX_LEN);
+			return fo_err_set(e, FO_EINVAL, "jar URI %s: the key is longer than %d bytes", shown, KEY_MAX_LEN);
+		/* as in any URI, '?' would start a query: what follows is no part of the key to a reader */
+		if (strpbrk(key, "?#"))
+			return fo_err_set(e, FO_EINVAL, "jar URI %s: a key without '?' or '#'", shown);
 		out->scheme = FLINK_JAR_S3;
 		out->bucket = fo_strndup(b, bl);
 		out->key = fo_strdup(key);
@@ -119,15 +109,15 @@ int flink_jar_uri_parse(const char *uri, flink_jar_uri *out, fo_err *e)
 		const char *host = uri + (https ? 8 : 7);
 		size_t hl = strcspn(host, "/?#");
 		if (hl == 0)
-			return fo_err_set(e, FO_EINVAL, "jar URI %s: no host", uri);
-		if (memchr(host, '@', hl))
+			return fo_err_set(e, FO_EINVAL, "jar URI %s: no host", shown);
+		if (fo_url_userinfo(uri) != FO_URL_NO_USERINFO)
 			return fo_err_set(e, FO_EINVAL, "jar URI %s: credentials in the URI are not supported (they would "
-					  "show in logs)", https ? "https://..." : "http://...");
+					  "show in logs)", shown);
 		if (strchr(uri, ' '))
-			return fo_err_set(e, FO_EINVAL, "jar URI %s: spaces must be percent-encoded", uri);
+			return fo_err_set(e, FO_EINVAL, "jar URI %s: spaces must be percent-encoded", shown);
 		const char *path = host + hl;
 		if (*path != '/' || !path[1] || path[1] == '?' || path[1] == '#')
-			return fo_err_set(e, FO_EINVAL, "jar URI %s: no path to a file", uri);
+			return fo_err_set(e, FO_EINVAL, "jar URI %s: no path to a file", shown);
 		out->scheme = https ? FLINK_JAR_HTTPS : FLINK_JAR_HTTP;
 		out->name = jar_name(path);
 		return 0;
@@ -140,22 +130,37 @@ int flink_jar_uri_parse(const char *uri, flink_jar_uri *out, fo_err *e)
 			if (fo_has_prefix(p, "localhost/"))
 				p += 9;
 			else if (*p != '/')
-				return fo_err_set(e, FO_EINVAL, "jar URI %s: only local paths (%s:///path)", uri,
+				return fo_err_set(e, FO_EINVAL, "jar URI %s: only local paths (%s:///path)", shown,
 						  local ? "local" : "file");
 		}
 		if (*p != '/' || !p[1])
-			return fo_err_set(e, FO_EINVAL, "jar URI %s: give an absolute path (%s:///path/to/job.jar)", uri,
+			return fo_err_set(e, FO_EINVAL, "jar URI %s: give an absolute path (%s:///path/to/job.jar)", shown,
 					  local ? "local" : "file");
 		if (strpbrk(p, "?#"))
-			return fo_err_set(e, FO_EINVAL, "jar URI %s: a path without '?' or '#'", uri);
+			return fo_err_set(e, FO_EINVAL, "jar URI %s: a path without '?' or '#'", shown);
 		out->scheme = local ? FLINK_JAR_LOCAL : FLINK_JAR_FILE;
 		out->path = fo_strdup(p);
 		out->name = jar_name(p);
 		return 0;
 	}
-	const char *colon = strchr(uri, ':');
-	return fo_err_set(e, FO_EINVAL, "jar URI %s: unsupported scheme \"%.*s\" (s3, https, http, file, local)", uri,
-			  colon ? (int)(colon - uri) : 0, uri);
+	const char *colon = strchr(shown, ':');
+	return fo_err_set(e, FO_EINVAL, "jar URI %s: unsupported scheme \"%.*s\" (s3, https, http, file, local)", shown,
+			  colon ? (int)(colon - shown) : 0, shown);
+}
+
+int flink_jar_uri_parse(const char *uri, flink_jar_uri *out, fo_err *e)
+{
+	memset(out, 0, sizeof(*out));
+	if (!uri || !*uri)
+		return fo_err_set(e, FO_EINVAL, "jar URI: empty");
+	if (strlen(uri) > 4096)
+		return fo_err_set(e, FO_EINVAL, "jar URI: longer than 4096 bytes");
+	if (fo_has_ctl(uri))
+		return fo_err_set(e, FO_EINVAL, "jar URI: control characters");
+	char *shown = fo_url_redact(uri);
+	int rc = parse_uri(uri, shown, out, e);
+	free(shown);
+	return rc;
 }
 
 char *flink_jar_cache_dir(const char *cache_dir, const char *uri)
@@ -249,8 +254,10 @@ int flink_jar_s3_error(long status, const char *body, const char *bucket, const 
 	}
 	char *s3code = xml_field(body, "Code", 64);
 	char *msg = xml_field(body, "Message", 300);
-	fo_err_set(e, code, "s3://%s/%s at %s: %s (HTTP %ld%s%s%s%s)%s", bucket, key, endpoint, what, status,
+	char *ep = fo_url_redact(endpoint);
+	fo_err_set(e, code, "s3://%s/%s at %s: %s (HTTP %ld%s%s%s%s)%s", bucket, key, ep, what, status,
 		   s3code ? " " : "", s3code ? s3code : "", msg ? ": " : "", msg ? msg : "", hint);
+	free(ep);
 	free(s3code);
 	free(msg);
 	return code;
@@ -491,21 +498,21 @@ static int copy_file(const char *src, const char *dst, uint64_t max, fo_err *e)
 	return rc;
 }
 
-static int fetch_file(const char *uri, const flink_jar_uri *u, const flink_jar_opts *o, uint64_t max,
+static int fetch_file(const char *uri, const char *shown, const flink_jar_uri *u, const flink_jar_opts *o, uint64_t max,
 		      flink_jar_result *out, fo_err *e)
 {
 	struct stat st;
 	if (stat(u->path, &st) != 0)
-		return fo_err_set(e, errno == ENOENT ? FO_ENOTFOUND : FO_EIO, "fetch %s: %s", uri, strerror(errno));
+		return fo_err_set(e, errno == ENOENT ? FO_ENOTFOUND : FO_EIO, "fetch %s: %s", shown, strerror(errno));
 	if (!S_ISREG(st.st_mode))
-		return fo_err_set(e, FO_EINVAL, "fetch %s: not a regular file", uri);
+		return fo_err_set(e, FO_EINVAL, "fetch %s: not a regular file", shown);
 	if ((uint64_t)st.st_size > max)
-		return fo_err_set(e, FO_ETOOBIG, "fetch %s: %llu bytes, more than the limit of %llu", uri,
+		return fo_err_set(e, FO_ETOOBIG, "fetch %s: %llu bytes, more than the limit of %llu", shown,
 				  (unsigned long long)st.st_size, (unsigned long long)max);
 	out->version = fo_asprintf("%lld:%lld.%09ld", (long long)st.st_size, (long long)st.st_mtim.tv_sec,
 				   st.st_mtim.tv_nsec);
 	if (o->file_in_place) {
-		char *what = fo_asprintf("fetch %s", uri);
+		char *what = fo_asprintf("fetch %s", shown);
 		int rc = inspect(u->path, what, max, NULL, e);
 		free(what);
 		if (rc < 0)
@@ -533,7 +540,7 @@ static int fetch_file(const char *uri, const flink_jar_uri *u, const flink_jar_o
 	if (rc == 0)
 		rc = install(tmp, dest, e);
 	if (rc < 0) {
-		fo_err_prefix(e, "fetch %s", uri);
+		fo_err_prefix(e, "fetch %s", shown);
 		if (tmp)
 			unlink(tmp);
 		free(dest);
@@ -599,11 +606,11 @@ static int load_creds(const flink_jar_opts *o, s3_creds *c, fo_err *e)
 					      : "an access key (AWS_ACCESS_KEY_ID or the access key file)");
 		goto fail;
 	}
-	if (c->access_key && (has_ctl(c->access_key) || strchr(c->access_key, ':'))) {
+	if (c->access_key && (fo_has_ctl(c->access_key) || strchr(c->access_key, ':'))) {
 		rc = fo_err_set(e, FO_EINVAL, "S3 credentials: the access key holds a control character or ':'");
 		goto fail;
 	}
-	if (c->token && has_ctl(c->token)) {
+	if (c->token && fo_has_ctl(c->token)) {
 		rc = fo_err_set(e, FO_EINVAL, "S3 credentials: the session token holds a control character");
 		goto fail;
 	}
@@ -613,7 +620,7 @@ fail:
 	return rc;
 }
 
-static int fetch_remote(const char *uri, const flink_jar_uri *u, const flink_jar_opts *o, uint64_t max,
+static int fetch_remote(const char *uri, const char *shown, const flink_jar_uri *u, const flink_jar_opts *o, uint64_t max,
 			flink_jar_result *out, fo_err *e)
 {
 	int rc = 0;
@@ -639,14 +646,14 @@ static int fetch_remote(const char *uri, const flink_jar_uri *u, const flink_jar
 		while (el && endpoint[el - 1] == '/')
 			endpoint[--el] = '\0';
 		if (!(fo_has_prefix(endpoint, "http://") || fo_has_prefix(endpoint, "https://")) ||
-		    memchr(endpoint, '@', el) || strpbrk(endpoint, "?# ") || has_ctl(endpoint) || has_ctl(region) ||
+		    memchr(endpoint, '@', el) || strpbrk(endpoint, "?# ") || fo_has_ctl(endpoint) || fo_has_ctl(region) ||
 		    strchr(region, ':')) {
 			rc = fo_err_set(e, FO_EINVAL, "fetch %s: the S3 endpoint must be http(s)://HOST[:PORT] without "
-					"credentials, and the region a plain name", uri);
+					"credentials, and the region a plain name", shown);
 			goto cleanup;
 		}
 		if ((rc = load_creds(o, &creds, e)) < 0) {
-			fo_err_prefix(e, "fetch %s", uri);
+			fo_err_prefix(e, "fetch %s", shown);
 			goto cleanup;
 		}
 		char *k = flink_jar_s3_key_escape(u->key);
@@ -662,13 +669,13 @@ static int fetch_remote(const char *uri, const flink_jar_uri *u, const flink_jar
 
 	dir = flink_jar_cache_dir(o->cache_dir, uri);
 	if ((rc = mkdirs(dir, e)) < 0) {
-		fo_err_prefix(e, "fetch %s: the jar cache", uri);
+		fo_err_prefix(e, "fetch %s: the jar cache", shown);
 		goto cleanup;
 	}
 	/* the version we have, for a conditional GET */
 	etag_file = fo_asprintf("%s/etag", dir);
 	fo_err ignore = FO_ERR_INIT;
-	if (read_trimmed(etag_file, ETAG_MAX, &old_etag, &ignore) == 0 && *old_etag && !has_ctl(old_etag)) {
+	if (read_trimmed(etag_file, ETAG_MAX, &old_etag, &ignore) == 0 && *old_etag && !fo_has_ctl(old_etag)) {
 		old_path = flink_jar_cache_path(o->cache_dir, uri, old_etag, u->name);
 		uint64_t size = 0;
 		if (!is_file(old_path, &size) || size > max) {
@@ -709,10 +716,10 @@ static int fetch_remote(const char *uri, const flink_jar_uri *u, const flink_jar
 	rc = fo_http_do(h, &req, &resp, &herr);
 	if (rc < 0) {
 		if (rc == FO_ETOOBIG)
-			rc = fo_err_set(e, rc, "fetch %s: the jar is larger than the limit of %llu bytes", uri,
+			rc = fo_err_set(e, rc, "fetch %s: the jar is larger than the limit of %llu bytes", shown,
 					(unsigned long long)max);
 		else
-			fo_err_set(e, rc, "fetch %s: %s", uri, fo_err_msg(&herr));
+			fo_err_set(e, rc, "fetch %s: %s", shown, fo_err_msg(&herr));
 		goto cleanup;
 	}
 	if (resp.status == 304 && old_path) {
@@ -735,7 +742,7 @@ static int fetch_remote(const char *uri, const flink_jar_uri *u, const flink_jar
 			fo_err_set(e, rc, "fetch %s", m);
 			free(m);
 		} else if (resp.status >= 300 && resp.status < 400) {
-			rc = fo_err_set(e, FO_EINVAL, "fetch %s: redirected (HTTP %ld); give the final URL", uri,
+			rc = fo_err_set(e, FO_EINVAL, "fetch %s: redirected (HTTP %ld); give the final URL", shown,
 					resp.status);
 		} else {
 			rc = fo_err_set(e,
@@ -744,23 +751,23 @@ static int fetch_remote(const char *uri, const flink_jar_uri *u, const flink_jar
 					: resp.status == 403 ? FO_EFORBIDDEN
 					: resp.status >= 500 ? FO_ESERVER
 							     : FO_EINVAL,
-					"fetch %s: HTTP %ld", uri, resp.status);
+					"fetch %s: HTTP %ld", shown, resp.status);
 		}
 		free(body);
 		goto cleanup;
 	}
-	char *hash = NULL, *what = fo_asprintf("fetch %s", uri);
+	char *hash = NULL, *what = fo_asprintf("fetch %s", shown);
 	rc = inspect(tmp, what, max, resp.etag ? NULL : &hash, e);
 	free(what);
 	if (rc < 0)
 		goto cleanup;
 	/* without an ETag the content names the version: nothing to compare next time */
-	bool have_etag = resp.etag && *resp.etag && strlen(resp.etag) <= ETAG_MAX && !has_ctl(resp.etag);
+	bool have_etag = resp.etag && *resp.etag && strlen(resp.etag) <= ETAG_MAX && !fo_has_ctl(resp.etag);
 	version = have_etag ? fo_strdup(resp.etag) : fo_asprintf("sha256:%s", hash ? hash : "");
 	free(hash);
 	dest = flink_jar_cache_path(o->cache_dir, uri, version, u->name);
 	if ((rc = install(tmp, dest, e)) < 0) {
-		fo_err_prefix(e, "fetch %s", uri);
+		fo_err_prefix(e, "fetch %s", shown);
 		goto cleanup;
 	}
 	if (have_etag) {
@@ -813,6 +820,8 @@ int flink_jar_fetch_ex(const char *uri, const flink_jar_opts *opts, flink_jar_re
 	int rc = flink_jar_uri_parse(uri, &u, e);
 	if (rc < 0)
 		return rc;
+	/* a presigned https:// URI carries its signature in the query */
+	char *shown = fo_url_redact(uri);
 	flink_jar_opts o = {0};
 	if (opts)
 		o = *opts;
@@ -820,23 +829,24 @@ int flink_jar_fetch_ex(const char *uri, const flink_jar_opts *opts, flink_jar_re
 	if (u.scheme == FLINK_JAR_LOCAL) {
 		rc = fo_err_set(e, FO_EUNSUPPORTED,
 				"%s is inside the Flink image and is not fetched: the cluster runs it in application mode",
-				uri);
+				shown);
 		goto cleanup;
 	}
 	if (!o.cache_dir || !*o.cache_dir) {
-		rc = fo_err_set(e, FO_EINVAL, "fetch %s: no jar cache folder configured", uri);
+		rc = fo_err_set(e, FO_EINVAL, "fetch %s: no jar cache folder configured", shown);
 		goto cleanup;
 	}
 	if (u.scheme == FLINK_JAR_FILE)
-		rc = fetch_file(uri, &u, &o, max, out, e);
+		rc = fetch_file(uri, shown, &u, &o, max, out, e);
 	else
-		rc = fetch_remote(uri, &u, &o, max, out, e);
+		rc = fetch_remote(uri, shown, &u, &o, max, out, e);
 	if (rc == 0)
-		fo_debug("flink", "jar %s: %s %s", uri, out->from_cache ? "cached" : "fetched", out->path);
+		fo_debug("flink", "jar %s: %s %s", shown, out->from_cache ? "cached" : "fetched", out->path);
 cleanup:
 	if (rc < 0)
 		flink_jar_result_free(out);
 	flink_jar_uri_free(&u);
+	free(shown);
 	return rc;
 }
 

@@ -50,7 +50,8 @@ typedef struct flink_jar_result {
 /*
  * Make the jar at `uri` a local file; *local_path gets its path (caller
  * frees). `local://` returns FO_EUNSUPPORTED (the jar is in the image: run
- * the cluster in application mode). Errors name the URI and, for S3, the
+ * the cluster in application mode). Errors name the URI as fo_url_redact
+ * shows it (a presigned URL's query never appears) and, for S3, the
  * bucket, key and endpoint; a 403 hints at the credentials without quoting
  * them. Unknown schemes and malformed URIs are FO_EINVAL, a missing object
  * FO_ENOTFOUND, a jar over the limit FO_ETOOBIG.

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "lib/buf.h"
+#include "lib/url.h"
 
 typedef struct pctx {
 	const char *file;
@@ -281,6 +282,92 @@ void flink_kvs_free(flink_kvs *kv)
 	memset(kv, 0, sizeof(*kv));
 }
 
+/* ---- configuration text ------------------------------------------------ */
+
+/* The code point at s[i] (valid UTF-8 or not) and its length in bytes. */
+static uint32_t next_char(const char *s, size_t len, size_t i, size_t *n)
+{
+	const unsigned char *u = (const unsigned char *)s + i;
+	size_t left = len - i;
+	if (u[0] >= 0xc2 && u[0] <= 0xdf && left >= 2 && (u[1] & 0xc0) == 0x80) {
+		*n = 2;
+		return (uint32_t)(u[0] & 0x1f) << 6 | (u[1] & 0x3f);
+	}
+	if (u[0] >= 0xe0 && u[0] <= 0xef && left >= 3 && (u[1] & 0xc0) == 0x80 && (u[2] & 0xc0) == 0x80) {
+		*n = 3;
+		return (uint32_t)(u[0] & 0x0f) << 12 | (uint32_t)(u[1] & 0x3f) << 6 | (u[2] & 0x3f);
+	}
+	*n = 1;
+	return u[0];
+}
+
+/* A line break or other control character, named; NULL for anything else.
+ * Besides C0, DEL and C1, the Unicode line and paragraph separators: YAML
+ * 1.1 readers break lines there. */
+static char *control_name(uint32_t cp)
+{
+	switch (cp) {
+	case '\n': return fo_strdup("a line break (\\n)");
+	case '\r': return fo_strdup("a carriage return (\\r)");
+	case '\t': return fo_strdup("a tab (\\t)");
+	case 0x85: return fo_strdup("a next-line character (U+0085)");
+	case 0x2028: return fo_strdup("a line separator (U+2028)");
+	case 0x2029: return fo_strdup("a paragraph separator (U+2029)");
+	default:
+		if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
+			return fo_asprintf("the control character U+%04X", (unsigned)cp);
+		return NULL;
+	}
+}
+
+static bool key_char(unsigned char ch)
+{
+	return isalnum(ch) || ch == '.' || ch == '_' || ch == '-' || ch == '$' || ch == '/';
+}
+
+char *flink_conf_problem(const char *s, size_t len, bool key)
+{
+	const char *what = key ? "key" : "value";
+	if (key && len == 0)
+		return fo_strdup("the key is empty; name a Flink option, e.g. state.backend.type");
+	size_t n = 1;
+	for (size_t i = 0, at = 1; i < len; i += n, at++) {
+		uint32_t cp = next_char(s, len, i, &n);
+		char *name = control_name(cp);
+		if (name) {
+			char *m = fo_asprintf("the %s holds %s at character %zu, which would start a line of its own in "
+					      "Flink's configuration file; write the %s on one line, without tabs or other "
+					      "control characters",
+					      what, name, at, what);
+			free(name);
+			return m;
+		}
+		if (key && !key_char((unsigned char)s[i])) {
+			const char *q = s[i] == '\'' ? "\"" : "'";
+			return fo_asprintf("the key holds %s%.*s%s at character %zu, which can change how Flink reads the "
+					   "line; write the key as Flink documents it, in letters, digits and . _ - $ /",
+					   q, (int)n, s + i, q, at);
+		}
+	}
+	return NULL;
+}
+
+/* Report `n` (a key or value of Flink's configuration file) when it cannot
+ * be written there as one line; `key` is the flattened key for the message. */
+static bool check_conf_text(pctx *c, const fo_yaml_node *n, const char *key, bool is_key)
+{
+	char *why = flink_conf_problem(n->str, n->len, is_key);
+	if (!why)
+		return true;
+	fo_buf path = FO_BUF_INIT;
+	fo_buf_puts(&path, "spec.flinkConfiguration.");
+	fo_buf_put_json_string(&path, key);
+	perr(c, n, fo_buf_cstr(&path), "%s", why);
+	fo_buf_free(&path);
+	free(why);
+	return false;
+}
+
 /* ---- sections ---------------------------------------------------------- */
 
 /* Flatten a (possibly nested) flinkConfiguration map into dotted keys. */
@@ -289,7 +376,9 @@ static void flatten_conf(pctx *c, const fo_yaml_node *m, const char *prefix, fli
 	for (size_t i = 0; i < m->n; i++) {
 		const fo_yaml_node *k = m->items[2 * i], *v = m->items[2 * i + 1];
 		char *key = prefix ? fo_asprintf("%s.%s", prefix, k->str) : fo_strdup(k->str);
-		if (v->kind == FO_YAML_MAP) {
+		if (!check_conf_text(c, k, key, true)) {
+			/* reported; its value says nothing more */
+		} else if (v->kind == FO_YAML_MAP) {
 			flatten_conf(c, v, key, out);
 		} else if (v->kind == FO_YAML_SEQ) {
 			perr(c, v, "spec.flinkConfiguration", "\"%s\" is a list; Flink takes lists as one string, e.g. \"a;b\"", key);
@@ -297,7 +386,7 @@ static void flatten_conf(pctx *c, const fo_yaml_node *m, const char *prefix, fli
 			perr(c, v, "spec.flinkConfiguration", "\"%s\" has no value", key);
 		} else if (flink_conf_get(out, key)) {
 			perr(c, k, "spec.flinkConfiguration", "\"%s\" is given twice (once nested, once dotted)", key);
-		} else {
+		} else if (check_conf_text(c, v, key, false)) {
 			flink_kvs_set(out, key, v->str);
 		}
 		free(key);
@@ -496,23 +585,36 @@ static void parse_process(pctx *c, const fo_yaml_node *spec, const char *key, fl
 
 static const char *const jar_schemes[] = {"s3", "https", "http", "file", "local", NULL};
 
+/* Messages show the URI as fo_url_redact does: a presigned https:// URI
+ * keeps its signature in the query. */
 static void check_jar_uri(pctx *c, const fo_yaml_node *at, const char *uri)
 {
-	const char *sep = strstr(uri, "://");
-	if (!sep || sep == uri) {
-		perr(c, at, "spec.job.jarURI", "\"%s\" is not a URI: use s3://bucket/key.jar, https://..., file:///path or local:///path", uri);
-		return;
-	}
-	size_t sl = (size_t)(sep - uri);
-	for (const char *const *s = jar_schemes; *s; s++)
-		if (strlen(*s) == sl && strncmp(uri, *s, sl) == 0) {
-			if (!sep[3])
-				perr(c, at, "spec.job.jarURI", "\"%s\" names no file", uri);
-			if ((strcmp(*s, "file") == 0 || strcmp(*s, "local") == 0) && sep[3] != '/')
-				perr(c, at, "spec.job.jarURI", "\"%s\" must be an absolute path (%.*s:///path/to/job.jar)", uri, (int)sl, uri);
-			return;
-		}
-	perr(c, at, "spec.job.jarURI", "scheme \"%.*s\" is not supported: use s3, https, http, file or local", (int)sl, uri);
+	char *shown = fo_url_redact(uri);
+	/* a scheme is a letter, then letters, digits, '+', '-' and '.' */
+	size_t sl = isalpha((unsigned char)uri[0]) ? strspn(uri, "abcdefghijklmnopqrstuvwxyz"
+								   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.")
+						   : 0;
+	const char *sep = sl && strncmp(uri + sl, "://", 3) == 0 ? uri + sl : NULL;
+	bool known = false;
+	for (const char *const *s = jar_schemes; *s && sep; s++)
+		known = known || (strlen(*s) == sl && strncmp(uri, *s, sl) == 0);
+	if (fo_has_ctl(uri))
+		perr(c, at, "spec.job.jarURI", "\"%s\" holds a control character; percent-encode it (%%0A for a line break)",
+		     shown);
+	else if (fo_url_userinfo(uri) != FO_URL_NO_USERINFO)
+		perr(c, at, "spec.job.jarURI",
+		     "\"%s\" holds credentials, which would show wherever the URI does; give S3 keys in files "
+		     "(flink.s3AccessKeyFile, flink.s3SecretKeyFile) or use a presigned https:// URL",
+		     shown);
+	else if (!sep)
+		perr(c, at, "spec.job.jarURI", "\"%s\" is not a URI: use s3://bucket/key.jar, https://..., file:///path or local:///path", shown);
+	else if (!known)
+		perr(c, at, "spec.job.jarURI", "scheme \"%.*s\" is not supported: use s3, https, http, file or local", (int)sl, uri);
+	else if (!sep[3])
+		perr(c, at, "spec.job.jarURI", "\"%s\" names no file", shown);
+	else if (((sl == 4 && strncmp(uri, "file", 4) == 0) || (sl == 5 && strncmp(uri, "local", 5) == 0)) && sep[3] != '/')
+		perr(c, at, "spec.job.jarURI", "\"%s\" must be an absolute path (%.*s:///path/to/job.jar)", shown, (int)sl, uri);
+	free(shown);
 }
 
 static void parse_job(pctx *c, const fo_yaml_node *m, flink_job *j, int64_t *slots_out)
@@ -593,10 +695,17 @@ static void parse_job(pctx *c, const fo_yaml_node *m, flink_job *j, int64_t *slo
 	get_int(c, m, path, "savepointRedeployNonce", INT64_MIN, INT64_MAX, &j->savepoint_redeploy_nonce);
 	int64_t ignored;
 	get_int(c, m, path, "checkpointTriggerNonce", INT64_MIN, INT64_MAX, &ignored);
-	if (get_str(c, m, path, "savepointStorage", &j->savepoint_dir) == 1 &&
-	    !strstr(j->savepoint_dir, "://") && j->savepoint_dir[0] != '/')
-		perr(c, field(m, "savepointStorage"), "spec.job.savepointStorage",
-		     "\"%s\" is not a URI: use e.g. s3://bucket/savepoints/ or file:///path", j->savepoint_dir);
+	if (get_str(c, m, path, "savepointStorage", &j->savepoint_dir) == 1) {
+		/* it becomes a line of Flink's configuration file */
+		const fo_yaml_node *sp = field(m, "savepointStorage");
+		char *why = flink_conf_problem(sp->str, sp->len, false);
+		if (why)
+			perr(c, sp, "spec.job.savepointStorage", "%s", why);
+		else if (!strstr(j->savepoint_dir, "://") && j->savepoint_dir[0] != '/')
+			perr(c, sp, "spec.job.savepointStorage",
+			     "\"%s\" is not a URI: use e.g. s3://bucket/savepoints/ or file:///path", j->savepoint_dir);
+		free(why);
+	}
 }
 
 /* "v1_17", "1.17", "1.17.1" -> 1, 17. */
@@ -754,6 +863,19 @@ static void compute_replicas(pctx *c, const fo_yaml_node *spec, flink_deployment
 	}
 }
 
+/* A file name for the ConfigMap (a Kubernetes key: [-._a-zA-Z0-9]+) that is
+ * neither Flink's configuration file nor hidden. */
+static bool log_file_name(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 253 || s[0] == '.' || strcmp(s, "config.yaml") == 0 || strcmp(s, "flink-conf.yaml") == 0)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '_' && s[i] != '.')
+			return false;
+	return true;
+}
+
 static void parse_spec(pctx *c, const fo_yaml_node *spec, flink_deployment *fd)
 {
 	static const char *const known[] = {
@@ -806,13 +928,20 @@ static void parse_spec(pctx *c, const fo_yaml_node *spec, flink_deployment *fd)
 	if (logc) {
 		for (size_t i = 0; i < logc->n; i++) {
 			const fo_yaml_node *k = logc->items[2 * i], *v = logc->items[2 * i + 1];
-			if (v->kind != FO_YAML_SCALAR || fo_yaml_is_null(v))
+			if (!log_file_name(k->str)) {
+				/* a ConfigMap key, mounted as a file next to Flink's configuration */
+				fo_buf q = FO_BUF_INIT;
+				fo_buf_put_json_string(&q, k->str);
+				perr(c, k, "spec.logConfiguration",
+				     "%s is not a log configuration file name: use letters, digits, '-', '_' and '.', "
+				     "e.g. log4j-console.properties",
+				     fo_buf_cstr(&q));
+				fo_buf_free(&q);
+			} else if (v->kind != FO_YAML_SCALAR || fo_yaml_is_null(v)) {
 				perr(c, v, "spec.logConfiguration", "\"%s\" must be the file's text", k->str);
-			else if (strchr(k->str, '/') || strcmp(k->str, "config.yaml") == 0 ||
-				 strcmp(k->str, "flink-conf.yaml") == 0 || k->str[0] == '.')
-				perr(c, k, "spec.logConfiguration", "\"%s\" is not a log configuration file name", k->str);
-			else
+			} else {
 				flink_kvs_set(&fd->log_conf, k->str, v->str);
+			}
 		}
 	}
 	const fo_yaml_node *pt = get_map(c, spec, "spec", "podTemplate");

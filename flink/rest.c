@@ -21,6 +21,7 @@
 #include "lib/buf.h"
 #include "lib/http.h"
 #include "lib/log.h"
+#include "lib/url.h"
 
 #define DEFAULT_TIMEOUT_MS 30000L
 #define DEFAULT_CONNECT_TIMEOUT_MS 5000L
@@ -39,6 +40,7 @@
 struct flink_rest {
 	fo_http *http;
 	char *base;
+	char *shown;            /* the base as messages show it (lib/url.h) */
 	long timeout_ms;
 	long upload_timeout_ms;
 	long run_timeout_ms;
@@ -847,23 +849,28 @@ char *flink_rest_run_body(const flink_run_opts *o)
 int flink_rest_new(const char *base_url, const flink_rest_opts *opts, flink_rest **out, fo_err *e)
 {
 	*out = NULL;
+	char *shown = fo_url_redact(base_url);
+	int rc = FO_EINVAL;
+	const char *host = base_url ? strstr(base_url, "://") : NULL;
 	if (!base_url || !(fo_has_prefix(base_url, "http://") || fo_has_prefix(base_url, "https://")))
-		return fo_err_set(e, FO_EINVAL, "Flink REST URL \"%s\": give http://HOST:PORT or https://HOST:PORT",
-				  base_url ? base_url : "");
-	const char *host = strstr(base_url, "://") + 3;
-	size_t hostlen = strcspn(host, "/?#");
-	if (hostlen == 0)
-		return fo_err_set(e, FO_EINVAL, "Flink REST URL \"%s\" has no host", base_url);
-	if (memchr(host, '@', hostlen))
-		return fo_err_set(e, FO_EINVAL,
-				  "Flink REST URL: user:password@ in the URL is not supported (it would show in messages)");
-	if (strpbrk(base_url, "?# \t\r\n"))
-		return fo_err_set(e, FO_EINVAL, "Flink REST URL \"%s\": no query, fragment or spaces", base_url);
+		fo_err_set(e, rc, "Flink REST URL \"%s\": give http://HOST:PORT or https://HOST:PORT", shown);
+	else if (strcspn(host + 3, "/?#") == 0)
+		fo_err_set(e, rc, "Flink REST URL \"%s\" has no host", shown);
+	else if (fo_url_userinfo(base_url) != FO_URL_NO_USERINFO)
+		fo_err_set(e, rc, "Flink REST URL \"%s\": user:password@ in the URL is not supported", shown);
+	else if (strpbrk(base_url, "?# \t\r\n"))
+		fo_err_set(e, rc, "Flink REST URL \"%s\": no query, fragment or spaces", shown);
+	else
+		rc = 0;
+	free(shown);
+	if (rc < 0)
+		return rc;
 	flink_rest *c = fo_calloc(1, sizeof(*c));
 	size_t len = strlen(base_url);
 	while (len > 0 && base_url[len - 1] == '/')
 		len--;
 	c->base = fo_strndup(base_url, len);
+	c->shown = fo_url_redact(c->base);
 	fo_http_opts ho = {0};
 	ho.timeout_ms = opts && opts->timeout_ms > 0 ? opts->timeout_ms : DEFAULT_TIMEOUT_MS;
 	ho.connect_timeout_ms = opts && opts->connect_timeout_ms > 0 ? opts->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS;
@@ -873,7 +880,7 @@ int flink_rest_new(const char *base_url, const flink_rest_opts *opts, flink_rest
 	c->timeout_ms = ho.timeout_ms;
 	c->upload_timeout_ms = opts && opts->upload_timeout_ms > 0 ? opts->upload_timeout_ms : DEFAULT_UPLOAD_TIMEOUT_MS;
 	c->run_timeout_ms = opts && opts->run_timeout_ms > 0 ? opts->run_timeout_ms : DEFAULT_RUN_TIMEOUT_MS;
-	int rc = fo_http_new(&ho, &c->http, e);
+	rc = fo_http_new(&ho, &c->http, e);
 	if (rc < 0) {
 		flink_rest_free(c);
 		return rc;
@@ -888,12 +895,13 @@ void flink_rest_free(flink_rest *c)
 		return;
 	fo_http_free(c->http);
 	free(c->base);
+	free(c->shown);
 	free(c);
 }
 
 const char *flink_rest_base(const flink_rest *c)
 {
-	return c->base;
+	return c->shown;
 }
 
 typedef struct call_args {
@@ -933,13 +941,13 @@ static int call(flink_rest *c, const call_args *a, char **body, long *status, fo
 	if (status)
 		*status = resp.status;
 	if (rc < 0) {
-		fo_err_set(e, rc, "%s on %s: %s", a->what, c->base, fo_err_msg(&herr));
+		fo_err_set(e, rc, "%s on %s: %s", a->what, c->shown, fo_err_msg(&herr));
 	} else if (resp.status < 200 || resp.status > 299) {
-		rc = flink_rest_http_error(a->what, c->base, a->method, a->path, resp.status, fo_buf_cstr(&resp.body), e);
+		rc = flink_rest_http_error(a->what, c->shown, a->method, a->path, resp.status, fo_buf_cstr(&resp.body), e);
 	} else if (body) {
 		*body = fo_buf_detach(&resp.body);
 	}
-	fo_debug("flink", "%s %s: %s", a->method, url, rc == 0 ? "ok" : fo_err_msg(e));
+	fo_debug("flink", "%s %s%s: %s", a->method, c->shown, a->path, rc == 0 ? "ok" : fo_err_msg(e));
 	fo_http_response_free(&resp);
 	fo_err_clear(&herr);
 	free(url);
@@ -954,7 +962,7 @@ static int get_parsed(flink_rest *c, const char *path, const char *what, int (*p
 	char *body = NULL;
 	int rc = call(c, &a, &body, NULL, e);
 	if (rc == 0 && (rc = parse(body, out, e)) < 0)
-		fo_err_prefix(e, "%s on %s (GET %s)", what, c->base, path);
+		fo_err_prefix(e, "%s on %s (GET %s)", what, c->shown, path);
 	free(body);
 	return rc;
 }
@@ -1054,7 +1062,7 @@ int flink_rest_jar_upload(flink_rest *c, const char *path, char **jar_id, fo_err
 	char *body = NULL;
 	int rc = call(c, &a, &body, NULL, e);
 	if (rc == 0 && (rc = flink_rest_parse_upload(body, jar_id, e)) < 0)
-		fo_err_prefix(e, "%s on %s", what, c->base);
+		fo_err_prefix(e, "%s on %s", what, c->shown);
 	free(body);
 	free(what);
 	return rc;
@@ -1088,9 +1096,9 @@ int flink_rest_jar_run(flink_rest *c, const char *jar_id, const flink_run_opts *
 	char *body = NULL;
 	rc = call(c, &a, &body, NULL, e);
 	if (rc == 0 && (rc = flink_rest_parse_run(body, job_id, e)) < 0)
-		fo_err_prefix(e, "%s on %s", what, c->base);
+		fo_err_prefix(e, "%s on %s", what, c->shown);
 	if (rc == 0 && o->job_id && strcasecmp(*job_id, o->job_id) != 0) {
-		rc = fo_err_set(e, FO_ESERVER, "%s on %s: asked for job id %s, Flink started %s", what, c->base, o->job_id,
+		rc = fo_err_set(e, FO_ESERVER, "%s on %s: asked for job id %s, Flink started %s", what, c->shown, o->job_id,
 				*job_id);
 		free(*job_id);
 		*job_id = NULL;
@@ -1129,7 +1137,7 @@ static int post_trigger(flink_rest *c, const char *job_id, const char *verb, con
 	char *body = NULL;
 	int rc = call(c, &a, &body, NULL, e);
 	if (rc == 0 && (rc = flink_rest_parse_trigger(body, trigger_id, e)) < 0)
-		fo_err_prefix(e, "%s on %s", what, c->base);
+		fo_err_prefix(e, "%s on %s", what, c->shown);
 	free(body);
 	cJSON_free(json);
 	free(what);
@@ -1215,7 +1223,7 @@ int flink_rest_savepoint_status(flink_rest *c, const char *job_id, const char *t
 	char *body = NULL;
 	rc = call(c, &a, &body, NULL, e);
 	if (rc == 0 && (rc = flink_rest_parse_savepoint_status(body, out, e)) < 0)
-		fo_err_prefix(e, "%s on %s", what, c->base);
+		fo_err_prefix(e, "%s on %s", what, c->shown);
 	free(body);
 	free(what);
 	free(path);
@@ -1252,7 +1260,7 @@ int flink_rest_savepoint_wait(flink_rest *c, const char *job_id, const char *tri
 		int64_t left = deadline - now_ms();
 		if (left <= 0) {
 			rc = fo_err_set(e, FO_ETIMEOUT, "savepoint %s of job %s on %s: not completed within %ld ms%s%s",
-					trigger_id, job_id, c->base, timeout_ms, rc < 0 ? "; last poll: " : "",
+					trigger_id, job_id, c->shown, timeout_ms, rc < 0 ? "; last poll: " : "",
 					rc < 0 ? fo_err_msg(&last) : "");
 			break;
 		}
@@ -1296,7 +1304,7 @@ static int job_state_now(flink_rest *c, const char *job_id, enum flink_job_statu
 	}
 	flink_job_list_free(&l);
 	if (rc < 0)
-		fo_err_set(e, rc, "job %s is not known to %s", job_id, c->base);
+		fo_err_set(e, rc, "job %s is not known to %s", job_id, c->shown);
 	return rc;
 }
 
@@ -1339,7 +1347,7 @@ int flink_rest_job_wait(flink_rest *c, const char *job_id, unsigned want, long t
 			fo_err ee = FO_ERR_INIT;
 			if (st == FLINK_JOB_FAILED)
 				flink_rest_exceptions(c, job_id, &cause, &ee);
-			rc = fo_err_set(e, FO_ESERVER, "job %s on %s is %s%s%s", job_id, c->base, name,
+			rc = fo_err_set(e, FO_ESERVER, "job %s on %s is %s%s%s", job_id, c->shown, name,
 					cause ? ": " : "", cause ? cause : "");
 			free(cause);
 			fo_err_clear(&ee);
@@ -1347,7 +1355,7 @@ int flink_rest_job_wait(flink_rest *c, const char *job_id, unsigned want, long t
 		}
 		int64_t left = deadline - now_ms();
 		if (left <= 0) {
-			rc = fo_err_set(e, FO_ETIMEOUT, "job %s on %s: still %s after %ld ms%s%s", job_id, c->base,
+			rc = fo_err_set(e, FO_ETIMEOUT, "job %s on %s: still %s after %ld ms%s%s", job_id, c->shown,
 					name ? name : "unknown", timeout_ms, rc < 0 ? "; last poll: " : "",
 					rc < 0 ? fo_err_msg(&last) : "");
 			break;

@@ -45,8 +45,9 @@ typedef struct flink_rest_opts {
  * A client for the cluster at `base_url` ("http://host:8081"; a path prefix
  * is kept, a trailing slash dropped). One connection is kept and reused; a
  * client is used by one thread at a time (one per rollout worker). A URL
- * with user:password@ is refused: it would end up in every message. Returns
- * 0, or FO_EINVAL for a URL that is not http(s).
+ * with user info, a query or a fragment is refused, and messages show the
+ * URL as fo_url_redact does. Returns 0, or FO_EINVAL for a URL that is not
+ * http(s).
  */
 int flink_rest_new(const char *base_url, const flink_rest_opts *opts, flink_rest **out, fo_err *e);
 void flink_rest_free(flink_rest *c);

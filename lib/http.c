@@ -16,6 +16,7 @@
 #include <curl/curl.h>
 
 #include "lib/json.h"
+#include "lib/url.h"
 
 #define DEFAULT_TIMEOUT_MS 30000L
 #define DEFAULT_CONNECT_TIMEOUT_MS 10000L
@@ -256,17 +257,23 @@ int fo_http_do(fo_http *h, const fo_http_request *req, fo_http_response *resp, f
 	if (ctype)
 		resp->content_type = fo_strdup(ctype);
 	if (cc != CURLE_OK) {
+		/* the URL may hold a presigned signature or user info: show it redacted,
+		 * and keep curl's own text from quoting what the redaction hides */
+		char *shown = fo_url_redact(req->url);
 		if (s.too_big)
-			rc = fo_err_set(e, FO_ETOOBIG, "%s %s: the response is larger than %zu bytes", method, req->url,
+			rc = fo_err_set(e, FO_ETOOBIG, "%s %s: the response is larger than %zu bytes", method, shown,
 					(size_t)s.limit);
 		else if (s.write_failed)
-			rc = fo_err_set(e, FO_EIO, "%s %s: cannot write %s", method, req->url, req->download_to);
+			rc = fo_err_set(e, FO_EIO, "%s %s: cannot write %s", method, shown, req->download_to);
 		else if (cc == CURLE_OPERATION_TIMEDOUT)
-			rc = fo_err_set(e, FO_ETIMEOUT, "%s %s: no answer within %ld ms", method, req->url,
+			rc = fo_err_set(e, FO_ETIMEOUT, "%s %s: no answer within %ld ms", method, shown,
 					req->timeout_ms ? req->timeout_ms : h->opts.timeout_ms);
-		else
-			rc = fo_err_set(e, FO_ENET, "%s %s: %s", method, req->url,
-					h->errbuf[0] ? h->errbuf : curl_easy_strerror(cc));
+		else {
+			char *why = fo_url_scrub(h->errbuf[0] ? h->errbuf : curl_easy_strerror(cc), req->url);
+			rc = fo_err_set(e, FO_ENET, "%s %s: %s", method, shown, why);
+			free(why);
+		}
+		free(shown);
 		resp->status = 0;
 	}
 

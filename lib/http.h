@@ -4,7 +4,8 @@
  * the connection (and HTTP/2 when the server offers it over TLS). Every
  * request has a deadline and every response body a size limit: a server is
  * untrusted like any other input. Credentials are passed per request and
- * never appear in errors or logs.
+ * never appear in errors or logs; errors show the URL as fo_url_redact
+ * does (no user info, no query).
  */
 #ifndef FO_HTTP_H
 #define FO_HTTP_H

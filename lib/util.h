@@ -36,6 +36,8 @@ bool fo_streq(const char *a, const char *b);          /* NULL-safe */
 int fo_random_hex(size_t nbytes, char **out);
 bool fo_has_prefix(const char *s, const char *prefix);
 bool fo_has_suffix(const char *s, const char *suffix);
+/* Whether `s` holds an ASCII control character (below 0x20, or DEL). */
+bool fo_has_ctl(const char *s);
 /* Free an array of strings and the array. */
 void fo_strv_free(char **v, size_t n);
 

@@ -111,8 +111,25 @@ static bool standard_yaml(const flink_deployment *fd)
 	return strcmp(render_conf_file_name(fd), "config.yaml") == 0;
 }
 
-static void conf_line(fo_buf *b, bool yaml, const char *k, const char *v)
+/*
+ * One "key: value" line. The model refuses what cannot be one line; this is
+ * checked again here, where the line is written, so that a model built any
+ * other way can never add a line of its own to Flink's configuration.
+ */
+static int conf_line(fo_buf *b, bool yaml, const char *k, const char *v, const flink_deployment *fd, fo_err *e)
 {
+	char *why = flink_conf_problem(k, strlen(k), true);
+	if (!why)
+		why = flink_conf_problem(v, strlen(v), false);
+	if (why) {
+		fo_buf q = FO_BUF_INIT;
+		fo_buf_put_json_string(&q, k);
+		int rc = fo_err_set(e, FO_EINVAL, "%s/%s: flinkConfiguration %s: %s", fd->namespace, fd->name,
+				    fo_buf_cstr(&q), why);
+		fo_buf_free(&q);
+		free(why);
+		return rc;
+	}
 	/* The legacy flink-conf.yaml reader takes everything after ": " verbatim,
 	 * so quoting would end up in the value; config.yaml is real YAML. */
 	fo_buf_printf(b, "%s: ", k);
@@ -130,6 +147,7 @@ static void conf_line(fo_buf *b, bool yaml, const char *k, const char *v)
 		cJSON_Delete(s);
 	}
 	fo_buf_putc(b, '\n');
+	return 0;
 }
 
 static bool app_mode(const flink_deployment *fd)
@@ -137,7 +155,7 @@ static bool app_mode(const flink_deployment *fd)
 	return fd->has_job && fo_has_prefix(fd->job.jar_uri, "local://");
 }
 
-static char *render_flink_conf(const flink_deployment *fd)
+static int render_flink_conf(const flink_deployment *fd, char **out, fo_err *e)
 {
 	flink_kvs ours = {0};
 	char *tmp;
@@ -182,19 +200,25 @@ static char *render_flink_conf(const flink_deployment *fd)
 	}
 
 	bool yaml = standard_yaml(fd);
+	int rc = 0;
 	fo_buf b = FO_BUF_INIT;
 	fo_buf_printf(&b, "# Rendered by flinkops for %s/%s; change the FlinkDeployment, not this file.\n",
 		      fd->namespace, fd->name);
-	for (size_t i = 0; i < ours.n; i++)
+	for (size_t i = 0; i < ours.n && rc == 0; i++)
 		if (!flink_conf_get(&fd->conf, ours.v[i].key))
-			conf_line(&b, yaml, ours.v[i].key, ours.v[i].value);
-	if (fd->conf.n) {
+			rc = conf_line(&b, yaml, ours.v[i].key, ours.v[i].value, fd, e);
+	if (fd->conf.n && rc == 0) {
 		fo_buf_puts(&b, "# spec.flinkConfiguration\n");
-		for (size_t i = 0; i < fd->conf.n; i++)
-			conf_line(&b, yaml, fd->conf.v[i].key, fd->conf.v[i].value);
+		for (size_t i = 0; i < fd->conf.n && rc == 0; i++)
+			rc = conf_line(&b, yaml, fd->conf.v[i].key, fd->conf.v[i].value, fd, e);
 	}
 	flink_kvs_free(&ours);
-	return fo_buf_detach(&b);
+	if (rc < 0) {
+		fo_buf_free(&b);
+		return rc;
+	}
+	*out = fo_buf_detach(&b);
+	return 0;
 }
 
 static const char default_log4j[] =
@@ -210,15 +234,17 @@ static const char default_log4j[] =
 	"logger.netty.name = org.apache.flink.shaded.netty4.io.netty.channel.nio.NioEventLoop\n"
 	"logger.netty.level = OFF\n";
 
-static cJSON *render_configmap(const flink_deployment *fd)
+static cJSON *render_configmap(const flink_deployment *fd, int *rc, fo_err *e)
 {
+	char *conf = NULL;
+	if ((*rc = render_flink_conf(fd, &conf, e)) < 0)
+		return NULL;
 	char *name = fo_asprintf("flink-config-%s", fd->name);
 	cJSON *o = new_object("v1", "ConfigMap", name, fd, "config");
 	free(name);
 	cJSON *data = cJSON_AddObjectToObject(o, "data");
 	/* keys in sorted order, whatever the user's file names */
 	flink_kvs files = {0};
-	char *conf = render_flink_conf(fd);
 	flink_kvs_set(&files, render_conf_file_name(fd), conf);
 	free(conf);
 	flink_kvs_set(&files, "log4j-console.properties", default_log4j);
@@ -562,7 +588,9 @@ int render_deployment(const flink_deployment *fd, render_objects *out, fo_err *e
 {
 	int rc = 0;
 	memset(out, 0, sizeof(*out));
-	out->v[RENDER_CONFIGMAP] = render_configmap(fd);
+	out->v[RENDER_CONFIGMAP] = render_configmap(fd, &rc, e);
+	if (rc < 0)
+		return rc;
 	/* Pods restart when what Flink reads changes: the files, not the labels. */
 	char *config_hash = fo_json_hash(cJSON_GetObjectItemCaseSensitive(out->v[RENDER_CONFIGMAP], "data"));
 	fo_json_set(fo_json_obj(fo_json_obj(out->v[RENDER_CONFIGMAP], "metadata"), "annotations"),

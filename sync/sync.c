@@ -38,6 +38,7 @@
 #include "lib/fs.h"
 #include "lib/json.h"
 #include "lib/log.h"
+#include "lib/url.h"
 
 #define DEFAULT_TIMEOUT 60
 #define DEFAULT_MAX_BYTES (1024 * 1024)
@@ -49,7 +50,7 @@
 struct sync_repo {
 	git_repository *repo;
 	char *url;         /* as given; may hold credentials: never printed */
-	char *display;     /* for messages: the URL without a password */
+	char *display;     /* for messages: the URL as fo_url_redact shows it */
 	char *path;        /* the cache folder, or the local repository */
 	bool local;        /* opened in place: no remote */
 	/* auth, copied */
@@ -114,30 +115,6 @@ static void set_cb_error(sync_repo *r, const char *fmt, ...)
 	git_error_set_str(GIT_ERROR_NET, r->cb_error);
 }
 
-/* A copy of libgit2's message with the URL's password (if the URL holds
- * one) replaced, in case the message quotes the URL. */
-static char *scrub(const sync_repo *r, const char *msg)
-{
-	const char *s = strstr(r->url, "://");
-	const char *at = s ? strchr(s + 3, '@') : NULL;
-	const char *slash = s ? strchr(s + 3, '/') : NULL;
-	const char *colon = s && at ? memchr(s + 3, ':', (size_t)(at - (s + 3))) : NULL;
-	if (!colon || (slash && slash < at) || at - colon < 2)
-		return fo_strdup(msg);
-	char *pw = fo_strndup(colon + 1, (size_t)(at - colon - 1));
-	fo_buf b = FO_BUF_INIT;
-	const char *p = msg, *hit;
-	while ((hit = strstr(p, pw)) != NULL) {
-		fo_buf_put(&b, p, (size_t)(hit - p));
-		fo_buf_puts(&b, "***");
-		p = hit + strlen(pw);
-	}
-	fo_buf_puts(&b, p);
-	explicit_bzero(pw, strlen(pw));
-	free(pw);
-	return fo_buf_detach(&b);
-}
-
 /* A libgit2 failure as an fo_err, preferring what our callbacks recorded. */
 static int net_error(sync_repo *r, int gerr, fo_err *e, const char *what)
 {
@@ -164,30 +141,11 @@ static int net_error(sync_repo *r, int gerr, fo_err *e, const char *what)
 		hint = "; the server's TLS certificate is not trusted: give its CA with the CA file option";
 	else if (code == FO_ENET)
 		hint = "; check the URL and that the server is reachable";
-	char *msg = scrub(r, git_msg());
+	/* libgit2's message may quote the URL */
+	char *msg = fo_url_scrub(git_msg(), r->url);
 	fo_err_set(e, code, "%s %s: %s%s", what, r->display, msg, hint);
 	free(msg);
 	return code;
-}
-
-/* "https://user:secret@host/x" -> "https://user@host/x" */
-static char *display_url(const char *url)
-{
-	const char *s = strstr(url, "://");
-	if (!s)
-		return fo_strdup(url);
-	const char *host = s + 3;
-	const char *slash = strchr(host, '/');
-	const char *at = NULL;
-	for (const char *p = host; *p && (!slash || p < slash); p++)
-		if (*p == '@')
-			at = p;
-	if (!at)
-		return fo_strdup(url);
-	const char *colon = memchr(host, ':', (size_t)(at - host));
-	if (!colon)
-		return fo_strdup(url);
-	return fo_asprintf("%.*s%.*s%s", (int)(host - url), url, (int)(colon - host), host, at);
 }
 
 /* Host and port of a network URL; false for local ones. */
@@ -314,6 +272,13 @@ static int read_secret(const char *file, char **out, sync_repo *r)
 	return 0;
 }
 
+/* How a message names the user: a name taken from the URL may be a token
+ * (https://TOKEN@host), so it is not quoted. Caller frees. */
+static char *user_for_message(const char *user, bool from_url)
+{
+	return from_url ? fo_strdup("the user named in the URL") : fo_asprintf("user \"%s\"", user ? user : "git");
+}
+
 static int cb_credentials(git_credential **out, const char *url, const char *user_from_url, unsigned int allowed,
 			  void *payload)
 {
@@ -321,13 +286,16 @@ static int cb_credentials(git_credential **out, const char *url, const char *use
 	(void)url;
 	if (past_deadline(r))
 		return -1;
-	const char *user = user_from_url && *user_from_url ? user_from_url : r->username;
+	bool from_url = user_from_url && *user_from_url;
+	const char *user = from_url ? user_from_url : r->username;
 	if ((allowed & GIT_CREDENTIAL_SSH_KEY) && r->ssh_key_file) {
 		if (++r->sshkey_calls > 1) {
 			r->auth_failed = true;
-			set_cb_error(r, "authentication failed for %s: the server refused the SSH key %s for user \"%s\"; "
+			char *who = user_for_message(user, from_url);
+			set_cb_error(r, "authentication failed for %s: the server refused the SSH key %s for %s; "
 					"check that its public key is authorized",
-				     r->display, r->ssh_key_file, user ? user : "git");
+				     r->display, r->ssh_key_file, who);
+			free(who);
 			return GIT_EAUTH;
 		}
 		char *pub = fo_asprintf("%s.pub", r->ssh_key_file);
@@ -340,9 +308,11 @@ static int cb_credentials(git_credential **out, const char *url, const char *use
 	if ((allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) && r->password_file) {
 		if (++r->userpass_calls > 1) {
 			r->auth_failed = true;
-			set_cb_error(r, "authentication failed for %s: the server refused user \"%s\" with the password "
+			char *who = user_for_message(user, from_url);
+			set_cb_error(r, "authentication failed for %s: the server refused %s with the password "
 					"from %s; check the password file",
-				     r->display, user ? user : "git", r->password_file);
+				     r->display, who, r->password_file);
+			free(who);
 			return GIT_EAUTH;
 		}
 		char *pw = NULL;
@@ -532,7 +502,8 @@ static int mkdir_p(const char *dir, fo_err *e)
 /* A folder name for the URL: its last path element (for people) and a hash (for uniqueness). */
 static char *cache_name(const char *url)
 {
-	char *d = display_url(url);
+	/* keyed by the URL without its password: a new password keeps the cache */
+	char *d = fo_url_without_password(url);
 	size_t l = strlen(d);
 	while (l > 0 && d[l - 1] == '/')
 		l--;
@@ -548,7 +519,6 @@ static char *cache_name(const char *url)
 	}
 	if (fo_has_suffix(fo_buf_cstr(&b), ".git"))
 		b.ptr[b.len -= 4] = '\0';
-	/* keyed by the URL without its password: a new password keeps the cache */
 	char *h = fo_sha256_hex(d, strlen(d));
 	char *name = fo_asprintf("%s%s%.16s.git", fo_buf_cstr(&b), b.len ? "-" : "", h);
 	free(h);
@@ -562,8 +532,12 @@ int sync_open(const char *url, const char *cache_dir, const sync_auth *auth, syn
 	*out = NULL;
 	if (!url || !*url)
 		return fo_err_set(e, FO_EINVAL, "no repository URL given");
-	if (!cache_dir || !*cache_dir)
-		return fo_err_set(e, FO_EINVAL, "no cache folder given for %s", url);
+	if (!cache_dir || !*cache_dir) {
+		char *shown = fo_url_redact(url);
+		int rc = fo_err_set(e, FO_EINVAL, "no cache folder given for %s", shown);
+		free(shown);
+		return rc;
+	}
 	sync_repo *r = fo_calloc(1, sizeof(*r));
 	/* a plain local path is reached through the file transport */
 	if (!strstr(url, "://") && (url[0] == '/' || url[0] == '.')) {
@@ -573,7 +547,7 @@ int sync_open(const char *url, const char *cache_dir, const sync_auth *auth, syn
 	} else {
 		r->url = fo_strdup(url);
 	}
-	r->display = display_url(url);
+	r->display = fo_url_redact(url);
 	copy_auth(r, auth);
 	int rc = mkdir_p(cache_dir, e);
 	if (rc < 0)

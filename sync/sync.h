@@ -133,7 +133,8 @@ int sync_commit_push(sync_repo *r, const char *branch, const sync_put *puts, siz
  * updates the local branch with a compare-and-swap instead of pushing.
  */
 int sync_open_local(const char *dir, sync_repo **out, fo_err *e);
-/* The URL (without any password) or folder the repository was opened with. */
+/* The URL as fo_url_redact shows it (no user info, no query), or the folder
+ * the repository was opened with. */
 const char *sync_display_url(const sync_repo *r);
 /* The first parent of `commit`, or "" for a root commit. */
 int sync_parent(sync_repo *r, const char *commit, char parent[SYNC_OID_HEX], fo_err *e);

@@ -1,7 +1,8 @@
 /*
  * Unit tests for the pure parts of k8s/ and the object comparison in
  * deploy/: kubeconfig reading, API error messages, and which differences
- * between a rendered and a live object count as drift.
+ * between a rendered and a live object count as drift; and the agent's
+ * configuration (config/), credentials in its URLs included.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -188,28 +189,68 @@ static void test_config(void **state)
 
 	static const struct {
 		const char *text;
+		const char *env; /* one NAME=value, or NULL */
 		int line, col;
 		const char *msg;
 	} bad[] = {
-		{"repository:\n  url: x\n  password: hunter2\nkubernetes: {kubeconfig: k}\n", 3, 3, "secrets do not belong"},
-		{"repository:\n  url: x\n  intervall: 1m\nkubernetes: {kubeconfig: k}\n", 3, 3, "unknown setting \"repository.intervall\""},
-		{"repository:\n  url: x\n  interval: soon\nkubernetes: {kubeconfig: k}\n", 3, 13, "repository.interval: \"soon\" is not a duration"},
-		{"repository:\n  url: x\nprune: {maxDeleteRatio: 2}\nkubernetes: {kubeconfig: k}\n", 3, 25, "a share between 0 and 1"},
-		{"repository: {url: x}\n", 0, 0, "name kubernetes.kubeconfig"},
-		{"kubernetes: {kubeconfig: k}\n", 0, 0, "repository.url is required"},
+		{"repository:\n  url: x\n  password: hunter2\nkubernetes: {kubeconfig: k}\n", NULL, 3, 3, "secrets do not belong"},
+		{"repository:\n  url: x\n  intervall: 1m\nkubernetes: {kubeconfig: k}\n", NULL, 3, 3, "unknown setting \"repository.intervall\""},
+		{"repository:\n  url: x\n  interval: soon\nkubernetes: {kubeconfig: k}\n", NULL, 3, 13, "repository.interval: \"soon\" is not a duration"},
+		{"repository:\n  url: x\nprune: {maxDeleteRatio: 2}\nkubernetes: {kubeconfig: k}\n", NULL, 3, 25, "a share between 0 and 1"},
+		{"repository: {url: x}\n", NULL, 0, 0, "name kubernetes.kubeconfig"},
+		{"kubernetes: {kubeconfig: k}\n", NULL, 0, 0, "repository.url is required"},
+		/* credentials in URLs: refused where they stand, never quoted */
+		{"repository:\n  url: https://flinkops:hunter2@git.example.com/jobs.git\nkubernetes: {kubeconfig: k}\n", NULL, 2, 8,
+		 "repository.url: the URL holds a password; put it in a file and name it with repository.passwordFile"},
+		{"repository:\n  url: https://flinkops:@git.example.com/jobs.git\nkubernetes: {kubeconfig: k}\n", NULL, 2, 8,
+		 "repository.url: the URL holds a password"},
+		{"repository:\n  url: https://flinkops:hun/ter2@git.example.com/jobs.git\nkubernetes: {kubeconfig: k}\n", NULL, 2, 8,
+		 "repository.url: the URL holds a password"},
+		{"repository:\n  url: ssh://git:hunter2@git.example.com/jobs.git\nkubernetes: {kubeconfig: k}\n", NULL, 2, 8,
+		 "repository.url: the URL holds a password"},
+		{"repository: {url: x}\nkubernetes: {kubeconfig: k}\nflink:\n  restUrl: http://admin:hunter2@{name}-rest:8081\n", NULL,
+		 4, 12, "flink.restUrl: the URL holds a password; flinkops sends no credentials to Flink's REST API"},
+		{"repository: {url: x}\nkubernetes: {kubeconfig: k}\nflink:\n  restUrl: http://admin@{name}-rest:8081\n", NULL,
+		 4, 12, "flink.restUrl: the URL holds a user name (user@)"},
+		{"repository: {url: x}\nkubernetes: {kubeconfig: k}\nflink:\n  s3Endpoint: https://AKIA:hunter2@minio:9000\n", NULL,
+		 4, 15, "flink.s3Endpoint: the URL holds a password; name files holding the keys with flink.s3AccessKeyFile"},
+		{"kubernetes: {kubeconfig: k}\n", "FLINKOPS_REPOSITORY_URL=https://u:hunter2@h/r.git", 0, 0,
+		 "FLINKOPS_REPOSITORY_URL overrides repository.url: the URL holds a password"},
+		{"repository: {url: x}\nkubernetes: {kubeconfig: k}\n", "FLINKOPS_FLINK_S3_ENDPOINT=http://k:hunter2@m:9000", 0, 0,
+		 "FLINKOPS_FLINK_S3_ENDPOINT overrides flink.s3Endpoint: the URL holds a password"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		fo_diags bd = FO_DIAGS_INIT;
-		char *noenv[] = {NULL};
+		char *env1[] = {(char *)bad[i].env, NULL};
 		config *x = NULL;
-		assert_int_equal(config_load_text("c.yaml", bad[i].text, strlen(bad[i].text), noenv, &x, &bd), FO_EINVAL);
+		assert_int_equal(config_load_text("c.yaml", bad[i].text, strlen(bad[i].text), env1, &x, &bd), FO_EINVAL);
 		bool found = false;
-		for (size_t k = 0; k < bd.n; k++)
+		for (size_t k = 0; k < bd.n; k++) {
 			found = found || (strstr(bd.v[k].msg, bad[i].msg) && bd.v[k].line == bad[i].line && bd.v[k].col == bad[i].col);
+			if (strstr(bd.v[k].msg, "hunter") || strstr(bd.v[k].msg, "ter2"))
+				fail_msg("bad config %zu: the message quotes the password: %s", i, bd.v[k].msg);
+		}
 		if (!found)
 			fail_msg("bad config %zu: want %d:%d %s, got %d:%d %s", i, bad[i].line, bad[i].col, bad[i].msg,
 				 bd.n ? bd.v[0].line : -1, bd.n ? bd.v[0].col : -1, bd.n ? bd.v[0].msg : "(none)");
 		fo_diags_free(&bd);
+	}
+	/* a user name alone names an account, not a secret */
+	static const char *const fine[] = {
+		"ssh://git@git.example.com/jobs.git", "git@github.com:team/jobs.git", "https://flinkops@h/jobs.git",
+		"https://h/users/@me/jobs.git", "file:///srv/git/a@b.git",
+	};
+	for (size_t i = 0; i < sizeof(fine) / sizeof(fine[0]); i++) {
+		fo_diags gd = FO_DIAGS_INIT;
+		char *t = fo_asprintf("repository: {url: \"%s\"}\nkubernetes: {kubeconfig: k}\n", fine[i]);
+		char *noenv[] = {NULL};
+		config *x = NULL;
+		if (config_load_text("c.yaml", t, strlen(t), noenv, &x, &gd) != 0)
+			fail_msg("%s refused: %s", fine[i], gd.n ? gd.v[0].msg : "");
+		assert_string_equal(x->repository.url, fine[i]);
+		config_free(x);
+		fo_diags_free(&gd);
+		free(t);
 	}
 	fo_diags_free(&d);
 }

@@ -29,6 +29,7 @@
 #define NAME "  name: wc\n"
 #define RES "  jobManager: {resource: {memory: 1g}}\n  taskManager: {resource: {memory: 2g}, replicas: 1}\n"
 #define JOB "  job:\n    jarURI: s3://b/j.jar\n"
+#define CONF "  flinkConfiguration:\n"
 
 static const struct {
 	const char *text;
@@ -71,6 +72,49 @@ static const struct {
 		    "    parallelismPerK8sResource: 2\n", 9, 3, "taskmanager.numberOfTaskSlots is 4 but job.parallelismPerK8sResource is 2"},
 	{HEAD(NAME) RES "  flinkConfiguration:\n    rest.port: \"9999\"\n", 9, 3, "\"rest.port\" is set by flinkops"},
 	{HEAD(NAME) RES "  flinkConfiguration:\n    a.b: [1, 2]\n", 10, 10, "\"a.b\" is a list"},
+	/* a flinkConfiguration key or value stays one line of Flink's configuration file */
+	{HEAD(NAME) RES CONF "    state.backend: \"rocksdb\\nrest.port: 9999\\njobmanager.rpc.address: evil\"\n", 10, 20,
+	 "spec.flinkConfiguration.\"state.backend\": the value holds a line break (\\n) at character 8, which would "
+	 "start a line of its own in Flink's configuration file; write the value on one line"},
+	{HEAD(NAME) RES CONF "    a.b: \"x\\ry\"\n", 10, 10, "the value holds a carriage return (\\r) at character 2"},
+	{HEAD(NAME) RES CONF "    a.b: \"x\\ty\"\n", 10, 10, "the value holds a tab (\\t) at character 2"},
+	{HEAD(NAME) RES CONF "    a.b: \"\\e[31m\"\n", 10, 10, "the value holds the control character U+001B at character 1"},
+	{HEAD(NAME) RES CONF "    a.b: \"x\\x7f\"\n", 10, 10, "the control character U+007F at character 2"},
+	{HEAD(NAME) RES CONF "    a.b: \"\\x01\"\n", 10, 10, "the control character U+0001 at character 1"},
+	{HEAD(NAME) RES CONF "    a.b: \"x\\Nrest.port: 1\"\n", 10, 10, "a next-line character (U+0085) at character 2"},
+	{HEAD(NAME) RES CONF "    a.b: \"\\u00e9\\Lrest.port: 1\"\n", 10, 10, "a line separator (U+2028) at character 2"},
+	{HEAD(NAME) RES CONF "    a.b: \"x\\Prest.port: 1\"\n", 10, 10, "a paragraph separator (U+2029) at character 2"},
+	{HEAD(NAME) RES CONF "    a.b: |\n      x\n      rest.port: 1\n", 10, 10, "the value holds a line break (\\n) at character 2"},
+	{HEAD(NAME) RES CONF "    state:\n      backend: \"a\\nb\"\n", 11, 16,
+	 "spec.flinkConfiguration.\"state.backend\": the value holds a line break"},
+	{HEAD(NAME) RES CONF "    \"a\\nb\": x\n", 10, 5,
+	 "spec.flinkConfiguration.\"a\\nb\": the key holds a line break (\\n) at character 2"},
+	{HEAD(NAME) RES CONF "    \"rest.port: 7777 #\": x\n", 10, 5,
+	 "spec.flinkConfiguration.\"rest.port: 7777 #\": the key holds ':' at character 10, which can change how Flink "
+	 "reads the line; write the key as Flink documents it"},
+	{HEAD(NAME) RES CONF "    \"'rest.bind-port'\": x\n", 10, 5, "the key holds \"'\" at character 1"},
+	{HEAD(NAME) RES CONF "    \"a b\": x\n", 10, 5, "the key holds ' ' at character 2"},
+	{HEAD(NAME) RES CONF "    \"a\\tb\": x\n", 10, 5, "the key holds a tab (\\t) at character 2"},
+	{HEAD(NAME) RES CONF "    \"a=b\": x\n", 10, 5, "the key holds '=' at character 2"},
+	{HEAD(NAME) RES CONF "    \"\\u00e9t\\u00e9\": x\n", 10, 5, "the key holds '\xc3\xa9' at character 1"},
+	{HEAD(NAME) RES CONF "    state:\n      \"a b\": x\n", 11, 7, "spec.flinkConfiguration.\"state.a b\": the key holds ' '"},
+	{HEAD(NAME) RES CONF "    \"\": x\n", 10, 5, "spec.flinkConfiguration.\"\": the key is empty"},
+	/* other spec strings that become lines of Flink's configuration file */
+	{HEAD(NAME) RES JOB "    savepointStorage: \"s3://b/sp\\nrest.port: 1\"\n", 11, 23,
+	 "spec.job.savepointStorage: the value holds a line break (\\n) at character 10"},
+	{HEAD(NAME) RES "  job:\n    jarURI: \"local:///opt/j.jar\\nrest.port: 1\"\n", 10, 13,
+	 "spec.job.jarURI: \"local:///opt/j.jar%0Arest.port: 1\" holds a control character; percent-encode it"},
+	{HEAD(NAME) RES "  logConfiguration:\n    \"log4j\\nx.properties\": \"a=b\"\n", 10, 5,
+	 "spec.logConfiguration: \"log4j\\nx.properties\" is not a log configuration file name"},
+	{HEAD(NAME) RES "  logConfiguration:\n    ../log4j.properties: \"a=b\"\n", 10, 5, "is not a log configuration file name"},
+	{HEAD(NAME) RES "  logConfiguration:\n    config.yaml: \"a=b\"\n", 10, 5, "is not a log configuration file name"},
+	/* credentials in a jar URI would show wherever the URI does */
+	{HEAD(NAME) RES "  job:\n    jarURI: https://user:pw@h/j.jar?X-Amz-Signature=SECRET\n", 10, 13,
+	 "spec.job.jarURI: \"https://***@h/j.jar?***\" holds credentials"},
+	{HEAD(NAME) RES "  job:\n    jarURI: s3://AKIA:SECRET@bucket/j.jar\n", 10, 13, "\"s3://***@bucket/j.jar\" holds credentials"},
+	{HEAD(NAME) RES "  job:\n    jarURI: ftp://h/j.jar?token=SECRET\n", 10, 13, "scheme \"ftp\" is not supported"},
+	{HEAD(NAME) RES "  job:\n    jarURI: j.jar?token=SECRET\n", 10, 13, "\"j.jar?***\" is not a URI"},
+	{HEAD(NAME) RES "  job:\n    jarURI: h/j.jar?sig=SECRET&next=s3://b/k\n", 10, 13, "\"h/j.jar?***\" is not a URI"},
 	{HEAD(NAME) RES "  ingress: {template: x}\n", 9, 12, "flinkops does not create Ingresses"},
 	{HEAD(NAME) RES "  flinkVersion: latest\n", 9, 17, "\"latest\" is not a Flink version"},
 	{HEAD(NAME) RES "  mode: hybrid\n", 9, 9, "\"hybrid\" is not a mode"},
@@ -108,6 +152,9 @@ static void test_error_cases(void **state)
 			if (d.v[k].sev == FO_SEV_ERROR && strstr(d.v[k].msg, error_cases[i].msg) &&
 			    d.v[k].line == error_cases[i].line && d.v[k].col == error_cases[i].col)
 				found = true;
+			/* a message is one line, and shows no secret of the input */
+			if (fo_has_ctl(d.v[k].msg) || strstr(d.v[k].msg, "SECRET") || strstr(d.v[k].msg, "pw@"))
+				fail_msg("case %zu: message \"%s\" holds a control character or a secret", i, d.v[k].msg);
 		}
 		if (!found) {
 			fo_buf all = FO_BUF_INIT;

@@ -2,7 +2,8 @@
  * Unit tests for render/: golden files (tests/golden/NAME.yaml renders to
  * NAME.out.yaml; run with FO_UPDATE_GOLDEN=1 to rewrite them after a change
  * that was checked by hand), determinism, which hashes move for which change,
- * and the README's example.
+ * the README's example, and that every line of Flink's configuration file
+ * comes from a key: no value, however YAML-like, is read as a setting.
  */
 #include <dirent.h>
 #include <setjmp.h>
@@ -18,6 +19,7 @@
 #include "flink/flink.h"
 #include "lib/fs.h"
 #include "lib/json.h"
+#include "lib/yaml.h"
 #include "render/render.h"
 
 #define GOLDEN FO_SRCDIR "/tests/golden"
@@ -231,6 +233,199 @@ static void test_readme_example(void **state)
 	free(readme);
 }
 
+/* ---- Flink's configuration file: one line per key, whatever the values ---- */
+
+/* Values that pass validation but mean something to a YAML reader or to
+ * Flink's legacy line reader. */
+static const char *const tricky_values[] = {
+	"rocksdb: rest.port: 9999", "x # rest.port: 9999", "#rest.port: 9999", "- rest.port: 9999",
+	"? rest.port", "{rest.port: 9999}", "[rest.port, 9999]", "'quoted'", "\"double\"", "&anchor x",
+	"*alias", "!tag x", "| rest.port: 9999", "> rest.port: 9999", "%YAML 1.2", "@at", "`tick`", "---",
+	"...", "yes", "null", "~", "1:30", "0x1f", "1e3", "trailing space ", " leading space",
+	"back\\nslash", "\u00e9t\u00e9 \u2713", "rest.port:9999", "a: b: c", "k=v, rest.port: 9999",
+};
+
+/* The manifest for a Flink version with every tricky value, and a few
+ * unusual keys that are still Flink keys. */
+static char *tricky_manifest(const char *version)
+{
+	fo_buf b = FO_BUF_INIT;
+	fo_buf_printf(&b, "apiVersion: flink.apache.org/v1beta1\nkind: FlinkDeployment\nmetadata: {name: wc}\nspec:\n"
+			  "  image: flink:%s\n  jobManager: {resource: {memory: 1g}}\n"
+			  "  taskManager: {resource: {memory: 2g}, replicas: 1}\n  flinkConfiguration:\n",
+		      version);
+	for (size_t i = 0; i < FO_ARRAY_LEN(tricky_values); i++) {
+		fo_buf_printf(&b, "    t.v%zu: ", i);
+		fo_buf_put_json_string(&b, tricky_values[i]); /* a JSON string is a YAML double-quoted scalar */
+		fo_buf_putc(&b, '\n');
+	}
+	fo_buf_puts(&b, "    $internal.pipeline.job-id: x\n    containerized.master.env.JAVA_HOME: /opt/java\n"
+			"    fs.s3a.bucket.b-1/x_y: z\n");
+	return fo_buf_detach(&b);
+}
+
+/* The configuration file the ConfigMap holds. */
+static const char *conf_text(const render_objects *o, const char *file)
+{
+	const char *t = fo_json_str(cJSON_GetObjectItem(o->v[RENDER_CONFIGMAP], "data"), file);
+	assert_non_null(t);
+	return t;
+}
+
+static char *trim(const char *s, size_t n)
+{
+	while (n && (unsigned char)*s <= ' ')
+		s++, n--;
+	while (n && (unsigned char)s[n - 1] <= ' ')
+		n--;
+	return fo_strndup(s, n);
+}
+
+/*
+ * Check a flink-conf.yaml text the way Flink's legacy reader takes it
+ * (GlobalConfiguration.loadYAMLResource: '#' starts a comment, the first
+ * ": " ends the key, both sides trimmed): each line that is not our comment
+ * is "KEY: " and one of `want`'s keys, each key on one line, and Flink reads
+ * that line as KEY or skips it, never as another key.
+ */
+static void check_legacy(const char *text, const flink_kvs *want)
+{
+	size_t lines = 0;
+	for (const char *line = text; *line;) {
+		const char *nl = strchr(line, '\n');
+		size_t len = nl ? (size_t)(nl - line) : strlen(line);
+		if (len && line[0] != '#') {
+			lines++;
+			const char *sep = memchr(line, ':', len);
+			assert_non_null(sep);
+			char *written = fo_strndup(line, (size_t)(sep - line));
+			if (!flink_conf_get(want, written))
+				fail_msg("the line \"%.*s\" sets \"%s\", which is no key of the model", (int)len, line, written);
+			size_t conf = strcspn(line, "#");
+			if (conf > len)
+				conf = len;
+			char *body = trim(line, conf);
+			char *split = strstr(body, ": ");
+			if (split) {
+				char *read = trim(body, (size_t)(split - body));
+				if (strcmp(read, written) != 0)
+					fail_msg("Flink reads the line \"%.*s\" as key \"%s\"", (int)len, line, read);
+				free(read);
+			}
+			free(body);
+			free(written);
+		}
+		line += len + (nl ? 1 : 0);
+	}
+	assert_int_equal(lines, want->n);
+}
+
+/* Check a config.yaml text as a YAML reader takes it: exactly `want`. */
+static void check_yaml(const char *text, const flink_kvs *want)
+{
+	fo_yaml_file *f = NULL;
+	fo_diags d = FO_DIAGS_INIT;
+	assert_int_equal(fo_yaml_load("config.yaml", text, strlen(text), NULL, &f, &d), 0);
+	const fo_yaml_node *m = f->docs[0];
+	assert_int_equal(m->kind, FO_YAML_MAP);
+	assert_int_equal(m->n, want->n);
+	for (size_t i = 0; i < m->n; i++) {
+		const fo_yaml_node *k = m->items[2 * i], *v = m->items[2 * i + 1];
+		const char *expect = flink_conf_get(want, k->str);
+		if (!expect)
+			fail_msg("config.yaml sets \"%s\", which is no key of the model", k->str);
+		if (v->kind != FO_YAML_SCALAR || strcmp(v->str, expect) != 0)
+			fail_msg("config.yaml reads \"%s\" as \"%s\", not \"%s\"", k->str,
+				 v->kind == FO_YAML_SCALAR ? v->str : "(not a scalar)", expect);
+	}
+	fo_yaml_file_free(f);
+	fo_diags_free(&d);
+}
+
+static void test_conf_lines_only_from_keys(void **state)
+{
+	(void)state;
+	static const char *const versions[] = {"1.17", "1.20"};
+	for (size_t vi = 0; vi < FO_ARRAY_LEN(versions); vi++) {
+		char *text = tricky_manifest(versions[vi]);
+		flink_deployment *fd = parse_text("tricky.yaml", text);
+		assert_int_equal(fd->conf.n, FO_ARRAY_LEN(tricky_values) + 3);
+		render_objects o;
+		assert_int_equal(render_deployment(fd, &o, NULL), 0);
+		const char *conf = conf_text(&o, render_conf_file_name(fd));
+		/* what flinkops sets, then the user's keys over it */
+		flink_kvs want = {0};
+		flink_kvs user = fd->conf;
+		fd->conf = (flink_kvs){0};
+		render_objects plain;
+		assert_int_equal(render_deployment(fd, &plain, NULL), 0);
+		fd->conf = user;
+		const char *ours = conf_text(&plain, render_conf_file_name(fd));
+		for (const char *line = ours; *line; line = strchr(line, '\n') + 1) {
+			if (line[0] != '#') {
+				char *k = fo_strndup(line, strcspn(line, ":"));
+				flink_kvs_set(&want, k, "");
+				free(k);
+			}
+		}
+		for (size_t i = 0; i < fd->conf.n; i++)
+			flink_kvs_set(&want, fd->conf.v[i].key, fd->conf.v[i].value);
+		if (strcmp(versions[vi], "1.17") == 0) {
+			check_legacy(conf, &want);
+		} else {
+			/* flinkops' own values are checked by the golden files */
+			fo_yaml_file *f = NULL;
+			fo_diags d = FO_DIAGS_INIT;
+			assert_int_equal(fo_yaml_load("c", ours, strlen(ours), NULL, &f, &d), 0);
+			for (size_t i = 0; i < f->docs[0]->n; i++) {
+				const fo_yaml_node *k = f->docs[0]->items[2 * i];
+				if (!flink_conf_get(&user, k->str))
+					flink_kvs_set(&want, k->str, f->docs[0]->items[2 * i + 1]->str);
+			}
+			fo_yaml_file_free(f);
+			fo_diags_free(&d);
+			check_yaml(conf, &want);
+		}
+		flink_kvs_free(&want);
+		render_objects_free(&plain);
+		render_objects_free(&o);
+		flink_deployment_free(fd);
+		free(text);
+	}
+}
+
+/* A model that did not come from the parser (or a parser that let something
+ * through) still cannot add a line: rendering refuses it. */
+static void test_render_refuses_line_breaks(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *key, *value, *job_savepoint_dir;
+	} cases[] = {
+		{"state.backend", "rocksdb\nrest.port: 9999", NULL},
+		{"state.backend", "rocksdb\rrest.port: 9999", NULL},
+		{"rest.port: 9999 #", "x", NULL},
+		{"a\nrest.port", "9999", NULL},
+		{NULL, NULL, "s3://b/sp\nrest.port: 9999"},
+	};
+	for (size_t i = 0; i < FO_ARRAY_LEN(cases); i++) {
+		flink_deployment *fd = parse_text("a", base);
+		if (cases[i].key)
+			flink_kvs_set(&fd->conf, cases[i].key, cases[i].value);
+		if (cases[i].job_savepoint_dir) {
+			free(fd->job.savepoint_dir);
+			fd->job.savepoint_dir = fo_strdup(cases[i].job_savepoint_dir);
+		}
+		render_objects o;
+		fo_err e = FO_ERR_INIT;
+		assert_int_equal(render_deployment(fd, &o, &e), FO_EINVAL);
+		if (!strstr(fo_err_msg(&e), "default/wc: flinkConfiguration \"") || fo_has_ctl(fo_err_msg(&e)))
+			fail_msg("case %zu: %s", i, fo_err_msg(&e));
+		fo_err_clear(&e);
+		flink_deployment_free(fd);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -238,6 +433,8 @@ int main(void)
 		cmocka_unit_test(test_deterministic),
 		cmocka_unit_test(test_hash_moves),
 		cmocka_unit_test(test_readme_example),
+		cmocka_unit_test(test_conf_lines_only_from_keys),
+		cmocka_unit_test(test_render_refuses_line_breaks),
 	};
 	return cmocka_run_group_tests_name("render", tests, NULL, NULL);
 }
