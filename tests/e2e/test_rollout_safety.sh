@@ -74,6 +74,7 @@ sleep 3
 # --- a job cancelled by hand -----------------------------------------------------
 curl -s -X PATCH "$RIG_FLINK_URL/jobs/$job?mode=cancel" >/dev/null
 for _ in $(seq 1 50); do [ "$(job_state "$job")" = CANCELED ] && break; sleep 0.2; done
+sleep 4 # Flink's checkpoint statistics are cached for 3 s
 ck=$(curl -s "$RIG_FLINK_URL/jobs/$job/checkpoints" | jq -r '.latest.completed.external_path // empty')
 stop=$(cat "$counter")
 sync_once
@@ -96,12 +97,12 @@ $K -n $ns patch configmap flink-journal-counter --type merge -p '{"data":{"journ
 deployment 1 savepoint "$slow_args" >"$tmp/work/jobs/counter.yaml"
 publish "parallelism 1 while the journal is broken" >/dev/null
 sync_once
-if [ $rc = 1 ] && grep -q 'does not decode: the journal is of format 9' "$tmp/err" && [ "$(job_state "$job")" = RUNNING ] &&
+if [ $rc = 1 ] && grep -q 'does not decode: the journal is of format 9' "$tmp/out.json" && [ "$(job_state "$job")" = RUNNING ] &&
 	[ "$(ours_running)" = 1 ] && [ "$(status_field phase)" = Failed ] && [ "$(savepoints_of "$job")" = 0 ] &&
 	grep -q 'does not decode' <<<"$(status_field message)"; then
 	ok "a journal of a newer format: Failed with the decode error, job $job left alone, no second job, no savepoint"
 else
-	fail "corrupt journal: rc=$rc state=$(job_state "$job") running=$(ours_running) phase=$(status_field phase) $(head -2 "$tmp/err")"
+	fail "corrupt journal: rc=$rc state=$(job_state "$job") running=$(ours_running) phase=$(status_field phase) savepoints=$(savepoints_of "$job") $(jq -c '.deployments[0].error' "$tmp/out.json")"
 fi
 $K -n $ns create configmap flink-journal-counter --from-literal=journal.json="$good" --dry-run=client -o yaml |
 	$K -n $ns apply -f - >/dev/null 2>&1
