@@ -428,10 +428,12 @@ static int write_small(const char *dir, const char *dest, const char *text, fo_e
 	if (rc < 0)
 		return rc;
 	FILE *f = fopen(tmp, "wb");
-	if (!f || fputs(text, f) < 0 || fclose(f) != 0) {
+	bool written = f && fputs(text, f) >= 0;
+	/* closed once, whatever fputs did: a failed fclose has closed the stream too */
+	if (f && fclose(f) != 0)
+		written = false;
+	if (!written) {
 		rc = fo_err_set(e, FO_EIO, "%s: cannot write: %s", tmp, strerror(errno));
-		if (f)
-			fclose(f);
 	} else if (rename(tmp, dest) != 0) {
 		rc = fo_err_set(e, FO_EIO, "%s: cannot rename into place: %s", dest, strerror(errno));
 	}
