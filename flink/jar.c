@@ -23,6 +23,8 @@
 
 #define DEFAULT_TIMEOUT_MS 600000L
 #define DEFAULT_CONNECT_TIMEOUT_MS 10000L
+/* A download that receives nothing for this long is dead, however long its deadline. */
+#define DEFAULT_STALL_TIMEOUT_MS 60000L
 #define DEFAULT_MAX_BYTES (1ull << 30)
 #define NAME_MAX_LEN 100
 #define KEY_MAX_LEN 1024
@@ -314,9 +316,10 @@ static int sync_path(const char *path, bool dir, fo_err *e)
 /*
  * Check a downloaded or copied file: at most `max` bytes and a zip archive
  * (a jar is one; an HTML error page from a proxy is not). With `hash`, its
- * SHA-256 in hex.
+ * SHA-256 in hex. `ctype`, the Content-Type it came with (may be NULL), is
+ * named when the file is not a jar.
  */
-static int inspect(const char *path, const char *what, uint64_t max, char **hash, fo_err *e)
+static int inspect(const char *path, const char *what, uint64_t max, const char *ctype, char **hash, fo_err *e)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -350,8 +353,8 @@ static int inspect(const char *path, const char *what, uint64_t max, char **hash
 	}
 	close(fd);
 	if (rc == 0 && !(head[0] == 'P' && head[1] == 'K' && (head[2] == 3 || head[2] == 5) && (head[3] == 4 || head[3] == 6)))
-		rc = fo_err_set(e, FO_EINVAL, "%s: not a jar (no zip header in the first bytes of %llu)", what,
-				(unsigned long long)total);
+		rc = fo_err_set(e, FO_EINVAL, "%s: not a jar (no zip header in the first bytes of %llu%s%s)", what,
+				(unsigned long long)total, ctype ? ", Content-Type " : "", ctype ? ctype : "");
 	if (rc == 0 && md) {
 		unsigned char d[EVP_MAX_MD_SIZE];
 		unsigned int dl = 0;
@@ -508,7 +511,7 @@ static int fetch_file(const char *uri, const flink_jar_uri *u, const flink_jar_o
 				   st.st_mtim.tv_nsec);
 	if (o->file_in_place) {
 		char *what = fo_asprintf("fetch %s", uri);
-		int rc = inspect(u->path, what, max, NULL, e);
+		int rc = inspect(u->path, what, max, NULL, NULL, e);
 		free(what);
 		if (rc < 0)
 			return rc;
@@ -531,7 +534,7 @@ static int fetch_file(const char *uri, const flink_jar_uri *u, const flink_jar_o
 	if (rc == 0)
 		rc = copy_file(u->path, tmp, max, e);
 	if (rc == 0)
-		rc = inspect(tmp, u->path, max, NULL, e);
+		rc = inspect(tmp, u->path, max, NULL, NULL, e);
 	if (rc == 0)
 		rc = install(tmp, dest, e);
 	if (rc < 0) {
@@ -686,6 +689,7 @@ static int fetch_remote(const char *uri, const flink_jar_uri *u, const flink_jar
 	ho.ca_file = o->ca_file;
 	ho.timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : DEFAULT_TIMEOUT_MS;
 	ho.connect_timeout_ms = o->connect_timeout_ms > 0 ? o->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS;
+	ho.stall_timeout_ms = o->stall_timeout_ms > 0 ? o->stall_timeout_ms : DEFAULT_STALL_TIMEOUT_MS;
 	if ((rc = fo_http_new(&ho, &h, e)) < 0)
 		goto cleanup;
 	fo_http_header hdrs[2];
@@ -710,11 +714,17 @@ static int fetch_remote(const char *uri, const flink_jar_uri *u, const flink_jar
 	}
 	rc = fo_http_do(h, &req, &resp, &herr);
 	if (rc < 0) {
-		if (rc == FO_ETOOBIG)
-			rc = fo_err_set(e, rc, "fetch %s: the jar is larger than the limit of %llu bytes", uri,
-					(unsigned long long)max);
-		else
-			fo_err_set(e, rc, "fetch %s: %s", uri, fo_err_msg(&herr));
+		if (rc == FO_ETOOBIG) {
+			char *shown = fo_http_redact_url(url);
+			rc = fo_err_set(e, rc, "fetch %s: the jar is larger than the limit of %llu bytes (GET %s)", uri,
+					(unsigned long long)max, shown);
+			free(shown);
+		} else {
+			/* S3 redirects a request for a bucket in another region */
+			bool s3_redirect = s3 && resp.status >= 300 && resp.status < 400;
+			fo_err_set(e, rc, "fetch %s: %s%s", uri, fo_err_msg(&herr),
+				   s3_redirect ? "; set the S3 region and endpoint of the bucket" : "");
+		}
 		goto cleanup;
 	}
 	if (resp.status == 304 && old_path) {
@@ -751,8 +761,8 @@ static int fetch_remote(const char *uri, const flink_jar_uri *u, const flink_jar
 		free(body);
 		goto cleanup;
 	}
-	char *hash = NULL, *what = fo_asprintf("fetch %s", uri);
-	rc = inspect(tmp, what, max, resp.etag ? NULL : &hash, e);
+	char *hash = NULL, *what = s3 ? fo_asprintf("fetch %s at %s", uri, endpoint) : fo_asprintf("fetch %s", uri);
+	rc = inspect(tmp, what, max, resp.content_type, resp.etag ? NULL : &hash, e);
 	free(what);
 	if (rc < 0)
 		goto cleanup;
