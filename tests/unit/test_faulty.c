@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -78,10 +79,14 @@ static long now_ms(void)
 	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The server of the running test; each test's teardown stops it, also after a failure. */
+static faulty server;
+
 /* Start the server in `mode` with certificate `cert` ("good": localhost and
  * 127.0.0.1, "wrong": wrong.example) and wait until it listens. */
-static void faulty_start(faulty *f, const char *mode, const char *cert)
+static const faulty *faulty_start(const char *mode, const char *cert)
 {
+	faulty *f = &server;
 	char *pf = fo_asprintf("%s/port-%s-%s", dir, mode, cert);
 	char *crt = fo_asprintf("%s/certs/%s.crt", dir, cert);
 	char *key = fo_asprintf("%s/certs/%s.key", dir, cert);
@@ -91,6 +96,8 @@ static void faulty_start(faulty *f, const char *mode, const char *cert)
 	f->pid = fork();
 	assert_true(f->pid >= 0);
 	if (f->pid == 0) {
+		/* it goes when the test goes, even one that crashed */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		execlp("python3", "python3", SERVER, mode, "--port-file", pf, "--tls-cert", crt, "--tls-key", key,
 		       "--lifetime", "60", "--log", f->log, (char *)NULL);
 		_exit(127);
@@ -104,8 +111,10 @@ static void faulty_start(faulty *f, const char *mode, const char *cert)
 		free(text);
 		fo_err_clear(&e);
 		int st;
-		if (!f->https && waitpid(f->pid, &st, WNOHANG) == f->pid)
+		if (!f->https && waitpid(f->pid, &st, WNOHANG) == f->pid) {
+			f->pid = 0;
 			fail_msg("the faulty server (%s) exited with status %d", mode, st);
+		}
 		if (!f->https)
 			msleep(50);
 	}
@@ -114,13 +123,19 @@ static void faulty_start(faulty *f, const char *mode, const char *cert)
 	free(pf);
 	free(crt);
 	free(key);
+	return f;
 }
 
-static void faulty_stop(faulty *f)
+static int faulty_stop(void **state)
 {
-	kill(f->pid, SIGTERM);
-	waitpid(f->pid, NULL, 0);
-	free(f->log);
+	(void)state;
+	if (server.pid > 0) {
+		kill(server.pid, SIGTERM);
+		waitpid(server.pid, NULL, 0);
+	}
+	free(server.log);
+	memset(&server, 0, sizeof(server));
+	return 0;
 }
 
 /* ---- checks ---- */
@@ -169,6 +184,7 @@ static void check(const char *client, const fault *f, int rc, const fo_err *e, l
 }
 
 static int nfiles;
+static bool show_files;
 
 static int count_file(const char *path, const struct stat *st, int type, struct FTW *ftw)
 {
@@ -176,14 +192,17 @@ static int count_file(const char *path, const struct stat *st, int type, struct 
 	(void)ftw;
 	if (type == FTW_F) {
 		nfiles++;
-		fprintf(stderr, "left in the jar cache: %s\n", path);
+		if (show_files)
+			fprintf(stderr, "left in the jar cache: %s\n", path);
 	}
 	return 0;
 }
 
-static int files_under(const char *path)
+/* The regular files below `path`; `show` lists them (those that should not be there). */
+static int files_under(const char *path, bool show)
 {
 	nfiles = 0;
+	show_files = show;
 	nftw(path, count_file, 16, FTW_PHYS);
 	return nfiles;
 }
@@ -344,7 +363,7 @@ static void run_jar(const fault *f, const faulty *s)
 	fo_err_clear(&e);
 
 	/* nothing half-downloaded stays behind */
-	assert_int_equal(files_under(cache), 0);
+	assert_int_equal(files_under(cache, true), 0);
 	free(endpoint);
 	free(uri);
 	free(cache);
@@ -384,23 +403,20 @@ _Static_assert(FO_ARRAY_LEN(faults) == 9, "main() lists each fault");
 static void test_fault(void **state)
 {
 	const fault *f = *state;
-	faulty s;
-	faulty_start(&s, f->mode, f->cert);
-	run_k8s(f, &s);
-	run_rest(f, &s);
-	run_jar(f, &s);
-	faulty_stop(&s);
+	const faulty *s = faulty_start(f->mode, f->cert);
+	run_k8s(f, s);
+	run_rest(f, s);
+	run_jar(f, s);
 }
 
 /* The control: the same server answering correctly, over TLS with the right certificate. */
 static void test_control(void **state)
 {
 	(void)state;
-	faulty s;
-	faulty_start(&s, "ok", "good");
+	const faulty *s = faulty_start("ok", "good");
 	fo_err e = FO_ERR_INIT;
 
-	k8s_client *k = k8s_for(s.https);
+	k8s_client *k = k8s_for(s->https);
 	cJSON *out = NULL;
 	if (k8s_get(k, &k8s_kind_configmap, "default", "cm", &out, &e) < 0)
 		fail_msg("get: %s", fo_err_msg(&e));
@@ -416,7 +432,7 @@ static void test_control(void **state)
 	cJSON_Delete(obj);
 	k8s_client_free(k);
 
-	char *base = fo_asprintf("http://127.0.0.1:%d", s.http);
+	char *base = fo_asprintf("http://127.0.0.1:%d", s->http);
 	flink_rest_opts ro = {0};
 	ro.timeout_ms = TIMEOUT_MS;
 	ro.max_body = LIMIT;
@@ -429,8 +445,8 @@ static void test_control(void **state)
 	flink_rest_free(r);
 
 	char *cache = fo_asprintf("%s/cache-control", dir);
-	char *endpoint = fo_asprintf("http://127.0.0.1:%d", s.http);
-	char *uri = fo_asprintf("https://localhost:%d/jobs/faulty.jar", s.https);
+	char *endpoint = fo_asprintf("http://127.0.0.1:%d", s->http);
+	char *uri = fo_asprintf("https://localhost:%d/jobs/faulty.jar", s->https);
 	flink_jar_opts o;
 	jar_opts(&o, cache, endpoint);
 	char *path = NULL;
@@ -441,9 +457,9 @@ static void test_control(void **state)
 		fail_msg("fetch s3: %s", fo_err_msg(&e));
 	free(path);
 	/* each jar and its ETag */
-	assert_int_equal(files_under(cache), 4);
+	assert_int_equal(files_under(cache, false), 4);
 	char *log = NULL;
-	assert_int_equal(fo_fs_read(s.log, 1 << 20, &log, NULL, &e), 0);
+	assert_int_equal(fo_fs_read(s->log, 1 << 20, &log, NULL, &e), 0);
 	/* the S3 request was signed */
 	want_contains(log, "GET /jobs/faulty.jar AWS4-HMAC-SHA256");
 	free(log);
@@ -451,7 +467,6 @@ static void test_control(void **state)
 	free(endpoint);
 	free(cache);
 	free(base);
-	faulty_stop(&s);
 }
 
 /*
@@ -462,10 +477,9 @@ static void test_control(void **state)
 static void test_jar_stall_timeout(void **state)
 {
 	(void)state;
-	faulty s;
-	faulty_start(&s, "stall", "good");
+	const faulty *s = faulty_start("stall", "good");
 	char *cache = fo_asprintf("%s/cache-stall-timeout", dir);
-	char *uri = fo_asprintf("https://localhost:%d/jobs/faulty.jar", s.https);
+	char *uri = fo_asprintf("https://localhost:%d/jobs/faulty.jar", s->https);
 	flink_jar_opts o;
 	jar_opts(&o, cache, NULL);
 	o.timeout_ms = 20000;
@@ -483,11 +497,10 @@ static void test_jar_stall_timeout(void **state)
 	want_contains(fo_err_msg(&e), "nothing came for 1 s");
 	/* curl checks the speed once a second: the stall is seen within 2 s */
 	assert_true(ms >= 900 && ms <= 2000 + MARGIN_MS);
-	assert_int_equal(files_under(cache), 0);
+	assert_int_equal(files_under(cache, true), 0);
 	fo_err_clear(&e);
 	free(uri);
 	free(cache);
-	faulty_stop(&s);
 }
 
 /* What messages show of a URL: no user info, no query. */
@@ -568,12 +581,12 @@ static int teardown(void **state)
 
 int main(void)
 {
-#define FAULT(i) {faults[i].name, test_fault, NULL, NULL, (void *)&faults[i]}
+#define FAULT(i) {faults[i].name, test_fault, NULL, faulty_stop, (void *)&faults[i]}
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_redact_url),
-		cmocka_unit_test(test_control),
+		cmocka_unit_test_teardown(test_control, faulty_stop),
 		FAULT(0), FAULT(1), FAULT(2), FAULT(3), FAULT(4), FAULT(5), FAULT(6), FAULT(7), FAULT(8),
-		cmocka_unit_test(test_jar_stall_timeout),
+		cmocka_unit_test_teardown(test_jar_stall_timeout, faulty_stop),
 	};
 	return cmocka_run_group_tests_name("faulty", tests, setup, teardown);
 }
