@@ -16,7 +16,7 @@
 CC ?= cc
 PKGS := libgit2 libcurl yaml-0.1 libcjson openssl libmicrohttpd
 DEB_PKGS := build-essential pkg-config libgit2-dev libcurl4-openssl-dev libyaml-dev \
-	libcjson-dev libssl-dev libcmocka-dev libmicrohttpd-dev valgrind git curl jq
+	libcjson-dev libssl-dev libcmocka-dev libmicrohttpd-dev valgrind git curl jq python3 openssl
 
 MODULES := lib flink render k8s config sync deploy agent
 SRCS := $(foreach m,$(MODULES),$(wildcard $(m)/*.c))

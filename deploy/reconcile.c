@@ -452,7 +452,9 @@ int deploy_reconcile_plan(const flink_deployments *desired, const deploy_live *l
 
 static bool unreachable(int rc)
 {
-	return rc == FO_ENET || rc == FO_ETIMEOUT;
+	/* FO_EREFUSED: a server's TLS certificate that is not valid for it, which
+	 * every further request meets as well */
+	return rc == FO_ENET || rc == FO_ETIMEOUT || rc == FO_EREFUSED;
 }
 
 typedef struct applier {

@@ -24,6 +24,8 @@
 
 #define DEFAULT_TIMEOUT_MS 600000L
 #define DEFAULT_CONNECT_TIMEOUT_MS 10000L
+/* A download that receives nothing for this long is dead, however long its deadline. */
+#define DEFAULT_STALL_TIMEOUT_MS 60000L
 #define DEFAULT_MAX_BYTES (1ull << 30)
 #define NAME_MAX_LEN 100
 #define KEY_MAX_LEN 1024
@@ -321,9 +323,10 @@ static int sync_path(const char *path, bool dir, fo_err *e)
 /*
  * Check a downloaded or copied file: at most `max` bytes and a zip archive
  * (a jar is one; an HTML error page from a proxy is not). With `hash`, its
- * SHA-256 in hex.
+ * SHA-256 in hex. `ctype`, the Content-Type it came with (may be NULL), is
+ * named when the file is not a jar.
  */
-static int inspect(const char *path, const char *what, uint64_t max, char **hash, fo_err *e)
+static int inspect(const char *path, const char *what, uint64_t max, const char *ctype, char **hash, fo_err *e)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -357,8 +360,8 @@ static int inspect(const char *path, const char *what, uint64_t max, char **hash
 	}
 	close(fd);
 	if (rc == 0 && !(head[0] == 'P' && head[1] == 'K' && (head[2] == 3 || head[2] == 5) && (head[3] == 4 || head[3] == 6)))
-		rc = fo_err_set(e, FO_EINVAL, "%s: not a jar (no zip header in the first bytes of %llu)", what,
-				(unsigned long long)total);
+		rc = fo_err_set(e, FO_EINVAL, "%s: not a jar (no zip header in the first bytes of %llu%s%s)", what,
+				(unsigned long long)total, ctype ? ", Content-Type " : "", ctype ? ctype : "");
 	if (rc == 0 && md) {
 		unsigned char d[EVP_MAX_MD_SIZE];
 		unsigned int dl = 0;
@@ -435,10 +438,12 @@ static int write_small(const char *dir, const char *dest, const char *text, fo_e
 	if (rc < 0)
 		return rc;
 	FILE *f = fopen(tmp, "wb");
-	if (!f || fputs(text, f) < 0 || fclose(f) != 0) {
+	bool written = f && fputs(text, f) >= 0;
+	/* closed once, whatever fputs did: a failed fclose has closed the stream too */
+	if (f && fclose(f) != 0)
+		written = false;
+	if (!written) {
 		rc = fo_err_set(e, FO_EIO, "%s: cannot write: %s", tmp, strerror(errno));
-		if (f)
-			fclose(f);
 	} else if (rename(tmp, dest) != 0) {
 		rc = fo_err_set(e, FO_EIO, "%s: cannot rename into place: %s", dest, strerror(errno));
 	}
@@ -513,7 +518,7 @@ static int fetch_file(const char *uri, const char *shown, const flink_jar_uri *u
 				   st.st_mtim.tv_nsec);
 	if (o->file_in_place) {
 		char *what = fo_asprintf("fetch %s", shown);
-		int rc = inspect(u->path, what, max, NULL, e);
+		int rc = inspect(u->path, what, max, NULL, NULL, e);
 		free(what);
 		if (rc < 0)
 			return rc;
@@ -536,7 +541,7 @@ static int fetch_file(const char *uri, const char *shown, const flink_jar_uri *u
 	if (rc == 0)
 		rc = copy_file(u->path, tmp, max, e);
 	if (rc == 0)
-		rc = inspect(tmp, u->path, max, NULL, e);
+		rc = inspect(tmp, u->path, max, NULL, NULL, e);
 	if (rc == 0)
 		rc = install(tmp, dest, e);
 	if (rc < 0) {
@@ -691,6 +696,7 @@ static int fetch_remote(const char *uri, const char *shown, const flink_jar_uri 
 	ho.ca_file = o->ca_file;
 	ho.timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : DEFAULT_TIMEOUT_MS;
 	ho.connect_timeout_ms = o->connect_timeout_ms > 0 ? o->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS;
+	ho.stall_timeout_ms = o->stall_timeout_ms > 0 ? o->stall_timeout_ms : DEFAULT_STALL_TIMEOUT_MS;
 	if ((rc = fo_http_new(&ho, &h, e)) < 0)
 		goto cleanup;
 	fo_http_header hdrs[2];
@@ -715,11 +721,17 @@ static int fetch_remote(const char *uri, const char *shown, const flink_jar_uri 
 	}
 	rc = fo_http_do(h, &req, &resp, &herr);
 	if (rc < 0) {
-		if (rc == FO_ETOOBIG)
-			rc = fo_err_set(e, rc, "fetch %s: the jar is larger than the limit of %llu bytes", shown,
-					(unsigned long long)max);
-		else
-			fo_err_set(e, rc, "fetch %s: %s", shown, fo_err_msg(&herr));
+		if (rc == FO_ETOOBIG) {
+			char *url_shown = fo_url_redact(url);
+			rc = fo_err_set(e, rc, "fetch %s: the jar is larger than the limit of %llu bytes (GET %s)", shown,
+					(unsigned long long)max, url_shown);
+			free(url_shown);
+		} else {
+			/* S3 redirects a request for a bucket in another region */
+			bool s3_redirect = s3 && resp.status >= 300 && resp.status < 400;
+			fo_err_set(e, rc, "fetch %s: %s%s", shown, fo_err_msg(&herr),
+				   s3_redirect ? "; set the S3 region and endpoint of the bucket" : "");
+		}
 		goto cleanup;
 	}
 	if (resp.status == 304 && old_path) {
@@ -756,8 +768,10 @@ static int fetch_remote(const char *uri, const char *shown, const flink_jar_uri 
 		free(body);
 		goto cleanup;
 	}
-	char *hash = NULL, *what = fo_asprintf("fetch %s", shown);
-	rc = inspect(tmp, what, max, resp.etag ? NULL : &hash, e);
+	char *ep_shown = s3 ? fo_url_redact(endpoint) : NULL;
+	char *hash = NULL, *what = s3 ? fo_asprintf("fetch %s at %s", shown, ep_shown) : fo_asprintf("fetch %s", shown);
+	free(ep_shown);
+	rc = inspect(tmp, what, max, resp.content_type, resp.etag ? NULL : &hash, e);
 	free(what);
 	if (rc < 0)
 		goto cleanup;

@@ -37,6 +37,7 @@ typedef struct flink_jar_opts {
 	const char *ca_file;            /* PEM bundle for https:// and an https S3 endpoint */
 	long timeout_ms;                /* the whole download (default 10 min) */
 	long connect_timeout_ms;        /* default 10 s */
+	long stall_timeout_ms;          /* nothing received for this long ends the download (default 60 s) */
 	uint64_t max_bytes;             /* the largest jar accepted (default 1 GiB) */
 	bool file_in_place;             /* file://: return the path itself instead of a cached copy */
 } flink_jar_opts;

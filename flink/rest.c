@@ -944,6 +944,9 @@ static int call(flink_rest *c, const call_args *a, char **body, long *status, fo
 		fo_err_set(e, rc, "%s on %s: %s", a->what, c->shown, fo_err_msg(&herr));
 	} else if (resp.status < 200 || resp.status > 299) {
 		rc = flink_rest_http_error(a->what, c->shown, a->method, a->path, resp.status, fo_buf_cstr(&resp.body), e);
+	} else if (body && (rc = fo_http_expect_json(&resp, a->method, url, &herr)) < 0) {
+		/* a proxy's page in front of the JobManager, not Flink */
+		fo_err_set(e, rc, "%s on %s: %s", a->what, c->shown, fo_err_msg(&herr));
 	} else if (body) {
 		*body = fo_buf_detach(&resp.body);
 	}

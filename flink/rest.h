@@ -13,8 +13,11 @@
  *   class 'x.Y' was not found in the jar file. (POST /jars/5f0c..._job.jar/run, HTTP 500)
  * HTTP statuses map to codes: 404 FO_ENOTFOUND, 400 FO_EINVAL, 401 FO_EAUTH,
  * 403 FO_EFORBIDDEN, 409 FO_ECONFLICT, other failures FO_ESERVER; no answer
- * at all is FO_ENET or FO_ETIMEOUT (worth retrying), and a body that is not
- * the expected shape is FO_ESERVER.
+ * at all, or one cut short, is FO_ENET or FO_ETIMEOUT (worth retrying), and
+ * a body that is not JSON (an HTML page) or not the expected shape is
+ * FO_ESERVER. A redirect is FO_EINVAL (the URL should be the final one), a
+ * TLS certificate not valid for the host FO_EREFUSED, an answer over
+ * max_body FO_ETOOBIG: retrying changes none of these.
  *
  * Flink caches what GET /jobs/:id reports for `web.refresh-interval`
  * (3 s by default): a state read right after a cancel or stop may still show

@@ -16,6 +16,7 @@
 #include "lib/buf.h"
 #include "lib/fs.h"
 #include "lib/http.h"
+#include "lib/url.h"
 #include "lib/log.h"
 
 const k8s_kind k8s_kind_configmap = {"ConfigMap", "v1", "configmaps", true};
@@ -128,7 +129,7 @@ int k8s_client_new(const k8s_config *cfg, const k8s_options *opts, k8s_client **
 	ho.cert_pem = cfg->cert_pem;
 	ho.key_pem = cfg->key_pem;
 	ho.timeout_ms = opts && opts->timeout_ms ? opts->timeout_ms : 30000;
-	ho.max_response_bytes = 256u << 20;
+	ho.max_response_bytes = opts && opts->max_body ? opts->max_body : 256u << 20;
 	k8s_client *c = fo_calloc(1, sizeof(*c));
 	int rc = fo_http_new(&ho, &c->http, e);
 	if (rc < 0) {
@@ -273,7 +274,11 @@ static int request(k8s_client *c, const char *method, const char *url, const cha
 		long status = resp.status;
 		if (status_out)
 			*status_out = status;
-		if (rc == 0 && status >= 200 && status < 300) {
+		bool ok = rc == 0 && status >= 200 && status < 300;
+		/* an HTML page from a proxy is named as such; it is no reason to retry */
+		if (ok && body && (rc = fo_http_expect_json(&resp, method, url, &herr)) < 0)
+			ok = false;
+		if (ok) {
 			if (body)
 				*body = fo_buf_detach(&resp.body);
 			fo_http_response_free(&resp);
@@ -331,12 +336,17 @@ static char *describe(const char *verb, const k8s_kind *kind, const char *ns, co
 	return fo_asprintf("%s %s in all namespaces", verb, kind->kind);
 }
 
-static int parse_body(const char *body, const char *what, cJSON **out, fo_err *e)
+static int parse_body(const char *body, const char *what, const char *method, const char *url, cJSON **out,
+		      fo_err *e)
 {
 	cJSON *j = cJSON_Parse(body ? body : "");
 	if (!j || !cJSON_IsObject(j)) {
+		char *u = fo_url_redact(url);
+		fo_err_set(e, FO_ESERVER, "%s: %s %s: the answer is %s", what, method, u,
+			   j ? "not a JSON object" : "not valid JSON");
 		cJSON_Delete(j);
-		return fo_err_set(e, FO_ESERVER, "%s: the server's answer is not a JSON object", what);
+		free(u);
+		return FO_ESERVER;
 	}
 	*out = j;
 	return 0;
@@ -350,7 +360,7 @@ int k8s_get(k8s_client *c, const k8s_kind *kind, const char *ns, const char *nam
 	char *body = NULL;
 	int rc = request(c, "GET", url, NULL, NULL, &c->stats.get, what, &body, NULL, e);
 	if (rc == 0)
-		rc = parse_body(body, what, out, e);
+		rc = parse_body(body, what, "GET", url, out, e);
 	free(body);
 	free(url);
 	free(what);
@@ -378,9 +388,9 @@ int k8s_list_each(k8s_client *c, const k8s_kind *kind, const char *ns, const cha
 		char *body = NULL;
 		cJSON *j = NULL;
 		rc = request(c, "GET", url.ptr, NULL, NULL, &c->stats.list, what, &body, NULL, e);
-		fo_buf_free(&url);
 		if (rc == 0)
-			rc = parse_body(body, what, &j, e);
+			rc = parse_body(body, what, "GET", url.ptr, &j, e);
+		fo_buf_free(&url);
 		free(body);
 		if (rc < 0)
 			break;
@@ -436,7 +446,7 @@ int k8s_apply(k8s_client *c, const cJSON *obj, bool dry_run, cJSON **result, fo_
 	int rc = request(c, "PATCH", url, "application/apply-patch+yaml", payload,
 			 dry_run ? &c->stats.dry_run : &c->stats.apply, what, &body, NULL, e);
 	if (rc == 0 && result)
-		rc = parse_body(body, what, result, e);
+		rc = parse_body(body, what, "PATCH", url, result, e);
 	free(body);
 	free(payload);
 	free(what);

@@ -77,6 +77,7 @@ typedef struct k8s_options {
 	int retries;                /* after a network error, 429 or 5xx (default 3) */
 	long backoff_ms;            /* first retry delay, doubling (default 200 ms) */
 	size_t page_size;           /* list page size (default 200: a page of StatefulSets is parsed at once) */
+	size_t max_body;            /* larger answers fail with FO_ETOOBIG (default 256 MiB) */
 } k8s_options;
 
 typedef struct k8s_client k8s_client;

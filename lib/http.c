@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <curl/curl.h>
 
@@ -136,6 +137,104 @@ static void set_blob(CURL *c, CURLoption opt, const char *pem)
 	curl_easy_setopt(c, opt, &blob);
 }
 
+static long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* LOW_SPEED_TIME counts whole seconds. */
+static long stall_seconds(const fo_http *h)
+{
+	return (h->opts.stall_timeout_ms + 999) / 1000;
+}
+
+/* A copy of at most `max` bytes of `s` with control characters made spaces. */
+static char *printable(const char *s, size_t max)
+{
+	fo_buf b = FO_BUF_INIT;
+	size_t n = strlen(s);
+	for (size_t i = 0; i < n && i < max; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		fo_buf_putc(&b, ch < 0x20 || ch == 0x7f ? ' ' : (char)ch);
+	}
+	if (n > max)
+		fo_buf_puts(&b, "...");
+	return fo_buf_detach(&b);
+}
+
+/* The error for a transfer that did not complete: what curl saw, said for a person. */
+static int transfer_error(const fo_http *h, const fo_http_request *req, const char *method, CURLcode cc,
+			  const sink *s, long status, long took_ms, fo_err *e)
+{
+	char *url = fo_url_redact(req->url);
+	/* curl's own text may quote the URL: keep out what the redaction hides */
+	char *why = fo_url_scrub(h->errbuf[0] ? h->errbuf : curl_easy_strerror(cc), req->url);
+	long timeout = req->timeout_ms ? req->timeout_ms : h->opts.timeout_ms;
+	int rc;
+	if (s->too_big || cc == CURLE_FILESIZE_EXCEEDED) {
+		rc = fo_err_set(e, FO_ETOOBIG, "%s %s: the response body is larger than %zu bytes (the limit)", method,
+				url, s->limit);
+	} else if (s->write_failed) {
+		rc = fo_err_set(e, FO_EIO, "%s %s: cannot write %s", method, url, req->download_to);
+	} else if (cc == CURLE_OPERATION_TIMEDOUT) {
+		/* before the deadline, only the stall check ends a transfer */
+		bool stalled = h->opts.stall_timeout_ms > 0 && took_ms < timeout;
+		if (stalled && status > 0)
+			rc = fo_err_set(e, FO_ETIMEOUT, "%s %s: the body stalled: nothing came for %ld s (HTTP %ld, %llu bytes "
+					"received)", method, url, stall_seconds(h), status, s->written);
+		else if (stalled)
+			rc = fo_err_set(e, FO_ETIMEOUT, "%s %s: no answer: nothing came for %ld s", method, url,
+					stall_seconds(h));
+		else if (status > 0)
+			rc = fo_err_set(e, FO_ETIMEOUT, "%s %s: HTTP %ld came, but the body did not finish within %ld ms "
+					"(%llu bytes received)", method, url, status, timeout, s->written);
+		else
+			rc = fo_err_set(e, FO_ETIMEOUT, "%s %s: no answer within %ld ms", method, url, timeout);
+	} else if (cc == CURLE_PARTIAL_FILE) {
+		curl_off_t len = -1;
+		curl_easy_getinfo(h->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
+		if (len >= 0)
+			rc = fo_err_set(e, FO_ENET, "%s %s: the connection closed after %llu of %lld bytes of the body",
+					method, url, s->written, (long long)len);
+		else
+			rc = fo_err_set(e, FO_ENET, "%s %s: the connection closed after %llu bytes of the body, before its end",
+					method, url, s->written);
+	} else if (cc == CURLE_PEER_FAILED_VERIFICATION) {
+		/* not worth a retry: the same certificate comes back */
+		rc = fo_err_set(e, FO_EREFUSED, "%s %s: %s; the server's TLS certificate is not valid for this host name "
+				"or not signed by a trusted CA: check the server address and the CA file", method, url, why);
+	} else {
+		rc = fo_err_set(e, FO_ENET, "%s %s: %s", method, url, why);
+	}
+	free(why);
+	free(url);
+	return rc;
+}
+
+static bool is_json_type(const char *ct)
+{
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	size_t n = strcspn(ct, "; \t");
+	return (n == 16 && strncasecmp(ct, "application/json", 16) == 0) ||
+	       (n > 5 && strncasecmp(ct + n - 5, "+json", 5) == 0);
+}
+
+int fo_http_expect_json(const fo_http_response *r, const char *method, const char *url, fo_err *e)
+{
+	if (!r->content_type || !*r->content_type || is_json_type(r->content_type))
+		return 0;
+	char *u = fo_url_redact(url);
+	char *start = printable(fo_buf_cstr(&r->body), 80);
+	int rc = fo_err_set(e, FO_ESERVER, "%s %s: expected JSON, got %s (HTTP %ld): \"%s\"", method, u,
+			    r->content_type, r->status, start);
+	free(start);
+	free(u);
+	return rc;
+}
+
 static const char *empty_sha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
 int fo_http_do(fo_http *h, const fo_http_request *req, fo_http_response *resp, fo_err *e)
@@ -150,6 +249,10 @@ int fo_http_do(fo_http *h, const fo_http_request *req, fo_http_response *resp, f
 	curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, req->timeout_ms ? req->timeout_ms : h->opts.timeout_ms);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, h->opts.connect_timeout_ms);
+	if (h->opts.stall_timeout_ms > 0) {
+		curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+		curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, stall_seconds(h));
+	}
 	curl_easy_setopt(c, CURLOPT_USERAGENT, h->user_agent);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
@@ -245,36 +348,34 @@ int fo_http_do(fo_http *h, const fo_http_request *req, fo_http_response *resp, f
 	}
 	if (req->max_bytes)
 		s.limit = req->max_bytes;
+	/* a body that announces more than the limit is refused before it comes */
+	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)s.limit);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, resp);
 
+	long t0 = now_ms();
 	CURLcode cc = curl_easy_perform(c);
+	long took_ms = now_ms() - t0;
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
 	char *ctype = NULL;
 	curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ctype);
 	if (ctype)
-		resp->content_type = fo_strdup(ctype);
+		resp->content_type = printable(ctype, 200);
 	if (cc != CURLE_OK) {
-		/* the URL may hold a presigned signature or user info: show it redacted,
-		 * and keep curl's own text from quoting what the redaction hides */
-		char *shown = fo_url_redact(req->url);
-		if (s.too_big)
-			rc = fo_err_set(e, FO_ETOOBIG, "%s %s: the response is larger than %zu bytes", method, shown,
-					(size_t)s.limit);
-		else if (s.write_failed)
-			rc = fo_err_set(e, FO_EIO, "%s %s: cannot write %s", method, shown, req->download_to);
-		else if (cc == CURLE_OPERATION_TIMEDOUT)
-			rc = fo_err_set(e, FO_ETIMEOUT, "%s %s: no answer within %ld ms", method, shown,
-					req->timeout_ms ? req->timeout_ms : h->opts.timeout_ms);
-		else {
-			char *why = fo_url_scrub(h->errbuf[0] ? h->errbuf : curl_easy_strerror(cc), req->url);
-			rc = fo_err_set(e, FO_ENET, "%s %s: %s", method, shown, why);
-			free(why);
-		}
-		free(shown);
+		rc = transfer_error(h, req, method, cc, &s, resp->status, took_ms, e);
 		resp->status = 0;
+	} else if (resp->status >= 300 && resp->status < 400) {
+		char *where = NULL;
+		curl_easy_getinfo(c, CURLINFO_REDIRECT_URL, &where);
+		if (where) {
+			char *url = fo_url_redact(req->url), *to = fo_url_redact(where);
+			rc = fo_err_set(e, FO_EINVAL, "%s %s: redirected (HTTP %ld) to %s; redirects are not followed: "
+					"give the final URL", method, url, resp->status, to);
+			free(url);
+			free(to);
+		}
 	}
 
 cleanup:

@@ -28,6 +28,8 @@ typedef struct fo_http_opts {
 	const char *key_pem;
 	long timeout_ms;             /* whole request (default 30 s) */
 	long connect_timeout_ms;     /* default 10 s */
+	long stall_timeout_ms;       /* nothing received for this long fails the request, in whole
+	                                seconds, rounded up (default 0: only timeout_ms bounds it) */
 	size_t max_response_bytes;   /* larger bodies fail with FO_ETOOBIG (default 64 MiB) */
 	const char *user_agent;      /* default "flinkops/VERSION" */
 } fo_http_opts;
@@ -67,13 +69,30 @@ int fo_http_new(const fo_http_opts *opts, fo_http **out, fo_err *e);
 void fo_http_free(fo_http *h);
 
 /*
- * Send one request. Returns 0 when a response came, whatever its status
- * (the caller judges the status); FO_ETIMEOUT or FO_ENET when none came,
- * FO_ETOOBIG when the body exceeded the limit. `resp` is reset first and must
- * be freed with fo_http_response_free in every case.
+ * Send one request. Returns 0 when a whole response came, whatever its
+ * status (the caller judges the status), with two exceptions: a redirect (a
+ * 3xx with a Location) is FO_EINVAL naming where it points, because
+ * redirects are never followed (a token must not travel to another host,
+ * and a configured URL should be the final one); and a TLS certificate
+ * that is not valid for the host or not signed by a trusted CA is
+ * FO_EREFUSED. FO_ETIMEOUT when no response or not all of it came in time,
+ * FO_ENET when none came or the connection broke off, FO_ETOOBIG when the
+ * body exceeded the limit. Messages name the method and the URL without its
+ * user info and query (see fo_url_redact in lib/url.h). `resp` is reset first and
+ * must be freed with fo_http_response_free in every case; on a redirect it
+ * keeps the status.
  */
 int fo_http_do(fo_http *h, const fo_http_request *req, fo_http_response *resp, fo_err *e);
 void fo_http_response_free(fo_http_response *r);
+
+/*
+ * 0 when `r` (a 2xx answer) is JSON or does not say what it is; otherwise
+ * FO_ESERVER with "METHOD URL: expected JSON, got text/html (HTTP 200): ..."
+ * and the start of the body. A proxy's login or error page is HTML with a
+ * 200, and should be named as such rather than as a parse error.
+ */
+int fo_http_expect_json(const fo_http_response *r, const char *method, const char *url, fo_err *e);
+
 
 /* Percent-encode `s` for a query parameter value. Caller frees. */
 char *fo_http_escape(const char *s);

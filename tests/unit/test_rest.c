@@ -24,18 +24,7 @@
 #include "lib/buf.h"
 #include "lib/fs.h"
 #include "lib/json.h"
-
-static void want_contains(const char *have, const char *want)
-{
-	if (!have || !strstr(have, want))
-		fail_msg("\"%s\" lacks \"%s\"", have ? have : "(null)", want);
-}
-
-static void want_lacks(const char *have, const char *unwanted)
-{
-	if (have && strstr(have, unwanted))
-		fail_msg("\"%s\" should not contain \"%s\"", have, unwanted);
-}
+#include "tests/unit/want.h"
 
 /* ---- error bodies ---- */
 
