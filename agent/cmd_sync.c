@@ -84,6 +84,8 @@ static void print_text(const deploy_pass *p, const k8s_stats *st, const char *so
 			printf("    error: %s\n", it->error);
 		if (it->outcome == DEPLOY_OUTCOME_WAITING)
 			printf("    waiting: %s%s\n", it->waiting, it->late ? " (past its timeout)" : "");
+		if (it->drift_job)
+			printf("    job drift: the job had ended outside flinkops; started again from its newest state\n");
 	}
 	if (p->prune_refused)
 		printf("prune refused: %s\n", p->prune_reason);

@@ -801,6 +801,17 @@ cJSON *deploy_pass_json(const deploy_pass *p)
 			cJSON_AddNumberToObject(t, "savepoint", (double)it->ms_savepoint);
 			cJSON_AddNumberToObject(t, "jobStart", (double)it->ms_job_start);
 		}
+		static const char *const outcomes[] = {"not-attempted", "waiting", "settled", "failed"};
+		cJSON_AddStringToObject(x, "outcome", outcomes[it->outcome]);
+		if (it->outcome == DEPLOY_OUTCOME_WAITING) {
+			cJSON_AddStringToObject(x, "waiting", it->waiting ? it->waiting : "");
+			if (it->late)
+				cJSON_AddBoolToObject(x, "late", true);
+		}
+		if (it->job_state)
+			cJSON_AddStringToObject(x, "jobState", it->job_state);
+		if (it->drift_job)
+			cJSON_AddStringToObject(x, "jobDrift", "the job had ended outside flinkops; started again from its newest state");
 		if (it->error)
 			cJSON_AddStringToObject(x, "error", it->error);
 		cJSON_AddItemToArray(items, x);

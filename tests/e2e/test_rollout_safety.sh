@@ -11,7 +11,9 @@
 #   - a journal ConfigMap edited by hand: that deployment Failed with the
 #     decode error, no second job submitted, the running job left alone;
 #   - a manifest grown past 1 MiB in a repository of three deployments:
-#     nothing is deleted, and the pass names the file.
+#     nothing is deleted, and the pass names the file;
+#   - a second writer of the journal: the pass is refused (a conflict on the
+#     resourceVersion it read) and the next pass completes from the record.
 NAME=safe
 EXTRA_FLINK="  restartBudget: 3"
 . "$(dirname "$0")/lib-rollout.sh"
@@ -132,4 +134,43 @@ if [ $rc = 1 ] && grep -q 'jobs/s2.yaml: .*skipped: .* more than the limit' "$tm
 	ok "a manifest past 1 MiB: the pass names jobs/s2.yaml, prunes nothing, s2 keeps its objects"
 else
 	fail "oversized manifest: rc=$rc left=$left $(jq -c '.summary, .pruneRefused' "$tmp/out.json") $(head -2 "$tmp/err")"
+fi
+
+# --- a second writer: the journal is fenced by its resourceVersion ----------------
+# The pass is held right after it records the savepoint it will start from;
+# meanwhile someone else writes the journal ConfigMap. The pass's next write
+# is refused (it never overwrites a record it did not read), it stops; the
+# next pass reads the record afresh and completes the upgrade from that
+# savepoint.
+session s2 >"$tmp/work/jobs/s2.yaml"
+publish "s2 back to its size" >/dev/null
+sync_once
+job=$(journal .jobId)
+echo "$job" >>"$tmp/ours"
+[ $rc = 0 ] || fail "before the fence: rc=$rc $(head -2 "$tmp/err")"
+sleep 2
+deployment 2 savepoint "$slow_args" >"$tmp/work/jobs/counter.yaml"
+publish "parallelism 2, with a second writer" >/dev/null
+FLINKOPS_PAUSE_AFTER=savepoint-taken "$FLINKOPS" sync --config "$tmp/config.yaml" --once --timeout 30s -o json \
+	>"$tmp/out.json" 2>"$tmp/err" &
+pid=$!
+for _ in $(seq 1 100); do [ "$(journal .step)" = savepoint-taken ] && break; sleep 0.1; done
+$K -n $ns annotate configmap flink-journal-counter example.com/touched-by=someone-else --overwrite >/dev/null
+wait $pid
+rc=$?
+kept=$(journal .restorePath)
+if [ $rc = 1 ] && grep -q 'changed since this agent read it' "$tmp/out.json" "$tmp/err" && [ "$(journal .step)" = savepoint-taken ]; then
+	ok "a journal written by someone else meanwhile: the pass's next write is refused (conflict), it stops"
+else
+	fail "fence: rc=$rc step=$(journal .step) $(jq -c '.deployments[0].error' "$tmp/out.json") $(tail -2 "$tmp/err")"
+fi
+sync_once
+new=$(journal .jobId)
+echo "$new" >>"$tmp/ours"
+restored=$(curl -s "$RIG_FLINK_URL/jobs/$new/checkpoints" | jq -r '.latest.restored.external_path // empty')
+if [ $rc = 0 ] && [ "$new" != "$job" ] && [ "$(job_state "$new")" = RUNNING ] && [ "$(ours_running)" = 1 ] &&
+	[ "$(savepoints_of "$job")" = 1 ] && [ -n "$kept" ] && [ "$restored" = "$kept" ]; then
+	ok "the next pass reads the journal afresh and completes from the recorded savepoint ($kept): one savepoint, one job"
+else
+	fail "after the fence: rc=$rc new=$new running=$(ours_running) savepoints=$(savepoints_of "$job") $(head -2 "$tmp/err")"
 fi
