@@ -137,13 +137,6 @@ static void set_blob(CURL *c, CURLoption opt, const char *pem)
 	curl_easy_setopt(c, opt, &blob);
 }
 
-static long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* LOW_SPEED_TIME counts whole seconds. */
 static long stall_seconds(const fo_http *h)
 {
@@ -166,7 +159,7 @@ static char *printable(const char *s, size_t max)
 
 /* The error for a transfer that did not complete: what curl saw, said for a person. */
 static int transfer_error(const fo_http *h, const fo_http_request *req, const char *method, CURLcode cc,
-			  const sink *s, long status, long took_ms, fo_err *e)
+			  const sink *s, long status, fo_err *e)
 {
 	char *url = fo_url_redact(req->url);
 	/* curl's own text may quote the URL: keep out what the redaction hides */
@@ -179,8 +172,10 @@ static int transfer_error(const fo_http *h, const fo_http_request *req, const ch
 	} else if (s->write_failed) {
 		rc = fo_err_set(e, FO_EIO, "%s %s: cannot write %s", method, url, req->download_to);
 	} else if (cc == CURLE_OPERATION_TIMEDOUT) {
-		/* before the deadline, only the stall check ends a transfer */
-		bool stalled = h->opts.stall_timeout_ms > 0 && took_ms < timeout;
+		/* curl ends a transfer with the same code for the deadline and for
+		 * the low-speed (stall) check; its text tells them apart, where
+		 * comparing our own clock with the deadline races with curl's */
+		bool stalled = h->opts.stall_timeout_ms > 0 && strstr(h->errbuf, "too slow") != NULL;
 		if (stalled && status > 0)
 			rc = fo_err_set(e, FO_ETIMEOUT, "%s %s: the body stalled: nothing came for %ld s (HTTP %ld, %llu bytes "
 					"received)", method, url, stall_seconds(h), status, s->written);
@@ -355,16 +350,14 @@ int fo_http_do(fo_http *h, const fo_http_request *req, fo_http_response *resp, f
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, resp);
 
-	long t0 = now_ms();
 	CURLcode cc = curl_easy_perform(c);
-	long took_ms = now_ms() - t0;
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
 	char *ctype = NULL;
 	curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ctype);
 	if (ctype)
 		resp->content_type = printable(ctype, 200);
 	if (cc != CURLE_OK) {
-		rc = transfer_error(h, req, method, cc, &s, resp->status, took_ms, e);
+		rc = transfer_error(h, req, method, cc, &s, resp->status, e);
 		resp->status = 0;
 	} else if (resp->status >= 300 && resp->status < 400) {
 		char *where = NULL;
