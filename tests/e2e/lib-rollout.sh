@@ -13,8 +13,13 @@ K="$RIG_KUBECTL --kubeconfig $RIG_KUBECONFIG"
 tmp=$(mktemp -d)
 ns=e2e-$NAME-$$
 cleanup() {
-	# cancel what this test started, so the shared cluster's slots are free
-	for j in $(curl -s "$RIG_FLINK_URL/jobs/overview" | jq -r '.jobs[] | select(.state=="RUNNING") | .jid'); do
+	# cancel what this test started, so the shared cluster's slots are free:
+	# the jobs it noted, and every job a journal in its namespace names
+	for cm in $($K -n $ns get configmap -o name 2>/dev/null | grep flink-journal-); do
+		$K -n $ns get "$cm" -o jsonpath='{.data.journal\.json}' 2>/dev/null | jq -r '.jobId // empty, .submitJobId // empty'
+	done >>"$tmp/ours" 2>/dev/null
+	for j in $(curl -s "$RIG_FLINK_URL/jobs/overview" |
+		jq -r '.jobs[] | select(.state!="FINISHED" and .state!="CANCELED" and .state!="FAILED") | .jid'); do
 		grep -qx "$j" "$tmp/ours" 2>/dev/null && curl -s -X PATCH "$RIG_FLINK_URL/jobs/$j?mode=cancel" >/dev/null
 	done
 	rm -rf "$tmp"
