@@ -47,6 +47,8 @@ LIBS = $(PKG_LIBS) -lm -pthread
 
 OBJS := $(SRCS:%.c=$(BUILD)/%.o)
 LIB_OBJS := $(filter-out $(BUILD)/agent/%,$(OBJS))
+# the unit tests link the pure parts of the daemon too (schedule, webhook, metrics)
+AGENT_PURE_OBJS := $(addprefix $(BUILD)/agent/,schedule.o webhook.o metrics.o)
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
@@ -62,9 +64,9 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) $(AGENT_PURE_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -DFO_SRCDIR='"$(CURDIR)"' -o $@ $< $(LIB_OBJS) $(LIBS) -lcmocka $(LDSAN)
+	$(CC) $(ALL_CFLAGS) -DFO_SRCDIR='"$(CURDIR)"' -o $@ $< $(LIB_OBJS) $(AGENT_PURE_OBJS) $(LIBS) -lcmocka $(LDSAN)
 
 -include $(OBJS:.o=.d)
 

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "agent/pass.h"
 #include "config/config.h"
 #include "deploy/deploy.h"
 #include "flink/flink.h"
@@ -27,6 +28,7 @@ int cmd_wait(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_git(int argc, char **argv);
 int cmd_flink(int argc, char **argv);
+int cmd_agent(int argc, char **argv);
 
 /* Print every diagnostic on stderr, one `file:line:col: message` a line. */
 void cli_print_diags(const fo_diags *d);
@@ -40,61 +42,18 @@ int cli_usage_error(const char *verb, const char *fmt, ...) FO_PRINTF(2, 3);
  */
 int cli_load_manifests(char **paths, int npaths, flink_deployments *out, size_t *nfiles, fo_diags *d);
 
+struct sync_auth;
+/* The git credentials the configuration names. */
+void cli_sync_auth(const config *cfg, struct sync_auth *a);
+
 /*
  * Fetch the configured repository and parse the FlinkDeployments of its
  * branch. Problems in files go to `d` (one bad file does not stop the
  * others); a failure to fetch or read is returned. *source describes what
- * was read, for reports; `commit` gets the commit id.
+ * was read, for reports; `commit` gets the commit id; `src` (when not NULL)
+ * keeps the repository for writing status files.
  */
-struct sync_auth;
-/* The git credentials the configuration names. */
-void cli_sync_auth(const config *cfg, struct sync_auth *a);
-struct sync_repo;
-/* The repository a pass read, kept for writing status files back. */
-typedef struct cli_source {
-	struct sync_repo *repo;
-	struct {
-		char *path;
-		char blob[41];
-	} *files;
-	size_t n;
-} cli_source;
-void cli_source_free(cli_source *s);
-
 int cli_load_repository(const config *cfg, flink_deployments *out, size_t *nfiles, fo_diags *d, char **source,
 			char commit[41], cli_source *src, fo_err *e);
-/*
- * What `sync` and `plan --live` both start from: the configuration, the
- * FlinkDeployments (of a local folder, or of the configured repository),
- * a client for the cluster and the live inventory, and the reconcile options
- * the configuration implies. Problems are printed on stderr prefixed with
- * `verb`; `bad` counts the problems found in manifest files.
- */
-typedef struct cli_pass {
-	config *cfg;
-	flink_deployments desired;
-	size_t nfiles, bad;
-	char *source;
-	char commit[41];
-	k8s_client *kc;
-	deploy_live *live;
-	deploy_options opts;
-	deploy_rollout_opts rollout;
-	cli_source src;         /* empty with --manifests */
-	char *skip;
-} cli_pass;
-
-int cli_pass_open(const char *verb, const char *cfg_path, const char *manifests, cli_pass *p);
-void cli_pass_close(cli_pass *p);
-/*
- * Write status/NS/NAME.yaml for every deployment of the pass whose status
- * changed, in one commit on the status branch, pushed without force (only
- * when the pass read a repository and status.enabled). *commit gets the
- * status commit, "" when nothing changed.
- */
-int cli_write_statuses(cli_pass *p, const deploy_pass *pass, char commit[41], fo_err *e);
-
-/* A Kubernetes client for the cluster the configuration names. */
-int cli_k8s_connect(const config *cfg, k8s_client **out, fo_err *e);
 
 #endif

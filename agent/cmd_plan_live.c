@@ -171,13 +171,12 @@ int cmd_plan_live(int argc, char **argv)
 	int status = EXIT_FAIL;
 	cli_pass cp;
 	deploy_pass pass = {0};
-	fo_err e = FO_ERR_INIT;
-	if (cli_pass_open("plan", cfg_path, manifests, &cp) < 0)
+	/* keep_live: the diff shows the live objects */
+	agent_pass_opts po = {.verb = "plan", .manifests = manifests, .read_only = true, .keep_live = true};
+	agent_pass_result r;
+	agent_pass_run(cfg_path, &po, &cp, &pass, &r);
+	if (r.status != EXIT_OK)
 		goto cleanup;
-	if (cp.bad)
-		goto cleanup; /* an invalid file: its deployment's fate is unknown */
-	cp.opts.keep_live = true; /* the diff shows them */
-	deploy_reconcile_plan(&cp.desired, cp.live, cp.kc, &cp.opts, &pass, &e);
 	const config *cfg = cp.cfg;
 
 	size_t changes = 0;
@@ -211,6 +210,5 @@ int cmd_plan_live(int argc, char **argv)
 cleanup:
 	deploy_pass_free(&pass);
 	cli_pass_close(&cp);
-	fo_err_clear(&e);
 	return status;
 }

@@ -37,24 +37,6 @@ static const char usage[] =
 	"a refused prune included, and when the deadline passed with deployments\n"
 	"still waiting.\n";
 
-/* Connect to the cluster the configuration names. */
-int cli_k8s_connect(const config *cfg, k8s_client **out, fo_err *e)
-{
-	k8s_config *kc = NULL;
-	int rc = cfg->kubernetes.in_cluster ? k8s_config_in_cluster(&kc, e)
-					    : k8s_config_from_kubeconfig(cfg->kubernetes.kubeconfig, cfg->kubernetes.context,
-									 &kc, e);
-	if (rc < 0)
-		return rc;
-	k8s_options ko = {0};
-	ko.field_manager = cfg->kubernetes.field_manager;
-	ko.force = cfg->kubernetes.force_conflicts;
-	ko.timeout_ms = (long)cfg->kubernetes.timeout_ms;
-	rc = k8s_client_new(kc, &ko, out, e);
-	k8s_config_free(kc);
-	return rc;
-}
-
 static void print_text(const deploy_pass *p, const k8s_stats *st, const char *source)
 {
 	deploy_summary s;
@@ -95,44 +77,6 @@ static void print_text(const deploy_pass *p, const k8s_stats *st, const char *so
 	       "requests: %lu list, %lu get, %lu apply, %lu dry-run, %lu delete, %lu retried\n",
 	       s.unchanged, s.created, s.updated, s.drifted, s.pruned, s.failed, st->list, st->get, st->apply,
 	       st->dry_run, st->del, st->retries);
-}
-
-/* Deployments of the pass still waiting on Flink or the cluster. */
-static size_t count_waiting(const deploy_pass *p)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < p->n; i++)
-		n += p->items[i].outcome == DEPLOY_OUTCOME_WAITING;
-	return n;
-}
-
-/* One pass: read, plan, advance, write statuses. *pass is the pass's
- * result; returns the exit status this pass alone would give. */
-static int one_pass(const char *cfg_path, const char *manifests, bool force_prune, deploy_pass *pass,
-		    char status_commit[41], cli_pass *cp, fo_err *e)
-{
-	if (cli_pass_open("sync", cfg_path, manifests, cp) < 0)
-		return EXIT_FAIL;
-	cp->opts.force_prune = force_prune;
-	deploy_reconcile_plan(&cp->desired, cp->live, cp->kc, &cp->opts, pass, e);
-	int rc = deploy_reconcile_apply(cp->kc, pass, &cp->opts, e);
-	if (rc < 0)
-		fprintf(stderr, "flinkops sync: %s\n", fo_err_msg(e));
-	fo_err se = FO_ERR_INIT;
-	int src = cli_write_statuses(cp, pass, status_commit, &se);
-	if (src < 0) {
-		fprintf(stderr, "flinkops sync: %s\n", fo_err_msg(&se));
-	} else if (cp->src.repo || !cp->cfg->status.enabled) {
-		/* the final savepoints are in git now (or nowhere to put them):
-		 * the journals of deleted deployments may go */
-		if (deploy_pass_forget_deleted(cp->kc, pass, &se) < 0)
-			fprintf(stderr, "flinkops sync: %s\n", fo_err_msg(&se));
-	}
-	fo_err_clear(&se);
-	size_t failed = 0;
-	for (size_t i = 0; i < pass->n; i++)
-		failed += pass->items[i].outcome == DEPLOY_OUTCOME_FAILED;
-	return rc < 0 || src < 0 || failed || cp->bad || pass->prune_refused || pass->aborted ? EXIT_FAIL : EXIT_OK;
 }
 
 static void print_pass(const deploy_pass *pass, const cli_pass *cp, const char *status_commit, bool json)
@@ -231,14 +175,15 @@ int cmd_sync(int argc, char **argv)
 	for (int n = 1;; n++) {
 		cli_pass cp;
 		deploy_pass pass = {0};
-		fo_err e = FO_ERR_INIT;
-		char status_commit[41] = "";
-		status = one_pass(cfg_path, manifests, force_prune, &pass, status_commit, &cp, &e);
-		size_t waiting = count_waiting(&pass);
+		agent_pass_opts po = {.verb = "sync", .manifests = manifests, .force_prune = force_prune};
+		agent_pass_result r;
+		agent_pass_run(cfg_path, &po, &cp, &pass, &r);
+		status = r.status;
+		size_t waiting = r.waiting;
 		bool done = waiting == 0 || !cp.kc || mono_ms() >= deadline;
 		if (done) {
 			if (cp.kc)
-				print_pass(&pass, &cp, status_commit, json);
+				print_pass(&pass, &cp, r.status_commit, json);
 			if (waiting) {
 				fprintf(stderr, "flinkops sync: %zu deployment%s still waiting after %ld s (pass %d):\n", waiting,
 					waiting == 1 ? "" : "s", timeout_ms / 1000, n);
@@ -254,7 +199,6 @@ int cmd_sync(int argc, char **argv)
 		}
 		deploy_pass_free(&pass);
 		cli_pass_close(&cp);
-		fo_err_clear(&e);
 		if (done)
 			break;
 		struct timespec ts = {1, 0};

@@ -23,6 +23,7 @@ static const char usage[] =
 	"  validate PATH...   parse and check FlinkDeployment files (file:line:col errors)\n"
 	"  render PATH...     print the Kubernetes objects a FlinkDeployment becomes\n"
 	"  sync --once        one pass: apply what git says to the cluster, prune what it no longer has\n"
+	"  agent              the daemon: passes on an interval and on webhooks, health and metrics\n"
 	"  plan --repo R --base REV --head REV   review a change: actions, warnings, rendered diff\n"
 	"  wait --repo R --commit SHA            wait until the status files show SHA rolled out\n"
 	"  status [--repo R]  a table of the status files\n"
@@ -40,6 +41,7 @@ static const struct {
 	{"validate", cmd_validate},
 	{"render", cmd_render},
 	{"sync", cmd_sync},
+	{"agent", cmd_agent},
 	{"plan", cmd_plan},
 	{"wait", cmd_wait},
 	{"status", cmd_status},

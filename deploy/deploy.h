@@ -17,6 +17,7 @@
 #ifndef DEPLOY_DEPLOY_H
 #define DEPLOY_DEPLOY_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -112,6 +113,7 @@ typedef struct deploy_pass {
 	char *prune_reason;
 	bool prune_disabled;            /* prune.enabled is false: gone deployments are kept */
 	bool aborted;                   /* the API server became unreachable */
+	bool stopped;                   /* deploy_options.stop was set: the rest was not attempted */
 	char *abort_reason;
 } deploy_pass;
 
@@ -136,6 +138,8 @@ typedef struct deploy_options {
 	const char *agent;              /* the agent's name, stamped on every object (default "flinkops") */
 	bool keep_live;                 /* keep each item's live objects after planning (to show them) */
 	const deploy_rollout_opts *rollout; /* run jobs too; NULL: objects only */
+	const atomic_bool *stop;        /* when set (shutdown), no further deployment is started;
+	                                 * the one in flight finishes its step, which is journaled */
 } deploy_options;
 
 /*

@@ -536,6 +536,11 @@ static bool needs_apply(const deploy_item *it)
 	return false;
 }
 
+static bool stop_requested(const deploy_options *o)
+{
+	return o && o->stop && atomic_load(o->stop);
+}
+
 typedef struct worker {
 	applier *a;
 	k8s_client *c;
@@ -551,8 +556,12 @@ static void *apply_worker(void *arg)
 		while (i < a->p->n && !needs_apply(&a->p->items[i]))
 			i++;
 		a->next = i + 1;
+		/* stopping between deployments is safe: each step was journaled before it acted */
+		bool stop = i < a->p->n && stop_requested(a->opts);
+		if (stop)
+			a->p->stopped = true;
 		pthread_mutex_unlock(&a->lock);
-		if (i >= a->p->n || atomic_load(&a->aborted))
+		if (i >= a->p->n || atomic_load(&a->aborted) || stop)
 			break;
 		apply_item(a, w->c, &a->p->items[i]);
 	}
@@ -624,6 +633,10 @@ int deploy_reconcile_apply(k8s_client *c, deploy_pass *p, const deploy_options *
 		deploy_item *it = &p->items[i];
 		if (it->fd)
 			continue;
+		if (stop_requested(opts)) {
+			p->stopped = true;
+			break;
+		}
 		bool ok = true;
 		if (it->journal_bad) {
 			if (!first)

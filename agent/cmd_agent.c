@@ -1,0 +1,226 @@
+/*
+ * `flinkops agent --config FILE`: the daemon. Passes on the interval and on
+ * webhooks (loop.c), the HTTP endpoint in its own thread (http.c), and the
+ * signals: SIGTERM or SIGINT asks the loop to stop — no new pass, no new
+ * deployment; the step in flight finishes and is journaled — and a second
+ * one exits at once. Signals are taken by one thread with sigwait, so no
+ * handler runs in the middle of libcurl or libgit2.
+ */
+#include <arpa/inet.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "agent/cli.h"
+#include "agent/daemon.h"
+#include "agent/loop.h"
+#include "lib/fs.h"
+#include "lib/log.h"
+
+static const char usage[] =
+	"usage: flinkops agent --config FILE [--listen HOST:PORT]\n"
+	"\n"
+	"Run passes until stopped: one every repository.interval (±5% jitter), one\n"
+	"soon after a signed webhook, one every 3 s while deployments wait on Flink,\n"
+	"and after a pass that could not complete, again after agent.retryInitial\n"
+	"doubling up to agent.retryMax. Serves on agent.listen:\n"
+	"\n"
+	"  GET  /healthz    200 while the loop makes progress\n"
+	"  GET  /readyz     200 once the Kubernetes API has answered\n"
+	"  GET  /metrics    Prometheus text format\n"
+	"  POST /webhook    GitHub, Gitea/Forgejo, GitLab or X-Flinkops-Signature-256\n"
+	"                   (secret from agent.webhookSecretFile)\n"
+	"\n"
+	"  --config FILE         the agent's configuration (see README)\n"
+	"  --listen HOST:PORT    instead of agent.listen; port 0 picks a free port\n"
+	"  -h, --help            this help\n"
+	"\n"
+	"SIGTERM or SIGINT: finish the deployment step in flight, write the status\n"
+	"files, exit 0; a second signal exits at once (128 + the signal).\n";
+
+/* How long a pass may go without the loop showing progress before /healthz
+ * fails: a pass's calls are each bounded by kubernetes.timeout and
+ * repository.timeout, so this is generous. */
+#define PASS_BUDGET_MS (5 * 60 * 1000)
+
+typedef struct signals {
+	sigset_t set;
+	agent_state *st;
+	atomic_bool done;
+} signals;
+
+static void *signal_thread(void *arg)
+{
+	signals *s = arg;
+	int first = 0;
+	for (;;) {
+		int sig = 0;
+		if (sigwait(&s->set, &sig) != 0)
+			continue;
+		if (sig == SIGUSR1) {
+			if (atomic_load(&s->done))
+				return NULL; /* the daemon is ending: this thread too */
+			continue;
+		}
+		if (first) {
+			fo_warn("agent", "%s again: exiting now", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+			_exit(128 + sig);
+		}
+		first = sig;
+		fo_info("agent", "%s: finishing the step in flight, then exiting", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+		pthread_mutex_lock(&s->st->lock);
+		atomic_store(&s->st->stop, true);
+		pthread_cond_broadcast(&s->st->cond);
+		pthread_mutex_unlock(&s->st->lock);
+	}
+}
+
+static int read_secret(const char *path, agent_state *st, fo_err *e)
+{
+	char *data = NULL;
+	size_t len = 0;
+	int rc = fo_fs_read(path, 64 * 1024, &data, &len, e);
+	if (rc < 0)
+		return fo_err_prefix(e, "agent.webhookSecretFile");
+	while (len && (data[len - 1] == '\n' || data[len - 1] == '\r' || data[len - 1] == ' '))
+		data[--len] = '\0';
+	if (!len) {
+		free(data);
+		return fo_err_set(e, FO_EINVAL, "agent.webhookSecretFile %s is empty", path);
+	}
+	st->secret = data;
+	st->secret_len = len;
+	return 0;
+}
+
+static void describe(const struct sockaddr_storage *a, int port, fo_buf *out)
+{
+	char host[INET6_ADDRSTRLEN] = "?"; /* INET6_ADDRSTRLEN holds any address */
+	if (a->ss_family == AF_INET6) {
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)a)->sin6_addr, host, sizeof(host));
+		fo_buf_printf(out, "[%s]:%d", host, port);
+	} else {
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)a)->sin_addr, host, sizeof(host));
+		fo_buf_printf(out, "%s:%d", host, port);
+	}
+}
+
+int cmd_agent(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"listen", required_argument, NULL, 'l'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *cfg_path = NULL, *listen = NULL;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': cfg_path = optarg; break;
+		case 'l': listen = optarg; break;
+		case 'h': fputs(usage, stdout); return EXIT_OK;
+		default: return cli_usage_error("agent", "unknown option");
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("agent", "unexpected argument \"%s\"", argv[optind]);
+	if (!cfg_path)
+		return cli_usage_error("agent", "give --config FILE");
+
+	int status = EXIT_FAIL;
+	config *cfg = NULL;
+	fo_diags d = FO_DIAGS_INIT;
+	fo_err e = FO_ERR_INIT;
+	agent_state st;
+	memset(&st, 0, sizeof(st));
+	pthread_mutex_init(&st.lock, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&st.cond, &ca);
+	pthread_condattr_destroy(&ca);
+	atomic_init(&st.stop, false);
+	agent_metric_values_init(&st.m, FO_VERSION, FO_GIT_REV);
+	agent_http *http = NULL;
+	signals sigs;
+	memset(&sigs, 0, sizeof(sigs));
+	sigs.st = &st;
+	atomic_init(&sigs.done, false);
+	pthread_t sig_th;
+	bool sig_started = false;
+	sigset_t old;
+
+	/* the configuration is checked once at start; each pass reads it again */
+	if (config_load(cfg_path, &cfg, &d) < 0) {
+		cli_print_diags(&d);
+		goto cleanup;
+	}
+	struct sockaddr_storage addr;
+	socklen_t alen;
+	if (agent_listen_parse(listen ? listen : cfg->agent.listen, &addr, &alen, &e) < 0)
+		goto fail;
+	if (cfg->agent.webhook_secret_file && read_secret(cfg->agent.webhook_secret_file, &st, &e) < 0)
+		goto fail;
+	if (!st.secret)
+		fo_warn("agent", "no agent.webhookSecretFile: webhooks are refused (401), passes run on the interval only");
+	st.branch = cfg->repository.branch;
+	st.heartbeat = agent_mono_ms();
+	st.healthy_within = 3 * cfg->repository.interval_ms + PASS_BUDGET_MS;
+	agent_sched sched = {cfg->repository.interval_ms, cfg->agent.retry_initial_ms, cfg->agent.retry_max_ms,
+			     AGENT_WAITING_MS};
+
+	/* Every thread started from here on inherits the blocked signals; only
+	 * the signal thread takes them. A write to a closed socket is an error
+	 * return, not a death. */
+	sigemptyset(&sigs.set);
+	sigaddset(&sigs.set, SIGTERM);
+	sigaddset(&sigs.set, SIGINT);
+	sigaddset(&sigs.set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &sigs.set, &old);
+	signal(SIGPIPE, SIG_IGN);
+	if (pthread_create(&sig_th, NULL, signal_thread, &sigs) != 0) {
+		fo_err_set(&e, FO_EIO, "cannot start the signal thread");
+		goto fail;
+	}
+	sig_started = true;
+
+	int port = 0;
+	if (agent_http_start(&st, &addr, &http, &port, &e) < 0)
+		goto fail;
+	fo_buf where = FO_BUF_INIT;
+	describe(&addr, port, &where);
+	fo_info("agent", "flinkops %s listening on %s (/healthz /readyz /metrics POST /webhook); interval %.0f s",
+		FO_VERSION, fo_buf_cstr(&where), (double)cfg->repository.interval_ms / 1000.0);
+	fo_buf_free(&where);
+
+	agent_loop_run(&st, cfg_path, &sched);
+	fo_info("agent", "stopped");
+	status = EXIT_OK;
+	goto cleanup;
+fail:
+	fprintf(stderr, "flinkops agent: %s\n", fo_err_msg(&e));
+cleanup:
+	agent_http_stop(http);
+	if (sig_started) {
+		atomic_store(&sigs.done, true);
+		pthread_kill(sig_th, SIGUSR1);
+		pthread_join(sig_th, NULL);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
+	if (st.secret) {
+		OPENSSL_cleanse(st.secret, st.secret_len); /* not left in freed memory */
+		free(st.secret);
+	}
+	pthread_cond_destroy(&st.cond);
+	pthread_mutex_destroy(&st.lock);
+	config_free(cfg);
+	fo_diags_free(&d);
+	fo_err_clear(&e);
+	return status;
+}

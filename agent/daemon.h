@@ -1,0 +1,148 @@
+/*
+ * The daemon (`flinkops agent`): its pure pieces — when the next pass runs,
+ * where to listen, whether a webhook is genuine and asks for a pass, the
+ * metrics and their Prometheus text — and the I/O around them: the loop
+ * (loop.c) and the HTTP endpoint (http.c). The pure pieces are table-tested
+ * in tests/unit/test_daemon.c; the rest is covered by tests/e2e/test_agent.sh.
+ */
+#ifndef AGENT_DAEMON_H
+#define AGENT_DAEMON_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "lib/buf.h"
+#include "lib/err.h"
+
+/* ---- schedule (schedule.c, pure) ---- */
+
+typedef struct agent_sched {
+	int64_t interval_ms;      /* repository.interval */
+	int64_t retry_initial_ms; /* agent.retryInitial: the first delay after a failed pass */
+	int64_t retry_max_ms;     /* agent.retryMax: the cap of the doubling */
+	int64_t waiting_ms;       /* the next look when deployments wait on Flink */
+} agent_sched;
+
+/* The pause before a deployment that waits on Flink is looked at again. */
+#define AGENT_WAITING_MS 3000
+/* ±5% of the interval, so that many agents started together drift apart. */
+#define AGENT_JITTER 0.05
+
+/*
+ * The delay before the next pass. `jitter` is a uniform draw in [-1, 1]
+ * (the caller's random source, so that this stays testable); `failures`
+ * counts the passes in a row that could not complete (0 after a complete
+ * one); `waiting` says the last pass left deployments waiting on Flink.
+ * After failures: retry_initial doubled per failure up to retry_max, with
+ * the jitter. Otherwise waiting_ms when waiting, else the interval with
+ * the jitter. Never below 1 ms.
+ */
+int64_t agent_next_delay_ms(const agent_sched *s, double jitter, unsigned failures, bool waiting);
+
+/*
+ * Parse agent.listen: "HOST:PORT", ":PORT" (every interface), "[V6]:PORT".
+ * HOST is a numeric address (names are not resolved: the agent binds
+ * exactly what it is told); PORT 0 asks the kernel for a free port.
+ */
+int agent_listen_parse(const char *s, struct sockaddr_storage *addr, socklen_t *len, fo_err *e);
+
+/* ---- webhooks (webhook.c, pure) ---- */
+
+enum agent_provider { AGENT_HOOK_UNKNOWN, AGENT_HOOK_GITHUB, AGENT_HOOK_GITEA, AGENT_HOOK_GITLAB, AGENT_HOOK_GENERIC,
+		      AGENT_HOOK_NPROVIDERS };
+const char *agent_provider_name(enum agent_provider p);
+
+/* The request's header `name` (case-insensitive), or NULL. */
+typedef const char *(*agent_header_fn)(void *arg, const char *name);
+
+typedef struct agent_hook_verdict {
+	enum agent_provider provider;
+	int code;          /* the HTTP status to answer: 202, 200, 400, 401 */
+	bool pass;         /* a genuine push to the branch: request a pass */
+	const char *why;   /* a static phrase for the answer and the log; never the secret */
+} agent_hook_verdict;
+
+/*
+ * Decide on a webhook. The provider is told by its headers; its signature
+ * — an HMAC-SHA256 of the raw body with `secret` (GitHub's
+ * X-Hub-Signature-256: sha256=HEX, Gitea's and Forgejo's X-Gitea-Signature
+ * / X-Forgejo-Signature: HEX, X-Flinkops-Signature-256: sha256=HEX) or
+ * GitLab's X-Gitlab-Token equal to the secret — is checked in constant
+ * time before the body is parsed. SHA-1 (X-Hub-Signature alone) is
+ * refused. Then the event (a ping or any event but a push answers 200) and
+ * the branch: a push whose "ref" is refs/heads/`branch` is 202 with pass
+ * set; another branch is 200.
+ */
+void agent_webhook_check(const char *secret, size_t secret_len, const char *branch, agent_header_fn header, void *arg,
+			 const char *body, size_t len, agent_hook_verdict *v);
+
+/* ---- metrics (metrics.c; formatting is pure) ---- */
+
+#define AGENT_HIST_MAX 16
+typedef struct agent_hist {
+	const double *bounds;      /* upper bounds, increasing; +Inf is implicit */
+	size_t nbounds;
+	uint64_t counts[AGENT_HIST_MAX]; /* per bucket, not cumulative; [nbounds] is above the last bound */
+	uint64_t count;
+	double sum;
+} agent_hist;
+void agent_hist_observe(agent_hist *h, double v);
+
+enum agent_pass_outcome { AGENT_PASS_SUCCESS, AGENT_PASS_FAILED, AGENT_PASS_ERROR, AGENT_PASS_NOUTCOMES };
+enum agent_kind { AGENT_KIND_CONFIGMAP, AGENT_KIND_SERVICE, AGENT_KIND_STATEFULSET, AGENT_NKINDS };
+/* The webhook answers counted, each a label value. */
+#define AGENT_HOOK_CODES {200, 202, 400, 401, 403, 405, 413, 500}
+#define AGENT_NHOOK_CODES 8
+
+typedef struct agent_metric_values {
+	const char *version, *revision;
+	uint64_t passes[AGENT_PASS_NOUTCOMES];
+	agent_hist pass_seconds, fetch_seconds;
+	double last_success;       /* Unix time of the last pass that completed without failure; 0: none */
+	uint64_t applied[AGENT_NKINDS][2]; /* [kind][0 success, 1 error] */
+	uint64_t rollouts_in_progress;
+	uint64_t hooks[AGENT_HOOK_NPROVIDERS][AGENT_NHOOK_CODES];
+	unsigned consecutive_failures;
+} agent_metric_values;
+
+/* Empty values with the histograms' bounds set. */
+void agent_metric_values_init(agent_metric_values *v, const char *version, const char *revision);
+/* Count one webhook answer. */
+void agent_metric_hook(agent_metric_values *v, enum agent_provider p, int code);
+/* The Prometheus text exposition format 0.0.4 of `v`. Pure. */
+void agent_metrics_format(const agent_metric_values *v, fo_buf *out);
+
+/* ---- the running daemon (loop.c, http.c) ---- */
+
+/* What the loop and the HTTP thread share; everything under `lock`. */
+typedef struct agent_state {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;       /* signalled on a request for a pass and on stop */
+	atomic_bool stop;          /* SIGTERM/SIGINT: no new pass or deployment starts */
+	bool requested;            /* a webhook asked for a pass */
+	int64_t requested_at;      /* monotonic ms of the first request not yet served */
+	bool running;              /* a pass is in flight */
+	int64_t heartbeat;         /* monotonic ms the loop last showed progress */
+	int64_t healthy_within;    /* /healthz fails when the heartbeat is older */
+	bool api_ready;            /* the Kubernetes API answered once */
+	agent_metric_values m;
+	/* webhooks; the secret is read once at start and never printed */
+	char *secret;
+	size_t secret_len;
+	const char *branch;
+} agent_state;
+
+int64_t agent_mono_ms(void);
+/* Ask for a pass (a webhook): coalesced with any already asked for. */
+void agent_request_pass(agent_state *st);
+
+typedef struct agent_http agent_http;
+/* Serve /healthz, /readyz, /metrics and POST /webhook on `addr` in a
+ * thread of its own; *port gets the port bound. */
+int agent_http_start(agent_state *st, const struct sockaddr_storage *addr, agent_http **out, int *port, fo_err *e);
+void agent_http_stop(agent_http *h);
+
+#endif

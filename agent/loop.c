@@ -1,0 +1,194 @@
+/*
+ * The daemon's loop: one pass at a time, on the interval (with jitter), on
+ * a webhook (debounced, coalesced), soon again when deployments wait on
+ * Flink, later and later while passes cannot complete. It sleeps on a
+ * condition variable that a webhook and a stop request signal, and wakes at
+ * least every few seconds to show the HTTP thread it is alive.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "agent/cli.h"
+#include "agent/daemon.h"
+#include "agent/loop.h"
+#include "lib/log.h"
+
+/* A webhook's pass waits this long for the rest of a burst (a push of
+ * several branches, a provider's retries) so that they make one pass. */
+#define DEBOUNCE_MS 500
+/* ...and starts no sooner than this after the previous pass ended. */
+#define MIN_GAP_MS 1000
+/* The loop shows it is alive at least this often while it sleeps. */
+#define HEARTBEAT_MS 5000
+
+int64_t agent_mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void agent_request_pass(agent_state *st)
+{
+	pthread_mutex_lock(&st->lock);
+	if (!st->requested) {
+		st->requested = true;
+		st->requested_at = agent_mono_ms();
+	}
+	pthread_cond_signal(&st->cond);
+	pthread_mutex_unlock(&st->lock);
+}
+
+/* A uniform draw in [-1, 1] for the jitter; xorshift seeded from the kernel
+ * is plenty: it only spreads agents apart. */
+static double draw(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return (double)(*s >> 11) / (double)(1ULL << 53) * 2.0 - 1.0;
+}
+
+static void wait_until(agent_state *st, int64_t at)
+{
+	struct timespec ts = {(time_t)(at / 1000), (long)(at % 1000) * 1000000L};
+	pthread_cond_timedwait(&st->cond, &st->lock, &ts); /* the condition is CLOCK_MONOTONIC */
+}
+
+/* What the pass did, into the metrics (under the lock). */
+static void record(agent_state *st, const cli_pass *cp, const deploy_pass *pass, const agent_pass_result *r,
+		   enum agent_pass_outcome outcome, double seconds, unsigned failures)
+{
+	agent_metric_values *m = &st->m;
+	m->passes[outcome]++;
+	agent_hist_observe(&m->pass_seconds, seconds);
+	if (cp->ms_fetch >= 0)
+		agent_hist_observe(&m->fetch_seconds, (double)cp->ms_fetch / 1000.0);
+	if (outcome == AGENT_PASS_SUCCESS)
+		m->last_success = (double)time(NULL);
+	m->consecutive_failures = failures;
+	if (outcome != AGENT_PASS_ERROR)
+		m->rollouts_in_progress = r->waiting;
+	static const enum agent_kind kind_of[RENDER_NCOMPONENTS] = {
+		[RENDER_CONFIGMAP] = AGENT_KIND_CONFIGMAP,
+		[RENDER_SERVICE_JOBMANAGER] = AGENT_KIND_SERVICE,
+		[RENDER_SERVICE_REST] = AGENT_KIND_SERVICE,
+		[RENDER_SERVICE_TASKMANAGER] = AGENT_KIND_SERVICE,
+		[RENDER_STATEFULSET_JOBMANAGER] = AGENT_KIND_STATEFULSET,
+		[RENDER_STATEFULSET_TASKMANAGER] = AGENT_KIND_STATEFULSET,
+	};
+	for (size_t i = 0; i < pass->n; i++) {
+		const deploy_item *it = &pass->items[i];
+		bool failed_one = false;
+		for (int k = 0; k < RENDER_NCOMPONENTS; k++) {
+			if (it->applied[k]) {
+				m->applied[kind_of[k]][0]++;
+			} else if (it->fd && it->error && !failed_one && it->state[k] != DEPLOY_OBJ_EQUAL) {
+				/* objects are applied in order and the first error stops
+				 * the deployment: this one is the object that failed */
+				m->applied[kind_of[k]][1]++;
+				failed_one = true;
+			}
+		}
+	}
+}
+
+/* Until the API has answered once, /readyz fails; a pass that stopped at
+ * git never reached it, so ask the API directly. */
+static void probe_api(agent_state *st, const config *cfg)
+{
+	k8s_client *kc = NULL;
+	deploy_live *live = NULL;
+	fo_err e = FO_ERR_INIT;
+	if (cli_k8s_connect(cfg, &kc, &e) == 0 && deploy_live_load(kc, cfg->agent.name, NULL, &live, &e) == 0) {
+		pthread_mutex_lock(&st->lock);
+		st->api_ready = true;
+		pthread_mutex_unlock(&st->lock);
+	} else {
+		fo_warn("agent", "the Kubernetes API: %s", fo_err_msg(&e));
+	}
+	deploy_live_free(live);
+	k8s_client_free(kc);
+	fo_err_clear(&e);
+}
+
+void agent_loop_run(agent_state *st, const char *cfg_path, const agent_sched *sched)
+{
+	uint64_t seed = 0;
+	if (getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed) || !seed)
+		seed = (uint64_t)agent_mono_ms() | 1;
+	int64_t next_at = agent_mono_ms(); /* the first pass at once */
+	int64_t last_end = 0;
+	unsigned failures = 0;
+	const char *why_next = "start";
+	for (unsigned n = 1;; n++) {
+		const char *why = why_next;
+		pthread_mutex_lock(&st->lock);
+		for (;;) {
+			int64_t now = agent_mono_ms();
+			st->heartbeat = now;
+			if (atomic_load(&st->stop))
+				break;
+			int64_t hook_at = INT64_MAX;
+			if (st->requested) {
+				hook_at = st->requested_at + DEBOUNCE_MS;
+				if (hook_at < last_end + MIN_GAP_MS)
+					hook_at = last_end + MIN_GAP_MS;
+			}
+			if (now >= hook_at) {
+				why = "webhook";
+				break;
+			}
+			if (now >= next_at)
+				break;
+			int64_t at = next_at < hook_at ? next_at : hook_at;
+			if (at > now + HEARTBEAT_MS)
+				at = now + HEARTBEAT_MS;
+			wait_until(st, at);
+		}
+		if (atomic_load(&st->stop)) {
+			pthread_mutex_unlock(&st->lock);
+			break;
+		}
+		/* whatever was asked for until now is served by this pass */
+		st->requested = false;
+		st->running = true;
+		pthread_mutex_unlock(&st->lock);
+
+		/* Leader election goes here, and only here: a replica that does
+		 * not hold the Lease skips the pass (and keeps its schedule). */
+
+		fo_info("agent", "pass %u started (%s)", n, why);
+		int64_t t0 = agent_mono_ms();
+		cli_pass cp;
+		deploy_pass pass = {0};
+		agent_pass_opts po = {.verb = "agent", .stop = &st->stop};
+		agent_pass_result r;
+		agent_pass_run(cfg_path, &po, &cp, &pass, &r);
+		int64_t t1 = agent_mono_ms();
+		enum agent_pass_outcome outcome = !cp.api_ok || pass.aborted ? AGENT_PASS_ERROR
+						  : r.status != EXIT_OK		? AGENT_PASS_FAILED
+										: AGENT_PASS_SUCCESS;
+		failures = outcome == AGENT_PASS_ERROR ? failures + 1 : 0;
+		int64_t delay = agent_next_delay_ms(sched, draw(&seed), failures, r.waiting > 0);
+		why_next = failures ? "retry" : r.waiting ? "waiting" : "interval";
+		if (!st->api_ready && !cp.api_ok && cp.cfg && !atomic_load(&st->stop))
+			probe_api(st, cp.cfg);
+		pthread_mutex_lock(&st->lock);
+		record(st, &cp, &pass, &r, outcome, (double)(t1 - t0) / 1000.0, failures);
+		if (cp.api_ok)
+			st->api_ready = true;
+		st->running = false;
+		pthread_mutex_unlock(&st->lock);
+		static const char *const words[] = {"success", "failed", "error"};
+		fo_info("agent", "pass %u: %s in %.2f s (%zu waiting, %zu failed%s%.7s); next in %.1f s", n, words[outcome],
+			(double)(t1 - t0) / 1000.0, r.waiting, r.failed, r.status_commit[0] ? ", status committed " : "",
+			r.status_commit[0] ? r.status_commit : "", (double)delay / 1000.0);
+		deploy_pass_free(&pass);
+		cli_pass_close(&cp);
+		last_end = agent_mono_ms();
+		next_at = last_end + delay;
+	}
+}

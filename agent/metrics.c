@@ -1,0 +1,161 @@
+/*
+ * The daemon's metrics: plain counters and histograms that the loop and the
+ * HTTP thread update under agent_state.lock, and their Prometheus text
+ * (format 0.0.4). Formatting is pure — a function of the values alone — so
+ * that the exact text, buckets cumulative and +Inf equal to _count, is a
+ * table test.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/daemon.h"
+
+/* A pass is seconds when nothing changed, minutes when a big repository is
+ * first cloned; a fetch is well under a second when nothing is new. */
+static const double pass_bounds[] = {0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300};
+static const double fetch_bounds[] = {0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
+static const int hook_codes[AGENT_NHOOK_CODES] = AGENT_HOOK_CODES;
+
+void agent_hist_observe(agent_hist *h, double v)
+{
+	size_t i = 0;
+	while (i < h->nbounds && v > h->bounds[i])
+		i++;
+	h->counts[i]++;
+	h->count++;
+	h->sum += v;
+}
+
+void agent_metric_values_init(agent_metric_values *v, const char *version, const char *revision)
+{
+	memset(v, 0, sizeof(*v));
+	v->version = version;
+	v->revision = revision;
+	v->pass_seconds.bounds = pass_bounds;
+	v->pass_seconds.nbounds = FO_ARRAY_LEN(pass_bounds);
+	v->fetch_seconds.bounds = fetch_bounds;
+	v->fetch_seconds.nbounds = FO_ARRAY_LEN(fetch_bounds);
+}
+
+void agent_metric_hook(agent_metric_values *v, enum agent_provider p, int code)
+{
+	if ((unsigned)p >= AGENT_HOOK_NPROVIDERS)
+		p = AGENT_HOOK_UNKNOWN;
+	for (size_t i = 0; i < AGENT_NHOOK_CODES; i++)
+		if (hook_codes[i] == code) {
+			v->hooks[p][i]++;
+			return;
+		}
+	v->hooks[p][AGENT_NHOOK_CODES - 1]++; /* anything else is a server error */
+}
+
+/* A label value in the exposition format: backslash, quote and newline escaped. */
+static void put_label(fo_buf *b, const char *s)
+{
+	for (; s && *s; s++) {
+		if (*s == '\\' || *s == '"')
+			fo_buf_putc(b, '\\');
+		if (*s == '\n') {
+			fo_buf_puts(b, "\\n");
+			continue;
+		}
+		fo_buf_putc(b, *s);
+	}
+}
+
+/* A sample value: integers without a fraction, others shortest round-trip. */
+static void put_value(fo_buf *b, double d)
+{
+	if (isinf(d))
+		fo_buf_puts(b, d > 0 ? "+Inf" : "-Inf");
+	else if (d == floor(d) && fabs(d) < 1e15)
+		fo_buf_printf(b, "%.0f", d);
+	else {
+		/* the shortest that reads back the same: 0.1, not 0.10000000000000001 */
+		for (int prec = 15; prec <= 17; prec++) {
+			char *t = fo_asprintf("%.*g", prec, d);
+			bool same = strtod(t, NULL) == d || prec == 17;
+			if (same)
+				fo_buf_puts(b, t);
+			free(t);
+			if (same)
+				break;
+		}
+	}
+}
+
+static void header(fo_buf *b, const char *name, const char *type, const char *help)
+{
+	fo_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void hist(fo_buf *b, const char *name, const char *help, const agent_hist *h)
+{
+	header(b, name, "histogram", help);
+	uint64_t cum = 0;
+	for (size_t i = 0; i < h->nbounds; i++) {
+		cum += h->counts[i];
+		fo_buf_printf(b, "%s_bucket{le=\"", name);
+		put_value(b, h->bounds[i]);
+		fo_buf_printf(b, "\"} %llu\n", (unsigned long long)cum);
+	}
+	/* +Inf is everything, the same number as _count */
+	fo_buf_printf(b, "%s_bucket{le=\"+Inf\"} %llu\n", name, (unsigned long long)h->count);
+	fo_buf_printf(b, "%s_sum ", name);
+	put_value(b, h->sum);
+	fo_buf_printf(b, "\n%s_count %llu\n", name, (unsigned long long)h->count);
+}
+
+void agent_metrics_format(const agent_metric_values *v, fo_buf *b)
+{
+	static const char *const outcomes[] = {"success", "failed", "error"};
+	static const char *const kinds[] = {"ConfigMap", "Service", "StatefulSet"};
+	static const char *const results[] = {"success", "error"};
+
+	header(b, "flinkops_build_info", "gauge", "The version of flinkops running (always 1).");
+	fo_buf_puts(b, "flinkops_build_info{version=\"");
+	put_label(b, v->version);
+	fo_buf_puts(b, "\",revision=\"");
+	put_label(b, v->revision);
+	fo_buf_puts(b, "\"} 1\n");
+
+	header(b, "flinkops_passes_total", "counter",
+	       "Passes by result: success, failed (deployments failed), error (could not complete).");
+	for (size_t i = 0; i < AGENT_PASS_NOUTCOMES; i++)
+		fo_buf_printf(b, "flinkops_passes_total{result=\"%s\"} %llu\n", outcomes[i],
+			      (unsigned long long)v->passes[i]);
+
+	hist(b, "flinkops_pass_duration_seconds", "How long a pass took.", &v->pass_seconds);
+
+	header(b, "flinkops_last_successful_pass_timestamp_seconds", "gauge",
+	       "Unix time of the last pass that completed with no deployment failed (0: none yet).");
+	fo_buf_puts(b, "flinkops_last_successful_pass_timestamp_seconds ");
+	put_value(b, v->last_success);
+	fo_buf_putc(b, '\n');
+
+	header(b, "flinkops_consecutive_failed_passes", "gauge",
+	       "Passes in a row that could not complete (the backoff grows with it).");
+	fo_buf_printf(b, "flinkops_consecutive_failed_passes %u\n", v->consecutive_failures);
+
+	hist(b, "flinkops_git_fetch_duration_seconds", "How long fetching and reading the repository took.",
+	     &v->fetch_seconds);
+
+	header(b, "flinkops_objects_applied_total", "counter", "Kubernetes objects applied, by kind and result.");
+	for (size_t k = 0; k < AGENT_NKINDS; k++)
+		for (size_t r = 0; r < 2; r++)
+			fo_buf_printf(b, "flinkops_objects_applied_total{kind=\"%s\",result=\"%s\"} %llu\n", kinds[k],
+				      results[r], (unsigned long long)v->applied[k][r]);
+
+	header(b, "flinkops_rollouts_in_progress", "gauge",
+	       "Deployments the last pass left waiting on Flink or the cluster.");
+	fo_buf_printf(b, "flinkops_rollouts_in_progress %llu\n", (unsigned long long)v->rollouts_in_progress);
+
+	header(b, "flinkops_webhook_requests_total", "counter", "Webhook requests by provider and HTTP status answered.");
+	for (size_t p = 0; p < AGENT_HOOK_NPROVIDERS; p++)
+		for (size_t c = 0; c < AGENT_NHOOK_CODES; c++)
+			if (v->hooks[p][c])
+				fo_buf_printf(b, "flinkops_webhook_requests_total{provider=\"%s\",code=\"%d\"} %llu\n",
+					      agent_provider_name((enum agent_provider)p), hook_codes[c],
+					      (unsigned long long)v->hooks[p][c]);
+}

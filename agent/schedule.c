@@ -1,0 +1,86 @@
+/*
+ * When the daemon runs its next pass, and where it listens: pure functions
+ * of their inputs, so that the backoff, the jitter and the address rules are
+ * rows of a table test rather than things seen only in a running agent.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/daemon.h"
+
+int64_t agent_next_delay_ms(const agent_sched *s, double jitter, unsigned failures, bool waiting)
+{
+	if (jitter < -1)
+		jitter = -1;
+	if (jitter > 1)
+		jitter = 1;
+	double base;
+	if (failures > 0) {
+		/* doubling, computed in double so that many failures cannot overflow */
+		base = (double)s->retry_initial_ms;
+		for (unsigned i = 1; i < failures && base < (double)s->retry_max_ms; i++)
+			base *= 2;
+		if (base > (double)s->retry_max_ms)
+			base = (double)s->retry_max_ms;
+	} else if (waiting) {
+		/* a savepoint or a pod start takes seconds: look again soon, not
+		 * after a whole interval; no jitter, the wait is already short */
+		return s->waiting_ms > 0 ? s->waiting_ms : 1;
+	} else {
+		base = (double)s->interval_ms;
+	}
+	double d = base * (1.0 + AGENT_JITTER * jitter);
+	return d < 1 ? 1 : (int64_t)llround(d); /* 60000 * 1.025 is 61499.99... in binary */
+}
+
+int agent_listen_parse(const char *s, struct sockaddr_storage *addr, socklen_t *len, fo_err *e)
+{
+	memset(addr, 0, sizeof(*addr));
+	if (!s || !*s)
+		return fo_err_set(e, FO_EINVAL, "agent.listen is empty (give HOST:PORT, e.g. 127.0.0.1:8080)");
+	const char *colon = strrchr(s, ':');
+	if (!colon)
+		return fo_err_set(e, FO_EINVAL, "agent.listen \"%s\" has no port (give HOST:PORT, e.g. 127.0.0.1:8080)", s);
+	const char *port_text = colon + 1;
+	char *end = NULL;
+	errno = 0;
+	long port = strtol(port_text, &end, 10);
+	if (!*port_text || *end || errno || port < 0 || port > 65535 || port_text[0] == '-' || port_text[0] == '+')
+		return fo_err_set(e, FO_EINVAL, "agent.listen \"%s\": the port must be a number from 0 to 65535", s);
+	size_t hlen = (size_t)(colon - s);
+	char *host = fo_strndup(s, hlen);
+	int rc = 0;
+	if (hlen >= 2 && host[0] == '[' && host[hlen - 1] == ']') {
+		host[hlen - 1] = '\0';
+		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)addr;
+		if (inet_pton(AF_INET6, host + 1, &a6->sin6_addr) != 1) {
+			rc = fo_err_set(e, FO_EINVAL, "agent.listen \"%s\": \"%s\" is not an IPv6 address", s, host + 1);
+			goto cleanup;
+		}
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons((uint16_t)port);
+		*len = sizeof(*a6);
+		goto cleanup;
+	}
+	struct sockaddr_in *a4 = (struct sockaddr_in *)addr;
+	a4->sin_family = AF_INET;
+	a4->sin_port = htons((uint16_t)port);
+	*len = sizeof(*a4);
+	if (hlen == 0) {
+		a4->sin_addr.s_addr = htonl(INADDR_ANY);
+	} else if (inet_pton(AF_INET, host, &a4->sin_addr) != 1) {
+		/* an unbracketed IPv6 address has colons of its own */
+		rc = fo_err_set(e, FO_EINVAL,
+				"agent.listen \"%s\": \"%s\" is not a numeric IPv4 address (IPv6 goes in brackets: [::1]:8080)",
+				s, host);
+	}
+cleanup:
+	if (rc < 0)
+		memset(addr, 0, sizeof(*addr));
+	free(host);
+	return rc;
+}
