@@ -1019,13 +1019,31 @@ static void emit_string(fo_buf *b, const char *s, int ind)
 	fo_buf_putc(b, '\n');
 }
 
-static void emit_key(fo_buf *b, const char *k)
+/*
+ * Write "key:". libyaml reads at most 1024 characters of an implicit key,
+ * so a longer one is written as an explicit key, "? key" and ":" on the next
+ * line at indentation `ind`. Returns whether it was explicit.
+ */
+static bool emit_key(fo_buf *b, const char *k, int ind)
 {
+	size_t start = b->len;
 	if (fo_yaml_plain_safe(k))
 		fo_buf_puts(b, k);
 	else
 		emit_double_quoted(b, k);
+	bool explicit = b->len - start > 1000; /* bytes: never fewer than characters */
+	if (explicit) {
+		char *key = fo_strdup(b->ptr + start);
+		b->len = start;
+		b->ptr[start] = '\0';
+		fo_buf_puts(b, "? ");
+		fo_buf_puts(b, key);
+		fo_buf_putc(b, '\n');
+		indent(b, ind);
+		free(key);
+	}
 	fo_buf_putc(b, ':');
+	return explicit;
 }
 
 static bool is_empty_container(const cJSON *v)
@@ -1061,10 +1079,10 @@ static void emit_value(fo_buf *b, const cJSON *v, int ind, bool positioned)
 		for (const cJSON *c = v->child; c; c = c->next) {
 			if (!(positioned && c == v->child))
 				indent(b, ind);
-			emit_key(b, c->string);
+			bool explicit = emit_key(b, c->string, ind);
 			if ((cJSON_IsObject(c) || cJSON_IsArray(c)) && !is_empty_container(c)) {
 				fo_buf_putc(b, '\n');
-				emit_value(b, c, cJSON_IsArray(c) ? ind : ind + 2, false);
+				emit_value(b, c, cJSON_IsArray(c) && !explicit ? ind : ind + 2, false);
 			} else {
 				fo_buf_putc(b, ' ');
 				emit_inline(b, c, ind + 2);

@@ -86,6 +86,17 @@ static void test_kubeconfig_bad_text(void **state)
 	assert_true(k8s_config_from_kubeconfig_text("kc", t2, strlen(t2), NULL, NULL, &c, &e) < 0);
 	assert_non_null(strstr(fo_err_msg(&e), "not a kubeconfig"));
 	fo_err_clear(&e);
+	/* a scheme alone names no server: "https://" became "https:" (found by fuzzing) */
+	static const char *const no_host[] = {"https://", "https:///", "http://", "ftp://k"};
+	for (size_t i = 0; i < sizeof(no_host) / sizeof(no_host[0]); i++) {
+		char *t3 = fo_asprintf("current-context: a\nclusters: [{name: c, cluster: {server: \"%s\"}}]\n"
+				       "contexts: [{name: a, context: {cluster: c}}]\n",
+				       no_host[i]);
+		assert_int_equal(k8s_config_from_kubeconfig_text("kc", t3, strlen(t3), NULL, NULL, &c, &e), FO_EINVAL);
+		assert_non_null(strstr(fo_err_msg(&e), "has no https:// server"));
+		fo_err_clear(&e);
+		free(t3);
+	}
 }
 
 static void test_error_messages(void **state)
@@ -245,6 +256,9 @@ static void test_config(void **state)
 		{"repository:\n  url: x\n  intervall: 1m\nkubernetes: {kubeconfig: k}\n", 3, 3, "unknown setting \"repository.intervall\""},
 		{"repository:\n  url: x\n  interval: soon\nkubernetes: {kubeconfig: k}\n", 3, 13, "repository.interval: \"soon\" is not a duration"},
 		{"repository:\n  url: x\nprune: {maxDeleteRatio: 2}\nkubernetes: {kubeconfig: k}\n", 3, 25, "a share between 0 and 1"},
+		/* NaN compares false with everything: it switched the prune guard off */
+		{"repository:\n  url: x\nprune: {maxDeleteRatio: nan}\nkubernetes: {kubeconfig: k}\n", 3, 25, "a share between 0 and 1"},
+		{"repository:\n  url: x\nprune: {maxDeleteRatio: -NAN}\nkubernetes: {kubeconfig: k}\n", 3, 25, "a share between 0 and 1"},
 		{"repository: {url: x}\n", 0, 0, "name kubernetes.kubeconfig"},
 		{"kubernetes: {kubeconfig: k}\n", 0, 0, "repository.url is required"},
 	};

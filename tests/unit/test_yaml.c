@@ -384,6 +384,24 @@ static void test_emit_special_characters(void **state)
 	fo_yaml_file_free(f);
 	fo_buf_free(&b);
 	cJSON_Delete(bad);
+	/* libyaml reads at most 1024 characters of an implicit key: longer keys
+	 * are written as explicit ones, with any value (found by fuzzing) */
+	char *key = malloc(1101);
+	memset(key, 'k', 1100);
+	key[1100] = '\0';
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, key, "v");
+	key[0] = 'm';
+	cJSON_AddItemToObject(o, key, cJSON_Parse("{\"a\":[1,{\"b\":2}]}"));
+	key[0] = 'l';
+	cJSON_AddItemToObject(o, key, cJSON_Parse("[[1],{\"c\":\"two\\nlines\"}]"));
+	key[0] = '\n'; /* quoted: 1,101 characters and more */
+	cJSON_AddNullToObject(o, key);
+	cJSON *list = cJSON_CreateArray();
+	cJSON_AddItemToArray(list, o);
+	assert_round_trip(list);
+	cJSON_Delete(list);
+	free(key);
 	assert_false(fo_yaml_plain_safe("a\xe2\x80\xa8"));
 	assert_true(fo_yaml_plain_safe("caf\xc3\xa9"));
 }
