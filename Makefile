@@ -7,6 +7,9 @@
 #                   end-to-end tests against real servers (plain and ASan+UBSan)
 #   make unit       only the cmocka unit tests and the command-line tests (no servers)
 #   make bench      benchmarks, figures printed (never a pass/fail timing)
+#   make fuzz       run every fuzz target for FUZZ_TIME seconds (default 180) and print
+#                   a table; make fuzz-regress replays the committed corpus and fuzzes
+#                   each target briefly (part of make test); see tests/fuzz/README.md
 #   make SAN=1 ...  the same with AddressSanitizer and UndefinedBehaviorSanitizer;
 #                   objects go to build-san/, the binary to ./flinkops-san
 #
@@ -16,7 +19,7 @@
 CC ?= cc
 PKGS := libgit2 libcurl yaml-0.1 libcjson openssl libmicrohttpd
 DEB_PKGS := build-essential pkg-config libgit2-dev libcurl4-openssl-dev libyaml-dev \
-	libcjson-dev libssl-dev libcmocka-dev libmicrohttpd-dev valgrind git curl jq python3 openssl
+	libcjson-dev libssl-dev libcmocka-dev libmicrohttpd-dev valgrind git curl jq python3 openssl clang
 
 MODULES := lib flink render k8s config sync deploy agent
 SRCS := $(foreach m,$(MODULES),$(wildcard $(m)/*.c))
@@ -53,7 +56,7 @@ AGENT_PURE_OBJS := $(addprefix $(BUILD)/agent/,schedule.o webhook.o metrics.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test unit unit-run cli-test rig-smoke e2e bench clean check-deps
+.PHONY: all deps test unit unit-run cli-test rig-smoke e2e bench clean check-deps fuzz fuzz-regress fuzz-build
 
 all: $(BIN)
 
@@ -85,6 +88,7 @@ deps:
 test: deps
 	$(MAKE) unit
 	$(MAKE) unit SAN=1
+	$(MAKE) fuzz-regress
 	$(MAKE) rig-smoke
 	$(MAKE) e2e
 	$(MAKE) e2e SAN=1
@@ -102,5 +106,36 @@ e2e: $(BIN)
 bench: deps $(BIN)
 	tests/bench/run ./$(BIN)
 
+# Fuzzing (tests/fuzz/README.md). The library objects are compiled again with
+# clang, libFuzzer's coverage hooks, ASan and UBSan into build-fuzz/; each
+# tests/fuzz/fuzz_NAME.c is linked with them into build-fuzz/fuzz_NAME.
+FUZZ_CC := clang
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS = $(CFLAGS_BASE) -O1 -fno-omit-frame-pointer $(FUZZ_SAN) $(PKG_CFLAGS)
+FUZZ_OBJS := $(patsubst %.c,build-fuzz/%.o,$(filter-out agent/%,$(SRCS)))
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS := $(FUZZ_TARGETS:%=build-fuzz/fuzz_%)
+FUZZ_TIME ?= 180
+
+build-fuzz/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_OBJS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJS) $(LIBS)
+
+-include $(FUZZ_OBJS:.o=.d)
+
+fuzz-build: $(FUZZ_OBJS) $(FUZZ_BINS)
+
+# every target for FUZZ_TIME seconds, one at a time; new inputs and crashes
+# go to build-fuzz/ (never into the committed corpus by themselves)
+fuzz: fuzz-build
+	@tests/fuzz/run fuzz $(FUZZ_TIME) $(FUZZ_TARGETS)
+
+# the committed corpus replayed, then a short deterministic slice of each target
+fuzz-regress: fuzz-build
+	@tests/fuzz/run regress $(FUZZ_TARGETS)
+
 clean:
-	rm -rf build build-san flinkops flinkops-san
+	rm -rf build build-san build-fuzz flinkops flinkops-san

@@ -179,7 +179,9 @@ static int set_field(config *c, const field *f, const char *value, const char *f
 	case F_RATIO: {
 		char *end;
 		double v = strtod(value, &end);
-		if (*end || end == value || v < 0 || v > 1) {
+		/* written so that NaN fails too: "share > NaN" is never true, and
+		 * "nan" would switch the prune guard off */
+		if (*end || end == value || !(v >= 0 && v <= 1)) {
 			fo_diag_add(d, FO_SEV_ERROR, file, line, col, "%s%s: expected a share between 0 and 1, got \"%s\"",
 				    origin, f->path, value);
 			return FO_EINVAL;

@@ -118,7 +118,7 @@ int deploy_journal_decode(const char *text, deploy_journal *out, fo_err *e)
 	{                                                   \
 		const char *s = fo_json_str(o, key);        \
 		if (s)                                      \
-			out->f = fo_strndup(s, strlen(s) > 4096 ? 4096 : strlen(s)); \
+			out->f = fo_strndup(s, fo_utf8_cut(s, strlen(s), 4096)); \
 	}
 	STRING_FIELDS(DEC)
 #undef DEC

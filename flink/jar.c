@@ -211,8 +211,9 @@ static char *xml_field(const char *body, const char *tag, size_t max)
 		const char *end = strstr(s, close);
 		if (end && end > s) {
 			size_t n = (size_t)(end - s);
+			size_t keep = fo_utf8_cut(s, n, max);
 			fo_buf b = FO_BUF_INIT;
-			for (size_t i = 0; i < n && i < max; i++) {
+			for (size_t i = 0; i < keep; i++) {
 				unsigned char ch = (unsigned char)s[i];
 				fo_buf_putc(&b, ch < 0x20 || ch == 0x7f ? ' ' : (char)ch);
 			}

@@ -100,7 +100,7 @@ static char *clean_copy(const char *s, size_t len, size_t max)
 	fo_buf b = FO_BUF_INIT;
 	bool cut = len > max;
 	if (cut)
-		len = max;
+		len = fo_utf8_cut(s, len, max);
 	for (size_t i = 0; i < len; i++) {
 		unsigned char ch = (unsigned char)s[i];
 		fo_buf_putc(&b, ch < 0x20 || ch == 0x7f ? ' ' : (char)ch);

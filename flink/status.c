@@ -154,7 +154,7 @@ static void add_str(cJSON *o, const char *key, const char *v)
 	if (!v)
 		return;
 	if (strlen(v) > FLINK_STATUS_STRING_MAX) {
-		char *cut = fo_strndup(v, FLINK_STATUS_STRING_MAX);
+		char *cut = fo_strndup(v, fo_utf8_cut(v, strlen(v), FLINK_STATUS_STRING_MAX));
 		cJSON_AddStringToObject(o, key, cut);
 		free(cut);
 		return;

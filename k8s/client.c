@@ -228,7 +228,9 @@ int k8s_error_from_response(long status, const char *body, const char *what, fo_
 			   cJSON_IsString(reason) ? reason->valuestring : "error", status, hint);
 	} else {
 		/* not a Status: quote the start of the body, bounded */
-		fo_err_set(e, code, "%s: HTTP %ld%s%.200s%s", what, status, body && *body ? ": " : "", body ? body : "", hint);
+		const char *b = body ? body : "";
+		fo_err_set(e, code, "%s: HTTP %ld%s%.*s%s", what, status, *b ? ": " : "", (int)fo_utf8_cut(b, strlen(b), 200),
+			   b, hint);
 	}
 	cJSON_Delete(j);
 	return code;
@@ -341,9 +343,12 @@ static int parse_body(const char *body, const char *what, const char *method, co
 {
 	cJSON *j = cJSON_Parse(body ? body : "");
 	if (!j || !cJSON_IsObject(j)) {
-		char *u = fo_url_redact(url);
-		fo_err_set(e, FO_ESERVER, "%s: %s %s: the answer is %s", what, method, u,
-			   j ? "not a JSON object" : "not valid JSON");
+		char *u = url ? fo_url_redact(url) : NULL;
+		if (u)
+			fo_err_set(e, FO_ESERVER, "%s: %s %s: the answer is %s", what, method, u,
+				   j ? "not a JSON object" : "not valid JSON");
+		else
+			fo_err_set(e, FO_ESERVER, "%s: the answer is %s", what, j ? "not a JSON object" : "not valid JSON");
 		cJSON_Delete(j);
 		free(u);
 		return FO_ESERVER;
@@ -367,6 +372,43 @@ int k8s_get(k8s_client *c, const k8s_kind *kind, const char *ns, const char *nam
 	return rc;
 }
 
+int k8s_list_page_parse(const char *body, const k8s_kind *kind, unsigned flags, const char *what,
+			int (*fn)(cJSON *item, void *arg), void *arg, char **next, fo_err *e)
+{
+	*next = NULL;
+	cJSON *j = NULL;
+	int rc = parse_body(body, what, "GET", NULL, &j, e); /* `what` names the list */
+	if (rc < 0)
+		return rc;
+	cJSON *arr = cJSON_GetObjectItemCaseSensitive(j, "items");
+	cJSON *it;
+	while (rc == 0 && cJSON_IsArray(arr) && (it = cJSON_DetachItemFromArray(arr, 0)) != NULL) {
+		if (!cJSON_IsObject(it)) {
+			cJSON_Delete(it);
+			rc = fo_err_set(e, FO_ESERVER, "%s: the server's answer lists an item that is not an object", what);
+			break;
+		}
+		/* list items come without their type; put it back so each
+		 * object can be handled on its own */
+		if (!cJSON_GetObjectItemCaseSensitive(it, "apiVersion"))
+			cJSON_AddStringToObject(it, "apiVersion", kind->group_version);
+		if (!cJSON_GetObjectItemCaseSensitive(it, "kind"))
+			cJSON_AddStringToObject(it, "kind", kind->kind);
+		/* managedFields are often most of an object's size, and flinkops
+		 * never reads them: drop them before they pile up */
+		cJSON_DeleteItemFromObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(it, "metadata"), "managedFields");
+		if (flags & K8S_LIST_NO_STATUS)
+			cJSON_DeleteItemFromObjectCaseSensitive(it, "status");
+		rc = fn(it, arg);
+	}
+	const cJSON *meta = cJSON_GetObjectItemCaseSensitive(j, "metadata");
+	const cJSON *cont = cJSON_GetObjectItemCaseSensitive(meta, "continue");
+	if (rc == 0 && cJSON_IsString(cont) && cont->valuestring[0])
+		*next = fo_strdup(cont->valuestring);
+	cJSON_Delete(j);
+	return rc;
+}
+
 int k8s_list_each(k8s_client *c, const k8s_kind *kind, const char *ns, const char *selector, unsigned flags,
 		  int (*fn)(cJSON *item, void *arg), void *arg, fo_err *e)
 {
@@ -385,36 +427,20 @@ int k8s_list_each(k8s_client *c, const k8s_kind *kind, const char *ns, const cha
 			fo_buf_printf(&url, "&continue=%s", ec);
 			free(ec);
 		}
-		char *body = NULL;
-		cJSON *j = NULL;
+		char *body = NULL, *next = NULL;
 		rc = request(c, "GET", url.ptr, NULL, NULL, &c->stats.list, what, &body, NULL, e);
-		if (rc == 0)
-			rc = parse_body(body, what, "GET", url.ptr, &j, e);
+		if (rc == 0) {
+			/* errors in the page name the request, as every other call's do */
+			char *shown = fo_url_redact(url.ptr);
+			char *what_url = fo_asprintf("%s: GET %s", what, shown);
+			rc = k8s_list_page_parse(body, kind, flags, what_url, fn, arg, &next, e);
+			free(what_url);
+			free(shown);
+		}
 		fo_buf_free(&url);
 		free(body);
-		if (rc < 0)
-			break;
-		cJSON *arr = cJSON_GetObjectItemCaseSensitive(j, "items");
-		cJSON *it;
-		while (rc == 0 && cJSON_IsArray(arr) && (it = cJSON_DetachItemFromArray(arr, 0)) != NULL) {
-			/* list items come without their type; put it back so each
-			 * object can be handled on its own */
-			if (!cJSON_GetObjectItemCaseSensitive(it, "apiVersion"))
-				cJSON_AddStringToObject(it, "apiVersion", kind->group_version);
-			if (!cJSON_GetObjectItemCaseSensitive(it, "kind"))
-				cJSON_AddStringToObject(it, "kind", kind->kind);
-			/* managedFields are often most of an object's size, and flinkops
-			 * never reads them: drop them before they pile up */
-			cJSON_DeleteItemFromObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(it, "metadata"), "managedFields");
-			if (flags & K8S_LIST_NO_STATUS)
-				cJSON_DeleteItemFromObjectCaseSensitive(it, "status");
-			rc = fn(it, arg);
-		}
-		const cJSON *meta = cJSON_GetObjectItemCaseSensitive(j, "metadata");
-		const cJSON *next = cJSON_GetObjectItemCaseSensitive(meta, "continue");
 		free(cont);
-		cont = cJSON_IsString(next) && next->valuestring[0] ? fo_strdup(next->valuestring) : NULL;
-		cJSON_Delete(j);
+		cont = next;
 		if (!cont)
 			break;
 	}

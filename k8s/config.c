@@ -121,14 +121,16 @@ int k8s_config_from_kubeconfig_text(const char *name, const char *text, size_t l
 	if (str(cx, "namespace"))
 		c->namespace = fo_strdup(str(cx, "namespace"));
 	const char *server = str(cl, "server");
-	if (!server || (!fo_has_prefix(server, "https://") && !fo_has_prefix(server, "http://"))) {
+	size_t scheme = !server ? 0 : fo_has_prefix(server, "https://") ? 8 : fo_has_prefix(server, "http://") ? 7 : 0;
+	/* trailing slashes go, but never into the scheme: "https://" names no server */
+	size_t sl = server ? strlen(server) : 0;
+	while (sl > scheme && server[sl - 1] == '/')
+		sl--;
+	if (!scheme || sl == scheme) {
 		rc = fo_err_set(e, FO_EINVAL, "%s: cluster \"%s\" has no https:// server", name, cluster_name);
 		goto cleanup;
 	}
-	c->server = fo_strdup(server);
-	size_t sl = strlen(c->server);
-	while (sl > 0 && c->server[sl - 1] == '/')
-		c->server[--sl] = '\0';
+	c->server = fo_strndup(server, sl);
 	if (str(cl, "certificate-authority"))
 		c->ca_file = resolve(dir, str(cl, "certificate-authority"));
 	if (str(cl, "certificate-authority-data") &&

@@ -105,6 +105,16 @@ int k8s_get(k8s_client *c, const k8s_kind *kind, const char *ns, const char *nam
 int k8s_list_each(k8s_client *c, const k8s_kind *kind, const char *ns, const char *selector, unsigned flags,
 		  int (*fn)(cJSON *item, void *arg), void *arg, fo_err *e);
 /*
+ * One page of a LIST answer, as k8s_list_each handles it (pure; exposed for
+ * tests): each item of `body` goes to `fn` with apiVersion and kind filled
+ * in and without metadata.managedFields (nor status with
+ * K8S_LIST_NO_STATUS); *next gets metadata.continue, or NULL on the last
+ * page and on an error. A body that is not a JSON object, or an item that
+ * is not one, is FO_ESERVER naming `what`.
+ */
+int k8s_list_page_parse(const char *body, const k8s_kind *kind, unsigned flags, const char *what,
+			int (*fn)(cJSON *item, void *arg), void *arg, char **next, fo_err *e);
+/*
  * Server-side apply of `obj` (PATCH, application/apply-patch+yaml, the
  * client's field manager and force setting). With `dry_run` the server
  * computes the result without storing it. *result (may be NULL) is what the

@@ -145,3 +145,15 @@ int fo_random_hex(size_t nbytes, char **out)
 	*out = hex;
 	return 0;
 }
+
+size_t fo_utf8_cut(const char *s, size_t len, size_t max)
+{
+	if (len <= max)
+		return len;
+	/* s[max] is the first byte left out; when it continues a character,
+	 * leave out that character's first bytes too (at most 3 of them) */
+	size_t n = max;
+	for (int k = 0; k < 3 && n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80; k++)
+		n--;
+	return ((unsigned char)s[n] & 0xC0) == 0x80 ? max : n;
+}

@@ -38,6 +38,10 @@ bool fo_has_prefix(const char *s, const char *prefix);
 bool fo_has_suffix(const char *s, const char *suffix);
 /* Whether `s` holds an ASCII control character (below 0x20, or DEL). */
 bool fo_has_ctl(const char *s);
+/* Where to cut `s` (`len` bytes) to keep at most `max` bytes without
+ * splitting a UTF-8 character: a cut text stays text, which YAML files and
+ * the API server require. `len` when it fits. */
+size_t fo_utf8_cut(const char *s, size_t len, size_t max);
 /* Free an array of strings and the array. */
 void fo_strv_free(char **v, size_t n);
 

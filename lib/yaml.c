@@ -57,6 +57,7 @@ typedef struct builder {
 	fo_yaml_node **graveyard; /* merge sources, freed with the builder */
 	size_t ngrave, grave_cap;
 	size_t nodes, alias_nodes;
+	size_t alias_bytes;       /* string bytes copied by aliases and merges */
 	fo_yaml_node *root;
 	bool have_root;
 	fo_yaml_file *file;
@@ -110,6 +111,12 @@ static void node_append(fo_yaml_node *parent, fo_yaml_node *child)
 static fo_yaml_node *node_copy(builder *b, const fo_yaml_node *src)
 {
 	if (++b->alias_nodes > b->lim.max_alias_nodes || ++b->nodes > b->lim.max_nodes)
+		return NULL;
+	/* Counting nodes alone lets one long string be copied 10,000 times (a
+	 * 1 MiB file took 8 GB): copies may add no more bytes than the file may
+	 * hold itself. */
+	b->alias_bytes += src->len;
+	if (b->alias_bytes > b->lim.max_bytes)
 		return NULL;
 	fo_yaml_node *n = node_new(src->kind, src->line, src->col);
 	n->plain = src->plain;
@@ -303,8 +310,9 @@ static int apply_merges(builder *b, frame *f)
 				fo_yaml_node *val = key ? node_copy(b, m->items[2 * p + 1]) : NULL;
 				if (!val) {
 					fo_yaml_node_free(key);
-					fail(b, m->line, m->col, "merging this mapping exceeds the limit of %zu copied nodes",
-					     b->lim.max_alias_nodes);
+					fail(b, m->line, m->col,
+					     "merging this mapping exceeds the limit of %zu copied nodes or %zu copied bytes",
+					     b->lim.max_alias_nodes, b->lim.max_bytes);
 					return FO_ETOOBIG;
 				}
 				map_add(f, key, val);
@@ -418,8 +426,9 @@ static int on_alias(builder *b, const yaml_event_t *ev)
 		}
 		fo_yaml_node *n = node_copy(b, a->node);
 		if (!n) {
-			fail(b, line, col, "alias *%s expands past the limit of %zu copied nodes (an alias bomb?)",
-			     name, b->lim.max_alias_nodes);
+			fail(b, line, col,
+			     "alias *%s expands past the limit of %zu copied nodes or %zu copied bytes (an alias bomb?)",
+			     name, b->lim.max_alias_nodes, b->lim.max_bytes);
 			return FO_ETOOBIG;
 		}
 		n->line = line;
@@ -855,6 +864,37 @@ static bool looks_like_other_type(const char *s)
 	return false;
 }
 
+/*
+ * Decode the character at `p` (a NUL-terminated string): its code point in
+ * *cp and its length in bytes. *safe says whether YAML can hold it as it is
+ * in any scalar. It cannot hold control characters, the byte order mark,
+ * U+FFFE and U+FFFF (a reader refuses the file), nor NEL, U+2028 and U+2029,
+ * which YAML 1.1 reads as line breaks; a byte that is not UTF-8 comes back
+ * as U+FFFD, the one thing a YAML file can say instead.
+ */
+static size_t utf8_char(const unsigned char *p, uint32_t *cp, bool *safe)
+{
+	size_t n = p[0] < 0x80 ? 1 : p[0] >= 0xC2 && p[0] <= 0xDF ? 2 : p[0] >= 0xE0 && p[0] <= 0xEF ? 3
+		 : p[0] >= 0xF0 && p[0] <= 0xF4 ? 4 : 0;
+	uint32_t c = n == 1 ? p[0] : n == 2 ? p[0] & 0x1Fu : n == 3 ? p[0] & 0x0Fu : p[0] & 0x07u;
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xC0) != 0x80) {
+			n = 0; /* also stops at the NUL */
+			break;
+		}
+		c = (c << 6) | (p[i] & 0x3Fu);
+	}
+	if (n == 0 || (n == 3 && (c < 0x800 || (c >= 0xD800 && c <= 0xDFFF))) || (n == 4 && (c < 0x10000 || c > 0x10FFFF))) {
+		*cp = 0xFFFD;
+		*safe = false;
+		return 1;
+	}
+	*cp = c;
+	*safe = !(c < 0x20 || (c >= 0x7F && c <= 0x9F) || c == 0x2028 || c == 0x2029 || c == 0xFEFF || c == 0xFFFE ||
+		  c == 0xFFFF);
+	return n;
+}
+
 bool fo_yaml_plain_safe(const char *s)
 {
 	if (!*s)
@@ -868,8 +908,16 @@ bool fo_yaml_plain_safe(const char *s)
 		unsigned char c = *p;
 		/* the common case first: letters, digits and harmless punctuation */
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		    c == '.' || c == '/' || c == '-' || c == '_' || c >= 0x80)
+		    c == '.' || c == '/' || c == '-' || c == '_')
 			continue;
+		if (c >= 0x80) {
+			uint32_t cp;
+			bool safe;
+			p += utf8_char(p, &cp, &safe) - 1;
+			if (!safe)
+				return false;
+			continue;
+		}
 		if (c < 0x20 || c == 0x7f)
 			return false;
 		if (c == ':' && (p[1] == ' ' || p[1] == '\0'))
@@ -887,35 +935,45 @@ bool fo_yaml_plain_safe(const char *s)
 static void emit_double_quoted(fo_buf *b, const char *s)
 {
 	fo_buf_putc(b, '"');
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		switch (*p) {
-		case '"': fo_buf_puts(b, "\\\""); break;
-		case '\\': fo_buf_puts(b, "\\\\"); break;
-		case '\n': fo_buf_puts(b, "\\n"); break;
-		case '\t': fo_buf_puts(b, "\\t"); break;
-		case '\r': fo_buf_puts(b, "\\r"); break;
-		default:
-			if (*p < 0x20 || *p == 0x7f)
-				fo_buf_printf(b, "\\x%02x", *p);
-			else
-				fo_buf_putc(b, (char)*p);
-		}
+	for (const unsigned char *p = (const unsigned char *)s; *p;) {
+		uint32_t cp;
+		bool safe;
+		size_t n = utf8_char(p, &cp, &safe);
+		if (*p == '"')
+			fo_buf_puts(b, "\\\"");
+		else if (*p == '\\')
+			fo_buf_puts(b, "\\\\");
+		else if (safe)
+			fo_buf_put(b, p, n);
+		else if (cp == '\n')
+			fo_buf_puts(b, "\\n");
+		else if (cp == '\t')
+			fo_buf_puts(b, "\\t");
+		else if (cp == '\r')
+			fo_buf_puts(b, "\\r");
+		else
+			fo_buf_printf(b, cp < 0x100 ? "\\x%02x" : "\\u%04x", (unsigned)cp);
+		p += n;
 	}
 	fo_buf_putc(b, '"');
 }
 
 /* A multi-line string is written as a literal block when that reads back
  * exactly: no trailing spaces on a line, no leading space on the first line,
- * no control characters. */
+ * no character that utf8_char() says needs escaping. */
 static bool literal_ok(const char *s)
 {
 	if (!strchr(s, '\n') || s[0] == ' ' || s[0] == '\n')
 		return false;
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if ((*p < 0x20 && *p != '\n') || *p == 0x7f)
+	for (const unsigned char *p = (const unsigned char *)s; *p;) {
+		uint32_t cp;
+		bool safe;
+		size_t n = utf8_char(p, &cp, &safe);
+		if (!safe && cp != '\n')
 			return false;
 		if (*p == ' ' && (p[1] == '\n' || p[1] == '\0'))
 			return false;
+		p += n;
 	}
 	size_t len = strlen(s);
 	/* more than one trailing newline needs "|+"; keep to | and |- */
@@ -961,13 +1019,31 @@ static void emit_string(fo_buf *b, const char *s, int ind)
 	fo_buf_putc(b, '\n');
 }
 
-static void emit_key(fo_buf *b, const char *k)
+/*
+ * Write "key:". libyaml reads at most 1024 characters of an implicit key,
+ * so a longer one is written as an explicit key, "? key" and ":" on the next
+ * line at indentation `ind`. Returns whether it was explicit.
+ */
+static bool emit_key(fo_buf *b, const char *k, int ind)
 {
+	size_t start = b->len;
 	if (fo_yaml_plain_safe(k))
 		fo_buf_puts(b, k);
 	else
 		emit_double_quoted(b, k);
+	bool explicit = b->len - start > 1000; /* bytes: never fewer than characters */
+	if (explicit) {
+		char *key = fo_strdup(b->ptr + start);
+		b->len = start;
+		b->ptr[start] = '\0';
+		fo_buf_puts(b, "? ");
+		fo_buf_puts(b, key);
+		fo_buf_putc(b, '\n');
+		indent(b, ind);
+		free(key);
+	}
 	fo_buf_putc(b, ':');
+	return explicit;
 }
 
 static bool is_empty_container(const cJSON *v)
@@ -1003,10 +1079,10 @@ static void emit_value(fo_buf *b, const cJSON *v, int ind, bool positioned)
 		for (const cJSON *c = v->child; c; c = c->next) {
 			if (!(positioned && c == v->child))
 				indent(b, ind);
-			emit_key(b, c->string);
+			bool explicit = emit_key(b, c->string, ind);
 			if ((cJSON_IsObject(c) || cJSON_IsArray(c)) && !is_empty_container(c)) {
 				fo_buf_putc(b, '\n');
-				emit_value(b, c, cJSON_IsArray(c) ? ind : ind + 2, false);
+				emit_value(b, c, cJSON_IsArray(c) && !explicit ? ind : ind + 2, false);
 			} else {
 				fo_buf_putc(b, ' ');
 				emit_inline(b, c, ind + 2);

@@ -41,7 +41,8 @@ typedef struct fo_yaml_limits {
 	size_t max_bytes;        /* refuse larger inputs (default 1 MiB) */
 	size_t max_depth;        /* nesting of maps and sequences (default 64) */
 	size_t max_nodes;        /* nodes in one file, after alias expansion (default 1,000,000) */
-	size_t max_alias_nodes;  /* nodes copied by alias expansion in one file (default 10,000) */
+	size_t max_alias_nodes;  /* nodes copied by alias expansion in one file (default 10,000);
+				  * the bytes copied are bounded by max_bytes as well */
 	size_t max_docs;         /* documents in one file (default 1,000) */
 } fo_yaml_limits;
 

@@ -119,9 +119,11 @@ enum sync_host_key sync_known_hosts_check(const char *text, size_t len, const ch
 					  const char *keytype, const char *key_b64)
 {
 	char *name = port > 0 && port != 22 ? fo_asprintf("[%s]:%d", host, port) : fo_strdup(host);
-	enum sync_host_key result = SYNC_HOST_KEY_UNKNOWN;
+	/* The whole file is read before deciding: a revoked key is refused
+	 * wherever its @revoked line stands, also after a line that lists it. */
+	bool listed = false, other_key = false, revoked_key = false;
 	const char *p = text, *end = text + len;
-	while (p < end && result != SYNC_HOST_KEY_CHANGED) {
+	while (p < end && !revoked_key) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *le = nl ? nl : end;
 		const char *q = p;
@@ -150,41 +152,17 @@ enum sync_host_key sync_known_hosts_check(const char *text, size_t len, const ch
 			continue;
 		bool same_type = field_eq(kt, ktlen, keytype);
 		bool same_key = same_type && field_eq(kb, kblen, key_b64);
-		if (revoked) {
-			if (same_key)
-				result = SYNC_HOST_KEY_CHANGED;
-			continue;
-		}
-		if (same_key) {
-			result = SYNC_HOST_KEY_KNOWN;
-		} else if (same_type && result != SYNC_HOST_KEY_KNOWN) {
-			/* keep looking: another line may list the key (key rotation) */
-			result = SYNC_HOST_KEY_CHANGED;
-			/* a later matching line still wins; finish the scan below */
-			const char *rest = p;
-			bool found = false;
-			while (rest < end && !found) {
-				const char *nl2 = memchr(rest, '\n', (size_t)(end - rest));
-				const char *le2 = nl2 ? nl2 : end;
-				const char *q2 = rest;
-				rest = nl2 ? nl2 + 1 : end;
-				const char *h2, *t2, *k2;
-				size_t h2len, t2len, k2len;
-				if (!next_field(&q2, le2, &h2, &h2len) || h2[0] == '#' || h2[0] == '@')
-					continue;
-				if (!next_field(&q2, le2, &t2, &t2len) || !next_field(&q2, le2, &k2, &k2len))
-					continue;
-				if (k2len > 0 && k2[k2len - 1] == '\r')
-					k2len--;
-				if (host_list_matches(h2, h2len, name) == 1 && field_eq(t2, t2len, keytype) &&
-				    field_eq(k2, k2len, key_b64))
-					found = true;
-			}
-			if (found)
-				result = SYNC_HOST_KEY_KNOWN;
-			break;
-		}
+		if (revoked)
+			revoked_key = same_key;
+		else if (same_key)
+			listed = true;
+		else if (same_type)
+			other_key = true; /* a changed key, unless another line lists this one (key rotation) */
 	}
 	free(name);
-	return result;
+	if (revoked_key)
+		return SYNC_HOST_KEY_CHANGED;
+	if (listed)
+		return SYNC_HOST_KEY_KNOWN;
+	return other_key ? SYNC_HOST_KEY_CHANGED : SYNC_HOST_KEY_UNKNOWN;
 }

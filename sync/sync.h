@@ -163,9 +163,10 @@ enum sync_host_key { SYNC_HOST_KEY_KNOWN, SYNC_HOST_KEY_UNKNOWN, SYNC_HOST_KEY_C
  * and hashed "|1|" host patterns, "[host]:port" for a port other than 22,
  * comma-separated lists, "!" negation; @revoked and @cert-authority lines
  * are not trusted). `keytype` is e.g. "ssh-ed25519", `key_b64` the key as
- * known_hosts writes it. KNOWN when a line for the host holds this key,
- * CHANGED when a line for the host holds another key of the same type,
- * else UNKNOWN. Pure; no I/O.
+ * known_hosts writes it. CHANGED when an @revoked line for the host holds
+ * this key (wherever it stands), else KNOWN when a line for the host holds
+ * it, CHANGED when one holds another key of the same type, else UNKNOWN.
+ * Pure; no I/O.
  */
 enum sync_host_key sync_known_hosts_check(const char *text, size_t len, const char *host, int port,
 					  const char *keytype, const char *key_b64);

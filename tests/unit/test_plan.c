@@ -241,6 +241,16 @@ static void test_journal_round_trip(void **state)
 			 0);
 	assert_string_equal(k.restore_path, "file:/sp/1");
 	deploy_journal_clear(&k);
+	/* a long lastError is cut between characters, not inside one */
+	fo_buf long_err = FO_BUF_INIT;
+	fo_buf_puts(&long_err, "{\"version\":1,\"step\":\"failed\",\"lastError\":\"");
+	for (int i = 0; i < 4095; i++)
+		fo_buf_putc(&long_err, 'x');
+	fo_buf_puts(&long_err, "\xc3\xa9 and more\"}");
+	assert_int_equal(deploy_journal_decode(long_err.ptr, &k, &e), 0);
+	assert_int_equal(strlen(k.last_error), 4095);
+	deploy_journal_clear(&k);
+	fo_buf_free(&long_err);
 	char *id1 = deploy_submit_job_id("ns", "wc", "h1", 0), *id2 = deploy_submit_job_id("ns", "wc", "h1", 0);
 	char *id3 = deploy_submit_job_id("ns", "wc", "h1", 1);
 	assert_int_equal(strlen(id1), 32);

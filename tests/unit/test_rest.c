@@ -138,6 +138,43 @@ static void test_error_text_huge(void **state)
 	fo_buf_free(&b);
 }
 
+/* Texts cut to a bound are cut between UTF-8 characters: they end up in
+ * status files, which must stay UTF-8 to read back (found by fuzzing). */
+static void test_cuts_keep_utf8(void **state)
+{
+	(void)state;
+	assert_int_equal(fo_utf8_cut("ab\xc3\xa9", 4, 3), 2);
+	assert_int_equal(fo_utf8_cut("ab\xc3\xa9", 4, 4), 4);
+	assert_int_equal(fo_utf8_cut("a\xf0\x9f\x98\x80", 5, 4), 1);
+	assert_int_equal(fo_utf8_cut("\x80\x80\x80\x80\x80", 5, 4), 4); /* not UTF-8: cut where asked */
+	fo_buf b = FO_BUF_INIT;
+	for (int i = 0; i < 99; i++)
+		fo_buf_putc(&b, 'x');
+	fo_buf_puts(&b, "\xc3\xa9\xc3\xa9");
+	char *t = flink_rest_trace_text(b.ptr, 100);
+	assert_true(strlen(t) <= 100 + 3);
+	want_lacks(t, "\xc3");
+	free(t);
+	fo_err e = FO_ERR_INIT;
+	flink_job_info j;
+	fo_buf_clear(&b);
+	for (int i = 0; i < 79; i++)
+		fo_buf_putc(&b, '[');
+	fo_buf_puts(&b, "\xe2\x80\xa8");
+	assert_int_equal(flink_rest_parse_job(b.ptr, &j, &e), FO_ESERVER);
+	want_contains(fo_err_msg(&e), "[[[...\"");
+	fo_err_clear(&e);
+	fo_buf_clear(&b);
+	fo_buf_puts(&b, "<Error><Code>X</Code><Message>");
+	for (int i = 0; i < 299; i++)
+		fo_buf_putc(&b, 'm');
+	fo_buf_puts(&b, "\xc3\xa9</Message></Error>");
+	flink_jar_s3_error(400, b.ptr, "b", "k", "https://s3", true, &e);
+	want_contains(fo_err_msg(&e), "mmm...)");
+	fo_err_clear(&e);
+	fo_buf_free(&b);
+}
+
 static void test_http_error(void **state)
 {
 	(void)state;
@@ -1030,6 +1067,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_error_text),
 		cmocka_unit_test(test_error_text_huge),
+		cmocka_unit_test(test_cuts_keep_utf8),
 		cmocka_unit_test(test_http_error),
 		cmocka_unit_test(test_overview_config),
 		cmocka_unit_test(test_taskmanagers),

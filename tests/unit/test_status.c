@@ -235,6 +235,15 @@ static void test_oversized(void **state)
 	assert_int_equal(flink_status_parse("x.yaml", b.ptr, b.len, &s, &e), 0);
 	assert_int_equal(strlen(s->message), FLINK_STATUS_STRING_MAX);
 	flink_status_free(s);
+	/* the cut never splits a character, or the file would not be UTF-8 */
+	msg[FLINK_STATUS_STRING_MAX - 1] = '\xc3';
+	msg[FLINK_STATUS_STRING_MAX] = '\xa9';
+	flink_status_set(&st->message, msg);
+	fo_buf_clear(&b);
+	flink_status_write(st, &b);
+	assert_int_equal(flink_status_parse("x.yaml", b.ptr, b.len, &s, &e), 0);
+	assert_int_equal(strlen(s->message), FLINK_STATUS_STRING_MAX - 1);
+	flink_status_free(s);
 	flink_status_free(st);
 	fo_buf_free(&b);
 	free(msg);

@@ -55,6 +55,12 @@ static const struct {
 	/* key rotation: an old line and a new one; the offered key is listed */
 	{"h ssh-ed25519 " KEY_B "\nh ssh-ed25519 " KEY_A "\n", "h", 22, SYNC_HOST_KEY_KNOWN},
 	{"@revoked h ssh-ed25519 " KEY_A "\nh ssh-ed25519 " KEY_A "\n", "h", 22, SYNC_HOST_KEY_CHANGED},
+	/* a revoked key is refused wherever the @revoked line stands: after the
+	 * line that lists it, and after a key rotation (found by fuzzing) */
+	{"h ssh-ed25519 " KEY_A "\n@revoked * ssh-ed25519 " KEY_A "\n", "h", 22, SYNC_HOST_KEY_CHANGED},
+	{"h ssh-ed25519 " KEY_B "\nh ssh-ed25519 " KEY_A "\n@revoked * ssh-ed25519 " KEY_A "\n", "h", 22,
+	 SYNC_HOST_KEY_CHANGED},
+	{"@revoked h ssh-ed25519 " KEY_B "\nh ssh-ed25519 " KEY_A "\n", "h", 22, SYNC_HOST_KEY_KNOWN},
 	{"@cert-authority h ssh-ed25519 " KEY_A "\n", "h", 22, SYNC_HOST_KEY_UNKNOWN},
 	{"garbage\nh\nh ssh-ed25519\n", "h", 22, SYNC_HOST_KEY_UNKNOWN},
 	{"", "h", 22, SYNC_HOST_KEY_UNKNOWN},

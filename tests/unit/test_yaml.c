@@ -128,6 +128,28 @@ static void test_alias_bomb(void **state)
 	/* refused after a bounded amount of work, not after a billion copies */
 	double secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
 	assert_true(secs < 1.0);
+
+	/* few nodes, long strings: 9,000 copies of a 900 KB string took 8 GB
+	 * before copies were counted in bytes too (found while writing the
+	 * fuzz targets); now they stop at the file size limit */
+	fo_buf b = FO_BUF_INIT;
+	fo_buf_puts(&b, "a: &a \"");
+	for (int i = 0; i < 4000; i++)
+		fo_buf_putc(&b, 'x');
+	fo_buf_puts(&b, "\"\nb: [*a");
+	for (int i = 0; i < 300; i++)
+		fo_buf_puts(&b, ", *a");
+	fo_buf_puts(&b, "]\n");
+	load_fails(b.ptr, b.len, NULL, -1, -1, "copied bytes (an alias bomb?)");
+	fo_yaml_limits lim = {0};
+	lim.max_bytes = 4u << 20; /* what a file may hold bounds the copies too */
+	fo_yaml_file *f = NULL;
+	fo_diags d = FO_DIAGS_INIT;
+	assert_int_equal(fo_yaml_load("t.yaml", b.ptr, b.len, &lim, &f, &d), 0);
+	assert_int_equal(fo_yaml_get(f->docs[0], "b")->n, 301);
+	fo_yaml_file_free(f);
+	fo_diags_free(&d);
+	fo_buf_free(&b);
 }
 
 static void test_alias_errors(void **state)
@@ -299,17 +321,9 @@ static void test_plain_safe(void **state)
 			fail_msg("plain_safe(\"%s\") should be %d", cases[i].s, cases[i].safe);
 }
 
-/* Writing any JSON value and reading it back gives the same value. */
-static void test_emit_round_trip(void **state)
+/* Write `in` as YAML, read it back, and require the same JSON. */
+static void assert_round_trip(const cJSON *in)
 {
-	(void)state;
-	const char *json =
-		"{\"s\":\"yes\",\"n\":3,\"f\":1.5,\"b\":false,\"z\":null,\"v\":\"1.10\",\"e\":\"\","
-		"\"multi\":\"line one\\nline two\\n\",\"nonl\":\"a\\nb\",\"trail\":\"a \\nb\\n\","
-		"\"ctl\":\"tab\\there\",\"q\":\"say \\\"hi\\\"\",\"list\":[1,\"two\",{\"k\":\"v\",\"k2\":[]},[3,4]],"
-		"\"obj\":{\"nested\":{\"deep\":\"x: y\"}},\"empty\":{},\"weird key: #\":1,\"dash\":\"-\"}";
-	cJSON *in = cJSON_Parse(json);
-	assert_non_null(in);
 	fo_buf b = FO_BUF_INIT;
 	fo_yaml_emit(&b, in);
 	fo_yaml_file *f = load_ok(b.ptr);
@@ -321,10 +335,75 @@ static void test_emit_round_trip(void **state)
 	}
 	free(h1);
 	free(h2);
-	cJSON_Delete(in);
 	cJSON_Delete(out);
 	fo_yaml_file_free(f);
 	fo_buf_free(&b);
+}
+
+/* Writing any JSON value and reading it back gives the same value. */
+static void test_emit_round_trip(void **state)
+{
+	(void)state;
+	const char *json =
+		"{\"s\":\"yes\",\"n\":3,\"f\":1.5,\"b\":false,\"z\":null,\"v\":\"1.10\",\"e\":\"\","
+		"\"multi\":\"line one\\nline two\\n\",\"nonl\":\"a\\nb\",\"trail\":\"a \\nb\\n\","
+		"\"ctl\":\"tab\\there\",\"q\":\"say \\\"hi\\\"\",\"list\":[1,\"two\",{\"k\":\"v\",\"k2\":[]},[3,4]],"
+		"\"obj\":{\"nested\":{\"deep\":\"x: y\"}},\"empty\":{},\"weird key: #\":1,\"dash\":\"-\"}";
+	cJSON *in = cJSON_Parse(json);
+	assert_non_null(in);
+	assert_round_trip(in);
+	cJSON_Delete(in);
+}
+
+/* Characters a YAML reader refuses or reads as line breaks (NEL, U+2028,
+ * U+2029), the byte order mark and C1 controls are written escaped, in
+ * keys, plain places and multi-line text alike, and read back the same; a
+ * byte that is not UTF-8 cannot be said in YAML and becomes U+FFFD. (A
+ * U+2028 written as it was read back as a line break: found by fuzzing.) */
+static void test_emit_special_characters(void **state)
+{
+	(void)state;
+	static const char *const strs[] = {
+		"mem\xe2\x80\xa8 \"-2g\"", "a\xc2\x85" "b", "p\xe2\x80\xa9", "\xef\xbb\xbf" "bom", "x\xef\xbf\xbey",
+		"c1\xc2\x80", "two\nlines\xe2\x80\xa8\n", "caf\xc3\xa9 \xe5\xa4\xb1\xe8\xb4\xa5 \xf0\x9f\x98\x80", "a\x7f",
+	};
+	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
+		cJSON *in = cJSON_CreateObject();
+		cJSON_AddStringToObject(in, "v", strs[i]);
+		cJSON_AddNumberToObject(in, strs[i], 1);
+		cJSON_AddItemToObject(in, "l", cJSON_CreateStringArray(&strs[i], 1));
+		assert_round_trip(in);
+		cJSON_Delete(in);
+	}
+	cJSON *bad = cJSON_CreateString("ok\xff\xc3(");
+	fo_buf b = FO_BUF_INIT;
+	fo_yaml_emit(&b, bad);
+	assert_string_equal(b.ptr, "\"ok\\ufffd\\ufffd(\"\n");
+	fo_yaml_file *f = load_ok(b.ptr);
+	assert_string_equal(f->docs[0]->str, "ok\xef\xbf\xbd\xef\xbf\xbd(");
+	fo_yaml_file_free(f);
+	fo_buf_free(&b);
+	cJSON_Delete(bad);
+	/* libyaml reads at most 1024 characters of an implicit key: longer keys
+	 * are written as explicit ones, with any value (found by fuzzing) */
+	char *key = malloc(1101);
+	memset(key, 'k', 1100);
+	key[1100] = '\0';
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, key, "v");
+	key[0] = 'm';
+	cJSON_AddItemToObject(o, key, cJSON_Parse("{\"a\":[1,{\"b\":2}]}"));
+	key[0] = 'l';
+	cJSON_AddItemToObject(o, key, cJSON_Parse("[[1],{\"c\":\"two\\nlines\"}]"));
+	key[0] = '\n'; /* quoted: 1,101 characters and more */
+	cJSON_AddNullToObject(o, key);
+	cJSON *list = cJSON_CreateArray();
+	cJSON_AddItemToArray(list, o);
+	assert_round_trip(list);
+	cJSON_Delete(list);
+	free(key);
+	assert_false(fo_yaml_plain_safe("a\xe2\x80\xa8"));
+	assert_true(fo_yaml_plain_safe("caf\xc3\xa9"));
 }
 
 int main(void)
@@ -345,6 +424,7 @@ int main(void)
 		cmocka_unit_test(test_scalar_types),
 		cmocka_unit_test(test_plain_safe),
 		cmocka_unit_test(test_emit_round_trip),
+		cmocka_unit_test(test_emit_special_characters),
 	};
 	return cmocka_run_group_tests_name("yaml", tests, NULL, NULL);
 }
