@@ -4,8 +4,9 @@
 # configuration). It makes a namespace, a git repository on the rig's server,
 # a work tree to push from and a configuration pointing flink.restUrl at the
 # rig's Flink session cluster, and defines the helpers the tests share: one
-# FlinkDeployment "counter" running the rig's counter job from S3, publish,
-# sync_once, journal, job_state, status_field, status_file, wait_counter.
+# FlinkDeployment "counter" running the rig's counter job from S3, session
+# deployments without a job, publish, sync_once, journal, job_state,
+# status_field, status_file, wait_counter, ours_running, savepoints_of.
 # Jobs the test started are cancelled when it exits.
 set -u
 : "${FLINKOPS:?}" "${RIG_KUBECONFIG:?}" "${RIG_FLINK_URL:?}" "${RIG_S3_ENDPOINT:?}"
@@ -90,6 +91,28 @@ sync_once() {
 	"$FLINKOPS" sync --config "$tmp/config.yaml" --once -o json >"$tmp/out.json" 2>"$tmp/err"
 	rc=$?
 }
+# session NAME [TASKMANAGERS]: a FlinkDeployment without a job (objects only)
+session() {
+	cat <<EOF
+apiVersion: flink.apache.org/v1beta1
+kind: FlinkDeployment
+metadata: {name: $1, namespace: $ns}
+spec:
+  image: flink:1.20
+  jobManager: {resource: {memory: 1g}}
+  taskManager: {resource: {memory: 1g}, replicas: ${2:-1}}
+EOF
+}
+# ours_running: how many jobs this test started run now
+ours_running() {
+	local n=0
+	for j in $(curl -s "$RIG_FLINK_URL/jobs/overview" | jq -r '.jobs[] | select(.state=="RUNNING") | .jid'); do
+		grep -qx "$j" "$tmp/ours" && n=$((n + 1))
+	done
+	echo $n
+}
+# savepoints_of JOB: how many savepoints of JOB the rig's Flink wrote
+savepoints_of() { ls "$RIG_FLINK_SAVEPOINT_DIR" 2>/dev/null | grep -c "^savepoint-${1:0:6}-"; }
 journal() { $K -n $ns get configmap flink-journal-counter -o jsonpath='{.data.journal\.json}' | jq -r "$1"; }
 job_state() { curl -s "$RIG_FLINK_URL/jobs/overview" | jq -r --arg j "$1" '.jobs[] | select(.jid==$j) | .state'; }
 # wait_counter: the first value the (new) job writes after the file was removed

@@ -16,17 +16,6 @@ apiserver_pid=$(cat "${FLINKOPS_RIG_HOME:-/tmp/flinkops-rig}/pids/k8s.kube-apise
 thaw() { [ -n "$apiserver_pid" ] && kill -CONT "$apiserver_pid" 2>/dev/null; }
 trap 'thaw; cleanup' EXIT
 
-session() { # a FlinkDeployment without a job: objects only
-	cat <<EOF
-apiVersion: flink.apache.org/v1beta1
-kind: FlinkDeployment
-metadata: {name: $1, namespace: $ns}
-spec:
-  image: flink:1.20
-  jobManager: {resource: {memory: 1g}}
-  taskManager: {resource: {memory: 1g}, replicas: $2}
-EOF
-}
 session a2 1 >"$tmp/work/jobs/a2.yaml"
 session a3 1 >"$tmp/work/jobs/a3.yaml"
 publish "two deployments" >/dev/null

@@ -10,7 +10,6 @@
 NAME=crash
 . "$(dirname "$0")/lib-rollout.sh"
 
-savepoints_of() { ls "$RIG_FLINK_SAVEPOINT_DIR" 2>/dev/null | grep -c "^savepoint-${1:0:6}-" ; }
 deployment 1 savepoint >"$tmp/work/jobs/counter.yaml"
 publish "counter job" >/dev/null
 sync_once
@@ -42,9 +41,7 @@ for point in $("$FLINKOPS" sync --crash-points); do
 	new=$(journal .jobId)
 	echo "$new" >>"$tmp/ours"
 	first=$(wait_counter)
-	running=$(curl -s "$RIG_FLINK_URL/jobs/overview" | jq -r '[.jobs[] | select(.state=="RUNNING") | .jid] | join(" ")')
-	n_ours=0
-	for j in $running; do grep -qx "$j" "$tmp/ours" && n_ours=$((n_ours + 1)); done
+	n_ours=$(ours_running)
 	# the submission id of a run-sent crash is the new job; record it as ours too
 	nsp=$(savepoints_of "$job")
 	want_sp=1

@@ -20,14 +20,6 @@ EXTRA_FLINK="  restartBudget: 3"
 sed -i 's/^  savepointTimeout: 30s$/  savepointTimeout: 3s/' "$tmp/config.yaml"
 marker=$tmp/slow-snapshots
 slow_args=", --slow-snapshot-marker, $marker"
-ours_running() {
-	local n=0
-	for j in $(curl -s "$RIG_FLINK_URL/jobs/overview" | jq -r '.jobs[] | select(.state=="RUNNING") | .jid'); do
-		grep -qx "$j" "$tmp/ours" && n=$((n + 1))
-	done
-	echo $n
-}
-savepoints_of() { ls "$RIG_FLINK_SAVEPOINT_DIR" 2>/dev/null | grep -c "^savepoint-${1:0:6}-"; }
 
 deployment 1 savepoint "$slow_args" >"$tmp/work/jobs/counter.yaml"
 publish "counter job" >/dev/null
@@ -110,17 +102,6 @@ $K -n $ns create configmap flink-journal-counter --from-literal=journal.json="$g
 	$K -n $ns apply -f - >/dev/null 2>&1
 
 # --- a manifest past the size limit ------------------------------------------------
-session() { # a FlinkDeployment without a job: objects only
-	cat <<EOF
-apiVersion: flink.apache.org/v1beta1
-kind: FlinkDeployment
-metadata: {name: $1, namespace: $ns}
-spec:
-  image: flink:1.20
-  jobManager: {resource: {memory: 1g}}
-  taskManager: {resource: {memory: 1g}, replicas: 1}
-EOF
-}
 session s1 >"$tmp/work/jobs/s1.yaml"
 session s2 >"$tmp/work/jobs/s2.yaml"
 publish "two session clusters" >/dev/null
