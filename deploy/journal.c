@@ -3,6 +3,7 @@
  */
 #include "deploy/journal.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -93,14 +94,17 @@ int deploy_journal_decode(const char *text, deploy_journal *out, fo_err *e)
 	}
 	int rc = 0;
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "version");
-	if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int)v->valuedouble || v->valueint < 1) {
+	/* the range first: converting a double out of int's range is undefined */
+	double vd = cJSON_IsNumber(v) ? v->valuedouble : 0;
+	if (!cJSON_IsNumber(v) || !(vd >= 1 && vd <= 1e6) || vd != floor(vd)) {
 		rc = fo_err_set(e, FO_EINVAL, "the journal has no valid \"version\"");
 		goto cleanup;
 	}
-	if (v->valueint > DEPLOY_JOURNAL_VERSION) {
+	int version = (int)vd;
+	if (version > DEPLOY_JOURNAL_VERSION) {
 		rc = fo_err_set(e, FO_EUNSUPPORTED,
 				"the journal is of format %d, newer than this flinkops reads (%d); run the newer flinkops",
-				v->valueint, DEPLOY_JOURNAL_VERSION);
+				version, DEPLOY_JOURNAL_VERSION);
 		goto cleanup;
 	}
 	const char *step = fo_json_str(o, "step");
@@ -128,7 +132,7 @@ int deploy_journal_decode(const char *text, deploy_journal *out, fo_err *e)
 	out->attempt = cJSON_IsNumber(a) && a->valueint >= 0 ? a->valueint : 0;
 	out->state_unknown = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "stateUnknown"));
 	/* format 1 kept the state to start from in savepointPath only */
-	if (v->valueint == 1 && out->step >= DEPLOY_STEP_SAVEPOINT_TAKEN && out->step != DEPLOY_STEP_FAILED &&
+	if (version == 1 && out->step >= DEPLOY_STEP_SAVEPOINT_TAKEN && out->step != DEPLOY_STEP_FAILED &&
 	    !out->restore_path && out->savepoint_path)
 		out->restore_path = fo_strdup(out->savepoint_path);
 cleanup:

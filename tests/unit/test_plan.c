@@ -228,6 +228,10 @@ static void test_journal_round_trip(void **state)
 		{"{\"version\":1}", "step \"\" is unknown"},
 		{"{\"version\":\"2\",\"step\":\"idle\"}", "no valid \"version\""},
 		{"{\"version\":1.5,\"step\":\"idle\"}", "no valid \"version\""},
+		/* far past int: refused, without converting it (undefined behaviour) */
+		{"{\"version\":6.6e92,\"step\":\"idle\"}", "no valid \"version\""},
+		{"{\"version\":-1e300,\"step\":\"idle\"}", "no valid \"version\""},
+		{"{\"version\":9,\"step\":\"idle\"}", "of format 9, newer"},
 		{"{\"step\":\"idle\"", "not a JSON object"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
