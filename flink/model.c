@@ -520,8 +520,12 @@ static cJSON *parse_pod_template(pctx *c, const fo_yaml_node *m, const char *pat
 			const fo_yaml_node *name = ct->kind == FO_YAML_MAP ? field(ct, "name") : NULL;
 			if (ct->kind != FO_YAML_MAP)
 				perr(c, ct, path, "spec.containers item %zu must be a mapping", i + 1);
-			else if (!name || name->kind != FO_YAML_SCALAR)
+			else if (!name)
 				perr(c, ct, path, "spec.containers item %zu needs a name (flink-main-container for Flink's own)", i + 1);
+			else if (strcmp(fo_yaml_kind_name(name), "string") != 0)
+				/* the renderer merges containers by their name as a string */
+				perr(c, name, path, "spec.containers item %zu: name must be a string, got a %s", i + 1,
+				     fo_yaml_kind_name(name));
 		}
 	}
 	return fo_yaml_to_json(m);

@@ -285,6 +285,8 @@ static int request(k8s_client *c, const char *method, const char *url, const cha
 				*body = fo_buf_detach(&resp.body);
 			fo_http_response_free(&resp);
 			fo_err_clear(&herr);
+			if (attempt > 0)
+				fo_err_clear(e); /* an earlier attempt's error is no longer true */
 			return 0;
 		}
 		bool again = retryable(rc, status) && attempt < c->retries;

@@ -122,6 +122,11 @@ static const struct {
 	{HEAD(NAME) RES "  podTemplate: {kind: Deployment}\n", 9, 23, "kind must be Pod"},
 	{HEAD(NAME) RES "  podTemplate:\n    spec:\n      containers:\n      - image: x\n", 12, 9,
 	 "spec.containers item 1 needs a name"},
+	/* a name that is not a string validated, then failed to render (found by fuzzing) */
+	{HEAD(NAME) RES "  podTemplate:\n    spec:\n      containers:\n      - name: 5\n", 12, 15,
+	 "spec.containers item 1: name must be a string, got a number"},
+	{HEAD(NAME) RES "  podTemplate:\n    spec:\n      containers:\n      - {name: true}\n", 12, 16,
+	 "spec.containers item 1: name must be a string, got a boolean"},
 	{"apiVersion: flink.apache.org/v1\nkind: FlinkDeployment\nmetadata: {name: wc}\nspec: {}\n", 1, 13,
 	 "apiVersion: a FlinkDeployment must have apiVersion flink.apache.org/v1beta1"},
 	{"apiVersion: flink.apache.org/v1beta1\nkind: FlinkDeployment\nmetadata: {name: wc}\nspec:\n"
