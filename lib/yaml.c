@@ -845,7 +845,9 @@ static bool looks_like_other_type(const char *s)
 				return true;
 	/* anything that starts like a number: digits, sign, dot */
 	const char *p = s;
-	if (*p == '+' || *p == '-' || *p == '.')
+	if (*p == '+' || *p == '-')
+		p++;
+	if (*p == '.') /* "+.10" and "-.5" are numbers too */
 		p++;
 	if (*p >= '0' && *p <= '9') {
 		/* numbers, octal, hex, sexagesimal (1:30), dates: quote them all

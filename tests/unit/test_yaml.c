@@ -315,6 +315,8 @@ static void test_plain_safe(void **state)
 		{"&y", false}, {"!t", false}, {"'q'", false}, {"\"q\"", false}, {"trailing ", false},
 		{" leading", false}, {"line\nbreak", false}, {"{x}", false}, {"2026-11-23", false},
 		{"1024Mi", true}, {"s3://bucket/key", true}, {"---", false},
+		/* a sign then a dot: a number to a reader (found by fuzzing) */
+		{"+.10", false}, {"-.5", false}, {".5", false}, {"+.x", true},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		if (fo_yaml_plain_safe(cases[i].s) != cases[i].safe)
