@@ -158,9 +158,14 @@ subjectAltName=IP:127.0.0.1,IP:::1,IP:$K8S_FIRST_SERVICE_IP,DNS:localhost,DNS:ku
 	openssl rand -hex 32 >"$d/admin.token"
 	openssl rand -hex 32 >"$d/limited.token"
 	openssl rand -hex 32 >"$d/bad.token"
+	openssl rand -hex 32 >"$d/agent-a.token"
+	openssl rand -hex 32 >"$d/agent-b.token"
 	{
 		printf '%s,rig-admin,rig-admin,"system:masters"\n' "$(cat "$d/admin.token")"
 		printf '%s,rig-limited,rig-limited,"rig:pod-readers"\n' "$(cat "$d/limited.token")"
+		# two agents with identities of their own, told apart in the audit log
+		printf '%s,rig-agent-a,rig-agent-a,"system:masters"\n' "$(cat "$d/agent-a.token")"
+		printf '%s,rig-agent-b,rig-agent-b,"system:masters"\n' "$(cat "$d/agent-b.token")"
 	} >"$d/tokens.csv"
 	chmod 600 "$d"/*.key "$d"/*.token "$d/tokens.csv"
 }
@@ -208,9 +213,35 @@ k8s_make_kubeconfigs() {
 		"client-key-data: $(base64 -w0 "$d/admin-inline.key")"
 	k8s_kubeconfig "$d/limited.kubeconfig" "$ca" "token: $(cat "$d/limited.token")"
 	k8s_kubeconfig "$d/badtoken.kubeconfig" "$ca" "token: $(cat "$d/bad.token")"
+	for n in agent-a agent-b; do
+		k8s_kubeconfig "$d/$n.kubeconfig" "$ca" "token: $(cat "$d/$n.token")"
+	done
 	for n in controller-manager scheduler kwok; do
 		k8s_kubeconfig "$d/$n.kubeconfig" "$ca" "client-certificate: $d/$n.crt" "client-key: $d/$n.key"
 	done
+}
+
+# The audit policy: every request that can change the objects flinkops
+# manages (and its Lease and Events) at the Metadata level, so that a test
+# can say who wrote what and when; nothing else, to keep the log small.
+# Blocking mode: an event is in the log before its request is answered.
+k8s_audit_policy() {
+	cat <<-EOF
+	apiVersion: audit.k8s.io/v1
+	kind: Policy
+	omitStages: [RequestReceived]
+	rules:
+	- level: Metadata
+	  verbs: [create, update, patch, delete, deletecollection]
+	  resources:
+	  - group: ""
+	    resources: [configmaps, services, events]
+	  - group: apps
+	    resources: [statefulsets]
+	  - group: coordination.k8s.io
+	    resources: [leases]
+	- level: None
+	EOF
 }
 
 k8s_kubectl() {
@@ -238,10 +269,12 @@ k8s_up() {
 	mkdir -p "$d/etcd" "$d/certs-kcm" "$d/certs-scheduler"
 	chmod 700 "$d/etcd"
 	local f
-	for f in tokens.csv ca.crt front-proxy-client.crt admin-inline.crt sa.pub; do
+	for f in tokens.csv agent-a.token ca.crt front-proxy-client.crt admin-inline.crt sa.pub; do
 		[ -s "$d/$f" ] || { k8s_make_pki; break; }
 	done
 	k8s_make_kubeconfigs
+	k8s_audit_policy >"$d/audit-policy.yaml"
+	: >"$d/audit.log"
 
 	rig_start k8s etcd "$K8S_BIN/etcd" \
 		--name rig --data-dir "$d/etcd" \
@@ -270,7 +303,9 @@ k8s_up() {
 		--service-account-key-file "$d/sa.pub" --service-account-signing-key-file "$d/sa.key" \
 		--service-cluster-ip-range "$K8S_SERVICE_RANGE" \
 		--endpoint-reconciler-type none \
-		--allow-privileged=true --profiling=false
+		--allow-privileged=true --profiling=false \
+		--audit-policy-file "$d/audit-policy.yaml" --audit-log-path "$d/audit.log" \
+		--audit-log-format json --audit-log-mode blocking --audit-log-maxsize 200 --audit-log-maxbackup 1
 	rig_wait_cmd 120 kube-apiserver k8s_readyz
 
 	# What the limited identity may do: read pods, nothing else.
@@ -347,6 +382,9 @@ k8s_env() {
 	export RIG_KUBECONFIG_INLINE='$d/admin-inline.kubeconfig'
 	export RIG_KUBECONFIG_LIMITED='$d/limited.kubeconfig'
 	export RIG_KUBECONFIG_BADTOKEN='$d/badtoken.kubeconfig'
+	export RIG_KUBECONFIG_AGENT_A='$d/agent-a.kubeconfig'
+	export RIG_KUBECONFIG_AGENT_B='$d/agent-b.kubeconfig'
+	export RIG_KUBE_AUDIT_LOG='$d/audit.log'
 	export RIG_KUBE_SERVER='$K8S_SERVER'
 	export RIG_KUBE_CA='$d/ca.crt'
 	export RIG_KUBE_TOKEN_FILE='$d/admin.token'
@@ -383,7 +421,8 @@ k8s_smoke() {
 
 	# Every admin kubeconfig authenticates as its own user, with full rights.
 	local pair file want
-	for pair in "$RIG_KUBECONFIG=rig-admin" "$RIG_KUBECONFIG_CERT=rig-admin-cert" "$RIG_KUBECONFIG_INLINE=rig-admin-inline"; do
+	for pair in "$RIG_KUBECONFIG=rig-admin" "$RIG_KUBECONFIG_CERT=rig-admin-cert" "$RIG_KUBECONFIG_INLINE=rig-admin-inline" \
+		"$RIG_KUBECONFIG_AGENT_A=rig-agent-a" "$RIG_KUBECONFIG_AGENT_B=rig-agent-b"; do
 		file=${pair%=*} want=${pair##*=}
 		out=$("$RIG_KUBECTL" --kubeconfig "$file" auth whoami -o 'jsonpath={.status.userInfo.username}' 2>&1) || true
 		[ "$out" = "$want" ] || { echo "k8s smoke: $file authenticates as '$out', want $want"; return 1; }
@@ -393,6 +432,13 @@ k8s_smoke() {
 
 	ns=rig-smoke-$$
 	"${kc[@]}" create namespace "$ns" >/dev/null || { echo "k8s smoke: cannot create namespace $ns"; return 1; }
+	# the audit log names who wrote: a ConfigMap made by agent-a is in it
+	"$RIG_KUBECTL" --kubeconfig "$RIG_KUBECONFIG_AGENT_A" -n "$ns" create configmap audit-probe >/dev/null ||
+		{ echo "k8s smoke: agent-a cannot create a ConfigMap"; return 1; }
+	jq -e --arg ns "$ns" 'select(.objectRef.namespace == $ns and .objectRef.name == "audit-probe"
+		and .verb == "create" and .user.username == "rig-agent-a" and .responseStatus.code == 201)' \
+		"$RIG_KUBE_AUDIT_LOG" >/dev/null ||
+		{ echo "k8s smoke: the audit log $RIG_KUBE_AUDIT_LOG does not show agent-a's ConfigMap"; return 1; }
 	"${kc[@]}" -n "$ns" apply -f - >/dev/null <<-EOF || { echo "k8s smoke: cannot create the StatefulSet"; return 1; }
 	apiVersion: v1
 	kind: Service
