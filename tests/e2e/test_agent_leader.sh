@@ -4,7 +4,7 @@
 # identity and Kubernetes user (rig-agent-a, rig-agent-b), short timings
 # (lease 6 s, renew deadline 4 s, retry 1 s), one FlinkDeployment with a
 # job. One agent leads and deploys; a pushed upgrade starts; the leader is
-# SIGSTOPped mid-rollout; the other takes over within leaseDuration + 2 x
+# SIGSTOPped mid-rollout (right after it sent the stop with a savepoint); the other takes over within leaseDuration + 2 x
 # retryPeriod and finishes the rollout; the first, SIGCONTed, makes no
 # further write and exits 3. From the API server's audit log: writes to
 # ConfigMaps, Services and StatefulSets of the test's namespace come from
@@ -45,7 +45,9 @@ trap 'stop_all; cleanup' EXIT
 
 start_agent() { # start_agent a|b
 	local x=$1
-	"$FLINKOPS" agent --config "$tmp/config-$x.yaml" >"$tmp/agent-$x.out" 2>"$tmp/agent-$x.err" &
+	# FLINKOPS_PAUSE_AFTER holds a pass for 5 s right after the stop with a
+	# savepoint is sent: the SIGSTOP lands at a known point of the upgrade
+	FLINKOPS_PAUSE_AFTER=stop-sent "$FLINKOPS" agent --config "$tmp/config-$x.yaml" >"$tmp/agent-$x.out" 2>"$tmp/agent-$x.err" &
 	wrapper[$x]=$!
 	for _ in $(seq 1 50); do
 		pid[$x]=$(pgrep -P "${wrapper[$x]}" | head -1)
@@ -105,15 +107,14 @@ passes_other=$(grep -c 'pass [0-9]* started' "${log[$other]}")
 # --- an upgrade; the leader is stopped in the middle of it -------------------
 deployment 1 savepoint ", --rate, \"150\"$extra" >"$tmp/work/jobs/counter.yaml"
 commit2=$(publish "counter: rate 150")
-step=
-for _ in $(seq 1 600); do
-	step=$(journal '.step // "idle"' 2>/dev/null)
-	[ -n "$step" ] && [ "$step" != idle ] && break
-	sleep 0.05
+for _ in $(seq 1 300); do
+	grep -q "stopping job $job1 with a savepoint" "${log[$leader]}" && break
+	sleep 0.1
 done
 kill -STOP "${pid[$leader]}"
 t_stop=$(ms)
-[ -n "$step" ] && [ "$step" != idle ] && ok "agent-$leader SIGSTOPped during the upgrade (journal step: $step)" ||
+step=$(journal '.step // "idle"' 2>/dev/null)
+[ "$step" = stopping ] && ok "agent-$leader SIGSTOPped during the upgrade, its savepoint in flight (journal step: $step)" ||
 	fail "the upgrade did not start: step=$step"
 
 # the takeover, as the API server saw it: the other's first successful write of the Lease
