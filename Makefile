@@ -53,8 +53,8 @@ LIBS = $(PKG_LIBS) -lm -pthread
 
 OBJS := $(SRCS:%.c=$(BUILD)/%.o)
 LIB_OBJS := $(filter-out $(BUILD)/agent/%,$(OBJS))
-# the unit tests link the pure parts of the daemon too (schedule, webhook, metrics)
-AGENT_PURE_OBJS := $(addprefix $(BUILD)/agent/,schedule.o webhook.o metrics.o)
+# the unit tests link the pure parts of the daemon too (schedule, webhook, metrics, leader)
+AGENT_PURE_OBJS := $(addprefix $(BUILD)/agent/,schedule.o webhook.o metrics.o leader.o)
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)

@@ -17,6 +17,7 @@
 
 #include "agent/cli.h"
 #include "agent/daemon.h"
+#include "agent/leader.h"
 #include "agent/loop.h"
 #include "lib/fs.h"
 #include "lib/log.h"
@@ -40,7 +41,17 @@ static const char usage[] =
 	"  -h, --help            this help\n"
 	"\n"
 	"SIGTERM or SIGINT: finish the deployment step in flight, write the status\n"
-	"files, exit 0; a second signal exits at once (128 + the signal).\n";
+	"files, release the Lease (with leader election), exit 0; a second signal\n"
+	"exits at once (128 + the signal).\n"
+	"\n"
+	"Leader election (agent.leaderElection, on by default in a cluster): only the\n"
+	"replica holding the Lease runs passes; every write to the cluster and every\n"
+	"Flink action is refused unless the Lease was renewed within renewDeadline.\n"
+	"A leader that cannot renew in time, or finds another holder, stops at once\n"
+	"and exits 3.\n"
+	"\n"
+	"Exit status: 0 after SIGTERM/SIGINT, 1 when it cannot start, 3 when it lost\n"
+	"the Lease, 128 + the signal after a second signal.\n";
 
 /* How long a pass may go without the loop showing progress before /healthz
  * fails: a pass's calls are each bounded by kubernetes.timeout and
@@ -148,6 +159,8 @@ int cmd_agent(int argc, char **argv)
 	atomic_init(&st.stop, false);
 	agent_metric_values_init(&st.m, FO_VERSION, FO_GIT_REV);
 	agent_http *http = NULL;
+	agent_elector *elector = NULL;
+	fo_fence fence;
 	signals sigs;
 	memset(&sigs, 0, sizeof(sigs));
 	sigs.st = &st;
@@ -174,6 +187,14 @@ int cmd_agent(int argc, char **argv)
 	st.healthy_within = 3 * cfg->repository.interval_ms + PASS_BUDGET_MS;
 	agent_sched sched = {cfg->repository.interval_ms, cfg->agent.retry_initial_ms, cfg->agent.retry_max_ms,
 			     AGENT_WAITING_MS};
+	if (cfg->agent.leader_election.enabled) {
+		fo_fence_init(&fence, cfg->agent.leader_election.renew_deadline_ms);
+		st.fence = &fence;
+		/* by then a working elector has declared the loss itself */
+		st.lease_stale_ms = cfg->agent.leader_election.renew_deadline_ms + cfg->kubernetes.timeout_ms + 1000;
+	} else {
+		st.m.leader = 1; /* the only replica: it always acts */
+	}
 
 	/* Every thread started from here on inherits the blocked signals; only
 	 * the signal thread takes them. A write to a closed socket is an error
@@ -199,13 +220,25 @@ int cmd_agent(int argc, char **argv)
 		FO_VERSION, fo_buf_cstr(&where), (double)cfg->repository.interval_ms / 1000.0);
 	fo_buf_free(&where);
 
+	if (st.fence && agent_elector_start(cfg, &st, &fence, &elector, &e) < 0)
+		goto fail;
+
 	agent_loop_run(&st, cfg_path, &sched);
-	fo_info("agent", "stopped");
-	status = EXIT_OK;
+	/* the loop has stopped: nothing writes any more, the Lease may go */
+	agent_elector_stop(elector, true);
+	elector = NULL;
+	if (st.lease_lost) {
+		fo_error("agent", "stopped: the Lease was lost (exit %d)", AGENT_EXIT_LOST);
+		status = AGENT_EXIT_LOST;
+	} else {
+		fo_info("agent", "stopped");
+		status = EXIT_OK;
+	}
 	goto cleanup;
 fail:
 	fprintf(stderr, "flinkops agent: %s\n", fo_err_msg(&e));
 cleanup:
+	agent_elector_stop(elector, false);
 	agent_http_stop(http);
 	if (sig_started) {
 		atomic_store(&sigs.done, true);

@@ -16,6 +16,7 @@
 
 #include "lib/buf.h"
 #include "lib/err.h"
+#include "lib/fence.h"
 
 /* ---- schedule (schedule.c, pure) ---- */
 
@@ -106,6 +107,8 @@ typedef struct agent_metric_values {
 	uint64_t rollouts_in_progress;
 	uint64_t hooks[AGENT_HOOK_NPROVIDERS][AGENT_NHOOK_CODES];
 	unsigned consecutive_failures;
+	unsigned leader;             /* 1 while this replica may act (always, without leader election) */
+	uint64_t leader_transitions; /* leadership acquired, lost or released */
 } agent_metric_values;
 
 /* Empty values with the histograms' bounds set. */
@@ -129,11 +132,20 @@ typedef struct agent_state {
 	int64_t healthy_within;    /* /healthz fails when the heartbeat is older */
 	bool api_ready;            /* the Kubernetes API answered once */
 	agent_metric_values m;
+	/* leader election (leader.h); fence NULL when it is off */
+	const fo_fence *fence;     /* a pass runs only while it is held */
+	bool leading;              /* the elector holds the Lease */
+	bool elected;              /* ...and has just acquired it: run a pass at once */
+	bool lease_lost;           /* it lost the Lease: stop is set, the agent exits AGENT_EXIT_LOST */
+	int64_t lease_stale_ms;    /* /healthz fails while leading with the last renewal older than this */
 	/* webhooks; the secret is read once at start and never printed */
 	char *secret;
 	size_t secret_len;
 	const char *branch;
 } agent_state;
+
+/* The exit status of `flinkops agent` after it lost the Lease. */
+#define AGENT_EXIT_LOST 3
 
 int64_t agent_mono_ms(void);
 /* Ask for a pass (a webhook): coalesced with any already asked for. */

@@ -115,12 +115,21 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return reply_text(c, 405, "GET only");
 	if (strcmp(url, "/healthz") == 0) {
 		pthread_mutex_lock(&st->lock);
-		int64_t age = agent_mono_ms() - st->heartbeat;
+		int64_t now = agent_mono_ms();
+		int64_t age = now - st->heartbeat;
 		bool ok = age <= st->healthy_within;
+		/* a replica that believes it leads but has not renewed in time:
+		 * its elector is stuck, and a restart makes room for the other */
+		int64_t lease_age = -1;
+		if (st->fence && st->leading)
+			fo_fence_held_at(st->fence, now, &lease_age);
+		bool lease_ok = lease_age < 0 || lease_age <= st->lease_stale_ms;
 		pthread_mutex_unlock(&st->lock);
-		if (ok)
+		if (ok && lease_ok)
 			return reply_text(c, 200, "ok");
-		char *t = fo_asprintf("the loop has shown no progress for %lld s", (long long)(age / 1000));
+		char *t = !lease_ok ? fo_asprintf("this replica leads but has not renewed its Lease for %lld ms",
+						 (long long)lease_age)
+				    : fo_asprintf("the loop has shown no progress for %lld s", (long long)(age / 1000));
 		enum MHD_Result rc = reply_text(c, 503, t);
 		free(t);
 		return rc;

@@ -102,7 +102,7 @@ static void probe_api(agent_state *st, const config *cfg)
 	k8s_client *kc = NULL;
 	deploy_live *live = NULL;
 	fo_err e = FO_ERR_INIT;
-	if (cli_k8s_connect(cfg, &kc, &e) == 0 && deploy_live_load(kc, cfg->agent.name, NULL, &live, &e) == 0) {
+	if (cli_k8s_connect(cfg, NULL, &kc, &e) == 0 && deploy_live_load(kc, cfg->agent.name, NULL, &live, &e) == 0) {
 		pthread_mutex_lock(&st->lock);
 		st->api_ready = true;
 		pthread_mutex_unlock(&st->lock);
@@ -137,6 +137,12 @@ void agent_loop_run(agent_state *st, const char *cfg_path, const agent_sched *sc
 				if (hook_at < last_end + MIN_GAP_MS)
 					hook_at = last_end + MIN_GAP_MS;
 			}
+			if (st->elected) {
+				/* just became the leader: act at once */
+				st->elected = false;
+				why = "elected";
+				break;
+			}
 			if (now >= hook_at) {
 				why = "webhook";
 				break;
@@ -158,13 +164,25 @@ void agent_loop_run(agent_state *st, const char *cfg_path, const agent_sched *sc
 		pthread_mutex_unlock(&st->lock);
 
 		/* Leader election goes here, and only here: a replica that does
-		 * not hold the Lease skips the pass (and keeps its schedule). */
+		 * not hold the Lease skips the pass (and keeps its schedule);
+		 * the webhooks it answered asked for nothing it may do. */
+		if (st->fence && !fo_fence_held_at(st->fence, agent_mono_ms(), NULL)) {
+			pthread_mutex_lock(&st->lock);
+			st->running = false;
+			pthread_mutex_unlock(&st->lock);
+			fo_debug("agent", "pass %u skipped (%s): this replica does not hold the Lease", n, why);
+			n--; /* passes are numbered as they run */
+			last_end = agent_mono_ms();
+			next_at = last_end + agent_next_delay_ms(sched, draw(&seed), 0, false);
+			why_next = "interval";
+			continue;
+		}
 
 		fo_info("agent", "pass %u started (%s)", n, why);
 		int64_t t0 = agent_mono_ms();
 		cli_pass cp;
 		deploy_pass pass = {0};
-		agent_pass_opts po = {.verb = "agent", .stop = &st->stop};
+		agent_pass_opts po = {.verb = "agent", .stop = &st->stop, .fence = st->fence};
 		agent_pass_result r;
 		agent_pass_run(cfg_path, &po, &cp, &pass, &r);
 		int64_t t1 = agent_mono_ms();

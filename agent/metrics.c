@@ -151,6 +151,13 @@ void agent_metrics_format(const agent_metric_values *v, fo_buf *b)
 	       "Deployments the last pass left waiting on Flink or the cluster.");
 	fo_buf_printf(b, "flinkops_rollouts_in_progress %llu\n", (unsigned long long)v->rollouts_in_progress);
 
+	header(b, "flinkops_leader", "gauge",
+	       "1 while this replica holds the leader election's Lease and may act (always 1 without leader election).");
+	fo_buf_printf(b, "flinkops_leader %u\n", v->leader);
+	header(b, "flinkops_leader_transitions_total", "counter",
+	       "Times this replica's leadership changed: acquired, lost or released.");
+	fo_buf_printf(b, "flinkops_leader_transitions_total %llu\n", (unsigned long long)v->leader_transitions);
+
 	header(b, "flinkops_webhook_requests_total", "counter", "Webhook requests by provider and HTTP status answered.");
 	for (size_t p = 0; p < AGENT_HOOK_NPROVIDERS; p++)
 		for (size_t c = 0; c < AGENT_NHOOK_CODES; c++)

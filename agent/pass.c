@@ -21,25 +21,31 @@ static long mono_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
+int cli_k8s_config(const config *cfg, k8s_config **out, fo_err *e)
+{
+	return cfg->kubernetes.in_cluster ? k8s_config_in_cluster(out, e)
+					  : k8s_config_from_kubeconfig(cfg->kubernetes.kubeconfig, cfg->kubernetes.context,
+								       out, e);
+}
+
 /* Connect to the cluster the configuration names. */
-int cli_k8s_connect(const config *cfg, k8s_client **out, fo_err *e)
+int cli_k8s_connect(const config *cfg, const fo_fence *fence, k8s_client **out, fo_err *e)
 {
 	k8s_config *kc = NULL;
-	int rc = cfg->kubernetes.in_cluster ? k8s_config_in_cluster(&kc, e)
-					    : k8s_config_from_kubeconfig(cfg->kubernetes.kubeconfig, cfg->kubernetes.context,
-									 &kc, e);
+	int rc = cli_k8s_config(cfg, &kc, e);
 	if (rc < 0)
 		return rc;
 	k8s_options ko = {0};
 	ko.field_manager = cfg->kubernetes.field_manager;
 	ko.force = cfg->kubernetes.force_conflicts;
 	ko.timeout_ms = (long)cfg->kubernetes.timeout_ms;
+	ko.fence = fence;
 	rc = k8s_client_new(kc, &ko, out, e);
 	k8s_config_free(kc);
 	return rc;
 }
 
-int cli_pass_open(const char *verb, const char *cfg_path, const char *manifests, cli_pass *p)
+int cli_pass_open(const char *verb, const char *cfg_path, const char *manifests, const fo_fence *fence, cli_pass *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->ms_fetch = -1;
@@ -66,7 +72,7 @@ int cli_pass_open(const char *verb, const char *cfg_path, const char *manifests,
 	}
 	cli_print_diags(&d);
 	p->bad = d.nerrors;
-	if ((rc = cli_k8s_connect(p->cfg, &p->kc, &e)) < 0 ||
+	if ((rc = cli_k8s_connect(p->cfg, fence, &p->kc, &e)) < 0 ||
 	    (rc = deploy_live_load(p->kc, p->cfg->agent.name, NULL, &p->live, &e)) < 0) {
 		fprintf(stderr, "flinkops %s: %s\n", verb, fo_err_msg(&e));
 		goto cleanup;
@@ -92,6 +98,12 @@ int cli_pass_open(const char *verb, const char *cfg_path, const char *manifests,
 		p->rollout.jar.ca_file = c->flink.ca_file;
 		p->rollout.ca_file = c->flink.ca_file; /* an https:// REST endpoint too */
 		p->rollout.commit = p->commit[0] ? p->commit : NULL;
+		p->rollout.fence = fence;
+		/* Flink calls too end within the bound leader election sets on
+		 * API calls (config.h); a jar's upload and run keep their own
+		 * timeouts: the journaled job id is their second fence */
+		if (fence)
+			p->rollout.call_timeout_ms = (long)c->kubernetes.timeout_ms;
 		p->opts.rollout = &p->rollout;
 	}
 	if (p->bad) {
@@ -124,7 +136,7 @@ void agent_pass_run(const char *cfg_path, const agent_pass_opts *o, cli_pass *cp
 	memset(r, 0, sizeof(*r));
 	r->status = EXIT_FAIL;
 	fo_err e = FO_ERR_INIT;
-	if (cli_pass_open(o->verb, cfg_path, o->manifests, cp) < 0)
+	if (cli_pass_open(o->verb, cfg_path, o->manifests, o->fence, cp) < 0)
 		goto cleanup;
 	cp->opts.force_prune = o->force_prune;
 	cp->opts.keep_live = o->keep_live;
@@ -141,7 +153,11 @@ void agent_pass_run(const char *cfg_path, const agent_pass_opts *o, cli_pass *cp
 	if (rc < 0)
 		fprintf(stderr, "flinkops %s: %s\n", o->verb, fo_err_msg(&e));
 	fo_err se = FO_ERR_INIT;
-	int src = cli_write_statuses(cp, pass, r->status_commit, &se);
+	/* a leader that lost the Lease during the pass pushes no status: what
+	 * it would write may already be stale, and the new leader writes its own */
+	int src = fo_fence_check(o->fence, "push the status files", &se);
+	if (src == 0)
+		src = cli_write_statuses(cp, pass, r->status_commit, &se);
 	if (src < 0) {
 		fprintf(stderr, "flinkops %s: %s\n", o->verb, fo_err_msg(&se));
 	} else if (cp->src.repo || !cp->cfg->status.enabled) {

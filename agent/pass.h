@@ -53,9 +53,11 @@ typedef struct cli_pass {
 	bool api_ok;            /* the live inventory was listed: the API server answered */
 } cli_pass;
 
-/* Open a pass: problems are printed on stderr prefixed with `verb`. The
- * caller closes `p` whatever this returns. */
-int cli_pass_open(const char *verb, const char *cfg_path, const char *manifests, cli_pass *p);
+/* Open a pass: problems are printed on stderr prefixed with `verb`. With a
+ * `fence` (leader election), every write to the cluster and every Flink
+ * action of the pass is refused while it is not held. The caller closes
+ * `p` whatever this returns. */
+int cli_pass_open(const char *verb, const char *cfg_path, const char *manifests, const fo_fence *fence, cli_pass *p);
 void cli_pass_close(cli_pass *p);
 
 /*
@@ -66,8 +68,10 @@ void cli_pass_close(cli_pass *p);
  */
 int cli_write_statuses(cli_pass *p, const deploy_pass *pass, char commit[41], fo_err *e);
 
-/* A Kubernetes client for the cluster the configuration names. */
-int cli_k8s_connect(const config *cfg, k8s_client **out, fo_err *e);
+/* The connection settings of the cluster the configuration names. */
+int cli_k8s_config(const config *cfg, k8s_config **out, fo_err *e);
+/* A Kubernetes client for that cluster; `fence` may be NULL. */
+int cli_k8s_connect(const config *cfg, const fo_fence *fence, k8s_client **out, fo_err *e);
 
 typedef struct agent_pass_opts {
 	const char *verb;        /* the prefix of messages: "sync", "plan", "agent" */
@@ -76,6 +80,7 @@ typedef struct agent_pass_opts {
 	bool force_prune;        /* override the prune guard */
 	bool keep_live;          /* keep each item's live objects (to show a diff) */
 	const atomic_bool *stop; /* set: start no further deployment (shutdown) */
+	const fo_fence *fence;   /* leader election: writes (and the status push) only while held */
 } agent_pass_opts;
 
 typedef struct agent_pass_result {

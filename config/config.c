@@ -74,7 +74,28 @@ static const field fields[] = {
 	{"agent.webhookSecretFile", F_STR, OFF(agent.webhook_secret_file), NULL},
 	{"agent.retryInitial", F_DURATION, OFF(agent.retry_initial_ms), "5s"},
 	{"agent.retryMax", F_DURATION, OFF(agent.retry_max_ms), "5m"},
+	/* no default: it follows kubernetes.inCluster unless set */
+	{"agent.leaderElection.enabled", F_BOOL, OFF(agent.leader_election.enabled), NULL},
+	{"agent.leaderElection.leaseName", F_STR, OFF(agent.leader_election.lease_name), NULL},
+	{"agent.leaderElection.namespace", F_STR, OFF(agent.leader_election.namespace), NULL},
+	{"agent.leaderElection.identity", F_STR, OFF(agent.leader_election.identity), NULL},
+	{"agent.leaderElection.leaseDuration", F_DURATION, OFF(agent.leader_election.lease_duration_ms), "15s"},
+	{"agent.leaderElection.renewDeadline", F_DURATION, OFF(agent.leader_election.renew_deadline_ms), "10s"},
+	{"agent.leaderElection.retryPeriod", F_DURATION, OFF(agent.leader_election.retry_period_ms), "2s"},
 };
+
+/* Where each field was set (file position, or the environment), so that a
+ * check across fields can point at the value to change. */
+typedef struct where {
+	bool set;
+	int line, col; /* 0: from the environment */
+	const char *origin; /* "FLINKOPS_X overrides " or "" */
+} where;
+
+static size_t field_index(const field *f)
+{
+	return (size_t)(f - fields);
+}
 
 /* What to do instead of writing credentials into a URL setting: a password
  * in a URL shows wherever the URL does. A user name alone may stay where it
@@ -211,7 +232,7 @@ static bool is_section(const char *prefix)
 	return false;
 }
 
-static void walk(config *c, const char *file, const fo_yaml_node *m, const char *prefix, fo_diags *d)
+static void walk(config *c, const char *file, const fo_yaml_node *m, const char *prefix, where *at, fo_diags *d)
 {
 	for (size_t i = 0; i < m->n; i++) {
 		const fo_yaml_node *k = m->items[2 * i], *v = m->items[2 * i + 1];
@@ -229,13 +250,13 @@ static void walk(config *c, const char *file, const fo_yaml_node *m, const char 
 			if (v->kind != FO_YAML_SCALAR)
 				fo_diag_add(d, FO_SEV_ERROR, file, v->line, v->col, "%s: expected a value, got a %s", path,
 					    fo_yaml_kind_name(v));
-			else if (!fo_yaml_is_null(v))
-				set_field(c, f, v->str, file, v->line, v->col, "", d);
+			else if (!fo_yaml_is_null(v) && set_field(c, f, v->str, file, v->line, v->col, "", d) == 0)
+				at[field_index(f)] = (where){true, v->line, v->col, ""};
 		} else if (is_section(path)) {
 			if (v->kind != FO_YAML_MAP)
 				fo_diag_add(d, FO_SEV_ERROR, file, v->line, v->col, "%s: expected a mapping", path);
 			else
-				walk(c, file, v, path, d);
+				walk(c, file, v, path, at, d);
 		} else {
 			fo_diag_add(d, FO_SEV_ERROR, file, k->line, k->col, "unknown setting \"%s\"", path);
 		}
@@ -265,7 +286,76 @@ static bool flink_label_value(const char *s)
 	return true;
 }
 
-static void check(config *c, const char *file, fo_diags *d)
+int64_t config_call_bound_ms(const config *c)
+{
+	int64_t half = c->agent.leader_election.renew_deadline_ms / 2;
+	int64_t slack = c->agent.leader_election.lease_duration_ms - c->agent.leader_election.renew_deadline_ms;
+	return half < slack ? half : slack;
+}
+
+static const where *where_of(const where *at, const char *path)
+{
+	static const where nowhere = {false, 0, 0, ""};
+	const field *f = find_field(path);
+	return f ? &at[field_index(f)] : &nowhere;
+}
+
+/* Leader election's timings (client-go's rules), and the API timeout they bound. */
+static void check_leader_election(config *c, const char *file, const where *at, fo_diags *d)
+{
+	const char *le = "agent.leaderElection.";
+	int64_t lease = c->agent.leader_election.lease_duration_ms, renew = c->agent.leader_election.renew_deadline_ms,
+		retry = c->agent.leader_election.retry_period_ms;
+	const where *wl = where_of(at, "agent.leaderElection.leaseDuration"),
+		    *wd = where_of(at, "agent.leaderElection.renewDeadline"),
+		    *wr = where_of(at, "agent.leaderElection.retryPeriod");
+	const struct {
+		const char *name;
+		int64_t v;
+		const where *w;
+	} all[] = {{"leaseDuration", lease, wl}, {"renewDeadline", renew, wd}, {"retryPeriod", retry, wr}};
+	bool positive = true;
+	for (size_t i = 0; i < FO_ARRAY_LEN(all); i++)
+		if (all[i].v <= 0) {
+			fo_diag_add(d, FO_SEV_ERROR, file, all[i].w->line, all[i].w->col, "%s%s%s must be above zero",
+				    all[i].w->origin, le, all[i].name);
+			positive = false;
+		}
+	if (!positive)
+		return;
+	/* the point nearest the user's edit: whichever of the two was set */
+	if (lease <= renew) {
+		const where *w = wl->set ? wl : wd;
+		fo_diag_add(d, FO_SEV_ERROR, file, w->line, w->col,
+			    "%s%sleaseDuration (%lld ms) must be longer than %srenewDeadline (%lld ms): a leader gives up "
+			    "before another replica may take over, never after",
+			    w->origin, le, (long long)lease, le, (long long)renew);
+	}
+	/* client-go's JitterFactor: a renewal retried after a jittered wait must
+	 * still fit before the deadline */
+	if ((double)renew <= 1.2 * (double)retry) {
+		const where *w = wd->set ? wd : wr;
+		fo_diag_add(d, FO_SEV_ERROR, file, w->line, w->col,
+			    "%s%srenewDeadline (%lld ms) must be longer than 1.2 x %sretryPeriod (%lld ms)", w->origin, le,
+			    (long long)renew, le, (long long)retry);
+	}
+	if (lease <= renew || (double)renew <= 1.2 * (double)retry || !c->agent.leader_election.enabled)
+		return;
+	int64_t bound = config_call_bound_ms(c);
+	const where *wt = where_of(at, "kubernetes.timeout");
+	if (c->kubernetes.timeout_ms <= bound)
+		return;
+	if (wt->set)
+		fo_diag_add(d, FO_SEV_ERROR, file, wt->line, wt->col,
+			    "%skubernetes.timeout (%lld ms) is too long for leader election: a call must end within "
+			    "%lld ms (min(renewDeadline / 2, leaseDuration - renewDeadline)), or a write sent by a "
+			    "leader about to lose the lease could land after another replica took over",
+			    wt->origin, (long long)c->kubernetes.timeout_ms, (long long)bound);
+	else
+		c->kubernetes.timeout_ms = bound;
+}
+
+static void check(config *c, const char *file, const where *at, fo_diags *d)
 {
 	if (!c->repository.url || !*c->repository.url)
 		fo_diag_add(d, FO_SEV_ERROR, file, 0, 0, "repository.url is required (or FLINKOPS_REPOSITORY_URL)");
@@ -282,6 +372,7 @@ static void check(config *c, const char *file, fo_diags *d)
 		fo_diag_add(d, FO_SEV_ERROR, file, 0, 0, "agent.name must be a valid label value: letters, digits, '-', '_', '.', at most 63");
 	if (c->flink.rest_url && !strstr(c->flink.rest_url, "://"))
 		fo_diag_add(d, FO_SEV_ERROR, file, 0, 0, "flink.restUrl must be a URL template such as http://{name}-rest.{namespace}.svc:8081");
+	check_leader_election(c, file, at, d);
 }
 
 int config_load_text(const char *name, const char *text, size_t len, char *const *env, config **out, fo_diags *d)
@@ -289,6 +380,8 @@ int config_load_text(const char *name, const char *text, size_t len, char *const
 	*out = NULL;
 	size_t errors = d->nerrors;
 	config *c = fo_calloc(1, sizeof(*c));
+	where *at = fo_calloc(FO_ARRAY_LEN(fields), sizeof(*at));
+	char *origins[FO_ARRAY_LEN(fields)] = {0};
 	c->source = fo_strdup(name ? name : "(environment)");
 	for (size_t i = 0; i < FO_ARRAY_LEN(fields); i++)
 		if (fields[i].def)
@@ -298,7 +391,7 @@ int config_load_text(const char *name, const char *text, size_t len, char *const
 		if (fo_yaml_load(c->source, text, len, NULL, &f, d) == 0) {
 			const fo_yaml_node *root = f->ndocs ? f->docs[0] : NULL;
 			if (root && root->kind == FO_YAML_MAP)
-				walk(c, c->source, root, NULL, d);
+				walk(c, c->source, root, NULL, at, d);
 			else if (root && !fo_yaml_is_null(root))
 				fo_diag_add(d, FO_SEV_ERROR, c->source, root->line, root->col, "expected a mapping of settings");
 			fo_yaml_file_free(f);
@@ -309,15 +402,24 @@ int config_load_text(const char *name, const char *text, size_t len, char *const
 		const char *v = env_lookup(env, var);
 		if (v) {
 			char *origin = fo_asprintf("%s overrides ", var);
-			set_field(c, &fields[i], v, c->source, 0, 0, origin, d);
-			free(origin);
+			if (set_field(c, &fields[i], v, c->source, 0, 0, origin, d) == 0) {
+				at[i] = (where){true, 0, 0, origin};
+				origins[i] = origin; /* kept for the checks below */
+			} else {
+				free(origin);
+			}
 		}
 		free(var);
 	}
 	if (!c->status.branch && c->repository.branch)
 		c->status.branch = fo_strdup(c->repository.branch);
+	if (!where_of(at, "agent.leaderElection.enabled")->set)
+		c->agent.leader_election.enabled = c->kubernetes.in_cluster;
 	if (d->nerrors == errors)
-		check(c, c->source, d);
+		check(c, c->source, at, d);
+	for (size_t i = 0; i < FO_ARRAY_LEN(fields); i++)
+		free(origins[i]);
+	free(at);
 	if (d->nerrors > errors) {
 		config_free(c);
 		return FO_EINVAL;

@@ -24,6 +24,20 @@
  *   agent:        name (flinkops: labels every object this agent applies, so
  *                 that two agents never prune each other's), listen (:8080),
  *                 webhookSecretFile, retryInitial (5s), retryMax (5m)
+ *     leaderElection: (`flinkops agent` only; client-go's semantics)
+ *                 enabled (default: kubernetes.inCluster, so that replicas in
+ *                 a cluster never act together unless told to),
+ *                 leaseName (agent.name), namespace (the pod's namespace in a
+ *                 cluster, else kubernetes.namespace), identity ($POD_NAME,
+ *                 else the host name, "_" and a random suffix), leaseDuration
+ *                 (15s), renewDeadline (10s), retryPeriod (2s). Refused:
+ *                 a value not above zero, leaseDuration <= renewDeadline,
+ *                 renewDeadline <= 1.2 * retryPeriod (client-go's checks).
+ *                 When enabled, every Kubernetes call must end well inside the
+ *                 renew deadline: kubernetes.timeout is at most
+ *                 min(renewDeadline / 2, leaseDuration - renewDeadline) — the
+ *                 default is lowered to that, a larger value set explicitly is
+ *                 refused.
  */
 #ifndef CONFIG_CONFIG_H
 #define CONFIG_CONFIG_H
@@ -65,6 +79,11 @@ typedef struct config {
 	struct {
 		char *name, *listen, *webhook_secret_file;
 		int64_t retry_initial_ms, retry_max_ms;
+		struct config_leader_election {
+			bool enabled;
+			char *lease_name, *namespace, *identity; /* NULL: the defaults above, chosen at start */
+			int64_t lease_duration_ms, renew_deadline_ms, retry_period_ms;
+		} leader_election;
 	} agent;
 } config;
 
@@ -78,6 +97,12 @@ int config_load(const char *path, config **out, fo_diags *d);
  * for the process environment); for tests. */
 int config_load_text(const char *name, const char *text, size_t len, char *const *env, config **out, fo_diags *d);
 void config_free(config *c);
+
+/* The longest a Kubernetes call may take with leader election on: the
+ * slack between our fence closing (renewDeadline after the last renewal)
+ * and the earliest another replica may act (leaseDuration after it), and
+ * at most half the renew deadline. */
+int64_t config_call_bound_ms(const config *c);
 
 /* The environment variable that overrides a field path ("repository.url"). Caller frees. */
 char *config_env_name(const char *path);

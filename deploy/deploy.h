@@ -126,6 +126,7 @@ typedef struct deploy_rollout_opts {
 	const char *ca_file;            /* CA bundle for an https:// REST endpoint */
 	long call_timeout_ms;           /* each REST call (0: the client's default) */
 	const char *commit;             /* the source commit, recorded in the journal */
+	const fo_fence *fence;          /* leader election: Flink actions refused unless held (NULL: none) */
 } deploy_rollout_opts;
 
 typedef struct deploy_options {

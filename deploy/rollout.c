@@ -627,6 +627,7 @@ static int rollout_run(k8s_client *c, deploy_item *it, const deploy_options *o, 
 	flink_rest_opts ro = {0};
 	ro.ca_file = o->rollout->ca_file;
 	ro.timeout_ms = o->rollout->call_timeout_ms;
+	ro.fence = o->rollout->fence;
 	int rc = flink_rest_new(url, &ro, &x.r, e);
 	if (rc == 0)
 		rc = advance(&x, e);

@@ -44,6 +44,7 @@ struct flink_rest {
 	long timeout_ms;
 	long upload_timeout_ms;
 	long run_timeout_ms;
+	const fo_fence *fence;  /* writes refused while it is not held; NULL: none */
 };
 
 /* ---- small helpers ---- */
@@ -880,6 +881,7 @@ int flink_rest_new(const char *base_url, const flink_rest_opts *opts, flink_rest
 	c->timeout_ms = ho.timeout_ms;
 	c->upload_timeout_ms = opts && opts->upload_timeout_ms > 0 ? opts->upload_timeout_ms : DEFAULT_UPLOAD_TIMEOUT_MS;
 	c->run_timeout_ms = opts && opts->run_timeout_ms > 0 ? opts->run_timeout_ms : DEFAULT_RUN_TIMEOUT_MS;
+	c->fence = opts ? opts->fence : NULL;
 	rc = fo_http_new(&ho, &c->http, e);
 	if (rc < 0) {
 		flink_rest_free(c);
@@ -921,6 +923,13 @@ static int call(flink_rest *c, const call_args *a, char **body, long *status, fo
 {
 	if (body)
 		*body = NULL;
+	if (c->fence && strcmp(a->method, "GET") != 0) {
+		char *what = fo_asprintf("%s on %s (%s %s)", a->what, c->shown, a->method, a->path);
+		int rc = fo_fence_check(c->fence, what, e);
+		free(what);
+		if (rc < 0)
+			return rc;
+	}
 	char *url = fo_asprintf("%s%s", c->base, a->path);
 	fo_http_request req = {0};
 	req.method = a->method;

@@ -31,6 +31,7 @@
 #include <stdint.h>
 
 #include "lib/err.h"
+#include "lib/fence.h"
 
 typedef struct flink_rest flink_rest;
 
@@ -42,6 +43,9 @@ typedef struct flink_rest_opts {
 	size_t max_body;          /* larger answers fail with FO_ETOOBIG (default 8 MiB) */
 	const char *ca_file;      /* for an https:// REST endpoint */
 	bool insecure;            /* skip TLS verification */
+	const fo_fence *fence;    /* NULL: always allowed; else every POST, PATCH and DELETE (stop,
+	                           * savepoint, cancel, jar upload, run and delete) is refused with
+	                           * FO_EFENCED, before it is sent, while the fence is not held */
 } flink_rest_opts;
 
 /*

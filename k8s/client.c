@@ -24,9 +24,10 @@ const k8s_kind k8s_kind_service = {"Service", "v1", "services", true};
 const k8s_kind k8s_kind_statefulset = {"StatefulSet", "apps/v1", "statefulsets", true};
 const k8s_kind k8s_kind_pod = {"Pod", "v1", "pods", true};
 const k8s_kind k8s_kind_namespace = {"Namespace", "v1", "namespaces", false};
+const k8s_kind k8s_kind_lease = {"Lease", "coordination.k8s.io/v1", "leases", true};
 
 static const k8s_kind *const known_kinds[] = {&k8s_kind_configmap, &k8s_kind_service, &k8s_kind_statefulset,
-					      &k8s_kind_pod, &k8s_kind_namespace};
+					      &k8s_kind_pod, &k8s_kind_namespace, &k8s_kind_lease};
 
 struct k8s_client {
 	fo_http *http;
@@ -260,6 +261,12 @@ static int request(k8s_client *c, const char *method, const char *url, const cha
 	int rc = 0;
 	long delay = c->backoff_ms;
 	for (int attempt = 0;; attempt++) {
+		/* each attempt asks the fence again: a retry may come after the
+		 * lease was lost */
+		if (strcmp(method, "GET") != 0 && (rc = fo_fence_check(c->opts.fence, what, e)) < 0) {
+			c->stats.failures++;
+			return rc;
+		}
 		if ((rc = refresh_token(c, e)) < 0)
 			return fo_err_prefix(e, "%s", what);
 		fo_http_request req = {0};
@@ -453,22 +460,34 @@ int k8s_list_each(k8s_client *c, const k8s_kind *kind, const char *ns, const cha
 	return rc;
 }
 
+/* The kind, namespace (NULL when none) and name of an object to write. */
+static int target_of(const cJSON *obj, const char *verb, const k8s_kind **kind, const char **ns, const char **name,
+		     fo_err *e)
+{
+	*kind = k8s_kind_of(obj);
+	const cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
+	const cJSON *n = cJSON_GetObjectItemCaseSensitive(meta, "name");
+	const cJSON *s = cJSON_GetObjectItemCaseSensitive(meta, "namespace");
+	if (!*kind || !cJSON_IsString(n))
+		return fo_err_set(e, FO_EINVAL, "%s: an object without a known apiVersion/kind or a name", verb);
+	*name = n->valuestring;
+	*ns = cJSON_IsString(s) ? s->valuestring : NULL;
+	return 0;
+}
+
 int k8s_apply(k8s_client *c, const cJSON *obj, bool dry_run, cJSON **result, fo_err *e)
 {
 	if (result)
 		*result = NULL;
-	const k8s_kind *kind = k8s_kind_of(obj);
-	const cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
-	const cJSON *name = cJSON_GetObjectItemCaseSensitive(meta, "name");
-	const cJSON *ns = cJSON_GetObjectItemCaseSensitive(meta, "namespace");
-	if (!kind || !cJSON_IsString(name))
-		return fo_err_set(e, FO_EINVAL, "apply: an object without a known apiVersion/kind or a name");
-	const char *nss = cJSON_IsString(ns) ? ns->valuestring : NULL;
-	char *base = resource_url(c, kind, nss, name->valuestring);
+	const k8s_kind *kind;
+	const char *nss, *nm;
+	if (target_of(obj, "apply", &kind, &nss, &nm, e) < 0)
+		return FO_EINVAL;
+	char *base = resource_url(c, kind, nss, nm);
 	char *fm = fo_http_escape(c->field_manager);
 	char *url = fo_asprintf("%s?fieldManager=%s%s%s", base, fm, c->force ? "&force=true" : "",
 				dry_run ? "&dryRun=All" : "");
-	char *what = describe(dry_run ? "apply (dry run)" : "apply", kind, nss, name->valuestring);
+	char *what = describe(dry_run ? "apply (dry run)" : "apply", kind, nss, nm);
 	char *payload = cJSON_PrintUnformatted(obj);
 	char *body = NULL;
 	int rc = request(c, "PATCH", url, "application/apply-patch+yaml", payload,
@@ -504,4 +523,39 @@ int k8s_delete(k8s_client *c, const k8s_kind *kind, const char *ns, const char *
 	free(what);
 	free(url);
 	return rc;
+}
+
+/* POST or PUT a whole object: create and replace. */
+static int write_object(k8s_client *c, const char *verb, const cJSON *obj, cJSON **result, fo_err *e)
+{
+	if (result)
+		*result = NULL;
+	const k8s_kind *kind;
+	const char *ns, *name;
+	if (target_of(obj, verb, &kind, &ns, &name, e) < 0)
+		return FO_EINVAL;
+	bool create = strcmp(verb, "create") == 0;
+	char *url = resource_url(c, kind, ns, create ? NULL : name);
+	char *what = describe(verb, kind, ns, name);
+	char *payload = cJSON_PrintUnformatted(obj);
+	char *body = NULL;
+	int rc = request(c, create ? "POST" : "PUT", url, "application/json", payload, &c->stats.other, what, &body,
+			 NULL, e);
+	if (rc == 0 && result)
+		rc = parse_body(body, what, create ? "POST" : "PUT", url, result, e);
+	free(body);
+	cJSON_free(payload);
+	free(what);
+	free(url);
+	return rc;
+}
+
+int k8s_create(k8s_client *c, const cJSON *obj, cJSON **result, fo_err *e)
+{
+	return write_object(c, "create", obj, result, e);
+}
+
+int k8s_replace(k8s_client *c, const cJSON *obj, cJSON **result, fo_err *e)
+{
+	return write_object(c, "replace", obj, result, e);
 }

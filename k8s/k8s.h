@@ -2,7 +2,9 @@
  * A Kubernetes API client over libcurl: connection settings from a
  * kubeconfig or from inside a pod, and the few verbs flinkops needs — get,
  * list by label selector (paginated), server-side apply (also as a dry run),
- * and delete. One client keeps one connection. Errors keep the server's own
+ * delete, and create and replace (for the leader election's Lease). One
+ * client keeps one connection. With a write fence, every request but a GET
+ * is refused before it is sent while the fence is not held. Errors keep the server's own
  * Status message and say which verb on which object failed; requests are
  * counted by kind, so tests can assert that a pass wrote nothing.
  */
@@ -15,6 +17,7 @@
 #include <cjson/cJSON.h>
 
 #include "lib/err.h"
+#include "lib/fence.h"
 
 typedef struct k8s_config {
 	char *server;          /* https://host:port, no trailing slash */
@@ -57,6 +60,7 @@ extern const k8s_kind k8s_kind_service;
 extern const k8s_kind k8s_kind_statefulset;
 extern const k8s_kind k8s_kind_pod;
 extern const k8s_kind k8s_kind_namespace;
+extern const k8s_kind k8s_kind_lease; /* coordination.k8s.io/v1 */
 
 /* The kind descriptor of an object from its apiVersion and kind, or NULL. */
 const k8s_kind *k8s_kind_of(const cJSON *obj);
@@ -78,6 +82,9 @@ typedef struct k8s_options {
 	long backoff_ms;            /* first retry delay, doubling (default 200 ms) */
 	size_t page_size;           /* list page size (default 200: a page of StatefulSets is parsed at once) */
 	size_t max_body;            /* larger answers fail with FO_ETOOBIG (default 256 MiB) */
+	const fo_fence *fence;      /* NULL: always allowed; else every request that can change the
+	                             * cluster (apply, dry runs too, delete, create, replace: anything
+	                             * but GET) is refused with FO_EFENCED while it is not held */
 } k8s_options;
 
 typedef struct k8s_client k8s_client;
@@ -125,6 +132,18 @@ int k8s_apply(k8s_client *c, const cJSON *obj, bool dry_run, cJSON **result, fo_
  * NULL); an object that is already gone is not an error. */
 int k8s_delete(k8s_client *c, const k8s_kind *kind, const char *ns, const char *name, const char *propagation,
 	       fo_err *e);
+
+/*
+ * Create `obj` (POST to its collection). *result (may be NULL) is what the
+ * server stored. An object that exists already is FO_ECONFLICT.
+ */
+int k8s_create(k8s_client *c, const cJSON *obj, cJSON **result, fo_err *e);
+/*
+ * Replace `obj` (PUT). With metadata.resourceVersion the server stores it
+ * only if the object is still that version, and FO_ECONFLICT says it
+ * changed since it was read (409): read it again and decide again.
+ */
+int k8s_replace(k8s_client *c, const cJSON *obj, cJSON **result, fo_err *e);
 
 /* Format an API error from a response (pure; exposed for tests). `what` is
  * "apply StatefulSet default/x". Returns the FO_E* code for the status. */

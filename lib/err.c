@@ -68,6 +68,7 @@ const char *fo_err_code_name(int code)
 	case FO_ESERVER: return "server error";
 	case FO_EUNSUPPORTED: return "unsupported";
 	case FO_EREFUSED: return "refused";
+	case FO_EFENCED: return "fenced";
 	default: return "error";
 	}
 }

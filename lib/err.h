@@ -26,6 +26,7 @@ enum {
 	FO_ESERVER = -10,   /* a server answered with an error */
 	FO_EUNSUPPORTED = -11,
 	FO_EREFUSED = -12,  /* a safety guard refused to act */
+	FO_EFENCED = -13,   /* not the leader: the write fence refused a request */
 };
 
 typedef struct fo_err {

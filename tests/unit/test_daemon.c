@@ -288,6 +288,13 @@ static const char want_metrics[] =
 	"# HELP flinkops_rollouts_in_progress Deployments the last pass left waiting on Flink or the cluster.\n"
 	"# TYPE flinkops_rollouts_in_progress gauge\n"
 	"flinkops_rollouts_in_progress 2\n"
+	"# HELP flinkops_leader 1 while this replica holds the leader election's Lease and may act (always 1 without "
+	"leader election).\n"
+	"# TYPE flinkops_leader gauge\n"
+	"flinkops_leader 1\n"
+	"# HELP flinkops_leader_transitions_total Times this replica's leadership changed: acquired, lost or released.\n"
+	"# TYPE flinkops_leader_transitions_total counter\n"
+	"flinkops_leader_transitions_total 3\n"
 	"# HELP flinkops_webhook_requests_total Webhook requests by provider and HTTP status answered.\n"
 	"# TYPE flinkops_webhook_requests_total counter\n"
 	"flinkops_webhook_requests_total{provider=\"unknown\",code=\"413\"} 1\n"
@@ -313,6 +320,8 @@ static void test_metrics_text(void **state)
 	v.applied[AGENT_KIND_STATEFULSET][0] = 4;
 	v.applied[AGENT_KIND_STATEFULSET][1] = 1;
 	v.rollouts_in_progress = 2;
+	v.leader = 1;
+	v.leader_transitions = 3;
 	agent_metric_hook(&v, AGENT_HOOK_GITHUB, 202);
 	agent_metric_hook(&v, AGENT_HOOK_GITHUB, 202);
 	agent_metric_hook(&v, AGENT_HOOK_GITHUB, 401);

@@ -1,0 +1,214 @@
+#!/usr/bin/env bash
+# rig: k8s git flink s3
+# Two agents, one Lease: the same configuration but for each its own
+# identity and Kubernetes user (rig-agent-a, rig-agent-b), short timings
+# (lease 6 s, renew deadline 4 s, retry 1 s), one FlinkDeployment with a
+# job. One agent leads and deploys; a pushed upgrade starts; the leader is
+# SIGSTOPped mid-rollout (right after it sent the stop with a savepoint); the other takes over within leaseDuration + 2 x
+# retryPeriod and finishes the rollout; the first, SIGCONTed, makes no
+# further write and exits 3. From the API server's audit log: writes to
+# ConfigMaps, Services and StatefulSets of the test's namespace come from
+# one agent at a time (one switch, old leader to new). From Flink, polled
+# throughout: never two live jobs of the deployment. Finally SIGTERM on the
+# new leader releases the Lease and exits 0.
+NAME=leader
+. "$(dirname "$0")/lib-rollout.sh"
+: "${RIG_KUBECONFIG_AGENT_A:?}" "${RIG_KUBECONFIG_AGENT_B:?}" "${RIG_KUBE_AUDIT_LOG:?}"
+
+LEASE_MS=6000 RENEW_MS=4000 RETRY_MS=1000
+lease=e2e-leader-$$
+jobname=e2e-leader-$$
+ms() { date +%s%3N; }
+
+declare -A kubeconfig=([a]=$RIG_KUBECONFIG_AGENT_A [b]=$RIG_KUBECONFIG_AGENT_B)
+declare -A user=([a]=rig-agent-a [b]=rig-agent-b)
+declare -A wrapper=() pid=() log=()
+for x in a b; do
+	sed -e "s|kubeconfig: $RIG_KUBECONFIG}|kubeconfig: ${kubeconfig[$x]}}|" \
+		-e "s|cacheDir: $tmp/cache}|cacheDir: $tmp/cache-$x}|" -e "s|jarCacheDir: $tmp/jars|jarCacheDir: $tmp/jars-$x|" \
+		-e "s|^repository: {|repository: {interval: 5s, |" \
+		-e "s|^agent: {name: \(.*\)}|agent: {name: \1, listen: \"127.0.0.1:0\", leaderElection: {enabled: true, leaseName: $lease, namespace: $ns, identity: agent-$x, leaseDuration: ${LEASE_MS}ms, renewDeadline: ${RENEW_MS}ms, retryPeriod: ${RETRY_MS}ms}}|" \
+		"$tmp/config.yaml" >"$tmp/config-$x.yaml"
+done
+
+poller=
+stop_all() {
+	# the agents run under the e2e runner's wrapper: end both, never anything else
+	for x in a b; do
+		[ -n "${pid[$x]:-}" ] && kill -CONT "${pid[$x]}" 2>/dev/null && kill -KILL "${pid[$x]}" 2>/dev/null
+		[ -n "${wrapper[$x]:-}" ] && kill -KILL "${wrapper[$x]}" 2>/dev/null
+	done
+	[ -n "$poller" ] && kill "$poller" 2>/dev/null
+	wait 2>/dev/null
+}
+trap 'stop_all; cleanup' EXIT
+
+start_agent() { # start_agent a|b
+	local x=$1
+	# FLINKOPS_PAUSE_AFTER holds a pass for 5 s right after the stop with a
+	# savepoint is sent: the SIGSTOP lands at a known point of the upgrade
+	FLINKOPS_PAUSE_AFTER=stop-sent "$FLINKOPS" agent --config "$tmp/config-$x.yaml" >"$tmp/agent-$x.out" 2>"$tmp/agent-$x.err" &
+	wrapper[$x]=$!
+	for _ in $(seq 1 50); do
+		pid[$x]=$(pgrep -P "${wrapper[$x]}" | head -1)
+		[ -n "${pid[$x]}" ] && break
+		sleep 0.1
+	done
+	log[$x]=$(readlink "/proc/${pid[$x]}/fd/2") # the wrapper keeps the agent's log in a file: read it live
+}
+
+# Flink, polled throughout: the live jobs of this deployment (by job name),
+# one "TIME COUNT" line a poll; every job id seen is noted for cleanup
+live='select(.state!="FINISHED" and .state!="CANCELED" and .state!="FAILED")'
+(
+	while :; do
+		ov=$(curl -s --max-time 5 "$RIG_FLINK_URL/jobs/overview")
+		jq -r --arg n "$jobname" '.jobs[] | select(.name==$n) | .jid' <<<"$ov" >>"$tmp/ours" 2>/dev/null
+		echo "$(ms) $(jq --arg n "$jobname" "[.jobs[] | select(.name==\$n) | $live] | length" <<<"$ov" 2>/dev/null)"
+		sleep 0.2
+	done >"$tmp/jobs.log"
+) &
+poller=$!
+
+extra=", --name, $jobname"
+deployment 1 savepoint "$extra" >"$tmp/work/jobs/counter.yaml"
+commit1=$(publish "counter")
+start_agent a
+start_agent b
+
+# --- one leader -----------------------------------------------------------------
+leader=
+for _ in $(seq 1 300); do
+	for x in a b; do grep -q "acquired lease $ns/$lease as agent-$x" "${log[$x]}" 2>/dev/null && leader=$x; done
+	[ -n "$leader" ] && break
+	sleep 0.1
+done
+other=$([ "$leader" = a ] && echo b || echo a)
+if [ -n "$leader" ] && ! grep -q "acquired lease" "${log[$other]}" &&
+	$K -n $ns get lease $lease -o jsonpath='{.spec.holderIdentity}' | grep -qx "agent-$leader"; then
+	ok "agent-$leader holds Lease $ns/$lease; agent-$other stands by"
+else
+	fail "election: leader=$leader; $(tail -3 "${log[a]}") / $(tail -3 "${log[b]}")"
+fi
+
+running() { curl -s "$RIG_FLINK_URL/jobs/overview" | jq -r --arg n "$jobname" '.jobs[] | select(.name==$n and .state=="RUNNING") | .jid'; }
+job1=
+for _ in $(seq 1 600); do
+	job1=$(running)
+	[ -n "$job1" ] && [ "$(status_field observedCommit)" = "$commit1" ] && break
+	sleep 0.2
+done
+[ -n "$job1" ] && [ "$(status_field phase)" = Running ] &&
+	ok "the leader deployed the counter: job $job1 RUNNING, status Running at ${commit1:0:7}" ||
+	fail "first deployment: job=$job1 phase=$(status_field phase) $(grep -i 'error\|fail' "${log[$leader]}" | tail -3)"
+passes_other=$(grep -c 'pass [0-9]* started' "${log[$other]}")
+[ "$passes_other" = 0 ] && ok "the standby ran no pass" || fail "the standby ran $passes_other passes"
+
+# --- an upgrade; the leader is stopped in the middle of it -------------------
+deployment 1 savepoint ", --rate, \"150\"$extra" >"$tmp/work/jobs/counter.yaml"
+commit2=$(publish "counter: rate 150")
+for _ in $(seq 1 300); do
+	grep -q "stopping job $job1 with a savepoint" "${log[$leader]}" && break
+	sleep 0.1
+done
+kill -STOP "${pid[$leader]}"
+t_stop=$(ms)
+step=$(journal '.step // "idle"' 2>/dev/null)
+[ "$step" = stopping ] && ok "agent-$leader SIGSTOPped during the upgrade, its savepoint in flight (journal step: $step)" ||
+	fail "the upgrade did not start: step=$step"
+
+# the takeover, as the API server saw it: the other's first successful write of the Lease
+ts='(.requestReceivedTimestamp | capture("^(?<s>[^.]+)\\.(?<f>[0-9]+)Z$")) as $t | ((($t.s + "Z") | fromdate) * 1000 + (($t.f + "000")[0:3] | tonumber))'
+t_take=
+for _ in $(seq 1 300); do
+	t_take=$(jq -r --arg u "${user[$other]}" --arg ns "$ns" --arg l "$lease" --argjson t0 "$t_stop" \
+		"select(.user.username==\$u and .objectRef.resource==\"leases\" and .objectRef.namespace==\$ns and .objectRef.name==\$l and .responseStatus.code<300) | $ts | select(. >= \$t0)" \
+		"$RIG_KUBE_AUDIT_LOG" 2>/dev/null | head -1)
+	[ -n "$t_take" ] && break
+	sleep 0.1
+done
+bound=$((LEASE_MS + 2 * RETRY_MS))
+if [ -n "$t_take" ] && [ $((t_take - t_stop)) -le $bound ] && grep -q "acquired lease $ns/$lease as agent-$other" "${log[$other]}"; then
+	ok "agent-$other took over $((t_take - t_stop)) ms after the SIGSTOP (bound: lease $LEASE_MS + 2 x retry $RETRY_MS = $bound ms)"
+else
+	fail "takeover: ${t_take:-none} - $t_stop > $bound ms; $(grep leader "${log[$other]}" | tail -3)"
+fi
+
+job2=
+for _ in $(seq 1 900); do
+	job2=$(running)
+	[ -n "$job2" ] && [ "$job2" != "$job1" ] && [ "$(status_field observedCommit)" = "$commit2" ] && break
+	sleep 0.2
+done
+if [ -n "$job2" ] && [ "$job2" != "$job1" ] && [ "$(status_field phase)" = Running ] &&
+	[ "$(status_field observedCommit)" = "$commit2" ] && [ -n "$(status_field lastSavepoint)" ]; then
+	ok "agent-$other finished the rollout: job $job2 RUNNING from savepoint $(basename "$(status_field lastSavepoint)"), status at ${commit2:0:7}"
+else
+	fail "rollout after takeover: job2=$job2 phase=$(status_field phase) observed=$(status_field observedCommit) $(grep -i 'error\|fail' "${log[$other]}" | tail -3)"
+fi
+
+# --- the old leader wakes up: no write, exit 3 -------------------------------
+t_cont=$(ms)
+kill -CONT "${pid[$leader]}"
+for _ in $(seq 1 300); do
+	kill -0 "${pid[$leader]}" 2>/dev/null || break
+	sleep 0.1
+done
+wait "${wrapper[$leader]}"
+rc=$?
+dt=$(($(ms) - t_cont))
+pid[$leader]=
+wrapper[$leader]=
+# what its loop tried meanwhile, if anything, the fence refused
+fenced=$(grep -c 'not the leader: lease not renewed' "${log[$leader]}")
+[ $rc = 3 ] && [ $dt -le 10000 ] && grep -q "lost lease $ns/$lease as agent-$leader" "${log[$leader]}" &&
+	ok "agent-$leader, SIGCONTed, found the Lease lost and exited 3 after $dt ms ($fenced writes refused by the fence): $(grep -o 'lost lease.*' "${log[$leader]}" | head -1 | cut -c1-100)" ||
+	fail "old leader after SIGCONT: rc=$rc after $dt ms $(tail -3 "${log[$leader]}")"
+
+# --- the audit log ------------------------------------------------------------
+writes='select(.objectRef.namespace==$ns and (.objectRef.resource=="configmaps" or .objectRef.resource=="services" or .objectRef.resource=="statefulsets") and (.verb=="create" or .verb=="update" or .verb=="patch" or .verb=="delete") and (.user.username=="rig-agent-a" or .user.username=="rig-agent-b"))'
+jq -r --arg ns "$ns" "$writes | \"\\($ts) \\(.user.username) \\(.verb) \\(.objectRef.resource)/\\(.objectRef.name) \\(.responseStatus.code)\"" \
+	"$RIG_KUBE_AUDIT_LOG" | sort -n >"$tmp/writes"
+n_writes=$(wc -l <"$tmp/writes")
+switches=$(awk 'NR > 1 && $2 != prev { n++ } { prev = $2 } END { print n + 0 }' "$tmp/writes")
+first=$(head -1 "$tmp/writes" | cut -d' ' -f2)
+old_after_stop=$(awk -v u="${user[$leader]}" -v t="$t_stop" '$2 == u && $1 >= t' "$tmp/writes" | wc -l)
+new_before_take=$(awk -v u="${user[$other]}" -v t="${t_take:-0}" '$2 == u && $1 < t' "$tmp/writes" | wc -l)
+if [ "$n_writes" -gt 0 ] && [ "$switches" = 1 ] && [ "$first" = "${user[$leader]}" ] && [ "$old_after_stop" = 0 ] &&
+	[ "$new_before_take" = 0 ]; then
+	ok "audit: $n_writes writes to ConfigMaps/Services/StatefulSets in $ns, $(grep -c "${user[$leader]}" "$tmp/writes") by ${user[$leader]} then $(grep -c "${user[$other]}" "$tmp/writes") by ${user[$other]}: one writer at a time, none by the old leader after its SIGSTOP"
+else
+	fail "audit: $n_writes writes, $switches switches, first $first, old leader after stop $old_after_stop, new before takeover $new_before_take"
+	sed 's/^/    /' "$tmp/writes" | tail -20
+fi
+lease_after=$(jq -r --arg u "${user[$leader]}" --arg ns "$ns" --argjson t0 "$t_cont" \
+	"select(.user.username==\$u and .objectRef.namespace==\$ns and .verb!=\"get\") | $ts as \$t | select(\$t >= \$t0) | \"\\(.verb) \\(.objectRef.resource) \\(.responseStatus.code)\"" \
+	"$RIG_KUBE_AUDIT_LOG")
+[ -z "$lease_after" ] && ok "audit: no request written by ${user[$leader]} after its SIGCONT, not even to the Lease" ||
+	fail "audit: ${user[$leader]} after SIGCONT: $lease_after"
+
+# --- Flink: never two live jobs of the deployment --------------------------------
+kill "$poller" 2>/dev/null
+wait "$poller" 2>/dev/null
+poller=
+polls=$(grep -c . "$tmp/jobs.log")
+most=$(awk '$2 != "" && $2 > m { m = $2 } END { print m + 0 }' "$tmp/jobs.log")
+gap=$(awk 'NR > 1 && $1 - prev > g { g = $1 - prev } { prev = $1 } END { print g + 0 }' "$tmp/jobs.log")
+during=$(awk -v a="$t_stop" -v b="$t_cont" '$1 >= a && $1 <= b' "$tmp/jobs.log" | wc -l)
+[ "$during" -ge 5 ] && [ "$most" = 1 ] &&
+	ok "Flink, polled $polls times ($during between the SIGSTOP and the SIGCONT, at most $gap ms apart): never more than one live job named $jobname" ||
+	fail "Flink: at most $most live jobs in $polls polls ($during during the takeover)"
+
+# --- SIGTERM: the new leader releases the Lease ----------------------------------
+t0=$(ms)
+kill -TERM "${pid[$other]}"
+wait "${wrapper[$other]}"
+rc=$?
+pid[$other]=
+wrapper[$other]=
+holder=$($K -n $ns get lease $lease -o jsonpath='{.spec.holderIdentity}')
+dur=$($K -n $ns get lease $lease -o jsonpath='{.spec.leaseDurationSeconds}')
+trans=$($K -n $ns get lease $lease -o jsonpath='{.spec.leaseTransitions}')
+[ $rc = 0 ] && [ -z "$holder" ] && [ "$dur" = 1 ] && grep -q "released lease $ns/$lease" "${log[$other]}" &&
+	ok "SIGTERM: agent-$other exited 0 after $(($(ms) - t0)) ms and released the Lease (no holder, leaseDurationSeconds 1, transitions $trans)" ||
+	fail "release: rc=$rc holder=$holder duration=$dur $(tail -3 "${log[$other]}")"
