@@ -61,7 +61,7 @@ AGENT_PURE_OBJS := $(addprefix $(BUILD)/agent/,schedule.o webhook.o metrics.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: image image-test all deps test unit unit-run cli-test rig-smoke e2e bench clean check-deps fuzz fuzz-regress fuzz-build
+.PHONY: install-yaml image image-test all deps test unit unit-run cli-test rig-smoke e2e bench clean check-deps fuzz fuzz-regress fuzz-build
 
 all: $(BIN)
 
@@ -155,3 +155,11 @@ image: $(BIN)
 
 image-test: image
 	tests/image/test $(IMAGE)
+
+# examples/install/install.yaml: the Kustomize base rendered with the rig's kubectl.
+install-yaml:
+	@eval "$$(tests/rig/rig env k8s)"; test -x "$$RIG_KUBECTL" || tests/rig/rig build k8s; eval "$$(tests/rig/rig env k8s)"; \
+	{ echo "# Rendered from examples/install by \`make install-yaml\` (kubectl kustomize); do not edit."; \
+	  echo "# kubectl apply -f install.yaml — read examples/install/kustomization.yaml first: two Secrets come before it."; \
+	  "$$RIG_KUBECTL" kustomize examples/install; } >examples/install/install.yaml.tmp && \
+	mv examples/install/install.yaml.tmp examples/install/install.yaml
