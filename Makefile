@@ -10,6 +10,8 @@
 #   make fuzz       run every fuzz target for FUZZ_TIME seconds (default 180) and print
 #                   a table; make fuzz-regress replays the committed corpus and fuzzes
 #                   each target briefly (part of make test); see tests/fuzz/README.md
+#   make demo       the whole story on this machine: the rig, a git repository, flinkops
+#                   agent, a savepoint upgrade, each step checked; make demo-down stops it
 #   make image      the OCI image (build/flinkops-image.oci.tar) from Debian's packages,
 #                   no registry needed; tests/image/test checks it (part of make test)
 #   make SAN=1 ...  the same with AddressSanitizer and UndefinedBehaviorSanitizer;
@@ -61,7 +63,7 @@ AGENT_PURE_OBJS := $(addprefix $(BUILD)/agent/,schedule.o webhook.o metrics.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: install-yaml image image-test all deps test unit unit-run cli-test rig-smoke e2e bench clean check-deps fuzz fuzz-regress fuzz-build
+.PHONY: demo demo-down install-yaml image image-test all deps test unit unit-run cli-test rig-smoke e2e bench clean check-deps fuzz fuzz-regress fuzz-build
 
 all: $(BIN)
 
@@ -163,3 +165,10 @@ install-yaml:
 	  echo "# kubectl apply -f install.yaml — read examples/install/kustomization.yaml first: two Secrets come before it."; \
 	  "$$RIG_KUBECTL" kustomize examples/install; } >examples/install/install.yaml.tmp && \
 	mv examples/install/install.yaml.tmp examples/install/install.yaml
+
+# The story in one command (examples/demo/demo); everything stays up until demo-down.
+demo: deps $(BIN)
+	examples/demo/demo up ./$(BIN)
+
+demo-down:
+	examples/demo/demo down
