@@ -10,6 +10,10 @@
 #   make fuzz       run every fuzz target for FUZZ_TIME seconds (default 180) and print
 #                   a table; make fuzz-regress replays the committed corpus and fuzzes
 #                   each target briefly (part of make test); see tests/fuzz/README.md
+#   make demo       the whole story on this machine: the rig, a git repository, flinkops
+#                   agent, a savepoint upgrade, each step checked; make demo-down stops it
+#   make image      the OCI image (build/flinkops-image.oci.tar) from Debian's packages,
+#                   no registry needed; tests/image/test checks it (part of make test)
 #   make SAN=1 ...  the same with AddressSanitizer and UndefinedBehaviorSanitizer;
 #                   objects go to build-san/, the binary to ./flinkops-san
 #
@@ -22,7 +26,7 @@ PKGS := libgit2 libcurl yaml-0.1 libcjson openssl libmicrohttpd
 # recommended by clang) build the fuzz targets
 DEB_PKGS := build-essential pkg-config libgit2-dev libcurl4-openssl-dev libyaml-dev \
 	libcjson-dev libssl-dev libcmocka-dev libmicrohttpd-dev valgrind git curl jq python3 openssl \
-	clang libclang-rt-dev
+	clang libclang-rt-dev umoci
 
 MODULES := lib flink render k8s config sync deploy agent
 SRCS := $(foreach m,$(MODULES),$(wildcard $(m)/*.c))
@@ -59,7 +63,7 @@ AGENT_PURE_OBJS := $(addprefix $(BUILD)/agent/,schedule.o webhook.o metrics.o le
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test unit unit-run cli-test rig-smoke e2e bench clean check-deps fuzz fuzz-regress fuzz-build
+.PHONY: demo demo-down install-yaml image image-test all deps test unit unit-run cli-test rig-smoke e2e bench clean check-deps fuzz fuzz-regress fuzz-build
 
 all: $(BIN)
 
@@ -92,6 +96,7 @@ test: deps
 	$(MAKE) unit
 	$(MAKE) unit SAN=1
 	$(MAKE) fuzz-regress
+	$(MAKE) image-test
 	$(MAKE) rig-smoke
 	$(MAKE) e2e
 	$(MAKE) e2e SAN=1
@@ -143,3 +148,27 @@ fuzz-regress: fuzz-build
 
 clean:
 	rm -rf build build-san build-fuzz flinkops flinkops-san
+
+# The container image: packaging/rootfs + umoci, no registry (see packaging/image).
+IMAGE := build/flinkops-image.oci.tar
+image: $(BIN)
+	@command -v umoci >/dev/null || $(MAKE) deps
+	packaging/image ./$(BIN) $(IMAGE)
+
+image-test: image
+	tests/image/test $(IMAGE)
+
+# examples/install/install.yaml: the Kustomize base rendered with the rig's kubectl.
+install-yaml:
+	@eval "$$(tests/rig/rig env k8s)"; test -x "$$RIG_KUBECTL" || tests/rig/rig build k8s; eval "$$(tests/rig/rig env k8s)"; \
+	{ echo "# Rendered from examples/install by \`make install-yaml\` (kubectl kustomize); do not edit."; \
+	  echo "# kubectl apply -f install.yaml — read examples/install/kustomization.yaml first: two Secrets come before it."; \
+	  "$$RIG_KUBECTL" kustomize examples/install; } >examples/install/install.yaml.tmp && \
+	mv examples/install/install.yaml.tmp examples/install/install.yaml
+
+# The story in one command (examples/demo/demo); everything stays up until demo-down.
+demo: deps $(BIN)
+	examples/demo/demo up ./$(BIN)
+
+demo-down:
+	examples/demo/demo down

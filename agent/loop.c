@@ -102,7 +102,8 @@ static void probe_api(agent_state *st, const config *cfg)
 	k8s_client *kc = NULL;
 	deploy_live *live = NULL;
 	fo_err e = FO_ERR_INIT;
-	if (cli_k8s_connect(cfg, NULL, &kc, &e) == 0 && deploy_live_load(kc, cfg->agent.name, NULL, &live, &e) == 0) {
+	if (cli_k8s_connect(cfg, NULL, &kc, &e) == 0 && deploy_live_load(kc, cfg->agent.name, cfg->kubernetes.namespaces.v,
+									 cfg->kubernetes.namespaces.n, &live, &e) == 0) {
 		pthread_mutex_lock(&st->lock);
 		st->api_ready = true;
 		pthread_mutex_unlock(&st->lock);

@@ -70,10 +70,12 @@ int cli_pass_open(const char *verb, const char *cfg_path, const char *manifests,
 			goto cleanup;
 		}
 	}
+	deploy_scope_filter(&p->desired, p->cfg->kubernetes.namespaces.v, p->cfg->kubernetes.namespaces.n, &d);
 	cli_print_diags(&d);
 	p->bad = d.nerrors;
 	if ((rc = cli_k8s_connect(p->cfg, fence, &p->kc, &e)) < 0 ||
-	    (rc = deploy_live_load(p->kc, p->cfg->agent.name, NULL, &p->live, &e)) < 0) {
+	    (rc = deploy_live_load(p->kc, p->cfg->agent.name, p->cfg->kubernetes.namespaces.v,
+				   p->cfg->kubernetes.namespaces.n, &p->live, &e)) < 0) {
 		fprintf(stderr, "flinkops %s: %s\n", verb, fo_err_msg(&e));
 		goto cleanup;
 	}

@@ -17,7 +17,7 @@
 #include "lib/url.h"
 #include "lib/yaml.h"
 
-enum ftype { F_STR, F_URL, F_BOOL, F_DURATION, F_RATIO, F_INT };
+enum ftype { F_STR, F_URL, F_BOOL, F_DURATION, F_RATIO, F_INT, F_NAMES };
 
 typedef struct field {
 	const char *path;
@@ -55,6 +55,7 @@ static const field fields[] = {
 	{"kubernetes.timeout", F_DURATION, OFF(kubernetes.timeout_ms), "30s"},
 	{"kubernetes.namespace", F_STR, OFF(kubernetes.namespace), "default"},
 	{"kubernetes.concurrency", F_INT, OFF(kubernetes.concurrency), "4"},
+	{"kubernetes.namespaces", F_NAMES, OFF(kubernetes.namespaces), NULL},
 	{"flink.submitJobs", F_BOOL, OFF(flink.submit_jobs), "true"},
 	{"flink.restUrl", F_URL, OFF(flink.rest_url), "http://{name}-rest.{namespace}.svc:8081"},
 	{"flink.jarCacheDir", F_STR, OFF(flink.jar_cache_dir), "/var/cache/flinkops/jars"},
@@ -147,6 +148,59 @@ static bool url_ok(const field *f, const char *value, const char *file, int line
 	return true;
 }
 
+static void names_free(config_names *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+/* A DNS-1123 label: what a namespace name is. */
+static bool dns_label(const char *s, size_t n)
+{
+	if (n == 0 || n > 63 || !isalnum((unsigned char)s[0]) || !isalnum((unsigned char)s[n - 1]))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!(islower((unsigned char)s[i]) || isdigit((unsigned char)s[i]) || s[i] == '-'))
+			return false;
+	return true;
+}
+
+/* "a, b,c" into a list of namespace names, each a DNS-1123 label, no repeats. */
+static int set_names(config_names *l, const char *value, const field *f, const char *file, int line, int col,
+		     const char *origin, fo_diags *d)
+{
+	config_names nl = {0};
+	const char *p = value;
+	while (*p) {
+		while (*p == ' ' || *p == ',')
+			p++;
+		if (!*p)
+			break;
+		size_t len = strcspn(p, ", ");
+		if (!dns_label(p, len)) {
+			fo_diag_add(d, FO_SEV_ERROR, file, line, col,
+				    "%s%s: \"%.*s\" is not a namespace name (lower-case letters, digits and '-', at most 63)",
+				    origin, f->path, (int)(len > 80 ? 80 : len), p);
+			names_free(&nl);
+			return FO_EINVAL;
+		}
+		bool dup = false;
+		for (size_t i = 0; i < nl.n; i++)
+			dup = dup || (strlen(nl.v[i]) == len && strncmp(nl.v[i], p, len) == 0);
+		if (!dup) {
+			nl.v = fo_realloc(nl.v, (nl.n + 1) * sizeof(*nl.v));
+			nl.v[nl.n++] = fo_strndup(p, len);
+		}
+		p += len;
+	}
+	names_free(l);
+	*l = nl;
+	return 0;
+}
+
 /* Set a field from text; `where` is a diagnostic position or NULL for env. */
 static int set_field(config *c, const field *f, const char *value, const char *file, int line, int col,
 		     const char *origin, fo_diags *d)
@@ -197,6 +251,8 @@ static int set_field(config *c, const field *f, const char *value, const char *f
 		*(int *)base = (int)v;
 		return 0;
 	}
+	case F_NAMES:
+		return set_names((config_names *)base, value, f, file, line, col, origin, d);
 	case F_RATIO: {
 		char *end;
 		double v = strtod(value, &end);
@@ -246,6 +302,23 @@ static void walk(config *c, const char *file, const fo_yaml_node *m, const char 
 				    "%s: secrets do not belong in the configuration file; put it in a file and name "
 				    "that file (e.g. passwordFile, webhookSecretFile)",
 				    path);
+		} else if (f && f->type == F_NAMES && v->kind == FO_YAML_SEQ) {
+			/* a YAML list of names, or the "a,b" the environment uses */
+			fo_buf b = FO_BUF_INIT;
+			bool ok = true;
+			for (size_t j = 0; j < v->n && ok; j++) {
+				const fo_yaml_node *it = v->items[j];
+				if (it->kind != FO_YAML_SCALAR || strchr(it->str, ',')) {
+					fo_diag_add(d, FO_SEV_ERROR, file, it->line, it->col, "%s: expected a namespace name",
+						    path);
+					ok = false;
+				} else {
+					fo_buf_printf(&b, "%s%s", j ? "," : "", it->str);
+				}
+			}
+			if (ok)
+				set_field(c, f, b.len ? b.ptr : "", file, v->line, v->col, "", d);
+			fo_buf_free(&b);
 		} else if (f) {
 			if (v->kind != FO_YAML_SCALAR)
 				fo_diag_add(d, FO_SEV_ERROR, file, v->line, v->col, "%s: expected a value, got a %s", path,
@@ -453,6 +526,8 @@ void config_free(config *c)
 	for (size_t i = 0; i < FO_ARRAY_LEN(fields); i++)
 		if (fields[i].type == F_STR || fields[i].type == F_URL)
 			free(*(char **)((char *)c + fields[i].offset));
+		else if (fields[i].type == F_NAMES)
+			names_free((config_names *)((char *)c + fields[i].offset));
 	free(c->source);
 	free(c);
 }

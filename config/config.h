@@ -13,7 +13,10 @@
  *                 authorName (flinkops), authorEmail (flinkops@localhost)
  *   kubernetes:   inCluster (false), kubeconfig, context, fieldManager (flinkops),
  *                 forceConflicts (true), timeout (30s), namespace (default),
- *                 concurrency (4: deployments applied at once)
+ *                 concurrency (4: deployments applied at once), namespaces
+ *                 (the namespaces it manages, a list or "a,b"; empty: all —
+ *                 a FlinkDeployment elsewhere is an error, and only these
+ *                 are listed, so RBAC may grant only these)
  *   flink:        submitJobs (true: run the jobs; false: objects only),
  *                 restUrl (http://{name}-rest.{namespace}.svc:8081),
  *                 jarCacheDir (/var/cache/flinkops/jars), s3Endpoint, s3Region,
@@ -47,6 +50,12 @@
 
 #include "lib/err.h"
 
+/* A list of names (kubernetes.namespaces). */
+typedef struct config_names {
+	char **v;
+	size_t n;
+} config_names;
+
 typedef struct config {
 	char *source;            /* the file it came from */
 	struct {
@@ -64,6 +73,7 @@ typedef struct config {
 		char *kubeconfig, *context, *field_manager, *namespace;
 		int64_t timeout_ms;
 		int concurrency;
+		config_names namespaces;  /* the namespaces it manages; n 0: all */
 	} kubernetes;
 	struct {
 		bool submit_jobs;

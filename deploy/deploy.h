@@ -55,8 +55,19 @@ typedef struct deploy_live deploy_live;
 #define DEPLOY_LABEL_AGENT "flinkops.io/agent"
 
 /* LIST ConfigMaps, Services and StatefulSets labelled managed-by=flinkops and
- * flinkops.io/agent=`agent`, in `ns` or in all namespaces when NULL. */
-int deploy_live_load(k8s_client *c, const char *agent, const char *ns, deploy_live **out, fo_err *e);
+ * flinkops.io/agent=`agent` (and the rollout journals), in each of the `n`
+ * namespaces, or in all namespaces when n is 0 — an agent whose RBAC grants
+ * it only some namespaces lists only those. */
+int deploy_live_load(k8s_client *c, const char *agent, char *const *namespaces, size_t n, deploy_live **out,
+		     fo_err *e);
+/*
+ * Keep only the FlinkDeployments in the `n` namespaces an agent manages (all
+ * when n is 0); each one elsewhere is an error in `d` at its document
+ * ("namespace X is not one this agent manages") and is dropped, so that it
+ * is neither applied nor — the error making the pass skip pruning — taken
+ * as gone. Returns how many were dropped. Pure.
+ */
+size_t deploy_scope_filter(flink_deployments *v, char *const *namespaces, size_t n, fo_diags *d);
 /* A copy of the live object of a kind (the caller frees it), or NULL. */
 cJSON *deploy_live_get(const deploy_live *l, const k8s_kind *kind, const char *ns, const char *name);
 void deploy_live_free(deploy_live *l);

@@ -139,29 +139,32 @@ const char *deploy_live_journal(const deploy_live *l, const char *ns, const char
 	return deploy_live_journal_rv(l, ns, name, NULL);
 }
 
-int deploy_live_load(k8s_client *c, const char *agent, const char *ns, deploy_live **out, fo_err *e)
+int deploy_live_load(k8s_client *c, const char *agent, char *const *namespaces, size_t n, deploy_live **out,
+		     fo_err *e)
 {
 	*out = NULL;
-	char *selector = fo_asprintf("%s,%s=%s", SELECTOR, DEPLOY_LABEL_AGENT, agent && *agent ? agent : "flinkops");
+	const char *who = agent && *agent ? agent : "flinkops";
+	char *selector = fo_asprintf("%s,%s=%s", SELECTOR, DEPLOY_LABEL_AGENT, who);
+	/* the rollout journals: what each job is doing */
+	char *jsel = fo_asprintf("%s=%s,%s=%s", RENDER_LABEL_MANAGED_BY, DEPLOY_JOURNAL_LABEL_VALUE, DEPLOY_LABEL_AGENT,
+				 who);
 	deploy_live *l = fo_calloc(1, sizeof(*l));
 	static const k8s_kind *const kinds[3] = {&k8s_kind_configmap, &k8s_kind_service, &k8s_kind_statefulset};
-	for (int k = 0; k < 3; k++) {
-		int rc = k8s_list_each(c, kinds[k], ns, selector, K8S_LIST_NO_STATUS, keep_entry, l, e);
-		if (rc < 0) {
-			deploy_live_free(l);
-			free(selector);
-			return fo_err_prefix(e, "reading what flinkops manages");
-		}
+	int rc = 0;
+	for (size_t i = 0; i < (n ? n : 1) && rc == 0; i++) {
+		const char *ns = n ? namespaces[i] : NULL;
+		for (int k = 0; k < 3 && rc == 0; k++)
+			if ((rc = k8s_list_each(c, kinds[k], ns, selector, K8S_LIST_NO_STATUS, keep_entry, l, e)) < 0)
+				fo_err_prefix(e, "reading what flinkops manages");
+		if (rc == 0 && (rc = k8s_list_each(c, &k8s_kind_configmap, ns, jsel, K8S_LIST_NO_STATUS, keep_journal, l,
+						   e)) < 0)
+			fo_err_prefix(e, "reading the rollout journals");
 	}
 	free(selector);
-	/* the rollout journals, one LIST: what each job is doing */
-	char *jsel = fo_asprintf("%s=%s,%s=%s", RENDER_LABEL_MANAGED_BY, DEPLOY_JOURNAL_LABEL_VALUE, DEPLOY_LABEL_AGENT,
-				 agent && *agent ? agent : "flinkops");
-	int jrc = k8s_list_each(c, &k8s_kind_configmap, ns, jsel, K8S_LIST_NO_STATUS, keep_journal, l, e);
 	free(jsel);
-	if (jrc < 0) {
+	if (rc < 0) {
 		deploy_live_free(l);
-		return fo_err_prefix(e, "reading the rollout journals");
+		return rc;
 	}
 	l->icap = 16;
 	while (l->icap < 2 * l->n + 2)
@@ -175,6 +178,35 @@ int deploy_live_load(k8s_client *c, const char *agent, const char *ns, deploy_li
 	}
 	*out = l;
 	return 0;
+}
+
+size_t deploy_scope_filter(flink_deployments *v, char *const *namespaces, size_t n, fo_diags *d)
+{
+	if (!n)
+		return 0;
+	size_t kept = 0, dropped = 0;
+	for (size_t i = 0; i < v->n; i++) {
+		flink_deployment *fd = v->v[i];
+		bool ours = false;
+		for (size_t j = 0; j < n && !ours; j++)
+			ours = strcmp(fd->namespace, namespaces[j]) == 0;
+		if (ours) {
+			v->v[kept++] = fd;
+			continue;
+		}
+		fo_buf list = FO_BUF_INIT;
+		for (size_t j = 0; j < n; j++)
+			fo_buf_printf(&list, "%s%s", j ? ", " : "", namespaces[j]);
+		fo_diag_add(d, FO_SEV_ERROR, fd->source, fd->line, fd->col,
+			    "FlinkDeployment %s/%s: namespace %s is not one this agent manages (kubernetes.namespaces: %s); "
+			    "add it there (and grant the agent its Role in it) or move the deployment",
+			    fd->namespace, fd->name, fd->namespace, list.ptr);
+		fo_buf_free(&list);
+		flink_deployment_free(fd);
+		dropped++;
+	}
+	v->n = kept;
+	return dropped;
 }
 
 cJSON *deploy_live_get(const deploy_live *l, const k8s_kind *kind, const char *ns, const char *name)

@@ -282,6 +282,13 @@ static void test_config(void **state)
 		/* NaN compares false with everything: it switched the prune guard off */
 		{"repository:\n  url: x\nprune: {maxDeleteRatio: nan}\nkubernetes: {kubeconfig: k}\n", NULL, 3, 25, "a share between 0 and 1"},
 		{"repository:\n  url: x\nprune: {maxDeleteRatio: -NAN}\nkubernetes: {kubeconfig: k}\n", NULL, 3, 25, "a share between 0 and 1"},
+		/* the namespaces an agent manages are namespace names */
+		{"repository: {url: x}\nkubernetes:\n  kubeconfig: k\n  namespaces: [jobs, Prod]\n", NULL, 4, 15,
+		 "kubernetes.namespaces: \"Prod\" is not a namespace name"},
+		{"repository: {url: x}\nkubernetes:\n  kubeconfig: k\n  namespaces: [jobs, [a]]\n", NULL, 4, 22,
+		 "kubernetes.namespaces: expected a namespace name"},
+		{"repository: {url: x}\nkubernetes: {kubeconfig: k}\n", "FLINKOPS_KUBERNETES_NAMESPACES=a,-b", 0, 0,
+		 "FLINKOPS_KUBERNETES_NAMESPACES overrides kubernetes.namespaces: \"-b\" is not a namespace name"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		fo_diags bd = FO_DIAGS_INIT;
@@ -298,6 +305,33 @@ static void test_config(void **state)
 			fail_msg("bad config %zu: want %d:%d %s, got %d:%d %s", i, bad[i].line, bad[i].col, bad[i].msg,
 				 bd.n ? bd.v[0].line : -1, bd.n ? bd.v[0].col : -1, bd.n ? bd.v[0].msg : "(none)");
 		fo_diags_free(&bd);
+	}
+	/* kubernetes.namespaces: a YAML list or "a,b"; repeats fold; empty is all */
+	static const struct {
+		const char *text, *env;
+		const char *want; /* the names joined with '|' */
+	} names[] = {
+		{"repository: {url: x}\nkubernetes: {kubeconfig: k, namespaces: [jobs, team-b, jobs]}\n", NULL, "jobs|team-b"},
+		{"repository: {url: x}\nkubernetes: {kubeconfig: k, namespaces: \"jobs, team-b\"}\n", NULL, "jobs|team-b"},
+		{"repository: {url: x}\nkubernetes: {kubeconfig: k, namespaces: [a]}\n", "FLINKOPS_KUBERNETES_NAMESPACES=b,c", "b|c"},
+		{"repository: {url: x}\nkubernetes: {kubeconfig: k}\n", NULL, ""},
+		{"repository: {url: x}\nkubernetes: {kubeconfig: k, namespaces: []}\n", NULL, ""},
+	};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		fo_diags nd = FO_DIAGS_INIT;
+		char *env1[] = {(char *)names[i].env, NULL};
+		config *x = NULL;
+		if (config_load_text("c.yaml", names[i].text, strlen(names[i].text), env1, &x, &nd) != 0)
+			fail_msg("names %zu refused: %s", i, nd.n ? nd.v[0].msg : "");
+		fo_buf got = FO_BUF_INIT;
+		fo_buf_puts(&got, "");
+		for (size_t k = 0; k < x->kubernetes.namespaces.n; k++)
+			fo_buf_printf(&got, "%s%s", k ? "|" : "", x->kubernetes.namespaces.v[k]);
+		if (strcmp(got.ptr, names[i].want) != 0)
+			fail_msg("names %zu: want \"%s\", got \"%s\"", i, names[i].want, got.ptr);
+		fo_buf_free(&got);
+		config_free(x);
+		fo_diags_free(&nd);
 	}
 	/* a user name alone names an account, not a secret */
 	static const char *const fine[] = {

@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "deploy/deploy.h"
 #include "deploy/journal.h"
 #include "deploy/plan.h"
 
@@ -107,6 +108,51 @@ static const struct {
 	{"restart nonce", "  image: flink:1.20\n", "  image: flink:1.20\n  restartNonce: \"7\"\n", false, false,
 	 DEPLOY_UPGRADE, true, true, true, -1},
 };
+
+/* Only the namespaces an agent manages are its own: a FlinkDeployment
+ * elsewhere is an error at its document and is dropped (never applied, and
+ * the error keeps the pass from pruning). */
+static void test_scope_filter(void **state)
+{
+	(void)state;
+	const char *text = "apiVersion: flink.apache.org/v1beta1\nkind: FlinkDeployment\nmetadata: {name: a, namespace: jobs}\n"
+			   "spec: {image: flink:1.20, flinkVersion: v1_20, jobManager: {resource: {memory: 1g, cpu: 1}},\n"
+			   "  taskManager: {resource: {memory: 1g, cpu: 1}, replicas: 1}}\n---\n"
+			   "apiVersion: flink.apache.org/v1beta1\nkind: FlinkDeployment\nmetadata: {name: b, namespace: other}\n"
+			   "spec: {image: flink:1.20, flinkVersion: v1_20, jobManager: {resource: {memory: 1g, cpu: 1}},\n"
+			   "  taskManager: {resource: {memory: 1g, cpu: 1}, replicas: 1}}\n";
+	static const struct {
+		const char *ns[2];
+		size_t n;
+		const char *kept; /* names kept, joined */
+		int err_line;     /* 0: no error */
+	} scopes[] = {
+		{{NULL}, 0, "ab", 0},
+		{{"jobs"}, 1, "a", 7},
+		{{"other", "jobs"}, 2, "ab", 0},
+		{{"nowhere"}, 1, "", 1},
+	};
+	for (size_t i = 0; i < sizeof(scopes) / sizeof(scopes[0]); i++) {
+		flink_deployments v = {0};
+		fo_diags d = FO_DIAGS_INIT;
+		assert_int_equal(flink_load_buffer("m.yaml", text, strlen(text), &v, NULL, &d), 0);
+		size_t dropped = deploy_scope_filter(&v, (char *const *)scopes[i].ns, scopes[i].n, &d);
+		char kept[8] = "";
+		for (size_t k = 0; k < v.n && k < 4; k++)
+			strcat(kept, v.v[k]->name);
+		if (strcmp(kept, scopes[i].kept) != 0)
+			fail_msg("case %zu: kept \"%s\", want \"%s\"", i, kept, scopes[i].kept);
+		assert_int_equal(dropped, 2 - strlen(scopes[i].kept));
+		assert_int_equal(d.nerrors, dropped);
+		if (scopes[i].err_line) {
+			assert_string_equal(d.v[0].file, "m.yaml");
+			assert_int_equal(d.v[0].line, scopes[i].err_line);
+			assert_non_null(strstr(d.v[0].msg, "is not one this agent manages (kubernetes.namespaces: "));
+		}
+		flink_deployments_free(&v);
+		fo_diags_free(&d);
+	}
+}
 
 static void test_classify_table(void **state)
 {
@@ -269,6 +315,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_classify_table),
+		cmocka_unit_test(test_scope_filter),
 		cmocka_unit_test(test_resume),
 		cmocka_unit_test(test_live_side_matches_rendered),
 		cmocka_unit_test(test_journal_round_trip),

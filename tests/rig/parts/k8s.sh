@@ -223,7 +223,8 @@ k8s_make_kubeconfigs() {
 
 # The audit policy: every request that can change the objects flinkops
 # manages (and its Lease and Events) at the Metadata level, so that a test
-# can say who wrote what and when; nothing else, to keep the log small.
+# can say who wrote what and when, and every request of the installed
+# agent's ServiceAccount; nothing else, to keep the log small.
 # Blocking mode: an event is in the log before its request is answered.
 k8s_audit_policy() {
 	cat <<-EOF
@@ -231,6 +232,10 @@ k8s_audit_policy() {
 	kind: Policy
 	omitStages: [RequestReceived]
 	rules:
+	# everything the installed agent's ServiceAccount asks, reads too: a
+	# test proves it never gets a 403
+	- level: Metadata
+	  userGroups: ["system:serviceaccounts:flinkops-system"]
 	- level: Metadata
 	  verbs: [create, update, patch, delete, deletecollection]
 	  resources:
