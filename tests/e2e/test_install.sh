@@ -69,8 +69,10 @@ if diff -u "$tmp/want" "$tmp/perm" >"$tmp/permdiff"; then ok "kubectl auth can-i
 # --- 3. the image, as the ServiceAccount ---
 image=$top/build/flinkops-image.oci.tar
 [ -f "$image" ] || (cd "$top" && make -s image >/dev/null) || bad "make image"
-id=$(podman_ load -q -i "$image" 2>/dev/null | sed -n 's/^Loaded image.*: *//p' | tail -1)
-podman_ tag "$id" localhost/flinkops:test >/dev/null 2>&1 || bad "podman load/tag of $image ($id)"
+# the archive names the image by its tag alone (the OCI layout's ref name),
+# which podman turns into localhost/TAG:latest; give it a proper name
+ref=$(podman_ load -q -i "$image" 2>/dev/null | sed -n 's/^Loaded image[^:]*: *//p' | tail -1)
+podman_ tag "$ref" localhost/flinkops:test >/dev/null 2>&1 || bad "podman load/tag of $image (loaded '$ref')"
 mkdir -p "$tmp/sa" "$tmp/conf" "$tmp/secrets"
 $K -n flinkops-system create token flinkops --duration 1h >"$tmp/sa/token" || bad "kubectl create token"
 cp "$RIG_KUBE_CA" "$tmp/sa/ca.crt"
@@ -113,7 +115,7 @@ publish() {
 job 1 >"$tmp/work/jobs/counter.yaml"
 c1=$(publish "counter")
 # the install's configuration, with the rig's endpoints
-sed -e "s|url: https://git.example.com/team/flink-jobs.git.*|url: $RIG_GIT_DAEMON_URL/$name.git|" \
+sed -e "s|url: https://git.example.com/team/flink-jobs.git.*|url: ${RIG_GIT_DAEMON_URL%/}/$name.git|" \
 	-e '/username:/d' -e '/passwordFile:/d' -e 's|interval: 1m|interval: 5s|' "$top/examples/install/config.yaml" >"$tmp/conf/config.yaml"
 cat >>"$tmp/conf/config.yaml" <<-YAML
 YAML
@@ -131,6 +133,8 @@ open(p, "w").write(s)
 PY
 chmod -R a+rX "$tmp/sa" "$tmp/conf" "$tmp/secrets"
 chmod 777 "$tmp/counter-dir"
+# the caches: an emptyDir in the cluster, a folder the agent's user owns here
+mkdir -p "$tmp/cache" && chown 65532:65532 "$tmp/cache" && chmod 700 "$tmp/cache"
 since=$(date -u +%Y-%m-%dT%H:%M:%S)
 port=${RIG_KUBE_SERVER##*:}
 podman_ run -d --name "$ctr" --pull=never --network host --read-only --user 65532:65532 \
@@ -138,12 +142,12 @@ podman_ run -d --name "$ctr" --pull=never --network host --read-only --user 6553
 	-e KUBERNETES_SERVICE_HOST=127.0.0.1 -e KUBERNETES_SERVICE_PORT="$port" -e POD_NAME="$ctr" -e POD_NAMESPACE=flinkops-system \
 	-v "$tmp/sa:/var/run/secrets/kubernetes.io/serviceaccount:ro" -v "$tmp/conf:/etc/flinkops/config:ro" \
 	-v "$tmp/secrets:/etc/flinkops/s3:ro" -v "$tmp/counter-dir:$tmp/counter-dir" \
-	--tmpfs /var/cache/flinkops:rw,uid=65532,gid=65532,mode=0700 --tmpfs /tmp:rw,mode=1777 \
+	-v "$tmp/cache:/var/cache/flinkops" --tmpfs /tmp:rw,mode=1777 \
 	localhost/flinkops:test agent --config /etc/flinkops/config/config.yaml >/dev/null ||
-	bad "podman run"
+	{ bad "podman run"; exit 1; }
 status_of() { # PHASE COMMIT
 	local s
-	s=$("$top/flinkops" status --repo "$repo" --cache "$tmp/scache" -o json 2>/dev/null | jq -c '.deployments[] | select(.name=="counter")')
+	s=$("$FLINKOPS" status --repo "$repo" --cache "$tmp/scache" -o json 2>/dev/null | jq -c '.deployments[] | select(.name=="counter")')
 	[ "$(jq -r .phase <<<"$s")" = "$1" ] && [ "$(jq -r .observedCommit <<<"$s")" = "$2" ]
 }
 wait_status() {
@@ -152,12 +156,12 @@ wait_status() {
 }
 if wait_status Running "$c1" 240; then ok "the agent from the image created the deployment: Running at ${c1:0:7}"; else
 	bad "no Running at ${c1:0:7}; the agent said:"; podman_ logs --tail 20 "$ctr" 2>&1; fi
-job1=$("$top/flinkops" status --repo "$repo" --cache "$tmp/scache" -o json | jq -r '.deployments[0].jobId')
+job1=$("$FLINKOPS" status --repo "$repo" --cache "$tmp/scache" -o json | jq -r '.deployments[0].jobId')
 job 2 >"$tmp/work/jobs/counter.yaml"
 c2=$(publish "counter: parallelism 2")
 if wait_status Running "$c2" 240; then
-	job2=$("$top/flinkops" status --repo "$repo" --cache "$tmp/scache" -o json | jq -r '.deployments[0].jobId')
-	sp=$("$top/flinkops" status --repo "$repo" --cache "$tmp/scache" -o json | jq -r '.deployments[0].lastSavepoint')
+	job2=$("$FLINKOPS" status --repo "$repo" --cache "$tmp/scache" -o json | jq -r '.deployments[0].jobId')
+	sp=$("$FLINKOPS" status --repo "$repo" --cache "$tmp/scache" -o json | jq -r '.deployments[0].lastSavepoint')
 	restored=$(curl -s "$RIG_FLINK_URL/jobs/$job2/checkpoints" | jq -r '.latest.restored.external_path // empty')
 	if [ "$job2" != "$job1" ] && [ -n "$sp" ] && [ "$restored" = "$sp" ]; then
 		ok "savepoint upgrade from the image: $job1 -> $job2, restored from $sp"
