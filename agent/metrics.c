@@ -15,10 +15,10 @@
  * first cloned; a fetch is well under a second when nothing is new. */
 static const double pass_bounds[] = {0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300};
 static const double fetch_bounds[] = {0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
-/* A savepoint takes seconds to many minutes with large state; an upgrade
- * adds pods starting and the job restoring. Both are measured on journal
- * times, to the second; beyond an hour something is wrong anyway. */
-static const double rollout_bounds[] = {1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600};
+/* A savepoint takes under a second on a small job and many minutes with
+ * large state; an upgrade adds pods starting and the job restoring. Beyond
+ * an hour something is wrong anyway. */
+static const double rollout_bounds[] = {0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600};
 static const int hook_codes[AGENT_NHOOK_CODES] = AGENT_HOOK_CODES;
 
 void agent_hist_observe(agent_hist *h, double v)

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -26,6 +27,19 @@ static void now_rfc3339(char out[32])
 	struct tm tm;
 	gmtime_r(&t, &tm);
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* The same with milliseconds ("...T12:00:00.250Z", still RFC 3339), for the
+ * times durations are measured from: a savepoint or an upgrade on a small
+ * job takes well under a second. */
+static void now_rfc3339_ms(char out[40])
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	struct tm tm;
+	gmtime_r(&ts.tv_sec, &tm);
+	size_t n = strftime(out, 40, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out + n, 40 - n, ".%03ldZ", ts.tv_nsec / 1000000L);
 }
 
 static long now_ms(void)
@@ -176,19 +190,31 @@ char *deploy_rest_url(const char *tmpl, const char *ns, const char *name)
 
 /* ---- the executor ------------------------------------------------------- */
 
-/* Seconds since an RFC 3339 time ("...Z"), in ms; -1 when it does not parse. */
+/* The time since an RFC 3339 time in UTC ("...:SSZ" or "...:SS.fffZ"), in
+ * ms; -1 when it does not parse. */
 static long age_ms(const char *rfc3339)
 {
 	if (!rfc3339)
 		return -1;
 	struct tm tm;
 	memset(&tm, 0, sizeof(tm));
-	const char *end = strptime(rfc3339, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	if (!end || *end)
+	const char *end = strptime(rfc3339, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!end)
 		return -1;
-	time_t t = timegm(&tm);
-	time_t now = time(NULL);
-	return now >= t ? (long)(now - t) * 1000L : 0;
+	long frac_ms = 0;
+	if (*end == '.') {
+		/* the first three digits are the milliseconds; more are finer */
+		long scale = 100;
+		for (end++; *end >= '0' && *end <= '9'; end++, scale /= 10)
+			frac_ms += scale > 0 ? (*end - '0') * scale : 0;
+	}
+	if (strcmp(end, "Z") != 0)
+		return -1;
+	int64_t t = (int64_t)timegm(&tm) * 1000 + frac_ms;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return now >= t ? (long)(now - t) : 0;
 }
 
 typedef struct exec {
@@ -327,8 +353,8 @@ static void upgrade_begin(exec *x)
 	if ((j->step != DEPLOY_STEP_IDLE && j->step != DEPLOY_STEP_FAILED) || !j->job_id || x->d.deleting ||
 	    x->d.suspended)
 		return;
-	char ts[32];
-	now_rfc3339(ts);
+	char ts[40];
+	now_rfc3339_ms(ts);
 	deploy_journal_set(&j->upgrade_started, ts);
 }
 
@@ -444,9 +470,9 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 		char *trigger = NULL;
 		if (fo_random_hex(16, &trigger) < 0)
 			return fo_err_set(e, FO_EIO, "no random trigger id for the stop of %s/%s", it->ns, it->name);
-		char ts[32];
-		now_rfc3339(ts);
 		upgrade_begin(x);
+		char ts[40];
+		now_rfc3339_ms(ts);
 		j->step = DEPLOY_STEP_STOPPING;
 		deploy_journal_set(&j->trigger_id, trigger);
 		deploy_journal_set(&j->trigger_time, ts);
