@@ -298,7 +298,8 @@ void agent_metrics_format(const agent_metric_values *v, fo_buf *b)
 		    "How long a deployment's savepoints took, from the stop's trigger to Flink's COMPLETED.",
 		    savepoint_of);
 	deploy_hist(b, v, "flinkops_upgrade_duration_seconds",
-		    "How long a deployment's upgrades took, from the first step (the stop) to the new job RUNNING.",
+		    "How long a deployment's upgrades took, from the first step (the old job's stop or cancel) "
+		    "to the new job RUNNING.",
 		    upgrade_of);
 
 	header(b, "flinkops_upgrade_failures_total", "counter",

@@ -295,7 +295,7 @@ static const char want_metrics[] =
 	"to Flink's COMPLETED.\n"
 	"# TYPE flinkops_savepoint_duration_seconds histogram\n"
 	"# HELP flinkops_upgrade_duration_seconds How long a deployment's upgrades took, from the first step (the "
-	"stop) to the new job RUNNING.\n"
+	"old job's stop or cancel) to the new job RUNNING.\n"
 	"# TYPE flinkops_upgrade_duration_seconds histogram\n"
 	"# HELP flinkops_upgrade_failures_total Rollout steps that failed, by reason (savepoint_failed, "
 	"state_unknown, restart_budget, ...).\n"
