@@ -250,6 +250,7 @@ cleanup:
 		OPENSSL_cleanse(st.secret, st.secret_len); /* not left in freed memory */
 		free(st.secret);
 	}
+	agent_metric_values_free(&st.m);
 	pthread_cond_destroy(&st.cond);
 	pthread_mutex_destroy(&st.lock);
 	config_free(cfg);

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "deploy/deploy.h"
 #include "lib/buf.h"
 #include "lib/err.h"
 #include "lib/fence.h"
@@ -98,6 +99,16 @@ enum agent_kind { AGENT_KIND_CONFIGMAP, AGENT_KIND_SERVICE, AGENT_KIND_STATEFULS
 #define AGENT_HOOK_CODES {200, 202, 400, 401, 403, 405, 413, 500}
 #define AGENT_NHOOK_CODES 8
 
+/* One deployment's own series: how long its savepoints and its upgrades
+ * took. A series exists from a deployment's first observation until it is
+ * gone from git, so their number is bounded by the deployments. */
+typedef struct agent_deploy_series {
+	char *ns, *name;
+	agent_hist savepoint_seconds; /* a stop's trigger -> Flink says COMPLETED */
+	agent_hist upgrade_seconds;   /* an upgrade's first step -> the new job RUNNING */
+	bool seen;                    /* scratch for agent_metric_rollouts */
+} agent_deploy_series;
+
 typedef struct agent_metric_values {
 	const char *version, *revision;
 	uint64_t passes[AGENT_PASS_NOUTCOMES];
@@ -109,10 +120,23 @@ typedef struct agent_metric_values {
 	unsigned consecutive_failures;
 	unsigned leader;             /* 1 while this replica may act (always, without leader election) */
 	uint64_t leader_transitions; /* leadership acquired, lost or released */
+	uint64_t upgrade_failures[DEPLOY_NFAILURES]; /* by deploy_failure; [DEPLOY_FAILURE_NONE] unused */
+	agent_deploy_series *deps;   /* owned; sorted by namespace, then name */
+	size_t ndeps;
 } agent_metric_values;
 
 /* Empty values with the histograms' bounds set. */
 void agent_metric_values_init(agent_metric_values *v, const char *version, const char *revision);
+/* Free the per-deployment series; `v` is empty afterwards. */
+void agent_metric_values_free(agent_metric_values *v);
+/*
+ * What a pass's rollouts finished: each item's completed savepoint and
+ * upgrade into its deployment's histograms, each failed step into the
+ * failures by reason. With `complete` (the pass read every manifest and
+ * planned every deployment in git), the series of deployments that are no
+ * longer in git are dropped. Pure.
+ */
+void agent_metric_rollouts(agent_metric_values *v, const deploy_pass *p, bool complete);
 /* Count one webhook answer. */
 void agent_metric_hook(agent_metric_values *v, enum agent_provider p, int code);
 /* The Prometheus text exposition format 0.0.4 of `v`. Pure. */

@@ -141,12 +141,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return ok ? reply_text(c, 200, "ok") : reply_text(c, 503, "the Kubernetes API has not answered yet");
 	}
 	if (strcmp(url, "/metrics") == 0) {
-		agent_metric_values snap;
-		pthread_mutex_lock(&st->lock);
-		snap = st->m; /* formatting happens outside the lock */
-		pthread_mutex_unlock(&st->lock);
+		/* under the lock: the per-deployment series are the loop's to
+		 * add and drop; formatting them is quick */
 		fo_buf b = FO_BUF_INIT;
-		agent_metrics_format(&snap, &b);
+		pthread_mutex_lock(&st->lock);
+		agent_metrics_format(&st->m, &b);
+		pthread_mutex_unlock(&st->lock);
 		enum MHD_Result rc = reply(c, 200, "text/plain; version=0.0.4; charset=utf-8", fo_buf_cstr(&b), b.len);
 		fo_buf_free(&b);
 		return rc;

@@ -15,6 +15,10 @@
  * first cloned; a fetch is well under a second when nothing is new. */
 static const double pass_bounds[] = {0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300};
 static const double fetch_bounds[] = {0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
+/* A savepoint takes under a second on a small job and many minutes with
+ * large state; an upgrade adds pods starting and the job restoring. Beyond
+ * an hour something is wrong anyway. */
+static const double rollout_bounds[] = {0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600};
 static const int hook_codes[AGENT_NHOOK_CODES] = AGENT_HOOK_CODES;
 
 void agent_hist_observe(agent_hist *h, double v)
@@ -36,6 +40,104 @@ void agent_metric_values_init(agent_metric_values *v, const char *version, const
 	v->pass_seconds.nbounds = FO_ARRAY_LEN(pass_bounds);
 	v->fetch_seconds.bounds = fetch_bounds;
 	v->fetch_seconds.nbounds = FO_ARRAY_LEN(fetch_bounds);
+}
+
+void agent_metric_values_free(agent_metric_values *v)
+{
+	for (size_t i = 0; i < v->ndeps; i++) {
+		free(v->deps[i].ns);
+		free(v->deps[i].name);
+	}
+	free(v->deps);
+	v->deps = NULL;
+	v->ndeps = 0;
+}
+
+static int series_cmp(const char *ns, const char *name, const agent_deploy_series *s)
+{
+	int c = strcmp(ns, s->ns);
+	return c ? c : strcmp(name, s->name);
+}
+
+/* The index of the series of ns/name, or where it would be inserted (*found false). */
+static size_t series_find(const agent_metric_values *v, const char *ns, const char *name, bool *found)
+{
+	size_t lo = 0, hi = v->ndeps;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = series_cmp(ns, name, &v->deps[mid]);
+		if (c == 0) {
+			*found = true;
+			return mid;
+		}
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	*found = false;
+	return lo;
+}
+
+static agent_deploy_series *series_get(agent_metric_values *v, const char *ns, const char *name)
+{
+	bool found;
+	size_t i = series_find(v, ns, name, &found);
+	if (found)
+		return &v->deps[i];
+	v->deps = fo_realloc(v->deps, (v->ndeps + 1) * sizeof(*v->deps));
+	memmove(&v->deps[i + 1], &v->deps[i], (v->ndeps - i) * sizeof(*v->deps));
+	v->ndeps++;
+	agent_deploy_series *s = &v->deps[i];
+	memset(s, 0, sizeof(*s));
+	s->ns = fo_strdup(ns);
+	s->name = fo_strdup(name);
+	s->savepoint_seconds.bounds = rollout_bounds;
+	s->savepoint_seconds.nbounds = FO_ARRAY_LEN(rollout_bounds);
+	s->upgrade_seconds.bounds = rollout_bounds;
+	s->upgrade_seconds.nbounds = FO_ARRAY_LEN(rollout_bounds);
+	return s;
+}
+
+void agent_metric_rollouts(agent_metric_values *v, const deploy_pass *p, bool complete)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		const deploy_item *it = &p->items[i];
+		if ((unsigned)it->failure < DEPLOY_NFAILURES && it->failure != DEPLOY_FAILURE_NONE)
+			v->upgrade_failures[it->failure]++;
+		/* a deployment gone from git gets no series (its final savepoint
+		 * included): the series would only be dropped again */
+		if (!it->fd || !it->ns || !it->name || (!it->savepoint_done && !it->upgrade_done))
+			continue;
+		agent_deploy_series *s = series_get(v, it->ns, it->name);
+		if (it->savepoint_done)
+			agent_hist_observe(&s->savepoint_seconds, (double)it->ms_savepoint / 1000.0);
+		if (it->upgrade_done)
+			agent_hist_observe(&s->upgrade_seconds, (double)it->ms_upgrade / 1000.0);
+	}
+	if (!complete)
+		return;
+	for (size_t i = 0; i < v->ndeps; i++)
+		v->deps[i].seen = false;
+	for (size_t i = 0; i < p->n; i++) {
+		const deploy_item *it = &p->items[i];
+		bool found;
+		if (!it->fd || !it->ns || !it->name)
+			continue;
+		size_t k = series_find(v, it->ns, it->name, &found);
+		if (found)
+			v->deps[k].seen = true;
+	}
+	size_t kept = 0;
+	for (size_t i = 0; i < v->ndeps; i++) {
+		if (v->deps[i].seen) {
+			v->deps[kept++] = v->deps[i];
+		} else {
+			free(v->deps[i].ns);
+			free(v->deps[i].name);
+		}
+	}
+	v->ndeps = kept;
 }
 
 void agent_metric_hook(agent_metric_values *v, enum agent_provider p, int code)
@@ -90,21 +192,62 @@ static void header(fo_buf *b, const char *name, const char *type, const char *he
 	fo_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-static void hist(fo_buf *b, const char *name, const char *help, const agent_hist *h)
+/* The samples of one histogram series; `labels` is its label pairs
+ * ("a=\"x\",b=\"y\"", already escaped) or "" for none. */
+static void hist_series(fo_buf *b, const char *name, const char *labels, const agent_hist *h)
 {
-	header(b, name, "histogram", help);
+	const char *sep = *labels ? "," : "";
 	uint64_t cum = 0;
 	for (size_t i = 0; i < h->nbounds; i++) {
 		cum += h->counts[i];
-		fo_buf_printf(b, "%s_bucket{le=\"", name);
+		fo_buf_printf(b, "%s_bucket{%s%sle=\"", name, labels, sep);
 		put_value(b, h->bounds[i]);
 		fo_buf_printf(b, "\"} %llu\n", (unsigned long long)cum);
 	}
 	/* +Inf is everything, the same number as _count */
-	fo_buf_printf(b, "%s_bucket{le=\"+Inf\"} %llu\n", name, (unsigned long long)h->count);
-	fo_buf_printf(b, "%s_sum ", name);
+	fo_buf_printf(b, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", name, labels, sep, (unsigned long long)h->count);
+	fo_buf_printf(b, *labels ? "%s_sum{%s} " : "%s_sum%s ", name, labels);
 	put_value(b, h->sum);
-	fo_buf_printf(b, "\n%s_count %llu\n", name, (unsigned long long)h->count);
+	fo_buf_printf(b, *labels ? "\n%s_count{%s} %llu\n" : "\n%s_count%s %llu\n", name, labels,
+		      (unsigned long long)h->count);
+}
+
+static void hist(fo_buf *b, const char *name, const char *help, const agent_hist *h)
+{
+	header(b, name, "histogram", help);
+	hist_series(b, name, "", h);
+}
+
+/* One histogram family with a series per deployment (`which` picks the
+ * histogram of a series). */
+static void deploy_hist(fo_buf *b, const agent_metric_values *v, const char *name, const char *help,
+			const agent_hist *(*which)(const agent_deploy_series *))
+{
+	header(b, name, "histogram", help);
+	fo_buf labels = FO_BUF_INIT;
+	for (size_t i = 0; i < v->ndeps; i++) {
+		const agent_hist *h = which(&v->deps[i]);
+		if (!h->count)
+			continue; /* a deployment that had only the other kind */
+		fo_buf_clear(&labels);
+		fo_buf_puts(&labels, "namespace=\"");
+		put_label(&labels, v->deps[i].ns);
+		fo_buf_puts(&labels, "\",name=\"");
+		put_label(&labels, v->deps[i].name);
+		fo_buf_putc(&labels, '"');
+		hist_series(b, name, fo_buf_cstr(&labels), h);
+	}
+	fo_buf_free(&labels);
+}
+
+static const agent_hist *savepoint_of(const agent_deploy_series *s)
+{
+	return &s->savepoint_seconds;
+}
+
+static const agent_hist *upgrade_of(const agent_deploy_series *s)
+{
+	return &s->upgrade_seconds;
 }
 
 void agent_metrics_format(const agent_metric_values *v, fo_buf *b)
@@ -157,6 +300,19 @@ void agent_metrics_format(const agent_metric_values *v, fo_buf *b)
 	header(b, "flinkops_leader_transitions_total", "counter",
 	       "Times this replica's leadership changed: acquired, lost or released.");
 	fo_buf_printf(b, "flinkops_leader_transitions_total %llu\n", (unsigned long long)v->leader_transitions);
+	deploy_hist(b, v, "flinkops_savepoint_duration_seconds",
+		    "How long a deployment's savepoints took, from the stop's trigger to Flink's COMPLETED.",
+		    savepoint_of);
+	deploy_hist(b, v, "flinkops_upgrade_duration_seconds",
+		    "How long a deployment's upgrades took, from the first step (the old job's stop or cancel) "
+		    "to the new job RUNNING.",
+		    upgrade_of);
+
+	header(b, "flinkops_upgrade_failures_total", "counter",
+	       "Rollout steps that failed, by reason (savepoint_failed, state_unknown, restart_budget, ...).");
+	for (int f = DEPLOY_FAILURE_NONE + 1; f < DEPLOY_NFAILURES; f++)
+		fo_buf_printf(b, "flinkops_upgrade_failures_total{reason=\"%s\"} %llu\n",
+			      deploy_failure_name((enum deploy_failure)f), (unsigned long long)v->upgrade_failures[f]);
 
 	header(b, "flinkops_webhook_requests_total", "counter", "Webhook requests by provider and HTTP status answered.");
 	for (size_t p = 0; p < AGENT_HOOK_NPROVIDERS; p++)

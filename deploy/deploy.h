@@ -25,6 +25,7 @@
 
 #include "deploy/journal.h"
 #include "deploy/plan.h"
+#include "deploy/rollout.h"
 #include "flink/flink.h"
 #include "flink/jar.h"
 #include "k8s/k8s.h"
@@ -114,6 +115,12 @@ typedef struct deploy_item {
 	bool job_running;               /* settled with the target's job seen RUNNING by Flink */
 	char *job_state;                /* the job's state as Flink reported it in this pass, or NULL */
 	bool drift_job;                 /* the job had ended outside flinkops and was started again */
+	/* What the rollout finished or failed in this pass, for the agent's
+	 * metrics (rollout.c fills them; deploy formats no metric): */
+	bool savepoint_done;            /* a stop's savepoint completed: ms_savepoint is trigger -> COMPLETED */
+	bool upgrade_done;              /* an upgrade's job RUNNING: ms_upgrade is its first step -> RUNNING */
+	long ms_upgrade;
+	enum deploy_failure failure;    /* a rollout step failed: why (DEPLOY_FAILURE_NONE: none) */
 } deploy_item;
 
 typedef struct deploy_pass {

@@ -31,6 +31,7 @@ void deploy_journal_set(char **field, const char *value)
 	X("jobId", job_id)                           \
 	X("triggerId", trigger_id)                   \
 	X("triggerTime", trigger_time)               \
+	X("upgradeStarted", upgrade_started)         \
 	X("restorePath", restore_path)               \
 	X("restoreKind", restore_kind)               \
 	X("savepointPath", savepoint_path)           \

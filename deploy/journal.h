@@ -48,7 +48,9 @@ typedef struct deploy_journal {
 	char *target_job_hash; /* flinkops.io/job-hash of the job that runs (or last ran) */
 	char *job_id;          /* the job believed to run (or last ran) */
 	char *trigger_id;      /* STOPPING: the savepoint trigger id flinkops chose */
-	char *trigger_time;    /* RFC 3339: when the stop was recorded */
+	char *trigger_time;    /* RFC 3339 with milliseconds: when the stop was recorded */
+	char *upgrade_started; /* RFC 3339 with milliseconds: the first step of the upgrade in flight
+	                        * (its stop or cancel); cleared when the new job runs (its duration) */
 	char *restore_path;    /* SAVEPOINT_TAKEN and later: what the next job starts from (NULL: fresh) */
 	char *restore_kind;    /* savepoint | checkpoint | initial | none */
 	char *savepoint_path;  /* newest savepoint taken by flinkops */

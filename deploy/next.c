@@ -21,6 +21,25 @@ const char *deploy_op_name(enum deploy_op op)
 	return (unsigned)op < FO_ARRAY_LEN(op_names) ? op_names[op] : "unknown";
 }
 
+static const char *const failure_names[DEPLOY_NFAILURES] = {
+	[DEPLOY_FAILURE_NONE] = "none",
+	[DEPLOY_FAILURE_SAVEPOINT] = "savepoint_failed",
+	[DEPLOY_FAILURE_STATE_UNKNOWN] = "state_unknown",
+	[DEPLOY_FAILURE_NO_CHECKPOINT] = "no_checkpoint",
+	[DEPLOY_FAILURE_RESTART_BUDGET] = "restart_budget",
+	[DEPLOY_FAILURE_STOP] = "stop_failed",
+	[DEPLOY_FAILURE_APPLY] = "apply_failed",
+	[DEPLOY_FAILURE_JAR] = "jar_failed",
+	[DEPLOY_FAILURE_RUN] = "run_failed",
+	[DEPLOY_FAILURE_JOURNAL] = "journal_failed",
+	[DEPLOY_FAILURE_OTHER] = "other",
+};
+
+const char *deploy_failure_name(enum deploy_failure f)
+{
+	return (unsigned)f < FO_ARRAY_LEN(failure_names) ? failure_names[f] : "other";
+}
+
 void deploy_next_clear(deploy_next *n)
 {
 	free(n->why);
@@ -123,6 +142,7 @@ static void keep_newest(const deploy_desired *d, const deploy_journal *j, const 
 	}
 	set(n, DEPLOY_OP_FAIL, "%s", why);
 	n->state_unknown = true;
+	n->failure = DEPLOY_FAILURE_STATE_UNKNOWN;
 	free(why);
 }
 
@@ -158,6 +178,7 @@ static void stop_old(const deploy_desired *d, const deploy_journal *j, const dep
 		    "a last-state upgrade needs a completed checkpoint, and job %s has none%s%s; the job keeps "
 		    "running. Wait for a checkpoint, or use upgradeMode: savepoint",
 		    str(j->job_id), why ? ": " : "", why ? why : "");
+		n->failure = DEPLOY_FAILURE_NO_CHECKPOINT;
 		free(why);
 		return;
 	}
@@ -223,6 +244,7 @@ static void idle(const deploy_desired *d, const deploy_journal *j, const deploy_
 	if (j->restarts >= d->restart_budget) {
 		set(n, DEPLOY_OP_FAIL, "job %s is %s after %d restart%s: %s", str(j->job_id), state, j->restarts,
 		    j->restarts == 1 ? "" : "s", o->job_cause ? o->job_cause : "no cause reported");
+		n->failure = DEPLOY_FAILURE_RESTART_BUDGET;
 		return;
 	}
 	if (o->job_known && !o->checkpoints_ok) {
@@ -235,6 +257,7 @@ static void idle(const deploy_desired *d, const deploy_journal *j, const deploy_
 	if (!newest_state(j, o, &path, &kind, &why)) {
 		set(n, DEPLOY_OP_FAIL, "job %s is %s: %s", str(j->job_id), state, why);
 		n->state_unknown = true;
+		n->failure = DEPLOY_FAILURE_STATE_UNKNOWN;
 		free(why);
 		return;
 	}
@@ -284,11 +307,13 @@ void deploy_next_step(const deploy_desired *d, const deploy_journal *j, const de
 			    str(j->job_id), a, n->late ? ", past flink.savepointTimeout" : "");
 			break;
 		case DEPLOY_TRIGGER_FAILED:
-			if (alive(o))
+			if (alive(o)) {
 				set(n, DEPLOY_OP_ABORT_STOP, "the savepoint of job %s failed: %s; the old job keeps running",
 				    str(j->job_id), o->trigger_failure ? o->trigger_failure : "no cause reported");
-			else
+				n->failure = DEPLOY_FAILURE_SAVEPOINT;
+			} else {
 				keep_newest(d, j, o, n);
+			}
 			break;
 		case DEPLOY_TRIGGER_NONE: /* no trigger recorded (an older journal): as unknown */
 		case DEPLOY_TRIGGER_UNKNOWN:
@@ -395,6 +420,7 @@ void deploy_next_step(const deploy_desired *d, const deploy_journal *j, const de
 			set(n, DEPLOY_OP_FAIL, "job %s is %s after %d restart%s: %s", str(j->submit_job_id),
 			    flink_job_status_name(o->job), j->restarts, j->restarts == 1 ? "" : "s",
 			    o->job_cause ? o->job_cause : "no cause reported");
+			n->failure = DEPLOY_FAILURE_RESTART_BUDGET;
 			return;
 		}
 		if (o->checkpoints_ok && o->newest_path)
@@ -407,4 +433,5 @@ void deploy_next_step(const deploy_desired *d, const deploy_journal *j, const de
 	}
 	}
 	set(n, DEPLOY_OP_FAIL, "the journal's step is unknown");
+	n->failure = DEPLOY_FAILURE_OTHER;
 }

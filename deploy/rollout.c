@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -26,6 +27,19 @@ static void now_rfc3339(char out[32])
 	struct tm tm;
 	gmtime_r(&t, &tm);
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* The same with milliseconds ("...T12:00:00.250Z", still RFC 3339), for the
+ * times durations are measured from: a savepoint or an upgrade on a small
+ * job takes well under a second. */
+static void now_rfc3339_ms(char out[40])
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	struct tm tm;
+	gmtime_r(&ts.tv_sec, &tm);
+	size_t n = strftime(out, 40, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out + n, 40 - n, ".%03ldZ", ts.tv_nsec / 1000000L);
 }
 
 static long now_ms(void)
@@ -176,19 +190,31 @@ char *deploy_rest_url(const char *tmpl, const char *ns, const char *name)
 
 /* ---- the executor ------------------------------------------------------- */
 
-/* Seconds since an RFC 3339 time ("...Z"), in ms; -1 when it does not parse. */
+/* The time since an RFC 3339 time in UTC ("...:SSZ" or "...:SS.fffZ"), in
+ * ms; -1 when it does not parse. */
 static long age_ms(const char *rfc3339)
 {
 	if (!rfc3339)
 		return -1;
 	struct tm tm;
 	memset(&tm, 0, sizeof(tm));
-	const char *end = strptime(rfc3339, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	if (!end || *end)
+	const char *end = strptime(rfc3339, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!end)
 		return -1;
-	time_t t = timegm(&tm);
-	time_t now = time(NULL);
-	return now >= t ? (long)(now - t) * 1000L : 0;
+	long frac_ms = 0;
+	if (*end == '.') {
+		/* the first three digits are the milliseconds; more are finer */
+		long scale = 100;
+		for (end++; *end >= '0' && *end <= '9'; end++, scale /= 10)
+			frac_ms += scale > 0 ? (*end - '0') * scale : 0;
+	}
+	if (strcmp(end, "Z") != 0)
+		return -1;
+	int64_t t = (int64_t)timegm(&tm) * 1000 + frac_ms;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return now >= t ? (long)(now - t) : 0;
 }
 
 typedef struct exec {
@@ -206,6 +232,7 @@ typedef struct exec {
 	flink_savepoint_status sp;
 	char *cause;
 	bool objects_current;
+	bool save_failed;      /* the last step failed to record the journal */
 } exec;
 
 static void observations_clear(exec *x)
@@ -311,7 +338,24 @@ static void observe(exec *x)
 
 static int save(exec *x, fo_err *e)
 {
-	return deploy_journal_save(x->c, x->it->ns, x->it->name, x->o->agent, &x->j, e);
+	int rc = deploy_journal_save(x->c, x->it->ns, x->it->name, x->o->agent, &x->j, e);
+	x->save_failed = rc < 0;
+	return rc;
+}
+
+/* The first step away from a settled job (IDLE, or FAILED at an older
+ * target) towards a new one starts an upgrade: its time is journaled, so
+ * that the upgrade's duration survives a restart of the agent. A first
+ * start, a resume after a suspend, a suspend and a delete are no upgrade. */
+static void upgrade_begin(exec *x)
+{
+	deploy_journal *j = &x->j;
+	if ((j->step != DEPLOY_STEP_IDLE && j->step != DEPLOY_STEP_FAILED) || !j->job_id || x->d.deleting ||
+	    x->d.suspended)
+		return;
+	char ts[40];
+	now_rfc3339_ms(ts);
+	deploy_journal_set(&j->upgrade_started, ts);
 }
 
 static const char *stop_reason(const exec *x)
@@ -426,8 +470,9 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 		char *trigger = NULL;
 		if (fo_random_hex(16, &trigger) < 0)
 			return fo_err_set(e, FO_EIO, "no random trigger id for the stop of %s/%s", it->ns, it->name);
-		char ts[32];
-		now_rfc3339(ts);
+		upgrade_begin(x);
+		char ts[40];
+		now_rfc3339_ms(ts);
 		j->step = DEPLOY_STEP_STOPPING;
 		deploy_journal_set(&j->trigger_id, trigger);
 		deploy_journal_set(&j->trigger_time, ts);
@@ -439,6 +484,7 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 	case DEPLOY_OP_RESTOP:
 		return send_stop(x, e);
 	case DEPLOY_OP_CANCEL:
+		upgrade_begin(x);
 		j->step = DEPLOY_STEP_CANCELLING;
 		deploy_journal_set(&j->restore_path, n->restore);
 		deploy_journal_set(&j->restore_kind, n->restore_kind);
@@ -450,8 +496,13 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 		return 0;
 	case DEPLOY_OP_KEEP: {
 		bool from_stop = j->step == DEPLOY_STEP_STOPPING;
-		if (from_stop && x->ob.step_age_ms >= 0)
+		if (from_stop && x->ob.step_age_ms >= 0) {
 			it->ms_savepoint = x->ob.step_age_ms;
+			/* the trigger recorded -> Flink said COMPLETED (not a stop whose
+			 * result was lost, where the newest state is used instead) */
+			it->savepoint_done = x->ob.trigger == DEPLOY_TRIGGER_COMPLETED;
+		}
+		upgrade_begin(x); /* an old job that had ended: no stop, straight to its state */
 		j->step = DEPLOY_STEP_SAVEPOINT_TAKEN;
 		deploy_journal_set(&j->restore_path, n->restore);
 		deploy_journal_set(&j->restore_kind, n->restore_kind);
@@ -476,6 +527,7 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 		j->step = DEPLOY_STEP_IDLE;
 		deploy_journal_set(&j->trigger_id, NULL);
 		deploy_journal_set(&j->trigger_time, NULL);
+		deploy_journal_set(&j->upgrade_started, NULL); /* the next try is an upgrade of its own */
 		deploy_journal_set(&j->last_error, n->why);
 		if ((rc = save(x, e)) < 0)
 			return rc;
@@ -494,6 +546,7 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 		deploy_journal_set(&j->job_id, NULL);
 		deploy_journal_set(&j->restore_path, NULL);
 		deploy_journal_set(&j->restore_kind, NULL);
+		deploy_journal_set(&j->upgrade_started, NULL);
 		return save(x, e);
 	case DEPLOY_OP_UPLOAD:
 		return deliver_jar(x, e);
@@ -511,6 +564,8 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 		deploy_journal_set(&j->restore_kind, NULL);
 		deploy_journal_set(&j->failed_job_hash, NULL);
 		deploy_journal_set(&j->last_error, NULL);
+		long upgrade_ms = age_ms(j->upgrade_started);
+		deploy_journal_set(&j->upgrade_started, NULL);
 		if (j->jar_id) {
 			fo_err ignore = FO_ERR_INIT;
 			flink_rest_jar_delete(x->r, j->jar_id, &ignore);
@@ -520,6 +575,10 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 		if ((rc = save(x, e)) < 0)
 			return rc;
 		it->job_started = true;
+		if (upgrade_ms >= 0) {
+			it->upgrade_done = true;
+			it->ms_upgrade = upgrade_ms;
+		}
 		fo_info("rollout", "%s/%s: job %s RUNNING", it->ns, it->name, j->job_id);
 		return 0;
 	}
@@ -539,6 +598,7 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 		j->step = DEPLOY_STEP_FAILED;
 		j->state_unknown = n->state_unknown;
 		deploy_journal_set(&j->last_error, n->why);
+		deploy_journal_set(&j->upgrade_started, NULL);
 		deploy_journal_set(&j->failed_job_hash, x->d.job_hash);
 		if ((rc = save(x, e)) < 0)
 			return rc;
@@ -547,6 +607,32 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 	return fo_err_set(e, FO_EINVAL, "unknown rollout step");
 }
 
+
+/* Why a step failed, for counting: the decision's reason for FAIL and
+ * ABORT_STOP (recorded as intended), else the request that failed. */
+static enum deploy_failure failure_of(const exec *x, const deploy_next *n)
+{
+	if (n->op == DEPLOY_OP_FAIL || n->op == DEPLOY_OP_ABORT_STOP)
+		return n->failure != DEPLOY_FAILURE_NONE ? n->failure : DEPLOY_FAILURE_OTHER;
+	if (x->save_failed)
+		return DEPLOY_FAILURE_JOURNAL;
+	switch (n->op) {
+	case DEPLOY_OP_STOP:
+	case DEPLOY_OP_RESTOP:
+	case DEPLOY_OP_CANCEL:
+		return DEPLOY_FAILURE_STOP;
+	case DEPLOY_OP_APPLY:
+	case DEPLOY_OP_APPLY_ONLY:
+	case DEPLOY_OP_SUSPEND:
+		return DEPLOY_FAILURE_APPLY;
+	case DEPLOY_OP_UPLOAD:
+		return DEPLOY_FAILURE_JAR;
+	case DEPLOY_OP_RUN:
+		return DEPLOY_FAILURE_RUN;
+	default:
+		return DEPLOY_FAILURE_OTHER;
+	}
+}
 
 /* Run one step. Returns 0 when the step was done (ask again), 1 when the
  * item is settled or waits (the pass moves on), or a negative error. */
@@ -558,7 +644,10 @@ static int execute(exec *x, const deploy_next *n_in, fo_err *e)
 	char *kind_copy = n_in->restore_kind ? fo_strdup(n_in->restore_kind) : NULL;
 	copy.restore = restore_copy;
 	copy.restore_kind = kind_copy;
+	x->save_failed = false;
 	int rc = execute_step(x, &copy, e);
+	if (rc < 0 && x->it->failure == DEPLOY_FAILURE_NONE)
+		x->it->failure = failure_of(x, n_in);
 	free(restore_copy);
 	free(kind_copy);
 	return rc;
@@ -629,6 +718,8 @@ static int rollout_run(k8s_client *c, deploy_item *it, const deploy_options *o, 
 	ro.timeout_ms = o->rollout->call_timeout_ms;
 	ro.fence = o->rollout->fence;
 	int rc = flink_rest_new(url, &ro, &x.r, e);
+	if (rc < 0)
+		it->failure = DEPLOY_FAILURE_OTHER;
 	if (rc == 0)
 		rc = advance(&x, e);
 	it->ms_total = now_ms() - t_start;

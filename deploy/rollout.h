@@ -89,6 +89,27 @@ enum deploy_op {
 	DEPLOY_OP_FAIL,        /* record FAILED with `why` (and state_unknown when the newest state is unknown) */
 };
 
+/* Why a rollout step failed, as one of a small fixed set (the agent counts
+ * upgrade failures by it; the message says the rest). Each is counted where
+ * it happens: a FAIL or ABORT_STOP once, as it is recorded; a request that
+ * failed (and is tried again by the next pass) once per pass. */
+enum deploy_failure {
+	DEPLOY_FAILURE_NONE,
+	DEPLOY_FAILURE_SAVEPOINT,      /* savepoint_failed: Flink failed the stop's savepoint; the old job runs on */
+	DEPLOY_FAILURE_STATE_UNKNOWN,  /* state_unknown: the newest state could not be established */
+	DEPLOY_FAILURE_NO_CHECKPOINT,  /* no_checkpoint: a last-state upgrade and no completed checkpoint */
+	DEPLOY_FAILURE_RESTART_BUDGET, /* restart_budget: the job ended again with the restart budget spent */
+	DEPLOY_FAILURE_STOP,           /* stop_failed: Flink refused the stop or the cancel request */
+	DEPLOY_FAILURE_APPLY,          /* apply_failed: applying the objects failed */
+	DEPLOY_FAILURE_JAR,            /* jar_failed: fetching or uploading the jar failed */
+	DEPLOY_FAILURE_RUN,            /* run_failed: Flink refused to run the jar */
+	DEPLOY_FAILURE_JOURNAL,        /* journal_failed: a step could not be recorded (e.g. another writer) */
+	DEPLOY_FAILURE_OTHER,          /* other */
+	DEPLOY_NFAILURES
+};
+/* The label word of a failure reason ("savepoint_failed", ...). */
+const char *deploy_failure_name(enum deploy_failure f);
+
 typedef struct deploy_next {
 	enum deploy_op op;
 	const char *restore;   /* CANCEL, KEEP, RESTART: the state the next job starts from; NULL: fresh */
@@ -96,6 +117,7 @@ typedef struct deploy_next {
 	char *why;             /* WAIT: what is waited for; FAIL: the reason; NONE: the settled state */
 	bool late;             /* WAIT: past its timeout (reported, still waited for) */
 	bool state_unknown;    /* FAIL: the newest state could not be established */
+	enum deploy_failure failure; /* FAIL, ABORT_STOP: the reason, for counting */
 } deploy_next;
 
 /* The next step. Pure: no I/O, no clock. n->why is allocated; free it with

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -229,6 +230,8 @@ static void test_webhook(void **state)
 	assert_int_equal(v.code, 401);
 }
 
+static size_t check_exposition(const char *text);
+
 static const char want_metrics[] =
 	"# HELP flinkops_build_info The version of flinkops running (always 1).\n"
 	"# TYPE flinkops_build_info gauge\n"
@@ -295,6 +298,25 @@ static const char want_metrics[] =
 	"# HELP flinkops_leader_transitions_total Times this replica's leadership changed: acquired, lost or released.\n"
 	"# TYPE flinkops_leader_transitions_total counter\n"
 	"flinkops_leader_transitions_total 3\n"
+	"# HELP flinkops_savepoint_duration_seconds How long a deployment's savepoints took, from the stop's trigger "
+	"to Flink's COMPLETED.\n"
+	"# TYPE flinkops_savepoint_duration_seconds histogram\n"
+	"# HELP flinkops_upgrade_duration_seconds How long a deployment's upgrades took, from the first step (the "
+	"old job's stop or cancel) to the new job RUNNING.\n"
+	"# TYPE flinkops_upgrade_duration_seconds histogram\n"
+	"# HELP flinkops_upgrade_failures_total Rollout steps that failed, by reason (savepoint_failed, "
+	"state_unknown, restart_budget, ...).\n"
+	"# TYPE flinkops_upgrade_failures_total counter\n"
+	"flinkops_upgrade_failures_total{reason=\"savepoint_failed\"} 0\n"
+	"flinkops_upgrade_failures_total{reason=\"state_unknown\"} 0\n"
+	"flinkops_upgrade_failures_total{reason=\"no_checkpoint\"} 0\n"
+	"flinkops_upgrade_failures_total{reason=\"restart_budget\"} 0\n"
+	"flinkops_upgrade_failures_total{reason=\"stop_failed\"} 0\n"
+	"flinkops_upgrade_failures_total{reason=\"apply_failed\"} 0\n"
+	"flinkops_upgrade_failures_total{reason=\"jar_failed\"} 0\n"
+	"flinkops_upgrade_failures_total{reason=\"run_failed\"} 0\n"
+	"flinkops_upgrade_failures_total{reason=\"journal_failed\"} 0\n"
+	"flinkops_upgrade_failures_total{reason=\"other\"} 0\n"
 	"# HELP flinkops_webhook_requests_total Webhook requests by provider and HTTP status answered.\n"
 	"# TYPE flinkops_webhook_requests_total counter\n"
 	"flinkops_webhook_requests_total{provider=\"unknown\",code=\"413\"} 1\n"
@@ -330,6 +352,7 @@ static void test_metrics_text(void **state)
 	fo_buf b = FO_BUF_INIT;
 	agent_metrics_format(&v, &b);
 	assert_string_equal(fo_buf_cstr(&b), want_metrics);
+	assert_int_equal(check_exposition(fo_buf_cstr(&b)), 2);
 	fo_buf_free(&b);
 }
 
@@ -366,8 +389,174 @@ static void test_metrics_cumulative(void **state)
 		count = strtoull(c + strlen("flinkops_pass_duration_seconds_count "), NULL, 10);
 		assert_int_equal(last, count);
 		assert_int_equal(count, cases[i].n);
+		check_exposition(fo_buf_cstr(&b));
 		fo_buf_free(&b);
 	}
+}
+
+/*
+ * The rules of the text format a scraper relies on, checked on any
+ * exposition: HELP and TYPE once per family and before its samples, the
+ * samples of a family together; per histogram series (its labels but le)
+ * buckets cumulative, ending in +Inf, whose value is the series' _count.
+ * Returns the number of histogram series seen.
+ */
+static size_t check_exposition(const char *text)
+{
+	char fam[128] = "", type[16] = "", series[512] = "";
+	char done[32][128];
+	size_t ndone = 0, nseries = 0;
+	unsigned long long prev = 0, inf = 0;
+	bool open = false; /* a series whose +Inf was seen, waiting for its _count */
+	for (const char *line = text; *line;) {
+		const char *nl = strchr(line, '\n');
+		assert_non_null(nl);
+		char buf[1024];
+		size_t len = (size_t)(nl - line);
+		assert_true(len < sizeof(buf));
+		memcpy(buf, line, len);
+		buf[len] = '\0';
+		line = nl + 1;
+		char name[128], t[16];
+		if (sscanf(buf, "# HELP %127s", name) == 1) {
+			assert_true(strcspn(buf + 7, " ") < sizeof(name));
+			for (size_t i = 0; i < ndone; i++)
+				if (strcmp(done[i], name) == 0)
+					fail_msg("HELP of %s twice", name);
+			assert_true(ndone < 32);
+			strcpy(done[ndone++], name);
+			strcpy(fam, name);
+			type[0] = '\0';
+			continue;
+		}
+		if (sscanf(buf, "# TYPE %127s %15s", name, t) == 2) {
+			if (strcmp(name, fam) != 0 || type[0])
+				fail_msg("TYPE of %s not right after its HELP, or twice", name);
+			strcpy(type, t);
+			continue;
+		}
+		/* a sample: its name must be the family's (plus a histogram's suffix) */
+		size_t n = strcspn(buf, "{ ");
+		size_t f = strlen(fam);
+		if (n < f || strncmp(buf, fam, f) != 0 || !type[0])
+			fail_msg("sample outside its family %s: %s", fam, buf);
+		const char *suffix = buf + f;
+		if (strcmp(type, "histogram") != 0) {
+			if (n != f)
+				fail_msg("%s: a %s has no suffixes", buf, type);
+			continue;
+		}
+		/* the series: the labels without le */
+		char lab[512] = "";
+		const char *lb = strchr(buf, '{');
+		if (lb && lb < buf + n + 1) {
+			const char *rb = strstr(lb, "} ");
+			assert_non_null(rb);
+			assert_true((size_t)(rb - lb) < sizeof(lab));
+			snprintf(lab, sizeof(lab), "%.*s", (int)(rb - lb - 1), lb + 1);
+			char *le = strstr(lab, "le=\"");
+			if (le)
+				*(le > lab && le[-1] == ',' ? le - 1 : le) = '\0';
+		}
+		unsigned long long val = strtoull(strrchr(buf, ' ') + 1, NULL, 10);
+		if (strncmp(suffix, "_bucket", 7) == 0) {
+			if (strcmp(lab, series) != 0 || !open) {
+				if (open && strcmp(lab, series) == 0)
+					fail_msg("%s: buckets after +Inf", buf);
+				snprintf(series, sizeof(series), "%s", lab);
+				prev = 0;
+				open = true;
+				inf = ~0ull;
+				nseries++;
+			}
+			if (val < prev)
+				fail_msg("%s: bucket below the one before (%llu)", buf, prev);
+			prev = val;
+			if (strstr(buf, "le=\"+Inf\""))
+				inf = val;
+		} else if (strncmp(suffix, "_count", 6) == 0) {
+			if (strcmp(lab, series) != 0 || inf == ~0ull)
+				fail_msg("%s: a _count without its +Inf bucket", buf);
+			if (val != inf)
+				fail_msg("%s: _count %llu, +Inf %llu", buf, val, inf);
+			open = false;
+		} else if (strncmp(suffix, "_sum", 4) != 0) {
+			fail_msg("%s: not a histogram sample", buf);
+		}
+	}
+	return nseries;
+}
+
+/* What rollouts finished becomes per-deployment histograms and failures by
+ * reason; the series of a deployment gone from git are dropped. */
+static void test_metrics_rollouts(void **state)
+{
+	(void)state;
+	static const flink_deployment fd; /* "in git"; its content does not matter here */
+	deploy_item items[4];
+	memset(items, 0, sizeof(items));
+	items[0] = (deploy_item){.fd = &fd, .ns = "team-a", .name = "counter", .savepoint_done = true,
+				 .ms_savepoint = 1500, .upgrade_done = true, .ms_upgrade = 42000};
+	items[1] = (deploy_item){.fd = &fd, .ns = "team-a", .name = "we\"ird\\na\nme", .savepoint_done = true,
+				 .ms_savepoint = 0, .failure = DEPLOY_FAILURE_APPLY};
+	items[2] = (deploy_item){.fd = NULL, .ns = "team-b", .name = "gone", .savepoint_done = true,
+				 .ms_savepoint = 3000, .failure = DEPLOY_FAILURE_SAVEPOINT};
+	items[3] = (deploy_item){.fd = &fd, .ns = "team-0", .name = "quiet"}; /* nothing finished */
+	deploy_pass p = {.items = items, .n = 4};
+
+	agent_metric_values v;
+	agent_metric_values_init(&v, "x", "y");
+	agent_metric_rollouts(&v, &p, true);
+	items[0].ms_savepoint = 4000000; /* a second pass: above the last bound, into +Inf only */
+	items[0].upgrade_done = false;
+	items[1].failure = DEPLOY_FAILURE_NONE;
+	items[2].failure = DEPLOY_FAILURE_NONE;
+	agent_metric_rollouts(&v, &p, true);
+	assert_int_equal(v.ndeps, 2); /* the quiet one and the gone one have none */
+
+	fo_buf b = FO_BUF_INIT;
+	agent_metrics_format(&v, &b);
+	const char *t = fo_buf_cstr(&b);
+	static const char *const want[] = {
+		"flinkops_savepoint_duration_seconds_bucket{namespace=\"team-a\",name=\"counter\",le=\"1\"} 0\n",
+		"flinkops_savepoint_duration_seconds_bucket{namespace=\"team-a\",name=\"counter\",le=\"2.5\"} 1\n",
+		"flinkops_savepoint_duration_seconds_bucket{namespace=\"team-a\",name=\"counter\",le=\"3600\"} 1\n",
+		"flinkops_savepoint_duration_seconds_bucket{namespace=\"team-a\",name=\"counter\",le=\"+Inf\"} 2\n",
+		"flinkops_savepoint_duration_seconds_sum{namespace=\"team-a\",name=\"counter\"} 4001.5\n",
+		"flinkops_savepoint_duration_seconds_count{namespace=\"team-a\",name=\"counter\"} 2\n",
+		/* the name escaped: quote, backslash, newline */
+		"flinkops_savepoint_duration_seconds_bucket{namespace=\"team-a\",name=\"we\\\"ird\\\\na\\nme\","
+		"le=\"1\"} 2\n",
+		"flinkops_upgrade_duration_seconds_bucket{namespace=\"team-a\",name=\"counter\",le=\"30\"} 0\n",
+		"flinkops_upgrade_duration_seconds_bucket{namespace=\"team-a\",name=\"counter\",le=\"60\"} 1\n",
+		"flinkops_upgrade_duration_seconds_count{namespace=\"team-a\",name=\"counter\"} 1\n",
+		"flinkops_upgrade_failures_total{reason=\"savepoint_failed\"} 1\n",
+		"flinkops_upgrade_failures_total{reason=\"apply_failed\"} 1\n",
+		"flinkops_upgrade_failures_total{reason=\"run_failed\"} 0\n",
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		if (!strstr(t, want[i]))
+			fail_msg("missing: %s", want[i]);
+	/* a deployment with savepoints only has no upgrade series; the gone one none at all */
+	assert_null(strstr(t, "flinkops_upgrade_duration_seconds_count{namespace=\"team-a\",name=\"we"));
+	assert_null(strstr(t, "team-b"));
+	assert_null(strstr(t, "quiet"));
+	/* pass, fetch, 2 savepoint and 1 upgrade series */
+	assert_int_equal(check_exposition(t), 5);
+	fo_buf_free(&b);
+
+	/* an incomplete pass (a manifest unread) forgets nothing ... */
+	p.n = 1;
+	agent_metric_rollouts(&v, &p, false);
+	assert_int_equal(v.ndeps, 2);
+	/* ... a complete one drops what is no longer in git */
+	agent_metric_rollouts(&v, &p, true);
+	assert_int_equal(v.ndeps, 1);
+	assert_string_equal(v.deps[0].name, "counter");
+	p.n = 0;
+	agent_metric_rollouts(&v, &p, true);
+	assert_int_equal(v.ndeps, 0);
+	agent_metric_values_free(&v);
 }
 
 int main(void)
@@ -378,6 +567,7 @@ int main(void)
 		cmocka_unit_test(test_webhook),
 		cmocka_unit_test(test_metrics_text),
 		cmocka_unit_test(test_metrics_cumulative),
+		cmocka_unit_test(test_metrics_rollouts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -276,6 +276,41 @@ static void test_table(void **state)
 	}
 }
 
+/* Each way a rollout gives up names its reason (the agent counts them). */
+static void test_failure_reasons(void **state)
+{
+	(void)state;
+	static const struct {
+		enum jr j;
+		enum want w;
+		enum obs o;
+		const char *reason;
+	} cases[] = {
+		{J_IDLE, W_SAME, O_GONE, "state_unknown"},
+		{J_STOPPING, W_NEW, O_GONE, "state_unknown"},
+		{J_IDLE, W_SAME, O_EMPTY_ENDED, "state_unknown"},
+		{J_BUDGET, W_SAME, O_FAILED, "restart_budget"},
+		{J_IDLE, W_LAST_STATE, O_RUNNING_NOCK, "no_checkpoint"},
+		{J_IDLE, W_NEW, O_RUNNING, "none"}, /* a stop is no failure */
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		deploy_journal j;
+		deploy_desired d;
+		deploy_observed o;
+		deploy_next n;
+		journal(cases[i].j, &j);
+		desired(cases[i].w, &d);
+		observe(cases[i].o, &o);
+		deploy_next_step(&d, &j, &o, &n);
+		if (strcmp(deploy_failure_name(n.failure), cases[i].reason) != 0)
+			fail_msg("case %zu: %s with reason %s, want %s", i, deploy_op_name(n.op),
+				 deploy_failure_name(n.failure), cases[i].reason);
+		deploy_next_clear(&n);
+		deploy_journal_clear(&j);
+	}
+	assert_string_equal(deploy_failure_name(DEPLOY_NFAILURES), "other");
+}
+
 /* A savepoint slower than its timeout is waited for, marked late, never
  * abandoned; a completed one is used; a failed one leaves the job running. */
 static void test_slow_savepoint(void **state)
@@ -308,6 +343,7 @@ static void test_slow_savepoint(void **state)
 	deploy_next_step(&d, &j, &o, &n);
 	assert_int_equal(n.op, DEPLOY_OP_ABORT_STOP);
 	assert_non_null(strstr(n.why, "disk full"));
+	assert_string_equal(deploy_failure_name(n.failure), "savepoint_failed");
 	deploy_next_clear(&n);
 	deploy_journal_clear(&j);
 }
@@ -347,6 +383,11 @@ static void test_never_older_state(void **state)
 							fail_msg("journal %d want %d obs %d trigger %d: %s from the older %s",
 								 jr, w, ob, trig, deploy_op_name(n.op), SP_OLD);
 					}
+					/* a failure always says why, and only a failure does */
+					bool failing = n.op == DEPLOY_OP_FAIL || n.op == DEPLOY_OP_ABORT_STOP;
+					if (failing != (n.failure != DEPLOY_FAILURE_NONE))
+						fail_msg("journal %d want %d obs %d trigger %d: %s with failure %s", jr, w, ob,
+							 trig, deploy_op_name(n.op), deploy_failure_name(n.failure));
 					/* an unreachable Flink is never acted on */
 					if (!o.flink_ok && (n.op == DEPLOY_OP_STOP || n.op == DEPLOY_OP_RESTOP ||
 							    n.op == DEPLOY_OP_CANCEL || n.op == DEPLOY_OP_RUN ||
@@ -363,6 +404,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_slow_savepoint),
+		cmocka_unit_test(test_failure_reasons),
 		cmocka_unit_test(test_never_older_state),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
