@@ -571,6 +571,14 @@ static int advance(exec *x, fo_err *e)
 	int rc = 0;
 	/* a rollout has at most a dozen steps; the bound only stops a bug */
 	for (int i = 0; i < 32; i++) {
+		if (i > 0 && x->o->stop && atomic_load(x->o->stop)) {
+			/* shutdown: the step just done is journaled; no new one
+			 * starts, and the next agent resumes from the journal */
+			x->it->outcome = DEPLOY_OUTCOME_WAITING;
+			free(x->it->waiting);
+			x->it->waiting = fo_strdup("the agent is stopping; the next pass resumes from the journal");
+			return 0;
+		}
 		observe(x);
 		deploy_next n;
 		deploy_next_step(&x->d, &x->j, &x->ob, &n);

@@ -9,12 +9,7 @@ EXTRA_FLINK="  restartBudget: 1"
 . "$(dirname "$0")/lib-rollout.sh"
 
 marker=$tmp/marker
-deployment 1 savepoint ", --fail-marker, $marker, --restart-attempts, \"0\"" >"$tmp/work/jobs/counter.yaml"
-publish "counter job" >/dev/null
-sync_once
-job=$(journal .jobId)
-echo "$job" >>"$tmp/ours"
-[ $rc = 0 ] && [ "$(job_state "$job")" = RUNNING ] && ok "job $job RUNNING" || fail "create: rc=$rc $(head -3 "$tmp/err")"
+start_counter ", --fail-marker, $marker, --restart-attempts, \"0\""
 # let it count and complete a few checkpoints
 for _ in $(seq 1 50); do
 	n=$(curl -s "$RIG_FLINK_URL/jobs/$job/checkpoints" | jq -r '.counts.completed // 0')
