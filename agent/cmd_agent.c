@@ -39,8 +39,13 @@ static const char usage[] =
 	"  --listen HOST:PORT    instead of agent.listen; port 0 picks a free port\n"
 	"  -h, --help            this help\n"
 	"\n"
-	"SIGTERM or SIGINT: finish the deployment step in flight, write the status\n"
-	"files, exit 0; a second signal exits at once (128 + the signal).\n";
+	"SIGTERM or SIGINT: no new pass or rollout step starts; the step in flight\n"
+	"finishes its call and is journaled, a savepoint in progress is left to\n"
+	"Flink (the next agent resumes it under the journaled trigger), retries and\n"
+	"waits end at once, the status files are written, exit 0. Grace period: 120 s\n"
+	"(a step's few calls, each within kubernetes.timeout, and one status push\n"
+	"within repository.timeout); idle, it exits at once. A second signal exits\n"
+	"at once (128 + the signal).\n";
 
 /* How long a pass may go without the loop showing progress before /healthz
  * fails: a pass's calls are each bounded by kubernetes.timeout and

@@ -129,6 +129,8 @@ void agent_pass_run(const char *cfg_path, const agent_pass_opts *o, cli_pass *cp
 	cp->opts.force_prune = o->force_prune;
 	cp->opts.keep_live = o->keep_live;
 	cp->opts.stop = o->stop;
+	if (cp->kc)
+		k8s_client_set_stop(cp->kc, o->stop); /* a retry waits for nothing once stopping */
 	if (o->read_only) {
 		if (cp->bad)
 			goto cleanup; /* an invalid file: its deployment's fate is unknown */

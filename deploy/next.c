@@ -223,6 +223,7 @@ static void idle(const deploy_desired *d, const deploy_journal *j, const deploy_
 	if (j->restarts >= d->restart_budget) {
 		set(n, DEPLOY_OP_FAIL, "job %s is %s after %d restart%s: %s", str(j->job_id), state, j->restarts,
 		    j->restarts == 1 ? "" : "s", o->job_cause ? o->job_cause : "no cause reported");
+		n->budget_spent = true;
 		return;
 	}
 	if (o->job_known && !o->checkpoints_ok) {
@@ -395,6 +396,7 @@ void deploy_next_step(const deploy_desired *d, const deploy_journal *j, const de
 			set(n, DEPLOY_OP_FAIL, "job %s is %s after %d restart%s: %s", str(j->submit_job_id),
 			    flink_job_status_name(o->job), j->restarts, j->restarts == 1 ? "" : "s",
 			    o->job_cause ? o->job_cause : "no cause reported");
+			n->budget_spent = true;
 			return;
 		}
 		if (o->checkpoints_ok && o->newest_path)

@@ -255,8 +255,7 @@ void deploy_live_free(deploy_live *l)
 
 /* ---- planning ----------------------------------------------------------- */
 
-/* The name each component has for deployment `name`. Caller frees. */
-static char *component_name(enum render_component k, const char *name)
+char *deploy_component_name(enum render_component k, const char *name)
 {
 	switch (k) {
 	case RENDER_CONFIGMAP: return fo_asprintf("flink-config-%s", name);
@@ -271,7 +270,7 @@ static char *component_name(enum render_component k, const char *name)
 static void item_find_live(deploy_item *it, const deploy_live *live)
 {
 	for (int k = 0; k < RENDER_NCOMPONENTS; k++) {
-		char *n = component_name((enum render_component)k, it->name);
+		char *n = deploy_component_name((enum render_component)k, it->name);
 		it->live[k] = deploy_live_get(live, component_kind[k], it->ns, n);
 		free(n);
 	}
@@ -791,7 +790,7 @@ cJSON *deploy_pass_json(const deploy_pass *p)
 				continue;
 			cJSON *ob = cJSON_CreateObject();
 			cJSON_AddStringToObject(ob, "kind", component_kind[k]->kind);
-			char *cn = component_name((enum render_component)k, it->name);
+			char *cn = deploy_component_name((enum render_component)k, it->name);
 			cJSON_AddStringToObject(ob, "name", cn);
 			free(cn);
 			cJSON_AddStringToObject(ob, "state", it->fd ? deploy_obj_state_name(it->state[k]) : "pruned");

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -206,6 +207,8 @@ typedef struct exec {
 	flink_savepoint_status sp;
 	char *cause;
 	bool objects_current;
+	char *sts_uid;        /* the JobManager StatefulSet's uid, once an Event needed it */
+	bool evented_failure; /* the FAIL step's Event already says why this rollout stopped */
 } exec;
 
 static void observations_clear(exec *x)
@@ -307,6 +310,46 @@ static void observe(exec *x)
 			o->flink_ok = false;
 		fo_err_clear(&e);
 	}
+}
+
+/*
+ * A Kubernetes Event on the deployment's JobManager StatefulSet, where
+ * `kubectl describe` shows it. Best effort: an Event that cannot be posted
+ * is a warning in the log and never fails the rollout. Messages hold job
+ * ids, savepoint paths and Flink's causes, never a credential.
+ */
+static void FO_PRINTF(4, 5) event(exec *x, const char *reason, bool warning, const char *fmt, ...)
+{
+	deploy_item *it = x->it;
+	char *sts = deploy_component_name(RENDER_STATEFULSET_JOBMANAGER, it->name);
+	fo_err e = FO_ERR_INIT;
+	if (!x->sts_uid) {
+		cJSON *obj = NULL;
+		if (k8s_get(x->c, &k8s_kind_statefulset, it->ns, sts, &obj, &e) == 0) {
+			const char *uid = fo_json_str(cJSON_GetObjectItemCaseSensitive(obj, "metadata"), "uid");
+			x->sts_uid = fo_strdup(uid ? uid : "");
+		}
+		cJSON_Delete(obj);
+		fo_err_clear(&e); /* without the uid the Event still lists under the name */
+	}
+	va_list ap;
+	va_start(ap, fmt);
+	char *msg = fo_vasprintf(fmt, ap);
+	va_end(ap);
+	k8s_event ev = {.ns = it->ns,
+			.kind = &k8s_kind_statefulset,
+			.name = sts,
+			.uid = x->sts_uid,
+			.reason = reason,
+			.message = msg,
+			.warning = warning,
+			.component = "flinkops",
+			.instance = x->o->agent};
+	if (k8s_event_create(x->c, &ev, &e) < 0)
+		fo_warn("rollout", "%s/%s: the %s Event was not recorded: %s", it->ns, it->name, reason, fo_err_msg(&e));
+	fo_err_clear(&e);
+	free(msg);
+	free(sts);
 }
 
 static int save(exec *x, fo_err *e)
@@ -470,7 +513,13 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 			deploy_journal_set(&j->job_id, NULL); /* nothing runs any more */
 		fo_info("rollout", "%s/%s: the next job starts from %s", it->ns, it->name,
 			n->restore ? n->restore : "empty state");
-		return save(x, e);
+		char *old_job = from_stop ? fo_strdup(j->job_id) : NULL;
+		rc = save(x, e);
+		if (rc == 0 && from_stop && x->ob.trigger == DEPLOY_TRIGGER_COMPLETED)
+			event(x, "SavepointCompleted", false, "savepoint of job %s (%s) completed at %s", old_job ? old_job : "?",
+			      stop_reason(x), n->restore ? n->restore : "?");
+		free(old_job);
+		return rc;
 	}
 	case DEPLOY_OP_ABORT_STOP:
 		j->step = DEPLOY_STEP_IDLE;
@@ -479,6 +528,7 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 		deploy_journal_set(&j->last_error, n->why);
 		if ((rc = save(x, e)) < 0)
 			return rc;
+		event(x, "SavepointFailed", true, "%s", n->why);
 		return fo_err_set(e, FO_ESERVER, "%s/%s: %s", it->ns, it->name, n->why);
 	case DEPLOY_OP_APPLY:
 		if ((rc = apply_all(x, e)) < 0)
@@ -500,6 +550,9 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 	case DEPLOY_OP_RUN:
 		return run_job(x, e);
 	case DEPLOY_OP_RECORD: {
+		/* what the job started from, for its Event, before the journal forgets it */
+		char *from = j->restore_path ? fo_asprintf("from %s %s", j->restore_kind ? j->restore_kind : "state", j->restore_path)
+					     : fo_strdup("with empty state");
 		if (!fo_streq(j->target_job_hash, x->d.job_hash))
 			j->restarts = 0; /* a new target gets a fresh restart budget */
 		j->step = DEPLOY_STEP_IDLE;
@@ -517,10 +570,14 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 			fo_err_clear(&ignore);
 			deploy_journal_set(&j->jar_id, NULL);
 		}
-		if ((rc = save(x, e)) < 0)
+		if ((rc = save(x, e)) < 0) {
+			free(from);
 			return rc;
+		}
 		it->job_started = true;
 		fo_info("rollout", "%s/%s: job %s RUNNING", it->ns, it->name, j->job_id);
+		event(x, "JobStarted", false, "job %s RUNNING, started %s", j->job_id, from);
+		free(from);
 		return 0;
 	}
 	case DEPLOY_OP_RESTART:
@@ -542,6 +599,8 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 		deploy_journal_set(&j->failed_job_hash, x->d.job_hash);
 		if ((rc = save(x, e)) < 0)
 			return rc;
+		event(x, n->budget_spent ? "RestartBudgetExhausted" : "UpgradeFailed", true, "%s", n->why);
+		x->evented_failure = true;
 		return fo_err_set(e, FO_EREFUSED, "%s/%s: %s", it->ns, it->name, n->why);
 	}
 	return fo_err_set(e, FO_EINVAL, "unknown rollout step");
@@ -635,6 +694,7 @@ static int rollout_run(k8s_client *c, deploy_item *it, const deploy_options *o, 
 	flink_rest_opts ro = {0};
 	ro.ca_file = o->rollout->ca_file;
 	ro.timeout_ms = o->rollout->call_timeout_ms;
+	ro.stop = o->stop;
 	int rc = flink_rest_new(url, &ro, &x.r, e);
 	if (rc == 0)
 		rc = advance(&x, e);
@@ -642,12 +702,15 @@ static int rollout_run(k8s_client *c, deploy_item *it, const deploy_options *o, 
 	if (rc < 0) {
 		it->outcome = DEPLOY_OUTCOME_FAILED;
 		deploy_journal_set(&x.j.last_error, fo_err_msg(e));
+		if (!x.evented_failure)
+			event(&x, "UpgradeFailed", true, "%s", fo_err_msg(e));
 	}
 	/* what Flink said of the job is what the status file shows */
 	free(it->job_state);
 	it->job_state = x.ob.job_known ? fo_strdup(flink_job_status_name(x.ob.job)) : NULL;
 	deploy_journal_copy(&it->journal, &x.j);
 	observations_clear(&x);
+	free(x.sts_uid);
 	flink_rest_free(x.r);
 	free(url);
 	deploy_journal_clear(&x.j);

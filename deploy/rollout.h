@@ -96,6 +96,7 @@ typedef struct deploy_next {
 	char *why;             /* WAIT: what is waited for; FAIL: the reason; NONE: the settled state */
 	bool late;             /* WAIT: past its timeout (reported, still waited for) */
 	bool state_unknown;    /* FAIL: the newest state could not be established */
+	bool budget_spent;     /* FAIL: the job ended again with no restart left in the budget */
 } deploy_next;
 
 /* The next step. Pure: no I/O, no clock. n->why is allocated; free it with

@@ -27,6 +27,7 @@
 #define FLINK_REST_H
 
 #include <stdbool.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,6 +43,7 @@ typedef struct flink_rest_opts {
 	size_t max_body;          /* larger answers fail with FO_ETOOBIG (default 8 MiB) */
 	const char *ca_file;      /* for an https:// REST endpoint */
 	bool insecure;            /* skip TLS verification */
+	const atomic_bool *stop;  /* when set (shutdown): the waits end at once, as at their deadline */
 } flink_rest_opts;
 
 /*

@@ -11,6 +11,7 @@
 #ifndef SYNC_SYNC_H
 #define SYNC_SYNC_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -150,6 +151,7 @@ typedef struct sync_push_opts {
 	void (*before_push)(void *ctx, int attempt);
 	void *ctx;
 	int *attempts_used;    /* when non-NULL: how many pushes were tried */
+	const atomic_bool *stop; /* when set (shutdown): a rejected push is not tried again */
 } sync_push_opts;
 
 /* sync_commit_push with options (`opts` may be NULL). */

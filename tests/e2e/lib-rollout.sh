@@ -190,3 +190,9 @@ start_counter() {
 	echo "$job" >>"$tmp/ours"
 	[ $rc = 0 ] && [ "$(job_state "$job")" = RUNNING ] && ok "job $job RUNNING" || fail "create: rc=$rc $(head -3 "$tmp/err")"
 }
+# events REASON: the messages of the Kubernetes Events of that reason on
+# counter's JobManager StatefulSet, one a line
+events() {
+	$K -n $ns get events --field-selector "involvedObject.name=counter-jobmanager,reason=$1" \
+		-o jsonpath='{range .items[*]}{.message}{"\n"}{end}'
+}

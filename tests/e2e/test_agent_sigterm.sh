@@ -89,6 +89,14 @@ else
 	fail "resume: flink=$sp_flink journal=$(journal .savepointPath) savepoints=$(savepoints_of "$job") new=$new state=$(job_state "$new") running=$(ours_running) counter $stop -> $first observedCommit=$observed (want $commit) $(grep -m3 'warn\|error' "$log")"
 fi
 
+# one savepoint, so one SavepointCompleted Event, naming the trigger's savepoint
+if [ "$(events SavepointCompleted | grep -c .)" = 1 ] && events SavepointCompleted | grep -q "completed at $sp_flink" &&
+	events JobStarted | grep -q "job $new RUNNING, started from savepoint $sp_flink"; then
+	ok "Events on counter-jobmanager: one SavepointCompleted ($sp_flink), JobStarted for $new from it"
+else
+	fail "events: $($K -n $ns get events -o custom-columns=REASON:.reason,MSG:.message --no-headers | tr '\n' ';')"
+fi
+
 agent_term
 [ $term_rc = 0 ] && [ $term_ms -le 30000 ] && ok "the second agent, idle: SIGTERM, exit 0 after $term_ms ms" ||
 	fail "second SIGTERM: rc=$term_rc after $term_ms ms $(tail -3 "$log")"

@@ -43,4 +43,10 @@ if [ $rc = 1 ] && grep -q 'FAILED after 1 restart: .*fail marker present' "$tmp/
 else
 	fail "budget: rc=$rc step=$(journal .step) phase=$(status_field phase) $(head -2 "$tmp/err")"
 fi
+if events RestartBudgetExhausted | grep -q "job $new is FAILED after 1 restart: .*fail marker present" &&
+	[ -z "$(events UpgradeFailed)" ]; then
+	ok "Event RestartBudgetExhausted (not UpgradeFailed) with Flink's cause on counter-jobmanager"
+else
+	fail "budget event: $($K -n $ns get events -o custom-columns=REASON:.reason,MSG:.message --no-headers | tr '\n' ';')"
+fi
 rm -f "$marker"

@@ -271,6 +271,9 @@ static void test_table(void **state)
 		}
 		if (r->why && !(n.why && strstr(n.why, r->why)))
 			fail_msg("row %zu: why \"%s\" lacks \"%s\"", i, n.why ? n.why : "", r->why);
+		/* the RestartBudgetExhausted Event, not UpgradeFailed: only when the budget is what ran out */
+		if (n.budget_spent != (n.op == DEPLOY_OP_FAIL && r->j == J_BUDGET))
+			fail_msg("row %zu: budget_spent %d", i, n.budget_spent);
 		deploy_next_clear(&n);
 		deploy_journal_clear(&j);
 	}
