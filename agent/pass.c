@@ -85,6 +85,7 @@ int cli_pass_open(const char *verb, const char *cfg_path, const char *manifests,
 		p->rollout.running_timeout_ms = (long)c->flink.running_timeout_ms;
 		p->rollout.restart_budget = c->flink.restart_budget;
 		p->rollout.jar.cache_dir = c->flink.jar_cache_dir;
+		p->rollout.jar.cache_max_bytes = c->flink.jar_cache_max_bytes;
 		p->rollout.jar.s3_endpoint = c->flink.s3_endpoint;
 		p->rollout.jar.s3_region = c->flink.s3_region;
 		p->rollout.jar.s3_access_key_file = c->flink.s3_access_key_file;

@@ -241,10 +241,23 @@ static void test_config(void **state)
 	assert_false(c->kubernetes.force_conflicts);
 	assert_true(c->prune.max_delete_ratio == 0.25);
 	assert_int_equal(c->flink.savepoint_timeout_ms, 600000);
+	assert_int_equal(c->flink.jar_cache_max_bytes, 1ull << 30); /* 1g: Flink's units */
 	char *url = deploy_rest_url(c->flink.rest_url, "prod", "wc");
 	assert_string_equal(url, "http://wc-rest.prod.svc:8081");
 	free(url);
 	config_free(c);
+	/* both unit systems, from the environment too */
+	static const struct {
+		const char *env;
+		uint64_t bytes;
+	} sizes[] = {{"FLINKOPS_FLINK_JAR_CACHE_MAX_SIZE=512m", 512ull << 20}, {"FLINKOPS_FLINK_JAR_CACHE_MAX_SIZE=2Gi", 2ull << 30},
+		     {"FLINKOPS_FLINK_JAR_CACHE_MAX_SIZE=1500M", 1500ull << 20} /* Flink reads M as MiB */};
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		char *env2[] = {(char *)sizes[i].env, NULL};
+		assert_int_equal(config_load_text("c.yaml", text, strlen(text), env2, &c, &d), 0);
+		assert_int_equal(c->flink.jar_cache_max_bytes, sizes[i].bytes);
+		config_free(c);
+	}
 	char *var = config_env_name("repository.passwordFile");
 	assert_string_equal(var, "FLINKOPS_REPOSITORY_PASSWORD_FILE");
 	free(var);
@@ -259,6 +272,8 @@ static void test_config(void **state)
 		{"repository:\n  url: x\n  intervall: 1m\nkubernetes: {kubeconfig: k}\n", NULL, 3, 3, "unknown setting \"repository.intervall\""},
 		{"repository:\n  url: x\n  interval: soon\nkubernetes: {kubeconfig: k}\n", NULL, 3, 13, "repository.interval: \"soon\" is not a duration"},
 		{"repository:\n  url: x\nprune: {maxDeleteRatio: 2}\nkubernetes: {kubeconfig: k}\n", NULL, 3, 25, "a share between 0 and 1"},
+		{"repository: {url: x}\nkubernetes: {kubeconfig: k}\nflink: {jarCacheMaxSize: 0}\n", NULL, 3, 26, "flink.jarCacheMaxSize: memory \"0\" must be greater than zero"},
+		{"repository: {url: x}\nkubernetes: {kubeconfig: k}\nflink: {jarCacheMaxSize: lots}\n", NULL, 3, 26, "flink.jarCacheMaxSize:"},
 		{"repository: {url: x}\n", NULL, 0, 0, "name kubernetes.kubeconfig"},
 		{"kubernetes: {kubeconfig: k}\n", NULL, 0, 0, "repository.url is required"},
 		/* credentials in URLs: refused where they stand, never quoted */
