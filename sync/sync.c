@@ -13,6 +13,7 @@
  * the deadline has passed. Killing the worker never corrupts the cache: git
  * writes packs to temporary files and moves refs last.
  */
+#include "sync/internal.h"
 #include "sync/sync.h"
 
 #include <errno.h>
@@ -101,6 +102,21 @@ static const char *git_msg(void)
 {
 	const git_error *ge = git_error_last();
 	return ge && ge->message ? ge->message : "unknown libgit2 error";
+}
+
+const char *sync_git_msg(void)
+{
+	return git_msg();
+}
+
+git_repository *sync_repo_git(sync_repo *r)
+{
+	return r->repo;
+}
+
+bool sync_repo_is_cache(const sync_repo *r)
+{
+	return !r->local;
 }
 
 static void set_cb_error(sync_repo *r, const char *fmt, ...) FO_PRINTF(2, 3);
