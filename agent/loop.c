@@ -164,6 +164,7 @@ void agent_loop_run(agent_state *st, const char *cfg_path, const agent_sched *sc
 		/* Leader election goes here, and only here: a replica that does
 		 * not hold the Lease skips the pass (and keeps its schedule). */
 
+		fo_log_set_pass(n);
 		fo_info("agent", "pass %u started (%s)", n, why);
 		int64_t t0 = agent_mono_ms();
 		cli_pass cp;
@@ -187,7 +188,8 @@ void agent_loop_run(agent_state *st, const char *cfg_path, const agent_sched *sc
 		st->running = false;
 		pthread_mutex_unlock(&st->lock);
 		static const char *const words[] = {"success", "failed", "error"};
-		fo_info("agent", "pass %u: %s in %.2f s (%zu waiting, %zu failed%s%.7s); next in %.1f s", n, words[outcome],
+		fo_log_fields lf = {.duration_ms = (long)(t1 - t0)};
+		fo_logf(FO_LOG_INFO, "agent", &lf, "pass %u: %s in %.2f s (%zu waiting, %zu failed%s%.7s); next in %.1f s", n, words[outcome],
 			(double)(t1 - t0) / 1000.0, r.waiting, r.failed, r.status_commit[0] ? ", status committed " : "",
 			r.status_commit[0] ? r.status_commit : "", (double)delay / 1000.0);
 		if (cp.src.repo && !atomic_load(&st->stop) &&
@@ -201,6 +203,7 @@ void agent_loop_run(agent_state *st, const char *cfg_path, const agent_sched *sc
 		}
 		deploy_pass_free(&pass);
 		cli_pass_close(&cp);
+		fo_log_set_pass(0);
 		last_end = agent_mono_ms();
 		next_at = last_end + delay;
 	}

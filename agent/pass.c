@@ -47,7 +47,7 @@ int cli_pass_open(const char *verb, const char *cfg_path, const char *manifests,
 	fo_err e = FO_ERR_INIT;
 	int rc = config_load(cfg_path, &p->cfg, &d);
 	if (rc < 0) {
-		cli_print_diags(&d);
+		cli_report_diags(verb, &d);
 		goto cleanup;
 	}
 	if (manifests) {
@@ -60,15 +60,15 @@ int cli_pass_open(const char *verb, const char *cfg_path, const char *manifests,
 		p->ms_fetch = mono_ms() - t0;
 		if (rc < 0) {
 			/* nothing is applied or deleted from a repository that could not be read */
-			fprintf(stderr, "flinkops %s: %s\n", verb, fo_err_msg(&e));
+			cli_report(verb, "%s", fo_err_msg(&e));
 			goto cleanup;
 		}
 	}
-	cli_print_diags(&d);
+	cli_report_diags(verb, &d);
 	p->bad = d.nerrors;
 	if ((rc = cli_k8s_connect(p->cfg, &p->kc, &e)) < 0 ||
 	    (rc = deploy_live_load(p->kc, p->cfg->agent.name, NULL, &p->live, &e)) < 0) {
-		fprintf(stderr, "flinkops %s: %s\n", verb, fo_err_msg(&e));
+		cli_report(verb, "%s", fo_err_msg(&e));
 		goto cleanup;
 	}
 	p->api_ok = true;
@@ -142,16 +142,16 @@ void agent_pass_run(const char *cfg_path, const agent_pass_opts *o, cli_pass *cp
 	deploy_reconcile_plan(&cp->desired, cp->live, cp->kc, &cp->opts, pass, &e);
 	int rc = deploy_reconcile_apply(cp->kc, pass, &cp->opts, &e);
 	if (rc < 0)
-		fprintf(stderr, "flinkops %s: %s\n", o->verb, fo_err_msg(&e));
+		cli_report(o->verb, "%s", fo_err_msg(&e));
 	fo_err se = FO_ERR_INIT;
 	int src = cli_write_statuses(cp, pass, r->status_commit, &se);
 	if (src < 0) {
-		fprintf(stderr, "flinkops %s: %s\n", o->verb, fo_err_msg(&se));
+		cli_report(o->verb, "%s", fo_err_msg(&se));
 	} else if (cp->src.repo || !cp->cfg->status.enabled) {
 		/* the final savepoints are in git now (or nowhere to put them):
 		 * the journals of deleted deployments may go */
 		if (deploy_pass_forget_deleted(cp->kc, pass, &se) < 0)
-			fprintf(stderr, "flinkops %s: %s\n", o->verb, fo_err_msg(&se));
+			cli_report(o->verb, "%s", fo_err_msg(&se));
 	}
 	fo_err_clear(&se);
 	for (size_t i = 0; i < pass->n; i++) {

@@ -222,6 +222,24 @@ static void observations_clear(exec *x)
 	memset(&x->ob, 0, sizeof(x->ob));
 }
 
+/*
+ * A line of the rollout of x's deployment: the text starts "NS/NAME: " as
+ * every rollout line does, and a JSON line carries the deployment and the
+ * journal step it was written at as fields of their own.
+ */
+static void FO_PRINTF(3, 4) rlog(const exec *x, enum fo_log_level lvl, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *msg = fo_vasprintf(fmt, ap);
+	va_end(ap);
+	char *dep = fo_asprintf("%s/%s", x->it->ns, x->it->name);
+	fo_log_fields f = {.deployment = dep, .step = deploy_step_name(x->j.step), .duration_ms = -1};
+	fo_logf(lvl, "rollout", &f, "%s: %s", dep, msg);
+	free(dep);
+	free(msg);
+}
+
 /* Gather what the decision needs. Nothing here changes anything; a server
  * that does not answer is an observation (flink_ok false), not an error. */
 static void observe(exec *x)
@@ -235,7 +253,7 @@ static void observe(exec *x)
 	fo_err e = FO_ERR_INIT;
 	flink_overview ov = {0};
 	if (flink_rest_overview(x->r, &ov, &e) < 0) {
-		fo_debug("rollout", "%s/%s: Flink not observed: %s", x->it->ns, x->it->name, fo_err_msg(&e));
+		rlog(x, FO_LOG_DEBUG, "Flink not observed: %s", fo_err_msg(&e));
 		fo_err_clear(&e);
 		return;
 	}
@@ -346,7 +364,7 @@ static void FO_PRINTF(4, 5) event(exec *x, const char *reason, bool warning, con
 			.component = "flinkops",
 			.instance = x->o->agent};
 	if (k8s_event_create(x->c, &ev, &e) < 0)
-		fo_warn("rollout", "%s/%s: the %s Event was not recorded: %s", it->ns, it->name, reason, fo_err_msg(&e));
+		rlog(x, FO_LOG_WARN, "the %s Event was not recorded: %s", reason, fo_err_msg(&e));
 	fo_err_clear(&e);
 	free(msg);
 	free(sts);
@@ -427,7 +445,7 @@ static int run_job(exec *x, fo_err *e)
 	if (rc < 0)
 		return fo_err_prefix(e, "run %s/%s", x->it->ns, x->it->name);
 	crash_point("run-sent");
-	fo_info("rollout", "%s/%s: job %s submitted%s%s", x->it->ns, x->it->name, x->j.submit_job_id,
+	rlog(x, FO_LOG_INFO, "job %s submitted%s%s", x->j.submit_job_id,
 		x->j.restore_path ? " from " : " with empty state", x->j.restore_path ? x->j.restore_path : "");
 	return 0;
 }
@@ -437,7 +455,7 @@ static int send_stop(exec *x, fo_err *e)
 	deploy_item *it = x->it;
 	deploy_journal *j = &x->j;
 	char *got = NULL;
-	fo_info("rollout", "%s/%s: stopping job %s with a savepoint (%s, trigger %s)", it->ns, it->name, j->job_id,
+	rlog(x, FO_LOG_INFO, "stopping job %s with a savepoint (%s, trigger %s)", j->job_id,
 		stop_reason(x), j->trigger_id);
 	int rc = flink_rest_job_stop(x->r, j->job_id, it->fd ? it->fd->job.savepoint_dir : NULL, j->trigger_id, &got, e);
 	free(got);
@@ -511,7 +529,7 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 		j->state_unknown = false;
 		if (x->d.deleting || x->d.suspended)
 			deploy_journal_set(&j->job_id, NULL); /* nothing runs any more */
-		fo_info("rollout", "%s/%s: the next job starts from %s", it->ns, it->name,
+		rlog(x, FO_LOG_INFO, "the next job starts from %s",
 			n->restore ? n->restore : "empty state");
 		char *old_job = from_stop ? fo_strdup(j->job_id) : NULL;
 		rc = save(x, e);
@@ -575,13 +593,13 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 			return rc;
 		}
 		it->job_started = true;
-		fo_info("rollout", "%s/%s: job %s RUNNING", it->ns, it->name, j->job_id);
+		rlog(x, FO_LOG_INFO, "job %s RUNNING", j->job_id);
 		event(x, "JobStarted", false, "job %s RUNNING, started %s", j->job_id, from);
 		free(from);
 		return 0;
 	}
 	case DEPLOY_OP_RESTART:
-		fo_warn("rollout", "%s/%s: job %s ended (%s); restart %d of %d from %s", it->ns, it->name,
+		rlog(x, FO_LOG_WARN, "job %s ended (%s); restart %d of %d from %s",
 			j->step == DEPLOY_STEP_SUBMITTED ? j->submit_job_id : j->job_id,
 			x->ob.job_known ? flink_job_status_name(x->ob.job) : "unknown to Flink", j->restarts + 1,
 			x->d.restart_budget, n->restore ? n->restore : "empty state");
@@ -641,7 +659,7 @@ static int advance(exec *x, fo_err *e)
 		observe(x);
 		deploy_next n;
 		deploy_next_step(&x->d, &x->j, &x->ob, &n);
-		fo_debug("rollout", "%s/%s: step %s, next %s%s%s", x->it->ns, x->it->name, deploy_step_name(x->j.step),
+		rlog(x, FO_LOG_DEBUG, "step %s, next %s%s%s", deploy_step_name(x->j.step),
 			 deploy_op_name(n.op), n.why ? ": " : "", n.why ? n.why : "");
 		rc = execute(x, &n, e);
 		deploy_next_clear(&n);

@@ -51,7 +51,8 @@ else
 fi
 
 # --- a second agent resumes the same trigger -----------------------------------
-agent_start
+# (its log in JSON: one object a line, checked at the end)
+FLINKOPS_LOG_FORMAT=json agent_start
 wait_passes_ended 1 60
 looked=$?
 nsp=$(curl -s "$RIG_FLINK_URL/jobs/$job/checkpoints" | jq '[.history[] | select(.is_savepoint)] | length')
@@ -95,6 +96,18 @@ if [ "$(events SavepointCompleted | grep -c .)" = 1 ] && events SavepointComplet
 	ok "Events on counter-jobmanager: one SavepointCompleted ($sp_flink), JobStarted for $new from it"
 else
 	fail "events: $($K -n $ns get events -o custom-columns=REASON:.reason,MSG:.message --no-headers | tr '\n' ';')"
+fi
+
+# every line of the second agent's log is one JSON object; the rollout's
+# lines name the deployment and the journal step, a pass's end its duration
+bad=$(jq -R 'fromjson? // "BAD"' "$log" | grep -c '^"BAD"$')
+rollout_fields=$(jq -r 'select(.component=="rollout") | "\(.deployment) \(.step) \(.pass)"' "$log" | sort -u | head -3 | tr '\n' ';')
+if [ "$bad" = 0 ] && [ "$(jq -r '.time' "$log" | grep -c .)" = "$(wc -l <"$log")" ] &&
+	jq -e --arg d "$ns/counter" 'select(.component=="rollout" and .deployment==$d and .step=="savepoint-taken" and (.msg | test("the next job starts from")) and (.pass >= 1))' "$log" >/dev/null &&
+	jq -e 'select(.component=="agent" and (.msg | test("^pass [0-9]+: ")) and (.duration_ms >= 0) and (.pass >= 1))' "$log" >/dev/null; then
+	ok "FLINKOPS_LOG_FORMAT=json: $(wc -l <"$log") lines, each a JSON object; rollout lines carry deployment, step and pass ($rollout_fields)"
+else
+	fail "JSON log: $bad lines not JSON; rollout fields: $rollout_fields; $(head -2 "$log")"
 fi
 
 agent_term
