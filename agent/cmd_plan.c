@@ -62,7 +62,6 @@ typedef struct plan_item {
 	deploy_change change;
 	char *diff;  /* unified diff of the rendered YAML, "" when equal */
 	char *error; /* rendering failed */
-	char *note;  /* a change the objects do not show (the upgrade mode), or NULL */
 } plan_item;
 
 typedef struct plan_list {
@@ -86,7 +85,6 @@ static void plan_list_free(plan_list *l)
 		deploy_change_free(&x->change);
 		free(x->diff);
 		free(x->error);
-		free(x->note);
 	}
 	free(l->v);
 	flink_deployments_free(&l->base);
@@ -230,19 +228,7 @@ static void plan_evaluate(plan_list *l)
 			x->to_rendered = true;
 			deploy_side_from_rendered(&x->to, &x->to_objs, x->to_fd);
 		}
-		deploy_classify(&x->from, &x->to, &x->change);
-		/* The upgrade mode is not part of any rendered object: switching it
-		 * restarts nothing now but decides what the next upgrade keeps. */
-		if (x->change.action == DEPLOY_NONE && x->from_fd && x->to_fd && x->from_fd->has_job && x->to_fd->has_job &&
-		    x->from_fd->job.upgrade_mode != x->to_fd->job.upgrade_mode) {
-			enum flink_upgrade_mode m = x->to_fd->job.upgrade_mode;
-			x->note = fo_asprintf(
-				"upgradeMode changes from %s to %s: nothing restarts now, but %s",
-				flink_upgrade_mode_name(x->from_fd->job.upgrade_mode), flink_upgrade_mode_name(m),
-				m == FLINK_UPGRADE_STATELESS
-					? "the next upgrade cancels the job and starts it from empty state: its state is dropped"
-					: "the next upgrade keeps the job's state");
-		}
+		deploy_plan_change(&x->from, &x->to, NULL, &x->change);
 		fo_buf a = FO_BUF_INIT, b = FO_BUF_INIT, d = FO_BUF_INIT;
 		if (x->from_rendered)
 			objects_yaml(&x->from_objs, &a);
@@ -308,7 +294,7 @@ static size_t count_changes(const plan_list *l)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < l->n; i++)
-		n += l->v[i].error || l->v[i].note || l->v[i].change.action != DEPLOY_NONE;
+		n += l->v[i].error || l->v[i].change.note || l->v[i].change.action != DEPLOY_NONE;
 	return n;
 }
 
@@ -330,10 +316,10 @@ static void print_text(const plan_list *l, const char *repo)
 		char *file = item_file(x);
 		if (x->error) {
 			printf("\n%s/%s (%s): error: %s\n", x->namespace, x->name, file, x->error);
-		} else if (x->change.action == DEPLOY_NONE && x->note) {
+		} else if (x->change.action == DEPLOY_NONE && x->change.note) {
 			printf("\n%s/%s (%s): no restart now (the rendered objects are the same)\n", x->namespace, x->name,
 			       file);
-			printf("  warning: %s\n", x->note);
+			printf("  warning: %s\n", x->change.note);
 		} else if (x->change.action == DEPLOY_NONE) {
 			printf("\n%s/%s (%s): no change (the rendered objects are the same)\n", x->namespace, x->name, file);
 		} else {
@@ -388,7 +374,7 @@ static void print_markdown(const plan_list *l)
 	printf("| deployment | file | action | savepoint first | job restarts |\n|---|---|---|---|---|\n");
 	for (size_t i = 0; i < l->n; i++) {
 		const plan_item *x = &l->v[i];
-		if (x->error || (x->change.action == DEPLOY_NONE && !x->note))
+		if (x->error || (x->change.action == DEPLOY_NONE && !x->change.note))
 			continue;
 		char *file = item_file(x);
 		printf("| `%s/%s` | `%s` | %s | %s | %s |\n", x->namespace, x->name, file,
@@ -398,10 +384,10 @@ static void print_markdown(const plan_list *l)
 	}
 	for (size_t i = 0; i < l->n; i++) {
 		const plan_item *x = &l->v[i];
-		if (x->error || (x->change.action == DEPLOY_NONE && !x->note))
+		if (x->error || (x->change.action == DEPLOY_NONE && !x->change.note))
 			continue;
 		if (x->change.action == DEPLOY_NONE) {
-			printf("\n#### `%s/%s`: no restart now\n\n> :warning: %s\n", x->namespace, x->name, x->note);
+			printf("\n#### `%s/%s`: no restart now\n\n> :warning: %s\n", x->namespace, x->name, x->change.note);
 			continue;
 		}
 		fo_buf objs = FO_BUF_INIT;
@@ -457,8 +443,8 @@ static void print_json(const plan_list *l)
 				free(s);
 			}
 			cJSON *w = cJSON_AddArrayToObject(j, "warnings");
-			if (x->note)
-				cJSON_AddItemToArray(w, cJSON_CreateString(x->note));
+			if (x->change.note)
+				cJSON_AddItemToArray(w, cJSON_CreateString(x->change.note));
 			for (size_t k = 0; k < x->change.nwarnings; k++)
 				cJSON_AddItemToArray(w, cJSON_CreateString(x->change.warnings[k].text));
 			cJSON_AddStringToObject(j, "diff", x->diff ? x->diff : "");

@@ -148,6 +148,37 @@ void deploy_classify(const deploy_side *from, const deploy_side *to, deploy_chan
 	c->action = any ? DEPLOY_IN_PLACE : DEPLOY_NONE;
 }
 
+void deploy_plan_change(const deploy_side *from, const deploy_side *to, const char *const drift[RENDER_NCOMPONENTS],
+			deploy_change *c)
+{
+	deploy_classify(from, to, c);
+	/* Drift is invisible to hashes: correcting it is in place, unless
+	 * someone edited a pod template, whose correction restarts pods. */
+	for (int k = 0; drift && k < RENDER_NCOMPONENTS && to->present; k++) {
+		if (!drift[k])
+			continue;
+		bool template = fo_has_prefix(drift[k], "spec.template");
+		if (template && c->action != DEPLOY_CREATE && !to->suspended) {
+			c->action = DEPLOY_UPGRADE;
+			c->restarts_pods = true;
+		} else if (c->action == DEPLOY_NONE) {
+			c->action = DEPLOY_IN_PLACE;
+		}
+	}
+	/* The upgrade mode is not part of any rendered object: switching it
+	 * restarts nothing now but decides what the next upgrade keeps. */
+	const flink_deployment *of = from->fd, *nf = to->fd;
+	if (c->action == DEPLOY_NONE && of && nf && of->has_job && nf->has_job &&
+	    of->job.upgrade_mode != nf->job.upgrade_mode) {
+		enum flink_upgrade_mode m = nf->job.upgrade_mode;
+		c->note = fo_asprintf("upgradeMode changes from %s to %s: nothing restarts now, but %s",
+				      flink_upgrade_mode_name(of->job.upgrade_mode), flink_upgrade_mode_name(m),
+				      m == FLINK_UPGRADE_STATELESS
+					      ? "the next upgrade cancels the job and starts it from empty state: its state is dropped"
+					      : "the next upgrade keeps the job's state");
+	}
+}
+
 void deploy_change_free(deploy_change *c)
 {
 	if (!c)
@@ -157,6 +188,8 @@ void deploy_change_free(deploy_change *c)
 	free(c->warnings);
 	c->warnings = NULL;
 	c->nwarnings = 0;
+	free(c->note);
+	c->note = NULL;
 }
 
 const char *deploy_action_name(enum deploy_action a)

@@ -363,20 +363,10 @@ int deploy_reconcile_plan(const flink_deployments *desired, const deploy_live *l
 		deploy_side from, to;
 		deploy_side_from_live(&from, it->live);
 		deploy_side_from_rendered(&to, &it->objs, fd);
-		deploy_classify(&from, &to, &it->change);
-		/* Drift is invisible to hashes: correcting it is in place, unless
-		 * someone edited a pod template, whose correction restarts pods. */
-		for (int k = 0; k < RENDER_NCOMPONENTS; k++) {
-			if (it->state[k] != DEPLOY_OBJ_DRIFTED)
-				continue;
-			bool template = it->drift[k] && fo_has_prefix(it->drift[k], "spec.template");
-			if (template && it->change.action != DEPLOY_CREATE && !to.suspended) {
-				it->change.action = DEPLOY_UPGRADE;
-				it->change.restarts_pods = true;
-			} else if (it->change.action == DEPLOY_NONE) {
-				it->change.action = DEPLOY_IN_PLACE;
-			}
-		}
+		const char *drift[RENDER_NCOMPONENTS];
+		for (int k = 0; k < RENDER_NCOMPONENTS; k++)
+			drift[k] = it->state[k] == DEPLOY_OBJ_DRIFTED ? (it->drift[k] ? it->drift[k] : "") : NULL;
+		deploy_plan_change(&from, &to, drift, &it->change);
 		if (fd->has_job) {
 			const char *jh = render_object_annotation(it->objs.v[RENDER_STATEFULSET_JOBMANAGER], RENDER_ANNOTATION_JOB_HASH);
 			it->job_hash = jh ? fo_strdup(jh) : NULL;
@@ -421,7 +411,7 @@ int deploy_reconcile_plan(const flink_deployments *desired, const deploy_live *l
 		deploy_side from, to;
 		deploy_side_from_live(&from, it->live);
 		memset(&to, 0, sizeof(to));
-		deploy_classify(&from, &to, &it->change);
+		deploy_plan_change(&from, &to, NULL, &it->change);
 		out->nprune++;
 	}
 	instances_free(inst, ninst);

@@ -103,8 +103,8 @@ fi
 bad=$(jq -R 'fromjson? // "BAD"' "$log" | grep -c '^"BAD"$')
 rollout_fields=$(jq -r 'select(.component=="rollout") | "\(.deployment) \(.step) \(.pass)"' "$log" | sort -u | head -3 | tr '\n' ';')
 if [ "$bad" = 0 ] && [ "$(jq -r '.time' "$log" | grep -c .)" = "$(wc -l <"$log")" ] &&
-	jq -e --arg d "$ns/counter" 'select(.component=="rollout" and .deployment==$d and .step=="savepoint-taken" and (.msg | test("the next job starts from")) and (.pass >= 1))' "$log" >/dev/null &&
-	jq -e 'select(.component=="agent" and (.msg | test("^pass [0-9]+: ")) and (.duration_ms >= 0) and (.pass >= 1))' "$log" >/dev/null; then
+	jq -c --arg d "$ns/counter" 'select(.component=="rollout" and .deployment==$d and .step=="savepoint-taken" and (.msg | test("the next job starts from")) and (.pass >= 1))' "$log" | grep -q . &&
+	jq -c 'select(.component=="agent" and (.msg | test("^pass [0-9]+: ")) and (.duration_ms >= 0) and (.pass >= 1))' "$log" | grep -q .; then
 	ok "FLINKOPS_LOG_FORMAT=json: $(wc -l <"$log") lines, each a JSON object; rollout lines carry deployment, step and pass ($rollout_fields)"
 else
 	fail "JSON log: $bad lines not JSON; rollout fields: $rollout_fields; $(head -2 "$log")"
