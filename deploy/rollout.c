@@ -511,6 +511,8 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 		return 0;
 	case DEPLOY_OP_KEEP: {
 		bool from_stop = j->step == DEPLOY_STEP_STOPPING;
+		/* the stopped job, for its Event: a delete or suspend forgets it below */
+		char *old_job = from_stop && j->job_id ? fo_strdup(j->job_id) : NULL;
 		if (from_stop && x->ob.step_age_ms >= 0)
 			it->ms_savepoint = x->ob.step_age_ms;
 		j->step = DEPLOY_STEP_SAVEPOINT_TAKEN;
@@ -531,7 +533,6 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 			deploy_journal_set(&j->job_id, NULL); /* nothing runs any more */
 		rlog(x, FO_LOG_INFO, "the next job starts from %s",
 			n->restore ? n->restore : "empty state");
-		char *old_job = from_stop ? fo_strdup(j->job_id) : NULL;
 		rc = save(x, e);
 		if (rc == 0 && from_stop && x->ob.trigger == DEPLOY_TRIGGER_COMPLETED)
 			event(x, "SavepointCompleted", false, "savepoint of job %s (%s) completed at %s", old_job ? old_job : "?",
