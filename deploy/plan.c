@@ -179,6 +179,42 @@ void deploy_plan_change(const deploy_side *from, const deploy_side *to, const ch
 	}
 }
 
+void deploy_plan_pair(deploy_planned *x)
+{
+	fo_err e = FO_ERR_INIT;
+	memset(&x->from, 0, sizeof(x->from));
+	memset(&x->to, 0, sizeof(x->to));
+	if (x->from_fd) {
+		if (render_deployment(x->from_fd, &x->from_objs, &e) == 0) {
+			x->from_rendered = true;
+			deploy_side_from_rendered(&x->from, &x->from_objs, x->from_fd);
+		} else {
+			fo_err_clear(&e); /* the base could not render: compare with nothing */
+		}
+	}
+	if (x->to_fd) {
+		if (render_deployment(x->to_fd, &x->to_objs, &e) < 0) {
+			x->error = fo_asprintf("%s: %s", x->to_fd->source, fo_err_msg(&e));
+			fo_err_clear(&e);
+			return;
+		}
+		x->to_rendered = true;
+		deploy_side_from_rendered(&x->to, &x->to_objs, x->to_fd);
+	}
+	deploy_plan_change(&x->from, &x->to, NULL, &x->change);
+}
+
+void deploy_planned_free(deploy_planned *x)
+{
+	if (x->from_rendered)
+		render_objects_free(&x->from_objs);
+	if (x->to_rendered)
+		render_objects_free(&x->to_objs);
+	deploy_change_free(&x->change);
+	free(x->error);
+	memset(x, 0, sizeof(*x));
+}
+
 void deploy_change_free(deploy_change *c)
 {
 	if (!c)

@@ -89,6 +89,26 @@ void deploy_plan_change(const deploy_side *from, const deploy_side *to, const ch
 			deploy_change *out);
 void deploy_change_free(deploy_change *c);
 
+/*
+ * One deployment between two revisions of git (`plan --base --head`): both
+ * models rendered and the change planned with deploy_plan_change. The live
+ * cluster's side is planned by the pass instead (deploy_reconcile_plan),
+ * with the same deploy_plan_change.
+ */
+typedef struct deploy_planned {
+	const flink_deployment *from_fd, *to_fd; /* borrowed; NULL when absent on that side */
+	render_objects from_objs, to_objs;       /* valid when *_rendered */
+	bool from_rendered, to_rendered;
+	deploy_side from, to;
+	deploy_change change;
+	char *error;                             /* the head side does not render: not planned */
+} deploy_planned;
+
+/* Render both sides of `p` (from_fd and to_fd set) and plan the change. A
+ * base that does not render is compared as absent. Pure. */
+void deploy_plan_pair(deploy_planned *p);
+void deploy_planned_free(deploy_planned *p);
+
 const char *deploy_action_name(enum deploy_action a);
 /* A sentence for people: "savepoint upgrade", "stateless restart (state is dropped)", ... */
 const char *deploy_action_label(enum deploy_action a, const deploy_side *to, const deploy_side *from);
