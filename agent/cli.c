@@ -9,6 +9,35 @@
 #include <string.h>
 
 #include "lib/fs.h"
+#include "lib/log.h"
+
+int cli_log_format(const char *value, const char *where)
+{
+	if (strcmp(value, "json") != 0 && strcmp(value, "text") != 0) {
+		fprintf(stderr, "flinkops: %s: unknown log format \"%s\" (text or json)\n", where, value);
+		return -1;
+	}
+	fo_log_set_json(strcmp(value, "json") == 0);
+	return 0;
+}
+
+bool cli_is_daemon(const char *verb)
+{
+	return verb && strcmp(verb, "agent") == 0;
+}
+
+void cli_report(const char *verb, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *m = fo_vasprintf(fmt, ap);
+	va_end(ap);
+	if (cli_is_daemon(verb))
+		fo_error("agent", "%s", m);
+	else
+		fprintf(stderr, "flinkops %s: %s\n", verb, m);
+	free(m);
+}
 
 void cli_print_diags(const fo_diags *d)
 {
@@ -19,6 +48,21 @@ void cli_print_diags(const fo_diags *d)
 	}
 	if (d->nerrors + 0 > d->n)
 		fprintf(stderr, "(%zu more problems not shown)\n", d->nerrors - d->n);
+}
+
+void cli_report_diags(const char *verb, const fo_diags *d)
+{
+	if (!cli_is_daemon(verb)) {
+		cli_print_diags(d);
+		return;
+	}
+	for (size_t i = 0; i < d->n; i++) {
+		char *line = fo_diag_format(&d->v[i]);
+		fo_warn("agent", "%s", line);
+		free(line);
+	}
+	if (d->nerrors > d->n)
+		fo_warn("agent", "(%zu more problems not shown)", d->nerrors - d->n);
 }
 
 int cli_usage_error(const char *verb, const char *fmt, ...)

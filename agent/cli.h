@@ -32,6 +32,17 @@ int cmd_agent(int argc, char **argv);
 
 /* Print every diagnostic on stderr, one `file:line:col: message` a line. */
 void cli_print_diags(const fo_diags *d);
+/* Diagnostics of verb `verb`: on stderr for a one-shot verb, through the
+ * logger (one warning a line) in the daemon. */
+void cli_report_diags(const char *verb, const fo_diags *d);
+/* Whether `verb` is the daemon's: its lines all go through the logger. */
+bool cli_is_daemon(const char *verb);
+/* A problem of verb `verb`: "flinkops VERB: message" on stderr for a
+ * one-shot verb, an error line of the logger in the daemon. */
+void cli_report(const char *verb, const char *fmt, ...) FO_PRINTF(2, 3);
+/* Set the log format from "text" or "json" (`where` names the flag or
+ * variable in the message); -1 on anything else. */
+int cli_log_format(const char *value, const char *where);
 /* A usage error: message and hint on stderr; returns EXIT_FAIL. */
 int cli_usage_error(const char *verb, const char *fmt, ...) FO_PRINTF(2, 3);
 

@@ -23,7 +23,7 @@
 #include "lib/log.h"
 
 static const char usage[] =
-	"usage: flinkops agent --config FILE [--listen HOST:PORT]\n"
+	"usage: flinkops agent --config FILE [--listen HOST:PORT] [--log-format text|json]\n"
 	"\n"
 	"Run passes until stopped: one every repository.interval (±5% jitter), one\n"
 	"soon after a signed webhook, one every 3 s while deployments wait on Flink,\n"
@@ -38,11 +38,19 @@ static const char usage[] =
 	"\n"
 	"  --config FILE         the agent's configuration (see README)\n"
 	"  --listen HOST:PORT    instead of agent.listen; port 0 picks a free port\n"
+	"  --log-format FMT      text (default) or json: one JSON object a line with\n"
+	"                        time, level, component, msg and, where known, pass,\n"
+	"                        deployment, step, duration_ms (FLINKOPS_LOG_FORMAT)\n"
 	"  -h, --help            this help\n"
 	"\n"
-	"SIGTERM or SIGINT: finish the deployment step in flight, write the status\n"
-	"files, release the Lease (with leader election), exit 0; a second signal\n"
-	"exits at once (128 + the signal).\n"
+	"SIGTERM or SIGINT: no new pass or rollout step starts; the step in flight\n"
+	"finishes its call and is journaled, a savepoint in progress is left to\n"
+	"Flink (the next agent resumes it under the journaled trigger), retries and\n"
+	"waits end at once, the status files are written, the Lease is released\n"
+	"(with leader election), exit 0. Grace period: 120 s (a step's few calls,\n"
+	"each within kubernetes.timeout, and one status push within\n"
+	"repository.timeout); idle, it exits at once. A second signal exits at once\n"
+	"(128 + the signal).\n"
 	"\n"
 	"Leader election (agent.leaderElection, on by default in a cluster): only the\n"
 	"replica holding the Lease runs passes; every write to the cluster and every\n"
@@ -125,6 +133,7 @@ int cmd_agent(int argc, char **argv)
 	static const struct option opts[] = {
 		{"config", required_argument, NULL, 'c'},
 		{"listen", required_argument, NULL, 'l'},
+		{"log-format", required_argument, NULL, 'f'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -135,6 +144,10 @@ int cmd_agent(int argc, char **argv)
 		switch (c) {
 		case 'c': cfg_path = optarg; break;
 		case 'l': listen = optarg; break;
+		case 'f':
+			if (cli_log_format(optarg, "--log-format") < 0)
+				return EXIT_FAIL;
+			break;
 		case 'h': fputs(usage, stdout); return EXIT_OK;
 		default: return cli_usage_error("agent", "unknown option");
 		}
@@ -171,7 +184,7 @@ int cmd_agent(int argc, char **argv)
 
 	/* the configuration is checked once at start; each pass reads it again */
 	if (config_load(cfg_path, &cfg, &d) < 0) {
-		cli_print_diags(&d);
+		cli_report_diags("agent", &d);
 		goto cleanup;
 	}
 	struct sockaddr_storage addr;
@@ -236,7 +249,7 @@ int cmd_agent(int argc, char **argv)
 	}
 	goto cleanup;
 fail:
-	fprintf(stderr, "flinkops agent: %s\n", fo_err_msg(&e));
+	cli_report("agent", "%s", fo_err_msg(&e));
 cleanup:
 	agent_elector_stop(elector, false);
 	agent_http_stop(http);

@@ -3,15 +3,12 @@
  * pull request without touching any cluster. For every FlinkDeployment that
  * is added, changed or removed between the two revisions — matched by
  * namespace/name, so a renamed file is not a delete and a create — both
- * sides are parsed and rendered, the change is classified by deploy/plan.h
- * (the same code the agent acts on), and the action, its warnings and a
- * unified diff of the rendered objects are printed as text, Markdown (a PR
- * comment) or JSON.
- *
- * The work is in three steps so that `--live` can swap the "from" side:
- * plan_collect() pairs the models of both revisions, plan_evaluate() renders
- * and classifies each pair (the from side may instead be filled with live
- * objects and deploy_side_from_live), and the printers only format.
+ * sides are parsed, and deploy/'s planner renders them and decides the
+ * change (deploy_plan_pair; `plan --live` and the agent's pass decide with
+ * the same deploy_plan_change), and the action, its warnings and a unified
+ * diff of the rendered objects are printed as text, Markdown (a PR comment)
+ * or JSON. This file only reads git, pairs the models of both revisions by
+ * namespace/name (plan_collect), diffs and prints: it decides nothing.
  */
 #include <getopt.h>
 #include <stdlib.h>
@@ -55,14 +52,8 @@ static const char usage[] =
 
 typedef struct plan_item {
 	const char *namespace, *name;
-	const flink_deployment *from_fd, *to_fd; /* borrowed from plan_list; NULL when absent */
-	render_objects from_objs, to_objs;
-	bool from_rendered, to_rendered;
-	deploy_side from, to;
-	deploy_change change;
-	char *diff;  /* unified diff of the rendered YAML, "" when equal */
-	char *error; /* rendering failed */
-	char *note;  /* a change the objects do not show (the upgrade mode), or NULL */
+	deploy_planned p; /* its models are borrowed from plan_list */
+	char *diff;       /* unified diff of the rendered YAML, "" when equal */
 } plan_item;
 
 typedef struct plan_list {
@@ -78,15 +69,8 @@ typedef struct plan_list {
 static void plan_list_free(plan_list *l)
 {
 	for (size_t i = 0; i < l->n; i++) {
-		plan_item *x = &l->v[i];
-		if (x->from_rendered)
-			render_objects_free(&x->from_objs);
-		if (x->to_rendered)
-			render_objects_free(&x->to_objs);
-		deploy_change_free(&x->change);
-		free(x->diff);
-		free(x->error);
-		free(x->note);
+		deploy_planned_free(&l->v[i].p);
+		free(l->v[i].diff);
 	}
 	free(l->v);
 	flink_deployments_free(&l->base);
@@ -162,7 +146,7 @@ static int plan_collect(sync_repo *r, const char *base, const char *head, const 
 	flink_check_unique(&l->head, &l->diags);
 	for (size_t i = 0; i < l->head.n; i++) {
 		const flink_deployment *fd = l->head.v[i];
-		item_for(l, fd->namespace, fd->name)->to_fd = fd;
+		item_for(l, fd->namespace, fd->name)->p.to_fd = fd;
 	}
 	for (size_t i = 0; i < l->base.n; i++) {
 		const flink_deployment *fd = l->base.v[i];
@@ -175,7 +159,7 @@ static int plan_collect(sync_repo *r, const char *base, const char *head, const 
 			elsewhere = same_name(l->head.v[h], fd->namespace, fd->name);
 		if (skip && !elsewhere)
 			continue;
-		item_for(l, fd->namespace, fd->name)->from_fd = fd;
+		item_for(l, fd->namespace, fd->name)->p.from_fd = fd;
 	}
 	free(broken);
 	sync_changes_free(&ch);
@@ -205,53 +189,23 @@ static void objects_yaml(const render_objects *o, fo_buf *b)
 	fo_buf_free(&all);
 }
 
-/* Render both sides of every item, classify, and diff. */
+/* Plan every item (deploy_plan_pair), and diff its rendered objects. */
 static void plan_evaluate(plan_list *l)
 {
 	for (size_t i = 0; i < l->n; i++) {
 		plan_item *x = &l->v[i];
-		fo_err e = FO_ERR_INIT;
-		memset(&x->from, 0, sizeof(x->from));
-		memset(&x->to, 0, sizeof(x->to));
-		if (x->from_fd) {
-			if (render_deployment(x->from_fd, &x->from_objs, &e) == 0) {
-				x->from_rendered = true;
-				deploy_side_from_rendered(&x->from, &x->from_objs, x->from_fd);
-			} else {
-				fo_err_clear(&e); /* the base could not render: compare with nothing */
-			}
-		}
-		if (x->to_fd) {
-			if (render_deployment(x->to_fd, &x->to_objs, &e) < 0) {
-				x->error = fo_asprintf("%s: %s", x->to_fd->source, fo_err_msg(&e));
-				fo_err_clear(&e);
-				continue;
-			}
-			x->to_rendered = true;
-			deploy_side_from_rendered(&x->to, &x->to_objs, x->to_fd);
-		}
-		deploy_classify(&x->from, &x->to, &x->change);
-		/* The upgrade mode is not part of any rendered object: switching it
-		 * restarts nothing now but decides what the next upgrade keeps. */
-		if (x->change.action == DEPLOY_NONE && x->from_fd && x->to_fd && x->from_fd->has_job && x->to_fd->has_job &&
-		    x->from_fd->job.upgrade_mode != x->to_fd->job.upgrade_mode) {
-			enum flink_upgrade_mode m = x->to_fd->job.upgrade_mode;
-			x->note = fo_asprintf(
-				"upgradeMode changes from %s to %s: nothing restarts now, but %s",
-				flink_upgrade_mode_name(x->from_fd->job.upgrade_mode), flink_upgrade_mode_name(m),
-				m == FLINK_UPGRADE_STATELESS
-					? "the next upgrade cancels the job and starts it from empty state: its state is dropped"
-					: "the next upgrade keeps the job's state");
-		}
+		deploy_plan_pair(&x->p);
+		if (x->p.error)
+			continue;
 		fo_buf a = FO_BUF_INIT, b = FO_BUF_INIT, d = FO_BUF_INIT;
-		if (x->from_rendered)
-			objects_yaml(&x->from_objs, &a);
-		if (x->to_rendered)
-			objects_yaml(&x->to_objs, &b);
+		if (x->p.from_rendered)
+			objects_yaml(&x->p.from_objs, &a);
+		if (x->p.to_rendered)
+			objects_yaml(&x->p.to_objs, &b);
 		char *an = fo_asprintf("a/%s/%s (%.7s)", x->namespace, x->name, l->base_commit);
 		char *bn = fo_asprintf("b/%s/%s (%.7s)", x->namespace, x->name, l->head_commit);
-		fo_diff_unified(&d, a.ptr, a.len, b.ptr, b.len, x->from_rendered ? an : "/dev/null",
-				x->to_rendered ? bn : "/dev/null", 3);
+		fo_diff_unified(&d, a.ptr, a.len, b.ptr, b.len, x->p.from_rendered ? an : "/dev/null",
+				x->p.to_rendered ? bn : "/dev/null", 3);
 		x->diff = fo_buf_detach(&d);
 		free(an);
 		free(bn);
@@ -264,9 +218,9 @@ static void plan_evaluate(plan_list *l)
 
 static const char *item_path(const plan_item *x)
 {
-	if (x->to_fd && x->from_fd && !fo_streq(x->to_fd->source, x->from_fd->source))
+	if (x->p.to_fd && x->p.from_fd && !fo_streq(x->p.to_fd->source, x->p.from_fd->source))
 		return NULL; /* renamed: both are printed */
-	return x->to_fd ? x->to_fd->source : x->from_fd ? x->from_fd->source : "";
+	return x->p.to_fd ? x->p.to_fd->source : x->p.from_fd ? x->p.from_fd->source : "";
 }
 
 static char *item_file(const plan_item *x)
@@ -274,22 +228,22 @@ static char *item_file(const plan_item *x)
 	const char *p = item_path(x);
 	if (p)
 		return fo_strdup(p);
-	return fo_asprintf("%s -> %s", x->from_fd->source, x->to_fd->source);
+	return fo_asprintf("%s -> %s", x->p.from_fd->source, x->p.to_fd->source);
 }
 
 static const char *label(const plan_item *x)
 {
-	return deploy_action_label(x->change.action, &x->to, &x->from);
+	return deploy_action_label(x->p.change.action, &x->p.to, &x->p.from);
 }
 
 static void changed_objects(const plan_item *x, fo_buf *b, const char *sep, bool code)
 {
 	bool first = true;
 	for (size_t k = 0; k < RENDER_NCOMPONENTS; k++) {
-		if (!x->change.object_changed[k])
+		if (!x->p.change.object_changed[k])
 			continue;
-		const cJSON *o = x->to_rendered && x->to_objs.v[k] ? x->to_objs.v[k]
-				 : x->from_rendered                 ? x->from_objs.v[k]
+		const cJSON *o = x->p.to_rendered && x->p.to_objs.v[k] ? x->p.to_objs.v[k]
+				 : x->p.from_rendered                 ? x->p.from_objs.v[k]
 								    : NULL;
 		if (!o)
 			continue;
@@ -308,7 +262,7 @@ static size_t count_changes(const plan_list *l)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < l->n; i++)
-		n += l->v[i].error || l->v[i].note || l->v[i].change.action != DEPLOY_NONE;
+		n += l->v[i].p.error || l->v[i].p.change.note || l->v[i].p.change.action != DEPLOY_NONE;
 	return n;
 }
 
@@ -316,7 +270,7 @@ static size_t count_errors(const plan_list *l)
 {
 	size_t n = l->diags.nerrors;
 	for (size_t i = 0; i < l->n; i++)
-		n += l->v[i].error != NULL;
+		n += l->v[i].p.error != NULL;
 	return n;
 }
 
@@ -328,24 +282,24 @@ static void print_text(const plan_list *l, const char *repo)
 	for (size_t i = 0; i < l->n; i++) {
 		const plan_item *x = &l->v[i];
 		char *file = item_file(x);
-		if (x->error) {
-			printf("\n%s/%s (%s): error: %s\n", x->namespace, x->name, file, x->error);
-		} else if (x->change.action == DEPLOY_NONE && x->note) {
+		if (x->p.error) {
+			printf("\n%s/%s (%s): error: %s\n", x->namespace, x->name, file, x->p.error);
+		} else if (x->p.change.action == DEPLOY_NONE && x->p.change.note) {
 			printf("\n%s/%s (%s): no restart now (the rendered objects are the same)\n", x->namespace, x->name,
 			       file);
-			printf("  warning: %s\n", x->note);
-		} else if (x->change.action == DEPLOY_NONE) {
+			printf("  warning: %s\n", x->p.change.note);
+		} else if (x->p.change.action == DEPLOY_NONE) {
 			printf("\n%s/%s (%s): no change (the rendered objects are the same)\n", x->namespace, x->name, file);
 		} else {
 			fo_buf objs = FO_BUF_INIT;
 			changed_objects(x, &objs, ", ", false);
 			printf("\n%s/%s (%s): %s\n", x->namespace, x->name, file, label(x));
 			printf("  savepoint first: %s; job restarts: %s; pods restart: %s\n",
-			       x->change.takes_savepoint ? "yes" : "no", x->change.restarts_job ? "yes" : "no",
-			       x->change.restarts_pods ? "yes" : "no");
+			       x->p.change.takes_savepoint ? "yes" : "no", x->p.change.restarts_job ? "yes" : "no",
+			       x->p.change.restarts_pods ? "yes" : "no");
 			printf("  objects: %s\n", fo_buf_cstr(&objs));
-			for (size_t w = 0; w < x->change.nwarnings; w++)
-				printf("  warning: %s\n", x->change.warnings[w].text);
+			for (size_t w = 0; w < x->p.change.nwarnings; w++)
+				printf("  warning: %s\n", x->p.change.warnings[w].text);
 			if (x->diff && *x->diff)
 				printf("%s", x->diff);
 			fo_buf_free(&objs);
@@ -375,8 +329,8 @@ static void print_markdown(const plan_list *l)
 		for (size_t i = 0; i < l->diags.n; i++)
 			md_diag(&l->diags.v[i]);
 		for (size_t i = 0; i < l->n; i++)
-			if (l->v[i].error)
-				printf("- `%s`\n", l->v[i].error);
+			if (l->v[i].p.error)
+				printf("- `%s`\n", l->v[i].p.error);
 		printf("\n");
 	}
 	for (size_t i = 0; i < l->notes.n; i++)
@@ -388,28 +342,28 @@ static void print_markdown(const plan_list *l)
 	printf("| deployment | file | action | savepoint first | job restarts |\n|---|---|---|---|---|\n");
 	for (size_t i = 0; i < l->n; i++) {
 		const plan_item *x = &l->v[i];
-		if (x->error || (x->change.action == DEPLOY_NONE && !x->note))
+		if (x->p.error || (x->p.change.action == DEPLOY_NONE && !x->p.change.note))
 			continue;
 		char *file = item_file(x);
 		printf("| `%s/%s` | `%s` | %s | %s | %s |\n", x->namespace, x->name, file,
-		       x->change.action == DEPLOY_NONE ? "no restart now (upgrade mode changes)" : label(x),
-		       x->change.takes_savepoint ? "yes" : "no", x->change.restarts_job ? "yes" : "no");
+		       x->p.change.action == DEPLOY_NONE ? "no restart now (upgrade mode changes)" : label(x),
+		       x->p.change.takes_savepoint ? "yes" : "no", x->p.change.restarts_job ? "yes" : "no");
 		free(file);
 	}
 	for (size_t i = 0; i < l->n; i++) {
 		const plan_item *x = &l->v[i];
-		if (x->error || (x->change.action == DEPLOY_NONE && !x->note))
+		if (x->p.error || (x->p.change.action == DEPLOY_NONE && !x->p.change.note))
 			continue;
-		if (x->change.action == DEPLOY_NONE) {
-			printf("\n#### `%s/%s`: no restart now\n\n> :warning: %s\n", x->namespace, x->name, x->note);
+		if (x->p.change.action == DEPLOY_NONE) {
+			printf("\n#### `%s/%s`: no restart now\n\n> :warning: %s\n", x->namespace, x->name, x->p.change.note);
 			continue;
 		}
 		fo_buf objs = FO_BUF_INIT;
 		changed_objects(x, &objs, ", ", true);
 		printf("\n#### `%s/%s`: %s\n\n", x->namespace, x->name, label(x));
 		printf("Objects: %s\n\n", fo_buf_cstr(&objs));
-		for (size_t w = 0; w < x->change.nwarnings; w++)
-			printf("> :warning: %s\n>\n", x->change.warnings[w].text);
+		for (size_t w = 0; w < x->p.change.nwarnings; w++)
+			printf("> :warning: %s\n>\n", x->p.change.warnings[w].text);
 		if (x->diff && *x->diff) {
 			/* a fence longer than any run of backticks in the diff */
 			printf("<details><summary>Rendered objects diff</summary>\n\n````diff\n%s````\n\n</details>\n",
@@ -431,24 +385,24 @@ static void print_json(const plan_list *l)
 		cJSON *j = cJSON_CreateObject();
 		cJSON_AddStringToObject(j, "namespace", x->namespace);
 		cJSON_AddStringToObject(j, "name", x->name);
-		if (x->from_fd)
-			cJSON_AddStringToObject(j, "fromPath", x->from_fd->source);
-		if (x->to_fd)
-			cJSON_AddStringToObject(j, "toPath", x->to_fd->source);
-		if (x->error) {
-			cJSON_AddStringToObject(j, "error", x->error);
+		if (x->p.from_fd)
+			cJSON_AddStringToObject(j, "fromPath", x->p.from_fd->source);
+		if (x->p.to_fd)
+			cJSON_AddStringToObject(j, "toPath", x->p.to_fd->source);
+		if (x->p.error) {
+			cJSON_AddStringToObject(j, "error", x->p.error);
 		} else {
-			cJSON_AddStringToObject(j, "action", deploy_action_name(x->change.action));
+			cJSON_AddStringToObject(j, "action", deploy_action_name(x->p.change.action));
 			cJSON_AddStringToObject(j, "description", label(x));
-			cJSON_AddBoolToObject(j, "takesSavepoint", x->change.takes_savepoint);
-			cJSON_AddBoolToObject(j, "restartsJob", x->change.restarts_job);
-			cJSON_AddBoolToObject(j, "restartsPods", x->change.restarts_pods);
+			cJSON_AddBoolToObject(j, "takesSavepoint", x->p.change.takes_savepoint);
+			cJSON_AddBoolToObject(j, "restartsJob", x->p.change.restarts_job);
+			cJSON_AddBoolToObject(j, "restartsPods", x->p.change.restarts_pods);
 			cJSON *objs = cJSON_AddArrayToObject(j, "changedObjects");
 			for (size_t k = 0; k < RENDER_NCOMPONENTS; k++) {
-				if (!x->change.object_changed[k])
+				if (!x->p.change.object_changed[k])
 					continue;
-				const cJSON *ob = x->to_rendered && x->to_objs.v[k] ? x->to_objs.v[k]
-						  : x->from_rendered                 ? x->from_objs.v[k]
+				const cJSON *ob = x->p.to_rendered && x->p.to_objs.v[k] ? x->p.to_objs.v[k]
+						  : x->p.from_rendered                 ? x->p.from_objs.v[k]
 										     : NULL;
 				const cJSON *md = ob ? cJSON_GetObjectItemCaseSensitive(ob, "metadata") : NULL;
 				char *s = fo_asprintf("%s/%s", ob ? fo_json_str(ob, "kind") : "?",
@@ -457,10 +411,10 @@ static void print_json(const plan_list *l)
 				free(s);
 			}
 			cJSON *w = cJSON_AddArrayToObject(j, "warnings");
-			if (x->note)
-				cJSON_AddItemToArray(w, cJSON_CreateString(x->note));
-			for (size_t k = 0; k < x->change.nwarnings; k++)
-				cJSON_AddItemToArray(w, cJSON_CreateString(x->change.warnings[k].text));
+			if (x->p.change.note)
+				cJSON_AddItemToArray(w, cJSON_CreateString(x->p.change.note));
+			for (size_t k = 0; k < x->p.change.nwarnings; k++)
+				cJSON_AddItemToArray(w, cJSON_CreateString(x->p.change.warnings[k].text));
 			cJSON_AddStringToObject(j, "diff", x->diff ? x->diff : "");
 		}
 		cJSON_AddItemToArray(arr, j);
@@ -551,8 +505,8 @@ int cmd_plan(int argc, char **argv)
 	cli_print_diags(&l.diags);
 	cli_print_diags(&l.notes);
 	for (size_t i = 0; i < l.n; i++)
-		if (l.v[i].error)
-			fprintf(stderr, "%s\n", l.v[i].error);
+		if (l.v[i].p.error)
+			fprintf(stderr, "%s\n", l.v[i].p.error);
 	if (strcmp(format, "json") == 0)
 		print_json(&l);
 	else if (strcmp(format, "markdown") == 0)

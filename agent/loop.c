@@ -13,6 +13,7 @@
 #include "agent/cli.h"
 #include "agent/daemon.h"
 #include "agent/loop.h"
+#include "sync/sync.h"
 #include "lib/log.h"
 
 /* A webhook's pass waits this long for the rest of a burst (a push of
@@ -22,6 +23,9 @@
 #define MIN_GAP_MS 1000
 /* The loop shows it is alive at least this often while it sleeps. */
 #define HEARTBEAT_MS 5000
+/* The repository cache is looked after (sync_maintain) after the first
+ * pass and then at most this often, always between passes. */
+#define MAINTAIN_EVERY_MS (60 * 60 * 1000)
 
 int64_t agent_mono_ms(void)
 {
@@ -123,7 +127,7 @@ void agent_loop_run(agent_state *st, const char *cfg_path, const agent_sched *sc
 	if (getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed) || !seed)
 		seed = (uint64_t)agent_mono_ms() | 1;
 	int64_t next_at = agent_mono_ms(); /* the first pass at once */
-	int64_t last_end = 0;
+	int64_t last_end = 0, last_maintain = -1;
 	unsigned failures = 0;
 	const char *why_next = "start";
 	for (unsigned n = 1;; n++) {
@@ -181,6 +185,7 @@ void agent_loop_run(agent_state *st, const char *cfg_path, const agent_sched *sc
 			continue;
 		}
 
+		fo_log_set_pass(n);
 		fo_info("agent", "pass %u started (%s)", n, why);
 		int64_t t0 = agent_mono_ms();
 		cli_pass cp;
@@ -204,11 +209,22 @@ void agent_loop_run(agent_state *st, const char *cfg_path, const agent_sched *sc
 		st->running = false;
 		pthread_mutex_unlock(&st->lock);
 		static const char *const words[] = {"success", "failed", "error"};
-		fo_info("agent", "pass %u: %s in %.2f s (%zu waiting, %zu failed%s%.7s); next in %.1f s", n, words[outcome],
+		fo_log_fields lf = {.duration_ms = (long)(t1 - t0)};
+		fo_logf(FO_LOG_INFO, "agent", &lf, "pass %u: %s in %.2f s (%zu waiting, %zu failed%s%.7s); next in %.1f s", n, words[outcome],
 			(double)(t1 - t0) / 1000.0, r.waiting, r.failed, r.status_commit[0] ? ", status committed " : "",
 			r.status_commit[0] ? r.status_commit : "", (double)delay / 1000.0);
+		if (cp.src.repo && !atomic_load(&st->stop) &&
+		    (last_maintain < 0 || t1 - last_maintain >= MAINTAIN_EVERY_MS)) {
+			/* no pass runs now: a lock in the cache is a dead worker's */
+			fo_err me = FO_ERR_INIT;
+			if (sync_maintain(cp.src.repo, NULL, NULL, &me) < 0)
+				fo_warn("agent", "repository cache: %s", fo_err_msg(&me));
+			fo_err_clear(&me);
+			last_maintain = agent_mono_ms();
+		}
 		deploy_pass_free(&pass);
 		cli_pass_close(&cp);
+		fo_log_set_pass(0);
 		last_end = agent_mono_ms();
 		next_at = last_end + delay;
 	}

@@ -30,7 +30,8 @@ static const char usage[] =
 	"\n"
 	"Global options:\n"
 	"  --log-level LEVEL  debug, info (default), warn or error\n"
-	"  --log-format FMT   text (default) or json, for the daemon's logs\n"
+	"  --log-format FMT   text (default) or json: one JSON object a log line\n"
+	"                     (also FLINKOPS_LOG_FORMAT)\n"
 	"  -h, --help         this help; 'flinkops VERB --help' for a verb\n"
 	"  --version          print the version and the libraries in use\n";
 
@@ -75,6 +76,10 @@ int main(int argc, char **argv)
 
 static int run(int argc, char **argv)
 {
+	/* the environment first, so that a flag overrides it */
+	const char *env_format = getenv("FLINKOPS_LOG_FORMAT");
+	if (env_format && *env_format && cli_log_format(env_format, "FLINKOPS_LOG_FORMAT") < 0)
+		return EXIT_FAIL;
 	int i = 1;
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		const char *a = argv[i];
@@ -90,14 +95,10 @@ static int run(int argc, char **argv)
 				fprintf(stderr, "flinkops: unknown log level \"%s\" (debug, info, warn, error)\n", argv[i]);
 				return EXIT_FAIL;
 			}
-			fo_log_setup((enum fo_log_level)lvl, false);
+			fo_log_set_level((enum fo_log_level)lvl);
 		} else if (strcmp(a, "--log-format") == 0 && i + 1 < argc) {
-			i++;
-			if (strcmp(argv[i], "json") != 0 && strcmp(argv[i], "text") != 0) {
-				fprintf(stderr, "flinkops: unknown log format \"%s\" (text or json)\n", argv[i]);
+			if (cli_log_format(argv[++i], "--log-format") < 0)
 				return EXIT_FAIL;
-			}
-			fo_log_setup(FO_LOG_INFO, strcmp(argv[i], "json") == 0);
 		} else {
 			fprintf(stderr, "flinkops: unknown option \"%s\"\nRun 'flinkops --help' for usage.\n", a);
 			return EXIT_FAIL;

@@ -53,7 +53,7 @@ int cli_pass_open(const char *verb, const char *cfg_path, const char *manifests,
 	fo_err e = FO_ERR_INIT;
 	int rc = config_load(cfg_path, &p->cfg, &d);
 	if (rc < 0) {
-		cli_print_diags(&d);
+		cli_report_diags(verb, &d);
 		goto cleanup;
 	}
 	if (manifests) {
@@ -66,17 +66,17 @@ int cli_pass_open(const char *verb, const char *cfg_path, const char *manifests,
 		p->ms_fetch = mono_ms() - t0;
 		if (rc < 0) {
 			/* nothing is applied or deleted from a repository that could not be read */
-			fprintf(stderr, "flinkops %s: %s\n", verb, fo_err_msg(&e));
+			cli_report(verb, "%s", fo_err_msg(&e));
 			goto cleanup;
 		}
 	}
 	deploy_scope_filter(&p->desired, p->cfg->kubernetes.namespaces.v, p->cfg->kubernetes.namespaces.n, &d);
-	cli_print_diags(&d);
+	cli_report_diags(verb, &d);
 	p->bad = d.nerrors;
 	if ((rc = cli_k8s_connect(p->cfg, fence, &p->kc, &e)) < 0 ||
 	    (rc = deploy_live_load(p->kc, p->cfg->agent.name, p->cfg->kubernetes.namespaces.v,
 				   p->cfg->kubernetes.namespaces.n, &p->live, &e)) < 0) {
-		fprintf(stderr, "flinkops %s: %s\n", verb, fo_err_msg(&e));
+		cli_report(verb, "%s", fo_err_msg(&e));
 		goto cleanup;
 	}
 	p->api_ok = true;
@@ -93,6 +93,7 @@ int cli_pass_open(const char *verb, const char *cfg_path, const char *manifests,
 		p->rollout.running_timeout_ms = (long)c->flink.running_timeout_ms;
 		p->rollout.restart_budget = c->flink.restart_budget;
 		p->rollout.jar.cache_dir = c->flink.jar_cache_dir;
+		p->rollout.jar.cache_max_bytes = c->flink.jar_cache_max_bytes;
 		p->rollout.jar.s3_endpoint = c->flink.s3_endpoint;
 		p->rollout.jar.s3_region = c->flink.s3_region;
 		p->rollout.jar.s3_access_key_file = c->flink.s3_access_key_file;
@@ -143,6 +144,8 @@ void agent_pass_run(const char *cfg_path, const agent_pass_opts *o, cli_pass *cp
 	cp->opts.force_prune = o->force_prune;
 	cp->opts.keep_live = o->keep_live;
 	cp->opts.stop = o->stop;
+	if (cp->kc)
+		k8s_client_set_stop(cp->kc, o->stop); /* a retry waits for nothing once stopping */
 	if (o->read_only) {
 		if (cp->bad)
 			goto cleanup; /* an invalid file: its deployment's fate is unknown */
@@ -153,7 +156,7 @@ void agent_pass_run(const char *cfg_path, const agent_pass_opts *o, cli_pass *cp
 	deploy_reconcile_plan(&cp->desired, cp->live, cp->kc, &cp->opts, pass, &e);
 	int rc = deploy_reconcile_apply(cp->kc, pass, &cp->opts, &e);
 	if (rc < 0)
-		fprintf(stderr, "flinkops %s: %s\n", o->verb, fo_err_msg(&e));
+		cli_report(o->verb, "%s", fo_err_msg(&e));
 	fo_err se = FO_ERR_INIT;
 	/* a leader that lost the Lease during the pass pushes no status: what
 	 * it would write may already be stale, and the new leader writes its own */
@@ -161,12 +164,12 @@ void agent_pass_run(const char *cfg_path, const agent_pass_opts *o, cli_pass *cp
 	if (src == 0)
 		src = cli_write_statuses(cp, pass, r->status_commit, &se);
 	if (src < 0) {
-		fprintf(stderr, "flinkops %s: %s\n", o->verb, fo_err_msg(&se));
+		cli_report(o->verb, "%s", fo_err_msg(&se));
 	} else if (cp->src.repo || !cp->cfg->status.enabled) {
 		/* the final savepoints are in git now (or nowhere to put them):
 		 * the journals of deleted deployments may go */
 		if (deploy_pass_forget_deleted(cp->kc, pass, &se) < 0)
-			fprintf(stderr, "flinkops %s: %s\n", o->verb, fo_err_msg(&se));
+			cli_report(o->verb, "%s", fo_err_msg(&se));
 	}
 	fo_err_clear(&se);
 	for (size_t i = 0; i < pass->n; i++) {

@@ -11,13 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "flink/flink.h"
 #include "lib/buf.h"
 #include "lib/duration.h"
 #include "lib/fs.h"
 #include "lib/url.h"
 #include "lib/yaml.h"
 
-enum ftype { F_STR, F_URL, F_BOOL, F_DURATION, F_RATIO, F_INT, F_NAMES };
+enum ftype { F_STR, F_URL, F_BOOL, F_DURATION, F_RATIO, F_INT, F_NAMES, F_SIZE };
 
 typedef struct field {
 	const char *path;
@@ -59,6 +60,7 @@ static const field fields[] = {
 	{"flink.submitJobs", F_BOOL, OFF(flink.submit_jobs), "true"},
 	{"flink.restUrl", F_URL, OFF(flink.rest_url), "http://{name}-rest.{namespace}.svc:8081"},
 	{"flink.jarCacheDir", F_STR, OFF(flink.jar_cache_dir), "/var/cache/flinkops/jars"},
+	{"flink.jarCacheMaxSize", F_SIZE, OFF(flink.jar_cache_max_bytes), "1g"},
 	{"flink.s3Endpoint", F_URL, OFF(flink.s3_endpoint), NULL},
 	{"flink.s3Region", F_STR, OFF(flink.s3_region), NULL},
 	{"flink.s3AccessKeyFile", F_STR, OFF(flink.s3_access_key_file), NULL},
@@ -253,6 +255,14 @@ static int set_field(config *c, const field *f, const char *value, const char *f
 	}
 	case F_NAMES:
 		return set_names((config_names *)base, value, f, file, line, col, origin, d);
+	case F_SIZE:
+		/* Flink's units (1g is 1 GiB) or a Kubernetes quantity (1Gi) */
+		if (flink_memory_parse(value, (uint64_t *)base, &e) < 0) {
+			fo_diag_add(d, FO_SEV_ERROR, file, line, col, "%s%s: %s", origin, f->path, fo_err_msg(&e));
+			fo_err_clear(&e);
+			return FO_EINVAL;
+		}
+		return 0;
 	case F_RATIO: {
 		char *end;
 		double v = strtod(value, &end);

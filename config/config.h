@@ -19,7 +19,8 @@
  *                 are listed, so RBAC may grant only these)
  *   flink:        submitJobs (true: run the jobs; false: objects only),
  *                 restUrl (http://{name}-rest.{namespace}.svc:8081),
- *                 jarCacheDir (/var/cache/flinkops/jars), s3Endpoint, s3Region,
+ *                 jarCacheDir (/var/cache/flinkops/jars), jarCacheMaxSize (1g: least
+ *                 recently used jars beyond it are removed), s3Endpoint, s3Region,
  *                 s3AccessKeyFile, s3SecretKeyFile (else AWS_* variables), caFile,
  *                 savepointTimeout (10m), readyTimeout (5m), runningTimeout (5m),
  *                 restartBudget (3: restarts of a failed job from its newest checkpoint)
@@ -81,6 +82,7 @@ typedef struct config {
 		char *ca_file;
 		int64_t savepoint_timeout_ms, ready_timeout_ms, running_timeout_ms;
 		int restart_budget;
+		uint64_t jar_cache_max_bytes;
 	} flink;
 	struct {
 		bool enabled;

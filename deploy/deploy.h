@@ -47,6 +47,11 @@ bool deploy_subset_equal(const cJSON *want, const cJSON *have, char **where);
  * status) are ignored. Used to confirm drift with a dry-run apply. */
 bool deploy_same_stored(const cJSON *a, const cJSON *b, char **where);
 
+/* The name component `k` has for deployment `name` (the upstream operator's
+ * names: flink-config-NAME, NAME, NAME-rest, NAME-jobmanager, ...). Caller
+ * frees. */
+char *deploy_component_name(enum render_component k, const char *name);
+
 /* ---- the live inventory ---- */
 
 typedef struct deploy_live deploy_live;

@@ -148,6 +148,73 @@ void deploy_classify(const deploy_side *from, const deploy_side *to, deploy_chan
 	c->action = any ? DEPLOY_IN_PLACE : DEPLOY_NONE;
 }
 
+void deploy_plan_change(const deploy_side *from, const deploy_side *to, const char *const drift[RENDER_NCOMPONENTS],
+			deploy_change *c)
+{
+	deploy_classify(from, to, c);
+	/* Drift is invisible to hashes: correcting it is in place, unless
+	 * someone edited a pod template, whose correction restarts pods. */
+	for (int k = 0; drift && k < RENDER_NCOMPONENTS && to->present; k++) {
+		if (!drift[k])
+			continue;
+		bool template = fo_has_prefix(drift[k], "spec.template");
+		if (template && c->action != DEPLOY_CREATE && !to->suspended) {
+			c->action = DEPLOY_UPGRADE;
+			c->restarts_pods = true;
+		} else if (c->action == DEPLOY_NONE) {
+			c->action = DEPLOY_IN_PLACE;
+		}
+	}
+	/* The upgrade mode is not part of any rendered object: switching it
+	 * restarts nothing now but decides what the next upgrade keeps. */
+	const flink_deployment *of = from->fd, *nf = to->fd;
+	if (c->action == DEPLOY_NONE && of && nf && of->has_job && nf->has_job &&
+	    of->job.upgrade_mode != nf->job.upgrade_mode) {
+		enum flink_upgrade_mode m = nf->job.upgrade_mode;
+		c->note = fo_asprintf("upgradeMode changes from %s to %s: nothing restarts now, but %s",
+				      flink_upgrade_mode_name(of->job.upgrade_mode), flink_upgrade_mode_name(m),
+				      m == FLINK_UPGRADE_STATELESS
+					      ? "the next upgrade cancels the job and starts it from empty state: its state is dropped"
+					      : "the next upgrade keeps the job's state");
+	}
+}
+
+void deploy_plan_pair(deploy_planned *x)
+{
+	fo_err e = FO_ERR_INIT;
+	memset(&x->from, 0, sizeof(x->from));
+	memset(&x->to, 0, sizeof(x->to));
+	if (x->from_fd) {
+		if (render_deployment(x->from_fd, &x->from_objs, &e) == 0) {
+			x->from_rendered = true;
+			deploy_side_from_rendered(&x->from, &x->from_objs, x->from_fd);
+		} else {
+			fo_err_clear(&e); /* the base could not render: compare with nothing */
+		}
+	}
+	if (x->to_fd) {
+		if (render_deployment(x->to_fd, &x->to_objs, &e) < 0) {
+			x->error = fo_asprintf("%s: %s", x->to_fd->source, fo_err_msg(&e));
+			fo_err_clear(&e);
+			return;
+		}
+		x->to_rendered = true;
+		deploy_side_from_rendered(&x->to, &x->to_objs, x->to_fd);
+	}
+	deploy_plan_change(&x->from, &x->to, NULL, &x->change);
+}
+
+void deploy_planned_free(deploy_planned *x)
+{
+	if (x->from_rendered)
+		render_objects_free(&x->from_objs);
+	if (x->to_rendered)
+		render_objects_free(&x->to_objs);
+	deploy_change_free(&x->change);
+	free(x->error);
+	memset(x, 0, sizeof(*x));
+}
+
 void deploy_change_free(deploy_change *c)
 {
 	if (!c)
@@ -157,6 +224,8 @@ void deploy_change_free(deploy_change *c)
 	free(c->warnings);
 	c->warnings = NULL;
 	c->nwarnings = 0;
+	free(c->note);
+	c->note = NULL;
 }
 
 const char *deploy_action_name(enum deploy_action a)

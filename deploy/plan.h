@@ -64,6 +64,7 @@ typedef struct deploy_change {
 	bool takes_savepoint;     /* the action stops the job with a savepoint first */
 	deploy_warning *warnings;
 	size_t nwarnings;
+	char *note;               /* NONE: a change no object shows (the upgrade mode alone), or NULL */
 } deploy_change;
 
 /* A side from a rendered set of objects and its model. */
@@ -71,10 +72,42 @@ void deploy_side_from_rendered(deploy_side *s, const render_objects *o, const fl
 /* A side from live objects, indexed by enum render_component (NULL: missing). */
 void deploy_side_from_live(deploy_side *s, cJSON *const live[RENDER_NCOMPONENTS]);
 
-/* Decide what turning `from` into `to` means. `out` is reset first; free it
- * with deploy_change_free. */
+/* Decide what turning `from` into `to` means, from the hashes alone. `out`
+ * is reset first; free it with deploy_change_free. */
 void deploy_classify(const deploy_side *from, const deploy_side *to, deploy_change *out);
+/*
+ * The planner: what turning `from` into `to` means for one deployment —
+ * `plan` (base and head revisions), `plan --live` and the agent's pass all
+ * ask this. deploy_classify of the two sides, then what the hashes cannot
+ * show: objects that drifted in the cluster (`drift[k]`, when `drift` is
+ * not NULL, is the path that differs, e.g. "spec.template...", or NULL) —
+ * correcting a pod template's drift restarts pods (an upgrade), any other
+ * is in place — and an upgrade mode that changes on its own, which restarts
+ * nothing now but decides what the next upgrade keeps (out->note). Pure.
+ */
+void deploy_plan_change(const deploy_side *from, const deploy_side *to, const char *const drift[RENDER_NCOMPONENTS],
+			deploy_change *out);
 void deploy_change_free(deploy_change *c);
+
+/*
+ * One deployment between two revisions of git (`plan --base --head`): both
+ * models rendered and the change planned with deploy_plan_change. The live
+ * cluster's side is planned by the pass instead (deploy_reconcile_plan),
+ * with the same deploy_plan_change.
+ */
+typedef struct deploy_planned {
+	const flink_deployment *from_fd, *to_fd; /* borrowed; NULL when absent on that side */
+	render_objects from_objs, to_objs;       /* valid when *_rendered */
+	bool from_rendered, to_rendered;
+	deploy_side from, to;
+	deploy_change change;
+	char *error;                             /* the head side does not render: not planned */
+} deploy_planned;
+
+/* Render both sides of `p` (from_fd and to_fd set) and plan the change. A
+ * base that does not render is compared as absent. Pure. */
+void deploy_plan_pair(deploy_planned *p);
+void deploy_planned_free(deploy_planned *p);
 
 const char *deploy_action_name(enum deploy_action a);
 /* A sentence for people: "savepoint upgrade", "stateless restart (state is dropped)", ... */

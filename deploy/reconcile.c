@@ -287,8 +287,7 @@ void deploy_live_free(deploy_live *l)
 
 /* ---- planning ----------------------------------------------------------- */
 
-/* The name each component has for deployment `name`. Caller frees. */
-static char *component_name(enum render_component k, const char *name)
+char *deploy_component_name(enum render_component k, const char *name)
 {
 	switch (k) {
 	case RENDER_CONFIGMAP: return fo_asprintf("flink-config-%s", name);
@@ -303,7 +302,7 @@ static char *component_name(enum render_component k, const char *name)
 static void item_find_live(deploy_item *it, const deploy_live *live)
 {
 	for (int k = 0; k < RENDER_NCOMPONENTS; k++) {
-		char *n = component_name((enum render_component)k, it->name);
+		char *n = deploy_component_name((enum render_component)k, it->name);
 		it->live[k] = deploy_live_get(live, component_kind[k], it->ns, n);
 		free(n);
 	}
@@ -396,20 +395,10 @@ int deploy_reconcile_plan(const flink_deployments *desired, const deploy_live *l
 		deploy_side from, to;
 		deploy_side_from_live(&from, it->live);
 		deploy_side_from_rendered(&to, &it->objs, fd);
-		deploy_classify(&from, &to, &it->change);
-		/* Drift is invisible to hashes: correcting it is in place, unless
-		 * someone edited a pod template, whose correction restarts pods. */
-		for (int k = 0; k < RENDER_NCOMPONENTS; k++) {
-			if (it->state[k] != DEPLOY_OBJ_DRIFTED)
-				continue;
-			bool template = it->drift[k] && fo_has_prefix(it->drift[k], "spec.template");
-			if (template && it->change.action != DEPLOY_CREATE && !to.suspended) {
-				it->change.action = DEPLOY_UPGRADE;
-				it->change.restarts_pods = true;
-			} else if (it->change.action == DEPLOY_NONE) {
-				it->change.action = DEPLOY_IN_PLACE;
-			}
-		}
+		const char *drift[RENDER_NCOMPONENTS];
+		for (int k = 0; k < RENDER_NCOMPONENTS; k++)
+			drift[k] = it->state[k] == DEPLOY_OBJ_DRIFTED ? (it->drift[k] ? it->drift[k] : "") : NULL;
+		deploy_plan_change(&from, &to, drift, &it->change);
 		if (fd->has_job) {
 			const char *jh = render_object_annotation(it->objs.v[RENDER_STATEFULSET_JOBMANAGER], RENDER_ANNOTATION_JOB_HASH);
 			it->job_hash = jh ? fo_strdup(jh) : NULL;
@@ -454,7 +443,7 @@ int deploy_reconcile_plan(const flink_deployments *desired, const deploy_live *l
 		deploy_side from, to;
 		deploy_side_from_live(&from, it->live);
 		memset(&to, 0, sizeof(to));
-		deploy_classify(&from, &to, &it->change);
+		deploy_plan_change(&from, &to, NULL, &it->change);
 		out->nprune++;
 	}
 	instances_free(inst, ninst);
@@ -823,7 +812,7 @@ cJSON *deploy_pass_json(const deploy_pass *p)
 				continue;
 			cJSON *ob = cJSON_CreateObject();
 			cJSON_AddStringToObject(ob, "kind", component_kind[k]->kind);
-			char *cn = component_name((enum render_component)k, it->name);
+			char *cn = deploy_component_name((enum render_component)k, it->name);
 			cJSON_AddStringToObject(ob, "name", cn);
 			free(cn);
 			cJSON_AddStringToObject(ob, "state", it->fd ? deploy_obj_state_name(it->state[k]) : "pruned");

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -233,6 +234,8 @@ typedef struct exec {
 	char *cause;
 	bool objects_current;
 	bool save_failed;      /* the last step failed to record the journal */
+	char *sts_uid;        /* the JobManager StatefulSet's uid, once an Event needed it */
+	bool evented_failure; /* the FAIL step's Event already says why this rollout stopped */
 } exec;
 
 static void observations_clear(exec *x)
@@ -244,6 +247,24 @@ static void observations_clear(exec *x)
 	memset(&x->ck, 0, sizeof(x->ck));
 	memset(&x->sp, 0, sizeof(x->sp));
 	memset(&x->ob, 0, sizeof(x->ob));
+}
+
+/*
+ * A line of the rollout of x's deployment: the text starts "NS/NAME: " as
+ * every rollout line does, and a JSON line carries the deployment and the
+ * journal step it was written at as fields of their own.
+ */
+static void FO_PRINTF(3, 4) rlog(const exec *x, enum fo_log_level lvl, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *msg = fo_vasprintf(fmt, ap);
+	va_end(ap);
+	char *dep = fo_asprintf("%s/%s", x->it->ns, x->it->name);
+	fo_log_fields f = {.deployment = dep, .step = deploy_step_name(x->j.step), .duration_ms = -1};
+	fo_logf(lvl, "rollout", &f, "%s: %s", dep, msg);
+	free(dep);
+	free(msg);
 }
 
 /* Gather what the decision needs. Nothing here changes anything; a server
@@ -259,7 +280,7 @@ static void observe(exec *x)
 	fo_err e = FO_ERR_INIT;
 	flink_overview ov = {0};
 	if (flink_rest_overview(x->r, &ov, &e) < 0) {
-		fo_debug("rollout", "%s/%s: Flink not observed: %s", x->it->ns, x->it->name, fo_err_msg(&e));
+		rlog(x, FO_LOG_DEBUG, "Flink not observed: %s", fo_err_msg(&e));
 		fo_err_clear(&e);
 		return;
 	}
@@ -334,6 +355,46 @@ static void observe(exec *x)
 			o->flink_ok = false;
 		fo_err_clear(&e);
 	}
+}
+
+/*
+ * A Kubernetes Event on the deployment's JobManager StatefulSet, where
+ * `kubectl describe` shows it. Best effort: an Event that cannot be posted
+ * is a warning in the log and never fails the rollout. Messages hold job
+ * ids, savepoint paths and Flink's causes, never a credential.
+ */
+static void FO_PRINTF(4, 5) event(exec *x, const char *reason, bool warning, const char *fmt, ...)
+{
+	deploy_item *it = x->it;
+	char *sts = deploy_component_name(RENDER_STATEFULSET_JOBMANAGER, it->name);
+	fo_err e = FO_ERR_INIT;
+	if (!x->sts_uid) {
+		cJSON *obj = NULL;
+		if (k8s_get(x->c, &k8s_kind_statefulset, it->ns, sts, &obj, &e) == 0) {
+			const char *uid = fo_json_str(cJSON_GetObjectItemCaseSensitive(obj, "metadata"), "uid");
+			x->sts_uid = fo_strdup(uid ? uid : "");
+		}
+		cJSON_Delete(obj);
+		fo_err_clear(&e); /* without the uid the Event still lists under the name */
+	}
+	va_list ap;
+	va_start(ap, fmt);
+	char *msg = fo_vasprintf(fmt, ap);
+	va_end(ap);
+	k8s_event ev = {.ns = it->ns,
+			.kind = &k8s_kind_statefulset,
+			.name = sts,
+			.uid = x->sts_uid,
+			.reason = reason,
+			.message = msg,
+			.warning = warning,
+			.component = "flinkops",
+			.instance = x->o->agent};
+	if (k8s_event_create(x->c, &ev, &e) < 0)
+		rlog(x, FO_LOG_WARN, "the %s Event was not recorded: %s", reason, fo_err_msg(&e));
+	fo_err_clear(&e);
+	free(msg);
+	free(sts);
 }
 
 static int save(exec *x, fo_err *e)
@@ -428,7 +489,7 @@ static int run_job(exec *x, fo_err *e)
 	if (rc < 0)
 		return fo_err_prefix(e, "run %s/%s", x->it->ns, x->it->name);
 	crash_point("run-sent");
-	fo_info("rollout", "%s/%s: job %s submitted%s%s", x->it->ns, x->it->name, x->j.submit_job_id,
+	rlog(x, FO_LOG_INFO, "job %s submitted%s%s", x->j.submit_job_id,
 		x->j.restore_path ? " from " : " with empty state", x->j.restore_path ? x->j.restore_path : "");
 	return 0;
 }
@@ -438,7 +499,7 @@ static int send_stop(exec *x, fo_err *e)
 	deploy_item *it = x->it;
 	deploy_journal *j = &x->j;
 	char *got = NULL;
-	fo_info("rollout", "%s/%s: stopping job %s with a savepoint (%s, trigger %s)", it->ns, it->name, j->job_id,
+	rlog(x, FO_LOG_INFO, "stopping job %s with a savepoint (%s, trigger %s)", j->job_id,
 		stop_reason(x), j->trigger_id);
 	int rc = flink_rest_job_stop(x->r, j->job_id, it->fd ? it->fd->job.savepoint_dir : NULL, j->trigger_id, &got, e);
 	free(got);
@@ -496,6 +557,8 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 		return 0;
 	case DEPLOY_OP_KEEP: {
 		bool from_stop = j->step == DEPLOY_STEP_STOPPING;
+		/* the stopped job, for its Event: a delete or suspend forgets it below */
+		char *old_job = from_stop && j->job_id ? fo_strdup(j->job_id) : NULL;
 		if (from_stop && x->ob.step_age_ms >= 0) {
 			it->ms_savepoint = x->ob.step_age_ms;
 			/* the trigger recorded -> Flink said COMPLETED (not a stop whose
@@ -519,9 +582,14 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 		j->state_unknown = false;
 		if (x->d.deleting || x->d.suspended)
 			deploy_journal_set(&j->job_id, NULL); /* nothing runs any more */
-		fo_info("rollout", "%s/%s: the next job starts from %s", it->ns, it->name,
+		rlog(x, FO_LOG_INFO, "the next job starts from %s",
 			n->restore ? n->restore : "empty state");
-		return save(x, e);
+		rc = save(x, e);
+		if (rc == 0 && from_stop && x->ob.trigger == DEPLOY_TRIGGER_COMPLETED)
+			event(x, "SavepointCompleted", false, "savepoint of job %s (%s) completed at %s", old_job ? old_job : "?",
+			      stop_reason(x), n->restore ? n->restore : "?");
+		free(old_job);
+		return rc;
 	}
 	case DEPLOY_OP_ABORT_STOP:
 		j->step = DEPLOY_STEP_IDLE;
@@ -531,6 +599,7 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 		deploy_journal_set(&j->last_error, n->why);
 		if ((rc = save(x, e)) < 0)
 			return rc;
+		event(x, "SavepointFailed", true, "%s", n->why);
 		return fo_err_set(e, FO_ESERVER, "%s/%s: %s", it->ns, it->name, n->why);
 	case DEPLOY_OP_APPLY:
 		if ((rc = apply_all(x, e)) < 0)
@@ -553,6 +622,9 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 	case DEPLOY_OP_RUN:
 		return run_job(x, e);
 	case DEPLOY_OP_RECORD: {
+		/* what the job started from, for its Event, before the journal forgets it */
+		char *from = j->restore_path ? fo_asprintf("from %s %s", j->restore_kind ? j->restore_kind : "state", j->restore_path)
+					     : fo_strdup("with empty state");
 		if (!fo_streq(j->target_job_hash, x->d.job_hash))
 			j->restarts = 0; /* a new target gets a fresh restart budget */
 		j->step = DEPLOY_STEP_IDLE;
@@ -572,18 +644,22 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 			fo_err_clear(&ignore);
 			deploy_journal_set(&j->jar_id, NULL);
 		}
-		if ((rc = save(x, e)) < 0)
+		if ((rc = save(x, e)) < 0) {
+			free(from);
 			return rc;
+		}
 		it->job_started = true;
 		if (upgrade_ms >= 0) {
 			it->upgrade_done = true;
 			it->ms_upgrade = upgrade_ms;
 		}
-		fo_info("rollout", "%s/%s: job %s RUNNING", it->ns, it->name, j->job_id);
+		rlog(x, FO_LOG_INFO, "job %s RUNNING", j->job_id);
+		event(x, "JobStarted", false, "job %s RUNNING, started %s", j->job_id, from);
+		free(from);
 		return 0;
 	}
 	case DEPLOY_OP_RESTART:
-		fo_warn("rollout", "%s/%s: job %s ended (%s); restart %d of %d from %s", it->ns, it->name,
+		rlog(x, FO_LOG_WARN, "job %s ended (%s); restart %d of %d from %s",
 			j->step == DEPLOY_STEP_SUBMITTED ? j->submit_job_id : j->job_id,
 			x->ob.job_known ? flink_job_status_name(x->ob.job) : "unknown to Flink", j->restarts + 1,
 			x->d.restart_budget, n->restore ? n->restore : "empty state");
@@ -602,6 +678,8 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 		deploy_journal_set(&j->failed_job_hash, x->d.job_hash);
 		if ((rc = save(x, e)) < 0)
 			return rc;
+		event(x, n->failure == DEPLOY_FAILURE_RESTART_BUDGET ? "RestartBudgetExhausted" : "UpgradeFailed", true, "%s", n->why);
+		x->evented_failure = true;
 		return fo_err_set(e, FO_EREFUSED, "%s/%s: %s", it->ns, it->name, n->why);
 	}
 	return fo_err_set(e, FO_EINVAL, "unknown rollout step");
@@ -660,10 +738,18 @@ static int advance(exec *x, fo_err *e)
 	int rc = 0;
 	/* a rollout has at most a dozen steps; the bound only stops a bug */
 	for (int i = 0; i < 32; i++) {
+		if (i > 0 && x->o->stop && atomic_load(x->o->stop)) {
+			/* shutdown: the step just done is journaled; no new one
+			 * starts, and the next agent resumes from the journal */
+			x->it->outcome = DEPLOY_OUTCOME_WAITING;
+			free(x->it->waiting);
+			x->it->waiting = fo_strdup("the agent is stopping; the next pass resumes from the journal");
+			return 0;
+		}
 		observe(x);
 		deploy_next n;
 		deploy_next_step(&x->d, &x->j, &x->ob, &n);
-		fo_debug("rollout", "%s/%s: step %s, next %s%s%s", x->it->ns, x->it->name, deploy_step_name(x->j.step),
+		rlog(x, FO_LOG_DEBUG, "step %s, next %s%s%s", deploy_step_name(x->j.step),
 			 deploy_op_name(n.op), n.why ? ": " : "", n.why ? n.why : "");
 		rc = execute(x, &n, e);
 		deploy_next_clear(&n);
@@ -717,6 +803,7 @@ static int rollout_run(k8s_client *c, deploy_item *it, const deploy_options *o, 
 	ro.ca_file = o->rollout->ca_file;
 	ro.timeout_ms = o->rollout->call_timeout_ms;
 	ro.fence = o->rollout->fence;
+	ro.stop = o->stop;
 	int rc = flink_rest_new(url, &ro, &x.r, e);
 	if (rc < 0)
 		it->failure = DEPLOY_FAILURE_OTHER;
@@ -726,12 +813,15 @@ static int rollout_run(k8s_client *c, deploy_item *it, const deploy_options *o, 
 	if (rc < 0) {
 		it->outcome = DEPLOY_OUTCOME_FAILED;
 		deploy_journal_set(&x.j.last_error, fo_err_msg(e));
+		if (!x.evented_failure)
+			event(&x, "UpgradeFailed", true, "%s", fo_err_msg(e));
 	}
 	/* what Flink said of the job is what the status file shows */
 	free(it->job_state);
 	it->job_state = x.ob.job_known ? fo_strdup(flink_job_status_name(x.ob.job)) : NULL;
 	deploy_journal_copy(&it->journal, &x.j);
 	observations_clear(&x);
+	free(x.sts_uid);
 	flink_rest_free(x.r);
 	free(url);
 	deploy_journal_clear(&x.j);

@@ -857,6 +857,13 @@ int flink_jar_fetch_ex(const char *uri, const flink_jar_opts *opts, flink_jar_re
 		rc = fetch_remote(uri, shown, &u, &o, max, out, e);
 	if (rc == 0)
 		fo_debug("flink", "jar %s: %s %s", shown, out->from_cache ? "cached" : "fetched", out->path);
+	if (rc == 0 && !(u.scheme == FLINK_JAR_FILE && o.file_in_place)) {
+		flink_jar_cache_touch(out->path); /* used now: last in line to go */
+		fo_err te = FO_ERR_INIT;
+		if (o.cache_max_bytes && flink_jar_cache_trim(o.cache_dir, o.cache_max_bytes, out->path, NULL, &te) < 0)
+			fo_warn("flink", "%s", fo_err_msg(&te));
+		fo_err_clear(&te);
+	}
 cleanup:
 	if (rc < 0)
 		flink_jar_result_free(out);

@@ -15,8 +15,11 @@
  * folder, is checked (size limit, a zip header) and synced, then renamed into
  * place: a crash never leaves half a jar where a whole one is expected.
  * Credentials are read from files or the environment and never appear in a
- * message or a log line. The cache keeps every version it downloaded; it may
- * be emptied whenever no flinkops runs.
+ * message or a log line. The cache is bounded (cache_max_bytes): after each
+ * fetch the least recently used versions beyond the bound are removed
+ * (jarcache.c), never the one just handed out nor one handed out recently
+ * enough that an upload may still read it. It may be emptied whenever no
+ * flinkops runs.
  */
 #ifndef FLINK_JAR_H
 #define FLINK_JAR_H
@@ -40,6 +43,7 @@ typedef struct flink_jar_opts {
 	long stall_timeout_ms;          /* nothing received for this long ends the download (default 60 s) */
 	uint64_t max_bytes;             /* the largest jar accepted (default 1 GiB) */
 	bool file_in_place;             /* file://: return the path itself instead of a cached copy */
+	uint64_t cache_max_bytes;       /* the cache's bound (0: unbounded) */
 } flink_jar_opts;
 
 typedef struct flink_jar_result {
@@ -62,7 +66,41 @@ int flink_jar_fetch(const char *uri, const flink_jar_opts *opts, char **local_pa
 int flink_jar_fetch_ex(const char *uri, const flink_jar_opts *opts, flink_jar_result *out, fo_err *e);
 void flink_jar_result_free(flink_jar_result *r);
 
+/* A jar handed out this recently counts as in use: an upload of it may
+ * still be reading it (Flink's upload timeout is 5 minutes). */
+#define FLINK_JAR_IN_USE_MS (15 * 60 * 1000L)
+
+/*
+ * Bound the cache at `cache_dir` to `max_bytes`: remove the least recently
+ * used versions (folders CACHE/URI/VERSION) until the rest fits, never
+ * `keep` (a jar path, may be NULL) nor one used within FLINK_JAR_IN_USE_MS.
+ * Also removes the temporary files of downloads that died more than a day
+ * ago. *removed (may be NULL) gets the bytes freed. A version that cannot
+ * be removed is skipped with a warning; only an unreadable cache folder is
+ * an error.
+ */
+int flink_jar_cache_trim(const char *cache_dir, uint64_t max_bytes, const char *keep, uint64_t *removed, fo_err *e);
+/* Mark `path` (a cached jar) as used now, for the least-recently-used order. */
+void flink_jar_cache_touch(const char *path);
+
 /* ---- pure parts, exposed for the unit tests ---- */
+
+/* One version in the cache, as the eviction decision sees it. */
+typedef struct flink_jar_cached {
+	uint64_t bytes;
+	int64_t used_ms;   /* last use (the jar's modification time), ms since the epoch */
+	bool keep;         /* the jar being handed out now */
+} flink_jar_cached;
+
+/*
+ * Which versions to remove so that the cache fits in `max` bytes: the
+ * least recently used first (ties: the larger first), never one marked
+ * keep nor one used less than `in_use_ms` before `now_ms`. Sets evict[i]
+ * and returns the bytes that remain (above `max` when what is in use alone
+ * exceeds it). Pure.
+ */
+uint64_t flink_jar_cache_evict(const flink_jar_cached *c, size_t n, uint64_t max, int64_t now_ms, long in_use_ms,
+			       bool *evict);
 
 enum flink_jar_scheme { FLINK_JAR_S3, FLINK_JAR_HTTPS, FLINK_JAR_HTTP, FLINK_JAR_FILE, FLINK_JAR_LOCAL };
 

@@ -45,6 +45,7 @@ struct flink_rest {
 	long upload_timeout_ms;
 	long run_timeout_ms;
 	const fo_fence *fence;  /* writes refused while it is not held; NULL: none */
+	const atomic_bool *stop;
 };
 
 /* ---- small helpers ---- */
@@ -54,15 +55,6 @@ static int64_t now_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(long ms)
-{
-	if (ms <= 0)
-		return;
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
 }
 
 static bool is_hex32(const char *s)
@@ -882,6 +874,7 @@ int flink_rest_new(const char *base_url, const flink_rest_opts *opts, flink_rest
 	c->upload_timeout_ms = opts && opts->upload_timeout_ms > 0 ? opts->upload_timeout_ms : DEFAULT_UPLOAD_TIMEOUT_MS;
 	c->run_timeout_ms = opts && opts->run_timeout_ms > 0 ? opts->run_timeout_ms : DEFAULT_RUN_TIMEOUT_MS;
 	c->fence = opts ? opts->fence : NULL;
+	c->stop = opts ? opts->stop : NULL;
 	rc = fo_http_new(&ho, &c->http, e);
 	if (rc < 0) {
 		flink_rest_free(c);
@@ -1276,7 +1269,11 @@ int flink_rest_savepoint_wait(flink_rest *c, const char *job_id, const char *tri
 					rc < 0 ? fo_err_msg(&last) : "");
 			break;
 		}
-		sleep_ms(delay < left ? delay : (long)left);
+		if (fo_pause_ms(delay < left ? delay : (long)left, c->stop)) {
+			rc = fo_err_set(e, FO_ETIMEOUT, "savepoint %s of job %s on %s: no longer waited for (stopping)",
+					trigger_id, job_id, c->shown);
+			break;
+		}
 		delay = delay * 2 > 1000 ? 1000 : delay * 2;
 	}
 	fo_err_clear(&last);
@@ -1372,7 +1369,11 @@ int flink_rest_job_wait(flink_rest *c, const char *job_id, unsigned want, long t
 					rc < 0 ? fo_err_msg(&last) : "");
 			break;
 		}
-		sleep_ms(delay < left ? delay : (long)left);
+		if (fo_pause_ms(delay < left ? delay : (long)left, c->stop)) {
+			rc = fo_err_set(e, FO_ETIMEOUT, "job %s on %s: still %s, no longer waited for (stopping)", job_id,
+					c->shown, name ? name : "unknown");
+			break;
+		}
 		delay = delay * 2 > 500 ? 500 : delay * 2;
 	}
 	if (state)

@@ -27,6 +27,7 @@
 #define FLINK_REST_H
 
 #include <stdbool.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -46,6 +47,7 @@ typedef struct flink_rest_opts {
 	const fo_fence *fence;    /* NULL: always allowed; else every POST, PATCH and DELETE (stop,
 	                           * savepoint, cancel, jar upload, run and delete) is refused with
 	                           * FO_EFENCED, before it is sent, while the fence is not held */
+	const atomic_bool *stop;  /* when set (shutdown): the waits end at once, as at their deadline */
 } flink_rest_opts;
 
 /*

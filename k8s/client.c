@@ -169,6 +169,11 @@ int k8s_client_clone(const k8s_client *c, k8s_client **out, fo_err *e)
 	return k8s_client_new(c->cfg, &o, out, e);
 }
 
+void k8s_client_set_stop(k8s_client *c, const atomic_bool *stop)
+{
+	c->opts.stop = stop;
+}
+
 void k8s_client_add_stats(k8s_client *dst, const k8s_client *src)
 {
 	dst->stats.get += src->stats.get;
@@ -244,13 +249,6 @@ static bool retryable(int rc, long status)
 	return rc == 0 && (status == 429 || status == 500 || status == 502 || status == 503 || status == 504);
 }
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
 /*
  * Send a request with retries. On success (2xx) *body gets the text (may be
  * NULL when not wanted). Otherwise the error names `what`.
@@ -296,7 +294,8 @@ static int request(k8s_client *c, const char *method, const char *url, const cha
 				fo_err_clear(e); /* an earlier attempt's error is no longer true */
 			return 0;
 		}
-		bool again = retryable(rc, status) && attempt < c->retries;
+		/* shutting down: the next agent retries, this one does not wait */
+		bool again = retryable(rc, status) && attempt < c->retries && !(c->opts.stop && atomic_load(c->opts.stop));
 		if (rc < 0)
 			fo_err_set(e, rc, "%s: %s", what, fo_err_msg(&herr));
 		else
@@ -314,7 +313,10 @@ static int request(k8s_client *c, const char *method, const char *url, const cha
 		}
 		c->stats.retries++;
 		fo_debug("k8s", "%s failed (%s); retrying in %ld ms", what, fo_err_msg(e), delay);
-		sleep_ms(delay);
+		if (fo_pause_ms(delay, c->opts.stop)) {
+			c->stats.failures++;
+			return rc; /* the stop came during the pause: the error stands */
+		}
 		delay = delay * 2 > 10000 ? 10000 : delay * 2;
 	}
 }
@@ -558,4 +560,29 @@ int k8s_create(k8s_client *c, const cJSON *obj, cJSON **result, fo_err *e)
 int k8s_replace(k8s_client *c, const cJSON *obj, cJSON **result, fo_err *e)
 {
 	return write_object(c, "replace", obj, result, e);
+}
+int k8s_event_create(k8s_client *c, const k8s_event *ev, fo_err *e)
+{
+	static const k8s_kind event_kind = {"Event", "v1", "events", true};
+	char *suffix = NULL;
+	if (fo_random_hex(8, &suffix) < 0)
+		return fo_err_set(e, FO_EIO, "no random name for an Event");
+	char *name = fo_asprintf("%s.%s", ev->name, suffix);
+	char ts[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	cJSON *o = k8s_event_build(ev, name, ts);
+	char *payload = cJSON_PrintUnformatted(o);
+	char *url = resource_url(c, &event_kind, ev->ns, NULL);
+	char *what = fo_asprintf("create Event %s for %s %s/%s", ev->reason, ev->kind->kind, ev->ns, ev->name);
+	int rc = request(c, "POST", url, "application/json", payload, &c->stats.other, what, NULL, NULL, e);
+	free(what);
+	free(url);
+	free(payload);
+	cJSON_Delete(o);
+	free(name);
+	free(suffix);
+	return rc;
 }

@@ -11,6 +11,7 @@
 #ifndef K8S_K8S_H
 #define K8S_K8S_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -85,6 +86,7 @@ typedef struct k8s_options {
 	const fo_fence *fence;      /* NULL: always allowed; else every request that can change the
 	                             * cluster (apply, dry runs too, delete, create, replace: anything
 	                             * but GET) is refused with FO_EFENCED while it is not held */
+	const atomic_bool *stop;    /* when set (shutdown): a failed request is not retried */
 } k8s_options;
 
 typedef struct k8s_client k8s_client;
@@ -95,6 +97,9 @@ int k8s_client_new(const k8s_config *cfg, const k8s_options *opts, k8s_client **
 int k8s_client_clone(const k8s_client *c, k8s_client **out, fo_err *e);
 /* Add the request counts of `src` to `dst`. */
 void k8s_client_add_stats(k8s_client *dst, const k8s_client *src);
+/* From now on, a failed request is not retried (nor waited for) once
+ * `*stop` is set (NULL: always retried); clones made later inherit it. */
+void k8s_client_set_stop(k8s_client *c, const atomic_bool *stop);
 void k8s_client_free(k8s_client *c);
 const k8s_stats *k8s_client_stats(const k8s_client *c);
 
@@ -148,5 +153,34 @@ int k8s_replace(k8s_client *c, const cJSON *obj, cJSON **result, fo_err *e);
 /* Format an API error from a response (pure; exposed for tests). `what` is
  * "apply StatefulSet default/x". Returns the FO_E* code for the status. */
 int k8s_error_from_response(long status, const char *body, const char *what, fo_err *e);
+
+/* ---- Events (event.c builds them, client.c sends them) ---- */
+
+/* Longer messages are cut (at a UTF-8 boundary): the events.k8s.io API
+ * refuses notes over 1 kB, and kubectl shows one line anyway. */
+#define K8S_EVENT_MESSAGE_MAX 1024
+
+typedef struct k8s_event {
+	const char *ns;              /* the involved object's namespace, also the Event's */
+	const k8s_kind *kind;        /* the involved object's kind */
+	const char *name;            /* ...its name */
+	const char *uid;             /* ...its uid, or NULL when unknown */
+	const char *reason;          /* CamelCase, e.g. SavepointCompleted */
+	const char *message;         /* one line for people; never a secret */
+	bool warning;                /* type Warning, else Normal */
+	const char *component;       /* source.component and reportingComponent: "flinkops" */
+	const char *instance;        /* reportingInstance (the agent's name), or NULL */
+} k8s_event;
+
+/*
+ * The core v1 Event for `ev`, named `name` (unique in the namespace), first
+ * and last seen at `time` (RFC 3339), count 1. Pure; the caller deletes it.
+ */
+cJSON *k8s_event_build(const k8s_event *ev, const char *name, const char *time);
+/*
+ * POST the Event for `ev` to /api/v1/namespaces/NS/events, named after the
+ * object with a random suffix (as client-go names them) and stamped now.
+ */
+int k8s_event_create(k8s_client *c, const k8s_event *ev, fo_err *e);
 
 #endif

@@ -130,3 +130,25 @@ int fo_fs_read(const char *path, size_t max, char **out, size_t *len, fo_err *e)
 	*out = fo_buf_detach(&b);
 	return 0;
 }
+
+int fo_fs_each(const char *dir, int (*fn)(const char *path, const char *name, const struct stat *st, void *arg),
+	       void *arg, fo_err *e)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return fo_err_set(e, errno == ENOENT ? FO_ENOTFOUND : FO_EIO, "%s: cannot open folder: %s", dir,
+				  strerror(errno));
+	int rc = 0;
+	struct dirent *ent;
+	while (rc == 0 && (ent = readdir(d)) != NULL) {
+		if (strcmp(ent->d_name, ".") == 0 || strcmp(ent->d_name, "..") == 0)
+			continue;
+		char *p = fo_asprintf("%s/%s", dir, ent->d_name);
+		struct stat st;
+		if (lstat(p, &st) == 0)
+			rc = fn(p, ent->d_name, &st, arg);
+		free(p);
+	}
+	closedir(d);
+	return rc;
+}

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <time.h>
 
 static void oom(size_t n)
 {
@@ -156,4 +158,30 @@ size_t fo_utf8_cut(const char *s, size_t len, size_t max)
 	for (int k = 0; k < 3 && n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80; k++)
 		n--;
 	return ((unsigned char)s[n] & 0xC0) == 0x80 ? max : n;
+}
+
+bool fo_pause_ms(long ms, const atomic_bool *stop)
+{
+	struct timespec end;
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += ms / 1000;
+	end.tv_nsec += (ms % 1000) * 1000000L;
+	if (end.tv_nsec >= 1000000000L) {
+		end.tv_sec++;
+		end.tv_nsec -= 1000000000L;
+	}
+	for (;;) {
+		if (stop && atomic_load(stop))
+			return true;
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		long long left = (long long)(end.tv_sec - now.tv_sec) * 1000000000LL + (end.tv_nsec - now.tv_nsec);
+		if (left <= 0)
+			return false;
+		/* a slice: without a flag to watch, the whole pause at once */
+		long long slice = stop && left > 50000000LL ? 50000000LL : left;
+		struct timespec ts = {(time_t)(slice / 1000000000LL), (long)(slice % 1000000000LL)};
+		while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+			;
+	}
 }

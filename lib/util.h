@@ -9,6 +9,7 @@
 #define FO_UTIL_H
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -42,6 +43,12 @@ bool fo_has_ctl(const char *s);
  * splitting a UTF-8 character: a cut text stays text, which YAML files and
  * the API server require. `len` when it fits. */
 size_t fo_utf8_cut(const char *s, size_t len, size_t max);
+/*
+ * Sleep `ms` milliseconds, or less when `stop` (may be NULL) is or becomes
+ * set: it is looked at every 50 ms, so that no wait holds up a shutdown.
+ * Returns true when it ended because of `stop`.
+ */
+bool fo_pause_ms(long ms, const atomic_bool *stop);
 /* Free an array of strings and the array. */
 void fo_strv_free(char **v, size_t n);
 

@@ -13,6 +13,7 @@
  * the deadline has passed. Killing the worker never corrupts the cache: git
  * writes packs to temporary files and moves refs last.
  */
+#include "sync/internal.h"
 #include "sync/sync.h"
 
 #include <errno.h>
@@ -101,6 +102,21 @@ static const char *git_msg(void)
 {
 	const git_error *ge = git_error_last();
 	return ge && ge->message ? ge->message : "unknown libgit2 error";
+}
+
+const char *sync_git_msg(void)
+{
+	return git_msg();
+}
+
+git_repository *sync_repo_git(sync_repo *r)
+{
+	return r->repo;
+}
+
+bool sync_repo_is_cache(const sync_repo *r)
+{
+	return !r->local;
 }
 
 static void set_cb_error(sync_repo *r, const char *fmt, ...) FO_PRINTF(2, 3);
@@ -1349,13 +1365,6 @@ static int push_once(sync_repo *r, const char *branch, const git_oid *id, fo_err
 	return bounded(r, push_in_worker, (void *)branch, e);
 }
 
-static void pause_ms(long ms)
-{
-	struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
-	while (nanosleep(&t, &t) != 0 && errno == EINTR)
-		;
-}
-
 int sync_commit_push_ex(sync_repo *r, const char *branch, const sync_put *puts, size_t n, const char *message,
 			const sync_author *author, const sync_push_opts *opts, char commit[SYNC_OID_HEX], fo_err *e)
 {
@@ -1379,6 +1388,7 @@ int sync_commit_push_ex(sync_repo *r, const char *branch, const sync_put *puts, 
 	char *tracking = fo_asprintf(r->local ? "refs/heads/%s" : "refs/remotes/origin/%s", branch);
 	unsigned seed = (unsigned)getpid() ^ (unsigned)time(NULL);
 	int rc = 0, attempt = 0;
+	bool stopped = false;
 	for (attempt = 1; attempt <= attempts; attempt++) {
 		if (!r->local && (rc = do_fetch(r, e)) < 0)
 			break;
@@ -1417,13 +1427,19 @@ int sync_commit_push_ex(sync_repo *r, const char *branch, const sync_put *puts, 
 			long ms = backoff + (long)(rand_r(&seed) % (unsigned)(backoff / 2 + 1));
 			fo_info("sync", "status push to %s branch %s rejected (attempt %d of %d); rebuilding on the new tip in %ld ms",
 				r->display, branch, attempt, attempts, ms);
-			pause_ms(ms);
+			if (fo_pause_ms(ms, opts ? opts->stop : NULL)) {
+				stopped = true;
+				break;
+			}
 			backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
 		}
 	}
 	if (opts && opts->attempts_used)
 		*opts->attempts_used = attempt > attempts ? attempts : attempt;
-	if (rc == FO_ECONFLICT)
+	if (rc == FO_ECONFLICT && stopped)
+		fo_err_prefix(e, "not tried again after %d attempt%s (stopping; the next pass writes it)", attempt,
+			      attempt == 1 ? "" : "s");
+	else if (rc == FO_ECONFLICT)
 		fo_err_prefix(e, "gave up after %d attempts (others keep pushing to %s; the next pass tries again)", attempts,
 			      branch);
 	free(tracking);

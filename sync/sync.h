@@ -11,6 +11,7 @@
 #ifndef SYNC_SYNC_H
 #define SYNC_SYNC_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -150,6 +151,7 @@ typedef struct sync_push_opts {
 	void (*before_push)(void *ctx, int attempt);
 	void *ctx;
 	int *attempts_used;    /* when non-NULL: how many pushes were tried */
+	const atomic_bool *stop; /* when set (shutdown): a rejected push is not tried again */
 } sync_push_opts;
 
 /* sync_commit_push with options (`opts` may be NULL). */
@@ -170,5 +172,35 @@ enum sync_host_key { SYNC_HOST_KEY_KNOWN, SYNC_HOST_KEY_UNKNOWN, SYNC_HOST_KEY_C
  */
 enum sync_host_key sync_known_hosts_check(const char *text, size_t len, const char *host, int port,
 					  const char *keytype, const char *key_b64);
+
+/* ---- cache maintenance (maintain.c) ---- */
+
+typedef struct sync_maintain_opts {
+	size_t loose_max;      /* pack the loose objects once there are more (default 100) */
+	size_t packs_max;      /* repack everything into one pack once there are more packs (default 20) */
+	long stale_s;          /* a lock or temporary file older than this is a dead worker's (default 900) */
+} sync_maintain_opts;
+
+typedef struct sync_maintain_report {
+	size_t loose_packed;   /* loose objects now in a pack (and removed) */
+	size_t packs_merged;   /* packs replaced by one */
+	size_t stale_removed;  /* stale *.lock and temporary files removed */
+} sync_maintain_report;
+
+/*
+ * Keep a long-lived cache small and usable, with libgit2 alone (no git
+ * process): remove *.lock files and libgit2's temporary files older than
+ * stale_s (left by a worker that was killed: a lock would block every later
+ * fetch or push); pack the loose objects that status commits leave once
+ * there are more than loose_max, then remove them; and once fetches have
+ * left more than packs_max packs, write one pack of everything the refs
+ * reach and remove the others. Call it only while no fetch, read or push
+ * runs on the cache (between passes): it judges a lock stale by age alone.
+ */
+int sync_maintain(sync_repo *r, const sync_maintain_opts *o, sync_maintain_report *out, fo_err *e);
+/* Whether an entry of a git folder named `name`, `age_s` seconds old, is a
+ * dead worker's leftover: a *.lock, or a libgit2 temporary file, older than
+ * `stale_s`. Pure. */
+bool sync_is_stale_leftover(const char *name, long age_s, long stale_s);
 
 #endif

@@ -124,3 +124,75 @@ wait_counter() {
 	echo 0
 }
 
+# agent_start [ARGS...]: run `flinkops agent` on the test's configuration in
+# the background. Sets wrapper (the e2e runner's wrapper around the binary,
+# or the binary itself), agent (the flinkops process), log (its stderr, read
+# live from the file the wrapper writes) and, once it listens, url. The
+# configuration must name agent.listen (port 0 is fine).
+# agent_kill: SIGKILL both, never anything else.
+wrapper=
+agent=
+url=
+agent_start() {
+	"$FLINKOPS" agent --config "$tmp/config.yaml" "$@" >"$tmp/agent.out" 2>"$tmp/agent.err" &
+	wrapper=$!
+	agent=
+	for _ in $(seq 1 50); do
+		agent=$(pgrep -P "$wrapper" | head -1)
+		[ -n "$agent" ] && break
+		sleep 0.1
+	done
+	[ -n "$agent" ] || agent=$wrapper # the binary itself, not a wrapper
+	log=$(readlink "/proc/$agent/fd/2")
+	local port=
+	for _ in $(seq 1 100); do
+		port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log" 2>/dev/null | head -1)
+		[ -n "$port" ] && break
+		sleep 0.1
+	done
+	url=${port:+http://127.0.0.1:$port}
+}
+agent_kill() {
+	[ -n "$agent" ] && kill -KILL "$agent" 2>/dev/null
+	[ -n "$wrapper" ] && kill -KILL "$wrapper" 2>/dev/null
+	agent=
+	wrapper=
+}
+# passes_ended: how many passes the running agent has ended
+passes_ended() { grep -c 'pass [0-9]*: ' "$log"; }
+# wait_passes_ended N [SECONDS]: until N passes have ended (30 s by default)
+wait_passes_ended() {
+	for _ in $(seq 1 $((${2:-30} * 10))); do
+		[ "$(passes_ended)" -ge "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+# agent_term: SIGTERM the agent and wait for it; sets term_rc (its exit
+# status) and term_ms (how long it took to exit)
+agent_term() {
+	local t0
+	t0=$(date +%s%3N)
+	kill -TERM "$agent"
+	wait "$wrapper"
+	term_rc=$?
+	term_ms=$(($(date +%s%3N) - t0))
+	agent=
+	wrapper=
+}
+# start_counter [EXTRA_ARGS]: the counter job at parallelism 1 in savepoint
+# mode, deployed by one `sync --once`; sets job and reports it RUNNING
+start_counter() {
+	deployment 1 savepoint "${1:-}" >"$tmp/work/jobs/counter.yaml"
+	publish "counter job" >/dev/null
+	sync_once
+	job=$(journal .jobId)
+	echo "$job" >>"$tmp/ours"
+	[ $rc = 0 ] && [ "$(job_state "$job")" = RUNNING ] && ok "job $job RUNNING" || fail "create: rc=$rc $(head -3 "$tmp/err")"
+}
+# events REASON: the messages of the Kubernetes Events of that reason on
+# counter's JobManager StatefulSet, one a line
+events() {
+	$K -n $ns get events --field-selector "involvedObject.name=counter-jobmanager,reason=$1" \
+		-o jsonpath='{range .items[*]}{.message}{"\n"}{end}'
+}

@@ -16,46 +16,16 @@ printf '%s\n' "$secret" >"$tmp/secret"
 sed -i "s|^repository: {|repository: {interval: 10s, |; s|^agent: {name: \(.*\)}|agent: {name: \1, listen: \"127.0.0.1:0\", webhookSecretFile: $tmp/secret}|" \
 	"$tmp/config.yaml"
 
-wrapper=
-agent=
-stop_agent() {
-	# the agent runs under the e2e runner's wrapper: end both, never anything else
-	[ -n "$agent" ] && kill -KILL "$agent" 2>/dev/null
-	[ -n "$wrapper" ] && kill -KILL "$wrapper" 2>/dev/null
-	agent=
-	wrapper=
-}
-trap 'stop_agent; cleanup' EXIT
+trap 'agent_kill; cleanup' EXIT
 ms() { date +%s%3N; }
 
 deployment 1 savepoint >"$tmp/work/jobs/counter.yaml"
 publish "counter, one TaskManager" >/dev/null
 
-"$FLINKOPS" agent --config "$tmp/config.yaml" >"$tmp/agent.out" 2>"$tmp/agent.err" &
-wrapper=$!
-for _ in $(seq 1 50); do
-	agent=$(pgrep -P "$wrapper" | head -1)
-	[ -n "$agent" ] && break
-	sleep 0.1
-done
-log=$(readlink "/proc/$agent/fd/2") # the wrapper keeps the agent's log in a file: read it live
-port=
-for _ in $(seq 1 100); do
-	port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log" 2>/dev/null | head -1)
-	[ -n "$port" ] && break
-	sleep 0.1
-done
-url=http://127.0.0.1:$port
+agent_start
+port=${url##*:}
 started() { grep -c 'pass [0-9]* started' "$log"; }
-ended() { grep -c 'pass [0-9]*: ' "$log"; }
-wait_ended() { # wait_ended N: until N passes have ended (30 s at most)
-	for _ in $(seq 1 300); do
-		[ "$(ended)" -ge "$1" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-if [ -n "$port" ] && wait_ended 1; then
+if [ -n "$url" ] && wait_passes_ended 1; then
 	ok "the agent listens on 127.0.0.1:$port and its first pass ended: $(grep 'pass 1: ' "$log" | sed 's/.*agent: //')"
 else
 	fail "agent start: port=$port $(tail -5 "$log")"
@@ -91,12 +61,12 @@ dt=$(($(ms) - t0))
 # pass is ~10 s away and every pass seen is one a webhook started
 quiet() {
 	local n
-	n=$(ended)
+	n=$(passes_ended)
 	while [ "$(started)" -gt "$n" ]; do # a pass is running: let it end
-		wait_ended $((n + 1))
-		n=$(ended)
+		wait_passes_ended $((n + 1))
+		n=$(passes_ended)
 	done
-	wait_ended $((n + 1)) # ...and the next (the interval's) too
+	wait_passes_ended $((n + 1)) # ...and the next (the interval's) too
 }
 sign() { printf '%s' "$1" | openssl dgst -sha256 -hmac "$secret" -r | cut -d' ' -f1; }
 hook() { # hook BODY SIGNATURE EVENT
@@ -182,13 +152,7 @@ else
 fi
 
 # --- SIGTERM: exit 0 within the grace period ----------------------------------
-t0=$(ms)
-kill -TERM "$agent"
-wait "$wrapper"
-rc=$?
-dt=$(($(ms) - t0))
-agent=
-wrapper=
-[ $rc = 0 ] && [ $dt -le 30000 ] && grep -q 'SIGTERM: finishing' "$log" &&
-	ok "SIGTERM: exit 0 after $dt ms (grace period 30 s)" ||
-	fail "SIGTERM: rc=$rc after $dt ms $(tail -3 "$log")"
+agent_term
+[ $term_rc = 0 ] && [ $term_ms -le 30000 ] && grep -q 'SIGTERM: finishing' "$log" &&
+	ok "SIGTERM: exit 0 after $term_ms ms (grace period 120 s)" ||
+	fail "SIGTERM: rc=$term_rc after $term_ms ms $(tail -3 "$log")"

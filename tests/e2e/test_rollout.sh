@@ -59,6 +59,16 @@ if [ "$(status_field lastSavepoint)" = "$sp" ] && status_file | grep -q 'reason:
 else
 	fail "status after upgrade: sp=$(status_field lastSavepoint) observed=$(status_field observedCommit)"
 fi
+# the rollout's steps as Kubernetes Events on the JobManager StatefulSet
+if events SavepointCompleted | grep -q "savepoint of job $job1 (upgrade) completed at $sp" &&
+	events JobStarted | grep -q "job $job2 RUNNING, started from savepoint $sp" &&
+	events JobStarted | grep -q "job $job1 RUNNING, started with empty state" &&
+	[ "$($K -n $ns get events --field-selector involvedObject.name=counter-jobmanager,reason=JobStarted \
+		-o jsonpath='{.items[0].involvedObject.uid}')" = "$($K -n $ns get sts counter-jobmanager -o jsonpath='{.metadata.uid}')" ]; then
+	ok "Events on counter-jobmanager: SavepointCompleted ($sp), JobStarted for $job1 and $job2, with the StatefulSet's uid"
+else
+	fail "events after the upgrade: $($K -n $ns get events -o custom-columns=REASON:.reason,MSG:.message --no-headers | tr '\n' ';')"
+fi
 
 # --- a savepoint that fails: nothing changes, the old job keeps running -------
 sleep 1
@@ -79,6 +89,14 @@ if [ "$(status_field phase)" = Failed ] && grep -q 'savepoint' <<<"$(status_fiel
 	ok "the status says Failed with the savepoint's cause; flinkops wait exits 1 with it"
 else
 	fail "status after the failed savepoint: phase=$(status_field phase) wait=$wrc $(head -2 "$tmp/wait")"
+fi
+if events SavepointFailed | grep -q "the savepoint of job $job2 failed" &&
+	events UpgradeFailed | grep -q "the savepoint of job $job2 failed" &&
+	[ "$($K -n $ns get events --field-selector involvedObject.name=counter-jobmanager,reason=UpgradeFailed \
+		-o jsonpath='{.items[0].type}')" = Warning ]; then
+	ok "Events: SavepointFailed and UpgradeFailed (Warning) with Flink's cause"
+else
+	fail "events after the failed savepoint: $($K -n $ns get events -o custom-columns=REASON:.reason,MSG:.message --no-headers | tr '\n' ';')"
 fi
 
 # --- fix the folder and push again: the upgrade goes through -------------------

@@ -10,12 +10,7 @@
 NAME=crash
 . "$(dirname "$0")/lib-rollout.sh"
 
-deployment 1 savepoint >"$tmp/work/jobs/counter.yaml"
-publish "counter job" >/dev/null
-sync_once
-job=$(journal .jobId)
-echo "$job" >>"$tmp/ours"
-[ $rc = 0 ] && [ "$(job_state "$job")" = RUNNING ] && ok "job $job RUNNING" || fail "create: rc=$rc $(head -3 "$tmp/err")"
+start_counter
 sleep 2
 
 # Every crash point the code defines (journal steps, and right after each

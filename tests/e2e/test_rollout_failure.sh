@@ -9,12 +9,7 @@ EXTRA_FLINK="  restartBudget: 1"
 . "$(dirname "$0")/lib-rollout.sh"
 
 marker=$tmp/marker
-deployment 1 savepoint ", --fail-marker, $marker, --restart-attempts, \"0\"" >"$tmp/work/jobs/counter.yaml"
-publish "counter job" >/dev/null
-sync_once
-job=$(journal .jobId)
-echo "$job" >>"$tmp/ours"
-[ $rc = 0 ] && [ "$(job_state "$job")" = RUNNING ] && ok "job $job RUNNING" || fail "create: rc=$rc $(head -3 "$tmp/err")"
+start_counter ", --fail-marker, $marker, --restart-attempts, \"0\""
 # let it count and complete a few checkpoints
 for _ in $(seq 1 50); do
 	n=$(curl -s "$RIG_FLINK_URL/jobs/$job/checkpoints" | jq -r '.counts.completed // 0')
@@ -47,5 +42,11 @@ if [ $rc = 1 ] && grep -q 'FAILED after 1 restart: .*fail marker present' "$tmp/
 	ok "past the restart budget: exit 1, status Failed with Flink's cause"
 else
 	fail "budget: rc=$rc step=$(journal .step) phase=$(status_field phase) $(head -2 "$tmp/err")"
+fi
+if events RestartBudgetExhausted | grep -q "job $new is FAILED after 1 restart: .*fail marker present" &&
+	[ -z "$(events UpgradeFailed)" ]; then
+	ok "Event RestartBudgetExhausted (not UpgradeFailed) with Flink's cause on counter-jobmanager"
+else
+	fail "budget event: $($K -n $ns get events -o custom-columns=REASON:.reason,MSG:.message --no-headers | tr '\n' ';')"
 fi
 rm -f "$marker"

@@ -21,12 +21,7 @@ sed -i 's/^  savepointTimeout: 30s$/  savepointTimeout: 3s/' "$tmp/config.yaml"
 marker=$tmp/slow-snapshots
 slow_args=", --slow-snapshot-marker, $marker"
 
-deployment 1 savepoint "$slow_args" >"$tmp/work/jobs/counter.yaml"
-publish "counter job" >/dev/null
-sync_once
-job=$(journal .jobId)
-echo "$job" >>"$tmp/ours"
-[ $rc = 0 ] && [ "$(job_state "$job")" = RUNNING ] && ok "job $job RUNNING" || fail "create: rc=$rc $(head -3 "$tmp/err")"
+start_counter "$slow_args"
 sleep 2
 
 # --- a savepoint slower than savepointTimeout --------------------------------

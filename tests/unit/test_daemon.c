@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <arpa/inet.h>
 #include <cmocka.h>
@@ -559,10 +560,49 @@ static void test_metrics_rollouts(void **state)
 	agent_metric_values_free(&v);
 }
 
+/* A shutdown is never held up by a pause: fo_pause_ms ends at once when
+ * the stop flag is already set, and within a slice of it being set. */
+static void *set_later(void *arg)
+{
+	struct timespec ts = {0, 100 * 1000000L};
+	nanosleep(&ts, NULL);
+	atomic_store((atomic_bool *)arg, true);
+	return NULL;
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void test_pause_stops(void **state)
+{
+	(void)state;
+	atomic_bool stop;
+	atomic_init(&stop, false);
+	int64_t t0 = mono_ms();
+	assert_false(fo_pause_ms(120, &stop)); /* not stopped: the whole pause */
+	assert_false(fo_pause_ms(30, NULL));
+	int64_t t1 = mono_ms();
+	assert_true(t1 - t0 >= 150);
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, set_later, &stop), 0);
+	assert_true(fo_pause_ms(60 * 1000, &stop)); /* a minute, cut short */
+	int64_t t2 = mono_ms();
+	pthread_join(th, NULL);
+	assert_true(t2 - t1 >= 90);
+	assert_true(t2 - t1 < 2000);
+	assert_true(fo_pause_ms(60 * 1000, &stop)); /* already set: at once */
+	assert_true(mono_ms() - t2 < 100);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_schedule),
+		cmocka_unit_test(test_pause_stops),
 		cmocka_unit_test(test_listen),
 		cmocka_unit_test(test_webhook),
 		cmocka_unit_test(test_metrics_text),

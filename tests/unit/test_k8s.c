@@ -18,6 +18,7 @@
 #include "deploy/deploy.h"
 #include "k8s/k8s.h"
 #include "lib/base64.h"
+#include "lib/buf.h"
 
 static const char kubeconfig[] =
 	"apiVersion: v1\nkind: Config\ncurrent-context: a\n"
@@ -240,10 +241,23 @@ static void test_config(void **state)
 	assert_false(c->kubernetes.force_conflicts);
 	assert_true(c->prune.max_delete_ratio == 0.25);
 	assert_int_equal(c->flink.savepoint_timeout_ms, 600000);
+	assert_int_equal(c->flink.jar_cache_max_bytes, 1ull << 30); /* 1g: Flink's units */
 	char *url = deploy_rest_url(c->flink.rest_url, "prod", "wc");
 	assert_string_equal(url, "http://wc-rest.prod.svc:8081");
 	free(url);
 	config_free(c);
+	/* both unit systems, from the environment too */
+	static const struct {
+		const char *env;
+		uint64_t bytes;
+	} sizes[] = {{"FLINKOPS_FLINK_JAR_CACHE_MAX_SIZE=512m", 512ull << 20}, {"FLINKOPS_FLINK_JAR_CACHE_MAX_SIZE=2Gi", 2ull << 30},
+		     {"FLINKOPS_FLINK_JAR_CACHE_MAX_SIZE=1500M", 1500ull << 20} /* Flink reads M as MiB */};
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		char *env2[] = {(char *)sizes[i].env, NULL};
+		assert_int_equal(config_load_text("c.yaml", text, strlen(text), env2, &c, &d), 0);
+		assert_int_equal(c->flink.jar_cache_max_bytes, sizes[i].bytes);
+		config_free(c);
+	}
 	char *var = config_env_name("repository.passwordFile");
 	assert_string_equal(var, "FLINKOPS_REPOSITORY_PASSWORD_FILE");
 	free(var);
@@ -258,6 +272,8 @@ static void test_config(void **state)
 		{"repository:\n  url: x\n  intervall: 1m\nkubernetes: {kubeconfig: k}\n", NULL, 3, 3, "unknown setting \"repository.intervall\""},
 		{"repository:\n  url: x\n  interval: soon\nkubernetes: {kubeconfig: k}\n", NULL, 3, 13, "repository.interval: \"soon\" is not a duration"},
 		{"repository:\n  url: x\nprune: {maxDeleteRatio: 2}\nkubernetes: {kubeconfig: k}\n", NULL, 3, 25, "a share between 0 and 1"},
+		{"repository: {url: x}\nkubernetes: {kubeconfig: k}\nflink: {jarCacheMaxSize: 0}\n", NULL, 3, 26, "flink.jarCacheMaxSize: memory \"0\" must be greater than zero"},
+		{"repository: {url: x}\nkubernetes: {kubeconfig: k}\nflink: {jarCacheMaxSize: lots}\n", NULL, 3, 26, "flink.jarCacheMaxSize:"},
 		{"repository: {url: x}\n", NULL, 0, 0, "name kubernetes.kubeconfig"},
 		{"kubernetes: {kubeconfig: k}\n", NULL, 0, 0, "repository.url is required"},
 		/* credentials in URLs: refused where they stand, never quoted */
@@ -371,6 +387,81 @@ static void test_base64(void **state)
 	free(enc);
 }
 
+/* The Event flinkops posts on a StatefulSet: every field `kubectl describe`
+ * and `kubectl get events` read, the uid only when known, the type from
+ * the severity, and a long message cut at a character boundary. */
+static void test_event_build(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *uid, *reason, *message;
+		bool warning;
+		const char *instance;
+		const char *want_type;
+	} cases[] = {
+		{"0b6c-uid", "SavepointCompleted", "savepoint of job 1f (upgrade) completed at file:/sp/savepoint-1f-ab", false,
+		 "agent-1", "Normal"},
+		{NULL, "UpgradeFailed", "job 1f is FAILED: \"quoted\"\nsecond line", true, NULL, "Warning"},
+		{"", "RestartBudgetExhausted", "", true, "", "Warning"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		k8s_event ev = {.ns = "team", .kind = &k8s_kind_statefulset, .name = "wc-jobmanager", .uid = cases[i].uid,
+				.reason = cases[i].reason, .message = cases[i].message, .warning = cases[i].warning,
+				.component = "flinkops", .instance = cases[i].instance};
+		cJSON *o = k8s_event_build(&ev, "wc-jobmanager.0123abcd", "2026-01-02T03:04:05Z");
+		/* through text and back, as the API server receives it */
+		char *text = cJSON_PrintUnformatted(o);
+		cJSON *back = cJSON_Parse(text);
+		assert_non_null(back);
+		const cJSON *meta = cJSON_GetObjectItemCaseSensitive(back, "metadata");
+		assert_string_equal(cJSON_GetObjectItemCaseSensitive(meta, "name")->valuestring, "wc-jobmanager.0123abcd");
+		assert_string_equal(cJSON_GetObjectItemCaseSensitive(meta, "namespace")->valuestring, "team");
+		const cJSON *inv = cJSON_GetObjectItemCaseSensitive(back, "involvedObject");
+		assert_string_equal(cJSON_GetObjectItemCaseSensitive(inv, "kind")->valuestring, "StatefulSet");
+		assert_string_equal(cJSON_GetObjectItemCaseSensitive(inv, "apiVersion")->valuestring, "apps/v1");
+		assert_string_equal(cJSON_GetObjectItemCaseSensitive(inv, "name")->valuestring, "wc-jobmanager");
+		assert_string_equal(cJSON_GetObjectItemCaseSensitive(inv, "namespace")->valuestring, "team");
+		const cJSON *uid = cJSON_GetObjectItemCaseSensitive(inv, "uid");
+		if (cases[i].uid && cases[i].uid[0])
+			assert_string_equal(uid->valuestring, cases[i].uid);
+		else
+			assert_null(uid);
+		assert_string_equal(cJSON_GetObjectItemCaseSensitive(back, "reason")->valuestring, cases[i].reason);
+		const char *msg = cJSON_GetObjectItemCaseSensitive(back, "message")->valuestring;
+		assert_string_equal(msg, cases[i].message);
+		assert_string_equal(cJSON_GetObjectItemCaseSensitive(back, "type")->valuestring, cases[i].want_type);
+		const cJSON *src = cJSON_GetObjectItemCaseSensitive(back, "source");
+		assert_string_equal(cJSON_GetObjectItemCaseSensitive(src, "component")->valuestring, "flinkops");
+		assert_string_equal(cJSON_GetObjectItemCaseSensitive(back, "reportingComponent")->valuestring, "flinkops");
+		const cJSON *inst = cJSON_GetObjectItemCaseSensitive(back, "reportingInstance");
+		if (cases[i].instance && cases[i].instance[0])
+			assert_string_equal(inst->valuestring, cases[i].instance);
+		else
+			assert_null(inst);
+		assert_string_equal(cJSON_GetObjectItemCaseSensitive(back, "firstTimestamp")->valuestring,
+				    "2026-01-02T03:04:05Z");
+		assert_string_equal(cJSON_GetObjectItemCaseSensitive(back, "lastTimestamp")->valuestring,
+				    "2026-01-02T03:04:05Z");
+		assert_int_equal(cJSON_GetObjectItemCaseSensitive(back, "count")->valueint, 1);
+		cJSON_Delete(back);
+		free(text);
+		cJSON_Delete(o);
+	}
+
+	/* a message past the limit is cut, never in the middle of a character */
+	fo_buf b = FO_BUF_INIT;
+	for (int k = 0; k < K8S_EVENT_MESSAGE_MAX; k++)
+		fo_buf_puts(&b, "\xc3\xa9"); /* é: two bytes */
+	k8s_event ev = {.ns = "team", .kind = &k8s_kind_statefulset, .name = "wc-jobmanager", .reason = "UpgradeFailed",
+			.message = fo_buf_cstr(&b), .warning = true, .component = "flinkops"};
+	cJSON *o = k8s_event_build(&ev, "wc-jobmanager.1", "2026-01-02T03:04:05Z");
+	const char *msg = cJSON_GetObjectItemCaseSensitive(o, "message")->valuestring;
+	assert_int_equal(strlen(msg), K8S_EVENT_MESSAGE_MAX);
+	assert_memory_equal(msg, fo_buf_cstr(&b), K8S_EVENT_MESSAGE_MAX);
+	cJSON_Delete(o);
+	fo_buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -381,6 +472,7 @@ int main(void)
 		cmocka_unit_test(test_subset),
 		cmocka_unit_test(test_config),
 		cmocka_unit_test(test_base64),
+		cmocka_unit_test(test_event_build),
 	};
 	return cmocka_run_group_tests_name("k8s", tests, NULL, NULL);
 }

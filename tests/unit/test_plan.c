@@ -163,7 +163,11 @@ static void test_classify_table(void **state)
 		load_side(&a, cases[i].base_absent ? NULL : base);
 		load_side(&b, cases[i].head_absent ? NULL : head);
 		deploy_change c;
-		deploy_classify(&a.side, &b.side, &c);
+		deploy_plan_change(&a.side, &b.side, NULL, &c);
+		/* only the upgrade mode alone is a change no object shows */
+		bool want_note = strcmp(cases[i].name, "mode alone changes nothing running") == 0;
+		if ((c.note != NULL) != want_note || (want_note && !strstr(c.note, "from savepoint to last-state")))
+			fail_msg("%s: note \"%s\"", cases[i].name, c.note ? c.note : "(none)");
 		if (c.action != cases[i].action || c.takes_savepoint != cases[i].savepoint ||
 		    c.restarts_job != cases[i].restarts_job || c.restarts_pods != cases[i].restarts_pods)
 			fail_msg("%s: got %s savepoint=%d job=%d pods=%d", cases[i].name, deploy_action_name(c.action),
@@ -177,6 +181,57 @@ static void test_classify_table(void **state)
 		} else if (c.nwarnings) {
 			fail_msg("%s: unexpected warning \"%s\"", cases[i].name, c.warnings[0].text);
 		}
+		deploy_change_free(&c);
+		free_side(&a);
+		free_side(&b);
+		free(head);
+	}
+}
+
+/* Drift: what the hashes cannot show, found by comparing with the cluster. */
+static void test_drift_table(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *name;
+		const char *head;       /* edit of base for the head side: "from|to", or NULL */
+		bool base_absent;
+		int k;                  /* the drifted object */
+		const char *where;      /* the drift's path */
+		enum deploy_action action;
+		bool restarts_pods;
+	} rows[] = {
+		{"a replica count edited by hand: in place", NULL, false, RENDER_STATEFULSET_TASKMANAGER, "spec.replicas: 2 != 5",
+		 DEPLOY_IN_PLACE, false},
+		{"a pod template edited by hand: pods restart", NULL, false, RENDER_STATEFULSET_JOBMANAGER,
+		 "spec.template.spec.containers[0].image: flink:1.20 != flink:1.19", DEPLOY_UPGRADE, true},
+		{"a Service edited by hand: in place", NULL, false, RENDER_SERVICE_REST, "spec.ports[0].port: 8081 != 80",
+		 DEPLOY_IN_PLACE, false},
+		{"drift without a path: in place", NULL, false, RENDER_CONFIGMAP, "", DEPLOY_IN_PLACE, false},
+		{"drift under a git upgrade: still the upgrade", "parallelism: 2|parallelism: 4", false,
+		 RENDER_SERVICE_REST, "spec.type", DEPLOY_UPGRADE, true},
+		{"template drift while suspended: in place, nothing runs", "state: running|state: suspended", false,
+		 RENDER_STATEFULSET_JOBMANAGER, "spec.template.metadata.labels", DEPLOY_SUSPEND, false},
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		char *head = fo_strdup(base);
+		if (rows[i].head) {
+			char *from = fo_strdup(rows[i].head);
+			char *to = strchr(from, '|');
+			*to++ = '\0';
+			free(head);
+			head = edit(from, to);
+			free(from);
+		}
+		side_holder a, b;
+		load_side(&a, base);
+		load_side(&b, head);
+		const char *drift[RENDER_NCOMPONENTS] = {0};
+		drift[rows[i].k] = rows[i].where;
+		deploy_change c;
+		deploy_plan_change(&a.side, &b.side, drift, &c);
+		if (c.action != rows[i].action || c.restarts_pods != rows[i].restarts_pods)
+			fail_msg("%s: got %s pods=%d", rows[i].name, deploy_action_name(c.action), c.restarts_pods);
 		deploy_change_free(&c);
 		free_side(&a);
 		free_side(&b);
@@ -316,6 +371,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_classify_table),
 		cmocka_unit_test(test_scope_filter),
+		cmocka_unit_test(test_drift_table),
 		cmocka_unit_test(test_resume),
 		cmocka_unit_test(test_live_side_matches_rendered),
 		cmocka_unit_test(test_journal_round_trip),

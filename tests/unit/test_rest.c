@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -1062,6 +1064,109 @@ static void test_jar_file_fetch(void **state)
 	free(dir);
 }
 
+/* The jar cache's bound: least recently used first, never what is in use. */
+static void test_jar_cache_evict(void **state)
+{
+	(void)state;
+	enum { MIN = 60 * 1000 };
+	const int64_t now = 1000L * MIN;
+	static const struct {
+		const char *what;
+		uint64_t max;
+		size_t n;
+		flink_jar_cached c[4];
+		const char *want;   /* 'x' evicted, '.' kept, per version */
+		uint64_t left;
+	} cases[] = {
+		{"under the bound: nothing goes", 100, 3, {{30, now - 90 * MIN, false}, {30, now - 60 * MIN, false}, {30, now - 30 * MIN, false}}, "...", 90},
+		{"the oldest goes first, only as many as needed", 70, 3,
+		 {{30, now - 30 * MIN, false}, {30, now - 90 * MIN, false}, {30, now - 60 * MIN, false}}, ".x.", 60},
+		{"all but the newest", 30, 3, {{30, now - 30 * MIN, false}, {30, now - 90 * MIN, false}, {30, now - 60 * MIN, false}}, ".xx", 30},
+		{"the jar handed out now stays even when oldest", 50, 3,
+		 {{40, now - 99 * MIN, true}, {30, now - 90 * MIN, false}, {30, now - 60 * MIN, false}}, ".xx", 40},
+		{"a jar used within the in-use window stays", 10, 3,
+		 {{30, now - 5 * MIN, false}, {30, now - 90 * MIN, false}, {30, now - 14 * MIN, false}}, ".x.", 60},
+		{"in use alone over the bound: the rest goes, the bound is exceeded", 10, 2, {{80, now, true}, {30, now - 90 * MIN, false}}, ".x", 80},
+		{"equal times: the larger first", 60, 3, {{20, now - 60 * MIN, false}, {50, now - 60 * MIN, false}, {20, now - 20 * MIN, false}}, ".x.", 40},
+		{"an empty cache", 10, 0, {{0, 0, false}}, "", 0},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		bool evict[4] = {true, true, true, true};
+		uint64_t left = flink_jar_cache_evict(cases[i].c, cases[i].n, cases[i].max, now, FLINK_JAR_IN_USE_MS, evict);
+		char got[5] = {0};
+		for (size_t k = 0; k < cases[i].n; k++)
+			got[k] = evict[k] ? 'x' : '.';
+		if (strcmp(got, cases[i].want) != 0 || left != cases[i].left)
+			fail_msg("%s: evicted %s, want %s; %llu bytes left, want %llu", cases[i].what, got, cases[i].want,
+				 (unsigned long long)left, (unsigned long long)cases[i].left);
+	}
+}
+
+/* On disk: a fetch over the bound removes the least recently used version
+ * folder, keeps the jar it hands out, and clears a dead download's file. */
+static void test_jar_cache_trim(void **state)
+{
+	(void)state;
+	char *dir = temp_dir();
+	char *cache = fo_asprintf("%s/jars", dir);
+	flink_jar_opts o = {0};
+	o.cache_dir = cache;
+	char *paths[3];
+	static const char body[] = "PK\x03\x04 0123456789012345678901234567890123456789";
+	fo_err e = FO_ERR_INIT;
+	for (int i = 0; i < 3; i++) {
+		char *src = fo_asprintf("%s/job%d.jar", dir, i);
+		write_file(src, body, sizeof(body) - 1);
+		char *uri = fo_asprintf("file://%s", src);
+		assert_int_equal(flink_jar_fetch(uri, &o, &paths[i], &e), 0);
+		/* used 3, 2 and 1 hours ago */
+		struct timespec t[2] = {{time(NULL) - (3 - i) * 3600, 0}, {time(NULL) - (3 - i) * 3600, 0}};
+		assert_int_equal(utimensat(AT_FDCWD, paths[i], t, 0), 0);
+		free(uri);
+		free(src);
+	}
+	char *udir = fo_strndup(paths[0], strrchr(paths[0], '/') - paths[0]);
+	*strrchr(udir, '/') = '\0';
+	char *dead = fo_asprintf("%s/.download-abc123", udir);
+	write_file(dead, "partial", 7);
+	struct timespec old[2] = {{time(NULL) - 2 * 86400, 0}, {time(NULL) - 2 * 86400, 0}};
+	assert_int_equal(utimensat(AT_FDCWD, dead, old, 0), 0);
+	/* room for two: the oldest goes; the one named as in use stays however old */
+	uint64_t removed = 0;
+	assert_int_equal(flink_jar_cache_trim(cache, 2 * (sizeof(body) - 1), paths[1], &removed, &e), 0);
+	assert_int_equal(removed, sizeof(body) - 1);
+	assert_int_equal(access(paths[0], F_OK), -1);
+	assert_int_equal(access(paths[1], F_OK), 0);
+	assert_int_equal(access(paths[2], F_OK), 0);
+	assert_int_equal(access(dead, F_OK), -1);
+	/* a fetch with a bound of one jar: the jar handed out is the one kept */
+	o.cache_max_bytes = sizeof(body) - 1;
+	char *src = fo_asprintf("%s/job1.jar", dir);
+	char *uri = fo_asprintf("file://%s", src);
+	char *again = NULL;
+	assert_int_equal(flink_jar_fetch(uri, &o, &again, &e), 0);
+	assert_string_equal(again, paths[1]);
+	assert_int_equal(access(paths[1], F_OK), 0);
+	assert_int_equal(access(paths[2], F_OK), -1);
+	/* a missing cache is not an error */
+	char *none = fo_asprintf("%s/none", dir);
+	assert_int_equal(flink_jar_cache_trim(none, 1, NULL, &removed, &e), 0);
+	assert_int_equal(removed, 0);
+	free(none);
+	free(again);
+	free(uri);
+	free(src);
+	free(dead);
+	free(udir);
+	for (int i = 0; i < 3; i++)
+		free(paths[i]);
+	free(cache);
+	char *cmd = fo_asprintf("rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1084,6 +1189,8 @@ int main(void)
 		cmocka_unit_test(test_jar_cache_paths),
 		cmocka_unit_test(test_s3_errors),
 		cmocka_unit_test(test_jar_file_fetch),
+		cmocka_unit_test(test_jar_cache_evict),
+		cmocka_unit_test(test_jar_cache_trim),
 	};
 	return cmocka_run_group_tests_name("rest", tests, NULL, NULL);
 }

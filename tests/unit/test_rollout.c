@@ -271,6 +271,9 @@ static void test_table(void **state)
 		}
 		if (r->why && !(n.why && strstr(n.why, r->why)))
 			fail_msg("row %zu: why \"%s\" lacks \"%s\"", i, n.why ? n.why : "", r->why);
+		/* the RestartBudgetExhausted Event, not UpgradeFailed: only when the budget is what ran out */
+		if ((n.failure == DEPLOY_FAILURE_RESTART_BUDGET) != (n.op == DEPLOY_OP_FAIL && r->j == J_BUDGET))
+			fail_msg("row %zu: failure %d", i, (int)n.failure);
 		deploy_next_clear(&n);
 		deploy_journal_clear(&j);
 	}

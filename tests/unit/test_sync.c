@@ -437,16 +437,24 @@ static void push_concurrently(void *ctx, int attempt)
 	commit_push(rc->f, "concurrent");
 }
 
-static void test_status_commits(void **state)
+/* Origin with one commit (jobs/a.yaml), and the cache fetched at it. */
+static sync_repo *cache_with_one_commit(fixture *f, char tip[SYNC_OID_HEX])
 {
-	fixture *f = *state;
 	write_file(f, "jobs/a.yaml", FD("a"));
 	commit_push(f, "one");
 	sync_repo *r = NULL;
 	fo_err e = FO_ERR_INIT;
 	assert_int_equal(sync_open(f->url, f->cache, NULL, &r, &e), 0);
-	char tip[SYNC_OID_HEX], commit[SYNC_OID_HEX];
 	assert_int_equal(sync_fetch(r, "main", tip, &e), 0);
+	return r;
+}
+
+static void test_status_commits(void **state)
+{
+	fixture *f = *state;
+	char tip[SYNC_OID_HEX], commit[SYNC_OID_HEX];
+	sync_repo *r = cache_with_one_commit(f, tip);
+	fo_err e = FO_ERR_INIT;
 
 	sync_put puts[] = {{"status/default/a.yaml", "phase: Running\n"}, {"status/default/b.yaml", "phase: Pending\n"}};
 	sync_author au = {"flinkops test", "test@flinkops.invalid"};
@@ -536,6 +544,118 @@ static void test_local_repository(void **state)
 	fo_err_clear(&e);
 }
 
+/* Which files of a git folder are a dead worker's leftovers. */
+static void test_stale_leftovers(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *name;
+		long age_s;
+		bool stale;
+	} cases[] = {
+		{"main.lock", 901, true},         /* refs/heads/main.lock */
+		{"packed-refs.lock", 3600, true},
+		{"HEAD.lock", 900, false},        /* not older than the bound: a worker may hold it */
+		{"main.lock", 10, false},
+		{"tmp_object_git2_a1B2c3", 1000, true},
+		{"pack_git2_9f8e7d", 1000, true},
+		{"pack-0123abcd.pack", 99999, false},
+		{"HEAD", 99999, false},
+		{"lock", 99999, false},
+		{"main.locked", 99999, false},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (sync_is_stale_leftover(cases[i].name, cases[i].age_s, 900) != cases[i].stale)
+			fail_msg("%s, %ld s old: want %s", cases[i].name, cases[i].age_s, cases[i].stale ? "stale" : "kept");
+}
+
+static int count_out(const char *cmd)
+{
+	char *s = sh_out(cmd);
+	int n = atoi(s);
+	free(s);
+	return n;
+}
+
+/* The cache after months: loose objects from status commits packed, the
+ * packs of many fetches merged into one, a killed worker's lock removed, a
+ * fresh one kept — and every ref still reads, git fsck agrees. */
+static void test_maintain(void **state)
+{
+	fixture *f = *state;
+	char tip[SYNC_OID_HEX], commit[SYNC_OID_HEX];
+	sync_repo *r = cache_with_one_commit(f, tip);
+	fo_err e = FO_ERR_INIT;
+	char *find = fo_asprintf("find %s -mindepth 1 -maxdepth 1 -type d", f->cache);
+	char *gitdir = sh_out(find);
+	free(find);
+	sync_author au = {"flinkops test", "test@flinkops.invalid"};
+	for (int i = 0; i < 4; i++) {
+		char text[32];
+		snprintf(text, sizeof(text), "phase: Running %d\n", i);
+		sync_put puts[] = {{"status/default/a.yaml", text}};
+		assert_int_equal(sync_commit_push(r, "main", puts, 1, "status", &au, 0, commit, &e), 0);
+	}
+	char *cmd_loose = fo_asprintf("find %s/objects -path '*/objects/[0-9a-f][0-9a-f]/*' -type f | wc -l", gitdir);
+	char *cmd_packs = fo_asprintf("ls %s/objects/pack/ | grep -c '\\.pack$'", gitdir);
+	int loose = count_out(cmd_loose);
+	int packs = count_out(cmd_packs);
+	assert_true(loose >= 12); /* a blob, two trees and a commit each */
+	sh("touch -d '-1 hour' %s/refs/heads/dead.lock && touch %s/refs/heads/busy.lock", gitdir, gitdir);
+
+	sync_maintain_opts o = {.loose_max = 1};
+	sync_maintain_report rep;
+	assert_int_equal(sync_maintain(r, &o, &rep, &e), 0);
+	assert_int_equal(rep.loose_packed, loose);
+	assert_int_equal(rep.stale_removed, 1);
+	assert_int_equal(rep.packs_merged, 0);
+	assert_int_equal(count_out(cmd_loose), 0);
+	assert_int_equal(count_out(cmd_packs), packs + 1);
+	sh("test ! -e %s/refs/heads/dead.lock && test -e %s/refs/heads/busy.lock && rm %s/refs/heads/busy.lock", gitdir,
+	   gitdir, gitdir);
+	/* read from the pack, by this process and by git */
+	char *data = NULL;
+	size_t len = 0;
+	assert_int_equal(sync_read_file(r, commit, "status/default/a.yaml", &data, &len, &e), 0);
+	assert_string_equal(data, "phase: Running 3\n");
+	free(data);
+	sh("git --git-dir=%s fsck --no-dangling --no-progress", gitdir);
+
+	/* many fetches, many packs: merged into one */
+	for (int i = 0; i < 3; i++) {
+		char name[32], body[128];
+		snprintf(name, sizeof(name), "jobs/f%d.yaml", i);
+		snprintf(body, sizeof(body), FD("f%d"), i);
+		write_file(f, name, body);
+		sh("cd %s && git pull -q --rebase origin main 2>/dev/null", f->work);
+		commit_push(f, name);
+		assert_int_equal(sync_fetch(r, "main", tip, &e), 0);
+	}
+	packs = count_out(cmd_packs);
+	assert_true(packs >= 3);
+	o.packs_max = 1;
+	assert_int_equal(sync_maintain(r, &o, &rep, &e), 0);
+	assert_int_equal(rep.packs_merged, packs);
+	assert_int_equal(count_out(cmd_packs), 1);
+	assert_int_equal(count_out(cmd_loose), 0);
+	sh("git --git-dir=%s fsck --no-dangling --no-progress", gitdir);
+	assert_int_equal(sync_read_file(r, tip, "jobs/f2.yaml", &data, &len, &e), 0);
+	free(data);
+	assert_int_equal(sync_read_file(r, commit, "status/default/a.yaml", &data, &len, &e), 0);
+	free(data);
+	/* and the cache goes on working: a fetch and a status commit */
+	sync_put more[] = {{"status/default/a.yaml", "phase: Running 4\n"}};
+	assert_int_equal(sync_commit_push(r, "main", more, 1, "status", &au, 0, commit, &e), 0);
+	assert_int_equal(strlen(commit), 40);
+	/* nothing to do: nothing done */
+	assert_int_equal(sync_maintain(r, NULL, &rep, &e), 0);
+	assert_int_equal(rep.loose_packed + rep.packs_merged + rep.stale_removed, 0);
+	free(cmd_loose);
+	free(cmd_packs);
+	free(gitdir);
+	sync_free(r);
+}
+
 int main(void)
 {
 	git_libgit2_init();
@@ -548,6 +668,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_manifests_and_changes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status_commits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_local_repository, setup, teardown),
+		cmocka_unit_test(test_stale_leftovers),
+		cmocka_unit_test_setup_teardown(test_maintain, setup, teardown),
 	};
 	int rc = cmocka_run_group_tests_name("sync", tests, NULL, NULL);
 	git_libgit2_shutdown();
