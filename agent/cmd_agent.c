@@ -134,8 +134,7 @@ int cmd_agent(int argc, char **argv)
 		return cli_usage_error("agent", "give --config FILE");
 
 	int status = EXIT_FAIL;
-	config *cfg = NULL;
-	fo_diags d = FO_DIAGS_INIT;
+	agent_ctx ctx;
 	fo_err e = FO_ERR_INIT;
 	agent_state st;
 	memset(&st, 0, sizeof(st));
@@ -156,11 +155,11 @@ int cmd_agent(int argc, char **argv)
 	bool sig_started = false;
 	sigset_t old;
 
-	/* the configuration is checked once at start; each pass reads it again */
-	if (config_load(cfg_path, &cfg, &d) < 0) {
-		cli_print_diags(&d);
+	/* the configuration is read once, here: a mistake stops the start with
+	 * file:line:col, and a changed file takes effect at the next start */
+	if (agent_ctx_open("agent", cfg_path, &ctx) < 0)
 		goto cleanup;
-	}
+	const config *cfg = ctx.cfg;
 	struct sockaddr_storage addr;
 	socklen_t alen;
 	if (agent_listen_parse(listen ? listen : cfg->agent.listen, &addr, &alen, &e) < 0)
@@ -199,7 +198,7 @@ int cmd_agent(int argc, char **argv)
 		FO_VERSION, fo_buf_cstr(&where), (double)cfg->repository.interval_ms / 1000.0);
 	fo_buf_free(&where);
 
-	agent_loop_run(&st, cfg_path, &sched);
+	agent_loop_run(&st, &ctx, &sched);
 	fo_info("agent", "stopped");
 	status = EXIT_OK;
 	goto cleanup;
@@ -219,8 +218,7 @@ cleanup:
 	}
 	pthread_cond_destroy(&st.cond);
 	pthread_mutex_destroy(&st.lock);
-	config_free(cfg);
-	fo_diags_free(&d);
+	agent_ctx_close(&ctx);
 	fo_err_clear(&e);
 	return status;
 }

@@ -6,14 +6,25 @@
 # rig's Flink session cluster, and defines the helpers the tests share: one
 # FlinkDeployment "counter" running the rig's counter job from S3, session
 # deployments without a job, publish, sync_once, journal, job_state,
-# status_field, status_file, wait_counter, ours_running, savepoints_of.
-# Jobs the test started are cancelled when it exits.
+# status_field, status_file, wait_counter, ours_running, savepoints_of, and
+# for the daemon agent_config, start_agent, stop_agent, sign. Jobs the test
+# started are cancelled, and an agent it started is killed, when it exits.
 set -u
 : "${FLINKOPS:?}" "${RIG_KUBECONFIG:?}" "${RIG_FLINK_URL:?}" "${RIG_S3_ENDPOINT:?}"
 K="$RIG_KUBECTL --kubeconfig $RIG_KUBECONFIG"
 tmp=$(mktemp -d)
 ns=e2e-$NAME-$$
+wrapper=
+agent=
+stop_agent() {
+	# the agent runs under the e2e runner's wrapper: end both, never anything else
+	[ -n "$agent" ] && kill -KILL "$agent" 2>/dev/null
+	[ -n "$wrapper" ] && kill -KILL "$wrapper" 2>/dev/null
+	agent=
+	wrapper=
+}
 cleanup() {
+	stop_agent
 	# cancel what this test started, so the shared cluster's slots are free:
 	# the jobs it noted, and every job a journal in its namespace names
 	for cm in $($K -n $ns get configmap -o name 2>/dev/null | grep flink-journal-); do
@@ -124,3 +135,33 @@ wait_counter() {
 	echo 0
 }
 
+
+# agent_config INTERVAL: the configuration runs the daemon too: a pass every
+# INTERVAL, a loopback port the kernel picks, webhooks signed with $secret
+secret=$(openssl rand -hex 24)
+printf '%s\n' "$secret" >"$tmp/secret"
+agent_config() {
+	sed -i "s|^repository: {|repository: {interval: $1, |; s|^agent: {name: \(.*\)}|agent: {name: \1, listen: \"127.0.0.1:0\", webhookSecretFile: $tmp/secret}|" \
+		"$tmp/config.yaml"
+}
+sign() { printf '%s' "$1" | openssl dgst -sha256 -hmac "$secret" -r | cut -d' ' -f1; }
+# start_agent: `flinkops agent` in the background; sets wrapper and agent
+# (the pids), log (the agent's stderr, read live), port and url (empty port:
+# it did not start listening within 10 s)
+start_agent() {
+	"$FLINKOPS" agent --config "$tmp/config.yaml" >"$tmp/agent.out" 2>"$tmp/agent.err" &
+	wrapper=$!
+	for _ in $(seq 1 50); do
+		agent=$(pgrep -P "$wrapper" | head -1)
+		[ -n "$agent" ] && break
+		sleep 0.1
+	done
+	log=$(readlink "/proc/$agent/fd/2") # the wrapper keeps the agent's log in a file
+	port=
+	for _ in $(seq 1 100); do
+		port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log" 2>/dev/null | head -1)
+		[ -n "$port" ] && break
+		sleep 0.1
+	done
+	url=http://127.0.0.1:$port
+}

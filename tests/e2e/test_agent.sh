@@ -11,41 +11,13 @@ NAME=agent
 EXTRA_FLINK="  submitJobs: false"
 . "$(dirname "$0")/lib-rollout.sh"
 
-secret=$(openssl rand -hex 24)
-printf '%s\n' "$secret" >"$tmp/secret"
-sed -i "s|^repository: {|repository: {interval: 10s, |; s|^agent: {name: \(.*\)}|agent: {name: \1, listen: \"127.0.0.1:0\", webhookSecretFile: $tmp/secret}|" \
-	"$tmp/config.yaml"
-
-wrapper=
-agent=
-stop_agent() {
-	# the agent runs under the e2e runner's wrapper: end both, never anything else
-	[ -n "$agent" ] && kill -KILL "$agent" 2>/dev/null
-	[ -n "$wrapper" ] && kill -KILL "$wrapper" 2>/dev/null
-	agent=
-	wrapper=
-}
-trap 'stop_agent; cleanup' EXIT
+agent_config 10s
 ms() { date +%s%3N; }
 
 deployment 1 savepoint >"$tmp/work/jobs/counter.yaml"
 publish "counter, one TaskManager" >/dev/null
 
-"$FLINKOPS" agent --config "$tmp/config.yaml" >"$tmp/agent.out" 2>"$tmp/agent.err" &
-wrapper=$!
-for _ in $(seq 1 50); do
-	agent=$(pgrep -P "$wrapper" | head -1)
-	[ -n "$agent" ] && break
-	sleep 0.1
-done
-log=$(readlink "/proc/$agent/fd/2") # the wrapper keeps the agent's log in a file: read it live
-port=
-for _ in $(seq 1 100); do
-	port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log" 2>/dev/null | head -1)
-	[ -n "$port" ] && break
-	sleep 0.1
-done
-url=http://127.0.0.1:$port
+start_agent
 started() { grep -c 'pass [0-9]* started' "$log"; }
 ended() { grep -c 'pass [0-9]*: ' "$log"; }
 wait_ended() { # wait_ended N: until N passes have ended (30 s at most)
@@ -98,7 +70,6 @@ quiet() {
 	done
 	wait_ended $((n + 1)) # ...and the next (the interval's) too
 }
-sign() { printf '%s' "$1" | openssl dgst -sha256 -hmac "$secret" -r | cut -d' ' -f1; }
 hook() { # hook BODY SIGNATURE EVENT
 	curl -s -o /dev/null -w '%{http_code}' -X POST "$url/webhook" -H 'Content-Type: application/json' \
 		-H "X-GitHub-Event: $3" -H "X-Hub-Signature-256: sha256=$2" --data-binary "$1"
