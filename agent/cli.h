@@ -59,12 +59,15 @@ void cli_sync_auth(const config *cfg, struct sync_auth *a);
 
 /*
  * Fetch the configured repository and parse the FlinkDeployments of its
- * branch. Problems in files go to `d` (one bad file does not stop the
- * others); a failure to fetch or read is returned. *source describes what
- * was read, for reports; `commit` gets the commit id; `src` (when not NULL)
- * keeps the repository for writing status files.
+ * branch. *repo is the repository cache, opened here when NULL and kept by
+ * the caller across passes. With `fetch` false, nothing is fetched: the
+ * manifests are read again at `commit` (a commit an earlier fetch read).
+ * Problems in files go to `d` (one bad file does not stop the others); a
+ * failure to fetch or read is returned. *source describes what was read,
+ * for reports; `commit` gets the commit id; `src` (when not NULL) gets the
+ * files' blobs and the repository, for writing status files.
  */
-int cli_load_repository(const config *cfg, flink_deployments *out, size_t *nfiles, fo_diags *d, char **source,
-			char commit[41], cli_source *src, fo_err *e);
+int cli_load_repository(const config *cfg, struct sync_repo **repo, bool fetch, flink_deployments *out, size_t *nfiles,
+			fo_diags *d, char **source, char commit[41], cli_source *src, fo_err *e);
 
 #endif

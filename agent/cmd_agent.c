@@ -158,8 +158,7 @@ int cmd_agent(int argc, char **argv)
 		return cli_usage_error("agent", "give --config FILE");
 
 	int status = EXIT_FAIL;
-	config *cfg = NULL;
-	fo_diags d = FO_DIAGS_INIT;
+	agent_ctx ctx;
 	fo_err e = FO_ERR_INIT;
 	agent_state st;
 	memset(&st, 0, sizeof(st));
@@ -182,11 +181,11 @@ int cmd_agent(int argc, char **argv)
 	bool sig_started = false;
 	sigset_t old;
 
-	/* the configuration is checked once at start; each pass reads it again */
-	if (config_load(cfg_path, &cfg, &d) < 0) {
-		cli_report_diags("agent", &d);
+	/* the configuration is read once, here: a mistake stops the start with
+	 * file:line:col, and a changed file takes effect at the next start */
+	if (agent_ctx_open("agent", cfg_path, &ctx) < 0)
 		goto cleanup;
-	}
+	const config *cfg = ctx.cfg;
 	struct sockaddr_storage addr;
 	socklen_t alen;
 	if (agent_listen_parse(listen ? listen : cfg->agent.listen, &addr, &alen, &e) < 0)
@@ -203,6 +202,7 @@ int cmd_agent(int argc, char **argv)
 	if (cfg->agent.leader_election.enabled) {
 		fo_fence_init(&fence, cfg->agent.leader_election.renew_deadline_ms);
 		st.fence = &fence;
+		ctx.fence = &fence; /* the passes' client and Flink calls */
 		/* by then a working elector has declared the loss itself */
 		st.lease_stale_ms = cfg->agent.leader_election.renew_deadline_ms + cfg->kubernetes.timeout_ms + 1000;
 	} else {
@@ -236,7 +236,7 @@ int cmd_agent(int argc, char **argv)
 	if (st.fence && agent_elector_start(cfg, &st, &fence, &elector, &e) < 0)
 		goto fail;
 
-	agent_loop_run(&st, cfg_path, &sched);
+	agent_loop_run(&st, &ctx, &sched);
 	/* the loop has stopped: nothing writes any more, the Lease may go */
 	agent_elector_stop(elector, true);
 	elector = NULL;
@@ -266,8 +266,7 @@ cleanup:
 	agent_metric_values_free(&st.m);
 	pthread_cond_destroy(&st.cond);
 	pthread_mutex_destroy(&st.lock);
-	config_free(cfg);
-	fo_diags_free(&d);
+	agent_ctx_close(&ctx);
 	fo_err_clear(&e);
 	return status;
 }

@@ -169,12 +169,15 @@ int cmd_plan_live(int argc, char **argv)
 	if (!cfg_path)
 		return cli_usage_error("plan", "--live needs --config FILE (it names the cluster)");
 	int status = EXIT_FAIL;
-	cli_pass cp;
+	agent_ctx ctx;
+	cli_pass cp = {0};
 	deploy_pass pass = {0};
 	/* keep_live: the diff shows the live objects */
 	agent_pass_opts po = {.verb = "plan", .manifests = manifests, .read_only = true, .keep_live = true};
 	agent_pass_result r;
-	agent_pass_run(cfg_path, &po, &cp, &pass, &r);
+	if (agent_ctx_open("plan", cfg_path, &ctx) < 0)
+		goto cleanup;
+	agent_pass_run(&ctx, &po, &cp, &pass, &r);
 	if (r.status != EXIT_OK)
 		goto cleanup;
 	const config *cfg = cp.cfg;
@@ -210,5 +213,6 @@ int cmd_plan_live(int argc, char **argv)
 cleanup:
 	deploy_pass_free(&pass);
 	cli_pass_close(&cp);
+	agent_ctx_close(&ctx);
 	return status;
 }

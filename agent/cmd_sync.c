@@ -83,7 +83,9 @@ static void print_pass(const deploy_pass *pass, const cli_pass *cp, const char *
 {
 	if (json) {
 		cJSON *o = deploy_pass_json(pass);
-		const k8s_stats *st = k8s_client_stats(cp->kc);
+		k8s_stats pst;
+		cli_pass_stats(cp, &pst);
+		const k8s_stats *st = &pst;
 		cJSON *req = cJSON_AddObjectToObject(o, "requests");
 		cJSON_AddNumberToObject(req, "list", (double)st->list);
 		cJSON_AddNumberToObject(req, "get", (double)st->get);
@@ -100,7 +102,9 @@ static void print_pass(const deploy_pass *pass, const cli_pass *cp, const char *
 		free(s);
 		cJSON_Delete(o);
 	} else {
-		print_text(pass, k8s_client_stats(cp->kc), cp->source);
+		k8s_stats st;
+		cli_pass_stats(cp, &st);
+		print_text(pass, &st, cp->source);
 		if (status_commit[0])
 			printf("status files committed: %.7s\n", status_commit);
 	}
@@ -172,12 +176,20 @@ int cmd_sync(int argc, char **argv)
 
 	long deadline = mono_ms() + timeout_ms;
 	int status = EXIT_FAIL;
+	/* one context for the process: the configuration read once, one
+	 * connection to the cluster, the repository cache opened once; every
+	 * pass still fetches, so a push during the wait is rolled out too */
+	agent_ctx ctx;
+	if (agent_ctx_open("sync", cfg_path, &ctx) < 0) {
+		agent_ctx_close(&ctx);
+		return EXIT_FAIL;
+	}
 	for (int n = 1;; n++) {
 		cli_pass cp;
 		deploy_pass pass = {0};
 		agent_pass_opts po = {.verb = "sync", .manifests = manifests, .force_prune = force_prune};
 		agent_pass_result r;
-		agent_pass_run(cfg_path, &po, &cp, &pass, &r);
+		agent_pass_run(&ctx, &po, &cp, &pass, &r);
 		status = r.status;
 		size_t waiting = r.waiting;
 		bool done = waiting == 0 || !cp.kc || mono_ms() >= deadline;
@@ -204,5 +216,6 @@ int cmd_sync(int argc, char **argv)
 		struct timespec ts = {1, 0};
 		nanosleep(&ts, NULL);
 	}
+	agent_ctx_close(&ctx);
 	return status;
 }

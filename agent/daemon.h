@@ -44,6 +44,23 @@ typedef struct agent_sched {
  */
 int64_t agent_next_delay_ms(const agent_sched *s, double jitter, unsigned failures, bool waiting);
 
+/* Why a pass runs. */
+enum agent_trigger { AGENT_TRIGGER_START, AGENT_TRIGGER_INTERVAL, AGENT_TRIGGER_WEBHOOK, AGENT_TRIGGER_WAITING,
+		     AGENT_TRIGGER_RETRY, AGENT_TRIGGER_ELECTED, AGENT_NTRIGGERS };
+/* "start", "interval", "webhook", "waiting", "retry", "elected": for the log. */
+const char *agent_trigger_name(enum agent_trigger t);
+
+/*
+ * Whether a pass fetches the repository, or reads the manifests again at
+ * the commit the last fetch read (no network). Only a re-check of
+ * deployments waiting on Flink skips the fetch, and only while there is a
+ * fetched commit (`have_commit`) and less than `interval_ms` has passed
+ * since that fetch (`since_fetch_ms`): a push is still seen within an
+ * interval however long a rollout waits. A webhook, the first pass and a
+ * retry after a failed pass always fetch.
+ */
+bool agent_pass_fetches(enum agent_trigger t, bool have_commit, int64_t since_fetch_ms, int64_t interval_ms);
+
 /*
  * Parse agent.listen: "HOST:PORT", ":PORT" (every interface), "[V6]:PORT".
  * HOST is a numeric address (names are not resolved: the agent binds

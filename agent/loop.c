@@ -1,9 +1,12 @@
 /*
  * The daemon's loop: one pass at a time, on the interval (with jitter), on
  * a webhook (debounced, coalesced), soon again when deployments wait on
- * Flink, later and later while passes cannot complete. It sleeps on a
- * condition variable that a webhook and a stop request signal, and wakes at
- * least every few seconds to show the HTTP thread it is alive.
+ * Flink — a re-check at the commit already fetched, with no fetch, unless
+ * the interval is due (agent_pass_fetches) — later and later while passes
+ * cannot complete. The context (configuration, client, repository cache)
+ * is the caller's and lasts across passes. It sleeps on a condition
+ * variable that a webhook and a stop request signal, and wakes at least
+ * every few seconds to show the HTTP thread it is alive.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -103,25 +106,25 @@ static void record(agent_state *st, const cli_pass *cp, const deploy_pass *pass,
 
 /* Until the API has answered once, /readyz fails; a pass that stopped at
  * git never reached it, so ask the API directly. */
-static void probe_api(agent_state *st, const config *cfg)
+static void probe_api(agent_state *st, agent_ctx *ctx)
 {
-	k8s_client *kc = NULL;
 	deploy_live *live = NULL;
 	fo_err e = FO_ERR_INIT;
-	if (cli_k8s_connect(cfg, NULL, &kc, &e) == 0 && deploy_live_load(kc, cfg->agent.name, cfg->kubernetes.namespaces.v,
-									 cfg->kubernetes.namespaces.n, &live, &e) == 0) {
+	if (agent_ctx_connect(ctx, &e) == 0 && deploy_live_load(ctx->kc, ctx->cfg->agent.name, ctx->cfg->kubernetes.namespaces.v,
+									   ctx->cfg->kubernetes.namespaces.n, &live, &e) == 0) {
 		pthread_mutex_lock(&st->lock);
 		st->api_ready = true;
 		pthread_mutex_unlock(&st->lock);
 	} else {
 		fo_warn("agent", "the Kubernetes API: %s", fo_err_msg(&e));
+		k8s_client_free(ctx->kc); /* connected anew next time */
+		ctx->kc = NULL;
 	}
 	deploy_live_free(live);
-	k8s_client_free(kc);
 	fo_err_clear(&e);
 }
 
-void agent_loop_run(agent_state *st, const char *cfg_path, const agent_sched *sched)
+void agent_loop_run(agent_state *st, agent_ctx *ctx, const agent_sched *sched)
 {
 	uint64_t seed = 0;
 	if (getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed) || !seed)
@@ -129,9 +132,9 @@ void agent_loop_run(agent_state *st, const char *cfg_path, const agent_sched *sc
 	int64_t next_at = agent_mono_ms(); /* the first pass at once */
 	int64_t last_end = 0, last_maintain = -1;
 	unsigned failures = 0;
-	const char *why_next = "start";
+	enum agent_trigger why_next = AGENT_TRIGGER_START;
 	for (unsigned n = 1;; n++) {
-		const char *why = why_next;
+		enum agent_trigger why = why_next;
 		pthread_mutex_lock(&st->lock);
 		for (;;) {
 			int64_t now = agent_mono_ms();
@@ -147,11 +150,11 @@ void agent_loop_run(agent_state *st, const char *cfg_path, const agent_sched *sc
 			if (st->elected) {
 				/* just became the leader: act at once */
 				st->elected = false;
-				why = "elected";
+				why = AGENT_TRIGGER_ELECTED;
 				break;
 			}
 			if (now >= hook_at) {
-				why = "webhook";
+				why = AGENT_TRIGGER_WEBHOOK;
 				break;
 			}
 			if (now >= next_at)
@@ -177,31 +180,37 @@ void agent_loop_run(agent_state *st, const char *cfg_path, const agent_sched *sc
 			pthread_mutex_lock(&st->lock);
 			st->running = false;
 			pthread_mutex_unlock(&st->lock);
-			fo_debug("agent", "pass %u skipped (%s): this replica does not hold the Lease", n, why);
+			fo_debug("agent", "pass %u skipped (%s): this replica does not hold the Lease", n,
+				 agent_trigger_name(why));
 			n--; /* passes are numbered as they run */
 			last_end = agent_mono_ms();
 			next_at = last_end + agent_next_delay_ms(sched, draw(&seed), 0, false);
-			why_next = "interval";
+			why_next = AGENT_TRIGGER_INTERVAL;
 			continue;
 		}
 
 		fo_log_set_pass(n);
-		fo_info("agent", "pass %u started (%s)", n, why);
 		int64_t t0 = agent_mono_ms();
+		bool fetch = agent_pass_fetches(why, ctx->commit[0] != '\0', t0 - ctx->fetched_at, sched->interval_ms);
+		if (fetch)
+			fo_info("agent", "pass %u started (%s)", n, agent_trigger_name(why));
+		else
+			fo_info("agent", "pass %u started (%s; re-check at %.7s, no fetch)", n, agent_trigger_name(why),
+				ctx->commit);
 		cli_pass cp;
 		deploy_pass pass = {0};
-		agent_pass_opts po = {.verb = "agent", .stop = &st->stop, .fence = st->fence};
+		agent_pass_opts po = {.verb = "agent", .stop = &st->stop, .no_fetch = !fetch};
 		agent_pass_result r;
-		agent_pass_run(cfg_path, &po, &cp, &pass, &r);
+		agent_pass_run(ctx, &po, &cp, &pass, &r);
 		int64_t t1 = agent_mono_ms();
 		enum agent_pass_outcome outcome = !cp.api_ok || pass.aborted ? AGENT_PASS_ERROR
 						  : r.status != EXIT_OK		? AGENT_PASS_FAILED
 										: AGENT_PASS_SUCCESS;
 		failures = outcome == AGENT_PASS_ERROR ? failures + 1 : 0;
 		int64_t delay = agent_next_delay_ms(sched, draw(&seed), failures, r.waiting > 0);
-		why_next = failures ? "retry" : r.waiting ? "waiting" : "interval";
-		if (!st->api_ready && !cp.api_ok && cp.cfg && !atomic_load(&st->stop))
-			probe_api(st, cp.cfg);
+		why_next = failures ? AGENT_TRIGGER_RETRY : r.waiting ? AGENT_TRIGGER_WAITING : AGENT_TRIGGER_INTERVAL;
+		if (!st->api_ready && !cp.api_ok && !atomic_load(&st->stop))
+			probe_api(st, ctx);
 		pthread_mutex_lock(&st->lock);
 		record(st, &cp, &pass, &r, outcome, (double)(t1 - t0) / 1000.0, failures);
 		if (cp.api_ok)

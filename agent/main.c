@@ -12,6 +12,7 @@
 
 #include "agent/cli.h"
 #include "lib/log.h"
+#include "sync/sync.h"
 
 static const char usage[] =
 	"usage: flinkops [--log-level LEVEL] [--log-format text|json] VERB [ARGS]\n"
@@ -67,7 +68,7 @@ int main(int argc, char **argv)
 {
 	/* libcurl's global state is set up once, before anything could start a thread */
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	git_libgit2_init();
+	sync_global_init(); /* libgit2, bounded for a long-running process */
 	int status = run(argc, argv);
 	git_libgit2_shutdown();
 	curl_global_cleanup();

@@ -1,9 +1,10 @@
 /*
- * One pass as one call (see pass.h): the setup `sync`, `plan --live` and the
- * daemon share — configuration, manifests, the cluster's client and live
- * inventory, the reconcile options — and the pass itself: plan, apply,
- * status files, journals of deleted deployments. What a pass decides is in
- * deploy/; this file only wires it together and reports.
+ * One pass as one call (see pass.h): the agent context that outlives a pass
+ * (configuration, the cluster's client, the repository cache), the setup
+ * `sync`, `plan --live` and the daemon share — manifests, live inventory,
+ * the reconcile options — and the pass itself: plan, apply, status files,
+ * journals of deleted deployments. What a pass decides is in deploy/; this
+ * file only wires it together and reports.
  */
 #include "agent/pass.h"
 
@@ -13,6 +14,7 @@
 #include <time.h>
 
 #include "agent/cli.h"
+#include "sync/sync.h"
 
 static long mono_ms(void)
 {
@@ -45,40 +47,74 @@ int cli_k8s_connect(const config *cfg, const fo_fence *fence, k8s_client **out, 
 	return rc;
 }
 
-int cli_pass_open(const char *verb, const char *cfg_path, const char *manifests, const fo_fence *fence, cli_pass *p)
+int agent_ctx_open(const char *verb, const char *cfg_path, agent_ctx *ctx)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	fo_diags d = FO_DIAGS_INIT;
+	int rc = config_load(cfg_path, &ctx->cfg, &d);
+	cli_report_diags(verb, &d);
+	fo_diags_free(&d);
+	return rc;
+}
+
+void agent_ctx_close(agent_ctx *ctx)
+{
+	k8s_client_free(ctx->kc);
+	sync_free(ctx->repo);
+	config_free(ctx->cfg);
+	memset(ctx, 0, sizeof(*ctx));
+}
+
+int agent_ctx_connect(agent_ctx *ctx, fo_err *e)
+{
+	return ctx->kc ? 0 : cli_k8s_connect(ctx->cfg, ctx->fence, &ctx->kc, e);
+}
+
+int cli_pass_open(const char *verb, agent_ctx *ctx, const char *manifests, bool refetch, cli_pass *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->ms_fetch = -1;
+	p->cfg = ctx->cfg;
 	fo_diags d = FO_DIAGS_INIT;
 	fo_err e = FO_ERR_INIT;
-	int rc = config_load(cfg_path, &p->cfg, &d);
-	if (rc < 0) {
-		cli_report_diags(verb, &d);
-		goto cleanup;
-	}
+	int rc = 0;
 	if (manifests) {
 		char *paths[1] = {(char *)manifests};
 		cli_load_manifests(paths, 1, &p->desired, &p->nfiles, &d);
 		p->source = fo_asprintf("%s (%zu files)", manifests, p->nfiles);
 	} else {
+		/* a re-check reads the commit the last fetch read; the first pass always fetches */
+		bool fetch = refetch || !ctx->commit[0];
 		long t0 = mono_ms();
-		rc = cli_load_repository(p->cfg, &p->desired, &p->nfiles, &d, &p->source, p->commit, &p->src, &e);
-		p->ms_fetch = mono_ms() - t0;
+		if (!fetch)
+			memcpy(p->commit, ctx->commit, sizeof(p->commit));
+		rc = cli_load_repository(p->cfg, &ctx->repo, fetch, &p->desired, &p->nfiles, &d, &p->source, p->commit,
+					 &p->src, &e);
+		if (fetch)
+			p->ms_fetch = mono_ms() - t0;
 		if (rc < 0) {
-			/* nothing is applied or deleted from a repository that could not be read */
+			/* nothing is applied or deleted from a repository that could not be read;
+			 * the cache is opened again next time (it may have been removed) */
 			cli_report(verb, "%s", fo_err_msg(&e));
+			sync_free(ctx->repo);
+			ctx->repo = NULL;
 			goto cleanup;
+		}
+		if (fetch) {
+			memcpy(ctx->commit, p->commit, sizeof(ctx->commit));
+			ctx->fetched_at = t0;
 		}
 	}
 	deploy_scope_filter(&p->desired, p->cfg->kubernetes.namespaces.v, p->cfg->kubernetes.namespaces.n, &d);
 	cli_report_diags(verb, &d);
 	p->bad = d.nerrors;
-	if ((rc = cli_k8s_connect(p->cfg, fence, &p->kc, &e)) < 0 ||
-	    (rc = deploy_live_load(p->kc, p->cfg->agent.name, p->cfg->kubernetes.namespaces.v,
-				   p->cfg->kubernetes.namespaces.n, &p->live, &e)) < 0) {
-		cli_report(verb, "%s", fo_err_msg(&e));
-		goto cleanup;
-	}
+	if ((rc = agent_ctx_connect(ctx, &e)) < 0)
+		goto api_failed;
+	p->kc = ctx->kc;
+	p->stats0 = *k8s_client_stats(p->kc);
+	if ((rc = deploy_live_load(p->kc, p->cfg->agent.name, p->cfg->kubernetes.namespaces.v,
+				   p->cfg->kubernetes.namespaces.n, &p->live, &e)) < 0)
+		goto api_failed;
 	p->api_ok = true;
 	p->opts.prune = p->cfg->prune.enabled;
 	p->opts.max_delete_ratio = p->cfg->prune.max_delete_ratio;
@@ -101,11 +137,11 @@ int cli_pass_open(const char *verb, const char *cfg_path, const char *manifests,
 		p->rollout.jar.ca_file = c->flink.ca_file;
 		p->rollout.ca_file = c->flink.ca_file; /* an https:// REST endpoint too */
 		p->rollout.commit = p->commit[0] ? p->commit : NULL;
-		p->rollout.fence = fence;
+		p->rollout.fence = ctx->fence;
 		/* Flink calls too end within the bound leader election sets on
 		 * API calls (config.h); a jar's upload and run keep their own
 		 * timeouts: the journaled job id is their second fence */
-		if (fence)
+		if (ctx->fence)
 			p->rollout.call_timeout_ms = (long)c->kubernetes.timeout_ms;
 		p->opts.rollout = &p->rollout;
 	}
@@ -115,6 +151,14 @@ int cli_pass_open(const char *verb, const char *cfg_path, const char *manifests,
 				      p->bad, p->bad == 1 ? "" : "s");
 		p->opts.prune_skip_reason = p->skip;
 	}
+	goto cleanup;
+api_failed:
+	cli_report(verb, "%s", fo_err_msg(&e));
+	/* whatever broke (a rotated certificate, a moved server), the next pass
+	 * connects anew from the configuration */
+	k8s_client_free(ctx->kc);
+	ctx->kc = NULL;
+	p->kc = NULL;
 cleanup:
 	fo_diags_free(&d);
 	fo_err_clear(&e);
@@ -124,22 +168,36 @@ cleanup:
 void cli_pass_close(cli_pass *p)
 {
 	deploy_live_free(p->live);
-	k8s_client_free(p->kc);
 	flink_deployments_free(&p->desired);
-	config_free(p->cfg);
 	free(p->source);
 	free(p->skip);
 	cli_source_free(&p->src);
 	memset(p, 0, sizeof(*p));
 }
 
-void agent_pass_run(const char *cfg_path, const agent_pass_opts *o, cli_pass *cp, deploy_pass *pass,
+void cli_pass_stats(const cli_pass *p, k8s_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!p->kc)
+		return;
+	const k8s_stats *now = k8s_client_stats(p->kc), *was = &p->stats0;
+	out->get = now->get - was->get;
+	out->list = now->list - was->list;
+	out->apply = now->apply - was->apply;
+	out->dry_run = now->dry_run - was->dry_run;
+	out->del = now->del - was->del;
+	out->other = now->other - was->other;
+	out->retries = now->retries - was->retries;
+	out->failures = now->failures - was->failures;
+}
+
+void agent_pass_run(agent_ctx *ctx, const agent_pass_opts *o, cli_pass *cp, deploy_pass *pass,
 		    agent_pass_result *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->status = EXIT_FAIL;
 	fo_err e = FO_ERR_INIT;
-	if (cli_pass_open(o->verb, cfg_path, o->manifests, o->fence, cp) < 0)
+	if (cli_pass_open(o->verb, ctx, o->manifests, !o->no_fetch, cp) < 0)
 		goto cleanup;
 	cp->opts.force_prune = o->force_prune;
 	cp->opts.keep_live = o->keep_live;
@@ -160,7 +218,7 @@ void agent_pass_run(const char *cfg_path, const agent_pass_opts *o, cli_pass *cp
 	fo_err se = FO_ERR_INIT;
 	/* a leader that lost the Lease during the pass pushes no status: what
 	 * it would write may already be stale, and the new leader writes its own */
-	int src = fo_fence_check(o->fence, "push the status files", &se);
+	int src = fo_fence_check(ctx->fence, "push the status files", &se);
 	if (src == 0)
 		src = cli_write_statuses(cp, pass, r->status_commit, &se);
 	if (src < 0) {

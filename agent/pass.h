@@ -1,26 +1,60 @@
 /*
- * One pass as one call: read the configuration and the manifests (of the
- * configured repository, or of a local folder), connect to the cluster, load
- * the live inventory, plan, and — unless read-only — apply, advance every
- * job's rollout as far as it can go now, write the status files back and
- * forget the journals of deleted deployments. `sync --once` repeats it until
- * everything settled, `plan --live` runs it read-only and prints the plan,
- * the daemon runs it on its interval and on webhooks.
+ * One pass as one call: read the manifests (of the configured repository, or
+ * of a local folder), load the live inventory, plan, and — unless read-only
+ * — apply, advance every job's rollout as far as it can go now, write the
+ * status files back and forget the journals of deleted deployments. What
+ * lasts longer than a pass — the configuration, the cluster's client and
+ * its connection, the opened repository cache, the commit the last fetch
+ * read — is an agent context the caller owns: the daemon keeps one for its
+ * lifetime, `sync --once` and `plan --live` one for the process. `sync
+ * --once` repeats the pass until everything settled, `plan --live` runs it
+ * read-only and prints the plan, the daemon runs it on its interval and on
+ * webhooks.
  */
 #ifndef AGENT_PASS_H
 #define AGENT_PASS_H
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "config/config.h"
 #include "deploy/deploy.h"
 #include "flink/flink.h"
 #include "k8s/k8s.h"
 #include "lib/err.h"
+#include "lib/fence.h"
 
 struct sync_repo;
-/* The repository a pass read, kept for writing status files back. */
+
+/*
+ * What lasts across passes. The configuration is read once (a changed file
+ * needs a restart); the client keeps its connection (libcurl reconnects a
+ * broken one; the token file is re-read when it changes) and is dropped
+ * after a pass that could not list the cluster, so that the next pass
+ * connects anew from the kubeconfig; the repository cache stays open and is
+ * dropped after a failed read the same way.
+ */
+typedef struct agent_ctx {
+	config *cfg;
+	k8s_client *kc;          /* NULL until a pass connects */
+	struct sync_repo *repo;  /* NULL until a pass opens the cache */
+	char commit[41];         /* the commit the last fetch read; "" before one */
+	int64_t fetched_at;      /* monotonic ms of that fetch */
+	const fo_fence *fence;   /* leader election: the client's writes and every Flink action
+	                            are refused unless held (NULL: always allowed) */
+} agent_ctx;
+
+/* Load the configuration at `cfg_path` into a new context; problems are
+ * printed on stderr (file:line:col) prefixed with `verb`. The caller closes
+ * `ctx` whatever this returns. */
+int agent_ctx_open(const char *verb, const char *cfg_path, agent_ctx *ctx);
+void agent_ctx_close(agent_ctx *ctx);
+/* Connect ctx->kc unless it is connected. */
+int agent_ctx_connect(agent_ctx *ctx, fo_err *e);
+
+/* The repository a pass read, kept for writing status files back; `repo`
+ * is the context's, not freed with this. */
 typedef struct cli_source {
 	struct sync_repo *repo;
 	struct {
@@ -32,13 +66,13 @@ typedef struct cli_source {
 void cli_source_free(cli_source *s);
 
 /*
- * What a pass starts from: the configuration, the FlinkDeployments, a
- * client for the cluster and the live inventory, and the reconcile options
- * the configuration implies. `bad` counts the problems found in manifest
- * files.
+ * What a pass starts from: the configuration and client (the context's,
+ * borrowed), the FlinkDeployments, the live inventory, and the reconcile
+ * options the configuration implies. `bad` counts the problems found in
+ * manifest files.
  */
 typedef struct cli_pass {
-	config *cfg;
+	const config *cfg;
 	flink_deployments desired;
 	size_t nfiles, bad;
 	char *source;
@@ -49,16 +83,19 @@ typedef struct cli_pass {
 	deploy_rollout_opts rollout;
 	cli_source src;         /* empty with --manifests */
 	char *skip;
-	long ms_fetch;          /* the repository's fetch and read; -1 when none was attempted */
+	long ms_fetch;          /* the repository's fetch and read; -1 when no fetch was attempted */
 	bool api_ok;            /* the live inventory was listed: the API server answered */
+	k8s_stats stats0;       /* the client's counts when the pass began */
 } cli_pass;
 
-/* Open a pass: problems are printed on stderr prefixed with `verb`. With a
- * `fence` (leader election), every write to the cluster and every Flink
- * action of the pass is refused while it is not held. The caller closes
- * `p` whatever this returns. */
-int cli_pass_open(const char *verb, const char *cfg_path, const char *manifests, const fo_fence *fence, cli_pass *p);
+/* Open a pass with the context's configuration and client: problems are
+ * printed on stderr prefixed with `verb`. With `refetch` false and a
+ * fetched commit in `ctx`, the manifests are read again at that commit
+ * without a fetch. The caller closes `p` whatever this returns. */
+int cli_pass_open(const char *verb, agent_ctx *ctx, const char *manifests, bool refetch, cli_pass *p);
 void cli_pass_close(cli_pass *p);
+/* The requests this pass made so far (the client counts across passes). */
+void cli_pass_stats(const cli_pass *p, k8s_stats *out);
 
 /*
  * Write status/NS/NAME.yaml for every deployment of the pass whose status
@@ -80,7 +117,8 @@ typedef struct agent_pass_opts {
 	bool force_prune;        /* override the prune guard */
 	bool keep_live;          /* keep each item's live objects (to show a diff) */
 	const atomic_bool *stop; /* set: start no further deployment (shutdown) */
-	const fo_fence *fence;   /* leader election: writes (and the status push) only while held */
+	bool no_fetch;           /* re-read the manifests at ctx->commit instead of fetching (a
+	                            re-check of deployments waiting on Flink); ignored before a fetch */
 } agent_pass_opts;
 
 typedef struct agent_pass_result {
@@ -90,13 +128,13 @@ typedef struct agent_pass_result {
 } agent_pass_result;
 
 /*
- * Run one pass with the configuration at `cfg_path`. `cp` and `pass` are
- * the caller's to print from and to free (cli_pass_close,
- * deploy_pass_free) whatever this returns; cp->kc is NULL when the pass
- * did not get as far as the cluster. Read-only, a pass with a manifest that
- * does not parse stops before planning (that deployment's fate is unknown).
+ * Run one pass in `ctx`. `cp` and `pass` are the caller's to print from and
+ * to free (cli_pass_close, deploy_pass_free) whatever this returns; cp->kc
+ * is NULL when the pass did not get as far as the cluster. Read-only, a
+ * pass with a manifest that does not parse stops before planning (that
+ * deployment's fate is unknown).
  */
-void agent_pass_run(const char *cfg_path, const agent_pass_opts *o, cli_pass *cp, deploy_pass *pass,
+void agent_pass_run(agent_ctx *ctx, const agent_pass_opts *o, cli_pass *cp, deploy_pass *pass,
 		    agent_pass_result *r);
 
 #endif

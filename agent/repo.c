@@ -1,7 +1,8 @@
 /*
  * The manifests of the configured repository: fetch it (sync/), read the
- * FlinkDeployment files of the branch's newest commit, parse them. Shared by
- * the verbs that act on what git says (sync, agent).
+ * FlinkDeployment files of the branch's newest commit — or, for a re-check
+ * of waiting deployments, of the commit the last fetch read — and parse
+ * them. Shared by the verbs that act on what git says (sync, agent).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -21,17 +22,19 @@ void cli_sync_auth(const config *cfg, sync_auth *a)
 	a->timeout_seconds = (int)(cfg->repository.timeout_ms / 1000);
 }
 
-int cli_load_repository(const config *cfg, flink_deployments *out, size_t *nfiles, fo_diags *d, char **source,
-			char commit[SYNC_OID_HEX], cli_source *src, fo_err *e)
+int cli_load_repository(const config *cfg, sync_repo **repo, bool fetch, flink_deployments *out, size_t *nfiles,
+			fo_diags *d, char **source, char commit[SYNC_OID_HEX], cli_source *src, fo_err *e)
 {
-	sync_auth auth;
-	cli_sync_auth(cfg, &auth);
-	sync_repo *r = NULL;
 	sync_files files = {0};
-	int rc = sync_open(cfg->repository.url, cfg->repository.cache_dir, &auth, &r, e);
-	if (rc < 0)
-		goto cleanup;
-	if ((rc = sync_fetch(r, cfg->repository.branch, commit, e)) < 0)
+	int rc = 0;
+	if (!*repo) {
+		sync_auth auth;
+		cli_sync_auth(cfg, &auth);
+		if ((rc = sync_open(cfg->repository.url, cfg->repository.cache_dir, &auth, repo, e)) < 0)
+			goto cleanup;
+	}
+	sync_repo *r = *repo;
+	if (fetch && (rc = sync_fetch(r, cfg->repository.branch, commit, e)) < 0)
 		goto cleanup;
 	sync_select sel = {cfg->repository.path, cfg->repository.glob, cfg->status.folder, 0};
 	if ((rc = sync_read_manifests(r, commit, &sel, &files, d, e)) < 0)
@@ -51,11 +54,9 @@ int cli_load_repository(const config *cfg, flink_deployments *out, size_t *nfile
 		}
 		src->n = files.n;
 		src->repo = r;
-		r = NULL;
 	}
 cleanup:
 	sync_files_free(&files);
-	sync_free(r);
 	return rc;
 }
 
@@ -64,6 +65,5 @@ void cli_source_free(cli_source *s)
 	for (size_t i = 0; i < s->n; i++)
 		free(s->files[i].path);
 	free(s->files);
-	sync_free(s->repo);
 	memset(s, 0, sizeof(*s));
 }

@@ -37,6 +37,20 @@ int64_t agent_next_delay_ms(const agent_sched *s, double jitter, unsigned failur
 	return d < 1 ? 1 : (int64_t)llround(d); /* 60000 * 1.025 is 61499.99... in binary */
 }
 
+const char *agent_trigger_name(enum agent_trigger t)
+{
+	static const char *const names[AGENT_NTRIGGERS] = {"start", "interval", "webhook", "waiting", "retry", "elected"};
+	return (unsigned)t < AGENT_NTRIGGERS ? names[t] : "?";
+}
+
+bool agent_pass_fetches(enum agent_trigger t, bool have_commit, int64_t since_fetch_ms, int64_t interval_ms)
+{
+	if (t != AGENT_TRIGGER_WAITING || !have_commit)
+		return true;
+	/* a clock that went backwards, or a fetch "in the future", is no reason to trust the old commit */
+	return since_fetch_ms < 0 || since_fetch_ms >= interval_ms;
+}
+
 int agent_listen_parse(const char *s, struct sockaddr_storage *addr, socklen_t *len, fo_err *e)
 {
 	memset(addr, 0, sizeof(*addr));

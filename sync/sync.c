@@ -543,6 +543,22 @@ static char *cache_name(const char *url)
 	return name;
 }
 
+/* Packs open at once: a lookup in a pack beyond these closes the least
+ * recently used one (a cheap reopen: the packs of a cache are small). */
+#define PACK_FILES_OPEN 8
+/* Pack windows mapped at once, and objects kept parsed: a pass reads one
+ * commit's tree and a few hundred small blobs. */
+#define PACK_MAPPED_BYTES (32u << 20)
+#define OBJECT_CACHE_BYTES (4 << 20)
+
+void sync_global_init(void)
+{
+	git_libgit2_init();
+	git_libgit2_opts(GIT_OPT_SET_MWINDOW_FILE_LIMIT, (size_t)PACK_FILES_OPEN);
+	git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)PACK_MAPPED_BYTES);
+	git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)OBJECT_CACHE_BYTES);
+}
+
 int sync_open(const char *url, const char *cache_dir, const sync_auth *auth, sync_repo **out, fo_err *e)
 {
 	*out = NULL;

@@ -34,6 +34,15 @@ typedef struct sync_auth {
 typedef struct sync_repo sync_repo;
 
 /*
+ * Set up libgit2 for the process (instead of git_libgit2_init; undo with
+ * git_libgit2_shutdown), with bounds fit for a daemon that keeps a cache
+ * open for months: every fetch adds a pack file, and libgit2 otherwise
+ * keeps each pack it ever read open and mapped, and caches up to 256 MiB
+ * of objects. Call once, before any thread starts.
+ */
+void sync_global_init(void);
+
+/*
  * Open the cached clone of `url` under `cache_dir` (created on first use with
  * a bare clone). `url` may be https://, ssh://, git://, file:// or a local
  * path. Nothing is fetched by opening an existing cache.

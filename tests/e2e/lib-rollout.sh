@@ -6,14 +6,25 @@
 # rig's Flink session cluster, and defines the helpers the tests share: one
 # FlinkDeployment "counter" running the rig's counter job from S3, session
 # deployments without a job, publish, sync_once, journal, job_state,
-# status_field, status_file, wait_counter, ours_running, savepoints_of.
-# Jobs the test started are cancelled when it exits.
+# status_field, status_file, wait_counter, ours_running, savepoints_of, and
+# for the daemon agent_config, start_agent, stop_agent, sign. Jobs the test
+# started are cancelled, and an agent it started is killed, when it exits.
 set -u
 : "${FLINKOPS:?}" "${RIG_KUBECONFIG:?}" "${RIG_FLINK_URL:?}" "${RIG_S3_ENDPOINT:?}"
 K="$RIG_KUBECTL --kubeconfig $RIG_KUBECONFIG"
 tmp=$(mktemp -d)
 ns=e2e-$NAME-$$
+wrapper=
+agent=
+stop_agent() {
+	# the agent runs under the e2e runner's wrapper: end both, never anything else
+	[ -n "$agent" ] && kill -KILL "$agent" 2>/dev/null
+	[ -n "$wrapper" ] && kill -KILL "$wrapper" 2>/dev/null
+	agent=
+	wrapper=
+}
 cleanup() {
+	stop_agent
 	# cancel what this test started, so the shared cluster's slots are free:
 	# the jobs it noted, and every job a journal in its namespace names
 	for cm in $($K -n $ns get configmap -o name 2>/dev/null | grep flink-journal-); do
@@ -195,4 +206,19 @@ start_counter() {
 events() {
 	$K -n $ns get events --field-selector "involvedObject.name=counter-jobmanager,reason=$1" \
 		-o jsonpath='{range .items[*]}{.message}{"\n"}{end}'
+}
+
+# agent_config INTERVAL: the configuration runs the daemon too: a pass every
+# INTERVAL, a loopback port the kernel picks, webhooks signed with $secret
+secret=$(openssl rand -hex 24)
+printf '%s\n' "$secret" >"$tmp/secret"
+agent_config() {
+	sed -i "s|^repository: {|repository: {interval: $1, |; s|^agent: {name: \(.*\)}|agent: {name: \1, listen: \"127.0.0.1:0\", webhookSecretFile: $tmp/secret}|" \
+		"$tmp/config.yaml"
+}
+sign() { printf '%s' "$1" | openssl dgst -sha256 -hmac "$secret" -r | cut -d' ' -f1; }
+# start_agent: agent_start, with port set
+start_agent() {
+	agent_start "$@"
+	port=${url##*:}
 }

@@ -68,7 +68,6 @@ quiet() {
 	done
 	wait_passes_ended $((n + 1)) # ...and the next (the interval's) too
 }
-sign() { printf '%s' "$1" | openssl dgst -sha256 -hmac "$secret" -r | cut -d' ' -f1; }
 hook() { # hook BODY SIGNATURE EVENT
 	curl -s -o /dev/null -w '%{http_code}' -X POST "$url/webhook" -H 'Content-Type: application/json' \
 		-H "X-GitHub-Event: $3" -H "X-Hub-Signature-256: sha256=$2" --data-binary "$1"

@@ -1,6 +1,6 @@
 /*
  * Unit tests for the daemon's pure pieces (agent/schedule.c, webhook.c,
- * metrics.c): the delay before the next pass, agent.listen, webhook
+ * metrics.c): the delay before the next pass, whether it fetches, agent.listen, webhook
  * verification and the Prometheus text, as tables of cases. The HMAC
  * vectors were computed with `printf %s BODY | openssl dgst -sha256 -hmac KEY`.
  */
@@ -51,6 +51,45 @@ static void test_schedule(void **state)
 			fail_msg("case %zu (%s): got %lld, want %lld", i, cases[i].why, (long long)got,
 				 (long long)cases[i].want);
 	}
+}
+
+static void test_fetches(void **state)
+{
+	(void)state;
+	enum { S = AGENT_TRIGGER_START, I = AGENT_TRIGGER_INTERVAL, H = AGENT_TRIGGER_WEBHOOK, W = AGENT_TRIGGER_WAITING,
+	       R = AGENT_TRIGGER_RETRY };
+	static const struct {
+		int trigger;
+		bool have_commit;
+		int64_t since, interval;
+		bool want;
+		const char *why;
+	} cases[] = {
+		{W, true, 3000, 60000, false, "a re-check 3 s after the fetch: the same commit, no fetch"},
+		{W, true, 59999, 60000, false, "just inside the interval: still a re-check"},
+		{W, true, 60000, 60000, true, "the interval is due: a push must be seen, fetch"},
+		{W, true, 600000, 60000, true, "a rollout that waits for ten intervals fetches every interval"},
+		{W, false, 3000, 60000, true, "no commit fetched yet: fetch"},
+		{W, true, -5, 60000, true, "a fetch time in the future: do not trust it, fetch"},
+		{H, true, 0, 60000, true, "a webhook always fetches, even right after a fetch"},
+		{H, true, 3000, 60000, true, "a webhook during a rollout's waits fetches"},
+		{I, true, 60000, 60000, true, "the interval fetches"},
+		{I, true, 1000, 60000, true, "an interval pass fetches whatever the clock says"},
+		{S, false, 0, 60000, true, "the first pass fetches"},
+		{S, true, 0, 60000, true, "start with a commit (cannot happen) still fetches"},
+		{R, true, 3000, 60000, true, "a retry after a failed pass fetches (git may have been the failure)"},
+		{W, true, 9999, 10000, false, "a 10 s interval, 9.999 s after: re-check"},
+		{W, true, 10000, 10000, true, "a 10 s interval, 10 s after: fetch"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		bool got = agent_pass_fetches((enum agent_trigger)cases[i].trigger, cases[i].have_commit, cases[i].since,
+					      cases[i].interval);
+		if (got != cases[i].want)
+			fail_msg("case %zu (%s): got %d, want %d", i, cases[i].why, got, cases[i].want);
+	}
+	assert_string_equal(agent_trigger_name(AGENT_TRIGGER_WAITING), "waiting");
+	assert_string_equal(agent_trigger_name(AGENT_TRIGGER_WEBHOOK), "webhook");
+	assert_string_equal(agent_trigger_name(AGENT_NTRIGGERS), "?");
 }
 
 static void test_listen(void **state)
@@ -603,6 +642,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_schedule),
 		cmocka_unit_test(test_pause_stops),
+		cmocka_unit_test(test_fetches),
 		cmocka_unit_test(test_listen),
 		cmocka_unit_test(test_webhook),
 		cmocka_unit_test(test_metrics_text),
