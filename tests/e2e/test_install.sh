@@ -35,8 +35,31 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# --- 1. admitted at the restricted level ---
 $K delete namespace flink-jobs flinkops-system --wait=true >/dev/null 2>&1
+
+# --- 0. the schema: install.yaml is what the base renders, and the API
+# server takes every object of it with strict field validation (a server-side
+# dry run: unknown and duplicate fields are errors), and refuses a typo ---
+{
+	echo "# Rendered from examples/install by \`make install-yaml\` (kubectl kustomize); do not edit."
+	echo "# kubectl apply -f install.yaml — read examples/install/kustomization.yaml first: two Secrets come before it."
+	$RIG_KUBECTL kustomize "$top/examples/install"
+} >"$tmp/rendered.yaml"
+cmp -s "$tmp/rendered.yaml" "$top/examples/install/install.yaml" && ok "install.yaml is what kubectl kustomize renders" ||
+	bad "install.yaml is stale: run make install-yaml"
+$K apply -f "$top/examples/install/namespace.yaml" >/dev/null
+out=$($K apply --dry-run=server --validate=strict -f "$top/examples/install/install.yaml" 2>&1)
+if [ $? -eq 0 ] && [ "$(grep -c 'server dry run' <<<"$out")" -eq "$(grep -c '^kind:' "$top/examples/install/install.yaml")" ]; then
+	ok "server-side dry run, strict validation: all $(grep -c '^kind:' "$top/examples/install/install.yaml") objects accepted"
+else
+	bad "server-side dry run: $out"
+fi
+sed 's/^  replicas: 2$/  replicaz: 2/' "$top/examples/install/install.yaml" >"$tmp/typo.yaml"
+out=$($K apply --dry-run=server --validate=strict -f "$tmp/typo.yaml" 2>&1)
+grep -q 'unknown field "spec.replicaz"' <<<"$out" && ok "a typo in a field is refused by the same check" ||
+	bad "a typo passed the dry run: $out"
+
+# --- 1. admitted at the restricted level ---
 out=$($K apply -k "$top/examples/install" 2>&1)
 if [ $? -eq 0 ] && ! grep -qi 'warning' <<<"$out"; then ok "kubectl apply -k examples/install: admitted, no warning"; else bad "apply: $out"; fi
 [ "$($K get namespace flinkops-system -o jsonpath='{.metadata.labels.pod-security\.kubernetes\.io/enforce}')" = restricted ] &&
