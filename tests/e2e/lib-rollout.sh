@@ -16,13 +16,7 @@ tmp=$(mktemp -d)
 ns=e2e-$NAME-$$
 wrapper=
 agent=
-stop_agent() {
-	# the agent runs under the e2e runner's wrapper: end both, never anything else
-	[ -n "$agent" ] && kill -KILL "$agent" 2>/dev/null
-	[ -n "$wrapper" ] && kill -KILL "$wrapper" 2>/dev/null
-	agent=
-	wrapper=
-}
+stop_agent() { agent_kill; } # (agent_kill: below)
 cleanup() {
 	stop_agent
 	# cancel what this test started, so the shared cluster's slots are free:
@@ -217,8 +211,9 @@ agent_config() {
 		"$tmp/config.yaml"
 }
 sign() { printf '%s' "$1" | openssl dgst -sha256 -hmac "$secret" -r | cut -d' ' -f1; }
-# start_agent: agent_start, with port set
+# start_agent: agent_start, with port set; true once it listens
 start_agent() {
 	agent_start "$@"
 	port=${url##*:}
+	[ -n "$url" ]
 }
