@@ -34,6 +34,10 @@ void deploy_journal_set(char **field, const char *value)
 	X("upgradeStarted", upgrade_started)         \
 	X("restorePath", restore_path)               \
 	X("restoreKind", restore_kind)               \
+	X("restoreTime", restore_time)               \
+	X("startedFrom", started_from)               \
+	X("startedFromKind", started_from_kind)      \
+	X("startedFromTime", started_from_time)      \
 	X("savepointPath", savepoint_path)           \
 	X("savepointTime", savepoint_time)           \
 	X("savepointReason", savepoint_reason)       \

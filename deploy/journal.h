@@ -53,6 +53,12 @@ typedef struct deploy_journal {
 	                        * (its stop or cancel); cleared when the new job runs (its duration) */
 	char *restore_path;    /* SAVEPOINT_TAKEN and later: what the next job starts from (NULL: fresh) */
 	char *restore_kind;    /* savepoint | checkpoint | initial | none */
+	char *restore_time;    /* RFC 3339: when that state was taken, when known */
+	/* What the job that runs (or last ran) started from: restorePath,
+	 * restoreKind and restoreTime as they were when it was recorded
+	 * running; the status history's lineage. Informational: an older
+	 * flinkops ignores them. */
+	char *started_from, *started_from_kind, *started_from_time;
 	char *savepoint_path;  /* newest savepoint taken by flinkops */
 	char *savepoint_time;  /* RFC 3339 */
 	char *savepoint_reason;/* upgrade | suspend | delete | manual | periodic */

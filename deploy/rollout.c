@@ -43,6 +43,15 @@ static void now_rfc3339_ms(char out[40])
 	snprintf(out + n, 40 - n, ".%03ldZ", ts.tv_nsec / 1000000L);
 }
 
+/* A Flink timestamp (ms since the epoch) as RFC 3339 UTC. */
+static void epoch_ms_rfc3339(int64_t ms, char out[32])
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
 static long now_ms(void)
 {
 	struct timespec ts;
@@ -397,6 +406,22 @@ static void FO_PRINTF(4, 5) event(exec *x, const char *reason, bool warning, con
 	free(sts);
 }
 
+/* Journal the state the next job starts from, with the time that state
+ * was taken when it is known: a savepoint flinkops recorded, or the
+ * checkpoint (or savepoint) Flink reported as the job's newest. */
+static void set_restore(exec *x, const deploy_next *n)
+{
+	deploy_journal *j = &x->j;
+	char ts[32] = "";
+	if (n->restore && fo_streq(n->restore, j->savepoint_path) && j->savepoint_time)
+		snprintf(ts, sizeof(ts), "%s", j->savepoint_time);
+	else if (n->restore && fo_streq(n->restore, x->ck.latest_path) && x->ck.latest_trigger_time > 0)
+		epoch_ms_rfc3339(x->ck.latest_trigger_time, ts);
+	deploy_journal_set(&j->restore_path, n->restore);
+	deploy_journal_set(&j->restore_kind, n->restore_kind);
+	deploy_journal_set(&j->restore_time, ts[0] ? ts : NULL);
+}
+
 static int save(exec *x, fo_err *e)
 {
 	int rc = deploy_journal_save(x->c, x->it->ns, x->it->name, x->o->agent, &x->j, e);
@@ -547,8 +572,7 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 	case DEPLOY_OP_CANCEL:
 		upgrade_begin(x);
 		j->step = DEPLOY_STEP_CANCELLING;
-		deploy_journal_set(&j->restore_path, n->restore);
-		deploy_journal_set(&j->restore_kind, n->restore_kind);
+		set_restore(x, n);
 		if ((rc = save(x, e)) < 0)
 			return rc;
 		if ((rc = flink_rest_job_cancel(x->r, j->job_id, e)) < 0)
@@ -567,8 +591,6 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 		}
 		upgrade_begin(x); /* an old job that had ended: no stop, straight to its state */
 		j->step = DEPLOY_STEP_SAVEPOINT_TAKEN;
-		deploy_journal_set(&j->restore_path, n->restore);
-		deploy_journal_set(&j->restore_kind, n->restore_kind);
 		if (n->restore && fo_streq(n->restore_kind, "savepoint") && !fo_streq(n->restore, j->savepoint_path)) {
 			char ts[32];
 			now_rfc3339(ts);
@@ -576,6 +598,7 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 			deploy_journal_set(&j->savepoint_time, ts);
 			deploy_journal_set(&j->savepoint_reason, from_stop ? stop_reason(x) : "upgrade");
 		}
+		set_restore(x, n);
 		deploy_journal_set(&j->trigger_id, NULL);
 		deploy_journal_set(&j->trigger_time, NULL);
 		j->attempt++;
@@ -615,6 +638,7 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 		deploy_journal_set(&j->job_id, NULL);
 		deploy_journal_set(&j->restore_path, NULL);
 		deploy_journal_set(&j->restore_kind, NULL);
+		deploy_journal_set(&j->restore_time, NULL);
 		deploy_journal_set(&j->upgrade_started, NULL);
 		return save(x, e);
 	case DEPLOY_OP_UPLOAD:
@@ -632,8 +656,13 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 		deploy_journal_set(&j->submit_job_id, NULL);
 		deploy_journal_set(&j->target_job_hash, x->d.job_hash);
 		deploy_journal_set(&j->target_commit, x->o->rollout->commit);
+		/* the lineage: what this job started from, kept while it runs */
+		deploy_journal_set(&j->started_from, j->restore_path);
+		deploy_journal_set(&j->started_from_kind, j->restore_path ? j->restore_kind : "none");
+		deploy_journal_set(&j->started_from_time, j->restore_path ? j->restore_time : NULL);
 		deploy_journal_set(&j->restore_path, NULL);
 		deploy_journal_set(&j->restore_kind, NULL);
+		deploy_journal_set(&j->restore_time, NULL);
 		deploy_journal_set(&j->failed_job_hash, NULL);
 		deploy_journal_set(&j->last_error, NULL);
 		long upgrade_ms = age_ms(j->upgrade_started);
@@ -665,8 +694,7 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 			x->d.restart_budget, n->restore ? n->restore : "empty state");
 		it->drift_job = j->step == DEPLOY_STEP_IDLE;
 		j->step = DEPLOY_STEP_SAVEPOINT_TAKEN;
-		deploy_journal_set(&j->restore_path, n->restore);
-		deploy_journal_set(&j->restore_kind, n->restore_kind);
+		set_restore(x, n);
 		j->restarts++;
 		j->attempt++;
 		return save(x, e);
