@@ -38,6 +38,7 @@ void deploy_journal_set(char **field, const char *value)
 	X("startedFrom", started_from)               \
 	X("startedFromKind", started_from_kind)      \
 	X("startedFromTime", started_from_time)      \
+	X("awaitCheckpointSince", await_checkpoint_since) \
 	X("savepointPath", savepoint_path)           \
 	X("savepointTime", savepoint_time)           \
 	X("savepointReason", savepoint_reason)       \

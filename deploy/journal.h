@@ -59,6 +59,10 @@ typedef struct deploy_journal {
 	 * running; the status history's lineage. Informational: an older
 	 * flinkops ignores them. */
 	char *started_from, *started_from_kind, *started_from_time;
+	/* RFC 3339 with milliseconds: the job was recorded running then and has
+	 * not yet been seen completing a checkpoint; until it has (or Flink
+	 * says it does not checkpoint), the rollout is not done. */
+	char *await_checkpoint_since;
 	char *savepoint_path;  /* newest savepoint taken by flinkops */
 	char *savepoint_time;  /* RFC 3339 */
 	char *savepoint_reason;/* upgrade | suspend | delete | manual | periodic */

@@ -309,7 +309,20 @@ static void observe(exec *x)
 		fo_err_clear(&e);
 	}
 	bool terminal = o->job_known && flink_job_status_is_terminal(o->job);
-	bool need_ck = o->job_known && (terminal || j->step != DEPLOY_STEP_IDLE || x->d.mode == FLINK_UPGRADE_LAST_STATE);
+	/* a job awaiting its first checkpoint: does it checkpoint, and did it */
+	bool awaiting = j->step == DEPLOY_STEP_IDLE && j->await_checkpoint_since && o->job_known &&
+			o->job == FLINK_JOB_RUNNING;
+	o->checkpointing = -1;
+	o->checkpoints_completed = -1;
+	o->await_age_ms = age_ms(j->await_checkpoint_since);
+	if (awaiting) {
+		int64_t interval = 0;
+		if (flink_rest_checkpointing(x->r, job, &interval, &e) == 0)
+			o->checkpointing = interval > 0;
+		fo_err_clear(&e);
+	}
+	bool need_ck = o->job_known && (terminal || j->step != DEPLOY_STEP_IDLE || x->d.mode == FLINK_UPGRADE_LAST_STATE ||
+					o->checkpointing == 1);
 	if (o->flink_ok && need_ck) {
 		o->checkpoints_ok = flink_rest_checkpoints(x->r, job, &x->ck, &e) == 0;
 		fo_err_clear(&e);
@@ -328,6 +341,8 @@ static void observe(exec *x)
 			fo_err_clear(&e);
 		}
 		if (o->checkpoints_ok) {
+			o->checkpoints_completed = x->ck.completed;
+			o->checkpoint_failure = x->ck.latest_failure;
 			o->newest_path = x->ck.latest_path;
 			o->newest_is_savepoint = x->ck.latest_is_savepoint;
 			o->restored_path = x->ck.restored_path;
@@ -639,6 +654,7 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 		deploy_journal_set(&j->restore_path, NULL);
 		deploy_journal_set(&j->restore_kind, NULL);
 		deploy_journal_set(&j->restore_time, NULL);
+		deploy_journal_set(&j->await_checkpoint_since, NULL);
 		deploy_journal_set(&j->upgrade_started, NULL);
 		return save(x, e);
 	case DEPLOY_OP_UPLOAD:
@@ -663,6 +679,9 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 		deploy_journal_set(&j->restore_path, NULL);
 		deploy_journal_set(&j->restore_kind, NULL);
 		deploy_journal_set(&j->restore_time, NULL);
+		char since[40];
+		now_rfc3339_ms(since);
+		deploy_journal_set(&j->await_checkpoint_since, since);
 		deploy_journal_set(&j->failed_job_hash, NULL);
 		deploy_journal_set(&j->last_error, NULL);
 		long upgrade_ms = age_ms(j->upgrade_started);
@@ -687,6 +706,11 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 		free(from);
 		return 0;
 	}
+	case DEPLOY_OP_CONFIRM:
+		if (x->ob.checkpointing == 1)
+			rlog(x, FO_LOG_INFO, "job %s completed its first checkpoint", j->job_id);
+		deploy_journal_set(&j->await_checkpoint_since, NULL);
+		return save(x, e);
 	case DEPLOY_OP_RESTART:
 		rlog(x, FO_LOG_WARN, "job %s ended (%s); restart %d of %d from %s",
 			j->step == DEPLOY_STEP_SUBMITTED ? j->submit_job_id : j->job_id,

@@ -69,6 +69,11 @@ typedef struct deploy_observed {
 	bool objects_current;          /* every rendered object is live and equal */
 	int slots_total;               /* task slots offered; -1 unknown */
 	long step_age_ms;              /* since the journal's step was recorded; -1 unknown */
+	/* IDLE with awaitCheckpointSince: is the new job healthy yet? */
+	int checkpointing;             /* the job's checkpointing: 1 on, 0 off, -1 unknown (not read) */
+	int64_t checkpoints_completed; /* checkpoints (and savepoints) the job completed; -1 unknown */
+	const char *checkpoint_failure;/* the newest failed checkpoint's message, or NULL */
+	long await_age_ms;             /* since the job was recorded running; -1 unknown */
 } deploy_observed;
 
 enum deploy_op {
@@ -84,7 +89,8 @@ enum deploy_op {
 	DEPLOY_OP_SUSPEND,     /* apply the objects (at zero), record IDLE without a job */
 	DEPLOY_OP_UPLOAD,      /* deliver the jar, record UPLOADED */
 	DEPLOY_OP_RUN,         /* record SUBMITTED under the attempt's job id, then run the jar */
-	DEPLOY_OP_RECORD,      /* the submitted job is RUNNING: record IDLE at the target */
+	DEPLOY_OP_RECORD,      /* the submitted job is RUNNING: record IDLE at the target, awaiting its first checkpoint */
+	DEPLOY_OP_CONFIRM,     /* the job completed its first checkpoint (or does not checkpoint): clear the wait */
 	DEPLOY_OP_RESTART,     /* the job ended on its own: record SAVEPOINT_TAKEN with `restore`, restarts + 1 */
 	DEPLOY_OP_FAIL,        /* record FAILED with `why` (and state_unknown when the newest state is unknown) */
 };
@@ -104,6 +110,7 @@ enum deploy_failure {
 	DEPLOY_FAILURE_JAR,            /* jar_failed: fetching or uploading the jar failed */
 	DEPLOY_FAILURE_RUN,            /* run_failed: Flink refused to run the jar */
 	DEPLOY_FAILURE_JOURNAL,        /* journal_failed: a step could not be recorded (e.g. another writer) */
+	DEPLOY_FAILURE_FIRST_CHECKPOINT, /* first_checkpoint: RUNNING, but no checkpoint within flink.readyTimeout */
 	DEPLOY_FAILURE_OTHER,          /* other */
 	DEPLOY_NFAILURES
 };

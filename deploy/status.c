@@ -88,7 +88,9 @@ void deploy_status_update(flink_status *s, const deploy_item *it, const char *bl
 		set_job(s, it);
 		return;
 	case DEPLOY_OUTCOME_WAITING: {
-		bool had_job = j->target_job_hash != NULL;
+		/* Upgrading: something was rolled out before; a first job that
+		 * runs but has not yet checkpointed is still Deploying */
+		bool had_job = j->target_job_hash != NULL && s->observed_commit != NULL;
 		s->phase = suspended || had_job ? FLINK_PHASE_UPGRADING : FLINK_PHASE_DEPLOYING;
 		char *m = fo_asprintf("waiting: %s%s", it->waiting ? it->waiting : "on Flink",
 				      it->late ? " (past its timeout; still waited for)" : "");
@@ -122,9 +124,17 @@ void deploy_status_update(flink_status *s, const deploy_item *it, const char *bl
 	}
 	if (it->job_running && fo_streq(j->target_job_hash, it->job_hash)) {
 		s->phase = FLINK_PHASE_RUNNING;
-		flink_status_set(&s->message, it->drift_job ? "the job had ended outside flinkops and was started again "
-							     "from its newest state"
-							   : NULL);
+		/* restarts count since this version started: it may have been
+		 * restarted in an earlier pass than the one that saw it healthy */
+		if (it->drift_job || j->restarts > 0) {
+			char *m = fo_asprintf("the job had ended outside flinkops and was started again from its newest "
+					      "state (%d restart%s of this version)",
+					      j->restarts > 0 ? j->restarts : 1, j->restarts > 1 ? "s" : "");
+			flink_status_set(&s->message, m);
+			free(m);
+		} else {
+			flink_status_set(&s->message, NULL);
+		}
 		flink_status_set(&s->observed_commit, commit);
 		flink_status_set(&s->job.id, j->job_id);
 		flink_status_set(&s->job.state, "RUNNING");

@@ -598,6 +598,25 @@ static char *jpath(const cJSON *o, const char *key)
 	return clean_copy(s, strlen(s), 4096);
 }
 
+int flink_rest_parse_checkpoint_config(const char *body, int64_t *interval_ms, fo_err *e)
+{
+	*interval_ms = 0;
+	cJSON *j;
+	int rc = parse_object(body, &j, e);
+	if (rc < 0)
+		return rc;
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, "interval");
+	double d = cJSON_IsNumber(v) ? v->valuedouble : NAN;
+	if (!isfinite(d) || d != floor(d)) {
+		cJSON_Delete(j);
+		return fo_err_set(e, FO_ESERVER, "unexpected answer: the checkpoint configuration has no \"interval\"");
+	}
+	/* Long.MAX_VALUE (beyond a double's exact integers) means never */
+	*interval_ms = d > 0 && d <= 9007199254740992.0 ? (int64_t)d : 0;
+	cJSON_Delete(j);
+	return 0;
+}
+
 int flink_rest_parse_checkpoints(const char *body, flink_checkpoint_info *out, fo_err *e)
 {
 	memset(out, 0, sizeof(*out));
@@ -1037,6 +1056,26 @@ int flink_rest_checkpoints(flink_rest *c, const char *job_id, flink_checkpoint_i
 	char *path = fo_asprintf("/jobs/%s/checkpoints", job_id);
 	char *what = fo_asprintf("get checkpoints of job %s", job_id);
 	rc = get_parsed(c, path, what, parse_cp_v, out, e);
+	free(path);
+	free(what);
+	return rc;
+}
+
+static int parse_ckconf_v(const char *b, void *o, fo_err *e) { return flink_rest_parse_checkpoint_config(b, o, e); }
+
+int flink_rest_checkpointing(flink_rest *c, const char *job_id, int64_t *interval_ms, fo_err *e)
+{
+	*interval_ms = 0;
+	int rc = check_job_id("get checkpoint configuration", job_id, e);
+	if (rc < 0)
+		return rc;
+	char *path = fo_asprintf("/jobs/%s/checkpoints/config", job_id);
+	char *what = fo_asprintf("get checkpoint configuration of job %s", job_id);
+	rc = get_parsed(c, path, what, parse_ckconf_v, interval_ms, e);
+	if (rc == FO_ENOTFOUND) { /* "Checkpointing is not enabled for this job" */
+		fo_err_clear(e);
+		rc = 0;
+	}
 	free(path);
 	free(what);
 	return rc;

@@ -40,6 +40,13 @@ enum obs {
 	O_STARTING,     /* INITIALIZING */
 	O_EMPTY_ENDED,  /* ended, never checkpointed, started fresh */
 	O_STALE,        /* cancelled, but Flink's cached statistics still show it running */
+	O_CK_OFF,       /* the job runs and does not checkpoint (Flink says) */
+	O_CK_NONE,      /* the job runs, checkpoints, completed none yet, 1 s after its start */
+	O_CK_DONE,      /* the job runs and completed a checkpoint */
+	O_CK_LATE,      /* the job runs, completed none, past readyTimeout, the newest failed */
+	O_CK_UNREAD,    /* the job runs; its checkpointing could not be read */
+	O_RESTARTING_LATE, /* RESTARTING past readyTimeout of its start */
+	O_FAILED_FRESH, /* FAILED a moment ago: statistics and exceptions not final yet */
 };
 
 static void observe(enum obs kind, deploy_observed *o)
@@ -76,6 +83,26 @@ static void observe(enum obs kind, deploy_observed *o)
 		o->job = FLINK_JOB_CANCELED;
 		o->newest_path = o->restored_path = NULL;
 		break;
+	case O_CK_OFF:
+	case O_CK_NONE:
+	case O_CK_DONE:
+	case O_CK_LATE:
+	case O_CK_UNREAD:
+		o->job = FLINK_JOB_RUNNING;
+		o->checkpointing = kind == O_CK_OFF ? 0 : kind == O_CK_UNREAD ? -1 : 1;
+		o->checkpoints_completed = kind == O_CK_DONE ? 1 : kind == O_CK_UNREAD ? -1 : 0;
+		o->await_age_ms = kind == O_CK_LATE ? 400000 : 1000;
+		o->checkpoint_failure = kind == O_CK_LATE ? "Checkpoint expired before completing." : NULL;
+		break;
+	case O_FAILED_FRESH:
+		o->job = FLINK_JOB_FAILED;
+		o->checkpoints_ok = false;
+		break;
+	case O_RESTARTING_LATE:
+		o->job = FLINK_JOB_RESTARTING;
+		o->job_cause = "boom";
+		o->await_age_ms = 400000;
+		break;
 	default: break;
 	}
 }
@@ -95,6 +122,7 @@ enum jr {
 	J_FAILED_UNKNOWN,
 	J_SUSPENDED,  /* no job, savepoint SP_OLD (reason suspend) */
 	J_BUDGET,     /* job at H_OLD, restarts used up */
+	J_AWAIT,      /* job at H_OLD recorded running, awaiting its first checkpoint */
 };
 
 static void journal(enum jr kind, deploy_journal *j)
@@ -141,6 +169,7 @@ static void journal(enum jr kind, deploy_journal *j)
 		break;
 	case J_SUSPENDED: deploy_journal_set(&j->job_id, NULL); break;
 	case J_BUDGET: j->restarts = 3; break;
+	case J_AWAIT: deploy_journal_set(&j->await_checkpoint_since, "2026-12-01T10:00:00.000Z"); break;
 	default: break;
 	}
 }
@@ -189,6 +218,21 @@ static const struct row {
 	{J_IDLE, W_SAME, O_EMPTY_ENDED, DEPLOY_OP_FAIL, NULL, "does not start from empty state on its own"},
 	{J_IDLE_NOSP, W_SAME, O_EMPTY_ENDED, DEPLOY_OP_RESTART, "-", NULL},
 	{J_BUDGET, W_SAME, O_FAILED, DEPLOY_OP_FAIL, NULL, "after 3 restarts: boom"},
+	/* the budget is judged on final statistics: the cause is there by then */
+	{J_BUDGET, W_SAME, O_FAILED_FRESH, DEPLOY_OP_WAIT, NULL, "not available yet"},
+	{J_SUBMITTED, W_NEW, O_FAILED_FRESH, DEPLOY_OP_WAIT, NULL, "not available yet"},
+	/* a new job is done once it completed a checkpoint (or does not checkpoint) */
+	{J_AWAIT, W_SAME, O_CK_OFF, DEPLOY_OP_CONFIRM, NULL, NULL},
+	{J_AWAIT, W_SAME, O_CK_DONE, DEPLOY_OP_CONFIRM, NULL, NULL},
+	{J_AWAIT, W_SAME, O_CK_NONE, DEPLOY_OP_WAIT, NULL, "the first checkpoint of job"},
+	{J_AWAIT, W_SAME, O_CK_UNREAD, DEPLOY_OP_WAIT, NULL, "checkpoints could not be read"},
+	{J_AWAIT, W_SAME, O_CK_LATE, DEPLOY_OP_FAIL, NULL,
+	 "completed no checkpoint within flink.readyTimeout (300s); the newest failed: Checkpoint expired"},
+	{J_AWAIT, W_SAME, O_RESTARTING_LATE, DEPLOY_OP_FAIL, NULL, "is RESTARTING and completed no checkpoint"},
+	{J_AWAIT, W_SAME, O_STARTING, DEPLOY_OP_WAIT, NULL, "INITIALIZING"},
+	{J_AWAIT, W_SAME, O_FAILED, DEPLOY_OP_RESTART, CK_NEW, NULL},
+	{J_AWAIT, W_NEW, O_CK_NONE, DEPLOY_OP_STOP, NULL, NULL}, /* a newer commit does not wait for it */
+	{J_IDLE, W_SAME, O_CK_NONE, DEPLOY_OP_NONE, NULL, "running"}, /* confirmed before: settled */
 	/* an upgrade, by mode */
 	{J_IDLE, W_NEW, O_RUNNING, DEPLOY_OP_STOP, NULL, NULL},
 	{J_IDLE, W_PODS, O_RUNNING, DEPLOY_OP_STOP, NULL, NULL},

@@ -36,6 +36,7 @@ typedef struct row {
 	const char *item_hash;     /* the rendered job hash */
 	enum deploy_step step;
 	const char *j_hash, *j_job, *j_error;
+	int j_restarts;
 	const char *blob;          /* the manifest's blob in this pass */
 	/* the status before */
 	enum flink_phase before;
@@ -59,6 +60,9 @@ static const row rows[] = {
 	 .waiting = "savepoint", .late = true, .j_hash = "h0", .before = FLINK_PHASE_RUNNING,
 	 .before_observed = C1, .phase = FLINK_PHASE_UPGRADING, .observed = C1,
 	 .message = "waiting: savepoint (past its timeout; still waited for)"},
+	{"a first job RUNNING, its first checkpoint pending: Deploying", .outcome = DEPLOY_OUTCOME_WAITING,
+	 .waiting = "the first checkpoint of job job1", .j_hash = "h1", .j_job = "job1", .phase = FLINK_PHASE_DEPLOYING,
+	 .message = "waiting: the first checkpoint"},
 	{"settled objects only: Running at the commit", .no_job = true, .outcome = DEPLOY_OUTCOME_SETTLED,
 	 .phase = FLINK_PHASE_RUNNING, .observed = C2},
 	{"settled, journal failed: Failed with its error", .outcome = DEPLOY_OUTCOME_SETTLED,
@@ -69,6 +73,10 @@ static const row rows[] = {
 	{"the target's job seen RUNNING: Running at the commit", .outcome = DEPLOY_OUTCOME_SETTLED,
 	 .job_running = true, .item_hash = "h1", .j_hash = "h1", .j_job = "job1", .phase = FLINK_PHASE_RUNNING,
 	 .observed = C2, .job_id = "job1"},
+	{"restarted in an earlier pass, healthy now: Running, and says it was restarted",
+	 .outcome = DEPLOY_OUTCOME_SETTLED, .job_running = true, .item_hash = "h1", .j_hash = "h1", .j_job = "job2",
+	 .j_restarts = 1, .phase = FLINK_PHASE_RUNNING, .observed = C2, .job_id = "job2",
+	 .message = "ended outside flinkops and was started again from its newest state (1 restart of this version)"},
 	{"an old job RUNNING is not the target's: not Running", .outcome = DEPLOY_OUTCOME_SETTLED,
 	 .job_running = true, .item_hash = "h2", .j_hash = "h1", .j_job = "job1", .before = FLINK_PHASE_RUNNING,
 	 .before_observed = C1, .phase = FLINK_PHASE_DEPLOYING, .observed = C1,
@@ -109,6 +117,7 @@ static void test_policy_table(void **state)
 		it.journal.target_job_hash = (char *)r->j_hash;
 		it.journal.job_id = (char *)r->j_job;
 		it.journal.last_error = (char *)r->j_error;
+		it.journal.restarts = r->j_restarts;
 
 		flink_status *s = flink_status_new("default", "wc");
 		s->phase = r->before;
