@@ -39,6 +39,13 @@ void deploy_journal_set(char **field, const char *value)
 	X("startedFromKind", started_from_kind)      \
 	X("startedFromTime", started_from_time)      \
 	X("awaitCheckpointSince", await_checkpoint_since) \
+	X("requestTriggerId", request_trigger_id)    \
+	X("requestTime", request_time)               \
+	X("requestReason", request_reason)           \
+	X("requestNonce", request_nonce)             \
+	X("handledNonce", handled_nonce)             \
+	X("savepointError", savepoint_error)         \
+	X("runningSince", running_since)             \
 	X("savepointPath", savepoint_path)           \
 	X("savepointTime", savepoint_time)           \
 	X("savepointReason", savepoint_reason)       \

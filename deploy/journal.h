@@ -63,6 +63,14 @@ typedef struct deploy_journal {
 	 * not yet been seen completing a checkpoint; until it has (or Flink
 	 * says it does not checkpoint), the rollout is not done. */
 	char *await_checkpoint_since;
+	/* A savepoint asked of the running job, which keeps running (a new
+	 * job.savepointTriggerNonce, or the periodic interval): its trigger id,
+	 * chosen and journaled before the request as a stop's is, when, why
+	 * (manual | periodic) and the nonce it answers. handledNonce is the
+	 * newest nonce answered; savepointError the last request's failure. */
+	char *request_trigger_id, *request_time, *request_reason, *request_nonce;
+	char *handled_nonce, *savepoint_error;
+	char *running_since;   /* RFC 3339 with milliseconds: the job was recorded running */
 	char *savepoint_path;  /* newest savepoint taken by flinkops */
 	char *savepoint_time;  /* RFC 3339 */
 	char *savepoint_reason;/* upgrade | suspend | delete | manual | periodic */

@@ -6,6 +6,7 @@
  */
 #include "deploy/rollout.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,7 +14,7 @@
 
 static const char *const op_names[] = {
 	"none",  "wait",       "stop",    "restop",  "cancel", "keep",   "abort-stop", "apply",
-	"apply-only", "suspend", "upload", "run", "record", "confirm", "restart", "fail",
+	"apply-only", "suspend", "upload", "run", "record", "confirm", "savepoint", "savepoint-done", "restart", "fail",
 };
 
 const char *deploy_op_name(enum deploy_op op)
@@ -213,6 +214,61 @@ static void first_checkpoint(const deploy_desired *d, const deploy_journal *j, c
 	free(a);
 }
 
+/* Whether the journal's decimal nonce (NULL: none, as 0) is `nonce`. */
+static bool nonce_is(const char *journaled, int64_t nonce)
+{
+	char buf[24];
+	snprintf(buf, sizeof(buf), "%lld", (long long)nonce);
+	return fo_streq(journaled ? journaled : "0", buf);
+}
+
+/*
+ * A savepoint of the healthy running job, asked for in git (a new
+ * job.savepointTriggerNonce) or due (the periodic interval), which keeps
+ * running. Like a stop's, the trigger is journaled before the request, so
+ * a lost reply or a restart asks Flink for that trigger rather than taking
+ * a second savepoint. True when it decided a step.
+ */
+static bool requested_savepoint(const deploy_desired *d, const deploy_journal *j, const deploy_observed *o,
+				deploy_next *n)
+{
+	if (j->request_trigger_id) {
+		switch (o->request) {
+		case DEPLOY_TRIGGER_COMPLETED:
+			restore(n, DEPLOY_OP_SAVEPOINT_DONE, o->request_location, "savepoint");
+			break;
+		case DEPLOY_TRIGGER_FAILED:
+			set(n, DEPLOY_OP_SAVEPOINT_DONE, "the %s savepoint of job %s failed: %s; the job keeps running",
+			    str(j->request_reason), str(j->job_id), o->request_failure ? o->request_failure : "no cause reported");
+			n->restore_kind = "none";
+			break;
+		case DEPLOY_TRIGGER_IN_PROGRESS: {
+			char *a = age(o->step_age_ms);
+			n->late = o->step_age_ms >= 0 && o->step_age_ms > d->savepoint_timeout_ms;
+			set(n, DEPLOY_OP_WAIT, "the %s savepoint of job %s is in progress%s%s", str(j->request_reason),
+			    str(j->job_id), a, n->late ? ", past flink.savepointTimeout" : "");
+			free(a);
+			break;
+		}
+		case DEPLOY_TRIGGER_NONE:
+		case DEPLOY_TRIGGER_UNKNOWN:
+			/* the request never arrived (or Flink forgot it): again, under the same id */
+			set(n, DEPLOY_OP_SAVEPOINT, "%s", str(j->request_reason));
+			break;
+		}
+		return true;
+	}
+	if (d->savepoint_nonce != 0 && !nonce_is(j->handled_nonce, d->savepoint_nonce)) {
+		set(n, DEPLOY_OP_SAVEPOINT, "manual");
+		return true;
+	}
+	if (d->periodic_savepoint_ms > 0 && o->savepoint_age_ms >= 0 && o->savepoint_age_ms >= d->periodic_savepoint_ms) {
+		set(n, DEPLOY_OP_SAVEPOINT, "periodic");
+		return true;
+	}
+	return false;
+}
+
 /* IDLE (or FAILED at an older target): the job runs, or must change. */
 static void idle(const deploy_desired *d, const deploy_journal *j, const deploy_observed *o, deploy_next *n)
 {
@@ -261,7 +317,7 @@ static void idle(const deploy_desired *d, const deploy_journal *j, const deploy_
 	if (o->job_known && o->job == FLINK_JOB_RUNNING) {
 		if (j->await_checkpoint_since)
 			first_checkpoint(d, j, o, n);
-		else
+		else if (!requested_savepoint(d, j, o, n))
 			set(n, DEPLOY_OP_NONE, "running");
 		return;
 	}

@@ -88,15 +88,19 @@ void deploy_status_update(flink_status *s, const deploy_item *it, const char *bl
 		set_job(s, it);
 		return;
 	case DEPLOY_OUTCOME_WAITING: {
-		/* Upgrading: something was rolled out before; a first job that
-		 * runs but has not yet checkpointed is still Deploying */
-		bool had_job = j->target_job_hash != NULL && s->observed_commit != NULL;
-		s->phase = suspended || had_job ? FLINK_PHASE_UPGRADING : FLINK_PHASE_DEPLOYING;
 		char *m = fo_asprintf("waiting: %s%s", it->waiting ? it->waiting : "on Flink",
 				      it->late ? " (past its timeout; still waited for)" : "");
 		flink_status_set(&s->message, m);
 		free(m);
 		set_job(s, it);
+		/* a savepoint asked of the running job: it runs on, with this spec */
+		if (j->step == DEPLOY_STEP_IDLE && j->request_trigger_id && fo_streq(j->target_job_hash, it->job_hash) &&
+		    !j->await_checkpoint_since && s->phase == FLINK_PHASE_RUNNING)
+			return;
+		/* Upgrading: something was rolled out before; a first job that
+		 * runs but has not yet checkpointed is still Deploying */
+		bool had_job = j->target_job_hash != NULL && s->observed_commit != NULL;
+		s->phase = suspended || had_job ? FLINK_PHASE_UPGRADING : FLINK_PHASE_DEPLOYING;
 		return;
 	}
 	case DEPLOY_OUTCOME_SETTLED:
@@ -126,7 +130,9 @@ void deploy_status_update(flink_status *s, const deploy_item *it, const char *bl
 		s->phase = FLINK_PHASE_RUNNING;
 		/* restarts count since this version started: it may have been
 		 * restarted in an earlier pass than the one that saw it healthy */
-		if (it->drift_job || j->restarts > 0) {
+		if (j->savepoint_error) {
+			flink_status_set(&s->message, j->savepoint_error);
+		} else if (it->drift_job || j->restarts > 0) {
 			char *m = fo_asprintf("the job had ended outside flinkops and was started again from its newest "
 					      "state (%d restart%s of this version)",
 					      j->restarts > 0 ? j->restarts : 1, j->restarts > 1 ? "s" : "");
@@ -184,6 +190,13 @@ void deploy_status_history(flink_status *s, int before, const char *before_savep
 			flink_status_set(&h->stopped_with.path, s->last_savepoint.path);
 			flink_status_set(&h->stopped_with.time, s->last_savepoint.time);
 		}
+	}
+	if (s->last_savepoint.path && !fo_streq(s->last_savepoint.path, before_savepoint) &&
+	    (r == FLINK_SAVEPOINT_MANUAL || r == FLINK_SAVEPOINT_PERIODIC) && s->phase == FLINK_PHASE_RUNNING &&
+	    history_names_job(s, s->job.id)) {
+		/* a savepoint the running job was asked for: an entry of its own */
+		flink_status_add_history(s, commit, s->phase, now, s->last_savepoint.path);
+		return;
 	}
 	const deploy_journal *j = it ? &it->journal : NULL;
 	if (s->phase == FLINK_PHASE_RUNNING && s->job.id && !history_names_job(s, s->job.id)) {

@@ -1236,17 +1236,21 @@ int flink_rest_jar_exists(flink_rest *c, const char *jar_id, bool *exists, fo_er
 	return rc;
 }
 
-int flink_rest_savepoint_trigger(flink_rest *c, const char *job_id, const char *target_dir, char **trigger_id,
-				 fo_err *e)
+int flink_rest_savepoint_trigger(flink_rest *c, const char *job_id, const char *target_dir, const char *want_trigger,
+				 char **trigger_id, fo_err *e)
 {
 	*trigger_id = NULL;
 	int rc = check_job_id("trigger a savepoint", job_id, e);
 	if (rc < 0)
 		return rc;
+	if (want_trigger && !is_hex32(want_trigger))
+		return fo_err_set(e, FO_EINVAL, "savepoint of job %s: the trigger id is not 32 hex digits", job_id);
 	cJSON *j = cJSON_CreateObject();
 	if (target_dir)
 		cJSON_AddStringToObject(j, "target-directory", target_dir);
 	cJSON_AddBoolToObject(j, "cancel-job", false);
+	if (want_trigger)
+		cJSON_AddStringToObject(j, "triggerId", want_trigger); /* the same id again is the same savepoint */
 	rc = post_trigger(c, job_id, "trigger a savepoint of", "savepoints", j, trigger_id, e);
 	cJSON_Delete(j);
 	return rc;
