@@ -71,6 +71,12 @@ static const struct {
 	{HEAD(NAME) RES "  flinkConfiguration:\n    taskmanager.numberOfTaskSlots: \"4\"\n" JOB
 		    "    parallelismPerK8sResource: 2\n", 9, 3, "taskmanager.numberOfTaskSlots is 4 but job.parallelismPerK8sResource is 2"},
 	{HEAD(NAME) RES "  flinkConfiguration:\n    rest.port: \"9999\"\n", 9, 3, "\"rest.port\" is set by flinkops"},
+	{HEAD(NAME) RES CONF "    kubernetes.operator.periodic.savepoint.interval: soon\n" JOB, 9, 3,
+	 "kubernetes.operator.periodic.savepoint.interval must be a duration of at least 1 s"},
+	{HEAD(NAME) RES CONF "    kubernetes.operator.periodic.savepoint.interval: 500 ms\n" JOB, 9, 3,
+	 "got \"500 ms\""},
+	{HEAD(NAME) RES CONF "    kubernetes.operator.periodic.savepoint.interval: 10min\n", 9, 3,
+	 "kubernetes.operator.periodic.savepoint.interval needs a job"},
 	{HEAD(NAME) RES "  flinkConfiguration:\n    a.b: [1, 2]\n", 10, 10, "\"a.b\" is a list"},
 	/* a flinkConfiguration key or value stays one line of Flink's configuration file */
 	{HEAD(NAME) RES CONF "    state.backend: \"rocksdb\\nrest.port: 9999\\njobmanager.rpc.address: evil\"\n", 10, 20,
@@ -362,6 +368,26 @@ static void test_conf_flattened_and_sorted(void **state)
 	flink_deployment_free(fd);
 }
 
+/* Flink's spellings of a duration, as upstream reads the periodic interval. */
+static void test_periodic_savepoint_interval(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *v;
+		int64_t ms;
+	} cases[] = {{"10min", 600000}, {"1 h", 3600000}, {"30 s", 30000}, {"90000", 90000}, {"2d", 172800000}, {"0", 0}};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *text = fo_asprintf(HEAD(NAME) RES CONF "    kubernetes.operator.periodic.savepoint.interval: \"%s\"\n" JOB,
+					 cases[i].v);
+		flink_deployment *fd = parse_one(text);
+		if (fd->job.periodic_savepoint_ms != cases[i].ms)
+			fail_msg("\"%s\": %lld ms, want %lld", cases[i].v, (long long)fd->job.periodic_savepoint_ms,
+				 (long long)cases[i].ms);
+		flink_deployment_free(fd);
+		free(text);
+	}
+}
+
 static void test_defaults(void **state)
 {
 	(void)state;
@@ -386,6 +412,7 @@ int main(void)
 		cmocka_unit_test(test_one_bad_document_keeps_others),
 		cmocka_unit_test(test_unique_names),
 		cmocka_unit_test(test_conf_flattened_and_sorted),
+		cmocka_unit_test(test_periodic_savepoint_interval),
 		cmocka_unit_test(test_defaults),
 	};
 	return cmocka_run_group_tests_name("model", tests, NULL, NULL);
