@@ -8,6 +8,7 @@
  * variable that a webhook and a stop request signal, and wakes at least
  * every few seconds to show the HTTP thread it is alive.
  */
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -236,6 +237,9 @@ void agent_loop_run(agent_state *st, agent_ctx *ctx, const agent_sched *sched)
 		}
 		deploy_pass_free(&pass);
 		cli_pass_close(&cp);
+		/* a pass parses and frees megabytes of JSON; give the freed pages
+		 * back between passes, so that an idle daemon's memory stays flat */
+		malloc_trim(0);
 		fo_log_set_pass(0);
 		last_end = agent_mono_ms();
 		next_at = last_end + delay;
