@@ -289,6 +289,11 @@ static cJSON *render_service(const flink_deployment *fd, enum render_component w
 	if (which == RENDER_SERVICE_REST) {
 		const char *type = flink_conf_get(&fd->conf, "kubernetes.rest-service.exposed.type");
 		add_str(spec, "type", type ? type : "ClusterIP");
+		/* With standby JobManagers a jar uploaded to one replica's REST
+		 * endpoint exists only there: keep a client (the agent) on one
+		 * replica so that its upload and run meet. */
+		if (fd->jm.replicas > 1)
+			add_str(spec, "sessionAffinity", "ClientIP");
 	} else {
 		add_str(spec, "clusterIP", "None");
 		/* TaskManagers must find the JobManager (and each other) before the

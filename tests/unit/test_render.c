@@ -490,6 +490,10 @@ static void test_high_availability(void **state)
 		if ((strstr(conf, "\nhigh-availability.cluster-id: wc\n") != NULL) != cases[i].ha ||
 		    (strstr(conf, "\nhigh-availability.jobmanager.port: \"6123\"\n") != NULL) != cases[i].ha)
 			fail_msg("case %zu: high-availability.cluster-id/jobmanager.port wrong in\n%s", i, conf);
+		/* standby JobManagers: the agent's upload and run reach one replica */
+		const cJSON *rest = cJSON_GetObjectItem(o.v[RENDER_SERVICE_REST], "spec");
+		if (fo_streq(fo_json_str(rest, "sessionAffinity"), "ClientIP") != cases[i].ha)
+			fail_msg("case %zu: sessionAffinity of the REST Service", i);
 		if ((strstr(conf, "\nkubernetes.cluster-id: wc\n") != NULL) != cases[i].kubernetes ||
 		    (strstr(conf, "\nkubernetes.namespace: team\n") != NULL) != cases[i].kubernetes)
 			fail_msg("case %zu: kubernetes.cluster-id/namespace wrong in\n%s", i, conf);
