@@ -69,6 +69,9 @@ static int conf_fraction(const flink_kvs *conf, const char *key, float def, doub
 	}
 	char *end;
 	float f = strtof(s, &end);
+	/* Java's Float.parseFloat also takes a type suffix and trims */
+	if (end != s && *end && strchr("fFdD", *end))
+		end++;
 	while (*end == ' ')
 		end++;
 	if (end == s || *end || !isfinite(f))
@@ -112,7 +115,7 @@ static int conf_range(const flink_kvs *conf, const char *min_key, uint64_t min_d
  */
 static int mul_fraction(uint64_t bytes, double f, uint64_t *out, fo_err *e)
 {
-	char buf[64];
+	char buf[64]; /* "%.17e" of a double is at most 24 characters */
 	int prec = 0;
 	for (prec = 0; prec < 17; prec++) {
 		snprintf(buf, sizeof(buf), "%.*e", prec, f);

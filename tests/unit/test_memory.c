@@ -80,6 +80,8 @@ static void test_taskmanager(void **state)
 		{2048 * MI, "taskmanager.memory.managed.fraction=1", 0, 0, 0, 0, "must be at least 0 and below 1, got 1"},
 		{2048 * MI, "taskmanager.memory.managed.size=2Gi", 0, 0, 0, 0, "\"2Gi\" is not a size Flink reads"},
 		{2048 * MI, "taskmanager.memory.network.fraction=x", 0, 0, 0, 0, "\"x\" is not a number"},
+		{2048 * MI, "taskmanager.memory.network.fraction=0.2f;taskmanager.memory.managed.fraction= 0.3 ", 563714432,
+		 499289967, 332859969, 214748368, NULL},
 		{2048 * MI, "taskmanager.memory.framework.heap.size=9223372036854775807b;taskmanager.memory.managed.size=9223372036854775807b", 0, 0, 0, 0,
 		 "add up to more than Flink can hold"},
 	};
