@@ -165,6 +165,37 @@ static int derive_inverse_fraction(uint64_t base, const range *r, uint64_t *out,
 	return derive_fraction(base, &inv, out, e);
 }
 
+/*
+ * Contract: the network memory Flink's older option gives, into *out with
+ * *given = true, when taskmanager.network.numberOfBuffers is set and none of
+ * the taskmanager.memory.network.* options is (Flink then sizes the network
+ * as buffers × segment size). 0 or FO_EINVAL.
+ */
+static int legacy_network(const flink_kvs *conf, bool *given, uint64_t *out, fo_err *e)
+{
+	const char *s = flink_conf_get(conf, "taskmanager.network.numberOfBuffers");
+	*given = s && !flink_conf_get(conf, "taskmanager.memory.network.min") &&
+		 !flink_conf_get(conf, "taskmanager.memory.network.max") &&
+		 !flink_conf_get(conf, "taskmanager.memory.network.fraction");
+	if (!*given)
+		return 0;
+	char *end;
+	long long buffers = strtoll(s, &end, 10);
+	while (*end == ' ')
+		end++;
+	if (end == s || *end || buffers < 0 || buffers > INT32_MAX)
+		return fo_err_set(e, FO_EINVAL, "flinkConfiguration taskmanager.network.numberOfBuffers: \"%s\" is not a "
+				  "number of buffers", s);
+	uint64_t page;
+	int rc = conf_size(conf, "taskmanager.memory.segment-size", 32 * 1024, &page, e);
+	if (rc < 0)
+		return rc;
+	if (page && (uint64_t)buffers > SIZE_MAX_FLINK / page)
+		return fo_err_set(e, FO_EINVAL, "taskmanager.network.numberOfBuffers × segment size is too large");
+	*out = (uint64_t)buffers * page;
+	return 0;
+}
+
 /* Contract: the sum of n sizes in *out; FO_EINVAL when it passes a long, as
  * MemorySize.add throws there. */
 static int sum(uint64_t *out, fo_err *e, size_t n, const uint64_t *v)
@@ -258,6 +289,10 @@ int flink_tm_memory_derive(const flink_kvs *conf, uint64_t process, flink_memory
 			     SIZE_MAX_FLINK, "taskmanager.memory.network.fraction", 0.1f, &net, e)) < 0 ||
 	    (rc = conf_range(conf, NULL, 0, NULL, 0, "taskmanager.memory.managed.fraction", 0.4f, &managed, e)) < 0)
 		return rc;
+	bool legacy = false;
+	uint64_t legacy_size = 0;
+	if ((rc = legacy_network(conf, &legacy, &legacy_size, e)) < 0)
+		return rc;
 	bool has_task_heap = flink_conf_get(conf, "taskmanager.memory.task.heap.size") != NULL;
 	bool has_managed = flink_conf_get(conf, "taskmanager.memory.managed.size") != NULL;
 	bool has_flink = flink_conf_get(conf, "taskmanager.memory.flink.size") != NULL;
@@ -273,8 +308,11 @@ int flink_tm_memory_derive(const flink_kvs *conf, uint64_t process, flink_memory
 		 * share that makes them its rest, and the overhead what is left */
 		uint64_t excl = 0;
 		uint64_t parts[] = {m->framework_heap, m->framework_off_heap, m->task_heap, m->task_off_heap, m->managed};
-		if ((rc = sum(&excl, e, FO_ARRAY_LEN(parts), parts)) < 0 ||
-		    (rc = derive_inverse_fraction(excl, &net, &m->network, e)) < 0)
+		if ((rc = sum(&excl, e, FO_ARRAY_LEN(parts), parts)) < 0)
+			return rc;
+		if (legacy)
+			m->network = legacy_size;
+		else if ((rc = derive_inverse_fraction(excl, &net, &m->network, e)) < 0)
 			return rc;
 		uint64_t all[] = {excl, m->network};
 		if ((rc = sum(&flink, e, 2, all)) < 0)
@@ -304,10 +342,21 @@ int flink_tm_memory_derive(const flink_kvs *conf, uint64_t process, flink_memory
 			return exceeded(e, "framework heap, framework off-heap, task heap, task off-heap and managed memory",
 					excl, flink);
 		m->network = flink - excl;
-		if ((rc = check_range("network memory", m->network, &net, e)) < 0)
+		if (legacy && m->network != legacy_size) {
+			char *a = human(m->network), *b = human(legacy_size);
+			rc = fo_err_set(e, FO_EINVAL,
+					"the derived network memory (%s) is not the %s that taskmanager.network.numberOfBuffers gives",
+					a, b);
+			free(a);
+			free(b);
+			return rc;
+		}
+		if (!legacy && (rc = check_range("network memory", m->network, &net, e)) < 0)
 			return rc;
 	} else {
-		if ((rc = derive_fraction(flink, &net, &m->network, e)) < 0)
+		if (legacy)
+			m->network = legacy_size;
+		else if ((rc = derive_fraction(flink, &net, &m->network, e)) < 0)
 			return rc;
 		uint64_t parts[] = {m->framework_heap, m->framework_off_heap, m->task_off_heap, m->managed, m->network};
 		if ((rc = sum(&excl, e, FO_ARRAY_LEN(parts), parts)) < 0)
