@@ -58,6 +58,39 @@ static int conf_size(const flink_kvs *conf, const char *key, uint64_t def, uint6
 	return rc;
 }
 
+/*
+ * Contract: the size of `key`, or of the keys Flink reads in its place when
+ * it is absent (LegacyMemoryOptions: `legacy`, a MemorySize, then
+ * `legacy_mb`, a number of MiB), into *out with *given = true; *given =
+ * false when none is set. 0 or FO_EINVAL.
+ */
+static int conf_size_or_legacy(const flink_kvs *conf, const char *key, const char *legacy, const char *legacy_mb,
+			       bool *given, uint64_t *out, fo_err *e)
+{
+	*given = true;
+	if (flink_conf_get(conf, key))
+		return conf_size(conf, key, 0, out, e);
+	if (flink_conf_get(conf, legacy))
+		return conf_size(conf, legacy, 0, out, e);
+	const char *mb = flink_conf_get(conf, legacy_mb);
+	if (!mb) {
+		*given = false;
+		return 0;
+	}
+	/* Flink parses it as the text with "m" after it */
+	char *sized = fo_asprintf("%sm", mb);
+	int rc = flink_memory_parse_flink(sized, out, e);
+	if (rc < 0)
+		rc = fo_err_set(e, FO_EINVAL, "flinkConfiguration %s: \"%s\" is not a number of MiB", legacy_mb, mb);
+	free(sized);
+	return rc;
+}
+
+/* The options that fix a TaskManager's Flink memory or a JobManager's heap,
+ * with their older names. */
+#define TM_FLINK_SIZE "taskmanager.memory.flink.size", "taskmanager.heap.size", "taskmanager.heap.mb"
+#define JM_HEAP_SIZE "jobmanager.memory.heap.size", "jobmanager.heap.size", "jobmanager.heap.mb"
+
 /* Contract: `key`'s value as Flink's float option (widened to double, as
  * Flink's RangeFraction holds it), `def` when absent; 0 or FO_EINVAL. */
 static int conf_fraction(const flink_kvs *conf, const char *key, float def, double *out, fo_err *e)
@@ -295,11 +328,11 @@ int flink_tm_memory_derive(const flink_kvs *conf, uint64_t process, flink_memory
 		return rc;
 	bool has_task_heap = flink_conf_get(conf, "taskmanager.memory.task.heap.size") != NULL;
 	bool has_managed = flink_conf_get(conf, "taskmanager.memory.managed.size") != NULL;
-	bool has_flink = flink_conf_get(conf, "taskmanager.memory.flink.size") != NULL;
+	bool has_flink;
 	if ((has_task_heap &&
 	     (rc = conf_size(conf, "taskmanager.memory.task.heap.size", 0, &m->task_heap, e)) < 0) ||
 	    (has_managed && (rc = conf_size(conf, "taskmanager.memory.managed.size", 0, &m->managed, e)) < 0) ||
-	    (has_flink && (rc = conf_size(conf, "taskmanager.memory.flink.size", 0, &flink_conf, e)) < 0))
+	    (rc = conf_size_or_legacy(conf, TM_FLINK_SIZE, &has_flink, &flink_conf, e)) < 0)
 		return rc;
 
 	uint64_t flink = 0;
@@ -380,9 +413,9 @@ int flink_jm_memory_derive(const flink_kvs *conf, uint64_t process, flink_memory
 	    (rc = conf_range(conf, "jobmanager.memory.jvm-overhead.min", 192 * MIB, "jobmanager.memory.jvm-overhead.max",
 			     1024 * MIB, "jobmanager.memory.jvm-overhead.fraction", 0.1f, &ovh, e)) < 0)
 		return rc;
-	bool has_heap = flink_conf_get(conf, "jobmanager.memory.heap.size") != NULL;
+	bool has_heap;
 	bool has_flink = flink_conf_get(conf, "jobmanager.memory.flink.size") != NULL;
-	if ((has_heap && (rc = conf_size(conf, "jobmanager.memory.heap.size", 0, &m->heap, e)) < 0) ||
+	if ((rc = conf_size_or_legacy(conf, JM_HEAP_SIZE, &has_heap, &m->heap, e)) < 0 ||
 	    (has_flink && (rc = conf_size(conf, "jobmanager.memory.flink.size", 0, &flink_conf, e)) < 0))
 		return rc;
 	if (has_heap) {
@@ -423,9 +456,13 @@ uint64_t flink_memory_min_mib(const flink_kvs *conf, bool tm)
 	 * minimum; with the Flink memory given the overhead must fit a window
 	 * instead, which the derive message names. The derivation is monotone
 	 * in the process size, so the smallest fit is a binary search. */
-	if (flink_conf_get(conf, tm ? "taskmanager.memory.flink.size" : "jobmanager.memory.flink.size") ||
-	    flink_conf_get(conf, tm ? "taskmanager.memory.task.heap.size" : "jobmanager.memory.heap.size"))
-		return 0;
+	static const char *const fixing[] = {"taskmanager.memory.flink.size", "taskmanager.heap.size",
+					     "taskmanager.heap.mb", "taskmanager.memory.task.heap.size",
+					     "jobmanager.memory.flink.size", "jobmanager.memory.heap.size",
+					     "jobmanager.heap.size", "jobmanager.heap.mb"};
+	for (size_t i = tm ? 0 : 4; i < (tm ? 4u : FO_ARRAY_LEN(fixing)); i++)
+		if (flink_conf_get(conf, fixing[i]))
+			return 0;
 	uint64_t lo = 1, hi = 1024 * 1024; /* MiB: 1 MiB to 1 TiB */
 	flink_memory m;
 	fo_err e = FO_ERR_INIT;

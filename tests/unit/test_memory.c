@@ -89,6 +89,11 @@ static void test_taskmanager(void **state)
 		{2048 * MI, "taskmanager.network.numberOfBuffers=1000;taskmanager.memory.task.heap.size=600m", 0, 0, 0, 0,
 		 "is not the 31.25m that taskmanager.network.numberOfBuffers gives"},
 		{2048 * MI, "taskmanager.network.numberOfBuffers=-1", 0, 0, 0, 0, "is not a number of buffers"},
+		/* the older names of the Flink memory: taskmanager.heap.size, taskmanager.heap.mb */
+		{2048 * MI, "taskmanager.heap.size=1500m", 517996533, 629145609, 157286402, 306184192, NULL},
+		{2048 * MI, "taskmanager.heap.mb=1500", 517996533, 629145609, 157286402, 306184192, NULL},
+		{2048 * MI, "taskmanager.heap.size=1800m", 0, 0, 0, 0, "exceed the process size"},
+		{2048 * MI, "taskmanager.heap.mb=x", 0, 0, 0, 0, "\"x\" is not a number of MiB"},
 		{2048 * MI, "taskmanager.memory.network.fraction=0.2f;taskmanager.memory.managed.fraction= 0.3 ", 563714432,
 		 499289967, 332859969, 214748368, NULL},
 		{2048 * MI, "taskmanager.memory.framework.heap.size=9223372036854775807b;taskmanager.memory.managed.size=9223372036854775807b", 0, 0, 0, 0,
@@ -136,6 +141,10 @@ static void test_jobmanager(void **state)
 		{1024 * MI, "jobmanager.memory.heap.size=512m;jobmanager.memory.flink.size=700m", 0, 0,
 		 "heap (512m) and off-heap memory (128m) do not add up to the Flink memory (700m)"},
 		{1024 * MI, "jobmanager.memory.flink.size=100m", 0, 0, "leaves no heap"},
+		/* the older names of the heap */
+		{1088 * MI, "jobmanager.heap.size=512m", 536870912, 201326592, NULL},
+		{1088 * MI, "jobmanager.heap.mb=512", 536870912, 201326592, NULL},
+		{1024 * MI, "jobmanager.heap.size=900m", 0, 0, "exceed the process size"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		flink_kvs conf = {0};
@@ -170,6 +179,8 @@ static void test_minimum(void **state)
 		{false, "jobmanager.memory.off-heap.size=512m", 961},
 		{true, "taskmanager.memory.flink.size=1g", 0},   /* a window, not a minimum */
 		{false, "jobmanager.memory.heap.size=1g", 0},
+		{true, "taskmanager.heap.mb=1000", 0},
+		{false, "jobmanager.heap.size=1g", 0},
 		{true, "taskmanager.memory.network.min=2t", 0}, /* nothing up to 1 TiB fits */
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
