@@ -13,10 +13,13 @@
 #include "flink/status.h"
 
 static const char usage[] =
-	"usage: flinkops status [--repo DIR_OR_URL] [--branch B] [--status-folder F] [-o text|json]\n"
+	"usage: flinkops status [--repo DIR_OR_URL] [--branch B] [--status-folder F] [-o text|json] [[NS/]NAME]\n"
 	"\n"
 	"Print the status files the agent wrote: per FlinkDeployment its phase, the\n"
 	"newest commit rolled out, the job, the last savepoint and the last message.\n"
+	"With NAME (or NAMESPACE/NAME), one deployment and its history: per version,\n"
+	"the job that ran it, the state it started from (and how old that state was\n"
+	"at the start) and the savepoint taken when it stopped.\n"
 	"A URL is fetched first; a local folder is read as it is.\n"
 	"\n"
 	"  --branch B             the branch that holds the status files (default main)\n"
@@ -49,7 +52,82 @@ static cJSON *status_json(const flink_status *s, const char *file)
 	STR("lastSavepoint", s->last_savepoint.path);
 	STR("updateTime", s->update_time);
 #undef STR
+	cJSON *hist = cJSON_AddArrayToObject(o, "history");
+	for (size_t i = 0; i < s->nhistory; i++) {
+		const flink_status_history *h = &s->history[i];
+		cJSON *x = cJSON_CreateObject();
+#define HSTR(k, v) \
+	if (v)     \
+	cJSON_AddStringToObject(x, k, v)
+		HSTR("commit", h->commit);
+		cJSON_AddStringToObject(x, "phase", flink_phase_name(h->phase));
+		HSTR("time", h->time);
+		HSTR("jobId", h->job_id);
+		HSTR("startedFromKind", h->started_from.kind);
+		HSTR("startedFrom", h->started_from.path);
+		HSTR("startedFromTime", h->started_from.time);
+		HSTR("stoppedWith", h->stopped_with.path);
+#undef HSTR
+		long age = flink_status_seconds_between(h->started_from.time, h->time);
+		if (age >= 0)
+			cJSON_AddNumberToObject(x, "stateAgeSeconds", (double)age);
+		cJSON_AddItemToArray(hist, x);
+	}
 	return o;
+}
+
+/* "45s", "3m04s", "2h05m", "3d04h" */
+static void format_age(long s, char out[16])
+{
+	if (s < 0)
+		snprintf(out, 16, "-");
+	else if (s < 60)
+		snprintf(out, 16, "%lds", s);
+	else if (s < 3600)
+		snprintf(out, 16, "%ldm%02lds", s / 60, s % 60);
+	else if (s < 86400)
+		snprintf(out, 16, "%ldh%02ldm", s / 3600, s % 3600 / 60);
+	else
+		snprintf(out, 16, "%ldd%02ldh", s / 86400 % 100000, s % 86400 / 3600);
+}
+
+/* One deployment: its summary, then its history as a table. */
+static void print_one(const flink_status *s)
+{
+	printf("%s/%s: %s", s->namespace, s->name, flink_phase_name(s->phase));
+	if (s->observed_commit)
+		printf(" at %.7s", s->observed_commit);
+	if (s->job.id)
+		printf(", job %s %s", s->job.id, or_dash(s->job.state));
+	printf("\n");
+	if (s->message)
+		printf("message: %s\n", s->message);
+	if (s->last_savepoint.path)
+		printf("last savepoint: %s (%s, %s)\n", s->last_savepoint.path,
+		       flink_savepoint_reason_name(s->last_savepoint.reason), or_dash(s->last_savepoint.time));
+	printf("\n%-8s %-10s %-20s %-32s %-10s %-9s %s\n", "COMMIT", "PHASE", "TIME", "JOB", "FROM", "STATE AGE",
+	       "STATE / STOPPED WITH");
+	for (size_t i = 0; i < s->nhistory; i++) {
+		const flink_status_history *h = &s->history[i];
+		char commit[8], age[16];
+		snprintf(commit, sizeof(commit), "%.7s", or_dash(h->commit));
+		format_age(flink_status_seconds_between(h->started_from.time, h->time), age);
+		printf("%-8s %-10s %-20s %-32s %-10s %-9s %s\n", commit, flink_phase_name(h->phase), or_dash(h->time),
+		       or_dash(h->job_id), or_dash(h->started_from.kind), age, or_dash(h->started_from.path));
+		if (h->stopped_with.path)
+			printf("%-8s %-10s %-20s %-32s %-10s %-9s stopped with %s\n", "", "", "", "", "", "",
+			       h->stopped_with.path);
+	}
+}
+
+/* Whether status `s` is the one `want` names: NAME, or NAMESPACE/NAME. */
+static bool status_named(const flink_status *s, const char *want)
+{
+	const char *slash = strchr(want, '/');
+	if (!slash)
+		return strcmp(s->name, want) == 0;
+	return strlen(s->namespace) == (size_t)(slash - want) && strncmp(s->namespace, want, (size_t)(slash - want)) == 0 &&
+	       strcmp(s->name, slash + 1) == 0;
 }
 
 int cmd_status(int argc, char **argv)
@@ -95,6 +173,7 @@ int cmd_status(int argc, char **argv)
 		status = cli_usage_error("status", "%s", fo_err_msg(&g.bad));
 		goto cleanup;
 	}
+	const char *want = optind < argc ? argv[optind++] : NULL;
 	if (optind < argc) {
 		status = cli_usage_error("status", "unexpected argument \"%s\"", argv[optind]);
 		goto cleanup;
@@ -114,13 +193,14 @@ int cmd_status(int argc, char **argv)
 		goto cleanup;
 	}
 	status = EXIT_OK;
+	size_t found = 0;
 	if (json) {
 		list = cJSON_CreateObject();
 		cJSON_AddStringToObject(list, "commit", commit);
 		cJSON_AddArrayToObject(list, "deployments");
 	} else if (files.n == 0) {
 		fprintf(stderr, "no status files under %s/ at %.7s of %s\n", folder, commit, sync_display_url(r));
-	} else {
+	} else if (!want) {
 		printf("%-16s %-28s %-10s %-8s %-10s %-20s %s\n", "NAMESPACE", "NAME", "PHASE", "OBSERVED", "JOB",
 		       "UPDATED", "MESSAGE");
 	}
@@ -133,8 +213,17 @@ int cmd_status(int argc, char **argv)
 			status = EXIT_FAIL;
 			continue;
 		}
+		if (want && !status_named(s, want)) {
+			flink_status_free(s);
+			continue;
+		}
+		found++;
 		if (json) {
 			cJSON_AddItemToArray(cJSON_GetObjectItem(list, "deployments"), status_json(s, files.v[i].path));
+		} else if (want) {
+			if (found > 1)
+				printf("\n");
+			print_one(s);
 		} else {
 			char obs[8];
 			snprintf(obs, sizeof(obs), "%.7s", or_dash(s->observed_commit));
@@ -142,6 +231,11 @@ int cmd_status(int argc, char **argv)
 			       obs, or_dash(s->job.state), or_dash(s->update_time), s->message ? s->message : "");
 		}
 		flink_status_free(s);
+	}
+	if (want && !found) {
+		fprintf(stderr, "flinkops status: no status file for \"%s\" under %s/ at %.7s of %s\n", want, folder,
+			commit, sync_display_url(r));
+		status = EXIT_FAIL;
 	}
 	if (json) {
 		char *out = cJSON_Print(list);

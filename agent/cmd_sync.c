@@ -110,6 +110,64 @@ static void print_pass(const deploy_pass *pass, const cli_pass *cp, const char *
 	}
 }
 
+/* What earlier passes of one run did to each deployment, folded into the
+ * report of the last pass: a job started or an object applied in pass 1
+ * while the last pass only saw the job complete its first checkpoint. */
+typedef struct run_memory {
+	char **keys; /* "NS/NAME" */
+	bool (*applied)[RENDER_NCOMPONENTS];
+	bool *job_started, *drift_job;
+	size_t n;
+} run_memory;
+
+static size_t run_memory_slot(run_memory *m, const deploy_item *it)
+{
+	char *key = fo_asprintf("%s/%s", it->ns, it->name);
+	for (size_t i = 0; i < m->n; i++)
+		if (strcmp(m->keys[i], key) == 0) {
+			free(key);
+			return i;
+		}
+	m->keys = fo_realloc(m->keys, (m->n + 1) * sizeof(*m->keys));
+	m->applied = fo_realloc(m->applied, (m->n + 1) * sizeof(*m->applied));
+	m->job_started = fo_realloc(m->job_started, (m->n + 1) * sizeof(*m->job_started));
+	m->drift_job = fo_realloc(m->drift_job, (m->n + 1) * sizeof(*m->drift_job));
+	m->keys[m->n] = key;
+	m->drift_job[m->n] = false;
+	memset(m->applied[m->n], 0, sizeof(m->applied[m->n]));
+	m->job_started[m->n] = false;
+	return m->n++;
+}
+
+/* Remember what `p` did; give the last pass what the earlier ones did. */
+static void run_memory_fold(run_memory *m, deploy_pass *p, bool last)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		deploy_item *it = &p->items[i];
+		size_t k = run_memory_slot(m, it);
+		m->job_started[k] = m->job_started[k] || it->job_started;
+		m->drift_job[k] = m->drift_job[k] || it->drift_job;
+		for (int c = 0; c < RENDER_NCOMPONENTS; c++)
+			m->applied[k][c] = m->applied[k][c] || it->applied[c];
+		if (last) {
+			it->job_started = m->job_started[k];
+			it->drift_job = m->drift_job[k];
+			for (int c = 0; c < RENDER_NCOMPONENTS; c++)
+				it->applied[c] = m->applied[k][c];
+		}
+	}
+}
+
+static void run_memory_free(run_memory *m)
+{
+	for (size_t i = 0; i < m->n; i++)
+		free(m->keys[i]);
+	free(m->keys);
+	free(m->applied);
+	free(m->job_started);
+	free(m->drift_job);
+}
+
 static long mono_ms(void)
 {
 	struct timespec ts;
@@ -184,6 +242,7 @@ int cmd_sync(int argc, char **argv)
 		agent_ctx_close(&ctx);
 		return EXIT_FAIL;
 	}
+	run_memory mem = {0};
 	for (int n = 1;; n++) {
 		cli_pass cp;
 		deploy_pass pass = {0};
@@ -193,6 +252,7 @@ int cmd_sync(int argc, char **argv)
 		status = r.status;
 		size_t waiting = r.waiting;
 		bool done = waiting == 0 || !cp.kc || mono_ms() >= deadline;
+		run_memory_fold(&mem, &pass, done);
 		if (done) {
 			if (cp.kc)
 				print_pass(&pass, &cp, r.status_commit, json);
@@ -216,6 +276,7 @@ int cmd_sync(int argc, char **argv)
 		struct timespec ts = {1, 0};
 		nanosleep(&ts, NULL);
 	}
+	run_memory_free(&mem);
 	agent_ctx_close(&ctx);
 	return status;
 }

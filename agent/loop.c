@@ -27,8 +27,11 @@
 /* The loop shows it is alive at least this often while it sleeps. */
 #define HEARTBEAT_MS 5000
 /* The repository cache is looked after (sync_maintain) after the first
- * pass and then at most this often, always between passes. */
-#define MAINTAIN_EVERY_MS (60 * 60 * 1000)
+ * pass and then at most this often, always between passes: a walk of the
+ * cache's folder, and work only past its bounds (100 loose objects, 20
+ * packs), so that a busy repository (a change a minute, a status commit
+ * each) never gathers more than those between two looks. */
+#define MAINTAIN_EVERY_MS (60 * 1000)
 
 int64_t agent_mono_ms(void)
 {

@@ -69,7 +69,9 @@ int main(int argc, char **argv)
 	/* libcurl's global state is set up once, before anything could start a thread */
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	sync_global_init(); /* libgit2, bounded for a long-running process */
-	int status = run(argc, argv);
+	int status;
+	if (!sync_worker_main(argc, argv, &status))
+		status = run(argc, argv);
 	git_libgit2_shutdown();
 	curl_global_cleanup();
 	return status;

@@ -66,17 +66,17 @@ int cli_write_statuses(cli_pass *p, const deploy_pass *pass, char commit_out[41]
 			continue;
 		}
 		enum flink_phase before = cur->phase;
+		char *before_savepoint = cur->last_savepoint.path ? fo_strdup(cur->last_savepoint.path) : NULL;
 		deploy_status_update(cur, it, it->fd ? blob_of(&p->src, it->fd->source) : NULL, p->commit,
 				     p->opts.rollout != NULL, pass->aborted ? pass->abort_reason : NULL);
+		deploy_status_history(cur, (int)before, before_savepoint, it, now);
+		free(before_savepoint);
 		if (old && flink_status_same(old, cur)) {
 			flink_status_free(old);
 			flink_status_free(cur);
 			free(path);
 			continue;
 		}
-		if (!old || before != cur->phase)
-			flink_status_add_history(cur, cur->source.commit ? cur->source.commit : p->commit, cur->phase, now,
-						 cur->last_savepoint.path);
 		flink_status_set(&cur->update_time, now);
 		flink_status_write(cur, &texts[n]);
 		paths[n] = path;

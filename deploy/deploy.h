@@ -215,6 +215,18 @@ struct flink_status;
 void deploy_status_update(struct flink_status *s, const deploy_item *it, const char *blob, const char *commit,
 			  bool jobs, const char *not_attempted_why);
 
+/*
+ * The history after deploy_status_update (status.c), pure: `before` is the
+ * phase and `before_savepoint` the lastSavepoint path the file had, `now`
+ * the time of the pass. A savepoint newly taken for a stop (upgrade,
+ * suspend, delete) is written as stoppedWith on the newest entry of a job
+ * that has none; a job seen running that no entry names gets an entry with
+ * its id and the state it started from (the journal's startedFrom*); any
+ * other change of phase gets a plain entry, as does a file's first status.
+ */
+void deploy_status_history(struct flink_status *s, int before, const char *before_savepoint,
+			   const deploy_item *it, const char *now);
+
 /* Counts for reports. */
 typedef struct deploy_summary {
 	size_t deployments, unchanged, created, updated, drifted, pruned, failed;

@@ -34,6 +34,18 @@ void deploy_journal_set(char **field, const char *value)
 	X("upgradeStarted", upgrade_started)         \
 	X("restorePath", restore_path)               \
 	X("restoreKind", restore_kind)               \
+	X("restoreTime", restore_time)               \
+	X("startedFrom", started_from)               \
+	X("startedFromKind", started_from_kind)      \
+	X("startedFromTime", started_from_time)      \
+	X("awaitCheckpointSince", await_checkpoint_since) \
+	X("requestTriggerId", request_trigger_id)    \
+	X("requestTime", request_time)               \
+	X("requestReason", request_reason)           \
+	X("requestNonce", request_nonce)             \
+	X("handledNonce", handled_nonce)             \
+	X("savepointError", savepoint_error)         \
+	X("runningSince", running_since)             \
 	X("savepointPath", savepoint_path)           \
 	X("savepointTime", savepoint_time)           \
 	X("savepointReason", savepoint_reason)       \

@@ -53,6 +53,24 @@ typedef struct deploy_journal {
 	                        * (its stop or cancel); cleared when the new job runs (its duration) */
 	char *restore_path;    /* SAVEPOINT_TAKEN and later: what the next job starts from (NULL: fresh) */
 	char *restore_kind;    /* savepoint | checkpoint | initial | none */
+	char *restore_time;    /* RFC 3339: when that state was taken, when known */
+	/* What the job that runs (or last ran) started from: restorePath,
+	 * restoreKind and restoreTime as they were when it was recorded
+	 * running; the status history's lineage. Informational: an older
+	 * flinkops ignores them. */
+	char *started_from, *started_from_kind, *started_from_time;
+	/* RFC 3339 with milliseconds: the job was recorded running then and has
+	 * not yet been seen completing a checkpoint; until it has (or Flink
+	 * says it does not checkpoint), the rollout is not done. */
+	char *await_checkpoint_since;
+	/* A savepoint asked of the running job, which keeps running (a new
+	 * job.savepointTriggerNonce, or the periodic interval): its trigger id,
+	 * chosen and journaled before the request as a stop's is, when, why
+	 * (manual | periodic) and the nonce it answers. handledNonce is the
+	 * newest nonce answered; savepointError the last request's failure. */
+	char *request_trigger_id, *request_time, *request_reason, *request_nonce;
+	char *handled_nonce, *savepoint_error;
+	char *running_since;   /* RFC 3339 with milliseconds: the job was recorded running */
 	char *savepoint_path;  /* newest savepoint taken by flinkops */
 	char *savepoint_time;  /* RFC 3339 */
 	char *savepoint_reason;/* upgrade | suspend | delete | manual | periodic */

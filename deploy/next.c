@@ -6,6 +6,7 @@
  */
 #include "deploy/rollout.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,7 +14,7 @@
 
 static const char *const op_names[] = {
 	"none",  "wait",       "stop",    "restop",  "cancel", "keep",   "abort-stop", "apply",
-	"apply-only", "suspend", "upload", "run", "record", "restart", "fail",
+	"apply-only", "suspend", "upload", "run", "record", "confirm", "savepoint", "savepoint-done", "restart", "fail",
 };
 
 const char *deploy_op_name(enum deploy_op op)
@@ -32,6 +33,7 @@ static const char *const failure_names[DEPLOY_NFAILURES] = {
 	[DEPLOY_FAILURE_JAR] = "jar_failed",
 	[DEPLOY_FAILURE_RUN] = "run_failed",
 	[DEPLOY_FAILURE_JOURNAL] = "journal_failed",
+	[DEPLOY_FAILURE_FIRST_CHECKPOINT] = "first_checkpoint",
 	[DEPLOY_FAILURE_OTHER] = "other",
 };
 
@@ -185,6 +187,88 @@ static void stop_old(const deploy_desired *d, const deploy_journal *j, const dep
 	restore(n, DEPLOY_OP_CANCEL, path, kind);
 }
 
+/* A new job runs: it is done only once it completed a checkpoint (when it
+ * checkpoints at all); RUNNING alone says little about a job that fails at
+ * its first checkpoint. Past flink.readyTimeout without one, the rollout
+ * fails and says why; the job is left running. */
+static void first_checkpoint(const deploy_desired *d, const deploy_journal *j, const deploy_observed *o,
+			     deploy_next *n)
+{
+	if (o->checkpointing == 0 || (o->checkpointing == 1 && o->checkpoints_completed > 0)) {
+		set(n, DEPLOY_OP_CONFIRM, NULL);
+		return;
+	}
+	char *a = age(o->await_age_ms);
+	if (o->checkpointing < 0 || o->checkpoints_completed < 0)
+		set(n, DEPLOY_OP_WAIT, "job %s is RUNNING%s; its checkpoints could not be read", str(j->job_id), a);
+	else if (o->await_age_ms >= 0 && o->await_age_ms > d->ready_timeout_ms) {
+		set(n, DEPLOY_OP_FAIL,
+		    "job %s is RUNNING but completed no checkpoint within flink.readyTimeout (%lds)%s%s; it keeps "
+		    "running. Check the job's checkpoints in the Flink UI, fix and push again",
+		    str(j->job_id), d->ready_timeout_ms / 1000, o->checkpoint_failure ? "; the newest failed: " : "",
+		    o->checkpoint_failure ? o->checkpoint_failure : "");
+		n->failure = DEPLOY_FAILURE_FIRST_CHECKPOINT;
+	} else
+		set(n, DEPLOY_OP_WAIT, "the first checkpoint of job %s (RUNNING%s)%s%s", str(j->job_id), a,
+		    o->checkpoint_failure ? "; the newest failed: " : "", o->checkpoint_failure ? o->checkpoint_failure : "");
+	free(a);
+}
+
+/* Whether the journal's decimal nonce (NULL: none, as 0) is `nonce`. */
+static bool nonce_is(const char *journaled, int64_t nonce)
+{
+	char buf[24];
+	snprintf(buf, sizeof(buf), "%lld", (long long)nonce);
+	return fo_streq(journaled ? journaled : "0", buf);
+}
+
+/*
+ * A savepoint of the healthy running job, asked for in git (a new
+ * job.savepointTriggerNonce) or due (the periodic interval), which keeps
+ * running. Like a stop's, the trigger is journaled before the request, so
+ * a lost reply or a restart asks Flink for that trigger rather than taking
+ * a second savepoint. True when it decided a step.
+ */
+static bool requested_savepoint(const deploy_desired *d, const deploy_journal *j, const deploy_observed *o,
+				deploy_next *n)
+{
+	if (j->request_trigger_id) {
+		switch (o->request) {
+		case DEPLOY_TRIGGER_COMPLETED:
+			restore(n, DEPLOY_OP_SAVEPOINT_DONE, o->request_location, "savepoint");
+			break;
+		case DEPLOY_TRIGGER_FAILED:
+			set(n, DEPLOY_OP_SAVEPOINT_DONE, "the %s savepoint of job %s failed: %s; the job keeps running",
+			    str(j->request_reason), str(j->job_id), o->request_failure ? o->request_failure : "no cause reported");
+			n->restore_kind = "none";
+			break;
+		case DEPLOY_TRIGGER_IN_PROGRESS: {
+			char *a = age(o->step_age_ms);
+			n->late = o->step_age_ms >= 0 && o->step_age_ms > d->savepoint_timeout_ms;
+			set(n, DEPLOY_OP_WAIT, "the %s savepoint of job %s is in progress%s%s", str(j->request_reason),
+			    str(j->job_id), a, n->late ? ", past flink.savepointTimeout" : "");
+			free(a);
+			break;
+		}
+		case DEPLOY_TRIGGER_NONE:
+		case DEPLOY_TRIGGER_UNKNOWN:
+			/* the request never arrived (or Flink forgot it): again, under the same id */
+			set(n, DEPLOY_OP_SAVEPOINT, "%s", str(j->request_reason));
+			break;
+		}
+		return true;
+	}
+	if (d->savepoint_nonce != 0 && !nonce_is(j->handled_nonce, d->savepoint_nonce)) {
+		set(n, DEPLOY_OP_SAVEPOINT, "manual");
+		return true;
+	}
+	if (d->periodic_savepoint_ms > 0 && o->savepoint_age_ms >= 0 && o->savepoint_age_ms >= d->periodic_savepoint_ms) {
+		set(n, DEPLOY_OP_SAVEPOINT, "periodic");
+		return true;
+	}
+	return false;
+}
+
 /* IDLE (or FAILED at an older target): the job runs, or must change. */
 static void idle(const deploy_desired *d, const deploy_journal *j, const deploy_observed *o, deploy_next *n)
 {
@@ -231,25 +315,40 @@ static void idle(const deploy_desired *d, const deploy_journal *j, const deploy_
 		return;
 	}
 	if (o->job_known && o->job == FLINK_JOB_RUNNING) {
-		set(n, DEPLOY_OP_NONE, "running");
+		if (j->await_checkpoint_since)
+			first_checkpoint(d, j, o, n);
+		else if (!requested_savepoint(d, j, o, n))
+			set(n, DEPLOY_OP_NONE, "running");
 		return;
 	}
 	if (alive(o)) {
+		if (j->await_checkpoint_since && o->await_age_ms >= 0 && o->await_age_ms > d->ready_timeout_ms) {
+			/* a new job that keeps restarting never becomes healthy */
+			set(n, DEPLOY_OP_FAIL,
+			    "job %s is %s and completed no checkpoint within flink.readyTimeout (%lds) of its start%s%s; "
+			    "it is left to Flink. Check its exceptions in the Flink UI, fix and push again",
+			    str(j->job_id), flink_job_status_name(o->job), d->ready_timeout_ms / 1000,
+			    o->job_cause ? ": " : "", o->job_cause ? o->job_cause : "");
+			n->failure = DEPLOY_FAILURE_FIRST_CHECKPOINT;
+			return;
+		}
 		set(n, DEPLOY_OP_WAIT, "job %s is %s", str(j->job_id), flink_job_status_name(o->job));
 		return;
 	}
 	/* ended outside flinkops (failed, cancelled or finished by hand, or
 	 * forgotten by its JobManager): bring it back within the budget */
 	const char *state = o->job_known ? flink_job_status_name(o->job) : "unknown to Flink";
+	if (o->job_known && !o->checkpoints_ok) {
+		/* Flink's statistics and exceptions of a job that just ended can
+		 * lag behind its state: the cause and the newest state first */
+		set(n, DEPLOY_OP_WAIT, "job %s is %s; its final checkpoint statistics are not available yet",
+		    str(j->job_id), state);
+		return;
+	}
 	if (j->restarts >= d->restart_budget) {
 		set(n, DEPLOY_OP_FAIL, "job %s is %s after %d restart%s: %s", str(j->job_id), state, j->restarts,
 		    j->restarts == 1 ? "" : "s", o->job_cause ? o->job_cause : "no cause reported");
 		n->failure = DEPLOY_FAILURE_RESTART_BUDGET;
-		return;
-	}
-	if (o->job_known && !o->checkpoints_ok) {
-		set(n, DEPLOY_OP_WAIT, "job %s is %s; its final checkpoint statistics are not available yet",
-		    str(j->job_id), state);
 		return;
 	}
 	const char *path, *kind;
@@ -416,6 +515,11 @@ void deploy_next_step(const deploy_desired *d, const deploy_journal *j, const de
 			return;
 		}
 		/* the new job ended before it ran: again from its newest state */
+		if (!o->checkpoints_ok) {
+			set(n, DEPLOY_OP_WAIT, "job %s is %s; its final checkpoint statistics are not available yet",
+			    str(j->submit_job_id), flink_job_status_name(o->job));
+			return;
+		}
 		if (j->restarts >= d->restart_budget) {
 			set(n, DEPLOY_OP_FAIL, "job %s is %s after %d restart%s: %s", str(j->submit_job_id),
 			    flink_job_status_name(o->job), j->restarts, j->restarts == 1 ? "" : "s",
@@ -423,12 +527,10 @@ void deploy_next_step(const deploy_desired *d, const deploy_journal *j, const de
 			n->failure = DEPLOY_FAILURE_RESTART_BUDGET;
 			return;
 		}
-		if (o->checkpoints_ok && o->newest_path)
+		if (o->newest_path)
 			restore(n, DEPLOY_OP_RESTART, o->newest_path, o->newest_is_savepoint ? "savepoint" : "checkpoint");
-		else if (o->checkpoints_ok)
-			restore(n, DEPLOY_OP_RESTART, j->restore_path, str(j->restore_kind)); /* completed nothing new */
 		else
-			set(n, DEPLOY_OP_WAIT, "the checkpoints of job %s could not be read", str(j->submit_job_id));
+			restore(n, DEPLOY_OP_RESTART, j->restore_path, str(j->restore_kind)); /* completed nothing new */
 		return;
 	}
 	}

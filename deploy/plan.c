@@ -168,8 +168,24 @@ void deploy_plan_change(const deploy_side *from, const deploy_side *to, const ch
 	/* The upgrade mode is not part of any rendered object: switching it
 	 * restarts nothing now but decides what the next upgrade keeps. */
 	const flink_deployment *of = from->fd, *nf = to->fd;
+	/* A new savepointTriggerNonce, or a new periodic interval, shows in no
+	 * object either: the running job is savepointed, nothing restarts. */
+	if (c->action == DEPLOY_NONE && of && nf && of->has_job && nf->has_job && !to->suspended &&
+	    (of->job.savepoint_trigger_nonce != nf->job.savepoint_trigger_nonce ||
+	     of->job.periodic_savepoint_ms != nf->job.periodic_savepoint_ms)) {
+		if (of->job.savepoint_trigger_nonce != nf->job.savepoint_trigger_nonce && nf->job.savepoint_trigger_nonce)
+			c->note = fo_asprintf("savepointTriggerNonce changes to %lld: a savepoint of the running job is "
+					      "taken; nothing restarts",
+					      (long long)nf->job.savepoint_trigger_nonce);
+		else if (nf->job.periodic_savepoint_ms)
+			c->note = fo_asprintf("periodic savepoints every %lld s; nothing restarts",
+					      (long long)(nf->job.periodic_savepoint_ms / 1000));
+		else if (of->job.periodic_savepoint_ms)
+			c->note = fo_strdup("periodic savepoints stop; nothing restarts");
+	}
 	if (c->action == DEPLOY_NONE && of && nf && of->has_job && nf->has_job &&
 	    of->job.upgrade_mode != nf->job.upgrade_mode) {
+		free(c->note);
 		enum flink_upgrade_mode m = nf->job.upgrade_mode;
 		c->note = fo_asprintf("upgradeMode changes from %s to %s: nothing restarts now, but %s",
 				      flink_upgrade_mode_name(of->job.upgrade_mode), flink_upgrade_mode_name(m),

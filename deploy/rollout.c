@@ -43,6 +43,15 @@ static void now_rfc3339_ms(char out[40])
 	snprintf(out + n, 40 - n, ".%03ldZ", ts.tv_nsec / 1000000L);
 }
 
+/* A Flink timestamp (ms since the epoch) as RFC 3339 UTC. */
+static void epoch_ms_rfc3339(int64_t ms, char out[32])
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
 static long now_ms(void)
 {
 	struct timespec ts;
@@ -231,6 +240,7 @@ typedef struct exec {
 	/* what the observations point into */
 	flink_checkpoint_info ck;
 	flink_savepoint_status sp;
+	flink_savepoint_status rsp;   /* a savepoint the running job was asked for */
 	char *cause;
 	bool objects_current;
 	bool save_failed;      /* the last step failed to record the journal */
@@ -242,10 +252,12 @@ static void observations_clear(exec *x)
 {
 	flink_checkpoint_info_free(&x->ck);
 	flink_savepoint_status_free(&x->sp);
+	flink_savepoint_status_free(&x->rsp);
 	free(x->cause);
 	x->cause = NULL;
 	memset(&x->ck, 0, sizeof(x->ck));
 	memset(&x->sp, 0, sizeof(x->sp));
+	memset(&x->rsp, 0, sizeof(x->rsp));
 	memset(&x->ob, 0, sizeof(x->ob));
 }
 
@@ -265,6 +277,31 @@ static void FO_PRINTF(3, 4) rlog(const exec *x, enum fo_log_level lvl, const cha
 	fo_logf(lvl, "rollout", &f, "%s: %s", dep, msg);
 	free(dep);
 	free(msg);
+}
+
+/* What Flink says of savepoint `trigger` of `job` (a stop's, or one the
+ * running job was asked for); *flink_ok false when it could not say. */
+static enum deploy_trigger_obs trigger_state(flink_rest *r, const char *job, const char *trigger,
+					     flink_savepoint_status *sp, bool *flink_ok)
+{
+	fo_err e = FO_ERR_INIT;
+	enum deploy_trigger_obs t;
+	int rc = flink_rest_savepoint_status(r, job, trigger, sp, &e);
+	if (rc == 0)
+		t = sp->state == FLINK_SAVEPOINT_COMPLETED && sp->location ? DEPLOY_TRIGGER_COMPLETED
+									    : DEPLOY_TRIGGER_IN_PROGRESS;
+	else if (sp->state == FLINK_SAVEPOINT_FAILED)
+		t = DEPLOY_TRIGGER_FAILED;
+	else if (rc == FO_ENOTFOUND)
+		t = DEPLOY_TRIGGER_UNKNOWN;
+	else {
+		*flink_ok = false;
+		t = DEPLOY_TRIGGER_NONE;
+	}
+	if (t == DEPLOY_TRIGGER_FAILED && !sp->failure)
+		sp->failure = fo_strdup(fo_err_msg(&e));
+	fo_err_clear(&e);
+	return t;
 }
 
 /* Gather what the decision needs. Nothing here changes anything; a server
@@ -300,7 +337,20 @@ static void observe(exec *x)
 		fo_err_clear(&e);
 	}
 	bool terminal = o->job_known && flink_job_status_is_terminal(o->job);
-	bool need_ck = o->job_known && (terminal || j->step != DEPLOY_STEP_IDLE || x->d.mode == FLINK_UPGRADE_LAST_STATE);
+	/* a job awaiting its first checkpoint: does it checkpoint, and did it */
+	bool awaiting = j->step == DEPLOY_STEP_IDLE && j->await_checkpoint_since && o->job_known &&
+			o->job == FLINK_JOB_RUNNING;
+	o->checkpointing = -1;
+	o->checkpoints_completed = -1;
+	o->await_age_ms = age_ms(j->await_checkpoint_since);
+	if (awaiting) {
+		int64_t interval = 0;
+		if (flink_rest_checkpointing(x->r, job, &interval, &e) == 0)
+			o->checkpointing = interval > 0;
+		fo_err_clear(&e);
+	}
+	bool need_ck = o->job_known && (terminal || j->step != DEPLOY_STEP_IDLE || x->d.mode == FLINK_UPGRADE_LAST_STATE ||
+					o->checkpointing == 1);
 	if (o->flink_ok && need_ck) {
 		o->checkpoints_ok = flink_rest_checkpoints(x->r, job, &x->ck, &e) == 0;
 		fo_err_clear(&e);
@@ -319,6 +369,8 @@ static void observe(exec *x)
 			fo_err_clear(&e);
 		}
 		if (o->checkpoints_ok) {
+			o->checkpoints_completed = x->ck.completed;
+			o->checkpoint_failure = x->ck.latest_failure;
 			o->newest_path = x->ck.latest_path;
 			o->newest_is_savepoint = x->ck.latest_is_savepoint;
 			o->restored_path = x->ck.restored_path;
@@ -330,25 +382,24 @@ static void observe(exec *x)
 		o->job_cause = x->cause;
 	}
 	if (o->flink_ok && j->step == DEPLOY_STEP_STOPPING && j->trigger_id && j->job_id) {
-		int rc = flink_rest_savepoint_status(x->r, j->job_id, j->trigger_id, &x->sp, &e);
-		if (rc == 0)
-			o->trigger = x->sp.state == FLINK_SAVEPOINT_COMPLETED ? DEPLOY_TRIGGER_COMPLETED
-									       : DEPLOY_TRIGGER_IN_PROGRESS;
-		else if (x->sp.state == FLINK_SAVEPOINT_FAILED)
-			o->trigger = DEPLOY_TRIGGER_FAILED;
-		else if (rc == FO_ENOTFOUND)
-			o->trigger = DEPLOY_TRIGGER_UNKNOWN;
-		else
-			o->flink_ok = false;
+		o->trigger = trigger_state(x->r, j->job_id, j->trigger_id, &x->sp, &o->flink_ok);
 		o->trigger_location = x->sp.location;
-		o->trigger_failure = x->sp.failure ? x->sp.failure : fo_err_msg(&e);
-		if (o->trigger == DEPLOY_TRIGGER_COMPLETED && !x->sp.location)
-			o->trigger = DEPLOY_TRIGGER_IN_PROGRESS; /* not usable yet */
-		if (o->trigger == DEPLOY_TRIGGER_FAILED && !x->sp.failure) {
-			x->sp.failure = fo_strdup(fo_err_msg(&e));
-			o->trigger_failure = x->sp.failure;
-		}
-		fo_err_clear(&e);
+		o->trigger_failure = x->sp.failure;
+	}
+	o->request = DEPLOY_TRIGGER_NONE;
+	if (o->flink_ok && j->step == DEPLOY_STEP_IDLE && j->request_trigger_id && j->job_id && o->job_known) {
+		o->request = trigger_state(x->r, j->job_id, j->request_trigger_id, &x->rsp, &o->flink_ok);
+		o->request_location = x->rsp.location;
+		o->request_failure = x->rsp.failure;
+		o->step_age_ms = age_ms(j->request_time);
+	}
+	/* periodic savepoints: since the newest savepoint, the job's start or the last attempt */
+	o->savepoint_age_ms = -1;
+	const char *since[] = {j->savepoint_time, j->running_since, j->request_time};
+	for (size_t i = 0; i < FO_ARRAY_LEN(since); i++) {
+		long a = age_ms(since[i]);
+		if (a >= 0 && (o->savepoint_age_ms < 0 || a < o->savepoint_age_ms))
+			o->savepoint_age_ms = a;
 	}
 	if (o->flink_ok && j->jar_id && (j->step == DEPLOY_STEP_UPLOADED || j->step == DEPLOY_STEP_SUBMITTED)) {
 		if (flink_rest_jar_exists(x->r, j->jar_id, &o->jar_known, &e) < 0)
@@ -395,6 +446,22 @@ static void FO_PRINTF(4, 5) event(exec *x, const char *reason, bool warning, con
 	fo_err_clear(&e);
 	free(msg);
 	free(sts);
+}
+
+/* Journal the state the next job starts from, with the time that state
+ * was taken when it is known: a savepoint flinkops recorded, or the
+ * checkpoint (or savepoint) Flink reported as the job's newest. */
+static void set_restore(exec *x, const deploy_next *n)
+{
+	deploy_journal *j = &x->j;
+	char ts[32] = "";
+	if (n->restore && fo_streq(n->restore, j->savepoint_path) && j->savepoint_time)
+		snprintf(ts, sizeof(ts), "%s", j->savepoint_time);
+	else if (n->restore && fo_streq(n->restore, x->ck.latest_path) && x->ck.latest_trigger_time > 0)
+		epoch_ms_rfc3339(x->ck.latest_trigger_time, ts);
+	deploy_journal_set(&j->restore_path, n->restore);
+	deploy_journal_set(&j->restore_kind, n->restore_kind);
+	deploy_journal_set(&j->restore_time, ts[0] ? ts : NULL);
 }
 
 static int save(exec *x, fo_err *e)
@@ -509,6 +576,81 @@ static int send_stop(exec *x, fo_err *e)
 	return 0;
 }
 
+/* A savepoint of the running job, which keeps running: the request is
+ * journaled under its trigger id before it is sent (again, under the same
+ * id, when Flink never got it). */
+static int request_savepoint(exec *x, const deploy_next *n, fo_err *e)
+{
+	deploy_item *it = x->it;
+	deploy_journal *j = &x->j;
+	int rc;
+	if (!j->request_trigger_id) {
+		char *trigger = NULL;
+		if (fo_random_hex(16, &trigger) < 0)
+			return fo_err_set(e, FO_EIO, "no random trigger id for a savepoint of %s/%s", it->ns, it->name);
+		char ts[40], nonce[24];
+		now_rfc3339_ms(ts);
+		snprintf(nonce, sizeof(nonce), "%lld", (long long)x->d.savepoint_nonce);
+		bool manual = fo_streq(n->why, "manual");
+		deploy_journal_set(&j->request_trigger_id, trigger);
+		deploy_journal_set(&j->request_time, ts);
+		deploy_journal_set(&j->request_reason, manual ? "manual" : "periodic");
+		deploy_journal_set(&j->request_nonce, manual ? nonce : NULL);
+		free(trigger);
+		if ((rc = save(x, e)) < 0)
+			return rc;
+	}
+	rlog(x, FO_LOG_INFO, "%s savepoint of job %s (trigger %s); the job keeps running", j->request_reason,
+	     j->job_id, j->request_trigger_id);
+	char *got = NULL;
+	rc = flink_rest_savepoint_trigger(x->r, j->job_id, it->fd ? it->fd->job.savepoint_dir : NULL,
+					  j->request_trigger_id, &got, e);
+	free(got);
+	if (rc < 0)
+		return fo_err_prefix(e, "savepoint of %s/%s", it->ns, it->name);
+	return 0;
+}
+
+/* The requested savepoint ended: record it, or its failure; either way the
+ * nonce it answered is handled (a new nonce asks again). */
+static int request_done(exec *x, const deploy_next *n, fo_err *e)
+{
+	deploy_journal *j = &x->j;
+	char *reason = j->request_reason ? fo_strdup(j->request_reason) : fo_strdup("manual");
+	if (j->request_nonce)
+		deploy_journal_set(&j->handled_nonce, j->request_nonce);
+	if (n->restore) {
+		char ts[32];
+		now_rfc3339(ts);
+		deploy_journal_set(&j->savepoint_path, n->restore);
+		deploy_journal_set(&j->savepoint_time, ts);
+		deploy_journal_set(&j->savepoint_reason, reason);
+		deploy_journal_set(&j->savepoint_error, NULL);
+		deploy_journal_set(&j->request_time, NULL);
+	} else {
+		deploy_journal_set(&j->savepoint_error, n->why);
+		/* request_time stays: the next periodic attempt counts from it */
+	}
+	deploy_journal_set(&j->request_trigger_id, NULL);
+	deploy_journal_set(&j->request_reason, NULL);
+	deploy_journal_set(&j->request_nonce, NULL);
+	int rc = save(x, e);
+	if (rc < 0) {
+		free(reason);
+		return rc;
+	}
+	if (n->restore) {
+		rlog(x, FO_LOG_INFO, "%s savepoint of job %s: %s", reason, j->job_id, n->restore);
+		event(x, "SavepointCompleted", false, "%s savepoint of job %s: %s; the job keeps running", reason, j->job_id,
+		      n->restore);
+	} else {
+		rlog(x, FO_LOG_WARN, "%s", n->why);
+		event(x, "SavepointFailed", true, "%s", n->why);
+	}
+	free(reason);
+	return 0;
+}
+
 static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 {
 	deploy_item *it = x->it;
@@ -547,8 +689,7 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 	case DEPLOY_OP_CANCEL:
 		upgrade_begin(x);
 		j->step = DEPLOY_STEP_CANCELLING;
-		deploy_journal_set(&j->restore_path, n->restore);
-		deploy_journal_set(&j->restore_kind, n->restore_kind);
+		set_restore(x, n);
 		if ((rc = save(x, e)) < 0)
 			return rc;
 		if ((rc = flink_rest_job_cancel(x->r, j->job_id, e)) < 0)
@@ -567,8 +708,6 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 		}
 		upgrade_begin(x); /* an old job that had ended: no stop, straight to its state */
 		j->step = DEPLOY_STEP_SAVEPOINT_TAKEN;
-		deploy_journal_set(&j->restore_path, n->restore);
-		deploy_journal_set(&j->restore_kind, n->restore_kind);
 		if (n->restore && fo_streq(n->restore_kind, "savepoint") && !fo_streq(n->restore, j->savepoint_path)) {
 			char ts[32];
 			now_rfc3339(ts);
@@ -576,6 +715,7 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 			deploy_journal_set(&j->savepoint_time, ts);
 			deploy_journal_set(&j->savepoint_reason, from_stop ? stop_reason(x) : "upgrade");
 		}
+		set_restore(x, n);
 		deploy_journal_set(&j->trigger_id, NULL);
 		deploy_journal_set(&j->trigger_time, NULL);
 		j->attempt++;
@@ -615,6 +755,8 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 		deploy_journal_set(&j->job_id, NULL);
 		deploy_journal_set(&j->restore_path, NULL);
 		deploy_journal_set(&j->restore_kind, NULL);
+		deploy_journal_set(&j->restore_time, NULL);
+		deploy_journal_set(&j->await_checkpoint_since, NULL);
 		deploy_journal_set(&j->upgrade_started, NULL);
 		return save(x, e);
 	case DEPLOY_OP_UPLOAD:
@@ -625,15 +767,37 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 		/* what the job started from, for its Event, before the journal forgets it */
 		char *from = j->restore_path ? fo_asprintf("from %s %s", j->restore_kind ? j->restore_kind : "state", j->restore_path)
 					     : fo_strdup("with empty state");
-		if (!fo_streq(j->target_job_hash, x->d.job_hash))
+		bool new_target = !fo_streq(j->target_job_hash, x->d.job_hash);
+		if (new_target)
 			j->restarts = 0; /* a new target gets a fresh restart budget */
 		j->step = DEPLOY_STEP_IDLE;
 		deploy_journal_set(&j->job_id, j->submit_job_id);
 		deploy_journal_set(&j->submit_job_id, NULL);
 		deploy_journal_set(&j->target_job_hash, x->d.job_hash);
 		deploy_journal_set(&j->target_commit, x->o->rollout->commit);
+		/* the lineage: what this job started from, kept while it runs */
+		deploy_journal_set(&j->started_from, j->restore_path);
+		deploy_journal_set(&j->started_from_kind, j->restore_path ? j->restore_kind : "none");
+		deploy_journal_set(&j->started_from_time, j->restore_path ? j->restore_time : NULL);
 		deploy_journal_set(&j->restore_path, NULL);
 		deploy_journal_set(&j->restore_kind, NULL);
+		deploy_journal_set(&j->restore_time, NULL);
+		char since[40];
+		now_rfc3339_ms(since);
+		deploy_journal_set(&j->await_checkpoint_since, since);
+		deploy_journal_set(&j->running_since, since);
+		/* a savepoint asked of the old job is moot; a new target (an
+		 * upgrade or the first start) answers the nonce it came with */
+		if (new_target) {
+			char nonce[24];
+			snprintf(nonce, sizeof(nonce), "%lld", (long long)x->d.savepoint_nonce);
+			deploy_journal_set(&j->handled_nonce, nonce);
+		}
+		deploy_journal_set(&j->request_trigger_id, NULL);
+		deploy_journal_set(&j->request_time, NULL);
+		deploy_journal_set(&j->request_reason, NULL);
+		deploy_journal_set(&j->request_nonce, NULL);
+		deploy_journal_set(&j->savepoint_error, NULL);
 		deploy_journal_set(&j->failed_job_hash, NULL);
 		deploy_journal_set(&j->last_error, NULL);
 		long upgrade_ms = age_ms(j->upgrade_started);
@@ -658,6 +822,15 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 		free(from);
 		return 0;
 	}
+	case DEPLOY_OP_CONFIRM:
+		if (x->ob.checkpointing == 1)
+			rlog(x, FO_LOG_INFO, "job %s completed its first checkpoint", j->job_id);
+		deploy_journal_set(&j->await_checkpoint_since, NULL);
+		return save(x, e);
+	case DEPLOY_OP_SAVEPOINT:
+		return request_savepoint(x, n, e);
+	case DEPLOY_OP_SAVEPOINT_DONE:
+		return request_done(x, n, e);
 	case DEPLOY_OP_RESTART:
 		rlog(x, FO_LOG_WARN, "job %s ended (%s); restart %d of %d from %s",
 			j->step == DEPLOY_STEP_SUBMITTED ? j->submit_job_id : j->job_id,
@@ -665,8 +838,7 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 			x->d.restart_budget, n->restore ? n->restore : "empty state");
 		it->drift_job = j->step == DEPLOY_STEP_IDLE;
 		j->step = DEPLOY_STEP_SAVEPOINT_TAKEN;
-		deploy_journal_set(&j->restore_path, n->restore);
-		deploy_journal_set(&j->restore_kind, n->restore_kind);
+		set_restore(x, n);
 		j->restarts++;
 		j->attempt++;
 		return save(x, e);
@@ -779,6 +951,8 @@ static void desired_of(exec *x, bool deleting)
 		d->initial_savepoint = fd->job.initial_savepoint_path;
 		d->parallelism = fd->job.parallelism;
 		d->restart_pods = it->change.restarts_job;
+		d->savepoint_nonce = fd->job.savepoint_trigger_nonce;
+		d->periodic_savepoint_ms = fd->job.periodic_savepoint_ms;
 	}
 }
 

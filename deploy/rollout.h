@@ -41,6 +41,8 @@ typedef struct deploy_desired {
 	int parallelism;
 	int restart_budget;
 	long savepoint_timeout_ms, ready_timeout_ms, running_timeout_ms;
+	int64_t savepoint_nonce;       /* job.savepointTriggerNonce: a new value asks for a savepoint (0: none) */
+	int64_t periodic_savepoint_ms; /* a savepoint when the newest is older than this (0: none) */
 } deploy_desired;
 
 enum deploy_trigger_obs {
@@ -69,6 +71,16 @@ typedef struct deploy_observed {
 	bool objects_current;          /* every rendered object is live and equal */
 	int slots_total;               /* task slots offered; -1 unknown */
 	long step_age_ms;              /* since the journal's step was recorded; -1 unknown */
+	/* IDLE with awaitCheckpointSince: is the new job healthy yet? */
+	int checkpointing;             /* the job's checkpointing: 1 on, 0 off, -1 unknown (not read) */
+	int64_t checkpoints_completed; /* checkpoints (and savepoints) the job completed; -1 unknown */
+	const char *checkpoint_failure;/* the newest failed checkpoint's message, or NULL */
+	long await_age_ms;             /* since the job was recorded running; -1 unknown */
+	/* a savepoint requested of the running job (journal requestTriggerId) */
+	enum deploy_trigger_obs request;
+	const char *request_location;
+	const char *request_failure;
+	long savepoint_age_ms;         /* since the newest savepoint (else the job's start); -1 unknown */
 } deploy_observed;
 
 enum deploy_op {
@@ -84,7 +96,12 @@ enum deploy_op {
 	DEPLOY_OP_SUSPEND,     /* apply the objects (at zero), record IDLE without a job */
 	DEPLOY_OP_UPLOAD,      /* deliver the jar, record UPLOADED */
 	DEPLOY_OP_RUN,         /* record SUBMITTED under the attempt's job id, then run the jar */
-	DEPLOY_OP_RECORD,      /* the submitted job is RUNNING: record IDLE at the target */
+	DEPLOY_OP_RECORD,      /* the submitted job is RUNNING: record IDLE at the target, awaiting its first checkpoint */
+	DEPLOY_OP_CONFIRM,     /* the job completed its first checkpoint (or does not checkpoint): clear the wait */
+	DEPLOY_OP_SAVEPOINT,   /* a savepoint of the running job, which keeps running: record the request
+	                        * (reason in `why`: manual or periodic) under a new trigger id, or send it
+	                        * again under the recorded one, then trigger it */
+	DEPLOY_OP_SAVEPOINT_DONE, /* the requested savepoint ended: record it (`restore`) or its failure (`why`) */
 	DEPLOY_OP_RESTART,     /* the job ended on its own: record SAVEPOINT_TAKEN with `restore`, restarts + 1 */
 	DEPLOY_OP_FAIL,        /* record FAILED with `why` (and state_unknown when the newest state is unknown) */
 };
@@ -104,6 +121,7 @@ enum deploy_failure {
 	DEPLOY_FAILURE_JAR,            /* jar_failed: fetching or uploading the jar failed */
 	DEPLOY_FAILURE_RUN,            /* run_failed: Flink refused to run the jar */
 	DEPLOY_FAILURE_JOURNAL,        /* journal_failed: a step could not be recorded (e.g. another writer) */
+	DEPLOY_FAILURE_FIRST_CHECKPOINT, /* first_checkpoint: RUNNING, but no checkpoint within flink.readyTimeout */
 	DEPLOY_FAILURE_OTHER,          /* other */
 	DEPLOY_NFAILURES
 };

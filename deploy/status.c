@@ -4,7 +4,8 @@
  * what it observed. The one rule it keeps: a status says only what was
  * observed — `Running` with an observedCommit means the pass saw the job of
  * that commit's spec RUNNING in Flink; a deployment the pass did not get to
- * keeps what it had, and says so. Table-tested in tests/unit/test_status.c.
+ * keeps what it had, and says so. The history keeps each job's lineage.
+ * Table-tested in tests/unit/test_status_policy.c.
  */
 #include "deploy/deploy.h"
 
@@ -87,13 +88,19 @@ void deploy_status_update(flink_status *s, const deploy_item *it, const char *bl
 		set_job(s, it);
 		return;
 	case DEPLOY_OUTCOME_WAITING: {
-		bool had_job = j->target_job_hash != NULL;
-		s->phase = suspended || had_job ? FLINK_PHASE_UPGRADING : FLINK_PHASE_DEPLOYING;
 		char *m = fo_asprintf("waiting: %s%s", it->waiting ? it->waiting : "on Flink",
 				      it->late ? " (past its timeout; still waited for)" : "");
 		flink_status_set(&s->message, m);
 		free(m);
 		set_job(s, it);
+		/* a savepoint asked of the running job: it runs on, with this spec */
+		if (j->step == DEPLOY_STEP_IDLE && j->request_trigger_id && fo_streq(j->target_job_hash, it->job_hash) &&
+		    !j->await_checkpoint_since && s->phase == FLINK_PHASE_RUNNING)
+			return;
+		/* Upgrading: something was rolled out before; a first job that
+		 * runs but has not yet checkpointed is still Deploying */
+		bool had_job = j->target_job_hash != NULL && s->observed_commit != NULL;
+		s->phase = suspended || had_job ? FLINK_PHASE_UPGRADING : FLINK_PHASE_DEPLOYING;
 		return;
 	}
 	case DEPLOY_OUTCOME_SETTLED:
@@ -121,9 +128,19 @@ void deploy_status_update(flink_status *s, const deploy_item *it, const char *bl
 	}
 	if (it->job_running && fo_streq(j->target_job_hash, it->job_hash)) {
 		s->phase = FLINK_PHASE_RUNNING;
-		flink_status_set(&s->message, it->drift_job ? "the job had ended outside flinkops and was started again "
-							     "from its newest state"
-							   : NULL);
+		/* restarts count since this version started: it may have been
+		 * restarted in an earlier pass than the one that saw it healthy */
+		if (j->savepoint_error) {
+			flink_status_set(&s->message, j->savepoint_error);
+		} else if (it->drift_job || j->restarts > 0) {
+			char *m = fo_asprintf("the job had ended outside flinkops and was started again from its newest "
+					      "state (%d restart%s of this version)",
+					      j->restarts > 0 ? j->restarts : 1, j->restarts > 1 ? "s" : "");
+			flink_status_set(&s->message, m);
+			free(m);
+		} else {
+			flink_status_set(&s->message, NULL);
+		}
 		flink_status_set(&s->observed_commit, commit);
 		flink_status_set(&s->job.id, j->job_id);
 		flink_status_set(&s->job.state, "RUNNING");
@@ -133,4 +150,67 @@ void deploy_status_update(flink_status *s, const deploy_item *it, const char *bl
 	s->phase = FLINK_PHASE_DEPLOYING;
 	flink_status_set(&s->message, "the job is not observed running");
 	set_job(s, it);
+}
+
+/* The newest entry that names a job, or NULL. */
+static flink_status_history *newest_job_entry(flink_status *s)
+{
+	for (size_t i = 0; i < s->nhistory; i++)
+		if (s->history[i].job_id)
+			return &s->history[i];
+	return NULL;
+}
+
+static bool history_names_job(const flink_status *s, const char *job_id)
+{
+	for (size_t i = 0; i < s->nhistory; i++)
+		if (fo_streq(s->history[i].job_id, job_id))
+			return true;
+	return false;
+}
+
+/* The journal's word for a job's starting state as a status kind. */
+static const char *state_kind(const char *journal_kind, const char *path)
+{
+	if (!path)
+		return "empty";
+	return flink_status_state_kind_valid(journal_kind) ? journal_kind : "savepoint";
+}
+
+void deploy_status_history(flink_status *s, int before, const char *before_savepoint, const deploy_item *it,
+			   const char *now)
+{
+	const char *commit = s->source.commit;
+	enum flink_savepoint_reason r = s->last_savepoint.reason;
+	if (s->last_savepoint.path && !fo_streq(s->last_savepoint.path, before_savepoint) &&
+	    (r == FLINK_SAVEPOINT_UPGRADE || r == FLINK_SAVEPOINT_SUSPEND || r == FLINK_SAVEPOINT_DELETE)) {
+		/* the stopped job is the newest one recorded; an entry keeps its first stop */
+		flink_status_history *h = newest_job_entry(s);
+		if (h && !h->stopped_with.path) {
+			flink_status_set(&h->stopped_with.path, s->last_savepoint.path);
+			flink_status_set(&h->stopped_with.time, s->last_savepoint.time);
+		}
+	}
+	if (s->last_savepoint.path && !fo_streq(s->last_savepoint.path, before_savepoint) &&
+	    (r == FLINK_SAVEPOINT_MANUAL || r == FLINK_SAVEPOINT_PERIODIC) && s->phase == FLINK_PHASE_RUNNING &&
+	    history_names_job(s, s->job.id)) {
+		/* a savepoint the running job was asked for: an entry of its own */
+		flink_status_add_history(s, commit, s->phase, now, s->last_savepoint.path);
+		return;
+	}
+	const deploy_journal *j = it ? &it->journal : NULL;
+	if (s->phase == FLINK_PHASE_RUNNING && s->job.id && !history_names_job(s, s->job.id)) {
+		flink_status_add_history(s, commit, s->phase, now, s->last_savepoint.path);
+		flink_status_history *h = &s->history[0];
+		flink_status_set(&h->job_id, s->job.id);
+		/* the journal's lineage belongs to this job only when it names it */
+		if (j && fo_streq(j->job_id, s->job.id) && j->started_from_kind) {
+			flink_status_set(&h->started_from.kind, state_kind(j->started_from_kind, j->started_from));
+			flink_status_set(&h->started_from.path, j->started_from);
+			flink_status_set(&h->started_from.time, j->started_from_time);
+		}
+		return;
+	}
+	if (s->nhistory == 0 || before != (int)s->phase)
+		flink_status_add_history(s, commit, s->phase, now, s->last_savepoint.path);
 }

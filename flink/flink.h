@@ -74,8 +74,9 @@ typedef struct flink_job {
 	bool allow_non_restored_state;
 	char *initial_savepoint_path;
 	char *savepoint_dir;        /* savepointStorage */
-	int64_t savepoint_trigger_nonce;
+	int64_t savepoint_trigger_nonce;   /* a new value asks for a savepoint (0: none) */
 	int64_t savepoint_redeploy_nonce;
+	int64_t periodic_savepoint_ms;     /* kubernetes.operator.periodic.savepoint.interval (0: none) */
 	int64_t autoscaler_reset_nonce; /* carried; flinkops has no autoscaler */
 	bool parallelism_given;
 } flink_job;

@@ -10,6 +10,7 @@
 
 #include <ctype.h>
 #include <stdarg.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -948,6 +949,32 @@ static void check_ha(pctx *c, const fo_yaml_node *spec, flink_deployment *fd)
 		     type_key);
 }
 
+/*
+ * A duration as Flink writes it ("30 s", "10min", "1h", "500 ms", a plain
+ * number of milliseconds) in milliseconds; -1 when it is not one.
+ */
+static int64_t flink_duration_ms(const char *s)
+{
+	char *end;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (end == s || errno || v < 0)
+		return -1;
+	while (*end == ' ')
+		end++;
+	static const struct {
+		const char *unit;
+		int64_t ms;
+	} units[] = {{"", 1},          {"ms", 1},        {"milli", 1},     {"millis", 1},   {"s", 1000},
+		     {"sec", 1000},    {"secs", 1000},   {"second", 1000}, {"seconds", 1000}, {"m", 60000},
+		     {"min", 60000},   {"minute", 60000}, {"minutes", 60000}, {"h", 3600000}, {"hour", 3600000},
+		     {"hours", 3600000}, {"d", 86400000},  {"day", 86400000}, {"days", 86400000}};
+	for (size_t i = 0; i < FO_ARRAY_LEN(units); i++)
+		if (strcmp(end, units[i].unit) == 0)
+			return v > INT64_MAX / units[i].ms ? -1 : v * units[i].ms;
+	return -1;
+}
+
 static void check_conf(pctx *c, const fo_yaml_node *spec, flink_deployment *fd, int64_t slots_spec)
 {
 	const fo_yaml_node *at = fo_yaml_get_key(spec, "flinkConfiguration");
@@ -988,6 +1015,18 @@ static void check_conf(pctx *c, const fo_yaml_node *spec, flink_deployment *fd, 
 	if (sp && fd->has_job && fd->job.savepoint_dir && strcmp(sp, fd->job.savepoint_dir) != 0)
 		perr(c, at, "spec.flinkConfiguration", "the savepoint directory \"%s\" differs from job.savepointStorage \"%s\"; give one",
 		     sp, fd->job.savepoint_dir);
+	if ((s = flink_conf_get(&fd->conf, "kubernetes.operator.periodic.savepoint.interval"))) {
+		int64_t ms = flink_duration_ms(s);
+		if (ms < 0 || (ms > 0 && ms < 1000))
+			perr(c, at, "spec.flinkConfiguration",
+			     "kubernetes.operator.periodic.savepoint.interval must be a duration of at least 1 s (\"10min\", "
+			     "\"1 h\"; 0 for none), got \"%s\"", s);
+		else if (!fd->has_job && ms > 0)
+			perr(c, at, "spec.flinkConfiguration",
+			     "kubernetes.operator.periodic.savepoint.interval needs a job to take savepoints of");
+		else
+			fd->job.periodic_savepoint_ms = ms;
+	}
 	check_ha(c, spec, fd);
 }
 

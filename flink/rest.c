@@ -598,6 +598,25 @@ static char *jpath(const cJSON *o, const char *key)
 	return clean_copy(s, strlen(s), 4096);
 }
 
+int flink_rest_parse_checkpoint_config(const char *body, int64_t *interval_ms, fo_err *e)
+{
+	*interval_ms = 0;
+	cJSON *j;
+	int rc = parse_object(body, &j, e);
+	if (rc < 0)
+		return rc;
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, "interval");
+	double d = cJSON_IsNumber(v) ? v->valuedouble : NAN;
+	if (!isfinite(d) || d != floor(d)) {
+		cJSON_Delete(j);
+		return fo_err_set(e, FO_ESERVER, "unexpected answer: the checkpoint configuration has no \"interval\"");
+	}
+	/* Long.MAX_VALUE (beyond a double's exact integers) means never */
+	*interval_ms = d > 0 && d <= 9007199254740992.0 ? (int64_t)d : 0;
+	cJSON_Delete(j);
+	return 0;
+}
+
 int flink_rest_parse_checkpoints(const char *body, flink_checkpoint_info *out, fo_err *e)
 {
 	memset(out, 0, sizeof(*out));
@@ -1042,6 +1061,26 @@ int flink_rest_checkpoints(flink_rest *c, const char *job_id, flink_checkpoint_i
 	return rc;
 }
 
+static int parse_ckconf_v(const char *b, void *o, fo_err *e) { return flink_rest_parse_checkpoint_config(b, o, e); }
+
+int flink_rest_checkpointing(flink_rest *c, const char *job_id, int64_t *interval_ms, fo_err *e)
+{
+	*interval_ms = 0;
+	int rc = check_job_id("get checkpoint configuration", job_id, e);
+	if (rc < 0)
+		return rc;
+	char *path = fo_asprintf("/jobs/%s/checkpoints/config", job_id);
+	char *what = fo_asprintf("get checkpoint configuration of job %s", job_id);
+	rc = get_parsed(c, path, what, parse_ckconf_v, interval_ms, e);
+	if (rc == FO_ENOTFOUND) { /* "Checkpointing is not enabled for this job" */
+		fo_err_clear(e);
+		rc = 0;
+	}
+	free(path);
+	free(what);
+	return rc;
+}
+
 int flink_rest_exceptions(flink_rest *c, const char *job_id, char **root_cause, fo_err *e)
 {
 	*root_cause = NULL;
@@ -1197,17 +1236,21 @@ int flink_rest_jar_exists(flink_rest *c, const char *jar_id, bool *exists, fo_er
 	return rc;
 }
 
-int flink_rest_savepoint_trigger(flink_rest *c, const char *job_id, const char *target_dir, char **trigger_id,
-				 fo_err *e)
+int flink_rest_savepoint_trigger(flink_rest *c, const char *job_id, const char *target_dir, const char *want_trigger,
+				 char **trigger_id, fo_err *e)
 {
 	*trigger_id = NULL;
 	int rc = check_job_id("trigger a savepoint", job_id, e);
 	if (rc < 0)
 		return rc;
+	if (want_trigger && !is_hex32(want_trigger))
+		return fo_err_set(e, FO_EINVAL, "savepoint of job %s: the trigger id is not 32 hex digits", job_id);
 	cJSON *j = cJSON_CreateObject();
 	if (target_dir)
 		cJSON_AddStringToObject(j, "target-directory", target_dir);
 	cJSON_AddBoolToObject(j, "cancel-job", false);
+	if (want_trigger)
+		cJSON_AddStringToObject(j, "triggerId", want_trigger); /* the same id again is the same savepoint */
 	rc = post_trigger(c, job_id, "trigger a savepoint of", "savepoints", j, trigger_id, e);
 	cJSON_Delete(j);
 	return rc;

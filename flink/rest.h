@@ -208,6 +208,10 @@ int flink_rest_job(flink_rest *c, const char *job_id, flink_job_info *out, fo_er
 int flink_rest_job_state(flink_rest *c, const char *job_id, enum flink_job_status *state, fo_err *e);
 /* GET /jobs/:id/checkpoints. */
 int flink_rest_checkpoints(flink_rest *c, const char *job_id, flink_checkpoint_info *out, fo_err *e);
+/* GET /jobs/:id/checkpoints/config: *interval_ms the job's checkpoint
+ * interval, 0 when checkpointing is off (Flink answers 404, or an interval
+ * of Long.MAX_VALUE, for a job that never checkpoints). */
+int flink_rest_checkpointing(flink_rest *c, const char *job_id, int64_t *interval_ms, fo_err *e);
 /*
  * GET /jobs/:id/exceptions: the newest failure's text (first lines of its
  * stack trace, bounded) in *root_cause, or NULL when the job never failed.
@@ -241,8 +245,8 @@ int flink_rest_jar_exists(flink_rest *c, const char *jar_id, bool *exists, fo_er
 /* Parse the reply of GET /jars: whether it lists `jar_id`. */
 int flink_rest_parse_jar_list(const char *body, const char *jar_id, bool *exists, fo_err *e);
 /* POST /jobs/:id/savepoints {"target-directory", "cancel-job": false}. */
-int flink_rest_savepoint_trigger(flink_rest *c, const char *job_id, const char *target_dir, char **trigger_id,
-				 fo_err *e);
+int flink_rest_savepoint_trigger(flink_rest *c, const char *job_id, const char *target_dir, const char *want_trigger,
+				 char **trigger_id, fo_err *e);
 /*
  * GET /jobs/:id/savepoints/:triggerid. Returns 0 for IN_PROGRESS and
  * COMPLETED. A failed savepoint fills out->failure and returns FO_ESERVER
@@ -294,6 +298,7 @@ int flink_rest_parse_taskmanagers(const char *body, flink_taskmanagers *out, fo_
 int flink_rest_parse_jobs(const char *body, flink_job_list *out, fo_err *e);
 int flink_rest_parse_job(const char *body, flink_job_info *out, fo_err *e);
 int flink_rest_parse_checkpoints(const char *body, flink_checkpoint_info *out, fo_err *e);
+int flink_rest_parse_checkpoint_config(const char *body, int64_t *interval_ms, fo_err *e);
 /* Returns FO_ESERVER (with the cause) for a failed savepoint, as flink_rest_savepoint_status. */
 int flink_rest_parse_savepoint_status(const char *body, flink_savepoint_status *out, fo_err *e);
 /* {"request-id": "..."} of a savepoint trigger or stop. */

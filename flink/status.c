@@ -58,6 +58,12 @@ static void history_clear(flink_status_history *h)
 	free(h->commit);
 	free(h->time);
 	free(h->savepoint);
+	free(h->job_id);
+	free(h->started_from.kind);
+	free(h->started_from.path);
+	free(h->started_from.time);
+	free(h->stopped_with.path);
+	free(h->stopped_with.time);
 	memset(h, 0, sizeof(*h));
 }
 
@@ -106,6 +112,39 @@ void flink_status_add_history(flink_status *s, const char *commit, enum flink_ph
 	h->time = time ? fo_strdup(time) : NULL;
 	h->savepoint = savepoint ? fo_strdup(savepoint) : NULL;
 	s->nhistory++;
+}
+
+static bool rfc3339_seconds(const char *t, time_t *out)
+{
+	struct tm tm;
+	memset(&tm, 0, sizeof(tm));
+	const char *rest = t ? strptime(t, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+	if (!rest)
+		return false;
+	if (*rest == '.')
+		for (rest++; *rest >= '0' && *rest <= '9'; rest++)
+			;
+	if (strcmp(rest, "Z") != 0)
+		return false;
+	*out = timegm(&tm);
+	return true;
+}
+
+long flink_status_seconds_between(const char *from, const char *to)
+{
+	time_t a, b;
+	if (!rfc3339_seconds(from, &a) || !rfc3339_seconds(to, &b) || b < a)
+		return -1;
+	return (long)(b - a);
+}
+
+bool flink_status_state_kind_valid(const char *kind)
+{
+	static const char *const kinds[] = {"savepoint", "checkpoint", "initial", "empty"};
+	for (size_t i = 0; kind && i < FO_ARRAY_LEN(kinds); i++)
+		if (strcmp(kind, kinds[i]) == 0)
+			return true;
+	return false;
 }
 
 char *flink_status_path(const char *folder, const char *namespace, const char *name)
@@ -206,6 +245,16 @@ void flink_status_write(const flink_status *s, fo_buf *out)
 			cJSON_AddStringToObject(x, "phase", flink_phase_name(s->history[i].phase));
 			add_str(x, "time", s->history[i].time);
 			add_str(x, "savepoint", s->history[i].savepoint);
+			add_str(x, "jobId", s->history[i].job_id);
+			cJSON *from = cJSON_CreateObject();
+			add_str(from, "kind", s->history[i].started_from.kind);
+			add_str(from, "path", s->history[i].started_from.path);
+			add_str(from, "time", s->history[i].started_from.time);
+			add_obj(x, "startedFrom", from);
+			cJSON *stop = cJSON_CreateObject();
+			add_str(stop, "path", s->history[i].stopped_with.path);
+			add_str(stop, "time", s->history[i].stopped_with.time);
+			add_obj(x, "stoppedWith", stop);
 			cJSON_AddItemToArray(h, x);
 		}
 	}
@@ -319,7 +368,10 @@ static int parse_doc(pctx *p, const fo_yaml_node *doc, flink_status *s)
 	static const char *const src[] = {"path", "blob", "commit"};
 	static const char *const job[] = {"id", "state", "startTime"};
 	static const char *const sp[] = {"path", "time", "reason"};
-	static const char *const hist[] = {"commit", "phase", "time", "savepoint"};
+	static const char *const hist[] = {"commit",  "phase",       "time",       "savepoint",
+					   "jobId",   "startedFrom", "stoppedWith"};
+	static const char *const from[] = {"kind", "path", "time"};
+	static const char *const stop[] = {"path", "time"};
 	int rc;
 	if (!doc || doc->kind != FO_YAML_MAP)
 		return bad(p, doc, "a status file must be a mapping, got %s", doc ? fo_yaml_kind_name(doc) : "nothing");
@@ -394,7 +446,26 @@ static int parse_doc(pctx *p, const fo_yaml_node *doc, flink_status *s)
 			    (rc = get_str(p, x, "commit", "history.", &e->commit)) < 0 ||
 			    (rc = get_phase(p, x, "history.", true, &e->phase)) < 0 ||
 			    (rc = get_str(p, x, "time", "history.", &e->time)) < 0 ||
-			    (rc = get_str(p, x, "savepoint", "history.", &e->savepoint)) < 0)
+			    (rc = get_str(p, x, "savepoint", "history.", &e->savepoint)) < 0 ||
+			    (rc = get_str(p, x, "jobId", "history.", &e->job_id)) < 0)
+				return rc;
+			if ((rc = get_map(p, x, "startedFrom", "history.", &m)) < 0)
+				return rc;
+			if (m && ((rc = known_keys(p, m, "history.startedFrom", from, FO_ARRAY_LEN(from))) < 0 ||
+				  (rc = get_str(p, m, "kind", "history.startedFrom.", &e->started_from.kind)) < 0 ||
+				  (rc = get_str(p, m, "path", "history.startedFrom.", &e->started_from.path)) < 0 ||
+				  (rc = get_str(p, m, "time", "history.startedFrom.", &e->started_from.time)) < 0))
+				return rc;
+			if (m && !flink_status_state_kind_valid(e->started_from.kind))
+				return bad(p, fo_yaml_get(m, "kind") ? fo_yaml_get(m, "kind") : m,
+					   "history.startedFrom.kind: \"%s\" is not a kind of state (savepoint, "
+					   "checkpoint, initial, empty)",
+					   e->started_from.kind ? e->started_from.kind : "");
+			if ((rc = get_map(p, x, "stoppedWith", "history.", &m)) < 0)
+				return rc;
+			if (m && ((rc = known_keys(p, m, "history.stoppedWith", stop, FO_ARRAY_LEN(stop))) < 0 ||
+				  (rc = get_str(p, m, "path", "history.stoppedWith.", &e->stopped_with.path)) < 0 ||
+				  (rc = get_str(p, m, "time", "history.stoppedWith.", &e->stopped_with.time)) < 0))
 				return rc;
 		}
 	}

@@ -43,11 +43,24 @@ enum flink_savepoint_reason {
 	FLINK_SAVEPOINT_PERIODIC,
 };
 
+/* One entry of a status's history: a phase the deployment reached, and for
+ * a job seen running, its lineage — which job ran that commit's spec, the
+ * state it started from, and the savepoint taken when it stopped. */
 typedef struct flink_status_history {
 	char *commit;
 	enum flink_phase phase;
 	char *time;      /* RFC 3339, UTC */
 	char *savepoint; /* NULL when the step took none */
+	char *job_id;    /* Running: the job seen running with this commit's spec */
+	struct {
+		char *kind;  /* savepoint | checkpoint | initial (job.initialSavepointPath) | empty */
+		char *path;  /* NULL for empty */
+		char *time;  /* when that state was taken, when known */
+	} started_from;
+	struct {
+		char *path;  /* the savepoint taken when this job stopped (upgrade, suspend, delete) */
+		char *time;
+	} stopped_with;
 } flink_status_history;
 
 /* Every string is owned and may be NULL (then it is left out of the file),
@@ -104,6 +117,11 @@ bool flink_status_same(const flink_status *a, const flink_status *b);
 /* Put an entry at the front of the history, dropping the oldest past the bound. */
 void flink_status_add_history(flink_status *s, const char *commit, enum flink_phase phase, const char *time,
 			      const char *savepoint);
+/* Seconds from RFC 3339 time `from` to `to` ("...T12:00:00Z", fractions
+ * ignored); -1 when either is missing or not such a time. */
+long flink_status_seconds_between(const char *from, const char *to);
+/* Whether `kind` is a startedFrom.kind (savepoint, checkpoint, initial, empty). */
+bool flink_status_state_kind_valid(const char *kind);
 /* Replace a string field: free the old value, copy the new one (NULL clears). */
 void flink_status_set(char **field, const char *value);
 

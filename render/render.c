@@ -221,10 +221,16 @@ static int render_flink_conf(const flink_deployment *fd, char **out, fo_err *e)
 	for (size_t i = 0; i < ours.n && rc == 0; i++)
 		if (!flink_conf_get(&fd->conf, ours.v[i].key))
 			rc = conf_line(&b, yaml, ours.v[i].key, ours.v[i].value, fd, e);
-	if (fd->conf.n && rc == 0) {
-		fo_buf_puts(&b, "# spec.flinkConfiguration\n");
-		for (size_t i = 0; i < fd->conf.n && rc == 0; i++)
-			rc = conf_line(&b, yaml, fd->conf.v[i].key, fd->conf.v[i].value, fd, e);
+	/* the operator's own settings (kubernetes.operator.*) tell flinkops
+	 * what to do; Flink never reads them, so changing one restarts nothing */
+	bool header = false;
+	for (size_t i = 0; i < fd->conf.n && rc == 0; i++) {
+		if (fo_has_prefix(fd->conf.v[i].key, "kubernetes.operator."))
+			continue;
+		if (!header)
+			fo_buf_puts(&b, "# spec.flinkConfiguration\n");
+		header = true;
+		rc = conf_line(&b, yaml, fd->conf.v[i].key, fd->conf.v[i].value, fd, e);
 	}
 	flink_kvs_free(&ours);
 	if (rc < 0) {

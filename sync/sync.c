@@ -6,8 +6,9 @@
  *
  * libgit2 1.5 has no network timeout option (GIT_OPT_SET_SERVER_TIMEOUT
  * and GIT_OPT_SET_SERVER_CONNECT_TIMEOUT came in 1.7), so every fetch and
- * push runs in a short-lived worker process that the caller kills at the
- * deadline (see bounded()); inside it, the server's port is probed with a
+ * push runs in a short-lived worker process — this same program, spawned
+ * afresh (sync_worker_main) — that the caller kills at the deadline (see
+ * bounded()); inside it, the server's port is probed with a
  * bounded connect first for a clear "cannot connect" message, and every
  * callback libgit2 makes (credentials, certificate, progress) aborts once
  * the deadline has passed. Killing the worker never corrupts the cache: git
@@ -28,6 +29,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <signal.h>
+#include <spawn.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -711,6 +713,13 @@ static int fetch_in_worker(sync_repo *r, void *arg, fo_err *e)
 
 /* ---- network operations in a worker process ---- */
 
+/* The argument that turns a flinkops binary into a git worker (sync_worker_main). */
+#define WORKER_ARG "--sync-worker"
+/* A request is a handful of paths; it is written into the pipe before the
+ * worker starts, so it must fit the pipe's buffer (64 KiB on Linux). */
+#define WORKER_REQUEST_MAX 32768
+#define WORKER_REPLY_MAX 65536
+
 static void write_all(int fd, const char *p, size_t n)
 {
 	while (n > 0) {
@@ -724,41 +733,132 @@ static void write_all(int fd, const char *p, size_t n)
 	}
 }
 
+static void json_put_str(cJSON *o, const char *key, const char *v)
+{
+	if (v)
+		cJSON_AddStringToObject(o, key, v);
+}
+
+/* The worker's request: what it needs to open the cache and reach the
+ * remote. Secrets stay in their files; only the paths travel. */
+static char *worker_request(const sync_repo *r, const char *op, const char *branch)
+{
+	cJSON *o = cJSON_CreateObject();
+	json_put_str(o, "op", op);
+	json_put_str(o, "branch", branch);
+	json_put_str(o, "path", r->path);
+	json_put_str(o, "url", r->url);
+	json_put_str(o, "display", r->display);
+	json_put_str(o, "username", r->username);
+	json_put_str(o, "passwordFile", r->password_file);
+	json_put_str(o, "caFile", r->ca_file);
+	json_put_str(o, "sshKeyFile", r->ssh_key_file);
+	json_put_str(o, "sshKnownHosts", r->ssh_known_hosts);
+	cJSON_AddBoolToObject(o, "sshAcceptUnknown", r->ssh_accept_unknown);
+	cJSON_AddNumberToObject(o, "timeout", r->timeout);
+	char *text = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return text;
+}
+
+static char *json_dup(const cJSON *o, const char *key)
+{
+	const char *v = fo_json_str(o, key);
+	return v ? fo_strdup(v) : NULL;
+}
+
+/* The path of the running program, for the worker to run again. */
+static char *self_exe(void)
+{
+	size_t cap = 256;
+	for (;;) {
+		char *p = fo_calloc(1, cap);
+		ssize_t n = readlink("/proc/self/exe", p, cap);
+		if (n < 0) {
+			free(p);
+			return NULL;
+		}
+		if ((size_t)n < cap)
+			return p;
+		free(p);
+		if (cap > (1u << 16))
+			return NULL;
+		cap *= 2;
+	}
+}
+
 /*
- * Run `fn` (a fetch or a push) in a child process and wait for it at most
+ * Run a fetch or a push (`op`) in a worker process and wait for it at most
  * the timeout, then kill it. libgit2 1.5 blocks in read() with no timeout
- * when a server accepts a connection and stays silent; a child can be
+ * when a server accepts a connection and stays silent; a worker can be
  * killed at any point without leaving the cache half-written, because git
  * writes packs to temporary files and moves refs only at the end. The
- * child's result (code and message) comes back through a pipe.
+ * worker is this same program started afresh (posix_spawn, never fork: the
+ * daemon has threads, and a forked child of a threaded process may hang on
+ * a lock another thread held); its request goes in through a pipe on its
+ * stdin, its result (code and message) comes back through one on its stdout.
  */
-static int bounded(sync_repo *r, int (*fn)(sync_repo *, void *, fo_err *), void *arg, fo_err *e)
+static int bounded(sync_repo *r, const char *op, const char *branch, fo_err *e)
 {
-	int p[2];
-	if (pipe2(p, O_CLOEXEC) != 0)
-		return fn(r, arg, e);
-	fflush(stdout);
+	int rc = 0;
+	int in[2] = {-1, -1}, out[2] = {-1, -1};
+	char *req = worker_request(r, op, branch);
+	char *exe = self_exe();
+	fo_buf b = FO_BUF_INIT;
+	bool fa_init = false, at_init = false;
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	pid_t pid = -1;
+
+	if (!exe) {
+		rc = fo_err_set(e, FO_EIO, "%s: cannot find the flinkops program to run the git worker: %s",
+				r->display, strerror(errno));
+		goto cleanup;
+	}
+	if (!req || strlen(req) > WORKER_REQUEST_MAX) {
+		rc = fo_err_set(e, FO_EINVAL, "%s: the git worker's request is too long (paths over %d bytes)",
+				r->display, WORKER_REQUEST_MAX);
+		goto cleanup;
+	}
+	if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0) {
+		rc = fo_err_set(e, FO_EIO, "%s: cannot make a pipe for the git worker: %s", r->display,
+				strerror(errno));
+		goto cleanup;
+	}
+	/* the whole request sits in the pipe before the worker starts: no write can block or raise SIGPIPE */
+	write_all(in[1], req, strlen(req));
+	close(in[1]);
+	in[1] = -1;
+
+	posix_spawn_file_actions_init(&fa);
+	fa_init = true;
+	posix_spawn_file_actions_adddup2(&fa, in[0], STDIN_FILENO);
+	posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
+	posix_spawn_file_actions_addclosefrom_np(&fa, STDERR_FILENO + 1); /* sockets, the listener: not the worker's */
+	posix_spawnattr_init(&at);
+	at_init = true;
+	sigset_t none, all;
+	sigemptyset(&none);
+	sigfillset(&all);
+	/* the daemon blocks and handles signals in its own way; the worker starts with defaults */
+	posix_spawnattr_setsigmask(&at, &none);
+	posix_spawnattr_setsigdefault(&at, &all);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	char *argv[] = {exe, WORKER_ARG, NULL};
 	fflush(stderr);
-	pid_t pid = fork();
-	if (pid < 0) {
-		close(p[0]);
-		close(p[1]);
-		return fn(r, arg, e);
+	int sp = posix_spawn(&pid, exe, &fa, &at, argv, environ);
+	if (sp != 0) {
+		pid = -1;
+		rc = fo_err_set(e, FO_EIO, "%s: cannot start the git worker %s: %s", r->display, exe, strerror(sp));
+		goto cleanup;
 	}
-	if (pid == 0) {
-		close(p[0]);
-		fo_err ce = FO_ERR_INIT;
-		int rc = fn(r, arg, &ce);
-		char *out = fo_asprintf("%d\n%s", rc, rc < 0 ? fo_err_msg(&ce) : "");
-		write_all(p[1], out, strlen(out));
-		free(out);
-		fo_err_clear(&ce);
-		_exit(0);
-	}
-	close(p[1]);
+	close(in[0]);
+	in[0] = -1;
+	close(out[1]);
+	out[1] = -1;
+
 	int secs = r->timeout > 0 ? r->timeout : DEFAULT_TIMEOUT;
 	double deadline = now_s() + secs + 2;
-	fo_buf b = FO_BUF_INIT;
 	bool timed_out = false;
 	for (;;) {
 		double left = deadline - now_s();
@@ -766,19 +866,17 @@ static int bounded(sync_repo *r, int (*fn)(sync_repo *, void *, fo_err *), void 
 			timed_out = true;
 			break;
 		}
-		struct pollfd pf = {p[0], POLLIN, 0};
+		struct pollfd pf = {out[0], POLLIN, 0};
 		int pr = poll(&pf, 1, (int)(left * 1000) + 1);
-		if (pr < 0 && errno == EINTR)
-			continue;
 		if (pr <= 0)
 			continue;
 		char chunk[4096];
-		ssize_t n = read(p[0], chunk, sizeof(chunk));
+		ssize_t n = read(out[0], chunk, sizeof(chunk));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			break;
-		if (b.len < 65536)
+		if (b.len < WORKER_REPLY_MAX)
 			fo_buf_put(&b, chunk, (size_t)n);
 	}
 	if (timed_out)
@@ -786,8 +884,7 @@ static int bounded(sync_repo *r, int (*fn)(sync_repo *, void *, fo_err *), void 
 	int st = 0;
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
-	close(p[0]);
-	int rc;
+	pid = -1;
 	const char *msg = fo_buf_cstr(&b);
 	const char *nl = strchr(msg, '\n');
 	if (timed_out)
@@ -802,13 +899,98 @@ static int bounded(sync_repo *r, int (*fn)(sync_repo *, void *, fo_err *), void 
 		fo_err_set(e, rc, "%s", nl + 1);
 	else
 		rc = 0;
+cleanup:
+	for (int i = 0; i < 2; i++) {
+		if (in[i] >= 0)
+			close(in[i]);
+		if (out[i] >= 0)
+			close(out[i]);
+	}
+	if (fa_init)
+		posix_spawn_file_actions_destroy(&fa);
+	if (at_init)
+		posix_spawnattr_destroy(&at);
 	fo_buf_free(&b);
+	free(exe);
+	free(req);
 	return rc;
+}
+
+static int push_in_worker(sync_repo *r, void *arg, fo_err *e);
+
+/* The worker's side: read the request, open the cache, run the operation. */
+static int worker_run(fo_err *e)
+{
+	fo_buf in = FO_BUF_INIT;
+	cJSON *req = NULL;
+	sync_repo *r = NULL;
+	int rc = 0;
+	for (;;) {
+		char chunk[4096];
+		ssize_t n = read(STDIN_FILENO, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		fo_buf_put(&in, chunk, (size_t)n);
+		if (in.len > WORKER_REQUEST_MAX) {
+			rc = fo_err_set(e, FO_EINVAL, "git worker: request over %d bytes", WORKER_REQUEST_MAX);
+			goto cleanup;
+		}
+	}
+	req = cJSON_Parse(fo_buf_cstr(&in));
+	const char *op = fo_json_str(req, "op");
+	const char *path = fo_json_str(req, "path");
+	if (!req || !op || !path || !fo_json_str(req, "url") || !fo_json_str(req, "display")) {
+		rc = fo_err_set(e, FO_EINVAL, "git worker: the request does not decode");
+		goto cleanup;
+	}
+	r = fo_calloc(1, sizeof(*r));
+	r->url = json_dup(req, "url");
+	r->display = json_dup(req, "display");
+	r->path = json_dup(req, "path");
+	r->username = json_dup(req, "username");
+	r->password_file = json_dup(req, "passwordFile");
+	r->ca_file = json_dup(req, "caFile");
+	r->ssh_key_file = json_dup(req, "sshKeyFile");
+	r->ssh_known_hosts = json_dup(req, "sshKnownHosts");
+	r->ssh_accept_unknown = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, "sshAcceptUnknown"));
+	const cJSON *t = cJSON_GetObjectItemCaseSensitive(req, "timeout");
+	r->timeout = cJSON_IsNumber(t) && t->valuedouble > 0 && t->valuedouble < 86400 ? (int)t->valuedouble : 0;
+	if (git_repository_open_bare(&r->repo, r->path) < 0) {
+		rc = fo_err_set(e, FO_EIO, "cannot open the cache %s of %s: %s", r->path, r->display, git_msg());
+		goto cleanup;
+	}
+	if (strcmp(op, "fetch") == 0)
+		rc = fetch_in_worker(r, NULL, e);
+	else if (strcmp(op, "push") == 0 && fo_json_str(req, "branch"))
+		rc = push_in_worker(r, (void *)fo_json_str(req, "branch"), e);
+	else
+		rc = fo_err_set(e, FO_EINVAL, "git worker: unknown operation \"%s\"", op);
+cleanup:
+	sync_free(r);
+	cJSON_Delete(req);
+	fo_buf_free(&in);
+	return rc;
+}
+
+bool sync_worker_main(int argc, char **argv, int *status)
+{
+	if (argc != 2 || strcmp(argv[1], WORKER_ARG) != 0)
+		return false;
+	fo_err e = FO_ERR_INIT;
+	int rc = worker_run(&e);
+	char *out = fo_asprintf("%d\n%s", rc, rc < 0 ? fo_err_msg(&e) : "");
+	write_all(STDOUT_FILENO, out, strlen(out));
+	free(out);
+	fo_err_clear(&e);
+	*status = 0;
+	return true;
 }
 
 static int do_fetch(sync_repo *r, fo_err *e)
 {
-	return bounded(r, fetch_in_worker, NULL, e);
+	return bounded(r, "fetch", NULL, e);
 }
 
 /* Resolve a name to a commit: the rev as given, the remote-tracking branch, the tag. */
@@ -1378,7 +1560,7 @@ static int push_once(sync_repo *r, const char *branch, const git_oid *id, fo_err
 	if (git_reference_create(&ref, r->repo, PUSH_REF, id, 1, "flinkops: status commit") < 0)
 		return fo_err_set(e, FO_EIO, "cannot record the status commit in %s: %s", r->display, git_msg());
 	git_reference_free(ref);
-	return bounded(r, push_in_worker, (void *)branch, e);
+	return bounded(r, "push", branch, e);
 }
 
 int sync_commit_push_ex(sync_repo *r, const char *branch, const sync_put *puts, size_t n, const char *message,

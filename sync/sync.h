@@ -43,6 +43,16 @@ typedef struct sync_repo sync_repo;
 void sync_global_init(void);
 
 /*
+ * Every program that fetches or pushes calls this first in main(), after
+ * sync_global_init: a fetch or push runs in a worker process that is the
+ * same program started again with a private argument (so that it can be
+ * killed at its deadline, and never forked from a threaded process). When
+ * `argv` asks for that worker, this runs it and returns true with the exit
+ * status in *status; otherwise it returns false and does nothing.
+ */
+bool sync_worker_main(int argc, char **argv, int *status);
+
+/*
  * Open the cached clone of `url` under `cache_dir` (created on first use with
  * a bare clone). `url` may be https://, ssh://, git://, file:// or a local
  * path. Nothing is fetched by opening an existing cache.

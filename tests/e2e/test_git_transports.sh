@@ -177,7 +177,23 @@ s.bind(('127.0.0.1', $port)); s.listen(5); c = s.accept(); time.sleep(20)" &
 silent=$!
 sleep 0.5
 start=$(date +%s)
-if fetch silent --repo "git://127.0.0.1:$port/x.git" --git-timeout 2s; then
+fetch silent --repo "git://127.0.0.1:$port/x.git" --git-timeout 2s &
+fpid=$!
+sleep 1
+# the worker that hangs on the silent server is flinkops started afresh, not a fork of the caller
+descendants() { local c; for c in $(pgrep -P "$1"); do echo "$c"; descendants "$c"; done; }
+worker= wcmd=
+for p in $(descendants "$fpid"); do
+	c=$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null || true)
+	case "$c" in *" git fetch "*) fetcher=$c ;; *--sync-worker*) worker=$p wcmd=$c ;; esac
+done
+# a forked worker would show the caller's command line; a spawned one shows only its own argument
+if [ -n "$worker" ] && [ "$wcmd" = "$(readlink -f /proc/"$worker"/exe) --sync-worker " ] && [ -n "${fetcher:-}" ]; then
+	ok "the fetch runs in a spawned worker: $wcmd"
+else
+	fail "no spawned git worker under the fetch (child ${worker:-none}: $wcmd)"
+fi
+if wait "$fpid"; then
 	fail "a silent server did not fail"
 elif [ $(($(date +%s) - start)) -le 8 ] && grep -q "no answer within 2 s" "$t/err"; then
 	ok "a silent server: failed after the timeout ($(($(date +%s) - start)) s)"

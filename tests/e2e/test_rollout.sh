@@ -59,6 +59,19 @@ if [ "$(status_field lastSavepoint)" = "$sp" ] && status_file | grep -q 'reason:
 else
 	fail "status after upgrade: sp=$(status_field lastSavepoint) observed=$(status_field observedCommit)"
 fi
+# the lineage: job2 ran commit 2 from that savepoint; job1 ran commit 1 from empty state and stopped with it
+hist=$("$FLINKOPS" status --repo "$repo" --cache "$tmp/scache" -o json counter 2>/dev/null | jq -c '.deployments[0].history')
+h2=$(jq -c --arg j "$job2" '[.[] | select(.jobId == $j)][0]' <<<"$hist")
+h1=$(jq -c --arg j "$job1" '[.[] | select(.jobId == $j)][0]' <<<"$hist")
+if [ "$(jq -r .commit <<<"$h2")" = "$commit2" ] && [ "$(jq -r .startedFromKind <<<"$h2")" = savepoint ] &&
+	[ "$(jq -r .startedFrom <<<"$h2")" = "$sp" ] && [ "$(jq -r '.stateAgeSeconds // -1' <<<"$h2")" -ge 0 ] &&
+	[ "$(jq -r .commit <<<"$h1")" = "$commit1" ] && [ "$(jq -r .startedFromKind <<<"$h1")" = empty ] &&
+	[ "$(jq -r .stoppedWith <<<"$h1")" = "$sp" ] &&
+	"$FLINKOPS" status --repo "$repo" --cache "$tmp/scache" counter | grep -q "stopped with $sp"; then
+	ok "status counter: $job2 ran ${commit2:0:7} from savepoint (state $(jq -r .stateAgeSeconds <<<"$h2") s old), $job1 ran ${commit1:0:7} from empty state and stopped with it"
+else
+	fail "lineage after the upgrade: $hist"
+fi
 # the rollout's steps as Kubernetes Events on the JobManager StatefulSet
 if events SavepointCompleted | grep -q "savepoint of job $job1 (upgrade) completed at $sp" &&
 	events JobStarted | grep -q "job $job2 RUNNING, started from savepoint $sp" &&

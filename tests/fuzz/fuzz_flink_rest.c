@@ -124,6 +124,12 @@ static void parse(unsigned which, const char *body, size_t max)
 		FUZZ_CHECK(!s || (*s && strlen(s) <= max + 3), "error text of %zu bytes (max %zu)", strlen(s), max);
 		text_ok("error text", s);
 		break;
+	case 12: {
+		int64_t interval = -1;
+		if ((rc = flink_rest_parse_checkpoint_config(body, &interval, &e)) == 0)
+			FUZZ_CHECK(interval >= 0, "checkpoint interval %lld", (long long)interval);
+		break;
+	}
 	default:
 		s = flink_rest_trace_text(body, max);
 		FUZZ_CHECK(s && strlen(s) <= max + 3, "trace text of %zu bytes (max %zu)", s ? strlen(s) : 0, max);
@@ -144,7 +150,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	body_utf8 = fuzz_utf8_valid(body, strlen(body));
 	/* the texts' bound: 16 (the least trace_text takes) to 1000 (CAUSE_MAX) */
 	size_t max = 16 + (size_t)(data[0] >> 4) * 65;
-	parse(data[0] % 13u, body, max);
+	parse(data[0] % 14u, body, max);
 	free(body);
 	return 0;
 }

@@ -356,6 +356,7 @@ static const char want_metrics[] =
 	"flinkops_upgrade_failures_total{reason=\"jar_failed\"} 0\n"
 	"flinkops_upgrade_failures_total{reason=\"run_failed\"} 0\n"
 	"flinkops_upgrade_failures_total{reason=\"journal_failed\"} 0\n"
+	"flinkops_upgrade_failures_total{reason=\"first_checkpoint\"} 0\n"
 	"flinkops_upgrade_failures_total{reason=\"other\"} 0\n"
 	"# HELP flinkops_webhook_requests_total Webhook requests by provider and HTTP status answered.\n"
 	"# TYPE flinkops_webhook_requests_total counter\n"

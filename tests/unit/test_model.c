@@ -477,6 +477,26 @@ static void test_upstream_fields(void **state)
 	fo_diags_free(&d);
 }
 
+/* Flink's spellings of a duration, as upstream reads the periodic interval. */
+static void test_periodic_savepoint_interval(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *v;
+		int64_t ms;
+	} cases[] = {{"10min", 600000}, {"1 h", 3600000}, {"30 s", 30000}, {"90000", 90000}, {"2d", 172800000}, {"0", 0}};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *text = fo_asprintf(HEAD(NAME) RES CONF "    kubernetes.operator.periodic.savepoint.interval: \"%s\"\n" JOB,
+					 cases[i].v);
+		flink_deployment *fd = parse_one(text);
+		if (fd->job.periodic_savepoint_ms != cases[i].ms)
+			fail_msg("\"%s\": %lld ms, want %lld", cases[i].v, (long long)fd->job.periodic_savepoint_ms,
+				 (long long)cases[i].ms);
+		flink_deployment_free(fd);
+		free(text);
+	}
+}
+
 static void test_defaults(void **state)
 {
 	(void)state;
@@ -501,6 +521,7 @@ int main(void)
 		cmocka_unit_test(test_one_bad_document_keeps_others),
 		cmocka_unit_test(test_unique_names),
 		cmocka_unit_test(test_conf_flattened_and_sorted),
+		cmocka_unit_test(test_periodic_savepoint_interval),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_upstream_fields),
 	};

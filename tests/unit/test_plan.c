@@ -116,6 +116,8 @@ static const struct {
 	{"suspend", "state: running", "state: suspended", false, false, DEPLOY_SUSPEND, true, false, false, -1},
 	{"restart nonce", "  image: flink:1.20\n", "  image: flink:1.20\n  restartNonce: \"7\"\n", false, false,
 	 DEPLOY_UPGRADE, true, true, true, -1},
+	{"savepoint nonce", "    state: running\n", "    state: running\n    savepointTriggerNonce: 3\n", false, false,
+	 DEPLOY_NONE, false, false, false, -1},
 };
 
 /* Only the namespaces an agent manages are its own: a FlinkDeployment
@@ -173,9 +175,12 @@ static void test_classify_table(void **state)
 		load_side(&b, cases[i].head_absent ? NULL : head);
 		deploy_change c;
 		deploy_plan_change(&a.side, &b.side, NULL, &c);
-		/* only the upgrade mode alone is a change no object shows */
-		bool want_note = strcmp(cases[i].name, "mode alone changes nothing running") == 0;
-		if ((c.note != NULL) != want_note || (want_note && !strstr(c.note, "from savepoint to last-state")))
+		/* only the upgrade mode or a savepoint nonce alone is a change no object shows */
+		bool mode = strcmp(cases[i].name, "mode alone changes nothing running") == 0;
+		bool nonce = strcmp(cases[i].name, "savepoint nonce") == 0;
+		bool want_note = mode || nonce;
+		const char *want_text = mode ? "from savepoint to last-state" : "savepointTriggerNonce changes to 3: a savepoint";
+		if ((c.note != NULL) != want_note || (want_note && !strstr(c.note, want_text)))
 			fail_msg("%s: note \"%s\"", cases[i].name, c.note ? c.note : "(none)");
 		if (c.action != cases[i].action || c.takes_savepoint != cases[i].savepoint ||
 		    c.restarts_job != cases[i].restarts_job || c.restarts_pods != cases[i].restarts_pods)

@@ -1167,9 +1167,39 @@ static void test_jar_cache_trim(void **state)
 	free(dir);
 }
 
+/* The checkpoint configuration as Flink 1.20 answers it: an interval, or
+ * Long.MAX_VALUE for a job that never checkpoints. */
+static void test_checkpoint_config(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *body;
+		int rc;
+		int64_t interval;
+	} cases[] = {
+		{"{\"mode\":\"exactly_once\",\"interval\":1000,\"timeout\":600000}", 0, 1000},
+		{"{\"mode\":\"exactly_once\",\"interval\":9223372036854775807}", 0, 0},
+		{"{\"interval\":0}", 0, 0},
+		{"{\"interval\":-5}", 0, 0},
+		{"{\"mode\":\"at_least_once\"}", FO_ESERVER, 0},
+		{"{\"interval\":\"1s\"}", FO_ESERVER, 0},
+		{"{\"interval\":1.5}", FO_ESERVER, 0},
+		{"[1]", FO_ESERVER, 0},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int64_t v = -1;
+		fo_err e = FO_ERR_INIT;
+		int rc = flink_rest_parse_checkpoint_config(cases[i].body, &v, &e);
+		if (rc != cases[i].rc || (rc == 0 && v != cases[i].interval))
+			fail_msg("case %zu (%s): rc %d interval %lld (%s)", i, cases[i].body, rc, (long long)v, fo_err_msg(&e));
+		fo_err_clear(&e);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_checkpoint_config),
 		cmocka_unit_test(test_error_text),
 		cmocka_unit_test(test_error_text_huge),
 		cmocka_unit_test(test_cuts_keep_utf8),

@@ -40,7 +40,19 @@ enum obs {
 	O_STARTING,     /* INITIALIZING */
 	O_EMPTY_ENDED,  /* ended, never checkpointed, started fresh */
 	O_STALE,        /* cancelled, but Flink's cached statistics still show it running */
+	O_CK_OFF,       /* the job runs and does not checkpoint (Flink says) */
+	O_CK_NONE,      /* the job runs, checkpoints, completed none yet, 1 s after its start */
+	O_CK_DONE,      /* the job runs and completed a checkpoint */
+	O_CK_LATE,      /* the job runs, completed none, past readyTimeout, the newest failed */
+	O_CK_UNREAD,    /* the job runs; its checkpointing could not be read */
+	O_RESTARTING_LATE, /* RESTARTING past readyTimeout of its start */
+	O_FAILED_FRESH, /* FAILED a moment ago: statistics and exceptions not final yet */
+	O_REQ_PROGRESS, /* the job runs; the requested savepoint is in progress */
+	O_REQ_DONE,     /* the job runs; the requested savepoint completed at SP_REQ */
+	O_REQ_FAILED,   /* the job runs; the requested savepoint failed */
+	O_SP_OLD,       /* the job runs; its newest savepoint is 2 minutes old */
 };
+#define SP_REQ "file:/sp/savepoint-req"
 
 static void observe(enum obs kind, deploy_observed *o)
 {
@@ -76,6 +88,40 @@ static void observe(enum obs kind, deploy_observed *o)
 		o->job = FLINK_JOB_CANCELED;
 		o->newest_path = o->restored_path = NULL;
 		break;
+	case O_CK_OFF:
+	case O_CK_NONE:
+	case O_CK_DONE:
+	case O_CK_LATE:
+	case O_CK_UNREAD:
+		o->job = FLINK_JOB_RUNNING;
+		o->checkpointing = kind == O_CK_OFF ? 0 : kind == O_CK_UNREAD ? -1 : 1;
+		o->checkpoints_completed = kind == O_CK_DONE ? 1 : kind == O_CK_UNREAD ? -1 : 0;
+		o->await_age_ms = kind == O_CK_LATE ? 400000 : 1000;
+		o->checkpoint_failure = kind == O_CK_LATE ? "Checkpoint expired before completing." : NULL;
+		break;
+	case O_REQ_PROGRESS:
+	case O_REQ_DONE:
+	case O_REQ_FAILED:
+		o->job = FLINK_JOB_RUNNING;
+		o->request = kind == O_REQ_PROGRESS ? DEPLOY_TRIGGER_IN_PROGRESS
+			   : kind == O_REQ_DONE     ? DEPLOY_TRIGGER_COMPLETED
+						    : DEPLOY_TRIGGER_FAILED;
+		o->request_location = kind == O_REQ_DONE ? SP_REQ : NULL;
+		o->request_failure = kind == O_REQ_FAILED ? "disk full" : NULL;
+		break;
+	case O_SP_OLD:
+		o->job = FLINK_JOB_RUNNING;
+		o->savepoint_age_ms = 120000;
+		break;
+	case O_FAILED_FRESH:
+		o->job = FLINK_JOB_FAILED;
+		o->checkpoints_ok = false;
+		break;
+	case O_RESTARTING_LATE:
+		o->job = FLINK_JOB_RESTARTING;
+		o->job_cause = "boom";
+		o->await_age_ms = 400000;
+		break;
 	default: break;
 	}
 }
@@ -95,6 +141,9 @@ enum jr {
 	J_FAILED_UNKNOWN,
 	J_SUSPENDED,  /* no job, savepoint SP_OLD (reason suspend) */
 	J_BUDGET,     /* job at H_OLD, restarts used up */
+	J_AWAIT,      /* job at H_OLD recorded running, awaiting its first checkpoint */
+	J_HANDLED,    /* job at H_OLD, savepoint nonce 7 answered */
+	J_REQUEST,    /* job at H_OLD, a manual savepoint for nonce 7 requested */
 };
 
 static void journal(enum jr kind, deploy_journal *j)
@@ -141,17 +190,26 @@ static void journal(enum jr kind, deploy_journal *j)
 		break;
 	case J_SUSPENDED: deploy_journal_set(&j->job_id, NULL); break;
 	case J_BUDGET: j->restarts = 3; break;
+	case J_AWAIT: deploy_journal_set(&j->await_checkpoint_since, "2026-12-01T10:00:00.000Z"); break;
+	case J_HANDLED: deploy_journal_set(&j->handled_nonce, "7"); break;
+	case J_REQUEST:
+		deploy_journal_set(&j->request_trigger_id, "0000000000000000000000000000000b");
+		deploy_journal_set(&j->request_reason, "manual");
+		deploy_journal_set(&j->request_nonce, "7");
+		break;
 	default: break;
 	}
 }
 
 /* Desired presets */
-enum want { W_NEW, W_SAME, W_SUSPEND, W_DELETE, W_LAST_STATE, W_STATELESS, W_INITIAL, W_PODS };
+enum want { W_NEW, W_SAME, W_SUSPEND, W_DELETE, W_LAST_STATE, W_STATELESS, W_INITIAL, W_PODS, W_NONCE, W_PERIODIC };
 
 static void desired(enum want kind, deploy_desired *d)
 {
 	memset(d, 0, sizeof(*d));
-	d->job_hash = kind == W_SAME ? H_OLD : H_NEW;
+	d->job_hash = kind == W_SAME || kind == W_NONCE || kind == W_PERIODIC ? H_OLD : H_NEW;
+	d->savepoint_nonce = kind == W_NONCE ? 7 : 0;
+	d->periodic_savepoint_ms = kind == W_PERIODIC ? 60000 : 0;
 	d->mode = kind == W_LAST_STATE ? FLINK_UPGRADE_LAST_STATE
 		: kind == W_STATELESS  ? FLINK_UPGRADE_STATELESS
 				       : FLINK_UPGRADE_SAVEPOINT;
@@ -189,6 +247,32 @@ static const struct row {
 	{J_IDLE, W_SAME, O_EMPTY_ENDED, DEPLOY_OP_FAIL, NULL, "does not start from empty state on its own"},
 	{J_IDLE_NOSP, W_SAME, O_EMPTY_ENDED, DEPLOY_OP_RESTART, "-", NULL},
 	{J_BUDGET, W_SAME, O_FAILED, DEPLOY_OP_FAIL, NULL, "after 3 restarts: boom"},
+	/* the budget is judged on final statistics: the cause is there by then */
+	{J_BUDGET, W_SAME, O_FAILED_FRESH, DEPLOY_OP_WAIT, NULL, "not available yet"},
+	{J_SUBMITTED, W_NEW, O_FAILED_FRESH, DEPLOY_OP_WAIT, NULL, "not available yet"},
+	/* a new job is done once it completed a checkpoint (or does not checkpoint) */
+	{J_AWAIT, W_SAME, O_CK_OFF, DEPLOY_OP_CONFIRM, NULL, NULL},
+	{J_AWAIT, W_SAME, O_CK_DONE, DEPLOY_OP_CONFIRM, NULL, NULL},
+	{J_AWAIT, W_SAME, O_CK_NONE, DEPLOY_OP_WAIT, NULL, "the first checkpoint of job"},
+	{J_AWAIT, W_SAME, O_CK_UNREAD, DEPLOY_OP_WAIT, NULL, "checkpoints could not be read"},
+	{J_AWAIT, W_SAME, O_CK_LATE, DEPLOY_OP_FAIL, NULL,
+	 "completed no checkpoint within flink.readyTimeout (300s); the newest failed: Checkpoint expired"},
+	{J_AWAIT, W_SAME, O_RESTARTING_LATE, DEPLOY_OP_FAIL, NULL, "is RESTARTING and completed no checkpoint"},
+	{J_AWAIT, W_SAME, O_STARTING, DEPLOY_OP_WAIT, NULL, "INITIALIZING"},
+	{J_AWAIT, W_SAME, O_FAILED, DEPLOY_OP_RESTART, CK_NEW, NULL},
+	{J_AWAIT, W_NEW, O_CK_NONE, DEPLOY_OP_STOP, NULL, NULL}, /* a newer commit does not wait for it */
+	{J_IDLE, W_SAME, O_CK_NONE, DEPLOY_OP_NONE, NULL, "running"}, /* confirmed before: settled */
+	/* savepoints asked of the running job: a new nonce, the periodic interval */
+	{J_IDLE, W_NONCE, O_RUNNING, DEPLOY_OP_SAVEPOINT, NULL, "manual"},
+	{J_HANDLED, W_NONCE, O_RUNNING, DEPLOY_OP_NONE, NULL, "running"},
+	{J_AWAIT, W_NONCE, O_CK_NONE, DEPLOY_OP_WAIT, NULL, "the first checkpoint"}, /* healthy first */
+	{J_REQUEST, W_NONCE, O_REQ_PROGRESS, DEPLOY_OP_WAIT, NULL, "the manual savepoint of job"},
+	{J_REQUEST, W_NONCE, O_REQ_DONE, DEPLOY_OP_SAVEPOINT_DONE, SP_REQ, NULL},
+	{J_REQUEST, W_NONCE, O_REQ_FAILED, DEPLOY_OP_SAVEPOINT_DONE, "-", "failed: disk full; the job keeps running"},
+	{J_REQUEST, W_NONCE, O_RUNNING, DEPLOY_OP_SAVEPOINT, NULL, "manual"}, /* never arrived: again, same id */
+	{J_REQUEST, W_NEW, O_REQ_PROGRESS, DEPLOY_OP_STOP, NULL, NULL},     /* an upgrade does not wait for it */
+	{J_IDLE, W_PERIODIC, O_SP_OLD, DEPLOY_OP_SAVEPOINT, NULL, "periodic"},
+	{J_IDLE, W_PERIODIC, O_RUNNING, DEPLOY_OP_NONE, NULL, "running"},
 	/* an upgrade, by mode */
 	{J_IDLE, W_NEW, O_RUNNING, DEPLOY_OP_STOP, NULL, NULL},
 	{J_IDLE, W_PODS, O_RUNNING, DEPLOY_OP_STOP, NULL, NULL},

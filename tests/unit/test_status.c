@@ -34,6 +34,12 @@ static flink_status *full_status(void)
 				 "2026-11-23T18:00:00Z", NULL);
 	flink_status_add_history(s, "1a2b3c4d5e6f70811a2b3c4d5e6f70811a2b3c4d", FLINK_PHASE_RUNNING,
 				 "2026-11-23T19:00:00Z", "s3://sp/wordcount/savepoint-1");
+	flink_status_set(&s->history[0].job_id, "0123456789abcdef0123456789abcdef");
+	flink_status_set(&s->history[0].started_from.kind, "savepoint");
+	flink_status_set(&s->history[0].started_from.path, "s3://sp/wordcount/savepoint-1");
+	flink_status_set(&s->history[0].started_from.time, "2026-11-23T18:59:00Z");
+	flink_status_set(&s->history[1].stopped_with.path, "s3://sp/wordcount/savepoint-1");
+	flink_status_set(&s->history[1].stopped_with.time, "2026-11-23T18:59:00Z");
 	flink_status_set(&s->update_time, "2026-11-23T19:00:01Z");
 	return s;
 }
@@ -71,6 +77,10 @@ static void test_write_exact_and_round_trip(void **state)
 	assert_int_equal(p->nhistory, 2);
 	assert_int_equal(p->history[0].phase, FLINK_PHASE_RUNNING); /* newest first */
 	assert_null(p->history[1].savepoint);
+	assert_string_equal(p->history[0].started_from.kind, "savepoint");
+	assert_string_equal(p->history[0].started_from.time, "2026-11-23T18:59:00Z");
+	assert_string_equal(p->history[1].stopped_with.path, "s3://sp/wordcount/savepoint-1");
+	assert_null(p->history[1].job_id);
 	assert_int_equal(p->last_savepoint.reason, FLINK_SAVEPOINT_UPGRADE);
 	flink_status_write(p, &b);
 	assert_string_equal(fo_buf_cstr(&a), fo_buf_cstr(&b));
@@ -185,6 +195,14 @@ static const struct {
 	{HEAD "phase: Running\nhistory: [{commit: a}]\n", "\"phase\" is required"},
 	{HEAD "phase: Running\nhistory: [1,2,3,4,5,6,7,8,9,10,11]\n", "history: 11 entries, more than the 10 kept"},
 	{HEAD "phase: Running\nsource: x\n", "x.yaml:5:9: source: expected a mapping"},
+	{HEAD "phase: Running\nhistory: [{phase: Running, startedFrom: {kind: backup, path: /x}}]\n",
+	 "x.yaml:5:48: history.startedFrom.kind: \"backup\" is not a kind of state"},
+	{HEAD "phase: Running\nhistory: [{phase: Running, startedFrom: {path: /x}}]\n",
+	 "history.startedFrom.kind: \"\" is not a kind of state"},
+	{HEAD "phase: Running\nhistory: [{phase: Running, stoppedWith: {path: /x, why: y}}]\n",
+	 "history.stoppedWith: unknown field \"why\""},
+	{HEAD "phase: Running\nhistory: [{phase: Running, startedFrom: 1}]\n",
+	 "x.yaml:5:41: history.startedFrom: expected a mapping"},
 	{"apiVersion: v1\nkind: FlinkDeploymentStatus\nmetadata: {name: a, namespace: b}\nphase: Running\n",
 	 "x.yaml:1:13: apiVersion must be flinkops.io/v1alpha1"},
 	{"apiVersion: flinkops.io/v1alpha1\nkind: Other\nmetadata: {name: a, namespace: b}\nphase: Running\n",

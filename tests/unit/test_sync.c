@@ -656,9 +656,12 @@ static void test_maintain(void **state)
 	sync_free(r);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	git_libgit2_init();
+	int worker_status;
+	if (sync_worker_main(argc, argv, &worker_status))
+		return worker_status;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_known_hosts),
 		cmocka_unit_test(test_known_hosts_wildcards),

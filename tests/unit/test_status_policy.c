@@ -1,0 +1,275 @@
+/*
+ * Unit tests for the status policy (deploy/status.c): a table of what one
+ * pass did with a deployment and the status file it leaves (phase,
+ * observedCommit, message, job), and a rollout told pass by pass — create,
+ * upgrade through a savepoint, a restart from a checkpoint — checking the
+ * history's lineage after each: which job ran which commit, the state it
+ * started from, the savepoint it stopped with.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "deploy/deploy.h"
+#include "flink/status.h"
+
+#define C1 "1111111111111111111111111111111111111111"
+#define C2 "2222222222222222222222222222222222222222"
+
+/* One row: what the pass saw, and what the status must say after it. */
+typedef struct row {
+	const char *what;
+	bool gone;                 /* the deployment is gone from git (fd NULL) */
+	bool deleted;
+	bool no_job;               /* a session cluster: objects only */
+	bool suspended;            /* job.state suspended in git */
+	enum deploy_outcome outcome;
+	const char *error, *waiting;
+	bool late;
+	bool job_running;
+	const char *item_hash;     /* the rendered job hash */
+	enum deploy_step step;
+	const char *j_hash, *j_job, *j_error;
+	int j_restarts;
+	const char *blob;          /* the manifest's blob in this pass */
+	/* the status before */
+	enum flink_phase before;
+	const char *before_observed;
+	/* expected */
+	enum flink_phase phase;
+	const char *observed;      /* NULL: none */
+	const char *message;       /* a part of it; NULL: no message */
+	const char *job_id;
+} row;
+
+static const row rows[] = {
+	{"not attempted: phase and observedCommit stand", .outcome = DEPLOY_OUTCOME_NOT_ATTEMPTED,
+	 .before = FLINK_PHASE_RUNNING, .before_observed = C1, .phase = FLINK_PHASE_RUNNING, .observed = C1,
+	 .message = "not attempted in the last pass: the API server is unreachable"},
+	{"failed: the error", .outcome = DEPLOY_OUTCOME_FAILED, .error = "apply: 422", .before = FLINK_PHASE_RUNNING,
+	 .before_observed = C1, .phase = FLINK_PHASE_FAILED, .observed = C1, .message = "apply: 422"},
+	{"waiting on a first job: Deploying", .outcome = DEPLOY_OUTCOME_WAITING, .waiting = "JobManager pods",
+	 .phase = FLINK_PHASE_DEPLOYING, .message = "waiting: JobManager pods"},
+	{"waiting with a job before: Upgrading, late said", .outcome = DEPLOY_OUTCOME_WAITING,
+	 .waiting = "savepoint", .late = true, .j_hash = "h0", .before = FLINK_PHASE_RUNNING,
+	 .before_observed = C1, .phase = FLINK_PHASE_UPGRADING, .observed = C1,
+	 .message = "waiting: savepoint (past its timeout; still waited for)"},
+	{"a first job RUNNING, its first checkpoint pending: Deploying", .outcome = DEPLOY_OUTCOME_WAITING,
+	 .waiting = "the first checkpoint of job job1", .j_hash = "h1", .j_job = "job1", .phase = FLINK_PHASE_DEPLOYING,
+	 .message = "waiting: the first checkpoint"},
+	{"settled objects only: Running at the commit", .no_job = true, .outcome = DEPLOY_OUTCOME_SETTLED,
+	 .phase = FLINK_PHASE_RUNNING, .observed = C2},
+	{"settled, journal failed: Failed with its error", .outcome = DEPLOY_OUTCOME_SETTLED,
+	 .step = DEPLOY_STEP_FAILED, .j_error = "savepoint failed", .before = FLINK_PHASE_UPGRADING,
+	 .before_observed = C1, .phase = FLINK_PHASE_FAILED, .observed = C1, .message = "savepoint failed"},
+	{"settled and suspended: Suspended at the commit", .suspended = true, .outcome = DEPLOY_OUTCOME_SETTLED,
+	 .phase = FLINK_PHASE_SUSPENDED, .observed = C2, .message = "suspended in git"},
+	{"the target's job seen RUNNING: Running at the commit", .outcome = DEPLOY_OUTCOME_SETTLED,
+	 .job_running = true, .item_hash = "h1", .j_hash = "h1", .j_job = "job1", .phase = FLINK_PHASE_RUNNING,
+	 .observed = C2, .job_id = "job1"},
+	{"restarted in an earlier pass, healthy now: Running, and says it was restarted",
+	 .outcome = DEPLOY_OUTCOME_SETTLED, .job_running = true, .item_hash = "h1", .j_hash = "h1", .j_job = "job2",
+	 .j_restarts = 1, .phase = FLINK_PHASE_RUNNING, .observed = C2, .job_id = "job2",
+	 .message = "ended outside flinkops and was started again from its newest state (1 restart of this version)"},
+	{"an old job RUNNING is not the target's: not Running", .outcome = DEPLOY_OUTCOME_SETTLED,
+	 .job_running = true, .item_hash = "h2", .j_hash = "h1", .j_job = "job1", .before = FLINK_PHASE_RUNNING,
+	 .before_observed = C1, .phase = FLINK_PHASE_DEPLOYING, .observed = C1,
+	 .message = "the job is not observed running"},
+	{"a status commit (same blob) does not move the source commit", .outcome = DEPLOY_OUTCOME_SETTLED,
+	 .job_running = true, .item_hash = "h1", .j_hash = "h1", .j_job = "job1", .blob = "b0",
+	 .before = FLINK_PHASE_RUNNING, .before_observed = C1, .phase = FLINK_PHASE_RUNNING, .observed = C1,
+	 .job_id = "job1"},
+	{"gone and deleted: Deleted", .gone = true, .deleted = true, .outcome = DEPLOY_OUTCOME_SETTLED,
+	 .before = FLINK_PHASE_RUNNING, .before_observed = C1, .phase = FLINK_PHASE_DELETED, .observed = C2,
+	 .message = "objects were deleted"},
+	{"gone, final savepoint pending: phase stands", .gone = true, .outcome = DEPLOY_OUTCOME_WAITING,
+	 .waiting = "savepoint", .before = FLINK_PHASE_RUNNING, .before_observed = C1,
+	 .phase = FLINK_PHASE_RUNNING, .observed = C1, .message = "deleting after its final savepoint: savepoint"},
+};
+
+static void test_policy_table(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const row *r = &rows[i];
+		flink_deployment fd;
+		memset(&fd, 0, sizeof(fd));
+		fd.source = (char *)"jobs/wc.yaml";
+		fd.has_job = !r->no_job;
+		fd.job.state = r->suspended ? FLINK_STATE_SUSPENDED : FLINK_STATE_RUNNING;
+		deploy_item it;
+		memset(&it, 0, sizeof(it));
+		it.fd = r->gone ? NULL : &fd;
+		it.deleted = r->deleted;
+		it.outcome = r->outcome;
+		it.error = (char *)r->error;
+		it.waiting = (char *)r->waiting;
+		it.late = r->late;
+		it.job_running = r->job_running;
+		it.job_hash = (char *)r->item_hash;
+		it.journal.step = r->step;
+		it.journal.target_job_hash = (char *)r->j_hash;
+		it.journal.job_id = (char *)r->j_job;
+		it.journal.last_error = (char *)r->j_error;
+		it.journal.restarts = r->j_restarts;
+
+		flink_status *s = flink_status_new("default", "wc");
+		s->phase = r->before;
+		flink_status_set(&s->observed_commit, r->before_observed);
+		flink_status_set(&s->source.path, "jobs/wc.yaml");
+		flink_status_set(&s->source.blob, "b0");
+		flink_status_set(&s->source.commit, C1);
+		deploy_status_update(s, &it, r->blob ? r->blob : "b1", C2, true,
+				     "the API server is unreachable");
+		if (s->phase != r->phase)
+			fail_msg("%s: phase %s, want %s", r->what, flink_phase_name(s->phase), flink_phase_name(r->phase));
+		if (!fo_streq(s->observed_commit, r->observed))
+			fail_msg("%s: observedCommit %s, want %s", r->what, s->observed_commit ? s->observed_commit : "none",
+				 r->observed ? r->observed : "none");
+		if (r->message ? !s->message || !strstr(s->message, r->message) : s->message != NULL)
+			fail_msg("%s: message \"%s\", want \"%s\"", r->what, s->message ? s->message : "(none)",
+				 r->message ? r->message : "(none)");
+		if (r->job_id && !fo_streq(s->job.id, r->job_id))
+			fail_msg("%s: job %s, want %s", r->what, s->job.id ? s->job.id : "none", r->job_id);
+		flink_status_free(s);
+	}
+}
+
+/* One pass of the lineage story: the journal after it and what the pass saw. */
+typedef struct pass {
+	const char *what, *commit, *blob, *now;
+	enum deploy_outcome outcome;
+	const char *hash, *job;
+	bool running;
+	const char *waiting;
+	const char *sp_path, *sp_time, *sp_reason; /* the journal's savepoint */
+	const char *from, *from_kind, *from_time;  /* the journal's startedFrom */
+	/* expected: entries, and the newest entry */
+	size_t nhistory;
+	enum flink_phase top_phase;
+	const char *top_job, *top_kind, *top_from;
+	/* the entry naming `stopped_job` has stoppedWith `stopped_with` */
+	const char *stopped_job, *stopped_with;
+	long age;                                  /* the newest entry's state age; -1 unknown */
+} pass;
+
+static const pass story[] = {
+	{"created: job1 runs from empty state", C1, "b1", "2026-12-01T10:00:00Z", DEPLOY_OUTCOME_SETTLED, "h1",
+	 "job1", true, NULL, NULL, NULL, NULL, NULL, "none", NULL, 1, FLINK_PHASE_RUNNING, "job1", "empty", NULL,
+	 NULL, NULL, -1},
+	{"seen again: no new entry", C1, "b1", "2026-12-01T10:01:00Z", DEPLOY_OUTCOME_SETTLED, "h1", "job1", true,
+	 NULL, NULL, NULL, NULL, NULL, "none", NULL, 1, FLINK_PHASE_RUNNING, "job1", "empty", NULL, NULL, NULL, -1},
+	{"upgrade: the stop's savepoint is job1's stoppedWith", C2, "b2", "2026-12-01T11:00:00Z",
+	 DEPLOY_OUTCOME_WAITING, "h2", "job1", false, "JobManager", "file:/sp/savepoint-1", "2026-12-01T10:59:58Z",
+	 "upgrade", NULL, "none", NULL, 2, FLINK_PHASE_UPGRADING, NULL, NULL, NULL, "job1", "file:/sp/savepoint-1",
+	 -1},
+	{"job2 runs commit 2 from that savepoint, 4 s old at its start", C2, "b2", "2026-12-01T11:00:02Z",
+	 DEPLOY_OUTCOME_SETTLED, "h2", "job2", true, NULL, "file:/sp/savepoint-1", "2026-12-01T10:59:58Z", "upgrade",
+	 "file:/sp/savepoint-1", "savepoint", "2026-12-01T10:59:58Z", 3, FLINK_PHASE_RUNNING, "job2", "savepoint",
+	 "file:/sp/savepoint-1", "job1", "file:/sp/savepoint-1", 4},
+	{"job2 ended on its own; job3 restarts it from a checkpoint", C2, "b2", "2026-12-01T12:00:00Z",
+	 DEPLOY_OUTCOME_SETTLED, "h2", "job3", true, NULL, "file:/sp/savepoint-1", "2026-12-01T10:59:58Z", "upgrade",
+	 "file:/ck/chk-40", "checkpoint", "2026-12-01T11:59:30Z", 4, FLINK_PHASE_RUNNING, "job3", "checkpoint",
+	 "file:/ck/chk-40", "job2", NULL, 30},
+};
+
+static void test_lineage_story(void **state)
+{
+	(void)state;
+	flink_status *s = flink_status_new("default", "wc");
+	flink_deployment fd;
+	memset(&fd, 0, sizeof(fd));
+	fd.source = (char *)"jobs/wc.yaml";
+	fd.has_job = true;
+	for (size_t i = 0; i < sizeof(story) / sizeof(story[0]); i++) {
+		const pass *p = &story[i];
+		deploy_item it;
+		memset(&it, 0, sizeof(it));
+		it.fd = &fd;
+		it.outcome = p->outcome;
+		it.job_hash = (char *)p->hash;
+		it.job_running = p->running;
+		it.waiting = (char *)p->waiting;
+		deploy_journal *j = &it.journal;
+		j->target_job_hash = (char *)(p->running ? p->hash : "h1");
+		j->job_id = (char *)p->job;
+		j->savepoint_path = (char *)p->sp_path;
+		j->savepoint_time = (char *)p->sp_time;
+		j->savepoint_reason = (char *)p->sp_reason;
+		j->started_from = (char *)p->from;
+		j->started_from_kind = (char *)p->from_kind;
+		j->started_from_time = (char *)p->from_time;
+
+		int before = (int)s->phase;
+		char *before_sp = s->last_savepoint.path ? strdup(s->last_savepoint.path) : NULL;
+		deploy_status_update(s, &it, p->blob, p->commit, true, NULL);
+		deploy_status_history(s, before, before_sp, &it, p->now);
+		free(before_sp);
+
+		if (s->nhistory != p->nhistory)
+			fail_msg("%s: %zu entries, want %zu", p->what, s->nhistory, p->nhistory);
+		const flink_status_history *h = &s->history[0];
+		assert_int_equal(h->phase, p->top_phase);
+		if (!fo_streq(h->job_id, p->top_job) || !fo_streq(h->started_from.kind, p->top_kind) ||
+		    !fo_streq(h->started_from.path, p->top_from))
+			fail_msg("%s: newest entry job %s from %s %s", p->what, h->job_id ? h->job_id : "-",
+				 h->started_from.kind ? h->started_from.kind : "-",
+				 h->started_from.path ? h->started_from.path : "-");
+		assert_string_equal(h->commit, p->commit);
+		assert_int_equal(flink_status_seconds_between(h->started_from.time, h->time), p->age);
+		if (p->stopped_job) {
+			bool found = false;
+			for (size_t k = 0; k < s->nhistory; k++)
+				if (fo_streq(s->history[k].job_id, p->stopped_job)) {
+					found = true;
+					if (!fo_streq(s->history[k].stopped_with.path, p->stopped_with))
+						fail_msg("%s: %s stopped with %s, want %s", p->what, p->stopped_job,
+							 s->history[k].stopped_with.path ? s->history[k].stopped_with.path
+											 : "none",
+							 p->stopped_with ? p->stopped_with : "none");
+				}
+			if (!found)
+				fail_msg("%s: no entry names %s", p->what, p->stopped_job);
+		}
+		/* what is written reads back the same */
+		fo_buf a = FO_BUF_INIT, b = FO_BUF_INIT;
+		flink_status_write(s, &a);
+		flink_status *back = NULL;
+		fo_err e = FO_ERR_INIT;
+		if (flink_status_parse("x.yaml", a.ptr, a.len, &back, &e) < 0)
+			fail_msg("%s: %s", p->what, fo_err_msg(&e));
+		flink_status_write(back, &b);
+		assert_string_equal(fo_buf_cstr(&a), fo_buf_cstr(&b));
+		flink_status_free(back);
+		fo_buf_free(&a);
+		fo_buf_free(&b);
+	}
+	flink_status_free(s);
+}
+
+static void test_seconds_between(void **state)
+{
+	(void)state;
+	assert_int_equal(flink_status_seconds_between("2026-12-01T10:00:00Z", "2026-12-01T10:00:45Z"), 45);
+	assert_int_equal(flink_status_seconds_between("2026-12-01T10:00:00.250Z", "2026-12-02T10:00:00Z"), 86400);
+	assert_int_equal(flink_status_seconds_between("2026-12-01T10:00:01Z", "2026-12-01T10:00:00Z"), -1);
+	assert_int_equal(flink_status_seconds_between(NULL, "2026-12-01T10:00:00Z"), -1);
+	assert_int_equal(flink_status_seconds_between("yesterday", "2026-12-01T10:00:00Z"), -1);
+	assert_int_equal(flink_status_seconds_between("2026-12-01T10:00:00+01:00", "2026-12-01T10:00:00Z"), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_policy_table),
+		cmocka_unit_test(test_lineage_story),
+		cmocka_unit_test(test_seconds_between),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
