@@ -7,7 +7,7 @@
 #                   end-to-end tests against real servers (plain and ASan+UBSan)
 #   make unit       only the cmocka unit tests and the command-line tests (no servers)
 #   make flink-memory  flinkops validate against Flink's own memory model (BashJavaUtils
-#                   from the rig's cached Flink jars, about 30 s; part of make test)
+#                   from the rig's cached Flink jars, under a minute; part of make test)
 #   make bench      benchmarks, figures printed (never a pass/fail timing)
 #   make fuzz       run every fuzz target for FUZZ_TIME seconds (default 180) and print
 #                   a table; make fuzz-regress replays the committed corpus and fuzzes
