@@ -6,6 +6,8 @@
 #                   command-line tests under valgrind, the rig's smoke tests and the
 #                   end-to-end tests against real servers (plain and ASan+UBSan)
 #   make unit       only the cmocka unit tests and the command-line tests (no servers)
+#   make flink-memory  flinkops validate against Flink's own memory model (BashJavaUtils
+#                   from the rig's cached Flink jars, under a minute; part of make test)
 #   make bench      benchmarks, figures printed (never a pass/fail timing)
 #   make fuzz       run every fuzz target for FUZZ_TIME seconds (default 180) and print
 #                   a table; make fuzz-regress replays the committed corpus and fuzzes
@@ -63,7 +65,7 @@ AGENT_PURE_OBJS := $(addprefix $(BUILD)/agent/,schedule.o webhook.o metrics.o le
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: demo demo-down install-yaml image image-test all deps test unit unit-run cli-test rig-smoke e2e bench clean check-deps fuzz fuzz-regress fuzz-build
+.PHONY: demo demo-down install-yaml image image-test all deps test unit unit-run cli-test rig-smoke e2e bench clean check-deps fuzz fuzz-regress fuzz-build flink-memory
 
 all: $(BIN)
 
@@ -95,6 +97,7 @@ deps:
 test: deps
 	$(MAKE) unit
 	$(MAKE) unit SAN=1
+	$(MAKE) flink-memory
 	$(MAKE) fuzz-regress
 	$(MAKE) image-test
 	$(MAKE) rig-smoke
@@ -104,6 +107,11 @@ test: deps
 unit: $(BIN) $(UNIT_BINS)
 	@tests/run-unit $(BUILD) $(UNIT_BINS)
 	@tests/cli/run ./$(BIN)
+
+# Process sizes and memory options at Flink's boundaries: validate accepts
+# exactly what Flink's BashJavaUtils accepts (tests/flink-memory/check).
+flink-memory: $(BIN)
+	@tests/flink-memory/check ./$(BIN)
 
 rig-smoke:
 	tests/rig/rig smoke

@@ -33,6 +33,9 @@ enum flink_job_state { FLINK_STATE_RUNNING, FLINK_STATE_SUSPENDED };
 
 enum flink_mode { FLINK_MODE_STANDALONE, FLINK_MODE_NATIVE };
 
+/* Flink's high availability as the configuration selects it. */
+enum flink_ha { FLINK_HA_NONE, FLINK_HA_KUBERNETES, FLINK_HA_ZOOKEEPER, FLINK_HA_OTHER };
+
 typedef struct flink_kv {
 	char *key;
 	char *value;
@@ -54,6 +57,7 @@ typedef struct flink_resources {
 
 typedef struct flink_process {
 	flink_resources res;
+	cJSON *claims;              /* resources.claims (dynamic resource claims), or NULL */
 	int replicas;               /* TaskManagers: computed when not given */
 	bool replicas_given;
 	cJSON *pod_template;        /* jobManager/taskManager podTemplate, or NULL */
@@ -73,6 +77,8 @@ typedef struct flink_job {
 	int64_t savepoint_trigger_nonce;   /* a new value asks for a savepoint (0: none) */
 	int64_t savepoint_redeploy_nonce;
 	int64_t periodic_savepoint_ms;     /* kubernetes.operator.periodic.savepoint.interval (0: none) */
+	int64_t autoscaler_reset_nonce; /* carried; flinkops has no autoscaler */
+	bool parallelism_given;
 } flink_job;
 
 typedef struct flink_deployment {
@@ -130,6 +136,13 @@ void flink_deployments_free(flink_deployments *v);
 
 const char *flink_upgrade_mode_name(enum flink_upgrade_mode m);
 const char *flink_job_state_name(enum flink_job_state s);
+/*
+ * The high availability that `conf` selects, as Flink reads it:
+ * high-availability.type, else the older high-availability; NONE, ZOOKEEPER,
+ * KUBERNETES in any case, or a factory class name (Flink's own Kubernetes
+ * factory counts as KUBERNETES, any other as OTHER).
+ */
+enum flink_ha flink_ha_mode(const flink_kvs *conf);
 /* The flinkConfiguration value of `key`, or NULL. */
 const char *flink_conf_get(const flink_kvs *kv, const char *key);
 /*
@@ -159,7 +172,39 @@ int flink_memory_parse(const char *s, uint64_t *bytes, fo_err *e);
 int flink_cpu_parse(const char *s, int64_t *milli, fo_err *e);
 /* Whole mebibytes of `bytes`, rounded down as Flink does. */
 uint64_t flink_memory_mib(uint64_t bytes);
+/*
+ * Parse a size as Flink's MemorySize reads a configuration value (no
+ * Kubernetes quantities, zero allowed, at most a Java long). 0 or FO_EINVAL.
+ */
+int flink_memory_parse_flink(const char *s, uint64_t *bytes, fo_err *e);
 /* True for a DNS-1123 label: [a-z0-9]([-a-z0-9]*[a-z0-9])?, at most 63. */
 bool flink_dns1123_label(const char *s);
+
+/* ---- Flink's process memory model (memory.c) ---- */
+
+/* The parts of a JobManager's or TaskManager's memory, in bytes, as Flink
+ * 1.20 derives them from the process size and flinkConfiguration. */
+typedef struct flink_memory {
+	uint64_t process, flink, metaspace, overhead;
+	/* TaskManager */
+	uint64_t framework_heap, framework_off_heap, task_heap, task_off_heap, network, managed;
+	/* JobManager */
+	uint64_t heap, off_heap;
+} flink_memory;
+
+/*
+ * Derive a TaskManager's memory from its process size `process` and the
+ * taskmanager.memory.* options of `conf` (Flink's defaults for the rest), as
+ * Flink 1.20 does at start. 0, or FO_EINVAL with the reason Flink would
+ * refuse to start for in `e`.
+ */
+int flink_tm_memory_derive(const flink_kvs *conf, uint64_t process, flink_memory *m, fo_err *e);
+/* The same for a JobManager (jobmanager.memory.* options). */
+int flink_jm_memory_derive(const flink_kvs *conf, uint64_t process, flink_memory *m, fo_err *e);
+/* The smallest process size in whole MiB that derives with `conf` (for a
+ * TaskManager when `tm`), or 0 when there is no single minimum (the Flink
+ * memory or heap is configured, so the size must fit a window) or none
+ * below 1 TiB. */
+uint64_t flink_memory_min_mib(const flink_kvs *conf, bool tm);
 
 #endif

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "lib/buf.h"
 #include "lib/url.h"
@@ -371,7 +372,39 @@ static bool check_conf_text(pctx *c, const fo_yaml_node *n, const char *key, boo
 
 /* ---- sections ---------------------------------------------------------- */
 
-/* Flatten a (possibly nested) flinkConfiguration map into dotted keys. */
+/*
+ * A list value of flinkConfiguration as the upstream operator writes it
+ * (ConfigObjectNode joins the items' text with ';', which is how Flink reads
+ * a list option). Its items must be scalars: upstream would write a nested
+ * map or list as an empty string. NULL (reported) on a bad item.
+ */
+static char *join_conf_list(pctx *c, const fo_yaml_node *v, const char *key)
+{
+	if (v->n == 0) {
+		perr(c, v, "spec.flinkConfiguration", "\"%s\" is an empty list; give at least one item or remove the key", key);
+		return NULL;
+	}
+	fo_buf b = FO_BUF_INIT;
+	for (size_t i = 0; i < v->n; i++) {
+		const fo_yaml_node *it = v->items[i];
+		if (it->kind != FO_YAML_SCALAR || fo_yaml_is_null(it)) {
+			perr(c, it, "spec.flinkConfiguration", "\"%s\" item %zu must be a string or number, got a %s", key, i + 1,
+			     fo_yaml_kind_name(it));
+			fo_buf_free(&b);
+			return NULL;
+		}
+		if (!check_conf_text(c, it, key, false)) {
+			fo_buf_free(&b);
+			return NULL;
+		}
+		fo_buf_printf(&b, "%s%s", i ? ";" : "", it->str);
+	}
+	return fo_buf_detach(&b);
+}
+
+/* Flatten a (possibly nested) flinkConfiguration map into dotted keys, as
+ * the upstream operator does: nested maps join their keys with '.', lists
+ * become one ';'-separated value. */
 static void flatten_conf(pctx *c, const fo_yaml_node *m, const char *prefix, flink_kvs *out)
 {
 	for (size_t i = 0; i < m->n; i++) {
@@ -382,7 +415,12 @@ static void flatten_conf(pctx *c, const fo_yaml_node *m, const char *prefix, fli
 		} else if (v->kind == FO_YAML_MAP) {
 			flatten_conf(c, v, key, out);
 		} else if (v->kind == FO_YAML_SEQ) {
-			perr(c, v, "spec.flinkConfiguration", "\"%s\" is a list; Flink takes lists as one string, e.g. \"a;b\"", key);
+			char *joined = NULL;
+			if (flink_conf_get(out, key))
+				perr(c, k, "spec.flinkConfiguration", "\"%s\" is given twice (once nested, once dotted)", key);
+			else if ((joined = join_conf_list(c, v, key)))
+				flink_kvs_set(out, key, joined);
+			free(joined);
 		} else if (fo_yaml_is_null(v)) {
 			perr(c, v, "spec.flinkConfiguration", "\"%s\" has no value", key);
 		} else if (flink_conf_get(out, key)) {
@@ -453,10 +491,50 @@ static void parse_resource(pctx *c, const fo_yaml_node *m, const char *path, fli
 	}
 }
 
-/* Kubernetes ResourceRequirements: requests and limits. */
-static void parse_resources(pctx *c, const fo_yaml_node *m, const char *path, flink_resources *r)
+/*
+ * resources.claims: the dynamic resource claims (Kubernetes 1.26+) the
+ * container uses, each {name, request}; the pod's spec.resourceClaims (in a
+ * podTemplate) defines them. Carried to the container as given. NULL when
+ * absent or wrong (reported).
+ */
+static cJSON *parse_claims(pctx *c, const fo_yaml_node *m, const char *path)
 {
-	static const char *const known[] = {"requests", "limits", NULL};
+	const fo_yaml_node *v = field(m, "claims");
+	if (!v)
+		return NULL;
+	char *p = join_path(path, "claims");
+	cJSON *out = NULL;
+	if (v->kind != FO_YAML_SEQ) {
+		perr(c, v, p, "expected a list of {name, request}, got a %s", fo_yaml_kind_name(v));
+		goto cleanup;
+	}
+	static const char *const known[] = {"name", "request", NULL};
+	size_t errors = c->d->nerrors;
+	for (size_t i = 0; i < v->n; i++) {
+		const fo_yaml_node *it = v->items[i];
+		if (it->kind != FO_YAML_MAP) {
+			perr(c, it, p, "item %zu must be a mapping {name, request}, got a %s", i + 1, fo_yaml_kind_name(it));
+			continue;
+		}
+		check_fields(c, it, p, known);
+		char *name = NULL, *request = NULL;
+		if (get_str(c, it, p, "name", &name) == 0)
+			perr(c, it, p, "item %zu needs a name (a claim of the pod's spec.resourceClaims)", i + 1);
+		get_str(c, it, p, "request", &request);
+		free(name);
+		free(request);
+	}
+	if (c->d->nerrors == errors)
+		out = fo_yaml_to_json(v);
+cleanup:
+	free(p);
+	return out;
+}
+
+/* Kubernetes ResourceRequirements: requests, limits and claims. */
+static void parse_resources(pctx *c, const fo_yaml_node *m, const char *path, flink_resources *r, cJSON **claims)
+{
+	static const char *const known[] = {"requests", "limits", "claims", NULL};
 	static const char *const kinds[] = {"cpu", "memory", "ephemeral-storage", NULL};
 	check_fields(c, m, path, known);
 	for (int lim = 0; lim < 2; lim++) {
@@ -490,6 +568,7 @@ static void parse_resources(pctx *c, const fo_yaml_node *m, const char *path, fl
 		r->cpu_milli = r->cpu_limit_milli;
 	if (!r->memory)
 		perr(c, m, path, "requests.memory is required (e.g. memory: 2048m)");
+	*claims = parse_claims(c, m, path);
 }
 
 static cJSON *parse_pod_template(pctx *c, const fo_yaml_node *m, const char *path)
@@ -555,7 +634,7 @@ static void parse_process(pctx *c, const fo_yaml_node *spec, const char *key, fl
 		free(p);
 	} else if (ress) {
 		char *p = join_path(path, "resources");
-		parse_resources(c, ress, p, &pr->res);
+		parse_resources(c, ress, p, &pr->res, &pr->claims);
 		free(p);
 	} else if (!field(m, "resource") && !field(m, "resources")) {
 		perr(c, m, path, "\"resource\" is required, with memory at least (e.g. resource: {memory: 2048m, cpu: 1})");
@@ -628,7 +707,7 @@ static void parse_job(pctx *c, const fo_yaml_node *m, flink_job *j, int64_t *slo
 		"jarURI", "entryClass", "mainClass", "args", "parallelism", "parallelismPerK8sResource",
 		"upgradeMode", "state", "allowNonRestoredState", "initialSavepointPath",
 		"savepointTriggerNonce", "savepointRedeployNonce", "checkpointTriggerNonce",
-		"savepointStorage", NULL};
+		"autoscalerResetNonce", "savepointStorage", NULL};
 	const char *path = "spec.job";
 	check_fields(c, m, path, known);
 	if (get_str(c, m, path, "jarURI", &j->jar_uri) == 0)
@@ -662,10 +741,12 @@ static void parse_job(pctx *c, const fo_yaml_node *m, flink_job *j, int64_t *slo
 	}
 
 	int64_t v;
-	if (get_int(c, m, path, "parallelism", 1, 100000, &v) == 1)
+	if (get_int(c, m, path, "parallelism", 1, 100000, &v) == 1) {
 		j->parallelism = (int)v;
-	else if (!field(m, "parallelism"))
-		j->parallelism = 1;
+		j->parallelism_given = true;
+	} else if (!field(m, "parallelism")) {
+		j->parallelism = 1; /* or replicas × slots, see compute_replicas */
+	}
 	if (get_int(c, m, path, "parallelismPerK8sResource", 1, 10000, &v) == 1)
 		*slots_out = v;
 
@@ -700,6 +781,11 @@ static void parse_job(pctx *c, const fo_yaml_node *m, flink_job *j, int64_t *slo
 	get_int(c, m, path, "savepointRedeployNonce", INT64_MIN, INT64_MAX, &j->savepoint_redeploy_nonce);
 	int64_t ignored;
 	get_int(c, m, path, "checkpointTriggerNonce", INT64_MIN, INT64_MAX, &ignored);
+	/* the upstream operator's autoscaler resets its scaling decisions when
+	 * this changes; flinkops scales only from git, so it is carried and said */
+	if (get_int(c, m, path, "autoscalerResetNonce", INT64_MIN, INT64_MAX, &j->autoscaler_reset_nonce) == 1)
+		pwarn(c, field(m, "autoscalerResetNonce"), "spec.job.autoscalerResetNonce",
+		      "has no effect in flinkops, which has no autoscaler: parallelism and replicas come from git");
 	if (get_str(c, m, path, "savepointStorage", &j->savepoint_dir) == 1) {
 		/* it becomes a line of Flink's configuration file */
 		const fo_yaml_node *sp = field(m, "savepointStorage");
@@ -739,12 +825,12 @@ static bool parse_version(const char *s, int *major, int *minor)
 	return true;
 }
 
-/* The tag of an image reference, or NULL. */
-static const char *image_tag(const char *image)
+/* The versions of the upstream CRD's flinkVersion enum. */
+#define FLINK_VERSIONS "v1_13 to v1_20, v2_0 to v2_4 (also written 1.20 or 1.20.1)"
+
+static bool known_version(int major, int minor)
 {
-	const char *slash = strrchr(image, '/');
-	const char *colon = strrchr(slash ? slash : image, ':');
-	return colon ? colon + 1 : NULL;
+	return (major == 1 && minor >= 13 && minor <= 20) || (major == 2 && minor <= 4);
 }
 
 static void parse_image(pctx *c, const fo_yaml_node *spec, flink_deployment *fd)
@@ -796,10 +882,72 @@ static void parse_image(pctx *c, const fo_yaml_node *spec, flink_deployment *fd)
 		     fd->image_pull_policy);
 }
 
-/* Keys that flinkops sets itself because the rendered Services depend on them. */
+/* Keys that flinkops sets itself because the rendered Services depend on
+ * them, or (as upstream forbids them too) because they name the cluster. */
 static const char *const reserved_keys[] = {
 	"jobmanager.rpc.address", "jobmanager.rpc.port", "blob.server.port", "rest.port",
-	"rest.bind-port", "taskmanager.rpc.port", NULL};
+	"rest.bind-port", "taskmanager.rpc.port", "kubernetes.cluster-id", "kubernetes.namespace",
+	"high-availability.cluster-id", "high-availability.jobmanager.port", NULL};
+
+enum flink_ha flink_ha_mode(const flink_kvs *conf)
+{
+	const char *v = flink_conf_get(conf, "high-availability.type");
+	if (!v)
+		v = flink_conf_get(conf, "high-availability");
+	/* Flink matches the mode names ignoring case */
+	if (!v || strcasecmp(v, "none") == 0)
+		return FLINK_HA_NONE;
+	if (strcasecmp(v, "kubernetes") == 0 ||
+	    strcmp(v, "org.apache.flink.kubernetes.highavailability.KubernetesHaServicesFactory") == 0)
+		return FLINK_HA_KUBERNETES;
+	if (strcasecmp(v, "zookeeper") == 0)
+		return FLINK_HA_ZOOKEEPER;
+	return FLINK_HA_OTHER;
+}
+
+/* The node of flinkConfiguration key `key` (dotted or nested), for its
+ * position; `conf` itself when not found. */
+static const fo_yaml_node *conf_node(const fo_yaml_node *conf, const char *key)
+{
+	for (size_t i = 0; conf && conf->kind == FO_YAML_MAP && i < conf->n; i++) {
+		const fo_yaml_node *k = conf->items[2 * i], *v = conf->items[2 * i + 1];
+		size_t n = strlen(k->str);
+		if (strcmp(k->str, key) == 0)
+			return k;
+		if (v->kind == FO_YAML_MAP && strncmp(key, k->str, n) == 0 && key[n] == '.') {
+			const fo_yaml_node *in = conf_node(v, key + n + 1);
+			if (in != v)
+				return in;
+		}
+	}
+	return conf;
+}
+
+/* High availability: what Flink needs for it, and what needs it. */
+static void check_ha(pctx *c, const fo_yaml_node *spec, flink_deployment *fd)
+{
+	const fo_yaml_node *conf = field(spec, "flinkConfiguration");
+	enum flink_ha ha = flink_ha_mode(&fd->conf);
+	if (ha == FLINK_HA_NONE) {
+		if (fd->jm.replicas > 1)
+			perr(c, fo_yaml_get_key(spec, "jobManager"), "spec.jobManager",
+			     "replicas %d needs high availability: standby JobManagers take over only through it; "
+			     "set flinkConfiguration high-availability.type: kubernetes and high-availability.storageDir, "
+			     "or use replicas: 1",
+			     fd->jm.replicas);
+		return;
+	}
+	const char *type_key = flink_conf_get(&fd->conf, "high-availability.type") ? "high-availability.type"
+										   : "high-availability";
+	/* the JobManager writes its job graphs and checkpoint pointers there;
+	 * without it Flink refuses to start */
+	if (!flink_conf_get(&fd->conf, "high-availability.storageDir") &&
+	    !flink_conf_get(&fd->conf, "high-availability.zookeeper.storageDir"))
+		perr(c, conf_node(conf, type_key), "spec.flinkConfiguration",
+		     "%s needs high-availability.storageDir, durable storage every JobManager reaches "
+		     "(e.g. s3://bucket/flink-ha/)",
+		     type_key);
+}
 
 /*
  * A duration as Flink writes it ("30 s", "10min", "1h", "500 ms", a plain
@@ -879,10 +1027,7 @@ static void check_conf(pctx *c, const fo_yaml_node *spec, flink_deployment *fd, 
 		else
 			fd->job.periodic_savepoint_ms = ms;
 	}
-	if (fd->jm.replicas > 1 && !flink_conf_get(&fd->conf, "high-availability.type") &&
-	    !flink_conf_get(&fd->conf, "high-availability"))
-		perr(c, fo_yaml_get_key(spec, "jobManager"), "spec.jobManager",
-		     "replicas %d needs high availability (flinkConfiguration high-availability.type)", fd->jm.replicas);
+	check_ha(c, spec, fd);
 }
 
 static void compute_replicas(pctx *c, const fo_yaml_node *spec, flink_deployment *fd)
@@ -891,19 +1036,90 @@ static void compute_replicas(pctx *c, const fo_yaml_node *spec, flink_deployment
 	if (!at)
 		return; /* reported as missing already */
 	if (!fd->has_job) {
+		/* Upstream's standalone mode would start one TaskManager; most of
+		 * its session examples are native mode, where TaskManagers come
+		 * with the jobs submitted. A fixed StatefulSet needs its size said. */
 		if (!fd->tm.replicas_given)
-			perr(c, at, "spec.taskManager", "\"replicas\" is required when there is no job to size the cluster from");
+			perr(c, at, "spec.taskManager",
+			     "\"replicas\" is required for a session cluster (no job): add taskManager.replicas, e.g. "
+			     "replicas: 1 (upstream's standalone mode defaults to one TaskManager; flinkops asks, as "
+			     "there is no job to size the cluster from)");
 		return;
 	}
 	int p = fd->job.parallelism, s = fd->slots;
-	int need = (p + s - 1) / s;
 	if (!fd->tm.replicas_given) {
-		fd->tm.replicas = need;
-	} else if ((int64_t)fd->tm.replicas * s < p) {
-		perr(c, at, "spec.taskManager",
-		     "%d TaskManagers with %d slots each give %lld slots, fewer than job.parallelism %d",
-		     fd->tm.replicas, s, (long long)fd->tm.replicas * s, p);
+		fd->tm.replicas = (p + s - 1) / s;
+		return;
 	}
+	/* Upstream runs the job at replicas × slots whenever replicas are
+	 * given, ignoring job.parallelism. Only combinations that mean the same
+	 * thing to both are accepted, so a manifest never runs at another
+	 * parallelism than it would under the upstream operator. */
+	int64_t total = (int64_t)fd->tm.replicas * s;
+	if (!fd->job.parallelism_given) {
+		if (total > 100000)
+			perr(c, at, "spec.taskManager", "%d TaskManagers with %d slots each give %lld slots, more than the "
+			     "highest parallelism 100000", fd->tm.replicas, s, (long long)total);
+		else
+			fd->job.parallelism = (int)total;
+	} else if (total != p) {
+		perr(c, at, "spec.taskManager",
+		     "%d TaskManagers with %d slots each give %lld slots but job.parallelism is %d; the upstream "
+		     "operator would run the job at %lld. Give one of taskManager.replicas (parallelism is then "
+		     "replicas × slots) and job.parallelism (replicas are then computed), or make them agree",
+		     fd->tm.replicas, s, (long long)total, p, (long long)total);
+	}
+}
+
+/* The node of a process's memory size (resource.memory, or
+ * resources.requests/limits.memory), for positions; and its path. */
+static const fo_yaml_node *memory_node(const fo_yaml_node *spec, const char *key, const char **path)
+{
+	const fo_yaml_node *pr = field(spec, key), *r, *v;
+	bool tm = strcmp(key, "taskManager") == 0;
+	if (pr && (r = field(pr, "resource")) && r->kind == FO_YAML_MAP && (v = field(r, "memory"))) {
+		*path = tm ? "spec.taskManager.resource.memory" : "spec.jobManager.resource.memory";
+		return v;
+	}
+	if (pr && (r = field(pr, "resources")) && r->kind == FO_YAML_MAP) {
+		for (int lim = 0; lim < 2; lim++) {
+			const fo_yaml_node *x = field(r, lim ? "limits" : "requests");
+			if (x && x->kind == FO_YAML_MAP && (v = field(x, "memory"))) {
+				*path = tm ? (lim ? "spec.taskManager.resources.limits.memory" : "spec.taskManager.resources.requests.memory")
+					   : (lim ? "spec.jobManager.resources.limits.memory" : "spec.jobManager.resources.requests.memory");
+				return v;
+			}
+		}
+	}
+	*path = tm ? "spec.taskManager" : "spec.jobManager";
+	return pr ? pr : spec;
+}
+
+/* Flink's own memory model: a process size Flink refuses at start is
+ * refused here, with the smallest size that fits when there is one. */
+static void check_memory(pctx *c, const fo_yaml_node *spec, const flink_deployment *fd, bool tm)
+{
+	const flink_process *pr = tm ? &fd->tm : &fd->jm;
+	if (!pr->res.memory)
+		return; /* reported already */
+	/* flinkops writes the process size in whole MiB; that is what Flink sees */
+	uint64_t mib = flink_memory_mib(pr->res.memory);
+	flink_memory m;
+	fo_err e = FO_ERR_INIT;
+	int rc = tm ? flink_tm_memory_derive(&fd->conf, mib << 20, &m, &e)
+		    : flink_jm_memory_derive(&fd->conf, mib << 20, &m, &e);
+	if (rc == 0)
+		return;
+	const char *path;
+	const fo_yaml_node *at = memory_node(spec, tm ? "taskManager" : "jobManager", &path);
+	uint64_t min = flink_memory_min_mib(&fd->conf, tm);
+	if (min)
+		perr(c, at, path, "Flink cannot start a %s of %llum: %s; give at least %llum",
+		     tm ? "TaskManager" : "JobManager", (unsigned long long)mib, fo_err_msg(&e), (unsigned long long)min);
+	else
+		perr(c, at, path, "Flink cannot start a %s of %llum: %s", tm ? "TaskManager" : "JobManager",
+		     (unsigned long long)mib, fo_err_msg(&e));
+	fo_err_clear(&e);
 }
 
 /* A file name for the ConfigMap (a Kubernetes key: [-._a-zA-Z0-9]+) that is
@@ -932,16 +1148,18 @@ static void parse_spec(pctx *c, const fo_yaml_node *spec, flink_deployment *fd)
 	    !flink_dns1123_label(fd->service_account) && strchr(fd->service_account, '.') == NULL)
 		perr(c, field(spec, "serviceAccount"), "spec.serviceAccount", "\"%s\" is not a valid name", fd->service_account);
 
+	/* Required, as upstream requires it: it picks the configuration file
+	 * (flink-conf.yaml or config.yaml) and option names, and an image tag
+	 * (latest, a digest, a team's own) cannot be trusted to say it. */
 	char *ver = NULL;
 	if (get_str(c, spec, "spec", "flinkVersion", &ver) == 1) {
-		if (!parse_version(ver, &fd->flink_major, &fd->flink_minor))
+		if (!parse_version(ver, &fd->flink_major, &fd->flink_minor) ||
+		    !known_version(fd->flink_major, fd->flink_minor))
 			perr(c, field(spec, "flinkVersion"), "spec.flinkVersion",
-			     "\"%s\" is not a Flink version: use e.g. v1_20 or 1.20", ver);
-	} else if (fd->image && image_tag(fd->image) &&
-		   parse_version(image_tag(fd->image), &fd->flink_major, &fd->flink_minor)) {
-		/* the upstream operator requires flinkVersion; the image tag is as good */
+			     "\"%s\" is not a Flink version flinkops knows: use one of " FLINK_VERSIONS, ver);
 	} else if (!field(spec, "flinkVersion")) {
-		perr(c, spec, "spec", "\"flinkVersion\" is required when the image tag does not name it (e.g. flinkVersion: v1_20)");
+		perr(c, spec, "spec",
+		     "\"flinkVersion\" is required: the Flink version of the image, one of " FLINK_VERSIONS);
 	}
 	free(ver);
 	if (fd->flink_major)
@@ -1003,6 +1221,8 @@ static void parse_spec(pctx *c, const fo_yaml_node *spec, flink_deployment *fd)
 	}
 	check_conf(c, spec, fd, slots_spec);
 	compute_replicas(c, spec, fd);
+	check_memory(c, spec, fd, false);
+	check_memory(c, spec, fd, true);
 }
 
 static void parse_metadata(pctx *c, const fo_yaml_node *doc, flink_deployment *fd)
@@ -1114,6 +1334,8 @@ void flink_deployment_free(flink_deployment *fd)
 	cJSON_Delete(fd->pod_template);
 	cJSON_Delete(fd->jm.pod_template);
 	cJSON_Delete(fd->tm.pod_template);
+	cJSON_Delete(fd->jm.claims);
+	cJSON_Delete(fd->tm.claims);
 	free(fd->restart_nonce);
 	job_free(&fd->job);
 	free(fd);

@@ -111,6 +111,19 @@ int flink_memory_parse(const char *s, uint64_t *bytes, fo_err *e)
 			  s);
 }
 
+int flink_memory_parse_flink(const char *s, uint64_t *bytes, fo_err *e)
+{
+	bool overflow = false;
+	uint64_t v = 0;
+	if (!s || !parse_flink_size(s, &v, &overflow))
+		return fo_err_set(e, FO_EINVAL, "\"%s\" is not a size Flink reads: use a whole number with a unit such as 256m or 1g",
+				  s ? s : "");
+	if (overflow || v > (uint64_t)INT64_MAX)
+		return fo_err_set(e, FO_EINVAL, "\"%s\" is too large", s);
+	*bytes = v;
+	return 0;
+}
+
 int flink_cpu_parse(const char *s, int64_t *milli, fo_err *e)
 {
 	if (!s || !*s)

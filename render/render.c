@@ -179,6 +179,20 @@ static int render_flink_conf(const flink_deployment *fd, char **out, fo_err *e)
 	tmp = fo_asprintf("%" PRIu64 "m", flink_memory_mib(fd->tm.res.memory));
 	flink_kvs_set(&ours, "taskmanager.memory.process.size", tmp);
 	free(tmp);
+	enum flink_ha ha = flink_ha_mode(&fd->conf);
+	if (ha != FLINK_HA_NONE) {
+		/* as upstream's standalone mode: HA data of one cluster under its
+		 * own name, and the JobManager's RPC on the port the Services and
+		 * TaskManagers know (HA's default is a random port) */
+		flink_kvs_set(&ours, "high-availability.cluster-id", fd->name);
+		flink_kvs_set(&ours, "high-availability.jobmanager.port", "6123");
+	}
+	if (ha == FLINK_HA_KUBERNETES) {
+		/* Kubernetes HA names its leader ConfigMaps after the cluster id
+		 * and looks for them in this namespace */
+		flink_kvs_set(&ours, "kubernetes.cluster-id", fd->name);
+		flink_kvs_set(&ours, "kubernetes.namespace", fd->namespace);
+	}
 	/* Retained checkpoints are what last-state upgrades and restarts resume from. */
 	flink_kvs_set(&ours, "execution.checkpointing.externalized-checkpoint-retention",
 		      "RETAIN_ON_CANCELLATION");
@@ -281,6 +295,11 @@ static cJSON *render_service(const flink_deployment *fd, enum render_component w
 	if (which == RENDER_SERVICE_REST) {
 		const char *type = flink_conf_get(&fd->conf, "kubernetes.rest-service.exposed.type");
 		add_str(spec, "type", type ? type : "ClusterIP");
+		/* With standby JobManagers a jar uploaded to one replica's REST
+		 * endpoint exists only there: keep a client (the agent) on one
+		 * replica so that its upload and run meet. */
+		if (fd->jm.replicas > 1)
+			add_str(spec, "sessionAffinity", "ClientIP");
 	} else {
 		add_str(spec, "clusterIP", "None");
 		/* TaskManagers must find the JobManager (and each other) before the
@@ -338,11 +357,28 @@ static cJSON *resources(const flink_resources *r)
 	return o;
 }
 
+/*
+ * With high availability every JobManager publishes its own address for
+ * leader retrieval; the shared Service name would send TaskManagers and
+ * clients to any replica, not the leader (upstream's FLINK-30518). The pod
+ * IP comes from the downward API (POD_IP) and Kubernetes expands $(POD_IP)
+ * in args. "-D" and its value are two words: jobmanager.sh reads a single
+ * "-Dk=v" word as a host name.
+ */
+static void add_rpc_address_args(const flink_deployment *fd, cJSON *a)
+{
+	if (flink_ha_mode(&fd->conf) == FLINK_HA_NONE)
+		return;
+	cJSON_AddItemToArray(a, cJSON_CreateString("-D"));
+	cJSON_AddItemToArray(a, cJSON_CreateString("jobmanager.rpc.address=$(" RENDER_ENV_POD_IP ")"));
+}
+
 static cJSON *jm_args(const flink_deployment *fd)
 {
 	cJSON *a = cJSON_CreateArray();
 	if (!app_mode(fd)) {
 		cJSON_AddItemToArray(a, cJSON_CreateString("jobmanager"));
+		add_rpc_address_args(fd, a);
 		return a;
 	}
 	/* application mode: the jar is in the image and the JobManager runs it */
@@ -357,6 +393,7 @@ static cJSON *jm_args(const flink_deployment *fd)
 		cJSON_AddItemToArray(a, cJSON_CreateString("--fromSavepoint"));
 		cJSON_AddItemToArray(a, cJSON_CreateString(fd->job.initial_savepoint_path));
 	}
+	add_rpc_address_args(fd, a); /* before the job's own arguments, which are the job's */
 	for (size_t i = 0; i < fd->job.nargs; i++)
 		cJSON_AddItemToArray(a, cJSON_CreateString(fd->job.args[i]));
 	return a;
@@ -398,8 +435,24 @@ static void complete_container(const flink_deployment *fd, cJSON *c, bool jm, co
 		upsert_named(ports, port("taskmanager-rpc", RENDER_PORT_TM_RPC, false));
 	}
 	/* The FlinkDeployment's resources are the truth: a template cannot
-	 * make the container differ from what Flink is configured for. */
-	fo_json_set(c, "resources", resources(&pr->res));
+	 * make the container differ from what Flink is configured for. Claims
+	 * (devices) are not sizes Flink reads: the spec's win, else the
+	 * template container's stay. */
+	cJSON *res = resources(&pr->res);
+	cJSON *tclaims = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(c, "resources"), "claims");
+	if (pr->claims)
+		cJSON_AddItemToObject(res, "claims", cJSON_Duplicate(pr->claims, true));
+	else if (cJSON_IsArray(tclaims))
+		cJSON_AddItemToObject(res, "claims", cJSON_Duplicate(tclaims, true));
+	fo_json_set(c, "resources", res);
+	if (jm && flink_ha_mode(&fd->conf) != FLINK_HA_NONE) {
+		cJSON *env = cJSON_CreateObject();
+		add_str(env, "name", RENDER_ENV_POD_IP);
+		cJSON *ref = cJSON_AddObjectToObject(cJSON_AddObjectToObject(env, "valueFrom"), "fieldRef");
+		add_str(ref, "apiVersion", "v1");
+		add_str(ref, "fieldPath", "status.podIP");
+		upsert_named(fo_json_arr(c, "env"), env);
+	}
 	if (!cJSON_GetObjectItemCaseSensitive(c, "readinessProbe"))
 		fo_json_set(c, "readinessProbe", jm ? probe_http("/config", "rest", 5, 5)
 						    : probe_tcp("taskmanager-rpc", 5, 5));

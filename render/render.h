@@ -38,6 +38,8 @@
 #define RENDER_PORT_TM_RPC 6122
 #define RENDER_CONTAINER "flink-main-container"
 #define RENDER_CONF_MOUNT "/opt/flink/conf"
+/* With high availability: the JobManager's pod IP (downward API), its RPC address */
+#define RENDER_ENV_POD_IP "POD_IP"
 
 enum render_component {
 	RENDER_CONFIGMAP,

@@ -50,6 +50,7 @@ kind: FlinkDeployment
 metadata: {name: counter, namespace: $ns}
 spec:
   image: flink:1.20
+  flinkVersion: v1_20
   jobManager: {resource: {memory: 1g}}
   taskManager: {resource: {memory: 1g}}
   job:
@@ -104,6 +105,7 @@ kind: FlinkDeployment
 metadata: {name: $1, namespace: $ns}
 spec:
   image: flink:1.20
+  flinkVersion: v1_20
   jobManager: {resource: {memory: 1g}}
   taskManager: {resource: {memory: 1g}, replicas: ${2:-1}}
 EOF

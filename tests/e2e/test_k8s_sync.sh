@@ -32,6 +32,7 @@ metadata:
   namespace: $ns
 spec:
   image: flink:1.20
+  flinkVersion: v1_20
   jobManager:
     resource: {memory: 1g, cpu: 0.5}
   taskManager:

@@ -32,6 +32,7 @@ metadata:
   namespace: default
 spec:
   image: flink:1.17.1
+  flinkVersion: v1_17
   jobManager:
     resource: {memory: 1024m, cpu: 1}
   taskManager:
@@ -85,7 +86,7 @@ else
 	fail "comment-only change"
 fi
 if plan 1 --repo "$w" --base main --head broken &&
-	grep -q "^jobs/wordcount.yaml:16:18: spec.job.parallelism: expected an integer" "$t/err" &&
+	grep -q "^jobs/wordcount.yaml:17:18: spec.job.parallelism: expected an integer" "$t/err" &&
 	! grep -q "delete" "$t/out"; then
 	ok "broken file: exit 1, $(head -1 "$t/err" | cut -c1-70)..., not read as a delete"
 else

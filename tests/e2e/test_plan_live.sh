@@ -23,6 +23,7 @@ kind: FlinkDeployment
 metadata: {name: wc, namespace: $ns}
 spec:
   image: flink:1.20
+  flinkVersion: v1_20
   jobManager: {resource: {memory: 1g}}
   taskManager: {resource: {memory: 2g}, replicas: 2}
   job: {jarURI: s3://jobs/wc.jar, parallelism: 2, upgradeMode: savepoint}

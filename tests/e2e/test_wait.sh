@@ -31,6 +31,7 @@ kind: FlinkDeployment
 metadata: {name: wc, namespace: prod}
 spec:
   image: flink:1.17.1
+  flinkVersion: v1_17
   jobManager: {resource: {memory: 1g}}
   taskManager: {resource: {memory: 2g}}
   job: {jarURI: s3://jobs/wc.jar, parallelism: $1, upgradeMode: savepoint}

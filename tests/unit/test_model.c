@@ -18,8 +18,17 @@
 #include "lib/buf.h"
 #include "render/render.h"
 
-/* Eight lines every case starts from; case text continues at line 9. */
+/* Seven lines every case starts from, RES two more; case text continues at line 10. */
 #define HEAD(meta)                                         \
+	"apiVersion: flink.apache.org/v1beta1\n"           \
+	"kind: FlinkDeployment\n"                          \
+	"metadata:\n"                                      \
+	meta                                               \
+	"spec:\n"                                          \
+	"  image: flink:1.20\n"                             \
+	"  flinkVersion: v1_20\n"
+/* The same without flinkVersion: six lines. */
+#define HEAD0(meta)                                        \
 	"apiVersion: flink.apache.org/v1beta1\n"           \
 	"kind: FlinkDeployment\n"                          \
 	"metadata:\n"                                      \
@@ -36,102 +45,157 @@ static const struct {
 	int line, col;
 	const char *msg;
 } error_cases[] = {
-	{HEAD(NAME) RES "  jobmanager: {}\n", 9, 3, "spec: unknown field \"jobmanager\" (did you mean \"jobManager\"?)"},
-	{HEAD(NAME) RES "  zzz: 1\n", 9, 3, "spec: unknown field \"zzz\" (known fields: image, imagePullPolicy"},
-	{HEAD(NAME) RES JOB "    parallelism: two\n", 11, 18, "spec.job.parallelism: expected an integer, got string \"two\""},
-	{HEAD(NAME) RES JOB "    parallelism: 0\n", 11, 18, "spec.job.parallelism: must be at least 1, got 0"},
-	{HEAD(NAME) RES JOB "    parallelism: \"2\"\n", 11, 18, "expected an integer, got string \"2\""},
-	{HEAD(NAME) RES JOB "    parallelism: [1]\n", 11, 18, "expected an integer, got a list"},
+	{HEAD(NAME) RES "  jobmanager: {}\n", 10, 3, "spec: unknown field \"jobmanager\" (did you mean \"jobManager\"?)"},
+	{HEAD(NAME) RES "  zzz: 1\n", 10, 3, "spec: unknown field \"zzz\" (known fields: image, imagePullPolicy"},
+	{HEAD(NAME) RES JOB "    parallelism: two\n", 12, 18, "spec.job.parallelism: expected an integer, got string \"two\""},
+	{HEAD(NAME) RES JOB "    parallelism: 0\n", 12, 18, "spec.job.parallelism: must be at least 1, got 0"},
+	{HEAD(NAME) RES JOB "    parallelism: \"2\"\n", 12, 18, "expected an integer, got string \"2\""},
+	{HEAD(NAME) RES JOB "    parallelism: [1]\n", 12, 18, "expected an integer, got a list"},
 	{HEAD("  name: My_Job\n") RES, 4, 9, "metadata.name: \"My_Job\" is not a valid name"},
 	{HEAD("  name: wc\n  namespace: Prod\n") RES, 5, 14, "metadata.namespace: \"Prod\" is not a valid namespace"},
 	{HEAD("  name: a234567890123456789012345678901234567890x\n") RES, 4, 9, "at most 40 fit"},
 	{HEAD("  labels: {}\n") RES, 4, 3, "metadata: \"name\" is required"},
-	{HEAD(NAME) "  jobManager: {resource: {memory: -2g}}\n  taskManager: {resource: {memory: 2g}}\n", 7, 35,
+	{HEAD(NAME) "  jobManager: {resource: {memory: -2g}}\n  taskManager: {resource: {memory: 2g}}\n", 8, 35,
 	 "spec.jobManager.resource.memory: memory \"-2g\" must be greater than zero"},
-	{HEAD(NAME) "  jobManager: {resource: {memory: 1g}}\n  taskManager: {resource: {memory: lots}}\n", 8, 36,
+	{HEAD(NAME) "  jobManager: {resource: {memory: 1g}}\n  taskManager: {resource: {memory: lots}}\n", 9, 36,
 	 "spec.taskManager.resource.memory: \"lots\" is not a memory size"},
-	{HEAD(NAME) "  jobManager: {resource: {memory: 1g, cpu: 0}}\n" "  taskManager: {resource: {memory: 2g}}\n", 7, 44,
+	{HEAD(NAME) "  jobManager: {resource: {memory: 1g, cpu: 0}}\n" "  taskManager: {resource: {memory: 2g}}\n", 8, 44,
 	 "spec.jobManager.resource.cpu: cpu \"0\" must be greater than zero"},
-	{HEAD(NAME) "  jobManager: {resource: {cpu: 1}}\n  taskManager: {resource: {memory: 2g}}\n", 7, 26,
+	{HEAD(NAME) "  jobManager: {resource: {cpu: 1}}\n  taskManager: {resource: {memory: 2g}}\n", 8, 26,
 	 "spec.jobManager.resource: \"memory\" is required"},
 	{HEAD(NAME) "  taskManager: {resource: {memory: 2g}}\n", 6, 3, "spec: \"jobManager\" is required"},
 	{HEAD(NAME) "  jobManager: {resource: {memory: 1g}, resources: {requests: {memory: 1g}}}\n"
-		    "  taskManager: {resource: {memory: 2g}}\n", 7, 40, "give either \"resource\""},
-	{HEAD(NAME) RES JOB "    upgradeMode: sometimes\n", 11, 18, "\"sometimes\" is not an upgrade mode"},
-	{HEAD(NAME) RES JOB "    state: paused\n", 11, 12, "\"paused\" is not a job state: use running or suspended"},
-	{HEAD(NAME) RES JOB "    allowNonRestoredState: yes\n", 11, 28, "expected true or false, got string \"yes\""},
-	{HEAD(NAME) RES "  job:\n    jarURI: ftp://host/j.jar\n", 10, 13, "scheme \"ftp\" is not supported"},
-	{HEAD(NAME) RES "  job:\n    jarURI: job.jar\n", 10, 13, "is not a URI"},
-	{HEAD(NAME) RES "  job:\n    jarURI: file://relative.jar\n", 10, 13, "must be an absolute path"},
-	{HEAD(NAME) RES "  job:\n    parallelism: 2\n", 10, 5, "\"jarURI\" is required"},
-	{HEAD(NAME) RES JOB "    entryClass: a.B\n    mainClass: a.C\n", 12, 5, "give either \"entryClass\" or \"mainClass\""},
-	{HEAD(NAME) RES JOB "    args: --x\n", 11, 11, "spec.job.args: expected a list of strings"},
+		    "  taskManager: {resource: {memory: 2g}}\n", 8, 40, "give either \"resource\""},
+	{HEAD(NAME) RES JOB "    upgradeMode: sometimes\n", 12, 18, "\"sometimes\" is not an upgrade mode"},
+	{HEAD(NAME) RES JOB "    state: paused\n", 12, 12, "\"paused\" is not a job state: use running or suspended"},
+	{HEAD(NAME) RES JOB "    allowNonRestoredState: yes\n", 12, 28, "expected true or false, got string \"yes\""},
+	{HEAD(NAME) RES "  job:\n    jarURI: ftp://host/j.jar\n", 11, 13, "scheme \"ftp\" is not supported"},
+	{HEAD(NAME) RES "  job:\n    jarURI: job.jar\n", 11, 13, "is not a URI"},
+	{HEAD(NAME) RES "  job:\n    jarURI: file://relative.jar\n", 11, 13, "must be an absolute path"},
+	{HEAD(NAME) RES "  job:\n    parallelism: 2\n", 11, 5, "\"jarURI\" is required"},
+	{HEAD(NAME) RES JOB "    entryClass: a.B\n    mainClass: a.C\n", 13, 5, "give either \"entryClass\" or \"mainClass\""},
+	{HEAD(NAME) RES JOB "    args: --x\n", 12, 11, "spec.job.args: expected a list of strings"},
 	{HEAD(NAME) "  jobManager: {resource: {memory: 1g}}\n  taskManager: {resource: {memory: 2g}, replicas: 1}\n" JOB
-		    "    parallelism: 4\n", 8, 3, "1 TaskManagers with 1 slots each give 1 slots, fewer than job.parallelism 4"},
+		    "    parallelism: 4\n", 9, 3, "1 TaskManagers with 1 slots each give 1 slots but job.parallelism is 4; the upstream operator would run the job at 1"},
 	{HEAD(NAME) RES "  flinkConfiguration:\n    taskmanager.numberOfTaskSlots: \"4\"\n" JOB
-		    "    parallelismPerK8sResource: 2\n", 9, 3, "taskmanager.numberOfTaskSlots is 4 but job.parallelismPerK8sResource is 2"},
-	{HEAD(NAME) RES "  flinkConfiguration:\n    rest.port: \"9999\"\n", 9, 3, "\"rest.port\" is set by flinkops"},
-	{HEAD(NAME) RES CONF "    kubernetes.operator.periodic.savepoint.interval: soon\n" JOB, 9, 3,
-	 "kubernetes.operator.periodic.savepoint.interval must be a duration of at least 1 s"},
-	{HEAD(NAME) RES CONF "    kubernetes.operator.periodic.savepoint.interval: 500 ms\n" JOB, 9, 3,
-	 "got \"500 ms\""},
-	{HEAD(NAME) RES CONF "    kubernetes.operator.periodic.savepoint.interval: 10min\n", 9, 3,
-	 "kubernetes.operator.periodic.savepoint.interval needs a job"},
-	{HEAD(NAME) RES "  flinkConfiguration:\n    a.b: [1, 2]\n", 10, 10, "\"a.b\" is a list"},
+		    "    parallelismPerK8sResource: 2\n", 10, 3, "taskmanager.numberOfTaskSlots is 4 but job.parallelismPerK8sResource is 2"},
+	{HEAD(NAME) RES "  flinkConfiguration:\n    rest.port: \"9999\"\n", 10, 3, "\"rest.port\" is set by flinkops"},
+	/* lists are joined as upstream joins them; their items must be scalars */
+	{HEAD(NAME) RES CONF "    a.b: [1, [2]]\n", 11, 14, "\"a.b\" item 2 must be a string or number, got a list"},
+	{HEAD(NAME) RES CONF "    a.b: []\n", 11, 10, "\"a.b\" is an empty list"},
+	{HEAD(NAME) RES CONF "    a.b: [x, \"y\\nrest.port: 1\"]\n", 11, 14, "the value holds a line break"},
+	/* a session cluster has no job to size it from */
+	{HEAD(NAME) "  jobManager: {resource: {memory: 1g}}\n  taskManager: {resource: {memory: 2g}}\n", 9, 3,
+	 "spec.taskManager: \"replicas\" is required for a session cluster (no job): add taskManager.replicas, e.g. "
+	 "replicas: 1 (upstream's standalone mode defaults to one TaskManager"},
+	/* replicas and parallelism must mean the same to flinkops and upstream */
+	{HEAD(NAME) "  jobManager: {resource: {memory: 1g}}\n  taskManager: {resource: {memory: 2g}, replicas: 2}\n" JOB
+		    "    parallelism: 3\n", 9, 3,
+	 "2 TaskManagers with 1 slots each give 2 slots but job.parallelism is 3; the upstream operator would run "
+	 "the job at 2. Give one of taskManager.replicas"},
+	{HEAD(NAME) "  jobManager: {resource: {memory: 1g}}\n  taskManager: {resource: {memory: 2g}, replicas: 2}\n" JOB
+		    "    parallelism: 1\n", 9, 3, "give 2 slots but job.parallelism is 1"},
+	/* flinkVersion is required, as upstream requires it */
+	{HEAD0("  name: wc\n") RES, 6, 3,
+	 "spec: \"flinkVersion\" is required: the Flink version of the image, one of v1_13 to v1_20, v2_0 to v2_4"},
+	{HEAD0("  name: wc\n") "  flinkVersion: v1_12\n" RES, 7, 17, "\"v1_12\" is not a Flink version flinkops knows: use one of v1_13"},
+	{HEAD0("  name: wc\n") "  flinkVersion: v3_0\n" RES, 7, 17, "\"v3_0\" is not a Flink version flinkops knows"},
+	/* standby JobManagers only with high availability */
+	{HEAD(NAME) "  jobManager: {resource: {memory: 1g}, replicas: 2}\n  taskManager: {resource: {memory: 2g}, replicas: 1}\n",
+	 8, 3, "spec.jobManager: replicas 2 needs high availability"},
+	{HEAD(NAME) "  jobManager: {resource: {memory: 1g}, replicas: 2}\n  taskManager: {resource: {memory: 2g}, replicas: 1}\n"
+		    CONF "    high-availability.type: NONE\n", 8, 3, "spec.jobManager: replicas 2 needs high availability"},
+	{HEAD(NAME) RES CONF "    high-availability:\n      type: kubernetes\n", 12, 7,
+	 "spec.flinkConfiguration: high-availability.type needs high-availability.storageDir"},
+	{HEAD(NAME) RES CONF "    high-availability: kubernetes\n", 11, 5, "high-availability needs high-availability.storageDir"},
+	{HEAD(NAME) RES CONF "    high-availability.type: org.apache.flink.kubernetes.highavailability.KubernetesHaServicesFactory\n",
+	 11, 5, "high-availability.type needs high-availability.storageDir"},
+	{HEAD(NAME) RES CONF "    kubernetes.cluster-id: other\n", 10, 3, "\"kubernetes.cluster-id\" is set by flinkops"},
+	{HEAD(NAME) RES CONF "    high-availability.cluster-id: other\n", 10, 3, "\"high-availability.cluster-id\" is set by flinkops"},
+	/* resources.claims */
+	{HEAD(NAME) "  jobManager: {resources: {requests: {memory: 1g}, claims: gpu}}\n  taskManager: {resource: {memory: 2g}, replicas: 1}\n",
+	 8, 60, "spec.jobManager.resources.claims: expected a list of {name, request}, got a string"},
+	{HEAD(NAME) "  jobManager: {resources: {requests: {memory: 1g}, claims: [{request: x}]}}\n"
+		    "  taskManager: {resource: {memory: 2g}, replicas: 1}\n", 8, 61, "spec.jobManager.resources.claims: item 1 needs a name"},
+	{HEAD(NAME) "  jobManager: {resources: {requests: {memory: 1g}, claims: [{name: a, size: 1}]}}\n"
+		    "  taskManager: {resource: {memory: 2g}, replicas: 1}\n", 8, 71, "unknown field \"size\""},
+	/* Flink's memory model: sizes Flink refuses at start */
+	{HEAD(NAME) "  jobManager: {resource: {memory: 1g}}\n  taskManager: {resource: {memory: 981m}, replicas: 1}\n", 9, 36,
+	 "spec.taskManager.resource.memory: Flink cannot start a TaskManager of 981m: framework heap, framework off-heap, "
+	 "task off-heap, managed and network memory add up to 533.20m, more than the Flink memory (533m); give at least 982m"},
+	{HEAD(NAME) "  jobManager: {resource: {memory: 576m}}\n  taskManager: {resource: {memory: 2g}, replicas: 1}\n", 8, 35,
+	 "spec.jobManager.resource.memory: Flink cannot start a JobManager of 576m: the Flink memory (128m) leaves no heap "
+	 "after the off-heap memory (128m); give at least 577m"},
+	{HEAD(NAME) "  jobManager: {resources: {requests: {memory: 500Mi}}}\n  taskManager: {resource: {memory: 2g}, replicas: 1}\n",
+	 8, 47, "spec.jobManager.resources.requests.memory: Flink cannot start a JobManager of 500m: the Flink memory (52m) leaves "
+	 "no heap after the off-heap memory (128m); give at least 577m"},
+	{HEAD(NAME) RES CONF "    taskmanager.memory.managed.size: 2g\n", 9, 36,
+	 "Flink cannot start a TaskManager of 2048m: framework heap, framework off-heap, task off-heap, managed and network "
+	 "memory add up to 2462.72m, more than the Flink memory (1587.20m); give at least 3129m"},
+	{HEAD(NAME) RES CONF "    taskmanager.memory.flink.size: 600m\n", 9, 36,
+	 "Flink cannot start a TaskManager of 2048m: the derived JVM overhead (1192m) is outside its configured range [192m, 1024m]"},
+	{HEAD(NAME) RES CONF "    taskmanager.memory.flink.size: 1800m\n", 9, 36,
+	 "Flink memory (1800m) and JVM metaspace (256m) exceed the process size (2048m)"},
+	{HEAD(NAME) RES CONF "    jobmanager.memory.heap.size: 1g\n", 8, 35,
+	 "Flink cannot start a JobManager of 1024m: Flink memory (1152m) and JVM metaspace (256m) exceed the process size (1024m)"},
+	{HEAD(NAME) RES CONF "    taskmanager.memory.network.min: lots\n", 9, 36,
+	 "flinkConfiguration taskmanager.memory.network.min: \"lots\" is not a size Flink reads"},
+	{HEAD(NAME) RES CONF "    jobmanager.memory.jvm-overhead.fraction: \"1.5\"\n", 8, 35,
+	 "jobmanager.memory.jvm-overhead.fraction must be at least 0 and below 1, got 1.5"},
 	/* a flinkConfiguration key or value stays one line of Flink's configuration file */
-	{HEAD(NAME) RES CONF "    state.backend: \"rocksdb\\nrest.port: 9999\\njobmanager.rpc.address: evil\"\n", 10, 20,
+	{HEAD(NAME) RES CONF "    state.backend: \"rocksdb\\nrest.port: 9999\\njobmanager.rpc.address: evil\"\n", 11, 20,
 	 "spec.flinkConfiguration.\"state.backend\": the value holds a line break (\\n) at character 8, which would "
 	 "start a line of its own in Flink's configuration file; write the value on one line"},
-	{HEAD(NAME) RES CONF "    a.b: \"x\\ry\"\n", 10, 10, "the value holds a carriage return (\\r) at character 2"},
-	{HEAD(NAME) RES CONF "    a.b: \"x\\ty\"\n", 10, 10, "the value holds a tab (\\t) at character 2"},
-	{HEAD(NAME) RES CONF "    a.b: \"\\e[31m\"\n", 10, 10, "the value holds the control character U+001B at character 1"},
-	{HEAD(NAME) RES CONF "    a.b: \"x\\x7f\"\n", 10, 10, "the control character U+007F at character 2"},
-	{HEAD(NAME) RES CONF "    a.b: \"\\x01\"\n", 10, 10, "the control character U+0001 at character 1"},
-	{HEAD(NAME) RES CONF "    a.b: \"x\\Nrest.port: 1\"\n", 10, 10, "a next-line character (U+0085) at character 2"},
-	{HEAD(NAME) RES CONF "    a.b: \"\\u00e9\\Lrest.port: 1\"\n", 10, 10, "a line separator (U+2028) at character 2"},
-	{HEAD(NAME) RES CONF "    a.b: \"x\\Prest.port: 1\"\n", 10, 10, "a paragraph separator (U+2029) at character 2"},
-	{HEAD(NAME) RES CONF "    a.b: |\n      x\n      rest.port: 1\n", 10, 10, "the value holds a line break (\\n) at character 2"},
-	{HEAD(NAME) RES CONF "    state:\n      backend: \"a\\nb\"\n", 11, 16,
+	{HEAD(NAME) RES CONF "    a.b: \"x\\ry\"\n", 11, 10, "the value holds a carriage return (\\r) at character 2"},
+	{HEAD(NAME) RES CONF "    a.b: \"x\\ty\"\n", 11, 10, "the value holds a tab (\\t) at character 2"},
+	{HEAD(NAME) RES CONF "    a.b: \"\\e[31m\"\n", 11, 10, "the value holds the control character U+001B at character 1"},
+	{HEAD(NAME) RES CONF "    a.b: \"x\\x7f\"\n", 11, 10, "the control character U+007F at character 2"},
+	{HEAD(NAME) RES CONF "    a.b: \"\\x01\"\n", 11, 10, "the control character U+0001 at character 1"},
+	{HEAD(NAME) RES CONF "    a.b: \"x\\Nrest.port: 1\"\n", 11, 10, "a next-line character (U+0085) at character 2"},
+	{HEAD(NAME) RES CONF "    a.b: \"\\u00e9\\Lrest.port: 1\"\n", 11, 10, "a line separator (U+2028) at character 2"},
+	{HEAD(NAME) RES CONF "    a.b: \"x\\Prest.port: 1\"\n", 11, 10, "a paragraph separator (U+2029) at character 2"},
+	{HEAD(NAME) RES CONF "    a.b: |\n      x\n      rest.port: 1\n", 11, 10, "the value holds a line break (\\n) at character 2"},
+	{HEAD(NAME) RES CONF "    state:\n      backend: \"a\\nb\"\n", 12, 16,
 	 "spec.flinkConfiguration.\"state.backend\": the value holds a line break"},
-	{HEAD(NAME) RES CONF "    \"a\\nb\": x\n", 10, 5,
+	{HEAD(NAME) RES CONF "    \"a\\nb\": x\n", 11, 5,
 	 "spec.flinkConfiguration.\"a\\nb\": the key holds a line break (\\n) at character 2"},
-	{HEAD(NAME) RES CONF "    \"rest.port: 7777 #\": x\n", 10, 5,
+	{HEAD(NAME) RES CONF "    \"rest.port: 7777 #\": x\n", 11, 5,
 	 "spec.flinkConfiguration.\"rest.port: 7777 #\": the key holds ':' at character 10, which can change how Flink "
 	 "reads the line; write the key as Flink documents it"},
-	{HEAD(NAME) RES CONF "    \"'rest.bind-port'\": x\n", 10, 5, "the key holds \"'\" at character 1"},
-	{HEAD(NAME) RES CONF "    \"a b\": x\n", 10, 5, "the key holds ' ' at character 2"},
-	{HEAD(NAME) RES CONF "    \"a\\tb\": x\n", 10, 5, "the key holds a tab (\\t) at character 2"},
-	{HEAD(NAME) RES CONF "    \"a=b\": x\n", 10, 5, "the key holds '=' at character 2"},
-	{HEAD(NAME) RES CONF "    \"\\u00e9t\\u00e9\": x\n", 10, 5, "the key holds '\xc3\xa9' at character 1"},
-	{HEAD(NAME) RES CONF "    state:\n      \"a b\": x\n", 11, 7, "spec.flinkConfiguration.\"state.a b\": the key holds ' '"},
-	{HEAD(NAME) RES CONF "    \"\": x\n", 10, 5, "spec.flinkConfiguration.\"\": the key is empty"},
+	{HEAD(NAME) RES CONF "    \"'rest.bind-port'\": x\n", 11, 5, "the key holds \"'\" at character 1"},
+	{HEAD(NAME) RES CONF "    \"a b\": x\n", 11, 5, "the key holds ' ' at character 2"},
+	{HEAD(NAME) RES CONF "    \"a\\tb\": x\n", 11, 5, "the key holds a tab (\\t) at character 2"},
+	{HEAD(NAME) RES CONF "    \"a=b\": x\n", 11, 5, "the key holds '=' at character 2"},
+	{HEAD(NAME) RES CONF "    \"\\u00e9t\\u00e9\": x\n", 11, 5, "the key holds '\xc3\xa9' at character 1"},
+	{HEAD(NAME) RES CONF "    state:\n      \"a b\": x\n", 12, 7, "spec.flinkConfiguration.\"state.a b\": the key holds ' '"},
+	{HEAD(NAME) RES CONF "    \"\": x\n", 11, 5, "spec.flinkConfiguration.\"\": the key is empty"},
 	/* other spec strings that become lines of Flink's configuration file */
-	{HEAD(NAME) RES JOB "    savepointStorage: \"s3://b/sp\\nrest.port: 1\"\n", 11, 23,
+	{HEAD(NAME) RES JOB "    savepointStorage: \"s3://b/sp\\nrest.port: 1\"\n", 12, 23,
 	 "spec.job.savepointStorage: the value holds a line break (\\n) at character 10"},
-	{HEAD(NAME) RES "  job:\n    jarURI: \"local:///opt/j.jar\\nrest.port: 1\"\n", 10, 13,
+	{HEAD(NAME) RES "  job:\n    jarURI: \"local:///opt/j.jar\\nrest.port: 1\"\n", 11, 13,
 	 "spec.job.jarURI: \"local:///opt/j.jar%0Arest.port: 1\" holds a control character; percent-encode it"},
-	{HEAD(NAME) RES "  logConfiguration:\n    \"log4j\\nx.properties\": \"a=b\"\n", 10, 5,
+	{HEAD(NAME) RES "  logConfiguration:\n    \"log4j\\nx.properties\": \"a=b\"\n", 11, 5,
 	 "spec.logConfiguration: \"log4j\\nx.properties\" is not a log configuration file name"},
-	{HEAD(NAME) RES "  logConfiguration:\n    ../log4j.properties: \"a=b\"\n", 10, 5, "is not a log configuration file name"},
-	{HEAD(NAME) RES "  logConfiguration:\n    config.yaml: \"a=b\"\n", 10, 5, "is not a log configuration file name"},
+	{HEAD(NAME) RES "  logConfiguration:\n    ../log4j.properties: \"a=b\"\n", 11, 5, "is not a log configuration file name"},
+	{HEAD(NAME) RES "  logConfiguration:\n    config.yaml: \"a=b\"\n", 11, 5, "is not a log configuration file name"},
 	/* credentials in a jar URI would show wherever the URI does */
-	{HEAD(NAME) RES "  job:\n    jarURI: https://user:pw@h/j.jar?X-Amz-Signature=SECRET\n", 10, 13,
+	{HEAD(NAME) RES "  job:\n    jarURI: https://user:pw@h/j.jar?X-Amz-Signature=SECRET\n", 11, 13,
 	 "spec.job.jarURI: \"https://***@h/j.jar?***\" holds credentials"},
-	{HEAD(NAME) RES "  job:\n    jarURI: s3://AKIA:SECRET@bucket/j.jar\n", 10, 13, "\"s3://***@bucket/j.jar\" holds credentials"},
-	{HEAD(NAME) RES "  job:\n    jarURI: ftp://h/j.jar?token=SECRET\n", 10, 13, "scheme \"ftp\" is not supported"},
-	{HEAD(NAME) RES "  job:\n    jarURI: j.jar?token=SECRET\n", 10, 13, "\"j.jar?***\" is not a URI"},
-	{HEAD(NAME) RES "  job:\n    jarURI: h/j.jar?sig=SECRET&next=s3://b/k\n", 10, 13, "\"h/j.jar?***\" is not a URI"},
-	{HEAD(NAME) RES "  ingress: {template: x}\n", 9, 12, "flinkops does not create Ingresses"},
-	{HEAD(NAME) RES "  flinkVersion: latest\n", 9, 17, "\"latest\" is not a Flink version"},
-	{HEAD(NAME) RES "  mode: hybrid\n", 9, 9, "\"hybrid\" is not a mode"},
-	{HEAD(NAME) RES "  imagePullPolicy: Sometimes\n", 9, 20, "image pull policy \"Sometimes\" is not one of"},
-	{HEAD(NAME) RES "  podTemplate: {kind: Deployment}\n", 9, 23, "kind must be Pod"},
-	{HEAD(NAME) RES "  podTemplate:\n    spec:\n      containers:\n      - image: x\n", 12, 9,
+	{HEAD(NAME) RES "  job:\n    jarURI: s3://AKIA:SECRET@bucket/j.jar\n", 11, 13, "\"s3://***@bucket/j.jar\" holds credentials"},
+	{HEAD(NAME) RES "  job:\n    jarURI: ftp://h/j.jar?token=SECRET\n", 11, 13, "scheme \"ftp\" is not supported"},
+	{HEAD(NAME) RES "  job:\n    jarURI: j.jar?token=SECRET\n", 11, 13, "\"j.jar?***\" is not a URI"},
+	{HEAD(NAME) RES "  job:\n    jarURI: h/j.jar?sig=SECRET&next=s3://b/k\n", 11, 13, "\"h/j.jar?***\" is not a URI"},
+	{HEAD(NAME) RES "  ingress: {template: x}\n", 10, 12, "flinkops does not create Ingresses"},
+	{HEAD0("  name: wc\n") "  flinkVersion: latest\n" RES, 7, 17, "\"latest\" is not a Flink version"},
+	{HEAD(NAME) RES "  mode: hybrid\n", 10, 9, "\"hybrid\" is not a mode"},
+	{HEAD(NAME) RES "  imagePullPolicy: Sometimes\n", 10, 20, "image pull policy \"Sometimes\" is not one of"},
+	{HEAD(NAME) RES "  podTemplate: {kind: Deployment}\n", 10, 23, "kind must be Pod"},
+	{HEAD(NAME) RES "  podTemplate:\n    spec:\n      containers:\n      - image: x\n", 13, 9,
 	 "spec.containers item 1 needs a name"},
 	/* a name that is not a string validated, then failed to render (found by fuzzing) */
-	{HEAD(NAME) RES "  podTemplate:\n    spec:\n      containers:\n      - name: 5\n", 12, 15,
+	{HEAD(NAME) RES "  podTemplate:\n    spec:\n      containers:\n      - name: 5\n", 13, 15,
 	 "spec.containers item 1: name must be a string, got a number"},
-	{HEAD(NAME) RES "  podTemplate:\n    spec:\n      containers:\n      - {name: true}\n", 12, 16,
+	{HEAD(NAME) RES "  podTemplate:\n    spec:\n      containers:\n      - {name: true}\n", 13, 16,
 	 "spec.containers item 1: name must be a string, got a boolean"},
 	{"apiVersion: flink.apache.org/v1\nkind: FlinkDeployment\nmetadata: {name: wc}\nspec: {}\n", 1, 13,
 	 "apiVersion: a FlinkDeployment must have apiVersion flink.apache.org/v1beta1"},
@@ -208,27 +272,38 @@ static void test_replicas(void **state)
 	static const struct {
 		const char *tm;     /* taskManager line tail */
 		const char *extra;  /* more spec lines */
-		int parallelism, want_replicas, want_slots;
+		int parallelism;    /* 0: not given */
+		int want_replicas, want_slots, want_parallelism;
 	} cases[] = {
-		{"", "", 1, 1, 1},
-		{"", "", 2, 2, 1},
-		{"", "", 7, 7, 1},
-		{"", "    parallelismPerK8sResource: 2\n", 7, 4, 2},
-		{"", "    parallelismPerK8sResource: 4\n", 8, 2, 4},
-		{"", "    parallelismPerK8sResource: 10\n", 3, 1, 10},
-		{", replicas: 5", "", 2, 5, 1},
-		{", replicas: 2", "    parallelismPerK8sResource: 1\n", 2, 2, 1},
+		{"", "", 1, 1, 1, 1},
+		{"", "", 2, 2, 1, 2},
+		{"", "", 7, 7, 1, 7},
+		{"", "", 0, 1, 1, 1},
+		{"", "    parallelismPerK8sResource: 2\n", 7, 4, 2, 7},
+		{"", "    parallelismPerK8sResource: 4\n", 8, 2, 4, 8},
+		{"", "    parallelismPerK8sResource: 10\n", 3, 1, 10, 3},
+		/* both given: accepted only when replicas × slots is the parallelism */
+		{", replicas: 5", "", 5, 5, 1, 5},
+		{", replicas: 2", "    parallelismPerK8sResource: 1\n", 2, 2, 1, 2},
+		{", replicas: 2", "    parallelismPerK8sResource: 3\n", 6, 2, 3, 6},
+		/* replicas alone: the job runs at replicas × slots, as upstream runs it */
+		{", replicas: 3", "", 0, 3, 1, 3},
+		{", replicas: 3", "    parallelismPerK8sResource: 2\n", 0, 3, 2, 6},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *par = cases[i].parallelism ? fo_asprintf("    parallelism: %d\n", cases[i].parallelism) : fo_strdup("");
 		char *t = fo_asprintf(HEAD(NAME) "  jobManager: {resource: {memory: 1g}}\n"
-					"  taskManager: {resource: {memory: 2g}%s}\n" JOB "    parallelism: %d\n%s",
-				      cases[i].tm, cases[i].parallelism, cases[i].extra);
+					"  taskManager: {resource: {memory: 2g}%s}\n" JOB "%s%s",
+				      cases[i].tm, par, cases[i].extra);
 		flink_deployment *fd = parse_one(t);
-		if (fd->tm.replicas != cases[i].want_replicas || fd->slots != cases[i].want_slots)
-			fail_msg("case %zu: want %d replicas x %d slots, got %d x %d", i, cases[i].want_replicas,
-				 cases[i].want_slots, fd->tm.replicas, fd->slots);
+		if (fd->tm.replicas != cases[i].want_replicas || fd->slots != cases[i].want_slots ||
+		    fd->job.parallelism != cases[i].want_parallelism)
+			fail_msg("case %zu: want %d replicas x %d slots at parallelism %d, got %d x %d at %d", i,
+				 cases[i].want_replicas, cases[i].want_slots, cases[i].want_parallelism, fd->tm.replicas,
+				 fd->slots, fd->job.parallelism);
 		flink_deployment_free(fd);
 		free(t);
+		free(par);
 	}
 	/* slots from flinkConfiguration */
 	flink_deployment *fd = parse_one(HEAD(NAME) "  jobManager: {resource: {memory: 1g}}\n"
@@ -347,7 +422,7 @@ static void test_unique_names(void **state)
 	fo_diags d = FO_DIAGS_INIT;
 	assert_int_equal(flink_load_buffer("dup.yaml", t, strlen(t), &v, NULL, &d), 0);
 	assert_int_equal(flink_check_unique(&v, &d), 1);
-	assert_int_equal(d.v[0].line, 10);
+	assert_int_equal(d.v[0].line, 11);
 	assert_non_null(strstr(d.v[0].msg, "default/wc is already defined at dup.yaml:1:1"));
 	flink_deployments_free(&v);
 	fo_diags_free(&d);
@@ -366,6 +441,40 @@ static void test_conf_flattened_and_sorted(void **state)
 	assert_string_equal(fd->conf.v[1].value, "10s");
 	assert_string_equal(flink_conf_get(&fd->conf, "state.backend.type"), "rocksdb");
 	flink_deployment_free(fd);
+}
+
+/* Fields of the current v1beta1 CRD: parsed and carried; a list value of
+ * flinkConfiguration joined with ';' as upstream joins it. */
+static void test_upstream_fields(void **state)
+{
+	(void)state;
+	const char *t = HEAD(NAME)
+		"  jobManager: {resource: {memory: 1g}}\n"
+		"  taskManager:\n    replicas: 1\n    resources:\n      requests: {memory: 2g}\n"
+		"      claims: [{name: gpu, request: one}]\n"
+		CONF "    metrics.reporters: [prom, jmx]\n    pipeline:\n      jars: [a.jar, 7]\n"
+		JOB "    autoscalerResetNonce: 4\n";
+	flink_deployments v = {0};
+	fo_diags d = FO_DIAGS_INIT;
+	assert_int_equal(flink_load_buffer("up.yaml", t, strlen(t), &v, NULL, &d), 0);
+	assert_int_equal(v.n, 1);
+	flink_deployment *fd = v.v[0];
+	assert_string_equal(flink_conf_get(&fd->conf, "metrics.reporters"), "prom;jmx");
+	assert_string_equal(flink_conf_get(&fd->conf, "pipeline.jars"), "a.jar;7");
+	assert_int_equal(fd->job.autoscaler_reset_nonce, 4);
+	assert_non_null(fd->tm.claims);
+	assert_int_equal(cJSON_GetArraySize(fd->tm.claims), 1);
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(fd->tm.claims, 0), "name")->valuestring, "gpu");
+	assert_null(fd->jm.claims);
+	/* autoscalerResetNonce: a warning at its position, not an error */
+	assert_int_equal(d.nerrors, 0);
+	assert_int_equal(d.n, 1);
+	assert_int_equal(d.v[0].sev, FO_SEV_WARNING);
+	assert_int_equal(d.v[0].line, 20);
+	assert_int_equal(d.v[0].col, 27);
+	assert_non_null(strstr(d.v[0].msg, "autoscalerResetNonce: has no effect in flinkops"));
+	flink_deployments_free(&v);
+	fo_diags_free(&d);
 }
 
 /* Flink's spellings of a duration, as upstream reads the periodic interval. */
@@ -398,7 +507,7 @@ static void test_defaults(void **state)
 	assert_int_equal(fd->job.state, FLINK_STATE_RUNNING);
 	assert_int_equal(fd->jm.res.cpu_milli, 1000);
 	assert_int_equal(fd->jm.replicas, 1);
-	assert_string_equal(fd->flink_version, "1.20"); /* from the image tag */
+	assert_string_equal(fd->flink_version, "1.20");
 	flink_deployment_free(fd);
 }
 
@@ -414,6 +523,7 @@ int main(void)
 		cmocka_unit_test(test_conf_flattened_and_sorted),
 		cmocka_unit_test(test_periodic_savepoint_interval),
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_upstream_fields),
 	};
 	return cmocka_run_group_tests_name("model", tests, NULL, NULL);
 }

@@ -21,6 +21,7 @@ static const char base[] =
 	"metadata:\n  name: wc\n  labels: {team: a}\n"
 	"spec:\n"
 	"  image: flink:1.20\n"
+	"  flinkVersion: v1_20\n"
 	"  flinkConfiguration:\n    state.backend.type: rocksdb\n"
 	"  jobManager: {resource: {memory: 1g}}\n"
 	"  taskManager: {resource: {memory: 2g}}\n"
@@ -102,8 +103,16 @@ static const struct {
 	{"allowNonRestoredState", "    state: running\n", "    state: running\n    allowNonRestoredState: true\n",
 	 false, false, DEPLOY_UPGRADE, true, true, false, DEPLOY_WARN_NON_RESTORED_STATE},
 	{"labels only", "{team: a}", "{team: b}", false, false, DEPLOY_IN_PLACE, false, false, false, -1},
-	{"extra TaskManagers only", "taskManager: {resource: {memory: 2g}}",
-	 "taskManager: {resource: {memory: 2g}, replicas: 4}", false, false, DEPLOY_IN_PLACE, false, false, false, -1},
+	/* replicas that agree with parallelism × slots change nothing */
+	{"replicas spelled out", "taskManager: {resource: {memory: 2g}}",
+	 "taskManager: {resource: {memory: 2g}, replicas: 2}", false, false, DEPLOY_NONE, false, false, false, -1},
+	/* replicas alone: the job runs at replicas × slots, as upstream runs it */
+	{"more TaskManagers raise the parallelism",
+	 "taskManager: {resource: {memory: 2g}}\n  job:\n    jarURI: s3://b/j-1.jar\n    entryClass: com.example.Job\n"
+	 "    parallelism: 2\n",
+	 "taskManager: {resource: {memory: 2g}, replicas: 4}\n  job:\n    jarURI: s3://b/j-1.jar\n"
+	 "    entryClass: com.example.Job\n",
+	 false, false, DEPLOY_UPGRADE, true, true, true, DEPLOY_WARN_PARALLELISM},
 	{"suspend", "state: running", "state: suspended", false, false, DEPLOY_SUSPEND, true, false, false, -1},
 	{"restart nonce", "  image: flink:1.20\n", "  image: flink:1.20\n  restartNonce: \"7\"\n", false, false,
 	 DEPLOY_UPGRADE, true, true, true, -1},

@@ -100,7 +100,7 @@ static void test_golden_files(void **state)
 
 static const char base[] =
 	"apiVersion: flink.apache.org/v1beta1\nkind: FlinkDeployment\nmetadata: {name: wc}\nspec:\n"
-	"  image: flink:1.20\n"
+	"  image: flink:1.20\n  flinkVersion: v1_20\n"
 	"  flinkConfiguration:\n    a.one: x\n    b.two: y\n"
 	"  jobManager: {resource: {memory: 1g}}\n"
 	"  taskManager: {resource: {memory: 2g}}\n"
@@ -251,9 +251,9 @@ static char *tricky_manifest(const char *version)
 {
 	fo_buf b = FO_BUF_INIT;
 	fo_buf_printf(&b, "apiVersion: flink.apache.org/v1beta1\nkind: FlinkDeployment\nmetadata: {name: wc}\nspec:\n"
-			  "  image: flink:%s\n  jobManager: {resource: {memory: 1g}}\n"
+			  "  image: flink:%s\n  flinkVersion: \"%s\"\n  jobManager: {resource: {memory: 1g}}\n"
 			  "  taskManager: {resource: {memory: 2g}, replicas: 1}\n  flinkConfiguration:\n",
-		      version);
+		      version, version);
 	for (size_t i = 0; i < FO_ARRAY_LEN(tricky_values); i++) {
 		fo_buf_printf(&b, "    t.v%zu: ", i);
 		fo_buf_put_json_string(&b, tricky_values[i]); /* a JSON string is a YAML double-quoted scalar */
@@ -426,6 +426,106 @@ static void test_render_refuses_line_breaks(void **state)
 	}
 }
 
+/* The main container of a rendered StatefulSet. */
+static const cJSON *main_container(const render_objects *o, int which)
+{
+	const cJSON *spec = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(o->v[which], "spec"), "template"), "spec");
+	return cJSON_GetArrayItem(cJSON_GetObjectItem(spec, "containers"), 0);
+}
+
+/* Whether a container's args hold "-D jobmanager.rpc.address=$(POD_IP)" and
+ * its env POD_IP from the pod's status.podIP. */
+static bool advertises_pod_ip(const cJSON *c)
+{
+	bool arg = false, env = false;
+	const cJSON *args = cJSON_GetObjectItem(c, "args");
+	for (int i = 0; i + 1 < cJSON_GetArraySize(args); i++)
+		arg = arg || (strcmp(cJSON_GetArrayItem(args, i)->valuestring, "-D") == 0 &&
+			      strcmp(cJSON_GetArrayItem(args, i + 1)->valuestring, "jobmanager.rpc.address=$(POD_IP)") == 0);
+	const cJSON *e;
+	cJSON_ArrayForEach(e, cJSON_GetObjectItem(c, "env"))
+	{
+		const cJSON *ref = cJSON_GetObjectItem(cJSON_GetObjectItem(e, "valueFrom"), "fieldRef");
+		env = env || (fo_streq(fo_json_str(e, "name"), "POD_IP") && fo_streq(fo_json_str(ref, "fieldPath"), "status.podIP"));
+	}
+	assert_true(arg == env);
+	return arg && env;
+}
+
+/* High availability: what Flink's Kubernetes HA needs is rendered, and
+ * nothing of it without HA. */
+static void test_high_availability(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *conf; /* flinkConfiguration lines */
+		bool ha, kubernetes;
+	} cases[] = {
+		{"    a.one: x\n", false, false},
+		{"    high-availability.type: NONE\n", false, false},
+		{"    high-availability.type: kubernetes\n    high-availability.storageDir: s3://b/ha\n", true, true},
+		{"    high-availability.type: KUBERNETES\n    high-availability.storageDir: s3://b/ha\n", true, true},
+		{"    high-availability: kubernetes\n    high-availability.storageDir: s3://b/ha\n", true, true},
+		{"    high-availability.type: org.apache.flink.kubernetes.highavailability.KubernetesHaServicesFactory\n"
+		 "    high-availability.storageDir: s3://b/ha\n", true, true},
+		{"    high-availability.type: zookeeper\n    high-availability.storageDir: s3://b/ha\n"
+		 "    high-availability.zookeeper.quorum: zk:2181\n", true, false},
+	};
+	for (size_t i = 0; i < FO_ARRAY_LEN(cases); i++) {
+		char *t = fo_asprintf("apiVersion: flink.apache.org/v1beta1\nkind: FlinkDeployment\n"
+				      "metadata: {name: wc, namespace: team}\nspec:\n"
+				      "  image: flink:1.20\n  flinkVersion: v1_20\n  flinkConfiguration:\n%s"
+				      "  jobManager: {resource: {memory: 1g}, replicas: %d}\n"
+				      "  taskManager: {resource: {memory: 2g}}\n"
+				      "  job: {jarURI: s3://b/j.jar, parallelism: 2}\n",
+				      cases[i].conf, cases[i].ha ? 2 : 1);
+		flink_deployment *fd = parse_text("ha", t);
+		render_objects o;
+		assert_int_equal(render_deployment(fd, &o, NULL), 0);
+		const char *conf = conf_text(&o, "config.yaml");
+		if (advertises_pod_ip(main_container(&o, RENDER_STATEFULSET_JOBMANAGER)) != cases[i].ha)
+			fail_msg("case %zu: the JobManager %s its pod IP", i, cases[i].ha ? "does not advertise" : "advertises");
+		/* TaskManagers find the leader through HA, never by a pod IP of theirs */
+		assert_false(advertises_pod_ip(main_container(&o, RENDER_STATEFULSET_TASKMANAGER)));
+		if ((strstr(conf, "\nhigh-availability.cluster-id: wc\n") != NULL) != cases[i].ha ||
+		    (strstr(conf, "\nhigh-availability.jobmanager.port: \"6123\"\n") != NULL) != cases[i].ha)
+			fail_msg("case %zu: high-availability.cluster-id/jobmanager.port wrong in\n%s", i, conf);
+		/* standby JobManagers: the agent's upload and run reach one replica */
+		const cJSON *rest = cJSON_GetObjectItem(o.v[RENDER_SERVICE_REST], "spec");
+		if (fo_streq(fo_json_str(rest, "sessionAffinity"), "ClientIP") != cases[i].ha)
+			fail_msg("case %zu: sessionAffinity of the REST Service", i);
+		if ((strstr(conf, "\nkubernetes.cluster-id: wc\n") != NULL) != cases[i].kubernetes ||
+		    (strstr(conf, "\nkubernetes.namespace: team\n") != NULL) != cases[i].kubernetes)
+			fail_msg("case %zu: kubernetes.cluster-id/namespace wrong in\n%s", i, conf);
+		render_objects_free(&o);
+		flink_deployment_free(fd);
+		free(t);
+	}
+}
+
+/* resources.claims reach the container: the spec's, else the template's. */
+static void test_claims(void **state)
+{
+	(void)state;
+	flink_deployment *fd = parse_text("claims", "apiVersion: flink.apache.org/v1beta1\nkind: FlinkDeployment\n"
+				       "metadata: {name: wc}\nspec:\n  image: flink:1.20\n  flinkVersion: v1_20\n"
+				       "  jobManager:\n    resource: {memory: 1g}\n    podTemplate:\n      spec:\n"
+				       "        containers:\n        - name: flink-main-container\n"
+				       "          resources: {requests: {memory: 9Gi}, claims: [{name: fpga}]}\n"
+				       "  taskManager:\n    replicas: 1\n"
+				       "    resources: {requests: {memory: 2g}, claims: [{name: gpu, request: big}]}\n");
+	render_objects o;
+	assert_int_equal(render_deployment(fd, &o, NULL), 0);
+	const cJSON *jm = cJSON_GetObjectItem(main_container(&o, RENDER_STATEFULSET_JOBMANAGER), "resources");
+	const cJSON *tm = cJSON_GetObjectItem(main_container(&o, RENDER_STATEFULSET_TASKMANAGER), "resources");
+	assert_string_equal(fo_json_str(cJSON_GetObjectItem(jm, "requests"), "memory"), "1024Mi");
+	assert_string_equal(fo_json_str(cJSON_GetArrayItem(cJSON_GetObjectItem(jm, "claims"), 0), "name"), "fpga");
+	assert_string_equal(fo_json_str(cJSON_GetArrayItem(cJSON_GetObjectItem(tm, "claims"), 0), "name"), "gpu");
+	assert_string_equal(fo_json_str(cJSON_GetArrayItem(cJSON_GetObjectItem(tm, "claims"), 0), "request"), "big");
+	render_objects_free(&o);
+	flink_deployment_free(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -435,6 +535,8 @@ int main(void)
 		cmocka_unit_test(test_readme_example),
 		cmocka_unit_test(test_conf_lines_only_from_keys),
 		cmocka_unit_test(test_render_refuses_line_breaks),
+		cmocka_unit_test(test_high_availability),
+		cmocka_unit_test(test_claims),
 	};
 	return cmocka_run_group_tests_name("render", tests, NULL, NULL);
 }
