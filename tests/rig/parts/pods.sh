@@ -482,7 +482,8 @@ pods_down() {
 # applies it: a JobManager and a TaskManager pod run Flink from the rendered
 # ConfigMap, become Ready by the rendered probes, and the JobManager's REST
 # API lists the TaskManager's slot (the TaskManager found the JobManager by
-# its Service name through the cluster DNS).
+# its Service name through the cluster DNS); the flink part's counter job,
+# uploaded to that JobManager, runs on the TaskManager pod and counts.
 
 _pods_fail() {
 	printf 'rig: pods smoke: %s\n' "$*" >&2
@@ -554,6 +555,33 @@ _pods_smoke_steps() {
 	out=$("${kc[@]}" -n "$ns" logs "$name-taskmanager-0" 2>&1 | grep -m1 'Successful registration at resource manager') ||
 		{ _pods_fail "kubectl logs of the TaskManager shows no registration: $("${kc[@]}" -n "$ns" logs "$name-taskmanager-0" 2>&1 | tail -3)"; return 1; }
 	rig_log "pods smoke: TaskManager log: ${out:0:200}"
+	# A job runs on the TaskManager's slot: the flink part's counter job,
+	# uploaded to and run by this JobManager, counts (its gauge grows).
+	local jar job vertex count=0
+	out=$(curl -sS --max-time 30 -H 'Expect:' -F "jarfile=@$FLINK_RIG_HOME/counter-job.jar;type=application/java-archive" \
+		"http://$jm_ip:8081/jars/upload") || { _pods_fail "jar upload to $jm_ip failed"; return 1; }
+	jar=$(jq -r '.filename // empty | split("/") | last' <<<"$out")
+	[ -n "$jar" ] || { _pods_fail "jar upload: $out"; return 1; }
+	out=$(curl -sS --max-time 30 -H 'Content-Type: application/json' \
+		-d "$(jq -nc --arg c "$FLINK_RIG_JOB_CLASS" '{entryClass: $c, parallelism: 1, programArgsList: ["--counter-file", "/tmp/counter"]}')" \
+		"http://$jm_ip:8081/jars/$jar/run") || { _pods_fail "jar run failed"; return 1; }
+	job=$(jq -r '.jobid // empty' <<<"$out")
+	[ -n "$job" ] || { _pods_fail "jar run: ${out:0:400}"; return 1; }
+	deadline=$((SECONDS + 90))
+	while [ $SECONDS -lt $deadline ]; do
+		vertex=$(curl -sS --max-time 2 "http://$jm_ip:8081/jobs/$job" 2>/dev/null |
+			jq -r 'select(.state == "RUNNING") | .vertices[] | select(.name | contains("counter-report")) | .id' 2>/dev/null) || vertex=
+		if [ -n "$vertex" ]; then
+			count=$(curl -sS --max-time 2 "http://$jm_ip:8081/jobs/$job/vertices/$vertex/metrics?get=0.counter-report.maxCount" 2>/dev/null |
+				jq -r '.[0].value // 0' 2>/dev/null) || count=0
+			[ "${count%.*}" -gt 100 ] 2>/dev/null && break
+		fi
+		sleep 0.5
+	done
+	[ "${count%.*}" -gt 100 ] 2>/dev/null ||
+		{ _pods_fail "job $job did not count past 100 on the TaskManager within 90s (state: $(curl -sS --max-time 2 "http://$jm_ip:8081/jobs/$job" | jq -r .state))"; return 1; }
+	rig_log "pods smoke: job $job RUNNING on the TaskManager pod, counter at ${count%.*}"
+	curl -sS --max-time 10 -X PATCH "http://$jm_ip:8081/jobs/$job?mode=cancel" >/dev/null || true
 	return 0
 }
 
