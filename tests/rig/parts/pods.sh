@@ -31,8 +31,12 @@
 # are the k8s part's loopback range and nothing routes them (no kube-proxy):
 # reach a pod by its address or a Service by DNS from inside the pod network.
 #
-# While the part runs, the k8s part's kwok node ($K8S_NODE) is cordoned, so
-# that new pods are scheduled here; `rig down pods` uncordons it.
+# The node is tainted (flinkops-rig/pods=real:NoSchedule): pods come here
+# only from namespaces that tests/rig/pods-namespace annotated (the API
+# server's PodNodeSelector and PodTolerationRestriction give their pods the
+# node selector flinkops-rig/node=pods and the toleration); every other pod
+# stays on kwok's node, so tests that need no real pods run as before beside
+# the part.
 #
 # Cgroups: pods live under the cgroup this rig runs in (its memory cgroup
 # path + /flinkops-rig-pods, in every v1 hierarchy), so their memory counts
@@ -397,16 +401,17 @@ pods_up() {
 		--kubeconfig "$K8S_DATA/pods-node.kubeconfig" \
 		--hostname-override "$PODS_NODE" --node-ip "$PODS_GATEWAY" \
 		--root-dir "$d/kubelet" --cert-dir "$d/kubelet/pki" \
-		--node-labels "flinkops-rig/node=pods"
+		--node-labels "flinkops-rig/node=pods" \
+		--register-with-taints "flinkops-rig/pods=real:NoSchedule"
 	rig_wait_cmd 90 "node $PODS_NODE" pods_node_ready
-	# New pods come here, not to kwok's node.
-	k8s_kubectl cordon "$K8S_NODE" >/dev/null
 }
 
 pods_env() {
 	cat <<-EOF
-	# A real node ($PODS_NODE: kubelet, containerd, runc, CNI bridge, CoreDNS); kwok's node is cordoned.
+	# A real node ($PODS_NODE: kubelet, containerd, runc, CNI bridge, CoreDNS) for the pods of
+	# namespaces made with \$RIG_PODS_NAMESPACE NS... (the rest stay on kwok's node).
 	export RIG_PODS_NODE='$PODS_NODE'
+	export RIG_PODS_NAMESPACE='$RIG_SRC/pods-namespace'
 	export RIG_PODS_SUBNET='$PODS_SUBNET'
 	export RIG_PODS_DNS='$PODS_GATEWAY'
 	# The Flink image: entrypoint args jobmanager | taskmanager | standalone-job, config in /opt/flink/conf.
@@ -468,9 +473,8 @@ pods_down() {
 		pods_remove_cgroups "$(cat "$d/cgroup-root")"
 		rm -f "$d/cgroup-root"
 	fi
-	# kwok's node takes pods again
+	# the node is gone: its pods are deleted by the pod garbage collector
 	if [ -f "$K8S_DATA/admin.kubeconfig" ] && k8s_readyz 2>/dev/null; then
-		k8s_kubectl uncordon "$K8S_NODE" >/dev/null 2>&1 || true
 		k8s_kubectl delete node "$PODS_NODE" --wait=false >/dev/null 2>&1 || true
 	fi
 	return 0
@@ -504,7 +508,7 @@ _pods_smoke_steps() {
 		"$RIG_SRC/../../examples/repo/jobs/my-flink-cluster.yaml" >"$dir/$name.yaml"
 	"$bin" render "$dir/$name.yaml" >"$dir/rendered.yaml" 2>"$dir/render.err" ||
 		{ _pods_fail "flinkops render: $(cat "$dir/render.err")"; return 1; }
-	"${kc[@]}" create namespace "$ns" >/dev/null || { _pods_fail "cannot create namespace $ns"; return 1; }
+	"$RIG_PODS_NAMESPACE" "$ns" || { _pods_fail "cannot create namespace $ns"; return 1; }
 	"${kc[@]}" apply --server-side --field-manager flinkops -f "$dir/rendered.yaml" >/dev/null ||
 		{ _pods_fail "applying the rendered objects failed"; return 1; }
 	deadline=$((SECONDS + 180))
@@ -523,7 +527,11 @@ _pods_smoke_steps() {
 	rig_log "pods smoke: both pods Ready $((SECONDS + 180 - deadline))s after the apply"
 	jm_ip=$("${kc[@]}" -n "$ns" get pod "$name-jobmanager-0" -o 'jsonpath={.status.podIP}')
 	tm_ip=$("${kc[@]}" -n "$ns" get pod "$name-taskmanager-0" -o 'jsonpath={.status.podIP}')
-	rig_log "pods smoke: $name-jobmanager-0 Ready at $jm_ip, $name-taskmanager-0 Ready at $tm_ip (node $("${kc[@]}" -n "$ns" get pod "$name-jobmanager-0" -o 'jsonpath={.spec.nodeName}'))"
+	for pod in jobmanager-0 taskmanager-0; do
+		out=$("${kc[@]}" -n "$ns" get pod "$name-$pod" -o 'jsonpath={.spec.nodeName}')
+		[ "$out" = "$RIG_PODS_NODE" ] || { _pods_fail "$name-$pod runs on node '$out', not $RIG_PODS_NODE"; return 1; }
+	done
+	rig_log "pods smoke: $name-jobmanager-0 Ready at $jm_ip, $name-taskmanager-0 Ready at $tm_ip, on $RIG_PODS_NODE"
 	# The TaskManager registers with the JobManager it found by name.
 	for ((i = 0; i < 300; i++)); do
 		out=$(curl -sS --max-time 2 "http://$jm_ip:8081/overview" 2>/dev/null) || out=
