@@ -308,6 +308,8 @@ k8s_up() {
 		--service-account-key-file "$d/sa.pub" --service-account-signing-key-file "$d/sa.key" \
 		--service-cluster-ip-range "$K8S_SERVICE_RANGE" \
 		--endpoint-reconciler-type none \
+		--kubelet-preferred-address-types InternalIP \
+		--enable-admission-plugins PodNodeSelector,PodTolerationRestriction \
 		--allow-privileged=true --profiling=false \
 		--audit-policy-file "$d/audit-policy.yaml" --audit-log-path "$d/audit.log" \
 		--audit-log-format json --audit-log-mode blocking --audit-log-maxsize 200 --audit-log-maxbackup 1
