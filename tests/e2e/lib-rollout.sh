@@ -160,8 +160,10 @@ agent_start() {
 	url=${port:+http://127.0.0.1:$port}
 }
 agent_kill() {
-	[ -n "$agent" ] && kill -KILL "$agent" 2>/dev/null
-	[ -n "$wrapper" ] && kill -KILL "$wrapper" 2>/dev/null
+	# runs in the EXIT trap under set -u: an unbound name there would end
+	# the trap before the cleanup (jobs left running, namespace kept)
+	[ -n "${agent:-}" ] && kill -KILL "$agent" 2>/dev/null
+	[ -n "${wrapper:-}" ] && kill -KILL "$wrapper" 2>/dev/null
 	agent=
 	wrapper=
 }

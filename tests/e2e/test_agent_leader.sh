@@ -22,7 +22,7 @@ ms() { date +%s%3N; }
 
 declare -A kubeconfig=([a]=$RIG_KUBECONFIG_AGENT_A [b]=$RIG_KUBECONFIG_AGENT_B)
 declare -A user=([a]=rig-agent-a [b]=rig-agent-b)
-declare -A wrapper=() pid=() log=()
+declare -A awrap=() apid=() alog=() # per agent (a, b); not the single-agent helpers' wrapper, agent and log
 for x in a b; do
 	sed -e "s|kubeconfig: $RIG_KUBECONFIG}|kubeconfig: ${kubeconfig[$x]}}|" \
 		-e "s|cacheDir: $tmp/cache}|cacheDir: $tmp/cache-$x}|" -e "s|jarCacheDir: $tmp/jars|jarCacheDir: $tmp/jars-$x|" \
@@ -35,8 +35,8 @@ poller=
 stop_all() {
 	# the agents run under the e2e runner's wrapper: end both, never anything else
 	for x in a b; do
-		[ -n "${pid[$x]:-}" ] && kill -CONT "${pid[$x]}" 2>/dev/null && kill -KILL "${pid[$x]}" 2>/dev/null
-		[ -n "${wrapper[$x]:-}" ] && kill -KILL "${wrapper[$x]}" 2>/dev/null
+		[ -n "${apid[$x]:-}" ] && kill -CONT "${apid[$x]}" 2>/dev/null && kill -KILL "${apid[$x]}" 2>/dev/null
+		[ -n "${awrap[$x]:-}" ] && kill -KILL "${awrap[$x]}" 2>/dev/null
 	done
 	[ -n "$poller" ] && kill "$poller" 2>/dev/null
 	wait 2>/dev/null
@@ -48,13 +48,13 @@ start_agent() { # start_agent a|b
 	# FLINKOPS_PAUSE_AFTER holds a pass for 5 s right after the stop with a
 	# savepoint is sent: the SIGSTOP lands at a known point of the upgrade
 	FLINKOPS_PAUSE_AFTER=stop-sent "$FLINKOPS" agent --config "$tmp/config-$x.yaml" >"$tmp/agent-$x.out" 2>"$tmp/agent-$x.err" &
-	wrapper[$x]=$!
+	awrap[$x]=$!
 	for _ in $(seq 1 50); do
-		pid[$x]=$(pgrep -P "${wrapper[$x]}" | head -1)
-		[ -n "${pid[$x]}" ] && break
+		apid[$x]=$(pgrep -P "${awrap[$x]}" | head -1)
+		[ -n "${apid[$x]}" ] && break
 		sleep 0.1
 	done
-	log[$x]=$(readlink "/proc/${pid[$x]}/fd/2") # the wrapper keeps the agent's log in a file: read it live
+	alog[$x]=$(readlink "/proc/${apid[$x]}/fd/2") # the wrapper keeps the agent's log in a file: read it live
 }
 
 # Flink, polled throughout: the live jobs of this deployment (by job name),
@@ -79,16 +79,16 @@ start_agent b
 # --- one leader -----------------------------------------------------------------
 leader=
 for _ in $(seq 1 300); do
-	for x in a b; do grep -q "acquired lease $ns/$lease as agent-$x" "${log[$x]}" 2>/dev/null && leader=$x; done
+	for x in a b; do grep -q "acquired lease $ns/$lease as agent-$x" "${alog[$x]}" 2>/dev/null && leader=$x; done
 	[ -n "$leader" ] && break
 	sleep 0.1
 done
 other=$([ "$leader" = a ] && echo b || echo a)
-if [ -n "$leader" ] && ! grep -q "acquired lease" "${log[$other]}" &&
+if [ -n "$leader" ] && ! grep -q "acquired lease" "${alog[$other]}" &&
 	$K -n $ns get lease $lease -o jsonpath='{.spec.holderIdentity}' | grep -qx "agent-$leader"; then
 	ok "agent-$leader holds Lease $ns/$lease; agent-$other stands by"
 else
-	fail "election: leader=$leader; $(tail -3 "${log[a]}") / $(tail -3 "${log[b]}")"
+	fail "election: leader=$leader; $(tail -3 "${alog[a]}") / $(tail -3 "${alog[b]}")"
 fi
 
 running() { curl -s "$RIG_FLINK_URL/jobs/overview" | jq -r --arg n "$jobname" '.jobs[] | select(.name==$n and .state=="RUNNING") | .jid'; }
@@ -100,18 +100,18 @@ for _ in $(seq 1 600); do
 done
 [ -n "$job1" ] && [ "$(status_field phase)" = Running ] &&
 	ok "the leader deployed the counter: job $job1 RUNNING, status Running at ${commit1:0:7}" ||
-	fail "first deployment: job=$job1 phase=$(status_field phase) $(grep -i 'error\|fail' "${log[$leader]}" | tail -3)"
-passes_other=$(grep -c 'pass [0-9]* started' "${log[$other]}")
+	fail "first deployment: job=$job1 phase=$(status_field phase) $(grep -i 'error\|fail' "${alog[$leader]}" | tail -3)"
+passes_other=$(grep -c 'pass [0-9]* started' "${alog[$other]}")
 [ "$passes_other" = 0 ] && ok "the standby ran no pass" || fail "the standby ran $passes_other passes"
 
 # --- an upgrade; the leader is stopped in the middle of it -------------------
 deployment 1 savepoint ", --rate, \"150\"$extra" >"$tmp/work/jobs/counter.yaml"
 commit2=$(publish "counter: rate 150")
 for _ in $(seq 1 300); do
-	grep -q "stopping job $job1 with a savepoint" "${log[$leader]}" && break
+	grep -q "stopping job $job1 with a savepoint" "${alog[$leader]}" && break
 	sleep 0.1
 done
-kill -STOP "${pid[$leader]}"
+kill -STOP "${apid[$leader]}"
 t_stop=$(ms)
 step=$(journal '.step // "idle"' 2>/dev/null)
 [ "$step" = stopping ] && ok "agent-$leader SIGSTOPped during the upgrade, its savepoint in flight (journal step: $step)" ||
@@ -128,10 +128,10 @@ for _ in $(seq 1 300); do
 	sleep 0.1
 done
 bound=$((LEASE_MS + 2 * RETRY_MS))
-if [ -n "$t_take" ] && [ $((t_take - t_stop)) -le $bound ] && grep -q "acquired lease $ns/$lease as agent-$other" "${log[$other]}"; then
+if [ -n "$t_take" ] && [ $((t_take - t_stop)) -le $bound ] && grep -q "acquired lease $ns/$lease as agent-$other" "${alog[$other]}"; then
 	ok "agent-$other took over $((t_take - t_stop)) ms after the SIGSTOP (bound: lease $LEASE_MS + 2 x retry $RETRY_MS = $bound ms)"
 else
-	fail "takeover: ${t_take:-none} - $t_stop > $bound ms; $(grep leader "${log[$other]}" | tail -3)"
+	fail "takeover: ${t_take:-none} - $t_stop > $bound ms; $(grep leader "${alog[$other]}" | tail -3)"
 fi
 
 job2=
@@ -144,26 +144,26 @@ if [ -n "$job2" ] && [ "$job2" != "$job1" ] && [ "$(status_field phase)" = Runni
 	[ "$(status_field observedCommit)" = "$commit2" ] && [ -n "$(status_field lastSavepoint)" ]; then
 	ok "agent-$other finished the rollout: job $job2 RUNNING from savepoint $(basename "$(status_field lastSavepoint)"), status at ${commit2:0:7}"
 else
-	fail "rollout after takeover: job2=$job2 phase=$(status_field phase) observed=$(status_field observedCommit) $(grep -i 'error\|fail' "${log[$other]}" | tail -3)"
+	fail "rollout after takeover: job2=$job2 phase=$(status_field phase) observed=$(status_field observedCommit) $(grep -i 'error\|fail' "${alog[$other]}" | tail -3)"
 fi
 
 # --- the old leader wakes up: no write, exit 3 -------------------------------
 t_cont=$(ms)
-kill -CONT "${pid[$leader]}"
+kill -CONT "${apid[$leader]}"
 for _ in $(seq 1 300); do
-	kill -0 "${pid[$leader]}" 2>/dev/null || break
+	kill -0 "${apid[$leader]}" 2>/dev/null || break
 	sleep 0.1
 done
-wait "${wrapper[$leader]}"
+wait "${awrap[$leader]}"
 rc=$?
 dt=$(($(ms) - t_cont))
-pid[$leader]=
-wrapper[$leader]=
+apid[$leader]=
+awrap[$leader]=
 # what its loop tried meanwhile, if anything, the fence refused
-fenced=$(grep -c 'not the leader: lease not renewed' "${log[$leader]}")
-[ $rc = 3 ] && [ $dt -le 10000 ] && grep -q "lost lease $ns/$lease as agent-$leader" "${log[$leader]}" &&
-	ok "agent-$leader, SIGCONTed, found the Lease lost and exited 3 after $dt ms ($fenced writes refused by the fence): $(grep -o 'lost lease.*' "${log[$leader]}" | head -1 | cut -c1-100)" ||
-	fail "old leader after SIGCONT: rc=$rc after $dt ms $(tail -3 "${log[$leader]}")"
+fenced=$(grep -c 'not the leader: lease not renewed' "${alog[$leader]}")
+[ $rc = 3 ] && [ $dt -le 10000 ] && grep -q "lost lease $ns/$lease as agent-$leader" "${alog[$leader]}" &&
+	ok "agent-$leader, SIGCONTed, found the Lease lost and exited 3 after $dt ms ($fenced writes refused by the fence): $(grep -o 'lost lease.*' "${alog[$leader]}" | head -1 | cut -c1-100)" ||
+	fail "old leader after SIGCONT: rc=$rc after $dt ms $(tail -3 "${alog[$leader]}")"
 
 # --- the audit log ------------------------------------------------------------
 writes='select(.objectRef.namespace==$ns and (.objectRef.resource=="configmaps" or .objectRef.resource=="services" or .objectRef.resource=="statefulsets") and (.verb=="create" or .verb=="update" or .verb=="patch" or .verb=="delete") and (.user.username=="rig-agent-a" or .user.username=="rig-agent-b"))'
@@ -201,14 +201,14 @@ during=$(awk -v a="$t_stop" -v b="$t_cont" '$1 >= a && $1 <= b' "$tmp/jobs.log" 
 
 # --- SIGTERM: the new leader releases the Lease ----------------------------------
 t0=$(ms)
-kill -TERM "${pid[$other]}"
-wait "${wrapper[$other]}"
+kill -TERM "${apid[$other]}"
+wait "${awrap[$other]}"
 rc=$?
-pid[$other]=
-wrapper[$other]=
+apid[$other]=
+awrap[$other]=
 holder=$($K -n $ns get lease $lease -o jsonpath='{.spec.holderIdentity}')
 dur=$($K -n $ns get lease $lease -o jsonpath='{.spec.leaseDurationSeconds}')
 trans=$($K -n $ns get lease $lease -o jsonpath='{.spec.leaseTransitions}')
-[ $rc = 0 ] && [ -z "$holder" ] && [ "$dur" = 1 ] && grep -q "released lease $ns/$lease" "${log[$other]}" &&
+[ $rc = 0 ] && [ -z "$holder" ] && [ "$dur" = 1 ] && grep -q "released lease $ns/$lease" "${alog[$other]}" &&
 	ok "SIGTERM: agent-$other exited 0 after $(($(ms) - t0)) ms and released the Lease (no holder, leaseDurationSeconds 1, transitions $trans)" ||
-	fail "release: rc=$rc holder=$holder duration=$dur $(tail -3 "${log[$other]}")"
+	fail "release: rc=$rc holder=$holder duration=$dur $(tail -3 "${alog[$other]}")"
