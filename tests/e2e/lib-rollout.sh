@@ -143,13 +143,7 @@ url=
 agent_start() {
 	"$FLINKOPS" agent --config "$tmp/config.yaml" "$@" >"$tmp/agent.out" 2>"$tmp/agent.err" &
 	wrapper=$!
-	agent=
-	for _ in $(seq 1 50); do
-		agent=$(pgrep -P "$wrapper" | head -1)
-		[ -n "$agent" ] && break
-		sleep 0.1
-	done
-	[ -n "$agent" ] || agent=$wrapper # the binary itself, not a wrapper
+	agent=$(child_binary "$wrapper")
 	log=$(readlink "/proc/$agent/fd/2")
 	local port=
 	for _ in $(seq 1 100); do
@@ -158,6 +152,25 @@ agent_start() {
 		sleep 0.1
 	done
 	url=${port:+http://127.0.0.1:$port}
+}
+# child_binary PID: the process that runs the binary under test for PID
+# (started as `"$FLINKOPS" ... &`): its child once that child has exec'd
+# the binary (its stderr is then the log file), or PID itself when
+# $FLINKOPS is the binary, not the e2e wrapper. A child still running
+# the shell (forked, not yet exec'd) is not taken: its descriptors are
+# not yet the binary's.
+child_binary() {
+	local shell c exe
+	shell=$(readlink "/proc/$$/exe")
+	for _ in $(seq 1 100); do
+		[ "$(readlink "/proc/$1/exe" 2>/dev/null)" != "$shell" ] && { echo "$1"; return; }
+		for c in $(pgrep -P "$1"); do
+			exe=$(readlink "/proc/$c/exe" 2>/dev/null) || continue
+			[ -n "$exe" ] && [ "$exe" != "$shell" ] && { echo "$c"; return; }
+		done
+		sleep 0.1
+	done
+	echo "$1"
 }
 agent_kill() {
 	# runs in the EXIT trap under set -u: an unbound name there would end
@@ -177,13 +190,32 @@ wait_passes_ended() {
 	done
 	return 1
 }
+# wait_exit PID SECONDS: wait for the child PID to exit, at most SECONDS;
+# its exit status, or 124 when it was still running and was killed (a
+# process that hangs fails its test, it does not hang the suite)
+wait_exit() {
+	local i
+	for i in $(seq 1 $(($2 * 10))); do
+		[ -e "/proc/$1" ] || break
+		[ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = Z ] && break
+		sleep 0.1
+	done
+	if [ -e "/proc/$1" ] && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]; then
+		pkill -KILL -P "$1" 2>/dev/null
+		kill -KILL "$1" 2>/dev/null
+		wait "$1" 2>/dev/null
+		return 124
+	fi
+	wait "$1"
+}
 # agent_term: SIGTERM the agent and wait for it; sets term_rc (its exit
 # status) and term_ms (how long it took to exit)
 agent_term() {
 	local t0
 	t0=$(date +%s%3N)
 	kill -TERM "$agent"
-	wait "$wrapper"
+	# the grace period is 120 s: past 150 s the agent is killed
+	wait_exit "$wrapper" 150
 	term_rc=$?
 	term_ms=$(($(date +%s%3N) - t0))
 	agent=

@@ -49,11 +49,7 @@ start_agent() { # start_agent a|b
 	# savepoint is sent: the SIGSTOP lands at a known point of the upgrade
 	FLINKOPS_PAUSE_AFTER=stop-sent "$FLINKOPS" agent --config "$tmp/config-$x.yaml" >"$tmp/agent-$x.out" 2>"$tmp/agent-$x.err" &
 	awrap[$x]=$!
-	for _ in $(seq 1 50); do
-		apid[$x]=$(pgrep -P "${awrap[$x]}" | head -1)
-		[ -n "${apid[$x]}" ] && break
-		sleep 0.1
-	done
+	apid[$x]=$(child_binary "${awrap[$x]}")
 	alog[$x]=$(readlink "/proc/${apid[$x]}/fd/2") # the wrapper keeps the agent's log in a file: read it live
 }
 
@@ -150,11 +146,7 @@ fi
 # --- the old leader wakes up: no write, exit 3 -------------------------------
 t_cont=$(ms)
 kill -CONT "${apid[$leader]}"
-for _ in $(seq 1 300); do
-	kill -0 "${apid[$leader]}" 2>/dev/null || break
-	sleep 0.1
-done
-wait "${awrap[$leader]}"
+wait_exit "${awrap[$leader]}" 30
 rc=$?
 dt=$(($(ms) - t_cont))
 apid[$leader]=
@@ -202,7 +194,7 @@ during=$(awk -v a="$t_stop" -v b="$t_cont" '$1 >= a && $1 <= b' "$tmp/jobs.log" 
 # --- SIGTERM: the new leader releases the Lease ----------------------------------
 t0=$(ms)
 kill -TERM "${apid[$other]}"
-wait "${awrap[$other]}"
+wait_exit "${awrap[$other]}" 150
 rc=$?
 apid[$other]=
 awrap[$other]=

@@ -90,9 +90,6 @@ else
 	fail "the upgrade did not settle: webhook $code; $(tail -5 "$log")"
 fi
 
-kill -TERM "$agent"
-wait "$wrapper"
-rc=$?
-agent=
-wrapper=
+agent_term
+rc=$term_rc
 [ $rc = 0 ] && ok "SIGTERM: exit 0" || fail "SIGTERM: rc=$rc $(tail -3 "$log")"
