@@ -34,8 +34,8 @@ static const char usage[] =
 	"  -h, --help         this help\n"
 	"\n"
 	"Exit status: 0 when every deployment settled as git says, 1 on any error,\n"
-	"a refused prune included, and when the deadline passed with deployments\n"
-	"still waiting.\n";
+	"a refused prune included, when the deadline passed with deployments\n"
+	"still waiting, and when a deployment was rolled back (git's spec failed).\n";
 
 static void print_text(const deploy_pass *p, const k8s_stats *st, const char *source)
 {
@@ -263,6 +263,18 @@ int cmd_sync(int argc, char **argv)
 					if (pass.items[i].outcome == DEPLOY_OUTCOME_WAITING)
 						fprintf(stderr, "  %s/%s: %s\n", pass.items[i].ns, pass.items[i].name,
 							pass.items[i].waiting);
+				status = EXIT_FAIL;
+			}
+			if (r.rolled_back) {
+				/* settled, but not on what git asks for: the commit did not roll out */
+				for (size_t i = 0; i < pass.n; i++)
+					if (pass.items[i].fd && pass.items[i].fd->spec_commit &&
+					    pass.items[i].outcome == DEPLOY_OUTCOME_SETTLED)
+						fprintf(stderr, "flinkops sync: %s/%s: git's spec failed and was rolled back; "
+								"commit %.7s's runs: %s\n",
+							pass.items[i].ns, pass.items[i].name, pass.items[i].fd->spec_commit,
+							pass.items[i].journal.rollback_cause ? pass.items[i].journal.rollback_cause
+											     : "no cause recorded");
 				status = EXIT_FAIL;
 			}
 		} else {

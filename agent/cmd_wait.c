@@ -3,7 +3,7 @@
  * finds the FlinkDeployments that SHA changed (the diff against its first
  * parent; every manifest for a root commit), then fetches the status
  * branch every interval until each of them shows an observedCommit that
- * contains SHA (exit 0), one of them is Failed at a commit that contains SHA
+ * contains SHA (exit 0), one of them is Failed (or RolledBack) at a commit that contains SHA
  * (exit 1, with its message), or the timeout passes (exit 124, as
  * timeout(1) does). Progress goes to stderr; git is the only thing it reads.
  */
@@ -37,8 +37,8 @@ static const char usage[] =
 	"  --path FOLDER, --glob G  which files are manifests (as the agent is configured)\n"
 	"  -h, --help             this help\n"
 	"\n"
-	"Exit status: 0 rolled out, 1 a deployment Failed (its message is printed) or\n"
-	"an error, 124 the timeout passed first.\n"
+	"Exit status: 0 rolled out, 1 a deployment Failed or was RolledBack (its message\n"
+	"is printed) or an error, 124 the timeout passed first.\n"
 	"\n";
 
 typedef struct target {
@@ -178,6 +178,12 @@ static enum verdict check(sync_repo *r, const char *sha, const char *tip, const 
 		} else if (s->phase == FLINK_PHASE_FAILED && contains(r, sha, s->source.commit)) {
 			fprintf(stderr, "%s/%s Failed at %.7s: %s\n", x->namespace, x->name, s->source.commit,
 				s->message ? s->message : "(no message)");
+			v = V_FAILED;
+		} else if (s->phase == FLINK_PHASE_ROLLED_BACK &&
+			   (contains(r, sha, s->failed_commit) || contains(r, sha, s->source.commit))) {
+			/* the commit's spec failed: what runs is an older one */
+			fprintf(stderr, "%s/%s RolledBack at %.7s: %s\n", x->namespace, x->name,
+				s->failed_commit ? s->failed_commit : s->source.commit, s->message ? s->message : "(no message)");
 			v = V_FAILED;
 		} else if (contains(r, sha, s->observed_commit)) {
 			fprintf(stderr, "%s/%s rolled out: %s at %.7s\n", x->namespace, x->name, flink_phase_name(s->phase),

@@ -14,7 +14,13 @@
 #include <time.h>
 
 #include "agent/cli.h"
+#include "render/render.h"
 #include "sync/sync.h"
+
+static const char *str_or(const char *s)
+{
+	return s ? s : "";
+}
 
 static long mono_ms(void)
 {
@@ -70,6 +76,76 @@ int agent_ctx_connect(agent_ctx *ctx, fo_err *e)
 	return ctx->kc ? 0 : cli_k8s_connect(ctx->cfg, ctx->fence, &ctx->kc, e);
 }
 
+/* The FlinkDeployment ns/name as git held it at `commit` (the caller
+ * frees *out), or an error when the commit, the file or a valid document
+ * of that name is not there. */
+static int spec_at(sync_repo *r, const config *cfg, const char *commit, const char *ns, const char *name,
+		   flink_deployment **out, fo_err *e)
+{
+	*out = NULL;
+	if (!sync_has_commit(r, commit))
+		return fo_err_set(e, FO_ENOTFOUND, "commit %.7s is not in the repository cache", commit);
+	sync_select sel = {cfg->repository.path, cfg->repository.glob, cfg->status.folder, 0};
+	sync_files files = {0};
+	flink_deployments all = {0};
+	fo_diags d = FO_DIAGS_INIT;
+	int rc = sync_read_manifests(r, commit, &sel, &files, &d, e);
+	for (size_t i = 0; rc == 0 && i < files.n; i++)
+		flink_load_buffer(files.v[i].path, files.v[i].data, files.v[i].len, &all, NULL, &d);
+	for (size_t i = 0; rc == 0 && i < all.n && !*out; i++)
+		if (fo_streq(all.v[i]->namespace, ns) && fo_streq(all.v[i]->name, name)) {
+			*out = all.v[i];
+			all.v[i] = NULL;
+		}
+	if (rc == 0 && !*out)
+		rc = fo_err_set(e, FO_ENOTFOUND, "no valid FlinkDeployment %s/%s at commit %.7s", ns, name, commit);
+	flink_deployments_free(&all);
+	sync_files_free(&files);
+	fo_diags_free(&d);
+	return rc;
+}
+
+/*
+ * A deployment whose journal says that git's spec failed and was rolled
+ * back runs the spec it was rolled back to, read at that commit, for as
+ * long as git asks for the failed spec (the same job hash); a commit with
+ * another spec is a new attempt. When that spec cannot be read, git's stays
+ * and the rollout does nothing with it (deploy/next.c waits), and the
+ * pass says why.
+ */
+static void rollback_specs(const char *verb, cli_pass *p)
+{
+	if (!p->src.repo)
+		return;
+	for (size_t i = 0; i < p->desired.n; i++) {
+		flink_deployment *fd = p->desired.v[i];
+		const char *text = deploy_live_journal(p->live, fd->namespace, fd->name);
+		deploy_journal j;
+		fo_err e = FO_ERR_INIT;
+		if (!text || deploy_journal_decode(text, &j, &e) < 0) {
+			fo_err_clear(&e);
+			continue;
+		}
+		char *hash = j.rollback_of_hash && j.rollback_to_commit ? render_job_hash(fd) : NULL;
+		flink_deployment *older = NULL;
+		if (hash && fo_streq(hash, j.rollback_of_hash)) {
+			if (spec_at(p->src.repo, p->cfg, j.rollback_to_commit, fd->namespace, fd->name, &older, &e) < 0) {
+				cli_report(verb, "%s/%s: the spec of commit %.7s failed and is rolled back to commit %.7s, "
+						 "which cannot be read: %s",
+					   fd->namespace, fd->name, str_or(j.rollback_of_commit), j.rollback_to_commit,
+					   fo_err_msg(&e));
+			} else {
+				older->spec_commit = fo_strdup(j.rollback_to_commit);
+				flink_deployment_free(fd);
+				p->desired.v[i] = older;
+			}
+		}
+		free(hash);
+		fo_err_clear(&e);
+		deploy_journal_clear(&j);
+	}
+}
+
 int cli_pass_open(const char *verb, agent_ctx *ctx, const char *manifests, bool refetch, cli_pass *p)
 {
 	memset(p, 0, sizeof(*p));
@@ -116,6 +192,7 @@ int cli_pass_open(const char *verb, agent_ctx *ctx, const char *manifests, bool 
 				   p->cfg->kubernetes.namespaces.n, &p->live, &e)) < 0)
 		goto api_failed;
 	p->api_ok = true;
+	rollback_specs(verb, p);
 	p->opts.prune = p->cfg->prune.enabled;
 	p->opts.max_delete_ratio = p->cfg->prune.max_delete_ratio;
 	p->opts.confirm_drift = true;
@@ -128,6 +205,7 @@ int cli_pass_open(const char *verb, agent_ctx *ctx, const char *manifests, bool 
 		p->rollout.ready_timeout_ms = (long)c->flink.ready_timeout_ms;
 		p->rollout.running_timeout_ms = (long)c->flink.running_timeout_ms;
 		p->rollout.restart_budget = c->flink.restart_budget;
+		p->rollout.rollback = !fo_streq(c->flink.rollback, "off");
 		p->rollout.jar.cache_dir = c->flink.jar_cache_dir;
 		p->rollout.jar.cache_max_bytes = c->flink.jar_cache_max_bytes;
 		p->rollout.jar.s3_endpoint = c->flink.s3_endpoint;
@@ -233,6 +311,8 @@ void agent_pass_run(agent_ctx *ctx, const agent_pass_opts *o, cli_pass *cp, depl
 	for (size_t i = 0; i < pass->n; i++) {
 		r->failed += pass->items[i].outcome == DEPLOY_OUTCOME_FAILED;
 		r->waiting += pass->items[i].outcome == DEPLOY_OUTCOME_WAITING;
+		r->rolled_back += pass->items[i].outcome == DEPLOY_OUTCOME_SETTLED && pass->items[i].fd &&
+				  pass->items[i].fd->spec_commit;
 	}
 	r->status = rc < 0 || src < 0 || r->failed || cp->bad || pass->prune_refused || pass->aborted ? EXIT_FAIL
 												      : EXIT_OK;

@@ -124,6 +124,7 @@ typedef struct agent_pass_opts {
 typedef struct agent_pass_result {
 	int status;              /* the exit status this pass alone would give (0 or 1) */
 	size_t waiting, failed;  /* deployments waiting on Flink or the cluster; failed */
+	size_t rolled_back;      /* deployments that run an older commit's spec: git's failed */
 	char status_commit[41];  /* the status commit pushed, "" when none */
 } agent_pass_result;
 

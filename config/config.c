@@ -70,6 +70,7 @@ static const field fields[] = {
 	{"flink.restartBudget", F_INT, OFF(flink.restart_budget), "3"},
 	{"flink.readyTimeout", F_DURATION, OFF(flink.ready_timeout_ms), "5m"},
 	{"flink.runningTimeout", F_DURATION, OFF(flink.running_timeout_ms), "5m"},
+	{"flink.rollback", F_STR, OFF(flink.rollback), "auto"},
 	{"prune.enabled", F_BOOL, OFF(prune.enabled), "true"},
 	{"prune.maxDeleteRatio", F_RATIO, OFF(prune.max_delete_ratio), "0.5"},
 	{"agent.name", F_STR, OFF(agent.name), "flinkops"},
@@ -455,6 +456,11 @@ static void check(config *c, const char *file, const where *at, fo_diags *d)
 		fo_diag_add(d, FO_SEV_ERROR, file, 0, 0, "agent.name must be a valid label value: letters, digits, '-', '_', '.', at most 63");
 	if (c->flink.rest_url && !strstr(c->flink.rest_url, "://"))
 		fo_diag_add(d, FO_SEV_ERROR, file, 0, 0, "flink.restUrl must be a URL template such as http://{name}-rest.{namespace}.svc:8081");
+	if (c->flink.rollback && strcmp(c->flink.rollback, "auto") != 0 && strcmp(c->flink.rollback, "off") != 0) {
+		const where *w = where_of(at, "flink.rollback");
+		fo_diag_add(d, FO_SEV_ERROR, file, w->line, w->col, "%sflink.rollback must be auto or off, got \"%s\"",
+			    w->origin, c->flink.rollback);
+	}
 	check_leader_election(c, file, at, d);
 }
 

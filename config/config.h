@@ -80,6 +80,7 @@ typedef struct config {
 		bool submit_jobs;
 		char *rest_url, *jar_cache_dir, *s3_endpoint, *s3_region, *s3_access_key_file, *s3_secret_key_file;
 		char *ca_file;
+		char *rollback;           /* auto | off: roll back a new job that never becomes healthy */
 		int64_t savepoint_timeout_ms, ready_timeout_ms, running_timeout_ms;
 		int restart_budget;
 		uint64_t jar_cache_max_bytes;

@@ -145,6 +145,8 @@ typedef struct deploy_rollout_opts {
 	const char *rest_url;           /* template: {name}, {namespace} */
 	long savepoint_timeout_ms, ready_timeout_ms, running_timeout_ms;
 	int restart_budget;             /* restarts of a failed job before it is left Failed */
+	bool rollback;                  /* flink.rollback auto: a new job that never becomes healthy is
+	                                 * rolled back (a deployment's own setting wins) */
 	flink_jar_opts jar;             /* where jars come from and are cached */
 	const char *ca_file;            /* CA bundle for an https:// REST endpoint */
 	long call_timeout_ms;           /* each REST call (0: the client's default) */

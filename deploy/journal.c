@@ -52,6 +52,12 @@ void deploy_journal_set(char **field, const char *value)
 	X("jarId", jar_id)                           \
 	X("submitJobId", submit_job_id)              \
 	X("failedJobHash", failed_job_hash)          \
+	X("previousCommit", previous_commit)         \
+	X("previousJobHash", previous_job_hash)      \
+	X("rollbackOfHash", rollback_of_hash)        \
+	X("rollbackOfCommit", rollback_of_commit)    \
+	X("rollbackToCommit", rollback_to_commit)    \
+	X("rollbackCause", rollback_cause)           \
 	X("lastError", last_error)                   \
 	X("updated", updated)
 

@@ -77,6 +77,15 @@ typedef struct deploy_journal {
 	char *jar_id;          /* uploaded jar on the Flink cluster */
 	char *submit_job_id;   /* the id the next (or last) submission uses */
 	char *failed_job_hash; /* FAILED: the target that failed (a new target tries again) */
+	/* An upgrade away from a healthy job: the commit and job hash that job
+	 * ran, kept until the new job is healthy (its first checkpoint), so
+	 * that a new job that never becomes healthy can be rolled back to them. */
+	char *previous_commit, *previous_job_hash;
+	/* A rollback: the job hash and commit that failed, the commit whose
+	 * spec runs again, and why. Kept while git still asks for the failed
+	 * spec (the pass then renders rollbackToCommit's spec instead); a new
+	 * target clears them. */
+	char *rollback_of_hash, *rollback_of_commit, *rollback_to_commit, *rollback_cause;
 	int restarts;          /* restarts after failures since the last healthy run */
 	int attempt;           /* submissions so far, never reset: each gets its own job id */
 	bool state_unknown;    /* FAILED: the newest state could not be established; a human decides */

@@ -15,6 +15,7 @@
 static const char *const op_names[] = {
 	"none",  "wait",       "stop",    "restop",  "cancel", "keep",   "abort-stop", "apply",
 	"apply-only", "suspend", "upload", "run", "record", "confirm", "savepoint", "savepoint-done", "restart", "fail",
+	"rollback",
 };
 
 const char *deploy_op_name(enum deploy_op op)
@@ -148,6 +149,42 @@ static void keep_newest(const deploy_desired *d, const deploy_journal *j, const 
 	free(why);
 }
 
+/*
+ * A new job did not become healthy (n is its FAIL, with `why`): it is
+ * rolled back instead when the deployment allows it and the journal names
+ * a healthy previous spec to return to, starting from `path` — the state
+ * the failed job started from, or anything newer it completed, never
+ * older. A rollback's own job that fails is left failed: no rollback of a
+ * rollback.
+ */
+static void unhealthy(const deploy_desired *d, const deploy_journal *j, const char *path, const char *kind,
+		      enum deploy_failure f, deploy_next *n)
+{
+	n->failure = f;
+	if (!d->rollback || d->rolling_back || !j->previous_commit || !j->previous_job_hash ||
+	    fo_streq(j->previous_job_hash, d->job_hash))
+		return;
+	n->op = DEPLOY_OP_ROLLBACK;
+	n->restore = path;
+	n->restore_kind = path ? kind : "none";
+}
+
+/* The newest state of a new job that runs (or ran) under judgment, for
+ * its rollback: what it completed, else what it started from. */
+static void judged_state(const deploy_journal *j, const deploy_observed *o, const char **path, const char **kind)
+{
+	if (o->newest_path) {
+		*path = o->newest_path;
+		*kind = o->newest_is_savepoint ? "savepoint" : "checkpoint";
+	} else if (o->restored_path) {
+		*path = o->restored_path;
+		*kind = fo_streq(o->restored_path, j->savepoint_path) ? "savepoint" : "checkpoint";
+	} else {
+		*path = j->started_from ? j->started_from : j->restore_path;
+		*kind = j->started_from ? str(j->started_from_kind) : str(j->restore_kind);
+	}
+}
+
 /* The job the journal names must stop (upgrade, suspend or delete). */
 static void stop_old(const deploy_desired *d, const deploy_journal *j, const deploy_observed *o, deploy_next *n)
 {
@@ -157,6 +194,20 @@ static void stop_old(const deploy_desired *d, const deploy_journal *j, const dep
 	}
 	if (!alive(o)) {
 		keep_newest(d, j, o, n);
+		return;
+	}
+	if (j->rollback_of_hash && fo_streq(j->failed_job_hash, j->rollback_of_hash) &&
+	    (j->step == DEPLOY_STEP_FAILED || j->step == DEPLOY_STEP_CANCELLING)) {
+		/* the job that failed its judgment (a rollback, or a new commit
+		 * after it): no savepoint of a failing job; it is cancelled, and
+		 * what it started from, or anything newer it completed, kept */
+		if (!o->checkpoints_ok) {
+			set(n, DEPLOY_OP_WAIT, "the checkpoints of job %s could not be read", str(j->job_id));
+			return;
+		}
+		const char *path, *kind;
+		judged_state(j, o, &path, &kind);
+		restore(n, DEPLOY_OP_CANCEL, path, kind);
 		return;
 	}
 	/* a suspend and a delete always keep the state, whatever the mode */
@@ -207,7 +258,9 @@ static void first_checkpoint(const deploy_desired *d, const deploy_journal *j, c
 		    "running. Check the job's checkpoints in the Flink UI, fix and push again",
 		    str(j->job_id), d->ready_timeout_ms / 1000, o->checkpoint_failure ? "; the newest failed: " : "",
 		    o->checkpoint_failure ? o->checkpoint_failure : "");
-		n->failure = DEPLOY_FAILURE_FIRST_CHECKPOINT;
+		const char *path, *kind;
+		judged_state(j, o, &path, &kind);
+		unhealthy(d, j, path, kind, DEPLOY_FAILURE_FIRST_CHECKPOINT, n);
 	} else
 		set(n, DEPLOY_OP_WAIT, "the first checkpoint of job %s (RUNNING%s)%s%s", str(j->job_id), a,
 		    o->checkpoint_failure ? "; the newest failed: " : "", o->checkpoint_failure ? o->checkpoint_failure : "");
@@ -329,7 +382,9 @@ static void idle(const deploy_desired *d, const deploy_journal *j, const deploy_
 			    "it is left to Flink. Check its exceptions in the Flink UI, fix and push again",
 			    str(j->job_id), flink_job_status_name(o->job), d->ready_timeout_ms / 1000,
 			    o->job_cause ? ": " : "", o->job_cause ? o->job_cause : "");
-			n->failure = DEPLOY_FAILURE_FIRST_CHECKPOINT;
+			const char *path, *kind;
+			judged_state(j, o, &path, &kind);
+			unhealthy(d, j, path, kind, DEPLOY_FAILURE_FIRST_CHECKPOINT, n);
 			return;
 		}
 		set(n, DEPLOY_OP_WAIT, "job %s is %s", str(j->job_id), flink_job_status_name(o->job));
@@ -349,6 +404,12 @@ static void idle(const deploy_desired *d, const deploy_journal *j, const deploy_
 		set(n, DEPLOY_OP_FAIL, "job %s is %s after %d restart%s: %s", str(j->job_id), state, j->restarts,
 		    j->restarts == 1 ? "" : "s", o->job_cause ? o->job_cause : "no cause reported");
 		n->failure = DEPLOY_FAILURE_RESTART_BUDGET;
+		if (j->await_checkpoint_since) {
+			/* a new job that never completed a checkpoint */
+			const char *path, *kind;
+			judged_state(j, o, &path, &kind);
+			unhealthy(d, j, path, kind, DEPLOY_FAILURE_RESTART_BUDGET, n);
+		}
 		return;
 	}
 	const char *path, *kind;
@@ -366,6 +427,17 @@ static void idle(const deploy_desired *d, const deploy_journal *j, const deploy_
 void deploy_next_step(const deploy_desired *d, const deploy_journal *j, const deploy_observed *o, deploy_next *n)
 {
 	memset(n, 0, sizeof(*n));
+	if (j->rollback_of_hash && fo_streq(j->rollback_of_hash, d->job_hash) && !d->rolling_back && !d->deleting &&
+	    !(j->step == DEPLOY_STEP_CANCELLING && alive(o))) {
+		/* git still asks for the spec that failed and was rolled back, and
+		 * this pass could not read the spec the rollback runs: nothing is
+		 * done with the failed one */
+		set(n, DEPLOY_OP_WAIT,
+		    "the spec of commit %.7s failed and is rolled back to commit %.7s, whose spec this pass could not "
+		    "read; nothing changes until it can, or until a new commit",
+		    str(j->rollback_of_commit), str(j->rollback_to_commit));
+		return;
+	}
 	switch (j->step) {
 	case DEPLOY_STEP_FAILED:
 		if (j->state_unknown) {
@@ -445,14 +517,16 @@ void deploy_next_step(const deploy_desired *d, const deploy_journal *j, const de
 			stop_old(d, j, o, n);
 			return;
 		}
-		if (d->mode == FLINK_UPGRADE_LAST_STATE && !o->checkpoints_ok) {
+		/* a cancel keeps state in last-state mode, and in a rollback (of
+		 * a job under judgment) whatever the mode */
+		if (d->mode != FLINK_UPGRADE_STATELESS && !o->checkpoints_ok) {
 			/* the checkpoint chosen before the cancel is provisional:
 			 * newer ones may have completed until the job ended */
 			set(n, DEPLOY_OP_WAIT, "the final checkpoint statistics of job %s are not available yet",
 			    str(j->job_id));
 			return;
 		}
-		if (d->mode == FLINK_UPGRADE_LAST_STATE && o->newest_path && !fo_streq(o->newest_path, j->restore_path))
+		if (d->mode != FLINK_UPGRADE_STATELESS && o->newest_path && !fo_streq(o->newest_path, j->restore_path))
 			restore(n, DEPLOY_OP_KEEP, o->newest_path, o->newest_is_savepoint ? "savepoint" : "checkpoint");
 		else
 			restore(n, DEPLOY_OP_KEEP, j->restore_path, str(j->restore_kind));
@@ -524,7 +598,12 @@ void deploy_next_step(const deploy_desired *d, const deploy_journal *j, const de
 			set(n, DEPLOY_OP_FAIL, "job %s is %s after %d restart%s: %s", str(j->submit_job_id),
 			    flink_job_status_name(o->job), j->restarts, j->restarts == 1 ? "" : "s",
 			    o->job_cause ? o->job_cause : "no cause reported");
-			n->failure = DEPLOY_FAILURE_RESTART_BUDGET;
+			/* it never ran: from its newest state, else the one it was to start from */
+			if (o->newest_path)
+				unhealthy(d, j, o->newest_path, o->newest_is_savepoint ? "savepoint" : "checkpoint",
+					  DEPLOY_FAILURE_RESTART_BUDGET, n);
+			else
+				unhealthy(d, j, j->restore_path, str(j->restore_kind), DEPLOY_FAILURE_RESTART_BUDGET, n);
 			return;
 		}
 		if (o->newest_path)

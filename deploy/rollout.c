@@ -471,6 +471,64 @@ static int save(exec *x, fo_err *e)
 	return rc;
 }
 
+static void forget_rollback(deploy_journal *j)
+{
+	deploy_journal_set(&j->rollback_of_hash, NULL);
+	deploy_journal_set(&j->rollback_of_commit, NULL);
+	deploy_journal_set(&j->rollback_to_commit, NULL);
+	deploy_journal_set(&j->rollback_cause, NULL);
+}
+
+/*
+ * A new job never became healthy: journal the rollback first (what
+ * failed, the commit whose spec runs again, why, and the state it starts
+ * from), then cancel the job if it still runs. This pass leaves the
+ * deployment there; the next renders the previous commit's spec in place
+ * of the failed one (agent/pass.c) and runs it from that state.
+ */
+static int roll_back(exec *x, const deploy_next *n, fo_err *e)
+{
+	deploy_item *it = x->it;
+	deploy_journal *j = &x->j;
+	bool running = x->ob.job_known && !flink_job_status_is_terminal(x->ob.job);
+	const char *failed = j->step == DEPLOY_STEP_IDLE && j->target_commit ? j->target_commit : x->o->rollout->commit;
+	char *failed_copy = failed ? fo_strdup(failed) : NULL;
+	deploy_journal_set(&j->rollback_of_hash, x->d.job_hash);
+	deploy_journal_set(&j->rollback_of_commit, failed_copy);
+	deploy_journal_set(&j->rollback_to_commit, j->previous_commit);
+	deploy_journal_set(&j->rollback_cause, n->why);
+	deploy_journal_set(&j->failed_job_hash, x->d.job_hash);
+	deploy_journal_set(&j->last_error, n->why);
+	deploy_journal_set(&j->upgrade_started, NULL);
+	free(failed_copy);
+	if (j->step == DEPLOY_STEP_SUBMITTED) {
+		/* the submission that never ran is the job that failed */
+		deploy_journal_set(&j->job_id, j->submit_job_id);
+		deploy_journal_set(&j->submit_job_id, NULL);
+	}
+	deploy_journal_set(&j->await_checkpoint_since, NULL);
+	j->restarts = 0;
+	set_restore(x, n);
+	j->step = running ? DEPLOY_STEP_CANCELLING : DEPLOY_STEP_SAVEPOINT_TAKEN;
+	if (!running)
+		j->attempt++; /* the next submission gets an id of its own */
+	int rc = save(x, e);
+	if (rc < 0)
+		return rc;
+	rlog(x, FO_LOG_WARN, "rolling back to commit %.7s, from %s: %s", j->rollback_to_commit,
+	     n->restore ? n->restore : "empty state", n->why);
+	event(x, "RollbackStarted", true, "rolling back to the spec of commit %.7s, from %s: %s", j->rollback_to_commit,
+	      n->restore ? n->restore : "empty state", n->why);
+	x->evented_failure = true;
+	it->failure = n->failure != DEPLOY_FAILURE_NONE ? n->failure : DEPLOY_FAILURE_OTHER;
+	if (running && (rc = flink_rest_job_cancel(x->r, j->job_id, e)) < 0)
+		return fo_err_prefix(e, "cancel %s/%s for its rollback", it->ns, it->name);
+	it->outcome = DEPLOY_OUTCOME_WAITING;
+	free(it->waiting);
+	it->waiting = fo_asprintf("rolling back to commit %.7s", j->rollback_to_commit);
+	return 1;
+}
+
 /* The first step away from a settled job (IDLE, or FAILED at an older
  * target) towards a new one starts an upgrade: its time is journaled, so
  * that the upgrade's duration survives a restart of the agent. A first
@@ -484,6 +542,14 @@ static void upgrade_begin(exec *x)
 	char ts[40];
 	now_rfc3339_ms(ts);
 	deploy_journal_set(&j->upgrade_started, ts);
+	/* what a rollback would return to: the spec of the job being left,
+	 * when that job was healthy (running, its first checkpoint done) */
+	bool healthy = j->step == DEPLOY_STEP_IDLE && !j->await_checkpoint_since && j->target_job_hash &&
+		       j->target_commit && !x->d.rolling_back;
+	deploy_journal_set(&j->previous_commit, healthy ? j->target_commit : NULL);
+	deploy_journal_set(&j->previous_job_hash, healthy ? j->target_job_hash : NULL);
+	if (!x->d.rolling_back)
+		forget_rollback(j); /* a new target: the rollback is history */
 }
 
 static const char *stop_reason(const exec *x)
@@ -774,7 +840,16 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 		deploy_journal_set(&j->job_id, j->submit_job_id);
 		deploy_journal_set(&j->submit_job_id, NULL);
 		deploy_journal_set(&j->target_job_hash, x->d.job_hash);
-		deploy_journal_set(&j->target_commit, x->o->rollout->commit);
+		/* a rollback's job runs the older commit's spec: that commit */
+		deploy_journal_set(&j->target_commit, x->d.rolling_back && it->fd && it->fd->spec_commit
+							      ? it->fd->spec_commit
+							      : x->o->rollout->commit);
+		if (x->d.rolling_back) {
+			deploy_journal_set(&j->previous_commit, NULL);
+			deploy_journal_set(&j->previous_job_hash, NULL);
+		} else {
+			forget_rollback(j);
+		}
 		/* the lineage: what this job started from, kept while it runs */
 		deploy_journal_set(&j->started_from, j->restore_path);
 		deploy_journal_set(&j->started_from_kind, j->restore_path ? j->restore_kind : "none");
@@ -826,6 +901,9 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 		if (x->ob.checkpointing == 1)
 			rlog(x, FO_LOG_INFO, "job %s completed its first checkpoint", j->job_id);
 		deploy_journal_set(&j->await_checkpoint_since, NULL);
+		/* healthy: no rollback to the job it replaced any more */
+		deploy_journal_set(&j->previous_commit, NULL);
+		deploy_journal_set(&j->previous_job_hash, NULL);
 		return save(x, e);
 	case DEPLOY_OP_SAVEPOINT:
 		return request_savepoint(x, n, e);
@@ -853,6 +931,8 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 		event(x, n->failure == DEPLOY_FAILURE_RESTART_BUDGET ? "RestartBudgetExhausted" : "UpgradeFailed", true, "%s", n->why);
 		x->evented_failure = true;
 		return fo_err_set(e, FO_EREFUSED, "%s/%s: %s", it->ns, it->name, n->why);
+	case DEPLOY_OP_ROLLBACK:
+		return roll_back(x, n, e);
 	}
 	return fo_err_set(e, FO_EINVAL, "unknown rollout step");
 }
@@ -862,7 +942,7 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
  * ABORT_STOP (recorded as intended), else the request that failed. */
 static enum deploy_failure failure_of(const exec *x, const deploy_next *n)
 {
-	if (n->op == DEPLOY_OP_FAIL || n->op == DEPLOY_OP_ABORT_STOP)
+	if (n->op == DEPLOY_OP_FAIL || n->op == DEPLOY_OP_ABORT_STOP || n->op == DEPLOY_OP_ROLLBACK)
 		return n->failure != DEPLOY_FAILURE_NONE ? n->failure : DEPLOY_FAILURE_OTHER;
 	if (x->save_failed)
 		return DEPLOY_FAILURE_JOURNAL;
@@ -953,6 +1033,11 @@ static void desired_of(exec *x, bool deleting)
 		d->restart_pods = it->change.restarts_job;
 		d->savepoint_nonce = fd->job.savepoint_trigger_nonce;
 		d->periodic_savepoint_ms = fd->job.periodic_savepoint_ms;
+		d->rolling_back = fd->spec_commit != NULL;
+		/* a stateless job has no state to bring back */
+		d->rollback = fd->job.upgrade_mode != FLINK_UPGRADE_STATELESS &&
+			      (fd->job.rollback == FLINK_ROLLBACK_ON ||
+			       (fd->job.rollback == FLINK_ROLLBACK_DEFAULT && ro->rollback));
 	}
 }
 

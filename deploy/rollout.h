@@ -15,7 +15,10 @@
  *     human is asked (FAIL with state_unknown);
  *   - Flink still working (a slow savepoint, a job starting) is waited for,
  *     never abandoned: the old job keeps running until its stop completes;
- *   - an unreachable Flink is waited for, never acted on.
+ *   - an unreachable Flink is waited for, never acted on;
+ *   - a rollback starts the previous spec from the state the failed job
+ *     started from, only while that job completed nothing newer; a job
+ *     that did is cancelled and its newest state kept, as in last-state.
  */
 #ifndef DEPLOY_ROLLOUT_H
 #define DEPLOY_ROLLOUT_H
@@ -43,6 +46,9 @@ typedef struct deploy_desired {
 	long savepoint_timeout_ms, ready_timeout_ms, running_timeout_ms;
 	int64_t savepoint_nonce;       /* job.savepointTriggerNonce: a new value asks for a savepoint (0: none) */
 	int64_t periodic_savepoint_ms; /* a savepoint when the newest is older than this (0: none) */
+	bool rollback;                 /* a new job that never becomes healthy is rolled back to the
+	                                * journal's previous spec (never for a stateless job) */
+	bool rolling_back;             /* this is that previous spec, run again by a rollback */
 } deploy_desired;
 
 enum deploy_trigger_obs {
@@ -104,6 +110,9 @@ enum deploy_op {
 	DEPLOY_OP_SAVEPOINT_DONE, /* the requested savepoint ended: record it (`restore`) or its failure (`why`) */
 	DEPLOY_OP_RESTART,     /* the job ended on its own: record SAVEPOINT_TAKEN with `restore`, restarts + 1 */
 	DEPLOY_OP_FAIL,        /* record FAILED with `why` (and state_unknown when the newest state is unknown) */
+	DEPLOY_OP_ROLLBACK,    /* the new job never became healthy: record FAILED with `why` and the
+	                        * rollback to the journal's previous spec, which the next pass runs again
+	                        * (the failed job is cancelled, and the state it started from kept) */
 };
 
 /* Why a rollout step failed, as one of a small fixed set (the agent counts

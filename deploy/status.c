@@ -73,6 +73,10 @@ void deploy_status_update(flink_status *s, const deploy_item *it, const char *bl
 	}
 	bool has_job = jobs && fd->has_job;
 	bool suspended = has_job && fd->job.state == FLINK_STATE_SUSPENDED;
+	/* git's spec failed and this pass ran the older one it was rolled back to */
+	bool rolled_back = has_job && fd->spec_commit && j->rollback_of_hash;
+	if (it->outcome != DEPLOY_OUTCOME_NOT_ATTEMPTED)
+		flink_status_set(&s->failed_commit, NULL);
 	switch (it->outcome) {
 	case DEPLOY_OUTCOME_NOT_ATTEMPTED: {
 		/* nothing happened: the phase and observedCommit stand */
@@ -124,6 +128,23 @@ void deploy_status_update(flink_status *s, const deploy_item *it, const char *bl
 		flink_status_set(&s->message, "suspended in git");
 		flink_status_set(&s->observed_commit, commit);
 		flink_status_set(&s->job.state, NULL);
+		return;
+	}
+	if (it->job_running && fo_streq(j->target_job_hash, it->job_hash) && rolled_back) {
+		/* observedCommit is the commit whose spec was seen running */
+		s->phase = FLINK_PHASE_ROLLED_BACK;
+		char *m = fo_asprintf("the spec of commit %.7s did not become healthy and was rolled back to commit %.7s, "
+				      "which runs again from %s: %s",
+				      j->rollback_of_commit ? j->rollback_of_commit : "?",
+				      j->target_commit ? j->target_commit : "?",
+				      j->started_from ? j->started_from : "empty state",
+				      j->rollback_cause ? j->rollback_cause : "no cause recorded");
+		flink_status_set(&s->message, m);
+		free(m);
+		flink_status_set(&s->observed_commit, j->target_commit);
+		flink_status_set(&s->failed_commit, j->rollback_of_commit);
+		flink_status_set(&s->job.id, j->job_id);
+		flink_status_set(&s->job.state, "RUNNING");
 		return;
 	}
 	if (it->job_running && fo_streq(j->target_job_hash, it->job_hash)) {
@@ -199,8 +220,11 @@ void deploy_status_history(flink_status *s, int before, const char *before_savep
 		return;
 	}
 	const deploy_journal *j = it ? &it->journal : NULL;
-	if (s->phase == FLINK_PHASE_RUNNING && s->job.id && !history_names_job(s, s->job.id)) {
-		flink_status_add_history(s, commit, s->phase, now, s->last_savepoint.path);
+	bool runs = s->phase == FLINK_PHASE_RUNNING || s->phase == FLINK_PHASE_ROLLED_BACK;
+	if (runs && s->job.id && !history_names_job(s, s->job.id)) {
+		/* a rollback's job runs the older commit's spec: that commit */
+		flink_status_add_history(s, s->phase == FLINK_PHASE_ROLLED_BACK ? s->observed_commit : commit, s->phase,
+					 now, s->last_savepoint.path);
 		flink_status_history *h = &s->history[0];
 		flink_status_set(&h->job_id, s->job.id);
 		/* the journal's lineage belongs to this job only when it names it */

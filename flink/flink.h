@@ -78,6 +78,10 @@ typedef struct flink_job {
 	int64_t savepoint_redeploy_nonce;
 	int64_t periodic_savepoint_ms;     /* kubernetes.operator.periodic.savepoint.interval (0: none) */
 	int64_t autoscaler_reset_nonce; /* carried; flinkops has no autoscaler */
+	/* kubernetes.operator.deployment.rollback.enabled: a new job that never
+	 * becomes healthy is rolled back (ON) or left failed (OFF); DEFAULT
+	 * follows the agent's flink.rollback */
+	enum { FLINK_ROLLBACK_DEFAULT, FLINK_ROLLBACK_ON, FLINK_ROLLBACK_OFF } rollback;
 	bool parallelism_given;
 } flink_job;
 
@@ -102,6 +106,9 @@ typedef struct flink_deployment {
 	char *restart_nonce;
 	bool has_job;
 	flink_job job;
+	/* The commit this spec was read at when it is not the pass's own: the
+	 * older spec a rollback runs again (NULL otherwise). Not from YAML. */
+	char *spec_commit;
 } flink_deployment;
 
 typedef struct flink_deployments {

@@ -1027,6 +1027,20 @@ static void check_conf(pctx *c, const fo_yaml_node *spec, flink_deployment *fd, 
 		else
 			fd->job.periodic_savepoint_ms = ms;
 	}
+	if ((s = flink_conf_get(&fd->conf, "kubernetes.operator.deployment.rollback.enabled"))) {
+		if (strcmp(s, "true") == 0)
+			fd->job.rollback = FLINK_ROLLBACK_ON;
+		else if (strcmp(s, "false") == 0)
+			fd->job.rollback = FLINK_ROLLBACK_OFF;
+		else
+			perr(c, at, "spec.flinkConfiguration",
+			     "kubernetes.operator.deployment.rollback.enabled must be \"true\" or \"false\", got \"%s\"", s);
+		if (fd->job.rollback == FLINK_ROLLBACK_ON && fd->has_job &&
+		    fd->job.upgrade_mode == FLINK_UPGRADE_STATELESS)
+			perr(c, at, "spec.flinkConfiguration",
+			     "kubernetes.operator.deployment.rollback.enabled is true, but a stateless job has no state to "
+			     "roll back with; use upgradeMode savepoint or last-state, or remove the key");
+	}
 	check_ha(c, spec, fd);
 }
 
@@ -1323,6 +1337,7 @@ void flink_deployment_free(flink_deployment *fd)
 	free(fd->name);
 	free(fd->namespace);
 	free(fd->source);
+	free(fd->spec_commit);
 	cJSON_Delete(fd->labels);
 	cJSON_Delete(fd->annotations);
 	free(fd->image);

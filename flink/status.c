@@ -15,7 +15,7 @@
 #include "lib/yaml.h"
 
 static const char *const phase_names[] = {"Pending", "Deploying", "Upgrading", "Running",
-					  "Suspended", "Failed", "Deleted"};
+					  "Suspended", "Failed", "Deleted", "RolledBack"};
 static const char *const reason_names[] = {"", "upgrade", "suspend", "delete", "manual", "periodic"};
 
 const char *flink_phase_name(enum flink_phase p)
@@ -77,6 +77,7 @@ void flink_status_free(flink_status *s)
 	free(s->source.blob);
 	free(s->source.commit);
 	free(s->observed_commit);
+	free(s->failed_commit);
 	free(s->message);
 	free(s->job.id);
 	free(s->job.state);
@@ -224,6 +225,7 @@ void flink_status_write(const flink_status *s, fo_buf *out)
 	add_str(src, "commit", s->source.commit);
 	add_obj(o, "source", src);
 	add_str(o, "observedCommit", s->observed_commit);
+	add_str(o, "failedCommit", s->failed_commit);
 	cJSON_AddStringToObject(o, "phase", flink_phase_name(s->phase));
 	add_str(o, "message", s->message);
 	cJSON *job = cJSON_CreateObject();
@@ -362,8 +364,8 @@ static int get_phase(pctx *p, const fo_yaml_node *parent, const char *where, boo
 
 static int parse_doc(pctx *p, const fo_yaml_node *doc, flink_status *s)
 {
-	static const char *const top[] = {"apiVersion", "kind", "metadata", "source", "observedCommit", "phase",
-					  "message", "job", "lastSavepoint", "history", "updateTime"};
+	static const char *const top[] = {"apiVersion", "kind", "metadata", "source", "observedCommit", "failedCommit",
+					  "phase", "message", "job", "lastSavepoint", "history", "updateTime"};
 	static const char *const meta[] = {"name", "namespace"};
 	static const char *const src[] = {"path", "blob", "commit"};
 	static const char *const job[] = {"id", "state", "startTime"};
@@ -403,6 +405,7 @@ static int parse_doc(pctx *p, const fo_yaml_node *doc, flink_status *s)
 		  (rc = get_str(p, m, "commit", "source.", &s->source.commit)) < 0))
 		return rc;
 	if ((rc = get_str(p, doc, "observedCommit", "", &s->observed_commit)) < 0 ||
+	    (rc = get_str(p, doc, "failedCommit", "", &s->failed_commit)) < 0 ||
 	    (rc = get_phase(p, doc, "", true, &s->phase)) < 0 || (rc = get_str(p, doc, "message", "", &s->message)) < 0 ||
 	    (rc = get_str(p, doc, "updateTime", "", &s->update_time)) < 0)
 		return rc;

@@ -32,6 +32,7 @@ enum flink_phase {
 	FLINK_PHASE_SUSPENDED,
 	FLINK_PHASE_FAILED,
 	FLINK_PHASE_DELETED,
+	FLINK_PHASE_ROLLED_BACK, /* git's spec failed; the previous commit's runs again */
 };
 
 enum flink_savepoint_reason {
@@ -74,6 +75,7 @@ typedef struct flink_status {
 		char *commit; /* the newest commit seen for this file */
 	} source;
 	char *observed_commit; /* the newest commit fully rolled out */
+	char *failed_commit;   /* RolledBack: the commit whose spec failed */
 	enum flink_phase phase;
 	char *message;
 	struct {

@@ -94,6 +94,8 @@ static void observe(enum obs kind, deploy_observed *o)
 	case O_CK_LATE:
 	case O_CK_UNREAD:
 		o->job = FLINK_JOB_RUNNING;
+		if (kind == O_CK_NONE || kind == O_CK_LATE)
+			o->newest_path = NULL; /* it completed none */
 		o->checkpointing = kind == O_CK_OFF ? 0 : kind == O_CK_UNREAD ? -1 : 1;
 		o->checkpoints_completed = kind == O_CK_DONE ? 1 : kind == O_CK_UNREAD ? -1 : 0;
 		o->await_age_ms = kind == O_CK_LATE ? 400000 : 1000;
@@ -144,7 +146,17 @@ enum jr {
 	J_AWAIT,      /* job at H_OLD recorded running, awaiting its first checkpoint */
 	J_HANDLED,    /* job at H_OLD, savepoint nonce 7 answered */
 	J_REQUEST,    /* job at H_OLD, a manual savepoint for nonce 7 requested */
+	/* rollback: the healthy job before the upgrade ran H_PREV at C_PREV */
+	J_AWAIT_PREV,      /* the new job at H_OLD awaits its first checkpoint; it started from SP_OLD */
+	J_BUDGET_AWAIT_PREV, /* the same, its restarts used up */
+	J_SUB_BUDGET_PREV, /* a submission of H_NEW (from SP_STOP) that never ran, restarts used up */
+	J_RB_CANCELLING,   /* rolling back: the failed H_OLD job being cancelled, restore SP_STOP */
+	J_RB_IDLE,         /* rolled back: H_PREV runs again; git's H_OLD failed */
+	J_RB_AWAIT,        /* rolled back, and the rollback's own job awaits its first checkpoint */
 };
+#define H_PREV "hprev"
+#define C_PREV "c0ffee0000000000000000000000000000000001"
+#define C_FAIL "badc0de000000000000000000000000000000002"
 
 static void journal(enum jr kind, deploy_journal *j)
 {
@@ -197,12 +209,52 @@ static void journal(enum jr kind, deploy_journal *j)
 		deploy_journal_set(&j->request_reason, "manual");
 		deploy_journal_set(&j->request_nonce, "7");
 		break;
+	case J_AWAIT_PREV:
+	case J_BUDGET_AWAIT_PREV:
+		deploy_journal_set(&j->await_checkpoint_since, "2026-12-01T10:00:00.000Z");
+		deploy_journal_set(&j->started_from, SP_OLD);
+		deploy_journal_set(&j->started_from_kind, "savepoint");
+		deploy_journal_set(&j->previous_commit, C_PREV);
+		deploy_journal_set(&j->previous_job_hash, H_PREV);
+		j->restarts = kind == J_BUDGET_AWAIT_PREV ? 3 : 0;
+		break;
+	case J_SUB_BUDGET_PREV:
+		j->step = DEPLOY_STEP_SUBMITTED;
+		j->restarts = 3;
+		deploy_journal_set(&j->target_job_hash, H_PREV);
+		deploy_journal_set(&j->restore_path, SP_STOP);
+		deploy_journal_set(&j->restore_kind, "savepoint");
+		deploy_journal_set(&j->submit_job_id, "00000000000000000000000000000002");
+		deploy_journal_set(&j->previous_commit, C_PREV);
+		deploy_journal_set(&j->previous_job_hash, H_PREV);
+		break;
+	case J_RB_CANCELLING:
+		j->step = DEPLOY_STEP_CANCELLING;
+		deploy_journal_set(&j->restore_path, SP_STOP);
+		deploy_journal_set(&j->restore_kind, "savepoint");
+		/* fall through */
+	case J_RB_IDLE:
+	case J_RB_AWAIT:
+		deploy_journal_set(&j->rollback_of_hash, H_OLD);
+		deploy_journal_set(&j->failed_job_hash, H_OLD);
+		deploy_journal_set(&j->rollback_of_commit, C_FAIL);
+		deploy_journal_set(&j->rollback_to_commit, C_PREV);
+		if (kind != J_RB_CANCELLING)
+			deploy_journal_set(&j->target_job_hash, H_PREV);
+		if (kind == J_RB_AWAIT)
+			deploy_journal_set(&j->await_checkpoint_since, "2026-12-01T10:00:00.000Z");
+		break;
 	default: break;
 	}
 }
 
 /* Desired presets */
-enum want { W_NEW, W_SAME, W_SUSPEND, W_DELETE, W_LAST_STATE, W_STATELESS, W_INITIAL, W_PODS, W_NONCE, W_PERIODIC };
+enum want {
+	W_NEW, W_SAME, W_SUSPEND, W_DELETE, W_LAST_STATE, W_STATELESS, W_INITIAL, W_PODS, W_NONCE, W_PERIODIC,
+	W_SAME_RB, /* git's H_OLD, rollback on */
+	W_NEW_RB,  /* git's H_NEW, rollback on */
+	W_PREV,    /* the rollback's spec: C_PREV's H_PREV, run again */
+};
 
 static void desired(enum want kind, deploy_desired *d)
 {
@@ -224,6 +276,12 @@ static void desired(enum want kind, deploy_desired *d)
 	d->savepoint_timeout_ms = 600000;
 	d->ready_timeout_ms = 300000;
 	d->running_timeout_ms = 300000;
+	d->rollback = kind == W_SAME_RB || kind == W_NEW_RB || kind == W_PREV;
+	d->rolling_back = kind == W_PREV;
+	if (kind == W_SAME_RB)
+		d->job_hash = H_OLD;
+	if (kind == W_PREV)
+		d->job_hash = H_PREV;
 }
 
 static const struct row {
@@ -329,6 +387,31 @@ static const struct row {
 	{J_FAILED_UNKNOWN, W_NEW, O_GONE, DEPLOY_OP_NONE, NULL, "newest state unknown"},
 	{J_FAILED_UNKNOWN, W_INITIAL, O_GONE, DEPLOY_OP_KEEP, "file:/sp/chosen", NULL}, /* a human chose */
 	{J_FAILED_UNKNOWN, W_INITIAL, O_RUNNING, DEPLOY_OP_NONE, NULL, NULL}, /* not while a job runs */
+	/* rollback: a new job that never became healthy runs the previous spec
+	 * again, from the state it started from, or anything newer it completed */
+	{J_AWAIT_PREV, W_SAME_RB, O_CK_LATE, DEPLOY_OP_ROLLBACK, SP_OLD, "completed no checkpoint within"},
+	{J_AWAIT_PREV, W_SAME_RB, O_RESTARTING_LATE, DEPLOY_OP_ROLLBACK, CK_NEW, "is RESTARTING"},
+	{J_AWAIT_PREV, W_SAME_RB, O_CK_NONE, DEPLOY_OP_WAIT, NULL, "the first checkpoint"}, /* not yet */
+	{J_AWAIT_PREV, W_SAME_RB, O_CK_DONE, DEPLOY_OP_CONFIRM, NULL, NULL},               /* healthy */
+	{J_AWAIT_PREV, W_SAME, O_CK_LATE, DEPLOY_OP_FAIL, NULL, "completed no checkpoint"}, /* rollback: off */
+	{J_AWAIT, W_SAME_RB, O_CK_LATE, DEPLOY_OP_FAIL, NULL, "completed no checkpoint"},   /* nothing to return to */
+	{J_BUDGET_AWAIT_PREV, W_SAME_RB, O_FAILED, DEPLOY_OP_ROLLBACK, CK_NEW, "after 3 restarts: boom"},
+	{J_BUDGET_AWAIT_PREV, W_SAME_RB, O_EMPTY_ENDED, DEPLOY_OP_ROLLBACK, SP_OLD, NULL},
+	{J_SUB_BUDGET_PREV, W_NEW_RB, O_EMPTY_ENDED, DEPLOY_OP_ROLLBACK, SP_STOP, "after 3 restarts"},
+	{J_SUB_BUDGET_PREV, W_NEW_RB, O_FAILED, DEPLOY_OP_ROLLBACK, CK_NEW, NULL},
+	{J_SUB_BUDGET_PREV, W_NEW, O_FAILED, DEPLOY_OP_FAIL, NULL, "after 3 restarts"},
+	/* the rollback runs: the failed job is cancelled, never stopped with a savepoint */
+	{J_RB_CANCELLING, W_PREV, O_CANCELLING, DEPLOY_OP_WAIT, NULL, "cancelling"},
+	{J_RB_CANCELLING, W_PREV, O_RUNNING, DEPLOY_OP_CANCEL, CK_NEW, NULL}, /* the cancel never arrived */
+	{J_RB_CANCELLING, W_PREV, O_EMPTY_ENDED, DEPLOY_OP_KEEP, SP_STOP, NULL},
+	{J_RB_CANCELLING, W_PREV, O_CANCELED, DEPLOY_OP_KEEP, CK_NEW, NULL}, /* it completed one meanwhile */
+	{J_RB_CANCELLING, W_PREV, O_STALE, DEPLOY_OP_WAIT, NULL, "not available yet"},
+	{J_RB_CANCELLING, W_SAME_RB, O_RUNNING, DEPLOY_OP_CANCEL, CK_NEW, NULL}, /* the cancel goes on */
+	/* rolled back: settled while git asks for the failed spec */
+	{J_RB_IDLE, W_PREV, O_RUNNING, DEPLOY_OP_NONE, NULL, "running"},
+	{J_RB_IDLE, W_SAME_RB, O_RUNNING, DEPLOY_OP_WAIT, NULL, "whose spec this pass could not read"},
+	{J_RB_IDLE, W_NEW_RB, O_RUNNING, DEPLOY_OP_STOP, NULL, NULL}, /* a new commit: a new attempt */
+	{J_RB_AWAIT, W_PREV, O_CK_LATE, DEPLOY_OP_FAIL, NULL, "completed no checkpoint"}, /* no rollback of a rollback */
 };
 
 static void test_table(void **state)
@@ -356,7 +439,9 @@ static void test_table(void **state)
 		if (r->why && !(n.why && strstr(n.why, r->why)))
 			fail_msg("row %zu: why \"%s\" lacks \"%s\"", i, n.why ? n.why : "", r->why);
 		/* the RestartBudgetExhausted Event, not UpgradeFailed: only when the budget is what ran out */
-		if ((n.failure == DEPLOY_FAILURE_RESTART_BUDGET) != (n.op == DEPLOY_OP_FAIL && r->j == J_BUDGET))
+		bool budget = r->j == J_BUDGET || r->j == J_BUDGET_AWAIT_PREV || r->j == J_SUB_BUDGET_PREV;
+		if ((n.failure == DEPLOY_FAILURE_RESTART_BUDGET) !=
+		    ((n.op == DEPLOY_OP_FAIL || n.op == DEPLOY_OP_ROLLBACK) && budget))
 			fail_msg("row %zu: failure %d", i, (int)n.failure);
 		deploy_next_clear(&n);
 		deploy_journal_clear(&j);
@@ -443,8 +528,8 @@ static void test_slow_savepoint(void **state)
 static void test_never_older_state(void **state)
 {
 	(void)state;
-	for (int jr = J_NEW; jr <= J_BUDGET; jr++)
-		for (int w = W_NEW; w <= W_PODS; w++)
+	for (int jr = J_NEW; jr <= J_RB_AWAIT; jr++)
+		for (int w = W_NEW; w <= W_PREV; w++)
 			for (int ob = O_DOWN; ob <= O_STALE; ob++)
 				for (int trig = DEPLOY_TRIGGER_NONE; trig <= DEPLOY_TRIGGER_UNKNOWN; trig++) {
 					deploy_journal j;
@@ -454,11 +539,15 @@ static void test_never_older_state(void **state)
 					journal((enum jr)jr, &j);
 					desired((enum want)w, &d);
 					observe((enum obs)ob, &o);
+					/* (a trigger is observed only when the journal has
+					 * one; the others are combinations that cannot occur,
+					 * kept as a robustness check) */
 					o.trigger = (enum deploy_trigger_obs)trig;
 					if (o.trigger == DEPLOY_TRIGGER_COMPLETED)
 						o.trigger_location = SP_STOP;
 					deploy_next_step(&d, &j, &o, &n);
-					bool fixes = n.op == DEPLOY_OP_KEEP || n.op == DEPLOY_OP_CANCEL || n.op == DEPLOY_OP_RESTART;
+					bool fixes = n.op == DEPLOY_OP_KEEP || n.op == DEPLOY_OP_CANCEL ||
+						     n.op == DEPLOY_OP_RESTART || n.op == DEPLOY_OP_ROLLBACK;
 					bool stateful = d.mode != FLINK_UPGRADE_STATELESS || d.suspended || d.deleting;
 					bool had_state = j.savepoint_path || j.restore_path;
 					if (fixes && stateful && had_state) {
@@ -466,12 +555,14 @@ static void test_never_older_state(void **state)
 							fail_msg("journal %d want %d obs %d trigger %d: %s from empty state", jr,
 								 w, ob, trig, deploy_op_name(n.op));
 						if (fo_streq(n.restore, SP_OLD) && o.flink_ok && o.checkpoints_ok &&
-						    (o.newest_path || o.trigger_location) && jr != J_SUSPENDED)
+						    (o.newest_path || (o.trigger_location && j.trigger_id)) &&
+						    jr != J_SUSPENDED)
 							fail_msg("journal %d want %d obs %d trigger %d: %s from the older %s",
 								 jr, w, ob, trig, deploy_op_name(n.op), SP_OLD);
 					}
 					/* a failure always says why, and only a failure does */
-					bool failing = n.op == DEPLOY_OP_FAIL || n.op == DEPLOY_OP_ABORT_STOP;
+					bool failing = n.op == DEPLOY_OP_FAIL || n.op == DEPLOY_OP_ABORT_STOP ||
+						       n.op == DEPLOY_OP_ROLLBACK;
 					if (failing != (n.failure != DEPLOY_FAILURE_NONE))
 						fail_msg("journal %d want %d obs %d trigger %d: %s with failure %s", jr, w, ob,
 							 trig, deploy_op_name(n.op), deploy_failure_name(n.failure));

@@ -117,6 +117,30 @@ static void test_minimal_and_numeric_looking_strings(void **state)
 	fo_buf_free(&a);
 }
 
+/* A rollback's status reads back: its phase, and the commit that failed
+ * beside the one observed running. */
+static void test_rolled_back_round_trip(void **state)
+{
+	(void)state;
+	flink_status *s = flink_status_new("prod", "wc");
+	s->phase = FLINK_PHASE_ROLLED_BACK;
+	flink_status_set(&s->observed_commit, "1111111111111111111111111111111111111111");
+	flink_status_set(&s->failed_commit, "2222222222222222222222222222222222222222");
+	fo_buf a = FO_BUF_INIT;
+	flink_status_write(s, &a);
+	assert_non_null(strstr(fo_buf_cstr(&a), "failedCommit: \"2222222222222222222222222222222222222222\"\n"
+						"phase: RolledBack\n"));
+	flink_status *p = NULL;
+	fo_err e = FO_ERR_INIT;
+	assert_int_equal(flink_status_parse("x.yaml", a.ptr, a.len, &p, &e), 0);
+	assert_int_equal(p->phase, FLINK_PHASE_ROLLED_BACK);
+	assert_string_equal(p->failed_commit, "2222222222222222222222222222222222222222");
+	assert_true(flink_status_same(s, p));
+	flink_status_free(p);
+	flink_status_free(s);
+	fo_buf_free(&a);
+}
+
 static void test_history_bounded(void **state)
 {
 	(void)state;
@@ -144,7 +168,7 @@ static void test_helpers(void **state)
 	char *t = flink_status_time(0);
 	assert_string_equal(t, "1970-01-01T00:00:00Z");
 	free(t);
-	for (int i = FLINK_PHASE_PENDING; i <= FLINK_PHASE_DELETED; i++)
+	for (int i = FLINK_PHASE_PENDING; i <= FLINK_PHASE_ROLLED_BACK; i++)
 		assert_int_equal(flink_phase_parse(flink_phase_name((enum flink_phase)i)), i);
 	assert_int_equal(flink_phase_parse("running"), -1);
 	assert_int_equal(flink_savepoint_reason_parse("periodic"), FLINK_SAVEPOINT_PERIODIC);
@@ -274,6 +298,7 @@ int main(void)
 		cmocka_unit_test(test_write_exact_and_round_trip),
 		cmocka_unit_test(test_minimal_and_numeric_looking_strings),
 		cmocka_unit_test(test_history_bounded),
+		cmocka_unit_test(test_rolled_back_round_trip),
 		cmocka_unit_test(test_helpers),
 		cmocka_unit_test(test_commit_message),
 		cmocka_unit_test(test_bad_input),

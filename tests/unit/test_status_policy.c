@@ -46,6 +46,8 @@ typedef struct row {
 	const char *observed;      /* NULL: none */
 	const char *message;       /* a part of it; NULL: no message */
 	const char *job_id;
+	bool rolled_back;          /* the pass ran C1's spec again: git's (C2's) failed */
+	const char *failed;        /* expected failedCommit */
 } row;
 
 static const row rows[] = {
@@ -85,6 +87,16 @@ static const row rows[] = {
 	 .job_running = true, .item_hash = "h1", .j_hash = "h1", .j_job = "job1", .blob = "b0",
 	 .before = FLINK_PHASE_RUNNING, .before_observed = C1, .phase = FLINK_PHASE_RUNNING, .observed = C1,
 	 .job_id = "job1"},
+	{"rolled back: RolledBack, observed the commit whose spec runs, the failed one named",
+	 .outcome = DEPLOY_OUTCOME_SETTLED, .job_running = true, .item_hash = "h1", .j_hash = "h1", .j_job = "job3",
+	 .rolled_back = true, .before = FLINK_PHASE_UPGRADING, .before_observed = C1,
+	 .phase = FLINK_PHASE_ROLLED_BACK, .observed = C1, .job_id = "job3", .failed = C2,
+	 .message = "the spec of commit 2222222 did not become healthy and was rolled back to commit 1111111, which runs "
+		    "again from file:/sp/savepoint-up: no checkpoint within 300s"},
+	{"rolling back, the job not yet running: Upgrading", .outcome = DEPLOY_OUTCOME_WAITING,
+	 .waiting = "rolling back to commit 1111111", .j_hash = "h2", .rolled_back = true,
+	 .before = FLINK_PHASE_UPGRADING, .before_observed = C1, .phase = FLINK_PHASE_UPGRADING, .observed = C1,
+	 .message = "waiting: rolling back to commit 1111111"},
 	{"gone and deleted: Deleted", .gone = true, .deleted = true, .outcome = DEPLOY_OUTCOME_SETTLED,
 	 .before = FLINK_PHASE_RUNNING, .before_observed = C1, .phase = FLINK_PHASE_DELETED, .observed = C2,
 	 .message = "objects were deleted"},
@@ -118,6 +130,14 @@ static void test_policy_table(void **state)
 		it.journal.job_id = (char *)r->j_job;
 		it.journal.last_error = (char *)r->j_error;
 		it.journal.restarts = r->j_restarts;
+		if (r->rolled_back) {
+			fd.spec_commit = (char *)C1;
+			it.journal.target_commit = (char *)C1;
+			it.journal.rollback_of_hash = (char *)"h2";
+			it.journal.rollback_of_commit = (char *)C2;
+			it.journal.rollback_cause = (char *)"no checkpoint within 300s";
+			it.journal.started_from = (char *)"file:/sp/savepoint-up";
+		}
 
 		flink_status *s = flink_status_new("default", "wc");
 		s->phase = r->before;
@@ -135,6 +155,9 @@ static void test_policy_table(void **state)
 		if (r->message ? !s->message || !strstr(s->message, r->message) : s->message != NULL)
 			fail_msg("%s: message \"%s\", want \"%s\"", r->what, s->message ? s->message : "(none)",
 				 r->message ? r->message : "(none)");
+		if (!fo_streq(s->failed_commit, r->failed))
+			fail_msg("%s: failedCommit %s, want %s", r->what, s->failed_commit ? s->failed_commit : "none",
+				 r->failed ? r->failed : "none");
 		if (r->job_id && !fo_streq(s->job.id, r->job_id))
 			fail_msg("%s: job %s, want %s", r->what, s->job.id ? s->job.id : "none", r->job_id);
 		flink_status_free(s);
