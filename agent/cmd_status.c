@@ -44,6 +44,7 @@ static cJSON *status_json(const flink_status *s, const char *file)
 	if (v)    \
 	cJSON_AddStringToObject(o, k, v)
 	STR("observedCommit", s->observed_commit);
+	STR("failedCommit", s->failed_commit);
 	STR("sourceCommit", s->source.commit);
 	STR("sourcePath", s->source.path);
 	STR("message", s->message);

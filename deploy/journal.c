@@ -45,6 +45,7 @@ void deploy_journal_set(char **field, const char *value)
 	X("requestNonce", request_nonce)             \
 	X("handledNonce", handled_nonce)             \
 	X("savepointError", savepoint_error)         \
+	X("handledRedeployNonce", handled_redeploy_nonce) \
 	X("runningSince", running_since)             \
 	X("savepointPath", savepoint_path)           \
 	X("savepointTime", savepoint_time)           \

@@ -70,6 +70,9 @@ typedef struct deploy_journal {
 	 * newest nonce answered; savepointError the last request's failure. */
 	char *request_trigger_id, *request_time, *request_reason, *request_nonce;
 	char *handled_nonce, *savepoint_error;
+	/* the newest job.savepointRedeployNonce a job was started for: a new
+	 * one starts the job again from job.initialSavepointPath */
+	char *handled_redeploy_nonce;
 	char *running_since;   /* RFC 3339 with milliseconds: the job was recorded running */
 	char *savepoint_path;  /* newest savepoint taken by flinkops */
 	char *savepoint_time;  /* RFC 3339 */

@@ -126,9 +126,25 @@ static bool newest_state(const deploy_journal *j, const deploy_observed *o, cons
 	return true; /* it never had state: empty is the newest there is */
 }
 
+static bool nonce_is(const char *journaled, int64_t nonce);
+
+/* A new job.savepointRedeployNonce: the next job starts from
+ * job.initialSavepointPath, the savepoint a human chose (upstream's
+ * semantics), whatever newer state exists; the old job's state is still
+ * saved by its stop. */
+static bool redeploying(const deploy_desired *d, const deploy_journal *j)
+{
+	return d->redeploy_nonce != 0 && d->initial_savepoint && !d->deleting && !d->suspended &&
+	       !nonce_is(j->handled_redeploy_nonce, d->redeploy_nonce);
+}
+
 /* The old job is no more (ended, or stopped by us): fix what to start from. */
 static void keep_newest(const deploy_desired *d, const deploy_journal *j, const deploy_observed *o, deploy_next *n)
 {
+	if (redeploying(d, j)) {
+		restore(n, DEPLOY_OP_KEEP, d->initial_savepoint, "initial");
+		return;
+	}
 	if (d->mode == FLINK_UPGRADE_STATELESS && !d->deleting && !d->suspended) {
 		restore(n, DEPLOY_OP_KEEP, NULL, NULL);
 		return;
@@ -149,6 +165,9 @@ static void keep_newest(const deploy_desired *d, const deploy_journal *j, const 
 	free(why);
 }
 
+/* Where a FAIL's cause ends and the advice for a job left as it is begins. */
+#define ADVICE_SEP "; it "
+
 /*
  * A new job did not become healthy (n is its FAIL, with `why`): it is
  * rolled back instead when the deployment allows it and the journal names
@@ -167,6 +186,13 @@ static void unhealthy(const deploy_desired *d, const deploy_journal *j, const ch
 	n->op = DEPLOY_OP_ROLLBACK;
 	n->restore = path;
 	n->restore_kind = path ? kind : "none";
+	/* the advice after the cause (its last part) is for a job left as it
+	 * is: this one is not */
+	char *advice = NULL;
+	for (char *p = n->why; p && (p = strstr(p, ADVICE_SEP)); p++)
+		advice = p;
+	if (advice)
+		*advice = '\0';
 }
 
 /* The newest state of a new job that runs (or ran) under judgment, for
@@ -213,6 +239,12 @@ static void stop_old(const deploy_desired *d, const deploy_journal *j, const dep
 	/* a suspend and a delete always keep the state, whatever the mode */
 	if (d->suspended || d->deleting || d->mode == FLINK_UPGRADE_SAVEPOINT) {
 		set(n, DEPLOY_OP_STOP, NULL);
+		return;
+	}
+	if (redeploying(d, j)) {
+		/* the chosen savepoint is used; a job that keeps no savepoint
+		 * (stateless, last-state) is cancelled, its checkpoints stay */
+		restore(n, DEPLOY_OP_CANCEL, d->initial_savepoint, "initial");
 		return;
 	}
 	if (d->mode == FLINK_UPGRADE_STATELESS) {
@@ -469,7 +501,10 @@ void deploy_next_step(const deploy_desired *d, const deploy_journal *j, const de
 		char *a = age(o->step_age_ms);
 		switch (o->trigger) {
 		case DEPLOY_TRIGGER_COMPLETED:
-			restore(n, DEPLOY_OP_KEEP, o->trigger_location, "savepoint");
+			if (redeploying(d, j))
+				restore(n, DEPLOY_OP_KEEP, d->initial_savepoint, "initial");
+			else
+				restore(n, DEPLOY_OP_KEEP, o->trigger_location, "savepoint");
 			break;
 		case DEPLOY_TRIGGER_IN_PROGRESS:
 			/* Flink still works on it: never abandoned, however long */
@@ -526,7 +561,8 @@ void deploy_next_step(const deploy_desired *d, const deploy_journal *j, const de
 			    str(j->job_id));
 			return;
 		}
-		if (d->mode != FLINK_UPGRADE_STATELESS && o->newest_path && !fo_streq(o->newest_path, j->restore_path))
+		if (d->mode != FLINK_UPGRADE_STATELESS && !fo_streq(j->restore_kind, "initial") && o->newest_path &&
+		    !fo_streq(o->newest_path, j->restore_path))
 			restore(n, DEPLOY_OP_KEEP, o->newest_path, o->newest_is_savepoint ? "savepoint" : "checkpoint");
 		else
 			restore(n, DEPLOY_OP_KEEP, j->restore_path, str(j->restore_kind));

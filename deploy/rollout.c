@@ -774,10 +774,15 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 		}
 		upgrade_begin(x); /* an old job that had ended: no stop, straight to its state */
 		j->step = DEPLOY_STEP_SAVEPOINT_TAKEN;
-		if (n->restore && fo_streq(n->restore_kind, "savepoint") && !fo_streq(n->restore, j->savepoint_path)) {
+		/* the stop's savepoint is recorded even when the next job starts
+		 * from a savepoint a human chose (a redeploy): it is the newest state */
+		const char *taken = n->restore && fo_streq(n->restore_kind, "savepoint") ? n->restore
+				    : from_stop && x->ob.trigger == DEPLOY_TRIGGER_COMPLETED ? x->ob.trigger_location
+											   : NULL;
+		if (taken && !fo_streq(taken, j->savepoint_path)) {
 			char ts[32];
 			now_rfc3339(ts);
-			deploy_journal_set(&j->savepoint_path, n->restore);
+			deploy_journal_set(&j->savepoint_path, taken);
 			deploy_journal_set(&j->savepoint_time, ts);
 			deploy_journal_set(&j->savepoint_reason, from_stop ? stop_reason(x) : "upgrade");
 		}
@@ -867,6 +872,8 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 			char nonce[24];
 			snprintf(nonce, sizeof(nonce), "%lld", (long long)x->d.savepoint_nonce);
 			deploy_journal_set(&j->handled_nonce, nonce);
+			snprintf(nonce, sizeof(nonce), "%lld", (long long)x->d.redeploy_nonce);
+			deploy_journal_set(&j->handled_redeploy_nonce, nonce);
 		}
 		deploy_journal_set(&j->request_trigger_id, NULL);
 		deploy_journal_set(&j->request_time, NULL);
@@ -1032,6 +1039,7 @@ static void desired_of(exec *x, bool deleting)
 		d->parallelism = fd->job.parallelism;
 		d->restart_pods = it->change.restarts_job;
 		d->savepoint_nonce = fd->job.savepoint_trigger_nonce;
+		d->redeploy_nonce = fd->job.savepoint_redeploy_nonce;
 		d->periodic_savepoint_ms = fd->job.periodic_savepoint_ms;
 		d->rolling_back = fd->spec_commit != NULL;
 		/* a stateless job has no state to bring back */

@@ -45,6 +45,8 @@ typedef struct deploy_desired {
 	int restart_budget;
 	long savepoint_timeout_ms, ready_timeout_ms, running_timeout_ms;
 	int64_t savepoint_nonce;       /* job.savepointTriggerNonce: a new value asks for a savepoint (0: none) */
+	int64_t redeploy_nonce;        /* job.savepointRedeployNonce: a new value starts the job again from
+	                                * initial_savepoint, a human's choice (0: none) */
 	int64_t periodic_savepoint_ms; /* a savepoint when the newest is older than this (0: none) */
 	bool rollback;                 /* a new job that never becomes healthy is rolled back to the
 	                                * journal's previous spec (never for a stateless job) */

@@ -133,16 +133,17 @@ void deploy_status_update(flink_status *s, const deploy_item *it, const char *bl
 	if (it->job_running && fo_streq(j->target_job_hash, it->job_hash) && rolled_back) {
 		/* observedCommit is the commit whose spec was seen running */
 		s->phase = FLINK_PHASE_ROLLED_BACK;
+		/* the commit that failed: the one that brought the file's spec */
 		char *m = fo_asprintf("the spec of commit %.7s did not become healthy and was rolled back to commit %.7s, "
 				      "which runs again from %s: %s",
-				      j->rollback_of_commit ? j->rollback_of_commit : "?",
+				      commit ? commit : "?",
 				      j->target_commit ? j->target_commit : "?",
 				      j->started_from ? j->started_from : "empty state",
 				      j->rollback_cause ? j->rollback_cause : "no cause recorded");
 		flink_status_set(&s->message, m);
 		free(m);
 		flink_status_set(&s->observed_commit, j->target_commit);
-		flink_status_set(&s->failed_commit, j->rollback_of_commit);
+		flink_status_set(&s->failed_commit, commit);
 		flink_status_set(&s->job.id, j->job_id);
 		flink_status_set(&s->job.state, "RUNNING");
 		return;

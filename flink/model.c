@@ -778,7 +778,11 @@ static void parse_job(pctx *c, const fo_yaml_node *m, flink_job *j, int64_t *slo
 	get_bool(c, m, path, "allowNonRestoredState", &j->allow_non_restored_state);
 	get_str(c, m, path, "initialSavepointPath", &j->initial_savepoint_path);
 	get_int(c, m, path, "savepointTriggerNonce", INT64_MIN, INT64_MAX, &j->savepoint_trigger_nonce);
-	get_int(c, m, path, "savepointRedeployNonce", INT64_MIN, INT64_MAX, &j->savepoint_redeploy_nonce);
+	if (get_int(c, m, path, "savepointRedeployNonce", INT64_MIN, INT64_MAX, &j->savepoint_redeploy_nonce) == 1 &&
+	    j->savepoint_redeploy_nonce != 0 && !j->initial_savepoint_path)
+		/* upstream's semantics: a new nonce redeploys from that savepoint */
+		perr(c, field(m, "savepointRedeployNonce"), "spec.job.savepointRedeployNonce",
+		     "redeploys the job from job.initialSavepointPath, which is not set: name the savepoint to start from");
 	int64_t ignored;
 	get_int(c, m, path, "checkpointTriggerNonce", INT64_MIN, INT64_MAX, &ignored);
 	/* the upstream operator's autoscaler resets its scaling decisions when

@@ -206,6 +206,12 @@ static const struct {
 	{"apiVersion: flink.apache.org/v1beta1\nkind: FlinkDeployment\nmetadata: {name: wc}\nspec:\n"
 	 "  jobManager: {resource: {memory: 1g}}\n  jobManager: {resource: {memory: 1g}}\n", 6, 3,
 	 "duplicate key \"jobManager\""},
+	{HEAD(NAME) RES CONF "    kubernetes.operator.deployment.rollback.enabled: \"maybe\"\n" JOB, 10, 3,
+	 "kubernetes.operator.deployment.rollback.enabled must be \"true\" or \"false\", got \"maybe\""},
+	{HEAD(NAME) RES CONF "    kubernetes.operator.deployment.rollback.enabled: \"true\"\n" JOB, 10, 3,
+	 "a stateless job has no state to roll back with"},
+	{HEAD(NAME) RES JOB "    savepointRedeployNonce: 2\n", 12, 29,
+	 "spec.job.savepointRedeployNonce: redeploys the job from job.initialSavepointPath, which is not set"},
 	{"", 1, 1, "the file holds no YAML document"},
 	{"# only a comment\n", 1, 1, "the file holds no YAML document"},
 	{"- just\n- a list\n", 1, 1, "a Kubernetes manifest must be a mapping, got a list"},
@@ -497,6 +503,29 @@ static void test_periodic_savepoint_interval(void **state)
 	}
 }
 
+/* Upstream's per-deployment rollback switch; without it the agent's flink.rollback decides. */
+static void test_rollback_setting(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *v;
+		int want;
+	} cases[] = {{NULL, FLINK_ROLLBACK_DEFAULT}, {"true", FLINK_ROLLBACK_ON}, {"false", FLINK_ROLLBACK_OFF}};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *text = cases[i].v ? fo_asprintf(HEAD(NAME) RES CONF
+						      "    kubernetes.operator.deployment.rollback.enabled: \"%s\"\n" JOB
+						      "    upgradeMode: savepoint\n",
+						      cases[i].v)
+					: fo_strdup(HEAD(NAME) RES JOB "    upgradeMode: savepoint\n");
+		flink_deployment *fd = parse_one(text);
+		if ((int)fd->job.rollback != cases[i].want)
+			fail_msg("%s: rollback %d, want %d", cases[i].v ? cases[i].v : "(unset)", (int)fd->job.rollback,
+				 cases[i].want);
+		flink_deployment_free(fd);
+		free(text);
+	}
+}
+
 static void test_defaults(void **state)
 {
 	(void)state;
@@ -522,6 +551,7 @@ int main(void)
 		cmocka_unit_test(test_unique_names),
 		cmocka_unit_test(test_conf_flattened_and_sorted),
 		cmocka_unit_test(test_periodic_savepoint_interval),
+		cmocka_unit_test(test_rollback_setting),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_upstream_fields),
 	};

@@ -90,7 +90,7 @@ static const row rows[] = {
 	{"rolled back: RolledBack, observed the commit whose spec runs, the failed one named",
 	 .outcome = DEPLOY_OUTCOME_SETTLED, .job_running = true, .item_hash = "h1", .j_hash = "h1", .j_job = "job3",
 	 .rolled_back = true, .before = FLINK_PHASE_UPGRADING, .before_observed = C1,
-	 .phase = FLINK_PHASE_ROLLED_BACK, .observed = C1, .job_id = "job3", .failed = C2,
+	 .phase = FLINK_PHASE_ROLLED_BACK, .observed = C1, .job_id = "job3", .failed = C2, /* the file's commit */
 	 .message = "the spec of commit 2222222 did not become healthy and was rolled back to commit 1111111, which runs "
 		    "again from file:/sp/savepoint-up: no checkpoint within 300s"},
 	{"rolling back, the job not yet running: Upgrading", .outcome = DEPLOY_OUTCOME_WAITING,
