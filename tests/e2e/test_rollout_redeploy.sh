@@ -6,6 +6,8 @@
 # the running job is still stopped with a savepoint, so its state is kept
 # and recorded; the status history names the chosen savepoint as what the
 # new job started from (kind initial); the same nonce does nothing again.
+# And a deployment created with a savepointTriggerNonce takes no savepoint
+# for it (upstream's rule).
 NAME=redeploy
 . "$(dirname "$0")/lib-rollout.sh"
 restored() { curl -s "$RIG_FLINK_URL/jobs/$1/checkpoints" | jq -r '.latest.restored.external_path // empty'; }
@@ -17,13 +19,20 @@ counter_grows_to() {
 	return 1
 }
 
-# --- a savepoint to go back to: the one the first upgrade takes -------------------
-deployment 1 savepoint >"$tmp/work/jobs/counter.yaml"
-publish "counter job" >/dev/null
+# --- created with a savepointTriggerNonce: as upstream, it takes no savepoint ----
+deployment 1 savepoint | sed 's/^    upgradeMode: savepoint$/&\n    savepointTriggerNonce: 3/' >"$tmp/work/jobs/counter.yaml"
+publish "counter job, created with savepointTriggerNonce 3" >/dev/null
 sync_once
 job1=$(journal .jobId)
 echo "$job1" >>"$tmp/ours"
 counter_grows_to 50
+sync_once
+[ $rc = 0 ] && [ "$(job_state "$job1")" = RUNNING ] && [ "$(journal .handledNonce)" = 3 ] &&
+	[ "$(savepoints_of "$job1")" = 0 ] && [ "$(journal '.savepointPath // "none"')" = none ] &&
+	ok "created with savepointTriggerNonce 3: the nonce is answered by the creation, no savepoint taken (two passes)" ||
+	fail "nonce at create: rc=$rc handled=$(journal .handledNonce) savepoints=$(savepoints_of "$job1")"
+
+# --- a savepoint to go back to: the one the first upgrade takes -------------------
 deployment 2 savepoint >"$tmp/work/jobs/counter.yaml"
 publish "parallelism 2" >/dev/null
 low=$(cat "$counter")
