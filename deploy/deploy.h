@@ -46,6 +46,14 @@ bool deploy_subset_equal(const cJSON *want, const cJSON *have, char **where);
  * (resourceVersion, managedFields, generation, uid, creationTimestamp,
  * status) are ignored. Used to confirm drift with a dry-run apply. */
 bool deploy_same_stored(const cJSON *a, const cJSON *b, char **where);
+/*
+ * Whether a StatefulSet as the server returned it has rolled out its spec:
+ * the controller saw its generation, every wanted pod runs it and is Ready,
+ * and no pod beyond them is left. A job started before that would run on
+ * pods about to be replaced. Else false, with *why (the caller frees it),
+ * e.g. "wc-taskmanager: 1 of 2 pods updated".
+ */
+bool deploy_statefulset_rolled_out(const cJSON *sts, char **why);
 
 /* The name component `k` has for deployment `name` (the upstream operator's
  * names: flink-config-NAME, NAME, NAME-rest, NAME-jobmanager, ...). Caller

@@ -145,3 +145,33 @@ bool deploy_same_stored(const cJSON *a, const cJSON *b, char **where)
 	cJSON_Delete(y);
 	return same;
 }
+
+/* A whole, non-negative number at o.key, else `def` (an absent count is
+ * the server's zero). */
+static double count_at(const cJSON *o, const char *key, double def)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	return cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < 1e9 ? v->valuedouble : def;
+}
+
+bool deploy_statefulset_rolled_out(const cJSON *sts, char **why)
+{
+	*why = NULL;
+	const cJSON *md = cJSON_GetObjectItemCaseSensitive(sts, "metadata");
+	const cJSON *spec = cJSON_GetObjectItemCaseSensitive(sts, "spec");
+	const cJSON *st = cJSON_GetObjectItemCaseSensitive(sts, "status");
+	const char *name = fo_json_str(md, "name");
+	name = name ? name : "?";
+	long gen = (long)count_at(md, "generation", 0), seen = (long)count_at(st, "observedGeneration", 0);
+	long want = (long)count_at(spec, "replicas", 1), have = (long)count_at(st, "replicas", 0);
+	long updated = (long)count_at(st, "updatedReplicas", 0), ready = (long)count_at(st, "readyReplicas", 0);
+	if (seen < gen)
+		*why = fo_asprintf("%s: the StatefulSet controller has not yet seen generation %ld", name, gen);
+	else if (updated < want)
+		*why = fo_asprintf("%s: %ld of %ld pods updated", name, updated, want);
+	else if (ready < want)
+		*why = fo_asprintf("%s: %ld of %ld pods Ready", name, ready, want);
+	else if (have > want)
+		*why = fo_asprintf("%s: %ld pods, %ld wanted", name, have, want);
+	return *why == NULL;
+}

@@ -583,7 +583,14 @@ void deploy_next_step(const deploy_desired *d, const deploy_journal *j, const de
 		}
 		char *a = age(o->step_age_ms);
 		n->late = o->step_age_ms >= 0 && o->step_age_ms > d->ready_timeout_ms;
-		if (!o->flink_ok)
+		/* a job started before its pods rolled out would run on pods about
+		 * to be replaced: the JobManager's would take it down with it */
+		if (o->pods_ready == 0)
+			set(n, DEPLOY_OP_WAIT, "the pods are rolling out: %s%s%s", str(o->pods_waiting), a,
+			    n->late ? ", past flink.readyTimeout" : "");
+		else if (o->pods_ready < 0)
+			set(n, DEPLOY_OP_WAIT, "the pods' rollout could not be read: %s%s", str(o->pods_waiting), a);
+		else if (!o->flink_ok)
 			set(n, DEPLOY_OP_WAIT, "the JobManager is starting (its REST API does not answer yet)%s%s", a,
 			    n->late ? ", past flink.readyTimeout" : "");
 		else if (o->slots_total < d->parallelism)

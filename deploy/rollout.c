@@ -245,6 +245,7 @@ typedef struct exec {
 	bool objects_current;
 	bool save_failed;      /* the last step failed to record the journal */
 	char *sts_uid;        /* the JobManager StatefulSet's uid, once an Event needed it */
+	char *pods_waiting;   /* what the pods' rollout waits for */
 	bool evented_failure; /* the FAIL step's Event already says why this rollout stopped */
 } exec;
 
@@ -255,6 +256,8 @@ static void observations_clear(exec *x)
 	flink_savepoint_status_free(&x->rsp);
 	free(x->cause);
 	x->cause = NULL;
+	free(x->pods_waiting);
+	x->pods_waiting = NULL;
 	memset(&x->ck, 0, sizeof(x->ck));
 	memset(&x->sp, 0, sizeof(x->sp));
 	memset(&x->rsp, 0, sizeof(x->rsp));
@@ -306,12 +309,37 @@ static enum deploy_trigger_obs trigger_state(flink_rest *r, const char *job, con
 
 /* Gather what the decision needs. Nothing here changes anything; a server
  * that does not answer is an observation (flink_ok false), not an error. */
+/* APPLIED: have the JobManager and TaskManager StatefulSets rolled out
+ * what was applied? */
+static int pods_ready(exec *x)
+{
+	static const enum render_component sts[] = {RENDER_STATEFULSET_JOBMANAGER, RENDER_STATEFULSET_TASKMANAGER};
+	int ready = 1;
+	for (size_t i = 0; i < FO_ARRAY_LEN(sts) && ready == 1; i++) {
+		char *name = deploy_component_name(sts[i], x->it->name);
+		cJSON *obj = NULL;
+		fo_err e = FO_ERR_INIT;
+		if (k8s_get(x->c, &k8s_kind_statefulset, x->it->ns, name, &obj, &e) < 0) {
+			x->pods_waiting = fo_asprintf("%s", fo_err_msg(&e));
+			ready = -1;
+		} else if (!deploy_statefulset_rolled_out(obj, &x->pods_waiting)) {
+			ready = 0;
+		}
+		cJSON_Delete(obj);
+		fo_err_clear(&e);
+		free(name);
+	}
+	return ready;
+}
+
 static void observe(exec *x)
 {
 	observations_clear(x);
 	deploy_observed *o = &x->ob;
 	deploy_journal *j = &x->j;
 	o->objects_current = x->objects_current;
+	o->pods_ready = j->step == DEPLOY_STEP_APPLIED && !x->d.deleting ? pods_ready(x) : 1;
+	o->pods_waiting = x->pods_waiting;
 	o->slots_total = -1;
 	o->step_age_ms = age_ms(j->step == DEPLOY_STEP_STOPPING && j->trigger_time ? j->trigger_time : j->updated);
 	fo_err e = FO_ERR_INIT;

@@ -77,6 +77,9 @@ typedef struct deploy_observed {
 	const char *trigger_failure;
 	bool jar_known;                /* the journal's jar_id is on the cluster */
 	bool objects_current;          /* every rendered object is live and equal */
+	int pods_ready;                /* APPLIED: both StatefulSets rolled out, every pod Ready: 1;
+	                                * not yet: 0 (pods_waiting says what); unknown: -1 */
+	const char *pods_waiting;
 	int slots_total;               /* task slots offered; -1 unknown */
 	long step_age_ms;              /* since the journal's step was recorded; -1 unknown */
 	/* IDLE with awaitCheckpointSince: is the new job healthy yet? */

@@ -462,6 +462,53 @@ static void test_event_build(void **state)
 	fo_buf_free(&b);
 }
 
+/* A StatefulSet has rolled out when the controller saw its generation and
+ * every wanted pod is updated and Ready, with none left over. */
+static void test_statefulset_rolled_out(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *json;
+		const char *why; /* NULL: rolled out */
+	} cases[] = {
+		{"{\"metadata\":{\"name\":\"wc-taskmanager\",\"generation\":3},\"spec\":{\"replicas\":2},"
+		 "\"status\":{\"observedGeneration\":3,\"replicas\":2,\"updatedReplicas\":2,\"readyReplicas\":2}}",
+		 NULL},
+		{"{\"metadata\":{\"name\":\"wc-taskmanager\",\"generation\":4},\"spec\":{\"replicas\":2},"
+		 "\"status\":{\"observedGeneration\":3,\"replicas\":2,\"updatedReplicas\":2,\"readyReplicas\":2}}",
+		 "wc-taskmanager: the StatefulSet controller has not yet seen generation 4"},
+		{"{\"metadata\":{\"name\":\"wc-taskmanager\",\"generation\":4},\"spec\":{\"replicas\":2},"
+		 "\"status\":{\"observedGeneration\":4,\"replicas\":2,\"updatedReplicas\":1,\"readyReplicas\":2}}",
+		 "wc-taskmanager: 1 of 2 pods updated"},
+		{"{\"metadata\":{\"name\":\"wc-jobmanager\",\"generation\":2},\"spec\":{\"replicas\":1},"
+		 "\"status\":{\"observedGeneration\":2,\"replicas\":1,\"updatedReplicas\":1}}",
+		 "wc-jobmanager: 0 of 1 pods Ready"},
+		{"{\"metadata\":{\"name\":\"wc-taskmanager\",\"generation\":5},\"spec\":{\"replicas\":1},"
+		 "\"status\":{\"observedGeneration\":5,\"replicas\":2,\"updatedReplicas\":1,\"readyReplicas\":1}}",
+		 "wc-taskmanager: 2 pods, 1 wanted"},
+		/* no spec.replicas: the server's default, 1; no status yet: nothing seen */
+		{"{\"metadata\":{\"name\":\"x\",\"generation\":1},\"spec\":{}}",
+		 "x: the StatefulSet controller has not yet seen generation 1"},
+		{"{\"metadata\":{\"name\":\"x\",\"generation\":2},\"spec\":{\"replicas\":0},"
+		 "\"status\":{\"observedGeneration\":2,\"replicas\":0}}",
+		 NULL},
+		/* counts of the wrong type are the server's zero, never a crash */
+		{"{\"metadata\":{\"name\":\"x\",\"generation\":\"1\"},\"spec\":{\"replicas\":-3},\"status\":[]}",
+		 "x: 0 of 1 pods updated"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cJSON *o = cJSON_Parse(cases[i].json);
+		assert_non_null(o);
+		char *why = NULL;
+		bool done = deploy_statefulset_rolled_out(o, &why);
+		if (done != (cases[i].why == NULL) || !fo_streq(why, cases[i].why))
+			fail_msg("case %zu: %s, \"%s\", want \"%s\"", i, done ? "rolled out" : "not", why ? why : "",
+				 cases[i].why ? cases[i].why : "");
+		free(why);
+		cJSON_Delete(o);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -473,6 +520,7 @@ int main(void)
 		cmocka_unit_test(test_config),
 		cmocka_unit_test(test_base64),
 		cmocka_unit_test(test_event_build),
+		cmocka_unit_test(test_statefulset_rolled_out),
 	};
 	return cmocka_run_group_tests_name("k8s", tests, NULL, NULL);
 }

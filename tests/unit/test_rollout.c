@@ -51,6 +51,7 @@ enum obs {
 	O_REQ_DONE,     /* the job runs; the requested savepoint completed at SP_REQ */
 	O_REQ_FAILED,   /* the job runs; the requested savepoint failed */
 	O_SP_OLD,       /* the job runs; its newest savepoint is 2 minutes old */
+	O_PODS_ROLLING, /* Flink answers with enough slots, but the StatefulSets are still rolling out */
 };
 #define SP_REQ "file:/sp/savepoint-req"
 
@@ -59,6 +60,8 @@ static void observe(enum obs kind, deploy_observed *o)
 	memset(o, 0, sizeof(*o));
 	o->slots_total = 4;
 	o->objects_current = true;
+	o->pods_ready = kind == O_PODS_ROLLING ? 0 : 1;
+	o->pods_waiting = kind == O_PODS_ROLLING ? "wc-taskmanager: 1 of 2 pods updated" : NULL;
 	o->jar_known = true;
 	o->step_age_ms = 1000;
 	if (kind == O_DOWN)
@@ -390,6 +393,8 @@ static const struct row {
 	{J_TAKEN, W_DELETE, O_DOWN, DEPLOY_OP_NONE, NULL, "objects can go"},
 	{J_APPLIED, W_NEW, O_DOWN, DEPLOY_OP_WAIT, NULL, "JobManager is starting"},
 	{J_APPLIED, W_NEW, O_GONE, DEPLOY_OP_UPLOAD, NULL, NULL},
+	/* not on pods about to be replaced: the old JobManager still answers */
+	{J_APPLIED, W_NEW, O_PODS_ROLLING, DEPLOY_OP_WAIT, NULL, "the pods are rolling out: wc-taskmanager: 1 of 2"},
 	{J_UPLOADED, W_NEW, O_GONE, DEPLOY_OP_RUN, NULL, NULL},
 	{J_UPLOADED, W_NEW, O_DOWN, DEPLOY_OP_WAIT, NULL, NULL},
 	/* SUBMITTED: the job is the submission */
