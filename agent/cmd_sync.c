@@ -113,30 +113,37 @@ static void print_pass(const deploy_pass *pass, const cli_pass *cp, const char *
 /* What earlier passes of one run did to each deployment, folded into the
  * report of the last pass: a job started or an object applied in pass 1
  * while the last pass only saw the job complete its first checkpoint. */
+typedef struct run_memory_entry {
+	char *key; /* "NS/NAME" */
+	bool applied[RENDER_NCOMPONENTS];
+	bool job_started, drift_job;
+} run_memory_entry;
+
 typedef struct run_memory {
-	char **keys; /* "NS/NAME" */
-	bool (*applied)[RENDER_NCOMPONENTS];
-	bool *job_started, *drift_job;
-	size_t n;
+	run_memory_entry *v;
+	size_t n, cap;
 } run_memory;
 
-static size_t run_memory_slot(run_memory *m, const deploy_item *it)
+/* The entry of item `i` of a pass. Every pass lists the deployments in
+ * the same order, so the entry at the same index is tried first: a pass
+ * over n deployments costs O(n), not O(n^2). */
+static run_memory_entry *run_memory_slot(run_memory *m, size_t i, const deploy_item *it)
 {
 	char *key = fo_asprintf("%s/%s", it->ns, it->name);
-	for (size_t i = 0; i < m->n; i++)
-		if (strcmp(m->keys[i], key) == 0) {
+	if (i < m->n && strcmp(m->v[i].key, key) == 0) {
+		free(key);
+		return &m->v[i];
+	}
+	for (size_t k = 0; k < m->n; k++)
+		if (strcmp(m->v[k].key, key) == 0) {
 			free(key);
-			return i;
+			return &m->v[k];
 		}
-	m->keys = fo_realloc(m->keys, (m->n + 1) * sizeof(*m->keys));
-	m->applied = fo_realloc(m->applied, (m->n + 1) * sizeof(*m->applied));
-	m->job_started = fo_realloc(m->job_started, (m->n + 1) * sizeof(*m->job_started));
-	m->drift_job = fo_realloc(m->drift_job, (m->n + 1) * sizeof(*m->drift_job));
-	m->keys[m->n] = key;
-	m->drift_job[m->n] = false;
-	memset(m->applied[m->n], 0, sizeof(m->applied[m->n]));
-	m->job_started[m->n] = false;
-	return m->n++;
+	m->v = fo_grow(m->v, &m->cap, m->n + 1, sizeof(*m->v));
+	run_memory_entry *en = &m->v[m->n++];
+	memset(en, 0, sizeof(*en));
+	en->key = key;
+	return en;
 }
 
 /* Remember what `p` did; give the last pass what the earlier ones did. */
@@ -144,16 +151,16 @@ static void run_memory_fold(run_memory *m, deploy_pass *p, bool last)
 {
 	for (size_t i = 0; i < p->n; i++) {
 		deploy_item *it = &p->items[i];
-		size_t k = run_memory_slot(m, it);
-		m->job_started[k] = m->job_started[k] || it->job_started;
-		m->drift_job[k] = m->drift_job[k] || it->drift_job;
+		run_memory_entry *en = run_memory_slot(m, i, it);
+		en->job_started = en->job_started || it->job_started;
+		en->drift_job = en->drift_job || it->drift_job;
 		for (int c = 0; c < RENDER_NCOMPONENTS; c++)
-			m->applied[k][c] = m->applied[k][c] || it->applied[c];
+			en->applied[c] = en->applied[c] || it->applied[c];
 		if (last) {
-			it->job_started = m->job_started[k];
-			it->drift_job = m->drift_job[k];
+			it->job_started = en->job_started;
+			it->drift_job = en->drift_job;
 			for (int c = 0; c < RENDER_NCOMPONENTS; c++)
-				it->applied[c] = m->applied[k][c];
+				it->applied[c] = en->applied[c];
 		}
 	}
 }
@@ -161,11 +168,8 @@ static void run_memory_fold(run_memory *m, deploy_pass *p, bool last)
 static void run_memory_free(run_memory *m)
 {
 	for (size_t i = 0; i < m->n; i++)
-		free(m->keys[i]);
-	free(m->keys);
-	free(m->applied);
-	free(m->job_started);
-	free(m->drift_job);
+		free(m->v[i].key);
+	free(m->v);
 }
 
 static long mono_ms(void)

@@ -1033,32 +1033,34 @@ int flink_rest_jobs(flink_rest *c, flink_job_list *out, fo_err *e)
 	return get_parsed(c, "/jobs/overview", "list jobs", parse_jobs_v, out, e);
 }
 
-int flink_rest_job(flink_rest *c, const char *job_id, flink_job_info *out, fo_err *e)
+/* GET /jobs/JOB_ID + suffix, parsed into `out`: the shape every per-job
+ * getter shares. `verb` names the request in errors ("get checkpoints"),
+ * followed by " of job JOB_ID" (or " JOB_ID" for the job itself); the job
+ * id is checked before it becomes part of a path. */
+static int get_job_parsed(flink_rest *c, const char *job_id, const char *suffix, const char *verb,
+			  int (*parse)(const char *, void *, fo_err *), void *out, fo_err *e)
 {
-	memset(out, 0, sizeof(*out));
-	int rc = check_job_id("get job", job_id, e);
+	int rc = check_job_id(verb, job_id, e);
 	if (rc < 0)
 		return rc;
-	char *path = fo_asprintf("/jobs/%s", job_id);
-	char *what = fo_asprintf("get job %s", job_id);
-	rc = get_parsed(c, path, what, parse_job_v, out, e);
+	char *path = fo_asprintf("/jobs/%s%s", job_id, suffix);
+	char *what = fo_asprintf("%s%s %s", verb, *suffix ? " of job" : "", job_id);
+	rc = get_parsed(c, path, what, parse, out, e);
 	free(path);
 	free(what);
 	return rc;
 }
 
+int flink_rest_job(flink_rest *c, const char *job_id, flink_job_info *out, fo_err *e)
+{
+	memset(out, 0, sizeof(*out));
+	return get_job_parsed(c, job_id, "", "get job", parse_job_v, out, e);
+}
+
 int flink_rest_checkpoints(flink_rest *c, const char *job_id, flink_checkpoint_info *out, fo_err *e)
 {
 	memset(out, 0, sizeof(*out));
-	int rc = check_job_id("get checkpoints", job_id, e);
-	if (rc < 0)
-		return rc;
-	char *path = fo_asprintf("/jobs/%s/checkpoints", job_id);
-	char *what = fo_asprintf("get checkpoints of job %s", job_id);
-	rc = get_parsed(c, path, what, parse_cp_v, out, e);
-	free(path);
-	free(what);
-	return rc;
+	return get_job_parsed(c, job_id, "/checkpoints", "get checkpoints", parse_cp_v, out, e);
 }
 
 static int parse_ckconf_v(const char *b, void *o, fo_err *e) { return flink_rest_parse_checkpoint_config(b, o, e); }
@@ -1066,33 +1068,19 @@ static int parse_ckconf_v(const char *b, void *o, fo_err *e) { return flink_rest
 int flink_rest_checkpointing(flink_rest *c, const char *job_id, int64_t *interval_ms, fo_err *e)
 {
 	*interval_ms = 0;
-	int rc = check_job_id("get checkpoint configuration", job_id, e);
-	if (rc < 0)
-		return rc;
-	char *path = fo_asprintf("/jobs/%s/checkpoints/config", job_id);
-	char *what = fo_asprintf("get checkpoint configuration of job %s", job_id);
-	rc = get_parsed(c, path, what, parse_ckconf_v, interval_ms, e);
+	int rc = get_job_parsed(c, job_id, "/checkpoints/config", "get checkpoint configuration", parse_ckconf_v,
+				interval_ms, e);
 	if (rc == FO_ENOTFOUND) { /* "Checkpointing is not enabled for this job" */
 		fo_err_clear(e);
 		rc = 0;
 	}
-	free(path);
-	free(what);
 	return rc;
 }
 
 int flink_rest_exceptions(flink_rest *c, const char *job_id, char **root_cause, fo_err *e)
 {
 	*root_cause = NULL;
-	int rc = check_job_id("get exceptions", job_id, e);
-	if (rc < 0)
-		return rc;
-	char *path = fo_asprintf("/jobs/%s/exceptions", job_id);
-	char *what = fo_asprintf("get exceptions of job %s", job_id);
-	rc = get_parsed(c, path, what, parse_exc_v, root_cause, e);
-	free(path);
-	free(what);
-	return rc;
+	return get_job_parsed(c, job_id, "/exceptions", "get exceptions", parse_exc_v, root_cause, e);
 }
 
 int flink_rest_jar_upload(flink_rest *c, const char *path, char **jar_id, fo_err *e)

@@ -332,6 +332,12 @@ pods_up() {
 	local d=$PODS_DATA port f cgroot images
 	rig_part_running k8s || rig_die "pods: the k8s part is not running (start both: rig up k8s pods)"
 	[ -x "$PODS_KUBELET_BIN" ] || rig_die "pods: not built (rig build pods)"
+	# what a run of this rig left when it ended without `rig down` (its
+	# processes killed, the machine kept): its bridge, containers, mounts
+	if [ -f "$d/bridge" ] || [ -f "$d/cgroup-root" ]; then
+		rig_log "pods: clearing what an earlier run left"
+		pods_down
+	fi
 	for port in "$RIG_PORT_KUBELET_HEALTHZ" "$RIG_PORT_PODS_KCM" "$RIG_PORT_PODS_DNS_HEALTH" "$RIG_PORT_PODS_DNS_READY"; do
 		if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
 			rig_die "pods: 127.0.0.1:$port is already in use (not by a process this rig recorded)"
