@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/duration.h"
 #include "lib/fs.h"
 #include "lib/log.h"
 
@@ -74,6 +75,20 @@ int cli_usage_error(const char *verb, const char *fmt, ...)
 	fprintf(stderr, "flinkops %s: %s\nRun 'flinkops %s --help' for usage.\n", verb, m, verb);
 	free(m);
 	return EXIT_FAIL;
+}
+
+int cli_max_state_age(const char *value, int64_t *ms)
+{
+	fo_err e = FO_ERR_INIT;
+	int rc = fo_duration_parse(value, ms, &e);
+	if (rc == 0 && *ms <= 0)
+		rc = fo_err_set(&e, FO_EINVAL, "it must be above zero");
+	if (rc < 0) {
+		cli_usage_error("plan", "--max-state-age \"%s\": %s", value, fo_err_msg(&e));
+		rc = -1;
+	}
+	fo_err_clear(&e);
+	return rc;
 }
 
 int cli_load_manifests(char **paths, int npaths, flink_deployments *out, size_t *nfiles, fo_diags *d)

@@ -45,6 +45,9 @@ void cli_report(const char *verb, const char *fmt, ...) FO_PRINTF(2, 3);
 int cli_log_format(const char *value, const char *where);
 /* A usage error: message and hint on stderr; returns EXIT_FAIL. */
 int cli_usage_error(const char *verb, const char *fmt, ...) FO_PRINTF(2, 3);
+/* `plan --max-state-age D`: a duration above zero into *ms and 0; else -1
+ * after a usage error of plan on stderr naming the value. */
+int cli_max_state_age(const char *value, int64_t *ms);
 
 /*
  * Collect the manifest files under `paths` and parse every FlinkDeployment in

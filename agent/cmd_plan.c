@@ -29,7 +29,9 @@ static const char usage[] =
 	"Show what merging HEAD into BASE would do, without touching any cluster: for\n"
 	"each FlinkDeployment added, changed or removed, the action (create, in place,\n"
 	"savepoint upgrade, stateless restart, suspend, resume, delete with a final\n"
-	"savepoint), warnings (state dropped, savepoint compatibility) and a unified\n"
+	"savepoint), the state the job's next start uses (the savepoint the upgrade\n"
+	"takes, the newest checkpoint, the initial savepoint or empty state),\n"
+	"warnings (state dropped, savepoint compatibility) and a unified\n"
 	"diff of the rendered Kubernetes objects. A renamed file that keeps its\n"
 	"deployment is a change of that deployment, not a delete and a create.\n"
 	"\n"
@@ -39,6 +41,8 @@ static const char usage[] =
 	"  --path FOLDER          only manifests under FOLDER\n"
 	"  --glob G               manifest file names (default *.yaml and *.yml)\n"
 	"  --status-folder F      the agent's status folder, never read (default status)\n"
+	"  --max-state-age D      warn when a job would start from state older than D\n"
+	"                         (default 1h; the age is known with --live)\n"
 	"  -h, --help             this help\n"
 	"\n"
 	"With --live --config FILE, compare with the cluster instead of BASE (see\n"
@@ -298,8 +302,13 @@ static void print_text(const plan_list *l, const char *repo)
 			       x->p.change.takes_savepoint ? "yes" : "no", x->p.change.restarts_job ? "yes" : "no",
 			       x->p.change.restarts_pods ? "yes" : "no");
 			printf("  objects: %s\n", fo_buf_cstr(&objs));
+			const deploy_state *st = &x->p.change.state;
+			if (st->text)
+				printf("  state: %s\n", st->text);
 			for (size_t w = 0; w < x->p.change.nwarnings; w++)
 				printf("  warning: %s\n", x->p.change.warnings[w].text);
+			for (size_t w = 0; w < st->nwarnings; w++)
+				printf("  warning: %s\n", st->warnings[w].text);
 			if (x->diff && *x->diff)
 				printf("%s", x->diff);
 			fo_buf_free(&objs);
@@ -362,8 +371,13 @@ static void print_markdown(const plan_list *l)
 		changed_objects(x, &objs, ", ", true);
 		printf("\n#### `%s/%s`: %s\n\n", x->namespace, x->name, label(x));
 		printf("Objects: %s\n\n", fo_buf_cstr(&objs));
+		const deploy_state *st = &x->p.change.state;
+		if (st->text)
+			printf("State: %s\n\n", st->text);
 		for (size_t w = 0; w < x->p.change.nwarnings; w++)
 			printf("> :warning: %s\n>\n", x->p.change.warnings[w].text);
+		for (size_t w = 0; w < st->nwarnings; w++)
+			printf("> :warning: %s\n>\n", st->warnings[w].text);
 		if (x->diff && *x->diff) {
 			/* a fence longer than any run of backticks in the diff */
 			printf("<details><summary>Rendered objects diff</summary>\n\n````diff\n%s````\n\n</details>\n",
@@ -415,6 +429,12 @@ static void print_json(const plan_list *l)
 				cJSON_AddItemToArray(w, cJSON_CreateString(x->p.change.note));
 			for (size_t k = 0; k < x->p.change.nwarnings; k++)
 				cJSON_AddItemToArray(w, cJSON_CreateString(x->p.change.warnings[k].text));
+			const deploy_state *st = &x->p.change.state;
+			for (size_t k = 0; k < st->nwarnings; k++)
+				cJSON_AddItemToArray(w, cJSON_CreateString(st->warnings[k].text));
+			cJSON *sj = deploy_state_json(st);
+			if (sj)
+				cJSON_AddItemToObject(j, "state", sj);
 			cJSON_AddStringToObject(j, "diff", x->diff ? x->diff : "");
 		}
 		cJSON_AddItemToArray(arr, j);
@@ -436,17 +456,18 @@ int cmd_plan(int argc, char **argv)
 	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
 		if (strcmp(argv[i], "--live") == 0)
 			return cmd_plan_live(argc, argv);
-	enum { O_BASE = 1, O_HEAD, O_PATH, O_GLOB, O_STATUS };
-	struct option opts[CLI_GIT_NOPTS + 8] = {
+	enum { O_BASE = 1, O_HEAD, O_PATH, O_GLOB, O_STATUS, O_MAX_AGE };
+	struct option opts[CLI_GIT_NOPTS + 9] = {
 		{"base", required_argument, NULL, O_BASE},
 		{"head", required_argument, NULL, O_HEAD},
 		{"path", required_argument, NULL, O_PATH},
 		{"glob", required_argument, NULL, O_GLOB},
 		{"status-folder", required_argument, NULL, O_STATUS},
+		{"max-state-age", required_argument, NULL, O_MAX_AGE},
 		{"output", required_argument, NULL, 'o'},
 		{"help", no_argument, NULL, 'h'},
 	};
-	memcpy(&opts[7], cli_git_long_options, sizeof(cli_git_long_options));
+	memcpy(&opts[8], cli_git_long_options, sizeof(cli_git_long_options));
 	cli_git_opts g = {0};
 	const char *base = "main", *head = "HEAD", *format = "text";
 	sync_select sel = {0};
@@ -464,6 +485,13 @@ int cmd_plan(int argc, char **argv)
 		case O_PATH: sel.folder = optarg; break;
 		case O_GLOB: sel.glob = optarg; break;
 		case O_STATUS: sel.status_folder = optarg; break;
+		case O_MAX_AGE: {
+			/* no age is known without --live: checked, so a CI script can pass it to both */
+			int64_t ms;
+			if (cli_max_state_age(optarg, &ms) < 0)
+				return EXIT_FAIL;
+			break;
+		}
 		case 'o':
 			if (strcmp(optarg, "text") != 0 && strcmp(optarg, "markdown") != 0 && strcmp(optarg, "json") != 0)
 				return cli_usage_error("plan", "unknown output format \"%s\" (text, markdown or json)", optarg);

@@ -8,21 +8,30 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "agent/cli.h"
 #include "deploy/deploy.h"
+#include "flink/rest.h"
 #include "lib/buf.h"
 #include "lib/diff.h"
 #include "lib/yaml.h"
 
 static const char usage[] =
-	"usage: flinkops plan --live --config FILE [--manifests DIR] [-o text|markdown|json]\n"
+	"usage: flinkops plan --live --config FILE [--manifests DIR] [--max-state-age D]\n"
+	"                            [-o text|markdown|json]\n"
 	"\n"
 	"Compare the FlinkDeployments of the configured repository (or of DIR, e.g.\n"
 	"a pull request's checkout) with what the cluster runs, and print what the\n"
-	"next sync would do: per deployment the action, drifted fields, warnings and\n"
-	"a diff of the objects (the live side shows only the fields flinkops sets).\n"
-	"Nothing in the cluster is changed.\n"
+	"next sync would do: per deployment the action, drifted fields, the state\n"
+	"the job's next start uses, warnings and a diff of the objects (the live side\n"
+	"shows only the fields flinkops sets). For a last-state upgrade the state is\n"
+	"the running job's newest checkpoint, read from Flink with its path and age;\n"
+	"for a resume, the savepoint the suspend took and its age, from the rollout\n"
+	"journal.\n"
+	"Nothing in the cluster or in Flink is changed.\n"
+	"\n"
+	"  --max-state-age D      warn when that state is older than D (default 1h)\n"
 	"\n"
 	"Exit status: 0 nothing would change, 2 something would, 1 an error.\n";
 
@@ -115,6 +124,94 @@ static bool item_changes(const deploy_item *it)
 	return false;
 }
 
+/* What the journal and Flink say about one deployment's job; `f` borrows
+ * from the rest. */
+typedef struct live_facts {
+	deploy_journal j;
+	flink_checkpoint_info ck;
+	char *error;
+	deploy_state_facts f;
+} live_facts;
+
+/*
+ * Gather the facts the state line of `it` needs (read only): the journal's
+ * job and newest savepoint (a resume starts from it) from the inventory, and
+ * for a last-state upgrade the job's newest checkpoint from Flink (GET
+ * /jobs/:id/checkpoints at the configured REST URL). What cannot be read is
+ * x->f.error, which the plan prints instead of a path.
+ */
+static void gather_facts(const config *cfg, const deploy_live *live, const deploy_item *it, live_facts *x)
+{
+	memset(x, 0, sizeof(*x));
+	x->ck.latest_id = -1;
+	x->f.asked = true;
+	x->f.checkpoint_ms = -1;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	x->f.now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	fo_err e = FO_ERR_INIT;
+	flink_rest *c = NULL;
+	char *url = NULL;
+	const char *text = deploy_live_journal(live, it->ns, it->name);
+	if (text && deploy_journal_decode(text, &x->j, &e) < 0) {
+		x->error = fo_asprintf("the rollout journal does not decode: %s", fo_err_msg(&e));
+		goto cleanup;
+	}
+	x->f.suspend_savepoint = x->j.savepoint_path;
+	x->f.suspend_savepoint_ms = deploy_time_ms(x->j.savepoint_time);
+	x->f.job_id = x->j.job_id;
+	bool last_state = it->fd && it->fd->has_job && it->fd->job.upgrade_mode == FLINK_UPGRADE_LAST_STATE;
+	if (it->change.action != DEPLOY_UPGRADE || !it->change.restarts_job || !last_state)
+		goto cleanup; /* nothing else to read from Flink */
+	if (!cfg->flink.submit_jobs) {
+		x->error = fo_strdup("flink.submitJobs is false, so flinkops knows no job of it");
+		goto cleanup;
+	}
+	if (!x->j.job_id) {
+		x->error = fo_strdup("the rollout journal names no job");
+		goto cleanup;
+	}
+	url = deploy_rest_url(cfg->flink.rest_url, it->ns, it->name);
+	flink_rest_opts ro = {.ca_file = cfg->flink.ca_file};
+	if (flink_rest_new(url, &ro, &c, &e) < 0 || flink_rest_checkpoints(c, x->j.job_id, &x->ck, &e) < 0) {
+		x->error = fo_strdup(fo_err_msg(&e));
+		goto cleanup;
+	}
+	x->f.checkpoint_path = x->ck.latest_path;
+	x->f.checkpoint_is_savepoint = x->ck.latest_is_savepoint;
+	x->f.checkpoint_ms = x->ck.latest_path ? x->ck.latest_trigger_time : -1;
+	x->f.restored_path = x->ck.restored_path;
+cleanup:
+	x->f.error = x->error;
+	flink_rest_free(c);
+	free(url);
+	fo_err_clear(&e);
+}
+
+static void live_facts_free(live_facts *x)
+{
+	deploy_journal_clear(&x->j);
+	flink_checkpoint_info_free(&x->ck);
+	free(x->error);
+	memset(x, 0, sizeof(*x));
+}
+
+/* Each item's state line, now with what the journal and Flink say. */
+static void refine_states(const config *cfg, const deploy_live *live, deploy_pass *pass, int64_t max_age_ms)
+{
+	for (size_t i = 0; i < pass->n; i++) {
+		deploy_item *it = &pass->items[i];
+		if (it->change.state.from == DEPLOY_STATE_NONE)
+			continue;
+		live_facts x;
+		gather_facts(cfg, live, it, &x);
+		deploy_side to = {0};
+		to.fd = it->fd;
+		deploy_plan_state(&it->change, &to, &x.f, max_age_ms, &it->change.state);
+		live_facts_free(&x);
+	}
+}
+
 static void print_item(const deploy_item *it, const char *agent, bool markdown, fo_buf *out)
 {
 	deploy_side to = {0};
@@ -129,8 +226,13 @@ static void print_item(const deploy_item *it, const char *agent, bool markdown, 
 	for (int k = 0; k < RENDER_NCOMPONENTS; k++)
 		if (it->drift[k])
 			fo_buf_printf(out, markdown ? "- drift: `%s`\n" : "  drift: %s\n", it->drift[k]);
+	const deploy_state *st = &it->change.state;
+	if (st->text)
+		fo_buf_printf(out, markdown ? "- state: %s\n" : "  state: %s\n", st->text);
 	for (size_t w = 0; w < it->change.nwarnings; w++)
 		fo_buf_printf(out, markdown ? "- **warning:** %s\n" : "  warning: %s\n", it->change.warnings[w].text);
+	for (size_t w = 0; w < st->nwarnings; w++)
+		fo_buf_printf(out, markdown ? "- **warning:** %s\n" : "  warning: %s\n", st->warnings[w].text);
 	if (it->error)
 		fo_buf_printf(out, markdown ? "- **error:** %s\n" : "  error: %s\n", it->error);
 	char *diff = item_diff(it, agent);
@@ -145,11 +247,13 @@ int cmd_plan_live(int argc, char **argv)
 		{"live", no_argument, NULL, 'l'},
 		{"config", required_argument, NULL, 'c'},
 		{"manifests", required_argument, NULL, 'm'},
+		{"max-state-age", required_argument, NULL, 'a'},
 		{"output", required_argument, NULL, 'o'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *cfg_path = NULL, *manifests = NULL, *format = "text";
+	int64_t max_age_ms = DEPLOY_MAX_STATE_AGE_MS;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+o:h", opts, NULL)) != -1) {
@@ -157,13 +261,17 @@ int cmd_plan_live(int argc, char **argv)
 		case 'l': break;
 		case 'c': cfg_path = optarg; break;
 		case 'm': manifests = optarg; break;
+		case 'a':
+			if (cli_max_state_age(optarg, &max_age_ms) < 0)
+				return EXIT_FAIL;
+			break;
 		case 'o':
 			if (strcmp(optarg, "text") != 0 && strcmp(optarg, "markdown") != 0 && strcmp(optarg, "json") != 0)
 				return cli_usage_error("plan", "unknown output format \"%s\" (text, markdown or json)", optarg);
 			format = optarg;
 			break;
 		case 'h': fputs(usage, stdout); return EXIT_OK;
-		default: return cli_usage_error("plan", "unknown option (with --live: --config, --manifests, -o)");
+		default: return cli_usage_error("plan", "unknown option (with --live: --config, --manifests, --max-state-age, -o)");
 		}
 	}
 	if (!cfg_path)
@@ -181,6 +289,7 @@ int cmd_plan_live(int argc, char **argv)
 	if (r.status != EXIT_OK)
 		goto cleanup;
 	const config *cfg = cp.cfg;
+	refine_states(cfg, cp.live, &pass, max_age_ms);
 
 	size_t changes = 0;
 	fo_buf out = FO_BUF_INIT;

@@ -11,6 +11,7 @@
 #include "agent/cli.h"
 #include "agent/gitcli.h"
 #include "flink/status.h"
+#include "lib/duration.h"
 
 static const char usage[] =
 	"usage: flinkops status [--repo DIR_OR_URL] [--branch B] [--status-folder F] [-o text|json] [[NS/]NAME]\n"
@@ -77,21 +78,6 @@ static cJSON *status_json(const flink_status *s, const char *file)
 	return o;
 }
 
-/* "45s", "3m04s", "2h05m", "3d04h" */
-static void format_age(long s, char out[16])
-{
-	if (s < 0)
-		snprintf(out, 16, "-");
-	else if (s < 60)
-		snprintf(out, 16, "%lds", s);
-	else if (s < 3600)
-		snprintf(out, 16, "%ldm%02lds", s / 60, s % 60);
-	else if (s < 86400)
-		snprintf(out, 16, "%ldh%02ldm", s / 3600, s % 3600 / 60);
-	else
-		snprintf(out, 16, "%ldd%02ldh", s / 86400 % 100000, s % 86400 / 3600);
-}
-
 /* One deployment: its summary, then its history as a table. */
 static void print_one(const flink_status *s)
 {
@@ -110,9 +96,9 @@ static void print_one(const flink_status *s)
 	       "STATE / STOPPED WITH");
 	for (size_t i = 0; i < s->nhistory; i++) {
 		const flink_status_history *h = &s->history[i];
-		char commit[8], age[16];
+		char commit[8], age[FO_DURATION_SHORT];
 		snprintf(commit, sizeof(commit), "%.7s", or_dash(h->commit));
-		format_age(flink_status_seconds_between(h->started_from.time, h->time), age);
+		fo_duration_short(flink_status_seconds_between(h->started_from.time, h->time), age);
 		printf("%-8s %-10s %-20s %-32s %-10s %-9s %s\n", commit, flink_phase_name(h->phase), or_dash(h->time),
 		       or_dash(h->job_id), or_dash(h->started_from.kind), age, or_dash(h->started_from.path));
 		if (h->stopped_with.path)

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "lib/json.h"
 
@@ -169,4 +170,25 @@ char *deploy_submit_job_id(const char *ns, const char *name, const char *job_has
 	h[32] = '\0';
 	free(seed);
 	return h;
+}
+
+int64_t deploy_time_ms(const char *rfc3339)
+{
+	if (!rfc3339)
+		return -1;
+	struct tm tm;
+	memset(&tm, 0, sizeof(tm));
+	const char *end = strptime(rfc3339, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!end)
+		return -1;
+	int64_t frac_ms = 0;
+	if (*end == '.') {
+		/* the first three digits are the milliseconds; more are finer */
+		int64_t scale = 100;
+		for (end++; *end >= '0' && *end <= '9'; end++, scale /= 10)
+			frac_ms += scale > 0 ? (*end - '0') * scale : 0;
+	}
+	if (strcmp(end, "Z") != 0)
+		return -1;
+	return (int64_t)timegm(&tm) * 1000 + frac_ms;
 }

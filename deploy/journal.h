@@ -127,5 +127,8 @@ int deploy_journal_save(struct k8s_client *c, const char *ns, const char *name, 
 int deploy_journal_delete(struct k8s_client *c, const char *ns, const char *name, fo_err *e);
 /* The REST URL of a deployment from a template with {name} and {namespace}. Caller frees. */
 char *deploy_rest_url(const char *tmpl, const char *ns, const char *name);
+/* A journal time (RFC 3339 in UTC, "...:SSZ" or "...:SS.fffZ") in ms since
+ * the epoch; -1 when it is NULL or does not parse. */
+int64_t deploy_time_ms(const char *rfc3339);
 
 #endif

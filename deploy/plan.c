@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/duration.h"
 #include "lib/json.h"
 #include "lib/url.h"
 
@@ -47,18 +48,34 @@ void deploy_side_from_live(deploy_side *s, cJSON *const live[RENDER_NCOMPONENTS]
 		s->template_hash[1] = render_object_annotation(live[RENDER_STATEFULSET_TASKMANAGER], RENDER_ANNOTATION_TEMPLATE_HASH);
 }
 
+/* Contract: append a warning of `kind` with the formatted text to v[*n]. */
+static void push_warning(deploy_warning **v, size_t *n, enum deploy_warning_kind kind, const char *fmt, va_list ap)
+{
+	char *t = fo_vasprintf(fmt, ap);
+	*v = fo_realloc(*v, (*n + 1) * sizeof(**v));
+	(*v)[*n].kind = kind;
+	(*v)[*n].text = t;
+	(*n)++;
+}
+
 static void warn(deploy_change *c, enum deploy_warning_kind kind, const char *fmt, ...) FO_PRINTF(3, 4);
 
 static void warn(deploy_change *c, enum deploy_warning_kind kind, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	char *t = fo_vasprintf(fmt, ap);
+	push_warning(&c->warnings, &c->nwarnings, kind, fmt, ap);
 	va_end(ap);
-	c->warnings = fo_realloc(c->warnings, (c->nwarnings + 1) * sizeof(*c->warnings));
-	c->warnings[c->nwarnings].kind = kind;
-	c->warnings[c->nwarnings].text = t;
-	c->nwarnings++;
+}
+
+static void state_warn(deploy_state *s, enum deploy_warning_kind kind, const char *fmt, ...) FO_PRINTF(3, 4);
+
+static void state_warn(deploy_state *s, enum deploy_warning_kind kind, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	push_warning(&s->warnings, &s->nwarnings, kind, fmt, ap);
+	va_end(ap);
 }
 
 static void upgrade_warnings(const deploy_side *from, const deploy_side *to, deploy_change *c)
@@ -69,9 +86,6 @@ static void upgrade_warnings(const deploy_side *from, const deploy_side *to, dep
 	if (nf->job.upgrade_mode == FLINK_UPGRADE_STATELESS)
 		warn(c, DEPLOY_WARN_STATE_DROPPED,
 		     "upgradeMode is stateless: the job is cancelled and starts again from empty state; its state is dropped");
-	if (nf->job.allow_non_restored_state)
-		warn(c, DEPLOY_WARN_NON_RESTORED_STATE,
-		     "allowNonRestoredState is true: state of operators missing from the new job is dropped silently");
 	if (!of || !of->has_job)
 		return;
 	if (of->job.upgrade_mode != nf->job.upgrade_mode)
@@ -193,6 +207,202 @@ void deploy_plan_change(const deploy_side *from, const deploy_side *to, const ch
 					      ? "the next upgrade cancels the job and starts it from empty state: its state is dropped"
 					      : "the next upgrade keeps the job's state");
 	}
+	deploy_plan_state(c, to, NULL, 0, &c->state);
+}
+
+/* Contract: out->age_ms from the state's time `at_ms` and the plan's
+ * `now_ms` (a clock a little behind Flink's is no negative age), and its
+ * text ("5m00s") into `age`. */
+static void set_age(deploy_state *out, int64_t at_ms, int64_t now_ms, char age[FO_DURATION_SHORT])
+{
+	out->age_ms = now_ms > at_ms ? now_ms - at_ms : 0;
+	fo_duration_short(out->age_ms / 1000, age);
+}
+
+/* Contract: out->text "the newest checkpoint ..." (and path, age, warnings)
+ * for a last-state upgrade of the running job that `f` describes (NULL: not
+ * asked). */
+static void newest_checkpoint(const deploy_state_facts *f, deploy_state *out)
+{
+	if (!f || !f->asked) {
+		out->text = fo_strdup("the newest checkpoint of the running job (its path and age: plan --live)");
+		return;
+	}
+	if (f->error) {
+		out->text = fo_asprintf("the newest checkpoint of the running job (not read: %s)", f->error);
+		return;
+	}
+	if (f->checkpoint_path) {
+		out->path = fo_strdup(f->checkpoint_path);
+		const char *kind = f->checkpoint_is_savepoint ? "savepoint" : "checkpoint";
+		if (f->checkpoint_ms >= 0 && f->now_ms >= 0) {
+			char age[FO_DURATION_SHORT];
+			set_age(out, f->checkpoint_ms, f->now_ms, age);
+			out->text = fo_asprintf("the newest %s of job %s, %s, taken %s ago", kind, f->job_id ? f->job_id : "?",
+						f->checkpoint_path, age);
+		} else {
+			out->text = fo_asprintf("the newest %s of job %s, %s (its time is unknown)", kind,
+						f->job_id ? f->job_id : "?", f->checkpoint_path);
+		}
+		return;
+	}
+	if (f->restored_path) {
+		/* it completed nothing since its start: what it started from is its newest state */
+		out->path = fo_strdup(f->restored_path);
+		out->text = fo_asprintf("what job %s started from, %s (it has completed no checkpoint since)",
+					f->job_id ? f->job_id : "?", f->restored_path);
+		return;
+	}
+	out->text = fo_asprintf("none: job %s has completed no checkpoint", f->job_id ? f->job_id : "?");
+	state_warn(out, DEPLOY_WARN_NO_CHECKPOINT,
+		   "a last-state upgrade needs a completed checkpoint and job %s has none: the upgrade fails and the job "
+		   "keeps running; wait for a checkpoint, or use upgradeMode: savepoint",
+		   f->job_id ? f->job_id : "?");
+}
+
+/* Contract: a job that starts from job.initialSavepointPath `initial` when
+ * set, else from empty state (`why`: the reason in words, NULL for a new
+ * job); returns what is restored ("initial savepoint") or NULL. */
+static const char *initial_or_empty(const char *initial, const char *why, deploy_state *out)
+{
+	if (!initial) {
+		out->from = DEPLOY_STATE_EMPTY;
+		out->text = fo_asprintf("empty state (%s)", why ? why : "a new job");
+		return NULL;
+	}
+	out->from = DEPLOY_STATE_INITIAL;
+	out->path = fo_strdup(initial);
+	out->text = why ? fo_asprintf("job.initialSavepointPath, %s (%s)", initial, why)
+			: fo_asprintf("job.initialSavepointPath, %s", initial);
+	return "initial savepoint";
+}
+
+void deploy_plan_state(const deploy_change *c, const deploy_side *to,
+		       const deploy_state_facts *f, int64_t max_age_ms, deploy_state *out)
+{
+	deploy_state_free(out);
+	out->age_ms = -1;
+	const flink_deployment *nf = to && to->fd && to->fd->has_job ? to->fd : NULL;
+	enum flink_upgrade_mode mode = nf ? nf->job.upgrade_mode : FLINK_UPGRADE_SAVEPOINT;
+	const char *initial = nf ? nf->job.initial_savepoint_path : NULL;
+	const char *what = NULL; /* what is restored, for the allowNonRestoredState warning */
+	switch (c->action) {
+	case DEPLOY_CREATE:
+		if (!c->restarts_job || !nf)
+			return;
+		what = initial_or_empty(initial, NULL, out);
+		break;
+	case DEPLOY_UPGRADE:
+		if (!c->restarts_job || !nf)
+			return;
+		if (mode == FLINK_UPGRADE_STATELESS) {
+			out->from = DEPLOY_STATE_EMPTY;
+			out->text = fo_strdup("empty state (state dropped: upgradeMode is stateless)");
+		} else if (mode == FLINK_UPGRADE_LAST_STATE) {
+			out->from = DEPLOY_STATE_CHECKPOINT;
+			newest_checkpoint(f, out);
+			what = "checkpoint";
+		} else {
+			out->from = DEPLOY_STATE_SAVEPOINT;
+			out->text = fo_strdup("the savepoint the upgrade takes when it stops the job");
+			what = "savepoint";
+		}
+		break;
+	case DEPLOY_RESUME: {
+		if (!nf)
+			return;
+		/* as the rollout resumes: the suspend's savepoint (never for a
+		 * stateless job), else the initial savepoint, else empty */
+		const char *sp = f && f->asked ? f->suspend_savepoint : NULL;
+		if (mode == FLINK_UPGRADE_STATELESS) {
+			out->from = DEPLOY_STATE_EMPTY;
+			out->text = fo_strdup("empty state (state dropped: a stateless job does not resume from its suspend "
+					      "savepoint)");
+		} else if (sp || !f || !f->asked || f->error) {
+			out->from = DEPLOY_STATE_SUSPENDED;
+			out->path = sp ? fo_strdup(sp) : NULL;
+			what = "savepoint";
+			if (!sp) {
+				out->text = fo_strdup("the savepoint the suspend took");
+			} else if (f->suspend_savepoint_ms > 0 && f->now_ms > 0) {
+				char age[FO_DURATION_SHORT];
+				set_age(out, f->suspend_savepoint_ms, f->now_ms, age);
+				out->text = fo_asprintf("the savepoint the suspend took, %s, taken %s ago", sp, age);
+			} else {
+				out->text = fo_asprintf("the savepoint the suspend took, %s", sp);
+			}
+		} else {
+			what = initial_or_empty(initial, "the suspend left no savepoint", out);
+		}
+		break;
+	}
+	case DEPLOY_SUSPEND:
+		if (!c->takes_savepoint)
+			return;
+		out->from = DEPLOY_STATE_SAVEPOINT;
+		out->text = fo_strdup("the savepoint the suspend takes when it stops the job; a resume starts from it");
+		return;
+	case DEPLOY_DELETE:
+		if (!c->takes_savepoint)
+			return;
+		out->from = DEPLOY_STATE_SAVEPOINT;
+		out->text = fo_strdup("the final savepoint the delete takes; its path is kept in the status file, "
+				      "nothing starts");
+		return;
+	default:
+		return;
+	}
+	if (out->age_ms >= 0 && max_age_ms > 0 && out->age_ms > max_age_ms) {
+		char age[FO_DURATION_SHORT], max[FO_DURATION_SHORT];
+		fo_duration_short(out->age_ms / 1000, age);
+		fo_duration_short(max_age_ms / 1000, max);
+		state_warn(out, DEPLOY_WARN_STATE_AGE,
+			   "the state the job starts from is %s old, older than %s (--max-state-age): the job resumes "
+			   "from that point",
+			   age, max);
+	}
+	if (what && nf->job.allow_non_restored_state && out->from != DEPLOY_STATE_EMPTY)
+		state_warn(out, DEPLOY_WARN_NON_RESTORED_STATE,
+			   "allowNonRestoredState is true: state in the %s of operators the new job no longer has is "
+			   "dropped silently",
+			   what);
+}
+
+void deploy_state_free(deploy_state *s)
+{
+	for (size_t i = 0; i < s->nwarnings; i++)
+		free(s->warnings[i].text);
+	free(s->warnings);
+	free(s->text);
+	free(s->path);
+	memset(s, 0, sizeof(*s));
+	s->age_ms = -1;
+}
+
+const char *deploy_state_from_name(enum deploy_state_from f)
+{
+	switch (f) {
+	case DEPLOY_STATE_SAVEPOINT: return "savepoint";
+	case DEPLOY_STATE_CHECKPOINT: return "checkpoint";
+	case DEPLOY_STATE_SUSPENDED: return "suspend-savepoint";
+	case DEPLOY_STATE_INITIAL: return "initial";
+	case DEPLOY_STATE_EMPTY: return "empty";
+	default: return "none";
+	}
+}
+
+cJSON *deploy_state_json(const deploy_state *s)
+{
+	if (s->from == DEPLOY_STATE_NONE)
+		return NULL;
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "from", deploy_state_from_name(s->from));
+	cJSON_AddStringToObject(o, "text", s->text ? s->text : "");
+	if (s->path)
+		cJSON_AddStringToObject(o, "path", s->path);
+	if (s->age_ms >= 0)
+		cJSON_AddNumberToObject(o, "ageSeconds", (double)(s->age_ms / 1000));
+	return o;
 }
 
 void deploy_plan_pair(deploy_planned *x)
@@ -242,6 +452,7 @@ void deploy_change_free(deploy_change *c)
 	c->nwarnings = 0;
 	free(c->note);
 	c->note = NULL;
+	deploy_state_free(&c->state);
 }
 
 const char *deploy_action_name(enum deploy_action a)

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <cjson/cJSON.h>
 
@@ -48,12 +49,54 @@ enum deploy_warning_kind {
 	DEPLOY_WARN_PARALLELISM,        /* parallelism changes: the savepoint is rescaled */
 	DEPLOY_WARN_JAR,                /* a new jar: operator uids must match the savepoint */
 	DEPLOY_WARN_UPGRADE_MODE,       /* the upgrade mode itself changes */
+	DEPLOY_WARN_STATE_AGE,          /* the state the job starts from is older than the plan's limit */
+	DEPLOY_WARN_NO_CHECKPOINT,      /* last-state, and the running job has no checkpoint to resume from */
 };
 
 typedef struct deploy_warning {
 	enum deploy_warning_kind kind;
 	char *text;
 } deploy_warning;
+
+/* Where the next start of a deployment's job takes its state from. */
+enum deploy_state_from {
+	DEPLOY_STATE_NONE,       /* the change neither starts a job nor stops one with a savepoint */
+	DEPLOY_STATE_SAVEPOINT,  /* the savepoint this change takes (savepoint upgrade; kept by suspend, delete) */
+	DEPLOY_STATE_CHECKPOINT, /* the running job's newest checkpoint (last-state upgrade) */
+	DEPLOY_STATE_SUSPENDED,  /* the savepoint the suspend took (resume) */
+	DEPLOY_STATE_INITIAL,    /* job.initialSavepointPath */
+	DEPLOY_STATE_EMPTY,      /* empty state: a new job, or state dropped */
+};
+
+/*
+ * What the cluster says about a deployment's running job, for `plan --live`
+ * (plain `plan` reads nothing: `asked` false). Every string is borrowed.
+ */
+typedef struct deploy_state_facts {
+	bool asked;
+	const char *error;             /* Flink (or the journal) could not tell: why */
+	const char *job_id;            /* the job the journal names */
+	const char *checkpoint_path;   /* its newest completed checkpoint (or savepoint); NULL: none */
+	bool checkpoint_is_savepoint;
+	int64_t checkpoint_ms;         /* that one's trigger time, ms since the epoch; -1 unknown */
+	const char *restored_path;     /* what the job started from; NULL: empty */
+	const char *suspend_savepoint; /* the journal's savepoint: what a resume starts from */
+	int64_t suspend_savepoint_ms;  /* its time, ms since the epoch; 0 or less: unknown */
+	int64_t now_ms;                /* the time of the plan, ms since the epoch */
+} deploy_state_facts;
+
+/* The state consequence of one change, for people and for -o json. */
+typedef struct deploy_state {
+	enum deploy_state_from from;
+	char *text;                    /* one line, e.g. "the savepoint the upgrade takes ..."; NULL with NONE */
+	char *path;                    /* the state's location when known, else NULL */
+	int64_t age_ms;                /* its age when known, else -1 */
+	deploy_warning *warnings;      /* state older than the limit, operators dropped, no checkpoint */
+	size_t nwarnings;
+} deploy_state;
+
+/* The default of `plan --max-state-age`: 1 hour. */
+#define DEPLOY_MAX_STATE_AGE_MS (60 * 60 * 1000LL)
 
 typedef struct deploy_change {
 	enum deploy_action action;
@@ -65,6 +108,7 @@ typedef struct deploy_change {
 	deploy_warning *warnings;
 	size_t nwarnings;
 	char *note;               /* NONE: a change no object shows (the upgrade mode alone), or NULL */
+	deploy_state state;       /* which state the next start uses (deploy_plan_state, without facts) */
 } deploy_change;
 
 /* A side from a rendered set of objects and its model. */
@@ -88,6 +132,24 @@ void deploy_classify(const deploy_side *from, const deploy_side *to, deploy_chan
 void deploy_plan_change(const deploy_side *from, const deploy_side *to, const char *const drift[RENDER_NCOMPONENTS],
 			deploy_change *out);
 void deploy_change_free(deploy_change *c);
+
+/*
+ * Which state the next start of the job uses after change `c` (whose new
+ * side is `to`), in words: the savepoint an upgrade takes, the newest
+ * checkpoint (with its path and age when `f` has them from Flink), the
+ * suspend's savepoint, job.initialSavepointPath, or empty state; for a
+ * suspend or a delete, the savepoint that stops the job. Warns when the
+ * state is older than `max_age_ms` (when its age is known; <= 0: never),
+ * when job.allowNonRestoredState may drop operators' state, and when a
+ * last-state upgrade has no checkpoint to resume from. `f` may be NULL
+ * (plain plan). `out` (zeroed, or from an earlier call) is replaced. Pure.
+ */
+void deploy_plan_state(const deploy_change *c, const deploy_side *to,
+		       const deploy_state_facts *f, int64_t max_age_ms, deploy_state *out);
+void deploy_state_free(deploy_state *s);
+const char *deploy_state_from_name(enum deploy_state_from f);
+/* The state as a JSON object ({"from", "text", "path", "ageSeconds", "warnings"}), or NULL with NONE. */
+cJSON *deploy_state_json(const deploy_state *s);
 
 /*
  * One deployment between two revisions of git (`plan --base --head`): both

@@ -821,12 +821,18 @@ cJSON *deploy_pass_json(const deploy_pass *p)
 			cJSON_AddBoolToObject(ob, it->fd ? "applied" : "deleted", it->applied[k]);
 			cJSON_AddItemToArray(objs, ob);
 		}
-		for (size_t w = 0; w < it->change.nwarnings; w++) {
+		const deploy_state *st = &it->change.state;
+		for (size_t w = 0; w < it->change.nwarnings + st->nwarnings; w++) {
 			cJSON *ws = cJSON_GetObjectItemCaseSensitive(x, "warnings");
 			if (!ws)
 				ws = cJSON_AddArrayToObject(x, "warnings");
-			cJSON_AddItemToArray(ws, cJSON_CreateString(it->change.warnings[w].text));
+			const deploy_warning *dw = w < it->change.nwarnings ? &it->change.warnings[w]
+									    : &st->warnings[w - it->change.nwarnings];
+			cJSON_AddItemToArray(ws, cJSON_CreateString(dw->text));
 		}
+		cJSON *sj = deploy_state_json(st);
+		if (sj)
+			cJSON_AddItemToObject(x, "state", sj);
 		if (it->job_started) {
 			cJSON_AddBoolToObject(x, "jobStarted", true);
 			/* where the time went: Flink's savepoint and job start, and the rest */

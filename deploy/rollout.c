@@ -204,23 +204,9 @@ char *deploy_rest_url(const char *tmpl, const char *ns, const char *name)
  * ms; -1 when it does not parse. */
 static long age_ms(const char *rfc3339)
 {
-	if (!rfc3339)
+	int64_t t = deploy_time_ms(rfc3339);
+	if (t < 0)
 		return -1;
-	struct tm tm;
-	memset(&tm, 0, sizeof(tm));
-	const char *end = strptime(rfc3339, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (!end)
-		return -1;
-	long frac_ms = 0;
-	if (*end == '.') {
-		/* the first three digits are the milliseconds; more are finer */
-		long scale = 100;
-		for (end++; *end >= '0' && *end <= '9'; end++, scale /= 10)
-			frac_ms += scale > 0 ? (*end - '0') * scale : 0;
-	}
-	if (strcmp(end, "Z") != 0)
-		return -1;
-	int64_t t = (int64_t)timegm(&tm) * 1000 + frac_ms;
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;

@@ -208,10 +208,23 @@ typedef struct flink_memory {
 int flink_tm_memory_derive(const flink_kvs *conf, uint64_t process, flink_memory *m, fo_err *e);
 /* The same for a JobManager (jobmanager.memory.* options). */
 int flink_jm_memory_derive(const flink_kvs *conf, uint64_t process, flink_memory *m, fo_err *e);
+/*
+ * The smallest JVM heap with which a JobManager comes up. Flink derives a
+ * JobManager of 577m (its own floor with the defaults) with a heap of 1 MiB,
+ * which the JVM refuses; started from Flink 1.20.5's jars with the options
+ * BashJavaUtils derives, a JobManager with 16 MiB of heap fails with an
+ * OutOfMemoryError, 17 MiB answers GET /overview on some starts and hangs
+ * out of memory on others, 18 to 24 MiB answered every time. 32 MiB leaves
+ * room for the first jobs and requests.
+ */
+#define FLINK_JM_MIN_HEAP_MIB 32
+/* 0 when a derived JobManager memory `m` has at least FLINK_JM_MIN_HEAP_MIB
+ * of heap, else FO_EINVAL naming the heap and the minimum. */
+int flink_jm_heap_check(const flink_memory *m, fo_err *e);
 /* The smallest process size in whole MiB that derives with `conf` (for a
- * TaskManager when `tm`), or 0 when there is no single minimum (the Flink
- * memory or heap is configured, so the size must fit a window) or none
- * below 1 TiB. */
+ * TaskManager when `tm`; for a JobManager, with at least the minimum heap),
+ * or 0 when there is no single minimum (the Flink memory or heap is
+ * configured, so the size must fit a window) or none below 1 TiB. */
 uint64_t flink_memory_min_mib(const flink_kvs *conf, bool tm);
 
 #endif

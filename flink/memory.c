@@ -450,12 +450,37 @@ int flink_jm_memory_derive(const flink_kvs *conf, uint64_t process, flink_memory
 	return has_flink ? derive_jvm(process, flink, metaspace, &ovh, m, e) : 0;
 }
 
+int flink_jm_heap_check(const flink_memory *m, fo_err *e)
+{
+	if (m->heap >= (uint64_t)FLINK_JM_MIN_HEAP_MIB * MIB)
+		return 0;
+	char *a = human(m->heap);
+	int rc = fo_err_set(e, FO_EINVAL, "its JVM heap would be %s, below the %um a JobManager needs to start", a,
+			    FLINK_JM_MIN_HEAP_MIB);
+	free(a);
+	return rc;
+}
+
+/* Contract: whether a process of `mib` MiB derives with `conf` (and, for a
+ * JobManager, has the minimum heap): the predicate of the search below. */
+static bool fits(const flink_kvs *conf, bool tm, uint64_t mib)
+{
+	flink_memory m;
+	fo_err e = FO_ERR_INIT;
+	int rc = tm ? flink_tm_memory_derive(conf, mib * MIB, &m, &e) : flink_jm_memory_derive(conf, mib * MIB, &m, &e);
+	if (rc == 0 && !tm)
+		rc = flink_jm_heap_check(&m, &e);
+	fo_err_clear(&e);
+	return rc == 0;
+}
+
 uint64_t flink_memory_min_mib(const flink_kvs *conf, bool tm)
 {
 	/* Only a process size that Flink derives everything from has a
 	 * minimum; with the Flink memory given the overhead must fit a window
-	 * instead, which the derive message names. The derivation is monotone
-	 * in the process size, so the smallest fit is a binary search. */
+	 * instead, which the derive message names. The derivation (and a
+	 * JobManager's heap) is monotone in the process size, so the smallest
+	 * fit is a binary search. */
 	static const char *const fixing[] = {"taskmanager.memory.flink.size", "taskmanager.heap.size",
 					     "taskmanager.heap.mb", "taskmanager.memory.task.heap.size",
 					     "jobmanager.memory.flink.size", "jobmanager.memory.heap.size",
@@ -464,17 +489,11 @@ uint64_t flink_memory_min_mib(const flink_kvs *conf, bool tm)
 		if (flink_conf_get(conf, fixing[i]))
 			return 0;
 	uint64_t lo = 1, hi = 1024 * 1024; /* MiB: 1 MiB to 1 TiB */
-	flink_memory m;
-	fo_err e = FO_ERR_INIT;
-	int rc = tm ? flink_tm_memory_derive(conf, hi * MIB, &m, &e) : flink_jm_memory_derive(conf, hi * MIB, &m, &e);
-	fo_err_clear(&e);
-	if (rc < 0)
+	if (!fits(conf, tm, hi))
 		return 0;
 	while (lo < hi) {
 		uint64_t mid = lo + (hi - lo) / 2;
-		rc = tm ? flink_tm_memory_derive(conf, mid * MIB, &m, &e) : flink_jm_memory_derive(conf, mid * MIB, &m, &e);
-		fo_err_clear(&e);
-		if (rc == 0)
+		if (fits(conf, tm, mid))
 			hi = mid;
 		else
 			lo = mid + 1;

@@ -1114,7 +1114,9 @@ static const fo_yaml_node *memory_node(const fo_yaml_node *spec, const char *key
 }
 
 /* Flink's own memory model: a process size Flink refuses at start is
- * refused here, with the smallest size that fits when there is one. */
+ * refused here, with the smallest size that fits when there is one; so is a
+ * JobManager whose derived heap is below the one it needs to come up
+ * (Flink accepts it, and the JVM then fails or runs out of memory). */
 static void check_memory(pctx *c, const fo_yaml_node *spec, const flink_deployment *fd, bool tm)
 {
 	const flink_process *pr = tm ? &fd->tm : &fd->jm;
@@ -1126,17 +1128,29 @@ static void check_memory(pctx *c, const fo_yaml_node *spec, const flink_deployme
 	fo_err e = FO_ERR_INIT;
 	int rc = tm ? flink_tm_memory_derive(&fd->conf, mib << 20, &m, &e)
 		    : flink_jm_memory_derive(&fd->conf, mib << 20, &m, &e);
+	bool heap = false;
+	if (rc == 0 && !tm) {
+		rc = flink_jm_heap_check(&m, &e);
+		heap = rc < 0;
+	}
 	if (rc == 0)
 		return;
 	const char *path;
 	const fo_yaml_node *at = memory_node(spec, tm ? "taskManager" : "jobManager", &path);
 	uint64_t min = flink_memory_min_mib(&fd->conf, tm);
-	if (min)
-		perr(c, at, path, "Flink cannot start a %s of %llum: %s; give at least %llum",
-		     tm ? "TaskManager" : "JobManager", (unsigned long long)mib, fo_err_msg(&e), (unsigned long long)min);
+	const char *what = tm ? "TaskManager" : "JobManager";
+	if (heap && min)
+		perr(c, at, path, "a JobManager of %llum does not start: %s; give at least %llum", (unsigned long long)mib,
+		     fo_err_msg(&e), (unsigned long long)min);
+	else if (heap)
+		/* the heap is configured: the process size does not move it */
+		perr(c, at, path, "a JobManager of %llum does not start: %s; set jobmanager.memory.heap.size to at least %um",
+		     (unsigned long long)mib, fo_err_msg(&e), FLINK_JM_MIN_HEAP_MIB);
+	else if (min)
+		perr(c, at, path, "Flink cannot start a %s of %llum: %s; give at least %llum", what, (unsigned long long)mib,
+		     fo_err_msg(&e), (unsigned long long)min);
 	else
-		perr(c, at, path, "Flink cannot start a %s of %llum: %s", tm ? "TaskManager" : "JobManager",
-		     (unsigned long long)mib, fo_err_msg(&e));
+		perr(c, at, path, "Flink cannot start a %s of %llum: %s", what, (unsigned long long)mib, fo_err_msg(&e));
 	fo_err_clear(&e);
 }
 

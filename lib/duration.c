@@ -4,6 +4,8 @@
 #include "lib/duration.h"
 
 #include <ctype.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,4 +64,19 @@ int fo_duration_parse(const char *s, int64_t *ms, fo_err *e)
 	}
 	*ms = (int64_t)(total + 0.5L);
 	return 0;
+}
+
+void fo_duration_short(int64_t s, char out[FO_DURATION_SHORT])
+{
+	/* the days are cut to 5 digits: the text always fits */
+	if (s < 0)
+		snprintf(out, FO_DURATION_SHORT, "-");
+	else if (s < 60)
+		snprintf(out, FO_DURATION_SHORT, "%" PRId64 "s", s);
+	else if (s < 3600)
+		snprintf(out, FO_DURATION_SHORT, "%" PRId64 "m%02" PRId64 "s", s / 60, s % 60);
+	else if (s < 86400)
+		snprintf(out, FO_DURATION_SHORT, "%" PRId64 "h%02" PRId64 "m", s / 3600, s % 3600 / 60);
+	else
+		snprintf(out, FO_DURATION_SHORT, "%" PRId64 "d%02" PRId64 "h", s / 86400 % 100000, s % 86400 / 3600);
 }

@@ -163,6 +163,43 @@ static void test_jobmanager(void **state)
 	}
 }
 
+/* The JobManager's minimum heap (32 MiB): Flink derives smaller heaps
+ * without complaint, but the JobManager does not come up with them. */
+static void test_jobmanager_heap(void **state)
+{
+	(void)state;
+	static const struct {
+		uint64_t process;
+		const char *conf;
+		uint64_t heap;
+		const char *why; /* NULL: enough heap */
+	} cases[] = {
+		{577 * MI, NULL, 1 * MI, "its JVM heap would be 1m, below the 32m a JobManager needs to start"},
+		{600 * MI, NULL, 24 * MI, "its JVM heap would be 24m, below the 32m"},
+		{607 * MI, NULL, 31 * MI, "its JVM heap would be 31m, below the 32m"},
+		{608 * MI, NULL, 32 * MI, NULL},
+		{1024 * MI, NULL, 469762048, NULL},
+		{1024 * MI, "jobmanager.memory.heap.size=16m", 16 * MI, "its JVM heap would be 16m"},
+		{1024 * MI, "jobmanager.memory.heap.size=32m", 32 * MI, NULL},
+		{991 * MI, "jobmanager.memory.off-heap.size=512m", 31 * MI, "its JVM heap would be 31m"},
+		{992 * MI, "jobmanager.memory.off-heap.size=512m", 32 * MI, NULL},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		flink_kvs conf = {0};
+		conf_from(&conf, cases[i].conf);
+		flink_memory m;
+		fo_err e = FO_ERR_INIT;
+		if (flink_jm_memory_derive(&conf, cases[i].process, &m, &e) != 0)
+			fail_msg("case %zu: Flink's model refuses: %s", i, fo_err_msg(&e));
+		if (m.heap != cases[i].heap)
+			fail_msg("case %zu: heap %llu, want %llu", i, (unsigned long long)m.heap,
+				 (unsigned long long)cases[i].heap);
+		refused_as_wanted(i, flink_jm_heap_check(&m, &e), &e, cases[i].why);
+		fo_err_clear(&e);
+		flink_kvs_free(&conf);
+	}
+}
+
 /* The smallest process size, as validate names it. */
 static void test_minimum(void **state)
 {
@@ -173,10 +210,11 @@ static void test_minimum(void **state)
 		uint64_t mib;
 	} cases[] = {
 		{true, NULL, 982},
-		{false, NULL, 577},
+		{false, NULL, 608}, /* Flink derives 577m, with a heap of 1 MiB: not enough to start */
 		{true, "taskmanager.memory.managed.size=2g", 3129},
 		{true, "taskmanager.memory.jvm-overhead.fraction=0.25", 1053},
-		{false, "jobmanager.memory.off-heap.size=512m", 961},
+		{false, "jobmanager.memory.off-heap.size=512m", 992},
+		{false, "jobmanager.memory.jvm-overhead.min=100m;jobmanager.memory.jvm-overhead.fraction=0.05", 516},
 		{true, "taskmanager.memory.flink.size=1g", 0},   /* a window, not a minimum */
 		{false, "jobmanager.memory.heap.size=1g", 0},
 		{true, "taskmanager.heap.mb=1000", 0},
@@ -198,6 +236,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_taskmanager),
 		cmocka_unit_test(test_jobmanager),
+		cmocka_unit_test(test_jobmanager_heap),
 		cmocka_unit_test(test_minimum),
 	};
 	return cmocka_run_group_tests_name("memory", tests, NULL, NULL);

@@ -125,10 +125,17 @@ static const struct {
 	 "task off-heap, managed and network memory add up to 533.20m, more than the Flink memory (533m); give at least 982m"},
 	{HEAD(NAME) "  jobManager: {resource: {memory: 576m}}\n  taskManager: {resource: {memory: 2g}, replicas: 1}\n", 8, 35,
 	 "spec.jobManager.resource.memory: Flink cannot start a JobManager of 576m: the Flink memory (128m) leaves no heap "
-	 "after the off-heap memory (128m); give at least 577m"},
+	 "after the off-heap memory (128m); give at least 608m"},
+	/* Flink derives it, but the JobManager does not come up with so little heap */
+	{HEAD(NAME) "  jobManager: {resource: {memory: 607m}}\n  taskManager: {resource: {memory: 2g}, replicas: 1}\n", 8, 35,
+	 "spec.jobManager.resource.memory: a JobManager of 607m does not start: its JVM heap would be 31m, below the 32m a "
+	 "JobManager needs to start; give at least 608m"},
+	{HEAD(NAME) RES CONF "    jobmanager.memory.heap.size: 16m\n", 8, 35,
+	 "a JobManager of 1024m does not start: its JVM heap would be 16m, below the 32m a JobManager needs to start; set "
+	 "jobmanager.memory.heap.size to at least 32m"},
 	{HEAD(NAME) "  jobManager: {resources: {requests: {memory: 500Mi}}}\n  taskManager: {resource: {memory: 2g}, replicas: 1}\n",
 	 8, 47, "spec.jobManager.resources.requests.memory: Flink cannot start a JobManager of 500m: the Flink memory (52m) leaves "
-	 "no heap after the off-heap memory (128m); give at least 577m"},
+	 "no heap after the off-heap memory (128m); give at least 608m"},
 	{HEAD(NAME) RES CONF "    taskmanager.memory.managed.size: 2g\n", 9, 36,
 	 "Flink cannot start a TaskManager of 2048m: framework heap, framework off-heap, task off-heap, managed and network "
 	 "memory add up to 2462.72m, more than the Flink memory (1587.20m); give at least 3129m"},

@@ -15,6 +15,7 @@
 #include "deploy/deploy.h"
 #include "deploy/journal.h"
 #include "deploy/plan.h"
+#include "lib/json.h"
 
 static const char base[] =
 	"apiVersion: flink.apache.org/v1beta1\nkind: FlinkDeployment\n"
@@ -186,20 +187,222 @@ static void test_classify_table(void **state)
 		    c.restarts_job != cases[i].restarts_job || c.restarts_pods != cases[i].restarts_pods)
 			fail_msg("%s: got %s savepoint=%d job=%d pods=%d", cases[i].name, deploy_action_name(c.action),
 				 c.takes_savepoint, c.restarts_job, c.restarts_pods);
+		/* the change's warnings, then those of the state it starts from */
 		if (cases[i].warning >= 0) {
 			bool found = false;
 			for (size_t w = 0; w < c.nwarnings; w++)
 				found = found || (int)c.warnings[w].kind == cases[i].warning;
+			for (size_t w = 0; w < c.state.nwarnings; w++)
+				found = found || (int)c.state.warnings[w].kind == cases[i].warning;
 			if (!found)
 				fail_msg("%s: warning %d missing", cases[i].name, cases[i].warning);
-		} else if (c.nwarnings) {
-			fail_msg("%s: unexpected warning \"%s\"", cases[i].name, c.warnings[0].text);
+		} else if (c.nwarnings || c.state.nwarnings) {
+			fail_msg("%s: unexpected warning \"%s\"", cases[i].name,
+				 c.nwarnings ? c.warnings[0].text : c.state.warnings[0].text);
 		}
 		deploy_change_free(&c);
 		free_side(&a);
 		free_side(&b);
 		free(head);
 	}
+}
+
+/* base with each "from|to" edit of `edits` (separated by ';') applied. */
+static char *edited(const char *edits)
+{
+	char *text = fo_strdup(base);
+	if (!edits)
+		return text;
+	char *all = fo_strdup(edits), *save = NULL;
+	for (char *e = strtok_r(all, ";", &save); e; e = strtok_r(NULL, ";", &save)) {
+		char *to = strchr(e, '|');
+		assert_non_null(to);
+		*to++ = '\0';
+		const char *p = strstr(text, e);
+		if (!p)
+			fail_msg("fixture lacks \"%s\"", e);
+		char *next = fo_asprintf("%.*s%s%s", (int)(p - text), text, to, p + strlen(e));
+		free(text);
+		text = next;
+	}
+	free(all);
+	return text;
+}
+
+/* The state the next start uses (deploy_plan_state), with and without what
+ * plan --live reads from Flink and the journal. */
+static void test_state_table(void **state)
+{
+	(void)state;
+	enum { NOW = 1000000000000LL, MIN = 60000 };
+	enum facts { F_NONE, F_CK, F_CK_OLD, F_NOCK, F_RESTORED, F_ERR, F_SUSP, F_SUSP_NONE, F_TIMELESS, F_SUSP_OLD };
+	static const deploy_state_facts facts[] = {
+		[F_NONE] = {0},
+		[F_CK] = {.asked = true, .job_id = "j1", .checkpoint_path = "file:/ck/j1/chk-7",
+			  .checkpoint_ms = NOW - 5 * MIN, .now_ms = NOW},
+		[F_CK_OLD] = {.asked = true, .job_id = "j1", .checkpoint_path = "file:/ck/j1/chk-7",
+			      .checkpoint_ms = NOW - 120 * MIN, .now_ms = NOW},
+		[F_NOCK] = {.asked = true, .job_id = "j1", .checkpoint_ms = -1, .now_ms = NOW},
+		[F_RESTORED] = {.asked = true, .job_id = "j1", .checkpoint_ms = -1, .restored_path = "file:/sp/savepoint-0",
+				.now_ms = NOW},
+		[F_ERR] = {.asked = true, .error = "connection refused", .checkpoint_ms = -1, .now_ms = NOW},
+		[F_SUSP] = {.asked = true, .suspend_savepoint = "file:/sp/savepoint-9", .checkpoint_ms = -1, .now_ms = NOW},
+		[F_SUSP_NONE] = {.asked = true, .checkpoint_ms = -1, .now_ms = NOW},
+		[F_SUSP_OLD] = {.asked = true, .suspend_savepoint = "file:/sp/savepoint-9", .suspend_savepoint_ms = NOW - 3 * 24 * 60 * MIN,
+				.checkpoint_ms = -1, .now_ms = NOW},
+		[F_TIMELESS] = {.asked = true, .job_id = "j1", .checkpoint_path = "file:/ck/j1/chk-7", .checkpoint_is_savepoint = true,
+				.checkpoint_ms = -1, .now_ms = NOW},
+	};
+#define LS "upgradeMode: savepoint|upgradeMode: last-state"
+#define P4 ";parallelism: 2|parallelism: 4"
+#define ANRS ";state: running|state: running\n    allowNonRestoredState: true"
+#define INIT0 "state: running|state: running\n    initialSavepointPath: s3://sp/savepoint-1"
+#define INIT ";" INIT0
+#define ANRS0 "state: running|state: running\n    allowNonRestoredState: true"
+	static const struct {
+		const char *name;
+		const char *from, *to;          /* edits of base; NULL: base itself */
+		bool base_absent, head_absent;
+		enum facts f;
+		int64_t max_age_ms;
+		enum deploy_state_from want;
+		const char *text;               /* a part of the line; NULL: no line */
+		const char *path;
+		int64_t age_ms;
+		int warn[2];                    /* the state's warnings, in order; -1: none */
+	} rows[] = {
+		{"savepoint upgrade: the savepoint it takes", NULL, "parallelism: 2|parallelism: 4", false, false, F_NONE, 0,
+		 DEPLOY_STATE_SAVEPOINT, "the savepoint the upgrade takes when it stops the job", NULL, -1, {-1, -1}},
+		{"last-state, plain plan: the newest checkpoint, age with --live", LS, LS P4, false, false, F_NONE, 0,
+		 DEPLOY_STATE_CHECKPOINT, "the newest checkpoint of the running job (its path and age: plan --live)", NULL, -1,
+		 {-1, -1}},
+		{"last-state, live: path and age", LS, LS P4, false, false, F_CK, 60 * MIN, DEPLOY_STATE_CHECKPOINT,
+		 "the newest checkpoint of job j1, file:/ck/j1/chk-7, taken 5m00s ago", "file:/ck/j1/chk-7", 5 * MIN, {-1, -1}},
+		{"last-state, live: exactly the limit is no warning", LS, LS P4, false, false, F_CK, 5 * MIN,
+		 DEPLOY_STATE_CHECKPOINT, "taken 5m00s ago", "file:/ck/j1/chk-7", 5 * MIN, {-1, -1}},
+		{"last-state, live: a minute past the limit warns", LS, LS P4, false, false, F_CK, 4 * MIN,
+		 DEPLOY_STATE_CHECKPOINT, "taken 5m00s ago", "file:/ck/j1/chk-7", 5 * MIN, {DEPLOY_WARN_STATE_AGE, -1}},
+		{"last-state, live: two hours old against 1h", LS, LS P4, false, false, F_CK_OLD, 60 * MIN,
+		 DEPLOY_STATE_CHECKPOINT, "taken 2h00m ago", "file:/ck/j1/chk-7", 120 * MIN, {DEPLOY_WARN_STATE_AGE, -1}},
+		{"last-state, live: no checkpoint, the upgrade fails", LS, LS P4, false, false, F_NOCK, 60 * MIN,
+		 DEPLOY_STATE_CHECKPOINT, "none: job j1 has completed no checkpoint", NULL, -1, {DEPLOY_WARN_NO_CHECKPOINT, -1}},
+		{"last-state, live: nothing since its start, what it started from", LS, LS P4, false, false, F_RESTORED,
+		 60 * MIN, DEPLOY_STATE_CHECKPOINT, "what job j1 started from, file:/sp/savepoint-0", "file:/sp/savepoint-0", -1,
+		 {-1, -1}},
+		{"last-state, live: Flink does not answer", LS, LS P4, false, false, F_ERR, 60 * MIN, DEPLOY_STATE_CHECKPOINT,
+		 "(not read: connection refused)", NULL, -1, {-1, -1}},
+		{"last-state, live: a savepoint without a time", LS, LS P4, false, false, F_TIMELESS, 60 * MIN,
+		 DEPLOY_STATE_CHECKPOINT, "the newest savepoint of job j1, file:/ck/j1/chk-7 (its time is unknown)",
+		 "file:/ck/j1/chk-7", -1, {-1, -1}},
+		{"last-state with allowNonRestoredState", LS ANRS, LS P4 ANRS, false, false, F_CK, 60 * MIN,
+		 DEPLOY_STATE_CHECKPOINT, "taken 5m00s ago", "file:/ck/j1/chk-7", 5 * MIN, {DEPLOY_WARN_NON_RESTORED_STATE, -1}},
+		{"old and allowNonRestoredState: both warnings", LS ANRS, LS P4 ANRS, false, false, F_CK_OLD, 60 * MIN,
+		 DEPLOY_STATE_CHECKPOINT, "taken 2h00m ago", "file:/ck/j1/chk-7", 120 * MIN,
+		 {DEPLOY_WARN_STATE_AGE, DEPLOY_WARN_NON_RESTORED_STATE}},
+		{"stateless upgrade: empty, dropped", NULL, "upgradeMode: savepoint|upgradeMode: stateless" P4, false, false,
+		 F_CK_OLD, 60 * MIN, DEPLOY_STATE_EMPTY, "empty state (state dropped: upgradeMode is stateless)", NULL, -1,
+		 {-1, -1}},
+		{"stateless with allowNonRestoredState: nothing restored, no warning", NULL,
+		 "upgradeMode: savepoint|upgradeMode: stateless" P4 ANRS, false, false, F_NONE, 0, DEPLOY_STATE_EMPTY,
+		 "state dropped", NULL, -1, {-1, -1}},
+		{"create: empty state", NULL, NULL, true, false, F_NONE, 0, DEPLOY_STATE_EMPTY, "empty state (a new job)", NULL,
+		 -1, {-1, -1}},
+		{"create from initialSavepointPath", NULL, INIT0, true, false, F_NONE, 0, DEPLOY_STATE_INITIAL,
+		 "job.initialSavepointPath, s3://sp/savepoint-1", "s3://sp/savepoint-1", -1, {-1, -1}},
+		{"create from initialSavepointPath, allowNonRestoredState", NULL, INIT ANRS, true, false, F_NONE, 0,
+		 DEPLOY_STATE_INITIAL, "job.initialSavepointPath", "s3://sp/savepoint-1", -1,
+		 {DEPLOY_WARN_NON_RESTORED_STATE, -1}},
+		{"resume, plain plan: the suspend's savepoint", "state: running|state: suspended", NULL, false, false, F_NONE,
+		 0, DEPLOY_STATE_SUSPENDED, "the savepoint the suspend took", NULL, -1, {-1, -1}},
+		{"resume, live: its path from the journal", "state: running|state: suspended", NULL, false, false, F_SUSP,
+		 60 * MIN, DEPLOY_STATE_SUSPENDED, "the savepoint the suspend took, file:/sp/savepoint-9",
+		 "file:/sp/savepoint-9", -1, {-1, -1}},
+		{"resume, live: a savepoint three days old against 1h", "state: running|state: suspended", NULL, false, false,
+		 F_SUSP_OLD, 60 * MIN, DEPLOY_STATE_SUSPENDED, "the savepoint the suspend took, file:/sp/savepoint-9, taken 3d00h ago",
+		 "file:/sp/savepoint-9", 3 * 24 * 60 * MIN, {DEPLOY_WARN_STATE_AGE, -1}},
+		{"resume, live: no savepoint, no initial: empty", "state: running|state: suspended", NULL, false, false,
+		 F_SUSP_NONE, 60 * MIN, DEPLOY_STATE_EMPTY, "empty state (the suspend left no savepoint)", NULL, -1, {-1, -1}},
+		{"resume, live: no savepoint: the initial one", INIT0 ";state: running|state: suspended", INIT0, false,
+		 false, F_SUSP_NONE, 60 * MIN, DEPLOY_STATE_INITIAL, "(the suspend left no savepoint)", "s3://sp/savepoint-1",
+		 -1, {-1, -1}},
+		{"resume of a stateless job: empty", "state: running|state: suspended;upgradeMode: savepoint|upgradeMode: stateless",
+		 "upgradeMode: savepoint|upgradeMode: stateless", false, false, F_SUSP, 60 * MIN, DEPLOY_STATE_EMPTY,
+		 "a stateless job does not resume from its suspend savepoint", NULL, -1, {-1, -1}},
+		{"suspend: the savepoint a resume starts from", NULL, "state: running|state: suspended", false, false, F_NONE,
+		 0, DEPLOY_STATE_SAVEPOINT, "the savepoint the suspend takes when it stops the job; a resume starts from it",
+		 NULL, -1, {-1, -1}},
+		{"delete: the final savepoint", NULL, NULL, false, true, F_NONE, 0, DEPLOY_STATE_SAVEPOINT,
+		 "the final savepoint the delete takes; its path is kept in the status file, nothing starts", NULL, -1,
+		 {-1, -1}},
+		{"labels only: no state line", NULL, "{team: a}|{team: b}", false, false, F_CK_OLD, 60 * MIN,
+		 DEPLOY_STATE_NONE, NULL, NULL, -1, {-1, -1}},
+		{"savepoint upgrade with allowNonRestoredState", ANRS0, "parallelism: 2|parallelism: 4" ANRS, false, false,
+		 F_NONE, 0, DEPLOY_STATE_SAVEPOINT, "the savepoint the upgrade takes", NULL, -1,
+		 {DEPLOY_WARN_NON_RESTORED_STATE, -1}},
+	};
+#undef LS
+#undef P4
+#undef ANRS
+#undef INIT
+#undef INIT0
+#undef ANRS0
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		char *a_text = edited(rows[i].from), *b_text = edited(rows[i].to);
+		side_holder a, b;
+		load_side(&a, rows[i].base_absent ? NULL : a_text);
+		load_side(&b, rows[i].head_absent ? NULL : b_text);
+		deploy_change c;
+		deploy_plan_change(&a.side, &b.side, NULL, &c);
+		const deploy_state_facts *f = rows[i].f == F_NONE ? NULL : &facts[rows[i].f];
+		deploy_plan_state(&c, &b.side, f, rows[i].max_age_ms, &c.state);
+		const deploy_state *st = &c.state;
+		if (st->from != rows[i].want)
+			fail_msg("%s: from %s, want %s", rows[i].name, deploy_state_from_name(st->from),
+				 deploy_state_from_name(rows[i].want));
+		if (rows[i].text ? !st->text || !strstr(st->text, rows[i].text) : st->text != NULL)
+			fail_msg("%s: text \"%s\"", rows[i].name, st->text ? st->text : "(none)");
+		if (!fo_streq(st->path, rows[i].path) || st->age_ms != rows[i].age_ms)
+			fail_msg("%s: path %s age %lld", rows[i].name, st->path ? st->path : "(none)", (long long)st->age_ms);
+		size_t nwant = (rows[i].warn[0] >= 0) + (rows[i].warn[1] >= 0);
+		if (st->nwarnings != nwant)
+			fail_msg("%s: %zu warnings, want %zu (first: %s)", rows[i].name, st->nwarnings, nwant,
+				 st->nwarnings ? st->warnings[0].text : "-");
+		for (size_t w = 0; w < nwant; w++)
+			if ((int)st->warnings[w].kind != rows[i].warn[w])
+				fail_msg("%s: warning %zu is \"%s\"", rows[i].name, w, st->warnings[w].text);
+		/* the JSON says the same */
+		cJSON *j = deploy_state_json(st);
+		if (rows[i].want == DEPLOY_STATE_NONE) {
+			assert_null(j);
+		} else {
+			assert_string_equal(fo_json_str(j, "from"), deploy_state_from_name(rows[i].want));
+			const cJSON *age = cJSON_GetObjectItemCaseSensitive(j, "ageSeconds");
+			assert_true(rows[i].age_ms < 0 ? age == NULL : (age && age->valuedouble == (double)(rows[i].age_ms / 1000)));
+		}
+		cJSON_Delete(j);
+		deploy_change_free(&c);
+		free_side(&a);
+		free_side(&b);
+		free(a_text);
+		free(b_text);
+	}
+	/* the age warning's words: the age, the limit and the flag */
+	side_holder a, b;
+	char *ls = edited("upgradeMode: savepoint|upgradeMode: last-state"),
+	     *ls4 = edited("upgradeMode: savepoint|upgradeMode: last-state;parallelism: 2|parallelism: 4");
+	load_side(&a, ls);
+	load_side(&b, ls4);
+	deploy_change c;
+	deploy_plan_change(&a.side, &b.side, NULL, &c);
+	deploy_plan_state(&c, &b.side, &facts[F_CK_OLD], 60 * MIN, &c.state);
+	assert_int_equal(c.state.nwarnings, 1);
+	assert_string_equal(c.state.warnings[0].text, "the state the job starts from is 2h00m old, older than 1h00m "
+						      "(--max-state-age): the job resumes from that point");
+	deploy_change_free(&c);
+	free_side(&a);
+	free_side(&b);
+	free(ls);
+	free(ls4);
 }
 
 /* Drift: what the hashes cannot show, found by comparing with the cluster. */
@@ -386,6 +589,7 @@ int main(void)
 		cmocka_unit_test(test_classify_table),
 		cmocka_unit_test(test_scope_filter),
 		cmocka_unit_test(test_drift_table),
+		cmocka_unit_test(test_state_table),
 		cmocka_unit_test(test_resume),
 		cmocka_unit_test(test_live_side_matches_rendered),
 		cmocka_unit_test(test_journal_round_trip),
