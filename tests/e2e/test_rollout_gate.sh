@@ -18,8 +18,14 @@ slow_args=", --slow-snapshot-marker, $marker"
 touch "$marker"
 deployment 1 savepoint "$slow_args" >"$tmp/work/jobs/counter.yaml"
 commit1=$(publish "counter job, its checkpoints blocked")
-"$FLINKOPS" sync --config "$tmp/config.yaml" --once --timeout 3s -o json >"$tmp/out.json" 2>"$tmp/err"
-rc=$?
+# (short syncs until the job runs: the pods roll out first, and the first
+# checkpoint, which a sync waits for, is blocked)
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+	"$FLINKOPS" sync --config "$tmp/config.yaml" --once --timeout 3s -o json >"$tmp/out.json" 2>"$tmp/err"
+	rc=$?
+	job=$(journal '.jobId // empty')
+	[ -n "$job" ] && [ "$(job_state "$job")" = RUNNING ] && break
+done
 job=$(journal .jobId)
 echo "$job" >>"$tmp/ours"
 if [ $rc = 1 ] && [ "$(job_state "$job")" = RUNNING ] && grep -q "the first checkpoint of job $job" "$tmp/err" &&
