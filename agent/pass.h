@@ -107,9 +107,10 @@ int cli_write_statuses(cli_pass *p, const deploy_pass *pass, char commit[41], fo
 
 /*
  * Before the rollouts: the savepoint paths each deployment's status history
- * references (deploy_item.retain_refs), read from the status branch, so
- * that retention keeps them. A deployment whose history cannot be read (no
- * repository, an unreadable file) disposes of nothing new in this pass.
+ * references (deploy_item.retain_refs), read from the status branch, and
+ * every other deployment's job.initialSavepointPath, so that retention
+ * keeps them. A deployment whose history cannot be read (no repository, an
+ * unreadable file) disposes of nothing new in this pass.
  */
 void cli_status_refs(cli_pass *p, deploy_pass *pass);
 

@@ -75,6 +75,20 @@ void cli_status_refs(cli_pass *p, deploy_pass *pass)
 		flink_status_free(s);
 		free(path);
 	}
+	/* a deployment may start from another's savepoint (its
+	 * job.initialSavepointPath): no deployment disposes of one */
+	for (size_t i = 0; i < pass->n; i++) {
+		deploy_item *it = &pass->items[i];
+		if (!it->retain_refs_read)
+			continue;
+		for (size_t k = 0; k < pass->n; k++) {
+			const flink_deployment *fd = pass->items[k].fd;
+			if (k != i && fd && fd->job.initial_savepoint_path) {
+				it->retain_refs = fo_realloc(it->retain_refs, (it->nretain_refs + 1) * sizeof(*it->retain_refs));
+				it->retain_refs[it->nretain_refs++] = fo_strdup(fd->job.initial_savepoint_path);
+			}
+		}
+	}
 }
 
 int cli_write_statuses(cli_pass *p, const deploy_pass *pass, char commit_out[41], fo_err *e)
