@@ -1186,10 +1186,12 @@ static bool retention_poll(exec *x, bool *busy)
 		} else if (rc == FO_ENOTFOUND || st.failure) {
 			/* failed, or forgotten by a restarted JobManager: asked again later */
 			if (st.failure) {
-				deploy_journal_set(&d->last_error, fo_err_msg(&e));
-				rlog(x, FO_LOG_WARN, "%s (attempt %d; asked again later)", fo_err_msg(&e), d->attempts);
-				event(x, "SavepointDisposalFailed", true, "savepoint %s: %s (attempt %d; asked again later)",
-				      d->path, fo_err_msg(&e), d->attempts);
+				char *msg = fo_asprintf("dispose of savepoint %s on %s: %s", d->path, flink_rest_base(x->r),
+							st.failure);
+				deploy_journal_set(&d->last_error, msg);
+				rlog(x, FO_LOG_WARN, "%s (attempt %d; asked again later)", msg, d->attempts);
+				event(x, "SavepointDisposalFailed", true, "%s (attempt %d; asked again later)", msg, d->attempts);
+				free(msg);
 			}
 			deploy_journal_set(&d->trigger_id, NULL);
 			changed = true;
@@ -1278,8 +1280,8 @@ static bool retention_send(exec *x)
 		} else {
 			deploy_journal_set(&d->last_error, fo_err_msg(&e));
 			rlog(x, FO_LOG_WARN, "%s (attempt %d; asked again later)", fo_err_msg(&e), d->attempts);
-			event(x, "SavepointDisposalFailed", true, "savepoint %s: %s (attempt %d; asked again later)", d->path,
-			      fo_err_msg(&e), d->attempts);
+			event(x, "SavepointDisposalFailed", true, "%s (attempt %d; asked again later)", fo_err_msg(&e),
+			      d->attempts);
 		}
 		free(trigger);
 		fo_err_clear(&e);

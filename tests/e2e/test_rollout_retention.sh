@@ -9,7 +9,11 @@
 #   - the newest two stay (P3, P4), and so do the ones the status history
 #     references though they are beyond the count: S1 (the second job
 #     started from it, the first stopped with it; the journal no longer
-#     names it) and S2 (the running job started from it).
+#     names it) and S2 (the running job started from it);
+#   - disposals written into the journal by hand: one of a savepoint that
+#     is not there counts as done; one Flink cannot do (no file system for
+#     its scheme) stays journaled with its error and an Event, the
+#     deployment stays Running, and the next pass backs off.
 NAME=sprt
 . "$(dirname "$0")/lib-rollout.sh"
 
@@ -92,4 +96,32 @@ if [ -n "$p4" ] && on_disk "$p3" && on_disk "$p4" && on_disk "$s1" && on_disk "$
 	ok "kept: the newest two (P3, P4) and, beyond the count, S1 (the status history's) and S2 (the running job's start)"
 else
 	fail "kept: taken=$taken disposals=$(journal '.savepointDisposals // []') S1 on disk $(on_disk "$s1" && echo yes || echo no) S2 $(on_disk "$s2" && echo yes || echo no) P3 $(on_disk "$p3" && echo yes || echo no) P4 $(on_disk "$p4" && echo yes || echo no)"
+fi
+
+# --- a disposal Flink cannot do is kept and asked again; one of a savepoint
+# that is gone counts as done ----------------------------------------------------
+gone=${p4%/*}/savepoint-000000-gone00000000
+nofs=nofs://bucket/savepoint-000000-nofs00000000
+edited=$(journal . | jq -c --arg g "$gone" --arg n "$nofs" '.savepointDisposals = [{path: $g, attempts: 0}, {path: $n, attempts: 0}]')
+$K -n $ns patch configmap flink-journal-counter --type merge \
+	-p "$(jq -n --arg j "$edited" '{data: {"journal.json": $j}}')" >/dev/null
+sync_logged
+if [ $rc = 0 ] && grep -q "disposed of savepoint $gone (it was already gone)" "$passes_log" &&
+	[ "$(journal '[.savepointDisposals[].path] | join(" ")')" = "$nofs" ]; then
+	ok "a savepoint already gone counts as disposed of; a failed disposal stays journaled"
+else
+	fail "injected disposals: rc=$rc disposals=$(journal '.savepointDisposals') $(grep -i dispos "$tmp/err" | tail -3)"
+fi
+if [ "$(journal '.savepointDisposals[0].attempts')" = 1 ] && [ -n "$(journal '.savepointDisposals[0].lastError // empty')" ] &&
+	events SavepointDisposalFailed | grep -q "$nofs" && [ "$(job_state "$job3")" = RUNNING ] &&
+	[ "$(status_field phase)" = Running ]; then
+	ok "the failure is recorded (attempt 1: $(journal '.savepointDisposals[0].lastError' | cut -c1-100)), an Event says so, the deployment stays Running"
+else
+	fail "failed disposal: $(journal '.savepointDisposals') phase=$(status_field phase) events=$(events SavepointDisposalFailed)"
+fi
+sync_logged
+if [ $rc = 0 ] && [ "$(journal '.savepointDisposals[0].attempts')" = 1 ] && [ "$(journal '.savepointDisposals | length')" = 1 ]; then
+	ok "the next pass, within a minute, does not ask again (back-off); the disposal is not forgotten"
+else
+	fail "back-off: rc=$rc $(journal '.savepointDisposals')"
 fi
