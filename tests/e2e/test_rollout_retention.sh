@@ -13,7 +13,8 @@
 #   - disposals written into the journal by hand: one of a savepoint that
 #     is not there counts as done; one Flink cannot do (no file system for
 #     its scheme) stays journaled with its error and an Event, the
-#     deployment stays Running, and the next pass backs off.
+#     deployment stays Running, and the next pass backs off; the status
+#     file counts the savepoints retained and pending disposal.
 NAME=sprt
 . "$(dirname "$0")/lib-rollout.sh"
 
@@ -120,8 +121,9 @@ else
 	fail "failed disposal: $(journal '.savepointDisposals') phase=$(status_field phase) events=$(events SavepointDisposalFailed)"
 fi
 sync_logged
-if [ $rc = 0 ] && [ "$(journal '.savepointDisposals[0].attempts')" = 1 ] && [ "$(journal '.savepointDisposals | length')" = 1 ]; then
-	ok "the next pass, within a minute, does not ask again (back-off); the disposal is not forgotten"
+if [ $rc = 0 ] && [ "$(journal '.savepointDisposals[0].attempts')" = 1 ] && [ "$(journal '.savepointDisposals | length')" = 1 ] &&
+	[ "$(status_field savepointsRetained)" = 4 ] && [ "$(status_field savepointsPendingDisposal)" = 1 ]; then
+	ok "the next pass, within a minute, does not ask again (back-off); the disposal is not forgotten; the status counts 4 retained, 1 pending"
 else
 	fail "back-off: rc=$rc $(journal '.savepointDisposals')"
 fi
