@@ -54,6 +54,10 @@ static cJSON *status_json(const flink_status *s, const char *file)
 	STR("lastSavepoint", s->last_savepoint.path);
 	STR("updateTime", s->update_time);
 #undef STR
+	if (s->savepoints.retained || s->savepoints.disposing) {
+		cJSON_AddNumberToObject(o, "savepointsRetained", s->savepoints.retained);
+		cJSON_AddNumberToObject(o, "savepointsPendingDisposal", s->savepoints.disposing);
+	}
 	cJSON *hist = cJSON_AddArrayToObject(o, "history");
 	for (size_t i = 0; i < s->nhistory; i++) {
 		const flink_status_history *h = &s->history[i];

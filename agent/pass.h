@@ -105,6 +105,15 @@ void cli_pass_stats(const cli_pass *p, k8s_stats *out);
  */
 int cli_write_statuses(cli_pass *p, const deploy_pass *pass, char commit[41], fo_err *e);
 
+/*
+ * Before the rollouts: the savepoint paths each deployment's status history
+ * references (deploy_item.retain_refs), read from the status branch, and
+ * every other deployment's job.initialSavepointPath, so that retention
+ * keeps them. A deployment whose history cannot be read (no repository, an
+ * unreadable file) disposes of nothing new in this pass.
+ */
+void cli_status_refs(cli_pass *p, deploy_pass *pass);
+
 /* The connection settings of the cluster the configuration names. */
 int cli_k8s_config(const config *cfg, k8s_config **out, fo_err *e);
 /* A Kubernetes client for that cluster; `fence` may be NULL. */

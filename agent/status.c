@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "agent/cli.h"
+#include "deploy/retention.h"
 #include "flink/status.h"
 #include "sync/sync.h"
 
@@ -20,13 +21,83 @@ static const char *blob_of(const cli_source *src, const char *path)
 	return NULL;
 }
 
+/* The branch the status files are on. */
+static const char *status_branch(const cli_pass *p)
+{
+	return p->cfg->status.branch ? p->cfg->status.branch : p->cfg->repository.branch;
+}
+
+/* The status file `path` at `tip`: 0 with *out, FO_ENOTFOUND when there is
+ * none, another negative code when it could not be read or parsed. */
+static int read_status(cli_pass *p, const char *tip, const char *path, flink_status **out)
+{
+	*out = NULL;
+	char *data = NULL;
+	size_t len = 0;
+	fo_err ignore = FO_ERR_INIT;
+	int rc = sync_read_file(p->src.repo, tip, path, &data, &len, &ignore);
+	if (rc == 0)
+		rc = flink_status_parse(path, data, len, out, &ignore);
+	fo_err_clear(&ignore);
+	free(data);
+	return rc;
+}
+
+void cli_status_refs(cli_pass *p, deploy_pass *pass)
+{
+	char tip[SYNC_OID_HEX] = "";
+	bool files = p->src.repo && p->cfg->status.enabled;
+	if (files) {
+		fo_err ignore = FO_ERR_INIT;
+		if (sync_resolve(p->src.repo, status_branch(p), tip, &ignore) < 0)
+			tip[0] = '\0';
+		fo_err_clear(&ignore);
+	}
+	for (size_t i = 0; i < pass->n; i++) {
+		deploy_item *it = &pass->items[i];
+		if (!it->fd || it->journal.ntaken < 2)
+			continue; /* nothing retention could choose */
+		if (!p->src.repo) {
+			continue; /* manifests from a folder: the history is unknown, nothing is disposed of */
+		}
+		if (!p->cfg->status.enabled) {
+			it->retain_refs_read = true; /* no status files: no history to keep */
+			continue;
+		}
+		if (!tip[0])
+			continue;
+		char *path = flink_status_path(p->cfg->status.folder, it->ns, it->name);
+		flink_status *s = NULL;
+		int rc = read_status(p, tip, path, &s);
+		if (rc == 0)
+			deploy_retention_status_refs(s, &it->retain_refs, &it->nretain_refs);
+		it->retain_refs_read = rc == 0 || rc == FO_ENOTFOUND;
+		flink_status_free(s);
+		free(path);
+	}
+	/* a deployment may start from another's savepoint (its
+	 * job.initialSavepointPath): no deployment disposes of one */
+	for (size_t i = 0; i < pass->n; i++) {
+		deploy_item *it = &pass->items[i];
+		if (!it->retain_refs_read)
+			continue;
+		for (size_t k = 0; k < pass->n; k++) {
+			const flink_deployment *fd = pass->items[k].fd;
+			if (k != i && fd && fd->job.initial_savepoint_path) {
+				it->retain_refs = fo_realloc(it->retain_refs, (it->nretain_refs + 1) * sizeof(*it->retain_refs));
+				it->retain_refs[it->nretain_refs++] = fo_strdup(fd->job.initial_savepoint_path);
+			}
+		}
+	}
+}
+
 int cli_write_statuses(cli_pass *p, const deploy_pass *pass, char commit_out[41], fo_err *e)
 {
 	commit_out[0] = '\0';
 	if (!p->src.repo || !p->cfg->status.enabled)
 		return 0;
 	char *now = flink_status_time(time(NULL));
-	const char *branch = p->cfg->status.branch ? p->cfg->status.branch : p->cfg->repository.branch;
+	const char *branch = status_branch(p);
 	/* read the current files from the branch tip, which may be newer than
 	 * the commit the manifests came from */
 	char tip[SYNC_OID_HEX] = "";
@@ -44,13 +115,8 @@ int cli_write_statuses(cli_pass *p, const deploy_pass *pass, char commit_out[41]
 		const deploy_item *it = &pass->items[i];
 		char *path = flink_status_path(p->cfg->status.folder, it->ns, it->name);
 		flink_status *old = NULL, *cur = NULL;
-		char *data = NULL;
-		size_t len = 0;
-		if (tip[0] && sync_read_file(p->src.repo, tip, path, &data, &len, &ignore) == 0 &&
-		    flink_status_parse(path, data, len, &old, &ignore) < 0)
-			old = NULL; /* unreadable: written anew */
-		fo_err_clear(&ignore);
-		free(data);
+		if (tip[0])
+			read_status(p, tip, path, &old); /* unreadable: written anew */
 		cur = old ? NULL : flink_status_new(it->ns, it->name);
 		if (old) {
 			/* a copy to compare against: parse the same text again */

@@ -134,6 +134,13 @@ typedef struct deploy_item {
 	bool upgrade_done;              /* an upgrade's job RUNNING: ms_upgrade is its first step -> RUNNING */
 	long ms_upgrade;
 	enum deploy_failure failure;    /* a rollout step failed: why (DEPLOY_FAILURE_NONE: none) */
+	/* Savepoint retention (retention.h): the savepoint paths the status
+	 * file's history references, set before the rollout when
+	 * retain_refs_read; unread, the rollout chooses no new disposal (it
+	 * cannot tell what the history needs). Owned. */
+	char **retain_refs;
+	size_t nretain_refs;
+	bool retain_refs_read;
 } deploy_item;
 
 typedef struct deploy_pass {

@@ -63,13 +63,103 @@ void deploy_journal_set(char **field, const char *value)
 	X("lastError", last_error)                   \
 	X("updated", updated)
 
+static void savepoint_rec_free(deploy_savepoint_rec *r)
+{
+	free(r->path);
+	free(r->time);
+	free(r->reason);
+}
+
+static void disposal_free(deploy_disposal *d)
+{
+	free(d->path);
+	free(d->trigger_id);
+	free(d->time);
+	free(d->last_error);
+}
+
 void deploy_journal_clear(deploy_journal *j)
 {
 #define FREE(key, f) free(j->f);
 	STRING_FIELDS(FREE)
 #undef FREE
 	free(j->resource_version);
+	for (size_t i = 0; i < j->ntaken; i++)
+		savepoint_rec_free(&j->taken[i]);
+	free(j->taken);
+	for (size_t i = 0; i < j->ndisposals; i++)
+		disposal_free(&j->disposals[i]);
+	free(j->disposals);
 	memset(j, 0, sizeof(*j));
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? fo_strdup(s) : NULL;
+}
+
+/* Copy the retention lists of src into dst, whose lists are empty. */
+static void copy_lists(deploy_journal *dst, const deploy_journal *src)
+{
+	if (src->ntaken) {
+		dst->taken = fo_calloc(src->ntaken, sizeof(*dst->taken));
+		for (size_t i = 0; i < src->ntaken; i++) {
+			dst->taken[i].path = dup_or_null(src->taken[i].path);
+			dst->taken[i].time = dup_or_null(src->taken[i].time);
+			dst->taken[i].reason = dup_or_null(src->taken[i].reason);
+		}
+		dst->ntaken = src->ntaken;
+	}
+	if (src->ndisposals) {
+		dst->disposals = fo_calloc(src->ndisposals, sizeof(*dst->disposals));
+		for (size_t i = 0; i < src->ndisposals; i++) {
+			const deploy_disposal *d = &src->disposals[i];
+			dst->disposals[i].path = dup_or_null(d->path);
+			dst->disposals[i].trigger_id = dup_or_null(d->trigger_id);
+			dst->disposals[i].time = dup_or_null(d->time);
+			dst->disposals[i].last_error = dup_or_null(d->last_error);
+			dst->disposals[i].attempts = d->attempts;
+		}
+		dst->ndisposals = src->ndisposals;
+	}
+}
+
+void deploy_journal_add_taken(deploy_journal *j, const char *path, const char *time, const char *reason,
+			      char **dropped)
+{
+	*dropped = NULL;
+	if (!path)
+		return;
+	for (size_t i = 0; i < j->ntaken; i++)
+		if (fo_streq(j->taken[i].path, path))
+			return;
+	if (j->ntaken >= DEPLOY_JOURNAL_TAKEN_MAX) {
+		*dropped = fo_strdup(j->taken[0].path);
+		deploy_journal_remove_taken(j, 0);
+	}
+	j->taken = fo_realloc(j->taken, (j->ntaken + 1) * sizeof(*j->taken));
+	deploy_savepoint_rec *r = &j->taken[j->ntaken++];
+	r->path = fo_strdup(path);
+	r->time = dup_or_null(time);
+	r->reason = dup_or_null(reason);
+}
+
+void deploy_journal_remove_taken(deploy_journal *j, size_t i)
+{
+	if (i >= j->ntaken)
+		return;
+	savepoint_rec_free(&j->taken[i]);
+	memmove(&j->taken[i], &j->taken[i + 1], (j->ntaken - i - 1) * sizeof(*j->taken));
+	j->ntaken--;
+}
+
+void deploy_journal_remove_disposal(deploy_journal *j, size_t i)
+{
+	if (i >= j->ndisposals)
+		return;
+	disposal_free(&j->disposals[i]);
+	memmove(&j->disposals[i], &j->disposals[i + 1], (j->ndisposals - i - 1) * sizeof(*j->disposals));
+	j->ndisposals--;
 }
 
 void deploy_journal_copy(deploy_journal *dst, const deploy_journal *src)
@@ -83,6 +173,111 @@ void deploy_journal_copy(deploy_journal *dst, const deploy_journal *src)
 #define COPY(key, f) deploy_journal_set(&dst->f, src->f);
 	STRING_FIELDS(COPY)
 #undef COPY
+	copy_lists(dst, src);
+}
+
+static void add_str(cJSON *o, const char *key, const char *v)
+{
+	if (v)
+		cJSON_AddStringToObject(o, key, v);
+}
+
+/* The retention lists, only when they hold something: a journal without
+ * them encodes as before they existed. */
+static void encode_lists(cJSON *o, const deploy_journal *j)
+{
+	if (j->ntaken) {
+		cJSON *a = cJSON_AddArrayToObject(o, "savepointsTaken");
+		for (size_t i = 0; i < j->ntaken; i++) {
+			cJSON *r = cJSON_CreateObject();
+			add_str(r, "path", j->taken[i].path);
+			add_str(r, "time", j->taken[i].time);
+			add_str(r, "reason", j->taken[i].reason);
+			cJSON_AddItemToArray(a, r);
+		}
+	}
+	if (j->ndisposals) {
+		cJSON *a = cJSON_AddArrayToObject(o, "savepointDisposals");
+		for (size_t i = 0; i < j->ndisposals; i++) {
+			const deploy_disposal *d = &j->disposals[i];
+			cJSON *r = cJSON_CreateObject();
+			add_str(r, "path", d->path);
+			add_str(r, "triggerId", d->trigger_id);
+			add_str(r, "time", d->time);
+			add_str(r, "lastError", d->last_error);
+			cJSON_AddNumberToObject(r, "attempts", d->attempts);
+			cJSON_AddItemToArray(a, r);
+		}
+	}
+}
+
+/* A string of a list entry, cut as the journal's other strings are. */
+static char *list_str(const cJSON *o, const char *key)
+{
+	const char *s = fo_json_str(o, key);
+	return s ? fo_strndup(s, fo_utf8_cut(s, strlen(s), 4096)) : NULL;
+}
+
+/*
+ * The list `key` of the journal object: absent is empty; anything but an
+ * array of objects each with a non-empty "path", or more than `max`
+ * entries, is an error. *arr gets the array (NULL when absent).
+ */
+static int list_of(const cJSON *o, const char *key, size_t max, const cJSON **arr, fo_err *e)
+{
+	*arr = cJSON_GetObjectItemCaseSensitive(o, key);
+	if (!*arr)
+		return 0;
+	if (!cJSON_IsArray(*arr))
+		return fo_err_set(e, FO_EINVAL, "the journal's \"%s\" is not a list", key);
+	size_t n = (size_t)cJSON_GetArraySize(*arr);
+	if (n > max)
+		return fo_err_set(e, FO_EINVAL, "the journal's \"%s\" holds %zu entries, more than the %zu flinkops keeps",
+				  key, n, max);
+	const cJSON *it;
+	cJSON_ArrayForEach(it, *arr)
+	{
+		const char *path = fo_json_str(it, "path");
+		if (!cJSON_IsObject(it) || !path || !*path)
+			return fo_err_set(e, FO_EINVAL, "an entry of the journal's \"%s\" has no \"path\"", key);
+	}
+	return 0;
+}
+
+static int decode_lists(const cJSON *o, deploy_journal *out, fo_err *e)
+{
+	const cJSON *taken, *disp, *it;
+	int rc = list_of(o, "savepointsTaken", DEPLOY_JOURNAL_TAKEN_MAX, &taken, e);
+	if (rc == 0)
+		rc = list_of(o, "savepointDisposals", DEPLOY_JOURNAL_DISPOSALS_MAX, &disp, e);
+	if (rc < 0)
+		return rc;
+	size_t nt = taken ? (size_t)cJSON_GetArraySize(taken) : 0;
+	size_t nd = disp ? (size_t)cJSON_GetArraySize(disp) : 0;
+	if (nt) {
+		out->taken = fo_calloc(nt, sizeof(*out->taken));
+		cJSON_ArrayForEach(it, taken)
+		{
+			deploy_savepoint_rec *r = &out->taken[out->ntaken++];
+			r->path = list_str(it, "path");
+			r->time = list_str(it, "time");
+			r->reason = list_str(it, "reason");
+		}
+	}
+	if (nd) {
+		out->disposals = fo_calloc(nd, sizeof(*out->disposals));
+		cJSON_ArrayForEach(it, disp)
+		{
+			deploy_disposal *d = &out->disposals[out->ndisposals++];
+			d->path = list_str(it, "path");
+			d->trigger_id = list_str(it, "triggerId");
+			d->time = list_str(it, "time");
+			d->last_error = list_str(it, "lastError");
+			const cJSON *a = cJSON_GetObjectItemCaseSensitive(it, "attempts");
+			d->attempts = cJSON_IsNumber(a) && a->valueint >= 0 ? a->valueint : 0;
+		}
+	}
+	return 0;
 }
 
 char *deploy_journal_encode(const deploy_journal *j)
@@ -99,6 +294,7 @@ char *deploy_journal_encode(const deploy_journal *j)
 	cJSON_AddNumberToObject(o, "attempt", j->attempt);
 	if (j->state_unknown)
 		cJSON_AddBoolToObject(o, "stateUnknown", true);
+	encode_lists(o, j);
 	fo_buf b = FO_BUF_INIT;
 	fo_json_canonical(&b, o);
 	cJSON_Delete(o);
@@ -152,6 +348,8 @@ int deploy_journal_decode(const char *text, deploy_journal *out, fo_err *e)
 	const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, "attempt");
 	out->attempt = cJSON_IsNumber(a) && a->valueint >= 0 ? a->valueint : 0;
 	out->state_unknown = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "stateUnknown"));
+	if ((rc = decode_lists(o, out, e)) < 0)
+		goto cleanup;
 	/* format 1 kept the state to start from in savepointPath only */
 	if (version == 1 && out->step >= DEPLOY_STEP_SAVEPOINT_TAKEN && out->step != DEPLOY_STEP_FAILED &&
 	    !out->restore_path && out->savepoint_path)

@@ -42,6 +42,29 @@ enum deploy_step {
  * and refuses newer ones (they may hold state it does not understand). */
 #define DEPLOY_JOURNAL_VERSION 2
 
+/* A savepoint flinkops took (journal "taken"). */
+typedef struct deploy_savepoint_rec {
+	char *path;
+	char *time;    /* RFC 3339 (with or without milliseconds): when it completed */
+	char *reason;  /* upgrade | suspend | delete | manual | periodic */
+} deploy_savepoint_rec;
+
+/* A disposal asked of Flink, or to be asked again (journal "disposals"). */
+typedef struct deploy_disposal {
+	char *path;
+	char *trigger_id;  /* POST /savepoint-disposal's request id while in flight; NULL: (re)send */
+	char *time;        /* RFC 3339: the last request (retries back off from it) */
+	char *last_error;  /* the last attempt's failure */
+	int attempts;      /* requests sent so far */
+} deploy_disposal;
+
+/* Bounds of the retention lists, so that a journal stays a small ConfigMap:
+ * a savepoint taken while `taken` is full pushes out the oldest entry, which
+ * flinkops then no longer disposes of (a warning names it); no new disposal
+ * starts while `disposals` is full. A journal holding more does not decode. */
+#define DEPLOY_JOURNAL_TAKEN_MAX 64
+#define DEPLOY_JOURNAL_DISPOSALS_MAX 32
+
 typedef struct deploy_journal {
 	enum deploy_step step;
 	char *target_commit;   /* the source commit being rolled out */
@@ -97,6 +120,16 @@ typedef struct deploy_journal {
 	/* not encoded: the ConfigMap's resourceVersion as read, sent back with
 	 * the next write so that a second writer gets a conflict */
 	char *resource_version;
+	/* Savepoint retention (deploy/retention.h). The savepoints flinkops
+	 * took and keeps, oldest first (at most DEPLOY_JOURNAL_TAKEN_MAX), and
+	 * the disposals in flight or failed (at most DEPLOY_JOURNAL_DISPOSALS_MAX):
+	 * a savepoint moves from the first list to the second, journaled, before
+	 * its disposal is asked of Flink, and leaves it once Flink disposed of
+	 * it. Informational to an older flinkops, which ignores them. */
+	deploy_savepoint_rec *taken;
+	size_t ntaken;
+	deploy_disposal *disposals;
+	size_t ndisposals;
 } deploy_journal;
 
 const char *deploy_step_name(enum deploy_step s);
@@ -110,6 +143,17 @@ void deploy_journal_clear(deploy_journal *j);
 void deploy_journal_copy(deploy_journal *dst, const deploy_journal *src);
 /* Set a string field (NULL clears it). */
 void deploy_journal_set(char **field, const char *value);
+/*
+ * Record a savepoint flinkops took at the end of `taken` (a path already
+ * there is not added twice). When the list is full the oldest entry is
+ * dropped and returned in *dropped (caller frees; NULL when none), for the
+ * caller to report: flinkops no longer disposes of it.
+ */
+void deploy_journal_add_taken(deploy_journal *j, const char *path, const char *time, const char *reason,
+			      char **dropped);
+/* Remove entry `i` of `taken` or of `disposals`. */
+void deploy_journal_remove_taken(deploy_journal *j, size_t i);
+void deploy_journal_remove_disposal(deploy_journal *j, size_t i);
 
 /*
  * The job id of a submission: derived from the deployment, the target and

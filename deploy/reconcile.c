@@ -742,6 +742,7 @@ void deploy_pass_free(deploy_pass *p)
 		free(it->waiting);
 		free(it->job_state);
 		deploy_journal_clear(&it->journal);
+		fo_strv_free(it->retain_refs, it->nretain_refs);
 	}
 	free(p->items);
 	free(p->prune_reason);

@@ -16,6 +16,7 @@
 
 #include "deploy/deploy.h"
 #include "deploy/journal.h"
+#include "deploy/retention.h"
 #include "deploy/rollout.h"
 #include "flink/jar.h"
 #include "flink/rest.h"
@@ -200,6 +201,14 @@ char *deploy_rest_url(const char *tmpl, const char *ns, const char *name)
 
 /* ---- the executor ------------------------------------------------------- */
 
+/* The time of day in ms since the epoch. */
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* The time since an RFC 3339 time in UTC ("...:SSZ" or "...:SS.fffZ"), in
  * ms; -1 when it does not parse. */
 static long age_ms(const char *rfc3339)
@@ -207,9 +216,7 @@ static long age_ms(const char *rfc3339)
 	int64_t t = deploy_time_ms(rfc3339);
 	if (t < 0)
 		return -1;
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	int64_t now = wall_ms();
 	return now >= t ? (long)(now - t) : 0;
 }
 
@@ -691,6 +698,10 @@ static int request_savepoint(exec *x, const deploy_next *n, fo_err *e)
 	return 0;
 }
 
+/* Savepoint retention: at the end of this file. */
+static void record_taken(exec *x, const char *path, const char *reason);
+static void retention(exec *x);
+
 /* The requested savepoint ended: record it, or its failure; either way the
  * nonce it answered is handled (a new nonce asks again). */
 static int request_done(exec *x, const deploy_next *n, fo_err *e)
@@ -707,6 +718,7 @@ static int request_done(exec *x, const deploy_next *n, fo_err *e)
 		deploy_journal_set(&j->savepoint_reason, reason);
 		deploy_journal_set(&j->savepoint_error, NULL);
 		deploy_journal_set(&j->request_time, NULL);
+		record_taken(x, n->restore, reason);
 	} else {
 		deploy_journal_set(&j->savepoint_error, n->why);
 		/* request_time stays: the next periodic attempt counts from it */
@@ -742,6 +754,8 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 		if (j->step == DEPLOY_STEP_FAILED)
 			it->error = fo_strdup(j->last_error ? j->last_error : "failed");
 		it->job_running = j->step == DEPLOY_STEP_IDLE && j->job_id && x->ob.job_known && x->ob.job == FLINK_JOB_RUNNING;
+		if (it->job_running && !j->await_checkpoint_since && !j->request_trigger_id)
+			retention(x); /* settled and healthy: old savepoints may go */
 		return 1;
 	case DEPLOY_OP_WAIT:
 		it->outcome = DEPLOY_OUTCOME_WAITING;
@@ -800,6 +814,8 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 			deploy_journal_set(&j->savepoint_time, ts);
 			deploy_journal_set(&j->savepoint_reason, from_stop ? stop_reason(x) : "upgrade");
 		}
+		if (from_stop && x->ob.trigger == DEPLOY_TRIGGER_COMPLETED && n->restore)
+			record_taken(x, n->restore, stop_reason(x));
 		set_restore(x, n);
 		deploy_journal_set(&j->trigger_id, NULL);
 		deploy_journal_set(&j->trigger_time, NULL);
@@ -1118,4 +1134,190 @@ int deploy_rollout_item(k8s_client *c, deploy_item *it, const deploy_options *o,
 int deploy_rollout_final_savepoint(k8s_client *c, deploy_item *it, const deploy_options *o, fo_err *e)
 {
 	return rollout_run(c, it, o, true, NULL, NULL, e);
+}
+
+
+/* ---- savepoint retention (retention.h) ----------------------------------- */
+
+/* Disposals asked of Flink in one pass at most: the rest wait for the next. */
+#define RETENTION_SENDS_MAX 8
+
+/* Record a savepoint flinkops took in the journal's retention list; the
+ * step that records the savepoint saves it. */
+static void record_taken(exec *x, const char *path, const char *reason)
+{
+	char ts[40];
+	now_rfc3339_ms(ts);
+	char *dropped = NULL;
+	deploy_journal_add_taken(&x->j, path, ts, reason, &dropped);
+	if (dropped)
+		rlog(x, FO_LOG_WARN,
+		     "more than %d savepoints kept: %s is no longer tracked, and flinkops will not dispose of it",
+		     DEPLOY_JOURNAL_TAKEN_MAX, dropped);
+	free(dropped);
+}
+
+/* Ask Flink how the disposals in flight went: one disposed of (or already
+ * gone) leaves the journal; one that failed, or that Flink forgot, is asked
+ * again later. *busy: one is still in progress. True when the journal changed. */
+static bool retention_poll(exec *x, bool *busy)
+{
+	deploy_journal *j = &x->j;
+	bool changed = false;
+	*busy = false;
+	for (size_t i = 0; i < j->ndisposals;) {
+		deploy_disposal *d = &j->disposals[i];
+		if (!d->trigger_id) {
+			i++;
+			continue;
+		}
+		flink_disposal_status st;
+		fo_err e = FO_ERR_INIT;
+		int rc = flink_rest_savepoint_disposal_status(x->r, d->trigger_id, &st, &e);
+		if (rc == 0 && !st.done) {
+			*busy = true;
+			i++;
+		} else if (rc == 0 || st.missing) {
+			rlog(x, FO_LOG_INFO, "disposed of savepoint %s%s", d->path, st.missing ? " (it was already gone)" : "");
+			event(x, "SavepointDisposed", false, "savepoint %s disposed of%s (kubernetes.operator.savepoint.history.max.*)",
+			      d->path, st.missing ? ": it was already gone" : "");
+			deploy_journal_remove_disposal(j, i);
+			changed = true;
+		} else if (rc == FO_ENOTFOUND || st.failure) {
+			/* failed, or forgotten by a restarted JobManager: asked again later */
+			if (st.failure) {
+				char *msg = fo_asprintf("dispose of savepoint %s on %s: %s", d->path, flink_rest_base(x->r),
+							st.failure);
+				deploy_journal_set(&d->last_error, msg);
+				rlog(x, FO_LOG_WARN, "%s (attempt %d; asked again later)", msg, d->attempts);
+				event(x, "SavepointDisposalFailed", true, "%s (attempt %d; asked again later)", msg, d->attempts);
+				free(msg);
+			}
+			deploy_journal_set(&d->trigger_id, NULL);
+			changed = true;
+			i++;
+		} else {
+			rlog(x, FO_LOG_DEBUG, "disposal of %s not observed: %s", d->path, fo_err_msg(&e));
+			i++; /* Flink did not answer: looked at again in the next pass */
+		}
+		flink_disposal_status_free(&st);
+		fo_err_clear(&e);
+	}
+	return changed;
+}
+
+/* Move the savepoints retention lets go from `taken` to `disposals` (not
+ * yet asked of Flink). True when any moved. */
+static bool retention_choose(exec *x)
+{
+	deploy_journal *j = &x->j;
+	const deploy_item *it = x->it;
+	const flink_job *fj = &it->fd->job;
+	if (fj->savepoint_cleanup_off || !it->retain_refs_read || j->ntaken < 2 ||
+	    j->ndisposals >= DEPLOY_JOURNAL_DISPOSALS_MAX)
+		return false;
+	char **jrefs = NULL;
+	size_t njrefs = 0;
+	deploy_retention_journal_refs(j, fj->initial_savepoint_path, &jrefs, &njrefs);
+	size_t nrefs = njrefs + it->nretain_refs;
+	const char **refs = fo_calloc(nrefs ? nrefs : 1, sizeof(*refs));
+	for (size_t i = 0; i < njrefs; i++)
+		refs[i] = jrefs[i];
+	for (size_t i = 0; i < it->nretain_refs; i++)
+		refs[njrefs + i] = it->retain_refs[i];
+	bool *dispose = fo_calloc(j->ntaken, sizeof(*dispose));
+	int count = fj->savepoint_history_max_count ? fj->savepoint_history_max_count : FLINK_SAVEPOINT_HISTORY_COUNT_DEFAULT;
+	int64_t age = fj->savepoint_history_max_age_ms ? fj->savepoint_history_max_age_ms : FLINK_SAVEPOINT_HISTORY_AGE_DEFAULT_MS;
+	deploy_retention_select(j->taken, j->ntaken, refs, nrefs, count, age, wall_ms(), dispose);
+	bool moved = false;
+	/* oldest first, as long as there is room; the rest stay taken */
+	for (size_t i = 0, k = 0; k < j->ntaken && j->ndisposals < DEPLOY_JOURNAL_DISPOSALS_MAX; i++) {
+		if (!dispose[i]) {
+			k++;
+			continue;
+		}
+		j->disposals = fo_realloc(j->disposals, (j->ndisposals + 1) * sizeof(*j->disposals));
+		deploy_disposal *d = &j->disposals[j->ndisposals++];
+		memset(d, 0, sizeof(*d));
+		d->path = fo_strdup(j->taken[k].path);
+		rlog(x, FO_LOG_INFO, "savepoint %s (%s, %s) is past the retention (max.count %d, max.age %llds): disposing of it",
+		     d->path, j->taken[k].reason ? j->taken[k].reason : "?", j->taken[k].time ? j->taken[k].time : "?", count,
+		     (long long)(age / 1000));
+		deploy_journal_remove_taken(j, k);
+		moved = true;
+	}
+	free(dispose);
+	free(refs);
+	fo_strv_free(jrefs, njrefs);
+	return moved;
+}
+
+/* Ask Flink to dispose of each journaled disposal not in flight whose
+ * retry is due. True when the journal changed. */
+static bool retention_send(exec *x)
+{
+	deploy_journal *j = &x->j;
+	bool changed = false;
+	int sent = 0;
+	int64_t now = wall_ms();
+	for (size_t i = 0; i < j->ndisposals && sent < RETENTION_SENDS_MAX; i++) {
+		deploy_disposal *d = &j->disposals[i];
+		if (d->trigger_id || !deploy_retention_retry_due(d->attempts, deploy_time_ms(d->time), now))
+			continue;
+		if (x->o->stop && atomic_load(x->o->stop))
+			break;
+		char ts[40];
+		now_rfc3339_ms(ts);
+		d->attempts++;
+		deploy_journal_set(&d->time, ts);
+		changed = true;
+		sent++;
+		char *trigger = NULL;
+		fo_err e = FO_ERR_INIT;
+		if (flink_rest_savepoint_dispose(x->r, d->path, &trigger, &e) == 0) {
+			deploy_journal_set(&d->trigger_id, trigger);
+			rlog(x, FO_LOG_INFO, "disposing of savepoint %s (request %s)", d->path, trigger);
+		} else {
+			deploy_journal_set(&d->last_error, fo_err_msg(&e));
+			rlog(x, FO_LOG_WARN, "%s (attempt %d; asked again later)", fo_err_msg(&e), d->attempts);
+			event(x, "SavepointDisposalFailed", true, "%s (attempt %d; asked again later)", fo_err_msg(&e),
+			      d->attempts);
+		}
+		free(trigger);
+		fo_err_clear(&e);
+	}
+	return changed;
+}
+
+/*
+ * A settled, healthy deployment: dispose of the savepoints flinkops took
+ * that retention lets go. Each choice is journaled before Flink is asked
+ * (a disposal never sent is asked for by the next pass; one sent twice is
+ * already gone the second time, which counts as disposed of). Errors are
+ * logged and sent as Events, never a failed rollout: a failed disposal
+ * stays in the journal and is asked again later.
+ */
+static void retention(exec *x)
+{
+	if (!x->it->fd)
+		return;
+	fo_err e = FO_ERR_INIT;
+	bool busy = false;
+	bool changed = retention_poll(x, &busy);
+	changed = retention_choose(x) || changed;
+	if (changed && save(x, &e) < 0)
+		goto failed;
+	changed = retention_send(x);
+	/* a disposal of a small savepoint takes milliseconds: look for up to a second */
+	for (int i = 0; i < 10 && x->j.ndisposals; i++) {
+		changed = retention_poll(x, &busy) || changed;
+		if (!busy || fo_pause_ms(100, x->o->stop))
+			break;
+	}
+	if (changed && save(x, &e) < 0)
+		goto failed;
+	return;
+failed:
+	rlog(x, FO_LOG_WARN, "savepoint retention: %s; tried again in the next pass", fo_err_msg(&e));
+	fo_err_clear(&e);
 }

@@ -71,6 +71,11 @@ void deploy_status_update(flink_status *s, const deploy_item *it, const char *bl
 		int reason = j->savepoint_reason ? flink_savepoint_reason_parse(j->savepoint_reason) : -1;
 		s->last_savepoint.reason = reason < 0 ? FLINK_SAVEPOINT_UPGRADE : (enum flink_savepoint_reason)reason;
 	}
+	/* the journal's retention lists, as counts */
+	if (!it->journal_bad) {
+		s->savepoints.retained = (int)j->ntaken;
+		s->savepoints.disposing = (int)j->ndisposals;
+	}
 	bool has_job = jobs && fd->has_job;
 	bool suspended = has_job && fd->job.state == FLINK_STATE_SUSPENDED;
 	/* git's spec failed and this pass ran the older one it was rolled back to */

@@ -63,6 +63,12 @@ typedef struct flink_process {
 	cJSON *pod_template;        /* jobManager/taskManager podTemplate, or NULL */
 } flink_process;
 
+/* Upstream's defaults for kubernetes.operator.savepoint.history.max.*, and
+ * the largest count flinkops keeps (its journal lists what it took). */
+#define FLINK_SAVEPOINT_HISTORY_COUNT_DEFAULT 10
+#define FLINK_SAVEPOINT_HISTORY_AGE_DEFAULT_MS (24LL * 3600 * 1000)
+#define FLINK_SAVEPOINT_HISTORY_COUNT_MAX 32
+
 typedef struct flink_job {
 	char *jar_uri;
 	char *entry_class;          /* entryClass or mainClass; NULL: the jar's manifest */
@@ -77,6 +83,12 @@ typedef struct flink_job {
 	int64_t savepoint_trigger_nonce;   /* a new value asks for a savepoint (0: none) */
 	int64_t savepoint_redeploy_nonce;
 	int64_t periodic_savepoint_ms;     /* kubernetes.operator.periodic.savepoint.interval (0: none) */
+	/* Savepoint retention (upstream's kubernetes.operator.savepoint.*):
+	 * history.max.count (0: not given, upstream's 10), history.max.age
+	 * (0: not given, upstream's 24 h), cleanup.enabled false */
+	int savepoint_history_max_count;
+	int64_t savepoint_history_max_age_ms;
+	bool savepoint_cleanup_off;
 	int64_t autoscaler_reset_nonce; /* carried; flinkops has no autoscaler */
 	/* kubernetes.operator.deployment.rollback.enabled: a new job that never
 	 * becomes healthy is rolled back (ON) or left failed (OFF); DEFAULT

@@ -979,6 +979,41 @@ static int64_t flink_duration_ms(const char *s)
 	return -1;
 }
 
+/* Upstream's savepoint retention keys (flinkops disposes of the savepoints
+ * it took beyond them; deploy/retention.h). */
+static void check_retention(pctx *c, const fo_yaml_node *at, flink_deployment *fd)
+{
+	const char *s;
+	if ((s = flink_conf_get(&fd->conf, "kubernetes.operator.savepoint.history.max.count"))) {
+		char *end;
+		errno = 0;
+		long long v = strtoll(s, &end, 10);
+		if (end == s || *end || errno || v < 1 || v > FLINK_SAVEPOINT_HISTORY_COUNT_MAX)
+			perr(c, at, "spec.flinkConfiguration",
+			     "kubernetes.operator.savepoint.history.max.count must be a whole number from 1 to %d (the "
+			     "savepoints flinkops keeps track of), got \"%s\"",
+			     FLINK_SAVEPOINT_HISTORY_COUNT_MAX, s);
+		else
+			fd->job.savepoint_history_max_count = (int)v;
+	}
+	if ((s = flink_conf_get(&fd->conf, "kubernetes.operator.savepoint.history.max.age"))) {
+		int64_t ms = flink_duration_ms(s);
+		if (ms < 1000)
+			perr(c, at, "spec.flinkConfiguration",
+			     "kubernetes.operator.savepoint.history.max.age must be a duration of at least 1 s (\"24 h\", "
+			     "\"7d\"), got \"%s\"", s);
+		else
+			fd->job.savepoint_history_max_age_ms = ms;
+	}
+	if ((s = flink_conf_get(&fd->conf, "kubernetes.operator.savepoint.cleanup.enabled"))) {
+		if (strcmp(s, "true") == 0 || strcmp(s, "false") == 0)
+			fd->job.savepoint_cleanup_off = strcmp(s, "false") == 0;
+		else
+			perr(c, at, "spec.flinkConfiguration",
+			     "kubernetes.operator.savepoint.cleanup.enabled must be true or false, got \"%s\"", s);
+	}
+}
+
 static void check_conf(pctx *c, const fo_yaml_node *spec, flink_deployment *fd, int64_t slots_spec)
 {
 	const fo_yaml_node *at = fo_yaml_get_key(spec, "flinkConfiguration");
@@ -1045,6 +1080,7 @@ static void check_conf(pctx *c, const fo_yaml_node *spec, flink_deployment *fd, 
 			     "kubernetes.operator.deployment.rollback.enabled is true, but a stateless job has no state to "
 			     "roll back with; use upgradeMode savepoint or last-state, or remove the key");
 	}
+	check_retention(c, at, fd);
 	check_ha(c, spec, fd);
 }
 

@@ -682,45 +682,64 @@ void flink_savepoint_status_free(flink_savepoint_status *s)
 	memset(s, 0, sizeof(*s));
 }
 
-int flink_rest_parse_savepoint_status(const char *body, flink_savepoint_status *out, fo_err *e)
+/*
+ * The answer about an asynchronous operation ({"status": {"id"},
+ * "operation": {...}}), as Flink sends it for savepoints and disposals: *j
+ * the parsed answer (caller deletes), *done false while IN_PROGRESS; once
+ * COMPLETED, *op the operation and *failure (caller frees) Flink's cause
+ * when it failed, NULL when it succeeded. `what` names it in messages.
+ */
+static int parse_operation(const char *body, const char *what, cJSON **j, const cJSON **op, bool *done,
+			   char **failure, fo_err *e)
 {
-	memset(out, 0, sizeof(*out));
-	cJSON *j;
-	int rc = parse_object(body, &j, e);
+	*op = NULL;
+	*done = false;
+	*failure = NULL;
+	int rc = parse_object(body, j, e);
 	if (rc < 0)
 		return rc;
-	const cJSON *status = cJSON_GetObjectItemCaseSensitive(j, "status");
-	const char *id = jstr(status, "id");
-	const cJSON *op = cJSON_GetObjectItemCaseSensitive(j, "operation");
-	if (!id) {
-		rc = fo_err_set(e, FO_ESERVER, "unexpected answer: no \"status\": {\"id\"}");
-		goto cleanup;
-	}
-	if (strcmp(id, "IN_PROGRESS") == 0) {
-		out->state = FLINK_SAVEPOINT_IN_PROGRESS;
-		goto cleanup;
-	}
+	const char *id = jstr(cJSON_GetObjectItemCaseSensitive(*j, "status"), "id");
+	if (!id)
+		return fo_err_set(e, FO_ESERVER, "unexpected answer: no \"status\": {\"id\"}");
+	if (strcmp(id, "IN_PROGRESS") == 0)
+		return 0;
 	if (strcmp(id, "COMPLETED") != 0) {
 		char *s = clean_copy(id, strlen(id), 64);
-		rc = fo_err_set(e, FO_ESERVER, "unexpected answer: savepoint status \"%s\"", s);
+		rc = fo_err_set(e, FO_ESERVER, "unexpected answer: %s status \"%s\"", what, s);
 		free(s);
-		goto cleanup;
+		return rc;
 	}
-	if (!cJSON_IsObject(op)) {
-		rc = fo_err_set(e, FO_ESERVER, "unexpected answer: a COMPLETED savepoint without \"operation\"");
-		goto cleanup;
-	}
-	const cJSON *fc = cJSON_GetObjectItemCaseSensitive(op, "failure-cause");
+	*op = cJSON_GetObjectItemCaseSensitive(*j, "operation");
+	if (!cJSON_IsObject(*op))
+		return fo_err_set(e, FO_ESERVER, "unexpected answer: a COMPLETED %s without \"operation\"", what);
+	*done = true;
+	const cJSON *fc = cJSON_GetObjectItemCaseSensitive(*op, "failure-cause");
 	if (fc && !cJSON_IsNull(fc)) {
-		out->state = FLINK_SAVEPOINT_FAILED;
 		const char *trace = jstr(fc, "stack-trace");
 		const char *cls = jstr(fc, "class");
 		if (trace && *trace)
-			out->failure = flink_rest_trace_text(trace, CAUSE_MAX);
+			*failure = flink_rest_trace_text(trace, CAUSE_MAX);
 		else if (cls && *cls)
-			out->failure = clean_copy(cls, strlen(cls), 256);
+			*failure = clean_copy(cls, strlen(cls), 256);
 		else
-			out->failure = fo_strdup("no cause given");
+			*failure = fo_strdup("no cause given");
+	}
+	return 0;
+}
+
+int flink_rest_parse_savepoint_status(const char *body, flink_savepoint_status *out, fo_err *e)
+{
+	memset(out, 0, sizeof(*out));
+	cJSON *j = NULL;
+	const cJSON *op;
+	bool done;
+	int rc = parse_operation(body, "savepoint", &j, &op, &done, &out->failure, e);
+	if (rc < 0 || !done) {
+		out->state = FLINK_SAVEPOINT_IN_PROGRESS;
+		goto cleanup;
+	}
+	if (out->failure) {
+		out->state = FLINK_SAVEPOINT_FAILED;
 		rc = fo_err_set(e, FO_ESERVER, "the savepoint failed: %s", out->failure);
 		goto cleanup;
 	}
@@ -746,6 +765,33 @@ cleanup:
 		out->failure = failure;
 		out->state = st;
 	}
+	return rc;
+}
+
+void flink_disposal_status_free(flink_disposal_status *s)
+{
+	if (!s)
+		return;
+	free(s->failure);
+	memset(s, 0, sizeof(*s));
+}
+
+int flink_rest_parse_disposal_status(const char *body, flink_disposal_status *out, fo_err *e)
+{
+	memset(out, 0, sizeof(*out));
+	cJSON *j = NULL;
+	const cJSON *op;
+	int rc = parse_operation(body, "disposal", &j, &op, &out->done, &out->failure, e);
+	if (rc == 0 && out->failure) {
+		/* Flink resolves the path before it deletes anything: a savepoint
+		 * that is not there fails with java.io.FileNotFoundException */
+		const cJSON *fc = cJSON_GetObjectItemCaseSensitive(op, "failure-cause");
+		const char *trace = jstr(fc, "stack-trace"), *cls = jstr(fc, "class");
+		out->missing = (trace && strstr(trace, "java.io.FileNotFoundException")) ||
+			       fo_streq(cls, "java.io.FileNotFoundException");
+		rc = fo_err_set(e, FO_ESERVER, "the disposal failed: %s", out->failure);
+	}
+	cJSON_Delete(j);
 	return rc;
 }
 
@@ -1260,6 +1306,46 @@ int flink_rest_savepoint_status(flink_rest *c, const char *job_id, const char *t
 	rc = call(c, &a, &body, NULL, e);
 	if (rc == 0 && (rc = flink_rest_parse_savepoint_status(body, out, e)) < 0)
 		fo_err_prefix(e, "%s on %s", what, c->shown);
+	free(body);
+	free(what);
+	free(path);
+	return rc;
+}
+
+int flink_rest_savepoint_dispose(flink_rest *c, const char *path, char **trigger_id, fo_err *e)
+{
+	*trigger_id = NULL;
+	if (!path || !*path || strlen(path) > 4096 || fo_has_ctl(path))
+		return fo_err_set(e, FO_EINVAL, "dispose of a savepoint: the path is empty, too long or holds control characters");
+	cJSON *j = cJSON_CreateObject();
+	cJSON_AddStringToObject(j, "savepoint-path", path);
+	char *json = cJSON_PrintUnformatted(j);
+	cJSON_Delete(j);
+	char *what = fo_asprintf("dispose of savepoint %s", path);
+	call_args a = {"POST", "/savepoint-disposal", json, NULL, 0, what};
+	char *body = NULL;
+	int rc = call(c, &a, &body, NULL, e);
+	if (rc == 0 && (rc = flink_rest_parse_trigger(body, trigger_id, e)) < 0)
+		fo_err_prefix(e, "%s on %s (POST /savepoint-disposal)", what, c->shown);
+	free(body);
+	free(what);
+	cJSON_free(json);
+	return rc;
+}
+
+int flink_rest_savepoint_disposal_status(flink_rest *c, const char *trigger_id, flink_disposal_status *out,
+					 fo_err *e)
+{
+	memset(out, 0, sizeof(*out));
+	if (!is_hex32(trigger_id))
+		return fo_err_set(e, FO_EINVAL, "savepoint disposal status: the trigger id is not 32 hex digits");
+	char *path = fo_asprintf("/savepoint-disposal/%s", trigger_id);
+	char *what = fo_asprintf("savepoint disposal %s", trigger_id);
+	call_args a = {"GET", path, NULL, NULL, 0, what};
+	char *body = NULL;
+	int rc = call(c, &a, &body, NULL, e);
+	if (rc == 0 && (rc = flink_rest_parse_disposal_status(body, out, e)) < 0)
+		fo_err_prefix(e, "%s on %s (GET %s)", what, c->shown, path);
 	free(body);
 	free(what);
 	free(path);

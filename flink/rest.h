@@ -262,6 +262,28 @@ int flink_rest_savepoint_status(flink_rest *c, const char *job_id, const char *t
  */
 int flink_rest_savepoint_wait(flink_rest *c, const char *job_id, const char *trigger_id, long timeout_ms,
 			      char **location, fo_err *e);
+/* A savepoint disposal asked of the cluster (POST /savepoint-disposal). */
+typedef struct flink_disposal_status {
+	bool done;                /* COMPLETED: disposed of, unless failure is set */
+	bool missing;             /* failed because no savepoint is there (already gone) */
+	char *failure;            /* Flink's cause, trimmed of its stack trace */
+} flink_disposal_status;
+void flink_disposal_status_free(flink_disposal_status *s);
+/*
+ * POST /savepoint-disposal {"savepoint-path": PATH}: the JobManager deletes
+ * the savepoint's files (its metadata and state). *trigger_id gets the
+ * request id to poll with flink_rest_savepoint_disposal_status. Caller frees.
+ */
+int flink_rest_savepoint_dispose(flink_rest *c, const char *path, char **trigger_id, fo_err *e);
+/*
+ * GET /savepoint-disposal/:triggerid. Returns 0 while IN_PROGRESS (done
+ * false) and once disposed of (done true); a failed disposal fills
+ * out->failure (and out->missing when the savepoint does not exist) and
+ * returns FO_ESERVER with Flink's cause; a trigger the JobManager does not
+ * know (it restarted, or forgot) is FO_ENOTFOUND.
+ */
+int flink_rest_savepoint_disposal_status(flink_rest *c, const char *trigger_id, flink_disposal_status *out,
+					 fo_err *e);
 /* PATCH /jobs/:id?mode=cancel. Cancelling a job that already ended is not an error. */
 int flink_rest_job_cancel(flink_rest *c, const char *job_id, fo_err *e);
 /*
@@ -301,6 +323,8 @@ int flink_rest_parse_checkpoints(const char *body, flink_checkpoint_info *out, f
 int flink_rest_parse_checkpoint_config(const char *body, int64_t *interval_ms, fo_err *e);
 /* Returns FO_ESERVER (with the cause) for a failed savepoint, as flink_rest_savepoint_status. */
 int flink_rest_parse_savepoint_status(const char *body, flink_savepoint_status *out, fo_err *e);
+/* The answer of GET /savepoint-disposal/:triggerid, as flink_rest_savepoint_disposal_status. */
+int flink_rest_parse_disposal_status(const char *body, flink_disposal_status *out, fo_err *e);
 /* {"request-id": "..."} of a savepoint trigger or stop. */
 int flink_rest_parse_trigger(const char *body, char **trigger_id, fo_err *e);
 /* {"filename": ".../<uuid>_name.jar", "status": "success"}: the jar id. */

@@ -239,6 +239,11 @@ void flink_status_write(const flink_status *s, fo_buf *out)
 	if (s->last_savepoint.reason != FLINK_SAVEPOINT_NONE)
 		cJSON_AddStringToObject(sp, "reason", flink_savepoint_reason_name(s->last_savepoint.reason));
 	add_obj(o, "lastSavepoint", sp);
+	if (s->savepoints.retained > 0 || s->savepoints.disposing > 0) {
+		cJSON *n = cJSON_AddObjectToObject(o, "savepoints");
+		cJSON_AddNumberToObject(n, "retained", s->savepoints.retained);
+		cJSON_AddNumberToObject(n, "pendingDisposal", s->savepoints.disposing);
+	}
 	if (s->nhistory) {
 		cJSON *h = cJSON_AddArrayToObject(o, "history");
 		for (size_t i = 0; i < s->nhistory && i < FLINK_STATUS_HISTORY_MAX; i++) {
@@ -345,6 +350,20 @@ static int get_str(pctx *p, const fo_yaml_node *parent, const char *key, const c
 	return 0;
 }
 
+/* A count from 0 to 1000 (absent: 0). */
+static int get_count(pctx *p, const fo_yaml_node *parent, const char *key, const char *where, int *out)
+{
+	const fo_yaml_node *n = fo_yaml_get(parent, key);
+	if (!n || fo_yaml_is_null(n))
+		return 0;
+	char *end = NULL;
+	long v = n->kind == FO_YAML_SCALAR ? strtol(n->str, &end, 10) : -1;
+	if (n->kind != FO_YAML_SCALAR || end == n->str || *end || v < 0 || v > 1000)
+		return bad(p, n, "%s%s: expected a count from 0 to 1000", where, key);
+	*out = (int)v;
+	return 0;
+}
+
 static int get_phase(pctx *p, const fo_yaml_node *parent, const char *where, bool required, enum flink_phase *out)
 {
 	const fo_yaml_node *n = fo_yaml_get(parent, "phase");
@@ -365,7 +384,8 @@ static int get_phase(pctx *p, const fo_yaml_node *parent, const char *where, boo
 static int parse_doc(pctx *p, const fo_yaml_node *doc, flink_status *s)
 {
 	static const char *const top[] = {"apiVersion", "kind", "metadata", "source", "observedCommit", "failedCommit",
-					  "phase", "message", "job", "lastSavepoint", "history", "updateTime"};
+					  "phase", "message", "job", "lastSavepoint", "savepoints", "history", "updateTime"};
+	static const char *const counts[] = {"retained", "pendingDisposal"};
 	static const char *const meta[] = {"name", "namespace"};
 	static const char *const src[] = {"path", "blob", "commit"};
 	static const char *const job[] = {"id", "state", "startTime"};
@@ -433,6 +453,12 @@ static int parse_doc(pctx *p, const fo_yaml_node *doc, flink_status *s)
 			s->last_savepoint.reason = (enum flink_savepoint_reason)v;
 		}
 	}
+	if ((rc = get_map(p, doc, "savepoints", "", &m)) < 0)
+		return rc;
+	if (m && ((rc = known_keys(p, m, "savepoints", counts, FO_ARRAY_LEN(counts))) < 0 ||
+		  (rc = get_count(p, m, "retained", "savepoints.", &s->savepoints.retained)) < 0 ||
+		  (rc = get_count(p, m, "pendingDisposal", "savepoints.", &s->savepoints.disposing)) < 0))
+		return rc;
 	const fo_yaml_node *h = fo_yaml_get(doc, "history");
 	if (h && !fo_yaml_is_null(h)) {
 		if (h->kind != FO_YAML_SEQ)

@@ -88,6 +88,13 @@ typedef struct flink_status {
 		char *time;
 		enum flink_savepoint_reason reason;
 	} last_savepoint;
+	/* savepoints: the savepoints flinkops took and keeps, and those whose
+	 * disposal is pending (asked of Flink, or to be asked again); the
+	 * field is left out while both are 0 */
+	struct {
+		int retained;
+		int disposing;
+	} savepoints;
 	flink_status_history *history; /* newest first, at most FLINK_STATUS_HISTORY_MAX */
 	size_t nhistory;
 	char *update_time;

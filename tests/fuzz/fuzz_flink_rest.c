@@ -6,7 +6,7 @@
  * parser accepts has the shape its header promises (job and trigger ids of
  * 32 hex digits, a jar id that is a file name, slots available within the
  * total, a COMPLETED savepoint with a location, a failed one with a cause),
- * the error and trace texts stay within their bound plus an ellipsis, and
+ * a disposal that failed with its cause, the error and trace texts stay within their bound plus an ellipsis, and
  * every string handed on — results and error messages — is valid UTF-8 when
  * the body is: they end up in status files, which must read back.
  */
@@ -130,6 +130,17 @@ static void parse(unsigned which, const char *body, size_t max)
 			FUZZ_CHECK(interval >= 0, "checkpoint interval %lld", (long long)interval);
 		break;
 	}
+	case 13: {
+		flink_disposal_status st;
+		rc = flink_rest_parse_disposal_status(body, &st, &e);
+		if (rc == 0)
+			FUZZ_CHECK(!st.failure && !st.missing, "a disposal that failed without an error");
+		if (st.failure || st.missing)
+			FUZZ_CHECK(rc < 0 && st.done && st.failure, "a failed disposal without its cause");
+		text_ok("disposal failure", st.failure);
+		flink_disposal_status_free(&st);
+		break;
+	}
 	default:
 		s = flink_rest_trace_text(body, max);
 		FUZZ_CHECK(s && strlen(s) <= max + 3, "trace text of %zu bytes (max %zu)", s ? strlen(s) : 0, max);
@@ -150,7 +161,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	body_utf8 = fuzz_utf8_valid(body, strlen(body));
 	/* the texts' bound: 16 (the least trace_text takes) to 1000 (CAUSE_MAX) */
 	size_t max = 16 + (size_t)(data[0] >> 4) * 65;
-	parse(data[0] % 14u, body, max);
+	parse(data[0] % 15u, body, max);
 	free(body);
 	return 0;
 }

@@ -119,6 +119,9 @@ static const struct {
 	 DEPLOY_UPGRADE, true, true, true, -1},
 	{"savepoint nonce", "    state: running\n", "    state: running\n    savepointTriggerNonce: 3\n", false, false,
 	 DEPLOY_NONE, false, false, false, -1},
+	{"savepoint retention", "    state.backend.type: rocksdb\n",
+	 "    state.backend.type: rocksdb\n    kubernetes.operator.savepoint.history.max.count: \"3\"\n", false, false,
+	 DEPLOY_NONE, false, false, false, -1},
 };
 
 /* Only the namespaces an agent manages are its own: a FlinkDeployment
@@ -176,11 +179,14 @@ static void test_classify_table(void **state)
 		load_side(&b, cases[i].head_absent ? NULL : head);
 		deploy_change c;
 		deploy_plan_change(&a.side, &b.side, NULL, &c);
-		/* only the upgrade mode or a savepoint nonce alone is a change no object shows */
+		/* only the upgrade mode, a savepoint nonce or retention alone is a change no object shows */
 		bool mode = strcmp(cases[i].name, "mode alone changes nothing running") == 0;
 		bool nonce = strcmp(cases[i].name, "savepoint nonce") == 0;
-		bool want_note = mode || nonce;
-		const char *want_text = mode ? "from savepoint to last-state" : "savepointTriggerNonce changes to 3: a savepoint";
+		bool retention = strcmp(cases[i].name, "savepoint retention") == 0;
+		bool want_note = mode || nonce || retention;
+		const char *want_text = mode    ? "from savepoint to last-state"
+					: nonce ? "savepointTriggerNonce changes to 3: a savepoint"
+						: "the newest 3 savepoints flinkops took are kept, older ones past 86400 s";
 		if ((c.note != NULL) != want_note || (want_note && !strstr(c.note, want_text)))
 			fail_msg("%s: note \"%s\"", cases[i].name, c.note ? c.note : "(none)");
 		if (c.action != cases[i].action || c.takes_savepoint != cases[i].savepoint ||

@@ -141,6 +141,44 @@ static void test_rolled_back_round_trip(void **state)
 	fo_buf_free(&a);
 }
 
+/* The retention counts read back, are left out at zero, and refuse what
+ * is not a count. */
+static void test_savepoint_counts(void **state)
+{
+	(void)state;
+	flink_status *s = flink_status_new("prod", "wc");
+	fo_buf a = FO_BUF_INIT;
+	flink_status_write(s, &a);
+	assert_null(strstr(fo_buf_cstr(&a), "savepoints"));
+	fo_buf_free(&a);
+	s->savepoints.retained = 4;
+	s->savepoints.disposing = 1;
+	flink_status_write(s, &a);
+	assert_non_null(strstr(fo_buf_cstr(&a), "savepoints:\n  retained: 4\n  pendingDisposal: 1\n"));
+	flink_status *p = NULL;
+	fo_err e = FO_ERR_INIT;
+	assert_int_equal(flink_status_parse("x.yaml", a.ptr, a.len, &p, &e), 0);
+	assert_int_equal(p->savepoints.retained, 4);
+	assert_int_equal(p->savepoints.disposing, 1);
+	assert_true(flink_status_same(s, p));
+	flink_status_free(p);
+	fo_buf_free(&a);
+	static const char *const bad[] = {"retained: -1", "retained: 1001", "retained: two", "pendingDisposal: [1]",
+					  "kept: 1"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *text = fo_asprintf("apiVersion: flinkops.io/v1alpha1\nkind: FlinkDeploymentStatus\n"
+					 "metadata: {name: wc, namespace: prod}\nphase: Running\nsavepoints: {%s}\n",
+					 bad[i]);
+		p = NULL;
+		if (flink_status_parse("x.yaml", text, strlen(text), &p, &e) == 0)
+			fail_msg("savepoints {%s} was accepted", bad[i]);
+		assert_non_null(strstr(fo_err_msg(&e), "savepoints"));
+		fo_err_clear(&e);
+		free(text);
+	}
+	flink_status_free(s);
+}
+
 static void test_history_bounded(void **state)
 {
 	(void)state;
@@ -299,6 +337,7 @@ int main(void)
 		cmocka_unit_test(test_minimal_and_numeric_looking_strings),
 		cmocka_unit_test(test_history_bounded),
 		cmocka_unit_test(test_rolled_back_round_trip),
+		cmocka_unit_test(test_savepoint_counts),
 		cmocka_unit_test(test_helpers),
 		cmocka_unit_test(test_commit_message),
 		cmocka_unit_test(test_bad_input),
