@@ -239,6 +239,7 @@ typedef struct exec {
 	bool save_failed;      /* the last step failed to record the journal */
 	char *sts_uid;        /* the JobManager StatefulSet's uid, once an Event needed it */
 	char *pods_waiting;   /* what the pods' rollout waits for */
+	int pods_rc;          /* the API server did not answer the pods' GET (FO_ENET, FO_ETIMEOUT): 0 if it did */
 	bool evented_failure; /* the FAIL step's Event already says why this rollout stopped */
 } exec;
 
@@ -312,9 +313,12 @@ static int pods_ready(exec *x)
 		char *name = deploy_component_name(sts[i], x->it->name);
 		cJSON *obj = NULL;
 		fo_err e = FO_ERR_INIT;
-		if (k8s_get(x->c, &k8s_kind_statefulset, x->it->ns, name, &obj, &e) < 0) {
+		int rc = k8s_get(x->c, &k8s_kind_statefulset, x->it->ns, name, &obj, &e);
+		if (rc < 0) {
 			x->pods_waiting = fo_asprintf("%s", fo_err_msg(&e));
 			ready = -1;
+			if (rc == FO_ENET || rc == FO_ETIMEOUT)
+				x->pods_rc = rc; /* the API server is away: the pass stops, as on any call */
 		} else if (!deploy_statefulset_rolled_out(obj, &x->pods_waiting)) {
 			ready = 0;
 		}
@@ -1035,7 +1039,10 @@ static int advance(exec *x, fo_err *e)
 			x->it->waiting = fo_strdup("the agent is stopping; the next pass resumes from the journal");
 			return 0;
 		}
+		x->pods_rc = 0;
 		observe(x);
+		if (x->pods_rc)
+			return fo_err_set(e, x->pods_rc, "%s/%s: %s", x->it->ns, x->it->name, x->pods_waiting);
 		deploy_next n;
 		deploy_next_step(&x->d, &x->j, &x->ob, &n);
 		rlog(x, FO_LOG_DEBUG, "step %s, next %s%s%s", deploy_step_name(x->j.step),

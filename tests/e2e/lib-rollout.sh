@@ -122,6 +122,16 @@ ours_running() {
 savepoints_of() { ls "$RIG_FLINK_SAVEPOINT_DIR" 2>/dev/null | grep -c "^savepoint-${1:0:6}-"; }
 journal() { $K -n $ns get configmap flink-journal-counter -o jsonpath='{.data.journal\.json}' | jq -r "$1"; }
 job_state() { curl -s "$RIG_FLINK_URL/jobs/overview" | jq -r --arg j "$1" '.jobs[] | select(.jid==$j) | .state'; }
+# counter_grows_to N: until the running job's counter is at least N (30 s at most)
+counter_grows_to() {
+	for _ in $(seq 1 300); do
+		[ "$(cat "$counter" 2>/dev/null || echo 0)" -ge "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+# restored JOB: the path Flink says JOB started from
+restored() { curl -s --max-time 5 "$RIG_FLINK_URL/jobs/$1/checkpoints" | jq -r '.latest.restored.external_path // empty'; }
 # wait_counter: the first value the (new) job writes after the file was removed
 wait_counter() {
 	for _ in $(seq 1 150); do

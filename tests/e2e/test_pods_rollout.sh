@@ -9,17 +9,18 @@
 # rig's CoreDNS (the agent gets a resolv.conf naming it, in a mount
 # namespace of its own) — and savepoints, checkpoints and the counter file
 # live on a hostPath volume every pod mounts at the same path.
-#   - create: JobManager and one TaskManager pod boot from the rendered
-#     ConfigMap; the job runs there;
-#   - parallelism 1 -> 2 scales the TaskManagers 1 -> 2 (a new pod),
-#     through a savepoint; the counter continues;
+#   - create at parallelism 2, one slot a TaskManager: a JobManager and two
+#     TaskManager pods boot from the rendered ConfigMap; the job runs there;
+#   - parallelism 2 -> 4 scales the TaskManagers 2 -> 4 (two new pods),
+#     through a savepoint; the job runs at 4; the counter continues;
 #   - a Flink configuration change restarts every pod under the running
 #     job: flinkops stops it with a savepoint, waits until the StatefulSets
 #     rolled out, and resumes it on the new pods;
-#   - kubectl delete pod of a TaskManager: the pod comes back and Flink
-#     recovers the job by itself; flinkops changes nothing;
+#   - kubectl delete pod NAME-taskmanager-0: the pod comes back and Flink
+#     recovers the job from its checkpoint by itself; flinkops changes
+#     nothing;
 #   - the agent SIGKILLed at every crash point, then run again: one job,
-#     state kept, the counter never resets.
+#     one savepoint per stop, state kept, the counter never resets.
 NAME=pods
 . "$(dirname "$0")/lib-rollout.sh"
 : "${RIG_PODS_NAMESPACE:?}" "${RIG_PODS_DNS:?}" "${RIG_PODS_FLINK_REPOSITORY:?}" "${RIG_PODS_FLINK_TAG:?}"
@@ -43,13 +44,6 @@ job_state() { curl -s --max-time 5 "$(jm_url)/jobs/overview" | jq -r --arg j "$1
 restored() { curl -s --max-time 5 "$(jm_url)/jobs/$1/checkpoints" | jq -r '.latest.restored.external_path // empty'; }
 taskmanagers() { curl -s --max-time 5 "$(jm_url)/taskmanagers" | jq '.taskmanagers | length'; }
 uids() { $K -n $ns get pods -l app.kubernetes.io/instance=counter -o jsonpath='{range .items[*]}{.metadata.uid} {end}'; }
-counter_grows_to() {
-	for _ in $(seq 1 300); do
-		[ "$(cat "$counter" 2>/dev/null || echo 0)" -ge "$1" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 # deployment PARALLELISM MODE SLOTS [EXTRA_CONF_LINE]
 pods_deployment() {
@@ -81,24 +75,24 @@ EOF
 }
 
 # --- create: the rendered pods boot and run the job -------------------------------
-pods_deployment 1 savepoint 1 >"$tmp/work/jobs/counter.yaml"
+pods_deployment 2 savepoint 1 >"$tmp/work/jobs/counter.yaml"
 commit=$(publish "counter job on its own pods")
 t0=$SECONDS
 sync_once
 job=$(journal .jobId)
 nodes=$($K -n $ns get pods -o jsonpath='{range .items[*]}{.spec.nodeName} {end}')
-if [ $rc = 0 ] && [ "$(job_state "$job")" = RUNNING ] && [ "$(taskmanagers)" = 1 ] && counter_grows_to 30 &&
-	[ "$nodes" = "$RIG_PODS_NODE $RIG_PODS_NODE " ] && [ "$(status_field phase)" = Running ]; then
-	ok "created in $((SECONDS - t0)) s: counter-jobmanager-0 and counter-taskmanager-0 run on $RIG_PODS_NODE, job $job RUNNING on that JobManager ($(jm_url)), counter $(cat "$counter")"
+if [ $rc = 0 ] && [ "$(job_state "$job")" = RUNNING ] && [ "$(taskmanagers)" = 2 ] && counter_grows_to 30 &&
+	[ "$nodes" = "$RIG_PODS_NODE $RIG_PODS_NODE $RIG_PODS_NODE " ] && [ "$(status_field phase)" = Running ]; then
+	ok "created in $((SECONDS - t0)) s: counter-jobmanager-0 and two TaskManager pods run on $RIG_PODS_NODE, job $job RUNNING on that JobManager ($(jm_url)), counter $(cat "$counter")"
 else
 	fail "create on pods: rc=$rc job=$job state=$(job_state "$job") tms=$(taskmanagers) nodes=$nodes $(tail -3 "$tmp/err")"
 	$K -n $ns get pods -o wide
 	exit 1
 fi
 
-# --- scale: parallelism 1 -> 2 is a second TaskManager pod ----------------------
-pods_deployment 2 savepoint 1 >"$tmp/work/jobs/counter.yaml"
-publish "parallelism 2: two TaskManagers" >/dev/null
+# --- scale: parallelism 2 -> 4 is two more TaskManager pods -----------------------
+pods_deployment 4 savepoint 1 >"$tmp/work/jobs/counter.yaml"
+publish "parallelism 4: four TaskManagers" >/dev/null
 before=$(cat "$counter")
 t0=$SECONDS
 sync_once
@@ -107,18 +101,19 @@ sp=$(journal .savepointPath)
 stop=$(cat "$counter")
 rm -f "$counter"
 first=$(wait_counter)
-if [ $rc = 0 ] && [ "$job2" != "$job" ] && [ "$(job_state "$job2")" = RUNNING ] && [ "$(taskmanagers)" = 2 ] &&
-	[ "$(restored "$job2")" = "$sp" ] && [ -d "${sp#file:}" ] && [ "$first" -ge "$before" ] &&
-	[ "$($K -n $ns get sts counter-taskmanager -o jsonpath='{.status.readyReplicas}')" = 2 ]; then
-	ok "parallelism 1 -> 2 in $((SECONDS - t0)) s: 2 TaskManager pods, $job2 restored from $sp; counter $before before, $first first after"
+par=$(curl -s --max-time 5 "$(jm_url)/jobs/$job2" | jq '[.vertices[].parallelism] | max')
+if [ $rc = 0 ] && [ "$job2" != "$job" ] && [ "$(job_state "$job2")" = RUNNING ] && [ "$(taskmanagers)" = 4 ] &&
+	[ "$par" = 4 ] && [ "$(restored "$job2")" = "$sp" ] && [ -d "${sp#file:}" ] && [ "$first" -ge "$before" ] &&
+	[ "$($K -n $ns get sts counter-taskmanager -o jsonpath='{.status.readyReplicas}')" = 4 ]; then
+	ok "parallelism 2 -> 4 in $((SECONDS - t0)) s: 4 TaskManager pods, $job2 runs at 4, restored from $sp; counter $before before, $first first after"
 else
-	fail "scale: rc=$rc job2=$job2 tms=$(taskmanagers) restored=$(restored "$job2") sp=$sp before=$before first=$first $(tail -3 "$tmp/err")"
+	fail "scale: rc=$rc job2=$job2 tms=$(taskmanagers) parallelism=$par restored=$(restored "$job2") sp=$sp before=$before first=$first $(tail -3 "$tmp/err")"
 fi
 
 # --- a configuration change restarts every pod under the running job ------------
 old_uids=$(uids)
 counter_grows_to $(($(cat "$counter") + 20))
-pods_deployment 2 savepoint 1 'pipeline.auto-watermark-interval: 300ms' >"$tmp/work/jobs/counter.yaml"
+pods_deployment 4 savepoint 1 'pipeline.auto-watermark-interval: 300ms' >"$tmp/work/jobs/counter.yaml"
 publish "a Flink configuration change" >/dev/null
 before=$(cat "$counter")
 t0=$SECONDS
@@ -138,20 +133,20 @@ started=$(curl -s --max-time 5 "$(jm_url)/jobs/$job3" | jq '.["start-time"] / 10
 if [ $rc = 0 ] && [ "$job3" != "$job2" ] && [ "$(job_state "$job3")" = RUNNING ] && [ "$kept" = 0 ] &&
 	[ "$conf" = 300ms ] && [ "$(restored "$job3")" = "$sp3" ] && [ "$sp3" != "$sp" ] && [ "$first" -ge "$before" ] &&
 	[ -n "$ready_last" ] && [ "$started" -ge "$ready_last" ]; then
-	ok "configuration change in $((SECONDS - t0)) s: all 3 pods replaced (none kept), the new JobManager runs with it; $job3 started $((started - ready_last)) s after the last pod was Ready, from $sp3; counter $before before, $first first after"
+	ok "configuration change in $((SECONDS - t0)) s: all 5 pods replaced (none kept), the new JobManager runs with it; $job3 started $((started - ready_last)) s after the last pod was Ready, from $sp3; counter $before before, $first first after"
 else
 	fail "config change: rc=$rc job3=$job3 state=$(job_state "$job3") kept=$kept conf=$conf restored=$(restored "$job3") sp=$sp3 before=$before first=$first started=$started ready=$ready_last $(tail -3 "$tmp/err")"
 fi
 
 # --- kubectl delete pod: Flink recovers, flinkops has nothing to do ---------------
 counter_grows_to $(($(cat "$counter") + 20))
-tm_uid=$($K -n $ns get pod counter-taskmanager-1 -o jsonpath='{.metadata.uid}')
-$K -n $ns delete pod counter-taskmanager-1 --wait=false >/dev/null
+tm_uid=$($K -n $ns get pod counter-taskmanager-0 -o jsonpath='{.metadata.uid}')
+$K -n $ns delete pod counter-taskmanager-0 --wait=false >/dev/null
 t0=$SECONDS
 back=
 for _ in $(seq 1 240); do
-	u=$($K -n $ns get pod counter-taskmanager-1 -o jsonpath='{.metadata.uid} {.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)
-	[ -n "$u" ] && [ "${u% *}" != "$tm_uid" ] && [ "${u#* }" = True ] && [ "$(taskmanagers)" = 2 ] &&
+	u=$($K -n $ns get pod counter-taskmanager-0 -o jsonpath='{.metadata.uid} {.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)
+	[ -n "$u" ] && [ "${u% *}" != "$tm_uid" ] && [ "${u#* }" = True ] && [ "$(taskmanagers)" = 4 ] &&
 		[ "$(job_state "$job3")" = RUNNING ] && { back=$((SECONDS - t0)); break; }
 	sleep 0.5
 done
@@ -160,7 +155,7 @@ counter_grows_to $((before + 20))
 sync_once
 if [ -n "$back" ] && [ $rc = 0 ] && [ "$(journal .jobId)" = "$job3" ] && [ "$(jq -r '.requests.writes' "$tmp/out.json")" = 0 ] &&
 	[ "$(cat "$counter")" -ge $((before + 20)) ] && [ "$(status_field phase)" = Running ]; then
-	ok "kubectl delete pod counter-taskmanager-1: a new pod Ready and $job3 RUNNING again after ${back} s, recovered by Flink; the counter went on; a sync changes nothing"
+	ok "kubectl delete pod counter-taskmanager-0: a new pod Ready and $job3 RUNNING again after ${back} s, recovered by Flink from its checkpoint; the counter went on; a sync changes nothing"
 else
 	fail "TaskManager pod deleted: back=$back rc=$rc job=$(journal .jobId) state=$(job_state "$job3") writes=$(jq -r '.requests.writes' "$tmp/out.json") $(tail -2 "$tmp/err")"
 fi
@@ -178,6 +173,7 @@ for point in $("$FLINKOPS" sync --crash-points); do
 	pods_deployment $p $mode 2 'pipeline.auto-watermark-interval: 300ms' >"$tmp/work/jobs/counter.yaml"
 	publish "parallelism $p ($mode)" >/dev/null
 	stop=$(cat "$counter")
+	old=$(journal .jobId)
 	(
 		FLINKOPS_CRASH_AFTER=$point sync_once
 		echo $rc >"$tmp/crc"
@@ -189,10 +185,14 @@ for point in $("$FLINKOPS" sync --crash-points); do
 	live=$(curl -s --max-time 5 "$(jm_url)/jobs/overview" | jq '[.jobs[] | select(.state=="RUNNING" or .state=="CREATED" or .state=="INITIALIZING" or .state=="RESTARTING")] | length')
 	rm -f "$counter"
 	first=$(wait_counter)
+	# a savepoint upgrade stops the old job once: one savepoint of it
+	nsp=$(ls "$shared/savepoints" 2>/dev/null | grep -c "^savepoint-${old:0:6}-")
+	want_sp=1
+	[ $mode = last-state ] && want_sp=0
 	if [ "$crc" = 137 ] && [ $rc = 0 ] && [ "$(job_state "$new")" = RUNNING ] && [ "$live" = 1 ] &&
-		[ "$first" -ge "$stop" ] && [ "$(journal .step)" = idle ]; then
-		ok "killed after $point (journal $step), run again: one job, $new RUNNING at parallelism $p; counter $stop before, $first after"
+		[ "$first" -ge "$stop" ] && [ "$(journal .step)" = idle ] && [ "$nsp" = $want_sp ]; then
+		ok "killed after $point (journal $step), run again: one job, $new RUNNING at parallelism $p, $nsp savepoint(s) of $old; counter $stop before, $first after"
 	else
-		fail "crash after $point: crc=$crc step=$step rc=$rc new=$new state=$(job_state "$new") live=$live stop=$stop first=$first $(tail -2 "$tmp/err")"
+		fail "crash after $point: crc=$crc step=$step rc=$rc new=$new state=$(job_state "$new") live=$live savepoints of $old=$nsp stop=$stop first=$first $(tail -2 "$tmp/err")"
 	fi
 done

@@ -10,14 +10,6 @@
 # for it (upstream's rule).
 NAME=redeploy
 . "$(dirname "$0")/lib-rollout.sh"
-restored() { curl -s "$RIG_FLINK_URL/jobs/$1/checkpoints" | jq -r '.latest.restored.external_path // empty'; }
-counter_grows_to() {
-	for _ in $(seq 1 200); do
-		[ "$(cat "$counter" 2>/dev/null || echo 0)" -ge "$1" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 # --- created with a savepointTriggerNonce: as upstream, it takes no savepoint ----
 deployment 1 savepoint | sed 's/^    upgradeMode: savepoint$/&\n    savepointTriggerNonce: 3/' >"$tmp/work/jobs/counter.yaml"

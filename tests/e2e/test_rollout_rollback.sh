@@ -15,21 +15,11 @@ EXTRA_FLINK="  readyTimeout: 8s"
 . "$(dirname "$0")/lib-rollout.sh"
 marker=$tmp/fail
 fail_args=", --fail-marker, $marker"
-# restored JOB: the path Flink says JOB restored from
-restored() { curl -s "$RIG_FLINK_URL/jobs/$1/checkpoints" | jq -r '.latest.restored.external_path // empty'; }
 # same_spec A B: commits A and B hold the same counter.yaml (A may be a
 # status commit the agent pushed on top of B)
 same_spec() {
 	git -C "$tmp/work" fetch -q origin main 2>/dev/null
 	[ -n "$1" ] && [ "$(git -C "$tmp/work" show "$1:jobs/counter.yaml" 2>&1)" = "$(git -C "$tmp/work" show "$2:jobs/counter.yaml")" ]
-}
-# counter_grows_to N: until the running job's counter is at least N
-counter_grows_to() {
-	for _ in $(seq 1 150); do
-		[ "$(cat "$counter" 2>/dev/null || echo 0)" -ge "$1" ] && return 0
-		sleep 0.1
-	done
-	return 1
 }
 
 # --- a healthy start and a healthy upgrade --------------------------------------
