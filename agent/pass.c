@@ -122,7 +122,10 @@ static void rollback_specs(const char *verb, cli_pass *p)
 		const char *text = deploy_live_journal(p->live, fd->namespace, fd->name);
 		deploy_journal j;
 		fo_err e = FO_ERR_INIT;
-		if (!text || deploy_journal_decode(text, &j, &e) < 0) {
+		/* every pass reaches here for every deployment, and the reconcile
+		 * decodes each journal anyway: only one that names a rollback is
+		 * decoded here too */
+		if (!text || !strstr(text, "\"rollbackOfHash\"") || deploy_journal_decode(text, &j, &e) < 0) {
 			fo_err_clear(&e);
 			continue;
 		}
