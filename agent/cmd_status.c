@@ -54,6 +54,8 @@ static cJSON *status_json(const flink_status *s, const char *file)
 	STR("lastSavepoint", s->last_savepoint.path);
 	STR("updateTime", s->update_time);
 #undef STR
+	if (s->job.restarts > 0)
+		cJSON_AddNumberToObject(o, "jobRestarts", (double)s->job.restarts);
 	if (s->savepoints.retained || s->savepoints.disposing) {
 		cJSON_AddNumberToObject(o, "savepointsRetained", s->savepoints.retained);
 		cJSON_AddNumberToObject(o, "savepointsPendingDisposal", s->savepoints.disposing);
@@ -90,6 +92,8 @@ static void print_one(const flink_status *s)
 		printf(" at %.7s", s->observed_commit);
 	if (s->job.id)
 		printf(", job %s %s", s->job.id, or_dash(s->job.state));
+	if (s->job.id && s->job.restarts > 0)
+		printf(", restarted by Flink %lld time%s", s->job.restarts, s->job.restarts > 1 ? "s" : "");
 	printf("\n");
 	if (s->message)
 		printf("message: %s\n", s->message);

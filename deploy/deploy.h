@@ -127,6 +127,8 @@ typedef struct deploy_item {
 	bool late;                      /* WAITING past its timeout */
 	bool job_running;               /* settled with the target's job seen RUNNING by Flink */
 	char *job_state;                /* the job's state as Flink reported it in this pass, or NULL */
+	bool flink_restarts_known;      /* job_running, and Flink answered for its restarts: */
+	long long flink_restarts;       /* how often Flink itself restarted the running job */
 	bool drift_job;                 /* the job had ended outside flinkops and was started again */
 	/* What the rollout finished or failed in this pass, for the agent's
 	 * metrics (rollout.c fills them; deploy formats no metric): */

@@ -747,6 +747,23 @@ static int request_done(exec *x, const deploy_next *n, fo_err *e)
 	return 0;
 }
 
+/* Flink's own restarts of the running job (a lost TaskManager pod, a
+ * failed task), for the status file. Only what Flink said is recorded: a
+ * question it does not answer leaves the count unknown and the pass goes
+ * on, as the job itself was seen RUNNING. */
+static void observe_restarts(exec *x)
+{
+	fo_err e = FO_ERR_INIT;
+	int64_t n = -1;
+	if (flink_rest_job_restarts(x->r, x->j.job_id, &n, &e) < 0)
+		rlog(x, FO_LOG_DEBUG, "restarts of job %s unknown: %s", x->j.job_id, fo_err_msg(&e));
+	else if (n >= 0) {
+		x->it->flink_restarts_known = true;
+		x->it->flink_restarts = n;
+	}
+	fo_err_clear(&e);
+}
+
 static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 {
 	deploy_item *it = x->it;
@@ -758,6 +775,8 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 		if (j->step == DEPLOY_STEP_FAILED)
 			it->error = fo_strdup(j->last_error ? j->last_error : "failed");
 		it->job_running = j->step == DEPLOY_STEP_IDLE && j->job_id && x->ob.job_known && x->ob.job == FLINK_JOB_RUNNING;
+		if (it->job_running)
+			observe_restarts(x);
 		if (it->job_running && !j->await_checkpoint_since && !j->request_trigger_id)
 			retention(x); /* settled and healthy: old savepoints may go */
 		return 1;

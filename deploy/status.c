@@ -22,6 +22,18 @@ static void set_job(flink_status *s, const deploy_item *it)
 		flink_status_set(&s->job.state, it->job_state);
 }
 
+/* The running job's id, and Flink's count of its own restarts: a new job
+ * starts from none; a count Flink did not give in this pass stands. */
+static void set_running_job(flink_status *s, const deploy_item *it, const char *job_id)
+{
+	if (!fo_streq(s->job.id, job_id))
+		s->job.restarts = 0;
+	if (it->flink_restarts_known)
+		s->job.restarts = it->flink_restarts;
+	flink_status_set(&s->job.id, job_id);
+	flink_status_set(&s->job.state, "RUNNING");
+}
+
 static void deleted(flink_status *s, const deploy_item *it, const char *commit)
 {
 	if (it->deleted) {
@@ -30,6 +42,7 @@ static void deleted(flink_status *s, const deploy_item *it, const char *commit)
 		flink_status_set(&s->observed_commit, commit);
 		flink_status_set(&s->job.id, NULL);
 		flink_status_set(&s->job.state, NULL);
+		s->job.restarts = 0;
 	} else if (it->outcome == DEPLOY_OUTCOME_WAITING) {
 		char *m = fo_asprintf("gone from git; deleting after its final savepoint: %s", it->waiting);
 		flink_status_set(&s->message, m);
@@ -149,8 +162,7 @@ void deploy_status_update(flink_status *s, const deploy_item *it, const char *bl
 		free(m);
 		flink_status_set(&s->observed_commit, j->target_commit);
 		flink_status_set(&s->failed_commit, commit);
-		flink_status_set(&s->job.id, j->job_id);
-		flink_status_set(&s->job.state, "RUNNING");
+		set_running_job(s, it, j->job_id);
 		return;
 	}
 	if (it->job_running && fo_streq(j->target_job_hash, it->job_hash)) {
@@ -169,8 +181,7 @@ void deploy_status_update(flink_status *s, const deploy_item *it, const char *bl
 			flink_status_set(&s->message, NULL);
 		}
 		flink_status_set(&s->observed_commit, commit);
-		flink_status_set(&s->job.id, j->job_id);
-		flink_status_set(&s->job.state, "RUNNING");
+		set_running_job(s, it, j->job_id);
 		return;
 	}
 	/* settled without the target's job seen running: say what was seen */

@@ -617,6 +617,41 @@ int flink_rest_parse_checkpoint_config(const char *body, int64_t *interval_ms, f
 	return 0;
 }
 
+int flink_rest_parse_restarts(const char *body, int64_t *restarts, fo_err *e)
+{
+	*restarts = -1;
+	cJSON *j = body ? cJSON_Parse(body) : NULL;
+	if (!cJSON_IsArray(j)) {
+		cJSON_Delete(j);
+		char *start = clean_copy(body ? body : "", body ? strlen(body) : 0, 80);
+		int rc = fo_err_set(e, FO_ESERVER, "unexpected answer: not a JSON list of metrics: \"%s\"", start);
+		free(start);
+		return rc;
+	}
+	/* [{"id":"numRestarts","value":"3"}]; an empty list: the metric is
+	 * not (yet) registered, which says nothing */
+	const cJSON *m;
+	cJSON_ArrayForEach(m, j)
+	{
+		if (!fo_streq(jstr(m, "id"), "numRestarts"))
+			continue;
+		const char *v = jstr(m, "value");
+		char *end = NULL;
+		errno = 0;
+		long long n = v ? strtoll(v, &end, 10) : -1;
+		if (!v || end == v || *end || errno || n < 0) {
+			char *shown = clean_copy(v ? v : "", v ? strlen(v) : 0, 40);
+			int rc = fo_err_set(e, FO_ESERVER, "unexpected answer: numRestarts is \"%s\", not a count", shown);
+			free(shown);
+			cJSON_Delete(j);
+			return rc;
+		}
+		*restarts = n;
+	}
+	cJSON_Delete(j);
+	return 0;
+}
+
 int flink_rest_parse_checkpoints(const char *body, flink_checkpoint_info *out, fo_err *e)
 {
 	memset(out, 0, sizeof(*out));
@@ -1121,6 +1156,14 @@ int flink_rest_checkpointing(flink_rest *c, const char *job_id, int64_t *interva
 		rc = 0;
 	}
 	return rc;
+}
+
+static int parse_restarts_v(const char *b, void *o, fo_err *e) { return flink_rest_parse_restarts(b, o, e); }
+
+int flink_rest_job_restarts(flink_rest *c, const char *job_id, int64_t *restarts, fo_err *e)
+{
+	*restarts = -1;
+	return get_job_parsed(c, job_id, "/metrics?get=numRestarts", "get numRestarts", parse_restarts_v, restarts, e);
 }
 
 int flink_rest_exceptions(flink_rest *c, const char *job_id, char **root_cause, fo_err *e)

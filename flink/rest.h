@@ -212,6 +212,10 @@ int flink_rest_checkpoints(flink_rest *c, const char *job_id, flink_checkpoint_i
  * interval, 0 when checkpointing is off (Flink answers 404, or an interval
  * of Long.MAX_VALUE, for a job that never checkpoints). */
 int flink_rest_checkpointing(flink_rest *c, const char *job_id, int64_t *interval_ms, fo_err *e);
+/* GET /jobs/:id/metrics?get=numRestarts: how often Flink itself restarted
+ * the job (its restart strategy: a lost TaskManager, a failed task) since
+ * it was submitted; *restarts is -1 while Flink has no such metric yet. */
+int flink_rest_job_restarts(flink_rest *c, const char *job_id, int64_t *restarts, fo_err *e);
 /*
  * GET /jobs/:id/exceptions: the newest failure's text (first lines of its
  * stack trace, bounded) in *root_cause, or NULL when the job never failed.
@@ -321,6 +325,7 @@ int flink_rest_parse_jobs(const char *body, flink_job_list *out, fo_err *e);
 int flink_rest_parse_job(const char *body, flink_job_info *out, fo_err *e);
 int flink_rest_parse_checkpoints(const char *body, flink_checkpoint_info *out, fo_err *e);
 int flink_rest_parse_checkpoint_config(const char *body, int64_t *interval_ms, fo_err *e);
+int flink_rest_parse_restarts(const char *body, int64_t *restarts, fo_err *e);
 /* Returns FO_ESERVER (with the cause) for a failed savepoint, as flink_rest_savepoint_status. */
 int flink_rest_parse_savepoint_status(const char *body, flink_savepoint_status *out, fo_err *e);
 /* The answer of GET /savepoint-disposal/:triggerid, as flink_rest_savepoint_disposal_status. */

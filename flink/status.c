@@ -6,6 +6,7 @@
  */
 #include "flink/status.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -232,6 +233,8 @@ void flink_status_write(const flink_status *s, fo_buf *out)
 	add_str(job, "id", s->job.id);
 	add_str(job, "state", s->job.state);
 	add_str(job, "startTime", s->job.start_time);
+	if (s->job.restarts > 0)
+		cJSON_AddNumberToObject(job, "restarts", (double)s->job.restarts);
 	add_obj(o, "job", job);
 	cJSON *sp = cJSON_CreateObject();
 	add_str(sp, "path", s->last_savepoint.path);
@@ -350,18 +353,28 @@ static int get_str(pctx *p, const fo_yaml_node *parent, const char *key, const c
 	return 0;
 }
 
-/* A count from 0 to 1000 (absent: 0). */
-static int get_count(pctx *p, const fo_yaml_node *parent, const char *key, const char *where, int *out)
+/* A count from 0 to `max` (absent: 0). */
+static int get_count_max(pctx *p, const fo_yaml_node *parent, const char *key, const char *where, long long max,
+			 long long *out)
 {
 	const fo_yaml_node *n = fo_yaml_get(parent, key);
 	if (!n || fo_yaml_is_null(n))
 		return 0;
 	char *end = NULL;
-	long v = n->kind == FO_YAML_SCALAR ? strtol(n->str, &end, 10) : -1;
-	if (n->kind != FO_YAML_SCALAR || end == n->str || *end || v < 0 || v > 1000)
-		return bad(p, n, "%s%s: expected a count from 0 to 1000", where, key);
-	*out = (int)v;
+	errno = 0;
+	long long v = n->kind == FO_YAML_SCALAR ? strtoll(n->str, &end, 10) : -1;
+	if (n->kind != FO_YAML_SCALAR || end == n->str || *end || errno || v < 0 || v > max)
+		return bad(p, n, "%s%s: expected a count from 0 to %lld", where, key, max);
+	*out = v;
 	return 0;
+}
+
+static int get_count(pctx *p, const fo_yaml_node *parent, const char *key, const char *where, int *out)
+{
+	long long v = *out;
+	int rc = get_count_max(p, parent, key, where, 1000, &v);
+	*out = (int)v;
+	return rc;
 }
 
 static int get_phase(pctx *p, const fo_yaml_node *parent, const char *where, bool required, enum flink_phase *out)
@@ -388,7 +401,7 @@ static int parse_doc(pctx *p, const fo_yaml_node *doc, flink_status *s)
 	static const char *const counts[] = {"retained", "pendingDisposal"};
 	static const char *const meta[] = {"name", "namespace"};
 	static const char *const src[] = {"path", "blob", "commit"};
-	static const char *const job[] = {"id", "state", "startTime"};
+	static const char *const job[] = {"id", "state", "startTime", "restarts"};
 	static const char *const sp[] = {"path", "time", "reason"};
 	static const char *const hist[] = {"commit",  "phase",       "time",       "savepoint",
 					   "jobId",   "startedFrom", "stoppedWith"};
@@ -434,7 +447,9 @@ static int parse_doc(pctx *p, const fo_yaml_node *doc, flink_status *s)
 	if (m && ((rc = known_keys(p, m, "job", job, FO_ARRAY_LEN(job))) < 0 ||
 		  (rc = get_str(p, m, "id", "job.", &s->job.id)) < 0 ||
 		  (rc = get_str(p, m, "state", "job.", &s->job.state)) < 0 ||
-		  (rc = get_str(p, m, "startTime", "job.", &s->job.start_time)) < 0))
+		  (rc = get_str(p, m, "startTime", "job.", &s->job.start_time)) < 0 ||
+		  /* Flink counts in a long; a double holds every count up to 2^53 */
+		  (rc = get_count_max(p, m, "restarts", "job.", 9007199254740992LL, &s->job.restarts)) < 0))
 		return rc;
 	if ((rc = get_map(p, doc, "lastSavepoint", "", &m)) < 0)
 		return rc;

@@ -82,6 +82,10 @@ typedef struct flink_status {
 		char *id;
 		char *state; /* Flink's job state, e.g. RUNNING */
 		char *start_time;
+		/* how often Flink itself restarted this job (its numRestarts:
+		 * a lost TaskManager, a failed task), as last observed; left
+		 * out while 0 */
+		long long restarts;
 	} job;
 	struct {
 		char *path;

@@ -14,32 +14,19 @@
 #   - parallelism 1 -> 2 (one slot a TaskManager) scales the TaskManagers
 #     1 -> 2 (a new pod), through a savepoint; the job runs at 2; the
 #     counter continues;
+#   - the Flink UI through the rendered NAME-rest Service (kubectl
+#     port-forward svc/NAME-rest), with the rendered memory sizes;
 #   - a Flink configuration change restarts every pod under the running
 #     job: flinkops stops it with a savepoint, waits until the StatefulSets
 #     rolled out, and resumes it on the new pods;
 #   - kubectl delete pod NAME-taskmanager-0: the pod comes back and Flink
 #     recovers the job from its checkpoint by itself; flinkops changes
-#     nothing;
+#     nothing in the cluster, and the status file records Flink's restart
+#     (job.restarts, Flink's numRestarts);
 #   - the agent SIGKILLed at every crash point, then run again: one job,
 #     one savepoint per stop, state kept, the counter never resets.
 NAME=pods
-. "$(dirname "$0")/lib-rollout.sh"
-: "${RIG_PODS_NAMESPACE:?}" "${RIG_PODS_DNS:?}" "${RIG_PODS_FLINK_REPOSITORY:?}" "${RIG_PODS_FLINK_TAG:?}"
-"$RIG_PODS_NAMESPACE" "$ns"
-# the pods' shared folder: the Flink image runs as uid 9999
-shared=$(mktemp -d /tmp/flinkops-pods.XXXXXX)
-chmod 0777 "$shared"
-trap 'cleanup; rm -rf "$shared"' EXIT
-counter=$shared/counter
-sed -i "s|^  restUrl: .*|  restUrl: \"http://{name}.{namespace}.svc.cluster.local:8081\"|" "$tmp/config.yaml"
-printf 'nameserver %s\noptions timeout:1 attempts:2\n' "$RIG_PODS_DNS" >"$tmp/resolv.conf"
-
-# the agent, its names resolved by the cluster's DNS
-sync_once() {
-	unshare -m bash -c 'mount --bind "$1" /etc/resolv.conf && shift && exec "$@"' _ "$tmp/resolv.conf" \
-		"$FLINKOPS" sync --config "$tmp/config.yaml" --once --timeout 240s -o json "$@" >"$tmp/out.json" 2>"$tmp/err"
-	rc=$?
-}
+. "$(dirname "$0")/lib-pods.sh"
 jm_url() { echo "http://$($K -n $ns get pod counter-jobmanager-0 -o jsonpath='{.status.podIP}' 2>/dev/null):8081"; }
 job_state() { curl -s --max-time 5 "$(jm_url)/jobs/overview" | jq -r --arg j "$1" '.jobs[] | select(.jid==$j) | .state'; }
 restored() { curl -s --max-time 5 "$(jm_url)/jobs/$1/checkpoints" | jq -r '.latest.restored.external_path // empty'; }
@@ -112,6 +99,35 @@ else
 	fail "scale: rc=$rc job2=$job2 tms=$(taskmanagers) parallelism=$par restored=$(restored "$job2") sp=$sp before=$before first=$first $(tail -3 "$tmp/err")"
 fi
 
+# --- the Flink UI through the rendered REST Service -------------------------------
+# As a user reaches it without an Ingress: kubectl port-forward to the
+# NAME-rest Service (the API server picks a pod by the Service's selector
+# and port, the kubelet forwards into that pod's network namespace).
+$K -n $ns port-forward svc/counter-rest :rest >"$tmp/pf.out" 2>&1 &
+pf=$!
+ui_port=
+for _ in $(seq 1 60); do
+	ui_port=$(sed -n 's/^Forwarding from 127.0.0.1:\([0-9]*\) -> 8081.*/\1/p' "$tmp/pf.out" | head -1)
+	[ -n "$ui_port" ] && break
+	sleep 0.5
+done
+ui=http://127.0.0.1:$ui_port
+title=$(curl -s --max-time 10 "$ui/" | grep -o '<title>[^<]*</title>')
+ui_jobs=$(curl -s --max-time 10 "$ui/jobs/overview" | jq -r --arg j "$job2" '.jobs[] | select(.jid==$j) | .state')
+# the memory flinkops rendered, as the processes run it
+tm_mem=$(curl -s --max-time 10 "$ui/taskmanagers" | jq -r '.taskmanagers | map(.id) | .[]' | while read -r id; do
+	curl -s --max-time 10 "$ui/taskmanagers/$id" | jq '.memoryConfiguration.totalProcessMemory'
+done | sort -u | tr '\n' ' ')
+jm_mem=$(curl -s --max-time 10 "$ui/jobmanager/config" | jq -r '.[] | select(.key=="jobmanager.memory.process.size") | .value')
+kill $pf 2>/dev/null
+wait $pf 2>/dev/null
+if [ -n "$ui_port" ] && [ "$title" = "<title>Apache Flink Web Dashboard</title>" ] && [ "$ui_jobs" = RUNNING ] &&
+	[ "$tm_mem" = "1073741824 " ] && [ "$jm_mem" = 768m ]; then
+	ok "the Flink UI through Service counter-rest (kubectl port-forward svc/counter-rest): the dashboard, $job2 RUNNING, 2 TaskManagers of 1024 MiB process memory and a JobManager of 768m, as rendered"
+else
+	fail "UI through counter-rest: port=$ui_port title=$title job=$ui_jobs tm memory=$tm_mem jm memory=$jm_mem $(tail -3 "$tmp/pf.out")"
+fi
+
 # --- a configuration change restarts every pod under the running job ------------
 old_uids=$(uids)
 counter_grows_to $(($(cat "$counter") + 20))
@@ -154,12 +170,22 @@ for _ in $(seq 1 240); do
 done
 before=$(cat "$counter")
 counter_grows_to $((before + 20))
+status_restarts_before=$(status_field jobRestarts)
+# Flink's REST metrics are refreshed every 10 s: the restart shows there first
+for _ in $(seq 1 60); do
+	[ "$(curl -s --max-time 5 "$(jm_url)/jobs/$job3/metrics?get=numRestarts" | jq -r '.[0].value // 0')" -ge 1 ] && break
+	sleep 0.5
+done
 sync_once
+status_restarts=$(status_field jobRestarts)
+flink_restarts=$(curl -s --max-time 5 "$(jm_url)/jobs/$job3/metrics?get=numRestarts" | jq -r '.[0].value')
 if [ -n "$back" ] && [ $rc = 0 ] && [ "$(journal .jobId)" = "$job3" ] && [ "$(jq -r '.requests.writes' "$tmp/out.json")" = 0 ] &&
-	[ "$(cat "$counter")" -ge $((before + 20)) ] && [ "$(status_field phase)" = Running ]; then
-	ok "kubectl delete pod counter-taskmanager-0: a new pod Ready and $job3 RUNNING again after ${back} s, recovered by Flink from its checkpoint; the counter went on; a sync changes nothing"
+	[ "$(cat "$counter")" -ge $((before + 20)) ] && [ "$(status_field phase)" = Running ] &&
+	[ -z "$status_restarts_before" ] && [ "${status_restarts:-0}" -ge 1 ] && [ "${flink_restarts:-0}" -ge "$status_restarts" ] &&
+	[ "$(status_field jobId)" = "$job3" ]; then
+	ok "kubectl delete pod counter-taskmanager-0: a new pod Ready and $job3 RUNNING again after ${back} s, recovered by Flink from its checkpoint; the counter went on; a sync changes nothing in the cluster, and the status records Flink's restart (job.restarts $status_restarts)"
 else
-	fail "TaskManager pod deleted: back=$back rc=$rc job=$(journal .jobId) state=$(job_state "$job3") writes=$(jq -r '.requests.writes' "$tmp/out.json") $(tail -2 "$tmp/err")"
+	fail "TaskManager pod deleted: back=$back rc=$rc job=$(journal .jobId) state=$(job_state "$job3") writes=$(jq -r '.requests.writes' "$tmp/out.json") restarts: Flink $flink_restarts, status $status_restarts_before -> $status_restarts $(tail -2 "$tmp/err")"
 fi
 
 # --- SIGKILL at every crash point, on pods ------------------------------------------

@@ -141,6 +141,12 @@ static void parse(unsigned which, const char *body, size_t max)
 		flink_disposal_status_free(&st);
 		break;
 	}
+	case 14: {
+		int64_t restarts = 0;
+		rc = flink_rest_parse_restarts(body, &restarts, &e);
+		FUZZ_CHECK(rc < 0 || restarts >= -1, "restarts %lld", (long long)restarts);
+		break;
+	}
 	default:
 		s = flink_rest_trace_text(body, max);
 		FUZZ_CHECK(s && strlen(s) <= max + 3, "trace text of %zu bytes (max %zu)", s ? strlen(s) : 0, max);
@@ -161,7 +167,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	body_utf8 = fuzz_utf8_valid(body, strlen(body));
 	/* the texts' bound: 16 (the least trace_text takes) to 1000 (CAUSE_MAX) */
 	size_t max = 16 + (size_t)(data[0] >> 4) * 65;
-	parse(data[0] % 15u, body, max);
+	parse(data[0] % 16u, body, max);
 	free(body);
 	return 0;
 }

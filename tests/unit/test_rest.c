@@ -746,6 +746,8 @@ static void run_all_parsers(const char *body)
 	free(s);
 	flink_rest_parse_exceptions(body, &s, &e);
 	free(s);
+	int64_t n;
+	flink_rest_parse_restarts(body, &n, &e);
 	free(flink_rest_error_text(body, 300));
 	free(flink_rest_trace_text(body, 300));
 	fo_err_clear(&e);
@@ -1196,10 +1198,43 @@ static void test_checkpoint_config(void **state)
 	}
 }
 
+/* Flink's numRestarts metric as GET /jobs/:id/metrics?get=numRestarts
+ * answers it: a list of {id, value} with the value a string. */
+static void test_restarts(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *body;
+		int rc;
+		int64_t n;
+	} cases[] = {
+		{"[{\"id\":\"numRestarts\",\"value\":\"0\"}]", 0, 0},
+		{"[{\"id\":\"numRestarts\",\"value\":\"3\"}]", 0, 3},
+		{"[{\"id\":\"other\",\"value\":\"7\"},{\"id\":\"numRestarts\",\"value\":\"12\"}]", 0, 12},
+		{"[]", 0, -1}, /* not registered yet: unknown, not 0 */
+		{"[{\"id\":\"numRestarts\",\"value\":\"-1\"}]", FO_ESERVER, -1},
+		{"[{\"id\":\"numRestarts\",\"value\":\"3x\"}]", FO_ESERVER, -1},
+		{"[{\"id\":\"numRestarts\",\"value\":\"\"}]", FO_ESERVER, -1},
+		{"[{\"id\":\"numRestarts\",\"value\":3}]", FO_ESERVER, -1},
+		{"[{\"id\":\"numRestarts\",\"value\":\"99999999999999999999\"}]", FO_ESERVER, -1},
+		{"{\"id\":\"numRestarts\",\"value\":\"3\"}", FO_ESERVER, -1},
+		{"", FO_ESERVER, -1},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int64_t v = 42;
+		fo_err e = FO_ERR_INIT;
+		int rc = flink_rest_parse_restarts(cases[i].body, &v, &e);
+		if (rc != cases[i].rc || v != cases[i].n)
+			fail_msg("case %zu (%s): rc %d restarts %lld (%s)", i, cases[i].body, rc, (long long)v, fo_err_msg(&e));
+		fo_err_clear(&e);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_checkpoint_config),
+		cmocka_unit_test(test_restarts),
 		cmocka_unit_test(test_error_text),
 		cmocka_unit_test(test_error_text_huge),
 		cmocka_unit_test(test_cuts_keep_utf8),

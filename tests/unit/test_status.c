@@ -179,6 +179,50 @@ static void test_savepoint_counts(void **state)
 	flink_status_free(s);
 }
 
+/* Flink's restart count of the job: left out at 0, written and read back
+ * exactly up to the largest count a double holds, refused past it. */
+static void test_job_restarts(void **state)
+{
+	(void)state;
+	flink_status *s = full_status();
+	fo_buf a = FO_BUF_INIT;
+	flink_status_write(s, &a);
+	assert_null(strstr(fo_buf_cstr(&a), "restarts"));
+	static const long long counts[] = {1, 7, 1000, 123456789012LL, 9007199254740992LL};
+	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
+		s->job.restarts = counts[i];
+		fo_buf_clear(&a);
+		flink_status_write(s, &a);
+		char *want = fo_asprintf("  startTime: \"2026-11-23T19:00:00Z\"\n  restarts: %lld\n", counts[i]);
+		if (!strstr(fo_buf_cstr(&a), want))
+			fail_msg("restarts %lld written as:\n%s", counts[i], fo_buf_cstr(&a));
+		free(want);
+		flink_status *p = NULL;
+		fo_err e = FO_ERR_INIT;
+		assert_int_equal(flink_status_parse("x.yaml", a.ptr, a.len, &p, &e), 0);
+		assert_true(p->job.restarts == counts[i]);
+		assert_true(flink_status_same(s, p));
+		flink_status_free(p);
+	}
+	fo_buf_free(&a);
+	flink_status_free(s);
+	static const char *const bad[] = {"restarts: -1", "restarts: 9007199254740993", "restarts: 1.5",
+					  "restarts: many", "restarts: [1]"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *text = fo_asprintf("apiVersion: flinkops.io/v1alpha1\nkind: FlinkDeploymentStatus\n"
+					 "metadata: {name: wc, namespace: prod}\nphase: Running\njob: {%s}\n",
+					 bad[i]);
+		flink_status *p = NULL;
+		fo_err e = FO_ERR_INIT;
+		if (flink_status_parse("x.yaml", text, strlen(text), &p, &e) == 0)
+			fail_msg("job {%s} was accepted", bad[i]);
+		if (!strstr(fo_err_msg(&e), "x.yaml:5:17: job.restarts: expected a count from 0 to"))
+			fail_msg("job {%s}: \"%s\"", bad[i], fo_err_msg(&e));
+		fo_err_clear(&e);
+		free(text);
+	}
+}
+
 static void test_history_bounded(void **state)
 {
 	(void)state;
@@ -338,6 +382,7 @@ int main(void)
 		cmocka_unit_test(test_history_bounded),
 		cmocka_unit_test(test_rolled_back_round_trip),
 		cmocka_unit_test(test_savepoint_counts),
+		cmocka_unit_test(test_job_restarts),
 		cmocka_unit_test(test_helpers),
 		cmocka_unit_test(test_commit_message),
 		cmocka_unit_test(test_bad_input),

@@ -202,6 +202,55 @@ static const pass story[] = {
 	 "file:/ck/chk-40", "job2", NULL, 30},
 };
 
+/* Flink's own restarts of the running job: what Flink said stands; a new
+ * job starts from none; a pass that could not ask keeps the last count. */
+static void test_policy_flink_restarts(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *what;
+		const char *before_job;
+		long long before;
+		bool known;
+		long long seen;
+		const char *job;
+		long long want;
+	} cases[] = {
+		{"first seen: Flink's count", NULL, 0, true, 2, "job2", 2},
+		{"the same job restarted again", "job2", 2, true, 3, "job2", 3},
+		{"unknown this pass: the count stands", "job2", 3, false, 0, "job2", 3},
+		{"a new job: its own count", "job1", 5, true, 0, "job2", 0},
+		{"a new job, its count unknown: none yet", "job1", 5, false, 0, "job2", 0},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		flink_deployment fd;
+		memset(&fd, 0, sizeof(fd));
+		fd.source = (char *)"jobs/wc.yaml";
+		fd.has_job = true;
+		fd.job.state = FLINK_STATE_RUNNING;
+		deploy_item it;
+		memset(&it, 0, sizeof(it));
+		it.fd = &fd;
+		it.outcome = DEPLOY_OUTCOME_SETTLED;
+		it.job_running = true;
+		it.job_hash = (char *)"h2";
+		it.flink_restarts_known = cases[i].known;
+		it.flink_restarts = cases[i].seen;
+		it.journal.target_job_hash = (char *)"h2";
+		it.journal.job_id = (char *)cases[i].job;
+		flink_status *s = flink_status_new("default", "wc");
+		s->phase = FLINK_PHASE_RUNNING;
+		flink_status_set(&s->job.id, cases[i].before_job);
+		s->job.restarts = cases[i].before;
+		deploy_status_update(s, &it, "b1", C2, true, NULL);
+		if (s->phase != FLINK_PHASE_RUNNING || !fo_streq(s->job.id, cases[i].job) || s->job.restarts != cases[i].want)
+			fail_msg("%s: phase %s job %s restarts %lld, want Running %s %lld", cases[i].what,
+				 flink_phase_name(s->phase), s->job.id ? s->job.id : "none", s->job.restarts, cases[i].job,
+				 cases[i].want);
+		flink_status_free(s);
+	}
+}
+
 static void test_lineage_story(void **state)
 {
 	(void)state;
@@ -291,6 +340,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_policy_table),
+		cmocka_unit_test(test_policy_flink_restarts),
 		cmocka_unit_test(test_lineage_story),
 		cmocka_unit_test(test_seconds_between),
 	};

@@ -18,6 +18,15 @@
 #                part leaves off (kwok's loopback pod addresses cannot be
 #                endpoints): headless Services here resolve to pod addresses
 #   kubelet      the kubelet of the rig's Kubernetes version, node $PODS_NODE
+#   apiserver-relay
+#                socat, relaying the bridge's address, port
+#                $RIG_PORT_PODS_APISERVER, to the API server on loopback: the
+#                one way out of the pod network, for in-cluster clients
+#                (Flink's Kubernetes HA). With no Service routing, a pod
+#                reaches it as kubernetes.default.svc (a name the API
+#                server's certificate carries) mapped to the bridge's
+#                address by the pod's hostAliases, on that port; pods_env
+#                gives both
 #
 # Network: one Linux bridge ($PODS_BRIDGE) with $PODS_GATEWAY on it; every
 # pod is a network namespace with a veth on the bridge and an address from
@@ -75,7 +84,7 @@ PODS_COREDNS_BIN=$RIG_CACHE/pods-coredns-$PODS_COREDNS_VERSION/coredns
 PODS_FLINK_IMAGE=$PODS_FLINK_REPO:$FLINK_RIG_VERSION
 
 pods_deps() {
-	echo containerd runc containernetworking-plugins umoci iproute2 gcc libc6-dev curl jq $(flink_deps)
+	echo containerd runc containernetworking-plugins umoci iproute2 socat gcc libc6-dev curl jq $(flink_deps)
 }
 
 pods_ctr() {
@@ -140,7 +149,8 @@ pods_build() {
 			umoci config --image "$tmp/pause/oci:${PODS_PAUSE_IMAGE##*:}" --config.entrypoint /pause &&
 			umoci gc --layout "$tmp/pause/oci" &&
 			tar -C "$tmp/pause/oci" -cf "$tmp/pause.oci.tar" . &&
-			"$PODS_SRC/flink-image" "$FLINK_RIG_HOME/cluster/lib" "$FLINK_RIG_VERSION" "$tmp/flink.oci.tar"
+			"$PODS_SRC/flink-image" "$FLINK_RIG_HOME/cluster/lib" "$FLINK_RIG_VERSION" "$tmp/flink.oci.tar" \
+				"$FLINK_RIG_HOME/lib-kubernetes"
 	} >>"$RIG_HOME/logs/pods-build.log" 2>&1 || rig_die "pods: building the images failed (log: $RIG_HOME/logs/pods-build.log)"
 	rm -rf "$tmp/pause"
 	rm -rf "$images"
@@ -382,6 +392,11 @@ pods_up() {
 	rig_start pods containerd env "${PODS_NO_PULL[@]}" containerd --config "$d/containerd.toml"
 	rig_wait_cmd 30 containerd pods_sock_ready
 	images=$(pods_images_dir)
+	# the images keep their names when what they are made of changes:
+	# containerd's copies are replaced when they came from other archives
+	local sum
+	sum=$(pods_images_sum)
+	[ "$(cat "$d/images-sum" 2>/dev/null)" = "$sum" ] || pods_ctr images rm "$PODS_PAUSE_IMAGE" "$PODS_FLINK_IMAGE" >/dev/null 2>&1 || true
 	for f in "$PODS_PAUSE_IMAGE=$images/pause.oci.tar" "$PODS_FLINK_IMAGE=$images/flink.oci.tar"; do
 		if ! pods_ctr images ls -q | grep -qx "${f%%=*}"; then
 			rig_log "pods: importing ${f%%=*}"
@@ -390,6 +405,12 @@ pods_up() {
 				rig_die "pods: importing ${f#*=} failed (log: $RIG_HOME/logs/containerd.log)"
 		fi
 	done
+	echo "$sum" >"$d/images-sum"
+
+	rig_start pods apiserver-relay socat "TCP-LISTEN:$RIG_PORT_PODS_APISERVER,bind=$PODS_GATEWAY,reuseaddr,fork" \
+		"TCP:127.0.0.1:$RIG_PORT_APISERVER"
+	rig_wait_cmd 30 "the API server relay" curl -sk --max-time 2 -o /dev/null \
+		"https://$PODS_GATEWAY:$RIG_PORT_PODS_APISERVER/readyz"
 
 	rig_start pods coredns "$PODS_COREDNS_BIN" -conf "$d/Corefile"
 	rig_wait_cmd 30 "CoreDNS" curl -fsS --max-time 2 "http://127.0.0.1:$RIG_PORT_PODS_DNS_READY/ready"
@@ -425,6 +446,11 @@ pods_env() {
 	export RIG_PODS_FLINK_REPOSITORY='$PODS_FLINK_REPO'
 	export RIG_PODS_FLINK_TAG='$FLINK_RIG_VERSION'
 	export RIG_PODS_CONTAINERD_SOCK='$PODS_SOCK'
+	# The API server from inside a pod (no Service routing here): put in the pod's spec
+	#   hostAliases: [{ip: \$RIG_PODS_APISERVER_IP, hostnames: [kubernetes.default.svc]}]
+	#   env: KUBERNETES_SERVICE_HOST=kubernetes.default.svc KUBERNETES_SERVICE_PORT=\$RIG_PODS_APISERVER_PORT
+	export RIG_PODS_APISERVER_IP='$PODS_GATEWAY'
+	export RIG_PODS_APISERVER_PORT='$RIG_PORT_PODS_APISERVER'
 	export RIG_PODS_CGROUP_ROOT='$(pods_cgroup_root)'
 	EOF
 }

@@ -1,0 +1,25 @@
+# Shared by the e2e tests on the rig's pods part (sourced after NAME is set;
+# sources lib-rollout.sh): the test's namespace on the real node, a folder
+# every pod mounts at the same path (savepoints, checkpoints, HA data, the
+# counter file), the REST URL template of each deployment's own JobManager
+# (its headless Service, resolved by the rig's CoreDNS) and sync_once, which
+# runs `flinkops sync --once` with that DNS.
+. "$(dirname "$0")/lib-rollout.sh"
+: "${RIG_PODS_NAMESPACE:?}" "${RIG_PODS_DNS:?}" "${RIG_PODS_FLINK_REPOSITORY:?}" "${RIG_PODS_FLINK_TAG:?}"
+"$RIG_PODS_NAMESPACE" "$ns"
+# the pods' shared folder: the Flink image runs as uid 9999
+shared=$(mktemp -d /tmp/flinkops-pods.XXXXXX)
+chmod 0777 "$shared"
+trap 'cleanup; rm -rf "$shared"' EXIT
+counter=$shared/counter
+sed -i "s|^  restUrl: .*|  restUrl: \"http://{name}.{namespace}.svc.cluster.local:8081\"|" "$tmp/config.yaml"
+printf 'nameserver %s\noptions timeout:1 attempts:2\n' "$RIG_PODS_DNS" >"$tmp/resolv.conf"
+
+# sync_once [ARGS...]: the agent, its names resolved by the cluster's DNS
+# (a mount namespace of its own whose /etc/resolv.conf names it); sets rc,
+# $tmp/out.json and $tmp/err
+sync_once() {
+	unshare -m bash -c 'mount --bind "$1" /etc/resolv.conf && shift && exec "$@"' _ "$tmp/resolv.conf" \
+		"$FLINKOPS" sync --config "$tmp/config.yaml" --once --timeout 240s -o json "$@" >"$tmp/out.json" 2>"$tmp/err"
+	rc=$?
+}
