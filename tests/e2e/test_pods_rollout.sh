@@ -14,8 +14,6 @@
 #   - parallelism 1 -> 2 (one slot a TaskManager) scales the TaskManagers
 #     1 -> 2 (a new pod), through a savepoint; the job runs at 2; the
 #     counter continues;
-#   - the Flink UI through the rendered NAME-rest Service (kubectl
-#     port-forward svc/NAME-rest), with the rendered memory sizes;
 #   - a Flink configuration change restarts every pod under the running
 #     job: flinkops stops it with a savepoint, waits until the StatefulSets
 #     rolled out, and resumes it on the new pods;
@@ -97,35 +95,6 @@ if [ $rc = 0 ] && [ "$job2" != "$job" ] && [ "$(job_state "$job2")" = RUNNING ] 
 	ok "parallelism 1 -> 2 in $((SECONDS - t0)) s: 2 TaskManager pods, $job2 runs at 2, restored from $sp; counter $before before, $first first after"
 else
 	fail "scale: rc=$rc job2=$job2 tms=$(taskmanagers) parallelism=$par restored=$(restored "$job2") sp=$sp before=$before first=$first $(tail -3 "$tmp/err")"
-fi
-
-# --- the Flink UI through the rendered REST Service -------------------------------
-# As a user reaches it without an Ingress: kubectl port-forward to the
-# NAME-rest Service (the API server picks a pod by the Service's selector
-# and port, the kubelet forwards into that pod's network namespace).
-$K -n $ns port-forward svc/counter-rest :rest >"$tmp/pf.out" 2>&1 &
-pf=$!
-ui_port=
-for _ in $(seq 1 60); do
-	ui_port=$(sed -n 's/^Forwarding from 127.0.0.1:\([0-9]*\) -> 8081.*/\1/p' "$tmp/pf.out" | head -1)
-	[ -n "$ui_port" ] && break
-	sleep 0.5
-done
-ui=http://127.0.0.1:$ui_port
-title=$(curl -s --max-time 10 "$ui/" | grep -o '<title>[^<]*</title>')
-ui_jobs=$(curl -s --max-time 10 "$ui/jobs/overview" | jq -r --arg j "$job2" '.jobs[] | select(.jid==$j) | .state')
-# the memory flinkops rendered, as the processes run it
-tm_mem=$(curl -s --max-time 10 "$ui/taskmanagers" | jq -r '.taskmanagers | map(.id) | .[]' | while read -r id; do
-	curl -s --max-time 10 "$ui/taskmanagers/$id" | jq '.memoryConfiguration.totalProcessMemory'
-done | sort -u | tr '\n' ' ')
-jm_mem=$(curl -s --max-time 10 "$ui/jobmanager/config" | jq -r '.[] | select(.key=="jobmanager.memory.process.size") | .value')
-kill $pf 2>/dev/null
-wait $pf 2>/dev/null
-if [ -n "$ui_port" ] && [ "$title" = "<title>Apache Flink Web Dashboard</title>" ] && [ "$ui_jobs" = RUNNING ] &&
-	[ "$tm_mem" = "1073741824 " ] && [ "$jm_mem" = 768m ]; then
-	ok "the Flink UI through Service counter-rest (kubectl port-forward svc/counter-rest): the dashboard, $job2 RUNNING, 2 TaskManagers of 1024 MiB process memory and a JobManager of 768m, as rendered"
-else
-	fail "UI through counter-rest: port=$ui_port title=$title job=$ui_jobs tm memory=$tm_mem jm memory=$jm_mem $(tail -3 "$tmp/pf.out")"
 fi
 
 # --- a configuration change restarts every pod under the running job ------------
