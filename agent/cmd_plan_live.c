@@ -241,6 +241,37 @@ static void print_item(const deploy_item *it, const char *agent, bool markdown, 
 	free(diff);
 }
 
+/*
+ * A deployment whose git spec failed and was rolled back (agent/pass.c ran
+ * the previous commit's spec in its place): the plan of that older spec
+ * shows no change, so say what git asks for and why it does not run. The
+ * journal names the failed commit and the cause. Nothing for the others.
+ */
+static void print_rolled_back(const deploy_live *live, const deploy_item *it, bool markdown, fo_buf *out)
+{
+	if (!it->fd || !it->fd->spec_commit)
+		return;
+	deploy_journal j;
+	memset(&j, 0, sizeof(j));
+	fo_err e = FO_ERR_INIT;
+	const char *text = deploy_live_journal(live, it->ns, it->name);
+	bool read = text && deploy_journal_decode(text, &j, &e) == 0;
+	if (markdown)
+		fo_buf_printf(out, "### `%s/%s`: rolled back\n\n- ", it->ns, it->name);
+	else
+		fo_buf_printf(out, "%s/%s: rolled back\n  ", it->ns, it->name);
+	fo_buf_printf(out,
+		      "git's spec (as of commit %.7s) did not become healthy: %s; the spec as of commit %.7s runs "
+		      "instead, until a new commit changes the file\n",
+		      read && j.rollback_of_commit ? j.rollback_of_commit : "?",
+		      read && j.rollback_cause ? j.rollback_cause : "its cause is in the status file",
+		      it->fd->spec_commit);
+	if (markdown)
+		fo_buf_puts(out, "\n");
+	deploy_journal_clear(&j);
+	fo_err_clear(&e);
+}
+
 int cmd_plan_live(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -306,6 +337,7 @@ int cmd_plan_live(int argc, char **argv)
 		if (md_out)
 			fo_buf_puts(&out, "## flinkops plan (against the cluster)\n\n");
 		for (size_t i = 0; i < pass.n; i++) {
+			print_rolled_back(cp.live, &pass.items[i], md_out, &out);
 			if (!item_changes(&pass.items[i]))
 				continue;
 			changes++;

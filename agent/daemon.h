@@ -138,6 +138,7 @@ typedef struct agent_metric_values {
 	unsigned leader;             /* 1 while this replica may act (always, without leader election) */
 	uint64_t leader_transitions; /* leadership acquired, lost or released */
 	uint64_t upgrade_failures[DEPLOY_NFAILURES]; /* by deploy_failure; [DEPLOY_FAILURE_NONE] unused */
+	uint64_t rollbacks; /* rollbacks started: a failed upgrade's previous spec journaled to run again */
 	agent_deploy_series *deps;   /* owned; sorted by namespace, then name */
 	size_t ndeps;
 } agent_metric_values;

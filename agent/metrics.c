@@ -105,6 +105,8 @@ void agent_metric_rollouts(agent_metric_values *v, const deploy_pass *p, bool co
 		const deploy_item *it = &p->items[i];
 		if ((unsigned)it->failure < DEPLOY_NFAILURES && it->failure != DEPLOY_FAILURE_NONE)
 			v->upgrade_failures[it->failure]++;
+		if (it->rollback_started)
+			v->rollbacks++;
 		/* a deployment gone from git gets no series (its final savepoint
 		 * included): the series would only be dropped again */
 		if (!it->fd || !it->ns || !it->name || (!it->savepoint_done && !it->upgrade_done))
@@ -313,6 +315,11 @@ void agent_metrics_format(const agent_metric_values *v, fo_buf *b)
 	for (int f = DEPLOY_FAILURE_NONE + 1; f < DEPLOY_NFAILURES; f++)
 		fo_buf_printf(b, "flinkops_upgrade_failures_total{reason=\"%s\"} %llu\n",
 			      deploy_failure_name((enum deploy_failure)f), (unsigned long long)v->upgrade_failures[f]);
+
+	header(b, "flinkops_rollbacks_total", "counter",
+	       "Rollbacks started: an upgrade's new job judged unhealthy, its failed job cancelled and the previous "
+	       "commit's spec set to run again (the cause is counted in flinkops_upgrade_failures_total).");
+	fo_buf_printf(b, "flinkops_rollbacks_total %llu\n", (unsigned long long)v->rollbacks);
 
 	header(b, "flinkops_webhook_requests_total", "counter", "Webhook requests by provider and HTTP status answered.");
 	for (size_t p = 0; p < AGENT_HOOK_NPROVIDERS; p++)

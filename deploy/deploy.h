@@ -136,6 +136,7 @@ typedef struct deploy_item {
 	bool upgrade_done;              /* an upgrade's job RUNNING: ms_upgrade is its first step -> RUNNING */
 	long ms_upgrade;
 	enum deploy_failure failure;    /* a rollout step failed: why (DEPLOY_FAILURE_NONE: none) */
+	bool rollback_started;          /* this pass started a rollback (journaled it, cancelled the failed job) */
 	/* Savepoint retention (retention.h): the savepoint paths the status
 	 * file's history references, set before the rollout when
 	 * retain_refs_read; unread, the rollout chooses no new disposal (it

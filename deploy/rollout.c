@@ -546,6 +546,7 @@ static int roll_back(exec *x, const deploy_next *n, fo_err *e)
 	      n->restore ? n->restore : "empty state", n->why);
 	x->evented_failure = true;
 	it->failure = n->failure != DEPLOY_FAILURE_NONE ? n->failure : DEPLOY_FAILURE_OTHER;
+	it->rollback_started = true;
 	if (running && (rc = flink_rest_job_cancel(x->r, j->job_id, e)) < 0)
 		return fo_err_prefix(e, "cancel %s/%s for its rollback", it->ns, it->name);
 	it->outcome = DEPLOY_OUTCOME_WAITING;

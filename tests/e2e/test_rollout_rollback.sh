@@ -6,7 +6,7 @@
 #     savepoint of the version it replaces, not from an older one;
 #   - an upgrade to a job that fails at start (the counter job's fail
 #     marker) never becomes healthy: it is cancelled and the previous spec
-#     runs again from the upgrade's savepoint; status RolledBack with the
+#     runs again from the upgrade's savepoint; plan --live says so; status RolledBack with the
 #     failed commit, `flinkops wait` exits 1 for it, sync exits 1, the
 #     counter continues;
 #   - with flink.rollback: off, the next such commit stays Failed.
@@ -122,6 +122,17 @@ sync_once
 	[ "$(jq -r '.requests.writes' "$tmp/out.json")" = 0 ] &&
 	ok "the next sync leaves $job5 running (no writes) and still exits 1: the commit did not roll out" ||
 	fail "after rollback: rc=$rc job=$(journal .jobId) writes=$(jq -r '.requests.writes' "$tmp/out.json") $(tail -2 "$tmp/err")"
+# plan --live names the rollback: the older spec runs, git's failed
+"$FLINKOPS" plan --live --config "$tmp/config.yaml" >"$tmp/plan" 2>&1
+prc=$?
+if [ $prc = 0 ] && grep -q "^$ns/counter: rolled back$" "$tmp/plan" &&
+	grep -q "git's spec (as of commit $(journal .rollbackOfCommit | cut -c1-7)) did not become healthy: .*; the spec as of commit $(journal .rollbackToCommit | cut -c1-7) runs instead" "$tmp/plan" &&
+	same_spec "$(journal .rollbackOfCommit)" "$commit4" && same_spec "$(journal .rollbackToCommit)" "$commit3" &&
+	grep -q "0 of 1 deployment would change" "$tmp/plan"; then
+	ok "plan --live: \"$(sed -n 2p "$tmp/plan" | cut -c1-150)...\", nothing would change (exit 0)"
+else
+	fail "plan --live after the rollback: rc=$prc $(cat "$tmp/plan")"
+fi
 
 # --- flink.rollback: off: the next failing commit stays Failed -----------------
 sed -i 's/^  readyTimeout: 8s/  readyTimeout: 8s\n  rollback: "off"/' "$tmp/config.yaml"

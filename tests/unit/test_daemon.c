@@ -358,6 +358,11 @@ static const char want_metrics[] =
 	"flinkops_upgrade_failures_total{reason=\"journal_failed\"} 0\n"
 	"flinkops_upgrade_failures_total{reason=\"first_checkpoint\"} 0\n"
 	"flinkops_upgrade_failures_total{reason=\"other\"} 0\n"
+	"# HELP flinkops_rollbacks_total Rollbacks started: an upgrade's new job judged unhealthy, its failed job "
+	"cancelled and the previous commit's spec set to run again (the cause is counted in "
+	"flinkops_upgrade_failures_total).\n"
+	"# TYPE flinkops_rollbacks_total counter\n"
+	"flinkops_rollbacks_total 0\n"
 	"# HELP flinkops_webhook_requests_total Webhook requests by provider and HTTP status answered.\n"
 	"# TYPE flinkops_webhook_requests_total counter\n"
 	"flinkops_webhook_requests_total{provider=\"unknown\",code=\"413\"} 1\n"
@@ -542,7 +547,8 @@ static void test_metrics_rollouts(void **state)
 				 .ms_savepoint = 0, .failure = DEPLOY_FAILURE_APPLY};
 	items[2] = (deploy_item){.fd = NULL, .ns = "team-b", .name = "gone", .savepoint_done = true,
 				 .ms_savepoint = 3000, .failure = DEPLOY_FAILURE_SAVEPOINT};
-	items[3] = (deploy_item){.fd = &fd, .ns = "team-0", .name = "quiet"}; /* nothing finished */
+	items[3] = (deploy_item){.fd = &fd, .ns = "team-0", .name = "quiet", /* nothing finished */
+				 .failure = DEPLOY_FAILURE_FIRST_CHECKPOINT, .rollback_started = true};
 	deploy_pass p = {.items = items, .n = 4};
 
 	agent_metric_values v;
@@ -552,6 +558,8 @@ static void test_metrics_rollouts(void **state)
 	items[0].upgrade_done = false;
 	items[1].failure = DEPLOY_FAILURE_NONE;
 	items[2].failure = DEPLOY_FAILURE_NONE;
+	items[3].failure = DEPLOY_FAILURE_NONE;
+	items[3].rollback_started = false; /* rolled back once; the next pass runs the older spec */
 	agent_metric_rollouts(&v, &p, true);
 	assert_int_equal(v.ndeps, 2); /* the quiet one and the gone one have none */
 
@@ -574,6 +582,8 @@ static void test_metrics_rollouts(void **state)
 		"flinkops_upgrade_failures_total{reason=\"savepoint_failed\"} 1\n",
 		"flinkops_upgrade_failures_total{reason=\"apply_failed\"} 1\n",
 		"flinkops_upgrade_failures_total{reason=\"run_failed\"} 0\n",
+		"flinkops_upgrade_failures_total{reason=\"first_checkpoint\"} 1\n",
+		"flinkops_rollbacks_total 1\n",
 	};
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
 		if (!strstr(t, want[i]))
