@@ -165,34 +165,31 @@ static void keep_newest(const deploy_desired *d, const deploy_journal *j, const 
 	free(why);
 }
 
-/* Where a FAIL's cause ends and the advice for a job left as it is begins. */
-#define ADVICE_SEP "; it "
-
 /*
- * A new job did not become healthy (n is its FAIL, with `why`): it is
+ * A new job did not become healthy (n is its FAIL, `why` its cause): it is
  * rolled back instead when the deployment allows it and the journal names
  * a healthy previous spec to return to, starting from `path` — the state
  * the failed job started from, or anything newer it completed, never
  * older. A rollback's own job that fails is left failed: no rollback of a
- * rollback.
+ * rollback. `advice` (or NULL) is for a job left as it is, and is added to
+ * the cause only then.
  */
 static void unhealthy(const deploy_desired *d, const deploy_journal *j, const char *path, const char *kind,
-		      enum deploy_failure f, deploy_next *n)
+		      enum deploy_failure f, const char *advice, deploy_next *n)
 {
 	n->failure = f;
 	if (!d->rollback || d->rolling_back || !j->previous_commit || !j->previous_job_hash ||
-	    fo_streq(j->previous_job_hash, d->job_hash))
+	    fo_streq(j->previous_job_hash, d->job_hash)) {
+		if (advice) {
+			char *why = fo_asprintf("%s%s", n->why ? n->why : "", advice);
+			free(n->why);
+			n->why = why;
+		}
 		return;
+	}
 	n->op = DEPLOY_OP_ROLLBACK;
 	n->restore = path;
 	n->restore_kind = path ? kind : "none";
-	/* the advice after the cause (its last part) is for a job left as it
-	 * is: this one is not */
-	char *advice = NULL;
-	for (char *p = n->why; p && (p = strstr(p, ADVICE_SEP)); p++)
-		advice = p;
-	if (advice)
-		*advice = '\0';
 }
 
 /* The newest state of a new job that runs (or ran) under judgment, for
@@ -285,14 +282,13 @@ static void first_checkpoint(const deploy_desired *d, const deploy_journal *j, c
 	if (o->checkpointing < 0 || o->checkpoints_completed < 0)
 		set(n, DEPLOY_OP_WAIT, "job %s is RUNNING%s; its checkpoints could not be read", str(j->job_id), a);
 	else if (o->await_age_ms >= 0 && o->await_age_ms > d->ready_timeout_ms) {
-		set(n, DEPLOY_OP_FAIL,
-		    "job %s is RUNNING but completed no checkpoint within flink.readyTimeout (%lds)%s%s; it keeps "
-		    "running. Check the job's checkpoints in the Flink UI, fix and push again",
+		set(n, DEPLOY_OP_FAIL, "job %s is RUNNING but completed no checkpoint within flink.readyTimeout (%lds)%s%s",
 		    str(j->job_id), d->ready_timeout_ms / 1000, o->checkpoint_failure ? "; the newest failed: " : "",
 		    o->checkpoint_failure ? o->checkpoint_failure : "");
 		const char *path, *kind;
 		judged_state(j, o, &path, &kind);
-		unhealthy(d, j, path, kind, DEPLOY_FAILURE_FIRST_CHECKPOINT, n);
+		unhealthy(d, j, path, kind, DEPLOY_FAILURE_FIRST_CHECKPOINT,
+			  "; it keeps running. Check the job's checkpoints in the Flink UI, fix and push again", n);
 	} else
 		set(n, DEPLOY_OP_WAIT, "the first checkpoint of job %s (RUNNING%s)%s%s", str(j->job_id), a,
 		    o->checkpoint_failure ? "; the newest failed: " : "", o->checkpoint_failure ? o->checkpoint_failure : "");
@@ -410,13 +406,13 @@ static void idle(const deploy_desired *d, const deploy_journal *j, const deploy_
 		if (j->await_checkpoint_since && o->await_age_ms >= 0 && o->await_age_ms > d->ready_timeout_ms) {
 			/* a new job that keeps restarting never becomes healthy */
 			set(n, DEPLOY_OP_FAIL,
-			    "job %s is %s and completed no checkpoint within flink.readyTimeout (%lds) of its start%s%s; "
-			    "it is left to Flink. Check its exceptions in the Flink UI, fix and push again",
+			    "job %s is %s and completed no checkpoint within flink.readyTimeout (%lds) of its start%s%s",
 			    str(j->job_id), flink_job_status_name(o->job), d->ready_timeout_ms / 1000,
 			    o->job_cause ? ": " : "", o->job_cause ? o->job_cause : "");
 			const char *path, *kind;
 			judged_state(j, o, &path, &kind);
-			unhealthy(d, j, path, kind, DEPLOY_FAILURE_FIRST_CHECKPOINT, n);
+			unhealthy(d, j, path, kind, DEPLOY_FAILURE_FIRST_CHECKPOINT,
+				  "; it is left to Flink. Check its exceptions in the Flink UI, fix and push again", n);
 			return;
 		}
 		set(n, DEPLOY_OP_WAIT, "job %s is %s", str(j->job_id), flink_job_status_name(o->job));
@@ -440,7 +436,7 @@ static void idle(const deploy_desired *d, const deploy_journal *j, const deploy_
 			/* a new job that never completed a checkpoint */
 			const char *path, *kind;
 			judged_state(j, o, &path, &kind);
-			unhealthy(d, j, path, kind, DEPLOY_FAILURE_RESTART_BUDGET, n);
+			unhealthy(d, j, path, kind, DEPLOY_FAILURE_RESTART_BUDGET, NULL, n);
 		}
 		return;
 	}
@@ -644,9 +640,9 @@ void deploy_next_step(const deploy_desired *d, const deploy_journal *j, const de
 			/* it never ran: from its newest state, else the one it was to start from */
 			if (o->newest_path)
 				unhealthy(d, j, o->newest_path, o->newest_is_savepoint ? "savepoint" : "checkpoint",
-					  DEPLOY_FAILURE_RESTART_BUDGET, n);
+					  DEPLOY_FAILURE_RESTART_BUDGET, NULL, n);
 			else
-				unhealthy(d, j, j->restore_path, str(j->restore_kind), DEPLOY_FAILURE_RESTART_BUDGET, n);
+				unhealthy(d, j, j->restore_path, str(j->restore_kind), DEPLOY_FAILURE_RESTART_BUDGET, NULL, n);
 			return;
 		}
 		if (o->newest_path)

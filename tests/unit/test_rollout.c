@@ -46,6 +46,7 @@ enum obs {
 	O_CK_LATE,      /* the job runs, completed none, past readyTimeout, the newest failed */
 	O_CK_UNREAD,    /* the job runs; its checkpointing could not be read */
 	O_RESTARTING_LATE, /* RESTARTING past readyTimeout of its start */
+	O_FAILED_SEMI,     /* FAILED, its cause with "; it " in Flink's words */
 	O_FAILED_FRESH, /* FAILED a moment ago: statistics and exceptions not final yet */
 	O_REQ_PROGRESS, /* the job runs; the requested savepoint is in progress */
 	O_REQ_DONE,     /* the job runs; the requested savepoint completed at SP_REQ */
@@ -126,6 +127,10 @@ static void observe(enum obs kind, deploy_observed *o)
 		o->job = FLINK_JOB_RESTARTING;
 		o->job_cause = "boom";
 		o->await_age_ms = 400000;
+		break;
+	case O_FAILED_SEMI:
+		o->job = FLINK_JOB_FAILED;
+		o->job_cause = "java.io.IOException: sink closed; it was never opened";
 		break;
 	default: break;
 	}
@@ -423,6 +428,9 @@ static const struct row {
 	{J_SUB_BUDGET_PREV, W_NEW_RB, O_EMPTY_ENDED, DEPLOY_OP_ROLLBACK, SP_STOP, "after 3 restarts"},
 	{J_SUB_BUDGET_PREV, W_NEW_RB, O_FAILED, DEPLOY_OP_ROLLBACK, CK_NEW, NULL},
 	{J_SUB_BUDGET_PREV, W_NEW, O_FAILED, DEPLOY_OP_FAIL, NULL, "after 3 restarts"},
+	/* the cause is Flink's, whole, whatever words it holds */
+	{J_BUDGET_AWAIT_PREV, W_SAME_RB, O_FAILED_SEMI, DEPLOY_OP_ROLLBACK, CK_NEW, "sink closed; it was never opened"},
+	{J_SUB_BUDGET_PREV, W_NEW, O_FAILED_SEMI, DEPLOY_OP_FAIL, NULL, "sink closed; it was never opened"},
 	/* the rollback runs: the failed job is cancelled, never stopped with a savepoint */
 	{J_RB_CANCELLING, W_PREV, O_CANCELLING, DEPLOY_OP_WAIT, NULL, "cancelling"},
 	{J_RB_CANCELLING, W_PREV, O_RUNNING, DEPLOY_OP_CANCEL, CK_NEW, NULL}, /* the cancel never arrived */
