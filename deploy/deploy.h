@@ -54,6 +54,18 @@ bool deploy_same_stored(const cJSON *a, const cJSON *b, char **where);
  * e.g. "wc-taskmanager: 1 of 2 pods updated".
  */
 bool deploy_statefulset_rolled_out(const cJSON *sts, char **why);
+/* Longest message of a pod's condition or container state quoted. */
+#define DEPLOY_POD_REASON_MAX 300
+/*
+ * Why a pod of a StatefulSet that has not rolled out is stuck, when the
+ * pod says so: not scheduled (the scheduler's message, e.g. "0/3 nodes are
+ * available: 3 Insufficient cpu"), a container waiting for a reason other
+ * than a normal start (ErrImageNeverPull, CrashLoopBackOff,
+ * CreateContainerConfigError ...), or restarted after an end with a reason
+ * (OOMKilled). A new one-line string (cut, control characters replaced),
+ * or NULL when the pod gives no such reason.
+ */
+char *deploy_pod_stuck_reason(const cJSON *pod);
 
 /* The name component `k` has for deployment `name` (the upstream operator's
  * names: flink-config-NAME, NAME, NAME-rest, NAME-jobmanager, ...). Caller

@@ -175,3 +175,88 @@ bool deploy_statefulset_rolled_out(const cJSON *sts, char **why)
 		*why = fo_asprintf("%s: %ld pods, %ld wanted", name, have, want);
 	return *why == NULL;
 }
+
+/* `s` on one line, cut to `max` bytes (a UTF-8 character kept whole):
+ * the kubelet's and scheduler's messages go into a status file. */
+static char *one_line(const char *s, size_t max)
+{
+	size_t n = fo_utf8_cut(s, strlen(s), max);
+	char *out = fo_strndup(s, n);
+	for (char *p = out; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	return out;
+}
+
+/* A container state's reason and message as "REASON: MESSAGE" (or REASON). */
+static char *state_reason(const cJSON *state)
+{
+	const char *reason = fo_json_str(state, "reason"), *msg = fo_json_str(state, "message");
+	if (!reason)
+		return NULL;
+	char *r = one_line(reason, 64);
+	char *m = msg && *msg ? one_line(msg, DEPLOY_POD_REASON_MAX) : NULL;
+	char *out = m ? fo_asprintf("%s: %s", r, m) : fo_strdup(r);
+	free(r);
+	free(m);
+	return out;
+}
+
+char *deploy_pod_stuck_reason(const cJSON *pod)
+{
+	const cJSON *md = cJSON_GetObjectItemCaseSensitive(pod, "metadata");
+	const cJSON *st = cJSON_GetObjectItemCaseSensitive(pod, "status");
+	const char *name = fo_json_str(md, "name");
+	if (!cJSON_IsObject(st) || !name)
+		return NULL;
+	char *pname = one_line(name, 253);
+	char *out = NULL;
+	const cJSON *c;
+	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(st, "conditions"))
+	{
+		if (!fo_streq(fo_json_str(c, "type"), "PodScheduled") || !fo_streq(fo_json_str(c, "status"), "False"))
+			continue;
+		const char *msg = fo_json_str(c, "message");
+		char *m = one_line(msg ? msg : (fo_json_str(c, "reason") ? fo_json_str(c, "reason") : "no reason given"),
+				   DEPLOY_POD_REASON_MAX);
+		out = fo_asprintf("pod %s is not scheduled: %s", pname, m);
+		free(m);
+		goto done;
+	}
+	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(st, "containerStatuses"))
+	{
+		const cJSON *state = cJSON_GetObjectItemCaseSensitive(c, "state");
+		const cJSON *waiting = cJSON_GetObjectItemCaseSensitive(state, "waiting");
+		const char *wr = fo_json_str(waiting, "reason");
+		/* the ordinary steps of a start say nothing */
+		if (wr && !fo_streq(wr, "ContainerCreating") && !fo_streq(wr, "PodInitializing")) {
+			char *r = state_reason(waiting);
+			const cJSON *last = cJSON_GetObjectItemCaseSensitive(
+				cJSON_GetObjectItemCaseSensitive(c, "lastState"), "terminated");
+			char *l = last ? state_reason(last) : NULL;
+			long restarts = (long)count_at(c, "restartCount", 0);
+			if (l && restarts > 0)
+				out = fo_asprintf("pod %s: %s (restarted %ld time%s, last ended: %s)", pname, r, restarts,
+						  restarts == 1 ? "" : "s", l);
+			else
+				out = fo_asprintf("pod %s: %s", pname, r);
+			free(r);
+			free(l);
+			goto done;
+		}
+		/* running again after an end that says why (OOMKilled, Error) */
+		const cJSON *last = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(c, "lastState"),
+								     "terminated");
+		long restarts = (long)count_at(c, "restartCount", 0);
+		if (last && restarts > 0 && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "ready"))) {
+			char *l = state_reason(last);
+			out = fo_asprintf("pod %s restarted %ld time%s, last ended: %s", pname, restarts,
+					  restarts == 1 ? "" : "s", l ? l : "no reason given");
+			free(l);
+			goto done;
+		}
+	}
+done:
+	free(pname);
+	return out;
+}

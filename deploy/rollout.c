@@ -305,6 +305,47 @@ static enum deploy_trigger_obs trigger_state(flink_rest *r, const char *job, con
  * that does not answer is an observation (flink_ok false), not an error. */
 /* APPLIED: have the JobManager and TaskManager StatefulSets rolled out
  * what was applied? */
+static int first_stuck(cJSON *pod, void *arg)
+{
+	char **reason = arg;
+	if (!*reason)
+		*reason = deploy_pod_stuck_reason(pod);
+	cJSON_Delete(pod);
+	return 0;
+}
+
+/*
+ * Why the pods of a StatefulSet that has not rolled out are stuck, when a
+ * pod says so (the scheduler's or the kubelet's words), appended to
+ * x->pods_waiting: a rollout that waits should say on what. Best effort:
+ * the pods are listed by the StatefulSet's own selector; a list that fails
+ * adds nothing (the wait itself stands on the StatefulSet).
+ */
+static void pods_stuck(exec *x, const cJSON *sts)
+{
+	const cJSON *ml = cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(sts, "spec"), "selector"), "matchLabels");
+	fo_buf sel = FO_BUF_INIT;
+	const cJSON *l;
+	cJSON_ArrayForEach(l, ml)
+	{
+		if (cJSON_IsString(l))
+			fo_buf_printf(&sel, "%s%s=%s", sel.len ? "," : "", l->string, l->valuestring);
+	}
+	char *reason = NULL;
+	fo_err e = FO_ERR_INIT;
+	if (sel.len && k8s_list_each(x->c, &k8s_kind_pod, x->it->ns, fo_buf_cstr(&sel), 0, first_stuck, &reason, &e) < 0)
+		rlog(x, FO_LOG_DEBUG, "pods of %s/%s not listed: %s", x->it->ns, x->it->name, fo_err_msg(&e));
+	if (reason) {
+		char *w = fo_asprintf("%s; %s", x->pods_waiting ? x->pods_waiting : "", reason);
+		free(x->pods_waiting);
+		x->pods_waiting = w;
+	}
+	free(reason);
+	fo_err_clear(&e);
+	fo_buf_free(&sel);
+}
+
 static int pods_ready(exec *x)
 {
 	static const enum render_component sts[] = {RENDER_STATEFULSET_JOBMANAGER, RENDER_STATEFULSET_TASKMANAGER};
@@ -321,6 +362,7 @@ static int pods_ready(exec *x)
 				x->pods_rc = rc; /* the API server is away: the pass stops, as on any call */
 		} else if (!deploy_statefulset_rolled_out(obj, &x->pods_waiting)) {
 			ready = 0;
+			pods_stuck(x, obj);
 		}
 		cJSON_Delete(obj);
 		fo_err_clear(&e);

@@ -112,3 +112,19 @@ else
 	fail "2 -> 4: rc=$rc job2=$job2 state=$(job_state "$job2") tms=$(tm_pods) parallelism=$(parallelism "$job2") restored=$(restored "$job2") sp=$sp before=$before first=$first $(tail -3 "$tmp/err")"
 	$K -n $ns get pods -o wide
 fi
+
+# --- a pod the node cannot hold: the wait says why -----------------------------------
+# Three cores a pod on a node of two: the pods stay Pending, and the sync
+# that waits on them names the scheduler's reason (stderr and the status).
+example 1 | sed -e 's|name: counter|name: big|' -e 's|cpu: 0.25|cpu: 3|g' -e 's|cpu: 1}|cpu: 3}|g' \
+	-e "s|$counter|$shared/big-counter|" >"$tmp/work/jobs/big.yaml"
+publish "a deployment too big for the node" >/dev/null
+sync_once --timeout 15s
+big_status=$("$FLINKOPS" status --repo "$repo" --cache "$tmp/scache" -o json 2>/dev/null |
+	jq -r '.deployments[] | select(.name=="big") | .message // ""')
+if [ $rc = 1 ] && grep -q "$ns/big: big-jobmanager: 0 of 1 pods Ready; pod big-jobmanager-0 is not scheduled: 0/[0-9]* nodes are available: .*Insufficient cpu" "$tmp/err" &&
+	grep -q "is not scheduled: .*Insufficient cpu" <<<"$big_status" && [ "$(journal .jobId)" = "$job2" ]; then
+	ok "a deployment asking 3 cores waits and says why: \"$(grep -o "$ns/big: .*" "$tmp/err" | cut -c1-160)...\"; the status too; counter's job untouched"
+else
+	fail "the unschedulable deployment: rc=$rc status=\"$big_status\" $(tail -3 "$tmp/err")"
+fi

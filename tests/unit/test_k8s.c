@@ -509,6 +509,69 @@ static void test_statefulset_rolled_out(void **state)
 	}
 }
 
+/* Why a pod is stuck, in the scheduler's or the kubelet's words; nothing
+ * for a pod that is merely starting. */
+static void test_pod_stuck_reason(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *json;
+		const char *why; /* NULL: no reason */
+	} cases[] = {
+		{"{\"metadata\":{\"name\":\"wc-taskmanager-3\"},\"status\":{\"phase\":\"Pending\",\"conditions\":["
+		 "{\"type\":\"PodScheduled\",\"status\":\"False\",\"reason\":\"Unschedulable\",\"message\":"
+		 "\"0/2 nodes are available: 1 Insufficient cpu.\"}]}}",
+		 "pod wc-taskmanager-3 is not scheduled: 0/2 nodes are available: 1 Insufficient cpu."},
+		{"{\"metadata\":{\"name\":\"p\"},\"status\":{\"conditions\":[{\"type\":\"PodScheduled\",\"status\":\"True\"}],"
+		 "\"containerStatuses\":[{\"ready\":false,\"restartCount\":0,\"state\":{\"waiting\":"
+		 "{\"reason\":\"ContainerCreating\"}}}]}}",
+		 NULL},
+		{"{\"metadata\":{\"name\":\"p\"},\"status\":{\"containerStatuses\":[{\"restartCount\":0,\"state\":{\"waiting\":"
+		 "{\"reason\":\"ErrImageNeverPull\",\"message\":\"Container image \\\"x/flink:1\\\" is not present\"}}}]}}",
+		 "pod p: ErrImageNeverPull: Container image \"x/flink:1\" is not present"},
+		{"{\"metadata\":{\"name\":\"p\"},\"status\":{\"containerStatuses\":[{\"restartCount\":3,\"state\":{\"waiting\":"
+		 "{\"reason\":\"CrashLoopBackOff\",\"message\":\"back-off 40s\"}},\"lastState\":{\"terminated\":"
+		 "{\"reason\":\"OOMKilled\",\"exitCode\":137}}}]}}",
+		 "pod p: CrashLoopBackOff: back-off 40s (restarted 3 times, last ended: OOMKilled)"},
+		{"{\"metadata\":{\"name\":\"p\"},\"status\":{\"containerStatuses\":[{\"restartCount\":1,\"ready\":false,"
+		 "\"state\":{\"running\":{}},\"lastState\":{\"terminated\":{\"reason\":\"Error\",\"message\":\"a\\nb\"}}}]}}",
+		 "pod p restarted 1 time, last ended: Error: a b"},
+		/* running and Ready after a restart: not stuck */
+		{"{\"metadata\":{\"name\":\"p\"},\"status\":{\"containerStatuses\":[{\"restartCount\":1,\"ready\":true,"
+		 "\"state\":{\"running\":{}},\"lastState\":{\"terminated\":{\"reason\":\"Error\"}}}]}}",
+		 NULL},
+		/* shapes the server never sends: no reason, never a crash */
+		{"{\"metadata\":{\"name\":\"p\"},\"status\":{\"conditions\":{},\"containerStatuses\":[1,\"x\",{\"state\":[]}]}}",
+		 NULL},
+		{"{\"metadata\":{},\"status\":{}}", NULL},
+		{"[]", NULL},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cJSON *o = cJSON_Parse(cases[i].json);
+		if (!o)
+			fail_msg("case %zu does not parse", i);
+		char *why = deploy_pod_stuck_reason(o);
+		if (!fo_streq(why, cases[i].why))
+			fail_msg("case %zu: \"%s\", want \"%s\"", i, why ? why : "(none)", cases[i].why ? cases[i].why : "(none)");
+		free(why);
+		cJSON_Delete(o);
+	}
+	/* a long message is cut, whole characters kept */
+	fo_buf b = FO_BUF_INIT;
+	fo_buf_puts(&b, "{\"metadata\":{\"name\":\"p\"},\"status\":{\"conditions\":[{\"type\":\"PodScheduled\",\"status\":\"False\",\"message\":\"");
+	for (int i = 0; i < 400; i++)
+		fo_buf_puts(&b, "\u00e9");
+	fo_buf_puts(&b, "\"}]}}");
+	cJSON *o = cJSON_Parse(fo_buf_cstr(&b));
+	char *why = deploy_pod_stuck_reason(o);
+	assert_non_null(why);
+	assert_true(strlen(why) <= strlen("pod p is not scheduled: ") + DEPLOY_POD_REASON_MAX);
+	assert_true(strlen(why) % 2 == strlen("pod p is not scheduled: ") % 2); /* two-byte characters, none split */
+	free(why);
+	cJSON_Delete(o);
+	fo_buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -521,6 +584,7 @@ int main(void)
 		cmocka_unit_test(test_base64),
 		cmocka_unit_test(test_event_build),
 		cmocka_unit_test(test_statefulset_rolled_out),
+		cmocka_unit_test(test_pod_stuck_reason),
 	};
 	return cmocka_run_group_tests_name("k8s", tests, NULL, NULL);
 }
