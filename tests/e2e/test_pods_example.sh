@@ -122,7 +122,7 @@ publish "a deployment too big for the node" >/dev/null
 sync_once --timeout 15s
 big_status=$("$FLINKOPS" status --repo "$repo" --cache "$tmp/scache" -o json 2>/dev/null |
 	jq -r '.deployments[] | select(.name=="big") | .message // ""')
-if [ $rc = 1 ] && grep -q "$ns/big: big-jobmanager: 0 of 1 pods Ready; pod big-jobmanager-0 is not scheduled: 0/[0-9]* nodes are available: .*Insufficient cpu" "$tmp/err" &&
+if [ $rc = 1 ] && grep -q "$ns/big: .*big-jobmanager: 0 of 1 pods Ready; pod big-jobmanager-0 is not scheduled: 0/[0-9]* nodes are available: .*Insufficient cpu" "$tmp/err" &&
 	grep -q "is not scheduled: .*Insufficient cpu" <<<"$big_status" && [ "$(journal .jobId)" = "$job2" ]; then
 	ok "a deployment asking 3 cores waits and says why: \"$(grep -o "$ns/big: .*" "$tmp/err" | cut -c1-160)...\"; the status too; counter's job untouched"
 else

@@ -85,9 +85,9 @@ leader_rpc() {
 leader_ip() { leader_rpc | sed -n 's|.*@\([0-9.]*\):6123/.*|\1|p'; }
 pod_of_ip() {
 	$K -n $ns get pods -l app.kubernetes.io/instance=counter -o json |
-		jq -r --arg ip "$1" '.items[] | select(.status.podIP==$ip) | .metadata.name'
+		jq -r --arg ip "$1" '.items[]? | select(.status.podIP==$ip) | .metadata.name'
 }
-job_state_at() { curl -s --max-time 5 "http://$1:8081/jobs/overview" | jq -r --arg j "$2" '.jobs[] | select(.jid==$j) | .state'; }
+job_state_at() { curl -s --max-time 5 "http://$1:8081/jobs/overview" | jq -r --arg j "$2" '.jobs[]? | select(.jid==$j) | .state'; }
 
 t0=$SECONDS
 sync_once
