@@ -225,36 +225,30 @@ char *deploy_pod_stuck_reason(const cJSON *pod)
 	}
 	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(st, "containerStatuses"))
 	{
-		const cJSON *state = cJSON_GetObjectItemCaseSensitive(c, "state");
-		const cJSON *waiting = cJSON_GetObjectItemCaseSensitive(state, "waiting");
+		const cJSON *waiting = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(c, "state"), "waiting");
 		const char *wr = fo_json_str(waiting, "reason");
 		/* the ordinary steps of a start say nothing */
-		if (wr && !fo_streq(wr, "ContainerCreating") && !fo_streq(wr, "PodInitializing")) {
-			char *r = state_reason(waiting);
-			const cJSON *last = cJSON_GetObjectItemCaseSensitive(
-				cJSON_GetObjectItemCaseSensitive(c, "lastState"), "terminated");
-			char *l = last ? state_reason(last) : NULL;
-			long restarts = (long)count_at(c, "restartCount", 0);
-			if (l && restarts > 0)
-				out = fo_asprintf("pod %s: %s (restarted %ld time%s, last ended: %s)", pname, r, restarts,
-						  restarts == 1 ? "" : "s", l);
-			else
-				out = fo_asprintf("pod %s: %s", pname, r);
-			free(r);
-			free(l);
-			goto done;
-		}
-		/* running again after an end that says why (OOMKilled, Error) */
+		bool stuck = wr && !fo_streq(wr, "ContainerCreating") && !fo_streq(wr, "PodInitializing");
 		const cJSON *last = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(c, "lastState"),
 								     "terminated");
 		long restarts = (long)count_at(c, "restartCount", 0);
-		if (last && restarts > 0 && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "ready"))) {
-			char *l = state_reason(last);
+		/* or running again, not Ready, after an end that says why (OOMKilled, Error) */
+		bool ended = last && restarts > 0;
+		if (!stuck && !(ended && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "ready"))))
+			continue;
+		char *r = stuck ? state_reason(waiting) : NULL;
+		char *l = ended ? state_reason(last) : NULL;
+		if (stuck && l)
+			out = fo_asprintf("pod %s: %s (restarted %ld time%s, last ended: %s)", pname, r, restarts,
+					  restarts == 1 ? "" : "s", l);
+		else if (stuck)
+			out = fo_asprintf("pod %s: %s", pname, r);
+		else
 			out = fo_asprintf("pod %s restarted %ld time%s, last ended: %s", pname, restarts,
 					  restarts == 1 ? "" : "s", l ? l : "no reason given");
-			free(l);
-			goto done;
-		}
+		free(r);
+		free(l);
+		break;
 	}
 done:
 	free(pname);

@@ -303,8 +303,6 @@ static enum deploy_trigger_obs trigger_state(flink_rest *r, const char *job, con
 
 /* Gather what the decision needs. Nothing here changes anything; a server
  * that does not answer is an observation (flink_ok false), not an error. */
-/* APPLIED: have the JobManager and TaskManager StatefulSets rolled out
- * what was applied? */
 static int first_stuck(cJSON *pod, void *arg)
 {
 	char **reason = arg;
@@ -346,6 +344,8 @@ static void pods_stuck(exec *x, const cJSON *sts)
 	fo_buf_free(&sel);
 }
 
+/* APPLIED: have the JobManager and TaskManager StatefulSets rolled out
+ * what was applied? */
 static int pods_ready(exec *x)
 {
 	static const enum render_component sts[] = {RENDER_STATEFULSET_JOBMANAGER, RENDER_STATEFULSET_TASKMANAGER};

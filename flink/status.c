@@ -234,7 +234,9 @@ void flink_status_write(const flink_status *s, fo_buf *out)
 	add_str(job, "state", s->job.state);
 	add_str(job, "startTime", s->job.start_time);
 	if (s->job.restarts > 0)
-		cJSON_AddNumberToObject(job, "restarts", (double)s->job.restarts);
+		cJSON_AddNumberToObject(job, "restarts",
+					(double)(s->job.restarts < FLINK_STATUS_COUNT_MAX ? s->job.restarts
+											  : FLINK_STATUS_COUNT_MAX));
 	add_obj(o, "job", job);
 	cJSON *sp = cJSON_CreateObject();
 	add_str(sp, "path", s->last_savepoint.path);
@@ -448,8 +450,7 @@ static int parse_doc(pctx *p, const fo_yaml_node *doc, flink_status *s)
 		  (rc = get_str(p, m, "id", "job.", &s->job.id)) < 0 ||
 		  (rc = get_str(p, m, "state", "job.", &s->job.state)) < 0 ||
 		  (rc = get_str(p, m, "startTime", "job.", &s->job.start_time)) < 0 ||
-		  /* Flink counts in a long; a double holds every count up to 2^53 */
-		  (rc = get_count_max(p, m, "restarts", "job.", 9007199254740992LL, &s->job.restarts)) < 0))
+		  (rc = get_count_max(p, m, "restarts", "job.", FLINK_STATUS_COUNT_MAX, &s->job.restarts)) < 0))
 		return rc;
 	if ((rc = get_map(p, doc, "lastSavepoint", "", &m)) < 0)
 		return rc;

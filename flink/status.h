@@ -21,6 +21,9 @@
 #define FLINK_STATUS_HISTORY_MAX 10
 /* Longest string field (a message is cut to this many bytes on write). */
 #define FLINK_STATUS_STRING_MAX 4096
+/* Largest count a status holds (job.restarts): every whole number up to
+ * it is exact as a double, so what is written reads back the same. */
+#define FLINK_STATUS_COUNT_MAX 9007199254740992LL
 /* Largest status file read. */
 #define FLINK_STATUS_FILE_MAX (64 * 1024)
 
@@ -84,7 +87,7 @@ typedef struct flink_status {
 		char *start_time;
 		/* how often Flink itself restarted this job (its numRestarts:
 		 * a lost TaskManager, a failed task), as last observed; left
-		 * out while 0 */
+		 * out while 0, written as at most FLINK_STATUS_COUNT_MAX */
 		long long restarts;
 	} job;
 	struct {

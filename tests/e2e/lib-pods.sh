@@ -3,7 +3,9 @@
 # every pod mounts at the same path (savepoints, checkpoints, HA data, the
 # counter file), the REST URL template of each deployment's own JobManager
 # (its headless Service, resolved by the rig's CoreDNS) and sync_once, which
-# runs `flinkops sync --once` with that DNS.
+# runs `flinkops sync --once` with that DNS; jm_url, job_state and restored
+# ask the deployment's own JobManager (counter-jobmanager-0) in place of the
+# shared session cluster.
 . "$(dirname "$0")/lib-rollout.sh"
 : "${RIG_PODS_NAMESPACE:?}" "${RIG_PODS_DNS:?}" "${RIG_PODS_FLINK_REPOSITORY:?}" "${RIG_PODS_FLINK_TAG:?}"
 "$RIG_PODS_NAMESPACE" "$ns"
@@ -23,3 +25,7 @@ sync_once() {
 		"$FLINKOPS" sync --config "$tmp/config.yaml" --once --timeout 240s -o json "$@" >"$tmp/out.json" 2>"$tmp/err"
 	rc=$?
 }
+
+jm_url() { echo "http://$($K -n $ns get pod counter-jobmanager-0 -o jsonpath='{.status.podIP}' 2>/dev/null):8081"; }
+job_state() { curl -s --max-time 5 "$(jm_url)/jobs/overview" | jq -r --arg j "$1" '.jobs[] | select(.jid==$j) | .state'; }
+restored() { curl -s --max-time 5 "$(jm_url)/jobs/$1/checkpoints" | jq -r '.latest.restored.external_path // empty'; }

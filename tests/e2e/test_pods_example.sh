@@ -16,9 +16,6 @@
 #     job runs at 4 from the upgrade's savepoint, the counter continues.
 NAME=pods-ex
 . "$(dirname "$0")/lib-pods.sh"
-jm_url() { echo "http://$($K -n $ns get pod counter-jobmanager-0 -o jsonpath='{.status.podIP}' 2>/dev/null):8081"; }
-job_state() { curl -s --max-time 5 "$(jm_url)/jobs/overview" | jq -r --arg j "$1" '.jobs[] | select(.jid==$j) | .state'; }
-restored() { curl -s --max-time 5 "$(jm_url)/jobs/$1/checkpoints" | jq -r '.latest.restored.external_path // empty'; }
 tm_pods() { $K -n $ns get pods -l app.kubernetes.io/component=taskmanager -o jsonpath='{range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")].status} {end}'; }
 parallelism() { curl -s --max-time 5 "$(jm_url)/jobs/$1" | jq '[.vertices[].parallelism] | max'; }
 

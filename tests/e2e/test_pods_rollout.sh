@@ -25,9 +25,6 @@
 #     one savepoint per stop, state kept, the counter never resets.
 NAME=pods
 . "$(dirname "$0")/lib-pods.sh"
-jm_url() { echo "http://$($K -n $ns get pod counter-jobmanager-0 -o jsonpath='{.status.podIP}' 2>/dev/null):8081"; }
-job_state() { curl -s --max-time 5 "$(jm_url)/jobs/overview" | jq -r --arg j "$1" '.jobs[] | select(.jid==$j) | .state'; }
-restored() { curl -s --max-time 5 "$(jm_url)/jobs/$1/checkpoints" | jq -r '.latest.restored.external_path // empty'; }
 taskmanagers() { curl -s --max-time 5 "$(jm_url)/taskmanagers" | jq '.taskmanagers | length'; }
 uids() { $K -n $ns get pods -l app.kubernetes.io/instance=counter -o jsonpath='{range .items[*]}{.metadata.uid} {end}'; }
 

@@ -204,6 +204,15 @@ static void test_job_restarts(void **state)
 		assert_true(flink_status_same(s, p));
 		flink_status_free(p);
 	}
+	/* Flink counts in a long: past what the file holds, the bound is written, and reads back */
+	s->job.restarts = 9223372036854775807LL;
+	fo_buf_clear(&a);
+	flink_status_write(s, &a);
+	flink_status *big = NULL;
+	fo_err ebig = FO_ERR_INIT;
+	assert_int_equal(flink_status_parse("x.yaml", a.ptr, a.len, &big, &ebig), 0);
+	assert_true(big->job.restarts == FLINK_STATUS_COUNT_MAX);
+	flink_status_free(big);
 	fo_buf_free(&a);
 	flink_status_free(s);
 	static const char *const bad[] = {"restarts: -1", "restarts: 9007199254740993", "restarts: 1.5",
