@@ -402,6 +402,7 @@ int deploy_reconcile_plan(const flink_deployments *desired, const deploy_live *l
 		if (fd->has_job) {
 			const char *jh = render_object_annotation(it->objs.v[RENDER_STATEFULSET_JOBMANAGER], RENDER_ANNOTATION_JOB_HASH);
 			it->job_hash = jh ? fo_strdup(jh) : NULL;
+			it->target_hash = render_target_hash(&it->objs);
 		}
 		if (opts && opts->rollout && fd->has_job) {
 			/* the journal, not the objects, says whether the job is the
@@ -739,6 +740,7 @@ void deploy_pass_free(deploy_pass *p)
 		deploy_change_free(&it->change);
 		free(it->error);
 		free(it->job_hash);
+		free(it->target_hash);
 		free(it->waiting);
 		free(it->job_state);
 		deploy_journal_clear(&it->journal);

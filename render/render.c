@@ -616,6 +616,34 @@ const char *render_object_hash(const cJSON *obj)
 	return render_object_annotation(obj, RENDER_ANNOTATION_HASH);
 }
 
+char *render_target_hash(const render_objects *o)
+{
+	if (o->n <= RENDER_STATEFULSET_TASKMANAGER)
+		return NULL;
+	const cJSON *jm = o->v[RENDER_STATEFULSET_JOBMANAGER], *tm = o->v[RENDER_STATEFULSET_TASKMANAGER];
+	const char *job = render_object_annotation(jm, RENDER_ANNOTATION_JOB_HASH);
+	if (!job)
+		return NULL;
+	const char *parts[] = {job, render_object_annotation(jm, RENDER_ANNOTATION_TEMPLATE_HASH),
+			       render_object_annotation(tm, RENDER_ANNOTATION_TEMPLATE_HASH)};
+	cJSON *a = cJSON_CreateArray();
+	for (size_t i = 0; i < FO_ARRAY_LEN(parts); i++)
+		cJSON_AddItemToArray(a, parts[i] ? cJSON_CreateString(parts[i]) : cJSON_CreateNull());
+	char *h = fo_json_hash(a);
+	cJSON_Delete(a);
+	return h;
+}
+
+char *render_target_hash_of(const flink_deployment *fd)
+{
+	render_objects objs = {0};
+	fo_err e = FO_ERR_INIT;
+	char *h = render_deployment(fd, &objs, &e) == 0 ? render_target_hash(&objs) : NULL;
+	render_objects_free(&objs);
+	fo_err_clear(&e);
+	return h;
+}
+
 char *render_job_hash(const flink_deployment *fd)
 {
 	if (!fd->has_job)

@@ -135,17 +135,26 @@ static void test_hash_moves(void **state)
 	static const struct {
 		const char *from, *to;
 		bool changes[RENDER_NCOMPONENTS]; /* cm, svc, rest, tm-svc, jm-sts, tm-sts */
+		bool target, job; /* render_target_hash, render_job_hash: memory, image and
+				   * configuration move the target, never the job hash */
 	} cases[] = {
-		{"memory: 2g}}", "memory: 3g}}", {true, false, false, false, true, true}},
-		{"image: flink:1.20", "image: flink:1.20.1", {false, false, false, false, true, true}},
-		{"parallelism: 2,", "parallelism: 3,", {true, false, false, false, true, true}},
-		{"jarURI: s3://b/j.jar", "jarURI: s3://b/k.jar", {false, false, false, false, true, false}},
-		{"upgradeMode: savepoint", "upgradeMode: stateless", {false, false, false, false, false, false}},
-		{"a.one: x", "a.one: z", {true, false, false, false, true, true}},
+		{"memory: 2g}}", "memory: 3g}}", {true, false, false, false, true, true}, true, false},
+		{"image: flink:1.20", "image: flink:1.20.1", {false, false, false, false, true, true}, true, false},
+		{"parallelism: 2,", "parallelism: 3,", {true, false, false, false, true, true}, true, true},
+		{"jarURI: s3://b/j.jar", "jarURI: s3://b/k.jar", {false, false, false, false, true, false}, true, true},
+		{"upgradeMode: savepoint", "upgradeMode: stateless", {false, false, false, false, false, false}, false, false},
+		{"a.one: x", "a.one: z", {true, false, false, false, true, true}, true, false},
 	};
+	char *ta = NULL, *ja = NULL;
 	flink_deployment *a = parse_text("a", base);
 	render_objects ra;
 	assert_int_equal(render_deployment(a, &ra, NULL), 0);
+	ta = render_target_hash(&ra);
+	ja = render_job_hash(a);
+	assert_non_null(ta);
+	char *ta2 = render_target_hash_of(a);
+	assert_string_equal(ta, ta2); /* the same target, however it is asked for */
+	free(ta2);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char *p = strstr(base, cases[i].from);
 		assert_non_null(p);
@@ -163,10 +172,18 @@ static void test_hash_moves(void **state)
 			assert_string_equal(h, render_object_hash(rb.v[k]));
 			free(h);
 		}
+		char *tb = render_target_hash(&rb), *jb = render_job_hash(b);
+		if ((strcmp(ta, tb) != 0) != cases[i].target || (strcmp(ja, jb) != 0) != cases[i].job)
+			fail_msg("%s -> %s: target %s, job hash %s", cases[i].from, cases[i].to,
+				 strcmp(ta, tb) ? "moved" : "same", strcmp(ja, jb) ? "moved" : "same");
+		free(tb);
+		free(jb);
 		render_objects_free(&rb);
 		flink_deployment_free(b);
 		free(t);
 	}
+	free(ta);
+	free(ja);
 	render_objects_free(&ra);
 	flink_deployment_free(a);
 }
