@@ -911,10 +911,19 @@ static void test_restart_budget(void **state)
 	assert_null(j.previous_target);
 	deploy_journal_clear(&j);
 
+	/* a restart of the job that ran: RESTART left the running target
+	 * (targetHash) and no start in flight; it keeps counting */
+	journal(J_TAKEN, &j);
+	deploy_journal_set(&j.target_hash, T_OLD);
+	j.restarts = 1;
+	deploy_journal_applied(&j, T_OLD);
+	assert_int_equal(j.restarts, 1);
+	deploy_journal_clear(&j);
+
 	journal(J_TAKEN, &j);
 	j.restarts = 2;
 	deploy_journal_set(&j.start_hash, T_NEW);
-	deploy_journal_applied(&j, T_NEW); /* a restart of the same target keeps counting */
+	deploy_journal_applied(&j, T_NEW); /* a restart of a start in flight keeps counting */
 	assert_int_equal(j.restarts, 2);
 	assert_int_equal(j.step, DEPLOY_STEP_APPLIED);
 	deploy_journal_applied(&j, T_NEW2); /* a new target: its own budget */
