@@ -28,6 +28,11 @@ static void put_string(fo_buf *b, const char *s)
 	fo_buf_putc(b, '"');
 	const char *run = s, *p = s;
 	while (*p) {
+		unsigned char c = (unsigned char)*p;
+		if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\') { /* the common case first */
+			p++;
+			continue;
+		}
 		uint32_t cp;
 		size_t n = fo_utf8_decode(p, &cp);
 		if (n && fo_utf8_plain_char(cp) && *p != '"' && *p != '\\' && *p != '\n' && *p != '\t') {

@@ -220,9 +220,14 @@ char *fo_text_clean(const char *s, size_t max)
 	size_t len = strlen(s), o = 0;
 	char *out = fo_malloc(3 * len + 1); /* one byte becomes at most three (U+FFFD) */
 	for (size_t i = 0; i < len;) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c < 0x7F) { /* the common case first */
+			out[o++] = s[i++];
+			continue;
+		}
 		uint32_t cp;
 		size_t n = fo_utf8_decode(s + i, &cp);
-		if (s[i] == '\r') {
+		if (c == '\r') {
 			out[o++] = '\n';
 			i += s[i + 1] == '\n' ? 2 : 1;
 			continue;
