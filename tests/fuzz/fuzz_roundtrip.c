@@ -11,6 +11,9 @@
  * rendered objects agree with the model: the Flink configuration file
  * holds every key of spec.flinkConfiguration with its value as a string
  * (Flink 1.19 on: read as YAML), and the user's labels are on every object.
+ * Every plain scalar in what we wrote, key or value, is a number, bool or
+ * null, or a string fo_yaml_plain_safe passes (the predicate that speaks
+ * for YAML 1.1 readers too; tests/roundtrip/check asks PyYAML itself).
  *
  * The same bytes, then, as text from outside in a status file: the whole
  * input as the message, each line a field (some set with
@@ -26,6 +29,39 @@
 #include "lib/yaml.h"
 #include "render/render.h"
 
+/* Every plain scalar we wrote is one no YAML reader takes for anything
+ * else, keys included: a string only where fo_yaml_plain_safe says so (our
+ * reader follows YAML 1.2 alone; the predicate speaks for 1.1 as well). */
+static void check_plain(const char *what, const fo_yaml_node *n)
+{
+	if (n->kind == FO_YAML_SCALAR) {
+		bool b;
+		double d;
+		FUZZ_CHECK(!n->plain || fo_yaml_plain_safe(n->str) || fo_yaml_is_null(n) || fo_yaml_as_bool(n, &b) ||
+				   fo_yaml_as_number(n, &d),
+			   "%s holds the plain scalar \"%s\" at %d:%d, which a YAML reader may take for another type",
+			   what, n->str, n->line, n->col);
+		/* a number YAML 1.1 reads as one too: digits, or a dot in it
+		 * (1e+17 is a string to PyYAML) */
+		const char *digits = n->str + (n->str[0] == '-');
+		FUZZ_CHECK(!n->plain || !fo_yaml_as_number(n, &d) || strchr(n->str, '.') ||
+				   strspn(digits, "0123456789") == strlen(digits),
+			   "%s holds the number %s at %d:%d, which YAML 1.1 reads as a string", what, n->str, n->line,
+			   n->col);
+		return;
+	}
+	size_t count = n->kind == FO_YAML_MAP ? 2 * n->n : n->n;
+	for (size_t i = 0; i < count; i++) {
+		const fo_yaml_node *c = n->items[i];
+		if (n->kind == FO_YAML_MAP && i % 2 == 0)
+			FUZZ_CHECK(!c->plain || fo_yaml_plain_safe(c->str),
+				   "%s holds the plain key \"%s\" at %d:%d, which a YAML reader may take for another type",
+				   what, c->str, c->line, c->col);
+		else
+			check_plain(what, c);
+	}
+}
+
 /* `text` read back with our reader as one document, as JSON. */
 static cJSON *read_back(const char *what, const char *text, size_t len)
 {
@@ -35,6 +71,8 @@ static cJSON *read_back(const char *what, const char *text, size_t len)
 	fo_diags d = FO_DIAGS_INIT;
 	int rc = fo_yaml_load(what, text, len, &lim, &f, &d);
 	FUZZ_CHECK(rc == 0 && f->ndocs == 1, "%s does not read back: %s\n%s", what, d.n ? d.v[0].msg : "?", text);
+	if (f->docs[0])
+		check_plain(what, f->docs[0]);
 	cJSON *j = fo_yaml_to_json(f->docs[0]);
 	fo_yaml_file_free(f);
 	fo_diags_free(&d);
