@@ -21,7 +21,8 @@ enum json_style { JSON_CANONICAL, JSON_COMPACT, JSON_PRETTY };
  * A JSON string literal that every reader of ours takes back as the same
  * text: what fo_utf8_plain_char refuses is escaped (\u2028, \u007f and the
  * like), so the JSON is YAML 1.1 and 1.2 as well; a byte that is not UTF-8
- * (which JSON cannot hold) is written as \ufffd.
+ * (which JSON cannot hold) is written as U+FFFD itself, not as the escape
+ * \ufffd, so that text read back and written again gives the same bytes.
  */
 static void put_string(fo_buf *b, const char *s)
 {
@@ -47,7 +48,11 @@ static void put_string(fo_buf *b, const char *s)
 		case '\n': fo_buf_puts(b, "\\n"); break;
 		case '\r': fo_buf_puts(b, "\\r"); break;
 		case '\t': fo_buf_puts(b, "\\t"); break;
-		default: fo_buf_printf(b, "\\u%04x", (unsigned)cp); /* every such character is below U+10000 */
+		default:
+			if (n == 0)
+				fo_buf_puts(b, "\xef\xbf\xbd");
+			else /* every such character is below U+10000 */
+				fo_buf_printf(b, "\\u%04x", (unsigned)cp);
 		}
 		p += n ? n : 1;
 		run = p;

@@ -389,6 +389,43 @@ static void test_document_markers(void **state)
 	}
 }
 
+/* The JSON writer (apply bodies, render -o json, the content hash): numbers
+ * exact, raw items as their digits, strings escaped where YAML readers
+ * need it, a byte that is not UTF-8 as U+FFFD, so that JSON read back and
+ * written again is the same; formatted as cJSON_Print formats. */
+static void test_json_writer(void **state)
+{
+	(void)state;
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "n", 1e17);
+	cJSON_AddNumberToObject(o, "f", 0.1);
+	cJSON_AddNumberToObject(o, "e", 1e-7);
+	cJSON_AddItemToObject(o, "r", cJSON_CreateRaw("9007199254740993"));
+	cJSON_AddStringToObject(o, "s", "q\" b\\ nl\n tab\t del\x7f ls\xe2\x80\xa8 bad\xff caf\xc3\xa9");
+	cJSON_AddItemToObject(o, "l", cJSON_Parse("[1,{\"a\":[]},{}]"));
+	char *compact = fo_json_print(o, false);
+	assert_string_equal(compact, "{\"n\":100000000000000000,\"f\":0.1,\"e\":1.0e-07,\"r\":9007199254740993,"
+				     "\"s\":\"q\\\" b\\\\ nl\\n tab\\t del\\u007f ls\\u2028 bad\xef\xbf\xbd caf\xc3\xa9\","
+				     "\"l\":[1,{\"a\":[]},{}]}");
+	cJSON *back = cJSON_Parse(compact);
+	/* cJSON reads the raw item into a double: all else is the same bytes */
+	cJSON_ReplaceItemInObject(back, "r", cJSON_CreateRaw("9007199254740993"));
+	char *again = fo_json_print(back, false);
+	assert_string_equal(again, compact);
+	/* formatted: byte for byte what cJSON_Print writes for the same tree,
+	 * where cJSON's numbers are exact */
+	cJSON *plain = cJSON_Parse("{\"a\":1,\"b\":[1,2,{\"c\":\"x\",\"d\":{}}],\"e\":{\"f\":[]},\"g\":null,\"h\":true}");
+	char *ours = fo_json_print(plain, true), *theirs = cJSON_Print(plain);
+	assert_string_equal(ours, theirs);
+	free(ours);
+	free(theirs);
+	cJSON_Delete(plain);
+	free(again);
+	free(compact);
+	cJSON_Delete(back);
+	cJSON_Delete(o);
+}
+
 static void test_scalar_types(void **state)
 {
 	(void)state;
@@ -556,6 +593,7 @@ int main(void)
 		cmocka_unit_test(test_big_numbers),
 		cmocka_unit_test(test_exact_numbers),
 		cmocka_unit_test(test_document_markers),
+		cmocka_unit_test(test_json_writer),
 		cmocka_unit_test(test_scalar_types),
 		cmocka_unit_test(test_plain_safe),
 		cmocka_unit_test(test_emit_round_trip),
