@@ -94,7 +94,7 @@ static int keep_entry(cJSON *o, void *arg)
 		en->ns = fo_strdup(ns ? ns : "");
 		const char *inst = label(o, RENDER_LABEL_INSTANCE);
 		en->instance = inst ? fo_strdup(inst) : NULL;
-		en->json = cJSON_PrintUnformatted(o);
+		en->json = fo_json_print(o, false); /* numbers exact: cJSON's printer rounds */
 	}
 	cJSON_Delete(o);
 	return 0;

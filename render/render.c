@@ -111,6 +111,25 @@ static bool standard_yaml(const flink_deployment *fd)
 	return strcmp(render_conf_file_name(fd), "config.yaml") == 0;
 }
 
+/* `s` as one scalar of config.yaml: plain when every YAML reader takes it
+ * back as this string (fo_yaml_plain_safe), else double-quoted. */
+static void conf_yaml_scalar(fo_buf *b, const char *s)
+{
+	if (fo_yaml_plain_safe(s)) {
+		fo_buf_puts(b, s);
+		return;
+	}
+	cJSON *str = cJSON_CreateString(s);
+	fo_buf tmp = FO_BUF_INIT;
+	fo_yaml_emit(&tmp, str);
+	/* a one-line scalar (the model refuses line breaks): drop the newline */
+	if (tmp.len && tmp.ptr[tmp.len - 1] == '\n')
+		tmp.ptr[--tmp.len] = '\0';
+	fo_buf_puts(b, fo_buf_cstr(&tmp));
+	fo_buf_free(&tmp);
+	cJSON_Delete(str);
+}
+
 /*
  * One "key: value" line. The model refuses what cannot be one line; this is
  * checked again here, where the line is written, so that a model built any
@@ -131,21 +150,16 @@ static int conf_line(fo_buf *b, bool yaml, const char *k, const char *v, const f
 		return rc;
 	}
 	/* The legacy flink-conf.yaml reader takes everything after ": " verbatim,
-	 * so quoting would end up in the value; config.yaml is real YAML. */
-	fo_buf_printf(b, "%s: ", k);
-	if (!yaml || fo_yaml_plain_safe(v)) {
-		fo_buf_puts(b, v);
-	} else {
-		cJSON *s = cJSON_CreateString(v);
-		fo_buf tmp = FO_BUF_INIT;
-		fo_yaml_emit(&tmp, s);
-		/* a one-line scalar: drop the trailing newline */
-		if (tmp.len && tmp.ptr[tmp.len - 1] == '\n')
-			tmp.ptr[--tmp.len] = '\0';
-		fo_buf_puts(b, fo_buf_cstr(&tmp));
-		fo_buf_free(&tmp);
-		cJSON_Delete(s);
+	 * so quoting would end up in the value; config.yaml is real YAML, where
+	 * a key or value such as 1.10, null, +.inf or a date would be read as
+	 * something other than the string we mean. */
+	if (!yaml) {
+		fo_buf_printf(b, "%s: %s\n", k, v);
+		return 0;
 	}
+	conf_yaml_scalar(b, k);
+	fo_buf_puts(b, ": ");
+	conf_yaml_scalar(b, v);
 	fo_buf_putc(b, '\n');
 	return 0;
 }
