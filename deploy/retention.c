@@ -346,7 +346,10 @@ bool deploy_retention_keep(deploy_journal *j, size_t i)
 {
 	if (i >= j->ndisposals || j->disposals[i].trigger_id)
 		return false;
-	if (j->ntaken < DEPLOY_JOURNAL_TAKEN_MAX) {
+	bool listed = false;
+	for (size_t k = 0; k < j->ntaken && !listed; k++)
+		listed = fo_streq(j->taken[k].path, j->disposals[i].path);
+	if (!listed && j->ntaken < DEPLOY_JOURNAL_TAKEN_MAX) {
 		j->taken = fo_realloc(j->taken, (j->ntaken + 1) * sizeof(*j->taken));
 		memmove(&j->taken[1], &j->taken[0], j->ntaken * sizeof(*j->taken));
 		j->ntaken++;

@@ -157,7 +157,7 @@ size_t deploy_retention_choose(const deploy_retention_ctx *c, const char *ns, co
  * become referenced since it was chosen: back at the front of `taken` (the
  * oldest, its time unknown, so judged by count alone), and off the
  * disposal list. A full `taken` list drops it instead (no longer tracked,
- * so never disposed of). Returns false when entry i is not there or is in
+ * so never disposed of), as does a list that has it already. Returns false when entry i is not there or is in
  * flight.
  */
 bool deploy_retention_keep(deploy_journal *j, size_t i);

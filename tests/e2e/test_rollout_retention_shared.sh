@@ -10,7 +10,9 @@
 #     disposed of, the journal still keeps it), and a debug line says why;
 #   - the typo fixed, counter takes M3: retention works again (M2 is
 #     disposed of) and M1, which standby still names (spelled with
-#     /_metadata and without its scheme), stays.
+#     /_metadata and without its scheme), stays;
+#   - a disposal of M1 written into the journal (as a pass that did not
+#     see standby would have) is not sent: M1 goes back to the kept ones.
 NAME=sprs
 . "$(dirname "$0")/lib-rollout.sh"
 
@@ -107,4 +109,18 @@ if on_disk "$m1" && ! disposed "$m1" && [ "$(taken)" = "$m1 $m3" ] && [ "$(journ
 	ok "M1, which standby names (as ${m1#file:}/_metadata), stays"
 else
 	fail "M1 after the fix: on disk $(on_disk "$m1" && echo yes || echo no), taken=$(taken), $(grep -F "$m1" "$passes_log" | grep -i dispos | tail -3)"
+fi
+
+# --- a disposal journaled before standby named M1 is not sent ---------------------
+# (as if chosen by a pass that did not yet see standby's file)
+edited=$(journal . | jq -c --arg m "$m1" '.savepointsTaken |= map(select(.path != $m)) | .savepointDisposals = [{path: $m, attempts: 0}]')
+$K -n $ns patch configmap flink-journal-counter --type merge \
+	-p "$(jq -n --arg j "$edited" '{data: {"journal.json": $j}}')" >/dev/null
+sync_logged
+if [ $rc = 0 ] && on_disk "$m1" && [ "$(journal '.savepointDisposals // [] | length')" = 0 ] &&
+	[ "$(taken)" = "$m1 $m3" ] && events SavepointKept | grep -qF "$m1" &&
+	! grep -F "$m1" "$tmp/err" | grep -qE "disposed of savepoint|disposing of savepoint"; then
+	ok "a journaled disposal of M1, which standby names, is not sent: M1 is kept again (Event SavepointKept)"
+else
+	fail "journaled disposal of M1: rc=$rc on disk $(on_disk "$m1" && echo yes || echo no), taken=$(taken), disposals=$(journal '.savepointDisposals // []'), events=$(events SavepointKept) $(grep -F "$m1" "$tmp/err" | tail -3)"
 fi

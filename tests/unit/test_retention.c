@@ -653,6 +653,14 @@ static void test_keep(void **state)
 	assert_null(j.taken[0].time);
 	assert_string_equal(j.taken[2].path, "file:/sp/y");
 	assert_int_equal(j.ndisposals, 1);
+	/* one that is taken already is not listed twice */
+	j.disposals = fo_realloc(j.disposals, 2 * sizeof(*j.disposals));
+	memset(&j.disposals[1], 0, sizeof(j.disposals[1]));
+	j.disposals[1].path = fo_strdup("file:/sp/x");
+	j.ndisposals = 2;
+	assert_true(deploy_retention_keep(&j, 1));
+	assert_int_equal(j.ntaken, 3);
+	assert_int_equal(j.ndisposals, 1);
 	assert_false(deploy_retention_keep(&j, 0)); /* in flight */
 	assert_false(deploy_retention_keep(&j, 3));
 	assert_int_equal(j.ndisposals, 1);
