@@ -80,4 +80,5 @@ void cli_retention_build(const cli_retention_input *in, deploy_retention_ctx *ou
 		deploy_retention_ctx_doubt(out, DEPLOY_RETENTION_DOUBT_STATUS, "%s", in->status_unread);
 	for (size_t i = 0; in->status && i < in->status->n; i++)
 		deploy_retention_ctx_add_status(out, in->status->v[i].path, in->status->v[i].data, in->status->v[i].len);
+	deploy_retention_ctx_index(out);
 }

@@ -11,11 +11,24 @@
 #include "flink/status.h"
 #include "lib/util.h"
 
-/* A path as its segments (see deploy_retention_may_be_same). */
+/* A path as its segments (see deploy_retention_may_be_same), and a hash
+ * of each, so that a comparison with thousands of references is mostly
+ * integers. */
 typedef struct segs {
 	char **v;
+	uint64_t *h;
 	size_t n;
 } segs;
+
+static uint64_t seg_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211ull;
+	}
+	return h;
+}
 
 static int hexval(char c)
 {
@@ -43,11 +56,12 @@ static char *segment(const char *p, size_t len)
 }
 
 /* The segments of `p` without its scheme ("s3:", "file:" ...: letters,
- * digits, + - . before ":/"); with `resolve`, ".." takes the segment
- * before it away. */
+ * digits, + - . before ":/") and a final "_metadata"; with `resolve`, ".."
+ * takes the segment before it away. */
 static void split(const char *p, bool resolve, segs *out)
 {
 	out->v = NULL;
+	out->h = NULL;
 	out->n = 0;
 	const char *q = p;
 	if ((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z')) {
@@ -73,6 +87,12 @@ static void split(const char *p, bool resolve, segs *out)
 		if (*p)
 			p++;
 	}
+	/* Flink's pointer file names its savepoint: "X/_metadata" is X */
+	if (out->n && strcmp(out->v[out->n - 1], "_metadata") == 0)
+		free(out->v[--out->n]);
+	out->h = fo_calloc(out->n ? out->n : 1, sizeof(*out->h));
+	for (size_t i = 0; i < out->n; i++)
+		out->h[i] = seg_hash(out->v[i]);
 }
 
 /* Whether the shorter list occurs in the longer one as a contiguous run. */
@@ -81,7 +101,11 @@ static bool related(const segs *a, const segs *b)
 	const segs *s = a->n <= b->n ? a : b, *l = a->n <= b->n ? b : a;
 	for (size_t at = 0; at + s->n <= l->n; at++) {
 		size_t k = 0;
-		while (k < s->n && strcmp(s->v[k], l->v[at + k]) == 0)
+		while (k < s->n && s->h[k] == l->h[at + k])
+			k++;
+		if (k < s->n)
+			continue;
+		for (k = 0; k < s->n && strcmp(s->v[k], l->v[at + k]) == 0;)
 			k++;
 		if (k == s->n)
 			return true;
@@ -89,21 +113,41 @@ static bool related(const segs *a, const segs *b)
 	return false;
 }
 
+/* Both readings of a path: [0] ".." as written, [1] resolved. */
+struct deploy_retention_split {
+	segs form[2];
+};
+
+static void split_both(const char *p, segs out[2])
+{
+	split(p, false, &out[0]);
+	split(p, true, &out[1]);
+}
+
+static void segs_free(segs v[2])
+{
+	for (int i = 0; i < 2; i++) {
+		fo_strv_free(v[i].v, v[i].n);
+		free(v[i].h);
+	}
+}
+
+/* deploy_retention_may_be_same over paths already split. */
+static bool same_split(const char *a, const segs sa[2], const char *b, const segs sb[2])
+{
+	return strcmp(a, b) == 0 || related(&sa[0], &sb[0]) || related(&sa[1], &sb[1]);
+}
+
 bool deploy_retention_may_be_same(const char *a, const char *b)
 {
 	if (!a || !b)
 		return false;
-	if (strcmp(a, b) == 0)
-		return true;
-	bool same = false;
-	for (int resolve = 0; resolve < 2 && !same; resolve++) {
-		segs sa, sb;
-		split(a, resolve, &sa);
-		split(b, resolve, &sb);
-		same = related(&sa, &sb);
-		fo_strv_free(sa.v, sa.n);
-		fo_strv_free(sb.v, sb.n);
-	}
+	segs sa[2], sb[2];
+	split_both(a, sa);
+	split_both(b, sb);
+	bool same = same_split(a, sa, b, sb);
+	segs_free(sa);
+	segs_free(sb);
 	return same;
 }
 
@@ -173,11 +217,88 @@ void deploy_retention_status_refs(const flink_status *s, char ***v, size_t *n)
 
 /* ---- the retention context ---------------------------------------------- */
 
+/* The references by their segments' hashes, so that a savepoint is
+ * compared only with the references it may be related to: one whose last
+ * segment is one of its segments (the reference is the shorter), or one
+ * holding its last segment (it is the shorter). */
+typedef struct posting {
+	uint64_t h;
+	size_t ref;
+} posting;
+
+struct deploy_retention_index {
+	posting *last, *all;
+	size_t nlast, nall;
+	size_t *empty; /* references without segments: related to every path */
+	size_t nempty;
+};
+
+static void index_free(deploy_retention_ctx *c)
+{
+	if (!c->index)
+		return;
+	free(c->index->last);
+	free(c->index->all);
+	free(c->index->empty);
+	free(c->index);
+	c->index = NULL;
+}
+
+static int posting_cmp(const void *a, const void *b)
+{
+	uint64_t x = ((const posting *)a)->h, y = ((const posting *)b)->h;
+	return x < y ? -1 : x > y;
+}
+
+void deploy_retention_ctx_index(deploy_retention_ctx *c)
+{
+	index_free(c);
+	struct deploy_retention_index *x = fo_calloc(1, sizeof(*x));
+	size_t nall = 0;
+	for (size_t i = 0; i < c->nrefs; i++)
+		for (int f = 0; f < 2; f++)
+			nall += c->refs[i].split->form[f].n;
+	x->all = fo_calloc(nall ? nall : 1, sizeof(*x->all));
+	x->last = fo_calloc(c->nrefs ? 2 * c->nrefs : 1, sizeof(*x->last));
+	x->empty = fo_calloc(c->nrefs ? c->nrefs : 1, sizeof(*x->empty));
+	for (size_t i = 0; i < c->nrefs; i++) {
+		bool empty = false;
+		for (int f = 0; f < 2; f++) {
+			const segs *g = &c->refs[i].split->form[f];
+			empty = empty || g->n == 0;
+			if (g->n)
+				x->last[x->nlast++] = (posting){g->h[g->n - 1], i};
+			for (size_t k = 0; k < g->n; k++)
+				x->all[x->nall++] = (posting){g->h[k], i};
+		}
+		if (empty)
+			x->empty[x->nempty++] = i;
+	}
+	qsort(x->last, x->nlast, sizeof(*x->last), posting_cmp);
+	qsort(x->all, x->nall, sizeof(*x->all), posting_cmp);
+	c->index = x;
+}
+
+/* The first posting of hash `h` in v (sorted), or n. */
+static size_t posting_find(const posting *v, size_t n, uint64_t h)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (v[mid].h < h)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 void deploy_retention_ctx_add(deploy_retention_ctx *c, const char *path, const char *ns, const char *name,
 			      const char *source, bool own_taken)
 {
 	if (!path || !*path)
 		return;
+	index_free(c);
 	c->refs = fo_realloc(c->refs, (c->nrefs + 1) * sizeof(*c->refs));
 	deploy_retention_ref *r = &c->refs[c->nrefs++];
 	r->path = fo_strdup(path);
@@ -185,6 +306,9 @@ void deploy_retention_ctx_add(deploy_retention_ctx *c, const char *path, const c
 	r->name = name ? fo_strdup(name) : NULL;
 	r->source = fo_strdup(source ? source : "?");
 	r->own_taken = own_taken;
+	/* split once: every savepoint a pass judges is compared with every reference */
+	r->split = fo_calloc(1, sizeof(*r->split));
+	split_both(path, r->split->form);
 }
 
 void deploy_retention_ctx_doubt(deploy_retention_ctx *c, unsigned flag, const char *fmt, ...)
@@ -267,9 +391,13 @@ void deploy_retention_ctx_free(deploy_retention_ctx *c)
 		free(c->refs[i].ns);
 		free(c->refs[i].name);
 		free(c->refs[i].source);
+		if (c->refs[i].split)
+			segs_free(c->refs[i].split->form);
+		free(c->refs[i].split);
 	}
 	free(c->refs);
 	free(c->doubt);
+	index_free(c);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -306,16 +434,43 @@ bool deploy_retention_may_dispose(const deploy_retention_ctx *c, const char *ns,
 			}
 		fo_strv_free(v, n);
 	}
-	for (size_t i = 0; i < c->nrefs; i++) {
-		const deploy_retention_ref *r = &c->refs[i];
-		if (r->own_taken && fo_streq(r->ns, ns) && fo_streq(r->name, name))
-			continue; /* its own retention list: what is being decided */
-		if (deploy_retention_may_be_same(path, r->path)) {
-			set_why(why, fo_asprintf("%s references %s", r->source, r->path));
-			return false;
+	segs sp[2];
+	split_both(path, sp);
+	/* the references to compare with: all of them, or those the index
+	 * says may be related (a path without segments is related to all) */
+	size_t *cand = NULL, ncand = 0;
+	const struct deploy_retention_index *x = sp[0].n && sp[1].n ? c->index : NULL;
+	if (x) {
+		for (int f = 0; f < 2; f++) {
+			for (size_t k = 0; k <= sp[f].n; k++) {
+				/* k < n: references ending in segment k; k == n: references holding the last one */
+				const posting *v = k < sp[f].n ? x->last : x->all;
+				size_t n = k < sp[f].n ? x->nlast : x->nall;
+				uint64_t h = sp[f].h[k < sp[f].n ? k : sp[f].n - 1];
+				for (size_t at = posting_find(v, n, h); at < n && v[at].h == h; at++) {
+					cand = fo_realloc(cand, (ncand + 1) * sizeof(*cand));
+					cand[ncand++] = v[at].ref;
+				}
+			}
+		}
+		for (size_t k = 0; k < x->nempty; k++) {
+			cand = fo_realloc(cand, (ncand + 1) * sizeof(*cand));
+			cand[ncand++] = x->empty[k];
 		}
 	}
-	return true;
+	bool may = true;
+	for (size_t i = 0; i < (x ? ncand : c->nrefs) && may; i++) {
+		const deploy_retention_ref *r = &c->refs[x ? cand[i] : i];
+		if (r->own_taken && fo_streq(r->ns, ns) && fo_streq(r->name, name))
+			continue; /* its own retention list: what is being decided */
+		if (same_split(path, sp, r->path, r->split->form)) {
+			set_why(why, fo_asprintf("%s references %s", r->source, r->path));
+			may = false;
+		}
+	}
+	free(cand);
+	segs_free(sp);
+	return may;
 }
 
 size_t deploy_retention_choose(const deploy_retention_ctx *c, const char *ns, const char *name,

@@ -59,8 +59,9 @@ size_t deploy_retention_select(const deploy_savepoint_rec *taken, size_t ntaken,
  * Whether two savepoint paths may name the same savepoint, or one may lie
  * inside the other: a conservative relation, not a canonical form. Each
  * path is read without its scheme (s3://, s3a://, s3p://, file:, hdfs://
- * ... are one), as its segments (duplicate and trailing slashes and "."
- * segments dropped, %XX decoded); then a list of segments that occurs in
+ * ... are one), as its segments (duplicate and trailing slashes, "."
+ * segments and a final "_metadata" dropped, %XX decoded); then a list of
+ * segments that occurs in
  * the other's as a contiguous run relates them. That covers the same
  * savepoint written with /_metadata, with or without a scheme or an
  * authority (file:///x, file:/x, /x, file://localhost/x), and a directory
@@ -95,6 +96,8 @@ typedef struct deploy_retention_ref {
 	char *source;      /* what names it, for messages: "the journal's restorePath", a file */
 	bool own_taken;    /* an entry of ns/name's own `taken` list: a reference for every
 	                    * deployment but that one, whose retention decides about it */
+	struct deploy_retention_split *split; /* the path as deploy_retention_may_be_same reads
+	                    * it, read once (private to retention.c) */
 } deploy_retention_ref;
 
 /* Why a pass may not dispose of anything: each is a doubt about what is
@@ -114,6 +117,7 @@ typedef struct deploy_retention_ctx {
 	size_t nrefs;
 	unsigned doubts;   /* DEPLOY_RETENTION_DOUBT_*; any one holds every disposal */
 	char *doubt;       /* what the doubts are, for a message; NULL without one */
+	struct deploy_retention_index *index; /* deploy_retention_ctx_index; NULL: none */
 } deploy_retention_ctx;
 
 /* Add a reference (an empty or NULL path is none). `ns`, `name` may be NULL. */
@@ -128,6 +132,11 @@ void deploy_retention_ctx_add_journal(deploy_retention_ctx *c, const char *ns, c
  * parse is a doubt. */
 void deploy_retention_ctx_add_status(deploy_retention_ctx *c, const char *file, const char *data, size_t len);
 void deploy_retention_ctx_free(deploy_retention_ctx *c);
+/* Index the references once all are added (an added one drops the index),
+ * so that deploy_retention_may_dispose compares a savepoint only with the
+ * references it may be related to, not with every one: a pass knows
+ * thousands. The answers are the same with or without it. */
+void deploy_retention_ctx_index(deploy_retention_ctx *c);
 
 /*
  * The invariant, asked about every savepoint right before deployment

@@ -152,6 +152,7 @@ static void test_may_be_same(void **state)
 		/* a directory and what it holds, either way round */
 		{"s3://b/sp", "s3://b/sp/savepoint-1", true},
 		{"s3://b/sp/savepoint-1/chk-shared/file", "s3://b/sp/savepoint-1", true},
+		{"s3://b/sp/savepoint-1/_metadata", "s3://b/sp/savepoint-1/sub", true},
 		{"/", "file:/sp/savepoint-1", true},
 		/* apart */
 		{"file:/sp/savepoint-1", "file:/sp/savepoint-12", false},
@@ -168,6 +169,38 @@ static void test_may_be_same(void **state)
 		if (deploy_retention_may_be_same(a, b) != cases[i].same || deploy_retention_may_be_same(b, a) != cases[i].same)
 			fail_msg("may_be_same(%s, %s) != %d", a ? a : "NULL", b ? b : "NULL", cases[i].same);
 	}
+	/* the index answers as a comparison with every reference does: each
+	 * path of the table, as a reference alone and among all of them */
+	deploy_retention_ctx all = {0};
+	for (size_t i = 0; i < FO_ARRAY_LEN(cases); i++)
+		deploy_retention_ctx_add(&all, cases[i].a, "ns", "r", "refs", false);
+	deploy_retention_ctx indexed = {0};
+	for (size_t i = 0; i < all.nrefs; i++)
+		deploy_retention_ctx_add(&indexed, all.refs[i].path, "ns", "r", "refs", false);
+	deploy_retention_ctx_index(&indexed);
+	for (size_t r = 0; r < FO_ARRAY_LEN(cases); r++) {
+		deploy_retention_ctx one = {0};
+		deploy_retention_ctx_add(&one, cases[r].a, "ns", "r", "ref", false);
+		deploy_retention_ctx one_indexed = {0};
+		deploy_retention_ctx_add(&one_indexed, cases[r].a, "ns", "r", "ref", false);
+		deploy_retention_ctx_index(&one_indexed);
+		for (size_t i = 0; i < FO_ARRAY_LEN(cases); i++) {
+			const char *p = cases[i].b;
+			if (!p || !cases[r].a)
+				continue;
+			bool want = !deploy_retention_may_be_same(p, cases[r].a);
+			if (deploy_retention_may_dispose(&one, "ns", "a", NULL, p, NULL) != want ||
+			    deploy_retention_may_dispose(&one_indexed, "ns", "a", NULL, p, NULL) != want)
+				fail_msg("may_dispose(%s) with the reference %s: want %d", p, cases[r].a, want);
+			if (r == 0 && deploy_retention_may_dispose(&all, "ns", "a", NULL, p, NULL) !=
+					      deploy_retention_may_dispose(&indexed, "ns", "a", NULL, p, NULL))
+				fail_msg("may_dispose(%s): the index answers otherwise", p);
+		}
+		deploy_retention_ctx_free(&one);
+		deploy_retention_ctx_free(&one_indexed);
+	}
+	deploy_retention_ctx_free(&all);
+	deploy_retention_ctx_free(&indexed);
 }
 
 static void test_retry_and_time(void **state)
@@ -525,9 +558,12 @@ static void test_may_dispose(void **state)
 	};
 	deploy_journal own = {0};
 	deploy_journal_set(&own.savepoint_path, "s3://b/sp/savepoint-own");
-	for (size_t i = 0; i < FO_ARRAY_LEN(cases); i++) {
+	for (size_t t = 0; t < 2 * FO_ARRAY_LEN(cases); t++) {
+		size_t i = t % FO_ARRAY_LEN(cases);
 		deploy_retention_ctx c;
 		fixture(&c);
+		if (t >= FO_ARRAY_LEN(cases))
+			deploy_retention_ctx_index(&c); /* the same answers with the index */
 		assert_int_equal(c.doubts, 0);
 		if (cases[i].doubt)
 			deploy_retention_ctx_doubt(&c, cases[i].doubt, "doubt %s", cases[i].name);
