@@ -47,10 +47,11 @@ struct flink_status;
  * keeps them: the list's order is the order the savepoints completed, and
  * decides between equal times) to dispose of: an entry is kept when it is
  * the newest, one of the newest `max_count`, or referenced (a path of
- * `refs`, compared as deploy_retention_same_path does); any other is
+ * `refs`, compared as deploy_retention_may_be_same does); any other is
  * disposed of, and so is an unreferenced entry other than the newest whose
  * time is more than `max_age_ms` before `now_ms`. An entry whose time does
- * not parse is judged by count alone. Returns how many are marked.
+ * not parse is judged by count alone. Returns how many are marked. The
+ * rollout goes through deploy_retention_choose, which adds the invariant.
  */
 size_t deploy_retention_select(const deploy_savepoint_rec *taken, size_t ntaken, const char *const *refs, size_t nrefs,
 			       int max_count, int64_t max_age_ms, int64_t now_ms, bool *dispose);
