@@ -53,6 +53,7 @@ struct deploy_live {
 	size_t n, cap;
 	live_entry *journals;   /* journal ConfigMaps: key "ns/name", json = the journal text */
 	size_t njournals, jcap;
+	size_t journals_unread; /* journal ConfigMaps listed without a journal or its labels */
 	size_t *index;    /* open addressing: position in v plus one */
 	size_t icap;
 };
@@ -114,9 +115,25 @@ static int keep_journal(cJSON *o, void *arg)
 		en->json = fo_strdup(text);
 		const char *rv = meta_str(o, "resourceVersion");
 		en->instance = rv ? fo_strdup(rv) : NULL; /* for journals: the resourceVersion */
+	} else {
+		l->journals_unread++; /* what it references is unknown */
 	}
 	cJSON_Delete(o);
 	return 0;
+}
+
+bool deploy_live_journal_at(const deploy_live *l, size_t i, const char **key, const char **text)
+{
+	if (!l || i >= l->njournals)
+		return false;
+	*key = l->journals[i].key;
+	*text = l->journals[i].json;
+	return true;
+}
+
+size_t deploy_live_journals_unread(const deploy_live *l)
+{
+	return l ? l->journals_unread : 0;
 }
 
 const char *deploy_live_journal_rv(const deploy_live *l, const char *ns, const char *name, const char **rv)
@@ -758,7 +775,6 @@ void deploy_pass_free(deploy_pass *p)
 		free(it->waiting);
 		free(it->job_state);
 		deploy_journal_clear(&it->journal);
-		fo_strv_free(it->retain_refs, it->nretain_refs);
 	}
 	free(p->items);
 	free(p->prune_reason);

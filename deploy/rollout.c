@@ -1339,29 +1339,30 @@ static bool retention_poll(exec *x, bool *busy)
 	return changed;
 }
 
-/* Move the savepoints retention lets go from `taken` to `disposals` (not
- * yet asked of Flink). True when any moved. */
+/* What the pass knows is referenced (retention.h), or NULL. */
+static const deploy_retention_ctx *retention_ctx(const exec *x)
+{
+	return x->o->rollout ? x->o->rollout->retention : NULL;
+}
+
+/* Move the savepoints retention lets go, and deploy_retention_may_dispose
+ * allows, from `taken` to `disposals` (not yet asked of Flink). True when
+ * any moved. */
 static bool retention_choose(exec *x)
 {
 	deploy_journal *j = &x->j;
 	const deploy_item *it = x->it;
 	const flink_job *fj = &it->fd->job;
-	if (fj->savepoint_cleanup_off || !it->retain_refs_read || j->ntaken < 2 ||
-	    j->ndisposals >= DEPLOY_JOURNAL_DISPOSALS_MAX)
+	if (fj->savepoint_cleanup_off || j->ntaken < 2 || j->ndisposals >= DEPLOY_JOURNAL_DISPOSALS_MAX)
 		return false;
-	char **jrefs = NULL;
-	size_t njrefs = 0;
-	deploy_retention_journal_refs(j, fj->initial_savepoint_path, &jrefs, &njrefs);
-	size_t nrefs = njrefs + it->nretain_refs;
-	const char **refs = fo_calloc(nrefs ? nrefs : 1, sizeof(*refs));
-	for (size_t i = 0; i < njrefs; i++)
-		refs[i] = jrefs[i];
-	for (size_t i = 0; i < it->nretain_refs; i++)
-		refs[njrefs + i] = it->retain_refs[i];
 	bool *dispose = fo_calloc(j->ntaken, sizeof(*dispose));
 	int count = fj->savepoint_history_max_count ? fj->savepoint_history_max_count : FLINK_SAVEPOINT_HISTORY_COUNT_DEFAULT;
 	int64_t age = fj->savepoint_history_max_age_ms ? fj->savepoint_history_max_age_ms : FLINK_SAVEPOINT_HISTORY_AGE_DEFAULT_MS;
-	deploy_retention_select(j->taken, j->ntaken, refs, nrefs, count, age, wall_ms(), dispose);
+	char *held = NULL;
+	deploy_retention_choose(retention_ctx(x), it->ns, it->name, j, count, age, wall_ms(), dispose, &held);
+	if (held)
+		rlog(x, FO_LOG_DEBUG, "%s", held); /* every pass while it holds: not an Event */
+	free(held);
 	bool moved = false;
 	/* oldest first, as long as there is room; the rest stay taken */
 	for (size_t i = 0, k = 0; k < j->ntaken && j->ndisposals < DEPLOY_JOURNAL_DISPOSALS_MAX; i++) {
@@ -1380,25 +1381,44 @@ static bool retention_choose(exec *x)
 		moved = true;
 	}
 	free(dispose);
-	free(refs);
-	fo_strv_free(jrefs, njrefs);
 	return moved;
 }
 
 /* Ask Flink to dispose of each journaled disposal not in flight whose
- * retry is due. True when the journal changed. */
+ * retry is due, each allowed by deploy_retention_may_dispose right before
+ * it is sent: with a doubt in this pass none is sent (it stays journaled);
+ * one whose savepoint has become referenced since it was chosen goes back
+ * to `taken`. True when the journal changed. */
 static bool retention_send(exec *x)
 {
 	deploy_journal *j = &x->j;
+	const deploy_retention_ctx *ctx = retention_ctx(x);
 	bool changed = false;
 	int sent = 0;
 	int64_t now = wall_ms();
-	for (size_t i = 0; i < j->ndisposals && sent < RETENTION_SENDS_MAX; i++) {
+	for (size_t i = 0; i < j->ndisposals && sent < RETENTION_SENDS_MAX;) {
 		deploy_disposal *d = &j->disposals[i];
-		if (d->trigger_id || !deploy_retention_retry_due(d->attempts, deploy_time_ms(d->time), now))
+		if (d->trigger_id || !deploy_retention_retry_due(d->attempts, deploy_time_ms(d->time), now)) {
+			i++;
 			continue;
+		}
 		if (x->o->stop && atomic_load(x->o->stop))
 			break;
+		char *why = NULL;
+		if (!deploy_retention_may_dispose(ctx, x->it->ns, x->it->name, j, d->path, &why)) {
+			if (!ctx || ctx->doubts) {
+				rlog(x, FO_LOG_DEBUG, "savepoint %s is not disposed of yet: %s", d->path, why);
+				i++;
+			} else {
+				rlog(x, FO_LOG_INFO, "savepoint %s is kept, not disposed of: %s", d->path, why);
+				event(x, "SavepointKept", false, "savepoint %s is kept, not disposed of: %s", d->path, why);
+				deploy_retention_keep(j, i);
+				changed = true;
+			}
+			free(why);
+			continue;
+		}
+		free(why);
 		char ts[40];
 		now_rfc3339_ms(ts);
 		d->attempts++;
@@ -1418,6 +1438,7 @@ static bool retention_send(exec *x)
 		}
 		free(trigger);
 		fo_err_clear(&e);
+		i++;
 	}
 	return changed;
 }
