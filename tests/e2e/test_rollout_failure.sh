@@ -26,12 +26,15 @@ rm -f "$counter"
 new=$(journal .jobId)
 echo "$new" >>"$tmp/ours"
 first=$(wait_counter)
-restored=$(curl -s "$RIG_FLINK_URL/jobs/$new/checkpoints" | jq -r '.latest.restored.external_path // ""')
+restored=$(restored "$new")
+# the failed job's newest completed checkpoint, as Flink reports it now that
+# its statistics are final (the pass waited for them)
+newest=$(curl -s "$RIG_FLINK_URL/jobs/$job/checkpoints" | jq -r '.latest.completed.external_path // empty')
 if [ $rc = 0 ] && [ "$new" != "$job" ] && [ "$(job_state "$new")" = RUNNING ] && [ "$(journal .restarts)" = 1 ] &&
-	grep -q '/chk-' <<<"$restored" && [ "$first" -gt 1 ]; then
-	ok "a job that failed at runtime is restarted by the next pass from checkpoint $restored (counter $failed_at at the failure, $first after)"
+	[ -n "$newest" ] && [ "$restored" = "$newest" ] && grep -q '/chk-[0-9]*$' <<<"$restored" && [ "$first" -gt 1 ]; then
+	ok "a job that failed at runtime is restarted by the next pass from its newest checkpoint $restored (counter $failed_at at the failure, $first after)"
 else
-	fail "restart: rc=$rc new=$new restarts=$(journal .restarts) restored=$restored first=$first $(head -2 "$tmp/err")"
+	fail "restart: rc=$rc new=$new restarts=$(journal .restarts) restored '$restored', the failed job's newest checkpoint '$newest'; first=$first $(head -2 "$tmp/err")"
 fi
 
 touch "$marker"
