@@ -13,7 +13,8 @@ FO_SAN_EXIT=86
 # for the exit code
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}exitcode=$FO_SAN_EXIT"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}halt_on_error=1:print_stacktrace=1:exitcode=$FO_SAN_EXIT"
-export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}exitcode=$FO_SAN_EXIT"
+# (a leak in a library that flinkops cannot fix is suppressed, with its reason, in lsan.supp)
+export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}exitcode=$FO_SAN_EXIT:suppressions=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lsan.supp"
 # what a report of each sanitizer holds (UBSan: "file.c:12:5: runtime error: ...")
 SAN_REPORT_RE='ERROR: (AddressSanitizer|LeakSanitizer)|SUMMARY: (AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer)|: runtime error: '
 
