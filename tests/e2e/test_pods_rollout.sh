@@ -187,13 +187,19 @@ for point in $points; do
 	want_sp=1
 	[ $mode = last-state ] && want_sp=0
 	# the new job is another job, started from exactly the old one's final
-	# state as its JobManager reports it: the stop's savepoint (savepoint
-	# mode, the journal's too), else its newest completed checkpoint
+	# state, as the shared folder holds it (the JobManager here answers no
+	# checkpoint statistics for a job that has ended): in savepoint mode
+	# the journal's savepoint, which must be one of the old job and exist;
+	# in last-state mode the old job's newest retained checkpoint
 	if [ $mode = last-state ]; then
-		want_from=$(curl -s --max-time 5 "$(jm_url)/jobs/$old/checkpoints" | jq -r '.latest.completed.external_path // empty')
+		n=$(ls "$shared/checkpoints/$old" 2>/dev/null | sed -n 's/^chk-\([0-9]*\)$/\1/p' | sort -n | tail -1)
+		want_from=${n:+file:$shared/checkpoints/$old/chk-$n}
 	else
-		want_from=$(curl -s --max-time 5 "$(jm_url)/jobs/$old/checkpoints" | jq -r '.latest.savepoint.external_path // empty')
-		[ "$(journal .savepointPath)" = "$want_from" ] || want_from="journal $(journal .savepointPath), Flink $want_from"
+		want_from=$(journal .savepointPath)
+		case $want_from in
+		"file:$shared/savepoints/savepoint-${old:0:6}-"*) [ -d "${want_from#file:}" ] || want_from="(missing) $want_from" ;;
+		*) want_from="(not a savepoint of $old) $want_from" ;;
+		esac
 	fi
 	from=$(restored "$new")
 	if [ "$crc" = 137 ] && [ $rc = 0 ] && [ "$(job_state "$new")" = RUNNING ] && [ "$live" = 1 ] &&
