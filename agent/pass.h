@@ -86,6 +86,7 @@ typedef struct cli_pass {
 	long ms_fetch;          /* the repository's fetch and read; -1 when no fetch was attempted */
 	bool api_ok;            /* the live inventory was listed: the API server answered */
 	k8s_stats stats0;       /* the client's counts when the pass began */
+	const fo_fence *fence;  /* the context's write fence (NULL: none); every status push checks it */
 } cli_pass;
 
 /* Open a pass with the context's configuration and client: problems are
