@@ -27,14 +27,6 @@ status_commits() {
 	git -C "$tmp/work" fetch -q origin main 2>/dev/null
 	git -C "$tmp/work" log --format=%s origin/main | grep -c '^status:'
 }
-# settled FROM: a pass ended after log line FROM with nothing waiting (180 s at most)
-settled() {
-	for _ in $(seq 1 1800); do
-		tail -n +"$1" "$log" | grep -q 'pass [0-9]*: [a-z]* in [0-9.]* s (0 waiting' && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 start_agent
 if [ -n "$port" ] && settled 1; then
