@@ -160,6 +160,7 @@ int cli_pass_open(const char *verb, agent_ctx *ctx, const char *manifests, bool 
 	memset(p, 0, sizeof(*p));
 	p->ms_fetch = -1;
 	p->cfg = ctx->cfg;
+	p->fence = ctx->fence;
 	fo_diags d = FO_DIAGS_INIT;
 	fo_err e = FO_ERR_INIT;
 	int rc = 0;

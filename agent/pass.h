@@ -92,6 +92,7 @@ typedef struct cli_pass {
 	bool api_ok;            /* the live inventory was listed: the API server answered */
 	k8s_stats stats0;       /* the client's counts when the pass began */
 	deploy_retention_ctx retention; /* what retention must know (cli_retention_context) */
+	const fo_fence *fence;  /* the context's write fence (NULL: none); every status push checks it */
 } cli_pass;
 
 /* Open a pass with the context's configuration and client: problems are

@@ -144,6 +144,8 @@ typedef struct deploy_item {
 	enum deploy_outcome outcome;
 	char *waiting;                  /* WAITING: on what */
 	bool late;                      /* WAITING past its timeout */
+	long wait_ms;                   /* WAITING: for how long (-1 unknown); for the log and metrics only,
+	                                 * never in `waiting` or a status file */
 	bool job_running;               /* settled with the target's job seen RUNNING by Flink */
 	char *job_state;                /* the job's state as Flink reported it in this pass, or NULL */
 	bool flink_restarts_known;      /* job_running, and Flink answered for its restarts: */

@@ -264,17 +264,32 @@ static void observations_clear(exec *x)
  * every rollout line does, and a JSON line carries the deployment and the
  * journal step it was written at as fields of their own.
  */
+static void FO_PRINTF(4, 0) vrlog(const exec *x, enum fo_log_level lvl, long ms, const char *fmt, va_list ap)
+{
+	char *msg = fo_vasprintf(fmt, ap);
+	char *dep = fo_asprintf("%s/%s", x->it->ns, x->it->name);
+	fo_log_fields f = {.deployment = dep, .step = deploy_step_name(x->j.step), .duration_ms = ms};
+	fo_logf(lvl, "rollout", &f, "%s: %s", dep, msg);
+	free(dep);
+	free(msg);
+}
+
 static void FO_PRINTF(3, 4) rlog(const exec *x, enum fo_log_level lvl, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	char *msg = fo_vasprintf(fmt, ap);
+	vrlog(x, lvl, -1, fmt, ap);
 	va_end(ap);
-	char *dep = fo_asprintf("%s/%s", x->it->ns, x->it->name);
-	fo_log_fields f = {.deployment = dep, .step = deploy_step_name(x->j.step), .duration_ms = -1};
-	fo_logf(lvl, "rollout", &f, "%s: %s", dep, msg);
-	free(dep);
-	free(msg);
+}
+
+/* The same with how long what the line reports took (a JSON line's
+ * durationMs; < 0: unknown). */
+static void FO_PRINTF(4, 5) rlog_ms(const exec *x, enum fo_log_level lvl, long ms, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vrlog(x, lvl, ms, fmt, ap);
+	va_end(ap);
 }
 
 /* What Flink says of savepoint `trigger` of `job` (a stop's, or one the
@@ -618,6 +633,7 @@ static int roll_back(exec *x, const deploy_next *n, fo_err *e)
 	it->outcome = DEPLOY_OUTCOME_WAITING;
 	free(it->waiting);
 	it->waiting = fo_asprintf("rolling back to commit %.7s", j->rollback_to_commit);
+	it->wait_ms = -1;
 	return 1;
 }
 
@@ -867,6 +883,14 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 		free(it->waiting);
 		it->waiting = fo_strdup(n->why);
 		it->late = n->late;
+		/* the wait's age goes to the log and the metrics only: the status
+		 * file shows `waiting`, which stays the same while nothing changes */
+		it->wait_ms = n->wait_ms;
+		if (n->wait_ms >= 0)
+			rlog_ms(x, FO_LOG_INFO, n->wait_ms, "waiting for %lds: %s%s", n->wait_ms / 1000, n->why ? n->why : "",
+				n->late ? " (past its timeout; still waited for)" : "");
+		else
+			rlog(x, FO_LOG_INFO, "waiting: %s", n->why ? n->why : "");
 		return 1;
 	case DEPLOY_OP_STOP: {
 		char *trigger = NULL;
@@ -1162,6 +1186,7 @@ static int advance(exec *x, fo_err *e)
 			x->it->outcome = DEPLOY_OUTCOME_WAITING;
 			free(x->it->waiting);
 			x->it->waiting = fo_strdup("the agent is stopping; the next pass resumes from the journal");
+			x->it->wait_ms = -1;
 			return 0;
 		}
 		x->pods_rc = 0;
