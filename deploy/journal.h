@@ -39,7 +39,10 @@ enum deploy_step {
 #define DEPLOY_NSTEPS (DEPLOY_STEP_FAILED + 1)
 
 /* The journal format this flinkops writes; it reads this one and older ones,
- * and refuses newer ones (they may hold state it does not understand). */
+ * and refuses newer ones (they may hold state it does not understand). It
+ * refuses a key it does not know in any format too (rewriting the journal
+ * would drop it): a key added to the record must be added to the decoder's
+ * list, and one an older flinkops must not ignore needs a new format. */
 #define DEPLOY_JOURNAL_VERSION 2
 
 /* A savepoint flinkops took (journal "taken"). */
