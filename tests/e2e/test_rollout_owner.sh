@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # rig: k8s git flink s3
 # A deployment belongs to one agent. A job and a session cluster are
-# deployed by agent A (`sync --once`); then agent.name is changed to B under
+# deployed by agent A (`sync --once`), the job upgraded once (so that its
+# journal's attempt counter is past 1); then agent.name is changed to B under
 # the running job: B's listing (by its own label) holds neither the journal
 # nor the objects, which used to look like a new deployment — the journal
 # overwritten unread and a second job started from empty state beside the
@@ -21,6 +22,21 @@ error_of() { jq -r --arg n "$1" '.deployments[] | select(.name==$n) | .error // 
 
 session s1 >"$tmp/work/jobs/s1.yaml"
 start_counter
+# an upgrade, so that the journal's attempt is past what an empty journal
+# would submit under: an agent that took the journal for absent would start
+# a job of another id, from empty state, beside this one
+sleep 2
+deployment 2 savepoint >"$tmp/work/jobs/counter.yaml"
+publish "parallelism 2" >/dev/null
+sync_once
+old_job=$job
+job=$(journal .jobId)
+echo "$job" >>"$tmp/ours"
+if [ $rc = 0 ] && [ "$job" != "$old_job" ] && [ "$(job_state "$job")" = RUNNING ] && [ "$(journal .attempt)" -ge 2 ]; then
+	ok "upgraded by agent $agent_a: job $job RUNNING from savepoint $(journal .savepointPath) (attempt $(journal .attempt))"
+else
+	fail "upgrade by A: rc=$rc job=$job state=$(job_state "$job") attempt=$(journal .attempt) $(head -3 "$tmp/err")"
+fi
 journal_a=$($K -n $ns get configmap flink-journal-counter -o jsonpath='{.data.journal\.json}')
 if [ "$(jq -r .agent <<<"$journal_a")" = "$agent_a" ] && [ "$(label_of configmap/flink-journal-counter)" = "$agent_a" ] &&
 	[ "$(label_of statefulset/s1-jobmanager)" = "$agent_a" ]; then
