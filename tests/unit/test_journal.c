@@ -29,7 +29,8 @@
 
 /* Every string key of the journal, as journal.c's table lists them. */
 static const char *const string_keys[] = {
-	"agent",           "targetCommit",     "targetJobHash",    "jobId",          "triggerId",
+	"agent",           "targetCommit",     "targetJobHash",    "targetHash",     "startHash",
+	"jobId",           "triggerId",        "failedHash",       "previousTarget", "rollbackOfTarget",
 	"triggerTime",     "upgradeStarted",   "restorePath",      "restoreKind",    "restoreTime",
 	"startedFrom",     "startedFromKind",  "startedFromTime",  "awaitCheckpointSince",
 	"requestTriggerId", "requestTime",     "requestReason",    "requestNonce",   "handledNonce",
