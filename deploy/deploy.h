@@ -140,7 +140,8 @@ typedef struct deploy_item {
 	bool watch_job;                 /* check the running job (and restart it if it failed) */
 	long ms_total, ms_savepoint, ms_job_start; /* a rollout's wall time, and Flink's part of it */
 	deploy_journal journal;         /* what the journal says after the pass (for status files) */
-	bool journal_bad;               /* the journal did not decode: the job is left alone */
+	bool journal_bad;               /* the journal did not decode, or is another agent's (or
+	                                 * could not be read): the job is left alone */
 	enum deploy_outcome outcome;
 	char *waiting;                  /* WAITING: on what */
 	bool late;                      /* WAITING past its timeout */

@@ -67,28 +67,31 @@ static char *journal_name(const char *name)
 	return fo_asprintf(DEPLOY_JOURNAL_PREFIX "%s", name);
 }
 
-int deploy_journal_load(k8s_client *c, const char *ns, const char *name, deploy_journal *j, fo_err *e)
+int deploy_journal_load(k8s_client *c, const char *agent, const char *ns, const char *name, deploy_journal *j,
+			enum deploy_journal_verdict *verdict, char **why, fo_err *e)
 {
 	memset(j, 0, sizeof(*j));
+	*why = NULL;
 	char *cm = journal_name(name);
 	cJSON *obj = NULL;
 	int rc = k8s_get(c, &k8s_kind_configmap, ns, cm, &obj, e);
 	free(cm);
+	deploy_journal_cm found = {DEPLOY_JOURNAL_READ, NULL, NULL};
 	if (rc == FO_ENOTFOUND) {
 		fo_err_clear(e);
-		return 0; /* never rolled out: an empty journal */
+		found.seen = DEPLOY_JOURNAL_NONE;
+	} else if (rc < 0) {
+		return fo_err_prefix(e, "reading the journal of %s/%s", ns, name);
 	}
-	if (rc < 0)
-		return rc;
-	const char *text = fo_json_str(cJSON_GetObjectItemCaseSensitive(obj, "data"), DEPLOY_JOURNAL_KEY);
-	rc = deploy_journal_decode(text, j, e);
-	if (rc == 0) {
-		const char *rv = fo_json_str(cJSON_GetObjectItemCaseSensitive(obj, "metadata"), "resourceVersion");
+	const cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
+	found.text = fo_json_str(cJSON_GetObjectItemCaseSensitive(obj, "data"), DEPLOY_JOURNAL_KEY);
+	found.label = fo_json_str(cJSON_GetObjectItemCaseSensitive(meta, "labels"), DEPLOY_LABEL_AGENT);
+	*verdict = deploy_journal_judge(agent, ns, name, &found, j, why);
+	if (*verdict == DEPLOY_JOURNAL_USE) {
+		const char *rv = fo_json_str(meta, "resourceVersion");
 		j->resource_version = rv ? fo_strdup(rv) : NULL;
 	}
 	cJSON_Delete(obj);
-	if (rc < 0)
-		return fo_err_prefix(e, "journal of %s/%s", ns, name);
 	return 0;
 }
 
@@ -135,7 +138,20 @@ int deploy_journal_save(k8s_client *c, const char *ns, const char *name, const c
 	char ts[32];
 	now_rfc3339(ts);
 	deploy_journal_set(&j->updated, ts);
+	deploy_journal_set(&j->agent, agent); /* the owner, in the record as in its label */
 	char *text = deploy_journal_encode(j);
+	/* what is written must read back: a counter or a string past its
+	 * bound fails this step instead of the journal */
+	deploy_journal back;
+	fo_err be = FO_ERR_INIT;
+	if (deploy_journal_decode(text, &back, &be) < 0) {
+		fo_err_set(e, FO_EINVAL, "the journal of %s/%s is not recorded: it would not read back (%s)", ns, name,
+			   fo_err_msg(&be));
+		fo_err_clear(&be);
+		free(text);
+		return FO_EINVAL;
+	}
+	deploy_journal_clear(&back);
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "apiVersion", "v1");
 	cJSON_AddStringToObject(o, "kind", "ConfigMap");
@@ -157,10 +173,18 @@ int deploy_journal_save(k8s_client *c, const char *ns, const char *name, const c
 	cJSON *data = cJSON_AddObjectToObject(o, "data");
 	cJSON_AddStringToObject(data, DEPLOY_JOURNAL_KEY, text);
 	cJSON *result = NULL;
-	int rc = k8s_apply(c, o, false, &result, e);
+	/* A journal not read is created, never applied: a create fails when
+	 * one exists (one this agent's listing missed, another agent's), where
+	 * an apply would overwrite it unread. */
+	bool create = !j->resource_version;
+	int rc = create ? k8s_create(c, o, &result, e) : k8s_apply(c, o, false, &result, e);
 	cJSON_Delete(o);
 	free(cm);
 	free(text);
+	if (rc == FO_ECONFLICT && create)
+		return fo_err_prefix(e, "the journal of %s/%s exists although this agent found none (another agent's?); "
+					"nothing more is done for it in this pass, and the next pass reads it",
+				     ns, name);
 	if (rc == FO_ECONFLICT)
 		return fo_err_prefix(e, "the journal of %s/%s changed since this agent read it (another writer?); "
 					"nothing more is done for it in this pass",
@@ -616,8 +640,8 @@ static int roll_back(exec *x, const deploy_next *n, fo_err *e)
 	j->restarts = 0;
 	set_restore(x, n);
 	j->step = running ? DEPLOY_STEP_CANCELLING : DEPLOY_STEP_SAVEPOINT_TAKEN;
-	if (!running && j->attempt < INT_MAX)
-		j->attempt++; /* the next submission gets an id of its own */
+	if (!running)
+		deploy_journal_count(&j->attempt); /* the next submission gets an id of its own */
 	int rc = save(x, e);
 	if (rc < 0)
 		return rc;
@@ -1083,10 +1107,8 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 		it->drift_job = j->step == DEPLOY_STEP_IDLE;
 		j->step = DEPLOY_STEP_SAVEPOINT_TAKEN;
 		set_restore(x, n);
-		if (j->restarts < INT_MAX)
-			j->restarts++;
-		if (j->attempt < INT_MAX)
-			j->attempt++;
+		deploy_journal_count(&j->restarts);
+		deploy_journal_count(&j->attempt);
 		return save(x, e);
 	case DEPLOY_OP_FAIL:
 		j->step = DEPLOY_STEP_FAILED;
@@ -1446,7 +1468,7 @@ static bool retention_send(exec *x)
 		free(why);
 		char ts[40];
 		now_rfc3339_ms(ts);
-		d->attempts++;
+		deploy_journal_count(&d->attempts);
 		deploy_journal_set(&d->time, ts);
 		changed = true;
 		sent++;

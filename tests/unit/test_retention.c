@@ -315,12 +315,12 @@ static void test_journal_lists(void **state)
 	static const struct {
 		const char *text, *msg;
 	} bad[] = {
-		{"{\"version\":2,\"step\":\"idle\",\"savepointsTaken\":{}}", "\"savepointsTaken\" is not a list"},
-		{"{\"version\":2,\"step\":\"idle\",\"savepointsTaken\":[\"file:/sp/1\"]}", "has no \"path\""},
+		{"{\"version\":2,\"step\":\"idle\",\"savepointsTaken\":{}}", "savepointsTaken: an object where a list belongs"},
+		{"{\"version\":2,\"step\":\"idle\",\"savepointsTaken\":[\"file:/sp/1\"]}", "savepointsTaken[0]: a string where an entry"},
 		{"{\"version\":2,\"step\":\"idle\",\"savepointsTaken\":[{\"time\":\"x\"}]}", "has no \"path\""},
 		{"{\"version\":2,\"step\":\"idle\",\"savepointsTaken\":[{\"path\":\"\"}]}", "has no \"path\""},
-		{"{\"version\":2,\"step\":\"idle\",\"savepointDisposals\":[{\"path\":7}]}", "has no \"path\""},
-		{"{\"version\":2,\"step\":\"idle\",\"savepointDisposals\":\"x\"}", "is not a list"},
+		{"{\"version\":2,\"step\":\"idle\",\"savepointDisposals\":[{\"path\":7}]}", "savepointDisposals[0].path: a number where a string belongs"},
+		{"{\"version\":2,\"step\":\"idle\",\"savepointDisposals\":\"x\"}", "a string where a list belongs"},
 	};
 	for (size_t i = 0; i < FO_ARRAY_LEN(bad); i++) {
 		assert_true(deploy_journal_decode(bad[i].text, &k, &e) < 0);
