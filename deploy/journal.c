@@ -174,6 +174,7 @@ void deploy_journal_copy(deploy_journal *dst, const deploy_journal *src)
 	deploy_journal_clear(dst);
 	dst->step = src->step;
 	dst->restarts = src->restarts;
+	dst->target_restarts = src->target_restarts;
 	dst->attempt = src->attempt;
 	dst->state_unknown = src->state_unknown;
 	deploy_journal_set(&dst->resource_version, src->resource_version);
@@ -413,6 +414,8 @@ char *deploy_journal_encode(const deploy_journal *j)
 	STRING_FIELDS(ENC)
 #undef ENC
 	cJSON_AddNumberToObject(o, "restarts", j->restarts);
+	if (j->target_restarts) /* left out at 0: a journal without it encodes as before */
+		cJSON_AddNumberToObject(o, "targetRestarts", j->target_restarts);
 	cJSON_AddNumberToObject(o, "attempt", j->attempt);
 	if (j->state_unknown)
 		cJSON_AddBoolToObject(o, "stateUnknown", true);
@@ -425,7 +428,7 @@ char *deploy_journal_encode(const deploy_journal *j)
 
 /* Every key a journal may hold. */
 #define KEY_NAME(key, f) key,
-static const char *const journal_keys[] = {STRING_FIELDS(KEY_NAME) "version", "step", "restarts", "attempt",
+static const char *const journal_keys[] = {STRING_FIELDS(KEY_NAME) "version", "step", "restarts", "targetRestarts", "attempt",
 					   "stateUnknown", "savepointsTaken", "savepointDisposals"};
 #undef KEY_NAME
 
@@ -480,6 +483,8 @@ int deploy_journal_decode(const char *text, deploy_journal *out, fo_err *e)
 #undef DEC
 	if (rc == 0)
 		rc = get_counter(o, "", "restarts", &out->restarts, e);
+	if (rc == 0)
+		rc = get_counter(o, "", "targetRestarts", &out->target_restarts, e);
 	if (rc == 0)
 		rc = get_counter(o, "", "attempt", &out->attempt, e);
 	const cJSON *su = cJSON_GetObjectItemCaseSensitive(o, "stateUnknown");

@@ -140,7 +140,9 @@ typedef struct deploy_journal {
 	 * target clears them. */
 	char *rollback_of_hash, *rollback_of_commit, *rollback_to_commit, *rollback_cause;
 	char *rollback_of_target; /* the whole target that failed (rollback_of_hash: its job hash) */
-	int restarts;          /* restarts after failures since the last healthy run */
+	int restarts;          /* restarts after failures since the last healthy run: the budget */
+	int target_restarts;   /* restarts of the target that runs since it started (the status says
+	                        * how often this version was restarted); a new target resets it */
 	int attempt;           /* submissions so far, never reset: each gets its own job id */
 	bool state_unknown;    /* FAILED: the newest state could not be established; a human decides */
 	char *last_error;

@@ -104,8 +104,10 @@ void deploy_journal_applied(deploy_journal *j, const char *target)
 	/* the same target: a start of it in flight (startHash), or the one
 	 * that ran (targetHash; a restart after it ended) */
 	bool same = j->start_hash ? fo_streq(j->start_hash, target) : fo_streq(j->target_hash, target);
-	if (!same)
+	if (!same) {
 		j->restarts = 0;
+		j->target_restarts = 0;
+	}
 	j->step = DEPLOY_STEP_APPLIED;
 	deploy_journal_set(&j->start_hash, target);
 }

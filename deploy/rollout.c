@@ -638,6 +638,7 @@ static int roll_back(exec *x, const deploy_next *n, fo_err *e)
 	}
 	deploy_journal_set(&j->await_checkpoint_since, NULL);
 	j->restarts = 0;
+	j->target_restarts = 0;
 	set_restore(x, n);
 	j->step = running ? DEPLOY_STEP_CANCELLING : DEPLOY_STEP_SAVEPOINT_TAKEN;
 	if (!running)
@@ -1026,8 +1027,10 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 		char *from = j->restore_path ? fo_asprintf("from %s %s", j->restore_kind ? j->restore_kind : "state", j->restore_path)
 					     : fo_strdup("with empty state");
 		bool new_target = !fo_streq(j->target_job_hash, x->d.job_hash);
-		if (new_target)
+		if (new_target) {
 			j->restarts = 0; /* a new target gets a fresh restart budget */
+			j->target_restarts = 0;
+		}
 		j->step = DEPLOY_STEP_IDLE;
 		deploy_journal_set(&j->job_id, j->submit_job_id);
 		deploy_journal_set(&j->submit_job_id, NULL);
@@ -1108,6 +1111,7 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 		j->step = DEPLOY_STEP_SAVEPOINT_TAKEN;
 		set_restore(x, n);
 		deploy_journal_count(&j->restarts);
+		deploy_journal_count(&j->target_restarts);
 		deploy_journal_count(&j->attempt);
 		return save(x, e);
 	case DEPLOY_OP_FAIL:

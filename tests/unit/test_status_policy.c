@@ -130,6 +130,7 @@ static void test_policy_table(void **state)
 		it.journal.job_id = (char *)r->j_job;
 		it.journal.last_error = (char *)r->j_error;
 		it.journal.restarts = r->j_restarts;
+		it.journal.target_restarts = r->j_restarts;
 		if (r->rolled_back) {
 			fd.spec_commit = (char *)C1;
 			it.journal.target_commit = (char *)C1;
