@@ -6,7 +6,7 @@
 # rig's Flink session cluster, and defines the helpers the tests share: one
 # FlinkDeployment "counter" running the rig's counter job from S3, session
 # deployments without a job, publish, sync_once, journal, job_state,
-# status_field, status_file, wait_counter, ours_running, savepoints_of, and
+# status_field, status_file, wait_counter, ours_running, savepoints_of, job_hash, and
 # for the daemon agent_config, start_agent, stop_agent, sign. Jobs the test
 # started are cancelled, and an agent it started is killed, when it exits.
 set -u
@@ -240,6 +240,12 @@ start_counter() {
 	job=$(journal .jobId)
 	echo "$job" >>"$tmp/ours"
 	[ $rc = 0 ] && [ "$(job_state "$job")" = RUNNING ] && ok "job $job RUNNING" || fail "create: rc=$rc $(head -3 "$tmp/err")"
+}
+# job_hash COMMIT: the flinkops.io/job-hash the counter's spec at COMMIT renders to
+job_hash() {
+	git -C "$tmp/work" show "$1:jobs/counter.yaml" >"$tmp/at.yaml"
+	"$FLINKOPS" render -o json "$tmp/at.yaml" 2>/dev/null |
+		jq -r '[.items[] | .metadata.annotations["flinkops.io/job-hash"] // empty][0] // empty'
 }
 # events REASON: the messages of the Kubernetes Events of that reason on
 # counter's JobManager StatefulSet, one a line
