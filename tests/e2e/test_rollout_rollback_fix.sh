@@ -1,18 +1,18 @@
 #!/usr/bin/env bash
 # rig: k8s git flink s3
 # What git asks for after a rollback, against the rig's real servers (sync
-# --once each time, flink.rollback on by default):
-#   - an upgrade whose job fails at start (the counter job's fail marker) is
-#     rolled back: the previous commit's spec runs, status RolledBack;
-#   - a fix commit that changes only the TaskManager's memory (the same job
-#     hash as the failed commit) is a new target and runs: the fix's objects
-#     are applied, its job runs from the rolled-back job's savepoint, status
-#     Running at the fix commit, `flinkops wait --commit FIX` exits 0, the
-#     journal holds no rollback any more;
-#   - after a second failing upgrade is rolled back, `git revert` of it (back
-#     to the spec that runs) clears the rollback: status Running at the
-#     revert, wait exits 0, no failedCommit; and applying the reverted
-#     commit's spec again later is attempted (it runs, once it can).
+# --once each time, flink.rollback on by default). An upgrade whose job fails
+# at start (the counter job's fail marker) is rolled back: the previous
+# commit's spec runs, status RolledBack, wait exits 1. Then:
+#   - `git revert` of the failed commit (back to the spec that runs) clears
+#     the rollback: status Running at the revert, no failedCommit, wait exits
+#     0, the journal holds no rollback; and applying the failed commit's spec
+#     again later is attempted (it runs, its marker gone);
+#   - after a second failing upgrade is rolled back, a fix commit that
+#     changes only the TaskManager's memory (the same job hash as the failed
+#     commit) is a new target and runs: the fix's objects are applied, its
+#     job runs from the rolled-back job's savepoint, status Running at the
+#     fix commit, `flinkops wait --commit FIX` exits 0.
 NAME=rbfix
 EXTRA_FLINK="  readyTimeout: 8s"
 . "$(dirname "$0")/lib-rollout.sh"
@@ -25,13 +25,15 @@ same_spec() {
 	git -C "$tmp/work" fetch -q origin main 2>/dev/null
 	[ -n "$1" ] && [ "$(git -C "$tmp/work" show "$1:jobs/counter.yaml" 2>&1)" = "$(git -C "$tmp/work" show "$2:jobs/counter.yaml")" ]
 }
-# tm_resources COMMIT: the TaskManager container's resources COMMIT renders to
+# tm_resources COMMIT: the TaskManager container's resources COMMIT renders
+# to, memory in MiB (the API server writes 2048Mi back as 2Gi)
+mib='walk(if type == "string" and test("^[0-9]+(Gi|Mi)$") then (if endswith("Gi") then (.[:-2] | tonumber * 1024) else (.[:-2] | tonumber) end) else . end)'
 tm_resources() {
 	git -C "$tmp/work" show "$1:jobs/counter.yaml" >"$tmp/at.yaml"
 	"$FLINKOPS" render -o json "$tmp/at.yaml" 2>/dev/null |
-		jq -cS '.items[] | select(.kind=="StatefulSet" and .metadata.name=="counter-taskmanager") | .spec.template.spec.containers[0].resources'
+		jq -cS ".items[] | select(.kind==\"StatefulSet\" and .metadata.name==\"counter-taskmanager\") | .spec.template.spec.containers[0].resources | $mib"
 }
-live_tm_resources() { $K -n $ns get statefulset counter-taskmanager -o json | jq -cS '.spec.template.spec.containers[0].resources'; }
+live_tm_resources() { $K -n $ns get statefulset counter-taskmanager -o json | jq -cS ".spec.template.spec.containers[0].resources | $mib"; }
 # pass_at COMMIT: a sync --once pass, then `flinkops wait --commit COMMIT`;
 # sets old (the job before), job (the journal's after), rc and wrc
 pass_at() {
@@ -62,11 +64,11 @@ runs_at() {
 		! status_file | grep -q '^failedCommit:' && [ $wrc = 0 ]; then
 		ok "$2: commit ${1:0:7} runs as $job (its job hash, was $old); no rollback in the journal; Running at ${1:0:7}, no failedCommit; wait --commit ${1:0:7} exits 0"
 	else
-		fail "$2: rc=$rc job=$job state=$(job_state "$job") target=$(journal .targetCommit) (want $1) hash=$(journal .targetJobHash) (want $(job_hash "$1")) rollbackOf=$(journal '.rollbackOfCommit // empty') phase=$(status_field phase) observed=$(status_field observedCommit) failed=$(status_file | sed -n 's/^failedCommit: //p') wait=$wrc $(tail -1 "$tmp/wait") $(tail -2 "$tmp/err")"
+		fail "$2: rc=$rc job=$job state=$(job_state "$job") target=$(journal .targetCommit) (want $1) hash=$(journal .targetJobHash) (want $(job_hash "$1")) rollbackOf=$(journal '.rollbackOfCommit // empty') phase=$(status_field phase) observed=$(status_field observedCommit) failed=$(status_file | sed -n 's/^failedCommit: //p') wait=$wrc $(tail -1 "$tmp/wait" 2>/dev/null) $(tail -2 "$tmp/err")"
 	fi
 }
 
-# --- a healthy job, then an upgrade that fails at start -------------------------
+# --- a healthy job, an upgrade that fails at start, git revert of it -----------
 deployment 1 savepoint >"$tmp/work/jobs/counter.yaml"
 commit1=$(publish "counter job")
 sync_once
@@ -79,52 +81,49 @@ touch "$m1"
 deployment 1 savepoint ", --fail-marker, $m1" >"$tmp/work/jobs/counter.yaml"
 commit2=$(publish "fails at start")
 rolled_back "$commit2" "$commit1"
-
-# --- a memory-only fix: the same job hash as the failed commit, a new target ---
+revert() { # revert COMMIT: git revert of COMMIT, pushed; prints the new commit
+	git -C "$tmp/work" pull -q --rebase origin main 2>/dev/null
+	git -C "$tmp/work" revert --no-edit "$1" >/dev/null
+	git -C "$tmp/work" push -q origin HEAD:main 2>/dev/null
+	git -C "$tmp/work" rev-parse HEAD
+}
+commit3=$(revert "$commit2")
+runs_at "$commit3" "git revert of ${commit2:0:7}"
+# applying the reverted commit's spec again: attempted (it runs, its marker gone)
 rm -f "$m1"
-deployment 1 savepoint ", --fail-marker, $m1" | sed 's|taskManager: {resource: {memory: 1g}}|taskManager: {resource: {memory: 2g}}|' \
-	>"$tmp/work/jobs/counter.yaml"
-commit3=$(publish "TaskManager memory 2g")
-if [ -n "$(job_hash "$commit3")" ] && [ "$(job_hash "$commit3")" = "$(job_hash "$commit2")" ] &&
-	[ "$(tm_resources "$commit3")" != "$(tm_resources "$commit2")" ]; then
-	ok "commit ${commit3:0:7} changes only the TaskManager's memory: job hash $(job_hash "$commit3") as ${commit2:0:7}'s"
+commit4=$(revert "$commit3")
+if [ "$(job_hash "$commit4")" = "$(job_hash "$commit2")" ]; then
+	runs_at "$commit4" "${commit2:0:7}'s spec applied again"
 else
-	fail "the fix is not memory-only: hash $(job_hash "$commit3") vs $(job_hash "$commit2"), resources $(tm_resources "$commit3") vs $(tm_resources "$commit2")"
+	fail "the re-apply is not ${commit2:0:7}'s spec"
+fi
+
+# --- a second failing upgrade, then a memory-only fix: the same job hash --------
+counter_grows_to $(($(cat "$counter") + 25))
+touch "$m2"
+deployment 1 savepoint ", --fail-marker, $m2" >"$tmp/work/jobs/counter.yaml"
+commit5=$(publish "fails at start again")
+rolled_back "$commit5" "$commit4"
+rm -f "$m2"
+deployment 1 savepoint ", --fail-marker, $m2" | sed 's|taskManager: {resource: {memory: 1g}}|taskManager: {resource: {memory: 2g}}|' \
+	>"$tmp/work/jobs/counter.yaml"
+commit6=$(publish "TaskManager memory 2g")
+if [ -n "$(job_hash "$commit6")" ] && [ "$(job_hash "$commit6")" = "$(job_hash "$commit5")" ] &&
+	[ "$(tm_resources "$commit6")" != "$(tm_resources "$commit5")" ]; then
+	ok "commit ${commit6:0:7} changes only the TaskManager's memory: job hash $(job_hash "$commit6") as ${commit5:0:7}'s"
+else
+	fail "the fix is not memory-only: hash $(job_hash "$commit6") vs $(job_hash "$commit5"), resources $(tm_resources "$commit6") vs $(tm_resources "$commit5")"
 fi
 rb_job=$job
 before=$(cat "$counter")
-runs_at "$commit3" "the memory-only fix"
+runs_at "$commit6" "the memory-only fix"
 sp=$(journal .savepointPath)
 rm -f "$counter"
 first=$(wait_counter)
 if [ "$job" != "$rb_job" ] && [ "$(job_state "$rb_job")" = FINISHED ] && [ "$(restored "$job")" = "$sp" ] &&
-	[ "$(basename "$sp" | cut -c11-16)" = "${rb_job:0:6}" ] && [ "$(live_tm_resources)" = "$(tm_resources "$commit3")" ] &&
+	[ "$(basename "$sp" | cut -c11-16)" = "${rb_job:0:6}" ] && [ "$(live_tm_resources)" = "$(tm_resources "$commit6")" ] &&
 	[ "$first" -ge "$before" ]; then
 	ok "the fix's TaskManager runs with $(live_tm_resources); its job started from $(basename "$sp"), the savepoint of the rolled-back job $rb_job; counter $before before, $first first after"
 else
-	fail "the fix's run: job=$job rolled-back job $rb_job $(job_state "$rb_job") restored=$(restored "$job") sp=$sp resources $(live_tm_resources) (want $(tm_resources "$commit3")) counter $before -> $first"
-fi
-
-# --- a second failing upgrade, then git revert of it ------------------------------
-counter_grows_to $(($(cat "$counter") + 25))
-touch "$m2"
-deployment 1 savepoint ", --fail-marker, $m2" | sed 's|taskManager: {resource: {memory: 1g}}|taskManager: {resource: {memory: 2g}}|' \
-	>"$tmp/work/jobs/counter.yaml"
-commit4=$(publish "fails at start again")
-rolled_back "$commit4" "$commit3"
-git -C "$tmp/work" pull -q --rebase origin main 2>/dev/null
-git -C "$tmp/work" revert --no-edit "$commit4" >/dev/null
-git -C "$tmp/work" push -q origin HEAD:main 2>/dev/null
-commit5=$(git -C "$tmp/work" rev-parse HEAD)
-runs_at "$commit5" "git revert of ${commit4:0:7}"
-# applying the reverted commit's spec again: attempted (it runs, its marker gone)
-rm -f "$m2"
-git -C "$tmp/work" pull -q --rebase origin main 2>/dev/null
-git -C "$tmp/work" revert --no-edit "$commit5" >/dev/null
-git -C "$tmp/work" push -q origin HEAD:main 2>/dev/null
-commit6=$(git -C "$tmp/work" rev-parse HEAD)
-if [ "$(job_hash "$commit6")" = "$(job_hash "$commit4")" ]; then
-	runs_at "$commit6" "${commit4:0:7}'s spec applied again"
-else
-	fail "the re-apply is not ${commit4:0:7}'s spec"
+	fail "the fix's run: job=$job rolled-back job $rb_job $(job_state "$rb_job") restored=$(restored "$job") sp=$sp resources $(live_tm_resources) (want $(tm_resources "$commit6")) counter $before -> $first"
 fi

@@ -48,7 +48,10 @@ status_of() { # status_of NAME FIELD
 		jq -r --arg n "$1" --arg f "$2" '.deployments[] | select(.name==$n) | .[$f] // ""'
 }
 # objects_of NAME: the objects of deployment NAME in the namespace, one line
-objects_of() { $K -n $ns get statefulset,service,configmap -l "app.kubernetes.io/instance=$1" -o name 2>/dev/null | sed 's|.*/||' | sort | tr '\n' ' '; }
+objects_of() {
+	$K -n $ns get statefulset,service,configmap -l "app.kubernetes.io/instance=$1" -o name 2>/dev/null |
+		sed 's|.*/||' | grep -v '^flink-journal-' | sort | tr '\n' ' '
+}
 # signalled RC ERRFILE: the pass died of a signal, or a sanitizer reported
 signalled() { [ "$1" -ge 128 ] || grep -Eq 'Sanitizer|runtime error:' "$2"; }
 # sp_dir PATH: the folder of savepoint PATH (a file: URI)
@@ -139,14 +142,15 @@ fi
 # --- the same under the daemon ---------------------------------------------------
 agent_config 2s
 counter2=$counter.counter2
+mkdir -p "$tmp/work/jobs" # (git rm took the folder with its last file)
 deployment 1 savepoint | named counter2 >"$tmp/work/jobs/counter2.yaml"
 publish "counter2" >/dev/null
 start_agent || fail "agent start: $(tail -3 "$log")"
-# until COND holds (SECONDS at most)
+# until_true SECONDS COMMAND...: until COMMAND succeeds, SECONDS at most
 until_true() {
-	local s=$1
+	local end=$((SECONDS + $1))
 	shift
-	for _ in $(seq 1 $((s * 5))); do
+	while [ $SECONDS -lt $end ]; do
 		"$@" && return 0
 		sleep 0.2
 	done

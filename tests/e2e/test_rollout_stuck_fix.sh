@@ -56,13 +56,14 @@ fixed() {
 	else
 		fail "$1: the fix: rc=$rc job=$job state=$(job_state "$job") name=$(job_name "$job") restored=$(restored "$job") (want $sp) counter $before -> $first $(tail -3 "$tmp/err")"
 	fi
+	"$FLINKOPS" wait --repo "$repo" --commit "$2" --timeout 10s --interval 1s >"$tmp/wait" 2>&1
+	local wrc=$?
 	if [ "$(journal .step)" = idle ] && [ "$(journal .targetCommit)" = "$2" ] && [ -n "$(job_hash "$2")" ] &&
 		[ "$(journal .targetJobHash)" = "$(job_hash "$2")" ] && [ "$(status_field phase)" = Running ] &&
-		[ "$(status_field observedCommit)" = "$2" ] && [ "$(status_field jobId)" = "$job" ] &&
-		"$FLINKOPS" wait --repo "$repo" --commit "$2" --timeout 10s --interval 1s >"$tmp/wait" 2>&1; then
+		[ "$(status_field observedCommit)" = "$2" ] && [ "$(status_field jobId)" = "$job" ] && [ $wrc = 0 ]; then
 		ok "$1: journal idle at ${2:0:7} (its job hash), status Running at ${2:0:7}; flinkops wait --commit ${2:0:7} exits 0"
 	else
-		fail "$1: journal step=$(journal .step) target=$(journal .targetCommit) hash=$(journal .targetJobHash) (want $(job_hash "$2")); status phase=$(status_field phase) observed=$(status_field observedCommit) job=$(status_field jobId); wait: $(tail -1 "$tmp/wait")"
+		fail "$1: journal step=$(journal .step) target=$(journal .targetCommit) hash=$(journal .targetJobHash) (want $(job_hash "$2")); status phase=$(status_field phase) observed=$(status_field observedCommit) job=$(status_field jobId); wait $wrc: $(tail -1 "$tmp/wait")"
 	fi
 	if ! grep -q -- "$4" "$tmp/err" && [ -z "$(job_state "$bad_id")" ] && [ "$(ours_running)" = 1 ]; then
 		ok "$1: the bad submission was not run again (no \"$4\" in the fix's pass), only $job runs"
