@@ -5,7 +5,8 @@
 #   make test       build, then run every test: unit tests (plain and ASan+UBSan),
 #                   command-line tests under valgrind, the rig's smoke tests and the
 #                   end-to-end tests against real servers (plain and ASan+UBSan)
-#   make unit       only the cmocka unit tests and the command-line tests (no servers)
+#   make unit       only the cmocka unit tests, the command-line tests and the round trip
+#                   of rendered YAML and JSON through PyYAML (tests/roundtrip/check; no servers)
 #   make flink-memory  flinkops validate against Flink's own memory model (BashJavaUtils
 #                   from the rig's cached Flink jars, under a minute; part of make test)
 #   make bench      benchmarks, figures printed (never a pass/fail timing)
@@ -27,7 +28,7 @@ PKGS := libgit2 libcurl yaml-0.1 libcjson openssl libmicrohttpd
 # clang and libclang-rt-dev (its sanitizer and libFuzzer runtimes, only
 # recommended by clang) build the fuzz targets
 DEB_PKGS := build-essential pkg-config libgit2-dev libcurl4-openssl-dev libyaml-dev \
-	libcjson-dev libssl-dev libcmocka-dev libmicrohttpd-dev valgrind git curl jq python3 openssl \
+	libcjson-dev libssl-dev libcmocka-dev libmicrohttpd-dev valgrind git curl jq python3 python3-yaml openssl \
 	clang libclang-rt-dev umoci
 
 MODULES := lib flink render k8s config sync deploy agent
@@ -107,6 +108,7 @@ test: deps
 unit: $(BIN) $(UNIT_BINS)
 	@tests/run-unit $(BUILD) $(UNIT_BINS)
 	@tests/cli/run ./$(BIN)
+	@tests/roundtrip/check ./$(BIN)
 
 # Process sizes and memory options at Flink's boundaries: validate accepts
 # exactly what Flink's BashJavaUtils accepts (tests/flink-memory/check).

@@ -157,8 +157,11 @@ static void gather_facts(const config *cfg, const deploy_live *live, const deplo
 		x->error = fo_asprintf("the rollout journal does not decode: %s", fo_err_msg(&e));
 		goto cleanup;
 	}
-	x->f.suspend_savepoint = x->j.savepoint_path;
-	x->f.suspend_savepoint_ms = deploy_time_ms(x->j.savepoint_time);
+	/* what a resume starts from, as the rollout decides it (deploy/next.c):
+	 * the state the suspend kept, else the newest savepoint */
+	bool kept = x->j.restore_path && !x->j.job_id && x->j.step == DEPLOY_STEP_IDLE;
+	x->f.suspend_savepoint = kept ? x->j.restore_path : x->j.savepoint_path;
+	x->f.suspend_savepoint_ms = deploy_time_ms(kept ? x->j.restore_time : x->j.savepoint_time);
 	x->f.job_id = x->j.job_id;
 	bool last_state = it->fd && it->fd->has_job && it->fd->job.upgrade_mode == FLINK_UPGRADE_LAST_STATE;
 	if (it->change.action != DEPLOY_UPGRADE || !it->change.restarts_job || !last_state)

@@ -9,6 +9,7 @@
 
 #include "agent/cli.h"
 #include "lib/buf.h"
+#include "lib/json.h"
 #include "render/render.h"
 
 static const char usage[] =
@@ -99,7 +100,7 @@ int cmd_render(int argc, char **argv)
 	}
 	fo_buf_free(&out);
 	if (json && status == EXIT_OK) {
-		char *s = cJSON_Print(list);
+		char *s = fo_json_print(list, true); /* exact numbers, as applied and hashed */
 		puts(s);
 		free(s);
 	}

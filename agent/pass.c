@@ -125,13 +125,19 @@ static void rollback_specs(const char *verb, cli_pass *p)
 		/* every pass reaches here for every deployment, and the reconcile
 		 * decodes each journal anyway: only one that names a rollback is
 		 * decoded here too */
-		if (!text || !strstr(text, "\"rollbackOfHash\"") || deploy_journal_decode(text, &j, &e) < 0) {
+		if (!text || !strstr(text, "\"rollbackOf") || deploy_journal_decode(text, &j, &e) < 0) {
 			fo_err_clear(&e);
 			continue;
 		}
-		char *hash = j.rollback_of_hash && j.rollback_to_commit ? render_job_hash(fd) : NULL;
+		/* keyed on the whole target that failed (an older journal: its job
+		 * hash), so that a fix of memory, configuration or the image alone
+		 * is a new attempt, not the failed spec again */
+		char *hash = !j.rollback_to_commit ? NULL
+			     : j.rollback_of_target ? render_target_hash_of(fd)
+			     : j.rollback_of_hash ? render_job_hash(fd)
+						  : NULL;
 		flink_deployment *older = NULL;
-		if (hash && fo_streq(hash, j.rollback_of_hash)) {
+		if (hash && fo_streq(hash, j.rollback_of_target ? j.rollback_of_target : j.rollback_of_hash)) {
 			if (spec_at(p->src.repo, p->cfg, j.rollback_to_commit, fd->namespace, fd->name, &older, &e) < 0) {
 				cli_report(verb, "%s/%s: the spec of commit %.7s failed and is rolled back to commit %.7s, "
 						 "which cannot be read: %s",

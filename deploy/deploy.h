@@ -128,6 +128,7 @@ typedef struct deploy_item {
 	bool deleted;                   /* pruned, confirmed by the server */
 	char *error;                    /* first error for this deployment, or NULL */
 	char *job_hash;                 /* the rendered job hash (NULL without a job) */
+	char *target_hash;              /* the rendered target: job hash and pod templates (render_target_hash) */
 	bool job_pending;               /* the journal says the job is not (yet) the rendered one */
 	bool job_started;               /* a job was started in this pass */
 	bool watch_job;                 /* check the running job (and restart it if it failed) */

@@ -16,7 +16,7 @@ static char *value_text(const cJSON *v)
 {
 	if (!v)
 		return fo_strdup("(absent)");
-	char *s = cJSON_PrintUnformatted(v);
+	char *s = fo_json_print(v, false);
 	if (strlen(s) > 80) {
 		s[77] = s[78] = s[79] = '.';
 		s[80] = '\0';
@@ -44,6 +44,19 @@ static bool in_quantities(const fo_buf *path)
 {
 	const char *p = fo_buf_cstr(path);
 	return strstr(p, "resources.requests.") || strstr(p, "resources.limits.");
+}
+
+/* Two numbers, either an exact integer (a raw item, see fo_yaml_to_json)
+ * or a double: raw ones by their digits; a raw one and a double (the live
+ * object, which cJSON reads into a double) by the double, all that
+ * survived of the server's digits. */
+static bool number_equal(const cJSON *a, const cJSON *b)
+{
+	if (cJSON_IsRaw(a) && cJSON_IsRaw(b))
+		return strcmp(a->valuestring, b->valuestring) == 0;
+	double x = cJSON_IsRaw(a) ? strtod(a->valuestring, NULL) : a->valuedouble;
+	double y = cJSON_IsRaw(b) ? strtod(b->valuestring, NULL) : b->valuedouble;
+	return x == y;
 }
 
 static bool subset(const cJSON *want, const cJSON *have, fo_buf *path, char **where)
@@ -101,8 +114,8 @@ static bool subset(const cJSON *want, const cJSON *have, fo_buf *path, char **wh
 		note(where, path, want, have);
 		return false;
 	}
-	if (cJSON_IsNumber(want) && cJSON_IsNumber(have)) {
-		if (want->valuedouble == have->valuedouble)
+	if ((cJSON_IsNumber(want) || cJSON_IsRaw(want)) && (cJSON_IsNumber(have) || cJSON_IsRaw(have))) {
+		if (number_equal(want, have))
 			return true;
 		note(where, path, want, have);
 		return false;

@@ -29,6 +29,8 @@ void deploy_journal_set(char **field, const char *value)
 #define STRING_FIELDS(X)                             \
 	X("targetCommit", target_commit)             \
 	X("targetJobHash", target_job_hash)          \
+	X("targetHash", target_hash)                 \
+	X("startHash", start_hash)                   \
 	X("jobId", job_id)                           \
 	X("triggerId", trigger_id)                   \
 	X("triggerTime", trigger_time)               \
@@ -54,9 +56,12 @@ void deploy_journal_set(char **field, const char *value)
 	X("jarId", jar_id)                           \
 	X("submitJobId", submit_job_id)              \
 	X("failedJobHash", failed_job_hash)          \
+	X("failedHash", failed_hash)                 \
 	X("previousCommit", previous_commit)         \
 	X("previousJobHash", previous_job_hash)      \
+	X("previousTarget", previous_target)         \
 	X("rollbackOfHash", rollback_of_hash)        \
+	X("rollbackOfTarget", rollback_of_target)    \
 	X("rollbackOfCommit", rollback_of_commit)    \
 	X("rollbackToCommit", rollback_to_commit)    \
 	X("rollbackCause", rollback_cause)           \

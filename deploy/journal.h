@@ -69,6 +69,16 @@ typedef struct deploy_journal {
 	enum deploy_step step;
 	char *target_commit;   /* the source commit being rolled out */
 	char *target_job_hash; /* flinkops.io/job-hash of the job that runs (or last ran) */
+	/* The whole rendered target of the job that runs (or last ran): its job
+	 * hash and both pod templates (render_target_hash). A change of any of
+	 * them is a new target, which gets a new attempt; an older journal has
+	 * none, and its job hashes stand in. */
+	char *target_hash;
+	/* APPLIED, UPLOADED, SUBMITTED: the target whose objects were applied
+	 * for the job being started. A start in flight belongs to it: git
+	 * asking for another target (or for none) never completes it, and
+	 * nothing of it is charged to the new one. */
+	char *start_hash;
 	char *job_id;          /* the job believed to run (or last ran) */
 	char *trigger_id;      /* STOPPING: the savepoint trigger id flinkops chose */
 	char *trigger_time;    /* RFC 3339 with milliseconds: when the stop was recorded */
@@ -102,16 +112,18 @@ typedef struct deploy_journal {
 	char *savepoint_reason;/* upgrade | suspend | delete | manual | periodic */
 	char *jar_id;          /* uploaded jar on the Flink cluster */
 	char *submit_job_id;   /* the id the next (or last) submission uses */
-	char *failed_job_hash; /* FAILED: the target that failed (a new target tries again) */
+	char *failed_job_hash; /* FAILED: the job hash that failed (an older journal's key) */
+	char *failed_hash;     /* FAILED: the target that failed (a new target tries again) */
 	/* An upgrade away from a healthy job: the commit and job hash that job
 	 * ran, kept until the new job is healthy (its first checkpoint), so
 	 * that a new job that never becomes healthy can be rolled back to them. */
-	char *previous_commit, *previous_job_hash;
+	char *previous_commit, *previous_job_hash, *previous_target;
 	/* A rollback: the job hash and commit that failed, the commit whose
 	 * spec runs again, and why. Kept while git still asks for the failed
 	 * spec (the pass then renders rollbackToCommit's spec instead); a new
 	 * target clears them. */
 	char *rollback_of_hash, *rollback_of_commit, *rollback_to_commit, *rollback_cause;
+	char *rollback_of_target; /* the whole target that failed (rollback_of_hash: its job hash) */
 	int restarts;          /* restarts after failures since the last healthy run */
 	int attempt;           /* submissions so far, never reset: each gets its own job id */
 	bool state_unknown;    /* FAILED: the newest state could not be established; a human decides */

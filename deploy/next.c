@@ -6,6 +6,7 @@
  */
 #include "deploy/rollout.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +16,7 @@
 static const char *const op_names[] = {
 	"none",  "wait",       "stop",    "restop",  "cancel", "keep",   "abort-stop", "apply",
 	"apply-only", "suspend", "upload", "run", "record", "confirm", "savepoint", "savepoint-done", "restart", "fail",
-	"rollback",
+	"rollback", "adopt", "forget-rollback",
 };
 
 const char *deploy_op_name(enum deploy_op op)
@@ -41,6 +42,81 @@ static const char *const failure_names[DEPLOY_NFAILURES] = {
 const char *deploy_failure_name(enum deploy_failure f)
 {
 	return (unsigned)f < FO_ARRAY_LEN(failure_names) ? failure_names[f] : "other";
+}
+
+bool deploy_op_acts_on_spec(enum deploy_op op)
+{
+	switch (op) {
+	case DEPLOY_OP_APPLY:
+	case DEPLOY_OP_APPLY_ONLY:
+	case DEPLOY_OP_SUSPEND:
+	case DEPLOY_OP_UPLOAD:
+	case DEPLOY_OP_RUN:
+	case DEPLOY_OP_RECORD:
+	case DEPLOY_OP_CONFIRM:
+	case DEPLOY_OP_SAVEPOINT:
+	case DEPLOY_OP_RESTART:
+	case DEPLOY_OP_ROLLBACK:
+		return true;
+	default:
+		return false;
+	}
+}
+
+bool deploy_stats_final(const flink_job_info *info, int64_t settle_ms)
+{
+	return flink_job_status_is_terminal(info->state) && info->end_time > 0 && info->now > 0 &&
+	       info->now - info->end_time >= settle_ms;
+}
+
+char *deploy_journal_keep(deploy_journal *j, const deploy_keep *k)
+{
+	j->step = DEPLOY_STEP_SAVEPOINT_TAKEN;
+	deploy_journal_set(&j->restore_path, k->restore);
+	deploy_journal_set(&j->restore_kind, k->restore ? k->restore_kind : "none");
+	deploy_journal_set(&j->restore_time, k->restore ? k->restore_time : NULL);
+	const char *taken = k->stopped                                          ? k->stopped
+			    : k->deleting && k->restore                            ? k->restore
+			    : k->restore && fo_streq(k->restore_kind, "savepoint") ? k->restore
+										    : NULL;
+	if (taken && !fo_streq(taken, j->savepoint_path)) {
+		deploy_journal_set(&j->savepoint_path, taken);
+		/* a checkpoint's own time when Flink gave it, else now */
+		deploy_journal_set(&j->savepoint_time,
+				   !k->stopped && fo_streq(taken, k->restore) && k->restore_time ? k->restore_time : k->now);
+		deploy_journal_set(&j->savepoint_reason, k->stopped || k->deleting ? k->reason : "upgrade");
+	}
+	char *dropped = NULL;
+	if (k->stopped)
+		deploy_journal_add_taken(j, k->stopped, k->now_ms, k->reason, &dropped);
+	deploy_journal_set(&j->trigger_id, NULL);
+	deploy_journal_set(&j->trigger_time, NULL);
+	if (j->attempt < INT_MAX)
+		j->attempt++;
+	j->state_unknown = false;
+	if (k->deleting || k->suspended)
+		deploy_journal_set(&j->job_id, NULL); /* nothing runs any more */
+	return dropped;
+}
+
+void deploy_journal_applied(deploy_journal *j, const char *target)
+{
+	/* the same target: a start of it in flight (startHash), or the one
+	 * that ran (targetHash; a restart after it ended) */
+	bool same = j->start_hash ? fo_streq(j->start_hash, target) : fo_streq(j->target_hash, target);
+	if (!same)
+		j->restarts = 0;
+	j->step = DEPLOY_STEP_APPLIED;
+	deploy_journal_set(&j->start_hash, target);
+}
+
+void deploy_journal_confirm(deploy_journal *j)
+{
+	deploy_journal_set(&j->await_checkpoint_since, NULL);
+	deploy_journal_set(&j->previous_commit, NULL);
+	deploy_journal_set(&j->previous_job_hash, NULL);
+	deploy_journal_set(&j->previous_target, NULL);
+	j->restarts = 0;
 }
 
 void deploy_next_clear(deploy_next *n)
@@ -128,6 +204,55 @@ static bool newest_state(const deploy_journal *j, const deploy_observed *o, cons
 
 static bool nonce_is(const char *journaled, int64_t nonce);
 
+/* Whether a target the journal names is the one git asks for now: the
+ * whole rendered target when the journal recorded one, else (a journal of
+ * an older flinkops) the job hash it kept. */
+static bool is_target(const char *target, const char *job_hash, const deploy_desired *d)
+{
+	if (target)
+		return fo_streq(target, d->target);
+	return job_hash && fo_streq(job_hash, d->job_hash);
+}
+
+/* The journal names a rollback (of the target that failed). */
+static bool has_rollback(const deploy_journal *j)
+{
+	return j->rollback_of_target || j->rollback_of_hash;
+}
+
+/* The job the journal names is the one whose failure was rolled back. */
+static bool failed_is_rolled_back(const deploy_journal *j)
+{
+	if (j->rollback_of_target)
+		return fo_streq(j->failed_hash, j->rollback_of_target);
+	return j->rollback_of_hash && fo_streq(j->failed_job_hash, j->rollback_of_hash);
+}
+
+/*
+ * A start in flight (APPLIED, UPLOADED, SUBMITTED) belongs to the target
+ * whose objects were applied for it: when git asks for another target (a
+ * fix commit), for none (deleted) or for a suspend, it is not completed —
+ * nothing of it is run, and nothing of it is charged to the new target.
+ * A journal of an older flinkops has no startHash: only a delete or a
+ * suspend tells there.
+ */
+static bool start_moved(const deploy_desired *d, const deploy_journal *j)
+{
+	return d->deleting || d->suspended || (j->start_hash && !fo_streq(j->start_hash, d->target));
+}
+
+/*
+ * Deleting: the state a re-created deployment would start from is kept in
+ * the status file, which shows the journal's savepointPath. When the state
+ * the next job was to start from (restorePath) is another one — a
+ * checkpoint chosen for a job that had ended, or a start in flight — it is
+ * recorded there first (KEEP, reason delete); true when that is done.
+ */
+static bool final_state_recorded(const deploy_journal *j)
+{
+	return !j->restore_path || fo_streq(j->restore_path, j->savepoint_path);
+}
+
 /* A new job.savepointRedeployNonce: the next job starts from
  * job.initialSavepointPath, the savepoint a human chose (upstream's
  * semantics), whatever newer state exists; the old job's state is still
@@ -178,8 +303,8 @@ static void unhealthy(const deploy_desired *d, const deploy_journal *j, const ch
 		      enum deploy_failure f, const char *advice, deploy_next *n)
 {
 	n->failure = f;
-	if (!d->rollback || d->rolling_back || !j->previous_commit || !j->previous_job_hash ||
-	    fo_streq(j->previous_job_hash, d->job_hash)) {
+	if (!d->rollback || d->rolling_back || !j->previous_commit || !(j->previous_target || j->previous_job_hash) ||
+	    is_target(j->previous_target, j->previous_job_hash, d)) {
 		if (advice) {
 			char *why = fo_asprintf("%s%s", n->why ? n->why : "", advice);
 			free(n->why);
@@ -219,8 +344,7 @@ static void stop_old(const deploy_desired *d, const deploy_journal *j, const dep
 		keep_newest(d, j, o, n);
 		return;
 	}
-	if (j->rollback_of_hash && fo_streq(j->failed_job_hash, j->rollback_of_hash) &&
-	    (j->step == DEPLOY_STEP_FAILED || j->step == DEPLOY_STEP_CANCELLING)) {
+	if (failed_is_rolled_back(j) && (j->step == DEPLOY_STEP_FAILED || j->step == DEPLOY_STEP_CANCELLING)) {
 		/* the job that failed its judgment (a rollback, or a new commit
 		 * after it): no savepoint of a failing job; it is cancelled, and
 		 * what it started from, or anything newer it completed, kept */
@@ -350,12 +474,89 @@ static bool requested_savepoint(const deploy_desired *d, const deploy_journal *j
 	return false;
 }
 
+/* A cancel that never arrived, sent again: the state chosen before it, or
+ * anything newer the job completed (never in place of a human's choice). */
+static void cancel_again(const deploy_journal *j, const deploy_observed *o, deploy_next *n)
+{
+	if (!o->checkpoints_ok) {
+		set(n, DEPLOY_OP_WAIT, "the checkpoints of job %s could not be read", str(j->job_id));
+		return;
+	}
+	if (!fo_streq(j->restore_kind, "initial") && o->newest_path && !fo_streq(o->newest_path, j->restore_path))
+		restore(n, DEPLOY_OP_CANCEL, o->newest_path, o->newest_is_savepoint ? "savepoint" : "checkpoint");
+	else
+		restore(n, DEPLOY_OP_CANCEL, j->restore_path, str(j->restore_kind));
+}
+
+/* APPLIED or UPLOADED (or SUBMITTED with no job) when the start in flight
+ * is not to be completed: nothing of it runs, and the state it was to start
+ * from stays the state to start from. */
+static void not_started(const deploy_desired *d, const deploy_journal *j, deploy_next *n)
+{
+	if (d->deleting) {
+		if (!final_state_recorded(j))
+			restore(n, DEPLOY_OP_KEEP, j->restore_path, str(j->restore_kind));
+		else
+			set(n, DEPLOY_OP_NONE, "no job runs: the objects can go");
+	} else if (d->suspended) {
+		set(n, DEPLOY_OP_SUSPEND, NULL);
+	} else {
+		set(n, DEPLOY_OP_APPLY, NULL);
+	}
+}
+
+/*
+ * SUBMITTED, and git no longer asks for the submission's target (a new
+ * commit, a suspend, a delete). The submission is never recorded as git's
+ * job, and nothing it did is charged to the new target:
+ *   - unknown to Flink (never ran, e.g. its main() threw): not started;
+ *   - RUNNING: adopted as the job, then stopped as any job is (a savepoint
+ *     in savepoint mode, and always for a suspend or a delete);
+ *   - alive but not running (restarting, starting): a savepoint needs a
+ *     running job, so it is cancelled, keeping its newest checkpoint or
+ *     what it started from;
+ *   - ended: its newest state, else what it started from, is kept.
+ */
+static void superseded_submission(const deploy_desired *d, const deploy_journal *j, const deploy_observed *o,
+				  deploy_next *n)
+{
+	if (!o->job_known) {
+		not_started(d, j, n);
+		return;
+	}
+	if (o->job == FLINK_JOB_RUNNING) {
+		set(n, DEPLOY_OP_ADOPT, NULL);
+		return;
+	}
+	if (alive(o) && o->job == FLINK_JOB_CANCELLING) {
+		set(n, DEPLOY_OP_WAIT, "job %s is cancelling", str(j->submit_job_id));
+		return;
+	}
+	if (!o->checkpoints_ok) {
+		set(n, DEPLOY_OP_WAIT, "job %s is %s; its checkpoint statistics are not available yet",
+		    str(j->submit_job_id), flink_job_status_name(o->job));
+		return;
+	}
+	const char *path = j->restore_path, *kind = str(j->restore_kind);
+	if (d->mode == FLINK_UPGRADE_STATELESS && !d->deleting && !d->suspended) {
+		path = NULL; /* the new target starts fresh */
+		kind = "none";
+	} else if (o->newest_path) {
+		path = o->newest_path;
+		kind = o->newest_is_savepoint ? "savepoint" : "checkpoint";
+	}
+	restore(n, alive(o) ? DEPLOY_OP_CANCEL : DEPLOY_OP_KEEP, path, kind);
+}
+
 /* IDLE (or FAILED at an older target): the job runs, or must change. */
 static void idle(const deploy_desired *d, const deploy_journal *j, const deploy_observed *o, deploy_next *n)
 {
 	if (d->deleting) {
 		if (!j->job_id) {
-			set(n, DEPLOY_OP_NONE, "no job runs: the objects can go");
+			if (!final_state_recorded(j))
+				restore(n, DEPLOY_OP_KEEP, j->restore_path, str(j->restore_kind));
+			else
+				set(n, DEPLOY_OP_NONE, "no job runs: the objects can go");
 			return;
 		}
 		stop_old(d, j, o, n);
@@ -374,17 +575,28 @@ static void idle(const deploy_desired *d, const deploy_journal *j, const deploy_
 		return;
 	}
 	if (!j->job_id) {
-		/* never ran, or resumed after a suspend: from the newest savepoint
-		 * flinkops took (a stateless job starts fresh), else the initial one */
-		if (j->savepoint_path && d->mode != FLINK_UPGRADE_STATELESS)
+		/* never ran, or resumed after a suspend: from the state the suspend
+		 * kept (its savepoint, or the newest checkpoint of a job that had
+		 * ended), else the newest savepoint flinkops took, else the initial
+		 * one; a stateless job starts fresh */
+		if (j->restore_path && d->mode != FLINK_UPGRADE_STATELESS)
+			restore(n, DEPLOY_OP_KEEP, j->restore_path, str(j->restore_kind));
+		else if (j->savepoint_path && d->mode != FLINK_UPGRADE_STATELESS)
 			restore(n, DEPLOY_OP_KEEP, j->savepoint_path, "savepoint");
 		else
 			restore(n, DEPLOY_OP_KEEP, d->initial_savepoint, "initial");
 		return;
 	}
-	bool upgrade = !fo_streq(j->target_job_hash, d->job_hash) || d->restart_pods;
+	bool upgrade = !is_target(j->target_hash, j->target_job_hash, d) || d->restart_pods;
 	if (upgrade) {
 		stop_old(d, j, o, n);
+		return;
+	}
+	if (has_rollback(j) && !d->rolling_back) {
+		/* git asks for the spec that runs (the failed commit was
+		 * reverted): the rollback is history, and the failed spec, pushed
+		 * again later, gets a new attempt */
+		set(n, DEPLOY_OP_FORGET_ROLLBACK, NULL);
 		return;
 	}
 	if (!o->objects_current) {
@@ -455,8 +667,8 @@ static void idle(const deploy_desired *d, const deploy_journal *j, const deploy_
 void deploy_next_step(const deploy_desired *d, const deploy_journal *j, const deploy_observed *o, deploy_next *n)
 {
 	memset(n, 0, sizeof(*n));
-	if (j->rollback_of_hash && fo_streq(j->rollback_of_hash, d->job_hash) && !d->rolling_back && !d->deleting &&
-	    !(j->step == DEPLOY_STEP_CANCELLING && alive(o))) {
+	if (has_rollback(j) && is_target(j->rollback_of_target, j->rollback_of_hash, d) && !d->rolling_back &&
+	    !d->deleting && !(j->step == DEPLOY_STEP_CANCELLING && alive(o))) {
 		/* git still asks for the spec that failed and was rolled back, and
 		 * this pass could not read the spec the rollback runs: nothing is
 		 * done with the failed one */
@@ -479,7 +691,7 @@ void deploy_next_step(const deploy_desired *d, const deploy_journal *j, const de
 			set(n, DEPLOY_OP_NONE, "failed: %s", str(j->last_error));
 			return;
 		}
-		if (fo_streq(j->failed_job_hash, d->job_hash) && !d->deleting && !d->suspended) {
+		if (is_target(j->failed_hash, j->failed_job_hash, d) && !d->deleting && !d->suspended) {
 			set(n, DEPLOY_OP_NONE, "failed: %s", str(j->last_error));
 			return;
 		}
@@ -543,6 +755,13 @@ void deploy_next_step(const deploy_desired *d, const deploy_journal *j, const de
 				set(n, DEPLOY_OP_WAIT, "job %s is cancelling", str(j->job_id));
 				return;
 			}
+			if (o->job != FLINK_JOB_RUNNING) {
+				/* the cancel never arrived, and a job that does not run
+				 * takes no savepoint: cancelled again, keeping what was
+				 * chosen or anything newer it completed meanwhile */
+				cancel_again(j, o, n);
+				return;
+			}
 			/* the cancel never arrived; a last-state job may have
 			 * completed newer checkpoints meanwhile */
 			stop_old(d, j, o, n);
@@ -565,16 +784,19 @@ void deploy_next_step(const deploy_desired *d, const deploy_journal *j, const de
 		return;
 	case DEPLOY_STEP_SAVEPOINT_TAKEN:
 		if (d->deleting) {
-			set(n, DEPLOY_OP_NONE, "final savepoint %s kept: the objects can go", str(j->restore_path));
+			if (!final_state_recorded(j))
+				restore(n, DEPLOY_OP_KEEP, j->restore_path, str(j->restore_kind));
+			else
+				set(n, DEPLOY_OP_NONE, "final state %s kept: the objects can go",
+				    j->restore_path ? j->restore_path : "(none)");
 			return;
 		}
 		set(n, d->suspended ? DEPLOY_OP_SUSPEND : DEPLOY_OP_APPLY, NULL);
 		return;
 	case DEPLOY_STEP_APPLIED: {
-		if (d->deleting || d->suspended || !o->objects_current) {
+		if (start_moved(d, j) || !o->objects_current) {
 			/* the target moved while starting: the state to start from stays */
-			set(n, d->suspended ? DEPLOY_OP_SUSPEND : d->deleting ? DEPLOY_OP_NONE : DEPLOY_OP_APPLY,
-			    d->deleting ? "no job runs: the objects can go" : NULL);
+			not_started(d, j, n);
 			return;
 		}
 		char *a = age(o->step_age_ms);
@@ -598,7 +820,9 @@ void deploy_next_step(const deploy_desired *d, const deploy_journal *j, const de
 		return;
 	}
 	case DEPLOY_STEP_UPLOADED:
-		if (!o->flink_ok)
+		if (start_moved(d, j) || !o->objects_current)
+			not_started(d, j, n); /* the jar is another target's: nothing was run */
+		else if (!o->flink_ok)
 			set(n, DEPLOY_OP_WAIT, "the Flink REST API does not answer");
 		else
 			set(n, o->jar_known ? DEPLOY_OP_RUN : DEPLOY_OP_UPLOAD, NULL);
@@ -607,6 +831,10 @@ void deploy_next_step(const deploy_desired *d, const deploy_journal *j, const de
 		if (!o->flink_ok) {
 			set(n, DEPLOY_OP_WAIT, "the Flink REST API does not answer; job %s was submitted",
 			    str(j->submit_job_id));
+			return;
+		}
+		if (start_moved(d, j)) {
+			superseded_submission(d, j, o, n);
 			return;
 		}
 		if (!o->job_known) {

@@ -94,7 +94,7 @@ static int keep_entry(cJSON *o, void *arg)
 		en->ns = fo_strdup(ns ? ns : "");
 		const char *inst = label(o, RENDER_LABEL_INSTANCE);
 		en->instance = inst ? fo_strdup(inst) : NULL;
-		en->json = cJSON_PrintUnformatted(o);
+		en->json = fo_json_print(o, false); /* numbers exact: cJSON's printer rounds */
 	}
 	cJSON_Delete(o);
 	return 0;
@@ -110,6 +110,7 @@ static int keep_journal(cJSON *o, void *arg)
 		live_entry *en = &l->journals[l->njournals++];
 		memset(en, 0, sizeof(*en));
 		en->key = fo_asprintf("%s/%s", ns, inst);
+		en->ns = fo_strdup(ns);
 		en->json = fo_strdup(text);
 		const char *rv = meta_str(o, "resourceVersion");
 		en->instance = rv ? fo_strdup(rv) : NULL; /* for journals: the resourceVersion */
@@ -232,24 +233,36 @@ typedef struct instance {
 	char *ns, *name;
 } instance;
 
-/* Distinct namespace/instance pairs of the inventory, in the order first seen. */
+/* Add ns/name to v unless it is there. */
+static void add_instance(instance **v, size_t *cnt, size_t *cap, const char *ns, const char *name)
+{
+	for (size_t j = 0; j < *cnt; j++)
+		if (strcmp((*v)[j].name, name) == 0 && strcmp((*v)[j].ns, ns) == 0)
+			return;
+	*v = fo_grow(*v, cap, *cnt + 1, sizeof(**v));
+	(*v)[*cnt].ns = fo_strdup(ns);
+	(*v)[*cnt].name = fo_strdup(name);
+	(*cnt)++;
+}
+
+/*
+ * Distinct namespace/instance pairs of the inventory, in the order first
+ * seen: those of the objects, then those of journals without objects — a
+ * deployment whose objects are gone while its journal stays (the status
+ * file that records its final state was not pushed yet) is finished by a
+ * later pass, never forgotten with its state.
+ */
 static instance *live_instances(const deploy_live *l, size_t *n)
 {
 	instance *v = NULL;
 	size_t cnt = 0, cap = 0;
-	for (size_t i = 0; l && i < l->n; i++) {
-		const live_entry *en = &l->v[i];
-		if (!en->instance)
-			continue;
-		bool seen = false;
-		for (size_t j = 0; j < cnt && !seen; j++)
-			seen = strcmp(v[j].name, en->instance) == 0 && strcmp(v[j].ns, en->ns) == 0;
-		if (seen)
-			continue;
-		v = fo_grow(v, &cap, cnt + 1, sizeof(*v));
-		v[cnt].ns = fo_strdup(en->ns);
-		v[cnt].name = fo_strdup(en->instance);
-		cnt++;
+	for (size_t i = 0; l && i < l->n; i++)
+		if (l->v[i].instance)
+			add_instance(&v, &cnt, &cap, l->v[i].ns, l->v[i].instance);
+	for (size_t i = 0; l && i < l->njournals; i++) {
+		const char *slash = strchr(l->journals[i].key, '/');
+		if (slash && l->journals[i].ns)
+			add_instance(&v, &cnt, &cap, l->journals[i].ns, slash + 1);
 	}
 	*n = cnt;
 	return v;
@@ -279,6 +292,7 @@ void deploy_live_free(deploy_live *l)
 		free(l->journals[i].key);
 		free(l->journals[i].json);
 		free(l->journals[i].instance);
+		free(l->journals[i].ns);
 	}
 	free(l->journals);
 	free(l->index);
@@ -402,6 +416,7 @@ int deploy_reconcile_plan(const flink_deployments *desired, const deploy_live *l
 		if (fd->has_job) {
 			const char *jh = render_object_annotation(it->objs.v[RENDER_STATEFULSET_JOBMANAGER], RENDER_ANNOTATION_JOB_HASH);
 			it->job_hash = jh ? fo_strdup(jh) : NULL;
+			it->target_hash = render_target_hash(&it->objs);
 		}
 		if (opts && opts->rollout && fd->has_job) {
 			/* the journal, not the objects, says whether the job is the
@@ -739,6 +754,7 @@ void deploy_pass_free(deploy_pass *p)
 		deploy_change_free(&it->change);
 		free(it->error);
 		free(it->job_hash);
+		free(it->target_hash);
 		free(it->waiting);
 		free(it->job_state);
 		deploy_journal_clear(&it->journal);

@@ -7,6 +7,7 @@
  * next one without a second savepoint or a second job (see journal.h).
  */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdarg.h>
@@ -428,10 +429,8 @@ static void observe(exec *x)
 			 * miss its last checkpoints, so they count as final only
 			 * once the job has been over for longer than that. */
 			flink_job_info info = {0};
-			int64_t now = (int64_t)time(NULL) * 1000;
 			o->checkpoints_ok = flink_rest_job(x->r, job, &info, &e) == 0 &&
-					    flink_job_status_is_terminal(info.state) && info.end_time > 0 &&
-					    now - info.end_time >= DEPLOY_STATS_SETTLE_MS;
+					    deploy_stats_final(&info, DEPLOY_STATS_SETTLE_MS);
 			flink_job_info_free(&info);
 			fo_err_clear(&e);
 		}
@@ -515,20 +514,42 @@ static void FO_PRINTF(4, 5) event(exec *x, const char *reason, bool warning, con
 	free(sts);
 }
 
-/* Journal the state the next job starts from, with the time that state
- * was taken when it is known: a savepoint flinkops recorded, or the
- * checkpoint (or savepoint) Flink reported as the job's newest. */
+/* The time the state the next job starts from was taken, when known: a
+ * savepoint flinkops recorded, or the checkpoint (or savepoint) Flink
+ * reported as the job's newest; "" when unknown. */
+static void restore_time(const exec *x, const deploy_next *n, char ts[32])
+{
+	const deploy_journal *j = &x->j;
+	ts[0] = '\0';
+	if (n->restore && fo_streq(n->restore, j->savepoint_path) && j->savepoint_time)
+		snprintf(ts, 32, "%s", j->savepoint_time);
+	else if (n->restore && fo_streq(n->restore, j->restore_path) && j->restore_time)
+		snprintf(ts, 32, "%s", j->restore_time);
+	else if (n->restore && fo_streq(n->restore, x->ck.latest_path) && x->ck.latest_trigger_time > 0)
+		epoch_ms_rfc3339(x->ck.latest_trigger_time, ts);
+}
+
+/* Journal the state the next job starts from, with the time it was taken. */
 static void set_restore(exec *x, const deploy_next *n)
 {
 	deploy_journal *j = &x->j;
-	char ts[32] = "";
-	if (n->restore && fo_streq(n->restore, j->savepoint_path) && j->savepoint_time)
-		snprintf(ts, sizeof(ts), "%s", j->savepoint_time);
-	else if (n->restore && fo_streq(n->restore, x->ck.latest_path) && x->ck.latest_trigger_time > 0)
-		epoch_ms_rfc3339(x->ck.latest_trigger_time, ts);
+	char ts[32];
+	restore_time(x, n, ts);
 	deploy_journal_set(&j->restore_path, n->restore);
 	deploy_journal_set(&j->restore_kind, n->restore_kind);
 	deploy_journal_set(&j->restore_time, ts[0] ? ts : NULL);
+}
+
+/* A job now runs from the state it was started from: that state becomes
+ * its lineage (startedFrom*, kept while it runs), and nothing is pending. */
+static void started_from_restore(deploy_journal *j)
+{
+	deploy_journal_set(&j->started_from, j->restore_path);
+	deploy_journal_set(&j->started_from_kind, j->restore_path ? j->restore_kind : "none");
+	deploy_journal_set(&j->started_from_time, j->restore_path ? j->restore_time : NULL);
+	deploy_journal_set(&j->restore_path, NULL);
+	deploy_journal_set(&j->restore_kind, NULL);
+	deploy_journal_set(&j->restore_time, NULL);
 }
 
 static int save(exec *x, fo_err *e)
@@ -541,6 +562,7 @@ static int save(exec *x, fo_err *e)
 static void forget_rollback(deploy_journal *j)
 {
 	deploy_journal_set(&j->rollback_of_hash, NULL);
+	deploy_journal_set(&j->rollback_of_target, NULL);
 	deploy_journal_set(&j->rollback_of_commit, NULL);
 	deploy_journal_set(&j->rollback_to_commit, NULL);
 	deploy_journal_set(&j->rollback_cause, NULL);
@@ -561,10 +583,12 @@ static int roll_back(exec *x, const deploy_next *n, fo_err *e)
 	const char *failed = j->step == DEPLOY_STEP_IDLE && j->target_commit ? j->target_commit : x->o->rollout->commit;
 	char *failed_copy = failed ? fo_strdup(failed) : NULL;
 	deploy_journal_set(&j->rollback_of_hash, x->d.job_hash);
+	deploy_journal_set(&j->rollback_of_target, x->d.target);
 	deploy_journal_set(&j->rollback_of_commit, failed_copy);
 	deploy_journal_set(&j->rollback_to_commit, j->previous_commit);
 	deploy_journal_set(&j->rollback_cause, n->why);
 	deploy_journal_set(&j->failed_job_hash, x->d.job_hash);
+	deploy_journal_set(&j->failed_hash, x->d.target);
 	deploy_journal_set(&j->last_error, n->why);
 	deploy_journal_set(&j->upgrade_started, NULL);
 	free(failed_copy);
@@ -577,7 +601,7 @@ static int roll_back(exec *x, const deploy_next *n, fo_err *e)
 	j->restarts = 0;
 	set_restore(x, n);
 	j->step = running ? DEPLOY_STEP_CANCELLING : DEPLOY_STEP_SAVEPOINT_TAKEN;
-	if (!running)
+	if (!running && j->attempt < INT_MAX)
 		j->attempt++; /* the next submission gets an id of its own */
 	int rc = save(x, e);
 	if (rc < 0)
@@ -611,11 +635,20 @@ static void upgrade_begin(exec *x)
 	now_rfc3339_ms(ts);
 	deploy_journal_set(&j->upgrade_started, ts);
 	/* what a rollback would return to: the spec of the job being left,
-	 * when that job was healthy (running, its first checkpoint done) */
+	 * when that job was healthy (running, its first checkpoint done);
+	 * leaving a job that never became healthy keeps the last healthy spec
+	 * (CONFIRM clears it once a job is healthy) */
 	bool healthy = j->step == DEPLOY_STEP_IDLE && !j->await_checkpoint_since && j->target_job_hash &&
 		       j->target_commit && !x->d.rolling_back;
-	deploy_journal_set(&j->previous_commit, healthy ? j->target_commit : NULL);
-	deploy_journal_set(&j->previous_job_hash, healthy ? j->target_job_hash : NULL);
+	if (healthy) {
+		deploy_journal_set(&j->previous_commit, j->target_commit);
+		deploy_journal_set(&j->previous_job_hash, j->target_job_hash);
+		deploy_journal_set(&j->previous_target, j->target_hash);
+	} else if (x->d.rolling_back) {
+		deploy_journal_set(&j->previous_commit, NULL);
+		deploy_journal_set(&j->previous_job_hash, NULL);
+		deploy_journal_set(&j->previous_target, NULL);
+	}
 	if (!x->d.rolling_back)
 		forget_rollback(j); /* a new target: the rollback is history */
 }
@@ -812,6 +845,12 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 	deploy_item *it = x->it;
 	deploy_journal *j = &x->j;
 	int rc = 0;
+	/* a wrong decision is an error here, never a crash */
+	if (deploy_op_acts_on_spec(n->op) && (!it->fd || x->d.deleting))
+		return fo_err_set(e, FO_EINVAL,
+				  "%s/%s: the rollout asked for step %s at journal step %s, but the deployment is gone "
+				  "from git; nothing is done (this is a bug in flinkops: please report it)",
+				  it->ns, it->name, deploy_op_name(n->op), deploy_step_name(j->step));
 	switch (n->op) {
 	case DEPLOY_OP_NONE:
 		it->outcome = DEPLOY_OUTCOME_SETTLED;
@@ -848,6 +887,11 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 		return send_stop(x, e);
 	case DEPLOY_OP_CANCEL:
 		upgrade_begin(x);
+		if (j->step == DEPLOY_STEP_SUBMITTED) {
+			/* a superseded submission that does not run: it is the job cancelled */
+			deploy_journal_set(&j->job_id, j->submit_job_id);
+			deploy_journal_set(&j->submit_job_id, NULL);
+		}
 		j->step = DEPLOY_STEP_CANCELLING;
 		set_restore(x, n);
 		if ((rc = save(x, e)) < 0)
@@ -867,34 +911,32 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 			it->savepoint_done = x->ob.trigger == DEPLOY_TRIGGER_COMPLETED;
 		}
 		upgrade_begin(x); /* an old job that had ended: no stop, straight to its state */
-		j->step = DEPLOY_STEP_SAVEPOINT_TAKEN;
-		/* the stop's savepoint is recorded even when the next job starts
-		 * from a savepoint a human chose (a redeploy): it is the newest state */
-		const char *taken = n->restore && fo_streq(n->restore_kind, "savepoint") ? n->restore
-				    : from_stop && x->ob.trigger == DEPLOY_TRIGGER_COMPLETED ? x->ob.trigger_location
-											   : NULL;
-		if (taken && !fo_streq(taken, j->savepoint_path)) {
-			char ts[32];
-			now_rfc3339(ts);
-			deploy_journal_set(&j->savepoint_path, taken);
-			deploy_journal_set(&j->savepoint_time, ts);
-			deploy_journal_set(&j->savepoint_reason, from_stop ? stop_reason(x) : "upgrade");
-		}
-		if (from_stop && x->ob.trigger == DEPLOY_TRIGGER_COMPLETED && n->restore)
-			record_taken(x, n->restore, stop_reason(x));
-		set_restore(x, n);
-		deploy_journal_set(&j->trigger_id, NULL);
-		deploy_journal_set(&j->trigger_time, NULL);
-		j->attempt++;
-		j->state_unknown = false;
-		if (x->d.deleting || x->d.suspended)
-			deploy_journal_set(&j->job_id, NULL); /* nothing runs any more */
+		char ts[32], tsms[40], rt[32];
+		now_rfc3339(ts);
+		now_rfc3339_ms(tsms);
+		restore_time(x, n, rt);
+		deploy_keep k = {.restore = n->restore,
+				 .restore_kind = n->restore_kind,
+				 .restore_time = rt[0] ? rt : NULL,
+				 .stopped = from_stop && x->ob.trigger == DEPLOY_TRIGGER_COMPLETED ? x->ob.trigger_location : NULL,
+				 .reason = stop_reason(x),
+				 .deleting = x->d.deleting,
+				 .suspended = x->d.suspended,
+				 .now = ts,
+				 .now_ms = tsms};
+		bool stopped = k.stopped != NULL;
+		char *dropped = deploy_journal_keep(j, &k);
+		if (dropped)
+			rlog(x, FO_LOG_WARN,
+			     "more than %d savepoints kept: %s is no longer tracked, and flinkops will not dispose of it",
+			     DEPLOY_JOURNAL_TAKEN_MAX, dropped);
+		free(dropped);
 		rlog(x, FO_LOG_INFO, "the next job starts from %s",
 			n->restore ? n->restore : "empty state");
 		rc = save(x, e);
-		if (rc == 0 && from_stop && x->ob.trigger == DEPLOY_TRIGGER_COMPLETED)
+		if (rc == 0 && stopped)
 			event(x, "SavepointCompleted", false, "savepoint of job %s (%s) completed at %s", old_job ? old_job : "?",
-			      stop_reason(x), n->restore ? n->restore : "?");
+			      stop_reason(x), j->savepoint_path ? j->savepoint_path : "?");
 		free(old_job);
 		return rc;
 	}
@@ -911,18 +953,19 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 	case DEPLOY_OP_APPLY:
 		if ((rc = apply_all(x, e)) < 0)
 			return rc;
-		j->step = DEPLOY_STEP_APPLIED;
+		deploy_journal_applied(j, x->d.target);
 		return save(x, e);
 	case DEPLOY_OP_APPLY_ONLY:
 		return apply_all(x, e);
 	case DEPLOY_OP_SUSPEND:
 		if ((rc = apply_all(x, e)) < 0)
 			return rc;
+		/* restorePath stays: the state the job resumes from (the
+		 * suspend's savepoint, or the newest checkpoint of a job that had
+		 * ended), never an older recorded savepoint */
 		j->step = DEPLOY_STEP_IDLE;
 		deploy_journal_set(&j->job_id, NULL);
-		deploy_journal_set(&j->restore_path, NULL);
-		deploy_journal_set(&j->restore_kind, NULL);
-		deploy_journal_set(&j->restore_time, NULL);
+		deploy_journal_set(&j->start_hash, NULL);
 		deploy_journal_set(&j->await_checkpoint_since, NULL);
 		deploy_journal_set(&j->upgrade_started, NULL);
 		return save(x, e);
@@ -941,6 +984,8 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 		deploy_journal_set(&j->job_id, j->submit_job_id);
 		deploy_journal_set(&j->submit_job_id, NULL);
 		deploy_journal_set(&j->target_job_hash, x->d.job_hash);
+		deploy_journal_set(&j->target_hash, x->d.target);
+		deploy_journal_set(&j->start_hash, NULL);
 		/* a rollback's job runs the older commit's spec: that commit */
 		deploy_journal_set(&j->target_commit, x->d.rolling_back && it->fd && it->fd->spec_commit
 							      ? it->fd->spec_commit
@@ -948,16 +993,12 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 		if (x->d.rolling_back) {
 			deploy_journal_set(&j->previous_commit, NULL);
 			deploy_journal_set(&j->previous_job_hash, NULL);
+			deploy_journal_set(&j->previous_target, NULL);
 		} else {
 			forget_rollback(j);
 		}
 		/* the lineage: what this job started from, kept while it runs */
-		deploy_journal_set(&j->started_from, j->restore_path);
-		deploy_journal_set(&j->started_from_kind, j->restore_path ? j->restore_kind : "none");
-		deploy_journal_set(&j->started_from_time, j->restore_path ? j->restore_time : NULL);
-		deploy_journal_set(&j->restore_path, NULL);
-		deploy_journal_set(&j->restore_kind, NULL);
-		deploy_journal_set(&j->restore_time, NULL);
+		started_from_restore(j);
 		char since[40];
 		now_rfc3339_ms(since);
 		deploy_journal_set(&j->await_checkpoint_since, since);
@@ -977,6 +1018,7 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 		deploy_journal_set(&j->request_nonce, NULL);
 		deploy_journal_set(&j->savepoint_error, NULL);
 		deploy_journal_set(&j->failed_job_hash, NULL);
+		deploy_journal_set(&j->failed_hash, NULL);
 		deploy_journal_set(&j->last_error, NULL);
 		long upgrade_ms = age_ms(j->upgrade_started);
 		deploy_journal_set(&j->upgrade_started, NULL);
@@ -1003,10 +1045,7 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 	case DEPLOY_OP_CONFIRM:
 		if (x->ob.checkpointing == 1)
 			rlog(x, FO_LOG_INFO, "job %s completed its first checkpoint", j->job_id);
-		deploy_journal_set(&j->await_checkpoint_since, NULL);
-		/* healthy: no rollback to the job it replaced any more */
-		deploy_journal_set(&j->previous_commit, NULL);
-		deploy_journal_set(&j->previous_job_hash, NULL);
+		deploy_journal_confirm(j);
 		return save(x, e);
 	case DEPLOY_OP_SAVEPOINT:
 		return request_savepoint(x, n, e);
@@ -1020,8 +1059,10 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 		it->drift_job = j->step == DEPLOY_STEP_IDLE;
 		j->step = DEPLOY_STEP_SAVEPOINT_TAKEN;
 		set_restore(x, n);
-		j->restarts++;
-		j->attempt++;
+		if (j->restarts < INT_MAX)
+			j->restarts++;
+		if (j->attempt < INT_MAX)
+			j->attempt++;
 		return save(x, e);
 	case DEPLOY_OP_FAIL:
 		j->step = DEPLOY_STEP_FAILED;
@@ -1029,6 +1070,7 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 		deploy_journal_set(&j->last_error, n->why);
 		deploy_journal_set(&j->upgrade_started, NULL);
 		deploy_journal_set(&j->failed_job_hash, x->d.job_hash);
+		deploy_journal_set(&j->failed_hash, x->d.target);
 		if ((rc = save(x, e)) < 0)
 			return rc;
 		event(x, n->failure == DEPLOY_FAILURE_RESTART_BUDGET ? "RestartBudgetExhausted" : "UpgradeFailed", true, "%s", n->why);
@@ -1036,6 +1078,27 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 		return fo_err_set(e, FO_EREFUSED, "%s/%s: %s", it->ns, it->name, n->why);
 	case DEPLOY_OP_ROLLBACK:
 		return roll_back(x, n, e);
+	case DEPLOY_OP_ADOPT:
+		/* the submission runs a target git no longer asks for: it becomes
+		 * the job (never git's: no job hash, no commit of its own), and
+		 * the next step stops it as any job is stopped */
+		rlog(x, FO_LOG_INFO, "job %s runs a target git no longer asks for; it is stopped before anything else",
+		     j->submit_job_id);
+		j->step = DEPLOY_STEP_IDLE;
+		deploy_journal_set(&j->job_id, j->submit_job_id);
+		deploy_journal_set(&j->submit_job_id, NULL);
+		deploy_journal_set(&j->target_hash, j->start_hash);
+		deploy_journal_set(&j->target_job_hash, NULL);
+		deploy_journal_set(&j->start_hash, NULL);
+		started_from_restore(j);
+		return save(x, e);
+	case DEPLOY_OP_FORGET_ROLLBACK:
+		rlog(x, FO_LOG_INFO, "git asks for the spec that runs: the rollback of commit %.7s is history",
+		     j->rollback_of_commit ? j->rollback_of_commit : "?");
+		forget_rollback(j);
+		deploy_journal_set(&j->failed_job_hash, NULL);
+		deploy_journal_set(&j->failed_hash, NULL);
+		return save(x, e);
 	}
 	return fo_err_set(e, FO_EINVAL, "unknown rollout step");
 }
@@ -1132,6 +1195,7 @@ static void desired_of(exec *x, bool deleting)
 	if (it->fd) {
 		const flink_deployment *fd = it->fd;
 		d->job_hash = it->job_hash;
+		d->target = it->target_hash;
 		d->suspended = fd->job.state == FLINK_STATE_SUSPENDED;
 		d->mode = fd->job.upgrade_mode;
 		d->initial_savepoint = fd->job.initial_savepoint_path;

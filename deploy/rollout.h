@@ -33,9 +33,21 @@
  * Flink's REST caches them for web.refresh-interval (3 s by default). */
 #define DEPLOY_STATS_SETTLE_MS 5000
 
+/*
+ * Whether the checkpoint statistics of a job Flink described in `info`
+ * (GET /jobs/:id) are final: it ended, and had been over for `settle_ms`
+ * when Flink answered — by Flink's own clock (its reply's "now"), never
+ * the agent's: an agent whose clock runs ahead would take statistics that
+ * still miss the job's last checkpoint as final. A reply without "now"
+ * says nothing final. Pure.
+ */
+struct flink_job_info;
+bool deploy_stats_final(const struct flink_job_info *info, int64_t settle_ms);
+
 /* What git wants of one deployment. */
 typedef struct deploy_desired {
 	const char *job_hash;          /* the rendered job hash */
+	const char *target;            /* the whole rendered target: job hash and pod templates */
 	bool suspended;                /* job.state: suspended */
 	bool deleting;                 /* gone from git: stop with a final savepoint, then the objects go */
 	bool restart_pods;             /* the object change restarts the Flink processes (pod template, config) */
@@ -118,6 +130,11 @@ enum deploy_op {
 	DEPLOY_OP_ROLLBACK,    /* the new job never became healthy: record FAILED with `why` and the
 	                        * rollback to the journal's previous spec, which the next pass runs again
 	                        * (the failed job is cancelled, and the state it started from kept) */
+	DEPLOY_OP_ADOPT,       /* SUBMITTED: the submission runs, but git asks for another target (or
+	                        * none): record it as the job (IDLE at the submission's target, never
+	                        * git's), so that the next step stops it as any job is stopped */
+	DEPLOY_OP_FORGET_ROLLBACK, /* git asks for the spec that runs (a revert): the rollback is
+	                        * history; the failed spec gets a new attempt when pushed again */
 };
 
 /* Why a rollout step failed, as one of a small fixed set (the agent counts
@@ -151,6 +168,45 @@ typedef struct deploy_next {
 	bool state_unknown;    /* FAIL: the newest state could not be established */
 	enum deploy_failure failure; /* FAIL, ABORT_STOP: the reason, for counting */
 } deploy_next;
+
+/* What a KEEP records: the state the next job starts from is fixed. */
+typedef struct deploy_keep {
+	const char *restore, *restore_kind; /* the state the next job starts from (NULL: fresh) */
+	const char *restore_time;           /* when it was taken, when known */
+	const char *stopped;   /* the savepoint the stop took, as Flink reported it COMPLETED; NULL: none */
+	const char *reason;    /* why the old job stopped: upgrade | suspend | delete */
+	bool deleting, suspended;
+	const char *now, *now_ms; /* RFC 3339, without and with milliseconds */
+} deploy_keep;
+
+/*
+ * Record KEEP in `j` (SAVEPOINT_TAKEN, restorePath). The savepoint a stop
+ * took is the newest state: it becomes savepointPath and enters the
+ * `taken` list flinkops may later dispose of — the stop's own savepoint,
+ * never the path the next job starts from when that is another (a
+ * redeploy's job.initialSavepointPath, chosen by a human, is never
+ * flinkops' to dispose of). Deleting, the state kept (a savepoint, or the
+ * newest checkpoint of a job that had ended) becomes savepointPath with
+ * reason delete, which the status file records before the journal goes.
+ * Returns the path pushed out of a full `taken` list (caller frees), or
+ * NULL. Pure.
+ */
+char *deploy_journal_keep(deploy_journal *j, const deploy_keep *k);
+
+/* Record APPLIED for `target`: the start in flight belongs to it from now
+ * on, and a new target gets a restart budget of its own (a restart of the
+ * same target keeps counting). Pure. */
+void deploy_journal_applied(deploy_journal *j, const char *target);
+/* Record CONFIRM: the job completed its first checkpoint (or does not
+ * checkpoint). It is healthy: no rollback to the job it replaced any more,
+ * and the restart budget is whole again — restarts count since the last
+ * healthy run. Pure. */
+void deploy_journal_confirm(deploy_journal *j);
+
+/* Whether step `op` acts on git's FlinkDeployment (its objects, jar or
+ * spec) or on a job running git's target: never decided for a deployment
+ * that is gone from git, and refused by the executor if it were. */
+bool deploy_op_acts_on_spec(enum deploy_op op);
 
 /* The next step. Pure: no I/O, no clock. n->why is allocated; free it with
  * deploy_next_clear. */

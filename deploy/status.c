@@ -51,12 +51,16 @@ static void deleted(flink_status *s, const deploy_item *it, const char *commit)
 		s->phase = FLINK_PHASE_FAILED;
 		flink_status_set(&s->message, it->error);
 	}
-	/* a final savepoint is recorded as soon as it exists, deleted or not */
+	/* The state kept is recorded as soon as it is fixed, deleted or not,
+	 * and before the journal goes: the journal's savepointPath, which a
+	 * delete sets to the state the next job would have started from (a
+	 * final savepoint, or the newest checkpoint of a job that had ended). */
 	const deploy_journal *j = &it->journal;
-	if (j->savepoint_path && fo_streq(j->savepoint_reason, "delete")) {
+	if (j->savepoint_path && !it->journal_bad) {
 		flink_status_set(&s->last_savepoint.path, j->savepoint_path);
 		flink_status_set(&s->last_savepoint.time, j->savepoint_time);
-		s->last_savepoint.reason = FLINK_SAVEPOINT_DELETE;
+		int reason = j->savepoint_reason ? flink_savepoint_reason_parse(j->savepoint_reason) : -1;
+		s->last_savepoint.reason = reason < 0 ? FLINK_SAVEPOINT_DELETE : (enum flink_savepoint_reason)reason;
 	}
 }
 

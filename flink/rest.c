@@ -508,8 +508,9 @@ static int parse_job_object(const cJSON *o, flink_job_info *out, fo_err *e)
 	const char *state = jstr(o, "state");
 	if (!state || !*state || strlen(state) > 64)
 		return fo_err_set(e, FO_ESERVER, "unexpected answer: job %s has no \"state\"", id);
-	int64_t st, et, du;
-	if (!jint_or(o, "start-time", -1, &st) || !jint_or(o, "end-time", -1, &et) || !jint_or(o, "duration", -1, &du))
+	int64_t st, et, du, now;
+	if (!jint_or(o, "start-time", -1, &st) || !jint_or(o, "end-time", -1, &et) || !jint_or(o, "duration", -1, &du) ||
+	    !jint_or(o, "now", -1, &now))
 		return fo_err_set(e, FO_ESERVER, "unexpected answer: job %s: a time is not a whole number", id);
 	out->id = fo_strdup(id);
 	out->name = jstr(o, "name") ? clean_copy(jstr(o, "name"), strlen(jstr(o, "name")), 512) : NULL;
@@ -518,6 +519,7 @@ static int parse_job_object(const cJSON *o, flink_job_info *out, fo_err *e)
 	out->start_time = st;
 	out->end_time = et;
 	out->duration = du;
+	out->now = now;
 	return 0;
 }
 

@@ -129,6 +129,8 @@ typedef struct flink_job_info {
 	int64_t start_time;       /* ms since the epoch; -1 when not started */
 	int64_t end_time;         /* -1 while running */
 	int64_t duration;         /* ms; -1 when not given */
+	int64_t now;              /* Flink's clock when it answered (GET /jobs/:id), ms since the epoch;
+	                           * -1 when not given. Compared with start/end times, never ours. */
 } flink_job_info;
 
 typedef struct flink_job_list {

@@ -94,7 +94,9 @@ void flink_status_free(flink_status *s)
 
 void flink_status_set(char **field, const char *value)
 {
-	char *v = value ? fo_strdup(value) : NULL;
+	/* the edge: text from outside (a server's error page) is made text
+	 * that reads back as written, once, so the value is stable from here */
+	char *v = value ? fo_text_clean(value, FLINK_STATUS_STRING_MAX) : NULL;
 	free(*field);
 	*field = v;
 }
@@ -109,10 +111,10 @@ void flink_status_add_history(flink_status *s, const char *commit, enum flink_ph
 	memmove(&s->history[1], &s->history[0], s->nhistory * sizeof(*s->history));
 	flink_status_history *h = &s->history[0];
 	memset(h, 0, sizeof(*h));
-	h->commit = commit ? fo_strdup(commit) : NULL;
+	flink_status_set(&h->commit, commit);
 	h->phase = phase;
-	h->time = time ? fo_strdup(time) : NULL;
-	h->savepoint = savepoint ? fo_strdup(savepoint) : NULL;
+	flink_status_set(&h->time, time);
+	flink_status_set(&h->savepoint, savepoint);
 	s->nhistory++;
 }
 
@@ -190,17 +192,15 @@ char *flink_status_commit_message(const flink_status *const *v, size_t n)
 
 /* ---- writing ---- */
 
-static void add_str(cJSON *o, const char *key, const char *v)
+/* Add string `v` as the reader takes it back: clean text (a field set
+ * without flink_status_set is cleaned here too), at most `max` bytes. */
+static void add_str_max(cJSON *o, const char *key, const char *v, size_t max)
 {
 	if (!v)
 		return;
-	if (strlen(v) > FLINK_STATUS_STRING_MAX) {
-		char *cut = fo_strndup(v, fo_utf8_cut(v, strlen(v), FLINK_STATUS_STRING_MAX));
-		cJSON_AddStringToObject(o, key, cut);
-		free(cut);
-		return;
-	}
-	cJSON_AddStringToObject(o, key, v);
+	char *clean = fo_text_clean(v, max);
+	cJSON_AddStringToObject(o, key, clean);
+	free(clean);
 }
 
 /* Add `child` under `key` when it has any field, else drop it. */
@@ -212,35 +212,37 @@ static void add_obj(cJSON *o, const char *key, cJSON *child)
 		cJSON_Delete(child);
 }
 
-void flink_status_write(const flink_status *s, fo_buf *out)
+/* The status as a JSON value: strings at most `max` bytes, the newest
+ * `nhistory` history entries. */
+static cJSON *status_json(const flink_status *s, size_t max, size_t nhistory)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "apiVersion", FLINK_STATUS_API_VERSION);
 	cJSON_AddStringToObject(o, "kind", FLINK_STATUS_KIND);
 	cJSON *md = cJSON_AddObjectToObject(o, "metadata");
-	add_str(md, "name", s->name);
-	add_str(md, "namespace", s->namespace);
+	add_str_max(md, "name", s->name, FLINK_STATUS_STRING_MAX); /* never cut shorter */
+	add_str_max(md, "namespace", s->namespace, FLINK_STATUS_STRING_MAX);
 	cJSON *src = cJSON_CreateObject();
-	add_str(src, "path", s->source.path);
-	add_str(src, "blob", s->source.blob);
-	add_str(src, "commit", s->source.commit);
+	add_str_max(src, "path", s->source.path, max);
+	add_str_max(src, "blob", s->source.blob, max);
+	add_str_max(src, "commit", s->source.commit, max);
 	add_obj(o, "source", src);
-	add_str(o, "observedCommit", s->observed_commit);
-	add_str(o, "failedCommit", s->failed_commit);
+	add_str_max(o, "observedCommit", s->observed_commit, max);
+	add_str_max(o, "failedCommit", s->failed_commit, max);
 	cJSON_AddStringToObject(o, "phase", flink_phase_name(s->phase));
-	add_str(o, "message", s->message);
+	add_str_max(o, "message", s->message, max);
 	cJSON *job = cJSON_CreateObject();
-	add_str(job, "id", s->job.id);
-	add_str(job, "state", s->job.state);
-	add_str(job, "startTime", s->job.start_time);
+	add_str_max(job, "id", s->job.id, max);
+	add_str_max(job, "state", s->job.state, max);
+	add_str_max(job, "startTime", s->job.start_time, max);
 	if (s->job.restarts > 0)
 		cJSON_AddNumberToObject(job, "restarts",
 					(double)(s->job.restarts < FLINK_STATUS_COUNT_MAX ? s->job.restarts
 											  : FLINK_STATUS_COUNT_MAX));
 	add_obj(o, "job", job);
 	cJSON *sp = cJSON_CreateObject();
-	add_str(sp, "path", s->last_savepoint.path);
-	add_str(sp, "time", s->last_savepoint.time);
+	add_str_max(sp, "path", s->last_savepoint.path, max);
+	add_str_max(sp, "time", s->last_savepoint.time, max);
 	if (s->last_savepoint.reason != FLINK_SAVEPOINT_NONE)
 		cJSON_AddStringToObject(sp, "reason", flink_savepoint_reason_name(s->last_savepoint.reason));
 	add_obj(o, "lastSavepoint", sp);
@@ -249,30 +251,62 @@ void flink_status_write(const flink_status *s, fo_buf *out)
 		cJSON_AddNumberToObject(n, "retained", s->savepoints.retained);
 		cJSON_AddNumberToObject(n, "pendingDisposal", s->savepoints.disposing);
 	}
-	if (s->nhistory) {
+	if (nhistory) {
 		cJSON *h = cJSON_AddArrayToObject(o, "history");
-		for (size_t i = 0; i < s->nhistory && i < FLINK_STATUS_HISTORY_MAX; i++) {
+		for (size_t i = 0; i < nhistory; i++) {
 			cJSON *x = cJSON_CreateObject();
-			add_str(x, "commit", s->history[i].commit);
+			add_str_max(x, "commit", s->history[i].commit, max);
 			cJSON_AddStringToObject(x, "phase", flink_phase_name(s->history[i].phase));
-			add_str(x, "time", s->history[i].time);
-			add_str(x, "savepoint", s->history[i].savepoint);
-			add_str(x, "jobId", s->history[i].job_id);
+			add_str_max(x, "time", s->history[i].time, max);
+			add_str_max(x, "savepoint", s->history[i].savepoint, max);
+			add_str_max(x, "jobId", s->history[i].job_id, max);
 			cJSON *from = cJSON_CreateObject();
-			add_str(from, "kind", s->history[i].started_from.kind);
-			add_str(from, "path", s->history[i].started_from.path);
-			add_str(from, "time", s->history[i].started_from.time);
+			add_str_max(from, "kind", s->history[i].started_from.kind, max);
+			add_str_max(from, "path", s->history[i].started_from.path, max);
+			add_str_max(from, "time", s->history[i].started_from.time, max);
 			add_obj(x, "startedFrom", from);
 			cJSON *stop = cJSON_CreateObject();
-			add_str(stop, "path", s->history[i].stopped_with.path);
-			add_str(stop, "time", s->history[i].stopped_with.time);
+			add_str_max(stop, "path", s->history[i].stopped_with.path, max);
+			add_str_max(stop, "time", s->history[i].stopped_with.time, max);
 			add_obj(x, "stoppedWith", stop);
 			cJSON_AddItemToArray(h, x);
 		}
 	}
-	add_str(o, "updateTime", s->update_time);
-	fo_yaml_emit(out, o);
-	cJSON_Delete(o);
+	add_str_max(o, "updateTime", s->update_time, max);
+	return o;
+}
+
+/*
+ * What is written is bounded by what flink_status_parse accepts, so that a
+ * file we wrote always reads back: each string at most
+ * FLINK_STATUS_STRING_MAX bytes (clean text, so that is its length read
+ * back too), and the whole file at most FLINK_STATUS_FILE_MAX bytes, which
+ * escaping and ten long history entries can pass. Past it, the oldest
+ * history entries go first, down to the newest, then every string is cut
+ * shorter (halved until it fits) and the entries tried again. Written
+ * again after being read, the same status gives the same bytes: it fits
+ * at the first try.
+ */
+void flink_status_write(const flink_status *s, fo_buf *out)
+{
+	size_t keep = s->nhistory < FLINK_STATUS_HISTORY_MAX ? s->nhistory : FLINK_STATUS_HISTORY_MAX;
+	fo_buf b = FO_BUF_INIT;
+	size_t least = keep ? 1 : 0;
+	for (size_t max = FLINK_STATUS_STRING_MAX;; max /= 2) {
+		for (size_t h = keep + 1; h-- > least;) {
+			cJSON *o = status_json(s, max, h);
+			fo_buf_clear(&b);
+			fo_yaml_emit(&b, o);
+			cJSON_Delete(o);
+			/* 64 bytes a string is always small enough: a dozen fields
+			 * and ten entries of ten, escaped, are far below the limit */
+			if (b.len <= FLINK_STATUS_FILE_MAX || max <= 64) {
+				fo_buf_put(out, fo_buf_cstr(&b), b.len);
+				fo_buf_free(&b);
+				return;
+			}
+		}
+	}
 }
 
 bool flink_status_same(const flink_status *a, const flink_status *b)

@@ -19,12 +19,13 @@
 #define FLINK_STATUS_KIND "FlinkDeploymentStatus"
 /* Entries kept in `history`, newest first. */
 #define FLINK_STATUS_HISTORY_MAX 10
-/* Longest string field (a message is cut to this many bytes on write). */
+/* Longest string field, in bytes, read or written (a longer one is cut on
+ * a character boundary when set and when written). */
 #define FLINK_STATUS_STRING_MAX 4096
 /* Largest count a status holds (job.restarts): every whole number up to
  * it is exact as a double, so what is written reads back the same. */
 #define FLINK_STATUS_COUNT_MAX 9007199254740992LL
-/* Largest status file read. */
+/* Largest status file read, and so written. */
 #define FLINK_STATUS_FILE_MAX (64 * 1024)
 
 enum flink_phase {
@@ -114,7 +115,12 @@ void flink_status_free(flink_status *s);
 /*
  * Append the YAML form of `s` to `out`. Deterministic: fields always in the
  * same order, absent ones left out, so equal statuses give equal bytes and a
- * commit is only made when something really changed.
+ * commit is only made when something really changed. What it writes always
+ * reads back with flink_status_parse, and written again gives the same
+ * bytes: strings are clean text (fo_text_clean) of at most
+ * FLINK_STATUS_STRING_MAX bytes, and a file that would pass
+ * FLINK_STATUS_FILE_MAX keeps fewer history entries (the oldest go), or
+ * failing that shorter strings.
  */
 void flink_status_write(const flink_status *s, fo_buf *out);
 
@@ -138,7 +144,10 @@ void flink_status_add_history(flink_status *s, const char *commit, enum flink_ph
 long flink_status_seconds_between(const char *from, const char *to);
 /* Whether `kind` is a startedFrom.kind (savepoint, checkpoint, initial, empty). */
 bool flink_status_state_kind_valid(const char *kind);
-/* Replace a string field: free the old value, copy the new one (NULL clears). */
+/* Replace a string field: free the old value, copy the new one (NULL
+ * clears) as clean text (fo_text_clean: bytes that are not UTF-8 and
+ * control characters become U+FFFD) of at most FLINK_STATUS_STRING_MAX
+ * bytes, so that what is set is what reads back. */
 void flink_status_set(char **field, const char *value);
 
 /* "status/NS/NAME.yaml" under `folder` (default "status"); caller frees. */

@@ -16,6 +16,7 @@
 #include "lib/buf.h"
 #include "lib/fs.h"
 #include "lib/http.h"
+#include "lib/json.h"
 #include "lib/url.h"
 #include "lib/log.h"
 
@@ -490,7 +491,8 @@ int k8s_apply(k8s_client *c, const cJSON *obj, bool dry_run, cJSON **result, fo_
 	char *url = fo_asprintf("%s?fieldManager=%s%s%s", base, fm, c->force ? "&force=true" : "",
 				dry_run ? "&dryRun=All" : "");
 	char *what = describe(dry_run ? "apply (dry run)" : "apply", kind, nss, nm);
-	char *payload = cJSON_PrintUnformatted(obj);
+	/* the writer the content hash uses: what is applied is what was hashed */
+	char *payload = fo_json_print(obj, false);
 	char *body = NULL;
 	int rc = request(c, "PATCH", url, "application/apply-patch+yaml", payload,
 			 dry_run ? &c->stats.dry_run : &c->stats.apply, what, &body, NULL, e);
@@ -539,7 +541,7 @@ static int write_object(k8s_client *c, const char *verb, const cJSON *obj, cJSON
 	bool create = strcmp(verb, "create") == 0;
 	char *url = resource_url(c, kind, ns, create ? NULL : name);
 	char *what = describe(verb, kind, ns, name);
-	char *payload = cJSON_PrintUnformatted(obj);
+	char *payload = fo_json_print(obj, false);
 	char *body = NULL;
 	int rc = request(c, create ? "POST" : "PUT", url, "application/json", payload, &c->stats.other, what, &body,
 			 NULL, e);

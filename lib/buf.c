@@ -117,12 +117,37 @@ void fo_buf_free(fo_buf *b)
 
 void fo_buf_put_number(fo_buf *b, double d)
 {
-	/* the range check comes first: converting a double outside long long's
-	 * range is undefined behaviour, and 1e90 is a valid YAML or JSON number */
-	if (isfinite(d) && fabs(d) < 9007199254740992.0 && d == floor(d))
-		fo_buf_printf(b, "%lld", (long long)d);
-	else if (isfinite(d))
-		fo_buf_printf(b, "%.17g", d);
-	else
+	if (!isfinite(d)) {
 		fo_buf_puts(b, "null");
+		return;
+	}
+	if (d == floor(d)) {
+		/* every digit of a whole number: 1e17 written as 1e+17 is a string
+		 * to a YAML 1.1 reader, and a rounded one is another number. The
+		 * range check comes first: converting a double outside long long's
+		 * range is undefined behaviour; "%.0f" prints the exact value. */
+		if (fabs(d) < 9223372036854775808.0)
+			fo_buf_printf(b, "%lld", (long long)d);
+		else
+			fo_buf_printf(b, "%.0f", d);
+		return;
+	}
+	/* the shortest of 15 to 17 significant digits that reads back as the
+	 * same double */
+	char tmp[40];
+	for (int prec = 15; prec <= 17; prec++) {
+		snprintf(tmp, sizeof(tmp), "%.*g", prec, d);
+		if (strtod(tmp, NULL) == d)
+			break;
+	}
+	/* YAML 1.1 reads a float only with a dot in it ("1e-07" is a string
+	 * to PyYAML, "1.0e-07" a float, to JSON and YAML 1.2 alike) */
+	size_t mant = strcspn(tmp, "e");
+	if (!memchr(tmp, '.', mant)) {
+		fo_buf_put(b, tmp, mant);
+		fo_buf_puts(b, ".0");
+		fo_buf_puts(b, tmp + mant);
+		return;
+	}
+	fo_buf_puts(b, tmp);
 }

@@ -25,8 +25,11 @@ void fo_buf_printf(fo_buf *b, const char *fmt, ...) FO_PRINTF(2, 3);
 void fo_buf_vprintf(fo_buf *b, const char *fmt, va_list ap);
 /* Write `s` as a JSON string literal, quotes included. */
 void fo_buf_put_json_string(fo_buf *b, const char *s);
-/* Write a number the way JSON and YAML readers take it back: integers below
- * 2^53 without a fraction, anything else with 17 significant digits. */
+/* Write a number the way JSON, YAML 1.1 and YAML 1.2 readers all take it
+ * back as the same number: a whole number with all its digits (no
+ * exponent), any other with the fewest significant digits (15 to 17) that
+ * read back as the same double, always with a dot ("1.0e-07"); not a
+ * finite number: null. */
 void fo_buf_put_number(fo_buf *b, double d);
 void fo_buf_clear(fo_buf *b);
 /* Hand the string to the caller (never NULL); the buffer is reset. */

@@ -15,8 +15,63 @@ static int cmp_keys(const void *a, const void *b)
 	return strcmp(x->string, y->string);
 }
 
-void fo_json_canonical(fo_buf *b, const cJSON *v)
+enum json_style { JSON_CANONICAL, JSON_COMPACT, JSON_PRETTY };
+
+/*
+ * A JSON string literal that every reader of ours takes back as the same
+ * text: what fo_utf8_plain_char refuses is escaped (\u2028, \u007f and the
+ * like), so the JSON is YAML 1.1 and 1.2 as well; a byte that is not UTF-8
+ * (which JSON cannot hold) is written as U+FFFD itself, not as the escape
+ * \ufffd, so that text read back and written again gives the same bytes.
+ */
+static void put_string(fo_buf *b, const char *s)
 {
+	fo_buf_putc(b, '"');
+	const char *run = s, *p = s;
+	while (*p) {
+		unsigned char c = (unsigned char)*p;
+		if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\') { /* the common case first */
+			p++;
+			continue;
+		}
+		uint32_t cp;
+		size_t n = fo_utf8_decode(p, &cp);
+		if (n && fo_utf8_plain_char(cp) && *p != '"' && *p != '\\' && *p != '\n' && *p != '\t') {
+			p += n;
+			continue;
+		}
+		/* flush the run of characters that need no escaping */
+		fo_buf_put(b, run, (size_t)(p - run));
+		switch (*p) {
+		case '"': fo_buf_puts(b, "\\\""); break;
+		case '\\': fo_buf_puts(b, "\\\\"); break;
+		case '\n': fo_buf_puts(b, "\\n"); break;
+		case '\r': fo_buf_puts(b, "\\r"); break;
+		case '\t': fo_buf_puts(b, "\\t"); break;
+		default:
+			if (n == 0)
+				fo_buf_puts(b, "\xef\xbf\xbd");
+			else /* every such character is below U+10000 */
+				fo_buf_printf(b, "\\u%04x", (unsigned)cp);
+		}
+		p += n ? n : 1;
+		run = p;
+	}
+	fo_buf_put(b, run, (size_t)(p - run));
+	fo_buf_putc(b, '"');
+}
+
+static void tabs(fo_buf *b, int n)
+{
+	for (int i = 0; i < n; i++)
+		fo_buf_putc(b, '\t');
+}
+
+/* Write `v` at nesting `depth`; JSON_PRETTY lays it out as cJSON_Print
+ * does, so that what people saw before reads the same. */
+static void write_value(fo_buf *b, const cJSON *v, enum json_style st, int depth)
+{
+	bool pretty = st == JSON_PRETTY;
 	if (cJSON_IsObject(v)) {
 		size_t n = 0;
 		for (const cJSON *c = v->child; c; c = c->next)
@@ -25,34 +80,62 @@ void fo_json_canonical(fo_buf *b, const cJSON *v)
 		n = 0;
 		for (const cJSON *c = v->child; c; c = c->next)
 			keys[n++] = c;
-		qsort(keys, n, sizeof(*keys), cmp_keys);
+		if (st == JSON_CANONICAL)
+			qsort(keys, n, sizeof(*keys), cmp_keys);
 		fo_buf_putc(b, '{');
+		if (pretty)
+			fo_buf_putc(b, '\n');
 		for (size_t i = 0; i < n; i++) {
-			if (i)
+			if (pretty)
+				tabs(b, depth + 1);
+			put_string(b, keys[i]->string);
+			fo_buf_puts(b, pretty ? ":\t" : ":");
+			write_value(b, keys[i], st, depth + 1);
+			if (i + 1 < n)
 				fo_buf_putc(b, ',');
-			fo_buf_put_json_string(b, keys[i]->string);
-			fo_buf_putc(b, ':');
-			fo_json_canonical(b, keys[i]);
+			if (pretty)
+				fo_buf_putc(b, '\n');
 		}
+		if (pretty)
+			tabs(b, depth);
 		fo_buf_putc(b, '}');
 		free(keys);
 	} else if (cJSON_IsArray(v)) {
 		fo_buf_putc(b, '[');
 		for (const cJSON *c = v->child; c; c = c->next) {
-			if (c != v->child)
-				fo_buf_putc(b, ',');
-			fo_json_canonical(b, c);
+			write_value(b, c, st, depth + 1);
+			if (c->next)
+				fo_buf_puts(b, pretty ? ", " : ",");
 		}
 		fo_buf_putc(b, ']');
 	} else if (cJSON_IsString(v)) {
-		fo_buf_put_json_string(b, v->valuestring);
+		put_string(b, v->valuestring);
 	} else if (cJSON_IsNumber(v)) {
 		fo_buf_put_number(b, v->valuedouble);
+	} else if (cJSON_IsRaw(v) && v->valuestring) {
+		fo_buf_puts(b, v->valuestring); /* an exact integer (see fo_yaml_to_json) */
 	} else if (cJSON_IsBool(v)) {
 		fo_buf_puts(b, cJSON_IsTrue(v) ? "true" : "false");
 	} else {
 		fo_buf_puts(b, "null");
 	}
+}
+
+void fo_json_canonical(fo_buf *b, const cJSON *v)
+{
+	write_value(b, v, JSON_CANONICAL, 0);
+}
+
+void fo_json_write(fo_buf *b, const cJSON *v, bool pretty)
+{
+	write_value(b, v, pretty ? JSON_PRETTY : JSON_COMPACT, 0);
+}
+
+char *fo_json_print(const cJSON *v, bool pretty)
+{
+	fo_buf b = FO_BUF_INIT;
+	fo_json_write(&b, v, pretty);
+	return fo_buf_detach(&b);
 }
 
 char *fo_sha256_hex(const void *data, size_t len)

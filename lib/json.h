@@ -12,8 +12,21 @@
 
 #include "lib/buf.h"
 
-/* Append the canonical compact JSON of `v` (object keys sorted bytewise). */
+/* Append the canonical compact JSON of `v` (object keys sorted bytewise),
+ * written as fo_json_write writes values. */
 void fo_json_canonical(fo_buf *b, const cJSON *v);
+/*
+ * Append `v` as JSON: compact (what we send to the API server), or laid out
+ * as cJSON_Print does (tab indents) for people. Numbers are written as
+ * fo_buf_put_number writes them (whole numbers with all their digits, where
+ * cJSON's printer rounds to 15), raw items (exact integers read from YAML)
+ * as their text, strings as JSON that YAML readers take back as the same
+ * text. One writer for apply bodies, `render -o json` and the content hash,
+ * so what is sent, shown and hashed cannot disagree.
+ */
+void fo_json_write(fo_buf *b, const cJSON *v, bool pretty);
+/* fo_json_write into a new string; caller frees. */
+char *fo_json_print(const cJSON *v, bool pretty);
 /* Lower-case hex SHA-256 of `len` bytes; caller frees. */
 char *fo_sha256_hex(const void *data, size_t len);
 /* SHA-256 of the canonical JSON of `v`; caller frees. */

@@ -185,3 +185,63 @@ bool fo_pause_ms(long ms, const atomic_bool *stop)
 			;
 	}
 }
+
+size_t fo_utf8_decode(const char *str, uint32_t *cp)
+{
+	const unsigned char *p = (const unsigned char *)str;
+	size_t n = p[0] == 0 ? 0 : p[0] < 0x80 ? 1 : p[0] >= 0xC2 && p[0] <= 0xDF ? 2
+		 : p[0] >= 0xE0 && p[0] <= 0xEF ? 3 : p[0] >= 0xF0 && p[0] <= 0xF4 ? 4 : 0;
+	uint32_t c = n == 1 ? p[0] : n == 2 ? p[0] & 0x1Fu : n == 3 ? p[0] & 0x0Fu : p[0] & 0x07u;
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xC0) != 0x80) {
+			n = 0; /* also stops at the NUL */
+			break;
+		}
+		c = (c << 6) | (p[i] & 0x3Fu);
+	}
+	if (n == 0 || (n == 3 && (c < 0x800 || (c >= 0xD800 && c <= 0xDFFF))) || (n == 4 && (c < 0x10000 || c > 0x10FFFF))) {
+		*cp = 0xFFFD;
+		return 0;
+	}
+	*cp = c;
+	return n;
+}
+
+bool fo_utf8_plain_char(uint32_t c)
+{
+	if (c == '\t' || c == '\n')
+		return true;
+	return !(c < 0x20 || (c >= 0x7F && c <= 0x9F) || c == 0x2028 || c == 0x2029 || c == 0xFEFF || c == 0xFFFE ||
+		 c == 0xFFFF);
+}
+
+char *fo_text_clean(const char *s, size_t max)
+{
+	size_t len = strlen(s), o = 0;
+	char *out = fo_malloc(3 * len + 1); /* one byte becomes at most three (U+FFFD) */
+	for (size_t i = 0; i < len;) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c < 0x7F) { /* the common case first */
+			out[o++] = s[i++];
+			continue;
+		}
+		uint32_t cp;
+		size_t n = fo_utf8_decode(s + i, &cp);
+		if (c == '\r') {
+			out[o++] = '\n';
+			i += s[i + 1] == '\n' ? 2 : 1;
+			continue;
+		}
+		if (n && fo_utf8_plain_char(cp)) {
+			memcpy(out + o, s + i, n);
+			o += n;
+			i += n;
+			continue;
+		}
+		memcpy(out + o, "\xef\xbf\xbd", 3);
+		o += 3;
+		i += n ? n : 1;
+	}
+	out[fo_utf8_cut(out, o, max)] = '\0';
+	return out;
+}

@@ -12,6 +12,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define FO_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -43,6 +44,26 @@ bool fo_has_ctl(const char *s);
  * splitting a UTF-8 character: a cut text stays text, which YAML files and
  * the API server require. `len` when it fits. */
 size_t fo_utf8_cut(const char *s, size_t len, size_t max);
+/* The character at `p`: its length in bytes (1 to 4) and its code point in
+ * *cp; 0 (and U+FFFD in *cp) when the bytes there are not UTF-8: a stray
+ * continuation byte, an overlong form, a surrogate, past U+10FFFF, a
+ * sequence cut short, or the terminating NUL. */
+size_t fo_utf8_decode(const char *p, uint32_t *cp);
+/* Whether every reader of what we write (YAML 1.1 and 1.2, JSON) holds the
+ * code point as it is: not a control character other than tab and line
+ * feed, not DEL or a C1 control, not U+2028 or U+2029 (line breaks to YAML
+ * 1.1), the byte order mark, U+FFFE or U+FFFF. */
+bool fo_utf8_plain_char(uint32_t cp);
+/*
+ * `s` as text that reads back exactly as written, in YAML and JSON alike:
+ * bytes that are not UTF-8 and every character fo_utf8_plain_char refuses
+ * become U+FFFD, but a CR LF or a lone CR becomes a line feed; then the
+ * text is cut to at most `max` bytes without splitting a character. Text
+ * from outside (a server's error page) goes through here once, where it is
+ * taken in; the result is a fixed point (cleaning it again changes
+ * nothing). Caller frees.
+ */
+char *fo_text_clean(const char *s, size_t max);
 /*
  * Sleep `ms` milliseconds, or less when `stop` (may be NULL) is or becomes
  * set: it is looked at every 50 ms, so that no wait holds up a shutdown.

@@ -802,6 +802,32 @@ const char *fo_yaml_kind_name(const fo_yaml_node *n)
 	return "string";
 }
 
+/*
+ * An integer scalar that a double cannot hold exactly (beyond 2^53, or
+ * beyond int64 altogether), as the text of a JSON number: no "+", no
+ * leading zeros. It becomes a raw cJSON item, which our JSON and YAML
+ * writers and the content hash print as this text, so that such a number
+ * (a podTemplate field, say) reaches the API server exactly as written.
+ * NULL for anything else, which a double holds (or which is no integer).
+ */
+static char *exact_integer_text(const fo_yaml_node *n)
+{
+	if (n->kind != FO_YAML_SCALAR || (!n->plain && !tag_is(n, "tag:yaml.org,2002:int")))
+		return NULL;
+	const char *s = n->str, *d = s;
+	if (*d == '+' || *d == '-')
+		d++;
+	if (!*d || strspn(d, "0123456789") != strlen(d))
+		return NULL;
+	errno = 0;
+	long long v = strtoll(s, NULL, 10);
+	if (errno == 0 && v >= -9007199254740992LL && v <= 9007199254740992LL)
+		return NULL;
+	while (d[0] == '0' && d[1])
+		d++;
+	return fo_asprintf("%s%s", s[0] == '-' && strcmp(d, "0") != 0 ? "-" : "", d);
+}
+
 cJSON *fo_yaml_to_json(const fo_yaml_node *n)
 {
 	if (!n || fo_yaml_is_null(n))
@@ -822,6 +848,12 @@ cJSON *fo_yaml_to_json(const fo_yaml_node *n)
 	double dv;
 	if (fo_yaml_as_bool(n, &bv))
 		return cJSON_CreateBool(bv);
+	char *exact = exact_integer_text(n);
+	if (exact) {
+		cJSON *raw = cJSON_CreateRaw(exact);
+		free(exact);
+		return raw;
+	}
 	if (fo_yaml_as_number(n, &dv))
 		return cJSON_CreateNumber(dv);
 	return cJSON_CreateString(n->str);
@@ -836,10 +868,10 @@ static bool looks_like_other_type(const char *s)
 	static const char *words[] = {"~", "null", "Null", "NULL", "true", "True", "TRUE", "false",
 				      "False", "FALSE", "yes", "Yes", "YES", "no", "No", "NO",
 				      "on", "On", "ON", "off", "Off", "OFF", "y", "Y", "n", "N",
-				      ".inf", ".Inf", ".INF", "-.inf", "-.Inf", "-.INF", ".nan",
-				      ".NaN", ".NAN", "<<", "="};
+				      ".inf", ".Inf", ".INF", "-.inf", "-.Inf", "-.INF", "+.inf",
+				      "+.Inf", "+.INF", ".nan", ".NaN", ".NAN", "<<", "="};
 	/* every word starts with one of these; most strings are done here */
-	if (strchr("~nNtTfFyYoO.-<=", s[0]) && strlen(s) <= 5)
+	if (strchr("~nNtTfFyYoO.+-<=", s[0]) && strlen(s) <= 5)
 		for (size_t i = 0; i < FO_ARRAY_LEN(words); i++)
 			if (strcmp(s, words[i]) == 0)
 				return true;
@@ -847,17 +879,22 @@ static bool looks_like_other_type(const char *s)
 	const char *p = s;
 	if (*p == '+' || *p == '-')
 		p++;
-	if (*p == '.') /* "+.10" and "-.5" are numbers too */
+	bool dot = *p == '.';
+	if (dot) /* "+.10" and "-.5" are numbers too */
 		p++;
-	if (*p >= '0' && *p <= '9') {
-		/* numbers, octal, hex, sexagesimal (1:30), dates: quote them all
-		 * unless there is a letter that makes it clearly a word */
+	/* PyYAML takes "._5" for a float (\.[0-9_]+) and then fails on it */
+	if ((*p >= '0' && *p <= '9') || (dot && p == s + 1 && *p == '_')) {
+		/* numbers, octal, hex, binary, sexagesimal (1:30), dates and
+		 * times (with T or t, Z or z, as go-yaml and PyYAML read them):
+		 * quote them all unless there is a letter that makes it clearly
+		 * a word */
 		for (const char *q = s; *q; q++) {
 			char c = *q;
 			bool numeric = (c >= '0' && c <= '9') || c == '.' || c == '_' || c == ':' ||
 				       c == '-' || c == '+' || c == 'e' || c == 'E' || c == 'x' ||
-				       c == 'X' || c == 'o' || (c >= 'a' && c <= 'f') ||
-				       (c >= 'A' && c <= 'F') || c == 'T' || c == 'Z' || c == ' ';
+				       c == 'X' || c == 'o' || c == 'O' || (c >= 'a' && c <= 'f') ||
+				       (c >= 'A' && c <= 'F') || c == 'T' || c == 't' || c == 'Z' ||
+				       c == 'z' || c == ' ';
 			if (!numeric)
 				return false;
 		}
@@ -876,30 +913,21 @@ static bool looks_like_other_type(const char *s)
  */
 static size_t utf8_char(const unsigned char *p, uint32_t *cp, bool *safe)
 {
-	size_t n = p[0] < 0x80 ? 1 : p[0] >= 0xC2 && p[0] <= 0xDF ? 2 : p[0] >= 0xE0 && p[0] <= 0xEF ? 3
-		 : p[0] >= 0xF0 && p[0] <= 0xF4 ? 4 : 0;
-	uint32_t c = n == 1 ? p[0] : n == 2 ? p[0] & 0x1Fu : n == 3 ? p[0] & 0x0Fu : p[0] & 0x07u;
-	for (size_t i = 1; i < n; i++) {
-		if ((p[i] & 0xC0) != 0x80) {
-			n = 0; /* also stops at the NUL */
-			break;
-		}
-		c = (c << 6) | (p[i] & 0x3Fu);
-	}
-	if (n == 0 || (n == 3 && (c < 0x800 || (c >= 0xD800 && c <= 0xDFFF))) || (n == 4 && (c < 0x10000 || c > 0x10FFFF))) {
-		*cp = 0xFFFD;
+	size_t n = fo_utf8_decode((const char *)p, cp);
+	if (n == 0) {
 		*safe = false;
 		return 1;
 	}
-	*cp = c;
-	*safe = !(c < 0x20 || (c >= 0x7F && c <= 0x9F) || c == 0x2028 || c == 0x2029 || c == 0xFEFF || c == 0xFFFE ||
-		  c == 0xFFFF);
+	*safe = *cp != '\t' && *cp != '\n' && fo_utf8_plain_char(*cp);
 	return n;
 }
 
 bool fo_yaml_plain_safe(const char *s)
 {
 	if (!*s)
+		return false;
+	/* "..." and "---" at the start of a line end or start a document */
+	if (strncmp(s, "...", 3) == 0)
 		return false;
 	if (strchr("-?:,[]{}#&*!|>'\"%@` \t", s[0]))
 		/* a leading "-" is fine when followed by a non-space, as in "-Xmx" */
@@ -1066,6 +1094,10 @@ static void emit_inline(fo_buf *b, const cJSON *v, int ind)
 		emit_string(b, v->valuestring, ind);
 	else if (cJSON_IsNumber(v)) {
 		fo_buf_put_number(b, v->valuedouble);
+		fo_buf_putc(b, '\n');
+	} else if (cJSON_IsRaw(v)) {
+		/* an exact integer (see fo_yaml_to_json) */
+		fo_buf_puts(b, v->valuestring);
 		fo_buf_putc(b, '\n');
 	} else if (cJSON_IsBool(v))
 		fo_buf_puts(b, cJSON_IsTrue(v) ? "true\n" : "false\n");

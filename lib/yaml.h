@@ -78,16 +78,29 @@ bool fo_yaml_as_int(const fo_yaml_node *n, int64_t *out);
 bool fo_yaml_as_number(const fo_yaml_node *n, double *out);
 const char *fo_yaml_kind_name(const fo_yaml_node *n);
 
-/* Convert a subtree to JSON values (plain scalars typed, quoted ones strings). */
+/* Convert a subtree to JSON values (plain scalars typed, quoted ones
+ * strings). An integer a double cannot hold exactly (beyond 2^53) becomes a
+ * raw item holding its digits, so that it is written back exactly. */
 cJSON *fo_yaml_to_json(const fo_yaml_node *n);
 
 /*
  * Write `v` as block-style YAML (two-space indent) to `b`. Strings are quoted
- * whenever a reader could take them for something else (`yes`, `1.10`, `~`).
- * Object key order is kept, so equal input gives equal bytes.
+ * whenever a reader could take them for something else (`yes`, `1.10`, `~`,
+ * `+.inf`, `2024-01-01t00:00:00z`, `...`); raw items (exact integers) are
+ * written as their text. Object key order is kept, so equal input gives
+ * equal bytes.
  */
 void fo_yaml_emit(fo_buf *b, const cJSON *v);
-/* True when `s` can be written as a plain scalar and read back as the same string. */
+/*
+ * True when `s` can be written as a plain scalar, key or value, and read
+ * back as the same string by YAML 1.2 (the core schema) and YAML 1.1 readers
+ * (PyYAML's resolver, go-yaml's as kubectl uses it, Flink's config.yaml
+ * reader) alike: false for anything one of them takes for a null, bool,
+ * number, timestamp, merge or value key, and for what is structural (an
+ * indicator first, ": " or " #" inside, "---" or "..." first, a character
+ * a reader refuses or reads as a line break). The one predicate every YAML
+ * writer of ours asks.
+ */
 bool fo_yaml_plain_safe(const char *s);
 
 #endif

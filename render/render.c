@@ -111,6 +111,25 @@ static bool standard_yaml(const flink_deployment *fd)
 	return strcmp(render_conf_file_name(fd), "config.yaml") == 0;
 }
 
+/* `s` as one scalar of config.yaml: plain when every YAML reader takes it
+ * back as this string (fo_yaml_plain_safe), else double-quoted. */
+static void conf_yaml_scalar(fo_buf *b, const char *s)
+{
+	if (fo_yaml_plain_safe(s)) {
+		fo_buf_puts(b, s);
+		return;
+	}
+	cJSON *str = cJSON_CreateString(s);
+	fo_buf tmp = FO_BUF_INIT;
+	fo_yaml_emit(&tmp, str);
+	/* a one-line scalar (the model refuses line breaks): drop the newline */
+	if (tmp.len && tmp.ptr[tmp.len - 1] == '\n')
+		tmp.ptr[--tmp.len] = '\0';
+	fo_buf_puts(b, fo_buf_cstr(&tmp));
+	fo_buf_free(&tmp);
+	cJSON_Delete(str);
+}
+
 /*
  * One "key: value" line. The model refuses what cannot be one line; this is
  * checked again here, where the line is written, so that a model built any
@@ -131,21 +150,16 @@ static int conf_line(fo_buf *b, bool yaml, const char *k, const char *v, const f
 		return rc;
 	}
 	/* The legacy flink-conf.yaml reader takes everything after ": " verbatim,
-	 * so quoting would end up in the value; config.yaml is real YAML. */
-	fo_buf_printf(b, "%s: ", k);
-	if (!yaml || fo_yaml_plain_safe(v)) {
-		fo_buf_puts(b, v);
-	} else {
-		cJSON *s = cJSON_CreateString(v);
-		fo_buf tmp = FO_BUF_INIT;
-		fo_yaml_emit(&tmp, s);
-		/* a one-line scalar: drop the trailing newline */
-		if (tmp.len && tmp.ptr[tmp.len - 1] == '\n')
-			tmp.ptr[--tmp.len] = '\0';
-		fo_buf_puts(b, fo_buf_cstr(&tmp));
-		fo_buf_free(&tmp);
-		cJSON_Delete(s);
+	 * so quoting would end up in the value; config.yaml is real YAML, where
+	 * a key or value such as 1.10, null, +.inf or a date would be read as
+	 * something other than the string we mean. */
+	if (!yaml) {
+		fo_buf_printf(b, "%s: %s\n", k, v);
+		return 0;
 	}
+	conf_yaml_scalar(b, k);
+	fo_buf_puts(b, ": ");
+	conf_yaml_scalar(b, v);
 	fo_buf_putc(b, '\n');
 	return 0;
 }
@@ -614,6 +628,34 @@ const char *render_object_annotation(const cJSON *obj, const char *key)
 const char *render_object_hash(const cJSON *obj)
 {
 	return render_object_annotation(obj, RENDER_ANNOTATION_HASH);
+}
+
+char *render_target_hash(const render_objects *o)
+{
+	if (o->n <= RENDER_STATEFULSET_TASKMANAGER)
+		return NULL;
+	const cJSON *jm = o->v[RENDER_STATEFULSET_JOBMANAGER], *tm = o->v[RENDER_STATEFULSET_TASKMANAGER];
+	const char *job = render_object_annotation(jm, RENDER_ANNOTATION_JOB_HASH);
+	if (!job)
+		return NULL;
+	const char *parts[] = {job, render_object_annotation(jm, RENDER_ANNOTATION_TEMPLATE_HASH),
+			       render_object_annotation(tm, RENDER_ANNOTATION_TEMPLATE_HASH)};
+	cJSON *a = cJSON_CreateArray();
+	for (size_t i = 0; i < FO_ARRAY_LEN(parts); i++)
+		cJSON_AddItemToArray(a, parts[i] ? cJSON_CreateString(parts[i]) : cJSON_CreateNull());
+	char *h = fo_json_hash(a);
+	cJSON_Delete(a);
+	return h;
+}
+
+char *render_target_hash_of(const flink_deployment *fd)
+{
+	render_objects objs = {0};
+	fo_err e = FO_ERR_INIT;
+	char *h = render_deployment(fd, &objs, &e) == 0 ? render_target_hash(&objs) : NULL;
+	render_objects_free(&objs);
+	fo_err_clear(&e);
+	return h;
 }
 
 char *render_job_hash(const flink_deployment *fd)

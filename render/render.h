@@ -72,6 +72,17 @@ const char *render_object_annotation(const cJSON *obj, const char *key);
 char *render_compute_hash(const cJSON *obj);
 /* Hash of the job fields whose change needs the job resubmitted; NULL without a job. */
 char *render_job_hash(const flink_deployment *fd);
+/*
+ * The hash of the whole target a job runs on: its job hash and both pod
+ * templates (image, resources, Flink configuration through the config
+ * hash). Any change of these restarts the job, so it is a new target —
+ * a rollback or a failure is keyed on it, never on the job hash alone.
+ * NULL when `o` has no JobManager StatefulSet with a job. Caller frees.
+ */
+char *render_target_hash(const render_objects *o);
+/* The same for `fd`, rendered for the purpose (NULL without a job, or when
+ * it does not render). Caller frees. */
+char *render_target_hash_of(const flink_deployment *fd);
 /* The Flink configuration file's name for this Flink version. */
 const char *render_conf_file_name(const flink_deployment *fd);
 

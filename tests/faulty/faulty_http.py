@@ -94,8 +94,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def read_body(self):
         n = int(self.headers.get("Content-Length") or 0)
         # bounded: the clients send small JSON documents
-        if n > 0:
-            self.rfile.read(min(n, 1 << 20))
+        self.body = self.rfile.read(min(n, 1 << 20)) if n > 0 else b""
 
     def head(self, status, ctype, length=None, chunked=False, extra=()):
         self.send_response(status)
@@ -128,9 +127,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return "application/java-archive", JAR, [("ETag", '"faulty-1"')]
         if path.startswith("/api/") or path.startswith("/apis/"):
             if self.command == "PATCH":
+                # the body as it arrived, for the client's tests to read
                 obj = {"apiVersion": "v1", "kind": "ConfigMap",
                        "metadata": {"name": path.rsplit("/", 1)[-1], "namespace": "default",
-                                    "resourceVersion": "1"}}
+                                    "resourceVersion": "1",
+                                    "annotations": {"request-body": self.body.decode("utf-8", "replace")}}}
             elif "limit=" in query:
                 obj = {"apiVersion": "v1", "kind": "ConfigMapList", "metadata": {"resourceVersion": "1"},
                        "items": [{"metadata": {"name": "cm", "namespace": "default"}, "data": {"a": "b"}}]}

@@ -37,6 +37,7 @@
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/http.h"
+#include "lib/json.h"
 #include "tests/unit/want.h"
 
 #define SERVER FO_SRCDIR "/tests/faulty/faulty_http.py"
@@ -426,8 +427,16 @@ static void test_control(void **state)
 		fail_msg("list: %s", fo_err_msg(&e));
 	assert_int_equal(n, 1);
 	cJSON *obj = configmap();
+	/* the body applied holds numbers exactly: a whole number past 2^53
+	 * with all its digits (cJSON's printer writes 1e+17) */
+	cJSON_AddNumberToObject(obj, "n", 1e17);
+	cJSON_AddNumberToObject(obj, "f", 0.1);
 	if (k8s_apply(k, obj, false, &out, &e) < 0)
 		fail_msg("apply: %s", fo_err_msg(&e));
+	const char *body = fo_json_str(cJSON_GetObjectItem(cJSON_GetObjectItem(out, "metadata"), "annotations"),
+				       "request-body");
+	want_contains(body, "\"n\":100000000000000000,");
+	want_contains(body, "\"f\":0.1}");
 	cJSON_Delete(out);
 	cJSON_Delete(obj);
 	k8s_client_free(k);

@@ -19,6 +19,8 @@
 #include "k8s/k8s.h"
 #include "lib/base64.h"
 #include "lib/buf.h"
+#include "lib/json.h"
+#include "lib/yaml.h"
 
 static const char kubeconfig[] =
 	"apiVersion: v1\nkind: Config\ncurrent-context: a\n"
@@ -215,6 +217,28 @@ static void test_subset(void **state)
 		cJSON_Delete(w);
 		cJSON_Delete(h);
 	}
+	/* an exact integer from YAML (a raw item) against the server's answer,
+	 * which cJSON reads into a double: equal when the double is the same,
+	 * whether the live object was parsed or printed and parsed again */
+	fo_yaml_file *f = NULL;
+	fo_diags d = FO_DIAGS_INIT;
+	assert_int_equal(fo_yaml_load("w", "u: 9007199254740993\n", 20, NULL, &f, &d), 0);
+	cJSON *want = fo_yaml_to_json(f->docs[0]);
+	assert_true(cJSON_IsRaw(cJSON_GetObjectItem(want, "u")));
+	cJSON *live = cJSON_Parse("{\"u\":9007199254740993}"), *other = cJSON_Parse("{\"u\":9007199254740996}");
+	assert_true(deploy_subset_equal(want, live, NULL));
+	char *text = fo_json_print(live, false);
+	cJSON *stored = cJSON_Parse(text);
+	assert_true(deploy_subset_equal(want, stored, NULL));
+	assert_true(deploy_same_stored(want, want, NULL));
+	assert_false(deploy_subset_equal(want, other, NULL));
+	free(text);
+	cJSON_Delete(stored);
+	cJSON_Delete(live);
+	cJSON_Delete(other);
+	cJSON_Delete(want);
+	fo_yaml_file_free(f);
+	fo_diags_free(&d);
 	/* what the server maintains is not a difference */
 	cJSON *a = cJSON_Parse("{\"metadata\":{\"name\":\"x\",\"resourceVersion\":\"1\",\"managedFields\":[1]},\"spec\":{},\"status\":{\"r\":1}}");
 	cJSON *b = cJSON_Parse("{\"metadata\":{\"name\":\"x\",\"resourceVersion\":\"2\"},\"spec\":{},\"status\":{\"r\":2}}");

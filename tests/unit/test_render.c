@@ -21,6 +21,7 @@
 #include "lib/json.h"
 #include "lib/yaml.h"
 #include "render/render.h"
+#include "want.h"
 
 #define GOLDEN FO_SRCDIR "/tests/golden"
 
@@ -135,17 +136,26 @@ static void test_hash_moves(void **state)
 	static const struct {
 		const char *from, *to;
 		bool changes[RENDER_NCOMPONENTS]; /* cm, svc, rest, tm-svc, jm-sts, tm-sts */
+		bool target, job; /* render_target_hash, render_job_hash: memory, image and
+				   * configuration move the target, never the job hash */
 	} cases[] = {
-		{"memory: 2g}}", "memory: 3g}}", {true, false, false, false, true, true}},
-		{"image: flink:1.20", "image: flink:1.20.1", {false, false, false, false, true, true}},
-		{"parallelism: 2,", "parallelism: 3,", {true, false, false, false, true, true}},
-		{"jarURI: s3://b/j.jar", "jarURI: s3://b/k.jar", {false, false, false, false, true, false}},
-		{"upgradeMode: savepoint", "upgradeMode: stateless", {false, false, false, false, false, false}},
-		{"a.one: x", "a.one: z", {true, false, false, false, true, true}},
+		{"memory: 2g}}", "memory: 3g}}", {true, false, false, false, true, true}, true, false},
+		{"image: flink:1.20", "image: flink:1.20.1", {false, false, false, false, true, true}, true, false},
+		{"parallelism: 2,", "parallelism: 3,", {true, false, false, false, true, true}, true, true},
+		{"jarURI: s3://b/j.jar", "jarURI: s3://b/k.jar", {false, false, false, false, true, false}, true, true},
+		{"upgradeMode: savepoint", "upgradeMode: stateless", {false, false, false, false, false, false}, false, false},
+		{"a.one: x", "a.one: z", {true, false, false, false, true, true}, true, false},
 	};
+	char *ta = NULL, *ja = NULL;
 	flink_deployment *a = parse_text("a", base);
 	render_objects ra;
 	assert_int_equal(render_deployment(a, &ra, NULL), 0);
+	ta = render_target_hash(&ra);
+	ja = render_job_hash(a);
+	assert_non_null(ta);
+	char *ta2 = render_target_hash_of(a);
+	assert_string_equal(ta, ta2); /* the same target, however it is asked for */
+	free(ta2);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char *p = strstr(base, cases[i].from);
 		assert_non_null(p);
@@ -163,10 +173,18 @@ static void test_hash_moves(void **state)
 			assert_string_equal(h, render_object_hash(rb.v[k]));
 			free(h);
 		}
+		char *tb = render_target_hash(&rb), *jb = render_job_hash(b);
+		if ((strcmp(ta, tb) != 0) != cases[i].target || (strcmp(ja, jb) != 0) != cases[i].job)
+			fail_msg("%s -> %s: target %s, job hash %s", cases[i].from, cases[i].to,
+				 strcmp(ta, tb) ? "moved" : "same", strcmp(ja, jb) ? "moved" : "same");
+		free(tb);
+		free(jb);
 		render_objects_free(&rb);
 		flink_deployment_free(b);
 		free(t);
 	}
+	free(ta);
+	free(ja);
 	render_objects_free(&ra);
 	flink_deployment_free(a);
 }
@@ -526,6 +544,87 @@ static void test_claims(void **state)
 	flink_deployment_free(fd);
 }
 
+/* config.yaml (Flink 1.19 on) is standard YAML: a key or value that a YAML
+ * 1.1 or 1.2 reader would take for a number, null, bool, float or date is
+ * quoted, so Flink reads the string the manifest holds. */
+static void test_conf_yaml_quotes_keys_and_values(void **state)
+{
+	(void)state;
+	flink_deployment *fd = parse_text("q", "apiVersion: flink.apache.org/v1beta1\nkind: FlinkDeployment\n"
+				       "metadata: {name: wc}\nspec:\n  image: flink:1.20\n  flinkVersion: v1_20\n"
+				       "  jobManager: {resource: {memory: 1g}}\n  taskManager: {resource: {memory: 2g}, replicas: 1}\n"
+				       "  flinkConfiguration:\n    \"1.10\": a\n    \"null\": b\n    \"true\": c\n"
+				       "    \"y\": d\n    \"0o17\": e\n"
+				       "    v.inf: \"+.inf\"\n    v.Inf: \"+.Inf\"\n    v.nan: \".NaN\"\n"
+				       "    v.date: \"2024-01-01t00:00:00z\"\n    v.ts: \"2001-12-14t21:59:43.10-05:00\"\n"
+				       "    v.end: \"...\"\n    v.int: \"1_000\"\n    v.hex: \"0x1F\"\n");
+	render_objects o;
+	assert_int_equal(render_deployment(fd, &o, NULL), 0);
+	const char *conf = conf_text(&o, "config.yaml");
+	static const char *const lines[] = {
+		"\n\"1.10\": a\n", "\n\"null\": b\n", "\n\"true\": c\n", "\n\"y\": d\n", "\n\"0o17\": e\n",
+		"\nv.inf: \"+.inf\"\n", "\nv.Inf: \"+.Inf\"\n", "\nv.nan: \".NaN\"\n",
+		"\nv.date: \"2024-01-01t00:00:00z\"\n", "\nv.ts: \"2001-12-14t21:59:43.10-05:00\"\n",
+		"\nv.end: \"...\"\n", "\nv.int: \"1_000\"\n", "\nv.hex: \"0x1F\"\n",
+	};
+	for (size_t i = 0; i < FO_ARRAY_LEN(lines); i++)
+		if (!strstr(conf, lines[i]))
+			fail_msg("config.yaml lacks the line %s in:\n%s", lines[i], conf);
+	/* and our reader takes every key and value back as the string meant */
+	fo_yaml_file *f = NULL;
+	fo_diags d = FO_DIAGS_INIT;
+	assert_int_equal(fo_yaml_load("config.yaml", conf, strlen(conf), NULL, &f, &d), 0);
+	for (size_t i = 0; i < fd->conf.n; i++) {
+		const fo_yaml_node *v = fo_yaml_get(f->docs[0], fd->conf.v[i].key);
+		assert_non_null(v);
+		cJSON *j = fo_yaml_to_json(v);
+		assert_true(cJSON_IsString(j));
+		assert_string_equal(j->valuestring, fd->conf.v[i].value);
+		cJSON_Delete(j);
+	}
+	fo_yaml_file_free(f);
+	fo_diags_free(&d);
+	render_objects_free(&o);
+	flink_deployment_free(fd);
+}
+
+/* A podTemplate's integers past 2^53 reach the rendered object, its YAML,
+ * its JSON and its content hash exactly. */
+static void test_pod_template_exact_integers(void **state)
+{
+	(void)state;
+	static const char tmpl[] = "apiVersion: flink.apache.org/v1beta1\nkind: FlinkDeployment\n"
+				   "metadata: {name: wc}\nspec:\n  image: flink:1.20\n  flinkVersion: v1_20\n"
+				   "  jobManager: {resource: {memory: 1g}}\n  taskManager: {resource: {memory: 2g}, replicas: 1}\n"
+				   "  podTemplate:\n    spec:\n      securityContext: {runAsUser: %s}\n"
+				   "      activeDeadlineSeconds: 123456789012345678\n";
+	char *hashes[2], *texts[2];
+	static const char *const users[] = {"9007199254740993", "9007199254740992"};
+	for (int i = 0; i < 2; i++) {
+		char *m = fo_asprintf(tmpl, users[i]);
+		flink_deployment *fd = parse_text("big", m);
+		render_objects o;
+		assert_int_equal(render_deployment(fd, &o, NULL), 0);
+		hashes[i] = fo_strdup(render_object_hash(o.v[RENDER_STATEFULSET_JOBMANAGER]));
+		fo_buf b = FO_BUF_INIT;
+		render_write_yaml(&b, &o);
+		texts[i] = fo_buf_detach(&b);
+		char *want = fo_asprintf("runAsUser: %s\n", users[i]);
+		want_contains(texts[i], want);
+		want_contains(texts[i], "activeDeadlineSeconds: 123456789012345678\n");
+		free(want);
+		render_objects_free(&o);
+		flink_deployment_free(fd);
+		free(m);
+	}
+	/* 2^53 + 1 is not 2^53: the hash tells them apart */
+	assert_string_not_equal(hashes[0], hashes[1]);
+	for (int i = 0; i < 2; i++) {
+		free(hashes[i]);
+		free(texts[i]);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -537,6 +636,8 @@ int main(void)
 		cmocka_unit_test(test_render_refuses_line_breaks),
 		cmocka_unit_test(test_high_availability),
 		cmocka_unit_test(test_claims),
+		cmocka_unit_test(test_conf_yaml_quotes_keys_and_values),
+		cmocka_unit_test(test_pod_template_exact_integers),
 	};
 	return cmocka_run_group_tests_name("render", tests, NULL, NULL);
 }

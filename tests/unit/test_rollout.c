@@ -53,6 +53,7 @@ enum obs {
 	O_REQ_FAILED,   /* the job runs; the requested savepoint failed */
 	O_SP_OLD,       /* the job runs; its newest savepoint is 2 minutes old */
 	O_PODS_ROLLING, /* Flink answers with enough slots, but the StatefulSets are still rolling out */
+	O_LAST = O_PODS_ROLLING,
 };
 #define SP_REQ "file:/sp/savepoint-req"
 
@@ -134,6 +135,11 @@ static void observe(enum obs kind, deploy_observed *o)
 		break;
 	default: break;
 	}
+	/* as observe() in rollout.c: statistics that were not read say nothing */
+	if (!o->checkpoints_ok) {
+		o->newest_path = o->restored_path = NULL;
+		o->newest_is_savepoint = false;
+	}
 }
 
 /* Journal presets */
@@ -163,7 +169,27 @@ enum jr {
 	J_RB_AWAIT,        /* rolled back, and the rollback's own job awaits its first checkpoint */
 	J_REDEPLOYED,      /* job at H_NEW, started for redeploy nonce 5 */
 	J_CANCELLING_INITIAL, /* a redeploy's cancel: restore file:/sp/chosen (initial) */
+	/* journals that name targets (the whole rendered target, not only the
+	 * job hash): the job at T_OLD ran; T_NEW's start is in flight from the
+	 * upgrade's savepoint SP_STOP (recorded as savepointPath) */
+	J_APPLIED_T,
+	J_UPLOADED_T,
+	J_SUBMITTED_T,
+	J_SUB_BUDGET_T,    /* the same, its restart budget spent */
+	J_FAILED_T,        /* failed at T_NEW (job hash H_NEW); the T_OLD job runs */
+	J_RB_IDLE_T,       /* rolled back: T_PREV runs again; git's T_NEW (H_NEW) failed */
+	J_SUSPENDED_CK,    /* suspended after the job had ended: resumes from CK_NEW, savepoint SP_OLD older */
+	J_TAKEN_SP,        /* SAVEPOINT_TAKEN from the stop's SP_STOP, which is savepointPath */
+	J_CANCELLING_T,    /* a last-state upgrade to T_NEW: the T_OLD job cancelled, restore CK_OLD chosen */
+	J_LAST = J_CANCELLING_T,
 };
+#define T_OLD "told"
+#define T_NEW "tnew"
+#define T_PREV "tprev"
+#define T_FIX "tfix"   /* H_NEW's job with other memory: a new target, the same job hash */
+#define H_NEW2 "hnew2"
+#define T_NEW2 "tnew2" /* a fix commit with another job */
+#define CK_OLD "file:/ck/chk-5"
 #define H_PREV "hprev"
 #define C_PREV "c0ffee0000000000000000000000000000000001"
 #define C_FAIL "badc0de000000000000000000000000000000002"
@@ -263,6 +289,58 @@ static void journal(enum jr kind, deploy_journal *j)
 		deploy_journal_set(&j->restore_path, "file:/sp/chosen");
 		deploy_journal_set(&j->restore_kind, "initial");
 		break;
+	case J_APPLIED_T:
+	case J_UPLOADED_T:
+	case J_SUBMITTED_T:
+	case J_SUB_BUDGET_T:
+		j->step = kind == J_APPLIED_T ? DEPLOY_STEP_APPLIED : kind == J_UPLOADED_T ? DEPLOY_STEP_UPLOADED
+											    : DEPLOY_STEP_SUBMITTED;
+		deploy_journal_set(&j->target_hash, T_OLD);
+		deploy_journal_set(&j->start_hash, T_NEW);
+		deploy_journal_set(&j->savepoint_path, SP_STOP);
+		deploy_journal_set(&j->restore_path, SP_STOP);
+		deploy_journal_set(&j->restore_kind, "savepoint");
+		if (kind != J_APPLIED_T)
+			deploy_journal_set(&j->jar_id, "j.jar");
+		if (kind == J_SUBMITTED_T || kind == J_SUB_BUDGET_T)
+			deploy_journal_set(&j->submit_job_id, "00000000000000000000000000000002");
+		j->restarts = kind == J_SUB_BUDGET_T ? 3 : 0;
+		break;
+	case J_FAILED_T:
+		j->step = DEPLOY_STEP_FAILED;
+		deploy_journal_set(&j->target_hash, T_OLD);
+		deploy_journal_set(&j->failed_job_hash, H_NEW);
+		deploy_journal_set(&j->failed_hash, T_NEW);
+		deploy_journal_set(&j->last_error, "it broke");
+		break;
+	case J_RB_IDLE_T:
+		deploy_journal_set(&j->target_job_hash, H_PREV);
+		deploy_journal_set(&j->target_hash, T_PREV);
+		deploy_journal_set(&j->rollback_of_hash, H_NEW);
+		deploy_journal_set(&j->rollback_of_target, T_NEW);
+		deploy_journal_set(&j->failed_job_hash, H_NEW);
+		deploy_journal_set(&j->failed_hash, T_NEW);
+		deploy_journal_set(&j->rollback_of_commit, C_FAIL);
+		deploy_journal_set(&j->rollback_to_commit, C_PREV);
+		break;
+	case J_SUSPENDED_CK:
+		deploy_journal_set(&j->job_id, NULL);
+		deploy_journal_set(&j->restore_path, CK_NEW);
+		deploy_journal_set(&j->restore_kind, "checkpoint");
+		break;
+	case J_TAKEN_SP:
+		j->step = DEPLOY_STEP_SAVEPOINT_TAKEN;
+		deploy_journal_set(&j->target_hash, T_OLD);
+		deploy_journal_set(&j->savepoint_path, SP_STOP);
+		deploy_journal_set(&j->restore_path, SP_STOP);
+		deploy_journal_set(&j->restore_kind, "savepoint");
+		break;
+	case J_CANCELLING_T:
+		j->step = DEPLOY_STEP_CANCELLING;
+		deploy_journal_set(&j->target_hash, T_OLD);
+		deploy_journal_set(&j->restore_path, CK_OLD);
+		deploy_journal_set(&j->restore_kind, "checkpoint");
+		break;
 	default: break;
 	}
 }
@@ -275,6 +353,11 @@ enum want {
 	W_PREV,    /* the rollback's spec: C_PREV's H_PREV, run again */
 	W_REDEPLOY, /* git's H_NEW with a new savepointRedeployNonce 5 and initialSavepointPath file:/sp/chosen */
 	W_REDEPLOY_LS, /* the same in last-state mode */
+	W_FIX,      /* git's H_NEW job with other memory (target T_FIX), rollback on */
+	W_FIX2,     /* a fix commit with another job: H_NEW2 (T_NEW2) */
+	W_REVERT,   /* git's C_PREV spec again (H_PREV, T_PREV), by a revert: not a rollback's */
+	W_NEW_T_RB, /* git's H_NEW (T_NEW), rollback on */
+	W_LAST = W_NEW_T_RB,
 };
 
 static void desired(enum want kind, deploy_desired *d)
@@ -308,6 +391,19 @@ static void desired(enum want kind, deploy_desired *d)
 		d->initial_savepoint = "file:/sp/chosen";
 		d->mode = kind == W_REDEPLOY_LS ? FLINK_UPGRADE_LAST_STATE : FLINK_UPGRADE_SAVEPOINT;
 	}
+	if (kind == W_FIX2)
+		d->job_hash = H_NEW2;
+	if (kind == W_REVERT)
+		d->job_hash = H_PREV;
+	d->rollback = d->rollback || kind == W_FIX || kind == W_NEW_T_RB || kind == W_REVERT;
+	/* the whole target follows the job hash, but where a preset changes
+	 * the pods alone (W_PODS) or memory alone (W_FIX) */
+	d->target = kind == W_PODS ? "tpods"
+		  : kind == W_FIX  ? T_FIX
+		  : fo_streq(d->job_hash, H_OLD) ? T_OLD
+		  : fo_streq(d->job_hash, H_PREV) ? T_PREV
+		  : fo_streq(d->job_hash, H_NEW2) ? T_NEW2
+						  : T_NEW;
 }
 
 static const struct row {
@@ -395,7 +491,10 @@ static const struct row {
 	/* after the state is fixed: objects, slots, jar, run */
 	{J_TAKEN, W_NEW, O_DOWN, DEPLOY_OP_APPLY, NULL, NULL},
 	{J_TAKEN, W_SUSPEND, O_DOWN, DEPLOY_OP_SUSPEND, NULL, NULL},
-	{J_TAKEN, W_DELETE, O_DOWN, DEPLOY_OP_NONE, NULL, "objects can go"},
+	/* deleting: the state kept is recorded (as savepointPath, which the
+	 * status file shows) before the objects may go */
+	{J_TAKEN, W_DELETE, O_DOWN, DEPLOY_OP_KEEP, SP_STOP, NULL},
+	{J_TAKEN_SP, W_DELETE, O_DOWN, DEPLOY_OP_NONE, NULL, "objects can go"},
 	{J_APPLIED, W_NEW, O_DOWN, DEPLOY_OP_WAIT, NULL, "JobManager is starting"},
 	{J_APPLIED, W_NEW, O_GONE, DEPLOY_OP_UPLOAD, NULL, NULL},
 	/* not on pods about to be replaced: the old JobManager still answers */
@@ -451,6 +550,53 @@ static const struct row {
 	{J_IDLE, W_REDEPLOY_LS, O_RUNNING, DEPLOY_OP_CANCEL, "file:/sp/chosen", NULL},
 	{J_CANCELLING_INITIAL, W_REDEPLOY_LS, O_CANCELED, DEPLOY_OP_KEEP, "file:/sp/chosen", NULL}, /* not CK_NEW */
 	{J_REDEPLOYED, W_REDEPLOY, O_RUNNING, DEPLOY_OP_NONE, NULL, "running"}, /* answered: once */
+	/* issue 20.1: a start in flight meets a delete or a suspend: nothing of
+	 * it runs; its state is kept (recorded first when it is not yet) */
+	{J_APPLIED_T, W_DELETE, O_RUNNING, DEPLOY_OP_NONE, NULL, "objects can go"},
+	{J_UPLOADED_T, W_DELETE, O_GONE, DEPLOY_OP_NONE, NULL, "objects can go"},
+	{J_UPLOADED, W_DELETE, O_GONE, DEPLOY_OP_KEEP, SP_STOP, NULL}, /* an older journal: SP_STOP recorded first */
+	{J_SUBMITTED_T, W_DELETE, O_GONE, DEPLOY_OP_NONE, NULL, "objects can go"}, /* its main() threw */
+	{J_SUBMITTED, W_DELETE, O_GONE, DEPLOY_OP_KEEP, SP_STOP, NULL},
+	{J_SUBMITTED_T, W_DELETE, O_RUNNING, DEPLOY_OP_ADOPT, NULL, NULL}, /* then stopped with a savepoint */
+	{J_SUBMITTED_T, W_DELETE, O_RESTARTING_LATE, DEPLOY_OP_CANCEL, CK_NEW, NULL},
+	{J_SUBMITTED_T, W_DELETE, O_FAILED, DEPLOY_OP_KEEP, CK_NEW, NULL},
+	{J_SUBMITTED_T, W_DELETE, O_EMPTY_ENDED, DEPLOY_OP_KEEP, SP_STOP, NULL},
+	{J_SUBMITTED_T, W_DELETE, O_FAILED_FRESH, DEPLOY_OP_WAIT, NULL, "not available yet"},
+	{J_SUBMITTED_T, W_DELETE, O_DOWN, DEPLOY_OP_WAIT, NULL, NULL},
+	{J_UPLOADED_T, W_SUSPEND, O_GONE, DEPLOY_OP_SUSPEND, NULL, NULL},
+	{J_SUBMITTED_T, W_SUSPEND, O_GONE, DEPLOY_OP_SUSPEND, NULL, NULL},
+	{J_SUBMITTED_T, W_SUSPEND, O_RUNNING, DEPLOY_OP_ADOPT, NULL, NULL},
+	{J_SUBMITTED, W_SUSPEND, O_GONE, DEPLOY_OP_SUSPEND, NULL, NULL},
+	/* a suspend keeps the state it fixed: the resume starts from it, not
+	 * from an older savepoint */
+	{J_SUSPENDED_CK, W_NEW, O_DOWN, DEPLOY_OP_KEEP, CK_NEW, NULL},
+	{J_SUSPENDED_CK, W_DELETE, O_DOWN, DEPLOY_OP_KEEP, CK_NEW, NULL}, /* recorded before the objects go */
+	/* issue 20.2: a fix commit while a start is in flight: the fix is applied;
+	 * the stale submission is never run, recorded or charged to it */
+	{J_APPLIED_T, W_FIX2, O_GONE, DEPLOY_OP_APPLY, NULL, NULL},
+	{J_UPLOADED_T, W_FIX2, O_GONE, DEPLOY_OP_APPLY, NULL, NULL},
+	{J_UPLOADED_T, W_NEW, O_GONE, DEPLOY_OP_RUN, NULL, NULL},
+	{J_SUBMITTED_T, W_FIX2, O_GONE, DEPLOY_OP_APPLY, NULL, NULL},
+	{J_SUBMITTED_T, W_NEW, O_GONE, DEPLOY_OP_RUN, NULL, NULL},
+	{J_SUBMITTED_T, W_FIX2, O_RUNNING, DEPLOY_OP_ADOPT, NULL, NULL},
+	{J_SUBMITTED_T, W_NEW, O_RUNNING, DEPLOY_OP_RECORD, NULL, NULL},
+	{J_SUBMITTED_T, W_FIX2, O_FAILED, DEPLOY_OP_KEEP, CK_NEW, NULL},
+	{J_SUB_BUDGET_T, W_FIX2, O_FAILED, DEPLOY_OP_KEEP, CK_NEW, NULL},
+	{J_SUB_BUDGET_T, W_NEW, O_FAILED, DEPLOY_OP_FAIL, NULL, "after 3 restarts"},
+	{J_SUBMITTED_T, W_FIX2, O_STARTING, DEPLOY_OP_CANCEL, CK_NEW, NULL},
+	{J_SUBMITTED_T, W_FIX2, O_EMPTY_ENDED, DEPLOY_OP_KEEP, SP_STOP, NULL},
+	/* a cancel that never arrived at a job that does not run: cancelled again */
+	{J_CANCELLING_T, W_LAST_STATE, O_RESTARTING_LATE, DEPLOY_OP_CANCEL, CK_NEW, NULL},
+	{J_CANCELLING_T, W_LAST_STATE, O_RUNNING, DEPLOY_OP_CANCEL, CK_NEW, NULL},
+	/* issue 20.6: failures and rollbacks are keyed on the whole target */
+	{J_FAILED_T, W_NEW, O_RUNNING, DEPLOY_OP_NONE, NULL, "failed: it broke"},
+	{J_FAILED_T, W_FIX, O_RUNNING, DEPLOY_OP_STOP, NULL, NULL},  /* memory alone changed: a new attempt */
+	{J_FAILED, W_FIX, O_RUNNING, DEPLOY_OP_NONE, NULL, "failed"}, /* an older journal knows job hashes only */
+	{J_RB_IDLE_T, W_FIX, O_RUNNING, DEPLOY_OP_STOP, NULL, NULL},  /* the fix runs */
+	{J_RB_IDLE_T, W_NEW_T_RB, O_RUNNING, DEPLOY_OP_WAIT, NULL, "whose spec this pass could not read"},
+	{J_RB_IDLE_T, W_REVERT, O_RUNNING, DEPLOY_OP_FORGET_ROLLBACK, NULL, NULL}, /* a revert clears it */
+	{J_RB_IDLE_T, W_PREV, O_RUNNING, DEPLOY_OP_NONE, NULL, "running"},         /* the rollback's own spec */
+	{J_RB_IDLE, W_REVERT, O_RUNNING, DEPLOY_OP_FORGET_ROLLBACK, NULL, NULL},
 };
 
 static void test_table(void **state)
@@ -481,7 +627,7 @@ static void test_table(void **state)
 		if (r->why && !(n.why && strstr(n.why, r->why)))
 			fail_msg("row %zu: why \"%s\" lacks \"%s\"", i, n.why ? n.why : "", r->why);
 		/* the RestartBudgetExhausted Event, not UpgradeFailed: only when the budget is what ran out */
-		bool budget = r->j == J_BUDGET || r->j == J_BUDGET_AWAIT_PREV || r->j == J_SUB_BUDGET_PREV;
+		bool budget = r->j == J_BUDGET || r->j == J_BUDGET_AWAIT_PREV || r->j == J_SUB_BUDGET_PREV || r->j == J_SUB_BUDGET_T;
 		if ((n.failure == DEPLOY_FAILURE_RESTART_BUDGET) !=
 		    ((n.op == DEPLOY_OP_FAIL || n.op == DEPLOY_OP_ROLLBACK) && budget))
 			fail_msg("row %zu: failure %d", i, (int)n.failure);
@@ -562,17 +708,60 @@ static void test_slow_savepoint(void **state)
 	deploy_journal_clear(&j);
 }
 
-/* The promise, checked over everything: whatever the journal and the
- * observation, a step that fixes the state to start from (KEEP, CANCEL,
- * RESTART) for a stateful job that had state picks the newest the
- * observation shows, or what a human named — never SP_OLD when something
- * newer was observed, and never empty state. */
-static void test_never_older_state(void **state)
+/* Whether the journal names a job the pass would observe: the job that
+ * runs, or during SUBMITTED the submission. Without one, observe() asks
+ * Flink about no job, and the sweep's observation says so. */
+static bool observes_a_job(const deploy_journal *j)
+{
+	return j->step == DEPLOY_STEP_SUBMITTED ? j->submit_job_id != NULL : j->job_id != NULL;
+}
+
+/* The newest state the observation shows that the next job must start
+ * from: the savepoint a stop completed, else the newest checkpoint or
+ * savepoint of the observed job, once its statistics are readable. NULL
+ * when nothing newer than what the journal fixed was observed. */
+static const char *newest_observed(const deploy_journal *j, const deploy_observed *o)
+{
+	/* from SAVEPOINT_TAKEN to UPLOADED the state is fixed, and the old
+	 * job it came from is over: nothing observed of it is newer */
+	if (!o->flink_ok || j->step == DEPLOY_STEP_SAVEPOINT_TAKEN || j->step == DEPLOY_STEP_APPLIED ||
+	    j->step == DEPLOY_STEP_UPLOADED)
+		return NULL;
+	if (j->step == DEPLOY_STEP_STOPPING && j->trigger_id && o->trigger == DEPLOY_TRIGGER_COMPLETED)
+		return o->trigger_location;
+	if (o->job_known && o->checkpoints_ok && o->newest_path)
+		return o->newest_path;
+	return NULL;
+}
+
+/*
+ * The promises, checked over everything: every journal preset (every step,
+ * old and new formats) x every desired preset (present, suspended,
+ * deleting, a changed target, a fix, a revert, a redeploy) x every
+ * observation preset x every trigger observation.
+ *   - A step that fixes the state to start from (KEEP, CANCEL, RESTART,
+ *     ROLLBACK) for a stateful job picks exactly the newest state observed
+ *     (the stop's savepoint, else the job's newest checkpoint); when
+ *     nothing newer was observed, what the journal fixed (restorePath, else
+ *     savepointPath) or what the job started from — never an older
+ *     recorded savepoint, never empty state when there was state; only a
+ *     human's choice (a redeploy, a new initialSavepointPath after an
+ *     unknown state) may differ.
+ *   - Nothing acts on a FlinkDeployment that is gone from git, and a
+ *     suspended one runs nothing.
+ *   - A start in flight for another target is never completed, and nothing
+ *     of it is charged to the new target (no restart, no budget failure,
+ *     no rollback).
+ *   - A failure always says why, only a failure does, and an unreachable
+ *     Flink is never acted on.
+ */
+static void test_sweep(void **state)
 {
 	(void)state;
-	for (int jr = J_NEW; jr <= J_RB_AWAIT; jr++)
-		for (int w = W_NEW; w <= W_PREV; w++) /* (a redeploy starts from a human's choice, not the newest) */
-			for (int ob = O_DOWN; ob <= O_STALE; ob++)
+	size_t checked = 0;
+	for (int jr = J_NEW; jr <= J_LAST; jr++)
+		for (int w = W_NEW; w <= W_LAST; w++)
+			for (int ob = O_DOWN; ob <= O_LAST; ob++)
 				for (int trig = DEPLOY_TRIGGER_NONE; trig <= DEPLOY_TRIGGER_UNKNOWN; trig++) {
 					deploy_journal j;
 					deploy_desired d;
@@ -581,42 +770,205 @@ static void test_never_older_state(void **state)
 					journal((enum jr)jr, &j);
 					desired((enum want)w, &d);
 					observe((enum obs)ob, &o);
-					/* (a trigger is observed only when the journal has
-					 * one; the others are combinations that cannot occur,
-					 * kept as a robustness check) */
 					o.trigger = (enum deploy_trigger_obs)trig;
 					if (o.trigger == DEPLOY_TRIGGER_COMPLETED)
 						o.trigger_location = SP_STOP;
+					if (o.flink_ok && !observes_a_job(&j)) {
+						/* no job to ask Flink about */
+						o.job_known = false;
+						o.checkpoints_ok = false;
+						o.newest_path = o.restored_path = NULL;
+						o.trigger = DEPLOY_TRIGGER_NONE;
+					}
 					deploy_next_step(&d, &j, &o, &n);
+					checked++;
+					char where[160];
+					snprintf(where, sizeof(where), "journal %d want %d obs %d trigger %d: %s%s%s", jr, w, ob,
+						 trig, deploy_op_name(n.op), n.why ? ": " : "", n.why ? n.why : "");
 					bool fixes = n.op == DEPLOY_OP_KEEP || n.op == DEPLOY_OP_CANCEL ||
 						     n.op == DEPLOY_OP_RESTART || n.op == DEPLOY_OP_ROLLBACK;
 					bool stateful = d.mode != FLINK_UPGRADE_STATELESS || d.suspended || d.deleting;
 					bool had_state = j.savepoint_path || j.restore_path;
-					if (fixes && stateful && had_state) {
-						if (!n.restore)
-							fail_msg("journal %d want %d obs %d trigger %d: %s from empty state", jr,
-								 w, ob, trig, deploy_op_name(n.op));
-						if (fo_streq(n.restore, SP_OLD) && o.flink_ok && o.checkpoints_ok &&
-						    (o.newest_path || (o.trigger_location && j.trigger_id)) &&
-						    jr != J_SUSPENDED)
-							fail_msg("journal %d want %d obs %d trigger %d: %s from the older %s",
-								 jr, w, ob, trig, deploy_op_name(n.op), SP_OLD);
+					bool human = w == W_REDEPLOY || w == W_REDEPLOY_LS || fo_streq(j.restore_kind, "initial") ||
+						     (j.state_unknown && d.initial_savepoint &&
+						      fo_streq(n.restore, d.initial_savepoint)) ||
+						     (!had_state && !observes_a_job(&j));
+					if (fixes && stateful && !human) {
+						const char *newest = newest_observed(&j, &o);
+						if (had_state && !n.restore)
+							fail_msg("%s: from empty state", where);
+						if (newest && !fo_streq(n.restore, newest))
+							fail_msg("%s: restore %s, but %s is newer", where,
+								 n.restore ? n.restore : "(empty)", newest);
+						if (!newest && n.restore) {
+							/* nothing newer observed: what the journal fixed, or
+							 * what the job started from */
+							const char *fixed = j.restore_path ? j.restore_path : j.savepoint_path;
+							bool ok = fo_streq(n.restore, fixed) ||
+								  (o.job_known && fo_streq(n.restore, o.restored_path)) ||
+								  fo_streq(n.restore, j.started_from);
+							if (!ok)
+								fail_msg("%s: restore %s, not the newest state known (%s)", where,
+									 n.restore, fixed ? fixed : "none");
+						}
 					}
+					/* nothing acts on a deployment gone from git */
+					if (d.deleting && (deploy_op_acts_on_spec(n.op) || n.op == DEPLOY_OP_FORGET_ROLLBACK))
+						fail_msg("%s: while deleting", where);
+					/* a suspended deployment runs nothing */
+					if (d.suspended && (n.op == DEPLOY_OP_UPLOAD || n.op == DEPLOY_OP_RUN || n.op == DEPLOY_OP_RECORD ||
+							    n.op == DEPLOY_OP_APPLY || n.op == DEPLOY_OP_RESTART ||
+							    n.op == DEPLOY_OP_SAVEPOINT || n.op == DEPLOY_OP_ROLLBACK))
+						fail_msg("%s: while suspended", where);
+					/* a start in flight for another target: never completed,
+					 * nothing of it charged to the new one */
+					if (j.start_hash && !fo_streq(j.start_hash, d.target) &&
+					    (n.op == DEPLOY_OP_UPLOAD || n.op == DEPLOY_OP_RUN || n.op == DEPLOY_OP_RECORD ||
+					     n.op == DEPLOY_OP_RESTART || n.op == DEPLOY_OP_ROLLBACK ||
+					     n.failure == DEPLOY_FAILURE_RESTART_BUDGET))
+						fail_msg("%s: a step of target %s while git asks for %s", where, j.start_hash,
+							 d.target);
 					/* a failure always says why, and only a failure does */
 					bool failing = n.op == DEPLOY_OP_FAIL || n.op == DEPLOY_OP_ABORT_STOP ||
 						       n.op == DEPLOY_OP_ROLLBACK;
 					if (failing != (n.failure != DEPLOY_FAILURE_NONE))
-						fail_msg("journal %d want %d obs %d trigger %d: %s with failure %s", jr, w, ob,
-							 trig, deploy_op_name(n.op), deploy_failure_name(n.failure));
+						fail_msg("%s: failure %s", where, deploy_failure_name(n.failure));
 					/* an unreachable Flink is never acted on */
 					if (!o.flink_ok && (n.op == DEPLOY_OP_STOP || n.op == DEPLOY_OP_RESTOP ||
 							    n.op == DEPLOY_OP_CANCEL || n.op == DEPLOY_OP_RUN ||
-							    n.op == DEPLOY_OP_UPLOAD || n.op == DEPLOY_OP_RECORD))
-						fail_msg("journal %d want %d: %s while Flink does not answer", jr, w,
-							 deploy_op_name(n.op));
+							    n.op == DEPLOY_OP_UPLOAD || n.op == DEPLOY_OP_RECORD ||
+							    n.op == DEPLOY_OP_ADOPT || n.op == DEPLOY_OP_RESTART))
+						fail_msg("%s: while Flink does not answer", where);
 					deploy_next_clear(&n);
 					deploy_journal_clear(&j);
 				}
+	/* the sweep is exhaustive by construction; a preset list that shrank
+	 * would make it vacuous */
+	assert_true(checked >= (size_t)(J_LAST + 1) * (W_LAST + 1) * (O_LAST + 1) * 5);
+	assert_true(J_LAST >= 32 && W_LAST >= 18 && O_LAST >= 23);
+}
+
+/* Issue 20.3 and 20.7: what KEEP records. A redeploy's stop journals the
+ * stop's own savepoint (newest state, and flinkops' to dispose of later),
+ * never the human's initialSavepointPath; a delete records the state kept,
+ * a checkpoint included, as savepointPath with reason delete. */
+static void test_keep_records(void **state)
+{
+	(void)state;
+	deploy_journal j;
+	journal(J_STOPPING, &j);
+	deploy_keep k = {.restore = "file:/sp/chosen", .restore_kind = "initial", .stopped = SP_STOP,
+			 .reason = "upgrade", .now = "2026-12-06T10:00:00Z", .now_ms = "2026-12-06T10:00:00.000Z"};
+	char *dropped = deploy_journal_keep(&j, &k);
+	assert_null(dropped);
+	assert_int_equal(j.step, DEPLOY_STEP_SAVEPOINT_TAKEN);
+	assert_string_equal(j.restore_path, "file:/sp/chosen");
+	assert_string_equal(j.restore_kind, "initial");
+	assert_string_equal(j.savepoint_path, SP_STOP);
+	assert_int_equal(j.ntaken, 1);
+	assert_string_equal(j.taken[0].path, SP_STOP); /* not the human's savepoint */
+	assert_null(j.trigger_id);
+	deploy_journal_clear(&j);
+
+	/* deleting a job that had ended: its newest checkpoint is the state kept */
+	journal(J_IDLE, &j);
+	deploy_keep kd = {.restore = CK_NEW, .restore_kind = "checkpoint", .restore_time = "2026-12-06T09:59:00Z",
+			  .reason = "delete", .deleting = true, .now = "2026-12-06T10:00:00Z",
+			  .now_ms = "2026-12-06T10:00:00.000Z"};
+	dropped = deploy_journal_keep(&j, &kd);
+	assert_null(dropped);
+	assert_string_equal(j.savepoint_path, CK_NEW);
+	assert_string_equal(j.savepoint_reason, "delete");
+	assert_string_equal(j.savepoint_time, "2026-12-06T09:59:00Z"); /* the checkpoint's own time */
+	assert_int_equal(j.ntaken, 0); /* a checkpoint is never flinkops' to dispose of */
+	assert_null(j.job_id);
+	deploy_journal_clear(&j);
+
+	/* an upgrade from a checkpoint (last-state) leaves savepointPath alone */
+	journal(J_CANCELLING, &j);
+	deploy_keep ku = {.restore = CK_NEW, .restore_kind = "checkpoint", .reason = "upgrade",
+			  .now = "2026-12-06T10:00:00Z", .now_ms = "2026-12-06T10:00:00.000Z"};
+	dropped = deploy_journal_keep(&j, &ku);
+	assert_string_equal(j.savepoint_path, SP_OLD);
+	assert_string_equal(j.restore_path, CK_NEW);
+	assert_non_null(j.job_id);
+	deploy_journal_clear(&j);
+	free(dropped);
+}
+
+/* Issue 20.11 and 20.2: the restart budget is given back when a restarted
+ * job is healthy again, and a new target starts with a budget of its own. */
+static void test_restart_budget(void **state)
+{
+	(void)state;
+	deploy_journal j;
+	journal(J_AWAIT_PREV, &j);
+	j.restarts = 2;
+	deploy_journal_confirm(&j);
+	assert_int_equal(j.restarts, 0);
+	assert_null(j.await_checkpoint_since);
+	assert_null(j.previous_commit);
+	assert_null(j.previous_target);
+	deploy_journal_clear(&j);
+
+	/* a restart of the job that ran: RESTART left the running target
+	 * (targetHash) and no start in flight; it keeps counting */
+	journal(J_TAKEN, &j);
+	deploy_journal_set(&j.target_hash, T_OLD);
+	j.restarts = 1;
+	deploy_journal_applied(&j, T_OLD);
+	assert_int_equal(j.restarts, 1);
+	deploy_journal_clear(&j);
+
+	journal(J_TAKEN, &j);
+	j.restarts = 2;
+	deploy_journal_set(&j.start_hash, T_NEW);
+	deploy_journal_applied(&j, T_NEW); /* a restart of a start in flight keeps counting */
+	assert_int_equal(j.restarts, 2);
+	assert_int_equal(j.step, DEPLOY_STEP_APPLIED);
+	deploy_journal_applied(&j, T_NEW2); /* a new target: its own budget */
+	assert_int_equal(j.restarts, 0);
+	assert_string_equal(j.start_hash, T_NEW2);
+	deploy_journal_clear(&j);
+
+	/* a job that fails once in a while, healthy in between, is restarted
+	 * every time: the fourth failure is no different from the first */
+	for (int failure = 0; failure < 5; failure++) {
+		journal(J_IDLE, &j);
+		j.restarts = 0; /* as CONFIRM left it */
+		deploy_desired d;
+		deploy_observed o;
+		deploy_next n;
+		desired(W_SAME, &d);
+		observe(O_FAILED, &o);
+		deploy_next_step(&d, &j, &o, &n);
+		assert_int_equal(n.op, DEPLOY_OP_RESTART);
+		deploy_next_clear(&n);
+		deploy_journal_clear(&j);
+	}
+}
+
+/* Issue 20.9: checkpoint statistics are final by Flink's clock alone. */
+static void test_stats_final(void **state)
+{
+	(void)state;
+	static const struct {
+		enum flink_job_status st;
+		int64_t end, now;
+		bool final;
+	} cases[] = {
+		{FLINK_JOB_CANCELED, 100000, 106000, true},
+		{FLINK_JOB_CANCELED, 100000, 104000, false}, /* 4 s after it ended, by Flink's clock */
+		{FLINK_JOB_CANCELED, 100000, -1, false},     /* no "now": nothing is final */
+		{FLINK_JOB_CANCELED, -1, 106000, false},
+		{FLINK_JOB_RUNNING, 100000, 106000, false},
+		{FLINK_JOB_FINISHED, 100000, 105000, true},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		flink_job_info info = {.state = cases[i].st, .end_time = cases[i].end, .now = cases[i].now};
+		if (deploy_stats_final(&info, DEPLOY_STATS_SETTLE_MS) != cases[i].final)
+			fail_msg("case %zu", i);
+	}
 }
 
 int main(void)
@@ -625,7 +977,10 @@ int main(void)
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_slow_savepoint),
 		cmocka_unit_test(test_failure_reasons),
-		cmocka_unit_test(test_never_older_state),
+		cmocka_unit_test(test_sweep),
+		cmocka_unit_test(test_keep_records),
+		cmocka_unit_test(test_restart_budget),
+		cmocka_unit_test(test_stats_final),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -383,6 +383,96 @@ static void test_oversized(void **state)
 	free(big);
 }
 
+/* Write `s`, read it back, write again: the same bytes, and the status
+ * read back says the same (no commit on the next pass). Returns the status
+ * read back; caller frees. */
+static flink_status *rewrite_identical(const flink_status *s)
+{
+	fo_buf a = FO_BUF_INIT, b = FO_BUF_INIT;
+	flink_status_write(s, &a);
+	assert_true(a.len <= FLINK_STATUS_FILE_MAX);
+	flink_status *back = NULL;
+	fo_err e = FO_ERR_INIT;
+	if (flink_status_parse("x.yaml", a.ptr, a.len, &back, &e) < 0)
+		fail_msg("a status we wrote (%zu bytes) does not read back: %s", a.len, fo_err_msg(&e));
+	flink_status_write(back, &b);
+	if (a.len != b.len || memcmp(a.ptr, b.ptr, a.len) != 0)
+		fail_msg("written again after reading, the status differs:\n%s\n---- then ----\n%s", a.ptr, b.ptr);
+	assert_true(flink_status_same(s, back));
+	fo_buf_free(&a);
+	fo_buf_free(&b);
+	return back;
+}
+
+/* Text from outside (an error page quoted from a server) with bytes that
+ * are not UTF-8, control characters and CR LF: written, read and written
+ * again it is the same, whether it was set with flink_status_set or put in
+ * the field directly. */
+static void test_outside_text_reads_back(void **state)
+{
+	(void)state;
+	static const char page[] = "<html>\r\n<body>bad gateway \xff\xfe\xc3( \x01\x1b[31m \xe2\x80\xa8\xc2\x85"
+				   "\x7f\t\"q\"\r</body>\r\n\xf0\x9f\x98";
+	flink_status *s = full_status();
+	flink_status_set(&s->message, page);
+	flink_status_set(&s->job.state, "RUN\xffNING");
+	flink_status_add_history(s, "c", FLINK_PHASE_FAILED, "2026-11-23T19:00:00Z", "s3://sp/\xc0\xafx");
+	flink_status_free(rewrite_identical(s));
+	/* a field filled without the setter is written the same way */
+	free(s->message);
+	s->message = strdup(page);
+	free(s->history[0].savepoint);
+	s->history[0].savepoint = strdup("s3://sp/\xc0\xafx\x02");
+	/* what is kept: valid text, U+FFFD for the rest, line feeds for CR LF */
+	flink_status *back = rewrite_identical(s);
+	assert_string_equal(back->message, "<html>\n<body>bad gateway \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd( "
+					   "\xef\xbf\xbd\xef\xbf\xbd[31m \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\t\"q\"\n"
+					   "</body>\n\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+	flink_status_free(back);
+	flink_status_free(s);
+}
+
+/* A status at the limits reads back: a message of 4096 bytes that are not
+ * UTF-8 (each one U+FFFD, three bytes, when read), and every field at its
+ * longest, full of characters that escaping doubles, with the full history
+ * (ten times 64 KiB would not fit in one file). */
+static void test_status_at_limits(void **state)
+{
+	(void)state;
+	flink_status *s = full_status();
+	char *junk = malloc(FLINK_STATUS_STRING_MAX + 1);
+	memset(junk, 0xff, FLINK_STATUS_STRING_MAX);
+	junk[FLINK_STATUS_STRING_MAX] = '\0';
+	free(s->message);
+	s->message = strdup(junk);
+	flink_status_free(rewrite_identical(s));
+	char *quotes = malloc(FLINK_STATUS_STRING_MAX + 1);
+	memset(quotes, '"', FLINK_STATUS_STRING_MAX);
+	quotes[FLINK_STATUS_STRING_MAX] = '\0';
+	char **fields[] = {&s->source.path, &s->source.blob, &s->source.commit, &s->observed_commit,
+			   &s->failed_commit, &s->message, &s->job.id, &s->job.state, &s->job.start_time,
+			   &s->last_savepoint.path, &s->last_savepoint.time, &s->update_time};
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		flink_status_set(fields[i], quotes);
+	for (int i = 0; i < FLINK_STATUS_HISTORY_MAX; i++)
+		flink_status_add_history(s, quotes, FLINK_PHASE_RUNNING, quotes, quotes);
+	for (int i = 0; i < FLINK_STATUS_HISTORY_MAX; i++) {
+		flink_status_set(&s->history[i].job_id, quotes);
+		flink_status_set(&s->history[i].started_from.kind, "savepoint");
+		flink_status_set(&s->history[i].started_from.path, quotes);
+		flink_status_set(&s->history[i].stopped_with.path, quotes);
+	}
+	/* the newest entry is the one kept */
+	flink_status *back = rewrite_identical(s);
+	assert_true(back->nhistory >= 1);
+	assert_int_equal(back->history[0].phase, FLINK_PHASE_RUNNING);
+	assert_non_null(back->message);
+	flink_status_free(back);
+	free(quotes);
+	free(junk);
+	flink_status_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -396,6 +486,8 @@ int main(void)
 		cmocka_unit_test(test_commit_message),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_oversized),
+		cmocka_unit_test(test_outside_text_reads_back),
+		cmocka_unit_test(test_status_at_limits),
 	};
 	return cmocka_run_group_tests_name("status", tests, NULL, NULL);
 }

@@ -164,6 +164,40 @@ static void test_policy_table(void **state)
 	}
 }
 
+/* Issue 20.7: a deployment deleted from git records the state kept — the
+ * newest checkpoint of a job that had already ended included — before its
+ * journal goes, whatever the reason that state was recorded for. */
+static void test_deleted_records_final_state(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *path, *reason;
+		enum flink_savepoint_reason want;
+	} cases[] = {
+		{"file:/ck/chk-9", "delete", FLINK_SAVEPOINT_DELETE},          /* the ended job's newest checkpoint */
+		{"file:/sp/savepoint-up", "upgrade", FLINK_SAVEPOINT_UPGRADE}, /* a start in flight: its state */
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		deploy_item it;
+		memset(&it, 0, sizeof(it));
+		it.outcome = DEPLOY_OUTCOME_SETTLED;
+		it.deleted = true;
+		it.journal.savepoint_path = (char *)cases[i].path;
+		it.journal.savepoint_time = (char *)"2026-12-06T09:59:00Z";
+		it.journal.savepoint_reason = (char *)cases[i].reason;
+		flink_status *s = flink_status_new("default", "wc");
+		s->phase = FLINK_PHASE_RUNNING;
+		flink_status_set(&s->last_savepoint.path, "file:/sp/last-week");
+		s->last_savepoint.reason = FLINK_SAVEPOINT_PERIODIC;
+		deploy_status_update(s, &it, "b1", C2, true, NULL);
+		assert_int_equal(s->phase, FLINK_PHASE_DELETED);
+		assert_string_equal(s->last_savepoint.path, cases[i].path);
+		assert_string_equal(s->last_savepoint.time, "2026-12-06T09:59:00Z");
+		assert_int_equal(s->last_savepoint.reason, cases[i].want);
+		flink_status_free(s);
+	}
+}
+
 /* One pass of the lineage story: the journal after it and what the pass saw. */
 typedef struct pass {
 	const char *what, *commit, *blob, *now;
@@ -340,6 +374,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_policy_table),
+		cmocka_unit_test(test_deleted_records_final_state),
 		cmocka_unit_test(test_policy_flink_restarts),
 		cmocka_unit_test(test_lineage_story),
 		cmocka_unit_test(test_seconds_between),

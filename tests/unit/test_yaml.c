@@ -261,8 +261,10 @@ static void test_big_numbers(void **state)
 	assert_true(cJSON_GetObjectItem(j, "a")->valuedouble == 1e90);
 	fo_buf b = FO_BUF_INIT;
 	fo_yaml_emit(&b, j);
-	assert_non_null(strstr(b.ptr, "a: 9.9999999999999997e+89\n"));
-	assert_non_null(strstr(b.ptr, "b: 9.3e+18\n"));
+	/* whole numbers with every digit (the double's exact value), never an
+	 * exponent: YAML 1.1 reads "9.3e+18" as a string */
+	assert_non_null(strstr(b.ptr, "a: 999999999999999966484112715463900049825186092620125502979674597309179755437379230686511104\n"));
+	assert_non_null(strstr(b.ptr, "b: 9300000000000000000\n"));
 	assert_non_null(strstr(b.ptr, "e: 4503599627370496\n"));
 	fo_yaml_file *back = load_ok(b.ptr);
 	cJSON *j2 = fo_yaml_to_json(back->docs[0]);
@@ -275,6 +277,153 @@ static void test_big_numbers(void **state)
 	fo_yaml_file_free(back);
 	fo_yaml_file_free(f);
 	fo_buf_free(&b);
+}
+
+/* Load one document and convert it to JSON. */
+static cJSON *json_of(const char *text)
+{
+	fo_yaml_file *f = load_ok(text);
+	cJSON *j = fo_yaml_to_json(f->docs[0]);
+	fo_yaml_file_free(f);
+	return j;
+}
+
+static char *yaml_of(const cJSON *v)
+{
+	fo_buf b = FO_BUF_INIT;
+	fo_yaml_emit(&b, v);
+	return fo_buf_detach(&b);
+}
+
+/* Integers stay exact from YAML in to YAML out and in the content hash: at
+ * and past 2^53, past int64, negative; non-integral numbers are written so
+ * that every reader takes them for the same float (with a dot). */
+static void test_exact_numbers(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{"9007199254740993", "9007199254740993"},
+		{"9007199254740992", "9007199254740992"},
+		{"-9007199254740993", "-9007199254740993"},
+		{"+9223372036854775807", "9223372036854775807"},
+		{"-9223372036854775808", "-9223372036854775808"},
+		{"123456789012345678901234567890", "123456789012345678901234567890"},
+		{"-000012345678901234567890", "-12345678901234567890"},
+		{"100000000000000000", "100000000000000000"},
+		{"1e17", "100000000000000000"},
+		{"1.0e17", "100000000000000000"},
+		{"42", "42"},
+		{"0.1", "0.1"},
+		{"1e-7", "1.0e-07"},
+		{"-2.5e-300", "-2.5e-300"},
+		{"1.7976931348623157e308", "179769313486231570814527423731704356798070567525844996598917476803157260780028538760589558632766878171540458953514382464234321326889464182768467546703537516986049910576551282076245490090389328944075868508455133942304583236903222948165808559332123348274797826204144723168738177180919299881250404026184124858368"},
+	};
+	for (size_t i = 0; i < FO_ARRAY_LEN(cases); i++) {
+		char *text = fo_asprintf("v: %s\n", cases[i].in);
+		cJSON *j = json_of(text);
+		char *y = yaml_of(j);
+		char *want = fo_asprintf("v: %s\n", cases[i].out);
+		if (strcmp(y, want) != 0)
+			fail_msg("%s was written as \"%s\", want \"%s\"", cases[i].in, y, want);
+		/* read back: the same value, the same hash */
+		cJSON *back = json_of(y);
+		char *h1 = fo_json_hash(j), *h2 = fo_json_hash(back);
+		if (strcmp(h1, h2) != 0)
+			fail_msg("%s does not read back the same", cases[i].in);
+		free(h1);
+		free(h2);
+		cJSON_Delete(back);
+		cJSON_Delete(j);
+		free(want);
+		free(y);
+		free(text);
+	}
+	/* two integers one apart past 2^53 are two values, to the hash too */
+	cJSON *a = json_of("v: 9007199254740993\n"), *b = json_of("v: 9007199254740992\n");
+	char *ha = fo_json_hash(a), *hb = fo_json_hash(b);
+	assert_string_not_equal(ha, hb);
+	free(ha);
+	free(hb);
+	cJSON_Delete(a);
+	cJSON_Delete(b);
+}
+
+/* "..." and "---" at column 0 end or start a document: never written bare
+ * there, as a plain scalar or as a line of a block scalar. */
+static void test_document_markers(void **state)
+{
+	(void)state;
+	static const char *const strs[] = {"...", "---", "... more", "--- more", "a\n...\n---\nb\n", "...\n---",
+					   "x\n...", "...x"};
+	for (size_t i = 0; i < FO_ARRAY_LEN(strs); i++) {
+		cJSON *top = cJSON_CreateString(strs[i]);
+		cJSON *list = cJSON_CreateStringArray(&strs[i], 1);
+		cJSON *obj = cJSON_CreateObject();
+		cJSON_AddStringToObject(obj, strs[i], strs[i]);
+		const cJSON *vals[] = {top, list, obj};
+		for (size_t k = 0; k < FO_ARRAY_LEN(vals); k++) {
+			char *y = yaml_of(vals[k]);
+			for (const char *line = y; *line; line = strchr(line, '\n') + 1) {
+				if (strncmp(line, "...", 3) == 0 || strncmp(line, "---", 3) == 0)
+					fail_msg("\"%s\" was written with a line starting a document marker:\n%s", strs[i], y);
+				if (!strchr(line, '\n'))
+					break;
+			}
+			fo_yaml_file *f = load_ok(y);
+			assert_int_equal(f->ndocs, 1);
+			cJSON *back = fo_yaml_to_json(f->docs[0]);
+			char *h1 = fo_json_hash(vals[k]), *h2 = fo_json_hash(back);
+			if (strcmp(h1, h2) != 0)
+				fail_msg("\"%s\" does not read back:\n%s", strs[i], y);
+			free(h1);
+			free(h2);
+			cJSON_Delete(back);
+			fo_yaml_file_free(f);
+			free(y);
+		}
+		cJSON_Delete(top);
+		cJSON_Delete(list);
+		cJSON_Delete(obj);
+	}
+}
+
+/* The JSON writer (apply bodies, render -o json, the content hash): numbers
+ * exact, raw items as their digits, strings escaped where YAML readers
+ * need it, a byte that is not UTF-8 as U+FFFD, so that JSON read back and
+ * written again is the same; formatted as cJSON_Print formats. */
+static void test_json_writer(void **state)
+{
+	(void)state;
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "n", 1e17);
+	cJSON_AddNumberToObject(o, "f", 0.1);
+	cJSON_AddNumberToObject(o, "e", 1e-7);
+	cJSON_AddItemToObject(o, "r", cJSON_CreateRaw("9007199254740993"));
+	cJSON_AddStringToObject(o, "s", "q\" b\\ nl\n tab\t del\x7f ls\xe2\x80\xa8 bad\xff caf\xc3\xa9");
+	cJSON_AddItemToObject(o, "l", cJSON_Parse("[1,{\"a\":[]},{}]"));
+	char *compact = fo_json_print(o, false);
+	assert_string_equal(compact, "{\"n\":100000000000000000,\"f\":0.1,\"e\":1.0e-07,\"r\":9007199254740993,"
+				     "\"s\":\"q\\\" b\\\\ nl\\n tab\\t del\\u007f ls\\u2028 bad\xef\xbf\xbd caf\xc3\xa9\","
+				     "\"l\":[1,{\"a\":[]},{}]}");
+	cJSON *back = cJSON_Parse(compact);
+	/* cJSON reads the raw item into a double: all else is the same bytes */
+	cJSON_ReplaceItemInObject(back, "r", cJSON_CreateRaw("9007199254740993"));
+	char *again = fo_json_print(back, false);
+	assert_string_equal(again, compact);
+	/* formatted: byte for byte what cJSON_Print writes for the same tree,
+	 * where cJSON's numbers are exact */
+	cJSON *plain = cJSON_Parse("{\"a\":1,\"b\":[1,2,{\"c\":\"x\",\"d\":{}}],\"e\":{\"f\":[]},\"g\":null,\"h\":true}");
+	char *ours = fo_json_print(plain, true), *theirs = cJSON_Print(plain);
+	assert_string_equal(ours, theirs);
+	free(ours);
+	free(theirs);
+	cJSON_Delete(plain);
+	free(again);
+	free(compact);
+	cJSON_Delete(back);
+	cJSON_Delete(o);
 }
 
 static void test_scalar_types(void **state)
@@ -311,12 +460,31 @@ static void test_plain_safe(void **state)
 		{"hello", true}, {"flink:1.20", true}, {"-Xmx1g", true}, {"a b", true},
 		{"", false}, {"yes", false}, {"no", false}, {"on", false}, {"true", false}, {"~", false},
 		{"null", false}, {"1.10", false}, {"42", false}, {"0x1F", false}, {"1e3", false},
-		{"12:30", false}, {"- x", false}, {"a: b", false}, {"a #c", false}, {"*x", false},
+		{"12:30", false}, {"..x", true}, {"a: b", false}, {"a #c", false}, {"*x", false},
 		{"&y", false}, {"!t", false}, {"'q'", false}, {"\"q\"", false}, {"trailing ", false},
 		{" leading", false}, {"line\nbreak", false}, {"{x}", false}, {"2026-11-23", false},
 		{"1024Mi", true}, {"s3://bucket/key", true}, {"---", false},
 		/* a sign then a dot: a number to a reader (found by fuzzing) */
 		{"+.10", false}, {"-.5", false}, {".5", false}, {"+.x", true},
+		/* YAML 1.2 core floats with a sign */
+		{"+.inf", false}, {"+.Inf", false}, {"+.INF", false}, {"-.inf", false}, {"-.Inf", false},
+		{".nan", false}, {".NaN", false}, {".NAN", false}, {".inf", false},
+		/* timestamps as PyYAML and go-yaml read them: t or T, z or Z, spaces */
+		{"2024-01-01t00:00:00z", false}, {"2024-01-01T00:00:00Z", false},
+		{"2001-12-14t21:59:43.10-05:00", false}, {"2001-12-14 21:59:43.10 -5", false},
+		/* YAML 1.1 and go-yaml numbers */
+		{"0o17", false}, {"0O17", false}, {"017", false}, {"0b1010", false}, {"1_000", false},
+		{"0x1f", false}, {"190:20:30", false}, {"1E3", false}, {"-1", false}, {"+1", false},
+		{"._5", false}, /* PyYAML's float pattern \.[0-9_]+ takes it, then fails on it */
+		/* YAML 1.1 booleans and null, merge and value keys */
+		{"y", false}, {"Y", false}, {"n", false}, {"N", false}, {"Yes", false}, {"YES", false},
+		{"No", false}, {"On", false}, {"OFF", false}, {"Off", false}, {"False", false}, {"TRUE", false},
+		{"Null", false}, {"NULL", false}, {"<<", false}, {"=", false},
+		/* document markers */
+		{"...", false}, {"... x", false}, {"--- x", false},
+		/* words that are strings to every reader */
+		{"1024m", true}, {"2g", true}, {"v1.10", true}, {"12h", true}, {"yes please", true},
+		{"nothing", true}, {"+x", true}, {"..x", true}, {"a...", true}, {"inf", true}, {"nan", true},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		if (fo_yaml_plain_safe(cases[i].s) != cases[i].safe)
@@ -423,6 +591,9 @@ int main(void)
 		cmocka_unit_test(test_reader_errors),
 		cmocka_unit_test(test_merge_keys),
 		cmocka_unit_test(test_big_numbers),
+		cmocka_unit_test(test_exact_numbers),
+		cmocka_unit_test(test_document_markers),
+		cmocka_unit_test(test_json_writer),
 		cmocka_unit_test(test_scalar_types),
 		cmocka_unit_test(test_plain_safe),
 		cmocka_unit_test(test_emit_round_trip),
