@@ -65,8 +65,12 @@ EOF
 publish() { # commit on top of what the agent pushed (its status commits), then push
 	git -C "$tmp/work" add -A
 	git -C "$tmp/work" commit -qm "$1"
-	git -C "$tmp/work" pull -q --rebase origin main 2>/dev/null
-	git -C "$tmp/work" push -q origin HEAD:main 2>/dev/null
+	# a running agent's status push can land between the pull and the push
+	for _ in 1 2 3 4 5; do
+		git -C "$tmp/work" pull -q --rebase origin main 2>/dev/null
+		git -C "$tmp/work" push -q origin HEAD:main 2>/dev/null && break
+		sleep 0.2
+	done
 	git -C "$tmp/work" rev-parse HEAD
 }
 # status FIELD: a field of the status file the agent pushed, as `flinkops status` reads it

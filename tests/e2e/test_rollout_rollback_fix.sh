@@ -48,10 +48,11 @@ pass_at() {
 rolled_back() {
 	pass_at "$1"
 	if [ "$rc" = 1 ] && [ "$job" != "$old" ] && [ "$(job_state "$job")" = RUNNING ] && same_spec "$(journal .rollbackOfCommit)" "$1" &&
+		same_spec "$(journal .targetCommit)" "$2" &&
 		[ "$(status_field phase)" = RolledBack ] && status_file | grep -Eq "^failedCommit: \"?$1\"?$" && [ $wrc = 1 ]; then
 		ok "commit ${1:0:7} failed at start and was rolled back: $job runs the spec of ${2:0:7}; RolledBack, wait exits 1"
 	else
-		fail "rollback of ${1:0:7}: rc=$rc job=$job state=$(job_state "$job") of=$(journal .rollbackOfCommit) phase=$(status_field phase) wait=$wrc $(tail -3 "$tmp/err")"
+		fail "rollback of ${1:0:7}: rc=$rc job=$job state=$(job_state "$job") of=$(journal .rollbackOfCommit) runs=$(journal .targetCommit) phase=$(status_field phase) wait=$wrc $(tail -3 "$tmp/err")"
 	fi
 }
 # runs_at COMMIT WHAT: the pass of a commit that must run (a new target);
