@@ -60,8 +60,8 @@ LIBS = $(PKG_LIBS) -lm -pthread
 
 OBJS := $(SRCS:%.c=$(BUILD)/%.o)
 LIB_OBJS := $(filter-out $(BUILD)/agent/%,$(OBJS))
-# the unit tests link the pure parts of the daemon too (schedule, webhook, metrics, leader)
-AGENT_PURE_OBJS := $(addprefix $(BUILD)/agent/,schedule.o webhook.o metrics.o leader.o)
+# the unit tests link the pure parts of the daemon too (schedule, webhook, metrics, leader, retain)
+AGENT_PURE_OBJS := $(addprefix $(BUILD)/agent/,schedule.o webhook.o metrics.o leader.o retain.o)
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)

@@ -64,7 +64,9 @@ static void print_text(const deploy_pass *p, const k8s_stats *st, const char *so
 				printf("    drift corrected%s: %s\n", it->applied[k] ? "" : " (not yet)", it->drift[k]);
 		if (it->error)
 			printf("    error: %s\n", it->error);
-		if (it->outcome == DEPLOY_OUTCOME_WAITING)
+		if (it->outcome == DEPLOY_OUTCOME_WAITING && it->wait_ms >= 0)
+			printf("    waiting for %lds: %s%s\n", it->wait_ms / 1000, it->waiting, it->late ? " (past its timeout)" : "");
+		else if (it->outcome == DEPLOY_OUTCOME_WAITING)
 			printf("    waiting: %s%s\n", it->waiting, it->late ? " (past its timeout)" : "");
 		if (it->drift_job)
 			printf("    job drift: the job had ended outside flinkops; started again from its newest state\n");

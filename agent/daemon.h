@@ -123,6 +123,10 @@ typedef struct agent_deploy_series {
 	char *ns, *name;
 	agent_hist savepoint_seconds; /* a stop's trigger -> Flink says COMPLETED */
 	agent_hist upgrade_seconds;   /* an upgrade's first step -> the new job RUNNING */
+	/* the last pass left it waiting at journal step `wait_step` (static),
+	 * for `wait_seconds` so far; NULL: not waiting (or for how long unknown) */
+	const char *wait_step;
+	double wait_seconds;
 	bool seen;                    /* scratch for agent_metric_rollouts */
 } agent_deploy_series;
 
@@ -150,7 +154,8 @@ void agent_metric_values_free(agent_metric_values *v);
 /*
  * What a pass's rollouts finished: each item's completed savepoint and
  * upgrade into its deployment's histograms, each failed step into the
- * failures by reason. With `complete` (the pass read every manifest and
+ * failures by reason; how long each waiting deployment has waited (the
+ * age a status file never shows). With `complete` (the pass read every manifest and
  * planned every deployment in git), the series of deployments that are no
  * longer in git are dropped. Pure.
  */

@@ -117,6 +117,20 @@ void agent_metric_rollouts(agent_metric_values *v, const deploy_pass *p, bool co
 		if (it->upgrade_done)
 			agent_hist_observe(&s->upgrade_seconds, (double)it->ms_upgrade / 1000.0);
 	}
+	for (size_t i = 0; i < p->n; i++) {
+		const deploy_item *it = &p->items[i];
+		if (!it->fd || !it->ns || !it->name || it->outcome == DEPLOY_OUTCOME_NOT_ATTEMPTED)
+			continue; /* not attempted: what it waited for is unknown, its gauge stands */
+		bool found;
+		size_t k = series_find(v, it->ns, it->name, &found);
+		if (it->outcome == DEPLOY_OUTCOME_WAITING && it->wait_ms >= 0) {
+			agent_deploy_series *s = found ? &v->deps[k] : series_get(v, it->ns, it->name);
+			s->wait_step = deploy_step_name(it->journal.step);
+			s->wait_seconds = (double)it->wait_ms / 1000.0;
+		} else if (found) {
+			v->deps[k].wait_step = NULL;
+		}
+	}
 	if (!complete)
 		return;
 	for (size_t i = 0; i < v->ndeps; i++)
@@ -295,6 +309,19 @@ void agent_metrics_format(const agent_metric_values *v, fo_buf *b)
 	header(b, "flinkops_rollouts_in_progress", "gauge",
 	       "Deployments the last pass left waiting on Flink or the cluster.");
 	fo_buf_printf(b, "flinkops_rollouts_in_progress %llu\n", (unsigned long long)v->rollouts_in_progress);
+	header(b, "flinkops_rollout_wait_seconds", "gauge",
+	       "How long a deployment the last pass left waiting has waited, by the journal step it waits at.");
+	for (size_t i = 0; i < v->ndeps; i++) {
+		if (!v->deps[i].wait_step)
+			continue;
+		fo_buf_puts(b, "flinkops_rollout_wait_seconds{namespace=\"");
+		put_label(b, v->deps[i].ns);
+		fo_buf_puts(b, "\",name=\"");
+		put_label(b, v->deps[i].name);
+		fo_buf_printf(b, "\",step=\"%s\"} ", v->deps[i].wait_step);
+		put_value(b, v->deps[i].wait_seconds);
+		fo_buf_putc(b, '\n');
+	}
 
 	header(b, "flinkops_leader", "gauge",
 	       "1 while this replica holds the leader election's Lease and may act (always 1 without leader election).");

@@ -160,6 +160,7 @@ int cli_pass_open(const char *verb, agent_ctx *ctx, const char *manifests, bool 
 	memset(p, 0, sizeof(*p));
 	p->ms_fetch = -1;
 	p->cfg = ctx->cfg;
+	p->fence = ctx->fence;
 	fo_diags d = FO_DIAGS_INIT;
 	fo_err e = FO_ERR_INIT;
 	int rc = 0;
@@ -255,6 +256,7 @@ cleanup:
 void cli_pass_close(cli_pass *p)
 {
 	deploy_live_free(p->live);
+	deploy_retention_ctx_free(&p->retention);
 	flink_deployments_free(&p->desired);
 	free(p->source);
 	free(p->skip);
@@ -299,7 +301,7 @@ void agent_pass_run(agent_ctx *ctx, const agent_pass_opts *o, cli_pass *cp, depl
 		goto cleanup;
 	}
 	deploy_reconcile_plan(&cp->desired, cp->live, cp->kc, &cp->opts, pass, &e);
-	cli_status_refs(cp, pass);
+	cli_retention_context(cp, pass);
 	int rc = deploy_reconcile_apply(cp->kc, pass, &cp->opts, &e);
 	if (rc < 0)
 		cli_report(o->verb, "%s", fo_err_msg(&e));

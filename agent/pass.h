@@ -20,12 +20,14 @@
 
 #include "config/config.h"
 #include "deploy/deploy.h"
+#include "deploy/retention.h"
 #include "flink/flink.h"
 #include "k8s/k8s.h"
 #include "lib/err.h"
 #include "lib/fence.h"
 
 struct sync_repo;
+struct sync_files;
 
 /*
  * What lasts across passes. The configuration is read once (a changed file
@@ -62,6 +64,9 @@ typedef struct cli_source {
 		char blob[41];
 	} *files;
 	size_t n;
+	/* the job.initialSavepointPath of every document read, valid or not
+	 * (cli_retention_scan_manifest); only its refs are used */
+	deploy_retention_ctx initial;
 } cli_source;
 void cli_source_free(cli_source *s);
 
@@ -86,6 +91,8 @@ typedef struct cli_pass {
 	long ms_fetch;          /* the repository's fetch and read; -1 when no fetch was attempted */
 	bool api_ok;            /* the live inventory was listed: the API server answered */
 	k8s_stats stats0;       /* the client's counts when the pass began */
+	deploy_retention_ctx retention; /* what retention must know (cli_retention_context) */
+	const fo_fence *fence;  /* the context's write fence (NULL: none); every status push checks it */
 } cli_pass;
 
 /* Open a pass with the context's configuration and client: problems are
@@ -106,13 +113,37 @@ void cli_pass_stats(const cli_pass *p, k8s_stats *out);
 int cli_write_statuses(cli_pass *p, const deploy_pass *pass, char commit[41], fo_err *e);
 
 /*
- * Before the rollouts: the savepoint paths each deployment's status history
- * references (deploy_item.retain_refs), read from the status branch, and
- * every other deployment's job.initialSavepointPath, so that retention
- * keeps them. A deployment whose history cannot be read (no repository, an
- * unreadable file) disposes of nothing new in this pass.
+ * Before the rollouts: gather what savepoint retention must know
+ * (deploy/retention.h) into p->retention, for the rollouts
+ * (p->rollout.retention): every journal of the inventory, every status
+ * file of the status branch, every manifest's job.initialSavepointPath
+ * (valid or not, and the spec a rollback runs), and as doubts what was not
+ * read — a manifest problem, a journal that does not decode, status files
+ * not read, manifests from a folder. With a doubt nothing is disposed of
+ * in the pass (a debug line says why).
  */
-void cli_status_refs(cli_pass *p, deploy_pass *pass);
+void cli_retention_context(cli_pass *p, const deploy_pass *pass);
+
+/* What cli_retention_build gathers from (pure; status.c reads it). */
+typedef struct cli_retention_input {
+	const char *const *journal_keys;  /* every journal of the inventory: "ns/name" */
+	const char *const *journal_texts; /* and its text */
+	size_t njournals;
+	size_t journals_unread;           /* journal ConfigMaps without a journal or its labels */
+	const flink_deployments *desired; /* the specs the pass runs */
+	const deploy_retention_ctx *manifests; /* every document's job.initialSavepointPath, or NULL */
+	size_t manifest_problems;         /* unreadable, invalid, skipped, oversized, out of scope */
+	const char *not_repository;       /* why the manifests are not all the repository's, or NULL */
+	const struct sync_files *status;  /* every status file (NULL: none) */
+	const char *status_unread;        /* why the status files were not all read, or NULL */
+} cli_retention_input;
+/* The retention context of `in` (a new one in *out; free it with
+ * deploy_retention_ctx_free). Pure. */
+void cli_retention_build(const cli_retention_input *in, deploy_retention_ctx *out);
+/* Add the job.initialSavepointPath of each document of a manifest file
+ * (`file`, its text) that names one, whether or not it validates; a file
+ * that is not YAML adds nothing. Pure. */
+void cli_retention_scan_manifest(deploy_retention_ctx *c, const char *file, const char *data, size_t len);
 
 /* The connection settings of the cluster the configuration names. */
 int cli_k8s_config(const config *cfg, k8s_config **out, fo_err *e);

@@ -39,8 +39,12 @@ int cli_load_repository(const config *cfg, sync_repo **repo, bool fetch, flink_d
 	sync_select sel = {cfg->repository.path, cfg->repository.glob, cfg->status.folder, 0};
 	if ((rc = sync_read_manifests(r, commit, &sel, &files, d, e)) < 0)
 		goto cleanup;
-	for (size_t i = 0; i < files.n; i++)
+	for (size_t i = 0; i < files.n; i++) {
 		flink_load_buffer(files.v[i].path, files.v[i].data, files.v[i].len, out, NULL, d);
+		/* what a document names, also one that does not validate: retention keeps it */
+		if (src && memmem(files.v[i].data, files.v[i].len, "initialSavepointPath", 20))
+			cli_retention_scan_manifest(&src->initial, files.v[i].path, files.v[i].data, files.v[i].len);
+	}
 	flink_check_unique(out, d);
 	*nfiles = files.n;
 	*source = fo_asprintf("%s %s@%.7s (%zu file%s)", sync_display_url(r), cfg->repository.branch, commit, files.n,
@@ -65,5 +69,6 @@ void cli_source_free(cli_source *s)
 	for (size_t i = 0; i < s->n; i++)
 		free(s->files[i].path);
 	free(s->files);
+	deploy_retention_ctx_free(&s->initial);
 	memset(s, 0, sizeof(*s));
 }

@@ -11,6 +11,7 @@
 #include "agent/cli.h"
 #include "deploy/retention.h"
 #include "flink/status.h"
+#include "lib/log.h"
 #include "sync/sync.h"
 
 static const char *blob_of(const cli_source *src, const char *path)
@@ -43,52 +44,74 @@ static int read_status(cli_pass *p, const char *tip, const char *path, flink_sta
 	return rc;
 }
 
-void cli_status_refs(cli_pass *p, deploy_pass *pass)
+/* Every status file of the status branch's tip into *out: NULL, or why
+ * not all could be read (the caller frees it). */
+static char *read_all_statuses(cli_pass *p, sync_files *out)
 {
 	char tip[SYNC_OID_HEX] = "";
-	bool files = p->src.repo && p->cfg->status.enabled;
-	if (files) {
-		fo_err ignore = FO_ERR_INIT;
-		if (sync_resolve(p->src.repo, status_branch(p), tip, &ignore) < 0)
-			tip[0] = '\0';
-		fo_err_clear(&ignore);
+	fo_err e = FO_ERR_INIT;
+	fo_diags notes = FO_DIAGS_INIT;
+	char *why = NULL;
+	if (sync_resolve(p->src.repo, status_branch(p), tip, &e) < 0) {
+		why = fo_asprintf("the status branch %s could not be read: %s", status_branch(p), fo_err_msg(&e));
+		goto cleanup;
 	}
-	for (size_t i = 0; i < pass->n; i++) {
-		deploy_item *it = &pass->items[i];
-		if (!it->fd || it->journal.ntaken < 2)
-			continue; /* nothing retention could choose */
-		if (!p->src.repo) {
-			continue; /* manifests from a folder: the history is unknown, nothing is disposed of */
-		}
-		if (!p->cfg->status.enabled) {
-			it->retain_refs_read = true; /* no status files: no history to keep */
-			continue;
-		}
-		if (!tip[0])
-			continue;
-		char *path = flink_status_path(p->cfg->status.folder, it->ns, it->name);
-		flink_status *s = NULL;
-		int rc = read_status(p, tip, path, &s);
-		if (rc == 0)
-			deploy_retention_status_refs(s, &it->retain_refs, &it->nretain_refs);
-		it->retain_refs_read = rc == 0 || rc == FO_ENOTFOUND;
-		flink_status_free(s);
-		free(path);
-	}
-	/* a deployment may start from another's savepoint (its
-	 * job.initialSavepointPath): no deployment disposes of one */
-	for (size_t i = 0; i < pass->n; i++) {
-		deploy_item *it = &pass->items[i];
-		if (!it->retain_refs_read)
-			continue;
-		for (size_t k = 0; k < pass->n; k++) {
-			const flink_deployment *fd = pass->items[k].fd;
-			if (k != i && fd && fd->job.initial_savepoint_path) {
-				it->retain_refs = fo_realloc(it->retain_refs, (it->nretain_refs + 1) * sizeof(*it->retain_refs));
-				it->retain_refs[it->nretain_refs++] = fo_strdup(fd->job.initial_savepoint_path);
-			}
-		}
-	}
+	/* the status folder itself, every file in it (none is skipped as a status folder) */
+	sync_select sel = {p->cfg->status.folder ? p->cfg->status.folder : "status", "*.yaml", "", FLINK_STATUS_FILE_MAX};
+	if (sync_read_manifests(p->src.repo, tip, &sel, out, &notes, &e) < 0)
+		why = fo_asprintf("the status files could not be read: %s", fo_err_msg(&e));
+	else if (notes.nerrors)
+		why = fo_asprintf("status file %s:%d:%d: %s", notes.v[0].file, notes.v[0].line, notes.v[0].col,
+				  notes.v[0].msg);
+cleanup:
+	fo_err_clear(&e);
+	fo_diags_free(&notes);
+	return why;
+}
+
+void cli_retention_context(cli_pass *p, const deploy_pass *pass)
+{
+	deploy_retention_ctx_free(&p->retention);
+	p->rollout.retention = &p->retention;
+	/* the status files are read only when some deployment may dispose of a savepoint */
+	bool needed = false;
+	for (size_t i = 0; i < pass->n && !needed; i++)
+		needed = pass->items[i].journal.ntaken >= 2 || pass->items[i].journal.ndisposals;
+	sync_files status = {0};
+	char *status_unread = NULL;
+	if (!p->src.repo)
+		status_unread = fo_strdup("the manifests are read from a folder: the status history is unknown");
+	else if (!needed)
+		status_unread = fo_strdup("the status files are not read when no deployment has a savepoint to dispose of");
+	else if (p->cfg->status.enabled)
+		status_unread = read_all_statuses(p, &status);
+	/* else: no status files, no history that could name a savepoint */
+	size_t nj = 0;
+	const char *key, *text;
+	while (deploy_live_journal_at(p->live, nj, &key, &text))
+		nj++;
+	const char **keys = fo_calloc(nj ? nj : 1, sizeof(*keys)), **texts = fo_calloc(nj ? nj : 1, sizeof(*texts));
+	for (size_t i = 0; i < nj; i++)
+		deploy_live_journal_at(p->live, i, &keys[i], &texts[i]);
+	cli_retention_input in = {
+		.journal_keys = keys,
+		.journal_texts = texts,
+		.njournals = nj,
+		.journals_unread = deploy_live_journals_unread(p->live),
+		.desired = &p->desired,
+		.manifests = &p->src.initial,
+		.manifest_problems = p->bad,
+		.not_repository = p->src.repo ? NULL : "the manifests are read from a folder, not the repository",
+		.status = &status,
+		.status_unread = status_unread,
+	};
+	cli_retention_build(&in, &p->retention);
+	if (p->retention.doubts && needed)
+		fo_log(FO_LOG_DEBUG, "retention", "no savepoint is disposed of in this pass: %s", p->retention.doubt);
+	free(keys);
+	free(texts);
+	free(status_unread);
+	sync_files_free(&status);
 }
 
 int cli_write_statuses(cli_pass *p, const deploy_pass *pass, char commit_out[41], fo_err *e)
@@ -155,7 +178,7 @@ int cli_write_statuses(cli_pass *p, const deploy_pass *pass, char commit_out[41]
 	if (n) {
 		char *message = flink_status_commit_message((const flink_status *const *)changed, n);
 		sync_author author = {p->cfg->status.author_name, p->cfg->status.author_email};
-		sync_push_opts po = {.attempts = 5, .stop = p->opts.stop};
+		sync_push_opts po = {.attempts = 5, .stop = p->opts.stop, .fence = p->fence};
 		rc = sync_commit_push_ex(p->src.repo, branch, puts, n, message, &author, &po, commit_out, e);
 		free(message);
 		if (rc < 0)

@@ -94,6 +94,12 @@ int deploy_live_load(k8s_client *c, const char *agent, char *const *namespaces, 
  * as gone. Returns how many were dropped. Pure.
  */
 size_t deploy_scope_filter(flink_deployments *v, char *const *namespaces, size_t n, fo_diags *d);
+/* The journal `i` of the inventory (from 0, in the order listed): its
+ * deployment as "ns/name", and its text. False past the last. */
+bool deploy_live_journal_at(const deploy_live *l, size_t i, const char **key, const char **text);
+/* How many journal ConfigMaps were listed that hold no journal, or lack
+ * the labels that name their deployment (so none of the above). */
+size_t deploy_live_journals_unread(const deploy_live *l);
 /* A copy of the live object of a kind (the caller frees it), or NULL. */
 cJSON *deploy_live_get(const deploy_live *l, const k8s_kind *kind, const char *ns, const char *name);
 void deploy_live_free(deploy_live *l);
@@ -134,10 +140,13 @@ typedef struct deploy_item {
 	bool watch_job;                 /* check the running job (and restart it if it failed) */
 	long ms_total, ms_savepoint, ms_job_start; /* a rollout's wall time, and Flink's part of it */
 	deploy_journal journal;         /* what the journal says after the pass (for status files) */
-	bool journal_bad;               /* the journal did not decode: the job is left alone */
+	bool journal_bad;               /* the journal did not decode, or is another agent's (or
+	                                 * could not be read): the job is left alone */
 	enum deploy_outcome outcome;
 	char *waiting;                  /* WAITING: on what */
 	bool late;                      /* WAITING past its timeout */
+	long wait_ms;                   /* WAITING: for how long (-1 unknown); for the log and metrics only,
+	                                 * never in `waiting` or a status file */
 	bool job_running;               /* settled with the target's job seen RUNNING by Flink */
 	char *job_state;                /* the job's state as Flink reported it in this pass, or NULL */
 	bool flink_restarts_known;      /* job_running, and Flink answered for its restarts: */
@@ -150,13 +159,6 @@ typedef struct deploy_item {
 	long ms_upgrade;
 	enum deploy_failure failure;    /* a rollout step failed: why (DEPLOY_FAILURE_NONE: none) */
 	bool rollback_started;          /* this pass started a rollback (journaled it, cancelled the failed job) */
-	/* Savepoint retention (retention.h): the savepoint paths the status
-	 * file's history references, set before the rollout when
-	 * retain_refs_read; unread, the rollout chooses no new disposal (it
-	 * cannot tell what the history needs). Owned. */
-	char **retain_refs;
-	size_t nretain_refs;
-	bool retain_refs_read;
 } deploy_item;
 
 typedef struct deploy_pass {
@@ -183,6 +185,9 @@ typedef struct deploy_rollout_opts {
 	long call_timeout_ms;           /* each REST call (0: the client's default) */
 	const char *commit;             /* the source commit, recorded in the journal */
 	const fo_fence *fence;          /* leader election: Flink actions refused unless held (NULL: none) */
+	/* savepoint retention (retention.h): everything the pass knows is
+	 * referenced, and its doubts; NULL: nothing is disposed of */
+	const struct deploy_retention_ctx *retention;
 } deploy_rollout_opts;
 
 typedef struct deploy_options {

@@ -39,7 +39,10 @@ enum deploy_step {
 #define DEPLOY_NSTEPS (DEPLOY_STEP_FAILED + 1)
 
 /* The journal format this flinkops writes; it reads this one and older ones,
- * and refuses newer ones (they may hold state it does not understand). */
+ * and refuses newer ones (they may hold state it does not understand). It
+ * refuses a key it does not know in any format too (rewriting the journal
+ * would drop it): a key added to the record must be added to the decoder's
+ * list, and one an older flinkops must not ignore needs a new format. */
 #define DEPLOY_JOURNAL_VERSION 2
 
 /* A savepoint flinkops took (journal "taken"). */
@@ -64,9 +67,22 @@ typedef struct deploy_disposal {
  * starts while `disposals` is full. A journal holding more does not decode. */
 #define DEPLOY_JOURNAL_TAKEN_MAX 64
 #define DEPLOY_JOURNAL_DISPOSALS_MAX 32
+/* Bounds of the rest, so that a journal always decodes to what was meant:
+ * a counter (restarts, attempt, a disposal's attempts) is a whole number
+ * from 0 to DEPLOY_JOURNAL_COUNTER_MAX, far from int's end; a string is at
+ * most DEPLOY_JOURNAL_STRING_MAX bytes. A journal outside them does not
+ * decode, and one that would be outside them is not written. Messages
+ * (lastError, savepointError, rollbackCause, a disposal's lastError) are
+ * the exception: longer ones are cut, on writing and on reading, since no
+ * decision depends on them. */
+#define DEPLOY_JOURNAL_COUNTER_MAX 1000000
+#define DEPLOY_JOURNAL_STRING_MAX 4096
 
 typedef struct deploy_journal {
 	enum deploy_step step;
+	/* the agent (agent.name) that wrote it, as its flinkops.io/agent label
+	 * says too; NULL in a journal an older flinkops wrote */
+	char *agent;
 	char *target_commit;   /* the source commit being rolled out */
 	char *target_job_hash; /* flinkops.io/job-hash of the job that runs (or last ran) */
 	/* The whole rendered target of the job that runs (or last ran): its job
@@ -124,7 +140,9 @@ typedef struct deploy_journal {
 	 * target clears them. */
 	char *rollback_of_hash, *rollback_of_commit, *rollback_to_commit, *rollback_cause;
 	char *rollback_of_target; /* the whole target that failed (rollback_of_hash: its job hash) */
-	int restarts;          /* restarts after failures since the last healthy run */
+	int restarts;          /* restarts after failures since the last healthy run: the budget */
+	int target_restarts;   /* restarts of the target that runs since it started (the status says
+	                        * how often this version was restarted); a new target resets it */
 	int attempt;           /* submissions so far, never reset: each gets its own job id */
 	bool state_unknown;    /* FAILED: the newest state could not be established; a human decides */
 	char *last_error;
@@ -147,9 +165,65 @@ typedef struct deploy_journal {
 const char *deploy_step_name(enum deploy_step s);
 /* Encode as JSON (the ConfigMap's data); caller frees. */
 char *deploy_journal_encode(const deploy_journal *j);
-/* Decode; an unknown or malformed record, or one of a newer format, is an
- * error, never a silent reset. */
+/*
+ * Decode, strictly: an unknown or malformed record, one of a newer format,
+ * a key this flinkops does not know (a newer flinkops adds keys with a new
+ * format), a key twice, a known key of the wrong type (null included:
+ * absent means unset, null is an error), a counter that is not a whole
+ * number within its bound, a string over its bound, or text after the
+ * object is an error ("KEY: why"), never a default.
+ */
 int deploy_journal_decode(const char *text, deploy_journal *out, fo_err *e);
+/*
+ * Add one to a journal counter, at most to DEPLOY_JOURNAL_COUNTER_MAX + 1:
+ * never past int's end; a journal holding that does not decode, so it is
+ * not written (deploy_journal_save), and the step that counted fails.
+ */
+void deploy_journal_count(int *counter);
+
+/* ---- ownership: whose journal is it ---- */
+
+/* How a deployment's journal ConfigMap was found so far. */
+enum deploy_journal_seen {
+	DEPLOY_JOURNAL_UNREAD, /* not in this agent's listing (flinkops.io/agent=AGENT), not yet read by name */
+	DEPLOY_JOURNAL_LISTED, /* in that listing */
+	DEPLOY_JOURNAL_READ,   /* read by name (GET) */
+	DEPLOY_JOURNAL_NONE,   /* read by name: there is none */
+};
+
+enum deploy_journal_verdict {
+	DEPLOY_JOURNAL_GET,     /* read it by name, then ask again */
+	DEPLOY_JOURNAL_CREATE,  /* there is none: the first write creates it (a create that fails if one appeared) */
+	DEPLOY_JOURNAL_USE,     /* this agent's: used, written back under the resourceVersion read */
+	DEPLOY_JOURNAL_FOREIGN, /* another agent's, or nobody's: the deployment is Failed, its job left alone */
+	DEPLOY_JOURNAL_BAD,     /* it does not decode: the same */
+};
+
+typedef struct deploy_journal_cm {
+	enum deploy_journal_seen seen;
+	const char *text;  /* its data."journal.json" (NULL: none) */
+	const char *label; /* its flinkops.io/agent label (NULL: none) */
+} deploy_journal_cm;
+
+/*
+ * Whether agent `agent` may use the journal of deployment ns/name, as found
+ * (pure). The owner is the flinkops.io/agent label; a journal without it is
+ * owned by the agent its "agent" field names; one with neither is nobody's.
+ * A label that differs from the field means the journal was handed over by
+ * relabelling it: the label wins, and the next write records the new owner.
+ * A journal of an older flinkops (no field) is its label's. *j gets the
+ * journal for USE (empty for CREATE, cleared otherwise); *why (caller
+ * frees) the message for FOREIGN and BAD, saying what to do.
+ */
+enum deploy_journal_verdict deploy_journal_judge(const char *agent, const char *ns, const char *name,
+						 const deploy_journal_cm *cm, deploy_journal *j, char **why);
+/*
+ * Whether `obj`, found by name where this agent's listing had none of a
+ * deployment's objects, is this agent's (pure): only when labelled
+ * flinkops.io/agent=AGENT. Otherwise *why (caller frees) says whose it is
+ * and how to hand the deployment over.
+ */
+bool deploy_object_ours(const char *agent, const cJSON *obj, char **why);
 void deploy_journal_clear(deploy_journal *j);
 /* Copy string fields too. */
 void deploy_journal_copy(deploy_journal *dst, const deploy_journal *src);
@@ -175,9 +249,17 @@ void deploy_journal_remove_disposal(deploy_journal *j, size_t i);
 char *deploy_submit_job_id(const char *ns, const char *name, const char *job_hash, int attempt);
 
 struct k8s_client;
-/* Read, write and delete the journal ConfigMap of a deployment (rollout.c).
- * A missing journal reads as an empty one. */
-int deploy_journal_load(struct k8s_client *c, const char *ns, const char *name, deploy_journal *j, fo_err *e);
+/*
+ * Read, write and delete the journal ConfigMap of a deployment (rollout.c).
+ * deploy_journal_load reads it by name and judges it (deploy_journal_judge):
+ * *verdict gets CREATE, USE, FOREIGN or BAD, *why the message of the last
+ * two; an error is one of reading. deploy_journal_save records `agent` as
+ * the owner and writes a journal that was read (j->resource_version) under
+ * the version read, and creates one that was not (a create, which fails
+ * with FO_ECONFLICT when one exists): a journal is never written unread.
+ */
+int deploy_journal_load(struct k8s_client *c, const char *agent, const char *ns, const char *name,
+			deploy_journal *j, enum deploy_journal_verdict *verdict, char **why, fo_err *e);
 int deploy_journal_save(struct k8s_client *c, const char *ns, const char *name, const char *agent,
 			deploy_journal *j, fo_err *e);
 int deploy_journal_delete(struct k8s_client *c, const char *ns, const char *name, fo_err *e);

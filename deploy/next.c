@@ -104,8 +104,10 @@ void deploy_journal_applied(deploy_journal *j, const char *target)
 	/* the same target: a start of it in flight (startHash), or the one
 	 * that ran (targetHash; a restart after it ended) */
 	bool same = j->start_hash ? fo_streq(j->start_hash, target) : fo_streq(j->target_hash, target);
-	if (!same)
+	if (!same) {
 		j->restarts = 0;
+		j->target_restarts = 0;
+	}
 	j->step = DEPLOY_STEP_APPLIED;
 	deploy_journal_set(&j->start_hash, target);
 }
@@ -155,12 +157,6 @@ static bool alive(const deploy_observed *o)
 static const char *str(const char *s)
 {
 	return s ? s : "";
-}
-
-/* The step's age as "for 12s", for messages ("" when unknown). */
-static char *age(long ms)
-{
-	return ms < 0 ? fo_strdup("") : fo_asprintf(" for %lds", ms / 1000);
 }
 
 /*
@@ -402,9 +398,9 @@ static void first_checkpoint(const deploy_desired *d, const deploy_journal *j, c
 		set(n, DEPLOY_OP_CONFIRM, NULL);
 		return;
 	}
-	char *a = age(o->await_age_ms);
+	n->wait_ms = o->await_age_ms;
 	if (o->checkpointing < 0 || o->checkpoints_completed < 0)
-		set(n, DEPLOY_OP_WAIT, "job %s is RUNNING%s; its checkpoints could not be read", str(j->job_id), a);
+		set(n, DEPLOY_OP_WAIT, "job %s is RUNNING; its checkpoints could not be read", str(j->job_id));
 	else if (o->await_age_ms >= 0 && o->await_age_ms > d->ready_timeout_ms) {
 		set(n, DEPLOY_OP_FAIL, "job %s is RUNNING but completed no checkpoint within flink.readyTimeout (%lds)%s%s",
 		    str(j->job_id), d->ready_timeout_ms / 1000, o->checkpoint_failure ? "; the newest failed: " : "",
@@ -414,9 +410,8 @@ static void first_checkpoint(const deploy_desired *d, const deploy_journal *j, c
 		unhealthy(d, j, path, kind, DEPLOY_FAILURE_FIRST_CHECKPOINT,
 			  "; it keeps running. Check the job's checkpoints in the Flink UI, fix and push again", n);
 	} else
-		set(n, DEPLOY_OP_WAIT, "the first checkpoint of job %s (RUNNING%s)%s%s", str(j->job_id), a,
+		set(n, DEPLOY_OP_WAIT, "the first checkpoint of job %s (RUNNING)%s%s", str(j->job_id),
 		    o->checkpoint_failure ? "; the newest failed: " : "", o->checkpoint_failure ? o->checkpoint_failure : "");
-	free(a);
 }
 
 /* Whether the journal's decimal nonce (NULL: none, as 0) is `nonce`. */
@@ -447,14 +442,12 @@ static bool requested_savepoint(const deploy_desired *d, const deploy_journal *j
 			    str(j->request_reason), str(j->job_id), o->request_failure ? o->request_failure : "no cause reported");
 			n->restore_kind = "none";
 			break;
-		case DEPLOY_TRIGGER_IN_PROGRESS: {
-			char *a = age(o->step_age_ms);
+		case DEPLOY_TRIGGER_IN_PROGRESS:
+			n->wait_ms = o->step_age_ms;
 			n->late = o->step_age_ms >= 0 && o->step_age_ms > d->savepoint_timeout_ms;
-			set(n, DEPLOY_OP_WAIT, "the %s savepoint of job %s is in progress%s%s", str(j->request_reason),
-			    str(j->job_id), a, n->late ? ", past flink.savepointTimeout" : "");
-			free(a);
+			set(n, DEPLOY_OP_WAIT, "the %s savepoint of job %s is in progress%s", str(j->request_reason),
+			    str(j->job_id), n->late ? ", past flink.savepointTimeout" : "");
 			break;
-		}
 		case DEPLOY_TRIGGER_NONE:
 		case DEPLOY_TRIGGER_UNKNOWN:
 			/* the request never arrived (or Flink forgot it): again, under the same id */
@@ -667,6 +660,7 @@ static void idle(const deploy_desired *d, const deploy_journal *j, const deploy_
 void deploy_next_step(const deploy_desired *d, const deploy_journal *j, const deploy_observed *o, deploy_next *n)
 {
 	memset(n, 0, sizeof(*n));
+	n->wait_ms = -1;
 	if (has_rollback(j) && is_target(j->rollback_of_target, j->rollback_of_hash, d) && !d->rolling_back &&
 	    !d->deleting && !(j->step == DEPLOY_STEP_CANCELLING && alive(o))) {
 		/* git still asks for the spec that failed and was rolled back, and
@@ -706,7 +700,6 @@ void deploy_next_step(const deploy_desired *d, const deploy_journal *j, const de
 			    str(j->job_id), str(j->trigger_id));
 			return;
 		}
-		char *a = age(o->step_age_ms);
 		switch (o->trigger) {
 		case DEPLOY_TRIGGER_COMPLETED:
 			if (redeploying(d, j))
@@ -716,9 +709,10 @@ void deploy_next_step(const deploy_desired *d, const deploy_journal *j, const de
 			break;
 		case DEPLOY_TRIGGER_IN_PROGRESS:
 			/* Flink still works on it: never abandoned, however long */
+			n->wait_ms = o->step_age_ms;
 			n->late = o->step_age_ms >= 0 && o->step_age_ms > d->savepoint_timeout_ms;
-			set(n, DEPLOY_OP_WAIT, "the savepoint of job %s is in progress%s%s; the old job runs until it completes",
-			    str(j->job_id), a, n->late ? ", past flink.savepointTimeout" : "");
+			set(n, DEPLOY_OP_WAIT, "the savepoint of job %s is in progress%s; the old job runs until it completes",
+			    str(j->job_id), n->late ? ", past flink.savepointTimeout" : "");
 			break;
 		case DEPLOY_TRIGGER_FAILED:
 			if (alive(o)) {
@@ -741,7 +735,6 @@ void deploy_next_step(const deploy_desired *d, const deploy_journal *j, const de
 				keep_newest(d, j, o, n); /* stopped, result forgotten: its newest savepoint */
 			break;
 		}
-		free(a);
 		return;
 	}
 	case DEPLOY_STEP_CANCELLING:
@@ -799,24 +792,23 @@ void deploy_next_step(const deploy_desired *d, const deploy_journal *j, const de
 			not_started(d, j, n);
 			return;
 		}
-		char *a = age(o->step_age_ms);
+		n->wait_ms = o->step_age_ms;
 		n->late = o->step_age_ms >= 0 && o->step_age_ms > d->ready_timeout_ms;
 		/* a job started before its pods rolled out would run on pods about
 		 * to be replaced: the JobManager's would take it down with it */
 		if (o->pods_ready == 0)
-			set(n, DEPLOY_OP_WAIT, "the pods are rolling out: %s%s%s", str(o->pods_waiting), a,
+			set(n, DEPLOY_OP_WAIT, "the pods are rolling out: %s%s", str(o->pods_waiting),
 			    n->late ? ", past flink.readyTimeout" : "");
 		else if (o->pods_ready < 0)
-			set(n, DEPLOY_OP_WAIT, "the pods' rollout could not be read: %s%s", str(o->pods_waiting), a);
+			set(n, DEPLOY_OP_WAIT, "the pods' rollout could not be read: %s", str(o->pods_waiting));
 		else if (!o->flink_ok)
-			set(n, DEPLOY_OP_WAIT, "the JobManager is starting (its REST API does not answer yet)%s%s", a,
+			set(n, DEPLOY_OP_WAIT, "the JobManager is starting (its REST API does not answer yet)%s",
 			    n->late ? ", past flink.readyTimeout" : "");
 		else if (o->slots_total < d->parallelism)
-			set(n, DEPLOY_OP_WAIT, "%d of %d task slots%s%s", o->slots_total < 0 ? 0 : o->slots_total,
-			    d->parallelism, a, n->late ? ", past flink.readyTimeout" : "");
+			set(n, DEPLOY_OP_WAIT, "%d of %d task slots%s", o->slots_total < 0 ? 0 : o->slots_total,
+			    d->parallelism, n->late ? ", past flink.readyTimeout" : "");
 		else
 			set(n, DEPLOY_OP_UPLOAD, NULL);
-		free(a);
 		return;
 	}
 	case DEPLOY_STEP_UPLOADED:
@@ -848,11 +840,10 @@ void deploy_next_step(const deploy_desired *d, const deploy_journal *j, const de
 			return;
 		}
 		if (alive(o)) {
-			char *a = age(o->step_age_ms);
+			n->wait_ms = o->step_age_ms;
 			n->late = o->step_age_ms >= 0 && o->step_age_ms > d->running_timeout_ms;
-			set(n, DEPLOY_OP_WAIT, "job %s is %s%s%s", str(j->submit_job_id), flink_job_status_name(o->job), a,
+			set(n, DEPLOY_OP_WAIT, "job %s is %s%s", str(j->submit_job_id), flink_job_status_name(o->job),
 			    n->late ? ", past flink.runningTimeout" : "");
-			free(a);
 			return;
 		}
 		/* the new job ended before it ran: again from its newest state */

@@ -53,6 +53,7 @@ struct deploy_live {
 	size_t n, cap;
 	live_entry *journals;   /* journal ConfigMaps: key "ns/name", json = the journal text */
 	size_t njournals, jcap;
+	size_t journals_unread; /* journal ConfigMaps listed without a journal or its labels */
 	size_t *index;    /* open addressing: position in v plus one */
 	size_t icap;
 };
@@ -114,9 +115,25 @@ static int keep_journal(cJSON *o, void *arg)
 		en->json = fo_strdup(text);
 		const char *rv = meta_str(o, "resourceVersion");
 		en->instance = rv ? fo_strdup(rv) : NULL; /* for journals: the resourceVersion */
+	} else {
+		l->journals_unread++; /* what it references is unknown */
 	}
 	cJSON_Delete(o);
 	return 0;
+}
+
+bool deploy_live_journal_at(const deploy_live *l, size_t i, const char **key, const char **text)
+{
+	if (!l || i >= l->njournals)
+		return false;
+	*key = l->journals[i].key;
+	*text = l->journals[i].json;
+	return true;
+}
+
+size_t deploy_live_journals_unread(const deploy_live *l)
+{
+	return l ? l->journals_unread : 0;
 }
 
 const char *deploy_live_journal_rv(const deploy_live *l, const char *ns, const char *name, const char **rv)
@@ -356,26 +373,74 @@ static enum deploy_obj_state compare_one(deploy_item *it, int k, k8s_client *c, 
 	return DEPLOY_OBJ_DRIFTED;
 }
 
-/* The deployment's journal from the inventory. One that does not decode
- * (edited by hand, or of a newer flinkops) fails the deployment: acting
- * without it could submit a second job or lose where the state is. */
-static void load_journal(deploy_item *it, const deploy_live *live)
+/*
+ * The deployment's journal: from the inventory, or read by name when the
+ * inventory (a listing by this agent's label) does not hold it — a journal
+ * is never taken as absent unread. One that does not decode (edited by
+ * hand, or of a newer flinkops) or that belongs to another agent fails the
+ * deployment, and its job is left alone: acting without it could submit a
+ * second job or lose where the state is. Without a client (nothing is
+ * read) a journal not listed is taken as absent.
+ */
+static void load_journal(deploy_item *it, const deploy_live *live, k8s_client *c, const char *agent)
 {
 	const char *rv = NULL;
-	const char *text = deploy_live_journal_rv(live, it->ns, it->name, &rv);
-	if (!text)
-		return;
-	fo_err je = FO_ERR_INIT;
-	if (deploy_journal_decode(text, &it->journal, &je) < 0) {
-		it->journal_bad = true;
-		it->outcome = DEPLOY_OUTCOME_FAILED;
-		it->error = fo_asprintf("the journal ConfigMap %s%s does not decode: %s; its job is left alone. "
-					"Restore the ConfigMap, or delete it once the job's newest state is known",
-					DEPLOY_JOURNAL_PREFIX, it->name, fo_err_msg(&je));
-	} else {
-		it->journal.resource_version = rv ? fo_strdup(rv) : NULL;
+	deploy_journal_cm cm = {DEPLOY_JOURNAL_UNREAD, NULL, NULL};
+	cm.text = deploy_live_journal_rv(live, it->ns, it->name, &rv);
+	if (cm.text) {
+		cm.seen = DEPLOY_JOURNAL_LISTED;
+		cm.label = agent; /* listed by it */
+	} else if (!c) {
+		cm.seen = DEPLOY_JOURNAL_NONE;
 	}
-	fo_err_clear(&je);
+	char *why = NULL;
+	enum deploy_journal_verdict v = deploy_journal_judge(agent, it->ns, it->name, &cm, &it->journal, &why);
+	if (v == DEPLOY_JOURNAL_USE)
+		it->journal.resource_version = rv ? fo_strdup(rv) : NULL;
+	fo_err e = FO_ERR_INIT;
+	if (v == DEPLOY_JOURNAL_GET && deploy_journal_load(c, agent, it->ns, it->name, &it->journal, &v, &why, &e) < 0) {
+		/* unknown for now: nothing is done with the job in this pass */
+		it->journal_bad = true;
+		it->error = fo_asprintf("%s; its job is left alone in this pass", fo_err_msg(&e));
+	}
+	fo_err_clear(&e);
+	if (v == DEPLOY_JOURNAL_FOREIGN || v == DEPLOY_JOURNAL_BAD) {
+		it->journal_bad = true;
+		it->error = why;
+		why = NULL;
+	}
+	if (it->journal_bad)
+		it->outcome = DEPLOY_OUTCOME_FAILED;
+	free(why);
+}
+
+/*
+ * Objects of a deployment missing from this agent's listing may exist under
+ * another agent's label (agent.name changed, two agents naming one
+ * deployment), where an apply would take them over unread: each is read by
+ * name first, and a deployment with one that is not this agent's is left
+ * alone (it->error: nothing applied, its job untouched, Failed).
+ */
+static void claim_objects(deploy_item *it, k8s_client *c, const char *agent)
+{
+	for (int k = 0; k < RENDER_NCOMPONENTS && c && !it->error; k++) {
+		if (it->live[k])
+			continue;
+		char *n = deploy_component_name((enum render_component)k, it->name);
+		cJSON *obj = NULL;
+		fo_err e = FO_ERR_INIT;
+		char *why = NULL;
+		int rc = k8s_get(c, component_kind[k], it->ns, n, &obj, &e);
+		if (rc < 0 && rc != FO_ENOTFOUND)
+			it->error = fo_asprintf("%s; nothing of this deployment is applied in this pass", fo_err_msg(&e));
+		else if (rc == 0 && !deploy_object_ours(agent, obj, &why))
+			it->error = why;
+		cJSON_Delete(obj);
+		fo_err_clear(&e);
+		free(n);
+	}
+	if (it->error)
+		it->outcome = DEPLOY_OUTCOME_FAILED;
 }
 
 static deploy_item *add_item(deploy_pass *p)
@@ -422,12 +487,13 @@ int deploy_reconcile_plan(const flink_deployments *desired, const deploy_live *l
 			/* the journal, not the objects, says whether the job is the
 			 * rendered one; every pass looks at the job (watch_job), so a
 			 * status says what Flink reports */
-			load_journal(it, live);
+			load_journal(it, live, c, agent_name(opts));
 			if (!it->journal_bad)
 				it->job_pending = it->journal.step != DEPLOY_STEP_IDLE || !it->journal.job_id ||
 						  !fo_streq(it->journal.target_job_hash, it->job_hash);
 			it->watch_job = !it->journal_bad;
 		}
+		claim_objects(it, c, agent_name(opts));
 		/* Rendering is deterministic and cheap: the objects are rendered
 		 * again when applied instead of being held for the whole pass; the
 		 * live objects are not needed again unless the caller shows them. */
@@ -454,7 +520,7 @@ int deploy_reconcile_plan(const flink_deployments *desired, const deploy_live *l
 		it->name = fo_strdup(inst[i].name);
 		item_find_live(it, live);
 		if (opts && opts->rollout)
-			load_journal(it, live); /* the job to stop before the objects go */
+			load_journal(it, live, c, agent_name(opts)); /* the job to stop before the objects go */
 		deploy_side from, to;
 		deploy_side_from_live(&from, it->live);
 		memset(&to, 0, sizeof(to));
@@ -758,7 +824,6 @@ void deploy_pass_free(deploy_pass *p)
 		free(it->waiting);
 		free(it->job_state);
 		deploy_journal_clear(&it->journal);
-		fo_strv_free(it->retain_refs, it->nretain_refs);
 	}
 	free(p->items);
 	free(p->prune_reason);

@@ -67,28 +67,31 @@ static char *journal_name(const char *name)
 	return fo_asprintf(DEPLOY_JOURNAL_PREFIX "%s", name);
 }
 
-int deploy_journal_load(k8s_client *c, const char *ns, const char *name, deploy_journal *j, fo_err *e)
+int deploy_journal_load(k8s_client *c, const char *agent, const char *ns, const char *name, deploy_journal *j,
+			enum deploy_journal_verdict *verdict, char **why, fo_err *e)
 {
 	memset(j, 0, sizeof(*j));
+	*why = NULL;
 	char *cm = journal_name(name);
 	cJSON *obj = NULL;
 	int rc = k8s_get(c, &k8s_kind_configmap, ns, cm, &obj, e);
 	free(cm);
+	deploy_journal_cm found = {DEPLOY_JOURNAL_READ, NULL, NULL};
 	if (rc == FO_ENOTFOUND) {
 		fo_err_clear(e);
-		return 0; /* never rolled out: an empty journal */
+		found.seen = DEPLOY_JOURNAL_NONE;
+	} else if (rc < 0) {
+		return fo_err_prefix(e, "reading the journal of %s/%s", ns, name);
 	}
-	if (rc < 0)
-		return rc;
-	const char *text = fo_json_str(cJSON_GetObjectItemCaseSensitive(obj, "data"), DEPLOY_JOURNAL_KEY);
-	rc = deploy_journal_decode(text, j, e);
-	if (rc == 0) {
-		const char *rv = fo_json_str(cJSON_GetObjectItemCaseSensitive(obj, "metadata"), "resourceVersion");
+	const cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
+	found.text = fo_json_str(cJSON_GetObjectItemCaseSensitive(obj, "data"), DEPLOY_JOURNAL_KEY);
+	found.label = fo_json_str(cJSON_GetObjectItemCaseSensitive(meta, "labels"), DEPLOY_LABEL_AGENT);
+	*verdict = deploy_journal_judge(agent, ns, name, &found, j, why);
+	if (*verdict == DEPLOY_JOURNAL_USE) {
+		const char *rv = fo_json_str(meta, "resourceVersion");
 		j->resource_version = rv ? fo_strdup(rv) : NULL;
 	}
 	cJSON_Delete(obj);
-	if (rc < 0)
-		return fo_err_prefix(e, "journal of %s/%s", ns, name);
 	return 0;
 }
 
@@ -135,7 +138,20 @@ int deploy_journal_save(k8s_client *c, const char *ns, const char *name, const c
 	char ts[32];
 	now_rfc3339(ts);
 	deploy_journal_set(&j->updated, ts);
+	deploy_journal_set(&j->agent, agent); /* the owner, in the record as in its label */
 	char *text = deploy_journal_encode(j);
+	/* what is written must read back: a counter or a string past its
+	 * bound fails this step instead of the journal */
+	deploy_journal back;
+	fo_err be = FO_ERR_INIT;
+	if (deploy_journal_decode(text, &back, &be) < 0) {
+		fo_err_set(e, FO_EINVAL, "the journal of %s/%s is not recorded: it would not read back (%s)", ns, name,
+			   fo_err_msg(&be));
+		fo_err_clear(&be);
+		free(text);
+		return FO_EINVAL;
+	}
+	deploy_journal_clear(&back);
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "apiVersion", "v1");
 	cJSON_AddStringToObject(o, "kind", "ConfigMap");
@@ -157,10 +173,18 @@ int deploy_journal_save(k8s_client *c, const char *ns, const char *name, const c
 	cJSON *data = cJSON_AddObjectToObject(o, "data");
 	cJSON_AddStringToObject(data, DEPLOY_JOURNAL_KEY, text);
 	cJSON *result = NULL;
-	int rc = k8s_apply(c, o, false, &result, e);
+	/* A journal not read is created, never applied: a create fails when
+	 * one exists (one this agent's listing missed, another agent's), where
+	 * an apply would overwrite it unread. */
+	bool create = !j->resource_version;
+	int rc = create ? k8s_create(c, o, &result, e) : k8s_apply(c, o, false, &result, e);
 	cJSON_Delete(o);
 	free(cm);
 	free(text);
+	if (rc == FO_ECONFLICT && create)
+		return fo_err_prefix(e, "the journal of %s/%s exists although this agent found none (another agent's?); "
+					"nothing more is done for it in this pass, and the next pass reads it",
+				     ns, name);
 	if (rc == FO_ECONFLICT)
 		return fo_err_prefix(e, "the journal of %s/%s changed since this agent read it (another writer?); "
 					"nothing more is done for it in this pass",
@@ -264,17 +288,32 @@ static void observations_clear(exec *x)
  * every rollout line does, and a JSON line carries the deployment and the
  * journal step it was written at as fields of their own.
  */
+static void FO_PRINTF(4, 0) vrlog(const exec *x, enum fo_log_level lvl, long ms, const char *fmt, va_list ap)
+{
+	char *msg = fo_vasprintf(fmt, ap);
+	char *dep = fo_asprintf("%s/%s", x->it->ns, x->it->name);
+	fo_log_fields f = {.deployment = dep, .step = deploy_step_name(x->j.step), .duration_ms = ms};
+	fo_logf(lvl, "rollout", &f, "%s: %s", dep, msg);
+	free(dep);
+	free(msg);
+}
+
 static void FO_PRINTF(3, 4) rlog(const exec *x, enum fo_log_level lvl, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	char *msg = fo_vasprintf(fmt, ap);
+	vrlog(x, lvl, -1, fmt, ap);
 	va_end(ap);
-	char *dep = fo_asprintf("%s/%s", x->it->ns, x->it->name);
-	fo_log_fields f = {.deployment = dep, .step = deploy_step_name(x->j.step), .duration_ms = -1};
-	fo_logf(lvl, "rollout", &f, "%s: %s", dep, msg);
-	free(dep);
-	free(msg);
+}
+
+/* The same with how long what the line reports took (a JSON line's
+ * durationMs; < 0: unknown). */
+static void FO_PRINTF(4, 5) rlog_ms(const exec *x, enum fo_log_level lvl, long ms, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vrlog(x, lvl, ms, fmt, ap);
+	va_end(ap);
 }
 
 /* What Flink says of savepoint `trigger` of `job` (a stop's, or one the
@@ -599,10 +638,11 @@ static int roll_back(exec *x, const deploy_next *n, fo_err *e)
 	}
 	deploy_journal_set(&j->await_checkpoint_since, NULL);
 	j->restarts = 0;
+	j->target_restarts = 0;
 	set_restore(x, n);
 	j->step = running ? DEPLOY_STEP_CANCELLING : DEPLOY_STEP_SAVEPOINT_TAKEN;
-	if (!running && j->attempt < INT_MAX)
-		j->attempt++; /* the next submission gets an id of its own */
+	if (!running)
+		deploy_journal_count(&j->attempt); /* the next submission gets an id of its own */
 	int rc = save(x, e);
 	if (rc < 0)
 		return rc;
@@ -618,6 +658,7 @@ static int roll_back(exec *x, const deploy_next *n, fo_err *e)
 	it->outcome = DEPLOY_OUTCOME_WAITING;
 	free(it->waiting);
 	it->waiting = fo_asprintf("rolling back to commit %.7s", j->rollback_to_commit);
+	it->wait_ms = -1;
 	return 1;
 }
 
@@ -867,6 +908,14 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 		free(it->waiting);
 		it->waiting = fo_strdup(n->why);
 		it->late = n->late;
+		/* the wait's age goes to the log and the metrics only: the status
+		 * file shows `waiting`, which stays the same while nothing changes */
+		it->wait_ms = n->wait_ms;
+		if (n->wait_ms >= 0)
+			rlog_ms(x, FO_LOG_INFO, n->wait_ms, "waiting for %lds: %s%s", n->wait_ms / 1000, n->why ? n->why : "",
+				n->late ? " (past its timeout; still waited for)" : "");
+		else
+			rlog(x, FO_LOG_INFO, "waiting: %s", n->why ? n->why : "");
 		return 1;
 	case DEPLOY_OP_STOP: {
 		char *trigger = NULL;
@@ -978,8 +1027,10 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 		char *from = j->restore_path ? fo_asprintf("from %s %s", j->restore_kind ? j->restore_kind : "state", j->restore_path)
 					     : fo_strdup("with empty state");
 		bool new_target = !fo_streq(j->target_job_hash, x->d.job_hash);
-		if (new_target)
+		if (new_target) {
 			j->restarts = 0; /* a new target gets a fresh restart budget */
+			j->target_restarts = 0;
+		}
 		j->step = DEPLOY_STEP_IDLE;
 		deploy_journal_set(&j->job_id, j->submit_job_id);
 		deploy_journal_set(&j->submit_job_id, NULL);
@@ -1059,10 +1110,9 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 		it->drift_job = j->step == DEPLOY_STEP_IDLE;
 		j->step = DEPLOY_STEP_SAVEPOINT_TAKEN;
 		set_restore(x, n);
-		if (j->restarts < INT_MAX)
-			j->restarts++;
-		if (j->attempt < INT_MAX)
-			j->attempt++;
+		deploy_journal_count(&j->restarts);
+		deploy_journal_count(&j->target_restarts);
+		deploy_journal_count(&j->attempt);
 		return save(x, e);
 	case DEPLOY_OP_FAIL:
 		j->step = DEPLOY_STEP_FAILED;
@@ -1162,6 +1212,7 @@ static int advance(exec *x, fo_err *e)
 			x->it->outcome = DEPLOY_OUTCOME_WAITING;
 			free(x->it->waiting);
 			x->it->waiting = fo_strdup("the agent is stopping; the next pass resumes from the journal");
+			x->it->wait_ms = -1;
 			return 0;
 		}
 		x->pods_rc = 0;
@@ -1339,29 +1390,30 @@ static bool retention_poll(exec *x, bool *busy)
 	return changed;
 }
 
-/* Move the savepoints retention lets go from `taken` to `disposals` (not
- * yet asked of Flink). True when any moved. */
+/* What the pass knows is referenced (retention.h), or NULL. */
+static const deploy_retention_ctx *retention_ctx(const exec *x)
+{
+	return x->o->rollout ? x->o->rollout->retention : NULL;
+}
+
+/* Move the savepoints retention lets go, and deploy_retention_may_dispose
+ * allows, from `taken` to `disposals` (not yet asked of Flink). True when
+ * any moved. */
 static bool retention_choose(exec *x)
 {
 	deploy_journal *j = &x->j;
 	const deploy_item *it = x->it;
 	const flink_job *fj = &it->fd->job;
-	if (fj->savepoint_cleanup_off || !it->retain_refs_read || j->ntaken < 2 ||
-	    j->ndisposals >= DEPLOY_JOURNAL_DISPOSALS_MAX)
+	if (fj->savepoint_cleanup_off || j->ntaken < 2 || j->ndisposals >= DEPLOY_JOURNAL_DISPOSALS_MAX)
 		return false;
-	char **jrefs = NULL;
-	size_t njrefs = 0;
-	deploy_retention_journal_refs(j, fj->initial_savepoint_path, &jrefs, &njrefs);
-	size_t nrefs = njrefs + it->nretain_refs;
-	const char **refs = fo_calloc(nrefs ? nrefs : 1, sizeof(*refs));
-	for (size_t i = 0; i < njrefs; i++)
-		refs[i] = jrefs[i];
-	for (size_t i = 0; i < it->nretain_refs; i++)
-		refs[njrefs + i] = it->retain_refs[i];
 	bool *dispose = fo_calloc(j->ntaken, sizeof(*dispose));
 	int count = fj->savepoint_history_max_count ? fj->savepoint_history_max_count : FLINK_SAVEPOINT_HISTORY_COUNT_DEFAULT;
 	int64_t age = fj->savepoint_history_max_age_ms ? fj->savepoint_history_max_age_ms : FLINK_SAVEPOINT_HISTORY_AGE_DEFAULT_MS;
-	deploy_retention_select(j->taken, j->ntaken, refs, nrefs, count, age, wall_ms(), dispose);
+	char *held = NULL;
+	deploy_retention_choose(retention_ctx(x), it->ns, it->name, j, count, age, wall_ms(), dispose, &held);
+	if (held)
+		rlog(x, FO_LOG_DEBUG, "%s", held); /* every pass while it holds: not an Event */
+	free(held);
 	bool moved = false;
 	/* oldest first, as long as there is room; the rest stay taken */
 	for (size_t i = 0, k = 0; k < j->ntaken && j->ndisposals < DEPLOY_JOURNAL_DISPOSALS_MAX; i++) {
@@ -1380,28 +1432,47 @@ static bool retention_choose(exec *x)
 		moved = true;
 	}
 	free(dispose);
-	free(refs);
-	fo_strv_free(jrefs, njrefs);
 	return moved;
 }
 
 /* Ask Flink to dispose of each journaled disposal not in flight whose
- * retry is due. True when the journal changed. */
+ * retry is due, each allowed by deploy_retention_may_dispose right before
+ * it is sent: with a doubt in this pass none is sent (it stays journaled);
+ * one whose savepoint has become referenced since it was chosen goes back
+ * to `taken`. True when the journal changed. */
 static bool retention_send(exec *x)
 {
 	deploy_journal *j = &x->j;
+	const deploy_retention_ctx *ctx = retention_ctx(x);
 	bool changed = false;
 	int sent = 0;
 	int64_t now = wall_ms();
-	for (size_t i = 0; i < j->ndisposals && sent < RETENTION_SENDS_MAX; i++) {
+	for (size_t i = 0; i < j->ndisposals && sent < RETENTION_SENDS_MAX;) {
 		deploy_disposal *d = &j->disposals[i];
-		if (d->trigger_id || !deploy_retention_retry_due(d->attempts, deploy_time_ms(d->time), now))
+		if (d->trigger_id || !deploy_retention_retry_due(d->attempts, deploy_time_ms(d->time), now)) {
+			i++;
 			continue;
+		}
 		if (x->o->stop && atomic_load(x->o->stop))
 			break;
+		char *why = NULL;
+		if (!deploy_retention_may_dispose(ctx, x->it->ns, x->it->name, j, d->path, &why)) {
+			if (!ctx || ctx->doubts) {
+				rlog(x, FO_LOG_DEBUG, "savepoint %s is not disposed of yet: %s", d->path, why);
+				i++;
+			} else {
+				rlog(x, FO_LOG_INFO, "savepoint %s is kept, not disposed of: %s", d->path, why);
+				event(x, "SavepointKept", false, "savepoint %s is kept, not disposed of: %s", d->path, why);
+				deploy_retention_keep(j, i);
+				changed = true;
+			}
+			free(why);
+			continue;
+		}
+		free(why);
 		char ts[40];
 		now_rfc3339_ms(ts);
-		d->attempts++;
+		deploy_journal_count(&d->attempts);
 		deploy_journal_set(&d->time, ts);
 		changed = true;
 		sent++;
@@ -1418,6 +1489,7 @@ static bool retention_send(exec *x)
 		}
 		free(trigger);
 		fo_err_clear(&e);
+		i++;
 	}
 	return changed;
 }

@@ -165,6 +165,10 @@ typedef struct deploy_next {
 	const char *restore_kind; /* "savepoint", "checkpoint", "initial" or "none" */
 	char *why;             /* WAIT: what is waited for; FAIL: the reason; NONE: the settled state */
 	bool late;             /* WAIT: past its timeout (reported, still waited for) */
+	long wait_ms;          /* WAIT: how long it has been waited for (-1 unknown). Never part of `why`,
+	                        * which a status file shows: an age changes on every look, so a status
+	                        * carrying it would be committed on every re-check; the log and the
+	                        * metrics show it */
 	bool state_unknown;    /* FAIL: the newest state could not be established */
 	enum deploy_failure failure; /* FAIL, ABORT_STOP: the reason, for counting */
 } deploy_next;

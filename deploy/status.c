@@ -175,10 +175,12 @@ void deploy_status_update(flink_status *s, const deploy_item *it, const char *bl
 		 * restarted in an earlier pass than the one that saw it healthy */
 		if (j->savepoint_error) {
 			flink_status_set(&s->message, j->savepoint_error);
-		} else if (it->drift_job || j->restarts > 0) {
+		} else if (it->drift_job || j->target_restarts > 0) {
+			/* how often this version was restarted, whatever the budget
+			 * left (it is whole again once a restarted job is healthy) */
 			char *m = fo_asprintf("the job had ended outside flinkops and was started again from its newest "
 					      "state (%d restart%s of this version)",
-					      j->restarts > 0 ? j->restarts : 1, j->restarts > 1 ? "s" : "");
+					      j->target_restarts > 0 ? j->target_restarts : 1, j->target_restarts > 1 ? "s" : "");
 			flink_status_set(&s->message, m);
 			free(m);
 		} else {

@@ -1587,7 +1587,13 @@ int sync_commit_push_ex(sync_repo *r, const char *branch, const sync_put *puts, 
 	unsigned seed = (unsigned)getpid() ^ (unsigned)time(NULL);
 	int rc = 0, attempt = 0;
 	bool stopped = false;
+	const fo_fence *fence = opts ? opts->fence : NULL;
 	for (attempt = 1; attempt <= attempts; attempt++) {
+		/* a leader that lost its Lease writes nothing more: each attempt
+		 * may come long after the pass checked it (a rejected push is
+		 * rebuilt and retried, each step up to repository.timeout) */
+		if ((rc = fo_fence_check(fence, "fetch and rebuild the status commit", e)) < 0)
+			break;
 		if (!r->local && (rc = do_fetch(r, e)) < 0)
 			break;
 		git_oid tip, id;
@@ -1598,6 +1604,8 @@ int sync_commit_push_ex(sync_repo *r, const char *branch, const sync_put *puts, 
 			break;
 		if (opts && opts->before_push)
 			opts->before_push(opts->ctx, attempt);
+		if ((rc = fo_fence_check(fence, "push the status commit", e)) < 0)
+			break;
 		if (r->local) {
 			git_reference *ref = NULL;
 			int g = has_tip ? git_reference_create_matching(&ref, r->repo, tracking, &id, 1, &tip, message)
@@ -1632,9 +1640,12 @@ int sync_commit_push_ex(sync_repo *r, const char *branch, const sync_put *puts, 
 			backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
 		}
 	}
-	if (opts && opts->attempts_used)
-		*opts->attempts_used = attempt > attempts ? attempts : attempt;
-	if (rc == FO_ECONFLICT && stopped)
+	if (opts && opts->attempts_used) /* an attempt the fence stopped pushed nothing */
+		*opts->attempts_used = attempt > attempts ? attempts : rc == FO_EFENCED ? attempt - 1 : attempt;
+	if (rc == FO_EFENCED)
+		fo_err_prefix(e, "the lease was lost before status push attempt %d of %d; nothing more is pushed", attempt,
+			      attempts);
+	else if (rc == FO_ECONFLICT && stopped)
 		fo_err_prefix(e, "not tried again after %d attempt%s (stopping; the next pass writes it)", attempt,
 			      attempt == 1 ? "" : "s");
 	else if (rc == FO_ECONFLICT)

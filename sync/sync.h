@@ -16,6 +16,7 @@
 #include <stddef.h>
 
 #include "lib/err.h"
+#include "lib/fence.h"
 
 #define SYNC_OID_HEX 41 /* 40 hex digits and a NUL */
 
@@ -171,6 +172,11 @@ typedef struct sync_push_opts {
 	void *ctx;
 	int *attempts_used;    /* when non-NULL: how many pushes were tried */
 	const atomic_bool *stop; /* when set (shutdown): a rejected push is not tried again */
+	/* Leader election's write fence (NULL: none). Checked before each
+	 * fetch and rebuild and again right before each push: once it is
+	 * closed nothing more is pushed (FO_EFENCED), because another replica
+	 * may have written newer status files meanwhile. */
+	const fo_fence *fence;
 } sync_push_opts;
 
 /* sync_commit_push with options (`opts` may be NULL). */

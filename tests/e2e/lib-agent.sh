@@ -8,6 +8,8 @@
 #   wait_ended N [SECONDS]  until N passes have ended (30 s unless told)
 #   metric LINE_START       the value of the first /metrics sample that starts
 #                           with LINE_START (name and labels as printed)
+#   settled FROM            until a pass ended after log line FROM with nothing
+#                           waiting (180 s at most)
 term_agent() {
 	agent_term
 	rc=$term_rc
@@ -18,3 +20,10 @@ ended() { passes_ended; }
 wait_ended() { wait_passes_ended "$@"; }
 metric() { curl -s "$url/metrics" | awk -v s="$1 " 'index($0, s) == 1 { print $NF; exit }'; }
 ms() { date +%s%3N; }
+settled() {
+	for _ in $(seq 1 1800); do
+		tail -n +"$1" "$log" | grep -q 'pass [0-9]*: [a-z]* in [0-9.]* s (0 waiting' && return 0
+		sleep 0.1
+	done
+	return 1
+}

@@ -6,11 +6,13 @@
 # rig's Flink session cluster, and defines the helpers the tests share: one
 # FlinkDeployment "counter" running the rig's counter job from S3, session
 # deployments without a job, publish, sync_once, journal, job_state,
-# status_field, status_file, wait_counter, ours_running, savepoints_of, job_hash, and
+# status_field, status_file, wait_counter, ours_running, savepoints_of,
+# read_crash_points, job_hash, and
 # for the daemon agent_config, start_agent, stop_agent, sign. Jobs the test
 # started are cancelled, and an agent it started is killed, when it exits.
 set -u
 : "${FLINKOPS:?}" "${RIG_KUBECONFIG:?}" "${RIG_FLINK_URL:?}" "${RIG_S3_ENDPOINT:?}"
+. "$(dirname "${BASH_SOURCE[0]}")/lib-keep.sh"
 K="$RIG_KUBECTL --kubeconfig $RIG_KUBECONFIG"
 tmp=$(mktemp -d)
 ns=e2e-$NAME-$$
@@ -29,6 +31,8 @@ cleanup() {
 		grep -qx "$j" "$tmp/ours" 2>/dev/null && curl -s -X PATCH "$RIG_FLINK_URL/jobs/$j?mode=cancel" >/dev/null
 	done
 	rm -rf "$tmp"
+	# what flinkops wrote there, for the secrets scan
+	keep_namespace $ns
 	$K delete namespace $ns --wait=false >/dev/null 2>&1
 }
 trap cleanup EXIT
@@ -189,6 +193,7 @@ child_binary() {
 agent_kill() {
 	# runs in the EXIT trap under set -u: an unbound name there would end
 	# the trap before the cleanup (jobs left running, namespace kept)
+	[ -n "${agent:-}" ] && keep_metrics "${url:-}"
 	[ -n "${agent:-}" ] && kill -KILL "$agent" 2>/dev/null
 	[ -n "${wrapper:-}" ] && kill -KILL "$wrapper" 2>/dev/null
 	agent=
@@ -227,6 +232,7 @@ wait_exit() {
 agent_term() {
 	local t0
 	t0=$(date +%s%3N)
+	keep_metrics "${url:-}"
 	kill -TERM "$agent"
 	# the grace period is 120 s: past 150 s the agent is killed
 	wait_exit "$wrapper" 150
@@ -251,6 +257,23 @@ job_hash() {
 	"$FLINKOPS" render -o json "$tmp/at.yaml" 2>/dev/null |
 		jq -r '[.items[] | .metadata.annotations["flinkops.io/job-hash"] // empty][0] // empty'
 }
+# read_crash_points: sets points to the crash points `flinkops sync
+# --crash-points` names, one a line; false (and a FAIL) when the list is
+# empty or lacks one of the points known when this was written: a sweep
+# over an empty or short list would pass without testing. The list may grow.
+read_crash_points() {
+	local want missing=
+	points=$("$FLINKOPS" sync --crash-points)
+	for want in stopping cancelling savepoint-taken applied uploaded submitted idle stop-sent cancel-sent run-sent; do
+		grep -qx -- "$want" <<<"$points" || missing="$missing $want"
+	done
+	if [ -n "$points" ] && [ -z "$missing" ]; then
+		ok "sync --crash-points names $(wc -l <<<"$points") points: $(tr '\n' ' ' <<<"$points")"
+		return 0
+	fi
+	fail "sync --crash-points: missing:${missing} (got: $(tr '\n' ' ' <<<"$points"))"
+	return 1
+}
 # events REASON: the messages of the Kubernetes Events of that reason on
 # counter's JobManager StatefulSet, one a line
 events() {
@@ -261,6 +284,7 @@ events() {
 # agent_config INTERVAL: the configuration runs the daemon too: a pass every
 # INTERVAL, a loopback port the kernel picks, webhooks signed with $secret
 secret=$(openssl rand -hex 24)
+note_secret "webhook secret" "$secret"
 printf '%s\n' "$secret" >"$tmp/secret"
 agent_config() {
 	sed -i "s|^repository: {|repository: {interval: $1, |; s|^agent: {name: \(.*\)}|agent: {name: \1, listen: \"127.0.0.1:0\", webhookSecretFile: $tmp/secret}|" \

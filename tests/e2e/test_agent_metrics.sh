@@ -16,6 +16,7 @@ NAME=metrics
 : "${RIG_PROM_URL:?}" "${RIG_PROM_TARGETS:?}"
 
 secret=$(openssl rand -hex 24)
+note_secret "webhook secret" "$secret"
 printf '%s\n' "$secret" >"$tmp/secret"
 sed -i "s|^repository: {|repository: {interval: 5s, |; s|^agent: {name: \(.*\)}|agent: {name: \1, listen: \"127.0.0.1:0\", webhookSecretFile: $tmp/secret}|" \
 	"$tmp/config.yaml"

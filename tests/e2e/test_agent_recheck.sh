@@ -11,6 +11,7 @@
 # continues) and the status file names the pushed commit.
 NAME=recheck
 . "$(dirname "$0")/lib-rollout.sh"
+. "$(dirname "$0")/lib-agent.sh"
 
 agent_config 60s
 
@@ -19,14 +20,6 @@ deployment 1 savepoint "$slow" >"$tmp/work/jobs/counter.yaml"
 commit1=$(publish "counter, parallelism 1")
 
 start_agent
-# settled FROM: a pass ended after log line FROM with nothing waiting (180 s at most)
-settled() {
-	for _ in $(seq 1 1800); do
-		tail -n +"$1" "$log" | grep -q 'pass [0-9]*: [a-z]* in [0-9.]* s (0 waiting' && return 0
-		sleep 0.1
-	done
-	return 1
-}
 fetches() { curl -s "$url/metrics" | sed -n 's/^flinkops_git_fetch_duration_seconds_count //p'; }
 
 if [ -n "$port" ] && settled 1; then

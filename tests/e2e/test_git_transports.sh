@@ -137,6 +137,19 @@ fi
 
 # 5. a status push racing a real concurrent push (over HTTPS, as the agent does)
 git clone -q "$RIG_GIT_ROOT/$repo.git" "$t/other" 2>/dev/null
+# the server notes every update of a branch from here on, and whether it was
+# a fast-forward: a forced update would replace someone else's commit
+pushlog=$RIG_GIT_ROOT/$repo.git/e2e-updates
+: >"$pushlog"
+cat >"$RIG_GIT_ROOT/$repo.git/hooks/update" <<EOF
+#!/bin/sh
+if [ "\$2" = 0000000000000000000000000000000000000000 ] || "$(command -v git)" merge-base --is-ancestor "\$2" "\$3"; then
+	echo "fast-forward \$1 \$2 \$3" >>"$pushlog"
+else
+	echo "forced \$1 \$2 \$3" >>"$pushlog"
+fi
+EOF
+chmod +x "$RIG_GIT_ROOT/$repo.git/hooks/update"
 cat >"$t/hook" <<EOF
 #!/bin/sh
 [ "\$FLINKOPS_PUSH_ATTEMPT" = 1 ] || exit 0
@@ -150,12 +163,13 @@ if "$FLINKOPS" git push-status --repo "$https" --cache "$t/cache-https" "${https
 	--before-push "$t/hook" >"$t/out" 2>"$t/err"; then
 	log=$(git --git-dir="$RIG_GIT_ROOT/$repo.git" log --format=%s -3 main | tr '\n' '|')
 	parent=$(git --git-dir="$RIG_GIT_ROOT/$repo.git" log --format=%s -1 'main^')
-	forced=$(git --git-dir="$RIG_GIT_ROOT/$repo.git" reflog show --format=%gs main | grep -ci forced || true)
+	forced=$(grep -c '^forced ' "$pushlog")
+	ffs=$(grep -c '^fast-forward refs/heads/main ' "$pushlog")
 	if grep -q "^attempts 2$" "$t/out" && [ "$log" = "status: a Running at ${c4:0:7}|concurrent change|rewritten|" ] &&
-		[ "$parent" = "concurrent change" ] && grep -q "rejected" "$t/err"; then
-		ok "status push raced by a concurrent push: rejected once, rebuilt on top, both commits kept"
+		[ "$parent" = "concurrent change" ] && grep -q "rejected" "$t/err" && [ "$forced" = 0 ] && [ "$ffs" = 2 ]; then
+		ok "status push raced by a concurrent push: rejected once, rebuilt on top, both commits kept; the server saw 2 fast-forwards, no forced update"
 	else
-		fail "status push race: log '$log' parent '$parent' forced '$forced': $(cat "$t/out" "$t/err")"
+		fail "status push race: log '$log' parent '$parent' forced updates $forced, fast-forwards $ffs ($(tr '\n' ';' <"$pushlog")): $(cat "$t/out" "$t/err")"
 	fi
 else
 	fail "status push race: $(cat "$t/out" "$t/err")"
@@ -202,5 +216,10 @@ else
 fi
 kill $silent 2>/dev/null
 wait $silent 2>/dev/null
+# the repository and the caches were reached with the password and the key:
+# the secrets scan reads them before they go
+. "$(dirname "$0")/lib-keep.sh"
+keep_for_scan "$RIG_GIT_ROOT/$repo.git" "$repo.git"
+for c in "$t"/cache-*; do keep_for_scan "$c" "transports-$(basename "$c")"; done
 rm -rf "${RIG_GIT_ROOT:?}/$repo.git"
 exit $failed

@@ -22,7 +22,9 @@
 #     nothing in the cluster, and the status file records Flink's restart
 #     (job.restarts, Flink's numRestarts);
 #   - the agent SIGKILLed at every crash point, then run again: one job,
-#     one savepoint per stop, state kept, the counter never resets.
+#     a new one, started from exactly the old job's final state (the stop's
+#     savepoint, or last-state its newest checkpoint), one savepoint per
+#     stop, the counter never resets.
 NAME=pods
 . "$(dirname "$0")/lib-pods.sh"
 taskmanagers() { curl -s --max-time 5 "$(jm_url)/taskmanagers" | jq '.taskmanagers | length'; }
@@ -160,8 +162,9 @@ pods_deployment 1 savepoint 2 'pipeline.auto-watermark-interval: 300ms' >"$tmp/w
 publish "two slots a TaskManager" >/dev/null
 sync_once
 [ $rc = 0 ] || fail "two slots: rc=$rc $(tail -3 "$tmp/err")"
+read_crash_points || exit 1
 p=1
-for point in $("$FLINKOPS" sync --crash-points); do
+for point in $points; do
 	case $point in *cancel*) mode=last-state ;; *) mode=savepoint ;; esac
 	p=$((p % 2 + 1))
 	pods_deployment $p $mode 2 'pipeline.auto-watermark-interval: 300ms' >"$tmp/work/jobs/counter.yaml"
@@ -183,10 +186,27 @@ for point in $("$FLINKOPS" sync --crash-points); do
 	nsp=$(ls "$shared/savepoints" 2>/dev/null | grep -c "^savepoint-${old:0:6}-")
 	want_sp=1
 	[ $mode = last-state ] && want_sp=0
-	if [ "$crc" = 137 ] && [ $rc = 0 ] && [ "$(job_state "$new")" = RUNNING ] && [ "$live" = 1 ] &&
-		[ "$first" -ge "$stop" ] && [ "$(journal .step)" = idle ] && [ "$nsp" = $want_sp ]; then
-		ok "killed after $point (journal $step), run again: one job, $new RUNNING at parallelism $p, $nsp savepoint(s) of $old; counter $stop before, $first after"
+	# the new job is another job, started from exactly the old one's final
+	# state, as the shared folder holds it (the JobManager here answers no
+	# checkpoint statistics for a job that has ended): in savepoint mode
+	# the journal's savepoint, which must be one of the old job and exist;
+	# in last-state mode the old job's newest retained checkpoint
+	if [ $mode = last-state ]; then
+		n=$(ls "$shared/checkpoints/$old" 2>/dev/null | sed -n 's/^chk-\([0-9]*\)$/\1/p' | sort -n | tail -1)
+		want_from=${n:+file:$shared/checkpoints/$old/chk-$n}
 	else
-		fail "crash after $point: crc=$crc step=$step rc=$rc new=$new state=$(job_state "$new") live=$live savepoints of $old=$nsp stop=$stop first=$first $(tail -2 "$tmp/err")"
+		want_from=$(journal .savepointPath)
+		case $want_from in
+		"file:$shared/savepoints/savepoint-${old:0:6}-"*) [ -d "${want_from#file:}" ] || want_from="(missing) $want_from" ;;
+		*) want_from="(not a savepoint of $old) $want_from" ;;
+		esac
+	fi
+	from=$(restored "$new")
+	if [ "$crc" = 137 ] && [ $rc = 0 ] && [ "$(job_state "$new")" = RUNNING ] && [ "$live" = 1 ] &&
+		[ -n "$new" ] && [ "$new" != "$old" ] && [ -n "$want_from" ] && [ "$from" = "$want_from" ] &&
+		[ "$first" -ge "$stop" ] && [ "$(journal .step)" = idle ] && [ "$nsp" = $want_sp ]; then
+		ok "killed after $point (journal $step), run again: one job, $new (not $old) RUNNING at parallelism $p from $from, $nsp savepoint(s) of $old; counter $stop before, $first after"
+	else
+		fail "crash after $point: crc=$crc step=$step rc=$rc old=$old new=$new state=$(job_state "$new") live=$live restored from '$from', want '$want_from'; savepoints of $old=$nsp stop=$stop first=$first $(tail -2 "$tmp/err")"
 	fi
 done

@@ -4,25 +4,35 @@
 # servers: the agent killed (SIGKILL) at every crash point the code names —
 # the moment each journal step is recorded, and right after each request
 # that changes a job — then run again: the upgrade completes once, with one
-# savepoint per stop and one running job, and the counter never resets;
+# savepoint per stop, exactly one job submitted to Flink (journaled or not),
+# restored from exactly the stop's savepoint (or, last-state, the old job's
+# newest checkpoint), and the counter never resets;
 # suspend and resume through job.state; deleting the file takes a final
 # savepoint before the objects go, even when killed right after it.
 NAME=crash
 . "$(dirname "$0")/lib-rollout.sh"
 
-start_counter
-sleep 2
-
+# every job the rig's Flink knows, one id a line (tests run one at a time:
+# a job not known before this test started is this test's)
+flink_jobs() { curl -s "$RIG_FLINK_URL/jobs/overview" | jq -r '.jobs[].jid' | sort; }
 # Every crash point the code defines (journal steps, and right after each
 # request to Flink that changes a job), read from the binary, so that a new
 # step is covered without editing this test. Points on the cancel path are
-# reached by a last-state upgrade, the others by a savepoint upgrade.
+# reached by a last-state upgrade, the others by a savepoint upgrade. The
+# list may grow, never lose a point: an empty or short list would skip the
+# sweep and pass.
+read_crash_points || exit 1
+flink_jobs >"$tmp/known"
+start_counter
+sleep 2
+
 p=1
-for point in $("$FLINKOPS" sync --crash-points); do
+for point in $points; do
 	case $point in *cancel*) mode=last-state ;; *) mode=savepoint ;; esac
 	p=$((p % 3 + 1))
 	deployment $p $mode >"$tmp/work/jobs/counter.yaml"
 	publish "parallelism $p ($mode)" >/dev/null
+	flink_jobs >"$tmp/known"
 	# (in a subshell, so that the shell's own "Killed" notice stays out of the output)
 	(
 		FLINKOPS_CRASH_AFTER=$point "$FLINKOPS" sync --config "$tmp/config.yaml" --once -o json >"$tmp/out.json" 2>"$tmp/err"
@@ -37,7 +47,11 @@ for point in $("$FLINKOPS" sync --crash-points); do
 	echo "$new" >>"$tmp/ours"
 	first=$(wait_counter)
 	n_ours=$(ours_running)
-	# the submission id of a run-sent crash is the new job; record it as ours too
+	# every job Flink got since the crash, journaled or not (one the killed
+	# agent submitted and the next pass abandoned is one of them): exactly
+	# the new one
+	fresh=$(flink_jobs | grep -vxF -f "$tmp/known" | tr '\n' ' ' | sed 's/ $//')
+	printf '%s\n' $fresh >>"$tmp/ours" # the cleanup cancels them all
 	nsp=$(savepoints_of "$job")
 	want_sp=1
 	kept=yes
@@ -49,15 +63,23 @@ for point in $("$FLINKOPS" sync --crash-points); do
 		newest=$(curl -s "$RIG_FLINK_URL/jobs/$job/checkpoints" | jq -r '.latest.completed.external_path // empty')
 		restored=$(curl -s "$RIG_FLINK_URL/jobs/$new/checkpoints" | jq -r '.latest.restored.external_path // empty')
 		[ -n "$newest" ] && [ "$restored" = "$newest" ] && [ "$first" -gt 0 ] || kept="no: restored $restored, newest $newest"
-	elif ! [ "$first" -ge "$stop" ]; then
-		kept=no
+	else
+		# the new job starts from exactly the savepoint the stop took: the one
+		# Flink reported for the old job, the journal's and the status file's
+		flink_sp=$(curl -s "$RIG_FLINK_URL/jobs/$job/checkpoints" | jq -r '.latest.savepoint.external_path // empty')
+		restored=$(restored "$new")
+		jsp=$(journal .savepointPath)
+		ssp=$(status_field lastSavepoint)
+		[ -n "$flink_sp" ] && [ "$restored" = "$flink_sp" ] && [ "$jsp" = "$flink_sp" ] && [ "$ssp" = "$flink_sp" ] &&
+			[ "$first" -ge "$stop" ] ||
+			kept="no: restored '$restored', Flink's savepoint of the stop '$flink_sp', journal '$jsp', status '$ssp', counter $stop -> $first"
 	fi
 	if [ "$crc" = 137 ] && [ $rc = 0 ] && [ "$(job_state "$job")" != RUNNING ] && [ "$nsp" = $want_sp ] &&
 		[ "$new" != "$job" ] && [ "$(job_state "$new")" = RUNNING ] && [ $n_ours = 1 ] && [ "$kept" = yes ] &&
-		[ "$(journal .step)" = idle ]; then
-		ok "killed after $point ($mode, journal at $step), run again: $nsp savepoint$([ "$nsp" = 1 ] || echo s) of the old job, one new job ($new); counter $stop -> $first"
+		[ "$fresh" = "$new" ] && [ "$(journal .step)" = idle ]; then
+		ok "killed after $point ($mode, journal at $step), run again: $nsp savepoint$([ "$nsp" = 1 ] || echo s) of the old job, one new job ($new, the only job Flink got) restored from $restored; counter $stop -> $first"
 	else
-		fail "crash after $point ($mode): exit $crc step=$step rc=$rc old=$(job_state "$job") savepoints=$nsp new=$new running=$n_ours counter $stop -> $first kept=$kept $(head -2 "$tmp/err")"
+		fail "crash after $point ($mode): exit $crc step=$step rc=$rc old=$(job_state "$job") savepoints=$nsp new=$new running=$n_ours jobs Flink got: [$fresh] counter $stop -> $first kept=$kept $(head -2 "$tmp/err")"
 	fi
 	job=$new
 	sleep 2

@@ -26,14 +26,17 @@ rm -f "$counter"
 new=$(journal .jobId)
 echo "$new" >>"$tmp/ours"
 first=$(wait_counter)
-restored=$(curl -s "$RIG_FLINK_URL/jobs/$new/checkpoints" | jq -r '.latest.restored.external_path // ""')
+restored=$(restored "$new")
+# the failed job's newest completed checkpoint, as Flink reports it now that
+# its statistics are final (the pass waited for them)
+newest=$(curl -s "$RIG_FLINK_URL/jobs/$job/checkpoints" | jq -r '.latest.completed.external_path // empty')
 # sync --once waits for the restarted job's first checkpoint: healthy again,
 # its restart budget is whole again (restarts count since the last healthy run)
 if [ $rc = 0 ] && [ "$new" != "$job" ] && [ "$(job_state "$new")" = RUNNING ] && [ "$(journal .restarts // 0)" = 0 ] &&
-	grep -q '/chk-' <<<"$restored" && [ "$first" -gt 1 ]; then
-	ok "a job that failed at runtime is restarted by the next pass from checkpoint $restored (counter $failed_at at the failure, $first after), and once healthy its restart budget is whole again"
+	[ -n "$newest" ] && [ "$restored" = "$newest" ] && grep -q '/chk-[0-9]*$' <<<"$restored" && [ "$first" -gt 1 ]; then
+	ok "a job that failed at runtime is restarted by the next pass from its newest checkpoint $restored (counter $failed_at at the failure, $first after), and once healthy its restart budget is whole again"
 else
-	fail "restart: rc=$rc new=$new restarts=$(journal .restarts) restored=$restored first=$first $(head -2 "$tmp/err")"
+	fail "restart: rc=$rc new=$new restarts=$(journal .restarts) restored '$restored', the failed job's newest checkpoint '$newest'; first=$first $(head -2 "$tmp/err")"
 fi
 
 # It fails again: with the budget given back it is restarted once more, and

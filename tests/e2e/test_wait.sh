@@ -124,5 +124,9 @@ if "$FLINKOPS" status --repo "$url" "${auth[@]}" --cache "$t/cache" >"$t/out" 2>
 else
 	fail "status: $(cat "$t/out" "$t/err")"
 fi
+# reached with the password: the secrets scan reads them before they go
+. "$(dirname "$0")/lib-keep.sh"
+keep_for_scan "$RIG_GIT_ROOT/$repo.git" "$repo.git"
+keep_for_scan "$t/cache" wait-cache
 rm -rf "${RIG_GIT_ROOT:?}/$repo.git"
 exit $failed

@@ -3,12 +3,68 @@
  * (deploy_journal_decode). Beyond no crash, leak or undefined behaviour: a
  * journal that decodes is encoded, decoded again and encoded again, and the
  * two encodings must be equal, so an agent that reads and rewrites its
- * journal changes nothing; and the encoding of valid UTF-8 is valid UTF-8
- * (the API server stores ConfigMap data as text).
+ * journal changes nothing; the encoding of valid UTF-8 is valid UTF-8 (the
+ * API server stores ConfigMap data as text); and the decode is strict and
+ * lossless: the text is one JSON object, every counter is within its bound,
+ * and every key of the input is in the rewrite with the same value (nothing
+ * read as a default, nothing dropped) — but for the version (rewritten as
+ * the current one), a false stateUnknown and an empty list (not written),
+ * and messages (cut to their bound).
  */
 #include "tests/fuzz/fuzz.h"
 
 #include "deploy/journal.h"
+
+static bool is_message(const char *key)
+{
+	return strcmp(key, "lastError") == 0 || strcmp(key, "savepointError") == 0 || strcmp(key, "rollbackCause") == 0;
+}
+
+/* Whether `out` holds what `in` said of `key`. */
+static bool kept(const char *key, const cJSON *in, const cJSON *out)
+{
+	if (cJSON_IsString(in) && is_message(key) && strlen(in->valuestring) > DEPLOY_JOURNAL_STRING_MAX)
+		return cJSON_IsString(out) && strlen(out->valuestring) <= DEPLOY_JOURNAL_STRING_MAX &&
+		       strncmp(in->valuestring, out->valuestring, strlen(out->valuestring)) == 0;
+	if (cJSON_IsArray(in)) {
+		/* list entries key by key, with the same exceptions */
+		if (!cJSON_IsArray(out) || cJSON_GetArraySize(in) != cJSON_GetArraySize(out))
+			return false;
+		for (const cJSON *a = in->child, *b = out->child; a && b; a = a->next, b = b->next)
+			for (const cJSON *f = a->child; f; f = f->next)
+				if (!kept(f->string, f, cJSON_GetObjectItemCaseSensitive(b, f->string)))
+					return false;
+		return true;
+	}
+	/* a number by its value: 3.0 and -0 are rewritten 3 and 0 */
+	if (cJSON_IsNumber(in))
+		return cJSON_IsNumber(out) && in->valuedouble == out->valuedouble;
+	return out && fuzz_json_equal(in, out);
+}
+
+static void check_lossless(const char *text, const char *encoded, const deploy_journal *j)
+{
+	cJSON *in = cJSON_ParseWithOpts(text, NULL, true);
+	FUZZ_CHECK(cJSON_IsObject(in), "a journal that is not one whole JSON object decodes\n%s", text);
+	cJSON *out = cJSON_Parse(encoded);
+	for (const cJSON *f = in->child; f; f = f->next) {
+		const cJSON *o = cJSON_GetObjectItemCaseSensitive(out, f->string);
+		if (strcmp(f->string, "version") == 0 || (strcmp(f->string, "stateUnknown") == 0 && cJSON_IsFalse(f)) ||
+		    (cJSON_IsArray(f) && !f->child && !o))
+			continue;
+		FUZZ_CHECK(kept(f->string, f, o), "the journal's \"%s\" is not what the rewrite says\n%s\n%s", f->string,
+			   text, encoded);
+	}
+	FUZZ_CHECK(j->restarts >= 0 && j->restarts <= DEPLOY_JOURNAL_COUNTER_MAX && j->attempt >= 0 &&
+			   j->attempt <= DEPLOY_JOURNAL_COUNTER_MAX && j->ntaken <= DEPLOY_JOURNAL_TAKEN_MAX &&
+			   j->ndisposals <= DEPLOY_JOURNAL_DISPOSALS_MAX,
+		   "a counter or a list past its bound decodes\n%s", text);
+	for (size_t i = 0; i < j->ndisposals; i++)
+		FUZZ_CHECK(j->disposals[i].attempts >= 0 && j->disposals[i].attempts <= DEPLOY_JOURNAL_COUNTER_MAX,
+			   "a disposal's attempts past the bound decode\n%s", text);
+	cJSON_Delete(in);
+	cJSON_Delete(out);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -23,6 +79,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(strcmp(first, second) == 0, "the journal changes when rewritten\n%s\n%s", first, second);
 		if (fuzz_utf8_valid(text, strlen(text)))
 			FUZZ_CHECK(fuzz_str_utf8(first), "valid UTF-8 in, invalid UTF-8 out\n%s", first);
+		check_lossless(text, first, &j);
 		free(first);
 		free(second);
 		deploy_journal_clear(&k);

@@ -331,6 +331,9 @@ static const char want_metrics[] =
 	"# HELP flinkops_rollouts_in_progress Deployments the last pass left waiting on Flink or the cluster.\n"
 	"# TYPE flinkops_rollouts_in_progress gauge\n"
 	"flinkops_rollouts_in_progress 2\n"
+	"# HELP flinkops_rollout_wait_seconds How long a deployment the last pass left waiting has waited, by the "
+	"journal step it waits at.\n"
+	"# TYPE flinkops_rollout_wait_seconds gauge\n"
 	"# HELP flinkops_leader 1 while this replica holds the leader election's Lease and may act (always 1 without "
 	"leader election).\n"
 	"# TYPE flinkops_leader gauge\n"
@@ -610,6 +613,47 @@ static void test_metrics_rollouts(void **state)
 	agent_metric_values_free(&v);
 }
 
+/* A wait's age, which no status file shows, is a gauge by deployment and
+ * journal step: it follows the last pass, and goes when the wait ends. */
+static void test_metrics_wait(void **state)
+{
+	(void)state;
+	static const flink_deployment fd;
+	deploy_item items[2];
+	memset(items, 0, sizeof(items));
+	items[0] = (deploy_item){.fd = &fd, .ns = "team-a", .name = "counter", .outcome = DEPLOY_OUTCOME_WAITING,
+				 .wait_ms = 12500};
+	items[0].journal.step = DEPLOY_STEP_STOPPING;
+	items[1] = (deploy_item){.fd = &fd, .ns = "team-a", .name = "other", .outcome = DEPLOY_OUTCOME_WAITING,
+				 .wait_ms = -1}; /* for how long unknown: no sample */
+	deploy_pass p = {.items = items, .n = 2};
+	agent_metric_values v;
+	agent_metric_values_init(&v, "x", "y");
+	agent_metric_rollouts(&v, &p, true);
+	items[0].wait_ms = 15500; /* the next re-check */
+	agent_metric_rollouts(&v, &p, true);
+	fo_buf b = FO_BUF_INIT;
+	agent_metrics_format(&v, &b);
+	const char *want = "flinkops_rollout_wait_seconds{namespace=\"team-a\",name=\"counter\",step=\"stopping\"} 15.5\n";
+	if (!strstr(fo_buf_cstr(&b), want))
+		fail_msg("missing %s in:\n%s", want, fo_buf_cstr(&b));
+	assert_null(strstr(fo_buf_cstr(&b), "name=\"other\",step"));
+	check_exposition(fo_buf_cstr(&b));
+	/* a pass that did not get to it leaves the gauge; one that settled it removes it */
+	items[0].outcome = DEPLOY_OUTCOME_NOT_ATTEMPTED;
+	agent_metric_rollouts(&v, &p, false);
+	fo_buf_clear(&b);
+	agent_metrics_format(&v, &b);
+	assert_non_null(strstr(fo_buf_cstr(&b), want));
+	items[0].outcome = DEPLOY_OUTCOME_SETTLED;
+	agent_metric_rollouts(&v, &p, true);
+	fo_buf_clear(&b);
+	agent_metrics_format(&v, &b);
+	assert_null(strstr(fo_buf_cstr(&b), "flinkops_rollout_wait_seconds{"));
+	fo_buf_free(&b);
+	agent_metric_values_free(&v);
+}
+
 /* A shutdown is never held up by a pause: fo_pause_ms ends at once when
  * the stop flag is already set, and within a slice of it being set. */
 static void *set_later(void *arg)
@@ -659,6 +703,7 @@ int main(void)
 		cmocka_unit_test(test_metrics_text),
 		cmocka_unit_test(test_metrics_cumulative),
 		cmocka_unit_test(test_metrics_rollouts),
+		cmocka_unit_test(test_metrics_wait),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

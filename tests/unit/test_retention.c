@@ -16,12 +16,14 @@
 
 #include <cmocka.h>
 
+#include "agent/pass.h"
 #include "deploy/journal.h"
 #include "deploy/retention.h"
 #include "flink/flink.h"
 #include "flink/rest.h"
 #include "flink/status.h"
 #include "lib/buf.h"
+#include "sync/sync.h"
 #include "tests/unit/want.h"
 
 #define MIN (60 * 1000LL)
@@ -118,7 +120,9 @@ static void test_select_table(void **state)
 	}
 }
 
-static void test_same_path(void **state)
+/* The path relation: every spelling of one savepoint, a directory and what
+ * it holds, and what must stay apart. */
+static void test_may_be_same(void **state)
 {
 	(void)state;
 	static const struct {
@@ -127,18 +131,76 @@ static void test_same_path(void **state)
 	} cases[] = {
 		{"file:/sp/savepoint-1", "file:/sp/savepoint-1", true},
 		{"file:/sp/savepoint-1", "file:///sp/savepoint-1", true},
+		{"file:/sp/savepoint-1", "/sp/savepoint-1", true},
+		{"file:///sp/savepoint-1", "/sp/savepoint-1", true},
+		{"file://localhost/sp/savepoint-1", "/sp/savepoint-1", true},
 		{"file:/sp/savepoint-1/", "file:/sp/savepoint-1", true},
+		{"file:/sp/savepoint-1///", "file:/sp/savepoint-1", true},
 		{"s3://b/sp/savepoint-1/", "s3://b/sp/savepoint-1", true},
+		{"s3://b/sp/savepoint-1", "s3a://b/sp/savepoint-1", true},
+		{"s3p://b/sp/savepoint-1", "s3a://b/sp/savepoint-1/", true},
+		{"S3://b/sp/savepoint-1", "s3://b/sp/savepoint-1", true},
+		{"s3://b/sp/savepoint-1", "b/sp/savepoint-1", true},
+		{"s3://b/sp/savepoint-1/_metadata", "s3://b/sp/savepoint-1", true},
+		{"s3a://b/sp/savepoint-1/_metadata", "s3://b/sp/savepoint-1/", true},
+		{"file:/sp/savepoint-1/_metadata", "/sp/savepoint-1", true},
+		{"file:/sp//savepoint-1", "file:/sp/savepoint-1", true},
+		{"file:/sp/./savepoint-1", "file:/sp/savepoint-1", true},
+		{"file:/sp/x/../savepoint-1", "file:/sp/savepoint-1", true},
+		{"s3://b/sp/savepoint%2D1", "s3://b/sp/savepoint-1", true},
+		{"hdfs://nn:8020/flink/sp/savepoint-1", "hdfs:///flink/sp/savepoint-1", true},
+		/* a directory and what it holds, either way round */
+		{"s3://b/sp", "s3://b/sp/savepoint-1", true},
+		{"s3://b/sp/savepoint-1/chk-shared/file", "s3://b/sp/savepoint-1", true},
+		{"s3://b/sp/savepoint-1/_metadata", "s3://b/sp/savepoint-1/sub", true},
+		{"/", "file:/sp/savepoint-1", true},
+		/* apart */
 		{"file:/sp/savepoint-1", "file:/sp/savepoint-12", false},
-		{"file:/sp/savepoint-1", "/sp/savepoint-1", false},
+		{"file:/sp/savepoint-1", "file:/sp/savepoint-2", false},
 		{"s3://b/sp/1", "s3://c/sp/1", false},
+		{"s3://b/sp/savepoint-1", "s3://b/other/savepoint-1", false},
+		{"s3://b/sp/savepoint-1/_metadata", "s3://b/sp/savepoint-2/_metadata", false},
+		{"file:/sp/savepoint-1", "file:/sp/savepoint-1-old", false},
 		{"file:/sp/savepoint-1", NULL, false},
 		{NULL, NULL, false},
 	};
+	for (size_t i = 0; i < FO_ARRAY_LEN(cases); i++) {
+		const char *a = cases[i].a, *b = cases[i].b;
+		if (deploy_retention_may_be_same(a, b) != cases[i].same || deploy_retention_may_be_same(b, a) != cases[i].same)
+			fail_msg("may_be_same(%s, %s) != %d", a ? a : "NULL", b ? b : "NULL", cases[i].same);
+	}
+	/* the index answers as a comparison with every reference does: each
+	 * path of the table, as a reference alone and among all of them */
+	deploy_retention_ctx all = {0};
 	for (size_t i = 0; i < FO_ARRAY_LEN(cases); i++)
-		if (deploy_retention_same_path(cases[i].a, cases[i].b) != cases[i].same)
-			fail_msg("same_path(%s, %s) != %d", cases[i].a ? cases[i].a : "NULL", cases[i].b ? cases[i].b : "NULL",
-				 cases[i].same);
+		deploy_retention_ctx_add(&all, cases[i].a, "ns", "r", "refs", false);
+	deploy_retention_ctx indexed = {0};
+	for (size_t i = 0; i < all.nrefs; i++)
+		deploy_retention_ctx_add(&indexed, all.refs[i].path, "ns", "r", "refs", false);
+	deploy_retention_ctx_index(&indexed);
+	for (size_t r = 0; r < FO_ARRAY_LEN(cases); r++) {
+		deploy_retention_ctx one = {0};
+		deploy_retention_ctx_add(&one, cases[r].a, "ns", "r", "ref", false);
+		deploy_retention_ctx one_indexed = {0};
+		deploy_retention_ctx_add(&one_indexed, cases[r].a, "ns", "r", "ref", false);
+		deploy_retention_ctx_index(&one_indexed);
+		for (size_t i = 0; i < FO_ARRAY_LEN(cases); i++) {
+			const char *p = cases[i].b;
+			if (!p || !cases[r].a)
+				continue;
+			bool want = !deploy_retention_may_be_same(p, cases[r].a);
+			if (deploy_retention_may_dispose(&one, "ns", "a", NULL, p, NULL) != want ||
+			    deploy_retention_may_dispose(&one_indexed, "ns", "a", NULL, p, NULL) != want)
+				fail_msg("may_dispose(%s) with the reference %s: want %d", p, cases[r].a, want);
+			if (r == 0 && deploy_retention_may_dispose(&all, "ns", "a", NULL, p, NULL) !=
+					      deploy_retention_may_dispose(&indexed, "ns", "a", NULL, p, NULL))
+				fail_msg("may_dispose(%s): the index answers otherwise", p);
+		}
+		deploy_retention_ctx_free(&one);
+		deploy_retention_ctx_free(&one_indexed);
+	}
+	deploy_retention_ctx_free(&all);
+	deploy_retention_ctx_free(&indexed);
 }
 
 static void test_retry_and_time(void **state)
@@ -253,12 +315,12 @@ static void test_journal_lists(void **state)
 	static const struct {
 		const char *text, *msg;
 	} bad[] = {
-		{"{\"version\":2,\"step\":\"idle\",\"savepointsTaken\":{}}", "\"savepointsTaken\" is not a list"},
-		{"{\"version\":2,\"step\":\"idle\",\"savepointsTaken\":[\"file:/sp/1\"]}", "has no \"path\""},
+		{"{\"version\":2,\"step\":\"idle\",\"savepointsTaken\":{}}", "savepointsTaken: an object where a list belongs"},
+		{"{\"version\":2,\"step\":\"idle\",\"savepointsTaken\":[\"file:/sp/1\"]}", "savepointsTaken[0]: a string where an entry"},
 		{"{\"version\":2,\"step\":\"idle\",\"savepointsTaken\":[{\"time\":\"x\"}]}", "has no \"path\""},
 		{"{\"version\":2,\"step\":\"idle\",\"savepointsTaken\":[{\"path\":\"\"}]}", "has no \"path\""},
-		{"{\"version\":2,\"step\":\"idle\",\"savepointDisposals\":[{\"path\":7}]}", "has no \"path\""},
-		{"{\"version\":2,\"step\":\"idle\",\"savepointDisposals\":\"x\"}", "is not a list"},
+		{"{\"version\":2,\"step\":\"idle\",\"savepointDisposals\":[{\"path\":7}]}", "savepointDisposals[0].path: a number where a string belongs"},
+		{"{\"version\":2,\"step\":\"idle\",\"savepointDisposals\":\"x\"}", "a string where a list belongs"},
 	};
 	for (size_t i = 0; i < FO_ARRAY_LEN(bad); i++) {
 		assert_true(deploy_journal_decode(bad[i].text, &k, &e) < 0);
@@ -285,15 +347,14 @@ static void test_refs(void **state)
 	deploy_journal_set(&j.started_from, "file:/sp/started");
 	char **v = NULL;
 	size_t n = 0;
-	deploy_retention_journal_refs(&j, "file:/sp/initial", &v, &n);
-	assert_int_equal(n, 3);
+	deploy_retention_journal_refs(&j, &v, &n);
+	assert_int_equal(n, 2);
 	assert_string_equal(v[0], "file:/sp/newest");
 	assert_string_equal(v[1], "file:/sp/started");
-	assert_string_equal(v[2], "file:/sp/initial");
 	deploy_journal_set(&j.restore_path, "file:/sp/restore");
-	deploy_retention_journal_refs(&j, NULL, &v, &n);
-	assert_int_equal(n, 6);
-	assert_string_equal(v[4], "file:/sp/restore");
+	deploy_retention_journal_refs(&j, &v, &n);
+	assert_int_equal(n, 5);
+	assert_string_equal(v[3], "file:/sp/restore");
 	fo_strv_free(v, n);
 	deploy_journal_clear(&j);
 
@@ -432,10 +493,344 @@ static void test_model_keys(void **state)
 	}
 }
 
+/* ---- the invariant: what a pass knows, and may_dispose ------------------ */
+
+static const char journal_b[] = "{\"version\":2,\"step\":\"savepoint-taken\",\"jobId\":\"b1\","
+				"\"restorePath\":\"s3://b/sp/savepoint-restore\","
+				"\"savepointPath\":\"s3://b/sp/savepoint-newest-b\","
+				"\"startedFrom\":\"s3://b/sp/savepoint-started-b\","
+				"\"savepointsTaken\":[{\"path\":\"s3://b/sp/savepoint-taken-b\"}]}";
+static const char journal_a[] = "{\"version\":2,\"step\":\"idle\",\"jobId\":\"a1\","
+				"\"savepointsTaken\":[{\"path\":\"s3://b/sp/savepoint-a1\"},"
+				"{\"path\":\"s3://b/sp/savepoint-a2\"}]}";
+static const char status_c[] = "apiVersion: flinkops.io/v1alpha1\n"
+			       "kind: FlinkDeploymentStatus\n"
+			       "metadata: {name: c, namespace: ns}\n"
+			       "phase: Suspended\n"
+			       "lastSavepoint: {path: \"s3://b/sp/savepoint-last-c\", time: \"2026-12-03T11:00:00Z\", "
+			       "reason: suspend}\n"
+			       "history:\n"
+			       "- commit: abc\n"
+			       "  phase: Running\n"
+			       "  time: \"2026-12-03T10:00:00Z\"\n"
+			       "  jobId: 0123456789abcdef0123456789abcdef\n"
+			       "  startedFrom: {kind: savepoint, path: \"s3://b/sp/savepoint-lineage-c\"}\n"
+			       "  stoppedWith: {path: \"s3://b/sp/savepoint-stopped-c\"}\n";
+
+/* Every source of a reference once: ns/b's journal, ns/a's own journal (its
+ * taken list), ns/c's status file, ns/d's manifest. */
+static void fixture(deploy_retention_ctx *c)
+{
+	memset(c, 0, sizeof(*c));
+	deploy_retention_ctx_add_journal(c, "ns", "b", journal_b);
+	deploy_retention_ctx_add_journal(c, "ns", "a", journal_a);
+	deploy_retention_ctx_add_status(c, "status/ns/c.yaml", status_c, strlen(status_c));
+	deploy_retention_ctx_add(c, "s3://b/sp/savepoint-initial-d", "ns", "d", "jobs/d.yaml (job.initialSavepointPath)",
+				 false);
+}
+
+static void test_may_dispose(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *name;
+		const char *path;   /* asked by ns/a (whose journal is `own` below) */
+		unsigned doubt;     /* a doubt added to the fixture */
+		bool may;
+		const char *why;    /* in the answer */
+	} cases[] = {
+		{"unreferenced", "s3://b/sp/savepoint-a1", 0, true, NULL},
+		{"another journal's restorePath", "s3a://b/sp/savepoint-restore/_metadata", 0, false,
+		 "the journal of ns/b (restorePath)"},
+		{"another journal's savepointPath", "s3://b/sp/savepoint-newest-b", 0, false, "(savepointPath)"},
+		{"another journal's startedFrom", "s3://b/sp/savepoint-started-b/", 0, false, "(startedFrom)"},
+		{"another journal's taken list", "s3://b/sp/savepoint-taken-b", 0, false, "(savepointsTaken)"},
+		{"a status file's lastSavepoint", "b/sp/savepoint-last-c", 0, false, "status/ns/c.yaml"},
+		{"a status file's startedFrom", "s3://b/sp/savepoint-lineage-c", 0, false, "status/ns/c.yaml"},
+		{"a status file's stoppedWith", "s3://b/sp/savepoint-stopped-c", 0, false, "status/ns/c.yaml"},
+		{"a manifest's initialSavepointPath", "s3p://b/sp/savepoint-initial-d", 0, false, "jobs/d.yaml"},
+		{"its own journal's savepointPath", "s3://b/sp/savepoint-own", 0, false, "its own journal"},
+		{"inside a referenced directory", "s3://b/sp/savepoint-restore/sub", 0, false, "restorePath"},
+		{"a doubt about manifests", "s3://b/sp/savepoint-a1", DEPLOY_RETENTION_DOUBT_MANIFESTS, false, "held"},
+		{"a doubt about journals", "s3://b/sp/savepoint-a1", DEPLOY_RETENTION_DOUBT_JOURNALS, false, "held"},
+		{"a doubt about status files", "s3://b/sp/savepoint-a1", DEPLOY_RETENTION_DOUBT_STATUS, false, "held"},
+		{"a doubt about the repository", "s3://b/sp/savepoint-a1", DEPLOY_RETENTION_DOUBT_REPOSITORY, false, "held"},
+	};
+	deploy_journal own = {0};
+	deploy_journal_set(&own.savepoint_path, "s3://b/sp/savepoint-own");
+	for (size_t t = 0; t < 2 * FO_ARRAY_LEN(cases); t++) {
+		size_t i = t % FO_ARRAY_LEN(cases);
+		deploy_retention_ctx c;
+		fixture(&c);
+		if (t >= FO_ARRAY_LEN(cases))
+			deploy_retention_ctx_index(&c); /* the same answers with the index */
+		assert_int_equal(c.doubts, 0);
+		if (cases[i].doubt)
+			deploy_retention_ctx_doubt(&c, cases[i].doubt, "doubt %s", cases[i].name);
+		char *why = NULL;
+		bool may = deploy_retention_may_dispose(&c, "ns", "a", &own, cases[i].path, &why);
+		if (may != cases[i].may)
+			fail_msg("%s: may_dispose(%s) = %d (%s)", cases[i].name, cases[i].path, may, why ? why : "");
+		if (cases[i].why)
+			want_contains(why, cases[i].why);
+		else
+			assert_null(why);
+		free(why);
+		deploy_retention_ctx_free(&c);
+	}
+	/* a deployment's own taken list keeps nothing from itself, but from
+	 * every other deployment */
+	deploy_retention_ctx c;
+	fixture(&c);
+	assert_true(deploy_retention_may_dispose(&c, "ns", "b", NULL, "s3://b/sp/savepoint-taken-c", NULL));
+	assert_false(deploy_retention_may_dispose(&c, "ns", "b", NULL, "s3://b/sp/savepoint-a1", NULL));
+	assert_true(deploy_retention_may_dispose(&c, "ns", "a", NULL, "s3://b/sp/savepoint-a2", NULL));
+	assert_false(deploy_retention_may_dispose(&c, "other", "a", NULL, "s3://b/sp/savepoint-a2", NULL));
+	/* what cannot be read is a doubt, named */
+	deploy_retention_ctx_add_journal(&c, "ns", "x", "{\"version\":99}");
+	assert_int_equal(c.doubts, DEPLOY_RETENTION_DOUBT_JOURNALS);
+	deploy_retention_ctx_add_journal(&c, "ns", "y", NULL);
+	deploy_retention_ctx_add_status(&c, "status/ns/z.yaml", "phase: [", 8);
+	assert_int_equal(c.doubts, DEPLOY_RETENTION_DOUBT_JOURNALS | DEPLOY_RETENTION_DOUBT_STATUS);
+	want_contains(c.doubt, "the journal of ns/x does not decode");
+	want_contains(c.doubt, "the journal of ns/y holds no journal");
+	want_contains(c.doubt, "the status file status/ns/z.yaml does not parse");
+	char *why = NULL;
+	assert_false(deploy_retention_may_dispose(&c, "ns", "b", NULL, "s3://b/sp/savepoint-taken-c", &why));
+	want_contains(why, "ns/x");
+	free(why);
+	deploy_retention_ctx_free(&c);
+	/* no context: nothing is known, nothing goes */
+	assert_false(deploy_retention_may_dispose(NULL, "ns", "a", NULL, "s3://b/sp/savepoint-a1", &why));
+	want_contains(why, "not gathered");
+	free(why);
+	deploy_journal_clear(&own);
+}
+
+/* The choice of a pass: count and age as deploy_retention_select says,
+ * then the invariant over everything the pass knows. */
+static void test_choose(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *name;
+		const char *ref;    /* another deployment's restorePath, or NULL */
+		unsigned doubt;
+		bool no_ctx;
+		const char *want;   /* names disposed of */
+		const char *held;   /* in the message of what was kept */
+	} cases[] = {
+		{"nothing referenced: beyond the count go", NULL, 0, false, "a b c d", NULL},
+		{"another deployment starts from c (spelled otherwise)", "s3a://b/sp/savepoint-c/_metadata", 0, false, "a b d",
+		 "savepoint s3://b/sp/savepoint-c is kept: the journal of ns/b (restorePath)"},
+		{"a reference to the savepoints' folder keeps all", "s3://b/sp/", 0, false, "", "savepoint-a is kept"},
+		{"a doubt: nothing goes", NULL, DEPLOY_RETENTION_DOUBT_MANIFESTS, false, "", "held in this pass: typo"},
+		{"no context: nothing goes", NULL, 0, true, "", "not gathered"},
+	};
+	for (size_t t = 0; t < FO_ARRAY_LEN(cases); t++) {
+		deploy_journal j = {0};
+		const char *names[] = {"a", "b", "c", "d", "e"};
+		for (size_t i = 0; i < 5; i++) {
+			char *p = fo_asprintf("s3://b/sp/savepoint-%s", names[i]);
+			char *dropped = NULL;
+			deploy_journal_add_taken(&j, p, NULL, "periodic", &dropped);
+			free(p);
+		}
+		deploy_retention_ctx c = {0};
+		if (cases[t].ref) {
+			char *text = fo_asprintf("{\"version\":2,\"step\":\"savepoint-taken\",\"restorePath\":\"%s\"}", cases[t].ref);
+			deploy_retention_ctx_add_journal(&c, "ns", "b", text);
+			free(text);
+		}
+		if (cases[t].doubt)
+			deploy_retention_ctx_doubt(&c, cases[t].doubt, "typo");
+		bool dispose[5];
+		char *held = NULL;
+		size_t n = deploy_retention_choose(cases[t].no_ctx ? NULL : &c, "ns", "a", &j, 1, 0, NOW, dispose, &held);
+		fo_buf got = FO_BUF_INIT;
+		size_t count = 0;
+		for (size_t i = 0; i < 5; i++)
+			if (dispose[i]) {
+				fo_buf_printf(&got, "%s%s", got.len ? " " : "", names[i]);
+				count++;
+			}
+		if (strcmp(fo_buf_cstr(&got), cases[t].want) != 0)
+			fail_msg("%s: disposed of \"%s\", want \"%s\"", cases[t].name, fo_buf_cstr(&got), cases[t].want);
+		assert_int_equal(n, count);
+		if (cases[t].held)
+			want_contains(held, cases[t].held);
+		else
+			assert_null(held);
+		free(held);
+		fo_buf_free(&got);
+		deploy_retention_ctx_free(&c);
+		deploy_journal_clear(&j);
+	}
+}
+
+/* A disposal whose savepoint became referenced goes back to `taken`, as
+ * its oldest entry; one in flight cannot; a full list drops it. */
+static void test_keep(void **state)
+{
+	(void)state;
+	deploy_journal j = {0};
+	char *dropped = NULL;
+	deploy_journal_add_taken(&j, "file:/sp/x", "2026-12-03T11:00:00Z", "upgrade", &dropped);
+	deploy_journal_add_taken(&j, "file:/sp/y", "2026-12-03T11:30:00Z", "upgrade", &dropped);
+	j.disposals = fo_calloc(2, sizeof(*j.disposals));
+	j.ndisposals = 2;
+	j.disposals[0].path = fo_strdup("file:/sp/p");
+	j.disposals[0].attempts = 2;
+	j.disposals[1].path = fo_strdup("file:/sp/q");
+	j.disposals[1].trigger_id = fo_strdup("0123");
+	assert_true(deploy_retention_keep(&j, 0));
+	assert_int_equal(j.ntaken, 3);
+	assert_string_equal(j.taken[0].path, "file:/sp/p");
+	assert_null(j.taken[0].time);
+	assert_string_equal(j.taken[2].path, "file:/sp/y");
+	assert_int_equal(j.ndisposals, 1);
+	/* one that is taken already is not listed twice */
+	j.disposals = fo_realloc(j.disposals, 2 * sizeof(*j.disposals));
+	memset(&j.disposals[1], 0, sizeof(j.disposals[1]));
+	j.disposals[1].path = fo_strdup("file:/sp/x");
+	j.ndisposals = 2;
+	assert_true(deploy_retention_keep(&j, 1));
+	assert_int_equal(j.ntaken, 3);
+	assert_int_equal(j.ndisposals, 1);
+	assert_false(deploy_retention_keep(&j, 0)); /* in flight */
+	assert_false(deploy_retention_keep(&j, 3));
+	assert_int_equal(j.ndisposals, 1);
+	/* it reads back */
+	char *text = deploy_journal_encode(&j);
+	deploy_journal k;
+	fo_err e = FO_ERR_INIT;
+	assert_int_equal(deploy_journal_decode(text, &k, &e), 0);
+	assert_int_equal(k.ntaken, 3);
+	deploy_journal_clear(&k);
+	free(text);
+	/* a full list: dropped, so never disposed of */
+	for (int i = 0; j.ntaken < DEPLOY_JOURNAL_TAKEN_MAX; i++) {
+		char *p = fo_asprintf("file:/sp/%d", i);
+		deploy_journal_add_taken(&j, p, NULL, "periodic", &dropped);
+		free(p);
+	}
+	assert_false(deploy_retention_keep(&j, 0)); /* q is still in flight */
+	j.disposals = fo_realloc(j.disposals, 2 * sizeof(*j.disposals));
+	memset(&j.disposals[1], 0, sizeof(j.disposals[1]));
+	j.disposals[1].path = fo_strdup("file:/sp/r");
+	j.ndisposals = 2;
+	assert_true(deploy_retention_keep(&j, 1));
+	assert_int_equal(j.ntaken, DEPLOY_JOURNAL_TAKEN_MAX);
+	assert_int_equal(j.ndisposals, 1);
+	assert_string_equal(j.taken[0].path, "file:/sp/p");
+	deploy_journal_clear(&j);
+}
+
+/* The agent's gathering (agent/retain.c): each source it reads reaches the
+ * context, and each thing it could not read is a doubt. */
+static const char manifests_bd[] = "apiVersion: flink.apache.org/v1beta1\nkind: FlinkDeployment\n"
+				   "metadata: {name: b, namespace: ns}\n"
+				   "spec:\n"
+				   "  image: flink:1.20\n"
+				   "  flinkVersion: v1_20\n"
+				   "  jobManager: {resource: {memory: 1g}}\n"
+				   "  taskManager: {resource: {memory: 1g}}\n"
+				   "  job: {jarURI: 's3://b/j.jar', upgradeMode: savepoint, state: suspended,\n"
+				   "        initialSavepointPath: 's3://b/sp/savepoint-from-invalid', paralelism: 1}\n"
+				   "---\n"
+				   "apiVersion: flink.apache.org/v1beta1\nkind: FlinkDeployment\n"
+				   "metadata: {name: d, namespace: ns}\n"
+				   "spec:\n"
+				   "  image: flink:1.20\n"
+				   "  flinkVersion: v1_20\n"
+				   "  jobManager: {resource: {memory: 1g}}\n"
+				   "  taskManager: {resource: {memory: 1g}}\n"
+				   "  job:\n"
+				   "    jarURI: s3://b/j.jar\n"
+				   "    upgradeMode: savepoint\n"
+				   "    initialSavepointPath: s3://b/sp/savepoint-from-valid\n";
+
+static void test_build(void **state)
+{
+	(void)state;
+	/* the manifests: one document with a typo (it does not validate), one valid */
+	flink_deployments desired = {0};
+	fo_diags d = FO_DIAGS_INIT;
+	flink_load_buffer("jobs/bd.yaml", manifests_bd, strlen(manifests_bd), &desired, NULL, &d);
+	assert_int_equal(desired.n, 1);
+	assert_true(d.nerrors > 0);
+	deploy_retention_ctx scanned = {0};
+	cli_retention_scan_manifest(&scanned, "jobs/bd.yaml", manifests_bd, strlen(manifests_bd));
+	cli_retention_scan_manifest(&scanned, "jobs/broken.yaml", "a: [", 4); /* not YAML: nothing */
+	assert_int_equal(scanned.nrefs, 2);
+	/* a rollback's spec: the pass runs an older one whose path differs */
+	free(desired.v[0]->job.initial_savepoint_path);
+	desired.v[0]->job.initial_savepoint_path = fo_strdup("s3://b/sp/savepoint-rollback-spec");
+	sync_file sf = {.path = "status/ns/c.yaml", .data = (char *)status_c, .len = strlen(status_c)};
+	sync_files status = {.v = &sf, .n = 1};
+	const char *keys[] = {"ns/b", "ns/a"}, *texts[] = {journal_b, journal_a};
+	cli_retention_input in = {
+		.journal_keys = keys,
+		.journal_texts = texts,
+		.njournals = 2,
+		.desired = &desired,
+		.manifests = &scanned,
+		.status = &status,
+	};
+	deploy_retention_ctx c;
+	cli_retention_build(&in, &c);
+	assert_int_equal(c.doubts, 0);
+	static const char *const kept[] = {
+		"s3://b/sp/savepoint-restore",     "s3://b/sp/savepoint-newest-b",     "s3://b/sp/savepoint-started-b",
+		"s3://b/sp/savepoint-taken-b",     "s3://b/sp/savepoint-from-invalid", "s3://b/sp/savepoint-from-valid",
+		"s3://b/sp/savepoint-rollback-spec", "s3://b/sp/savepoint-last-c",     "s3://b/sp/savepoint-lineage-c",
+		"s3://b/sp/savepoint-stopped-c",
+	};
+	for (size_t i = 0; i < FO_ARRAY_LEN(kept); i++)
+		if (deploy_retention_may_dispose(&c, "ns", "a", NULL, kept[i], NULL))
+			fail_msg("%s is referenced, but may be disposed of", kept[i]);
+	assert_true(deploy_retention_may_dispose(&c, "ns", "a", NULL, "s3://b/sp/savepoint-a1", NULL));
+	deploy_retention_ctx_free(&c);
+
+	/* each thing not read is a doubt */
+	static const struct {
+		const char *name;
+		unsigned flag;
+	} doubts[] = {
+		{"manifest problems", DEPLOY_RETENTION_DOUBT_MANIFESTS}, {"a journal without text", DEPLOY_RETENTION_DOUBT_JOURNALS},
+		{"an unread journal", DEPLOY_RETENTION_DOUBT_JOURNALS},  {"a folder", DEPLOY_RETENTION_DOUBT_REPOSITORY},
+		{"status unread", DEPLOY_RETENTION_DOUBT_STATUS},
+	};
+	for (size_t i = 0; i < FO_ARRAY_LEN(doubts); i++) {
+		cli_retention_input di = in;
+		const char *texts2[] = {journal_b, NULL};
+		if (i == 0)
+			di.manifest_problems = d.nerrors;
+		else if (i == 1)
+			di.journal_texts = texts2;
+		else if (i == 2)
+			di.journals_unread = 1;
+		else if (i == 3)
+			di.not_repository = "manifests from a folder";
+		else
+			di.status_unread = "the status branch could not be read";
+		cli_retention_build(&di, &c);
+		if (c.doubts != doubts[i].flag)
+			fail_msg("%s: doubts %#x, want %#x", doubts[i].name, c.doubts, doubts[i].flag);
+		assert_false(deploy_retention_may_dispose(&c, "ns", "a", NULL, "s3://b/sp/savepoint-a1", NULL));
+		deploy_retention_ctx_free(&c);
+	}
+	deploy_retention_ctx_free(&scanned);
+	flink_deployments_free(&desired);
+	fo_diags_free(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_select_table),   cmocka_unit_test(test_same_path),
+		cmocka_unit_test(test_select_table),   cmocka_unit_test(test_may_be_same),
+		cmocka_unit_test(test_may_dispose),    cmocka_unit_test(test_choose),
+		cmocka_unit_test(test_keep),           cmocka_unit_test(test_build),
 		cmocka_unit_test(test_retry_and_time), cmocka_unit_test(test_journal_lists),
 		cmocka_unit_test(test_refs),           cmocka_unit_test(test_disposal_answers),
 		cmocka_unit_test(test_model_keys),

@@ -904,8 +904,17 @@ static void test_restart_budget(void **state)
 	deploy_journal j;
 	journal(J_AWAIT_PREV, &j);
 	j.restarts = 2;
+	j.target_restarts = 2;
 	deploy_journal_confirm(&j);
 	assert_int_equal(j.restarts, 0);
+	assert_int_equal(j.target_restarts, 2); /* the status still says how often this version restarted */
+	char *text = deploy_journal_encode(&j);
+	deploy_journal back;
+	fo_err e = FO_ERR_INIT;
+	assert_int_equal(deploy_journal_decode(text, &back, &e), 0);
+	assert_int_equal(back.target_restarts, 2);
+	deploy_journal_clear(&back);
+	free(text);
 	assert_null(j.await_checkpoint_since);
 	assert_null(j.previous_commit);
 	assert_null(j.previous_target);
@@ -926,8 +935,10 @@ static void test_restart_budget(void **state)
 	deploy_journal_applied(&j, T_NEW); /* a restart of a start in flight keeps counting */
 	assert_int_equal(j.restarts, 2);
 	assert_int_equal(j.step, DEPLOY_STEP_APPLIED);
+	j.target_restarts = 2;
 	deploy_journal_applied(&j, T_NEW2); /* a new target: its own budget */
 	assert_int_equal(j.restarts, 0);
+	assert_int_equal(j.target_restarts, 0);
 	assert_string_equal(j.start_hash, T_NEW2);
 	deploy_journal_clear(&j);
 

@@ -130,6 +130,7 @@ static void test_policy_table(void **state)
 		it.journal.job_id = (char *)r->j_job;
 		it.journal.last_error = (char *)r->j_error;
 		it.journal.restarts = r->j_restarts;
+		it.journal.target_restarts = r->j_restarts;
 		if (r->rolled_back) {
 			fd.spec_commit = (char *)C1;
 			it.journal.target_commit = (char *)C1;
@@ -359,6 +360,225 @@ static void test_lineage_story(void **state)
 	flink_status_free(s);
 }
 
+/*
+ * Status files change only when something observable changes. A deployment
+ * that waits (a slow savepoint, pods rolling out, a new job starting, its
+ * first checkpoint) is decided again on every re-check, 1 s apart in `sync
+ * --once` and 3 s in the agent; the age of the wait moves on each time and
+ * must never reach the file, or every re-check is a status commit.
+ */
+typedef struct wait_case {
+	const char *what;
+	enum deploy_step step;
+	enum flink_job_status job;        /* the job Flink reports */
+	enum deploy_trigger_obs trigger;  /* the stop's savepoint */
+	enum deploy_trigger_obs request;  /* a savepoint asked of the running job */
+	int pods_ready;
+	bool flink_down;                  /* the JobManager's REST API does not answer yet */
+	int slots;
+	bool await;                       /* IDLE, the new job awaits its first checkpoint */
+	bool gone;                        /* gone from git: the final savepoint is waited for */
+} wait_case;
+
+static const wait_case wait_cases[] = {
+	{"an upgrade's savepoint in progress", DEPLOY_STEP_STOPPING, FLINK_JOB_RUNNING, DEPLOY_TRIGGER_IN_PROGRESS,
+	 DEPLOY_TRIGGER_NONE, 1, false, 4, false, false},
+	{"a final savepoint in progress", DEPLOY_STEP_STOPPING, FLINK_JOB_RUNNING, DEPLOY_TRIGGER_IN_PROGRESS,
+	 DEPLOY_TRIGGER_NONE, 1, false, 4, false, true},
+	{"a manual savepoint in progress", DEPLOY_STEP_IDLE, FLINK_JOB_RUNNING, DEPLOY_TRIGGER_NONE,
+	 DEPLOY_TRIGGER_IN_PROGRESS, 1, false, 4, false, false},
+	{"the pods rolling out", DEPLOY_STEP_APPLIED, FLINK_JOB_RUNNING, DEPLOY_TRIGGER_NONE, DEPLOY_TRIGGER_NONE, 0,
+	 false, 4, false, false},
+	{"the JobManager starting", DEPLOY_STEP_APPLIED, FLINK_JOB_RUNNING, DEPLOY_TRIGGER_NONE, DEPLOY_TRIGGER_NONE, 1,
+	 true, 0, false, false},
+	{"task slots", DEPLOY_STEP_APPLIED, FLINK_JOB_RUNNING, DEPLOY_TRIGGER_NONE, DEPLOY_TRIGGER_NONE, 1, false, 1,
+	 false, false},
+	{"the new job INITIALIZING", DEPLOY_STEP_SUBMITTED, FLINK_JOB_INITIALIZING, DEPLOY_TRIGGER_NONE,
+	 DEPLOY_TRIGGER_NONE, 1, false, 4, false, false},
+	{"the first checkpoint", DEPLOY_STEP_IDLE, FLINK_JOB_RUNNING, DEPLOY_TRIGGER_NONE, DEPLOY_TRIGGER_NONE, 1, false,
+	 4, true, false},
+};
+
+/* What a pass decides for `c` when the wait is `age_ms` old, as the item
+ * the status policy gets (it borrows `j` and `n`'s text). */
+static void wait_item(const wait_case *c, long age_ms, long timeout_ms, const flink_deployment *fd,
+		      deploy_journal *j, deploy_next *n, deploy_item *it)
+{
+	deploy_desired d;
+	memset(&d, 0, sizeof(d));
+	d.job_hash = "h2";
+	d.deleting = c->gone;
+	d.mode = FLINK_UPGRADE_SAVEPOINT;
+	d.parallelism = 2;
+	d.restart_budget = 3;
+	d.savepoint_timeout_ms = d.ready_timeout_ms = d.running_timeout_ms = timeout_ms;
+	memset(j, 0, sizeof(*j));
+	j->step = c->step;
+	j->job_id = (char *)"job1";
+	j->target_commit = (char *)C1;
+	j->target_job_hash = (char *)(c->step == DEPLOY_STEP_STOPPING ? "h1" : "h2");
+	j->trigger_id = (char *)(c->step == DEPLOY_STEP_STOPPING ? "t1" : NULL);
+	j->trigger_time = (char *)(c->step == DEPLOY_STEP_STOPPING ? "2026-12-01T10:00:00.000Z" : NULL);
+	j->submit_job_id = (char *)(c->step == DEPLOY_STEP_SUBMITTED ? "job2" : NULL);
+	j->jar_id = (char *)"jar1";
+	if (c->request != DEPLOY_TRIGGER_NONE) {
+		j->request_trigger_id = (char *)"r1";
+		j->request_reason = (char *)"manual";
+	}
+	j->await_checkpoint_since = (char *)(c->await ? "2026-12-01T10:00:00.000Z" : NULL);
+	deploy_observed o;
+	memset(&o, 0, sizeof(o));
+	o.flink_ok = !c->flink_down;
+	o.job_known = !c->flink_down;
+	o.job = c->job;
+	o.checkpoints_ok = true;
+	o.restored_path = "file:/sp/savepoint-1";
+	o.trigger = c->trigger;
+	o.request = c->request;
+	o.jar_known = true;
+	o.objects_current = true;
+	o.pods_ready = c->pods_ready;
+	o.pods_waiting = c->pods_ready ? NULL : "wc-taskmanager: 0 of 1 pods Ready";
+	o.slots_total = c->slots;
+	o.step_age_ms = o.await_age_ms = age_ms;
+	o.checkpointing = c->await ? 1 : 0;
+	o.savepoint_age_ms = 1000;
+	deploy_next_step(&d, j, &o, n);
+	if (n->op != DEPLOY_OP_WAIT)
+		fail_msg("%s at %ld ms: %s, want wait", c->what, age_ms, deploy_op_name(n->op));
+	memset(it, 0, sizeof(*it));
+	it->fd = c->gone ? NULL : fd;
+	it->ns = (char *)"default";
+	it->name = (char *)"wc";
+	it->job_hash = (char *)"h2";
+	it->outcome = DEPLOY_OUTCOME_WAITING;
+	it->waiting = n->why;
+	it->late = n->late;
+	it->wait_ms = n->wait_ms;
+	it->job_state = (char *)flink_job_status_name(c->job);
+	it->journal = *j;
+}
+
+/* The status file before the wait: job1 Running at C1. */
+static flink_status *status_before(void)
+{
+	flink_status *s = flink_status_new("default", "wc");
+	s->phase = FLINK_PHASE_RUNNING;
+	flink_status_set(&s->observed_commit, C1);
+	flink_status_set(&s->source.path, "jobs/wc.yaml");
+	flink_status_set(&s->source.blob, "b1");
+	flink_status_set(&s->source.commit, C1);
+	flink_status_set(&s->job.id, "job1");
+	flink_status_set(&s->job.state, "RUNNING");
+	flink_status_add_history(s, C1, FLINK_PHASE_RUNNING, "2026-12-01T09:00:00Z", NULL);
+	flink_status_set(&s->history[0].job_id, "job1");
+	flink_status_set(&s->update_time, "2026-12-01T09:00:00Z");
+	return s;
+}
+
+/* One pass's status policy over `s`, at time `now` (as cli_write_statuses). */
+static void policy(flink_status *s, const deploy_item *it, time_t now)
+{
+	char *t = flink_status_time(now);
+	enum flink_phase before = s->phase;
+	char *before_savepoint = s->last_savepoint.path ? fo_strdup(s->last_savepoint.path) : NULL;
+	deploy_status_update(s, it, "b2", C2, true, NULL);
+	deploy_status_history(s, (int)before, before_savepoint, it, t);
+	free(before_savepoint);
+	free(t);
+}
+
+/* A table: the same waiting deployment seen twice with only time moved on
+ * (the wait 5 s old, then 50 s; the second pass 45 s after the first)
+ * leaves a byte-identical status file, and the age is reported beside it. */
+static void test_wait_status_timeless(void **state)
+{
+	(void)state;
+	flink_deployment fd;
+	memset(&fd, 0, sizeof(fd));
+	fd.source = (char *)"jobs/wc.yaml";
+	fd.has_job = true;
+	fd.job.state = FLINK_STATE_RUNNING;
+	for (size_t i = 0; i < sizeof(wait_cases) / sizeof(wait_cases[0]); i++) {
+		const wait_case *c = &wait_cases[i];
+		fo_buf text[2] = {FO_BUF_INIT, FO_BUF_INIT};
+		flink_status *s = status_before();
+		for (int k = 0; k < 2; k++) {
+			deploy_journal j;
+			deploy_next n;
+			deploy_item it;
+			long age = k ? 50000 : 5000;
+			wait_item(c, age, 600000, &fd, &j, &n, &it);
+			if (it.wait_ms != age)
+				fail_msg("%s: wait_ms %ld, want %ld (the age goes beside the text)", c->what, it.wait_ms, age);
+			policy(s, &it, 1764583200 + k * 45);
+			flink_status_write(s, &text[k]);
+			deploy_next_clear(&n);
+		}
+		flink_status_free(s);
+		if (text[0].len != text[1].len || memcmp(fo_buf_cstr(&text[0]), fo_buf_cstr(&text[1]), text[0].len) != 0)
+			fail_msg("%s: the status file changed with time alone:\n%s\n---\n%s", c->what, fo_buf_cstr(&text[0]),
+				 fo_buf_cstr(&text[1]));
+		fo_buf_free(&text[0]);
+		fo_buf_free(&text[1]);
+	}
+}
+
+/* How many status commits a wait of `seconds`, re-checked every second,
+ * makes: the writer's rule (cli_write_statuses) over the policy — the file
+ * read back, the pass applied, written only when its content changed. */
+static int commits_over_wait(const wait_case *c, int seconds, long timeout_ms)
+{
+	flink_deployment fd;
+	memset(&fd, 0, sizeof(fd));
+	fd.source = (char *)"jobs/wc.yaml";
+	fd.has_job = true;
+	fd.job.state = FLINK_STATE_RUNNING;
+	flink_status *git = status_before();
+	int commits = 0;
+	for (int t = 0; t <= seconds; t++) {
+		deploy_journal j;
+		deploy_next n;
+		deploy_item it;
+		wait_item(c, 2000 + t * 1000L, timeout_ms, &fd, &j, &n, &it);
+		fo_buf w = FO_BUF_INIT;
+		flink_status_write(git, &w);
+		flink_status *cur = NULL;
+		fo_err e = FO_ERR_INIT;
+		assert_int_equal(flink_status_parse("status/default/wc.yaml", fo_buf_cstr(&w), w.len, &cur, &e), 0);
+		fo_buf_free(&w);
+		policy(cur, &it, 1764583200 + t);
+		deploy_next_clear(&n);
+		if (flink_status_same(git, cur)) {
+			flink_status_free(cur);
+			continue;
+		}
+		char *now = flink_status_time(1764583200 + t);
+		flink_status_set(&cur->update_time, now);
+		free(now);
+		flink_status_free(git);
+		git = cur;
+		commits++;
+	}
+	flink_status_free(git);
+	return commits;
+}
+
+/* The bound: a 60 s wait at 1 s re-checks makes at most one status commit
+ * (the one that says what is waited for); a wait that goes past its
+ * timeout says so once more. */
+static void test_wait_one_commit(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(wait_cases) / sizeof(wait_cases[0]); i++) {
+		int n = commits_over_wait(&wait_cases[i], 60, 600000);
+		if (n > 1)
+			fail_msg("%s: %d status commits in a 60 s wait, want at most 1", wait_cases[i].what, n);
+	}
+	/* "past its timeout" is news once: the timeout (30 s) inside the wait */
+	assert_int_equal(commits_over_wait(&wait_cases[0], 60, 30000), 2);
+}
+
 static void test_seconds_between(void **state)
 {
 	(void)state;
@@ -378,6 +598,8 @@ int main(void)
 		cmocka_unit_test(test_policy_flink_restarts),
 		cmocka_unit_test(test_lineage_story),
 		cmocka_unit_test(test_seconds_between),
+		cmocka_unit_test(test_wait_status_timeless),
+		cmocka_unit_test(test_wait_one_commit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -517,6 +517,97 @@ static void test_status_commits(void **state)
 	sync_free(r);
 }
 
+/* Another writer pushes before our first attempt; then the Lease is lost:
+ * `expire` lets the fence run out during the backoff (it is found closed
+ * before the fetch and rebuild), else the elector closes it while the
+ * retry rebuilds (it is found closed right before the push). */
+typedef struct lease_race {
+	fixture *f;
+	fo_fence *fence;
+	bool expire;
+	int calls;
+} lease_race;
+
+static void push_then_lose_lease(void *ctx, int attempt)
+{
+	lease_race *lr = ctx;
+	lr->calls++;
+	if (attempt == 1) {
+		sh("cd %s && git pull -q --ff-only origin main 2>/dev/null", lr->f->work);
+		write_file(lr->f, "status/default/a.yaml", lr->expire ? "writer: new leader 1\n" : "writer: new leader 2\n");
+		commit_push(lr->f, lr->expire ? "status: new leader 1" : "status: new leader 2");
+		if (lr->expire) /* the last renewal 300 ms short of the deadline: held through this
+				 * push, not through the backoff (fo_fence_renewed never moves it back) */
+			atomic_store(&lr->fence->renewed_at, fo_mono_ms() - lr->fence->deadline_ms + 300);
+	} else {
+		fo_fence_close(lr->fence);
+	}
+}
+
+/* A leader that lost its Lease pushes no status: the fence is checked
+ * before every attempt's fetch and before every push, so a push rejected
+ * once is not retried after the Lease went, and the remote keeps only the
+ * other writer's commit. */
+static void test_status_push_fenced(void **state)
+{
+	fixture *f = *state;
+	char tip[SYNC_OID_HEX], commit[SYNC_OID_HEX];
+	sync_repo *r = cache_with_one_commit(f, tip);
+	sync_author au = {"flinkops test", "test@flinkops.invalid"};
+	sync_put up[] = {{"status/default/a.yaml", "phase: Upgrading\nwriter: the old leader\n"}};
+	char *log = fo_asprintf("git --git-dir=%s log --format=%%s main | tr '\\n' '|'", f->origin);
+	char *show = fo_asprintf("git --git-dir=%s show main:status/default/a.yaml", f->origin);
+	static const char *const want_log[] = {"status: new leader 2|status: new leader 1|one|", "status: new leader 1|one|"};
+	for (int expire = 1; expire >= 0; expire--) {
+		fo_fence fence;
+		fo_fence_init(&fence, 10000);
+		fo_fence_renewed(&fence, fo_mono_ms());
+		lease_race lr = {f, &fence, expire, 0};
+		int used = 0;
+		sync_push_opts po = {0};
+		po.before_push = push_then_lose_lease;
+		po.ctx = &lr;
+		po.backoff_ms = 1000;
+		po.attempts_used = &used;
+		po.fence = &fence;
+		fo_err e = FO_ERR_INIT;
+		int rc = sync_commit_push_ex(r, "main", up, 1, "status: a Upgrading", &au, &po, commit, &e);
+		if (rc != FO_EFENCED)
+			fail_msg("%s: rc %d (%s), want FO_EFENCED", expire ? "expired" : "closed", rc, fo_err_msg(&e));
+		assert_non_null(strstr(fo_err_msg(&e), "the lease was lost"));
+		assert_string_equal(commit, "");
+		/* one push, rejected; expired in the backoff: no second fetch or
+		 * rebuild; closed in the rebuild: no second push */
+		assert_int_equal(used, 1);
+		assert_int_equal(lr.calls, expire ? 1 : 2);
+		char *p = sh_out(log);
+		assert_string_equal(p, want_log[expire]);
+		free(p);
+		p = sh_out(show);
+		assert_string_equal(p, expire ? "writer: new leader 1" : "writer: new leader 2");
+		free(p);
+		fo_err_clear(&e);
+	}
+	/* a fence closed from the start: nothing fetched, built or pushed */
+	fo_fence fence;
+	fo_fence_init(&fence, 10000);
+	lease_race lr = {f, &fence, false, 0};
+	sync_push_opts po = {0};
+	po.before_push = push_then_lose_lease;
+	po.ctx = &lr;
+	po.fence = &fence;
+	fo_err e = FO_ERR_INIT;
+	assert_int_equal(sync_commit_push_ex(r, "main", up, 1, "status: a Upgrading", &au, &po, commit, &e), FO_EFENCED);
+	assert_int_equal(lr.calls, 0);
+	char *p = sh_out(log);
+	assert_string_equal(p, want_log[0]);
+	free(p);
+	fo_err_clear(&e);
+	free(log);
+	free(show);
+	sync_free(r);
+}
+
 static void test_local_repository(void **state)
 {
 	fixture *f = *state;
@@ -670,6 +761,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test_setup_teardown(test_manifests_and_changes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status_commits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_status_push_fenced, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_local_repository, setup, teardown),
 		cmocka_unit_test(test_stale_leftovers),
 		cmocka_unit_test_setup_teardown(test_maintain, setup, teardown),
