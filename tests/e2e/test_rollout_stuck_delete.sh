@@ -52,8 +52,10 @@ objects_of() {
 	$K -n $ns get statefulset,service,configmap -l "app.kubernetes.io/instance=$1" -o name 2>/dev/null |
 		sed 's|.*/||' | grep -v '^flink-journal-' | sort | tr '\n' ' '
 }
+. "$(dirname "$0")/../sanitizer.sh"
 # signalled RC ERRFILE: the pass died of a signal, or a sanitizer reported
-signalled() { [ "$1" -ge 128 ] || grep -Eq 'Sanitizer|runtime error:' "$2"; }
+# (its own exit code, or a report in the log whatever the exit code)
+signalled() { [ "$1" -ge 128 ] || [ "$1" = "$FO_SAN_EXIT" ] || san_reports "$2" >/dev/null; }
 # sp_dir PATH: the folder of savepoint PATH (a file: URI)
 sp_dir() { local p=${1#file://}; echo "${p#file:}"; }
 # at_first_deleted NAME: what the hook saw at the first push whose status
@@ -123,7 +125,7 @@ for i in 1 2 3; do
 	sync_once
 	cp "$tmp/err" "$tmp/err.delete$i"
 	passes=$i
-	signalled "$rc" "$tmp/err" && crashed="$crashed pass $i: exit $rc $(grep -Em1 'Sanitizer|runtime error:' "$tmp/err");"
+	signalled "$rc" "$tmp/err" && crashed="$crashed pass $i: exit $rc $(san_excerpt "$tmp/err" | head -1);"
 	[ -z "$(objects_of counter)" ] && ! $K -n $ns get configmap flink-journal-counter >/dev/null 2>&1 && [ $i -ge 2 ] && break
 done
 if [ -z "$crashed" ]; then
@@ -194,7 +196,7 @@ wait_ended $((n + 2)) 30
 alive=no
 [ -n "$agent" ] && [ -e "/proc/$agent" ] && [ "$(awk '{print $3}' "/proc/$agent/stat" 2>/dev/null)" != Z ] && alive=yes
 h=$(curl -s -o /dev/null -m 5 -w '%{http_code}' "$url/healthz")
-if [ $alive = yes ] && [ "$h" = 200 ] && gone2 && ! grep -Eq 'Sanitizer|runtime error:' "$log"; then
+if [ $alive = yes ] && [ "$h" = 200 ] && gone2 && ! san_reports "$log" >/dev/null; then
 	ok "agent: after the delete it keeps running ($(ended) passes ended), /healthz 200; counter2's objects and journal gone"
 else
 	fail "agent after the delete: alive=$alive healthz=$h objects=[$(objects_of counter2)] $(tail -3 "$log")"
