@@ -7,7 +7,7 @@
 # FlinkDeployment "counter" running the rig's counter job from S3, session
 # deployments without a job, publish, sync_once, journal, job_state,
 # status_field, status_file, wait_counter, ours_running, savepoints_of,
-# read_crash_points, and
+# read_crash_points, job_hash, and
 # for the daemon agent_config, start_agent, stop_agent, sign. Jobs the test
 # started are cancelled, and an agent it started is killed, when it exits.
 set -u
@@ -69,8 +69,12 @@ EOF
 publish() { # commit on top of what the agent pushed (its status commits), then push
 	git -C "$tmp/work" add -A
 	git -C "$tmp/work" commit -qm "$1"
-	git -C "$tmp/work" pull -q --rebase origin main 2>/dev/null
-	git -C "$tmp/work" push -q origin HEAD:main 2>/dev/null
+	# a running agent's status push can land between the pull and the push
+	for _ in 1 2 3 4 5; do
+		git -C "$tmp/work" pull -q --rebase origin main 2>/dev/null
+		git -C "$tmp/work" push -q origin HEAD:main 2>/dev/null && break
+		sleep 0.2
+	done
 	git -C "$tmp/work" rev-parse HEAD
 }
 # status FIELD: a field of the status file the agent pushed, as `flinkops status` reads it
@@ -246,6 +250,12 @@ start_counter() {
 	job=$(journal .jobId)
 	echo "$job" >>"$tmp/ours"
 	[ $rc = 0 ] && [ "$(job_state "$job")" = RUNNING ] && ok "job $job RUNNING" || fail "create: rc=$rc $(head -3 "$tmp/err")"
+}
+# job_hash COMMIT: the flinkops.io/job-hash the counter's spec at COMMIT renders to
+job_hash() {
+	git -C "$tmp/work" show "$1:jobs/counter.yaml" >"$tmp/at.yaml"
+	"$FLINKOPS" render -o json "$tmp/at.yaml" 2>/dev/null |
+		jq -r '[.items[] | .metadata.annotations["flinkops.io/job-hash"] // empty][0] // empty'
 }
 # read_crash_points: sets points to the crash points `flinkops sync
 # --crash-points` names, one a line; false (and a FAIL) when the list is
