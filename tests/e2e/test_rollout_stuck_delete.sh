@@ -8,10 +8,11 @@
 #   - the file is deleted from git: every `sync --once` pass ends with an
 #     exit status (no signal, no sanitizer report), the status file says
 #     Deleted with lastSavepoint the upgrade's savepoint (exact path), the
-#     objects and the journal go, and only after the status file recording
-#     that state was pushed (a pre-receive hook on the repository notes what
-#     the cluster held when each push arrived; the agent pushes over git://
-#     so that the hook runs for its pushes too); the savepoint stays;
+#     objects and the journal go — the objects once the state is in the
+#     journal, the journal only after the status file recording that state
+#     was pushed (a pre-receive hook on the repository notes what the
+#     cluster held when each push arrived; the agent pushes over git:// so
+#     that the hook runs for its pushes too); the savepoint stays;
 #   - the same under `flinkops agent` with a second deployment: the daemon
 #     keeps running and answers /healthz after the deletion passes.
 NAME=stuckdel
@@ -76,19 +77,16 @@ has() { grep -qw -- "$2" <<<"$1"; }
 # NAME's objects before the delete) were all still there when the first
 # status commit saying Deleted was pushed
 recorded_first() {
-	local seen o gone=
+	local seen
 	seen=$(at_first_deleted "$1")
-	for o in $2; do has "$seen" "$o" || gone="$gone $o"; done
 	if [ "$seen" != none ] && has "$seen" "flink-journal-$1"; then
 		ok "${3}the journal of $1 was still there when its Deleted status was pushed"
 	else
 		fail "${3}the journal of $1 went before the status file recorded the state: at the first Deleted push $seen"
 	fi
-	if [ "$seen" != none ] && [ -n "$2" ] && [ -z "$gone" ]; then
-		ok "${3}the objects of $1 ($2) were all still there when its Deleted status was pushed"
-	else
-		fail "${3}objects of $1 deleted before the status file recorded the state:$gone (first Deleted push: $seen)"
-	fi
+	# (the objects may go before that push: the state is in the journal,
+	# which stays until the status file records it, and a journal without
+	# objects is finished by a later pass)
 }
 
 # --- the good job, then an upgrade whose main() throws -------------------------
