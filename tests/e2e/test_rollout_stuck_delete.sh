@@ -73,9 +73,9 @@ at_first_deleted() {
 	echo none
 }
 has() { grep -qw -- "$2" <<<"$1"; }
-# recorded_first NAME OBJECTS PREFIX: the journal and OBJECTS (the names of
-# NAME's objects before the delete) were all still there when the first
-# status commit saying Deleted was pushed
+# recorded_first NAME OBJECTS PREFIX: NAME's journal was still there when the
+# first status commit saying Deleted was pushed (OBJECTS, the names of its
+# objects before the delete, are not required to be)
 recorded_first() {
 	local seen
 	seen=$(at_first_deleted "$1")
