@@ -6,7 +6,6 @@
  */
 #include "deploy/rollout.h"
 
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,8 +90,7 @@ char *deploy_journal_keep(deploy_journal *j, const deploy_keep *k)
 		deploy_journal_add_taken(j, k->stopped, k->now_ms, k->reason, &dropped);
 	deploy_journal_set(&j->trigger_id, NULL);
 	deploy_journal_set(&j->trigger_time, NULL);
-	if (j->attempt < INT_MAX)
-		j->attempt++;
+	deploy_journal_count(&j->attempt);
 	j->state_unknown = false;
 	if (k->deleting || k->suspended)
 		deploy_journal_set(&j->job_id, NULL); /* nothing runs any more */
@@ -238,11 +236,11 @@ static bool start_moved(const deploy_desired *d, const deploy_journal *j)
 }
 
 /*
- * Deleting: the state a re-created deployment would start from is kept in
- * the status file, which shows the journal's savepointPath. When the state
- * the next job was to start from (restorePath) is another one — a
- * checkpoint chosen for a job that had ended, or a start in flight — it is
- * recorded there first (KEEP, reason delete); true when that is done.
+ * Deleting: the state kept is recorded in the status file, which shows the
+ * journal's savepointPath, before the journal goes. When the state the next
+ * job was to start from (restorePath) is another one — a checkpoint chosen
+ * for a job that had ended, or a start in flight — it is recorded there
+ * first (KEEP, reason delete); true when that is done.
  */
 static bool final_state_recorded(const deploy_journal *j)
 {

@@ -7,7 +7,6 @@
  * next one without a second savepoint or a second job (see journal.h).
  */
 #include <errno.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdarg.h>
