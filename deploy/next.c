@@ -85,6 +85,10 @@ char *deploy_journal_keep(deploy_journal *j, const deploy_keep *k)
 				   !k->stopped && fo_streq(taken, k->restore) && k->restore_time ? k->restore_time : k->now);
 		deploy_journal_set(&j->savepoint_reason, k->stopped || k->deleting ? k->reason : "upgrade");
 	}
+	/* the next job starts from the savepoint just recorded: its age is the
+	 * savepoint's (Flink's statistics may not list a stop's savepoint yet) */
+	if (k->restore && !j->restore_time && fo_streq(k->restore, j->savepoint_path))
+		deploy_journal_set(&j->restore_time, j->savepoint_time);
 	char *dropped = NULL;
 	if (k->stopped)
 		deploy_journal_add_taken(j, k->stopped, k->now_ms, k->reason, &dropped);

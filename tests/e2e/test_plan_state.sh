@@ -25,8 +25,10 @@ plan_live() { "$FLINKOPS" plan --live --config "$tmp/config.yaml" --manifests "$
 touch "$marker"
 deployment 1 last-state "$slow_args" >"$tmp/work/jobs/counter.yaml"
 publish "counter job, last-state, its checkpoints held back" >/dev/null
-# (a few short syncs: the first checkpoint, which the sync would wait for, is held)
-for _ in 1 2 3 4 5 6 7 8 9 10; do
+# (short syncs: the first checkpoint, which the sync would wait for, is held;
+# the JobManager may take a while to be Ready on a loaded machine)
+deadline=$((SECONDS + 180))
+while [ $SECONDS -lt $deadline ]; do
 	"$FLINKOPS" sync --config "$tmp/config.yaml" --once --timeout 3s -o json >"$tmp/out.json" 2>"$tmp/err"
 	job=$(journal '.jobId // empty')
 	[ -n "$job" ] && [ "$(job_state "$job")" = RUNNING ] && break

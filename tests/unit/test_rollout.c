@@ -870,6 +870,18 @@ static void test_keep_records(void **state)
 	assert_null(j.trigger_id);
 	deploy_journal_clear(&j);
 
+	/* an upgrade's stop, its savepoint not yet in Flink's statistics: the
+	 * next job's state is the stop's savepoint, as old as the stop */
+	journal(J_STOPPING, &j);
+	deploy_keep ks = {.restore = SP_STOP, .restore_kind = "savepoint", .stopped = SP_STOP,
+			  .reason = "upgrade", .now = "2026-12-06T10:00:00Z", .now_ms = "2026-12-06T10:00:00.000Z"};
+	dropped = deploy_journal_keep(&j, &ks);
+	free(dropped);
+	assert_string_equal(j.restore_path, SP_STOP);
+	assert_non_null(j.restore_time);
+	assert_string_equal(j.restore_time, "2026-12-06T10:00:00Z");
+	deploy_journal_clear(&j);
+
 	/* deleting a job that had ended: its newest checkpoint is the state kept */
 	journal(J_IDLE, &j);
 	deploy_keep kd = {.restore = CK_NEW, .restore_kind = "checkpoint", .restore_time = "2026-12-06T09:59:00Z",
