@@ -57,6 +57,8 @@ void deploy_journal_set(char **field, const char *value)
 	X("savepointReason", savepoint_reason)       \
 	X("jarId", jar_id)                           \
 	X("submitJobId", submit_job_id)              \
+	X("appliedJobId", applied_job_id)            \
+	X("appliedFrom", applied_from)               \
 	X("failedJobHash", failed_job_hash)          \
 	X("failedHash", failed_hash)                 \
 	X("previousCommit", previous_commit)         \
@@ -404,7 +406,8 @@ static int decode_lists(const cJSON *o, deploy_journal *out, fo_err *e)
 char *deploy_journal_encode(const deploy_journal *j)
 {
 	cJSON *o = cJSON_CreateObject();
-	cJSON_AddNumberToObject(o, "version", DEPLOY_JOURNAL_VERSION);
+	cJSON_AddNumberToObject(o, "version", j->applied_job_id || j->applied_from ? DEPLOY_JOURNAL_VERSION
+										     : DEPLOY_JOURNAL_VERSION_SESSION);
 	cJSON_AddStringToObject(o, "step", deploy_step_name(j->step));
 #define ENC(key, f)              \
 	if (is_message(key))     \

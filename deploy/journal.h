@@ -43,7 +43,11 @@ enum deploy_step {
  * refuses a key it does not know in any format too (rewriting the journal
  * would drop it): a key added to the record must be added to the decoder's
  * list, and one an older flinkops must not ignore needs a new format. */
-#define DEPLOY_JOURNAL_VERSION 2
+#define DEPLOY_JOURNAL_VERSION 3
+/* Format 3 added appliedJobId and appliedFrom (application clusters); a
+ * journal without them is still written as format 2, which flinkops of
+ * format 2 read. */
+#define DEPLOY_JOURNAL_VERSION_SESSION 2
 
 /* A savepoint flinkops took (journal "taken"). */
 typedef struct deploy_savepoint_rec {
@@ -128,6 +132,11 @@ typedef struct deploy_journal {
 	char *savepoint_reason;/* upgrade | suspend | delete | manual | periodic */
 	char *jar_id;          /* uploaded jar on the Flink cluster */
 	char *submit_job_id;   /* the id the next (or last) submission uses */
+	/* An application cluster (the JobManager runs the job itself): the job
+	 * id and the state to start from that its JobManager was last applied
+	 * with (render_start). Journaled before the objects that carry them are
+	 * applied, so a pass renders exactly what the live JobManager has. */
+	char *applied_job_id, *applied_from;
 	char *failed_job_hash; /* FAILED: the job hash that failed (an older journal's key) */
 	char *failed_hash;     /* FAILED: the target that failed (a new target tries again) */
 	/* An upgrade away from a healthy job: the commit and job hash that job

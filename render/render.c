@@ -224,6 +224,15 @@ static int render_flink_conf(const flink_deployment *fd, char **out, fo_err *e)
 			tmp = fo_asprintf("file://%s", fd->job.jar_uri + strlen("local://"));
 			flink_kvs_set(&ours, "pipeline.classpaths", tmp);
 			free(tmp);
+			/* a job that stopped (with a savepoint) or failed leaves its
+			 * JobManager up: flinkops observes how it ended before the
+			 * next start, as upstream's operator does */
+			flink_kvs_set(&ours, "execution.shutdown-on-application-finish", "false");
+			/* a main() that throws shows as a FAILED job under the id
+			 * flinkops chose, not as a job that never appears; Flink
+			 * allows this only with HA */
+			if (ha != FLINK_HA_NONE)
+				flink_kvs_set(&ours, "execution.submit-failed-job-on-application-error", "true");
 		}
 	}
 
@@ -403,10 +412,7 @@ static cJSON *jm_args(const flink_deployment *fd)
 	}
 	if (fd->job.allow_non_restored_state)
 		cJSON_AddItemToArray(a, cJSON_CreateString("--allowNonRestoredState"));
-	if (fd->job.initial_savepoint_path) {
-		cJSON_AddItemToArray(a, cJSON_CreateString("--fromSavepoint"));
-		cJSON_AddItemToArray(a, cJSON_CreateString(fd->job.initial_savepoint_path));
-	}
+	/* the job id and the state to start from follow (render_start) */
 	add_rpc_address_args(fd, a); /* before the job's own arguments, which are the job's */
 	for (size_t i = 0; i < fd->job.nargs; i++)
 		cJSON_AddItemToArray(a, cJSON_CreateString(fd->job.args[i]));
@@ -544,6 +550,57 @@ static cJSON *pod_template(const flink_deployment *fd, bool jm, const char *conf
 	add_owned_str(cm, "name", fo_asprintf("flink-config-%s", fd->name));
 	upsert_named(volumes, v);
 	return t;
+}
+
+bool render_is_application(const flink_deployment *fd)
+{
+	return app_mode(fd);
+}
+
+/*
+ * An application cluster's JobManager runs one job: the id flinkops chose
+ * for this start and the state it starts from go into its arguments, right
+ * after the entry class (Flink's StandaloneApplicationClusterEntryPoint
+ * reads --job-id and --fromSavepoint, and they win over the configuration
+ * file). They also go on the StatefulSet as annotations, which its content
+ * hash covers: the live object says which start it carries. The pod
+ * template's own hash (flinkops.io/template-hash) was taken without them,
+ * so a new start is never mistaken for a new target.
+ */
+static void add_start(const flink_deployment *fd, cJSON *sts, const render_start *start)
+{
+	const char *id = start ? start->job_id : NULL;
+	const char *from = start ? start->from : fd->job.initial_savepoint_path;
+	cJSON *ann = fo_json_obj(fo_json_obj(sts, "metadata"), "annotations");
+	if (id)
+		add_str(ann, RENDER_ANNOTATION_JOB_ID, id);
+	if (from)
+		add_str(ann, RENDER_ANNOTATION_START_FROM, from);
+	cJSON *tspec = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(sts, "spec"), "template");
+	cJSON *c = fo_json_find_named(fo_json_arr(fo_json_obj(tspec, "spec"), "containers"), RENDER_CONTAINER);
+	cJSON *args = cJSON_GetObjectItemCaseSensitive(c, "args");
+	if (!cJSON_IsArray(args))
+		return;
+	/* after "standalone-job" and "--job-classname CLASS"; a new array (this
+	 * cJSON's cJSON_InsertItemInArray does not insert in the middle) */
+	int at = fd->job.entry_class ? 3 : 1, i = 0;
+	cJSON *out = cJSON_CreateArray();
+	for (cJSON *w = args->child;; w = w->next, i++) {
+		if (i == at) {
+			if (id) {
+				cJSON_AddItemToArray(out, cJSON_CreateString("--job-id"));
+				cJSON_AddItemToArray(out, cJSON_CreateString(id));
+			}
+			if (from) {
+				cJSON_AddItemToArray(out, cJSON_CreateString("--fromSavepoint"));
+				cJSON_AddItemToArray(out, cJSON_CreateString(from));
+			}
+		}
+		if (!w)
+			break;
+		cJSON_AddItemToArray(out, cJSON_Duplicate(w, true));
+	}
+	fo_json_set(c, "args", out);
 }
 
 static cJSON *render_statefulset(const flink_deployment *fd, bool jm, const char *config_hash, int *rc, fo_err *e)
@@ -687,6 +744,11 @@ static void stamp_hash(cJSON *obj)
 
 int render_deployment(const flink_deployment *fd, render_objects *out, fo_err *e)
 {
+	return render_deployment_at(fd, NULL, out, e);
+}
+
+int render_deployment_at(const flink_deployment *fd, const render_start *start, render_objects *out, fo_err *e)
+{
 	int rc = 0;
 	memset(out, 0, sizeof(*out));
 	out->v[RENDER_CONFIGMAP] = render_configmap(fd, &rc, e);
@@ -707,6 +769,8 @@ int render_deployment(const flink_deployment *fd, render_objects *out, fo_err *e
 		render_objects_free(out);
 		return rc;
 	}
+	if (app_mode(fd))
+		add_start(fd, out->v[RENDER_STATEFULSET_JOBMANAGER], start);
 	out->n = RENDER_NCOMPONENTS;
 	for (size_t i = 0; i < out->n; i++)
 		stamp_hash(out->v[i]);

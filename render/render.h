@@ -29,6 +29,10 @@
 /* On the JobManager StatefulSet: hash of the job fields that need a resubmit. */
 #define RENDER_ANNOTATION_JOB_HASH "flinkops.io/job-hash"
 #define RENDER_ANNOTATION_RESTART_NONCE "flinkops.io/restart-nonce"
+/* On an application cluster's JobManager StatefulSet: the job id its
+ * JobManager runs, and the state that job starts from (render_start). */
+#define RENDER_ANNOTATION_JOB_ID "flinkops.io/job-id"
+#define RENDER_ANNOTATION_START_FROM "flinkops.io/start-from"
 /* On StatefulSets: hash of the pod template; when it changes, pods restart. */
 #define RENDER_ANNOTATION_TEMPLATE_HASH "flinkops.io/template-hash"
 
@@ -62,6 +66,24 @@ typedef struct render_objects {
  * rendered (e.g. a podTemplate that is not shaped like a Pod).
  */
 int render_deployment(const flink_deployment *fd, render_objects *out, fo_err *e);
+
+/* Which job an application cluster's JobManager runs (a `local://` jar:
+ * the JobManager runs the job itself, Flink's standalone application mode). */
+typedef struct render_start {
+	const char *job_id; /* the job id flinkops chose for this start (32 hex digits), or NULL */
+	const char *from;   /* the state the job starts from, or NULL: empty state */
+} render_start;
+/* Whether `fd` is an application cluster (its jar is in the image). */
+bool render_is_application(const flink_deployment *fd);
+/*
+ * render_deployment, with the start of an application cluster's job: its
+ * id and state go into the JobManager's arguments (and annotations), and
+ * nothing else changes — the job hash and the pod templates' hashes, hence
+ * render_target_hash, are those of render_deployment. `start` NULL (as
+ * render_deployment does): no job id, and job.initialSavepointPath as the
+ * state. Ignored for a session cluster.
+ */
+int render_deployment_at(const flink_deployment *fd, const render_start *start, render_objects *out, fo_err *e);
 void render_objects_free(render_objects *o);
 
 /* The content hash an object carries, or NULL. */

@@ -547,7 +547,7 @@ static void test_journal_round_trip(void **state)
 	} bad[] = {
 		{"", "not a JSON object"},
 		{"[]", "not a JSON object"},
-		{"{\"version\":3,\"step\":\"idle\"}", "newer than this flinkops reads"},
+		{"{\"version\":4,\"step\":\"idle\"}", "newer than this flinkops reads"},
 		{"{\"version\":1,\"step\":\"dancing\"}", "step \"dancing\" is unknown"},
 		{"{\"version\":1}", "step \"\" is unknown"},
 		{"{\"version\":\"2\",\"step\":\"idle\"}", "no valid \"version\""},
