@@ -566,15 +566,15 @@ _pods_fail() {
 	return 1
 }
 
-# _pods_wait_ready NS NAME: NAME-jobmanager-0 and NAME-taskmanager-0 (pods
-# labelled app.kubernetes.io/instance=NAME) Ready within 180s, or fail with
-# the namespace's pods and events.
+# _pods_wait_ready NS NAME [IMAGE]: NAME-jobmanager-0 and NAME-taskmanager-0
+# (pods labelled app.kubernetes.io/instance=NAME) Ready within 180s, running
+# IMAGE when given, or fail with the namespace's pods and events.
 _pods_wait_ready() {
-	local ns=$1 name=$2 kc=("$RIG_KUBECTL" --kubeconfig "$RIG_KUBECONFIG") ready deadline=$((SECONDS + 180))
+	local ns=$1 name=$2 image=${3:-} kc=("$RIG_KUBECTL" --kubeconfig "$RIG_KUBECONFIG") ready deadline=$((SECONDS + 180))
 	while :; do
 		ready=$("${kc[@]}" -n "$ns" get pods -l "app.kubernetes.io/instance=$name" \
-			-o 'jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")].status} {end}' 2>/dev/null) || true
-		case " $ready" in *" $name-jobmanager-0=True "*) case " $ready" in *" $name-taskmanager-0=True "*) break ;; esac ;; esac
+			-o 'jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")].status}@{.status.containerStatuses[0].image} {end}' 2>/dev/null) || true
+		case " $ready" in *" $name-jobmanager-0=True@$image"*) case " $ready" in *" $name-taskmanager-0=True@$image"*) break ;; esac ;; esac
 		if [ $SECONDS -ge $deadline ]; then
 			_pods_fail "pods of $name not Ready within 180s: $ready"
 			"${kc[@]}" -n "$ns" get pods -o wide >&2
@@ -586,18 +586,26 @@ _pods_wait_ready() {
 	rig_log "pods smoke: both pods of $name Ready $((SECONDS + 180 - deadline))s after the apply"
 }
 
-# _pods_job_counts JM_IP JOB: prints the counter job's count once JOB is
-# RUNNING on the JobManager at JM_IP and its gauge is past 100 (the job
-# really runs on a TaskManager's slot), or fails after 90s.
+# _pods_job_counts JM_IP JOB [ABOVE]: prints the counter job's count once JOB
+# is RUNNING on the JobManager at JM_IP and its gauge is past 100 (the job
+# really runs on a TaskManager's slot), or fails after 90s. With ABOVE, the
+# first count the gauge shows must be above it (the job continued from
+# state holding at least that count; a job started empty shows a handful).
 _pods_job_counts() {
-	local jm_ip=$1 job=$2 vertex count=0 deadline=$((SECONDS + 90))
+	local jm_ip=$1 job=$2 above=${3:-} vertex count=0 deadline=$((SECONDS + 90))
 	while [ $SECONDS -lt $deadline ]; do
 		vertex=$(curl -sS --max-time 2 "http://$jm_ip:8081/jobs/$job" 2>/dev/null |
 			jq -r 'select(.state == "RUNNING") | .vertices[] | select(.name | contains("counter-report")) | .id' 2>/dev/null) || vertex=
 		if [ -n "$vertex" ]; then
 			count=$(curl -sS --max-time 2 "http://$jm_ip:8081/jobs/$job/vertices/$vertex/metrics?get=0.counter-report.maxCount" 2>/dev/null |
 				jq -r '.[0].value // 0' 2>/dev/null) || count=0
-			[ "${count%.*}" -gt 100 ] 2>/dev/null && { echo "${count%.*}"; return 0; }
+			count=${count%.*}
+			if [ -n "$above" ] && [ "$count" -gt 0 ] 2>/dev/null; then
+				[ "$count" -gt "$above" ] && { echo "$count"; return 0; }
+				_pods_fail "job $job's first count $count is not above $above: it did not continue from its state"
+				return 1
+			fi
+			[ "$count" -gt 100 ] 2>/dev/null && { echo "$count"; return 0; }
 		fi
 		sleep 0.5
 	done
@@ -678,24 +686,15 @@ _pods_smoke_steps() {
 	return 0
 }
 
-# An application cluster from the application image, objects written here
-# (not rendered): a JobManager StatefulSet running `standalone-job` with the
-# counter job's class, a job id, a -D property and job arguments, and a
-# TaskManager StatefulSet of the same image that finds it by its Service's
-# DNS name. The job runs under exactly that id, named by its arguments, and
-# counts; the JobManager runs with the options an application cluster needs
-# (stay up after the job ends, a failed application driver reported as a
-# failed job).
-_pods_app_smoke_steps() {
-	local ns=$1 dir=$2 kc=("$RIG_KUBECTL" --kubeconfig "$RIG_KUBECONFIG")
-	local name=counter-app image=$RIG_PODS_APP_IMAGE_1 job out jm_ip count d1 d2 role args mem
-	job=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
-	# both tags are in containerd, as distinct images
-	out=$(pods_ctr images ls 2>/dev/null) || out=
-	d1=$(awk -v r="$RIG_PODS_APP_IMAGE_1" '$1 == r { print $3 }' <<<"$out")
-	d2=$(awk -v r="$RIG_PODS_APP_IMAGE_2" '$1 == r { print $3 }' <<<"$out")
-	[ -n "$d1" ] && [ -n "$d2" ] && [ "$d1" != "$d2" ] ||
-		{ _pods_fail "containerd lacks $RIG_PODS_APP_IMAGE_1 and $RIG_PODS_APP_IMAGE_2 as distinct images ('$d1' '$d2')"; return 1; }
+# _pods_app_objects NS SHARED IMAGE JOB [OPTION...]: the application
+# cluster counter-app of the pods smoke: its configuration, JobManager
+# Service, and JobManager and TaskManager StatefulSets of IMAGE; the
+# JobManager runs `standalone-job --job-classname CLASS --job-id JOB OPTION...`
+# and the counter job's arguments; savepoints and checkpoints go to the
+# hostPath folder SHARED, mounted at the same path in both pods.
+_pods_app_objects() {
+	local ns=$1 shared=$2 image=$3 job=$4 name=counter-app role args mem a
+	shift 4
 	{
 		cat <<-EOF
 		apiVersion: v1
@@ -706,6 +705,8 @@ _pods_app_smoke_steps() {
 		    blob.server.port: "6124"
 		    execution.shutdown-on-application-finish: false
 		    execution.submit-failed-job-on-application-error: true
+		    execution.checkpointing.savepoint-dir: file://$shared/savepoints
+		    execution.checkpointing.dir: file://$shared/checkpoints
 		    jobmanager.bind-host: "0.0.0.0"
 		    jobmanager.memory.process.size: 768m
 		    jobmanager.rpc.address: $name.$ns
@@ -740,7 +741,8 @@ _pods_app_smoke_steps() {
 			args="[taskmanager]" mem=1024Mi
 			if [ $role = jobmanager ]; then
 				args="[standalone-job, --job-classname, $RIG_PODS_APP_JOB_CLASS, --job-id, \"$job\","
-				args+=" -D, rest.flamegraph.enabled=true, --name, rig-app-smoke, --rate, \"100\"]"
+				for a in "$@"; do args+=" \"$a\","; done
+				args+=" --name, rig-app-smoke, --rate, \"100\"]"
 				mem=768Mi
 			fi
 			cat <<-EOF
@@ -764,11 +766,38 @@ _pods_app_smoke_steps() {
 			        args: $args
 			        resources:
 			          limits: {cpu: 500m, memory: $mem}
-			        volumeMounts: [{name: config, mountPath: /opt/flink/conf}]
-			      volumes: [{name: config, configMap: {name: $name-config}}]
+			        volumeMounts: [{name: config, mountPath: /opt/flink/conf}, {name: shared, mountPath: $shared}]
+			      volumes: [{name: config, configMap: {name: $name-config}}, {name: shared, hostPath: {path: $shared, type: Directory}}]
 			EOF
 		done
-	} >"$dir/$name.yaml"
+	}
+}
+
+# An application cluster from the application image, objects written here
+# (not rendered): a JobManager StatefulSet running `standalone-job` with the
+# counter job's class, a job id, a -D property and job arguments, and a
+# TaskManager StatefulSet of the same image that finds it by its Service's
+# DNS name. The job runs under exactly that id, named by its arguments, and
+# counts; the JobManager runs with the options an application cluster needs
+# (stay up after the job ends, a failed application driver reported as a
+# failed job). Then the image upgrade: stop with a savepoint (the JobManager
+# stays up, the job FINISHED), both StatefulSets moved to the second tag
+# with a new job id and --fromSavepoint; the new job restores exactly that
+# savepoint and its count continues.
+_pods_app_smoke_steps() {
+	local ns=$1 dir=$2 kc=("$RIG_KUBECTL" --kubeconfig "$RIG_KUBECONFIG")
+	local name=counter-app image=$RIG_PODS_APP_IMAGE_1 shared=$2/shared job job2 out jm_ip count d1 d2 trigger loc i
+	job=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+	job2=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+	mkdir -p "$shared"
+	chmod 1777 "$shared"
+	# both tags are in containerd, as distinct images
+	out=$(pods_ctr images ls 2>/dev/null) || out=
+	d1=$(awk -v r="$RIG_PODS_APP_IMAGE_1" '$1 == r { print $3 }' <<<"$out")
+	d2=$(awk -v r="$RIG_PODS_APP_IMAGE_2" '$1 == r { print $3 }' <<<"$out")
+	[ -n "$d1" ] && [ -n "$d2" ] && [ "$d1" != "$d2" ] ||
+		{ _pods_fail "containerd lacks $RIG_PODS_APP_IMAGE_1 and $RIG_PODS_APP_IMAGE_2 as distinct images ('$d1' '$d2')"; return 1; }
+	_pods_app_objects "$ns" "$shared" "$image" "$job" -D rest.flamegraph.enabled=true >"$dir/$name.yaml"
 	"${kc[@]}" apply --server-side --field-manager flinkops -f "$dir/$name.yaml" >/dev/null ||
 		{ _pods_fail "applying $dir/$name.yaml failed"; return 1; }
 	_pods_wait_ready "$ns" "$name" || return 1
@@ -796,6 +825,43 @@ _pods_app_smoke_steps() {
 		(.["pipeline.classpaths"] | contains("usrlib/counter.jar"))' <<<"$out" >/dev/null ||
 		{ _pods_fail "the JobManager's configuration lacks what it was given: $(jq -c 'map(select(.key | test("^execution\\.|job-id|classpaths|flamegraph")))' <<<"$out")"; return 1; }
 	rig_log "pods smoke: JobManager config: $(jq -c 'map(select(.key | test("application|job-id|classpaths"))) | map({(.key): .value}) | add' <<<"$out")"
+
+	# The image upgrade, by hand: stop with a savepoint ...
+	count=$(_pods_job_counts "$jm_ip" "$job") || return 1
+	out=$(curl -sS --max-time 10 -H 'Content-Type: application/json' -d '{"drain": false}' \
+		"http://$jm_ip:8081/jobs/$job/stop") || { _pods_fail "POST /jobs/$job/stop failed"; return 1; }
+	trigger=$(jq -r '.["request-id"] // empty' <<<"$out")
+	[ -n "$trigger" ] || { _pods_fail "stop of $job: $out"; return 1; }
+	for ((i = 0; i < 120; i++)); do
+		out=$(curl -sS --max-time 2 "http://$jm_ip:8081/jobs/$job/savepoints/$trigger" 2>/dev/null) || out=
+		[ "$(jq -r '.status.id // empty' <<<"$out" 2>/dev/null)" = COMPLETED ] && break
+		sleep 0.5
+	done
+	loc=$(jq -r '.operation.location // empty' <<<"$out" 2>/dev/null) || loc=
+	case $loc in
+	file:*"$shared"/savepoints/*) ;;
+	*) _pods_fail "stop-with-savepoint of $job did not complete under $shared/savepoints: $out"; return 1 ;;
+	esac
+	# ... the JobManager stays up and shows the job FINISHED ...
+	for ((i = 0; i < 60; i++)); do
+		out=$(curl -sS --max-time 2 "http://$jm_ip:8081/jobs/$job" 2>/dev/null | jq -r .state 2>/dev/null) || out=
+		[ "$out" = FINISHED ] && break
+		sleep 0.5
+	done
+	[ "$out" = FINISHED ] || { _pods_fail "after the stop the JobManager shows $job as '$out', not FINISHED"; return 1; }
+	rig_log "pods smoke: application job $job stopped at count >= $count with savepoint $loc; the JobManager stays up"
+	# ... then both StatefulSets on the second tag, a new job id, that savepoint.
+	image=$RIG_PODS_APP_IMAGE_2
+	_pods_app_objects "$ns" "$shared" "$image" "$job2" --fromSavepoint "$loc" >"$dir/$name-2.yaml"
+	"${kc[@]}" apply --server-side --field-manager flinkops -f "$dir/$name-2.yaml" >/dev/null ||
+		{ _pods_fail "applying $dir/$name-2.yaml failed"; return 1; }
+	_pods_wait_ready "$ns" "$name" "$image" || return 1
+	jm_ip=$("${kc[@]}" -n "$ns" get pod "$name-jobmanager-0" -o 'jsonpath={.status.podIP}')
+	count=$(_pods_job_counts "$jm_ip" "$job2" "$count") || return 1
+	out=$(curl -sS --max-time 5 "http://$jm_ip:8081/jobs/$job2/checkpoints") || { _pods_fail "GET /jobs/$job2/checkpoints failed"; return 1; }
+	[ "$(jq -r '.latest.restored.external_path // empty' <<<"$out")" = "$loc" ] ||
+		{ _pods_fail "job $job2 on $image does not report a restore from $loc: $(jq -c .latest.restored <<<"$out")"; return 1; }
+	rig_log "pods smoke: on $image, job $job2 restored $loc and counts on ($count)"
 }
 
 pods_smoke() {
