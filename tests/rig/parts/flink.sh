@@ -30,7 +30,7 @@ flink_build() {
 	sum=$(flink_sources_sum)
 	if [ -f "$FLINK_RIG_HOME/sources.sha256" ] && [ "$(cat "$FLINK_RIG_HOME/sources.sha256")" = "$sum" ] &&
 		[ -f "$FLINK_RIG_HOME/cluster/flinkops-rig-flink.jar" ] && [ -f "$FLINK_RIG_HOME/counter-job.jar" ] &&
-		[ -d "$FLINK_RIG_HOME/lib-kubernetes" ]; then
+		[ -d "$FLINK_RIG_HOME/lib-kubernetes" ] && [ -d "$FLINK_RIG_HOME/lib-container" ]; then
 		rig_log "flink: cached in $FLINK_RIG_HOME"
 		return 0
 	fi
@@ -51,6 +51,7 @@ flink_build() {
 	cp "$work/target/flinkops-rig-flink.jar" "$work/log4j2.properties" "$new/cluster/"
 	cp -r "$work/target/lib" "$new/cluster/lib"
 	cp -r "$work/target/lib-kubernetes" "$new/lib-kubernetes"
+	cp -r "$work/target/lib-container" "$new/lib-container"
 	cp "$work/target/counter-job.jar" "$new/"
 	echo "$sum" >"$new/sources.sha256"
 	rm -rf "$FLINK_RIG_HOME" "$work"

@@ -54,9 +54,12 @@
 #
 # Built once and cached: the kubelet (tests/rig/pods/kubelet, the same
 # k8s.io/kubernetes module as the k8s part), CoreDNS (tests/rig/pods/coredns),
-# a static pause binary, and the Flink image (tests/rig/pods/flink-image:
+# a static pause binary, the Flink image (tests/rig/pods/flink-image:
 # Debian's JDK 17 + the flink part's jars + tests/rig/pods/flink-entrypoint)
-# as OCI archives. Sourced by tests/rig/rig.
+# and the application image (tests/rig/pods/app-image: the Flink image + the
+# flink part's counter job jar at $PODS_APP_JAR_PATH, under the tags
+# $PODS_APP_TAGS of $PODS_APP_REPO) as OCI archives. Sourced by
+# tests/rig/rig.
 
 PODS_NODE=rig-pods
 PODS_BRIDGE=${RIG_PODS_BRIDGE:-flkrig0}
@@ -65,6 +68,10 @@ PODS_GATEWAY=${RIG_PODS_GATEWAY:-10.213.0.1}
 PODS_COREDNS_VERSION=v1.12.4
 PODS_PAUSE_IMAGE=flinkops-rig.invalid/pause:1
 PODS_FLINK_REPO=flinkops-rig.invalid/flink
+# the application image: two tags, two images (an image bump to upgrade by)
+PODS_APP_REPO=flinkops-rig.invalid/flink-counter
+PODS_APP_TAGS=(v1 v2)
+PODS_APP_JAR_PATH=/opt/flink/usrlib/counter.jar
 PODS_SRC=$RIG_SRC/pods
 PODS_DATA=$RIG_HOME/data/pods
 PODS_SOCK=$PODS_DATA/containerd/containerd.sock
@@ -94,8 +101,9 @@ pods_ctr() {
 # A checksum of what the images are made of; the image cache is keyed by it.
 pods_images_sum() {
 	{
-		cat "$PODS_SRC/flink-image" "$PODS_SRC/flink-entrypoint" "$PODS_SRC/pause.c"
-		echo "$FLINK_RIG_VERSION $(flink_sources_sum)"
+		cat "$PODS_SRC/flink-image" "$PODS_SRC/flink-entrypoint" "$PODS_SRC/pause.c" "$PODS_SRC/app-image"
+		# the flink part's sources make its jars, the counter job's among them
+		echo "$FLINK_RIG_VERSION $(flink_sources_sum) ${PODS_APP_TAGS[*]} $PODS_APP_JAR_PATH"
 	} | sha256sum | cut -c1-16
 }
 
@@ -135,8 +143,8 @@ pods_build() {
 	fi
 	local images tmp start=$SECONDS
 	images=$(pods_images_dir)
-	[ -f "$images/flink.oci.tar" ] && [ -f "$images/pause.oci.tar" ] && return 0
-	rig_log "pods: building the Flink $FLINK_RIG_VERSION and pause images (log: $RIG_HOME/logs/pods-build.log)"
+	[ -f "$images/flink.oci.tar" ] && [ -f "$images/pause.oci.tar" ] && [ -f "$images/app.oci.tar" ] && return 0
+	rig_log "pods: building the Flink $FLINK_RIG_VERSION, application and pause images (log: $RIG_HOME/logs/pods-build.log)"
 	tmp=$images.tmp.$$
 	rm -rf "$tmp"
 	mkdir -p "$tmp/pause/rootfs"
@@ -150,7 +158,9 @@ pods_build() {
 			umoci gc --layout "$tmp/pause/oci" &&
 			tar -C "$tmp/pause/oci" -cf "$tmp/pause.oci.tar" . &&
 			"$PODS_SRC/flink-image" "$FLINK_RIG_HOME/cluster/lib" "$FLINK_RIG_VERSION" "$tmp/flink.oci.tar" \
-				"$FLINK_RIG_HOME/lib-kubernetes"
+				"$FLINK_RIG_HOME/lib-kubernetes" "$FLINK_RIG_HOME/lib-container" &&
+			"$PODS_SRC/app-image" "$tmp/flink.oci.tar" "$FLINK_RIG_VERSION" "$FLINK_RIG_HOME/counter-job.jar" \
+				"${PODS_APP_JAR_PATH##*/}" "$tmp/app.oci.tar" "${PODS_APP_TAGS[@]}"
 	} >>"$RIG_HOME/logs/pods-build.log" 2>&1 || rig_die "pods: building the images failed (log: $RIG_HOME/logs/pods-build.log)"
 	rm -rf "$tmp/pause"
 	rm -rf "$images"
@@ -330,6 +340,39 @@ pods_kubelet_config() {
 	EOF
 }
 
+# pods_import_images: put the cached images into containerd. The images
+# keep their names when what they are made of changes: containerd's copies
+# are replaced when they came from other archives ($PODS_DATA/images-sum).
+pods_import_images() {
+	local d=$PODS_DATA images sum f ref have archive missing
+	images=$(pods_images_dir)
+	sum=$(pods_images_sum)
+	local -a app_refs=("${PODS_APP_TAGS[@]/#/$PODS_APP_REPO:}")
+	[ "$(cat "$d/images-sum" 2>/dev/null)" = "$sum" ] ||
+		pods_ctr images rm "$PODS_PAUSE_IMAGE" "$PODS_FLINK_IMAGE" "${app_refs[@]}" >/dev/null 2>&1 || true
+	have=$(pods_ctr images ls -q)
+	# one archive per repository: ref list=archive
+	for f in "$PODS_PAUSE_IMAGE=$images/pause.oci.tar" "$PODS_FLINK_IMAGE=$images/flink.oci.tar" \
+		"${app_refs[*]}=$images/app.oci.tar"; do
+		archive=${f##*=}
+		missing=
+		for ref in ${f%=*}; do grep -qx "$ref" <<<"$have" || missing+=" $ref"; done
+		[ -n "$missing" ] || continue
+		ref=${f%%[ =]*}
+		rig_log "pods: importing$missing"
+		pods_ctr images import --base-name "${ref%:*}" "$archive" >>"$RIG_HOME/logs/containerd.log" 2>&1 ||
+			rig_die "pods: importing $archive failed (log: $RIG_HOME/logs/containerd.log)"
+	done
+	echo "$sum" >"$d/images-sum"
+}
+
+# pods_refresh: a running part takes rebuilt images and the current env.
+pods_refresh() {
+	pods_sock_ready || rig_die "pods: containerd does not answer on $PODS_SOCK"
+	pods_import_images
+	pods_env >"$RIG_HOME/env/pods.env"
+}
+
 pods_node_ready() {
 	[ "$(k8s_kubectl get node "$PODS_NODE" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]
 }
@@ -391,21 +434,7 @@ pods_up() {
 
 	rig_start pods containerd env "${PODS_NO_PULL[@]}" containerd --config "$d/containerd.toml"
 	rig_wait_cmd 30 containerd pods_sock_ready
-	images=$(pods_images_dir)
-	# the images keep their names when what they are made of changes:
-	# containerd's copies are replaced when they came from other archives
-	local sum
-	sum=$(pods_images_sum)
-	[ "$(cat "$d/images-sum" 2>/dev/null)" = "$sum" ] || pods_ctr images rm "$PODS_PAUSE_IMAGE" "$PODS_FLINK_IMAGE" >/dev/null 2>&1 || true
-	for f in "$PODS_PAUSE_IMAGE=$images/pause.oci.tar" "$PODS_FLINK_IMAGE=$images/flink.oci.tar"; do
-		if ! pods_ctr images ls -q | grep -qx "${f%%=*}"; then
-			rig_log "pods: importing ${f%%=*}"
-			local ref=${f%%=*}
-			pods_ctr images import --base-name "${ref%:*}" "${f#*=}" >>"$RIG_HOME/logs/containerd.log" 2>&1 ||
-				rig_die "pods: importing ${f#*=} failed (log: $RIG_HOME/logs/containerd.log)"
-		fi
-	done
-	echo "$sum" >"$d/images-sum"
+	pods_import_images
 
 	rig_start pods apiserver-relay socat "TCP-LISTEN:$RIG_PORT_PODS_APISERVER,bind=$PODS_GATEWAY,reuseaddr,fork" \
 		"TCP:127.0.0.1:$RIG_PORT_APISERVER"
@@ -445,6 +474,17 @@ pods_env() {
 	export RIG_PODS_FLINK_IMAGE='$PODS_FLINK_IMAGE'
 	export RIG_PODS_FLINK_REPOSITORY='$PODS_FLINK_REPO'
 	export RIG_PODS_FLINK_TAG='$FLINK_RIG_VERSION'
+	# The application image: the Flink image + the counter job jar (class \$RIG_PODS_APP_JOB_CLASS)
+	# at \$RIG_PODS_APP_JAR; two tags, distinct images (FLINKOPS_RIG_APP_TAG=tag in their env):
+	# a bump from \$RIG_PODS_APP_TAG_1 to \$RIG_PODS_APP_TAG_2 is an image upgrade. TaskManagers run
+	# it too (the job's class path names usrlib/counter.jar relative to /opt/flink).
+	export RIG_PODS_APP_REPOSITORY='$PODS_APP_REPO'
+	export RIG_PODS_APP_TAG_1='${PODS_APP_TAGS[0]}'
+	export RIG_PODS_APP_TAG_2='${PODS_APP_TAGS[1]}'
+	export RIG_PODS_APP_IMAGE_1='$PODS_APP_REPO:${PODS_APP_TAGS[0]}'
+	export RIG_PODS_APP_IMAGE_2='$PODS_APP_REPO:${PODS_APP_TAGS[1]}'
+	export RIG_PODS_APP_JAR='local://$PODS_APP_JAR_PATH'
+	export RIG_PODS_APP_JOB_CLASS='$FLINK_RIG_JOB_CLASS'
 	export RIG_PODS_CONTAINERD_SOCK='$PODS_SOCK'
 	# The API server from inside a pod (no Service routing here): put in the pod's spec
 	#   hostAliases: [{ip: \$RIG_PODS_APISERVER_IP, hostnames: [kubernetes.default.svc]}]
@@ -526,9 +566,55 @@ _pods_fail() {
 	return 1
 }
 
+# _pods_wait_ready NS NAME [IMAGE]: NAME-jobmanager-0 and NAME-taskmanager-0
+# (pods labelled app.kubernetes.io/instance=NAME) Ready within 180s, running
+# IMAGE when given, or fail with the namespace's pods and events.
+_pods_wait_ready() {
+	local ns=$1 name=$2 image=${3:-} kc=("$RIG_KUBECTL" --kubeconfig "$RIG_KUBECONFIG") ready deadline=$((SECONDS + 180))
+	while :; do
+		ready=$("${kc[@]}" -n "$ns" get pods -l "app.kubernetes.io/instance=$name" \
+			-o 'jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")].status}@{.status.containerStatuses[0].image} {end}' 2>/dev/null) || true
+		case " $ready" in *" $name-jobmanager-0=True@$image"*) case " $ready" in *" $name-taskmanager-0=True@$image"*) break ;; esac ;; esac
+		if [ $SECONDS -ge $deadline ]; then
+			_pods_fail "pods of $name not Ready within 180s: $ready"
+			"${kc[@]}" -n "$ns" get pods -o wide >&2
+			"${kc[@]}" -n "$ns" get events --sort-by=.lastTimestamp 2>&1 | tail -15 >&2
+			return 1
+		fi
+		sleep 0.5
+	done
+	rig_log "pods smoke: both pods of $name Ready $((SECONDS + 180 - deadline))s after the apply"
+}
+
+# _pods_job_counts JM_IP JOB [ABOVE]: prints the counter job's count once JOB
+# is RUNNING on the JobManager at JM_IP and its gauge is past 100 (the job
+# really runs on a TaskManager's slot), or fails after 90s. With ABOVE, the
+# first count the gauge shows must be above it (the job continued from
+# state holding at least that count; a job started empty shows a handful).
+_pods_job_counts() {
+	local jm_ip=$1 job=$2 above=${3:-} vertex count=0 deadline=$((SECONDS + 90))
+	while [ $SECONDS -lt $deadline ]; do
+		vertex=$(curl -sS --max-time 2 "http://$jm_ip:8081/jobs/$job" 2>/dev/null |
+			jq -r 'select(.state == "RUNNING") | .vertices[] | select(.name | contains("counter-report")) | .id' 2>/dev/null) || vertex=
+		if [ -n "$vertex" ]; then
+			count=$(curl -sS --max-time 2 "http://$jm_ip:8081/jobs/$job/vertices/$vertex/metrics?get=0.counter-report.maxCount" 2>/dev/null |
+				jq -r '.[0].value // 0' 2>/dev/null) || count=0
+			count=${count%.*}
+			if [ -n "$above" ] && [ "$count" -gt 0 ] 2>/dev/null; then
+				[ "$count" -gt "$above" ] && { echo "$count"; return 0; }
+				_pods_fail "job $job's first count $count is not above $above: it did not continue from its state"
+				return 1
+			fi
+			[ "$count" -gt 100 ] 2>/dev/null && { echo "$count"; return 0; }
+		fi
+		sleep 0.5
+	done
+	_pods_fail "job $job did not count past 100 on a TaskManager within 90s (state: $(curl -sS --max-time 2 "http://$jm_ip:8081/jobs/$job" | jq -r .state))"
+}
+
 _pods_smoke_steps() {
 	local ns=$1 dir=$2 kc=("$RIG_KUBECTL" --kubeconfig "$RIG_KUBECONFIG") bin=$RIG_SRC/../../flinkops
-	local name=my-flink-cluster i ready jm_ip tm_ip out slots cg lim pod deadline
+	local name=my-flink-cluster i jm_ip tm_ip out slots cg lim pod
 	[ -x "$bin" ] || { _pods_fail "no ./flinkops binary at $bin (run make)"; return 1; }
 	sed -e "s|namespace: default|namespace: $ns|" \
 		-e "s|repository: flinkci/flink|repository: $RIG_PODS_FLINK_REPOSITORY|" \
@@ -543,20 +629,7 @@ _pods_smoke_steps() {
 	"$RIG_PODS_NAMESPACE" "$ns" || { _pods_fail "cannot create namespace $ns"; return 1; }
 	"${kc[@]}" apply --server-side --field-manager flinkops -f "$dir/rendered.yaml" >/dev/null ||
 		{ _pods_fail "applying the rendered objects failed"; return 1; }
-	deadline=$((SECONDS + 180))
-	while :; do
-		ready=$("${kc[@]}" -n "$ns" get pods -l "app.kubernetes.io/instance=$name" \
-			-o 'jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")].status} {end}' 2>/dev/null) || true
-		case " $ready" in *" $name-jobmanager-0=True "*) case " $ready" in *" $name-taskmanager-0=True "*) break ;; esac ;; esac
-		if [ $SECONDS -ge $deadline ]; then
-			_pods_fail "pods not Ready within 180s: $ready"
-			"${kc[@]}" -n "$ns" get pods -o wide >&2
-			"${kc[@]}" -n "$ns" get events --sort-by=.lastTimestamp 2>&1 | tail -15 >&2
-			return 1
-		fi
-		sleep 0.5
-	done
-	rig_log "pods smoke: both pods Ready $((SECONDS + 180 - deadline))s after the apply"
+	_pods_wait_ready "$ns" "$name" || return 1
 	jm_ip=$("${kc[@]}" -n "$ns" get pod "$name-jobmanager-0" -o 'jsonpath={.status.podIP}')
 	tm_ip=$("${kc[@]}" -n "$ns" get pod "$name-taskmanager-0" -o 'jsonpath={.status.podIP}')
 	for pod in jobmanager-0 taskmanager-0; do
@@ -597,7 +670,7 @@ _pods_smoke_steps() {
 	rig_log "pods smoke: TaskManager log: ${out:0:200}"
 	# A job runs on the TaskManager's slot: the flink part's counter job,
 	# uploaded to and run by this JobManager, counts (its gauge grows).
-	local jar job vertex count=0
+	local jar job count
 	out=$(curl -sS --max-time 30 -H 'Expect:' -F "jarfile=@$FLINK_RIG_HOME/counter-job.jar;type=application/java-archive" \
 		"http://$jm_ip:8081/jars/upload") || { _pods_fail "jar upload to $jm_ip failed"; return 1; }
 	jar=$(jq -r '.filename // empty | split("/") | last' <<<"$out")
@@ -607,22 +680,188 @@ _pods_smoke_steps() {
 		"http://$jm_ip:8081/jars/$jar/run") || { _pods_fail "jar run failed"; return 1; }
 	job=$(jq -r '.jobid // empty' <<<"$out")
 	[ -n "$job" ] || { _pods_fail "jar run: ${out:0:400}"; return 1; }
-	deadline=$((SECONDS + 90))
-	while [ $SECONDS -lt $deadline ]; do
-		vertex=$(curl -sS --max-time 2 "http://$jm_ip:8081/jobs/$job" 2>/dev/null |
-			jq -r 'select(.state == "RUNNING") | .vertices[] | select(.name | contains("counter-report")) | .id' 2>/dev/null) || vertex=
-		if [ -n "$vertex" ]; then
-			count=$(curl -sS --max-time 2 "http://$jm_ip:8081/jobs/$job/vertices/$vertex/metrics?get=0.counter-report.maxCount" 2>/dev/null |
-				jq -r '.[0].value // 0' 2>/dev/null) || count=0
-			[ "${count%.*}" -gt 100 ] 2>/dev/null && break
-		fi
-		sleep 0.5
-	done
-	[ "${count%.*}" -gt 100 ] 2>/dev/null ||
-		{ _pods_fail "job $job did not count past 100 on the TaskManager within 90s (state: $(curl -sS --max-time 2 "http://$jm_ip:8081/jobs/$job" | jq -r .state))"; return 1; }
-	rig_log "pods smoke: job $job RUNNING on the TaskManager pod, counter at ${count%.*}"
+	count=$(_pods_job_counts "$jm_ip" "$job") || return 1
+	rig_log "pods smoke: job $job RUNNING on the TaskManager pod, counter at $count"
 	curl -sS --max-time 10 -X PATCH "http://$jm_ip:8081/jobs/$job?mode=cancel" >/dev/null || true
 	return 0
+}
+
+# _pods_app_objects NS SHARED IMAGE JOB [OPTION...]: the application
+# cluster counter-app of the pods smoke: its configuration, JobManager
+# Service, and JobManager and TaskManager StatefulSets of IMAGE; the
+# JobManager runs `standalone-job --job-classname CLASS --job-id JOB OPTION...`
+# and the counter job's arguments; savepoints and checkpoints go to the
+# hostPath folder SHARED, mounted at the same path in both pods.
+_pods_app_objects() {
+	local ns=$1 shared=$2 image=$3 job=$4 name=counter-app role args mem a
+	shift 4
+	{
+		cat <<-EOF
+		apiVersion: v1
+		kind: ConfigMap
+		metadata: {name: $name-config, namespace: $ns}
+		data:
+		  config.yaml: |
+		    blob.server.port: "6124"
+		    execution.shutdown-on-application-finish: false
+		    execution.submit-failed-job-on-application-error: true
+		    execution.checkpointing.savepoint-dir: file://$shared/savepoints
+		    execution.checkpointing.dir: file://$shared/checkpoints
+		    jobmanager.bind-host: "0.0.0.0"
+		    jobmanager.memory.process.size: 768m
+		    jobmanager.rpc.address: $name.$ns
+		    jobmanager.rpc.port: "6123"
+		    parallelism.default: "1"
+		    rest.bind-address: "0.0.0.0"
+		    rest.port: "8081"
+		    taskmanager.bind-host: "0.0.0.0"
+		    taskmanager.memory.process.size: 1024m
+		    taskmanager.numberOfTaskSlots: "1"
+		    taskmanager.rpc.port: "6122"
+		  log4j-console.properties: |
+		    rootLogger.level = INFO
+		    rootLogger.appenderRef.console.ref = ConsoleAppender
+		    appender.console.name = ConsoleAppender
+		    appender.console.type = CONSOLE
+		    appender.console.layout.type = PatternLayout
+		    appender.console.layout.pattern = %d{yyyy-MM-dd HH:mm:ss,SSS} %-5p %-60c %x - %m%n
+		---
+		apiVersion: v1
+		kind: Service
+		metadata: {name: $name, namespace: $ns}
+		spec:
+		  clusterIP: None
+		  publishNotReadyAddresses: true
+		  selector: {app.kubernetes.io/instance: $name, app.kubernetes.io/component: jobmanager}
+		  ports:
+		  - {name: jobmanager-rpc, port: 6123}
+		  - {name: blobserver, port: 6124}
+		EOF
+		for role in jobmanager taskmanager; do
+			args="[taskmanager]" mem=1024Mi
+			if [ $role = jobmanager ]; then
+				args="[standalone-job, --job-classname, $RIG_PODS_APP_JOB_CLASS, --job-id, \"$job\","
+				for a in "$@"; do args+=" \"$a\","; done
+				args+=" --name, rig-app-smoke, --rate, \"100\"]"
+				mem=768Mi
+			fi
+			cat <<-EOF
+			---
+			apiVersion: apps/v1
+			kind: StatefulSet
+			metadata: {name: $name-$role, namespace: $ns}
+			spec:
+			  replicas: 1
+			  serviceName: $name
+			  selector:
+			    matchLabels: {app.kubernetes.io/instance: $name, app.kubernetes.io/component: $role}
+			  template:
+			    metadata:
+			      labels: {app.kubernetes.io/instance: $name, app.kubernetes.io/component: $role}
+			    spec:
+			      containers:
+			      - name: flink-main-container
+			        image: $image
+			        imagePullPolicy: IfNotPresent
+			        args: $args
+			        resources:
+			          limits: {cpu: 500m, memory: $mem}
+			        volumeMounts: [{name: config, mountPath: /opt/flink/conf}, {name: shared, mountPath: $shared}]
+			      volumes: [{name: config, configMap: {name: $name-config}}, {name: shared, hostPath: {path: $shared, type: Directory}}]
+			EOF
+		done
+	}
+}
+
+# An application cluster from the application image, objects written here
+# (not rendered): a JobManager StatefulSet running `standalone-job` with the
+# counter job's class, a job id, a -D property and job arguments, and a
+# TaskManager StatefulSet of the same image that finds it by its Service's
+# DNS name. The job runs under exactly that id, named by its arguments, and
+# counts; the JobManager runs with the options an application cluster needs
+# (stay up after the job ends, a failed application driver reported as a
+# failed job). Then the image upgrade: stop with a savepoint (the JobManager
+# stays up, the job FINISHED), both StatefulSets moved to the second tag
+# with a new job id and --fromSavepoint; the new job restores exactly that
+# savepoint and its count continues.
+_pods_app_smoke_steps() {
+	local ns=$1 dir=$2 kc=("$RIG_KUBECTL" --kubeconfig "$RIG_KUBECONFIG")
+	local name=counter-app image=$RIG_PODS_APP_IMAGE_1 shared=$2/shared job job2 out jm_ip count d1 d2 trigger loc i
+	job=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+	job2=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+	mkdir -p "$shared"
+	chmod 1777 "$shared"
+	# both tags are in containerd, as distinct images
+	out=$(pods_ctr images ls 2>/dev/null) || out=
+	d1=$(awk -v r="$RIG_PODS_APP_IMAGE_1" '$1 == r { print $3 }' <<<"$out")
+	d2=$(awk -v r="$RIG_PODS_APP_IMAGE_2" '$1 == r { print $3 }' <<<"$out")
+	[ -n "$d1" ] && [ -n "$d2" ] && [ "$d1" != "$d2" ] ||
+		{ _pods_fail "containerd lacks $RIG_PODS_APP_IMAGE_1 and $RIG_PODS_APP_IMAGE_2 as distinct images ('$d1' '$d2')"; return 1; }
+	_pods_app_objects "$ns" "$shared" "$image" "$job" -D rest.flamegraph.enabled=true >"$dir/$name.yaml"
+	"${kc[@]}" apply --server-side --field-manager flinkops -f "$dir/$name.yaml" >/dev/null ||
+		{ _pods_fail "applying $dir/$name.yaml failed"; return 1; }
+	_pods_wait_ready "$ns" "$name" || return 1
+	jm_ip=$("${kc[@]}" -n "$ns" get pod "$name-jobmanager-0" -o 'jsonpath={.status.podIP}')
+	out=$("${kc[@]}" -n "$ns" get pod "$name-jobmanager-0" -o 'jsonpath={.status.containerStatuses[0].image}')
+	[ "$out" = "$image" ] || { _pods_fail "$name-jobmanager-0 runs image '$out', not $image"; return 1; }
+	# the entry class came from /opt/flink/usrlib: nothing else has it
+	count=$(_pods_job_counts "$jm_ip" "$job") || {
+		"${kc[@]}" -n "$ns" logs "$name-jobmanager-0" 2>&1 | grep -E 'ERROR|Exception' | head -5 >&2
+		return 1
+	}
+	out=$(curl -sS --max-time 5 "http://$jm_ip:8081/jobs") || { _pods_fail "GET /jobs failed"; return 1; }
+	jq -e --arg j "$job" '[.jobs[].id] == [$j]' <<<"$out" >/dev/null ||
+		{ _pods_fail "the application cluster runs other jobs than $job: $out"; return 1; }
+	out=$(curl -sS --max-time 5 "http://$jm_ip:8081/jobs/$job") || { _pods_fail "GET /jobs/$job failed"; return 1; }
+	[ "$(jq -r .name <<<"$out")" = rig-app-smoke ] ||
+		{ _pods_fail "job $job is named '$(jq -r .name <<<"$out")', not by its --name argument"; return 1; }
+	rig_log "pods smoke: application job $job (--job-id) RUNNING from $RIG_PODS_APP_JAR, counter at $count"
+	# what the JobManager runs with: the file's options, the -D one, the id
+	out=$(curl -sS --max-time 5 "http://$jm_ip:8081/jobmanager/config") || { _pods_fail "GET /jobmanager/config failed"; return 1; }
+	jq -e --arg j "$job" 'map({(.key): .value}) | add |
+		.["execution.shutdown-on-application-finish"] == "false" and
+		.["execution.submit-failed-job-on-application-error"] == "true" and
+		.["rest.flamegraph.enabled"] == "true" and .["$internal.pipeline.job-id"] == $j and
+		(.["pipeline.classpaths"] | contains("usrlib/counter.jar"))' <<<"$out" >/dev/null ||
+		{ _pods_fail "the JobManager's configuration lacks what it was given: $(jq -c 'map(select(.key | test("^execution\\.|job-id|classpaths|flamegraph")))' <<<"$out")"; return 1; }
+	rig_log "pods smoke: JobManager config: $(jq -c 'map(select(.key | test("application|job-id|classpaths"))) | map({(.key): .value}) | add' <<<"$out")"
+
+	# The image upgrade, by hand: stop with a savepoint ...
+	count=$(_pods_job_counts "$jm_ip" "$job") || return 1
+	out=$(curl -sS --max-time 10 -H 'Content-Type: application/json' -d '{"drain": false}' \
+		"http://$jm_ip:8081/jobs/$job/stop") || { _pods_fail "POST /jobs/$job/stop failed"; return 1; }
+	trigger=$(jq -r '.["request-id"] // empty' <<<"$out")
+	[ -n "$trigger" ] || { _pods_fail "stop of $job: $out"; return 1; }
+	for ((i = 0; i < 120; i++)); do
+		out=$(curl -sS --max-time 2 "http://$jm_ip:8081/jobs/$job/savepoints/$trigger" 2>/dev/null) || out=
+		[ "$(jq -r '.status.id // empty' <<<"$out" 2>/dev/null)" = COMPLETED ] && break
+		sleep 0.5
+	done
+	loc=$(jq -r '.operation.location // empty' <<<"$out" 2>/dev/null) || loc=
+	case $loc in
+	file:*"$shared"/savepoints/*) ;;
+	*) _pods_fail "stop-with-savepoint of $job did not complete under $shared/savepoints: $out"; return 1 ;;
+	esac
+	# ... the JobManager stays up and shows the job FINISHED ...
+	for ((i = 0; i < 60; i++)); do
+		out=$(curl -sS --max-time 2 "http://$jm_ip:8081/jobs/$job" 2>/dev/null | jq -r .state 2>/dev/null) || out=
+		[ "$out" = FINISHED ] && break
+		sleep 0.5
+	done
+	[ "$out" = FINISHED ] || { _pods_fail "after the stop the JobManager shows $job as '$out', not FINISHED"; return 1; }
+	rig_log "pods smoke: application job $job stopped at count >= $count with savepoint $loc; the JobManager stays up"
+	# ... then both StatefulSets on the second tag, a new job id, that savepoint.
+	image=$RIG_PODS_APP_IMAGE_2
+	_pods_app_objects "$ns" "$shared" "$image" "$job2" --fromSavepoint "$loc" >"$dir/$name-2.yaml"
+	"${kc[@]}" apply --server-side --field-manager flinkops -f "$dir/$name-2.yaml" >/dev/null ||
+		{ _pods_fail "applying $dir/$name-2.yaml failed"; return 1; }
+	_pods_wait_ready "$ns" "$name" "$image" || return 1
+	jm_ip=$("${kc[@]}" -n "$ns" get pod "$name-jobmanager-0" -o 'jsonpath={.status.podIP}')
+	count=$(_pods_job_counts "$jm_ip" "$job2" "$count") || return 1
+	out=$(curl -sS --max-time 5 "http://$jm_ip:8081/jobs/$job2/checkpoints") || { _pods_fail "GET /jobs/$job2/checkpoints failed"; return 1; }
+	[ "$(jq -r '.latest.restored.external_path // empty' <<<"$out")" = "$loc" ] ||
+		{ _pods_fail "job $job2 on $image does not report a restore from $loc: $(jq -c .latest.restored <<<"$out")"; return 1; }
+	rig_log "pods smoke: on $image, job $job2 restored $loc and counts on ($count)"
 }
 
 pods_smoke() {
@@ -630,6 +869,7 @@ pods_smoke() {
 	rm -rf "$dir"
 	mkdir -p "$dir"
 	_pods_smoke_steps "$ns" "$dir" || rc=1
+	[ $rc = 1 ] || _pods_app_smoke_steps "$ns" "$dir" || rc=1
 	"$RIG_KUBECTL" --kubeconfig "$RIG_KUBECONFIG" delete namespace "$ns" --wait=false >/dev/null 2>&1 || true
 	# Deleting the namespace stops the pods: the kubelet stops the JVMs and
 	# removes the containers' network namespaces.
