@@ -135,6 +135,10 @@ typedef struct deploy_item {
 	char *error;                    /* first error for this deployment, or NULL */
 	char *job_hash;                 /* the rendered job hash (NULL without a job) */
 	char *target_hash;              /* the rendered target: job hash and pod templates (render_target_hash) */
+	/* An application cluster: the start its JobManager was last applied
+	 * with, as the journal says (render_start), when it says one */
+	bool has_start;
+	char *start_job_id, *start_from;
 	bool job_pending;               /* the journal says the job is not (yet) the rendered one */
 	bool job_started;               /* a job was started in this pass */
 	bool watch_job;                 /* check the running job (and restart it if it failed) */
@@ -232,6 +236,13 @@ int deploy_pass_forget_deleted(k8s_client *c, const deploy_pass *p, fo_err *e);
  */
 int deploy_rollout_item(k8s_client *c, deploy_item *it, const deploy_options *o,
 			int (*apply_objects)(k8s_client *, deploy_item *, void *), void *arg, fo_err *e);
+
+/* Replace an item's rendered objects with `objs` (taken over; *objs is
+ * left empty), labelled for the agent of `opts`. */
+void deploy_item_set_objects(deploy_item *it, render_objects *objs, const deploy_options *opts);
+/* Record the start an application cluster's JobManager is applied with
+ * (render_start; copied), which later renders of `it` use. */
+void deploy_item_set_start(deploy_item *it, const char *job_id, const char *from);
 
 /* Before a deployment gone from git is deleted: stop its job with a final
  * savepoint, recorded in the journal (it->journal) before anything goes.

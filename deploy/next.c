@@ -483,6 +483,13 @@ static void cancel_again(const deploy_journal *j, const deploy_observed *o, depl
 		restore(n, DEPLOY_OP_CANCEL, j->restore_path, str(j->restore_kind));
 }
 
+/* An application cluster's start that has not shown its job within
+ * flink.runningTimeout of being recorded SUBMITTED. */
+static bool app_start_late(const deploy_desired *d, const deploy_observed *o)
+{
+	return o->step_age_ms >= 0 && o->step_age_ms > d->running_timeout_ms;
+}
+
 /* APPLIED or UPLOADED (or SUBMITTED with no job) when the start in flight
  * is not to be completed: nothing of it runs, and the state it was to start
  * from stays the state to start from. */
@@ -515,6 +522,17 @@ static void not_started(const deploy_desired *d, const deploy_journal *j, deploy
 static void superseded_submission(const deploy_desired *d, const deploy_journal *j, const deploy_observed *o,
 				  deploy_next *n)
 {
+	if (!o->job_known && d->application && o->flink_ok && !app_start_late(d, o)) {
+		/* an application JobManager that answers runs its main() before
+		 * the job shows (a main() that throws shows as FAILED, with HA):
+		 * the job may still appear, so its pods are not replaced under it */
+		n->wait_ms = o->step_age_ms;
+		set(n, DEPLOY_OP_WAIT,
+		    "the JobManager has not started job %s yet; the new target follows once it has (or after "
+		    "flink.runningTimeout)",
+		    str(j->submit_job_id));
+		return;
+	}
 	if (!o->job_known) {
 		not_started(d, j, n);
 		return;
@@ -674,6 +692,13 @@ void deploy_next_step(const deploy_desired *d, const deploy_journal *j, const de
 		    str(j->rollback_of_commit), str(j->rollback_to_commit));
 		return;
 	}
+	if (d->application && o->unjournaled_job && !j->applied_job_id) {
+		/* the JobManager runs a job no journal names: it is recorded as the
+		 * job before anything replaces its pods, then stopped as any job */
+		set(n, DEPLOY_OP_ADOPT, NULL);
+		n->job = o->unjournaled_job;
+		return;
+	}
 	switch (j->step) {
 	case DEPLOY_STEP_FAILED:
 		if (j->state_unknown) {
@@ -806,6 +831,8 @@ void deploy_next_step(const deploy_desired *d, const deploy_journal *j, const de
 		else if (!o->flink_ok)
 			set(n, DEPLOY_OP_WAIT, "the JobManager is starting (its REST API does not answer yet)%s",
 			    n->late ? ", past flink.readyTimeout" : "");
+		else if (d->application)
+			set(n, DEPLOY_OP_RUN, NULL); /* its JobManager runs the job: slots are the job's to wait for */
 		else if (o->slots_total < d->parallelism)
 			set(n, DEPLOY_OP_WAIT, "%d of %d task slots%s", o->slots_total < 0 ? 0 : o->slots_total,
 			    d->parallelism, n->late ? ", past flink.readyTimeout" : "");
@@ -814,7 +841,7 @@ void deploy_next_step(const deploy_desired *d, const deploy_journal *j, const de
 		return;
 	}
 	case DEPLOY_STEP_UPLOADED:
-		if (start_moved(d, j) || !o->objects_current)
+		if (start_moved(d, j) || !o->objects_current || d->application)
 			not_started(d, j, n); /* the jar is another target's: nothing was run */
 		else if (!o->flink_ok)
 			set(n, DEPLOY_OP_WAIT, "the Flink REST API does not answer");
@@ -822,13 +849,41 @@ void deploy_next_step(const deploy_desired *d, const deploy_journal *j, const de
 			set(n, o->jar_known ? DEPLOY_OP_RUN : DEPLOY_OP_UPLOAD, NULL);
 		return;
 	case DEPLOY_STEP_SUBMITTED: {
+		if (!o->flink_ok && d->application && start_moved(d, j) && app_start_late(d, o)) {
+			/* a JobManager that never answered within flink.runningTimeout
+			 * (its pod crash-looping: a wrong entry class, a start state
+			 * that does not exist) runs no job: the new target goes on */
+			not_started(d, j, n);
+			return;
+		}
 		if (!o->flink_ok) {
-			set(n, DEPLOY_OP_WAIT, "the Flink REST API does not answer; job %s was submitted",
-			    str(j->submit_job_id));
+			n->wait_ms = o->step_age_ms;
+			n->late = d->application && app_start_late(d, o);
+			set(n, DEPLOY_OP_WAIT, "the Flink REST API does not answer; job %s was submitted%s",
+			    str(j->submit_job_id), n->late ? ", past flink.runningTimeout" : "");
 			return;
 		}
 		if (start_moved(d, j)) {
 			superseded_submission(d, j, o, n);
+			return;
+		}
+		if (!o->job_known && d->application) {
+			if (!o->objects_current) {
+				/* the JobManager does not carry this start (its objects were
+				 * changed or lost): applied again, the same job id */
+				set(n, DEPLOY_OP_APPLY, NULL);
+				return;
+			}
+			n->wait_ms = o->step_age_ms;
+			if (app_start_late(d, o)) {
+				set(n, DEPLOY_OP_FAIL,
+				    "the JobManager did not start job %s within flink.runningTimeout (%lds); its log says why "
+				    "(a main() that throws, without high availability, shows no job). Fix and push again",
+				    str(j->submit_job_id), d->running_timeout_ms / 1000);
+				n->failure = DEPLOY_FAILURE_RUN;
+			} else {
+				set(n, DEPLOY_OP_WAIT, "the JobManager has not started job %s yet", str(j->submit_job_id));
+			}
 			return;
 		}
 		if (!o->job_known) {

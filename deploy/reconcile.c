@@ -31,6 +31,63 @@ static void stamp_agent(render_objects *o, const char *agent)
 	}
 }
 
+void deploy_item_set_objects(deploy_item *it, render_objects *objs, const deploy_options *opts)
+{
+	render_objects_free(&it->objs);
+	it->objs = *objs;
+	memset(objs, 0, sizeof(*objs));
+	stamp_agent(&it->objs, agent_name(opts));
+}
+
+/*
+ * The start an application cluster's JobManager was last applied with, as
+ * its journal says (appliedJobId, appliedFrom): rendered so, the live
+ * JobManager compares equal while it runs that start, and a pass neither
+ * sees drift nor restarts it. When the journal was not read (a plan
+ * without jobs), the listed journal text is decoded for it; without
+ * either, the start render_deployment gives.
+ */
+static void item_find_start(deploy_item *it, const deploy_live *live, bool read)
+{
+	if (!it->fd || !render_is_application(it->fd))
+		return;
+	deploy_journal scratch;
+	memset(&scratch, 0, sizeof(scratch));
+	const deploy_journal *j = NULL;
+	if (read) {
+		if (!it->journal_bad)
+			j = &it->journal;
+	} else {
+		const char *text = deploy_live_journal(live, it->ns, it->name);
+		fo_err e = FO_ERR_INIT;
+		if (text && deploy_journal_decode(text, &scratch, &e) == 0)
+			j = &scratch;
+		fo_err_clear(&e);
+	}
+	if (j && (j->applied_job_id || j->applied_from))
+		deploy_item_set_start(it, j->applied_job_id, j->applied_from);
+	deploy_journal_clear(&scratch);
+}
+
+void deploy_item_set_start(deploy_item *it, const char *job_id, const char *from)
+{
+	free(it->start_job_id);
+	free(it->start_from);
+	it->has_start = true;
+	it->start_job_id = job_id ? fo_strdup(job_id) : NULL;
+	it->start_from = from ? fo_strdup(from) : NULL;
+}
+
+/* The start to render `it` with (NULL: render_deployment's). */
+static const render_start *item_start(const deploy_item *it, render_start *s)
+{
+	if (!it->has_start)
+		return NULL;
+	s->job_id = it->start_job_id;
+	s->from = it->start_from;
+	return s;
+}
+
 static const k8s_kind *const component_kind[RENDER_NCOMPONENTS] = {
 	&k8s_kind_configmap, &k8s_kind_service,     &k8s_kind_service,
 	&k8s_kind_service,   &k8s_kind_statefulset, &k8s_kind_statefulset,
@@ -461,7 +518,12 @@ int deploy_reconcile_plan(const flink_deployments *desired, const deploy_live *l
 		it->fd = fd;
 		it->ns = fo_strdup(fd->namespace);
 		it->name = fo_strdup(fd->name);
-		int rc = render_deployment(fd, &it->objs, e);
+		bool jobs = opts && opts->rollout && fd->has_job;
+		if (jobs) /* before rendering: an application cluster's start is in it */
+			load_journal(it, live, c, agent_name(opts));
+		item_find_start(it, live, jobs);
+		render_start st;
+		int rc = render_deployment_at(fd, item_start(it, &st), &it->objs, e);
 		if (rc < 0) {
 			it->error = fo_strdup(fo_err_msg(e));
 			fo_err_clear(e);
@@ -483,11 +545,10 @@ int deploy_reconcile_plan(const flink_deployments *desired, const deploy_live *l
 			it->job_hash = jh ? fo_strdup(jh) : NULL;
 			it->target_hash = render_target_hash(&it->objs);
 		}
-		if (opts && opts->rollout && fd->has_job) {
+		if (jobs) {
 			/* the journal, not the objects, says whether the job is the
 			 * rendered one; every pass looks at the job (watch_job), so a
 			 * status says what Flink reports */
-			load_journal(it, live, c, agent_name(opts));
 			if (!it->journal_bad)
 				it->job_pending = it->journal.step != DEPLOY_STEP_IDLE || !it->journal.job_id ||
 						  !fo_streq(it->journal.target_job_hash, it->job_hash);
@@ -607,7 +668,8 @@ static int apply_objects(k8s_client *c, deploy_item *it, void *arg)
 static void apply_item(applier *a, k8s_client *c, deploy_item *it)
 {
 	fo_err e = FO_ERR_INIT;
-	if (render_deployment(it->fd, &it->objs, &e) < 0) {
+	render_start st;
+	if (render_deployment_at(it->fd, item_start(it, &st), &it->objs, &e) < 0) {
 		record_error(a, it, e.code, fo_err_msg(&e));
 		fo_err_clear(&e);
 		return;
@@ -821,6 +883,8 @@ void deploy_pass_free(deploy_pass *p)
 		free(it->error);
 		free(it->job_hash);
 		free(it->target_hash);
+		free(it->start_job_id);
+		free(it->start_from);
 		free(it->waiting);
 		free(it->job_state);
 		deploy_journal_clear(&it->journal);

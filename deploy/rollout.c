@@ -101,7 +101,7 @@ int deploy_journal_load(k8s_client *c, const char *agent, const char *ns, const 
  * tests/e2e/test_rollout_crash.sh reads this list from
  * `flinkops sync --crash-points`, so a new step is covered without editing
  * the test. */
-static const char *const sent_points[] = {"stop-sent", "cancel-sent", "run-sent"};
+static const char *const sent_points[] = {"stop-sent", "cancel-sent", "run-sent", "start-applied"};
 
 size_t deploy_crash_points(const char **out, size_t max)
 {
@@ -259,6 +259,7 @@ typedef struct exec {
 	flink_savepoint_status sp;
 	flink_savepoint_status rsp;   /* a savepoint the running job was asked for */
 	char *cause;
+	char *unjournaled;    /* an application JobManager's job no journal names */
 	bool objects_current;
 	bool save_failed;      /* the last step failed to record the journal */
 	char *sts_uid;        /* the JobManager StatefulSet's uid, once an Event needed it */
@@ -274,6 +275,8 @@ static void observations_clear(exec *x)
 	flink_savepoint_status_free(&x->rsp);
 	free(x->cause);
 	x->cause = NULL;
+	free(x->unjournaled);
+	x->unjournaled = NULL;
 	free(x->pods_waiting);
 	x->pods_waiting = NULL;
 	memset(&x->ck, 0, sizeof(x->ck));
@@ -505,6 +508,22 @@ static void observe(exec *x)
 		if (a >= 0 && (o->savepoint_age_ms < 0 || a < o->savepoint_age_ms))
 			o->savepoint_age_ms = a;
 	}
+	if (o->flink_ok && x->d.application && !j->applied_job_id &&
+	    (!j->job_id || j->step == DEPLOY_STEP_APPLIED || j->step == DEPLOY_STEP_UPLOADED)) {
+		/* an application JobManager applied by a flinkops that journaled
+		 * no start runs a job of its own choosing: find it */
+		flink_job_list jobs = {0};
+		if (flink_rest_jobs(x->r, &jobs, &e) < 0) {
+			o->flink_ok = false; /* cannot tell: act on nothing */
+		} else {
+			for (size_t i = 0; i < jobs.n && !x->unjournaled; i++)
+				if (jobs.v[i].id && !flink_job_status_is_terminal(jobs.v[i].state))
+					x->unjournaled = fo_strdup(jobs.v[i].id);
+			o->unjournaled_job = x->unjournaled;
+		}
+		flink_job_list_free(&jobs);
+		fo_err_clear(&e);
+	}
 	if (o->flink_ok && j->jar_id && (j->step == DEPLOY_STEP_UPLOADED || j->step == DEPLOY_STEP_SUBMITTED)) {
 		if (flink_rest_jar_exists(x->r, j->jar_id, &o->jar_known, &e) < 0)
 			o->flink_ok = false;
@@ -707,6 +726,39 @@ static int apply_all(exec *x, fo_err *e)
 		return fo_err_set(e, rc, "%s", x->it->error ? x->it->error : "applying the objects failed");
 	x->objects_current = true;
 	x->d.restart_pods = false; /* the processes now run what git says */
+	return 0;
+}
+
+/*
+ * An application cluster's start: its JobManager runs the job itself, so
+ * the job id of this attempt and the state to start from go into its
+ * objects. They are journaled first (appliedJobId, appliedFrom, and the
+ * id as the submission's), then the objects are rendered with them; the
+ * caller applies. The id is the attempt's for the whole target, so that
+ * applying the same start again (a crash before APPLIED was recorded)
+ * changes nothing, and a new image is a new id.
+ */
+static int apply_start(exec *x, fo_err *e)
+{
+	deploy_item *it = x->it;
+	deploy_journal *j = &x->j;
+	char *id = deploy_submit_job_id(it->ns, it->name, x->d.target, j->attempt);
+	deploy_journal_set(&j->submit_job_id, id);
+	deploy_journal_set(&j->applied_job_id, id);
+	deploy_journal_set(&j->applied_from, j->restore_path);
+	free(id);
+	int rc = save(x, e);
+	if (rc < 0)
+		return rc;
+	render_objects objs = {0};
+	render_start start = {j->applied_job_id, j->applied_from};
+	deploy_item_set_start(it, start.job_id, start.from);
+	if ((rc = render_deployment_at(it->fd, &start, &objs, e)) < 0)
+		return fo_err_prefix(e, "render %s/%s", it->ns, it->name);
+	/* the JobManager's StatefulSet carries the start: applied whatever the
+	 * plan compared (server-side apply of an equal object changes nothing) */
+	deploy_item_set_objects(it, &objs, x->o);
+	it->state[RENDER_STATEFULSET_JOBMANAGER] = DEPLOY_OBJ_CHANGED;
 	return 0;
 }
 
@@ -999,8 +1051,12 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 		event(x, "SavepointFailed", true, "%s", n->why);
 		return fo_err_set(e, FO_ESERVER, "%s/%s: %s", it->ns, it->name, n->why);
 	case DEPLOY_OP_APPLY:
+		if (x->d.application && (rc = apply_start(x, e)) < 0)
+			return rc;
 		if ((rc = apply_all(x, e)) < 0)
 			return rc;
+		if (x->d.application)
+			crash_point("start-applied");
 		deploy_journal_applied(j, x->d.target);
 		return save(x, e);
 	case DEPLOY_OP_APPLY_ONLY:
@@ -1020,6 +1076,13 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 	case DEPLOY_OP_UPLOAD:
 		return deliver_jar(x, e);
 	case DEPLOY_OP_RUN:
+		if (x->d.application) {
+			/* its JobManager, applied with this id, runs the job */
+			j->step = DEPLOY_STEP_SUBMITTED;
+			rlog(x, FO_LOG_INFO, "the JobManager runs job %s%s%s", j->submit_job_id,
+			     j->restore_path ? " from " : " with empty state", j->restore_path ? j->restore_path : "");
+			return save(x, e);
+		}
 		return run_job(x, e);
 	case DEPLOY_OP_RECORD: {
 		/* what the job started from, for its Event, before the journal forgets it */
@@ -1131,6 +1194,20 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 		/* the submission runs a target git no longer asks for: it becomes
 		 * the job (never git's: no job hash, no commit of its own), and
 		 * the next step stops it as any job is stopped */
+		if (n->job) {
+			/* an application JobManager's job that no journal names: of
+			 * no target, so the next step stops it (with a savepoint in
+			 * savepoint mode, and for a suspend or a delete) */
+			rlog(x, FO_LOG_WARN, "the JobManager runs job %s, which no journal names (applied by an older "
+			     "flinkops); it is stopped before anything else", n->job);
+			j->step = DEPLOY_STEP_IDLE;
+			deploy_journal_set(&j->job_id, n->job);
+			deploy_journal_set(&j->target_hash, NULL);
+			deploy_journal_set(&j->target_job_hash, NULL);
+			deploy_journal_set(&j->start_hash, NULL);
+			deploy_journal_set(&j->submit_job_id, NULL);
+			return save(x, e);
+		}
 		rlog(x, FO_LOG_INFO, "job %s runs a target git no longer asks for; it is stopped before anything else",
 		     j->submit_job_id);
 		j->step = DEPLOY_STEP_IDLE;
@@ -1255,6 +1332,7 @@ static void desired_of(exec *x, bool deleting)
 		d->redeploy_nonce = fd->job.savepoint_redeploy_nonce;
 		d->periodic_savepoint_ms = fd->job.periodic_savepoint_ms;
 		d->rolling_back = fd->spec_commit != NULL;
+		d->application = render_is_application(fd);
 		/* a stateless job has no state to bring back */
 		d->rollback = fd->job.upgrade_mode != FLINK_UPGRADE_STATELESS &&
 			      (fd->job.rollback == FLINK_ROLLBACK_ON ||

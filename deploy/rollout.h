@@ -63,6 +63,10 @@ typedef struct deploy_desired {
 	bool rollback;                 /* a new job that never becomes healthy is rolled back to the
 	                                * journal's previous spec (never for a stateless job) */
 	bool rolling_back;             /* this is that previous spec, run again by a rollback */
+	bool application;              /* an application cluster: the JobManager runs the job itself
+	                                * (a `local://` jar), started by applying its objects with the
+	                                * job id and state to start from (render_start); no jar is
+	                                * uploaded and nothing is run over REST */
 } deploy_desired;
 
 enum deploy_trigger_obs {
@@ -104,6 +108,10 @@ typedef struct deploy_observed {
 	const char *request_location;
 	const char *request_failure;
 	long savepoint_age_ms;         /* since the newest savepoint (else the job's start); -1 unknown */
+	/* An application cluster whose journal names no start it applied (a
+	 * flinkops before format 3 applied it, and its JobManager started the
+	 * job on its own): a job that JobManager runs, which no journal names */
+	const char *unjournaled_job;
 } deploy_observed;
 
 enum deploy_op {
@@ -118,7 +126,9 @@ enum deploy_op {
 	DEPLOY_OP_APPLY_ONLY,  /* apply the objects, the journal stays (in place, or a suspended deployment) */
 	DEPLOY_OP_SUSPEND,     /* apply the objects (at zero), record IDLE without a job */
 	DEPLOY_OP_UPLOAD,      /* deliver the jar, record UPLOADED */
-	DEPLOY_OP_RUN,         /* record SUBMITTED under the attempt's job id, then run the jar */
+	DEPLOY_OP_RUN,         /* record SUBMITTED under the attempt's job id, then run the jar (an
+	                        * application cluster: record SUBMITTED only; its JobManager, applied
+	                        * with that id, runs the job itself) */
 	DEPLOY_OP_RECORD,      /* the submitted job is RUNNING: record IDLE at the target, awaiting its first checkpoint */
 	DEPLOY_OP_CONFIRM,     /* the job completed its first checkpoint (or does not checkpoint): clear the wait */
 	DEPLOY_OP_SAVEPOINT,   /* a savepoint of the running job, which keeps running: record the request
@@ -132,7 +142,9 @@ enum deploy_op {
 	                        * (the failed job is cancelled, and the state it started from kept) */
 	DEPLOY_OP_ADOPT,       /* SUBMITTED: the submission runs, but git asks for another target (or
 	                        * none): record it as the job (IDLE at the submission's target, never
-	                        * git's), so that the next step stops it as any job is stopped */
+	                        * git's), so that the next step stops it as any job is stopped. Also
+	                        * an application cluster's unjournaled job (`job`): recorded as the
+	                        * job, of no target, and stopped the same way */
 	DEPLOY_OP_FORGET_ROLLBACK, /* git asks for the spec that runs (a revert): the rollback is
 	                        * history; the failed spec gets a new attempt when pushed again */
 };
@@ -171,6 +183,7 @@ typedef struct deploy_next {
 	                        * metrics show it */
 	bool state_unknown;    /* FAIL: the newest state could not be established */
 	enum deploy_failure failure; /* FAIL, ABORT_STOP: the reason, for counting */
+	const char *job;       /* ADOPT of an unjournaled job: its id (NULL: the submission) */
 } deploy_next;
 
 /* What a KEEP records: the state the next job starts from is fixed. */

@@ -261,14 +261,22 @@ job_hash() {
 # --crash-points` names, one a line; false (and a FAIL) when the list is
 # empty or lacks one of the points known when this was written: a sweep
 # over an empty or short list would pass without testing. The list may grow.
+# read_crash_points [application]: the points a session cluster's rollout
+# passes (the default), or an application cluster's: its JobManager runs
+# the job, so it has no jar to upload or run, and its start is applied.
 read_crash_points() {
-	local want missing=
-	points=$("$FLINKOPS" sync --crash-points)
-	for want in stopping cancelling savepoint-taken applied uploaded submitted idle stop-sent cancel-sent run-sent; do
-		grep -qx -- "$want" <<<"$points" || missing="$missing $want"
+	local want missing= all path=${1:-session}
+	all=$("$FLINKOPS" sync --crash-points)
+	for want in stopping cancelling savepoint-taken applied uploaded submitted idle stop-sent cancel-sent run-sent start-applied; do
+		grep -qx -- "$want" <<<"$all" || missing="$missing $want"
 	done
+	if [ "$path" = application ]; then
+		points=$(grep -vxE 'uploaded|run-sent' <<<"$all")
+	else
+		points=$(grep -vxE 'start-applied' <<<"$all")
+	fi
 	if [ -n "$points" ] && [ -z "$missing" ]; then
-		ok "sync --crash-points names $(wc -l <<<"$points") points: $(tr '\n' ' ' <<<"$points")"
+		ok "sync --crash-points names $(wc -l <<<"$all") points; the $path path passes $(wc -l <<<"$points"): $(tr '\n' ' ' <<<"$points")"
 		return 0
 	fi
 	fail "sync --crash-points: missing:${missing} (got: $(tr '\n' ' ' <<<"$points"))"

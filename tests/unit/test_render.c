@@ -522,6 +522,75 @@ static void test_high_availability(void **state)
 }
 
 /* resources.claims reach the container: the spec's, else the template's. */
+/* An application cluster's start (issue 21): the job id and the state go
+ * into the JobManager's arguments before the job's own, and on annotations
+ * its content hash covers; the target (job hash, pod templates) is the
+ * same whatever the start, so a new start is never a new target. */
+static void test_application_start(void **state)
+{
+	(void)state;
+	flink_deployment *fd = parse_text("app.yaml", "apiVersion: flink.apache.org/v1beta1\n"
+						      "kind: FlinkDeployment\n"
+						      "metadata: {name: app, namespace: ns}\n"
+						      "spec:\n"
+						      "  image: reg/app:1\n"
+						      "  flinkVersion: v1_20\n"
+						      "  jobManager: {resource: {memory: 1g}}\n"
+						      "  taskManager: {resource: {memory: 1g}}\n"
+						      "  job:\n"
+						      "    jarURI: local:///opt/flink/usrlib/app.jar\n"
+						      "    entryClass: com.example.App\n"
+						      "    args: [--rate, \"5\"]\n"
+						      "    allowNonRestoredState: true\n"
+						      "    initialSavepointPath: file:/sp/initial\n");
+	assert_true(render_is_application(fd));
+	render_objects a, b, c;
+	fo_err e = FO_ERR_INIT;
+	render_start s1 = {"0123456789abcdef0123456789abcdef", "file:/sp/savepoint-1"};
+	render_start s2 = {"fedcba9876543210fedcba9876543210", NULL};
+	assert_int_equal(render_deployment(fd, &a, &e), 0);
+	assert_int_equal(render_deployment_at(fd, &s1, &b, &e), 0);
+	assert_int_equal(render_deployment_at(fd, &s2, &c, &e), 0);
+	char *ta = render_target_hash(&a), *tb = render_target_hash(&b), *tc = render_target_hash(&c);
+	assert_string_equal(ta, tb);
+	assert_string_equal(ta, tc);
+	const cJSON *jb = b.v[RENDER_STATEFULSET_JOBMANAGER];
+	assert_string_not_equal(render_object_hash(a.v[RENDER_STATEFULSET_JOBMANAGER]), render_object_hash(jb));
+	assert_string_not_equal(render_object_hash(jb), render_object_hash(c.v[RENDER_STATEFULSET_JOBMANAGER]));
+	assert_string_equal(render_object_annotation(jb, RENDER_ANNOTATION_JOB_ID), s1.job_id);
+	assert_string_equal(render_object_annotation(jb, RENDER_ANNOTATION_START_FROM), s1.from);
+	assert_null(render_object_annotation(c.v[RENDER_STATEFULSET_JOBMANAGER], RENDER_ANNOTATION_START_FROM));
+	for (int k = 0; k < RENDER_NCOMPONENTS; k++)
+		if (k != RENDER_STATEFULSET_JOBMANAGER)
+			assert_string_equal(render_object_hash(a.v[k]), render_object_hash(b.v[k]));
+	/* the arguments: every option before the job's own (Flink passes
+	 * everything from the first word it does not know to main()) */
+	const cJSON *args = cJSON_GetObjectItemCaseSensitive(
+		fo_json_find_named(cJSON_GetObjectItemCaseSensitive(
+					   cJSON_GetObjectItemCaseSensitive(
+						   cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(jb, "spec"), "template"),
+						   "spec"),
+					   "containers"),
+				   RENDER_CONTAINER),
+		"args");
+	char *got = cJSON_PrintUnformatted(args);
+	assert_string_equal(got, "[\"standalone-job\",\"--job-classname\",\"com.example.App\",\"--job-id\","
+				 "\"0123456789abcdef0123456789abcdef\",\"--fromSavepoint\",\"file:/sp/savepoint-1\","
+				 "\"--allowNonRestoredState\",\"--rate\",\"5\"]");
+	free(got);
+	/* no start given: the initial savepoint, no job id */
+	assert_string_equal(render_object_annotation(a.v[RENDER_STATEFULSET_JOBMANAGER], RENDER_ANNOTATION_START_FROM),
+			    "file:/sp/initial");
+	assert_null(render_object_annotation(a.v[RENDER_STATEFULSET_JOBMANAGER], RENDER_ANNOTATION_JOB_ID));
+	free(ta);
+	free(tb);
+	free(tc);
+	render_objects_free(&a);
+	render_objects_free(&b);
+	render_objects_free(&c);
+	flink_deployment_free(fd);
+}
+
 static void test_claims(void **state)
 {
 	(void)state;
@@ -629,6 +698,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_golden_files),
+		cmocka_unit_test(test_application_start),
 		cmocka_unit_test(test_deterministic),
 		cmocka_unit_test(test_hash_moves),
 		cmocka_unit_test(test_readme_example),

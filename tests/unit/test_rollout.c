@@ -759,6 +759,10 @@ static void test_sweep(void **state)
 {
 	(void)state;
 	size_t checked = 0;
+	/* path 0: a session cluster; 1: an application cluster whose journal
+	 * names its applied start; 2: one applied by an older flinkops (no
+	 * start journaled), whose JobManager runs a job no journal names */
+	for (int path = 0; path <= 2; path++)
 	for (int jr = J_NEW; jr <= J_LAST; jr++)
 		for (int w = W_NEW; w <= W_LAST; w++)
 			for (int ob = O_DOWN; ob <= O_LAST; ob++)
@@ -770,6 +774,11 @@ static void test_sweep(void **state)
 					journal((enum jr)jr, &j);
 					desired((enum want)w, &d);
 					observe((enum obs)ob, &o);
+					d.application = path > 0;
+					if (path == 1)
+						deploy_journal_set(&j.applied_job_id, "00000000000000000000000000000002");
+					if (path == 2 && o.flink_ok)
+						o.unjournaled_job = "0000000000000000000000000000000f";
 					o.trigger = (enum deploy_trigger_obs)trig;
 					if (o.trigger == DEPLOY_TRIGGER_COMPLETED)
 						o.trigger_location = SP_STOP;
@@ -783,8 +792,23 @@ static void test_sweep(void **state)
 					deploy_next_step(&d, &j, &o, &n);
 					checked++;
 					char where[160];
-					snprintf(where, sizeof(where), "journal %d want %d obs %d trigger %d: %s%s%s", jr, w, ob,
-						 trig, deploy_op_name(n.op), n.why ? ": " : "", n.why ? n.why : "");
+					snprintf(where, sizeof(where), "path %d journal %d want %d obs %d trigger %d: %s%s%s", path,
+						 jr, w, ob, trig, deploy_op_name(n.op), n.why ? ": " : "", n.why ? n.why : "");
+					/* an application cluster: no jar goes over REST, and its
+					 * JobManager is only told to run a job it was applied with */
+					if (d.application && (n.op == DEPLOY_OP_UPLOAD ||
+							      (n.op == DEPLOY_OP_RUN && j.step != DEPLOY_STEP_APPLIED)))
+						fail_msg("%s: an application cluster's step", where);
+					/* a job its JobManager runs that no journal names is
+					 * recorded before anything replaces its pods */
+					if (path == 2 && o.flink_ok && n.op != DEPLOY_OP_ADOPT && n.op != DEPLOY_OP_WAIT)
+						fail_msg("%s: the unjournaled job is not adopted first", where);
+					/* an application JobManager that answers may still start its
+					 * job: its pods are not replaced under it within runningTimeout */
+					if (path == 1 && j.step == DEPLOY_STEP_SUBMITTED && o.flink_ok && !o.job_known &&
+					    (n.op == DEPLOY_OP_SUSPEND || n.op == DEPLOY_OP_NONE ||
+					     (n.op == DEPLOY_OP_APPLY && o.objects_current)))
+						fail_msg("%s: the start in flight is replaced before it showed", where);
 					bool fixes = n.op == DEPLOY_OP_KEEP || n.op == DEPLOY_OP_CANCEL ||
 						     n.op == DEPLOY_OP_RESTART || n.op == DEPLOY_OP_ROLLBACK;
 					bool stateful = d.mode != FLINK_UPGRADE_STATELESS || d.suspended || d.deleting;
@@ -844,8 +868,89 @@ static void test_sweep(void **state)
 				}
 	/* the sweep is exhaustive by construction; a preset list that shrank
 	 * would make it vacuous */
-	assert_true(checked >= (size_t)(J_LAST + 1) * (W_LAST + 1) * (O_LAST + 1) * 5);
+	assert_true(checked >= (size_t)(J_LAST + 1) * (W_LAST + 1) * (O_LAST + 1) * 5 * 3);
 	assert_true(J_LAST >= 32 && W_LAST >= 18 && O_LAST >= 23);
+}
+
+/* Application clusters (issue 21): the JobManager runs the job it was
+ * applied with, so the path differs from a session cluster's only where a
+ * jar would be uploaded and run, and where a job may not show yet. */
+static void test_application(void **state)
+{
+	(void)state;
+	static const struct {
+		enum jr j;
+		enum want w;
+		enum obs o;
+		int tweak; /* 1: no slots; 2: past runningTimeout; 3: objects not current; 4: unjournaled job, no start journaled */
+		enum deploy_op op;
+		const char *why;
+	} arows[] = {
+		/* the same decisions as a session cluster's around the job */
+		{J_NEW, W_NEW, O_DOWN, 0, DEPLOY_OP_KEEP, NULL},
+		{J_TAKEN, W_NEW, O_DOWN, 0, DEPLOY_OP_APPLY, NULL},
+		{J_IDLE, W_NEW, O_RUNNING, 0, DEPLOY_OP_STOP, NULL},
+		{J_IDLE, W_LAST_STATE, O_RUNNING, 0, DEPLOY_OP_CANCEL, NULL},
+		{J_IDLE, W_SUSPEND, O_RUNNING, 0, DEPLOY_OP_STOP, NULL},
+		{J_TAKEN, W_SUSPEND, O_DOWN, 0, DEPLOY_OP_SUSPEND, NULL},
+		{J_IDLE, W_SAME, O_FAILED, 0, DEPLOY_OP_RESTART, NULL},
+		/* applied, pods Ready, Flink answers: its JobManager runs the job (no slot wait, no jar) */
+		{J_APPLIED, W_NEW, O_RUNNING, 1, DEPLOY_OP_RUN, NULL},
+		{J_APPLIED, W_NEW, O_PODS_ROLLING, 0, DEPLOY_OP_WAIT, "the pods are rolling out"},
+		{J_APPLIED, W_NEW, O_DOWN, 0, DEPLOY_OP_WAIT, "JobManager is starting"},
+		/* submitted: the job shows when its main() submitted it */
+		{J_SUBMITTED, W_NEW, O_GONE, 0, DEPLOY_OP_WAIT, "has not started job 00000000000000000000000000000002 yet"},
+		{J_SUBMITTED, W_NEW, O_GONE, 2, DEPLOY_OP_FAIL, "did not start job 00000000000000000000000000000002 within flink.runningTimeout"},
+		{J_SUBMITTED, W_NEW, O_GONE, 3, DEPLOY_OP_APPLY, NULL},
+		{J_SUBMITTED, W_NEW, O_RUNNING, 0, DEPLOY_OP_RECORD, NULL},
+		/* a new commit while the start is in flight: its job may still show */
+		{J_SUBMITTED_T, W_FIX2, O_GONE, 0, DEPLOY_OP_WAIT, "the new target follows once it has"},
+		{J_SUBMITTED_T, W_FIX2, O_GONE, 2, DEPLOY_OP_APPLY, NULL},
+		{J_SUBMITTED_T, W_FIX2, O_RUNNING, 0, DEPLOY_OP_ADOPT, NULL},
+		{J_SUBMITTED_T, W_FIX2, O_DOWN, 0, DEPLOY_OP_WAIT, "does not answer"},
+		{J_SUBMITTED_T, W_FIX2, O_DOWN, 2, DEPLOY_OP_APPLY, NULL},
+		{J_SUBMITTED, W_DELETE, O_GONE, 0, DEPLOY_OP_WAIT, "has not started job"},
+		/* a session cluster's jar is another target's */
+		{J_UPLOADED, W_NEW, O_RUNNING, 0, DEPLOY_OP_APPLY, NULL},
+		/* applied by an older flinkops: its JobManager's own job is recorded first */
+		{J_IDLE, W_SAME, O_RUNNING, 4, DEPLOY_OP_ADOPT, NULL},
+		{J_APPLIED, W_NEW, O_RUNNING, 4, DEPLOY_OP_ADOPT, NULL},
+		{J_NEW, W_DELETE, O_RUNNING, 4, DEPLOY_OP_ADOPT, NULL},
+	};
+	for (size_t i = 0; i < FO_ARRAY_LEN(arows); i++) {
+		deploy_journal j;
+		deploy_desired d;
+		deploy_observed o;
+		deploy_next n;
+		journal(arows[i].j, &j);
+		desired(arows[i].w, &d);
+		observe(arows[i].o, &o);
+		d.application = true;
+		if (arows[i].tweak != 4)
+			deploy_journal_set(&j.applied_job_id, j.submit_job_id ? j.submit_job_id : "00000000000000000000000000000001");
+		if (arows[i].tweak == 1)
+			o.slots_total = 0;
+		if (arows[i].tweak == 2)
+			o.step_age_ms = d.running_timeout_ms + 1;
+		if (arows[i].tweak == 3)
+			o.objects_current = false;
+		if (arows[i].tweak == 4)
+			o.unjournaled_job = "0000000000000000000000000000000f";
+		if ((arows[i].j == J_SUBMITTED || arows[i].j == J_SUBMITTED_T) && arows[i].o == O_GONE)
+			o.job_known = false;
+		deploy_next_step(&d, &j, &o, &n);
+		if (n.op != arows[i].op)
+			fail_msg("application row %zu: got %s, want %s (%s)", i, deploy_op_name(n.op),
+				 deploy_op_name(arows[i].op), n.why ? n.why : "");
+		if (arows[i].why && !(n.why && strstr(n.why, arows[i].why)))
+			fail_msg("application row %zu: why \"%s\" lacks \"%s\"", i, n.why ? n.why : "", arows[i].why);
+		if (arows[i].tweak == 4 && !fo_streq(n.job, o.unjournaled_job))
+			fail_msg("application row %zu: adopts %s", i, n.job ? n.job : "(the submission)");
+		if (n.op == DEPLOY_OP_FAIL && n.failure != DEPLOY_FAILURE_RUN)
+			fail_msg("application row %zu: failure %s", i, deploy_failure_name(n.failure));
+		deploy_next_clear(&n);
+		deploy_journal_clear(&j);
+	}
 }
 
 /* Issue 20.3 and 20.7: what KEEP records. A redeploy's stop journals the
@@ -998,6 +1103,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_application),
 		cmocka_unit_test(test_slow_savepoint),
 		cmocka_unit_test(test_failure_reasons),
 		cmocka_unit_test(test_sweep),
