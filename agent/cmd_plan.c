@@ -305,6 +305,8 @@ static void print_text(const plan_list *l, const char *repo)
 			const deploy_state *st = &x->p.change.state;
 			if (st->text)
 				printf("  state: %s\n", st->text);
+			if (st->jm_restart)
+				printf("  JobManager restart: %s\n", st->jm_restart);
 			for (size_t w = 0; w < x->p.change.nwarnings; w++)
 				printf("  warning: %s\n", x->p.change.warnings[w].text);
 			for (size_t w = 0; w < st->nwarnings; w++)
@@ -374,6 +376,8 @@ static void print_markdown(const plan_list *l)
 		const deploy_state *st = &x->p.change.state;
 		if (st->text)
 			printf("State: %s\n\n", st->text);
+		if (st->jm_restart)
+			printf("JobManager restart: %s\n\n", st->jm_restart);
 		for (size_t w = 0; w < x->p.change.nwarnings; w++)
 			printf("> :warning: %s\n>\n", x->p.change.warnings[w].text);
 		for (size_t w = 0; w < st->nwarnings; w++)

@@ -232,6 +232,8 @@ static void print_item(const deploy_item *it, const char *agent, bool markdown, 
 	const deploy_state *st = &it->change.state;
 	if (st->text)
 		fo_buf_printf(out, markdown ? "- state: %s\n" : "  state: %s\n", st->text);
+	if (st->jm_restart)
+		fo_buf_printf(out, markdown ? "- JobManager restart: %s\n" : "  JobManager restart: %s\n", st->jm_restart);
 	for (size_t w = 0; w < it->change.nwarnings; w++)
 		fo_buf_printf(out, markdown ? "- **warning:** %s\n" : "  warning: %s\n", it->change.warnings[w].text);
 	for (size_t w = 0; w < st->nwarnings; w++)

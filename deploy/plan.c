@@ -296,6 +296,28 @@ static const char *initial_or_empty(const char *initial, const char *why, deploy
 	return "initial savepoint";
 }
 
+/* Contract: out->jm_restart for an application cluster `fd` whose job
+ * starts from out->from: what Flink does when the JobManager's pod restarts
+ * (it runs the job itself, so the job restarts with it). */
+static void jm_restart(const flink_deployment *fd, deploy_state *out)
+{
+	enum flink_ha ha = flink_ha_mode(&fd->conf);
+	if (ha != FLINK_HA_NONE) {
+		out->jm_restart = fo_asprintf("the newest checkpoint (%s HA): the JobManager runs the job itself and "
+					      "recovers it from its HA store",
+					      ha == FLINK_HA_KUBERNETES   ? "Kubernetes"
+					      : ha == FLINK_HA_ZOOKEEPER ? "ZooKeeper"
+									 : "its");
+		return;
+	}
+	/* validation allows this for stateless jobs only */
+	out->jm_restart = fo_asprintf("%s again, not its newest checkpoint: the JobManager runs the job itself and, "
+				      "without high availability, starts it from the state it started with",
+				      out->from == DEPLOY_STATE_EMPTY     ? "empty state"
+				      : out->from == DEPLOY_STATE_INITIAL ? "job.initialSavepointPath"
+									  : "the state this start uses");
+}
+
 void deploy_plan_state(const deploy_change *c, const deploy_side *to,
 		       const deploy_state_facts *f, int64_t max_age_ms, deploy_state *out)
 {
@@ -359,7 +381,11 @@ void deploy_plan_state(const deploy_change *c, const deploy_side *to,
 		if (!c->takes_savepoint)
 			return;
 		out->from = DEPLOY_STATE_SAVEPOINT;
-		out->text = fo_strdup("the savepoint the suspend takes when it stops the job; a resume starts from it");
+		out->text = nf && flink_application_cluster(nf)
+				    ? fo_strdup("the savepoint the suspend takes when it stops the job; the JobManager, "
+						"which runs the job, is scaled to zero with the TaskManagers; a resume "
+						"starts from it")
+				    : fo_strdup("the savepoint the suspend takes when it stops the job; a resume starts from it");
 		return;
 	case DEPLOY_DELETE:
 		if (!c->takes_savepoint)
@@ -371,6 +397,8 @@ void deploy_plan_state(const deploy_change *c, const deploy_side *to,
 	default:
 		return;
 	}
+	if (flink_application_cluster(nf))
+		jm_restart(nf, out);
 	if (out->age_ms >= 0 && max_age_ms > 0 && out->age_ms > max_age_ms) {
 		char age[FO_DURATION_SHORT], max[FO_DURATION_SHORT];
 		fo_duration_short(out->age_ms / 1000, age);
@@ -394,6 +422,7 @@ void deploy_state_free(deploy_state *s)
 	free(s->warnings);
 	free(s->text);
 	free(s->path);
+	free(s->jm_restart);
 	memset(s, 0, sizeof(*s));
 	s->age_ms = -1;
 }
@@ -421,6 +450,8 @@ cJSON *deploy_state_json(const deploy_state *s)
 		cJSON_AddStringToObject(o, "path", s->path);
 	if (s->age_ms >= 0)
 		cJSON_AddNumberToObject(o, "ageSeconds", (double)(s->age_ms / 1000));
+	if (s->jm_restart)
+		cJSON_AddStringToObject(o, "jobManagerRestart", s->jm_restart);
 	return o;
 }
 

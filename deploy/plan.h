@@ -91,6 +91,9 @@ typedef struct deploy_state {
 	char *text;                    /* one line, e.g. "the savepoint the upgrade takes ..."; NULL with NONE */
 	char *path;                    /* the state's location when known, else NULL */
 	int64_t age_ms;                /* its age when known, else -1 */
+	/* an application cluster's job after the change: what a restart of the
+	 * JobManager's pod (which runs the job) starts it from; else NULL */
+	char *jm_restart;
 	deploy_warning *warnings;      /* state older than the limit, operators dropped, no checkpoint */
 	size_t nwarnings;
 } deploy_state;
@@ -141,14 +144,18 @@ void deploy_change_free(deploy_change *c);
  * suspend or a delete, the savepoint that stops the job. Warns when the
  * state is older than `max_age_ms` (when its age is known; <= 0: never),
  * when job.allowNonRestoredState may drop operators' state, and when a
- * last-state upgrade has no checkpoint to resume from. `f` may be NULL
- * (plain plan). `out` (zeroed, or from an earlier call) is replaced. Pure.
+ * last-state upgrade has no checkpoint to resume from. For an application
+ * cluster whose job runs after the change, also what a restart of the
+ * JobManager's pod starts the job from (out->jm_restart): the newest
+ * checkpoint with high availability, else the state this start uses again;
+ * its suspend says the JobManager goes to zero too. `f` may be NULL (plain
+ * plan). `out` (zeroed, or from an earlier call) is replaced. Pure.
  */
 void deploy_plan_state(const deploy_change *c, const deploy_side *to,
 		       const deploy_state_facts *f, int64_t max_age_ms, deploy_state *out);
 void deploy_state_free(deploy_state *s);
 const char *deploy_state_from_name(enum deploy_state_from f);
-/* The state as a JSON object ({"from", "text", "path", "ageSeconds", "warnings"}), or NULL with NONE. */
+/* The state as a JSON object ({"from", "text", "path", "ageSeconds", "jobManagerRestart"}), or NULL with NONE. */
 cJSON *deploy_state_json(const deploy_state *s);
 
 /*

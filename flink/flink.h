@@ -162,6 +162,11 @@ const char *flink_job_state_name(enum flink_job_state s);
  * factory counts as KUBERNETES, any other as OTHER).
  */
 enum flink_ha flink_ha_mode(const flink_kvs *conf);
+/*
+ * True for an application cluster: a job whose jar is in the image
+ * (`jarURI: local://...`), which the JobManager runs itself.
+ */
+bool flink_application_cluster(const flink_deployment *fd);
 /* The flinkConfiguration value of `key`, or NULL. */
 const char *flink_conf_get(const flink_kvs *kv, const char *key);
 /*

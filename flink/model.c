@@ -909,6 +909,11 @@ enum flink_ha flink_ha_mode(const flink_kvs *conf)
 	return FLINK_HA_OTHER;
 }
 
+bool flink_application_cluster(const flink_deployment *fd)
+{
+	return fd->has_job && fd->job.jar_uri && strncmp(fd->job.jar_uri, "local://", 8) == 0;
+}
+
 /* The node of flinkConfiguration key `key` (dotted or nested), for its
  * position; `conf` itself when not found. */
 static const fo_yaml_node *conf_node(const fo_yaml_node *conf, const char *key)
@@ -939,6 +944,17 @@ static void check_ha(pctx *c, const fo_yaml_node *spec, flink_deployment *fd)
 			     "set flinkConfiguration high-availability.type: kubernetes and high-availability.storageDir, "
 			     "or use replicas: 1",
 			     fd->jm.replicas);
+		/* The State promise: without HA, an application JobManager whose
+		 * pod restarts runs the job again from the state it was started
+		 * with (an upgrade's savepoint, maybe days old); with HA it
+		 * recovers the job from the newest checkpoint in its HA store. */
+		if (flink_application_cluster(fd) && fd->job.upgrade_mode != FLINK_UPGRADE_STATELESS)
+			perr(c, field(field(spec, "job"), "upgradeMode"), "spec.job.upgradeMode",
+			     "%s with a local:// jar needs high availability: without it a restarted JobManager runs the "
+			     "job again from the state it started with, not its newest checkpoint; set flinkConfiguration "
+			     "high-availability.type: kubernetes and high-availability.storageDir (and a serviceAccount "
+			     "that may edit ConfigMaps), or use upgradeMode: stateless",
+			     flink_upgrade_mode_name(fd->job.upgrade_mode));
 		return;
 	}
 	const char *type_key = flink_conf_get(&fd->conf, "high-availability.type") ? "high-availability.type"

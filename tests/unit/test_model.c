@@ -39,6 +39,9 @@
 #define RES "  jobManager: {resource: {memory: 1g}}\n  taskManager: {resource: {memory: 2g}, replicas: 1}\n"
 #define JOB "  job:\n    jarURI: s3://b/j.jar\n"
 #define CONF "  flinkConfiguration:\n"
+/* an application cluster: the jar is in the image */
+#define APPJOB "  job:\n    jarURI: local:///opt/flink/usrlib/job.jar\n"
+#define K8S_HA CONF "    high-availability.type: kubernetes\n    high-availability.storageDir: s3://b/ha\n"
 
 static const struct {
 	const char *text;
@@ -219,6 +222,16 @@ static const struct {
 	 "a stateless job has no state to roll back with"},
 	{HEAD(NAME) RES JOB "    savepointRedeployNonce: 2\n", 12, 29,
 	 "spec.job.savepointRedeployNonce: redeploys the job from job.initialSavepointPath, which is not set"},
+	/* a stateful application cluster needs HA: a restarted JobManager would run its start state again */
+	{HEAD(NAME) RES APPJOB "    upgradeMode: savepoint\n", 12, 18,
+	 "spec.job.upgradeMode: savepoint with a local:// jar needs high availability: without it a restarted "
+	 "JobManager runs the job again from the state it started with, not its newest checkpoint"},
+	{HEAD(NAME) RES APPJOB "    upgradeMode: SAVEPOINT_ON_RESTART\n", 12, 18,
+	 "spec.job.upgradeMode: savepoint with a local:// jar needs high availability"},
+	{HEAD(NAME) RES APPJOB "    upgradeMode: last-state\n", 12, 18,
+	 "spec.job.upgradeMode: last-state with a local:// jar needs high availability"},
+	{HEAD(NAME) RES CONF "    high-availability.type: NONE\n" APPJOB "    upgradeMode: last-state\n", 14, 18,
+	 "or use upgradeMode: stateless"},
 	{"", 1, 1, "the file holds no YAML document"},
 	{"# only a comment\n", 1, 1, "the file holds no YAML document"},
 	{"- just\n- a list\n", 1, 1, "a Kubernetes manifest must be a mapping, got a list"},
@@ -277,6 +290,28 @@ static flink_deployment *parse_one(const char *text)
 	free(v.v);
 	fo_diags_free(&d);
 	return fd;
+}
+
+/* Documents that validate: the application-cluster HA rule refuses only
+ * stateful local:// jobs without HA. */
+static const char *const valid_cases[] = {
+	HEAD(NAME) RES K8S_HA APPJOB "    upgradeMode: savepoint\n",
+	HEAD(NAME) RES CONF "    high-availability: zookeeper\n    high-availability.zookeeper.quorum: zk:2181\n"
+		       "    high-availability.storageDir: s3://b/ha\n" APPJOB "    upgradeMode: last-state\n",
+	HEAD(NAME) RES APPJOB "    upgradeMode: stateless\n",
+	HEAD(NAME) RES APPJOB, /* no upgradeMode: stateless, upstream's default */
+	HEAD(NAME) RES JOB "    upgradeMode: savepoint\n", /* a session cluster: the agent submits the job */
+	HEAD(NAME) RES JOB "    upgradeMode: last-state\n",
+};
+
+static void test_valid_cases(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(valid_cases) / sizeof(valid_cases[0]); i++) {
+		flink_deployment *fd = parse_one(valid_cases[i]);
+		assert_int_equal(flink_application_cluster(fd), strstr(valid_cases[i], "local://") != NULL);
+		flink_deployment_free(fd);
+	}
 }
 
 static void test_replicas(void **state)
@@ -551,6 +586,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_error_cases),
+		cmocka_unit_test(test_valid_cases),
 		cmocka_unit_test(test_replicas),
 		cmocka_unit_test(test_dialects_normalise),
 		cmocka_unit_test(test_other_kinds_skipped),

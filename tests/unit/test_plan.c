@@ -411,6 +411,117 @@ static void test_state_table(void **state)
 	free(ls4);
 }
 
+/* An application cluster (local:// jar): the JobManager runs the job, so
+ * the plan says what a restart of its pod starts the job from, and that a
+ * suspend scales it to zero too. */
+static void test_application_state_table(void **state)
+{
+	(void)state;
+#define APP "jarURI: s3://b/j-1.jar|jarURI: local:///opt/flink/usrlib/job.jar"
+#define HA ";state.backend.type: rocksdb|state.backend.type: rocksdb\n    high-availability.type: kubernetes\n" \
+	   "    high-availability.storageDir: s3://b/ha"
+#define ZK ";state.backend.type: rocksdb|state.backend.type: rocksdb\n    high-availability: zookeeper\n" \
+	   "    high-availability.zookeeper.quorum: zk:2181\n    high-availability.storageDir: s3://b/ha"
+#define BUMP ";image: flink:1.20|image: example/job:2"
+#define STATELESS ";upgradeMode: savepoint|upgradeMode: stateless"
+#define LAST ";upgradeMode: savepoint|upgradeMode: last-state"
+#define SUSP ";state: running|state: suspended"
+#define INIT ";state: running|state: running\n    initialSavepointPath: s3://sp/savepoint-1"
+#define NEWEST "the newest checkpoint (Kubernetes HA): the JobManager runs the job itself and recovers it from its HA store"
+	static const struct {
+		const char *name;
+		const char *from, *to;          /* edits of base */
+		bool base_absent, head_absent;
+		enum deploy_action action;
+		const char *label;              /* a part of deploy_action_label */
+		enum deploy_state_from want;
+		const char *text;               /* a part of the state line */
+		const char *jm;                 /* the whole JobManager restart line; NULL: none */
+		int warning;                    /* a change warning kind that must be present, or -1 */
+	} rows[] = {
+		{"image bump, savepoint, Kubernetes HA", APP HA, APP HA BUMP, false, false, DEPLOY_UPGRADE,
+		 "savepoint upgrade", DEPLOY_STATE_SAVEPOINT, "the savepoint the upgrade takes", NEWEST, -1},
+		{"parallelism, last-state, Kubernetes HA", APP HA LAST, APP HA LAST ";parallelism: 2|parallelism: 4", false,
+		 false, DEPLOY_UPGRADE, "last-state upgrade", DEPLOY_STATE_CHECKPOINT, "the newest checkpoint", NEWEST, -1},
+		{"image bump, savepoint, ZooKeeper HA", APP ZK, APP ZK BUMP, false, false, DEPLOY_UPGRADE,
+		 "savepoint upgrade", DEPLOY_STATE_SAVEPOINT, "the savepoint the upgrade takes",
+		 "the newest checkpoint (ZooKeeper HA): the JobManager runs the job itself and recovers it from its HA store",
+		 -1},
+		{"image bump, stateless, no HA: empty again", APP STATELESS, APP STATELESS BUMP, false, false, DEPLOY_UPGRADE,
+		 "stateless restart", DEPLOY_STATE_EMPTY, "empty state (state dropped",
+		 "empty state again, not its newest checkpoint: the JobManager runs the job itself and, without high "
+		 "availability, starts it from the state it started with",
+		 DEPLOY_WARN_STATE_DROPPED},
+		{"create, stateless, from initialSavepointPath, no HA", NULL, APP STATELESS INIT, true, false,
+		 DEPLOY_CREATE, "create and start the job", DEPLOY_STATE_INITIAL, "job.initialSavepointPath",
+		 "job.initialSavepointPath again, not its newest checkpoint: the JobManager runs the job itself and, "
+		 "without high availability, starts it from the state it started with",
+		 -1},
+		{"create, Kubernetes HA", NULL, APP HA, true, false, DEPLOY_CREATE, "create and start the job",
+		 DEPLOY_STATE_EMPTY, "empty state (a new job)", NEWEST, -1},
+		{"suspend: the JobManager goes to zero too", APP HA, APP HA SUSP, false, false, DEPLOY_SUSPEND, "suspend",
+		 DEPLOY_STATE_SAVEPOINT,
+		 "the savepoint the suspend takes when it stops the job; the JobManager, which runs the job, is scaled to "
+		 "zero with the TaskManagers; a resume starts from it",
+		 NULL, -1},
+		{"resume, Kubernetes HA", APP HA SUSP, APP HA, false, false, DEPLOY_RESUME, "resume",
+		 DEPLOY_STATE_SUSPENDED, "the savepoint the suspend took", NEWEST, -1},
+		{"delete: nothing runs after it", APP HA, NULL, false, true, DEPLOY_DELETE, "delete with a final savepoint",
+		 DEPLOY_STATE_SAVEPOINT, "the final savepoint the delete takes", NULL, -1},
+		{"a session cluster: no JobManager restart line", NULL, BUMP + 1, false, false, DEPLOY_UPGRADE,
+		 "savepoint upgrade", DEPLOY_STATE_SAVEPOINT, "the savepoint the upgrade takes", NULL, -1},
+		{"a session cluster suspends as before", NULL, SUSP + 1, false, false, DEPLOY_SUSPEND, "suspend",
+		 DEPLOY_STATE_SAVEPOINT, "the savepoint the suspend takes when it stops the job; a resume starts from it",
+		 NULL, -1},
+	};
+#undef APP
+#undef HA
+#undef ZK
+#undef BUMP
+#undef STATELESS
+#undef LAST
+#undef SUSP
+#undef INIT
+#undef NEWEST
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		char *a_text = edited(rows[i].from), *b_text = edited(rows[i].to);
+		side_holder a, b;
+		load_side(&a, rows[i].base_absent ? NULL : a_text);
+		load_side(&b, rows[i].head_absent ? NULL : b_text);
+		deploy_change c;
+		deploy_plan_change(&a.side, &b.side, NULL, &c);
+		const deploy_state *st = &c.state;
+		if (c.action != rows[i].action)
+			fail_msg("%s: action %s", rows[i].name, deploy_action_name(c.action));
+		if (!strstr(deploy_action_label(c.action, &b.side, &a.side), rows[i].label))
+			fail_msg("%s: label \"%s\"", rows[i].name, deploy_action_label(c.action, &b.side, &a.side));
+		if (st->from != rows[i].want || !st->text || !strstr(st->text, rows[i].text))
+			fail_msg("%s: from %s, text \"%s\"", rows[i].name, deploy_state_from_name(st->from),
+				 st->text ? st->text : "(none)");
+		if (!fo_streq(st->jm_restart, rows[i].jm))
+			fail_msg("%s: JobManager restart \"%s\"", rows[i].name, st->jm_restart ? st->jm_restart : "(none)");
+		bool warned = rows[i].warning < 0;
+		for (size_t w = 0; w < c.nwarnings; w++)
+			warned = warned || (int)c.warnings[w].kind == rows[i].warning;
+		if (!warned)
+			fail_msg("%s: no warning of kind %d", rows[i].name, rows[i].warning);
+		/* the JSON says the same */
+		cJSON *j = deploy_state_json(st);
+		assert_non_null(j);
+		const cJSON *jr = cJSON_GetObjectItemCaseSensitive(j, "jobManagerRestart");
+		if (rows[i].jm)
+			assert_string_equal(cJSON_GetStringValue(jr), rows[i].jm);
+		else
+			assert_null(jr);
+		cJSON_Delete(j);
+		deploy_change_free(&c);
+		free_side(&a);
+		free_side(&b);
+		free(a_text);
+		free(b_text);
+	}
+}
+
 /* Drift: what the hashes cannot show, found by comparing with the cluster. */
 static void test_drift_table(void **state)
 {
@@ -596,6 +707,7 @@ int main(void)
 		cmocka_unit_test(test_scope_filter),
 		cmocka_unit_test(test_drift_table),
 		cmocka_unit_test(test_state_table),
+		cmocka_unit_test(test_application_state_table),
 		cmocka_unit_test(test_resume),
 		cmocka_unit_test(test_live_side_matches_rendered),
 		cmocka_unit_test(test_journal_round_trip),
