@@ -166,7 +166,7 @@ static int conf_line(fo_buf *b, bool yaml, const char *k, const char *v, const f
 
 static bool app_mode(const flink_deployment *fd)
 {
-	return fd->has_job && fo_has_prefix(fd->job.jar_uri, "local://");
+	return flink_application_cluster(fd);
 }
 
 static int render_flink_conf(const flink_deployment *fd, char **out, fo_err *e)
