@@ -171,6 +171,27 @@ static bool dns_label(const char *s, size_t n)
 	return true;
 }
 
+/* A DNS-1123 subdomain: what most object names are (a Lease's among them):
+ * dot-separated labels' characters, at most 253 in all. */
+static bool dns_subdomain(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 253)
+		return false;
+	for (const char *p = s;;) {
+		size_t len = strcspn(p, ".");
+		/* a part's length is bounded by the whole's, not by 63 */
+		for (size_t i = 0; i < len; i++)
+			if (!(islower((unsigned char)p[i]) || isdigit((unsigned char)p[i]) || p[i] == '-'))
+				return false;
+		if (len == 0 || p[0] == '-' || p[len - 1] == '-')
+			return false;
+		if (!p[len])
+			return true;
+		p += len + 1;
+	}
+}
+
 /* "a, b,c" into a list of namespace names, each a DNS-1123 label, no repeats. */
 static int set_names(config_names *l, const char *value, const field *f, const char *file, int line, int col,
 		     const char *origin, fo_diags *d)
@@ -384,6 +405,21 @@ static const where *where_of(const where *at, const char *path)
 	return f ? &at[field_index(f)] : &nowhere;
 }
 
+/* The shortest values that make sense: a timeout below it fails every call
+ * (or, rounded to whole seconds for git, means none at all), a retry delay
+ * below it retries a failing pass in a hot loop. */
+#define MIN_TIMEOUT_MS 1000
+#define MIN_RETRY_MS 100
+
+static void check_at_least(int64_t v, int64_t min, const char *path, const char *file, const where *at, fo_diags *d)
+{
+	if (v >= min)
+		return;
+	const where *w = where_of(at, path);
+	fo_diag_add(d, FO_SEV_ERROR, file, w->line, w->col, "%s%s (%lld ms) must be at least %lld ms", w->origin, path,
+		    (long long)v, (long long)min);
+}
+
 /* Leader election's timings (client-go's rules), and the API timeout they bound. */
 static void check_leader_election(config *c, const char *file, const where *at, fo_diags *d)
 {
@@ -407,6 +443,8 @@ static void check_leader_election(config *c, const char *file, const where *at, 
 		}
 	if (!positive)
 		return;
+	/* every retryPeriod the elector calls the API server */
+	check_at_least(retry, MIN_RETRY_MS, "agent.leaderElection.retryPeriod", file, at, d);
 	/* the point nearest the user's edit: whichever of the two was set */
 	if (lease <= renew) {
 		const where *w = wl->set ? wl : wd;
@@ -427,6 +465,14 @@ static void check_leader_election(config *c, const char *file, const where *at, 
 		return;
 	int64_t bound = config_call_bound_ms(c);
 	const where *wt = where_of(at, "kubernetes.timeout");
+	if (bound < MIN_TIMEOUT_MS) {
+		const where *w = wl->set ? wl : wd;
+		fo_diag_add(d, FO_SEV_ERROR, file, w->line, w->col,
+			    "%s%sleaseDuration (%lld ms) and renewDeadline (%lld ms) leave %lld ms for a Kubernetes call "
+			    "(min(renewDeadline / 2, leaseDuration - renewDeadline)); at least %d ms is needed",
+			    w->origin, le, (long long)lease, (long long)renew, (long long)bound, MIN_TIMEOUT_MS);
+		return;
+	}
 	if (c->kubernetes.timeout_ms <= bound)
 		return;
 	if (wt->set)
@@ -439,12 +485,72 @@ static void check_leader_election(config *c, const char *file, const where *at, 
 		c->kubernetes.timeout_ms = bound;
 }
 
+/* A name the agent puts into an API path (…/namespaces/NS/leases/NAME):
+ * Kubernetes' own rule for it, so that nothing else (a "/", "..", "%2F")
+ * ever reaches the path. `value` NULL: not set, nothing to check. */
+static void check_name(const char *value, bool label, const char *path, const char *file, const where *at,
+		       fo_diags *d)
+{
+	if (!value || (label ? dns_label(value, strlen(value)) : dns_subdomain(value)))
+		return;
+	const where *w = where_of(at, path);
+	fo_diag_add(d, FO_SEV_ERROR, file, w->line, w->col,
+		    label ? "%s%s: \"%.80s\" is not a namespace name (a DNS-1123 label: lower-case letters, digits "
+			    "and '-', starting and ending with a letter or digit, at most 63)"
+			  : "%s%s: \"%.80s\" is not an object name (a DNS-1123 subdomain: lower-case letters, digits, "
+			    "'-' and '.', each part starting and ending with a letter or digit, at most 253)",
+		    w->origin, path, value);
+}
+
+/* Durations that drive a loop or bound a call. */
+static void check_durations(const config *c, const char *file, const where *at, fo_diags *d)
+{
+	check_at_least(c->repository.interval_ms, 1000, "repository.interval", file, at, d);
+	static const char *const timeouts[] = {"repository.timeout", "kubernetes.timeout", "flink.savepointTimeout",
+					       "flink.readyTimeout", "flink.runningTimeout"};
+	const int64_t values[] = {c->repository.timeout_ms, c->kubernetes.timeout_ms, c->flink.savepoint_timeout_ms,
+				  c->flink.ready_timeout_ms, c->flink.running_timeout_ms};
+	for (size_t i = 0; i < FO_ARRAY_LEN(timeouts); i++)
+		check_at_least(values[i], MIN_TIMEOUT_MS, timeouts[i], file, at, d);
+	check_at_least(c->agent.retry_initial_ms, MIN_RETRY_MS, "agent.retryInitial", file, at, d);
+	if (c->agent.retry_initial_ms >= MIN_RETRY_MS && c->agent.retry_max_ms < c->agent.retry_initial_ms) {
+		/* the point nearest the user's edit: whichever of the two was set */
+		const where *wm = where_of(at, "agent.retryMax");
+		const where *w = wm->set ? wm : where_of(at, "agent.retryInitial");
+		fo_diag_add(d, FO_SEV_ERROR, file, w->line, w->col,
+			    "%sagent.retryMax (%lld ms) must be at least agent.retryInitial (%lld ms)", w->origin,
+			    (long long)c->agent.retry_max_ms, (long long)c->agent.retry_initial_ms);
+	}
+}
+
+/* Names that go into API paths. */
+static void check_names(const config *c, const char *file, const where *at, fo_diags *d)
+{
+	const struct config_leader_election *le = &c->agent.leader_election;
+	check_name(c->kubernetes.namespace, true, "kubernetes.namespace", file, at, d);
+	/* empty is unset for these two: the defaults apply (elector.c) */
+	if (le->namespace && *le->namespace)
+		check_name(le->namespace, true, "agent.leaderElection.namespace", file, at, d);
+	if (le->lease_name && *le->lease_name)
+		check_name(le->lease_name, false, "agent.leaderElection.leaseName", file, at, d);
+	/* without a leaseName, agent.name names the Lease: a label value
+	 * (My_Agent) is not always an object name */
+	if (le->enabled && !(le->lease_name && *le->lease_name) && c->agent.name && !dns_subdomain(c->agent.name)) {
+		const where *w = where_of(at, "agent.name");
+		fo_diag_add(d, FO_SEV_ERROR, file, w->line, w->col,
+			    "%sagent.name \"%.80s\" names the Lease (no agent.leaderElection.leaseName) but is not an "
+			    "object name (a DNS-1123 subdomain: lower-case letters, digits, '-' and '.'); set "
+			    "agent.leaderElection.leaseName",
+			    w->origin, c->agent.name);
+	}
+}
+
 static void check(config *c, const char *file, const where *at, fo_diags *d)
 {
 	if (!c->repository.url || !*c->repository.url)
 		fo_diag_add(d, FO_SEV_ERROR, file, 0, 0, "repository.url is required (or FLINKOPS_REPOSITORY_URL)");
-	if (c->repository.interval_ms < 1000)
-		fo_diag_add(d, FO_SEV_ERROR, file, 0, 0, "repository.interval must be at least 1s");
+	check_durations(c, file, at, d);
+	check_names(c, file, at, d);
 	if (!c->kubernetes.in_cluster && !c->kubernetes.kubeconfig)
 		fo_diag_add(d, FO_SEV_ERROR, file, 0, 0,
 			    "name kubernetes.kubeconfig, or set kubernetes.inCluster: true when running in a pod");

@@ -6,6 +6,12 @@
  * (user:password@ in repository.url, any user info in flink.restUrl or
  * flink.s3Endpoint) is refused. Errors are file:line:col.
  *
+ * Bounds: names that go into API paths are Kubernetes names
+ * (kubernetes.namespace, agent.leaderElection.namespace: DNS-1123 labels;
+ * agent.leaderElection.leaseName, and agent.name when it names the Lease:
+ * DNS-1123 subdomains); repository.interval and every timeout at least 1s,
+ * agent.retryInitial at least 100ms, agent.retryMax at least retryInitial.
+ *
  *   repository:   url, branch (main), path (""), glob (*.yaml), interval (1m),
  *                 cacheDir, username, passwordFile, caFile, sshKeyFile,
  *                 knownHostsFile, acceptUnknownHostKey (false), timeout (60s)
@@ -36,7 +42,8 @@
  *                 else the host name, "_" and a random suffix), leaseDuration
  *                 (15s), renewDeadline (10s), retryPeriod (2s). Refused:
  *                 a value not above zero, leaseDuration <= renewDeadline,
- *                 renewDeadline <= 1.2 * retryPeriod (client-go's checks).
+ *                 renewDeadline <= 1.2 * retryPeriod (client-go's checks),
+ *                 retryPeriod under 100ms, timings that leave a call under 1s.
  *                 When enabled, every Kubernetes call must end well inside the
  *                 renew deadline: kubernetes.timeout is at most
  *                 min(renewDeadline / 2, leaseDuration - renewDeadline) — the

@@ -329,6 +329,49 @@ static void test_config(void **state)
 		 "kubernetes.namespaces: expected a namespace name"},
 		{"repository: {url: x}\nkubernetes: {kubeconfig: k}\n", "FLINKOPS_KUBERNETES_NAMESPACES=a,-b", 0, 0,
 		 "FLINKOPS_KUBERNETES_NAMESPACES overrides kubernetes.namespaces: \"-b\" is not a namespace name"},
+		/* names that go into API paths (…/namespaces/NS/leases/NAME) are
+		 * Kubernetes names: "../" must not walk to another resource */
+		{"repository: {url: x}\nkubernetes: {kubeconfig: k}\nagent:\n  leaderElection: {leaseName: ../pods/x}\n", NULL, 4, 31,
+		 "agent.leaderElection.leaseName: \"../pods/x\" is not an object name (a DNS-1123 subdomain"},
+		{"repository: {url: x}\nkubernetes: {kubeconfig: k}\nagent:\n  leaderElection: {leaseName: a%2Fb}\n", NULL, 4, 31,
+		 "agent.leaderElection.leaseName: \"a%2Fb\" is not an object name"},
+		{"repository: {url: x}\nkubernetes: {kubeconfig: k}\nagent:\n  leaderElection: {leaseName: Flinkops}\n", NULL, 4, 31,
+		 "agent.leaderElection.leaseName: \"Flinkops\" is not an object name"},
+		{"repository: {url: x}\nkubernetes: {kubeconfig: k}\nagent:\n  leaderElection: {leaseName: a..b}\n", NULL, 4, 31,
+		 "agent.leaderElection.leaseName: \"a..b\" is not an object name"},
+		{"repository: {url: x}\nkubernetes: {kubeconfig: k}\nagent:\n  leaderElection: {namespace: kube_system}\n", NULL, 4, 31,
+		 "agent.leaderElection.namespace: \"kube_system\" is not a namespace name (a DNS-1123 label"},
+		{"repository: {url: x}\nkubernetes: {kubeconfig: k}\nagent:\n  leaderElection: {namespace: a.b}\n", NULL, 4, 31,
+		 "agent.leaderElection.namespace: \"a.b\" is not a namespace name"},
+		{"repository: {url: x}\nkubernetes:\n  kubeconfig: k\n  namespace: ../x\n", NULL, 4, 14,
+		 "kubernetes.namespace: \"../x\" is not a namespace name"},
+		{"repository: {url: x}\nkubernetes: {kubeconfig: k}\n", "FLINKOPS_KUBERNETES_NAMESPACE=a/b", 0, 0,
+		 "FLINKOPS_KUBERNETES_NAMESPACE overrides kubernetes.namespace: \"a/b\" is not a namespace name"},
+		{"repository: {url: x}\nkubernetes: {kubeconfig: k}\nagent:\n  name: My_Agent\n  leaderElection: {enabled: true}\n",
+		 NULL, 4, 9, "agent.name \"My_Agent\" names the Lease (no agent.leaderElection.leaseName) but is not an object name"},
+		/* durations that drive a loop or bound a call */
+		{"repository: {url: x}\nkubernetes: {kubeconfig: k}\nagent:\n  retryInitial: 0s\n", NULL, 4, 17,
+		 "agent.retryInitial (0 ms) must be at least 100 ms"},
+		{"repository: {url: x}\nkubernetes: {kubeconfig: k}\nagent:\n  retryInitial: 50ms\n", NULL, 4, 17,
+		 "agent.retryInitial (50 ms) must be at least 100 ms"},
+		{"repository: {url: x}\nkubernetes: {kubeconfig: k}\nagent:\n  retryMax: 0s\n", NULL, 4, 13,
+		 "agent.retryMax (0 ms) must be at least agent.retryInitial (5000 ms)"},
+		{"repository: {url: x}\nkubernetes: {kubeconfig: k}\nagent:\n  retryInitial: 10s\n", "FLINKOPS_AGENT_RETRY_MAX=2s", 0, 0,
+		 "FLINKOPS_AGENT_RETRY_MAX overrides agent.retryMax (2000 ms) must be at least agent.retryInitial (10000 ms)"},
+		{"repository: {url: x}\nkubernetes: {kubeconfig: k}\nagent:\n  retryMax: 1m\n  retryInitial: 2m\n", NULL, 4, 13,
+		 "agent.retryMax (60000 ms) must be at least agent.retryInitial (120000 ms)"},
+		{"repository:\n  url: x\n  interval: 0s\nkubernetes: {kubeconfig: k}\n", NULL, 3, 13,
+		 "repository.interval (0 ms) must be at least 1000 ms"},
+		{"repository:\n  url: x\n  timeout: 500ms\nkubernetes: {kubeconfig: k}\n", NULL, 3, 12,
+		 "repository.timeout (500 ms) must be at least 1000 ms"},
+		{"repository: {url: x}\nkubernetes:\n  kubeconfig: k\n  timeout: 0s\n", NULL, 4, 12,
+		 "kubernetes.timeout (0 ms) must be at least 1000 ms"},
+		{"repository: {url: x}\nkubernetes: {kubeconfig: k}\nflink:\n  savepointTimeout: 0s\n", NULL, 4, 21,
+		 "flink.savepointTimeout (0 ms) must be at least 1000 ms"},
+		{"repository: {url: x}\nkubernetes: {kubeconfig: k}\nflink:\n  readyTimeout: 10ms\n", NULL, 4, 17,
+		 "flink.readyTimeout (10 ms) must be at least 1000 ms"},
+		{"repository: {url: x}\nkubernetes: {kubeconfig: k}\n", "FLINKOPS_FLINK_RUNNING_TIMEOUT=0s", 0, 0,
+		 "FLINKOPS_FLINK_RUNNING_TIMEOUT overrides flink.runningTimeout (0 ms) must be at least 1000 ms"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		fo_diags bd = FO_DIAGS_INIT;
@@ -372,6 +415,30 @@ static void test_config(void **state)
 		fo_buf_free(&got);
 		config_free(x);
 		fo_diags_free(&nd);
+	}
+	/* names and durations at their bounds, and what stays allowed */
+	static const struct {
+		const char *text, *env;
+	} good[] = {
+		{"repository: {url: x}\nkubernetes: {kubeconfig: k, namespace: team-a}\n"
+		 "agent: {leaderElection: {enabled: true, leaseName: flinkops.lease-1, namespace: jobs}}\n", NULL},
+		/* a label value that is no object name is fine when leaseName names the Lease, or without leader election */
+		{"repository: {url: x}\nkubernetes: {kubeconfig: k}\nagent: {name: My_Agent, leaderElection: {enabled: true, leaseName: l}}\n", NULL},
+		{"repository: {url: x}\nkubernetes: {kubeconfig: k}\nagent: {name: My_Agent}\n", NULL},
+		/* empty is unset: the defaults apply */
+		{"repository: {url: x}\nkubernetes: {kubeconfig: k}\n", "FLINKOPS_AGENT_LEADER_ELECTION_LEASE_NAME="},
+		{"repository: {url: x, interval: 1s, timeout: 1s}\nkubernetes: {kubeconfig: k, timeout: 1s}\n"
+		 "agent: {retryInitial: 100ms, retryMax: 100ms}\nflink: {savepointTimeout: 1s, readyTimeout: 1s, runningTimeout: 1s}\n", NULL},
+	};
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		fo_diags gd = FO_DIAGS_INIT;
+		char *env1[] = {(char *)good[i].env, NULL};
+		config *x = NULL;
+		if (config_load_text("c.yaml", good[i].text, strlen(good[i].text), env1, &x, &gd) != 0)
+			fail_msg("good config %zu refused: %d:%d %s", i, gd.n ? gd.v[0].line : -1, gd.n ? gd.v[0].col : -1,
+				 gd.n ? gd.v[0].msg : "");
+		config_free(x);
+		fo_diags_free(&gd);
 	}
 	/* a user name alone names an account, not a secret */
 	static const char *const fine[] = {

@@ -219,6 +219,12 @@ static void test_config_rows(void **state)
 		{"agent:\n  leaderElection:\n    retryPeriod: 9s\n", NULL, 3, 18,
 		 "renewDeadline (10000 ms) must be longer than 1.2 x agent.leaderElection.retryPeriod (9000 ms)"},
 		{"agent:\n  leaderElection: {retryPeriod: 0s}\n", NULL, 2, 33, "agent.leaderElection.retryPeriod must be above zero"},
+		/* every retryPeriod is a call to the API server: not a hot loop */
+		{"agent:\n  leaderElection: {leaseDuration: 6s, renewDeadline: 4s, retryPeriod: 10ms}\n", NULL, 2, 71,
+		 "agent.leaderElection.retryPeriod (10 ms) must be at least 100 ms"},
+		/* timings that leave a Kubernetes call no time at all */
+		{"agent:\n  leaderElection: {enabled: true, leaseDuration: 1500ms, renewDeadline: 1s, retryPeriod: 100ms}\n",
+		 NULL, 2, 50, "agent.leaderElection.leaseDuration (1500 ms) and renewDeadline (1000 ms) leave 500 ms for a Kubernetes call"},
 		{"agent: {}\n", "FLINKOPS_AGENT_LEADER_ELECTION_LEASE_DURATION=5s", 0, 0,
 		 "FLINKOPS_AGENT_LEADER_ELECTION_LEASE_DURATION overrides agent.leaderElection.leaseDuration (5000 ms) must be longer"},
 		{"kubernetes: {kubeconfig: k, timeout: 30s}\nagent:\n  leaderElection: {enabled: true}\n", NULL, 1, 38,
