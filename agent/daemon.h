@@ -61,6 +61,36 @@ const char *agent_trigger_name(enum agent_trigger t);
  */
 bool agent_pass_fetches(enum agent_trigger t, bool have_commit, int64_t since_fetch_ms, int64_t interval_ms);
 
+/* A webhook's pass waits this long for the rest of a burst (a push of
+ * several branches, a provider's retries) so that they make one pass... */
+#define AGENT_DEBOUNCE_MS 500
+/* ...and starts no sooner than this after the previous pass ended. */
+#define AGENT_MIN_GAP_MS 1000
+
+/* What the loop knows when it decides whether a pass starts (agent_wake_decide). */
+typedef struct agent_wake {
+	int64_t now;
+	int64_t next_at;             /* the scheduled pass: the interval's, a re-check's or the backoff's retry */
+	enum agent_trigger next_why; /* why the scheduled pass runs */
+	bool requested;              /* a webhook asked for a pass... */
+	int64_t requested_at;        /* ...first at this time */
+	int64_t last_end;            /* when the previous pass ended */
+	unsigned failures;           /* passes in a row that could not complete: next_at is the backoff's */
+	bool elected;                /* this replica has just acquired the Lease */
+} agent_wake;
+
+/*
+ * Whether a pass starts now. True with *why set; else false with *at, the
+ * time to decide again (the scheduled pass or a webhook's, the earlier).
+ * A replica just elected starts at once. A webhook's pass starts
+ * AGENT_DEBOUNCE_MS after the first request and at least AGENT_MIN_GAP_MS
+ * after the previous pass — and, after passes that could not complete, not
+ * before the backoff's retry: a webhook may bring a fetch forward, never
+ * add load to a server that is failing (a replayed or a flood of signed
+ * requests would otherwise force a pass a second). Pure.
+ */
+bool agent_wake_decide(const agent_wake *w, enum agent_trigger *why, int64_t *at);
+
 /*
  * Parse agent.listen: "HOST:PORT", ":PORT" (every interface), "[V6]:PORT".
  * HOST is a numeric address (names are not resolved: the agent binds
@@ -98,6 +128,46 @@ typedef struct agent_hook_verdict {
 void agent_webhook_check(const char *secret, size_t secret_len, const char *branch, agent_header_fn header, void *arg,
 			 const char *body, size_t len, agent_hook_verdict *v);
 
+/* The id a provider gives a delivery, the same when it retries it: GitHub's
+ * X-GitHub-Delivery, Gitea's X-Gitea-Delivery (Forgejo's X-Forgejo-Delivery),
+ * GitLab's Idempotency-Key, else its X-Gitlab-Event-UUID; the generic
+ * X-Flinkops-Delivery. NULL when the request has none. */
+const char *agent_webhook_delivery(enum agent_provider p, agent_header_fn header, void *arg);
+
+/* The deliveries acted on lately: a fixed ring of digests, so that its
+ * memory is bounded whatever is sent; the oldest make room for new ones. */
+#define AGENT_SEEN_MAX 512
+#define AGENT_SEEN_WINDOW_MS (10 * 60 * 1000)
+typedef struct agent_seen {
+	struct agent_seen_entry {
+		unsigned char key[32]; /* SHA-256 of what identifies the delivery */
+		int64_t at;            /* when it was recorded; 0 with !used */
+		bool used;
+	} v[AGENT_SEEN_MAX];
+	size_t next; /* the slot the next record takes */
+} agent_seen;
+
+/*
+ * Whether a delivery was acted on within AGENT_SEEN_WINDOW_MS before `now`
+ * (true: a duplicate); when not, it is recorded at `now`. A delivery is
+ * known by its id (`delivery`, may be NULL) and, for GitHub, Gitea and
+ * GitLab, by its body too: the id is a header no signature covers, so a
+ * replay with a new id is still the same push (before, after, commits). The
+ * generic provider's body may be the same for every request ({} asks for
+ * a pass), so only its id counts. Pure but for `s`.
+ */
+bool agent_seen_check(agent_seen *s, enum agent_provider p, const char *delivery, const char *body, size_t len,
+		      int64_t now);
+
+/*
+ * Settle the answer to a webhook judged `v` (agent_webhook_check), for a
+ * replica that may act: a genuine push already acted on within the window
+ * (agent_seen_check) becomes 200 "already seen" and asks for nothing; any
+ * other push asking for a pass is recorded as seen. Pure but for `seen`.
+ */
+void agent_webhook_answer(agent_hook_verdict *v, agent_seen *seen, const char *delivery, const char *body, size_t len,
+			  int64_t now);
+
 /* ---- metrics (metrics.c; formatting is pure) ---- */
 
 #define AGENT_HIST_MAX 16
@@ -113,8 +183,8 @@ void agent_hist_observe(agent_hist *h, double v);
 enum agent_pass_outcome { AGENT_PASS_SUCCESS, AGENT_PASS_FAILED, AGENT_PASS_ERROR, AGENT_PASS_NOUTCOMES };
 enum agent_kind { AGENT_KIND_CONFIGMAP, AGENT_KIND_SERVICE, AGENT_KIND_STATEFULSET, AGENT_NKINDS };
 /* The webhook answers counted, each a label value. */
-#define AGENT_HOOK_CODES {200, 202, 400, 401, 403, 405, 413, 500}
-#define AGENT_NHOOK_CODES 8
+#define AGENT_HOOK_CODES {200, 202, 400, 401, 403, 405, 413, 503, 500}
+#define AGENT_NHOOK_CODES 9
 
 /* One deployment's own series: how long its savepoints and its upgrades
  * took. A series exists from a deployment's first observation until it is
@@ -189,6 +259,7 @@ typedef struct agent_state {
 	char *secret;
 	size_t secret_len;
 	const char *branch;
+	agent_seen seen;           /* deliveries acted on lately: a replay starts nothing */
 } agent_state;
 
 /* The exit status of `flinkops agent` after it lost the Lease. */

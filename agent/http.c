@@ -65,11 +65,13 @@ static enum MHD_Result webhook(agent_http *h, struct MHD_Connection *c, request 
 		agent_webhook_check(st->secret, st->secret_len, st->branch, header_of, c, rq->body.ptr ? rq->body.ptr : "",
 				    rq->body.len, &v);
 	}
-	if (v.pass)
-		agent_request_pass(st);
 	pthread_mutex_lock(&st->lock);
+	agent_webhook_answer(&v, &st->seen, agent_webhook_delivery(v.provider, header_of, c), rq->body.ptr, rq->body.len,
+			     agent_mono_ms());
 	agent_metric_hook(&st->m, v.provider, v.code);
 	pthread_mutex_unlock(&st->lock);
+	if (v.pass)
+		agent_request_pass(st);
 	fo_log(v.code >= 400 ? FO_LOG_WARN : FO_LOG_INFO, "webhook", "%s: %d %s", agent_provider_name(v.provider), v.code,
 	       v.why);
 	return reply_text(c, (unsigned)v.code, v.why);

@@ -20,11 +20,6 @@
 #include "sync/sync.h"
 #include "lib/log.h"
 
-/* A webhook's pass waits this long for the rest of a burst (a push of
- * several branches, a provider's retries) so that they make one pass. */
-#define DEBOUNCE_MS 500
-/* ...and starts no sooner than this after the previous pass ended. */
-#define MIN_GAP_MS 1000
 /* The loop shows it is alive at least this often while it sleeps. */
 #define HEARTBEAT_MS 5000
 /* The repository cache is looked after (sync_maintain) after the first
@@ -145,25 +140,14 @@ void agent_loop_run(agent_state *st, agent_ctx *ctx, const agent_sched *sched)
 			st->heartbeat = now;
 			if (atomic_load(&st->stop))
 				break;
-			int64_t hook_at = INT64_MAX;
-			if (st->requested) {
-				hook_at = st->requested_at + DEBOUNCE_MS;
-				if (hook_at < last_end + MIN_GAP_MS)
-					hook_at = last_end + MIN_GAP_MS;
-			}
-			if (st->elected) {
-				/* just became the leader: act at once */
-				st->elected = false;
-				why = AGENT_TRIGGER_ELECTED;
+			agent_wake w = {.now = now, .next_at = next_at, .next_why = why_next, .requested = st->requested,
+					.requested_at = st->requested_at, .last_end = last_end, .failures = failures,
+					.elected = st->elected};
+			int64_t at = 0;
+			if (agent_wake_decide(&w, &why, &at)) {
+				st->elected = false; /* served: just became the leader, acted at once */
 				break;
 			}
-			if (now >= hook_at) {
-				why = AGENT_TRIGGER_WEBHOOK;
-				break;
-			}
-			if (now >= next_at)
-				break;
-			int64_t at = next_at < hook_at ? next_at : hook_at;
 			if (at > now + HEARTBEAT_MS)
 				at = now + HEARTBEAT_MS;
 			wait_until(st, at);

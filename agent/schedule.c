@@ -51,6 +51,33 @@ bool agent_pass_fetches(enum agent_trigger t, bool have_commit, int64_t since_fe
 	return since_fetch_ms < 0 || since_fetch_ms >= interval_ms;
 }
 
+bool agent_wake_decide(const agent_wake *w, enum agent_trigger *why, int64_t *at)
+{
+	if (w->elected) {
+		*why = AGENT_TRIGGER_ELECTED;
+		return true;
+	}
+	int64_t hook_at = INT64_MAX;
+	if (w->requested) {
+		hook_at = w->requested_at + AGENT_DEBOUNCE_MS;
+		if (hook_at < w->last_end + AGENT_MIN_GAP_MS)
+			hook_at = w->last_end + AGENT_MIN_GAP_MS;
+		/* after failures the retry is the earliest a pass may run */
+		if (w->failures > 0 && hook_at < w->next_at)
+			hook_at = w->next_at;
+	}
+	if (w->now >= hook_at) {
+		*why = AGENT_TRIGGER_WEBHOOK;
+		return true;
+	}
+	if (w->now >= w->next_at) {
+		*why = w->next_why;
+		return true;
+	}
+	*at = w->next_at < hook_at ? w->next_at : hook_at;
+	return false;
+}
+
 int agent_listen_parse(const char *s, struct sockaddr_storage *addr, socklen_t *len, fo_err *e)
 {
 	memset(addr, 0, sizeof(*addr));

@@ -145,3 +145,90 @@ void agent_webhook_check(const char *secret, size_t secret_len, const char *bran
 {
 	decide(secret, secret_len, branch, header, arg, body, len, v);
 }
+
+const char *agent_webhook_delivery(enum agent_provider p, agent_header_fn header, void *arg)
+{
+	const char *id = NULL;
+	switch (p) {
+	case AGENT_HOOK_GITHUB: id = header(arg, "X-GitHub-Delivery"); break;
+	case AGENT_HOOK_GITEA:
+		if (!(id = header(arg, "X-Gitea-Delivery")))
+			id = header(arg, "X-Forgejo-Delivery");
+		break;
+	case AGENT_HOOK_GITLAB:
+		/* Idempotency-Key is the same on GitLab's retries of an event */
+		if (!(id = header(arg, "Idempotency-Key")))
+			id = header(arg, "X-Gitlab-Event-UUID");
+		break;
+	case AGENT_HOOK_GENERIC: id = header(arg, "X-Flinkops-Delivery"); break;
+	default: break;
+	}
+	return id && *id ? id : NULL;
+}
+
+/* The digest that stands for a delivery in the table: provider, what it is
+ * (an id or a body), and its bytes. */
+static bool seen_key(unsigned char key[SHA256_DIGEST_LENGTH], enum agent_provider p, char what, const char *data,
+		     size_t len)
+{
+	unsigned char head[2] = {(unsigned char)p, (unsigned char)what};
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	unsigned int n = 0;
+	bool ok = c && EVP_DigestInit_ex(c, EVP_sha256(), NULL) && EVP_DigestUpdate(c, head, sizeof(head)) &&
+		  EVP_DigestUpdate(c, data, len) && EVP_DigestFinal_ex(c, key, &n) && n == SHA256_DIGEST_LENGTH;
+	EVP_MD_CTX_free(c);
+	return ok;
+}
+
+/* Whether `key` was recorded within the window before `now`. */
+static bool seen_within(const agent_seen *s, const unsigned char *key, int64_t now)
+{
+	for (size_t i = 0; i < AGENT_SEEN_MAX; i++) {
+		const struct agent_seen_entry *e = &s->v[i];
+		if (e->used && now >= e->at && now - e->at < AGENT_SEEN_WINDOW_MS &&
+		    memcmp(e->key, key, SHA256_DIGEST_LENGTH) == 0)
+			return true;
+	}
+	return false;
+}
+
+static void seen_record(agent_seen *s, const unsigned char *key, int64_t now)
+{
+	struct agent_seen_entry *e = &s->v[s->next];
+	memcpy(e->key, key, SHA256_DIGEST_LENGTH);
+	e->at = now;
+	e->used = true;
+	s->next = (s->next + 1) % AGENT_SEEN_MAX;
+}
+
+bool agent_seen_check(agent_seen *s, enum agent_provider p, const char *delivery, const char *body, size_t len,
+		      int64_t now)
+{
+	unsigned char id_key[SHA256_DIGEST_LENGTH], body_key[SHA256_DIGEST_LENGTH];
+	bool by_body = p == AGENT_HOOK_GITHUB || p == AGENT_HOOK_GITEA || p == AGENT_HOOK_GITLAB;
+	/* a digest that cannot be made (out of memory) leaves that key out:
+	 * a push is acted on rather than dropped */
+	if (delivery && !seen_key(id_key, p, 'i', delivery, strlen(delivery)))
+		delivery = NULL;
+	if (by_body && !seen_key(body_key, p, 'b', body ? body : "", body ? len : 0))
+		by_body = false;
+	if ((delivery && seen_within(s, id_key, now)) || (by_body && seen_within(s, body_key, now)))
+		return true;
+	if (delivery)
+		seen_record(s, id_key, now);
+	if (by_body)
+		seen_record(s, body_key, now);
+	return false;
+}
+
+void agent_webhook_answer(agent_hook_verdict *v, agent_seen *seen, const char *delivery, const char *body, size_t len,
+			  int64_t now)
+{
+	if (!v->pass)
+		return;
+	if (agent_seen_check(seen, v->provider, delivery, body, len, now)) {
+		v->code = 200;
+		v->pass = false;
+		v->why = "a delivery already seen: nothing to do";
+	}
+}

@@ -92,6 +92,66 @@ static void test_fetches(void **state)
 	assert_string_equal(agent_trigger_name(AGENT_NTRIGGERS), "?");
 }
 
+static void test_wake(void **state)
+{
+	(void)state;
+#define I AGENT_TRIGGER_INTERVAL
+#define H AGENT_TRIGGER_WEBHOOK
+#define W AGENT_TRIGGER_WAITING
+#define R AGENT_TRIGGER_RETRY
+#define E AGENT_TRIGGER_ELECTED
+#define NO (-1)
+	static const struct {
+		agent_wake w;
+		int want;       /* the trigger of a pass that starts now, or NO */
+		int64_t at;     /* with NO: when to decide again */
+		const char *why;
+	} cases[] = {
+		{{.now = 100000, .next_at = 160000, .next_why = I, .last_end = 100000}, NO, 160000, "idle: the interval"},
+		{{.now = 160000, .next_at = 160000, .next_why = I, .last_end = 100000}, I, 0, "the interval is due"},
+		{{.now = 103000, .next_at = 103000, .next_why = W, .last_end = 100000}, W, 0, "a re-check is due"},
+		{{.now = 110000, .next_at = 160000, .next_why = I, .requested = true, .requested_at = 110000, .last_end = 100000},
+		 NO, 110000 + AGENT_DEBOUNCE_MS, "a webhook: debounced"},
+		{{.now = 110500, .next_at = 160000, .next_why = I, .requested = true, .requested_at = 110000, .last_end = 100000},
+		 H, 0, "a webhook: its pass after the debounce"},
+		{{.now = 100600, .next_at = 160000, .next_why = I, .requested = true, .requested_at = 100000, .last_end = 100200},
+		 NO, 101200, "a webhook right after a pass: the minimum gap"},
+		/* the backoff holds against webhooks */
+		{{.now = 110500, .next_at = 140000, .next_why = R, .requested = true, .requested_at = 110000, .last_end = 100000,
+		  .failures = 3},
+		 NO, 140000, "after failures a webhook waits for the retry"},
+		{{.now = 139999, .next_at = 140000, .next_why = R, .requested = true, .requested_at = 110000, .last_end = 100000,
+		  .failures = 1},
+		 NO, 140000, "one failure is enough: not a millisecond early"},
+		{{.now = 140000, .next_at = 140000, .next_why = R, .requested = true, .requested_at = 110000, .last_end = 100000,
+		  .failures = 3},
+		 H, 0, "at the retry the webhook's pass runs (it fetches)"},
+		{{.now = 140000, .next_at = 140000, .next_why = R, .last_end = 100000, .failures = 3}, R, 0,
+		 "the retry without a webhook"},
+		{{.now = 100000, .next_at = 400000, .next_why = R, .requested = true, .requested_at = 99000, .last_end = 90000,
+		  .failures = 9},
+		 NO, 400000, "a flood during a long backoff starts nothing early"},
+		{{.now = 110500, .next_at = 103000, .next_why = W, .requested = true, .requested_at = 110000, .last_end = 100000},
+		 H, 0, "no failures: a webhook is not held back"},
+		{{.now = 100000, .next_at = 400000, .next_why = R, .last_end = 99000, .failures = 9, .elected = true}, E, 0,
+		 "just elected: at once"},
+	};
+#undef I
+#undef H
+#undef W
+#undef R
+#undef E
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		enum agent_trigger why = AGENT_NTRIGGERS;
+		int64_t at = -1;
+		bool now = agent_wake_decide(&cases[i].w, &why, &at);
+		if (cases[i].want == NO ? (now || at != cases[i].at) : (!now || (int)why != cases[i].want))
+			fail_msg("case %zu (%s): got %s %s at %lld", i, cases[i].why, now ? "start" : "wait",
+				 now ? agent_trigger_name(why) : "", (long long)at);
+	}
+#undef NO
+}
+
 static void test_listen(void **state)
 {
 	(void)state;
@@ -268,6 +328,95 @@ static void test_webhook(void **state)
 	hdrs n = {{"X-Flinkops-Signature-256", "sha256=" SIG_MAIN}};
 	agent_webhook_check("s3cret", 6, "main", lookup, &n, nul_body, sizeof(nul_body) - 1, &v);
 	assert_int_equal(v.code, 401);
+}
+
+static void test_delivery(void **state)
+{
+	(void)state;
+	static const struct {
+		enum agent_provider p;
+		hdrs h;
+		const char *want;
+	} cases[] = {
+		{AGENT_HOOK_GITHUB, {{"X-GitHub-Delivery", "72d3162e-cc78-11e3-81ab-4c9367dc0958"}}, "72d3162e-cc78-11e3-81ab-4c9367dc0958"},
+		{AGENT_HOOK_GITEA, {{"X-Gitea-Delivery", "g-1"}}, "g-1"},
+		{AGENT_HOOK_GITEA, {{"X-Forgejo-Delivery", "f-1"}}, "f-1"},
+		{AGENT_HOOK_GITLAB, {{"X-Gitlab-Event-UUID", "u-1", "Idempotency-Key", "k-1"}}, "k-1"},
+		{AGENT_HOOK_GITLAB, {{"X-Gitlab-Event-UUID", "u-1"}}, "u-1"},
+		{AGENT_HOOK_GENERIC, {{"X-Flinkops-Delivery", "d-1"}}, "d-1"},
+		{AGENT_HOOK_GITHUB, {{"X-Gitea-Delivery", "g-1"}}, NULL},
+		{AGENT_HOOK_GITHUB, {{"X-GitHub-Delivery", ""}}, NULL},
+		{AGENT_HOOK_UNKNOWN, {{"X-GitHub-Delivery", "x"}}, NULL},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		hdrs h = cases[i].h;
+		const char *got = agent_webhook_delivery(cases[i].p, lookup, &h);
+		if (cases[i].want ? !got || strcmp(got, cases[i].want) != 0 : got != NULL)
+			fail_msg("case %zu: got %s, want %s", i, got ? got : "NULL", cases[i].want ? cases[i].want : "NULL");
+	}
+}
+
+static void test_seen(void **state)
+{
+	(void)state;
+	static agent_seen s; /* zeroed: empty */
+	const int64_t t = 1000000, win = AGENT_SEEN_WINDOW_MS;
+	const char *b1 = MAIN, *b2 = OTHER;
+	size_t l1 = strlen(b1), l2 = strlen(b2);
+	assert_false(agent_seen_check(&s, AGENT_HOOK_GITHUB, "d1", b1, l1, t));          /* first: acted on */
+	assert_true(agent_seen_check(&s, AGENT_HOOK_GITHUB, "d1", b1, l1, t + 1000));    /* a replay */
+	assert_true(agent_seen_check(&s, AGENT_HOOK_GITHUB, "d2", b1, l1, t + 2000));    /* a new id, the same signed body */
+	assert_true(agent_seen_check(&s, AGENT_HOOK_GITHUB, "d1", b2, l2, t + 3000));    /* the same id, another body */
+	assert_false(agent_seen_check(&s, AGENT_HOOK_GITEA, "d1", b1, l1, t + 4000));    /* another provider's id space */
+	assert_false(agent_seen_check(&s, AGENT_HOOK_GITHUB, "d3", b2, l2, t + 5000));   /* a new push */
+	assert_true(agent_seen_check(&s, AGENT_HOOK_GITHUB, NULL, b2, l2, t + 6000));    /* no id: known by its body */
+	assert_true(agent_seen_check(&s, AGENT_HOOK_GITHUB, "d1", b1, l1, t + win - 1)); /* still within the window */
+	assert_false(agent_seen_check(&s, AGENT_HOOK_GITHUB, "d1", b1, l1, t + win));    /* past it: acted on again */
+	/* the generic provider's bodies repeat by design: only its id counts */
+	assert_false(agent_seen_check(&s, AGENT_HOOK_GENERIC, "g1", "{}", 2, t));
+	assert_false(agent_seen_check(&s, AGENT_HOOK_GENERIC, "g2", "{}", 2, t + 1));
+	assert_false(agent_seen_check(&s, AGENT_HOOK_GENERIC, NULL, "{}", 2, t + 2));
+	assert_false(agent_seen_check(&s, AGENT_HOOK_GENERIC, NULL, "{}", 2, t + 3));
+	assert_true(agent_seen_check(&s, AGENT_HOOK_GENERIC, "g1", "{}", 2, t + 4));
+	/* bounded: a ring of AGENT_SEEN_MAX; the oldest make room, the newest stay */
+	static agent_seen r;
+	char id[32];
+	for (int i = 0; i < 2 * AGENT_SEEN_MAX; i++) {
+		snprintf(id, sizeof(id), "id-%d", i);
+		assert_false(agent_seen_check(&r, AGENT_HOOK_GENERIC, id, "", 0, t + i));
+	}
+	snprintf(id, sizeof(id), "id-%d", 2 * AGENT_SEEN_MAX - 1);
+	assert_true(agent_seen_check(&r, AGENT_HOOK_GENERIC, id, "", 0, t + 2 * AGENT_SEEN_MAX));
+	snprintf(id, sizeof(id), "id-%d", AGENT_SEEN_MAX + 1);
+	assert_true(agent_seen_check(&r, AGENT_HOOK_GENERIC, id, "", 0, t + 2 * AGENT_SEEN_MAX));
+	assert_false(agent_seen_check(&r, AGENT_HOOK_GENERIC, "id-0", "", 0, t + 2 * AGENT_SEEN_MAX)); /* evicted */
+	assert_true(sizeof(agent_seen) < 64 * 1024);
+}
+
+static void test_webhook_answer(void **state)
+{
+	(void)state;
+	static agent_seen s;
+	agent_hook_verdict v = {AGENT_HOOK_GITHUB, 202, true, "pass requested"};
+	agent_webhook_answer(&v, &s, "d1", MAIN, strlen(MAIN), 5000);
+	assert_int_equal(v.code, 202);
+	assert_true(v.pass);
+	v = (agent_hook_verdict){AGENT_HOOK_GITHUB, 202, true, "pass requested"};
+	agent_webhook_answer(&v, &s, "d1", MAIN, strlen(MAIN), 6000); /* the replay */
+	assert_int_equal(v.code, 200);
+	assert_false(v.pass);
+	assert_non_null(strstr(v.why, "already seen"));
+	/* what asks for nothing is not recorded: a ping, a 401, another branch */
+	v = (agent_hook_verdict){AGENT_HOOK_GITHUB, 200, false, "pong"};
+	agent_webhook_answer(&v, &s, "d2", ZEN, strlen(ZEN), 7000);
+	assert_int_equal(v.code, 200);
+	v = (agent_hook_verdict){AGENT_HOOK_GITHUB, 401, false, "the signature does not match"};
+	agent_webhook_answer(&v, &s, "d3", OTHER, strlen(OTHER), 7000);
+	assert_int_equal(v.code, 401);
+	v = (agent_hook_verdict){AGENT_HOOK_GITHUB, 202, true, "pass requested"};
+	agent_webhook_answer(&v, &s, "d3", OTHER, strlen(OTHER), 8000); /* its genuine delivery is acted on */
+	assert_int_equal(v.code, 202);
+	assert_true(v.pass);
 }
 
 static size_t check_exposition(const char *text);
@@ -698,6 +847,10 @@ int main(void)
 		cmocka_unit_test(test_schedule),
 		cmocka_unit_test(test_pause_stops),
 		cmocka_unit_test(test_fetches),
+		cmocka_unit_test(test_wake),
+		cmocka_unit_test(test_delivery),
+		cmocka_unit_test(test_seen),
+		cmocka_unit_test(test_webhook_answer),
 		cmocka_unit_test(test_listen),
 		cmocka_unit_test(test_webhook),
 		cmocka_unit_test(test_metrics_text),
