@@ -31,7 +31,7 @@ static const char usage[] =
 	"doubling up to agent.retryMax. Serves on agent.listen:\n"
 	"\n"
 	"  GET  /healthz    200 while the loop makes progress\n"
-	"  GET  /readyz     200 once the Kubernetes API has answered\n"
+	"  GET  /readyz     200 once the Kubernetes API has answered (a pass or the Lease)\n"
 	"  GET  /metrics    Prometheus text format\n"
 	"  POST /webhook    GitHub, Gitea/Forgejo, GitLab or X-Flinkops-Signature-256\n"
 	"                   (secret from agent.webhookSecretFile)\n"
@@ -53,8 +53,10 @@ static const char usage[] =
 	"(128 + the signal).\n"
 	"\n"
 	"Leader election (agent.leaderElection, on by default in a cluster): only the\n"
-	"replica holding the Lease runs passes; every write to the cluster and every\n"
-	"Flink action is refused unless the Lease was renewed within renewDeadline.\n"
+	"replica holding the Lease runs passes (a standby is Ready once it has read\n"
+	"the Lease, and answers a signed push 503 with Retry-After); every write to\n"
+	"the cluster and every Flink action is refused unless the Lease was renewed\n"
+	"within renewDeadline.\n"
 	"A leader that cannot renew in time, or finds another holder, stops at once\n"
 	"and exits 3.\n"
 	"\n"
@@ -197,6 +199,10 @@ int cmd_agent(int argc, char **argv)
 	st.branch = cfg->repository.branch;
 	st.heartbeat = agent_mono_ms();
 	st.healthy_within = 3 * cfg->repository.interval_ms + PASS_BUDGET_MS;
+	/* a push refused by a standby or while stopping: by then another
+	 * replica may have taken over (leaseDuration + 2 retryPeriods at most) */
+	st.retry_after_s = (int)((cfg->agent.leader_election.lease_duration_ms +
+				  2 * cfg->agent.leader_election.retry_period_ms + 999) / 1000);
 	agent_sched sched = {cfg->repository.interval_ms, cfg->agent.retry_initial_ms, cfg->agent.retry_max_ms,
 			     AGENT_WAITING_MS};
 	if (cfg->agent.leader_election.enabled) {

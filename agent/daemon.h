@@ -159,14 +159,46 @@ typedef struct agent_seen {
 bool agent_seen_check(agent_seen *s, enum agent_provider p, const char *delivery, const char *body, size_t len,
 		      int64_t now);
 
+/* What this replica may do with a push. */
+enum agent_role {
+	AGENT_ROLE_ACTS,     /* it runs passes: the leader, or the only replica */
+	AGENT_ROLE_STANDBY,  /* leader election on and the Lease not held by it */
+	AGENT_ROLE_STOPPING, /* SIGTERM: no pass starts any more */
+};
+
 /*
- * Settle the answer to a webhook judged `v` (agent_webhook_check), for a
- * replica that may act: a genuine push already acted on within the window
- * (agent_seen_check) becomes 200 "already seen" and asks for nothing; any
- * other push asking for a pass is recorded as seen. Pure but for `seen`.
+ * Settle the answer to a webhook judged `v` (agent_webhook_check) by what
+ * this replica may do. A genuine push that asks for a pass, on a replica
+ * that will not run one (a standby, or one shutting down), is 503 — never
+ * a 202 that drops it: the sender sees a failed delivery and may redeliver
+ * (behind a Service, possibly to the leader), and the leader's interval
+ * pass picks the push up anyway. Such a push is not recorded as seen. On a
+ * replica that acts, a push acted on within the window (agent_seen_check)
+ * becomes 200 "already seen" and asks for nothing; any other is recorded.
+ * Everything that asks for no pass (a ping, a 401) is left as it is. Pure
+ * but for `seen`.
  */
-void agent_webhook_answer(agent_hook_verdict *v, agent_seen *seen, const char *delivery, const char *body, size_t len,
-			  int64_t now);
+void agent_webhook_answer(agent_hook_verdict *v, enum agent_role role, agent_seen *seen, const char *delivery,
+			  const char *body, size_t len, int64_t now);
+
+/* What /readyz looks at. */
+typedef struct agent_ready_view {
+	bool api_ready;  /* a pass, or the loop's own probe, had an answer from the Kubernetes API */
+	bool electing;   /* leader election is on */
+	bool lease_seen; /* the elector has read or written the Lease: the API answers this replica */
+} agent_ready_view;
+
+/*
+ * Whether the replica is Ready: its configuration is loaded and its
+ * endpoint up (else nobody asks), and the Kubernetes API has answered it
+ * once — through a pass, or, with leader election, through the Lease, which
+ * a standby reads every retryPeriod although it runs no pass. Leadership is
+ * no part of it (as controller-runtime's managers, Flux's and Argo CD's,
+ * keep a standby Ready), so that a rolling update of two replicas and a
+ * PodDisruptionBudget never wait on a replica that cannot become leader
+ * until the other goes. False sets *why, a static phrase. Pure.
+ */
+bool agent_ready(const agent_ready_view *v, const char **why);
 
 /* ---- metrics (metrics.c; formatting is pure) ---- */
 
@@ -247,7 +279,9 @@ typedef struct agent_state {
 	bool running;              /* a pass is in flight */
 	int64_t heartbeat;         /* monotonic ms the loop last showed progress */
 	int64_t healthy_within;    /* /healthz fails when the heartbeat is older */
-	bool api_ready;            /* the Kubernetes API answered once */
+	bool api_ready;            /* the Kubernetes API answered a pass or the loop's probe once */
+	bool lease_seen;           /* the elector has read or written the Lease once */
+	int retry_after_s;         /* Retry-After of a push a standby cannot act on */
 	agent_metric_values m;
 	/* leader election (leader.h); fence NULL when it is off */
 	const fo_fence *fence;     /* a pass runs only while it is held */

@@ -31,6 +31,7 @@ struct agent_elector {
 	agent_lease observed;      /* the Lease as last read or written */
 	bool exists;               /* a Lease was there when last looked at */
 	bool seen;                 /* a read has succeeded at least once */
+	bool told_ready;           /* st->lease_seen is set */
 	int64_t observed_at;       /* monotonic ms when `observed` was last seen to change */
 	bool leading, lost;
 	int64_t renewed_at;        /* monotonic ms our last successful write was sent */
@@ -158,6 +159,13 @@ static void tick(agent_elector *el)
 		return; /* a leader keeps the fence until its deadline; the next try may do better */
 	}
 	fo_err_clear(&e);
+	if (!el->told_ready) {
+		/* the API answers this replica: Ready, leader or not (agent_ready) */
+		pthread_mutex_lock(&el->st->lock);
+		el->st->lease_seen = true;
+		pthread_mutex_unlock(&el->st->lock);
+		el->told_ready = true;
+	}
 	char *wall = wall_now();
 	agent_lease_view v = {el->me, el->exists ? &el->observed : NULL, el->observed_at, now, el->lease_ms,
 			      el->renew_ms, el->leading, el->renewed_at, wall};

@@ -5,6 +5,7 @@
  * slow or hostile client can hold a connection slot but never the loop.
  * Connections are bounded in number and in idle time, bodies in size.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,23 +29,40 @@ typedef struct request {
 	bool too_big;
 } request;
 
-static enum MHD_Result reply(struct MHD_Connection *c, unsigned code, const char *type, const char *text, size_t len)
+/* `retry_after_s` > 0 adds Retry-After. */
+static enum MHD_Result reply_after(struct MHD_Connection *c, unsigned code, const char *type, const char *text,
+				   size_t len, int retry_after_s)
 {
 	struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)text, MHD_RESPMEM_MUST_COPY);
 	if (!r)
 		return MHD_NO;
 	MHD_add_response_header(r, "Content-Type", type);
+	if (retry_after_s > 0) {
+		char secs[16];
+		snprintf(secs, sizeof(secs), "%d", retry_after_s);
+		MHD_add_response_header(r, "Retry-After", secs);
+	}
 	enum MHD_Result rc = MHD_queue_response(c, code, r);
 	MHD_destroy_response(r);
 	return rc;
 }
 
-static enum MHD_Result reply_text(struct MHD_Connection *c, unsigned code, const char *text)
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned code, const char *type, const char *text, size_t len)
+{
+	return reply_after(c, code, type, text, len, 0);
+}
+
+static enum MHD_Result reply_text_after(struct MHD_Connection *c, unsigned code, const char *text, int retry_after_s)
 {
 	char *t = fo_asprintf("%s\n", text);
-	enum MHD_Result rc = reply(c, code, "text/plain; charset=utf-8", t, strlen(t));
+	enum MHD_Result rc = reply_after(c, code, "text/plain; charset=utf-8", t, strlen(t), retry_after_s);
 	free(t);
 	return rc;
+}
+
+static enum MHD_Result reply_text(struct MHD_Connection *c, unsigned code, const char *text)
+{
+	return reply_text_after(c, code, text, 0);
 }
 
 static const char *header_of(void *arg, const char *name)
@@ -66,15 +84,18 @@ static enum MHD_Result webhook(agent_http *h, struct MHD_Connection *c, request 
 				    rq->body.len, &v);
 	}
 	pthread_mutex_lock(&st->lock);
-	agent_webhook_answer(&v, &st->seen, agent_webhook_delivery(v.provider, header_of, c), rq->body.ptr, rq->body.len,
-			     agent_mono_ms());
+	enum agent_role role = atomic_load(&st->stop)	  ? AGENT_ROLE_STOPPING
+			       : st->fence && !st->leading ? AGENT_ROLE_STANDBY
+							   : AGENT_ROLE_ACTS;
+	agent_webhook_answer(&v, role, &st->seen, agent_webhook_delivery(v.provider, header_of, c), rq->body.ptr,
+			     rq->body.len, agent_mono_ms());
 	agent_metric_hook(&st->m, v.provider, v.code);
 	pthread_mutex_unlock(&st->lock);
 	if (v.pass)
 		agent_request_pass(st);
 	fo_log(v.code >= 400 ? FO_LOG_WARN : FO_LOG_INFO, "webhook", "%s: %d %s", agent_provider_name(v.provider), v.code,
 	       v.why);
-	return reply_text(c, (unsigned)v.code, v.why);
+	return reply_text_after(c, (unsigned)v.code, v.why, v.code == 503 ? st->retry_after_s : 0);
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
@@ -138,9 +159,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	}
 	if (strcmp(url, "/readyz") == 0) {
 		pthread_mutex_lock(&st->lock);
-		bool ok = st->api_ready;
+		agent_ready_view rv = {st->api_ready, st->fence != NULL, st->lease_seen};
 		pthread_mutex_unlock(&st->lock);
-		return ok ? reply_text(c, 200, "ok") : reply_text(c, 503, "the Kubernetes API has not answered yet");
+		const char *why = NULL;
+		return agent_ready(&rv, &why) ? reply_text(c, 200, "ok") : reply_text(c, 503, why);
 	}
 	if (strcmp(url, "/metrics") == 0) {
 		/* under the lock: the per-deployment series are the loop's to

@@ -78,6 +78,15 @@ bool agent_wake_decide(const agent_wake *w, enum agent_trigger *why, int64_t *at
 	return false;
 }
 
+bool agent_ready(const agent_ready_view *v, const char **why)
+{
+	if (v->api_ready || (v->electing && v->lease_seen))
+		return true;
+	*why = v->electing ? "the Kubernetes API has not answered yet (neither a pass nor a read of the Lease)"
+			   : "the Kubernetes API has not answered yet";
+	return false;
+}
+
 int agent_listen_parse(const char *s, struct sockaddr_storage *addr, socklen_t *len, fo_err *e)
 {
 	memset(addr, 0, sizeof(*addr));

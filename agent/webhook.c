@@ -221,11 +221,21 @@ bool agent_seen_check(agent_seen *s, enum agent_provider p, const char *delivery
 	return false;
 }
 
-void agent_webhook_answer(agent_hook_verdict *v, agent_seen *seen, const char *delivery, const char *body, size_t len,
-			  int64_t now)
+void agent_webhook_answer(agent_hook_verdict *v, enum agent_role role, agent_seen *seen, const char *delivery,
+			  const char *body, size_t len, int64_t now)
 {
 	if (!v->pass)
 		return;
+	if (role != AGENT_ROLE_ACTS) {
+		v->code = 503;
+		v->pass = false;
+		v->why = role == AGENT_ROLE_STANDBY
+				 ? "this replica is a standby (another holds the Lease) and runs no pass: redeliver, or "
+				   "the leader's next interval pass picks the push up"
+				 : "shutting down: no pass starts here; redeliver, or the next agent's first pass picks "
+				   "the push up";
+		return;
+	}
 	if (agent_seen_check(seen, v->provider, delivery, body, len, now)) {
 		v->code = 200;
 		v->pass = false;

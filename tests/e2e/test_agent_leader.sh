@@ -3,7 +3,8 @@
 # Two agents, one Lease: the same configuration but for each its own
 # identity and Kubernetes user (rig-agent-a, rig-agent-b), short timings
 # (lease 6 s, renew deadline 4 s, retry 1 s), one FlinkDeployment with a
-# job. One agent leads and deploys; a pushed upgrade starts; the leader is
+# job. One agent leads and deploys; both are Ready, and a signed push to the
+# standby is answered 503 with Retry-After; a pushed upgrade starts; the leader is
 # SIGSTOPped mid-rollout (right after it sent the stop with a savepoint); the other takes over within leaseDuration + 2 x
 # retryPeriod and finishes the rollout; the first, SIGCONTed, makes no
 # further write and exits 3. From the API server's audit log: writes to
@@ -27,7 +28,7 @@ for x in a b; do
 	sed -e "s|kubeconfig: $RIG_KUBECONFIG}|kubeconfig: ${kubeconfig[$x]}}|" \
 		-e "s|cacheDir: $tmp/cache}|cacheDir: $tmp/cache-$x}|" -e "s|jarCacheDir: $tmp/jars|jarCacheDir: $tmp/jars-$x|" \
 		-e "s|^repository: {|repository: {interval: 5s, |" \
-		-e "s|^agent: {name: \(.*\)}|agent: {name: \1, listen: \"127.0.0.1:0\", leaderElection: {enabled: true, leaseName: $lease, namespace: $ns, identity: agent-$x, leaseDuration: ${LEASE_MS}ms, renewDeadline: ${RENEW_MS}ms, retryPeriod: ${RETRY_MS}ms}}|" \
+		-e "s|^agent: {name: \(.*\)}|agent: {name: \1, listen: \"127.0.0.1:0\", webhookSecretFile: $tmp/secret, leaderElection: {enabled: true, leaseName: $lease, namespace: $ns, identity: agent-$x, leaseDuration: ${LEASE_MS}ms, renewDeadline: ${RENEW_MS}ms, retryPeriod: ${RETRY_MS}ms}}|" \
 		"$tmp/config.yaml" >"$tmp/config-$x.yaml"
 done
 
@@ -99,6 +100,24 @@ done
 	fail "first deployment: job=$job1 phase=$(status_field phase) $(grep -i 'error\|fail' "${alog[$leader]}" | tail -3)"
 passes_other=$(grep -c 'pass [0-9]* started' "${alog[$other]}")
 [ "$passes_other" = 0 ] && ok "the standby ran no pass" || fail "the standby ran $passes_other passes"
+
+# --- both Ready; a signed push to the standby: 503 with Retry-After ---------
+# README: a standby is Ready (it reads the Lease), and answers a push it
+# cannot act on 503, never a 202 that drops it
+port_of() { sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "${alog[$1]}" | head -1; }
+sport=$(port_of "$other") lport=$(port_of "$leader")
+sready=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$sport/readyz")
+lready=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$lport/readyz")
+body='{"ref":"refs/heads/main","after":"'$commit1'"}'
+answer=$(curl -s -D - -o /dev/null -X POST "http://127.0.0.1:$sport/webhook" -H 'X-GitHub-Event: push' \
+	-H "X-Hub-Signature-256: sha256=$(sign "$body")" --data-binary "$body" | tr -d '\r')
+scode=$(head -1 <<<"$answer" | cut -d' ' -f2)
+after=$(sed -n 's/^retry-after: *//Ip' <<<"$answer")
+sleep 1
+passes_other=$(grep -c 'pass [0-9]* started' "${alog[$other]}")
+[ "$sready" = 200 ] && [ "$lready" = 200 ] && [ "$scode" = 503 ] && [ -n "$after" ] && [ "$passes_other" = 0 ] &&
+	ok "/readyz 200 on both; the standby answered a signed push 503 (Retry-After: $after) and ran no pass" ||
+	fail "standby: readyz $sready (leader $lready), push $scode Retry-After '$after', passes $passes_other"
 
 # --- an upgrade; the leader is stopped in the middle of it -------------------
 deployment 1 savepoint ", --rate, \"150\"$extra" >"$tmp/work/jobs/counter.yaml"

@@ -398,25 +398,84 @@ static void test_webhook_answer(void **state)
 	(void)state;
 	static agent_seen s;
 	agent_hook_verdict v = {AGENT_HOOK_GITHUB, 202, true, "pass requested"};
-	agent_webhook_answer(&v, &s, "d1", MAIN, strlen(MAIN), 5000);
+	agent_webhook_answer(&v, AGENT_ROLE_ACTS, &s, "d1", MAIN, strlen(MAIN), 5000);
 	assert_int_equal(v.code, 202);
 	assert_true(v.pass);
 	v = (agent_hook_verdict){AGENT_HOOK_GITHUB, 202, true, "pass requested"};
-	agent_webhook_answer(&v, &s, "d1", MAIN, strlen(MAIN), 6000); /* the replay */
+	agent_webhook_answer(&v, AGENT_ROLE_ACTS, &s, "d1", MAIN, strlen(MAIN), 6000); /* the replay */
 	assert_int_equal(v.code, 200);
 	assert_false(v.pass);
 	assert_non_null(strstr(v.why, "already seen"));
 	/* what asks for nothing is not recorded: a ping, a 401, another branch */
 	v = (agent_hook_verdict){AGENT_HOOK_GITHUB, 200, false, "pong"};
-	agent_webhook_answer(&v, &s, "d2", ZEN, strlen(ZEN), 7000);
+	agent_webhook_answer(&v, AGENT_ROLE_ACTS, &s, "d2", ZEN, strlen(ZEN), 7000);
 	assert_int_equal(v.code, 200);
 	v = (agent_hook_verdict){AGENT_HOOK_GITHUB, 401, false, "the signature does not match"};
-	agent_webhook_answer(&v, &s, "d3", OTHER, strlen(OTHER), 7000);
+	agent_webhook_answer(&v, AGENT_ROLE_ACTS, &s, "d3", OTHER, strlen(OTHER), 7000);
 	assert_int_equal(v.code, 401);
 	v = (agent_hook_verdict){AGENT_HOOK_GITHUB, 202, true, "pass requested"};
-	agent_webhook_answer(&v, &s, "d3", OTHER, strlen(OTHER), 8000); /* its genuine delivery is acted on */
+	agent_webhook_answer(&v, AGENT_ROLE_ACTS, &s, "d3", OTHER, strlen(OTHER), 8000); /* its genuine delivery is acted on */
 	assert_int_equal(v.code, 202);
 	assert_true(v.pass);
+
+	/* a replica that runs no pass never answers 202 to a push it drops */
+	static const struct {
+		enum agent_role role;
+		agent_hook_verdict in;
+		int code;
+		bool pass;
+		const char *says;
+	} rows[] = {
+		{AGENT_ROLE_STANDBY, {AGENT_HOOK_GITHUB, 202, true, "pass requested"}, 503, false, "standby"},
+		{AGENT_ROLE_STANDBY, {AGENT_HOOK_GITLAB, 202, true, "pass requested"}, 503, false, "redeliver"},
+		{AGENT_ROLE_STOPPING, {AGENT_HOOK_GITEA, 202, true, "pass requested"}, 503, false, "shutting down"},
+		{AGENT_ROLE_STANDBY, {AGENT_HOOK_GITHUB, 200, false, "pong"}, 200, false, "pong"},
+		{AGENT_ROLE_STANDBY, {AGENT_HOOK_GITHUB, 401, false, "the signature does not match"}, 401, false, "signature"},
+		{AGENT_ROLE_STANDBY, {AGENT_HOOK_GITHUB, 200, false, "a push to another branch: nothing to do"}, 200, false,
+		 "another branch"},
+		{AGENT_ROLE_ACTS, {AGENT_HOOK_GITHUB, 202, true, "pass requested"}, 202, true, "pass requested"},
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		static agent_seen fresh;
+		memset(&fresh, 0, sizeof(fresh));
+		v = rows[i].in;
+		agent_webhook_answer(&v, rows[i].role, &fresh, "id-1", ZEN, strlen(ZEN), 1000);
+		if (v.code != rows[i].code || v.pass != rows[i].pass || !strstr(v.why, rows[i].says))
+			fail_msg("row %zu: got %d pass=%d \"%s\"", i, v.code, v.pass, v.why);
+		/* what a standby refused is not remembered: its redelivery is acted on */
+		v = (agent_hook_verdict){AGENT_HOOK_GITHUB, 202, true, "pass requested"};
+		agent_webhook_answer(&v, AGENT_ROLE_ACTS, &fresh, "id-1", ZEN, strlen(ZEN), 2000);
+		if (rows[i].role != AGENT_ROLE_ACTS && v.code != 202)
+			fail_msg("row %zu: the redelivery after a %d got %d", i, rows[i].code, v.code);
+	}
+}
+
+static void test_ready(void **state)
+{
+	(void)state;
+	static const struct {
+		agent_ready_view v;
+		bool want;
+		const char *why;
+	} rows[] = {
+		{{.api_ready = false, .electing = false, .lease_seen = false}, false, "alone, the API not reached yet"},
+		{{.api_ready = true, .electing = false, .lease_seen = false}, true, "alone, a pass reached the API"},
+		{{.api_ready = false, .electing = true, .lease_seen = false}, false, "electing, nothing answered yet"},
+		{{.api_ready = false, .electing = true, .lease_seen = true}, true,
+		 "a standby: it runs no pass, but reads the Lease"},
+		{{.api_ready = true, .electing = true, .lease_seen = true}, true, "the leader"},
+		{{.api_ready = true, .electing = true, .lease_seen = false}, true, "a pass reached the API first"},
+		{{.api_ready = false, .electing = false, .lease_seen = true}, false,
+		 "no election: a Lease flag (cannot happen) does not count"},
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const char *why = NULL;
+		bool got = agent_ready(&rows[i].v, &why);
+		if (got != rows[i].want)
+			fail_msg("row %zu (%s): got %d", i, rows[i].why, got);
+		if (!got && (!why || !strstr(why, "Kubernetes API")))
+			fail_msg("row %zu: no reason given", i);
+	}
 }
 
 static size_t check_exposition(const char *text);
@@ -851,6 +910,7 @@ int main(void)
 		cmocka_unit_test(test_delivery),
 		cmocka_unit_test(test_seen),
 		cmocka_unit_test(test_webhook_answer),
+		cmocka_unit_test(test_ready),
 		cmocka_unit_test(test_listen),
 		cmocka_unit_test(test_webhook),
 		cmocka_unit_test(test_metrics_text),
