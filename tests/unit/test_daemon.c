@@ -579,6 +579,7 @@ static const char want_metrics[] =
 	"flinkops_webhook_requests_total{provider=\"unknown\",code=\"413\"} 1\n"
 	"flinkops_webhook_requests_total{provider=\"github\",code=\"202\"} 2\n"
 	"flinkops_webhook_requests_total{provider=\"github\",code=\"401\"} 1\n"
+	"flinkops_webhook_requests_total{provider=\"gitea\",code=\"503\"} 1\n"
 	"flinkops_webhook_requests_total{provider=\"gitlab\",code=\"500\"} 1\n";
 
 static void test_metrics_text(void **state)
@@ -606,6 +607,7 @@ static void test_metrics_text(void **state)
 	agent_metric_hook(&v, AGENT_HOOK_GITHUB, 401);
 	agent_metric_hook(&v, AGENT_HOOK_UNKNOWN, 413);
 	agent_metric_hook(&v, AGENT_HOOK_GITLAB, 599); /* unlisted: counted as 500 */
+	agent_metric_hook(&v, AGENT_HOOK_GITEA, 503);  /* a standby's answer is its own series */
 	fo_buf b = FO_BUF_INIT;
 	agent_metrics_format(&v, &b);
 	assert_string_equal(fo_buf_cstr(&b), want_metrics);
