@@ -3,7 +3,8 @@
  * a webhook (debounced, coalesced), soon again when deployments wait on
  * Flink — a re-check at the commit already fetched, with no fetch, unless
  * the interval is due (agent_pass_fetches) — later and later while passes
- * cannot complete. The context (configuration, client, repository cache)
+ * cannot complete, which a webhook does not bring forward (when a pass
+ * starts is agent_wake_decide's). The context (configuration, client, repository cache)
  * is the caller's and lasts across passes. It sleeps on a condition
  * variable that a webhook and a stop request signal, and wakes at least
  * every few seconds to show the HTTP thread it is alive.
