@@ -137,7 +137,7 @@ urls=()
 for _ in $(seq 1 100); do urls+=("$url/webhook"); done
 t0=$(ms)
 codes=$(curl -s -o /dev/null -w '%{http_code}\n' -X POST -H "X-GitHub-Event: push" -H "X-Hub-Signature-256: sha256=$sig" \
-	--data-binary "$burst" "${urls[@]}" 2>/dev/null | sort | uniq -c | awk '{printf "%s%s:%s", NR > 1 ? " " : "", $2, $1}')
+	--data-binary "$burst" "${urls[@]}" 2>/dev/null | grep -xE '[0-9]{3}' | sort | uniq -c | awk '{printf "%s%s:%s", (NR > 1 ? " " : ""), $2, $1}')
 sent=$(($(ms) - t0))
 sleep 4
 passes=$(($(started) - n))
