@@ -136,8 +136,7 @@ typedef struct deploy_item {
 	char *job_hash;                 /* the rendered job hash (NULL without a job) */
 	char *target_hash;              /* the rendered target: job hash and pod templates (render_target_hash) */
 	/* An application cluster: the start its JobManager was last applied
-	 * with, as the journal says (render_start), when it says one */
-	bool has_start;
+	 * with, as the journal says (render_start); both NULL when it says none */
 	char *start_job_id, *start_from;
 	bool job_pending;               /* the journal says the job is not (yet) the rendered one */
 	bool job_started;               /* a job was started in this pass */

@@ -49,7 +49,7 @@ void deploy_item_set_objects(deploy_item *it, render_objects *objs, const deploy
  */
 static void item_find_start(deploy_item *it, const deploy_live *live, bool read)
 {
-	if (!it->fd || !render_is_application(it->fd))
+	if (!it->fd || !flink_application_cluster(it->fd))
 		return;
 	deploy_journal scratch;
 	memset(&scratch, 0, sizeof(scratch));
@@ -73,7 +73,6 @@ void deploy_item_set_start(deploy_item *it, const char *job_id, const char *from
 {
 	free(it->start_job_id);
 	free(it->start_from);
-	it->has_start = true;
 	it->start_job_id = job_id ? fo_strdup(job_id) : NULL;
 	it->start_from = from ? fo_strdup(from) : NULL;
 }
@@ -81,7 +80,7 @@ void deploy_item_set_start(deploy_item *it, const char *job_id, const char *from
 /* The start to render `it` with (NULL: render_deployment's). */
 static const render_start *item_start(const deploy_item *it, render_start *s)
 {
-	if (!it->has_start)
+	if (!it->start_job_id && !it->start_from)
 		return NULL;
 	s->job_id = it->start_job_id;
 	s->from = it->start_from;

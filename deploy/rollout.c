@@ -1332,7 +1332,7 @@ static void desired_of(exec *x, bool deleting)
 		d->redeploy_nonce = fd->job.savepoint_redeploy_nonce;
 		d->periodic_savepoint_ms = fd->job.periodic_savepoint_ms;
 		d->rolling_back = fd->spec_commit != NULL;
-		d->application = render_is_application(fd);
+		d->application = flink_application_cluster(fd);
 		/* a stateless job has no state to bring back */
 		d->rollback = fd->job.upgrade_mode != FLINK_UPGRADE_STATELESS &&
 			      (fd->job.rollback == FLINK_ROLLBACK_ON ||

@@ -911,7 +911,7 @@ enum flink_ha flink_ha_mode(const flink_kvs *conf)
 
 bool flink_application_cluster(const flink_deployment *fd)
 {
-	return fd->has_job && fd->job.jar_uri && strncmp(fd->job.jar_uri, "local://", 8) == 0;
+	return fd->has_job && fd->job.jar_uri && fo_has_prefix(fd->job.jar_uri, "local://");
 }
 
 /* The node of flinkConfiguration key `key` (dotted or nested), for its

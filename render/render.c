@@ -164,11 +164,6 @@ static int conf_line(fo_buf *b, bool yaml, const char *k, const char *v, const f
 	return 0;
 }
 
-static bool app_mode(const flink_deployment *fd)
-{
-	return flink_application_cluster(fd);
-}
-
 static int render_flink_conf(const flink_deployment *fd, char **out, fo_err *e)
 {
 	flink_kvs ours = {0};
@@ -220,7 +215,7 @@ static int render_flink_conf(const flink_deployment *fd, char **out, fo_err *e)
 			flink_kvs_set(&ours, new_key ? "execution.checkpointing.savepoint-dir" : "state.savepoints.dir",
 				      fd->job.savepoint_dir);
 		}
-		if (app_mode(fd)) {
+		if (flink_application_cluster(fd)) {
 			tmp = fo_asprintf("file://%s", fd->job.jar_uri + strlen("local://"));
 			flink_kvs_set(&ours, "pipeline.classpaths", tmp);
 			free(tmp);
@@ -399,7 +394,7 @@ static void add_rpc_address_args(const flink_deployment *fd, cJSON *a)
 static cJSON *jm_args(const flink_deployment *fd)
 {
 	cJSON *a = cJSON_CreateArray();
-	if (!app_mode(fd)) {
+	if (!flink_application_cluster(fd)) {
 		cJSON_AddItemToArray(a, cJSON_CreateString("jobmanager"));
 		add_rpc_address_args(fd, a);
 		return a;
@@ -550,11 +545,6 @@ static cJSON *pod_template(const flink_deployment *fd, bool jm, const char *conf
 	add_owned_str(cm, "name", fo_asprintf("flink-config-%s", fd->name));
 	upsert_named(volumes, v);
 	return t;
-}
-
-bool render_is_application(const flink_deployment *fd)
-{
-	return app_mode(fd);
 }
 
 /*
@@ -769,7 +759,7 @@ int render_deployment_at(const flink_deployment *fd, const render_start *start, 
 		render_objects_free(out);
 		return rc;
 	}
-	if (app_mode(fd))
+	if (flink_application_cluster(fd))
 		add_start(fd, out->v[RENDER_STATEFULSET_JOBMANAGER], start);
 	out->n = RENDER_NCOMPONENTS;
 	for (size_t i = 0; i < out->n; i++)

@@ -73,8 +73,6 @@ typedef struct render_start {
 	const char *job_id; /* the job id flinkops chose for this start (32 hex digits), or NULL */
 	const char *from;   /* the state the job starts from, or NULL: empty state */
 } render_start;
-/* Whether `fd` is an application cluster (its jar is in the image). */
-bool render_is_application(const flink_deployment *fd);
 /*
  * render_deployment, with the start of an application cluster's job: its
  * id and state go into the JobManager's arguments (and annotations), and

@@ -26,27 +26,7 @@ NAME=pods-app
 : "${RIG_PODS_APISERVER_IP:?}" "${RIG_PODS_APISERVER_PORT:?}" "${RIG_PODS_APP_REPOSITORY:?}" "${RIG_PODS_APP_JAR:?}"
 : "${RIG_PODS_APP_TAG_1:?}" "${RIG_PODS_APP_TAG_2:?}" "${RIG_PODS_APP_JOB_CLASS:?}"
 
-# What Flink's Kubernetes HA needs of the cluster, as a user of the upstream
-# operator's Helm chart has it: a ServiceAccount whose Role covers ConfigMaps.
-$K -n $ns apply -f - >/dev/null <<EOF
-apiVersion: v1
-kind: ServiceAccount
-metadata: {name: flink}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata: {name: flink-ha}
-rules:
-- apiGroups: [""]
-  resources: [configmaps]
-  verbs: [get, list, watch, create, update, patch, delete]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: {name: flink-ha}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: flink-ha}
-subjects: [{kind: ServiceAccount, name: flink}]
-EOF
+pods_ha_account
 
 # app TAG MODE [STATE] [REPORT_MS]: the README's example, for this machine
 app() {
@@ -84,11 +64,6 @@ planned() { jq -r --arg f "$1" '.deployments[] | select(.name=="counter") | '"$1
 sts_image() { $K -n $ns get sts "counter-$1" -o jsonpath='{.spec.template.spec.containers[0].image}'; }
 sts_ann() { $K -n $ns get sts counter-jobmanager -o jsonpath="{.metadata.annotations.flinkops\.io/$1}"; }
 running_jobs() { curl -s --max-time 5 "$(jm_url)/jobs/overview" | jq '[.jobs[] | select(.state=="RUNNING" or .state=="CREATED" or .state=="INITIALIZING" or .state=="RESTARTING")] | length'; }
-newest_ck() { # the newest retained checkpoint of job $1 in the shared folder
-	local n
-	n=$(ls "$shared/checkpoints/$1" 2>/dev/null | sed -n 's/^chk-\([0-9]*\)$/\1/p' | sort -n | tail -1)
-	echo "${n:+file:$shared/checkpoints/$1/chk-$n}"
-}
 
 # --- create: the JobManager runs the job under the journaled id ------------------
 app "$RIG_PODS_APP_TAG_1" savepoint >"$tmp/work/jobs/counter.yaml"
@@ -147,7 +122,7 @@ fi
 
 # --- the JobManager pod deleted: Kubernetes HA brings the job back from its newest checkpoint
 sleep 5 # a few checkpoints
-ck_before=$(newest_ck "$job2")
+ck_before=$(newest_checkpoint "$job2")
 $K -n $ns delete pod counter-jobmanager-0 --wait=true >/dev/null
 t0=$SECONDS
 back=
@@ -194,7 +169,7 @@ for point in $points; do
 	want_sp=1
 	[ $mode = last-state ] && want_sp=0
 	if [ $mode = last-state ]; then
-		want_from=$(newest_ck "$old")
+		want_from=$(newest_checkpoint "$old")
 	else
 		want_from=$(journal .savepointPath)
 		case $want_from in
@@ -219,7 +194,7 @@ publish "image $RIG_PODS_APP_TAG_1, last-state" >/dev/null
 sleep 3
 sync_once
 new=$(journal .jobId)
-want_from=$(newest_ck "$old")
+want_from=$(newest_checkpoint "$old")
 if [ $rc = 0 ] && [ "$new" != "$old" ] && [ "$(job_state "$new")" = RUNNING ] && [ -n "$want_from" ] &&
 	[ "$(restored "$new")" = "$want_from" ] && [ "$(journal .startedFromKind)" = checkpoint ]; then
 	ok "last-state image bump: $new restored exactly $old's newest retained checkpoint $want_from"

@@ -19,27 +19,7 @@ NAME=pods-ha
 . "$(dirname "$0")/lib-pods.sh"
 : "${RIG_PODS_APISERVER_IP:?}" "${RIG_PODS_APISERVER_PORT:?}"
 
-# What Flink's Kubernetes HA needs of the cluster, as a user of the upstream
-# operator's Helm chart has it: a ServiceAccount whose Role covers ConfigMaps.
-$K -n $ns apply -f - >/dev/null <<EOF
-apiVersion: v1
-kind: ServiceAccount
-metadata: {name: flink}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata: {name: flink-ha}
-rules:
-- apiGroups: [""]
-  resources: [configmaps]
-  verbs: [get, list, watch, create, update, patch, delete]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: {name: flink-ha}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: flink-ha}
-subjects: [{kind: ServiceAccount, name: flink}]
-EOF
+pods_ha_account
 
 cat >"$tmp/work/jobs/counter.yaml" <<EOF
 apiVersion: flink.apache.org/v1beta1

@@ -192,8 +192,7 @@ for point in $points; do
 	# the journal's savepoint, which must be one of the old job and exist;
 	# in last-state mode the old job's newest retained checkpoint
 	if [ $mode = last-state ]; then
-		n=$(ls "$shared/checkpoints/$old" 2>/dev/null | sed -n 's/^chk-\([0-9]*\)$/\1/p' | sort -n | tail -1)
-		want_from=${n:+file:$shared/checkpoints/$old/chk-$n}
+		want_from=$(newest_checkpoint "$old")
 	else
 		want_from=$(journal .savepointPath)
 		case $want_from in

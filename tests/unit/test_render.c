@@ -543,7 +543,7 @@ static void test_application_start(void **state)
 						      "    args: [--rate, \"5\"]\n"
 						      "    allowNonRestoredState: true\n"
 						      "    initialSavepointPath: file:/sp/initial\n");
-	assert_true(render_is_application(fd));
+	assert_true(flink_application_cluster(fd));
 	render_objects a, b, c;
 	fo_err e = FO_ERR_INIT;
 	render_start s1 = {"0123456789abcdef0123456789abcdef", "file:/sp/savepoint-1"};
