@@ -64,7 +64,7 @@ struct agent_http {
 	bool stopping, sweeping;
 	pthread_t sweeper;
 	conn *conns;
-	char *cert, *key; /* PEM, kept until the listener stops */
+	char *cert, *key; /* PEM: the key is wiped once libmicrohttpd has loaded it */
 	size_t key_len;
 };
 
