@@ -138,8 +138,8 @@ $K apply -f "$top/examples/install/namespace.yaml" >/dev/null
 "$RIG_PODS_NAMESPACE" flinkops-system flink-jobs
 openssl rand -hex 20 >"$tmp/webhook-secret"
 note_secret webhook "$(cat "$tmp/webhook-secret")"
-note_secret git-token "$(cat "$tmp/git-token")"
 openssl rand -hex 20 >"$tmp/git-token"
+note_secret git-token "$(cat "$tmp/git-token")"
 $A create secret generic flinkops-git --from-file=token="$tmp/git-token" >/dev/null
 $A create secret generic flinkops-webhook --from-file=secret="$tmp/webhook-secret" >/dev/null
 since=$(date -u +%Y-%m-%dT%H:%M:%S)
@@ -225,8 +225,8 @@ while read -r addr pod port; do
 		[ "$code" = 202 ] && [ -n "$acted" ] && ok "a signed push to the leader's endpoint $addr: 202, a pass started within 10 s (interval 1m)" ||
 			bad "push to the leader $pod ($addr): $code, webhook pass: ${acted:-none}"
 	else
-		# standby: 202 and the leader acts on it, or 503 + Retry-After (the provider retries)
-		{ [ "$code" = 202 ] && [ -n "$acted" ]; } || { [ "$code" = 503 ] && [ -n "$after" ]; } &&
+		# 202 and the leader acts on it, or 503 + Retry-After (the provider retries)
+		{ [ "$code" = 202 ] && [ -n "$acted" ]; } || { [ "$code" = 503 ] && [ -n "$after" ]; } && # standby
 			ok "a signed push to the standby's endpoint $addr: $code${after:+ (Retry-After: $after)}${acted:+, the leader ran a pass}" ||
 			bad "push to the standby $pod ($addr): $code, Retry-After '$after', leader's webhook pass: ${acted:-none}"
 	fi
@@ -269,7 +269,7 @@ done
 # --- a drain honours the PodDisruptionBudget ---
 for _ in $(seq 1 90); do two_ready && break; sleep 1; done
 two_ready || bad "no second Ready agent pod before the drain"
-drained=$($K drain "$RIG_PODS_NODE" --pod-selector=$sel --delete-emptydir-data --ignore-daemonsets --timeout=15s 2>&1)
+drained=$($K drain "$RIG_PODS_NODE" --pod-selector=$sel --delete-emptydir-data --ignore-daemonsets --timeout=10s 2>&1)
 drc=$?
 left=$($A get pods -l $sel -o json | jq '[.items[] | select(.metadata.deletionTimestamp == null and .spec.nodeName == "'"$RIG_PODS_NODE"'")
 	| select(.status.conditions[]? | .type == "Ready" and .status == "True")] | length')
@@ -298,6 +298,10 @@ else
 	bad "not pruned: $($K -n flink-jobs get statefulsets,services -o name 2>&1 | tr '\n' ' ')"
 	podlog "$leader" | tail -15
 fi
+
+# the kubelet's probes never failed an agent long enough to restart it
+restarts=$($A get pods -l $sel -o json | jq '[.items[].status.containerStatuses[]?.restartCount] | add // 0')
+[ "$restarts" = 0 ] && ok "no agent container was restarted (liveness held throughout)" || bad "agent restarts: $restarts"
 
 # --- the audit log: no 403, and the (resource, verb) pairs used ---
 jq -c --arg u "$sa" --arg t "$since" 'select(.user.username == $u and .requestReceivedTimestamp >= $t)' \
