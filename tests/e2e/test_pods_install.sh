@@ -12,13 +12,14 @@
 # namespaces first ($RIG_PODS_NAMESPACE), so the pods come to rig-pods.
 #   - two agent pods on rig-pods, both Ready by the kubelet's probes,
 #     read-only root, the projected ServiceAccount token, the Secret files;
-#   - a FlinkDeployment pushed to git, deployed by the in-cluster agent, its
-#     job RUNNING on its own JobManager pod (asked by pod address);
+#   - while the pushed FlinkDeployment's pods boot: a configuration change
+#     (`kubectl rollout status` completes), the leader's pod deleted (the
+#     other takes the Lease and runs a pass), a drain of rig-pods that
+#     cannot evict the last agent pod (the PDB);
+#   - the FlinkDeployment deployed by the in-cluster agents, its job RUNNING
+#     on its own JobManager pod (asked by pod address), its status pushed;
 #   - signed webhooks to each endpoint of the agents' Service (read from its
 #     EndpointSlice: its cluster IP is not routed here);
-#   - a configuration change: `kubectl rollout status` completes;
-#   - the leader's pod deleted: the other takes the Lease and runs a pass;
-#   - a drain of rig-pods cannot evict the last agent pod (the PDB);
 #   - the deployment deleted from git: pruned (the delete verbs);
 #   - the audit log: no 403 for the agent's ServiceAccount, and which
 #     (resource, verb) pairs it used, against permissions.txt.
@@ -144,6 +145,7 @@ $A create secret generic flinkops-git --from-file=token="$tmp/git-token" >/dev/n
 $A create secret generic flinkops-webhook --from-file=secret="$tmp/webhook-secret" >/dev/null
 since=$(date -u +%Y-%m-%dT%H:%M:%S)
 t0=$SECONDS
+t_push=$SECONDS
 out=$($K apply -k "$tmp/overlay" 2>&1) || bad "kubectl apply -k: $out"
 grep -qi warning <<<"$out" && bad "apply warned: $out"
 if $A rollout status deployment/flinkops --timeout=120s >/dev/null 2>&1; then :; else bad "rollout status after the install"; fi
@@ -166,74 +168,9 @@ fi
 holder() { $A get lease flinkops -o jsonpath='{.spec.holderIdentity}' 2>/dev/null; }
 podlog() { $A logs "$1" 2>/dev/null; }
 
-# --- the push, deployed by the in-cluster agent: the job RUNNING on its pod ---
-jm_ip() { $K -n flink-jobs get pod counter-jobmanager-0 -o jsonpath='{.status.podIP}' 2>/dev/null; }
-running_job() { # the id of the one job RUNNING with all its tasks, asked of the JobManager's pod address
-	local ip
-	ip=$(jm_ip)
-	[ -n "$ip" ] && curl -s --max-time 3 "http://$ip:8081/jobs/overview" | jq -r '[.jobs[] | select(.state == "RUNNING" and .tasks.running == .tasks.total) | .jid]
-		| if length == 1 then .[0] else empty end' 2>/dev/null
-}
-on_node() { # the pods of the deployment on the real node
-	$K -n flink-jobs get pods -o json | jq -r '[.items[] | select(.spec.nodeName == "'"$RIG_PODS_NODE"'")
-		| select(.status.conditions[]? | .type == "Ready" and .status == "True") | .metadata.name] | sort | join(",")'
-}
-t0=$SECONDS
-for _ in $(seq 1 180); do [ -n "$(running_job)" ] && [ "$(on_node)" = counter-jobmanager-0,counter-taskmanager-0 ] && break; sleep 1; done
-leader=$(holder)
-job=$(running_job)
-if [ -n "$job" ] && [ -n "$leader" ] && [ "$(on_node)" = counter-jobmanager-0,counter-taskmanager-0 ]; then
-	ok "the in-cluster agent ($leader, through the API server relay and the git relay) deployed ${c1:0:7}: job $job RUNNING on its JobManager pod $(jm_ip) after $((SECONDS - t0)) s (both pods Ready on $RIG_PODS_NODE)"
-else
-	bad "no RUNNING job after $((SECONDS - t0)) s; lease holder '$leader', Ready on the node: $(on_node)"
-	$K -n flink-jobs get pods -o wide
-	for p in $($A get pods -l $sel -o name); do echo "--- $p"; $A logs "$p" | tail -8; done
-	exit 1
-fi
-# its status, pushed back to git by the agent
-phase() { "$FLINKOPS" status --repo "$repo" --cache "$tmp/scache" -o json 2>/dev/null | jq -r '.deployments[] | select(.name=="counter") | .phase'; }
-for _ in $(seq 1 30); do [ "$(phase)" = Running ] && break; sleep 1; done
-[ "$(phase)" = Running ] && ok "the agent pushed the status (Running) through the git relay" || bad "status pushed: '$(phase)'"
-
-# --- webhooks to each endpoint of the agents' Service ---
-# The Service's cluster IP is not routed on the rig (no kube-proxy): the
-# requests go to each address of its EndpointSlice, as kube-proxy would
-# spread them.
-sign() { printf '%s' "$1" | openssl dgst -sha256 -hmac "$(cat "$tmp/webhook-secret")" -r | cut -d' ' -f1; }
-hook() { # hook ADDR:PORT [SIGNATURE]: the response's status line and headers
-	local body='{"ref":"refs/heads/main","after":"'$c1'"}'
-	curl -s -D - -o /dev/null --max-time 5 -X POST "http://$1/webhook" -H 'X-GitHub-Event: push' \
-		-H "X-GitHub-Delivery: $(cat /proc/sys/kernel/random/uuid)" \
-		-H "X-Hub-Signature-256: sha256=${2:-$(sign "$body")}" --data-binary "$body" | tr -d '\r'
-}
-webhook_passes() { podlog "$1" | grep -c 'pass [0-9]* started (webhook'; }
-eps=$($A get endpointslices -l kubernetes.io/service-name=flinkops -o json |
-	jq -r '.items[] | .ports[0].port as $p | .endpoints[] | select(.conditions.ready) | "\(.addresses[0]) \(.targetRef.name) \($p)"')
-[ "$(wc -l <<<"$eps")" = 2 ] || bad "the Service's EndpointSlice lists $(wc -l <<<"$eps") ready endpoints, not 2: $eps"
-leader=$(holder)
-while read -r addr pod port; do
-	before=$(webhook_passes "$leader")
-	answer=$(hook "$addr:$port")
-	code=$(head -1 <<<"$answer" | cut -d' ' -f2)
-	after=$(sed -n 's/^retry-after: *//Ip' <<<"$answer")
-	acted=
-	for _ in $(seq 1 50); do
-		[ "$(webhook_passes "$leader")" -gt "$before" ] && { acted=yes; break; }
-		sleep 0.2
-	done
-	if [ "$pod" = "$leader" ]; then
-		[ "$code" = 202 ] && [ -n "$acted" ] && ok "a signed push to the leader's endpoint $addr: 202, a pass started within 10 s (interval 1m)" ||
-			bad "push to the leader $pod ($addr): $code, webhook pass: ${acted:-none}"
-	else
-		# 202 and the leader acts on it, or 503 + Retry-After (the provider retries)
-		{ [ "$code" = 202 ] && [ -n "$acted" ]; } || { [ "$code" = 503 ] && [ -n "$after" ]; } && # standby
-			ok "a signed push to the standby's endpoint $addr: $code${after:+ (Retry-After: $after)}${acted:+, the leader ran a pass}" ||
-			bad "push to the standby $pod ($addr): $code, Retry-After '$after', leader's webhook pass: ${acted:-none}"
-	fi
-done <<<"$eps"
-addr=$(head -1 <<<"$eps" | awk '{print $1 ":" $3}')
-code=$(hook "$addr" 0000 | head -1 | cut -d' ' -f2)
-[ "$code" = 401 ] && ok "a wrongly signed push: 401 (the webhook Secret's file is what signs)" || bad "wrong signature: $code"
+# The Flink pods boot (half a minute of JVMs) while the agents are rolled,
+# their leader deleted and the node drained: the deployment is carried on
+# by whichever agent holds the Lease, and its job checked after.
 
 # --- a configuration change rolls the Deployment ---
 old_cm=$($A get deployment flinkops -o jsonpath='{.spec.template.spec.volumes[?(@.name=="config")].configMap.name}')
@@ -280,22 +217,105 @@ else
 	bad "drain: rc $drc, $left agent pods left Ready: $(tail -3 <<<"$drained")"
 fi
 
+# --- the push, deployed by the in-cluster agent: the job RUNNING on its pod ---
+jm_ip() { $K -n flink-jobs get pod counter-jobmanager-0 -o jsonpath='{.status.podIP}' 2>/dev/null; }
+running_job() { # the id of the one job RUNNING with all its tasks, asked of the JobManager's pod address
+	local ip
+	ip=$(jm_ip)
+	[ -n "$ip" ] && curl -s --max-time 3 "http://$ip:8081/jobs/overview" | jq -r '[.jobs[] | select(.state == "RUNNING" and .tasks.running == .tasks.total) | .jid]
+		| if length == 1 then .[0] else empty end' 2>/dev/null
+}
+on_node() { # the pods of the deployment on the real node
+	$K -n flink-jobs get pods -o json | jq -r '[.items[] | select(.spec.nodeName == "'"$RIG_PODS_NODE"'")
+		| select(.status.conditions[]? | .type == "Ready" and .status == "True") | .metadata.name] | sort | join(",")'
+}
+for _ in $(seq 1 180); do [ -n "$(running_job)" ] && [ "$(on_node)" = counter-jobmanager-0,counter-taskmanager-0 ] && break; sleep 1; done
+leader=$(holder)
+job=$(running_job)
+if [ -n "$job" ] && [ -n "$leader" ] && [ "$(on_node)" = counter-jobmanager-0,counter-taskmanager-0 ]; then
+	ok "the in-cluster agents (now $leader; through the API server relay and the git relay) deployed ${c1:0:7}: job $job RUNNING on its JobManager pod $(jm_ip), $((SECONDS - t_push)) s after the install (both pods Ready on $RIG_PODS_NODE)"
+else
+	bad "no RUNNING job $((SECONDS - t_push)) s after the install; lease holder '$leader', Ready on the node: $(on_node)"
+	$K -n flink-jobs get pods -o wide
+	for p in $($A get pods -l $sel -o name); do echo "--- $p"; $A logs "$p" | tail -8; done
+	exit 1
+fi
+# its status, pushed back to git by the agent
+phase() { "$FLINKOPS" status --repo "$repo" --cache "$tmp/scache" -o json 2>/dev/null | jq -r '.deployments[] | select(.name=="counter") | .phase'; }
+for _ in $(seq 1 30); do [ "$(phase)" = Running ] && break; sleep 1; done
+[ "$(phase)" = Running ] && ok "the agent pushed the status (Running) through the git relay" || bad "status pushed: '$(phase)'"
+
+# --- webhooks to each endpoint of the agents' Service ---
+# The Service's cluster IP is not routed on the rig (no kube-proxy): the
+# requests go to each address of its EndpointSlice, as kube-proxy would
+# spread them.
+sign() { printf '%s' "$1" | openssl dgst -sha256 -hmac "$(cat "$tmp/webhook-secret")" -r | cut -d' ' -f1; }
+# hook ADDR:PORT [SIGNATURE]: a push of $after, the response's status line
+# and headers. Each call is a delivery of its own, as each push is: its own
+# id and its own body (the agent drops a body it has seen within its window)
+hook() {
+	local body='{"ref":"refs/heads/main","before":"'$(openssl rand -hex 20)'","after":"'$after'"}'
+	curl -s -D - -o /dev/null --max-time 5 -X POST "http://$1/webhook" -H 'X-GitHub-Event: push' \
+		-H "X-GitHub-Delivery: $(cat /proc/sys/kernel/random/uuid)" \
+		-H "X-Hub-Signature-256: sha256=${2:-$(sign "$body")}" --data-binary "$body" | tr -d '\r'
+}
+webhook_passes() { podlog "$1" | grep -c 'pass [0-9]* started (webhook'; }
+endpoints() {
+	$A get endpointslices -l kubernetes.io/service-name=flinkops -o json |
+		jq -r '.items[] | .ports[0].port as $p | .endpoints[] | select(.conditions.ready) | "\(.addresses[0]) \(.targetRef.name) \($p)"'
+}
+# both replicas again after the drain (the second one was Pending while the
+# node was cordoned), as the EndpointSlice controller lists them
+for _ in $(seq 1 60); do
+	eps=$(endpoints)
+	[ "$(wc -l <<<"$eps")" = 2 ] && break
+	sleep 1
+done
+[ "$(wc -l <<<"$eps")" = 2 ] || bad "the Service's EndpointSlice lists $(wc -l <<<"$eps") ready endpoints, not 2: $eps"
+leader=$(holder)
+after=$c1
+while read -r addr pod port; do
+	before=$(webhook_passes "$leader")
+	answer=$(hook "$addr:$port")
+	code=$(head -1 <<<"$answer" | cut -d' ' -f2)
+	retry=$(sed -n 's/^retry-after: *//Ip' <<<"$answer")
+	acted=
+	for _ in $(seq 1 50); do
+		[ "$(webhook_passes "$leader")" -gt "$before" ] && { acted=yes; break; }
+		sleep 0.2
+	done
+	if [ "$pod" = "$leader" ]; then
+		[ "$code" = 202 ] && [ -n "$acted" ] && ok "a signed push to the leader's endpoint $addr: 202, a pass started within 10 s (interval 1m)" ||
+			bad "push to the leader $pod ($addr): $code, webhook pass: ${acted:-none}"
+	else
+		# 202 and the leader acts on it, or 503 + Retry-After (the provider retries)
+		{ [ "$code" = 202 ] && [ -n "$acted" ]; } || { [ "$code" = 503 ] && [ -n "$retry" ]; } && # standby
+			ok "a signed push to the standby's endpoint $addr: $code${retry:+ (Retry-After: $retry)}${acted:+, the leader ran a pass}" ||
+			bad "push to the standby $pod ($addr): $code, Retry-After '$retry', leader's webhook pass: ${acted:-none}"
+	fi
+done <<<"$eps"
+addr=$(head -1 <<<"$eps" | awk '{print $1 ":" $3}')
+code=$(hook "$addr" 0000 | head -1 | cut -d' ' -f2)
+[ "$code" = 401 ] && ok "a wrongly signed push: 401 (the webhook Secret's file is what signs)" || bad "wrong signature: $code"
+
 # --- the deployment deleted from git: pruned ---
 for _ in $(seq 1 90); do two_ready && [ -n "$(holder)" ] && break; sleep 1; done
 git -C "$tmp/work" rm -q jobs/counter.yaml
-publish "counter removed" >/dev/null
+after=$(publish "counter removed")
 leader=$(holder)
 t0=$SECONDS
 # a push: the leader need not wait for its interval
-hook "$($A get pod "$leader" -o jsonpath='{.status.podIP}'):8080" >/dev/null
+code=$(hook "$($A get pod "$leader" -o jsonpath='{.status.podIP}'):8080" | head -1 | cut -d' ' -f2)
 for _ in $(seq 1 90); do
 	[ -z "$($K -n flink-jobs get statefulsets,services -o name 2>/dev/null)" ] && break
 	sleep 1
 done
-if [ -z "$($K -n flink-jobs get statefulsets,services -o name 2>/dev/null)" ]; then
-	ok "the deployment deleted from git: its StatefulSets and Services pruned by the in-cluster agent in $((SECONDS - t0)) s"
+if [ "$code" = 202 ] && [ -z "$($K -n flink-jobs get statefulsets,services -o name 2>/dev/null)" ]; then
+	ok "the deployment deleted from git: its StatefulSets and Services pruned by the in-cluster agent in $((SECONDS - t0)) s (push: $code)"
+	# slower than a pass or two: what the leader did meanwhile
+	[ $((SECONDS - t0)) -le 20 ] || podlog "$leader" | tail -12 | sed 's/^/# /'
 else
-	bad "not pruned: $($K -n flink-jobs get statefulsets,services -o name 2>&1 | tr '\n' ' ')"
+	bad "push: $code; not pruned: $($K -n flink-jobs get statefulsets,services -o name 2>&1 | tr '\n' ' ')"
 	podlog "$leader" | tail -15
 fi
 
