@@ -13,6 +13,7 @@
 set -u
 : "${FLINKOPS:?}" "${RIG_KUBECONFIG:?}" "${RIG_FLINK_URL:?}" "${RIG_S3_ENDPOINT:?}"
 . "$(dirname "${BASH_SOURCE[0]}")/lib-keep.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/lib-git.sh" # git_work, publish
 K="$RIG_KUBECTL --kubeconfig $RIG_KUBECONFIG"
 tmp=$(mktemp -d)
 ns=e2e-$NAME-$$
@@ -40,11 +41,7 @@ ok() { echo "ok   $*"; }
 fail() { echo "FAIL $*"; }
 $K create namespace $ns >/dev/null
 printf '%s' "$RIG_S3_ACCESS_KEY" >"$tmp/access"
-repo=$("$RIG_GIT_NEW_REPO" --force "e2e-$NAME-$$")
-git clone -q "$repo" "$tmp/work" 2>/dev/null
-git -C "$tmp/work" config user.email t@example.com
-git -C "$tmp/work" config user.name t
-mkdir -p "$tmp/work/jobs"
+git_work "e2e-$NAME-$$"
 counter=$tmp/counter
 
 deployment() { # deployment PARALLELISM MODE [EXTRA_ARGS] [SAVEPOINT_DIR]
@@ -65,17 +62,6 @@ spec:
     upgradeMode: $2
 ${4:+    savepointStorage: $4}
 EOF
-}
-publish() { # commit on top of what the agent pushed (its status commits), then push
-	git -C "$tmp/work" add -A
-	git -C "$tmp/work" commit -qm "$1"
-	# a running agent's status push can land between the pull and the push
-	for _ in 1 2 3 4 5; do
-		git -C "$tmp/work" pull -q --rebase origin main 2>/dev/null
-		git -C "$tmp/work" push -q origin HEAD:main 2>/dev/null && break
-		sleep 0.2
-	done
-	git -C "$tmp/work" rev-parse HEAD
 }
 # status FIELD: a field of the status file the agent pushed, as `flinkops status` reads it
 status_field() {

@@ -27,6 +27,12 @@
 #                server's certificate carries) mapped to the bridge's
 #                address by the pod's hostAliases, on that port; pods_env
 #                gives both
+#   git-relay    socat, relaying the bridge's address, port $RIG_PORT_PODS_GIT,
+#                to the git part's git daemon on loopback: the way a pod
+#                (the installed agent) reaches the rig's repositories, as
+#                git://$PODS_GATEWAY:$RIG_PORT_PODS_GIT/NAME.git; it relays
+#                whether or not the git part runs (each connection is made
+#                when it comes)
 #
 # Network: one Linux bridge ($PODS_BRIDGE) with $PODS_GATEWAY on it; every
 # pod is a network namespace with a veth on the bridge and an address from
@@ -366,10 +372,21 @@ pods_import_images() {
 	echo "$sum" >"$d/images-sum"
 }
 
-# pods_refresh: a running part takes rebuilt images and the current env.
+# pods_git_relay: start the git relay unless it runs (a part started
+# before the relay existed gets it on the next `rig up`).
+pods_git_relay() {
+	local pid
+	pid=$(cat "$RIG_HOME/pids/pods.git-relay.pid" 2>/dev/null) && kill -0 "$pid" 2>/dev/null && return 0
+	rig_start pods git-relay socat "TCP-LISTEN:$RIG_PORT_PODS_GIT,bind=$PODS_GATEWAY,reuseaddr,fork" \
+		"TCP:127.0.0.1:$RIG_PORT_GIT_DAEMON"
+	rig_wait_cmd 30 "the git relay" bash -c "exec 3<>/dev/tcp/$PODS_GATEWAY/$RIG_PORT_PODS_GIT"
+}
+
+# pods_refresh: a running part takes rebuilt images, the git relay and the current env.
 pods_refresh() {
 	pods_sock_ready || rig_die "pods: containerd does not answer on $PODS_SOCK"
 	pods_import_images
+	pods_git_relay
 	pods_env >"$RIG_HOME/env/pods.env"
 }
 
@@ -440,6 +457,7 @@ pods_up() {
 		"TCP:127.0.0.1:$RIG_PORT_APISERVER"
 	rig_wait_cmd 30 "the API server relay" curl -sk --max-time 2 -o /dev/null \
 		"https://$PODS_GATEWAY:$RIG_PORT_PODS_APISERVER/readyz"
+	pods_git_relay
 
 	rig_start pods coredns "$PODS_COREDNS_BIN" -conf "$d/Corefile"
 	rig_wait_cmd 30 "CoreDNS" curl -fsS --max-time 2 "http://127.0.0.1:$RIG_PORT_PODS_DNS_READY/ready"
@@ -491,6 +509,8 @@ pods_env() {
 	#   env: KUBERNETES_SERVICE_HOST=kubernetes.default.svc KUBERNETES_SERVICE_PORT=\$RIG_PODS_APISERVER_PORT
 	export RIG_PODS_APISERVER_IP='$PODS_GATEWAY'
 	export RIG_PODS_APISERVER_PORT='$RIG_PORT_PODS_APISERVER'
+	# The git part's git daemon from inside a pod (a relay on the bridge's address): REPO.git appended
+	export RIG_PODS_GIT_URL='git://$PODS_GATEWAY:$RIG_PORT_PODS_GIT/'
 	export RIG_PODS_CGROUP_ROOT='$(pods_cgroup_root)'
 	EOF
 }
