@@ -28,12 +28,12 @@
 CC ?= cc
 PKGS := libgit2 libcurl yaml-0.1 libcjson openssl libmicrohttpd
 # clang and libclang-rt-dev (its sanitizer and libFuzzer runtimes, only
-# recommended by clang) build the fuzz targets; podman with runc runs the
-# image in tests/e2e/test_install.sh; procps: the tests' pgrep and pkill
+# recommended by clang) build the fuzz targets; umoci unpacks the image for
+# its test; procps: the tests' pgrep and pkill
 # (tests/check-deps checks that this list and the rig's cover every command)
 DEB_PKGS := build-essential pkg-config libgit2-dev libcurl4-openssl-dev libyaml-dev \
 	libcjson-dev libssl-dev libcmocka-dev libmicrohttpd-dev valgrind git curl jq python3 python3-yaml openssl \
-	clang libclang-rt-dev umoci podman runc procps
+	clang libclang-rt-dev umoci procps
 
 MODULES := lib flink render k8s config sync deploy agent
 SRCS := $(foreach m,$(MODULES),$(wildcard $(m)/*.c))
