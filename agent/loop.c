@@ -22,7 +22,7 @@
 #include "lib/log.h"
 
 /* The loop shows it is alive at least this often while it sleeps. */
-#define HEARTBEAT_MS 5000
+#define HEARTBEAT_MS AGENT_HEARTBEAT_MS
 /* The repository cache is looked after (sync_maintain) after the first
  * pass and then at most this often, always between passes: a walk of the
  * cache's folder, and work only past its bounds (100 loose objects, 20
@@ -188,7 +188,7 @@ void agent_loop_run(agent_state *st, agent_ctx *ctx, const agent_sched *sched)
 				ctx->commit);
 		cli_pass cp;
 		deploy_pass pass = {0};
-		agent_pass_opts po = {.verb = "agent", .stop = &st->stop, .no_fetch = !fetch};
+		agent_pass_opts po = {.verb = "agent", .stop = &st->stop, .alive = &st->alive, .no_fetch = !fetch};
 		agent_pass_result r;
 		agent_pass_run(ctx, &po, &cp, &pass, &r);
 		int64_t t1 = agent_mono_ms();

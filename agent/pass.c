@@ -286,13 +286,22 @@ void agent_pass_run(agent_ctx *ctx, const agent_pass_opts *o, cli_pass *cp, depl
 	memset(r, 0, sizeof(*r));
 	r->status = EXIT_FAIL;
 	fo_err e = FO_ERR_INIT;
+	if (ctx->repo)
+		sync_repo_set_watch(ctx->repo, o->stop, o->alive);
+	if (ctx->kc)
+		k8s_client_set_alive(ctx->kc, o->alive);
 	if (cli_pass_open(o->verb, ctx, o->manifests, !o->no_fetch, cp) < 0)
 		goto cleanup;
 	cp->opts.force_prune = o->force_prune;
 	cp->opts.keep_live = o->keep_live;
 	cp->opts.stop = o->stop;
-	if (cp->kc)
+	cp->opts.alive = o->alive;
+	if (cp->src.repo)
+		sync_repo_set_watch(cp->src.repo, o->stop, o->alive);
+	if (cp->kc) {
 		k8s_client_set_stop(cp->kc, o->stop); /* a retry waits for nothing once stopping */
+		k8s_client_set_alive(cp->kc, o->alive);
+	}
 	if (o->read_only) {
 		if (cp->bad)
 			goto cleanup; /* an invalid file: its deployment's fate is unknown */
