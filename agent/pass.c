@@ -174,8 +174,12 @@ int cli_pass_open(const char *verb, agent_ctx *ctx, const char *manifests, bool 
 		long t0 = mono_ms();
 		if (!fetch)
 			memcpy(p->commit, ctx->commit, sizeof(p->commit));
-		rc = cli_load_repository(p->cfg, &ctx->repo, fetch, &p->desired, &p->nfiles, &d, &p->source, p->commit,
-					 &p->src, &e);
+		/* the fetch of the manifests watches the stop request, from the first pass on */
+		if ((rc = cli_open_repository(p->cfg, &ctx->repo, &e)) == 0) {
+			sync_repo_set_watch(ctx->repo, ctx->stop, ctx->alive);
+			rc = cli_load_repository(p->cfg, &ctx->repo, fetch, &p->desired, &p->nfiles, &d, &p->source,
+						 p->commit, &p->src, &e);
+		}
 		if (fetch)
 			p->ms_fetch = mono_ms() - t0;
 		if (rc < 0) {
@@ -286,8 +290,8 @@ void agent_pass_run(agent_ctx *ctx, const agent_pass_opts *o, cli_pass *cp, depl
 	memset(r, 0, sizeof(*r));
 	r->status = EXIT_FAIL;
 	fo_err e = FO_ERR_INIT;
-	if (ctx->repo)
-		sync_repo_set_watch(ctx->repo, o->stop, o->alive);
+	ctx->stop = o->stop;
+	ctx->alive = o->alive;
 	if (ctx->kc)
 		k8s_client_set_alive(ctx->kc, o->alive);
 	if (cli_pass_open(o->verb, ctx, o->manifests, !o->no_fetch, cp) < 0)
@@ -296,8 +300,6 @@ void agent_pass_run(agent_ctx *ctx, const agent_pass_opts *o, cli_pass *cp, depl
 	cp->opts.keep_live = o->keep_live;
 	cp->opts.stop = o->stop;
 	cp->opts.alive = o->alive;
-	if (cp->src.repo)
-		sync_repo_set_watch(cp->src.repo, o->stop, o->alive);
 	if (cp->kc) {
 		k8s_client_set_stop(cp->kc, o->stop); /* a retry waits for nothing once stopping */
 		k8s_client_set_alive(cp->kc, o->alive);

@@ -45,6 +45,8 @@ typedef struct agent_ctx {
 	int64_t fetched_at;      /* monotonic ms of that fetch */
 	const fo_fence *fence;   /* leader election: the client's writes and every Flink action
 	                            are refused unless held (NULL: always allowed) */
+	const atomic_bool *stop; /* the running pass's stop request and progress mark */
+	atomic_llong *alive;     /* (agent_pass_opts), for the cache opened in the pass */
 } agent_ctx;
 
 /* Load the configuration at `cfg_path` into a new context; problems are
