@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "agent/cli.h"
+#include "lib/log.h"
 #include "render/render.h"
 #include "sync/sync.h"
 
@@ -185,7 +186,10 @@ int cli_pass_open(const char *verb, agent_ctx *ctx, const char *manifests, bool 
 		if (rc < 0) {
 			/* nothing is applied or deleted from a repository that could not be read;
 			 * the cache is opened again next time (it may have been removed) */
-			cli_report(verb, "%s", fo_err_msg(&e));
+			if (rc == FO_ESTOPPED)
+				fo_info(verb, "%s", fo_err_msg(&e)); /* no failure: the agent is stopping */
+			else
+				cli_report(verb, "%s", fo_err_msg(&e));
 			sync_free(ctx->repo);
 			ctx->repo = NULL;
 			goto cleanup;
