@@ -60,6 +60,9 @@ struct sync_auth;
 /* The git credentials the configuration names. */
 void cli_sync_auth(const config *cfg, struct sync_auth *a);
 
+/* Open the repository cache of the configuration into *repo, unless it is
+ * open already. */
+int cli_open_repository(const config *cfg, struct sync_repo **repo, fo_err *e);
 /*
  * Fetch the configured repository and parse the FlinkDeployments of its
  * branch. *repo is the repository cache, opened here when NULL and kept by

@@ -19,6 +19,8 @@
 #include "agent/daemon.h"
 #include "agent/leader.h"
 #include "agent/loop.h"
+#include "flink/jar.h"
+#include "flink/rest.h"
 #include "lib/fs.h"
 #include "lib/log.h"
 
@@ -47,14 +49,18 @@ static const char usage[] =
 	"                        deployment, step, duration_ms (FLINKOPS_LOG_FORMAT)\n"
 	"  -h, --help            this help\n"
 	"\n"
-	"SIGTERM or SIGINT: no new pass or rollout step starts; the step in flight\n"
-	"finishes its call and is journaled, a savepoint in progress is left to\n"
-	"Flink (the next agent resumes it under the journaled trigger), retries and\n"
-	"waits end at once, the status files are written, the Lease is released\n"
-	"(with leader election), exit 0. Grace period: 120 s (a step's few calls,\n"
-	"each within kubernetes.timeout, and one status push within\n"
-	"repository.timeout); idle, it exits at once. A second signal exits at once\n"
-	"(128 + the signal).\n"
+	"SIGTERM or SIGINT: no new pass or rollout step starts; a fetch of the\n"
+	"manifests, a jar's download, upload or run and a Flink call in flight end\n"
+	"at once (\"interrupted by stop request\": the journal, written first, is as\n"
+	"a crash there would leave it, and the next agent resumes from it; no\n"
+	"failure is counted), a savepoint in progress is left to Flink (the next\n"
+	"agent resumes it under the journaled trigger), retries and waits end at\n"
+	"once, the status files are written, the Lease is released (with leader\n"
+	"election), exit 0. Grace period: 120 s (one status push within\n"
+	"repository.timeout, the Kubernetes calls within kubernetes.timeout); idle,\n"
+	"it exits at once. A second signal exits at once (128 + the signal).\n"
+	"/healthz fails when nothing has moved for longer than the longest single\n"
+	"call or wait the configuration allows, plus 60 s (see README).\n"
 	"\n"
 	"Leader election (agent.leaderElection, on by default in a cluster): only the\n"
 	"replica holding the Lease runs passes (a standby is Ready once it has read\n"
@@ -67,10 +73,24 @@ static const char usage[] =
 	"Exit status: 0 after SIGTERM/SIGINT, 1 when it cannot start, 3 when it lost\n"
 	"the Lease, 128 + the signal after a second signal.\n";
 
-/* How long a pass may go without the loop showing progress before /healthz
- * fails: a pass's calls are each bounded by kubernetes.timeout and
- * repository.timeout, so this is generous. */
-#define PASS_BUDGET_MS (5 * 60 * 1000)
+/* How long the daemon may go without a sign of progress before /healthz
+ * fails (agent_health_budget_ms): from the configured timeouts and the
+ * defaults of the calls that have none configured. */
+static int64_t health_budget(const config *cfg)
+{
+	agent_health_bounds b = {
+		.loop_wait_ms = AGENT_HEARTBEAT_MS,
+		.kubernetes_ms = cfg->kubernetes.timeout_ms,
+		.git_ms = cfg->repository.timeout_ms,
+		/* with leader election, Flink calls are held to kubernetes.timeout (pass.c) */
+		.flink_call_ms = cfg->agent.leader_election.enabled ? cfg->kubernetes.timeout_ms : FLINK_REST_TIMEOUT_MS,
+		.jar_connect_ms = FLINK_JAR_CONNECT_TIMEOUT_MS,
+		.jar_stall_ms = FLINK_JAR_STALL_TIMEOUT_MS,
+		.upload_stall_ms = FLINK_REST_UPLOAD_STALL_MS,
+		.run_ms = FLINK_REST_RUN_TIMEOUT_MS,
+	};
+	return agent_health_budget_ms(&b);
+}
 
 typedef struct signals {
 	sigset_t set;
@@ -96,7 +116,7 @@ static void *signal_thread(void *arg)
 			_exit(128 + sig);
 		}
 		first = sig;
-		fo_info("agent", "%s: finishing the step in flight, then exiting", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+		fo_info("agent", "%s: interrupting the transfer or wait in flight, then exiting", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 		pthread_mutex_lock(&s->st->lock);
 		atomic_store(&s->st->stop, true);
 		pthread_cond_broadcast(&s->st->cond);
@@ -213,7 +233,8 @@ int cmd_agent(int argc, char **argv)
 		fo_warn("agent", "no agent.webhookSecretFile: webhooks are refused (401), passes run on the interval only");
 	st.branch = cfg->repository.branch;
 	st.heartbeat = agent_mono_ms();
-	st.healthy_within = 3 * cfg->repository.interval_ms + PASS_BUDGET_MS;
+	st.healthy_within = health_budget(cfg);
+	atomic_init(&st.alive, 0);
 	/* a push refused by a standby or while stopping: by then another
 	 * replica may have taken over (leaseDuration + 2 retryPeriods at most) */
 	st.retry_after_s = (int)((cfg->agent.leader_election.lease_duration_ms +
@@ -253,9 +274,9 @@ int cmd_agent(int argc, char **argv)
 	describe(&hopts.probe, probe_port, &probes);
 	fo_info("agent",
 		"flinkops %s listening on %s (%sPOST /webhook /healthz /readyz /metrics); probes on %s (/healthz "
-		"/readyz /metrics); interval %.0f s",
+		"/readyz /metrics); interval %.0f s; /healthz fails after %.0f s without progress",
 		FO_VERSION, fo_buf_cstr(&where), hopts.tls_cert_file ? "HTTPS: " : "", fo_buf_cstr(&probes),
-		(double)cfg->repository.interval_ms / 1000.0);
+		(double)cfg->repository.interval_ms / 1000.0, (double)st.healthy_within / 1000.0);
 	fo_buf_free(&where);
 	fo_buf_free(&probes);
 

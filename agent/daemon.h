@@ -91,6 +91,44 @@ typedef struct agent_wake {
  */
 bool agent_wake_decide(const agent_wake *w, enum agent_trigger *why, int64_t *at);
 
+/* What bounds the time the daemon may go without a sign of progress
+ * (agent_health_budget_ms): every figure is the longest one call or wait
+ * can last with nothing moving, as configured or as its default is. */
+typedef struct agent_health_bounds {
+	int64_t loop_wait_ms;      /* the loop's longest sleep before it beats (AGENT_HEARTBEAT_MS) */
+	int64_t kubernetes_ms;     /* kubernetes.timeout: one API request */
+	int64_t git_ms;            /* repository.timeout: one fetch or push, in a worker process */
+	int64_t flink_call_ms;     /* one Flink REST call (its default, or kubernetes.timeout with leader election) */
+	int64_t jar_connect_ms;    /* a jar download's connect... */
+	int64_t jar_stall_ms;      /* ...and how long it may receive nothing (a download that moves beats) */
+	int64_t upload_stall_ms;   /* how long a jar's upload may send nothing */
+	int64_t run_ms;            /* a jar's run: Flink answers when the jar's main() has run */
+} agent_health_bounds;
+
+/* The loop shows it is alive at least this often while it sleeps. */
+#define AGENT_HEARTBEAT_MS 5000
+/* Local work between two calls (parsing, rendering, journals, the cache's
+ * upkeep) with nothing to mark progress. */
+#define AGENT_HEALTH_SLACK_MS (60 * 1000)
+/* A git worker may take this much past repository.timeout before it is killed. */
+#define AGENT_GIT_GRACE_MS 2000
+/* The longest pause between two attempts of a status push. */
+#define AGENT_GIT_BACKOFF_MS 5000
+
+/*
+ * How old the last sign of progress may be before /healthz fails. Progress
+ * is the loop's heartbeat (between passes) and, inside a pass, every answer
+ * from the Kubernetes API or Flink, every byte of a jar moved and every git
+ * worker that ended: so the budget need only cover the longest single
+ * silence — the largest of the loop's sleep, one API request, one git
+ * worker (repository.timeout + AGENT_GIT_GRACE_MS, and a push's backoff),
+ * one Flink call, a download's connect or stall, an upload's stall and a
+ * jar's run — plus AGENT_HEALTH_SLACK_MS. It does not grow with the
+ * interval (the loop beats while it sleeps) nor with a jar's size (a
+ * download that moves is alive). Pure.
+ */
+int64_t agent_health_budget_ms(const agent_health_bounds *b);
+
 /*
  * Parse agent.listen: "HOST:PORT", ":PORT" (every interface), "[V6]:PORT".
  * HOST is a numeric address (names are not resolved: the agent binds
@@ -286,6 +324,7 @@ typedef struct agent_state {
 	int64_t requested_at;      /* monotonic ms of the first request not yet served */
 	bool running;              /* a pass is in flight */
 	int64_t heartbeat;         /* monotonic ms the loop last showed progress */
+	atomic_llong alive;        /* fo_mono_ms of a pass's last answer or byte moved (not under lock) */
 	int64_t healthy_within;    /* /healthz fails when the heartbeat is older */
 	bool api_ready;            /* the Kubernetes API answered a pass or the loop's probe once */
 	bool lease_seen;           /* the elector has read or written the Lease once */

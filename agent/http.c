@@ -218,6 +218,10 @@ static enum MHD_Result handle_any(agent_http *h, bool hook, struct MHD_Connectio
 		pthread_mutex_lock(&st->lock);
 		int64_t now = agent_mono_ms();
 		int64_t age = now - st->heartbeat;
+		/* inside a pass, its last answer or byte moved */
+		int64_t since = fo_mono_ms() - (int64_t)atomic_load(&st->alive);
+		if (since < age)
+			age = since;
 		bool ok = age <= st->healthy_within;
 		/* a replica that believes it leads but has not renewed in time:
 		 * its elector is stuck, and a restart makes room for the other */

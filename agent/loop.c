@@ -22,7 +22,7 @@
 #include "lib/log.h"
 
 /* The loop shows it is alive at least this often while it sleeps. */
-#define HEARTBEAT_MS 5000
+#define HEARTBEAT_MS AGENT_HEARTBEAT_MS
 /* The repository cache is looked after (sync_maintain) after the first
  * pass and then at most this often, always between passes: a walk of the
  * cache's folder, and work only past its bounds (100 loose objects, 20
@@ -188,13 +188,25 @@ void agent_loop_run(agent_state *st, agent_ctx *ctx, const agent_sched *sched)
 				ctx->commit);
 		cli_pass cp;
 		deploy_pass pass = {0};
-		agent_pass_opts po = {.verb = "agent", .stop = &st->stop, .no_fetch = !fetch};
+		agent_pass_opts po = {.verb = "agent", .stop = &st->stop, .alive = &st->alive, .no_fetch = !fetch};
 		agent_pass_result r;
 		agent_pass_run(ctx, &po, &cp, &pass, &r);
 		int64_t t1 = agent_mono_ms();
 		enum agent_pass_outcome outcome = !cp.api_ok || pass.aborted ? AGENT_PASS_ERROR
 						  : r.status != EXIT_OK		? AGENT_PASS_FAILED
 										: AGENT_PASS_SUCCESS;
+		if (outcome != AGENT_PASS_SUCCESS && atomic_load(&st->stop)) {
+			/* the stop request cut it (a fetch, a transfer): no failure,
+			 * no retry, nothing recorded; the agent exits now */
+			pthread_mutex_lock(&st->lock);
+			st->running = false;
+			pthread_mutex_unlock(&st->lock);
+			fo_info("agent", "pass %u: interrupted by stop request after %.2f s", n, (double)(t1 - t0) / 1000.0);
+			deploy_pass_free(&pass);
+			cli_pass_close(&cp);
+			fo_log_set_pass(0);
+			break;
+		}
 		failures = outcome == AGENT_PASS_ERROR ? failures + 1 : 0;
 		int64_t delay = agent_next_delay_ms(sched, draw(&seed), failures, r.waiting > 0);
 		why_next = failures ? AGENT_TRIGGER_RETRY : r.waiting ? AGENT_TRIGGER_WAITING : AGENT_TRIGGER_INTERVAL;

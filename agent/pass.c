@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "agent/cli.h"
+#include "lib/log.h"
 #include "render/render.h"
 #include "sync/sync.h"
 
@@ -174,14 +175,21 @@ int cli_pass_open(const char *verb, agent_ctx *ctx, const char *manifests, bool 
 		long t0 = mono_ms();
 		if (!fetch)
 			memcpy(p->commit, ctx->commit, sizeof(p->commit));
-		rc = cli_load_repository(p->cfg, &ctx->repo, fetch, &p->desired, &p->nfiles, &d, &p->source, p->commit,
-					 &p->src, &e);
+		/* the fetch of the manifests watches the stop request, from the first pass on */
+		if ((rc = cli_open_repository(p->cfg, &ctx->repo, &e)) == 0) {
+			sync_repo_set_watch(ctx->repo, ctx->stop, ctx->alive);
+			rc = cli_load_repository(p->cfg, &ctx->repo, fetch, &p->desired, &p->nfiles, &d, &p->source,
+						 p->commit, &p->src, &e);
+		}
 		if (fetch)
 			p->ms_fetch = mono_ms() - t0;
 		if (rc < 0) {
 			/* nothing is applied or deleted from a repository that could not be read;
 			 * the cache is opened again next time (it may have been removed) */
-			cli_report(verb, "%s", fo_err_msg(&e));
+			if (rc == FO_ESTOPPED)
+				fo_info(verb, "%s", fo_err_msg(&e)); /* no failure: the agent is stopping */
+			else
+				cli_report(verb, "%s", fo_err_msg(&e));
 			sync_free(ctx->repo);
 			ctx->repo = NULL;
 			goto cleanup;
@@ -286,13 +294,20 @@ void agent_pass_run(agent_ctx *ctx, const agent_pass_opts *o, cli_pass *cp, depl
 	memset(r, 0, sizeof(*r));
 	r->status = EXIT_FAIL;
 	fo_err e = FO_ERR_INIT;
+	ctx->stop = o->stop;
+	ctx->alive = o->alive;
+	if (ctx->kc)
+		k8s_client_set_alive(ctx->kc, o->alive);
 	if (cli_pass_open(o->verb, ctx, o->manifests, !o->no_fetch, cp) < 0)
 		goto cleanup;
 	cp->opts.force_prune = o->force_prune;
 	cp->opts.keep_live = o->keep_live;
 	cp->opts.stop = o->stop;
-	if (cp->kc)
+	cp->opts.alive = o->alive;
+	if (cp->kc) {
 		k8s_client_set_stop(cp->kc, o->stop); /* a retry waits for nothing once stopping */
+		k8s_client_set_alive(cp->kc, o->alive);
+	}
 	if (o->read_only) {
 		if (cp->bad)
 			goto cleanup; /* an invalid file: its deployment's fate is unknown */

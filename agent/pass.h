@@ -45,6 +45,8 @@ typedef struct agent_ctx {
 	int64_t fetched_at;      /* monotonic ms of that fetch */
 	const fo_fence *fence;   /* leader election: the client's writes and every Flink action
 	                            are refused unless held (NULL: always allowed) */
+	const atomic_bool *stop; /* the running pass's stop request and progress mark */
+	atomic_llong *alive;     /* (agent_pass_opts), for the cache opened in the pass */
 } agent_ctx;
 
 /* Load the configuration at `cfg_path` into a new context; problems are
@@ -156,7 +158,10 @@ typedef struct agent_pass_opts {
 	bool read_only;          /* plan only: nothing applied, nothing written */
 	bool force_prune;        /* override the prune guard */
 	bool keep_live;          /* keep each item's live objects (to show a diff) */
-	const atomic_bool *stop; /* set: start no further deployment (shutdown) */
+	const atomic_bool *stop; /* set: start no further deployment (shutdown); a fetch of the
+	                            manifests, a jar's transfer and a Flink call in flight end */
+	atomic_llong *alive;     /* every answer and every byte moved marks progress here
+	                            (monotonic ms, fo_mono_ms; NULL: not kept) */
 	bool no_fetch;           /* re-read the manifests at ctx->commit instead of fetching (a
 	                            re-check of deployments waiting on Flink); ignored before a fetch */
 } agent_pass_opts;

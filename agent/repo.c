@@ -22,17 +22,22 @@ void cli_sync_auth(const config *cfg, sync_auth *a)
 	a->timeout_seconds = (int)(cfg->repository.timeout_ms / 1000);
 }
 
+int cli_open_repository(const config *cfg, sync_repo **repo, fo_err *e)
+{
+	if (*repo)
+		return 0;
+	sync_auth auth;
+	cli_sync_auth(cfg, &auth);
+	return sync_open(cfg->repository.url, cfg->repository.cache_dir, &auth, repo, e);
+}
+
 int cli_load_repository(const config *cfg, sync_repo **repo, bool fetch, flink_deployments *out, size_t *nfiles,
 			fo_diags *d, char **source, char commit[SYNC_OID_HEX], cli_source *src, fo_err *e)
 {
 	sync_files files = {0};
 	int rc = 0;
-	if (!*repo) {
-		sync_auth auth;
-		cli_sync_auth(cfg, &auth);
-		if ((rc = sync_open(cfg->repository.url, cfg->repository.cache_dir, &auth, repo, e)) < 0)
-			goto cleanup;
-	}
+	if ((rc = cli_open_repository(cfg, repo, e)) < 0)
+		goto cleanup;
 	sync_repo *r = *repo;
 	if (fetch && (rc = sync_fetch(r, cfg->repository.branch, commit, e)) < 0)
 		goto cleanup;

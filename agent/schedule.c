@@ -153,3 +153,22 @@ int agent_probe_listen_default(const struct sockaddr_storage *listen, struct soc
 		*p = htons((uint16_t)(port + 1));
 	return 0;
 }
+
+int64_t agent_health_budget_ms(const agent_health_bounds *b)
+{
+	int64_t silences[] = {
+		b->loop_wait_ms,
+		b->kubernetes_ms,
+		b->git_ms + AGENT_GIT_GRACE_MS + AGENT_GIT_BACKOFF_MS,
+		b->flink_call_ms,
+		b->jar_connect_ms,
+		b->jar_stall_ms,
+		b->upload_stall_ms,
+		b->run_ms,
+	};
+	int64_t longest = 0;
+	for (size_t i = 0; i < sizeof(silences) / sizeof(silences[0]); i++)
+		if (silences[i] > longest)
+			longest = silences[i];
+	return longest + AGENT_HEALTH_SLACK_MS;
+}

@@ -204,7 +204,10 @@ typedef struct deploy_options {
 	bool keep_live;                 /* keep each item's live objects after planning (to show them) */
 	const deploy_rollout_opts *rollout; /* run jobs too; NULL: objects only */
 	const atomic_bool *stop;        /* when set (shutdown), no further deployment is started;
-	                                 * the one in flight finishes its step, which is journaled */
+	                                 * the one in flight finishes its step, which is journaled,
+	                                 * or, in a jar's download, upload or run or a Flink call,
+	                                 * is cut as a crash there would (the journal came first) */
+	atomic_llong *alive;            /* the rollouts' transfers mark progress here (NULL: not kept) */
 } deploy_options;
 
 /*

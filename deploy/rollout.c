@@ -766,7 +766,10 @@ static int deliver_jar(exec *x, fo_err *e)
 {
 	char *local = NULL, *jar_id = NULL;
 	long t0 = now_ms();
-	int rc = flink_jar_fetch(x->it->fd->job.jar_uri, &x->o->rollout->jar, &local, e);
+	flink_jar_opts jo = x->o->rollout->jar;
+	jo.stop = x->o->stop;
+	jo.alive = x->o->alive;
+	int rc = flink_jar_fetch(x->it->fd->job.jar_uri, &jo, &local, e);
 	if (rc == 0)
 		rc = flink_rest_jar_upload(x->r, local, &jar_id, e);
 	x->it->ms_job_start += now_ms() - t0;
@@ -1268,7 +1271,8 @@ static int execute(exec *x, const deploy_next *n_in, fo_err *e)
 	copy.restore_kind = kind_copy;
 	x->save_failed = false;
 	int rc = execute_step(x, &copy, e);
-	if (rc < 0 && x->it->failure == DEPLOY_FAILURE_NONE)
+	/* cut by the stop request: no failure of the step's own */
+	if (rc < 0 && rc != FO_ESTOPPED && x->it->failure == DEPLOY_FAILURE_NONE)
 		x->it->failure = failure_of(x, n_in);
 	free(restore_copy);
 	free(kind_copy);
@@ -1276,23 +1280,36 @@ static int execute(exec *x, const deploy_next *n_in, fo_err *e)
 }
 
 
+static bool stop_requested(const exec *x)
+{
+	return x->o->stop && atomic_load(x->o->stop);
+}
+
+/* Shutdown: what is done is journaled; no new step starts, and the next
+ * agent resumes from the journal. */
+static int stopping(exec *x)
+{
+	x->it->outcome = DEPLOY_OUTCOME_WAITING;
+	free(x->it->waiting);
+	x->it->waiting = fo_strdup("the agent is stopping; the next pass resumes from the journal");
+	x->it->wait_ms = -1;
+	return 0;
+}
+
 /* One deployment as far as it can go now: observe, decide, act, repeat. */
 static int advance(exec *x, fo_err *e)
 {
 	int rc = 0;
 	/* a rollout has at most a dozen steps; the bound only stops a bug */
 	for (int i = 0; i < 32; i++) {
-		if (i > 0 && x->o->stop && atomic_load(x->o->stop)) {
-			/* shutdown: the step just done is journaled; no new one
-			 * starts, and the next agent resumes from the journal */
-			x->it->outcome = DEPLOY_OUTCOME_WAITING;
-			free(x->it->waiting);
-			x->it->waiting = fo_strdup("the agent is stopping; the next pass resumes from the journal");
-			x->it->wait_ms = -1;
-			return 0;
-		}
+		if (i > 0 && stop_requested(x))
+			return stopping(x);
 		x->pods_rc = 0;
 		observe(x);
+		/* the stop request may have cut the observation's calls: decide
+		 * nothing from what they did not say */
+		if (stop_requested(x))
+			return stopping(x);
 		if (x->pods_rc)
 			return fo_err_set(e, x->pods_rc, "%s/%s: %s", x->it->ns, x->it->name, x->pods_waiting);
 		deploy_next n;
@@ -1300,7 +1317,16 @@ static int advance(exec *x, fo_err *e)
 		rlog(x, FO_LOG_DEBUG, "step %s, next %s%s%s", deploy_step_name(x->j.step),
 			 deploy_op_name(n.op), n.why ? ": " : "", n.why ? n.why : "");
 		rc = execute(x, &n, e);
+		enum deploy_op op = n.op;
 		deploy_next_clear(&n);
+		if (rc == FO_ESTOPPED) {
+			/* a transfer the stop request cut: the journal is as a
+			 * crash at that point would leave it, and the step is no
+			 * failure; the next agent takes it up from there */
+			rlog(x, FO_LOG_INFO, "%s interrupted by stop request: %s", deploy_op_name(op), fo_err_msg(e));
+			fo_err_clear(e);
+			return stopping(x);
+		}
 		if (rc != 0)
 			return rc < 0 ? rc : 0;
 	}
@@ -1362,6 +1388,7 @@ static int rollout_run(k8s_client *c, deploy_item *it, const deploy_options *o, 
 	ro.timeout_ms = o->rollout->call_timeout_ms;
 	ro.fence = o->rollout->fence;
 	ro.stop = o->stop;
+	ro.alive = o->alive;
 	int rc = flink_rest_new(url, &ro, &x.r, e);
 	if (rc < 0)
 		it->failure = DEPLOY_FAILURE_OTHER;

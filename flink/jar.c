@@ -23,9 +23,9 @@
 #include "lib/url.h"
 
 #define DEFAULT_TIMEOUT_MS 600000L
-#define DEFAULT_CONNECT_TIMEOUT_MS 10000L
+#define DEFAULT_CONNECT_TIMEOUT_MS FLINK_JAR_CONNECT_TIMEOUT_MS
 /* A download that receives nothing for this long is dead, however long its deadline. */
-#define DEFAULT_STALL_TIMEOUT_MS 60000L
+#define DEFAULT_STALL_TIMEOUT_MS FLINK_JAR_STALL_TIMEOUT_MS
 #define DEFAULT_MAX_BYTES (1ull << 30)
 #define NAME_MAX_LEN 100
 #define KEY_MAX_LEN 1024
@@ -698,6 +698,8 @@ static int fetch_remote(const char *uri, const char *shown, const flink_jar_uri 
 	ho.timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : DEFAULT_TIMEOUT_MS;
 	ho.connect_timeout_ms = o->connect_timeout_ms > 0 ? o->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS;
 	ho.stall_timeout_ms = o->stall_timeout_ms > 0 ? o->stall_timeout_ms : DEFAULT_STALL_TIMEOUT_MS;
+	ho.stop = o->stop;
+	ho.alive = o->alive;
 	if ((rc = fo_http_new(&ho, &h, e)) < 0)
 		goto cleanup;
 	fo_http_header hdrs[2];

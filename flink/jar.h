@@ -24,10 +24,17 @@
 #ifndef FLINK_JAR_H
 #define FLINK_JAR_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "lib/err.h"
+
+/* A download's defaults a liveness budget must allow for: its connect, and
+ * how long nothing may come before it fails (a download that moves is
+ * alive however long it takes, up to its timeout). */
+#define FLINK_JAR_CONNECT_TIMEOUT_MS 10000L
+#define FLINK_JAR_STALL_TIMEOUT_MS 60000L
 
 typedef struct flink_jar_opts {
 	const char *cache_dir;          /* required; created when missing */
@@ -44,6 +51,8 @@ typedef struct flink_jar_opts {
 	uint64_t max_bytes;             /* the largest jar accepted (default 1 GiB) */
 	bool file_in_place;             /* file://: return the path itself instead of a cached copy */
 	uint64_t cache_max_bytes;       /* the cache's bound (0: unbounded) */
+	const atomic_bool *stop;        /* set (shutdown): a download in flight ends with FO_ESTOPPED */
+	atomic_llong *alive;            /* each byte received marks progress here (NULL: not kept) */
 } flink_jar_opts;
 
 typedef struct flink_jar_result {

@@ -23,10 +23,11 @@
 #include "lib/log.h"
 #include "lib/url.h"
 
-#define DEFAULT_TIMEOUT_MS 30000L
-#define DEFAULT_CONNECT_TIMEOUT_MS 5000L
+#define DEFAULT_TIMEOUT_MS FLINK_REST_TIMEOUT_MS
+#define DEFAULT_CONNECT_TIMEOUT_MS FLINK_REST_CONNECT_TIMEOUT_MS
 #define DEFAULT_UPLOAD_TIMEOUT_MS 300000L
-#define DEFAULT_RUN_TIMEOUT_MS 120000L
+#define DEFAULT_RUN_TIMEOUT_MS FLINK_REST_RUN_TIMEOUT_MS
+#define UPLOAD_STALL_MS FLINK_REST_UPLOAD_STALL_MS
 #define DEFAULT_MAX_BODY (8u << 20)
 /* How much of Flink's cause goes into a message. */
 #define CAUSE_MAX 1000
@@ -977,6 +978,8 @@ int flink_rest_new(const char *base_url, const flink_rest_opts *opts, flink_rest
 	c->run_timeout_ms = opts && opts->run_timeout_ms > 0 ? opts->run_timeout_ms : DEFAULT_RUN_TIMEOUT_MS;
 	c->fence = opts ? opts->fence : NULL;
 	c->stop = opts ? opts->stop : NULL;
+	ho.stop = c->stop;
+	ho.alive = opts ? opts->alive : NULL;
 	rc = fo_http_new(&ho, &c->http, e);
 	if (rc < 0) {
 		flink_rest_free(c);
@@ -1038,6 +1041,9 @@ static int call(flink_rest *c, const call_args *a, char **body, long *status, fo
 	if (a->upload) {
 		req.multipart_file = a->upload;
 		req.multipart_field = "jarfile";
+		/* a link that stops taking the jar fails in a minute, not at the
+		 * end of the upload's timeout */
+		req.stall_timeout_ms = UPLOAD_STALL_MS;
 	}
 	fo_http_response resp;
 	fo_err herr = FO_ERR_INIT;

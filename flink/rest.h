@@ -36,6 +36,15 @@
 
 typedef struct flink_rest flink_rest;
 
+/* The defaults a liveness budget must allow for (agent_health_budget_ms):
+ * a call, its connect, a jar's run (Flink runs the jar's main() before it
+ * answers: no byte moves meanwhile) and an upload's stall (nothing taken
+ * for this long ends it). */
+#define FLINK_REST_TIMEOUT_MS 30000L
+#define FLINK_REST_CONNECT_TIMEOUT_MS 5000L
+#define FLINK_REST_RUN_TIMEOUT_MS 120000L
+#define FLINK_REST_UPLOAD_STALL_MS 60000L
+
 typedef struct flink_rest_opts {
 	long timeout_ms;          /* each call (default 30 s) */
 	long connect_timeout_ms;  /* default 5 s */
@@ -47,7 +56,9 @@ typedef struct flink_rest_opts {
 	const fo_fence *fence;    /* NULL: always allowed; else every POST, PATCH and DELETE (stop,
 	                           * savepoint, cancel, jar upload, run and delete) is refused with
 	                           * FO_EFENCED, before it is sent, while the fence is not held */
-	const atomic_bool *stop;  /* when set (shutdown): the waits end at once, as at their deadline */
+	const atomic_bool *stop;  /* when set (shutdown): the waits end at once, as at their deadline,
+	                           * and a jar's upload or run in flight ends with FO_ESTOPPED */
+	atomic_llong *alive;      /* each answer and each byte moved marks progress here (NULL: not kept) */
 } flink_rest_opts;
 
 /*

@@ -132,6 +132,7 @@ int k8s_client_new(const k8s_config *cfg, const k8s_options *opts, k8s_client **
 	ho.key_pem = cfg->key_pem;
 	ho.timeout_ms = opts && opts->timeout_ms ? opts->timeout_ms : 30000;
 	ho.max_response_bytes = opts && opts->max_body ? opts->max_body : 256u << 20;
+	ho.alive = opts ? opts->alive : NULL;
 	k8s_client *c = fo_calloc(1, sizeof(*c));
 	int rc = fo_http_new(&ho, &c->http, e);
 	if (rc < 0) {
@@ -173,6 +174,12 @@ int k8s_client_clone(const k8s_client *c, k8s_client **out, fo_err *e)
 void k8s_client_set_stop(k8s_client *c, const atomic_bool *stop)
 {
 	c->opts.stop = stop;
+}
+
+void k8s_client_set_alive(k8s_client *c, atomic_llong *alive)
+{
+	c->opts.alive = alive;
+	fo_http_set_watch(c->http, NULL, alive);
 }
 
 void k8s_client_add_stats(k8s_client *dst, const k8s_client *src)

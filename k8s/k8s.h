@@ -87,6 +87,8 @@ typedef struct k8s_options {
 	                             * cluster (apply, dry runs too, delete, create, replace: anything
 	                             * but GET) is refused with FO_EFENCED while it is not held */
 	const atomic_bool *stop;    /* when set (shutdown): a failed request is not retried */
+	atomic_llong *alive;        /* each answer marks progress here (fo_http_opts.alive; NULL: not
+	                             * kept); a request in flight is never cut by the stop request */
 } k8s_options;
 
 typedef struct k8s_client k8s_client;
@@ -100,6 +102,9 @@ void k8s_client_add_stats(k8s_client *dst, const k8s_client *src);
 /* From now on, a failed request is not retried (nor waited for) once
  * `*stop` is set (NULL: always retried); clones made later inherit it. */
 void k8s_client_set_stop(k8s_client *c, const atomic_bool *stop);
+/* From now on, each answer marks progress in `*alive` (NULL: not kept);
+ * clones made later inherit it. */
+void k8s_client_set_alive(k8s_client *c, atomic_llong *alive);
 void k8s_client_free(k8s_client *c);
 const k8s_stats *k8s_client_stats(const k8s_client *c);
 

@@ -69,6 +69,7 @@ const char *fo_err_code_name(int code)
 	case FO_EUNSUPPORTED: return "unsupported";
 	case FO_EREFUSED: return "refused";
 	case FO_EFENCED: return "fenced";
+	case FO_ESTOPPED: return "stopped";
 	default: return "error";
 	}
 }

@@ -27,6 +27,7 @@ enum {
 	FO_EUNSUPPORTED = -11,
 	FO_EREFUSED = -12,  /* a safety guard refused to act */
 	FO_EFENCED = -13,   /* not the leader: the write fence refused a request */
+	FO_ESTOPPED = -14,  /* the stop request (SIGTERM) interrupted a transfer or a wait */
 };
 
 typedef struct fo_err {

@@ -16,6 +16,7 @@
 
 #include <curl/curl.h>
 
+#include "lib/fence.h"
 #include "lib/json.h"
 #include "lib/url.h"
 
@@ -39,6 +40,14 @@ typedef struct sink {
 	bool too_big;
 	bool write_failed;
 } sink;
+
+/* What the progress callback watches during one transfer. */
+typedef struct watch {
+	const atomic_bool *stop;
+	atomic_llong *alive;
+	curl_off_t moved;  /* bytes moved either way at the last call */
+	bool stopped;      /* the stop request ended the transfer */
+} watch;
 
 static char *dup_or_null(const char *s)
 {
@@ -89,6 +98,12 @@ void fo_http_free(fo_http *h)
 	free(h);
 }
 
+void fo_http_set_watch(fo_http *h, const atomic_bool *stop, atomic_llong *alive)
+{
+	h->opts.stop = stop;
+	h->opts.alive = alive;
+}
+
 static size_t on_body(char *data, size_t size, size_t n, void *arg)
 {
 	sink *s = arg;
@@ -137,10 +152,35 @@ static void set_blob(CURL *c, CURLoption opt, const char *pem)
 	curl_easy_setopt(c, opt, &blob);
 }
 
-/* LOW_SPEED_TIME counts whole seconds. */
-static long stall_seconds(const fo_http *h)
+/* The stall bound of a request: its own, else the handle's. */
+static long stall_ms(const fo_http *h, const fo_http_request *req)
 {
-	return (h->opts.stall_timeout_ms + 999) / 1000;
+	return req->stall_timeout_ms > 0 ? req->stall_timeout_ms : h->opts.stall_timeout_ms;
+}
+
+/* LOW_SPEED_TIME counts whole seconds. */
+static long stall_seconds(const fo_http *h, const fo_http_request *req)
+{
+	return (stall_ms(h, req) + 999) / 1000;
+}
+
+/* libcurl calls this about once a second while it waits and whenever
+ * bytes move: a transfer that moves shows it is alive, and the stop
+ * request ends it (a non-zero return: CURLE_ABORTED_BY_CALLBACK). */
+static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+	(void)dltotal;
+	(void)ultotal;
+	watch *w = arg;
+	if (w->stop && atomic_load(w->stop)) {
+		w->stopped = true;
+		return 1;
+	}
+	if (w->alive && dlnow + ulnow != w->moved) {
+		w->moved = dlnow + ulnow;
+		atomic_store(w->alive, (long long)fo_mono_ms());
+	}
+	return 0;
 }
 
 /* A copy of at most `max` bytes of `s` with control characters made spaces. */
@@ -159,14 +199,17 @@ static char *printable(const char *s, size_t max)
 
 /* The error for a transfer that did not complete: what curl saw, said for a person. */
 static int transfer_error(const fo_http *h, const fo_http_request *req, const char *method, CURLcode cc,
-			  const sink *s, long status, fo_err *e)
+			  const sink *s, const watch *w, long status, fo_err *e)
 {
 	char *url = fo_url_redact(req->url);
 	/* curl's own text may quote the URL: keep out what the redaction hides */
 	char *why = fo_url_scrub(h->errbuf[0] ? h->errbuf : curl_easy_strerror(cc), req->url);
 	long timeout = req->timeout_ms ? req->timeout_ms : h->opts.timeout_ms;
 	int rc;
-	if (s->too_big || cc == CURLE_FILESIZE_EXCEEDED) {
+	if (cc == CURLE_ABORTED_BY_CALLBACK && w->stopped) {
+		rc = fo_err_set(e, FO_ESTOPPED, "%s %s: interrupted by stop request (%llu bytes received)", method, url,
+				s->written);
+	} else if (s->too_big || cc == CURLE_FILESIZE_EXCEEDED) {
 		rc = fo_err_set(e, FO_ETOOBIG, "%s %s: the response body is larger than %zu bytes (the limit)", method,
 				url, s->limit);
 	} else if (s->write_failed) {
@@ -175,13 +218,13 @@ static int transfer_error(const fo_http *h, const fo_http_request *req, const ch
 		/* curl ends a transfer with the same code for the deadline and for
 		 * the low-speed (stall) check; its text tells them apart, where
 		 * comparing our own clock with the deadline races with curl's */
-		bool stalled = h->opts.stall_timeout_ms > 0 && strstr(h->errbuf, "too slow") != NULL;
+		bool stalled = stall_ms(h, req) > 0 && strstr(h->errbuf, "too slow") != NULL;
 		if (stalled && status > 0)
 			rc = fo_err_set(e, FO_ETIMEOUT, "%s %s: the body stalled: nothing came for %ld s (HTTP %ld, %llu bytes "
-					"received)", method, url, stall_seconds(h), status, s->written);
+					"received)", method, url, stall_seconds(h, req), status, s->written);
 		else if (stalled)
 			rc = fo_err_set(e, FO_ETIMEOUT, "%s %s: no answer: nothing came for %ld s", method, url,
-					stall_seconds(h));
+					stall_seconds(h, req));
 		else if (status > 0)
 			rc = fo_err_set(e, FO_ETIMEOUT, "%s %s: HTTP %ld came, but the body did not finish within %ld ms "
 					"(%llu bytes received)", method, url, status, timeout, s->written);
@@ -244,9 +287,15 @@ int fo_http_do(fo_http *h, const fo_http_request *req, fo_http_response *resp, f
 	curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, req->timeout_ms ? req->timeout_ms : h->opts.timeout_ms);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, h->opts.connect_timeout_ms);
-	if (h->opts.stall_timeout_ms > 0) {
+	if (stall_ms(h, req) > 0) {
 		curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-		curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, stall_seconds(h));
+		curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, stall_seconds(h, req));
+	}
+	watch w = {h->opts.stop, h->opts.alive, 0, false};
+	if (w.stop || w.alive) {
+		curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+		curl_easy_setopt(c, CURLOPT_XFERINFODATA, &w);
+		curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 	}
 	curl_easy_setopt(c, CURLOPT_USERAGENT, h->user_agent);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -351,13 +400,15 @@ int fo_http_do(fo_http *h, const fo_http_request *req, fo_http_response *resp, f
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, resp);
 
 	CURLcode cc = curl_easy_perform(c);
+	if (h->opts.alive) /* an answer, whatever it says: the caller is not stuck */
+		atomic_store(h->opts.alive, (long long)fo_mono_ms());
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
 	char *ctype = NULL;
 	curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ctype);
 	if (ctype)
 		resp->content_type = printable(ctype, 200);
 	if (cc != CURLE_OK) {
-		rc = transfer_error(h, req, method, cc, &s, resp->status, e);
+		rc = transfer_error(h, req, method, cc, &s, &w, resp->status, e);
 		resp->status = 0;
 	} else if (resp->status >= 300 && resp->status < 400) {
 		char *where = NULL;

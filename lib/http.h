@@ -10,6 +10,7 @@
 #ifndef FO_HTTP_H
 #define FO_HTTP_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -32,6 +33,16 @@ typedef struct fo_http_opts {
 	                                seconds, rounded up (default 0: only timeout_ms bounds it) */
 	size_t max_response_bytes;   /* larger bodies fail with FO_ETOOBIG (default 64 MiB) */
 	const char *user_agent;      /* default "flinkops/VERSION" */
+	/* The stop request (NULL: none): once set, a transfer in flight ends
+	 * within a fraction of a second with FO_ESTOPPED. Only for transfers a
+	 * shutdown may cut (a jar's download, upload and run): what a stop
+	 * request still needs done (journal, status, the Lease) is bounded by
+	 * its timeout instead. */
+	const atomic_bool *stop;
+	/* Where transfers show progress (NULL: nowhere): the monotonic ms
+	 * (fo_mono_ms) of the last byte moved or request completed, so that a
+	 * liveness check sees a long transfer that moves as alive. */
+	atomic_llong *alive;
 } fo_http_opts;
 
 typedef struct fo_http_header {
@@ -56,6 +67,7 @@ typedef struct fo_http_request {
 	const char *download_to;     /* write the body to this path instead of memory */
 	size_t max_bytes;            /* body limit for this request; 0: the handle's (4 GiB with download_to) */
 	long timeout_ms;             /* 0: the handle's default */
+	long stall_timeout_ms;       /* 0: the handle's; else nothing moved (either way) for this long fails it */
 } fo_http_request;
 
 typedef struct fo_http_response {
@@ -67,6 +79,8 @@ typedef struct fo_http_response {
 
 int fo_http_new(const fo_http_opts *opts, fo_http **out, fo_err *e);
 void fo_http_free(fo_http *h);
+/* Replace the handle's stop request and progress mark (fo_http_opts). */
+void fo_http_set_watch(fo_http *h, const atomic_bool *stop, atomic_llong *alive);
 
 /*
  * Send one request. Returns 0 when a whole response came, whatever its
@@ -75,7 +89,8 @@ void fo_http_free(fo_http *h);
  * redirects are never followed (a token must not travel to another host,
  * and a configured URL should be the final one); and a TLS certificate
  * that is not valid for the host or not signed by a trusted CA is
- * FO_EREFUSED. FO_ETIMEOUT when no response or not all of it came in time,
+ * FO_EREFUSED. FO_ESTOPPED when the handle's stop request came during the
+ * transfer. FO_ETIMEOUT when no response or not all of it came in time,
  * FO_ENET when none came or the connection broke off, FO_ETOOBIG when the
  * body exceeded the limit. Messages name the method and the URL without its
  * user info and query (see fo_url_redact in lib/url.h). `resp` is reset first and

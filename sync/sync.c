@@ -38,6 +38,7 @@
 
 #include "lib/base64.h"
 #include "lib/buf.h"
+#include "lib/fence.h"
 #include "lib/fs.h"
 #include "lib/json.h"
 #include "lib/log.h"
@@ -66,6 +67,8 @@ struct sync_repo {
 	bool auth_failed, timed_out;
 	char *cb_error;    /* our own message for a refusal inside a callback */
 	char *push_rejected;
+	const atomic_bool *stop; /* the stop request: ends a fetch of the manifests (sync_fetch) */
+	atomic_llong *alive;     /* each worker that ends marks progress here */
 };
 
 /* ---- small helpers ---- */
@@ -798,7 +801,7 @@ static char *self_exe(void)
  * a lock another thread held); its request goes in through a pipe on its
  * stdin, its result (code and message) comes back through one on its stdout.
  */
-static int bounded(sync_repo *r, const char *op, const char *branch, fo_err *e)
+static int bounded(sync_repo *r, const char *op, const char *branch, const atomic_bool *stop, fo_err *e)
 {
 	int rc = 0;
 	int in[2] = {-1, -1}, out[2] = {-1, -1};
@@ -859,15 +862,23 @@ static int bounded(sync_repo *r, const char *op, const char *branch, fo_err *e)
 
 	int secs = r->timeout > 0 ? r->timeout : DEFAULT_TIMEOUT;
 	double deadline = now_s() + secs + 2;
-	bool timed_out = false;
+	bool timed_out = false, stopped = false;
 	for (;;) {
 		double left = deadline - now_s();
 		if (left <= 0) {
 			timed_out = true;
 			break;
 		}
+		if (stop && atomic_load(stop)) {
+			stopped = true;
+			break;
+		}
+		/* with a stop request to watch, look at it every 100 ms */
+		int wait_ms = (int)(left * 1000) + 1;
+		if (stop && wait_ms > 100)
+			wait_ms = 100;
 		struct pollfd pf = {out[0], POLLIN, 0};
-		int pr = poll(&pf, 1, (int)(left * 1000) + 1);
+		int pr = poll(&pf, 1, wait_ms);
 		if (pr <= 0)
 			continue;
 		char chunk[4096];
@@ -879,15 +890,20 @@ static int bounded(sync_repo *r, const char *op, const char *branch, fo_err *e)
 		if (b.len < WORKER_REPLY_MAX)
 			fo_buf_put(&b, chunk, (size_t)n);
 	}
-	if (timed_out)
+	if (timed_out || stopped)
 		kill(pid, SIGKILL);
 	int st = 0;
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
 	pid = -1;
+	if (r->alive)
+		atomic_store(r->alive, (long long)fo_mono_ms());
 	const char *msg = fo_buf_cstr(&b);
 	const char *nl = strchr(msg, '\n');
-	if (timed_out)
+	if (stopped)
+		rc = fo_err_set(e, FO_ESTOPPED, "%s: the %s was interrupted by stop request; the cache is left as it was",
+				r->display, op);
+	else if (timed_out)
 		rc = fo_err_set(e, FO_ETIMEOUT,
 				"%s: no answer within %d s (the server accepted the connection but stalled); the cache is "
 				"left as it was; check the server or raise the timeout",
@@ -988,9 +1004,16 @@ bool sync_worker_main(int argc, char **argv, int *status)
 	return true;
 }
 
-static int do_fetch(sync_repo *r, fo_err *e)
+/* A fetch; `stop` (may be NULL) ends it at once. */
+static int do_fetch(sync_repo *r, const atomic_bool *stop, fo_err *e)
 {
-	return bounded(r, "fetch", NULL, e);
+	return bounded(r, "fetch", NULL, stop, e);
+}
+
+void sync_repo_set_watch(sync_repo *r, const atomic_bool *stop, atomic_llong *alive)
+{
+	r->stop = stop;
+	r->alive = alive;
 }
 
 /* Resolve a name to a commit: the rev as given, the remote-tracking branch, the tag. */
@@ -1039,7 +1062,7 @@ int sync_fetch(sync_repo *r, const char *ref, char commit[SYNC_OID_HEX], fo_err 
 	if (!ref || !*ref)
 		ref = "main";
 	if (!r->local) {
-		int rc = do_fetch(r, e);
+		int rc = do_fetch(r, r->stop, e);
 		if (rc < 0)
 			return rc;
 	}
@@ -1560,7 +1583,7 @@ static int push_once(sync_repo *r, const char *branch, const git_oid *id, fo_err
 	if (git_reference_create(&ref, r->repo, PUSH_REF, id, 1, "flinkops: status commit") < 0)
 		return fo_err_set(e, FO_EIO, "cannot record the status commit in %s: %s", r->display, git_msg());
 	git_reference_free(ref);
-	return bounded(r, "push", branch, e);
+	return bounded(r, "push", branch, NULL, e);
 }
 
 int sync_commit_push_ex(sync_repo *r, const char *branch, const sync_put *puts, size_t n, const char *message,
@@ -1594,7 +1617,9 @@ int sync_commit_push_ex(sync_repo *r, const char *branch, const sync_put *puts, 
 		 * rebuilt and retried, each step up to repository.timeout) */
 		if ((rc = fo_fence_check(fence, "fetch and rebuild the status commit", e)) < 0)
 			break;
-		if (!r->local && (rc = do_fetch(r, e)) < 0)
+		/* a status push still runs after the stop request: its fetch is
+		 * bounded by the timeout, not cut */
+		if (!r->local && (rc = do_fetch(r, NULL, e)) < 0)
 			break;
 		git_oid tip, id;
 		bool has_tip = git_reference_name_to_id(&tip, r->repo, tracking) == 0;

@@ -67,6 +67,11 @@ void sync_free(sync_repo *r);
  * as it was, so a later read sees the last good state, never an empty tree.
  */
 int sync_fetch(sync_repo *r, const char *ref, char commit[SYNC_OID_HEX], fo_err *e);
+/* From now on, sync_fetch ends at once with FO_ESTOPPED once `*stop` is set
+ * (NULL: never; a status push is never cut: it is bounded by the timeout),
+ * and each fetch or push that ends marks progress in `*alive` (monotonic
+ * ms, fo_mono_ms; NULL: not kept). */
+void sync_repo_set_watch(sync_repo *r, const atomic_bool *stop, atomic_llong *alive);
 /* Resolve `rev` (anything git rev-parse takes) in the cache without fetching. */
 int sync_resolve(sync_repo *r, const char *rev, char commit[SYNC_OID_HEX], fo_err *e);
 /* *out = whether `ancestor` is `descendant` or one of its ancestors. */

@@ -171,6 +171,6 @@ fi
 
 # --- SIGTERM: exit 0 within the grace period ----------------------------------
 agent_term
-[ $term_rc = 0 ] && [ $term_ms -le 30000 ] && grep -q 'SIGTERM: finishing' "$log" &&
+[ $term_rc = 0 ] && [ $term_ms -le 30000 ] && grep -q 'SIGTERM: interrupting' "$log" &&
 	ok "SIGTERM: exit 0 after $term_ms ms (grace period 120 s)" ||
 	fail "SIGTERM: rc=$term_rc after $term_ms ms $(tail -3 "$log")"

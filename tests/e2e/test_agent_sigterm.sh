@@ -43,7 +43,7 @@ step=$(journal .step)
 after=$(curl -s "$RIG_FLINK_URL/jobs/$job/savepoints/$trigger" | jq -r '.status.id // empty')
 if [ "$sp_state" = IN_PROGRESS ] && [ $term_rc = 0 ] && [ $term_ms -le 30000 ] && [ "$step" = stopping ] &&
 	[ "$(journal .triggerId)" = "$trigger" ] && [ "$after" = IN_PROGRESS ] && [ "$(job_state "$job")" = RUNNING ] &&
-	[ "$(sed -n '/SIGTERM: finishing/,$p' "$first_log" | grep -c 'pass 1: ')" = 1 ] &&
+	[ "$(sed -n '/SIGTERM: interrupting/,$p' "$first_log" | grep -c 'pass 1: ')" = 1 ] &&
 	! grep -q 'pass 2 started' "$first_log"; then
 	ok "SIGTERM in a pass, while savepoint $trigger was IN_PROGRESS: the pass ended, no other started, exit 0 after $term_ms ms (grace period 120 s); journal stopping under that trigger, left to Flink, old job RUNNING"
 else

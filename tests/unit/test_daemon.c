@@ -54,6 +54,40 @@ static void test_schedule(void **state)
 	}
 }
 
+/* The /healthz budget follows the longest single silence the configuration
+ * allows, plus the slack; neither the interval nor a jar's size is in it. */
+static void test_health_budget(void **state)
+{
+	(void)state;
+	enum { S = AGENT_HEALTH_SLACK_MS, G = AGENT_GIT_GRACE_MS + AGENT_GIT_BACKOFF_MS };
+	static const struct {
+		agent_health_bounds b; /* loop, kubernetes, git, flink call, jar connect, jar stall, upload stall, run */
+		int64_t want;
+		const char *why;
+	} cases[] = {
+		{{5000, 30000, 60000, 30000, 10000, 60000, 60000, 120000}, 120000 + S,
+		 "the defaults: a jar's run (120 s) is the longest silence"},
+		{{5000, 30000, 300000, 30000, 10000, 60000, 60000, 120000}, 300000 + G + S,
+		 "repository.timeout 5m: a git worker, its grace and a push's backoff"},
+		{{5000, 200000, 60000, 30000, 10000, 60000, 60000, 120000}, 200000 + S,
+		 "kubernetes.timeout over the run's"},
+		{{5000, 10000, 60000, 10000, 10000, 60000, 60000, 120000}, 120000 + S,
+		 "leader election holds Flink calls to kubernetes.timeout: the run still bounds"},
+		{{5000, 1000, 1000, 1000, 1000, 1000, 1000, 1000}, 1000 + G + S, "every timeout at its floor"},
+		{{5000, 0, 0, 0, 0, 0, 0, 0}, G + S, "no timeouts at all: a git worker's grace and a push's backoff"},
+		{{90000, 0, 0, 0, 0, 0, 0, 0}, 90000 + S, "a longer sleep of the loop"},
+		{{5000, 30000, 60000, 30000, 10000, 400000, 60000, 120000}, 400000 + S,
+		 "a longer download stall"},
+		{{5000, 30000, 60000, 30000, 10000, 60000, 500000, 120000}, 500000 + S, "a longer upload stall"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int64_t got = agent_health_budget_ms(&cases[i].b);
+		if (got != cases[i].want)
+			fail_msg("case %zu (%s): got %lld, want %lld", i, cases[i].why, (long long)got,
+				 (long long)cases[i].want);
+	}
+}
+
 static void test_fetches(void **state)
 {
 	(void)state;
@@ -1041,6 +1075,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_schedule),
+		cmocka_unit_test(test_health_budget),
 		cmocka_unit_test(test_pause_stops),
 		cmocka_unit_test(test_fetches),
 		cmocka_unit_test(test_wake),

@@ -14,7 +14,9 @@
  */
 #include <errno.h>
 #include <ftw.h>
+#include <pthread.h>
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -512,6 +514,59 @@ static void test_jar_stall_timeout(void **state)
 	free(cache);
 }
 
+/* Sets the stop request after 500 ms, as the signal thread does on SIGTERM. */
+static void *stop_later(void *arg)
+{
+	struct timespec ts = {0, 500 * 1000000L};
+	nanosleep(&ts, NULL);
+	atomic_store((atomic_bool *)arg, true);
+	return NULL;
+}
+
+/*
+ * A download that keeps moving is cut by neither its deadline nor its
+ * stall bound, but the stop request ends it at once: FO_ESTOPPED, "interrupted
+ * by stop request", nothing left in the cache. While it moved, it marked
+ * progress.
+ */
+static void test_jar_stop_interrupts(void **state)
+{
+	(void)state;
+	const faulty *s = faulty_start("stream-slow", "good");
+	char *cache = fo_asprintf("%s/cache-stop", dir);
+	char *uri = fo_asprintf("https://localhost:%d/jobs/faulty.jar", s->https);
+	flink_jar_opts o;
+	jar_opts(&o, cache, NULL);
+	o.timeout_ms = 20000;
+	o.stall_timeout_ms = 5000;
+	atomic_bool stop;
+	atomic_llong alive;
+	atomic_init(&stop, false);
+	atomic_init(&alive, 0);
+	o.stop = &stop;
+	o.alive = &alive;
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, stop_later, &stop), 0);
+	char *path = NULL;
+	fo_err e = FO_ERR_INIT;
+	long t0 = now_ms();
+	int rc = flink_jar_fetch(uri, &o, &path, &e);
+	long ms = now_ms() - t0;
+	pthread_join(th, NULL);
+	if (getenv("FO_FAULTY_VERBOSE"))
+		fprintf(stderr, "jar   stop after 500 ms: %s %ld ms: %s\n", fo_err_code_name(rc), ms, fo_err_msg(&e));
+	assert_int_equal(rc, FO_ESTOPPED);
+	want_contains(fo_err_msg(&e), "interrupted by stop request");
+	/* libcurl calls the progress callback at least once a second */
+	assert_true(ms >= 450 && ms <= 1500 + MARGIN_MS);
+	/* bytes came: progress was marked during the download */
+	assert_true(atomic_load(&alive) > 0);
+	assert_int_equal(files_under(cache, true), 0);
+	fo_err_clear(&e);
+	free(uri);
+	free(cache);
+}
+
 /* ---- setup ---- */
 
 static int write_text(const char *path, const char *text)
@@ -568,6 +623,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_control, faulty_stop),
 		FAULT(0), FAULT(1), FAULT(2), FAULT(3), FAULT(4), FAULT(5), FAULT(6), FAULT(7), FAULT(8),
 		cmocka_unit_test_teardown(test_jar_stall_timeout, faulty_stop),
+		cmocka_unit_test_teardown(test_jar_stop_interrupts, faulty_stop),
 	};
 	return cmocka_run_group_tests_name("faulty", tests, setup, teardown);
 }

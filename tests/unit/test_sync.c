@@ -7,13 +7,21 @@
  * files), change detection, a force push, a failed fetch that keeps the
  * cache, and status commits (nothing to commit, a push racing another one).
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <cmocka.h>
 #include <git2.h>
@@ -747,6 +755,63 @@ static void test_maintain(void **state)
 	sync_free(r);
 }
 
+/* Sets the stop request after 300 ms, as the signal thread does on SIGTERM. */
+static void *stop_later(void *arg)
+{
+	struct timespec ts = {0, 300 * 1000000L};
+	nanosleep(&ts, NULL);
+	atomic_store((atomic_bool *)arg, true);
+	return NULL;
+}
+
+/*
+ * A fetch from a server that accepts the connection and never answers
+ * waits out repository.timeout (60 s here), unless the stop request comes:
+ * then its worker is killed at once and the fetch is FO_ESTOPPED, the
+ * cache as it was; the worker's end marks progress.
+ */
+static void test_fetch_stop(void **state)
+{
+	fixture *f = *state;
+	int ls = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t alen = sizeof(a);
+	assert_int_equal(bind(ls, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(ls, 4), 0); /* the kernel completes the connection; nobody answers */
+	assert_int_equal(getsockname(ls, (struct sockaddr *)&a, &alen), 0);
+	char *url = fo_asprintf("git://127.0.0.1:%d/silent.git", ntohs(a.sin_port));
+	sync_auth auth = {0};
+	auth.timeout_seconds = 60;
+	sync_repo *r = NULL;
+	fo_err e = FO_ERR_INIT;
+	assert_int_equal(sync_open(url, f->cache, &auth, &r, &e), 0);
+	atomic_bool stop;
+	atomic_llong alive;
+	atomic_init(&stop, false);
+	atomic_init(&alive, 0);
+	sync_repo_set_watch(r, &stop, &alive);
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, stop_later, &stop), 0);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	char commit[SYNC_OID_HEX];
+	int rc = sync_fetch(r, "main", commit, &e);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	pthread_join(th, NULL);
+	long ms = (long)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
+	assert_int_equal(rc, FO_ESTOPPED);
+	if (!strstr(fo_err_msg(&e), "interrupted by stop request"))
+		fail_msg("message: %s", fo_err_msg(&e));
+	/* polled every 100 ms: well within a second, not at the 60 s timeout */
+	if (ms < 250 || ms > 1500)
+		fail_msg("the fetch ended after %ld ms", ms);
+	assert_true(atomic_load(&alive) > 0);
+	fo_err_clear(&e);
+	sync_free(r);
+	close(ls);
+	free(url);
+}
+
 int main(int argc, char **argv)
 {
 	git_libgit2_init();
@@ -755,6 +820,7 @@ int main(int argc, char **argv)
 		return worker_status;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_known_hosts),
+		cmocka_unit_test_setup_teardown(test_fetch_stop, setup, teardown),
 		cmocka_unit_test(test_known_hosts_wildcards),
 		cmocka_unit_test(test_diff),
 		cmocka_unit_test(test_diff_bounded),
