@@ -13,8 +13,10 @@
 # further write and exits 3. From the API server's audit log: writes to
 # ConfigMaps, Services and StatefulSets of the test's namespace come from
 # one agent at a time (one switch, old leader to new). From Flink, polled
-# throughout: never two live jobs of the deployment. Finally SIGTERM on the
-# new leader releases the Lease and exits 0.
+# throughout: never two live jobs of the deployment. SIGTERM on the new
+# leader releases the Lease and exits 0. Finally a third replica whose API
+# server is unreachable: a push to it is 503 with Retry-After, not
+# remembered (the redelivery is 503 again), and the Lease is left as it was.
 NAME=leader
 . "$(dirname "$0")/lib-rollout.sh"
 : "${RIG_KUBECONFIG_AGENT_A:?}" "${RIG_KUBECONFIG_AGENT_B:?}" "${RIG_KUBE_AUDIT_LOG:?}"
@@ -24,10 +26,12 @@ lease=e2e-leader-$$
 jobname=e2e-leader-$$
 ms() { date +%s%3N; }
 
-declare -A kubeconfig=([a]=$RIG_KUBECONFIG_AGENT_A [b]=$RIG_KUBECONFIG_AGENT_B)
+# agent-c's API server: nothing listens on port 1
+sed 's|^\( *server:\).*|\1 https://127.0.0.1:1|' "$RIG_KUBECONFIG_AGENT_B" >"$tmp/agent-c.kubeconfig"
+declare -A kubeconfig=([a]=$RIG_KUBECONFIG_AGENT_A [b]=$RIG_KUBECONFIG_AGENT_B [c]=$tmp/agent-c.kubeconfig)
 declare -A user=([a]=rig-agent-a [b]=rig-agent-b)
-declare -A awrap=() apid=() alog=() # per agent (a, b); not the single-agent helpers' wrapper, agent and log
-for x in a b; do
+declare -A awrap=() apid=() alog=() # per agent (a, b, c); not the single-agent helpers' wrapper, agent and log
+for x in a b c; do
 	sed -e "s|kubeconfig: $RIG_KUBECONFIG}|kubeconfig: ${kubeconfig[$x]}}|" \
 		-e "s|cacheDir: $tmp/cache}|cacheDir: $tmp/cache-$x}|" -e "s|jarCacheDir: $tmp/jars|jarCacheDir: $tmp/jars-$x|" \
 		-e "s|^repository: {|repository: {interval: 10m, |" \
@@ -37,8 +41,8 @@ done
 
 poller=
 stop_all() {
-	# the agents run under the e2e runner's wrapper: end both, never anything else
-	for x in a b; do
+	# the agents run under the e2e runner's wrapper: end them, never anything else
+	for x in a b c; do
 		[ -n "${apid[$x]:-}" ] && kill -CONT "${apid[$x]}" 2>/dev/null && kill -KILL "${apid[$x]}" 2>/dev/null
 		[ -n "${awrap[$x]:-}" ] && kill -KILL "${awrap[$x]}" 2>/dev/null
 	done
@@ -243,3 +247,22 @@ trans=$($K -n $ns get lease $lease -o jsonpath='{.spec.leaseTransitions}')
 [ $rc = 0 ] && [ -z "$holder" ] && [ "$dur" = 1 ] && grep -q "released lease $ns/$lease" "${alog[$other]}" &&
 	ok "SIGTERM: agent-$other exited 0 after $(($(ms) - t0)) ms and released the Lease (no holder, leaseDurationSeconds 1, transitions $trans)" ||
 	fail "release: rc=$rc holder=$holder duration=$dur $(tail -3 "${alog[$other]}")"
+
+# --- a standby that cannot reach the API server: 503, nothing remembered -----
+before=$(sync_requested)
+start_agent c
+cport=
+for _ in $(seq 1 100); do
+	cport=$(port_of c)
+	[ -n "$cport" ] && break
+	sleep 0.1
+done
+body='{"ref":"refs/heads/main","after":"'$commit2'"}'
+answer=$(curl -s -D - -o /dev/null --max-time 20 -X POST "http://127.0.0.1:$cport/webhook" -H 'X-GitHub-Event: push' \
+	-H "X-GitHub-Delivery: e2e-$$-2" -H "X-Hub-Signature-256: sha256=$(sign "$body")" --data-binary "$body" | tr -d '\r')
+ccode=$(head -1 <<<"$answer" | cut -d' ' -f2)
+after=$(sed -n 's/^retry-after: *//Ip' <<<"$answer")
+again=$(hook "$cport" "e2e-$$-2" "$body")
+[ "$ccode" = 503 ] && [ -n "$after" ] && [ "$again" = 503 ] && [ "$(sync_requested)" = "$before" ] &&
+	ok "a standby without its API server: a signed push 503 (Retry-After: $after), its redelivery 503 again (not remembered), the Lease untouched" ||
+	fail "unreachable API: push $ccode Retry-After '$after', again $again, Lease annotation '$(sync_requested)' (was '$before'); $(grep -i 'lease\|webhook' "${alog[c]}" | tail -3)"
