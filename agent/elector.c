@@ -296,12 +296,13 @@ static int record_request(agent_elector *el, const char *value)
 	return rc;
 }
 
-/* Wait until `at` (fo_mono_ms) or a stop, serving relays meanwhile.
- * True: stop. */
+/* Wait until `at` (fo_mono_ms) or a stop, serving relays meanwhile; the
+ * next try comes first once it is due, so that no stream of relays delays
+ * a renewal or a takeover. True: stop. */
 static bool wait_until(agent_elector *el, int64_t at)
 {
 	pthread_mutex_lock(&el->lock);
-	while (!el->quit) {
+	while (!el->quit && fo_mono_ms() < at) {
 		if (el->relay_done != el->relay_gen) {
 			uint64_t gen = el->relay_gen;
 			char *value = fo_strdup(el->relay_value);
@@ -314,8 +315,6 @@ static bool wait_until(agent_elector *el, int64_t at)
 			pthread_cond_broadcast(&el->cond);
 			continue;
 		}
-		if (fo_mono_ms() >= at)
-			break;
 		struct timespec ts = fo_mono_deadline(at);
 		pthread_cond_timedwait(&el->cond, &el->lock, &ts);
 	}

@@ -95,7 +95,7 @@ static enum MHD_Result webhook(agent_http *h, struct MHD_Connection *c, request 
 	if (el)
 		st->relaying++;
 	else
-		agent_webhook_relayed(&v, false, &st->seen, agent_mono_ms()); /* no elector (stopping): 503 */
+		agent_webhook_relayed(&v, false, &st->seen, agent_mono_ms()); /* no elector yet, or any more: 503 */
 	pthread_mutex_unlock(&st->lock);
 	if (el) {
 		/* a standby: the push reaches the leader through the Lease */

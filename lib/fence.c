@@ -21,10 +21,12 @@ int64_t fo_mono_ms(void)
 struct timespec fo_mono_deadline(int64_t at_ms)
 {
 	int64_t left = at_ms - fo_mono_ms();
+	if (left < 0)
+		left = 0;
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	int64_t ns = (int64_t)ts.tv_nsec + (left > 0 ? left : 0) % 1000 * 1000000;
-	ts.tv_sec += (time_t)((left > 0 ? left : 0) / 1000 + ns / 1000000000);
+	int64_t ns = (int64_t)ts.tv_nsec + left % 1000 * 1000000;
+	ts.tv_sec += (time_t)(left / 1000 + ns / 1000000000);
 	ts.tv_nsec = (long)(ns % 1000000000);
 	return ts;
 }
