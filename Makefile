@@ -2,6 +2,8 @@
 #
 #   make            build ./flinkops
 #   make deps       install the Debian packages the build and tests need (when missing)
+#   make check-deps every command, Python module and library the tests use is installed
+#                   by make deps or the rig, or is in a minimal Debian 12 (tests/check-deps)
 #   make test       build, then run every test: unit tests (plain and ASan+UBSan),
 #                   command-line tests under valgrind, the rig's smoke tests and the
 #                   end-to-end tests against real servers (plain and ASan+UBSan)
@@ -27,10 +29,11 @@ CC ?= cc
 PKGS := libgit2 libcurl yaml-0.1 libcjson openssl libmicrohttpd
 # clang and libclang-rt-dev (its sanitizer and libFuzzer runtimes, only
 # recommended by clang) build the fuzz targets; podman with runc runs the
-# image in tests/e2e/test_install.sh
+# image in tests/e2e/test_install.sh; procps: the tests' pgrep and pkill
+# (tests/check-deps checks that this list and the rig's cover every command)
 DEB_PKGS := build-essential pkg-config libgit2-dev libcurl4-openssl-dev libyaml-dev \
 	libcjson-dev libssl-dev libcmocka-dev libmicrohttpd-dev valgrind git curl jq python3 python3-yaml openssl \
-	clang libclang-rt-dev umoci podman runc
+	clang libclang-rt-dev umoci podman runc procps
 
 MODULES := lib flink render k8s config sync deploy agent
 SRCS := $(foreach m,$(MODULES),$(wildcard $(m)/*.c))
@@ -95,8 +98,13 @@ deps:
 		$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
+# What the tests run must be installed by make deps or the rig (a few seconds).
+check-deps:
+	@tests/check-deps --pc "$(PKGS) cmocka" $(DEB_PKGS)
+
 # Every test, in the order that fails fastest: pure unit tests first, servers last.
 test: deps
+	$(MAKE) check-deps
 	$(MAKE) unit
 	$(MAKE) unit SAN=1
 	$(MAKE) flink-memory

@@ -28,11 +28,15 @@ static const char usage[] =
 	"Run passes until stopped: one every repository.interval (±5% jitter), one\n"
 	"soon after a signed webhook, one every 3 s while deployments wait on Flink,\n"
 	"and after a pass that could not complete, again after agent.retryInitial\n"
-	"doubling up to agent.retryMax. Serves on agent.listen:\n"
+	"doubling up to agent.retryMax. Serves on agent.probeListen (default: the\n"
+	"port after agent.listen's) and, for setups that probe it, agent.listen:\n"
 	"\n"
 	"  GET  /healthz    200 while the loop makes progress\n"
 	"  GET  /readyz     200 once the Kubernetes API has answered (a pass or the Lease)\n"
 	"  GET  /metrics    Prometheus text format\n"
+	"\n"
+	"and on agent.listen (HTTPS with agent.tls.certFile and keyFile):\n"
+	"\n"
 	"  POST /webhook    GitHub, Gitea/Forgejo, GitLab or X-Flinkops-Signature-256\n"
 	"                   (secret from agent.webhookSecretFile)\n"
 	"\n"
@@ -199,10 +203,21 @@ int cmd_agent(int argc, char **argv)
 	if (agent_ctx_open("agent", cfg_path, &ctx) < 0)
 		goto cleanup;
 	const config *cfg = ctx.cfg;
-	struct sockaddr_storage addr;
+	agent_http_opts hopts;
+	memset(&hopts, 0, sizeof(hopts));
 	socklen_t alen;
-	if (agent_listen_parse(listen ? listen : cfg->agent.listen, &addr, &alen, &e) < 0)
+	if (agent_listen_parse(listen ? listen : cfg->agent.listen, &hopts.hook, &alen, &e) < 0)
 		goto fail;
+	if (cfg->agent.probe_listen && *cfg->agent.probe_listen
+		    ? agent_listen_parse_as("agent.probeListen", cfg->agent.probe_listen, &hopts.probe, &alen, &e) < 0
+		    : agent_probe_listen_default(&hopts.hook, &hopts.probe, &e) < 0)
+		goto fail;
+	hopts.per_client = (unsigned)cfg->agent.max_connections_per_client;
+	hopts.request_timeout_ms = cfg->agent.request_timeout_ms;
+	if (cfg->agent.tls.cert_file && *cfg->agent.tls.cert_file) {
+		hopts.tls_cert_file = cfg->agent.tls.cert_file;
+		hopts.tls_key_file = cfg->agent.tls.key_file;
+	}
 	if (cfg->agent.webhook_secret_file && read_secret(cfg->agent.webhook_secret_file, &st, &e) < 0)
 		goto fail;
 	if (!st.secret)
@@ -241,14 +256,19 @@ int cmd_agent(int argc, char **argv)
 	}
 	sig_started = true;
 
-	int port = 0;
-	if (agent_http_start(&st, &addr, &http, &port, &e) < 0)
+	int port = 0, probe_port = 0;
+	if (agent_http_start(&st, &hopts, &http, &port, &probe_port, &e) < 0)
 		goto fail;
-	fo_buf where = FO_BUF_INIT;
-	describe(&addr, port, &where);
-	fo_info("agent", "flinkops %s listening on %s (/healthz /readyz /metrics POST /webhook); interval %.0f s",
-		FO_VERSION, fo_buf_cstr(&where), (double)cfg->repository.interval_ms / 1000.0);
+	fo_buf where = FO_BUF_INIT, probes = FO_BUF_INIT;
+	describe(&hopts.hook, port, &where);
+	describe(&hopts.probe, probe_port, &probes);
+	fo_info("agent",
+		"flinkops %s listening on %s (%sPOST /webhook /healthz /readyz /metrics); probes on %s (/healthz "
+		"/readyz /metrics); interval %.0f s",
+		FO_VERSION, fo_buf_cstr(&where), hopts.tls_cert_file ? "HTTPS: " : "", fo_buf_cstr(&probes),
+		(double)cfg->repository.interval_ms / 1000.0);
 	fo_buf_free(&where);
+	fo_buf_free(&probes);
 
 	if (st.fence && agent_elector_start(cfg, &st, &fence, &elector, &e) < 0)
 		goto fail;

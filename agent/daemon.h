@@ -97,6 +97,14 @@ bool agent_wake_decide(const agent_wake *w, enum agent_trigger *why, int64_t *at
  * exactly what it is told); PORT 0 asks the kernel for a free port.
  */
 int agent_listen_parse(const char *s, struct sockaddr_storage *addr, socklen_t *len, fo_err *e);
+/* The same for another listen setting: errors name `key` (agent.probeListen). */
+int agent_listen_parse_as(const char *key, const char *s, struct sockaddr_storage *addr, socklen_t *len, fo_err *e);
+/*
+ * agent.probeListen when it is not set: agent.listen's address with the
+ * next port (:8080 gives :8081), port 0 stays 0 (the kernel picks both). A
+ * listen port of 65535 has no next: then probeListen must be set. Pure.
+ */
+int agent_probe_listen_default(const struct sockaddr_storage *listen, struct sockaddr_storage *out, fo_err *e);
 
 /* ---- webhooks (webhook.c, pure) ---- */
 
@@ -347,10 +355,41 @@ int64_t agent_mono_ms(void);
 /* Ask for a pass (a webhook): coalesced with any already asked for. */
 void agent_request_pass(agent_state *st);
 
+/* ---- the HTTP listeners' bounds (webhook.c, pure) ---- */
+
+/* What to do with the bytes of a webhook's body as they arrive. */
+enum agent_body_step {
+	AGENT_BODY_TAKE,   /* keep them */
+	AGENT_BODY_REFUSE, /* answer 413 before reading any: Content-Length is over the limit */
+	AGENT_BODY_CLOSE,  /* drop the connection now: the body grew over the limit (chunked) */
+};
+/* `content_length` the header (NULL: none, a chunked upload), looked at on
+ * the call with the headers only (`headers_only`); later calls bring `more`
+ * bytes after `have`. Nothing beyond `max` is ever read: a request that
+ * cannot be answered mid-body (libmicrohttpd queues a response only before
+ * the body or after all of it) is cut off instead of read to its end. */
+enum agent_body_step agent_body_step(const char *content_length, bool headers_only, uint64_t have, uint64_t more,
+				     uint64_t max);
+/* Whether a request that started at `start_ms` (its first byte, or the end
+ * of the previous one on the connection) has run past `limit_ms` at `now_ms`. */
+bool agent_request_expired(int64_t start_ms, int64_t now_ms, int64_t limit_ms);
+
 typedef struct agent_http agent_http;
-/* Serve /healthz, /readyz, /metrics and POST /webhook on `addr` in a
- * thread of its own; *port gets the port bound. */
-int agent_http_start(agent_state *st, const struct sockaddr_storage *addr, agent_http **out, int *port, fo_err *e);
+/* The listeners: `hook` serves POST /webhook (and, for setups that probe
+ * it, /healthz /readyz /metrics too), `probe` serves only /healthz, /readyz
+ * and /metrics, on a listener and thread of its own that no webhook client
+ * can fill. */
+typedef struct agent_http_opts {
+	struct sockaddr_storage hook, probe;
+	unsigned per_client;        /* connections per client address on `hook` */
+	int64_t request_timeout_ms; /* a request's whole time, headers included */
+	const char *tls_cert_file, *tls_key_file; /* PEM files; NULL: plain HTTP on `hook` */
+} agent_http_opts;
+/* Start both; *port and *probe_port get the ports bound. TLS files are read
+ * here (bounded, checked to be a certificate and its key, errors name the
+ * file) and the key is wiped once libmicrohttpd has loaded it. */
+int agent_http_start(agent_state *st, const agent_http_opts *o, agent_http **out, int *port, int *probe_port,
+		     fo_err *e);
 void agent_http_stop(agent_http *h);
 
 #endif

@@ -89,18 +89,23 @@ bool agent_ready(const agent_ready_view *v, const char **why)
 
 int agent_listen_parse(const char *s, struct sockaddr_storage *addr, socklen_t *len, fo_err *e)
 {
+	return agent_listen_parse_as("agent.listen", s, addr, len, e);
+}
+
+int agent_listen_parse_as(const char *key, const char *s, struct sockaddr_storage *addr, socklen_t *len, fo_err *e)
+{
 	memset(addr, 0, sizeof(*addr));
 	if (!s || !*s)
-		return fo_err_set(e, FO_EINVAL, "agent.listen is empty (give HOST:PORT, e.g. 127.0.0.1:8080)");
+		return fo_err_set(e, FO_EINVAL, "%s is empty (give HOST:PORT, e.g. 127.0.0.1:8080)", key);
 	const char *colon = strrchr(s, ':');
 	if (!colon)
-		return fo_err_set(e, FO_EINVAL, "agent.listen \"%s\" has no port (give HOST:PORT, e.g. 127.0.0.1:8080)", s);
+		return fo_err_set(e, FO_EINVAL, "%s \"%s\" has no port (give HOST:PORT, e.g. 127.0.0.1:8080)", key, s);
 	const char *port_text = colon + 1;
 	char *end = NULL;
 	errno = 0;
 	long port = strtol(port_text, &end, 10);
 	if (!*port_text || *end || errno || port < 0 || port > 65535 || port_text[0] == '-' || port_text[0] == '+')
-		return fo_err_set(e, FO_EINVAL, "agent.listen \"%s\": the port must be a number from 0 to 65535", s);
+		return fo_err_set(e, FO_EINVAL, "%s \"%s\": the port must be a number from 0 to 65535", key, s);
 	size_t hlen = (size_t)(colon - s);
 	char *host = fo_strndup(s, hlen);
 	int rc = 0;
@@ -108,7 +113,7 @@ int agent_listen_parse(const char *s, struct sockaddr_storage *addr, socklen_t *
 		host[hlen - 1] = '\0';
 		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)addr;
 		if (inet_pton(AF_INET6, host + 1, &a6->sin6_addr) != 1) {
-			rc = fo_err_set(e, FO_EINVAL, "agent.listen \"%s\": \"%s\" is not an IPv6 address", s, host + 1);
+			rc = fo_err_set(e, FO_EINVAL, "%s \"%s\": \"%s\" is not an IPv6 address", key, s, host + 1);
 			goto cleanup;
 		}
 		a6->sin6_family = AF_INET6;
@@ -125,12 +130,26 @@ int agent_listen_parse(const char *s, struct sockaddr_storage *addr, socklen_t *
 	} else if (inet_pton(AF_INET, host, &a4->sin_addr) != 1) {
 		/* an unbracketed IPv6 address has colons of its own */
 		rc = fo_err_set(e, FO_EINVAL,
-				"agent.listen \"%s\": \"%s\" is not a numeric IPv4 address (IPv6 goes in brackets: [::1]:8080)",
-				s, host);
+				"%s \"%s\": \"%s\" is not a numeric IPv4 address (IPv6 goes in brackets: [::1]:8080)",
+				key, s, host);
 	}
 cleanup:
 	if (rc < 0)
 		memset(addr, 0, sizeof(*addr));
 	free(host);
 	return rc;
+}
+
+int agent_probe_listen_default(const struct sockaddr_storage *listen, struct sockaddr_storage *out, fo_err *e)
+{
+	*out = *listen;
+	in_port_t *p = listen->ss_family == AF_INET6 ? &((struct sockaddr_in6 *)out)->sin6_port
+						     : &((struct sockaddr_in *)out)->sin_port;
+	uint16_t port = ntohs(*p);
+	if (port == 65535)
+		return fo_err_set(e, FO_EINVAL, "agent.listen's port is 65535, which has no next port for the probes: "
+						"set agent.probeListen");
+	if (port)
+		*p = htons((uint16_t)(port + 1));
+	return 0;
 }

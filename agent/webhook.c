@@ -5,6 +5,7 @@
  * compared in constant time, so that neither a parser's bug nor the timing
  * of a comparison is exposed to someone without the secret.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
@@ -329,4 +330,24 @@ bool agent_sync_keys(const char *value, agent_seen_keys *k)
 bool agent_sync_wake(bool leading, const char *acted, const char *observed)
 {
 	return leading && observed && *observed && !fo_streq(acted, observed);
+}
+
+enum agent_body_step agent_body_step(const char *content_length, bool headers_only, uint64_t have, uint64_t more,
+				     uint64_t max)
+{
+	if (headers_only) {
+		/* libmicrohttpd has refused a malformed Content-Length already */
+		if (content_length && strtoull(content_length, NULL, 10) > max)
+			return AGENT_BODY_REFUSE;
+		return AGENT_BODY_TAKE;
+	}
+	/* `more` may be anything the client sent: compare without overflow */
+	if (have > max || more > max - have)
+		return AGENT_BODY_CLOSE;
+	return AGENT_BODY_TAKE;
+}
+
+bool agent_request_expired(int64_t start_ms, int64_t now_ms, int64_t limit_ms)
+{
+	return now_ms - start_ms > limit_ms;
 }

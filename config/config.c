@@ -78,6 +78,12 @@ static const field fields[] = {
 	{"agent.webhookSecretFile", F_STR, OFF(agent.webhook_secret_file), NULL},
 	{"agent.retryInitial", F_DURATION, OFF(agent.retry_initial_ms), "5s"},
 	{"agent.retryMax", F_DURATION, OFF(agent.retry_max_ms), "5m"},
+	/* no default: the port after agent.listen's (agent_probe_listen_default) */
+	{"agent.probeListen", F_STR, OFF(agent.probe_listen), NULL},
+	{"agent.maxConnectionsPerClient", F_INT, OFF(agent.max_connections_per_client), "8"},
+	{"agent.requestTimeout", F_DURATION, OFF(agent.request_timeout_ms), "30s"},
+	{"agent.tls.certFile", F_STR, OFF(agent.tls.cert_file), NULL},
+	{"agent.tls.keyFile", F_STR, OFF(agent.tls.key_file), NULL},
 	/* no default: it follows kubernetes.inCluster unless set */
 	{"agent.leaderElection.enabled", F_BOOL, OFF(agent.leader_election.enabled), NULL},
 	{"agent.leaderElection.leaseName", F_STR, OFF(agent.leader_election.lease_name), NULL},
@@ -545,12 +551,36 @@ static void check_names(const config *c, const char *file, const where *at, fo_d
 	}
 }
 
+/* The webhook listener's bounds and TLS: a certificate without its key (or
+ * the reverse) is a half-done setup, refused rather than served plain. */
+static void check_listener(const config *c, const char *file, const where *at, fo_diags *d)
+{
+	check_at_least(c->agent.request_timeout_ms, MIN_TIMEOUT_MS, "agent.requestTimeout", file, at, d);
+	int per = c->agent.max_connections_per_client;
+	if (per < 1 || per > CONFIG_CONNECTIONS_MAX) {
+		const where *w = where_of(at, "agent.maxConnectionsPerClient");
+		fo_diag_add(d, FO_SEV_ERROR, file, w->line, w->col,
+			    "%sagent.maxConnectionsPerClient (%d) must be from 1 to %d (the listener's connections in all)",
+			    w->origin, per, CONFIG_CONNECTIONS_MAX);
+	}
+	bool cert = c->agent.tls.cert_file && *c->agent.tls.cert_file,
+	     key = c->agent.tls.key_file && *c->agent.tls.key_file;
+	if (cert != key) {
+		const where *w = where_of(at, cert ? "agent.tls.certFile" : "agent.tls.keyFile");
+		fo_diag_add(d, FO_SEV_ERROR, file, w->line, w->col,
+			    "%sagent.tls.%s is set but agent.tls.%s is not: TLS needs both (tls.crt and tls.key of a "
+			    "kubernetes.io/tls Secret)",
+			    w->origin, cert ? "certFile" : "keyFile", cert ? "keyFile" : "certFile");
+	}
+}
+
 static void check(config *c, const char *file, const where *at, fo_diags *d)
 {
 	if (!c->repository.url || !*c->repository.url)
 		fo_diag_add(d, FO_SEV_ERROR, file, 0, 0, "repository.url is required (or FLINKOPS_REPOSITORY_URL)");
 	check_durations(c, file, at, d);
 	check_names(c, file, at, d);
+	check_listener(c, file, at, d);
 	if (!c->kubernetes.in_cluster && !c->kubernetes.kubeconfig)
 		fo_diag_add(d, FO_SEV_ERROR, file, 0, 0,
 			    "name kubernetes.kubeconfig, or set kubernetes.inCluster: true when running in a pod");

@@ -33,7 +33,13 @@
  *   prune:        enabled (true), maxDeleteRatio (0.5)
  *   agent:        name (flinkops: labels every object this agent applies, so
  *                 that two agents never prune each other's), listen (:8080),
- *                 webhookSecretFile, retryInitial (5s), retryMax (5m)
+ *                 webhookSecretFile, retryInitial (5s), retryMax (5m),
+ *                 probeListen (/healthz /readyz /metrics on a listener of
+ *                 their own; default the port after listen's, port 0 stays 0),
+ *                 maxConnectionsPerClient (8 of the 64 webhook connections per
+ *                 client address), requestTimeout (30s: a webhook request's
+ *                 whole time, headers included, at least 1s)
+ *     tls:        certFile, keyFile (PEM, both or neither: listen serves HTTPS)
  *     leaderElection: (`flinkops agent` only; client-go's semantics)
  *                 enabled (default: kubernetes.inCluster, so that replicas in
  *                 a cluster never act together unless told to),
@@ -99,6 +105,12 @@ typedef struct config {
 	struct {
 		char *name, *listen, *webhook_secret_file;
 		int64_t retry_initial_ms, retry_max_ms;
+		char *probe_listen;             /* NULL: the port after listen's */
+		int max_connections_per_client; /* on listen, per client address */
+		int64_t request_timeout_ms;     /* a request's whole time on listen */
+		struct {
+			char *cert_file, *key_file; /* PEM; both or neither: TLS on listen */
+		} tls;
 		struct config_leader_election {
 			bool enabled;
 			char *lease_name, *namespace, *identity; /* NULL: the defaults above, chosen at start */
@@ -106,6 +118,10 @@ typedef struct config {
 		} leader_election;
 	} agent;
 } config;
+
+/* The webhook listener's connections in all; agent.maxConnectionsPerClient
+ * is at most this. */
+#define CONFIG_CONNECTIONS_MAX 64
 
 /*
  * Load `path` (NULL: defaults and environment only), apply FLINKOPS_*

@@ -8,7 +8,8 @@
 # result "error", consecutive failures) and in the log, with the delay
 # before the next pass growing (backoff); once the server is back, a pushed
 # change is deployed (the StatefulSet applied with the new spec) and the
-# status is committed to the repository. Objects only: no Flink slot is used.
+# status is committed to the repository. A signed push during the backoff
+# does not start a pass before the backoff's retry. Objects only: no Flink slot is used.
 NAME=gitdown
 EXTRA_FLINK="  submitJobs: false"
 . "$(dirname "$0")/lib-rollout.sh"
@@ -42,7 +43,7 @@ trap 'stop_agent; stop_daemon; cleanup' EXIT
 start_daemon || { fail "the test's git daemon did not start: $(cat "$tmp/daemon.log")"; exit 1; }
 gurl=git://127.0.0.1:$gport/r.git
 git -C "$tmp/work" remote set-url origin "$gurl"
-sed -i "s|^repository: {url: \"file://$repo\", |repository: {url: \"$gurl\", interval: 10s, |; s|^agent: {name: \(.*\)}|agent: {name: \1, listen: \"127.0.0.1:0\"}|" \
+sed -i "s|^repository: {url: \"file://$repo\", |repository: {url: \"$gurl\", interval: 10s, |; s|^agent: {name: \(.*\)}|agent: {name: \1, listen: \"127.0.0.1:0\", webhookSecretFile: $tmp/secret}|" \
 	"$tmp/config.yaml"
 grep -q "url: \"$gurl\", interval: 10s" "$tmp/config.yaml" || { fail "config: $(head -1 "$tmp/config.yaml")"; exit 1; }
 
@@ -71,6 +72,35 @@ applied0=$(metric 'flinkops_objects_applied_total{kind="StatefulSet",result="suc
 n0=$(ended)
 stop_daemon
 t_down=$(ms)
+# A signed push while the agent backs off does not bring the retry forward
+# (a webhook only asks for a pass; after a failure the backoff's retry is the
+# earliest one may start): the first failed pass names its delay, a push is
+# sent the moment that line appears, and the next pass starts no earlier
+# than the delay says, as the push's pass (the request is kept, not dropped).
+mark=$(($(wc -l <"$log") + 1))
+delay=
+for _ in $(seq 1 300); do
+	delay=$(tail -n +"$mark" "$log" | sed -n 's/.*pass [0-9]*: error in .*; next in \([0-9.]*\) s$/\1/p' | head -1)
+	[ -n "$delay" ] && break
+	sleep 0.1
+done
+t_err=$(ms)
+body='{"ref":"refs/heads/main","after":"0000000000000000000000000000000000000000"}'
+hc=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$url/webhook" -H 'X-GitHub-Event: push' \
+	-H "X-GitHub-Delivery: backoff-$$" -H "X-Hub-Signature-256: sha256=$(sign "$body")" --data-binary "$body")
+n_err=$(started)
+next_line=
+for _ in $(seq 1 600); do
+	[ "$(started)" -gt "$n_err" ] && next_line=$(grep 'pass [0-9]* started' "$log" | tail -1) && break
+	sleep 0.1
+done
+waited=$(($(ms) - t_err))
+want=$(awk -v d="${delay:-0}" 'BEGIN { printf "%d", d * 1000 - 1000 }')
+if [ -n "$delay" ] && [ "$hc" = 202 ] && [ "$waited" -ge "$want" ] && grep -q 'started (webhook)$' <<<"$next_line"; then
+	ok "a push during the backoff (202) waited for the retry: the failed pass said next in $delay s, the push's pass started $waited ms later"
+else
+	fail "push during the backoff: delay '$delay', webhook $hc, next pass $waited ms later (at least $want wanted): '$next_line'"
+fi
 bad=$(probe 30)
 errors1=$(metric 'flinkops_passes_total{result="error"}')
 consecutive=$(metric flinkops_consecutive_failed_passes)

@@ -24,6 +24,48 @@ rig_apt_install() {
 	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# The Go toolchain that builds the k8s, s3, pods and prom parts. Debian 12's
+# golang (1.19) is older than the wrapper modules' `go` lines, so the rig
+# fetches the toolchain module golang.org/toolchain from the Go module proxy,
+# as `go` itself does for GOTOOLCHAIN, pinned by the SHA-256 of its zip
+# (its h1: hash is the one sum.golang.org records), and caches it by version.
+# A `go` on PATH that is at least as new as every module needs is used as it is.
+RIG_GO_VERSION=1.26.8
+RIG_GO_ZIP_SHA256_amd64=30c2b1bf7dcc88d3eb0a1364e47ddd9128edb3110a30e8a0ef61cd5856b31de7
+RIG_GO_ROOT=$RIG_CACHE/go-$RIG_GO_VERSION
+[ -x "$RIG_GO_ROOT/bin/go" ] && PATH=$RIG_GO_ROOT/bin:$PATH && export GOTOOLCHAIN=local
+
+# rig_go_deps: the Debian packages rig_go_ensure needs.
+rig_go_deps() { echo curl ca-certificates unzip; }
+
+# rig_go_ensure: a `go` on PATH new enough for every go.mod of the rig;
+# fetched into the cache (and put first on PATH) when there is none.
+rig_go_ensure() {
+	local need have arch sum url tmp
+	need=$(sed -n 's/^go \([0-9.]*\)$/\1/p' "$RIG_SRC"/*/go.mod "$RIG_SRC"/*/*/go.mod | sort -V | tail -1)
+	have=$(go env GOVERSION 2>/dev/null | sed 's/^go//') || have=""
+	[ -n "$have" ] && [ "$(printf '%s\n' "$need" "$have" | sort -V | head -1)" = "$need" ] && return 0
+	arch=$(dpkg --print-architecture)
+	sum=RIG_GO_ZIP_SHA256_$arch
+	[ -n "${!sum:-}" ] || rig_die "no Go >= $need on PATH, and the rig pins no toolchain for $arch: install Go $need or newer"
+	rig_apt_install $(rig_go_deps)
+	rig_log "fetching the Go $RIG_GO_VERSION toolchain module (Go ${have:-none} on PATH, the rig needs $need)"
+	url=${GOPROXY:-https://proxy.golang.org}
+	url=${url%%[,|]*}/golang.org/toolchain/@v/v0.0.1-go$RIG_GO_VERSION.linux-$arch.zip
+	tmp=$(mktemp -d "$RIG_CACHE/go.XXXXXX")
+	curl -fsSL --retry 3 -o "$tmp/go.zip" "$url" || { rm -rf "$tmp"; rig_die "could not fetch $url"; }
+	echo "${!sum}  $tmp/go.zip" | sha256sum -c --quiet - || { rm -rf "$tmp"; rig_die "$url: SHA-256 differs from the pinned one"; }
+	unzip -q "$tmp/go.zip" -d "$tmp/x"
+	# module zips keep no file modes: make the commands executable again, as go does
+	chmod +x "$tmp"/x/golang.org/toolchain@*/bin/* "$tmp"/x/golang.org/toolchain@*/pkg/tool/*/*
+	rm -rf "$RIG_GO_ROOT"
+	mv "$tmp"/x/golang.org/toolchain@* "$RIG_GO_ROOT"
+	rm -rf "$tmp"
+	PATH=$RIG_GO_ROOT/bin:$PATH
+	export GOTOOLCHAIN=local
+	rig_log "Go $("$RIG_GO_ROOT/bin/go" env GOVERSION) in $RIG_GO_ROOT"
+}
+
 # rig_start PART NAME CMD...: start CMD in its own session, output to
 # logs/NAME.log, pid to pids/PART.NAME.pid. The pid file is how `rig down`
 # finds exactly this process and nothing else.

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "agent/daemon.h"
+#include "config/config.h"
 
 static void test_schedule(void **state)
 {
@@ -982,6 +983,140 @@ static void test_pause_stops(void **state)
 	assert_true(mono_ms() - t2 < 100);
 }
 
+/* agent.probeListen's default: the next port on the same address, 0 stays
+ * 0, 65535 has none; errors of the probe setting name it, not agent.listen. */
+static void test_probe_listen(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *listen, *want; /* want NULL: refused */
+	} cases[] = {
+		{":8080", "0.0.0.0:8081"},
+		{"127.0.0.1:0", "127.0.0.1:0"},
+		{"10.1.2.3:9000", "10.1.2.3:9001"},
+		{"[::1]:8443", "[::1]:8444"},
+		{"127.0.0.1:65535", NULL},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct sockaddr_storage a, p;
+		socklen_t len;
+		fo_err e = FO_ERR_INIT;
+		assert_int_equal(agent_listen_parse(cases[i].listen, &a, &len, &e), 0);
+		int rc = agent_probe_listen_default(&a, &p, &e);
+		if (!cases[i].want) {
+			assert_true(rc < 0);
+			assert_non_null(strstr(fo_err_msg(&e), "agent.probeListen"));
+			fo_err_clear(&e);
+			continue;
+		}
+		assert_int_equal(rc, 0);
+		char host[INET6_ADDRSTRLEN], got[80];
+		if (p.ss_family == AF_INET6) {
+			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&p)->sin6_addr, host, sizeof(host));
+			snprintf(got, sizeof(got), "[%s]:%d", host, ntohs(((struct sockaddr_in6 *)&p)->sin6_port));
+		} else {
+			inet_ntop(AF_INET, &((struct sockaddr_in *)&p)->sin_addr, host, sizeof(host));
+			snprintf(got, sizeof(got), "%s:%d", host, ntohs(((struct sockaddr_in *)&p)->sin_port));
+		}
+		assert_string_equal(got, cases[i].want);
+	}
+	struct sockaddr_storage a;
+	socklen_t len;
+	fo_err e = FO_ERR_INIT;
+	assert_true(agent_listen_parse_as("agent.probeListen", "localhost:8081", &a, &len, &e) < 0);
+	assert_non_null(strstr(fo_err_msg(&e), "agent.probeListen \"localhost:8081\""));
+	fo_err_clear(&e);
+}
+
+/* A webhook's body: refused before reading when its announced length is
+ * over the limit, cut off the moment a chunked body grows over it, never
+ * read to its end. */
+static void test_body_step(void **state)
+{
+	(void)state;
+	const uint64_t max = 1024 * 1024;
+	/* the call with the headers */
+	assert_int_equal(agent_body_step(NULL, true, 0, 0, max), AGENT_BODY_TAKE); /* chunked: not known yet */
+	assert_int_equal(agent_body_step("1048576", true, 0, 0, max), AGENT_BODY_TAKE);
+	assert_int_equal(agent_body_step("1048577", true, 0, 0, max), AGENT_BODY_REFUSE);
+	assert_int_equal(agent_body_step("99999999999999999999", true, 0, 0, max), AGENT_BODY_REFUSE);
+	/* the calls with data */
+	assert_int_equal(agent_body_step(NULL, false, 0, 4096, max), AGENT_BODY_TAKE);
+	assert_int_equal(agent_body_step(NULL, false, max - 10, 10, max), AGENT_BODY_TAKE);
+	assert_int_equal(agent_body_step(NULL, false, max - 10, 11, max), AGENT_BODY_CLOSE);
+	assert_int_equal(agent_body_step(NULL, false, max, 1, max), AGENT_BODY_CLOSE);
+	/* no wrap-around: a huge chunk never looks small */
+	assert_int_equal(agent_body_step(NULL, false, 10, UINT64_MAX - 5, max), AGENT_BODY_CLOSE);
+	assert_int_equal(agent_body_step(NULL, false, max + 1, 0, max), AGENT_BODY_CLOSE);
+	/* the request's deadline: past it only after the whole timeout */
+	assert_false(agent_request_expired(1000, 31000, 30000));
+	assert_true(agent_request_expired(1000, 31001, 30000));
+	assert_false(agent_request_expired(5000, 5000, 30000));
+}
+
+/* The listener's settings: defaults, bounds, TLS both or neither. */
+static void test_listener_config(void **state)
+{
+	(void)state;
+	const char *base = "repository: {url: x}\nkubernetes: {kubeconfig: k}\n";
+	fo_diags d = FO_DIAGS_INIT;
+	char *noenv[] = {NULL};
+	config *c = NULL;
+	assert_int_equal(config_load_text("c.yaml", base, strlen(base), noenv, &c, &d), 0);
+	assert_null(c->agent.probe_listen);
+	assert_int_equal(c->agent.max_connections_per_client, 8);
+	assert_int_equal(c->agent.request_timeout_ms, 30000);
+	assert_null(c->agent.tls.cert_file);
+	assert_null(c->agent.tls.key_file);
+	config_free(c);
+	static const struct {
+		const char *agent, *env;
+		int line, col;
+		const char *msg; /* NULL: accepted */
+	} cases[] = {
+		{"agent: {probeListen: \"127.0.0.1:9090\", maxConnectionsPerClient: 64, requestTimeout: 1s,\n"
+		 "  tls: {certFile: /tls/tls.crt, keyFile: /tls/tls.key}}\n", NULL, 0, 0, NULL},
+		{"agent:\n  maxConnectionsPerClient: 0\n", NULL, 4, 28, "agent.maxConnectionsPerClient (0) must be from 1 to 64"},
+		{"agent:\n  maxConnectionsPerClient: 65\n", NULL, 4, 28, "agent.maxConnectionsPerClient: expected a whole number from 0 to 64"},
+		{"agent:\n  requestTimeout: 500ms\n", NULL, 4, 19, "agent.requestTimeout (500 ms) must be at least 1000 ms"},
+		{"agent:\n  tls:\n    certFile: /tls/tls.crt\n", NULL, 5, 15,
+		 "agent.tls.certFile is set but agent.tls.keyFile is not"},
+		{"agent:\n  tls: {keyFile: /tls/tls.key}\n", NULL, 4, 18, "agent.tls.keyFile is set but agent.tls.certFile is not"},
+		{"", "FLINKOPS_AGENT_TLS_CERT_FILE=/tls/tls.crt", 0, 0,
+		 "FLINKOPS_AGENT_TLS_CERT_FILE overrides agent.tls.certFile is set but agent.tls.keyFile is not"},
+		{"", "FLINKOPS_AGENT_REQUEST_TIMEOUT=0s", 0, 0,
+		 "FLINKOPS_AGENT_REQUEST_TIMEOUT overrides agent.requestTimeout (0 ms)"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *text = fo_asprintf("%s%s", base, cases[i].agent);
+		char *env1[] = {(char *)cases[i].env, NULL};
+		fo_diags bd = FO_DIAGS_INIT;
+		config *x = NULL;
+		int rc = config_load_text("c.yaml", text, strlen(text), env1, &x, &bd);
+		if (!cases[i].msg) {
+			if (rc != 0)
+				fail_msg("case %zu refused: %s", i, bd.n ? bd.v[0].msg : "");
+			assert_string_equal(x->agent.probe_listen, "127.0.0.1:9090");
+			assert_int_equal(x->agent.max_connections_per_client, 64);
+			assert_int_equal(x->agent.request_timeout_ms, 1000);
+			assert_string_equal(x->agent.tls.cert_file, "/tls/tls.crt");
+			assert_string_equal(x->agent.tls.key_file, "/tls/tls.key");
+		} else {
+			assert_int_equal(rc, FO_EINVAL);
+			bool found = false;
+			for (size_t k = 0; k < bd.n; k++)
+				found = found || (strstr(bd.v[k].msg, cases[i].msg) && bd.v[k].line == cases[i].line &&
+						  bd.v[k].col == cases[i].col);
+			if (!found)
+				fail_msg("case %zu: want %d:%d %s, got %d:%d %s", i, cases[i].line, cases[i].col, cases[i].msg,
+					 bd.n ? bd.v[0].line : -1, bd.n ? bd.v[0].col : -1, bd.n ? bd.v[0].msg : "(none)");
+		}
+		config_free(x);
+		fo_diags_free(&bd);
+		free(text);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -995,6 +1130,9 @@ int main(void)
 		cmocka_unit_test(test_sync_value),
 		cmocka_unit_test(test_ready),
 		cmocka_unit_test(test_listen),
+		cmocka_unit_test(test_probe_listen),
+		cmocka_unit_test(test_body_step),
+		cmocka_unit_test(test_listener_config),
 		cmocka_unit_test(test_webhook),
 		cmocka_unit_test(test_metrics_text),
 		cmocka_unit_test(test_metrics_cumulative),
