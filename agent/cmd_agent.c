@@ -154,6 +154,17 @@ static void describe(const struct sockaddr_storage *a, int port, fo_buf *out)
 	}
 }
 
+/* Take the elector away from the HTTP thread and wait for the relays in
+ * progress (each bounded): then it may be stopped and freed. */
+static void elector_detach(agent_state *st)
+{
+	pthread_mutex_lock(&st->lock);
+	st->elector = NULL;
+	while (st->relaying)
+		pthread_cond_wait(&st->cond, &st->lock);
+	pthread_mutex_unlock(&st->lock);
+}
+
 int cmd_agent(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -282,9 +293,13 @@ int cmd_agent(int argc, char **argv)
 
 	if (st.fence && agent_elector_start(cfg, &st, &fence, &elector, &e) < 0)
 		goto fail;
+	pthread_mutex_lock(&st.lock);
+	st.elector = elector; /* a standby relays pushes through it */
+	pthread_mutex_unlock(&st.lock);
 
 	agent_loop_run(&st, &ctx, &sched);
 	/* the loop has stopped: nothing writes any more, the Lease may go */
+	elector_detach(&st);
 	agent_elector_stop(elector, true);
 	elector = NULL;
 	if (st.lease_lost) {
@@ -298,6 +313,7 @@ int cmd_agent(int argc, char **argv)
 fail:
 	cli_report("agent", "%s", fo_err_msg(&e));
 cleanup:
+	elector_detach(&st);
 	agent_elector_stop(elector, false);
 	agent_http_stop(http);
 	if (sig_started) {

@@ -153,11 +153,20 @@ const char *agent_provider_name(enum agent_provider p);
 /* The request's header `name` (case-insensitive), or NULL. */
 typedef const char *(*agent_header_fn)(void *arg, const char *name);
 
+/* What identifies a delivery in the table: digests of its id and of its
+ * body, each when it counts (see agent_seen_check, below). */
+typedef struct agent_seen_keys {
+	unsigned char id[32], body[32];
+	bool has_id, has_body;
+} agent_seen_keys;
+
 typedef struct agent_hook_verdict {
 	enum agent_provider provider;
 	int code;          /* the HTTP status to answer: 202, 200, 400, 401 */
 	bool pass;         /* a genuine push to the branch: request a pass */
 	const char *why;   /* a static phrase for the answer and the log; never the secret */
+	bool relay;        /* a standby: record the request on the Lease, then agent_webhook_relayed */
+	agent_seen_keys keys; /* with relay: the delivery's keys, for the Lease and the leader */
 } agent_hook_verdict;
 
 /*
@@ -193,6 +202,12 @@ typedef struct agent_seen {
 	size_t next; /* the slot the next record takes */
 } agent_seen;
 
+void agent_seen_keys_make(enum agent_provider p, const char *delivery, const char *body, size_t len,
+			  agent_seen_keys *k);
+/* Whether `k` was recorded within the window before `now` (either key);
+ * when not and `record`, it is recorded at `now`. Pure but for `s`. */
+bool agent_seen_known(agent_seen *s, const agent_seen_keys *k, int64_t now, bool record);
+
 /*
  * Whether a delivery was acted on within AGENT_SEEN_WINDOW_MS before `now`
  * (true: a duplicate); when not, it is recorded at `now`. A delivery is
@@ -214,18 +229,41 @@ enum agent_role {
 
 /*
  * Settle the answer to a webhook judged `v` (agent_webhook_check) by what
- * this replica may do. A genuine push that asks for a pass, on a replica
- * that will not run one (a standby, or one shutting down), is 503 — never
+ * this replica may do. A push acted on (or relayed) within the window
+ * (agent_seen_check) becomes 200 "already seen" and asks for nothing. On a
+ * replica that acts, any other is recorded and asks for a pass. On a
+ * standby it is not recorded yet: v->relay is set with the delivery's keys
+ * (the caller records the request on the Lease for the leader, and settles
+ * with agent_webhook_relayed). On a replica shutting down it is 503 — never
  * a 202 that drops it: the sender sees a failed delivery and may redeliver
- * (behind a Service, possibly to the leader), and the leader's interval
- * pass picks the push up anyway. Such a push is not recorded as seen. On a
- * replica that acts, a push acted on within the window (agent_seen_check)
- * becomes 200 "already seen" and asks for nothing; any other is recorded.
- * Everything that asks for no pass (a ping, a 401) is left as it is. Pure
- * but for `seen`.
+ * (behind a Service, possibly to the leader), and is not recorded. Everything
+ * that asks for no pass (a ping, a 401) is left as it is. Pure but for `seen`.
  */
 void agent_webhook_answer(agent_hook_verdict *v, enum agent_role role, agent_seen *seen, const char *delivery,
 			  const char *body, size_t len, int64_t now);
+/*
+ * Settle a relayed push (v->relay): `recorded` (the Lease carries the
+ * request): 202, and the delivery is recorded as seen; else 503 (the
+ * caller adds Retry-After), not recorded, so that a redelivery is tried
+ * again. Pure but for `seen`.
+ */
+void agent_webhook_relayed(agent_hook_verdict *v, bool recorded, agent_seen *seen, int64_t now);
+
+/*
+ * The value of the Lease's annotation AGENT_SYNC_ANNOTATION (leader.h)
+ * for a delivery: its keys and the wall time, "i<hex|->.b<hex|->.<unix
+ * ms>", so that each delivery writes a new value and the leader can tell
+ * one it already acted on (agent_sync_keys). Caller frees.
+ */
+char *agent_sync_value(const agent_seen_keys *k, int64_t wall_ms);
+/* The keys of a value agent_sync_value made; false (k empty) for any other text. */
+bool agent_sync_keys(const char *value, agent_seen_keys *k);
+/*
+ * Whether the elector asks for a pass on reading the annotation `observed`
+ * (NULL: none): only while `leading`, and only for a value other than the
+ * one it last acted on (`acted`, NULL: none). Pure.
+ */
+bool agent_sync_wake(bool leading, const char *acted, const char *observed);
 
 /* What /readyz looks at. */
 typedef struct agent_ready_view {
@@ -341,11 +379,17 @@ typedef struct agent_state {
 	size_t secret_len;
 	const char *branch;
 	agent_seen seen;           /* deliveries acted on lately: a replay starts nothing */
+	/* a standby's relay of a push to the leader: the elector, while the
+	 * HTTP thread may use it (NULL once it is being stopped), and the
+	 * relays in progress (the elector is stopped when none is) */
+	struct agent_elector *elector;
+	unsigned relaying;
 } agent_state;
 
 /* The exit status of `flinkops agent` after it lost the Lease. */
 #define AGENT_EXIT_LOST 3
 
+/* fo_mono_ms(): the Lease's and the fence's clock (CLOCK_BOOTTIME). */
 int64_t agent_mono_ms(void);
 /* Ask for a pass (a webhook): coalesced with any already asked for. */
 void agent_request_pass(agent_state *st);

@@ -30,6 +30,7 @@
 #include <openssl/x509.h>
 
 #include "agent/daemon.h"
+#include "agent/leader.h"
 #include "config/config.h"
 #include "lib/fs.h"
 #include "lib/log.h"
@@ -126,6 +127,26 @@ static enum MHD_Result webhook(agent_http *h, struct MHD_Connection *c, request 
 							   : AGENT_ROLE_ACTS;
 	agent_webhook_answer(&v, role, &st->seen, agent_webhook_delivery(v.provider, header_of, c), rq->body.ptr,
 			     rq->body.len, agent_mono_ms());
+	agent_elector *el = v.relay ? st->elector : NULL;
+	if (el)
+		st->relaying++;
+	else
+		agent_webhook_relayed(&v, false, &st->seen, agent_mono_ms()); /* no elector yet, or any more: 503 */
+	pthread_mutex_unlock(&st->lock);
+	if (el) {
+		/* a standby: the push reaches the leader through the Lease */
+		struct timespec wall;
+		clock_gettime(CLOCK_REALTIME, &wall);
+		char *value = agent_sync_value(&v.keys, (int64_t)wall.tv_sec * 1000 + wall.tv_nsec / 1000000);
+		int rc = agent_elector_relay(el, value);
+		free(value);
+		pthread_mutex_lock(&st->lock);
+		agent_webhook_relayed(&v, rc == 0, &st->seen, agent_mono_ms());
+		if (--st->relaying == 0)
+			pthread_cond_broadcast(&st->cond); /* the elector may be stopped now */
+		pthread_mutex_unlock(&st->lock);
+	}
+	pthread_mutex_lock(&st->lock);
 	agent_metric_hook(&st->m, v.provider, v.code);
 	pthread_mutex_unlock(&st->lock);
 	if (v.pass)

@@ -18,6 +18,7 @@ void agent_lease_clear(agent_lease *l)
 	free(l->acquire_time);
 	free(l->renew_time);
 	free(l->resource_version);
+	free(l->sync_requested);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -35,13 +36,14 @@ void agent_lease_copy(agent_lease *dst, const agent_lease *src)
 	dst->renew_time = dup_or_null(src->renew_time);
 	dst->transitions = src->transitions;
 	dst->resource_version = dup_or_null(src->resource_version);
+	dst->sync_requested = dup_or_null(src->sync_requested);
 }
 
 bool agent_lease_same(const agent_lease *a, const agent_lease *b)
 {
 	return fo_streq(a->holder, b->holder) && a->duration_s == b->duration_s &&
 	       fo_streq(a->acquire_time, b->acquire_time) && fo_streq(a->renew_time, b->renew_time) &&
-	       a->transitions == b->transitions && fo_streq(a->resource_version, b->resource_version);
+	       a->transitions == b->transitions;
 }
 
 static const char *str_item(const cJSON *o, const char *key)
@@ -71,21 +73,45 @@ int agent_lease_parse(const cJSON *obj, agent_lease *out, fo_err *e)
 	out->renew_time = dup_or_null(str_item(spec, "renewTime"));
 	out->transitions = int_item(spec, "leaseTransitions");
 	out->resource_version = dup_or_null(str_item(meta, "resourceVersion"));
+	out->sync_requested = dup_or_null(str_item(cJSON_GetObjectItemCaseSensitive(meta, "annotations"),
+						   AGENT_SYNC_ANNOTATION));
 	return 0;
 }
 
-cJSON *agent_lease_object(const char *ns, const char *name, const agent_lease *rec)
+/* o[key], an object: made (or made anew over a value that is not one). */
+static cJSON *object_item(cJSON *o, const char *key)
 {
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "apiVersion", "coordination.k8s.io/v1");
-	cJSON_AddStringToObject(o, "kind", "Lease");
-	cJSON *meta = cJSON_AddObjectToObject(o, "metadata");
-	cJSON_AddStringToObject(meta, "name", name);
-	cJSON_AddStringToObject(meta, "namespace", ns);
+	cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	if (cJSON_IsObject(v))
+		return v;
+	cJSON_DeleteItemFromObjectCaseSensitive(o, key);
+	return cJSON_AddObjectToObject(o, key);
+}
+
+/* o[key] = value, replacing any. */
+static void set_string(cJSON *o, const char *key, const char *value)
+{
+	cJSON_DeleteItemFromObjectCaseSensitive(o, key);
+	cJSON_AddStringToObject(o, key, value);
+}
+
+cJSON *agent_lease_object(const char *ns, const char *name, const agent_lease *rec, const cJSON *base)
+{
+	cJSON *o = base ? cJSON_Duplicate(base, true) : cJSON_CreateObject();
+	if (!cJSON_IsObject(o)) {
+		cJSON_Delete(o);
+		o = cJSON_CreateObject();
+	}
+	set_string(o, "apiVersion", "coordination.k8s.io/v1");
+	set_string(o, "kind", "Lease");
+	cJSON *meta = object_item(o, "metadata");
+	set_string(meta, "name", name);
+	set_string(meta, "namespace", ns);
+	cJSON_DeleteItemFromObjectCaseSensitive(meta, "resourceVersion");
 	if (rec->resource_version)
 		cJSON_AddStringToObject(meta, "resourceVersion", rec->resource_version);
-	cJSON *labels = cJSON_AddObjectToObject(meta, "labels");
-	cJSON_AddStringToObject(labels, "app.kubernetes.io/managed-by", "flinkops");
+	set_string(object_item(meta, "labels"), "app.kubernetes.io/managed-by", "flinkops");
+	cJSON_DeleteItemFromObjectCaseSensitive(o, "spec");
 	cJSON *spec = cJSON_AddObjectToObject(o, "spec");
 	/* a released Lease has no holder: the field is left out, as client-go does */
 	if (rec->holder && rec->holder[0])
@@ -96,6 +122,17 @@ cJSON *agent_lease_object(const char *ns, const char *name, const agent_lease *r
 	if (rec->renew_time)
 		cJSON_AddStringToObject(spec, "renewTime", rec->renew_time);
 	cJSON_AddNumberToObject(spec, "leaseTransitions", (double)rec->transitions);
+	return o;
+}
+
+cJSON *agent_lease_annotate(const cJSON *base, const char *key, const char *value)
+{
+	cJSON *o = cJSON_Duplicate(base, true);
+	if (!cJSON_IsObject(o)) {
+		cJSON_Delete(o);
+		o = cJSON_CreateObject();
+	}
+	set_string(object_item(object_item(o, "metadata"), "annotations"), key, value);
 	return o;
 }
 

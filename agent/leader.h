@@ -21,6 +21,10 @@
 #include "lib/err.h"
 #include "lib/fence.h"
 
+/* The Lease annotation by which a standby asks the leader for a pass
+ * (its value: agent_sync_value, daemon.h). */
+#define AGENT_SYNC_ANNOTATION "flinkops.io/sync-requested"
+
 /* What a Lease says (spec and metadata.resourceVersion); strings owned. */
 typedef struct agent_lease {
 	char *holder;           /* holderIdentity; "" when released or never held */
@@ -29,18 +33,30 @@ typedef struct agent_lease {
 	char *renew_time;
 	int64_t transitions;    /* leaseTransitions */
 	char *resource_version; /* NULL for a Lease not yet stored */
+	char *sync_requested;   /* metadata.annotations[AGENT_SYNC_ANNOTATION]: a standby's
+				 * request for a pass (agent_sync_value), or NULL */
 } agent_lease;
 
 void agent_lease_clear(agent_lease *l);
 void agent_lease_copy(agent_lease *dst, const agent_lease *src);
-/* Whether two records differ in anything (holder, times, version...): a
- * change is what restarts the expiry clock. */
+/* Whether two records are the same holder's same write (holder, duration,
+ * times, transitions): a change is what restarts the expiry clock. The
+ * resourceVersion and the annotation are left out, as client-go compares
+ * only the leader record: a standby's request for a pass (which moves the
+ * version) must not keep a dead leader's Lease alive. */
 bool agent_lease_same(const agent_lease *a, const agent_lease *b);
 /* Read a Lease object from the API server; FO_ESERVER when it is not one. */
 int agent_lease_parse(const cJSON *obj, agent_lease *out, fo_err *e);
 /* The Lease object for `rec` in ns/name (with metadata.resourceVersion when
- * rec has one, so that a replace is conditional). Caller deletes. */
-cJSON *agent_lease_object(const char *ns, const char *name, const agent_lease *rec);
+ * rec has one, so that a replace is conditional). With `base` (the Lease
+ * as read) it is a copy of base with the spec and the resourceVersion of
+ * `rec`: annotations, labels and every other field are kept, as client-go's
+ * LeaseLock updates the object it got. Caller deletes. */
+cJSON *agent_lease_object(const char *ns, const char *name, const agent_lease *rec, const cJSON *base);
+/* A copy of the Lease `base` as read (its resourceVersion kept, so that a
+ * replace is conditional) with metadata.annotations[key] = value and
+ * nothing else changed. Caller deletes. */
+cJSON *agent_lease_annotate(const cJSON *base, const char *key, const char *value);
 /* Unix time in microseconds as a Kubernetes MicroTime,
  * "2006-01-02T15:04:05.000000Z". Caller frees. */
 char *agent_lease_time(int64_t unix_us);
@@ -114,6 +130,16 @@ int agent_elector_start(const struct config *cfg, struct agent_state *st, fo_fen
 /* Stop the thread; then, if we still hold the Lease and `release`, release
  * it (the fence is closed first). NULL is fine. */
 void agent_elector_stop(agent_elector *el, bool release);
+/*
+ * A standby's push for the leader: the elector's thread writes `value`
+ * (agent_sync_value) as the Lease's AGENT_SYNC_ANNOTATION (read, annotate,
+ * replace conditionally on the version read; a race is tried again), and
+ * the leader's elector, which reads the Lease every retryPeriod, asks its
+ * loop for a pass. Waits for the write, a bounded time (within a
+ * provider's own timeout): 0 once the Lease carries it, else < 0 (the API
+ * refused or did not answer, or the elector stopped).
+ */
+int agent_elector_relay(agent_elector *el, const char *value);
 /* The identity and the Lease, for messages ("ns/name"). */
 const char *agent_elector_identity(const agent_elector *el);
 const char *agent_elector_lease(const agent_elector *el);

@@ -32,9 +32,7 @@
 
 int64_t agent_mono_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return fo_mono_ms(); /* the fence's clock: a schedule and a Lease agree on what "now" is */
 }
 
 void agent_request_pass(agent_state *st)
@@ -60,7 +58,7 @@ static double draw(uint64_t *s)
 
 static void wait_until(agent_state *st, int64_t at)
 {
-	struct timespec ts = {(time_t)(at / 1000), (long)(at % 1000) * 1000000L};
+	struct timespec ts = fo_mono_deadline(at);
 	pthread_cond_timedwait(&st->cond, &st->lock, &ts); /* the condition is CLOCK_MONOTONIC */
 }
 

@@ -23,11 +23,10 @@ static const char *str_or(const char *s)
 	return s ? s : "";
 }
 
+/* The loop's clock (fo_mono_ms): the time of a fetch is compared with its. */
 static long mono_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+	return (long)fo_mono_ms();
 }
 
 int cli_k8s_config(const config *cfg, k8s_config **out, fo_err *e)

@@ -42,7 +42,7 @@ typedef struct agent_ctx {
 	k8s_client *kc;          /* NULL until a pass connects */
 	struct sync_repo *repo;  /* NULL until a pass opens the cache */
 	char commit[41];         /* the commit the last fetch read; "" before one */
-	int64_t fetched_at;      /* monotonic ms of that fetch */
+	int64_t fetched_at;      /* fo_mono_ms of that fetch */
 	const fo_fence *fence;   /* leader election: the client's writes and every Flink action
 	                            are refused unless held (NULL: always allowed) */
 	const atomic_bool *stop; /* the running pass's stop request and progress mark */

@@ -202,24 +202,34 @@ static void seen_record(agent_seen *s, const unsigned char *key, int64_t now)
 	s->next = (s->next + 1) % AGENT_SEEN_MAX;
 }
 
+void agent_seen_keys_make(enum agent_provider p, const char *delivery, const char *body, size_t len,
+			  agent_seen_keys *k)
+{
+	memset(k, 0, sizeof(*k));
+	/* a digest that cannot be made (out of memory) leaves that key out:
+	 * a push is acted on rather than dropped */
+	k->has_id = delivery && seen_key(k->id, p, 'i', delivery, strlen(delivery));
+	bool by_body = p == AGENT_HOOK_GITHUB || p == AGENT_HOOK_GITEA || p == AGENT_HOOK_GITLAB;
+	k->has_body = by_body && seen_key(k->body, p, 'b', body ? body : "", body ? len : 0);
+}
+
+bool agent_seen_known(agent_seen *s, const agent_seen_keys *k, int64_t now, bool record)
+{
+	if ((k->has_id && seen_within(s, k->id, now)) || (k->has_body && seen_within(s, k->body, now)))
+		return true;
+	if (record && k->has_id)
+		seen_record(s, k->id, now);
+	if (record && k->has_body)
+		seen_record(s, k->body, now);
+	return false;
+}
+
 bool agent_seen_check(agent_seen *s, enum agent_provider p, const char *delivery, const char *body, size_t len,
 		      int64_t now)
 {
-	unsigned char id_key[SHA256_DIGEST_LENGTH], body_key[SHA256_DIGEST_LENGTH];
-	bool by_body = p == AGENT_HOOK_GITHUB || p == AGENT_HOOK_GITEA || p == AGENT_HOOK_GITLAB;
-	/* a digest that cannot be made (out of memory) leaves that key out:
-	 * a push is acted on rather than dropped */
-	if (delivery && !seen_key(id_key, p, 'i', delivery, strlen(delivery)))
-		delivery = NULL;
-	if (by_body && !seen_key(body_key, p, 'b', body ? body : "", body ? len : 0))
-		by_body = false;
-	if ((delivery && seen_within(s, id_key, now)) || (by_body && seen_within(s, body_key, now)))
-		return true;
-	if (delivery)
-		seen_record(s, id_key, now);
-	if (by_body)
-		seen_record(s, body_key, now);
-	return false;
+	agent_seen_keys k;
+	agent_seen_keys_make(p, delivery, body, len, &k);
+	return agent_seen_known(s, &k, now, true);
 }
 
 void agent_webhook_answer(agent_hook_verdict *v, enum agent_role role, agent_seen *seen, const char *delivery,
@@ -227,21 +237,99 @@ void agent_webhook_answer(agent_hook_verdict *v, enum agent_role role, agent_see
 {
 	if (!v->pass)
 		return;
-	if (role != AGENT_ROLE_ACTS) {
+	if (role == AGENT_ROLE_STOPPING) {
 		v->code = 503;
 		v->pass = false;
-		v->why = role == AGENT_ROLE_STANDBY
-				 ? "this replica is a standby (another holds the Lease) and runs no pass: redeliver, or "
-				   "the leader's next interval pass picks the push up"
-				 : "shutting down: no pass starts here; redeliver, or the next agent's first pass picks "
-				   "the push up";
+		v->why = "shutting down: no pass starts here; redeliver, or the next agent's first pass picks the push up";
 		return;
 	}
-	if (agent_seen_check(seen, v->provider, delivery, body, len, now)) {
+	agent_seen_keys_make(v->provider, delivery, body, len, &v->keys);
+	if (agent_seen_known(seen, &v->keys, now, role == AGENT_ROLE_ACTS)) {
 		v->code = 200;
 		v->pass = false;
 		v->why = "a delivery already seen: nothing to do";
+		return;
 	}
+	if (role == AGENT_ROLE_STANDBY) {
+		/* not recorded until the Lease carries it: a failed relay is redelivered */
+		v->pass = false;
+		v->relay = true;
+	}
+}
+
+void agent_webhook_relayed(agent_hook_verdict *v, bool recorded, agent_seen *seen, int64_t now)
+{
+	if (!v->relay)
+		return;
+	v->relay = false;
+	if (!recorded) {
+		v->code = 503;
+		v->why = "this replica is a standby and could not record the push on the Lease for the leader: redeliver, "
+			 "or the leader's next interval pass picks the push up";
+		return;
+	}
+	agent_seen_known(seen, &v->keys, now, true);
+	v->code = 202;
+	v->why = "recorded on the Lease: the leader runs the pass";
+}
+
+static void hex_of(const unsigned char *b, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[b[i] >> 4];
+		out[2 * i + 1] = digits[b[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+char *agent_sync_value(const agent_seen_keys *k, int64_t wall_ms)
+{
+	char id[65] = "-", body[65] = "-";
+	if (k->has_id)
+		hex_of(k->id, sizeof(k->id), id);
+	if (k->has_body)
+		hex_of(k->body, sizeof(k->body), body);
+	return fo_asprintf("i%s.b%s.%lld", id, body, (long long)wall_ms);
+}
+
+/* One key of a value: "-" (none) or 64 hex digits, then `end`; *p moves past it. */
+static bool key_of(const char **p, unsigned char *key, bool *has, char end)
+{
+	const char *s = *p;
+	*has = false;
+	if (s[0] == '-' && s[1] == end) {
+		*p = s + 2;
+		return true;
+	}
+	for (size_t i = 0; i < 32; i++) {
+		int hi = hexval(s[2 * i]), lo = hi < 0 ? -1 : hexval(s[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return false;
+		key[i] = (unsigned char)(hi << 4 | lo);
+	}
+	if (s[64] != end)
+		return false;
+	*has = true;
+	*p = s + 65;
+	return true;
+}
+
+bool agent_sync_keys(const char *value, agent_seen_keys *k)
+{
+	memset(k, 0, sizeof(*k));
+	const char *p = value;
+	if (!p || *p++ != 'i' || !key_of(&p, k->id, &k->has_id, '.') || *p++ != 'b' ||
+	    !key_of(&p, k->body, &k->has_body, '.') || !*p || strspn(p, "0123456789") != strlen(p)) {
+		memset(k, 0, sizeof(*k));
+		return false;
+	}
+	return true;
+}
+
+bool agent_sync_wake(bool leading, const char *acted, const char *observed)
+{
+	return leading && observed && *observed && !fo_streq(acted, observed);
 }
 
 enum agent_body_step agent_body_step(const char *content_length, bool headers_only, uint64_t have, uint64_t more,

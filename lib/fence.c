@@ -6,11 +6,29 @@
 
 #include <time.h>
 
+clockid_t fo_mono_clock(void)
+{
+	return CLOCK_BOOTTIME;
+}
+
 int64_t fo_mono_ms(void)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(fo_mono_clock(), &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+struct timespec fo_mono_deadline(int64_t at_ms)
+{
+	int64_t left = at_ms - fo_mono_ms();
+	if (left < 0)
+		left = 0;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	int64_t ns = (int64_t)ts.tv_nsec + left % 1000 * 1000000;
+	ts.tv_sec += (time_t)(left / 1000 + ns / 1000000000);
+	ts.tv_nsec = (long)(ns % 1000000000);
+	return ts;
 }
 
 void fo_fence_init(fo_fence *f, int64_t deadline_ms)

@@ -3,8 +3,9 @@
  * last successful renewal of the Lease was sent, that the elector moves
  * forward and every writer consults. A write is allowed only while that
  * time is less than the renew deadline ago. The fence is judged on the
- * local monotonic clock alone, so a paused or slow process finds it closed
- * the moment it runs again, whether or not its elector has noticed yet.
+ * local boot-time clock alone (fo_mono_clock), so a paused, suspended or
+ * slow process finds it closed the moment it runs again, whether or not
+ * its elector has noticed yet.
  * A NULL fence allows everything (`sync --once`, tests).
  */
 #ifndef FO_FENCE_H
@@ -13,6 +14,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "lib/err.h"
 
@@ -23,8 +25,19 @@ typedef struct fo_fence {
 
 #define FO_FENCE_CLOSED INT64_MIN
 
-/* CLOCK_MONOTONIC in milliseconds. */
+/* The clock of the Lease's expiry, the fence and the daemon's schedule:
+ * CLOCK_BOOTTIME, monotonic like CLOCK_MONOTONIC but counting the time the
+ * machine was suspended. The other replicas' and the API server's clocks
+ * ran on during a suspend: a Lease's expiry judged on a clock that stopped
+ * would let a resumed leader write after another replica took over. */
+clockid_t fo_mono_clock(void);
+/* fo_mono_clock() in milliseconds. */
 int64_t fo_mono_ms(void);
+/* The CLOCK_MONOTONIC time, for pthread_cond_timedwait (a condition takes
+ * only CLOCK_MONOTONIC or CLOCK_REALTIME), at which fo_mono_ms() reaches
+ * `at_ms` if the machine is not suspended meanwhile; after a suspend the
+ * wait ends late, never early, so waiters check fo_mono_ms() again. */
+struct timespec fo_mono_deadline(int64_t at_ms);
 
 /* A closed fence that, once renewed, stays held for `deadline_ms`. */
 void fo_fence_init(fo_fence *f, int64_t deadline_ms);

@@ -2,16 +2,21 @@
 # rig: k8s git flink s3
 # Two agents, one Lease: the same configuration but for each its own
 # identity and Kubernetes user (rig-agent-a, rig-agent-b), short timings
-# (lease 6 s, renew deadline 4 s, retry 1 s), one FlinkDeployment with a
-# job. One agent leads and deploys; both are Ready, and a signed push to the
-# standby is answered 503 with Retry-After; a pushed upgrade starts; the leader is
+# (lease 6 s, renew deadline 4 s, retry 1 s), a 10 min interval (so that only
+# a webhook explains a pass), one FlinkDeployment with a job. One agent leads
+# and deploys; both are Ready. A pushed upgrade, its signed push sent to the
+# STANDBY: 202, recorded on the Lease, and the leader's webhook pass starts
+# within seconds; a replay of the delivery to either replica is 200 "already
+# seen" and records nothing more. The leader is
 # SIGSTOPped mid-rollout (right after it sent the stop with a savepoint); the other takes over within leaseDuration + 2 x
 # retryPeriod and finishes the rollout; the first, SIGCONTed, makes no
 # further write and exits 3. From the API server's audit log: writes to
 # ConfigMaps, Services and StatefulSets of the test's namespace come from
 # one agent at a time (one switch, old leader to new). From Flink, polled
-# throughout: never two live jobs of the deployment. Finally SIGTERM on the
-# new leader releases the Lease and exits 0.
+# throughout: never two live jobs of the deployment. SIGTERM on the new
+# leader releases the Lease and exits 0. Finally a third replica whose API
+# server is unreachable: a push to it is 503 with Retry-After, not
+# remembered (the redelivery is 503 again), and the Lease is left as it was.
 NAME=leader
 . "$(dirname "$0")/lib-rollout.sh"
 : "${RIG_KUBECONFIG_AGENT_A:?}" "${RIG_KUBECONFIG_AGENT_B:?}" "${RIG_KUBE_AUDIT_LOG:?}"
@@ -21,21 +26,23 @@ lease=e2e-leader-$$
 jobname=e2e-leader-$$
 ms() { date +%s%3N; }
 
-declare -A kubeconfig=([a]=$RIG_KUBECONFIG_AGENT_A [b]=$RIG_KUBECONFIG_AGENT_B)
+# agent-c's API server: nothing listens on port 1
+sed 's|^\( *server:\).*|\1 https://127.0.0.1:1|' "$RIG_KUBECONFIG_AGENT_B" >"$tmp/agent-c.kubeconfig"
+declare -A kubeconfig=([a]=$RIG_KUBECONFIG_AGENT_A [b]=$RIG_KUBECONFIG_AGENT_B [c]=$tmp/agent-c.kubeconfig)
 declare -A user=([a]=rig-agent-a [b]=rig-agent-b)
-declare -A awrap=() apid=() alog=() # per agent (a, b); not the single-agent helpers' wrapper, agent and log
-for x in a b; do
+declare -A awrap=() apid=() alog=() # per agent (a, b, c); not the single-agent helpers' wrapper, agent and log
+for x in a b c; do
 	sed -e "s|kubeconfig: $RIG_KUBECONFIG}|kubeconfig: ${kubeconfig[$x]}}|" \
 		-e "s|cacheDir: $tmp/cache}|cacheDir: $tmp/cache-$x}|" -e "s|jarCacheDir: $tmp/jars|jarCacheDir: $tmp/jars-$x|" \
-		-e "s|^repository: {|repository: {interval: 5s, |" \
+		-e "s|^repository: {|repository: {interval: 10m, |" \
 		-e "s|^agent: {name: \(.*\)}|agent: {name: \1, listen: \"127.0.0.1:0\", webhookSecretFile: $tmp/secret, leaderElection: {enabled: true, leaseName: $lease, namespace: $ns, identity: agent-$x, leaseDuration: ${LEASE_MS}ms, renewDeadline: ${RENEW_MS}ms, retryPeriod: ${RETRY_MS}ms}}|" \
 		"$tmp/config.yaml" >"$tmp/config-$x.yaml"
 done
 
 poller=
 stop_all() {
-	# the agents run under the e2e runner's wrapper: end both, never anything else
-	for x in a b; do
+	# the agents run under the e2e runner's wrapper: end them, never anything else
+	for x in a b c; do
 		[ -n "${apid[$x]:-}" ] && kill -CONT "${apid[$x]}" 2>/dev/null && kill -KILL "${apid[$x]}" 2>/dev/null
 		[ -n "${awrap[$x]:-}" ] && kill -KILL "${awrap[$x]}" 2>/dev/null
 	done
@@ -101,27 +108,44 @@ done
 passes_other=$(grep -c 'pass [0-9]* started' "${alog[$other]}")
 [ "$passes_other" = 0 ] && ok "the standby ran no pass" || fail "the standby ran $passes_other passes"
 
-# --- both Ready; a signed push to the standby: 503 with Retry-After ---------
-# README: a standby is Ready (it reads the Lease), and answers a push it
-# cannot act on 503, never a 202 that drops it
+# --- both Ready; an upgrade pushed, its webhook sent to the standby ----------
+# README: a standby is Ready (it reads the Lease); a push it receives is
+# recorded on the Lease (202) and the leader runs the pass
 port_of() { sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "${alog[$1]}" | head -1; }
 sport=$(port_of "$other") lport=$(port_of "$leader")
 sready=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$sport/readyz")
 lready=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$lport/readyz")
-body='{"ref":"refs/heads/main","after":"'$commit1'"}'
-answer=$(curl -s -D - -o /dev/null -X POST "http://127.0.0.1:$sport/webhook" -H 'X-GitHub-Event: push' \
-	-H "X-Hub-Signature-256: sha256=$(sign "$body")" --data-binary "$body" | tr -d '\r')
-scode=$(head -1 <<<"$answer" | cut -d' ' -f2)
-after=$(sed -n 's/^retry-after: *//Ip' <<<"$answer")
-sleep 1
-passes_other=$(grep -c 'pass [0-9]* started' "${alog[$other]}")
-[ "$sready" = 200 ] && [ "$lready" = 200 ] && [ "$scode" = 503 ] && [ -n "$after" ] && [ "$passes_other" = 0 ] &&
-	ok "/readyz 200 on both; the standby answered a signed push 503 (Retry-After: $after) and ran no pass" ||
-	fail "standby: readyz $sready (leader $lready), push $scode Retry-After '$after', passes $passes_other"
-
-# --- an upgrade; the leader is stopped in the middle of it -------------------
+hook() { # hook PORT DELIVERY BODY: the status of a signed GitHub push
+	curl -s -o /dev/null -w '%{http_code}' --max-time 20 -X POST "http://127.0.0.1:$1/webhook" -H 'X-GitHub-Event: push' \
+		-H "X-GitHub-Delivery: $2" -H "X-Hub-Signature-256: sha256=$(sign "$3")" --data-binary "$3"
+}
+sync_requested() { $K -n $ns get lease $lease -o jsonpath='{.metadata.annotations.flinkops\.io/sync-requested}'; }
 deployment 1 savepoint ", --rate, \"150\"$extra" >"$tmp/work/jobs/counter.yaml"
 commit2=$(publish "counter: rate 150")
+body='{"ref":"refs/heads/main","after":"'$commit2'"}'
+lpasses=$(grep -c 'pass [0-9]* started' "${alog[$leader]}")
+t_hook=$(ms)
+scode=$(hook "$sport" "e2e-$$-1" "$body")
+t_pass=
+for _ in $(seq 1 100); do
+	[ "$(grep -c 'pass [0-9]* started (webhook)' "${alog[$leader]}")" = 1 ] && t_pass=$(ms) && break
+	sleep 0.1
+done
+requested=$(sync_requested)
+passes_other=$(grep -c 'pass [0-9]* started' "${alog[$other]}")
+[ "$sready" = 200 ] && [ "$lready" = 200 ] && [ "$scode" = 202 ] && [ -n "$requested" ] && [ -n "$t_pass" ] &&
+	[ $((t_pass - t_hook)) -le 5000 ] && [ "$passes_other" = 0 ] &&
+	ok "/readyz 200 on both; a signed push to the standby: 202, recorded on the Lease ($requested), the leader's webhook pass started $((t_pass - t_hook)) ms later (its passes before: $lpasses, interval 10 min); the standby ran no pass" ||
+	fail "standby: readyz $sready (leader $lready), push $scode, Lease annotation '$requested', leader's webhook pass ${t_pass:+after $((t_pass - t_hook)) ms}, standby passes $passes_other; $(grep -i 'lease\|webhook' "${alog[$other]}" | tail -3)"
+
+# a provider's redelivery (the same delivery id and body) to either replica
+rs=$(hook "$sport" "e2e-$$-1" "$body")
+rl=$(hook "$lport" "e2e-$$-1" "$body")
+[ "$rs" = 200 ] && [ "$rl" = 200 ] && [ "$(sync_requested)" = "$requested" ] &&
+	ok "the same delivery again: 200 from the standby and from the leader (acted on through the Lease), nothing recorded" ||
+	fail "replay: standby $rs, leader $rl, Lease annotation '$(sync_requested)' (was '$requested')"
+
+# --- the upgrade; the leader is stopped in the middle of it ------------------
 for _ in $(seq 1 300); do
 	grep -q "stopping job $job1 with a savepoint" "${alog[$leader]}" && break
 	sleep 0.1
@@ -223,3 +247,22 @@ trans=$($K -n $ns get lease $lease -o jsonpath='{.spec.leaseTransitions}')
 [ $rc = 0 ] && [ -z "$holder" ] && [ "$dur" = 1 ] && grep -q "released lease $ns/$lease" "${alog[$other]}" &&
 	ok "SIGTERM: agent-$other exited 0 after $(($(ms) - t0)) ms and released the Lease (no holder, leaseDurationSeconds 1, transitions $trans)" ||
 	fail "release: rc=$rc holder=$holder duration=$dur $(tail -3 "${alog[$other]}")"
+
+# --- a standby that cannot reach the API server: 503, nothing remembered -----
+before=$(sync_requested)
+start_agent c
+cport=
+for _ in $(seq 1 100); do
+	cport=$(port_of c)
+	[ -n "$cport" ] && break
+	sleep 0.1
+done
+body='{"ref":"refs/heads/main","after":"'$commit2'"}'
+answer=$(curl -s -D - -o /dev/null --max-time 20 -X POST "http://127.0.0.1:$cport/webhook" -H 'X-GitHub-Event: push' \
+	-H "X-GitHub-Delivery: e2e-$$-2" -H "X-Hub-Signature-256: sha256=$(sign "$body")" --data-binary "$body" | tr -d '\r')
+ccode=$(head -1 <<<"$answer" | cut -d' ' -f2)
+after=$(sed -n 's/^retry-after: *//Ip' <<<"$answer")
+again=$(hook "$cport" "e2e-$$-2" "$body")
+[ "$ccode" = 503 ] && [ -n "$after" ] && [ "$again" = 503 ] && [ "$(sync_requested)" = "$before" ] &&
+	ok "a standby without its API server: a signed push 503 (Retry-After: $after), its redelivery 503 again (not remembered), the Lease untouched" ||
+	fail "unreachable API: push $ccode Retry-After '$after', again $again, Lease annotation '$(sync_requested)' (was '$before'); $(grep -i 'lease\|webhook' "${alog[c]}" | tail -3)"

@@ -432,57 +432,137 @@ static void test_webhook_answer(void **state)
 {
 	(void)state;
 	static agent_seen s;
-	agent_hook_verdict v = {AGENT_HOOK_GITHUB, 202, true, "pass requested"};
+	agent_hook_verdict v = {.provider = AGENT_HOOK_GITHUB, .code = 202, .pass = true, .why = "pass requested"};
 	agent_webhook_answer(&v, AGENT_ROLE_ACTS, &s, "d1", MAIN, strlen(MAIN), 5000);
 	assert_int_equal(v.code, 202);
 	assert_true(v.pass);
-	v = (agent_hook_verdict){AGENT_HOOK_GITHUB, 202, true, "pass requested"};
+	v = (agent_hook_verdict){.provider = AGENT_HOOK_GITHUB, .code = 202, .pass = true, .why = "pass requested"};
 	agent_webhook_answer(&v, AGENT_ROLE_ACTS, &s, "d1", MAIN, strlen(MAIN), 6000); /* the replay */
 	assert_int_equal(v.code, 200);
 	assert_false(v.pass);
 	assert_non_null(strstr(v.why, "already seen"));
 	/* what asks for nothing is not recorded: a ping, a 401, another branch */
-	v = (agent_hook_verdict){AGENT_HOOK_GITHUB, 200, false, "pong"};
+	v = (agent_hook_verdict){.provider = AGENT_HOOK_GITHUB, .code = 200, .pass = false, .why = "pong"};
 	agent_webhook_answer(&v, AGENT_ROLE_ACTS, &s, "d2", ZEN, strlen(ZEN), 7000);
 	assert_int_equal(v.code, 200);
-	v = (agent_hook_verdict){AGENT_HOOK_GITHUB, 401, false, "the signature does not match"};
+	v = (agent_hook_verdict){.provider = AGENT_HOOK_GITHUB, .code = 401, .pass = false, .why = "the signature does not match"};
 	agent_webhook_answer(&v, AGENT_ROLE_ACTS, &s, "d3", OTHER, strlen(OTHER), 7000);
 	assert_int_equal(v.code, 401);
-	v = (agent_hook_verdict){AGENT_HOOK_GITHUB, 202, true, "pass requested"};
+	v = (agent_hook_verdict){.provider = AGENT_HOOK_GITHUB, .code = 202, .pass = true, .why = "pass requested"};
 	agent_webhook_answer(&v, AGENT_ROLE_ACTS, &s, "d3", OTHER, strlen(OTHER), 8000); /* its genuine delivery is acted on */
 	assert_int_equal(v.code, 202);
 	assert_true(v.pass);
 
-	/* a replica that runs no pass never answers 202 to a push it drops */
+	/* a replica that runs no pass never answers 202 to a push it drops: a
+	 * standby relays it (202 only once the Lease carries it), a replica
+	 * shutting down answers 503 */
 	static const struct {
 		enum agent_role role;
 		agent_hook_verdict in;
 		int code;
-		bool pass;
+		bool pass, relay;
 		const char *says;
 	} rows[] = {
-		{AGENT_ROLE_STANDBY, {AGENT_HOOK_GITHUB, 202, true, "pass requested"}, 503, false, "standby"},
-		{AGENT_ROLE_STANDBY, {AGENT_HOOK_GITLAB, 202, true, "pass requested"}, 503, false, "redeliver"},
-		{AGENT_ROLE_STOPPING, {AGENT_HOOK_GITEA, 202, true, "pass requested"}, 503, false, "shutting down"},
-		{AGENT_ROLE_STANDBY, {AGENT_HOOK_GITHUB, 200, false, "pong"}, 200, false, "pong"},
-		{AGENT_ROLE_STANDBY, {AGENT_HOOK_GITHUB, 401, false, "the signature does not match"}, 401, false, "signature"},
-		{AGENT_ROLE_STANDBY, {AGENT_HOOK_GITHUB, 200, false, "a push to another branch: nothing to do"}, 200, false,
-		 "another branch"},
-		{AGENT_ROLE_ACTS, {AGENT_HOOK_GITHUB, 202, true, "pass requested"}, 202, true, "pass requested"},
+		{AGENT_ROLE_STANDBY, {.provider = AGENT_HOOK_GITHUB, .code = 202, .pass = true, .why = "pass requested"}, 202, false, true, "pass requested"},
+		{AGENT_ROLE_STANDBY, {.provider = AGENT_HOOK_GITLAB, .code = 202, .pass = true, .why = "pass requested"}, 202, false, true, "pass requested"},
+		{AGENT_ROLE_STOPPING, {.provider = AGENT_HOOK_GITEA, .code = 202, .pass = true, .why = "pass requested"}, 503, false, false, "shutting down"},
+		{AGENT_ROLE_STANDBY, {.provider = AGENT_HOOK_GITHUB, .code = 200, .pass = false, .why = "pong"}, 200, false, false, "pong"},
+		{AGENT_ROLE_STANDBY, {.provider = AGENT_HOOK_GITHUB, .code = 401, .pass = false, .why = "the signature does not match"}, 401, false, false,
+		 "signature"},
+		{AGENT_ROLE_STANDBY, {.provider = AGENT_HOOK_GITHUB, .code = 200, .pass = false, .why = "a push to another branch: nothing to do"}, 200, false,
+		 false, "another branch"},
+		{AGENT_ROLE_ACTS, {.provider = AGENT_HOOK_GITHUB, .code = 202, .pass = true, .why = "pass requested"}, 202, true, false, "pass requested"},
 	};
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		static agent_seen fresh;
 		memset(&fresh, 0, sizeof(fresh));
 		v = rows[i].in;
 		agent_webhook_answer(&v, rows[i].role, &fresh, "id-1", ZEN, strlen(ZEN), 1000);
-		if (v.code != rows[i].code || v.pass != rows[i].pass || !strstr(v.why, rows[i].says))
-			fail_msg("row %zu: got %d pass=%d \"%s\"", i, v.code, v.pass, v.why);
+		if (v.code != rows[i].code || v.pass != rows[i].pass || v.relay != rows[i].relay ||
+		    !strstr(v.why, rows[i].says))
+			fail_msg("row %zu: got %d pass=%d relay=%d \"%s\"", i, v.code, v.pass, v.relay, v.why);
+		/* a relay that could not be written: 503, and not remembered */
+		agent_webhook_relayed(&v, false, &fresh, 1500);
+		if (rows[i].relay && (v.code != 503 || v.relay || !strstr(v.why, "redeliver")))
+			fail_msg("row %zu: a failed relay got %d \"%s\"", i, v.code, v.why);
 		/* what a standby refused is not remembered: its redelivery is acted on */
-		v = (agent_hook_verdict){AGENT_HOOK_GITHUB, 202, true, "pass requested"};
+		v = (agent_hook_verdict){.provider = AGENT_HOOK_GITHUB, .code = 202, .pass = true, .why = "pass requested"};
 		agent_webhook_answer(&v, AGENT_ROLE_ACTS, &fresh, "id-1", ZEN, strlen(ZEN), 2000);
 		if (rows[i].role != AGENT_ROLE_ACTS && v.code != 202)
 			fail_msg("row %zu: the redelivery after a %d got %d", i, rows[i].code, v.code);
 	}
+
+	/* a relay written on the Lease: 202, remembered, so that a redelivery
+	 * to this standby records nothing more */
+	static agent_seen r;
+	v = (agent_hook_verdict){.provider = AGENT_HOOK_GITHUB, .code = 202, .pass = true, .why = "pass requested"};
+	agent_webhook_answer(&v, AGENT_ROLE_STANDBY, &r, "id-9", MAIN, strlen(MAIN), 1000);
+	assert_true(v.relay);
+	assert_true(v.keys.has_id && v.keys.has_body);
+	agent_webhook_relayed(&v, true, &r, 1100);
+	assert_int_equal(v.code, 202);
+	assert_false(v.pass);
+	assert_false(v.relay);
+	assert_non_null(strstr(v.why, "Lease"));
+	v = (agent_hook_verdict){.provider = AGENT_HOOK_GITHUB, .code = 202, .pass = true, .why = "pass requested"};
+	agent_webhook_answer(&v, AGENT_ROLE_STANDBY, &r, "id-9", MAIN, strlen(MAIN), 2000);
+	assert_int_equal(v.code, 200);
+	assert_false(v.relay);
+	assert_non_null(strstr(v.why, "already seen"));
+	/* settling what was not a relay changes nothing */
+	agent_webhook_relayed(&v, true, &r, 2100);
+	assert_int_equal(v.code, 200);
+}
+
+/* The Lease annotation's value carries the delivery's keys: the leader
+ * knows a delivery it already acted on, whichever replica got it. */
+static void test_sync_value(void **state)
+{
+	(void)state;
+	agent_seen_keys k, back;
+	agent_seen_keys_make(AGENT_HOOK_GITHUB, "d-1", MAIN, strlen(MAIN), &k);
+	char *val = agent_sync_value(&k, 1764979200123);
+	assert_int_equal(strlen(val), 1 + 64 + 2 + 64 + 1 + 13);
+	assert_true(agent_sync_keys(val, &back));
+	assert_true(back.has_id && back.has_body);
+	assert_memory_equal(back.id, k.id, 32);
+	assert_memory_equal(back.body, k.body, 32);
+	/* acted on by the standby's relay or by the leader itself: the same
+	 * record either way */
+	static agent_seen s;
+	assert_false(agent_seen_check(&s, AGENT_HOOK_GITHUB, "d-1", MAIN, strlen(MAIN), 1000));
+	assert_true(agent_seen_known(&s, &back, 2000, true));
+	free(val);
+	/* the generic provider without an id: no key at all, a new value each time */
+	agent_seen_keys_make(AGENT_HOOK_GENERIC, NULL, "{}", 2, &k);
+	val = agent_sync_value(&k, 5);
+	assert_string_equal(val, "i-.b-.5");
+	assert_true(agent_sync_keys(val, &back));
+	assert_false(back.has_id || back.has_body);
+	assert_false(agent_seen_known(&s, &back, 3000, true)); /* nothing to know it by: a pass */
+	free(val);
+	static const char *const bad[] = {NULL, "", "i-.b-.", "i-.b-.12x", "x-.b-.1", "i-b-.1", "iab.b-.1", "i-.b-"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (agent_sync_keys(bad[i], &back) || back.has_id || back.has_body)
+			fail_msg("\"%s\" parsed", bad[i] ? bad[i] : "(null)");
+
+	/* whether the elector asks for a pass on what it read of the Lease */
+	static const struct {
+		bool leading;
+		const char *acted, *observed;
+		bool want;
+	} rows[] = {
+		{true, NULL, "v1", true},   /* a new request */
+		{true, "v1", "v1", false},  /* acted on already */
+		{true, "v1", "v2", true},   /* another one since */
+		{true, "v1", NULL, false},  /* the annotation is gone: nothing asked */
+		{true, NULL, "", false},
+		{false, NULL, "v1", false}, /* a standby never runs a pass */
+		{false, "v1", "v2", false},
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		if (agent_sync_wake(rows[i].leading, rows[i].acted, rows[i].observed) != rows[i].want)
+			fail_msg("row %zu: want %d", i, rows[i].want);
 }
 
 static void test_ready(void **state)
@@ -1082,6 +1162,7 @@ int main(void)
 		cmocka_unit_test(test_delivery),
 		cmocka_unit_test(test_seen),
 		cmocka_unit_test(test_webhook_answer),
+		cmocka_unit_test(test_sync_value),
 		cmocka_unit_test(test_ready),
 		cmocka_unit_test(test_listen),
 		cmocka_unit_test(test_probe_listen),

@@ -114,7 +114,7 @@ static void test_decide(void **state)
 static void test_conflict(void **state)
 {
 	(void)state;
-	agent_lease old = {(char *)"gone", 15, NULL, NULL, 1, (char *)"7"};
+	agent_lease old = {(char *)"gone", 15, NULL, NULL, 1, (char *)"7", NULL};
 	agent_lease_view a = {"a", &old, 0, 20 * S, 15 * S, 10 * S, false, 0, "2026-12-03T10:00:00.000000Z"};
 	agent_lease_view b = a;
 	b.me = "b";
@@ -150,7 +150,7 @@ static void test_release_and_record(void **state)
 {
 	(void)state;
 	agent_lease mine = {(char *)"me", 15, (char *)"2026-12-01T00:00:00.000000Z", (char *)"2026-12-03T00:00:00.000000Z",
-			    6, (char *)"99"};
+			    6, (char *)"99", NULL};
 	agent_lease rel;
 	assert_true(agent_lease_release("me", &mine, "2026-12-03T10:00:00.000001Z", &rel));
 	assert_string_equal(rel.holder, "");
@@ -158,7 +158,7 @@ static void test_release_and_record(void **state)
 	assert_int_equal(rel.transitions, 6);
 	assert_string_equal(rel.resource_version, "99");
 	assert_string_equal(rel.renew_time, "2026-12-03T10:00:00.000001Z");
-	cJSON *o = agent_lease_object("ns", "flinkops", &rel);
+	cJSON *o = agent_lease_object("ns", "flinkops", &rel, NULL);
 	char *txt = cJSON_PrintUnformatted(o);
 	assert_string_equal(txt, "{\"apiVersion\":\"coordination.k8s.io/v1\",\"kind\":\"Lease\",\"metadata\":{\"name\":"
 				 "\"flinkops\",\"namespace\":\"ns\",\"resourceVersion\":\"99\",\"labels\":{\"app."
@@ -294,6 +294,112 @@ static void test_config_rows(void **state)
 	fo_diags_free(&d);
 }
 
+/* A Lease as the API server keeps it, annotated by a standby and then
+ * renewed by the leader: every field survives both edits. */
+#define STORED                                                                                                       \
+	"{\"kind\":\"Lease\",\"apiVersion\":\"coordination.k8s.io/v1\",\"metadata\":{\"name\":\"flinkops\","           \
+	"\"namespace\":\"ns\",\"uid\":\"u-1\",\"resourceVersion\":\"41\",\"creationTimestamp\":\"2026-12-01T00:00:00Z\","  \
+	"\"labels\":{\"app.kubernetes.io/managed-by\":\"flinkops\",\"team\":\"data\"},\"annotations\":{\"note\":\"kept\"},"   \
+	"\"managedFields\":[{\"manager\":\"x\"}]},\"spec\":{\"holderIdentity\":\"a\",\"leaseDurationSeconds\":15,"      \
+	"\"acquireTime\":\"2026-12-01T00:00:00.000000Z\",\"renewTime\":\"2026-12-03T00:00:00.000000Z\","                \
+	"\"leaseTransitions\":2}}"
+
+static void test_annotate_round_trip(void **state)
+{
+	(void)state;
+	cJSON *stored = cJSON_Parse(STORED);
+	assert_non_null(stored);
+	fo_err e = FO_ERR_INIT;
+	agent_lease before, after;
+	assert_int_equal(agent_lease_parse(stored, &before, &e), 0);
+	assert_null(before.sync_requested);
+
+	/* the standby's edit: the annotation added, nothing else changed */
+	cJSON *marked = agent_lease_annotate(stored, AGENT_SYNC_ANNOTATION, "i-.b-.17");
+	cJSON *meta = cJSON_GetObjectItemCaseSensitive(marked, "metadata");
+	cJSON *ann = cJSON_GetObjectItemCaseSensitive(meta, "annotations");
+	assert_string_equal(cJSON_GetObjectItemCaseSensitive(ann, AGENT_SYNC_ANNOTATION)->valuestring, "i-.b-.17");
+	cJSON_DeleteItemFromObjectCaseSensitive(ann, AGENT_SYNC_ANNOTATION);
+	assert_true(cJSON_Compare(marked, stored, true)); /* without it: the object as read, resourceVersion too */
+	cJSON_Delete(marked);
+	marked = agent_lease_annotate(stored, AGENT_SYNC_ANNOTATION, "i-.b-.17");
+	assert_int_equal(agent_lease_parse(marked, &after, &e), 0);
+	assert_string_equal(after.sync_requested, "i-.b-.17");
+	assert_string_equal(after.resource_version, "41"); /* the replace is conditional on what was read */
+	assert_true(agent_lease_same(&before, &after));    /* no change of the holder's record... */
+	/* ...nor is a version moved by the annotation alone: neither restarts a standby's expiry clock */
+	free(after.resource_version);
+	after.resource_version = fo_strdup("42");
+	assert_true(agent_lease_same(&before, &after));
+	free(after.renew_time);
+	after.renew_time = fo_strdup("2026-12-03T00:00:02.000000Z");
+	assert_false(agent_lease_same(&before, &after)); /* a renewal does */
+	agent_lease_clear(&after);
+	/* an annotation written again is replaced, not doubled */
+	cJSON *again = agent_lease_annotate(marked, AGENT_SYNC_ANNOTATION, "i-.b-.18");
+	ann = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(again, "metadata"), "annotations");
+	assert_int_equal(cJSON_GetArraySize(ann), 2);
+	cJSON_Delete(again);
+
+	/* the leader's renewal over what it read: the new spec and version,
+	 * every annotation (the standby's request above all), label and field kept */
+	agent_lease rec = {(char *)"a", 15, (char *)"2026-12-01T00:00:00.000000Z", (char *)"2026-12-03T00:00:04.000000Z", 2,
+			   (char *)"43", NULL};
+	cJSON *renewed = agent_lease_object("ns", "flinkops", &rec, marked);
+	assert_int_equal(agent_lease_parse(renewed, &after, &e), 0);
+	assert_string_equal(after.sync_requested, "i-.b-.17");
+	assert_string_equal(after.resource_version, "43");
+	assert_string_equal(after.renew_time, "2026-12-03T00:00:04.000000Z");
+	agent_lease_clear(&after);
+	cJSON *spec = cJSON_DetachItemFromObjectCaseSensitive(renewed, "spec");
+	cJSON *want = cJSON_Duplicate(marked, true);
+	cJSON_DeleteItemFromObjectCaseSensitive(want, "spec");
+	cJSON *wm = cJSON_GetObjectItemCaseSensitive(want, "metadata");
+	cJSON_ReplaceItemInObjectCaseSensitive(wm, "resourceVersion", cJSON_CreateString("43"));
+	assert_true(cJSON_Compare(renewed, want, true));
+	char *st = cJSON_PrintUnformatted(spec);
+	assert_string_equal(st, "{\"holderIdentity\":\"a\",\"leaseDurationSeconds\":15,\"acquireTime\":\"2026-12-01T00:00:"
+				"00.000000Z\",\"renewTime\":\"2026-12-03T00:00:04.000000Z\",\"leaseTransitions\":2}");
+	cJSON_free(st);
+	cJSON_Delete(spec);
+	cJSON_Delete(want);
+	cJSON_Delete(renewed);
+	cJSON_Delete(marked);
+	agent_lease_clear(&before);
+	cJSON_Delete(stored);
+	fo_err_clear(&e);
+}
+
+/* The fence and the Lease's expiry count the time the machine was
+ * suspended: CLOCK_BOOTTIME, never CLOCK_MONOTONIC (which stops). */
+static void test_fence_clock(void **state)
+{
+	(void)state;
+	assert_int_equal(fo_mono_clock(), CLOCK_BOOTTIME);
+	struct timespec a, b;
+	clock_gettime(CLOCK_BOOTTIME, &a);
+	int64_t now = fo_mono_ms();
+	clock_gettime(CLOCK_BOOTTIME, &b);
+	assert_in_range(now, (int64_t)a.tv_sec * 1000 + a.tv_nsec / 1000000, (int64_t)b.tv_sec * 1000 + b.tv_nsec / 1000000);
+	/* the fence judges against that clock: renewed by it just under the
+	 * deadline ago, held; just over, refused */
+	fo_fence f;
+	fo_fence_init(&f, 10 * S);
+	fo_err e = FO_ERR_INIT;
+	fo_fence_renewed(&f, fo_mono_ms() - 10 * S + 2 * S);
+	assert_int_equal(fo_fence_check(&f, "x", &e), 0);
+	fo_fence_close(&f);
+	fo_fence_renewed(&f, fo_mono_ms() - 10 * S - 1);
+	assert_int_equal(fo_fence_check(&f, "x", &e), FO_EFENCED);
+	fo_err_clear(&e);
+	/* a condition's deadline: on CLOCK_MONOTONIC, as far ahead as asked */
+	struct timespec m, d = fo_mono_deadline(fo_mono_ms() + 1500);
+	clock_gettime(CLOCK_MONOTONIC, &m);
+	int64_t ahead = ((int64_t)d.tv_sec - m.tv_sec) * 1000 + (d.tv_nsec - m.tv_nsec) / 1000000;
+	assert_in_range(ahead, 1400, 1500);
+	assert_in_range(d.tv_nsec, 0, 999999999);
+}
+
 static void test_fence(void **state)
 {
 	(void)state;
@@ -391,6 +497,8 @@ int main(void)
 		cmocka_unit_test(test_release_and_record),
 		cmocka_unit_test(test_config_rows),
 		cmocka_unit_test(test_fence),
+		cmocka_unit_test(test_annotate_round_trip),
+		cmocka_unit_test(test_fence_clock),
 		cmocka_unit_test(test_fence_in_clients),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
