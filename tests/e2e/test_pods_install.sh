@@ -264,7 +264,7 @@ hook() {
 webhook_passes() { podlog "$1" | grep -c 'pass [0-9]* started (webhook'; }
 endpoints() {
 	$A get endpointslices -l kubernetes.io/service-name=flinkops -o json |
-		jq -r '.items[] | .ports[0].port as $p | .endpoints[] | select(.conditions.ready) | "\(.addresses[0]) \(.targetRef.name) \($p)"'
+		jq -r '.items[] | (.ports[] | select(.name == "webhook") | .port) as $p | .endpoints[] | select(.conditions.ready) | "\(.addresses[0]) \(.targetRef.name) \($p)"'
 }
 # both replicas again after the drain (the second one was Pending while the
 # node was cordoned), as the EndpointSlice controller lists them
