@@ -43,6 +43,9 @@
 #define PROBE_PER_CLIENT 8
 #define PEM_MAX (1024 * 1024)    /* a certificate chain, or a key */
 #define SWEEP_MS 500
+/* what the sweeper cut is logged at most this often: a client that keeps
+ * trickling must not be able to write a log line every sweep */
+#define SWEEP_LOG_MS 60000
 
 /* A connection on either listener, from its accept to its close: when its
  * current request started, and its socket, which the sweeper shuts down
@@ -358,6 +361,8 @@ static void conn_notify(void *cls, struct MHD_Connection *c, void **socket_conte
 static void *sweep(void *arg)
 {
 	agent_http *h = arg;
+	long unlogged = 0;
+	int64_t logged_at = 0;
 	pthread_mutex_lock(&h->lock);
 	while (!h->stopping) {
 		int64_t now = agent_mono_ms();
@@ -368,9 +373,13 @@ static void *sweep(void *arg)
 				k->cut = true;
 				cut++;
 			}
-		if (cut)
-			fo_warn("http", "closed %d connection(s) whose request ran past agent.requestTimeout (%lld ms)",
-				cut, (long long)h->deadline_ms);
+		unlogged += cut;
+		if (unlogged && (logged_at == 0 || now - logged_at >= SWEEP_LOG_MS)) {
+			fo_warn("http", "closed %ld connection(s) whose request ran past agent.requestTimeout (%lld ms)%s",
+				unlogged, (long long)h->deadline_ms, logged_at ? " since the last such line" : "");
+			unlogged = 0;
+			logged_at = now;
+		}
 		struct timespec until;
 		clock_gettime(CLOCK_MONOTONIC, &until);
 		until.tv_nsec += SWEEP_MS * 1000000L;
