@@ -1317,8 +1317,29 @@ static void parse_metadata(pctx *c, const fo_yaml_node *doc, flink_deployment *f
 			perr(c, doc, NULL, "\"metadata\" with a name is required");
 		return;
 	}
-	static const char *const known[] = {"name", "namespace", "labels", "annotations", NULL};
+	/* the user's fields, then what the API server sets: a manifest exported
+	 * with `kubectl get -o yaml` carries those, and they mean nothing to a
+	 * desired state, so they are accepted and named in one warning */
+	static const char *const known[] = {"name", "namespace", "labels", "annotations",
+					    "uid", "resourceVersion", "generation", "creationTimestamp",
+					    "deletionTimestamp", "deletionGracePeriodSeconds", "finalizers",
+					    "managedFields", "selfLink", NULL};
+	enum { USER_FIELDS = 4 };
 	check_fields(c, meta, "metadata", known);
+	fo_buf set = FO_BUF_INIT;
+	const fo_yaml_node *first = NULL;
+	for (const char *const *f = known + USER_FIELDS; *f; f++) {
+		const fo_yaml_node *k = fo_yaml_get_key(meta, *f);
+		if (!k)
+			continue;
+		if (!first || k->line < first->line)
+			first = k;
+		fo_buf_printf(&set, "%s%s", set.len ? ", " : "", *f);
+	}
+	if (first)
+		pwarn(c, first, "metadata",
+		      "%s: set by the API server (a manifest exported with kubectl get -o yaml); ignored", set.ptr);
+	fo_buf_free(&set);
 	if (get_str(c, meta, "metadata", "name", &fd->name) == 0)
 		perr(c, meta, "metadata", "\"name\" is required");
 	else if (fd->name && !flink_dns1123_label(fd->name))
@@ -1350,6 +1371,10 @@ flink_deployment *flink_deployment_parse(const fo_yaml_node *doc, const char *fi
 	const fo_yaml_node *av = field(doc, "apiVersion");
 	if (!av || av->kind != FO_YAML_SCALAR || strcmp(av->str, FLINK_API_VERSION) != 0)
 		perr(&c, av ? av : doc, "apiVersion", "a FlinkDeployment must have apiVersion %s", FLINK_API_VERSION);
+	const fo_yaml_node *status = fo_yaml_get_key(doc, "status");
+	if (status)
+		pwarn(&c, status, NULL,
+		      "status: written by the upstream operator, ignored (flinkops writes its own status files)");
 	parse_metadata(&c, doc, fd);
 	const fo_yaml_node *spec = get_map(&c, doc, "", "spec");
 	if (spec)

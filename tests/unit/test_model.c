@@ -525,6 +525,51 @@ static void test_upstream_fields(void **state)
 	fo_diags_free(&d);
 }
 
+/* A manifest exported with `kubectl get -o yaml`: what the API server set
+ * in metadata and the operator's status are accepted, each named once in a
+ * positioned warning; a misspelt field beside them is still an error. */
+static void test_exported_manifest(void **state)
+{
+	(void)state;
+	const char *t = HEAD(NAME "  uid: 0b1c\n  resourceVersion: \"77\"\n  generation: 3\n"
+			     "  creationTimestamp: \"2026-01-01T00:00:00Z\"\n  finalizers: [f]\n"
+			     "  managedFields: [{manager: kubectl}]\n") RES JOB "status:\n  lifecycleState: STABLE\n";
+	flink_deployments v = {0};
+	fo_diags d = FO_DIAGS_INIT;
+	assert_int_equal(flink_load_buffer("exported.yaml", t, strlen(t), &v, NULL, &d), 0);
+	assert_int_equal(v.n, 1);
+	assert_string_equal(v.v[0]->name, "wc");
+	assert_int_equal(d.nerrors, 0);
+	assert_int_equal(d.n, 2);
+	bool meta = false, status = false;
+	for (size_t i = 0; i < d.n; i++) {
+		assert_int_equal(d.v[i].sev, FO_SEV_WARNING);
+		if (strstr(d.v[i].msg, "uid, resourceVersion, generation, creationTimestamp, finalizers, managedFields: set by "
+				       "the API server")) {
+			meta = true;
+			assert_int_equal(d.v[i].line, 5); /* uid, the first of them */
+			assert_int_equal(d.v[i].col, 3);
+		}
+		if (strstr(d.v[i].msg, "status: written by the upstream operator, ignored")) {
+			status = true;
+			assert_int_equal(d.v[i].col, 1);
+		}
+	}
+	assert_true(meta && status);
+	flink_deployments_free(&v);
+	fo_diags_free(&d);
+
+	const char *typo = HEAD(NAME "  resourceVersio: \"77\"\n") RES JOB;
+	fo_diags d2 = FO_DIAGS_INIT;
+	flink_deployments v2 = {0};
+	flink_load_buffer("typo.yaml", typo, strlen(typo), &v2, NULL, &d2);
+	assert_int_equal(v2.n, 0);
+	assert_int_equal(d2.nerrors, 1);
+	assert_non_null(strstr(d2.v[0].msg, "unknown field \"resourceVersio\" (did you mean \"resourceVersion\"?)"));
+	flink_deployments_free(&v2);
+	fo_diags_free(&d2);
+}
+
 /* Flink's spellings of a duration, as upstream reads the periodic interval. */
 static void test_periodic_savepoint_interval(void **state)
 {
@@ -597,6 +642,7 @@ int main(void)
 		cmocka_unit_test(test_rollback_setting),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_upstream_fields),
+		cmocka_unit_test(test_exported_manifest),
 	};
 	return cmocka_run_group_tests_name("model", tests, NULL, NULL);
 }
