@@ -1106,14 +1106,15 @@ static void compute_replicas(pctx *c, const fo_yaml_node *spec, flink_deployment
 	if (!at)
 		return; /* reported as missing already */
 	if (!fd->has_job) {
-		/* Upstream's standalone mode would start one TaskManager; most of
-		 * its session examples are native mode, where TaskManagers come
-		 * with the jobs submitted. A fixed StatefulSet needs its size said. */
-		if (!fd->tm.replicas_given)
-			perr(c, at, "spec.taskManager",
-			     "\"replicas\" is required for a session cluster (no job): add taskManager.replicas, e.g. "
-			     "replicas: 1 (upstream's standalone mode defaults to one TaskManager; flinkops asks, as "
-			     "there is no job to size the cluster from)");
+		/* No job to size it from: upstream's standalone mode starts one
+		 * TaskManager, and so does flinkops, saying so where the size
+		 * would go (upstream's session examples omit it). */
+		if (!fd->tm.replicas_given) {
+			fd->tm.replicas = 1;
+			pwarn(c, at, "spec.taskManager",
+			      "no \"replicas\" for a session cluster (no job): one TaskManager, as upstream's standalone "
+			      "mode starts; set taskManager.replicas for more slots");
+		}
 		return;
 	}
 	int p = fd->job.parallelism, s = fd->slots;

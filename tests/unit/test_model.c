@@ -87,10 +87,6 @@ static const struct {
 	{HEAD(NAME) RES CONF "    a.b: [1, [2]]\n", 11, 14, "\"a.b\" item 2 must be a string or number, got a list"},
 	{HEAD(NAME) RES CONF "    a.b: []\n", 11, 10, "\"a.b\" is an empty list"},
 	{HEAD(NAME) RES CONF "    a.b: [x, \"y\\nrest.port: 1\"]\n", 11, 14, "the value holds a line break"},
-	/* a session cluster has no job to size it from */
-	{HEAD(NAME) "  jobManager: {resource: {memory: 1g}}\n  taskManager: {resource: {memory: 2g}}\n", 9, 3,
-	 "spec.taskManager: \"replicas\" is required for a session cluster (no job): add taskManager.replicas, e.g. "
-	 "replicas: 1 (upstream's standalone mode defaults to one TaskManager"},
 	/* replicas and parallelism must mean the same to flinkops and upstream */
 	{HEAD(NAME) "  jobManager: {resource: {memory: 1g}}\n  taskManager: {resource: {memory: 2g}, replicas: 2}\n" JOB
 		    "    parallelism: 3\n", 9, 3,
@@ -570,6 +566,28 @@ static void test_exported_manifest(void **state)
 	fo_diags_free(&d2);
 }
 
+/* A session cluster without taskManager.replicas: one TaskManager, as
+ * upstream's standalone mode, and a warning where the size would go. */
+static void test_session_cluster_default_replicas(void **state)
+{
+	(void)state;
+	const char *t = HEAD(NAME) "  jobManager: {resource: {memory: 1g}}\n  taskManager: {resource: {memory: 2g}}\n";
+	flink_deployments v = {0};
+	fo_diags d = FO_DIAGS_INIT;
+	assert_int_equal(flink_load_buffer("session.yaml", t, strlen(t), &v, NULL, &d), 0);
+	assert_int_equal(v.n, 1);
+	assert_false(v.v[0]->has_job);
+	assert_int_equal(v.v[0]->tm.replicas, 1);
+	assert_int_equal(d.nerrors, 0);
+	assert_int_equal(d.n, 1);
+	assert_int_equal(d.v[0].sev, FO_SEV_WARNING);
+	assert_int_equal(d.v[0].line, 9);
+	assert_int_equal(d.v[0].col, 3);
+	assert_non_null(strstr(d.v[0].msg, "no \"replicas\" for a session cluster (no job): one TaskManager"));
+	flink_deployments_free(&v);
+	fo_diags_free(&d);
+}
+
 /* Flink's spellings of a duration, as upstream reads the periodic interval. */
 static void test_periodic_savepoint_interval(void **state)
 {
@@ -643,6 +661,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_upstream_fields),
 		cmocka_unit_test(test_exported_manifest),
+		cmocka_unit_test(test_session_cluster_default_replicas),
 	};
 	return cmocka_run_group_tests_name("model", tests, NULL, NULL);
 }
