@@ -242,6 +242,10 @@ int deploy_rollout_item(k8s_client *c, deploy_item *it, const deploy_options *o,
 /* Replace an item's rendered objects with `objs` (taken over; *objs is
  * left empty), labelled for the agent of `opts`. */
 void deploy_item_set_objects(deploy_item *it, render_objects *objs, const deploy_options *opts);
+
+/* The agent's name that labels and owns what it writes (options.agent, or
+ * "flinkops" when none is set). */
+const char *deploy_agent_name(const deploy_options *opts);
 /* Record the start an application cluster's JobManager is applied with
  * (render_start; copied), which later renders of `it` use. */
 void deploy_item_set_start(deploy_item *it, const char *job_id, const char *from);

@@ -15,30 +15,6 @@
 
 #define SELECTOR RENDER_LABEL_MANAGED_BY "=" RENDER_MANAGED_BY
 
-static const char *agent_name(const deploy_options *opts)
-{
-	return opts && opts->agent && *opts->agent ? opts->agent : "flinkops";
-}
-
-/* Put the agent's label on every rendered object. It is added after the
- * content hash was stamped: it is the same for every object of an agent, so
- * it needs no hash, and two agents never see each other's objects. */
-static void stamp_agent(render_objects *o, const char *agent)
-{
-	for (size_t k = 0; k < o->n; k++) {
-		cJSON *labels = fo_json_obj(fo_json_obj(o->v[k], "metadata"), "labels");
-		fo_json_set(labels, DEPLOY_LABEL_AGENT, cJSON_CreateString(agent));
-	}
-}
-
-void deploy_item_set_objects(deploy_item *it, render_objects *objs, const deploy_options *opts)
-{
-	render_objects_free(&it->objs);
-	it->objs = *objs;
-	memset(objs, 0, sizeof(*objs));
-	stamp_agent(&it->objs, agent_name(opts));
-}
-
 /*
  * The start an application cluster's JobManager was last applied with, as
  * its journal says (appliedJobId, appliedFrom): rendered so, the live
@@ -67,14 +43,6 @@ static void item_find_start(deploy_item *it, const deploy_live *live, bool read)
 	if (j && (j->applied_job_id || j->applied_from))
 		deploy_item_set_start(it, j->applied_job_id, j->applied_from);
 	deploy_journal_clear(&scratch);
-}
-
-void deploy_item_set_start(deploy_item *it, const char *job_id, const char *from)
-{
-	free(it->start_job_id);
-	free(it->start_from);
-	it->start_job_id = job_id ? fo_strdup(job_id) : NULL;
-	it->start_from = from ? fo_strdup(from) : NULL;
 }
 
 /* The start to render `it` with (NULL: render_deployment's). */
@@ -374,18 +342,6 @@ void deploy_live_free(deploy_live *l)
 
 /* ---- planning ----------------------------------------------------------- */
 
-char *deploy_component_name(enum render_component k, const char *name)
-{
-	switch (k) {
-	case RENDER_CONFIGMAP: return fo_asprintf("flink-config-%s", name);
-	case RENDER_SERVICE_JOBMANAGER: return fo_strdup(name);
-	case RENDER_SERVICE_REST: return fo_asprintf("%s-rest", name);
-	case RENDER_SERVICE_TASKMANAGER: return fo_asprintf("%s-taskmanager", name);
-	case RENDER_STATEFULSET_JOBMANAGER: return fo_asprintf("%s-jobmanager", name);
-	default: return fo_asprintf("%s-taskmanager", name);
-	}
-}
-
 static void item_find_live(deploy_item *it, const deploy_live *live)
 {
 	for (int k = 0; k < RENDER_NCOMPONENTS; k++) {
@@ -519,16 +475,18 @@ int deploy_reconcile_plan(const flink_deployments *desired, const deploy_live *l
 		it->name = fo_strdup(fd->name);
 		bool jobs = opts && opts->rollout && fd->has_job;
 		if (jobs) /* before rendering: an application cluster's start is in it */
-			load_journal(it, live, c, agent_name(opts));
+			load_journal(it, live, c, deploy_agent_name(opts));
 		item_find_start(it, live, jobs);
 		render_start st;
-		int rc = render_deployment_at(fd, item_start(it, &st), &it->objs, e);
+		render_objects objs = {0};
+		int rc = render_deployment_at(fd, item_start(it, &st), &objs, e);
 		if (rc < 0) {
+			render_objects_free(&objs);
 			it->error = fo_strdup(fo_err_msg(e));
 			fo_err_clear(e);
 			continue;
 		}
-		stamp_agent(&it->objs, agent_name(opts));
+		deploy_item_set_objects(it, &objs, opts);
 		item_find_live(it, live);
 		for (int k = 0; k < RENDER_NCOMPONENTS; k++)
 			it->state[k] = compare_one(it, k, c, opts);
@@ -553,7 +511,7 @@ int deploy_reconcile_plan(const flink_deployments *desired, const deploy_live *l
 						  !fo_streq(it->journal.target_job_hash, it->job_hash);
 			it->watch_job = !it->journal_bad;
 		}
-		claim_objects(it, c, agent_name(opts));
+		claim_objects(it, c, deploy_agent_name(opts));
 		/* Rendering is deterministic and cheap: the objects are rendered
 		 * again when applied instead of being held for the whole pass; the
 		 * live objects are not needed again unless the caller shows them. */
@@ -580,7 +538,7 @@ int deploy_reconcile_plan(const flink_deployments *desired, const deploy_live *l
 		it->name = fo_strdup(inst[i].name);
 		item_find_live(it, live);
 		if (opts && opts->rollout)
-			load_journal(it, live, c, agent_name(opts)); /* the job to stop before the objects go */
+			load_journal(it, live, c, deploy_agent_name(opts)); /* the job to stop before the objects go */
 		deploy_side from, to;
 		deploy_side_from_live(&from, it->live);
 		memset(&to, 0, sizeof(to));
@@ -621,7 +579,6 @@ static bool unreachable(int rc)
 
 typedef struct applier {
 	deploy_pass *p;
-	const char *agent;
 	const deploy_options *opts;
 	pthread_mutex_t lock;
 	size_t next;
@@ -668,12 +625,14 @@ static void apply_item(applier *a, k8s_client *c, deploy_item *it)
 {
 	fo_err e = FO_ERR_INIT;
 	render_start st;
-	if (render_deployment_at(it->fd, item_start(it, &st), &it->objs, &e) < 0) {
+	render_objects objs = {0};
+	if (render_deployment_at(it->fd, item_start(it, &st), &objs, &e) < 0) {
+		render_objects_free(&objs);
 		record_error(a, it, e.code, fo_err_msg(&e));
 		fo_err_clear(&e);
 		return;
 	}
-	stamp_agent(&it->objs, a->agent);
+	deploy_item_set_objects(it, &objs, a->opts);
 	if (a->opts && a->opts->rollout && it->fd->has_job) {
 		int rc = deploy_rollout_item(c, it, a->opts, apply_objects, a, &e);
 		if (rc < 0 && !it->error)
@@ -737,7 +696,6 @@ int deploy_reconcile_apply(k8s_client *c, deploy_pass *p, const deploy_options *
 	memset(&a, 0, sizeof(a));
 	a.p = p;
 	a.e = e;
-	a.agent = agent_name(opts);
 	a.opts = opts;
 	pthread_mutex_init(&a.lock, NULL);
 	atomic_init(&a.aborted, false);
