@@ -442,9 +442,16 @@ k8s_smoke() {
 	# the audit log names who wrote: a ConfigMap made by agent-a is in it
 	"$RIG_KUBECTL" --kubeconfig "$RIG_KUBECONFIG_AGENT_A" -n "$ns" create configmap audit-probe >/dev/null ||
 		{ echo "k8s smoke: agent-a cannot create a ConfigMap"; return 1; }
-	jq -e --arg ns "$ns" 'select(.objectRef.namespace == $ns and .objectRef.name == "audit-probe"
-		and .verb == "create" and .user.username == "rig-agent-a" and .responseStatus.code == 201)' \
-		"$RIG_KUBE_AUDIT_LOG" >/dev/null ||
+	# the ResponseComplete event is written after the answer is sent, so
+	# the log may hold it a moment after kubectl returned
+	local seen=
+	for _ in $(seq 1 50); do
+		grep -F '"audit-probe"' "$RIG_KUBE_AUDIT_LOG" | jq -e --arg ns "$ns" 'select(.objectRef.namespace == $ns
+			and .objectRef.name == "audit-probe" and .verb == "create" and .user.username == "rig-agent-a"
+			and .responseStatus.code == 201)' >/dev/null 2>&1 && { seen=1; break; }
+		sleep 0.1
+	done
+	[ -n "$seen" ] ||
 		{ echo "k8s smoke: the audit log $RIG_KUBE_AUDIT_LOG does not show agent-a's ConfigMap"; return 1; }
 	"${kc[@]}" -n "$ns" apply -f - >/dev/null <<-EOF || { echo "k8s smoke: cannot create the StatefulSet"; return 1; }
 	apiVersion: v1
