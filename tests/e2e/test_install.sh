@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # rig: k8s
+# lane: pods
 # The install's manifests, proven on the rig. install.yaml is what the base
 # renders, and the API server takes every object of it under strict
 # validation; `kubectl apply -k examples/install` is admitted in a namespace
@@ -7,7 +8,8 @@
 # for the install's ServiceAccount is exactly examples/install/permissions.txt.
 # The install running on a real node (the image in containerd, the kubelet's
 # probes, the audit log of what the agent asks) is
-# tests/e2e/test_pods_install.sh.
+# tests/e2e/test_pods_install.sh; both use the install's namespaces, so
+# this test runs in the pods tests' lane (`# lane: pods`), never beside it.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 K="$RIG_KUBECTL --kubeconfig $RIG_KUBECONFIG"
