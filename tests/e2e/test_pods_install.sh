@@ -356,10 +356,17 @@ fi
 
 # the kubelet's probes never failed an agent long enough to restart it
 # (the two pods that took the slow clients, still there: none restarted)
-read -r npods restarts < <($A get pods -l $sel -o json |
-	jq -r '[.items[] | select(.metadata.deletionTimestamp == null) | .status.containerStatuses[]?.restartCount] | "\(length) \(add // 0)"')
+# (asked again when the API server does not answer: a TLS handshake timeout
+# was seen here under load, and an empty answer must not read as no pods)
+npods= restarts=
+for _ in 1 2 3 4 5; do
+	$A get pods -l $sel -o json >"$tmp/agents.json" 2>"$tmp/agents.err" && break
+	sleep 2
+done
+read -r npods restarts < <(jq -r '[.items[] | select(.metadata.deletionTimestamp == null)
+	| .status.containerStatuses[]?.restartCount] | "\(length) \(add // 0)"' "$tmp/agents.json" 2>/dev/null)
 [ "$npods" = 2 ] && [ "$restarts" = 0 ] && ok "no agent container was restarted (liveness held throughout, $slow_s s of slow clients included; 2 pods)" ||
-	bad "agent pods: $npods, restarts: $restarts"
+	bad "agent pods: ${npods:-?}, restarts: ${restarts:-?} $(cat "$tmp/agents.err")"
 
 # --- the audit log: no 403, and the (resource, verb) pairs used ---
 jq -c --arg u "$sa" --arg t "$since" 'select(.user.username == $u and .requestReceivedTimestamp >= $t)' \
