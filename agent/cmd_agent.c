@@ -200,11 +200,7 @@ int cmd_agent(int argc, char **argv)
 	agent_state st;
 	memset(&st, 0, sizeof(st));
 	pthread_mutex_init(&st.lock, NULL);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&st.cond, &ca);
-	pthread_condattr_destroy(&ca);
+	fo_mono_cond_init(&st.cond);
 	atomic_init(&st.stop, false);
 	agent_metric_values_init(&st.m, FO_VERSION, FO_GIT_REV);
 	agent_http *http = NULL;

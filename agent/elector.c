@@ -415,11 +415,7 @@ int agent_elector_start(const config *cfg, agent_state *st, fo_fence *fence, age
 		return fo_err_prefix(e, "leader election");
 	agent_elector *el = fo_calloc(1, sizeof(*el));
 	pthread_mutex_init(&el->lock, NULL);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&el->cond, &ca);
-	pthread_condattr_destroy(&ca);
+	fo_mono_cond_init(&el->cond);
 	k8s_options ko = {0};
 	ko.timeout_ms = (long)cfg->kubernetes.timeout_ms; /* bounded by the renew deadline (config.h) */
 	ko.retries = -1; /* none: the next try is a retryPeriod away, and a late retry is worth nothing */

@@ -380,13 +380,7 @@ static void *sweep(void *arg)
 			unlogged = 0;
 			logged_at = now;
 		}
-		struct timespec until;
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_nsec += SWEEP_MS * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
+		struct timespec until = fo_mono_deadline(now + SWEEP_MS);
 		pthread_cond_timedwait(&h->cond, &h->lock, &until);
 	}
 	pthread_mutex_unlock(&h->lock);
@@ -456,11 +450,7 @@ int agent_http_start(agent_state *st, const agent_http_opts *o, agent_http **out
 	h->st = st;
 	h->deadline_ms = o->request_timeout_ms;
 	pthread_mutex_init(&h->lock, NULL);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&h->cond, &ca);
-	pthread_condattr_destroy(&ca);
+	fo_mono_cond_init(&h->cond);
 	/* no MHD_USE_ERROR_LOG: it writes a line per refused connection, which a
 	 * client could use to flood the log */
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL;

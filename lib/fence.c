@@ -31,6 +31,15 @@ struct timespec fo_mono_deadline(int64_t at_ms)
 	return ts;
 }
 
+void fo_mono_cond_init(pthread_cond_t *c)
+{
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(c, &ca);
+	pthread_condattr_destroy(&ca);
+}
+
 void fo_fence_init(fo_fence *f, int64_t deadline_ms)
 {
 	atomic_init(&f->renewed_at, FO_FENCE_CLOSED);

@@ -13,6 +13,7 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -38,6 +39,9 @@ int64_t fo_mono_ms(void);
  * `at_ms` if the machine is not suspended meanwhile; after a suspend the
  * wait ends late, never early, so waiters check fo_mono_ms() again. */
 struct timespec fo_mono_deadline(int64_t at_ms);
+/* Initialise `c` for waits until fo_mono_deadline's times (its clock is
+ * CLOCK_MONOTONIC: the default, CLOCK_REALTIME, would take them as past). */
+void fo_mono_cond_init(pthread_cond_t *c);
 
 /* A closed fence that, once renewed, stays held for `deadline_ms`. */
 void fo_fence_init(fo_fence *f, int64_t deadline_ms);
