@@ -75,6 +75,9 @@ static void print_text(const deploy_pass *p, const k8s_stats *st, const char *so
 		printf("prune refused: %s\n", p->prune_reason);
 	if (p->aborted)
 		printf("pass aborted: %s\n", p->abort_reason);
+	if (s.unread)
+		printf("%zu deployment%s not read before the pass was aborted: nothing done with %s\n", s.unread,
+		       s.unread == 1 ? "" : "s", s.unread == 1 ? "it" : "them");
 	printf("%zu unchanged, %zu created, %zu updated (%zu drifted), %zu pruned, %zu failed; "
 	       "requests: %lu list, %lu get, %lu apply, %lu dry-run, %lu delete, %lu retried\n",
 	       s.unchanged, s.created, s.updated, s.drifted, s.pruned, s.failed, st->list, st->get, st->apply,

@@ -311,6 +311,11 @@ void agent_pass_run(agent_ctx *ctx, const agent_pass_opts *o, cli_pass *cp, depl
 		if (cp->bad)
 			goto cleanup; /* an invalid file: its deployment's fate is unknown */
 		deploy_reconcile_plan(&cp->desired, cp->live, cp->kc, &cp->opts, pass, &e);
+		if (pass->aborted) {
+			/* what was not read cannot be planned: no plan rather than half of one */
+			cli_report(o->verb, "%s", pass->abort_reason);
+			goto cleanup;
+		}
 		r->status = EXIT_OK;
 		goto cleanup;
 	}

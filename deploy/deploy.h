@@ -145,6 +145,8 @@ typedef struct deploy_item {
 	deploy_journal journal;         /* what the journal says after the pass (for status files) */
 	bool journal_bad;               /* the journal did not decode, or is another agent's (or
 	                                 * could not be read): the job is left alone */
+	bool unread;                    /* the plan was aborted before it was read: nothing is
+	                                 * known of it, nothing is done with it (NOT_ATTEMPTED) */
 	enum deploy_outcome outcome;
 	char *waiting;                  /* WAITING: on what */
 	bool late;                      /* WAITING past its timeout */
@@ -258,6 +260,10 @@ int deploy_rollout_final_savepoint(k8s_client *c, deploy_item *it, const deploy_
 /* The named crash points (FLINKOPS_CRASH_AFTER) in the order a rollout
  * passes them; fills up to `max` and returns how many. */
 size_t deploy_crash_points(const char **out, size_t max);
+/* Kill the process or pause the pass at the named point when
+ * FLINKOPS_CRASH_AFTER or FLINKOPS_PAUSE_AFTER names it (rollout.c lists
+ * every point and what it is for). */
+void deploy_fault_point(const char *name);
 
 /*
  * The status policy (status.c): update `s` (the status file in git, or a new
@@ -285,6 +291,7 @@ void deploy_status_history(struct flink_status *s, int before, const char *befor
 /* Counts for reports. */
 typedef struct deploy_summary {
 	size_t deployments, unchanged, created, updated, drifted, pruned, failed;
+	size_t unread; /* not read before the pass was aborted: neither unchanged nor changed */
 	size_t objects_applied, objects_deleted;
 } deploy_summary;
 void deploy_pass_summary(const deploy_pass *p, deploy_summary *s);

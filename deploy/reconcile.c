@@ -385,6 +385,13 @@ static enum deploy_obj_state compare_one(deploy_item *it, int k, k8s_client *c, 
 	return DEPLOY_OBJ_DRIFTED;
 }
 
+static bool unreachable(int rc)
+{
+	/* FO_EREFUSED: a server's TLS certificate that is not valid for it, which
+	 * every further request meets as well */
+	return rc == FO_ENET || rc == FO_ETIMEOUT || rc == FO_EREFUSED;
+}
+
 /*
  * The deployment's journal: from the inventory, or read by name when the
  * inventory (a listing by this agent's label) does not hold it — a journal
@@ -394,8 +401,9 @@ static enum deploy_obj_state compare_one(deploy_item *it, int k, k8s_client *c, 
  * second job or lose where the state is. Without a client (nothing is
  * read) a journal not listed is taken as absent.
  */
-static void load_journal(deploy_item *it, const deploy_live *live, k8s_client *c, const char *agent)
+static int load_journal(deploy_item *it, const deploy_live *live, k8s_client *c, const char *agent)
 {
+	int rc = 0;
 	const char *rv = NULL;
 	deploy_journal_cm cm = {DEPLOY_JOURNAL_UNREAD, NULL, NULL};
 	cm.text = deploy_live_journal_rv(live, it->ns, it->name, &rv);
@@ -410,7 +418,7 @@ static void load_journal(deploy_item *it, const deploy_live *live, k8s_client *c
 	if (v == DEPLOY_JOURNAL_USE)
 		it->journal.resource_version = rv ? fo_strdup(rv) : NULL;
 	fo_err e = FO_ERR_INIT;
-	if (v == DEPLOY_JOURNAL_GET && deploy_journal_load(c, agent, it->ns, it->name, &it->journal, &v, &why, &e) < 0) {
+	if (v == DEPLOY_JOURNAL_GET && (rc = deploy_journal_load(c, agent, it->ns, it->name, &it->journal, &v, &why, &e)) < 0) {
 		/* unknown for now: nothing is done with the job in this pass */
 		it->journal_bad = true;
 		it->error = fo_asprintf("%s; its job is left alone in this pass", fo_err_msg(&e));
@@ -424,6 +432,7 @@ static void load_journal(deploy_item *it, const deploy_live *live, k8s_client *c
 	if (it->journal_bad)
 		it->outcome = DEPLOY_OUTCOME_FAILED;
 	free(why);
+	return rc;
 }
 
 /*
@@ -433,8 +442,9 @@ static void load_journal(deploy_item *it, const deploy_live *live, k8s_client *c
  * name first, and a deployment with one that is not this agent's is left
  * alone (it->error: nothing applied, its job untouched, Failed).
  */
-static void claim_objects(deploy_item *it, k8s_client *c, const char *agent)
+static int claim_objects(deploy_item *it, k8s_client *c, const char *agent)
 {
+	int failed = 0;
 	for (int k = 0; k < RENDER_NCOMPONENTS && c && !it->error; k++) {
 		if (it->live[k])
 			continue;
@@ -443,8 +453,10 @@ static void claim_objects(deploy_item *it, k8s_client *c, const char *agent)
 		fo_err e = FO_ERR_INIT;
 		char *why = NULL;
 		int rc = k8s_get(c, component_kind[k], it->ns, n, &obj, &e);
-		if (rc < 0 && rc != FO_ENOTFOUND)
+		if (rc < 0 && rc != FO_ENOTFOUND) {
 			it->error = fo_asprintf("%s; nothing of this deployment is applied in this pass", fo_err_msg(&e));
+			failed = rc;
+		}
 		else if (rc == 0 && !deploy_object_ours(agent, obj, &why))
 			it->error = why;
 		cJSON_Delete(obj);
@@ -453,6 +465,21 @@ static void claim_objects(deploy_item *it, k8s_client *c, const char *agent)
 	}
 	if (it->error)
 		it->outcome = DEPLOY_OUTCOME_FAILED;
+	return failed;
+}
+
+/*
+ * A read the plan could not make because the API server did not answer ends
+ * the plan there: every further read would wait out the same timeouts and
+ * retries (minutes over a fleet), and the deployments after it are marked
+ * unread, so that nothing is applied, pruned or disposed of on their account.
+ */
+static void plan_abort_on(deploy_pass *p, const deploy_item *it, int rc)
+{
+	if (rc >= 0 || !unreachable(rc) || p->aborted)
+		return;
+	p->aborted = true;
+	p->abort_reason = fo_strdup(it->error ? it->error : "the API server did not answer");
 }
 
 static deploy_item *add_item(deploy_pass *p)
@@ -467,15 +494,21 @@ int deploy_reconcile_plan(const flink_deployments *desired, const deploy_live *l
 			  const deploy_options *opts, deploy_pass *out, fo_err *e)
 {
 	memset(out, 0, sizeof(*out));
+	if (c)
+		deploy_fault_point("listed");
 	for (size_t i = 0; i < desired->n; i++) {
 		const flink_deployment *fd = desired->v[i];
 		deploy_item *it = add_item(out);
 		it->fd = fd;
 		it->ns = fo_strdup(fd->namespace);
 		it->name = fo_strdup(fd->name);
+		if (out->aborted) {
+			it->unread = true; /* nothing known of it: nothing is done with it */
+			continue;
+		}
 		bool jobs = opts && opts->rollout && fd->has_job;
 		if (jobs) /* before rendering: an application cluster's start is in it */
-			load_journal(it, live, c, deploy_agent_name(opts));
+			plan_abort_on(out, it, load_journal(it, live, c, deploy_agent_name(opts)));
 		item_find_start(it, live, jobs);
 		render_start st;
 		render_objects objs = {0};
@@ -511,7 +544,7 @@ int deploy_reconcile_plan(const flink_deployments *desired, const deploy_live *l
 						  !fo_streq(it->journal.target_job_hash, it->job_hash);
 			it->watch_job = !it->journal_bad;
 		}
-		claim_objects(it, c, deploy_agent_name(opts));
+		plan_abort_on(out, it, claim_objects(it, c, deploy_agent_name(opts)));
 		/* Rendering is deterministic and cheap: the objects are rendered
 		 * again when applied instead of being held for the whole pass; the
 		 * live objects are not needed again unless the caller shows them. */
@@ -537,8 +570,10 @@ int deploy_reconcile_plan(const flink_deployments *desired, const deploy_live *l
 		it->ns = fo_strdup(inst[i].ns);
 		it->name = fo_strdup(inst[i].name);
 		item_find_live(it, live);
-		if (opts && opts->rollout)
-			load_journal(it, live, c, deploy_agent_name(opts)); /* the job to stop before the objects go */
+		if (out->aborted)
+			it->unread = true;
+		else if (opts && opts->rollout) /* the job to stop before the objects go */
+			plan_abort_on(out, it, load_journal(it, live, c, deploy_agent_name(opts)));
 		deploy_side from, to;
 		deploy_side_from_live(&from, it->live);
 		memset(&to, 0, sizeof(to));
@@ -569,13 +604,6 @@ int deploy_reconcile_plan(const flink_deployments *desired, const deploy_live *l
 }
 
 /* ---- applying ----------------------------------------------------------- */
-
-static bool unreachable(int rc)
-{
-	/* FO_EREFUSED: a server's TLS certificate that is not valid for it, which
-	 * every further request meets as well */
-	return rc == FO_ENET || rc == FO_ETIMEOUT || rc == FO_EREFUSED;
-}
 
 typedef struct applier {
 	deploy_pass *p;
@@ -648,7 +676,7 @@ static void apply_item(applier *a, k8s_client *c, deploy_item *it)
 
 static bool needs_apply(const deploy_item *it)
 {
-	if (!it->fd || it->error || it->journal_bad)
+	if (!it->fd || it->error || it->journal_bad || it->unread)
 		return false;
 	if (it->job_pending || it->watch_job)
 		return true;
@@ -698,7 +726,10 @@ int deploy_reconcile_apply(k8s_client *c, deploy_pass *p, const deploy_options *
 	a.e = e;
 	a.opts = opts;
 	pthread_mutex_init(&a.lock, NULL);
-	atomic_init(&a.aborted, false);
+	/* a plan that met an unreachable server applies nothing */
+	atomic_init(&a.aborted, p->aborted);
+	if (p->aborted)
+		a.first = fo_err_set(e, FO_ENET, "%s", p->abort_reason);
 	size_t pending = 0;
 	for (size_t i = 0; i < p->n; i++)
 		pending += needs_apply(&p->items[i]);
@@ -738,7 +769,7 @@ int deploy_reconcile_apply(k8s_client *c, deploy_pass *p, const deploy_options *
 	int first = a.first;
 	for (size_t i = 0; i < p->n; i++) {
 		deploy_item *it = &p->items[i];
-		if (it->fd && it->outcome == DEPLOY_OUTCOME_NOT_ATTEMPTED && !it->error && !needs_apply(it))
+		if (it->fd && it->outcome == DEPLOY_OUTCOME_NOT_ATTEMPTED && !it->error && !it->unread && !needs_apply(it))
 			it->outcome = DEPLOY_OUTCOME_SETTLED; /* nothing to do, and nothing was */
 		else if (it->error)
 			it->outcome = DEPLOY_OUTCOME_FAILED;
@@ -880,6 +911,10 @@ void deploy_pass_summary(const deploy_pass *p, deploy_summary *s)
 			continue;
 		}
 		s->deployments++;
+		if (it->unread) {
+			s->unread++;
+			continue;
+		}
 		bool drift = false, any = false;
 		for (int k = 0; k < RENDER_NCOMPONENTS; k++) {
 			drift = drift || it->state[k] == DEPLOY_OBJ_DRIFTED;
@@ -906,11 +941,12 @@ cJSON *deploy_pass_json(const deploy_pass *p)
 		cJSON *x = cJSON_CreateObject();
 		cJSON_AddStringToObject(x, "namespace", it->ns);
 		cJSON_AddStringToObject(x, "name", it->name);
-		cJSON_AddStringToObject(x, "action", deploy_action_name(it->change.action));
+		/* an unread deployment's change and objects are unknown, not "none" */
+		cJSON_AddStringToObject(x, "action", it->unread ? "unknown" : deploy_action_name(it->change.action));
 		if (it->fd)
 			cJSON_AddStringToObject(x, "source", it->fd->source);
 		cJSON *objs = cJSON_AddArrayToObject(x, "objects");
-		for (int k = 0; k < RENDER_NCOMPONENTS; k++) {
+		for (int k = 0; k < RENDER_NCOMPONENTS && !it->unread; k++) {
 			if (!it->fd && !it->live[k])
 				continue;
 			cJSON *ob = cJSON_CreateObject();
@@ -977,5 +1013,7 @@ cJSON *deploy_pass_json(const deploy_pass *p)
 	cJSON_AddNumberToObject(sum, "failed", (double)s.failed);
 	cJSON_AddNumberToObject(sum, "objectsApplied", (double)s.objects_applied);
 	cJSON_AddNumberToObject(sum, "objectsDeleted", (double)s.objects_deleted);
+	if (s.unread)
+		cJSON_AddNumberToObject(sum, "unread", (double)s.unread);
 	return o;
 }

@@ -100,7 +100,10 @@ int deploy_journal_load(k8s_client *c, const char *agent, const char *ns, const 
  * job; FLINKOPS_PAUSE_AFTER=POINT pauses there instead (5 s).
  * tests/e2e/test_rollout_crash.sh reads this list from
  * `flinkops sync --crash-points`, so a new step is covered without editing
- * the test. */
+ * the test. One more point is for pausing only, and not in that list (a
+ * crash there is a crash before anything was done): "listed", where a pass
+ * has listed the cluster and is about to read by name what the listing did
+ * not hold (tests/e2e/test_k8s_sync.sh takes the API server away there). */
 static const char *const sent_points[] = {"stop-sent", "cancel-sent", "run-sent", "start-applied"};
 
 size_t deploy_crash_points(const char **out, size_t max)
@@ -116,7 +119,7 @@ size_t deploy_crash_points(const char **out, size_t max)
 	return n;
 }
 
-static void crash_point(const char *name)
+void deploy_fault_point(const char *name)
 {
 	const char *crash = getenv("FLINKOPS_CRASH_AFTER");
 	if (crash && strcmp(crash, name) == 0)
@@ -125,6 +128,7 @@ static void crash_point(const char *name)
 	 * test can take a server away at a known moment */
 	const char *pause = getenv("FLINKOPS_PAUSE_AFTER");
 	if (pause && strcmp(pause, name) == 0) {
+		fo_warn("deploy", "paused for 5 s at \"%s\" (FLINKOPS_PAUSE_AFTER)", name);
 		struct timespec ts = {5, 0};
 		while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 			;
@@ -193,7 +197,7 @@ int deploy_journal_save(k8s_client *c, const char *ns, const char *name, const c
 	const char *rv = fo_json_str(cJSON_GetObjectItemCaseSensitive(result, "metadata"), "resourceVersion");
 	deploy_journal_set(&j->resource_version, rv);
 	cJSON_Delete(result);
-	crash_point(deploy_step_name(j->step));
+	deploy_fault_point(deploy_step_name(j->step));
 	return 0;
 }
 
@@ -817,7 +821,7 @@ static int run_job(exec *x, fo_err *e)
 	}
 	if (rc < 0)
 		return fo_err_prefix(e, "run %s/%s", x->it->ns, x->it->name);
-	crash_point("run-sent");
+	deploy_fault_point("run-sent");
 	rlog(x, FO_LOG_INFO, "job %s submitted%s%s", x->j.submit_job_id,
 		x->j.restore_path ? " from " : " with empty state", x->j.restore_path ? x->j.restore_path : "");
 	return 0;
@@ -834,7 +838,7 @@ static int send_stop(exec *x, fo_err *e)
 	free(got);
 	if (rc < 0)
 		return fo_err_prefix(e, "stop %s/%s with a savepoint", it->ns, it->name);
-	crash_point("stop-sent");
+	deploy_fault_point("stop-sent");
 	return 0;
 }
 
@@ -1001,7 +1005,7 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 			return rc;
 		if ((rc = flink_rest_job_cancel(x->r, j->job_id, e)) < 0)
 			return fo_err_prefix(e, "cancel %s/%s", it->ns, it->name);
-		crash_point("cancel-sent");
+		deploy_fault_point("cancel-sent");
 		return 0;
 	case DEPLOY_OP_KEEP: {
 		bool from_stop = j->step == DEPLOY_STEP_STOPPING;
@@ -1059,7 +1063,7 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 		if ((rc = apply_all(x, e)) < 0)
 			return rc;
 		if (x->d.application)
-			crash_point("start-applied");
+			deploy_fault_point("start-applied");
 		deploy_journal_applied(j, x->d.target);
 		return save(x, e);
 	case DEPLOY_OP_APPLY_ONLY:

@@ -249,6 +249,38 @@ if [ $rc = 1 ] && grep -q 'gave up after' "$tmp/err" && [ "$(jqo '.requests.retr
 else
 	fail "mid-pass: rc=$rc missing=$missing applied=$napplied retries=$(jqo .requests.retries) after $mid_s s $(head -3 "$tmp/err")"
 fi
+# --- 9. the API server goes away between the listing and the reads ------
+# Deployments the listing does not hold are read by name before anything is
+# applied. The pass pauses where the listing is done (the "listed" pause
+# point), the API server is stopped there, and the first read that gets no
+# answer must end the pass: no apply, every deployment after it unread (not
+# "unchanged"), one read's retries and not one for each deployment.
+for i in $(seq 61 80); do deployment "many-$i" 2g >"$tmp/work/jobs/many-$i.yaml"; done
+publish "twenty more"
+FLINKOPS_PAUSE_AFTER=listed "$FLINKOPS" sync --config "$tmp/fast.yaml" --once -o json >"$tmp/out.json" 2>"$tmp/err" &
+spid=$!
+# the runner's wrapper keeps the binary's stderr in its log until the end:
+# read that one live (under the wrapper's pid), or $tmp/err without it
+live_err() { cat "$tmp/err" ${E2E_LOG_DIR:+"$E2E_LOG_DIR"/*."$spid".err} 2>/dev/null; }
+for _ in $(seq 1 300); do live_err | grep -q 'paused for 5 s at "listed"' && break; sleep 0.1; done
+paused=$(live_err | grep -c 'paused for 5 s at "listed"')
+kill -STOP "$pid"
+t_plan=$SECONDS
+for _ in $(seq 1 300); do kill -0 $spid 2>/dev/null || break; sleep 0.1; done
+kill -CONT "$pid"
+wait $spid
+rc=$?
+plan_s=$((SECONDS - t_plan))
+$K get --raw /readyz >/dev/null 2>&1 || sleep 2
+unread=$(jq '[.deployments[] | select(.outcome == "not-attempted" and .action == "unknown")] | length' "$tmp/out.json")
+if [ "$paused" = 1 ] && [ $rc = 1 ] && grep -q 'gave up after' "$tmp/err" && [ "$(jqo '.aborted')" != null ] &&
+	[ "$(jqo '.requests.apply')" = 0 ] && [ "$(jqo '.requests.retries')" -le 3 ] &&
+	[ "$(jqo '.summary.unread')" -ge 19 ] && [ "$unread" = "$(jqo '.summary.unread')" ]; then
+	ok "apiserver stopped after the listing: the first unanswered read ends the pass ($(jqo '.requests.retries') retries, $plan_s s); nothing applied, $unread deployments reported unread"
+else
+	fail "plan phase: paused=$paused rc=$rc unread=$unread $(jqo -c .summary) $(jqo -c .requests) aborted=$(jqo .aborted) after $plan_s s $(head -3 "$tmp/err")"
+fi
+
 sync_once "$tmp/fast.yaml"
 if [ $rc = 0 ] && [ "$(jqo '.summary.failed')" = 0 ]; then
 	ok "the next pass finishes what the interrupted one left"
