@@ -202,19 +202,21 @@ void deploy_plan_change(const deploy_side *from, const deploy_side *to, const ch
 	if (c->action == DEPLOY_NONE && !c->note && of && nf && of->has_job && nf->has_job &&
 	    (of->job.savepoint_history_max_count != nf->job.savepoint_history_max_count ||
 	     of->job.savepoint_history_max_age_ms != nf->job.savepoint_history_max_age_ms ||
-	     of->job.savepoint_cleanup_off != nf->job.savepoint_cleanup_off)) {
+	     of->job.savepoint_cleanup != nf->job.savepoint_cleanup)) {
 		const flink_job *j = &nf->job;
-		if (j->savepoint_cleanup_off)
+		if (j->savepoint_cleanup == FLINK_CLEANUP_OFF)
 			c->note = fo_strdup("savepoint retention is off: flinkops disposes of no savepoint; nothing restarts");
 		else
 			c->note = fo_asprintf("savepoint retention: the newest %d savepoints flinkops took are kept, older "
-					      "ones past %lld s disposed of (never one the history references); nothing "
-					      "restarts",
+					      "ones past %lld s %s (never one the history references); nothing restarts",
 					      j->savepoint_history_max_count ? j->savepoint_history_max_count
 									     : FLINK_SAVEPOINT_HISTORY_COUNT_DEFAULT,
 					      (long long)((j->savepoint_history_max_age_ms ? j->savepoint_history_max_age_ms
 											    : FLINK_SAVEPOINT_HISTORY_AGE_DEFAULT_MS) /
-							  1000));
+							  1000),
+					      j->savepoint_cleanup == FLINK_CLEANUP_DISPOSE
+						      ? "disposed of"
+						      : "no longer tracked, their data left where it is");
 	}
 	if (c->action == DEPLOY_NONE && of && nf && of->has_job && nf->has_job &&
 	    of->job.upgrade_mode != nf->job.upgrade_mode) {

@@ -1505,28 +1505,42 @@ static const deploy_retention_ctx *retention_ctx(const exec *x)
 }
 
 /* Move the savepoints retention lets go, and deploy_retention_may_dispose
- * allows, from `taken` to `disposals` (not yet asked of Flink). True when
- * any moved. */
+ * allows, from `taken` to `disposals` (not yet asked of Flink), or, unless
+ * the deployment asks for their disposal (flink_savepoint_cleanup), only
+ * out of `taken`: their data stays where it is, as upstream keeps it. True
+ * when the journal changed. */
 static bool retention_choose(exec *x)
 {
 	deploy_journal *j = &x->j;
 	const deploy_item *it = x->it;
 	const flink_job *fj = &it->fd->job;
-	if (fj->savepoint_cleanup_off || j->ntaken < 2 || j->ndisposals >= DEPLOY_JOURNAL_DISPOSALS_MAX)
+	bool dispose = fj->savepoint_cleanup == FLINK_CLEANUP_DISPOSE;
+	if (fj->savepoint_cleanup == FLINK_CLEANUP_OFF || j->ntaken < 2 ||
+	    (dispose && j->ndisposals >= DEPLOY_JOURNAL_DISPOSALS_MAX))
 		return false;
-	bool *dispose = fo_calloc(j->ntaken, sizeof(*dispose));
+	bool *chosen = fo_calloc(j->ntaken, sizeof(*chosen));
 	int count = fj->savepoint_history_max_count ? fj->savepoint_history_max_count : FLINK_SAVEPOINT_HISTORY_COUNT_DEFAULT;
 	int64_t age = fj->savepoint_history_max_age_ms ? fj->savepoint_history_max_age_ms : FLINK_SAVEPOINT_HISTORY_AGE_DEFAULT_MS;
 	char *held = NULL;
-	deploy_retention_choose(retention_ctx(x), it->ns, it->name, j, count, age, wall_ms(), dispose, &held);
+	deploy_retention_choose(retention_ctx(x), it->ns, it->name, j, count, age, wall_ms(), chosen, &held);
 	if (held)
 		rlog(x, FO_LOG_DEBUG, "%s", held); /* every pass while it holds: not an Event */
 	free(held);
 	bool moved = false;
 	/* oldest first, as long as there is room; the rest stay taken */
-	for (size_t i = 0, k = 0; k < j->ntaken && j->ndisposals < DEPLOY_JOURNAL_DISPOSALS_MAX; i++) {
-		if (!dispose[i]) {
+	for (size_t i = 0, k = 0; k < j->ntaken && (!dispose || j->ndisposals < DEPLOY_JOURNAL_DISPOSALS_MAX); i++) {
+		if (!chosen[i]) {
 			k++;
+			continue;
+		}
+		if (!dispose) {
+			rlog(x, FO_LOG_INFO,
+			     "savepoint %s (%s, %s) is past the retention (max.count %d, max.age %llds): no longer "
+			     "tracked; its data stays (kubernetes.operator.savepoint.dispose-on-delete is not true)",
+			     j->taken[k].path, j->taken[k].reason ? j->taken[k].reason : "?",
+			     j->taken[k].time ? j->taken[k].time : "?", count, (long long)(age / 1000));
+			deploy_journal_remove_taken(j, k);
+			moved = true;
 			continue;
 		}
 		j->disposals = fo_realloc(j->disposals, (j->ndisposals + 1) * sizeof(*j->disposals));
@@ -1539,7 +1553,7 @@ static bool retention_choose(exec *x)
 		deploy_journal_remove_taken(j, k);
 		moved = true;
 	}
-	free(dispose);
+	free(chosen);
 	return moved;
 }
 

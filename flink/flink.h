@@ -69,6 +69,21 @@ typedef struct flink_process {
 #define FLINK_SAVEPOINT_HISTORY_AGE_DEFAULT_MS (24LL * 3600 * 1000)
 #define FLINK_SAVEPOINT_HISTORY_COUNT_MAX 32
 
+/*
+ * What becomes of a savepoint flinkops took once it is past the history
+ * bounds. Upstream (1.10 on, with FlinkStateSnapshot resources, its default)
+ * deletes the snapshot resource and keeps the data unless
+ * kubernetes.operator.savepoint.dispose-on-delete is true; without snapshot
+ * resources (kubernetes.operator.snapshot.resource.enabled false) it
+ * disposes of the data; savepoint.cleanup.enabled false does neither.
+ */
+enum flink_savepoint_cleanup {
+	FLINK_CLEANUP_FORGET,  /* the journal forgets it, the data stays (the default) */
+	FLINK_CLEANUP_DISPOSE, /* Flink disposes of the data (POST /savepoint-disposal) */
+	FLINK_CLEANUP_OFF,     /* kept and tracked */
+};
+const char *flink_savepoint_cleanup_name(enum flink_savepoint_cleanup c);
+
 typedef struct flink_job {
 	char *jar_uri;
 	char *entry_class;          /* entryClass or mainClass; NULL: the jar's manifest */
@@ -85,10 +100,11 @@ typedef struct flink_job {
 	int64_t periodic_savepoint_ms;     /* kubernetes.operator.periodic.savepoint.interval (0: none) */
 	/* Savepoint retention (upstream's kubernetes.operator.savepoint.*):
 	 * history.max.count (0: not given, upstream's 10), history.max.age
-	 * (0: not given, upstream's 24 h), cleanup.enabled false */
+	 * (0: not given, upstream's 24 h), and what becomes of a savepoint past
+	 * them (flink_savepoint_cleanup) */
 	int savepoint_history_max_count;
 	int64_t savepoint_history_max_age_ms;
-	bool savepoint_cleanup_off;
+	enum flink_savepoint_cleanup savepoint_cleanup;
 	int64_t autoscaler_reset_nonce; /* carried; flinkops has no autoscaler */
 	/* kubernetes.operator.deployment.rollback.enabled: a new job that never
 	 * becomes healthy is rolled back (ON) or left failed (OFF); DEFAULT

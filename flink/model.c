@@ -967,12 +967,32 @@ static void check_retention(pctx *c, const fo_yaml_node *at, flink_deployment *f
 		else
 			fd->job.savepoint_history_max_age_ms = ms;
 	}
-	if ((s = flink_conf_get(&fd->conf, "kubernetes.operator.savepoint.cleanup.enabled"))) {
-		if (strcmp(s, "true") == 0 || strcmp(s, "false") == 0)
-			fd->job.savepoint_cleanup_off = strcmp(s, "false") == 0;
+	static const char *const bool_keys[] = {"kubernetes.operator.savepoint.cleanup.enabled",
+						"kubernetes.operator.savepoint.dispose-on-delete",
+						"kubernetes.operator.snapshot.resource.enabled"};
+	bool val[3] = {true, false, true}; /* upstream's defaults */
+	for (size_t i = 0; i < FO_ARRAY_LEN(bool_keys); i++) {
+		if (!(s = flink_conf_get(&fd->conf, bool_keys[i])))
+			continue;
+		/* Flink reads booleans without regard to case */
+		if (strcasecmp(s, "true") == 0 || strcasecmp(s, "false") == 0)
+			val[i] = strcasecmp(s, "true") == 0;
 		else
-			perr(c, at, "spec.flinkConfiguration",
-			     "kubernetes.operator.savepoint.cleanup.enabled must be true or false, got \"%s\"", s);
+			perr(c, at, "spec.flinkConfiguration", "%s must be true or false, got \"%s\"", bool_keys[i], s);
+	}
+	/* upstream's SnapshotObserver: the legacy history disposes of what it
+	 * drops; snapshot resources keep the data unless dispose-on-delete */
+	fd->job.savepoint_cleanup = !val[0]		 ? FLINK_CLEANUP_OFF
+				    : val[1] || !val[2] ? FLINK_CLEANUP_DISPOSE
+							: FLINK_CLEANUP_FORGET;
+}
+
+const char *flink_savepoint_cleanup_name(enum flink_savepoint_cleanup c)
+{
+	switch (c) {
+	case FLINK_CLEANUP_DISPOSE: return "dispose";
+	case FLINK_CLEANUP_OFF: return "off";
+	default: return "forget";
 	}
 }
 

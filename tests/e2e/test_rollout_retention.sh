@@ -3,7 +3,8 @@
 # Savepoint retention (kubernetes.operator.savepoint.history.max.count 2):
 #   - two savepoint upgrades (S1, S2), then periodic savepoints every 2 s
 #     (P1 .. P4), the job never restarted by them;
-#   - savepoints beyond the count are disposed of through Flink's
+#   - with kubernetes.operator.savepoint.dispose-on-delete true,
+#     savepoints beyond the count are disposed of through Flink's
 #     POST /savepoint-disposal (P1, P2: their folders are gone, Flink
 #     answered COMPLETED, an Event says so), and the journal forgets them;
 #   - the newest two stay (P3, P4), and so do the ones the status history
@@ -14,14 +15,19 @@
 #     is not there counts as done; one Flink cannot do (no file system for
 #     its scheme) stays journaled with its error and an Event, the
 #     deployment stays Running, and the next pass backs off; the status
-#     file counts the savepoints retained and pending disposal.
+#     file counts the savepoints retained and pending disposal;
+#   - without that key (upstream's default, which keeps the data), two more
+#     periodic savepoints put P3 and P4 beyond the count: the journal
+#     forgets them, their folders stay, nothing is sent to Flink.
 NAME=sprt
 . "$(dirname "$0")/lib-rollout.sh"
 
-# counter ARGS [CONF_LINES]: the counter FlinkDeployment keeping 2 savepoints
+# counter ARGS [CONF_LINES]: the counter FlinkDeployment keeping 2 savepoints,
+# disposing of older ones while $dispose holds the key that asks for it
+dispose='\n    kubernetes.operator.savepoint.dispose-on-delete: "true"'
 counter_yaml() {
 	deployment 1 savepoint "$1" |
-		sed "s/^spec:\$/&\n  flinkConfiguration:\n    kubernetes.operator.savepoint.history.max.count: \"2\"${2:-}/"
+		sed "s/^spec:\$/&\n  flinkConfiguration:\n    kubernetes.operator.savepoint.history.max.count: \"2\"$dispose${2:-}/"
 }
 # on_disk PATH: the savepoint's folder exists ("file:/..." as Flink names it)
 on_disk() { [ -d "${1#file:}" ]; }
@@ -126,4 +132,33 @@ if [ $rc = 0 ] && [ "$(journal '.savepointDisposals[0].attempts')" = 1 ] && [ "$
 	ok "the next pass, within a minute, does not ask again (back-off); the disposal is not forgotten; the status counts 4 retained, 1 pending"
 else
 	fail "back-off: rc=$rc $(journal '.savepointDisposals')"
+fi
+
+# --- upstream's default: past the retention, forgotten and kept ---------------
+dispose=
+counter_yaml ', --rate, "200"' '\n    kubernetes.operator.periodic.savepoint.interval: 2 s' >"$tmp/work/jobs/counter.yaml"
+publish "dispose-on-delete back to its default" >/dev/null
+: >"$passes_log"
+more=()
+last=$(journal .savepointPath)
+for _ in 1 2 3; do
+	sleep 2.2
+	sync_logged
+	p=$(journal .savepointPath)
+	if [ "$(journal .savepointReason)" = periodic ] && [ "$p" != "$last" ]; then
+		more+=("$p")
+		last=$p
+	fi
+done
+taken=$(journal '[.savepointsTaken[].path] | join(" ")')
+np=${#more[@]}
+if [ "$np" -ge 2 ] && on_disk "$p3" && on_disk "$p4" &&
+	[ "$taken" = "$s1 $s2 ${more[np - 2]} ${more[np - 1]}" ] &&
+	grep -q "savepoint $p3 .*no longer tracked; its data stays" "$passes_log" &&
+	grep -q "savepoint $p4 .*no longer tracked; its data stays" "$passes_log" &&
+	! grep -qE "disposed of savepoint ($p3|$p4)" "$passes_log" && ! events SavepointDisposed | grep -qE "$p3|$p4" &&
+	[ "$(journal '[.savepointDisposals[].path] | join(" ")')" = "$nofs" ] && [ "$(job_state "$job3")" = RUNNING ]; then
+	ok "without dispose-on-delete (upstream's default): P3 and P4, now beyond the count, are forgotten and their folders kept; nothing sent to Flink"
+else
+	fail "default retention: $np new savepoints (${more[*]}), taken=$taken P3 on disk $(on_disk "$p3" && echo yes || echo no) P4 $(on_disk "$p4" && echo yes || echo no); $(grep -iE "tracked|dispos" "$passes_log" | tail -4)"
 fi

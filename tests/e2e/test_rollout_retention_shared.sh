@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # rig: k8s git flink s3
-# Savepoint retention across deployments (max.count 1), the savepoints
+# Savepoint retention across deployments (max.count 1, dispose-on-delete), the savepoints
 # taken on demand (job.savepointTriggerNonce):
 #   - counter takes M1; a second deployment, standby (suspended, never
 #     started), names M1 as its job.initialSavepointPath;
@@ -19,7 +19,7 @@ NAME=sprs
 # counter_yaml NONCE: counter keeping 1 savepoint, a savepoint asked with each new NONCE
 counter_yaml() {
 	deployment 1 savepoint |
-		sed "s/^spec:\$/&\n  flinkConfiguration:\n    kubernetes.operator.savepoint.history.max.count: \"1\"/" |
+		sed "s/^spec:\$/&\n  flinkConfiguration:\n    kubernetes.operator.savepoint.history.max.count: \"1\"\n    kubernetes.operator.savepoint.dispose-on-delete: \"true\"/" |
 		sed "s/^    upgradeMode: savepoint\$/&\n    savepointTriggerNonce: $1/"
 }
 # standby_yaml PATH [typo]: suspended, to start from PATH; "typo" misspells a field

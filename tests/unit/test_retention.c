@@ -454,20 +454,30 @@ static void test_model_keys(void **state)
 		const char *conf, *err;
 		int count;
 		int64_t age_ms;
-		bool off;
+		enum flink_savepoint_cleanup cleanup;
 	} cases[] = {
-		{"    state.backend.type: rocksdb\n", NULL, 0, 0, false},
-		{"    kubernetes.operator.savepoint.history.max.count: \"2\"\n", NULL, 2, 0, false},
-		{"    kubernetes.operator.savepoint.history.max.count: \"32\"\n", NULL, 32, 0, false},
-		{"    kubernetes.operator.savepoint.history.max.age: 7 d\n", NULL, 0, 7 * 24 * HOUR, false},
-		{"    kubernetes.operator.savepoint.history.max.age: 90min\n", NULL, 0, 90 * MIN, false},
-		{"    kubernetes.operator.savepoint.cleanup.enabled: \"false\"\n", NULL, 0, 0, true},
-		{"    kubernetes.operator.savepoint.history.max.count: \"0\"\n", "max.count must be a whole number from 1 to 32", 0, 0, false},
-		{"    kubernetes.operator.savepoint.history.max.count: \"33\"\n", "from 1 to 32", 0, 0, false},
-		{"    kubernetes.operator.savepoint.history.max.count: \"2x\"\n", "got \"2x\"", 0, 0, false},
-		{"    kubernetes.operator.savepoint.history.max.age: \"0\"\n", "max.age must be a duration of at least 1 s", 0, 0, false},
-		{"    kubernetes.operator.savepoint.history.max.age: soon\n", "got \"soon\"", 0, 0, false},
-		{"    kubernetes.operator.savepoint.cleanup.enabled: \"yes\"\n", "must be true or false", 0, 0, false},
+		{"    state.backend.type: rocksdb\n", NULL, 0, 0, FLINK_CLEANUP_FORGET},
+		{"    kubernetes.operator.savepoint.history.max.count: \"2\"\n", NULL, 2, 0, FLINK_CLEANUP_FORGET},
+		{"    kubernetes.operator.savepoint.history.max.count: \"32\"\n", NULL, 32, 0, FLINK_CLEANUP_FORGET},
+		{"    kubernetes.operator.savepoint.history.max.age: 7 d\n", NULL, 0, 7 * 24 * HOUR, FLINK_CLEANUP_FORGET},
+		{"    kubernetes.operator.savepoint.history.max.age: 90min\n", NULL, 0, 90 * MIN, FLINK_CLEANUP_FORGET},
+		{"    kubernetes.operator.savepoint.cleanup.enabled: \"false\"\n", NULL, 0, 0, FLINK_CLEANUP_OFF},
+		{"    kubernetes.operator.savepoint.history.max.count: \"0\"\n", "max.count must be a whole number from 1 to 32", 0, 0, FLINK_CLEANUP_FORGET},
+		{"    kubernetes.operator.savepoint.history.max.count: \"33\"\n", "from 1 to 32", 0, 0, FLINK_CLEANUP_FORGET},
+		{"    kubernetes.operator.savepoint.history.max.count: \"2x\"\n", "got \"2x\"", 0, 0, FLINK_CLEANUP_FORGET},
+		{"    kubernetes.operator.savepoint.history.max.age: \"0\"\n", "max.age must be a duration of at least 1 s", 0, 0, FLINK_CLEANUP_FORGET},
+		{"    kubernetes.operator.savepoint.history.max.age: soon\n", "got \"soon\"", 0, 0, FLINK_CLEANUP_FORGET},
+		{"    kubernetes.operator.savepoint.cleanup.enabled: \"yes\"\n", "must be true or false", 0, 0, FLINK_CLEANUP_FORGET},
+		/* upstream keeps a dropped savepoint's data unless asked */
+		{"    kubernetes.operator.savepoint.dispose-on-delete: \"true\"\n", NULL, 0, 0, FLINK_CLEANUP_DISPOSE},
+		{"    kubernetes.operator.savepoint.dispose-on-delete: \"FALSE\"\n", NULL, 0, 0, FLINK_CLEANUP_FORGET},
+		{"    kubernetes.operator.snapshot.resource.enabled: \"false\"\n", NULL, 0, 0, FLINK_CLEANUP_DISPOSE},
+		{"    kubernetes.operator.snapshot.resource.enabled: \"false\"\n"
+		 "    kubernetes.operator.savepoint.cleanup.enabled: \"false\"\n", NULL, 0, 0, FLINK_CLEANUP_OFF},
+		{"    kubernetes.operator.savepoint.dispose-on-delete: \"true\"\n"
+		 "    kubernetes.operator.savepoint.cleanup.enabled: \"False\"\n", NULL, 0, 0, FLINK_CLEANUP_OFF},
+		{"    kubernetes.operator.savepoint.dispose-on-delete: \"1\"\n", "dispose-on-delete must be true or false", 0, 0, FLINK_CLEANUP_FORGET},
+		{"    kubernetes.operator.snapshot.resource.enabled: \"no\"\n", "snapshot.resource.enabled must be true or false", 0, 0, FLINK_CLEANUP_FORGET},
 	};
 	for (size_t i = 0; i < FO_ARRAY_LEN(cases); i++) {
 		char *text = fo_asprintf(manifest, cases[i].conf);
@@ -485,7 +495,7 @@ static void test_model_keys(void **state)
 				fail_msg("case %zu: %zu errors: %s", i, d.nerrors, d.n ? d.v[0].msg : "");
 			assert_int_equal(v.v[0]->job.savepoint_history_max_count, cases[i].count);
 			assert_int_equal(v.v[0]->job.savepoint_history_max_age_ms, cases[i].age_ms);
-			assert_int_equal(v.v[0]->job.savepoint_cleanup_off, cases[i].off);
+			assert_int_equal(v.v[0]->job.savepoint_cleanup, cases[i].cleanup);
 		}
 		flink_deployments_free(&v);
 		fo_diags_free(&d);
