@@ -37,6 +37,22 @@ sync_logged() {
 	cat "$tmp/err" >>"$passes_log"
 }
 
+# periodic_savepoints N LAST: N passes 2.2 s apart; the periodic savepoints
+# they took after LAST, in order, in new_sps
+periodic_savepoints() {
+	local last=$2 p
+	new_sps=()
+	for _ in $(seq 1 "$1"); do
+		sleep 2.2
+		sync_logged
+		p=$(journal .savepointPath)
+		if [ "$(journal .savepointReason)" = periodic ] && [ "$p" != "$last" ]; then
+			new_sps+=("$p")
+			last=$p
+		fi
+	done
+}
+
 counter_yaml "" >"$tmp/work/jobs/counter.yaml"
 publish "counter job, 2 savepoints kept" >/dev/null
 sync_logged
@@ -69,17 +85,8 @@ fi
 # --- periodic savepoints, 2 kept ------------------------------------------------
 counter_yaml ', --rate, "200"' '\n    kubernetes.operator.periodic.savepoint.interval: 2 s' >"$tmp/work/jobs/counter.yaml"
 publish "periodic savepoints every 2 s" >/dev/null
-periodic=()
-last=$s2
-for _ in 1 2 3 4; do
-	sleep 2.2
-	sync_logged
-	p=$(journal .savepointPath)
-	if [ "$(journal .savepointReason)" = periodic ] && [ "$p" != "$last" ]; then
-		periodic+=("$p")
-		last=$p
-	fi
-done
+periodic_savepoints 4 "$s2"
+periodic=("${new_sps[@]}")
 # a pass after the last savepoint: a disposal still in flight is looked at again
 sync_logged
 p1=${periodic[0]:-} p2=${periodic[1]:-} p3=${periodic[2]:-} p4=${periodic[3]:-}
@@ -139,17 +146,8 @@ dispose=
 counter_yaml ', --rate, "200"' '\n    kubernetes.operator.periodic.savepoint.interval: 2 s' >"$tmp/work/jobs/counter.yaml"
 publish "dispose-on-delete back to its default" >/dev/null
 : >"$passes_log"
-more=()
-last=$(journal .savepointPath)
-for _ in 1 2 3; do
-	sleep 2.2
-	sync_logged
-	p=$(journal .savepointPath)
-	if [ "$(journal .savepointReason)" = periodic ] && [ "$p" != "$last" ]; then
-		more+=("$p")
-		last=$p
-	fi
-done
+periodic_savepoints 3 "$(journal .savepointPath)"
+more=("${new_sps[@]}")
 taken=$(journal '[.savepointsTaken[].path] | join(" ")')
 np=${#more[@]}
 if [ "$np" -ge 2 ] && on_disk "$p3" && on_disk "$p4" &&
