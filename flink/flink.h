@@ -152,6 +152,12 @@ typedef struct flink_deployments {
  * appended, but the file's other documents still are.
  */
 int flink_parse_file(const fo_yaml_file *f, flink_deployments *out, size_t *skipped, fo_diags *d);
+/* What flinkops does with a document of `kind` (NULL: none) and
+ * `api_version` (may be NULL): FLINK_KIND when it reads it; otherwise NULL
+ * with *msg (caller frees) saying what happens instead, an error for the
+ * upstream operator's kinds it does not run and for misspellings of its
+ * own, a warning for other Kubernetes kinds, which it does not apply. */
+const char *flink_kind_verdict(const char *api_version, const char *kind, enum fo_severity *sev, char **msg);
 /*
  * Load `len` bytes named `name` (bounded YAML, see lib/yaml.h) and parse them
  * as flink_parse_file does. A file holding no YAML document at all is an

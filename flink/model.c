@@ -1355,6 +1355,52 @@ flink_deployment *flink_deployment_parse(const fo_yaml_node *doc, const char *fi
 	return fd;
 }
 
+/* The upstream operator's kinds flinkops does not run (yet), and what to
+ * do instead: a document of one of them is an error, since what it asks
+ * for would not happen. */
+static const struct {
+	const char *kind, *instead;
+} unhandled_kinds[] = {
+	{"FlinkSessionJob", "its job is not submitted. Give the session FlinkDeployment the job (spec.job) instead, "
+			    "or run it as a FlinkDeployment of its own"},
+	{"FlinkStateSnapshot", "no snapshot is taken or registered. For a savepoint on demand raise "
+			       "spec.job.savepointTriggerNonce on the FlinkDeployment; to start from an existing "
+			       "savepoint name it in spec.job.initialSavepointPath"},
+	{"FlinkBlueGreenDeployment", "nothing is deployed for it. Deploy spec.template as a FlinkDeployment, which "
+				     "upgrades through a savepoint"},
+};
+
+const char *flink_kind_verdict(const char *api_version, const char *kind, enum fo_severity *sev, char **msg)
+{
+	*msg = NULL;
+	*sev = FO_SEV_WARNING;
+	if (!kind) {
+		*msg = fo_strdup("a document without \"kind\" is not a Kubernetes manifest: flinkops skips it");
+		return NULL;
+	}
+	if (strcmp(kind, FLINK_KIND) == 0)
+		return FLINK_KIND;
+	bool flink_group = api_version && strncmp(api_version, "flink.apache.org/", 17) == 0;
+	for (size_t i = 0; i < FO_ARRAY_LEN(unhandled_kinds); i++)
+		if (strcmp(kind, unhandled_kinds[i].kind) == 0) {
+			*sev = FO_SEV_ERROR;
+			*msg = fo_asprintf("%s is not handled by flinkops yet: %s", kind, unhandled_kinds[i].instead);
+			return NULL;
+		}
+	if (flink_group || edit_distance(kind, FLINK_KIND) <= 2) {
+		*sev = FO_SEV_ERROR;
+		*msg = edit_distance(kind, FLINK_KIND) <= 2
+			       ? fo_asprintf("unknown kind \"%s\" (did you mean \"%s\"?)", kind, FLINK_KIND)
+			       : fo_asprintf("unknown kind \"%s\" of flink.apache.org: flinkops runs %s only", kind,
+					     FLINK_KIND);
+		return NULL;
+	}
+	*msg = fo_asprintf("flinkops applies FlinkDeployments only: this %s is not applied. Apply it with kubectl "
+			   "or another tool, or keep it outside the manifest path",
+			   kind);
+	return NULL;
+}
+
 int flink_parse_file(const fo_yaml_file *f, flink_deployments *out, size_t *skipped, fo_diags *d)
 {
 	size_t start = d->nerrors, other = 0;
@@ -1367,8 +1413,16 @@ int flink_parse_file(const fo_yaml_file *f, flink_deployments *out, size_t *skip
 				    "a Kubernetes manifest must be a mapping, got a %s", fo_yaml_kind_name(doc));
 			continue;
 		}
-		const fo_yaml_node *kind = fo_yaml_get(doc, "kind");
-		if (!kind || kind->kind != FO_YAML_SCALAR || strcmp(kind->str, FLINK_KIND) != 0) {
+		/* every other document is reported, never skipped in silence */
+		const fo_yaml_node *kind = fo_yaml_get(doc, "kind"), *av = fo_yaml_get(doc, "apiVersion");
+		const char *ks = kind && kind->kind == FO_YAML_SCALAR ? kind->str : NULL;
+		const char *as = av && av->kind == FO_YAML_SCALAR ? av->str : NULL;
+		enum fo_severity sev;
+		char *msg = NULL;
+		if (!flink_kind_verdict(as, ks, &sev, &msg)) {
+			const fo_yaml_node *at = kind ? kind : doc;
+			fo_diag_add(d, sev, f->name, at->line, at->col, "%s", msg);
+			free(msg);
 			other++;
 			continue;
 		}

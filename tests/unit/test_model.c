@@ -645,6 +645,63 @@ static void test_defaults(void **state)
 	flink_deployment_free(fd);
 }
 
+/* Every document that is not a FlinkDeployment gets a verdict: an error
+ * for what flinkops would not do that the file asks for, a warning for
+ * what it leaves to other tools; none is skipped in silence. */
+static void test_kind_verdicts(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *api, *kind;
+		bool read;
+		enum fo_severity sev;
+		const char *msg;
+	} cases[] = {
+		{"flink.apache.org/v1beta1", "FlinkDeployment", true, FO_SEV_WARNING, NULL},
+		{NULL, "FlinkDeployment", true, FO_SEV_WARNING, NULL}, /* its apiVersion is checked by the parser */
+		{"flink.apache.org/v1beta1", "FlinkSessionJob", false, FO_SEV_ERROR, "FlinkSessionJob is not handled by flinkops yet: its job is not submitted"},
+		{"flink.apache.org/v1beta1", "FlinkStateSnapshot", false, FO_SEV_ERROR, "no snapshot is taken or registered"},
+		{"flink.apache.org/v1beta1", "FlinkBlueGreenDeployment", false, FO_SEV_ERROR, "nothing is deployed for it"},
+		{"flink.apache.org/v1beta1", "FlinkDeploymnet", false, FO_SEV_ERROR, "unknown kind \"FlinkDeploymnet\" (did you mean \"FlinkDeployment\"?)"},
+		{"v1", "flinkdeployment", false, FO_SEV_ERROR, "did you mean \"FlinkDeployment\"?"},
+		{"flink.apache.org/v1beta1", "FlinkCluster", false, FO_SEV_ERROR, "unknown kind \"FlinkCluster\" of flink.apache.org"},
+		{"v1", "ServiceAccount", false, FO_SEV_WARNING, "this ServiceAccount is not applied"},
+		{"rbac.authorization.k8s.io/v1", "Role", false, FO_SEV_WARNING, "this Role is not applied"},
+		{"kustomize.config.k8s.io/v1beta1", "Kustomization", false, FO_SEV_WARNING, "this Kustomization is not applied"},
+		{NULL, NULL, false, FO_SEV_WARNING, "a document without \"kind\" is not a Kubernetes manifest"},
+	};
+	for (size_t i = 0; i < FO_ARRAY_LEN(cases); i++) {
+		enum fo_severity sev;
+		char *msg;
+		const char *r = flink_kind_verdict(cases[i].api, cases[i].kind, &sev, &msg);
+		if ((r != NULL) != cases[i].read)
+			fail_msg("case %zu (%s): read %d, want %d", i, cases[i].kind, r != NULL, cases[i].read);
+		if (!cases[i].read) {
+			if (sev != cases[i].sev || !msg || !strstr(msg, cases[i].msg))
+				fail_msg("case %zu (%s): severity %d \"%s\", want %d \"%s\"", i, cases[i].kind, sev,
+					 msg ? msg : "(none)", cases[i].sev, cases[i].msg);
+		} else if (msg) {
+			fail_msg("case %zu: a message for a kind that is read: %s", i, msg);
+		}
+		free(msg);
+	}
+	/* in a file: each at its kind's line and column, the FlinkDeployment read */
+	const char *text = HEAD(NAME) RES "---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {name: flink}\n"
+			   "---\napiVersion: flink.apache.org/v1beta1\nkind: FlinkSessionJob\nmetadata: {name: j}\n";
+	flink_deployments v = {0};
+	fo_diags d = FO_DIAGS_INIT;
+	flink_load_buffer("mixed.yaml", text, strlen(text), &v, NULL, &d);
+	assert_int_equal(v.n, 1);
+	assert_int_equal(d.n, 2);
+	assert_int_equal(d.nerrors, 1);
+	assert_int_equal(d.v[0].sev, FO_SEV_WARNING);
+	assert_int_equal(d.v[1].sev, FO_SEV_ERROR);
+	assert_int_equal(d.v[1].col, 7);
+	assert_int_equal(d.v[1].line, d.v[0].line + 4);
+	flink_deployments_free(&v);
+	fo_diags_free(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -662,6 +719,7 @@ int main(void)
 		cmocka_unit_test(test_upstream_fields),
 		cmocka_unit_test(test_exported_manifest),
 		cmocka_unit_test(test_session_cluster_default_replicas),
+		cmocka_unit_test(test_kind_verdicts),
 	};
 	return cmocka_run_group_tests_name("model", tests, NULL, NULL);
 }
