@@ -67,11 +67,6 @@ bool deploy_statefulset_rolled_out(const cJSON *sts, char **why);
  */
 char *deploy_pod_stuck_reason(const cJSON *pod);
 
-/* The name component `k` has for deployment `name` (the upstream operator's
- * names: flink-config-NAME, NAME, NAME-rest, NAME-jobmanager, ...). Caller
- * frees. */
-char *deploy_component_name(enum render_component k, const char *name);
-
 /* ---- the live inventory ---- */
 
 typedef struct deploy_live deploy_live;

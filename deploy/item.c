@@ -42,14 +42,3 @@ void deploy_item_set_start(deploy_item *it, const char *job_id, const char *from
 	it->start_from = from ? fo_strdup(from) : NULL;
 }
 
-char *deploy_component_name(enum render_component k, const char *name)
-{
-	switch (k) {
-	case RENDER_CONFIGMAP: return fo_asprintf("flink-config-%s", name);
-	case RENDER_SERVICE_JOBMANAGER: return fo_strdup(name);
-	case RENDER_SERVICE_REST: return fo_asprintf("%s-rest", name);
-	case RENDER_SERVICE_TASKMANAGER: return fo_asprintf("%s-taskmanager", name);
-	case RENDER_STATEFULSET_JOBMANAGER: return fo_asprintf("%s-jobmanager", name);
-	default: return fo_asprintf("%s-taskmanager", name);
-	}
-}

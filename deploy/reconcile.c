@@ -345,7 +345,7 @@ void deploy_live_free(deploy_live *l)
 static void item_find_live(deploy_item *it, const deploy_live *live)
 {
 	for (int k = 0; k < RENDER_NCOMPONENTS; k++) {
-		char *n = deploy_component_name((enum render_component)k, it->name);
+		char *n = render_object_name((enum render_component)k, it->name);
 		it->live[k] = deploy_live_get(live, component_kind[k], it->ns, n);
 		free(n);
 	}
@@ -448,7 +448,7 @@ static int claim_objects(deploy_item *it, k8s_client *c, const char *agent)
 	for (int k = 0; k < RENDER_NCOMPONENTS && c && !it->error; k++) {
 		if (it->live[k])
 			continue;
-		char *n = deploy_component_name((enum render_component)k, it->name);
+		char *n = render_object_name((enum render_component)k, it->name);
 		cJSON *obj = NULL;
 		fo_err e = FO_ERR_INIT;
 		char *why = NULL;
@@ -951,7 +951,7 @@ cJSON *deploy_pass_json(const deploy_pass *p)
 				continue;
 			cJSON *ob = cJSON_CreateObject();
 			cJSON_AddStringToObject(ob, "kind", component_kind[k]->kind);
-			char *cn = deploy_component_name((enum render_component)k, it->name);
+			char *cn = render_object_name((enum render_component)k, it->name);
 			cJSON_AddStringToObject(ob, "name", cn);
 			free(cn);
 			cJSON_AddStringToObject(ob, "state", it->fd ? deploy_obj_state_name(it->state[k]) : "pruned");

@@ -397,7 +397,7 @@ static int pods_ready(exec *x)
 	static const enum render_component sts[] = {RENDER_STATEFULSET_JOBMANAGER, RENDER_STATEFULSET_TASKMANAGER};
 	int ready = 1;
 	for (size_t i = 0; i < FO_ARRAY_LEN(sts) && ready == 1; i++) {
-		char *name = deploy_component_name(sts[i], x->it->name);
+		char *name = render_object_name(sts[i], x->it->name);
 		cJSON *obj = NULL;
 		fo_err e = FO_ERR_INIT;
 		int rc = k8s_get(x->c, &k8s_kind_statefulset, x->it->ns, name, &obj, &e);
@@ -544,7 +544,7 @@ static void observe(exec *x)
 static void FO_PRINTF(4, 5) event(exec *x, const char *reason, bool warning, const char *fmt, ...)
 {
 	deploy_item *it = x->it;
-	char *sts = deploy_component_name(RENDER_STATEFULSET_JOBMANAGER, it->name);
+	char *sts = render_object_name(RENDER_STATEFULSET_JOBMANAGER, it->name);
 	fo_err e = FO_ERR_INIT;
 	if (!x->sts_uid) {
 		cJSON *obj = NULL;

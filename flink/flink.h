@@ -21,7 +21,10 @@
 /* Longest name whose derived objects still fit Kubernetes' limits: the
  * StatefulSet "NAME-taskmanager" labels its revisions with
  * "NAME-taskmanager-" plus a 10-character hash, which must stay within 63. */
-#define FLINK_NAME_MAX 40
+/* upstream's limit; past FLINK_NAME_SHORT the StatefulSets get short names
+ * (render_object_name) */
+#define FLINK_NAME_MAX 45
+#define FLINK_NAME_SHORT 40
 
 enum flink_upgrade_mode {
 	FLINK_UPGRADE_STATELESS,

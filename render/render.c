@@ -277,7 +277,7 @@ static cJSON *render_configmap(const flink_deployment *fd, int *rc, fo_err *e)
 	char *conf = NULL;
 	if ((*rc = render_flink_conf(fd, &conf, e)) < 0)
 		return NULL;
-	char *name = fo_asprintf("flink-config-%s", fd->name);
+	char *name = render_object_name(RENDER_CONFIGMAP, fd->name);
 	cJSON *o = new_object("v1", "ConfigMap", name, fd, "config");
 	free(name);
 	cJSON *data = cJSON_AddObjectToObject(o, "data");
@@ -294,19 +294,26 @@ static cJSON *render_configmap(const flink_deployment *fd, int *rc, fo_err *e)
 	return o;
 }
 
+char *render_object_name(enum render_component k, const char *name)
+{
+	bool brief = strlen(name) > FLINK_NAME_SHORT;
+	switch (k) {
+	case RENDER_CONFIGMAP: return fo_asprintf("flink-config-%s", name);
+	case RENDER_SERVICE_JOBMANAGER: return fo_strdup(name);
+	case RENDER_SERVICE_REST: return fo_asprintf("%s-rest", name);
+	case RENDER_SERVICE_TASKMANAGER: return fo_asprintf("%s-taskmanager", name); /* a Service: 63 suffice */
+	case RENDER_STATEFULSET_JOBMANAGER: return fo_asprintf("%s-%s", name, brief ? "jm" : "jobmanager");
+	default: return fo_asprintf("%s-%s", name, brief ? "tm" : "taskmanager");
+	}
+}
+
 /* ---- Services --------------------------------------------------------- */
 
 static cJSON *render_service(const flink_deployment *fd, enum render_component which)
 {
-	char *name;
 	const char *comp = component_name[which];
 	const char *select = which == RENDER_SERVICE_TASKMANAGER ? "taskmanager" : "jobmanager";
-	if (which == RENDER_SERVICE_JOBMANAGER)
-		name = fo_strdup(fd->name);
-	else if (which == RENDER_SERVICE_REST)
-		name = fo_asprintf("%s-rest", fd->name);
-	else
-		name = fo_asprintf("%s-taskmanager", fd->name);
+	char *name = render_object_name(which, fd->name);
 	cJSON *o = new_object("v1", "Service", name, fd, comp);
 	free(name);
 	cJSON *spec = cJSON_AddObjectToObject(o, "spec");
@@ -542,7 +549,7 @@ static cJSON *pod_template(const flink_deployment *fd, bool jm, const char *conf
 	cJSON *v = cJSON_CreateObject();
 	add_str(v, "name", "flink-config-volume");
 	cJSON *cm = cJSON_AddObjectToObject(v, "configMap");
-	add_owned_str(cm, "name", fo_asprintf("flink-config-%s", fd->name));
+	add_owned_str(cm, "name", render_object_name(RENDER_CONFIGMAP, fd->name));
 	upsert_named(volumes, v);
 	return t;
 }
@@ -596,7 +603,7 @@ static void add_start(const flink_deployment *fd, cJSON *sts, const render_start
 static cJSON *render_statefulset(const flink_deployment *fd, bool jm, const char *config_hash, int *rc, fo_err *e)
 {
 	const char *comp = jm ? "jobmanager" : "taskmanager";
-	char *name = fo_asprintf("%s-%s", fd->name, comp);
+	char *name = render_object_name(jm ? RENDER_STATEFULSET_JOBMANAGER : RENDER_STATEFULSET_TASKMANAGER, fd->name);
 	cJSON *o = new_object("apps/v1", "StatefulSet", name, fd, comp);
 	free(name);
 	if (jm && fd->has_job) {
@@ -611,7 +618,7 @@ static cJSON *render_statefulset(const flink_deployment *fd, bool jm, const char
 	if (jm)
 		add_str(spec, "serviceName", fd->name);
 	else
-		add_owned_str(spec, "serviceName", fo_asprintf("%s-taskmanager", fd->name));
+		add_owned_str(spec, "serviceName", render_object_name(RENDER_SERVICE_TASKMANAGER, fd->name));
 	/* Flink processes need no ordered start; Parallel starts them together. */
 	add_str(spec, "podManagementPolicy", "Parallel");
 	cJSON *selector = cJSON_AddObjectToObject(spec, "selector");

@@ -55,6 +55,16 @@ enum render_component {
 	RENDER_NCOMPONENTS
 };
 
+/*
+ * The name of a deployment's object of kind `k` (the caller frees it). Up
+ * to FLINK_NAME_SHORT characters the StatefulSets are NAME-jobmanager and
+ * NAME-taskmanager; a longer name (up to upstream's limit,
+ * FLINK_NAME_MAX) gets NAME-jm and NAME-tm, because a StatefulSet's name
+ * with the revision hash the controller appends to it must fit a label
+ * value (63 characters): NAME-taskmanager-0123456789 fits up to 40.
+ */
+char *render_object_name(enum render_component k, const char *name);
+
 typedef struct render_objects {
 	cJSON *v[RENDER_NCOMPONENTS]; /* in the order of enum render_component */
 	size_t n;

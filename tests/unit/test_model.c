@@ -56,7 +56,7 @@ static const struct {
 	{HEAD(NAME) RES JOB "    parallelism: [1]\n", 12, 18, "expected an integer, got a list"},
 	{HEAD("  name: My_Job\n") RES, 4, 9, "metadata.name: \"My_Job\" is not a valid name"},
 	{HEAD("  name: wc\n  namespace: Prod\n") RES, 5, 14, "metadata.namespace: \"Prod\" is not a valid namespace"},
-	{HEAD("  name: a234567890123456789012345678901234567890x\n") RES, 4, 9, "at most 40 fit"},
+	{HEAD("  name: a234567890123456789012345678901234567890x2345x\n") RES, 4, 9, "at most 45 fit"},
 	{HEAD("  labels: {}\n") RES, 4, 3, "metadata: \"name\" is required"},
 	{HEAD(NAME) "  jobManager: {resource: {memory: -2g}}\n  taskManager: {resource: {memory: 2g}}\n", 8, 35,
 	 "spec.jobManager.resource.memory: memory \"-2g\" must be greater than zero"},

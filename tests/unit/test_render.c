@@ -613,6 +613,59 @@ static void test_claims(void **state)
 	flink_deployment_free(fd);
 }
 
+/* Names up to upstream's 45 characters: every object name fits its kind's
+ * limit, and a StatefulSet's name with the 11 characters of the revision
+ * hash the controller appends fits a label value (63). Up to 40 the names
+ * are upstream's; past it the StatefulSets get NAME-jm and NAME-tm. */
+static void test_long_names(void **state)
+{
+	(void)state;
+	static const struct {
+		size_t len;
+		const char *jm_suffix, *tm_suffix;
+	} cases[] = {{1, "-jobmanager", "-taskmanager"},
+		     {40, "-jobmanager", "-taskmanager"},
+		     {41, "-jm", "-tm"},
+		     {45, "-jm", "-tm"}};
+	for (size_t i = 0; i < FO_ARRAY_LEN(cases); i++) {
+		char name[64];
+		memset(name, 'a', cases[i].len);
+		name[cases[i].len] = '\0';
+		char *text = fo_asprintf("apiVersion: flink.apache.org/v1beta1\nkind: FlinkDeployment\n"
+					 "metadata: {name: %s}\nspec:\n  image: flink:1.20\n  flinkVersion: v1_20\n"
+					 "  jobManager: {resource: {memory: 1g}}\n"
+					 "  taskManager: {resource: {memory: 2g}, replicas: 1}\n",
+					 name);
+		flink_deployment *fd = parse_text("long", text);
+		render_objects o;
+		assert_int_equal(render_deployment(fd, &o, NULL), 0);
+		for (int k = 0; k < RENDER_NCOMPONENTS; k++) {
+			const char *n = fo_json_str(cJSON_GetObjectItem(o.v[k], "metadata"), "name");
+			char *want = render_object_name((enum render_component)k, name);
+			assert_string_equal(n, want);
+			free(want);
+			bool sts = k == RENDER_STATEFULSET_JOBMANAGER || k == RENDER_STATEFULSET_TASKMANAGER;
+			bool svc = k != RENDER_CONFIGMAP && !sts;
+			if (sts && strlen(n) + 11 > 63)
+				fail_msg("len %zu: StatefulSet %s leaves no room for the revision hash", cases[i].len, n);
+			if (svc && strlen(n) > 63)
+				fail_msg("len %zu: Service %s is longer than a DNS label", cases[i].len, n);
+		}
+		char *jm = fo_asprintf("%s%s", name, cases[i].jm_suffix), *tm = fo_asprintf("%s%s", name, cases[i].tm_suffix);
+		assert_string_equal(fo_json_str(cJSON_GetObjectItem(o.v[RENDER_STATEFULSET_JOBMANAGER], "metadata"), "name"), jm);
+		assert_string_equal(fo_json_str(cJSON_GetObjectItem(o.v[RENDER_STATEFULSET_TASKMANAGER], "metadata"), "name"), tm);
+		/* the TaskManagers' Service keeps upstream's name */
+		char *tms = fo_asprintf("%s-taskmanager", name);
+		assert_string_equal(fo_json_str(cJSON_GetObjectItem(o.v[RENDER_STATEFULSET_TASKMANAGER], "spec"), "serviceName"), tms);
+		free(jm);
+		free(tm);
+		free(tms);
+		free(text);
+		render_objects_free(&o);
+		flink_deployment_free(fd);
+	}
+}
+
 /* config.yaml (Flink 1.19 on) is standard YAML: a key or value that a YAML
  * 1.1 or 1.2 reader would take for a number, null, bool, float or date is
  * quoted, so Flink reads the string the manifest holds. */
@@ -706,6 +759,7 @@ int main(void)
 		cmocka_unit_test(test_render_refuses_line_breaks),
 		cmocka_unit_test(test_high_availability),
 		cmocka_unit_test(test_claims),
+		cmocka_unit_test(test_long_names),
 		cmocka_unit_test(test_conf_yaml_quotes_keys_and_values),
 		cmocka_unit_test(test_pod_template_exact_integers),
 	};
