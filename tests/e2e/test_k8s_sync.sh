@@ -108,6 +108,30 @@ done
 [ -n "$ready" ] && ok "the StatefulSets' pods become Ready (1 JobManager, 2 TaskManagers)" ||
 	fail "pods not Ready in 30 s: jm=$jm tm=$tm"
 
+# --- 1b. a name of 45 characters, upstream's limit: the StatefulSets get
+# short names, and the controller can label their pods with the revision
+long=long-name-of-forty-five-characters-0123456789
+deployment $long 2g >"$tmp/work/jobs/long.yaml"
+publish "a name of 45 characters"
+sync_once "$tmp/config.yaml"
+ready=""
+for _ in $(seq 1 60); do
+	jm=$($K -n $ns get sts $long-jm -o jsonpath='{.status.readyReplicas}' 2>/dev/null)
+	tm=$($K -n $ns get sts $long-tm -o jsonpath='{.status.readyReplicas}' 2>/dev/null)
+	[ "$jm" = 1 ] && [ "$tm" = 2 ] && { ready=yes; break; }
+	sleep 0.5
+done
+if [ ${#long} = 45 ] && [ $rc = 0 ] && [ -n "$ready" ] && $K -n $ns get service $long-taskmanager $long-rest >/dev/null; then
+	ok "a 45-character name: StatefulSets $long-jm and -tm, their pods Ready"
+else
+	fail "45-character name: rc=$rc jm=$jm tm=$tm $(head -3 "$tmp/err") $($K -n $ns get events --field-selector reason=FailedCreate -o jsonpath='{.items[*].message}' | head -c 400)"
+fi
+git -C "$tmp/work" rm -q jobs/long.yaml
+publish "the long name goes"
+sync_once "$tmp/config.yaml"
+left=$($K -n $ns get configmap,service,statefulset -l app.kubernetes.io/instance=$long -o name | wc -l)
+[ $rc = 0 ] && [ "$left" = 0 ] && ok "and pruned with its objects when its file goes" || fail "long name prune: rc=$rc left=$left"
+
 # --- 2. a second pass writes nothing --------------------------------------
 sync_once "$tmp/config.yaml"
 if [ $rc = 0 ] && [ "$(jqo '.requests.writes')" = 0 ] && [ "$(jqo '.requests.get')" = 0 ] &&
