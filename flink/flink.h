@@ -160,6 +160,12 @@ int flink_parse_file(const fo_yaml_file *f, flink_deployments *out, size_t *skip
  * with *msg (caller frees) saying what happens instead, an error for the
  * upstream operator's kinds it does not run and for misspellings of its
  * own, a warning for other Kubernetes kinds, which it does not apply. */
+/* What flinkops does with `key` of a flinkConfiguration when it is one of
+ * the upstream operator's (kubernetes.operator.*, job.autoscaler.*): NULL
+ * when flinkops honours it or it is none of those; otherwise a note saying
+ * what flinkops does instead (static). For an unknown key *near gets the
+ * closest known one after "kubernetes.operator." when it is a likely typo. */
+const char *flink_operator_key_note(const char *key, const char **near);
 const char *flink_kind_verdict(const char *api_version, const char *kind, enum fo_severity *sev, char **msg);
 /*
  * Load `len` bytes named `name` (bounded YAML, see lib/yaml.h) and parse them

@@ -59,32 +59,6 @@ static bool failed(const pctx *c)
 
 /* ---- field helpers ---------------------------------------------------- */
 
-static size_t edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	if (la > 64 || lb > 64)
-		return 99;
-	size_t row[65];
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		size_t prev = row[0];
-		row[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t cur = row[j];
-			size_t cost = tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 1]) ? 0 : 1;
-			size_t best = prev + cost;
-			if (row[j] + 1 < best)
-				best = row[j] + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			prev = cur;
-		}
-	}
-	return row[lb];
-}
-
 /* Report every key of `map` that is not in `known` (NULL-terminated). */
 static void check_fields(pctx *c, const fo_yaml_node *map, const char *path, const char *const *known)
 {
@@ -98,7 +72,7 @@ static void check_fields(pctx *c, const fo_yaml_node *map, const char *path, con
 		const char *best = NULL;
 		size_t best_d = 3;
 		for (const char *const *f = known; *f; f++) {
-			size_t dist = edit_distance(k->str, *f);
+			size_t dist = fo_edit_distance(k->str, *f);
 			if (dist < best_d) {
 				best_d = dist;
 				best = *f;
@@ -351,6 +325,21 @@ static char *join_conf_list(pctx *c, const fo_yaml_node *v, const char *key)
 /* Flatten a (possibly nested) flinkConfiguration map into dotted keys, as
  * the upstream operator does: nested maps join their keys with '.', lists
  * become one ';'-separated value. */
+/* A key of the upstream operator that flinkops does not honour (or a
+ * misspelling of one) is named where it is, with what flinkops does
+ * instead: it does nothing, and that must not go unsaid. */
+static void note_operator_key(pctx *c, const fo_yaml_node *k, const char *key)
+{
+	const char *near = NULL;
+	const char *note = flink_operator_key_note(key, &near);
+	if (!note)
+		return;
+	if (near)
+		pwarn(c, k, "spec.flinkConfiguration", "%s: %s (did you mean kubernetes.operator.%s?)", key, note, near);
+	else
+		pwarn(c, k, "spec.flinkConfiguration", "%s: %s", key, note);
+}
+
 static void flatten_conf(pctx *c, const fo_yaml_node *m, const char *prefix, flink_kvs *out)
 {
 	for (size_t i = 0; i < m->n; i++) {
@@ -364,8 +353,10 @@ static void flatten_conf(pctx *c, const fo_yaml_node *m, const char *prefix, fli
 			char *joined = NULL;
 			if (flink_conf_get(out, key))
 				perr(c, k, "spec.flinkConfiguration", "\"%s\" is given twice (once nested, once dotted)", key);
-			else if ((joined = join_conf_list(c, v, key)))
+			else if ((joined = join_conf_list(c, v, key))) {
 				flink_kvs_set(out, key, joined);
+				note_operator_key(c, k, key);
+			}
 			free(joined);
 		} else if (fo_yaml_is_null(v)) {
 			perr(c, v, "spec.flinkConfiguration", "\"%s\" has no value", key);
@@ -373,6 +364,7 @@ static void flatten_conf(pctx *c, const fo_yaml_node *m, const char *prefix, fli
 			perr(c, k, "spec.flinkConfiguration", "\"%s\" is given twice (once nested, once dotted)", key);
 		} else if (check_conf_text(c, v, key, false)) {
 			flink_kvs_set(out, key, v->str);
+			note_operator_key(c, k, key);
 		}
 		free(key);
 	}
@@ -1387,9 +1379,9 @@ const char *flink_kind_verdict(const char *api_version, const char *kind, enum f
 			*msg = fo_asprintf("%s is not handled by flinkops yet: %s", kind, unhandled_kinds[i].instead);
 			return NULL;
 		}
-	if (flink_group || edit_distance(kind, FLINK_KIND) <= 2) {
+	if (flink_group || fo_edit_distance(kind, FLINK_KIND) <= 2) {
 		*sev = FO_SEV_ERROR;
-		*msg = edit_distance(kind, FLINK_KIND) <= 2
+		*msg = fo_edit_distance(kind, FLINK_KIND) <= 2
 			       ? fo_asprintf("unknown kind \"%s\" (did you mean \"%s\"?)", kind, FLINK_KIND)
 			       : fo_asprintf("unknown kind \"%s\" of flink.apache.org: flinkops runs %s only", kind,
 					     FLINK_KIND);

@@ -37,6 +37,9 @@ bool fo_streq(const char *a, const char *b);          /* NULL-safe */
  * (caller frees); FO_EIO (-2) when the source fails. */
 int fo_random_hex(size_t nbytes, char **out);
 bool fo_has_prefix(const char *s, const char *prefix);
+/* The Levenshtein distance of a and b, ignoring case (for "did you mean");
+ * 99 when either is longer than 64 characters. */
+size_t fo_edit_distance(const char *a, const char *b);
 bool fo_has_suffix(const char *s, const char *suffix);
 /* Whether `s` holds an ASCII control character (below 0x20, or DEL). */
 bool fo_has_ctl(const char *s);

@@ -645,6 +645,16 @@ static void test_defaults(void **state)
 	flink_deployment_free(fd);
 }
 
+/* Load `text` as file `name`: so many deployments, diagnostics and errors. */
+static void load_expect(const char *name, const char *text, flink_deployments *v, fo_diags *d, size_t ndeployments,
+			size_t ndiags, size_t nerrors)
+{
+	flink_load_buffer(name, text, strlen(text), v, NULL, d);
+	assert_int_equal(v->n, ndeployments);
+	assert_int_equal(d->n, ndiags);
+	assert_int_equal(d->nerrors, nerrors);
+}
+
 /* Every document that is not a FlinkDeployment gets a verdict: an error
  * for what flinkops would not do that the file asks for, a warning for
  * what it leaves to other tools; none is skipped in silence. */
@@ -690,14 +700,61 @@ static void test_kind_verdicts(void **state)
 			   "---\napiVersion: flink.apache.org/v1beta1\nkind: FlinkSessionJob\nmetadata: {name: j}\n";
 	flink_deployments v = {0};
 	fo_diags d = FO_DIAGS_INIT;
-	flink_load_buffer("mixed.yaml", text, strlen(text), &v, NULL, &d);
-	assert_int_equal(v.n, 1);
-	assert_int_equal(d.n, 2);
-	assert_int_equal(d.nerrors, 1);
+	load_expect("mixed.yaml", text, &v, &d, 1, 2, 1);
 	assert_int_equal(d.v[0].sev, FO_SEV_WARNING);
 	assert_int_equal(d.v[1].sev, FO_SEV_ERROR);
 	assert_int_equal(d.v[1].col, 7);
 	assert_int_equal(d.v[1].line, d.v[0].line + 4);
+	flink_deployments_free(&v);
+	fo_diags_free(&d);
+}
+
+/* The upstream operator's keys: honoured ones pass in silence, every other
+ * one says what flinkops does instead, a typo names the key it is near. */
+static void test_operator_keys(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *key, *note, *near;
+	} cases[] = {
+		{"kubernetes.operator.savepoint.history.max.count", NULL, NULL},
+		{"kubernetes.operator.periodic.savepoint.interval", NULL, NULL},
+		{"kubernetes.operator.deployment.rollback.enabled", NULL, NULL},
+		{"kubernetes.operator.savepoint.dispose-on-delete", NULL, NULL},
+		{"state.backend.type", NULL, NULL}, /* Flink's own: not the operator's business */
+		{"kubernetes.rest-service.exposed.type", NULL, NULL},
+		{"kubernetes.operator.job.restart.failed", "always starts a job that ended outside it", NULL},
+		{"kubernetes.operator.job.restart.faild", "not a key of the upstream operator", "job.restart.failed"},
+		{"kubernetes.operator.savepoint.history.max.cnt", "not a key", "savepoint.history.max.count"},
+		{"kubernetes.operator.periodic.checkpoint.interval", "triggers no checkpoints", NULL},
+		{"kubernetes.operator.job.savepoint-on-deletion", "always stops a deleted or suspended job with a savepoint", NULL},
+		{"kubernetes.operator.reconcile.interval", "an operator-wide setting", NULL},
+		{"kubernetes.operator.plugins.listeners.audit.class", "loads no plugins", NULL},
+		{"job.autoscaler.enabled", "no autoscaler", NULL},
+		{"kubernetes.operator.job.autoscaler.target.utilization", "no autoscaler", NULL},
+		{"kubernetes.operator.something.entirely.else", "not a key of the upstream operator", NULL},
+	};
+	for (size_t i = 0; i < FO_ARRAY_LEN(cases); i++) {
+		const char *near = "unset";
+		const char *note = flink_operator_key_note(cases[i].key, &near);
+		if ((note == NULL) != (cases[i].note == NULL) || (note && !strstr(note, cases[i].note)))
+			fail_msg("%s: note \"%s\", want \"%s\"", cases[i].key, note ? note : "(none)",
+				 cases[i].note ? cases[i].note : "(none)");
+		if (!fo_streq(near, cases[i].near))
+			fail_msg("%s: near \"%s\", want \"%s\"", cases[i].key, near ? near : "(none)",
+				 cases[i].near ? cases[i].near : "(none)");
+	}
+	/* in a manifest: a warning at the key, nested spelling included; the
+	 * deployment stays valid */
+	const char *text = HEAD(NAME) RES "  flinkConfiguration:\n    kubernetes.operator.job.restart.faild: \"true\"\n"
+			   "    kubernetes.operator:\n      savepoint.history.max.count: \"3\"\n"
+			   "      reconcile.interval: 15 s\n";
+	flink_deployments v = {0};
+	fo_diags d = FO_DIAGS_INIT;
+	load_expect("wc.yaml", text, &v, &d, 1, 2, 0);
+	assert_non_null(strstr(d.v[0].msg, "did you mean kubernetes.operator.job.restart.failed?"));
+	assert_non_null(strstr(d.v[1].msg, "kubernetes.operator.reconcile.interval: an operator-wide setting"));
+	assert_int_equal(d.v[1].col, 7);
 	flink_deployments_free(&v);
 	fo_diags_free(&d);
 }
@@ -720,6 +777,7 @@ int main(void)
 		cmocka_unit_test(test_exported_manifest),
 		cmocka_unit_test(test_session_cluster_default_replicas),
 		cmocka_unit_test(test_kind_verdicts),
+		cmocka_unit_test(test_operator_keys),
 	};
 	return cmocka_run_group_tests_name("model", tests, NULL, NULL);
 }
