@@ -722,7 +722,10 @@ static void parse_job(pctx *c, const fo_yaml_node *m, flink_job *j, int64_t *slo
 		perr(c, field(m, "savepointRedeployNonce"), "spec.job.savepointRedeployNonce",
 		     "redeploys the job from job.initialSavepointPath, which is not set: name the savepoint to start from");
 	int64_t ignored;
-	get_int(c, m, path, "checkpointTriggerNonce", INT64_MIN, INT64_MAX, &ignored);
+	if (get_int(c, m, path, "checkpointTriggerNonce", INT64_MIN, INT64_MAX, &ignored) == 1)
+		pwarn(c, field(m, "checkpointTriggerNonce"), "spec.job.checkpointTriggerNonce",
+		      "flinkops does not trigger checkpoints yet: a new value takes none. Flink checkpoints at "
+		      "execution.checkpointing.interval; for state on demand raise savepointTriggerNonce");
 	/* the upstream operator's autoscaler resets its scaling decisions when
 	 * this changes; flinkops scales only from git, so it is carried and said */
 	if (get_int(c, m, path, "autoscalerResetNonce", INT64_MIN, INT64_MAX, &j->autoscaler_reset_nonce) == 1)

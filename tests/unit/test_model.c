@@ -497,7 +497,7 @@ static void test_upstream_fields(void **state)
 		"  taskManager:\n    replicas: 1\n    resources:\n      requests: {memory: 2g}\n"
 		"      claims: [{name: gpu, request: one}]\n"
 		CONF "    metrics.reporters: [prom, jmx]\n    pipeline:\n      jars: [a.jar, 7]\n"
-		JOB "    autoscalerResetNonce: 4\n";
+		JOB "    autoscalerResetNonce: 4\n    checkpointTriggerNonce: 2\n";
 	flink_deployments v = {0};
 	fo_diags d = FO_DIAGS_INIT;
 	assert_int_equal(flink_load_buffer("up.yaml", t, strlen(t), &v, NULL, &d), 0);
@@ -510,13 +510,23 @@ static void test_upstream_fields(void **state)
 	assert_int_equal(cJSON_GetArraySize(fd->tm.claims), 1);
 	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(fd->tm.claims, 0), "name")->valuestring, "gpu");
 	assert_null(fd->jm.claims);
-	/* autoscalerResetNonce: a warning at its position, not an error */
+	/* autoscalerResetNonce and checkpointTriggerNonce: warnings at their
+	 * positions, not errors */
 	assert_int_equal(d.nerrors, 0);
-	assert_int_equal(d.n, 1);
+	assert_int_equal(d.n, 2);
 	assert_int_equal(d.v[0].sev, FO_SEV_WARNING);
-	assert_int_equal(d.v[0].line, 20);
-	assert_int_equal(d.v[0].col, 27);
-	assert_non_null(strstr(d.v[0].msg, "autoscalerResetNonce: has no effect in flinkops"));
+	assert_int_equal(d.v[1].sev, FO_SEV_WARNING);
+	bool reset = false, trigger = false;
+	for (size_t i = 0; i < d.n; i++) {
+		if (strstr(d.v[i].msg, "autoscalerResetNonce: has no effect in flinkops")) {
+			reset = true;
+			assert_int_equal(d.v[i].line, 20);
+			assert_int_equal(d.v[i].col, 27);
+		}
+		trigger = trigger || (strstr(d.v[i].msg, "checkpointTriggerNonce: flinkops does not trigger checkpoints yet") &&
+				      d.v[i].line == 21);
+	}
+	assert_true(reset && trigger);
 	flink_deployments_free(&v);
 	fo_diags_free(&d);
 }
