@@ -52,10 +52,12 @@ typedef struct flink_kvs {
 
 typedef struct flink_resources {
 	int64_t cpu_milli;          /* request, in thousandths of a core */
-	int64_t cpu_limit_milli;    /* limit; equals the request unless given */
+	int64_t cpu_limit_milli;    /* limit; the request times Flink's
+	                             * kubernetes.*.cpu.limit-factor unless given */
 	uint64_t memory;            /* bytes; the Flink process size */
-	uint64_t memory_limit;      /* bytes; equals memory unless given */
+	uint64_t memory_limit;      /* bytes; memory times the memory limit-factor unless given */
 	uint64_t ephemeral;         /* bytes; 0 when not given */
+	bool cpu_limit_given, memory_limit_given;
 } flink_resources;
 
 typedef struct flink_process {
@@ -64,6 +66,11 @@ typedef struct flink_process {
 	int replicas;               /* TaskManagers: computed when not given */
 	bool replicas_given;
 	cJSON *pod_template;        /* jobManager/taskManager podTemplate, or NULL */
+	/* Flink's own pod options in flinkConfiguration, which upstream applies
+	 * in standalone mode too (kubernetes.jobmanager.labels, ...): objects
+	 * (labels, annotations, node selector), an array (tolerations), or NULL */
+	cJSON *k8s_labels, *k8s_annotations, *k8s_node_selector, *k8s_tolerations;
+	char *service_account;      /* kubernetes.{jobmanager,taskmanager}.service-account, or NULL */
 } flink_process;
 
 /* Upstream's defaults for kubernetes.operator.savepoint.history.max.*, and
@@ -125,7 +132,8 @@ typedef struct flink_deployment {
 	cJSON *annotations;
 	char *image;                /* repository:tag */
 	char *image_pull_policy;    /* NULL: Kubernetes' default */
-	char *service_account;
+	char *service_account;      /* spec.serviceAccount, else kubernetes.service-account */
+	cJSON *image_pull_secrets;  /* kubernetes.container.image.pull-secrets as [{name}], or NULL */
 	char *flink_version;        /* normalised "MAJOR.MINOR", e.g. "1.17" */
 	int flink_major, flink_minor;
 	enum flink_mode mode;

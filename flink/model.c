@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "lib/buf.h"
+#include "lib/json.h"
 #include "lib/url.h"
 
 typedef struct pctx {
@@ -579,6 +580,8 @@ static void parse_process(pctx *c, const fo_yaml_node *spec, const char *key, fl
 	}
 	if (!pr->res.cpu_milli)
 		pr->res.cpu_milli = 1000; /* Flink's kubernetes.*.cpu default: one core */
+	pr->res.cpu_limit_given = pr->res.cpu_limit_milli != 0;
+	pr->res.memory_limit_given = pr->res.memory_limit != 0;
 	if (!pr->res.cpu_limit_milli)
 		pr->res.cpu_limit_milli = pr->res.cpu_milli;
 	if (!pr->res.memory_limit)
@@ -991,6 +994,164 @@ const char *flink_savepoint_cleanup_name(enum flink_savepoint_cleanup c)
 	}
 }
 
+/*
+ * Flink's map option format, "k1:v1,k2:v2", into a JSON object of strings;
+ * NULL with *why set when an entry has no key or no ':'.
+ */
+static cJSON *parse_flink_map(const char *s, char **why)
+{
+	cJSON *o = cJSON_CreateObject();
+	char *copy = fo_strdup(s), *save = NULL;
+	for (char *e = strtok_r(copy, ",", &save); e; e = strtok_r(NULL, ",", &save)) {
+		while (*e == ' ')
+			e++;
+		char *colon = strchr(e, ':');
+		if (!*e)
+			continue;
+		if (!colon || colon == e) {
+			*why = fo_asprintf("\"%s\" is not key:value", e);
+			cJSON_Delete(o);
+			o = NULL;
+			break;
+		}
+		*colon = '\0';
+		fo_json_set(o, e, cJSON_CreateString(colon + 1));
+	}
+	free(copy);
+	return o;
+}
+
+/* Flink's tolerations, "key:k,operator:Equal,value:v,effect:NoSchedule;...",
+ * into Kubernetes tolerations (keys matched without regard to case, as
+ * Flink does; tolerationSeconds a number). */
+static cJSON *parse_tolerations(const char *s, char **why)
+{
+	static const char *const names[] = {"key", "operator", "value", "effect", "tolerationSeconds"};
+	cJSON *arr = cJSON_CreateArray();
+	char *copy = fo_strdup(s), *save = NULL;
+	for (char *t = strtok_r(copy, ";", &save); t && !*why; t = strtok_r(NULL, ";", &save)) {
+		cJSON *m = parse_flink_map(t, why);
+		if (!m)
+			break;
+		cJSON *tol = cJSON_CreateObject();
+		for (cJSON *kv = m->child; kv && !*why; kv = kv->next) {
+			size_t n = 0;
+			while (n < FO_ARRAY_LEN(names) && strcasecmp(kv->string, names[n]) != 0)
+				n++;
+			if (n == FO_ARRAY_LEN(names)) {
+				*why = fo_asprintf("\"%s\" is not a toleration field (key, operator, value, effect, "
+						   "tolerationSeconds)", kv->string);
+			} else if (n == 4) {
+				char *end;
+				errno = 0;
+				long long secs = strtoll(kv->valuestring, &end, 10);
+				if (end == kv->valuestring || *end || errno)
+					*why = fo_asprintf("tolerationSeconds must be a whole number, got \"%s\"",
+							   kv->valuestring);
+				else
+					cJSON_AddNumberToObject(tol, names[n], (double)secs);
+			} else {
+				cJSON_AddStringToObject(tol, names[n], kv->valuestring);
+			}
+		}
+		cJSON_Delete(m);
+		if (cJSON_GetArraySize(tol))
+			cJSON_AddItemToArray(arr, tol);
+		else
+			cJSON_Delete(tol);
+	}
+	free(copy);
+	if (*why) {
+		cJSON_Delete(arr);
+		return NULL;
+	}
+	return arr;
+}
+
+/*
+ * Flink's own kubernetes.* pod options, which the upstream operator applies
+ * in standalone mode as in native mode: labels, annotations, node selector,
+ * tolerations, service account and limit factors per component, and the
+ * image pull secrets. The renderer puts them on the pods; a value Flink
+ * could not read either is an error at flinkConfiguration.
+ */
+static void check_pod_options(pctx *c, const fo_yaml_node *conf, flink_deployment *fd)
+{
+	static const char *const comps[] = {"jobmanager", "taskmanager"};
+	for (int jm = 1; jm >= 0; jm--) {
+		flink_process *pr = jm ? &fd->jm : &fd->tm;
+		const char *comp = comps[jm ? 0 : 1];
+		struct {
+			const char *opt;
+			cJSON **out;
+		} maps[] = {{"labels", &pr->k8s_labels},
+			    {"annotations", &pr->k8s_annotations},
+			    {"node-selector", &pr->k8s_node_selector},
+			    {"tolerations", &pr->k8s_tolerations}};
+		for (size_t i = 0; i < FO_ARRAY_LEN(maps); i++) {
+			char *key = fo_asprintf("kubernetes.%s.%s", comp, maps[i].opt);
+			const char *s = flink_conf_get(&fd->conf, key);
+			char *why = NULL;
+			if (s) {
+				*maps[i].out = i == 3 ? parse_tolerations(s, &why) : parse_flink_map(s, &why);
+				if (why)
+					perr(c, conf_node(conf, key), "spec.flinkConfiguration", "%s: %s", key, why);
+			}
+			free(why);
+			free(key);
+		}
+		char *key = fo_asprintf("kubernetes.%s.service-account", comp);
+		const char *s = flink_conf_get(&fd->conf, key);
+		if (s && !flink_dns1123_label(s) && !strchr(s, '.'))
+			perr(c, conf_node(conf, key), "spec.flinkConfiguration", "%s: \"%s\" is not a valid name", key, s);
+		else if (s)
+			pr->service_account = fo_strdup(s);
+		free(key);
+		/* the limits, unless given, are the requests times these */
+		for (int mem = 0; mem < 2; mem++) {
+			key = fo_asprintf("kubernetes.%s.%s.limit-factor", comp, mem ? "memory" : "cpu");
+			if ((s = flink_conf_get(&fd->conf, key))) {
+				char *end;
+				errno = 0;
+				double f = strtod(s, &end);
+				if (end == s || *end || errno || !(f >= 1.0) || f > 1000.0)
+					perr(c, conf_node(conf, key), "spec.flinkConfiguration",
+					     "%s must be a number from 1 (the limit is the request times it), got \"%s\"",
+					     key, s);
+				else if (mem && !pr->res.memory_limit_given)
+					pr->res.memory_limit = (uint64_t)((double)pr->res.memory * f);
+				else if (!mem && !pr->res.cpu_limit_given)
+					pr->res.cpu_limit_milli = (int64_t)((double)pr->res.cpu_milli * f);
+			}
+			free(key);
+		}
+	}
+	/* spec.serviceAccount wins over Flink's own key, as upstream sets it */
+	const char *sa = flink_conf_get(&fd->conf, "kubernetes.service-account");
+	if (sa && !fd->service_account) {
+		if (!flink_dns1123_label(sa) && !strchr(sa, '.'))
+			perr(c, conf_node(conf, "kubernetes.service-account"), "spec.flinkConfiguration",
+			     "kubernetes.service-account: \"%s\" is not a valid name", sa);
+		else
+			fd->service_account = fo_strdup(sa);
+	}
+	const char *ps = flink_conf_get(&fd->conf, "kubernetes.container.image.pull-secrets");
+	if (ps) {
+		fd->image_pull_secrets = cJSON_CreateArray();
+		char *copy = fo_strdup(ps), *save = NULL;
+		for (char *n = strtok_r(copy, ";", &save); n; n = strtok_r(NULL, ";", &save)) {
+			while (*n == ' ')
+				n++;
+			if (!*n)
+				continue;
+			cJSON *o = cJSON_CreateObject();
+			cJSON_AddStringToObject(o, "name", n);
+			cJSON_AddItemToArray(fd->image_pull_secrets, o);
+		}
+		free(copy);
+	}
+}
+
 static void check_conf(pctx *c, const fo_yaml_node *spec, flink_deployment *fd, int64_t slots_spec)
 {
 	const fo_yaml_node *at = fo_yaml_get_key(spec, "flinkConfiguration");
@@ -1058,6 +1219,7 @@ static void check_conf(pctx *c, const fo_yaml_node *spec, flink_deployment *fd, 
 			     "roll back with; use upgradeMode savepoint or last-state, or remove the key");
 	}
 	check_retention(c, at, fd);
+	check_pod_options(c, field(spec, "flinkConfiguration"), fd);
 	check_ha(c, spec, fd);
 }
 
@@ -1454,6 +1616,15 @@ void flink_deployment_free(flink_deployment *fd)
 	free(fd->image);
 	free(fd->image_pull_policy);
 	free(fd->service_account);
+	cJSON_Delete(fd->image_pull_secrets);
+	for (int jm = 0; jm < 2; jm++) {
+		flink_process *pr = jm ? &fd->jm : &fd->tm;
+		cJSON_Delete(pr->k8s_labels);
+		cJSON_Delete(pr->k8s_annotations);
+		cJSON_Delete(pr->k8s_node_selector);
+		cJSON_Delete(pr->k8s_tolerations);
+		free(pr->service_account);
+	}
 	free(fd->flink_version);
 	flink_kvs_free(&fd->conf);
 	flink_kvs_free(&fd->log_conf);

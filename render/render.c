@@ -488,6 +488,13 @@ static void complete_container(const flink_deployment *fd, cJSON *c, bool jm, co
 	upsert_named(mounts, m);
 }
 
+/* Set every member of `from` (strings; may be NULL) on `to`. */
+static void set_each(cJSON *to, const cJSON *from)
+{
+	for (const cJSON *x = from ? from->child : NULL; x; x = x->next)
+		fo_json_set(to, x->string, cJSON_Duplicate(x, true));
+}
+
 static cJSON *pod_template(const flink_deployment *fd, bool jm, const char *config_hash, int *rc, fo_err *e)
 {
 	const flink_process *pr = jm ? &fd->jm : &fd->tm;
@@ -503,6 +510,11 @@ static cJSON *pod_template(const flink_deployment *fd, bool jm, const char *conf
 	cJSON *meta = fo_json_obj(t, "metadata");
 	cJSON_DeleteItemFromObjectCaseSensitive(meta, "name");
 	cJSON *labels = fo_json_obj(meta, "labels");
+	/* Flink's own pod options over the templates, as Flink's decorators
+	 * apply them; flinkops's labels and annotations after them, so a
+	 * selector can never be overridden */
+	set_each(labels, pr->k8s_labels);
+	set_each(fo_json_obj(meta, "annotations"), pr->k8s_annotations);
 	cJSON *sel = selector_labels(fd, comp);
 	for (cJSON *l = sel->child; l; l = l->next)
 		fo_json_set(labels, l->string, cJSON_CreateString(l->valuestring));
@@ -517,8 +529,15 @@ static cJSON *pod_template(const flink_deployment *fd, bool jm, const char *conf
 		fo_json_set(ann, RENDER_ANNOTATION_RESTART_NONCE, cJSON_CreateString(fd->restart_nonce));
 
 	cJSON *spec = fo_json_obj(t, "spec");
-	if (fd->service_account)
-		fo_json_set(spec, "serviceAccountName", cJSON_CreateString(fd->service_account));
+	const char *sa = pr->service_account ? pr->service_account : fd->service_account;
+	if (sa)
+		fo_json_set(spec, "serviceAccountName", cJSON_CreateString(sa));
+	if (pr->k8s_node_selector)
+		set_each(fo_json_obj(spec, "nodeSelector"), pr->k8s_node_selector);
+	for (cJSON *x = pr->k8s_tolerations ? pr->k8s_tolerations->child : NULL; x; x = x->next)
+		cJSON_AddItemToArray(fo_json_arr(spec, "tolerations"), cJSON_Duplicate(x, true));
+	for (cJSON *x = fd->image_pull_secrets ? fd->image_pull_secrets->child : NULL; x; x = x->next)
+		upsert_named(fo_json_arr(spec, "imagePullSecrets"), cJSON_Duplicate(x, true));
 	cJSON *containers = fo_json_arr(spec, "containers");
 	cJSON *main = fo_json_find_named(containers, RENDER_CONTAINER);
 	if (main) {

@@ -110,6 +110,17 @@ static const struct {
 	{HEAD(NAME) RES CONF "    high-availability.type: org.apache.flink.kubernetes.highavailability.KubernetesHaServicesFactory\n",
 	 11, 5, "high-availability.type needs high-availability.storageDir"},
 	{HEAD(NAME) RES CONF "    kubernetes.cluster-id: other\n", 10, 3, "\"kubernetes.cluster-id\" is set by flinkops"},
+	/* Flink's own pod options: what Flink could not read either */
+	{HEAD(NAME) RES CONF "    kubernetes.taskmanager.tolerations: key:a,colour:red\n", 11, 5,
+	 "kubernetes.taskmanager.tolerations: \"colour\" is not a toleration field"},
+	{HEAD(NAME) RES CONF "    kubernetes.taskmanager.tolerations: key:a,tolerationSeconds:soon\n", 11, 5,
+	 "tolerationSeconds must be a whole number, got \"soon\""},
+	{HEAD(NAME) RES CONF "    kubernetes.jobmanager.labels: team\n", 11, 5,
+	 "kubernetes.jobmanager.labels: \"team\" is not key:value"},
+	{HEAD(NAME) RES CONF "    kubernetes.taskmanager.memory.limit-factor: \"0.5\"\n", 11, 5,
+	 "kubernetes.taskmanager.memory.limit-factor must be a number from 1"},
+	{HEAD(NAME) RES CONF "    kubernetes.jobmanager.service-account: Bad_Name\n", 11, 5,
+	 "kubernetes.jobmanager.service-account: \"Bad_Name\" is not a valid name"},
 	{HEAD(NAME) RES CONF "    high-availability.cluster-id: other\n", 10, 3, "\"high-availability.cluster-id\" is set by flinkops"},
 	/* resources.claims */
 	{HEAD(NAME) "  jobManager: {resources: {requests: {memory: 1g}, claims: gpu}}\n  taskManager: {resource: {memory: 2g}, replicas: 1}\n",

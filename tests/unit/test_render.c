@@ -666,6 +666,63 @@ static void test_long_names(void **state)
 	}
 }
 
+/* Flink's own kubernetes.* pod options, which upstream applies in
+ * standalone mode too, land on the rendered pods: over the pod template,
+ * under flinkops's own labels; limits are the requests times the factors
+ * unless given. */
+static void test_flink_pod_options(void **state)
+{
+	(void)state;
+	flink_deployment *fd = parse_text(
+		"podopts",
+		"apiVersion: flink.apache.org/v1beta1\nkind: FlinkDeployment\nmetadata: {name: wc}\nspec:\n"
+		"  image: flink:1.20\n  flinkVersion: v1_20\n  serviceAccount: flink\n"
+		"  podTemplate:\n    metadata: {labels: {team: a, tier: x}}\n"
+		"    spec:\n      tolerations: [{key: t0, operator: Exists}]\n      imagePullSecrets: [{name: old}]\n"
+		"  flinkConfiguration:\n"
+		"    kubernetes.container.image.pull-secrets: regcred;old\n"
+		"    kubernetes.jobmanager.labels: tier:jm,app.kubernetes.io/instance:nope\n"
+		"    kubernetes.jobmanager.annotations: a.example/b:c\n"
+		"    kubernetes.taskmanager.node-selector: pool:tm,zone:z1\n"
+		"    kubernetes.taskmanager.tolerations: key:gpu,operator:Equal,value:yes,effect:NoSchedule;"
+		"Key:spot,Operator:Exists,TolerationSeconds:30\n"
+		"    kubernetes.taskmanager.service-account: tm-sa\n"
+		"    kubernetes.taskmanager.memory.limit-factor: \"1.5\"\n"
+		"    kubernetes.jobmanager.cpu.limit-factor: \"2\"\n"
+		"  jobManager: {resource: {memory: 1g, cpu: 0.5}}\n"
+		"  taskManager: {resource: {memory: 2g, cpu: 1}, replicas: 1}\n");
+	render_objects o;
+	assert_int_equal(render_deployment(fd, &o, NULL), 0);
+	const cJSON *jt = cJSON_GetObjectItem(cJSON_GetObjectItem(o.v[RENDER_STATEFULSET_JOBMANAGER], "spec"), "template");
+	const cJSON *tt = cJSON_GetObjectItem(cJSON_GetObjectItem(o.v[RENDER_STATEFULSET_TASKMANAGER], "spec"), "template");
+	const cJSON *jl = cJSON_GetObjectItem(cJSON_GetObjectItem(jt, "metadata"), "labels");
+	assert_string_equal(fo_json_str(jl, "tier"), "jm");      /* Flink's option over the template */
+	assert_string_equal(fo_json_str(jl, "team"), "a");       /* the template's kept */
+	assert_string_equal(fo_json_str(jl, "app.kubernetes.io/instance"), "wc"); /* never overridden */
+	assert_string_equal(fo_json_str(cJSON_GetObjectItem(cJSON_GetObjectItem(jt, "metadata"), "annotations"), "a.example/b"), "c");
+	const cJSON *js = cJSON_GetObjectItem(jt, "spec"), *ts = cJSON_GetObjectItem(tt, "spec");
+	assert_string_equal(fo_json_str(js, "serviceAccountName"), "flink");
+	assert_string_equal(fo_json_str(ts, "serviceAccountName"), "tm-sa");
+	assert_null(cJSON_GetObjectItem(js, "nodeSelector"));
+	assert_string_equal(fo_json_str(cJSON_GetObjectItem(ts, "nodeSelector"), "zone"), "z1");
+	const cJSON *tol = cJSON_GetObjectItem(ts, "tolerations");
+	assert_int_equal(cJSON_GetArraySize(tol), 3); /* the template's, then Flink's two */
+	assert_string_equal(fo_json_str(cJSON_GetArrayItem(tol, 1), "effect"), "NoSchedule");
+	assert_string_equal(fo_json_str(cJSON_GetArrayItem(tol, 2), "key"), "spot");
+	assert_int_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(tol, 2), "tolerationSeconds")->valuedouble, 30);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(js, "tolerations")), 1);
+	const cJSON *ps = cJSON_GetObjectItem(js, "imagePullSecrets");
+	assert_int_equal(cJSON_GetArraySize(ps), 2); /* old once, regcred */
+	const cJSON *jr = cJSON_GetObjectItem(main_container(&o, RENDER_STATEFULSET_JOBMANAGER), "resources");
+	const cJSON *tr = cJSON_GetObjectItem(main_container(&o, RENDER_STATEFULSET_TASKMANAGER), "resources");
+	assert_string_equal(fo_json_str(cJSON_GetObjectItem(jr, "limits"), "cpu"), "1");
+	assert_string_equal(fo_json_str(cJSON_GetObjectItem(jr, "limits"), "memory"), "1024Mi");
+	assert_string_equal(fo_json_str(cJSON_GetObjectItem(tr, "limits"), "memory"), "3072Mi");
+	assert_string_equal(fo_json_str(cJSON_GetObjectItem(tr, "requests"), "memory"), "2048Mi");
+	render_objects_free(&o);
+	flink_deployment_free(fd);
+}
+
 /* config.yaml (Flink 1.19 on) is standard YAML: a key or value that a YAML
  * 1.1 or 1.2 reader would take for a number, null, bool, float or date is
  * quoted, so Flink reads the string the manifest holds. */
@@ -760,6 +817,7 @@ int main(void)
 		cmocka_unit_test(test_high_availability),
 		cmocka_unit_test(test_claims),
 		cmocka_unit_test(test_long_names),
+		cmocka_unit_test(test_flink_pod_options),
 		cmocka_unit_test(test_conf_yaml_quotes_keys_and_values),
 		cmocka_unit_test(test_pod_template_exact_integers),
 	};
