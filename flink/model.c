@@ -1583,6 +1583,17 @@ int flink_parse_file(const fo_yaml_file *f, flink_deployments *out, size_t *skip
 			other++;
 			continue;
 		}
+		/* upstream's health canary: a FlinkDeployment without a spec that
+		 * its operator only watches; nothing to deploy */
+		const fo_yaml_node *labels = fo_yaml_get(fo_yaml_get(doc, "metadata"), "labels");
+		const fo_yaml_node *canary = labels && labels->kind == FO_YAML_MAP ? fo_yaml_get(labels, "flink.apache.org/canary") : NULL;
+		if (canary && canary->kind == FO_YAML_SCALAR && strcmp(canary->str, "true") == 0) {
+			fo_diag_add(d, FO_SEV_WARNING, f->name, canary->line, canary->col,
+				    "an upstream operator canary (label flink.apache.org/canary): flinkops has no canary "
+				    "check and deploys nothing for it");
+			other++;
+			continue;
+		}
 		flink_deployment *fd = flink_deployment_parse(doc, f->name, d);
 		if (fd) {
 			out->v = fo_grow(out->v, &out->cap, out->n + 1, sizeof(*out->v));

@@ -728,6 +728,14 @@ static void test_kind_verdicts(void **state)
 	assert_int_equal(d.v[1].line, d.v[0].line + 4);
 	flink_deployments_free(&v);
 	fo_diags_free(&d);
+	/* upstream's canary: a warning at its label, not "spec is required" */
+	const char *canary = "apiVersion: flink.apache.org/v1beta1\nkind: FlinkDeployment\nmetadata:\n  name: canary\n"
+			     "  labels:\n    \"flink.apache.org/canary\": \"true\"\n";
+	load_expect("canary.yaml", canary, &v, &d, 0, 1, 0);
+	assert_int_equal(d.v[0].line, 6);
+	assert_non_null(strstr(d.v[0].msg, "an upstream operator canary"));
+	flink_deployments_free(&v);
+	fo_diags_free(&d);
 }
 
 /* The upstream operator's keys: honoured ones pass in silence, every other
