@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # rig: k8s git
+# lane: alone
 # flinkops sync --once against the rig's real kube-apiserver, with the
 # manifests in a real git repository served by the rig: objects created with
 # labels and hashes, pods Ready, a second pass that writes nothing, drift

@@ -355,31 +355,30 @@ else
 fi
 
 # the kubelet's probes never failed an agent long enough to restart it
-# (the two pods that took the slow clients, still there): no Liveness
-# failure Event, and no restart but one the agent chose. A leader that
-# cannot renew the Lease exits 3 by design (an API server that stalls
-# under load, seen once on a 2-core machine); a liveness kill ends the
-# agent with SIGTERM, which it answers with exit 0, or SIGKILL (137).
+# (the two pods that took the slow clients, still there: none restarted).
+# A restart for any other cause fails too: the issue asks for
+# restartCount 0, and the agent's own exit (3, the Lease lost) would mean
+# the API server stalled, which no test may do while this one runs
+# (tests that stop shared servers run alone: `# lane: alone`).
 # (asked again when the API server does not answer: a TLS handshake timeout
 # was seen here under load, and an empty answer must not read as no pods)
-npods= restarts= probe_restarts= unhealthy=
+npods= restarts= unhealthy=
 for _ in 1 2 3 4 5; do
 	$A get pods -l $sel -o json >"$tmp/agents.json" 2>"$tmp/agents.err" &&
 		$A get events --field-selector reason=Unhealthy -o json >"$tmp/agents-events.json" 2>>"$tmp/agents.err" && break
 	sleep 2
 done
-read -r npods restarts probe_restarts < <(jq -r '[.items[] | select(.metadata.deletionTimestamp == null)
-	| .status.containerStatuses[]?] | "\(length) \(map(.restartCount) | add // 0) \(map(select(.restartCount > 0
-	and .lastState.terminated.exitCode != 3)) | length)"' "$tmp/agents.json" 2>/dev/null)
+read -r npods restarts < <(jq -r '[.items[] | select(.metadata.deletionTimestamp == null)
+	| .status.containerStatuses[]?.restartCount] | "\(length) \(add // 0)"' "$tmp/agents.json" 2>/dev/null)
 unhealthy=$(jq '[.items[] | select(.message | test("^Liveness"))] | length' "$tmp/agents-events.json" 2>/dev/null)
-# and the agent said why it stopped, in the restarted container's log
-for p in $(jq -r '.items[] | select(any(.status.containerStatuses[]?; .restartCount > 0)) | .metadata.name' "$tmp/agents.json" 2>/dev/null); do
-	$A logs "$p" --previous 2>/dev/null | grep -q 'stopped: the Lease was lost (exit 3)' || probe_restarts="$probe_restarts+$p"
-done
-if [ "$npods" = 2 ] && [ "$probe_restarts" = 0 ] && [ "$unhealthy" = 0 ]; then
-	ok "no agent container was restarted by its probes (no Liveness failure, $slow_s s of slow clients included; 2 pods$([ "$restarts" != 0 ] && echo "; $restarts restart(s) after the Lease was lost, exit 3, by design"))"
+if [ "$npods" = 2 ] && [ "$restarts" = 0 ] && [ "$unhealthy" = 0 ]; then
+	ok "no agent container was restarted (restartCount 0, no Liveness failure; $slow_s s of slow clients included; 2 pods)"
 else
-	bad "agent pods: ${npods:-?}, restarts: ${restarts:-?}, not after a lost Lease: ${probe_restarts:-?}, Liveness failures: ${unhealthy:-?} $(jq -c '[.items[].status.containerStatuses[]?.lastState]' "$tmp/agents.json" 2>/dev/null) $(cat "$tmp/agents.err")"
+	why=
+	for p in $(jq -r '.items[] | select(any(.status.containerStatuses[]?; .restartCount > 0)) | .metadata.name' "$tmp/agents.json" 2>/dev/null); do
+		why="$why $p: $($A logs "$p" --previous 2>/dev/null | grep -E ' (error|warn) ' | tail -2 | tr '\n' ' ')"
+	done
+	bad "agent pods: ${npods:-?}, restarts: ${restarts:-?}, Liveness failures: ${unhealthy:-?}; last states $(jq -c '[.items[].status.containerStatuses[]?.lastState]' "$tmp/agents.json" 2>/dev/null);${why:- } $(cat "$tmp/agents.err")"
 fi
 
 # --- the audit log: no 403, and the (resource, verb) pairs used ---

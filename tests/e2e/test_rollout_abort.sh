@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # rig: k8s git flink s3
+# lane: alone
 # A pass that loses the API server half way must not report what it did not
 # do: three deployments change in one commit; the pass is held just after
 # the first one's objects are applied (FLINKOPS_PAUSE_AFTER=applied, one
