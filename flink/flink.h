@@ -92,7 +92,6 @@ enum flink_savepoint_cleanup {
 	FLINK_CLEANUP_DISPOSE, /* Flink disposes of the data (POST /savepoint-disposal) */
 	FLINK_CLEANUP_OFF,     /* kept and tracked */
 };
-const char *flink_savepoint_cleanup_name(enum flink_savepoint_cleanup c);
 
 typedef struct flink_job {
 	char *jar_uri;
@@ -157,24 +156,26 @@ typedef struct flink_deployments {
 
 /*
  * Parse every FlinkDeployment document in `f` and append each valid one to
- * `out`. Documents of other kinds are skipped (their count goes to *skipped
- * when non-NULL). Every problem is added to `d` with its position; returns 0
- * when no error was found, FO_EINVAL otherwise. A document with errors is not
- * appended, but the file's other documents still are.
+ * `out`. Every document of another kind gets a diagnostic (see
+ * flink_kind_verdict; their count goes to *skipped when non-NULL). Every
+ * problem is added to `d` with its position; returns 0 when no error was
+ * found, FO_EINVAL otherwise. A document with errors is not appended, but
+ * the file's other documents still are.
  */
 int flink_parse_file(const fo_yaml_file *f, flink_deployments *out, size_t *skipped, fo_diags *d);
 /* What flinkops does with a document of `kind` (NULL: none) and
- * `api_version` (may be NULL): FLINK_KIND when it reads it; otherwise NULL
- * with *msg (caller frees) saying what happens instead, an error for the
- * upstream operator's kinds it does not run and for misspellings of its
- * own, a warning for other Kubernetes kinds, which it does not apply. */
+ * `api_version` (may be NULL): true when it reads it (a FlinkDeployment);
+ * otherwise false with *msg (caller frees) saying what happens instead: an
+ * error for the upstream operator's kinds it does not run and for
+ * misspellings of its own, a warning for other Kubernetes kinds, which it
+ * does not apply. */
+bool flink_kind_verdict(const char *api_version, const char *kind, enum fo_severity *sev, char **msg);
 /* What flinkops does with `key` of a flinkConfiguration when it is one of
  * the upstream operator's (kubernetes.operator.*, job.autoscaler.*): NULL
  * when flinkops honours it or it is none of those; otherwise a note saying
  * what flinkops does instead (static). For an unknown key *near gets the
  * closest known one after "kubernetes.operator." when it is a likely typo. */
 const char *flink_operator_key_note(const char *key, const char **near);
-const char *flink_kind_verdict(const char *api_version, const char *kind, enum fo_severity *sev, char **msg);
 /*
  * Load `len` bytes named `name` (bounded YAML, see lib/yaml.h) and parse them
  * as flink_parse_file does. A file holding no YAML document at all is an

@@ -985,13 +985,11 @@ static void check_retention(pctx *c, const fo_yaml_node *at, flink_deployment *f
 							: FLINK_CLEANUP_FORGET;
 }
 
-const char *flink_savepoint_cleanup_name(enum flink_savepoint_cleanup c)
+/* A ServiceAccount name as spec.serviceAccount has always been checked: a
+ * DNS-1123 label, or a dotted name, which the API server judges. */
+static bool account_name_ok(const char *s)
 {
-	switch (c) {
-	case FLINK_CLEANUP_DISPOSE: return "dispose";
-	case FLINK_CLEANUP_OFF: return "off";
-	default: return "forget";
-	}
+	return flink_dns1123_label(s) || strchr(s, '.') != NULL;
 }
 
 /*
@@ -1102,7 +1100,7 @@ static void check_pod_options(pctx *c, const fo_yaml_node *conf, flink_deploymen
 		}
 		char *key = fo_asprintf("kubernetes.%s.service-account", comp);
 		const char *s = flink_conf_get(&fd->conf, key);
-		if (s && !flink_dns1123_label(s) && !strchr(s, '.'))
+		if (s && !account_name_ok(s))
 			perr(c, conf_node(conf, key), "spec.flinkConfiguration", "%s: \"%s\" is not a valid name", key, s);
 		else if (s)
 			pr->service_account = fo_strdup(s);
@@ -1129,7 +1127,7 @@ static void check_pod_options(pctx *c, const fo_yaml_node *conf, flink_deploymen
 	/* spec.serviceAccount wins over Flink's own key, as upstream sets it */
 	const char *sa = flink_conf_get(&fd->conf, "kubernetes.service-account");
 	if (sa && !fd->service_account) {
-		if (!flink_dns1123_label(sa) && !strchr(sa, '.'))
+		if (!account_name_ok(sa))
 			perr(c, conf_node(conf, "kubernetes.service-account"), "spec.flinkConfiguration",
 			     "kubernetes.service-account: \"%s\" is not a valid name", sa);
 		else
@@ -1353,7 +1351,7 @@ static void parse_spec(pctx *c, const fo_yaml_node *spec, flink_deployment *fd)
 	parse_image(c, spec, fd);
 
 	if (get_str(c, spec, "spec", "serviceAccount", &fd->service_account) == 1 &&
-	    !flink_dns1123_label(fd->service_account) && strchr(fd->service_account, '.') == NULL)
+	    !account_name_ok(fd->service_account))
 		perr(c, field(spec, "serviceAccount"), "spec.serviceAccount", "\"%s\" is not a valid name", fd->service_account);
 
 	/* Required, as upstream requires it: it picks the configuration file
@@ -1527,22 +1525,22 @@ static const struct {
 				     "upgrades through a savepoint"},
 };
 
-const char *flink_kind_verdict(const char *api_version, const char *kind, enum fo_severity *sev, char **msg)
+bool flink_kind_verdict(const char *api_version, const char *kind, enum fo_severity *sev, char **msg)
 {
 	*msg = NULL;
 	*sev = FO_SEV_WARNING;
 	if (!kind) {
 		*msg = fo_strdup("a document without \"kind\" is not a Kubernetes manifest: flinkops skips it");
-		return NULL;
+		return false;
 	}
 	if (strcmp(kind, FLINK_KIND) == 0)
-		return FLINK_KIND;
+		return true;
 	bool flink_group = api_version && strncmp(api_version, "flink.apache.org/", 17) == 0;
 	for (size_t i = 0; i < FO_ARRAY_LEN(unhandled_kinds); i++)
 		if (strcmp(kind, unhandled_kinds[i].kind) == 0) {
 			*sev = FO_SEV_ERROR;
 			*msg = fo_asprintf("%s is not handled by flinkops yet: %s", kind, unhandled_kinds[i].instead);
-			return NULL;
+			return false;
 		}
 	if (flink_group || fo_edit_distance(kind, FLINK_KIND) <= 2) {
 		*sev = FO_SEV_ERROR;
@@ -1550,12 +1548,12 @@ const char *flink_kind_verdict(const char *api_version, const char *kind, enum f
 			       ? fo_asprintf("unknown kind \"%s\" (did you mean \"%s\"?)", kind, FLINK_KIND)
 			       : fo_asprintf("unknown kind \"%s\" of flink.apache.org: flinkops runs %s only", kind,
 					     FLINK_KIND);
-		return NULL;
+		return false;
 	}
 	*msg = fo_asprintf("flinkops applies FlinkDeployments only: this %s is not applied. Apply it with kubectl "
 			   "or another tool, or keep it outside the manifest path",
 			   kind);
-	return NULL;
+	return false;
 }
 
 int flink_parse_file(const fo_yaml_file *f, flink_deployments *out, size_t *skipped, fo_diags *d)
