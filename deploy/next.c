@@ -466,6 +466,15 @@ static bool requested_savepoint(const deploy_desired *d, const deploy_journal *j
 		set(n, DEPLOY_OP_SAVEPOINT, "periodic");
 		return true;
 	}
+	/* a cron schedule: due once it fired since the newest savepoint (as
+	 * upstream: the next time after the last trigger has passed) */
+	if (d->periodic_cron && o->savepoint_age_ms >= 0 && o->now_s > 0) {
+		int64_t due = flink_cron_next(d->periodic_cron, o->now_s - o->savepoint_age_ms / 1000);
+		if (due >= 0 && due <= o->now_s) {
+			set(n, DEPLOY_OP_SAVEPOINT, "periodic");
+			return true;
+		}
+	}
 	return false;
 }
 

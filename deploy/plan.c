@@ -186,7 +186,8 @@ void deploy_plan_change(const deploy_side *from, const deploy_side *to, const ch
 	 * object either: the running job is savepointed, nothing restarts. */
 	if (c->action == DEPLOY_NONE && of && nf && of->has_job && nf->has_job && !to->suspended &&
 	    (of->job.savepoint_trigger_nonce != nf->job.savepoint_trigger_nonce ||
-	     of->job.periodic_savepoint_ms != nf->job.periodic_savepoint_ms)) {
+	     of->job.periodic_savepoint_ms != nf->job.periodic_savepoint_ms ||
+	     !fo_streq(of->job.periodic_savepoint_cron, nf->job.periodic_savepoint_cron))) {
 		if (of->job.savepoint_trigger_nonce != nf->job.savepoint_trigger_nonce && nf->job.savepoint_trigger_nonce)
 			c->note = fo_asprintf("savepointTriggerNonce changes to %lld: a savepoint of the running job is "
 					      "taken; nothing restarts",
@@ -194,7 +195,10 @@ void deploy_plan_change(const deploy_side *from, const deploy_side *to, const ch
 		else if (nf->job.periodic_savepoint_ms)
 			c->note = fo_asprintf("periodic savepoints every %lld s; nothing restarts",
 					      (long long)(nf->job.periodic_savepoint_ms / 1000));
-		else if (of->job.periodic_savepoint_ms)
+		else if (nf->job.periodic_savepoint_cron)
+			c->note = fo_asprintf("periodic savepoints on the cron schedule \"%s\" (UTC); nothing restarts",
+					      nf->job.periodic_savepoint_cron);
+		else if (of->job.periodic_savepoint_ms || of->job.periodic_savepoint_cron)
 			c->note = fo_strdup("periodic savepoints stop; nothing restarts");
 	}
 	/* Savepoint retention (kubernetes.operator.savepoint.*) shows in no

@@ -506,6 +506,7 @@ static void observe(exec *x)
 	}
 	/* periodic savepoints: since the newest savepoint, the job's start or the last attempt */
 	o->savepoint_age_ms = -1;
+	o->now_s = wall_ms() / 1000;
 	const char *since[] = {j->savepoint_time, j->running_since, j->request_time};
 	for (size_t i = 0; i < FO_ARRAY_LEN(since); i++) {
 		long a = age_ms(since[i]);
@@ -1361,6 +1362,7 @@ static void desired_of(exec *x, bool deleting)
 		d->savepoint_nonce = fd->job.savepoint_trigger_nonce;
 		d->redeploy_nonce = fd->job.savepoint_redeploy_nonce;
 		d->periodic_savepoint_ms = fd->job.periodic_savepoint_ms;
+		d->periodic_cron = fd->job.periodic_savepoint_cron ? &fd->job.periodic_cron : NULL;
 		d->rolling_back = fd->spec_commit != NULL;
 		d->application = flink_application_cluster(fd);
 		/* a stateless job has no state to bring back */

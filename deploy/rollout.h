@@ -60,6 +60,7 @@ typedef struct deploy_desired {
 	int64_t redeploy_nonce;        /* job.savepointRedeployNonce: a new value starts the job again from
 	                                * initial_savepoint, a human's choice (0: none) */
 	int64_t periodic_savepoint_ms; /* a savepoint when the newest is older than this (0: none) */
+	const struct flink_cron *periodic_cron; /* or when this schedule fired since the newest (NULL: none) */
 	bool rollback;                 /* a new job that never becomes healthy is rolled back to the
 	                                * journal's previous spec (never for a stateless job) */
 	bool rolling_back;             /* this is that previous spec, run again by a rollback */
@@ -108,6 +109,7 @@ typedef struct deploy_observed {
 	const char *request_location;
 	const char *request_failure;
 	long savepoint_age_ms;         /* since the newest savepoint (else the job's start); -1 unknown */
+	int64_t now_s;                 /* the agent's clock at the observation (seconds, UTC); 0 unknown */
 	/* An application cluster whose journal names no start it applied (a
 	 * flinkops before format 3 applied it, and its JobManager started the
 	 * job on its own): a job that JobManager runs, which no journal names */

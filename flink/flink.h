@@ -93,6 +93,30 @@ enum flink_savepoint_cleanup {
 	FLINK_CLEANUP_OFF,     /* kept and tracked */
 };
 
+/*
+ * A Quartz cron schedule (upstream's second spelling of its periodic
+ * snapshot intervals), as the sets of times it fires at, in UTC. Bit n of
+ * each set stands for value n (day-of-week: 1 Sunday .. 7 Saturday, as
+ * Quartz numbers them; year: bit n is 1970 + n).
+ */
+typedef struct flink_cron {
+	uint64_t sec, min;
+	uint32_t hour, dom;
+	uint16_t month;
+	uint8_t dow;
+	bool by_weekday;  /* day-of-month is '?': the days are dow's */
+	bool dom_last;    /* day-of-month is L: the month's last day */
+	uint64_t year[3];
+} flink_cron;
+
+/* Parse a Quartz cron expression (6 or 7 fields; *, ?, lists, ranges,
+ * steps, month and day names, a lone L for the last day of the month).
+ * Returns 0, or -1 with *why (caller frees) saying what is wrong. */
+int flink_cron_parse(const char *expr, flink_cron *c, char **why);
+/* The first time (seconds since the epoch, UTC) after `after` that `c`
+ * fires at; -1 when it never does again (before 2100). Pure. */
+int64_t flink_cron_next(const flink_cron *c, int64_t after);
+
 typedef struct flink_job {
 	char *jar_uri;
 	char *entry_class;          /* entryClass or mainClass; NULL: the jar's manifest */
@@ -107,6 +131,8 @@ typedef struct flink_job {
 	int64_t savepoint_trigger_nonce;   /* a new value asks for a savepoint (0: none) */
 	int64_t savepoint_redeploy_nonce;
 	int64_t periodic_savepoint_ms;     /* kubernetes.operator.periodic.savepoint.interval (0: none) */
+	char *periodic_savepoint_cron;     /* ... when it is a cron expression (NULL: none) */
+	flink_cron periodic_cron;          /* that expression, parsed */
 	/* Savepoint retention (upstream's kubernetes.operator.savepoint.*):
 	 * history.max.count (0: not given, upstream's 10), history.max.age
 	 * (0: not given, upstream's 24 h), and what becomes of a savepoint past

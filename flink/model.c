@@ -1191,16 +1191,27 @@ static void check_conf(pctx *c, const fo_yaml_node *spec, flink_deployment *fd, 
 		perr(c, at, "spec.flinkConfiguration", "the savepoint directory \"%s\" differs from job.savepointStorage \"%s\"; give one",
 		     sp, fd->job.savepoint_dir);
 	if ((s = flink_conf_get(&fd->conf, "kubernetes.operator.periodic.savepoint.interval"))) {
+		/* upstream's two spellings: a duration, or a Quartz cron expression */
+		const fo_yaml_node *pat =
+			conf_node(field(spec, "flinkConfiguration"), "kubernetes.operator.periodic.savepoint.interval");
 		int64_t ms = flink_duration_ms(s);
-		if (ms < 0 || (ms > 0 && ms < 1000))
-			perr(c, at, "spec.flinkConfiguration",
+		char *why = NULL;
+		bool cron = ms < 0 && strchr(s, ' ') && flink_cron_parse(s, &fd->job.periodic_cron, &why) == 0;
+		if (why)
+			perr(c, pat, "spec.flinkConfiguration",
+			     "kubernetes.operator.periodic.savepoint.interval \"%s\": %s", s, why);
+		else if (!cron && (ms < 0 || (ms > 0 && ms < 1000)))
+			perr(c, pat, "spec.flinkConfiguration",
 			     "kubernetes.operator.periodic.savepoint.interval must be a duration of at least 1 s (\"10min\", "
-			     "\"1 h\"; 0 for none), got \"%s\"", s);
-		else if (!fd->has_job && ms > 0)
-			perr(c, at, "spec.flinkConfiguration",
+			     "\"1 h\"; 0 for none) or a Quartz cron expression (\"0 0 2 * * ?\"), got \"%s\"", s);
+		else if (!fd->has_job && (cron || ms > 0))
+			perr(c, pat, "spec.flinkConfiguration",
 			     "kubernetes.operator.periodic.savepoint.interval needs a job to take savepoints of");
+		else if (cron)
+			fd->job.periodic_savepoint_cron = fo_strdup(s);
 		else
 			fd->job.periodic_savepoint_ms = ms;
+		free(why);
 	}
 	if ((s = flink_conf_get(&fd->conf, "kubernetes.operator.deployment.rollback.enabled"))) {
 		if (strcmp(s, "true") == 0)
@@ -1610,6 +1621,7 @@ static void job_free(flink_job *j)
 	fo_strv_free(j->args, j->nargs);
 	free(j->initial_savepoint_path);
 	free(j->savepoint_dir);
+	free(j->periodic_savepoint_cron);
 }
 
 void flink_deployment_free(flink_deployment *fd)

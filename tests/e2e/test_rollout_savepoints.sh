@@ -6,7 +6,8 @@
 #     entry) and an Event; the next pass takes none;
 #   - kubernetes.operator.periodic.savepoint.interval takes one each time
 #     the newest savepoint is older than the interval; setting it restarts
-#     nothing (Flink never reads the operator's settings).
+#     nothing (Flink never reads the operator's settings); given as a Quartz
+#     cron expression, one is taken once the schedule fired since the newest.
 NAME=spreq
 . "$(dirname "$0")/lib-rollout.sh"
 
@@ -59,4 +60,30 @@ if [ $rc1 = 0 ] && [ $rc2 = 0 ] && [ $rc3 = 0 ] && [ $rc = 0 ] && [ "$n2" = $((n
 	ok "periodic savepoints every 3 s: taken when due ($n1 -> $n2, none at once after, -> $n4), job $job never restarted"
 else
 	fail "periodic: rc=$rc1/$rc2/$rc3/$rc job=$(journal .jobId) savepoints $n1 $n2 $n3 $n4 reason=$(journal .savepointReason) $(head -3 "$tmp/err")"
+fi
+
+# --- periodic savepoints on a cron schedule ----------------------------------
+# Once a minute, at a second about 15 s from now: the first pass comes
+# before it fires (the newest savepoint is newer than its last firing), the
+# pass after it takes one, the next takes none (it fires again in a minute).
+n0=$(savepoints_of "$job")
+fire=$((($(date -u +%s) + 15) % 60))
+deployment 1 savepoint | sed 's/^    upgradeMode: savepoint$/&\n    savepointTriggerNonce: 1/' |
+	sed "s/^spec:\$/&\n  flinkConfiguration:\n    kubernetes.operator.periodic.savepoint.interval: \"$fire * * * * ?\"/" \
+		>"$tmp/work/jobs/counter.yaml"
+publish "periodic savepoints at second $fire of every minute" >/dev/null
+sync_once
+rc1=$rc n1=$(savepoints_of "$job")
+while [ "$(date -u +%S | sed 's/^0//')" != "$fire" ]; do sleep 0.2; done
+sleep 1.2
+sync_once
+rc2=$rc n2=$(savepoints_of "$job")
+sync_once
+n3=$(savepoints_of "$job")
+if [ $rc1 = 0 ] && [ $rc2 = 0 ] && [ $rc = 0 ] && [ "$n1" = "$n0" ] && [ "$n2" = $((n1 + 1)) ] && [ "$n3" = "$n2" ] &&
+	[ "$(journal .jobId)" = "$job" ] && [ "$(job_state "$job")" = RUNNING ] &&
+	[ "$(journal .savepointReason)" = periodic ]; then
+	ok "cron \"$fire * * * * ?\": none before it fired ($n1), one after ($n2), none again at once ($n3); job $job never restarted"
+else
+	fail "cron: rc=$rc1/$rc2/$rc job=$(journal .jobId) savepoints $n0 $n1 $n2 $n3 reason=$(journal .savepointReason) $(head -3 "$tmp/err")"
 fi

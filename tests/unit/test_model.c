@@ -111,6 +111,17 @@ static const struct {
 	 11, 5, "high-availability.type needs high-availability.storageDir"},
 	{HEAD(NAME) RES CONF "    kubernetes.cluster-id: other\n", 10, 3, "\"kubernetes.cluster-id\" is set by flinkops"},
 	/* Flink's own pod options: what Flink could not read either */
+	/* periodic savepoints: a duration or a Quartz cron expression */
+	{HEAD(NAME) RES CONF "    kubernetes.operator.periodic.savepoint.interval: 0 0 2 * * *\n" JOB, 11, 5,
+	 "interval \"0 0 2 * * *\": exactly one of day-of-month and day-of-week must be '?'"},
+	{HEAD(NAME) RES CONF "    kubernetes.operator.periodic.savepoint.interval: 0 0 26 * * ?\n" JOB, 11, 5,
+	 "hours takes 0 to 23, got \"26\""},
+	{HEAD(NAME) RES CONF "    kubernetes.operator.periodic.savepoint.interval: 0 0 2 * *\n" JOB, 11, 5,
+	 "a Quartz cron expression has 6 or 7 fields"},
+	{HEAD(NAME) RES CONF "    kubernetes.operator.periodic.savepoint.interval: daily\n" JOB, 11, 5,
+	 "must be a duration of at least 1 s (\"10min\", \"1 h\"; 0 for none) or a Quartz cron expression"},
+	{HEAD(NAME) RES CONF "    kubernetes.operator.periodic.savepoint.interval: 0 0 2 * * ?\n", 11, 5,
+	 "kubernetes.operator.periodic.savepoint.interval needs a job to take savepoints of"},
 	{HEAD(NAME) RES CONF "    kubernetes.taskmanager.tolerations: key:a,colour:red\n", 11, 5,
 	 "kubernetes.taskmanager.tolerations: \"colour\" is not a toleration field"},
 	{HEAD(NAME) RES CONF "    kubernetes.taskmanager.tolerations: key:a,tolerationSeconds:soon\n", 11, 5,
@@ -621,12 +632,27 @@ static void test_periodic_savepoint_interval(void **state)
 		char *text = fo_asprintf(HEAD(NAME) RES CONF "    kubernetes.operator.periodic.savepoint.interval: \"%s\"\n" JOB,
 					 cases[i].v);
 		flink_deployment *fd = parse_one(text);
+		assert_null(fd->job.periodic_savepoint_cron);
 		if (fd->job.periodic_savepoint_ms != cases[i].ms)
 			fail_msg("\"%s\": %lld ms, want %lld", cases[i].v, (long long)fd->job.periodic_savepoint_ms,
 				 (long long)cases[i].ms);
 		flink_deployment_free(fd);
 		free(text);
 	}
+}
+
+/* Upstream's second spelling: a Quartz cron expression, kept as written
+ * for the plan and parsed for the schedule (its rules: test_cron.c). */
+static void test_periodic_savepoint_cron(void **state)
+{
+	(void)state;
+	flink_deployment *fd = parse_one(HEAD(NAME) RES CONF
+					 "    kubernetes.operator.periodic.savepoint.interval: 0 30 2 ? * MON-FRI\n" JOB);
+	assert_int_equal(fd->job.periodic_savepoint_ms, 0);
+	assert_string_equal(fd->job.periodic_savepoint_cron, "0 30 2 ? * MON-FRI");
+	/* after Sunday 2026-12-06 noon UTC comes Monday 02:30 */
+	assert_int_equal(flink_cron_next(&fd->job.periodic_cron, 1796558400), 1796610600);
+	flink_deployment_free(fd);
 }
 
 /* Upstream's per-deployment rollback switch; without it the agent's flink.rollback decides. */
@@ -810,6 +836,7 @@ int main(void)
 		cmocka_unit_test(test_unique_names),
 		cmocka_unit_test(test_conf_flattened_and_sorted),
 		cmocka_unit_test(test_periodic_savepoint_interval),
+		cmocka_unit_test(test_periodic_savepoint_cron),
 		cmocka_unit_test(test_rollback_setting),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_upstream_fields),

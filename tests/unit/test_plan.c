@@ -78,50 +78,58 @@ static const struct {
 	enum deploy_action action;
 	bool savepoint, restarts_job, restarts_pods;
 	int warning; /* a warning kind that must be present, or -1 */
+	const char *note; /* what the plan says of a change no object shows, or NULL */
 } cases[] = {
-	{"no change", NULL, NULL, false, false, DEPLOY_NONE, false, false, false, -1},
-	{"comment only", "  job:\n", "  # a comment\n  job:\n", false, false, DEPLOY_NONE, false, false, false, -1},
+	{"no change", NULL, NULL, false, false, DEPLOY_NONE, false, false, false, -1, NULL},
+	{"comment only", "  job:\n", "  # a comment\n  job:\n", false, false, DEPLOY_NONE, false, false, false, -1, NULL},
 	{"key order only", "  jobManager: {resource: {memory: 1g}}\n  taskManager: {resource: {memory: 2g}}\n",
 	 "  taskManager: {resource: {memory: 2g}}\n  jobManager: {resource: {memory: 1g}}\n", false, false, DEPLOY_NONE,
-	 false, false, false, -1},
-	{"new deployment", NULL, NULL, true, false, DEPLOY_CREATE, false, true, true, -1},
-	{"deleted deployment", NULL, NULL, false, true, DEPLOY_DELETE, true, false, false, -1},
+	 false, false, false, -1, NULL},
+	{"new deployment", NULL, NULL, true, false, DEPLOY_CREATE, false, true, true, -1, NULL},
+	{"deleted deployment", NULL, NULL, false, true, DEPLOY_DELETE, true, false, false, -1, NULL},
 	{"parallelism up", "parallelism: 2", "parallelism: 4", false, false, DEPLOY_UPGRADE, true, true, true,
-	 DEPLOY_WARN_PARALLELISM},
-	{"new jar", "j-1.jar", "j-2.jar", false, false, DEPLOY_UPGRADE, true, true, false, DEPLOY_WARN_JAR},
+	 DEPLOY_WARN_PARALLELISM, NULL},
+	{"new jar", "j-1.jar", "j-2.jar", false, false, DEPLOY_UPGRADE, true, true, false, DEPLOY_WARN_JAR, NULL},
 	{"new entry class", "com.example.Job", "com.example.Job2", false, false, DEPLOY_UPGRADE, true, true, false,
-	 DEPLOY_WARN_ENTRY_CLASS},
-	{"TaskManager memory", "memory: 2g", "memory: 3g", false, false, DEPLOY_UPGRADE, true, true, true, -1},
-	{"image", "flink:1.20", "flink:1.20.1", false, false, DEPLOY_UPGRADE, true, true, true, -1},
-	{"flink configuration", "rocksdb", "hashmap", false, false, DEPLOY_UPGRADE, true, true, true, -1},
+	 DEPLOY_WARN_ENTRY_CLASS, NULL},
+	{"TaskManager memory", "memory: 2g", "memory: 3g", false, false, DEPLOY_UPGRADE, true, true, true, -1, NULL},
+	{"image", "flink:1.20", "flink:1.20.1", false, false, DEPLOY_UPGRADE, true, true, true, -1, NULL},
+	{"flink configuration", "rocksdb", "hashmap", false, false, DEPLOY_UPGRADE, true, true, true, -1, NULL},
 	{"stateless upgrade", "upgradeMode: savepoint\n", "upgradeMode: stateless\n    args: [--x]\n", false, false,
-	 DEPLOY_UPGRADE, false, true, false, DEPLOY_WARN_STATE_DROPPED},
+	 DEPLOY_UPGRADE, false, true, false, DEPLOY_WARN_STATE_DROPPED, NULL},
 	{"switch to stateless with an upgrade", "parallelism: 2\n    upgradeMode: savepoint",
 	 "parallelism: 3\n    upgradeMode: stateless", false, false, DEPLOY_UPGRADE, false, true, true,
-	 DEPLOY_WARN_UPGRADE_MODE},
+	 DEPLOY_WARN_UPGRADE_MODE, NULL},
 	{"mode alone changes nothing running", "upgradeMode: savepoint", "upgradeMode: last-state", false, false,
-	 DEPLOY_NONE, false, false, false, -1},
+	 DEPLOY_NONE, false, false, false, -1, "from savepoint to last-state"},
 	{"allowNonRestoredState", "    state: running\n", "    state: running\n    allowNonRestoredState: true\n",
-	 false, false, DEPLOY_UPGRADE, true, true, false, DEPLOY_WARN_NON_RESTORED_STATE},
-	{"labels only", "{team: a}", "{team: b}", false, false, DEPLOY_IN_PLACE, false, false, false, -1},
+	 false, false, DEPLOY_UPGRADE, true, true, false, DEPLOY_WARN_NON_RESTORED_STATE, NULL},
+	{"labels only", "{team: a}", "{team: b}", false, false, DEPLOY_IN_PLACE, false, false, false, -1, NULL},
 	/* replicas that agree with parallelism × slots change nothing */
 	{"replicas spelled out", "taskManager: {resource: {memory: 2g}}",
-	 "taskManager: {resource: {memory: 2g}, replicas: 2}", false, false, DEPLOY_NONE, false, false, false, -1},
+	 "taskManager: {resource: {memory: 2g}, replicas: 2}", false, false, DEPLOY_NONE, false, false, false, -1, NULL},
 	/* replicas alone: the job runs at replicas × slots, as upstream runs it */
 	{"more TaskManagers raise the parallelism",
 	 "taskManager: {resource: {memory: 2g}}\n  job:\n    jarURI: s3://b/j-1.jar\n    entryClass: com.example.Job\n"
 	 "    parallelism: 2\n",
 	 "taskManager: {resource: {memory: 2g}, replicas: 4}\n  job:\n    jarURI: s3://b/j-1.jar\n"
 	 "    entryClass: com.example.Job\n",
-	 false, false, DEPLOY_UPGRADE, true, true, true, DEPLOY_WARN_PARALLELISM},
-	{"suspend", "state: running", "state: suspended", false, false, DEPLOY_SUSPEND, true, false, false, -1},
+	 false, false, DEPLOY_UPGRADE, true, true, true, DEPLOY_WARN_PARALLELISM, NULL},
+	{"suspend", "state: running", "state: suspended", false, false, DEPLOY_SUSPEND, true, false, false, -1, NULL},
 	{"restart nonce", "  image: flink:1.20\n", "  image: flink:1.20\n  restartNonce: \"7\"\n", false, false,
-	 DEPLOY_UPGRADE, true, true, true, -1},
+	 DEPLOY_UPGRADE, true, true, true, -1, NULL},
 	{"savepoint nonce", "    state: running\n", "    state: running\n    savepointTriggerNonce: 3\n", false, false,
-	 DEPLOY_NONE, false, false, false, -1},
+	 DEPLOY_NONE, false, false, false, -1, "savepointTriggerNonce changes to 3: a savepoint"},
 	{"savepoint retention", "    state.backend.type: rocksdb\n",
 	 "    state.backend.type: rocksdb\n    kubernetes.operator.savepoint.history.max.count: \"3\"\n", false, false,
-	 DEPLOY_NONE, false, false, false, -1},
+	 DEPLOY_NONE, false, false, false, -1, "the newest 3 savepoints flinkops took are kept, older ones past 86400 s"},
+	{"periodic savepoints", "    state.backend.type: rocksdb\n",
+	 "    state.backend.type: rocksdb\n    kubernetes.operator.periodic.savepoint.interval: 10min\n", false, false,
+	 DEPLOY_NONE, false, false, false, -1, "periodic savepoints every 600 s; nothing restarts"},
+	{"cron savepoints", "    state.backend.type: rocksdb\n",
+	 "    state.backend.type: rocksdb\n    kubernetes.operator.periodic.savepoint.interval: 0 0 2 * * ?\n", false,
+	 false, DEPLOY_NONE, false, false, false, -1,
+	 "periodic savepoints on the cron schedule \"0 0 2 * * ?\" (UTC); nothing restarts"},
 };
 
 /* Only the namespaces an agent manages are its own: a FlinkDeployment
@@ -179,15 +187,8 @@ static void test_classify_table(void **state)
 		load_side(&b, cases[i].head_absent ? NULL : head);
 		deploy_change c;
 		deploy_plan_change(&a.side, &b.side, NULL, &c);
-		/* only the upgrade mode, a savepoint nonce or retention alone is a change no object shows */
-		bool mode = strcmp(cases[i].name, "mode alone changes nothing running") == 0;
-		bool nonce = strcmp(cases[i].name, "savepoint nonce") == 0;
-		bool retention = strcmp(cases[i].name, "savepoint retention") == 0;
-		bool want_note = mode || nonce || retention;
-		const char *want_text = mode    ? "from savepoint to last-state"
-					: nonce ? "savepointTriggerNonce changes to 3: a savepoint"
-						: "the newest 3 savepoints flinkops took are kept, older ones past 86400 s";
-		if ((c.note != NULL) != want_note || (want_note && !strstr(c.note, want_text)))
+		/* only what no object shows gets a note */
+		if ((c.note != NULL) != (cases[i].note != NULL) || (c.note && !strstr(c.note, cases[i].note)))
 			fail_msg("%s: note \"%s\"", cases[i].name, c.note ? c.note : "(none)");
 		if (c.action != cases[i].action || c.takes_savepoint != cases[i].savepoint ||
 		    c.restarts_job != cases[i].restarts_job || c.restarts_pods != cases[i].restarts_pods)

@@ -60,6 +60,7 @@ enum obs {
 static void observe(enum obs kind, deploy_observed *o)
 {
 	memset(o, 0, sizeof(*o));
+	o->now_s = 1796590830; /* 2026-12-06T21:00:30Z */
 	o->slots_total = 4;
 	o->objects_current = true;
 	o->pods_ready = kind == O_PODS_ROLLING ? 0 : 1;
@@ -357,13 +358,23 @@ enum want {
 	W_FIX2,     /* a fix commit with another job: H_NEW2 (T_NEW2) */
 	W_REVERT,   /* git's C_PREV spec again (H_PREV, T_PREV), by a revert: not a rollback's */
 	W_NEW_T_RB, /* git's H_NEW (T_NEW), rollback on */
-	W_LAST = W_NEW_T_RB,
+	W_CRON_DUE, /* git's H_OLD, periodic savepoints at minute 59 of every hour (due since 20:59) */
+	W_CRON_LATER, /* git's H_OLD, periodic savepoints at minute 30 of every hour (next at 21:30) */
+	W_LAST = W_CRON_LATER,
 };
 
 static void desired(enum want kind, deploy_desired *d)
 {
 	memset(d, 0, sizeof(*d));
-	d->job_hash = kind == W_SAME || kind == W_NONCE || kind == W_PERIODIC ? H_OLD : H_NEW;
+	d->job_hash = kind == W_SAME || kind == W_NONCE || kind == W_PERIODIC || kind == W_CRON_DUE ||
+				      kind == W_CRON_LATER
+			      ? H_OLD
+			      : H_NEW;
+	static flink_cron at59, at30;
+	char *why = NULL;
+	assert_int_equal(flink_cron_parse("0 59 * * * ?", &at59, &why), 0);
+	assert_int_equal(flink_cron_parse("0 30 * * * ?", &at30, &why), 0);
+	d->periodic_cron = kind == W_CRON_DUE ? &at59 : kind == W_CRON_LATER ? &at30 : NULL;
 	d->savepoint_nonce = kind == W_NONCE ? 7 : 0;
 	d->periodic_savepoint_ms = kind == W_PERIODIC ? 60000 : 0;
 	d->mode = kind == W_LAST_STATE ? FLINK_UPGRADE_LAST_STATE
@@ -453,6 +464,12 @@ static const struct row {
 	{J_REQUEST, W_NEW, O_REQ_PROGRESS, DEPLOY_OP_STOP, NULL, NULL},     /* an upgrade does not wait for it */
 	{J_IDLE, W_PERIODIC, O_SP_OLD, DEPLOY_OP_SAVEPOINT, NULL, "periodic"},
 	{J_IDLE, W_PERIODIC, O_RUNNING, DEPLOY_OP_NONE, NULL, "running"},
+	/* a cron schedule: due once it fired since the newest savepoint (2 minutes ago, at 20:58:30) */
+	{J_IDLE, W_CRON_DUE, O_SP_OLD, DEPLOY_OP_SAVEPOINT, NULL, "periodic"},
+	{J_IDLE, W_CRON_LATER, O_SP_OLD, DEPLOY_OP_NONE, NULL, "running"},
+	{J_IDLE, W_CRON_DUE, O_RUNNING, DEPLOY_OP_NONE, NULL, "running"}, /* a savepoint just now */
+	{J_REQUEST, W_CRON_DUE, O_REQ_PROGRESS, DEPLOY_OP_WAIT, NULL, "savepoint of job"},
+	{J_IDLE, W_CRON_DUE, O_DOWN, DEPLOY_OP_WAIT, NULL, "does not answer"},
 	/* an upgrade, by mode */
 	{J_IDLE, W_NEW, O_RUNNING, DEPLOY_OP_STOP, NULL, NULL},
 	{J_IDLE, W_PODS, O_RUNNING, DEPLOY_OP_STOP, NULL, NULL},
