@@ -51,6 +51,14 @@ void deploy_journal_set(char **field, const char *value)
 	X("handledNonce", handled_nonce)             \
 	X("savepointError", savepoint_error)         \
 	X("handledRedeployNonce", handled_redeploy_nonce) \
+	X("checkpointTriggerId", checkpoint_trigger_id) \
+	X("checkpointRequestTime", checkpoint_request_time) \
+	X("checkpointReason", checkpoint_reason)     \
+	X("checkpointNonce", checkpoint_nonce)       \
+	X("handledCheckpointNonce", handled_checkpoint_nonce) \
+	X("checkpointPath", checkpoint_path)         \
+	X("checkpointTime", checkpoint_time)         \
+	X("checkpointError", checkpoint_error)       \
 	X("runningSince", running_since)             \
 	X("savepointPath", savepoint_path)           \
 	X("savepointTime", savepoint_time)           \
@@ -196,7 +204,8 @@ static void add_str(cJSON *o, const char *key, const char *v)
  * written and when read (an older flinkops wrote them uncut). */
 static bool is_message(const char *key)
 {
-	return strcmp(key, "lastError") == 0 || strcmp(key, "savepointError") == 0 || strcmp(key, "rollbackCause") == 0;
+	return strcmp(key, "lastError") == 0 || strcmp(key, "savepointError") == 0 || strcmp(key, "rollbackCause") == 0 ||
+	       strcmp(key, "checkpointError") == 0;
 }
 
 /* A message, cut at a character boundary to what the decoder takes. */

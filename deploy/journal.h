@@ -123,6 +123,15 @@ typedef struct deploy_journal {
 	 * newest nonce answered; savepointError the last request's failure. */
 	char *request_trigger_id, *request_time, *request_reason, *request_nonce;
 	char *handled_nonce, *savepoint_error;
+	/* A checkpoint asked of the running job (a new job.checkpointTriggerNonce,
+	 * or kubernetes.operator.periodic.checkpoint.interval), as a savepoint
+	 * request is: its trigger id journaled before the request, when, why
+	 * (manual | periodic), the nonce it answers; handledCheckpointNonce the
+	 * newest nonce answered; the last one completed (its path, or
+	 * "checkpoint N" when Flink kept it nowhere addressable), when, and the
+	 * last request's failure. */
+	char *checkpoint_trigger_id, *checkpoint_request_time, *checkpoint_reason, *checkpoint_nonce;
+	char *handled_checkpoint_nonce, *checkpoint_path, *checkpoint_time, *checkpoint_error;
 	/* the newest job.savepointRedeployNonce a job was started for: a new
 	 * one starts the job again from job.initialSavepointPath */
 	char *handled_redeploy_nonce;

@@ -54,6 +54,7 @@ bool deploy_op_acts_on_spec(enum deploy_op op)
 	case DEPLOY_OP_RECORD:
 	case DEPLOY_OP_CONFIRM:
 	case DEPLOY_OP_SAVEPOINT:
+	case DEPLOY_OP_CHECKPOINT:
 	case DEPLOY_OP_RESTART:
 	case DEPLOY_OP_ROLLBACK:
 		return true;
@@ -424,6 +425,21 @@ static bool nonce_is(const char *journaled, int64_t nonce)
 	return fo_streq(journaled ? journaled : "0", buf);
 }
 
+/* Whether a periodic snapshot is due: `age_ms` since the newest (-1
+ * unknown) has reached `every_ms`, or the cron schedule fired since. */
+static bool periodic_due(int64_t every_ms, const flink_cron *cron, long age_ms, int64_t now_s)
+{
+	if (age_ms < 0)
+		return false;
+	if (every_ms > 0 && age_ms >= every_ms)
+		return true;
+	if (cron && now_s > 0) {
+		int64_t due = flink_cron_next(cron, now_s - age_ms / 1000);
+		return due >= 0 && due <= now_s;
+	}
+	return false;
+}
+
 /*
  * A savepoint of the healthy running job, asked for in git (a new
  * job.savepointTriggerNonce) or due (the periodic interval), which keeps
@@ -462,18 +478,60 @@ static bool requested_savepoint(const deploy_desired *d, const deploy_journal *j
 		set(n, DEPLOY_OP_SAVEPOINT, "manual");
 		return true;
 	}
-	if (d->periodic_savepoint_ms > 0 && o->savepoint_age_ms >= 0 && o->savepoint_age_ms >= d->periodic_savepoint_ms) {
+	/* the interval, or a cron schedule that fired since the newest
+	 * savepoint (as upstream: the next time after the last trigger has
+	 * passed) */
+	if (periodic_due(d->periodic_savepoint_ms, d->periodic_cron, o->savepoint_age_ms, o->now_s)) {
 		set(n, DEPLOY_OP_SAVEPOINT, "periodic");
 		return true;
 	}
-	/* a cron schedule: due once it fired since the newest savepoint (as
-	 * upstream: the next time after the last trigger has passed) */
-	if (d->periodic_cron && o->savepoint_age_ms >= 0 && o->now_s > 0) {
-		int64_t due = flink_cron_next(d->periodic_cron, o->now_s - o->savepoint_age_ms / 1000);
-		if (due >= 0 && due <= o->now_s) {
-			set(n, DEPLOY_OP_SAVEPOINT, "periodic");
-			return true;
+	return false;
+}
+
+/*
+ * A checkpoint of the healthy running job, asked for in git (a new
+ * job.checkpointTriggerNonce) or due (the periodic checkpoint interval),
+ * exactly as requested_savepoint: journaled first, found again under its
+ * trigger id. A savepoint request goes first; a checkpoint never changes
+ * what a job starts from (Flink's own newest checkpoint does that). True
+ * when it decided a step.
+ */
+static bool requested_checkpoint(const deploy_desired *d, const deploy_journal *j, const deploy_observed *o,
+				 deploy_next *n)
+{
+	if (j->checkpoint_trigger_id) {
+		switch (o->ck_request) {
+		case DEPLOY_TRIGGER_COMPLETED:
+			set(n, DEPLOY_OP_CHECKPOINT_DONE, NULL);
+			n->restore = o->ck_request_location;
+			n->restore_kind = "checkpoint";
+			break;
+		case DEPLOY_TRIGGER_FAILED:
+			set(n, DEPLOY_OP_CHECKPOINT_DONE, "the %s checkpoint of job %s failed: %s; the job keeps running",
+			    str(j->checkpoint_reason), str(j->job_id),
+			    o->ck_request_failure ? o->ck_request_failure : "no cause reported");
+			n->restore_kind = "none";
+			break;
+		case DEPLOY_TRIGGER_IN_PROGRESS:
+			n->wait_ms = o->ck_request_age_ms;
+			n->late = o->ck_request_age_ms >= 0 && o->ck_request_age_ms > d->savepoint_timeout_ms;
+			set(n, DEPLOY_OP_WAIT, "the %s checkpoint of job %s is in progress%s", str(j->checkpoint_reason),
+			    str(j->job_id), n->late ? ", past flink.savepointTimeout" : "");
+			break;
+		case DEPLOY_TRIGGER_NONE:
+		case DEPLOY_TRIGGER_UNKNOWN:
+			set(n, DEPLOY_OP_CHECKPOINT, "%s", str(j->checkpoint_reason));
+			break;
 		}
+		return true;
+	}
+	if (d->checkpoint_nonce != 0 && !nonce_is(j->handled_checkpoint_nonce, d->checkpoint_nonce)) {
+		set(n, DEPLOY_OP_CHECKPOINT, "manual");
+		return true;
+	}
+	if (periodic_due(d->periodic_checkpoint_ms, d->periodic_checkpoint_cron, o->checkpoint_age_ms, o->now_s)) {
+		set(n, DEPLOY_OP_CHECKPOINT, "periodic");
+		return true;
 	}
 	return false;
 }
@@ -632,7 +690,7 @@ static void idle(const deploy_desired *d, const deploy_journal *j, const deploy_
 	if (o->job_known && o->job == FLINK_JOB_RUNNING) {
 		if (j->await_checkpoint_since)
 			first_checkpoint(d, j, o, n);
-		else if (!requested_savepoint(d, j, o, n))
+		else if (!requested_savepoint(d, j, o, n) && !requested_checkpoint(d, j, o, n))
 			set(n, DEPLOY_OP_NONE, "running");
 		return;
 	}

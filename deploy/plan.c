@@ -201,6 +201,24 @@ void deploy_plan_change(const deploy_side *from, const deploy_side *to, const ch
 		else if (of->job.periodic_savepoint_ms || of->job.periodic_savepoint_cron)
 			c->note = fo_strdup("periodic savepoints stop; nothing restarts");
 	}
+	/* Nor does a new checkpointTriggerNonce or periodic checkpoint schedule. */
+	if (c->action == DEPLOY_NONE && !c->note && of && nf && of->has_job && nf->has_job && !to->suspended &&
+	    (of->job.checkpoint_trigger_nonce != nf->job.checkpoint_trigger_nonce ||
+	     of->job.periodic_checkpoint_ms != nf->job.periodic_checkpoint_ms ||
+	     !fo_streq(of->job.periodic_checkpoint_cron, nf->job.periodic_checkpoint_cron))) {
+		if (of->job.checkpoint_trigger_nonce != nf->job.checkpoint_trigger_nonce && nf->job.checkpoint_trigger_nonce)
+			c->note = fo_asprintf("checkpointTriggerNonce changes to %lld: a %s checkpoint of the running job is "
+					      "taken; nothing restarts",
+					      (long long)nf->job.checkpoint_trigger_nonce, nf->job.checkpoint_type);
+		else if (nf->job.periodic_checkpoint_ms)
+			c->note = fo_asprintf("periodic %s checkpoints every %lld s; nothing restarts", nf->job.checkpoint_type,
+					      (long long)(nf->job.periodic_checkpoint_ms / 1000));
+		else if (nf->job.periodic_checkpoint_cron)
+			c->note = fo_asprintf("periodic %s checkpoints on the cron schedule \"%s\" (UTC); nothing restarts",
+					      nf->job.checkpoint_type, nf->job.periodic_checkpoint_cron);
+		else if (of->job.periodic_checkpoint_ms || of->job.periodic_checkpoint_cron)
+			c->note = fo_strdup("periodic checkpoints stop; nothing restarts");
+	}
 	/* Savepoint retention (kubernetes.operator.savepoint.*) shows in no
 	 * object: old savepoints flinkops took go sooner or later. */
 	if (c->action == DEPLOY_NONE && !c->note && of && nf && of->has_job && nf->has_job &&

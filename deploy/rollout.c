@@ -262,6 +262,8 @@ typedef struct exec {
 	flink_checkpoint_info ck;
 	flink_savepoint_status sp;
 	flink_savepoint_status rsp;   /* a savepoint the running job was asked for */
+	flink_savepoint_status csp;   /* a checkpoint the running job was asked for */
+	char *ck_location;            /* its path (or "checkpoint N") once completed */
 	char *cause;
 	char *unjournaled;    /* an application JobManager's job no journal names */
 	bool objects_current;
@@ -277,6 +279,9 @@ static void observations_clear(exec *x)
 	flink_checkpoint_info_free(&x->ck);
 	flink_savepoint_status_free(&x->sp);
 	flink_savepoint_status_free(&x->rsp);
+	flink_savepoint_status_free(&x->csp);
+	free(x->ck_location);
+	x->ck_location = NULL;
 	free(x->cause);
 	x->cause = NULL;
 	free(x->unjournaled);
@@ -286,6 +291,7 @@ static void observations_clear(exec *x)
 	memset(&x->ck, 0, sizeof(x->ck));
 	memset(&x->sp, 0, sizeof(x->sp));
 	memset(&x->rsp, 0, sizeof(x->rsp));
+	memset(&x->csp, 0, sizeof(x->csp));
 	memset(&x->ob, 0, sizeof(x->ob));
 }
 
@@ -323,14 +329,28 @@ static void FO_PRINTF(4, 5) rlog_ms(const exec *x, enum fo_log_level lvl, long m
 }
 
 /* What Flink says of savepoint `trigger` of `job` (a stop's, or one the
- * running job was asked for); *flink_ok false when it could not say. */
-static enum deploy_trigger_obs trigger_state(flink_rest *r, const char *job, const char *trigger,
-					     flink_savepoint_status *sp, bool *flink_ok)
+ * running job was asked for), or with `checkpoint` of a checkpoint it was
+ * asked for; *flink_ok false when it could not say. A completed
+ * checkpoint's path goes to *ck_location as Flink's details name it (or
+ * "checkpoint N" when Flink kept it nowhere addressable). */
+static enum deploy_trigger_obs trigger_state(flink_rest *r, const char *job, const char *trigger, bool checkpoint,
+					     flink_savepoint_status *sp, char **ck_location, bool *flink_ok)
 {
 	fo_err e = FO_ERR_INIT;
 	enum deploy_trigger_obs t;
-	int rc = flink_rest_savepoint_status(r, job, trigger, sp, &e);
-	if (rc == 0)
+	int rc = checkpoint ? flink_rest_checkpoint_status(r, job, trigger, sp, &e)
+			    : flink_rest_savepoint_status(r, job, trigger, sp, &e);
+	if (rc == 0 && checkpoint && sp->state == FLINK_SAVEPOINT_COMPLETED) {
+		t = DEPLOY_TRIGGER_COMPLETED;
+		if (flink_rest_checkpoint_path(r, job, sp->checkpoint_id, ck_location, &e) < 0) {
+			/* completed all the same: said, not waited on */
+			fo_log(FO_LOG_WARN, "rollout", "checkpoint %lld of job %s completed; its path is unknown: %s",
+			       (long long)sp->checkpoint_id, job, fo_err_msg(&e));
+			fo_err_clear(&e);
+		}
+		if (!*ck_location)
+			*ck_location = fo_asprintf("checkpoint %lld", (long long)sp->checkpoint_id);
+	} else if (rc == 0)
 		t = sp->state == FLINK_SAVEPOINT_COMPLETED && sp->location ? DEPLOY_TRIGGER_COMPLETED
 									    : DEPLOY_TRIGGER_IN_PROGRESS;
 	else if (sp->state == FLINK_SAVEPOINT_FAILED)
@@ -493,16 +513,33 @@ static void observe(exec *x)
 		o->job_cause = x->cause;
 	}
 	if (o->flink_ok && j->step == DEPLOY_STEP_STOPPING && j->trigger_id && j->job_id) {
-		o->trigger = trigger_state(x->r, j->job_id, j->trigger_id, &x->sp, &o->flink_ok);
+		o->trigger = trigger_state(x->r, j->job_id, j->trigger_id, false, &x->sp, NULL, &o->flink_ok);
 		o->trigger_location = x->sp.location;
 		o->trigger_failure = x->sp.failure;
 	}
 	o->request = DEPLOY_TRIGGER_NONE;
 	if (o->flink_ok && j->step == DEPLOY_STEP_IDLE && j->request_trigger_id && j->job_id && o->job_known) {
-		o->request = trigger_state(x->r, j->job_id, j->request_trigger_id, &x->rsp, &o->flink_ok);
+		o->request = trigger_state(x->r, j->job_id, j->request_trigger_id, false, &x->rsp, NULL, &o->flink_ok);
 		o->request_location = x->rsp.location;
 		o->request_failure = x->rsp.failure;
 		o->step_age_ms = age_ms(j->request_time);
+	}
+	o->ck_request = DEPLOY_TRIGGER_NONE;
+	o->ck_request_age_ms = -1;
+	if (o->flink_ok && j->step == DEPLOY_STEP_IDLE && j->checkpoint_trigger_id && j->job_id && o->job_known) {
+		o->ck_request = trigger_state(x->r, j->job_id, j->checkpoint_trigger_id, true, &x->csp, &x->ck_location,
+					      &o->flink_ok);
+		o->ck_request_location = x->ck_location;
+		o->ck_request_failure = x->csp.failure;
+		o->ck_request_age_ms = age_ms(j->checkpoint_request_time);
+	}
+	/* periodic checkpoints: since the newest one asked for, the job's start or the last attempt */
+	o->checkpoint_age_ms = -1;
+	const char *ck_since[] = {j->checkpoint_time, j->running_since, j->checkpoint_request_time};
+	for (size_t i = 0; i < FO_ARRAY_LEN(ck_since); i++) {
+		long a = age_ms(ck_since[i]);
+		if (a >= 0 && (o->checkpoint_age_ms < 0 || a < o->checkpoint_age_ms))
+			o->checkpoint_age_ms = a;
 	}
 	/* periodic savepoints: since the newest savepoint, the job's start or the last attempt */
 	o->savepoint_age_ms = -1;
@@ -843,6 +880,36 @@ static int send_stop(exec *x, fo_err *e)
 	return 0;
 }
 
+/* The fields of a snapshot requested of the running job (a savepoint's or
+ * a checkpoint's request in the journal). */
+typedef struct snapshot_request {
+	const char *what; /* "savepoint" or "checkpoint" */
+	char **trigger_id, **time, **reason, **nonce;
+	int64_t nonce_wanted;
+} snapshot_request;
+
+/* Journal a new request for `r` (reason manual or periodic, from n->why)
+ * under a new trigger id, unless one is recorded already (then Flink never
+ * got it, and it is sent again under the same id). */
+static int journal_request(exec *x, const deploy_next *n, const snapshot_request *r, fo_err *e)
+{
+	if (*r->trigger_id)
+		return 0;
+	char *trigger = NULL;
+	if (fo_random_hex(16, &trigger) < 0)
+		return fo_err_set(e, FO_EIO, "no random trigger id for a %s of %s/%s", r->what, x->it->ns, x->it->name);
+	char ts[40], nonce[24];
+	now_rfc3339_ms(ts);
+	snprintf(nonce, sizeof(nonce), "%lld", (long long)r->nonce_wanted);
+	bool manual = fo_streq(n->why, "manual");
+	deploy_journal_set(r->trigger_id, trigger);
+	deploy_journal_set(r->time, ts);
+	deploy_journal_set(r->reason, manual ? "manual" : "periodic");
+	deploy_journal_set(r->nonce, manual ? nonce : NULL);
+	free(trigger);
+	return save(x, e);
+}
+
 /* A savepoint of the running job, which keeps running: the request is
  * journaled under its trigger id before it is sent (again, under the same
  * id, when Flink never got it). */
@@ -850,23 +917,11 @@ static int request_savepoint(exec *x, const deploy_next *n, fo_err *e)
 {
 	deploy_item *it = x->it;
 	deploy_journal *j = &x->j;
-	int rc;
-	if (!j->request_trigger_id) {
-		char *trigger = NULL;
-		if (fo_random_hex(16, &trigger) < 0)
-			return fo_err_set(e, FO_EIO, "no random trigger id for a savepoint of %s/%s", it->ns, it->name);
-		char ts[40], nonce[24];
-		now_rfc3339_ms(ts);
-		snprintf(nonce, sizeof(nonce), "%lld", (long long)x->d.savepoint_nonce);
-		bool manual = fo_streq(n->why, "manual");
-		deploy_journal_set(&j->request_trigger_id, trigger);
-		deploy_journal_set(&j->request_time, ts);
-		deploy_journal_set(&j->request_reason, manual ? "manual" : "periodic");
-		deploy_journal_set(&j->request_nonce, manual ? nonce : NULL);
-		free(trigger);
-		if ((rc = save(x, e)) < 0)
-			return rc;
-	}
+	snapshot_request r = {"savepoint", &j->request_trigger_id, &j->request_time, &j->request_reason,
+			      &j->request_nonce, x->d.savepoint_nonce};
+	int rc = journal_request(x, n, &r, e);
+	if (rc < 0)
+		return rc;
 	rlog(x, FO_LOG_INFO, "%s savepoint of job %s (trigger %s); the job keeps running", j->request_reason,
 	     j->job_id, j->request_trigger_id);
 	char *got = NULL;
@@ -876,6 +931,64 @@ static int request_savepoint(exec *x, const deploy_next *n, fo_err *e)
 	if (rc < 0)
 		return fo_err_prefix(e, "savepoint of %s/%s", it->ns, it->name);
 	return 0;
+}
+
+/* A checkpoint of the running job, as request_savepoint: journaled under
+ * its trigger id before it is sent (again, under the same id, when Flink
+ * never got it). */
+static int request_checkpoint(exec *x, const deploy_next *n, fo_err *e)
+{
+	deploy_item *it = x->it;
+	deploy_journal *j = &x->j;
+	snapshot_request r = {"checkpoint", &j->checkpoint_trigger_id, &j->checkpoint_request_time,
+			      &j->checkpoint_reason, &j->checkpoint_nonce, x->d.checkpoint_nonce};
+	int rc = journal_request(x, n, &r, e);
+	if (rc < 0)
+		return rc;
+	const char *type = it->fd && it->fd->job.checkpoint_type ? it->fd->job.checkpoint_type : "FULL";
+	rlog(x, FO_LOG_INFO, "%s %s checkpoint of job %s (trigger %s); the job keeps running", j->checkpoint_reason,
+	     type, j->job_id, j->checkpoint_trigger_id);
+	char *got = NULL;
+	rc = flink_rest_checkpoint_trigger(x->r, j->job_id, type, j->checkpoint_trigger_id, &got, e);
+	free(got);
+	if (rc < 0)
+		return fo_err_prefix(e, "checkpoint of %s/%s", it->ns, it->name);
+	return 0;
+}
+
+/* The requested checkpoint ended: record it, or its failure; either way
+ * the nonce it answered is handled. */
+static int checkpoint_done(exec *x, const deploy_next *n, fo_err *e)
+{
+	deploy_journal *j = &x->j;
+	char *reason = fo_strdup(j->checkpoint_reason ? j->checkpoint_reason : "manual");
+	if (j->checkpoint_nonce)
+		deploy_journal_set(&j->handled_checkpoint_nonce, j->checkpoint_nonce);
+	if (n->restore) {
+		char ts[32];
+		now_rfc3339(ts);
+		deploy_journal_set(&j->checkpoint_path, n->restore);
+		deploy_journal_set(&j->checkpoint_time, ts);
+		deploy_journal_set(&j->checkpoint_error, NULL);
+		deploy_journal_set(&j->checkpoint_request_time, NULL);
+	} else {
+		deploy_journal_set(&j->checkpoint_error, n->why);
+		/* checkpoint_request_time stays: the next periodic attempt counts from it */
+	}
+	deploy_journal_set(&j->checkpoint_trigger_id, NULL);
+	deploy_journal_set(&j->checkpoint_reason, NULL);
+	deploy_journal_set(&j->checkpoint_nonce, NULL);
+	int rc = save(x, e);
+	if (rc == 0 && n->restore) {
+		rlog(x, FO_LOG_INFO, "%s checkpoint of job %s: %s", reason, j->job_id, n->restore);
+		event(x, "CheckpointCompleted", false, "%s checkpoint of job %s: %s; the job keeps running", reason,
+		      j->job_id, n->restore);
+	} else if (rc == 0) {
+		rlog(x, FO_LOG_WARN, "%s", n->why);
+		event(x, "CheckpointFailed", true, "%s", n->why);
+	}
+	free(reason);
+	return rc;
 }
 
 /* Savepoint retention: at the end of this file. */
@@ -1132,7 +1245,14 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 			deploy_journal_set(&j->handled_nonce, nonce);
 			snprintf(nonce, sizeof(nonce), "%lld", (long long)x->d.redeploy_nonce);
 			deploy_journal_set(&j->handled_redeploy_nonce, nonce);
+			snprintf(nonce, sizeof(nonce), "%lld", (long long)x->d.checkpoint_nonce);
+			deploy_journal_set(&j->handled_checkpoint_nonce, nonce);
 		}
+		/* a checkpoint asked of the old job is moot too */
+		deploy_journal_set(&j->checkpoint_trigger_id, NULL);
+		deploy_journal_set(&j->checkpoint_request_time, NULL);
+		deploy_journal_set(&j->checkpoint_reason, NULL);
+		deploy_journal_set(&j->checkpoint_nonce, NULL);
 		deploy_journal_set(&j->request_trigger_id, NULL);
 		deploy_journal_set(&j->request_time, NULL);
 		deploy_journal_set(&j->request_reason, NULL);
@@ -1172,6 +1292,10 @@ static int execute_step(exec *x, const deploy_next *n, fo_err *e)
 		return request_savepoint(x, n, e);
 	case DEPLOY_OP_SAVEPOINT_DONE:
 		return request_done(x, n, e);
+	case DEPLOY_OP_CHECKPOINT:
+		return request_checkpoint(x, n, e);
+	case DEPLOY_OP_CHECKPOINT_DONE:
+		return checkpoint_done(x, n, e);
 	case DEPLOY_OP_RESTART:
 		rlog(x, FO_LOG_WARN, "job %s ended (%s); restart %d of %d from %s",
 			j->step == DEPLOY_STEP_SUBMITTED ? j->submit_job_id : j->job_id,
@@ -1363,6 +1487,10 @@ static void desired_of(exec *x, bool deleting)
 		d->redeploy_nonce = fd->job.savepoint_redeploy_nonce;
 		d->periodic_savepoint_ms = fd->job.periodic_savepoint_ms;
 		d->periodic_cron = fd->job.periodic_savepoint_cron ? &fd->job.periodic_cron : NULL;
+		d->checkpoint_nonce = fd->job.checkpoint_trigger_nonce;
+		d->periodic_checkpoint_ms = fd->job.periodic_checkpoint_ms;
+		d->periodic_checkpoint_cron =
+			fd->job.periodic_checkpoint_cron ? &fd->job.periodic_checkpoint_cron_parsed : NULL;
 		d->rolling_back = fd->spec_commit != NULL;
 		d->application = flink_application_cluster(fd);
 		/* a stateless job has no state to bring back */

@@ -61,6 +61,9 @@ typedef struct deploy_desired {
 	                                * initial_savepoint, a human's choice (0: none) */
 	int64_t periodic_savepoint_ms; /* a savepoint when the newest is older than this (0: none) */
 	const struct flink_cron *periodic_cron; /* or when this schedule fired since the newest (NULL: none) */
+	int64_t checkpoint_nonce;      /* job.checkpointTriggerNonce: a new value asks for a checkpoint (0: none) */
+	int64_t periodic_checkpoint_ms; /* a checkpoint when the newest flinkops asked for is older (0: none) */
+	const struct flink_cron *periodic_checkpoint_cron; /* or when this schedule fired since (NULL: none) */
 	bool rollback;                 /* a new job that never becomes healthy is rolled back to the
 	                                * journal's previous spec (never for a stateless job) */
 	bool rolling_back;             /* this is that previous spec, run again by a rollback */
@@ -110,6 +113,13 @@ typedef struct deploy_observed {
 	const char *request_failure;
 	long savepoint_age_ms;         /* since the newest savepoint (else the job's start); -1 unknown */
 	int64_t now_s;                 /* the agent's clock at the observation (seconds, UTC); 0 unknown */
+	/* a checkpoint requested of the running job (journal checkpointTriggerId) */
+	enum deploy_trigger_obs ck_request;
+	const char *ck_request_location; /* COMPLETED: its path, or "checkpoint N" */
+	const char *ck_request_failure;
+	long ck_request_age_ms;        /* since the request was recorded; -1 unknown */
+	long checkpoint_age_ms;        /* since the newest checkpoint flinkops asked for (else the job's
+	                                * start); -1 unknown */
 	/* An application cluster whose journal names no start it applied (a
 	 * flinkops before format 3 applied it, and its JobManager started the
 	 * job on its own): a job that JobManager runs, which no journal names */
@@ -137,6 +147,11 @@ enum deploy_op {
 	                        * (reason in `why`: manual or periodic) under a new trigger id, or send it
 	                        * again under the recorded one, then trigger it */
 	DEPLOY_OP_SAVEPOINT_DONE, /* the requested savepoint ended: record it (`restore`) or its failure (`why`) */
+	DEPLOY_OP_CHECKPOINT,  /* a checkpoint of the running job (job.checkpointTriggerNonce, the periodic
+	                        * checkpoint interval), as DEPLOY_OP_SAVEPOINT: record the request (reason
+	                        * in `why`) under a new trigger id, or send it again under the recorded one */
+	DEPLOY_OP_CHECKPOINT_DONE, /* the requested checkpoint ended: record it (`restore`: its path) or its
+	                        * failure (`why`); the state to start from is Flink's business, not this */
 	DEPLOY_OP_RESTART,     /* the job ended on its own: record SAVEPOINT_TAKEN with `restore`, restarts + 1 */
 	DEPLOY_OP_FAIL,        /* record FAILED with `why` (and state_unknown when the newest state is unknown) */
 	DEPLOY_OP_ROLLBACK,    /* the new job never became healthy: record FAILED with `why` and the

@@ -133,6 +133,16 @@ typedef struct flink_job {
 	int64_t periodic_savepoint_ms;     /* kubernetes.operator.periodic.savepoint.interval (0: none) */
 	char *periodic_savepoint_cron;     /* ... when it is a cron expression (NULL: none) */
 	flink_cron periodic_cron;          /* that expression, parsed */
+	/* Checkpoints asked of the running job (Flink's POST /jobs/:id/checkpoints,
+	 * Flink 1.17 on): job.checkpointTriggerNonce (0: none), and
+	 * kubernetes.operator.periodic.checkpoint.interval as a duration or a
+	 * cron expression; kubernetes.operator.checkpoint.type (FULL, upstream's
+	 * default, INCREMENTAL or CONFIGURED) */
+	int64_t checkpoint_trigger_nonce;
+	int64_t periodic_checkpoint_ms;
+	char *periodic_checkpoint_cron;
+	flink_cron periodic_checkpoint_cron_parsed;
+	const char *checkpoint_type;       /* static: "FULL", "INCREMENTAL" or "CONFIGURED" */
 	/* Savepoint retention (upstream's kubernetes.operator.savepoint.*):
 	 * history.max.count (0: not given, upstream's 10), history.max.age
 	 * (0: not given, upstream's 24 h), and what becomes of a savepoint past

@@ -724,11 +724,7 @@ static void parse_job(pctx *c, const fo_yaml_node *m, flink_job *j, int64_t *slo
 		/* upstream's semantics: a new nonce redeploys from that savepoint */
 		perr(c, field(m, "savepointRedeployNonce"), "spec.job.savepointRedeployNonce",
 		     "redeploys the job from job.initialSavepointPath, which is not set: name the savepoint to start from");
-	int64_t ignored;
-	if (get_int(c, m, path, "checkpointTriggerNonce", INT64_MIN, INT64_MAX, &ignored) == 1)
-		pwarn(c, field(m, "checkpointTriggerNonce"), "spec.job.checkpointTriggerNonce",
-		      "flinkops does not trigger checkpoints yet: a new value takes none. Flink checkpoints at "
-		      "execution.checkpointing.interval; for state on demand raise savepointTriggerNonce");
+	get_int(c, m, path, "checkpointTriggerNonce", INT64_MIN, INT64_MAX, &j->checkpoint_trigger_nonce);
 	/* the upstream operator's autoscaler resets its scaling decisions when
 	 * this changes; flinkops scales only from git, so it is carried and said */
 	if (get_int(c, m, path, "autoscalerResetNonce", INT64_MIN, INT64_MAX, &j->autoscaler_reset_nonce) == 1)
@@ -1150,6 +1146,36 @@ static void check_pod_options(pctx *c, const fo_yaml_node *conf, flink_deploymen
 	}
 }
 
+/* kubernetes.operator.periodic.WHAT.interval (WHAT: savepoint or
+ * checkpoint) in upstream's two spellings: a duration (*ms; 0 for none) or
+ * a Quartz cron expression (*cron_text, parsed into *cron). */
+static void periodic_schedule(pctx *c, const fo_yaml_node *spec, const flink_deployment *fd, const char *what,
+			      int64_t *ms_out, char **cron_text, flink_cron *cron)
+{
+	char *key = fo_asprintf("kubernetes.operator.periodic.%s.interval", what);
+	const char *s = flink_conf_get(&fd->conf, key);
+	if (s) {
+		const fo_yaml_node *at = conf_node(field(spec, "flinkConfiguration"), key);
+		int64_t ms = flink_duration_ms(s);
+		char *why = NULL;
+		bool is_cron = ms < 0 && strchr(s, ' ') && flink_cron_parse(s, cron, &why) == 0;
+		if (why)
+			perr(c, at, "spec.flinkConfiguration", "%s \"%s\": %s", key, s, why);
+		else if (!is_cron && (ms < 0 || (ms > 0 && ms < 1000)))
+			perr(c, at, "spec.flinkConfiguration",
+			     "%s must be a duration of at least 1 s (\"10min\", \"1 h\"; 0 for none) or a Quartz cron "
+			     "expression (\"0 0 2 * * ?\"), got \"%s\"", key, s);
+		else if (!fd->has_job && (is_cron || ms > 0))
+			perr(c, at, "spec.flinkConfiguration", "%s needs a job to take %ss of", key, what);
+		else if (is_cron)
+			*cron_text = fo_strdup(s);
+		else
+			*ms_out = ms;
+		free(why);
+	}
+	free(key);
+}
+
 static void check_conf(pctx *c, const fo_yaml_node *spec, flink_deployment *fd, int64_t slots_spec)
 {
 	const fo_yaml_node *at = fo_yaml_get_key(spec, "flinkConfiguration");
@@ -1190,28 +1216,22 @@ static void check_conf(pctx *c, const fo_yaml_node *spec, flink_deployment *fd, 
 	if (sp && fd->has_job && fd->job.savepoint_dir && strcmp(sp, fd->job.savepoint_dir) != 0)
 		perr(c, at, "spec.flinkConfiguration", "the savepoint directory \"%s\" differs from job.savepointStorage \"%s\"; give one",
 		     sp, fd->job.savepoint_dir);
-	if ((s = flink_conf_get(&fd->conf, "kubernetes.operator.periodic.savepoint.interval"))) {
-		/* upstream's two spellings: a duration, or a Quartz cron expression */
-		const fo_yaml_node *pat =
-			conf_node(field(spec, "flinkConfiguration"), "kubernetes.operator.periodic.savepoint.interval");
-		int64_t ms = flink_duration_ms(s);
-		char *why = NULL;
-		bool cron = ms < 0 && strchr(s, ' ') && flink_cron_parse(s, &fd->job.periodic_cron, &why) == 0;
-		if (why)
-			perr(c, pat, "spec.flinkConfiguration",
-			     "kubernetes.operator.periodic.savepoint.interval \"%s\": %s", s, why);
-		else if (!cron && (ms < 0 || (ms > 0 && ms < 1000)))
-			perr(c, pat, "spec.flinkConfiguration",
-			     "kubernetes.operator.periodic.savepoint.interval must be a duration of at least 1 s (\"10min\", "
-			     "\"1 h\"; 0 for none) or a Quartz cron expression (\"0 0 2 * * ?\"), got \"%s\"", s);
-		else if (!fd->has_job && (cron || ms > 0))
-			perr(c, pat, "spec.flinkConfiguration",
-			     "kubernetes.operator.periodic.savepoint.interval needs a job to take savepoints of");
-		else if (cron)
-			fd->job.periodic_savepoint_cron = fo_strdup(s);
+	periodic_schedule(c, spec, fd, "savepoint", &fd->job.periodic_savepoint_ms, &fd->job.periodic_savepoint_cron,
+			  &fd->job.periodic_cron);
+	periodic_schedule(c, spec, fd, "checkpoint", &fd->job.periodic_checkpoint_ms, &fd->job.periodic_checkpoint_cron,
+			  &fd->job.periodic_checkpoint_cron_parsed);
+	fd->job.checkpoint_type = "FULL";
+	if ((s = flink_conf_get(&fd->conf, "kubernetes.operator.checkpoint.type"))) {
+		static const char *const types[] = {"FULL", "INCREMENTAL", "CONFIGURED"};
+		size_t t = 0;
+		while (t < FO_ARRAY_LEN(types) && strcasecmp(s, types[t]) != 0)
+			t++;
+		if (t < FO_ARRAY_LEN(types))
+			fd->job.checkpoint_type = types[t];
 		else
-			fd->job.periodic_savepoint_ms = ms;
-		free(why);
+			perr(c, conf_node(field(spec, "flinkConfiguration"), "kubernetes.operator.checkpoint.type"),
+			     "spec.flinkConfiguration",
+			     "kubernetes.operator.checkpoint.type must be FULL, INCREMENTAL or CONFIGURED, got \"%s\"", s);
 	}
 	if ((s = flink_conf_get(&fd->conf, "kubernetes.operator.deployment.rollback.enabled"))) {
 		if (strcmp(s, "true") == 0)
@@ -1622,6 +1642,7 @@ static void job_free(flink_job *j)
 	free(j->initial_savepoint_path);
 	free(j->savepoint_dir);
 	free(j->periodic_savepoint_cron);
+	free(j->periodic_checkpoint_cron);
 }
 
 void flink_deployment_free(flink_deployment *fd)

@@ -23,15 +23,15 @@
 #define AGENT_WIDE                                                                                                     \
 	"an operator-wide setting of the upstream operator; flinkops has no such setting per deployment (see the "   \
 	"agent's configuration)"
-#define NO_CHECKPOINT_TRIGGER                                                                                          \
-	"flinkops triggers no checkpoints; set Flink's execution.checkpointing.interval for periodic checkpoints"
 
 static const struct {
 	const char *key; /* after "kubernetes.operator." */
 	const char *note; /* NULL: flinkops honours it */
 } keys[] = {
-	{"checkpoint.trigger.grace-period", NO_CHECKPOINT_TRIGGER},
-	{"checkpoint.type", NO_CHECKPOINT_TRIGGER},
+	{"checkpoint.trigger.grace-period",
+	 "flinkops asks Flink for the result of a checkpoint it triggered until Flink answers (a late one is "
+	 "logged past flink.savepointTimeout)"},
+	{"checkpoint.type", NULL},
 	{"cluster.health-check.checkpoint-progress.enabled",
 	 "flinkops judges a new job by its first completed checkpoint (flink.readyTimeout) and its restarts "
 	 "(flink.restartBudget), not by this health check"},
@@ -89,7 +89,7 @@ static const struct {
 	{"leader-election.retry-period", AGENT_WIDE},
 	{"observer.progress-check.interval", AGENT_WIDE},
 	{"observer.rest-ready.delay", AGENT_WIDE},
-	{"periodic.checkpoint.interval", NO_CHECKPOINT_TRIGGER},
+	{"periodic.checkpoint.interval", NULL},
 	{"periodic.savepoint.interval", NULL},
 	{"pod-template.merge-arrays-by-name", "flinkops merges the pod templates' containers by name, always"},
 	{"rate-limiter.limit", AGENT_WIDE},

@@ -806,6 +806,59 @@ cleanup:
 	return rc;
 }
 
+int flink_rest_parse_checkpoint_status(const char *body, flink_savepoint_status *out, fo_err *e)
+{
+	memset(out, 0, sizeof(*out));
+	out->checkpoint_id = -1;
+	cJSON *j = NULL;
+	const cJSON *op;
+	bool done;
+	int rc = parse_operation(body, "checkpoint", &j, &op, &done, &out->failure, e);
+	if (rc < 0 || !done) {
+		out->state = FLINK_SAVEPOINT_IN_PROGRESS;
+		goto cleanup;
+	}
+	if (out->failure) {
+		out->state = FLINK_SAVEPOINT_FAILED;
+		rc = fo_err_set(e, FO_ESERVER, "the checkpoint failed: %s", out->failure);
+		goto cleanup;
+	}
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(op, "checkpointId");
+	if (!cJSON_IsNumber(id) || id->valuedouble < 0 || id->valuedouble > 9e15 ||
+	    id->valuedouble != (double)(int64_t)id->valuedouble) {
+		rc = fo_err_set(e, FO_ESERVER, "unexpected answer: a COMPLETED checkpoint without a checkpointId");
+		goto cleanup;
+	}
+	out->state = FLINK_SAVEPOINT_COMPLETED;
+	out->checkpoint_id = (int64_t)id->valuedouble;
+cleanup:
+	cJSON_Delete(j);
+	return rc;
+}
+
+int flink_rest_parse_checkpoint_details(const char *body, char **path, fo_err *e)
+{
+	*path = NULL;
+	cJSON *j = NULL;
+	int rc = parse_object(body, &j, e);
+	if (rc < 0)
+		return rc;
+	const char *status = jstr(j, "status");
+	if (!fo_streq(status, "COMPLETED")) {
+		char *s = status ? clean_copy(status, strlen(status), 64) : fo_strdup("none");
+		rc = fo_err_set(e, FO_ESERVER, "unexpected answer: the checkpoint's status is %s, not COMPLETED", s);
+		free(s);
+	} else {
+		const char *p = jstr(j, "external_path");
+		if (p && strlen(p) > 4096)
+			rc = fo_err_set(e, FO_ETOOBIG, "unexpected answer: a checkpoint path of %zu bytes", strlen(p));
+		else if (p && *p && strcmp(p, "<checkpoint-not-externally-addressable>") != 0)
+			*path = clean_copy(p, strlen(p), 4096);
+	}
+	cJSON_Delete(j);
+	return rc;
+}
+
 void flink_disposal_status_free(flink_disposal_status *s)
 {
 	if (!s)
@@ -1360,6 +1413,65 @@ int flink_rest_savepoint_status(flink_rest *c, const char *job_id, const char *t
 	free(body);
 	free(what);
 	free(path);
+	return rc;
+}
+
+int flink_rest_checkpoint_trigger(flink_rest *c, const char *job_id, const char *type, const char *want_trigger,
+				  char **trigger_id, fo_err *e)
+{
+	*trigger_id = NULL;
+	int rc = check_job_id("trigger a checkpoint", job_id, e);
+	if (rc < 0)
+		return rc;
+	if (want_trigger && !is_hex32(want_trigger))
+		return fo_err_set(e, FO_EINVAL, "checkpoint of job %s: the trigger id is not 32 hex digits", job_id);
+	cJSON *j = cJSON_CreateObject();
+	cJSON_AddStringToObject(j, "checkpointType", type ? type : "FULL");
+	if (want_trigger)
+		cJSON_AddStringToObject(j, "triggerId", want_trigger); /* the same id again is the same checkpoint */
+	rc = post_trigger(c, job_id, "trigger a checkpoint of", "checkpoints", j, trigger_id, e);
+	cJSON_Delete(j);
+	return rc;
+}
+
+int flink_rest_checkpoint_status(flink_rest *c, const char *job_id, const char *trigger_id,
+				 flink_savepoint_status *out, fo_err *e)
+{
+	memset(out, 0, sizeof(*out));
+	int rc = check_job_id("checkpoint status", job_id, e);
+	if (rc < 0)
+		return rc;
+	if (!is_hex32(trigger_id))
+		return fo_err_set(e, FO_EINVAL, "checkpoint status of job %s: the trigger id is not 32 hex digits", job_id);
+	char *path = fo_asprintf("/jobs/%s/checkpoints/%s", job_id, trigger_id);
+	char *what = fo_asprintf("checkpoint %s of job %s", trigger_id, job_id);
+	call_args a = {"GET", path, NULL, NULL, 0, what};
+	char *body = NULL;
+	rc = call(c, &a, &body, NULL, e);
+	if (rc == 0 && (rc = flink_rest_parse_checkpoint_status(body, out, e)) < 0)
+		fo_err_prefix(e, "%s on %s", what, c->shown);
+	free(body);
+	free(what);
+	free(path);
+	return rc;
+}
+
+int flink_rest_checkpoint_path(flink_rest *c, const char *job_id, int64_t checkpoint_id, char **path, fo_err *e)
+{
+	*path = NULL;
+	int rc = check_job_id("checkpoint details", job_id, e);
+	if (rc < 0)
+		return rc;
+	char *url = fo_asprintf("/jobs/%s/checkpoints/details/%lld", job_id, (long long)checkpoint_id);
+	char *what = fo_asprintf("checkpoint %lld of job %s", (long long)checkpoint_id, job_id);
+	call_args a = {"GET", url, NULL, NULL, 0, what};
+	char *body = NULL;
+	rc = call(c, &a, &body, NULL, e);
+	if (rc == 0 && (rc = flink_rest_parse_checkpoint_details(body, path, e)) < 0)
+		fo_err_prefix(e, "%s on %s", what, c->shown);
+	free(body);
+	free(what);
+	free(url);
 	return rc;
 }
 

@@ -170,9 +170,11 @@ enum flink_savepoint_state {
 	FLINK_SAVEPOINT_FAILED,   /* Flink says COMPLETED with a failure-cause */
 };
 
+/* A savepoint's (or a triggered checkpoint's) operation status. */
 typedef struct flink_savepoint_status {
 	enum flink_savepoint_state state;
-	char *location;           /* COMPLETED: e.g. "file:/savepoints/savepoint-000000-b600..." */
+	char *location;           /* COMPLETED savepoint: e.g. "file:/savepoints/savepoint-000000-b600..." */
+	int64_t checkpoint_id;    /* COMPLETED checkpoint: its id (Flink names no path there) */
 	char *failure;            /* FAILED: Flink's cause, trimmed of its stack trace */
 } flink_savepoint_status;
 
@@ -279,6 +281,25 @@ int flink_rest_savepoint_status(flink_rest *c, const char *job_id, const char *t
  */
 int flink_rest_savepoint_wait(flink_rest *c, const char *job_id, const char *trigger_id, long timeout_ms,
 			      char **location, fo_err *e);
+/*
+ * POST /jobs/:id/checkpoints {"checkpointType", "triggerId"} (Flink 1.17
+ * on): a checkpoint of the running job. `type` is FULL, INCREMENTAL or
+ * CONFIGURED; `want_trigger` as for flink_rest_job_stop. *trigger_id gets
+ * the id to poll with flink_rest_checkpoint_status. Caller frees.
+ */
+int flink_rest_checkpoint_trigger(flink_rest *c, const char *job_id, const char *type, const char *want_trigger,
+				  char **trigger_id, fo_err *e);
+/*
+ * GET /jobs/:id/checkpoints/:triggerid: as flink_rest_savepoint_status,
+ * with out->checkpoint_id set once COMPLETED. A trigger Flink does not
+ * know is FO_ENOTFOUND.
+ */
+int flink_rest_checkpoint_status(flink_rest *c, const char *job_id, const char *trigger_id,
+				 flink_savepoint_status *out, fo_err *e);
+/* GET /jobs/:id/checkpoints/details/:checkpointid: the completed
+ * checkpoint's external path (*path, caller frees; NULL when Flink kept it
+ * nowhere outside the JobManager's memory). */
+int flink_rest_checkpoint_path(flink_rest *c, const char *job_id, int64_t checkpoint_id, char **path, fo_err *e);
 /* A savepoint disposal asked of the cluster (POST /savepoint-disposal). */
 typedef struct flink_disposal_status {
 	bool done;                /* COMPLETED: disposed of, unless failure is set */
@@ -341,6 +362,10 @@ int flink_rest_parse_checkpoint_config(const char *body, int64_t *interval_ms, f
 int flink_rest_parse_restarts(const char *body, int64_t *restarts, fo_err *e);
 /* Returns FO_ESERVER (with the cause) for a failed savepoint, as flink_rest_savepoint_status. */
 int flink_rest_parse_savepoint_status(const char *body, flink_savepoint_status *out, fo_err *e);
+/* The answer of GET /jobs/:id/checkpoints/:triggerid, as flink_rest_checkpoint_status. */
+int flink_rest_parse_checkpoint_status(const char *body, flink_savepoint_status *out, fo_err *e);
+/* The answer of GET /jobs/:id/checkpoints/details/:checkpointid, as flink_rest_checkpoint_path. */
+int flink_rest_parse_checkpoint_details(const char *body, char **path, fo_err *e);
 /* The answer of GET /savepoint-disposal/:triggerid, as flink_rest_savepoint_disposal_status. */
 int flink_rest_parse_disposal_status(const char *body, flink_disposal_status *out, fo_err *e);
 /* {"request-id": "..."} of a savepoint trigger or stop. */

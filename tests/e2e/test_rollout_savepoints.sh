@@ -7,7 +7,11 @@
 #   - kubernetes.operator.periodic.savepoint.interval takes one each time
 #     the newest savepoint is older than the interval; setting it restarts
 #     nothing (Flink never reads the operator's settings); given as a Quartz
-#     cron expression, one is taken once the schedule fired since the newest.
+#     cron expression, one is taken once the schedule fired since the newest;
+#   - a new job.checkpointTriggerNonce takes one checkpoint of the running
+#     job (Flink's POST /jobs/:id/checkpoints), recorded in the journal and
+#     an Event; kubernetes.operator.periodic.checkpoint.interval takes one
+#     when due. The job keeps running, its id unchanged.
 NAME=spreq
 . "$(dirname "$0")/lib-rollout.sh"
 
@@ -86,4 +90,45 @@ if [ $rc1 = 0 ] && [ $rc2 = 0 ] && [ $rc = 0 ] && [ "$n1" = "$n0" ] && [ "$n2" =
 	ok "cron \"$fire * * * * ?\": none before it fired ($n1), one after ($n2), none again at once ($n3); job $job never restarted"
 else
 	fail "cron: rc=$rc1/$rc2/$rc job=$(journal .jobId) savepoints $n0 $n1 $n2 $n3 reason=$(journal .savepointReason) $(head -3 "$tmp/err")"
+fi
+
+# --- a new checkpointTriggerNonce, then periodic checkpoints -------------------
+ck_count() { curl -s --max-time 5 "$RIG_FLINK_URL/jobs/$job/checkpoints" | jq -r '.counts.completed'; }
+c0=$(ck_count)
+deployment 1 savepoint | sed 's/^    upgradeMode: savepoint$/&\n    savepointTriggerNonce: 1\n    checkpointTriggerNonce: 1/' \
+	>"$tmp/work/jobs/counter.yaml"
+publish "checkpointTriggerNonce 1" >/dev/null
+sync_once
+ck=$(journal .checkpointPath)
+c1=$(ck_count)
+if [ $rc = 0 ] && [ "$(journal .jobId)" = "$job" ] && [ "$(job_state "$job")" = RUNNING ] &&
+	[ "$(journal .handledCheckpointNonce)" = 1 ] && [ "$(journal '.checkpointTriggerId // "none"')" = none ] &&
+	[[ "$ck" == *chk-* ]] && [ "$c1" -gt "$c0" ] &&
+	curl -s --max-time 5 "$RIG_FLINK_URL/jobs/$job/checkpoints" |
+	jq -e --arg p "$ck" '[.history[] | select(.external_path == $p and .status == "COMPLETED")] | length == 1' >/dev/null &&
+	events CheckpointCompleted | grep -q "manual checkpoint of job $job: $ck"; then
+	ok "checkpointTriggerNonce 1: one FULL checkpoint ($ck, Flink's history has it), Event CheckpointCompleted, job $job still RUNNING"
+else
+	fail "manual checkpoint: rc=$rc job=$(journal .jobId) handled=$(journal .handledCheckpointNonce) path=$ck completed $c0 -> $c1 $(head -3 "$tmp/err")"
+fi
+sync_once
+if [ $rc = 0 ] && [ "$(journal .checkpointPath)" = "$ck" ]; then
+	ok "the next pass takes none: the checkpoint nonce is answered"
+else
+	fail "second pass after the checkpoint nonce: rc=$rc path=$(journal .checkpointPath)"
+fi
+deployment 1 savepoint | sed 's/^    upgradeMode: savepoint$/&\n    savepointTriggerNonce: 1\n    checkpointTriggerNonce: 1/' |
+	sed 's/^spec:$/&\n  flinkConfiguration:\n    kubernetes.operator.periodic.checkpoint.interval: 3 s/' >"$tmp/work/jobs/counter.yaml"
+publish "periodic checkpoints every 3 s" >/dev/null
+sleep 3.5
+sync_once
+ck2=$(journal .checkpointPath)
+sync_once
+ck3=$(journal .checkpointPath)
+if [ $rc = 0 ] && [[ "$ck2" == *chk-* ]] && [ "$ck2" != "$ck" ] && [ "$ck3" = "$ck2" ] &&
+	[ "$(journal .jobId)" = "$job" ] && [ "$(job_state "$job")" = RUNNING ] &&
+	events CheckpointCompleted | grep -q "periodic checkpoint of job $job: $ck2"; then
+	ok "periodic checkpoints every 3 s: one when due ($ck2), none at once after; job $job never restarted"
+else
+	fail "periodic checkpoints: rc=$rc $ck -> $ck2 -> $ck3 job=$(journal .jobId) $(head -3 "$tmp/err")"
 fi

@@ -37,13 +37,15 @@ static const char *const string_keys[] = {
 	"savepointError",  "handledRedeployNonce", "runningSince", "savepointPath",  "savepointTime",
 	"savepointReason", "jarId",            "submitJobId",      "failedJobHash",  "previousCommit",
 	"previousJobHash", "rollbackOfHash",   "rollbackOfCommit", "rollbackToCommit", "rollbackCause",
-	"lastError",       "updated",
+	"lastError",       "updated",          "checkpointTriggerId", "checkpointRequestTime", "checkpointReason",
+	"checkpointNonce", "handledCheckpointNonce", "checkpointPath", "checkpointTime", "checkpointError",
 };
 
 /* The messages among them: cut, not refused, when long. */
 static bool message_key(const char *k)
 {
-	return strcmp(k, "lastError") == 0 || strcmp(k, "savepointError") == 0 || strcmp(k, "rollbackCause") == 0;
+	return strcmp(k, "lastError") == 0 || strcmp(k, "savepointError") == 0 || strcmp(k, "rollbackCause") == 0 ||
+	       strcmp(k, "checkpointError") == 0;
 }
 
 #define HEAD "{\"version\":2,\"step\":\"idle\""

@@ -122,6 +122,12 @@ static const struct {
 	 "must be a duration of at least 1 s (\"10min\", \"1 h\"; 0 for none) or a Quartz cron expression"},
 	{HEAD(NAME) RES CONF "    kubernetes.operator.periodic.savepoint.interval: 0 0 2 * * ?\n", 11, 5,
 	 "kubernetes.operator.periodic.savepoint.interval needs a job to take savepoints of"},
+	{HEAD(NAME) RES CONF "    kubernetes.operator.periodic.checkpoint.interval: 0 0 2 ? * ?\n" JOB, 11, 5,
+	 "periodic.checkpoint.interval \"0 0 2 ? * ?\": exactly one of day-of-month and day-of-week"},
+	{HEAD(NAME) RES CONF "    kubernetes.operator.periodic.checkpoint.interval: 500ms\n" JOB, 11, 5,
+	 "kubernetes.operator.periodic.checkpoint.interval must be a duration of at least 1 s"},
+	{HEAD(NAME) RES CONF "    kubernetes.operator.checkpoint.type: SOMETIMES\n" JOB, 11, 5,
+	 "kubernetes.operator.checkpoint.type must be FULL, INCREMENTAL or CONFIGURED, got \"SOMETIMES\""},
 	{HEAD(NAME) RES CONF "    kubernetes.taskmanager.tolerations: key:a,colour:red\n", 11, 5,
 	 "kubernetes.taskmanager.tolerations: \"colour\" is not a toleration field"},
 	{HEAD(NAME) RES CONF "    kubernetes.taskmanager.tolerations: key:a,tolerationSeconds:soon\n", 11, 5,
@@ -509,6 +515,18 @@ static void test_conf_flattened_and_sorted(void **state)
 	flink_deployment_free(fd);
 }
 
+static void expect_diag(const fo_diags *d, size_t i, enum fo_severity sev, int line, int col, const char *msg)
+{
+	assert_true(i < d->n);
+	assert_int_equal(d->v[i].sev, sev);
+	if (line)
+		assert_int_equal(d->v[i].line, line);
+	if (col)
+		assert_int_equal(d->v[i].col, col);
+	if (!strstr(d->v[i].msg, msg))
+		fail_msg("diagnostic %zu \"%s\" does not say \"%s\"", i, d->v[i].msg, msg);
+}
+
 /* Fields of the current v1beta1 CRD: parsed and carried; a list value of
  * flinkConfiguration joined with ';' as upstream joins it. */
 static void test_upstream_fields(void **state)
@@ -532,23 +550,13 @@ static void test_upstream_fields(void **state)
 	assert_int_equal(cJSON_GetArraySize(fd->tm.claims), 1);
 	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(fd->tm.claims, 0), "name")->valuestring, "gpu");
 	assert_null(fd->jm.claims);
-	/* autoscalerResetNonce and checkpointTriggerNonce: warnings at their
-	 * positions, not errors */
+	/* checkpointTriggerNonce is honoured (a checkpoint of the running job);
+	 * autoscalerResetNonce is a warning at its position, not an error */
+	assert_int_equal(fd->job.checkpoint_trigger_nonce, 2);
+	assert_string_equal(fd->job.checkpoint_type, "FULL");
 	assert_int_equal(d.nerrors, 0);
-	assert_int_equal(d.n, 2);
-	assert_int_equal(d.v[0].sev, FO_SEV_WARNING);
-	assert_int_equal(d.v[1].sev, FO_SEV_WARNING);
-	bool reset = false, trigger = false;
-	for (size_t i = 0; i < d.n; i++) {
-		if (strstr(d.v[i].msg, "autoscalerResetNonce: has no effect in flinkops")) {
-			reset = true;
-			assert_int_equal(d.v[i].line, 20);
-			assert_int_equal(d.v[i].col, 27);
-		}
-		trigger = trigger || (strstr(d.v[i].msg, "checkpointTriggerNonce: flinkops does not trigger checkpoints yet") &&
-				      d.v[i].line == 21);
-	}
-	assert_true(reset && trigger);
+	assert_int_equal(d.n, 1);
+	expect_diag(&d, 0, FO_SEV_WARNING, 20, 27, "autoscalerResetNonce: has no effect in flinkops");
 	flink_deployments_free(&v);
 	fo_diags_free(&d);
 }
@@ -653,6 +661,17 @@ static void test_periodic_savepoint_cron(void **state)
 	/* after Sunday 2026-12-06 noon UTC comes Monday 02:30 */
 	assert_int_equal(flink_cron_next(&fd->job.periodic_cron, 1796558400), 1796610600);
 	flink_deployment_free(fd);
+	/* periodic checkpoints: the same two spellings, and the checkpoint type */
+	fd = parse_one(HEAD(NAME) RES CONF "    kubernetes.operator.periodic.checkpoint.interval: 30 s\n"
+					   "    kubernetes.operator.checkpoint.type: incremental\n" JOB);
+	assert_int_equal(fd->job.periodic_checkpoint_ms, 30000);
+	assert_null(fd->job.periodic_checkpoint_cron);
+	assert_string_equal(fd->job.checkpoint_type, "INCREMENTAL");
+	flink_deployment_free(fd);
+	fd = parse_one(HEAD(NAME) RES CONF "    kubernetes.operator.periodic.checkpoint.interval: 0 0 * * * ?\n" JOB);
+	assert_int_equal(fd->job.periodic_checkpoint_ms, 0);
+	assert_string_equal(fd->job.periodic_checkpoint_cron, "0 0 * * * ?");
+	flink_deployment_free(fd);
 }
 
 /* Upstream's per-deployment rollback switch; without it the agent's flink.rollback decides. */
@@ -704,17 +723,6 @@ static void load_expect(const char *name, const char *text, flink_deployments *v
 
 /* Diagnostic i is of severity `sev`, at line:col (0: not checked), and
  * says `msg`. */
-static void expect_diag(const fo_diags *d, size_t i, enum fo_severity sev, int line, int col, const char *msg)
-{
-	assert_true(i < d->n);
-	assert_int_equal(d->v[i].sev, sev);
-	if (line)
-		assert_int_equal(d->v[i].line, line);
-	if (col)
-		assert_int_equal(d->v[i].col, col);
-	if (!strstr(d->v[i].msg, msg))
-		fail_msg("diagnostic %zu \"%s\" does not say \"%s\"", i, d->v[i].msg, msg);
-}
 
 /* Every document that is not a FlinkDeployment gets a verdict: an error
  * for what flinkops would not do that the file asks for, a warning for
@@ -792,7 +800,9 @@ static void test_operator_keys(void **state)
 		{"kubernetes.operator.job.restart.failed", "always starts a job that ended outside it", NULL},
 		{"kubernetes.operator.job.restart.faild", "not a key of the upstream operator", "job.restart.failed"},
 		{"kubernetes.operator.savepoint.history.max.cnt", "not a key", "savepoint.history.max.count"},
-		{"kubernetes.operator.periodic.checkpoint.interval", "triggers no checkpoints", NULL},
+		{"kubernetes.operator.periodic.checkpoint.interval", NULL, NULL},
+		{"kubernetes.operator.checkpoint.type", NULL, NULL},
+		{"kubernetes.operator.checkpoint.trigger.grace-period", "until Flink answers", NULL},
 		{"kubernetes.operator.job.savepoint-on-deletion", "always stops a deleted or suspended job with a savepoint", NULL},
 		{"kubernetes.operator.reconcile.interval", "an operator-wide setting", NULL},
 		{"kubernetes.operator.plugins.listeners.audit.class", "loads no plugins", NULL},

@@ -130,6 +130,13 @@ static const struct {
 	 "    state.backend.type: rocksdb\n    kubernetes.operator.periodic.savepoint.interval: 0 0 2 * * ?\n", false,
 	 false, DEPLOY_NONE, false, false, false, -1,
 	 "periodic savepoints on the cron schedule \"0 0 2 * * ?\" (UTC); nothing restarts"},
+	{"checkpoint nonce", "    state: running\n", "    state: running\n    checkpointTriggerNonce: 4\n", false, false,
+	 DEPLOY_NONE, false, false, false, -1,
+	 "checkpointTriggerNonce changes to 4: a FULL checkpoint of the running job is taken; nothing restarts"},
+	{"periodic checkpoints", "    state.backend.type: rocksdb\n",
+	 "    state.backend.type: rocksdb\n    kubernetes.operator.periodic.checkpoint.interval: 1 h\n"
+	 "    kubernetes.operator.checkpoint.type: INCREMENTAL\n",
+	 false, false, DEPLOY_NONE, false, false, false, -1, "periodic INCREMENTAL checkpoints every 3600 s"},
 };
 
 /* Only the namespaces an agent manages are its own: a FlinkDeployment

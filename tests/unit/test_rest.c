@@ -467,6 +467,77 @@ static void test_checkpoints(void **state)
 	}
 }
 
+/* A checkpoint asked of a running job (POST /jobs/:id/checkpoints): its
+ * status as Flink 1.17+ answers, and the completed checkpoint's path. */
+static void test_checkpoint_status(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *body;
+		int rc;
+		enum flink_savepoint_state st;
+		int64_t id;
+		const char *msg; /* a substring of the error or failure */
+	} cases[] = {
+		{"{\"status\":{\"id\":\"IN_PROGRESS\"}}", 0, FLINK_SAVEPOINT_IN_PROGRESS, -1, NULL},
+		{"{\"status\":{\"id\":\"COMPLETED\"},\"operation\":{\"checkpointId\":42}}", 0, FLINK_SAVEPOINT_COMPLETED, 42,
+		 NULL},
+		{"{\"status\":{\"id\":\"COMPLETED\"},\"operation\":{\"failure-cause\":{\"class\":"
+		 "\"org.apache.flink.runtime.checkpoint.CheckpointException\",\"stack-trace\":"
+		 "\"org.apache.flink.runtime.checkpoint.CheckpointException: Checkpoint triggering task is not being "
+		 "executed.\\n\\tat X.y(X.java:1)\"}}}",
+		 FO_ESERVER, FLINK_SAVEPOINT_FAILED, -1, "the checkpoint failed: org.apache.flink.runtime.checkpoint."
+		 "CheckpointException: Checkpoint triggering task is not being executed."},
+		{"{\"status\":{\"id\":\"COMPLETED\"},\"operation\":{}}", FO_ESERVER, FLINK_SAVEPOINT_IN_PROGRESS, -1,
+		 "a COMPLETED checkpoint without a checkpointId"},
+		{"{\"status\":{\"id\":\"COMPLETED\"},\"operation\":{\"checkpointId\":-3}}", FO_ESERVER,
+		 FLINK_SAVEPOINT_IN_PROGRESS, -1, "without a checkpointId"},
+		{"{\"status\":{\"id\":\"COMPLETED\"},\"operation\":{\"checkpointId\":\"42\"}}", FO_ESERVER,
+		 FLINK_SAVEPOINT_IN_PROGRESS, -1, "without a checkpointId"},
+		{"{\"status\":{\"id\":\"COMPLETED\"},\"operation\":{\"checkpointId\":1.5}}", FO_ESERVER,
+		 FLINK_SAVEPOINT_IN_PROGRESS, -1, "without a checkpointId"},
+		{"[]", FO_ESERVER, FLINK_SAVEPOINT_IN_PROGRESS, -1, NULL},
+		{"{\"status\":{\"id\":\"WEIRD\"}}", FO_ESERVER, FLINK_SAVEPOINT_IN_PROGRESS, -1, "status \"WEIRD\""},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		flink_savepoint_status s;
+		fo_err e = FO_ERR_INIT;
+		int rc = flink_rest_parse_checkpoint_status(cases[i].body, &s, &e);
+		if (rc != cases[i].rc || s.state != cases[i].st || s.checkpoint_id != cases[i].id)
+			fail_msg("case %zu: rc %d state %d id %lld (%s)", i, rc, s.state, (long long)s.checkpoint_id,
+				 fo_err_msg(&e));
+		if (cases[i].msg && !strstr(fo_err_msg(&e), cases[i].msg))
+			fail_msg("case %zu: \"%s\" does not say \"%s\"", i, fo_err_msg(&e), cases[i].msg);
+		flink_savepoint_status_free(&s);
+		fo_err_clear(&e);
+	}
+	static const struct {
+		const char *body;
+		int rc;
+		const char *path; /* or the error's substring */
+	} details[] = {
+		{"{\"id\":42,\"status\":\"COMPLETED\",\"external_path\":\"file:/ck/x/chk-42\"}", 0, "file:/ck/x/chk-42"},
+		{"{\"id\":42,\"status\":\"COMPLETED\",\"external_path\":\"<checkpoint-not-externally-addressable>\"}", 0, NULL},
+		{"{\"id\":42,\"status\":\"COMPLETED\"}", 0, NULL},
+		{"{\"id\":42,\"status\":\"IN_PROGRESS\"}", FO_ESERVER, "the checkpoint's status is IN_PROGRESS, not COMPLETED"},
+		{"{\"id\":42}", FO_ESERVER, "the checkpoint's status is none"},
+		{"nope", FO_ESERVER, NULL},
+	};
+	for (size_t i = 0; i < sizeof(details) / sizeof(details[0]); i++) {
+		char *path = NULL;
+		fo_err e = FO_ERR_INIT;
+		int rc = flink_rest_parse_checkpoint_details(details[i].body, &path, &e);
+		if (rc != details[i].rc)
+			fail_msg("details %zu: rc %d (%s)", i, rc, fo_err_msg(&e));
+		if (rc == 0 && !fo_streq(path, details[i].path))
+			fail_msg("details %zu: path %s", i, path ? path : "(none)");
+		if (rc < 0 && details[i].path && !strstr(fo_err_msg(&e), details[i].path))
+			fail_msg("details %zu: \"%s\"", i, fo_err_msg(&e));
+		free(path);
+		fo_err_clear(&e);
+	}
+}
+
 static void test_savepoint_status(void **state)
 {
 	(void)state;
@@ -1245,6 +1316,7 @@ int main(void)
 		cmocka_unit_test(test_job_status_names),
 		cmocka_unit_test(test_checkpoints),
 		cmocka_unit_test(test_savepoint_status),
+		cmocka_unit_test(test_checkpoint_status),
 		cmocka_unit_test(test_ids),
 		cmocka_unit_test(test_exceptions),
 		cmocka_unit_test(test_run_body),

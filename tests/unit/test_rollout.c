@@ -53,8 +53,13 @@ enum obs {
 	O_REQ_FAILED,   /* the job runs; the requested savepoint failed */
 	O_SP_OLD,       /* the job runs; its newest savepoint is 2 minutes old */
 	O_PODS_ROLLING, /* Flink answers with enough slots, but the StatefulSets are still rolling out */
-	O_LAST = O_PODS_ROLLING,
+	O_CKR_PROGRESS, /* the job runs; the requested checkpoint is in progress */
+	O_CKR_DONE,     /* the job runs; the requested checkpoint completed at CK_REQ */
+	O_CKR_FAILED,   /* the job runs; the requested checkpoint failed */
+	O_CKR_OLD,      /* the job runs; the newest checkpoint flinkops asked for is 2 minutes old */
+	O_LAST = O_CKR_OLD,
 };
+#define CK_REQ "file:/ck/chk-9"
 #define SP_REQ "file:/sp/savepoint-req"
 
 static void observe(enum obs kind, deploy_observed *o)
@@ -121,6 +126,21 @@ static void observe(enum obs kind, deploy_observed *o)
 		o->job = FLINK_JOB_RUNNING;
 		o->savepoint_age_ms = 120000;
 		break;
+	case O_CKR_PROGRESS:
+	case O_CKR_DONE:
+	case O_CKR_FAILED:
+		o->job = FLINK_JOB_RUNNING;
+		o->ck_request = kind == O_CKR_PROGRESS ? DEPLOY_TRIGGER_IN_PROGRESS
+			      : kind == O_CKR_DONE     ? DEPLOY_TRIGGER_COMPLETED
+						       : DEPLOY_TRIGGER_FAILED;
+		o->ck_request_location = kind == O_CKR_DONE ? CK_REQ : NULL;
+		o->ck_request_failure = kind == O_CKR_FAILED ? "declined" : NULL;
+		o->ck_request_age_ms = 1000;
+		break;
+	case O_CKR_OLD:
+		o->job = FLINK_JOB_RUNNING;
+		o->checkpoint_age_ms = 120000;
+		break;
 	case O_FAILED_FRESH:
 		o->job = FLINK_JOB_FAILED;
 		o->checkpoints_ok = false;
@@ -182,7 +202,9 @@ enum jr {
 	J_SUSPENDED_CK,    /* suspended after the job had ended: resumes from CK_NEW, savepoint SP_OLD older */
 	J_TAKEN_SP,        /* SAVEPOINT_TAKEN from the stop's SP_STOP, which is savepointPath */
 	J_CANCELLING_T,    /* a last-state upgrade to T_NEW: the T_OLD job cancelled, restore CK_OLD chosen */
-	J_LAST = J_CANCELLING_T,
+	J_CK_REQUEST,      /* job at H_OLD, a manual checkpoint for nonce 9 requested */
+	J_CK_HANDLED,      /* job at H_OLD, checkpoint nonce 9 answered */
+	J_LAST = J_CK_HANDLED,
 };
 #define T_OLD "told"
 #define T_NEW "tnew"
@@ -245,6 +267,14 @@ static void journal(enum jr kind, deploy_journal *j)
 		deploy_journal_set(&j->request_trigger_id, "0000000000000000000000000000000b");
 		deploy_journal_set(&j->request_reason, "manual");
 		deploy_journal_set(&j->request_nonce, "7");
+		break;
+	case J_CK_REQUEST:
+		deploy_journal_set(&j->checkpoint_trigger_id, "0000000000000000000000000000000c");
+		deploy_journal_set(&j->checkpoint_reason, "manual");
+		deploy_journal_set(&j->checkpoint_nonce, "9");
+		break;
+	case J_CK_HANDLED:
+		deploy_journal_set(&j->handled_checkpoint_nonce, "9");
 		break;
 	case J_AWAIT_PREV:
 	case J_BUDGET_AWAIT_PREV:
@@ -360,21 +390,28 @@ enum want {
 	W_NEW_T_RB, /* git's H_NEW (T_NEW), rollback on */
 	W_CRON_DUE, /* git's H_OLD, periodic savepoints at minute 59 of every hour (due since 20:59) */
 	W_CRON_LATER, /* git's H_OLD, periodic savepoints at minute 30 of every hour (next at 21:30) */
-	W_LAST = W_CRON_LATER,
+	W_CK_NONCE,   /* git's H_OLD with checkpointTriggerNonce 9 */
+	W_CK_PERIODIC, /* git's H_OLD, periodic checkpoints every minute */
+	W_CK_CRON,    /* git's H_OLD, periodic checkpoints at minute 59 of every hour */
+	W_LAST = W_CK_CRON,
 };
 
 static void desired(enum want kind, deploy_desired *d)
 {
 	memset(d, 0, sizeof(*d));
 	d->job_hash = kind == W_SAME || kind == W_NONCE || kind == W_PERIODIC || kind == W_CRON_DUE ||
-				      kind == W_CRON_LATER
+				      kind == W_CRON_LATER || kind == W_CK_NONCE || kind == W_CK_PERIODIC ||
+				      kind == W_CK_CRON
 			      ? H_OLD
 			      : H_NEW;
+	d->checkpoint_nonce = kind == W_CK_NONCE ? 9 : 0;
+	d->periodic_checkpoint_ms = kind == W_CK_PERIODIC ? 60000 : 0;
 	static flink_cron at59, at30;
 	char *why = NULL;
 	assert_int_equal(flink_cron_parse("0 59 * * * ?", &at59, &why), 0);
 	assert_int_equal(flink_cron_parse("0 30 * * * ?", &at30, &why), 0);
 	d->periodic_cron = kind == W_CRON_DUE ? &at59 : kind == W_CRON_LATER ? &at30 : NULL;
+	d->periodic_checkpoint_cron = kind == W_CK_CRON ? &at59 : NULL;
 	d->savepoint_nonce = kind == W_NONCE ? 7 : 0;
 	d->periodic_savepoint_ms = kind == W_PERIODIC ? 60000 : 0;
 	d->mode = kind == W_LAST_STATE ? FLINK_UPGRADE_LAST_STATE
@@ -470,6 +507,23 @@ static const struct row {
 	{J_IDLE, W_CRON_DUE, O_RUNNING, DEPLOY_OP_NONE, NULL, "running"}, /* a savepoint just now */
 	{J_REQUEST, W_CRON_DUE, O_REQ_PROGRESS, DEPLOY_OP_WAIT, NULL, "savepoint of job"},
 	{J_IDLE, W_CRON_DUE, O_DOWN, DEPLOY_OP_WAIT, NULL, "does not answer"},
+	/* checkpoints asked of the running job: a new nonce, the periodic interval or schedule */
+	{J_IDLE, W_CK_NONCE, O_RUNNING, DEPLOY_OP_CHECKPOINT, NULL, "manual"},
+	{J_CK_HANDLED, W_CK_NONCE, O_RUNNING, DEPLOY_OP_NONE, NULL, "running"},
+	{J_AWAIT, W_CK_NONCE, O_CK_NONE, DEPLOY_OP_WAIT, NULL, "the first checkpoint"}, /* healthy first */
+	{J_CK_REQUEST, W_CK_NONCE, O_CKR_PROGRESS, DEPLOY_OP_WAIT, NULL, "the manual checkpoint of job"},
+	{J_CK_REQUEST, W_CK_NONCE, O_CKR_DONE, DEPLOY_OP_CHECKPOINT_DONE, CK_REQ, NULL},
+	{J_CK_REQUEST, W_CK_NONCE, O_CKR_FAILED, DEPLOY_OP_CHECKPOINT_DONE, "-", "failed: declined; the job keeps running"},
+	{J_CK_REQUEST, W_CK_NONCE, O_RUNNING, DEPLOY_OP_CHECKPOINT, NULL, "manual"}, /* never arrived: again */
+	{J_CK_REQUEST, W_NEW, O_CKR_PROGRESS, DEPLOY_OP_STOP, NULL, NULL},        /* an upgrade does not wait */
+	{J_CK_REQUEST, W_SUSPEND, O_CKR_PROGRESS, DEPLOY_OP_STOP, NULL, NULL},    /* nor a suspend */
+	{J_CK_REQUEST, W_DELETE, O_CKR_PROGRESS, DEPLOY_OP_STOP, NULL, NULL},     /* nor a delete */
+	{J_IDLE, W_NONCE, O_CKR_OLD, DEPLOY_OP_SAVEPOINT, NULL, "manual"},        /* a savepoint request first */
+	{J_IDLE, W_CK_PERIODIC, O_CKR_OLD, DEPLOY_OP_CHECKPOINT, NULL, "periodic"},
+	{J_IDLE, W_CK_PERIODIC, O_RUNNING, DEPLOY_OP_NONE, NULL, "running"},
+	{J_IDLE, W_CK_CRON, O_CKR_OLD, DEPLOY_OP_CHECKPOINT, NULL, "periodic"},
+	{J_IDLE, W_CK_CRON, O_RUNNING, DEPLOY_OP_NONE, NULL, "running"},
+	{J_IDLE, W_CK_PERIODIC, O_DOWN, DEPLOY_OP_WAIT, NULL, "does not answer"},
 	/* an upgrade, by mode */
 	{J_IDLE, W_NEW, O_RUNNING, DEPLOY_OP_STOP, NULL, NULL},
 	{J_IDLE, W_PODS, O_RUNNING, DEPLOY_OP_STOP, NULL, NULL},
@@ -859,7 +913,8 @@ static void test_sweep(void **state)
 					/* a suspended deployment runs nothing */
 					if (d.suspended && (n.op == DEPLOY_OP_UPLOAD || n.op == DEPLOY_OP_RUN || n.op == DEPLOY_OP_RECORD ||
 							    n.op == DEPLOY_OP_APPLY || n.op == DEPLOY_OP_RESTART ||
-							    n.op == DEPLOY_OP_SAVEPOINT || n.op == DEPLOY_OP_ROLLBACK))
+							    n.op == DEPLOY_OP_SAVEPOINT || n.op == DEPLOY_OP_CHECKPOINT ||
+							    n.op == DEPLOY_OP_ROLLBACK))
 						fail_msg("%s: while suspended", where);
 					/* a start in flight for another target: never completed,
 					 * nothing of it charged to the new one */
