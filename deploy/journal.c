@@ -59,6 +59,8 @@ void deploy_journal_set(char **field, const char *value)
 	X("checkpointPath", checkpoint_path)         \
 	X("checkpointTime", checkpoint_time)         \
 	X("checkpointError", checkpoint_error)       \
+	X("upgradeMode", upgrade_mode)               \
+	X("savepointDir", savepoint_dir)             \
 	X("runningSince", running_since)             \
 	X("savepointPath", savepoint_path)           \
 	X("savepointTime", savepoint_time)           \

@@ -132,6 +132,12 @@ typedef struct deploy_journal {
 	 * last request's failure. */
 	char *checkpoint_trigger_id, *checkpoint_request_time, *checkpoint_reason, *checkpoint_nonce;
 	char *handled_checkpoint_nonce, *checkpoint_path, *checkpoint_time, *checkpoint_error;
+	/* What git last asked of the job, for when git asks nothing (its file
+	 * is gone): its upgrade mode, and the savepoint directory it named
+	 * (job.savepointStorage or the configuration's; NULL: none). A delete
+	 * of a stateless job that names none cancels it: there is nowhere to
+	 * put a final savepoint, and its mode keeps no state. */
+	char *upgrade_mode, *savepoint_dir;
 	/* the newest job.savepointRedeployNonce a job was started for: a new
 	 * one starts the job again from job.initialSavepointPath */
 	char *handled_redeploy_nonce;

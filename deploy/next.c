@@ -356,7 +356,24 @@ static void stop_old(const deploy_desired *d, const deploy_journal *j, const dep
 		restore(n, DEPLOY_OP_CANCEL, path, kind);
 		return;
 	}
-	/* a suspend and a delete always keep the state, whatever the mode */
+	/* a suspend and a delete keep the state whatever the mode, but for a
+	 * stateless job that names no savepoint directory: it has nowhere to
+	 * put one (Flink refuses the stop) and keeps no state by its mode, so
+	 * it is cancelled, as upstream does; otherwise the delete would never
+	 * end. The newest state it left is still recorded when there is one. */
+	if ((d->suspended || d->deleting) && d->mode == FLINK_UPGRADE_STATELESS && !d->savepoint_dir) {
+		if (!o->checkpoints_ok) {
+			set(n, DEPLOY_OP_WAIT, "the checkpoints of job %s could not be read", str(j->job_id));
+			return;
+		}
+		const char *path, *kind;
+		char *why = NULL;
+		if (!newest_state(j, o, &path, &kind, &why))
+			path = NULL, kind = NULL; /* it ran from empty state: its mode's own */
+		free(why);
+		restore(n, DEPLOY_OP_CANCEL, path, kind);
+		return;
+	}
 	if (d->suspended || d->deleting || d->mode == FLINK_UPGRADE_SAVEPOINT) {
 		set(n, DEPLOY_OP_STOP, NULL);
 		return;
@@ -854,16 +871,18 @@ void deploy_next_step(const deploy_desired *d, const deploy_journal *j, const de
 			stop_old(d, j, o, n);
 			return;
 		}
-		/* a cancel keeps state in last-state mode, and in a rollback (of
-		 * a job under judgment) whatever the mode */
-		if (d->mode != FLINK_UPGRADE_STATELESS && !o->checkpoints_ok) {
+		/* a cancel keeps state in last-state mode, in a rollback (of a
+		 * job under judgment) whatever the mode, and in a suspend or a
+		 * delete (a stateless job's, with nowhere to put a savepoint) */
+		bool keeps = d->mode != FLINK_UPGRADE_STATELESS || d->suspended || d->deleting;
+		if (keeps && !o->checkpoints_ok) {
 			/* the checkpoint chosen before the cancel is provisional:
 			 * newer ones may have completed until the job ended */
 			set(n, DEPLOY_OP_WAIT, "the final checkpoint statistics of job %s are not available yet",
 			    str(j->job_id));
 			return;
 		}
-		if (d->mode != FLINK_UPGRADE_STATELESS && !fo_streq(j->restore_kind, "initial") && o->newest_path &&
+		if (keeps && !fo_streq(j->restore_kind, "initial") && o->newest_path &&
 		    !fo_streq(o->newest_path, j->restore_path))
 			restore(n, DEPLOY_OP_KEEP, o->newest_path, o->newest_is_savepoint ? "savepoint" : "checkpoint");
 		else

@@ -48,6 +48,13 @@ void deploy_side_from_live(deploy_side *s, cJSON *const live[RENDER_NCOMPONENTS]
 		s->template_hash[1] = render_object_annotation(live[RENDER_STATEFULSET_TASKMANAGER], RENDER_ANNOTATION_TEMPLATE_HASH);
 }
 
+/* A stateless job that names no savepoint directory is cancelled on a
+ * suspend or a delete, with no final savepoint (deploy/next.c, stop_old). */
+static bool stop_cancels(const flink_deployment *fd)
+{
+	return fd && fd->has_job && fd->job.upgrade_mode == FLINK_UPGRADE_STATELESS && !flink_savepoint_dir(fd);
+}
+
 /* Contract: append a warning of `kind` with the formatted text to v[*n]. */
 static void push_warning(deploy_warning **v, size_t *n, enum deploy_warning_kind kind, const char *fmt, va_list ap)
 {
@@ -127,7 +134,11 @@ void deploy_classify(const deploy_side *from, const deploy_side *to, deploy_chan
 	}
 	if (!to->present) {
 		c->action = DEPLOY_DELETE;
-		c->takes_savepoint = from->job_hash && !from->suspended;
+		c->takes_savepoint = from->job_hash && !from->suspended && !stop_cancels(from->fd);
+		if (from->job_hash && !from->suspended && stop_cancels(from->fd))
+			warn(c, DEPLOY_WARN_STATE_DROPPED,
+			     "upgradeMode is stateless and no savepoint directory is named: the job is cancelled, "
+			     "with no final savepoint");
 		return;
 	}
 	c->restarts_pods = !fo_streq(from->template_hash[0], to->template_hash[0]) ||
@@ -139,7 +150,11 @@ void deploy_classify(const deploy_side *from, const deploy_side *to, deploy_chan
 
 	if (from->suspended != to->suspended) {
 		c->action = to->suspended ? DEPLOY_SUSPEND : DEPLOY_RESUME;
-		c->takes_savepoint = to->suspended;
+		c->takes_savepoint = to->suspended && !stop_cancels(to->fd);
+		if (to->suspended && stop_cancels(to->fd))
+			warn(c, DEPLOY_WARN_STATE_DROPPED,
+			     "upgradeMode is stateless and no savepoint directory is named: the job is cancelled, "
+			     "with no savepoint to resume from");
 		c->restarts_job = !to->suspended;
 		if (!to->suspended && to->fd && to->fd->has_job && to->fd->job.upgrade_mode == FLINK_UPGRADE_STATELESS)
 			warn(c, DEPLOY_WARN_STATE_DROPPED,

@@ -1473,13 +1473,18 @@ static void desired_of(exec *x, bool deleting)
 	d->ready_timeout_ms = ro->ready_timeout_ms;
 	d->running_timeout_ms = ro->running_timeout_ms;
 	d->restart_budget = ro->restart_budget;
-	d->mode = FLINK_UPGRADE_SAVEPOINT;
+	/* gone from git: what git last asked, as the journal recorded it */
+	d->mode = fo_streq(x->j.upgrade_mode, "stateless")    ? FLINK_UPGRADE_STATELESS
+		: fo_streq(x->j.upgrade_mode, "last-state") ? FLINK_UPGRADE_LAST_STATE
+							      : FLINK_UPGRADE_SAVEPOINT;
+	d->savepoint_dir = x->j.savepoint_dir != NULL || !x->j.upgrade_mode;
 	if (it->fd) {
 		const flink_deployment *fd = it->fd;
 		d->job_hash = it->job_hash;
 		d->target = it->target_hash;
 		d->suspended = fd->job.state == FLINK_STATE_SUSPENDED;
 		d->mode = fd->job.upgrade_mode;
+		d->savepoint_dir = flink_savepoint_dir(fd) != NULL;
 		d->initial_savepoint = fd->job.initial_savepoint_path;
 		d->parallelism = fd->job.parallelism;
 		d->restart_pods = it->change.restarts_job;
@@ -1513,6 +1518,16 @@ static int rollout_run(k8s_client *c, deploy_item *it, const deploy_options *o, 
 	long t_start = now_ms();
 	deploy_journal_copy(&x.j, &it->journal);
 	desired_of(&x, deleting);
+	bool remember = false;
+	if (!deleting && it->fd && it->fd->has_job && x.j.resource_version) {
+		/* what a delete will need once git no longer says it: journaled
+		 * when it changes (one write), never on every pass */
+		const char *mode = flink_upgrade_mode_name(it->fd->job.upgrade_mode);
+		const char *dir = flink_savepoint_dir(it->fd);
+		remember = !fo_streq(x.j.upgrade_mode, mode) || !fo_streq(x.j.savepoint_dir, dir);
+		deploy_journal_set(&x.j.upgrade_mode, mode);
+		deploy_journal_set(&x.j.savepoint_dir, dir);
+	}
 	x.objects_current = true;
 	for (int k = 0; k < RENDER_NCOMPONENTS && !deleting; k++)
 		x.objects_current = x.objects_current && it->state[k] == DEPLOY_OBJ_EQUAL;
@@ -1526,6 +1541,8 @@ static int rollout_run(k8s_client *c, deploy_item *it, const deploy_options *o, 
 	int rc = flink_rest_new(url, &ro, &x.r, e);
 	if (rc < 0)
 		it->failure = DEPLOY_FAILURE_OTHER;
+	if (rc == 0 && remember)
+		rc = save(&x, e);
 	if (rc == 0)
 		rc = advance(&x, e);
 	it->ms_total = now_ms() - t_start;

@@ -52,6 +52,7 @@ typedef struct deploy_desired {
 	bool deleting;                 /* gone from git: stop with a final savepoint, then the objects go */
 	bool restart_pods;             /* the object change restarts the Flink processes (pod template, config) */
 	enum flink_upgrade_mode mode;
+	bool savepoint_dir;            /* the deployment names a savepoint directory (flink_savepoint_dir) */
 	const char *initial_savepoint; /* job.initialSavepointPath */
 	int parallelism;
 	int restart_budget;

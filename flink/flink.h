@@ -205,6 +205,10 @@ int flink_parse_file(const fo_yaml_file *f, flink_deployments *out, size_t *skip
  * error for the upstream operator's kinds it does not run and for
  * misspellings of its own, a warning for other Kubernetes kinds, which it
  * does not apply. */
+/* The savepoint directory `fd` names: job.savepointStorage, else the
+ * configuration's execution.checkpointing.savepoint-dir or
+ * state.savepoints.dir; NULL when it names none. */
+const char *flink_savepoint_dir(const flink_deployment *fd);
 bool flink_kind_verdict(const char *api_version, const char *kind, enum fo_severity *sev, char **msg);
 /* What flinkops does with `key` of a flinkConfiguration when it is one of
  * the upstream operator's (kubernetes.operator.*, job.autoscaler.*): NULL

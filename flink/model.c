@@ -849,6 +849,14 @@ enum flink_ha flink_ha_mode(const flink_kvs *conf)
 	return FLINK_HA_OTHER;
 }
 
+const char *flink_savepoint_dir(const flink_deployment *fd)
+{
+	if (fd->has_job && fd->job.savepoint_dir)
+		return fd->job.savepoint_dir;
+	const char *sp = flink_conf_get(&fd->conf, "execution.checkpointing.savepoint-dir");
+	return sp ? sp : flink_conf_get(&fd->conf, "state.savepoints.dir");
+}
+
 bool flink_application_cluster(const flink_deployment *fd)
 {
 	return fd->has_job && fd->job.jar_uri && fo_has_prefix(fd->job.jar_uri, "local://");

@@ -145,3 +145,36 @@ if [ $rc = 0 ] && [ "$job3" != "$job2" ] && [ "$(job_state "$job3")" = RUNNING ]
 else
 	fail "stateless: rc=$rc job3=$job3 first=$c3 high=$high $(head -3 "$tmp/err")"
 fi
+
+# --- a stateless job that names no savepoint directory, deleted from git ------
+# It has nowhere to put a final savepoint (on its own cluster Flink would
+# refuse the stop) and keeps no state by its mode: plan says it is
+# cancelled, sync cancels it and the delete completes (before, the stop was
+# asked for on every pass, for ever).
+[ "$(journal .upgradeMode)" = stateless ] && [ "$(journal '.savepointDir // "none"')" = none ] &&
+	ok "the journal records what a delete needs: upgradeMode stateless, no savepoint directory" ||
+	fail "journal: upgradeMode=$(journal .upgradeMode) savepointDir=$(journal .savepointDir)"
+before=$(savepoints_of "$job3")
+git -C "$tmp/work" pull -q --rebase origin main
+base=$(git -C "$tmp/work" rev-parse HEAD)
+git -C "$tmp/work" rm -q jobs/counter.yaml
+git -C "$tmp/work" commit -qm "delete the stateless counter"
+"$FLINKOPS" plan --repo "$tmp/work" --base "$base" --head HEAD -o json >"$tmp/plan.json" 2>"$tmp/plan.err"
+if jq -e '.deployments[] | select(.name == "counter") | .action == "delete" and (.takesSavepoint | not) and
+	any(.warnings[]; test("the job is cancelled, with no final savepoint"))' "$tmp/plan.json" >/dev/null; then
+	ok "plan: delete, no final savepoint promised, the cancel said"
+else
+	fail "plan on the stateless delete: $(jq -c '.deployments' "$tmp/plan.json" 2>/dev/null | head -c 400) $(head -2 "$tmp/plan.err")"
+fi
+for _ in 1 2 3; do
+	git -C "$tmp/work" pull -q --rebase origin main 2>/dev/null
+	git -C "$tmp/work" push -q origin HEAD:main 2>/dev/null && break
+done
+sync_once
+left=$($K -n $ns get statefulsets -l app.kubernetes.io/instance=counter -o name 2>/dev/null | wc -l)
+if [ $rc = 0 ] && [ "$(job_state "$job3")" = CANCELED ] && [ "$(savepoints_of "$job3")" = "$before" ] && [ "$left" = 0 ] &&
+	! $K -n $ns get configmap flink-journal-counter >/dev/null 2>&1; then
+	ok "sync: job $job3 cancelled (no savepoint), its objects and journal deleted"
+else
+	fail "stateless delete: rc=$rc state=$(job_state "$job3") savepoints $before -> $(savepoints_of "$job3") statefulsets=$left $(head -3 "$tmp/err")"
+fi

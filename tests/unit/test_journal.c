@@ -39,6 +39,7 @@ static const char *const string_keys[] = {
 	"previousJobHash", "rollbackOfHash",   "rollbackOfCommit", "rollbackToCommit", "rollbackCause",
 	"lastError",       "updated",          "checkpointTriggerId", "checkpointRequestTime", "checkpointReason",
 	"checkpointNonce", "handledCheckpointNonce", "checkpointPath", "checkpointTime", "checkpointError",
+	"upgradeMode",     "savepointDir",
 };
 
 /* The messages among them: cut, not refused, when long. */

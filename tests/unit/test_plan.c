@@ -184,6 +184,52 @@ static void test_scope_filter(void **state)
 	}
 }
 
+/* A stateless job that names no savepoint directory is cancelled on a
+ * delete or a suspend: the plan says so, and promises no savepoint. */
+static void test_stateless_stop(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *to;       /* replaces "upgradeMode: savepoint" */
+		bool suspend;         /* the head suspends it (else deletes it) */
+		bool savepoint;
+	} stops[] = {
+		{"upgradeMode: stateless", false, false},
+		{"upgradeMode: stateless", true, false},
+		{"upgradeMode: stateless\n    savepointStorage: s3://b/sp", false, true},
+		{"upgradeMode: stateless\n    savepointStorage: s3://b/sp", true, true},
+		{"upgradeMode: last-state", false, true},
+		{"upgradeMode: last-state", true, true},
+	};
+	for (size_t i = 0; i < sizeof(stops) / sizeof(stops[0]); i++) {
+		char *from = edit("upgradeMode: savepoint", stops[i].to);
+		char *to = NULL;
+		if (stops[i].suspend) {
+			const char *p = strstr(from, "state: running");
+			to = fo_asprintf("%.*sstate: suspended%s", (int)(p - from), from, p + strlen("state: running"));
+		}
+		side_holder a, b;
+		load_side(&a, from);
+		load_side(&b, to);
+		deploy_change c;
+		deploy_plan_change(&a.side, &b.side, NULL, &c);
+		assert_int_equal(c.action, stops[i].suspend ? DEPLOY_SUSPEND : DEPLOY_DELETE);
+		if (c.takes_savepoint != stops[i].savepoint)
+			fail_msg("case %zu: takes_savepoint %d", i, c.takes_savepoint);
+		bool dropped = false;
+		for (size_t w = 0; w < c.nwarnings; w++)
+			dropped = dropped || (c.warnings[w].kind == DEPLOY_WARN_STATE_DROPPED &&
+					      strstr(c.warnings[w].text, "the job is cancelled"));
+		if (dropped == stops[i].savepoint)
+			fail_msg("case %zu: state-dropped warning %d", i, dropped);
+		deploy_change_free(&c);
+		free_side(&a);
+		free_side(&b);
+		free(from);
+		free(to);
+	}
+}
+
 static void test_classify_table(void **state)
 {
 	(void)state;
@@ -712,6 +758,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_classify_table),
+		cmocka_unit_test(test_stateless_stop),
 		cmocka_unit_test(test_scope_filter),
 		cmocka_unit_test(test_drift_table),
 		cmocka_unit_test(test_state_table),
