@@ -147,6 +147,25 @@ static void parse(unsigned which, const char *body, size_t max)
 		FUZZ_CHECK(rc < 0 || restarts >= -1, "restarts %lld", (long long)restarts);
 		break;
 	}
+	case 15: {
+		flink_savepoint_status st;
+		rc = flink_rest_parse_checkpoint_status(body, &st, &e);
+		if (rc == 0)
+			FUZZ_CHECK(st.state == FLINK_SAVEPOINT_IN_PROGRESS ||
+					   (st.state == FLINK_SAVEPOINT_COMPLETED && st.checkpoint_id >= 0),
+				   "checkpoint state %d id %lld", (int)st.state, (long long)st.checkpoint_id);
+		if (st.state == FLINK_SAVEPOINT_FAILED)
+			FUZZ_CHECK(rc < 0 && st.failure, "a failed checkpoint without its cause");
+		text_ok("checkpoint failure", st.failure);
+		flink_savepoint_status_free(&st);
+		break;
+	}
+	case 16:
+		rc = flink_rest_parse_checkpoint_details(body, &s, &e);
+		FUZZ_CHECK(rc == 0 || !s, "a path with an error");
+		FUZZ_CHECK(!s || (*s && strlen(s) <= 4096), "checkpoint path of %zu bytes", s ? strlen(s) : 0);
+		text_ok("checkpoint path", s);
+		break;
 	default:
 		s = flink_rest_trace_text(body, max);
 		FUZZ_CHECK(s && strlen(s) <= max + 3, "trace text of %zu bytes (max %zu)", s ? strlen(s) : 0, max);
@@ -167,7 +186,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	body_utf8 = fuzz_utf8_valid(body, strlen(body));
 	/* the texts' bound: 16 (the least trace_text takes) to 1000 (CAUSE_MAX) */
 	size_t max = 16 + (size_t)(data[0] >> 4) * 65;
-	parse(data[0] % 16u, body, max);
+	parse(data[0] % 18u, body, max);
 	free(body);
 	return 0;
 }
