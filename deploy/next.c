@@ -63,6 +63,14 @@ bool deploy_op_acts_on_spec(enum deploy_op op)
 	}
 }
 
+bool deploy_reads_checkpoints(const deploy_desired *d, const deploy_journal *j, const deploy_observed *o)
+{
+	bool terminal = o->job_known && flink_job_status_is_terminal(o->job);
+	return o->job_known && (terminal || j->step != DEPLOY_STEP_IDLE || d->mode == FLINK_UPGRADE_LAST_STATE ||
+				o->checkpointing == 1 || (j->await_checkpoint_since && o->checkpointing != 0) ||
+				d->suspended || d->deleting);
+}
+
 bool deploy_stats_final(const flink_job_info *info, int64_t settle_ms)
 {
 	return flink_job_status_is_terminal(info->state) && info->end_time > 0 && info->now > 0 &&
@@ -519,6 +527,15 @@ static bool requested_checkpoint(const deploy_desired *d, const deploy_journal *
 	if (j->checkpoint_trigger_id) {
 		switch (o->ck_request) {
 		case DEPLOY_TRIGGER_COMPLETED:
+			if (!o->ck_request_path_known && o->ck_request_age_ms >= 0 &&
+			    o->ck_request_age_ms < DEPLOY_CHECKPOINT_PATH_WAIT_MS) {
+				/* Flink's checkpoint details lag behind the trigger's
+				 * status: its path comes with a later look */
+				n->wait_ms = o->ck_request_age_ms;
+				set(n, DEPLOY_OP_WAIT, "%s of job %s completed; Flink does not list its path yet",
+				    str(o->ck_request_location), str(j->job_id));
+				break;
+			}
 			set(n, DEPLOY_OP_CHECKPOINT_DONE, NULL);
 			n->restore = o->ck_request_location;
 			n->restore_kind = "checkpoint";

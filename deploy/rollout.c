@@ -331,10 +331,13 @@ static void FO_PRINTF(4, 5) rlog_ms(const exec *x, enum fo_log_level lvl, long m
 /* What Flink says of savepoint `trigger` of `job` (a stop's, or one the
  * running job was asked for), or with `checkpoint` of a checkpoint it was
  * asked for; *flink_ok false when it could not say. A completed
- * checkpoint's path goes to *ck_location as Flink's details name it (or
- * "checkpoint N" when Flink kept it nowhere addressable). */
+ * checkpoint's path goes to *ck_location as Flink's details name it, and
+ * *ck_known says whether they did (else "checkpoint N": the details lag
+ * behind the trigger's status by up to web.refresh-interval, or Flink
+ * kept the checkpoint nowhere addressable). */
 static enum deploy_trigger_obs trigger_state(flink_rest *r, const char *job, const char *trigger, bool checkpoint,
-					     flink_savepoint_status *sp, char **ck_location, bool *flink_ok)
+					     flink_savepoint_status *sp, char **ck_location, bool *ck_known,
+					     bool *flink_ok)
 {
 	fo_err e = FO_ERR_INIT;
 	enum deploy_trigger_obs t;
@@ -342,9 +345,10 @@ static enum deploy_trigger_obs trigger_state(flink_rest *r, const char *job, con
 			    : flink_rest_savepoint_status(r, job, trigger, sp, &e);
 	if (rc == 0 && checkpoint && sp->state == FLINK_SAVEPOINT_COMPLETED) {
 		t = DEPLOY_TRIGGER_COMPLETED;
-		if (flink_rest_checkpoint_path(r, job, sp->checkpoint_id, ck_location, &e) < 0) {
-			/* completed all the same: said, not waited on */
-			fo_log(FO_LOG_WARN, "rollout", "checkpoint %lld of job %s completed; its path is unknown: %s",
+		int prc = flink_rest_checkpoint_path(r, job, sp->checkpoint_id, ck_location, &e);
+		*ck_known = prc == 0;
+		if (prc < 0) {
+			fo_log(FO_LOG_DEBUG, "rollout", "checkpoint %lld of job %s completed; its details: %s",
 			       (long long)sp->checkpoint_id, job, fo_err_msg(&e));
 			fo_err_clear(&e);
 		}
@@ -482,8 +486,7 @@ static void observe(exec *x)
 			o->checkpointing = interval > 0;
 		fo_err_clear(&e);
 	}
-	bool need_ck = o->job_known && (terminal || j->step != DEPLOY_STEP_IDLE || x->d.mode == FLINK_UPGRADE_LAST_STATE ||
-					o->checkpointing == 1);
+	bool need_ck = deploy_reads_checkpoints(&x->d, j, o);
 	if (o->flink_ok && need_ck) {
 		o->checkpoints_ok = flink_rest_checkpoints(x->r, job, &x->ck, &e) == 0;
 		fo_err_clear(&e);
@@ -513,13 +516,13 @@ static void observe(exec *x)
 		o->job_cause = x->cause;
 	}
 	if (o->flink_ok && j->step == DEPLOY_STEP_STOPPING && j->trigger_id && j->job_id) {
-		o->trigger = trigger_state(x->r, j->job_id, j->trigger_id, false, &x->sp, NULL, &o->flink_ok);
+		o->trigger = trigger_state(x->r, j->job_id, j->trigger_id, false, &x->sp, NULL, NULL, &o->flink_ok);
 		o->trigger_location = x->sp.location;
 		o->trigger_failure = x->sp.failure;
 	}
 	o->request = DEPLOY_TRIGGER_NONE;
 	if (o->flink_ok && j->step == DEPLOY_STEP_IDLE && j->request_trigger_id && j->job_id && o->job_known) {
-		o->request = trigger_state(x->r, j->job_id, j->request_trigger_id, false, &x->rsp, NULL, &o->flink_ok);
+		o->request = trigger_state(x->r, j->job_id, j->request_trigger_id, false, &x->rsp, NULL, NULL, &o->flink_ok);
 		o->request_location = x->rsp.location;
 		o->request_failure = x->rsp.failure;
 		o->step_age_ms = age_ms(j->request_time);
@@ -528,7 +531,7 @@ static void observe(exec *x)
 	o->ck_request_age_ms = -1;
 	if (o->flink_ok && j->step == DEPLOY_STEP_IDLE && j->checkpoint_trigger_id && j->job_id && o->job_known) {
 		o->ck_request = trigger_state(x->r, j->job_id, j->checkpoint_trigger_id, true, &x->csp, &x->ck_location,
-					      &o->flink_ok);
+					      &o->ck_request_path_known, &o->flink_ok);
 		o->ck_request_location = x->ck_location;
 		o->ck_request_failure = x->csp.failure;
 		o->ck_request_age_ms = age_ms(j->checkpoint_request_time);

@@ -74,6 +74,11 @@ typedef struct deploy_desired {
 	                                * uploaded and nothing is run over REST */
 } deploy_desired;
 
+/* How long a completed checkpoint's path is waited for (Flink's details
+ * lag its trigger's status by up to web.refresh-interval); then it is
+ * recorded by its id alone. */
+#define DEPLOY_CHECKPOINT_PATH_WAIT_MS 30000L
+
 enum deploy_trigger_obs {
 	DEPLOY_TRIGGER_NONE,           /* nothing asked (no trigger in the journal) */
 	DEPLOY_TRIGGER_IN_PROGRESS,
@@ -117,6 +122,7 @@ typedef struct deploy_observed {
 	/* a checkpoint requested of the running job (journal checkpointTriggerId) */
 	enum deploy_trigger_obs ck_request;
 	const char *ck_request_location; /* COMPLETED: its path, or "checkpoint N" */
+	bool ck_request_path_known;    /* COMPLETED: Flink listed its path (else only its id is known) */
 	const char *ck_request_failure;
 	long ck_request_age_ms;        /* since the request was recorded; -1 unknown */
 	long checkpoint_age_ms;        /* since the newest checkpoint flinkops asked for (else the job's
@@ -126,6 +132,16 @@ typedef struct deploy_observed {
 	 * job on its own): a job that JobManager runs, which no journal names */
 	const char *unjournaled_job;
 } deploy_observed;
+
+/* Whether the observation reads the job's checkpoint statistics (one
+ * more request): wherever a step may fix the state to keep from them —
+ * a job that ended, a step in flight, last-state mode, a job awaiting
+ * its first checkpoint (unless Flink said it does not checkpoint), a
+ * suspend or a delete (which cancel a stateless
+ * job with nowhere to put a savepoint, keeping its newest checkpoint).
+ * `o` needs job_known, job and checkpointing set. A decision never waits
+ * on statistics this does not read (the sweep in test_rollout checks it). */
+bool deploy_reads_checkpoints(const deploy_desired *d, const deploy_journal *j, const deploy_observed *o);
 
 enum deploy_op {
 	DEPLOY_OP_NONE,        /* settled (running, suspended, failed, or ready to delete) */

@@ -100,16 +100,22 @@ deployment 1 savepoint | sed 's/^    upgradeMode: savepoint$/&\n    savepointTri
 publish "checkpointTriggerNonce 1" >/dev/null
 sync_once
 ck=$(journal .checkpointPath)
+# Flink's checkpoint statistics are cached (web.refresh-interval): a few looks
+listed=0
+for _ in $(seq 1 20); do
+	curl -s --max-time 5 "$RIG_FLINK_URL/jobs/$job/checkpoints" |
+		jq -e --arg p "$ck" '[.history[] | select(.external_path == $p and .status == "COMPLETED")] | length == 1' \
+			>/dev/null && { listed=1; break; }
+	sleep 0.5
+done
 c1=$(ck_count)
 if [ $rc = 0 ] && [ "$(journal .jobId)" = "$job" ] && [ "$(job_state "$job")" = RUNNING ] &&
 	[ "$(journal .handledCheckpointNonce)" = 1 ] && [ "$(journal '.checkpointTriggerId // "none"')" = none ] &&
-	[[ "$ck" == *chk-* ]] && [ "$c1" -gt "$c0" ] &&
-	curl -s --max-time 5 "$RIG_FLINK_URL/jobs/$job/checkpoints" |
-	jq -e --arg p "$ck" '[.history[] | select(.external_path == $p and .status == "COMPLETED")] | length == 1' >/dev/null &&
+	[[ "$ck" == *chk-* ]] && [ $listed = 1 ] && [ "$c1" -gt "$c0" ] &&
 	events CheckpointCompleted | grep -q "manual checkpoint of job $job: $ck"; then
 	ok "checkpointTriggerNonce 1: one FULL checkpoint ($ck, Flink's history has it), Event CheckpointCompleted, job $job still RUNNING"
 else
-	fail "manual checkpoint: rc=$rc job=$(journal .jobId) handled=$(journal .handledCheckpointNonce) path=$ck completed $c0 -> $c1 $(head -3 "$tmp/err")"
+	fail "manual checkpoint: rc=$rc job=$(journal .jobId) handled=$(journal .handledCheckpointNonce) path=$ck listed=$listed completed $c0 -> $c1 $(head -3 "$tmp/err")"
 fi
 sync_once
 if [ $rc = 0 ] && [ "$(journal .checkpointPath)" = "$ck" ]; then

@@ -57,7 +57,9 @@ enum obs {
 	O_CKR_DONE,     /* the job runs; the requested checkpoint completed at CK_REQ */
 	O_CKR_FAILED,   /* the job runs; the requested checkpoint failed */
 	O_CKR_OLD,      /* the job runs; the newest checkpoint flinkops asked for is 2 minutes old */
-	O_LAST = O_CKR_OLD,
+	O_CKR_NOPATH,   /* the requested checkpoint completed 1 s ago; Flink does not list its path yet */
+	O_CKR_NOPATH_LATE, /* the same, 40 s after the request */
+	O_LAST = O_CKR_NOPATH_LATE,
 };
 #define CK_REQ "file:/ck/chk-9"
 #define SP_REQ "file:/sp/savepoint-req"
@@ -129,13 +131,18 @@ static void observe(enum obs kind, deploy_observed *o)
 	case O_CKR_PROGRESS:
 	case O_CKR_DONE:
 	case O_CKR_FAILED:
+	case O_CKR_NOPATH:
+	case O_CKR_NOPATH_LATE:
 		o->job = FLINK_JOB_RUNNING;
 		o->ck_request = kind == O_CKR_PROGRESS ? DEPLOY_TRIGGER_IN_PROGRESS
-			      : kind == O_CKR_DONE     ? DEPLOY_TRIGGER_COMPLETED
-						       : DEPLOY_TRIGGER_FAILED;
-		o->ck_request_location = kind == O_CKR_DONE ? CK_REQ : NULL;
+			      : kind == O_CKR_FAILED   ? DEPLOY_TRIGGER_FAILED
+						       : DEPLOY_TRIGGER_COMPLETED;
+		o->ck_request_location = kind == O_CKR_DONE ? CK_REQ
+				       : kind == O_CKR_NOPATH || kind == O_CKR_NOPATH_LATE ? "checkpoint 9"
+											    : NULL;
+		o->ck_request_path_known = kind == O_CKR_DONE;
 		o->ck_request_failure = kind == O_CKR_FAILED ? "declined" : NULL;
-		o->ck_request_age_ms = 1000;
+		o->ck_request_age_ms = kind == O_CKR_NOPATH_LATE ? 40000 : 1000;
 		break;
 	case O_CKR_OLD:
 		o->job = FLINK_JOB_RUNNING;
@@ -520,6 +527,9 @@ static const struct row {
 	{J_CK_REQUEST, W_CK_NONCE, O_CKR_PROGRESS, DEPLOY_OP_WAIT, NULL, "the manual checkpoint of job"},
 	{J_CK_REQUEST, W_CK_NONCE, O_CKR_DONE, DEPLOY_OP_CHECKPOINT_DONE, CK_REQ, NULL},
 	{J_CK_REQUEST, W_CK_NONCE, O_CKR_FAILED, DEPLOY_OP_CHECKPOINT_DONE, "-", "failed: declined; the job keeps running"},
+	/* Flink's details lag the trigger's status: the path is waited for, then the id alone recorded */
+	{J_CK_REQUEST, W_CK_NONCE, O_CKR_NOPATH, DEPLOY_OP_WAIT, NULL, "checkpoint 9 of job"},
+	{J_CK_REQUEST, W_CK_NONCE, O_CKR_NOPATH_LATE, DEPLOY_OP_CHECKPOINT_DONE, "checkpoint 9", NULL},
 	{J_CK_REQUEST, W_CK_NONCE, O_RUNNING, DEPLOY_OP_CHECKPOINT, NULL, "manual"}, /* never arrived: again */
 	{J_CK_REQUEST, W_NEW, O_CKR_PROGRESS, DEPLOY_OP_STOP, NULL, NULL},        /* an upgrade does not wait */
 	{J_CK_REQUEST, W_SUSPEND, O_CKR_PROGRESS, DEPLOY_OP_STOP, NULL, NULL},    /* nor a suspend */
@@ -797,6 +807,44 @@ static void test_slow_savepoint(void **state)
 static bool observes_a_job(const deploy_journal *j)
 {
 	return j->step == DEPLOY_STEP_SUBMITTED ? j->submit_job_id != NULL : j->job_id != NULL;
+}
+
+/*
+ * The observation reads the checkpoint statistics only where
+ * deploy_reads_checkpoints says; with them unread, as the executor leaves
+ * them, no decision waits for them (it would wait for ever: a delete of a
+ * stateless job once did). Every journal, desired and observation preset.
+ */
+static void test_checkpoints_read_when_needed(void **state)
+{
+	(void)state;
+	size_t unread = 0;
+	for (int jr = J_NEW; jr <= J_LAST; jr++)
+		for (int w = W_NEW; w <= W_LAST; w++)
+			for (int ob = O_DOWN; ob <= O_LAST; ob++) {
+				deploy_journal j;
+				deploy_desired d;
+				deploy_observed o;
+				deploy_next n;
+				journal((enum jr)jr, &j);
+				desired((enum want)w, &d);
+				observe((enum obs)ob, &o);
+				if (!o.flink_ok || deploy_reads_checkpoints(&d, &j, &o)) {
+					deploy_journal_clear(&j);
+					continue;
+				}
+				o.checkpoints_ok = false;
+				o.newest_path = NULL;
+				o.newest_is_savepoint = false;
+				unread++;
+				deploy_next_step(&d, &j, &o, &n);
+				if (n.op == DEPLOY_OP_WAIT && n.why && strstr(n.why, "could not be read"))
+					fail_msg("journal %d want %d obs %d: waits on checkpoints it never reads: %s", jr, w, ob,
+						 n.why);
+				deploy_next_clear(&n);
+				deploy_journal_clear(&j);
+			}
+	assert_true(unread > 100);
 }
 
 /* The newest state the observation shows that the next job must start
@@ -1196,6 +1244,7 @@ int main(void)
 		cmocka_unit_test(test_slow_savepoint),
 		cmocka_unit_test(test_failure_reasons),
 		cmocka_unit_test(test_sweep),
+		cmocka_unit_test(test_checkpoints_read_when_needed),
 		cmocka_unit_test(test_keep_records),
 		cmocka_unit_test(test_restart_budget),
 		cmocka_unit_test(test_stats_final),
