@@ -529,7 +529,7 @@ static bool requested_checkpoint(const deploy_desired *d, const deploy_journal *
 		case DEPLOY_TRIGGER_COMPLETED:
 			if (!o->ck_request_path_known && o->ck_request_age_ms >= 0 &&
 			    o->ck_request_age_ms < DEPLOY_CHECKPOINT_PATH_WAIT_MS) {
-				/* Flink's checkpoint details lag behind the trigger's
+				/* the job's checkpoint history lags behind the trigger's
 				 * status: its path comes with a later look */
 				n->wait_ms = o->ck_request_age_ms;
 				set(n, DEPLOY_OP_WAIT, "%s of job %s completed; Flink does not list its path yet",

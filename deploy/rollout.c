@@ -331,10 +331,10 @@ static void FO_PRINTF(4, 5) rlog_ms(const exec *x, enum fo_log_level lvl, long m
 /* What Flink says of savepoint `trigger` of `job` (a stop's, or one the
  * running job was asked for), or with `checkpoint` of a checkpoint it was
  * asked for; *flink_ok false when it could not say. A completed
- * checkpoint's path goes to *ck_location as Flink's details name it, and
- * *ck_known says whether they did (else "checkpoint N": the details lag
- * behind the trigger's status by up to web.refresh-interval, or Flink
- * kept the checkpoint nowhere addressable). */
+ * checkpoint's path goes to *ck_location as the job's checkpoint history
+ * names it, and *ck_known says whether it did (else "checkpoint N": the
+ * history lags the trigger's status by up to web.refresh-interval, or
+ * Flink kept the checkpoint nowhere addressable). */
 static enum deploy_trigger_obs trigger_state(flink_rest *r, const char *job, const char *trigger, bool checkpoint,
 					     flink_savepoint_status *sp, char **ck_location, bool *ck_known,
 					     bool *flink_ok)
@@ -346,9 +346,9 @@ static enum deploy_trigger_obs trigger_state(flink_rest *r, const char *job, con
 	if (rc == 0 && checkpoint && sp->state == FLINK_SAVEPOINT_COMPLETED) {
 		t = DEPLOY_TRIGGER_COMPLETED;
 		int prc = flink_rest_checkpoint_path(r, job, sp->checkpoint_id, ck_location, &e);
-		*ck_known = prc == 0;
+		*ck_known = prc == 0 && *ck_location;
 		if (prc < 0) {
-			fo_log(FO_LOG_DEBUG, "rollout", "checkpoint %lld of job %s completed; its details: %s",
+			fo_log(FO_LOG_DEBUG, "rollout", "checkpoint %lld of job %s completed; its history: %s",
 			       (long long)sp->checkpoint_id, job, fo_err_msg(&e));
 			fo_err_clear(&e);
 		}

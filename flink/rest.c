@@ -836,25 +836,30 @@ cleanup:
 	return rc;
 }
 
-int flink_rest_parse_checkpoint_details(const char *body, char **path, fo_err *e)
+int flink_rest_parse_checkpoint_history(const char *body, int64_t checkpoint_id, char **path, fo_err *e)
 {
 	*path = NULL;
 	cJSON *j = NULL;
 	int rc = parse_object(body, &j, e);
 	if (rc < 0)
 		return rc;
-	const char *status = jstr(j, "status");
-	if (!fo_streq(status, "COMPLETED")) {
-		char *s = status ? clean_copy(status, strlen(status), 64) : fo_strdup("none");
-		rc = fo_err_set(e, FO_ESERVER, "unexpected answer: the checkpoint's status is %s, not COMPLETED", s);
-		free(s);
-	} else {
-		const char *p = jstr(j, "external_path");
-		if (p && strlen(p) > 4096)
-			rc = fo_err_set(e, FO_ETOOBIG, "unexpected answer: a checkpoint path of %zu bytes", strlen(p));
-		else if (p && *p && strcmp(p, "<checkpoint-not-externally-addressable>") != 0)
-			*path = clean_copy(p, strlen(p), 4096);
+	const cJSON *history = cJSON_GetObjectItemCaseSensitive(j, "history");
+	if (history && !cJSON_IsArray(history)) {
+		rc = fo_err_set(e, FO_ESERVER, "unexpected answer: the checkpoint \"history\" is not a list");
+		goto cleanup;
 	}
+	const cJSON *h;
+	cJSON_ArrayForEach(h, history)
+	{
+		int64_t id;
+		if (!cJSON_IsObject(h) || !jint(h, "id", &id) || id != checkpoint_id)
+			continue;
+		const char *p = jstr(h, "external_path");
+		if (fo_streq(jstr(h, "status"), "COMPLETED") && p && strcmp(p, "<checkpoint-not-externally-addressable>") != 0)
+			*path = jpath(h, "external_path");
+		break;
+	}
+cleanup:
 	cJSON_Delete(j);
 	return rc;
 }
@@ -1459,15 +1464,15 @@ int flink_rest_checkpoint_status(flink_rest *c, const char *job_id, const char *
 int flink_rest_checkpoint_path(flink_rest *c, const char *job_id, int64_t checkpoint_id, char **path, fo_err *e)
 {
 	*path = NULL;
-	int rc = check_job_id("checkpoint details", job_id, e);
+	int rc = check_job_id("checkpoint history", job_id, e);
 	if (rc < 0)
 		return rc;
-	char *url = fo_asprintf("/jobs/%s/checkpoints/details/%lld", job_id, (long long)checkpoint_id);
-	char *what = fo_asprintf("checkpoint %lld of job %s", (long long)checkpoint_id, job_id);
+	char *url = fo_asprintf("/jobs/%s/checkpoints", job_id);
+	char *what = fo_asprintf("the checkpoints of job %s", job_id);
 	call_args a = {"GET", url, NULL, NULL, 0, what};
 	char *body = NULL;
 	rc = call(c, &a, &body, NULL, e);
-	if (rc == 0 && (rc = flink_rest_parse_checkpoint_details(body, path, e)) < 0)
+	if (rc == 0 && (rc = flink_rest_parse_checkpoint_history(body, checkpoint_id, path, e)) < 0)
 		fo_err_prefix(e, "%s on %s", what, c->shown);
 	free(body);
 	free(what);

@@ -296,9 +296,15 @@ int flink_rest_checkpoint_trigger(flink_rest *c, const char *job_id, const char 
  */
 int flink_rest_checkpoint_status(flink_rest *c, const char *job_id, const char *trigger_id,
 				 flink_savepoint_status *out, fo_err *e);
-/* GET /jobs/:id/checkpoints/details/:checkpointid: the completed
- * checkpoint's external path (*path, caller frees; NULL when Flink kept it
- * nowhere outside the JobManager's memory). */
+/*
+ * The completed checkpoint's external path, from the job's own checkpoint
+ * history (GET /jobs/:id/checkpoints): *path (caller frees), NULL when the
+ * history does not list it completed yet (Flink caches the statistics for
+ * up to web.refresh-interval) or Flink kept it nowhere addressable. Not
+ * GET /jobs/:id/checkpoints/details/:checkpointid: Flink 1.20 caches those
+ * by checkpoint id alone, across jobs, and answered another job's
+ * checkpoint of the same number on the rig's session cluster.
+ */
 int flink_rest_checkpoint_path(flink_rest *c, const char *job_id, int64_t checkpoint_id, char **path, fo_err *e);
 /* A savepoint disposal asked of the cluster (POST /savepoint-disposal). */
 typedef struct flink_disposal_status {
@@ -364,8 +370,9 @@ int flink_rest_parse_restarts(const char *body, int64_t *restarts, fo_err *e);
 int flink_rest_parse_savepoint_status(const char *body, flink_savepoint_status *out, fo_err *e);
 /* The answer of GET /jobs/:id/checkpoints/:triggerid, as flink_rest_checkpoint_status. */
 int flink_rest_parse_checkpoint_status(const char *body, flink_savepoint_status *out, fo_err *e);
-/* The answer of GET /jobs/:id/checkpoints/details/:checkpointid, as flink_rest_checkpoint_path. */
-int flink_rest_parse_checkpoint_details(const char *body, char **path, fo_err *e);
+/* The path of checkpoint `checkpoint_id` in the answer of GET
+ * /jobs/:id/checkpoints, as flink_rest_checkpoint_path. */
+int flink_rest_parse_checkpoint_history(const char *body, int64_t checkpoint_id, char **path, fo_err *e);
 /* The answer of GET /savepoint-disposal/:triggerid, as flink_rest_savepoint_disposal_status. */
 int flink_rest_parse_disposal_status(const char *body, flink_disposal_status *out, fo_err *e);
 /* {"request-id": "..."} of a savepoint trigger or stop. */

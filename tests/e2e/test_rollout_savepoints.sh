@@ -93,6 +93,9 @@ else
 fi
 
 # --- a new checkpointTriggerNonce, then periodic checkpoints -------------------
+# The path recorded is this job's (Flink's own checkpoint directory names the
+# job): Flink 1.20's checkpoint details endpoint caches by checkpoint number
+# across jobs, and once gave another job's chk-38 here.
 ck_count() { curl -s --max-time 5 "$RIG_FLINK_URL/jobs/$job/checkpoints" | jq -r '.counts.completed'; }
 c0=$(ck_count)
 deployment 1 savepoint | sed 's/^    upgradeMode: savepoint$/&\n    savepointTriggerNonce: 1\n    checkpointTriggerNonce: 1/' \
@@ -111,7 +114,7 @@ done
 c1=$(ck_count)
 if [ $rc = 0 ] && [ "$(journal .jobId)" = "$job" ] && [ "$(job_state "$job")" = RUNNING ] &&
 	[ "$(journal .handledCheckpointNonce)" = 1 ] && [ "$(journal '.checkpointTriggerId // "none"')" = none ] &&
-	[[ "$ck" == *chk-* ]] && [ $listed = 1 ] && [ "$c1" -gt "$c0" ] &&
+	[[ "$ck" == */$job/chk-* ]] && [ $listed = 1 ] && [ "$c1" -gt "$c0" ] &&
 	events CheckpointCompleted | grep -q "manual checkpoint of job $job: $ck"; then
 	ok "checkpointTriggerNonce 1: one FULL checkpoint ($ck, Flink's history has it), Event CheckpointCompleted, job $job still RUNNING"
 else
@@ -131,7 +134,7 @@ sync_once
 ck2=$(journal .checkpointPath)
 sync_once
 ck3=$(journal .checkpointPath)
-if [ $rc = 0 ] && [[ "$ck2" == *chk-* ]] && [ "$ck2" != "$ck" ] && [ "$ck3" = "$ck2" ] &&
+if [ $rc = 0 ] && [[ "$ck2" == */$job/chk-* ]] && [ "$ck2" != "$ck" ] && [ "$ck3" = "$ck2" ] &&
 	[ "$(journal .jobId)" = "$job" ] && [ "$(job_state "$job")" = RUNNING ] &&
 	events CheckpointCompleted | grep -q "periodic checkpoint of job $job: $ck2"; then
 	ok "periodic checkpoints every 3 s: one when due ($ck2), none at once after; job $job never restarted"

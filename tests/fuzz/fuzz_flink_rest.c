@@ -161,7 +161,7 @@ static void parse(unsigned which, const char *body, size_t max)
 		break;
 	}
 	case 16:
-		rc = flink_rest_parse_checkpoint_details(body, &s, &e);
+		rc = flink_rest_parse_checkpoint_history(body, (int64_t)(max % 64), &s, &e);
 		FUZZ_CHECK(rc == 0 || !s, "a path with an error");
 		FUZZ_CHECK(!s || (*s && strlen(s) <= 4096), "checkpoint path of %zu bytes", s ? strlen(s) : 0);
 		text_ok("checkpoint path", s);

@@ -511,28 +511,38 @@ static void test_checkpoint_status(void **state)
 		flink_savepoint_status_free(&s);
 		fo_err_clear(&e);
 	}
+	/* the path, from the job's own history (Flink's details cache mixes jobs) */
+	static const char hist[] =
+		"{\"counts\":{\"completed\":2,\"failed\":0},\"history\":["
+		"{\"id\":43,\"status\":\"IN_PROGRESS\",\"external_path\":\"<checkpoint-not-externally-addressable>\"},"
+		"{\"id\":42,\"status\":\"COMPLETED\",\"external_path\":\"file:/ck/x/chk-42\"},"
+		"{\"id\":41,\"status\":\"COMPLETED\",\"external_path\":\"<checkpoint-not-externally-addressable>\"},"
+		"{\"id\":40,\"status\":\"FAILED\"}, 7]}";
 	static const struct {
 		const char *body;
+		int64_t id;
 		int rc;
 		const char *path; /* or the error's substring */
-	} details[] = {
-		{"{\"id\":42,\"status\":\"COMPLETED\",\"external_path\":\"file:/ck/x/chk-42\"}", 0, "file:/ck/x/chk-42"},
-		{"{\"id\":42,\"status\":\"COMPLETED\",\"external_path\":\"<checkpoint-not-externally-addressable>\"}", 0, NULL},
-		{"{\"id\":42,\"status\":\"COMPLETED\"}", 0, NULL},
-		{"{\"id\":42,\"status\":\"IN_PROGRESS\"}", FO_ESERVER, "the checkpoint's status is IN_PROGRESS, not COMPLETED"},
-		{"{\"id\":42}", FO_ESERVER, "the checkpoint's status is none"},
-		{"nope", FO_ESERVER, NULL},
+	} history[] = {
+		{hist, 42, 0, "file:/ck/x/chk-42"},
+		{hist, 43, 0, NULL}, /* not completed yet */
+		{hist, 41, 0, NULL}, /* nowhere addressable */
+		{hist, 40, 0, NULL},
+		{hist, 39, 0, NULL}, /* not listed (yet, or any more) */
+		{"{\"counts\":{}}", 42, 0, NULL},
+		{"{\"history\":{}}", 42, FO_ESERVER, "the checkpoint \"history\" is not a list"},
+		{"nope", 42, FO_ESERVER, NULL},
 	};
-	for (size_t i = 0; i < sizeof(details) / sizeof(details[0]); i++) {
+	for (size_t i = 0; i < sizeof(history) / sizeof(history[0]); i++) {
 		char *path = NULL;
 		fo_err e = FO_ERR_INIT;
-		int rc = flink_rest_parse_checkpoint_details(details[i].body, &path, &e);
-		if (rc != details[i].rc)
-			fail_msg("details %zu: rc %d (%s)", i, rc, fo_err_msg(&e));
-		if (rc == 0 && !fo_streq(path, details[i].path))
-			fail_msg("details %zu: path %s", i, path ? path : "(none)");
-		if (rc < 0 && details[i].path && !strstr(fo_err_msg(&e), details[i].path))
-			fail_msg("details %zu: \"%s\"", i, fo_err_msg(&e));
+		int rc = flink_rest_parse_checkpoint_history(history[i].body, history[i].id, &path, &e);
+		if (rc != history[i].rc)
+			fail_msg("history %zu: rc %d (%s)", i, rc, fo_err_msg(&e));
+		if (rc == 0 && !fo_streq(path, history[i].path))
+			fail_msg("history %zu: path %s", i, path ? path : "(none)");
+		if (rc < 0 && history[i].path && !strstr(fo_err_msg(&e), history[i].path))
+			fail_msg("history %zu: \"%s\"", i, fo_err_msg(&e));
 		free(path);
 		fo_err_clear(&e);
 	}
