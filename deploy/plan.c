@@ -134,8 +134,9 @@ void deploy_classify(const deploy_side *from, const deploy_side *to, deploy_chan
 	}
 	if (!to->present) {
 		c->action = DEPLOY_DELETE;
-		c->takes_savepoint = from->job_hash && !from->suspended && !stop_cancels(from->fd);
-		if (from->job_hash && !from->suspended && stop_cancels(from->fd))
+		bool stops = from->job_hash && !from->suspended;
+		c->takes_savepoint = stops && !stop_cancels(from->fd);
+		if (stops && stop_cancels(from->fd))
 			warn(c, DEPLOY_WARN_STATE_DROPPED,
 			     "upgradeMode is stateless and no savepoint directory is named: the job is cancelled, "
 			     "with no final savepoint");
@@ -151,7 +152,7 @@ void deploy_classify(const deploy_side *from, const deploy_side *to, deploy_chan
 	if (from->suspended != to->suspended) {
 		c->action = to->suspended ? DEPLOY_SUSPEND : DEPLOY_RESUME;
 		c->takes_savepoint = to->suspended && !stop_cancels(to->fd);
-		if (to->suspended && stop_cancels(to->fd))
+		if (to->suspended && !c->takes_savepoint)
 			warn(c, DEPLOY_WARN_STATE_DROPPED,
 			     "upgradeMode is stateless and no savepoint directory is named: the job is cancelled, "
 			     "with no savepoint to resume from");

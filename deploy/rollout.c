@@ -248,6 +248,20 @@ static long age_ms(const char *rfc3339)
 	return now >= t ? (long)(now - t) : 0;
 }
 
+/* The age of the newest of three recorded times (RFC 3339, NULL: none); -1
+ * when none is known. */
+static long youngest_age_ms(const char *a, const char *b, const char *c)
+{
+	const char *times[] = {a, b, c};
+	long young = -1;
+	for (size_t i = 0; i < FO_ARRAY_LEN(times); i++) {
+		long t = age_ms(times[i]);
+		if (t >= 0 && (young < 0 || t < young))
+			young = t;
+	}
+	return young;
+}
+
 typedef struct exec {
 	k8s_client *c;
 	deploy_item *it;
@@ -536,23 +550,10 @@ static void observe(exec *x)
 		o->ck_request_failure = x->csp.failure;
 		o->ck_request_age_ms = age_ms(j->checkpoint_request_time);
 	}
-	/* periodic checkpoints: since the newest one asked for, the job's start or the last attempt */
-	o->checkpoint_age_ms = -1;
-	const char *ck_since[] = {j->checkpoint_time, j->running_since, j->checkpoint_request_time};
-	for (size_t i = 0; i < FO_ARRAY_LEN(ck_since); i++) {
-		long a = age_ms(ck_since[i]);
-		if (a >= 0 && (o->checkpoint_age_ms < 0 || a < o->checkpoint_age_ms))
-			o->checkpoint_age_ms = a;
-	}
-	/* periodic savepoints: since the newest savepoint, the job's start or the last attempt */
-	o->savepoint_age_ms = -1;
+	/* periodic snapshots: since the newest one, the job's start or the last attempt */
 	o->now_s = wall_ms() / 1000;
-	const char *since[] = {j->savepoint_time, j->running_since, j->request_time};
-	for (size_t i = 0; i < FO_ARRAY_LEN(since); i++) {
-		long a = age_ms(since[i]);
-		if (a >= 0 && (o->savepoint_age_ms < 0 || a < o->savepoint_age_ms))
-			o->savepoint_age_ms = a;
-	}
+	o->checkpoint_age_ms = youngest_age_ms(j->checkpoint_time, j->running_since, j->checkpoint_request_time);
+	o->savepoint_age_ms = youngest_age_ms(j->savepoint_time, j->running_since, j->request_time);
 	if (o->flink_ok && x->d.application && !j->applied_job_id &&
 	    (!j->job_id || j->step == DEPLOY_STEP_APPLIED || j->step == DEPLOY_STEP_UPLOADED)) {
 		/* an application JobManager applied by a flinkops that journaled
@@ -1476,10 +1477,12 @@ static void desired_of(exec *x, bool deleting)
 	d->ready_timeout_ms = ro->ready_timeout_ms;
 	d->running_timeout_ms = ro->running_timeout_ms;
 	d->restart_budget = ro->restart_budget;
-	/* gone from git: what git last asked, as the journal recorded it */
-	d->mode = fo_streq(x->j.upgrade_mode, "stateless")    ? FLINK_UPGRADE_STATELESS
-		: fo_streq(x->j.upgrade_mode, "last-state") ? FLINK_UPGRADE_LAST_STATE
-							      : FLINK_UPGRADE_SAVEPOINT;
+	/* gone from git: what git last asked, as the journal recorded it (a
+	 * journal that recorded nothing: a savepoint, as before it did) */
+	d->mode = FLINK_UPGRADE_SAVEPOINT;
+	for (int m = FLINK_UPGRADE_STATELESS; m <= FLINK_UPGRADE_LAST_STATE; m++)
+		if (fo_streq(x->j.upgrade_mode, flink_upgrade_mode_name((enum flink_upgrade_mode)m)))
+			d->mode = (enum flink_upgrade_mode)m;
 	d->savepoint_dir = x->j.savepoint_dir != NULL || !x->j.upgrade_mode;
 	if (it->fd) {
 		const flink_deployment *fd = it->fd;
@@ -1522,12 +1525,13 @@ static int rollout_run(k8s_client *c, deploy_item *it, const deploy_options *o, 
 	deploy_journal_copy(&x.j, &it->journal);
 	desired_of(&x, deleting);
 	bool remember = false;
-	if (!deleting && it->fd && it->fd->has_job && x.j.resource_version) {
-		/* what a delete will need once git no longer says it: journaled
-		 * when it changes (one write), never on every pass */
+	if (!deleting && it->fd && it->fd->has_job) {
+		/* what a delete will need once git no longer says it: carried by
+		 * the next step's write, or written once when it changed in an
+		 * existing journal, never on every pass */
 		const char *mode = flink_upgrade_mode_name(it->fd->job.upgrade_mode);
 		const char *dir = flink_savepoint_dir(it->fd);
-		remember = !fo_streq(x.j.upgrade_mode, mode) || !fo_streq(x.j.savepoint_dir, dir);
+		remember = x.j.resource_version && (!fo_streq(x.j.upgrade_mode, mode) || !fo_streq(x.j.savepoint_dir, dir));
 		deploy_journal_set(&x.j.upgrade_mode, mode);
 		deploy_journal_set(&x.j.savepoint_dir, dir);
 	}

@@ -74,9 +74,9 @@ typedef struct deploy_desired {
 	                                * uploaded and nothing is run over REST */
 } deploy_desired;
 
-/* How long a completed checkpoint's path is waited for (Flink's details
- * lag its trigger's status by up to web.refresh-interval); then it is
- * recorded by its id alone. */
+/* How long a completed checkpoint's path is waited for (the job's
+ * checkpoint history lags its trigger's status by up to
+ * web.refresh-interval); then it is recorded by its id alone. */
 #define DEPLOY_CHECKPOINT_PATH_WAIT_MS 30000L
 
 enum deploy_trigger_obs {

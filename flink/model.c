@@ -849,12 +849,19 @@ enum flink_ha flink_ha_mode(const flink_kvs *conf)
 	return FLINK_HA_OTHER;
 }
 
+/* The savepoint directory the configuration names, in Flink's new key or
+ * its old one; NULL when neither. */
+static const char *conf_savepoint_dir(const flink_kvs *conf)
+{
+	const char *sp = flink_conf_get(conf, "execution.checkpointing.savepoint-dir");
+	return sp ? sp : flink_conf_get(conf, "state.savepoints.dir");
+}
+
 const char *flink_savepoint_dir(const flink_deployment *fd)
 {
 	if (fd->has_job && fd->job.savepoint_dir)
 		return fd->job.savepoint_dir;
-	const char *sp = flink_conf_get(&fd->conf, "execution.checkpointing.savepoint-dir");
-	return sp ? sp : flink_conf_get(&fd->conf, "state.savepoints.dir");
+	return conf_savepoint_dir(&fd->conf);
 }
 
 bool flink_application_cluster(const flink_deployment *fd)
@@ -1218,9 +1225,7 @@ static void check_conf(pctx *c, const fo_yaml_node *spec, flink_deployment *fd, 
 		perr(c, at, "spec.flinkConfiguration", "jobmanager.memory.process.size comes from jobManager.resource.memory; remove it");
 	if (flink_conf_get(&fd->conf, "taskmanager.memory.process.size"))
 		perr(c, at, "spec.flinkConfiguration", "taskmanager.memory.process.size comes from taskManager.resource.memory; remove it");
-	const char *sp = flink_conf_get(&fd->conf, "execution.checkpointing.savepoint-dir");
-	if (!sp)
-		sp = flink_conf_get(&fd->conf, "state.savepoints.dir");
+	const char *sp = conf_savepoint_dir(&fd->conf);
 	if (sp && fd->has_job && fd->job.savepoint_dir && strcmp(sp, fd->job.savepoint_dir) != 0)
 		perr(c, at, "spec.flinkConfiguration", "the savepoint directory \"%s\" differs from job.savepointStorage \"%s\"; give one",
 		     sp, fd->job.savepoint_dir);

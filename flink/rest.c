@@ -1399,26 +1399,37 @@ int flink_rest_savepoint_trigger(flink_rest *c, const char *job_id, const char *
 	return rc;
 }
 
-int flink_rest_savepoint_status(flink_rest *c, const char *job_id, const char *trigger_id,
-				flink_savepoint_status *out, fo_err *e)
+/* GET /jobs/:id/NOUNs/:triggerid (NOUN: savepoint or checkpoint), the
+ * answer read by `parse`. */
+static int snapshot_status(flink_rest *c, const char *noun, const char *job_id, const char *trigger_id,
+			   int (*parse)(const char *, flink_savepoint_status *, fo_err *), flink_savepoint_status *out,
+			   fo_err *e)
 {
 	memset(out, 0, sizeof(*out));
-	int rc = check_job_id("savepoint status", job_id, e);
+	char *what = fo_asprintf("%s status", noun);
+	int rc = check_job_id(what, job_id, e);
+	free(what);
 	if (rc < 0)
 		return rc;
 	if (!is_hex32(trigger_id))
-		return fo_err_set(e, FO_EINVAL, "savepoint status of job %s: the trigger id is not 32 hex digits", job_id);
-	char *path = fo_asprintf("/jobs/%s/savepoints/%s", job_id, trigger_id);
-	char *what = fo_asprintf("savepoint %s of job %s", trigger_id, job_id);
+		return fo_err_set(e, FO_EINVAL, "%s status of job %s: the trigger id is not 32 hex digits", noun, job_id);
+	char *path = fo_asprintf("/jobs/%s/%ss/%s", job_id, noun, trigger_id);
+	what = fo_asprintf("%s %s of job %s", noun, trigger_id, job_id);
 	call_args a = {"GET", path, NULL, NULL, 0, what};
 	char *body = NULL;
 	rc = call(c, &a, &body, NULL, e);
-	if (rc == 0 && (rc = flink_rest_parse_savepoint_status(body, out, e)) < 0)
+	if (rc == 0 && (rc = parse(body, out, e)) < 0)
 		fo_err_prefix(e, "%s on %s", what, c->shown);
 	free(body);
 	free(what);
 	free(path);
 	return rc;
+}
+
+int flink_rest_savepoint_status(flink_rest *c, const char *job_id, const char *trigger_id,
+				flink_savepoint_status *out, fo_err *e)
+{
+	return snapshot_status(c, "savepoint", job_id, trigger_id, flink_rest_parse_savepoint_status, out, e);
 }
 
 int flink_rest_checkpoint_trigger(flink_rest *c, const char *job_id, const char *type, const char *want_trigger,
@@ -1442,23 +1453,7 @@ int flink_rest_checkpoint_trigger(flink_rest *c, const char *job_id, const char 
 int flink_rest_checkpoint_status(flink_rest *c, const char *job_id, const char *trigger_id,
 				 flink_savepoint_status *out, fo_err *e)
 {
-	memset(out, 0, sizeof(*out));
-	int rc = check_job_id("checkpoint status", job_id, e);
-	if (rc < 0)
-		return rc;
-	if (!is_hex32(trigger_id))
-		return fo_err_set(e, FO_EINVAL, "checkpoint status of job %s: the trigger id is not 32 hex digits", job_id);
-	char *path = fo_asprintf("/jobs/%s/checkpoints/%s", job_id, trigger_id);
-	char *what = fo_asprintf("checkpoint %s of job %s", trigger_id, job_id);
-	call_args a = {"GET", path, NULL, NULL, 0, what};
-	char *body = NULL;
-	rc = call(c, &a, &body, NULL, e);
-	if (rc == 0 && (rc = flink_rest_parse_checkpoint_status(body, out, e)) < 0)
-		fo_err_prefix(e, "%s on %s", what, c->shown);
-	free(body);
-	free(what);
-	free(path);
-	return rc;
+	return snapshot_status(c, "checkpoint", job_id, trigger_id, flink_rest_parse_checkpoint_status, out, e);
 }
 
 int flink_rest_checkpoint_path(flink_rest *c, const char *job_id, int64_t checkpoint_id, char **path, fo_err *e)
