@@ -106,7 +106,7 @@ int cli_load_manifests(char **paths, int npaths, flink_deployments *out, size_t 
 	for (size_t i = 0; i < files.n; i++)
 		if (flink_load_file(files.v[i], out, NULL, d) < 0)
 			rc = FO_EINVAL;
-	if (flink_check_unique(out, d))
+	if (flink_check_repository(out, d))
 		rc = FO_EINVAL;
 	*nfiles = files.n;
 	fo_paths_free(&files);

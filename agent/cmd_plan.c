@@ -118,6 +118,22 @@ static bool load_side(sync_repo *r, const char *commit, const char *path, flink_
 	return d->nerrors == before;
 }
 
+/* Every deployment of `commit` (the whole repository, not just the files
+ * that changed): what session jobs and their clusters are checked and
+ * sized against. Problems are the changed files' to report, not these. */
+static void load_all(sync_repo *r, const char *commit, const sync_select *sel, flink_deployments *all)
+{
+	sync_files files = {0};
+	fo_diags scratch = FO_DIAGS_INIT;
+	fo_err e = FO_ERR_INIT;
+	if (sync_read_manifests(r, commit, sel, &files, &scratch, &e) == 0)
+		for (size_t i = 0; i < files.n; i++)
+			flink_load_buffer(files.v[i].path, files.v[i].data, files.v[i].len, all, NULL, &scratch);
+	fo_err_clear(&e);
+	fo_diags_free(&scratch);
+	sync_files_free(&files);
+}
+
 /*
  * Pair the FlinkDeployments of the files that changed between `base` and
  * `head` by namespace/name. A deployment whose head file is invalid gets no
@@ -147,7 +163,17 @@ static int plan_collect(sync_repo *r, const char *base, const char *head, const 
 		if (c->kind != SYNC_REMOVED && !load_side(r, head, c->path, &l->head, &l->diags, e))
 			broken[nbroken++] = c->path;
 	}
+	/* session jobs and their clusters may be in files that did not change */
+	flink_deployments head_all = {0}, base_all = {0};
+	load_all(r, head, sel, &head_all);
+	load_all(r, base, sel, &base_all);
+	fo_diags scratch = FO_DIAGS_INIT;
 	flink_check_unique(&l->head, &l->diags);
+	flink_link_session_jobs(&l->head, &head_all, &l->diags);
+	flink_link_session_jobs(&l->base, &base_all, &scratch);
+	fo_diags_free(&scratch);
+	flink_deployments_free(&head_all);
+	flink_deployments_free(&base_all);
 	for (size_t i = 0; i < l->head.n; i++) {
 		const flink_deployment *fd = l->head.v[i];
 		item_for(l, fd->namespace, fd->name)->p.to_fd = fd;

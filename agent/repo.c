@@ -50,7 +50,7 @@ int cli_load_repository(const config *cfg, sync_repo **repo, bool fetch, flink_d
 		if (src && memmem(files.v[i].data, files.v[i].len, "initialSavepointPath", 20))
 			cli_retention_scan_manifest(&src->initial, files.v[i].path, files.v[i].data, files.v[i].len);
 	}
-	flink_check_unique(out, d);
+	flink_check_repository(out, d);
 	*nfiles = files.n;
 	*source = fo_asprintf("%s %s@%.7s (%zu file%s)", sync_display_url(r), cfg->repository.branch, commit, files.n,
 			      files.n == 1 ? "" : "s");

@@ -119,6 +119,19 @@ enum deploy_outcome {
 typedef struct deploy_item {
 	const flink_deployment *fd;     /* NULL for a deployment that is gone from git */
 	char *ns, *name;
+	/* A FlinkSessionJob: the session cluster it runs on (git's, or for
+	 * one gone from git its journal's), whose REST API and pods it uses;
+	 * NULL for a FlinkDeployment */
+	char *cluster;
+	/* a session job whose cluster's pods restart in this change: its job
+	 * stops with a savepoint first, and starts again on the new pods */
+	bool cluster_restarts;
+	/* a session job: its cluster's objects are not yet what git renders
+	 * (a start waits for them, and for their pods) */
+	bool cluster_pending;
+	/* a session cluster whose pods would restart while these session
+	 * jobs still run (or stop, or start) on it: it waits for them */
+	char *held_by;
 	render_objects objs;            /* rendered while compared or applied, empty otherwise */
 	cJSON *live[RENDER_NCOMPONENTS];/* owned; for desired deployments only while planning,
 	                                 * unless deploy_options.keep_live */

@@ -61,6 +61,7 @@ void deploy_journal_set(char **field, const char *value)
 	X("checkpointError", checkpoint_error)       \
 	X("upgradeMode", upgrade_mode)               \
 	X("savepointDir", savepoint_dir)             \
+	X("sessionCluster", session_cluster)         \
 	X("runningSince", running_since)             \
 	X("savepointPath", savepoint_path)           \
 	X("savepointTime", savepoint_time)           \

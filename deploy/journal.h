@@ -138,6 +138,10 @@ typedef struct deploy_journal {
 	 * of a stateless job that names none cancels it: there is nowhere to
 	 * put a final savepoint, and its mode keeps no state. */
 	char *upgrade_mode, *savepoint_dir;
+	/* A FlinkSessionJob's: the session cluster (FlinkDeployment) it runs
+	 * on, whose REST API a delete stops it through once git no longer
+	 * says; NULL for a FlinkDeployment's own job. */
+	char *session_cluster;
 	/* the newest job.savepointRedeployNonce a job was started for: a new
 	 * one starts the job again from job.initialSavepointPath */
 	char *handled_redeploy_nonce;

@@ -63,6 +63,26 @@ bool deploy_op_acts_on_spec(enum deploy_op op)
 	}
 }
 
+bool deploy_session_job_holds(const deploy_journal *j, bool bad)
+{
+	if (bad || !j)
+		return true;
+	switch (j->step) {
+	case DEPLOY_STEP_IDLE:
+	case DEPLOY_STEP_FAILED:
+		return j->job_id != NULL;
+	case DEPLOY_STEP_STOPPING:
+	case DEPLOY_STEP_CANCELLING:
+	case DEPLOY_STEP_UPLOADED:
+	case DEPLOY_STEP_SUBMITTED:
+		return true;
+	case DEPLOY_STEP_SAVEPOINT_TAKEN:
+	case DEPLOY_STEP_APPLIED:
+		return false;
+	}
+	return true;
+}
+
 bool deploy_reads_checkpoints(const deploy_desired *d, const deploy_journal *j, const deploy_observed *o)
 {
 	bool terminal = o->job_known && flink_job_status_is_terminal(o->job);

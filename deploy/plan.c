@@ -23,7 +23,8 @@ void deploy_side_from_rendered(deploy_side *s, const render_objects *o, const fl
 		s->hash[k] = render_object_hash(o->v[k]);
 	s->template_hash[0] = render_object_annotation(o->v[RENDER_STATEFULSET_JOBMANAGER], RENDER_ANNOTATION_TEMPLATE_HASH);
 	s->template_hash[1] = render_object_annotation(o->v[RENDER_STATEFULSET_TASKMANAGER], RENDER_ANNOTATION_TEMPLATE_HASH);
-	s->job_hash = render_object_annotation(o->v[RENDER_STATEFULSET_JOBMANAGER], RENDER_ANNOTATION_JOB_HASH);
+	s->job_hash = o->job_hash ? o->job_hash
+				  : render_object_annotation(o->v[RENDER_STATEFULSET_JOBMANAGER], RENDER_ANNOTATION_JOB_HASH);
 	s->suspended = fd && fd->has_job && fd->job.state == FLINK_STATE_SUSPENDED;
 	s->fd = fd;
 }

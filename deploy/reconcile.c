@@ -490,6 +490,60 @@ static deploy_item *add_item(deploy_pass *p)
 	return it;
 }
 
+/*
+ * A session job's side in the cluster: its journal (the job that runs or
+ * ran, and whether it was suspended), since it has no objects to list.
+ * Read from the item's journal when loaded, else from the inventory's.
+ */
+static void session_job_side(deploy_side *s, deploy_item *it, const deploy_live *live)
+{
+	memset(s, 0, sizeof(*s));
+	const deploy_journal *j = it->journal_bad ? NULL : &it->journal;
+	if (j && (j->resource_version || deploy_live_journal(live, it->ns, it->name))) {
+		s->present = true;
+		s->job_hash = j->target_job_hash;
+		s->suspended = j->step == DEPLOY_STEP_IDLE && !j->job_id && j->target_job_hash;
+	}
+}
+
+/* The session cluster item `job` runs on, or NULL. */
+static deploy_item *cluster_item(deploy_pass *p, const deploy_item *job)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		deploy_item *c = &p->items[i];
+		if (!c->cluster && c != job && fo_streq(c->name, job->cluster) && fo_streq(c->ns, job->ns))
+			return c;
+	}
+	return NULL;
+}
+
+/*
+ * Tie each session job to its cluster for this pass: a cluster whose pods
+ * restart waits for the jobs on it that still run (deploy_session_job_holds),
+ * which stop with a savepoint first (cluster_restarts); a job's start waits
+ * until its cluster's objects are what git renders (cluster_pending).
+ */
+static void link_session_jobs(deploy_pass *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		deploy_item *job = &p->items[i];
+		if (!job->cluster)
+			continue;
+		deploy_item *cl = cluster_item(p, job);
+		bool pending = !cl || cl->error || cl->unread;
+		for (int k = 0; cl && k < RENDER_NCOMPONENTS; k++)
+			pending = pending || (cl->fd && cl->state[k] != DEPLOY_OBJ_EQUAL);
+		job->cluster_pending = pending;
+		bool restarts = cl && cl->fd && cl->change.restarts_pods && pending;
+		job->cluster_restarts = restarts && job->fd;
+		if (cl && cl->fd && restarts && deploy_session_job_holds(&job->journal, job->journal_bad || job->unread)) {
+			char *h = fo_asprintf("%s%s%s", cl->held_by ? cl->held_by : "", cl->held_by ? ", " : "", job->name);
+			free(cl->held_by);
+			cl->held_by = h;
+		}
+	}
+}
+
 int deploy_reconcile_plan(const flink_deployments *desired, const deploy_live *live, k8s_client *c,
 			  const deploy_options *opts, deploy_pass *out, fo_err *e)
 {
@@ -520,17 +574,27 @@ int deploy_reconcile_plan(const flink_deployments *desired, const deploy_live *l
 			continue;
 		}
 		deploy_item_set_objects(it, &objs, opts);
-		item_find_live(it, live);
-		for (int k = 0; k < RENDER_NCOMPONENTS; k++)
-			it->state[k] = compare_one(it, k, c, opts);
 		deploy_side from, to;
-		deploy_side_from_live(&from, it->live);
+		if (fd->session_job) {
+			/* no objects of its own: it runs on its cluster's, and its
+			 * journal says what ran before */
+			it->cluster = fo_strdup(fd->deployment_name);
+			session_job_side(&from, it, live);
+		} else {
+			item_find_live(it, live);
+			for (int k = 0; k < RENDER_NCOMPONENTS; k++)
+				it->state[k] = compare_one(it, k, c, opts);
+			deploy_side_from_live(&from, it->live);
+		}
 		deploy_side_from_rendered(&to, &it->objs, fd);
 		const char *drift[RENDER_NCOMPONENTS];
 		for (int k = 0; k < RENDER_NCOMPONENTS; k++)
 			drift[k] = it->state[k] == DEPLOY_OBJ_DRIFTED ? (it->drift[k] ? it->drift[k] : "") : NULL;
 		deploy_plan_change(&from, &to, drift, &it->change);
-		if (fd->has_job) {
+		if (fd->session_job) {
+			it->job_hash = fo_strdup(it->objs.job_hash);
+			it->target_hash = fo_strdup(it->objs.job_hash);
+		} else if (fd->has_job) {
 			const char *jh = render_object_annotation(it->objs.v[RENDER_STATEFULSET_JOBMANAGER], RENDER_ANNOTATION_JOB_HASH);
 			it->job_hash = jh ? fo_strdup(jh) : NULL;
 			it->target_hash = render_target_hash(&it->objs);
@@ -574,13 +638,20 @@ int deploy_reconcile_plan(const flink_deployments *desired, const deploy_live *l
 			it->unread = true;
 		else if (opts && opts->rollout) /* the job to stop before the objects go */
 			plan_abort_on(out, it, load_journal(it, live, c, deploy_agent_name(opts)));
+		if (it->journal.session_cluster)
+			it->cluster = fo_strdup(it->journal.session_cluster);
 		deploy_side from, to;
-		deploy_side_from_live(&from, it->live);
+		if (it->cluster) {
+			session_job_side(&from, it, live);
+		} else {
+			deploy_side_from_live(&from, it->live);
+		}
 		memset(&to, 0, sizeof(to));
 		deploy_plan_change(&from, &to, NULL, &it->change);
 		out->nprune++;
 	}
 	instances_free(inst, ninst);
+	link_session_jobs(out);
 
 	if (out->nprune) {
 		double share = ninst ? (double)out->nprune / (double)ninst : 1.0;
@@ -652,6 +723,15 @@ static int apply_objects(k8s_client *c, deploy_item *it, void *arg)
 static void apply_item(applier *a, k8s_client *c, deploy_item *it)
 {
 	fo_err e = FO_ERR_INIT;
+	if (it->held_by) {
+		/* its pods would restart under running jobs: they stop first */
+		it->outcome = DEPLOY_OUTCOME_WAITING;
+		free(it->waiting);
+		it->waiting = fo_asprintf("its pods restart once its session jobs (%s) have stopped with a savepoint",
+					  it->held_by);
+		it->wait_ms = -1;
+		return;
+	}
 	render_start st;
 	render_objects objs = {0};
 	if (render_deployment_at(it->fd, item_start(it, &st), &objs, &e) < 0) {
@@ -718,6 +798,22 @@ static void *apply_worker(void *arg)
 	return NULL;
 }
 
+/* The session jobs of this pass that run on cluster `cl` and are not
+ * gone yet, as "a, b" (caller frees), or NULL. */
+static char *jobs_on(const deploy_pass *p, const deploy_item *cl)
+{
+	fo_buf b = FO_BUF_INIT;
+	for (size_t i = 0; i < p->n; i++) {
+		const deploy_item *j = &p->items[i];
+		if (j->cluster && !j->deleted && fo_streq(j->cluster, cl->name) && fo_streq(j->ns, cl->ns))
+			fo_buf_printf(&b, "%s%s", b.len ? ", " : "", j->name);
+		/* a journal that cannot be read may be a session job's on it */
+		else if (j != cl && !j->fd && j->journal_bad && fo_streq(j->ns, cl->ns))
+			fo_buf_printf(&b, "%s%s (its journal cannot be read)", b.len ? ", " : "", j->name);
+	}
+	return b.len ? fo_buf_detach(&b) : (fo_buf_free(&b), NULL);
+}
+
 int deploy_reconcile_apply(k8s_client *c, deploy_pass *p, const deploy_options *opts, fo_err *e)
 {
 	applier a;
@@ -781,10 +877,22 @@ int deploy_reconcile_apply(k8s_client *c, deploy_pass *p, const deploy_options *
 	static const int order[RENDER_NCOMPONENTS] = {
 		RENDER_STATEFULSET_TASKMANAGER, RENDER_STATEFULSET_JOBMANAGER, RENDER_SERVICE_TASKMANAGER,
 		RENDER_SERVICE_REST, RENDER_SERVICE_JOBMANAGER, RENDER_CONFIGMAP};
-	for (size_t i = 0; i < p->n && !p->aborted; i++) {
-		deploy_item *it = &p->items[i];
-		if (it->fd)
+	/* session jobs first: a session cluster goes only after every job on
+	 * it has stopped with its final savepoint and is gone */
+	for (size_t i = 0; i < 2 * p->n && !p->aborted; i++) {
+		deploy_item *it = &p->items[i % p->n];
+		if (it->fd || (i < p->n) != (it->cluster != NULL))
 			continue;
+		char *on = i >= p->n ? jobs_on(p, it) : NULL;
+		if (on) {
+			it->outcome = DEPLOY_OUTCOME_WAITING;
+			free(it->waiting);
+			it->waiting = fo_asprintf("deleted once its session jobs (%s) have stopped with a final savepoint "
+						  "and are gone", on);
+			it->wait_ms = -1;
+			free(on);
+			continue;
+		}
 		if (stop_requested(opts)) {
 			p->stopped = true;
 			break;
@@ -869,6 +977,8 @@ void deploy_pass_free(deploy_pass *p)
 		}
 		deploy_change_free(&it->change);
 		free(it->error);
+		free(it->cluster);
+		free(it->held_by);
 		free(it->job_hash);
 		free(it->target_hash);
 		free(it->start_job_id);

@@ -61,6 +61,13 @@ static long now_ms(void)
 }
 
 
+/* Whose pods and REST API a deployment's job uses: its session cluster's
+ * for a FlinkSessionJob, else its own. */
+static const char *cluster_of(const deploy_item *it)
+{
+	return it->cluster ? it->cluster : it->name;
+}
+
 static char *journal_name(const char *name)
 {
 	return fo_asprintf(DEPLOY_JOURNAL_PREFIX "%s", name);
@@ -433,9 +440,13 @@ static void pods_stuck(exec *x, const cJSON *sts)
 static int pods_ready(exec *x)
 {
 	static const enum render_component sts[] = {RENDER_STATEFULSET_JOBMANAGER, RENDER_STATEFULSET_TASKMANAGER};
+	if (x->it->cluster_pending) {
+		x->pods_waiting = fo_asprintf("session cluster %s is not yet what git says", x->it->cluster);
+		return 0;
+	}
 	int ready = 1;
 	for (size_t i = 0; i < FO_ARRAY_LEN(sts) && ready == 1; i++) {
-		char *name = render_object_name(sts[i], x->it->name);
+		char *name = render_object_name(sts[i], cluster_of(x->it));
 		cJSON *obj = NULL;
 		fo_err e = FO_ERR_INIT;
 		int rc = k8s_get(x->c, &k8s_kind_statefulset, x->it->ns, name, &obj, &e);
@@ -586,7 +597,7 @@ static void observe(exec *x)
 static void FO_PRINTF(4, 5) event(exec *x, const char *reason, bool warning, const char *fmt, ...)
 {
 	deploy_item *it = x->it;
-	char *sts = render_object_name(RENDER_STATEFULSET_JOBMANAGER, it->name);
+	char *sts = render_object_name(RENDER_STATEFULSET_JOBMANAGER, cluster_of(it));
 	fo_err e = FO_ERR_INIT;
 	if (!x->sts_uid) {
 		cJSON *obj = NULL;
@@ -599,8 +610,11 @@ static void FO_PRINTF(4, 5) event(exec *x, const char *reason, bool warning, con
 	}
 	va_list ap;
 	va_start(ap, fmt);
-	char *msg = fo_vasprintf(fmt, ap);
+	char *text = fo_vasprintf(fmt, ap);
 	va_end(ap);
+	/* a session job's Events are on its cluster's JobManager: say whose */
+	char *msg = it->cluster ? fo_asprintf("FlinkSessionJob %s: %s", it->name, text) : fo_strdup(text);
+	free(text);
 	k8s_event ev = {.ns = it->ns,
 			.kind = &k8s_kind_statefulset,
 			.name = sts,
@@ -851,6 +865,8 @@ static int run_job(exec *x, fo_err *e)
 	ro.savepoint_path = x->j.restore_path;
 	ro.allow_non_restored_state = fd->job.allow_non_restored_state;
 	ro.job_id = x->j.submit_job_id;
+	if (fd->session_job)
+		ro.conf = &fd->conf; /* the job's own options go with it */
 	char *job = NULL;
 	long t0 = now_ms();
 	rc = flink_rest_jar_run(x->r, x->j.jar_id, &ro, &job, e);
@@ -1493,7 +1509,8 @@ static void desired_of(exec *x, bool deleting)
 		d->savepoint_dir = flink_savepoint_dir(fd) != NULL;
 		d->initial_savepoint = fd->job.initial_savepoint_path;
 		d->parallelism = fd->job.parallelism;
-		d->restart_pods = it->change.restarts_job;
+		/* a session job restarts when its cluster's pods do */
+		d->restart_pods = it->cluster ? it->cluster_restarts : it->change.restarts_job;
 		d->savepoint_nonce = fd->job.savepoint_trigger_nonce;
 		d->redeploy_nonce = fd->job.savepoint_redeploy_nonce;
 		d->periodic_savepoint_ms = fd->job.periodic_savepoint_ms;
@@ -1531,14 +1548,17 @@ static int rollout_run(k8s_client *c, deploy_item *it, const deploy_options *o, 
 		 * existing journal, never on every pass */
 		const char *mode = flink_upgrade_mode_name(it->fd->job.upgrade_mode);
 		const char *dir = flink_savepoint_dir(it->fd);
-		remember = x.j.resource_version && (!fo_streq(x.j.upgrade_mode, mode) || !fo_streq(x.j.savepoint_dir, dir));
+		const char *cluster = it->fd->session_job ? it->fd->deployment_name : NULL;
+		remember = x.j.resource_version && (!fo_streq(x.j.upgrade_mode, mode) || !fo_streq(x.j.savepoint_dir, dir) ||
+						    !fo_streq(x.j.session_cluster, cluster));
 		deploy_journal_set(&x.j.upgrade_mode, mode);
 		deploy_journal_set(&x.j.savepoint_dir, dir);
+		deploy_journal_set(&x.j.session_cluster, cluster);
 	}
 	x.objects_current = true;
 	for (int k = 0; k < RENDER_NCOMPONENTS && !deleting; k++)
 		x.objects_current = x.objects_current && it->state[k] == DEPLOY_OBJ_EQUAL;
-	char *url = deploy_rest_url(o->rollout->rest_url, it->ns, it->name);
+	char *url = deploy_rest_url(o->rollout->rest_url, it->ns, cluster_of(it));
 	flink_rest_opts ro = {0};
 	ro.ca_file = o->rollout->ca_file;
 	ro.timeout_ms = o->rollout->call_timeout_ms;

@@ -259,6 +259,19 @@ void deploy_journal_confirm(deploy_journal *j);
  * that is gone from git, and refused by the executor if it were. */
 bool deploy_op_acts_on_spec(enum deploy_op op);
 
+/*
+ * Whether a session job with journal `j` keeps its session cluster's pods
+ * from restarting: a job runs on them or may (IDLE with a job, a FAILED
+ * target whose job was left to Flink), a stop is in flight (STOPPING,
+ * CANCELLING), or a start is (UPLOADED, SUBMITTED). A pod restart would
+ * end such a job without a savepoint, and without high availability Flink
+ * would forget its checkpoints. A journal that cannot be read (`bad`)
+ * holds too: what runs is unknown. Once the job stopped with its state
+ * fixed (SAVEPOINT_TAKEN, APPLIED), or never ran or was suspended, the
+ * cluster may restart. Pure.
+ */
+bool deploy_session_job_holds(const deploy_journal *j, bool bad);
+
 /* The next step. Pure: no I/O, no clock. n->why is allocated; free it with
  * deploy_next_clear. */
 void deploy_next_step(const deploy_desired *d, const deploy_journal *j, const deploy_observed *o, deploy_next *n);

@@ -18,6 +18,7 @@
 
 #define FLINK_API_VERSION "flink.apache.org/v1beta1"
 #define FLINK_KIND "FlinkDeployment"
+#define FLINK_KIND_SESSION_JOB "FlinkSessionJob"
 /* Longest name whose derived objects still fit Kubernetes' limits: the
  * StatefulSet "NAME-taskmanager" labels its revisions with
  * "NAME-taskmanager-" plus a 10-character hash, which must stay within 63. */
@@ -180,6 +181,16 @@ typedef struct flink_deployment {
 	char *restart_nonce;
 	bool has_job;
 	flink_job job;
+	/* A FlinkSessionJob: only the job (has_job), its flinkConfiguration
+	 * (the job's own options and kubernetes.operator.* keys) and
+	 * restartNonce are set; it runs on the session cluster
+	 * deployment_name (a FlinkDeployment without a job in the same
+	 * namespace) and renders no object of its own. */
+	bool session_job;
+	char *deployment_name;
+	/* A session cluster whose taskManager.replicas were not given: sized
+	 * from the session jobs that target it (flink_check_repository) */
+	int session_slots_needed;
 	/* The commit this spec was read at when it is not the pass's own: the
 	 * older spec a rollback runs again (NULL otherwise). Not from YAML. */
 	char *spec_commit;
@@ -230,6 +241,33 @@ flink_deployment *flink_deployment_parse(const fo_yaml_node *doc, const char *fi
 /* Report every FlinkDeployment whose namespace/name an earlier one already
  * used (two files must not fight over one cluster). Returns the count. */
 size_t flink_check_unique(const flink_deployments *v, fo_diags *d);
+/*
+ * The checks across documents of one repository: flink_check_unique
+ * (a FlinkSessionJob shares the namespace's names with FlinkDeployments:
+ * its journal and status file are named after it), then every
+ * FlinkSessionJob's deploymentName must be a session cluster (a
+ * FlinkDeployment without a job) of its namespace in `v`; one that is not
+ * is an error at its document and is dropped from `v`, so that nothing
+ * runs it. A session cluster without taskManager.replicas is then sized
+ * for the slots its running session jobs need (the sum of their
+ * parallelism), and one whose given replicas offer fewer slots gets a
+ * warning. Returns the number of errors added.
+ */
+size_t flink_check_repository(flink_deployments *v, fo_diags *d);
+/* The session part of that: each FlinkSessionJob of `v` against the
+ * session clusters of `all` (the whole repository; may be `v`), each
+ * session cluster of `v` sized from the session jobs of `all`. For a plan
+ * that reads only the files a change touched. */
+size_t flink_link_session_jobs(flink_deployments *v, const flink_deployments *all, fo_diags *d);
+/* Whether a session job's flinkConfiguration key goes to Flink with the
+ * job's submission (POST /jars/:id/run, "flinkConfiguration"): not
+ * flinkops' own keys (kubernetes.operator.*, job.autoscaler.*) nor the
+ * cluster's, which a job cannot change (they get a warning). */
+bool flink_session_conf_passed(const char *key);
+/* The name of the kind of `fd` ("FlinkDeployment" or "FlinkSessionJob"). */
+const char *flink_kind_name(const flink_deployment *fd);
+/* Parse one document known to be a FlinkSessionJob; NULL on error. */
+flink_deployment *flink_session_job_parse(const fo_yaml_node *doc, const char *file, fo_diags *d);
 void flink_deployment_free(flink_deployment *fd);
 void flink_deployments_free(flink_deployments *v);
 

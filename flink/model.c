@@ -1191,40 +1191,13 @@ static void periodic_schedule(pctx *c, const fo_yaml_node *spec, const flink_dep
 	free(key);
 }
 
-static void check_conf(pctx *c, const fo_yaml_node *spec, flink_deployment *fd, int64_t slots_spec)
+/* The keys of flinkConfiguration that say how flinkops handles the job
+ * (savepoint directory, periodic snapshots, checkpoint type, rollback,
+ * retention): a FlinkDeployment's and a FlinkSessionJob's alike. */
+static void check_job_conf(pctx *c, const fo_yaml_node *spec, flink_deployment *fd)
 {
 	const fo_yaml_node *at = fo_yaml_get_key(spec, "flinkConfiguration");
-	for (const char *const *k = reserved_keys; *k; k++)
-		if (flink_conf_get(&fd->conf, *k))
-			perr(c, at, "spec.flinkConfiguration", "\"%s\" is set by flinkops (the Services depend on it); remove it", *k);
-
-	const char *s = flink_conf_get(&fd->conf, "taskmanager.numberOfTaskSlots");
-	int64_t slots_conf = 0;
-	if (s) {
-		char *end;
-		long long v = strtoll(s, &end, 10);
-		if (*end || v < 1 || v > 10000)
-			perr(c, at, "spec.flinkConfiguration", "taskmanager.numberOfTaskSlots must be a whole number from 1, got \"%s\"", s);
-		else
-			slots_conf = v;
-	}
-	if (slots_spec && slots_conf && slots_spec != slots_conf)
-		perr(c, at, "spec.flinkConfiguration",
-		     "taskmanager.numberOfTaskSlots is %lld but job.parallelismPerK8sResource is %lld; give one",
-		     (long long)slots_conf, (long long)slots_spec);
-	fd->slots = (int)(slots_spec ? slots_spec : slots_conf ? slots_conf : 1);
-
-	if ((s = flink_conf_get(&fd->conf, "parallelism.default")) && fd->has_job) {
-		char *end;
-		long long v = strtoll(s, &end, 10);
-		if (*end || v != fd->job.parallelism)
-			perr(c, at, "spec.flinkConfiguration", "parallelism.default is \"%s\" but job.parallelism is %d; give one", s,
-			     fd->job.parallelism);
-	}
-	if (flink_conf_get(&fd->conf, "jobmanager.memory.process.size"))
-		perr(c, at, "spec.flinkConfiguration", "jobmanager.memory.process.size comes from jobManager.resource.memory; remove it");
-	if (flink_conf_get(&fd->conf, "taskmanager.memory.process.size"))
-		perr(c, at, "spec.flinkConfiguration", "taskmanager.memory.process.size comes from taskManager.resource.memory; remove it");
+	const char *s;
 	const char *sp = conf_savepoint_dir(&fd->conf);
 	if (sp && fd->has_job && fd->job.savepoint_dir && strcmp(sp, fd->job.savepoint_dir) != 0)
 		perr(c, at, "spec.flinkConfiguration", "the savepoint directory \"%s\" differs from job.savepointStorage \"%s\"; give one",
@@ -1261,6 +1234,43 @@ static void check_conf(pctx *c, const fo_yaml_node *spec, flink_deployment *fd, 
 			     "roll back with; use upgradeMode savepoint or last-state, or remove the key");
 	}
 	check_retention(c, at, fd);
+}
+
+static void check_conf(pctx *c, const fo_yaml_node *spec, flink_deployment *fd, int64_t slots_spec)
+{
+	const fo_yaml_node *at = fo_yaml_get_key(spec, "flinkConfiguration");
+	for (const char *const *k = reserved_keys; *k; k++)
+		if (flink_conf_get(&fd->conf, *k))
+			perr(c, at, "spec.flinkConfiguration", "\"%s\" is set by flinkops (the Services depend on it); remove it", *k);
+
+	const char *s = flink_conf_get(&fd->conf, "taskmanager.numberOfTaskSlots");
+	int64_t slots_conf = 0;
+	if (s) {
+		char *end;
+		long long v = strtoll(s, &end, 10);
+		if (*end || v < 1 || v > 10000)
+			perr(c, at, "spec.flinkConfiguration", "taskmanager.numberOfTaskSlots must be a whole number from 1, got \"%s\"", s);
+		else
+			slots_conf = v;
+	}
+	if (slots_spec && slots_conf && slots_spec != slots_conf)
+		perr(c, at, "spec.flinkConfiguration",
+		     "taskmanager.numberOfTaskSlots is %lld but job.parallelismPerK8sResource is %lld; give one",
+		     (long long)slots_conf, (long long)slots_spec);
+	fd->slots = (int)(slots_spec ? slots_spec : slots_conf ? slots_conf : 1);
+
+	if ((s = flink_conf_get(&fd->conf, "parallelism.default")) && fd->has_job) {
+		char *end;
+		long long v = strtoll(s, &end, 10);
+		if (*end || v != fd->job.parallelism)
+			perr(c, at, "spec.flinkConfiguration", "parallelism.default is \"%s\" but job.parallelism is %d; give one", s,
+			     fd->job.parallelism);
+	}
+	if (flink_conf_get(&fd->conf, "jobmanager.memory.process.size"))
+		perr(c, at, "spec.flinkConfiguration", "jobmanager.memory.process.size comes from jobManager.resource.memory; remove it");
+	if (flink_conf_get(&fd->conf, "taskmanager.memory.process.size"))
+		perr(c, at, "spec.flinkConfiguration", "taskmanager.memory.process.size comes from taskManager.resource.memory; remove it");
+	check_job_conf(c, spec, fd);
 	check_pod_options(c, field(spec, "flinkConfiguration"), fd);
 	check_ha(c, spec, fd);
 }
@@ -1277,8 +1287,9 @@ static void compute_replicas(pctx *c, const fo_yaml_node *spec, flink_deployment
 		if (!fd->tm.replicas_given) {
 			fd->tm.replicas = 1;
 			pwarn(c, at, "spec.taskManager",
-			      "no \"replicas\" for a session cluster (no job): one TaskManager, as upstream's standalone "
-			      "mode starts; set taskManager.replicas for more slots");
+			      "no \"replicas\" for a session cluster (no job): as many TaskManagers as the slots of the "
+			      "FlinkSessionJobs on it need, at least one (upstream's standalone mode starts one); set "
+			      "taskManager.replicas for a fixed size");
 		}
 		return;
 	}
@@ -1554,14 +1565,115 @@ flink_deployment *flink_deployment_parse(const fo_yaml_node *doc, const char *fi
 	return fd;
 }
 
+/* Options of a session job's flinkConfiguration that belong to the
+ * cluster: Flink reads them at a process's start, never per job. */
+static const char *const cluster_only_prefixes[] = {
+	"taskmanager.", "jobmanager.", "high-availability", "rest.", "blob.", "metrics.reporter", "env.",
+	"kubernetes.container", "kubernetes.jobmanager", "kubernetes.taskmanager", "kubernetes.service-account",
+	"kubernetes.pod-template", "kubernetes.rest-service", "kubernetes.cluster-id", "kubernetes.namespace",
+	NULL};
+
+bool flink_session_conf_passed(const char *key)
+{
+	if (fo_has_prefix(key, "kubernetes.operator.") || fo_has_prefix(key, "job.autoscaler."))
+		return false;
+	for (const char *const *p = cluster_only_prefixes; *p; p++)
+		if (fo_has_prefix(key, *p))
+			return false;
+	return true;
+}
+
+/* A FlinkSessionJob's spec: deploymentName, job, flinkConfiguration,
+ * restartNonce (upstream's FlinkSessionJobSpec). */
+static void parse_session_job_spec(pctx *c, const fo_yaml_node *spec, flink_deployment *fd)
+{
+	static const char *const known[] = {"deploymentName", "job", "flinkConfiguration", "restartNonce", NULL};
+	check_fields(c, spec, "spec", known);
+	if (get_str(c, spec, "spec", "deploymentName", &fd->deployment_name) == 0)
+		perr(c, spec, "spec", "\"deploymentName\" is required: the session FlinkDeployment the job runs on");
+	else if (fd->deployment_name && !flink_dns1123_label(fd->deployment_name))
+		perr(c, field(spec, "deploymentName"), "spec.deploymentName", "\"%s\" is not a valid name",
+		     fd->deployment_name);
+	const fo_yaml_node *conf = get_map(c, spec, "spec", "flinkConfiguration");
+	if (conf)
+		flatten_conf(c, conf, NULL, &fd->conf);
+	for (size_t i = 0; i < fd->conf.n; i++)
+		for (const char *const *p = cluster_only_prefixes; *p; p++)
+			if (fo_has_prefix(fd->conf.v[i].key, *p)) {
+				pwarn(c, conf_node(conf, fd->conf.v[i].key), "spec.flinkConfiguration",
+				      "%s is an option of the cluster, which a job cannot change: set it on the session "
+				      "FlinkDeployment %s", fd->conf.v[i].key, fd->deployment_name ? fd->deployment_name : "");
+				break;
+			}
+	get_str(c, spec, "spec", "restartNonce", &fd->restart_nonce);
+	int64_t slots_spec = 0;
+	const fo_yaml_node *job = get_map(c, spec, "spec", "job");
+	if (job) {
+		fd->has_job = true;
+		parse_job(c, job, &fd->job, &slots_spec);
+		if (slots_spec)
+			pwarn(c, fo_yaml_get_key(job, "parallelismPerK8sResource"), "spec.job.parallelismPerK8sResource",
+			      "a session job's slots per TaskManager are its cluster's (taskmanager.numberOfTaskSlots); ignored");
+		if (fd->job.jar_uri && fo_has_prefix(fd->job.jar_uri, "local://"))
+			perr(c, field(job, "jarURI"), "spec.job.jarURI",
+			     "a session job's jar is uploaded to its cluster: use s3://, https:// or file:// (local:// names "
+			     "a jar in an image, which only an application cluster runs)");
+		const char *pd = flink_conf_get(&fd->conf, "parallelism.default");
+		if (pd && !fd->job.parallelism_given) {
+			char *end;
+			long long v = strtoll(pd, &end, 10);
+			if (!*end && v >= 1 && v <= 100000) {
+				fd->job.parallelism = (int)v;
+				fd->job.parallelism_given = true;
+			}
+		}
+	} else if (!field(spec, "job")) {
+		perr(c, spec, "spec", "\"job\" is required: the job to run on the session cluster");
+	}
+	check_job_conf(c, spec, fd);
+}
+
+flink_deployment *flink_session_job_parse(const fo_yaml_node *doc, const char *file, fo_diags *d)
+{
+	pctx c = {file, d, d->nerrors};
+	flink_deployment *fd = fo_calloc(1, sizeof(*fd));
+	fd->source = fo_strdup(file);
+	fd->line = doc->line;
+	fd->col = doc->col;
+	fd->session_job = true;
+	static const char *const known[] = {"apiVersion", "kind", "metadata", "spec", "status", NULL};
+	check_fields(&c, doc, NULL, known);
+	const fo_yaml_node *av = field(doc, "apiVersion");
+	if (!av || av->kind != FO_YAML_SCALAR || strcmp(av->str, FLINK_API_VERSION) != 0)
+		perr(&c, av ? av : doc, "apiVersion", "a FlinkSessionJob must have apiVersion %s", FLINK_API_VERSION);
+	const fo_yaml_node *status = fo_yaml_get_key(doc, "status");
+	if (status)
+		pwarn(&c, status, NULL,
+		      "status: written by the upstream operator, ignored (flinkops writes its own status files)");
+	parse_metadata(&c, doc, fd);
+	const fo_yaml_node *spec = get_map(&c, doc, "", "spec");
+	if (spec)
+		parse_session_job_spec(&c, spec, fd);
+	else if (!field(doc, "spec"))
+		perr(&c, doc, NULL, "\"spec\" is required");
+	if (failed(&c)) {
+		flink_deployment_free(fd);
+		return NULL;
+	}
+	return fd;
+}
+
+const char *flink_kind_name(const flink_deployment *fd)
+{
+	return fd->session_job ? FLINK_KIND_SESSION_JOB : FLINK_KIND;
+}
+
 /* The upstream operator's kinds flinkops does not run (yet), and what to
  * do instead: a document of one of them is an error, since what it asks
  * for would not happen. */
 static const struct {
 	const char *kind, *instead;
 } unhandled_kinds[] = {
-	{"FlinkSessionJob", "its job is not submitted. Give the session FlinkDeployment the job (spec.job) instead, "
-			    "or run it as a FlinkDeployment of its own"},
 	{"FlinkStateSnapshot", "no snapshot is taken or registered. For a savepoint on demand raise "
 			       "spec.job.savepointTriggerNonce on the FlinkDeployment; to start from an existing "
 			       "savepoint name it in spec.job.initialSavepointPath"},
@@ -1577,7 +1689,7 @@ bool flink_kind_verdict(const char *api_version, const char *kind, enum fo_sever
 		*msg = fo_strdup("a document without \"kind\" is not a Kubernetes manifest: flinkops skips it");
 		return false;
 	}
-	if (strcmp(kind, FLINK_KIND) == 0)
+	if (strcmp(kind, FLINK_KIND) == 0 || strcmp(kind, FLINK_KIND_SESSION_JOB) == 0)
 		return true;
 	bool flink_group = api_version && strncmp(api_version, "flink.apache.org/", 17) == 0;
 	for (size_t i = 0; i < FO_ARRAY_LEN(unhandled_kinds); i++)
@@ -1636,7 +1748,9 @@ int flink_parse_file(const fo_yaml_file *f, flink_deployments *out, size_t *skip
 			other++;
 			continue;
 		}
-		flink_deployment *fd = flink_deployment_parse(doc, f->name, d);
+		flink_deployment *fd = strcmp(ks, FLINK_KIND_SESSION_JOB) == 0
+					       ? flink_session_job_parse(doc, f->name, d)
+					       : flink_deployment_parse(doc, f->name, d);
 		if (fd) {
 			out->v = fo_grow(out->v, &out->cap, out->n + 1, sizeof(*out->v));
 			out->v[out->n++] = fd;
@@ -1689,6 +1803,7 @@ void flink_deployment_free(flink_deployment *fd)
 	cJSON_Delete(fd->jm.claims);
 	cJSON_Delete(fd->tm.claims);
 	free(fd->restart_nonce);
+	free(fd->deployment_name);
 	job_free(&fd->job);
 	free(fd);
 }
@@ -1760,13 +1875,96 @@ size_t flink_check_unique(const flink_deployments *v, fo_diags *d)
 		for (size_t j = 0; j < i; j++) {
 			const flink_deployment *a = v->v[j], *b = v->v[i];
 			if (strcmp(a->name, b->name) == 0 && strcmp(a->namespace, b->namespace) == 0) {
-				fo_diag_add(d, FO_SEV_ERROR, b->source, b->line, b->col,
-					    "FlinkDeployment %s/%s is already defined at %s:%d:%d", b->namespace,
-					    b->name, a->source, a->line, a->col);
+				if (a->session_job == b->session_job)
+					fo_diag_add(d, FO_SEV_ERROR, b->source, b->line, b->col,
+						    "%s %s/%s is already defined at %s:%d:%d", flink_kind_name(b),
+						    b->namespace, b->name, a->source, a->line, a->col);
+				else
+					fo_diag_add(d, FO_SEV_ERROR, b->source, b->line, b->col,
+						    "%s %s/%s: the name is taken by the %s at %s:%d:%d (the journal and "
+						    "status file are named after it); rename one",
+						    flink_kind_name(b), b->namespace, b->name, flink_kind_name(a), a->source,
+						    a->line, a->col);
 				dups++;
 				break;
 			}
 		}
 	}
 	return dups;
+}
+
+/* The session cluster `job` names in `v`, or NULL. */
+static flink_deployment *session_cluster(const flink_deployments *v, const flink_deployment *job)
+{
+	for (size_t i = 0; i < v->n; i++) {
+		flink_deployment *fd = v->v[i];
+		if (!fd->session_job && strcmp(fd->name, job->deployment_name) == 0 &&
+		    strcmp(fd->namespace, job->namespace) == 0)
+			return fd;
+	}
+	return NULL;
+}
+
+size_t flink_link_session_jobs(flink_deployments *v, const flink_deployments *all, fo_diags *d)
+{
+	size_t errors = 0, kept = 0;
+	for (size_t i = 0; i < v->n; i++) {
+		flink_deployment *fd = v->v[i];
+		if (fd->session_job) {
+			const flink_deployment *cl = session_cluster(all, fd);
+			if (!cl || cl->has_job) {
+				if (cl)
+					fo_diag_add(d, FO_SEV_ERROR, fd->source, fd->line, fd->col,
+						    "FlinkSessionJob %s/%s: deploymentName %s is the FlinkDeployment at "
+						    "%s:%d:%d, which runs a job of its own; a session job needs a session "
+						    "cluster (a FlinkDeployment without spec.job)",
+						    fd->namespace, fd->name, fd->deployment_name, cl->source, cl->line, cl->col);
+				else
+					fo_diag_add(d, FO_SEV_ERROR, fd->source, fd->line, fd->col,
+						    "FlinkSessionJob %s/%s: deploymentName %s names no FlinkDeployment of "
+						    "namespace %s in the repository; nothing is done with the job (nor "
+						    "deleted) until it does",
+						    fd->namespace, fd->name, fd->deployment_name, fd->namespace);
+				errors++;
+				flink_deployment_free(fd);
+				continue;
+			}
+		}
+		v->v[kept++] = fd;
+	}
+	v->n = kept;
+	/* a session cluster's slots: the sum of its running jobs' parallelism */
+	for (size_t i = 0; i < v->n; i++) {
+		flink_deployment *cl = v->v[i];
+		if (cl->session_job || cl->has_job)
+			continue;
+		cl->session_slots_needed = 0;
+		for (size_t k = 0; k < all->n; k++) {
+			const flink_deployment *fd = all->v[k];
+			if (fd->session_job && fd->job.state != FLINK_STATE_SUSPENDED &&
+			    strcmp(fd->deployment_name, cl->name) == 0 && strcmp(fd->namespace, cl->namespace) == 0)
+				cl->session_slots_needed += fd->job.parallelism;
+		}
+		if (!cl->session_slots_needed)
+			continue;
+		int s = cl->slots > 0 ? cl->slots : 1;
+		int need = (cl->session_slots_needed + s - 1) / s;
+		if (!cl->tm.replicas_given) {
+			cl->tm.replicas = need > 1 ? need : 1;
+		} else if ((int64_t)cl->tm.replicas * s < cl->session_slots_needed) {
+			fo_diag_add(d, FO_SEV_WARNING, cl->source, cl->line, cl->col,
+				    "FlinkDeployment %s/%s: its session jobs need %d slots, but %d TaskManager%s of %d slot%s "
+				    "offer %lld: a job that finds no free slot waits, and Flink fails it after "
+				    "slot.request.timeout. Remove taskManager.replicas to size the cluster for its jobs",
+				    cl->namespace, cl->name, cl->session_slots_needed, cl->tm.replicas,
+				    cl->tm.replicas == 1 ? "" : "s", s, s == 1 ? "" : "s", (long long)cl->tm.replicas * s);
+		}
+	}
+	return errors;
+}
+
+size_t flink_check_repository(flink_deployments *v, fo_diags *d)
+{
+	size_t errors = flink_check_unique(v, d);
+	return errors + flink_link_session_jobs(v, v, d);
 }

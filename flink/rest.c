@@ -6,6 +6,7 @@
  * Java stack traces wrapped in JSON; flink_rest_trace_text keeps the lines a
  * person needs (the exception and its distinct causes) and drops the frames.
  */
+#include "flink/flink.h"
 #include "flink/rest.h"
 
 #include <errno.h>
@@ -987,6 +988,16 @@ char *flink_rest_run_body(const flink_run_opts *o)
 	cJSON_AddBoolToObject(j, "allowNonRestoredState", o->allow_non_restored_state);
 	if (o->job_id)
 		cJSON_AddStringToObject(j, "jobId", o->job_id);
+	if (o->conf) {
+		cJSON *conf = NULL;
+		for (size_t i = 0; i < o->conf->n; i++) {
+			if (!flink_session_conf_passed(o->conf->v[i].key))
+				continue;
+			if (!conf)
+				conf = cJSON_AddObjectToObject(j, "flinkConfiguration");
+			cJSON_AddStringToObject(conf, o->conf->v[i].key, o->conf->v[i].value);
+		}
+	}
 	char *s = cJSON_PrintUnformatted(j);
 	cJSON_Delete(j);
 	if (!s) {

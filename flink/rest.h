@@ -192,6 +192,10 @@ typedef struct flink_run_opts {
 	 * of starting a second job.
 	 */
 	const char *job_id;
+	/* A session job's flinkConfiguration: the keys flink_session_conf_passed
+	 * accepts go into the request's "flinkConfiguration" (Flink 1.17 on);
+	 * NULL: none */
+	const struct flink_kvs *conf;
 } flink_run_opts;
 
 void flink_cluster_config_free(flink_cluster_config *c);

@@ -723,6 +723,8 @@ char *render_target_hash(const render_objects *o)
 
 char *render_target_hash_of(const flink_deployment *fd)
 {
+	if (fd->session_job)
+		return render_job_hash(fd); /* no pods of its own */
 	render_objects objs = {0};
 	fo_err e = FO_ERR_INIT;
 	char *h = render_deployment(fd, &objs, &e) == 0 ? render_target_hash(&objs) : NULL;
@@ -745,6 +747,16 @@ char *render_job_hash(const flink_deployment *fd)
 	cJSON_AddNumberToObject(j, "parallelism", fd->job.parallelism);
 	cJSON_AddBoolToObject(j, "allowNonRestoredState", fd->job.allow_non_restored_state);
 	cJSON_AddNumberToObject(j, "savepointRedeployNonce", (double)fd->job.savepoint_redeploy_nonce);
+	if (fd->session_job) {
+		/* what else a session job's submission carries, and where */
+		add_str(j, "deploymentName", fd->deployment_name);
+		cJSON *conf = cJSON_AddObjectToObject(j, "flinkConfiguration");
+		for (size_t i = 0; i < fd->conf.n; i++)
+			if (flink_session_conf_passed(fd->conf.v[i].key))
+				add_str(conf, fd->conf.v[i].key, fd->conf.v[i].value);
+		if (fd->restart_nonce)
+			add_str(j, "restartNonce", fd->restart_nonce);
+	}
 	char *h = fo_json_hash(j);
 	cJSON_Delete(j);
 	return h;
@@ -767,6 +779,11 @@ int render_deployment_at(const flink_deployment *fd, const render_start *start, 
 {
 	int rc = 0;
 	memset(out, 0, sizeof(*out));
+	if (fd->session_job) {
+		/* it runs on its session cluster's objects: only its job hash */
+		out->job_hash = render_job_hash(fd);
+		return 0;
+	}
 	out->v[RENDER_CONFIGMAP] = render_configmap(fd, &rc, e);
 	if (rc < 0)
 		return rc;
@@ -802,6 +819,8 @@ void render_objects_free(render_objects *o)
 		o->v[i] = NULL;
 	}
 	o->n = 0;
+	free(o->job_hash);
+	o->job_hash = NULL;
 }
 
 void render_write_yaml(fo_buf *b, const render_objects *o)

@@ -68,6 +68,10 @@ char *render_object_name(enum render_component k, const char *name);
 typedef struct render_objects {
 	cJSON *v[RENDER_NCOMPONENTS]; /* in the order of enum render_component */
 	size_t n;
+	/* A FlinkSessionJob renders no object (it runs on its session
+	 * cluster's): its job hash (render_job_hash) stands here instead of
+	 * on a JobManager StatefulSet. NULL otherwise. */
+	char *job_hash;
 } render_objects;
 
 /*
@@ -100,7 +104,9 @@ const char *render_object_hash(const cJSON *obj);
 const char *render_object_annotation(const cJSON *obj, const char *key);
 /* Compute the content hash of `obj` (ignoring the hash annotation). Caller frees. */
 char *render_compute_hash(const cJSON *obj);
-/* Hash of the job fields whose change needs the job resubmitted; NULL without a job. */
+/* Hash of the job fields whose change needs the job resubmitted; NULL
+ * without a job. A session job's adds its cluster, the configuration its
+ * submission carries and its restartNonce. */
 char *render_job_hash(const flink_deployment *fd);
 /*
  * The hash of the whole target a job runs on: its job hash and both pod

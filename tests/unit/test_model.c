@@ -623,7 +623,7 @@ static void test_session_cluster_default_replicas(void **state)
 	assert_int_equal(d.v[0].sev, FO_SEV_WARNING);
 	assert_int_equal(d.v[0].line, 9);
 	assert_int_equal(d.v[0].col, 3);
-	assert_non_null(strstr(d.v[0].msg, "no \"replicas\" for a session cluster (no job): one TaskManager"));
+	assert_non_null(strstr(d.v[0].msg, "no \"replicas\" for a session cluster (no job): as many TaskManagers as"));
 	flink_deployments_free(&v);
 	fo_diags_free(&d);
 }
@@ -727,6 +727,88 @@ static void load_expect(const char *name, const char *text, flink_deployments *v
 /* Every document that is not a FlinkDeployment gets a verdict: an error
  * for what flinkops would not do that the file asks for, a warning for
  * what it leaves to other tools; none is skipped in silence. */
+/* FlinkSessionJob: parsed as upstream writes it, tied to a session cluster
+ * of its namespace (else an error at its document, and dropped), names
+ * unique across both kinds, and the cluster sized for its running jobs. */
+static void test_session_jobs(void **state)
+{
+	(void)state;
+#define SJ(name, cluster, rest)                                                                         \
+	"---\napiVersion: flink.apache.org/v1beta1\nkind: FlinkSessionJob\nmetadata:\n  name: " name "\n" \
+	"spec:\n  deploymentName: " cluster "\n" rest
+#define SJOB(par, extra) "  job:\n    jarURI: s3://b/j.jar\n    parallelism: " par "\n" extra
+	const char *t =
+		HEAD("  name: session\n") "  jobManager: {resource: {memory: 1g}}\n  taskManager: {resource: {memory: 2g}}\n"
+		CONF "    taskmanager.numberOfTaskSlots: \"2\"\n"
+		SJ("a", "session", SJOB("2", "") "  flinkConfiguration:\n    pipeline.name: counter-a\n"
+		   "    kubernetes.operator.periodic.savepoint.interval: 1h\n    taskmanager.memory.process.size: 2g\n")
+		SJ("b", "session", SJOB("3", ""))
+		SJ("c", "session", SJOB("8", "    state: suspended\n"))
+		SJ("d", "nowhere", SJOB("1", ""))
+		SJ("session", "session", SJOB("1", ""))
+		"---\n" HEAD("  name: app\n") RES JOB
+		SJ("e", "app", SJOB("1", ""))
+		SJ("f", "session", "  job:\n    jarURI: local:///opt/flink/usrlib/j.jar\n");
+	flink_deployments v = {0};
+	fo_diags d = FO_DIAGS_INIT;
+	flink_load_buffer("repo.yaml", t, strlen(t), &v, NULL, &d);
+	assert_int_equal(d.nerrors, 1); /* f: a local:// jar */
+	size_t errors = flink_check_repository(&v, &d);
+	assert_int_equal(errors, 3);     /* d: no cluster; session: name taken; e: not a session cluster */
+	bool seen_d = false, seen_e = false, seen_dup = false, seen_local = false, seen_conf = false;
+	for (size_t i = 0; i < d.n; i++) {
+		const fo_diag *g = &d.v[i];
+		seen_d |= g->sev == FO_SEV_ERROR && strstr(g->msg, "FlinkSessionJob default/d: deploymentName nowhere names no FlinkDeployment") != NULL;
+		seen_e |= g->sev == FO_SEV_ERROR && strstr(g->msg, "deploymentName app is the FlinkDeployment at repo.yaml:") != NULL;
+		seen_dup |= g->sev == FO_SEV_ERROR && strstr(g->msg, "FlinkSessionJob default/session: the name is taken by the FlinkDeployment at repo.yaml:1:1") != NULL;
+		seen_local |= g->sev == FO_SEV_ERROR && strstr(g->msg, "local:// names a jar in an image") != NULL;
+		seen_conf |= g->sev == FO_SEV_WARNING && strstr(g->msg, "taskmanager.memory.process.size is an option of the cluster") != NULL;
+	}
+	assert_true(seen_d && seen_e && seen_dup && seen_local && seen_conf);
+	/* kept: the two clusters, a, b, c and the clashing name (reported; two
+	 * files must not fight, and the pass deletes nothing while it stands) */
+	const flink_deployment *session = NULL, *a = NULL;
+	size_t jobs = 0;
+	for (size_t i = 0; i < v.n; i++) {
+		if (!v.v[i]->session_job && strcmp(v.v[i]->name, "session") == 0)
+			session = v.v[i];
+		if (strcmp(v.v[i]->name, "a") == 0)
+			a = v.v[i];
+		jobs += v.v[i]->session_job;
+		assert_true(strcmp(v.v[i]->name, "d") != 0 && strcmp(v.v[i]->name, "e") != 0);
+	}
+	assert_int_equal(jobs, 4);
+	assert_non_null(session);
+	assert_non_null(a);
+	assert_string_equal(a->deployment_name, "session");
+	assert_true(a->has_job);
+	assert_int_equal(a->job.periodic_savepoint_ms, 3600000);
+	assert_true(flink_session_conf_passed("pipeline.name"));
+	assert_false(flink_session_conf_passed("kubernetes.operator.periodic.savepoint.interval"));
+	assert_false(flink_session_conf_passed("taskmanager.memory.process.size"));
+	/* a: 2, b: 3, the clashing one: 1, c suspended: none; 6 slots of 2 */
+	assert_int_equal(session->session_slots_needed, 6);
+	assert_int_equal(session->tm.replicas, 3);
+	flink_deployments_free(&v);
+	fo_diags_free(&d);
+
+	/* given replicas that offer too few slots: a warning, the size kept */
+	const char *t2 = HEAD("  name: session\n") "  jobManager: {resource: {memory: 1g}}\n"
+			 "  taskManager: {resource: {memory: 2g}, replicas: 1}\n" SJ("a", "session", SJOB("4", ""));
+	flink_deployments v2 = {0};
+	fo_diags d2 = FO_DIAGS_INIT;
+	flink_load_buffer("repo.yaml", t2, strlen(t2), &v2, NULL, &d2);
+	assert_int_equal(flink_check_repository(&v2, &d2), 0);
+	assert_int_equal(v2.n, 2);
+	assert_int_equal(v2.v[0]->tm.replicas, 1);
+	assert_int_equal(d2.n, 1);
+	assert_non_null(strstr(d2.v[0].msg, "its session jobs need 4 slots, but 1 TaskManager of 1 slot offer 1"));
+	flink_deployments_free(&v2);
+	fo_diags_free(&d2);
+#undef SJ
+#undef SJOB
+}
+
 static void test_kind_verdicts(void **state)
 {
 	(void)state;
@@ -738,7 +820,7 @@ static void test_kind_verdicts(void **state)
 	} cases[] = {
 		{"flink.apache.org/v1beta1", "FlinkDeployment", true, FO_SEV_WARNING, NULL},
 		{NULL, "FlinkDeployment", true, FO_SEV_WARNING, NULL}, /* its apiVersion is checked by the parser */
-		{"flink.apache.org/v1beta1", "FlinkSessionJob", false, FO_SEV_ERROR, "FlinkSessionJob is not handled by flinkops yet: its job is not submitted"},
+		{"flink.apache.org/v1beta1", "FlinkSessionJob", true, FO_SEV_WARNING, NULL},
 		{"flink.apache.org/v1beta1", "FlinkStateSnapshot", false, FO_SEV_ERROR, "no snapshot is taken or registered"},
 		{"flink.apache.org/v1beta1", "FlinkBlueGreenDeployment", false, FO_SEV_ERROR, "nothing is deployed for it"},
 		{"flink.apache.org/v1beta1", "FlinkDeploymnet", false, FO_SEV_ERROR, "unknown kind \"FlinkDeploymnet\" (did you mean \"FlinkDeployment\"?)"},
@@ -771,7 +853,8 @@ static void test_kind_verdicts(void **state)
 	fo_diags d = FO_DIAGS_INIT;
 	load_expect("mixed.yaml", text, &v, &d, 1, 2, 1);
 	expect_diag(&d, 0, FO_SEV_WARNING, 0, 7, "this ServiceAccount is not applied");
-	expect_diag(&d, 1, FO_SEV_ERROR, d.v[0].line + 4, 7, "FlinkSessionJob is not handled");
+	/* a FlinkSessionJob is read: one without a spec is its own error */
+	expect_diag(&d, 1, FO_SEV_ERROR, d.v[0].line + 3, 1, "\"spec\" is required");
 	flink_deployments_free(&v);
 	fo_diags_free(&d);
 	/* upstream's canary: a warning at its label, not "spec is required" */
@@ -852,6 +935,7 @@ int main(void)
 		cmocka_unit_test(test_upstream_fields),
 		cmocka_unit_test(test_exported_manifest),
 		cmocka_unit_test(test_session_cluster_default_replicas),
+		cmocka_unit_test(test_session_jobs),
 		cmocka_unit_test(test_kind_verdicts),
 		cmocka_unit_test(test_operator_keys),
 	};
