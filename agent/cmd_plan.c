@@ -58,6 +58,9 @@ typedef struct plan_item {
 	const char *namespace, *name;
 	deploy_planned p; /* its models are borrowed from plan_list */
 	char *diff;       /* unified diff of the rendered YAML, "" when equal */
+	/* a session cluster: the running FlinkSessionJobs on it at HEAD, "a, b"
+	 * (a restart of its pods stops them with a savepoint first), or NULL */
+	char *session_jobs;
 } plan_item;
 
 typedef struct plan_list {
@@ -75,6 +78,7 @@ static void plan_list_free(plan_list *l)
 	for (size_t i = 0; i < l->n; i++) {
 		deploy_planned_free(&l->v[i].p);
 		free(l->v[i].diff);
+		free(l->v[i].session_jobs);
 	}
 	free(l->v);
 	flink_deployments_free(&l->base);
@@ -172,6 +176,30 @@ static int plan_collect(sync_repo *r, const char *base, const char *head, const 
 	flink_link_session_jobs(&l->head, &head_all, &l->diags);
 	flink_link_session_jobs(&l->base, &base_all, &scratch);
 	fo_diags_free(&scratch);
+	for (size_t i = 0; i < l->head.n; i++) {
+		const flink_deployment *cl = l->head.v[i];
+		if (cl->session_job || cl->has_job)
+			continue;
+		fo_buf b = FO_BUF_INIT;
+		for (size_t k = 0; k < head_all.n; k++) {
+			const flink_deployment *j = head_all.v[k];
+			if (!j->session_job || j->job.state == FLINK_STATE_SUSPENDED ||
+			    !same_name(cl, j->namespace, j->deployment_name))
+				continue;
+			/* and ran there before the change */
+			bool ran = false;
+			for (size_t m = 0; m < base_all.n && !ran; m++) {
+				const flink_deployment *o = base_all.v[m];
+				ran = o->session_job && o->job.state != FLINK_STATE_SUSPENDED && same_name(o, j->namespace, j->name) &&
+				      fo_streq(o->deployment_name, j->deployment_name);
+			}
+			if (ran)
+				fo_buf_printf(&b, "%s%s", b.len ? ", " : "", j->name);
+		}
+		if (b.len)
+			item_for(l, cl->namespace, cl->name)->session_jobs = fo_buf_detach(&b);
+		fo_buf_free(&b);
+	}
 	flink_deployments_free(&head_all);
 	flink_deployments_free(&base_all);
 	for (size_t i = 0; i < l->head.n; i++) {
@@ -261,6 +289,13 @@ static char *item_file(const plan_item *x)
 	return fo_asprintf("%s -> %s", x->p.from_fd->source, x->p.to_fd->source);
 }
 
+/* A session cluster whose pods restart under running session jobs. */
+static bool session_restart(const plan_item *x)
+{
+	return x->session_jobs && x->p.change.restarts_pods && x->p.change.action != DEPLOY_CREATE &&
+	       x->p.change.action != DEPLOY_DELETE;
+}
+
 static const char *label(const plan_item *x)
 {
 	return deploy_action_label(x->p.change.action, &x->p.to, &x->p.from);
@@ -323,11 +358,16 @@ static void print_text(const plan_list *l, const char *repo)
 		} else {
 			fo_buf objs = FO_BUF_INIT;
 			changed_objects(x, &objs, ", ", false);
-			printf("\n%s/%s (%s): %s\n", x->namespace, x->name, file, label(x));
+			printf("\n%s/%s (%s%s%s): %s\n", x->namespace, x->name, file,
+			       x->p.to_fd && x->p.to_fd->session_job ? ", a FlinkSessionJob on " : "",
+			       x->p.to_fd && x->p.to_fd->session_job ? x->p.to_fd->deployment_name : "", label(x));
 			printf("  savepoint first: %s; job restarts: %s; pods restart: %s\n",
 			       x->p.change.takes_savepoint ? "yes" : "no", x->p.change.restarts_job ? "yes" : "no",
 			       x->p.change.restarts_pods ? "yes" : "no");
 			printf("  objects: %s\n", fo_buf_cstr(&objs));
+			if (session_restart(x))
+				printf("  session jobs: %s stop with a savepoint before the pods restart, and resume from it "
+				       "on the new pods\n", x->session_jobs);
 			const deploy_state *st = &x->p.change.state;
 			if (st->text)
 				printf("  state: %s\n", st->text);
@@ -399,6 +439,9 @@ static void print_markdown(const plan_list *l)
 		changed_objects(x, &objs, ", ", true);
 		printf("\n#### `%s/%s`: %s\n\n", x->namespace, x->name, label(x));
 		printf("Objects: %s\n\n", fo_buf_cstr(&objs));
+		if (session_restart(x))
+			printf("Session jobs: %s stop with a savepoint before the pods restart, and resume from it on the "
+			       "new pods\n\n", x->session_jobs);
 		const deploy_state *st = &x->p.change.state;
 		if (st->text)
 			printf("State: %s\n\n", st->text);
@@ -441,6 +484,10 @@ static void print_json(const plan_list *l)
 			cJSON_AddBoolToObject(j, "takesSavepoint", x->p.change.takes_savepoint);
 			cJSON_AddBoolToObject(j, "restartsJob", x->p.change.restarts_job);
 			cJSON_AddBoolToObject(j, "restartsPods", x->p.change.restarts_pods);
+			if (x->p.to_fd && x->p.to_fd->session_job)
+				cJSON_AddStringToObject(j, "sessionCluster", x->p.to_fd->deployment_name);
+			if (session_restart(x))
+				cJSON_AddStringToObject(j, "sessionJobsSavepointed", x->session_jobs);
 			cJSON *objs = cJSON_AddArrayToObject(j, "changedObjects");
 			for (size_t k = 0; k < RENDER_NCOMPONENTS; k++) {
 				if (!x->p.change.object_changed[k])

@@ -91,6 +91,10 @@ int cmd_render(int argc, char **argv)
 		}
 		if (json) {
 			render_append_items(items, &objs);
+		} else if (v.v[i]->session_job) {
+			/* nothing of its own: a comment says so, and where it runs */
+			printf("# FlinkSessionJob %s/%s renders no object: its job runs on the session cluster %s\n",
+			       v.v[i]->namespace, v.v[i]->name, v.v[i]->deployment_name);
 		} else {
 			fo_buf_clear(&out);
 			render_write_yaml(&out, &objs);

@@ -12,11 +12,12 @@
 static const char usage[] =
 	"usage: flinkops validate [-o text|json] PATH...\n"
 	"\n"
-	"Parse and check FlinkDeployment files. PATH is a file or a folder, read\n"
-	"recursively for *.yaml and *.yml. Documents of other kinds are reported:\n"
-	"an error for the upstream operator's kinds flinkops does not run (FlinkSessionJob,\n"
-	"FlinkStateSnapshot, FlinkBlueGreenDeployment), a warning for the rest, which it\n"
-	"does not apply.\n"
+	"Parse and check FlinkDeployment and FlinkSessionJob files. PATH is a file or\n"
+	"a folder, read recursively for *.yaml and *.yml. A FlinkSessionJob must name\n"
+	"a session FlinkDeployment (one without spec.job) of its namespace among them.\n"
+	"Documents of other kinds are reported: an error for the upstream operator's\n"
+	"kinds flinkops does not run (FlinkStateSnapshot, FlinkBlueGreenDeployment), a\n"
+	"warning for the rest, which it does not apply.\n"
 	"Every problem is printed on stderr as file:line:col: message.\n"
 	"\n"
 	"  -o, --output FORMAT   text (default) or json\n"
@@ -34,6 +35,7 @@ static void print_json(const flink_deployments *v, const fo_diags *d, size_t nfi
 		cJSON *x = cJSON_CreateObject();
 		cJSON_AddStringToObject(x, "namespace", v->v[i]->namespace);
 		cJSON_AddStringToObject(x, "name", v->v[i]->name);
+		cJSON_AddStringToObject(x, "kind", flink_kind_name(v->v[i]));
 		cJSON_AddStringToObject(x, "file", v->v[i]->source);
 		cJSON_AddNumberToObject(x, "line", v->v[i]->line);
 		cJSON_AddItemToArray(deps, x);
@@ -91,7 +93,8 @@ int cmd_validate(int argc, char **argv)
 	} else {
 		cli_print_diags(&d);
 		for (size_t i = 0; i < v.n; i++)
-			printf("%s: FlinkDeployment %s/%s is valid\n", v.v[i]->source, v.v[i]->namespace, v.v[i]->name);
+			printf("%s: %s %s/%s is valid\n", v.v[i]->source, flink_kind_name(v.v[i]), v.v[i]->namespace,
+			       v.v[i]->name);
 		if (d.nerrors)
 			fprintf(stderr, "%zu error%s in %zu file%s\n", d.nerrors, d.nerrors == 1 ? "" : "s", nfiles,
 				nfiles == 1 ? "" : "s");

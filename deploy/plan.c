@@ -127,9 +127,11 @@ void deploy_classify(const deploy_side *from, const deploy_side *to, deploy_chan
 		return;
 	for (size_t k = 0; k < RENDER_NCOMPONENTS; k++)
 		c->object_changed[k] = !fo_streq(from->present ? from->hash[k] : NULL, to->present ? to->hash[k] : NULL);
+	/* a session job has no pods of its own */
+	bool pods = !((to->fd && to->fd->session_job) || (from->fd && from->fd->session_job));
 	if (!from->present) {
 		c->action = DEPLOY_CREATE;
-		c->restarts_pods = true;
+		c->restarts_pods = pods;
 		c->restarts_job = to->job_hash && !to->suspended;
 		return;
 	}

@@ -730,6 +730,7 @@ static void apply_item(applier *a, k8s_client *c, deploy_item *it)
 		it->waiting = fo_asprintf("its pods restart once its session jobs (%s) have stopped with a savepoint",
 					  it->held_by);
 		it->wait_ms = -1;
+		fo_info("deploy", "%s/%s: waiting: %s", it->ns, it->name, it->waiting);
 		return;
 	}
 	render_start st;
@@ -890,6 +891,7 @@ int deploy_reconcile_apply(k8s_client *c, deploy_pass *p, const deploy_options *
 			it->waiting = fo_asprintf("deleted once its session jobs (%s) have stopped with a final savepoint "
 						  "and are gone", on);
 			it->wait_ms = -1;
+			fo_info("deploy", "%s/%s: waiting: %s", it->ns, it->name, it->waiting);
 			free(on);
 			continue;
 		}

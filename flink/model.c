@@ -1908,6 +1908,8 @@ static flink_deployment *session_cluster(const flink_deployments *v, const flink
 size_t flink_link_session_jobs(flink_deployments *v, const flink_deployments *all, fo_diags *d)
 {
 	size_t errors = 0, kept = 0;
+	/* judged first, dropped after: `all` may be `v` */
+	bool *drop = fo_calloc(v->n ? v->n : 1, sizeof(*drop));
 	for (size_t i = 0; i < v->n; i++) {
 		flink_deployment *fd = v->v[i];
 		if (fd->session_job) {
@@ -1926,12 +1928,17 @@ size_t flink_link_session_jobs(flink_deployments *v, const flink_deployments *al
 						    "deleted) until it does",
 						    fd->namespace, fd->name, fd->deployment_name, fd->namespace);
 				errors++;
-				flink_deployment_free(fd);
-				continue;
+				drop[i] = true;
 			}
 		}
-		v->v[kept++] = fd;
 	}
+	for (size_t i = 0; i < v->n; i++) {
+		if (drop[i])
+			flink_deployment_free(v->v[i]);
+		else
+			v->v[kept++] = v->v[i];
+	}
+	free(drop);
 	v->n = kept;
 	/* a session cluster's slots: the sum of its running jobs' parallelism */
 	for (size_t i = 0; i < v->n; i++) {
