@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# rig: k8s git flink s3 pods
+# FlinkSessionJobs on a session cluster flinkops renders and the rig's real
+# node runs (JobManager and TaskManager pods of the locally built Flink
+# image): the session FlinkDeployment and two FlinkSessionJobs come from
+# git, their jars from S3, and each job is run over the cluster's own REST
+# API (its headless Service, resolved by the rig's CoreDNS).
+#   - create: the cluster's pods boot (one TaskManager of two slots, sized
+#     for the two jobs), then both jobs run on its JobManager;
+#   - a's jar changes (a new version of it on S3): only a takes a savepoint
+#     and starts from it; b keeps its job id and its counter goes on;
+#   - a deleted from git: it stops with a final savepoint, which its status
+#     file records; b still runs.
+NAME=pods-sj
+. "$(dirname "$0")/lib-pods.sh"
+ca=$shared/counter-a
+cb=$shared/counter-b
+cluster() {
+	cat <<EOF
+apiVersion: flink.apache.org/v1beta1
+kind: FlinkDeployment
+metadata: {name: counter, namespace: $ns}
+spec:
+  image: {repository: $RIG_PODS_FLINK_REPOSITORY, tag: "$RIG_PODS_FLINK_TAG", pullPolicy: Never}
+  flinkVersion: v1_20
+  flinkConfiguration:
+    taskmanager.numberOfTaskSlots: "2"
+    execution.checkpointing.dir: file://$shared/checkpoints
+    execution.checkpointing.savepoint-dir: file://$shared/savepoints
+  podTemplate:
+    spec:
+      volumes: [{name: shared, hostPath: {path: $shared, type: Directory}}]
+      containers: [{name: flink-main-container, volumeMounts: [{name: shared, mountPath: $shared}]}]
+  jobManager: {resource: {memory: 768m, cpu: 0.5}}
+  taskManager: {resource: {memory: 1024m, cpu: 0.5}}
+EOF
+}
+sjob() { # sjob NAME COUNTER JAR_KEY
+	cat <<EOF
+apiVersion: flink.apache.org/v1beta1
+kind: FlinkSessionJob
+metadata: {name: $1, namespace: $ns}
+spec:
+  deploymentName: counter
+  job:
+    jarURI: s3://$RIG_S3_BUCKET/$3
+    entryClass: $RIG_FLINK_JOB_CLASS
+    args: [--counter-file, $2, --report-ms, "100"]
+    parallelism: 1
+    upgradeMode: savepoint
+EOF
+}
+jr() { $K -n $ns get configmap "flink-journal-$1" -o jsonpath='{.data.journal\.json}' 2>/dev/null | jq -r "$2"; }
+sfield() {
+	"$FLINKOPS" status --repo "$repo" --cache "$tmp/scache" -o json 2>/dev/null |
+		jq -r --arg n "$1" --arg f "$2" '.deployments[] | select(.name==$n) | .[$f] // ""'
+}
+grows() { # grows FILE: the counter in FILE moves on within 20 s
+	local a
+	a=$(cat "$1" 2>/dev/null || echo 0)
+	for _ in $(seq 1 200); do
+		[ "$(cat "$1" 2>/dev/null || echo 0)" -gt "$a" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# --- create: the cluster's pods, then both jobs on its JobManager ----------------------
+cluster >"$tmp/work/jobs/counter.yaml"
+sjob a "$ca" "$RIG_S3_TEST_KEY" >"$tmp/work/jobs/a.yaml"
+sjob b "$cb" "$RIG_S3_TEST_KEY" >"$tmp/work/jobs/b.yaml"
+publish "a session cluster and two session jobs" >/dev/null
+t0=$SECONDS
+sync_once
+a1=$(jr a .jobId)
+b1=$(jr b .jobId)
+tms=$($K -n $ns get sts counter-taskmanager -o jsonpath='{.status.readyReplicas}')
+if [ $rc = 0 ] && [ -n "$a1" ] && [ -n "$b1" ] && [ "$(job_state "$a1")" = RUNNING ] && [ "$(job_state "$b1")" = RUNNING ] &&
+	grows "$ca" && grows "$cb" && [ "$tms" = 1 ] && [ "$(sfield a phase)" = Running ] && [ "$(sfield b phase)" = Running ]; then
+	ok "created in $((SECONDS - t0)) s: counter-jobmanager-0 and one TaskManager of 2 slots on $RIG_PODS_NODE; session jobs a ($a1) and b ($b1) RUNNING on that JobManager ($(jm_url)), both counters moving"
+else
+	fail "create: rc=$rc a=$a1 b=$b1 states=$(job_state "$a1")/$(job_state "$b1") tms=$tms $(tail -3 "$tmp/err")"
+	$K -n $ns get pods -o wide
+	exit 1
+fi
+
+# --- a's jar changes: only a savepoints and upgrades --------------------------------
+v2key=e2e-$NAME-$$/counter-v2.jar
+"$RIG_S3_PUT" "$RIG_S3_BUCKET" "$v2key" "$RIG_S3_TEST_FILE" >/dev/null || fail "the second version of the jar was not put on S3"
+sjob a "$ca" "$v2key" >"$tmp/work/jobs/a.yaml"
+publish "a: a new version of its jar" >/dev/null
+before=$(cat "$ca")
+sync_once
+a2=$(jr a .jobId)
+spa=$(jr a .savepointPath)
+rm -f "$ca"
+for _ in $(seq 1 150); do [ -s "$ca" ] && break; sleep 0.1; done
+first=$(cat "$ca" 2>/dev/null || echo 0)
+if [ $rc = 0 ] && [ -n "$a2" ] && [ "$a2" != "$a1" ] && [ "$(job_state "$a2")" = RUNNING ] &&
+	[ "$(restored "$a2")" = "$spa" ] && [ -d "${spa#file:}" ] && [ "$first" -ge "$before" ] &&
+	[ "$(jr b .jobId)" = "$b1" ] && [ "$(job_state "$b1")" = RUNNING ] && [ "$(jr b .savepointPath)" = null ] && grows "$cb"; then
+	ok "a's jar changed: a stopped with $spa and resumed as $a2 from it (counter $before before, $first first after); b untouched: same job $b1, no savepoint, its counter moving"
+else
+	fail "a upgrade: rc=$rc a2=$a2 sp=$spa restored=$(restored "$a2") before=$before first=$first b=$(jr b .jobId)/$(job_state "$b1") $(tail -3 "$tmp/err")"
+fi
+
+# --- a deleted: its final savepoint in its status file ------------------------------
+git -C "$tmp/work" rm -q jobs/a.yaml
+publish "remove session job a" >/dev/null
+sync_once
+final=$(sfield a lastSavepoint)
+if [ $rc = 0 ] && [ "$(job_state "$a2")" = FINISHED ] && [ -n "$final" ] && [ "$final" != "$spa" ] && [ -d "${final#file:}" ] &&
+	[ "$(sfield a phase)" = Deleted ] && ! $K -n $ns get configmap flink-journal-a >/dev/null 2>&1 &&
+	[ "$(job_state "$b1")" = RUNNING ] && grows "$cb"; then
+	ok "a removed from git: stopped with its final savepoint $final, recorded in status/$ns/a.yaml (Deleted); b still RUNNING"
+else
+	fail "a deleted: rc=$rc state=$(job_state "$a2") final=$final phase=$(sfield a phase) b=$(job_state "$b1") $(tail -3 "$tmp/err")"
+fi
