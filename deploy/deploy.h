@@ -227,6 +227,23 @@ typedef struct deploy_options {
  */
 int deploy_reconcile_plan(const flink_deployments *desired, const deploy_live *live, k8s_client *c,
 			  const deploy_options *opts, deploy_pass *out, fo_err *e);
+/*
+ * Tie each session job of `p` to its cluster's item (deploy_reconcile_plan
+ * calls it last): a cluster whose pods restart waits (held_by) for the jobs
+ * on it that still run or start (deploy_session_job_holds), which stop with
+ * a savepoint first (cluster_restarts); a job's start waits until its
+ * cluster's objects are what git renders (cluster_pending; also when the
+ * cluster's item is missing, failed or unread). Pure.
+ */
+void deploy_link_session_jobs(deploy_pass *p);
+/*
+ * The session jobs of `p` on cluster item `cl` that are not deleted yet, as
+ * "a, b" (caller frees), with every prune of `cl`'s namespace whose journal
+ * cannot be read (it may be one); NULL when none. A cluster gone from git
+ * is deleted only once this is NULL: its jobs go first, each with its
+ * final savepoint. Pure.
+ */
+char *deploy_session_jobs_on(const deploy_pass *p, const deploy_item *cl);
 /* Apply what differs and prune what is gone (unless refused). Returns 0 when
  * everything succeeded; otherwise the first error, with per-item errors set. */
 int deploy_reconcile_apply(k8s_client *c, deploy_pass *p, const deploy_options *opts, fo_err *e);

@@ -517,13 +517,7 @@ static deploy_item *cluster_item(deploy_pass *p, const deploy_item *job)
 	return NULL;
 }
 
-/*
- * Tie each session job to its cluster for this pass: a cluster whose pods
- * restart waits for the jobs on it that still run (deploy_session_job_holds),
- * which stop with a savepoint first (cluster_restarts); a job's start waits
- * until its cluster's objects are what git renders (cluster_pending).
- */
-static void link_session_jobs(deploy_pass *p)
+void deploy_link_session_jobs(deploy_pass *p)
 {
 	for (size_t i = 0; i < p->n; i++) {
 		deploy_item *job = &p->items[i];
@@ -651,7 +645,7 @@ int deploy_reconcile_plan(const flink_deployments *desired, const deploy_live *l
 		out->nprune++;
 	}
 	instances_free(inst, ninst);
-	link_session_jobs(out);
+	deploy_link_session_jobs(out);
 
 	if (out->nprune) {
 		double share = ninst ? (double)out->nprune / (double)ninst : 1.0;
@@ -799,9 +793,7 @@ static void *apply_worker(void *arg)
 	return NULL;
 }
 
-/* The session jobs of this pass that run on cluster `cl` and are not
- * gone yet, as "a, b" (caller frees), or NULL. */
-static char *jobs_on(const deploy_pass *p, const deploy_item *cl)
+char *deploy_session_jobs_on(const deploy_pass *p, const deploy_item *cl)
 {
 	fo_buf b = FO_BUF_INIT;
 	for (size_t i = 0; i < p->n; i++) {
@@ -884,7 +876,7 @@ int deploy_reconcile_apply(k8s_client *c, deploy_pass *p, const deploy_options *
 		deploy_item *it = &p->items[i % p->n];
 		if (it->fd || (i < p->n) != (it->cluster != NULL))
 			continue;
-		char *on = i >= p->n ? jobs_on(p, it) : NULL;
+		char *on = i >= p->n ? deploy_session_jobs_on(p, it) : NULL;
 		if (on) {
 			it->outcome = DEPLOY_OUTCOME_WAITING;
 			free(it->waiting);

@@ -1536,34 +1536,6 @@ static void parse_metadata(pctx *c, const fo_yaml_node *doc, flink_deployment *f
 	fd->annotations = get_string_map(c, meta, "metadata", "annotations");
 }
 
-flink_deployment *flink_deployment_parse(const fo_yaml_node *doc, const char *file, fo_diags *d)
-{
-	pctx c = {file, d, d->nerrors};
-	flink_deployment *fd = fo_calloc(1, sizeof(*fd));
-	fd->source = fo_strdup(file);
-	fd->line = doc->line;
-	fd->col = doc->col;
-	static const char *const known[] = {"apiVersion", "kind", "metadata", "spec", "status", NULL};
-	check_fields(&c, doc, NULL, known);
-	const fo_yaml_node *av = field(doc, "apiVersion");
-	if (!av || av->kind != FO_YAML_SCALAR || strcmp(av->str, FLINK_API_VERSION) != 0)
-		perr(&c, av ? av : doc, "apiVersion", "a FlinkDeployment must have apiVersion %s", FLINK_API_VERSION);
-	const fo_yaml_node *status = fo_yaml_get_key(doc, "status");
-	if (status)
-		pwarn(&c, status, NULL,
-		      "status: written by the upstream operator, ignored (flinkops writes its own status files)");
-	parse_metadata(&c, doc, fd);
-	const fo_yaml_node *spec = get_map(&c, doc, "", "spec");
-	if (spec)
-		parse_spec(&c, spec, fd);
-	else if (!field(doc, "spec"))
-		perr(&c, doc, NULL, "\"spec\" is required");
-	if (failed(&c)) {
-		flink_deployment_free(fd);
-		return NULL;
-	}
-	return fd;
-}
 
 /* Options of a session job's flinkConfiguration that belong to the
  * cluster: Flink reads them at a process's start, never per job. */
@@ -1633,19 +1605,21 @@ static void parse_session_job_spec(pctx *c, const fo_yaml_node *spec, flink_depl
 	check_job_conf(c, spec, fd);
 }
 
-flink_deployment *flink_session_job_parse(const fo_yaml_node *doc, const char *file, fo_diags *d)
+/* One document of either kind: the fields both share, then its spec. */
+static flink_deployment *parse_document(const fo_yaml_node *doc, const char *file, fo_diags *d, bool session_job)
 {
 	pctx c = {file, d, d->nerrors};
 	flink_deployment *fd = fo_calloc(1, sizeof(*fd));
 	fd->source = fo_strdup(file);
 	fd->line = doc->line;
 	fd->col = doc->col;
-	fd->session_job = true;
+	fd->session_job = session_job;
 	static const char *const known[] = {"apiVersion", "kind", "metadata", "spec", "status", NULL};
 	check_fields(&c, doc, NULL, known);
 	const fo_yaml_node *av = field(doc, "apiVersion");
 	if (!av || av->kind != FO_YAML_SCALAR || strcmp(av->str, FLINK_API_VERSION) != 0)
-		perr(&c, av ? av : doc, "apiVersion", "a FlinkSessionJob must have apiVersion %s", FLINK_API_VERSION);
+		perr(&c, av ? av : doc, "apiVersion", "a %s must have apiVersion %s", flink_kind_name(fd),
+		     FLINK_API_VERSION);
 	const fo_yaml_node *status = fo_yaml_get_key(doc, "status");
 	if (status)
 		pwarn(&c, status, NULL,
@@ -1653,7 +1627,7 @@ flink_deployment *flink_session_job_parse(const fo_yaml_node *doc, const char *f
 	parse_metadata(&c, doc, fd);
 	const fo_yaml_node *spec = get_map(&c, doc, "", "spec");
 	if (spec)
-		parse_session_job_spec(&c, spec, fd);
+		(session_job ? parse_session_job_spec : parse_spec)(&c, spec, fd);
 	else if (!field(doc, "spec"))
 		perr(&c, doc, NULL, "\"spec\" is required");
 	if (failed(&c)) {
@@ -1661,6 +1635,16 @@ flink_deployment *flink_session_job_parse(const fo_yaml_node *doc, const char *f
 		return NULL;
 	}
 	return fd;
+}
+
+flink_deployment *flink_deployment_parse(const fo_yaml_node *doc, const char *file, fo_diags *d)
+{
+	return parse_document(doc, file, d, false);
+}
+
+flink_deployment *flink_session_job_parse(const fo_yaml_node *doc, const char *file, fo_diags *d)
+{
+	return parse_document(doc, file, d, true);
 }
 
 const char *flink_kind_name(const flink_deployment *fd)
