@@ -8,6 +8,8 @@
 #     run; the cluster's TaskManagers are sized for their slots;
 #   - b's arguments change: only b takes a savepoint and starts from it; a
 #     keeps its job id and its counter goes on; plan said so first;
+#   - a savepointTriggerNonce on a: one savepoint, the job runs on, its
+#     status file names it and `flinkops wait` on that commit exits 0;
 #   - the cluster's configuration changes (its pods restart): both jobs
 #     stop with a savepoint before its objects are applied, and resume from
 #     them;
@@ -104,6 +106,19 @@ if [ $prc = 2 ] && [ "$(jq -r '[.deployments[] | select(.name=="b")][0] | .actio
 	ok "b's arguments changed: plan said upgrade of b alone, with a savepoint, on sess; b stopped with $spb and resumed as $b2 from it; a untouched (same job $a1, no savepoint, counter went on)"
 else
 	fail "b upgrade: plan rc=$prc $(jq -c '.deployments' "$tmp/plan.json" | cut -c1-300) rc=$rc b2=$b2 sp=$spb restored=$(restored "$b2") a=$(jr a .jobId) $(tail -3 "$tmp/err")"
+fi
+
+# --- a nonce on a: one savepoint of a, the job keeps running; wait sees it ----------
+sjob a "$ca" | sed 's/^    upgradeMode: savepoint$/&\n    savepointTriggerNonce: 1/' >"$tmp/work/jobs/a.yaml"
+ncommit=$(publish "a: savepointTriggerNonce 1")
+sync_once
+spn=$(jr a .savepointPath)
+if [ $rc = 0 ] && [ "$(jr a .jobId)" = "$a1" ] && [ "$(job_state "$a1")" = RUNNING ] && [ "$(jr a .savepointReason)" = manual ] &&
+	[ "$(savepoints_of "$a1")" = 1 ] && [ "$(sfield a lastSavepoint)" = "$spn" ] && [ "$(jr b .jobId)" = "$b2" ] &&
+	"$FLINKOPS" wait --repo "$repo" --commit "$ncommit" --timeout 10s --interval 1s >"$tmp/wait" 2>&1; then
+	ok "savepointTriggerNonce 1 on a: one savepoint ($spn) of $a1, which keeps running; status/$ns/a.yaml names it; flinkops wait --commit ${ncommit:0:7} exits 0"
+else
+	fail "nonce on a: rc=$rc job=$(jr a .jobId) reason=$(jr a .savepointReason) savepoints=$(savepoints_of "$a1") status=$(sfield a lastSavepoint) wait: $(tail -2 "$tmp/wait") $(tail -3 "$tmp/err")"
 fi
 
 # --- the cluster's pods restart: its jobs stop with a savepoint first ---------------

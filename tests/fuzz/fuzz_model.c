@@ -1,9 +1,11 @@
 /*
  * Fuzz target "model": the bytes as a FlinkDeployment file, the way
  * `flinkops validate` and `render` take one (flink_load_buffer, then
- * flink_check_unique). Beyond no crash, leak or undefined behaviour: every
+ * flink_check_repository: names, session jobs tied to their clusters, the
+ * clusters sized). Beyond no crash, leak or undefined behaviour: every
  * deployment that validates must render (render_deployment never fails on
- * a valid model), and the rendered YAML stream must load back as one
+ * a valid model; a FlinkSessionJob renders no object but its job hash),
+ * and the rendered YAML stream must load back as one
  * document an object, each with the same JSON as the object rendered — so
  * that what `render` prints is what `sync` applies.
  */
@@ -19,6 +21,13 @@ static void render_and_reload(const flink_deployment *fd)
 	fo_err e = FO_ERR_INIT;
 	int rc = render_deployment(fd, &o, &e);
 	FUZZ_CHECK(rc == 0, "a valid deployment %s/%s does not render: %s", fd->namespace, fd->name, fo_err_msg(&e));
+	if (fd->session_job) {
+		FUZZ_CHECK(o.n == 0 && o.job_hash, "session job %s/%s: %zu objects, job hash %s", fd->namespace, fd->name,
+			   o.n, o.job_hash ? o.job_hash : "none");
+		FUZZ_CHECK(fd->deployment_name != NULL, "session job %s/%s without its cluster", fd->namespace, fd->name);
+		render_objects_free(&o);
+		return;
+	}
 	fo_buf text = FO_BUF_INIT;
 	render_write_yaml(&text, &o);
 	fo_yaml_limits lim = {0};
@@ -49,7 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t skipped = 0;
 	int rc = flink_load_buffer("fuzz.yaml", (const char *)data, size, &v, &skipped, &d);
 	FUZZ_CHECK((rc == 0) == (d.nerrors == 0), "returned %d with %zu errors", rc, d.nerrors);
-	flink_check_unique(&v, &d);
+	flink_check_repository(&v, &d);
 	for (size_t i = 0; i < v.n; i++)
 		render_and_reload(v.v[i]);
 	flink_deployments_free(&v);

@@ -25,6 +25,7 @@
 #include "tests/fuzz/fuzz.h"
 
 #include "flink/flink.h"
+#include "flink/rest.h"
 #include "flink/status.h"
 #include "lib/yaml.h"
 #include "render/render.h"
@@ -143,8 +144,37 @@ static void check_model(const flink_deployment *fd, const render_objects *o)
 	}
 }
 
+/* A session job has no objects: what it sends is its run request, whose
+ * flinkConfiguration must carry each of its job's options as it is. */
+static void check_session_job(const flink_deployment *fd)
+{
+	flink_run_opts ro = {0};
+	ro.args = (const char *const *)fd->job.args;
+	ro.nargs = fd->job.nargs;
+	ro.conf = &fd->conf;
+	char *body = flink_rest_run_body(&ro);
+	cJSON *j = cJSON_Parse(body);
+	FUZZ_CHECK(j != NULL, "the run request is not JSON: %s", body);
+	const cJSON *conf = cJSON_GetObjectItemCaseSensitive(j, "flinkConfiguration");
+	for (size_t i = 0; i < fd->conf.n; i++) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(conf, fd->conf.v[i].key);
+		bool passed = flink_session_conf_passed(fd->conf.v[i].key);
+		FUZZ_CHECK(passed ? cJSON_IsString(v) && strcmp(v->valuestring, fd->conf.v[i].value) == 0 : v == NULL,
+			   "run request: \"%s\" %s\n%s", fd->conf.v[i].key, passed ? "not carried as it is" : "carried", body);
+	}
+	const cJSON *args = cJSON_GetObjectItemCaseSensitive(j, "programArgsList");
+	FUZZ_CHECK((size_t)cJSON_GetArraySize(args) == fd->job.nargs, "run request: %d args, not %zu",
+		   cJSON_GetArraySize(args), fd->job.nargs);
+	cJSON_Delete(j);
+	free(body);
+}
+
 static void check_deployment(const flink_deployment *fd)
 {
+	if (fd->session_job) {
+		check_session_job(fd);
+		return;
+	}
 	render_objects o;
 	fo_err e = FO_ERR_INIT;
 	int rc = render_deployment(fd, &o, &e);
@@ -222,7 +252,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fo_diags d = FO_DIAGS_INIT;
 	size_t skipped = 0;
 	flink_load_buffer("fuzz.yaml", (const char *)data, size, &v, &skipped, &d);
-	flink_check_unique(&v, &d);
+	flink_check_repository(&v, &d);
 	for (size_t i = 0; i < v.n; i++)
 		check_deployment(v.v[i]);
 	flink_deployments_free(&v);
