@@ -132,6 +132,9 @@ typedef struct deploy_item {
 	/* a session cluster whose pods would restart while these session
 	 * jobs still run (or stop, or start) on it: it waits for them */
 	char *held_by;
+	/* a session cluster whose TaskManagers git makes fewer (its jobs need
+	 * fewer slots): the shrink waits for the jobs that are stopping */
+	bool tm_shrinks;
 	render_objects objs;            /* rendered while compared or applied, empty otherwise */
 	cJSON *live[RENDER_NCOMPONENTS];/* owned; for desired deployments only while planning,
 	                                 * unless deploy_options.keep_live */
@@ -231,7 +234,11 @@ int deploy_reconcile_plan(const flink_deployments *desired, const deploy_live *l
  * Tie each session job of `p` to its cluster's item (deploy_reconcile_plan
  * calls it last): a cluster whose pods restart waits (held_by) for the jobs
  * on it that still run or start (deploy_session_job_holds), which stop with
- * a savepoint first (cluster_restarts); a job's start waits until its
+ * a savepoint first (cluster_restarts); one whose TaskManagers shrink
+ * (tm_shrinks) waits for the jobs that are stopping (suspended or gone
+ * from git), whose savepoint a TaskManager removed under it could fail —
+ * a job that keeps running may have its tasks restarted by Flink from its
+ * newest checkpoint, as on any TaskManager's loss; a job's start waits until its
  * cluster's objects are what git renders (cluster_pending; also when the
  * cluster's item is missing, failed or unread). Pure.
  */

@@ -506,6 +506,13 @@ static void session_job_side(deploy_side *s, deploy_item *it, const deploy_live 
 	}
 }
 
+/* spec.replicas of a StatefulSet (absent: -1). */
+static int sts_replicas(const cJSON *sts)
+{
+	const cJSON *r = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(sts, "spec"), "replicas");
+	return cJSON_IsNumber(r) ? r->valueint : -1;
+}
+
 /* The session cluster item `job` runs on, or NULL. */
 static deploy_item *cluster_item(deploy_pass *p, const deploy_item *job)
 {
@@ -530,7 +537,12 @@ void deploy_link_session_jobs(deploy_pass *p)
 		job->cluster_pending = pending;
 		bool restarts = cl && cl->fd && cl->change.restarts_pods && pending;
 		job->cluster_restarts = restarts && job->fd;
-		if (cl && cl->fd && restarts && deploy_session_job_holds(&job->journal, job->journal_bad || job->unread)) {
+		/* a TaskManager removed under a job's stop could fail its
+		 * savepoint: a shrink waits for the jobs that are stopping */
+		bool stopping = !job->fd || job->fd->job.state == FLINK_STATE_SUSPENDED;
+		bool shrinks = cl && cl->fd && cl->tm_shrinks && pending && stopping;
+		if (cl && cl->fd && (restarts || shrinks) &&
+		    deploy_session_job_holds(&job->journal, job->journal_bad || job->unread)) {
 			char *h = fo_asprintf("%s%s%s", cl->held_by ? cl->held_by : "", cl->held_by ? ", " : "", job->name);
 			free(cl->held_by);
 			cl->held_by = h;
@@ -602,6 +614,9 @@ int deploy_reconcile_plan(const flink_deployments *desired, const deploy_live *l
 						  !fo_streq(it->journal.target_job_hash, it->job_hash);
 			it->watch_job = !it->journal_bad;
 		}
+		if (!fd->has_job && !fd->session_job)
+			it->tm_shrinks = sts_replicas(it->objs.v[RENDER_STATEFULSET_TASKMANAGER]) <
+					 sts_replicas(it->live[RENDER_STATEFULSET_TASKMANAGER]);
 		plan_abort_on(out, it, claim_objects(it, c, deploy_agent_name(opts)));
 		/* Rendering is deterministic and cheap: the objects are rendered
 		 * again when applied instead of being held for the whole pass; the
@@ -721,7 +736,8 @@ static void apply_item(applier *a, k8s_client *c, deploy_item *it)
 		/* its pods would restart under running jobs: they stop first */
 		it->outcome = DEPLOY_OUTCOME_WAITING;
 		free(it->waiting);
-		it->waiting = fo_asprintf("its pods restart once its session jobs (%s) have stopped with a savepoint",
+		it->waiting = fo_asprintf("its pods restart (or its TaskManagers shrink) once its session jobs (%s) "
+					  "have stopped with a savepoint",
 					  it->held_by);
 		it->wait_ms = -1;
 		fo_info("deploy", "%s/%s: waiting: %s", it->ns, it->name, it->waiting);

@@ -10,6 +10,8 @@
 #     keeps its job id and its counter goes on; plan said so first;
 #   - a savepointTriggerNonce on a: one savepoint, the job runs on, its
 #     status file names it and `flinkops wait` on that commit exits 0;
+#   - a suspended: the cluster's TaskManagers shrink only after its
+#     savepoint; resumed, they grow again and a restores from it;
 #   - the cluster's configuration changes (its pods restart): both jobs
 #     stop with a savepoint before its objects are applied, and resume from
 #     them;
@@ -119,6 +121,31 @@ if [ $rc = 0 ] && [ "$(jr a .jobId)" = "$a1" ] && [ "$(job_state "$a1")" = RUNNI
 	ok "savepointTriggerNonce 1 on a: one savepoint ($spn) of $a1, which keeps running; status/$ns/a.yaml names it; flinkops wait --commit ${ncommit:0:7} exits 0"
 else
 	fail "nonce on a: rc=$rc job=$(jr a .jobId) reason=$(jr a .savepointReason) savepoints=$(savepoints_of "$a1") status=$(sfield a lastSavepoint) wait: $(tail -2 "$tmp/wait") $(tail -3 "$tmp/err")"
+fi
+
+# --- a suspended: its savepoint first, then the cluster shrinks; resumed: it grows ---
+sjob a "$ca" | sed 's/^    upgradeMode: savepoint$/&\n    savepointTriggerNonce: 1\n    state: suspended/' >"$tmp/work/jobs/a.yaml"
+publish "a suspended" >/dev/null
+sync_once
+sps=$(jr a .savepointPath)
+tms=$($K -n $ns get sts sess-taskmanager -o jsonpath='{.spec.replicas}')
+if [ $rc = 0 ] && [ "$(job_state "$a1")" = FINISHED ] && [ "$(jr a .savepointReason)" = suspend ] && [ "$tms" = 1 ] &&
+	grep -q "$ns/sess: waiting: its pods restart (or its TaskManagers shrink) once its session jobs (a) have stopped" "$tmp/err" &&
+	[ "$(sfield a phase)" = Suspended ] && [ "$(jr b .jobId)" = "$b2" ] && [ "$(job_state "$b2")" = RUNNING ]; then
+	ok "a suspended: the cluster's shrink to 1 TaskManager waited until a stopped with $sps; b runs on"
+else
+	fail "suspend a: rc=$rc state=$(job_state "$a1") reason=$(jr a .savepointReason) tms=$tms phase=$(sfield a phase) b=$(job_state "$b2") $(grep -c 'TaskManagers shrink' "$tmp/err") $(tail -3 "$tmp/err")"
+fi
+sjob a "$ca" | sed 's/^    upgradeMode: savepoint$/&\n    savepointTriggerNonce: 1/' >"$tmp/work/jobs/a.yaml"
+publish "a resumed" >/dev/null
+sync_once
+note_jobs
+a1=$(jr a .jobId)
+tms=$($K -n $ns get sts sess-taskmanager -o jsonpath='{.spec.replicas}')
+if [ $rc = 0 ] && [ "$(job_state "$a1")" = RUNNING ] && [ "$(restored "$a1")" = "$sps" ] && [ "$tms" = 2 ] && grows "$ca"; then
+	ok "a resumed: 2 TaskManagers again, a runs as $a1 from its suspend savepoint"
+else
+	fail "resume a: rc=$rc job=$a1 state=$(job_state "$a1") restored=$(restored "$a1") want $sps tms=$tms $(tail -3 "$tmp/err")"
 fi
 
 # --- the cluster's pods restart: its jobs stop with a savepoint first ---------------

@@ -149,6 +149,34 @@ static void test_link_no_restart(void **state)
 	deploy_pass_free(&b.p);
 }
 
+/* The TaskManagers shrink (a job suspended or deleted needs its slots no
+ * more): the cluster waits for the stopping jobs only. */
+static void test_link_shrink(void **state)
+{
+	(void)state;
+	pass_builder b;
+	memset(&b, 0, sizeof(b));
+	add(&b, "ns", "sess", NULL, true);
+	b.p.items[0].tm_shrinks = true;
+	b.p.items[0].state[RENDER_STATEFULSET_TASKMANAGER] = DEPLOY_OBJ_CHANGED;
+	running(add(&b, "ns", "keeps", "sess", true), DEPLOY_STEP_IDLE, true);     /* runs on: no */
+	running(add(&b, "ns", "suspends", "sess", true), DEPLOY_STEP_IDLE, true);  /* still runs: holds */
+	b.fds[2].job.state = FLINK_STATE_SUSPENDED;
+	running(add(&b, "ns", "stopped", "sess", true), DEPLOY_STEP_IDLE, false);  /* suspended: no */
+	b.fds[3].job.state = FLINK_STATE_SUSPENDED;
+	running(add(&b, "ns", "gone", "sess", false), DEPLOY_STEP_STOPPING, true); /* final stop in flight: holds */
+	deploy_link_session_jobs(&b.p);
+	assert_non_null(b.p.items[0].held_by);
+	assert_string_equal(b.p.items[0].held_by, "suspends, gone");
+	assert_false(b.p.items[1].cluster_restarts); /* a shrink restarts no job */
+	b.p.items[0].state[RENDER_STATEFULSET_TASKMANAGER] = DEPLOY_OBJ_EQUAL;
+	free(b.p.items[0].held_by);
+	b.p.items[0].held_by = NULL;
+	deploy_link_session_jobs(&b.p); /* applied already: nothing to wait for */
+	assert_null(b.p.items[0].held_by);
+	deploy_pass_free(&b.p);
+}
+
 /* A cluster whose item failed to render, or was not read: its jobs wait. */
 static void test_link_cluster_unknown(void **state)
 {
@@ -198,6 +226,7 @@ int main(void)
 		cmocka_unit_test(test_holds_table),
 		cmocka_unit_test(test_link_cluster_restarts),
 		cmocka_unit_test(test_link_no_restart),
+		cmocka_unit_test(test_link_shrink),
 		cmocka_unit_test(test_link_cluster_unknown),
 		cmocka_unit_test(test_delete_order),
 	};
