@@ -9,8 +9,30 @@
 # newest checkpoint), and the counter never resets;
 # suspend and resume through job.state; deleting the file takes a final
 # savepoint before the objects go, even when killed right after it.
-NAME=crash
+# With CRASH_SESSION_JOB set (test_session_crash.sh), the same for a
+# FlinkSessionJob "counter" on the session cluster sess: its own journal
+# and status file, no objects of its own.
+NAME=crash${CRASH_SESSION_JOB:+-sj}
 . "$(dirname "$0")/lib-rollout.sh"
+if [ -n "${CRASH_SESSION_JOB:-}" ]; then
+	session sess 3 >"$tmp/work/jobs/sess.yaml"
+	deployment() { # deployment PARALLELISM MODE [EXTRA_ARGS] [SAVEPOINT_DIR], as a session job
+		cat <<EOF
+apiVersion: flink.apache.org/v1beta1
+kind: FlinkSessionJob
+metadata: {name: counter, namespace: $ns}
+spec:
+  deploymentName: sess
+  job:
+    jarURI: s3://$RIG_S3_BUCKET/$RIG_S3_TEST_KEY
+    entryClass: $RIG_FLINK_JOB_CLASS
+    args: [--counter-file, $counter, --report-ms, "100"${3:-}]
+    parallelism: $1
+    upgradeMode: $2
+${4:+    savepointStorage: $4}
+EOF
+	}
+fi
 
 # every job the rig's Flink knows, one id a line (tests run one at a time:
 # a job not known before this test started is this test's)
@@ -97,9 +119,11 @@ sync_once
 tm=$($K -n $ns get sts counter-taskmanager -o jsonpath='{.spec.replicas}')
 ssp=$(journal .savepointPath)
 stop=$(cat "$counter")
+# (a session job's cluster keeps its TaskManagers)
+[ -n "${CRASH_SESSION_JOB:-}" ] && tm=0
 if [ $rc = 0 ] && [ "$(job_state "$job")" = FINISHED ] && [ "$(journal .savepointReason)" = suspend ] && [ "$tm" = 0 ] &&
 	[ "$(status_field phase)" = Suspended ]; then
-	ok "suspend: stopped with savepoint $ssp, StatefulSets at 0, status Suspended"
+	ok "suspend: stopped with savepoint $ssp, $([ -n "${CRASH_SESSION_JOB:-}" ] && echo "its cluster left as it is" || echo "StatefulSets at 0"), status Suspended"
 else
 	fail "suspend: rc=$rc state=$(job_state "$job") reason=$(journal .savepointReason) tm=$tm phase=$(status_field phase) $(head -2 "$tmp/err")"
 fi
@@ -127,8 +151,10 @@ publish "delete" >/dev/null
 ) 2>/dev/null
 dsp=$(journal .savepointPath)
 kept=$($K -n $ns get statefulset -l app.kubernetes.io/instance=counter -o name | wc -l)
-if [ "$(cat "$tmp/crc")" = 137 ] && [ "$(journal .savepointReason)" = delete ] && [ -n "$dsp" ] && [ "$kept" = 2 ]; then
-	ok "delete killed after the final savepoint: the journal holds it ($dsp), the objects are still there"
+want_kept=2
+[ -n "${CRASH_SESSION_JOB:-}" ] && want_kept=0 # a session job has no objects of its own
+if [ "$(cat "$tmp/crc")" = 137 ] && [ "$(journal .savepointReason)" = delete ] && [ -n "$dsp" ] && [ "$kept" = $want_kept ]; then
+	ok "delete killed after the final savepoint: the journal holds it ($dsp)$([ -n "${CRASH_SESSION_JOB:-}" ] || echo ", the objects are still there")"
 else
 	fail "delete crash: exit $(cat "$tmp/crc") reason=$(journal .savepointReason) sp=$dsp statefulsets=$kept"
 fi
