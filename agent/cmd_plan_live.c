@@ -174,7 +174,8 @@ static void gather_facts(const config *cfg, const deploy_live *live, const deplo
 		x->error = fo_strdup("the rollout journal names no job");
 		goto cleanup;
 	}
-	url = deploy_rest_url(cfg->flink.rest_url, it->ns, it->name);
+	/* a session job's job runs on its cluster */
+	url = deploy_rest_url(cfg->flink.rest_url, it->ns, it->cluster ? it->cluster : it->name);
 	flink_rest_opts ro = {.ca_file = cfg->flink.ca_file};
 	if (flink_rest_new(url, &ro, &c, &e) < 0 || flink_rest_checkpoints(c, x->j.job_id, &x->ck, &e) < 0) {
 		x->error = fo_strdup(fo_err_msg(&e));

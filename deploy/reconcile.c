@@ -498,8 +498,18 @@ static deploy_item *add_item(deploy_pass *p)
 static void session_job_side(deploy_side *s, deploy_item *it, const deploy_live *live)
 {
 	memset(s, 0, sizeof(*s));
+	const char *rv = NULL, *text = deploy_live_journal_rv(live, it->ns, it->name, &rv);
+	if (!it->journal_bad && !it->journal.resource_version && text) {
+		/* not read for a rollout (a plan without jobs): decoded here */
+		fo_err e = FO_ERR_INIT;
+		if (deploy_journal_decode(text, &it->journal, &e) == 0)
+			it->journal.resource_version = fo_strdup(rv ? rv : "");
+		else
+			deploy_journal_clear(&it->journal);
+		fo_err_clear(&e);
+	}
 	const deploy_journal *j = it->journal_bad ? NULL : &it->journal;
-	if (j && (j->resource_version || deploy_live_journal(live, it->ns, it->name))) {
+	if (j && j->resource_version) {
 		s->present = true;
 		s->job_hash = j->target_job_hash;
 		s->suspended = j->step == DEPLOY_STEP_IDLE && !j->job_id && j->target_job_hash;

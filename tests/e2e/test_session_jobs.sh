@@ -89,6 +89,13 @@ else
 	fail "create: rc=$rc a=$a1 b=$b1 states=$(job_state "$a1")/$(job_state "$b1") tms=$tms phase=$(sfield a phase) $(tail -3 "$tmp/err")"
 fi
 
+# --- plan --live after the sync: nothing would change ---------------------------------
+"$FLINKOPS" plan --live --config "$tmp/config.yaml" >"$tmp/live" 2>&1
+lrc=$?
+[ $lrc = 0 ] && grep -q '0 of 3 deployments would change' "$tmp/live" &&
+	ok "plan --live after the sync: 0 of 3 deployments would change (the session jobs judged by their journals)" ||
+	fail "plan --live after create: exit $lrc $(tail -5 "$tmp/live")"
+
 # --- b changes: only b savepoints and upgrades --------------------------------------
 sjob b "$cb" 50 >"$tmp/work/jobs/b.yaml"
 git -C "$tmp/work" add -A && git -C "$tmp/work" commit -qm "b reports faster"
