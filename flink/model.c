@@ -1913,6 +1913,10 @@ size_t flink_link_session_jobs(flink_deployments *v, const flink_deployments *al
 						    fd->namespace, fd->name, fd->deployment_name, fd->namespace);
 				errors++;
 				drop[i] = true;
+			} else if (!flink_savepoint_dir(fd) && conf_savepoint_dir(&cl->conf)) {
+				/* the directory Flink puts its savepoints in when the
+				 * job names none: its cluster's */
+				fd->job.savepoint_dir = fo_strdup(conf_savepoint_dir(&cl->conf));
 			}
 		}
 	}

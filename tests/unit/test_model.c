@@ -739,7 +739,7 @@ static void test_session_jobs(void **state)
 #define SJOB(par, extra) "  job:\n    jarURI: s3://b/j.jar\n    parallelism: " par "\n" extra
 	const char *t =
 		HEAD("  name: session\n") "  jobManager: {resource: {memory: 1g}}\n  taskManager: {resource: {memory: 2g}}\n"
-		CONF "    taskmanager.numberOfTaskSlots: \"2\"\n"
+		CONF "    taskmanager.numberOfTaskSlots: \"2\"\n    state.savepoints.dir: s3://b/sp\n"
 		SJ("a", "session", SJOB("2", "") "  flinkConfiguration:\n    pipeline.name: counter-a\n"
 		   "    kubernetes.operator.periodic.savepoint.interval: 1h\n    taskmanager.memory.process.size: 2g\n")
 		SJ("b", "session", SJOB("3", ""))
@@ -783,6 +783,8 @@ static void test_session_jobs(void **state)
 	assert_string_equal(a->deployment_name, "session");
 	assert_true(a->has_job);
 	assert_int_equal(a->job.periodic_savepoint_ms, 3600000);
+	/* no savepoint directory of its own: its cluster's, where Flink puts them */
+	assert_string_equal(flink_savepoint_dir(a), "s3://b/sp");
 	assert_true(flink_session_conf_passed("pipeline.name"));
 	assert_false(flink_session_conf_passed("kubernetes.operator.periodic.savepoint.interval"));
 	assert_false(flink_session_conf_passed("taskmanager.memory.process.size"));
