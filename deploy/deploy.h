@@ -246,7 +246,8 @@ void deploy_link_session_jobs(deploy_pass *p);
 /*
  * The session jobs of `p` on cluster item `cl` that are not deleted yet, as
  * "a, b" (caller frees), with every prune of `cl`'s namespace whose journal
- * cannot be read (it may be one); NULL when none. A cluster gone from git
+ * cannot be read and that has no objects of its own (it may be one); NULL
+ * when none. A cluster gone from git
  * is deleted only once this is NULL: its jobs go first, each with its
  * final savepoint. Pure.
  */

@@ -819,6 +819,14 @@ static void *apply_worker(void *arg)
 	return NULL;
 }
 
+static bool has_live(const deploy_item *it)
+{
+	for (int k = 0; k < RENDER_NCOMPONENTS; k++)
+		if (it->live[k])
+			return true;
+	return false;
+}
+
 char *deploy_session_jobs_on(const deploy_pass *p, const deploy_item *cl)
 {
 	fo_buf b = FO_BUF_INIT;
@@ -826,8 +834,9 @@ char *deploy_session_jobs_on(const deploy_pass *p, const deploy_item *cl)
 		const deploy_item *j = &p->items[i];
 		if (j->cluster && !j->deleted && fo_streq(j->cluster, cl->name) && fo_streq(j->ns, cl->ns))
 			fo_buf_printf(&b, "%s%s", b.len ? ", " : "", j->name);
-		/* a journal that cannot be read may be a session job's on it */
-		else if (j != cl && !j->fd && j->journal_bad && fo_streq(j->ns, cl->ns))
+		/* a journal that cannot be read, without objects of its own, may
+		 * be a session job's on it */
+		else if (j != cl && !j->fd && j->journal_bad && fo_streq(j->ns, cl->ns) && !has_live(j))
 			fo_buf_printf(&b, "%s%s (its journal cannot be read)", b.len ? ", " : "", j->name);
 	}
 	return b.len ? fo_buf_detach(&b) : (fo_buf_free(&b), NULL);

@@ -214,6 +214,9 @@ static void test_delete_order(void **state)
 	assert_non_null(on);
 	assert_string_equal(on, "mystery (its journal cannot be read)");
 	free(on);
+	/* one with objects of its own is a FlinkDeployment's, not a session job's */
+	b.p.items[3].live[RENDER_CONFIGMAP] = cJSON_CreateObject();
+	assert_null(deploy_session_jobs_on(&b.p, &b.p.items[0]));
 	b.p.items[3].journal_bad = false;
 	add(&b, "other-ns", "z", NULL, false)->journal_bad = true;
 	assert_null(deploy_session_jobs_on(&b.p, &b.p.items[0]));
