@@ -138,6 +138,15 @@ static void load_all(sync_repo *r, const char *commit, const sync_select *sel, f
 	sync_files_free(&files);
 }
 
+/* Whether `v` holds a session job or a session cluster. */
+static bool touches_sessions(const flink_deployments *v)
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (v->v[i]->session_job || !v->v[i]->has_job)
+			return true;
+	return false;
+}
+
 /*
  * Pair the FlinkDeployments of the files that changed between `base` and
  * `head` by namespace/name. A deployment whose head file is invalid gets no
@@ -167,10 +176,13 @@ static int plan_collect(sync_repo *r, const char *base, const char *head, const 
 		if (c->kind != SYNC_REMOVED && !load_side(r, head, c->path, &l->head, &l->diags, e))
 			broken[nbroken++] = c->path;
 	}
-	/* session jobs and their clusters may be in files that did not change */
+	/* session jobs and their clusters may be in files that did not change:
+	 * when the change touches either, the whole trees are read */
 	flink_deployments head_all = {0}, base_all = {0};
-	load_all(r, head, sel, &head_all);
-	load_all(r, base, sel, &base_all);
+	if (touches_sessions(&l->head) || touches_sessions(&l->base)) {
+		load_all(r, head, sel, &head_all);
+		load_all(r, base, sel, &base_all);
+	}
 	fo_diags scratch = FO_DIAGS_INIT;
 	flink_check_unique(&l->head, &l->diags);
 	flink_link_session_jobs(&l->head, &head_all, &l->diags);

@@ -46,6 +46,8 @@ kind: FlinkSessionJob
 metadata: {name: $1, namespace: $ns}
 spec:
   deploymentName: sess
+  flinkConfiguration:
+    execution.checkpointing.timeout: 77s
   job:
     jarURI: s3://$RIG_S3_BUCKET/$RIG_S3_TEST_KEY
     entryClass: $RIG_FLINK_JOB_CLASS
@@ -83,10 +85,11 @@ tms=$($K -n $ns get sts sess-taskmanager -o jsonpath='{.spec.replicas}')
 if [ $rc = 0 ] && [ -n "$a1" ] && [ -n "$b1" ] && [ "$a1" != "$b1" ] && [ "$(job_state "$a1")" = RUNNING ] &&
 	[ "$(job_state "$b1")" = RUNNING ] && [ "$(jr a .sessionCluster)" = sess ] && grows "$ca" && grows "$cb" &&
 	[ "$tms" = 2 ] && [ "$(sfield a phase)" = Running ] && [ "$(sfield b jobId)" = "$b1" ] &&
-	! $K -n $ns get sts a-jobmanager >/dev/null 2>&1; then
-	ok "session cluster sess and FlinkSessionJobs a ($a1) and b ($b1) RUNNING on it, each journaled (sessionCluster sess) with a status file; 2 TaskManagers for their 2 slots; no objects of their own"
+	! $K -n $ns get sts a-jobmanager >/dev/null 2>&1 &&
+	[ "$(curl -s "$RIG_FLINK_URL/jobs/$a1/checkpoints/config" | jq .timeout)" = 77000 ]; then
+	ok "session cluster sess and FlinkSessionJobs a ($a1) and b ($b1) RUNNING on it, each journaled (sessionCluster sess) with a status file; 2 TaskManagers for their 2 slots; no objects of their own; a's flinkConfiguration went with its submission (checkpoint timeout 77 s)"
 else
-	fail "create: rc=$rc a=$a1 b=$b1 states=$(job_state "$a1")/$(job_state "$b1") tms=$tms phase=$(sfield a phase) $(tail -3 "$tmp/err")"
+	fail "create: rc=$rc a=$a1 b=$b1 states=$(job_state "$a1")/$(job_state "$b1") tms=$tms phase=$(sfield a phase) timeout=$(curl -s "$RIG_FLINK_URL/jobs/$a1/checkpoints/config" | jq .timeout) $(tail -3 "$tmp/err")"
 fi
 
 # --- plan --live after the sync: nothing would change ---------------------------------
