@@ -947,6 +947,8 @@ int deploy_reconcile_apply(k8s_client *c, deploy_pass *p, const deploy_options *
 			if (it->outcome != DEPLOY_OUTCOME_SETTLED)
 				continue; /* the final savepoint is in progress: the objects stay */
 		}
+		if (has_live(it))
+			fo_info("deploy", "%s/%s: gone from git: deleting its objects", it->ns, it->name);
 		for (int j = 0; j < RENDER_NCOMPONENTS && ok; j++) {
 			int k = order[j];
 			if (!it->live[k])

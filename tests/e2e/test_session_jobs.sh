@@ -220,9 +220,11 @@ rc=$?
 spb_final=$(sfield b lastSavepoint)
 if [ $rc = 0 ] && [ "$(job_state "$b3")" = FINISHED ] && [ -n "$spb_final" ] && [ "$spb_final" != "$spb3" ] &&
 	[ "$(sfield b phase)" = Deleted ] && [ "$(sfield sess phase)" = Deleted ] &&
-	grep -q "$ns/sess: waiting: deleted once its session jobs (b) have stopped" "$tmp/err" &&
+	stop_line=$(grep -n "$ns/b: stopping job $b3 with a savepoint (delete" "$tmp/err" | head -1 | cut -d: -f1) &&
+	del_line=$(grep -n "$ns/sess: gone from git: deleting its objects" "$tmp/err" | head -1 | cut -d: -f1) &&
+	[ -n "$stop_line" ] && [ -n "$del_line" ] && [ "$stop_line" -lt "$del_line" ] &&
 	! $K -n $ns get sts sess-jobmanager >/dev/null 2>&1 && ! $K -n $ns get configmap flink-journal-b >/dev/null 2>&1; then
 	ok "the cluster and b removed in one change: b stopped with its final savepoint $spb_final (status Deleted), then the cluster's objects were deleted"
 else
-	fail "cluster and b deleted: rc=$rc state=$(job_state "$b3") final=$spb_final phases=$(sfield b phase)/$(sfield sess phase) sts=$($K -n $ns get sts -o name 2>&1) $(tail -3 "$tmp/err")"
+	fail "cluster and b deleted: rc=$rc state=$(job_state "$b3") final=$spb_final phases=$(sfield b phase)/$(sfield sess phase) sts=$($K -n $ns get sts -o name 2>&1) journal=$($K -n $ns get configmap flink-journal-b -o name 2>&1) lines: b stop ${stop_line:-none}, sess delete ${del_line:-none} $(tail -3 "$tmp/err")"
 fi
