@@ -324,7 +324,7 @@ static int run_op(flink_rest *c, flink_cli *o, const char *op, int argc, char **
 		if (need_args(op, argc, 1, "a job id") < 0)
 			return EXIT_FAIL;
 		int rc = op[1] == 't' ? flink_rest_job_stop(c, argv[0], o->dir, NULL, &trigger, &e)
-				      : flink_rest_savepoint_trigger(c, argv[0], o->dir, NULL, &trigger, &e);
+				      : flink_rest_savepoint_trigger(c, argv[0], o->dir, NULL, NULL, &trigger, &e);
 		if (rc < 0)
 			return fail(&e);
 		printf("trigger %s\n", trigger);

@@ -17,6 +17,7 @@
 #include "agent/cli.h"
 #include "agent/gitcli.h"
 #include "deploy/plan.h"
+#include "deploy/snapshot.h"
 #include "lib/buf.h"
 #include "lib/diff.h"
 #include "lib/json.h"
@@ -63,7 +64,16 @@ typedef struct plan_item {
 	char *session_jobs;
 } plan_item;
 
+/* A FlinkStateSnapshot whose file changed, and what the change does. */
+typedef struct plan_snap {
+	const flink_deployment *from, *to; /* borrowed from plan_list */
+	char *text;                        /* deploy_snapshot_plan; NULL: no change */
+} plan_snap;
+
 typedef struct plan_list {
+	plan_snap *snaps;
+	size_t nsnaps, scap;
+	flink_deployments base_snaps, head_snaps; /* own the snapshots the entries borrow */
 	plan_item *v;
 	size_t n, cap;
 	flink_deployments base, head; /* own the models the items borrow */
@@ -81,6 +91,11 @@ static void plan_list_free(plan_list *l)
 		free(l->v[i].session_jobs);
 	}
 	free(l->v);
+	for (size_t i = 0; i < l->nsnaps; i++)
+		free(l->snaps[i].text);
+	free(l->snaps);
+	flink_deployments_free(&l->base_snaps);
+	flink_deployments_free(&l->head_snaps);
 	flink_deployments_free(&l->base);
 	flink_deployments_free(&l->head);
 	fo_diags_free(&l->diags);
@@ -138,6 +153,45 @@ static void load_all(sync_repo *r, const char *commit, const sync_select *sel, f
 	sync_files_free(&files);
 }
 
+static bool same_name(const flink_deployment *a, const char *ns, const char *name);
+
+/* Pair the snapshots of the changed files by namespace/name and say what
+ * each change does, against the whole head tree `all` for their jobs. */
+static void plan_snapshots(plan_list *l, const flink_deployments *all)
+{
+	for (int side = 0; side < 2; side++) {
+		const flink_deployments *v = side ? &l->base_snaps : &l->head_snaps;
+		for (size_t i = 0; i < v->n; i++) {
+			const flink_deployment *s = v->v[i];
+			plan_snap *x = NULL;
+			for (size_t k = 0; k < l->nsnaps && !x; k++) {
+				const flink_deployment *o = l->snaps[k].to ? l->snaps[k].to : l->snaps[k].from;
+				if (same_name(o, s->namespace, s->name))
+					x = &l->snaps[k];
+			}
+			if (!x) {
+				l->snaps = fo_grow(l->snaps, &l->scap, l->nsnaps + 1, sizeof(*l->snaps));
+				x = &l->snaps[l->nsnaps++];
+				memset(x, 0, sizeof(*x));
+			}
+			if (side)
+				x->from = s;
+			else
+				x->to = s;
+		}
+	}
+	for (size_t k = 0; k < l->nsnaps; k++) {
+		plan_snap *x = &l->snaps[k];
+		bool job = false;
+		for (size_t i = 0; x->to && x->to->snap.job_name && i < all->n && !job; i++) {
+			const flink_deployment *fd = all->v[i];
+			job = !fd->snapshot && fd->has_job && same_name(fd, x->to->namespace, x->to->snap.job_name) &&
+			      fd->session_job == fo_streq(x->to->snap.job_kind, FLINK_KIND_SESSION_JOB);
+		}
+		x->text = deploy_snapshot_plan(x->from, x->to, job);
+	}
+}
+
 /* Whether `v` holds a session job or a session cluster. */
 static bool touches_sessions(const flink_deployments *v)
 {
@@ -176,13 +230,18 @@ static int plan_collect(sync_repo *r, const char *base, const char *head, const 
 		if (c->kind != SYNC_REMOVED && !load_side(r, head, c->path, &l->head, &l->diags, e))
 			broken[nbroken++] = c->path;
 	}
-	/* session jobs and their clusters may be in files that did not change:
-	 * when the change touches either, the whole trees are read */
+	/* snapshots are planned apart: they are no deployments */
+	flink_split_snapshots(&l->head, &l->head_snaps);
+	flink_split_snapshots(&l->base, &l->base_snaps);
+	/* session jobs and their clusters, and the job a snapshot is of, may be
+	 * in files that did not change: when the change touches either, the
+	 * whole trees are read */
 	flink_deployments head_all = {0}, base_all = {0};
-	if (touches_sessions(&l->head) || touches_sessions(&l->base)) {
+	if (touches_sessions(&l->head) || touches_sessions(&l->base) || l->head_snaps.n) {
 		load_all(r, head, sel, &head_all);
 		load_all(r, base, sel, &base_all);
 	}
+	plan_snapshots(l, &head_all);
 	fo_diags scratch = FO_DIAGS_INIT;
 	flink_check_unique(&l->head, &l->diags);
 	flink_link_session_jobs(&l->head, &head_all, &l->diags);
@@ -338,6 +397,8 @@ static void changed_objects(const plan_item *x, fo_buf *b, const char *sep, bool
 static size_t count_changes(const plan_list *l)
 {
 	size_t n = 0;
+	for (size_t i = 0; i < l->nsnaps; i++)
+		n += l->snaps[i].text != NULL;
 	for (size_t i = 0; i < l->n; i++)
 		n += l->v[i].p.error || l->v[i].p.change.note || l->v[i].p.change.action != DEPLOY_NONE;
 	return n;
@@ -395,6 +456,12 @@ static void print_text(const plan_list *l, const char *repo)
 		}
 		free(file);
 	}
+	for (size_t i = 0; i < l->nsnaps; i++) {
+		const plan_snap *x = &l->snaps[i];
+		const flink_deployment *fd = x->to ? x->to : x->from;
+		if (x->text)
+			printf("\n%s/%s (%s, a FlinkStateSnapshot): %s\n", fd->namespace, fd->name, fd->source, x->text);
+	}
 	if (n)
 		printf("\n%zu FlinkDeployment%s change%s.\n", n, n == 1 ? "" : "s", n == 1 ? "s" : "");
 	else if (count_errors(l) == 0)
@@ -428,6 +495,13 @@ static void print_markdown(const plan_list *l)
 		printf("No FlinkDeployment changes.\n");
 		return;
 	}
+	for (size_t i = 0; i < l->nsnaps; i++) {
+		const plan_snap *x = &l->snaps[i];
+		const flink_deployment *fd = x->to ? x->to : x->from;
+		if (x->text)
+			printf("- FlinkStateSnapshot `%s/%s` (`%s`): %s\n", fd->namespace, fd->name, fd->source, x->text);
+	}
+	printf("\n");
 	printf("| deployment | file | action | savepoint first | job restarts |\n|---|---|---|---|---|\n");
 	for (size_t i = 0; i < l->n; i++) {
 		const plan_item *x = &l->v[i];
@@ -527,6 +601,20 @@ static void print_json(const plan_list *l)
 			cJSON_AddStringToObject(j, "diff", x->diff ? x->diff : "");
 		}
 		cJSON_AddItemToArray(arr, j);
+	}
+	cJSON *sarr = cJSON_AddArrayToObject(o, "snapshots");
+	for (size_t i = 0; i < l->nsnaps; i++) {
+		const plan_snap *x = &l->snaps[i];
+		const flink_deployment *fd = x->to ? x->to : x->from;
+		if (!x->text)
+			continue;
+		cJSON *j = cJSON_CreateObject();
+		cJSON_AddStringToObject(j, "namespace", fd->namespace);
+		cJSON_AddStringToObject(j, "name", fd->name);
+		cJSON_AddStringToObject(j, "path", fd->source);
+		cJSON_AddStringToObject(j, "action", !x->from ? "create" : !x->to ? "delete" : "update");
+		cJSON_AddStringToObject(j, "description", x->text);
+		cJSON_AddItemToArray(sarr, j);
 	}
 	cJSON *errs = cJSON_AddArrayToObject(o, "errors");
 	for (size_t i = 0; i < l->diags.n; i++) {

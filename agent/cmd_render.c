@@ -83,6 +83,14 @@ int cmd_render(int argc, char **argv)
 	for (size_t i = 0; i < v.n && status == EXIT_OK; i++) {
 		render_objects objs;
 		fo_err e = FO_ERR_INIT;
+		if (v.v[i]->snapshot) {
+			if (!json)
+				printf("# FlinkStateSnapshot %s/%s renders no object: a %s of %s %s, taken by the agent\n",
+				       v.v[i]->namespace, v.v[i]->name, v.v[i]->snap.checkpoint ? "checkpoint" : "savepoint",
+				       v.v[i]->snap.job_kind ? v.v[i]->snap.job_kind : "no job",
+				       v.v[i]->snap.job_name ? v.v[i]->snap.job_name : "(registered: alreadyExists)");
+			continue;
+		}
 		if (render_deployment(v.v[i], &objs, &e) < 0) {
 			fprintf(stderr, "flinkops render: %s\n", fo_err_msg(&e));
 			fo_err_clear(&e);

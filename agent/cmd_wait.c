@@ -175,8 +175,11 @@ static enum verdict check(sync_repo *r, const char *sha, const char *tip, const 
 			text = fo_asprintf("no status yet (%s)", path);
 		} else if (flink_status_parse(path, data, len, &s, &e) < 0) {
 			text = fo_asprintf("unreadable status: %s", fo_err_msg(&e));
-		} else if (s->phase == FLINK_PHASE_FAILED && contains(r, sha, s->source.commit)) {
-			fprintf(stderr, "%s/%s Failed at %.7s: %s\n", x->namespace, x->name, s->source.commit,
+		} else if ((s->phase == FLINK_PHASE_FAILED || s->phase == FLINK_PHASE_ABANDONED) &&
+			   contains(r, sha, s->source.commit)) {
+			/* a FlinkStateSnapshot not taken fails the wait as a failed rollout does */
+			fprintf(stderr, "%s/%s %s at %.7s: %s\n", x->namespace, x->name, flink_phase_name(s->phase),
+				s->source.commit,
 				s->message ? s->message : "(no message)");
 			v = V_FAILED;
 		} else if (s->phase == FLINK_PHASE_ROLLED_BACK &&

@@ -199,6 +199,8 @@ int cli_pass_open(const char *verb, agent_ctx *ctx, const char *manifests, bool 
 		}
 	}
 	deploy_scope_filter(&p->desired, p->cfg->kubernetes.namespaces.v, p->cfg->kubernetes.namespaces.n, &d);
+	/* snapshots are not deployments: they render nothing and have their own engine */
+	flink_split_snapshots(&p->desired, &p->snapshots);
 	cli_report_diags(verb, &d);
 	p->bad = d.nerrors;
 	if ((rc = agent_ctx_connect(ctx, &e)) < 0)
@@ -264,6 +266,8 @@ void cli_pass_close(cli_pass *p)
 {
 	deploy_live_free(p->live);
 	deploy_retention_ctx_free(&p->retention);
+	deploy_snapshots_free(&p->snaps);
+	flink_deployments_free(&p->snapshots);
 	flink_deployments_free(&p->desired);
 	free(p->source);
 	free(p->skip);
@@ -320,10 +324,18 @@ void agent_pass_run(agent_ctx *ctx, const agent_pass_opts *o, cli_pass *cp, depl
 		goto cleanup;
 	}
 	deploy_reconcile_plan(&cp->desired, cp->live, cp->kc, &cp->opts, pass, &e);
+	/* before the rollouts: a snapshot in flight holds its job's stop */
+	deploy_snapshots_plan(&cp->snapshots, cp->live, pass, &cp->snaps);
 	cli_retention_context(cp, pass);
 	int rc = deploy_reconcile_apply(cp->kc, pass, &cp->opts, &e);
 	if (rc < 0)
 		cli_report(o->verb, "%s", fo_err_msg(&e));
+	/* after them: a snapshot is asked only of a job whose rollout settled */
+	fo_err sne = FO_ERR_INIT;
+	int snrc = pass->aborted ? 0 : deploy_snapshots_run(cp->kc, pass, &cp->snaps, &cp->opts, &sne);
+	if (snrc < 0)
+		cli_report(o->verb, "%s", fo_err_msg(&sne));
+	fo_err_clear(&sne);
 	fo_err se = FO_ERR_INIT;
 	/* a leader that lost the Lease during the pass pushes no status: what
 	 * it would write may already be stale, and the new leader writes its own */
@@ -337,6 +349,9 @@ void agent_pass_run(agent_ctx *ctx, const agent_pass_opts *o, cli_pass *cp, depl
 		 * the journals of deleted deployments may go */
 		if (deploy_pass_forget_deleted(cp->kc, pass, &se) < 0)
 			cli_report(o->verb, "%s", fo_err_msg(&se));
+		fo_err_clear(&se);
+		if (deploy_snapshots_forget(cp->kc, &cp->snaps, &se) < 0)
+			cli_report(o->verb, "%s", fo_err_msg(&se));
 	}
 	fo_err_clear(&se);
 	for (size_t i = 0; i < pass->n; i++) {
@@ -345,7 +360,11 @@ void agent_pass_run(agent_ctx *ctx, const agent_pass_opts *o, cli_pass *cp, depl
 		r->rolled_back += pass->items[i].outcome == DEPLOY_OUTCOME_SETTLED && pass->items[i].fd &&
 				  pass->items[i].fd->spec_commit;
 	}
-	r->status = rc < 0 || src < 0 || r->failed || cp->bad || pass->prune_refused || pass->aborted ? EXIT_FAIL
+	for (size_t i = 0; i < cp->snaps.n; i++) {
+		r->failed += cp->snaps.v[i].outcome == DEPLOY_OUTCOME_FAILED;
+		r->waiting += cp->snaps.v[i].outcome == DEPLOY_OUTCOME_WAITING;
+	}
+	r->status = rc < 0 || snrc < 0 || src < 0 || r->failed || cp->bad || pass->prune_refused || pass->aborted ? EXIT_FAIL
 												      : EXIT_OK;
 cleanup:
 	fo_err_clear(&e);

@@ -21,6 +21,7 @@
 #include "config/config.h"
 #include "deploy/deploy.h"
 #include "deploy/retention.h"
+#include "deploy/snapshot.h"
 #include "flink/flink.h"
 #include "k8s/k8s.h"
 #include "lib/err.h"
@@ -94,6 +95,8 @@ typedef struct cli_pass {
 	bool api_ok;            /* the live inventory was listed: the API server answered */
 	k8s_stats stats0;       /* the client's counts when the pass began */
 	deploy_retention_ctx retention; /* what retention must know (cli_retention_context) */
+	flink_deployments snapshots; /* git's FlinkStateSnapshots (flink_split_snapshots) */
+	deploy_snapshots snaps;      /* what the pass does with them (deploy_snapshots_plan) */
 	const fo_fence *fence;  /* the context's write fence (NULL: none); every status push checks it */
 } cli_pass;
 
@@ -132,6 +135,9 @@ typedef struct cli_retention_input {
 	const char *const *journal_texts; /* and its text */
 	size_t njournals;
 	size_t journals_unread;           /* journal ConfigMaps without a journal or its labels */
+	const char *const *snapshot_keys; /* every FlinkStateSnapshot record: "ns/name" */
+	const char *const *snapshot_texts;/* and its text (NULL: none) */
+	size_t nsnapshots;
 	const flink_deployments *desired; /* the specs the pass runs */
 	const deploy_retention_ctx *manifests; /* every document's job.initialSavepointPath, or NULL */
 	size_t manifest_problems;         /* unreadable, invalid, skipped, oversized, out of scope */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "agent/pass.h"
+#include "deploy/snapshot.h"
 #include "lib/yaml.h"
 #include "sync/sync.h"
 
@@ -51,6 +52,27 @@ void cli_retention_build(const cli_retention_input *in, deploy_retention_ctx *ou
 		char *ns = NULL, *name = NULL;
 		split_key(in->journal_keys[i], &ns, &name);
 		deploy_retention_ctx_add_journal(out, ns, name, in->journal_texts[i]);
+		free(ns);
+		free(name);
+	}
+	/* a FlinkStateSnapshot's savepoint is referenced by it (as its own:
+	 * its own disposal, once its file is gone, may go) */
+	for (size_t i = 0; i < in->nsnapshots; i++) {
+		char *ns = NULL, *name = NULL;
+		split_key(in->snapshot_keys[i], &ns, &name);
+		deploy_snapshot_rec r;
+		fo_err e = FO_ERR_INIT;
+		if (deploy_snapshot_decode(in->snapshot_texts[i], &r, &e) < 0) {
+			deploy_retention_ctx_doubt(out, DEPLOY_RETENTION_DOUBT_JOURNALS,
+						   "the record of FlinkStateSnapshot %s/%s does not read: %s", ns, name,
+						   fo_err_msg(&e));
+		} else {
+			char *src = fo_asprintf("FlinkStateSnapshot %s/%s", ns, name);
+			deploy_retention_ctx_add(out, r.path, ns, name, src, true);
+			free(src);
+		}
+		fo_err_clear(&e);
+		deploy_snapshot_rec_clear(&r);
 		free(ns);
 		free(name);
 	}

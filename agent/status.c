@@ -77,6 +77,9 @@ void cli_retention_context(cli_pass *p, const deploy_pass *pass)
 	bool needed = false;
 	for (size_t i = 0; i < pass->n && !needed; i++)
 		needed = pass->items[i].journal.ntaken >= 2 || pass->items[i].journal.ndisposals;
+	/* or a snapshot gone from git whose file asked for its disposal */
+	for (size_t i = 0; i < p->snaps.n && !needed; i++)
+		needed = !p->snaps.v[i].fd && p->snaps.v[i].rec.dispose && p->snaps.v[i].rec.state == DEPLOY_SNAP_COMPLETED;
 	sync_files status = {0};
 	char *status_unread = NULL;
 	if (!p->src.repo)
@@ -93,7 +96,17 @@ void cli_retention_context(cli_pass *p, const deploy_pass *pass)
 	const char **keys = fo_calloc(nj ? nj : 1, sizeof(*keys)), **texts = fo_calloc(nj ? nj : 1, sizeof(*texts));
 	for (size_t i = 0; i < nj; i++)
 		deploy_live_journal_at(p->live, i, &keys[i], &texts[i]);
+	size_t ns = 0;
+	const char *rv;
+	while (deploy_live_snapshot_at(p->live, ns, &key, &text, &rv))
+		ns++;
+	const char **skeys = fo_calloc(ns ? ns : 1, sizeof(*skeys)), **stexts = fo_calloc(ns ? ns : 1, sizeof(*stexts));
+	for (size_t i = 0; i < ns; i++)
+		deploy_live_snapshot_at(p->live, i, &skeys[i], &stexts[i], &rv);
 	cli_retention_input in = {
+		.snapshot_keys = skeys,
+		.snapshot_texts = stexts,
+		.nsnapshots = ns,
 		.journal_keys = keys,
 		.journal_texts = texts,
 		.njournals = nj,
@@ -110,6 +123,8 @@ void cli_retention_context(cli_pass *p, const deploy_pass *pass)
 		fo_log(FO_LOG_DEBUG, "retention", "no savepoint is disposed of in this pass: %s", p->retention.doubt);
 	free(keys);
 	free(texts);
+	free(skeys);
+	free(stexts);
 	free(status_unread);
 	sync_files_free(&status);
 }
@@ -128,19 +143,27 @@ int cli_write_statuses(cli_pass *p, const deploy_pass *pass, char commit_out[41]
 	if (sync_resolve(p->src.repo, branch, tip, &ignore) < 0)
 		tip[0] = '\0';
 	fo_err_clear(&ignore);
-	sync_put *puts = fo_calloc(pass->n ? pass->n : 1, sizeof(*puts));
-	char **paths = fo_calloc(pass->n ? pass->n : 1, sizeof(*paths));
-	fo_buf *texts = fo_calloc(pass->n ? pass->n : 1, sizeof(*texts));
-	flink_status **changed = fo_calloc(pass->n ? pass->n : 1, sizeof(*changed));
+	size_t total = pass->n + p->snaps.n;
+	sync_put *puts = fo_calloc(total ? total : 1, sizeof(*puts));
+	char **paths = fo_calloc(total ? total : 1, sizeof(*paths));
+	fo_buf *texts = fo_calloc(total ? total : 1, sizeof(*texts));
+	flink_status **changed = fo_calloc(total ? total : 1, sizeof(*changed));
 	size_t n = 0;
 	int rc = 0;
-	for (size_t i = 0; i < pass->n; i++) {
-		const deploy_item *it = &pass->items[i];
-		char *path = flink_status_path(p->cfg->status.folder, it->ns, it->name);
+	for (size_t i = 0; i < total; i++) {
+		/* the deployments, then the FlinkStateSnapshots */
+		const deploy_item *it = i < pass->n ? &pass->items[i] : NULL;
+		const deploy_snapshot_item *sn = i < pass->n ? NULL : &p->snaps.v[i - pass->n];
+		const char *ns = it ? it->ns : sn->ns, *name = it ? it->name : sn->name;
+		/* a snapshot the pass did not get to (or whose record is not
+		 * there yet, gone from git) keeps the file it has */
+		if (sn && sn->outcome == DEPLOY_OUTCOME_NOT_ATTEMPTED)
+			continue;
+		char *path = flink_status_path(p->cfg->status.folder, ns, name);
 		flink_status *old = NULL, *cur = NULL;
 		if (tip[0])
 			read_status(p, tip, path, &old); /* unreadable: written anew */
-		cur = old ? NULL : flink_status_new(it->ns, it->name);
+		cur = old ? NULL : flink_status_new(ns, name);
 		if (old) {
 			/* a copy to compare against: parse the same text again */
 			fo_buf w = FO_BUF_INIT;
@@ -154,12 +177,19 @@ int cli_write_statuses(cli_pass *p, const deploy_pass *pass, char commit_out[41]
 			free(path);
 			continue;
 		}
-		enum flink_phase before = cur->phase;
-		char *before_savepoint = cur->last_savepoint.path ? fo_strdup(cur->last_savepoint.path) : NULL;
-		deploy_status_update(cur, it, it->fd ? blob_of(&p->src, it->fd->source) : NULL, p->commit,
-				     p->opts.rollout != NULL, pass->aborted ? pass->abort_reason : NULL);
-		deploy_status_history(cur, (int)before, before_savepoint, it, now);
-		free(before_savepoint);
+		if (sn) {
+			enum flink_phase before = cur->phase;
+			deploy_snapshot_status_update(cur, sn, sn->fd ? blob_of(&p->src, sn->fd->source) : NULL, p->commit);
+			if (cur->phase != before || !cur->nhistory)
+				flink_status_add_history(cur, p->commit, cur->phase, now, NULL);
+		} else {
+			enum flink_phase before = cur->phase;
+			char *before_savepoint = cur->last_savepoint.path ? fo_strdup(cur->last_savepoint.path) : NULL;
+			deploy_status_update(cur, it, it->fd ? blob_of(&p->src, it->fd->source) : NULL, p->commit,
+					     p->opts.rollout != NULL, pass->aborted ? pass->abort_reason : NULL);
+			deploy_status_history(cur, (int)before, before_savepoint, it, now);
+			free(before_savepoint);
+		}
 		if (old && flink_status_same(old, cur)) {
 			flink_status_free(old);
 			flink_status_free(cur);

@@ -92,6 +92,10 @@ size_t deploy_scope_filter(flink_deployments *v, char *const *namespaces, size_t
 /* The journal `i` of the inventory (from 0, in the order listed): its
  * deployment as "ns/name", and its text. False past the last. */
 bool deploy_live_journal_at(const deploy_live *l, size_t i, const char **key, const char **text);
+/* The FlinkStateSnapshot record `i` of the inventory (from 0): its
+ * snapshot as "ns/name", its text (NULL when the ConfigMap holds none) and
+ * its resourceVersion. False past the last. */
+bool deploy_live_snapshot_at(const deploy_live *l, size_t i, const char **key, const char **text, const char **rv);
 /* How many journal ConfigMaps were listed that hold no journal, or lack
  * the labels that name their deployment (so none of the above). */
 size_t deploy_live_journals_unread(const deploy_live *l);
@@ -132,6 +136,9 @@ typedef struct deploy_item {
 	/* a session cluster whose pods would restart while these session
 	 * jobs still run (or stop, or start) on it: it waits for them */
 	char *held_by;
+	/* FlinkStateSnapshots of its job in flight ("a, b"): the rollout
+	 * does not stop or cancel the job until they end */
+	char *snapshot_hold;
 	/* a session cluster whose TaskManagers git makes fewer (its jobs need
 	 * fewer slots): the shrink waits for the jobs that are stopping */
 	bool tm_shrinks;

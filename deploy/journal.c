@@ -4,6 +4,7 @@
 #include "deploy/journal.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -250,8 +251,7 @@ static void encode_lists(cJSON *o, const deploy_journal *j)
 	}
 }
 
-/* What a JSON value is, for messages. */
-static const char *json_kind(const cJSON *v)
+const char *deploy_json_kind(const cJSON *v)
 {
 	if (cJSON_IsNull(v))
 		return "null";
@@ -271,7 +271,8 @@ static const char *json_kind(const cJSON *v)
  * itself): each must be one of `known`, and none may appear twice (cJSON
  * keeps both, and which one counts would be a guess).
  */
-static int check_keys(const cJSON *o, const char *where, const char *const *known, size_t nknown, fo_err *e)
+int deploy_json_check_keys(const cJSON *o, const char *where, const char *const *known, size_t nknown,
+			   const char *format, fo_err *e)
 {
 	for (const cJSON *c = o->child; c; c = c->next) {
 		bool ok = false;
@@ -279,9 +280,8 @@ static int check_keys(const cJSON *o, const char *where, const char *const *know
 			ok = strcmp(c->string, known[i]) == 0;
 		if (!ok)
 			return fo_err_set(e, FO_EINVAL,
-					  "%s%s: not a key of journal format %d (a newer flinkops may have written it: run "
-					  "that one)",
-					  where, c->string, DEPLOY_JOURNAL_VERSION);
+					  "%s%s: not a key of %s (a newer flinkops may have written it: run that one)", where,
+					  c->string, format);
 		for (const cJSON *d = o->child; d != c; d = d->next)
 			if (strcmp(d->string, c->string) == 0)
 				return fo_err_set(e, FO_EINVAL, "%s%s: the key appears twice", where, c->string);
@@ -291,15 +291,15 @@ static int check_keys(const cJSON *o, const char *where, const char *const *know
 
 /* String `key` of `o` into *out (absent: NULL): a string of at most the
  * bound, or a message, which is cut to it. */
-static int get_string(const cJSON *o, const char *where, const char *key, char **out, fo_err *e)
+int deploy_json_get_string(const cJSON *o, const char *where, const char *key, bool message, char **out, fo_err *e)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
 	if (!v)
 		return 0;
 	if (!cJSON_IsString(v))
-		return fo_err_set(e, FO_EINVAL, "%s%s: %s where a string belongs", where, key, json_kind(v));
+		return fo_err_set(e, FO_EINVAL, "%s%s: %s where a string belongs", where, key, deploy_json_kind(v));
 	size_t n = strlen(v->valuestring);
-	if (n > DEPLOY_JOURNAL_STRING_MAX && !is_message(key))
+	if (n > DEPLOY_JOURNAL_STRING_MAX && !message)
 		return fo_err_set(e, FO_EINVAL, "%s%s: %zu bytes, more than the %d a journal string may hold", where, key,
 				  n, DEPLOY_JOURNAL_STRING_MAX);
 	*out = fo_strndup(v->valuestring, fo_utf8_cut(v->valuestring, n, DEPLOY_JOURNAL_STRING_MAX));
@@ -309,20 +309,43 @@ static int get_string(const cJSON *o, const char *where, const char *key, char *
 /* Counter `key` of `o` into *out (absent: 0): a whole number from 0 to the
  * bound. The range is checked before the conversion, which would be
  * undefined for a double out of int's range. */
-static int get_counter(const cJSON *o, const char *where, const char *key, int *out, fo_err *e)
+int deploy_json_get_counter(const cJSON *o, const char *where, const char *key, int *out, fo_err *e)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
 	*out = 0;
 	if (!v)
 		return 0;
 	if (!cJSON_IsNumber(v))
-		return fo_err_set(e, FO_EINVAL, "%s%s: %s where a whole number belongs", where, key, json_kind(v));
+		return fo_err_set(e, FO_EINVAL, "%s%s: %s where a whole number belongs", where, key, deploy_json_kind(v));
 	double d = v->valuedouble;
 	if (!(d >= 0 && d <= DEPLOY_JOURNAL_COUNTER_MAX) || d != floor(d))
 		return fo_err_set(e, FO_EINVAL, "%s%s: %.15g is not a whole number from 0 to %d", where, key, d,
 				  DEPLOY_JOURNAL_COUNTER_MAX);
 	*out = (int)d;
 	return 0;
+}
+
+/* The journal's own spellings of the helpers above. */
+static const char *json_kind(const cJSON *v)
+{
+	return deploy_json_kind(v);
+}
+
+static int check_keys(const cJSON *o, const char *where, const char *const *known, size_t nknown, fo_err *e)
+{
+	char format[32];
+	snprintf(format, sizeof(format), "journal format %d", DEPLOY_JOURNAL_VERSION);
+	return deploy_json_check_keys(o, where, known, nknown, format, e);
+}
+
+static int get_string(const cJSON *o, const char *where, const char *key, char **out, fo_err *e)
+{
+	return deploy_json_get_string(o, where, key, is_message(key), out, e);
+}
+
+static int get_counter(const cJSON *o, const char *where, const char *key, int *out, fo_err *e)
+{
+	return deploy_json_get_counter(o, where, key, out, e);
 }
 
 static const char *const taken_keys[] = {"path", "time", "reason"};
@@ -625,6 +648,19 @@ char *deploy_submit_job_id(const char *ns, const char *name, const char *job_has
 	h[32] = '\0';
 	free(seed);
 	return h;
+}
+
+void deploy_time_now(char out[40], bool ms)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	struct tm tm;
+	gmtime_r(&ts.tv_sec, &tm);
+	size_t n = strftime(out, 40, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (ms)
+		snprintf(out + n, 40 - n, ".%03ldZ", ts.tv_nsec / 1000000L);
+	else
+		snprintf(out + n, 40 - n, "Z");
 }
 
 int64_t deploy_time_ms(const char *rfc3339)

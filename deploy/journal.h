@@ -191,6 +191,21 @@ typedef struct deploy_journal {
 } deploy_journal;
 
 const char *deploy_step_name(enum deploy_step s);
+
+/* ---- strict JSON records (the journal, a snapshot's record) ---- */
+
+/* What a JSON value is, for messages ("a string", "null", ...). */
+const char *deploy_json_kind(const cJSON *v);
+/* Each key of object `o` (`where` prefixes messages) must be one of
+ * `known` and appear once; otherwise an error naming `format` ("journal
+ * format 3"), which a newer flinkops may have written. */
+int deploy_json_check_keys(const cJSON *o, const char *where, const char *const *known, size_t nknown,
+			   const char *format, fo_err *e);
+/* String `key` of `o` into *out (absent: NULL): at most
+ * DEPLOY_JOURNAL_STRING_MAX bytes, or with `message` cut to that. */
+int deploy_json_get_string(const cJSON *o, const char *where, const char *key, bool message, char **out, fo_err *e);
+/* Whole number `key` of `o` from 0 to DEPLOY_JOURNAL_COUNTER_MAX into *out (absent: 0). */
+int deploy_json_get_counter(const cJSON *o, const char *where, const char *key, int *out, fo_err *e);
 /* Encode as JSON (the ConfigMap's data); caller frees. */
 char *deploy_journal_encode(const deploy_journal *j);
 /*
@@ -290,11 +305,26 @@ int deploy_journal_load(struct k8s_client *c, const char *agent, const char *ns,
 			deploy_journal *j, enum deploy_journal_verdict *verdict, char **why, fo_err *e);
 int deploy_journal_save(struct k8s_client *c, const char *ns, const char *name, const char *agent,
 			deploy_journal *j, fo_err *e);
+/*
+ * Write a record ConfigMap `cm` of namespace `ns` holding `text` under
+ * data.`key`, labelled managed-by `managed_by`, instance `instance` and
+ * agent `agent`: applied under *resource_version when one was read, else
+ * created (a create fails with FO_ECONFLICT when one exists, which was then
+ * never read). *resource_version gets the new version. The journal and a
+ * FlinkStateSnapshot's record are written so.
+ */
+int deploy_record_write(struct k8s_client *c, const char *ns, const char *cm, const char *instance,
+			const char *managed_by, const char *agent, const char *key, const char *text,
+			char **resource_version, fo_err *e);
 int deploy_journal_delete(struct k8s_client *c, const char *ns, const char *name, fo_err *e);
 /* The REST URL of a deployment from a template with {name} and {namespace}. Caller frees. */
 char *deploy_rest_url(const char *tmpl, const char *ns, const char *name);
 /* A journal time (RFC 3339 in UTC, "...:SSZ" or "...:SS.fffZ") in ms since
  * the epoch; -1 when it is NULL or does not parse. */
 int64_t deploy_time_ms(const char *rfc3339);
+/* Now as RFC 3339 in UTC ("...T12:00:00Z"), with `ms` to the millisecond
+ * ("...T12:00:00.250Z"), for the times durations are measured from: a
+ * savepoint or an upgrade on a small job takes well under a second. */
+void deploy_time_now(char out[40], bool ms);
 
 #endif

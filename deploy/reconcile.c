@@ -10,6 +10,7 @@
 
 #include "deploy/deploy.h"
 #include "deploy/journal.h"
+#include "deploy/snapshot.h"
 #include "lib/json.h"
 #include "lib/log.h"
 
@@ -78,6 +79,9 @@ struct deploy_live {
 	live_entry *journals;   /* journal ConfigMaps: key "ns/name", json = the journal text */
 	size_t njournals, jcap;
 	size_t journals_unread; /* journal ConfigMaps listed without a journal or its labels */
+	live_entry *snapshots;  /* FlinkStateSnapshot records: key "ns/name", json = the record text,
+	                         * instance = the resourceVersion */
+	size_t nsnapshots, scap;
 	size_t *index;    /* open addressing: position in v plus one */
 	size_t icap;
 };
@@ -125,9 +129,41 @@ static int keep_entry(cJSON *o, void *arg)
 	return 0;
 }
 
+/* A FlinkStateSnapshot's record (deploy/snapshot.h), listed with the journals. */
+static void keep_snapshot(deploy_live *l, const cJSON *o)
+{
+	const char *ns = meta_str(o, "namespace"), *inst = label(o, RENDER_LABEL_INSTANCE);
+	const char *text = fo_json_str(cJSON_GetObjectItemCaseSensitive(o, "data"), DEPLOY_SNAPSHOT_KEY);
+	l->snapshots = fo_grow(l->snapshots, &l->scap, l->nsnapshots + 1, sizeof(*l->snapshots));
+	live_entry *en = &l->snapshots[l->nsnapshots++];
+	memset(en, 0, sizeof(*en));
+	/* one without its labels or its text is kept too: it may be in flight,
+	 * and what is unknown holds (deploy_snapshots_plan) */
+	en->key = fo_asprintf("%s/%s", ns ? ns : "", inst ? inst : "");
+	en->ns = fo_strdup(ns ? ns : "");
+	en->json = text ? fo_strdup(text) : NULL;
+	const char *rv = meta_str(o, "resourceVersion");
+	en->instance = rv ? fo_strdup(rv) : NULL;
+}
+
+bool deploy_live_snapshot_at(const deploy_live *l, size_t i, const char **key, const char **text, const char **rv)
+{
+	if (!l || i >= l->nsnapshots)
+		return false;
+	*key = l->snapshots[i].key;
+	*text = l->snapshots[i].json;
+	*rv = l->snapshots[i].instance;
+	return true;
+}
+
 static int keep_journal(cJSON *o, void *arg)
 {
 	deploy_live *l = arg;
+	if (fo_streq(label(o, RENDER_LABEL_MANAGED_BY), DEPLOY_SNAPSHOT_LABEL_VALUE)) {
+		keep_snapshot(l, o);
+		cJSON_Delete(o);
+		return 0;
+	}
 	const char *ns = meta_str(o, "namespace"), *inst = label(o, RENDER_LABEL_INSTANCE);
 	const char *text = fo_json_str(cJSON_GetObjectItemCaseSensitive(o, "data"), DEPLOY_JOURNAL_KEY);
 	if (ns && inst && text) {
@@ -188,8 +224,9 @@ int deploy_live_load(k8s_client *c, const char *agent, char *const *namespaces, 
 	const char *who = agent && *agent ? agent : "flinkops";
 	char *selector = fo_asprintf("%s,%s=%s", SELECTOR, DEPLOY_LABEL_AGENT, who);
 	/* the rollout journals: what each job is doing */
-	char *jsel = fo_asprintf("%s=%s,%s=%s", RENDER_LABEL_MANAGED_BY, DEPLOY_JOURNAL_LABEL_VALUE, DEPLOY_LABEL_AGENT,
-				 who);
+	/* and the FlinkStateSnapshot records, in the same LIST */
+	char *jsel = fo_asprintf("%s in (%s,%s),%s=%s", RENDER_LABEL_MANAGED_BY, DEPLOY_JOURNAL_LABEL_VALUE,
+				 DEPLOY_SNAPSHOT_LABEL_VALUE, DEPLOY_LABEL_AGENT, who);
 	deploy_live *l = fo_calloc(1, sizeof(*l));
 	static const k8s_kind *const kinds[3] = {&k8s_kind_configmap, &k8s_kind_service, &k8s_kind_statefulset};
 	int rc = 0;
@@ -336,6 +373,13 @@ void deploy_live_free(deploy_live *l)
 		free(l->journals[i].ns);
 	}
 	free(l->journals);
+	for (size_t i = 0; i < l->nsnapshots; i++) {
+		free(l->snapshots[i].key);
+		free(l->snapshots[i].json);
+		free(l->snapshots[i].instance);
+		free(l->snapshots[i].ns);
+	}
+	free(l->snapshots);
 	free(l->index);
 	free(l);
 }
@@ -1010,6 +1054,7 @@ void deploy_pass_free(deploy_pass *p)
 		free(it->error);
 		free(it->cluster);
 		free(it->held_by);
+		free(it->snapshot_hold);
 		free(it->job_hash);
 		free(it->target_hash);
 		free(it->start_job_id);

@@ -18,6 +18,7 @@
 #include "deploy/journal.h"
 #include "deploy/retention.h"
 #include "deploy/rollout.h"
+#include "deploy/snapshot.h"
 #include "flink/jar.h"
 #include "flink/rest.h"
 #include "lib/json.h"
@@ -31,17 +32,9 @@ static void now_rfc3339(char out[32])
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* The same with milliseconds ("...T12:00:00.250Z", still RFC 3339), for the
- * times durations are measured from: a savepoint or an upgrade on a small
- * job takes well under a second. */
 static void now_rfc3339_ms(char out[40])
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	struct tm tm;
-	gmtime_r(&ts.tv_sec, &tm);
-	size_t n = strftime(out, 40, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out + n, 40 - n, ".%03ldZ", ts.tv_nsec / 1000000L);
+	deploy_time_now(out, true);
 }
 
 /* A Flink timestamp (ms since the epoch) as RFC 3339 UTC. */
@@ -142,6 +135,43 @@ void deploy_fault_point(const char *name)
 	}
 }
 
+int deploy_record_write(k8s_client *c, const char *ns, const char *cm, const char *instance, const char *managed_by,
+			const char *agent, const char *key, const char *text, char **resource_version, fo_err *e)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "apiVersion", "v1");
+	cJSON_AddStringToObject(o, "kind", "ConfigMap");
+	cJSON *meta = cJSON_AddObjectToObject(o, "metadata");
+	cJSON_AddStringToObject(meta, "name", cm);
+	cJSON_AddStringToObject(meta, "namespace", ns);
+	/* The version read is the precondition of the write: a second writer
+	 * (another agent, a standby that believes it leads) gets a conflict
+	 * instead of overwriting a record it never read. */
+	if (*resource_version)
+		cJSON_AddStringToObject(meta, "resourceVersion", *resource_version);
+	cJSON *labels = cJSON_AddObjectToObject(meta, "labels");
+	/* not managed-by=flinkops: a record is not one of the rendered
+	 * objects, so it never shows in the inventory as drift or prune */
+	cJSON_AddStringToObject(labels, RENDER_LABEL_MANAGED_BY, managed_by);
+	cJSON_AddStringToObject(labels, RENDER_LABEL_INSTANCE, instance);
+	cJSON_AddStringToObject(labels, DEPLOY_LABEL_AGENT, agent);
+	cJSON *data = cJSON_AddObjectToObject(o, "data");
+	cJSON_AddStringToObject(data, key, text);
+	cJSON *result = NULL;
+	/* A record not read is created, never applied: a create fails when
+	 * one exists (one this agent's listing missed, another agent's), where
+	 * an apply would overwrite it unread. */
+	int rc = *resource_version ? k8s_apply(c, o, false, &result, e) : k8s_create(c, o, &result, e);
+	cJSON_Delete(o);
+	if (rc == 0) {
+		const char *rv = fo_json_str(cJSON_GetObjectItemCaseSensitive(result, "metadata"), "resourceVersion");
+		free(*resource_version);
+		*resource_version = rv ? fo_strdup(rv) : NULL;
+	}
+	cJSON_Delete(result);
+	return rc;
+}
+
 int deploy_journal_save(k8s_client *c, const char *ns, const char *name, const char *agent, deploy_journal *j,
 			fo_err *e)
 {
@@ -162,36 +192,12 @@ int deploy_journal_save(k8s_client *c, const char *ns, const char *name, const c
 		return FO_EINVAL;
 	}
 	deploy_journal_clear(&back);
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "apiVersion", "v1");
-	cJSON_AddStringToObject(o, "kind", "ConfigMap");
-	cJSON *meta = cJSON_AddObjectToObject(o, "metadata");
 	char *cm = journal_name(name);
-	cJSON_AddStringToObject(meta, "name", cm);
-	cJSON_AddStringToObject(meta, "namespace", ns);
-	/* The version read is the precondition of the write: a second writer
-	 * (another agent, a standby that believes it leads) gets a conflict
-	 * instead of overwriting a record it never read. */
-	if (j->resource_version)
-		cJSON_AddStringToObject(meta, "resourceVersion", j->resource_version);
-	cJSON *labels = cJSON_AddObjectToObject(meta, "labels");
-	/* not managed-by=flinkops: the journal is not one of the rendered
-	 * objects, so it never shows in the inventory as drift or prune */
-	cJSON_AddStringToObject(labels, RENDER_LABEL_MANAGED_BY, DEPLOY_JOURNAL_LABEL_VALUE);
-	cJSON_AddStringToObject(labels, RENDER_LABEL_INSTANCE, name);
-	cJSON_AddStringToObject(labels, DEPLOY_LABEL_AGENT, agent);
-	cJSON *data = cJSON_AddObjectToObject(o, "data");
-	cJSON_AddStringToObject(data, DEPLOY_JOURNAL_KEY, text);
-	cJSON *result = NULL;
-	/* A journal not read is created, never applied: a create fails when
-	 * one exists (one this agent's listing missed, another agent's), where
-	 * an apply would overwrite it unread. */
-	bool create = !j->resource_version;
-	int rc = create ? k8s_create(c, o, &result, e) : k8s_apply(c, o, false, &result, e);
-	cJSON_Delete(o);
+	int rc = deploy_record_write(c, ns, cm, name, DEPLOY_JOURNAL_LABEL_VALUE, agent, DEPLOY_JOURNAL_KEY, text,
+				     &j->resource_version, e);
 	free(cm);
 	free(text);
-	if (rc == FO_ECONFLICT && create)
+	if (rc == FO_ECONFLICT && !j->resource_version)
 		return fo_err_prefix(e, "the journal of %s/%s exists although this agent found none (another agent's?); "
 					"nothing more is done for it in this pass, and the next pass reads it",
 				     ns, name);
@@ -201,9 +207,6 @@ int deploy_journal_save(k8s_client *c, const char *ns, const char *name, const c
 				     ns, name);
 	if (rc < 0)
 		return fo_err_prefix(e, "recording the journal of %s/%s", ns, name);
-	const char *rv = fo_json_str(cJSON_GetObjectItemCaseSensitive(result, "metadata"), "resourceVersion");
-	deploy_journal_set(&j->resource_version, rv);
-	cJSON_Delete(result);
 	deploy_fault_point(deploy_step_name(j->step));
 	return 0;
 }
@@ -945,7 +948,7 @@ static int request_savepoint(exec *x, const deploy_next *n, fo_err *e)
 	rlog(x, FO_LOG_INFO, "%s savepoint of job %s (trigger %s); the job keeps running", j->request_reason,
 	     j->job_id, j->request_trigger_id);
 	char *got = NULL;
-	rc = flink_rest_savepoint_trigger(x->r, j->job_id, it->fd ? it->fd->job.savepoint_dir : NULL,
+	rc = flink_rest_savepoint_trigger(x->r, j->job_id, it->fd ? it->fd->job.savepoint_dir : NULL, NULL,
 					  j->request_trigger_id, &got, e);
 	free(got);
 	if (rc < 0)
@@ -1463,6 +1466,7 @@ static int advance(exec *x, fo_err *e)
 			return fo_err_set(e, x->pods_rc, "%s/%s: %s", x->it->ns, x->it->name, x->pods_waiting);
 		deploy_next n;
 		deploy_next_step(&x->d, &x->j, &x->ob, &n);
+		deploy_snapshot_hold_step(&n, x->it->snapshot_hold);
 		rlog(x, FO_LOG_DEBUG, "step %s, next %s%s%s", deploy_step_name(x->j.step),
 			 deploy_op_name(n.op), n.why ? ": " : "", n.why ? n.why : "");
 		rc = execute(x, &n, e);

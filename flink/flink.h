@@ -19,6 +19,7 @@
 #define FLINK_API_VERSION "flink.apache.org/v1beta1"
 #define FLINK_KIND "FlinkDeployment"
 #define FLINK_KIND_SESSION_JOB "FlinkSessionJob"
+#define FLINK_KIND_SNAPSHOT "FlinkStateSnapshot"
 /* Longest name whose derived objects still fit Kubernetes' limits: the
  * StatefulSet "NAME-taskmanager" labels its revisions with
  * "NAME-taskmanager-" plus a 10-character hash, which must stay within 63. */
@@ -159,6 +160,23 @@ typedef struct flink_job {
 	bool parallelism_given;
 } flink_job;
 
+/* A FlinkStateSnapshot's spec (upstream's FlinkStateSnapshotSpec): a
+ * savepoint or a checkpoint of a job, taken once, or a savepoint that
+ * already exists, registered. */
+typedef struct flink_snapshot {
+	char *job_kind;          /* jobReference.kind: FlinkDeployment or FlinkSessionJob; NULL: none */
+	char *job_name;          /* jobReference.name */
+	bool checkpoint;         /* spec.checkpoint: a checkpoint; else spec.savepoint */
+	char *path;              /* savepoint.path: where to write it, or with already_exists the savepoint */
+	bool already_exists;     /* savepoint.alreadyExists: registered, never taken */
+	char *format_type;       /* savepoint.formatType: CANONICAL (upstream's default) or NATIVE */
+	/* savepoint.disposeOnDelete as written; upstream's default is true, but
+	 * flinkops keeps a snapshot's data unless it is written (a file gone
+	 * from git never deletes state on its own) */
+	bool dispose_on_delete;
+	int backoff_limit;       /* retries after a failure; -1 without end (upstream's default) */
+} flink_snapshot;
+
 typedef struct flink_deployment {
 	char *name;
 	char *namespace;
@@ -191,6 +209,11 @@ typedef struct flink_deployment {
 	/* A session cluster whose taskManager.replicas were not given: sized
 	 * from the session jobs that target it (flink_check_repository) */
 	int session_slots_needed;
+	/* A FlinkStateSnapshot: only `snap` is set (no job, no cluster). It
+	 * renders nothing and is never a deployment: flink_split_snapshots
+	 * takes snapshots out of a list before it is rendered or planned. */
+	bool snapshot;
+	flink_snapshot snap;
 	/* The commit this spec was read at when it is not the pass's own: the
 	 * older spec a rollback runs again (NULL otherwise). Not from YAML. */
 	char *spec_commit;
@@ -264,8 +287,18 @@ size_t flink_link_session_jobs(flink_deployments *v, const flink_deployments *al
  * flinkops' own keys (kubernetes.operator.*, job.autoscaler.*) nor the
  * cluster's, which a job cannot change (they get a warning). */
 bool flink_session_conf_passed(const char *key);
-/* The name of the kind of `fd` ("FlinkDeployment" or "FlinkSessionJob"). */
+/* The name of the kind of `fd` ("FlinkDeployment", "FlinkSessionJob" or
+ * "FlinkStateSnapshot"). */
 const char *flink_kind_name(const flink_deployment *fd);
+/* Parse one document known to be a FlinkStateSnapshot; NULL on error. */
+flink_deployment *flink_snapshot_parse(const fo_yaml_node *doc, const char *file, fo_diags *d);
+/*
+ * Move the FlinkStateSnapshots of `v` to the end of `snaps` (in order), so
+ * that `v` holds only FlinkDeployments and FlinkSessionJobs: what is
+ * rendered, planned and rolled out. Call after flink_check_repository,
+ * which checks each snapshot's jobReference against `v`.
+ */
+void flink_split_snapshots(flink_deployments *v, flink_deployments *snaps);
 /* Parse one document known to be a FlinkSessionJob; NULL on error. */
 flink_deployment *flink_session_job_parse(const fo_yaml_node *doc, const char *file, fo_diags *d);
 void flink_deployment_free(flink_deployment *fd);

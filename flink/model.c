@@ -1605,15 +1605,76 @@ static void parse_session_job_spec(pctx *c, const fo_yaml_node *spec, flink_depl
 	check_job_conf(c, spec, fd);
 }
 
-/* One document of either kind: the fields both share, then its spec. */
-static flink_deployment *parse_document(const fo_yaml_node *doc, const char *file, fo_diags *d, bool session_job)
+/* A FlinkStateSnapshot's spec: jobReference, savepoint or checkpoint,
+ * backoffLimit (upstream's FlinkStateSnapshotSpec). */
+static void parse_snapshot_spec(pctx *c, const fo_yaml_node *spec, flink_deployment *fd)
+{
+	static const char *const known[] = {"jobReference", "savepoint", "checkpoint", "backoffLimit", NULL};
+	flink_snapshot *s = &fd->snap;
+	check_fields(c, spec, "spec", known);
+	int64_t limit = -1;
+	get_int(c, spec, "spec", "backoffLimit", -1, 1000, &limit);
+	s->backoff_limit = (int)limit;
+	const fo_yaml_node *sp = get_map(c, spec, "spec", "savepoint");
+	const fo_yaml_node *ck = get_map(c, spec, "spec", "checkpoint");
+	bool has_sp = fo_yaml_get_key(spec, "savepoint") != NULL, has_ck = fo_yaml_get_key(spec, "checkpoint") != NULL;
+	if (has_sp == has_ck)
+		perr(c, spec, "spec", "exactly one of \"savepoint\" and \"checkpoint\" is required (a snapshot is one or the "
+				       "other)");
+	if (sp) {
+		static const char *const spk[] = {"path", "alreadyExists", "formatType", "disposeOnDelete", NULL};
+		check_fields(c, sp, "spec.savepoint", spk);
+		get_str(c, sp, "spec.savepoint", "path", &s->path);
+		get_bool(c, sp, "spec.savepoint", "alreadyExists", &s->already_exists);
+		get_bool(c, sp, "spec.savepoint", "disposeOnDelete", &s->dispose_on_delete);
+		if (get_str(c, sp, "spec.savepoint", "formatType", &s->format_type) == 1 &&
+		    strcmp(s->format_type, "CANONICAL") != 0 && strcmp(s->format_type, "NATIVE") != 0)
+			perr(c, field(sp, "formatType"), "spec.savepoint.formatType",
+			     "\"%s\" is not a savepoint format: CANONICAL or NATIVE", s->format_type);
+		if (!fo_yaml_get_key(sp, "disposeOnDelete"))
+			pwarn(c, sp, "spec.savepoint",
+			      "disposeOnDelete is not set: upstream's default disposes of the savepoint when the "
+			      "resource is deleted; flinkops keeps the data unless disposeOnDelete: true is written");
+		if (s->already_exists && !s->path)
+			perr(c, sp, "spec.savepoint", "alreadyExists: true needs \"path\": the savepoint to register");
+	} else if (has_ck) {
+		s->checkpoint = true;
+		if (ck)
+			check_fields(c, ck, "spec.checkpoint", (const char *const[]){NULL});
+	}
+	const fo_yaml_node *ref = get_map(c, spec, "spec", "jobReference");
+	if (ref) {
+		static const char *const rk[] = {"kind", "name", NULL};
+		check_fields(c, ref, "spec.jobReference", rk);
+		if (get_str(c, ref, "spec.jobReference", "kind", &s->job_kind) == 1 &&
+		    strcmp(s->job_kind, FLINK_KIND) != 0 && strcmp(s->job_kind, FLINK_KIND_SESSION_JOB) != 0)
+			perr(c, field(ref, "kind"), "spec.jobReference.kind", "\"%s\" is not %s or %s", s->job_kind,
+			     FLINK_KIND, FLINK_KIND_SESSION_JOB);
+		if (get_str(c, ref, "spec.jobReference", "name", &s->job_name) == 0)
+			perr(c, ref, "spec.jobReference", "\"name\" is required: the resource whose job is snapshotted");
+		else if (s->job_name && !flink_dns1123_label(s->job_name))
+			perr(c, field(ref, "name"), "spec.jobReference.name", "\"%s\" is not a valid name", s->job_name);
+		if (s->job_name && !s->job_kind)
+			perr(c, ref, "spec.jobReference", "\"kind\" is required: %s or %s", FLINK_KIND,
+			     FLINK_KIND_SESSION_JOB);
+	} else if (!s->already_exists && !failed(c)) {
+		perr(c, spec, "spec", "\"jobReference\" is required: the job to take the snapshot of (only a savepoint "
+				       "with alreadyExists: true needs none)");
+	}
+}
+
+enum doc_kind { DOC_DEPLOYMENT, DOC_SESSION_JOB, DOC_SNAPSHOT };
+
+/* One document of any of the kinds: the fields all share, then its spec. */
+static flink_deployment *parse_document(const fo_yaml_node *doc, const char *file, fo_diags *d, enum doc_kind kind)
 {
 	pctx c = {file, d, d->nerrors};
 	flink_deployment *fd = fo_calloc(1, sizeof(*fd));
 	fd->source = fo_strdup(file);
 	fd->line = doc->line;
 	fd->col = doc->col;
-	fd->session_job = session_job;
+	fd->session_job = kind == DOC_SESSION_JOB;
+	fd->snapshot = kind == DOC_SNAPSHOT;
 	static const char *const known[] = {"apiVersion", "kind", "metadata", "spec", "status", NULL};
 	check_fields(&c, doc, NULL, known);
 	const fo_yaml_node *av = field(doc, "apiVersion");
@@ -1627,7 +1688,8 @@ static flink_deployment *parse_document(const fo_yaml_node *doc, const char *fil
 	parse_metadata(&c, doc, fd);
 	const fo_yaml_node *spec = get_map(&c, doc, "", "spec");
 	if (spec)
-		(session_job ? parse_session_job_spec : parse_spec)(&c, spec, fd);
+		(kind == DOC_SESSION_JOB ? parse_session_job_spec : kind == DOC_SNAPSHOT ? parse_snapshot_spec : parse_spec)(
+			&c, spec, fd);
 	else if (!field(doc, "spec"))
 		perr(&c, doc, NULL, "\"spec\" is required");
 	if (failed(&c)) {
@@ -1639,17 +1701,22 @@ static flink_deployment *parse_document(const fo_yaml_node *doc, const char *fil
 
 flink_deployment *flink_deployment_parse(const fo_yaml_node *doc, const char *file, fo_diags *d)
 {
-	return parse_document(doc, file, d, false);
+	return parse_document(doc, file, d, DOC_DEPLOYMENT);
 }
 
 flink_deployment *flink_session_job_parse(const fo_yaml_node *doc, const char *file, fo_diags *d)
 {
-	return parse_document(doc, file, d, true);
+	return parse_document(doc, file, d, DOC_SESSION_JOB);
+}
+
+flink_deployment *flink_snapshot_parse(const fo_yaml_node *doc, const char *file, fo_diags *d)
+{
+	return parse_document(doc, file, d, DOC_SNAPSHOT);
 }
 
 const char *flink_kind_name(const flink_deployment *fd)
 {
-	return fd->session_job ? FLINK_KIND_SESSION_JOB : FLINK_KIND;
+	return fd->snapshot ? FLINK_KIND_SNAPSHOT : fd->session_job ? FLINK_KIND_SESSION_JOB : FLINK_KIND;
 }
 
 /* The upstream operator's kinds flinkops does not run (yet), and what to
@@ -1658,9 +1725,6 @@ const char *flink_kind_name(const flink_deployment *fd)
 static const struct {
 	const char *kind, *instead;
 } unhandled_kinds[] = {
-	{"FlinkStateSnapshot", "no snapshot is taken or registered. For a savepoint on demand raise "
-			       "spec.job.savepointTriggerNonce on the FlinkDeployment; to start from an existing "
-			       "savepoint name it in spec.job.initialSavepointPath"},
 	{"FlinkBlueGreenDeployment", "nothing is deployed for it. Deploy spec.template as a FlinkDeployment, which "
 				     "upgrades through a savepoint"},
 };
@@ -1673,7 +1737,8 @@ bool flink_kind_verdict(const char *api_version, const char *kind, enum fo_sever
 		*msg = fo_strdup("a document without \"kind\" is not a Kubernetes manifest: flinkops skips it");
 		return false;
 	}
-	if (strcmp(kind, FLINK_KIND) == 0 || strcmp(kind, FLINK_KIND_SESSION_JOB) == 0)
+	if (strcmp(kind, FLINK_KIND) == 0 || strcmp(kind, FLINK_KIND_SESSION_JOB) == 0 ||
+	    strcmp(kind, FLINK_KIND_SNAPSHOT) == 0)
 		return true;
 	bool flink_group = api_version && strncmp(api_version, "flink.apache.org/", 17) == 0;
 	for (size_t i = 0; i < FO_ARRAY_LEN(unhandled_kinds); i++)
@@ -1732,9 +1797,9 @@ int flink_parse_file(const fo_yaml_file *f, flink_deployments *out, size_t *skip
 			other++;
 			continue;
 		}
-		flink_deployment *fd = strcmp(ks, FLINK_KIND_SESSION_JOB) == 0
-					       ? flink_session_job_parse(doc, f->name, d)
-					       : flink_deployment_parse(doc, f->name, d);
+		flink_deployment *fd = strcmp(ks, FLINK_KIND_SESSION_JOB) == 0 ? flink_session_job_parse(doc, f->name, d)
+				       : strcmp(ks, FLINK_KIND_SNAPSHOT) == 0  ? flink_snapshot_parse(doc, f->name, d)
+									       : flink_deployment_parse(doc, f->name, d);
 		if (fd) {
 			out->v = fo_grow(out->v, &out->cap, out->n + 1, sizeof(*out->v));
 			out->v[out->n++] = fd;
@@ -1788,6 +1853,10 @@ void flink_deployment_free(flink_deployment *fd)
 	cJSON_Delete(fd->tm.claims);
 	free(fd->restart_nonce);
 	free(fd->deployment_name);
+	free(fd->snap.job_kind);
+	free(fd->snap.job_name);
+	free(fd->snap.path);
+	free(fd->snap.format_type);
 	job_free(&fd->job);
 	free(fd);
 }
@@ -1859,7 +1928,7 @@ size_t flink_check_unique(const flink_deployments *v, fo_diags *d)
 		for (size_t j = 0; j < i; j++) {
 			const flink_deployment *a = v->v[j], *b = v->v[i];
 			if (strcmp(a->name, b->name) == 0 && strcmp(a->namespace, b->namespace) == 0) {
-				if (a->session_job == b->session_job)
+				if (a->session_job == b->session_job && a->snapshot == b->snapshot)
 					fo_diag_add(d, FO_SEV_ERROR, b->source, b->line, b->col,
 						    "%s %s/%s is already defined at %s:%d:%d", flink_kind_name(b),
 						    b->namespace, b->name, a->source, a->line, a->col);
@@ -1958,8 +2027,57 @@ size_t flink_link_session_jobs(flink_deployments *v, const flink_deployments *al
 	return errors;
 }
 
+/*
+ * Each FlinkStateSnapshot of `v` against the jobs of `v`: a jobReference
+ * that names no job in the repository gets a warning, not an error — a
+ * snapshot taken long ago stays a record after its job is gone, and an
+ * error would hold every delete of the pass — and the snapshot is then
+ * not taken (its status says so).
+ */
+static void link_snapshots(const flink_deployments *v, fo_diags *d)
+{
+	for (size_t i = 0; i < v->n; i++) {
+		const flink_deployment *s = v->v[i];
+		if (!s->snapshot || !s->snap.job_name)
+			continue;
+		bool session = fo_streq(s->snap.job_kind, FLINK_KIND_SESSION_JOB), found = false, jobless = false;
+		for (size_t k = 0; k < v->n && !found; k++) {
+			const flink_deployment *fd = v->v[k];
+			if (fd->snapshot || fd->session_job != session || strcmp(fd->name, s->snap.job_name) != 0 ||
+			    strcmp(fd->namespace, s->namespace) != 0)
+				continue;
+			found = fd->has_job;
+			jobless = !fd->has_job;
+		}
+		if (!found)
+			fo_diag_add(d, FO_SEV_WARNING, s->source, s->line, s->col,
+				    "FlinkStateSnapshot %s/%s: jobReference %s %s %s; the snapshot is not taken (one "
+				    "taken already stays recorded)",
+				    s->namespace, s->name, s->snap.job_kind, s->snap.job_name,
+				    jobless ? "runs no job (a session cluster: name one of its FlinkSessionJobs)"
+					    : "is not in the repository");
+	}
+}
+
 size_t flink_check_repository(flink_deployments *v, fo_diags *d)
 {
 	size_t errors = flink_check_unique(v, d);
-	return errors + flink_link_session_jobs(v, v, d);
+	errors += flink_link_session_jobs(v, v, d);
+	link_snapshots(v, d);
+	return errors;
+}
+
+void flink_split_snapshots(flink_deployments *v, flink_deployments *snaps)
+{
+	size_t kept = 0;
+	for (size_t i = 0; i < v->n; i++) {
+		flink_deployment *fd = v->v[i];
+		if (!fd->snapshot) {
+			v->v[kept++] = fd;
+			continue;
+		}
+		snaps->v = fo_grow(snaps->v, &snaps->cap, snaps->n + 1, sizeof(*snaps->v));
+		snaps->v[snaps->n++] = fd;
+	}
+	v->n = kept;
 }

@@ -1390,8 +1390,8 @@ int flink_rest_jar_exists(flink_rest *c, const char *jar_id, bool *exists, fo_er
 	return rc;
 }
 
-int flink_rest_savepoint_trigger(flink_rest *c, const char *job_id, const char *target_dir, const char *want_trigger,
-				 char **trigger_id, fo_err *e)
+int flink_rest_savepoint_trigger(flink_rest *c, const char *job_id, const char *target_dir, const char *format_type,
+				 const char *want_trigger, char **trigger_id, fo_err *e)
 {
 	*trigger_id = NULL;
 	int rc = check_job_id("trigger a savepoint", job_id, e);
@@ -1403,6 +1403,8 @@ int flink_rest_savepoint_trigger(flink_rest *c, const char *job_id, const char *
 	if (target_dir)
 		cJSON_AddStringToObject(j, "target-directory", target_dir);
 	cJSON_AddBoolToObject(j, "cancel-job", false);
+	if (format_type)
+		cJSON_AddStringToObject(j, "formatType", format_type);
 	if (want_trigger)
 		cJSON_AddStringToObject(j, "triggerId", want_trigger); /* the same id again is the same savepoint */
 	rc = post_trigger(c, job_id, "trigger a savepoint of", "savepoints", j, trigger_id, e);

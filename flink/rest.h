@@ -267,9 +267,11 @@ int flink_rest_job_stop(flink_rest *c, const char *job_id, const char *target_di
 int flink_rest_jar_exists(flink_rest *c, const char *jar_id, bool *exists, fo_err *e);
 /* Parse the reply of GET /jars: whether it lists `jar_id`. */
 int flink_rest_parse_jar_list(const char *body, const char *jar_id, bool *exists, fo_err *e);
-/* POST /jobs/:id/savepoints {"target-directory", "cancel-job": false}. */
-int flink_rest_savepoint_trigger(flink_rest *c, const char *job_id, const char *target_dir, const char *want_trigger,
-				 char **trigger_id, fo_err *e);
+/* POST /jobs/:id/savepoints {"target-directory", "cancel-job": false,
+ * "formatType", "triggerId"}: `format_type` CANONICAL or NATIVE (NULL:
+ * Flink's default, CANONICAL); the rest as for flink_rest_job_stop. */
+int flink_rest_savepoint_trigger(flink_rest *c, const char *job_id, const char *target_dir, const char *format_type,
+				 const char *want_trigger, char **trigger_id, fo_err *e);
 /*
  * GET /jobs/:id/savepoints/:triggerid. Returns 0 for IN_PROGRESS and
  * COMPLETED. A failed savepoint fills out->failure and returns FO_ESERVER

@@ -16,7 +16,7 @@
 #include "lib/yaml.h"
 
 static const char *const phase_names[] = {"Pending", "Deploying", "Upgrading", "Running",
-					  "Suspended", "Failed", "Deleted", "RolledBack"};
+					  "Suspended", "Failed", "Deleted", "RolledBack", "Completed", "Abandoned"};
 static const char *const reason_names[] = {"", "upgrade", "suspend", "delete", "manual", "periodic"};
 
 const char *flink_phase_name(enum flink_phase p)
@@ -85,6 +85,11 @@ void flink_status_free(flink_status *s)
 	free(s->job.start_time);
 	free(s->last_savepoint.path);
 	free(s->last_savepoint.time);
+	free(s->snapshot.type);
+	free(s->snapshot.of);
+	free(s->snapshot.path);
+	free(s->snapshot.time);
+	free(s->snapshot.trigger_id);
 	for (size_t i = 0; i < s->nhistory; i++)
 		history_clear(&s->history[i]);
 	free(s->history);
@@ -251,6 +256,17 @@ static cJSON *status_json(const flink_status *s, size_t max, size_t nhistory)
 		cJSON_AddNumberToObject(n, "retained", s->savepoints.retained);
 		cJSON_AddNumberToObject(n, "pendingDisposal", s->savepoints.disposing);
 	}
+	cJSON *snap = cJSON_CreateObject();
+	add_str_max(snap, "type", s->snapshot.type, max);
+	add_str_max(snap, "of", s->snapshot.of, max);
+	add_str_max(snap, "path", s->snapshot.path, max);
+	add_str_max(snap, "time", s->snapshot.time, max);
+	add_str_max(snap, "triggerId", s->snapshot.trigger_id, max);
+	if (s->snapshot.failures > 0)
+		cJSON_AddNumberToObject(snap, "failures",
+					(double)(s->snapshot.failures < FLINK_STATUS_COUNT_MAX ? s->snapshot.failures
+												: FLINK_STATUS_COUNT_MAX));
+	add_obj(o, "snapshot", snap);
 	if (nhistory) {
 		cJSON *h = cJSON_AddArrayToObject(o, "history");
 		for (size_t i = 0; i < nhistory; i++) {
@@ -424,7 +440,7 @@ static int get_phase(pctx *p, const fo_yaml_node *parent, const char *where, boo
 	int ph = n->kind == FO_YAML_SCALAR ? flink_phase_parse(n->str) : -1;
 	if (ph < 0)
 		return bad(p, n, "%sphase: \"%s\" is not a phase (Pending, Deploying, Upgrading, Running, Suspended, "
-				 "Failed, Deleted)",
+				 "Failed, Deleted, RolledBack, Completed, Abandoned)",
 			   where, n->kind == FO_YAML_SCALAR ? n->str : fo_yaml_kind_name(n));
 	*out = (enum flink_phase)ph;
 	return 0;
@@ -433,7 +449,9 @@ static int get_phase(pctx *p, const fo_yaml_node *parent, const char *where, boo
 static int parse_doc(pctx *p, const fo_yaml_node *doc, flink_status *s)
 {
 	static const char *const top[] = {"apiVersion", "kind", "metadata", "source", "observedCommit", "failedCommit",
-					  "phase", "message", "job", "lastSavepoint", "savepoints", "history", "updateTime"};
+					  "phase", "message", "job", "lastSavepoint", "savepoints", "snapshot", "history",
+					  "updateTime"};
+	static const char *const snapk[] = {"type", "of", "path", "time", "triggerId", "failures"};
 	static const char *const counts[] = {"retained", "pendingDisposal"};
 	static const char *const meta[] = {"name", "namespace"};
 	static const char *const src[] = {"path", "blob", "commit"};
@@ -508,6 +526,16 @@ static int parse_doc(pctx *p, const fo_yaml_node *doc, flink_status *s)
 	if (m && ((rc = known_keys(p, m, "savepoints", counts, FO_ARRAY_LEN(counts))) < 0 ||
 		  (rc = get_count(p, m, "retained", "savepoints.", &s->savepoints.retained)) < 0 ||
 		  (rc = get_count(p, m, "pendingDisposal", "savepoints.", &s->savepoints.disposing)) < 0))
+		return rc;
+	if ((rc = get_map(p, doc, "snapshot", "", &m)) < 0)
+		return rc;
+	if (m && ((rc = known_keys(p, m, "snapshot", snapk, FO_ARRAY_LEN(snapk))) < 0 ||
+		  (rc = get_str(p, m, "type", "snapshot.", &s->snapshot.type)) < 0 ||
+		  (rc = get_str(p, m, "of", "snapshot.", &s->snapshot.of)) < 0 ||
+		  (rc = get_str(p, m, "path", "snapshot.", &s->snapshot.path)) < 0 ||
+		  (rc = get_str(p, m, "time", "snapshot.", &s->snapshot.time)) < 0 ||
+		  (rc = get_str(p, m, "triggerId", "snapshot.", &s->snapshot.trigger_id)) < 0 ||
+		  (rc = get_count_max(p, m, "failures", "snapshot.", FLINK_STATUS_COUNT_MAX, &s->snapshot.failures)) < 0))
 		return rc;
 	const fo_yaml_node *h = fo_yaml_get(doc, "history");
 	if (h && !fo_yaml_is_null(h)) {

@@ -37,6 +37,10 @@ enum flink_phase {
 	FLINK_PHASE_FAILED,
 	FLINK_PHASE_DELETED,
 	FLINK_PHASE_ROLLED_BACK, /* git's spec failed; the previous commit's runs again */
+	/* a FlinkStateSnapshot's (upstream's snapshot states): taken or
+	 * registered; not taken, since its job stopped or is gone from git */
+	FLINK_PHASE_COMPLETED,
+	FLINK_PHASE_ABANDONED,
 };
 
 enum flink_savepoint_reason {
@@ -103,6 +107,13 @@ typedef struct flink_status {
 		int retained;
 		int disposing;
 	} savepoints;
+	/* a FlinkStateSnapshot's: what it is (savepoint or checkpoint), of
+	 * which job (KIND/NAME), where it is and since when, and how often
+	 * taking it failed; left out for a FlinkDeployment */
+	struct {
+		char *type, *of, *path, *time, *trigger_id;
+		long long failures;
+	} snapshot;
 	flink_status_history *history; /* newest first, at most FLINK_STATUS_HISTORY_MAX */
 	size_t nhistory;
 	char *update_time;

@@ -475,7 +475,7 @@ static void test_fence_in_clients(void **state)
 	flink_rest *r = NULL;
 	assert_int_equal(flink_rest_new("http://127.0.0.1:1", &ro, &r, &e), 0);
 	char *trigger = NULL;
-	assert_int_equal(flink_rest_savepoint_trigger(r, "0123456789abcdef0123456789abcdef", "/sp", NULL, &trigger, &e),
+	assert_int_equal(flink_rest_savepoint_trigger(r, "0123456789abcdef0123456789abcdef", "/sp", NULL, NULL, &trigger, &e),
 			 FO_EFENCED);
 	assert_non_null(strstr(fo_err_msg(&e), "not the leader: the lease is not held; refusing "));
 	assert_non_null(strstr(fo_err_msg(&e), "(POST /jobs/0123456789abcdef0123456789abcdef/savepoints)"));
