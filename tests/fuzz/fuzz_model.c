@@ -20,6 +20,18 @@ static void render_and_reload(const flink_deployment *fd)
 	render_objects o;
 	fo_err e = FO_ERR_INIT;
 	int rc = render_deployment(fd, &o, &e);
+	if (fd->snapshot) {
+		/* never a cluster: rendering one is refused, and it is either a
+		 * savepoint or a checkpoint of a named job, or a registered path */
+		FUZZ_CHECK(rc < 0 && o.n == 0, "snapshot %s/%s rendered %zu objects", fd->namespace, fd->name, o.n);
+		FUZZ_CHECK(fd->snap.job_name || (fd->snap.already_exists && fd->snap.path),
+			   "snapshot %s/%s of no job and no path", fd->namespace, fd->name);
+		FUZZ_CHECK(!fd->snap.checkpoint || (!fd->snap.path && !fd->snap.already_exists),
+			   "checkpoint snapshot %s/%s with a savepoint's fields", fd->namespace, fd->name);
+		fo_err_clear(&e);
+		render_objects_free(&o);
+		return;
+	}
 	FUZZ_CHECK(rc == 0, "a valid deployment %s/%s does not render: %s", fd->namespace, fd->name, fo_err_msg(&e));
 	if (fd->session_job) {
 		FUZZ_CHECK(o.n == 0 && o.job_hash, "session job %s/%s: %zu objects, job hash %s", fd->namespace, fd->name,

@@ -24,6 +24,7 @@
  */
 #include "tests/fuzz/fuzz.h"
 
+#include "deploy/snapshot.h"
 #include "flink/flink.h"
 #include "flink/rest.h"
 #include "flink/status.h"
@@ -169,8 +170,44 @@ static void check_session_job(const flink_deployment *fd)
 	free(body);
 }
 
+/* A snapshot writes only its record: what it would record of its spec
+ * reads back the same. */
+static void check_snapshot(const flink_deployment *fd)
+{
+	deploy_snapshot_rec r;
+	memset(&r, 0, sizeof(r));
+	r.state = fd->snap.already_exists ? DEPLOY_SNAP_COMPLETED : DEPLOY_SNAP_IN_PROGRESS;
+	r.type = fd->snap.checkpoint ? "checkpoint" : "savepoint";
+	r.job_kind = fd->snap.job_kind;
+	r.job_name = fd->snap.job_name;
+	r.cluster = fd->snap.job_name ? fd->snap.job_name : "none";
+	r.job_id = "0123456789abcdef0123456789abcdef";
+	r.trigger_id = "0123456789abcdef0123456789abcdef";
+	r.path = fd->snap.path ? fd->snap.path : "file:/x";
+	r.dispose = fd->snap.dispose_on_delete;
+	char *hash = deploy_snapshot_spec_hash(fd);
+	r.spec_hash = hash;
+	char *text = deploy_snapshot_encode(&r);
+	deploy_snapshot_rec back;
+	fo_err e = FO_ERR_INIT;
+	int rc = deploy_snapshot_decode(text, &back, &e);
+	FUZZ_CHECK(rc == 0, "snapshot %s/%s: its record does not read back: %s\n%s", fd->namespace, fd->name,
+		   fo_err_msg(&e), text);
+	FUZZ_CHECK(fo_streq(back.path, r.path) && fo_streq(back.job_name, r.job_name) && back.dispose == r.dispose &&
+			   fo_streq(back.spec_hash, hash),
+		   "snapshot %s/%s: its record reads back different\n%s", fd->namespace, fd->name, text);
+	deploy_snapshot_rec_clear(&back);
+	fo_err_clear(&e);
+	free(text);
+	free(hash);
+}
+
 static void check_deployment(const flink_deployment *fd)
 {
+	if (fd->snapshot) {
+		check_snapshot(fd);
+		return;
+	}
 	if (fd->session_job) {
 		check_session_job(fd);
 		return;
