@@ -829,11 +829,15 @@ void deploy_snapshot_status_update(struct flink_status *st, const deploy_snapsho
 {
 	const deploy_snapshot_rec *r = &it->rec;
 	const flink_deployment *fd = it->fd;
-	if (fd) {
+	/* the source commit moves only when the manifest does (as a
+	 * deployment's): the agent's own status commits are no news */
+	if (fd && (!st->source.commit || !fo_streq(st->source.blob, blob) || !fo_streq(st->source.path, fd->source))) {
 		flink_status_set(&st->source.path, fd->source);
 		flink_status_set(&st->source.blob, blob);
 		flink_status_set(&st->source.commit, commit);
 	}
+	if (st->source.commit)
+		commit = st->source.commit;
 	char *msg = NULL;
 	if (it->forget) {
 		st->phase = FLINK_PHASE_DELETED;

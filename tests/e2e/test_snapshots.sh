@@ -17,8 +17,9 @@
 #     (the job's rollout says so), then the job upgrades: one snapshot
 #     savepoint and one upgrade savepoint, never two snapshots;
 #   - removed from git: s3 (disposeOnDelete: true) has its savepoint
-#     disposed of and its record forgotten; s1 (disposeOnDelete: false) is
-#     forgotten with its data kept.
+#     disposed of and its record forgotten; s1 (disposeOnDelete: true too),
+#     whose path the new deployment still names, keeps its data and its
+#     record, and its status says why.
 NAME=snap
 . "$(dirname "$0")/lib-rollout.sh"
 snapfile() { # snapfile NAME KIND JOB (savepoint|checkpoint) [DISPOSE]
@@ -54,12 +55,12 @@ publish "counter" >/dev/null
 sync_once
 j1=$(journal .jobId)
 echo "$j1" >>"$tmp/ours"
-snapfile s1 FlinkDeployment counter savepoint >"$tmp/work/jobs/s1.yaml"
+snapfile s1 FlinkDeployment counter savepoint true >"$tmp/work/jobs/s1.yaml"
 git -C "$tmp/work" add -A && git -C "$tmp/work" commit -qm "snapshot s1"
 "$FLINKOPS" plan --repo "$tmp/work" --base HEAD~1 --head HEAD >"$tmp/plan" 2>&1
 prc=$?
-c1=$(publish "snapshot s1")
-c1=${c1:-$(git -C "$tmp/work" rev-parse HEAD)}
+publish "snapshot s1" >/dev/null
+c1=$(git -C "$tmp/work" rev-parse HEAD)
 sync_once
 p1=$(rec s1 .path)
 if [ $prc = 2 ] && grep -q "s1 (jobs/s1.yaml, a FlinkStateSnapshot): takes a savepoint of FlinkDeployment counter once" "$tmp/plan" &&
@@ -78,7 +79,8 @@ sync_once
 if [ $rc = 0 ] && [ "$(savepoints_of "$j1")" = 1 ] && [ "$(git -C "$tmp/work" ls-remote origin main | cut -f1)" = "$head0" ]; then
 	ok "a second sync: no second savepoint, no status commit"
 else
-	fail "second sync: rc=$rc sps=$(savepoints_of "$j1") head moved: $head0 -> $(git -C "$tmp/work" ls-remote origin main | cut -f1)"
+	git -C "$tmp/work" fetch -q origin main
+	fail "second sync: rc=$rc sps=$(savepoints_of "$j1") head moved: $head0 -> $(git -C "$tmp/work" ls-remote origin main | cut -f1): $(git -C "$tmp/work" diff "$head0" origin/main | grep '^[-+]' | head -20)"
 fi
 
 # --- a new deployment starts from the snapshot ---------------------------------------
@@ -100,7 +102,6 @@ fi
 snapfile c1 FlinkDeployment counter checkpoint >"$tmp/work/jobs/c1.yaml"
 snapfile lost FlinkDeployment nosuch savepoint >"$tmp/work/jobs/lost.yaml"
 c2=$(publish "checkpoint c1, snapshot of a missing job")
-c2=${c2:-$(git -C "$tmp/work" rev-parse HEAD)}
 sync_once
 "$FLINKOPS" wait --repo "$repo" --commit "$c2" --timeout 10s --interval 1s >"$tmp/wait" 2>&1
 wrc=$?
@@ -142,9 +143,9 @@ publish "s1 and s3 removed" >/dev/null
 sync_once
 sync_once # the records go once their status files are pushed
 if [ $rc = 0 ] && ! exists "$p3" && ! $K -n $ns get configmap flink-snapshot-s3 >/dev/null 2>&1 &&
-	[ "$(sfield s3 phase)" = Deleted ] && exists "$p1" && ! $K -n $ns get configmap flink-snapshot-s1 >/dev/null 2>&1 &&
-	[ "$(sfield s1 phase)" = Deleted ]; then
-	ok "s3 (disposeOnDelete: true) removed from git: its savepoint disposed of, its record gone, its status Deleted; s1 (disposeOnDelete: false) removed: forgotten, its savepoint $p1 kept"
+	[ "$(sfield s3 phase)" = Deleted ] && exists "$p1" && [ "$(rec s1 .state)" = COMPLETED ] &&
+	sfile s1 | grep -q "is kept for now: .*fork"; then
+	ok "s3 (disposeOnDelete: true) removed from git: its savepoint disposed of, its record gone, its status Deleted; s1 (disposeOnDelete: true) removed while FlinkDeployment fork names its path: its savepoint $p1 kept, its record too, and its status says why"
 else
-	fail "removed: rc=$rc p3 exists=$(exists "$p3" && echo yes) s3=$(rec s3 .state) s1 rec=$(rec s1 .state) phases=$(sfield s3 phase)/$(sfield s1 phase) $(tail -3 "$tmp/err")"
+	fail "removed: rc=$rc p3 exists=$(exists "$p3" && echo yes) s3=$(rec s3 .state) s1 rec=$(rec s1 .state) phases=$(sfield s3 phase)/$(sfield s1 phase) s1: $(sfile s1 | grep message) $(tail -3 "$tmp/err")"
 fi

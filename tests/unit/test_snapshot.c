@@ -340,6 +340,30 @@ static void test_status(void **state)
 		fo_buf_free(&b);
 		flink_status_free(st);
 	}
+	/* a later pass at another commit (the agent's own status commit) with
+	 * the same blob: nothing in the file moves */
+	deploy_snapshot_item it;
+	memset(&it, 0, sizeof(it));
+	it.fd = fd;
+	it.ns = "default";
+	it.name = "s1";
+	it.outcome = DEPLOY_OUTCOME_SETTLED;
+	it.rec.state = DEPLOY_SNAP_COMPLETED;
+	it.rec.type = "savepoint";
+	it.rec.spec_hash = hash;
+	it.rec.path = "file:/sp/savepoint-1";
+	flink_status *a = flink_status_new("default", "s1");
+	deploy_snapshot_status_update(a, &it, "blob1", "c0ffee");
+	flink_status *b = flink_status_new("default", "s1");
+	deploy_snapshot_status_update(b, &it, "blob1", "c0ffee");
+	deploy_snapshot_status_update(b, &it, "blob1", "5747e5");
+	assert_true(flink_status_same(a, b));
+	assert_string_equal(b->observed_commit, "c0ffee");
+	/* a new blob is a new source commit */
+	deploy_snapshot_status_update(b, &it, "blob2", "5747e5");
+	assert_string_equal(b->source.commit, "5747e5");
+	flink_status_free(a);
+	flink_status_free(b);
 	free(hash);
 	flink_deployment_free(fd);
 }
