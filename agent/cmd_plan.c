@@ -18,6 +18,8 @@
 #include "agent/gitcli.h"
 #include "deploy/plan.h"
 #include "deploy/snapshot.h"
+#include "flink/status.h"
+#include "deploy/retention.h"
 #include "lib/buf.h"
 #include "lib/diff.h"
 #include "lib/json.h"
@@ -341,6 +343,71 @@ static void plan_evaluate(plan_list *l)
 		fo_buf_free(&a);
 		fo_buf_free(&b);
 	}
+}
+
+/*
+ * A job that starts from job.initialSavepointPath: when that path is a
+ * FlinkStateSnapshot's — registered in git (alreadyExists), or taken and
+ * recorded in its status file at HEAD — its state line says so. Read only
+ * when some job starts from such a path.
+ */
+static void name_snapshots(sync_repo *r, const char *head, const sync_select *sel, plan_list *l)
+{
+	bool any = false;
+	for (size_t i = 0; i < l->n && !any; i++)
+		any = l->v[i].p.change.state.from == DEPLOY_STATE_INITIAL && l->v[i].p.change.state.path;
+	if (!any)
+		return;
+	char **labels = NULL, **paths = NULL;
+	size_t n = 0, cap = 0, pcap = 0;
+	flink_deployments all = {0};
+	load_all(r, head, sel, &all);
+	for (size_t i = 0; i < all.n; i++)
+		if (all.v[i]->snapshot && all.v[i]->snap.already_exists && all.v[i]->snap.path) {
+			labels = fo_grow(labels, &cap, n + 1, sizeof(*labels));
+			paths = fo_grow(paths, &pcap, n + 1, sizeof(*paths));
+			labels[n] = fo_asprintf("%s/%s", all.v[i]->namespace, all.v[i]->name);
+			paths[n++] = fo_strdup(all.v[i]->snap.path);
+		}
+	flink_deployments_free(&all);
+	sync_select ss = {sel->status_folder ? sel->status_folder : "status", "*.yaml", "", FLINK_STATUS_FILE_MAX};
+	sync_files files = {0};
+	fo_diags notes = FO_DIAGS_INIT;
+	fo_err e = FO_ERR_INIT;
+	if (sync_read_manifests(r, head, &ss, &files, &notes, &e) == 0)
+		for (size_t i = 0; i < files.n; i++) {
+			flink_status *st = NULL;
+			if (flink_status_parse(files.v[i].path, files.v[i].data, files.v[i].len, &st, &e) == 0 &&
+			    st->snapshot.path && st->phase == FLINK_PHASE_COMPLETED) {
+				labels = fo_grow(labels, &cap, n + 1, sizeof(*labels));
+				paths = fo_grow(paths, &pcap, n + 1, sizeof(*paths));
+				labels[n] = fo_asprintf("%s/%s", st->namespace, st->name);
+				paths[n++] = fo_strdup(st->snapshot.path);
+			}
+			fo_err_clear(&e);
+			flink_status_free(st);
+		}
+	fo_err_clear(&e);
+	fo_diags_free(&notes);
+	sync_files_free(&files);
+	for (size_t i = 0; i < l->n; i++) {
+		deploy_state *st = &l->v[i].p.change.state;
+		if (st->from != DEPLOY_STATE_INITIAL || !st->path)
+			continue;
+		for (size_t k = 0; k < n; k++)
+			if (deploy_retention_may_be_same(st->path, paths[k])) {
+				char *t = fo_asprintf("%s — the savepoint of FlinkStateSnapshot %s", st->text, labels[k]);
+				free(st->text);
+				st->text = t;
+				break;
+			}
+	}
+	for (size_t k = 0; k < n; k++) {
+		free(labels[k]);
+		free(paths[k]);
+	}
+	free(labels);
+	free(paths);
 }
 
 /* ---- printing ---- */
@@ -707,6 +774,7 @@ int cmd_plan(int argc, char **argv)
 		goto cleanup;
 	}
 	plan_evaluate(&l);
+	name_snapshots(r, l.head_commit, &sel, &l);
 	cli_print_diags(&l.diags);
 	cli_print_diags(&l.notes);
 	for (size_t i = 0; i < l.n; i++)

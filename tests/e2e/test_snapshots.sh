@@ -7,8 +7,8 @@
 #     (same id), status/NS/s1.yaml is Completed and names it, wait exits 0;
 #     a second sync takes nothing more and commits nothing;
 #   - a new FlinkDeployment names that path as its initialSavepointPath:
-#     Flink says its job restored from it, and its counter goes on from the
-#     snapshot's state;
+#     plan says it is s1's savepoint; Flink says its job restored from it,
+#     and its counter goes on from the snapshot's state;
 #   - a checkpoint snapshot: taken, its path recorded; one of a job not in
 #     git: Abandoned, and wait on its commit exits 1;
 #   - a crash right after a snapshot is recorded, before Flink was asked,
@@ -86,16 +86,20 @@ fi
 # --- a new deployment starts from the snapshot ---------------------------------------
 at=$(cat "$counter")
 deployment 1 savepoint | sed "s/name: counter,/name: fork,/; s|$counter|$tmp/counter-fork|; s|^    upgradeMode: savepoint$|&\n    initialSavepointPath: $p1|" >"$tmp/work/jobs/fork.yaml"
+git -C "$tmp/work" pull -q --rebase origin main
+git -C "$tmp/work" add -A && git -C "$tmp/work" commit -qm "fork from s1"
+"$FLINKOPS" plan --repo "$tmp/work" --base HEAD~1 --head HEAD >"$tmp/plan" 2>&1
 publish "fork from s1" >/dev/null
 sync_once
 fj=$($K -n $ns get configmap flink-journal-fork -o jsonpath='{.data.journal\.json}' | jq -r .jobId)
 echo "$fj" >>"$tmp/ours"
 sleep 1
 first=$(head -1 "$tmp/counter-fork" 2>/dev/null || echo 0)
-if [ $rc = 0 ] && [ -n "$fj" ] && [ "$(job_state "$fj")" = RUNNING ] && [ "$(restored "$fj")" = "$p1" ] && [ "${first:-0}" -gt 0 ]; then
-	ok "FlinkDeployment fork with initialSavepointPath $p1: Flink restored its job $fj from the snapshot; its counter went on from the snapshot's state ($first; the counter was at $at later)"
+if grep -q "state: job.initialSavepointPath, $p1 — the savepoint of FlinkStateSnapshot $ns/s1" "$tmp/plan" &&
+	[ $rc = 0 ] && [ -n "$fj" ] && [ "$(job_state "$fj")" = RUNNING ] && [ "$(restored "$fj")" = "$p1" ] && [ "${first:-0}" -gt 0 ]; then
+	ok "FlinkDeployment fork with initialSavepointPath $p1: plan named it the savepoint of FlinkStateSnapshot s1; Flink restored its job $fj from it; its counter went on from the snapshot's state ($first; the counter was at $at later)"
 else
-	fail "fork: rc=$rc job=$fj state=$(job_state "$fj") restored=$(restored "$fj") first=$first $(tail -3 "$tmp/err")"
+	fail "fork: plan: $(grep state: "$tmp/plan") rc=$rc job=$fj state=$(job_state "$fj") restored=$(restored "$fj") first=$first $(tail -3 "$tmp/err")"
 fi
 
 # --- a checkpoint snapshot, and one of a job not in git ------------------------------
