@@ -10,7 +10,11 @@
 #   - a's jar changes (a new version of it on S3): only a takes a savepoint
 #     and starts from it; b keeps its job id and its counter goes on;
 #   - a deleted from git: it stops with a final savepoint, which its status
-#     file records; b still runs.
+#     file records; b still runs;
+#   - a FlinkStateSnapshot of b committed: its savepoint is on the shared
+#     folder and its status file names it, b runs on; a new FlinkSessionJob
+#     c names that path as its initialSavepointPath, and Flink says c
+#     restored from it (its counter goes on from b's state).
 NAME=pods-sj
 . "$(dirname "$0")/lib-pods.sh"
 ca=$shared/counter-a
@@ -115,4 +119,38 @@ if [ $rc = 0 ] && [ "$(job_state "$a2")" = FINISHED ] && [ -n "$final" ] && [ "$
 	ok "a removed from git: stopped with its final savepoint $final, recorded in status/$ns/a.yaml (Deleted); b still RUNNING"
 else
 	fail "a deleted: rc=$rc state=$(job_state "$a2") final=$final phase=$(sfield a phase) b=$(job_state "$b1") $(tail -3 "$tmp/err")"
+fi
+
+# --- a snapshot of b; a new session job c starts from it ------------------------------
+cat >"$tmp/work/jobs/snap.yaml" <<EOF
+apiVersion: flink.apache.org/v1beta1
+kind: FlinkStateSnapshot
+metadata: {name: snap-b, namespace: $ns}
+spec:
+  backoffLimit: 1
+  jobReference: {kind: FlinkSessionJob, name: b}
+  savepoint: {disposeOnDelete: false}
+EOF
+publish "a snapshot of b" >/dev/null
+sync_once
+snap=$($K -n $ns get configmap flink-snapshot-snap-b -o jsonpath='{.data.snapshot\.json}' 2>/dev/null | jq -r .path)
+at=$(cat "$cb")
+if [ $rc = 0 ] && [ -n "$snap" ] && [ "$snap" != null ] && [ -e "${snap#file:}/_metadata" ] && [ "$(sfield snap-b phase)" = Completed ] &&
+	[ "$(jr b .jobId)" = "$b1" ] && [ "$(job_state "$b1")" = RUNNING ]; then
+	ok "FlinkStateSnapshot snap-b: savepoint $snap of b ($b1) on the shared folder, status Completed; b runs on"
+else
+	fail "snapshot: rc=$rc path=$snap phase=$(sfield snap-b phase) b=$(jr b .jobId)/$(job_state "$b1") $(tail -3 "$tmp/err")"
+fi
+cc=$shared/counter-c
+sjob c "$cc" "$RIG_S3_TEST_KEY" | sed "s|^    upgradeMode: savepoint$|&\n    initialSavepointPath: $snap|" >"$tmp/work/jobs/c.yaml"
+publish "session job c from snap-b" >/dev/null
+sync_once
+c1=$(jr c .jobId)
+for _ in $(seq 1 150); do [ -s "$cc" ] && break; sleep 0.1; done
+firstc=$(cat "$cc" 2>/dev/null || echo 0)
+if [ $rc = 0 ] && [ -n "$c1" ] && [ "$(job_state "$c1")" = RUNNING ] && [ "$(restored "$c1")" = "$snap" ] &&
+	[ "$firstc" -gt 0 ] && grows "$cc" && [ "$(job_state "$b1")" = RUNNING ]; then
+	ok "FlinkSessionJob c with initialSavepointPath $snap: Flink restored $c1 from the snapshot (its counter went on from b's state: $firstc; b was at $at); b still RUNNING"
+else
+	fail "c from snapshot: rc=$rc c=$c1 state=$(job_state "$c1") restored=$(restored "$c1") first=$firstc $(tail -3 "$tmp/err")"
 fi
