@@ -245,6 +245,7 @@ static int plan_collect(sync_repo *r, const char *base, const char *head, const 
 	}
 	plan_snapshots(l, &head_all);
 	fo_diags scratch = FO_DIAGS_INIT;
+	flink_note_defaults(&l->head, &l->notes);
 	flink_check_unique(&l->head, &l->diags);
 	flink_link_session_jobs(&l->head, &head_all, &l->diags);
 	flink_link_session_jobs(&l->base, &base_all, &scratch);

@@ -88,6 +88,7 @@ int cmd_validate(int argc, char **argv)
 	fo_diags d = FO_DIAGS_INIT;
 	size_t nfiles = 0;
 	cli_load_manifests(argv + optind, argc - optind, &v, &nfiles, &d);
+	flink_note_defaults(&v, &d);
 	if (json) {
 		print_json(&v, &d, nfiles);
 	} else {

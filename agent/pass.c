@@ -199,6 +199,7 @@ int cli_pass_open(const char *verb, agent_ctx *ctx, const char *manifests, bool 
 		}
 	}
 	deploy_scope_filter(&p->desired, p->cfg->kubernetes.namespaces.v, p->cfg->kubernetes.namespaces.n, &d);
+	flink_note_defaults(&p->desired, &d);
 	/* snapshots are not deployments: they render nothing and have their own engine */
 	flink_split_snapshots(&p->desired, &p->snapshots);
 	cli_report_diags(verb, &d);

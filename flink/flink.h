@@ -214,6 +214,9 @@ typedef struct flink_deployment {
 	 * takes snapshots out of a list before it is rendered or planned. */
 	bool snapshot;
 	flink_snapshot snap;
+	/* Upstream's spelling without spec.mode (native there), where spec
+	 * starts: flink_note_defaults reports it; 0 otherwise */
+	int mode_unset_line, mode_unset_col;
 	/* The commit this spec was read at when it is not the pass's own: the
 	 * older spec a rollback runs again (NULL otherwise). Not from YAML. */
 	char *spec_commit;
@@ -299,6 +302,14 @@ flink_deployment *flink_snapshot_parse(const fo_yaml_node *doc, const char *file
  * which checks each snapshot's jobReference against `v`.
  */
 void flink_split_snapshots(flink_deployments *v, flink_deployments *snaps);
+/*
+ * Warnings, at each document, where a manifest in the upstream operator's
+ * spelling leaves a default that upstream and flinkops read differently
+ * (a missing spec.mode: native there, standalone here). Not part of
+ * parsing, so that a model's own diagnostics stay about what is wrong;
+ * `validate`, `plan` and every pass add these.
+ */
+void flink_note_defaults(const flink_deployments *v, fo_diags *d);
 /* Parse one document known to be a FlinkSessionJob; NULL on error. */
 flink_deployment *flink_session_job_parse(const fo_yaml_node *doc, const char *file, fo_diags *d);
 void flink_deployment_free(flink_deployment *fd);

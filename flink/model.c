@@ -1431,6 +1431,14 @@ static void parse_spec(pctx *c, const fo_yaml_node *spec, flink_deployment *fd)
 		     "flinkops does not create Ingresses; expose the NAME-rest Service with your own Ingress");
 
 	char *mode = NULL;
+	/* upstream's spelling (image as one string) without a mode is native
+	 * there (flink_note_defaults says so; the README's short form has no
+	 * other mode to mean) */
+	const fo_yaml_node *img = field(spec, "image");
+	if (!field(spec, "mode") && img && img->kind == FO_YAML_SCALAR) {
+		fd->mode_unset_line = spec->line;
+		fd->mode_unset_col = spec->col;
+	}
 	if (get_str(c, spec, "spec", "mode", &mode) == 1) {
 		if (strcmp(mode, "standalone") == 0)
 			fd->mode = FLINK_MODE_STANDALONE;
@@ -2065,6 +2073,18 @@ size_t flink_check_repository(flink_deployments *v, fo_diags *d)
 	errors += flink_link_session_jobs(v, v, d);
 	link_snapshots(v, d);
 	return errors;
+}
+
+void flink_note_defaults(const flink_deployments *v, fo_diags *d)
+{
+	for (size_t i = 0; i < v->n; i++) {
+		const flink_deployment *fd = v->v[i];
+		if (fd->mode_unset_line)
+			fo_diag_add(d, FO_SEV_WARNING, fd->source, fd->mode_unset_line, fd->mode_unset_col,
+				    "spec: mode is not set, which the upstream operator reads as native; flinkops runs "
+				    "standalone (a TaskManager StatefulSet of fixed size, no pods started on demand): write "
+				    "mode: standalone to say so");
+	}
 }
 
 void flink_split_snapshots(flink_deployments *v, flink_deployments *snaps)
