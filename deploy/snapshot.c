@@ -277,6 +277,13 @@ void deploy_snapshot_next_step(const deploy_snapshot_want *w, const deploy_snaps
 			return;
 		}
 	}
+	if (!o->job_ready && o->job_still) {
+		/* a later pass takes it once the job runs; a `sync --once` does
+		 * not wait for that */
+		set(n, DEPLOY_SNAP_OP_NONE, fo_strdup("not taken yet: its job does not run (suspended or failed); it is "
+						      "taken once the job runs its spec"));
+		return;
+	}
 	if (!o->job_ready) {
 		set(n, DEPLOY_SNAP_OP_WAIT, fo_strdup("waits for its job to run its spec (a snapshot is asked only of "
 						      "a job whose rollout is settled)"));
@@ -573,6 +580,10 @@ static int advance(snap_exec *x, deploy_snapshot_item *it, fo_err *e)
 	for (int step = 0; step < 4 && rc == 0; step++) {
 		deploy_snapshot_obs ob = {0};
 		ob.job_ready = job_ready(job);
+		ob.job_still = job && job->outcome != DEPLOY_OUTCOME_WAITING &&
+			       (job->outcome == DEPLOY_OUTCOME_FAILED || job->journal_bad || job->unread ||
+				(job->fd && job->fd->job.state == FLINK_STATE_SUSPENDED) ||
+				job->journal.step == DEPLOY_STEP_FAILED);
 		ob.since_attempt_ms = -1;
 		int64_t t = deploy_time_ms(it->rec.trigger_time);
 		if (t >= 0) {
@@ -602,6 +613,11 @@ static int advance(snap_exec *x, deploy_snapshot_item *it, fo_err *e)
 		switch (n.op) {
 		case DEPLOY_SNAP_OP_NONE:
 			it->outcome = DEPLOY_OUTCOME_SETTLED;
+			if (it->rec.state == DEPLOY_SNAP_PENDING && n.why) {
+				/* said in its status, not waited for */
+				free(it->waiting);
+				it->waiting = fo_strdup(n.why);
+			}
 			done = true;
 			break;
 		case DEPLOY_SNAP_OP_WAIT:

@@ -97,6 +97,9 @@ typedef struct deploy_snapshot_obs {
 	/* the job's rollout settled in this pass with its job seen RUNNING
 	 * (not suspended, nothing in flight, its first checkpoint done) */
 	bool job_ready;
+	/* not ready, and its rollout is not moving towards running either
+	 * (suspended, failed, or left unread): nothing to wait for now */
+	bool job_still;
 	bool flink_ok;        /* IN_PROGRESS: Flink answered for the trigger */
 	enum deploy_trigger_obs trigger;
 	const char *location; /* COMPLETED: the path */

@@ -19,7 +19,9 @@
 #   - removed from git: s3 (disposeOnDelete: true) has its savepoint
 #     disposed of and its record forgotten; s1 (disposeOnDelete: true too),
 #     whose path the new deployment still names, keeps its data and its
-#     record, and its status says why.
+#     record, and its status says why;
+#   - a snapshot of a suspended job: sync does not wait for it; its status
+#     is Pending and says why; nothing is recorded or asked of Flink.
 NAME=snap
 . "$(dirname "$0")/lib-rollout.sh"
 snapfile() { # snapfile NAME KIND JOB (savepoint|checkpoint) [DISPOSE]
@@ -152,4 +154,17 @@ if [ $rc = 0 ] && ! exists "$p3" && ! $K -n $ns get configmap flink-snapshot-s3 
 	ok "s3 (disposeOnDelete: true) removed from git: its savepoint disposed of, its record gone, its status Deleted; s1 (disposeOnDelete: true) removed while FlinkDeployment fork names its path: its savepoint $p1 kept, its record too, and its status says why"
 else
 	fail "removed: rc=$rc p3 exists=$(exists "$p3" && echo yes) s3=$(rec s3 .state) s1 rec=$(rec s1 .state) phases=$(sfield s3 phase)/$(sfield s1 phase) s1: $(sfile s1 | grep message) $(tail -3 "$tmp/err")"
+fi
+
+# --- a snapshot of a suspended job: not waited for, pending, says why ----------------
+sed -i "s|^    upgradeMode: savepoint$|&\n    state: suspended|" "$tmp/work/jobs/fork.yaml"
+snapfile s5 FlinkDeployment fork savepoint >"$tmp/work/jobs/s5.yaml"
+publish "fork suspended, a snapshot of it" >/dev/null
+t0=$SECONDS
+sync_once
+if [ $rc = 0 ] && [ $((SECONDS - t0)) -lt 60 ] && [ "$(sfield s5 phase)" = Pending ] &&
+	sfile s5 | grep -q "its job does not run" && [ -z "$(rec s5 .state)" ]; then
+	ok "a snapshot of the suspended fork: sync returned in $((SECONDS - t0)) s without waiting for it; status Pending says its job does not run; nothing recorded or asked"
+else
+	fail "suspended: rc=$rc $((SECONDS - t0)) s phase=$(sfield s5 phase) rec=$(rec s5 .state) $(sfile s5 | grep message) $(tail -3 "$tmp/err")"
 fi

@@ -98,8 +98,8 @@ static void test_next_table(void **state)
 		r.type = "savepoint";
 		r.job_id = "0123456789abcdef0123456789abcdef";
 		r.spec_hash = "h1";
-		deploy_snapshot_obs o = {cases[i].ready, cases[i].flink_ok, cases[i].trig, "file:/sp/savepoint-1", "boom",
-					 cases[i].running, cases[i].since};
+		deploy_snapshot_obs o = {cases[i].ready, false, cases[i].flink_ok, cases[i].trig, "file:/sp/savepoint-1",
+					 "boom", cases[i].running, cases[i].since};
 		deploy_snapshot_next n;
 		deploy_snapshot_next_step(&w, &r, &o, &n);
 		if (n.op != cases[i].want)
@@ -109,6 +109,46 @@ static void test_next_table(void **state)
 		if ((n.op == DEPLOY_SNAP_OP_WAIT || n.op == DEPLOY_SNAP_OP_FAIL || n.op == DEPLOY_SNAP_OP_RETRY ||
 		     n.op == DEPLOY_SNAP_OP_ABANDON) && (!n.why || !*n.why))
 			fail_msg("case %zu (%s): no reason", i, cases[i].name);
+		deploy_snapshot_next_clear(&n);
+	}
+}
+
+/* A job that is not moving towards running (suspended, failed): the
+ * snapshot is not waited for — it stays pending and says why — while a
+ * job mid-rollout is waited for; a snapshot in flight ignores both. */
+static void test_job_still(void **state)
+{
+	(void)state;
+	static const struct {
+		enum deploy_snap_state st;
+		bool ready, still;
+		enum deploy_snap_op want;
+	} cases[] = {
+		{DEPLOY_SNAP_PENDING, false, true, DEPLOY_SNAP_OP_NONE},
+		{DEPLOY_SNAP_PENDING, false, false, DEPLOY_SNAP_OP_WAIT},
+		{DEPLOY_SNAP_PENDING, true, false, DEPLOY_SNAP_OP_TRIGGER},
+		{DEPLOY_SNAP_IN_PROGRESS, false, true, DEPLOY_SNAP_OP_WAIT}, /* Flink still working */
+	};
+	for (size_t i = 0; i < FO_ARRAY_LEN(cases); i++) {
+		deploy_snapshot_want w = {IN_GIT, false, "h1", -1, true};
+		deploy_snapshot_rec r;
+		memset(&r, 0, sizeof(r));
+		r.state = cases[i].st;
+		r.type = "savepoint";
+		r.job_id = "0123456789abcdef0123456789abcdef";
+		deploy_snapshot_obs o = {0};
+		o.job_ready = cases[i].ready;
+		o.job_still = cases[i].still;
+		o.flink_ok = true;
+		o.trigger = DEPLOY_TRIGGER_IN_PROGRESS;
+		o.job_running = 1;
+		o.since_attempt_ms = -1;
+		deploy_snapshot_next n;
+		deploy_snapshot_next_step(&w, &r, &o, &n);
+		if (n.op != cases[i].want)
+			fail_msg("case %zu: %s, want %s", i, deploy_snap_op_name(n.op), deploy_snap_op_name(cases[i].want));
+		if (n.op == DEPLOY_SNAP_OP_NONE)
+			assert_non_null(strstr(n.why, "its job does not run"));
 		deploy_snapshot_next_clear(&n);
 	}
 }
@@ -123,7 +163,7 @@ static void test_spec_changed(void **state)
 	r.state = DEPLOY_SNAP_COMPLETED;
 	r.path = "file:/sp/x";
 	r.spec_hash = "h1";
-	deploy_snapshot_obs o = {true, true, DEPLOY_TRIGGER_NONE, NULL, NULL, 1, -1};
+	deploy_snapshot_obs o = {true, false, true, DEPLOY_TRIGGER_NONE, NULL, NULL, 1, -1};
 	deploy_snapshot_next n;
 	deploy_snapshot_next_step(&w, &r, &o, &n);
 	assert_int_equal(n.op, DEPLOY_SNAP_OP_NONE);
@@ -457,7 +497,8 @@ static void test_repository(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_next_table), cmocka_unit_test(test_spec_changed), cmocka_unit_test(test_backoff),
+		cmocka_unit_test(test_next_table), cmocka_unit_test(test_job_still),    cmocka_unit_test(test_spec_changed),
+		cmocka_unit_test(test_backoff),
 		cmocka_unit_test(test_hold),       cmocka_unit_test(test_record),       cmocka_unit_test(test_plan),
 		cmocka_unit_test(test_status),     cmocka_unit_test(test_parse),        cmocka_unit_test(test_repository),
 	};
