@@ -160,3 +160,25 @@ bool flink_dns1123_label(const char *s)
 	}
 	return true;
 }
+
+bool flink_dns1123_subdomain(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 253)
+		return false;
+	/* each dot-separated part is a label (at most 63 there as well) */
+	for (const char *p = s;;) {
+		const char *dot = strchr(p, '.');
+		size_t len = dot ? (size_t)(dot - p) : strlen(p);
+		char part[64];
+		if (len == 0 || len > 63)
+			return false;
+		memcpy(part, p, len);
+		part[len] = 0;
+		if (!flink_dns1123_label(part))
+			return false;
+		if (!dot)
+			return true;
+		p = dot + 1;
+	}
+}
