@@ -30,9 +30,9 @@ static const struct {
 	{"apps", "statefulsets", {"get", "list", "create", "patch", "delete"}},
 	{"", "events", {"create"}},
 	{"", "pods", {"list"}},
-	{"", "serviceaccounts", {"get", "list", "create", "patch", "delete"}},
-	{FLINK_PLAIN_RBAC_GROUP, "roles", {"get", "list", "create", "patch", "delete"}},
-	{FLINK_PLAIN_RBAC_GROUP, "rolebindings", {"get", "list", "create", "patch", "delete"}},
+	{"", "serviceaccounts", {"list", "create", "patch", "delete"}},
+	{FLINK_PLAIN_RBAC_GROUP, "roles", {"list", "create", "patch", "delete"}},
+	{FLINK_PLAIN_RBAC_GROUP, "rolebindings", {"list", "create", "patch", "delete"}},
 };
 
 bool flink_plain_agent_holds(const char *group, const char *resource, const char *verb)

@@ -340,6 +340,7 @@ static void test_agent_holds(void **state)
 	assert_true(flink_plain_agent_holds("", "configmaps", "update"));
 	assert_true(flink_plain_agent_holds("apps", "statefulsets", "patch"));
 	assert_true(flink_plain_agent_holds("rbac.authorization.k8s.io", "roles", "create"));
+	assert_false(flink_plain_agent_holds("rbac.authorization.k8s.io", "roles", "get")); /* never read one by one */
 	assert_false(flink_plain_agent_holds("rbac.authorization.k8s.io", "roles", "escalate"));
 	assert_false(flink_plain_agent_holds("rbac.authorization.k8s.io", "roles", "bind"));
 	assert_false(flink_plain_agent_holds("", "statefulsets", "get"));
