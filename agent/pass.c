@@ -303,6 +303,14 @@ static int plain_apply(const char *verb, cli_pass *cp, deploy_pass *pass)
 	size_t nheld = 0;
 	int rc = deploy_plain_list(cp->kc, cp->opts.agent, cp->cfg->kubernetes.namespaces.v,
 				   cp->cfg->kubernetes.namespaces.n, &live, &e);
+	if (rc == FO_EFORBIDDEN && cp->desired.plain.n == 0) {
+		/* an install from before plain kinds, whose repository has none:
+		 * nothing to apply, and nothing can have been applied to prune */
+		fo_warn(verb, "%s (the repository has no ServiceAccount, Role or RoleBinding: nothing to do)",
+			fo_err_msg(&e));
+		rc = 0;
+		goto cleanup;
+	}
 	if (rc < 0) {
 		/* nothing is known of them: nothing is applied or deleted */
 		cli_report(verb, "%s", fo_err_msg(&e));
