@@ -100,25 +100,7 @@ EOF
 # upstream operator keeps it: the agent creates the Role with its own
 # ServiceAccount, which the API server allows only because the agent holds
 # every permission the Role grants (it has neither escalate nor bind)
-cat >"$tmp/work/jobs/flink-ha.yaml" <<EOF
-apiVersion: v1
-kind: ServiceAccount
-metadata: {name: flink, namespace: flink-jobs}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata: {name: flink-ha, namespace: flink-jobs}
-rules:
-- apiGroups: [""]
-  resources: [configmaps]
-  verbs: [get, list, watch, create, update, patch, delete]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: {name: flink-ha, namespace: flink-jobs}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: flink-ha}
-subjects: [{kind: ServiceAccount, name: flink}]
-EOF
+ha_objects flink-jobs >"$tmp/work/jobs/flink-ha.yaml"
 "$FLINKOPS" validate "$tmp/work/jobs/counter.yaml" "$tmp/work/jobs/flink-ha.yaml" >"$tmp/validate" 2>&1 ||
 	bad "validate: $(cat "$tmp/validate")"
 c1=$(publish "counter")
@@ -329,8 +311,8 @@ code=$(hook "$addr" 0000 | head -1 | cut -d' ' -f2)
 # --- the deployment deleted from git: pruned ---
 for _ in $(seq 1 90); do two_ready && [ -n "$(holder)" ] && break; sleep 1; done
 # the HA objects the agent applied are there, labelled its own
-[ "$($K -n flink-jobs get serviceaccount/flink role/flink-ha rolebinding/flink-ha \
-	-l app.kubernetes.io/managed-by=flinkops -o name 2>/dev/null | wc -l)" = 3 ] &&
+[ "$($K -n flink-jobs get serviceaccounts,roles,rolebindings -l app.kubernetes.io/managed-by=flinkops -o name 2>/dev/null |
+	grep -cxE 'serviceaccount/flink|role.rbac.authorization.k8s.io/flink-ha|rolebinding.rbac.authorization.k8s.io/flink-ha')" = 3 ] &&
 	ok "the ServiceAccount, Role (ConfigMaps, what HA needs) and RoleBinding in git applied by the in-cluster agent" ||
 	bad "the HA objects: $($K -n flink-jobs get serviceaccounts,roles,rolebindings --show-labels 2>&1 | tr '\n' ' ')"
 git -C "$tmp/work" rm -q jobs/counter.yaml jobs/flink-ha.yaml
@@ -341,8 +323,10 @@ t0=$SECONDS
 code=$(hook "$($A get pod "$leader" -o jsonpath='{.status.podIP}'):8080" | head -1 | cut -d' ' -f2)
 # the HA objects go in the pass after the deployment is gone (its pods may
 # run as them until then)
-gone() { [ -z "$($K -n flink-jobs get statefulsets,services,roles,rolebindings -o name 2>/dev/null)" ] &&
-	! $K -n flink-jobs get serviceaccount/flink >/dev/null 2>&1; }
+# (the namespace keeps the agent's own Role and RoleBinding, flinkops)
+gone() { [ -z "$($K -n flink-jobs get statefulsets,services -o name 2>/dev/null)" ] &&
+	! $K -n flink-jobs get serviceaccount/flink >/dev/null 2>&1 && ! $K -n flink-jobs get role/flink-ha >/dev/null 2>&1 &&
+	! $K -n flink-jobs get rolebinding/flink-ha >/dev/null 2>&1; }
 for _ in $(seq 1 150); do
 	gone && break
 	sleep 1
@@ -352,7 +336,7 @@ if [ "$code" = 202 ] && gone; then
 	# slower than a pass or two: what the leader did meanwhile
 	[ $((SECONDS - t0)) -le 20 ] || podlog "$leader" | tail -12 | sed 's/^/# /'
 else
-	bad "push: $code; not pruned: $($K -n flink-jobs get statefulsets,services,serviceaccount/flink,roles,rolebindings -o name 2>&1 | tr '\n' ' ')"
+	bad "push: $code; not pruned: $($K -n flink-jobs get statefulsets,services,serviceaccounts,roles,rolebindings -o name 2>&1 | tr '\n' ' ')"
 	podlog "$leader" | tail -15
 fi
 

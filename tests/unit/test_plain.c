@@ -332,6 +332,30 @@ static void test_decide_table(void **state)
 	}
 }
 
+/* An object in a namespace the agent does not manage: an error at its
+ * document, and dropped, as a FlinkDeployment there is. */
+static void test_scope(void **state)
+{
+	(void)state;
+	const char *t = "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: a, namespace: jobs}\n---\n"
+			"apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: b, namespace: elsewhere}\n";
+	flink_deployments v = {0};
+	fo_diags d = FO_DIAGS_INIT;
+	flink_load_buffer("s.yaml", t, strlen(t), &v, NULL, &d);
+	assert_int_equal(v.plain.n, 2);
+	char *namespaces[] = {"jobs"};
+	assert_int_equal(deploy_scope_filter(&v, namespaces, 1, &d), 1);
+	assert_int_equal(v.plain.n, 1);
+	assert_string_equal(v.plain.v[0]->name, "a");
+	assert_int_equal(d.nerrors, 1);
+	assert_int_equal(d.v[0].line, 5);
+	assert_string_equal(d.v[0].msg, "ServiceAccount elsewhere/b: namespace elsewhere is not one this agent manages "
+					 "(kubernetes.namespaces: jobs); add it there (and grant the agent its Role in it) "
+					 "or move the object");
+	flink_deployments_free(&v);
+	fo_diags_free(&d);
+}
+
 /* The agent's grant, as examples/install/rbac.yaml has it. */
 static void test_agent_holds(void **state)
 {
@@ -355,6 +379,7 @@ int main(void)
 		cmocka_unit_test(test_parse_table),
 		cmocka_unit_test(test_object),
 		cmocka_unit_test(test_decide_table),
+		cmocka_unit_test(test_scope),
 		cmocka_unit_test(test_agent_holds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
