@@ -288,14 +288,13 @@ void cli_pass_stats(const cli_pass *p, k8s_stats *out)
 }
 
 /*
- * Before the FlinkDeployments are applied (their pods run as the
- * ServiceAccounts): list the plain objects of ours, decide
- * (deploy_plain_decide, with the FlinkDeployments' own prune verdict as a
- * guard) and apply what git changed. A namespace where a deployment gone
- * from git is still being deleted keeps its plain objects for this pass.
- * Returns 0, or the first error (also reported).
+ * List the plain objects of ours and decide (deploy_plain_decide, with the
+ * FlinkDeployments' own prune verdict as a guard) into pass->plain. A
+ * namespace where a deployment gone from git is still being deleted keeps
+ * its plain objects for this pass. Returns 0, or the first error (also
+ * reported); nothing is decided when the listing failed.
  */
-static int plain_apply(const char *verb, cli_pass *cp, deploy_pass *pass)
+static int plain_decide(const char *verb, cli_pass *cp, deploy_pass *pass)
 {
 	fo_err e = FO_ERR_INIT;
 	deploy_plain_live live = {0};
@@ -332,13 +331,26 @@ static int plain_apply(const char *verb, cli_pass *cp, deploy_pass *pass)
 	};
 	deploy_plain_decide(&cp->desired.plain, &live, cp->opts.agent, &g, &pass->plain);
 	pass->plain_listed = true;
-	if (pass->plain.prune_refused)
-		cli_report(verb, "ServiceAccounts, Roles and RoleBindings gone from git: %s", pass->plain.prune_reason);
-	if ((rc = deploy_plain_apply(cp->kc, &pass->plain, cp->opts.agent, &e)) < 0)
-		cli_report(verb, "%s", fo_err_msg(&e));
 cleanup:
 	free(held);
 	deploy_plain_live_free(&live);
+	fo_err_clear(&e);
+	return rc;
+}
+
+/* Before the FlinkDeployments are applied (their pods run as the
+ * ServiceAccounts): decide, then apply what git changed. Returns 0, or the
+ * first error (also reported). */
+static int plain_apply(const char *verb, cli_pass *cp, deploy_pass *pass)
+{
+	int rc = plain_decide(verb, cp, pass);
+	if (rc < 0 || !pass->plain_listed)
+		return rc;
+	if (pass->plain.prune_refused)
+		cli_report(verb, "ServiceAccounts, Roles and RoleBindings gone from git: %s", pass->plain.prune_reason);
+	fo_err e = FO_ERR_INIT;
+	if ((rc = deploy_plain_apply(cp->kc, &pass->plain, cp->opts.agent, &e)) < 0)
+		cli_report(verb, "%s", fo_err_msg(&e));
 	fo_err_clear(&e);
 	return rc;
 }
@@ -386,6 +398,8 @@ void agent_pass_run(agent_ctx *ctx, const agent_pass_opts *o, cli_pass *cp, depl
 			cli_report(o->verb, "%s", pass->abort_reason);
 			goto cleanup;
 		}
+		if (plain_decide(o->verb, cp, pass) < 0)
+			goto cleanup;
 		r->status = EXIT_OK;
 		goto cleanup;
 	}

@@ -212,6 +212,14 @@ plain() { $K -n $ns get serviceaccount,role,rolebinding -l app.kubernetes.io/man
 	-o jsonpath='{range .items[*]}{.kind}/{.metadata.name}={.metadata.annotations.flinkops\.io/content-hash} {end}'; }
 ha_objects $ns >"$tmp/work/jobs/ha.yaml"
 publish "the HA objects"
+"$FLINKOPS" plan --live --config "$tmp/config.yaml" >"$tmp/plan.txt" 2>"$tmp/err"
+rc=$?
+if [ $rc = 2 ] && grep -qx "ServiceAccount $ns/flink: create" "$tmp/plan.txt" && grep -qx "Role $ns/flink-ha: create" "$tmp/plan.txt" &&
+	grep -qx "RoleBinding $ns/flink-ha: create" "$tmp/plan.txt" && [ -z "$(plain)" ]; then
+	ok "plan --live lists the three it would create (exit 2), and creates nothing"
+else
+	fail "plan --live of the HA objects: rc=$rc $(cat "$tmp/plan.txt" "$tmp/err")"
+fi
 sync_once "$tmp/config.yaml"
 got=$(plain)
 if [ $rc = 0 ] && [ "$(grep -oE '(ServiceAccount/flink|Role/flink-ha|RoleBinding/flink-ha)=[0-9a-f]{64}' <<<"$got" | wc -l)" = 3 ] &&
@@ -226,8 +234,12 @@ sync_once "$tmp/config.yaml"
 # the Role goes from git while another manifest is invalid: kept
 ha_objects $ns | awk 'BEGIN { RS = "---\n"; ORS = "" } !/kind: Role\n/ { print (n++ ? "---\n" : "") $0 }' >"$tmp/work/jobs/ha.yaml"
 grep -q 'kind: Role$' "$tmp/work/jobs/ha.yaml" && fail "the Role is still in ha.yaml"
+publish "Role removed"
+"$FLINKOPS" plan --live --config "$tmp/config.yaml" >"$tmp/plan.txt" 2>"$tmp/err"
+[ $? = 2 ] && grep -qx "Role $ns/flink-ha: delete" "$tmp/plan.txt" && [ "$(grep -c ': delete\|: create\|: update' "$tmp/plan.txt")" = 1 ] &&
+	ok "plan --live: the Role removed from git would be deleted, nothing else" || fail "plan --live of the Role's delete: $(cat "$tmp/plan.txt")"
 deployment broken 2g "  bogusField: 1" >"$tmp/work/jobs/broken.yaml"
-publish "Role removed, and a broken manifest"
+publish "and a broken manifest"
 sync_once "$tmp/config.yaml"
 if [ $rc = 1 ] && $K -n $ns get role flink-ha >/dev/null 2>&1 && [ "$(jqo '.requests.delete')" = 0 ] &&
 	grep -q 'problem' <<<"$(jqo .objectsPruneRefused)"; then
