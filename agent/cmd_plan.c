@@ -71,6 +71,12 @@ typedef struct plan_snap {
 	const flink_deployment *from, *to; /* borrowed from plan_list */
 	char *text;                        /* deploy_snapshot_plan; NULL: no change */
 } plan_snap;
+/* A ServiceAccount, Role or RoleBinding that the change creates, changes
+ * or deletes (matched by kind/namespace/name, like deployments). */
+typedef struct plan_object {
+	const flink_plain *from, *to; /* borrowed from plan_list's models; NULL: absent there */
+	const char *action;           /* "create", "change" or "delete" */
+} plan_object;
 
 typedef struct plan_list {
 	plan_snap *snaps;
@@ -78,6 +84,8 @@ typedef struct plan_list {
 	flink_deployments base_snaps, head_snaps; /* own the snapshots the entries borrow */
 	plan_item *v;
 	size_t n, cap;
+	plan_object *objs;
+	size_t nobjs, objs_cap;
 	flink_deployments base, head; /* own the models the items borrow */
 	fo_diags diags;               /* problems in HEAD's files: errors */
 	fo_diags notes;               /* problems in BASE's files and skipped files: warnings */
@@ -98,6 +106,7 @@ static void plan_list_free(plan_list *l)
 	free(l->snaps);
 	flink_deployments_free(&l->base_snaps);
 	flink_deployments_free(&l->head_snaps);
+	free(l->objs);
 	flink_deployments_free(&l->base);
 	flink_deployments_free(&l->head);
 	fo_diags_free(&l->diags);
@@ -194,6 +203,48 @@ static void plan_snapshots(plan_list *l, const flink_deployments *all)
 	}
 }
 
+static const flink_plain *plain_find(const flink_plains *v, const flink_plain *p)
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (strcmp(v->v[i]->kind, p->kind) == 0 && strcmp(v->v[i]->namespace, p->namespace) == 0 &&
+		    strcmp(v->v[i]->name, p->name) == 0)
+			return v->v[i];
+	return NULL;
+}
+
+static void plan_object_add(plan_list *l, const flink_plain *from, const flink_plain *to, const char *action)
+{
+	l->objs = fo_grow(l->objs, &l->objs_cap, l->nobjs + 1, sizeof(*l->objs));
+	l->objs[l->nobjs++] = (plan_object){from, to, action};
+}
+
+/* The plain objects of the changed files: created, changed (their content
+ * hash differs) or deleted. One whose head file is broken (`broken`, its
+ * paths) is not judged deleted, as a deployment is not. */
+static void plan_objects(plan_list *l, char **broken, size_t nbroken)
+{
+	for (size_t i = 0; i < l->head.plain.n; i++) {
+		const flink_plain *to = l->head.plain.v[i], *from = plain_find(&l->base.plain, to);
+		if (!from) {
+			plan_object_add(l, NULL, to, "create");
+			continue;
+		}
+		char *a = flink_plain_hash(from), *b = flink_plain_hash(to);
+		if (strcmp(a, b) != 0)
+			plan_object_add(l, from, to, "change");
+		free(a);
+		free(b);
+	}
+	for (size_t i = 0; i < l->base.plain.n; i++) {
+		const flink_plain *from = l->base.plain.v[i];
+		bool skip = false;
+		for (size_t b = 0; b < nbroken && !skip; b++)
+			skip = fo_streq(from->source, broken[b]);
+		if (!skip && !plain_find(&l->head.plain, from))
+			plan_object_add(l, from, NULL, "delete");
+	}
+}
+
 /* Whether `v` holds a session job or a session cluster. */
 static bool touches_sessions(const flink_deployments *v)
 {
@@ -247,6 +298,8 @@ static int plan_collect(sync_repo *r, const char *base, const char *head, const 
 	fo_diags scratch = FO_DIAGS_INIT;
 	flink_note_defaults(&l->head, &l->notes);
 	flink_check_unique(&l->head, &l->diags);
+	flink_plain_check_unique(&l->head.plain, &l->diags);
+	plan_objects(l, broken, nbroken);
 	flink_link_session_jobs(&l->head, &head_all, &l->diags);
 	flink_link_session_jobs(&l->base, &base_all, &scratch);
 	fo_diags_free(&scratch);
@@ -462,9 +515,18 @@ static void changed_objects(const plan_item *x, fo_buf *b, const char *sep, bool
 		fo_buf_puts(b, "none");
 }
 
+/* "Role ns/name (file)" of a plain object's change. */
+static char *object_line(const plan_object *o)
+{
+	const flink_plain *p = o->to ? o->to : o->from;
+	if (o->from && o->to && !fo_streq(o->from->source, o->to->source))
+		return fo_asprintf("%s %s/%s (%s -> %s)", p->kind, p->namespace, p->name, o->from->source, o->to->source);
+	return fo_asprintf("%s %s/%s (%s)", p->kind, p->namespace, p->name, p->source);
+}
+
 static size_t count_changes(const plan_list *l)
 {
-	size_t n = 0;
+	size_t n = l->nobjs;
 	for (size_t i = 0; i < l->nsnaps; i++)
 		n += l->snaps[i].text != NULL;
 	for (size_t i = 0; i < l->n; i++)
@@ -530,10 +592,19 @@ static void print_text(const plan_list *l, const char *repo)
 		if (x->text)
 			printf("\n%s/%s (%s, a FlinkStateSnapshot): %s\n", fd->namespace, fd->name, fd->source, x->text);
 	}
+	for (size_t i = 0; i < l->nobjs; i++) {
+		char *line = object_line(&l->objs[i]);
+		printf("\n%s: %s\n", line, l->objs[i].action);
+		free(line);
+	}
+	n -= l->nobjs;
 	if (n)
 		printf("\n%zu FlinkDeployment%s change%s.\n", n, n == 1 ? "" : "s", n == 1 ? "s" : "");
-	else if (count_errors(l) == 0)
+	else if (count_errors(l) == 0 && !l->nobjs)
 		printf("\nNo FlinkDeployment changes.\n");
+	if (l->nobjs)
+		printf("%s%zu ServiceAccount, Role or RoleBinding change%s.\n", n ? "" : "\n", l->nobjs,
+		       l->nobjs == 1 ? "" : "s");
 }
 
 static void md_diag(const fo_diag *d)
@@ -543,9 +614,30 @@ static void md_diag(const fo_diag *d)
 	free(s);
 }
 
+static void markdown_body(const plan_list *l);
+
+/* The plain objects' changes as a Markdown table (nothing when none). */
+static void markdown_objects(const plan_list *l)
+{
+	if (!l->nobjs)
+		return;
+	printf("\n| object | file | change |\n|---|---|---|\n");
+	for (size_t i = 0; i < l->nobjs; i++) {
+		const plan_object *o = &l->objs[i];
+		const flink_plain *p = o->to ? o->to : o->from;
+		printf("| `%s %s/%s` | `%s` | %s |\n", p->kind, p->namespace, p->name, p->source, o->action);
+	}
+}
+
 static void print_markdown(const plan_list *l)
 {
-	size_t n = count_changes(l), nerr = count_errors(l);
+	markdown_body(l);
+	markdown_objects(l);
+}
+
+static void markdown_body(const plan_list *l)
+{
+	size_t n = count_changes(l) - l->nobjs, nerr = count_errors(l);
 	printf("### flinkops plan: %zu FlinkDeployment%s change%s (`%.7s`..`%.7s`)\n\n", n, n == 1 ? "" : "s",
 	       n == 1 ? "s" : "", l->base_commit, l->head_commit);
 	if (nerr) {
@@ -683,6 +775,21 @@ static void print_json(const plan_list *l)
 		cJSON_AddStringToObject(j, "action", !x->from ? "create" : !x->to ? "delete" : "update");
 		cJSON_AddStringToObject(j, "description", x->text);
 		cJSON_AddItemToArray(sarr, j);
+	}
+	cJSON *objs = cJSON_AddArrayToObject(o, "objects");
+	for (size_t i = 0; i < l->nobjs; i++) {
+		const plan_object *x = &l->objs[i];
+		const flink_plain *p = x->to ? x->to : x->from;
+		cJSON *j = cJSON_CreateObject();
+		cJSON_AddStringToObject(j, "kind", p->kind);
+		cJSON_AddStringToObject(j, "namespace", p->namespace);
+		cJSON_AddStringToObject(j, "name", p->name);
+		if (x->from)
+			cJSON_AddStringToObject(j, "fromPath", x->from->source);
+		if (x->to)
+			cJSON_AddStringToObject(j, "toPath", x->to->source);
+		cJSON_AddStringToObject(j, "action", x->action);
+		cJSON_AddItemToArray(objs, j);
 	}
 	cJSON *errs = cJSON_AddArrayToObject(o, "errors");
 	for (size_t i = 0; i < l->diags.n; i++) {

@@ -114,6 +114,16 @@ static char *item_diff(const deploy_item *it, const char *agent)
 	return fo_buf_detach(&d);
 }
 
+/* The plain objects' changes a pass would make (a delete that is kept
+ * counts: git says it goes). */
+static size_t plain_changes(const deploy_plain_plan *p)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < p->n; i++)
+		n += p->v[i].op != DEPLOY_PLAIN_KEEP;
+	return n;
+}
+
 static bool item_changes(const deploy_item *it)
 {
 	if (!it->fd)
@@ -339,6 +349,7 @@ int cmd_plan_live(int argc, char **argv)
 		cJSON_Delete(o);
 		for (size_t i = 0; i < pass.n; i++)
 			changes += item_changes(&pass.items[i]);
+		changes += plain_changes(&pass.plain);
 	} else {
 		if (md_out)
 			fo_buf_puts(&out, "## flinkops plan (against the cluster)\n\n");
@@ -352,6 +363,22 @@ int cmd_plan_live(int argc, char **argv)
 		if (pass.prune_refused)
 			fo_buf_printf(&out, "prune would be refused: %s\n", pass.prune_reason);
 		fo_buf_printf(&out, "%zu of %zu deployment%s would change\n", changes, pass.n, pass.n == 1 ? "" : "s");
+		size_t nobjs = plain_changes(&pass.plain);
+		for (size_t i = 0; i < pass.plain.n; i++) {
+			const deploy_plain_action *a = &pass.plain.v[i];
+			if (a->op == DEPLOY_PLAIN_KEEP)
+				continue;
+			fo_buf_printf(&out, "%s%s %s/%s: %s", md_out ? "- " : "", a->kind->kind, a->ns, a->name,
+				      deploy_plain_op_name(a->op));
+			if (a->refused)
+				fo_buf_printf(&out, ", kept: %s", a->why);
+			else if (a->why)
+				fo_buf_printf(&out, " (%s)", a->why);
+			fo_buf_puts(&out, "\n");
+		}
+		if (nobjs)
+			fo_buf_printf(&out, "%zu ServiceAccount, Role or RoleBinding change%s\n", nobjs, nobjs == 1 ? "" : "s");
+		changes += nobjs;
 	}
 	fwrite(fo_buf_cstr(&out), 1, out.len, stdout);
 	fo_buf_free(&out);

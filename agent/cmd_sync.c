@@ -71,6 +71,18 @@ static void print_text(const deploy_pass *p, const k8s_stats *st, const char *so
 		if (it->drift_job)
 			printf("    job drift: the job had ended outside flinkops; started again from its newest state\n");
 	}
+	for (size_t i = 0; i < p->plain.n; i++) {
+		const deploy_plain_action *a = &p->plain.v[i];
+		if (a->op == DEPLOY_PLAIN_KEEP)
+			continue;
+		printf("  %s %s/%s: %s", a->kind->kind, a->ns, a->name, deploy_plain_op_name(a->op));
+		if (a->error)
+			printf(", failed: %s\n", a->error);
+		else if (a->refused)
+			printf(", kept: %s\n", a->why);
+		else
+			printf("%s%s%s\n", a->done ? ", done" : ", not done", a->why ? ": " : "", a->why ? a->why : "");
+	}
 	if (p->prune_refused)
 		printf("prune refused: %s\n", p->prune_reason);
 	if (p->aborted)

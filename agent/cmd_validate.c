@@ -15,9 +15,12 @@ static const char usage[] =
 	"Parse and check FlinkDeployment and FlinkSessionJob files. PATH is a file or\n"
 	"a folder, read recursively for *.yaml and *.yml. A FlinkSessionJob must name\n"
 	"a session FlinkDeployment (one without spec.job) of its namespace among them.\n"
-	"Documents of other kinds are reported: an error for the upstream operator's\n"
-	"kinds flinkops does not run (FlinkStateSnapshot, FlinkBlueGreenDeployment), a\n"
-	"warning for the rest, which it does not apply.\n"
+	"ServiceAccounts (v1), Roles and RoleBindings (rbac.authorization.k8s.io/v1)\n"
+	"are applied as written and checked: a Role may grant only what the agent\n"
+	"holds, a RoleBinding binds a Role to ServiceAccounts. Documents of other kinds\n"
+	"are reported: an error for the upstream operator's kinds flinkops does not\n"
+	"run (FlinkStateSnapshot, FlinkBlueGreenDeployment), a warning for the rest,\n"
+	"which it does not apply.\n"
 	"Every problem is printed on stderr as file:line:col: message.\n"
 	"\n"
 	"  -o, --output FORMAT   text (default) or json\n"
@@ -25,20 +28,31 @@ static const char usage[] =
 	"\n"
 	"Exit status: 0 when every FlinkDeployment is valid, 1 otherwise.\n";
 
+/* One valid document in the JSON output. */
+static void add_valid(cJSON *arr, const char *kind, const char *ns, const char *name, const char *file, int line)
+{
+	cJSON *x = cJSON_CreateObject();
+	cJSON_AddStringToObject(x, "namespace", ns);
+	cJSON_AddStringToObject(x, "name", name);
+	cJSON_AddStringToObject(x, "kind", kind);
+	cJSON_AddStringToObject(x, "file", file);
+	cJSON_AddNumberToObject(x, "line", line);
+	cJSON_AddItemToArray(arr, x);
+}
+
 static void print_json(const flink_deployments *v, const fo_diags *d, size_t nfiles)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddBoolToObject(o, "valid", d->nerrors == 0);
 	cJSON_AddNumberToObject(o, "files", (double)nfiles);
 	cJSON *deps = cJSON_AddArrayToObject(o, "deployments");
-	for (size_t i = 0; i < v->n; i++) {
-		cJSON *x = cJSON_CreateObject();
-		cJSON_AddStringToObject(x, "namespace", v->v[i]->namespace);
-		cJSON_AddStringToObject(x, "name", v->v[i]->name);
-		cJSON_AddStringToObject(x, "kind", flink_kind_name(v->v[i]));
-		cJSON_AddStringToObject(x, "file", v->v[i]->source);
-		cJSON_AddNumberToObject(x, "line", v->v[i]->line);
-		cJSON_AddItemToArray(deps, x);
+	for (size_t i = 0; i < v->n; i++)
+		add_valid(deps, flink_kind_name(v->v[i]), v->v[i]->namespace, v->v[i]->name, v->v[i]->source,
+			  v->v[i]->line);
+	cJSON *objs = cJSON_AddArrayToObject(o, "objects");
+	for (size_t i = 0; i < v->plain.n; i++) {
+		const flink_plain *p = v->plain.v[i];
+		add_valid(objs, p->kind, p->namespace, p->name, p->source, p->line);
 	}
 	cJSON *diags = cJSON_AddArrayToObject(o, "diagnostics");
 	for (size_t i = 0; i < d->n; i++) {
@@ -96,10 +110,13 @@ int cmd_validate(int argc, char **argv)
 		for (size_t i = 0; i < v.n; i++)
 			printf("%s: %s %s/%s is valid\n", v.v[i]->source, flink_kind_name(v.v[i]), v.v[i]->namespace,
 			       v.v[i]->name);
+		for (size_t i = 0; i < v.plain.n; i++)
+			printf("%s: %s %s/%s is valid\n", v.plain.v[i]->source, v.plain.v[i]->kind,
+			       v.plain.v[i]->namespace, v.plain.v[i]->name);
 		if (d.nerrors)
 			fprintf(stderr, "%zu error%s in %zu file%s\n", d.nerrors, d.nerrors == 1 ? "" : "s", nfiles,
 				nfiles == 1 ? "" : "s");
-		else if (v.n == 0)
+		else if (v.n == 0 && v.plain.n == 0)
 			fprintf(stderr, "no FlinkDeployment found in %zu file%s\n", nfiles, nfiles == 1 ? "" : "s");
 	}
 	int status = d.nerrors ? EXIT_FAIL : EXIT_OK;

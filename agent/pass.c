@@ -292,6 +292,88 @@ void cli_pass_stats(const cli_pass *p, k8s_stats *out)
 	out->failures = now->failures - was->failures;
 }
 
+/*
+ * List the plain objects of ours and decide (deploy_plain_decide, with the
+ * FlinkDeployments' own prune verdict as a guard) into pass->plain. A
+ * namespace where a deployment gone from git is still being deleted keeps
+ * its plain objects for this pass. Returns 0, or the first error (also
+ * reported); nothing is decided when the listing failed.
+ */
+static int plain_decide(const char *verb, cli_pass *cp, deploy_pass *pass)
+{
+	fo_err e = FO_ERR_INIT;
+	deploy_plain_live live = {0};
+	const char **held = fo_calloc(pass->n + 1, sizeof(*held));
+	size_t nheld = 0;
+	int rc = deploy_plain_list(cp->kc, cp->opts.agent, cp->cfg->kubernetes.namespaces.v,
+				   cp->cfg->kubernetes.namespaces.n, &live, &e);
+	if (rc == FO_EFORBIDDEN && cp->desired.plain.n == 0) {
+		/* an install from before plain kinds, whose repository has none:
+		 * nothing to apply, and nothing can have been applied to prune */
+		fo_warn(verb, "%s (the repository has no ServiceAccount, Role or RoleBinding: nothing to do)",
+			fo_err_msg(&e));
+		rc = 0;
+		goto cleanup;
+	}
+	if (rc < 0) {
+		/* nothing is known of them: nothing is applied or deleted */
+		cli_report(verb, "%s", fo_err_msg(&e));
+		goto cleanup;
+	}
+	for (size_t i = 0; i < pass->n; i++)
+		if (!pass->items[i].fd)
+			held[nheld++] = pass->items[i].ns;
+	deploy_plain_guard g = {
+		.prune = cp->opts.prune,
+		.max_delete_ratio = cp->opts.max_delete_ratio,
+		.force_prune = cp->opts.force_prune,
+		.skip_reason = cp->opts.prune_skip_reason,
+		.refused_reason = pass->aborted ? "the API server became unreachable"
+				  : pass->prune_refused ? "the FlinkDeployments' prune is refused"
+							: NULL,
+		.held_ns = held,
+		.nheld = nheld,
+	};
+	deploy_plain_decide(&cp->desired.plain, &live, cp->opts.agent, &g, &pass->plain);
+	pass->plain_listed = true;
+cleanup:
+	free(held);
+	deploy_plain_live_free(&live);
+	fo_err_clear(&e);
+	return rc;
+}
+
+/* Before the FlinkDeployments are applied (their pods run as the
+ * ServiceAccounts): decide, then apply what git changed. Returns 0, or the
+ * first error (also reported). */
+static int plain_apply(const char *verb, cli_pass *cp, deploy_pass *pass)
+{
+	int rc = plain_decide(verb, cp, pass);
+	if (rc < 0 || !pass->plain_listed)
+		return rc;
+	if (pass->plain.prune_refused)
+		cli_report(verb, "ServiceAccounts, Roles and RoleBindings gone from git: %s", pass->plain.prune_reason);
+	fo_err e = FO_ERR_INIT;
+	if ((rc = deploy_plain_apply(cp->kc, &pass->plain, cp->opts.agent, &e)) < 0)
+		cli_report(verb, "%s", fo_err_msg(&e));
+	fo_err_clear(&e);
+	return rc;
+}
+
+/* After the FlinkDeployments: delete the plain objects gone from git that
+ * no guard keeps — unless the pass lost the API server on the way. */
+static int plain_prune(const char *verb, cli_pass *cp, deploy_pass *pass)
+{
+	if (!pass->plain_listed || pass->aborted)
+		return 0;
+	fo_err e = FO_ERR_INIT;
+	int rc = deploy_plain_prune(cp->kc, &pass->plain, &e);
+	if (rc < 0)
+		cli_report(verb, "%s", fo_err_msg(&e));
+	fo_err_clear(&e);
+	return rc;
+}
+
 void agent_pass_run(agent_ctx *ctx, const agent_pass_opts *o, cli_pass *cp, deploy_pass *pass,
 		    agent_pass_result *r)
 {
@@ -321,6 +403,8 @@ void agent_pass_run(agent_ctx *ctx, const agent_pass_opts *o, cli_pass *cp, depl
 			cli_report(o->verb, "%s", pass->abort_reason);
 			goto cleanup;
 		}
+		if (plain_decide(o->verb, cp, pass) < 0)
+			goto cleanup;
 		r->status = EXIT_OK;
 		goto cleanup;
 	}
@@ -328,6 +412,7 @@ void agent_pass_run(agent_ctx *ctx, const agent_pass_opts *o, cli_pass *cp, depl
 	/* before the rollouts: a snapshot in flight holds its job's stop */
 	deploy_snapshots_plan(&cp->snapshots, cp->live, pass, &cp->snaps);
 	cli_retention_context(cp, pass);
+	int prc = pass->aborted ? 0 : plain_apply(o->verb, cp, pass);
 	int rc = deploy_reconcile_apply(cp->kc, pass, &cp->opts, &e);
 	if (rc < 0)
 		cli_report(o->verb, "%s", fo_err_msg(&e));
@@ -337,6 +422,8 @@ void agent_pass_run(agent_ctx *ctx, const agent_pass_opts *o, cli_pass *cp, depl
 	if (snrc < 0)
 		cli_report(o->verb, "%s", fo_err_msg(&sne));
 	fo_err_clear(&sne);
+	if (plain_prune(o->verb, cp, pass) < 0 || prc < 0 || pass->plain.prune_refused)
+		prc = -1;
 	fo_err se = FO_ERR_INIT;
 	/* a leader that lost the Lease during the pass pushes no status: what
 	 * it would write may already be stale, and the new leader writes its own */
@@ -365,8 +452,10 @@ void agent_pass_run(agent_ctx *ctx, const agent_pass_opts *o, cli_pass *cp, depl
 		r->failed += cp->snaps.v[i].outcome == DEPLOY_OUTCOME_FAILED;
 		r->waiting += cp->snaps.v[i].outcome == DEPLOY_OUTCOME_WAITING;
 	}
-	r->status = rc < 0 || snrc < 0 || src < 0 || r->failed || cp->bad || pass->prune_refused || pass->aborted ? EXIT_FAIL
-												      : EXIT_OK;
+	r->status = rc < 0 || snrc < 0 || prc < 0 || src < 0 || r->failed || cp->bad || pass->prune_refused ||
+				    pass->aborted
+			    ? EXIT_FAIL
+			    : EXIT_OK;
 cleanup:
 	fo_err_clear(&e);
 }

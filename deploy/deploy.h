@@ -24,6 +24,7 @@
 #include <cjson/cJSON.h>
 
 #include "deploy/journal.h"
+#include "deploy/plain.h"
 #include "deploy/plan.h"
 #include "deploy/rollout.h"
 #include "flink/flink.h"
@@ -82,8 +83,9 @@ typedef struct deploy_live deploy_live;
 int deploy_live_load(k8s_client *c, const char *agent, char *const *namespaces, size_t n, deploy_live **out,
 		     fo_err *e);
 /*
- * Keep only the FlinkDeployments in the `n` namespaces an agent manages (all
- * when n is 0); each one elsewhere is an error in `d` at its document
+ * Keep only the FlinkDeployments and plain objects (ServiceAccounts, Roles,
+ * RoleBindings) in the `n` namespaces an agent manages (all when n is 0);
+ * each one elsewhere is an error in `d` at its document
  * ("namespace X is not one this agent manages") and is dropped, so that it
  * is neither applied nor — the error making the pass skip pruning — taken
  * as gone. Returns how many were dropped. Pure.
@@ -194,6 +196,10 @@ typedef struct deploy_pass {
 	bool aborted;                   /* the API server became unreachable */
 	bool stopped;                   /* deploy_options.stop was set: the rest was not attempted */
 	char *abort_reason;
+	/* the repository's ServiceAccounts, Roles and RoleBindings (plain.h):
+	 * what the pass decided and did with them */
+	deploy_plain_plan plain;
+	bool plain_listed;              /* they were listed and decided (else nothing was done) */
 } deploy_pass;
 
 /* How jobs are run (deploy/rollout.c); without it a pass handles objects only. */

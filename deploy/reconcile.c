@@ -259,6 +259,29 @@ int deploy_live_load(k8s_client *c, const char *agent, char *const *namespaces, 
 	return 0;
 }
 
+/* Whether `ns` is one of the `n` namespaces (all when n is 0). */
+static bool in_scope(const char *ns, char *const *namespaces, size_t n)
+{
+	for (size_t j = 0; j < n; j++)
+		if (strcmp(ns, namespaces[j]) == 0)
+			return true;
+	return n == 0;
+}
+
+/* The error for a document of namespace `ns`, which the agent does not manage. */
+static void out_of_scope(fo_diags *d, const char *file, int line, int col, const char *kind, const char *ns,
+			 const char *name, char *const *namespaces, size_t n)
+{
+	fo_buf list = FO_BUF_INIT;
+	for (size_t j = 0; j < n; j++)
+		fo_buf_printf(&list, "%s%s", j ? ", " : "", namespaces[j]);
+	fo_diag_add(d, FO_SEV_ERROR, file, line, col,
+		    "%s %s/%s: namespace %s is not one this agent manages (kubernetes.namespaces: %s); "
+		    "add it there (and grant the agent its Role in it) or move the %s",
+		    kind, ns, name, ns, list.ptr, strcmp(kind, FLINK_KIND) == 0 ? "deployment" : "object");
+	fo_buf_free(&list);
+}
+
 size_t deploy_scope_filter(flink_deployments *v, char *const *namespaces, size_t n, fo_diags *d)
 {
 	if (!n)
@@ -266,25 +289,27 @@ size_t deploy_scope_filter(flink_deployments *v, char *const *namespaces, size_t
 	size_t kept = 0, dropped = 0;
 	for (size_t i = 0; i < v->n; i++) {
 		flink_deployment *fd = v->v[i];
-		bool ours = false;
-		for (size_t j = 0; j < n && !ours; j++)
-			ours = strcmp(fd->namespace, namespaces[j]) == 0;
-		if (ours) {
+		if (in_scope(fd->namespace, namespaces, n)) {
 			v->v[kept++] = fd;
 			continue;
 		}
-		fo_buf list = FO_BUF_INIT;
-		for (size_t j = 0; j < n; j++)
-			fo_buf_printf(&list, "%s%s", j ? ", " : "", namespaces[j]);
-		fo_diag_add(d, FO_SEV_ERROR, fd->source, fd->line, fd->col,
-			    "FlinkDeployment %s/%s: namespace %s is not one this agent manages (kubernetes.namespaces: %s); "
-			    "add it there (and grant the agent its Role in it) or move the deployment",
-			    fd->namespace, fd->name, fd->namespace, list.ptr);
-		fo_buf_free(&list);
+		out_of_scope(d, fd->source, fd->line, fd->col, "FlinkDeployment", fd->namespace, fd->name, namespaces, n);
 		flink_deployment_free(fd);
 		dropped++;
 	}
 	v->n = kept;
+	kept = 0;
+	for (size_t i = 0; i < v->plain.n; i++) {
+		flink_plain *po = v->plain.v[i];
+		if (in_scope(po->namespace, namespaces, n)) {
+			v->plain.v[kept++] = po;
+			continue;
+		}
+		out_of_scope(d, po->source, po->line, po->col, po->kind, po->namespace, po->name, namespaces, n);
+		flink_plain_free(po);
+		dropped++;
+	}
+	v->plain.n = kept;
 	return dropped;
 }
 
@@ -1065,6 +1090,7 @@ void deploy_pass_free(deploy_pass *p)
 	}
 	free(p->items);
 	free(p->prune_reason);
+	deploy_plain_plan_free(&p->plain);
 	free(p->abort_reason);
 	memset(p, 0, sizeof(*p));
 }
@@ -1180,6 +1206,25 @@ cJSON *deploy_pass_json(const deploy_pass *p)
 		if (it->error)
 			cJSON_AddStringToObject(x, "error", it->error);
 		cJSON_AddItemToArray(items, x);
+	}
+	if (p->plain_listed) {
+		cJSON *objs = cJSON_AddArrayToObject(o, "objects");
+		for (size_t i = 0; i < p->plain.n; i++) {
+			const deploy_plain_action *a = &p->plain.v[i];
+			cJSON *x = cJSON_CreateObject();
+			cJSON_AddStringToObject(x, "kind", a->kind->kind);
+			cJSON_AddStringToObject(x, "namespace", a->ns);
+			cJSON_AddStringToObject(x, "name", a->name);
+			cJSON_AddStringToObject(x, "action", deploy_plain_op_name(a->op));
+			cJSON_AddBoolToObject(x, "done", a->done);
+			if (a->refused)
+				cJSON_AddStringToObject(x, "kept", a->why);
+			if (a->error)
+				cJSON_AddStringToObject(x, "error", a->error);
+			cJSON_AddItemToArray(objs, x);
+		}
+		if (p->plain.prune_refused)
+			cJSON_AddStringToObject(o, "objectsPruneRefused", p->plain.prune_reason);
 	}
 	if (p->prune_refused)
 		cJSON_AddStringToObject(o, "pruneRefused", p->prune_reason);

@@ -222,10 +222,71 @@ typedef struct flink_deployment {
 	char *spec_commit;
 } flink_deployment;
 
+/* ---- plain kinds (plain.c) ---- */
+
+/* The Kubernetes kinds flinkops applies as they are written, beside
+ * FlinkDeployments: what Flink's pods run as (Kubernetes HA needs a
+ * ServiceAccount allowed to edit ConfigMaps). */
+#define FLINK_PLAIN_SERVICE_ACCOUNT "ServiceAccount"
+#define FLINK_PLAIN_ROLE "Role"
+#define FLINK_PLAIN_ROLE_BINDING "RoleBinding"
+#define FLINK_PLAIN_RBAC_GROUP "rbac.authorization.k8s.io"
+
+/* One document of a plain kind, checked. */
+typedef struct flink_plain {
+	const char *kind;           /* one of FLINK_PLAIN_* (static) */
+	char *namespace, *name;     /* the namespace defaulted to "default", as for FlinkDeployments */
+	char *source;               /* file the document came from */
+	int line, col;              /* where the document starts */
+	/* the document as JSON: apiVersion, kind, metadata (name, namespace,
+	 * labels and annotations only: what the API server sets is dropped)
+	 * and the kind's own fields, as written */
+	cJSON *obj;
+} flink_plain;
+
+typedef struct flink_plains {
+	flink_plain **v;
+	size_t n, cap;
+} flink_plains;
+
 typedef struct flink_deployments {
 	flink_deployment **v;
 	size_t n, cap;
+	flink_plains plain;         /* the plain objects of the same files */
 } flink_deployments;
+
+/* Whether `kind` is one of the plain kinds (ServiceAccount, Role, RoleBinding). */
+bool flink_plain_kind(const char *kind);
+/* The apiVersion a plain kind must have ("v1", "rbac.authorization.k8s.io/v1"). */
+const char *flink_plain_api_version(const char *kind);
+/*
+ * Parse one document of a plain kind: apiVersion exactly the kind's, every
+ * field known, metadata.name a DNS-1123 subdomain, the namespace a label
+ * ("default" when not given). A Role may grant only what the agent holds
+ * (flink_plain_agent_holds): creating one that grants more needs RBAC's
+ * escalate, which the agent does not have. A RoleBinding binds a Role (not
+ * a ClusterRole: the agent has no bind permission) to ServiceAccounts
+ * only. Errors go to `d` with their position; NULL when there is one.
+ */
+flink_plain *flink_plain_parse(const fo_yaml_node *doc, const char *file, fo_diags *d);
+/* Whether the agent's install (examples/install/rbac.yaml) grants `verb` on
+ * `resource` of API group `group` ("" for the core group) in the
+ * namespaces it manages. Pure. */
+bool flink_plain_agent_holds(const char *group, const char *resource, const char *verb);
+/* Report every plain object whose kind/namespace/name an earlier one
+ * already used. Returns the count. */
+size_t flink_plain_check_unique(const flink_plains *v, fo_diags *d);
+/* The content hash of a plain object as it is applied (its JSON; the
+ * labels flinkops adds are not part of it). Caller frees. */
+char *flink_plain_hash(const flink_plain *p);
+void flink_plain_free(flink_plain *p);
+void flink_plains_free(flink_plains *v);
+/* Check the keys of `meta` (a document's metadata map) and warn once
+ * about those the API server sets (uid, resourceVersion, managedFields...),
+ * which are ignored. */
+void flink_metadata_fields(const fo_yaml_node *meta, const char *file, fo_diags *d);
+/* Whether `key` of metadata is one the API server sets. */
+bool flink_metadata_server_set(const char *key);
 
 /*
  * Parse every FlinkDeployment document in `f` and append each valid one to
@@ -365,6 +426,8 @@ uint64_t flink_memory_mib(uint64_t bytes);
 int flink_memory_parse_flink(const char *s, uint64_t *bytes, fo_err *e);
 /* True for a DNS-1123 label: [a-z0-9]([-a-z0-9]*[a-z0-9])?, at most 63. */
 bool flink_dns1123_label(const char *s);
+/* True for a DNS-1123 subdomain: labels joined by '.', at most 253. */
+bool flink_dns1123_subdomain(const char *s);
 
 /* ---- Flink's process memory model (memory.c) ---- */
 

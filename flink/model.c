@@ -1494,26 +1494,30 @@ static void parse_spec(pctx *c, const fo_yaml_node *spec, flink_deployment *fd)
 	check_memory(c, spec, fd, true);
 }
 
-static void parse_metadata(pctx *c, const fo_yaml_node *doc, flink_deployment *fd)
+/* The user's fields, then what the API server sets: a manifest exported
+ * with `kubectl get -o yaml` carries those, and they mean nothing to a
+ * desired state, so they are accepted and named in one warning. */
+static const char *const metadata_known[] = {"name", "namespace", "labels", "annotations",
+					     "uid", "resourceVersion", "generation", "creationTimestamp",
+					     "deletionTimestamp", "deletionGracePeriodSeconds", "finalizers",
+					     "managedFields", "selfLink", NULL};
+enum { METADATA_USER_FIELDS = 4 };
+
+bool flink_metadata_server_set(const char *key)
 {
-	const fo_yaml_node *meta = get_map(c, doc, "", "metadata");
-	if (!meta) {
-		if (!field(doc, "metadata"))
-			perr(c, doc, NULL, "\"metadata\" with a name is required");
-		return;
-	}
-	/* the user's fields, then what the API server sets: a manifest exported
-	 * with `kubectl get -o yaml` carries those, and they mean nothing to a
-	 * desired state, so they are accepted and named in one warning */
-	static const char *const known[] = {"name", "namespace", "labels", "annotations",
-					    "uid", "resourceVersion", "generation", "creationTimestamp",
-					    "deletionTimestamp", "deletionGracePeriodSeconds", "finalizers",
-					    "managedFields", "selfLink", NULL};
-	enum { USER_FIELDS = 4 };
-	check_fields(c, meta, "metadata", known);
+	for (const char *const *f = metadata_known + METADATA_USER_FIELDS; *f; f++)
+		if (strcmp(key, *f) == 0)
+			return true;
+	return false;
+}
+
+void flink_metadata_fields(const fo_yaml_node *meta, const char *file, fo_diags *d)
+{
+	pctx c = {file, d, d->nerrors};
+	check_fields(&c, meta, "metadata", metadata_known);
 	fo_buf set = FO_BUF_INIT;
 	const fo_yaml_node *first = NULL;
-	for (const char *const *f = known + USER_FIELDS; *f; f++) {
+	for (const char *const *f = metadata_known + METADATA_USER_FIELDS; *f; f++) {
 		const fo_yaml_node *k = fo_yaml_get_key(meta, *f);
 		if (!k)
 			continue;
@@ -1522,9 +1526,20 @@ static void parse_metadata(pctx *c, const fo_yaml_node *doc, flink_deployment *f
 		fo_buf_printf(&set, "%s%s", set.len ? ", " : "", *f);
 	}
 	if (first)
-		pwarn(c, first, "metadata",
+		pwarn(&c, first, "metadata",
 		      "%s: set by the API server (a manifest exported with kubectl get -o yaml); ignored", set.ptr);
 	fo_buf_free(&set);
+}
+
+static void parse_metadata(pctx *c, const fo_yaml_node *doc, flink_deployment *fd)
+{
+	const fo_yaml_node *meta = get_map(c, doc, "", "metadata");
+	if (!meta) {
+		if (!field(doc, "metadata"))
+			perr(c, doc, NULL, "\"metadata\" with a name is required");
+		return;
+	}
+	flink_metadata_fields(meta, c->file, c->d);
 	if (get_str(c, meta, "metadata", "name", &fd->name) == 0)
 		perr(c, meta, "metadata", "\"name\" is required");
 	else if (fd->name && !flink_dns1123_label(fd->name))
@@ -1746,7 +1761,7 @@ bool flink_kind_verdict(const char *api_version, const char *kind, enum fo_sever
 		return false;
 	}
 	if (strcmp(kind, FLINK_KIND) == 0 || strcmp(kind, FLINK_KIND_SESSION_JOB) == 0 ||
-	    strcmp(kind, FLINK_KIND_SNAPSHOT) == 0)
+	    strcmp(kind, FLINK_KIND_SNAPSHOT) == 0 || flink_plain_kind(kind))
 		return true;
 	bool flink_group = api_version && strncmp(api_version, "flink.apache.org/", 17) == 0;
 	for (size_t i = 0; i < FO_ARRAY_LEN(unhandled_kinds); i++)
@@ -1763,8 +1778,9 @@ bool flink_kind_verdict(const char *api_version, const char *kind, enum fo_sever
 					     FLINK_KIND);
 		return false;
 	}
-	*msg = fo_asprintf("flinkops applies FlinkDeployments only: this %s is not applied. Apply it with kubectl "
-			   "or another tool, or keep it outside the manifest path",
+	*msg = fo_asprintf("flinkops applies FlinkDeployments, FlinkSessionJobs, ServiceAccounts, Roles and "
+			   "RoleBindings only: this %s is not applied. Apply it with kubectl or another tool, or keep "
+			   "it outside the manifest path",
 			   kind);
 	return false;
 }
@@ -1792,6 +1808,15 @@ int flink_parse_file(const fo_yaml_file *f, flink_deployments *out, size_t *skip
 			fo_diag_add(d, sev, f->name, at->line, at->col, "%s", msg);
 			free(msg);
 			other++;
+			continue;
+		}
+		if (flink_plain_kind(ks)) {
+			flink_plain *po = flink_plain_parse(doc, f->name, d);
+			if (po) {
+				out->plain.v = fo_grow(out->plain.v, &out->plain.cap, out->plain.n + 1,
+						       sizeof(*out->plain.v));
+				out->plain.v[out->plain.n++] = po;
+			}
 			continue;
 		}
 		/* upstream's health canary: a FlinkDeployment without a spec that
@@ -1876,6 +1901,7 @@ void flink_deployments_free(flink_deployments *v)
 	for (size_t i = 0; i < v->n; i++)
 		flink_deployment_free(v->v[i]);
 	free(v->v);
+	flink_plains_free(&v->plain);
 	memset(v, 0, sizeof(*v));
 }
 
@@ -2069,7 +2095,7 @@ static void link_snapshots(const flink_deployments *v, fo_diags *d)
 
 size_t flink_check_repository(flink_deployments *v, fo_diags *d)
 {
-	size_t errors = flink_check_unique(v, d);
+	size_t errors = flink_check_unique(v, d) + flink_plain_check_unique(&v->plain, d);
 	errors += flink_link_session_jobs(v, v, d);
 	link_snapshots(v, d);
 	return errors;

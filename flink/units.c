@@ -160,3 +160,24 @@ bool flink_dns1123_label(const char *s)
 	}
 	return true;
 }
+
+bool flink_dns1123_subdomain(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 253)
+		return false;
+	/* each dot-separated part a label: [a-z0-9]([-a-z0-9]*[a-z0-9])?, at most 63 */
+	size_t start = 0;
+	for (size_t i = 0; i <= n; i++) {
+		char c = s[i];
+		if (c == '.' || c == 0) {
+			size_t len = i - start;
+			if (len == 0 || len > 63 || s[start] == '-' || s[i - 1] == '-')
+				return false;
+			start = i + 1;
+		} else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) {
+			return false;
+		}
+	}
+	return true;
+}

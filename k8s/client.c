@@ -26,9 +26,13 @@ const k8s_kind k8s_kind_statefulset = {"StatefulSet", "apps/v1", "statefulsets",
 const k8s_kind k8s_kind_pod = {"Pod", "v1", "pods", true};
 const k8s_kind k8s_kind_namespace = {"Namespace", "v1", "namespaces", false};
 const k8s_kind k8s_kind_lease = {"Lease", "coordination.k8s.io/v1", "leases", true};
+const k8s_kind k8s_kind_serviceaccount = {"ServiceAccount", "v1", "serviceaccounts", true};
+const k8s_kind k8s_kind_role = {"Role", "rbac.authorization.k8s.io/v1", "roles", true};
+const k8s_kind k8s_kind_rolebinding = {"RoleBinding", "rbac.authorization.k8s.io/v1", "rolebindings", true};
 
 static const k8s_kind *const known_kinds[] = {&k8s_kind_configmap, &k8s_kind_service, &k8s_kind_statefulset,
-					      &k8s_kind_pod, &k8s_kind_namespace, &k8s_kind_lease};
+					      &k8s_kind_pod, &k8s_kind_namespace, &k8s_kind_lease,
+					      &k8s_kind_serviceaccount, &k8s_kind_role, &k8s_kind_rolebinding};
 
 struct k8s_client {
 	fo_http *http;

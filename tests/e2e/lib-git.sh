@@ -22,3 +22,27 @@ publish() {
 	done
 	git -C "$tmp/work" rev-parse HEAD
 }
+# ha_objects NS: what Flink's Kubernetes HA needs of the cluster in NS, as a
+# user of the upstream operator's Helm chart keeps it in git: the
+# ServiceAccount flink, whose Role flink-ha covers ConfigMaps
+ha_objects() {
+	cat <<EOF
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: flink, namespace: $1}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: flink-ha, namespace: $1}
+rules:
+- apiGroups: [""]
+  resources: [configmaps]
+  verbs: [get, list, watch, create, update, patch, delete]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: flink-ha, namespace: $1}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: flink-ha}
+subjects: [{kind: ServiceAccount, name: flink}]
+EOF
+}

@@ -30,29 +30,11 @@ jm_url() { echo "http://$($K -n $ns get pod counter-jobmanager-0 -o jsonpath='{.
 job_state() { curl -s --max-time 5 "$(jm_url)/jobs/overview" | jq -r --arg j "$1" '.jobs[] | select(.jid==$j) | .state'; }
 restored() { curl -s --max-time 5 "$(jm_url)/jobs/$1/checkpoints" | jq -r '.latest.restored.external_path // empty'; }
 
-# pods_ha_account: what Flink's Kubernetes HA needs of the cluster, as a
-# user of the upstream operator's Helm chart has it: the ServiceAccount
-# flink, whose Role covers ConfigMaps
+# pods_ha_account: the objects Flink's Kubernetes HA needs (ha_objects),
+# applied with kubectl, as a team that keeps them outside the manifest
+# path has them
 pods_ha_account() {
-	$K -n $ns apply -f - >/dev/null <<EOF
-apiVersion: v1
-kind: ServiceAccount
-metadata: {name: flink}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata: {name: flink-ha}
-rules:
-- apiGroups: [""]
-  resources: [configmaps]
-  verbs: [get, list, watch, create, update, patch, delete]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: {name: flink-ha}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: flink-ha}
-subjects: [{kind: ServiceAccount, name: flink}]
-EOF
+	ha_objects "$ns" | $K apply -f - >/dev/null
 }
 # newest_checkpoint JOB: the newest retained checkpoint of JOB in the shared
 # folder, as the path Flink restores it under (the JobManager here answers no

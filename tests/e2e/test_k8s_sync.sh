@@ -4,8 +4,9 @@
 # flinkops sync --once against the rig's real kube-apiserver, with the
 # manifests in a real git repository served by the rig: objects created with
 # labels and hashes, pods Ready, a second pass that writes nothing, drift
-# corrected, an upgrade classified, prune and its guard, and the faults
-# (apiserver gone mid-pass, 403, 422, 401).
+# corrected, an upgrade classified, prune and its guard, a ServiceAccount,
+# Role and RoleBinding from git applied and pruned (not while a manifest is
+# invalid), and the faults (apiserver gone mid-pass, 403, 422, 401).
 set -u
 : "${FLINKOPS:?}" "${RIG_KUBECONFIG:?}" "${RIG_GIT_NEW_REPO:?}"
 K="$RIG_KUBECTL --kubeconfig $RIG_KUBECONFIG"
@@ -14,6 +15,7 @@ ns=e2e-sync-$$
 trap 'rm -rf "$tmp"; $K delete namespace $ns --wait=false >/dev/null 2>&1' EXIT
 ok() { echo "ok   $*"; }
 fail() { echo "FAIL $*"; }
+. "$(dirname "$0")/lib-git.sh" # ha_objects (its publish is this test's own, below)
 
 $K create namespace $ns >/dev/null
 
@@ -136,7 +138,7 @@ left=$($K -n $ns get configmap,service,statefulset -l app.kubernetes.io/instance
 # --- 2. a second pass writes nothing --------------------------------------
 sync_once "$tmp/config.yaml"
 if [ $rc = 0 ] && [ "$(jqo '.requests.writes')" = 0 ] && [ "$(jqo '.requests.get')" = 0 ] &&
-	[ "$(jqo '.requests.list')" -le 6 ] && [ "$(jqo '.summary.unchanged')" = 2 ]; then
+	[ "$(jqo '.requests.list')" -le 9 ] && [ "$(jqo '.summary.unchanged')" = 2 ]; then
 	ok "second pass: 0 writes, 0 GETs, $(jqo '.requests.list') LISTs"
 else
 	fail "second pass: rc=$rc requests=$(jqo -c .requests) $(cat "$tmp/err")"
@@ -202,6 +204,59 @@ else
 fi
 git -C "$tmp/work" revert --no-edit HEAD >/dev/null
 publish "restore"
+
+# --- 6b. the ServiceAccount, Role and RoleBinding of Kubernetes HA in git:
+# applied with the agent's labels; a Role removed from git is deleted, but
+# not while a manifest is invalid ---
+plain() { $K -n $ns get serviceaccount,role,rolebinding -l app.kubernetes.io/managed-by=flinkops,flinkops.io/agent=e2e-$$ \
+	-o jsonpath='{range .items[*]}{.kind}/{.metadata.name}={.metadata.annotations.flinkops\.io/content-hash} {end}'; }
+ha_objects $ns >"$tmp/work/jobs/ha.yaml"
+publish "the HA objects"
+"$FLINKOPS" plan --live --config "$tmp/config.yaml" >"$tmp/plan.txt" 2>"$tmp/err"
+rc=$?
+if [ $rc = 2 ] && grep -qx "ServiceAccount $ns/flink: create" "$tmp/plan.txt" && grep -qx "Role $ns/flink-ha: create" "$tmp/plan.txt" &&
+	grep -qx "RoleBinding $ns/flink-ha: create" "$tmp/plan.txt" && [ -z "$(plain)" ]; then
+	ok "plan --live lists the three it would create (exit 2), and creates nothing"
+else
+	fail "plan --live of the HA objects: rc=$rc $(cat "$tmp/plan.txt" "$tmp/err")"
+fi
+sync_once "$tmp/config.yaml"
+got=$(plain)
+if [ $rc = 0 ] && [ "$(grep -oE '(ServiceAccount/flink|Role/flink-ha|RoleBinding/flink-ha)=[0-9a-f]{64}' <<<"$got" | wc -l)" = 3 ] &&
+	[ "$(jqo '[.objects[] | select(.done and .action == "create")] | length')" = 3 ]; then
+	ok "a ServiceAccount, Role and RoleBinding in git are created with the agent's labels and a content hash"
+else
+	fail "HA objects: rc=$rc live: $got objects: $(jqo -c .objects) $(cat "$tmp/err")"
+fi
+sync_once "$tmp/config.yaml"
+[ $rc = 0 ] && [ "$(jqo '.requests.writes')" = 0 ] && ok "and the next pass writes nothing (no false drift)" ||
+	fail "HA objects, second pass: rc=$rc requests=$(jqo -c .requests) objects=$(jqo -c .objects)"
+# the Role goes from git while another manifest is invalid: kept
+ha_objects $ns | awk 'BEGIN { RS = "---\n"; ORS = "" } !/kind: Role\n/ { print (n++ ? "---\n" : "") $0 }' >"$tmp/work/jobs/ha.yaml"
+grep -q 'kind: Role$' "$tmp/work/jobs/ha.yaml" && fail "the Role is still in ha.yaml"
+publish "Role removed"
+"$FLINKOPS" plan --live --config "$tmp/config.yaml" >"$tmp/plan.txt" 2>"$tmp/err"
+[ $? = 2 ] && grep -qx "Role $ns/flink-ha: delete" "$tmp/plan.txt" && [ "$(grep -c ': delete\|: create\|: update' "$tmp/plan.txt")" = 1 ] &&
+	ok "plan --live: the Role removed from git would be deleted, nothing else" || fail "plan --live of the Role's delete: $(cat "$tmp/plan.txt")"
+deployment broken 2g "  bogusField: 1" >"$tmp/work/jobs/broken.yaml"
+publish "and a broken manifest"
+sync_once "$tmp/config.yaml"
+if [ $rc = 1 ] && $K -n $ns get role flink-ha >/dev/null 2>&1 && [ "$(jqo '.requests.delete')" = 0 ] &&
+	grep -q 'problem' <<<"$(jqo .objectsPruneRefused)"; then
+	ok "with an invalid manifest in the repository, the Role gone from git is not deleted ($(jqo .objectsPruneRefused))"
+else
+	fail "invalid manifest: rc=$rc deletes=$(jqo .requests.delete) refused=$(jqo .objectsPruneRefused) $(plain)"
+fi
+git -C "$tmp/work" rm -q jobs/broken.yaml
+publish "the broken manifest fixed"
+sync_once "$tmp/config.yaml"
+got=$(plain)
+if [ $rc = 0 ] && ! $K -n $ns get role flink-ha >/dev/null 2>&1 && grep -q 'ServiceAccount/flink=' <<<"$got" &&
+	grep -q 'RoleBinding/flink-ha=' <<<"$got" && [ "$(jqo '.requests.delete')" = 1 ]; then
+	ok "once every manifest is valid, the Role removed from git is deleted; the ServiceAccount and RoleBinding stay"
+else
+	fail "Role prune: rc=$rc deletes=$(jqo .requests.delete) live: $got $(cat "$tmp/err")"
+fi
 
 # --- 7. 401 and 403 -------------------------------------------------------
 config "$tmp/bad.yaml" "$RIG_KUBECONFIG_BADTOKEN"

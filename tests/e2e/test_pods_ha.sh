@@ -5,6 +5,9 @@
 # flinkops renders, upstream's FLINK-30518), leader election and job
 # recovery through ConfigMaps named after the rendered kubernetes.cluster-id,
 # HA data on a hostPath every pod mounts.
+#   - the ServiceAccount, Role and RoleBinding HA needs are in git beside
+#     the FlinkDeployment, applied by flinkops before it (with its labels),
+#     and the JobManagers run as that ServiceAccount;
 #   - create: both JobManager pods run; one holds the leadership (the
 #     cluster ConfigMap names its address, a pod's own IP, not the Service);
 #     the TaskManager registers with it; the job runs and checkpoints;
@@ -19,7 +22,9 @@ NAME=pods-ha
 . "$(dirname "$0")/lib-pods.sh"
 : "${RIG_PODS_APISERVER_IP:?}" "${RIG_PODS_APISERVER_PORT:?}"
 
-pods_ha_account
+# what HA needs of the cluster, in git beside the deployment: flinkops
+# applies it before the deployment, whose pods run as its ServiceAccount
+ha_objects "$ns" >"$tmp/work/jobs/flink-ha.yaml"
 
 cat >"$tmp/work/jobs/counter.yaml" <<EOF
 apiVersion: flink.apache.org/v1beta1
@@ -71,6 +76,17 @@ job_state_at() { curl -s --max-time 5 "http://$1:8081/jobs/overview" | jq -r --a
 
 t0=$SECONDS
 sync_once
+# the HA objects flinkops applied, labelled its own, and the pods run as them
+ours=$($K -n $ns get serviceaccounts,roles,rolebindings -l app.kubernetes.io/managed-by=flinkops,flinkops.io/agent \
+	-o name 2>/dev/null | grep -cxE 'serviceaccount/flink|role.rbac.authorization.k8s.io/flink-ha|rolebinding.rbac.authorization.k8s.io/flink-ha')
+hash=$($K -n $ns get role/flink-ha -o jsonpath='{.metadata.annotations.flinkops\.io/content-hash}' 2>/dev/null)
+sas=$($K -n $ns get pods -l app.kubernetes.io/instance=counter -o jsonpath='{range .items[*]}{.spec.serviceAccountName} {end}')
+if [ "$ours" = 3 ] && [ -n "$hash" ] && [ "$(tr ' ' '\n' <<<"$sas" | grep -c .)" = 3 ] &&
+	[ -z "$(tr ' ' '\n' <<<"$sas" | grep -v '^flink$' | grep .)" ]; then
+	ok "the ServiceAccount, Role and RoleBinding in git applied by flinkops with its labels and content hash; the JobManagers and TaskManager run as ServiceAccount flink"
+else
+	fail "HA objects in git: $ours labelled ours (hash '$hash'), pods' ServiceAccounts '$sas'"
+fi
 job=$(journal .jobId)
 jms=$($K -n $ns get pods -l app.kubernetes.io/component=jobmanager -o jsonpath='{range .items[*]}{.metadata.name}={.status.podIP} {end}')
 ip=$(leader_ip)

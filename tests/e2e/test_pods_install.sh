@@ -20,7 +20,9 @@
 #     on its own JobManager pod (asked by pod address), its status pushed;
 #   - signed webhooks to each endpoint of the agents' Service (read from its
 #     EndpointSlice: its cluster IP is not routed here);
-#   - the deployment deleted from git: pruned (the delete verbs);
+#   - a ServiceAccount, Role and RoleBinding for Kubernetes HA in git,
+#     applied by the agent's own ServiceAccount (no escalate, no bind);
+#   - the deployment and those deleted from git: pruned (the delete verbs);
 #   - 64 slow clients on each agent's webhook port for two minutes: the
 #     probes (their own listener) answer within a second, no restart;
 #   - the audit log: no 403 for the agent's ServiceAccount, and which
@@ -94,7 +96,13 @@ spec:
     upgradeMode: stateless
     savepointStorage: file:///tmp/savepoints
 EOF
-"$FLINKOPS" validate "$tmp/work/jobs/counter.yaml" >"$tmp/validate" 2>&1 || bad "validate: $(cat "$tmp/validate")"
+# and what Flink's Kubernetes HA needs, as a repository written for the
+# upstream operator keeps it: the agent creates the Role with its own
+# ServiceAccount, which the API server allows only because the agent holds
+# every permission the Role grants (it has neither escalate nor bind)
+ha_objects flink-jobs >"$tmp/work/jobs/flink-ha.yaml"
+"$FLINKOPS" validate "$tmp/work/jobs/counter.yaml" "$tmp/work/jobs/flink-ha.yaml" >"$tmp/validate" 2>&1 ||
+	bad "validate: $(cat "$tmp/validate")"
 c1=$(publish "counter")
 
 # --- the overlay: the base untouched, the rig's differences patched in ---
@@ -302,22 +310,33 @@ code=$(hook "$addr" 0000 | head -1 | cut -d' ' -f2)
 
 # --- the deployment deleted from git: pruned ---
 for _ in $(seq 1 90); do two_ready && [ -n "$(holder)" ] && break; sleep 1; done
-git -C "$tmp/work" rm -q jobs/counter.yaml
+# the HA objects the agent applied are there, labelled its own
+[ "$($K -n flink-jobs get serviceaccounts,roles,rolebindings -l app.kubernetes.io/managed-by=flinkops -o name 2>/dev/null |
+	grep -cxE 'serviceaccount/flink|role.rbac.authorization.k8s.io/flink-ha|rolebinding.rbac.authorization.k8s.io/flink-ha')" = 3 ] &&
+	ok "the ServiceAccount, Role (ConfigMaps, what HA needs) and RoleBinding in git applied by the in-cluster agent" ||
+	bad "the HA objects: $($K -n flink-jobs get serviceaccounts,roles,rolebindings --show-labels 2>&1 | tr '\n' ' ')"
+git -C "$tmp/work" rm -q jobs/counter.yaml jobs/flink-ha.yaml
 after=$(publish "counter removed")
 leader=$(holder)
 t0=$SECONDS
 # a push: the leader need not wait for its interval
 code=$(hook "$($A get pod "$leader" -o jsonpath='{.status.podIP}'):8080" | head -1 | cut -d' ' -f2)
-for _ in $(seq 1 90); do
-	[ -z "$($K -n flink-jobs get statefulsets,services -o name 2>/dev/null)" ] && break
+# the HA objects go in the pass after the deployment is gone (its pods may
+# run as them until then)
+# (the namespace keeps the agent's own Role and RoleBinding, flinkops)
+gone() { [ -z "$($K -n flink-jobs get statefulsets,services -o name 2>/dev/null)" ] &&
+	! $K -n flink-jobs get serviceaccount/flink >/dev/null 2>&1 && ! $K -n flink-jobs get role/flink-ha >/dev/null 2>&1 &&
+	! $K -n flink-jobs get rolebinding/flink-ha >/dev/null 2>&1; }
+for _ in $(seq 1 150); do
+	gone && break
 	sleep 1
 done
-if [ "$code" = 202 ] && [ -z "$($K -n flink-jobs get statefulsets,services -o name 2>/dev/null)" ]; then
-	ok "the deployment deleted from git: its StatefulSets and Services pruned by the in-cluster agent in $((SECONDS - t0)) s (push: $code)"
+if [ "$code" = 202 ] && gone; then
+	ok "the deployment and the HA objects deleted from git: its StatefulSets and Services, the ServiceAccount, Role and RoleBinding pruned by the in-cluster agent in $((SECONDS - t0)) s (push: $code)"
 	# slower than a pass or two: what the leader did meanwhile
 	[ $((SECONDS - t0)) -le 20 ] || podlog "$leader" | tail -12 | sed 's/^/# /'
 else
-	bad "push: $code; not pruned: $($K -n flink-jobs get statefulsets,services -o name 2>&1 | tr '\n' ' ')"
+	bad "push: $code; not pruned: $($K -n flink-jobs get statefulsets,services,serviceaccounts,roles,rolebindings -o name 2>&1 | tr '\n' ' ')"
 	podlog "$leader" | tail -15
 fi
 
@@ -397,8 +416,12 @@ grep -v '^#' "$top/examples/install/permissions.txt" | sed 's/\[\]/-/' | tr -d '
 unused=$(comm -23 "$tmp/granted" "$tmp/used" | tr '\n' ',')
 unneeded=$(comm -13 "$tmp/granted" "$tmp/used" | tr '\n' ',')
 # create on what is applied server-side is authorized inside the PATCH that
-# creates it and audited as that patch: it never shows as a create
-[ "$unused" = "flink-jobs services create,flink-jobs statefulsets.apps create," ] && [ -z "$unneeded" ] &&
-	ok "every verb permissions.txt grants was used (create on Services and StatefulSets inside server-side apply)" ||
+# creates it and audited as that patch: it never shows as a create; watch
+# and update on ConfigMaps are held only to be granted (the HA Role above)
+want_unused="flink-jobs configmaps update,flink-jobs configmaps watch,"
+want_unused+="flink-jobs rolebindings.rbac.authorization.k8s.io create,flink-jobs roles.rbac.authorization.k8s.io create,"
+want_unused+="flink-jobs serviceaccounts create,flink-jobs services create,flink-jobs statefulsets.apps create,"
+[ "$unused" = "$want_unused" ] && [ -z "$unneeded" ] &&
+	ok "every verb permissions.txt grants was used (create inside server-side apply; watch and update on ConfigMaps held to grant the HA Role)" ||
 	bad "granted but not used: ${unused:-none}; used but not in permissions.txt: ${unneeded:-none}"
 exit $((fails > 0))

@@ -828,8 +828,11 @@ static void test_kind_verdicts(void **state)
 		{"flink.apache.org/v1beta1", "FlinkDeploymnet", false, FO_SEV_ERROR, "unknown kind \"FlinkDeploymnet\" (did you mean \"FlinkDeployment\"?)"},
 		{"v1", "flinkdeployment", false, FO_SEV_ERROR, "did you mean \"FlinkDeployment\"?"},
 		{"flink.apache.org/v1beta1", "FlinkCluster", false, FO_SEV_ERROR, "unknown kind \"FlinkCluster\" of flink.apache.org"},
-		{"v1", "ServiceAccount", false, FO_SEV_WARNING, "this ServiceAccount is not applied"},
-		{"rbac.authorization.k8s.io/v1", "Role", false, FO_SEV_WARNING, "this Role is not applied"},
+		{"v1", "ServiceAccount", true, FO_SEV_WARNING, NULL}, /* applied as written (flink/plain.c) */
+		{"rbac.authorization.k8s.io/v1", "Role", true, FO_SEV_WARNING, NULL},
+		{"rbac.authorization.k8s.io/v1", "RoleBinding", true, FO_SEV_WARNING, NULL},
+		{"rbac.authorization.k8s.io/v1", "ClusterRole", false, FO_SEV_WARNING, "this ClusterRole is not applied"},
+		{"v1", "Secret", false, FO_SEV_WARNING, "this Secret is not applied"},
 		{"kustomize.config.k8s.io/v1beta1", "Kustomization", false, FO_SEV_WARNING, "this Kustomization is not applied"},
 		{NULL, NULL, false, FO_SEV_WARNING, "a document without \"kind\" is not a Kubernetes manifest"},
 	};
@@ -849,12 +852,12 @@ static void test_kind_verdicts(void **state)
 		free(msg);
 	}
 	/* in a file: each at its kind's line and column, the FlinkDeployment read */
-	const char *text = HEAD(NAME) RES "---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {name: flink}\n"
+	const char *text = HEAD(NAME) RES "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: flink}\n"
 			   "---\napiVersion: flink.apache.org/v1beta1\nkind: FlinkSessionJob\nmetadata: {name: j}\n";
 	flink_deployments v = {0};
 	fo_diags d = FO_DIAGS_INIT;
 	load_expect("mixed.yaml", text, &v, &d, 1, 2, 1);
-	expect_diag(&d, 0, FO_SEV_WARNING, 0, 7, "this ServiceAccount is not applied");
+	expect_diag(&d, 0, FO_SEV_WARNING, 0, 7, "this ConfigMap is not applied");
 	/* a FlinkSessionJob is read: one without a spec is its own error */
 	expect_diag(&d, 1, FO_SEV_ERROR, d.v[0].line + 3, 1, "\"spec\" is required");
 	flink_deployments_free(&v);

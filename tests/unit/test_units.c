@@ -130,6 +130,29 @@ static void test_dns1123(void **state)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		if (flink_dns1123_label(cases[i].in) != cases[i].ok)
 			fail_msg("dns1123(\"%s\") should be %d", cases[i].in, cases[i].ok);
+	/* a subdomain: labels joined by dots, at most 253 in all */
+	static const struct {
+		const char *in;
+		bool ok;
+	} sub[] = {
+		{"flink", true}, {"flink.ha", true}, {"a.b-c.d1", true}, {"system.flink-ha", true},
+		{"", false}, {".a", false}, {"a.", false}, {"a..b", false}, {"a.-b", false}, {"a-.b", false},
+		{"A.b", false}, {"a_b", false}, {"a:b", false},
+		{"a23456789012345678901234567890123456789012345678901234567890123.b", true},
+		{"a234567890123456789012345678901234567890123456789012345678901234.b", false},
+	};
+	for (size_t i = 0; i < sizeof(sub) / sizeof(sub[0]); i++)
+		if (flink_dns1123_subdomain(sub[i].in) != sub[i].ok)
+			fail_msg("subdomain(\"%s\") should be %d", sub[i].in, sub[i].ok);
+	char long_name[260];
+	memset(long_name, 'a', 259);
+	for (int i = 60; i < 259; i += 61)
+		long_name[i] = '.';
+	long_name[253] = 0;
+	assert_true(flink_dns1123_subdomain(long_name));
+	long_name[253] = 'a';
+	long_name[254] = 0;
+	assert_false(flink_dns1123_subdomain(long_name));
 }
 
 int main(void)
