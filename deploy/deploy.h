@@ -291,6 +291,12 @@ int deploy_rollout_item(k8s_client *c, deploy_item *it, const deploy_options *o,
  * left empty), labelled for the agent of `opts`. */
 void deploy_item_set_objects(deploy_item *it, render_objects *objs, const deploy_options *opts);
 
+/* A REST client for the Flink cluster `cluster` of namespace `ns`, as the
+ * rollout options of `o` say (URL template, CA, call timeout, fence, the
+ * stop request): what every call to Flink in a pass goes through. */
+struct flink_rest;
+int deploy_rest_open(const deploy_options *o, const char *ns, const char *cluster, struct flink_rest **out,
+		     fo_err *e);
 /* The agent's name that labels and owns what it writes (options.agent, or
  * "flinkops" when none is set). */
 const char *deploy_agent_name(const deploy_options *opts);

@@ -359,7 +359,7 @@ static void FO_PRINTF(4, 5) rlog_ms(const exec *x, enum fo_log_level lvl, long m
  * names it, and *ck_known says whether it did (else "checkpoint N": the
  * history lags the trigger's status by up to web.refresh-interval, or
  * Flink kept the checkpoint nowhere addressable). */
-static enum deploy_trigger_obs trigger_state(flink_rest *r, const char *job, const char *trigger, bool checkpoint,
+enum deploy_trigger_obs deploy_trigger_state(flink_rest *r, const char *job, const char *trigger, bool checkpoint,
 					     flink_savepoint_status *sp, char **ck_location, bool *ck_known,
 					     bool *flink_ok)
 {
@@ -544,13 +544,13 @@ static void observe(exec *x)
 		o->job_cause = x->cause;
 	}
 	if (o->flink_ok && j->step == DEPLOY_STEP_STOPPING && j->trigger_id && j->job_id) {
-		o->trigger = trigger_state(x->r, j->job_id, j->trigger_id, false, &x->sp, NULL, NULL, &o->flink_ok);
+		o->trigger = deploy_trigger_state(x->r, j->job_id, j->trigger_id, false, &x->sp, NULL, NULL, &o->flink_ok);
 		o->trigger_location = x->sp.location;
 		o->trigger_failure = x->sp.failure;
 	}
 	o->request = DEPLOY_TRIGGER_NONE;
 	if (o->flink_ok && j->step == DEPLOY_STEP_IDLE && j->request_trigger_id && j->job_id && o->job_known) {
-		o->request = trigger_state(x->r, j->job_id, j->request_trigger_id, false, &x->rsp, NULL, NULL, &o->flink_ok);
+		o->request = deploy_trigger_state(x->r, j->job_id, j->request_trigger_id, false, &x->rsp, NULL, NULL, &o->flink_ok);
 		o->request_location = x->rsp.location;
 		o->request_failure = x->rsp.failure;
 		o->step_age_ms = age_ms(j->request_time);
@@ -558,7 +558,7 @@ static void observe(exec *x)
 	o->ck_request = DEPLOY_TRIGGER_NONE;
 	o->ck_request_age_ms = -1;
 	if (o->flink_ok && j->step == DEPLOY_STEP_IDLE && j->checkpoint_trigger_id && j->job_id && o->job_known) {
-		o->ck_request = trigger_state(x->r, j->job_id, j->checkpoint_trigger_id, true, &x->csp, &x->ck_location,
+		o->ck_request = deploy_trigger_state(x->r, j->job_id, j->checkpoint_trigger_id, true, &x->csp, &x->ck_location,
 					      &o->ck_request_path_known, &o->flink_ok);
 		o->ck_request_location = x->ck_location;
 		o->ck_request_failure = x->csp.failure;
@@ -1532,6 +1532,20 @@ static void desired_of(exec *x, bool deleting)
 	}
 }
 
+int deploy_rest_open(const deploy_options *o, const char *ns, const char *cluster, flink_rest **out, fo_err *e)
+{
+	char *url = deploy_rest_url(o->rollout->rest_url, ns, cluster);
+	flink_rest_opts ro = {0};
+	ro.ca_file = o->rollout->ca_file;
+	ro.timeout_ms = o->rollout->call_timeout_ms;
+	ro.fence = o->rollout->fence;
+	ro.stop = o->stop;
+	ro.alive = o->alive;
+	int rc = flink_rest_new(url, &ro, out, e);
+	free(url);
+	return rc;
+}
+
 static int rollout_run(k8s_client *c, deploy_item *it, const deploy_options *o, bool deleting,
 		       int (*apply_objects)(k8s_client *, deploy_item *, void *), void *arg, fo_err *e)
 {
@@ -1562,14 +1576,7 @@ static int rollout_run(k8s_client *c, deploy_item *it, const deploy_options *o, 
 	x.objects_current = true;
 	for (int k = 0; k < RENDER_NCOMPONENTS && !deleting; k++)
 		x.objects_current = x.objects_current && it->state[k] == DEPLOY_OBJ_EQUAL;
-	char *url = deploy_rest_url(o->rollout->rest_url, it->ns, cluster_of(it));
-	flink_rest_opts ro = {0};
-	ro.ca_file = o->rollout->ca_file;
-	ro.timeout_ms = o->rollout->call_timeout_ms;
-	ro.fence = o->rollout->fence;
-	ro.stop = o->stop;
-	ro.alive = o->alive;
-	int rc = flink_rest_new(url, &ro, &x.r, e);
+	int rc = deploy_rest_open(o, it->ns, cluster_of(it), &x.r, e);
 	if (rc < 0)
 		it->failure = DEPLOY_FAILURE_OTHER;
 	if (rc == 0 && remember)
@@ -1590,7 +1597,6 @@ static int rollout_run(k8s_client *c, deploy_item *it, const deploy_options *o, 
 	observations_clear(&x);
 	free(x.sts_uid);
 	flink_rest_free(x.r);
-	free(url);
 	deploy_journal_clear(&x.j);
 	return rc;
 }

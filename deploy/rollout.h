@@ -87,6 +87,16 @@ enum deploy_trigger_obs {
 	DEPLOY_TRIGGER_UNKNOWN,        /* Flink does not know the trigger (never arrived, or forgotten) */
 };
 
+/* What Flink says of savepoint `trigger` of `job` (a stop's, or one the
+ * running job was asked for), or with `checkpoint` of a checkpoint it was
+ * asked for; *flink_ok (true on entry) false when it could not say. A
+ * completed checkpoint's path goes to *ck_location (caller frees) as the
+ * job's checkpoint history names it, *ck_known whether it did (else
+ * "checkpoint N"); a completed savepoint's is sp->location. */
+enum deploy_trigger_obs deploy_trigger_state(flink_rest *r, const char *job, const char *trigger, bool checkpoint,
+					     flink_savepoint_status *sp, char **ck_location, bool *ck_known,
+					     bool *flink_ok);
+
 /* What the pass observed. The job is the journal's job_id, or during
  * SUBMITTED the submission (submit_job_id). */
 typedef struct deploy_observed {

@@ -488,58 +488,24 @@ static int send(deploy_snapshot_item *it, flink_rest *r, const deploy_item *job,
 
 static flink_rest *rest_for(snap_exec *x, const char *ns, const char *cluster, fo_err *e)
 {
-	char *url = deploy_rest_url(x->o->rollout->rest_url, ns, cluster);
-	flink_rest_opts ro = {0};
-	ro.ca_file = x->o->rollout->ca_file;
-	ro.timeout_ms = x->o->rollout->call_timeout_ms;
-	ro.fence = x->o->rollout->fence;
-	ro.stop = x->o->stop;
-	ro.alive = x->o->alive;
 	flink_rest *r = NULL;
-	if (flink_rest_new(url, &ro, &r, e) < 0)
-		r = NULL;
-	free(url);
-	return r;
+	return deploy_rest_open(x->o, ns, cluster, &r, e) < 0 ? NULL : r;
 }
 
-/* What Flink says of the snapshot in flight, for the decision. */
+/* What Flink says of the snapshot in flight, for the decision: the
+ * trigger as the rollout reads it, and when Flink does not know it,
+ * whether the job asked still runs. */
 static void observe(flink_rest *r, const deploy_snapshot_rec *rec, deploy_snapshot_obs *ob, flink_savepoint_status *sp,
-		    char **location)
+		    char **ck_location)
 {
-	fo_err e = FO_ERR_INIT;
-	bool checkpoint = fo_streq(rec->type, "checkpoint");
-	int rc = checkpoint ? flink_rest_checkpoint_status(r, rec->job_id, rec->trigger_id, sp, &e)
-			    : flink_rest_savepoint_status(r, rec->job_id, rec->trigger_id, sp, &e);
+	bool checkpoint = fo_streq(rec->type, "checkpoint"), known = false;
 	ob->flink_ok = true;
-	if (rc == 0 && sp->state == FLINK_SAVEPOINT_COMPLETED) {
-		ob->trigger = DEPLOY_TRIGGER_COMPLETED;
-		if (checkpoint) {
-			fo_err pe = FO_ERR_INIT;
-			if (flink_rest_checkpoint_path(r, rec->job_id, sp->checkpoint_id, location, &pe) < 0 || !*location) {
-				free(*location);
-				*location = fo_asprintf("checkpoint %lld", (long long)sp->checkpoint_id);
-			}
-			fo_err_clear(&pe);
-		} else {
-			*location = sp->location ? fo_strdup(sp->location) : NULL;
-			if (!*location)
-				ob->trigger = DEPLOY_TRIGGER_IN_PROGRESS;
-		}
-	} else if (rc == 0) {
-		ob->trigger = DEPLOY_TRIGGER_IN_PROGRESS;
-	} else if (sp->state == FLINK_SAVEPOINT_FAILED) {
-		ob->trigger = DEPLOY_TRIGGER_FAILED;
-		if (!sp->failure)
-			sp->failure = fo_strdup(fo_err_msg(&e));
-	} else if (rc == FO_ENOTFOUND) {
-		ob->trigger = DEPLOY_TRIGGER_UNKNOWN;
-	} else {
-		ob->flink_ok = false;
-	}
-	ob->location = *location;
+	ob->trigger = deploy_trigger_state(r, rec->job_id, rec->trigger_id, checkpoint, sp, ck_location, &known,
+					   &ob->flink_ok);
+	ob->location = checkpoint ? *ck_location : sp->location;
 	ob->failure = sp->failure;
-	fo_err_clear(&e);
 	if (ob->flink_ok && ob->trigger == DEPLOY_TRIGGER_UNKNOWN) {
+		fo_err e = FO_ERR_INIT;
 		enum flink_job_status js;
 		int jrc = flink_rest_job_state(r, rec->job_id, &js, &e);
 		ob->job_running = jrc == 0 ? js == FLINK_JOB_RUNNING : jrc == FO_ENOTFOUND ? 0 : -1;
@@ -680,7 +646,7 @@ static int advance(snap_exec *x, deploy_snapshot_item *it, fo_err *e)
 		}
 		case DEPLOY_SNAP_OP_COMPLETE:
 			it->rec.state = DEPLOY_SNAP_COMPLETED;
-			deploy_journal_set(&it->rec.path, location);
+			deploy_journal_set(&it->rec.path, ob.location);
 			deploy_journal_set(&it->rec.time, ts);
 			deploy_journal_set(&it->rec.trigger_id, NULL);
 			deploy_journal_set(&it->rec.error, NULL);
@@ -797,7 +763,10 @@ int deploy_snapshots_run(k8s_client *c, deploy_pass *p, deploy_snapshots *s, con
 		return 0;
 	snap_exec x = {c, p, o, deploy_agent_name(o)};
 	int first = 0;
-	bool may_delete = !p->prune_refused && !p->prune_disabled && !p->aborted;
+	/* the options, not only the pass's verdict: a pass with nothing of
+	 * its own to prune never judges its guards, and a snapshot whose file
+	 * does not parse must not read as gone */
+	bool may_delete = o->prune && !o->prune_skip_reason && !p->prune_refused && !p->prune_disabled && !p->aborted;
 	for (size_t i = 0; i < s->n && !p->aborted; i++) {
 		deploy_snapshot_item *it = &s->v[i];
 		if (o->stop && atomic_load(o->stop))

@@ -21,7 +21,9 @@
 #     whose path the new deployment still names, keeps its data and its
 #     record, and its status says why;
 #   - a snapshot of a suspended job: sync does not wait for it; its status
-#     is Pending and says why; nothing is recorded or asked of Flink.
+#     is Pending and says why; nothing is recorded or asked of Flink;
+#   - a snapshot whose file no longer parses is not taken as gone, even in
+#     a pass with no deployment to prune: its record and status stay.
 NAME=snap
 . "$(dirname "$0")/lib-rollout.sh"
 snapfile() { # snapfile NAME KIND JOB (savepoint|checkpoint) [DISPOSE]
@@ -167,4 +169,15 @@ if [ $rc = 0 ] && [ $((SECONDS - t0)) -lt 60 ] && [ "$(sfield s5 phase)" = Pendi
 	ok "a snapshot of the suspended fork: sync returned in $((SECONDS - t0)) s without waiting for it; status Pending says its job does not run; nothing recorded or asked"
 else
 	fail "suspended: rc=$rc $((SECONDS - t0)) s phase=$(sfield s5 phase) rec=$(rec s5 .state) $(sfile s5 | grep message) $(tail -3 "$tmp/err")"
+fi
+
+# --- a snapshot's file that no longer parses: its record is not taken as gone --------
+sed -i 's/^  backoffLimit: 0$/  backoffLimit: -5/' "$tmp/work/jobs/c1.yaml"
+publish "c1 broken" >/dev/null
+sync_once
+if [ $rc = 1 ] && grep -q "jobs/c1.yaml:.*backoffLimit: must be at least -1" "$tmp/err" && [ "$(rec c1 .state)" = COMPLETED ] &&
+	[ "$(sfield c1 phase)" = Completed ]; then
+	ok "c1's file broken (and no deployment to prune in the pass): sync exits 1 at the file; c1's record is kept and its status stays Completed, not Deleted"
+else
+	fail "broken c1: rc=$rc rec=$(rec c1 .state) phase=$(sfield c1 phase) $(grep c1.yaml "$tmp/err" | head -2)"
 fi
