@@ -747,9 +747,17 @@ static void gone(snap_exec *x, deploy_snapshot_item *it)
 		}
 		flink_disposal_status_free(&ds);
 	}
-	if (!it->forget) {
-		char *w = e.code ? fo_asprintf("disposal of savepoint %s: %s", rec->path, fo_err_msg(&e))
-				 : fo_asprintf("disposal of savepoint %s is in progress", rec->path);
+	if (!it->forget && e.code) {
+		/* Flink cannot dispose of it now (its cluster gone or down): the
+		 * data and the record stay, a later pass asks again; nothing to
+		 * wait for in this one */
+		free(it->waiting);
+		it->waiting = fo_asprintf("gone from git; the disposal of its savepoint %s waits: %s", rec->path,
+					  fo_err_msg(&e));
+		fo_warn("snapshot", "%s/%s: %s", it->ns, it->name, it->waiting);
+		it->outcome = DEPLOY_OUTCOME_SETTLED;
+	} else if (!it->forget) {
+		char *w = fo_asprintf("disposal of savepoint %s is in progress", rec->path);
 		set_waiting(it, w);
 		free(w);
 	}

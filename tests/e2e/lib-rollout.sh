@@ -51,6 +51,7 @@ kind: FlinkDeployment
 metadata: {name: counter, namespace: $ns}
 spec:
   image: flink:1.20
+  mode: standalone
   flinkVersion: v1_20
   jobManager: {resource: {memory: 1g}}
   taskManager: {resource: {memory: 1g}}
@@ -99,6 +100,7 @@ kind: FlinkDeployment
 metadata: {name: $1, namespace: $ns}
 spec:
   image: flink:1.20
+  mode: standalone
   flinkVersion: v1_20
   jobManager: {resource: {memory: 1g}}
   taskManager: {resource: {memory: 1g}, replicas: ${2:-1}}
