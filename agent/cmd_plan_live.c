@@ -81,6 +81,14 @@ static char *item_diff(const deploy_item *it, const char *agent)
 	render_objects o = {0};
 	if (it->fd && render_deployment(it->fd, &o, NULL) == 0) {
 		for (size_t k = 0; k < o.n; k++) {
+			if (!o.v[k]) {
+				/* an optional component git no longer renders: it goes */
+				if (it->live[k]) {
+					fo_buf_puts(&ta, "---\n");
+					fo_yaml_emit(&ta, it->live[k]);
+				}
+				continue;
+			}
 			cJSON *labels = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o.v[k], "metadata"), "labels");
 			cJSON_AddStringToObject(labels, DEPLOY_LABEL_AGENT, agent);
 			cJSON *lp = project(o.v[k], it->live[k]);

@@ -297,7 +297,7 @@ typedef struct agent_hist {
 void agent_hist_observe(agent_hist *h, double v);
 
 enum agent_pass_outcome { AGENT_PASS_SUCCESS, AGENT_PASS_FAILED, AGENT_PASS_ERROR, AGENT_PASS_NOUTCOMES };
-enum agent_kind { AGENT_KIND_CONFIGMAP, AGENT_KIND_SERVICE, AGENT_KIND_STATEFULSET, AGENT_NKINDS };
+enum agent_kind { AGENT_KIND_CONFIGMAP, AGENT_KIND_SERVICE, AGENT_KIND_STATEFULSET, AGENT_KIND_INGRESS, AGENT_NKINDS };
 /* The webhook answers counted, each a label value. */
 #define AGENT_HOOK_CODES {200, 202, 400, 401, 403, 405, 413, 503, 500}
 #define AGENT_NHOOK_CODES 9

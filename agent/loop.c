@@ -85,6 +85,7 @@ static void record(agent_state *st, const cli_pass *cp, const deploy_pass *pass,
 		[RENDER_SERVICE_TASKMANAGER] = AGENT_KIND_SERVICE,
 		[RENDER_STATEFULSET_JOBMANAGER] = AGENT_KIND_STATEFULSET,
 		[RENDER_STATEFULSET_TASKMANAGER] = AGENT_KIND_STATEFULSET,
+		[RENDER_INGRESS] = AGENT_KIND_INGRESS,
 	};
 	for (size_t i = 0; i < pass->n; i++) {
 		const deploy_item *it = &pass->items[i];

@@ -269,7 +269,7 @@ static const agent_hist *upgrade_of(const agent_deploy_series *s)
 void agent_metrics_format(const agent_metric_values *v, fo_buf *b)
 {
 	static const char *const outcomes[] = {"success", "failed", "error"};
-	static const char *const kinds[] = {"ConfigMap", "Service", "StatefulSet"};
+	static const char *const kinds[] = {"ConfigMap", "Service", "StatefulSet", "Ingress"};
 	static const char *const results[] = {"success", "error"};
 
 	header(b, "flinkops_build_info", "gauge", "The version of flinkops running (always 1).");

@@ -112,6 +112,8 @@ enum deploy_obj_state {
 	DEPLOY_OBJ_MISSING,  /* not in the cluster */
 	DEPLOY_OBJ_CHANGED,  /* git renders something new */
 	DEPLOY_OBJ_DRIFTED,  /* same hash, but someone edited the live object */
+	DEPLOY_OBJ_EXTRA,    /* git renders none (an optional component, spec.ingress
+	                      * removed) and one is live: deleted when applied */
 };
 
 /* What a pass did with one deployment: the only words a status may use. */
@@ -148,6 +150,9 @@ typedef struct deploy_item {
 	cJSON *live[RENDER_NCOMPONENTS];/* owned; for desired deployments only while planning,
 	                                 * unless deploy_options.keep_live */
 	enum deploy_obj_state state[RENDER_NCOMPONENTS];
+	/* an optional component git renders none of and none is live (its
+	 * state is EQUAL: nothing to do, nothing to report) */
+	bool absent[RENDER_NCOMPONENTS];
 	char *drift[RENDER_NCOMPONENTS];/* what drifted, for the report */
 	deploy_change change;           /* classification live -> git */
 	bool applied[RENDER_NCOMPONENTS];

@@ -21,6 +21,8 @@ const char *deploy_agent_name(const deploy_options *opts)
 static void stamp_agent(render_objects *o, const char *agent)
 {
 	for (size_t k = 0; k < o->n; k++) {
+		if (!o->v[k])
+			continue;
 		cJSON *labels = fo_json_obj(fo_json_obj(o->v[k], "metadata"), "labels");
 		fo_json_set(labels, DEPLOY_LABEL_AGENT, cJSON_CreateString(agent));
 	}

@@ -57,8 +57,8 @@ static const render_start *item_start(const deploy_item *it, render_start *s)
 }
 
 static const k8s_kind *const component_kind[RENDER_NCOMPONENTS] = {
-	&k8s_kind_configmap, &k8s_kind_service,     &k8s_kind_service,
-	&k8s_kind_service,   &k8s_kind_statefulset, &k8s_kind_statefulset,
+	&k8s_kind_configmap,   &k8s_kind_service,     &k8s_kind_service, &k8s_kind_service,
+	&k8s_kind_statefulset, &k8s_kind_statefulset, &k8s_kind_ingress,
 };
 
 /* ---- inventory ---------------------------------------------------------- */
@@ -84,6 +84,10 @@ struct deploy_live {
 	size_t nsnapshots, scap;
 	size_t *index;    /* open addressing: position in v plus one */
 	size_t icap;
+	/* Why Ingresses could not be listed (an install from before
+	 * spec.ingress, without the permission), or NULL: then a deployment
+	 * that asks for one fails, and none is pruned. */
+	char *ingresses_unlisted;
 };
 
 static uint64_t hash_key(const char *s)
@@ -228,13 +232,25 @@ int deploy_live_load(k8s_client *c, const char *agent, char *const *namespaces, 
 	char *jsel = fo_asprintf("%s in (%s,%s),%s=%s", RENDER_LABEL_MANAGED_BY, DEPLOY_JOURNAL_LABEL_VALUE,
 				 DEPLOY_SNAPSHOT_LABEL_VALUE, DEPLOY_LABEL_AGENT, who);
 	deploy_live *l = fo_calloc(1, sizeof(*l));
-	static const k8s_kind *const kinds[3] = {&k8s_kind_configmap, &k8s_kind_service, &k8s_kind_statefulset};
+	static const k8s_kind *const kinds[4] = {&k8s_kind_configmap, &k8s_kind_service, &k8s_kind_statefulset,
+						 &k8s_kind_ingress};
 	int rc = 0;
 	for (size_t i = 0; i < (n ? n : 1) && rc == 0; i++) {
 		const char *ns = n ? namespaces[i] : NULL;
-		for (int k = 0; k < 3 && rc == 0; k++)
-			if ((rc = k8s_list_each(c, kinds[k], ns, selector, K8S_LIST_NO_STATUS, keep_entry, l, e)) < 0)
+		for (int k = 0; k < 4 && rc == 0; k++) {
+			if (kinds[k] == &k8s_kind_ingress && l->ingresses_unlisted)
+				continue;
+			rc = k8s_list_each(c, kinds[k], ns, selector, K8S_LIST_NO_STATUS, keep_entry, l, e);
+			if (kinds[k] == &k8s_kind_ingress && (rc == FO_EFORBIDDEN || rc == FO_ENOTFOUND)) {
+				/* an install from before spec.ingress: only a
+				 * deployment that asks for one needs them */
+				l->ingresses_unlisted = fo_strdup(fo_err_msg(e));
+				fo_err_clear(e);
+				rc = 0;
+			}
+			if (rc < 0)
 				fo_err_prefix(e, "reading what flinkops manages");
+		}
 		if (rc == 0 && (rc = k8s_list_each(c, &k8s_kind_configmap, ns, jsel, K8S_LIST_NO_STATUS, keep_journal, l,
 						   e)) < 0)
 			fo_err_prefix(e, "reading the rollout journals");
@@ -406,6 +422,7 @@ void deploy_live_free(deploy_live *l)
 	}
 	free(l->snapshots);
 	free(l->index);
+	free(l->ingresses_unlisted);
 	free(l);
 }
 
@@ -420,9 +437,26 @@ static void item_find_live(deploy_item *it, const deploy_live *live)
 	}
 }
 
+/* Whether an optional component git no longer renders may be deleted:
+ * pruning is on and no manifest is in doubt (the same guards as a
+ * deployment gone from git). */
+static bool may_prune_component(const deploy_options *opts)
+{
+	return opts && opts->prune && !opts->prune_skip_reason;
+}
+
 static enum deploy_obj_state compare_one(deploy_item *it, int k, k8s_client *c, const deploy_options *opts)
 {
 	const cJSON *want = it->objs.v[k], *have = it->live[k];
+	if (!want) {
+		/* an optional component: one left from an earlier spec goes */
+		it->absent[k] = !have;
+		if (have && !may_prune_component(opts))
+			fo_info("deploy", "%s/%s: %s %s is no longer in git; kept: %s", it->ns, it->name,
+				component_kind[k]->kind, meta_str(have, "name"),
+				opts && opts->prune_skip_reason ? opts->prune_skip_reason : "pruning is disabled");
+		return have && may_prune_component(opts) ? DEPLOY_OBJ_EXTRA : DEPLOY_OBJ_EQUAL;
+	}
 	if (!have)
 		return DEPLOY_OBJ_MISSING;
 	if (!fo_streq(render_object_hash(want), render_object_hash(have)))
@@ -515,7 +549,7 @@ static int claim_objects(deploy_item *it, k8s_client *c, const char *agent)
 {
 	int failed = 0;
 	for (int k = 0; k < RENDER_NCOMPONENTS && c && !it->error; k++) {
-		if (it->live[k])
+		if (it->live[k] || !it->objs.v[k])
 			continue;
 		char *n = render_object_name((enum render_component)k, it->name);
 		cJSON *obj = NULL;
@@ -669,6 +703,14 @@ int deploy_reconcile_plan(const flink_deployments *desired, const deploy_live *l
 			item_find_live(it, live);
 			for (int k = 0; k < RENDER_NCOMPONENTS; k++)
 				it->state[k] = compare_one(it, k, c, opts);
+			if (it->objs.v[RENDER_INGRESS] && live && live->ingresses_unlisted && !it->error) {
+				it->error = fo_asprintf("spec.ingress: Ingresses cannot be listed (%s); grant the agent "
+							"list, create, patch and delete on ingresses.networking.k8s.io in "
+							"%s, as examples/install/rbac.yaml does; nothing of this "
+							"deployment is applied in this pass",
+							live->ingresses_unlisted, it->ns);
+				it->outcome = DEPLOY_OUTCOME_FAILED;
+			}
 			deploy_side_from_live(&from, it->live);
 		}
 		deploy_side_from_rendered(&to, &it->objs, fd);
@@ -795,7 +837,18 @@ static int apply_objects(k8s_client *c, deploy_item *it, void *arg)
 	for (int k = 0; k < RENDER_NCOMPONENTS && !atomic_load(&a->aborted); k++) {
 		if (it->state[k] == DEPLOY_OBJ_EQUAL)
 			continue;
-		int rc = k8s_apply(c, it->objs.v[k], false, NULL, &e);
+		int rc;
+		if (it->state[k] == DEPLOY_OBJ_EXTRA) {
+			char *n = render_object_name((enum render_component)k, it->name);
+			fo_info("deploy", "%s/%s: deleting %s %s: no longer in git", it->ns, it->name, component_kind[k]->kind,
+				n);
+			rc = k8s_delete(c, component_kind[k], it->ns, n, "Background", &e);
+			free(n);
+			if (rc == FO_ENOTFOUND)
+				rc = 0;
+		} else {
+			rc = k8s_apply(c, it->objs.v[k], false, NULL, &e);
+		}
 		if (rc == 0) {
 			it->applied[k] = true;
 			continue;
@@ -972,8 +1025,8 @@ int deploy_reconcile_apply(k8s_client *c, deploy_pass *p, const deploy_options *
 		return first;
 	/* StatefulSets first, so no pod is left without its configuration */
 	static const int order[RENDER_NCOMPONENTS] = {
-		RENDER_STATEFULSET_TASKMANAGER, RENDER_STATEFULSET_JOBMANAGER, RENDER_SERVICE_TASKMANAGER,
-		RENDER_SERVICE_REST, RENDER_SERVICE_JOBMANAGER, RENDER_CONFIGMAP};
+		RENDER_INGRESS,      RENDER_STATEFULSET_TASKMANAGER, RENDER_STATEFULSET_JOBMANAGER, RENDER_SERVICE_TASKMANAGER,
+		RENDER_SERVICE_REST, RENDER_SERVICE_JOBMANAGER,      RENDER_CONFIGMAP};
 	/* session jobs first: a session cluster goes only after every job on
 	 * it has stopped with its final savepoint and is gone */
 	for (size_t i = 0; i < 2 * p->n && !p->aborted; i++) {
@@ -1103,6 +1156,7 @@ const char *deploy_obj_state_name(enum deploy_obj_state s)
 	case DEPLOY_OBJ_MISSING: return "missing";
 	case DEPLOY_OBJ_CHANGED: return "changed";
 	case DEPLOY_OBJ_DRIFTED: return "drifted";
+	case DEPLOY_OBJ_EXTRA: return "extra";
 	default: return "equal";
 	}
 }
@@ -1159,7 +1213,7 @@ cJSON *deploy_pass_json(const deploy_pass *p)
 			cJSON_AddStringToObject(x, "source", it->fd->source);
 		cJSON *objs = cJSON_AddArrayToObject(x, "objects");
 		for (int k = 0; k < RENDER_NCOMPONENTS && !it->unread; k++) {
-			if (!it->fd && !it->live[k])
+			if ((!it->fd && !it->live[k]) || (it->fd && it->absent[k]))
 				continue;
 			cJSON *ob = cJSON_CreateObject();
 			cJSON_AddStringToObject(ob, "kind", component_kind[k]->kind);

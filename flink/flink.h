@@ -177,6 +177,31 @@ typedef struct flink_snapshot {
 	int backoff_limit;       /* retries after a failure; -1 without end (upstream's default) */
 } flink_snapshot;
 
+/* spec.ingress, as upstream reads it: an Ingress to the JobManager's REST
+ * Service (NAME-rest, port 8081) at the host and path its template names. */
+typedef struct flink_ingress {
+	char *template;      /* as written */
+	char *host;          /* the template's host with {{name}}, {{namespace}} replaced; NULL: any host */
+	char *path;          /* the template's path, likewise; NULL: none (every path) */
+	char *class_name;    /* spec.ingressClassName, or NULL: the cluster's default class */
+	cJSON *annotations;  /* object of strings, or NULL */
+	cJSON *labels;       /* object of strings, or NULL */
+	cJSON *tls;          /* [{hosts: [...], secretName}] as written, or NULL */
+} flink_ingress;
+
+/*
+ * The host and path of an Ingress from upstream's template: a scheme
+ * (http:// or https://, any case) is optional, {{name}} and {{namespace}}
+ * (any case) are replaced, what follows the scheme up to the first '/' is
+ * the host and the rest the path. Where upstream's reading (java.net.URL)
+ * would drop a part without a word — a port, user information, a query,
+ * a fragment — or the API server would refuse the host (not a DNS name,
+ * an IP address), this refuses with the reason. 0 with `*host` and
+ * `*path` set (each NULL when empty; the caller frees them), or FO_EINVAL.
+ */
+int flink_ingress_url(const char *tmpl, const char *name, const char *ns, char **host, char **path, fo_err *e);
+void flink_ingress_free(flink_ingress *in);
+
 typedef struct flink_deployment {
 	char *name;
 	char *namespace;
@@ -194,6 +219,7 @@ typedef struct flink_deployment {
 	flink_kvs conf;             /* flinkConfiguration, flattened, sorted */
 	flink_kvs log_conf;         /* logConfiguration: file name -> content */
 	cJSON *pod_template;        /* spec.podTemplate, or NULL */
+	flink_ingress *ingress;     /* spec.ingress, or NULL */
 	flink_process jm, tm;
 	int slots;                  /* task slots per TaskManager */
 	char *restart_nonce;

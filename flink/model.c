@@ -1396,6 +1396,100 @@ static bool log_file_name(const char *s)
 	return true;
 }
 
+/* A string map whose keys may not start with `reserved` (what flinkops
+ * sets on the object itself), each such key an error at its line. */
+static cJSON *get_string_map_unreserved(pctx *c, const fo_yaml_node *map, const char *path, const char *key,
+					const char *reserved, const char *why)
+{
+	cJSON *o = get_string_map(c, map, path, key);
+	const fo_yaml_node *m = field(map, key);
+	for (size_t i = 0; o && m && i < m->n; i++) {
+		const fo_yaml_node *k = m->items[2 * i];
+		if (fo_has_prefix(k->str, reserved)) {
+			char *p = join_path(path, key);
+			perr(c, k, p, "\"%s\": %s", k->str, why);
+			free(p);
+		}
+	}
+	return o;
+}
+
+/* spec.tls: [{hosts: [DNS names], secretName}], as the Ingress takes it. */
+static cJSON *parse_ingress_tls(pctx *c, const fo_yaml_node *v)
+{
+	if (v->kind != FO_YAML_SEQ) {
+		perr(c, v, "spec.ingress.tls", "expected a list, got a %s", fo_yaml_kind_name(v));
+		return NULL;
+	}
+	static const char *const known[] = {"hosts", "secretName", NULL};
+	for (size_t i = 0; i < v->n; i++) {
+		const fo_yaml_node *t = v->items[i];
+		char *p = fo_asprintf("spec.ingress.tls[%zu]", i);
+		if (t->kind != FO_YAML_MAP) {
+			perr(c, t, p, "expected a mapping, got a %s", fo_yaml_kind_name(t));
+			free(p);
+			continue;
+		}
+		check_fields(c, t, p, known);
+		char *secret = NULL;
+		if (get_str(c, t, p, "secretName", &secret) == 1 && !flink_dns1123_subdomain(secret))
+			perr(c, field(t, "secretName"), p, "secretName \"%s\" is not a valid Secret name", secret);
+		free(secret);
+		const fo_yaml_node *hosts = field(t, "hosts");
+		if (hosts && hosts->kind != FO_YAML_SEQ)
+			perr(c, hosts, p, "hosts: expected a list, got a %s", fo_yaml_kind_name(hosts));
+		for (size_t j = 0; hosts && hosts->kind == FO_YAML_SEQ && j < hosts->n; j++) {
+			const fo_yaml_node *h = hosts->items[j];
+			if (h->kind != FO_YAML_SCALAR || fo_yaml_is_null(h)) {
+				perr(c, h, p, "hosts[%zu]: expected a string, got a %s", j, fo_yaml_kind_name(h));
+				continue;
+			}
+			const char *dns = fo_has_prefix(h->str, "*.") ? h->str + 2 : h->str;
+			if (!flink_dns1123_subdomain(dns))
+				perr(c, h, p, "hosts[%zu]: \"%s\" is not a DNS name", j, h->str);
+		}
+		free(p);
+	}
+	return fo_yaml_to_json(v);
+}
+
+/*
+ * spec.ingress as upstream reads it: template (required), className,
+ * annotations, labels, tls. The template's host and path are resolved here
+ * (flink_ingress_url), so a template the API server would refuse, or one
+ * with a part upstream drops, is an error at its line.
+ */
+static void parse_ingress(pctx *c, const fo_yaml_node *spec, flink_deployment *fd)
+{
+	const fo_yaml_node *m = get_map(c, spec, "spec", "ingress");
+	if (!m)
+		return;
+	static const char *const known[] = {"template", "className", "annotations", "labels", "tls", NULL};
+	check_fields(c, m, "spec.ingress", known);
+	flink_ingress *in = fo_calloc(1, sizeof(*in));
+	fd->ingress = in;
+	if (get_str(c, m, "spec.ingress", "template", &in->template) == 0)
+		perr(c, m, "spec.ingress", "\"template\" is required: the host and path of the Flink UI, "
+					     "e.g. \"{{name}}.{{namespace}}.flink.example.com\" or \"/{{namespace}}/{{name}}(/|$)(.*)\"");
+	if (in->template && fd->name && fd->namespace) {
+		fo_err e = FO_ERR_INIT;
+		if (flink_ingress_url(in->template, fd->name, fd->namespace, &in->host, &in->path, &e) < 0)
+			perr(c, field(m, "template"), "spec.ingress.template", "%s", fo_err_msg(&e));
+		fo_err_clear(&e);
+	}
+	if (get_str(c, m, "spec.ingress", "className", &in->class_name) == 1 && !flink_dns1123_subdomain(in->class_name))
+		perr(c, field(m, "className"), "spec.ingress.className", "\"%s\" is not a valid IngressClass name",
+		     in->class_name);
+	in->annotations = get_string_map_unreserved(c, m, "spec.ingress", "annotations", "flinkops.io/",
+						    "flinkops.io/ annotations are flinkops' own on the Ingress");
+	in->labels = get_string_map_unreserved(c, m, "spec.ingress", "labels", "app.kubernetes.io/",
+					       "app.kubernetes.io/ labels are flinkops' own on the Ingress (they select "
+					       "what it manages)");
+	const fo_yaml_node *tls = field(m, "tls");
+	if (tls)
+		in->tls = parse_ingress_tls(c, tls);
+}
+
 static void parse_spec(pctx *c, const fo_yaml_node *spec, flink_deployment *fd)
 {
 	static const char *const known[] = {
@@ -1426,9 +1520,7 @@ static void parse_spec(pctx *c, const fo_yaml_node *spec, flink_deployment *fd)
 	if (fd->flink_major)
 		fd->flink_version = fo_asprintf("%d.%d", fd->flink_major, fd->flink_minor);
 
-	if (field(spec, "ingress"))
-		perr(c, field(spec, "ingress"), "spec.ingress",
-		     "flinkops does not create Ingresses; expose the NAME-rest Service with your own Ingress");
+	parse_ingress(c, spec, fd);
 
 	char *mode = NULL;
 	/* upstream's spelling (image as one string) without a mode is native
@@ -1864,6 +1956,7 @@ void flink_deployment_free(flink_deployment *fd)
 	free(fd->spec_commit);
 	cJSON_Delete(fd->labels);
 	cJSON_Delete(fd->annotations);
+	flink_ingress_free(fd->ingress);
 	free(fd->image);
 	free(fd->image_pull_policy);
 	free(fd->service_account);

@@ -63,7 +63,7 @@ static const struct {
 	{"health.canary.resource.timeout", AGENT_WIDE},
 	{"health.probe.enabled", AGENT_WIDE},
 	{"health.probe.port", AGENT_WIDE},
-	{"ingress.manage", "flinkops creates no Ingress"},
+	{"ingress.manage", "flinkops always creates the Ingress spec.ingress describes, and deletes it when spec.ingress goes"},
 	{"jm-deployment-recovery.enabled",
 	 "flinkops applies a missing or changed JobManager again in every pass, always"},
 	{"jm-deployment.shutdown-ttl", "flinkops runs Flink standalone; the JobManager is a StatefulSet it keeps"},

@@ -28,6 +28,7 @@ static const struct {
 	{"", "configmaps", {"get", "list", "watch", "create", "update", "patch", "delete"}},
 	{"", "services", {"get", "list", "create", "patch", "delete"}},
 	{"apps", "statefulsets", {"get", "list", "create", "patch", "delete"}},
+	{"networking.k8s.io", "ingresses", {"get", "list", "create", "patch", "delete"}},
 	{"", "events", {"create"}},
 	{"", "pods", {"list"}},
 	{"", "serviceaccounts", {"list", "create", "patch", "delete"}},

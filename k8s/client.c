@@ -29,10 +29,12 @@ const k8s_kind k8s_kind_lease = {"Lease", "coordination.k8s.io/v1", "leases", tr
 const k8s_kind k8s_kind_serviceaccount = {"ServiceAccount", "v1", "serviceaccounts", true};
 const k8s_kind k8s_kind_role = {"Role", "rbac.authorization.k8s.io/v1", "roles", true};
 const k8s_kind k8s_kind_rolebinding = {"RoleBinding", "rbac.authorization.k8s.io/v1", "rolebindings", true};
+const k8s_kind k8s_kind_ingress = {"Ingress", "networking.k8s.io/v1", "ingresses", true};
 
 static const k8s_kind *const known_kinds[] = {&k8s_kind_configmap, &k8s_kind_service, &k8s_kind_statefulset,
 					      &k8s_kind_pod, &k8s_kind_namespace, &k8s_kind_lease,
-					      &k8s_kind_serviceaccount, &k8s_kind_role, &k8s_kind_rolebinding};
+					      &k8s_kind_serviceaccount, &k8s_kind_role, &k8s_kind_rolebinding,
+					      &k8s_kind_ingress};
 
 struct k8s_client {
 	fo_http *http;

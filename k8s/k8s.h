@@ -66,6 +66,7 @@ extern const k8s_kind k8s_kind_lease; /* coordination.k8s.io/v1 */
 extern const k8s_kind k8s_kind_serviceaccount;
 extern const k8s_kind k8s_kind_role;        /* rbac.authorization.k8s.io/v1 */
 extern const k8s_kind k8s_kind_rolebinding; /* rbac.authorization.k8s.io/v1 */
+extern const k8s_kind k8s_kind_ingress;     /* networking.k8s.io/v1 */
 
 /* The kind descriptor of an object from its apiVersion and kind, or NULL. */
 const k8s_kind *k8s_kind_of(const cJSON *obj);

@@ -303,8 +303,52 @@ char *render_object_name(enum render_component k, const char *name)
 	case RENDER_SERVICE_REST: return fo_asprintf("%s-rest", name);
 	case RENDER_SERVICE_TASKMANAGER: return fo_asprintf("%s-taskmanager", name); /* a Service: 63 suffice */
 	case RENDER_STATEFULSET_JOBMANAGER: return fo_asprintf("%s-%s", name, brief ? "jm" : "jobmanager");
+	case RENDER_INGRESS: return fo_strdup(name); /* upstream's name */
 	default: return fo_asprintf("%s-%s", name, brief ? "tm" : "taskmanager");
 	}
+}
+
+/* ---- Ingress ----------------------------------------------------------- */
+
+/*
+ * The Ingress spec.ingress describes, as upstream builds it: one rule with
+ * the template's host (when it has one) and one path (the template's, when
+ * it has one; ImplementationSpecific, so a regular expression in it means
+ * what the controller makes of it) to the REST Service's port; the class,
+ * TLS, annotations and labels as written, flinkops' labels over them.
+ */
+static cJSON *render_ingress(const flink_deployment *fd)
+{
+	const flink_ingress *in = fd->ingress;
+	char *name = render_object_name(RENDER_INGRESS, fd->name);
+	cJSON *o = new_object("networking.k8s.io/v1", "Ingress", name, fd, "ingress");
+	free(name);
+	cJSON *meta = fo_json_obj(o, "metadata");
+	cJSON *labels = fo_json_obj(meta, "labels"), *ann = fo_json_obj(meta, "annotations");
+	/* the parser refused app.kubernetes.io/ keys: ours stay */
+	for (const cJSON *c = in->labels ? in->labels->child : NULL; c; c = c->next)
+		if (!fo_has_prefix(c->string, "app.kubernetes.io/"))
+			fo_json_set(labels, c->string, cJSON_CreateString(c->valuestring));
+	for (const cJSON *c = in->annotations ? in->annotations->child : NULL; c; c = c->next)
+		fo_json_set(ann, c->string, cJSON_CreateString(c->valuestring));
+	cJSON *spec = cJSON_AddObjectToObject(o, "spec");
+	if (in->class_name)
+		add_str(spec, "ingressClassName", in->class_name);
+	if (in->tls)
+		cJSON_AddItemToObject(spec, "tls", cJSON_Duplicate(in->tls, true));
+	cJSON *rule = cJSON_CreateObject();
+	cJSON_AddItemToArray(cJSON_AddArrayToObject(spec, "rules"), rule);
+	if (in->host)
+		add_str(rule, "host", in->host);
+	cJSON *path = cJSON_CreateObject();
+	cJSON_AddItemToArray(cJSON_AddArrayToObject(cJSON_AddObjectToObject(rule, "http"), "paths"), path);
+	if (in->path)
+		add_str(path, "path", in->path);
+	add_str(path, "pathType", "ImplementationSpecific");
+	cJSON *svc = cJSON_AddObjectToObject(cJSON_AddObjectToObject(path, "backend"), "service");
+	add_owned_str(svc, "name", render_object_name(RENDER_SERVICE_REST, fd->name));
+	cJSON_AddNumberToObject(cJSON_AddObjectToObject(svc, "port"), "number", RENDER_PORT_REST);
+	return o;
 }
 
 /* ---- Services --------------------------------------------------------- */
@@ -806,9 +850,12 @@ int render_deployment_at(const flink_deployment *fd, const render_start *start, 
 	}
 	if (flink_application_cluster(fd))
 		add_start(fd, out->v[RENDER_STATEFULSET_JOBMANAGER], start);
+	if (fd->ingress)
+		out->v[RENDER_INGRESS] = render_ingress(fd);
 	out->n = RENDER_NCOMPONENTS;
 	for (size_t i = 0; i < out->n; i++)
-		stamp_hash(out->v[i]);
+		if (out->v[i])
+			stamp_hash(out->v[i]);
 	return 0;
 }
 
@@ -828,6 +875,8 @@ void render_objects_free(render_objects *o)
 void render_write_yaml(fo_buf *b, const render_objects *o)
 {
 	for (size_t i = 0; i < o->n; i++) {
+		if (!o->v[i])
+			continue;
 		fo_buf_puts(b, "---\n");
 		fo_yaml_emit(b, o->v[i]);
 	}
@@ -836,5 +885,6 @@ void render_write_yaml(fo_buf *b, const render_objects *o)
 void render_append_items(cJSON *items, const render_objects *o)
 {
 	for (size_t i = 0; i < o->n; i++)
-		cJSON_AddItemToArray(items, cJSON_Duplicate(o->v[i], true));
+		if (o->v[i])
+			cJSON_AddItemToArray(items, cJSON_Duplicate(o->v[i], true));
 }

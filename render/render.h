@@ -1,6 +1,7 @@
 /*
  * Rendering: a FlinkDeployment becomes the plain Kubernetes objects that run
- * it (ConfigMap, three Services, two StatefulSets), as cJSON values. It is
+ * it (ConfigMap, three Services, two StatefulSets, and an Ingress when
+ * spec.ingress asks for one), as cJSON values. It is
  * pure and deterministic: the same model gives the same bytes, and every
  * object carries a hash of its own content so that planning compares hashes
  * instead of walking objects. No I/O happens here.
@@ -52,6 +53,10 @@ enum render_component {
 	RENDER_SERVICE_TASKMANAGER,
 	RENDER_STATEFULSET_JOBMANAGER,
 	RENDER_STATEFULSET_TASKMANAGER,
+	/* Optional: rendered only with spec.ingress (v[RENDER_INGRESS] NULL
+	 * otherwise, and a live one is then pruned). Last, so that it is
+	 * applied after the Service it routes to. */
+	RENDER_INGRESS,
 	RENDER_NCOMPONENTS
 };
 
@@ -66,7 +71,7 @@ enum render_component {
 char *render_object_name(enum render_component k, const char *name);
 
 typedef struct render_objects {
-	cJSON *v[RENDER_NCOMPONENTS]; /* in the order of enum render_component */
+	cJSON *v[RENDER_NCOMPONENTS]; /* in the order of enum render_component; an optional one may be NULL */
 	size_t n;
 	/* A FlinkSessionJob renders no object (it runs on its session
 	 * cluster's): its job hash (render_job_hash) stands here instead of

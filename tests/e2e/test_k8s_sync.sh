@@ -6,7 +6,8 @@
 # labels and hashes, pods Ready, a second pass that writes nothing, drift
 # corrected, an upgrade classified, prune and its guard, a ServiceAccount,
 # Role and RoleBinding from git applied and pruned (not while a manifest is
-# invalid), and the faults (apiserver gone mid-pass, 403, 422, 401).
+# invalid), spec.ingress's Ingress created, changed and deleted in place,
+# and the faults (apiserver gone mid-pass, 403, 422, 401).
 set -u
 : "${FLINKOPS:?}" "${RIG_KUBECONFIG:?}" "${RIG_GIT_NEW_REPO:?}"
 K="$RIG_KUBECTL --kubeconfig $RIG_KUBECONFIG"
@@ -258,6 +259,79 @@ else
 	fail "Role prune: rc=$rc deletes=$(jqo .requests.delete) live: $got $(cat "$tmp/err")"
 fi
 
+# --- 6c. spec.ingress: an Ingress to the REST Service, changed in place,
+# deleted when spec.ingress goes (not while a manifest is invalid), and
+# with its deployment ---
+ingress() { $K -n $ns get ingress "$1" \
+	-o jsonpath='{.metadata.labels.app\.kubernetes\.io/managed-by}/{.metadata.labels.flinkops\.io/agent} {.spec.ingressClassName} {.spec.rules[0].host}{.spec.rules[0].http.paths[0].path} {.spec.rules[0].http.paths[0].pathType} {.spec.rules[0].http.paths[0].backend.service.name}:{.spec.rules[0].http.paths[0].backend.service.port.number} {.metadata.annotations.nginx\.ingress\.kubernetes\.io/rewrite-target}' 2>&1; }
+sts_rv() { $K -n $ns get sts wc-jobmanager wc-taskmanager -o jsonpath='{.items[*].metadata.resourceVersion}'; }
+rv0=$(sts_rv)
+deployment wc 3g '  ingress:
+    template: "{{name}}.{{namespace}}.flink.example.com/"
+    className: nginx' >"$tmp/work/jobs/wc.yaml"
+publish "an Ingress for wc"
+sync_once "$tmp/config.yaml"
+got=$(ingress wc)
+if [ $rc = 0 ] && [ "$got" = "flinkops/e2e-$$ nginx wc.$ns.flink.example.com/ ImplementationSpecific wc-rest:8081 " ] &&
+	[ "$(jqo '.deployments[] | select(.name=="wc") | .action')" = in-place ] && [ "$(jqo '.requests.apply')" = 1 ] &&
+	[ "$(sts_rv)" = "$rv0" ]; then
+	ok "spec.ingress added: the Ingress is created in place (1 apply, the StatefulSets untouched): $got"
+else
+	fail "Ingress create: rc=$rc got=$got action=$(jqo '.deployments[] | select(.name=="wc") | .action') requests=$(jqo -c .requests) $(head -3 "$tmp/err")"
+fi
+sync_once "$tmp/config.yaml"
+[ $rc = 0 ] && [ "$(jqo '.requests.writes')" = 0 ] && ok "and the next pass writes nothing (the server's Ingress compares equal)" ||
+	fail "Ingress second pass: rc=$rc requests=$(jqo -c .requests) objects=$(jqo -c '.deployments[] | select(.name=="wc") | .objects')"
+deployment wc 3g '  ingress:
+    template: "flink.example.com/{{namespace}}/{{name}}(/|$)(.*)"
+    className: nginx
+    annotations: {nginx.ingress.kubernetes.io/rewrite-target: "/$2"}' >"$tmp/work/jobs/wc.yaml"
+publish "path-based"
+"$FLINKOPS" plan --live --config "$tmp/config.yaml" >"$tmp/plan.txt" 2>"$tmp/err"
+prc=$?
+sync_once "$tmp/config.yaml"
+got=$(ingress wc)
+if [ $prc = 2 ] && grep -q "^$ns/wc: in place (no restart)" "$tmp/plan.txt" && grep -q '^+.*path: /'"$ns"'/wc(/|\$)(.\*)' "$tmp/plan.txt" &&
+	[ $rc = 0 ] && [ "$got" = "flinkops/e2e-$$ nginx flink.example.com/$ns/wc(/|\$)(.*) ImplementationSpecific wc-rest:8081 /\$2" ] &&
+	[ "$(jqo '.requests.apply')" = 1 ] && [ "$(sts_rv)" = "$rv0" ]; then
+	ok "a new template: plan --live shows the Ingress's new path (in place, exit 2), sync applies only it: $got"
+else
+	fail "Ingress change: plan rc=$prc $(cat "$tmp/plan.txt") sync rc=$rc got=$got requests=$(jqo -c .requests)"
+fi
+# spec.ingress removed while another manifest is invalid: kept
+deployment wc 3g >"$tmp/work/jobs/wc.yaml"
+deployment broken 2g "  bogusField: 1" >"$tmp/work/jobs/broken.yaml"
+publish "no Ingress, and a broken manifest"
+sync_once "$tmp/config.yaml"
+if [ $rc = 1 ] && [ -n "$($K -n $ns get ingress wc -o name 2>/dev/null)" ] && [ "$(jqo '.requests.delete')" = 0 ]; then
+	ok "spec.ingress removed while a manifest is invalid: the Ingress is kept"
+else
+	fail "Ingress kept on doubt: rc=$rc deletes=$(jqo .requests.delete) $($K -n $ns get ingress -o name 2>&1)"
+fi
+git -C "$tmp/work" rm -q jobs/broken.yaml
+publish "the broken manifest fixed"
+sync_once "$tmp/config.yaml"
+if [ $rc = 0 ] && [ -z "$($K -n $ns get ingress wc -o name 2>/dev/null)" ] && [ "$(jqo '.requests.delete')" = 1 ] &&
+	[ "$(jqo '.requests.apply')" = 0 ] && [ "$(sts_rv)" = "$rv0" ] &&
+	[ "$(jqo '.deployments[] | select(.name=="wc") | .objects[] | select(.kind=="Ingress") | .state')" = extra ]; then
+	ok "then spec.ingress removed deletes the Ingress alone (1 delete, nothing applied)"
+else
+	fail "Ingress removal: rc=$rc deletes=$(jqo .requests.delete) applies=$(jqo .requests.apply) $($K -n $ns get ingress -o name 2>&1) $(jqo -c '.deployments[] | select(.name=="wc") | .objects')"
+fi
+deployment ing2 2g '  ingress: {template: "/{{name}}"}' >"$tmp/work/jobs/ing2.yaml"
+publish "ing2 with an Ingress"
+sync_once "$tmp/config.yaml"
+made=$(ingress ing2)
+git -C "$tmp/work" rm -q jobs/ing2.yaml
+publish "ing2 goes"
+sync_once "$tmp/config.yaml"
+left=$($K -n $ns get configmap,service,statefulset,ingress -l app.kubernetes.io/instance=ing2 -o name | wc -l)
+if [ "$made" = "flinkops/e2e-$$  /ing2 ImplementationSpecific ing2-rest:8081 " ] && [ $rc = 0 ] && [ "$left" = 0 ]; then
+	ok "a deployment with an Ingress removed from git: its Ingress goes with its other objects"
+else
+	fail "ing2: made='$made' rc=$rc left=$left"
+fi
+
 # --- 7. 401 and 403 -------------------------------------------------------
 config "$tmp/bad.yaml" "$RIG_KUBECONFIG_BADTOKEN"
 sync_once "$tmp/bad.yaml"
@@ -284,15 +358,26 @@ subjects:
 - {apiGroup: rbac.authorization.k8s.io, kind: Group, name: "rig:pod-readers"}
 EOF
 deployment limited 2g >"$tmp/work/jobs/limited.yaml"
-publish "one for the limited identity"
+# and one that asks for an Ingress, which the identity cannot even list
+deployment limited-ing 2g '  ingress: {template: "/{{name}}"}' >"$tmp/work/jobs/limited-ing.yaml"
+publish "two for the limited identity"
 config "$tmp/limited.yaml" "$RIG_KUBECONFIG_LIMITED"
 sync_once "$tmp/limited.yaml"
 err=$(jqo '.deployments[] | select(.name=="limited") | .error')
+ierr=$(jqo '.deployments[] | select(.name=="limited-ing") | .error')
 if [ $rc = 1 ] && grep -q "apply ConfigMap $ns/flink-config-limited: configmaps \"flink-config-limited\" is forbidden: User \"rig-limited\" cannot patch resource \"configmaps\"" <<<"$err"; then
 	ok "an identity without rights: the 403 message names verb and resource"
 else
 	fail "403: rc=$rc err=$err $(cat "$tmp/err")"
 fi
+if grep -q "spec.ingress: Ingresses cannot be listed (.*cannot list resource \"ingresses\".*); grant the agent list, create, patch and delete on ingresses.networking.k8s.io" <<<"$ierr" &&
+	[ -z "$($K -n $ns get configmap flink-config-limited-ing -o name 2>/dev/null)" ]; then
+	ok "an identity that cannot list Ingresses: only the deployment that asks for one fails, saying which grant it needs"
+else
+	fail "Ingress 403: $ierr"
+fi
+git -C "$tmp/work" rm -q jobs/limited-ing.yaml
+publish "limited-ing goes"
 $K delete clusterrolebinding e2e-flinkops-read >/dev/null
 $K delete clusterrole e2e-flinkops-read >/dev/null
 

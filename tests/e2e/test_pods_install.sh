@@ -21,7 +21,8 @@
 #   - signed webhooks to each endpoint of the agents' Service (read from its
 #     EndpointSlice: its cluster IP is not routed here);
 #   - a ServiceAccount, Role and RoleBinding for Kubernetes HA in git,
-#     applied by the agent's own ServiceAccount (no escalate, no bind);
+#     applied by the agent's own ServiceAccount (no escalate, no bind), and
+#     the Ingress the deployment's spec.ingress asks for;
 #   - the deployment and those deleted from git: pruned (the delete verbs);
 #   - 64 slow clients on each agent's webhook port for two minutes: the
 #     probes (their own listener) answer within a second, no restart;
@@ -95,6 +96,9 @@ spec:
     parallelism: 1
     upgradeMode: stateless
     savepointStorage: file:///tmp/savepoints
+  ingress:
+    template: "/{{namespace}}/{{name}}(/|\$)(.*)"
+    className: nginx
 EOF
 # and what Flink's Kubernetes HA needs, as a repository written for the
 # upstream operator keeps it: the agent creates the Role with its own
@@ -315,6 +319,11 @@ for _ in $(seq 1 90); do two_ready && [ -n "$(holder)" ] && break; sleep 1; done
 	grep -cxE 'serviceaccount/flink|role.rbac.authorization.k8s.io/flink-ha|rolebinding.rbac.authorization.k8s.io/flink-ha')" = 3 ] &&
 	ok "the ServiceAccount, Role (ConfigMaps, what HA needs) and RoleBinding in git applied by the in-cluster agent" ||
 	bad "the HA objects: $($K -n flink-jobs get serviceaccounts,roles,rolebindings --show-labels 2>&1 | tr '\n' ' ')"
+# and the Ingress spec.ingress asks for, to the REST Service
+ing=$($K -n flink-jobs get ingress/counter -l app.kubernetes.io/managed-by=flinkops \
+	-o jsonpath='{.spec.ingressClassName} {.spec.rules[0].http.paths[0].path} {.spec.rules[0].http.paths[0].backend.service.name}:{.spec.rules[0].http.paths[0].backend.service.port.number}' 2>&1)
+[ "$ing" = 'nginx /flink-jobs/counter(/|$)(.*) counter-rest:8081' ] &&
+	ok "the Ingress of spec.ingress applied by the in-cluster agent: $ing" || bad "the Ingress: $ing"
 git -C "$tmp/work" rm -q jobs/counter.yaml jobs/flink-ha.yaml
 after=$(publish "counter removed")
 leader=$(holder)
@@ -324,7 +333,7 @@ code=$(hook "$($A get pod "$leader" -o jsonpath='{.status.podIP}'):8080" | head 
 # the HA objects go in the pass after the deployment is gone (its pods may
 # run as them until then)
 # (the namespace keeps the agent's own Role and RoleBinding, flinkops)
-gone() { [ -z "$($K -n flink-jobs get statefulsets,services -o name 2>/dev/null)" ] &&
+gone() { [ -z "$($K -n flink-jobs get statefulsets,services,ingresses -o name 2>/dev/null)" ] &&
 	! $K -n flink-jobs get serviceaccount/flink >/dev/null 2>&1 && ! $K -n flink-jobs get role/flink-ha >/dev/null 2>&1 &&
 	! $K -n flink-jobs get rolebinding/flink-ha >/dev/null 2>&1; }
 for _ in $(seq 1 150); do
@@ -332,11 +341,11 @@ for _ in $(seq 1 150); do
 	sleep 1
 done
 if [ "$code" = 202 ] && gone; then
-	ok "the deployment and the HA objects deleted from git: its StatefulSets and Services, the ServiceAccount, Role and RoleBinding pruned by the in-cluster agent in $((SECONDS - t0)) s (push: $code)"
+	ok "the deployment and the HA objects deleted from git: its StatefulSets, Services and Ingress, the ServiceAccount, Role and RoleBinding pruned by the in-cluster agent in $((SECONDS - t0)) s (push: $code)"
 	# slower than a pass or two: what the leader did meanwhile
 	[ $((SECONDS - t0)) -le 20 ] || podlog "$leader" | tail -12 | sed 's/^/# /'
 else
-	bad "push: $code; not pruned: $($K -n flink-jobs get statefulsets,services,serviceaccounts,roles,rolebindings -o name 2>&1 | tr '\n' ' ')"
+	bad "push: $code; not pruned: $($K -n flink-jobs get statefulsets,services,ingresses,serviceaccounts,roles,rolebindings -o name 2>&1 | tr '\n' ' ')"
 	podlog "$leader" | tail -15
 fi
 
@@ -418,7 +427,7 @@ unneeded=$(comm -13 "$tmp/granted" "$tmp/used" | tr '\n' ',')
 # create on what is applied server-side is authorized inside the PATCH that
 # creates it and audited as that patch: it never shows as a create; watch
 # and update on ConfigMaps are held only to be granted (the HA Role above)
-want_unused="flink-jobs configmaps update,flink-jobs configmaps watch,"
+want_unused="flink-jobs configmaps update,flink-jobs configmaps watch,flink-jobs ingresses.networking.k8s.io create,"
 want_unused+="flink-jobs rolebindings.rbac.authorization.k8s.io create,flink-jobs roles.rbac.authorization.k8s.io create,"
 want_unused+="flink-jobs serviceaccounts create,flink-jobs services create,flink-jobs statefulsets.apps create,"
 [ "$unused" = "$want_unused" ] && [ -z "$unneeded" ] &&

@@ -136,12 +136,29 @@ static void check_model(const flink_deployment *fd, const render_objects *o)
 		cJSON_Delete(m);
 	}
 	for (size_t k = 0; k < o->n && fd->labels; k++) {
+		if (!o->v[k])
+			continue;
 		const cJSON *labels =
 			cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o->v[k], "metadata"), "labels");
-		for (const cJSON *l = fd->labels->child; l; l = l->next)
+		/* on the Ingress, spec.ingress.labels win over the deployment's */
+		const cJSON *own = k == RENDER_INGRESS && fd->ingress ? fd->ingress->labels : NULL;
+		for (const cJSON *l = fd->labels->child; l; l = l->next) {
+			const char *want = own && fo_json_str(own, l->string) ? fo_json_str(own, l->string) : l->valuestring;
 			if (!fo_has_prefix(l->string, "app.kubernetes.io/"))
-				FUZZ_CHECK(fo_streq(fo_json_str(labels, l->string), l->valuestring),
-					   "label \"%s\" is not \"%s\" on object %zu", l->string, l->valuestring, k);
+				FUZZ_CHECK(fo_streq(fo_json_str(labels, l->string), want),
+					   "label \"%s\" is not \"%s\" on object %zu", l->string, want, k);
+		}
+	}
+	/* and spec.ingress's own labels and annotations reach the Ingress as written */
+	const cJSON *ing = o->v[RENDER_INGRESS];
+	FUZZ_CHECK((ing != NULL) == (fd->ingress != NULL), "an Ingress rendered %s spec.ingress", ing ? "without" : "for");
+	for (int part = 0; ing && part < 2; part++) {
+		const cJSON *src = part ? fd->ingress->annotations : fd->ingress->labels;
+		const cJSON *got = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(ing, "metadata"),
+								    part ? "annotations" : "labels");
+		for (const cJSON *l = src ? src->child : NULL; l; l = l->next)
+			FUZZ_CHECK(fo_streq(fo_json_str(got, l->string), l->valuestring), "Ingress %s \"%s\" is not \"%s\"",
+				   part ? "annotation" : "label", l->string, l->valuestring);
 	}
 }
 
@@ -217,7 +234,8 @@ static void check_deployment(const flink_deployment *fd)
 	int rc = render_deployment(fd, &o, &e);
 	FUZZ_CHECK(rc == 0, "a valid deployment %s/%s does not render: %s", fd->namespace, fd->name, fo_err_msg(&e));
 	for (size_t i = 0; i < o.n; i++)
-		check_object(o.v[i]);
+		if (o.v[i])
+			check_object(o.v[i]);
 	check_model(fd, &o);
 	render_objects_free(&o);
 }

@@ -651,6 +651,8 @@ static const char want_metrics[] =
 	"flinkops_objects_applied_total{kind=\"Service\",result=\"error\"} 0\n"
 	"flinkops_objects_applied_total{kind=\"StatefulSet\",result=\"success\"} 4\n"
 	"flinkops_objects_applied_total{kind=\"StatefulSet\",result=\"error\"} 1\n"
+	"flinkops_objects_applied_total{kind=\"Ingress\",result=\"success\"} 0\n"
+	"flinkops_objects_applied_total{kind=\"Ingress\",result=\"error\"} 0\n"
 	"# HELP flinkops_rollouts_in_progress Deployments the last pass left waiting on Flink or the cluster.\n"
 	"# TYPE flinkops_rollouts_in_progress gauge\n"
 	"flinkops_rollouts_in_progress 2\n"

@@ -219,7 +219,29 @@ static const struct {
 	{HEAD(NAME) RES "  job:\n    jarURI: ftp://h/j.jar?token=SECRET\n", 11, 13, "scheme \"ftp\" is not supported"},
 	{HEAD(NAME) RES "  job:\n    jarURI: j.jar?token=SECRET\n", 11, 13, "\"j.jar?***\" is not a URI"},
 	{HEAD(NAME) RES "  job:\n    jarURI: h/j.jar?sig=SECRET&next=s3://b/k\n", 11, 13, "\"h/j.jar?***\" is not a URI"},
-	{HEAD(NAME) RES "  ingress: {template: x}\n", 10, 12, "flinkops does not create Ingresses"},
+	/* spec.ingress: what upstream would drop, or the API server refuse */
+#define ING "  ingress:\n"
+	{HEAD(NAME) RES ING "    className: nginx\n", 11, 5, "\"template\" is required"},
+	{HEAD(NAME) RES ING "    template: \"flink.example.com:8080/{{name}}\"\n", 11, 15, "has a port"},
+	{HEAD(NAME) RES ING "    template: \"/{{name}}?x=1\"\n", 11, 15, "has a query"},
+	{HEAD(NAME) RES ING "    template: \"/{{name}}#top\"\n", 11, 15, "has a fragment"},
+	{HEAD(NAME) RES ING "    template: \"u@flink.example.com/\"\n", 11, 15, "has user information"},
+	{HEAD(NAME) RES ING "    template: \"{{nom}}.example.com\"\n", 11, 15,
+	 "\"{{nom}}\": only {{name}} and {{namespace}} are replaced"},
+	{HEAD(NAME) RES ING "    template: \"10.0.0.1/{{name}}\"\n", 11, 15, "is an IP address"},
+	{HEAD(NAME) RES ING "    template: \"Flink.Example.com/\"\n", 11, 15, "\"Flink.Example.com\" is not a DNS name"},
+	{HEAD(NAME) RES ING "    template: /x\n    hosts: [a]\n", 12, 5, "unknown field \"hosts\""},
+	{HEAD(NAME) RES ING "    template: /x\n    className: Nginx_1\n", 12, 16, "is not a valid IngressClass name"},
+	{HEAD(NAME) RES ING "    template: /x\n    labels: {app.kubernetes.io/name: y}\n", 12, 14,
+	 "app.kubernetes.io/ labels are flinkops' own"},
+	{HEAD(NAME) RES ING "    template: /x\n    annotations: {flinkops.io/content-hash: y}\n", 12, 19,
+	 "flinkops.io/ annotations are flinkops' own"},
+	{HEAD(NAME) RES ING "    template: /x\n    labels: {team: [a]}\n", 12, 20, "value of \"team\" must be a string"},
+	{HEAD(NAME) RES ING "    template: /x\n    tls: {hosts: [a]}\n", 12, 10, "spec.ingress.tls: expected a list"},
+	{HEAD(NAME) RES ING "    template: /x\n    tls:\n    - hosts: [\"A_B\"]\n", 13, 15, "\"A_B\" is not a DNS name"},
+	{HEAD(NAME) RES ING "    template: /x\n    tls:\n    - secretName: \"Not/Valid\"\n", 13, 19,
+	 "is not a valid Secret name"},
+#undef ING
 	{HEAD0("  name: wc\n") "  flinkVersion: latest\n" RES, 7, 17, "\"latest\" is not a Flink version"},
 	{HEAD(NAME) RES "  mode: hybrid\n", 10, 9, "\"hybrid\" is not a mode"},
 	{HEAD(NAME) RES "  imagePullPolicy: Sometimes\n", 10, 20, "image pull policy \"Sometimes\" is not one of"},
@@ -260,6 +282,52 @@ static const struct {
 	{"# only a comment\n", 1, 1, "the file holds no YAML document"},
 	{"- just\n- a list\n", 1, 1, "a Kubernetes manifest must be a mapping, got a list"},
 };
+
+/* Upstream's templates (its docs and examples) read as upstream reads them. */
+static void test_ingress_url(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *tmpl, *host, *path, *err;
+	} cases[] = {
+		{"flink.k8s.io/{{namespace}}/{{name}}(/|$)(.*)", "flink.k8s.io", "/default/wc(/|$)(.*)", NULL},
+		{"{{name}}.{{namespace}}.flink.k8s.io/", "wc.default.flink.k8s.io", "/", NULL},
+		{"{{name}}.{{namespace}}.flink.k8s.io", "wc.default.flink.k8s.io", NULL, NULL},
+		{"/{{namespace}}/{{name}}(/|$)(.*)", NULL, "/default/wc(/|$)(.*)", NULL},
+		{"HTTPS://{{Name}}.example.com/ui", "wc.example.com", "/ui", NULL},
+		{"http://*.example.com/{{NAMESPACE}}", "*.example.com", "/default", NULL},
+		{"http://", NULL, NULL, NULL},
+		{"ftp://x.example.com/", NULL, NULL, "has a port"}, /* "ftp:" reads as a host with a port */
+		{"x.example.com:443", NULL, NULL, "has a port"},
+		{"[::1]/x", NULL, NULL, "has a port or an IP address"},
+		{"::1", NULL, NULL, "has a port"},
+		{"127.0.0.1", NULL, NULL, "is an IP address"},
+		{"/a?b", NULL, NULL, "has a query"},
+		{"a.example.com/{{name}", NULL, NULL, "\"{{name}\": only {{name}} and {{namespace}}"},
+		{"a.example.com/{{x", NULL, NULL, "\"{{x\": only {{name}}"},
+		{"-a.example.com", NULL, NULL, "is not a DNS name"},
+	};
+	for (size_t i = 0; i < FO_ARRAY_LEN(cases); i++) {
+		char *host = NULL, *path = NULL;
+		fo_err e = FO_ERR_INIT;
+		int rc = flink_ingress_url(cases[i].tmpl, "wc", "default", &host, &path, &e);
+		if (cases[i].err) {
+			if (rc != FO_EINVAL || !strstr(fo_err_msg(&e), cases[i].err))
+				fail_msg("%s: want an error with \"%s\", got %d \"%s\"", cases[i].tmpl, cases[i].err, rc,
+					 fo_err_msg(&e));
+			assert_null(host);
+			assert_null(path);
+		} else {
+			if (rc != 0)
+				fail_msg("%s: %s", cases[i].tmpl, fo_err_msg(&e));
+			if (!fo_streq(host, cases[i].host) || !fo_streq(path, cases[i].path))
+				fail_msg("%s: host %s path %s", cases[i].tmpl, host ? host : "(none)", path ? path : "(none)");
+		}
+		free(host);
+		free(path);
+		fo_err_clear(&e);
+	}
+}
 
 static void test_error_cases(void **state)
 {
@@ -940,6 +1008,7 @@ int main(void)
 		cmocka_unit_test(test_upstream_fields),
 		cmocka_unit_test(test_exported_manifest),
 		cmocka_unit_test(test_session_cluster_default_replicas),
+		cmocka_unit_test(test_ingress_url),
 		cmocka_unit_test(test_session_jobs),
 		cmocka_unit_test(test_kind_verdicts),
 		cmocka_unit_test(test_operator_keys),

@@ -105,6 +105,9 @@ static const struct {
 	{"allowNonRestoredState", "    state: running\n", "    state: running\n    allowNonRestoredState: true\n",
 	 false, false, DEPLOY_UPGRADE, true, true, false, DEPLOY_WARN_NON_RESTORED_STATE, NULL},
 	{"labels only", "{team: a}", "{team: b}", false, false, DEPLOY_IN_PLACE, false, false, false, -1, NULL},
+	/* an Ingress is in front of the pods: nothing restarts for it */
+	{"ingress added", "  image: flink:1.20\n", "  image: flink:1.20\n  ingress: {template: \"/{{name}}\"}\n", false,
+	 false, DEPLOY_IN_PLACE, false, false, false, -1, NULL},
 	/* replicas that agree with parallelism × slots change nothing */
 	{"replicas spelled out", "taskManager: {resource: {memory: 2g}}",
 	 "taskManager: {resource: {memory: 2g}, replicas: 2}", false, false, DEPLOY_NONE, false, false, false, -1, NULL},

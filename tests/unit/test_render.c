@@ -107,6 +107,74 @@ static const char base[] =
 	"  taskManager: {resource: {memory: 2g}}\n"
 	"  job: {jarURI: s3://b/j.jar, parallelism: 2, upgradeMode: savepoint}\n";
 
+/* spec.ingress as upstream's advanced example writes it renders the Ingress
+ * upstream's documentation shows (one rule: host, and the path to the REST
+ * Service), with flinkops' labels and hash; without spec.ingress, none. */
+static void test_ingress(void **state)
+{
+	(void)state;
+	static const char text[] =
+		"apiVersion: flink.apache.org/v1beta1\nkind: FlinkDeployment\n"
+		"metadata: {name: advanced-ingress, namespace: default}\nspec:\n"
+		"  image: flink:1.20\n  flinkVersion: v1_20\n"
+		"  ingress:\n"
+		"    template: \"flink.k8s.io/{{namespace}}/{{name}}(/|$)(.*)\"\n"
+		"    className: nginx\n"
+		"    annotations:\n      nginx.ingress.kubernetes.io/rewrite-target: \"/$2\"\n"
+		"    labels: {team: data}\n"
+		"    tls:\n    - hosts: [flink.k8s.io]\n      secretName: flink-tls\n"
+		"  jobManager: {resource: {memory: 1g}}\n"
+		"  taskManager: {resource: {memory: 2g}, replicas: 1}\n";
+	static const char want[] =
+		"{\"apiVersion\":\"networking.k8s.io/v1\",\"kind\":\"Ingress\",\"metadata\":{\"name\":\"advanced-ingress\","
+		"\"namespace\":\"default\",\"labels\":{\"app.kubernetes.io/managed-by\":\"flinkops\","
+		"\"app.kubernetes.io/name\":\"flink\",\"app.kubernetes.io/instance\":\"advanced-ingress\","
+		"\"app.kubernetes.io/component\":\"ingress\",\"team\":\"data\"},\"annotations\":{"
+		"\"nginx.ingress.kubernetes.io/rewrite-target\":\"/$2\"}},\"spec\":{\"ingressClassName\":\"nginx\","
+		"\"tls\":[{\"hosts\":[\"flink.k8s.io\"],\"secretName\":\"flink-tls\"}],\"rules\":[{\"host\":\"flink.k8s.io\","
+		"\"http\":{\"paths\":[{\"path\":\"/default/advanced-ingress(/|$)(.*)\",\"pathType\":\"ImplementationSpecific\","
+		"\"backend\":{\"service\":{\"name\":\"advanced-ingress-rest\",\"port\":{\"number\":8081}}}}]}}]}}";
+	flink_deployment *fd = parse_text("ing", text);
+	render_objects o;
+	assert_int_equal(render_deployment(fd, &o, NULL), 0);
+	cJSON *ing = o.v[RENDER_INGRESS];
+	assert_non_null(ing);
+	/* the hash is the content's */
+	char *h = render_compute_hash(ing);
+	assert_string_equal(h, render_object_hash(ing));
+	free(h);
+	cJSON *bare = cJSON_Duplicate(ing, true);
+	cJSON_DeleteItemFromObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(bare, "metadata"),
+										 "annotations"),
+						RENDER_ANNOTATION_HASH);
+	cJSON *expect = cJSON_Parse(want);
+	assert_non_null(expect);
+	if (!cJSON_Compare(bare, expect, true)) {
+		char *got = cJSON_PrintUnformatted(bare);
+		fail_msg("got %s", got);
+	}
+	cJSON_Delete(expect);
+	cJSON_Delete(bare);
+	/* written as YAML, the Ingress is one more document, after the rest */
+	char *y = render_text(fd);
+	assert_non_null(strstr(y, "kind: Ingress"));
+	assert_true(strstr(y, "kind: Ingress") > strstr(y, "name: advanced-ingress-taskmanager"));
+	free(y);
+	render_objects_free(&o);
+	flink_deployment_free(fd);
+
+	/* without spec.ingress: no Ingress, and no empty document */
+	flink_deployment *plain = parse_text("plain", base);
+	assert_int_equal(render_deployment(plain, &o, NULL), 0);
+	assert_null(o.v[RENDER_INGRESS]);
+	char *py = render_text(plain);
+	assert_null(strstr(py, "Ingress"));
+	assert_null(strstr(py, "---\n---"));
+	free(py);
+	render_objects_free(&o);
+	flink_deployment_free(plain);
+}
+
 static void test_deterministic(void **state)
 {
 	(void)state;
@@ -135,7 +203,7 @@ static void test_hash_moves(void **state)
 	(void)state;
 	static const struct {
 		const char *from, *to;
-		bool changes[RENDER_NCOMPONENTS]; /* cm, svc, rest, tm-svc, jm-sts, tm-sts */
+		bool changes[RENDER_NCOMPONENTS]; /* cm, svc, rest, tm-svc, jm-sts, tm-sts, ingress */
 		bool target, job; /* render_target_hash, render_job_hash: memory, image and
 				   * configuration move the target, never the job hash */
 	} cases[] = {
@@ -145,6 +213,9 @@ static void test_hash_moves(void **state)
 		{"jarURI: s3://b/j.jar", "jarURI: s3://b/k.jar", {false, false, false, false, true, false}, true, true},
 		{"upgradeMode: savepoint", "upgradeMode: stateless", {false, false, false, false, false, false}, false, false},
 		{"a.one: x", "a.one: z", {true, false, false, false, true, true}, true, false},
+		/* an Ingress comes and goes by itself: nothing restarts */
+		{"image: flink:1.20\n", "image: flink:1.20\n  ingress: {template: \"/{{name}}(/|$)(.*)\"}\n",
+		 {false, false, false, false, false, false, true}, false, false},
 	};
 	char *ta = NULL, *ja = NULL;
 	flink_deployment *a = parse_text("a", base);
@@ -164,10 +235,12 @@ static void test_hash_moves(void **state)
 		render_objects rb;
 		assert_int_equal(render_deployment(b, &rb, NULL), 0);
 		for (int k = 0; k < RENDER_NCOMPONENTS; k++) {
-			bool moved = strcmp(render_object_hash(ra.v[k]), render_object_hash(rb.v[k])) != 0;
+			bool moved = !fo_streq(render_object_hash(ra.v[k]), render_object_hash(rb.v[k]));
 			if (moved != cases[i].changes[k])
 				fail_msg("%s -> %s: object %d hash %s", cases[i].from, cases[i].to, k,
 					 moved ? "changed but should not" : "should change");
+			if (!rb.v[k])
+				continue;
 			/* the stamped hash is the hash of the content */
 			char *h = render_compute_hash(rb.v[k]);
 			assert_string_equal(h, render_object_hash(rb.v[k]));
@@ -562,7 +635,7 @@ static void test_application_start(void **state)
 	assert_null(render_object_annotation(c.v[RENDER_STATEFULSET_JOBMANAGER], RENDER_ANNOTATION_START_FROM));
 	for (int k = 0; k < RENDER_NCOMPONENTS; k++)
 		if (k != RENDER_STATEFULSET_JOBMANAGER)
-			assert_string_equal(render_object_hash(a.v[k]), render_object_hash(b.v[k]));
+			assert_true(fo_streq(render_object_hash(a.v[k]), render_object_hash(b.v[k])));
 	/* the arguments: every option before the job's own (Flink passes
 	 * everything from the first word it does not know to main()) */
 	const cJSON *args = cJSON_GetObjectItemCaseSensitive(
@@ -640,6 +713,8 @@ static void test_long_names(void **state)
 		render_objects o;
 		assert_int_equal(render_deployment(fd, &o, NULL), 0);
 		for (int k = 0; k < RENDER_NCOMPONENTS; k++) {
+			if (k == RENDER_INGRESS && !o.v[k])
+				continue; /* optional; named as the deployment */
 			const char *n = fo_json_str(cJSON_GetObjectItem(o.v[k], "metadata"), "name");
 			char *want = render_object_name((enum render_component)k, name);
 			assert_string_equal(n, want);
@@ -820,6 +895,7 @@ int main(void)
 		cmocka_unit_test(test_flink_pod_options),
 		cmocka_unit_test(test_conf_yaml_quotes_keys_and_values),
 		cmocka_unit_test(test_pod_template_exact_integers),
+		cmocka_unit_test(test_ingress),
 	};
 	return cmocka_run_group_tests_name("render", tests, NULL, NULL);
 }
