@@ -12,15 +12,36 @@
 
 #include "lib/util.h"
 
+/* by the enum's names, so that an op added anywhere in it cannot shift the others' */
 static const char *const op_names[] = {
-	"none",  "wait",       "stop",    "restop",  "cancel", "keep",   "abort-stop", "apply",
-	"apply-only", "suspend", "upload", "run", "record", "confirm", "savepoint", "savepoint-done", "restart", "fail",
-	"rollback", "adopt", "forget-rollback",
+	[DEPLOY_OP_NONE] = "none",
+	[DEPLOY_OP_WAIT] = "wait",
+	[DEPLOY_OP_STOP] = "stop",
+	[DEPLOY_OP_RESTOP] = "restop",
+	[DEPLOY_OP_CANCEL] = "cancel",
+	[DEPLOY_OP_KEEP] = "keep",
+	[DEPLOY_OP_ABORT_STOP] = "abort-stop",
+	[DEPLOY_OP_APPLY] = "apply",
+	[DEPLOY_OP_APPLY_ONLY] = "apply-only",
+	[DEPLOY_OP_SUSPEND] = "suspend",
+	[DEPLOY_OP_UPLOAD] = "upload",
+	[DEPLOY_OP_RUN] = "run",
+	[DEPLOY_OP_RECORD] = "record",
+	[DEPLOY_OP_CONFIRM] = "confirm",
+	[DEPLOY_OP_SAVEPOINT] = "savepoint",
+	[DEPLOY_OP_SAVEPOINT_DONE] = "savepoint-done",
+	[DEPLOY_OP_CHECKPOINT] = "checkpoint",
+	[DEPLOY_OP_CHECKPOINT_DONE] = "checkpoint-done",
+	[DEPLOY_OP_RESTART] = "restart",
+	[DEPLOY_OP_FAIL] = "fail",
+	[DEPLOY_OP_ROLLBACK] = "rollback",
+	[DEPLOY_OP_ADOPT] = "adopt",
+	[DEPLOY_OP_FORGET_ROLLBACK] = "forget-rollback",
 };
 
 const char *deploy_op_name(enum deploy_op op)
 {
-	return (unsigned)op < FO_ARRAY_LEN(op_names) ? op_names[op] : "unknown";
+	return (unsigned)op < FO_ARRAY_LEN(op_names) && op_names[op] ? op_names[op] : "unknown";
 }
 
 static const char *const failure_names[DEPLOY_NFAILURES] = {

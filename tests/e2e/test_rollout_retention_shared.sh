@@ -12,7 +12,9 @@
 #     disposed of) and M1, which standby still names (spelled with
 #     /_metadata and without its scheme), stays;
 #   - a disposal of M1 written into the journal (as a pass that did not
-#     see standby would have) is not sent: M1 goes back to the kept ones.
+#     see standby would have) is not sent: M1 goes back to the kept ones;
+#   - standby's file no longer names M1, but its journal does (the state it
+#     resumes from): counter takes M4, and M1 still stays; M3 goes.
 NAME=sprs
 . "$(dirname "$0")/lib-rollout.sh"
 
@@ -22,10 +24,10 @@ counter_yaml() {
 		sed "s/^spec:\$/&\n  flinkConfiguration:\n    kubernetes.operator.savepoint.history.max.count: \"1\"\n    kubernetes.operator.savepoint.dispose-on-delete: \"true\"/" |
 		sed "s/^    upgradeMode: savepoint\$/&\n    savepointTriggerNonce: $1/"
 }
-# standby_yaml PATH [typo]: suspended, to start from PATH; "typo" misspells a field
+# standby_yaml PATH [typo]: suspended, to start from PATH (none when empty); "typo" misspells a field
 standby_yaml() {
 	deployment 1 savepoint | sed "s/name: counter,/name: standby,/" |
-		sed "s|^    upgradeMode: savepoint\$|&\n    state: suspended\n    initialSavepointPath: $1|" |
+		sed "s|^    upgradeMode: savepoint\$|&\n    state: suspended${1:+\\n    initialSavepointPath: $1}|" |
 		if [ "${2:-}" = typo ]; then sed "s/^    parallelism:/    paralelism:/"; else cat; fi
 }
 on_disk() { [ -d "${1#file:}" ]; }
@@ -123,4 +125,25 @@ if [ $rc = 0 ] && on_disk "$m1" && [ "$(journal '.savepointDisposals // [] | len
 	ok "a journaled disposal of M1, which standby names, is not sent: M1 is kept again (Event SavepointKept)"
 else
 	fail "journaled disposal of M1: rc=$rc on disk $(on_disk "$m1" && echo yes || echo no), taken=$(taken), disposals=$(journal '.savepointDisposals // []'), events=$(events SavepointKept) $(grep -F "$m1" "$tmp/err" | tail -3)"
+fi
+
+# --- another deployment's journal alone names M1: it stays ------------------------
+# standby's file names no savepoint any more; its journal keeps M1 as the state
+# it resumes from (restorePath, as a suspend leaves it), written here by hand:
+# a suspended standby that never ran has no journal of its own
+standby_yaml "" >"$tmp/work/jobs/standby.yaml"
+publish "standby: no initialSavepointPath" >/dev/null
+sjournal=$(journal . | jq -c --arg m "$m1" '{version, agent, step: "idle", restorePath: $m, restoreKind: "savepoint"}')
+$K -n $ns get configmap flink-journal-counter -o json |
+	jq --arg j "$sjournal" '{apiVersion, kind, metadata: {name: "flink-journal-standby", namespace: .metadata.namespace,
+		labels: (.metadata.labels | .["app.kubernetes.io/instance"] = "standby")}, data: {"journal.json": $j}}' |
+	$K create -f - >/dev/null
+take_savepoint 5 && m4=$sp || fail "M4: rc=$rc $(grep -v DEBUG "$tmp/err" | head -3)"
+m4=${m4:-none}
+sync_logged
+if [ $rc = 0 ] && on_disk "$m1" && ! disposed "$m1" && [ "$(taken)" = "$m1 $m4" ] && ! on_disk "$m3" &&
+	[ "$($K -n $ns get configmap flink-journal-standby -o jsonpath='{.data.journal\.json}' | jq -r .restorePath)" = "$m1" ]; then
+	ok "M1, which only standby's journal names (restorePath), stays; M3, beyond the count, is disposed of"
+else
+	fail "M1 named by standby's journal: rc=$rc on disk $(on_disk "$m1" && echo yes || echo no), taken=$(taken), M3 on disk $(on_disk "$m3" && echo yes || echo no) $(grep -F "$m1" "$passes_log" | grep -i dispos | tail -3) $(grep -v DEBUG "$tmp/err" | head -3)"
 fi

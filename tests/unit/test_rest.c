@@ -328,6 +328,7 @@ static void test_jobs(void **state)
 	assert_int_equal(l.v[1].end_time, -1);
 	assert_null(l.v[1].name);
 	assert_int_equal(l.v[1].duration, -1);
+	assert_int_equal(l.v[1].now, -1); /* no "now" in the reply: unknown, so nothing is final by it */
 	assert_int_equal(l.v[2].state, FLINK_JOB_UNKNOWN);
 	assert_string_equal(l.v[2].state_name, "SOMETHING_NEW");
 	flink_job_list_free(&l);
@@ -340,6 +341,8 @@ static void test_jobs(void **state)
 		{"{\"jobs\":[{\"jid\":\"0123456789abcdef0123456789abcdef\"}]}", "has no \"state\""},
 		{"{\"jobs\":[{\"jid\":\"0123456789abcdef0123456789abcdef\",\"state\":7}]}", "has no \"state\""},
 		{"{\"jobs\":[{\"jid\":\"0123456789abcdef0123456789abcdef\",\"state\":\"RUNNING\",\"start-time\":\"x\"}]}",
+		 "not a whole number"},
+		{"{\"jobs\":[{\"jid\":\"0123456789abcdef0123456789abcdef\",\"state\":\"FAILED\",\"now\":\"x\"}]}",
 		 "not a whole number"},
 		{"{\"jobs\":[1]}", "not an object"},
 		{"{\"jobs\":null}", "\"jobs\" is missing"},
@@ -354,11 +357,14 @@ static void test_jobs(void **state)
 	flink_job_info j;
 	assert_int_equal(flink_rest_parse_job("{\"jid\":\"00000000000000000000000000000abc\",\"name\":\"n\",\"isStoppable\":"
 					      "false,\"state\":\"CANCELLING\",\"start-time\":1795464225028,\"end-time\":-1,"
+					      "\"now\":1795464230117,"
 					      "\"vertices\":[{\"id\":\"x\"}],\"timestamps\":{\"RUNNING\":1}}",
 					      &j, &e),
 			 0);
 	assert_int_equal(j.state, FLINK_JOB_CANCELLING);
 	assert_string_equal(j.name, "n");
+	/* Flink's own clock, which judges when its statistics are final (deploy_stats_final) */
+	assert_true(j.now == 1795464230117LL);
 	flink_job_info_free(&j);
 	assert_int_equal(flink_rest_parse_job("{\"errors\":[\"x\"]}", &j, &e), FO_ESERVER);
 	fo_err_clear(&e);

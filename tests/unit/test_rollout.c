@@ -1213,6 +1213,27 @@ static void test_restart_budget(void **state)
 	}
 }
 
+/* Each op has a name of its own, the one its comment in rollout.h gives
+ * (the log and the executor's error messages name the step by it). */
+static void test_op_names(void **state)
+{
+	(void)state;
+	assert_string_equal(deploy_op_name(DEPLOY_OP_NONE), "none");
+	assert_string_equal(deploy_op_name(DEPLOY_OP_SAVEPOINT_DONE), "savepoint-done");
+	assert_string_equal(deploy_op_name(DEPLOY_OP_CHECKPOINT), "checkpoint");
+	assert_string_equal(deploy_op_name(DEPLOY_OP_CHECKPOINT_DONE), "checkpoint-done");
+	assert_string_equal(deploy_op_name(DEPLOY_OP_RESTART), "restart");
+	assert_string_equal(deploy_op_name(DEPLOY_OP_ROLLBACK), "rollback");
+	assert_string_equal(deploy_op_name(DEPLOY_OP_FORGET_ROLLBACK), "forget-rollback");
+	assert_string_equal(deploy_op_name((enum deploy_op)(DEPLOY_OP_FORGET_ROLLBACK + 1)), "unknown");
+	for (int a = DEPLOY_OP_NONE; a <= DEPLOY_OP_FORGET_ROLLBACK; a++) {
+		assert_string_not_equal(deploy_op_name((enum deploy_op)a), "unknown");
+		for (int b = DEPLOY_OP_NONE; b < a; b++)
+			if (strcmp(deploy_op_name((enum deploy_op)a), deploy_op_name((enum deploy_op)b)) == 0)
+				fail_msg("ops %d and %d are both named %s", b, a, deploy_op_name((enum deploy_op)a));
+	}
+}
+
 /* Issue 20.9: checkpoint statistics are final by Flink's clock alone. */
 static void test_stats_final(void **state)
 {
@@ -1248,6 +1269,7 @@ int main(void)
 		cmocka_unit_test(test_keep_records),
 		cmocka_unit_test(test_restart_budget),
 		cmocka_unit_test(test_stats_final),
+		cmocka_unit_test(test_op_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
