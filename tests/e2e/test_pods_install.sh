@@ -320,9 +320,9 @@ for _ in $(seq 1 90); do two_ready && [ -n "$(holder)" ] && break; sleep 1; done
 	ok "the ServiceAccount, Role (ConfigMaps, what HA needs) and RoleBinding in git applied by the in-cluster agent" ||
 	bad "the HA objects: $($K -n flink-jobs get serviceaccounts,roles,rolebindings --show-labels 2>&1 | tr '\n' ' ')"
 # and the Ingress spec.ingress asks for, to the REST Service
-ing=$($K -n flink-jobs get ingress/counter -l app.kubernetes.io/managed-by=flinkops \
-	-o jsonpath='{.spec.ingressClassName} {.spec.rules[0].http.paths[0].path} {.spec.rules[0].http.paths[0].backend.service.name}:{.spec.rules[0].http.paths[0].backend.service.port.number}' 2>&1)
-[ "$ing" = 'nginx /flink-jobs/counter(/|$)(.*) counter-rest:8081' ] &&
+ing=$($K -n flink-jobs get ingress/counter \
+	-o jsonpath='{.metadata.labels.app\.kubernetes\.io/managed-by} {.spec.ingressClassName} {.spec.rules[0].http.paths[0].path} {.spec.rules[0].http.paths[0].backend.service.name}:{.spec.rules[0].http.paths[0].backend.service.port.number}' 2>&1)
+[ "$ing" = 'flinkops nginx /flink-jobs/counter(/|$)(.*) counter-rest:8081' ] &&
 	ok "the Ingress of spec.ingress applied by the in-cluster agent: $ing" || bad "the Ingress: $ing"
 git -C "$tmp/work" rm -q jobs/counter.yaml jobs/flink-ha.yaml
 after=$(publish "counter removed")
