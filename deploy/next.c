@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/buf.h"
 #include "lib/util.h"
 
 /* by the enum's names, so that an op added anywhere in it cannot shift the others' */
@@ -1074,4 +1075,18 @@ void deploy_next_step(const deploy_desired *d, const deploy_journal *j, const de
 	}
 	set(n, DEPLOY_OP_FAIL, "the journal's step is unknown");
 	n->failure = DEPLOY_FAILURE_OTHER;
+}
+
+char *deploy_unmanaged_jobs(const flink_job_list *jobs)
+{
+	fo_buf b = FO_BUF_INIT;
+	for (size_t i = 0; jobs && i < jobs->n; i++) {
+		const flink_job_info *j = &jobs->v[i];
+		if (flink_job_status_is_terminal(j->state))
+			continue;
+		const char *state = j->state == FLINK_JOB_UNKNOWN && j->state_name ? j->state_name : flink_job_status_name(j->state);
+		fo_buf_printf(&b, "%s%s (%s%s%s)", b.len ? ", " : "", j->id ? j->id : "?", j->name ? j->name : "",
+			      j->name ? ", " : "", state);
+	}
+	return b.len ? fo_buf_detach(&b) : (fo_buf_free(&b), NULL);
 }

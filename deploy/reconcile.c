@@ -11,6 +11,7 @@
 #include "deploy/deploy.h"
 #include "deploy/journal.h"
 #include "deploy/snapshot.h"
+#include "flink/rest.h"
 #include "lib/json.h"
 #include "lib/log.h"
 
@@ -964,6 +965,45 @@ char *deploy_session_jobs_on(const deploy_pass *p, const deploy_item *cl)
 	return b.len ? fo_buf_detach(&b) : (fo_buf_free(&b), NULL);
 }
 
+/*
+ * A session cluster gone from git takes every job on it down with it, and
+ * the jobs no FlinkSessionJob manages (submitted by hand, by the CLI) get no
+ * final savepoint: as upstream's
+ * kubernetes.operator.session.deletion.block-on-unmanaged-jobs (true by
+ * default) does, the delete waits until none runs — and, where upstream
+ * goes ahead, also while its jobs cannot be listed (nothing deleted on
+ * doubt). The key's "false", rendered onto the JobManager while the
+ * manifest was in git, lets it go. NULL when the cluster may be deleted,
+ * else why not (the caller frees it).
+ */
+static char *unmanaged_jobs_hold(const deploy_item *it, const deploy_options *opts)
+{
+	const cJSON *jm = it->live[RENDER_STATEFULSET_JOBMANAGER];
+	if (!opts || !opts->rollout || it->cluster || !jm || render_object_annotation(jm, RENDER_ANNOTATION_JOB_HASH) ||
+	    fo_streq(render_object_annotation(jm, RENDER_ANNOTATION_DELETE_UNMANAGED), "true"))
+		return NULL; /* no jobs run here, a cluster that runs its own job, or the key said so */
+	flink_rest *r = NULL;
+	flink_job_list jobs = {0};
+	fo_err e = FO_ERR_INIT;
+	char *why = NULL, *ids = NULL;
+	if (deploy_rest_open(opts, it->ns, it->name, &r, &e) < 0 || flink_rest_jobs(r, &jobs, &e) < 0)
+		why = fo_asprintf("not deleted: the jobs on the session cluster cannot be listed (%s), and one that no "
+				  "FlinkSessionJob manages would die with it; it is deleted once they can be listed and "
+				  "none runs (or delete its objects by hand)",
+				  fo_err_msg(&e));
+	else if ((ids = deploy_unmanaged_jobs(&jobs)))
+		why = fo_asprintf("not deleted: jobs that no FlinkSessionJob manages run on the session cluster: %s; stop "
+				  "them (with a savepoint, to keep their state) or cancel them, or let the cluster go with "
+				  "them by setting kubernetes.operator.session.deletion.block-on-unmanaged-jobs: \"false\" "
+				  "in its flinkConfiguration before deleting it",
+				  ids);
+	free(ids);
+	flink_job_list_free(&jobs);
+	flink_rest_free(r);
+	fo_err_clear(&e);
+	return why;
+}
+
 int deploy_reconcile_apply(k8s_client *c, deploy_pass *p, const deploy_options *opts, fo_err *e)
 {
 	applier a;
@@ -1068,6 +1108,15 @@ int deploy_reconcile_apply(k8s_client *c, deploy_pass *p, const deploy_options *
 			fo_err_clear(&fe);
 			if (it->outcome != DEPLOY_OUTCOME_SETTLED)
 				continue; /* the final savepoint is in progress: the objects stay */
+		}
+		char *hold = unmanaged_jobs_hold(it, opts);
+		if (hold) {
+			fo_warn("deploy", "%s/%s: %s", it->ns, it->name, hold);
+			it->error = hold;
+			it->outcome = DEPLOY_OUTCOME_FAILED;
+			if (!first)
+				first = fo_err_set(e, FO_EREFUSED, "%s/%s: %s", it->ns, it->name, hold);
+			continue;
 		}
 		if (has_live(it))
 			fo_info("deploy", "%s/%s: gone from git: deleting its objects", it->ns, it->name);

@@ -235,6 +235,10 @@ typedef struct flink_deployment {
 	/* A session cluster whose taskManager.replicas were not given: sized
 	 * from the session jobs that target it (flink_check_repository) */
 	int session_slots_needed;
+	/* A session cluster whose deletion may kill jobs no FlinkSessionJob
+	 * manages: kubernetes.operator.session.deletion.block-on-unmanaged-jobs
+	 * (or its old name session.block-on-unmanaged-jobs) "false" */
+	bool delete_with_unmanaged_jobs;
 	/* A FlinkStateSnapshot: only `snap` is set (no job, no cluster). It
 	 * renders nothing and is never a deployment: flink_split_snapshots
 	 * takes snapshots out of a list before it is rendered or planned. */

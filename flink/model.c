@@ -1236,6 +1236,32 @@ static void check_job_conf(pctx *c, const fo_yaml_node *spec, flink_deployment *
 	check_retention(c, at, fd);
 }
 
+/*
+ * Upstream's guard on deleting a session cluster that runs jobs no
+ * FlinkSessionJob manages (submitted by hand, by the CLI): on by default;
+ * "false" lets the cluster go with them. The key means nothing to a cluster
+ * that runs its own job, which is said.
+ */
+static void check_unmanaged_jobs(pctx *c, const fo_yaml_node *spec, flink_deployment *fd)
+{
+	static const char *const keys[] = {"kubernetes.operator.session.deletion.block-on-unmanaged-jobs",
+					   "kubernetes.operator.session.block-on-unmanaged-jobs"};
+	const fo_yaml_node *conf = field(spec, "flinkConfiguration");
+	for (size_t i = 0; i < FO_ARRAY_LEN(keys); i++) {
+		const char *s = flink_conf_get(&fd->conf, keys[i]);
+		if (!s)
+			continue;
+		const fo_yaml_node *at = conf_node(conf, keys[i]);
+		if (strcmp(s, "true") != 0 && strcmp(s, "false") != 0)
+			perr(c, at, "spec.flinkConfiguration", "%s must be \"true\" or \"false\", got \"%s\"", keys[i], s);
+		else if (fd->has_job)
+			pwarn(c, at, "spec.flinkConfiguration",
+			      "%s: only a session cluster's deletion is guarded by it; this deployment runs its own job", keys[i]);
+		else if (strcmp(s, "false") == 0)
+			fd->delete_with_unmanaged_jobs = true;
+	}
+}
+
 static void check_conf(pctx *c, const fo_yaml_node *spec, flink_deployment *fd, int64_t slots_spec)
 {
 	const fo_yaml_node *at = fo_yaml_get_key(spec, "flinkConfiguration");
@@ -1273,6 +1299,7 @@ static void check_conf(pctx *c, const fo_yaml_node *spec, flink_deployment *fd, 
 	check_job_conf(c, spec, fd);
 	check_pod_options(c, field(spec, "flinkConfiguration"), fd);
 	check_ha(c, spec, fd);
+	check_unmanaged_jobs(c, spec, fd);
 }
 
 static void compute_replicas(pctx *c, const fo_yaml_node *spec, flink_deployment *fd)

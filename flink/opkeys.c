@@ -108,8 +108,11 @@ static const struct {
 	{"savepoint.history.max.age", NULL},
 	{"savepoint.history.max.count", NULL},
 	{"savepoint.trigger.grace-period", "flinkops takes a periodic savepoint when its interval has passed"},
-	{"session.deletion.block-on-session-jobs", "flinkops runs no session jobs"},
-	{"session.deletion.block-on-unmanaged-jobs", "flinkops runs no session jobs"},
+	{"session.block-on-unmanaged-jobs", NULL},
+	{"session.deletion.block-on-session-jobs",
+	 "flinkops always deletes a session cluster after its session jobs (each with a final savepoint), and refuses "
+	 "while a FlinkSessionJob in git names it"},
+	{"session.deletion.block-on-unmanaged-jobs", NULL},
 	{"snapshot.resource.enabled", NULL},
 	{"startup.stop-on-informer-error", AGENT_WIDE},
 	{"termination.timeout", AGENT_WIDE},

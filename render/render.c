@@ -674,6 +674,10 @@ static cJSON *render_statefulset(const flink_deployment *fd, bool jm, const char
 		cJSON *ann = fo_json_obj(fo_json_obj(o, "metadata"), "annotations");
 		add_owned_str(ann, RENDER_ANNOTATION_JOB_HASH, jh);
 	}
+	if (jm && !fd->has_job && fd->delete_with_unmanaged_jobs)
+		/* read when the cluster is gone from git and its manifest with it */
+		fo_json_set(fo_json_obj(fo_json_obj(o, "metadata"), "annotations"), RENDER_ANNOTATION_DELETE_UNMANAGED,
+			    cJSON_CreateString("true"));
 	cJSON *spec = cJSON_AddObjectToObject(o, "spec");
 	bool suspended = fd->has_job && fd->job.state == FLINK_STATE_SUSPENDED;
 	int replicas = suspended ? 0 : jm ? fd->jm.replicas : fd->tm.replicas;

@@ -34,6 +34,10 @@
  * JobManager runs, and the state that job starts from (render_start). */
 #define RENDER_ANNOTATION_JOB_ID "flinkops.io/job-id"
 #define RENDER_ANNOTATION_START_FROM "flinkops.io/start-from"
+/* On a session cluster's JobManager StatefulSet, "true" when its deletion
+ * may kill jobs no FlinkSessionJob manages (upstream's
+ * kubernetes.operator.session.deletion.block-on-unmanaged-jobs false). */
+#define RENDER_ANNOTATION_DELETE_UNMANAGED "flinkops.io/delete-with-unmanaged-jobs"
 /* On StatefulSets: hash of the pod template; when it changes, pods restart. */
 #define RENDER_ANNOTATION_TEMPLATE_HASH "flinkops.io/template-hash"
 

@@ -15,6 +15,9 @@
 #     folder and its status file names it, b runs on; a new FlinkSessionJob
 #     c names that path as its initialSavepointPath, and Flink says c
 #     restored from it (its counter goes on from b's state).
+#   - a job submitted by hand to the cluster holds its delete from git (the
+#     session jobs go, each with its final savepoint; the cluster stays,
+#     Failed, the job named) until it is cancelled; then the cluster goes.
 NAME=pods-sj
 . "$(dirname "$0")/lib-pods.sh"
 ca=$shared/counter-a
@@ -153,4 +156,35 @@ if [ $rc = 0 ] && [ -n "$c1" ] && [ "$(job_state "$c1")" = RUNNING ] && [ "$(res
 	ok "FlinkSessionJob c with initialSavepointPath $snap: Flink restored $c1 from the snapshot (its counter went on from b's state: $firstc; b was at $at); b still RUNNING"
 else
 	fail "c from snapshot: rc=$rc c=$c1 state=$(job_state "$c1") restored=$(restored "$c1") first=$firstc $(tail -3 "$tmp/err")"
+fi
+
+# --- a job no FlinkSessionJob manages holds the cluster's delete -----------------------
+# (upstream's kubernetes.operator.session.deletion.block-on-unmanaged-jobs,
+# on by default): submitted by hand to the cluster's JobManager, it would
+# die with the cluster without a savepoint
+jar=$(curl -s --max-time 60 -H 'Expect:' -F "jarfile=@$RIG_FLINK_JOB_JAR;type=application/java-archive" "$(jm_url)/jars/upload" |
+	jq -r '.filename // empty')
+cu=$shared/counter-u
+u=$(curl -s --max-time 60 -X POST -H 'Content-Type: application/json' \
+	-d "$(jq -cn --arg c "$RIG_FLINK_JOB_CLASS" --arg f "$cu" '{entryClass: $c, programArgsList: ["--counter-file", $f, "--report-ms", "100"], parallelism: 1}')" \
+	"$(jm_url)/jars/${jar##*/}/run" | jq -r '.jobid // empty')
+git -C "$tmp/work" rm -q jobs/counter.yaml jobs/b.yaml jobs/c.yaml jobs/snap.yaml
+publish "the session cluster and its jobs removed" >/dev/null
+sync_once --force-prune
+msg=$(sfield counter message)
+ustate=$(job_state "$u")
+if [ -n "$u" ] && [ $rc = 1 ] && [ "$(sfield counter phase)" = Failed ] && grep -q "jobs that no FlinkSessionJob manages run on the session cluster: $u" <<<"$msg" &&
+	$K -n $ns get sts counter-jobmanager >/dev/null 2>&1 && [ -n "$ustate" ] && [ "$ustate" != CANCELED ] &&
+	[ "$(sfield b phase)" = Deleted ] && [ "$(sfield c phase)" = Deleted ] && [ -n "$(sfield c lastSavepoint)" ]; then
+	ok "the cluster removed from git with a job submitted by hand ($u, $ustate) on it: b and c stop with their final savepoints, the cluster stays (Failed: the job named)"
+else
+	fail "unmanaged job: u=$u ($ustate) rc=$rc phase=$(sfield counter phase) msg=$msg b=$(sfield b phase) c=$(sfield c phase) $(tail -3 "$tmp/err")"
+fi
+curl -s --max-time 30 -X PATCH "$(jm_url)/jobs/$u?mode=cancel" >/dev/null
+for _ in $(seq 1 100); do [ "$(job_state "$u")" = CANCELED ] && break; sleep 0.2; done
+sync_once --force-prune
+if [ $rc = 0 ] && [ "$(sfield counter phase)" = Deleted ] && [ -z "$($K -n $ns get sts,svc,configmap -l app.kubernetes.io/instance=counter -o name 2>/dev/null)" ]; then
+	ok "once that job is cancelled, the next pass deletes the cluster (Deleted)"
+else
+	fail "cluster delete after the cancel: rc=$rc phase=$(sfield counter phase) $(sfield counter message) $(tail -3 "$tmp/err")"
 fi

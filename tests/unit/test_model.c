@@ -219,6 +219,8 @@ static const struct {
 	{HEAD(NAME) RES "  job:\n    jarURI: ftp://h/j.jar?token=SECRET\n", 11, 13, "scheme \"ftp\" is not supported"},
 	{HEAD(NAME) RES "  job:\n    jarURI: j.jar?token=SECRET\n", 11, 13, "\"j.jar?***\" is not a URI"},
 	{HEAD(NAME) RES "  job:\n    jarURI: h/j.jar?sig=SECRET&next=s3://b/k\n", 11, 13, "\"h/j.jar?***\" is not a URI"},
+	{HEAD(NAME) RES CONF "    kubernetes.operator.session.deletion.block-on-unmanaged-jobs: \"no\"\n", 11, 5,
+	 "block-on-unmanaged-jobs must be \"true\" or \"false\", got \"no\""},
 	/* spec.ingress: what upstream would drop, or the API server refuse */
 #define ING "  ingress:\n"
 	{HEAD(NAME) RES ING "    className: nginx\n", 11, 5, "\"template\" is required"},

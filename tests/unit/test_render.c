@@ -175,6 +175,40 @@ static void test_ingress(void **state)
 	flink_deployment_free(plain);
 }
 
+/* A session cluster whose manifest lets its deletion kill jobs no
+ * FlinkSessionJob manages carries that on its JobManager, where it is read
+ * once the manifest is gone; by default (and under the old key name too)
+ * nothing is rendered, so no existing cluster changes. */
+static void test_unmanaged_jobs_annotation(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *conf;
+		const char *want; /* the annotation, or NULL */
+	} cases[] = {
+		{"", NULL},
+		{"    kubernetes.operator.session.deletion.block-on-unmanaged-jobs: \"true\"\n", NULL},
+		{"    kubernetes.operator.session.deletion.block-on-unmanaged-jobs: \"false\"\n", "true"},
+		{"    kubernetes.operator.session.block-on-unmanaged-jobs: \"false\"\n", "true"},
+	};
+	for (size_t i = 0; i < FO_ARRAY_LEN(cases); i++) {
+		char *text = fo_asprintf("apiVersion: flink.apache.org/v1beta1\nkind: FlinkDeployment\nmetadata: {name: s}\n"
+					 "spec:\n  image: flink:1.20\n  flinkVersion: v1_20\n  flinkConfiguration:\n"
+					 "    a: b\n%s  jobManager: {resource: {memory: 1g}}\n"
+					 "  taskManager: {resource: {memory: 2g}, replicas: 1}\n",
+					 cases[i].conf);
+		flink_deployment *fd = parse_text("s", text);
+		render_objects o;
+		assert_int_equal(render_deployment(fd, &o, NULL), 0);
+		const char *got = render_object_annotation(o.v[RENDER_STATEFULSET_JOBMANAGER], RENDER_ANNOTATION_DELETE_UNMANAGED);
+		if (!fo_streq(got, cases[i].want))
+			fail_msg("case %zu: %s", i, got ? got : "(none)");
+		render_objects_free(&o);
+		flink_deployment_free(fd);
+		free(text);
+	}
+}
+
 static void test_deterministic(void **state)
 {
 	(void)state;
@@ -896,6 +930,7 @@ int main(void)
 		cmocka_unit_test(test_conf_yaml_quotes_keys_and_values),
 		cmocka_unit_test(test_pod_template_exact_integers),
 		cmocka_unit_test(test_ingress),
+		cmocka_unit_test(test_unmanaged_jobs_annotation),
 	};
 	return cmocka_run_group_tests_name("render", tests, NULL, NULL);
 }

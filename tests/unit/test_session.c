@@ -223,6 +223,32 @@ static void test_delete_order(void **state)
 	deploy_pass_free(&b.p);
 }
 
+/* Which jobs would die with a session cluster gone from git, unsaved: every
+ * one not globally terminal, a state this client does not know included. */
+static void test_unmanaged_jobs(void **state)
+{
+	(void)state;
+	flink_job_info v[] = {
+		{.id = "aa", .name = "by hand", .state = FLINK_JOB_RUNNING},
+		{.id = "bb", .state = FLINK_JOB_FINISHED},
+		{.id = "cc", .state = FLINK_JOB_CANCELED},
+		{.id = "dd", .state = FLINK_JOB_FAILED},
+		{.id = "ee", .state = FLINK_JOB_SUSPENDED},
+		{.id = "ff", .state = FLINK_JOB_UNKNOWN, .state_name = "NEW_STATE"},
+		{.id = "gg", .name = "queued", .state = FLINK_JOB_CREATED},
+		{.id = "hh", .state = FLINK_JOB_RESTARTING},
+	};
+	flink_job_list all = {v, FO_ARRAY_LEN(v)};
+	char *s = deploy_unmanaged_jobs(&all);
+	assert_string_equal(s, "aa (by hand, RUNNING), ee (SUSPENDED), ff (NEW_STATE), gg (queued, CREATED), hh (RESTARTING)");
+	free(s);
+	flink_job_list ended = {v + 1, 3}; /* our own session jobs, stopped with their final savepoints */
+	assert_null(deploy_unmanaged_jobs(&ended));
+	flink_job_list none = {NULL, 0};
+	assert_null(deploy_unmanaged_jobs(&none));
+	assert_null(deploy_unmanaged_jobs(NULL));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -232,6 +258,7 @@ int main(void)
 		cmocka_unit_test(test_link_shrink),
 		cmocka_unit_test(test_link_cluster_unknown),
 		cmocka_unit_test(test_delete_order),
+		cmocka_unit_test(test_unmanaged_jobs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
