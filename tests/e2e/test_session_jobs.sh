@@ -25,8 +25,11 @@ NAME=sjob
 ca=$tmp/counter-a
 cb=$tmp/counter-b
 cluster() { # cluster [EXTRA_CONF]
-	local conf=
-	[ -n "${1:-}" ] && conf="  flinkConfiguration: {$1}"
+	# the rig's one Flink runs every test's jobs: seen from sess, the other
+	# tests' jobs are jobs no FlinkSessionJob of this repository manages,
+	# which would hold its delete (block-on-unmanaged-jobs; the pods test
+	# test_pods_session.sh shows that on a cluster of its own)
+	local conf="  flinkConfiguration: {kubernetes.operator.session.deletion.block-on-unmanaged-jobs: \"false\"${1:+, $1}}"
 	cat <<EOF
 apiVersion: flink.apache.org/v1beta1
 kind: FlinkDeployment
