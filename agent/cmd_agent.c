@@ -177,7 +177,7 @@ int cmd_agent(int argc, char **argv)
 	const char *cfg_path = NULL, *listen = NULL;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': cfg_path = optarg; break;
 		case 'l': listen = optarg; break;

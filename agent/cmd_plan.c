@@ -828,7 +828,7 @@ int cmd_plan(int argc, char **argv)
 	fo_err e = FO_ERR_INIT;
 	plan_list l = {0};
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+o:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
 		if (cli_git_option(c, optarg, &g))
 			continue;
 		switch (c) {

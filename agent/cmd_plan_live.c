@@ -311,7 +311,7 @@ int cmd_plan_live(int argc, char **argv)
 	int64_t max_age_ms = DEPLOY_MAX_STATE_AGE_MS;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+o:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'l': break;
 		case 'c': cfg_path = optarg; break;

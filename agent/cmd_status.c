@@ -144,7 +144,7 @@ int cmd_status(int argc, char **argv)
 	fo_err e = FO_ERR_INIT;
 	cJSON *list = NULL;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+o:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
 		if (cli_git_option(c, optarg, &g))
 			continue;
 		switch (c) {

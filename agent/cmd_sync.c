@@ -214,7 +214,7 @@ int cmd_sync(int argc, char **argv)
 	long timeout_ms = 10 * 60 * 1000L;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+o:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': cfg_path = optarg; break;
 		case '1': once = true; break;

@@ -239,7 +239,7 @@ int cmd_wait(int argc, char **argv)
 	sync_repo *r = NULL;
 	targets t = {0};
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (cli_git_option(c, optarg, &g))
 			continue;
 		switch (c) {
