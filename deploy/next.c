@@ -1077,12 +1077,15 @@ void deploy_next_step(const deploy_desired *d, const deploy_journal *j, const de
 	n->failure = DEPLOY_FAILURE_OTHER;
 }
 
-char *deploy_unmanaged_jobs(const flink_job_list *jobs)
+char *deploy_unmanaged_jobs(const flink_job_list *jobs, const char *const *managed, size_t nmanaged)
 {
 	fo_buf b = FO_BUF_INIT;
 	for (size_t i = 0; jobs && i < jobs->n; i++) {
 		const flink_job_info *j = &jobs->v[i];
-		if (flink_job_status_is_terminal(j->state))
+		bool ours = false;
+		for (size_t k = 0; k < nmanaged && !ours; k++)
+			ours = managed[k] && fo_streq(managed[k], j->id);
+		if (ours || flink_job_status_is_terminal(j->state))
 			continue;
 		const char *state = j->state == FLINK_JOB_UNKNOWN && j->state_name ? j->state_name : flink_job_status_name(j->state);
 		fo_buf_printf(&b, "%s%s (%s%s%s)", b.len ? ", " : "", j->id ? j->id : "?", j->name ? j->name : "",

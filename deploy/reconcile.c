@@ -628,6 +628,113 @@ static int sts_replicas(const cJSON *sts)
 }
 
 /* The session cluster item `job` runs on, or NULL. */
+/* The job ids the session jobs of `p` on cluster `cl` ran (their journals),
+ * in or gone from git; `*n` set. The caller frees the array, not the ids. */
+static const char **managed_job_ids(const deploy_pass *p, const deploy_item *cl, size_t *n)
+{
+	const char **v = fo_calloc(p->n + 1, sizeof(*v));
+	*n = 0;
+	for (size_t i = 0; i < p->n; i++) {
+		const deploy_item *j = &p->items[i];
+		if (j->cluster && fo_streq(j->cluster, cl->name) && fo_streq(j->ns, cl->ns) && j->journal.job_id)
+			v[(*n)++] = j->journal.job_id;
+	}
+	return v;
+}
+
+/* List the jobs on session cluster `cl`: 0 with `*ids` the unmanaged ones
+ * (deploy_unmanaged_jobs; NULL when none), or an error with `e` set. */
+static int list_unmanaged_jobs(const deploy_pass *p, const deploy_item *cl, const deploy_options *opts, char **ids,
+			       fo_err *e)
+{
+	flink_rest *r = NULL;
+	flink_job_list jobs = {0};
+	*ids = NULL;
+	int rc = deploy_rest_open(opts, cl->ns, cl->name, &r, e);
+	if (rc == 0)
+		rc = flink_rest_jobs(r, &jobs, e);
+	if (rc == 0) {
+		size_t n = 0;
+		const char **managed = managed_job_ids(p, cl, &n);
+		*ids = deploy_unmanaged_jobs(&jobs, managed, n);
+		free(managed);
+	}
+	flink_job_list_free(&jobs);
+	flink_rest_free(r);
+	return rc;
+}
+
+/*
+ * A session cluster gone from git takes every job on it down with it, and
+ * the jobs no FlinkSessionJob manages (submitted by hand, by the CLI) get no
+ * final savepoint: as upstream's
+ * kubernetes.operator.session.deletion.block-on-unmanaged-jobs (true by
+ * default) does, the delete waits until none runs — and, where upstream
+ * goes ahead, also while its jobs cannot be listed (nothing deleted on
+ * doubt). The key's "false", rendered onto the JobManager while the
+ * manifest was in git, lets it go. NULL when the cluster may be deleted,
+ * else why not (the caller frees it).
+ */
+static char *unmanaged_jobs_hold(const deploy_pass *p, const deploy_item *it, const deploy_options *opts)
+{
+	const cJSON *jm = it->live[RENDER_STATEFULSET_JOBMANAGER];
+	if (!opts || !opts->rollout || it->cluster || !jm || render_object_annotation(jm, RENDER_ANNOTATION_JOB_HASH) ||
+	    fo_streq(render_object_annotation(jm, RENDER_ANNOTATION_DELETE_UNMANAGED), "true"))
+		return NULL; /* no jobs run here, a cluster that runs its own job, or the key said so */
+	fo_err e = FO_ERR_INIT;
+	char *why = NULL, *ids = NULL;
+	if (list_unmanaged_jobs(p, it, opts, &ids, &e) < 0)
+		why = fo_asprintf("not deleted: the jobs on the session cluster cannot be listed (%s), and one that no "
+				  "FlinkSessionJob manages would die with it; it is deleted once they can be listed and "
+				  "none runs (or delete its objects by hand)",
+				  fo_err_msg(&e));
+	else if (ids)
+		why = fo_asprintf("not deleted: jobs that no FlinkSessionJob manages run on the session cluster: %s; stop "
+				  "them (with a savepoint, to keep their state) or cancel them, or let the cluster go with "
+				  "them by setting kubernetes.operator.session.deletion.block-on-unmanaged-jobs: \"false\" "
+				  "in its flinkConfiguration before deleting it",
+				  ids);
+	free(ids);
+	fo_err_clear(&e);
+	return why;
+}
+
+/*
+ * A session cluster whose pods this change restarts, without high
+ * availability: the jobs on it that no FlinkSessionJob stops first would be
+ * killed and not come back, their state with them. So before any session
+ * job stops for the restart (deploy_link_session_jobs runs after this), the
+ * cluster's jobs are listed, and one that is neither a session job's of the
+ * repository nor ended holds the change: the cluster fails, naming it, and
+ * its session jobs keep running. The key that lets a delete go with such
+ * jobs lets the restart go too. A JobManager that does not answer runs
+ * nothing that could be lost, and a broken cluster must stay fixable from
+ * git: the restart goes ahead.
+ */
+static void hold_restart_on_unmanaged_jobs(const deploy_pass *p, deploy_item *cl, const deploy_options *opts)
+{
+	const flink_deployment *fd = cl->fd;
+	if (!opts || !opts->rollout || !fd || fd->has_job || fd->session_job || cl->error || cl->unread ||
+	    !cl->change.restarts_pods || cl->change.action == DEPLOY_CREATE ||
+	    fd->delete_with_unmanaged_jobs || flink_ha_mode(&fd->conf) != FLINK_HA_NONE)
+		return;
+	fo_err e = FO_ERR_INIT;
+	char *ids = NULL;
+	if (list_unmanaged_jobs(p, cl, opts, &ids, &e) < 0)
+		fo_info("deploy", "%s/%s: its jobs cannot be listed (%s): its pods restart", cl->ns, cl->name, fo_err_msg(&e));
+	else if (ids) {
+		cl->error = fo_asprintf("its pods would restart under jobs that no FlinkSessionJob manages, which without "
+					"high availability would not come back: %s; stop them (with a savepoint) or cancel "
+					"them, or set kubernetes.operator.session.deletion.block-on-unmanaged-jobs: \"false\" "
+					"to restart it under them; nothing of it is applied, and its session jobs keep running",
+					ids);
+		cl->outcome = DEPLOY_OUTCOME_FAILED;
+		fo_warn("deploy", "%s/%s: %s", cl->ns, cl->name, cl->error);
+	}
+	free(ids);
+	fo_err_clear(&e);
+}
+
 static deploy_item *cluster_item(deploy_pass *p, const deploy_item *job)
 {
 	for (size_t i = 0; i < p->n; i++) {
@@ -649,7 +756,8 @@ void deploy_link_session_jobs(deploy_pass *p)
 		for (int k = 0; cl && k < RENDER_NCOMPONENTS; k++)
 			pending = pending || (cl->fd && cl->state[k] != DEPLOY_OBJ_EQUAL);
 		job->cluster_pending = pending;
-		bool restarts = cl && cl->fd && cl->change.restarts_pods && pending;
+		/* a cluster that failed in planning is not applied: its jobs keep running */
+		bool restarts = cl && cl->fd && !cl->error && cl->change.restarts_pods && pending;
 		job->cluster_restarts = restarts && job->fd;
 		/* a TaskManager removed under a job's stop could fail its
 		 * savepoint: a shrink waits for the jobs that are stopping */
@@ -782,6 +890,9 @@ int deploy_reconcile_plan(const flink_deployments *desired, const deploy_live *l
 		out->nprune++;
 	}
 	instances_free(inst, ninst);
+	if (c)
+		for (size_t i = 0; i < out->n && !out->aborted; i++)
+			hold_restart_on_unmanaged_jobs(out, &out->items[i], opts);
 	deploy_link_session_jobs(out);
 
 	if (out->nprune) {
@@ -965,45 +1076,6 @@ char *deploy_session_jobs_on(const deploy_pass *p, const deploy_item *cl)
 	return b.len ? fo_buf_detach(&b) : (fo_buf_free(&b), NULL);
 }
 
-/*
- * A session cluster gone from git takes every job on it down with it, and
- * the jobs no FlinkSessionJob manages (submitted by hand, by the CLI) get no
- * final savepoint: as upstream's
- * kubernetes.operator.session.deletion.block-on-unmanaged-jobs (true by
- * default) does, the delete waits until none runs — and, where upstream
- * goes ahead, also while its jobs cannot be listed (nothing deleted on
- * doubt). The key's "false", rendered onto the JobManager while the
- * manifest was in git, lets it go. NULL when the cluster may be deleted,
- * else why not (the caller frees it).
- */
-static char *unmanaged_jobs_hold(const deploy_item *it, const deploy_options *opts)
-{
-	const cJSON *jm = it->live[RENDER_STATEFULSET_JOBMANAGER];
-	if (!opts || !opts->rollout || it->cluster || !jm || render_object_annotation(jm, RENDER_ANNOTATION_JOB_HASH) ||
-	    fo_streq(render_object_annotation(jm, RENDER_ANNOTATION_DELETE_UNMANAGED), "true"))
-		return NULL; /* no jobs run here, a cluster that runs its own job, or the key said so */
-	flink_rest *r = NULL;
-	flink_job_list jobs = {0};
-	fo_err e = FO_ERR_INIT;
-	char *why = NULL, *ids = NULL;
-	if (deploy_rest_open(opts, it->ns, it->name, &r, &e) < 0 || flink_rest_jobs(r, &jobs, &e) < 0)
-		why = fo_asprintf("not deleted: the jobs on the session cluster cannot be listed (%s), and one that no "
-				  "FlinkSessionJob manages would die with it; it is deleted once they can be listed and "
-				  "none runs (or delete its objects by hand)",
-				  fo_err_msg(&e));
-	else if ((ids = deploy_unmanaged_jobs(&jobs)))
-		why = fo_asprintf("not deleted: jobs that no FlinkSessionJob manages run on the session cluster: %s; stop "
-				  "them (with a savepoint, to keep their state) or cancel them, or let the cluster go with "
-				  "them by setting kubernetes.operator.session.deletion.block-on-unmanaged-jobs: \"false\" "
-				  "in its flinkConfiguration before deleting it",
-				  ids);
-	free(ids);
-	flink_job_list_free(&jobs);
-	flink_rest_free(r);
-	fo_err_clear(&e);
-	return why;
-}
-
 int deploy_reconcile_apply(k8s_client *c, deploy_pass *p, const deploy_options *opts, fo_err *e)
 {
 	applier a;
@@ -1109,7 +1181,7 @@ int deploy_reconcile_apply(k8s_client *c, deploy_pass *p, const deploy_options *
 			if (it->outcome != DEPLOY_OUTCOME_SETTLED)
 				continue; /* the final savepoint is in progress: the objects stay */
 		}
-		char *hold = unmanaged_jobs_hold(it, opts);
+		char *hold = unmanaged_jobs_hold(p, it, opts);
 		if (hold) {
 			fo_warn("deploy", "%s/%s: %s", it->ns, it->name, hold);
 			it->error = hold;

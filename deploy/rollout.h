@@ -289,13 +289,14 @@ void deploy_next_clear(deploy_next *n);
 const char *deploy_op_name(enum deploy_op op);
 
 /*
- * The jobs on a session cluster that would die with it and that no
- * FlinkSessionJob stops first: by the time a cluster gone from git is
- * deleted its session jobs are gone, so every job of `jobs` not in a
+ * The jobs on a session cluster that would be lost with it (its delete, or
+ * its pods' restart without high availability) and that no FlinkSessionJob
+ * stops first: every job of `jobs` that is not one of the `nmanaged` job ids
+ * of its session jobs (`managed`, NULL entries skipped) and not in a
  * globally terminal state (FAILED, CANCELED, FINISHED; a state this client
- * does not know counts as running) is one. NULL when there is none, else
+ * does not know counts as running). NULL when there is none, else
  * "ID (NAME, STATE), ..." (the caller frees it). Pure.
  */
-char *deploy_unmanaged_jobs(const flink_job_list *jobs);
+char *deploy_unmanaged_jobs(const flink_job_list *jobs, const char *const *managed, size_t nmanaged);
 
 #endif

@@ -15,9 +15,10 @@
 #     folder and its status file names it, b runs on; a new FlinkSessionJob
 #     c names that path as its initialSavepointPath, and Flink says c
 #     restored from it (its counter goes on from b's state).
-#   - a job submitted by hand to the cluster holds its delete from git (the
-#     session jobs go, each with its final savepoint; the cluster stays,
-#     Failed, the job named) until it is cancelled; then the cluster goes.
+#   - a job submitted by hand to the cluster holds a restart of its pods (a
+#     configuration change: Failed, the job named, b and c not stopped) and
+#     its delete from git (the session jobs go, each with its final
+#     savepoint; the cluster stays) until it is cancelled; then it goes.
 NAME=pods-sj
 . "$(dirname "$0")/lib-pods.sh"
 ca=$shared/counter-a
@@ -168,6 +169,22 @@ cu=$shared/counter-u
 u=$(curl -s --max-time 60 -X POST -H 'Content-Type: application/json' \
 	-d "$(jq -cn --arg c "$RIG_FLINK_JOB_CLASS" --arg f "$cu" '{entryClass: $c, programArgsList: ["--counter-file", $f, "--report-ms", "100"], parallelism: 1}')" \
 	"$(jm_url)/jars/${jar##*/}/run" | jq -r '.jobid // empty')
+# its pods' restart (a configuration change) waits too: without high
+# availability u would not come back; b and c are not stopped for it
+cluster | sed 's|^  flinkConfiguration:$|&\n    pipeline.auto-watermark-interval: 300ms|' >"$tmp/work/jobs/counter.yaml"
+publish "a configuration change of the cluster" >/dev/null
+jm_uid=$($K -n $ns get pod counter-jobmanager-0 -o jsonpath='{.metadata.uid}')
+sync_once
+msg=$(sfield counter message)
+if [ -n "$u" ] && [ $rc = 1 ] && [ "$(sfield counter phase)" = Failed ] &&
+	grep -q "its pods would restart under jobs that no FlinkSessionJob manages, which without high availability would not come back: $u" <<<"$msg" &&
+	[ "$($K -n $ns get pod counter-jobmanager-0 -o jsonpath='{.metadata.uid}')" = "$jm_uid" ] &&
+	[ "$(jr b .jobId)" = "$b1" ] && [ "$(job_state "$b1")" = RUNNING ] && [ "$(jr c .jobId)" = "$c1" ] &&
+	[ "$(job_state "$c1")" = RUNNING ] && grows "$cb"; then
+	ok "a job submitted by hand ($u): the cluster's configuration change does not restart its pods (Failed, the job named); b and c keep running, not stopped"
+else
+	fail "restart hold: u=$u rc=$rc phase=$(sfield counter phase) msg=$msg b=$(jr b .jobId)/$(job_state "$b1") c=$(jr c .jobId)/$(job_state "$c1") $(tail -3 "$tmp/err")"
+fi
 git -C "$tmp/work" rm -q jobs/counter.yaml jobs/b.yaml jobs/c.yaml jobs/snap.yaml
 publish "the session cluster and its jobs removed" >/dev/null
 sync_once --force-prune

@@ -127,6 +127,26 @@ static void test_link_cluster_restarts(void **state)
 	deploy_pass_free(&b.p);
 }
 
+/* A cluster that failed in planning (here: jobs no FlinkSessionJob manages
+ * hold its restart) is not applied: its session jobs wait for it but are not
+ * stopped for a restart that will not come, and nothing holds it. */
+static void test_link_cluster_failed(void **state)
+{
+	(void)state;
+	pass_builder b;
+	memset(&b, 0, sizeof(b));
+	add(&b, "ns", "sess", NULL, true);
+	b.p.items[0].change.restarts_pods = true;
+	b.p.items[0].state[RENDER_STATEFULSET_TASKMANAGER] = DEPLOY_OBJ_CHANGED;
+	b.p.items[0].error = fo_strdup("its pods would restart under jobs that no FlinkSessionJob manages");
+	running(add(&b, "ns", "a", "sess", true), DEPLOY_STEP_IDLE, true);
+	deploy_link_session_jobs(&b.p);
+	assert_null(b.p.items[0].held_by);
+	assert_true(b.p.items[1].cluster_pending);
+	assert_false(b.p.items[1].cluster_restarts);
+	deploy_pass_free(&b.p);
+}
+
 /* Objects change without restarting pods (a Service): nothing waits on
  * anything but the jobs' starts; a cluster at git's objects: nothing. */
 static void test_link_no_restart(void **state)
@@ -239,14 +259,19 @@ static void test_unmanaged_jobs(void **state)
 		{.id = "hh", .state = FLINK_JOB_RESTARTING},
 	};
 	flink_job_list all = {v, FO_ARRAY_LEN(v)};
-	char *s = deploy_unmanaged_jobs(&all);
+	char *s = deploy_unmanaged_jobs(&all, NULL, 0);
 	assert_string_equal(s, "aa (by hand, RUNNING), ee (SUSPENDED), ff (NEW_STATE), gg (queued, CREATED), hh (RESTARTING)");
 	free(s);
+	/* the session jobs' own (their journals' job ids) are managed, running or not */
+	const char *managed[] = {"gg", NULL, "aa", "zz"};
+	s = deploy_unmanaged_jobs(&all, managed, FO_ARRAY_LEN(managed));
+	assert_string_equal(s, "ee (SUSPENDED), ff (NEW_STATE), hh (RESTARTING)");
+	free(s);
 	flink_job_list ended = {v + 1, 3}; /* our own session jobs, stopped with their final savepoints */
-	assert_null(deploy_unmanaged_jobs(&ended));
+	assert_null(deploy_unmanaged_jobs(&ended, NULL, 0));
 	flink_job_list none = {NULL, 0};
-	assert_null(deploy_unmanaged_jobs(&none));
-	assert_null(deploy_unmanaged_jobs(NULL));
+	assert_null(deploy_unmanaged_jobs(&none, managed, 2));
+	assert_null(deploy_unmanaged_jobs(NULL, NULL, 0));
 }
 
 int main(void)
@@ -255,6 +280,7 @@ int main(void)
 		cmocka_unit_test(test_holds_table),
 		cmocka_unit_test(test_link_cluster_restarts),
 		cmocka_unit_test(test_link_no_restart),
+		cmocka_unit_test(test_link_cluster_failed),
 		cmocka_unit_test(test_link_shrink),
 		cmocka_unit_test(test_link_cluster_unknown),
 		cmocka_unit_test(test_delete_order),
