@@ -628,16 +628,20 @@ static int sts_replicas(const cJSON *sts)
 }
 
 /* The session cluster item `job` runs on, or NULL. */
-/* The job ids the session jobs of `p` on cluster `cl` ran (their journals),
- * in or gone from git; `*n` set. The caller frees the array, not the ids. */
+/* The job ids the session jobs of `p` on cluster `cl` run or are submitting
+ * (their journals' job and submission ids), in or gone from git; `*n` set.
+ * The caller frees the array, not the ids. */
 static const char **managed_job_ids(const deploy_pass *p, const deploy_item *cl, size_t *n)
 {
-	const char **v = fo_calloc(p->n + 1, sizeof(*v));
+	const char **v = fo_calloc(2 * p->n + 1, sizeof(*v));
 	*n = 0;
 	for (size_t i = 0; i < p->n; i++) {
 		const deploy_item *j = &p->items[i];
-		if (j->cluster && fo_streq(j->cluster, cl->name) && fo_streq(j->ns, cl->ns) && j->journal.job_id)
-			v[(*n)++] = j->journal.job_id;
+		if (!j->cluster || !fo_streq(j->cluster, cl->name) || !fo_streq(j->ns, cl->ns))
+			continue;
+		/* a job in the middle of its submission runs under the submission's id */
+		v[(*n)++] = j->journal.job_id;
+		v[(*n)++] = j->journal.submit_job_id;
 	}
 	return v;
 }
