@@ -168,15 +168,19 @@ agent_start() {
 # the binary (its stderr is then the log file), or PID itself when
 # $FLINKOPS is the binary, not the e2e wrapper. A child still running
 # the shell (forked, not yet exec'd) is not taken: its descriptors are
-# not yet the binary's.
+# not yet the binary's. Nor is env(1) on its way to the shell (a wrapper
+# that starts with "#!/usr/bin/env bash" runs env first): taking it once
+# made a test watch the wrapper's stderr for the agent's log.
 child_binary() {
-	local shell c exe
+	local shell envbin c exe
 	shell=$(readlink "/proc/$$/exe")
+	envbin=$(readlink -f "$(command -v env)")
 	for _ in $(seq 1 100); do
-		[ "$(readlink "/proc/$1/exe" 2>/dev/null)" != "$shell" ] && { echo "$1"; return; }
+		exe=$(readlink "/proc/$1/exe" 2>/dev/null)
+		[ -n "$exe" ] && [ "$exe" != "$shell" ] && [ "$exe" != "$envbin" ] && { echo "$1"; return; }
 		for c in $(pgrep -P "$1"); do
 			exe=$(readlink "/proc/$c/exe" 2>/dev/null) || continue
-			[ -n "$exe" ] && [ "$exe" != "$shell" ] && { echo "$c"; return; }
+			[ -n "$exe" ] && [ "$exe" != "$shell" ] && [ "$exe" != "$envbin" ] && { echo "$c"; return; }
 		done
 		sleep 0.1
 	done
