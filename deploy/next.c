@@ -1077,7 +1077,7 @@ void deploy_next_step(const deploy_desired *d, const deploy_journal *j, const de
 	n->failure = DEPLOY_FAILURE_OTHER;
 }
 
-char *deploy_unmanaged_jobs(const flink_job_list *jobs, const char *const *managed, size_t nmanaged)
+char *deploy_unmanaged_jobs(const flink_job_list *jobs, const char *const *managed, size_t nmanaged, bool states)
 {
 	fo_buf b = FO_BUF_INIT;
 	for (size_t i = 0; jobs && i < jobs->n; i++) {
@@ -1088,8 +1088,12 @@ char *deploy_unmanaged_jobs(const flink_job_list *jobs, const char *const *manag
 		if (ours || flink_job_status_is_terminal(j->state))
 			continue;
 		const char *state = j->state == FLINK_JOB_UNKNOWN && j->state_name ? j->state_name : flink_job_status_name(j->state);
-		fo_buf_printf(&b, "%s%s (%s%s%s)", b.len ? ", " : "", j->id ? j->id : "?", j->name ? j->name : "",
-			      j->name ? ", " : "", state);
+		if (states)
+			fo_buf_printf(&b, "%s%s (%s%s%s)", b.len ? ", " : "", j->id ? j->id : "?",
+				      j->name ? j->name : "", j->name ? ", " : "", state);
+		else
+			fo_buf_printf(&b, "%s%s%s%s%s", b.len ? ", " : "", j->id ? j->id : "?", j->name ? " (" : "",
+				      j->name ? j->name : "", j->name ? ")" : "");
 	}
 	return b.len ? fo_buf_detach(&b) : (fo_buf_free(&b), NULL);
 }

@@ -85,11 +85,25 @@ struct deploy_live {
 	size_t nsnapshots, scap;
 	size_t *index;    /* open addressing: position in v plus one */
 	size_t icap;
-	/* Why Ingresses could not be listed (an install from before
-	 * spec.ingress, without the permission), or NULL: then a deployment
-	 * that asks for one fails, and none is pruned. */
-	char *ingresses_unlisted;
+	/* Where Ingresses could not be listed and why (an install from
+	 * before spec.ingress, without the permission; ns NULL: the listing
+	 * of every namespace): a deployment there that asks for one fails,
+	 * and none there is pruned. Kept per namespace, since an agent may
+	 * hold the grant in some namespaces and not in others. */
+	struct ingress_gap {
+		char *ns, *why;
+	} *ingress_gaps;
+	size_t ningress_gaps;
 };
+
+/* Why Ingresses of namespace `ns` could not be listed, or NULL when they were. */
+static const char *ingresses_unlisted(const deploy_live *l, const char *ns)
+{
+	for (size_t i = 0; l && i < l->ningress_gaps; i++)
+		if (!l->ingress_gaps[i].ns || fo_streq(l->ingress_gaps[i].ns, ns))
+			return l->ingress_gaps[i].why;
+	return NULL;
+}
 
 static uint64_t hash_key(const char *s)
 {
@@ -239,13 +253,14 @@ int deploy_live_load(k8s_client *c, const char *agent, char *const *namespaces, 
 	for (size_t i = 0; i < (n ? n : 1) && rc == 0; i++) {
 		const char *ns = n ? namespaces[i] : NULL;
 		for (int k = 0; k < 4 && rc == 0; k++) {
-			if (kinds[k] == &k8s_kind_ingress && l->ingresses_unlisted)
-				continue;
 			rc = k8s_list_each(c, kinds[k], ns, selector, K8S_LIST_NO_STATUS, keep_entry, l, e);
 			if (kinds[k] == &k8s_kind_ingress && (rc == FO_EFORBIDDEN || rc == FO_ENOTFOUND)) {
 				/* an install from before spec.ingress: only a
 				 * deployment that asks for one needs them */
-				l->ingresses_unlisted = fo_strdup(fo_err_msg(e));
+				l->ingress_gaps = fo_realloc(l->ingress_gaps,
+							     (l->ningress_gaps + 1) * sizeof(*l->ingress_gaps));
+				l->ingress_gaps[l->ningress_gaps++] =
+					(struct ingress_gap){ns ? fo_strdup(ns) : NULL, fo_strdup(fo_err_msg(e))};
 				fo_err_clear(e);
 				rc = 0;
 			}
@@ -423,7 +438,11 @@ void deploy_live_free(deploy_live *l)
 	}
 	free(l->snapshots);
 	free(l->index);
-	free(l->ingresses_unlisted);
+	for (size_t i = 0; i < l->ningress_gaps; i++) {
+		free(l->ingress_gaps[i].ns);
+		free(l->ingress_gaps[i].why);
+	}
+	free(l->ingress_gaps);
 	free(l);
 }
 
@@ -660,7 +679,12 @@ static int list_unmanaged_jobs(const deploy_pass *p, const deploy_item *cl, cons
 	if (rc == 0) {
 		size_t n = 0;
 		const char **managed = managed_job_ids(p, cl, &n);
-		*ids = deploy_unmanaged_jobs(&jobs, managed, n);
+		*ids = deploy_unmanaged_jobs(&jobs, managed, n, false);
+		/* their states go to the log, not to the status (see deploy_unmanaged_jobs) */
+		char *states = *ids ? deploy_unmanaged_jobs(&jobs, managed, n, true) : NULL;
+		if (states)
+			fo_info("deploy", "%s/%s: jobs no FlinkSessionJob manages: %s", cl->ns, cl->name, states);
+		free(states);
 		free(managed);
 	}
 	flink_job_list_free(&jobs);
@@ -816,12 +840,13 @@ int deploy_reconcile_plan(const flink_deployments *desired, const deploy_live *l
 			item_find_live(it, live);
 			for (int k = 0; k < RENDER_NCOMPONENTS; k++)
 				it->state[k] = compare_one(it, k, c, opts);
-			if (it->objs.v[RENDER_INGRESS] && live && live->ingresses_unlisted && !it->error) {
+			const char *no_ingresses = ingresses_unlisted(live, it->ns);
+			if (it->objs.v[RENDER_INGRESS] && no_ingresses && !it->error) {
 				it->error = fo_asprintf("spec.ingress: Ingresses cannot be listed (%s); grant the agent "
 							"list, create, patch and delete on ingresses.networking.k8s.io in "
 							"%s, as examples/install/rbac.yaml does; nothing of this "
 							"deployment is applied in this pass",
-							live->ingresses_unlisted, it->ns);
+							no_ingresses, it->ns);
 				it->outcome = DEPLOY_OUTCOME_FAILED;
 			}
 			deploy_side_from_live(&from, it->live);

@@ -295,8 +295,11 @@ const char *deploy_op_name(enum deploy_op op);
  * of its session jobs (`managed`, NULL entries skipped) and not in a
  * globally terminal state (FAILED, CANCELED, FINISHED; a state this client
  * does not know counts as running). NULL when there is none, else
- * "ID (NAME, STATE), ..." (the caller frees it). Pure.
+ * "ID (NAME, STATE), ..." with `states`, or "ID (NAME), ..." without: a
+ * status message names the jobs only, since a job that flaps between
+ * RUNNING and RESTARTING would otherwise change the status file, and
+ * commit it, on every flip (the caller frees it). Pure.
  */
-char *deploy_unmanaged_jobs(const flink_job_list *jobs, const char *const *managed, size_t nmanaged);
+char *deploy_unmanaged_jobs(const flink_job_list *jobs, const char *const *managed, size_t nmanaged, bool states);
 
 #endif

@@ -13,7 +13,8 @@ set -u
 K="$RIG_KUBECTL --kubeconfig $RIG_KUBECONFIG"
 tmp=$(mktemp -d)
 ns=e2e-sync-$$
-trap 'rm -rf "$tmp"; $K delete namespace $ns --wait=false >/dev/null 2>&1' EXIT
+ns2=e2e-sync2-$$ # a second namespace, where the limited identity may list Ingresses
+trap 'rm -rf "$tmp"; $K delete namespace $ns $ns2 --wait=false >/dev/null 2>&1' EXIT
 ok() { echo "ok   $*"; }
 fail() { echo "FAIL $*"; }
 . "$(dirname "$0")/lib-git.sh" # ha_objects (its publish is this test's own, below)
@@ -376,6 +377,39 @@ if grep -q "spec.ingress: Ingresses cannot be listed (.*cannot list resource \"i
 else
 	fail "Ingress 403: $ierr"
 fi
+# the verdict is per namespace: where the identity may list Ingresses, one
+# that asks for an Ingress goes as far as its rights go (the 403 of its
+# first write), while in the other namespace it still cannot be listed
+$K create namespace $ns2 >/dev/null
+cat <<EOF | $K apply -f - >/dev/null
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: e2e-list-ingresses, namespace: $ns2}
+rules:
+- apiGroups: [networking.k8s.io]
+  resources: [ingresses]
+  verbs: [get, list, watch]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: e2e-list-ingresses, namespace: $ns2}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: e2e-list-ingresses}
+subjects:
+- {apiGroup: rbac.authorization.k8s.io, kind: Group, name: "rig:pod-readers"}
+EOF
+deployment limited-ing2 2g '  ingress: {template: "/{{name}}"}' | sed "s/^  namespace: $ns\$/  namespace: $ns2/" >"$tmp/work/jobs/limited-ing2.yaml"
+publish "one more in a namespace where Ingresses may be listed"
+sed "s/^kubernetes:\$/&\n  namespaces: [$ns, $ns2]/" "$tmp/limited.yaml" >"$tmp/limited2.yaml"
+sync_once "$tmp/limited2.yaml"
+ierr=$(jqo '.deployments[] | select(.name=="limited-ing") | .error')
+ierr2=$(jqo '.deployments[] | select(.name=="limited-ing2") | .error')
+if grep -q "spec.ingress: Ingresses cannot be listed" <<<"$ierr" && ! grep -q "Ingresses cannot be listed" <<<"$ierr2" &&
+	grep -q "apply ConfigMap $ns2/flink-config-limited-ing2: .*forbidden: User \"rig-limited\" cannot patch" <<<"$ierr2"; then
+	ok "Ingresses listed in one namespace and not in another: only the deployment in the other fails for it"
+else
+	fail "Ingress 403 per namespace: $ns: $ierr; $ns2: $ierr2"
+fi
+git -C "$tmp/work" rm -q jobs/limited-ing2.yaml
 git -C "$tmp/work" rm -q jobs/limited-ing.yaml
 publish "limited-ing goes"
 $K delete clusterrolebinding e2e-flinkops-read >/dev/null

@@ -259,19 +259,29 @@ static void test_unmanaged_jobs(void **state)
 		{.id = "hh", .state = FLINK_JOB_RESTARTING},
 	};
 	flink_job_list all = {v, FO_ARRAY_LEN(v)};
-	char *s = deploy_unmanaged_jobs(&all, NULL, 0);
+	char *s = deploy_unmanaged_jobs(&all, NULL, 0, true);
 	assert_string_equal(s, "aa (by hand, RUNNING), ee (SUSPENDED), ff (NEW_STATE), gg (queued, CREATED), hh (RESTARTING)");
 	free(s);
+	/* a status message names them without their states: a flapping job
+	 * would change the status file on every flip */
+	s = deploy_unmanaged_jobs(&all, NULL, 0, false);
+	assert_string_equal(s, "aa (by hand), ee, ff, gg (queued), hh");
+	free(s);
+	v[0].state = FLINK_JOB_RESTARTING;
+	s = deploy_unmanaged_jobs(&all, NULL, 0, false);
+	assert_string_equal(s, "aa (by hand), ee, ff, gg (queued), hh");
+	free(s);
+	v[0].state = FLINK_JOB_RUNNING;
 	/* the session jobs' own (their journals' job ids) are managed, running or not */
 	const char *managed[] = {"gg", NULL, "aa", "zz"};
-	s = deploy_unmanaged_jobs(&all, managed, FO_ARRAY_LEN(managed));
+	s = deploy_unmanaged_jobs(&all, managed, FO_ARRAY_LEN(managed), true);
 	assert_string_equal(s, "ee (SUSPENDED), ff (NEW_STATE), hh (RESTARTING)");
 	free(s);
 	flink_job_list ended = {v + 1, 3}; /* our own session jobs, stopped with their final savepoints */
-	assert_null(deploy_unmanaged_jobs(&ended, NULL, 0));
+	assert_null(deploy_unmanaged_jobs(&ended, NULL, 0, true));
 	flink_job_list none = {NULL, 0};
-	assert_null(deploy_unmanaged_jobs(&none, managed, 2));
-	assert_null(deploy_unmanaged_jobs(NULL, NULL, 0));
+	assert_null(deploy_unmanaged_jobs(&none, managed, 2, false));
+	assert_null(deploy_unmanaged_jobs(NULL, NULL, 0, false));
 }
 
 int main(void)
