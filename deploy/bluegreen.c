@@ -1,0 +1,436 @@
+/*
+ * The blue/green decision (bluegreen.h): given git's template, the
+ * blue/green journal and what the children's journals and Flink say, the one
+ * next step, and what recording it writes into the journal. Pure; the
+ * children's own rollouts (next.c) do everything that touches a job, so a
+ * savepoint, a start from it and a final stop keep every rule of the rollout
+ * engine, and this file only says which child runs which spec.
+ */
+#include "deploy/bluegreen.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/duration.h"
+#include "lib/util.h"
+
+/* The handover nonces: far above any a human writes, so that the one asked
+ * for a transition is never one git's spec had or will have. */
+#define BG_NONCE_BASE (INT64_C(1) << 62)
+
+void deploy_bg_journal_clear(deploy_bg_journal *j)
+{
+	if (!j)
+		return;
+	free(j->active_target);
+	free(j->next_target);
+	free(j->handover_path);
+	free(j->failed_target);
+	free(j->error);
+	memset(j, 0, sizeof(*j));
+}
+
+void deploy_bg_next_clear(deploy_bg_next *n)
+{
+	if (!n)
+		return;
+	free(n->why);
+	memset(n, 0, sizeof(*n));
+}
+
+enum deploy_bg_colour deploy_bg_active(enum deploy_bg_state s)
+{
+	switch (s) {
+	case DEPLOY_BG_ACTIVE_GREEN:
+	case DEPLOY_BG_SAVEPOINTING_GREEN:
+	case DEPLOY_BG_TRANSITIONING_TO_BLUE: /* green runs while blue starts */
+		return DEPLOY_BG_GREEN;
+	default:
+		return DEPLOY_BG_BLUE;
+	}
+}
+
+bool deploy_bg_savepointing(enum deploy_bg_state s)
+{
+	return s == DEPLOY_BG_SAVEPOINTING_BLUE || s == DEPLOY_BG_SAVEPOINTING_GREEN;
+}
+
+bool deploy_bg_transitioning(enum deploy_bg_state s)
+{
+	return s == DEPLOY_BG_TRANSITIONING_TO_BLUE || s == DEPLOY_BG_TRANSITIONING_TO_GREEN;
+}
+
+static enum deploy_bg_colour other(enum deploy_bg_colour c)
+{
+	return c == DEPLOY_BG_BLUE ? DEPLOY_BG_GREEN : DEPLOY_BG_BLUE;
+}
+
+enum deploy_bg_state deploy_bg_state_of(enum deploy_bg_state kind, enum deploy_bg_colour c)
+{
+	bool blue = c == DEPLOY_BG_BLUE;
+	if (deploy_bg_savepointing(kind))
+		return blue ? DEPLOY_BG_SAVEPOINTING_BLUE : DEPLOY_BG_SAVEPOINTING_GREEN;
+	if (deploy_bg_transitioning(kind))
+		return blue ? DEPLOY_BG_TRANSITIONING_TO_BLUE : DEPLOY_BG_TRANSITIONING_TO_GREEN;
+	return blue ? DEPLOY_BG_ACTIVE_BLUE : DEPLOY_BG_ACTIVE_GREEN;
+}
+
+const char *deploy_bg_state_name(enum deploy_bg_state s)
+{
+	static const char *const names[] = {
+		[DEPLOY_BG_INITIALIZING_BLUE] = "INITIALIZING_BLUE",
+		[DEPLOY_BG_ACTIVE_BLUE] = "ACTIVE_BLUE",
+		[DEPLOY_BG_ACTIVE_GREEN] = "ACTIVE_GREEN",
+		[DEPLOY_BG_SAVEPOINTING_BLUE] = "SAVEPOINTING_BLUE",
+		[DEPLOY_BG_SAVEPOINTING_GREEN] = "SAVEPOINTING_GREEN",
+		[DEPLOY_BG_TRANSITIONING_TO_BLUE] = "TRANSITIONING_TO_BLUE",
+		[DEPLOY_BG_TRANSITIONING_TO_GREEN] = "TRANSITIONING_TO_GREEN",
+	};
+	return (size_t)s < FO_ARRAY_LEN(names) && names[s] ? names[s] : "?";
+}
+
+const char *deploy_bg_colour_name(enum deploy_bg_colour c)
+{
+	return c == DEPLOY_BG_BLUE ? "blue" : "green";
+}
+
+const char *deploy_bg_op_name(enum deploy_bg_op op)
+{
+	static const char *const names[] = {
+		[DEPLOY_BG_OP_NONE] = "none",
+		[DEPLOY_BG_OP_WAIT] = "wait",
+		[DEPLOY_BG_OP_CREATE] = "create",
+		[DEPLOY_BG_OP_PATCH] = "patch",
+		[DEPLOY_BG_OP_SAVEPOINT] = "savepoint",
+		[DEPLOY_BG_OP_TRANSITION] = "transition",
+		[DEPLOY_BG_OP_FOLLOW] = "follow",
+		[DEPLOY_BG_OP_FINALIZE] = "finalize",
+		[DEPLOY_BG_OP_CUTOVER] = "cutover",
+		[DEPLOY_BG_OP_RETIRE] = "retire",
+		[DEPLOY_BG_OP_ABORT] = "abort",
+		[DEPLOY_BG_OP_CANCEL] = "cancel",
+		[DEPLOY_BG_OP_FAIL] = "fail",
+		[DEPLOY_BG_OP_DELETE] = "delete",
+		[DEPLOY_BG_OP_FORGET] = "forget",
+	};
+	return (size_t)op < FO_ARRAY_LEN(names) && names[op] ? names[op] : "?";
+}
+
+const char *deploy_bg_diff_name(enum deploy_bg_diff d)
+{
+	static const char *const names[] = {
+		[DEPLOY_BG_DIFF_IGNORE] = "IGNORE",
+		[DEPLOY_BG_DIFF_PATCH_CHILD] = "PATCH_CHILD",
+		[DEPLOY_BG_DIFF_SUSPEND] = "SUSPEND",
+		[DEPLOY_BG_DIFF_RESUME] = "RESUME",
+		[DEPLOY_BG_DIFF_SAVEPOINT_REDEPLOY] = "SAVEPOINT_REDEPLOY",
+		[DEPLOY_BG_DIFF_TRANSITION] = "TRANSITION",
+	};
+	return (size_t)d < FO_ARRAY_LEN(names) && names[d] ? names[d] : "?";
+}
+
+/* A duration for a message: "250ms" under a second, else "45s", "3m04s". */
+static const char *dur(int64_t ms, char out[32])
+{
+	if (ms >= 0 && ms < 1000)
+		snprintf(out, 32, "%lldms", (long long)ms);
+	else
+		fo_duration_short(ms / 1000, out);
+	return out;
+}
+
+static void set(deploy_bg_next *n, enum deploy_bg_op op, char *why)
+{
+	n->op = op;
+	free(n->why);
+	n->why = why;
+}
+
+/* How long ago `since_ms` was by the agent's clock, or -1 when that cannot
+ * be known: no time recorded, no clock, or a clock that went back. */
+static int64_t age_ms(int64_t now_ms, int64_t since_ms)
+{
+	return now_ms > 0 && since_ms > 0 && now_ms >= since_ms ? now_ms - since_ms : -1;
+}
+
+/* A failure is recorded once: while the journal already says it, the step
+ * is NONE (a loop that writes the same error on every turn writes
+ * nothing). */
+static void fail_once(deploy_bg_next *n, const deploy_bg_journal *j, char *why)
+{
+	set(n, fo_streq(j->error, why) ? DEPLOY_BG_OP_NONE : DEPLOY_BG_OP_FAIL, why);
+}
+
+/* Whether the new child `c` has caught up: its first checkpoint completed
+ * and its progress reached the old job's; without a progress signal, once
+ * it has run catch_up_ms past that checkpoint. Upstream takes RUNNING
+ * once as ready, and cuts over while the new job is still behind. */
+static bool caught_up(const deploy_bg_desired *d, const deploy_bg_child *c)
+{
+	if (!c->healthy)
+		return false;
+	if (c->caught_up >= 0)
+		return c->caught_up == 1;
+	return c->healthy_age_ms >= 0 && c->healthy_age_ms >= d->catch_up_ms;
+}
+
+/* Why the new child is not ready yet, for WAIT and for an abort. */
+static char *not_ready(const deploy_bg_desired *d, const deploy_bg_child *c, enum deploy_bg_colour col)
+{
+	const char *name = deploy_bg_colour_name(col);
+	if (!c->healthy)
+		return fo_asprintf("%s has not completed its first checkpoint yet%s%s", name, c->problem ? ": " : "",
+				   c->problem ? c->problem : "");
+	if (c->caught_up == 0)
+		return fo_asprintf("%s runs but has not caught up with the running job's progress yet", name);
+	char a[32], b[32];
+	return fo_asprintf("%s runs; without an event-time signal it counts as caught up %s after its first "
+			   "checkpoint (%s so far)",
+			   name, dur(d->catch_up_ms, a), c->healthy_age_ms >= 0 ? dur(c->healthy_age_ms, b) : "unknown");
+}
+
+static void transitioning(const deploy_bg_desired *d, const deploy_bg_journal *j, const deploy_bg_observed *o,
+			  deploy_bg_next *n)
+{
+	enum deploy_bg_colour to = other(deploy_bg_active(j->state)), from = other(to);
+	const deploy_bg_child *cn = &o->child[to];
+	bool first = j->active_target == NULL; /* no child ran before this one */
+	if (!first && fo_streq(d->target, j->active_target))
+		return set(n, DEPLOY_BG_OP_CANCEL,
+			   fo_asprintf("git asks for the spec %s runs again: %s is not needed", deploy_bg_colour_name(from),
+				       deploy_bg_colour_name(to)));
+	if (!first && d->suspended)
+		return set(n, DEPLOY_BG_OP_CANCEL,
+			   fo_asprintf("a suspend: the transition to %s is cancelled, then %s is suspended",
+				       deploy_bg_colour_name(to), deploy_bg_colour_name(from)));
+	if (!fo_streq(d->target, j->next_target))
+		return set(n, DEPLOY_BG_OP_FOLLOW,
+			   fo_asprintf("git moved on during the transition: %s takes the newer spec",
+				       deploy_bg_colour_name(to)));
+	if (first) {
+		if (cn->healthy || (d->suspended && cn->suspended))
+			return set(n, DEPLOY_BG_OP_FINALIZE, NULL);
+		if (cn->failed)
+			return fail_once(n, j, fo_asprintf("%s failed: %s", deploy_bg_colour_name(to),
+							  cn->problem ? cn->problem : "its rollout failed"));
+		return set(n, DEPLOY_BG_OP_WAIT, not_ready(d, cn, to));
+	}
+	if (cn->failed)
+		return set(n, DEPLOY_BG_OP_ABORT,
+			   fo_asprintf("%s failed (%s); %s runs on", deploy_bg_colour_name(to),
+				       cn->problem ? cn->problem : "its rollout failed", deploy_bg_colour_name(from)));
+	if (caught_up(d, cn))
+		return set(n, DEPLOY_BG_OP_CUTOVER, NULL);
+	int64_t age = age_ms(o->now_ms, j->started_ms);
+	if (age >= 0 && age > d->grace_ms) {
+		char *why = not_ready(d, cn, to), g[32];
+		set(n, DEPLOY_BG_OP_ABORT,
+		    fo_asprintf("%s did not catch up within the abort grace period (%s): %s; it is removed and %s runs on",
+				deploy_bg_colour_name(to), dur(d->grace_ms, g), why, deploy_bg_colour_name(from)));
+		free(why);
+		return;
+	}
+	set(n, DEPLOY_BG_OP_WAIT, not_ready(d, cn, to));
+}
+
+static void savepointing(const deploy_bg_desired *d, const deploy_bg_journal *j, const deploy_bg_observed *o,
+			 deploy_bg_next *n)
+{
+	enum deploy_bg_colour x = deploy_bg_active(j->state);
+	const deploy_bg_child *cx = &o->child[x];
+	if (d->diff != DEPLOY_BG_DIFF_TRANSITION)
+		/* the change that needed the savepoint is gone (reverted, or now
+		 * one applied in place); a savepoint taken stays as any other */
+		return set(n, DEPLOY_BG_OP_CANCEL,
+			   fo_asprintf("git no longer asks for a new job (%s): no transition", deploy_bg_diff_name(d->diff)));
+	if (cx->sp_nonce == j->handover_nonce && j->handover_nonce) {
+		if (cx->sp_path && o->child[other(x)].live)
+			/* never started over a child of that name still there */
+			return set(n, DEPLOY_BG_OP_WAIT,
+				   fo_asprintf("%s still exists; the transition to it begins once it is gone",
+					       deploy_bg_colour_name(other(x))));
+		if (cx->sp_path) {
+			n->restore = cx->sp_path;
+			return set(n, DEPLOY_BG_OP_TRANSITION, NULL);
+		}
+		return set(n, DEPLOY_BG_OP_ABORT,
+			   fo_asprintf("the savepoint of %s for the transition failed (%s); %s runs on",
+				       deploy_bg_colour_name(x), cx->sp_failure ? cx->sp_failure : "no savepoint",
+				       deploy_bg_colour_name(x)));
+	}
+	if (cx->failed)
+		return set(n, DEPLOY_BG_OP_ABORT,
+			   fo_asprintf("%s failed while taking the savepoint for the transition (%s)",
+				       deploy_bg_colour_name(x), cx->problem ? cx->problem : "its rollout failed"));
+	set(n, DEPLOY_BG_OP_WAIT,
+	    fo_asprintf("%s takes the savepoint the new job starts from; it runs on", deploy_bg_colour_name(x)));
+}
+
+static void active(const deploy_bg_desired *d, const deploy_bg_journal *j, const deploy_bg_observed *o,
+		   deploy_bg_next *n)
+{
+	enum deploy_bg_colour x = deploy_bg_active(j->state), y = other(x);
+	const deploy_bg_child *cx = &o->child[x], *cy = &o->child[y];
+	if (j->retiring) {
+		/* the old colour is removed once its stop has recorded its state
+		 * and the deletion delay has passed; never before its stop */
+		int64_t age = age_ms(o->now_ms, j->retired_ms);
+		if (!cy->live || (cy->suspended && age >= 0 && age >= d->delay_ms))
+			return set(n, DEPLOY_BG_OP_RETIRE, NULL);
+	}
+	switch (d->diff) {
+	case DEPLOY_BG_DIFF_IGNORE:
+		if (j->error || j->failed_target)
+			/* git went back to what runs: nothing is failing any more */
+			return set(n, DEPLOY_BG_OP_CANCEL, NULL);
+		if (j->retiring) {
+			char g[32];
+			return set(n, DEPLOY_BG_OP_WAIT,
+				   fo_asprintf("%s stops with a savepoint and is removed %s after the cut-over",
+					       deploy_bg_colour_name(y), dur(d->delay_ms, g)));
+		}
+		return set(n, DEPLOY_BG_OP_NONE, NULL);
+	case DEPLOY_BG_DIFF_PATCH_CHILD:
+	case DEPLOY_BG_DIFF_SUSPEND:
+	case DEPLOY_BG_DIFF_RESUME:
+		return set(n, DEPLOY_BG_OP_PATCH, NULL);
+	case DEPLOY_BG_DIFF_SAVEPOINT_REDEPLOY:
+	case DEPLOY_BG_DIFF_TRANSITION:
+		break;
+	}
+	if (cx->suspended && !cx->healthy)
+		/* nothing runs to stand beside: the change waits in the suspended
+		 * child, and a resume starts it from its suspend savepoint */
+		return set(n, DEPLOY_BG_OP_PATCH, NULL);
+	if (cx->failed)
+		/* nothing healthy to hand over from: git's spec reaches the
+		 * failed child in place, started by its own rollout from its
+		 * newest state (upstream leaves it failed until a second edit) */
+		return set(n, DEPLOY_BG_OP_PATCH,
+			   fo_asprintf("%s failed: the new spec is applied to it in place, from its newest state",
+				       deploy_bg_colour_name(x)));
+	if (fo_streq(d->target, j->failed_target))
+		return set(n, DEPLOY_BG_OP_NONE, NULL); /* that attempt failed; a new spec is a new attempt */
+	if (j->retiring || cy->live)
+		return set(n, DEPLOY_BG_OP_WAIT,
+			   fo_asprintf("%s is still being removed; the transition begins once it is gone",
+				       deploy_bg_colour_name(y)));
+	if (!cx->healthy)
+		return set(n, DEPLOY_BG_OP_WAIT,
+			   fo_asprintf("%s is not running healthy yet%s%s; the transition begins once it is",
+				       deploy_bg_colour_name(x), cx->problem ? ": " : "", cx->problem ? cx->problem : ""));
+	if (d->diff == DEPLOY_BG_DIFF_SAVEPOINT_REDEPLOY) {
+		n->restore = d->initial_savepoint; /* a human's choice, not the running job's state */
+		return set(n, DEPLOY_BG_OP_TRANSITION, NULL);
+	}
+	if (d->stateless)
+		return set(n, DEPLOY_BG_OP_TRANSITION, NULL); /* upgradeMode stateless: empty state, as asked */
+	set(n, DEPLOY_BG_OP_SAVEPOINT, NULL);
+}
+
+void deploy_bg_next_step(const deploy_bg_desired *d, const deploy_bg_journal *j, const deploy_bg_observed *o,
+			 deploy_bg_next *n)
+{
+	memset(n, 0, sizeof(*n));
+	if (!o->known)
+		return set(n, DEPLOY_BG_OP_WAIT, fo_strdup("the children's journals could not be read"));
+	if (d->deleting) {
+		bool any = o->child[DEPLOY_BG_BLUE].live || o->child[DEPLOY_BG_GREEN].live;
+		return set(n, any ? DEPLOY_BG_OP_DELETE : DEPLOY_BG_OP_FORGET, NULL);
+	}
+	if (j->state == DEPLOY_BG_INITIALIZING_BLUE) {
+		if (d->suspended)
+			return set(n, DEPLOY_BG_OP_NONE, NULL); /* nothing is created while suspended */
+		n->restore = d->initial_savepoint;
+		return set(n, DEPLOY_BG_OP_CREATE, NULL);
+	}
+	if (deploy_bg_transitioning(j->state))
+		return transitioning(d, j, o, n);
+	if (deploy_bg_savepointing(j->state))
+		return savepointing(d, j, o, n);
+	active(d, j, o, n);
+}
+
+static void put(char **dst, const char *v)
+{
+	if (*dst == v)
+		return;
+	free(*dst);
+	*dst = v ? fo_strdup(v) : NULL;
+}
+
+void deploy_bg_record(deploy_bg_journal *j, const deploy_bg_desired *d, const deploy_bg_next *n, int64_t now_ms)
+{
+	enum deploy_bg_colour x = deploy_bg_active(j->state);
+	switch (n->op) {
+	case DEPLOY_BG_OP_NONE:
+	case DEPLOY_BG_OP_WAIT:
+	case DEPLOY_BG_OP_DELETE:
+		break;
+	case DEPLOY_BG_OP_CREATE:
+		j->state = DEPLOY_BG_TRANSITIONING_TO_BLUE;
+		put(&j->next_target, d->target);
+		put(&j->handover_path, n->restore);
+		j->started_ms = now_ms;
+		break;
+	case DEPLOY_BG_OP_PATCH:
+		put(&j->active_target, d->target);
+		put(&j->error, n->why); /* a failed child patched in place stays named until it recovers */
+		put(&j->failed_target, NULL);
+		break;
+	case DEPLOY_BG_OP_SAVEPOINT:
+		j->state = deploy_bg_state_of(DEPLOY_BG_SAVEPOINTING_BLUE, x);
+		j->generation++;
+		j->handover_nonce = BG_NONCE_BASE + j->generation;
+		j->handover_git_nonce = d->savepoint_nonce;
+		put(&j->error, NULL);
+		break;
+	case DEPLOY_BG_OP_TRANSITION:
+		j->state = deploy_bg_state_of(DEPLOY_BG_TRANSITIONING_TO_BLUE, other(x));
+		put(&j->next_target, d->target);
+		put(&j->handover_path, n->restore);
+		j->started_ms = now_ms;
+		put(&j->error, NULL);
+		break;
+	case DEPLOY_BG_OP_FOLLOW:
+		put(&j->next_target, d->target);
+		j->started_ms = now_ms;
+		break;
+	case DEPLOY_BG_OP_FINALIZE:
+	case DEPLOY_BG_OP_CUTOVER:
+		/* TRANSITIONING_TO_c: c becomes active */
+		j->state = deploy_bg_state_of(DEPLOY_BG_ACTIVE_BLUE, other(x));
+		put(&j->active_target, j->next_target);
+		put(&j->next_target, NULL);
+		put(&j->error, NULL);
+		put(&j->failed_target, NULL);
+		j->started_ms = 0;
+		if (n->op == DEPLOY_BG_OP_CUTOVER) {
+			j->retiring = true;
+			j->retired_ms = now_ms;
+		}
+		break;
+	case DEPLOY_BG_OP_RETIRE:
+		j->retiring = false;
+		j->retired_ms = 0;
+		j->handover_nonce = j->handover_git_nonce = 0;
+		put(&j->handover_path, NULL);
+		break;
+	case DEPLOY_BG_OP_ABORT:
+	case DEPLOY_BG_OP_CANCEL:
+		/* back to the colour that ran before the step */
+		j->state = deploy_bg_state_of(DEPLOY_BG_ACTIVE_BLUE, x);
+		put(&j->failed_target, n->op == DEPLOY_BG_OP_ABORT ? (j->next_target ? j->next_target : d->target) : NULL);
+		put(&j->error, n->op == DEPLOY_BG_OP_ABORT ? n->why : NULL);
+		put(&j->next_target, NULL);
+		j->started_ms = 0;
+		break;
+	case DEPLOY_BG_OP_FAIL:
+		put(&j->error, n->why);
+		break;
+	case DEPLOY_BG_OP_FORGET:
+		deploy_bg_journal_clear(j);
+		break;
+	}
+}

@@ -1,0 +1,185 @@
+/*
+ * Blue/green: a FlinkBlueGreenDeployment NAME runs as one or two child
+ * FlinkDeployments, NAME-blue and NAME-green, each a full cluster with its
+ * own rollout journal, driven by the rollout engine like any deployment. An
+ * upgrade starts the new colour from a savepoint of the running one beside
+ * it, and switches only when the new job has caught up; the old one is then
+ * stopped with a savepoint and removed after the deletion delay.
+ *
+ * This header is the blue/green decision: what git's template is to the
+ * active child (deploy_bg_diff), and one pure next step from the blue/green
+ * journal and what the children's own journals and Flink say
+ * (deploy_bg_next). The journal is written before the step acts, like every
+ * rollout step, so an agent that dies anywhere resumes from the record. The
+ * states and diff types are upstream's (FlinkBlueGreenDeploymentState,
+ * BlueGreenDiffType); where upstream's rule is weak, the rule here is
+ * stronger, and each place says so:
+ *   - the new child is ready when it has caught up (its first checkpoint
+ *     completed and its progress reached the old job's), not when it is
+ *     first RUNNING;
+ *   - a change is never consumed by a failure: a transition that could not
+ *     start waits for its cause to go; only an abort (the new child did not
+ *     catch up in time) marks that spec as failed, and the next different
+ *     spec is a new attempt;
+ *   - the state handed over is a savepoint taken for this transition alone
+ *     (its own nonce), never one taken earlier;
+ *   - an active child that failed is not left broken: git's spec reaches it
+ *     in place, through its own rollout, from its newest state;
+ *   - a clock that went back never ends a wait early or late by a guess:
+ *     an age that cannot be known is waited on.
+ */
+#ifndef DEPLOY_BLUEGREEN_H
+#define DEPLOY_BLUEGREEN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum deploy_bg_colour { DEPLOY_BG_BLUE, DEPLOY_BG_GREEN };
+
+/* Upstream's FlinkBlueGreenDeploymentState. FAILING is no state there
+ * either: it is the journal's error beside any state. */
+enum deploy_bg_state {
+	DEPLOY_BG_INITIALIZING_BLUE,     /* no child yet */
+	DEPLOY_BG_ACTIVE_BLUE,
+	DEPLOY_BG_ACTIVE_GREEN,
+	DEPLOY_BG_SAVEPOINTING_BLUE,     /* blue takes the savepoint green will start from; it runs on */
+	DEPLOY_BG_SAVEPOINTING_GREEN,
+	DEPLOY_BG_TRANSITIONING_TO_BLUE, /* blue starts (from green's savepoint); green runs on */
+	DEPLOY_BG_TRANSITIONING_TO_GREEN,
+};
+
+/* What git's template is to the spec the active child runs: upstream's
+ * BlueGreenDiffType, in its precedence. */
+enum deploy_bg_diff {
+	DEPLOY_BG_DIFF_IGNORE,             /* the same child */
+	DEPLOY_BG_DIFF_PATCH_CHILD,        /* nothing that restarts the job: applied to the active child */
+	DEPLOY_BG_DIFF_SUSPEND,            /* job.state running -> suspended */
+	DEPLOY_BG_DIFF_RESUME,             /* job.state suspended -> running */
+	DEPLOY_BG_DIFF_SAVEPOINT_REDEPLOY, /* a new savepointRedeployNonce: the other colour starts from
+	                                    * job.initialSavepointPath, a human's choice */
+	DEPLOY_BG_DIFF_TRANSITION,         /* the job restarts: the other colour starts beside it */
+};
+
+/* The blue/green journal (a ConfigMap flink-bluegreen-NAME). */
+typedef struct deploy_bg_journal {
+	enum deploy_bg_state state;
+	char *active_target;   /* the rendered target of the spec the active child runs */
+	char *next_target;     /* TRANSITIONING: the target the new child was given */
+	int64_t handover_nonce;/* SAVEPOINTING and after: the savepointTriggerNonce asked of the active
+	                        * child for this transition alone (0: none) */
+	int64_t handover_git_nonce; /* git's own savepointTriggerNonce when that one was asked: while git's
+	                        * stays the same, the child keeps the handover nonce (a flip back would
+	                        * ask for another savepoint); a new one of git's is a human's request */
+	char *handover_path;   /* TRANSITIONING: the savepoint the new child started from (NULL: none) */
+	int64_t started_ms;    /* TRANSITIONING: when the new child was given its spec (agent's clock) */
+	bool retiring;         /* the other colour, stopped at a cut-over, is removed after the delay */
+	int64_t retired_ms;    /* when it was told to stop */
+	char *failed_target;   /* the target whose transition was aborted: not tried again */
+	char *error;           /* FAILING: why (NULL: not failing) */
+	int64_t generation;    /* transitions begun: makes each handover nonce new */
+} deploy_bg_journal;
+
+void deploy_bg_journal_clear(deploy_bg_journal *j);
+
+/* What git wants. */
+typedef struct deploy_bg_desired {
+	bool deleting;             /* the FlinkBlueGreenDeployment is gone from git */
+	bool suspended;            /* the template's job.state is suspended */
+	bool stateless;            /* upgradeMode stateless: nothing is handed over */
+	enum deploy_bg_diff diff;  /* git's template against the active child's spec */
+	const char *target;        /* git's template, rendered as a child (its target) */
+	const char *initial_savepoint; /* the template's job.initialSavepointPath (NULL: none) */
+	int64_t savepoint_nonce;   /* the template's job.savepointTriggerNonce (0: none) */
+	int64_t grace_ms;          /* kubernetes.operator.bluegreen.abort.grace-period */
+	int64_t delay_ms;          /* kubernetes.operator.bluegreen.deployment-deletion.delay */
+	int64_t catch_up_ms;       /* without a progress signal: this long after the new job's first
+	                            * checkpoint it counts as caught up */
+} deploy_bg_desired;
+
+/* What the pass observed of one child (its rollout journal, and Flink). */
+typedef struct deploy_bg_child {
+	bool live;                 /* its objects or its journal exist */
+	bool healthy;              /* its job runs its target and completed its first checkpoint */
+	bool failed;               /* its rollout failed (its journal: FAILED) */
+	bool suspended;            /* suspended with its state recorded, or never started */
+	int64_t sp_nonce;          /* the savepointTriggerNonce its journal answered last (0: none) */
+	const char *sp_path;       /* the savepoint taken for it (NULL: none, or failed) */
+	const char *sp_failure;    /* why that savepoint failed (NULL: it did not) */
+	int64_t healthy_age_ms;    /* since its first checkpoint completed; -1 unknown */
+	int caught_up;             /* its progress against the other child's: 1 reached, 0 behind,
+	                            * -1 no signal (no event time: see catch_up_ms) */
+	const char *problem;       /* why it is not healthy, in its rollout's words (NULL: none known) */
+} deploy_bg_child;
+
+typedef struct deploy_bg_observed {
+	bool known;                /* the children's journals were read; else nothing is decided */
+	deploy_bg_child child[2];  /* by colour */
+	int64_t now_ms;            /* the agent's clock (ms since the epoch); 0 unknown */
+} deploy_bg_observed;
+
+enum deploy_bg_op {
+	DEPLOY_BG_OP_NONE,       /* settled */
+	DEPLOY_BG_OP_WAIT,       /* a child is working: look again later (`why` says on what) */
+	DEPLOY_BG_OP_CREATE,     /* record TRANSITIONING_TO_BLUE: blue is created from git's spec (and
+	                          * job.initialSavepointPath: `restore`) */
+	DEPLOY_BG_OP_PATCH,      /* the active child takes git's spec in place (its own rollout does the
+	                          * rest: in place, suspend, resume, or an upgrade from its newest state) */
+	DEPLOY_BG_OP_SAVEPOINT,  /* record SAVEPOINTING with a new handover nonce: the active child takes a
+	                          * savepoint for this transition and runs on */
+	DEPLOY_BG_OP_TRANSITION, /* record TRANSITIONING to the other colour: it is created from git's spec,
+	                          * starting from `restore` (NULL: empty state, a stateless job) */
+	DEPLOY_BG_OP_FOLLOW,     /* TRANSITIONING: git moved on; the new child takes git's newer spec
+	                          * (its own rollout upgrades it) and the grace period starts again */
+	DEPLOY_BG_OP_FINALIZE,   /* the only child is ready: record ACTIVE (a first deployment) */
+	DEPLOY_BG_OP_CUTOVER,    /* the new child caught up: record ACTIVE for it and the old one
+	                          * retiring; the old child stops with a savepoint; the Ingress moves */
+	DEPLOY_BG_OP_RETIRE,     /* the retired child stopped and the delay passed: its objects go */
+	DEPLOY_BG_OP_ABORT,      /* the new child did not catch up in the grace period, or failed: it is
+	                          * removed (after its own final savepoint), the old one runs on; record
+	                          * ACTIVE for the old one, the error, and the target as failed */
+	DEPLOY_BG_OP_CANCEL,     /* git no longer asks for the transition in flight (a revert, a
+	                          * suspend): the new child, if any, is removed; record ACTIVE for
+	                          * the old one, no error */
+	DEPLOY_BG_OP_FAIL,       /* record the error; nothing changes until its cause goes */
+	DEPLOY_BG_OP_DELETE,     /* gone from git: both children go (each with its final savepoint) */
+	DEPLOY_BG_OP_FORGET,     /* gone from git and no child left: the journal goes */
+};
+
+typedef struct deploy_bg_next {
+	enum deploy_bg_op op;
+	const char *restore;       /* CREATE, TRANSITION: the state the new child starts from (NULL: none) */
+	char *why;                 /* WAIT, FAIL, ABORT: why, for the log and the status (the caller frees) */
+} deploy_bg_next;
+
+/* The colour that is active in `s` (INITIALIZING: blue, the one to come). */
+enum deploy_bg_colour deploy_bg_active(enum deploy_bg_state s);
+/* Whether `s` is SAVEPOINTING_* or TRANSITIONING_*. */
+bool deploy_bg_savepointing(enum deploy_bg_state s);
+bool deploy_bg_transitioning(enum deploy_bg_state s);
+/* The state ACTIVE_, SAVEPOINTING_ or TRANSITIONING_TO_ `c`. */
+enum deploy_bg_state deploy_bg_state_of(enum deploy_bg_state kind, enum deploy_bg_colour c);
+const char *deploy_bg_state_name(enum deploy_bg_state s);
+/* "blue" or "green": the child's name suffix, as upstream names them. */
+const char *deploy_bg_colour_name(enum deploy_bg_colour c);
+const char *deploy_bg_op_name(enum deploy_bg_op op);
+const char *deploy_bg_diff_name(enum deploy_bg_diff d);
+
+/*
+ * The next blue/green step, from git's wish `d`, the journal `j` and the
+ * observation `o`. Pure: the same inputs give the same step, and nothing is
+ * read but the arguments. The caller records what the op names in the
+ * journal before it acts (deploy_bg_record), then asks again.
+ */
+void deploy_bg_next_step(const deploy_bg_desired *d, const deploy_bg_journal *j, const deploy_bg_observed *o,
+			 deploy_bg_next *n);
+
+/*
+ * Write into `j` what step `n` records (the state, the targets, the nonce,
+ * the times, the error), at `now_ms` by the agent's clock. Pure; the caller
+ * then saves `j`, fenced by the journal's resourceVersion, before it acts.
+ */
+void deploy_bg_record(deploy_bg_journal *j, const deploy_bg_desired *d, const deploy_bg_next *n, int64_t now_ms);
+
+void deploy_bg_next_clear(deploy_bg_next *n);
+
+#endif

@@ -1,0 +1,569 @@
+/*
+ * The blue/green decision as tables: the whole life of a
+ * FlinkBlueGreenDeployment walked step by step (create, upgrade through a
+ * savepoint, cut-over, retirement), every edge the rollout engine's
+ * reviews keep finding met at every state (a delete, a suspend, a new
+ * commit, a revert, a child that fails, a clock that went back, journals
+ * that cannot be read), and a sweep over every state x diff x observation
+ * that checks the rules no row may break: a new child starts only from the
+ * savepoint taken for its own transition (never an older one), or from
+ * empty state only for a stateless job; nothing is removed or cut over on
+ * doubt or before the new job caught up; a failure is written once.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "deploy/bluegreen.h"
+#include "lib/util.h"
+
+#define T1 "target-1"
+#define T2 "target-2"
+#define T3 "target-3"
+#define SP_HANDOVER "s3://sp/savepoint-handover"
+#define SP_OLDER "s3://sp/savepoint-older"
+#define SP_INITIAL "s3://sp/savepoint-initial"
+#define NOW INT64_C(1796590830000)
+#define GRACE INT64_C(600000)
+#define DELAY INT64_C(2000)
+#define CATCH_UP INT64_C(30000)
+
+static void want_defaults(deploy_bg_desired *d, const char *target, enum deploy_bg_diff diff)
+{
+	memset(d, 0, sizeof(*d));
+	d->target = target;
+	d->diff = diff;
+	d->grace_ms = GRACE;
+	d->delay_ms = DELAY;
+	d->catch_up_ms = CATCH_UP;
+}
+
+static deploy_bg_child healthy_child(void)
+{
+	return (deploy_bg_child){.live = true, .healthy = true, .healthy_age_ms = 60000, .caught_up = -1};
+}
+
+static void observe_none(deploy_bg_observed *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->known = true;
+	o->now_ms = NOW;
+	o->child[0].healthy_age_ms = o->child[1].healthy_age_ms = -1;
+	o->child[0].caught_up = o->child[1].caught_up = -1;
+}
+
+/* Ask for the next step, check its op, record it; returns the step's
+ * restore (static storage of the test) for the caller's checks. */
+static const char *step(deploy_bg_journal *j, const deploy_bg_desired *d, const deploy_bg_observed *o,
+			enum deploy_bg_op want, const char *where)
+{
+	deploy_bg_next n;
+	deploy_bg_next_step(d, j, o, &n);
+	if (n.op != want)
+		fail_msg("%s: %s in %s, want %s (%s)", where, deploy_bg_op_name(n.op), deploy_bg_state_name(j->state),
+			 deploy_bg_op_name(want), n.why ? n.why : "");
+	const char *restore = n.restore;
+	deploy_bg_record(j, d, &n, o->now_ms);
+	deploy_bg_next_clear(&n);
+	return restore;
+}
+
+/* The whole life: created blue, upgraded to green through a savepoint of
+ * blue taken for that transition, cut over once green caught up, blue
+ * stopped and removed after the delay; then back to blue the same way. */
+static void test_life(void **state)
+{
+	(void)state;
+	deploy_bg_journal j = {0};
+	deploy_bg_desired d;
+	deploy_bg_observed o;
+	want_defaults(&d, T1, DEPLOY_BG_DIFF_TRANSITION);
+	d.initial_savepoint = SP_INITIAL;
+	observe_none(&o);
+	assert_string_equal(step(&j, &d, &o, DEPLOY_BG_OP_CREATE, "first"), SP_INITIAL);
+	assert_int_equal(j.state, DEPLOY_BG_TRANSITIONING_TO_BLUE);
+	assert_string_equal(j.next_target, T1);
+	o.child[DEPLOY_BG_BLUE] = (deploy_bg_child){.live = true, .healthy_age_ms = -1, .caught_up = -1};
+	step(&j, &d, &o, DEPLOY_BG_OP_WAIT, "blue starting");
+	o.child[DEPLOY_BG_BLUE] = healthy_child();
+	step(&j, &d, &o, DEPLOY_BG_OP_FINALIZE, "blue healthy: nothing to catch up with");
+	assert_int_equal(j.state, DEPLOY_BG_ACTIVE_BLUE);
+	assert_string_equal(j.active_target, T1);
+	assert_false(j.retiring);
+	d.diff = DEPLOY_BG_DIFF_IGNORE;
+	step(&j, &d, &o, DEPLOY_BG_OP_NONE, "settled");
+
+	/* an upgrade */
+	want_defaults(&d, T2, DEPLOY_BG_DIFF_TRANSITION);
+	d.initial_savepoint = SP_INITIAL; /* still in the template: not used again */
+	d.savepoint_nonce = 7;
+	step(&j, &d, &o, DEPLOY_BG_OP_SAVEPOINT, "an upgrade");
+	assert_int_equal(j.state, DEPLOY_BG_SAVEPOINTING_BLUE);
+	int64_t nonce = j.handover_nonce;
+	assert_true(nonce > 1000000 && nonce != 7);
+	assert_int_equal(j.handover_git_nonce, 7);
+	/* an older savepoint blue answered (a human's nonce) is not the handover */
+	o.child[DEPLOY_BG_BLUE].sp_nonce = 7;
+	o.child[DEPLOY_BG_BLUE].sp_path = SP_OLDER;
+	step(&j, &d, &o, DEPLOY_BG_OP_WAIT, "savepoint in flight");
+	o.child[DEPLOY_BG_BLUE].sp_nonce = nonce;
+	o.child[DEPLOY_BG_BLUE].sp_path = SP_HANDOVER;
+	assert_string_equal(step(&j, &d, &o, DEPLOY_BG_OP_TRANSITION, "savepoint taken"), SP_HANDOVER);
+	assert_int_equal(j.state, DEPLOY_BG_TRANSITIONING_TO_GREEN);
+	assert_string_equal(j.handover_path, SP_HANDOVER);
+	assert_string_equal(j.next_target, T2);
+	assert_string_equal(j.active_target, T1); /* blue runs on */
+	o.child[DEPLOY_BG_GREEN] = (deploy_bg_child){.live = true, .healthy_age_ms = -1, .caught_up = -1};
+	step(&j, &d, &o, DEPLOY_BG_OP_WAIT, "green starting");
+	/* running with its first checkpoint, but behind the running job */
+	o.child[DEPLOY_BG_GREEN] = healthy_child();
+	o.child[DEPLOY_BG_GREEN].caught_up = 0;
+	step(&j, &d, &o, DEPLOY_BG_OP_WAIT, "green behind");
+	o.child[DEPLOY_BG_GREEN].caught_up = 1;
+	step(&j, &d, &o, DEPLOY_BG_OP_CUTOVER, "green caught up");
+	assert_int_equal(j.state, DEPLOY_BG_ACTIVE_GREEN);
+	assert_string_equal(j.active_target, T2);
+	assert_true(j.retiring);
+	assert_int_equal(j.retired_ms, NOW);
+	d.diff = DEPLOY_BG_DIFF_IGNORE;
+	/* blue stops with its savepoint; removed only once stopped and after the delay */
+	step(&j, &d, &o, DEPLOY_BG_OP_WAIT, "blue stopping");
+	o.child[DEPLOY_BG_BLUE].healthy = false;
+	o.child[DEPLOY_BG_BLUE].suspended = true;
+	step(&j, &d, &o, DEPLOY_BG_OP_WAIT, "blue stopped, delay not over");
+	o.now_ms = NOW + DELAY;
+	step(&j, &d, &o, DEPLOY_BG_OP_RETIRE, "delay over");
+	assert_false(j.retiring);
+	assert_int_equal(j.handover_nonce, 0);
+	o.child[DEPLOY_BG_BLUE] = (deploy_bg_child){.healthy_age_ms = -1, .caught_up = -1};
+	step(&j, &d, &o, DEPLOY_BG_OP_NONE, "settled on green");
+
+	/* and back to blue, stateless: no savepoint, empty state as asked */
+	want_defaults(&d, T3, DEPLOY_BG_DIFF_TRANSITION);
+	d.stateless = true;
+	d.initial_savepoint = SP_INITIAL;
+	o.now_ms = NOW + 10000;
+	assert_null(step(&j, &d, &o, DEPLOY_BG_OP_TRANSITION, "stateless: no handover"));
+	assert_int_equal(j.state, DEPLOY_BG_TRANSITIONING_TO_BLUE);
+	/* the template's old initialSavepointPath is never restored by a stateless transition */
+	assert_null(j.handover_path);
+	deploy_bg_journal_clear(&j);
+}
+
+/* A journal in state `s` with the usual fields of that state. */
+static void journal_in(deploy_bg_journal *j, enum deploy_bg_state s)
+{
+	memset(j, 0, sizeof(*j));
+	j->state = s;
+	j->generation = 3;
+	if (s != DEPLOY_BG_INITIALIZING_BLUE)
+		j->active_target = fo_strdup(T1);
+	if (deploy_bg_savepointing(s)) {
+		j->handover_nonce = (INT64_C(1) << 62) + 3;
+	}
+	if (deploy_bg_transitioning(s)) {
+		j->handover_nonce = (INT64_C(1) << 62) + 3;
+		j->next_target = fo_strdup(T2);
+		j->handover_path = fo_strdup(SP_HANDOVER);
+		j->started_ms = NOW - 1000;
+	}
+}
+
+struct row {
+	const char *name;
+	enum deploy_bg_state state;
+	bool first;                /* TRANSITIONING without an active child before (a first deployment) */
+	const char *target;        /* git's (T1: the active child's, T2: the transition's) */
+	enum deploy_bg_diff diff;
+	bool deleting, suspended, stateless, retiring;
+	const char *failed_target;
+	const char *error;
+	/* observation, by role: x the active (old) colour, y the other */
+	bool unknown;
+	int x, y;                  /* 0 absent, 1 starting, 2 healthy, 3 failed, 4 suspended, 5 healthy+caught up,
+	                            * 6 healthy and behind, 7 healthy without signal, young */
+	int sp;                    /* x answered: 0 nothing, 1 the handover nonce with a path, 2 the handover
+	                            * nonce failed, 3 an older nonce with a path */
+	int64_t now_delta;         /* added to NOW (negative: a clock that went back) */
+	enum deploy_bg_op want;
+	const char *restore;
+};
+
+static deploy_bg_child child_of(int kind)
+{
+	deploy_bg_child c = {.healthy_age_ms = -1, .caught_up = -1};
+	if (kind == 0)
+		return c;
+	c.live = true;
+	switch (kind) {
+	case 1:
+		c.problem = "the job is INITIALIZING";
+		break;
+	case 2:
+		c.healthy = true;
+		c.healthy_age_ms = 60000;
+		break;
+	case 3:
+		c.failed = true;
+		c.problem = "the job FAILED: NullPointerException";
+		break;
+	case 4:
+		c.suspended = true;
+		break;
+	case 5:
+		c.healthy = true;
+		c.healthy_age_ms = 1000;
+		c.caught_up = 1;
+		break;
+	case 6:
+		c.healthy = true;
+		c.healthy_age_ms = 60000;
+		c.caught_up = 0;
+		break;
+	case 7:
+		c.healthy = true;
+		c.healthy_age_ms = 1000;
+		break;
+	}
+	return c;
+}
+
+static void setup_row(const struct row *r, deploy_bg_journal *j, deploy_bg_desired *d, deploy_bg_observed *o)
+{
+	journal_in(j, r->state);
+	if (r->first) {
+		free(j->active_target);
+		j->active_target = NULL;
+	}
+	j->retiring = r->retiring;
+	if (r->retiring)
+		j->retired_ms = NOW - 1000;
+	if (r->failed_target)
+		j->failed_target = fo_strdup(r->failed_target);
+	if (r->error)
+		j->error = fo_strdup(r->error);
+	want_defaults(d, r->target ? r->target : T2, r->diff);
+	d->deleting = r->deleting;
+	d->suspended = r->suspended;
+	d->stateless = r->stateless;
+	d->initial_savepoint = SP_INITIAL;
+	observe_none(o);
+	o->known = !r->unknown;
+	o->now_ms = NOW + r->now_delta;
+	enum deploy_bg_colour x = deploy_bg_active(r->state);
+	enum deploy_bg_colour y = x == DEPLOY_BG_BLUE ? DEPLOY_BG_GREEN : DEPLOY_BG_BLUE;
+	o->child[x] = child_of(r->x);
+	o->child[y] = child_of(r->y);
+	if (r->sp == 1 || r->sp == 2) {
+		o->child[x].sp_nonce = j->handover_nonce;
+		o->child[x].sp_path = r->sp == 1 ? SP_HANDOVER : NULL;
+		o->child[x].sp_failure = r->sp == 2 ? "Checkpoint expired before completing" : NULL;
+	} else if (r->sp == 3) {
+		o->child[x].sp_nonce = 7;
+		o->child[x].sp_path = SP_OLDER;
+	}
+}
+
+#define TR(s) DEPLOY_BG_TRANSITIONING_TO_##s
+#define SP(s) DEPLOY_BG_SAVEPOINTING_##s
+#define AC(s) DEPLOY_BG_ACTIVE_##s
+#define D(x) DEPLOY_BG_DIFF_##x
+#define OP(x) DEPLOY_BG_OP_##x
+
+static const struct row rows[] = {
+	/* INITIALIZING */
+	{"new", DEPLOY_BG_INITIALIZING_BLUE, .diff = D(TRANSITION), .want = OP(CREATE), .restore = SP_INITIAL},
+	{"new, suspended: nothing created", DEPLOY_BG_INITIALIZING_BLUE, .suspended = true, .want = OP(NONE)},
+	{"new, deleted before anything ran", DEPLOY_BG_INITIALIZING_BLUE, .deleting = true, .want = OP(FORGET)},
+	{"journals unread", DEPLOY_BG_INITIALIZING_BLUE, .unknown = true, .want = OP(WAIT)},
+	/* the first child starting */
+	{"first: starting", TR(GREEN), .first = true, .y = 1, .want = OP(WAIT)},
+	{"first: healthy", TR(GREEN), .first = true, .y = 2, .want = OP(FINALIZE)},
+	{"first: healthy without signal, young: no one to catch up with", TR(GREEN), .first = true, .y = 7,
+	 .want = OP(FINALIZE)},
+	{"first: failed", TR(GREEN), .first = true, .y = 3, .want = OP(FAIL)},
+	{"first: failed, already said", TR(GREEN), .first = true, .y = 3,
+	 .error = "green failed: the job FAILED: NullPointerException", .want = OP(NONE)},
+	{"first: past the grace period, no one to fall back to", TR(GREEN), .first = true, .y = 1,
+	 .now_delta = GRACE + 5000, .want = OP(WAIT)},
+	{"first: a fix pushed", TR(GREEN), .first = true, .target = T3, .y = 3, .want = OP(FOLLOW)},
+	{"first: suspended in git", TR(GREEN), .first = true, .target = T3, .suspended = true, .y = 1,
+	 .want = OP(FOLLOW)},
+	{"first: suspended, the child stopped", TR(GREEN), .first = true, .suspended = true, .y = 4,
+	 .want = OP(FINALIZE)},
+	{"first: deleted", TR(GREEN), .first = true, .deleting = true, .y = 1, .want = OP(DELETE)},
+	/* TRANSITIONING_TO_GREEN: blue (x) runs, green (y) starts from the handover */
+	{"transition: green starting", TR(GREEN), .x = 2, .y = 1, .want = OP(WAIT)},
+	{"transition: green healthy, behind", TR(GREEN), .x = 2, .y = 6, .want = OP(WAIT)},
+	{"transition: green caught up", TR(GREEN), .x = 2, .y = 5, .want = OP(CUTOVER)},
+	{"transition: green healthy without signal, not long enough", TR(GREEN), .x = 2, .y = 7, .want = OP(WAIT)},
+	{"transition: green healthy without signal, long enough", TR(GREEN), .x = 2, .y = 2, .want = OP(CUTOVER)},
+	{"transition: green failed", TR(GREEN), .x = 2, .y = 3, .want = OP(ABORT)},
+	{"transition: past the grace period", TR(GREEN), .x = 2, .y = 1, .now_delta = GRACE + 5000, .want = OP(ABORT)},
+	{"transition: behind past the grace period", TR(GREEN), .x = 2, .y = 6, .now_delta = GRACE + 5000,
+	 .want = OP(ABORT)},
+	{"transition: the clock went back", TR(GREEN), .x = 2, .y = 1, .now_delta = -3600000, .want = OP(WAIT)},
+	{"transition: no clock", TR(GREEN), .x = 2, .y = 1, .now_delta = -NOW, .want = OP(WAIT)},
+	{"transition: a new commit", TR(GREEN), .target = T3, .x = 2, .y = 1, .want = OP(FOLLOW)},
+	{"transition: a new commit, green caught up meanwhile", TR(GREEN), .target = T3, .x = 2, .y = 5,
+	 .want = OP(FOLLOW)},
+	{"transition: reverted to blue's spec", TR(GREEN), .target = T1, .x = 2, .y = 1, .want = OP(CANCEL)},
+	{"transition: suspended", TR(GREEN), .target = T3, .suspended = true, .x = 2, .y = 1, .want = OP(CANCEL)},
+	{"transition: deleted", TR(GREEN), .deleting = true, .x = 2, .y = 1, .want = OP(DELETE)},
+	{"transition: blue failed meanwhile, green caught up", TR(GREEN), .x = 3, .y = 5, .want = OP(CUTOVER)},
+	{"transition: journals unread", TR(GREEN), .unknown = true, .x = 2, .y = 5, .want = OP(WAIT)},
+	{"transition to blue: blue caught up", TR(BLUE), .x = 2, .y = 5, .want = OP(CUTOVER)},
+	/* SAVEPOINTING_BLUE: blue takes the handover savepoint */
+	{"savepointing: in flight", SP(BLUE), .diff = D(TRANSITION), .x = 2, .want = OP(WAIT)},
+	{"savepointing: an older savepoint is not the handover", SP(BLUE), .diff = D(TRANSITION), .x = 2, .sp = 3,
+	 .want = OP(WAIT)},
+	{"savepointing: taken", SP(BLUE), .diff = D(TRANSITION), .x = 2, .sp = 1, .want = OP(TRANSITION),
+	 .restore = SP_HANDOVER},
+	{"savepointing: taken, git moved on to another new job", SP(BLUE), .target = T3, .diff = D(TRANSITION), .x = 2,
+	 .sp = 1, .want = OP(TRANSITION), .restore = SP_HANDOVER},
+	{"savepointing: failed", SP(BLUE), .diff = D(TRANSITION), .x = 2, .sp = 2, .want = OP(ABORT)},
+	{"savepointing: blue failed", SP(BLUE), .diff = D(TRANSITION), .x = 3, .want = OP(ABORT)},
+	{"savepointing: reverted", SP(BLUE), .target = T1, .diff = D(IGNORE), .x = 2, .want = OP(CANCEL)},
+	{"savepointing: suspended", SP(BLUE), .diff = D(SUSPEND), .suspended = true, .x = 2, .want = OP(CANCEL)},
+	{"savepointing: now in place only", SP(BLUE), .diff = D(PATCH_CHILD), .x = 2, .want = OP(CANCEL)},
+	{"savepointing: deleted", SP(BLUE), .deleting = true, .diff = D(TRANSITION), .x = 2, .want = OP(DELETE)},
+	{"savepointing: journals unread", SP(BLUE), .unknown = true, .diff = D(TRANSITION), .x = 2, .sp = 1,
+	 .want = OP(WAIT)},
+	/* ACTIVE_BLUE */
+	{"active: settled", AC(BLUE), .target = T1, .diff = D(IGNORE), .x = 2, .want = OP(NONE)},
+	{"active: in place", AC(BLUE), .diff = D(PATCH_CHILD), .x = 2, .want = OP(PATCH)},
+	{"active: suspend", AC(BLUE), .diff = D(SUSPEND), .suspended = true, .x = 2, .want = OP(PATCH)},
+	{"active: resume", AC(BLUE), .diff = D(RESUME), .x = 4, .want = OP(PATCH)},
+	{"active: suspended, a new job: waits in the child", AC(BLUE), .diff = D(TRANSITION), .x = 4, .want = OP(PATCH)},
+	{"active: a new job", AC(BLUE), .diff = D(TRANSITION), .x = 2, .want = OP(SAVEPOINT)},
+	{"active: a new job, stateless", AC(BLUE), .diff = D(TRANSITION), .stateless = true, .x = 2,
+	 .want = OP(TRANSITION)},
+	{"active: a savepoint redeploy", AC(BLUE), .diff = D(SAVEPOINT_REDEPLOY), .x = 2, .want = OP(TRANSITION),
+	 .restore = SP_INITIAL},
+	{"active: a new job, blue starting", AC(BLUE), .diff = D(TRANSITION), .x = 1, .want = OP(WAIT)},
+	{"active: a new job, blue failed: in place", AC(BLUE), .diff = D(TRANSITION), .x = 3, .want = OP(PATCH)},
+	{"active: a new job, green still being removed", AC(BLUE), .diff = D(TRANSITION), .x = 2, .y = 1,
+	 .want = OP(WAIT)},
+	{"active: the aborted spec again", AC(BLUE), .diff = D(TRANSITION), .failed_target = T2,
+	 .error = "green did not catch up", .x = 2, .want = OP(NONE)},
+	{"active: another spec after an abort", AC(BLUE), .target = T3, .diff = D(TRANSITION), .failed_target = T2,
+	 .error = "green did not catch up", .x = 2, .want = OP(SAVEPOINT)},
+	{"active: reverted after an abort", AC(BLUE), .target = T1, .diff = D(IGNORE), .failed_target = T2,
+	 .error = "green did not catch up", .x = 2, .want = OP(CANCEL)},
+	{"active: deleted", AC(BLUE), .deleting = true, .x = 2, .want = OP(DELETE)},
+	{"active: deleted, nothing left", AC(BLUE), .deleting = true, .want = OP(FORGET)},
+	{"active: journals unread, deleted", AC(BLUE), .unknown = true, .deleting = true, .x = 2, .want = OP(WAIT)},
+	/* ACTIVE_BLUE with green retiring after a cut-over */
+	{"retiring: green still running", AC(BLUE), .target = T1, .diff = D(IGNORE), .retiring = true, .x = 2, .y = 2,
+	 .now_delta = DELAY, .want = OP(WAIT)},
+	{"retiring: green stopped, delay not over", AC(BLUE), .target = T1, .diff = D(IGNORE), .retiring = true,
+	 .x = 2, .y = 4, .want = OP(WAIT)},
+	{"retiring: green stopped, delay over", AC(BLUE), .target = T1, .diff = D(IGNORE), .retiring = true, .x = 2,
+	 .y = 4, .now_delta = DELAY, .want = OP(RETIRE)},
+	{"retiring: green stopped, the clock went back", AC(BLUE), .target = T1, .diff = D(IGNORE), .retiring = true,
+	 .x = 2, .y = 4, .now_delta = -3600000, .want = OP(WAIT)},
+	{"retiring: green gone already", AC(BLUE), .target = T1, .diff = D(IGNORE), .retiring = true, .x = 2,
+	 .want = OP(RETIRE)},
+	{"retiring: a new job waits for it", AC(BLUE), .diff = D(TRANSITION), .retiring = true, .x = 2, .y = 2,
+	 .want = OP(WAIT)},
+	{"retiring: in place meanwhile", AC(BLUE), .diff = D(PATCH_CHILD), .retiring = true, .x = 2, .y = 2,
+	 .want = OP(PATCH)},
+	{"retiring: deleted", AC(BLUE), .deleting = true, .retiring = true, .x = 2, .y = 4, .want = OP(DELETE)},
+	{"retiring: journals unread", AC(BLUE), .unknown = true, .target = T1, .diff = D(IGNORE), .retiring = true,
+	 .x = 2, .y = 4, .now_delta = DELAY, .want = OP(WAIT)},
+};
+
+static void test_table(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < FO_ARRAY_LEN(rows); i++) {
+		const struct row *r = &rows[i];
+		deploy_bg_journal j;
+		deploy_bg_desired d;
+		deploy_bg_observed o;
+		deploy_bg_next n;
+		setup_row(r, &j, &d, &o);
+		deploy_bg_next_step(&d, &j, &o, &n);
+		if (n.op != r->want)
+			fail_msg("row %zu \"%s\": %s, want %s (%s)", i, r->name, deploy_bg_op_name(n.op),
+				 deploy_bg_op_name(r->want), n.why ? n.why : "");
+		if (r->restore && !fo_streq(n.restore, r->restore))
+			fail_msg("row %zu \"%s\": restore %s, want %s", i, r->name, n.restore ? n.restore : "(none)",
+				 r->restore);
+		if ((n.op == OP(WAIT) || n.op == OP(FAIL) || n.op == OP(ABORT)) && !n.why)
+			fail_msg("row %zu \"%s\": %s without saying why", i, r->name, deploy_bg_op_name(n.op));
+		deploy_bg_next_clear(&n);
+		deploy_bg_journal_clear(&j);
+	}
+}
+
+/* What an op records, checked on its own: the journal reads as the state
+ * the op names, and an abort leaves the old colour active with the failed
+ * spec and its cause. */
+static void test_record(void **state)
+{
+	(void)state;
+	deploy_bg_journal j;
+	deploy_bg_desired d;
+	deploy_bg_observed o;
+	deploy_bg_next n;
+	const struct row abort_row = {"abort", TR(GREEN), .x = 2, .y = 3, .want = OP(ABORT)};
+	setup_row(&abort_row, &j, &d, &o);
+	deploy_bg_next_step(&d, &j, &o, &n);
+	assert_int_equal(n.op, OP(ABORT));
+	deploy_bg_record(&j, &d, &n, o.now_ms);
+	assert_int_equal(j.state, AC(BLUE));
+	assert_string_equal(j.failed_target, T2);
+	assert_non_null(strstr(j.error, "green failed (the job FAILED: NullPointerException); blue runs on"));
+	assert_null(j.next_target);
+	assert_string_equal(j.active_target, T1);
+	deploy_bg_next_clear(&n);
+	/* the next pass: green is removed (being), the same spec is not tried again */
+	o.child[DEPLOY_BG_GREEN] = child_of(0);
+	d.diff = D(TRANSITION);
+	deploy_bg_next_step(&d, &j, &o, &n);
+	assert_int_equal(n.op, OP(NONE));
+	deploy_bg_next_clear(&n);
+	deploy_bg_journal_clear(&j);
+
+	/* a cancel mid-transition returns to blue without an error */
+	const struct row cancel_row = {"cancel", TR(GREEN), .target = T1, .x = 2, .y = 1, .want = OP(CANCEL)};
+	setup_row(&cancel_row, &j, &d, &o);
+	deploy_bg_next_step(&d, &j, &o, &n);
+	deploy_bg_record(&j, &d, &n, o.now_ms);
+	assert_int_equal(j.state, AC(BLUE));
+	assert_null(j.error);
+	assert_null(j.failed_target);
+	assert_null(j.next_target);
+	deploy_bg_next_clear(&n);
+	deploy_bg_journal_clear(&j);
+
+	/* a handover nonce is new on every transition */
+	journal_in(&j, AC(GREEN));
+	want_defaults(&d, T2, D(TRANSITION));
+	n = (deploy_bg_next){.op = OP(SAVEPOINT)};
+	deploy_bg_record(&j, &d, &n, NOW);
+	int64_t first = j.handover_nonce;
+	assert_int_equal(j.state, SP(GREEN));
+	j.state = AC(GREEN);
+	deploy_bg_record(&j, &d, &n, NOW);
+	assert_true(j.handover_nonce > first);
+	deploy_bg_journal_clear(&j);
+}
+
+/* Every state x diff x observation x journal flag: the rules no row may
+ * break, and no op that writes is asked twice in a row (a loop that writes
+ * on every turn). */
+static void test_sweep(void **state)
+{
+	(void)state;
+	size_t checked = 0;
+	static const char *const targets[] = {T1, T2, T3};
+	for (int s = DEPLOY_BG_INITIALIZING_BLUE; s <= DEPLOY_BG_TRANSITIONING_TO_GREEN; s++)
+	for (int first = 0; first <= 1; first++)
+	for (int t = 0; t < 3; t++)
+	for (int diff = D(IGNORE); diff <= D(TRANSITION); diff++)
+	for (int flags = 0; flags < 64; flags++)
+	for (int x = 0; x <= 7; x++)
+	for (int y = 0; y <= 7; y++)
+	for (int sp = 0; sp <= 3; sp++)
+	for (int clock = 0; clock <= 2; clock++) {
+		if (first && !deploy_bg_transitioning((enum deploy_bg_state)s))
+			continue;
+		/* the diff against the active child's spec is IGNORE exactly when git asks for it */
+		bool same = t == 0 && !first && s != DEPLOY_BG_INITIALIZING_BLUE;
+		if (same != (diff == D(IGNORE)))
+			continue;
+		struct row r = {"sweep", (enum deploy_bg_state)s, .first = first, .target = targets[t],
+				.diff = (enum deploy_bg_diff)diff, .deleting = flags & 1, .suspended = flags & 2,
+				.stateless = flags & 4, .retiring = (flags & 8) && !deploy_bg_transitioning(s),
+				.failed_target = flags & 16 ? T2 : NULL, .unknown = flags & 32, .x = x, .y = y, .sp = sp,
+				.now_delta = clock == 0 ? 0 : clock == 1 ? GRACE + DELAY + 5000 : -3600000};
+		if (first)
+			r.x = 0;
+		deploy_bg_journal j;
+		deploy_bg_desired d;
+		deploy_bg_observed o;
+		deploy_bg_next n;
+		setup_row(&r, &j, &d, &o);
+		deploy_bg_next_step(&d, &j, &o, &n);
+		checked++;
+		enum deploy_bg_colour cx = deploy_bg_active(j.state);
+		enum deploy_bg_colour cy = cx == DEPLOY_BG_BLUE ? DEPLOY_BG_GREEN : DEPLOY_BG_BLUE;
+		const deploy_bg_child *ox = &o.child[cx], *oy = &o.child[cy];
+		char where[256];
+		snprintf(where, sizeof(where), "%s first %d target %s diff %s flags %d x %d y %d sp %d clock %d: %s%s%s",
+			 deploy_bg_state_name(j.state), first, targets[t], deploy_bg_diff_name(d.diff), flags, x, y, sp,
+			 clock, deploy_bg_op_name(n.op), n.why ? ": " : "", n.why ? n.why : "");
+		/* nothing is decided on journals that could not be read */
+		if (!o.known && n.op != OP(WAIT))
+			fail_msg("%s: acts on unread journals", where);
+		/* the state a new child starts from */
+		if (n.op == OP(TRANSITION)) {
+			if (d.diff == D(SAVEPOINT_REDEPLOY)) {
+				if (!fo_streq(n.restore, d.initial_savepoint))
+					fail_msg("%s: a redeploy not from initialSavepointPath", where);
+			} else if (d.stateless && deploy_bg_savepointing(j.state) == false) {
+				if (n.restore)
+					fail_msg("%s: a stateless transition restores %s", where, n.restore);
+			} else if (!n.restore || !fo_streq(n.restore, ox->sp_path) || ox->sp_nonce != j.handover_nonce ||
+				   !j.handover_nonce) {
+				fail_msg("%s: a stateful new child starts from %s, not the savepoint of its own "
+					 "transition", where, n.restore ? n.restore : "empty state");
+			}
+			if (oy->live)
+				fail_msg("%s: the other colour is started while it still exists", where);
+		}
+		if (n.op == OP(SAVEPOINT) && !ox->healthy)
+			fail_msg("%s: a handover savepoint asked of a job that is not healthy", where);
+		/* a cut-over only to a job that caught up; never past a doubt */
+		if (n.op == OP(CUTOVER) && (!oy->healthy || (oy->caught_up == 0) ||
+					    (oy->caught_up < 0 && oy->healthy_age_ms < d.catch_up_ms)))
+			fail_msg("%s: cut over to a job that has not caught up", where);
+		/* the retiring child goes only once stopped with its state, after the delay */
+		if (n.op == OP(RETIRE) && oy->live &&
+		    (!oy->suspended || clock != 1))
+			fail_msg("%s: retired before it stopped or before the delay passed", where);
+		/* an abort for time only on a clock that says the time passed */
+		if (n.op == OP(ABORT) && deploy_bg_transitioning(j.state) && clock != 1 && !oy->failed)
+			fail_msg("%s: aborted without the grace period having passed", where);
+		/* a delete removes children only when git says so */
+		if ((n.op == OP(DELETE) || n.op == OP(FORGET)) && !d.deleting)
+			fail_msg("%s: deletes what git still has", where);
+		if ((n.op == OP(WAIT) || n.op == OP(FAIL) || n.op == OP(ABORT)) && !n.why)
+			fail_msg("%s: no reason", where);
+		/* an op that writes, recorded, is not asked again at once */
+		if (n.op != OP(NONE) && n.op != OP(WAIT) && n.op != OP(DELETE) && n.op != OP(FORGET)) {
+			deploy_bg_record(&j, &d, &n, o.now_ms);
+			/* what the caller's diff says once the journal moved on */
+			if (n.op == OP(PATCH) || n.op == OP(FINALIZE) || n.op == OP(CUTOVER))
+				d.diff = fo_streq(d.target, j.active_target) ? D(IGNORE) : d.diff;
+			deploy_bg_next again;
+			deploy_bg_next_step(&d, &j, &o, &again);
+			if (again.op == n.op && n.op != OP(PATCH))
+				fail_msg("%s: asked again after it was recorded (%s)", where,
+					 again.why ? again.why : "");
+			deploy_bg_next_clear(&again);
+		}
+		deploy_bg_next_clear(&n);
+		deploy_bg_journal_clear(&j);
+	}
+	assert_true(checked > 100000);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_life),
+		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_record),
+		cmocka_unit_test(test_sweep),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
