@@ -17,6 +17,7 @@
 #include "agent/cli.h"
 #include "agent/gitcli.h"
 #include "deploy/plan.h"
+#include "deploy/bluegreen.h"
 #include "deploy/snapshot.h"
 #include "flink/status.h"
 #include "deploy/retention.h"
@@ -66,10 +67,11 @@ typedef struct plan_item {
 	char *session_jobs;
 } plan_item;
 
-/* A FlinkStateSnapshot whose file changed, and what the change does. */
+/* A FlinkStateSnapshot or a FlinkBlueGreenDeployment whose file changed,
+ * and what the change does. */
 typedef struct plan_snap {
 	const flink_deployment *from, *to; /* borrowed from plan_list */
-	char *text;                        /* deploy_snapshot_plan; NULL: no change */
+	char *text;                        /* deploy_snapshot_plan, deploy_bg_plan; NULL: no change */
 } plan_snap;
 /* A ServiceAccount, Role or RoleBinding that the change creates, changes
  * or deletes (matched by kind/namespace/name, like deployments). */
@@ -82,6 +84,9 @@ typedef struct plan_list {
 	plan_snap *snaps;
 	size_t nsnaps, scap;
 	flink_deployments base_snaps, head_snaps; /* own the snapshots the entries borrow */
+	plan_snap *bgs;               /* the FlinkBlueGreenDeployments, likewise */
+	size_t nbgs, bcap;
+	flink_deployments base_bgs, head_bgs;
 	plan_item *v;
 	size_t n, cap;
 	plan_object *objs;
@@ -106,6 +111,11 @@ static void plan_list_free(plan_list *l)
 	free(l->snaps);
 	flink_deployments_free(&l->base_snaps);
 	flink_deployments_free(&l->head_snaps);
+	for (size_t i = 0; i < l->nbgs; i++)
+		free(l->bgs[i].text);
+	free(l->bgs);
+	flink_deployments_free(&l->base_bgs);
+	flink_deployments_free(&l->head_bgs);
 	free(l->objs);
 	flink_deployments_free(&l->base);
 	flink_deployments_free(&l->head);
@@ -166,23 +176,24 @@ static void load_all(sync_repo *r, const char *commit, const sync_select *sel, f
 
 static bool same_name(const flink_deployment *a, const char *ns, const char *name);
 
-/* Pair the snapshots of the changed files by namespace/name and say what
- * each change does, against the whole head tree `all` for their jobs. */
-static void plan_snapshots(plan_list *l, const flink_deployments *all)
+/* Pair the resources of `base` and `head` (of the changed files) by
+ * namespace/name into *v: from (base) and to (head), either NULL. */
+static void pair_sides(const flink_deployments *base, const flink_deployments *head, plan_snap **v, size_t *n,
+		       size_t *cap)
 {
 	for (int side = 0; side < 2; side++) {
-		const flink_deployments *v = side ? &l->base_snaps : &l->head_snaps;
-		for (size_t i = 0; i < v->n; i++) {
-			const flink_deployment *s = v->v[i];
+		const flink_deployments *list = side ? base : head;
+		for (size_t i = 0; i < list->n; i++) {
+			const flink_deployment *s = list->v[i];
 			plan_snap *x = NULL;
-			for (size_t k = 0; k < l->nsnaps && !x; k++) {
-				const flink_deployment *o = l->snaps[k].to ? l->snaps[k].to : l->snaps[k].from;
+			for (size_t k = 0; k < *n && !x; k++) {
+				const flink_deployment *o = (*v)[k].to ? (*v)[k].to : (*v)[k].from;
 				if (same_name(o, s->namespace, s->name))
-					x = &l->snaps[k];
+					x = &(*v)[k];
 			}
 			if (!x) {
-				l->snaps = fo_grow(l->snaps, &l->scap, l->nsnaps + 1, sizeof(*l->snaps));
-				x = &l->snaps[l->nsnaps++];
+				*v = fo_grow(*v, cap, *n + 1, sizeof(**v));
+				x = &(*v)[(*n)++];
 				memset(x, 0, sizeof(*x));
 			}
 			if (side)
@@ -191,6 +202,13 @@ static void plan_snapshots(plan_list *l, const flink_deployments *all)
 				x->to = s;
 		}
 	}
+}
+
+/* Pair the snapshots of the changed files by namespace/name and say what
+ * each change does, against the whole head tree `all` for their jobs. */
+static void plan_snapshots(plan_list *l, const flink_deployments *all)
+{
+	pair_sides(&l->base_snaps, &l->head_snaps, &l->snaps, &l->nsnaps, &l->scap);
 	for (size_t k = 0; k < l->nsnaps; k++) {
 		plan_snap *x = &l->snaps[k];
 		bool job = false;
@@ -286,6 +304,9 @@ static int plan_collect(sync_repo *r, const char *base, const char *head, const 
 	/* snapshots are planned apart: they are no deployments */
 	flink_split_snapshots(&l->head, &l->head_snaps);
 	flink_split_snapshots(&l->base, &l->base_snaps);
+	/* and blue/green deployments, whose children are planned by their colour */
+	flink_split_bluegreens(&l->head, &l->head_bgs);
+	flink_split_bluegreens(&l->base, &l->base_bgs);
 	/* session jobs and their clusters, and the job a snapshot is of, may be
 	 * in files that did not change: when the change touches either, the
 	 * whole trees are read */
@@ -295,6 +316,10 @@ static int plan_collect(sync_repo *r, const char *base, const char *head, const 
 		load_all(r, base, sel, &base_all);
 	}
 	plan_snapshots(l, &head_all);
+	/* blue/green: what the change of its template does to its colours */
+	pair_sides(&l->base_bgs, &l->head_bgs, &l->bgs, &l->nbgs, &l->bcap);
+	for (size_t k = 0; k < l->nbgs; k++)
+		l->bgs[k].text = deploy_bg_plan(l->bgs[k].from, l->bgs[k].to);
 	fo_diags scratch = FO_DIAGS_INIT;
 	flink_note_defaults(&l->head, &l->notes);
 	flink_check_unique(&l->head, &l->diags);
@@ -529,6 +554,8 @@ static size_t count_changes(const plan_list *l)
 	size_t n = l->nobjs;
 	for (size_t i = 0; i < l->nsnaps; i++)
 		n += l->snaps[i].text != NULL;
+	for (size_t i = 0; i < l->nbgs; i++)
+		n += l->bgs[i].text != NULL;
 	for (size_t i = 0; i < l->n; i++)
 		n += l->v[i].p.error || l->v[i].p.change.note || l->v[i].p.change.action != DEPLOY_NONE;
 	return n;
@@ -586,11 +613,12 @@ static void print_text(const plan_list *l, const char *repo)
 		}
 		free(file);
 	}
-	for (size_t i = 0; i < l->nsnaps; i++) {
-		const plan_snap *x = &l->snaps[i];
+	for (size_t i = 0; i < l->nsnaps + l->nbgs; i++) {
+		const plan_snap *x = i < l->nsnaps ? &l->snaps[i] : &l->bgs[i - l->nsnaps];
 		const flink_deployment *fd = x->to ? x->to : x->from;
 		if (x->text)
-			printf("\n%s/%s (%s, a FlinkStateSnapshot): %s\n", fd->namespace, fd->name, fd->source, x->text);
+			printf("\n%s/%s (%s, a %s): %s\n", fd->namespace, fd->name, fd->source, flink_kind_name(fd),
+			       x->text);
 	}
 	for (size_t i = 0; i < l->nobjs; i++) {
 		char *line = object_line(&l->objs[i]);
@@ -655,11 +683,12 @@ static void markdown_body(const plan_list *l)
 		printf("No FlinkDeployment changes.\n");
 		return;
 	}
-	for (size_t i = 0; i < l->nsnaps; i++) {
-		const plan_snap *x = &l->snaps[i];
+	for (size_t i = 0; i < l->nsnaps + l->nbgs; i++) {
+		const plan_snap *x = i < l->nsnaps ? &l->snaps[i] : &l->bgs[i - l->nsnaps];
 		const flink_deployment *fd = x->to ? x->to : x->from;
 		if (x->text)
-			printf("- FlinkStateSnapshot `%s/%s` (`%s`): %s\n", fd->namespace, fd->name, fd->source, x->text);
+			printf("- %s `%s/%s` (`%s`): %s\n", flink_kind_name(fd), fd->namespace, fd->name, fd->source,
+			       x->text);
 	}
 	printf("\n");
 	printf("| deployment | file | action | savepoint first | job restarts |\n|---|---|---|---|---|\n");
@@ -704,6 +733,19 @@ static void markdown_body(const plan_list *l)
 		}
 		fo_buf_free(&objs);
 	}
+}
+
+/* A snapshot's or a blue/green deployment's entry in `plan -o json`. */
+static cJSON *kind_json(const plan_snap *x)
+{
+	const flink_deployment *fd = x->to ? x->to : x->from;
+	cJSON *j = cJSON_CreateObject();
+	cJSON_AddStringToObject(j, "namespace", fd->namespace);
+	cJSON_AddStringToObject(j, "name", fd->name);
+	cJSON_AddStringToObject(j, "path", fd->source);
+	cJSON_AddStringToObject(j, "action", !x->from ? "create" : !x->to ? "delete" : "update");
+	cJSON_AddStringToObject(j, "description", x->text);
+	return j;
 }
 
 static void print_json(const plan_list *l)
@@ -763,18 +805,20 @@ static void print_json(const plan_list *l)
 		cJSON_AddItemToArray(arr, j);
 	}
 	cJSON *sarr = cJSON_AddArrayToObject(o, "snapshots");
-	for (size_t i = 0; i < l->nsnaps; i++) {
-		const plan_snap *x = &l->snaps[i];
-		const flink_deployment *fd = x->to ? x->to : x->from;
+	for (size_t i = 0; i < l->nsnaps; i++)
+		if (l->snaps[i].text)
+			cJSON_AddItemToArray(sarr, kind_json(&l->snaps[i]));
+	cJSON *barr = cJSON_AddArrayToObject(o, "blueGreenDeployments");
+	for (size_t i = 0; i < l->nbgs; i++) {
+		const plan_snap *x = &l->bgs[i];
 		if (!x->text)
 			continue;
-		cJSON *j = cJSON_CreateObject();
-		cJSON_AddStringToObject(j, "namespace", fd->namespace);
-		cJSON_AddStringToObject(j, "name", fd->name);
-		cJSON_AddStringToObject(j, "path", fd->source);
-		cJSON_AddStringToObject(j, "action", !x->from ? "create" : !x->to ? "delete" : "update");
-		cJSON_AddStringToObject(j, "description", x->text);
-		cJSON_AddItemToArray(sarr, j);
+		cJSON *j = kind_json(x);
+		if (x->from && x->to && x->from->bg->child[0] && x->to->bg->child[0])
+			cJSON_AddStringToObject(j, "diff",
+						deploy_bg_diff_name(deploy_bg_diff(x->from->bg->child[0], x->from->bg->template_hash,
+										   x->to->bg->child[0], x->to->bg->template_hash)));
+		cJSON_AddItemToArray(barr, j);
 	}
 	cJSON *objs = cJSON_AddArrayToObject(o, "objects");
 	for (size_t i = 0; i < l->nobjs; i++) {

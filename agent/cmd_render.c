@@ -91,7 +91,14 @@ int cmd_render(int argc, char **argv)
 				       v.v[i]->snap.job_name ? v.v[i]->snap.job_name : "(registered: alreadyExists)");
 			continue;
 		}
-		if (render_deployment(v.v[i], &objs, &e) < 0) {
+		/* a blue/green deployment renders as its blue child, the colour a
+		 * first deployment creates (green is the same under its name) */
+		const flink_deployment *fd = v.v[i]->bg ? v.v[i]->bg->child[0] : v.v[i];
+		if (v.v[i]->bg && !json)
+			printf("# FlinkBlueGreenDeployment %s/%s: its template as %s, the colour a first deployment "
+			       "creates; an upgrade creates %s beside it, the same objects under that name\n",
+			       v.v[i]->namespace, v.v[i]->name, fd->name, v.v[i]->bg->child[1]->name);
+		if (render_deployment(fd, &objs, &e) < 0) {
 			fprintf(stderr, "flinkops render: %s\n", fo_err_msg(&e));
 			fo_err_clear(&e);
 			status = EXIT_FAIL;

@@ -202,6 +202,18 @@ int cli_pass_open(const char *verb, agent_ctx *ctx, const char *manifests, bool 
 	flink_note_defaults(&p->desired, &d);
 	/* snapshots are not deployments: they render nothing and have their own engine */
 	flink_split_snapshots(&p->desired, &p->snapshots);
+	/* blue/green deployments are validated and planned, not rolled out
+	 * yet: an error each, so that the pass says so and, since what they
+	 * would run is not known to it, deletes nothing */
+	flink_deployments bgs = {0};
+	flink_split_bluegreens(&p->desired, &bgs);
+	for (size_t i = 0; i < bgs.n; i++)
+		fo_diag_add(&d, FO_SEV_ERROR, bgs.v[i]->source, bgs.v[i]->line, bgs.v[i]->col,
+			    "FlinkBlueGreenDeployment %s/%s is valid, but this version of flinkops does not roll "
+			    "blue/green deployments out yet: nothing of it is applied, and nothing is deleted in this "
+			    "pass; deploy spec.template as a FlinkDeployment meanwhile (it upgrades through a savepoint)",
+			    bgs.v[i]->namespace, bgs.v[i]->name);
+	flink_deployments_free(&bgs);
 	cli_report_diags(verb, &d);
 	p->bad = d.nerrors;
 	if ((rc = agent_ctx_connect(ctx, &e)) < 0)

@@ -8,11 +8,18 @@
  */
 #include "deploy/bluegreen.h"
 
+#include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "deploy/journal.h"
+#include "lib/buf.h"
+#include "lib/json.h"
 #include "lib/duration.h"
+#include "render/render.h"
 #include "lib/util.h"
 
 /* The handover nonces: far above any a human writes, so that the one asked
@@ -24,6 +31,8 @@ void deploy_bg_journal_clear(deploy_bg_journal *j)
 	if (!j)
 		return;
 	free(j->active_target);
+	free(j->active_spec);
+	free(j->retiring_spec);
 	free(j->next_target);
 	free(j->handover_path);
 	free(j->failed_target);
@@ -76,18 +85,15 @@ enum deploy_bg_state deploy_bg_state_of(enum deploy_bg_state kind, enum deploy_b
 	return blue ? DEPLOY_BG_ACTIVE_BLUE : DEPLOY_BG_ACTIVE_GREEN;
 }
 
+/* upstream's names (FlinkBlueGreenDeploymentState), by enum value */
+static const char *const bg_state_names[] = {
+	"INITIALIZING_BLUE", "ACTIVE_BLUE", "ACTIVE_GREEN", "SAVEPOINTING_BLUE",
+	"SAVEPOINTING_GREEN", "TRANSITIONING_TO_BLUE", "TRANSITIONING_TO_GREEN",
+};
+
 const char *deploy_bg_state_name(enum deploy_bg_state s)
 {
-	static const char *const names[] = {
-		[DEPLOY_BG_INITIALIZING_BLUE] = "INITIALIZING_BLUE",
-		[DEPLOY_BG_ACTIVE_BLUE] = "ACTIVE_BLUE",
-		[DEPLOY_BG_ACTIVE_GREEN] = "ACTIVE_GREEN",
-		[DEPLOY_BG_SAVEPOINTING_BLUE] = "SAVEPOINTING_BLUE",
-		[DEPLOY_BG_SAVEPOINTING_GREEN] = "SAVEPOINTING_GREEN",
-		[DEPLOY_BG_TRANSITIONING_TO_BLUE] = "TRANSITIONING_TO_BLUE",
-		[DEPLOY_BG_TRANSITIONING_TO_GREEN] = "TRANSITIONING_TO_GREEN",
-	};
-	return (size_t)s < FO_ARRAY_LEN(names) && names[s] ? names[s] : "?";
+	return (size_t)s < FO_ARRAY_LEN(bg_state_names) ? bg_state_names[s] : "?";
 }
 
 const char *deploy_bg_colour_name(enum deploy_bg_colour c)
@@ -376,6 +382,7 @@ void deploy_bg_record(deploy_bg_journal *j, const deploy_bg_desired *d, const de
 		break;
 	case DEPLOY_BG_OP_PATCH:
 		put(&j->active_target, d->target);
+		put(&j->active_spec, d->spec_text);
 		put(&j->error, n->why); /* a failed child patched in place stays named until it recovers */
 		put(&j->failed_target, NULL);
 		break;
@@ -401,6 +408,14 @@ void deploy_bg_record(deploy_bg_journal *j, const deploy_bg_desired *d, const de
 	case DEPLOY_BG_OP_CUTOVER:
 		/* TRANSITIONING_TO_c: c becomes active */
 		j->state = deploy_bg_state_of(DEPLOY_BG_ACTIVE_BLUE, other(x));
+		if (n->op == DEPLOY_BG_OP_CUTOVER) {
+			/* the old colour stops with the spec it ran */
+			free(j->retiring_spec);
+			j->retiring_spec = j->active_spec;
+			j->active_spec = NULL;
+		}
+		/* FOLLOW keeps next_target git's: this is git's document */
+		put(&j->active_spec, d->spec_text);
 		put(&j->active_target, j->next_target);
 		put(&j->next_target, NULL);
 		put(&j->error, NULL);
@@ -413,6 +428,7 @@ void deploy_bg_record(deploy_bg_journal *j, const deploy_bg_desired *d, const de
 		break;
 	case DEPLOY_BG_OP_RETIRE:
 		j->retiring = false;
+		put(&j->retiring_spec, NULL);
 		j->retired_ms = 0;
 		j->handover_nonce = j->handover_git_nonce = 0;
 		put(&j->handover_path, NULL);
@@ -433,4 +449,318 @@ void deploy_bg_record(deploy_bg_journal *j, const deploy_bg_desired *d, const de
 		deploy_bg_journal_clear(j);
 		break;
 	}
+}
+
+enum deploy_bg_diff deploy_bg_diff(const flink_deployment *active, const char *active_template,
+				   const flink_deployment *git, const char *git_template)
+{
+	bool was = active->job.state == FLINK_STATE_SUSPENDED, now = git->job.state == FLINK_STATE_SUSPENDED;
+	if (now && !was)
+		return DEPLOY_BG_DIFF_SUSPEND;
+	if (was && !now)
+		return DEPLOY_BG_DIFF_RESUME;
+	if (git->job.savepoint_redeploy_nonce && git->job.savepoint_redeploy_nonce != active->job.savepoint_redeploy_nonce)
+		return DEPLOY_BG_DIFF_SAVEPOINT_REDEPLOY;
+	if (fo_streq(active_template, git_template))
+		return DEPLOY_BG_DIFF_IGNORE;
+	char *a = render_target_hash_of(active), *g = render_target_hash_of(git);
+	enum deploy_bg_diff d = a && g && strcmp(a, g) == 0 ? DEPLOY_BG_DIFF_PATCH_CHILD : DEPLOY_BG_DIFF_TRANSITION;
+	free(a);
+	free(g);
+	return d;
+}
+
+/* A transactional id prefix the template gives both colours alike (an
+ * argument or a Flink option whose name says so), or NULL. */
+static const char *shared_transactional_prefix(const flink_deployment *fd, const char **where)
+{
+	for (size_t i = 0; i < fd->job.nargs; i++) {
+		const char *a = fd->job.args[i];
+		if (!strstr(a, "transactional-id-prefix") && !strstr(a, "transactional.id"))
+			continue;
+		*where = "spec.template.spec.job.args";
+		const char *eq = strchr(a, '=');
+		if (eq)
+			return eq + 1;
+		return i + 1 < fd->job.nargs ? fd->job.args[i + 1] : a;
+	}
+	for (size_t i = 0; i < fd->conf.n; i++)
+		if (strstr(fd->conf.v[i].key, "transactional-id-prefix") || strstr(fd->conf.v[i].key, "transactional.id")) {
+			*where = fd->conf.v[i].key;
+			return fd->conf.v[i].value;
+		}
+	return NULL;
+}
+
+char *deploy_bg_plan(const flink_deployment *from, const flink_deployment *to)
+{
+	const flink_deployment *b = to ? to : from;
+	if (!b || !b->bg || !b->bg->child[0] || !b->bg->child[1])
+		return NULL;
+	const char *blue = b->bg->child[0]->name, *green = b->bg->child[1]->name;
+	if (!to)
+		return fo_asprintf("deleted: the running colour stops with a final savepoint, then the objects of %s "
+				   "and %s are deleted",
+				   blue, green);
+	const flink_deployment *nb = to->bg->child[0];
+	char g[32], dl[32], cu[32];
+	dur(to->bg->grace_ms, g);
+	dur(to->bg->delay_ms, dl);
+	dur(to->bg->catch_up_ms, cu);
+	if (!from) {
+		const char *sp = nb->job.initial_savepoint_path;
+		return fo_asprintf("created: %s starts %s%s; an upgrade later starts %s beside it and switches once the "
+				   "new job has caught up",
+				   blue, sp ? "from job.initialSavepointPath " : "with empty state", sp ? sp : "", green);
+	}
+	if (!from->bg || !from->bg->child[0])
+		return NULL;
+	enum deploy_bg_diff diff = deploy_bg_diff(from->bg->child[0], from->bg->template_hash, nb, to->bg->template_hash);
+	fo_buf o = FO_BUF_INIT;
+	switch (diff) {
+	case DEPLOY_BG_DIFF_IGNORE:
+		if (from->bg->grace_ms != to->bg->grace_ms || from->bg->delay_ms != to->bg->delay_ms ||
+		    from->bg->catch_up_ms != to->bg->catch_up_ms || from->bg->reschedule_ms != to->bg->reschedule_ms)
+			fo_buf_printf(&o, "its blue/green settings change (abort grace period %s, deletion delay %s, "
+					  "catch-up fallback %s); no job is touched",
+				      g, dl, cu);
+		break;
+	case DEPLOY_BG_DIFF_PATCH_CHILD:
+		fo_buf_printf(&o, "in place on the running colour (%s or %s); its job keeps running", blue, green);
+		break;
+	case DEPLOY_BG_DIFF_SUSPEND:
+		fo_buf_printf(&o, "suspend: the running colour's job stops (upgradeMode %s) and its pods go",
+			      flink_upgrade_mode_name(nb->job.upgrade_mode));
+		break;
+	case DEPLOY_BG_DIFF_RESUME:
+		fo_buf_printf(&o, "resume: the suspended colour starts again from the state it stopped with");
+		break;
+	case DEPLOY_BG_DIFF_SAVEPOINT_REDEPLOY:
+	case DEPLOY_BG_DIFF_TRANSITION: {
+		bool redeploy = diff == DEPLOY_BG_DIFF_SAVEPOINT_REDEPLOY;
+		bool stateless = nb->job.upgrade_mode == FLINK_UPGRADE_STATELESS;
+		if (redeploy)
+			fo_buf_printf(&o, "a new job: the idle colour starts beside the running one from "
+					  "job.initialSavepointPath %s (savepointRedeployNonce: a human's choice, not the "
+					  "running job's state)",
+				      nb->job.initial_savepoint_path ? nb->job.initial_savepoint_path : "(none: empty state)");
+		else if (stateless)
+			fo_buf_printf(&o, "a new job: the idle colour starts beside the running one with empty state "
+					  "(upgradeMode stateless)");
+		else
+			fo_buf_printf(&o, "a new job: the running colour takes a savepoint and runs on; the idle colour "
+					  "starts from that savepoint beside it");
+		fo_buf_printf(&o, "; the switch comes once the new job has completed a checkpoint and caught up (its "
+				  "watermarks, or %s after that checkpoint without event time), within %s, or the new "
+				  "colour is removed and the running one stays; then the old job stops with a savepoint "
+				  "and its cluster goes %s later. Overlap: until the switch both jobs run and both write to "
+				  "the sinks, so what the new job replays from its savepoint is written twice; an "
+				  "exactly-once sink needs a transactional id prefix of its own per colour",
+			      cu, g, dl);
+		const char *where = NULL, *prefix = shared_transactional_prefix(nb, &where);
+		if (prefix)
+			fo_buf_printf(&o, ". Warning: %s gives both colours the transactional id prefix \"%s\": their "
+					  "transactions fence each other",
+				      where, prefix);
+		break;
+	}
+	}
+	return o.len ? fo_buf_detach(&o) : (fo_buf_free(&o), NULL);
+}
+
+/* ---- the journal's record ---- */
+
+#define BG_STRINGS(X)                        \
+	X("activeTarget", active_target)     \
+	X("nextTarget", next_target)         \
+	X("handoverPath", handover_path)     \
+	X("failedTarget", failed_target)     \
+	X("error", error)
+#define BG_TIMES(X)                  \
+	X("startedAt", started_ms)   \
+	X("retiredAt", retired_ms)
+#define BG_NONCES(X)                              \
+	X("handoverNonce", handover_nonce)        \
+	X("handoverGitNonce", handover_git_nonce)
+#define BG_SPECS(X)                          \
+	X("activeSpec", active_spec)         \
+	X("retiringSpec", retiring_spec)
+
+/* ms since the epoch as RFC 3339 with milliseconds, in UTC */
+static void add_time(cJSON *o, const char *key, int64_t ms)
+{
+	if (!ms)
+		return;
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	char buf[48];
+	gmtime_r(&t, &tm);
+	size_t n = strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, sizeof(buf) - n, ".%03dZ", (int)(ms % 1000));
+	cJSON_AddStringToObject(o, key, buf);
+}
+
+char *deploy_bg_journal_encode(const deploy_bg_journal *j)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "version", DEPLOY_BG_VERSION);
+	cJSON_AddStringToObject(o, "state", deploy_bg_state_name(j->state));
+#define ENC(k, f)            \
+	if (j->f)            \
+		cJSON_AddStringToObject(o, k, j->f);
+	BG_STRINGS(ENC)
+	BG_SPECS(ENC)
+#undef ENC
+#define ENC_TIME(k, f) add_time(o, k, j->f);
+	BG_TIMES(ENC_TIME)
+#undef ENC_TIME
+	/* as decimal strings: a nonce is a 64-bit integer, beyond what a JSON
+	 * number carries exactly */
+#define ENC_NONCE(k, f)                                                   \
+	if (j->f) {                                                       \
+		char nb[32];                                              \
+		snprintf(nb, sizeof(nb), "%lld", (long long)j->f);        \
+		cJSON_AddStringToObject(o, k, nb);                        \
+	}
+	BG_NONCES(ENC_NONCE)
+#undef ENC_NONCE
+	if (j->retiring)
+		cJSON_AddBoolToObject(o, "retiring", true);
+	if (j->generation)
+		cJSON_AddNumberToObject(o, "generation", (double)j->generation);
+	fo_buf b = FO_BUF_INIT;
+	fo_json_canonical(&b, o);
+	cJSON_Delete(o);
+	return fo_buf_detach(&b);
+}
+
+#define KEY(k, f) k,
+static const char *const bg_keys[] = {"version", "state", "retiring", "generation", BG_STRINGS(KEY) BG_SPECS(KEY)
+					      BG_TIMES(KEY) BG_NONCES(KEY)};
+#undef KEY
+
+/* A spec document `key` of `o` into *out (absent: NULL), at most DEPLOY_BG_SPEC_MAX bytes. */
+static int get_spec(const cJSON *o, const char *key, char **out, fo_err *e)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	if (!v)
+		return 0;
+	if (!cJSON_IsString(v))
+		return fo_err_set(e, FO_EINVAL, "%s: %s where a string belongs", key, deploy_json_kind(v));
+	if (strlen(v->valuestring) > DEPLOY_BG_SPEC_MAX)
+		return fo_err_set(e, FO_EINVAL, "%s: %zu bytes, more than the %d a spec may have", key,
+				  strlen(v->valuestring), DEPLOY_BG_SPEC_MAX);
+	*out = fo_strdup(v->valuestring);
+	return 0;
+}
+
+static int get_time(const cJSON *o, const char *key, int64_t *out, fo_err *e)
+{
+	char *s = NULL;
+	int rc = deploy_json_get_string(o, "", key, false, &s, e);
+	if (rc == 0 && s && (*out = deploy_time_ms(s)) <= 0)
+		rc = fo_err_set(e, FO_EINVAL, "%s: \"%s\" is not an RFC 3339 time", key, s);
+	free(s);
+	return rc;
+}
+
+static int get_nonce(const cJSON *o, const char *key, int64_t *out, fo_err *e)
+{
+	char *s = NULL, *end = NULL;
+	int rc = deploy_json_get_string(o, "", key, false, &s, e);
+	if (rc == 0 && s) {
+		errno = 0;
+		long long v = strtoll(s, &end, 10);
+		if (errno || end == s || *end)
+			rc = fo_err_set(e, FO_EINVAL, "%s: \"%s\" is not a whole number", key, s);
+		*out = v;
+	}
+	free(s);
+	return rc;
+}
+
+int deploy_bg_journal_decode(const char *text, deploy_bg_journal *out, fo_err *e)
+{
+	memset(out, 0, sizeof(*out));
+	cJSON *o = cJSON_ParseWithOpts(text ? text : "", NULL, true);
+	int rc = 0;
+	char format[40];
+	snprintf(format, sizeof(format), "blue/green journal format %d", DEPLOY_BG_VERSION);
+	if (!cJSON_IsObject(o)) {
+		rc = fo_err_set(e, FO_EINVAL, "the blue/green journal is not a JSON object");
+		goto cleanup;
+	}
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "version");
+	double vd = cJSON_IsNumber(v) ? v->valuedouble : 0;
+	if (!cJSON_IsNumber(v) || !(vd >= 1 && vd <= 1e6) || vd != floor(vd)) {
+		rc = fo_err_set(e, FO_EINVAL, "the blue/green journal has no valid \"version\"");
+		goto cleanup;
+	}
+	if ((int)vd > DEPLOY_BG_VERSION) {
+		rc = fo_err_set(e, FO_EUNSUPPORTED,
+				"the blue/green journal is of format %d, newer than this flinkops reads (%d); run the "
+				"newer flinkops",
+				(int)vd, DEPLOY_BG_VERSION);
+		goto cleanup;
+	}
+	if ((rc = deploy_json_check_keys(o, "", bg_keys, FO_ARRAY_LEN(bg_keys), format, e)) < 0)
+		goto cleanup;
+	const cJSON *st = cJSON_GetObjectItemCaseSensitive(o, "state");
+	bool known = false;
+	for (size_t i = 0; cJSON_IsString(st) && i < FO_ARRAY_LEN(bg_state_names); i++)
+		if (strcmp(st->valuestring, bg_state_names[i]) == 0) {
+			out->state = (enum deploy_bg_state)i;
+			known = true;
+		}
+	if (!known) {
+		rc = fo_err_set(e, FO_EINVAL, "state: %s is not a blue/green state",
+				cJSON_IsString(st) ? st->valuestring : deploy_json_kind(st));
+		goto cleanup;
+	}
+#define DEC(k, f)    \
+	if (rc == 0) \
+		rc = deploy_json_get_string(o, "", k, strcmp(k, "error") == 0, &out->f, e);
+	BG_STRINGS(DEC)
+#undef DEC
+#define DEC_SPEC(k, f) \
+	if (rc == 0)   \
+		rc = get_spec(o, k, &out->f, e);
+	BG_SPECS(DEC_SPEC)
+#undef DEC_SPEC
+#define DEC_TIME(k, f) \
+	if (rc == 0)   \
+		rc = get_time(o, k, &out->f, e);
+	BG_TIMES(DEC_TIME)
+#undef DEC_TIME
+#define DEC_NONCE(k, f) \
+	if (rc == 0)    \
+		rc = get_nonce(o, k, &out->f, e);
+	BG_NONCES(DEC_NONCE)
+#undef DEC_NONCE
+	const cJSON *r = cJSON_GetObjectItemCaseSensitive(o, "retiring");
+	if (rc == 0 && r && !cJSON_IsBool(r))
+		rc = fo_err_set(e, FO_EINVAL, "retiring: %s where true or false belongs", deploy_json_kind(r));
+	out->retiring = cJSON_IsTrue(r);
+	int gen = 0;
+	if (rc == 0)
+		rc = deploy_json_get_counter(o, "", "generation", &gen, e);
+	out->generation = gen;
+	/* what each state needs, so that a decision never reads what is not there */
+	bool active = out->state != DEPLOY_BG_INITIALIZING_BLUE;
+	if (rc == 0 && deploy_bg_transitioning(out->state) && (!out->next_target || !out->started_ms))
+		rc = fo_err_set(e, FO_EINVAL, "state %s without nextTarget and startedAt", deploy_bg_state_name(out->state));
+	if (rc == 0 && active && !deploy_bg_transitioning(out->state) && (!out->active_target || !out->active_spec))
+		rc = fo_err_set(e, FO_EINVAL, "state %s without activeTarget and activeSpec",
+				deploy_bg_state_name(out->state));
+	if (rc == 0 && deploy_bg_savepointing(out->state) && !out->handover_nonce)
+		rc = fo_err_set(e, FO_EINVAL, "state %s without handoverNonce", deploy_bg_state_name(out->state));
+	if (rc == 0 && out->retiring && (!out->retiring_spec || !out->retired_ms))
+		rc = fo_err_set(e, FO_EINVAL, "retiring without retiringSpec and retiredAt");
+	if (rc == 0 && !!out->active_target != !!out->active_spec)
+		rc = fo_err_set(e, FO_EINVAL, "activeTarget and activeSpec go together");
+cleanup:
+	cJSON_Delete(o);
+	if (rc < 0)
+		deploy_bg_journal_clear(out);
+	return rc;
 }

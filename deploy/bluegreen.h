@@ -34,6 +34,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "flink/flink.h"
+#include "lib/err.h"
+
 enum deploy_bg_colour { DEPLOY_BG_BLUE, DEPLOY_BG_GREEN };
 
 /* Upstream's FlinkBlueGreenDeploymentState. FAILING is no state there
@@ -60,11 +63,46 @@ enum deploy_bg_diff {
 	DEPLOY_BG_DIFF_TRANSITION,         /* the job restarts: the other colour starts beside it */
 };
 
-/* The blue/green journal (a ConfigMap flink-bluegreen-NAME). */
+/*
+ * What git's template (`git`, the child of the active colour as git's
+ * template makes it, and `git_template`, its template hash) is to the spec
+ * the active child runs (`active`, `active_template`), in upstream's
+ * precedence: a job.state change; a new savepointRedeployNonce; the same
+ * template; a change that leaves the job's target alone (applied in
+ * place: labels, a nonce, the upgrade mode, retention); else a new job.
+ * Pure (it renders both).
+ */
+enum deploy_bg_diff deploy_bg_diff(const flink_deployment *active, const char *active_template,
+				   const flink_deployment *git, const char *git_template);
+
+/*
+ * What a change of a FlinkBlueGreenDeployment's file does, for `plan`:
+ * `from` and `to` are its versions before and after (NULL: created,
+ * deleted). Says which colour does what, the state the new job starts
+ * from, when the switch comes, and what overlap means: both jobs write to
+ * the sinks while they run side by side, and an exactly-once sink whose
+ * transactional id prefix both colours share is named. NULL when nothing
+ * changes; else text the caller frees. Pure.
+ */
+char *deploy_bg_plan(const flink_deployment *from, const flink_deployment *to);
+
+#define DEPLOY_BG_PREFIX "flink-bluegreen-"
+#define DEPLOY_BG_KEY "bluegreen.json"
+#define DEPLOY_BG_VERSION 1
+/* The most of a FlinkBlueGreenDeployment's document the journal keeps (two
+ * of them fit a ConfigMap's 1 MiB with room to spare); a larger one is
+ * refused before anything of it runs. */
+#define DEPLOY_BG_SPEC_MAX (256 * 1024)
+
+/* The blue/green journal (a ConfigMap flink-bluegreen-NAME). The spec each
+ * child runs is kept as the document git held (its text, parsed again each
+ * pass), so that the old colour keeps its spec while git already holds the
+ * new one, whatever becomes of git's history. */
 typedef struct deploy_bg_journal {
 	enum deploy_bg_state state;
-	char *active_target;   /* the rendered target of the spec the active child runs */
-	char *next_target;     /* TRANSITIONING: the target the new child was given */
+	char *active_target;   /* the template hash of the spec the active child runs */
+	char *active_spec;     /* that FlinkBlueGreenDeployment document, as git held it */
+	char *next_target;     /* TRANSITIONING: the template hash the new child was given */
 	int64_t handover_nonce;/* SAVEPOINTING and after: the savepointTriggerNonce asked of the active
 	                        * child for this transition alone (0: none) */
 	int64_t handover_git_nonce; /* git's own savepointTriggerNonce when that one was asked: while git's
@@ -73,6 +111,7 @@ typedef struct deploy_bg_journal {
 	char *handover_path;   /* TRANSITIONING: the savepoint the new child started from (NULL: none) */
 	int64_t started_ms;    /* TRANSITIONING: when the new child was given its spec (agent's clock) */
 	bool retiring;         /* the other colour, stopped at a cut-over, is removed after the delay */
+	char *retiring_spec;   /* the document it ran, which it stops with */
 	int64_t retired_ms;    /* when it was told to stop */
 	char *failed_target;   /* the target whose transition was aborted: not tried again */
 	char *error;           /* FAILING: why (NULL: not failing) */
@@ -80,6 +119,16 @@ typedef struct deploy_bg_journal {
 } deploy_bg_journal;
 
 void deploy_bg_journal_clear(deploy_bg_journal *j);
+/* Encode as JSON (the ConfigMap's data); caller frees. */
+char *deploy_bg_journal_encode(const deploy_bg_journal *j);
+/*
+ * Decode, strictly: not an object, a newer format, an unknown key, a value
+ * of the wrong type or out of bounds, or a state without what it needs is
+ * an error (FO_EINVAL, FO_EUNSUPPORTED for a newer format) and `out` is
+ * left empty: a record flinkops cannot read is never acted on, and never
+ * overwritten.
+ */
+int deploy_bg_journal_decode(const char *text, deploy_bg_journal *out, fo_err *e);
 
 /* What git wants. */
 typedef struct deploy_bg_desired {
@@ -87,7 +136,8 @@ typedef struct deploy_bg_desired {
 	bool suspended;            /* the template's job.state is suspended */
 	bool stateless;            /* upgradeMode stateless: nothing is handed over */
 	enum deploy_bg_diff diff;  /* git's template against the active child's spec */
-	const char *target;        /* git's template, rendered as a child (its target) */
+	const char *target;        /* git's template hash */
+	const char *spec_text;     /* git's document, kept as the spec of a child that takes it */
 	const char *initial_savepoint; /* the template's job.initialSavepointPath (NULL: none) */
 	int64_t savepoint_nonce;   /* the template's job.savepointTriggerNonce (0: none) */
 	int64_t grace_ms;          /* kubernetes.operator.bluegreen.abort.grace-period */

@@ -20,6 +20,9 @@
 #define FLINK_KIND "FlinkDeployment"
 #define FLINK_KIND_SESSION_JOB "FlinkSessionJob"
 #define FLINK_KIND_SNAPSHOT "FlinkStateSnapshot"
+#define FLINK_KIND_BLUEGREEN "FlinkBlueGreenDeployment"
+/* The label upstream puts on a blue/green child: BLUE or GREEN */
+#define FLINK_BLUEGREEN_TYPE_LABEL "flink/blue-green-deployment-type"
 /* Longest name whose derived objects still fit Kubernetes' limits: the
  * StatefulSet "NAME-taskmanager" labels its revisions with
  * "NAME-taskmanager-" plus a 10-character hash, which must stay within 63. */
@@ -202,6 +205,23 @@ typedef struct flink_ingress {
 int flink_ingress_url(const char *tmpl, const char *name, const char *ns, char **host, char **path, fo_err *e);
 void flink_ingress_free(flink_ingress *in);
 
+/* A FlinkBlueGreenDeployment's own settings (spec.configuration, upstream's
+ * kubernetes.operator.bluegreen.* keys and flinkops' own) and its children:
+ * the template as the FlinkDeployments NAME-blue and NAME-green. */
+struct flink_deployment;
+typedef struct flink_bluegreen {
+	int64_t grace_ms;      /* kubernetes.operator.bluegreen.abort.grace-period (upstream's 10 min):
+	                        * how long the new child has to catch up before it is removed */
+	int64_t delay_ms;      /* ...deployment-deletion.delay (0): from the cut-over to the old child's removal */
+	int64_t reschedule_ms; /* ...reconciliation.reschedule-interval (15 s): how soon a transition is looked
+	                        * at again */
+	int64_t catch_up_ms;   /* flinkops.bluegreen.catch-up.fallback (1 min): without an event-time signal,
+	                        * how long after its first checkpoint the new job counts as caught up */
+	flink_ingress *ingress;/* spec.ingress: one Ingress NAME to the active child's REST Service */
+	char *template_hash;   /* spec.template as one value: equal when the children are */
+	struct flink_deployment *child[2]; /* the template as NAME-blue [0] and NAME-green [1] */
+} flink_bluegreen;
+
 typedef struct flink_deployment {
 	char *name;
 	char *namespace;
@@ -244,6 +264,13 @@ typedef struct flink_deployment {
 	 * takes snapshots out of a list before it is rendered or planned. */
 	bool snapshot;
 	flink_snapshot snap;
+	/* A FlinkBlueGreenDeployment: only name, namespace, source, labels and
+	 * `bg` are set; its template is in bg->child. It renders nothing of its
+	 * own and is never a deployment: flink_split_bluegreens takes it out
+	 * of a list before it is rendered or planned. */
+	flink_bluegreen *bg;
+	/* A blue/green child: the FlinkBlueGreenDeployment it belongs to (NULL otherwise) */
+	char *bluegreen_of;
 	/* Upstream's spelling without spec.mode (native there), where spec
 	 * starts: flink_note_defaults reports it; 0 otherwise */
 	int mode_unset_line, mode_unset_col;
@@ -386,6 +413,9 @@ bool flink_session_conf_passed(const char *key);
 const char *flink_kind_name(const flink_deployment *fd);
 /* Parse one document known to be a FlinkStateSnapshot; NULL on error. */
 flink_deployment *flink_snapshot_parse(const fo_yaml_node *doc, const char *file, fo_diags *d);
+/* Parse a FlinkBlueGreenDeployment document, its template as its two
+ * children (fd->bg->child); NULL on errors (added to `d`). */
+flink_deployment *flink_bluegreen_parse(const fo_yaml_node *doc, const char *file, fo_diags *d);
 /*
  * Move the FlinkStateSnapshots of `v` to the end of `snaps` (in order), so
  * that `v` holds only FlinkDeployments and FlinkSessionJobs: what is
@@ -393,6 +423,8 @@ flink_deployment *flink_snapshot_parse(const fo_yaml_node *doc, const char *file
  * which checks each snapshot's jobReference against `v`.
  */
 void flink_split_snapshots(flink_deployments *v, flink_deployments *snaps);
+/* Move the FlinkBlueGreenDeployments of `v` into `bgs`, keeping the order of both. */
+void flink_split_bluegreens(flink_deployments *v, flink_deployments *bgs);
 /*
  * Warnings, at each document, where a manifest in the upstream operator's
  * spelling leaves a default that upstream and flinkops read differently

@@ -23,6 +23,8 @@ typedef struct pctx {
 	const char *file;
 	fo_diags *d;
 	size_t errors_at_start;
+	const fo_yaml_node *doc; /* the document being read (for problems of the whole of it) */
+	const char *spec_prefix; /* put before "spec..." paths in messages (NULL: nothing) */
 } pctx;
 
 static void perr(pctx *c, const fo_yaml_node *at, const char *path, const char *fmt, ...) FO_PRINTF(4, 5);
@@ -32,7 +34,10 @@ static void report(pctx *c, enum fo_severity sev, const fo_yaml_node *at, const 
 		   const char *fmt, va_list ap)
 {
 	char *m = fo_vasprintf(fmt, ap);
-	fo_diag_add(c->d, sev, c->file, at ? at->line : 0, at ? at->col : 0, "%s%s%s",
+	/* a blue/green template's spec is read as a FlinkDeployment's: its
+	 * paths are said where they are written, under spec.template */
+	bool under = c->spec_prefix && path && (strcmp(path, "spec") == 0 || fo_has_prefix(path, "spec."));
+	fo_diag_add(c->d, sev, c->file, at ? at->line : 0, at ? at->col : 0, "%s%s%s%s", under ? c->spec_prefix : "",
 		    path ? path : "", path ? ": " : "", m);
 	free(m);
 }
@@ -1632,7 +1637,7 @@ bool flink_metadata_server_set(const char *key)
 
 void flink_metadata_fields(const fo_yaml_node *meta, const char *file, fo_diags *d)
 {
-	pctx c = {file, d, d->nerrors};
+	pctx c = {file, d, d->nerrors, NULL, NULL};
 	check_fields(&c, meta, "metadata", metadata_known);
 	fo_buf set = FO_BUF_INIT;
 	const fo_yaml_node *first = NULL;
@@ -1805,24 +1810,164 @@ static void parse_snapshot_spec(pctx *c, const fo_yaml_node *spec, flink_deploym
 	}
 }
 
-enum doc_kind { DOC_DEPLOYMENT, DOC_SESSION_JOB, DOC_SNAPSHOT };
+/* spec.configuration of a FlinkBlueGreenDeployment: upstream's three keys,
+ * and flinkops' own. Upstream reads only its keys and ignores the rest
+ * without a word; here a key nobody reads is an error. */
+static const struct {
+	const char *key;
+	int64_t def_ms;
+	size_t off;
+} bluegreen_keys[] = {
+	{"kubernetes.operator.bluegreen.abort.grace-period", 600000, offsetof(flink_bluegreen, grace_ms)},
+	{"kubernetes.operator.bluegreen.deployment-deletion.delay", 0, offsetof(flink_bluegreen, delay_ms)},
+	{"kubernetes.operator.bluegreen.reconciliation.reschedule-interval", 15000,
+	 offsetof(flink_bluegreen, reschedule_ms)},
+	{"flinkops.bluegreen.catch-up.fallback", 60000, offsetof(flink_bluegreen, catch_up_ms)},
+};
+
+static void parse_bluegreen_configuration(pctx *c, const fo_yaml_node *spec, flink_bluegreen *bg)
+{
+	for (size_t k = 0; k < FO_ARRAY_LEN(bluegreen_keys); k++)
+		*(int64_t *)((char *)bg + bluegreen_keys[k].off) = bluegreen_keys[k].def_ms;
+	const fo_yaml_node *m = get_map(c, spec, "spec", "configuration");
+	for (size_t i = 0; m && i < m->n; i++) {
+		const fo_yaml_node *kn = m->items[2 * i], *vn = m->items[2 * i + 1];
+		const char *key = kn->str;
+		size_t k = 0;
+		while (k < FO_ARRAY_LEN(bluegreen_keys) && strcmp(key, bluegreen_keys[k].key) != 0)
+			k++;
+		if (k == FO_ARRAY_LEN(bluegreen_keys)) {
+			size_t best = 0;
+			for (size_t b = 1; b < FO_ARRAY_LEN(bluegreen_keys); b++)
+				if (fo_edit_distance(key, bluegreen_keys[b].key) < fo_edit_distance(key, bluegreen_keys[best].key))
+					best = b;
+			perr(c, kn, "spec.configuration",
+			     "\"%s\" is not a blue/green setting (did you mean \"%s\"?); the Flink configuration of the "
+			     "job goes in spec.template.spec.flinkConfiguration",
+			     key, bluegreen_keys[best].key);
+			continue;
+		}
+		const char *text = NULL;
+		if (scalar_text(c, vn, "spec.configuration", &text) < 0)
+			continue;
+		int64_t ms = flink_duration_ms(text);
+		if (ms < 0)
+			perr(c, vn, "spec.configuration", "%s: \"%s\" is not a duration (e.g. \"10 min\", \"30 s\", "
+							    "\"500 ms\"; a bare number is milliseconds)",
+			     key, text);
+		else
+			*(int64_t *)((char *)bg + bluegreen_keys[k].off) = ms;
+	}
+}
+
+/* One child of a FlinkBlueGreenDeployment: the template's spec as the
+ * FlinkDeployment NAME-COLOUR, labelled with its colour as upstream labels
+ * it. Problems go to `c` (the caller passes a silent context for the second
+ * colour, whose problems are the first's). */
+static flink_deployment *bluegreen_child(pctx *c, const flink_deployment *bg, const fo_yaml_node *tmeta,
+					 const fo_yaml_node *tspec, int colour)
+{
+	flink_deployment *ch = fo_calloc(1, sizeof(*ch));
+	ch->name = fo_asprintf("%s-%s", bg->name, colour ? "green" : "blue");
+	ch->namespace = fo_strdup(bg->namespace);
+	ch->source = fo_strdup(bg->source);
+	ch->line = bg->line;
+	ch->col = bg->col;
+	ch->bluegreen_of = fo_strdup(bg->name);
+	if (tmeta) {
+		static const char *const known[] = {"labels", "annotations", NULL};
+		check_fields(c, tmeta, "spec.template.metadata", known);
+		ch->labels = get_string_map(c, tmeta, "spec.template.metadata", "labels");
+		ch->annotations = get_string_map(c, tmeta, "spec.template.metadata", "annotations");
+	}
+	if (!ch->labels)
+		ch->labels = cJSON_CreateObject();
+	cJSON_DeleteItemFromObjectCaseSensitive(ch->labels, FLINK_BLUEGREEN_TYPE_LABEL);
+	cJSON_AddStringToObject(ch->labels, FLINK_BLUEGREEN_TYPE_LABEL, colour ? "GREEN" : "BLUE");
+	const char *prefix = c->spec_prefix;
+	c->spec_prefix = "spec.template.";
+	parse_spec(c, tspec, ch);
+	c->spec_prefix = prefix;
+	return ch;
+}
+
+/* A FlinkBlueGreenDeployment's spec: template (metadata, spec), configuration,
+ * ingress (upstream's FlinkBlueGreenDeploymentSpec). */
+static void parse_bluegreen_spec(pctx *c, const fo_yaml_node *spec, flink_deployment *fd)
+{
+	static const char *const known[] = {"template", "configuration", "ingress", NULL};
+	check_fields(c, spec, "spec", known);
+	flink_bluegreen *bg = fo_calloc(1, sizeof(*bg));
+	fd->bg = bg;
+	parse_bluegreen_configuration(c, spec, bg);
+	/* its own Ingress, named after it and moved to the active child at each cut-over */
+	flink_deployment tmp = {.name = fd->name, .namespace = fd->namespace};
+	parse_ingress(c, spec, &tmp);
+	bg->ingress = tmp.ingress;
+	if (fd->name && strlen(fd->name) + strlen("-green") > FLINK_NAME_MAX)
+		perr(c, field(field(c->doc, "metadata"), "name"), "metadata.name",
+		     "\"%s\" is %zu characters; its children are named NAME-blue and NAME-green, and at most %d "
+		     "fit the names of the objects derived from them: at most %zu here",
+		     fd->name, strlen(fd->name), FLINK_NAME_MAX, FLINK_NAME_MAX - strlen("-green"));
+	const fo_yaml_node *tmpl = get_map(c, spec, "spec", "template");
+	if (!tmpl) {
+		if (!field(spec, "template"))
+			perr(c, spec, "spec", "\"template\" is required: the FlinkDeployment spec the two colours run "
+					       "(spec.template.spec)");
+		return;
+	}
+	static const char *const tknown[] = {"metadata", "spec", NULL};
+	check_fields(c, tmpl, "spec.template", tknown);
+	const fo_yaml_node *tmeta = get_map(c, tmpl, "spec.template", "metadata");
+	const fo_yaml_node *tspec = get_map(c, tmpl, "spec.template", "spec");
+	if (!tspec) {
+		if (!field(tmpl, "spec"))
+			perr(c, tmpl, "spec.template", "\"spec\" is required: a FlinkDeployment spec");
+		return;
+	}
+	if (!fd->name || failed(c))
+		return;
+	/* what the template is, as one value: equal hashes, the same children */
+	cJSON *tj = fo_yaml_to_json(tmpl);
+	bg->template_hash = fo_json_hash(tj);
+	cJSON_Delete(tj);
+	bg->child[0] = bluegreen_child(c, fd, tmeta, tspec, 0);
+	if (failed(c))
+		return;
+	/* the same template again: its problems were reported for blue */
+	fo_diags quiet = FO_DIAGS_INIT;
+	pctx qc = {c->file, &quiet, 0, c->doc, NULL};
+	bg->child[1] = bluegreen_child(&qc, fd, tmeta, tspec, 1);
+	if (quiet.nerrors)
+		/* only a name-dependent check can fail here: say it at the document */
+		perr(c, c->doc, NULL, "the template is invalid as %s: %s", bg->child[1]->name,
+		     quiet.n ? quiet.v[0].msg : "an error");
+	fo_diags_free(&quiet);
+	if (!bg->child[0]->has_job)
+		perr(c, tspec, "spec.template.spec",
+		     "\"job\" is required: blue/green upgrades a job by starting its new version beside the old (a "
+		     "session cluster has no job to hand over)");
+}
+
+enum doc_kind { DOC_DEPLOYMENT, DOC_SESSION_JOB, DOC_SNAPSHOT, DOC_BLUEGREEN };
 
 /* One document of any of the kinds: the fields all share, then its spec. */
 static flink_deployment *parse_document(const fo_yaml_node *doc, const char *file, fo_diags *d, enum doc_kind kind)
 {
-	pctx c = {file, d, d->nerrors};
+	pctx c = {file, d, d->nerrors, NULL, NULL};
 	flink_deployment *fd = fo_calloc(1, sizeof(*fd));
 	fd->source = fo_strdup(file);
 	fd->line = doc->line;
 	fd->col = doc->col;
 	fd->session_job = kind == DOC_SESSION_JOB;
 	fd->snapshot = kind == DOC_SNAPSHOT;
+	c.doc = doc;
 	static const char *const known[] = {"apiVersion", "kind", "metadata", "spec", "status", NULL};
 	check_fields(&c, doc, NULL, known);
 	const fo_yaml_node *av = field(doc, "apiVersion");
 	if (!av || av->kind != FO_YAML_SCALAR || strcmp(av->str, FLINK_API_VERSION) != 0)
-		perr(&c, av ? av : doc, "apiVersion", "a %s must have apiVersion %s", flink_kind_name(fd),
-		     FLINK_API_VERSION);
+		perr(&c, av ? av : doc, "apiVersion", "a %s must have apiVersion %s",
+		     kind == DOC_BLUEGREEN ? FLINK_KIND_BLUEGREEN : flink_kind_name(fd), FLINK_API_VERSION);
 	const fo_yaml_node *status = fo_yaml_get_key(doc, "status");
 	if (status)
 		pwarn(&c, status, NULL,
@@ -1830,8 +1975,10 @@ static flink_deployment *parse_document(const fo_yaml_node *doc, const char *fil
 	parse_metadata(&c, doc, fd);
 	const fo_yaml_node *spec = get_map(&c, doc, "", "spec");
 	if (spec)
-		(kind == DOC_SESSION_JOB ? parse_session_job_spec : kind == DOC_SNAPSHOT ? parse_snapshot_spec : parse_spec)(
-			&c, spec, fd);
+		(kind == DOC_SESSION_JOB ? parse_session_job_spec
+		 : kind == DOC_SNAPSHOT  ? parse_snapshot_spec
+		 : kind == DOC_BLUEGREEN ? parse_bluegreen_spec
+					 : parse_spec)(&c, spec, fd);
 	else if (!field(doc, "spec"))
 		perr(&c, doc, NULL, "\"spec\" is required");
 	if (failed(&c)) {
@@ -1856,20 +2003,20 @@ flink_deployment *flink_snapshot_parse(const fo_yaml_node *doc, const char *file
 	return parse_document(doc, file, d, DOC_SNAPSHOT);
 }
 
+flink_deployment *flink_bluegreen_parse(const fo_yaml_node *doc, const char *file, fo_diags *d)
+{
+	return parse_document(doc, file, d, DOC_BLUEGREEN);
+}
+
 const char *flink_kind_name(const flink_deployment *fd)
 {
-	return fd->snapshot ? FLINK_KIND_SNAPSHOT : fd->session_job ? FLINK_KIND_SESSION_JOB : FLINK_KIND;
+	return fd->snapshot ? FLINK_KIND_SNAPSHOT : fd->session_job ? FLINK_KIND_SESSION_JOB : fd->bg ? FLINK_KIND_BLUEGREEN
+														  : FLINK_KIND;
 }
 
 /* The upstream operator's kinds flinkops does not run (yet), and what to
  * do instead: a document of one of them is an error, since what it asks
  * for would not happen. */
-static const struct {
-	const char *kind, *instead;
-} unhandled_kinds[] = {
-	{"FlinkBlueGreenDeployment", "nothing is deployed for it. Deploy spec.template as a FlinkDeployment, which "
-				     "upgrades through a savepoint"},
-};
 
 bool flink_kind_verdict(const char *api_version, const char *kind, enum fo_severity *sev, char **msg)
 {
@@ -1880,15 +2027,9 @@ bool flink_kind_verdict(const char *api_version, const char *kind, enum fo_sever
 		return false;
 	}
 	if (strcmp(kind, FLINK_KIND) == 0 || strcmp(kind, FLINK_KIND_SESSION_JOB) == 0 ||
-	    strcmp(kind, FLINK_KIND_SNAPSHOT) == 0 || flink_plain_kind(kind))
+	    strcmp(kind, FLINK_KIND_SNAPSHOT) == 0 || strcmp(kind, FLINK_KIND_BLUEGREEN) == 0 || flink_plain_kind(kind))
 		return true;
 	bool flink_group = api_version && strncmp(api_version, "flink.apache.org/", 17) == 0;
-	for (size_t i = 0; i < FO_ARRAY_LEN(unhandled_kinds); i++)
-		if (strcmp(kind, unhandled_kinds[i].kind) == 0) {
-			*sev = FO_SEV_ERROR;
-			*msg = fo_asprintf("%s is not handled by flinkops yet: %s", kind, unhandled_kinds[i].instead);
-			return false;
-		}
 	if (flink_group || fo_edit_distance(kind, FLINK_KIND) <= 2) {
 		*sev = FO_SEV_ERROR;
 		*msg = fo_edit_distance(kind, FLINK_KIND) <= 2
@@ -1951,6 +2092,7 @@ int flink_parse_file(const fo_yaml_file *f, flink_deployments *out, size_t *skip
 		}
 		flink_deployment *fd = strcmp(ks, FLINK_KIND_SESSION_JOB) == 0 ? flink_session_job_parse(doc, f->name, d)
 				       : strcmp(ks, FLINK_KIND_SNAPSHOT) == 0  ? flink_snapshot_parse(doc, f->name, d)
+				       : strcmp(ks, FLINK_KIND_BLUEGREEN) == 0 ? flink_bluegreen_parse(doc, f->name, d)
 									       : flink_deployment_parse(doc, f->name, d);
 		if (fd) {
 			out->v = fo_grow(out->v, &out->cap, out->n + 1, sizeof(*out->v));
@@ -2006,6 +2148,14 @@ void flink_deployment_free(flink_deployment *fd)
 	cJSON_Delete(fd->tm.claims);
 	free(fd->restart_nonce);
 	free(fd->deployment_name);
+	free(fd->bluegreen_of);
+	if (fd->bg) {
+		flink_ingress_free(fd->bg->ingress);
+		free(fd->bg->template_hash);
+		flink_deployment_free(fd->bg->child[0]);
+		flink_deployment_free(fd->bg->child[1]);
+		free(fd->bg);
+	}
 	free(fd->snap.job_kind);
 	free(fd->snap.job_name);
 	free(fd->snap.path);
@@ -2097,6 +2247,24 @@ size_t flink_check_unique(const flink_deployments *v, fo_diags *d)
 			}
 		}
 	}
+	/* a blue/green child is a FlinkDeployment of its own name, with a
+	 * journal and a status file named after it */
+	for (size_t i = 0; i < v->n; i++) {
+		const flink_deployment *b = v->v[i];
+		for (int c = 0; b->bg && c < 2; c++) {
+			const flink_deployment *ch = b->bg->child[c];
+			for (size_t j = 0; ch && j < v->n; j++) {
+				const flink_deployment *a = v->v[j];
+				if (a != b && strcmp(a->name, ch->name) == 0 && strcmp(a->namespace, ch->namespace) == 0) {
+					fo_diag_add(d, FO_SEV_ERROR, b->source, b->line, b->col,
+						    "%s %s/%s: its %s child %s is named like the %s at %s:%d:%d; rename one",
+						    FLINK_KIND_BLUEGREEN, b->namespace, b->name, c ? "green" : "blue", ch->name,
+						    flink_kind_name(a), a->source, a->line, a->col);
+					dups++;
+				}
+			}
+		}
+	}
 	return dups;
 }
 
@@ -2105,7 +2273,7 @@ static flink_deployment *session_cluster(const flink_deployments *v, const flink
 {
 	for (size_t i = 0; i < v->n; i++) {
 		flink_deployment *fd = v->v[i];
-		if (!fd->session_job && strcmp(fd->name, job->deployment_name) == 0 &&
+		if (!fd->session_job && !fd->bg && strcmp(fd->name, job->deployment_name) == 0 &&
 		    strcmp(fd->namespace, job->namespace) == 0)
 			return fd;
 	}
@@ -2154,7 +2322,7 @@ size_t flink_link_session_jobs(flink_deployments *v, const flink_deployments *al
 	/* a session cluster's slots: the sum of its running jobs' parallelism */
 	for (size_t i = 0; i < v->n; i++) {
 		flink_deployment *cl = v->v[i];
-		if (cl->session_job || cl->has_job)
+		if (cl->session_job || cl->has_job || cl->bg)
 			continue;
 		cl->session_slots_needed = 0;
 		for (size_t k = 0; k < all->n; k++) {
@@ -2197,7 +2365,7 @@ static void link_snapshots(const flink_deployments *v, fo_diags *d)
 		bool session = fo_streq(s->snap.job_kind, FLINK_KIND_SESSION_JOB), found = false, jobless = false;
 		for (size_t k = 0; k < v->n && !found; k++) {
 			const flink_deployment *fd = v->v[k];
-			if (fd->snapshot || fd->session_job != session || strcmp(fd->name, s->snap.job_name) != 0 ||
+			if (fd->snapshot || fd->bg || fd->session_job != session || strcmp(fd->name, s->snap.job_name) != 0 ||
 			    strcmp(fd->namespace, s->namespace) != 0)
 				continue;
 			found = fd->has_job;
@@ -2224,7 +2392,10 @@ size_t flink_check_repository(flink_deployments *v, fo_diags *d)
 void flink_note_defaults(const flink_deployments *v, fo_diags *d)
 {
 	for (size_t i = 0; i < v->n; i++) {
-		const flink_deployment *fd = v->v[i];
+		/* a blue/green template: said once, for blue */
+		const flink_deployment *fd = v->v[i]->bg ? v->v[i]->bg->child[0] : v->v[i];
+		if (!fd)
+			continue;
 		if (fd->mode_unset_line)
 			fo_diag_add(d, FO_SEV_WARNING, fd->source, fd->mode_unset_line, fd->mode_unset_col,
 				    "spec: mode is not set, which the upstream operator reads as native; flinkops runs "
@@ -2233,17 +2404,39 @@ void flink_note_defaults(const flink_deployments *v, fo_diags *d)
 	}
 }
 
-void flink_split_snapshots(flink_deployments *v, flink_deployments *snaps)
+/* Move the entries of `v` that `is` says are of a kind into `out`, keeping
+ * the order of both. */
+static void split_kind(flink_deployments *v, flink_deployments *out, bool (*is)(const flink_deployment *))
 {
 	size_t kept = 0;
 	for (size_t i = 0; i < v->n; i++) {
 		flink_deployment *fd = v->v[i];
-		if (!fd->snapshot) {
+		if (!is(fd)) {
 			v->v[kept++] = fd;
 			continue;
 		}
-		snaps->v = fo_grow(snaps->v, &snaps->cap, snaps->n + 1, sizeof(*snaps->v));
-		snaps->v[snaps->n++] = fd;
+		out->v = fo_grow(out->v, &out->cap, out->n + 1, sizeof(*out->v));
+		out->v[out->n++] = fd;
 	}
 	v->n = kept;
+}
+
+static bool is_bluegreen(const flink_deployment *fd)
+{
+	return fd->bg != NULL;
+}
+
+static bool is_snapshot(const flink_deployment *fd)
+{
+	return fd->snapshot;
+}
+
+void flink_split_bluegreens(flink_deployments *v, flink_deployments *bgs)
+{
+	split_kind(v, bgs, is_bluegreen);
+}
+
+void flink_split_snapshots(flink_deployments *v, flink_deployments *snaps)
+{
+	split_kind(v, snaps, is_snapshot);
 }

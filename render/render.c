@@ -829,6 +829,10 @@ int render_deployment_at(const flink_deployment *fd, const render_start *start, 
 	memset(out, 0, sizeof(*out));
 	if (fd->snapshot) /* never a cluster: a caller that forgot flink_split_snapshots gets an error */
 		return fo_err_set(e, FO_EINVAL, "FlinkStateSnapshot %s/%s renders no object", fd->namespace, fd->name);
+	if (fd->bg) /* its children do, each a FlinkDeployment of its own */
+		return fo_err_set(e, FO_EINVAL, "FlinkBlueGreenDeployment %s/%s renders no object of its own: its children "
+						 "%s-blue and %s-green do",
+				  fd->namespace, fd->name, fd->name, fd->name);
 	if (fd->session_job) {
 		/* it runs on its session cluster's objects: only its job hash */
 		out->job_hash = render_job_hash(fd);

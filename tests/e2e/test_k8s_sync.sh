@@ -333,6 +333,42 @@ else
 	fail "ing2: made='$made' rc=$rc left=$left"
 fi
 
+# --- 6d. a FlinkBlueGreenDeployment: not rolled out by this version, said,
+# and nothing deleted while it is there ---------------------------------
+deployment bgtmp 2g >"$tmp/work/jobs/bgtmp.yaml"
+publish "bgtmp"
+sync_once "$tmp/config.yaml"
+cat >"$tmp/work/jobs/bg.yaml" <<EOF
+apiVersion: flink.apache.org/v1beta1
+kind: FlinkBlueGreenDeployment
+metadata: {name: bgc, namespace: $ns}
+spec:
+  template:
+    spec:
+      image: flink:1.20
+      flinkVersion: v1_20
+      mode: standalone
+      jobManager: {resource: {memory: 1g, cpu: 0.2}}
+      taskManager: {resource: {memory: 1g, cpu: 0.2}}
+      job: {jarURI: "s3://jobs/counter.jar", parallelism: 1, upgradeMode: stateless}
+EOF
+git -C "$tmp/work" rm -q jobs/bgtmp.yaml
+publish "a blue/green deployment, and bgtmp removed"
+sync_once "$tmp/config.yaml"
+left=$($K -n $ns get configmap,service,statefulset -l app.kubernetes.io/instance=bgtmp -o name | wc -l)
+made=$($K -n $ns get configmap,service,statefulset -o name | grep -c "bgc-" || true)
+if [ $rc = 1 ] && grep -q "jobs/bg.yaml:1:1: FlinkBlueGreenDeployment $ns/bgc is valid, but this version of flinkops does not roll blue/green deployments out yet" "$tmp/err" &&
+	[ "$left" = 6 ] && [ "$made" = 0 ] && [ "$(jqo '.requests.delete')" = 0 ]; then
+	ok "a FlinkBlueGreenDeployment: the pass says it is not rolled out yet (exit 1), creates nothing of it and deletes nothing meanwhile"
+else
+	fail "blue/green refused: rc=$rc left=$left made=$made deletes=$(jqo .requests.delete) $(grep -i blue "$tmp/err" | head -2)"
+fi
+git -C "$tmp/work" rm -q jobs/bg.yaml
+publish "the blue/green deployment goes"
+sync_once "$tmp/config.yaml"
+left=$($K -n $ns get configmap,service,statefulset -l app.kubernetes.io/instance=bgtmp -o name | wc -l)
+[ $rc = 0 ] && [ "$left" = 0 ] && ok "then bgtmp is pruned" || fail "bgtmp after: rc=$rc left=$left"
+
 # --- 7. 401 and 403 -------------------------------------------------------
 config "$tmp/bad.yaml" "$RIG_KUBECONFIG_BADTOKEN"
 sync_once "$tmp/bad.yaml"

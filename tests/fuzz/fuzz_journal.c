@@ -11,10 +11,12 @@
  * the current one), a false stateUnknown and an empty list (not written),
  * and messages (cut to their bound). The same bytes as a
  * FlinkStateSnapshot's record (deploy_snapshot_decode): one that decodes
- * rewrites to the same text, whatever its keys' order was.
+ * rewrites to the same text, whatever its keys' order was; and as a
+ * blue/green journal (deploy_bg_journal_decode), likewise.
  */
 #include "tests/fuzz/fuzz.h"
 
+#include "deploy/bluegreen.h"
 #include "deploy/journal.h"
 #include "deploy/snapshot.h"
 
@@ -92,6 +94,35 @@ static void check_snapshot(const char *text)
 	fo_err_clear(&e);
 }
 
+/* The bytes as a blue/green journal: decoded, it rewrites stably; a
+ * nonce reads back exact; a spec stays within its bound. */
+static void check_bluegreen(const char *text)
+{
+	deploy_bg_journal r, k;
+	fo_err e = FO_ERR_INIT;
+	if (deploy_bg_journal_decode(text, &r, &e) == 0) {
+		char *first = deploy_bg_journal_encode(&r);
+		int rc = deploy_bg_journal_decode(first, &k, &e);
+		FUZZ_CHECK(rc == 0, "an encoded blue/green journal does not decode: %s\n%s", fo_err_msg(&e), first);
+		char *second = deploy_bg_journal_encode(&k);
+		FUZZ_CHECK(strcmp(first, second) == 0, "the blue/green journal changes when rewritten\n%s\n%s", first,
+			   second);
+		FUZZ_CHECK(k.handover_nonce == r.handover_nonce && k.handover_git_nonce == r.handover_git_nonce &&
+				   k.state == r.state && k.retiring == r.retiring && k.started_ms == r.started_ms,
+			   "the blue/green journal reads back different\n%s", text);
+		FUZZ_CHECK((!r.active_spec || strlen(r.active_spec) <= DEPLOY_BG_SPEC_MAX) &&
+				   (!r.retiring_spec || strlen(r.retiring_spec) <= DEPLOY_BG_SPEC_MAX),
+			   "a spec past the bound decodes");
+		free(first);
+		free(second);
+		deploy_bg_journal_clear(&k);
+		deploy_bg_journal_clear(&r);
+	} else {
+		FUZZ_CHECK(e.msg, "a failed decode of a blue/green journal must say why");
+	}
+	fo_err_clear(&e);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *text = fuzz_cstr(data, size);
@@ -115,6 +146,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	fo_err_clear(&e);
 	check_snapshot(text);
+	check_bluegreen(text);
 	free(text);
 	return 0;
 }

@@ -4,7 +4,8 @@
  * flink_check_repository: names, session jobs tied to their clusters, the
  * clusters sized). Beyond no crash, leak or undefined behaviour: every
  * deployment that validates must render (render_deployment never fails on
- * a valid model; a FlinkSessionJob renders no object but its job hash),
+ * a valid model; a FlinkSessionJob renders no object but its job hash, a
+ * FlinkBlueGreenDeployment none of its own but its two children do),
  * and the rendered YAML stream must load back as one
  * document an object, each with the same JSON as the object rendered — so
  * that what `render` prints is what `sync` applies.
@@ -13,6 +14,7 @@
 
 #include "flink/flink.h"
 #include "lib/yaml.h"
+#include "lib/util.h"
 #include "render/render.h"
 
 static void render_and_reload(const flink_deployment *fd)
@@ -30,6 +32,24 @@ static void render_and_reload(const flink_deployment *fd)
 			   "checkpoint snapshot %s/%s with a savepoint's fields", fd->namespace, fd->name);
 		fo_err_clear(&e);
 		render_objects_free(&o);
+		return;
+	}
+	if (fd->bg) {
+		/* nothing of its own; its children are deployments named after
+		 * it, each labelled with its colour, and each renders */
+		FUZZ_CHECK(rc < 0 && o.n == 0, "blue/green %s/%s rendered %zu objects", fd->namespace, fd->name, o.n);
+		fo_err_clear(&e);
+		render_objects_free(&o);
+		for (int c = 0; c < 2; c++) {
+			const flink_deployment *ch = fd->bg->child[c];
+			FUZZ_CHECK(ch && ch->has_job && fo_has_prefix(ch->name, fd->name) &&
+					   fo_streq(ch->bluegreen_of, fd->name) && fo_streq(ch->namespace, fd->namespace),
+				   "blue/green %s/%s: child %d is not its own", fd->namespace, fd->name, c);
+			const cJSON *l = cJSON_GetObjectItemCaseSensitive(ch->labels, FLINK_BLUEGREEN_TYPE_LABEL);
+			FUZZ_CHECK(cJSON_IsString(l) && strcmp(l->valuestring, c ? "GREEN" : "BLUE") == 0,
+				   "blue/green %s/%s: child %s without its colour label", fd->namespace, fd->name, ch->name);
+			render_and_reload(ch);
+		}
 		return;
 	}
 	FUZZ_CHECK(rc == 0, "a valid deployment %s/%s does not render: %s", fd->namespace, fd->name, fo_err_msg(&e));

@@ -229,6 +229,17 @@ static void check_deployment(const flink_deployment *fd)
 		check_session_job(fd);
 		return;
 	}
+	if (fd->bg) {
+		/* nothing of its own: its two children are deployments */
+		render_objects none;
+		fo_err ne = FO_ERR_INIT;
+		FUZZ_CHECK(render_deployment(fd, &none, &ne) < 0, "a FlinkBlueGreenDeployment %s/%s rendered itself",
+			   fd->namespace, fd->name);
+		fo_err_clear(&ne);
+		check_deployment(fd->bg->child[0]);
+		check_deployment(fd->bg->child[1]);
+		return;
+	}
 	render_objects o;
 	fo_err e = FO_ERR_INIT;
 	int rc = render_deployment(fd, &o, &e);

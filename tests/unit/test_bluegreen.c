@@ -557,6 +557,365 @@ static void test_sweep(void **state)
 	assert_true(checked > 100000);
 }
 
+/* A FlinkBlueGreenDeployment as upstream's docs write it, with `extra`
+ * replacing the line "@EXTRA@" (under template.spec.job) and `top` the
+ * line "@TOP@" (under template.spec). */
+static const char *bg_doc = "apiVersion: flink.apache.org/v1beta1\n"
+			    "kind: FlinkBlueGreenDeployment\n"
+			    "metadata:\n"
+			    "  name: counter\n"
+			    "  namespace: jobs\n"
+			    "spec:\n"
+			    "  configuration:\n"
+			    "    kubernetes.operator.bluegreen.abort.grace-period: \"5 min\"\n"
+			    "    kubernetes.operator.bluegreen.deployment-deletion.delay: \"2s\"\n"
+			    "  template:\n"
+			    "    metadata:\n"
+			    "      labels: {team: data}\n"
+			    "    spec:\n"
+			    "      image: flink:1.20\n"
+			    "      flinkVersion: v1_20\n"
+			    "      mode: standalone\n"
+			    "      flinkConfiguration:\n"
+			    "        taskmanager.numberOfTaskSlots: \"2\"\n"
+			    "        state.savepoints.dir: s3://sp/counter\n"
+			    "@TOP@\n"
+			    "      jobManager: {resource: {memory: 1g, cpu: 1}}\n"
+			    "      taskManager: {resource: {memory: 2g, cpu: 1}}\n"
+			    "      job:\n"
+			    "        jarURI: s3://jobs/counter.jar\n"
+			    "        parallelism: 2\n"
+			    "        upgradeMode: savepoint\n"
+			    "@EXTRA@\n";
+
+/* `s` with its first `from` replaced by `to` (the caller frees). */
+static char *text_replace(const char *s, const char *from, const char *to)
+{
+	const char *at = strstr(s, from);
+	if (!at)
+		fail_msg("\"%s\" is not in the document", from);
+	return fo_asprintf("%.*s%s%s", (int)(at - s), s, to, at + strlen(from));
+}
+
+static char *doc_with(const char *top, const char *extra)
+{
+	char *a = text_replace(bg_doc, "@TOP@", top ? top : "#");
+	char *b = text_replace(a, "@EXTRA@", extra ? extra : "#");
+	free(a);
+	return b;
+}
+
+/* Parse `text`: the one FlinkBlueGreenDeployment, or NULL with the
+ * problems in *d. */
+static flink_deployment *load_bg(const char *text, fo_diags *d)
+{
+	flink_deployments v = {0};
+	flink_load_buffer("bg.yaml", text, strlen(text), &v, NULL, d);
+	flink_check_repository(&v, d);
+	flink_deployment *fd = NULL;
+	for (size_t i = 0; i < v.n; i++)
+		if (v.v[i]->bg && !fd) {
+			fd = v.v[i];
+			v.v[i] = NULL;
+		}
+	flink_deployments_free(&v);
+	return d->nerrors ? (flink_deployment_free(fd), NULL) : fd;
+}
+
+/* The kind as upstream writes it: its settings, and its template as two
+ * children named and labelled as upstream names them. */
+static void test_parse(void **state)
+{
+	(void)state;
+	fo_diags d = FO_DIAGS_INIT;
+	char *text = doc_with(NULL, NULL);
+	flink_deployment *fd = load_bg(text, &d);
+	free(text);
+	assert_non_null(fd);
+	assert_string_equal(flink_kind_name(fd), "FlinkBlueGreenDeployment");
+	assert_int_equal(fd->bg->grace_ms, 300000);
+	assert_int_equal(fd->bg->delay_ms, 2000);
+	assert_int_equal(fd->bg->reschedule_ms, 15000); /* upstream's default */
+	assert_int_equal(fd->bg->catch_up_ms, 60000);
+	for (int c = 0; c < 2; c++) {
+		const flink_deployment *ch = fd->bg->child[c];
+		assert_string_equal(ch->name, c ? "counter-green" : "counter-blue");
+		assert_string_equal(ch->namespace, "jobs");
+		assert_string_equal(ch->bluegreen_of, "counter");
+		assert_string_equal(cJSON_GetObjectItem(ch->labels, "flink/blue-green-deployment-type")->valuestring,
+				    c ? "GREEN" : "BLUE");
+		assert_string_equal(cJSON_GetObjectItem(ch->labels, "team")->valuestring, "data");
+		assert_true(ch->has_job);
+		assert_int_equal(ch->job.parallelism, 2);
+	}
+	flink_deployment_free(fd);
+	fo_diags_free(&d);
+}
+
+/* Each problem said where it is, under the path it is written at. */
+static void test_parse_errors(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *from, *to, *want;
+	} cases[] = {
+		{"  configuration:\n", "  configuration:\n    kubernetes.operator.bluegreen.abort.grace-perod: 1s\n",
+		 "bg.yaml:8:5: spec.configuration: \"kubernetes.operator.bluegreen.abort.grace-perod\" is not a blue/green "
+		 "setting (did you mean \"kubernetes.operator.bluegreen.abort.grace-period\"?)"},
+		{"\"5 min\"", "\"five minutes\"", "bg.yaml:8:55: spec.configuration: "
+						  "kubernetes.operator.bluegreen.abort.grace-period: \"five minutes\" is not a duration"},
+		{"        parallelism: 2\n", "        parallelism: -2\n", "bg.yaml:25:22: spec.template.spec.job.parallelism"},
+		{"      job:\n        jarURI: s3://jobs/counter.jar\n        parallelism: 2\n        "
+		 "upgradeMode: savepoint\n",
+		 "", "spec.template.spec: \"job\" is required: blue/green upgrades a job"},
+		{"  name: counter\n", "  name: a-name-of-forty-characters-for-bluegreen\n",
+		 "bg.yaml:4:9: metadata.name: \"a-name-of-forty-characters-for-bluegreen\" is 40 characters; its children"},
+		{"  template:\n    metadata:\n", "  templat:\n    metadata:\n", "\"template\" is required"},
+		{"      labels: {team: data}\n", "      labels: {team: data}\n      name: other\n",
+		 "bg.yaml:13:7: spec.template.metadata: unknown field \"name\""},
+	};
+	for (size_t i = 0; i < FO_ARRAY_LEN(cases); i++) {
+		char *base = doc_with(NULL, NULL);
+		char *text = text_replace(base, cases[i].from, cases[i].to);
+		free(base);
+		fo_diags d = FO_DIAGS_INIT;
+		flink_deployment *fd = load_bg(text, &d);
+		bool found = false;
+		for (size_t k = 0; k < d.n && !found; k++) {
+			char *line = fo_asprintf("%s:%d:%d: %s", d.v[k].file, d.v[k].line, d.v[k].col, d.v[k].msg);
+			found = d.v[k].sev == FO_SEV_ERROR && strstr(line, cases[i].want);
+			free(line);
+		}
+		if (fd || !found) {
+			for (size_t k = 0; k < d.n; k++)
+				print_message("  %s:%d:%d: %s\n", d.v[k].file, d.v[k].line, d.v[k].col, d.v[k].msg);
+			fail_msg("row %zu: want an error \"%s\"", i, cases[i].want);
+		}
+		free(text);
+		fo_diags_free(&d);
+	}
+	/* a child named like a FlinkDeployment of the repository */
+	char *base = doc_with(NULL, NULL);
+	char *text = fo_asprintf("%s---\napiVersion: flink.apache.org/v1beta1\nkind: FlinkDeployment\nmetadata: {name: "
+				 "counter-green, namespace: jobs}\nspec: {image: flink:1.20, flinkVersion: v1_20, "
+				 "mode: standalone, jobManager: {resource: {memory: 1g, cpu: 1}}, taskManager: {resource: "
+				 "{memory: 1g, cpu: 1}, replicas: 1}}\n",
+				 base);
+	fo_diags d = FO_DIAGS_INIT;
+	flink_deployment *fd = load_bg(text, &d);
+	assert_null(fd);
+	bool found = false;
+	for (size_t k = 0; k < d.n; k++)
+		found = found || strstr(d.v[k].msg, "its green child counter-green is named like the FlinkDeployment");
+	assert_true(found);
+	fo_diags_free(&d);
+	free(text);
+	free(base);
+}
+
+/* What git's template is to the active child's: upstream's diff types,
+ * from real templates. */
+static void test_diff(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *top, *extra;
+		enum deploy_bg_diff want;
+	} cases[] = {
+		{NULL, NULL, D(IGNORE)},
+		{"      # a comment only", NULL, D(IGNORE)},
+		{NULL, "        savepointTriggerNonce: 3", D(PATCH_CHILD)},
+		{NULL, "        state: suspended", D(SUSPEND)},
+		{NULL, "        savepointRedeployNonce: 1\n        initialSavepointPath: s3://sp/x", D(SAVEPOINT_REDEPLOY)},
+		{NULL, "        args: [--rate, \"5\"]", D(TRANSITION)},
+		{"      imagePullPolicy: Always", NULL, D(TRANSITION)},
+		{"      serviceAccount: flink", NULL, D(TRANSITION)},
+		{NULL, "        upgradeMode: last-state", D(PATCH_CHILD)},
+		{"        kubernetes.operator.savepoint.history.max.count: \"5\"", NULL, D(PATCH_CHILD)},
+		{"        taskmanager.memory.managed.fraction: \"0.5\"", NULL, D(TRANSITION)},
+		{NULL, "        checkpointTriggerNonce: 2", D(PATCH_CHILD)},
+	};
+	fo_diags d = FO_DIAGS_INIT;
+	char *text = doc_with(NULL, NULL);
+	flink_deployment *active = load_bg(text, &d);
+	free(text);
+	assert_non_null(active);
+	for (size_t i = 0; i < FO_ARRAY_LEN(cases); i++) {
+		char *extra = cases[i].extra && strstr(cases[i].extra, "upgradeMode") ? NULL : (char *)cases[i].extra;
+		char *t = doc_with(cases[i].top, extra);
+		if (cases[i].extra && strstr(cases[i].extra, "upgradeMode")) {
+			char *u = text_replace(t, "upgradeMode: savepoint", "upgradeMode: last-state");
+			free(t);
+			t = u;
+		}
+		flink_deployment *git = load_bg(t, &d);
+		free(t);
+		if (!git) {
+			for (size_t k = 0; k < d.n; k++)
+				print_message("  %s:%d:%d: %s\n", d.v[k].file, d.v[k].line, d.v[k].col, d.v[k].msg);
+			fail_msg("row %zu does not parse", i);
+		}
+		enum deploy_bg_diff got = deploy_bg_diff(active->bg->child[0], active->bg->template_hash,
+							 git->bg->child[0], git->bg->template_hash);
+		if (got != cases[i].want)
+			fail_msg("row %zu: %s, want %s", i, deploy_bg_diff_name(got), deploy_bg_diff_name(cases[i].want));
+		/* and back: a resume */
+		if (cases[i].want == D(SUSPEND))
+			assert_int_equal(deploy_bg_diff(git->bg->child[0], git->bg->template_hash, active->bg->child[0],
+							active->bg->template_hash),
+					 D(RESUME));
+		flink_deployment_free(git);
+	}
+	/* labels of the template's metadata: on the objects, not the job */
+	char *base = doc_with(NULL, NULL);
+	char *t = text_replace(base, "{team: data}", "{team: ops}");
+	flink_deployment *git = load_bg(t, &d);
+	assert_non_null(git);
+	assert_int_equal(deploy_bg_diff(active->bg->child[0], active->bg->template_hash, git->bg->child[0],
+					git->bg->template_hash),
+			 D(PATCH_CHILD));
+	flink_deployment_free(git);
+	free(t);
+	free(base);
+	flink_deployment_free(active);
+	fo_diags_free(&d);
+}
+
+/* Every journal the life walk writes reads back to the same values, and
+ * encodes again to the same bytes; a nonce past 2^53 stays exact. */
+static void test_journal_roundtrip(void **state)
+{
+	(void)state;
+	deploy_bg_journal j = {0};
+	deploy_bg_desired d;
+	deploy_bg_observed o;
+	want_defaults(&d, T1, D(TRANSITION));
+	d.spec_text = "kind: FlinkBlueGreenDeployment # one\n";
+	d.initial_savepoint = SP_INITIAL;
+	observe_none(&o);
+	size_t checked = 0;
+	/* the walk of test_life, each journal encoded and decoded */
+	struct {
+		enum deploy_bg_op op;
+		int blue, green; /* the children as the step sees them */
+		const char *target, *text;
+		int sp;          /* blue answered the handover */
+	} walk[] = {
+		{OP(CREATE), 0, 0, T1, NULL, 0},
+		{OP(FINALIZE), 2, 0, T1, NULL, 0},
+		{OP(SAVEPOINT), 2, 0, T2, "kind: FlinkBlueGreenDeployment # two \"quoted\" \u00e9\n", 0},
+		{OP(TRANSITION), 2, 0, T2, NULL, 1},
+		{OP(CUTOVER), 2, 5, T2, NULL, 1},
+		{OP(RETIRE), 4, 5, T2, NULL, 0},
+	};
+	for (size_t i = 0; i < FO_ARRAY_LEN(walk); i++) {
+		o.child[DEPLOY_BG_BLUE] = child_of(walk[i].blue);
+		o.child[DEPLOY_BG_GREEN] = child_of(walk[i].green);
+		if (walk[i].sp) {
+			o.child[DEPLOY_BG_BLUE].sp_nonce = j.handover_nonce;
+			o.child[DEPLOY_BG_BLUE].sp_path = SP_HANDOVER;
+		}
+		if (walk[i].op == OP(RETIRE))
+			o.now_ms += DELAY + 10000;
+		d.target = walk[i].target;
+		d.diff = fo_streq(j.active_target, d.target) ? D(IGNORE) : D(TRANSITION);
+		if (walk[i].text)
+			d.spec_text = walk[i].text;
+		deploy_bg_next n;
+		deploy_bg_next_step(&d, &j, &o, &n);
+		if (n.op != walk[i].op)
+			fail_msg("walk %zu: %s, want %s (%s)", i, deploy_bg_op_name(n.op), deploy_bg_op_name(walk[i].op),
+				 n.why ? n.why : "");
+		deploy_bg_record(&j, &d, &n, o.now_ms + (int64_t)i * 1001);
+		deploy_bg_next_clear(&n);
+		char *text = deploy_bg_journal_encode(&j);
+		deploy_bg_journal back;
+		fo_err e = FO_ERR_INIT;
+		if (deploy_bg_journal_decode(text, &back, &e) < 0)
+			fail_msg("walk %zu: %s does not read back: %s", i, text, fo_err_msg(&e));
+		assert_int_equal(back.state, j.state);
+		assert_true(fo_streq(back.active_target, j.active_target));
+		assert_true(fo_streq(back.active_spec, j.active_spec));
+		assert_true(fo_streq(back.retiring_spec, j.retiring_spec));
+		assert_true(fo_streq(back.next_target, j.next_target));
+		assert_true(fo_streq(back.handover_path, j.handover_path));
+		assert_true(back.handover_nonce == j.handover_nonce);
+		assert_true(back.handover_git_nonce == j.handover_git_nonce);
+		assert_true(back.started_ms == j.started_ms);
+		assert_true(back.retired_ms == j.retired_ms);
+		assert_int_equal(back.retiring, j.retiring);
+		assert_true(back.generation == j.generation);
+		char *again = deploy_bg_journal_encode(&back);
+		assert_string_equal(again, text);
+		free(again);
+		free(text);
+		deploy_bg_journal_clear(&back);
+		checked++;
+	}
+	assert_int_equal(checked, FO_ARRAY_LEN(walk));
+	assert_true(j.handover_nonce == 0 && j.retiring_spec == NULL);
+	assert_string_equal(j.active_spec, "kind: FlinkBlueGreenDeployment # two \"quoted\" \u00e9\n");
+	deploy_bg_journal_clear(&j);
+}
+
+/* A record flinkops cannot read whole is refused, never half read. */
+static void test_journal_strict(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *text, *want;
+		int rc;
+	} cases[] = {
+		{"[]", "not a JSON object", FO_EINVAL},
+		{"{\"state\":\"ACTIVE_BLUE\"}", "no valid \"version\"", FO_EINVAL},
+		{"{\"version\":2,\"state\":\"ACTIVE_BLUE\"}", "format 2, newer than this flinkops reads", FO_EUNSUPPORTED},
+		{"{\"version\":1,\"state\":\"FAILING\"}", "state: FAILING is not a blue/green state", FO_EINVAL},
+		{"{\"version\":1,\"state\":\"INITIALIZING_BLUE\",\"colour\":\"blue\"}", "colour", FO_EINVAL},
+		{"{\"version\":1,\"state\":\"ACTIVE_BLUE\"}", "without activeTarget and activeSpec", FO_EINVAL},
+		{"{\"version\":1,\"state\":\"ACTIVE_BLUE\",\"activeTarget\":\"t\",\"activeSpec\":7}",
+		 "activeSpec: a number where a string belongs", FO_EINVAL},
+		{"{\"version\":1,\"state\":\"TRANSITIONING_TO_GREEN\",\"nextTarget\":\"t\"}",
+		 "without nextTarget and startedAt", FO_EINVAL},
+		{"{\"version\":1,\"state\":\"TRANSITIONING_TO_GREEN\",\"nextTarget\":\"t\",\"startedAt\":\"yesterday\"}",
+		 "startedAt: \"yesterday\" is not an RFC 3339 time", FO_EINVAL},
+		{"{\"version\":1,\"state\":\"SAVEPOINTING_BLUE\",\"activeTarget\":\"t\",\"activeSpec\":\"s\","
+		 "\"handoverNonce\":4611686018427387907}",
+		 "handoverNonce: a number where a string belongs", FO_EINVAL},
+		{"{\"version\":1,\"state\":\"SAVEPOINTING_BLUE\",\"activeTarget\":\"t\",\"activeSpec\":\"s\","
+		 "\"handoverNonce\":\"12x\"}",
+		 "handoverNonce: \"12x\" is not a whole number", FO_EINVAL},
+		{"{\"version\":1,\"state\":\"ACTIVE_BLUE\",\"activeTarget\":\"t\",\"activeSpec\":\"s\",\"retiring\":true}",
+		 "retiring without retiringSpec and retiredAt", FO_EINVAL},
+		{"{\"version\":1,\"state\":\"ACTIVE_BLUE\",\"activeTarget\":\"t\",\"activeSpec\":\"s\",\"retiring\":1}",
+		 "retiring: a number where true or false belongs", FO_EINVAL},
+		{"{\"version\":1,\"state\":\"ACTIVE_BLUE\",\"activeTarget\":\"t\",\"activeSpec\":\"s\"} {}", "not a JSON object",
+		 FO_EINVAL},
+	};
+	for (size_t i = 0; i < FO_ARRAY_LEN(cases); i++) {
+		deploy_bg_journal j;
+		fo_err e = FO_ERR_INIT;
+		int rc = deploy_bg_journal_decode(cases[i].text, &j, &e);
+		if (rc != cases[i].rc || !strstr(fo_err_msg(&e), cases[i].want))
+			fail_msg("case %zu: rc %d \"%s\", want %d \"%s\"", i, rc, fo_err_msg(&e), cases[i].rc, cases[i].want);
+		assert_null(j.active_target);
+		assert_null(j.active_spec);
+		fo_err_clear(&e);
+	}
+	/* a spec past the bound */
+	size_t big = DEPLOY_BG_SPEC_MAX + 1;
+	char *spec = fo_calloc(big + 1, 1);
+	memset(spec, 'x', big);
+	char *text = fo_asprintf("{\"version\":1,\"state\":\"ACTIVE_BLUE\",\"activeTarget\":\"t\",\"activeSpec\":\"%s\"}",
+				 spec);
+	deploy_bg_journal j;
+	fo_err e = FO_ERR_INIT;
+	assert_int_equal(deploy_bg_journal_decode(text, &j, &e), FO_EINVAL);
+	assert_non_null(strstr(fo_err_msg(&e), "more than the 262144 a spec may have"));
+	fo_err_clear(&e);
+	free(text);
+	free(spec);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -564,6 +923,11 @@ int main(void)
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_record),
 		cmocka_unit_test(test_sweep),
+		cmocka_unit_test(test_parse),
+		cmocka_unit_test(test_parse_errors),
+		cmocka_unit_test(test_diff),
+		cmocka_unit_test(test_journal_roundtrip),
+		cmocka_unit_test(test_journal_strict),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

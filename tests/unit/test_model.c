@@ -894,7 +894,7 @@ static void test_kind_verdicts(void **state)
 		{NULL, "FlinkDeployment", true, FO_SEV_WARNING, NULL}, /* its apiVersion is checked by the parser */
 		{"flink.apache.org/v1beta1", "FlinkSessionJob", true, FO_SEV_WARNING, NULL},
 		{"flink.apache.org/v1beta1", "FlinkStateSnapshot", true, FO_SEV_WARNING, NULL},
-		{"flink.apache.org/v1beta1", "FlinkBlueGreenDeployment", false, FO_SEV_ERROR, "nothing is deployed for it"},
+		{"flink.apache.org/v1beta1", "FlinkBlueGreenDeployment", true, FO_SEV_WARNING, NULL},
 		{"flink.apache.org/v1beta1", "FlinkDeploymnet", false, FO_SEV_ERROR, "unknown kind \"FlinkDeploymnet\" (did you mean \"FlinkDeployment\"?)"},
 		{"v1", "flinkdeployment", false, FO_SEV_ERROR, "did you mean \"FlinkDeployment\"?"},
 		{"flink.apache.org/v1beta1", "FlinkCluster", false, FO_SEV_ERROR, "unknown kind \"FlinkCluster\" of flink.apache.org"},
