@@ -7,8 +7,9 @@
 #   make test       build, then run every test: unit tests (plain and ASan+UBSan),
 #                   command-line tests under valgrind, the rig's smoke tests and the
 #                   end-to-end tests against real servers (plain and ASan+UBSan)
-#   make unit       only the cmocka unit tests, the command-line tests and the round trip
-#                   of rendered YAML and JSON through PyYAML (tests/roundtrip/check; no servers)
+#   make unit       only the cmocka unit tests, the command-line tests, the shell completion
+#                   in bash and zsh (tests/cli/completion) and the round trip of rendered
+#                   YAML and JSON through PyYAML (tests/roundtrip/check; no servers)
 #   make flink-memory  flinkops validate against Flink's own memory model (BashJavaUtils
 #                   from the rig's cached Flink jars, under a minute; part of make test)
 #   make bench      benchmarks, figures printed (never a pass/fail timing)
@@ -29,11 +30,12 @@ CC ?= cc
 PKGS := libgit2 libcurl yaml-0.1 libcjson openssl libmicrohttpd
 # clang and libclang-rt-dev (its sanitizer and libFuzzer runtimes, only
 # recommended by clang) build the fuzz targets; umoci unpacks the image for
-# its test; procps: the tests' pgrep and pkill
+# its test; procps: the tests' pgrep and pkill; zsh and bash-completion:
+# the completion's tests
 # (tests/check-deps checks that this list and the rig's cover every command)
 DEB_PKGS := build-essential pkg-config libgit2-dev libcurl4-openssl-dev libyaml-dev \
 	libcjson-dev libssl-dev libcmocka-dev libmicrohttpd-dev valgrind git curl jq python3 python3-yaml openssl \
-	clang libclang-rt-dev umoci procps
+	clang libclang-rt-dev umoci procps zsh bash-completion
 
 MODULES := lib flink render k8s config sync deploy agent
 SRCS := $(foreach m,$(MODULES),$(wildcard $(m)/*.c))
@@ -117,6 +119,7 @@ test: deps
 unit: $(BIN) $(UNIT_BINS)
 	@tests/run-unit $(BUILD) $(UNIT_BINS)
 	@tests/cli/run ./$(BIN)
+	@tests/cli/completion ./$(BIN)
 	@tests/roundtrip/check ./$(BIN)
 
 # Process sizes and memory options at Flink's boundaries: validate accepts
