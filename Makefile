@@ -8,9 +8,9 @@
 #                   command-line tests under valgrind, the rig's smoke tests and the
 #                   end-to-end tests against real servers (plain and ASan+UBSan)
 #   make unit       only the cmocka unit tests, the command-line tests, the shell completion
-#                   in bash and zsh (tests/cli/completion), the manual page (tests/docs/man)
-#                   and the round trip of rendered YAML and JSON through PyYAML
-#                   (tests/roundtrip/check; no servers)
+#                   in bash and zsh (tests/cli/completion), the manual page and the Markdown
+#                   links (tests/docs/) and the round trip of rendered YAML and JSON through
+#                   PyYAML (tests/roundtrip/check; no servers)
 #   make flink-memory  flinkops validate against Flink's own memory model (BashJavaUtils
 #                   from the rig's cached Flink jars, under a minute; part of make test)
 #   make install    the binary, the manual page (docs/flinkops.1) and the bash and zsh
@@ -136,6 +136,7 @@ unit: $(BIN) $(UNIT_BINS)
 	@tests/cli/completion ./$(BIN)
 	@rm -rf $(BUILD)/install && $(MAKE) -s install DESTDIR=$(CURDIR)/$(BUILD)/install PREFIX=/usr >/dev/null
 	@tests/docs/man ./$(BIN) $(BUILD)/install/usr
+	@tests/docs/links
 	@tests/roundtrip/check ./$(BIN)
 
 # Process sizes and memory options at Flink's boundaries: validate accepts
