@@ -854,20 +854,23 @@ int cmd_plan(int argc, char **argv)
 			/* no age is known without --live: checked, so a CI script can pass it to both */
 			int64_t ms;
 			if (cli_max_state_age(optarg, &ms) < 0)
-				return EXIT_FAIL;
+				goto cleanup;
 			break;
 		}
 		case 'o':
 			if (cli_choice("plan", "output format", outputs, optarg) < 0)
-				return EXIT_FAIL;
+				goto cleanup;
 			format = optarg;
 			break;
 		case 'h':
 			fputs(usage, stdout);
 			fputs(cli_git_usage, stdout);
-			return EXIT_OK;
+			status = EXIT_OK;
+			goto cleanup;
 		default:
-			return cli_usage_error("plan", "unknown option");
+			/* through cleanup: a bad shared option before this one set g.bad */
+			status = cli_usage_error("plan", "unknown option");
+			goto cleanup;
 		}
 	}
 	if (g.bad.code) {

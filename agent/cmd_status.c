@@ -166,16 +166,19 @@ int cmd_status(int argc, char **argv)
 		case 'o': {
 			int f = cli_choice("status", "output format", outputs, optarg);
 			if (f < 0)
-				return EXIT_FAIL;
+				goto cleanup;
 			json = strcmp(outputs[f], "json") == 0;
 			break;
 		}
 		case 'h':
 			fputs(usage, stdout);
 			fputs(cli_git_usage, stdout);
-			return EXIT_OK;
+			status = EXIT_OK;
+			goto cleanup;
 		default:
-			return cli_usage_error("status", "unknown option");
+			/* through cleanup: a bad shared option before this one set g.bad */
+			status = cli_usage_error("status", "unknown option");
+			goto cleanup;
 		}
 	}
 	if (g.bad.code) {

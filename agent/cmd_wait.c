@@ -269,9 +269,12 @@ int cmd_wait(int argc, char **argv)
 		case 'h':
 			fputs(usage, stdout);
 			fputs(cli_git_usage, stdout);
-			return EXIT_OK;
+			status = EXIT_OK;
+			goto cleanup;
 		default:
-			return cli_usage_error("wait", "unknown option");
+			/* through cleanup: a bad shared option before this one set g.bad */
+			status = cli_usage_error("wait", "unknown option");
+			goto cleanup;
 		}
 	}
 	sel.status_folder = folder;
