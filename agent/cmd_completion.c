@@ -49,14 +49,22 @@ typedef enum comp_kind { COMP_WORD, COMP_FILE, COMP_DIR, COMP_HIDDEN } comp_kind
 
 /* The options whose argument is a file or a folder, and the ones that are
  * for tests alone (not in --help, so not completed either). By name: an
- * option means the same on every verb that has it. */
+ * option means the same on every verb that has it. A name no verb has
+ * stops the script (write_script), so a renamed option cannot leave its
+ * hint behind. */
 static const struct {
 	const char *name;
 	comp_kind kind;
 } hints[] = {
-	{"config", COMP_FILE},	    {"manifests", COMP_DIR},	 {"repo", COMP_DIR},
-	{"cache", COMP_DIR},	    {"password-file", COMP_FILE}, {"ca-file", COMP_FILE},
-	{"ssh-key", COMP_FILE},	    {"known-hosts", COMP_FILE},	 {"crash-points", COMP_HIDDEN},
+	{"config", COMP_FILE},
+	{"manifests", COMP_DIR},
+	{"repo", COMP_DIR},
+	{"cache", COMP_DIR},
+	{"password-file", COMP_FILE},
+	{"ca-file", COMP_FILE},
+	{"ssh-key", COMP_FILE},
+	{"known-hosts", COMP_FILE},
+	{"crash-points", COMP_HIDDEN},
 };
 
 /* One option as the script completes it. */
@@ -409,12 +417,32 @@ static const comp_shell comp_shells[] = {
 	 "fi\n"},
 };
 
+/* Whether some verb (hidden ones too) or the global options have an
+ * option `name`: a hint for a name no table has any more is stale. */
+static bool option_exists(const char *name)
+{
+	for (const struct option *o = cli_global_options; o->name; o++)
+		if (strcmp(o->name, name) == 0)
+			return true;
+	for (size_t v = 0; v < cli_nverbs; v++)
+		for (size_t t = 0; cli_verbs[v]->options[t]; t++)
+			for (const struct option *o = cli_verbs[v]->options[t]; o->name; o++)
+				if (strcmp(o->name, name) == 0)
+					return true;
+	return false;
+}
+
 /* The script of shell `sh` into `b`, from the global options and every
  * visible verb's tables; -1 after a message on a table it cannot hold. */
 static int write_script(const comp_shell *sh, fo_buf *b)
 {
 	comp_opts o = {0};
 	int rc = -1;
+	for (size_t i = 0; i < FO_ARRAY_LEN(hints); i++)
+		if (!option_exists(hints[i].name)) {
+			fprintf(stderr, "flinkops completion: a hint names --%s, which no verb has\n", hints[i].name);
+			goto cleanup;
+		}
 	collect(NULL, (const struct option *const[]){cli_global_options, NULL}, cli_global_optstring, &o);
 	if (check_words(&o) < 0)
 		goto cleanup;
