@@ -7,10 +7,14 @@
 #   make test       build, then run every test: unit tests (plain and ASan+UBSan),
 #                   command-line tests under valgrind, the rig's smoke tests and the
 #                   end-to-end tests against real servers (plain and ASan+UBSan)
-#   make unit       only the cmocka unit tests, the command-line tests and the round trip
-#                   of rendered YAML and JSON through PyYAML (tests/roundtrip/check; no servers)
+#   make unit       only the cmocka unit tests, the command-line tests, the shell completion
+#                   in bash and zsh (tests/cli/completion), the manual page and the Markdown
+#                   links (tests/docs/) and the round trip of rendered YAML and JSON through
+#                   PyYAML (tests/roundtrip/check; no servers)
 #   make flink-memory  flinkops validate against Flink's own memory model (BashJavaUtils
 #                   from the rig's cached Flink jars, under a minute; part of make test)
+#   make install    the binary, the manual page (docs/flinkops.1) and the bash and zsh
+#                   completions under $(DESTDIR)$(PREFIX) (default /usr/local)
 #   make bench      benchmarks, figures printed (never a pass/fail timing)
 #   make fuzz       run every fuzz target for FUZZ_TIME seconds (default 180) and print
 #                   a table; make fuzz-regress replays the committed corpus and fuzzes
@@ -29,11 +33,12 @@ CC ?= cc
 PKGS := libgit2 libcurl yaml-0.1 libcjson openssl libmicrohttpd
 # clang and libclang-rt-dev (its sanitizer and libFuzzer runtimes, only
 # recommended by clang) build the fuzz targets; umoci unpacks the image for
-# its test; procps: the tests' pgrep and pkill
+# its test; procps: the tests' pgrep and pkill; zsh and bash-completion:
+# the completion's tests; mandoc: the manual page's lint
 # (tests/check-deps checks that this list and the rig's cover every command)
 DEB_PKGS := build-essential pkg-config libgit2-dev libcurl4-openssl-dev libyaml-dev \
 	libcjson-dev libssl-dev libcmocka-dev libmicrohttpd-dev valgrind git curl jq python3 python3-yaml openssl \
-	clang libclang-rt-dev umoci procps
+	clang libclang-rt-dev umoci procps zsh bash-completion mandoc
 
 MODULES := lib flink render k8s config sync deploy agent
 SRCS := $(foreach m,$(MODULES),$(wildcard $(m)/*.c))
@@ -70,7 +75,7 @@ AGENT_PURE_OBJS := $(addprefix $(BUILD)/agent/,schedule.o webhook.o metrics.o le
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: demo demo-down install-yaml image image-test all deps test unit unit-run cli-test rig-smoke e2e bench clean check-deps fuzz fuzz-regress fuzz-build flink-memory
+.PHONY: install demo demo-down install-yaml image image-test all deps test unit unit-run cli-test rig-smoke e2e bench clean check-deps fuzz fuzz-regress fuzz-build flink-memory
 
 all: $(BIN)
 
@@ -86,6 +91,17 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) $(AGENT_PURE_OBJS)
 	$(CC) $(ALL_CFLAGS) -DFO_SRCDIR='"$(CURDIR)"' -o $@ $< $(LIB_OBJS) $(AGENT_PURE_OBJS) $(LIBS) -lcmocka $(LDSAN)
 
 -include $(OBJS:.o=.d)
+
+# The binary, its manual page and its completion scripts (written by the
+# binary from its own option tables) under $(DESTDIR)$(PREFIX).
+PREFIX ?= /usr/local
+install: $(BIN)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/flinkops
+	install -m 644 docs/flinkops.1 $(DESTDIR)$(PREFIX)/share/man/man1/flinkops.1
+	./$(BIN) completion bash >$(DESTDIR)$(PREFIX)/share/bash-completion/completions/flinkops
+	./$(BIN) completion zsh >$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_flinkops
 
 # Install missing Debian packages. Runs apt-get only when something is missing.
 deps:
@@ -117,6 +133,10 @@ test: deps
 unit: $(BIN) $(UNIT_BINS)
 	@tests/run-unit $(BUILD) $(UNIT_BINS)
 	@tests/cli/run ./$(BIN)
+	@tests/cli/completion ./$(BIN)
+	@rm -rf $(BUILD)/install && $(MAKE) -s install DESTDIR=$(CURDIR)/$(BUILD)/install PREFIX=/usr >/dev/null
+	@tests/docs/man ./$(BIN) $(BUILD)/install/usr
+	@tests/docs/links
 	@tests/roundtrip/check ./$(BIN)
 
 # Process sizes and memory options at Flink's boundaries: validate accepts

@@ -8,13 +8,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/buf.h"
 #include "lib/duration.h"
 #include "lib/fs.h"
 #include "lib/log.h"
 
+const char *const cli_log_formats[] = {"text", "json", NULL};
+
 int cli_log_format(const char *value, const char *where)
 {
-	if (strcmp(value, "json") != 0 && strcmp(value, "text") != 0) {
+	size_t i = 0;
+	while (cli_log_formats[i] && strcmp(value, cli_log_formats[i]) != 0)
+		i++;
+	if (!cli_log_formats[i]) {
 		fprintf(stderr, "flinkops: %s: unknown log format \"%s\" (text or json)\n", where, value);
 		return -1;
 	}
@@ -75,6 +81,35 @@ int cli_usage_error(const char *verb, const char *fmt, ...)
 	fprintf(stderr, "flinkops %s: %s\nRun 'flinkops %s --help' for usage.\n", verb, m, verb);
 	free(m);
 	return EXIT_FAIL;
+}
+
+void cli_options_join(struct option *out, size_t cap, const struct option *a, const struct option *b)
+{
+	const struct option *tables[] = {a, b};
+	size_t n = 0;
+	for (size_t k = 0; k < FO_ARRAY_LEN(tables); k++)
+		for (const struct option *t = tables[k]; t && t->name; t++) {
+			if (n + 1 >= cap) {
+				fprintf(stderr, "flinkops: the option tables do not fit (%zu entries)\n", cap);
+				abort();
+			}
+			out[n++] = *t;
+		}
+	memset(&out[n], 0, sizeof(out[n]));
+}
+
+int cli_choice(const char *verb, const char *what, const char *const *choices, const char *value)
+{
+	size_t n = 0;
+	for (; choices[n]; n++)
+		if (strcmp(value, choices[n]) == 0)
+			return (int)n;
+	fo_buf list = FO_BUF_INIT;
+	for (size_t i = 0; i < n; i++)
+		fo_buf_printf(&list, "%s%s", i == 0 ? "" : i + 1 == n ? " or " : ", ", choices[i]);
+	cli_usage_error(verb, "unknown %s \"%s\" (%s)", what, value, fo_buf_cstr(&list));
+	fo_buf_free(&list);
+	return -1;
 }
 
 int cli_max_state_age(const char *value, int64_t *ms)

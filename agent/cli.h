@@ -6,6 +6,7 @@
 #ifndef AGENT_CLI_H
 #define AGENT_CLI_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -29,6 +30,58 @@ int cmd_status(int argc, char **argv);
 int cmd_git(int argc, char **argv);
 int cmd_flink(int argc, char **argv);
 int cmd_agent(int argc, char **argv);
+int cmd_completion(int argc, char **argv);
+
+/* What a verb takes after its options. */
+typedef enum cli_operand {
+	CLI_OPERAND_NONE,
+	CLI_OPERAND_PATHS, /* files or folders */
+	CLI_OPERAND_WORD,  /* one of `operand_values`, or anything when NULL */
+} cli_operand;
+
+/*
+ * A verb as main() dispatches it and `flinkops completion` and the tests
+ * see it. `options` are the very tables the verb's getopt_long reads (each
+ * ended by an entry with a NULL name; the list ends with NULL) and
+ * `optstring` its short options, so that what completion offers cannot
+ * drift from what the verb accepts. A hidden verb, a helper for tests, is
+ * left out of --help and of the completion.
+ */
+typedef struct cli_verb {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *optstring;
+	const struct option *const *options;
+	const char *const *outputs; /* the values -o takes, NULL-ended; NULL: no -o */
+	cli_operand operands;
+	const char *const *operand_values; /* NULL-ended, or NULL */
+	bool hidden;
+} cli_verb;
+
+extern const cli_verb cli_verb_validate, cli_verb_render, cli_verb_sync, cli_verb_agent, cli_verb_plan,
+	cli_verb_wait, cli_verb_status, cli_verb_git, cli_verb_flink, cli_verb_completion;
+/* Every verb, in the order of --help (main.c). */
+extern const cli_verb *const cli_verbs[];
+extern const size_t cli_nverbs;
+/* The options before the verb (main.c), ended by an entry with a NULL name,
+ * and their short spellings. */
+extern const struct option cli_global_options[];
+extern const char cli_global_optstring[];
+/* The values of --log-format, NULL-ended. */
+extern const char *const cli_log_formats[];
+/* plan --live's options (cmd_plan_live.c); cmd_plan hands over to it. */
+extern const struct option cli_plan_live_options[];
+
+/*
+ * Join the option tables `a` and `b` (each ended by an entry with a NULL
+ * name) into `out` of `cap` entries, ended the same way. Callers size `out`
+ * from both tables at compile time; a table that does not fit is a bug, so
+ * it aborts rather than drop an option.
+ */
+void cli_options_join(struct option *out, size_t cap, const struct option *a, const struct option *b);
+/* The index of `value` among `choices` (NULL-ended); else -1 after a usage
+ * error of `verb`: unknown WHAT "value" (a, b or c). */
+int cli_choice(const char *verb, const char *what, const char *const *choices, const char *value);
 
 /* Print every diagnostic on stderr, one `file:line:col: message` a line. */
 void cli_print_diags(const fo_diags *d);

@@ -165,19 +165,27 @@ static void elector_detach(agent_state *st)
 	pthread_mutex_unlock(&st->lock);
 }
 
+static const struct option options[] = {
+	{"config", required_argument, NULL, 'c'},
+	{"listen", required_argument, NULL, 'l'},
+	{"log-format", required_argument, NULL, 'f'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+const cli_verb cli_verb_agent = {
+	.name = "agent",
+	.run = cmd_agent,
+	.optstring = "h",
+	.options = (const struct option *const[]){options, NULL},
+};
+
 int cmd_agent(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"listen", required_argument, NULL, 'l'},
-		{"log-format", required_argument, NULL, 'f'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	const char *cfg_path = NULL, *listen = NULL;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, cli_verb_agent.optstring, options, NULL)) != -1) {
 		switch (c) {
 		case 'c': cfg_path = optarg; break;
 		case 'l': listen = optarg; break;

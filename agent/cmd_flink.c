@@ -379,6 +379,41 @@ static int parse_duration_opt(const char *name, const char *arg, int64_t *ms)
 	return 0;
 }
 
+static const struct option options[] = {
+	{"url", required_argument, NULL, OPT_URL},
+	{"timeout", required_argument, NULL, OPT_TIMEOUT},
+	{"call-timeout", required_argument, NULL, OPT_CALL_TIMEOUT},
+	{"ca-file", required_argument, NULL, OPT_CA_FILE},
+	{"cache", required_argument, NULL, OPT_CACHE},
+	{"s3-endpoint", required_argument, NULL, OPT_S3_ENDPOINT},
+	{"s3-region", required_argument, NULL, OPT_S3_REGION},
+	{"s3-access-key-file", required_argument, NULL, OPT_S3_ACCESS},
+	{"s3-secret-key-file", required_argument, NULL, OPT_S3_SECRET},
+	{"max-size", required_argument, NULL, OPT_MAX_SIZE},
+	{"in-place", no_argument, NULL, OPT_IN_PLACE},
+	{"class", required_argument, NULL, OPT_CLASS},
+	{"parallelism", required_argument, NULL, OPT_PARALLELISM},
+	{"savepoint", required_argument, NULL, OPT_SAVEPOINT},
+	{"allow-non-restored-state", no_argument, NULL, OPT_ALLOW_NON_RESTORED},
+	{"job-id", required_argument, NULL, OPT_JOB_ID},
+	{"arg", required_argument, NULL, OPT_ARG},
+	{"state", required_argument, NULL, OPT_STATE},
+	{"dir", required_argument, NULL, OPT_DIR},
+	{"no-wait", no_argument, NULL, OPT_NO_WAIT},
+	{"max-body", required_argument, NULL, OPT_MAX_BODY},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+const cli_verb cli_verb_flink = {
+	.name = "flink",
+	.run = cmd_flink,
+	.optstring = "h",
+	.options = (const struct option *const[]){options, NULL},
+	.operands = CLI_OPERAND_WORD,
+	.hidden = true,
+};
+
 int cmd_flink(int argc, char **argv)
 {
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -386,36 +421,11 @@ int cmd_flink(int argc, char **argv)
 		return argc < 2 ? EXIT_FAIL : EXIT_OK;
 	}
 	const char *op = argv[1];
-	static const struct option opts[] = {
-		{"url", required_argument, NULL, OPT_URL},
-		{"timeout", required_argument, NULL, OPT_TIMEOUT},
-		{"call-timeout", required_argument, NULL, OPT_CALL_TIMEOUT},
-		{"ca-file", required_argument, NULL, OPT_CA_FILE},
-		{"cache", required_argument, NULL, OPT_CACHE},
-		{"s3-endpoint", required_argument, NULL, OPT_S3_ENDPOINT},
-		{"s3-region", required_argument, NULL, OPT_S3_REGION},
-		{"s3-access-key-file", required_argument, NULL, OPT_S3_ACCESS},
-		{"s3-secret-key-file", required_argument, NULL, OPT_S3_SECRET},
-		{"max-size", required_argument, NULL, OPT_MAX_SIZE},
-		{"in-place", no_argument, NULL, OPT_IN_PLACE},
-		{"class", required_argument, NULL, OPT_CLASS},
-		{"parallelism", required_argument, NULL, OPT_PARALLELISM},
-		{"savepoint", required_argument, NULL, OPT_SAVEPOINT},
-		{"allow-non-restored-state", no_argument, NULL, OPT_ALLOW_NON_RESTORED},
-		{"job-id", required_argument, NULL, OPT_JOB_ID},
-		{"arg", required_argument, NULL, OPT_ARG},
-		{"state", required_argument, NULL, OPT_STATE},
-		{"dir", required_argument, NULL, OPT_DIR},
-		{"no-wait", no_argument, NULL, OPT_NO_WAIT},
-		{"max-body", required_argument, NULL, OPT_MAX_BODY},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	flink_cli o = {0};
 	int status = EXIT_FAIL;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc - 1, argv + 1, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc - 1, argv + 1, cli_verb_flink.optstring, options, NULL)) != -1) {
 		char *end = NULL;
 		switch (c) {
 		case OPT_URL: o.url = optarg; break;

@@ -36,7 +36,7 @@ enum {
 	OPT_GIT_TIMEOUT,
 };
 
-const struct option cli_git_long_options[CLI_GIT_NOPTS] = {
+const struct option cli_git_long_options[CLI_GIT_NOPTS + 1] = {
 	{"repo", required_argument, NULL, OPT_REPO},
 	{"cache", required_argument, NULL, OPT_CACHE},
 	{"username", required_argument, NULL, OPT_USERNAME},
@@ -46,6 +46,7 @@ const struct option cli_git_long_options[CLI_GIT_NOPTS] = {
 	{"known-hosts", required_argument, NULL, OPT_KNOWN_HOSTS},
 	{"accept-unknown-host-key", no_argument, NULL, OPT_ACCEPT_UNKNOWN},
 	{"git-timeout", required_argument, NULL, OPT_GIT_TIMEOUT},
+	{NULL, 0, NULL, 0},
 };
 
 const char cli_git_usage[] =
@@ -152,25 +153,38 @@ static void run_hook(void *ctx, int attempt)
 		fprintf(stderr, "flinkops git: --before-push command exited with status %d\n", rc);
 }
 
+enum { O_REF = 1, O_SINCE, O_MANIFESTS, O_BRANCH, O_PUT, O_DELETE, O_ATTEMPTS, O_HOOK, O_PATH, O_GLOB, O_STATUS };
+static const struct option options[] = {
+	{"ref", required_argument, NULL, O_REF},
+	{"since", required_argument, NULL, O_SINCE},
+	{"manifests", no_argument, NULL, O_MANIFESTS},
+	{"branch", required_argument, NULL, O_BRANCH},
+	{"put", required_argument, NULL, O_PUT},
+	{"delete", required_argument, NULL, O_DELETE},
+	{"attempts", required_argument, NULL, O_ATTEMPTS},
+	{"before-push", required_argument, NULL, O_HOOK},
+	{"path", required_argument, NULL, O_PATH},
+	{"glob", required_argument, NULL, O_GLOB},
+	{"status-folder", required_argument, NULL, O_STATUS},
+	{"message", required_argument, NULL, 'm'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+const cli_verb cli_verb_git = {
+	.name = "git",
+	.run = cmd_git,
+	.optstring = "+m:h",
+	.options = (const struct option *const[]){options, cli_git_long_options, NULL},
+	.operands = CLI_OPERAND_WORD,
+	.operand_values = (const char *const[]){"fetch", "push-status", NULL},
+	.hidden = true,
+};
+
 int cmd_git(int argc, char **argv)
 {
-	enum { O_REF = 1, O_SINCE, O_MANIFESTS, O_BRANCH, O_PUT, O_DELETE, O_ATTEMPTS, O_HOOK, O_PATH, O_GLOB, O_STATUS };
-	struct option opts[CLI_GIT_NOPTS + 14] = {
-		{"ref", required_argument, NULL, O_REF},
-		{"since", required_argument, NULL, O_SINCE},
-		{"manifests", no_argument, NULL, O_MANIFESTS},
-		{"branch", required_argument, NULL, O_BRANCH},
-		{"put", required_argument, NULL, O_PUT},
-		{"delete", required_argument, NULL, O_DELETE},
-		{"attempts", required_argument, NULL, O_ATTEMPTS},
-		{"before-push", required_argument, NULL, O_HOOK},
-		{"path", required_argument, NULL, O_PATH},
-		{"glob", required_argument, NULL, O_GLOB},
-		{"status-folder", required_argument, NULL, O_STATUS},
-		{"message", required_argument, NULL, 'm'},
-		{"help", no_argument, NULL, 'h'},
-	};
-	memcpy(&opts[13], cli_git_long_options, sizeof(cli_git_long_options));
+	struct option opts[FO_ARRAY_LEN(options) + CLI_GIT_NOPTS];
+	cli_options_join(opts, FO_ARRAY_LEN(opts), options, cli_git_long_options);
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		fputs(usage, argc < 2 ? stderr : stdout);
 		fputs(cli_git_usage, argc < 2 ? stderr : stdout);
@@ -192,7 +206,7 @@ int cmd_git(int argc, char **argv)
 	sync_repo *r = NULL;
 	fo_err e = FO_ERR_INIT;
 	optind = 1;
-	while ((c = getopt_long(argc - 1, argv + 1, "+m:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc - 1, argv + 1, cli_verb_git.optstring, opts, NULL)) != -1) {
 		if (cli_git_option(c, optarg, &g))
 			continue;
 		switch (c) {

@@ -847,23 +847,36 @@ static void print_json(const plan_list *l)
 	cJSON_Delete(o);
 }
 
+enum { O_BASE = 1, O_HEAD, O_PATH, O_GLOB, O_STATUS, O_MAX_AGE };
+static const struct option options[] = {
+	{"base", required_argument, NULL, O_BASE},
+	{"head", required_argument, NULL, O_HEAD},
+	{"path", required_argument, NULL, O_PATH},
+	{"glob", required_argument, NULL, O_GLOB},
+	{"status-folder", required_argument, NULL, O_STATUS},
+	{"max-state-age", required_argument, NULL, O_MAX_AGE},
+	{"output", required_argument, NULL, 'o'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+static const char *const outputs[] = {"text", "markdown", "json", NULL};
+
+/* plan and plan --live: completion offers the options of both */
+const cli_verb cli_verb_plan = {
+	.name = "plan",
+	.run = cmd_plan,
+	.optstring = "o:h",
+	.options = (const struct option *const[]){options, cli_git_long_options, cli_plan_live_options, NULL},
+	.outputs = outputs,
+};
+
 int cmd_plan(int argc, char **argv)
 {
 	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
 		if (strcmp(argv[i], "--live") == 0)
 			return cmd_plan_live(argc, argv);
-	enum { O_BASE = 1, O_HEAD, O_PATH, O_GLOB, O_STATUS, O_MAX_AGE };
-	struct option opts[CLI_GIT_NOPTS + 9] = {
-		{"base", required_argument, NULL, O_BASE},
-		{"head", required_argument, NULL, O_HEAD},
-		{"path", required_argument, NULL, O_PATH},
-		{"glob", required_argument, NULL, O_GLOB},
-		{"status-folder", required_argument, NULL, O_STATUS},
-		{"max-state-age", required_argument, NULL, O_MAX_AGE},
-		{"output", required_argument, NULL, 'o'},
-		{"help", no_argument, NULL, 'h'},
-	};
-	memcpy(&opts[8], cli_git_long_options, sizeof(cli_git_long_options));
+	struct option opts[FO_ARRAY_LEN(options) + CLI_GIT_NOPTS];
+	cli_options_join(opts, FO_ARRAY_LEN(opts), options, cli_git_long_options);
 	cli_git_opts g = {0};
 	const char *base = "main", *head = "HEAD", *format = "text";
 	sync_select sel = {0};
@@ -872,7 +885,7 @@ int cmd_plan(int argc, char **argv)
 	fo_err e = FO_ERR_INIT;
 	plan_list l = {0};
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, cli_verb_plan.optstring, opts, NULL)) != -1) {
 		if (cli_git_option(c, optarg, &g))
 			continue;
 		switch (c) {
@@ -885,20 +898,23 @@ int cmd_plan(int argc, char **argv)
 			/* no age is known without --live: checked, so a CI script can pass it to both */
 			int64_t ms;
 			if (cli_max_state_age(optarg, &ms) < 0)
-				return EXIT_FAIL;
+				goto cleanup;
 			break;
 		}
 		case 'o':
-			if (strcmp(optarg, "text") != 0 && strcmp(optarg, "markdown") != 0 && strcmp(optarg, "json") != 0)
-				return cli_usage_error("plan", "unknown output format \"%s\" (text, markdown or json)", optarg);
+			if (cli_choice("plan", "output format", outputs, optarg) < 0)
+				goto cleanup;
 			format = optarg;
 			break;
 		case 'h':
 			fputs(usage, stdout);
 			fputs(cli_git_usage, stdout);
-			return EXIT_OK;
+			status = EXIT_OK;
+			goto cleanup;
 		default:
-			return cli_usage_error("plan", "unknown option");
+			/* through cleanup: a bad shared option before this one set g.bad */
+			status = cli_usage_error("plan", "unknown option");
+			goto cleanup;
 		}
 	}
 	if (g.bad.code) {

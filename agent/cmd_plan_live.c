@@ -296,22 +296,23 @@ static void print_rolled_back(const deploy_live *live, const deploy_item *it, bo
 	fo_err_clear(&e);
 }
 
+const struct option cli_plan_live_options[] = {
+	{"live", no_argument, NULL, 'l'},
+	{"config", required_argument, NULL, 'c'},
+	{"manifests", required_argument, NULL, 'm'},
+	{"max-state-age", required_argument, NULL, 'a'},
+	{"output", required_argument, NULL, 'o'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
 int cmd_plan_live(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"live", no_argument, NULL, 'l'},
-		{"config", required_argument, NULL, 'c'},
-		{"manifests", required_argument, NULL, 'm'},
-		{"max-state-age", required_argument, NULL, 'a'},
-		{"output", required_argument, NULL, 'o'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	const char *cfg_path = NULL, *manifests = NULL, *format = "text";
 	int64_t max_age_ms = DEPLOY_MAX_STATE_AGE_MS;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, cli_verb_plan.optstring, cli_plan_live_options, NULL)) != -1) {
 		switch (c) {
 		case 'l': break;
 		case 'c': cfg_path = optarg; break;
@@ -321,8 +322,8 @@ int cmd_plan_live(int argc, char **argv)
 				return EXIT_FAIL;
 			break;
 		case 'o':
-			if (strcmp(optarg, "text") != 0 && strcmp(optarg, "markdown") != 0 && strcmp(optarg, "json") != 0)
-				return cli_usage_error("plan", "unknown output format \"%s\" (text, markdown or json)", optarg);
+			if (cli_choice("plan", "output format", cli_verb_plan.outputs, optarg) < 0)
+				return EXIT_FAIL;
 			format = optarg;
 			break;
 		case 'h': fputs(usage, stdout); return EXIT_OK;

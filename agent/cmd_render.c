@@ -25,24 +25,36 @@ static const char usage[] =
 	"\n"
 	"Exit status: 0 on success, 1 when any input is invalid (nothing printed).\n";
 
+static const struct option options[] = {
+	{"output", required_argument, NULL, 'o'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+static const char *const outputs[] = {"yaml", "json", NULL};
+
+const cli_verb cli_verb_render = {
+	.name = "render",
+	.run = cmd_render,
+	.optstring = "o:h",
+	.options = (const struct option *const[]){options, NULL},
+	.outputs = outputs,
+	.operands = CLI_OPERAND_PATHS,
+};
+
 int cmd_render(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"output", required_argument, NULL, 'o'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	bool json = false;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, cli_verb_render.optstring, options, NULL)) != -1) {
 		switch (c) {
-		case 'o':
-			if (strcmp(optarg, "json") == 0)
-				json = true;
-			else if (strcmp(optarg, "yaml") != 0)
-				return cli_usage_error("render", "unknown output format \"%s\" (yaml or json)", optarg);
+		case 'o': {
+			int f = cli_choice("render", "output format", outputs, optarg);
+			if (f < 0)
+				return EXIT_FAIL;
+			json = strcmp(outputs[f], "json") == 0;
 			break;
+		}
 		case 'h':
 			fputs(usage, stdout);
 			return EXIT_OK;

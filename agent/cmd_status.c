@@ -125,16 +125,29 @@ static bool status_named(const flink_status *s, const char *want)
 	       strcmp(s->name, slash + 1) == 0;
 }
 
+enum { O_BRANCH = 1, O_STATUS };
+static const struct option options[] = {
+	{"branch", required_argument, NULL, O_BRANCH},
+	{"status-folder", required_argument, NULL, O_STATUS},
+	{"output", required_argument, NULL, 'o'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+static const char *const outputs[] = {"text", "json", NULL};
+
+const cli_verb cli_verb_status = {
+	.name = "status",
+	.run = cmd_status,
+	.optstring = "o:h",
+	.options = (const struct option *const[]){options, cli_git_long_options, NULL},
+	.outputs = outputs,
+	.operands = CLI_OPERAND_WORD,
+};
+
 int cmd_status(int argc, char **argv)
 {
-	enum { O_BRANCH = 1, O_STATUS };
-	struct option opts[CLI_GIT_NOPTS + 5] = {
-		{"branch", required_argument, NULL, O_BRANCH},
-		{"status-folder", required_argument, NULL, O_STATUS},
-		{"output", required_argument, NULL, 'o'},
-		{"help", no_argument, NULL, 'h'},
-	};
-	memcpy(&opts[4], cli_git_long_options, sizeof(cli_git_long_options));
+	struct option opts[FO_ARRAY_LEN(options) + CLI_GIT_NOPTS];
+	cli_options_join(opts, FO_ARRAY_LEN(opts), options, cli_git_long_options);
 	cli_git_opts g = {0};
 	const char *branch = "main", *folder = "status";
 	bool json = false;
@@ -144,24 +157,28 @@ int cmd_status(int argc, char **argv)
 	fo_err e = FO_ERR_INIT;
 	cJSON *list = NULL;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, cli_verb_status.optstring, opts, NULL)) != -1) {
 		if (cli_git_option(c, optarg, &g))
 			continue;
 		switch (c) {
 		case O_BRANCH: branch = optarg; break;
 		case O_STATUS: folder = optarg; break;
-		case 'o':
-			if (strcmp(optarg, "json") == 0)
-				json = true;
-			else if (strcmp(optarg, "text") != 0)
-				return cli_usage_error("status", "unknown output format \"%s\" (text or json)", optarg);
+		case 'o': {
+			int f = cli_choice("status", "output format", outputs, optarg);
+			if (f < 0)
+				goto cleanup;
+			json = strcmp(outputs[f], "json") == 0;
 			break;
+		}
 		case 'h':
 			fputs(usage, stdout);
 			fputs(cli_git_usage, stdout);
-			return EXIT_OK;
+			status = EXIT_OK;
+			goto cleanup;
 		default:
-			return cli_usage_error("status", "unknown option");
+			/* through cleanup: a bad shared option before this one set g.bad */
+			status = cli_usage_error("status", "unknown option");
+			goto cleanup;
 		}
 	}
 	if (g.bad.code) {

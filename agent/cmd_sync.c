@@ -196,25 +196,35 @@ static long mono_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
+static const struct option options[] = {
+	{"config", required_argument, NULL, 'c'},
+	{"once", no_argument, NULL, '1'},
+	{"timeout", required_argument, NULL, 't'},
+	{"manifests", required_argument, NULL, 'm'},
+	{"force-prune", no_argument, NULL, 'F'},
+	{"output", required_argument, NULL, 'o'},
+	{"crash-points", no_argument, NULL, 'C'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+static const char *const outputs[] = {"text", "json", NULL};
+
+const cli_verb cli_verb_sync = {
+	.name = "sync",
+	.run = cmd_sync,
+	.optstring = "o:h",
+	.options = (const struct option *const[]){options, NULL},
+	.outputs = outputs,
+};
+
 int cmd_sync(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"once", no_argument, NULL, '1'},
-		{"timeout", required_argument, NULL, 't'},
-		{"manifests", required_argument, NULL, 'm'},
-		{"force-prune", no_argument, NULL, 'F'},
-		{"output", required_argument, NULL, 'o'},
-		{"crash-points", no_argument, NULL, 'C'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	const char *cfg_path = NULL, *manifests = NULL;
 	bool once = false, json = false, force_prune = false;
 	long timeout_ms = 10 * 60 * 1000L;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, cli_verb_sync.optstring, options, NULL)) != -1) {
 		switch (c) {
 		case 'c': cfg_path = optarg; break;
 		case '1': once = true; break;
@@ -230,12 +240,13 @@ int cmd_sync(int argc, char **argv)
 		}
 		case 'm': manifests = optarg; break;
 		case 'F': force_prune = true; break;
-		case 'o':
-			if (strcmp(optarg, "json") == 0)
-				json = true;
-			else if (strcmp(optarg, "text") != 0)
-				return cli_usage_error("sync", "unknown output format \"%s\" (text or json)", optarg);
+		case 'o': {
+			int f = cli_choice("sync", "output format", outputs, optarg);
+			if (f < 0)
+				return EXIT_FAIL;
+			json = strcmp(outputs[f], "json") == 0;
 			break;
+		}
 		case 'C': {
 			/* the named crash points of FLINKOPS_CRASH_AFTER, for the crash tests */
 			const char *pts[32];

@@ -29,6 +29,22 @@ static const char usage[] =
 	"\n"
 	"Exit status: 0 when every FlinkDeployment is valid, 1 otherwise.\n";
 
+static const struct option options[] = {
+	{"output", required_argument, NULL, 'o'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+static const char *const outputs[] = {"text", "json", NULL};
+
+const cli_verb cli_verb_validate = {
+	.name = "validate",
+	.run = cmd_validate,
+	.optstring = "o:h",
+	.options = (const struct option *const[]){options, NULL},
+	.outputs = outputs,
+	.operands = CLI_OPERAND_PATHS,
+};
+
 /* One valid document in the JSON output. */
 static void add_valid(cJSON *arr, const char *kind, const char *ns, const char *name, const char *file, int line)
 {
@@ -73,22 +89,18 @@ static void print_json(const flink_deployments *v, const fo_diags *d, size_t nfi
 
 int cmd_validate(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"output", required_argument, NULL, 'o'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	bool json = false;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, cli_verb_validate.optstring, options, NULL)) != -1) {
 		switch (c) {
-		case 'o':
-			if (strcmp(optarg, "json") == 0)
-				json = true;
-			else if (strcmp(optarg, "text") != 0)
-				return cli_usage_error("validate", "unknown output format \"%s\" (text or json)", optarg);
+		case 'o': {
+			int f = cli_choice("validate", "output format", outputs, optarg);
+			if (f < 0)
+				return EXIT_FAIL;
+			json = strcmp(outputs[f], "json") == 0;
 			break;
+		}
 		case 'h':
 			fputs(usage, stdout);
 			return EXIT_OK;

@@ -216,20 +216,30 @@ static enum verdict check(sync_repo *r, const char *sha, const char *tip, const 
 	return waiting ? V_WAIT : V_DONE;
 }
 
+enum { O_COMMIT = 1, O_TIMEOUT, O_INTERVAL, O_BRANCH, O_STATUS, O_PATH, O_GLOB };
+static const struct option options[] = {
+	{"commit", required_argument, NULL, O_COMMIT},
+	{"timeout", required_argument, NULL, O_TIMEOUT},
+	{"interval", required_argument, NULL, O_INTERVAL},
+	{"branch", required_argument, NULL, O_BRANCH},
+	{"status-folder", required_argument, NULL, O_STATUS},
+	{"path", required_argument, NULL, O_PATH},
+	{"glob", required_argument, NULL, O_GLOB},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+const cli_verb cli_verb_wait = {
+	.name = "wait",
+	.run = cmd_wait,
+	.optstring = "h",
+	.options = (const struct option *const[]){options, cli_git_long_options, NULL},
+};
+
 int cmd_wait(int argc, char **argv)
 {
-	enum { O_COMMIT = 1, O_TIMEOUT, O_INTERVAL, O_BRANCH, O_STATUS, O_PATH, O_GLOB };
-	struct option opts[CLI_GIT_NOPTS + 9] = {
-		{"commit", required_argument, NULL, O_COMMIT},
-		{"timeout", required_argument, NULL, O_TIMEOUT},
-		{"interval", required_argument, NULL, O_INTERVAL},
-		{"branch", required_argument, NULL, O_BRANCH},
-		{"status-folder", required_argument, NULL, O_STATUS},
-		{"path", required_argument, NULL, O_PATH},
-		{"glob", required_argument, NULL, O_GLOB},
-		{"help", no_argument, NULL, 'h'},
-	};
-	memcpy(&opts[8], cli_git_long_options, sizeof(cli_git_long_options));
+	struct option opts[FO_ARRAY_LEN(options) + CLI_GIT_NOPTS];
+	cli_options_join(opts, FO_ARRAY_LEN(opts), options, cli_git_long_options);
 	cli_git_opts g = {0};
 	const char *commit_arg = NULL, *branch = "main", *folder = "status";
 	int64_t timeout_ms = 10 * 60 * 1000, interval_ms = 5000;
@@ -239,7 +249,7 @@ int cmd_wait(int argc, char **argv)
 	sync_repo *r = NULL;
 	targets t = {0};
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, cli_verb_wait.optstring, opts, NULL)) != -1) {
 		if (cli_git_option(c, optarg, &g))
 			continue;
 		switch (c) {
@@ -259,9 +269,12 @@ int cmd_wait(int argc, char **argv)
 		case 'h':
 			fputs(usage, stdout);
 			fputs(cli_git_usage, stdout);
-			return EXIT_OK;
+			status = EXIT_OK;
+			goto cleanup;
 		default:
-			return cli_usage_error("wait", "unknown option");
+			/* through cleanup: a bad shared option before this one set g.bad */
+			status = cli_usage_error("wait", "unknown option");
+			goto cleanup;
 		}
 	}
 	sel.status_folder = folder;

@@ -25,8 +25,9 @@ typedef struct cli_git_opts {
 /* getopt_long ids of the shared options start here. */
 #define CLI_GIT_OPT_BASE 0x1000
 #define CLI_GIT_NOPTS 9
-/* The shared long options (CLI_GIT_NOPTS of them), to copy into a verb's table. */
-extern const struct option cli_git_long_options[CLI_GIT_NOPTS];
+/* The shared long options (CLI_GIT_NOPTS of them and an end), to join to a
+ * verb's table (cli_options_join). */
+extern const struct option cli_git_long_options[CLI_GIT_NOPTS + 1];
 /* Their help text. */
 extern const char cli_git_usage[];
 

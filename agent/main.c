@@ -28,6 +28,7 @@ static const char usage[] =
 	"  plan --repo R --base REV --head REV   review a change: actions, warnings, rendered diff\n"
 	"  wait --repo R --commit SHA            wait until the status files show SHA rolled out\n"
 	"  status [--repo R]  a table of the status files\n"
+	"  completion bash|zsh                  print a shell completion script\n"
 	"\n"
 	"Global options:\n"
 	"  --log-level LEVEL  debug, info (default), warn or error\n"
@@ -36,22 +37,27 @@ static const char usage[] =
 	"  -h, --help         this help; 'flinkops VERB --help' for a verb\n"
 	"  --version          print the version and the libraries in use\n";
 
-static const struct {
-	const char *name;
-	int (*fn)(int, char **);
-} verbs[] = {
-	{"validate", cmd_validate},
-	{"render", cmd_render},
-	{"sync", cmd_sync},
-	{"agent", cmd_agent},
-	{"plan", cmd_plan},
-	{"wait", cmd_wait},
-	{"status", cmd_status},
-	/* hidden: fetch, diff and status pushes by hand, for tests and benchmarks (see cmd_git.c) */
-	{"git", cmd_git},
-	/* hidden: one Flink REST call or jar fetch by hand, for tests and diagnosis (see cmd_flink.c) */
-	{"flink", cmd_flink},
+/* hidden: git (fetch, diff and status pushes by hand, for tests and
+ * benchmarks; see cmd_git.c) and flink (one Flink REST call or jar fetch by
+ * hand, for tests and diagnosis; see cmd_flink.c) */
+const cli_verb *const cli_verbs[] = {
+	&cli_verb_validate, &cli_verb_render, &cli_verb_sync, &cli_verb_agent, &cli_verb_plan,
+	&cli_verb_wait, &cli_verb_status, &cli_verb_completion, &cli_verb_git, &cli_verb_flink,
 };
+const size_t cli_nverbs = FO_ARRAY_LEN(cli_verbs);
+
+enum { G_HELP = 'h', G_VERSION = 256, G_LOG_LEVEL, G_LOG_FORMAT };
+/* Read by hand below, not with getopt: getopt keeps its ordering from its
+ * first call in a process, and each verb's own getopt_long must be that
+ * first call to permute its options. */
+const struct option cli_global_options[] = {
+	{"log-level", required_argument, NULL, G_LOG_LEVEL},
+	{"log-format", required_argument, NULL, G_LOG_FORMAT},
+	{"help", no_argument, NULL, G_HELP},
+	{"version", no_argument, NULL, G_VERSION},
+	{NULL, 0, NULL, 0},
+};
+const char cli_global_optstring[] = "h";
 
 static void print_version(void)
 {
@@ -63,6 +69,18 @@ static void print_version(void)
 }
 
 static int run(int argc, char **argv);
+
+/* The global option `arg` names ("--NAME", or "-X" of cli_global_optstring), or NULL. */
+static const struct option *global_option(const char *arg)
+{
+	bool shrt = arg[0] == '-' && arg[1] && arg[1] != '-' && !arg[2] && strchr(cli_global_optstring, arg[1]);
+	if (!shrt && strncmp(arg, "--", 2) != 0)
+		return NULL;
+	for (const struct option *o = cli_global_options; o->name; o++)
+		if (shrt ? o->val == arg[1] : strcmp(arg + 2, o->name) == 0)
+			return o;
+	return NULL;
+}
 
 int main(int argc, char **argv)
 {
@@ -86,34 +104,40 @@ static int run(int argc, char **argv)
 	int i = 1;
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		const char *a = argv[i];
-		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+		const struct option *o = global_option(a);
+		if (!o || (o->has_arg == required_argument && i + 1 >= argc)) {
+			fprintf(stderr, "flinkops: unknown option \"%s\"\nRun 'flinkops --help' for usage.\n", a);
+			return EXIT_FAIL;
+		}
+		switch (o->val) {
+		case G_HELP:
 			fputs(usage, stdout);
 			return EXIT_OK;
-		} else if (strcmp(a, "--version") == 0) {
+		case G_VERSION:
 			print_version();
 			return EXIT_OK;
-		} else if (strcmp(a, "--log-level") == 0 && i + 1 < argc) {
+		case G_LOG_LEVEL: {
 			int lvl = fo_log_level_parse(argv[++i]);
 			if (lvl < 0) {
 				fprintf(stderr, "flinkops: unknown log level \"%s\" (debug, info, warn, error)\n", argv[i]);
 				return EXIT_FAIL;
 			}
 			fo_log_set_level((enum fo_log_level)lvl);
-		} else if (strcmp(a, "--log-format") == 0 && i + 1 < argc) {
+			break;
+		}
+		case G_LOG_FORMAT:
 			if (cli_log_format(argv[++i], "--log-format") < 0)
 				return EXIT_FAIL;
-		} else {
-			fprintf(stderr, "flinkops: unknown option \"%s\"\nRun 'flinkops --help' for usage.\n", a);
-			return EXIT_FAIL;
+			break;
 		}
 	}
 	if (i >= argc) {
 		fputs(usage, stderr);
 		return EXIT_FAIL;
 	}
-	for (size_t v = 0; v < FO_ARRAY_LEN(verbs); v++)
-		if (strcmp(argv[i], verbs[v].name) == 0)
-			return verbs[v].fn(argc - i, argv + i);
+	for (size_t v = 0; v < cli_nverbs; v++)
+		if (strcmp(argv[i], cli_verbs[v]->name) == 0)
+			return cli_verbs[v]->run(argc - i, argv + i);
 	fprintf(stderr, "flinkops: unknown verb \"%s\"\nRun 'flinkops --help' for the verbs.\n", argv[i]);
 	return EXIT_FAIL;
 }

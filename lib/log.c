@@ -17,7 +17,9 @@ static struct {
 	atomic_ulong pass;
 } logger = {FO_LOG_INFO, false, 0};
 
-static const char *level_names[] = {"debug", "info", "warn", "error"};
+/* NULL-ended for fo_log_level_names; FO_LOG_NLEVELS counts the names */
+static const char *const level_names[] = {"debug", "info", "warn", "error", NULL};
+#define FO_LOG_NLEVELS (FO_ARRAY_LEN(level_names) - 1)
 
 void fo_log_setup(enum fo_log_level min, bool json)
 {
@@ -42,16 +44,21 @@ void fo_log_set_pass(unsigned long pass)
 
 int fo_log_level_parse(const char *s)
 {
-	for (size_t i = 0; i < FO_ARRAY_LEN(level_names); i++)
+	for (size_t i = 0; i < FO_LOG_NLEVELS; i++)
 		if (strcmp(s, level_names[i]) == 0)
 			return (int)i;
 	return -1;
 }
 
+const char *const *fo_log_level_names(void)
+{
+	return level_names;
+}
+
 void fo_log_format(fo_buf *b, bool json, const char *ts, enum fo_log_level lvl, const char *component,
 		   unsigned long pass, const fo_log_fields *f, const char *msg)
 {
-	const char *level = (unsigned)lvl < FO_ARRAY_LEN(level_names) ? level_names[lvl] : "info";
+	const char *level = (unsigned)lvl < FO_LOG_NLEVELS ? level_names[lvl] : "info";
 	if (!json) {
 		fo_buf_printf(b, "%s %-5s %s: %s\n", ts, level, component, msg);
 		return;

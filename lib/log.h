@@ -29,6 +29,9 @@ void fo_log_set_json(bool json);
 void fo_log_set_pass(unsigned long pass);
 /* Parse "debug|info|warn|error"; returns -1 when unknown. */
 int fo_log_level_parse(const char *s);
+/* The names fo_log_level_parse takes, in the order of the levels,
+ * NULL-ended (the shell completion lists them). */
+const char *const *fo_log_level_names(void);
 void fo_log(enum fo_log_level lvl, const char *component, const char *fmt, ...) FO_PRINTF(3, 4);
 /* The same with fields (f may be NULL). */
 void fo_logf(enum fo_log_level lvl, const char *component, const fo_log_fields *f, const char *fmt, ...)
