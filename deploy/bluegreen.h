@@ -92,7 +92,7 @@ char *deploy_bg_plan(const flink_deployment *from, const flink_deployment *to);
 /* The most of a FlinkBlueGreenDeployment's document the journal keeps (two
  * of them fit a ConfigMap's 1 MiB with room to spare); a larger one is
  * refused before anything of it runs. */
-#define DEPLOY_BG_SPEC_MAX (256 * 1024)
+#define DEPLOY_BG_SPEC_MAX FLINK_BLUEGREEN_DOC_MAX
 
 /* The blue/green journal (a ConfigMap flink-bluegreen-NAME). The spec each
  * child runs is kept as the document git held (its text, parsed again each

@@ -23,6 +23,9 @@
 #define FLINK_KIND_BLUEGREEN "FlinkBlueGreenDeployment"
 /* The label upstream puts on a blue/green child: BLUE or GREEN */
 #define FLINK_BLUEGREEN_TYPE_LABEL "flink/blue-green-deployment-type"
+/* The largest FlinkBlueGreenDeployment document flinkops keeps (two fit a
+ * ConfigMap's 1 MiB with room to spare) */
+#define FLINK_BLUEGREEN_DOC_MAX (256 * 1024)
 /* Longest name whose derived objects still fit Kubernetes' limits: the
  * StatefulSet "NAME-taskmanager" labels its revisions with
  * "NAME-taskmanager-" plus a 10-character hash, which must stay within 63. */
@@ -219,6 +222,11 @@ typedef struct flink_bluegreen {
 	                        * how long after its first checkpoint the new job counts as caught up */
 	flink_ingress *ingress;/* spec.ingress: one Ingress NAME to the active child's REST Service */
 	char *template_hash;   /* spec.template as one value: equal when the children are */
+	/* The document as written (its bytes in the file, at most
+	 * FLINK_BLUEGREEN_DOC_MAX): what a child that takes this spec keeps
+	 * in the blue/green journal, to run it again after git moved on.
+	 * Read back, it is the same FlinkBlueGreenDeployment (checked). */
+	char *doc_text;
 	struct flink_deployment *child[2]; /* the template as NAME-blue [0] and NAME-green [1] */
 } flink_bluegreen;
 

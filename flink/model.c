@@ -2045,6 +2045,52 @@ bool flink_kind_verdict(const char *api_version, const char *kind, enum fo_sever
 	return false;
 }
 
+/*
+ * Keep document `i` of `f`, a FlinkBlueGreenDeployment read as `fd`, as
+ * written (fd->bg->doc_text), and check that it reads back alone as the
+ * same resource: a child's spec is this text, parsed again every pass. A
+ * document too large to keep, or one that depends on what is outside it,
+ * is an error.
+ */
+static bool keep_document(const fo_yaml_file *f, size_t i, flink_deployment *fd, fo_diags *d)
+{
+	const fo_yaml_node *doc = f->docs[i];
+	if (!f->doc_off || !f->text || f->doc_len[i] > FLINK_BLUEGREEN_DOC_MAX) {
+		fo_diag_add(d, FO_SEV_ERROR, f->name, doc->line, doc->col,
+			    "%s %s/%s: the document is %zu bytes; flinkops keeps a blue/green deployment's document "
+			    "with its journal, at most %d bytes",
+			    FLINK_KIND_BLUEGREEN, fd->namespace, fd->name, f->doc_len ? f->doc_len[i] : 0,
+			    FLINK_BLUEGREEN_DOC_MAX);
+		return false;
+	}
+	char *text = fo_malloc(f->doc_len[i] + 1);
+	memcpy(text, f->text + f->doc_off[i], f->doc_len[i]);
+	text[f->doc_len[i]] = '\0';
+	fo_yaml_file *one = NULL;
+	fo_diags quiet = FO_DIAGS_INIT;
+	flink_deployment *back = NULL;
+	if (fo_yaml_load(f->name, text, f->doc_len[i], NULL, &one, &quiet) == 0 && one->ndocs >= 1 && one->docs[0])
+		back = flink_bluegreen_parse(one->docs[0], f->name, &quiet);
+	bool same = back && back->bg && fo_streq(back->name, fd->name) && fo_streq(back->namespace, fd->namespace) &&
+		    fo_streq(back->bg->template_hash, fd->bg->template_hash) && back->bg->grace_ms == fd->bg->grace_ms &&
+		    back->bg->delay_ms == fd->bg->delay_ms && back->bg->reschedule_ms == fd->bg->reschedule_ms &&
+		    back->bg->catch_up_ms == fd->bg->catch_up_ms && !!back->bg->ingress == !!fd->bg->ingress;
+	flink_deployment_free(back);
+	fo_yaml_file_free(one);
+	fo_diags_free(&quiet);
+	if (!same) {
+		fo_diag_add(d, FO_SEV_ERROR, f->name, doc->line, doc->col,
+			    "%s %s/%s: the document does not read back alone as the same resource, which flinkops "
+			    "must do to keep it with its journal; write it without directives or tags that depend on "
+			    "the rest of the file",
+			    FLINK_KIND_BLUEGREEN, fd->namespace, fd->name);
+		free(text);
+		return false;
+	}
+	fd->bg->doc_text = text;
+	return true;
+}
+
 int flink_parse_file(const fo_yaml_file *f, flink_deployments *out, size_t *skipped, fo_diags *d)
 {
 	size_t start = d->nerrors, other = 0;
@@ -2094,6 +2140,10 @@ int flink_parse_file(const fo_yaml_file *f, flink_deployments *out, size_t *skip
 				       : strcmp(ks, FLINK_KIND_SNAPSHOT) == 0  ? flink_snapshot_parse(doc, f->name, d)
 				       : strcmp(ks, FLINK_KIND_BLUEGREEN) == 0 ? flink_bluegreen_parse(doc, f->name, d)
 									       : flink_deployment_parse(doc, f->name, d);
+		if (fd && fd->bg && !keep_document(f, i, fd, d)) {
+			flink_deployment_free(fd);
+			fd = NULL;
+		}
 		if (fd) {
 			out->v = fo_grow(out->v, &out->cap, out->n + 1, sizeof(*out->v));
 			out->v[out->n++] = fd;
@@ -2152,6 +2202,7 @@ void flink_deployment_free(flink_deployment *fd)
 	if (fd->bg) {
 		flink_ingress_free(fd->bg->ingress);
 		free(fd->bg->template_hash);
+		free(fd->bg->doc_text);
 		flink_deployment_free(fd->bg->child[0]);
 		flink_deployment_free(fd->bg->child[1]);
 		free(fd->bg);

@@ -62,7 +62,25 @@ typedef struct builder {
 	bool have_root;
 	fo_yaml_file *file;
 	size_t docs_cap;
+	/* libyaml's marks count characters; the byte that character
+	 * `pos_chars` starts at is `pos_bytes` (walked forward only, since
+	 * documents come in order) */
+	size_t pos_chars, pos_bytes;
+	size_t doc_start; /* the current document's first byte */
 } builder;
+
+/* The byte offset of character `index` of the (valid UTF-8) input. */
+static size_t byte_at(builder *b, size_t index)
+{
+	while (b->pos_chars < index && b->pos_bytes < b->len) {
+		b->pos_bytes++;
+		/* continuation bytes (10xxxxxx) belong to the character before */
+		while (b->pos_bytes < b->len && ((unsigned char)b->data[b->pos_bytes] & 0xC0) == 0x80)
+			b->pos_bytes++;
+		b->pos_chars++;
+	}
+	return b->pos_bytes;
+}
 
 static void fail(builder *b, int line, int col, const char *fmt, ...) FO_PRINTF(4, 5);
 
@@ -521,6 +539,12 @@ int fo_yaml_load(const char *name, const char *data, size_t len,
 
 	b.file = fo_calloc(1, sizeof(*b.file));
 	b.file->name = fo_strdup(name);
+	/* all `len` bytes, NULs included: the offsets index this copy */
+	b.file->text = fo_malloc(len + 1);
+	if (len)
+		memcpy(b.file->text, data, len);
+	b.file->text[len] = '\0';
+	b.file->len = len;
 
 	yaml_parser_t p;
 	if (!yaml_parser_initialize(&p)) {
@@ -544,19 +568,29 @@ int fo_yaml_load(const char *name, const char *data, size_t len,
 			done = true;
 			break;
 		case YAML_DOCUMENT_START_EVENT:
+			b.doc_start = byte_at(&b, ev.start_mark.index);
 			if (b.file->ndocs >= b.lim.max_docs) {
 				fail(&b, (int)ev.start_mark.line + 1, (int)ev.start_mark.column + 1,
 				     "more than %zu documents in one file", b.lim.max_docs);
 				rc = FO_ETOOBIG;
 			}
 			break;
-		case YAML_DOCUMENT_END_EVENT:
+		case YAML_DOCUMENT_END_EVENT: {
+			size_t cap = b.docs_cap;
 			b.file->docs = fo_grow(b.file->docs, &b.docs_cap, b.file->ndocs + 1, sizeof(*b.file->docs));
+			if (b.docs_cap != cap) {
+				b.file->doc_off = fo_realloc(b.file->doc_off, b.docs_cap * sizeof(*b.file->doc_off));
+				b.file->doc_len = fo_realloc(b.file->doc_len, b.docs_cap * sizeof(*b.file->doc_len));
+			}
+			size_t end = byte_at(&b, ev.end_mark.index);
+			b.file->doc_off[b.file->ndocs] = b.doc_start;
+			b.file->doc_len[b.file->ndocs] = end >= b.doc_start ? end - b.doc_start : 0;
 			b.file->docs[b.file->ndocs++] = b.root;
 			b.root = NULL;
 			b.have_root = false;
 			clear_anchors(&b);
 			break;
+		}
 		case YAML_MAPPING_START_EVENT:
 			rc = push(&b, FO_YAML_MAP, &ev, ev.data.mapping_start.anchor, ev.data.mapping_start.tag);
 			break;
@@ -648,6 +682,9 @@ void fo_yaml_file_free(fo_yaml_file *f)
 	for (size_t i = 0; i < f->ndocs; i++)
 		fo_yaml_node_free(f->docs[i]);
 	free(f->docs);
+	free(f->doc_off);
+	free(f->doc_len);
+	free(f->text);
 	free(f->name);
 	free(f);
 }

@@ -50,6 +50,12 @@ typedef struct fo_yaml_file {
 	char *name;               /* as given, for messages */
 	fo_yaml_node **docs;      /* one root per document; NULL root for an empty document */
 	size_t ndocs;
+	/* Where each document is in the input, in bytes: docs[i] was read
+	 * from text[doc_off[i] .. doc_off[i] + doc_len[i]) (its "---" and
+	 * "..." included), so that a document can be kept as written. */
+	size_t *doc_off, *doc_len;
+	char *text;               /* the input, NUL-terminated (a copy; freed with the file) */
+	size_t len;
 } fo_yaml_file;
 
 /*

@@ -652,6 +652,46 @@ static void test_parse(void **state)
 	fo_diags_free(&d);
 }
 
+/* The document is kept as written, and alone it reads back as the same
+ * resource: what the journal keeps for a child to run again. */
+static void test_document_kept(void **state)
+{
+	(void)state;
+	char *doc = doc_with(NULL, NULL);
+	char *text = fo_asprintf("# caf\xc3\xa9 \xe2\x82\xac\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {name: flink, "
+				 "namespace: jobs}\n---\n%s...\n---\n# after\n",
+				 doc);
+	fo_diags d = FO_DIAGS_INIT;
+	flink_deployment *fd = load_bg(text, &d);
+	assert_non_null(fd);
+	char *want = fo_asprintf("---\n%s...", doc);
+	assert_string_equal(fd->bg->doc_text, want);
+	flink_deployment *again = load_bg(fd->bg->doc_text, &d);
+	assert_non_null(again);
+	assert_string_equal(again->bg->template_hash, fd->bg->template_hash);
+	assert_string_equal(again->bg->doc_text, fd->bg->doc_text);
+	flink_deployment_free(again);
+	flink_deployment_free(fd);
+	free(want);
+	free(text);
+	/* a document too large to keep with the journal */
+	size_t pad = FLINK_BLUEGREEN_DOC_MAX;
+	char *comment = fo_calloc(pad + 1, 1);
+	memset(comment, 'x', pad);
+	text = fo_asprintf("%s# %s\n", doc, comment);
+	fd = load_bg(text, &d);
+	assert_null(fd);
+	bool found = false;
+	for (size_t k = 0; k < d.n; k++)
+		found = found || strstr(d.v[k].msg, "flinkops keeps a blue/green deployment's document with its journal, "
+						   "at most 262144 bytes");
+	assert_true(found);
+	free(text);
+	free(comment);
+	free(doc);
+	fo_diags_free(&d);
+}
+
 /* Each problem said where it is, under the path it is written at. */
 static void test_parse_errors(void **state)
 {
@@ -925,6 +965,7 @@ int main(void)
 		cmocka_unit_test(test_sweep),
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_parse_errors),
+		cmocka_unit_test(test_document_kept),
 		cmocka_unit_test(test_diff),
 		cmocka_unit_test(test_journal_roundtrip),
 		cmocka_unit_test(test_journal_strict),

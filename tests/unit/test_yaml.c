@@ -576,11 +576,55 @@ static void test_emit_special_characters(void **state)
 	assert_true(fo_yaml_plain_safe("caf\xc3\xa9"));
 }
 
+/* Each document's bytes, as the file records them, read back alone as
+ * the same document: whatever the separators, the comments between, the
+ * characters of more than one byte before it. */
+static void test_document_ranges(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *text;
+		size_t ndocs;
+		const char *first_doc; /* the first document's bytes */
+	} cases[] = {
+		{"a: 1\n", 1, "a: 1\n"},
+		{"\xc3\xa9t\xc3\xa9: \"\xe2\x82\xac\"\n---\nb: [1, 2]\n", 2, "\xc3\xa9t\xc3\xa9: \"\xe2\x82\xac\"\n"},
+		{"# a comment\n---\nname: x # here\n...\n---\n# between\nother: \"\xf0\x9f\x98\x80\"\n--- {c: 3}\n", 3,
+		 "---\nname: x # here\n..."},
+		{"--- |\n  text \xe2\x82\xac\n---\n- a\n- b\n", 2, "--- |\n  text \xe2\x82\xac\n"},
+		{"k: &x {a: 1}\nl: *x\n---\nm: 2", 2, "k: &x {a: 1}\nl: *x\n"},
+	};
+	for (size_t i = 0; i < FO_ARRAY_LEN(cases); i++) {
+		fo_yaml_file *f = load_ok(cases[i].text);
+		assert_int_equal(f->ndocs, cases[i].ndocs);
+		char *first = fo_strndup(f->text + f->doc_off[0], f->doc_len[0]);
+		if (strcmp(first, cases[i].first_doc) != 0)
+			fail_msg("case %zu: the first document is \"%s\", want \"%s\"", i, first, cases[i].first_doc);
+		free(first);
+		for (size_t k = 0; k < f->ndocs; k++) {
+			assert_true(f->doc_off[k] + f->doc_len[k] <= f->len);
+			fo_yaml_file *one = NULL;
+			fo_diags d = FO_DIAGS_INIT;
+			assert_int_equal(fo_yaml_load("one.yaml", f->text + f->doc_off[k], f->doc_len[k], NULL, &one, &d), 0);
+			assert_int_equal(one->ndocs, 1);
+			cJSON *a = fo_yaml_to_json(f->docs[k]), *b = fo_yaml_to_json(one->docs[0]);
+			if (!cJSON_Compare(a, b, true))
+				fail_msg("case %zu document %zu reads back different", i, k);
+			cJSON_Delete(a);
+			cJSON_Delete(b);
+			fo_yaml_file_free(one);
+			fo_diags_free(&d);
+		}
+		fo_yaml_file_free(f);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_positions),
 		cmocka_unit_test(test_multiple_documents),
+		cmocka_unit_test(test_document_ranges),
 		cmocka_unit_test(test_duplicate_key),
 		cmocka_unit_test(test_alias_expansion),
 		cmocka_unit_test(test_alias_bomb),
