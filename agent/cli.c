@@ -98,6 +98,20 @@ void cli_options_join(struct option *out, size_t cap, const struct option *a, co
 	memset(&out[n], 0, sizeof(out[n]));
 }
 
+void cli_print_answer(const cJSON *v, bool yaml)
+{
+	if (yaml) {
+		fo_buf b = FO_BUF_INIT;
+		fo_yaml_emit(&b, v);
+		fwrite(fo_buf_cstr(&b), 1, b.len, stdout);
+		fo_buf_free(&b);
+		return;
+	}
+	char *s = cJSON_Print(v);
+	puts(s);
+	free(s);
+}
+
 int cli_choice(const char *verb, const char *what, const char *const *choices, const char *value)
 {
 	size_t n = 0;

@@ -82,6 +82,10 @@ void cli_options_join(struct option *out, size_t cap, const struct option *a, co
 /* The index of `value` among `choices` (NULL-ended); else -1 after a usage
  * error of `verb`: unknown WHAT "value" (a, b or c). */
 int cli_choice(const char *verb, const char *what, const char *const *choices, const char *value);
+/* A verb's machine-readable answer `v` on stdout: indented JSON, or with
+ * `yaml` the same values as YAML (-o yaml, as kubectl spells it). The same
+ * answer either way: a YAML reader gets what a JSON reader gets. */
+void cli_print_answer(const cJSON *v, bool yaml);
 
 /* Print every diagnostic on stderr, one `file:line:col: message` a line. */
 void cli_print_diags(const fo_diags *d);

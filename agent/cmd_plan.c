@@ -27,7 +27,7 @@
 #include "render/render.h"
 
 static const char usage[] =
-	"usage: flinkops plan [--repo DIR_OR_URL] [--base REV] [--head REV] [-o text|markdown|json]\n"
+	"usage: flinkops plan [--repo DIR_OR_URL] [--base REV] [--head REV] [-o text|markdown|json|yaml]\n"
 	"                     [--path FOLDER] [--glob G] [--status-folder F]\n"
 	"\n"
 	"Show what merging HEAD into BASE would do, without touching any cluster: for\n"
@@ -41,7 +41,7 @@ static const char usage[] =
 	"\n"
 	"  --base REV             the target branch or commit (default main)\n"
 	"  --head REV             the proposed branch or commit (default HEAD)\n"
-	"  -o, --output FORMAT    text (default), markdown (for a PR comment) or json\n"
+	"  -o, --output FORMAT    text (default), markdown (for a PR comment), json or yaml\n"
 	"  --path FOLDER          only manifests under FOLDER\n"
 	"  --glob G               manifest file names (default *.yaml and *.yml)\n"
 	"  --status-folder F      the agent's status folder, never read (default status)\n"
@@ -748,7 +748,7 @@ static cJSON *kind_json(const plan_snap *x)
 	return j;
 }
 
-static void print_json(const plan_list *l)
+static void print_json(const plan_list *l, bool yaml)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "base", l->base_commit);
@@ -841,9 +841,7 @@ static void print_json(const plan_list *l)
 		cJSON_AddItemToArray(errs, cJSON_CreateString(s));
 		free(s);
 	}
-	char *s = cJSON_Print(o);
-	printf("%s\n", s);
-	free(s);
+	cli_print_answer(o, yaml);
 	cJSON_Delete(o);
 }
 
@@ -859,7 +857,7 @@ static const struct option options[] = {
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
-static const char *const outputs[] = {"text", "markdown", "json", NULL};
+static const char *const outputs[] = {"text", "markdown", "json", "yaml", NULL};
 
 /* plan and plan --live: completion offers the options of both */
 const cli_verb cli_verb_plan = {
@@ -948,8 +946,8 @@ int cmd_plan(int argc, char **argv)
 	for (size_t i = 0; i < l.n; i++)
 		if (l.v[i].p.error)
 			fprintf(stderr, "%s\n", l.v[i].p.error);
-	if (strcmp(format, "json") == 0)
-		print_json(&l);
+	if (strcmp(format, "json") == 0 || strcmp(format, "yaml") == 0)
+		print_json(&l, strcmp(format, "yaml") == 0);
 	else if (strcmp(format, "markdown") == 0)
 		print_markdown(&l);
 	else

@@ -350,11 +350,15 @@ int cmd_plan_live(int argc, char **argv)
 	size_t changes = 0;
 	fo_buf out = FO_BUF_INIT;
 	bool md_out = strcmp(format, "markdown") == 0;
-	if (strcmp(format, "json") == 0) {
+	if (strcmp(format, "json") == 0 || strcmp(format, "yaml") == 0) {
 		cJSON *o = deploy_pass_json(&pass);
-		char *s = cJSON_Print(o);
-		fo_buf_printf(&out, "%s\n", s);
-		free(s);
+		if (strcmp(format, "yaml") == 0) {
+			fo_yaml_emit(&out, o);
+		} else {
+			char *s = cJSON_Print(o);
+			fo_buf_printf(&out, "%s\n", s);
+			free(s);
+		}
 		cJSON_Delete(o);
 		for (size_t i = 0; i < pass.n; i++)
 			changes += item_changes(&pass.items[i]);

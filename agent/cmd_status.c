@@ -14,7 +14,7 @@
 #include "lib/duration.h"
 
 static const char usage[] =
-	"usage: flinkops status [--repo DIR_OR_URL] [--branch B] [--status-folder F] [-o text|json] [[NS/]NAME]\n"
+	"usage: flinkops status [--repo DIR_OR_URL] [--branch B] [--status-folder F] [-o text|json|yaml] [[NS/]NAME]\n"
 	"\n"
 	"Print the status files the agent wrote: per FlinkDeployment its phase, the\n"
 	"newest commit rolled out, the job, the last savepoint and the last message.\n"
@@ -25,7 +25,7 @@ static const char usage[] =
 	"\n"
 	"  --branch B             the branch that holds the status files (default main)\n"
 	"  --status-folder F      their folder (default status)\n"
-	"  -o, --output FORMAT    text (default) or json\n"
+	"  -o, --output FORMAT    text (default), json or yaml\n"
 	"  -h, --help             this help\n"
 	"\n";
 
@@ -133,7 +133,7 @@ static const struct option options[] = {
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
-static const char *const outputs[] = {"text", "json", NULL};
+static const char *const outputs[] = {"text", "json", "yaml", NULL};
 
 const cli_verb cli_verb_status = {
 	.name = "status",
@@ -150,7 +150,7 @@ int cmd_status(int argc, char **argv)
 	cli_options_join(opts, FO_ARRAY_LEN(opts), options, cli_git_long_options);
 	cli_git_opts g = {0};
 	const char *branch = "main", *folder = "status";
-	bool json = false;
+	bool json = false, yaml = false;
 	int c, status = EXIT_FAIL;
 	sync_repo *r = NULL;
 	sync_files files = {0};
@@ -167,7 +167,8 @@ int cmd_status(int argc, char **argv)
 			int f = cli_choice("status", "output format", outputs, optarg);
 			if (f < 0)
 				goto cleanup;
-			json = strcmp(outputs[f], "json") == 0;
+			json = strcmp(outputs[f], "text") != 0;
+			yaml = strcmp(outputs[f], "yaml") == 0;
 			break;
 		}
 		case 'h':
@@ -249,11 +250,8 @@ int cmd_status(int argc, char **argv)
 			commit, sync_display_url(r));
 		status = EXIT_FAIL;
 	}
-	if (json) {
-		char *out = cJSON_Print(list);
-		printf("%s\n", out);
-		free(out);
-	}
+	if (json)
+		cli_print_answer(list, yaml);
 cleanup:
 	cJSON_Delete(list);
 	sync_files_free(&files);

@@ -16,7 +16,7 @@
 #include "lib/log.h"
 
 static const char usage[] =
-	"usage: flinkops sync --config FILE --once [--timeout D] [--manifests DIR] [--force-prune] [-o text|json]\n"
+	"usage: flinkops sync --config FILE --once [--timeout D] [--manifests DIR] [--force-prune] [-o text|json|yaml]\n"
 	"\n"
 	"Run passes until every deployment has settled: read the FlinkDeployments,\n"
 	"render them, apply what differs from the cluster with server-side apply,\n"
@@ -30,7 +30,7 @@ static const char usage[] =
 	"  --timeout D        give up waiting after D (default 10m); what still waits is named\n"
 	"  --manifests DIR    read manifests from a local folder instead of the repository\n"
 	"  --force-prune      delete even when the prune guard would refuse\n"
-	"  -o, --output FMT   text (default) or json (the last pass)\n"
+	"  -o, --output FMT   text (default), json or yaml (the last pass)\n"
 	"  -h, --help         this help\n"
 	"\n"
 	"Exit status: 0 when every deployment settled as git says, 1 on any error,\n"
@@ -96,7 +96,8 @@ static void print_text(const deploy_pass *p, const k8s_stats *st, const char *so
 	       st->dry_run, st->del, st->retries);
 }
 
-static void print_pass(const deploy_pass *pass, const cli_pass *cp, const char *status_commit, bool json)
+static void print_pass(const deploy_pass *pass, const cli_pass *cp, const char *status_commit, bool json,
+		       bool yaml)
 {
 	if (json) {
 		cJSON *o = deploy_pass_json(pass);
@@ -114,9 +115,7 @@ static void print_pass(const deploy_pass *pass, const cli_pass *cp, const char *
 		cJSON_AddStringToObject(o, "source", cp->source);
 		if (status_commit[0])
 			cJSON_AddStringToObject(o, "statusCommit", status_commit);
-		char *s = cJSON_Print(o);
-		puts(s);
-		free(s);
+		cli_print_answer(o, yaml);
 		cJSON_Delete(o);
 	} else {
 		k8s_stats st;
@@ -207,7 +206,7 @@ static const struct option options[] = {
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
-static const char *const outputs[] = {"text", "json", NULL};
+static const char *const outputs[] = {"text", "json", "yaml", NULL};
 
 const cli_verb cli_verb_sync = {
 	.name = "sync",
@@ -220,7 +219,7 @@ const cli_verb cli_verb_sync = {
 int cmd_sync(int argc, char **argv)
 {
 	const char *cfg_path = NULL, *manifests = NULL;
-	bool once = false, json = false, force_prune = false;
+	bool once = false, json = false, yaml = false, force_prune = false;
 	long timeout_ms = 10 * 60 * 1000L;
 	int c;
 	optind = 1;
@@ -244,7 +243,8 @@ int cmd_sync(int argc, char **argv)
 			int f = cli_choice("sync", "output format", outputs, optarg);
 			if (f < 0)
 				return EXIT_FAIL;
-			json = strcmp(outputs[f], "json") == 0;
+			json = strcmp(outputs[f], "text") != 0;
+			yaml = strcmp(outputs[f], "yaml") == 0;
 			break;
 		}
 		case 'C': {
@@ -287,7 +287,7 @@ int cmd_sync(int argc, char **argv)
 		run_memory_fold(&mem, &pass, done);
 		if (done) {
 			if (cp.kc)
-				print_pass(&pass, &cp, r.status_commit, json);
+				print_pass(&pass, &cp, r.status_commit, json, yaml);
 			if (waiting) {
 				fprintf(stderr, "flinkops sync: %zu deployment%s still waiting after %ld s (pass %d):\n", waiting,
 					waiting == 1 ? "" : "s", timeout_ms / 1000, n);

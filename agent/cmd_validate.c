@@ -10,7 +10,7 @@
 #include "lib/buf.h"
 
 static const char usage[] =
-	"usage: flinkops validate [-o text|json] PATH...\n"
+	"usage: flinkops validate [-o text|json|yaml] PATH...\n"
 	"\n"
 	"Parse and check FlinkDeployment and FlinkSessionJob files. PATH is a file or\n"
 	"a folder, read recursively for *.yaml and *.yml. A FlinkSessionJob must name\n"
@@ -24,7 +24,7 @@ static const char usage[] =
 	"checked too.\n"
 	"Every problem is printed on stderr as file:line:col: message.\n"
 	"\n"
-	"  -o, --output FORMAT   text (default) or json\n"
+	"  -o, --output FORMAT   text (default), json or yaml\n"
 	"  -h, --help            this help\n"
 	"\n"
 	"Exit status: 0 when every FlinkDeployment is valid, 1 otherwise.\n";
@@ -34,7 +34,7 @@ static const struct option options[] = {
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
-static const char *const outputs[] = {"text", "json", NULL};
+static const char *const outputs[] = {"text", "json", "yaml", NULL};
 
 const cli_verb cli_verb_validate = {
 	.name = "validate",
@@ -57,7 +57,7 @@ static void add_valid(cJSON *arr, const char *kind, const char *ns, const char *
 	cJSON_AddItemToArray(arr, x);
 }
 
-static void print_json(const flink_deployments *v, const fo_diags *d, size_t nfiles)
+static void print_json(const flink_deployments *v, const fo_diags *d, size_t nfiles, bool yaml)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddBoolToObject(o, "valid", d->nerrors == 0);
@@ -81,15 +81,13 @@ static void print_json(const flink_deployments *v, const fo_diags *d, size_t nfi
 		cJSON_AddStringToObject(x, "message", d->v[i].msg);
 		cJSON_AddItemToArray(diags, x);
 	}
-	char *s = cJSON_Print(o);
-	printf("%s\n", s);
-	free(s);
+	cli_print_answer(o, yaml);
 	cJSON_Delete(o);
 }
 
 int cmd_validate(int argc, char **argv)
 {
-	bool json = false;
+	bool json = false, yaml = false;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, cli_verb_validate.optstring, options, NULL)) != -1) {
@@ -98,7 +96,8 @@ int cmd_validate(int argc, char **argv)
 			int f = cli_choice("validate", "output format", outputs, optarg);
 			if (f < 0)
 				return EXIT_FAIL;
-			json = strcmp(outputs[f], "json") == 0;
+			json = strcmp(outputs[f], "text") != 0;
+			yaml = strcmp(outputs[f], "yaml") == 0;
 			break;
 		}
 		case 'h':
@@ -117,7 +116,7 @@ int cmd_validate(int argc, char **argv)
 	cli_load_manifests(argv + optind, argc - optind, &v, &nfiles, &d);
 	flink_note_defaults(&v, &d);
 	if (json) {
-		print_json(&v, &d, nfiles);
+		print_json(&v, &d, nfiles, yaml);
 	} else {
 		cli_print_diags(&d);
 		for (size_t i = 0; i < v.n; i++)

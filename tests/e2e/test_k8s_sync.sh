@@ -145,6 +145,18 @@ if [ $rc = 0 ] && [ "$(jqo '.requests.writes')" = 0 ] && [ "$(jqo '.requests.get
 else
 	fail "second pass: rc=$rc requests=$(jqo -c .requests) $(cat "$tmp/err")"
 fi
+# the same pass as YAML: what a YAML reader gets is the JSON's shape and counts
+"$FLINKOPS" sync --config "$tmp/config.yaml" --once -o yaml >"$tmp/out.yaml" 2>"$tmp/err.yaml"
+yrc=$?
+if [ $yrc = 0 ] && python3 -c 'import json, sys, yaml
+j = json.load(open(sys.argv[1])); y = yaml.safe_load(open(sys.argv[2]))
+ok = sorted(j) == sorted(y) and j["summary"] == y["summary"] and j["requests"] == y["requests"] and \
+	[d["name"] for d in j["deployments"]] == [d["name"] for d in y["deployments"]]
+sys.exit(0 if ok else 1)' "$tmp/out.json" "$tmp/out.yaml"; then
+	ok "sync -o yaml: the pass as -o json gives it (the same keys, summary and requests)"
+else
+	fail "sync -o yaml: rc=$yrc $(head -c 300 "$tmp/out.yaml") $(cat "$tmp/err.yaml")"
+fi
 
 # --- 3. drift: someone scales the TaskManagers -----------------------------
 $K -n $ns scale statefulset wc-taskmanager --replicas=5 >/dev/null
