@@ -764,3 +764,81 @@ cleanup:
 		deploy_bg_journal_clear(out);
 	return rc;
 }
+
+/* Child `c` of the FlinkBlueGreenDeployment `text` keeps (the journal of
+ * `ns`/`name`), or NULL with `e` set. */
+static flink_deployment *kept_child(const char *text, const char *ns, const char *name, enum deploy_bg_colour c,
+				    fo_err *e)
+{
+	flink_deployments v = {0};
+	fo_diags d = FO_DIAGS_INIT;
+	char *label = fo_asprintf("the blue/green journal of %s/%s", ns, name);
+	flink_load_buffer(label, text, strlen(text), &v, NULL, &d);
+	flink_deployment *child = NULL;
+	for (size_t i = 0; i < v.n && !child; i++) {
+		flink_deployment *b = v.v[i];
+		if (b->bg && fo_streq(b->name, name) && fo_streq(b->namespace, ns) && b->bg->child[c]) {
+			child = b->bg->child[c];
+			b->bg->child[c] = NULL;
+		}
+	}
+	if (!child)
+		fo_err_set(e, FO_EINVAL, "%s keeps a document that does not read back as it (%s)", label,
+			   d.n ? d.v[0].msg : "no such resource in it");
+	free(label);
+	flink_deployments_free(&v);
+	fo_diags_free(&d);
+	return child;
+}
+
+static void append(flink_deployments *out, flink_deployment *fd)
+{
+	out->v = fo_grow(out->v, &out->cap, out->n + 1, sizeof(*out->v));
+	out->v[out->n++] = fd;
+}
+
+int deploy_bg_children(const flink_deployment *git, const deploy_bg_journal *j, flink_deployments *out, fo_err *e)
+{
+	if (!git || !git->bg || j->state == DEPLOY_BG_INITIALIZING_BLUE)
+		return 0;
+	const char *ns = git->namespace, *name = git->name;
+	enum deploy_bg_colour x = deploy_bg_active(j->state), y = other(x);
+	flink_deployment *kids[2] = {NULL, NULL};
+	/* the colour that took the handover savepoint keeps its nonce */
+	enum deploy_bg_colour with_nonce = j->retiring ? y : x;
+	if (j->active_spec && !(kids[x] = kept_child(j->active_spec, ns, name, x, e)))
+		return FO_EINVAL;
+	if (deploy_bg_transitioning(j->state)) {
+		/* the new colour: git's template, from the state recorded for it */
+		flink_deployments v = {0};
+		fo_diags d = FO_DIAGS_INIT;
+		const char *text = git->bg->doc_text;
+		flink_load_buffer(git->source, text ? text : "", text ? strlen(text) : 0, &v, NULL, &d);
+		for (size_t i = 0; i < v.n && !kids[y]; i++)
+			if (v.v[i]->bg && fo_streq(v.v[i]->name, name) && v.v[i]->bg->child[y]) {
+				kids[y] = v.v[i]->bg->child[y];
+				v.v[i]->bg->child[y] = NULL;
+			}
+		flink_deployments_free(&v);
+		fo_diags_free(&d);
+		if (!kids[y]) {
+			flink_deployment_free(kids[x]);
+			return fo_err_set(e, FO_EINVAL, "%s/%s: git's document does not read back as it", ns, name);
+		}
+		free(kids[y]->job.initial_savepoint_path);
+		kids[y]->job.initial_savepoint_path = j->handover_path ? fo_strdup(j->handover_path) : NULL;
+	} else if (j->retiring && j->retiring_spec) {
+		if (!(kids[y] = kept_child(j->retiring_spec, ns, name, y, e))) {
+			flink_deployment_free(kids[x]);
+			return FO_EINVAL;
+		}
+		kids[y]->job.state = FLINK_STATE_SUSPENDED; /* it stops with a savepoint, then goes */
+	}
+	flink_deployment *k = kids[with_nonce];
+	if (k && j->handover_nonce && k->job.savepoint_trigger_nonce == j->handover_git_nonce)
+		k->job.savepoint_trigger_nonce = j->handover_nonce;
+	for (int c = 0; c < 2; c++)
+		if (kids[c])
+			append(out, kids[c]);
+	return 0;
+}

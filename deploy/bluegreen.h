@@ -232,4 +232,24 @@ void deploy_bg_record(deploy_bg_journal *j, const deploy_bg_desired *d, const de
 
 void deploy_bg_next_clear(deploy_bg_next *n);
 
+/*
+ * The children a FlinkBlueGreenDeployment runs in this pass: from git's
+ * resource `git` (its template for a new colour) and the journal `j` (the
+ * documents its running colours keep), appended to `out`, which owns them:
+ *   - the active colour, with the spec the journal keeps for it;
+ *   - during a transition, the new colour with git's spec, starting from
+ *     the state recorded for it (job.initialSavepointPath is that, or
+ *     none: a stateless job never restores the template's old path);
+ *   - after a cut-over, the old colour with the spec it ran, suspended
+ *     (it stops with a savepoint) until it is retired;
+ *   - the colour that took the handover savepoint keeps the handover
+ *     nonce as its savepointTriggerNonce while its own spec's nonce is
+ *     the one recorded with it (going back to it would ask for another
+ *     savepoint; a new one of git's is a human's request).
+ * INITIALIZING: none. 0, or FO_EINVAL when a kept document does not read
+ * back as the resource (nothing may then be done with its children, and
+ * nothing of them deleted). Pure: it parses, nothing else.
+ */
+int deploy_bg_children(const flink_deployment *git, const deploy_bg_journal *j, flink_deployments *out, fo_err *e);
+
 #endif

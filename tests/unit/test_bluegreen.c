@@ -692,6 +692,106 @@ static void test_document_kept(void **state)
 	fo_diags_free(&d);
 }
 
+/* The children of each state: which colour runs which kept document, the
+ * new colour from the handover state (never the template's old path), the
+ * retiring one suspended, the handover nonce on the colour that took it. */
+static void test_children(void **state)
+{
+	(void)state;
+	fo_diags d = FO_DIAGS_INIT;
+	char *t1 = doc_with(NULL, "        savepointTriggerNonce: 7\n        initialSavepointPath: s3://sp/old");
+	char *t2 = doc_with(NULL, "        savepointTriggerNonce: 7\n        initialSavepointPath: s3://sp/old\n        args: [x]");
+	flink_deployment *g1 = load_bg(t1, &d), *g2 = load_bg(t2, &d);
+	assert_non_null(g1);
+	assert_non_null(g2);
+	deploy_bg_journal j = {0};
+	flink_deployments out = {0};
+	fo_err e = FO_ERR_INIT;
+	/* INITIALIZING: none */
+	assert_int_equal(deploy_bg_children(g1, &j, &out, &e), 0);
+	assert_int_equal(out.n, 0);
+	/* SAVEPOINTING_BLUE: blue runs its kept spec with the handover nonce */
+	j.state = DEPLOY_BG_SAVEPOINTING_BLUE;
+	j.active_target = fo_strdup(g1->bg->template_hash);
+	j.active_spec = fo_strdup(g1->bg->doc_text);
+	j.handover_nonce = (INT64_C(1) << 62) + 1;
+	j.handover_git_nonce = 7;
+	assert_int_equal(deploy_bg_children(g2, &j, &out, &e), 0);
+	assert_int_equal(out.n, 1);
+	assert_string_equal(out.v[0]->name, "counter-blue");
+	assert_true(out.v[0]->job.savepoint_trigger_nonce == j.handover_nonce);
+	assert_int_equal(out.v[0]->job.nargs, 0); /* its own spec, not git's new one */
+	flink_deployments_free(&out);
+	memset(&out, 0, sizeof(out));
+	/* TRANSITIONING_TO_GREEN: blue as kept, green from git's spec and the handover savepoint */
+	j.state = DEPLOY_BG_TRANSITIONING_TO_GREEN;
+	j.next_target = fo_strdup(g2->bg->template_hash);
+	j.handover_path = fo_strdup(SP_HANDOVER);
+	j.started_ms = NOW;
+	assert_int_equal(deploy_bg_children(g2, &j, &out, &e), 0);
+	assert_int_equal(out.n, 2);
+	assert_string_equal(out.v[0]->name, "counter-blue");
+	assert_string_equal(out.v[1]->name, "counter-green");
+	assert_string_equal(out.v[1]->job.initial_savepoint_path, SP_HANDOVER);
+	assert_int_equal(out.v[1]->job.nargs, 1);
+	assert_true(out.v[1]->job.savepoint_trigger_nonce == 7); /* the nonce stays with blue */
+	flink_deployments_free(&out);
+	memset(&out, 0, sizeof(out));
+	/* a stateless transition: nothing to start from, not the template's old path */
+	free(j.handover_path);
+	j.handover_path = NULL;
+	assert_int_equal(deploy_bg_children(g2, &j, &out, &e), 0);
+	assert_null(out.v[1]->job.initial_savepoint_path);
+	flink_deployments_free(&out);
+	memset(&out, 0, sizeof(out));
+	/* ACTIVE_GREEN, blue retiring: green as kept, blue suspended with its spec and the nonce */
+	j.state = DEPLOY_BG_ACTIVE_GREEN;
+	j.retiring = true;
+	j.retired_ms = NOW;
+	j.retiring_spec = j.active_spec;
+	j.active_spec = fo_strdup(g2->bg->doc_text);
+	assert_int_equal(deploy_bg_children(g2, &j, &out, &e), 0);
+	assert_int_equal(out.n, 2);
+	assert_string_equal(out.v[0]->name, "counter-blue");
+	assert_int_equal(out.v[0]->job.state, FLINK_STATE_SUSPENDED);
+	assert_true(out.v[0]->job.savepoint_trigger_nonce == j.handover_nonce);
+	assert_int_equal(out.v[0]->job.nargs, 0);
+	assert_string_equal(out.v[1]->name, "counter-green");
+	assert_int_equal(out.v[1]->job.state, FLINK_STATE_RUNNING);
+	assert_true(out.v[1]->job.savepoint_trigger_nonce == 7);
+	flink_deployments_free(&out);
+	memset(&out, 0, sizeof(out));
+	/* a human's new nonce reaches the colour that had the handover one */
+	j.retiring = false;
+	free(j.retiring_spec);
+	j.retiring_spec = NULL;
+	j.state = DEPLOY_BG_ACTIVE_GREEN;
+	char *t3 = text_replace(t2, "savepointTriggerNonce: 7", "savepointTriggerNonce: 8");
+	flink_deployment *g3 = load_bg(t3, &d);
+	free(j.active_spec);
+	j.active_spec = fo_strdup(g3->bg->doc_text);
+	assert_int_equal(deploy_bg_children(g3, &j, &out, &e), 0);
+	assert_true(out.v[0]->job.savepoint_trigger_nonce == 8);
+	flink_deployments_free(&out);
+	memset(&out, 0, sizeof(out));
+	/* a kept document that no longer reads back: an error, no child */
+	free(j.active_spec);
+	j.active_spec = fo_strdup("kind: FlinkBlueGreenDeployment\nmetadata: {name: counter}\n");
+	assert_int_equal(deploy_bg_children(g3, &j, &out, &e), FO_EINVAL);
+	assert_int_equal(out.n, 0);
+	assert_non_null(strstr(fo_err_msg(&e), "the blue/green journal of jobs/counter keeps a document that does not read back"));
+	fo_err_clear(&e);
+	flink_deployments_free(&out);
+	deploy_bg_journal_clear(&j);
+	flink_deployment_free(g1);
+	flink_deployment_free(g2);
+	flink_deployment_free(g3);
+	free(t1);
+	free(t2);
+	free(t3);
+	fo_diags_free(&d);
+}
+
 /* Each problem said where it is, under the path it is written at. */
 static void test_parse_errors(void **state)
 {
@@ -966,6 +1066,7 @@ int main(void)
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_parse_errors),
 		cmocka_unit_test(test_document_kept),
+		cmocka_unit_test(test_children),
 		cmocka_unit_test(test_diff),
 		cmocka_unit_test(test_journal_roundtrip),
 		cmocka_unit_test(test_journal_strict),
