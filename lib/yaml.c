@@ -553,6 +553,9 @@ int fo_yaml_load(const char *name, const char *data, size_t len,
 		return FO_EINVAL;
 	}
 	yaml_parser_set_input_string(&p, (const unsigned char *)data, len);
+	/* libyaml reads a leading byte order mark without counting it */
+	if (len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0)
+		b.pos_bytes = 3;
 
 	int rc = 0;
 	bool done = false;

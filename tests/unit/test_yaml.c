@@ -593,6 +593,8 @@ static void test_document_ranges(void **state)
 		 "---\nname: x # here\n..."},
 		{"--- |\n  text \xe2\x82\xac\n---\n- a\n- b\n", 2, "--- |\n  text \xe2\x82\xac\n"},
 		{"k: &x {a: 1}\nl: *x\n---\nm: 2", 2, "k: &x {a: 1}\nl: *x\n"},
+		/* a byte order mark, which libyaml does not count */
+		{"\xef\xbb\xbf\xc3\xa9: 1\n---\nb: 2\n", 2, "\xc3\xa9: 1\n"},
 	};
 	for (size_t i = 0; i < FO_ARRAY_LEN(cases); i++) {
 		fo_yaml_file *f = load_ok(cases[i].text);
