@@ -9,18 +9,16 @@
 #include "deploy/bluegreen.h"
 
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "deploy/journal.h"
 #include "lib/buf.h"
-#include "lib/json.h"
 #include "lib/duration.h"
-#include "render/render.h"
+#include "lib/json.h"
 #include "lib/util.h"
+#include "render/render.h"
 
 /* The handover nonces: far above any a human writes, so that the one asked
  * for a transition is never one git's spec had or will have. */
@@ -358,14 +356,6 @@ void deploy_bg_next_step(const deploy_bg_desired *d, const deploy_bg_journal *j,
 	active(d, j, o, n);
 }
 
-static void put(char **dst, const char *v)
-{
-	if (*dst == v)
-		return;
-	free(*dst);
-	*dst = v ? fo_strdup(v) : NULL;
-}
-
 void deploy_bg_record(deploy_bg_journal *j, const deploy_bg_desired *d, const deploy_bg_next *n, int64_t now_ms)
 {
 	enum deploy_bg_colour x = deploy_bg_active(j->state);
@@ -376,32 +366,35 @@ void deploy_bg_record(deploy_bg_journal *j, const deploy_bg_desired *d, const de
 		break;
 	case DEPLOY_BG_OP_CREATE:
 		j->state = DEPLOY_BG_TRANSITIONING_TO_BLUE;
-		put(&j->next_target, d->target);
-		put(&j->handover_path, n->restore);
+		deploy_journal_set(&j->next_target, d->target);
+		deploy_journal_set(&j->handover_path, n->restore);
 		j->started_ms = now_ms;
 		break;
 	case DEPLOY_BG_OP_PATCH:
-		put(&j->active_target, d->target);
-		put(&j->active_spec, d->spec_text);
-		put(&j->error, n->why); /* a failed child patched in place stays named until it recovers */
-		put(&j->failed_target, NULL);
+		deploy_journal_set(&j->active_target, d->target);
+		deploy_journal_set(&j->active_spec, d->spec_text);
+		/* a failed child patched in place is named for this step; the
+		 * next, git's spec being the one it runs (IGNORE), clears it by
+		 * CANCEL, and the child's own status says how it fares */
+		deploy_journal_set(&j->error, n->why);
+		deploy_journal_set(&j->failed_target, NULL);
 		break;
 	case DEPLOY_BG_OP_SAVEPOINT:
 		j->state = deploy_bg_state_of(DEPLOY_BG_SAVEPOINTING_BLUE, x);
 		j->generation++;
 		j->handover_nonce = BG_NONCE_BASE + j->generation;
 		j->handover_git_nonce = d->savepoint_nonce;
-		put(&j->error, NULL);
+		deploy_journal_set(&j->error, NULL);
 		break;
 	case DEPLOY_BG_OP_TRANSITION:
 		j->state = deploy_bg_state_of(DEPLOY_BG_TRANSITIONING_TO_BLUE, other(x));
-		put(&j->next_target, d->target);
-		put(&j->handover_path, n->restore);
+		deploy_journal_set(&j->next_target, d->target);
+		deploy_journal_set(&j->handover_path, n->restore);
 		j->started_ms = now_ms;
-		put(&j->error, NULL);
+		deploy_journal_set(&j->error, NULL);
 		break;
 	case DEPLOY_BG_OP_FOLLOW:
-		put(&j->next_target, d->target);
+		deploy_journal_set(&j->next_target, d->target);
 		j->started_ms = now_ms;
 		break;
 	case DEPLOY_BG_OP_FINALIZE:
@@ -415,11 +408,11 @@ void deploy_bg_record(deploy_bg_journal *j, const deploy_bg_desired *d, const de
 			j->active_spec = NULL;
 		}
 		/* FOLLOW keeps next_target git's: this is git's document */
-		put(&j->active_spec, d->spec_text);
-		put(&j->active_target, j->next_target);
-		put(&j->next_target, NULL);
-		put(&j->error, NULL);
-		put(&j->failed_target, NULL);
+		deploy_journal_set(&j->active_spec, d->spec_text);
+		deploy_journal_set(&j->active_target, j->next_target);
+		deploy_journal_set(&j->next_target, NULL);
+		deploy_journal_set(&j->error, NULL);
+		deploy_journal_set(&j->failed_target, NULL);
 		j->started_ms = 0;
 		if (n->op == DEPLOY_BG_OP_CUTOVER) {
 			j->retiring = true;
@@ -428,22 +421,22 @@ void deploy_bg_record(deploy_bg_journal *j, const deploy_bg_desired *d, const de
 		break;
 	case DEPLOY_BG_OP_RETIRE:
 		j->retiring = false;
-		put(&j->retiring_spec, NULL);
+		deploy_journal_set(&j->retiring_spec, NULL);
 		j->retired_ms = 0;
 		j->handover_nonce = j->handover_git_nonce = 0;
-		put(&j->handover_path, NULL);
+		deploy_journal_set(&j->handover_path, NULL);
 		break;
 	case DEPLOY_BG_OP_ABORT:
 	case DEPLOY_BG_OP_CANCEL:
 		/* back to the colour that ran before the step */
 		j->state = deploy_bg_state_of(DEPLOY_BG_ACTIVE_BLUE, x);
-		put(&j->failed_target, n->op == DEPLOY_BG_OP_ABORT ? (j->next_target ? j->next_target : d->target) : NULL);
-		put(&j->error, n->op == DEPLOY_BG_OP_ABORT ? n->why : NULL);
-		put(&j->next_target, NULL);
+		deploy_journal_set(&j->failed_target, n->op == DEPLOY_BG_OP_ABORT ? (j->next_target ? j->next_target : d->target) : NULL);
+		deploy_journal_set(&j->error, n->op == DEPLOY_BG_OP_ABORT ? n->why : NULL);
+		deploy_journal_set(&j->next_target, NULL);
 		j->started_ms = 0;
 		break;
 	case DEPLOY_BG_OP_FAIL:
-		put(&j->error, n->why);
+		deploy_journal_set(&j->error, n->why);
 		break;
 	case DEPLOY_BG_OP_FORGET:
 		deploy_bg_journal_clear(j);
@@ -586,17 +579,13 @@ char *deploy_bg_plan(const flink_deployment *from, const flink_deployment *to)
 	X("activeSpec", active_spec)         \
 	X("retiringSpec", retiring_spec)
 
-/* ms since the epoch as RFC 3339 with milliseconds, in UTC */
+/* ms since the epoch as RFC 3339 with milliseconds, in UTC (none at 0) */
 static void add_time(cJSON *o, const char *key, int64_t ms)
 {
+	char buf[40];
 	if (!ms)
 		return;
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-	char buf[48];
-	gmtime_r(&t, &tm);
-	size_t n = strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, sizeof(buf) - n, ".%03dZ", (int)(ms % 1000));
+	deploy_time_text(ms, buf);
 	cJSON_AddStringToObject(o, key, buf);
 }
 
@@ -690,19 +679,9 @@ int deploy_bg_journal_decode(const char *text, deploy_bg_journal *out, fo_err *e
 		rc = fo_err_set(e, FO_EINVAL, "the blue/green journal is not a JSON object");
 		goto cleanup;
 	}
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "version");
-	double vd = cJSON_IsNumber(v) ? v->valuedouble : 0;
-	if (!cJSON_IsNumber(v) || !(vd >= 1 && vd <= 1e6) || vd != floor(vd)) {
-		rc = fo_err_set(e, FO_EINVAL, "the blue/green journal has no valid \"version\"");
+	int version = 0;
+	if ((rc = deploy_json_version(o, "the blue/green journal", DEPLOY_BG_VERSION, &version, e)) < 0)
 		goto cleanup;
-	}
-	if ((int)vd > DEPLOY_BG_VERSION) {
-		rc = fo_err_set(e, FO_EUNSUPPORTED,
-				"the blue/green journal is of format %d, newer than this flinkops reads (%d); run the "
-				"newer flinkops",
-				(int)vd, DEPLOY_BG_VERSION);
-		goto cleanup;
-	}
 	if ((rc = deploy_json_check_keys(o, "", bg_keys, FO_ARRAY_LEN(bg_keys), format, e)) < 0)
 		goto cleanup;
 	const cJSON *st = cJSON_GetObjectItemCaseSensitive(o, "state");

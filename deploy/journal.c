@@ -309,6 +309,21 @@ int deploy_json_get_string(const cJSON *o, const char *where, const char *key, b
 /* Counter `key` of `o` into *out (absent: 0): a whole number from 0 to the
  * bound. The range is checked before the conversion, which would be
  * undefined for a double out of int's range. */
+int deploy_json_version(const cJSON *o, const char *what, int newest, int *version, fo_err *e)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "version");
+	/* the range first: converting a double out of int's range is undefined */
+	double vd = cJSON_IsNumber(v) ? v->valuedouble : 0;
+	if (!cJSON_IsNumber(v) || !(vd >= 1 && vd <= 1e6) || vd != floor(vd))
+		return fo_err_set(e, FO_EINVAL, "%s has no valid \"version\"", what);
+	*version = (int)vd;
+	if (*version > newest)
+		return fo_err_set(e, FO_EUNSUPPORTED,
+				  "%s is of format %d, newer than this flinkops reads (%d); run the newer flinkops", what,
+				  *version, newest);
+	return 0;
+}
+
 int deploy_json_get_counter(const cJSON *o, const char *where, const char *key, int *out, fo_err *e)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
@@ -480,20 +495,9 @@ int deploy_journal_decode(const char *text, deploy_journal *out, fo_err *e)
 		return fo_err_set(e, FO_EINVAL, "the journal is not a JSON object");
 	}
 	int rc = 0;
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "version");
-	/* the range first: converting a double out of int's range is undefined */
-	double vd = cJSON_IsNumber(v) ? v->valuedouble : 0;
-	if (!cJSON_IsNumber(v) || !(vd >= 1 && vd <= 1e6) || vd != floor(vd)) {
-		rc = fo_err_set(e, FO_EINVAL, "the journal has no valid \"version\"");
+	int version = 0;
+	if ((rc = deploy_json_version(o, "the journal", DEPLOY_JOURNAL_VERSION, &version, e)) < 0)
 		goto cleanup;
-	}
-	int version = (int)vd;
-	if (version > DEPLOY_JOURNAL_VERSION) {
-		rc = fo_err_set(e, FO_EUNSUPPORTED,
-				"the journal is of format %d, newer than this flinkops reads (%d); run the newer flinkops",
-				version, DEPLOY_JOURNAL_VERSION);
-		goto cleanup;
-	}
 	/* a key this flinkops does not know would be lost when it rewrites
 	 * the journal, and what it meant with it */
 	if ((rc = check_keys(o, "", journal_keys, FO_ARRAY_LEN(journal_keys), e)) < 0)
@@ -650,17 +654,28 @@ char *deploy_submit_job_id(const char *ns, const char *name, const char *job_has
 	return h;
 }
 
+/* `s` seconds since the epoch as RFC 3339 in UTC, with `frac_ms` (-1: none) */
+static void time_text(time_t s, long frac_ms, char out[40])
+{
+	struct tm tm;
+	gmtime_r(&s, &tm);
+	size_t n = strftime(out, 40, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (frac_ms >= 0)
+		snprintf(out + n, 40 - n, ".%03ldZ", frac_ms);
+	else
+		snprintf(out + n, 40 - n, "Z");
+}
+
 void deploy_time_now(char out[40], bool ms)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	struct tm tm;
-	gmtime_r(&ts.tv_sec, &tm);
-	size_t n = strftime(out, 40, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (ms)
-		snprintf(out + n, 40 - n, ".%03ldZ", ts.tv_nsec / 1000000L);
-	else
-		snprintf(out + n, 40 - n, "Z");
+	time_text(ts.tv_sec, ms ? ts.tv_nsec / 1000000L : -1, out);
+}
+
+void deploy_time_text(int64_t ms, char out[40])
+{
+	time_text((time_t)(ms / 1000), (long)(ms % 1000), out);
 }
 
 int64_t deploy_time_ms(const char *rfc3339)

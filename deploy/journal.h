@@ -204,6 +204,10 @@ int deploy_json_check_keys(const cJSON *o, const char *where, const char *const 
 /* String `key` of `o` into *out (absent: NULL): at most
  * DEPLOY_JOURNAL_STRING_MAX bytes, or with `message` cut to that. */
 int deploy_json_get_string(const cJSON *o, const char *where, const char *key, bool message, char **out, fo_err *e);
+/* The "version" of record `o` (`what` names it in messages: "the journal")
+ * into *version: an error unless it is a whole number from 1, FO_EUNSUPPORTED
+ * when it is newer than `newest` (a newer flinkops wrote it). */
+int deploy_json_version(const cJSON *o, const char *what, int newest, int *version, fo_err *e);
 /* Whole number `key` of `o` from 0 to DEPLOY_JOURNAL_COUNTER_MAX into *out (absent: 0). */
 int deploy_json_get_counter(const cJSON *o, const char *where, const char *key, int *out, fo_err *e);
 /* Encode as JSON (the ConfigMap's data); caller frees. */
@@ -326,5 +330,8 @@ int64_t deploy_time_ms(const char *rfc3339);
  * ("...T12:00:00.250Z"), for the times durations are measured from: a
  * savepoint or an upgrade on a small job takes well under a second. */
 void deploy_time_now(char out[40], bool ms);
+/* `ms` since the epoch as RFC 3339 in UTC to the millisecond, the form
+ * deploy_time_ms reads back. */
+void deploy_time_text(int64_t ms, char out[40]);
 
 #endif

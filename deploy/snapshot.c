@@ -94,19 +94,9 @@ int deploy_snapshot_decode(const char *text, deploy_snapshot_rec *r, fo_err *e)
 		rc = fo_err_set(e, FO_EINVAL, "the snapshot record is not a JSON object");
 		goto cleanup;
 	}
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "version");
-	if (!cJSON_IsNumber(v) || !(v->valuedouble >= 1 && v->valuedouble <= 1e6) ||
-	    v->valuedouble != (double)(int)v->valuedouble) {
-		rc = fo_err_set(e, FO_EINVAL, "the snapshot record has no valid \"version\"");
+	int version = 0;
+	if ((rc = deploy_json_version(o, "the snapshot record", DEPLOY_SNAPSHOT_VERSION, &version, e)) < 0)
 		goto cleanup;
-	}
-	if ((int)v->valuedouble > DEPLOY_SNAPSHOT_VERSION) {
-		rc = fo_err_set(e, FO_EUNSUPPORTED,
-				"the snapshot record is of format %d, newer than this flinkops reads (%d); run the newer "
-				"flinkops",
-				(int)v->valuedouble, DEPLOY_SNAPSHOT_VERSION);
-		goto cleanup;
-	}
 	if ((rc = deploy_json_check_keys(o, "", snap_keys, FO_ARRAY_LEN(snap_keys), format, e)) < 0)
 		goto cleanup;
 	const cJSON *st = cJSON_GetObjectItemCaseSensitive(o, "state");
