@@ -209,6 +209,7 @@ int cli_write_statuses(cli_pass *p, const deploy_pass *pass, char commit_out[41]
 		char *message = flink_status_commit_message((const flink_status *const *)changed, n);
 		sync_author author = {p->cfg->status.author_name, p->cfg->status.author_email};
 		sync_push_opts po = {.attempts = 5, .stop = p->opts.stop, .fence = p->fence};
+		deploy_fault_point("status-push");
 		rc = sync_commit_push_ex(p->src.repo, branch, puts, n, message, &author, &po, commit_out, e);
 		free(message);
 		if (rc < 0)

@@ -100,11 +100,34 @@ int deploy_journal_load(k8s_client *c, const char *agent, const char *ns, const 
  * job; FLINKOPS_PAUSE_AFTER=POINT pauses there instead (5 s).
  * tests/e2e/test_rollout_crash.sh reads this list from
  * `flinkops sync --crash-points`, so a new step is covered without editing
- * the test. One more point is for pausing only, and not in that list (a
+ * the test. Two more points are for pausing only, and not in that list (a
  * crash there is a crash before anything was done): "listed", where a pass
  * has listed the cluster and is about to read by name what the listing did
- * not hold (tests/e2e/test_k8s_sync.sh takes the API server away there). */
+ * not hold (tests/e2e/test_k8s_sync.sh takes the API server away there);
+ * "status-push", where the daemon's pass has built its status commit and
+ * checked the Lease, right before the push (tests/e2e/test_agent_fence.sh
+ * lets another replica take the Lease there). */
 static const char *const sent_points[] = {"stop-sent", "cancel-sent", "run-sent", "start-applied"};
+
+/* FLINKOPS_FAULT_DECISION=OP (an op's name, as `deploy_op_name` spells it)
+ * replaces the decision for a deployment that is gone from git or being
+ * deleted with OP, as a wrong decision would: the one fault a real server
+ * cannot produce, for tests/e2e/test_rollout.sh to show that the executor
+ * refuses a step that needs a spec it does not have (an error, never a
+ * crash or a job started). */
+static void fault_decision(deploy_next *n, bool gone)
+{
+	const char *want = getenv("FLINKOPS_FAULT_DECISION");
+	if (!want || !gone)
+		return;
+	const char *name;
+	for (int op = 0; strcmp(name = deploy_op_name((enum deploy_op)op), "unknown") != 0; op++)
+		if (strcmp(name, want) == 0) {
+			fo_warn("deploy", "decision %s replaced by %s (FLINKOPS_FAULT_DECISION)", deploy_op_name(n->op), want);
+			n->op = (enum deploy_op)op;
+			return;
+		}
+}
 
 size_t deploy_crash_points(const char **out, size_t max)
 {
@@ -1467,6 +1490,7 @@ static int advance(exec *x, fo_err *e)
 		deploy_next n;
 		deploy_next_step(&x->d, &x->j, &x->ob, &n);
 		deploy_snapshot_hold_step(&n, x->it->snapshot_hold);
+		fault_decision(&n, x->d.deleting || !x->it->fd);
 		rlog(x, FO_LOG_DEBUG, "step %s, next %s%s%s", deploy_step_name(x->j.step),
 			 deploy_op_name(n.op), n.why ? ": " : "", n.why ? n.why : "");
 		rc = execute(x, &n, e);

@@ -170,6 +170,23 @@ for _ in 1 2 3; do
 	git -C "$tmp/work" pull -q --rebase origin main 2>/dev/null
 	git -C "$tmp/work" push -q origin HEAD:main 2>/dev/null && break
 done
+# A wrong decision for a deployment gone from git (FLINKOPS_FAULT_DECISION
+# stands in for a bug in deploy_next_step: no real server can produce one):
+# the executor refuses a step that needs the spec it no longer has. Before
+# that guard, `run` dereferenced the absent FlinkDeployment (SIGSEGV) on
+# every pass; `upload` the same.
+for op in run upload; do
+	FLINKOPS_FAULT_DECISION=$op "$FLINKOPS" sync --config "$tmp/config.yaml" --once --force-prune --timeout 20s \
+		-o json >"$tmp/out.json" 2>"$tmp/err"
+	rc=$?
+	left=$($K -n $ns get statefulsets -l app.kubernetes.io/instance=counter -o name 2>/dev/null | wc -l)
+	if [ $rc = 1 ] && grep -q "asked for step $op .* but the deployment is gone from git; nothing is done" "$tmp/err" &&
+		[ "$(job_state "$job3")" = RUNNING ] && [ "$left" -gt 0 ] && [ "$(journal .jobId)" = "$job3" ]; then
+		ok "a wrong decision ($op) for a deployment gone from git: refused with an error (exit 1), job, objects and journal kept"
+	else
+		fail "wrong decision $op: rc=$rc state=$(job_state "$job3") statefulsets=$left journal=$(journal .jobId) $(grep -v FLINKOPS_FAULT "$tmp/err" | head -3)"
+	fi
+done
 # the only deployment goes: past the prune guard on purpose
 "$FLINKOPS" sync --config "$tmp/config.yaml" --once --force-prune -o json >"$tmp/out.json" 2>"$tmp/err"
 rc=$?
