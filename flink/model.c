@@ -832,11 +832,25 @@ static void parse_image(pctx *c, const fo_yaml_node *spec, flink_deployment *fd)
 }
 
 /* Keys that flinkops sets itself because the rendered Services depend on
- * them, or (as upstream forbids them too) because they name the cluster. */
-static const char *const reserved_keys[] = {
-	"jobmanager.rpc.address", "jobmanager.rpc.port", "blob.server.port", "rest.port",
-	"rest.bind-port", "taskmanager.rpc.port", "kubernetes.cluster-id", "kubernetes.namespace",
-	"high-availability.cluster-id", "high-availability.jobmanager.port", NULL};
+ * them, or (as upstream forbids them too) because they name the cluster.
+ * A port written with the very value flinkops sets (upstream's blue/green
+ * e2e files write rest.port: "8081") changes nothing and is accepted; any
+ * other value, and the other keys, are errors. render.c sets these ports. */
+static const struct reserved_key {
+	const char *key;
+	const char *same; /* the value flinkops sets, accepted as written; NULL: none is */
+} reserved_keys[] = {
+	{"jobmanager.rpc.address", NULL},
+	{"jobmanager.rpc.port", "6123"},
+	{"blob.server.port", "6124"},
+	{"rest.port", "8081"},
+	{"rest.bind-port", NULL},
+	{"taskmanager.rpc.port", "6122"},
+	{"kubernetes.cluster-id", NULL},
+	{"kubernetes.namespace", NULL},
+	{"high-availability.cluster-id", NULL},
+	{"high-availability.jobmanager.port", NULL},
+};
 
 enum flink_ha flink_ha_mode(const flink_kvs *conf)
 {
@@ -1269,10 +1283,20 @@ static void check_unmanaged_jobs(pctx *c, const fo_yaml_node *spec, flink_deploy
 
 static void check_conf(pctx *c, const fo_yaml_node *spec, flink_deployment *fd, int64_t slots_spec)
 {
-	const fo_yaml_node *at = fo_yaml_get_key(spec, "flinkConfiguration");
-	for (const char *const *k = reserved_keys; *k; k++)
-		if (flink_conf_get(&fd->conf, *k))
-			perr(c, at, "spec.flinkConfiguration", "\"%s\" is set by flinkops (the Services depend on it); remove it", *k);
+	const fo_yaml_node *at = fo_yaml_get_key(spec, "flinkConfiguration"), *conf = field(spec, "flinkConfiguration");
+	for (size_t i = 0; i < FO_ARRAY_LEN(reserved_keys); i++) {
+		const struct reserved_key *k = &reserved_keys[i];
+		const char *v = flink_conf_get(&fd->conf, k->key);
+		if (!v || (k->same && strcmp(v, k->same) == 0))
+			continue;
+		if (k->same)
+			perr(c, conf_node(conf, k->key), "spec.flinkConfiguration",
+			     "\"%s\" is set by flinkops to %s (the Services depend on it); remove it or write %s", k->key,
+			     k->same, k->same);
+		else
+			perr(c, conf_node(conf, k->key), "spec.flinkConfiguration",
+			     "\"%s\" is set by flinkops (the Services depend on it); remove it", k->key);
+	}
 
 	const char *s = flink_conf_get(&fd->conf, "taskmanager.numberOfTaskSlots");
 	int64_t slots_conf = 0;

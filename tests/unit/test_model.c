@@ -82,7 +82,10 @@ static const struct {
 		    "    parallelism: 4\n", 9, 3, "1 TaskManagers with 1 slots each give 1 slots but job.parallelism is 4; the upstream operator would run the job at 1"},
 	{HEAD(NAME) RES "  flinkConfiguration:\n    taskmanager.numberOfTaskSlots: \"4\"\n" JOB
 		    "    parallelismPerK8sResource: 2\n", 10, 3, "taskmanager.numberOfTaskSlots is 4 but job.parallelismPerK8sResource is 2"},
-	{HEAD(NAME) RES "  flinkConfiguration:\n    rest.port: \"9999\"\n", 10, 3, "\"rest.port\" is set by flinkops"},
+	{HEAD(NAME) RES "  flinkConfiguration:\n    rest.port: \"9999\"\n", 11, 5, "\"rest.port\" is set by flinkops to 8081"},
+	/* the value flinkops sets is accepted as written (upstream's blue/green files write it) */
+	{HEAD(NAME) RES "  flinkConfiguration:\n    rest.port: \"8081\"\n    blob.server.port: 7000\n", 12, 5,
+	 "\"blob.server.port\" is set by flinkops to 6124"},
 	/* lists are joined as upstream joins them; their items must be scalars */
 	{HEAD(NAME) RES CONF "    a.b: [1, [2]]\n", 11, 14, "\"a.b\" item 2 must be a string or number, got a list"},
 	{HEAD(NAME) RES CONF "    a.b: []\n", 11, 10, "\"a.b\" is an empty list"},
@@ -109,7 +112,7 @@ static const struct {
 	{HEAD(NAME) RES CONF "    high-availability: kubernetes\n", 11, 5, "high-availability needs high-availability.storageDir"},
 	{HEAD(NAME) RES CONF "    high-availability.type: org.apache.flink.kubernetes.highavailability.KubernetesHaServicesFactory\n",
 	 11, 5, "high-availability.type needs high-availability.storageDir"},
-	{HEAD(NAME) RES CONF "    kubernetes.cluster-id: other\n", 10, 3, "\"kubernetes.cluster-id\" is set by flinkops"},
+	{HEAD(NAME) RES CONF "    kubernetes.cluster-id: other\n", 11, 5, "\"kubernetes.cluster-id\" is set by flinkops"},
 	/* Flink's own pod options: what Flink could not read either */
 	/* periodic savepoints: a duration or a Quartz cron expression */
 	{HEAD(NAME) RES CONF "    kubernetes.operator.periodic.savepoint.interval: 0 0 2 * * *\n" JOB, 11, 5,
@@ -138,7 +141,7 @@ static const struct {
 	 "kubernetes.taskmanager.memory.limit-factor must be a number from 1"},
 	{HEAD(NAME) RES CONF "    kubernetes.jobmanager.service-account: Bad_Name\n", 11, 5,
 	 "kubernetes.jobmanager.service-account: \"Bad_Name\" is not a valid name"},
-	{HEAD(NAME) RES CONF "    high-availability.cluster-id: other\n", 10, 3, "\"high-availability.cluster-id\" is set by flinkops"},
+	{HEAD(NAME) RES CONF "    high-availability.cluster-id: other\n", 11, 5, "\"high-availability.cluster-id\" is set by flinkops"},
 	/* resources.claims */
 	{HEAD(NAME) "  jobManager: {resources: {requests: {memory: 1g}, claims: gpu}}\n  taskManager: {resource: {memory: 2g}, replicas: 1}\n",
 	 8, 60, "spec.jobManager.resources.claims: expected a list of {name, request}, got a string"},
