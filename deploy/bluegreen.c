@@ -109,6 +109,7 @@ const char *deploy_bg_op_name(enum deploy_bg_op op)
 		[DEPLOY_BG_OP_SAVEPOINT] = "savepoint",
 		[DEPLOY_BG_OP_TRANSITION] = "transition",
 		[DEPLOY_BG_OP_FOLLOW] = "follow",
+		[DEPLOY_BG_OP_HEALTHY] = "healthy",
 		[DEPLOY_BG_OP_FINALIZE] = "finalize",
 		[DEPLOY_BG_OP_CUTOVER] = "cutover",
 		[DEPLOY_BG_OP_RETIRE] = "retire",
@@ -168,19 +169,21 @@ static void fail_once(deploy_bg_next *n, const deploy_bg_journal *j, char *why)
 
 /* Whether the new child `c` has caught up: its first checkpoint completed
  * and its progress reached the old job's; without a progress signal, once
- * it has run catch_up_ms past that checkpoint. Upstream takes RUNNING
- * once as ready, and cuts over while the new job is still behind. */
-static bool caught_up(const deploy_bg_desired *d, const deploy_bg_child *c)
+ * it has run catch_up_ms past the time it was first seen so (`healthy_age`,
+ * -1 unknown). Upstream takes RUNNING once as ready, and cuts over while
+ * the new job is still behind. */
+static bool caught_up(const deploy_bg_desired *d, const deploy_bg_child *c, int64_t healthy_age)
 {
 	if (!c->healthy)
 		return false;
 	if (c->caught_up >= 0)
 		return c->caught_up == 1;
-	return c->healthy_age_ms >= 0 && c->healthy_age_ms >= d->catch_up_ms;
+	return healthy_age >= 0 && healthy_age >= d->catch_up_ms;
 }
 
 /* Why the new child is not ready yet, for WAIT and for an abort. */
-static char *not_ready(const deploy_bg_desired *d, const deploy_bg_child *c, enum deploy_bg_colour col)
+static char *not_ready(const deploy_bg_desired *d, const deploy_bg_child *c, enum deploy_bg_colour col,
+		       int64_t healthy_age)
 {
 	const char *name = deploy_bg_colour_name(col);
 	if (!c->healthy)
@@ -191,7 +194,7 @@ static char *not_ready(const deploy_bg_desired *d, const deploy_bg_child *c, enu
 	char a[32], b[32];
 	return fo_asprintf("%s runs; without an event-time signal it counts as caught up %s after its first "
 			   "checkpoint (%s so far)",
-			   name, dur(d->catch_up_ms, a), c->healthy_age_ms >= 0 ? dur(c->healthy_age_ms, b) : "unknown");
+			   name, dur(d->catch_up_ms, a), healthy_age >= 0 ? dur(healthy_age, b) : "unknown");
 }
 
 static void transitioning(const deploy_bg_desired *d, const deploy_bg_journal *j, const deploy_bg_observed *o,
@@ -218,24 +221,29 @@ static void transitioning(const deploy_bg_desired *d, const deploy_bg_journal *j
 		if (cn->failed)
 			return fail_once(n, j, fo_asprintf("%s failed: %s", deploy_bg_colour_name(to),
 							  cn->problem ? cn->problem : "its rollout failed"));
-		return set(n, DEPLOY_BG_OP_WAIT, not_ready(d, cn, to));
+		return set(n, DEPLOY_BG_OP_WAIT, not_ready(d, cn, to, -1));
 	}
 	if (cn->failed)
 		return set(n, DEPLOY_BG_OP_ABORT,
 			   fo_asprintf("%s failed (%s); %s runs on", deploy_bg_colour_name(to),
 				       cn->problem ? cn->problem : "its rollout failed", deploy_bg_colour_name(from)));
-	if (caught_up(d, cn))
+	if (cn->healthy && !j->healthy_ms && o->now_ms > 0)
+		/* the fallback's clock starts now, recorded: a restarted agent
+		 * counts from the same moment, never from its own start */
+		return set(n, DEPLOY_BG_OP_HEALTHY, NULL);
+	int64_t healthy_age = cn->healthy ? age_ms(o->now_ms, j->healthy_ms) : -1;
+	if (caught_up(d, cn, healthy_age))
 		return set(n, DEPLOY_BG_OP_CUTOVER, NULL);
 	int64_t age = age_ms(o->now_ms, j->started_ms);
 	if (age >= 0 && age > d->grace_ms) {
-		char *why = not_ready(d, cn, to), g[32];
+		char *why = not_ready(d, cn, to, healthy_age), g[32];
 		set(n, DEPLOY_BG_OP_ABORT,
 		    fo_asprintf("%s did not catch up within the abort grace period (%s): %s; it is removed and %s runs on",
 				deploy_bg_colour_name(to), dur(d->grace_ms, g), why, deploy_bg_colour_name(from)));
 		free(why);
 		return;
 	}
-	set(n, DEPLOY_BG_OP_WAIT, not_ready(d, cn, to));
+	set(n, DEPLOY_BG_OP_WAIT, not_ready(d, cn, to, healthy_age));
 }
 
 static void savepointing(const deploy_bg_desired *d, const deploy_bg_journal *j, const deploy_bg_observed *o,
@@ -391,11 +399,16 @@ void deploy_bg_record(deploy_bg_journal *j, const deploy_bg_desired *d, const de
 		deploy_journal_set(&j->next_target, d->target);
 		deploy_journal_set(&j->handover_path, n->restore);
 		j->started_ms = now_ms;
+		j->healthy_ms = 0;
 		deploy_journal_set(&j->error, NULL);
 		break;
 	case DEPLOY_BG_OP_FOLLOW:
 		deploy_journal_set(&j->next_target, d->target);
 		j->started_ms = now_ms;
+		j->healthy_ms = 0; /* the newer spec's first checkpoint is still to come */
+		break;
+	case DEPLOY_BG_OP_HEALTHY:
+		j->healthy_ms = now_ms;
 		break;
 	case DEPLOY_BG_OP_FINALIZE:
 	case DEPLOY_BG_OP_CUTOVER:
@@ -413,7 +426,7 @@ void deploy_bg_record(deploy_bg_journal *j, const deploy_bg_desired *d, const de
 		deploy_journal_set(&j->next_target, NULL);
 		deploy_journal_set(&j->error, NULL);
 		deploy_journal_set(&j->failed_target, NULL);
-		j->started_ms = 0;
+		j->started_ms = j->healthy_ms = 0;
 		if (n->op == DEPLOY_BG_OP_CUTOVER) {
 			j->retiring = true;
 			j->retired_ms = now_ms;
@@ -433,7 +446,7 @@ void deploy_bg_record(deploy_bg_journal *j, const deploy_bg_desired *d, const de
 		deploy_journal_set(&j->failed_target, n->op == DEPLOY_BG_OP_ABORT ? (j->next_target ? j->next_target : d->target) : NULL);
 		deploy_journal_set(&j->error, n->op == DEPLOY_BG_OP_ABORT ? n->why : NULL);
 		deploy_journal_set(&j->next_target, NULL);
-		j->started_ms = 0;
+		j->started_ms = j->healthy_ms = 0;
 		break;
 	case DEPLOY_BG_OP_FAIL:
 		deploy_journal_set(&j->error, n->why);
@@ -571,7 +584,8 @@ char *deploy_bg_plan(const flink_deployment *from, const flink_deployment *to)
 	X("error", error)
 #define BG_TIMES(X)                  \
 	X("startedAt", started_ms)   \
-	X("retiredAt", retired_ms)
+	X("retiredAt", retired_ms)   \
+	X("healthyAt", healthy_ms)
 #define BG_NONCES(X)                              \
 	X("handoverNonce", handover_nonce)        \
 	X("handoverGitNonce", handover_git_nonce)
@@ -731,6 +745,8 @@ int deploy_bg_journal_decode(const char *text, deploy_bg_journal *out, fo_err *e
 	if (rc == 0 && active && !deploy_bg_transitioning(out->state) && (!out->active_target || !out->active_spec))
 		rc = fo_err_set(e, FO_EINVAL, "state %s without activeTarget and activeSpec",
 				deploy_bg_state_name(out->state));
+	if (rc == 0 && out->healthy_ms && !deploy_bg_transitioning(out->state))
+		rc = fo_err_set(e, FO_EINVAL, "healthyAt in state %s, outside a transition", deploy_bg_state_name(out->state));
 	if (rc == 0 && deploy_bg_savepointing(out->state) && !out->handover_nonce)
 		rc = fo_err_set(e, FO_EINVAL, "state %s without handoverNonce", deploy_bg_state_name(out->state));
 	if (rc == 0 && out->retiring && (!out->retiring_spec || !out->retired_ms))

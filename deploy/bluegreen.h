@@ -110,6 +110,9 @@ typedef struct deploy_bg_journal {
 	                        * ask for another savepoint); a new one of git's is a human's request */
 	char *handover_path;   /* TRANSITIONING: the savepoint the new child started from (NULL: none) */
 	int64_t started_ms;    /* TRANSITIONING: when the new child was given its spec (agent's clock) */
+	int64_t healthy_ms;    /* TRANSITIONING: when the new child was first seen healthy (its first
+	                        * checkpoint completed; agent's clock; 0: not yet). Without a progress
+	                        * signal it counts as caught up catch_up_ms after this */
 	bool retiring;         /* the other colour, stopped at a cut-over, is removed after the delay */
 	char *retiring_spec;   /* the document it ran, which it stops with */
 	int64_t retired_ms;    /* when it was told to stop */
@@ -155,7 +158,6 @@ typedef struct deploy_bg_child {
 	int64_t sp_nonce;          /* the savepointTriggerNonce its journal answered last (0: none) */
 	const char *sp_path;       /* the savepoint taken for it (NULL: none, or failed) */
 	const char *sp_failure;    /* why that savepoint failed (NULL: it did not) */
-	int64_t healthy_age_ms;    /* since its first checkpoint completed; -1 unknown */
 	int caught_up;             /* its progress against the other child's: 1 reached, 0 behind,
 	                            * -1 no signal (no event time: see catch_up_ms) */
 	const char *problem;       /* why it is not healthy, in its rollout's words (NULL: none known) */
@@ -180,6 +182,8 @@ enum deploy_bg_op {
 	                          * starting from `restore` (NULL: empty state, a stateless job) */
 	DEPLOY_BG_OP_FOLLOW,     /* TRANSITIONING: git moved on; the new child takes git's newer spec
 	                          * (its own rollout upgrades it) and the grace period starts again */
+	DEPLOY_BG_OP_HEALTHY,    /* TRANSITIONING: the new child is healthy for the first time: record
+	                          * when (the catch-up fallback counts from then) */
 	DEPLOY_BG_OP_FINALIZE,   /* the only child is ready: record ACTIVE (a first deployment) */
 	DEPLOY_BG_OP_CUTOVER,    /* the new child caught up: record ACTIVE for it and the old one
 	                          * retiring; the old child stops with a savepoint; the Ingress moves */

@@ -46,7 +46,7 @@ static void want_defaults(deploy_bg_desired *d, const char *target, enum deploy_
 
 static deploy_bg_child healthy_child(void)
 {
-	return (deploy_bg_child){.live = true, .healthy = true, .healthy_age_ms = 60000, .caught_up = -1};
+	return (deploy_bg_child){.live = true, .healthy = true, .caught_up = -1};
 }
 
 static void observe_none(deploy_bg_observed *o)
@@ -54,7 +54,6 @@ static void observe_none(deploy_bg_observed *o)
 	memset(o, 0, sizeof(*o));
 	o->known = true;
 	o->now_ms = NOW;
-	o->child[0].healthy_age_ms = o->child[1].healthy_age_ms = -1;
 	o->child[0].caught_up = o->child[1].caught_up = -1;
 }
 
@@ -89,7 +88,7 @@ static void test_life(void **state)
 	assert_string_equal(step(&j, &d, &o, DEPLOY_BG_OP_CREATE, "first"), SP_INITIAL);
 	assert_int_equal(j.state, DEPLOY_BG_TRANSITIONING_TO_BLUE);
 	assert_string_equal(j.next_target, T1);
-	o.child[DEPLOY_BG_BLUE] = (deploy_bg_child){.live = true, .healthy_age_ms = -1, .caught_up = -1};
+	o.child[DEPLOY_BG_BLUE] = (deploy_bg_child){.live = true, .caught_up = -1};
 	step(&j, &d, &o, DEPLOY_BG_OP_WAIT, "blue starting");
 	o.child[DEPLOY_BG_BLUE] = healthy_child();
 	step(&j, &d, &o, DEPLOY_BG_OP_FINALIZE, "blue healthy: nothing to catch up with");
@@ -119,11 +118,13 @@ static void test_life(void **state)
 	assert_string_equal(j.handover_path, SP_HANDOVER);
 	assert_string_equal(j.next_target, T2);
 	assert_string_equal(j.active_target, T1); /* blue runs on */
-	o.child[DEPLOY_BG_GREEN] = (deploy_bg_child){.live = true, .healthy_age_ms = -1, .caught_up = -1};
+	o.child[DEPLOY_BG_GREEN] = (deploy_bg_child){.live = true, .caught_up = -1};
 	step(&j, &d, &o, DEPLOY_BG_OP_WAIT, "green starting");
 	/* running with its first checkpoint, but behind the running job */
 	o.child[DEPLOY_BG_GREEN] = healthy_child();
 	o.child[DEPLOY_BG_GREEN].caught_up = 0;
+	step(&j, &d, &o, DEPLOY_BG_OP_HEALTHY, "green healthy: the time recorded");
+	assert_int_equal(j.healthy_ms, NOW);
 	step(&j, &d, &o, DEPLOY_BG_OP_WAIT, "green behind");
 	o.child[DEPLOY_BG_GREEN].caught_up = 1;
 	step(&j, &d, &o, DEPLOY_BG_OP_CUTOVER, "green caught up");
@@ -141,7 +142,7 @@ static void test_life(void **state)
 	step(&j, &d, &o, DEPLOY_BG_OP_RETIRE, "delay over");
 	assert_false(j.retiring);
 	assert_int_equal(j.handover_nonce, 0);
-	o.child[DEPLOY_BG_BLUE] = (deploy_bg_child){.healthy_age_ms = -1, .caught_up = -1};
+	o.child[DEPLOY_BG_BLUE] = (deploy_bg_child){.caught_up = -1};
 	step(&j, &d, &o, DEPLOY_BG_OP_NONE, "settled on green");
 
 	/* and back to blue, stateless: no savepoint, empty state as asked */
@@ -191,13 +192,14 @@ struct row {
 	int sp;                    /* x answered: 0 nothing, 1 the handover nonce with a path, 2 the handover
 	                            * nonce failed, 3 an older nonce with a path */
 	int64_t now_delta;         /* added to NOW (negative: a clock that went back) */
+	bool unseen;               /* the new child healthy, the journal not yet saying since when */
 	enum deploy_bg_op want;
 	const char *restore;
 };
 
 static deploy_bg_child child_of(int kind)
 {
-	deploy_bg_child c = {.healthy_age_ms = -1, .caught_up = -1};
+	deploy_bg_child c = {.caught_up = -1};
 	if (kind == 0)
 		return c;
 	c.live = true;
@@ -207,7 +209,6 @@ static deploy_bg_child child_of(int kind)
 		break;
 	case 2:
 		c.healthy = true;
-		c.healthy_age_ms = 60000;
 		break;
 	case 3:
 		c.failed = true;
@@ -218,20 +219,23 @@ static deploy_bg_child child_of(int kind)
 		break;
 	case 5:
 		c.healthy = true;
-		c.healthy_age_ms = 1000;
 		c.caught_up = 1;
 		break;
 	case 6:
 		c.healthy = true;
-		c.healthy_age_ms = 60000;
 		c.caught_up = 0;
 		break;
 	case 7:
 		c.healthy = true;
-		c.healthy_age_ms = 1000;
 		break;
 	}
 	return c;
+}
+
+/* How long ago a healthy child of `kind` (child_of) was first seen so; -1: it is not healthy. */
+static int64_t healthy_age_of(int kind)
+{
+	return kind == 2 || kind == 6 ? 60000 : kind == 5 || kind == 7 ? 1000 : -1;
 }
 
 static void setup_row(const struct row *r, deploy_bg_journal *j, deploy_bg_desired *d, deploy_bg_observed *o)
@@ -260,6 +264,10 @@ static void setup_row(const struct row *r, deploy_bg_journal *j, deploy_bg_desir
 	enum deploy_bg_colour y = x == DEPLOY_BG_BLUE ? DEPLOY_BG_GREEN : DEPLOY_BG_BLUE;
 	o->child[x] = child_of(r->x);
 	o->child[y] = child_of(r->y);
+	/* the journal recorded when the new child was first seen healthy,
+	 * unless the row says it was not yet */
+	if (deploy_bg_transitioning(r->state) && healthy_age_of(r->y) >= 0 && !r->unseen)
+		j->healthy_ms = NOW - healthy_age_of(r->y);
 	if (r->sp == 1 || r->sp == 2) {
 		o->child[x].sp_nonce = j->handover_nonce;
 		o->child[x].sp_path = r->sp == 1 ? SP_HANDOVER : NULL;
@@ -304,6 +312,14 @@ static const struct row rows[] = {
 	{"transition: green caught up", TR(GREEN), .x = 2, .y = 5, .want = OP(CUTOVER)},
 	{"transition: green healthy without signal, not long enough", TR(GREEN), .x = 2, .y = 7, .want = OP(WAIT)},
 	{"transition: green healthy without signal, long enough", TR(GREEN), .x = 2, .y = 2, .want = OP(CUTOVER)},
+	{"transition: green healthy for the first time: when is recorded", TR(GREEN), .x = 2, .y = 7, .unseen = true,
+	 .want = OP(HEALTHY)},
+	{"transition: green caught up, first seen healthy now: recorded first", TR(GREEN), .x = 2, .y = 5,
+	 .unseen = true, .want = OP(HEALTHY)},
+	{"transition: green healthy for the first time, no clock: nothing recorded", TR(GREEN), .x = 2, .y = 7,
+	 .unseen = true, .now_delta = -NOW, .want = OP(WAIT)},
+	{"transition: green healthy since, the clock went back: not caught up by a guess", TR(GREEN), .x = 2, .y = 2,
+	 .now_delta = -3600000, .want = OP(WAIT)},
 	{"transition: green failed", TR(GREEN), .x = 2, .y = 3, .want = OP(ABORT)},
 	{"transition: past the grace period", TR(GREEN), .x = 2, .y = 1, .now_delta = GRACE + 5000, .want = OP(ABORT)},
 	{"transition: behind past the grace period", TR(GREEN), .x = 2, .y = 6, .now_delta = GRACE + 5000,
@@ -473,8 +489,11 @@ static void test_sweep(void **state)
 	for (int x = 0; x <= 7; x++)
 	for (int y = 0; y <= 7; y++)
 	for (int sp = 0; sp <= 3; sp++)
-	for (int clock = 0; clock <= 2; clock++) {
+	for (int clock = 0; clock <= 2; clock++)
+	for (int unseen = 0; unseen <= 1; unseen++) {
 		if (first && !deploy_bg_transitioning((enum deploy_bg_state)s))
+			continue;
+		if (unseen && (!deploy_bg_transitioning((enum deploy_bg_state)s) || healthy_age_of(y) < 0))
 			continue;
 		/* the diff against the active child's spec is IGNORE exactly when git asks for it */
 		bool same = t == 0 && !first && s != DEPLOY_BG_INITIALIZING_BLUE;
@@ -484,7 +503,8 @@ static void test_sweep(void **state)
 				.diff = (enum deploy_bg_diff)diff, .deleting = flags & 1, .suspended = flags & 2,
 				.stateless = flags & 4, .retiring = (flags & 8) && !deploy_bg_transitioning(s),
 				.failed_target = flags & 16 ? T2 : NULL, .unknown = flags & 32, .x = x, .y = y, .sp = sp,
-				.now_delta = clock == 0 ? 0 : clock == 1 ? GRACE + DELAY + 5000 : -3600000};
+				.now_delta = clock == 0 ? 0 : clock == 1 ? GRACE + DELAY + 5000 : -3600000,
+				.unseen = unseen};
 		if (first)
 			r.x = 0;
 		deploy_bg_journal j;
@@ -523,9 +543,13 @@ static void test_sweep(void **state)
 		if (n.op == OP(SAVEPOINT) && !ox->healthy)
 			fail_msg("%s: a handover savepoint asked of a job that is not healthy", where);
 		/* a cut-over only to a job that caught up; never past a doubt */
-		if (n.op == OP(CUTOVER) && (!oy->healthy || (oy->caught_up == 0) ||
-					    (oy->caught_up < 0 && oy->healthy_age_ms < d.catch_up_ms)))
+		if (n.op == OP(CUTOVER) &&
+		    (!oy->healthy || (oy->caught_up == 0) ||
+		     (oy->caught_up < 0 && (!j.healthy_ms || o.now_ms < j.healthy_ms || o.now_ms - j.healthy_ms < d.catch_up_ms))))
 			fail_msg("%s: cut over to a job that has not caught up", where);
+		/* the fallback's clock starts once, when the new child is first seen healthy */
+		if (n.op == OP(HEALTHY) && (!oy->healthy || j.healthy_ms || !deploy_bg_transitioning(j.state)))
+			fail_msg("%s: healthy recorded for a child that is not, or again", where);
 		/* the retiring child goes only once stopped with its state, after the delay */
 		if (n.op == OP(RETIRE) && oy->live &&
 		    (!oy->suspended || clock != 1))
@@ -945,6 +969,7 @@ static void test_journal_roundtrip(void **state)
 		{OP(FINALIZE), 2, 0, T1, NULL, 0},
 		{OP(SAVEPOINT), 2, 0, T2, "kind: FlinkBlueGreenDeployment # two \"quoted\" \u00e9\n", 0},
 		{OP(TRANSITION), 2, 0, T2, NULL, 1},
+		{OP(HEALTHY), 2, 5, T2, NULL, 1},
 		{OP(CUTOVER), 2, 5, T2, NULL, 1},
 		{OP(RETIRE), 4, 5, T2, NULL, 0},
 	};
@@ -1026,6 +1051,9 @@ static void test_journal_strict(void **state)
 		 "handoverNonce: \"12x\" is not a whole number", FO_EINVAL},
 		{"{\"version\":1,\"state\":\"ACTIVE_BLUE\",\"activeTarget\":\"t\",\"activeSpec\":\"s\",\"retiring\":true}",
 		 "retiring without retiringSpec and retiredAt", FO_EINVAL},
+		{"{\"version\":1,\"state\":\"ACTIVE_BLUE\",\"activeTarget\":\"t\",\"activeSpec\":\"s\","
+		 "\"healthyAt\":\"2026-12-07T10:00:00.000Z\"}",
+		 "healthyAt in state ACTIVE_BLUE, outside a transition", FO_EINVAL},
 		{"{\"version\":1,\"state\":\"ACTIVE_BLUE\",\"activeTarget\":\"t\",\"activeSpec\":\"s\",\"retiring\":1}",
 		 "retiring: a number where true or false belongs", FO_EINVAL},
 		{"{\"version\":1,\"state\":\"ACTIVE_BLUE\",\"activeTarget\":\"t\",\"activeSpec\":\"s\"} {}", "not a JSON object",
