@@ -341,6 +341,35 @@ static void active(const deploy_bg_desired *d, const deploy_bg_journal *j, const
 	set(n, DEPLOY_BG_OP_SAVEPOINT, NULL);
 }
 
+void deploy_bg_observe_child(const deploy_journal *cj, bool objects, const char *target, int caught_up,
+			     deploy_bg_child *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->caught_up = caught_up;
+	out->live = cj || objects;
+	if (!cj) {
+		out->suspended = objects; /* objects, never started */
+		return;
+	}
+	bool settled = cj->step == DEPLOY_STEP_IDLE;
+	out->failed = cj->step == DEPLOY_STEP_FAILED && (!cj->failed_hash || !target || fo_streq(cj->failed_hash, target));
+	out->healthy = settled && cj->job_id && !cj->await_checkpoint_since && target && fo_streq(cj->target_hash, target);
+	out->suspended = settled && !cj->job_id;
+	out->problem = cj->last_error;
+	if (cj->handled_nonce) {
+		char *end = NULL;
+		errno = 0;
+		long long v = strtoll(cj->handled_nonce, &end, 10);
+		/* the rollout journal's decoder checked it; a nonce that does not
+		 * read is no answer to any handover */
+		out->sp_nonce = errno || end == cj->handled_nonce || *end ? 0 : v;
+	}
+	if (out->sp_nonce) {
+		out->sp_failure = cj->savepoint_error;
+		out->sp_path = cj->savepoint_error ? NULL : cj->savepoint_path;
+	}
+}
+
 void deploy_bg_next_step(const deploy_bg_desired *d, const deploy_bg_journal *j, const deploy_bg_observed *o,
 			 deploy_bg_next *n)
 {

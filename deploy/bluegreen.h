@@ -169,6 +169,27 @@ typedef struct deploy_bg_observed {
 	int64_t now_ms;            /* the agent's clock (ms since the epoch); 0 unknown */
 } deploy_bg_observed;
 
+/*
+ * What one child is to the decision (`out`), from its own rollout journal
+ * `cj` (NULL: it has none), whether any of its objects exist (`objects`),
+ * the target this pass renders for it (`target`, render_target_hash; NULL
+ * when the pass gives it none) and the progress signal `caught_up` (1
+ * reached, 0 behind, -1 none):
+ *   - healthy: its journal is settled on that target with a job that
+ *     completed its first checkpoint;
+ *   - failed: its rollout gave up on that target (a failure of an older
+ *     one is not this target's: its rollout tries the new one);
+ *   - suspended: settled without a job (stopped with its state recorded),
+ *     or objects without a journal (never started);
+ *   - the savepoint it answered last: the nonce its journal handled, and
+ *     that request's savepoint, or its failure. The path is the newest
+ *     savepoint taken for it, never an older one.
+ * out's strings point into `cj`. Pure.
+ */
+struct deploy_journal;
+void deploy_bg_observe_child(const struct deploy_journal *cj, bool objects, const char *target, int caught_up,
+			     deploy_bg_child *out);
+
 enum deploy_bg_op {
 	DEPLOY_BG_OP_NONE,       /* settled */
 	DEPLOY_BG_OP_WAIT,       /* a child is working: look again later (`why` says on what) */

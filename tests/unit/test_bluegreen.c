@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "deploy/bluegreen.h"
+#include "deploy/journal.h"
 #include "lib/util.h"
 
 #define T1 "target-1"
@@ -1084,6 +1085,81 @@ static void test_journal_strict(void **state)
 	free(spec);
 }
 
+/* What a child's own rollout journal says to the decision: a journal per
+ * row (none, settled, starting, failed for this target or an older one,
+ * suspended, answering a savepoint or failing one) -> the child. */
+static void test_observe_child(void **state)
+{
+	(void)state;
+	static const char *const H = "4611686018427387907"; /* a handover nonce: 2^62 + 3 */
+	static const struct {
+		const char *name;
+		bool journal, objects;
+		enum deploy_step step;
+		const char *job, *target_hash, *await, *failed_hash, *handled, *sp, *sp_error, *error;
+		const char *target; /* what the pass renders for it */
+		bool live, healthy, failed, suspended;
+		int64_t sp_nonce;
+		const char *want_sp, *want_sp_failure;
+	} crows[] = {
+		{"nothing", .target = T2},
+		{"objects, no journal: never started", .objects = true, .target = T2, .live = true, .suspended = true},
+		{"settled on the target, first checkpoint done", true, true, DEPLOY_STEP_IDLE, "j1", T2, .target = T2,
+		 .live = true, .healthy = true},
+		{"settled, awaiting its first checkpoint", true, true, DEPLOY_STEP_IDLE, "j1", T2,
+		 "2026-12-07T10:00:00.000Z", .target = T2, .live = true},
+		{"settled on an older target: git's is still to come", true, true, DEPLOY_STEP_IDLE, "j1", T1,
+		 .target = T2, .live = true},
+		{"settled, but the pass renders nothing for it (retiring)", true, true, DEPLOY_STEP_IDLE, "j1", T2,
+		 .live = true},
+		{"starting: submitted", true, true, DEPLOY_STEP_SUBMITTED, "j0", T1, .target = T2, .live = true},
+		{"stopping with a savepoint", true, true, DEPLOY_STEP_STOPPING, "j1", T2, .target = T2, .live = true},
+		{"failed on this target", true, true, DEPLOY_STEP_FAILED, "j1", T1, .failed_hash = T2,
+		 .error = "the job FAILED", .target = T2, .live = true, .failed = true},
+		{"failed on an older target: the new one is tried", true, true, DEPLOY_STEP_FAILED, "j1", T1,
+		 .failed_hash = T1, .error = "the job FAILED", .target = T2, .live = true},
+		{"failed, from an older journal without its target", true, true, DEPLOY_STEP_FAILED, .error = "x",
+		 .target = T2, .live = true, .failed = true},
+		{"suspended with its state recorded", true, true, DEPLOY_STEP_IDLE, NULL, T2, .sp = SP_OLDER,
+		 .target = T2, .live = true, .suspended = true},
+		{"suspended, objects already gone", true, false, DEPLOY_STEP_IDLE, .target = T2, .live = true,
+		 .suspended = true},
+		{"answered the handover", true, true, DEPLOY_STEP_IDLE, "j1", T2, .handled = H, .sp = SP_HANDOVER,
+		 .target = T2, .live = true, .healthy = true, .sp_nonce = (INT64_C(1) << 62) + 3, .want_sp = SP_HANDOVER},
+		{"the handover failed: the older savepoint is not offered", true, true, DEPLOY_STEP_IDLE, "j1", T2,
+		 .handled = H, .sp = SP_OLDER, .sp_error = "Checkpoint expired", .target = T2, .live = true,
+		 .healthy = true, .sp_nonce = (INT64_C(1) << 62) + 3, .want_sp_failure = "Checkpoint expired"},
+		{"a savepoint without a nonce answered", true, true, DEPLOY_STEP_IDLE, "j1", T2, .sp = SP_OLDER,
+		 .target = T2, .live = true, .healthy = true},
+		{"a human's nonce answered", true, true, DEPLOY_STEP_IDLE, "j1", T2, .handled = "7", .sp = SP_OLDER,
+		 .target = T2, .live = true, .healthy = true, .sp_nonce = 7, .want_sp = SP_OLDER},
+	};
+	for (size_t i = 0; i < FO_ARRAY_LEN(crows); i++) {
+		deploy_journal j;
+		memset(&j, 0, sizeof(j));
+		j.step = crows[i].step;
+		j.job_id = (char *)crows[i].job;
+		j.target_hash = (char *)crows[i].target_hash;
+		j.await_checkpoint_since = (char *)crows[i].await;
+		j.failed_hash = (char *)crows[i].failed_hash;
+		j.handled_nonce = (char *)crows[i].handled;
+		j.savepoint_path = (char *)crows[i].sp;
+		j.savepoint_error = (char *)crows[i].sp_error;
+		j.last_error = (char *)crows[i].error;
+		deploy_bg_child c;
+		deploy_bg_observe_child(crows[i].journal ? &j : NULL, crows[i].objects, crows[i].target, -1, &c);
+		if (c.live != crows[i].live || c.healthy != crows[i].healthy || c.failed != crows[i].failed ||
+		    c.suspended != crows[i].suspended || c.sp_nonce != crows[i].sp_nonce ||
+		    !fo_streq(c.sp_path, crows[i].want_sp) || !fo_streq(c.sp_failure, crows[i].want_sp_failure) ||
+		    c.caught_up != -1)
+			fail_msg("%s: live %d healthy %d failed %d suspended %d nonce %lld path %s failure %s", crows[i].name,
+				 c.live, c.healthy, c.failed, c.suspended, (long long)c.sp_nonce,
+				 c.sp_path ? c.sp_path : "-", c.sp_failure ? c.sp_failure : "-");
+		if (crows[i].failed && !fo_streq(c.problem, crows[i].error))
+			fail_msg("%s: the problem said is %s", crows[i].name, c.problem ? c.problem : "none");
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1098,6 +1174,7 @@ int main(void)
 		cmocka_unit_test(test_diff),
 		cmocka_unit_test(test_journal_roundtrip),
 		cmocka_unit_test(test_journal_strict),
+		cmocka_unit_test(test_observe_child),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
