@@ -92,16 +92,10 @@ static int targets_from_file(sync_repo *r, const char *commit, const char *path,
 				"%s is invalid at %.7s: the agent cannot roll it out; fix the file and push again", path,
 				commit);
 	}
-	for (size_t i = 0; i < v.n; i++) {
-		/* no status will ever say one was rolled out: waiting would
-		 * only run out of time */
-		if (v.v[i]->bg && rc == 0)
-			rc = fo_err_set(e, FO_EUNSUPPORTED,
-					"%s: FlinkBlueGreenDeployment %s/%s at %.7s: this version of flinkops does not roll "
-					"blue/green deployments out yet, so no status will say it is",
-					path, v.v[i]->namespace, v.v[i]->name, commit);
+	/* a FlinkBlueGreenDeployment is one target too: its own status file
+	 * says Running at the commit once the colour with its spec runs */
+	for (size_t i = 0; i < v.n; i++)
 		add_target(t, v.v[i]->namespace, v.v[i]->name, path);
-	}
 	flink_deployments_free(&v);
 	fo_diags_free(&d);
 	free(data);

@@ -202,18 +202,17 @@ int cli_pass_open(const char *verb, agent_ctx *ctx, const char *manifests, bool 
 	flink_note_defaults(&p->desired, &d);
 	/* snapshots are not deployments: they render nothing and have their own engine */
 	flink_split_snapshots(&p->desired, &p->snapshots);
-	/* blue/green deployments are validated and planned, not rolled out
-	 * yet: an error each, so that the pass says so and, since what they
-	 * would run is not known to it, deletes nothing */
-	flink_deployments bgs = {0};
-	flink_split_bluegreens(&p->desired, &bgs);
-	for (size_t i = 0; i < bgs.n; i++)
-		fo_diag_add(&d, FO_SEV_ERROR, bgs.v[i]->source, bgs.v[i]->line, bgs.v[i]->col,
-			    "FlinkBlueGreenDeployment %s/%s is valid, but this version of flinkops does not roll "
-			    "blue/green deployments out yet: nothing of it is applied, and nothing is deleted in this "
-			    "pass; deploy spec.template as a FlinkDeployment meanwhile (it upgrades through a savepoint)",
-			    bgs.v[i]->namespace, bgs.v[i]->name);
-	flink_deployments_free(&bgs);
+	/* blue/green resources have their own engine, which adds their
+	 * children to the deployments (cli_pass_bluegreen) */
+	flink_split_bluegreens(&p->desired, &p->bluegreens);
+	if (!p->cfg->flink.submit_jobs)
+		for (size_t i = 0; i < p->bluegreens.n; i++)
+			fo_diag_add(&d, FO_SEV_ERROR, p->bluegreens.v[i]->source, p->bluegreens.v[i]->line,
+				    p->bluegreens.v[i]->col,
+				    "FlinkBlueGreenDeployment %s/%s: a blue/green switch is decided by its jobs, and "
+				    "flink.submitJobs is false: nothing of it is applied, and nothing is deleted in this "
+				    "pass",
+				    p->bluegreens.v[i]->namespace, p->bluegreens.v[i]->name);
 	cli_report_diags(verb, &d);
 	p->bad = d.nerrors;
 	if ((rc = agent_ctx_connect(ctx, &e)) < 0)
@@ -281,6 +280,8 @@ void cli_pass_close(cli_pass *p)
 	deploy_retention_ctx_free(&p->retention);
 	deploy_snapshots_free(&p->snaps);
 	flink_deployments_free(&p->snapshots);
+	deploy_bg_pass_free(&p->bg);
+	flink_deployments_free(&p->bluegreens);
 	flink_deployments_free(&p->desired);
 	free(p->source);
 	free(p->skip);
@@ -386,6 +387,25 @@ static int plain_prune(const char *verb, cli_pass *cp, deploy_pass *pass)
 	return rc;
 }
 
+int cli_pass_bluegreen(const char *verb, cli_pass *cp, bool decide)
+{
+	const char *key, *text, *rv;
+	if (!cp->kc || !cp->api_ok || (!cp->bluegreens.n && !deploy_live_bluegreen_at(cp->live, 0, &key, &text, &rv)))
+		return 0; /* none in git, none recorded */
+	fo_err e = FO_ERR_INIT;
+	/* without jobs nothing can be decided: every child is kept as it is */
+	int rc = deploy_bg_pass_run(cp->kc, cp->live, &cp->bluegreens, cp->opts.agent,
+				    decide && cp->cfg->flink.submit_jobs, &cp->desired, &cp->bg, &e);
+	if (rc < 0)
+		cli_report(verb, "%s", fo_err_msg(&e));
+	fo_err_clear(&e);
+	cp->opts.bg_held = cp->bg.held;
+	cp->opts.nbg_held = cp->bg.nheld;
+	cp->opts.bg_removed = cp->bg.removed;
+	cp->opts.nbg_removed = cp->bg.nremoved;
+	return rc;
+}
+
 void agent_pass_run(agent_ctx *ctx, const agent_pass_opts *o, cli_pass *cp, deploy_pass *pass,
 		    agent_pass_result *r)
 {
@@ -406,6 +426,8 @@ void agent_pass_run(agent_ctx *ctx, const agent_pass_opts *o, cli_pass *cp, depl
 		k8s_client_set_stop(cp->kc, o->stop); /* a retry waits for nothing once stopping */
 		k8s_client_set_alive(cp->kc, o->alive);
 	}
+	/* the blue/green children join the deployments before anything is planned */
+	int bgrc = cli_pass_bluegreen(o->verb, cp, !o->read_only);
 	if (o->read_only) {
 		if (cp->bad)
 			goto cleanup; /* an invalid file: its deployment's fate is unknown */
@@ -464,7 +486,16 @@ void agent_pass_run(agent_ctx *ctx, const agent_pass_opts *o, cli_pass *cp, depl
 		r->failed += cp->snaps.v[i].outcome == DEPLOY_OUTCOME_FAILED;
 		r->waiting += cp->snaps.v[i].outcome == DEPLOY_OUTCOME_WAITING;
 	}
-	r->status = rc < 0 || snrc < 0 || prc < 0 || src < 0 || r->failed || cp->bad || pass->prune_refused ||
+	for (size_t i = 0; i < cp->bg.n; i++) {
+		const deploy_bg_item *b = &cp->bg.v[i];
+		bool failed = b->error || b->journal.error;
+		r->failed += failed;
+		/* a switch in flight is waited for (its children wait on their
+		 * own), and so is a delete whose children are going */
+		r->waiting += !failed && (b->op == DEPLOY_BG_OP_WAIT ||
+					  (b->op == DEPLOY_BG_OP_DELETE && !pass->prune_refused && !pass->prune_disabled));
+	}
+	r->status = rc < 0 || snrc < 0 || prc < 0 || src < 0 || bgrc < 0 || r->failed || cp->bad || pass->prune_refused ||
 				    pass->aborted
 			    ? EXIT_FAIL
 			    : EXIT_OK;

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "config/config.h"
+#include "deploy/bluegreen.h"
 #include "deploy/deploy.h"
 #include "deploy/retention.h"
 #include "deploy/snapshot.h"
@@ -97,6 +98,8 @@ typedef struct cli_pass {
 	deploy_retention_ctx retention; /* what retention must know (cli_retention_context) */
 	flink_deployments snapshots; /* git's FlinkStateSnapshots (flink_split_snapshots) */
 	deploy_snapshots snaps;      /* what the pass does with them (deploy_snapshots_plan) */
+	flink_deployments bluegreens; /* git's FlinkBlueGreenDeployments (flink_split_bluegreens) */
+	deploy_bg_pass bg;           /* what the blue/green engine did with them (cli_pass_bluegreen) */
 	const fo_fence *fence;  /* the context's write fence (NULL: none); every status push checks it */
 } cli_pass;
 
@@ -106,6 +109,14 @@ typedef struct cli_pass {
  * without a fetch. The caller closes `p` whatever this returns. */
 int cli_pass_open(const char *verb, agent_ctx *ctx, const char *manifests, bool refetch, cli_pass *p);
 void cli_pass_close(cli_pass *p);
+/*
+ * The blue/green engine's part of the pass (deploy_bg_pass_run): with
+ * `decide`, each FlinkBlueGreenDeployment's next steps are recorded; its
+ * children join p->desired, and the reconcile options learn what the
+ * engine removes and what it holds. Problems are printed prefixed with
+ * `verb`. Returns 0, or the first error.
+ */
+int cli_pass_bluegreen(const char *verb, cli_pass *p, bool decide);
 /* The requests this pass made so far (the client counts across passes). */
 void cli_pass_stats(const cli_pass *p, k8s_stats *out);
 

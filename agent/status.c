@@ -143,7 +143,7 @@ int cli_write_statuses(cli_pass *p, const deploy_pass *pass, char commit_out[41]
 	if (sync_resolve(p->src.repo, branch, tip, &ignore) < 0)
 		tip[0] = '\0';
 	fo_err_clear(&ignore);
-	size_t total = pass->n + p->snaps.n;
+	size_t total = pass->n + p->snaps.n + p->bg.n;
 	sync_put *puts = fo_calloc(total ? total : 1, sizeof(*puts));
 	char **paths = fo_calloc(total ? total : 1, sizeof(*paths));
 	fo_buf *texts = fo_calloc(total ? total : 1, sizeof(*texts));
@@ -151,10 +151,13 @@ int cli_write_statuses(cli_pass *p, const deploy_pass *pass, char commit_out[41]
 	size_t n = 0;
 	int rc = 0;
 	for (size_t i = 0; i < total; i++) {
-		/* the deployments, then the FlinkStateSnapshots */
-		const deploy_item *it = i < pass->n ? &pass->items[i] : NULL;
-		const deploy_snapshot_item *sn = i < pass->n ? NULL : &p->snaps.v[i - pass->n];
-		const char *ns = it ? it->ns : sn->ns, *name = it ? it->name : sn->name;
+		/* the deployments, then the FlinkStateSnapshots, then the
+		 * FlinkBlueGreenDeployments */
+		size_t nd = pass->n, ns_end = pass->n + p->snaps.n;
+		const deploy_item *it = i < nd ? &pass->items[i] : NULL;
+		const deploy_snapshot_item *sn = i >= nd && i < ns_end ? &p->snaps.v[i - nd] : NULL;
+		const deploy_bg_item *bg = i >= ns_end ? &p->bg.v[i - ns_end] : NULL;
+		const char *ns = it ? it->ns : sn ? sn->ns : bg->ns, *name = it ? it->name : sn ? sn->name : bg->name;
 		/* a snapshot the pass did not get to (or whose record is not
 		 * there yet, gone from git) keeps the file it has */
 		if (sn && sn->outcome == DEPLOY_OUTCOME_NOT_ATTEMPTED)
@@ -177,9 +180,14 @@ int cli_write_statuses(cli_pass *p, const deploy_pass *pass, char commit_out[41]
 			free(path);
 			continue;
 		}
-		if (sn) {
+		if (sn || bg) {
 			enum flink_phase before = cur->phase;
-			deploy_snapshot_status_update(cur, sn, sn->fd ? blob_of(&p->src, sn->fd->source) : NULL, p->commit);
+			if (sn)
+				deploy_snapshot_status_update(cur, sn, sn->fd ? blob_of(&p->src, sn->fd->source) : NULL,
+							      p->commit);
+			else
+				deploy_bg_status_update(cur, bg, bg->git ? blob_of(&p->src, bg->git->source) : NULL,
+							p->commit);
 			if (cur->phase != before || !cur->nhistory)
 				flink_status_add_history(cur, p->commit, cur->phase, now, NULL);
 		} else {

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "deploy/journal.h"
+#include "flink/status.h"
 #include "lib/buf.h"
 #include "lib/duration.h"
 #include "lib/json.h"
@@ -815,6 +816,36 @@ static flink_deployment *kept_child(const char *text, const char *ns, const char
 	return child;
 }
 
+int deploy_bg_desired_of(const flink_deployment *git, const deploy_bg_journal *j, deploy_bg_desired *d, fo_err *e)
+{
+	memset(d, 0, sizeof(*d));
+	if (!git || !git->bg) {
+		d->deleting = true;
+		return 0;
+	}
+	const flink_bluegreen *bg = git->bg;
+	const flink_deployment *t = bg->child[DEPLOY_BG_BLUE];
+	d->suspended = t->job.state == FLINK_STATE_SUSPENDED;
+	d->stateless = t->job.upgrade_mode == FLINK_UPGRADE_STATELESS;
+	d->target = bg->template_hash;
+	d->spec_text = bg->doc_text;
+	d->initial_savepoint = t->job.initial_savepoint_path;
+	d->savepoint_nonce = t->job.savepoint_trigger_nonce;
+	d->grace_ms = bg->grace_ms;
+	d->delay_ms = bg->delay_ms;
+	d->catch_up_ms = bg->catch_up_ms;
+	d->diff = DEPLOY_BG_DIFF_TRANSITION; /* nothing runs yet: a first child */
+	if (j->active_spec) {
+		enum deploy_bg_colour x = deploy_bg_active(j->state);
+		flink_deployment *kept = kept_child(j->active_spec, git->namespace, git->name, x, e);
+		if (!kept)
+			return FO_EINVAL;
+		d->diff = deploy_bg_diff(kept, j->active_target, bg->child[x], bg->template_hash);
+		flink_deployment_free(kept);
+	}
+	return 0;
+}
+
 static void append(flink_deployments *out, flink_deployment *fd)
 {
 	out->v = fo_grow(out->v, &out->cap, out->n + 1, sizeof(*out->v));
@@ -865,4 +896,64 @@ int deploy_bg_children(const flink_deployment *git, const deploy_bg_journal *j, 
 		if (kids[c])
 			append(out, kids[c]);
 	return 0;
+}
+
+void deploy_bg_status_update(struct flink_status *st, const deploy_bg_item *it, const char *blob, const char *commit)
+{
+	const flink_deployment *git = it->git;
+	const deploy_bg_journal *j = &it->journal;
+	/* the source commit moves only when the manifest does: the agent's
+	 * own status commits are no news */
+	if (git && (!st->source.commit || !fo_streq(st->source.blob, blob) || !fo_streq(st->source.path, git->source))) {
+		flink_status_set(&st->source.path, git->source);
+		flink_status_set(&st->source.blob, blob);
+		flink_status_set(&st->source.commit, commit);
+	}
+	commit = st->source.commit;
+	enum deploy_bg_colour x = deploy_bg_active(j->state), y = other(x);
+	const char *cx = deploy_bg_colour_name(x), *cy = deploy_bg_colour_name(y);
+	char *msg = NULL;
+	if (it->forgotten) {
+		st->phase = FLINK_PHASE_DELETED;
+		msg = fo_strdup("gone from git: its children stopped with a final savepoint and were removed");
+	} else if (it->error) {
+		st->phase = FLINK_PHASE_FAILED;
+		msg = fo_strdup(it->error);
+	} else if (!git) {
+		msg = fo_strdup("gone from git: its children stop with a final savepoint and are removed");
+	} else if (j->error) {
+		/* an abort (or a failure of the first colour): recorded once, the
+		 * same until git's spec changes */
+		st->phase = FLINK_PHASE_FAILED;
+		msg = fo_strdup(j->error);
+	} else if (j->state == DEPLOY_BG_INITIALIZING_BLUE) {
+		st->phase = git->bg->child[0]->job.state == FLINK_STATE_SUSPENDED ? FLINK_PHASE_SUSPENDED : FLINK_PHASE_PENDING;
+		msg = st->phase == FLINK_PHASE_SUSPENDED ? fo_strdup("suspended: no colour is created") : NULL;
+	} else if (deploy_bg_transitioning(j->state) && !j->active_target) {
+		st->phase = FLINK_PHASE_DEPLOYING;
+		msg = fo_asprintf("%s starts", cy);
+	} else if (deploy_bg_savepointing(j->state)) {
+		st->phase = FLINK_PHASE_UPGRADING;
+		msg = fo_asprintf("%s takes the savepoint the new job starts from, and runs on", cx);
+	} else if (deploy_bg_transitioning(j->state)) {
+		st->phase = FLINK_PHASE_UPGRADING;
+		msg = j->handover_path ? fo_asprintf("%s starts beside %s from %s; the switch comes once it has caught up", cy,
+						     cx, j->handover_path)
+				       : fo_asprintf("%s starts beside %s from empty state; the switch comes once it has "
+						     "caught up",
+						     cy, cx);
+	} else if (git->bg->child[0]->job.state == FLINK_STATE_SUSPENDED && fo_streq(j->active_target, git->bg->template_hash)) {
+		st->phase = FLINK_PHASE_SUSPENDED;
+		msg = fo_asprintf("%s is suspended", cx);
+	} else if (fo_streq(j->active_target, git->bg->template_hash) && it->active_healthy) {
+		st->phase = FLINK_PHASE_RUNNING;
+		flink_status_set(&st->observed_commit, commit);
+		msg = j->retiring ? fo_asprintf("%s runs; %s stops with a savepoint and is removed", cx, cy)
+				  : fo_asprintf("%s runs", cx);
+	} else {
+		st->phase = fo_streq(j->active_target, git->bg->template_hash) ? FLINK_PHASE_DEPLOYING : FLINK_PHASE_UPGRADING;
+		msg = fo_asprintf("%s takes git's spec", cx);
+	}
+	flink_status_set(&st->message, msg);
+	free(msg);
 }

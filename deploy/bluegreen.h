@@ -87,6 +87,9 @@ enum deploy_bg_diff deploy_bg_diff(const flink_deployment *active, const char *a
 char *deploy_bg_plan(const flink_deployment *from, const flink_deployment *to);
 
 #define DEPLOY_BG_PREFIX "flink-bluegreen-"
+/* The journal's app.kubernetes.io/managed-by: listed with the rollout
+ * journals, never taken for a deployment's object or journal. */
+#define DEPLOY_BG_LABEL_VALUE "flinkops-bluegreen"
 #define DEPLOY_BG_KEY "bluegreen.json"
 #define DEPLOY_BG_VERSION 1
 /* The most of a FlinkBlueGreenDeployment's document the journal keeps (two
@@ -148,6 +151,16 @@ typedef struct deploy_bg_desired {
 	int64_t catch_up_ms;       /* without a progress signal: this long after the new job's first
 	                            * checkpoint it counts as caught up */
 } deploy_bg_desired;
+
+/*
+ * What git wants of `git` (NULL: it is gone from git), against the journal
+ * `j`: its template's target, document, state, mode, nonces and settings,
+ * and the diff of its template against the spec the active child runs (the
+ * document the journal keeps, parsed again). `d` points into `git`. 0, or
+ * FO_EINVAL when the kept document does not read back (nothing may then be
+ * decided). Pure.
+ */
+int deploy_bg_desired_of(const flink_deployment *git, const deploy_bg_journal *j, deploy_bg_desired *d, fo_err *e);
 
 /* What the pass observed of one child (its rollout journal, and Flink). */
 typedef struct deploy_bg_child {
@@ -276,5 +289,71 @@ void deploy_bg_next_clear(deploy_bg_next *n);
  * nothing of them deleted). Pure: it parses, nothing else.
  */
 int deploy_bg_children(const flink_deployment *git, const deploy_bg_journal *j, flink_deployments *out, fo_err *e);
+
+/* ---- the engine's pass (bgpass.c): the thin I/O around the decision ---- */
+
+struct k8s_client;
+struct deploy_live;
+
+/* One FlinkBlueGreenDeployment in a pass. */
+typedef struct deploy_bg_item {
+	char *ns, *name;
+	const flink_deployment *git; /* git's resource (the caller's); NULL: gone from git */
+	deploy_bg_journal journal;   /* as recorded when the pass ends */
+	bool recorded;               /* a journal exists (read, or written in this pass) */
+	char *rv;                    /* its resourceVersion */
+	enum deploy_bg_op op;        /* the last step decided: NONE, WAIT, DELETE, ... */
+	char *why;                   /* that step's reason (WAIT, FAIL, ABORT), or NULL */
+	char *error;                 /* what this pass could not do (read, decide, record), or NULL */
+	bool held;                   /* its children are kept as they are: nothing of them is known */
+	bool forgotten;              /* gone from git with no child left: its journal was deleted */
+	bool child_live[2];          /* by colour: the child exists (objects or journal) */
+	bool child_running[2];       /* by colour: the child runs this pass (in the pass's deployments) */
+	bool active_healthy;         /* the active child was seen healthy on its target (the last decision's
+	                              * observation) */
+} deploy_bg_item;
+
+typedef struct deploy_bg_pass {
+	deploy_bg_item *v;
+	size_t n;
+	char **held, **removed;      /* "ns/name" of children (deploy_options.bg_held, bg_removed) */
+	size_t nheld, nremoved;
+} deploy_bg_pass;
+
+/*
+ * The blue/green part of a pass: for each FlinkBlueGreenDeployment of
+ * `bgs` (git's), and each blue/green journal of `live` whose resource git
+ * no longer has, read its journal and its children's rollout journals
+ * from `live`; with `decide`, ask deploy_bg_next_step, record each step in
+ * the journal on `c` (created if absent, else under the resourceVersion
+ * read: a second writer gets a conflict) before anything acts on it, and
+ * ask again until it waits or settles; a resource gone from git with no
+ * child left has its journal deleted. Without `decide` (plan --live)
+ * nothing is written. Then the children the pass runs are appended to
+ * `desired` (which owns them), named after their resource's file; the
+ * children the engine removes go to out->removed, and those of a resource
+ * whose journal, children's journals or kept documents cannot be read, or
+ * whose children exist without a journal, to out->held (with the item's
+ * error): nothing of them is changed or deleted. Returns 0, or the first
+ * error (each also on its item).
+ */
+int deploy_bg_pass_run(struct k8s_client *c, const struct deploy_live *live, const flink_deployments *bgs,
+		       const char *agent, bool decide, flink_deployments *desired, deploy_bg_pass *out, fo_err *e);
+void deploy_bg_pass_free(deploy_bg_pass *p);
+
+/*
+ * The status file of blue/green resource `it` after the pass (`st`: the
+ * file in git, or a new one): its source (`blob`, `commit`: the file's
+ * blob and the source commit, when git has it), its phase and a message
+ * that changes only when the state does (never an age, which goes to the
+ * log): Deploying while its first colour starts, Upgrading during a
+ * transition or an in-place change, Running once the active colour runs
+ * git's spec, seen healthy (observedCommit is then the file's commit),
+ * Suspended, Failed with the recorded cause (an abort: the old colour runs
+ * on) or what the pass could not read, Deleted once no child is left.
+ * Pure.
+ */
+struct flink_status;
+void deploy_bg_status_update(struct flink_status *st, const deploy_bg_item *it, const char *blob, const char *commit);
 
 #endif

@@ -98,6 +98,11 @@ bool deploy_live_journal_at(const deploy_live *l, size_t i, const char **key, co
  * snapshot as "ns/name", its text (NULL when the ConfigMap holds none) and
  * its resourceVersion. False past the last. */
 bool deploy_live_snapshot_at(const deploy_live *l, size_t i, const char **key, const char **text, const char **rv);
+/* The blue/green journal `i` of the inventory (from 0), as the snapshot
+ * records above. False past the last. */
+bool deploy_live_bluegreen_at(const deploy_live *l, size_t i, const char **key, const char **text, const char **rv);
+/* Whether any object of deployment ns/name, or its journal, is live. */
+bool deploy_live_has_instance(const deploy_live *l, const char *ns, const char *name);
 /* How many journal ConfigMaps were listed that hold no journal, or lack
  * the labels that name their deployment (so none of the above). */
 size_t deploy_live_journals_unread(const deploy_live *l);
@@ -157,6 +162,7 @@ typedef struct deploy_item {
 	deploy_change change;           /* classification live -> git */
 	bool applied[RENDER_NCOMPONENTS];
 	bool deleted;                   /* pruned, confirmed by the server */
+	bool bg_removed;                /* a blue/green colour its engine removes (options.bg_removed) */
 	char *error;                    /* first error for this deployment, or NULL */
 	char *job_hash;                 /* the rendered job hash (NULL without a job) */
 	char *target_hash;              /* the rendered target: job hash and pod templates (render_target_hash) */
@@ -239,6 +245,19 @@ typedef struct deploy_options {
 	                                 * or, in a jar's download, upload or run or a Flink call,
 	                                 * is cut as a crash there would (the journal came first) */
 	atomic_llong *alive;            /* the rollouts' transfers mark progress here (NULL: not kept) */
+	/* Blue/green (deploy_bg_pass_run), each as "ns/name": the children
+	 * git has no file for that the pass must keep as they are (those of
+	 * a blue/green resource whose record or whose children's journals
+	 * cannot be read), and those its engine removes (a colour aborted,
+	 * cancelled or retired). A removal is the engine's decision from a
+	 * record it read, not a file found missing: it is deleted, with its
+	 * final savepoint, whatever prune.enabled and the delete ratio say,
+	 * and is not counted in that ratio; never in a pass that lost the
+	 * API server. */
+	char *const *bg_held;
+	size_t nbg_held;
+	char *const *bg_removed;
+	size_t nbg_removed;
 } deploy_options;
 
 /*

@@ -666,6 +666,13 @@ static void time_text(time_t s, long frac_ms, char out[40])
 		snprintf(out + n, 40 - n, "Z");
 }
 
+int64_t deploy_wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 void deploy_time_now(char out[40], bool ms)
 {
 	struct timespec ts;

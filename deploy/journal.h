@@ -330,6 +330,8 @@ int64_t deploy_time_ms(const char *rfc3339);
  * ("...T12:00:00.250Z"), for the times durations are measured from: a
  * savepoint or an upgrade on a small job takes well under a second. */
 void deploy_time_now(char out[40], bool ms);
+/* The time of day in ms since the epoch (the agent's clock). */
+int64_t deploy_wall_ms(void);
 /* `ms` since the epoch as RFC 3339 in UTC to the millisecond, the form
  * deploy_time_ms reads back. */
 void deploy_time_text(int64_t ms, char out[40]);

@@ -10,6 +10,7 @@
 
 #include "deploy/deploy.h"
 #include "deploy/journal.h"
+#include "deploy/bluegreen.h"
 #include "deploy/snapshot.h"
 #include "flink/rest.h"
 #include "lib/json.h"
@@ -83,6 +84,8 @@ struct deploy_live {
 	live_entry *snapshots;  /* FlinkStateSnapshot records: key "ns/name", json = the record text,
 	                         * instance = the resourceVersion */
 	size_t nsnapshots, scap;
+	live_entry *bluegreens; /* blue/green journals: as the snapshot records */
+	size_t nbluegreens, bcap;
 	size_t *index;    /* open addressing: position in v plus one */
 	size_t icap;
 	/* Where Ingresses could not be listed and why (an install from
@@ -148,16 +151,18 @@ static int keep_entry(cJSON *o, void *arg)
 	return 0;
 }
 
-/* A FlinkStateSnapshot's record (deploy/snapshot.h), listed with the journals. */
-static void keep_snapshot(deploy_live *l, const cJSON *o)
+/* A FlinkStateSnapshot's record (deploy/snapshot.h) or a blue/green
+ * journal (deploy/bluegreen.h), listed with the journals, its text under
+ * `key`, into `*v`. */
+static void keep_record(live_entry **v, size_t *n, size_t *cap, const cJSON *o, const char *key)
 {
 	const char *ns = meta_str(o, "namespace"), *inst = label(o, RENDER_LABEL_INSTANCE);
-	const char *text = fo_json_str(cJSON_GetObjectItemCaseSensitive(o, "data"), DEPLOY_SNAPSHOT_KEY);
-	l->snapshots = fo_grow(l->snapshots, &l->scap, l->nsnapshots + 1, sizeof(*l->snapshots));
-	live_entry *en = &l->snapshots[l->nsnapshots++];
+	const char *text = fo_json_str(cJSON_GetObjectItemCaseSensitive(o, "data"), key);
+	*v = fo_grow(*v, cap, *n + 1, sizeof(**v));
+	live_entry *en = &(*v)[(*n)++];
 	memset(en, 0, sizeof(*en));
 	/* one without its labels or its text is kept too: it may be in flight,
-	 * and what is unknown holds (deploy_snapshots_plan) */
+	 * and what is unknown holds (deploy_snapshots_plan, deploy_bg_pass_run) */
 	en->key = fo_asprintf("%s/%s", ns ? ns : "", inst ? inst : "");
 	en->ns = fo_strdup(ns ? ns : "");
 	en->json = text ? fo_strdup(text) : NULL;
@@ -175,11 +180,26 @@ bool deploy_live_snapshot_at(const deploy_live *l, size_t i, const char **key, c
 	return true;
 }
 
+bool deploy_live_bluegreen_at(const deploy_live *l, size_t i, const char **key, const char **text, const char **rv)
+{
+	if (!l || i >= l->nbluegreens)
+		return false;
+	*key = l->bluegreens[i].key;
+	*text = l->bluegreens[i].json;
+	*rv = l->bluegreens[i].instance;
+	return true;
+}
+
 static int keep_journal(cJSON *o, void *arg)
 {
 	deploy_live *l = arg;
 	if (fo_streq(label(o, RENDER_LABEL_MANAGED_BY), DEPLOY_SNAPSHOT_LABEL_VALUE)) {
-		keep_snapshot(l, o);
+		keep_record(&l->snapshots, &l->nsnapshots, &l->scap, o, DEPLOY_SNAPSHOT_KEY);
+		cJSON_Delete(o);
+		return 0;
+	}
+	if (fo_streq(label(o, RENDER_LABEL_MANAGED_BY), DEPLOY_BG_LABEL_VALUE)) {
+		keep_record(&l->bluegreens, &l->nbluegreens, &l->bcap, o, DEPLOY_BG_KEY);
 		cJSON_Delete(o);
 		return 0;
 	}
@@ -243,9 +263,9 @@ int deploy_live_load(k8s_client *c, const char *agent, char *const *namespaces, 
 	const char *who = agent && *agent ? agent : "flinkops";
 	char *selector = fo_asprintf("%s,%s=%s", SELECTOR, DEPLOY_LABEL_AGENT, who);
 	/* the rollout journals: what each job is doing */
-	/* and the FlinkStateSnapshot records, in the same LIST */
-	char *jsel = fo_asprintf("%s in (%s,%s),%s=%s", RENDER_LABEL_MANAGED_BY, DEPLOY_JOURNAL_LABEL_VALUE,
-				 DEPLOY_SNAPSHOT_LABEL_VALUE, DEPLOY_LABEL_AGENT, who);
+	/* and the FlinkStateSnapshot records and blue/green journals, in the same LIST */
+	char *jsel = fo_asprintf("%s in (%s,%s,%s),%s=%s", RENDER_LABEL_MANAGED_BY, DEPLOY_JOURNAL_LABEL_VALUE,
+				 DEPLOY_SNAPSHOT_LABEL_VALUE, DEPLOY_BG_LABEL_VALUE, DEPLOY_LABEL_AGENT, who);
 	deploy_live *l = fo_calloc(1, sizeof(*l));
 	static const k8s_kind *const kinds[4] = {&k8s_kind_configmap, &k8s_kind_service, &k8s_kind_statefulset,
 						 &k8s_kind_ingress};
@@ -387,6 +407,24 @@ static void add_instance(instance **v, size_t *cnt, size_t *cap, const char *ns,
  * file that records its final state was not pushed yet) is finished by a
  * later pass, never forgotten with its state.
  */
+/* Whether "ns/name" is one of `v`. */
+static bool named(char *const *v, size_t n, const char *ns, const char *name)
+{
+	size_t lns = strlen(ns);
+	for (size_t i = 0; v && i < n; i++)
+		if (strncmp(v[i], ns, lns) == 0 && v[i][lns] == '/' && strcmp(v[i] + lns + 1, name) == 0)
+			return true;
+	return false;
+}
+
+bool deploy_live_has_instance(const deploy_live *l, const char *ns, const char *name)
+{
+	for (size_t i = 0; l && i < l->n; i++)
+		if (l->v[i].instance && fo_streq(l->v[i].instance, name) && fo_streq(l->v[i].ns, ns))
+			return true;
+	return deploy_live_journal(l, ns, name) != NULL;
+}
+
 static instance *live_instances(const deploy_live *l, size_t *n)
 {
 	instance *v = NULL;
@@ -412,6 +450,18 @@ static void instances_free(instance *v, size_t n)
 	free(v);
 }
 
+/* The records of a list (journals, snapshot records, blue/green journals). */
+static void entries_free(live_entry *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].key);
+		free(v[i].json);
+		free(v[i].instance);
+		free(v[i].ns);
+	}
+	free(v);
+}
+
 void deploy_live_free(deploy_live *l)
 {
 	if (!l)
@@ -423,20 +473,9 @@ void deploy_live_free(deploy_live *l)
 		cJSON_free(l->v[i].json);
 	}
 	free(l->v);
-	for (size_t i = 0; i < l->njournals; i++) {
-		free(l->journals[i].key);
-		free(l->journals[i].json);
-		free(l->journals[i].instance);
-		free(l->journals[i].ns);
-	}
-	free(l->journals);
-	for (size_t i = 0; i < l->nsnapshots; i++) {
-		free(l->snapshots[i].key);
-		free(l->snapshots[i].json);
-		free(l->snapshots[i].instance);
-		free(l->snapshots[i].ns);
-	}
-	free(l->snapshots);
+	entries_free(l->journals, l->njournals);
+	entries_free(l->snapshots, l->nsnapshots);
+	entries_free(l->bluegreens, l->nbluegreens);
 	free(l->index);
 	for (size_t i = 0; i < l->ningress_gaps; i++) {
 		free(l->ingress_gaps[i].ns);
@@ -889,16 +928,17 @@ int deploy_reconcile_plan(const flink_deployments *desired, const deploy_live *l
 	}
 
 	/* deployments in the cluster that git no longer has */
-	size_t ninst = 0;
+	size_t ninst = 0, nremoved = 0;
 	instance *inst = live_instances(live, &ninst);
 	for (size_t i = 0; i < ninst; i++) {
 		bool wanted = false;
 		for (size_t j = 0; j < desired->n && !wanted; j++)
 			wanted = strcmp(desired->v[j]->name, inst[i].name) == 0 &&
 				 strcmp(desired->v[j]->namespace, inst[i].ns) == 0;
-		if (wanted)
+		if (wanted || (opts && named(opts->bg_held, opts->nbg_held, inst[i].ns, inst[i].name)))
 			continue;
 		deploy_item *it = add_item(out);
+		it->bg_removed = opts && named(opts->bg_removed, opts->nbg_removed, inst[i].ns, inst[i].name);
 		it->ns = fo_strdup(inst[i].ns);
 		it->name = fo_strdup(inst[i].name);
 		item_find_live(it, live);
@@ -916,9 +956,14 @@ int deploy_reconcile_plan(const flink_deployments *desired, const deploy_live *l
 		}
 		memset(&to, 0, sizeof(to));
 		deploy_plan_change(&from, &to, NULL, &it->change);
-		out->nprune++;
+		if (it->bg_removed)
+			nremoved++;
+		else
+			out->nprune++;
 	}
 	instances_free(inst, ninst);
+	/* the share is of what the inventory holds beside the engine's removals */
+	ninst -= nremoved;
 	if (c)
 		for (size_t i = 0; i < out->n && !out->aborted; i++)
 			hold_restart_on_unmanaged_jobs(out, &out->items[i], opts);
@@ -1162,8 +1207,11 @@ int deploy_reconcile_apply(k8s_client *c, deploy_pass *p, const deploy_options *
 			it->outcome = DEPLOY_OUTCOME_FAILED;
 	}
 
-	if (p->prune_refused || p->prune_disabled || p->aborted)
+	if (p->aborted)
 		return first;
+	/* a refused or disabled prune keeps what git lost; the blue/green
+	 * engine's removals go on (deploy_options.bg_removed) */
+	bool prune = !p->prune_refused && !p->prune_disabled;
 	/* StatefulSets first, so no pod is left without its configuration */
 	static const int order[RENDER_NCOMPONENTS] = {
 		RENDER_INGRESS,      RENDER_STATEFULSET_TASKMANAGER, RENDER_STATEFULSET_JOBMANAGER, RENDER_SERVICE_TASKMANAGER,
@@ -1172,7 +1220,7 @@ int deploy_reconcile_apply(k8s_client *c, deploy_pass *p, const deploy_options *
 	 * it has stopped with its final savepoint and is gone */
 	for (size_t i = 0; i < 2 * p->n && !p->aborted; i++) {
 		deploy_item *it = &p->items[i % p->n];
-		if (it->fd || (i < p->n) != (it->cluster != NULL))
+		if (it->fd || (i < p->n) != (it->cluster != NULL) || (!prune && !it->bg_removed))
 			continue;
 		char *on = i >= p->n ? deploy_session_jobs_on(p, it) : NULL;
 		if (on) {

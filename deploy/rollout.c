@@ -262,13 +262,6 @@ char *deploy_rest_url(const char *tmpl, const char *ns, const char *name)
 
 /* ---- the executor ------------------------------------------------------- */
 
-/* The time of day in ms since the epoch. */
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* The time since an RFC 3339 time in UTC ("...:SSZ" or "...:SS.fffZ"), in
  * ms; -1 when it does not parse. */
@@ -277,7 +270,7 @@ static long age_ms(const char *rfc3339)
 	int64_t t = deploy_time_ms(rfc3339);
 	if (t < 0)
 		return -1;
-	int64_t now = wall_ms();
+	int64_t now = deploy_wall_ms();
 	return now >= t ? (long)(now - t) : 0;
 }
 
@@ -588,7 +581,7 @@ static void observe(exec *x)
 		o->ck_request_age_ms = age_ms(j->checkpoint_request_time);
 	}
 	/* periodic snapshots: since the newest one, the job's start or the last attempt */
-	o->now_s = wall_ms() / 1000;
+	o->now_s = deploy_wall_ms() / 1000;
 	o->checkpoint_age_ms = youngest_age_ms(j->checkpoint_time, j->running_since, j->checkpoint_request_time);
 	o->savepoint_age_ms = youngest_age_ms(j->savepoint_time, j->running_since, j->request_time);
 	if (o->flink_ok && x->d.application && !j->applied_job_id &&
@@ -1730,7 +1723,7 @@ static bool retention_choose(exec *x)
 	int count = fj->savepoint_history_max_count ? fj->savepoint_history_max_count : FLINK_SAVEPOINT_HISTORY_COUNT_DEFAULT;
 	int64_t age = fj->savepoint_history_max_age_ms ? fj->savepoint_history_max_age_ms : FLINK_SAVEPOINT_HISTORY_AGE_DEFAULT_MS;
 	char *held = NULL;
-	deploy_retention_choose(retention_ctx(x), it->ns, it->name, j, count, age, wall_ms(), chosen, &held);
+	deploy_retention_choose(retention_ctx(x), it->ns, it->name, j, count, age, deploy_wall_ms(), chosen, &held);
 	if (held)
 		rlog(x, FO_LOG_DEBUG, "%s", held); /* every pass while it holds: not an Event */
 	free(held);
@@ -1776,7 +1769,7 @@ static bool retention_send(exec *x)
 	const deploy_retention_ctx *ctx = retention_ctx(x);
 	bool changed = false;
 	int sent = 0;
-	int64_t now = wall_ms();
+	int64_t now = deploy_wall_ms();
 	for (size_t i = 0; i < j->ndisposals && sent < RETENTION_SENDS_MAX;) {
 		deploy_disposal *d = &j->disposals[i];
 		if (d->trigger_id || !deploy_retention_retry_due(d->attempts, deploy_time_ms(d->time), now)) {

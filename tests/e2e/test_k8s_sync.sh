@@ -345,8 +345,9 @@ else
 	fail "ing2: made='$made' rc=$rc left=$left"
 fi
 
-# --- 6d. a FlinkBlueGreenDeployment: not rolled out by this version, said,
-# and nothing deleted while it is there ---------------------------------
+# --- 6d. a FlinkBlueGreenDeployment with jobs off (submitJobs: false): its
+# switch is decided by its jobs, so it is not rolled out, said, and nothing
+# is deleted while it is there (the rollout: test_bluegreen.sh) ----------
 deployment bgtmp 2g >"$tmp/work/jobs/bgtmp.yaml"
 publish "bgtmp"
 sync_once "$tmp/config.yaml"
@@ -369,9 +370,9 @@ publish "a blue/green deployment, and bgtmp removed"
 sync_once "$tmp/config.yaml"
 left=$($K -n $ns get configmap,service,statefulset -l app.kubernetes.io/instance=bgtmp -o name | wc -l)
 made=$($K -n $ns get configmap,service,statefulset -o name | grep -c "bgc-" || true)
-if [ $rc = 1 ] && grep -q "jobs/bg.yaml:1:1: FlinkBlueGreenDeployment $ns/bgc is valid, but this version of flinkops does not roll blue/green deployments out yet" "$tmp/err" &&
+if [ $rc = 1 ] && grep -q "jobs/bg.yaml:1:1: FlinkBlueGreenDeployment $ns/bgc: a blue/green switch is decided by its jobs, and flink.submitJobs is false" "$tmp/err" &&
 	[ "$left" = 6 ] && [ "$made" = 0 ] && [ "$(jqo '.requests.delete')" = 0 ]; then
-	ok "a FlinkBlueGreenDeployment: the pass says it is not rolled out yet (exit 1), creates nothing of it and deletes nothing meanwhile"
+	ok "a FlinkBlueGreenDeployment without jobs: the pass says it is not rolled out (exit 1), creates nothing of it and deletes nothing meanwhile"
 else
 	fail "blue/green refused: rc=$rc left=$left made=$made deletes=$(jqo .requests.delete) $(grep -i blue "$tmp/err" | head -2)"
 fi

@@ -1,0 +1,306 @@
+/*
+ * The blue/green engine's pass: the thin I/O around deploy_bg_next_step
+ * (bluegreen.c). For each FlinkBlueGreenDeployment of git, and each
+ * blue/green journal whose resource git no longer has, it reads the
+ * journal, observes the two children from their own rollout journals,
+ * decides, records each step in the journal (fenced by its
+ * resourceVersion) before anything acts on it, and asks again until the
+ * step waits; then it builds the children the pass runs and appends them
+ * to the pass's FlinkDeployments, where the rollout engine drives each as
+ * any other deployment: the handover savepoint is the active child's own
+ * savepointTriggerNonce, the new colour's start is its initialSavepointPath,
+ * the old colour's stop is its suspend. What the engine removes is named
+ * for the reconcile (deploy_options.bg_removed); a resource of which
+ * anything cannot be read keeps its children as they are (bg_held).
+ */
+#include "deploy/bluegreen.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "deploy/deploy.h"
+#include "deploy/journal.h"
+#include "k8s/k8s.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "render/render.h"
+
+/* Steps one resource may take in one pass; each records before the next,
+ * so the bound only stops a bug (a decision that never settles). */
+#define BG_STEPS_MAX 12
+
+static void add_name(char ***v, size_t *n, const char *ns, const char *name)
+{
+	*v = fo_realloc(*v, (*n + 1) * sizeof(**v));
+	(*v)[(*n)++] = fo_asprintf("%s/%s", ns, name);
+}
+
+static deploy_bg_item *item_add(deploy_bg_pass *p, const char *ns, const char *name)
+{
+	p->v = fo_realloc(p->v, (p->n + 1) * sizeof(*p->v));
+	deploy_bg_item *it = &p->v[p->n++];
+	memset(it, 0, sizeof(*it));
+	it->ns = fo_strdup(ns);
+	it->name = fo_strdup(name);
+	return it;
+}
+
+static void item_error(deploy_bg_item *it, const char *msg)
+{
+	if (!it->error)
+		it->error = fo_strdup(msg);
+	it->held = true;
+	fo_error("bluegreen", "%s/%s: %s; its children are kept as they are", it->ns, it->name, msg);
+}
+
+/* Write the journal of `it` (created when none was read, else under the
+ * resourceVersion read). */
+static int record(k8s_client *c, deploy_bg_item *it, const char *agent, fo_err *e)
+{
+	char *cm = fo_asprintf(DEPLOY_BG_PREFIX "%s", it->name);
+	char *text = deploy_bg_journal_encode(&it->journal);
+	int rc = deploy_record_write(c, it->ns, cm, it->name, DEPLOY_BG_LABEL_VALUE, agent, DEPLOY_BG_KEY, text, &it->rv,
+				     e);
+	if (rc == 0)
+		it->recorded = true;
+	else
+		fo_err_prefix(e, "recording blue/green step of %s/%s in ConfigMap %s", it->ns, it->name, cm);
+	free(text);
+	free(cm);
+	return rc;
+}
+
+static const flink_deployment *kid_named(const flink_deployments *kids, const char *name)
+{
+	for (size_t i = 0; i < kids->n; i++)
+		if (fo_streq(kids->v[i]->name, name))
+			return kids->v[i];
+	return NULL;
+}
+
+/* Decide and record until the step waits or settles (with `decide`). */
+static void advance(k8s_client *c, const char *agent, bool decide, bool known, deploy_bg_item *it,
+		    const deploy_journal cj[2], const bool has_cj[2], char *const cname[2])
+{
+	for (int step = 0; step < BG_STEPS_MAX; step++) {
+		flink_deployments kids = {0};
+		deploy_bg_desired d;
+		deploy_bg_observed o;
+		deploy_bg_next n;
+		fo_err e = FO_ERR_INIT;
+		if (deploy_bg_desired_of(it->git, &it->journal, &d, &e) < 0 ||
+		    deploy_bg_children(it->git, &it->journal, &kids, &e) < 0) {
+			item_error(it, fo_err_msg(&e));
+			fo_err_clear(&e);
+			flink_deployments_free(&kids);
+			return;
+		}
+		memset(&o, 0, sizeof(o));
+		o.known = known;
+		o.now_ms = deploy_wall_ms();
+		for (int k = 0; k < 2; k++) {
+			const flink_deployment *kid = kid_named(&kids, cname[k]);
+			char *target = kid ? render_target_hash_of(kid) : NULL;
+			/* no progress signal yet: the fallback (catch-up.fallback
+			 * after the first checkpoint) decides */
+			deploy_bg_observe_child(has_cj[k] ? &cj[k] : NULL, it->child_live[k], target, -1, &o.child[k]);
+			free(target);
+		}
+		deploy_bg_next_step(&d, &it->journal, &o, &n);
+		it->active_healthy = it->journal.state != DEPLOY_BG_INITIALIZING_BLUE &&
+				     o.child[deploy_bg_active(it->journal.state)].healthy;
+		it->op = n.op;
+		free(it->why);
+		it->why = n.why ? fo_strdup(n.why) : NULL;
+		bool writes = decide && n.op != DEPLOY_BG_OP_NONE && n.op != DEPLOY_BG_OP_WAIT && n.op != DEPLOY_BG_OP_DELETE;
+		if (writes && n.op == DEPLOY_BG_OP_FORGET) {
+			char *cm = fo_asprintf(DEPLOY_BG_PREFIX "%s", it->name);
+			fo_info("bluegreen", "%s/%s: gone from git and no child left: its journal %s goes", it->ns, it->name, cm);
+			int rc = it->recorded ? k8s_delete(c, &k8s_kind_configmap, it->ns, cm, NULL, &e) : 0;
+			if (rc < 0 && rc != FO_ENOTFOUND)
+				item_error(it, fo_err_msg(&e));
+			else
+				it->forgotten = true;
+			free(cm);
+			writes = false;
+		} else if (writes) {
+			/* the step is recorded before anything acts on it; a
+			 * record that fails leaves the journal as it was read */
+			char *was = deploy_bg_journal_encode(&it->journal);
+			fo_info("bluegreen", "%s/%s: %s: %s%s%s", it->ns, it->name, deploy_bg_state_name(it->journal.state),
+				deploy_bg_op_name(n.op), n.why ? " (" : "", n.why ? n.why : "");
+			deploy_bg_record(&it->journal, &d, &n, o.now_ms);
+			if (record(c, it, agent, &e) < 0) {
+				deploy_bg_journal_clear(&it->journal);
+				fo_err ignore = FO_ERR_INIT;
+				deploy_bg_journal_decode(was, &it->journal, &ignore);
+				fo_err_clear(&ignore);
+				item_error(it, fo_err_msg(&e));
+				writes = false;
+			}
+			free(was);
+		} else if (n.op == DEPLOY_BG_OP_WAIT && n.why) {
+			fo_info("bluegreen", "%s/%s: waiting: %s", it->ns, it->name, n.why);
+		}
+		fo_err_clear(&e);
+		deploy_bg_next_clear(&n);
+		flink_deployments_free(&kids);
+		if (!writes || it->forgotten)
+			return;
+	}
+	item_error(it, "the blue/green decision did not settle in one pass (this is a bug in flinkops: please report it)");
+}
+
+/* Take the children of `it` for this pass into `desired`. */
+static void take_children(deploy_bg_item *it, char *const cname[2], flink_deployments *desired)
+{
+	flink_deployments kids = {0};
+	fo_err e = FO_ERR_INIT;
+	if (deploy_bg_children(it->git, &it->journal, &kids, &e) < 0) {
+		item_error(it, fo_err_msg(&e));
+		fo_err_clear(&e);
+		flink_deployments_free(&kids);
+		return;
+	}
+	for (size_t i = 0; i < kids.n; i++) {
+		flink_deployment *kid = kids.v[i];
+		for (int k = 0; k < 2; k++)
+			it->child_running[k] = it->child_running[k] || fo_streq(kid->name, cname[k]);
+		/* a child's status file and its problems name the file it came from */
+		free(kid->source);
+		kid->source = fo_strdup(it->git->source);
+		kid->line = it->git->line;
+		kid->col = it->git->col;
+		desired->v = fo_grow(desired->v, &desired->cap, desired->n + 1, sizeof(*desired->v));
+		desired->v[desired->n++] = kid;
+		kids.v[i] = NULL;
+	}
+	flink_deployments_free(&kids);
+}
+
+static void run_item(k8s_client *c, const deploy_live *live, const char *agent, bool decide, deploy_bg_item *it,
+		     flink_deployments *desired, deploy_bg_pass *out)
+{
+	deploy_journal cj[2];
+	bool has_cj[2] = {false, false};
+	char *cname[2];
+	memset(cj, 0, sizeof(cj));
+	/* a journal ConfigMap that does not say whose it is may be a child's */
+	bool known = deploy_live_journals_unread(live) == 0;
+	for (int k = 0; k < 2; k++) {
+		cname[k] = fo_asprintf("%s-%s", it->name, deploy_bg_colour_name((enum deploy_bg_colour)k));
+		it->child_live[k] = deploy_live_has_instance(live, it->ns, cname[k]);
+		const char *text = deploy_live_journal(live, it->ns, cname[k]);
+		fo_err e = FO_ERR_INIT;
+		if (text && deploy_journal_decode(text, &cj[k], &e) < 0) {
+			known = false;
+			fo_warn("bluegreen", "%s/%s: the journal of %s does not decode (%s): nothing is decided", it->ns,
+				it->name, cname[k], fo_err_msg(&e));
+		} else if (text) {
+			has_cj[k] = true;
+		}
+		fo_err_clear(&e);
+	}
+	if (it->git && it->git->bg->ingress) {
+		item_error(it, "spec.ingress of a FlinkBlueGreenDeployment is not applied yet by this version of flinkops; "
+			       "remove it (and route to NAME-blue-rest or NAME-green-rest yourself) or wait for a version "
+			       "that switches it at the cut-over");
+	} else if (it->git && !it->recorded && (it->child_live[0] || it->child_live[1])) {
+		char *msg = fo_asprintf("%s exists but the blue/green journal %s%s does not: which colour runs which "
+					"spec is unknown. Delete the children (their final savepoints are taken) or "
+					"restore the journal",
+					it->child_live[0] ? cname[0] : cname[1], DEPLOY_BG_PREFIX, it->name);
+		item_error(it, msg);
+		free(msg);
+	} else {
+		advance(c, agent, decide, known, it, cj, has_cj, cname);
+		if (!it->held && it->git)
+			take_children(it, cname, desired);
+	}
+	for (int k = 0; k < 2; k++) {
+		if (it->held)
+			add_name(&out->held, &out->nheld, it->ns, cname[k]);
+		else if (known && it->git && it->child_live[k] && !it->child_running[k])
+			/* aborted, cancelled or retired: removed with its final savepoint */
+			add_name(&out->removed, &out->nremoved, it->ns, cname[k]);
+		deploy_journal_clear(&cj[k]);
+		free(cname[k]);
+	}
+}
+
+int deploy_bg_pass_run(k8s_client *c, const deploy_live *live, const flink_deployments *bgs, const char *agent,
+		       bool decide, flink_deployments *desired, deploy_bg_pass *out, fo_err *e)
+{
+	memset(out, 0, sizeof(*out));
+	/* git's resources, with the journal each has */
+	for (size_t i = 0; i < bgs->n; i++) {
+		const flink_deployment *g = bgs->v[i];
+		deploy_bg_item *it = item_add(out, g->namespace, g->name);
+		it->git = g;
+	}
+	/* and every journal: its resource's, or one git no longer has */
+	const char *key, *text, *rv;
+	for (size_t i = 0; deploy_live_bluegreen_at(live, i, &key, &text, &rv); i++) {
+		const char *slash = strchr(key, '/');
+		if (!slash || slash == key || !slash[1]) {
+			fo_warn("bluegreen", "a blue/green journal without its labels is left alone");
+			continue;
+		}
+		char *ns = fo_strndup(key, (size_t)(slash - key));
+		deploy_bg_item *it = NULL;
+		for (size_t k = 0; k < out->n && !it; k++)
+			if (fo_streq(out->v[k].ns, ns) && fo_streq(out->v[k].name, slash + 1))
+				it = &out->v[k];
+		if (!it)
+			it = item_add(out, ns, slash + 1);
+		free(ns);
+		it->recorded = true;
+		it->rv = rv ? fo_strdup(rv) : NULL;
+		fo_err de = FO_ERR_INIT;
+		if (!text || deploy_bg_journal_decode(text, &it->journal, &de) < 0) {
+			char *msg = fo_asprintf("its journal %s%s does not decode: %s", DEPLOY_BG_PREFIX, it->name,
+						text ? fo_err_msg(&de) : "no " DEPLOY_BG_KEY " in it");
+			item_error(it, msg);
+			free(msg);
+		}
+		fo_err_clear(&de);
+	}
+	int first = 0;
+	for (size_t i = 0; i < out->n; i++) {
+		deploy_bg_item *it = &out->v[i];
+		if (!it->held)
+			run_item(c, live, agent, decide, it, desired, out);
+		else
+			for (int k = 0; k < 2; k++) {
+				char *cn = fo_asprintf("%s-%s", it->name, deploy_bg_colour_name((enum deploy_bg_colour)k));
+				add_name(&out->held, &out->nheld, it->ns, cn);
+				free(cn);
+			}
+		if (it->error && !first)
+			first = fo_err_set(e, FO_EREFUSED, "FlinkBlueGreenDeployment %s/%s: %s", it->ns, it->name, it->error);
+	}
+	return first;
+}
+
+void deploy_bg_pass_free(deploy_bg_pass *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->n; i++) {
+		deploy_bg_item *it = &p->v[i];
+		free(it->ns);
+		free(it->name);
+		deploy_bg_journal_clear(&it->journal);
+		free(it->rv);
+		free(it->why);
+		free(it->error);
+	}
+	free(p->v);
+	for (size_t i = 0; i < p->nheld; i++)
+		free(p->held[i]);
+	free(p->held);
+	for (size_t i = 0; i < p->nremoved; i++)
+		free(p->removed[i]);
+	free(p->removed);
+	memset(p, 0, sizeof(*p));
+}

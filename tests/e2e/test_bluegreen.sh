@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# rig: k8s git flink s3
+# A FlinkBlueGreenDeployment rolled out by `sync --once` against the rig's
+# real servers: both colours' REST URLs are the rig's one Flink session
+# cluster (flink.restUrl), so each colour's job runs there beside the
+# other. Created: blue runs, the journal says ACTIVE_BLUE, the status file
+# Running at the commit. A new job whose main() refuses its arguments never
+# catches up: after the grace period green is removed, blue runs on, the
+# status says Failed and `wait` exits 1; the same spec is not tried again.
+# A parallelism change: blue takes a savepoint for the transition and runs on, green
+# starts from exactly that savepoint (Flink's restored path), counts as
+# caught up catch-up.fallback after its first checkpoint, and the switch
+# stops blue with a savepoint and removes it; the counter continues. A
+# second pass writes nothing. Deleted from git: green stops with a final
+# savepoint, then its objects, the children's journals and the blue/green
+# journal go.
+NAME=bg
+. "$(dirname "$0")/lib-rollout.sh"
+
+bluegreen() { # bluegreen PARALLELISM [EXTRA_ARGS] [GRACE]: lib-rollout.sh's counter as the template
+	cat <<EOF
+apiVersion: flink.apache.org/v1beta1
+kind: FlinkBlueGreenDeployment
+metadata: {name: counter, namespace: $ns}
+spec:
+  configuration:
+    flinkops.bluegreen.catch-up.fallback: 2s
+    kubernetes.operator.bluegreen.abort.grace-period: ${3:-3min}
+  template:
+EOF
+	deployment "$1" savepoint "${2:-}" | sed -n '/^spec:/,$p' | sed 's/^/    /'
+}
+bgj() { $K -n $ns get configmap flink-bluegreen-counter -o jsonpath='{.data.bluegreen\.json}' 2>/dev/null | jq -r "$1"; }
+cj() { $K -n $ns get configmap "flink-journal-counter-$1" -o jsonpath='{.data.journal\.json}' 2>/dev/null | jq -r "$2"; }
+objects() { $K -n $ns get statefulsets,services,configmaps -l "app.kubernetes.io/instance=counter-$1" -o name 2>/dev/null | wc -l; }
+bg_sync() {
+	"$FLINKOPS" sync --config "$tmp/config.yaml" --once --timeout 4m "$@" -o json >"$tmp/out.json" 2>"$tmp/err"
+	rc=$?
+}
+
+# --- created: blue runs ------------------------------------------------------
+bluegreen 1 >"$tmp/work/jobs/counter.yaml"
+commit1=$(publish "a blue/green counter")
+bg_sync
+blue=$(cj blue .jobId)
+echo "$blue" >>"$tmp/ours"
+c1=$(wait_counter)
+if [ $rc = 0 ] && [ "$(bgj .state)" = ACTIVE_BLUE ] && [ "$(job_state "$blue")" = RUNNING ] && [ "$c1" -gt 0 ] &&
+	[ "$(objects green)" = 0 ] && [ "$(objects blue)" -gt 0 ]; then
+	ok "created: counter-blue's job $blue RUNNING (counter $c1), the blue/green journal ACTIVE_BLUE, no green"
+else
+	fail "create: rc=$rc state=$(bgj .state) blue=$blue ($(job_state "$blue")) green objects $(objects green) $(grep -v '^$' "$tmp/err" | tail -3)"
+fi
+
+"$FLINKOPS" wait --repo "$repo" --commit "$commit1" --timeout 10s --interval 1s >"$tmp/wait" 2>&1
+wrc=$?
+[ "$(status_field phase)" = Running ] && [ "$(status_field observedCommit)" = "$commit1" ] && [ $wrc = 0 ] &&
+	ok "status/$ns/counter.yaml: Running at ${commit1:0:7} (\"$(status_field message)\"); flinkops wait exits 0" ||
+	fail "status after create: phase=$(status_field phase) observed=$(status_field observedCommit) wait $wrc: $(tail -2 "$tmp/wait")"
+
+# --- a new job that never catches up: aborted after the grace period --------
+# (its main() refuses the argument: its submission never becomes a job);
+# green is removed, blue runs on untouched, the status says why
+bluegreen 2 ", --rate, bogus-$$" 15s >"$tmp/work/jobs/counter.yaml"
+commitbad=$(publish "a new job whose main() refuses its arguments")
+bg_sync
+if [ $rc = 1 ] && [ "$(bgj .state)" = ACTIVE_BLUE ] && bgj .error | grep -q "green did not catch up within the abort grace period (15s)" &&
+	[ -n "$(bgj '.failedTarget // empty')" ] && [ "$(job_state "$blue")" = RUNNING ] && [ "$(cj blue .jobId)" = "$blue" ] &&
+	[ "$(objects green)" = 0 ]; then
+	ok "aborted: green removed after the grace period, blue's job $blue runs on, exit 1: $(bgj .error | cut -c1-90)"
+else
+	fail "abort: rc=$rc state=$(bgj .state) error='$(bgj .error)' blue $(job_state "$blue") green objects $(objects green) $(grep -v '^$' "$tmp/err" | tail -3)"
+fi
+"$FLINKOPS" wait --repo "$repo" --commit "$commitbad" --timeout 10s --interval 1s >"$tmp/wait" 2>&1
+wrc=$?
+[ "$(status_field phase)" = Failed ] && [ "$(status_field observedCommit)" = "$commit1" ] && [ $wrc = 1 ] &&
+	grep -q "counter Failed at ${commitbad:0:7}: green did not catch up" "$tmp/wait" &&
+	ok "status Failed with the cause, observedCommit still ${commit1:0:7}; flinkops wait on the bad commit exits 1" ||
+	fail "status after abort: phase=$(status_field phase) observed=$(status_field observedCommit) wait $wrc: $(tail -2 "$tmp/wait")"
+bg_sync
+[ $rc = 1 ] && [ "$(bgj .state)" = ACTIVE_BLUE ] && [ "$(objects green)" = 0 ] && [ "$(jq -r '.requests.writes' "$tmp/out.json")" = 0 ] &&
+	ok "the failed spec is not tried again while git asks for it: nothing written" ||
+	fail "after abort: rc=$rc state=$(bgj .state) green objects $(objects green) $(jq -c '.requests' "$tmp/out.json")"
+
+# --- a new job: blue's savepoint, green beside it, the switch ----------------
+sleep 2
+counter_grows_to $((c1 + 5))
+before=$(cat "$counter")
+bluegreen 2 >"$tmp/work/jobs/counter.yaml"
+commit2=$(publish "parallelism 2")
+bg_sync
+green=$(cj green .jobId)
+echo "$green" >>"$tmp/ours"
+from=$(cj green '.startedFrom // .restorePath // ""')
+if [ $rc = 0 ] && [ "$(bgj .state)" = ACTIVE_GREEN ] && [ -n "$green" ] && [ "$green" != "$blue" ] &&
+	[ "$(job_state "$green")" = RUNNING ]; then
+	ok "the switch: green's job $green RUNNING, the blue/green journal ACTIVE_GREEN"
+else
+	fail "transition: rc=$rc state=$(bgj .state) green=$green ($(job_state "$green")) $(bgj .error) $(grep -v '^$' "$tmp/err" | tail -4)"
+fi
+case "$from" in
+*savepoint-"${blue:0:6}"-*) ok "green started from blue's savepoint for the transition: $(basename "$from")" ;;
+*) fail "green started from '$from', not a savepoint of blue's job $blue" ;;
+esac
+[ -n "$from" ] && [ "$(restored "$green")" = "$from" ] &&
+	ok "Flink says green restored from that savepoint" ||
+	fail "Flink says green restored from '$(restored "$green")', the journal '$from'"
+bstate=$(job_state "$blue")
+if [ "$bstate" = FINISHED ] && [ "$(objects blue)" = 0 ] && [ -z "$(cj blue .step)" ] &&
+	[ "$(bgj '.retiring // false')" = false ]; then
+	ok "blue stopped with a savepoint ($bstate) and was removed after the switch: objects and journal gone"
+else
+	fail "blue after the switch: job $bstate, objects $(objects blue), journal step '$(cj blue .step)', retiring $(bgj .retiring)"
+fi
+counter_grows_to $((before + 5)) && after=$(cat "$counter") || after=0
+[ "$after" -gt "$before" ] && ok "the counter continues on green: $before before the change, $after now" ||
+	fail "counter: $before before, $after after"
+"$FLINKOPS" wait --repo "$repo" --commit "$commit2" --timeout 10s --interval 1s >"$tmp/wait" 2>&1
+wrc=$?
+[ "$(status_field phase)" = Running ] && [ "$(status_field observedCommit)" = "$commit2" ] && [ $wrc = 0 ] &&
+	ok "status Running at ${commit2:0:7}: \"$(status_field message)\"; flinkops wait exits 0" ||
+	fail "status after the switch: phase=$(status_field phase) observed=$(status_field observedCommit) wait $wrc: $(tail -2 "$tmp/wait")"
+grep -q "counter: ACTIVE_BLUE: savepoint" "$tmp/err" && grep -q "SAVEPOINTING_BLUE: transition" "$tmp/err" &&
+	grep -q "TRANSITIONING_TO_GREEN: healthy" "$tmp/err" && grep -q "TRANSITIONING_TO_GREEN: cutover" "$tmp/err" &&
+	grep -q "ACTIVE_GREEN: retire" "$tmp/err" &&
+	ok "the steps, each recorded before it acted: savepoint, transition, healthy, cutover, retire" ||
+	fail "steps: $(grep 'bluegreen' "$tmp/err" | head -8)"
+
+# --- nothing changed: nothing written ------------------------------------------
+bg_sync
+[ $rc = 0 ] && [ "$(jq -r '.requests.writes' "$tmp/out.json")" = 0 ] && [ "$(cj green .jobId)" = "$green" ] &&
+	ok "a second pass writes nothing and starts nothing" ||
+	fail "second pass: rc=$rc $(jq -c '.requests' "$tmp/out.json") $(grep -v '^$' "$tmp/err" | tail -3)"
+
+# --- deleted from git: green stops with a final savepoint, everything goes ---
+git -C "$tmp/work" pull -q --rebase origin main 2>/dev/null
+git -C "$tmp/work" rm -q jobs/counter.yaml
+git -C "$tmp/work" commit -qm "delete the blue/green counter"
+for _ in 1 2 3; do
+	git -C "$tmp/work" pull -q --rebase origin main 2>/dev/null
+	git -C "$tmp/work" push -q origin HEAD:main 2>/dev/null && break
+done
+sps=$(savepoints_of "$green")
+bg_sync --force-prune
+if [ $rc = 0 ] && [ "$(job_state "$green")" = FINISHED ] && [ "$(savepoints_of "$green")" -gt "$sps" ] &&
+	[ "$(objects green)" = 0 ] && [ -z "$(cj green .step)" ]; then
+	ok "deleted: green stopped with a final savepoint, its objects and journal gone"
+else
+	fail "delete: rc=$rc green $(job_state "$green") savepoints $sps -> $(savepoints_of "$green") objects $(objects green) $(grep -v '^$' "$tmp/err" | tail -3)"
+fi
+bg_sync
+[ $rc = 0 ] && ! $K -n $ns get configmap flink-bluegreen-counter >/dev/null 2>&1 && [ "$(status_field phase)" = Deleted ] &&
+	ok "the blue/green journal goes once no child is left; status Deleted" ||
+	fail "journal after delete: rc=$rc state=$(bgj .state) $(grep -v '^$' "$tmp/err" | tail -3)"
