@@ -149,6 +149,9 @@ typedef struct cli_retention_input {
 	const char *const *snapshot_keys; /* every FlinkStateSnapshot record: "ns/name" */
 	const char *const *snapshot_texts;/* and its text (NULL: none) */
 	size_t nsnapshots;
+	const char *const *bluegreen_keys; /* every blue/green journal: "ns/name" */
+	const char *const *bluegreen_texts;/* and its text (NULL: none) */
+	size_t nbluegreens;
 	const flink_deployments *desired; /* the specs the pass runs */
 	const deploy_retention_ctx *manifests; /* every document's job.initialSavepointPath, or NULL */
 	size_t manifest_problems;         /* unreadable, invalid, skipped, oversized, out of scope */

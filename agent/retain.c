@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "agent/pass.h"
+
+#include "deploy/bluegreen.h"
 #include "deploy/snapshot.h"
 #include "lib/yaml.h"
 #include "sync/sync.h"
@@ -25,8 +27,12 @@ void cli_retention_scan_manifest(deploy_retention_ctx *c, const char *file, cons
 	if (fo_yaml_load(file, data, len, NULL, &f, &ignore) == 0) {
 		for (size_t i = 0; i < f->ndocs; i++) {
 			const fo_yaml_node *doc = f->docs[i], *meta = fo_yaml_get(doc, "metadata");
-			const char *path = scalar(fo_yaml_get(fo_yaml_get(fo_yaml_get(doc, "spec"), "job"),
-							      "initialSavepointPath"));
+			const fo_yaml_node *spec = fo_yaml_get(doc, "spec");
+			const char *path = scalar(fo_yaml_get(fo_yaml_get(spec, "job"), "initialSavepointPath"));
+			if (!path) /* a FlinkBlueGreenDeployment's template */
+				path = scalar(fo_yaml_get(
+					fo_yaml_get(fo_yaml_get(fo_yaml_get(spec, "template"), "spec"), "job"),
+					"initialSavepointPath"));
 			char *src = fo_asprintf("%s (job.initialSavepointPath)", file);
 			deploy_retention_ctx_add(c, path, scalar(fo_yaml_get(meta, "namespace")), scalar(fo_yaml_get(meta, "name")),
 						 src, false);
@@ -73,6 +79,34 @@ void cli_retention_build(const cli_retention_input *in, deploy_retention_ctx *ou
 		}
 		fo_err_clear(&e);
 		deploy_snapshot_rec_clear(&r);
+		free(ns);
+		free(name);
+	}
+	/* a blue/green transition's handover savepoint, which its new colour
+	 * starts (or started) from, and the specs its colours keep */
+	for (size_t i = 0; i < in->nbluegreens; i++) {
+		char *ns = NULL, *name = NULL;
+		split_key(in->bluegreen_keys[i], &ns, &name);
+		deploy_bg_journal j;
+		fo_err e = FO_ERR_INIT;
+		if (deploy_bg_journal_decode(in->bluegreen_texts[i], &j, &e) < 0) {
+			deploy_retention_ctx_doubt(out, DEPLOY_RETENTION_DOUBT_JOURNALS,
+						   "the blue/green journal of %s/%s does not read: %s", ns, name,
+						   fo_err_msg(&e));
+		} else {
+			char *src = fo_asprintf("FlinkBlueGreenDeployment %s/%s (its handover savepoint)", ns, name);
+			deploy_retention_ctx_add(out, j.handover_path, ns, name, src, false);
+			free(src);
+			const char *kept[] = {j.active_spec, j.retiring_spec};
+			for (size_t k = 0; k < FO_ARRAY_LEN(kept); k++)
+				if (kept[k]) {
+					char *what = fo_asprintf("the blue/green journal of %s/%s", ns, name);
+					cli_retention_scan_manifest(out, what, kept[k], strlen(kept[k]));
+					free(what);
+				}
+		}
+		fo_err_clear(&e);
+		deploy_bg_journal_clear(&j);
 		free(ns);
 		free(name);
 	}

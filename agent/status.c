@@ -103,7 +103,16 @@ void cli_retention_context(cli_pass *p, const deploy_pass *pass)
 	const char **skeys = fo_calloc(ns ? ns : 1, sizeof(*skeys)), **stexts = fo_calloc(ns ? ns : 1, sizeof(*stexts));
 	for (size_t i = 0; i < ns; i++)
 		deploy_live_snapshot_at(p->live, i, &skeys[i], &stexts[i], &rv);
+	size_t nb = 0;
+	while (deploy_live_bluegreen_at(p->live, nb, &key, &text, &rv))
+		nb++;
+	const char **bkeys = fo_calloc(nb ? nb : 1, sizeof(*bkeys)), **btexts = fo_calloc(nb ? nb : 1, sizeof(*btexts));
+	for (size_t i = 0; i < nb; i++)
+		deploy_live_bluegreen_at(p->live, i, &bkeys[i], &btexts[i], &rv);
 	cli_retention_input in = {
+		.bluegreen_keys = bkeys,
+		.bluegreen_texts = btexts,
+		.nbluegreens = nb,
 		.snapshot_keys = skeys,
 		.snapshot_texts = stexts,
 		.nsnapshots = ns,
@@ -125,6 +134,8 @@ void cli_retention_context(cli_pass *p, const deploy_pass *pass)
 	free(texts);
 	free(skeys);
 	free(stexts);
+	free(bkeys);
+	free(btexts);
 	free(status_unread);
 	sync_files_free(&status);
 }

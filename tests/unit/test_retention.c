@@ -760,6 +760,16 @@ static const char manifests_bd[] = "apiVersion: flink.apache.org/v1beta1\nkind: 
 				   "    upgradeMode: savepoint\n"
 				   "    initialSavepointPath: s3://b/sp/savepoint-from-valid\n";
 
+/* A blue/green journal mid-transition: green starts from blue's handover
+ * savepoint; the kept document names its own initialSavepointPath. */
+static const char journal_bg[] =
+	"{\"activeSpec\":\"apiVersion: flink.apache.org/v1beta1\\nkind: FlinkBlueGreenDeployment\\n"
+	"metadata: {name: g, namespace: ns}\\nspec:\\n  template:\\n    spec:\\n      job: {jarURI: 's3://b/j.jar', "
+	"initialSavepointPath: 's3://b/sp/savepoint-kept-spec'}\\n\",\"activeTarget\":\"t1\",\"generation\":1,"
+	"\"handoverNonce\":\"4611686018427387905\",\"handoverPath\":\"s3://b/sp/savepoint-handover\","
+	"\"nextTarget\":\"t2\",\"startedAt\":\"2026-12-07T12:00:00.000Z\",\"state\":\"TRANSITIONING_TO_GREEN\","
+	"\"version\":1}";
+
 static void test_build(void **state)
 {
 	(void)state;
@@ -773,13 +783,21 @@ static void test_build(void **state)
 	cli_retention_scan_manifest(&scanned, "jobs/bd.yaml", manifests_bd, strlen(manifests_bd));
 	cli_retention_scan_manifest(&scanned, "jobs/broken.yaml", "a: [", 4); /* not YAML: nothing */
 	assert_int_equal(scanned.nrefs, 2);
+	/* (and a blue/green template's, scanned below: 3) */
 	/* a rollback's spec: the pass runs an older one whose path differs */
 	free(desired.v[0]->job.initial_savepoint_path);
 	desired.v[0]->job.initial_savepoint_path = fo_strdup("s3://b/sp/savepoint-rollback-spec");
 	sync_file sf = {.path = "status/ns/c.yaml", .data = (char *)status_c, .len = strlen(status_c)};
 	sync_files status = {.v = &sf, .n = 1};
 	const char *keys[] = {"ns/b", "ns/a"}, *texts[] = {journal_b, journal_a};
+	const char *bkeys[] = {"ns/g"}, *btexts[] = {journal_bg};
+	static const char bg_file[] = "kind: FlinkBlueGreenDeployment\nmetadata: {name: g, namespace: ns}\nspec:\n"
+				      "  template:\n    spec:\n      job: {initialSavepointPath: 's3://b/sp/savepoint-bg-template'}\n";
+	cli_retention_scan_manifest(&scanned, "jobs/g.yaml", bg_file, strlen(bg_file));
 	cli_retention_input in = {
+		.bluegreen_keys = bkeys,
+		.bluegreen_texts = btexts,
+		.nbluegreens = 1,
 		.journal_keys = keys,
 		.journal_texts = texts,
 		.njournals = 2,
@@ -794,7 +812,8 @@ static void test_build(void **state)
 		"s3://b/sp/savepoint-restore",     "s3://b/sp/savepoint-newest-b",     "s3://b/sp/savepoint-started-b",
 		"s3://b/sp/savepoint-taken-b",     "s3://b/sp/savepoint-from-invalid", "s3://b/sp/savepoint-from-valid",
 		"s3://b/sp/savepoint-rollback-spec", "s3://b/sp/savepoint-last-c",     "s3://b/sp/savepoint-lineage-c",
-		"s3://b/sp/savepoint-stopped-c",
+		"s3://b/sp/savepoint-stopped-c",   "s3://b/sp/savepoint-handover",    "s3://b/sp/savepoint-kept-spec",
+		"s3://b/sp/savepoint-bg-template",
 	};
 	for (size_t i = 0; i < FO_ARRAY_LEN(kept); i++)
 		if (deploy_retention_may_dispose(&c, "ns", "a", NULL, kept[i], NULL))
@@ -810,10 +829,12 @@ static void test_build(void **state)
 		{"manifest problems", DEPLOY_RETENTION_DOUBT_MANIFESTS}, {"a journal without text", DEPLOY_RETENTION_DOUBT_JOURNALS},
 		{"an unread journal", DEPLOY_RETENTION_DOUBT_JOURNALS},  {"a folder", DEPLOY_RETENTION_DOUBT_REPOSITORY},
 		{"status unread", DEPLOY_RETENTION_DOUBT_STATUS},
+		{"a blue/green journal that does not read", DEPLOY_RETENTION_DOUBT_JOURNALS},
 	};
 	for (size_t i = 0; i < FO_ARRAY_LEN(doubts); i++) {
 		cli_retention_input di = in;
 		const char *texts2[] = {journal_b, NULL};
+		const char *btexts2[] = {"{\"version\":1,\"state\":\"FAILING\"}"};
 		if (i == 0)
 			di.manifest_problems = d.nerrors;
 		else if (i == 1)
@@ -822,8 +843,10 @@ static void test_build(void **state)
 			di.journals_unread = 1;
 		else if (i == 3)
 			di.not_repository = "manifests from a folder";
-		else
+		else if (i == 4)
 			di.status_unread = "the status branch could not be read";
+		else if (i == 5)
+			di.bluegreen_texts = btexts2;
 		cli_retention_build(&di, &c);
 		if (c.doubts != doubts[i].flag)
 			fail_msg("%s: doubts %#x, want %#x", doubts[i].name, c.doubts, doubts[i].flag);
