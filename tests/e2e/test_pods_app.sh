@@ -4,10 +4,11 @@
 # image (jarURI local:///opt/flink/usrlib/counter.jar, the rig's
 # application image in two tags), and the JobManager runs the job itself
 # (standalone-job) under the job id flinkops journaled, from the state it
-# chose. The FlinkDeployment is the README's application-mode example with
-# what this machine needs changed: that image, the counter job, state on a
-# folder every pod mounts, a checkpoint every 2 s, and the API server relay
-# Flink's Kubernetes HA reaches (as tests/e2e/test_pods_ha.sh).
+# chose. The FlinkDeployment is the application-mode example of
+# docs/flinkdeployment.md with what this machine needs changed: that image,
+# the counter job, state on a folder every pod mounts, a checkpoint every
+# 2 s, and the API server relay Flink's Kubernetes HA reaches (as
+# tests/e2e/test_pods_ha.sh).
 #   - create: the job RUNNING on its own JobManager under the journaled id;
 #   - an image bump v1 -> v2: plan --live says what the sync then does;
 #     the job stopped with a savepoint, both StatefulSets rolled to v2, the
@@ -28,9 +29,9 @@ NAME=pods-app
 
 pods_ha_account
 
-# app TAG MODE [STATE] [REPORT_MS]: the README's example, for this machine
+# app TAG MODE [STATE] [REPORT_MS]: the example of docs/flinkdeployment.md, for this machine
 app() {
-	sed -n '/<!-- example: application-mode -->/,/^```$/p' "$(dirname "$0")/../../README.md" | sed -e '1,2d' -e '$d' \
+	sed -n '/<!-- example: application-mode -->/,/^```$/p' "$(dirname "$0")/../../docs/flinkdeployment.md" | sed -e '1,2d' -e '$d' \
 		-e "s|name: clicks|name: counter|" -e "s|namespace: default|namespace: $ns|" \
 		-e "s|image: .*|image: $RIG_PODS_APP_REPOSITORY:$1|" \
 		-e "s|high-availability.storageDir: .*|high-availability.storageDir: file://$shared/ha|" \

@@ -2,7 +2,7 @@
  * Unit tests for render/: golden files (tests/golden/NAME.yaml renders to
  * NAME.out.yaml; run with FO_UPDATE_GOLDEN=1 to rewrite them after a change
  * that was checked by hand), determinism, which hashes move for which change,
- * the README's example, and that every line of Flink's configuration file
+ * the example of docs/flinkdeployment.md, and that every line of Flink's configuration file
  * comes from a key: no value, however YAML-like, is read as a setting.
  */
 #include <dirent.h>
@@ -315,12 +315,12 @@ static void check_resources(const cJSON *v, int *seen)
 		check_resources(c, seen);
 }
 
-static void test_readme_example(void **state)
+static void test_docs_example(void **state)
 {
 	(void)state;
-	char *readme = read_all(FO_SRCDIR "/README.md");
+	char *page = read_all(FO_SRCDIR "/docs/flinkdeployment.md");
 	const char *marker = "<!-- example: my-flink-cluster -->";
-	char *at = strstr(readme, marker);
+	char *at = strstr(page, marker);
 	assert_non_null(at);
 	char *start = strstr(at, "```yaml\n");
 	assert_non_null(start);
@@ -328,11 +328,11 @@ static void test_readme_example(void **state)
 	char *end = strstr(start, "```");
 	assert_non_null(end);
 	char *example = fo_strndup(start, (size_t)(end - start));
-	/* the README and the example repository carry the same file */
+	/* the page and the example repository carry the same file */
 	char *file = read_all(FO_SRCDIR "/examples/repo/jobs/my-flink-cluster.yaml");
 	assert_string_equal(example, file);
 
-	flink_deployment *fd = parse_text("README.md", example);
+	flink_deployment *fd = parse_text("docs/flinkdeployment.md", example);
 	render_objects o;
 	assert_int_equal(render_deployment(fd, &o, NULL), 0);
 	const cJSON *jm = o.v[RENDER_STATEFULSET_JOBMANAGER], *tm = o.v[RENDER_STATEFULSET_TASKMANAGER];
@@ -355,7 +355,7 @@ static void test_readme_example(void **state)
 	flink_deployment_free(fd);
 	free(file);
 	free(example);
-	free(readme);
+	free(page);
 }
 
 /* ---- Flink's configuration file: one line per key, whatever the values ---- */
@@ -920,7 +920,7 @@ int main(void)
 		cmocka_unit_test(test_application_start),
 		cmocka_unit_test(test_deterministic),
 		cmocka_unit_test(test_hash_moves),
-		cmocka_unit_test(test_readme_example),
+		cmocka_unit_test(test_docs_example),
 		cmocka_unit_test(test_conf_lines_only_from_keys),
 		cmocka_unit_test(test_render_refuses_line_breaks),
 		cmocka_unit_test(test_high_availability),
