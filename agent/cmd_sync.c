@@ -25,7 +25,7 @@ static const char usage[] =
 	"objects of deployments that are gone (unless that would delete more than\n"
 	"prune.maxDeleteRatio of them). For the daemon, see 'flinkops agent'.\n"
 	"\n"
-	"  --config FILE      the agent's configuration (see README)\n"
+	"  --config FILE      the agent's configuration (see docs/configuration.md)\n"
 	"  --once             run until settled, then exit\n"
 	"  --timeout D        give up waiting after D (default 10m); what still waits is named\n"
 	"  --manifests DIR    read manifests from a local folder instead of the repository\n"
