@@ -201,11 +201,7 @@ static void run_item(k8s_client *c, const deploy_live *live, const char *agent, 
 		}
 		fo_err_clear(&e);
 	}
-	if (it->git && it->git->bg->ingress) {
-		item_error(it, "spec.ingress of a FlinkBlueGreenDeployment is not applied yet by this version of flinkops; "
-			       "remove it (and route to NAME-blue-rest or NAME-green-rest yourself) or wait for a version "
-			       "that switches it at the cut-over");
-	} else if (it->git && !it->recorded && (it->child_live[0] || it->child_live[1])) {
+	if (it->git && !it->recorded && (it->child_live[0] || it->child_live[1])) {
 		char *msg = fo_asprintf("%s exists but the blue/green journal %s%s does not: which colour runs which "
 					"spec is unknown. Delete the children (their final savepoints are taken) or "
 					"restore the journal",
