@@ -60,7 +60,7 @@ static int record(k8s_client *c, deploy_bg_item *it, const char *agent, fo_err *
 	char *cm = fo_asprintf(DEPLOY_BG_PREFIX "%s", it->name);
 	char *text = deploy_bg_journal_encode(&it->journal);
 	int rc = deploy_record_write(c, it->ns, cm, it->name, DEPLOY_BG_LABEL_VALUE, agent, DEPLOY_BG_KEY, text, &it->rv,
-				     e);
+				     NULL, e);
 	if (rc == 0)
 		it->recorded = true;
 	else
@@ -137,6 +137,10 @@ static void advance(k8s_client *c, const char *agent, bool decide, bool known, d
 				fo_err_clear(&ignore);
 				item_error(it, fo_err_msg(&e));
 				writes = false;
+			} else {
+				char *point = fo_asprintf("bluegreen-%s", deploy_bg_op_name(n.op));
+				deploy_fault_point(point); /* the crash tests' "bluegreen-OP" */
+				free(point);
 			}
 			free(was);
 		} else if (n.op == DEPLOY_BG_OP_WAIT && n.why) {

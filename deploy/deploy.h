@@ -298,6 +298,8 @@ void deploy_pass_free(deploy_pass *p);
  * its ConfigMap's resourceVersion. */
 const char *deploy_live_journal(const deploy_live *l, const char *ns, const char *name);
 const char *deploy_live_journal_rv(const deploy_live *l, const char *ns, const char *name, const char **rv);
+/* The uid of a deployment's journal ConfigMap from the inventory, or NULL. */
+const char *deploy_live_journal_uid(const deploy_live *l, const char *ns, const char *name);
 /* After the status files that record them are pushed: delete the journals
  * of the deployments this pass deleted (their final savepoint is in git). */
 int deploy_pass_forget_deleted(k8s_client *c, const deploy_pass *p, fo_err *e);

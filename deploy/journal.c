@@ -105,6 +105,7 @@ void deploy_journal_clear(deploy_journal *j)
 	STRING_FIELDS(FREE)
 #undef FREE
 	free(j->resource_version);
+	free(j->uid);
 	for (size_t i = 0; i < j->ntaken; i++)
 		savepoint_rec_free(&j->taken[i]);
 	free(j->taken);
@@ -192,6 +193,7 @@ void deploy_journal_copy(deploy_journal *dst, const deploy_journal *src)
 	dst->attempt = src->attempt;
 	dst->state_unknown = src->state_unknown;
 	deploy_journal_set(&dst->resource_version, src->resource_version);
+	deploy_journal_set(&dst->uid, src->uid);
 #define COPY(key, f) deploy_journal_set(&dst->f, src->f);
 	STRING_FIELDS(COPY)
 #undef COPY
@@ -645,9 +647,10 @@ foreign:;
 	return DEPLOY_JOURNAL_FOREIGN;
 }
 
-char *deploy_submit_job_id(const char *ns, const char *name, const char *job_hash, int attempt)
+char *deploy_submit_job_id(const char *ns, const char *name, const char *job_hash, int attempt, const char *uid)
 {
-	char *seed = fo_asprintf("%s/%s/%s/%d", ns, name, job_hash ? job_hash : "", attempt);
+	char *seed = uid ? fo_asprintf("%s/%s/%s/%d/%s", ns, name, job_hash ? job_hash : "", attempt, uid)
+			 : fo_asprintf("%s/%s/%s/%d", ns, name, job_hash ? job_hash : "", attempt);
 	char *h = fo_sha256_hex(seed, strlen(seed));
 	h[32] = '\0';
 	free(seed);

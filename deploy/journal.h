@@ -178,6 +178,12 @@ typedef struct deploy_journal {
 	/* not encoded: the ConfigMap's resourceVersion as read, sent back with
 	 * the next write so that a second writer gets a conflict */
 	char *resource_version;
+	/* Not encoded either: the journal ConfigMap's metadata.uid, one per life
+	 * of the deployment. A submission's job id is derived from it, so that a
+	 * deployment deleted and created again under its name never meets its
+	 * earlier life's job: a session cluster keeps finished jobs for a while,
+	 * and a high-availability store left behind keeps their checkpoints. */
+	char *uid;
 	/* Savepoint retention (deploy/retention.h). The savepoints flinkops
 	 * took and keeps, oldest first (at most DEPLOY_JOURNAL_TAKEN_MAX), and
 	 * the disposals in flight or failed (at most DEPLOY_JOURNAL_DISPOSALS_MAX):
@@ -289,11 +295,14 @@ void deploy_journal_remove_taken(deploy_journal *j, size_t i);
 void deploy_journal_remove_disposal(deploy_journal *j, size_t i);
 
 /*
- * The job id of a submission: derived from the deployment, the target and
- * the attempt, so that a resubmit after a crash asks Flink for the same id
- * and finds the job instead of starting a second one. 32 hex digits.
+ * The job id of a submission: derived from the deployment, the target, the
+ * attempt and the journal's uid (the deployment's life; NULL: an older
+ * derivation without it), so that a resubmit after a crash asks Flink for
+ * the same id and finds the job instead of starting a second one, and a
+ * deployment created again under the same name gets ids of its own. 32 hex
+ * digits.
  */
-char *deploy_submit_job_id(const char *ns, const char *name, const char *job_hash, int attempt);
+char *deploy_submit_job_id(const char *ns, const char *name, const char *job_hash, int attempt, const char *uid);
 
 struct k8s_client;
 /*
@@ -314,12 +323,13 @@ int deploy_journal_save(struct k8s_client *c, const char *ns, const char *name, 
  * data.`key`, labelled managed-by `managed_by`, instance `instance` and
  * agent `agent`: applied under *resource_version when one was read, else
  * created (a create fails with FO_ECONFLICT when one exists, which was then
- * never read). *resource_version gets the new version. The journal and a
+ * never read). *resource_version gets the new version, and *uid (when
+ * `uid` is not NULL) the ConfigMap's uid. The journal and a
  * FlinkStateSnapshot's record are written so.
  */
 int deploy_record_write(struct k8s_client *c, const char *ns, const char *cm, const char *instance,
 			const char *managed_by, const char *agent, const char *key, const char *text,
-			char **resource_version, fo_err *e);
+			char **resource_version, char **uid, fo_err *e);
 int deploy_journal_delete(struct k8s_client *c, const char *ns, const char *name, fo_err *e);
 /* The REST URL of a deployment from a template with {name} and {namespace}. Caller frees. */
 char *deploy_rest_url(const char *tmpl, const char *ns, const char *name);

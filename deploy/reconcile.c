@@ -73,6 +73,7 @@ typedef struct live_entry {
 	char *ns;
 	char *instance;   /* app.kubernetes.io/instance, or NULL */
 	char *json;
+	char *uid;        /* a journal's: its ConfigMap's metadata.uid */
 } live_entry;
 
 struct deploy_live {
@@ -212,8 +213,9 @@ static int keep_journal(cJSON *o, void *arg)
 		en->key = fo_asprintf("%s/%s", ns, inst);
 		en->ns = fo_strdup(ns);
 		en->json = fo_strdup(text);
-		const char *rv = meta_str(o, "resourceVersion");
+		const char *rv = meta_str(o, "resourceVersion"), *uid = meta_str(o, "uid");
 		en->instance = rv ? fo_strdup(rv) : NULL; /* for journals: the resourceVersion */
+		en->uid = uid ? fo_strdup(uid) : NULL;
 	} else {
 		l->journals_unread++; /* what it references is unknown */
 	}
@@ -249,6 +251,17 @@ const char *deploy_live_journal_rv(const deploy_live *l, const char *ns, const c
 		}
 	free(key);
 	return found;
+}
+
+const char *deploy_live_journal_uid(const deploy_live *l, const char *ns, const char *name)
+{
+	char *key = fo_asprintf("%s/%s", ns, name);
+	const char *uid = NULL;
+	for (size_t i = 0; l && i < l->njournals && !uid; i++)
+		if (strcmp(l->journals[i].key, key) == 0)
+			uid = l->journals[i].uid;
+	free(key);
+	return uid;
 }
 
 const char *deploy_live_journal(const deploy_live *l, const char *ns, const char *name)
@@ -458,6 +471,7 @@ static void entries_free(live_entry *v, size_t n)
 		free(v[i].json);
 		free(v[i].instance);
 		free(v[i].ns);
+		free(v[i].uid);
 	}
 	free(v);
 }
@@ -577,8 +591,11 @@ static int load_journal(deploy_item *it, const deploy_live *live, k8s_client *c,
 	}
 	char *why = NULL;
 	enum deploy_journal_verdict v = deploy_journal_judge(agent, it->ns, it->name, &cm, &it->journal, &why);
-	if (v == DEPLOY_JOURNAL_USE)
+	if (v == DEPLOY_JOURNAL_USE) {
+		const char *uid = deploy_live_journal_uid(live, it->ns, it->name);
 		it->journal.resource_version = rv ? fo_strdup(rv) : NULL;
+		it->journal.uid = uid ? fo_strdup(uid) : NULL;
+	}
 	fo_err e = FO_ERR_INIT;
 	if (v == DEPLOY_JOURNAL_GET && (rc = deploy_journal_load(c, agent, it->ns, it->name, &it->journal, &v, &why, &e)) < 0) {
 		/* unknown for now: nothing is done with the job in this pass */

@@ -87,8 +87,9 @@ int deploy_journal_load(k8s_client *c, const char *agent, const char *ns, const 
 	found.label = fo_json_str(cJSON_GetObjectItemCaseSensitive(meta, "labels"), DEPLOY_LABEL_AGENT);
 	*verdict = deploy_journal_judge(agent, ns, name, &found, j, why);
 	if (*verdict == DEPLOY_JOURNAL_USE) {
-		const char *rv = fo_json_str(meta, "resourceVersion");
+		const char *rv = fo_json_str(meta, "resourceVersion"), *uid = fo_json_str(meta, "uid");
 		j->resource_version = rv ? fo_strdup(rv) : NULL;
+		j->uid = uid ? fo_strdup(uid) : NULL;
 	}
 	cJSON_Delete(obj);
 	return 0;
@@ -108,6 +109,11 @@ int deploy_journal_load(k8s_client *c, const char *agent, const char *ns, const 
  * checked the Lease, right before the push (tests/e2e/test_agent_fence.sh
  * lets another replica take the Lease there). */
 static const char *const sent_points[] = {"stop-sent", "cancel-sent", "run-sent", "start-applied"};
+
+/* The blue/green engine (bgpass.c) has a point after each step it
+ * records, "bluegreen-OP" (bluegreen-savepoint, -transition, -healthy,
+ * -cutover, -retire, ...: deploy_bg_op_name), for tests/e2e/test_bluegreen.sh;
+ * they are not in the list above, whose test drives a FlinkDeployment. */
 
 /* FLINKOPS_FAULT_DECISION=OP (an op's name, as `deploy_op_name` spells it)
  * replaces the decision for a deployment that is gone from git or being
@@ -159,7 +165,8 @@ void deploy_fault_point(const char *name)
 }
 
 int deploy_record_write(k8s_client *c, const char *ns, const char *cm, const char *instance, const char *managed_by,
-			const char *agent, const char *key, const char *text, char **resource_version, fo_err *e)
+			const char *agent, const char *key, const char *text, char **resource_version, char **uid,
+			fo_err *e)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "apiVersion", "v1");
@@ -187,9 +194,14 @@ int deploy_record_write(k8s_client *c, const char *ns, const char *cm, const cha
 	int rc = *resource_version ? k8s_apply(c, o, false, &result, e) : k8s_create(c, o, &result, e);
 	cJSON_Delete(o);
 	if (rc == 0) {
-		const char *rv = fo_json_str(cJSON_GetObjectItemCaseSensitive(result, "metadata"), "resourceVersion");
+		const cJSON *rmeta = cJSON_GetObjectItemCaseSensitive(result, "metadata");
+		const char *rv = fo_json_str(rmeta, "resourceVersion"), *id = fo_json_str(rmeta, "uid");
 		free(*resource_version);
 		*resource_version = rv ? fo_strdup(rv) : NULL;
+		if (uid && id) {
+			free(*uid);
+			*uid = fo_strdup(id);
+		}
 	}
 	cJSON_Delete(result);
 	return rc;
@@ -217,7 +229,7 @@ int deploy_journal_save(k8s_client *c, const char *ns, const char *name, const c
 	deploy_journal_clear(&back);
 	char *cm = journal_name(name);
 	int rc = deploy_record_write(c, ns, cm, name, DEPLOY_JOURNAL_LABEL_VALUE, agent, DEPLOY_JOURNAL_KEY, text,
-				     &j->resource_version, e);
+				     &j->resource_version, &j->uid, e);
 	free(cm);
 	free(text);
 	if (rc == FO_ECONFLICT && !j->resource_version)
@@ -809,6 +821,26 @@ static int apply_all(exec *x, fo_err *e)
 }
 
 /*
+ * The job id of this attempt's submission (deploy_submit_job_id), derived
+ * from the journal's uid: one of a deployment created again under its name
+ * differs from its earlier life's (a session cluster still lists that
+ * job, finished; it would be taken for this start's). A journal not
+ * written yet has no uid: it is written first, so that the id a crash makes
+ * the next pass derive again is the same.
+ */
+static int submission_id(exec *x, const char *hash, char **out, fo_err *e)
+{
+	*out = NULL;
+	if (!x->j.uid) {
+		int rc = save(x, e);
+		if (rc < 0)
+			return rc;
+	}
+	*out = deploy_submit_job_id(x->it->ns, x->it->name, hash, x->j.attempt, x->j.uid);
+	return 0;
+}
+
+/*
  * An application cluster's start: its JobManager runs the job itself, so
  * the job id of this attempt and the state to start from go into its
  * objects. They are journaled first (appliedJobId, appliedFrom, and the
@@ -821,13 +853,15 @@ static int apply_start(exec *x, fo_err *e)
 {
 	deploy_item *it = x->it;
 	deploy_journal *j = &x->j;
-	char *id = deploy_submit_job_id(it->ns, it->name, x->d.target, j->attempt);
+	char *id = NULL;
+	int rc = submission_id(x, x->d.target, &id, e);
+	if (rc < 0)
+		return rc;
 	deploy_journal_set(&j->submit_job_id, id);
 	deploy_journal_set(&j->applied_job_id, id);
 	deploy_journal_set(&j->applied_from, j->restore_path);
 	free(id);
-	int rc = save(x, e);
-	if (rc < 0)
+	if ((rc = save(x, e)) < 0)
 		return rc;
 	render_objects objs = {0};
 	render_start start = {j->applied_job_id, j->applied_from};
@@ -869,12 +903,18 @@ static int deliver_jar(exec *x, fo_err *e)
 static int run_job(exec *x, fo_err *e)
 {
 	const flink_deployment *fd = x->it->fd;
-	char *id = deploy_submit_job_id(x->it->ns, x->it->name, x->d.job_hash, x->j.attempt);
-	x->j.step = DEPLOY_STEP_SUBMITTED;
-	deploy_journal_set(&x->j.submit_job_id, id);
-	free(id);
-	int rc = save(x, e);
-	if (rc < 0)
+	int rc = 0;
+	/* a run sent again (Flink never got it) goes under the id recorded,
+	 * so that a late first one is not doubled, whatever derived it */
+	if (x->j.step != DEPLOY_STEP_SUBMITTED || !x->j.submit_job_id) {
+		char *id = NULL;
+		if ((rc = submission_id(x, x->d.job_hash, &id, e)) < 0)
+			return rc;
+		x->j.step = DEPLOY_STEP_SUBMITTED;
+		deploy_journal_set(&x->j.submit_job_id, id);
+		free(id);
+	}
+	if ((rc = save(x, e)) < 0)
 		return rc;
 	flink_run_opts ro = {0};
 	ro.entry_class = fd->job.entry_class;

@@ -440,7 +440,7 @@ static int save(snap_exec *x, deploy_snapshot_item *it, fo_err *e)
 	deploy_snapshot_rec_clear(&back);
 	char *cm = fo_asprintf(DEPLOY_SNAPSHOT_PREFIX "%s", it->name);
 	int rc = deploy_record_write(x->c, it->ns, cm, it->name, DEPLOY_SNAPSHOT_LABEL_VALUE, x->agent,
-				     DEPLOY_SNAPSHOT_KEY, text, &it->rec.resource_version, e);
+				     DEPLOY_SNAPSHOT_KEY, text, &it->rec.resource_version, NULL, e);
 	free(cm);
 	free(text);
 	if (rc < 0)

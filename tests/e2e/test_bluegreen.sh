@@ -11,7 +11,9 @@
 # starts from exactly that savepoint (Flink's restored path), counts as
 # caught up catch-up.fallback after its first checkpoint, and the switch
 # stops blue with a savepoint and removes it; the counter continues. A
-# second pass writes nothing. Deleted from git: green stops with a final
+# second pass writes nothing. Back to blue with the agent killed right after
+# each step the blue/green engine records: each sync resumes, one job is
+# started, from green's savepoint. Deleted from git: blue stops with a final
 # savepoint, then its objects, the children's journals and the blue/green
 # journal go.
 NAME=bg
@@ -132,7 +134,46 @@ bg_sync
 	ok "a second pass writes nothing and starts nothing" ||
 	fail "second pass: rc=$rc $(jq -c '.requests' "$tmp/out.json") $(grep -v '^$' "$tmp/err" | tail -3)"
 
-# --- deleted from git: green stops with a final savepoint, everything goes ---
+# --- back to blue, the agent killed right after each step it records ---------
+# (FLINKOPS_CRASH_AFTER=bluegreen-OP, as a power cut would): each next
+# sync resumes from the journal; blue starts from green's savepoint for this
+# transition, exactly one new job is started, the counter continues
+counter_grows_to $(($(cat "$counter") + 5))
+before=$(cat "$counter")
+bluegreen 1 >"$tmp/work/jobs/counter.yaml"
+commit3=$(publish "parallelism 1 again")
+t0=$(date +%s%3N)
+crashed=""
+for op in savepoint transition healthy cutover retire; do
+	FLINKOPS_CRASH_AFTER=bluegreen-$op "$FLINKOPS" sync --config "$tmp/config.yaml" --once --timeout 4m -o json \
+		>"$tmp/out.json" 2>"$tmp/err"
+	rc=$?
+	[ $rc -ge 128 ] && crashed="$crashed $op($(bgj .state))"
+done
+bg_sync
+blue2=$(cj blue .jobId)
+echo "$blue2" >>"$tmp/ours"
+from=$(cj blue '.startedFrom // .restorePath // ""')
+# the jobs started on the rig's Flink since the change (its main lane runs one test at a time)
+started=$(curl -s "$RIG_FLINK_URL/jobs/overview" | jq --argjson t "$t0" '[.jobs[] | select(."start-time" >= $t)] | length')
+if [ "$crashed" = " savepoint(SAVEPOINTING_GREEN) transition(TRANSITIONING_TO_BLUE) healthy(TRANSITIONING_TO_BLUE) cutover(ACTIVE_BLUE) retire(ACTIVE_BLUE)" ] &&
+	[ $rc = 0 ] && [ "$(bgj .state)" = ACTIVE_BLUE ] && [ "$(job_state "$blue2")" = RUNNING ] &&
+	[ "$(job_state "$green")" = FINISHED ] && [ "$(objects green)" = 0 ] && [ "$started" = 1 ]; then
+	ok "killed after each recorded step ($crashed), resumed: blue's job $blue2 RUNNING (the one job started since the change), green stopped and removed"
+else
+	fail "crash walk: killed at '$crashed', rc=$rc state=$(bgj .state) blue2=$blue2 ($(job_state "$blue2")) green $(job_state "$green") objects $(objects green) jobs started $started $(grep -v '^$' "$tmp/err" | tail -3)"
+fi
+case "$from" in
+*savepoint-"${green:0:6}"-*) [ "$(restored "$blue2")" = "$from" ] &&
+	ok "blue started from green's savepoint for this transition, as Flink says: $(basename "$from")" ||
+	fail "blue's journal says $from, Flink $(restored "$blue2")" ;;
+*) fail "blue started from '$from', not a savepoint of green's job $green" ;;
+esac
+counter_grows_to $((before + 5)) && after=$(cat "$counter") || after=0
+[ "$after" -gt "$before" ] && ok "the counter continues on blue: $before before the change, $after now" ||
+	fail "counter after the crash walk: $before before, $after after"
+
+# --- deleted from git: blue stops with a final savepoint, everything goes ----
 git -C "$tmp/work" pull -q --rebase origin main 2>/dev/null
 git -C "$tmp/work" rm -q jobs/counter.yaml
 git -C "$tmp/work" commit -qm "delete the blue/green counter"
@@ -140,13 +181,13 @@ for _ in 1 2 3; do
 	git -C "$tmp/work" pull -q --rebase origin main 2>/dev/null
 	git -C "$tmp/work" push -q origin HEAD:main 2>/dev/null && break
 done
-sps=$(savepoints_of "$green")
+sps=$(savepoints_of "$blue2")
 bg_sync --force-prune
-if [ $rc = 0 ] && [ "$(job_state "$green")" = FINISHED ] && [ "$(savepoints_of "$green")" -gt "$sps" ] &&
-	[ "$(objects green)" = 0 ] && [ -z "$(cj green .step)" ]; then
-	ok "deleted: green stopped with a final savepoint, its objects and journal gone"
+if [ $rc = 0 ] && [ "$(job_state "$blue2")" = FINISHED ] && [ "$(savepoints_of "$blue2")" -gt "$sps" ] &&
+	[ "$(objects blue)" = 0 ] && [ -z "$(cj blue .step)" ]; then
+	ok "deleted: blue stopped with a final savepoint, its objects and journal gone"
 else
-	fail "delete: rc=$rc green $(job_state "$green") savepoints $sps -> $(savepoints_of "$green") objects $(objects green) $(grep -v '^$' "$tmp/err" | tail -3)"
+	fail "delete: rc=$rc blue $(job_state "$blue2") savepoints $sps -> $(savepoints_of "$blue2") objects $(objects blue) $(grep -v '^$' "$tmp/err" | tail -3)"
 fi
 bg_sync
 [ $rc = 0 ] && ! $K -n $ns get configmap flink-bluegreen-counter >/dev/null 2>&1 && [ "$(status_field phase)" = Deleted ] &&

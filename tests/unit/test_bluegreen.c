@@ -480,7 +480,10 @@ static void test_record(void **state)
 static void test_sweep(void **state)
 {
 	(void)state;
-	size_t checked = 0;
+	size_t checked = 0, combination = 0;
+	/* under valgrind one combination in 13 (memory errors do not hide in
+	 * the rest); the sanitizer build and a plain run take them all */
+	size_t stride = getenv("FO_UNDER_VALGRIND") ? 13 : 1;
 	static const char *const targets[] = {T1, T2, T3};
 	for (int s = DEPLOY_BG_INITIALIZING_BLUE; s <= DEPLOY_BG_TRANSITIONING_TO_GREEN; s++)
 	for (int first = 0; first <= 1; first++)
@@ -495,6 +498,8 @@ static void test_sweep(void **state)
 		if (first && !deploy_bg_transitioning((enum deploy_bg_state)s))
 			continue;
 		if (unseen && (!deploy_bg_transitioning((enum deploy_bg_state)s) || healthy_age_of(y) < 0))
+			continue;
+		if (combination++ % stride)
 			continue;
 		/* the diff against the active child's spec is IGNORE exactly when git asks for it */
 		bool same = t == 0 && !first && s != DEPLOY_BG_INITIALIZING_BLUE;
@@ -580,6 +585,7 @@ static void test_sweep(void **state)
 		deploy_bg_journal_clear(&j);
 	}
 	assert_true(checked > 100000);
+	print_message("sweep: %zu combinations checked\n", checked);
 }
 
 /* A FlinkBlueGreenDeployment as upstream's docs write it, with `extra`

@@ -747,14 +747,21 @@ static void test_journal_round_trip(void **state)
 	assert_int_equal(strlen(k.last_error), 4095);
 	deploy_journal_clear(&k);
 	fo_buf_free(&long_err);
-	char *id1 = deploy_submit_job_id("ns", "wc", "h1", 0), *id2 = deploy_submit_job_id("ns", "wc", "h1", 0);
-	char *id3 = deploy_submit_job_id("ns", "wc", "h1", 1);
+	char *id1 = deploy_submit_job_id("ns", "wc", "h1", 0, "u1"), *id2 = deploy_submit_job_id("ns", "wc", "h1", 0, "u1");
+	char *id3 = deploy_submit_job_id("ns", "wc", "h1", 1, "u1");
 	assert_int_equal(strlen(id1), 32);
 	assert_string_equal(id1, id2);
 	assert_string_not_equal(id1, id3);
+	/* a deployment created again under its name (a new journal, a new
+	 * uid) never gets its earlier life's job id */
+	char *id4 = deploy_submit_job_id("ns", "wc", "h1", 0, "u2"), *id5 = deploy_submit_job_id("ns", "wc", "h1", 0, NULL);
+	assert_string_not_equal(id1, id4);
+	assert_string_not_equal(id1, id5);
 	free(id1);
 	free(id2);
 	free(id3);
+	free(id4);
+	free(id5);
 }
 
 int main(void)
