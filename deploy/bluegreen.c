@@ -920,7 +920,10 @@ void deploy_bg_status_update(struct flink_status *st, const deploy_bg_item *it, 
 		st->phase = FLINK_PHASE_FAILED;
 		msg = fo_strdup(it->error);
 	} else if (!git) {
-		msg = fo_strdup("gone from git: its children stop with a final savepoint and are removed");
+		/* gone from git, or its file does not read this pass: the prune
+		 * guards decide when its children go */
+		msg = fo_strdup("not among git's valid manifests: its children stop with a final savepoint and are removed "
+				"once the pass may delete (never while a manifest has problems)");
 	} else if (j->error) {
 		/* an abort (or a failure of the first colour): recorded once, the
 		 * same until git's spec changes */
