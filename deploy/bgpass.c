@@ -138,6 +138,12 @@ static void advance(k8s_client *c, const char *agent, bool decide, bool known, d
 				item_error(it, fo_err_msg(&e));
 				writes = false;
 			} else {
+				if (n.op == DEPLOY_BG_OP_CUTOVER) {
+					char when[40];
+					deploy_time_text(o.now_ms, when);
+					free(it->switched_at);
+					it->switched_at = fo_strdup(when);
+				}
 				char *point = fo_asprintf("bluegreen-%s", deploy_bg_op_name(n.op));
 				deploy_fault_point(point); /* the crash tests' "bluegreen-OP" */
 				free(point);
@@ -204,6 +210,8 @@ static void run_item(k8s_client *c, const deploy_live *live, const char *agent, 
 			has_cj[k] = true;
 		}
 		fo_err_clear(&e);
+		if (has_cj[k] && cj[k].job_id)
+			it->child_job[k] = fo_strdup(cj[k].job_id);
 	}
 	if (it->git && !it->recorded && (it->child_live[0] || it->child_live[1])) {
 		char *msg = fo_asprintf("%s exists but the blue/green journal %s%s does not: which colour runs which "
@@ -214,6 +222,10 @@ static void run_item(k8s_client *c, const deploy_live *live, const char *agent, 
 		free(msg);
 	} else {
 		advance(c, agent, decide, known, it, cj, has_cj, cname);
+		/* the lineage: what the colour that is active now started from */
+		int x = deploy_bg_active(it->journal.state);
+		if (it->journal.state != DEPLOY_BG_INITIALIZING_BLUE && has_cj[x] && cj[x].started_from)
+			it->started_from = fo_strdup(cj[x].started_from);
 		if (!it->held && it->git)
 			take_children(it, cname, desired);
 	}
@@ -294,6 +306,10 @@ void deploy_bg_pass_free(deploy_bg_pass *p)
 		free(it->rv);
 		free(it->why);
 		free(it->error);
+		free(it->child_job[0]);
+		free(it->child_job[1]);
+		free(it->started_from);
+		free(it->switched_at);
 	}
 	free(p->v);
 	for (size_t i = 0; i < p->nheld; i++)

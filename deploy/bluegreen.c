@@ -959,4 +959,16 @@ void deploy_bg_status_update(struct flink_status *st, const deploy_bg_item *it, 
 	}
 	flink_status_set(&st->message, msg);
 	free(msg);
+	if (it->held && it->error)
+		return; /* what runs is not known: the block says what was last known */
+	/* no colour is active before the first one runs */
+	bool none = it->forgotten || j->state == DEPLOY_BG_INITIALIZING_BLUE || !j->active_target;
+	flink_status_set(&st->bluegreen.state, it->forgotten ? NULL : deploy_bg_state_name(j->state));
+	flink_status_set(&st->bluegreen.active, none ? NULL : cx);
+	flink_status_set(&st->bluegreen.blue_job, it->child_job[DEPLOY_BG_BLUE]);
+	flink_status_set(&st->bluegreen.green_job, it->child_job[DEPLOY_BG_GREEN]);
+	if (it->started_from)
+		flink_status_set(&st->bluegreen.started_from, it->started_from);
+	if (it->switched_at)
+		flink_status_set(&st->bluegreen.switched_at, it->switched_at);
 }

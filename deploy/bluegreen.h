@@ -311,6 +311,9 @@ typedef struct deploy_bg_item {
 	bool child_running[2];       /* by colour: the child runs this pass (in the pass's deployments) */
 	bool active_healthy;         /* the active child was seen healthy on its target (the last decision's
 	                              * observation) */
+	char *child_job[2];          /* by colour: the job its rollout journal names (NULL: none) */
+	char *started_from;          /* what the active colour's job started from, as its journal says */
+	char *switched_at;           /* RFC 3339: a cut-over recorded in this pass (NULL: none) */
 } deploy_bg_item;
 
 typedef struct deploy_bg_pass {

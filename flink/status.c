@@ -90,6 +90,12 @@ void flink_status_free(flink_status *s)
 	free(s->snapshot.path);
 	free(s->snapshot.time);
 	free(s->snapshot.trigger_id);
+	free(s->bluegreen.state);
+	free(s->bluegreen.active);
+	free(s->bluegreen.blue_job);
+	free(s->bluegreen.green_job);
+	free(s->bluegreen.started_from);
+	free(s->bluegreen.switched_at);
 	for (size_t i = 0; i < s->nhistory; i++)
 		history_clear(&s->history[i]);
 	free(s->history);
@@ -267,6 +273,14 @@ static cJSON *status_json(const flink_status *s, size_t max, size_t nhistory)
 					(double)(s->snapshot.failures < FLINK_STATUS_COUNT_MAX ? s->snapshot.failures
 												: FLINK_STATUS_COUNT_MAX));
 	add_obj(o, "snapshot", snap);
+	cJSON *bg = cJSON_CreateObject();
+	add_str_max(bg, "state", s->bluegreen.state, max);
+	add_str_max(bg, "active", s->bluegreen.active, max);
+	add_str_max(bg, "blueJob", s->bluegreen.blue_job, max);
+	add_str_max(bg, "greenJob", s->bluegreen.green_job, max);
+	add_str_max(bg, "startedFrom", s->bluegreen.started_from, max);
+	add_str_max(bg, "switchedAt", s->bluegreen.switched_at, max);
+	add_obj(o, "bluegreen", bg);
 	if (nhistory) {
 		cJSON *h = cJSON_AddArrayToObject(o, "history");
 		for (size_t i = 0; i < nhistory; i++) {
@@ -449,9 +463,10 @@ static int get_phase(pctx *p, const fo_yaml_node *parent, const char *where, boo
 static int parse_doc(pctx *p, const fo_yaml_node *doc, flink_status *s)
 {
 	static const char *const top[] = {"apiVersion", "kind", "metadata", "source", "observedCommit", "failedCommit",
-					  "phase", "message", "job", "lastSavepoint", "savepoints", "snapshot", "history",
-					  "updateTime"};
+					  "phase", "message", "job", "lastSavepoint", "savepoints", "snapshot", "bluegreen",
+					  "history", "updateTime"};
 	static const char *const snapk[] = {"type", "of", "path", "time", "triggerId", "failures"};
+	static const char *const bgk[] = {"state", "active", "blueJob", "greenJob", "startedFrom", "switchedAt"};
 	static const char *const counts[] = {"retained", "pendingDisposal"};
 	static const char *const meta[] = {"name", "namespace"};
 	static const char *const src[] = {"path", "blob", "commit"};
@@ -536,6 +551,16 @@ static int parse_doc(pctx *p, const fo_yaml_node *doc, flink_status *s)
 		  (rc = get_str(p, m, "time", "snapshot.", &s->snapshot.time)) < 0 ||
 		  (rc = get_str(p, m, "triggerId", "snapshot.", &s->snapshot.trigger_id)) < 0 ||
 		  (rc = get_count_max(p, m, "failures", "snapshot.", FLINK_STATUS_COUNT_MAX, &s->snapshot.failures)) < 0))
+		return rc;
+	if ((rc = get_map(p, doc, "bluegreen", "", &m)) < 0)
+		return rc;
+	if (m && ((rc = known_keys(p, m, "bluegreen", bgk, FO_ARRAY_LEN(bgk))) < 0 ||
+		  (rc = get_str(p, m, "state", "bluegreen.", &s->bluegreen.state)) < 0 ||
+		  (rc = get_str(p, m, "active", "bluegreen.", &s->bluegreen.active)) < 0 ||
+		  (rc = get_str(p, m, "blueJob", "bluegreen.", &s->bluegreen.blue_job)) < 0 ||
+		  (rc = get_str(p, m, "greenJob", "bluegreen.", &s->bluegreen.green_job)) < 0 ||
+		  (rc = get_str(p, m, "startedFrom", "bluegreen.", &s->bluegreen.started_from)) < 0 ||
+		  (rc = get_str(p, m, "switchedAt", "bluegreen.", &s->bluegreen.switched_at)) < 0))
 		return rc;
 	const fo_yaml_node *h = fo_yaml_get(doc, "history");
 	if (h && !fo_yaml_is_null(h)) {

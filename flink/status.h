@@ -114,6 +114,13 @@ typedef struct flink_status {
 		char *type, *of, *path, *time, *trigger_id;
 		long long failures;
 	} snapshot;
+	/* a FlinkBlueGreenDeployment's: its state (upstream's), the colour
+	 * that runs git's spec or the last one that did, the job each colour
+	 * runs, the savepoint the newest colour started from, and when the
+	 * last switch was; left out for the other kinds */
+	struct {
+		char *state, *active, *blue_job, *green_job, *started_from, *switched_at;
+	} bluegreen;
 	flink_status_history *history; /* newest first, at most FLINK_STATUS_HISTORY_MAX */
 	size_t nhistory;
 	char *update_time;

@@ -22,6 +22,7 @@
 
 #include "deploy/bluegreen.h"
 #include "deploy/journal.h"
+#include "flink/status.h"
 #include "lib/util.h"
 
 #define T1 "target-1"
@@ -1169,6 +1170,122 @@ static void test_observe_child(void **state)
 	}
 }
 
+/* The resource's status file through a life: the phase, observedCommit
+ * only once the active colour runs git's spec healthy, a message without
+ * ages, the bluegreen block; what is written reads back the same, and an
+ * unknown key of the block is refused. */
+static void test_status(void **state)
+{
+	(void)state;
+	static const char doc[] = "apiVersion: flink.apache.org/v1beta1\nkind: FlinkBlueGreenDeployment\n"
+				  "metadata: {name: counter, namespace: jobs}\nspec:\n  template:\n    spec:\n"
+				  "      image: flink:1.20\n      flinkVersion: v1_20\n      mode: standalone\n"
+				  "      jobManager: {resource: {memory: 1g, cpu: 1}}\n"
+				  "      taskManager: {resource: {memory: 1g, cpu: 1}}\n"
+				  "      job: {jarURI: 's3://j/c.jar', parallelism: 1, upgradeMode: savepoint}\n";
+	fo_diags dg = FO_DIAGS_INIT;
+	flink_deployment *git = load_bg(doc, &dg);
+	assert_non_null(git);
+	fo_diags_free(&dg);
+	const char *t = git->bg->template_hash;
+	static const struct {
+		const char *name;
+		enum deploy_bg_state state;
+		bool same_target, healthy, retiring, error, forgotten;
+		enum flink_phase phase;
+		bool observed;
+		const char *message, *active;
+	} srows[] = {
+		{"the first colour starts", DEPLOY_BG_TRANSITIONING_TO_BLUE, .phase = FLINK_PHASE_DEPLOYING,
+		 .message = "blue starts"},
+		{"blue runs git's spec, healthy", DEPLOY_BG_ACTIVE_BLUE, true, true, .phase = FLINK_PHASE_RUNNING,
+		 .observed = true, .message = "blue runs", .active = "blue"},
+		{"blue takes the handover savepoint", DEPLOY_BG_SAVEPOINTING_BLUE, .phase = FLINK_PHASE_UPGRADING,
+		 .message = "blue takes the savepoint the new job starts from, and runs on", .active = "blue"},
+		{"green starts beside blue", DEPLOY_BG_TRANSITIONING_TO_GREEN, .phase = FLINK_PHASE_UPGRADING,
+		 .message = "green starts beside blue from s3://sp/savepoint-h; the switch comes once it has caught up",
+		 .active = "blue"},
+		{"switched, blue retiring", DEPLOY_BG_ACTIVE_GREEN, true, true, true, .phase = FLINK_PHASE_RUNNING,
+		 .observed = true, .message = "green runs; blue stops with a savepoint and is removed", .active = "green"},
+		{"green runs git's spec, not seen healthy", DEPLOY_BG_ACTIVE_GREEN, true, .phase = FLINK_PHASE_DEPLOYING,
+		 .message = "green takes git's spec", .active = "green"},
+		{"aborted", DEPLOY_BG_ACTIVE_BLUE, .healthy = true, .error = true, .phase = FLINK_PHASE_FAILED,
+		 .message = "green did not catch up", .active = "blue"},
+		{"forgotten", DEPLOY_BG_ACTIVE_BLUE, .forgotten = true, .phase = FLINK_PHASE_DELETED,
+		 .message = "gone from git: its children stopped with a final savepoint and were removed"},
+	};
+	for (size_t i = 0; i < FO_ARRAY_LEN(srows); i++) {
+		deploy_bg_item it;
+		memset(&it, 0, sizeof(it));
+		it.ns = "jobs";
+		it.name = "counter";
+		it.git = git;
+		journal_in(&it.journal, srows[i].state);
+		if (srows[i].state == DEPLOY_BG_TRANSITIONING_TO_BLUE) {
+			free(it.journal.active_target);
+			it.journal.active_target = NULL; /* a first colour */
+		}
+		free(it.journal.handover_path);
+		it.journal.handover_path = deploy_bg_transitioning(srows[i].state) ? fo_strdup("s3://sp/savepoint-h") : NULL;
+		if (srows[i].same_target) {
+			free(it.journal.active_target);
+			it.journal.active_target = fo_strdup(t);
+		}
+		it.journal.retiring = srows[i].retiring;
+		if (srows[i].error)
+			it.journal.error = fo_strdup("green did not catch up");
+		it.active_healthy = srows[i].healthy;
+		it.forgotten = srows[i].forgotten;
+		it.child_job[DEPLOY_BG_BLUE] = "b1";
+		it.started_from = "s3://sp/savepoint-h";
+		it.switched_at = srows[i].retiring ? "2026-12-07T12:00:00.000Z" : NULL;
+		flink_status *st = flink_status_new("jobs", "counter");
+		deploy_bg_status_update(st, &it, "blob1", "c0ffee");
+		if (st->phase != srows[i].phase || !!st->observed_commit != srows[i].observed ||
+		    !fo_streq(st->message, srows[i].message) || !fo_streq(st->bluegreen.active, srows[i].active))
+			fail_msg("%s: %s observed %s \"%s\" active %s", srows[i].name, flink_phase_name(st->phase),
+				 st->observed_commit ? st->observed_commit : "-", st->message ? st->message : "",
+				 st->bluegreen.active ? st->bluegreen.active : "-");
+		if (srows[i].observed)
+			assert_string_equal(st->observed_commit, "c0ffee");
+		assert_string_equal(st->source.path, git->source);
+		if (!srows[i].forgotten) {
+			assert_string_equal(st->bluegreen.state, deploy_bg_state_name(srows[i].state));
+			assert_string_equal(st->bluegreen.blue_job, "b1");
+			assert_null(st->bluegreen.green_job);
+		}
+		/* what is written reads back, and writes the same bytes */
+		fo_buf a = FO_BUF_INIT, b = FO_BUF_INIT;
+		flink_status_write(st, &a);
+		flink_status *back = NULL;
+		fo_err e = FO_ERR_INIT;
+		if (flink_status_parse("s.yaml", fo_buf_cstr(&a), a.len, &back, &e) < 0)
+			fail_msg("%s: does not read back: %s\n%s", srows[i].name, fo_err_msg(&e), fo_buf_cstr(&a));
+		flink_status_write(back, &b);
+		assert_string_equal(fo_buf_cstr(&a), fo_buf_cstr(&b));
+		if (srows[i].retiring)
+			assert_non_null(strstr(fo_buf_cstr(&a), "bluegreen:\n  state: ACTIVE_GREEN\n  active: green\n"
+								"  blueJob: b1\n  startedFrom: s3://sp/savepoint-h\n"
+								"  switchedAt: \"2026-12-07T12:00:00.000Z\"\n"));
+		flink_status_free(back);
+		flink_status_free(st);
+		fo_buf_free(&a);
+		fo_buf_free(&b);
+		it.child_job[0] = it.started_from = it.switched_at = NULL;
+		it.ns = it.name = NULL;
+		deploy_bg_journal_clear(&it.journal);
+	}
+	flink_deployment_free(git);
+	/* strict: an unknown key of the block is refused */
+	static const char bad[] = "apiVersion: flinkops.io/v1alpha1\nkind: FlinkDeploymentStatus\n"
+				  "metadata: {name: c, namespace: n}\nphase: Running\nbluegreen: {colour: blue}\n";
+	flink_status *st = NULL;
+	fo_err e = FO_ERR_INIT;
+	assert_true(flink_status_parse("bad.yaml", bad, strlen(bad), &st, &e) < 0);
+	assert_non_null(strstr(fo_err_msg(&e), "colour"));
+	fo_err_clear(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1184,6 +1301,7 @@ int main(void)
 		cmocka_unit_test(test_journal_roundtrip),
 		cmocka_unit_test(test_journal_strict),
 		cmocka_unit_test(test_observe_child),
+		cmocka_unit_test(test_status),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
