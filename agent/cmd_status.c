@@ -60,6 +60,15 @@ static cJSON *status_json(const flink_status *s, const char *file)
 		cJSON_AddNumberToObject(o, "savepointsRetained", s->savepoints.retained);
 		cJSON_AddNumberToObject(o, "savepointsPendingDisposal", s->savepoints.disposing);
 	}
+	if (s->bluegreen.state) { /* a FlinkBlueGreenDeployment's */
+		cJSON *bg = cJSON_AddObjectToObject(o, "blueGreen");
+		const char *keys[] = {"state", "active", "blueJob", "greenJob", "startedFrom", "switchedAt"};
+		const char *vals[] = {s->bluegreen.state,     s->bluegreen.active,       s->bluegreen.blue_job,
+				      s->bluegreen.green_job, s->bluegreen.started_from, s->bluegreen.switched_at};
+		for (size_t i = 0; i < FO_ARRAY_LEN(keys); i++)
+			if (vals[i])
+				cJSON_AddStringToObject(bg, keys[i], vals[i]);
+	}
 	cJSON *hist = cJSON_AddArrayToObject(o, "history");
 	for (size_t i = 0; i < s->nhistory; i++) {
 		const flink_status_history *h = &s->history[i];

@@ -122,6 +122,12 @@ wrc=$?
 [ "$(status_field phase)" = Running ] && [ "$(status_field observedCommit)" = "$commit2" ] && [ $wrc = 0 ] &&
 	ok "status Running at ${commit2:0:7}: \"$(status_field message)\"; flinkops wait exits 0" ||
 	fail "status after the switch: phase=$(status_field phase) observed=$(status_field observedCommit) wait $wrc: $(tail -2 "$tmp/wait")"
+bgs=$("$FLINKOPS" status --repo "$repo" --cache "$tmp/scache" -o json 2>/dev/null | jq -c '.deployments[] | select(.name=="counter") | .blueGreen')
+[ "$(jq -r .state <<<"$bgs")" = ACTIVE_GREEN ] && [ "$(jq -r .active <<<"$bgs")" = green ] &&
+	[ "$(jq -r .greenJob <<<"$bgs")" = "$green" ] && [ "$(jq -r .startedFrom <<<"$bgs")" = "$from" ] &&
+	[ -n "$(jq -r '.switchedAt // empty' <<<"$bgs")" ] &&
+	ok "the status file's bluegreen block: green active, its job, the savepoint it started from, the switch time" ||
+	fail "bluegreen block: $bgs (green $green from $from)"
 grep -q "counter: ACTIVE_BLUE: savepoint" "$tmp/err" && grep -q "SAVEPOINTING_BLUE: transition" "$tmp/err" &&
 	grep -q "TRANSITIONING_TO_GREEN: healthy" "$tmp/err" && grep -q "TRANSITIONING_TO_GREEN: cutover" "$tmp/err" &&
 	grep -q "ACTIVE_GREEN: retire" "$tmp/err" &&
