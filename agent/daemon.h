@@ -329,10 +329,19 @@ typedef struct agent_metric_values {
 	uint64_t leader_transitions; /* leadership acquired, lost or released */
 	uint64_t upgrade_failures[DEPLOY_NFAILURES]; /* by deploy_failure; [DEPLOY_FAILURE_NONE] unused */
 	uint64_t rollbacks; /* rollbacks started: a failed upgrade's previous spec journaled to run again */
+	/* blue/green switches recorded, by how they ended: [0] cut over, [1]
+	 * aborted (the new colour removed), [2] cancelled (git went back) */
+	uint64_t bg_switches[3];
+	agent_hist bg_switch_seconds; /* a transition's start -> its cut-over */
 	agent_deploy_series *deps;   /* owned; sorted by namespace, then name */
 	size_t ndeps;
 } agent_metric_values;
 
+/* What the blue/green engine recorded in a pass (`bg`, the pass's
+ * deploy_bg_pass): its cut-overs, aborts and cancels, and how long each
+ * cut-over's transition took. */
+struct deploy_bg_pass;
+void agent_metric_bluegreen(agent_metric_values *v, const struct deploy_bg_pass *bg);
 /* Empty values with the histograms' bounds set. */
 void agent_metric_values_init(agent_metric_values *v, const char *version, const char *revision);
 /* Free the per-deployment series; `v` is empty afterwards. */

@@ -78,6 +78,7 @@ static void record(agent_state *st, const cli_pass *cp, const deploy_pass *pass,
 		m->rollouts_in_progress = r->waiting;
 	/* a pass that read every manifest knows which deployments are gone */
 	agent_metric_rollouts(m, pass, outcome != AGENT_PASS_ERROR && cp->bad == 0);
+	agent_metric_bluegreen(m, &cp->bg);
 	static const enum agent_kind kind_of[RENDER_NCOMPONENTS] = {
 		[RENDER_CONFIGMAP] = AGENT_KIND_CONFIGMAP,
 		[RENDER_SERVICE_JOBMANAGER] = AGENT_KIND_SERVICE,

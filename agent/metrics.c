@@ -11,6 +11,8 @@
 
 #include "agent/daemon.h"
 
+#include "deploy/bluegreen.h"
+
 /* A pass is seconds when nothing changed, minutes when a big repository is
  * first cloned; a fetch is well under a second when nothing is new. */
 static const double pass_bounds[] = {0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300};
@@ -40,6 +42,20 @@ void agent_metric_values_init(agent_metric_values *v, const char *version, const
 	v->pass_seconds.nbounds = FO_ARRAY_LEN(pass_bounds);
 	v->fetch_seconds.bounds = fetch_bounds;
 	v->fetch_seconds.nbounds = FO_ARRAY_LEN(fetch_bounds);
+	v->bg_switch_seconds.bounds = rollout_bounds;
+	v->bg_switch_seconds.nbounds = FO_ARRAY_LEN(rollout_bounds);
+}
+
+void agent_metric_bluegreen(agent_metric_values *v, const deploy_bg_pass *bg)
+{
+	for (size_t i = 0; bg && i < bg->n; i++) {
+		const deploy_bg_item *it = &bg->v[i];
+		v->bg_switches[0] += it->cutovers;
+		v->bg_switches[1] += it->aborts;
+		v->bg_switches[2] += it->cancels;
+		if (it->switch_ms >= 0)
+			agent_hist_observe(&v->bg_switch_seconds, (double)it->switch_ms / 1000.0);
+	}
 }
 
 void agent_metric_values_free(agent_metric_values *v)
@@ -347,6 +363,16 @@ void agent_metrics_format(const agent_metric_values *v, fo_buf *b)
 	       "Rollbacks started: an upgrade's new job judged unhealthy, its failed job cancelled and the previous "
 	       "commit's spec set to run again (the cause is counted in flinkops_upgrade_failures_total).");
 	fo_buf_printf(b, "flinkops_rollbacks_total %llu\n", (unsigned long long)v->rollbacks);
+
+	header(b, "flinkops_bluegreen_switches_total", "counter",
+	       "Blue/green transitions that ended: cutover (the new colour caught up and took over), abort (it did not "
+	       "in the grace period, or failed: removed, the old colour runs on), cancel (git went back or suspended).");
+	static const char *const how[] = {"cutover", "abort", "cancel"};
+	for (size_t k = 0; k < FO_ARRAY_LEN(how); k++)
+		fo_buf_printf(b, "flinkops_bluegreen_switches_total{result=\"%s\"} %llu\n", how[k],
+			      (unsigned long long)v->bg_switches[k]);
+	hist(b, "flinkops_bluegreen_switch_duration_seconds",
+	     "How long a blue/green transition took, from the new colour's start to the cut-over.", &v->bg_switch_seconds);
 
 	header(b, "flinkops_webhook_requests_total", "counter", "Webhook requests by provider and HTTP status answered.");
 	for (size_t p = 0; p < AGENT_HOOK_NPROVIDERS; p++)

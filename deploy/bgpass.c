@@ -40,6 +40,7 @@ static deploy_bg_item *item_add(deploy_bg_pass *p, const char *ns, const char *n
 	p->v = fo_realloc(p->v, (p->n + 1) * sizeof(*p->v));
 	deploy_bg_item *it = &p->v[p->n++];
 	memset(it, 0, sizeof(*it));
+	it->switch_ms = -1;
 	it->ns = fo_strdup(ns);
 	it->name = fo_strdup(name);
 	return it;
@@ -129,6 +130,7 @@ static void advance(k8s_client *c, const char *agent, bool decide, bool known, d
 			char *was = deploy_bg_journal_encode(&it->journal);
 			fo_info("bluegreen", "%s/%s: %s: %s%s%s", it->ns, it->name, deploy_bg_state_name(it->journal.state),
 				deploy_bg_op_name(n.op), n.why ? " (" : "", n.why ? n.why : "");
+			int64_t began = it->journal.started_ms;
 			deploy_bg_record(&it->journal, &d, &n, o.now_ms);
 			if (record(c, it, agent, &e) < 0) {
 				deploy_bg_journal_clear(&it->journal);
@@ -143,7 +145,11 @@ static void advance(k8s_client *c, const char *agent, bool decide, bool known, d
 					deploy_time_text(o.now_ms, when);
 					free(it->switched_at);
 					it->switched_at = fo_strdup(when);
+					it->cutovers++;
+					it->switch_ms = began > 0 && o.now_ms >= began ? o.now_ms - began : -1;
 				}
+				it->aborts += n.op == DEPLOY_BG_OP_ABORT;
+				it->cancels += n.op == DEPLOY_BG_OP_CANCEL;
 				char *point = fo_asprintf("bluegreen-%s", deploy_bg_op_name(n.op));
 				deploy_fault_point(point); /* the crash tests' "bluegreen-OP" */
 				free(point);

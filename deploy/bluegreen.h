@@ -314,6 +314,8 @@ typedef struct deploy_bg_item {
 	char *child_job[2];          /* by colour: the job its rollout journal names (NULL: none) */
 	char *started_from;          /* what the active colour's job started from, as its journal says */
 	char *switched_at;           /* RFC 3339: a cut-over recorded in this pass (NULL: none) */
+	unsigned cutovers, aborts, cancels; /* recorded in this pass (for the metrics) */
+	int64_t switch_ms;           /* the cut-over's transition: how long it took (-1: none this pass) */
 } deploy_bg_item;
 
 typedef struct deploy_bg_pass {

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "agent/daemon.h"
+#include "deploy/bluegreen.h"
 #include "config/config.h"
 
 static void test_schedule(void **state)
@@ -691,6 +692,32 @@ static const char want_metrics[] =
 	"flinkops_upgrade_failures_total).\n"
 	"# TYPE flinkops_rollbacks_total counter\n"
 	"flinkops_rollbacks_total 0\n"
+	"# HELP flinkops_bluegreen_switches_total Blue/green transitions that ended: cutover (the new colour caught up "
+	"and took over), abort (it did not in the grace period, or failed: removed, the old colour runs on), cancel "
+	"(git went back or suspended).\n"
+	"# TYPE flinkops_bluegreen_switches_total counter\n"
+	"flinkops_bluegreen_switches_total{result=\"cutover\"} 0\n"
+	"flinkops_bluegreen_switches_total{result=\"abort\"} 0\n"
+	"flinkops_bluegreen_switches_total{result=\"cancel\"} 0\n"
+	"# HELP flinkops_bluegreen_switch_duration_seconds How long a blue/green transition took, from the new "
+	"colour's start to the cut-over.\n"
+	"# TYPE flinkops_bluegreen_switch_duration_seconds histogram\n"
+	"flinkops_bluegreen_switch_duration_seconds_bucket{le=\"0.5\"} 0\n"
+	"flinkops_bluegreen_switch_duration_seconds_bucket{le=\"1\"} 0\n"
+	"flinkops_bluegreen_switch_duration_seconds_bucket{le=\"2.5\"} 0\n"
+	"flinkops_bluegreen_switch_duration_seconds_bucket{le=\"5\"} 0\n"
+	"flinkops_bluegreen_switch_duration_seconds_bucket{le=\"10\"} 0\n"
+	"flinkops_bluegreen_switch_duration_seconds_bucket{le=\"30\"} 0\n"
+	"flinkops_bluegreen_switch_duration_seconds_bucket{le=\"60\"} 0\n"
+	"flinkops_bluegreen_switch_duration_seconds_bucket{le=\"120\"} 0\n"
+	"flinkops_bluegreen_switch_duration_seconds_bucket{le=\"300\"} 0\n"
+	"flinkops_bluegreen_switch_duration_seconds_bucket{le=\"600\"} 0\n"
+	"flinkops_bluegreen_switch_duration_seconds_bucket{le=\"1200\"} 0\n"
+	"flinkops_bluegreen_switch_duration_seconds_bucket{le=\"1800\"} 0\n"
+	"flinkops_bluegreen_switch_duration_seconds_bucket{le=\"3600\"} 0\n"
+	"flinkops_bluegreen_switch_duration_seconds_bucket{le=\"+Inf\"} 0\n"
+	"flinkops_bluegreen_switch_duration_seconds_sum 0\n"
+	"flinkops_bluegreen_switch_duration_seconds_count 0\n"
 	"# HELP flinkops_webhook_requests_total Webhook requests by provider and HTTP status answered.\n"
 	"# TYPE flinkops_webhook_requests_total counter\n"
 	"flinkops_webhook_requests_total{provider=\"unknown\",code=\"413\"} 1\n"
@@ -728,7 +755,7 @@ static void test_metrics_text(void **state)
 	fo_buf b = FO_BUF_INIT;
 	agent_metrics_format(&v, &b);
 	assert_string_equal(fo_buf_cstr(&b), want_metrics);
-	assert_int_equal(check_exposition(fo_buf_cstr(&b)), 2);
+	assert_int_equal(check_exposition(fo_buf_cstr(&b)), 3); /* pass, fetch, blue/green switch */
 	fo_buf_free(&b);
 }
 
@@ -922,8 +949,8 @@ static void test_metrics_rollouts(void **state)
 	assert_null(strstr(t, "flinkops_upgrade_duration_seconds_count{namespace=\"team-a\",name=\"we"));
 	assert_null(strstr(t, "team-b"));
 	assert_null(strstr(t, "quiet"));
-	/* pass, fetch, 2 savepoint and 1 upgrade series */
-	assert_int_equal(check_exposition(t), 5);
+	/* pass, fetch, blue/green switch, 2 savepoint and 1 upgrade series */
+	assert_int_equal(check_exposition(t), 6);
 	fo_buf_free(&b);
 
 	/* an incomplete pass (a manifest unread) forgets nothing ... */
@@ -937,6 +964,43 @@ static void test_metrics_rollouts(void **state)
 	p.n = 0;
 	agent_metric_rollouts(&v, &p, true);
 	assert_int_equal(v.ndeps, 0);
+	agent_metric_values_free(&v);
+}
+
+/* What the blue/green engine recorded: cut-overs, aborts and cancels add
+ * up over passes; each cut-over's duration is observed once. */
+static void test_metrics_bluegreen(void **state)
+{
+	(void)state;
+	deploy_bg_item items[2];
+	memset(items, 0, sizeof(items));
+	items[0].cutovers = 1;
+	items[0].switch_ms = 45000;
+	items[1].aborts = 1;
+	items[1].switch_ms = -1;
+	deploy_bg_pass bg = {.v = items, .n = 2};
+	agent_metric_values v;
+	agent_metric_values_init(&v, "x", "y");
+	agent_metric_bluegreen(&v, &bg);
+	items[0] = (deploy_bg_item){.cancels = 1, .switch_ms = -1};
+	agent_metric_bluegreen(&v, &bg);
+	agent_metric_bluegreen(&v, NULL);
+	fo_buf b = FO_BUF_INIT;
+	agent_metrics_format(&v, &b);
+	const char *t = fo_buf_cstr(&b);
+	static const char *const want[] = {
+		"flinkops_bluegreen_switches_total{result=\"cutover\"} 1\n",
+		"flinkops_bluegreen_switches_total{result=\"abort\"} 2\n",
+		"flinkops_bluegreen_switches_total{result=\"cancel\"} 1\n",
+		"flinkops_bluegreen_switch_duration_seconds_bucket{le=\"30\"} 0\n",
+		"flinkops_bluegreen_switch_duration_seconds_bucket{le=\"60\"} 1\n",
+		"flinkops_bluegreen_switch_duration_seconds_sum 45\n",
+		"flinkops_bluegreen_switch_duration_seconds_count 1\n",
+	};
+	for (size_t i = 0; i < FO_ARRAY_LEN(want); i++)
+		if (!strstr(t, want[i]))
+			fail_msg("missing: %s", want[i]);
+	fo_buf_free(&b);
 	agent_metric_values_free(&v);
 }
 
@@ -1174,6 +1238,7 @@ int main(void)
 		cmocka_unit_test(test_metrics_text),
 		cmocka_unit_test(test_metrics_cumulative),
 		cmocka_unit_test(test_metrics_rollouts),
+		cmocka_unit_test(test_metrics_bluegreen),
 		cmocka_unit_test(test_metrics_wait),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
