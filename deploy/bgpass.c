@@ -61,7 +61,7 @@ static int record(k8s_client *c, deploy_bg_item *it, const char *agent, fo_err *
 	char *cm = fo_asprintf(DEPLOY_BG_PREFIX "%s", it->name);
 	char *text = deploy_bg_journal_encode(&it->journal);
 	int rc = deploy_record_write(c, it->ns, cm, it->name, DEPLOY_BG_LABEL_VALUE, agent, DEPLOY_BG_KEY, text, &it->rv,
-				     NULL, e);
+				     &it->uid, e);
 	if (rc == 0)
 		it->recorded = true;
 	else
@@ -69,6 +69,67 @@ static int record(k8s_client *c, deploy_bg_item *it, const char *agent, fo_err *
 	free(text);
 	free(cm);
 	return rc;
+}
+
+/*
+ * A Kubernetes Event for a step just recorded, on the journal ConfigMap
+ * (the one object a FlinkBlueGreenDeployment has of its own): a
+ * transition begun, a switch, an abort (a warning), a cancel, the old
+ * colour retired. Best effort: one that cannot be posted is a warning in
+ * the log, never a failed step. Messages hold colours, times and savepoint
+ * paths, never a credential.
+ */
+static void step_event(k8s_client *c, const deploy_bg_item *it, const char *agent, const deploy_bg_next *n,
+		       enum deploy_bg_colour was)
+{
+	const char *reason = NULL;
+	char *msg = NULL;
+	enum deploy_bg_colour now = deploy_bg_active(it->journal.state);
+	const char *from = deploy_bg_colour_name(was), *to = deploy_bg_colour_name(now == was ? (enum deploy_bg_colour)!was : now);
+	switch (n->op) {
+	case DEPLOY_BG_OP_TRANSITION:
+		reason = "BlueGreenTransition";
+		msg = fo_asprintf("%s starts beside %s from %s", to, from,
+				  it->journal.handover_path ? it->journal.handover_path : "empty state");
+		break;
+	case DEPLOY_BG_OP_CUTOVER:
+		reason = "BlueGreenSwitched";
+		msg = fo_asprintf("%s caught up and took over; %s stops with a savepoint", deploy_bg_colour_name(now),
+				  deploy_bg_colour_name(was));
+		break;
+	case DEPLOY_BG_OP_ABORT:
+		reason = "BlueGreenAborted";
+		msg = fo_strdup(n->why ? n->why : "aborted");
+		break;
+	case DEPLOY_BG_OP_CANCEL:
+		if (!n->why)
+			return; /* a failure cleared: nothing to announce */
+		reason = "BlueGreenCancelled";
+		msg = fo_strdup(n->why);
+		break;
+	case DEPLOY_BG_OP_RETIRE:
+		reason = "BlueGreenRetired";
+		msg = fo_asprintf("%s stopped with a savepoint and is removed", deploy_bg_colour_name((enum deploy_bg_colour)!now));
+		break;
+	default:
+		return;
+	}
+	char *cm = fo_asprintf(DEPLOY_BG_PREFIX "%s", it->name);
+	k8s_event ev = {.ns = it->ns,
+			.kind = &k8s_kind_configmap,
+			.name = cm,
+			.uid = it->uid,
+			.reason = reason,
+			.message = msg,
+			.warning = n->op == DEPLOY_BG_OP_ABORT,
+			.component = "flinkops",
+			.instance = agent};
+	fo_err e = FO_ERR_INIT;
+	if (k8s_event_create(c, &ev, &e) < 0)
+		fo_warn("bluegreen", "%s/%s: the %s Event was not recorded: %s", it->ns, it->name, reason, fo_err_msg(&e));
+	fo_err_clear(&e);
+	free(cm);
+	free(msg);
 }
 
 static const flink_deployment *kid_named(const flink_deployments *kids, const char *name)
@@ -131,6 +192,7 @@ static void advance(k8s_client *c, const char *agent, bool decide, bool known, d
 			fo_info("bluegreen", "%s/%s: %s: %s%s%s", it->ns, it->name, deploy_bg_state_name(it->journal.state),
 				deploy_bg_op_name(n.op), n.why ? " (" : "", n.why ? n.why : "");
 			int64_t began = it->journal.started_ms;
+			enum deploy_bg_colour before = deploy_bg_active(it->journal.state);
 			deploy_bg_record(&it->journal, &d, &n, o.now_ms);
 			if (record(c, it, agent, &e) < 0) {
 				deploy_bg_journal_clear(&it->journal);
@@ -150,6 +212,7 @@ static void advance(k8s_client *c, const char *agent, bool decide, bool known, d
 				}
 				it->aborts += n.op == DEPLOY_BG_OP_ABORT;
 				it->cancels += n.op == DEPLOY_BG_OP_CANCEL;
+				step_event(c, it, agent, &n, before);
 				char *point = fo_asprintf("bluegreen-%s", deploy_bg_op_name(n.op));
 				deploy_fault_point(point); /* the crash tests' "bluegreen-OP" */
 				free(point);
@@ -310,6 +373,7 @@ void deploy_bg_pass_free(deploy_bg_pass *p)
 		free(it->name);
 		deploy_bg_journal_clear(&it->journal);
 		free(it->rv);
+		free(it->uid);
 		free(it->why);
 		free(it->error);
 		free(it->child_job[0]);

@@ -302,6 +302,7 @@ typedef struct deploy_bg_item {
 	deploy_bg_journal journal;   /* as recorded when the pass ends */
 	bool recorded;               /* a journal exists (read, or written in this pass) */
 	char *rv;                    /* its resourceVersion */
+	char *uid;                   /* its uid, once written in this pass (the Events' object) */
 	enum deploy_bg_op op;        /* the last step decided: NONE, WAIT, DELETE, ... */
 	char *why;                   /* that step's reason (WAIT, FAIL, ABORT), or NULL */
 	char *error;                 /* what this pass could not do (read, decide, record), or NULL */

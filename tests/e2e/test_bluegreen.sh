@@ -128,6 +128,19 @@ bgs=$("$FLINKOPS" status --repo "$repo" --cache "$tmp/scache" -o json 2>/dev/nul
 	[ -n "$(jq -r '.switchedAt // empty' <<<"$bgs")" ] &&
 	ok "the status file's bluegreen block: green active, its job, the savepoint it started from, the switch time" ||
 	fail "bluegreen block: $bgs (green $green from $from)"
+evs=$($K -n $ns get events --field-selector involvedObject.name=flink-bluegreen-counter \
+	-o jsonpath='{range .items[*]}{.reason}:{.type} {end}' 2>/dev/null)
+case "$evs" in
+*BlueGreenAborted:Warning*) ;;
+*) evs="no abort: $evs" ;;
+esac
+for r in BlueGreenTransition BlueGreenSwitched BlueGreenRetired; do
+	case "$evs" in *"$r:Normal"*) ;; *) evs="missing $r: $evs" ;; esac
+done
+case "$evs" in
+missing* | no*) fail "Events on flink-bluegreen-counter: $evs" ;;
+*) ok "Events on the blue/green journal: the abort (Warning), the transition, the switch, the retirement" ;;
+esac
 grep -q "counter: ACTIVE_BLUE: savepoint" "$tmp/err" && grep -q "SAVEPOINTING_BLUE: transition" "$tmp/err" &&
 	grep -q "TRANSITIONING_TO_GREEN: healthy" "$tmp/err" && grep -q "TRANSITIONING_TO_GREEN: cutover" "$tmp/err" &&
 	grep -q "ACTIVE_GREEN: retire" "$tmp/err" &&
