@@ -125,7 +125,8 @@ for f in flinkops_build_info flinkops_passes_total flinkops_pass_duration_second
 	flinkops_git_fetch_duration_seconds_bucket flinkops_objects_applied_total flinkops_rollouts_in_progress \
 	flinkops_savepoint_duration_seconds_bucket flinkops_savepoint_duration_seconds_count \
 	flinkops_upgrade_duration_seconds_bucket flinkops_upgrade_duration_seconds_count \
-	flinkops_upgrade_failures_total flinkops_webhook_requests_total; do
+	flinkops_upgrade_failures_total flinkops_webhook_requests_total flinkops_bluegreen_switches_total \
+	flinkops_bluegreen_switch_duration_seconds_bucket flinkops_bluegreen_switch_duration_seconds_count; do
 	grep -qx "$f" <<<"$names" || missing="$missing $f"
 done
 [ -z "$missing" ] && ok "Prometheus has every family: $(grep -c '^flinkops_' <<<"$names") flinkops series names" ||
