@@ -393,9 +393,11 @@ int cli_pass_bluegreen(const char *verb, cli_pass *cp, bool decide)
 	if (!cp->kc || !cp->api_ok || (!cp->bluegreens.n && !deploy_live_bluegreen_at(cp->live, 0, &key, &text, &rv)))
 		return 0; /* none in git, none recorded */
 	fo_err e = FO_ERR_INIT;
-	/* without jobs nothing can be decided: every child is kept as it is */
-	int rc = deploy_bg_pass_run(cp->kc, cp->live, &cp->bluegreens, cp->opts.agent,
-				    decide && cp->cfg->flink.submit_jobs, &cp->desired, &cp->bg, &e);
+	/* without jobs nothing can be decided, and nothing of it applied:
+	 * every child is kept as it is (the pass reports each as an error) */
+	bool jobs = cp->cfg->flink.submit_jobs;
+	int rc = deploy_bg_pass_run(cp->kc, cp->live, &cp->bluegreens, cp->opts.agent, decide && jobs,
+				    jobs ? &cp->desired : NULL, &cp->bg, &e);
 	if (rc < 0)
 		cli_report(verb, "%s", fo_err_msg(&e));
 	fo_err_clear(&e);

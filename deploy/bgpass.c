@@ -295,13 +295,16 @@ static void run_item(k8s_client *c, const deploy_live *live, const char *agent, 
 		int x = deploy_bg_active(it->journal.state);
 		if (it->journal.state != DEPLOY_BG_INITIALIZING_BLUE && has_cj[x] && cj[x].started_from)
 			it->started_from = fo_strdup(cj[x].started_from);
-		if (!it->held && it->git)
+		if (!it->held && it->git && desired)
 			take_children(it, cname, desired);
 	}
 	for (int k = 0; k < 2; k++) {
-		if (it->held)
+		bool gone = it->git && it->child_live[k] && !it->child_running[k];
+		if (it->held || (gone && (!known || !decide)))
+			/* nothing of it known, or nothing decided in this pass (plan
+			 * --live, jobs off): kept as it is, never taken for a prune */
 			add_name(&out->held, &out->nheld, it->ns, cname[k]);
-		else if (known && it->git && it->child_live[k] && !it->child_running[k])
+		else if (gone)
 			/* aborted, cancelled or retired: removed with its final savepoint */
 			add_name(&out->removed, &out->nremoved, it->ns, cname[k]);
 		deploy_journal_clear(&cj[k]);

@@ -336,11 +336,14 @@ typedef struct deploy_bg_pass {
  * ask again until it waits or settles; a resource gone from git with no
  * child left has its journal deleted. Without `decide` (plan --live)
  * nothing is written. Then the children the pass runs are appended to
- * `desired` (which owns them), named after their resource's file; the
+ * `desired` (which owns them), named after their resource's file (NULL:
+ * none joins the pass, and every child is kept as it is); the
  * children the engine removes go to out->removed, and those of a resource
  * whose journal, children's journals or kept documents cannot be read, or
  * whose children exist without a journal, to out->held (with the item's
- * error): nothing of them is changed or deleted. Returns 0, or the first
+ * error), as are those the engine would remove when nothing was decided
+ * or a child's journal cannot be read: nothing of them is changed or
+ * deleted. Returns 0, or the first
  * error (each also on its item).
  */
 int deploy_bg_pass_run(struct k8s_client *c, const struct deploy_live *live, const flink_deployments *bgs,

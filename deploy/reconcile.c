@@ -237,31 +237,30 @@ size_t deploy_live_journals_unread(const deploy_live *l)
 	return l ? l->journals_unread : 0;
 }
 
-const char *deploy_live_journal_rv(const deploy_live *l, const char *ns, const char *name, const char **rv)
+/* The inventory's journal entry of ns/name, or NULL. */
+static const live_entry *journal_entry(const deploy_live *l, const char *ns, const char *name)
 {
 	char *key = fo_asprintf("%s/%s", ns, name);
-	const char *found = NULL;
-	if (rv)
-		*rv = NULL;
+	const live_entry *found = NULL;
 	for (size_t i = 0; l && i < l->njournals && !found; i++)
-		if (strcmp(l->journals[i].key, key) == 0) {
-			found = l->journals[i].json;
-			if (rv)
-				*rv = l->journals[i].instance;
-		}
+		if (strcmp(l->journals[i].key, key) == 0)
+			found = &l->journals[i];
 	free(key);
 	return found;
 }
 
+const char *deploy_live_journal_rv(const deploy_live *l, const char *ns, const char *name, const char **rv)
+{
+	const live_entry *en = journal_entry(l, ns, name);
+	if (rv)
+		*rv = en ? en->instance : NULL;
+	return en ? en->json : NULL;
+}
+
 const char *deploy_live_journal_uid(const deploy_live *l, const char *ns, const char *name)
 {
-	char *key = fo_asprintf("%s/%s", ns, name);
-	const char *uid = NULL;
-	for (size_t i = 0; l && i < l->njournals && !uid; i++)
-		if (strcmp(l->journals[i].key, key) == 0)
-			uid = l->journals[i].uid;
-	free(key);
-	return uid;
+	const live_entry *en = journal_entry(l, ns, name);
+	return en ? en->uid : NULL;
 }
 
 const char *deploy_live_journal(const deploy_live *l, const char *ns, const char *name)
