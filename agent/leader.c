@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "lib/json.h"
 #include "lib/util.h"
 
 void agent_lease_clear(agent_lease *l)
@@ -84,14 +85,14 @@ static cJSON *object_item(cJSON *o, const char *key)
 	cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
 	if (cJSON_IsObject(v))
 		return v;
-	cJSON_DeleteItemFromObjectCaseSensitive(o, key);
+	fo_json_remove(o, key);
 	return cJSON_AddObjectToObject(o, key);
 }
 
 /* o[key] = value, replacing any. */
 static void set_string(cJSON *o, const char *key, const char *value)
 {
-	cJSON_DeleteItemFromObjectCaseSensitive(o, key);
+	fo_json_remove(o, key);
 	cJSON_AddStringToObject(o, key, value);
 }
 
@@ -107,11 +108,11 @@ cJSON *agent_lease_object(const char *ns, const char *name, const agent_lease *r
 	cJSON *meta = object_item(o, "metadata");
 	set_string(meta, "name", name);
 	set_string(meta, "namespace", ns);
-	cJSON_DeleteItemFromObjectCaseSensitive(meta, "resourceVersion");
+	fo_json_remove(meta, "resourceVersion");
 	if (rec->resource_version)
 		cJSON_AddStringToObject(meta, "resourceVersion", rec->resource_version);
 	set_string(object_item(meta, "labels"), "app.kubernetes.io/managed-by", "flinkops");
-	cJSON_DeleteItemFromObjectCaseSensitive(o, "spec");
+	fo_json_remove(o, "spec");
 	cJSON *spec = cJSON_AddObjectToObject(o, "spec");
 	/* a released Lease has no holder: the field is left out, as client-go does */
 	if (rec->holder && rec->holder[0])

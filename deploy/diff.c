@@ -142,10 +142,10 @@ static cJSON *stripped(const cJSON *o)
 	static const char *const meta_fields[] = {"managedFields", "resourceVersion", "generation", "uid",
 						  "creationTimestamp", "selfLink"};
 	cJSON *c = cJSON_Duplicate(o, true);
-	cJSON_DeleteItemFromObjectCaseSensitive(c, "status");
+	fo_json_remove(c, "status");
 	cJSON *m = cJSON_GetObjectItemCaseSensitive(c, "metadata");
 	for (size_t i = 0; m && i < FO_ARRAY_LEN(meta_fields); i++)
-		cJSON_DeleteItemFromObjectCaseSensitive(m, meta_fields[i]);
+		fo_json_remove(m, meta_fields[i]);
 	return c;
 }
 

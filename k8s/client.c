@@ -421,9 +421,9 @@ int k8s_list_page_parse(const char *body, const k8s_kind *kind, unsigned flags, 
 			cJSON_AddStringToObject(it, "kind", kind->kind);
 		/* managedFields are often most of an object's size, and flinkops
 		 * never reads them: drop them before they pile up */
-		cJSON_DeleteItemFromObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(it, "metadata"), "managedFields");
+		fo_json_remove(cJSON_GetObjectItemCaseSensitive(it, "metadata"), "managedFields");
 		if (flags & K8S_LIST_NO_STATUS)
-			cJSON_DeleteItemFromObjectCaseSensitive(it, "status");
+			fo_json_remove(it, "status");
 		rc = fn(it, arg);
 	}
 	const cJSON *meta = cJSON_GetObjectItemCaseSensitive(j, "metadata");

@@ -180,6 +180,14 @@ void fo_json_set(cJSON *dst, const char *key, cJSON *value)
 		cJSON_AddItemToObject(dst, key, value);
 }
 
+void fo_json_remove(cJSON *o, const char *key)
+{
+	if (!cJSON_IsObject(o))
+		return;
+	while (cJSON_GetObjectItemCaseSensitive(o, key))
+		cJSON_DeleteItemFromObjectCaseSensitive(o, key);
+}
+
 void fo_json_merge(cJSON *dst, const cJSON *src)
 {
 	for (const cJSON *s = src->child; s; s = s->next) {

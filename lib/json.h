@@ -39,6 +39,12 @@ char *fo_json_hash(const cJSON *v);
 void fo_json_merge(cJSON *dst, const cJSON *src);
 /* dst[key] = value, replacing an existing key in place (keeping its position). */
 void fo_json_set(cJSON *dst, const char *key, cJSON *value);
+/*
+ * Remove every member named `key` from `o` (NULL or not an object: nothing).
+ * A server's JSON may repeat a key and cJSON keeps each copy, so removing
+ * only the first would leave the next one behind to be read.
+ */
+void fo_json_remove(cJSON *o, const char *key);
 /* The object under `key`, created (empty) when missing or not an object. */
 cJSON *fo_json_obj(cJSON *parent, const char *key);
 /* The array under `key`, created when missing or not an array. */
