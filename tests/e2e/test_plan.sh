@@ -124,7 +124,7 @@ else
 	fail "markdown"
 fi
 if plan 2 --repo "$w" --base main --head raise -o json &&
-	jq -e '.deployments[0] | .action == "upgrade" and .takesSavepoint and (.warnings | length) == 1' "$t/out" >/dev/null; then
+	jq -en 'input | .deployments[0] | .action == "upgrade" and .takesSavepoint and (.warnings | length) == 1' "$t/out" >/dev/null; then
 	ok "json: action upgrade, takesSavepoint, one warning"
 else
 	fail "json"

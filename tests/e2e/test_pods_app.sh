@@ -241,7 +241,7 @@ app "$RIG_PODS_APP_TAG_2" stateless >"$tmp/work/jobs/counter.yaml"
 publish "stateless" >/dev/null
 plan_live
 if [ $prc = 2 ] && [ "$(planned .action)" = upgrade ] &&
-	jq -e '.deployments[] | select(.name=="counter") | .warnings // [] | any(test("state is dropped"))' "$tmp/plan" >/dev/null &&
+	jq -en 'input | .deployments[] | select(.name=="counter") | .warnings // [] | any(test("state is dropped"))' "$tmp/plan" >/dev/null &&
 	planned .state.jobManagerRestart | grep -q "newest checkpoint (Kubernetes HA)"; then
 	# (with HA, a JobManager restart still recovers the running job's newest checkpoint)
 	ok "plan --live on the switch to stateless: upgrade, the state is dropped; a JobManager restart: its newest checkpoint (HA)"

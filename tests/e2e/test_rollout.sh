@@ -160,7 +160,7 @@ base=$(git -C "$tmp/work" rev-parse HEAD)
 git -C "$tmp/work" rm -q jobs/counter.yaml
 git -C "$tmp/work" commit -qm "delete the stateless counter"
 "$FLINKOPS" plan --repo "$tmp/work" --base "$base" --head HEAD -o json >"$tmp/plan.json" 2>"$tmp/plan.err"
-if jq -e '.deployments[] | select(.name == "counter") | .action == "delete" and (.takesSavepoint | not) and
+if jq -en 'input | .deployments[] | select(.name == "counter") | .action == "delete" and (.takesSavepoint | not) and
 	any(.warnings[]; test("the job is cancelled, with no final savepoint"))' "$tmp/plan.json" >/dev/null; then
 	ok "plan: delete, no final savepoint promised, the cancel said"
 else

@@ -107,7 +107,7 @@ ck=$(journal .checkpointPath)
 listed=0
 for _ in $(seq 1 20); do
 	curl -s --max-time 5 "$RIG_FLINK_URL/jobs/$job/checkpoints" |
-		jq -e --arg p "$ck" '[.history[] | select(.external_path == $p and .status == "COMPLETED")] | length == 1' \
+		jq -en --arg p "$ck" 'input | [.history[] | select(.external_path == $p and .status == "COMPLETED")] | length == 1' \
 			>/dev/null && { listed=1; break; }
 	sleep 0.5
 done

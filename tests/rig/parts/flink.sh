@@ -74,7 +74,7 @@ flink_up() {
 	for ((i = 0; i < 600; i++)); do
 		kill -0 "$pid" 2>/dev/null || rig_die "flink: cluster exited while starting (log: $RIG_HOME/logs/flink-cluster.log)"
 		if curl -sf "http://127.0.0.1:$port/overview" 2>/dev/null |
-			jq -e --argjson n "$FLINK_RIG_SLOTS" '.["slots-total"] >= $n' >/dev/null 2>&1; then
+			jq -en --argjson n "$FLINK_RIG_SLOTS" 'input | .["slots-total"] >= $n' >/dev/null 2>&1; then
 			return 0
 		fi
 		sleep 0.2
@@ -218,7 +218,7 @@ _flink_smoke_steps() {
 	[ "$(jq -r .status <<<"$out")" = success ] || { _flink_fail "upload: $out"; return 1; }
 	jar=$(jq -r '.filename | split("/") | last' <<<"$out")
 	FLINK_SMOKE_JAR=$jar
-	_flink_req GET /jars | jq -e --arg id "$jar" '.files[] | select(.id == $id)' >/dev/null ||
+	_flink_req GET /jars | jq -en --arg id "$jar" 'input | .files[] | select(.id == $id)' >/dev/null ||
 		{ _flink_fail "uploaded jar $jar not listed by GET /jars"; return 1; }
 	rig_log "flink smoke: uploaded $jar"
 

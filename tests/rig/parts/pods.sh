@@ -838,7 +838,7 @@ _pods_app_smoke_steps() {
 	rig_log "pods smoke: application job $job (--job-id) RUNNING from $RIG_PODS_APP_JAR, counter at $count"
 	# what the JobManager runs with: the file's options, the -D one, the id
 	out=$(curl -sS --max-time 5 "http://$jm_ip:8081/jobmanager/config") || { _pods_fail "GET /jobmanager/config failed"; return 1; }
-	jq -e --arg j "$job" 'map({(.key): .value}) | add |
+	jq -en --arg j "$job" 'input | map({(.key): .value}) | add |
 		.["execution.shutdown-on-application-finish"] == "false" and
 		.["execution.submit-failed-job-on-application-error"] == "true" and
 		.["rest.flamegraph.enabled"] == "true" and .["$internal.pipeline.job-id"] == $j and
