@@ -396,7 +396,7 @@ int cli_pass_bluegreen(const char *verb, cli_pass *cp, bool decide)
 	/* without jobs nothing can be decided, and nothing of it applied:
 	 * every child is kept as it is (the pass reports each as an error) */
 	bool jobs = cp->cfg->flink.submit_jobs;
-	int rc = deploy_bg_pass_run(cp->kc, cp->live, &cp->bluegreens, cp->opts.agent, decide && jobs,
+	int rc = deploy_bg_pass_run(cp->kc, cp->live, &cp->bluegreens, &cp->opts, decide && jobs,
 				    jobs ? &cp->desired : NULL, &cp->bg, &e);
 	if (rc < 0)
 		cli_report(verb, "%s", fo_err_msg(&e));

@@ -20,6 +20,7 @@
 
 #include "deploy/deploy.h"
 #include "deploy/journal.h"
+#include "flink/rest.h"
 #include "k8s/k8s.h"
 #include "lib/log.h"
 #include "lib/util.h"
@@ -140,10 +141,54 @@ static const flink_deployment *kid_named(const flink_deployments *kids, const ch
 	return NULL;
 }
 
+/*
+ * The catch-up signal of the new colour `to` into `out` (deploy_bg_progress),
+ * from the watermarks of both jobs, the running one read first so that the
+ * new one, read after it, can only look further behind than it is. A call
+ * that fails leaves the new colour behind, and says why in *error (the
+ * caller frees it): what cannot be compared never counts as caught up.
+ */
+static void observe_progress(const deploy_options *opts, const deploy_bg_item *it, const deploy_journal cj[2],
+			     char *const cname[2], enum deploy_bg_colour to, const deploy_bg_desired *d,
+			     deploy_bg_child *out, char **error)
+{
+	enum deploy_bg_colour from = to == DEPLOY_BG_BLUE ? DEPLOY_BG_GREEN : DEPLOY_BG_BLUE;
+	if (!cj[from].job_id) {
+		out->caught_up = -1; /* no running job to catch up with: the fallback decides */
+		return;
+	}
+	flink_job_watermarks w[2];
+	memset(w, 0, sizeof(w));
+	const enum deploy_bg_colour order[2] = {from, to};
+	fo_err e = FO_ERR_INIT;
+	int rc = 0;
+	for (int i = 0; i < 2 && rc == 0; i++) {
+		enum deploy_bg_colour k = order[i];
+		flink_rest *r = NULL;
+		if (!cj[k].job_id)
+			rc = fo_err_set(&e, FO_EINVAL, "%s has no job recorded", cname[k]);
+		else if ((rc = deploy_rest_open(opts, it->ns, cname[k], &r, &e)) == 0)
+			rc = flink_rest_job_watermarks(r, cj[k].job_id, &w[k], &e);
+		flink_rest_free(r);
+	}
+	if (rc < 0) {
+		out->caught_up = 0;
+		*error = fo_strdup(fo_err_msg(&e));
+		fo_warn("bluegreen", "%s/%s: the progress of %s and %s cannot be compared: %s", it->ns, it->name,
+			cname[from], cname[to], *error);
+	} else {
+		out->caught_up = deploy_bg_progress(&w[from], &w[to], d->max_lag_ms, &out->behind_ms);
+	}
+	fo_err_clear(&e);
+	flink_job_watermarks_free(&w[0]);
+	flink_job_watermarks_free(&w[1]);
+}
+
 /* Decide and record until the step waits or settles (with `decide`). */
-static void advance(k8s_client *c, const char *agent, bool decide, bool known, deploy_bg_item *it,
+static void advance(k8s_client *c, const deploy_options *opts, bool decide, bool known, deploy_bg_item *it,
 		    const deploy_journal cj[2], const bool has_cj[2], char *const cname[2])
 {
+	const char *agent = opts->agent;
 	for (int step = 0; step < BG_STEPS_MAX; step++) {
 		flink_deployments kids = {0};
 		deploy_bg_desired d;
@@ -168,7 +213,19 @@ static void advance(k8s_client *c, const char *agent, bool decide, bool known, d
 			deploy_bg_observe_child(has_cj[k] ? &cj[k] : NULL, it->child_live[k], target, -1, &o.child[k]);
 			free(target);
 		}
+		/* the watermarks are read only while a transition to a healthy new
+		 * colour waits on them (not for a first child: nothing runs beside it) */
+		char *progress_error = NULL;
+		bool moving = it->journal.state == DEPLOY_BG_TRANSITIONING_TO_BLUE ||
+			      it->journal.state == DEPLOY_BG_TRANSITIONING_TO_GREEN;
+		enum deploy_bg_colour to = it->journal.state == DEPLOY_BG_TRANSITIONING_TO_BLUE ? DEPLOY_BG_BLUE
+												 : DEPLOY_BG_GREEN;
+		if (known && moving && it->journal.active_target && o.child[to].healthy && it->journal.healthy_ms)
+			observe_progress(opts, it, cj, cname, to, &d, &o.child[to], &progress_error);
+		o.child[to].progress_error = progress_error;
 		deploy_bg_next_step(&d, &it->journal, &o, &n);
+		free(progress_error);
+		o.child[to].progress_error = NULL;
 		it->active_healthy = it->journal.state != DEPLOY_BG_INITIALIZING_BLUE &&
 				     o.child[deploy_bg_active(it->journal.state)].healthy;
 		it->op = n.op;
@@ -257,7 +314,7 @@ static void take_children(deploy_bg_item *it, char *const cname[2], flink_deploy
 	flink_deployments_free(&kids);
 }
 
-static void run_item(k8s_client *c, const deploy_live *live, const char *agent, bool decide, deploy_bg_item *it,
+static void run_item(k8s_client *c, const deploy_live *live, const deploy_options *opts, bool decide, deploy_bg_item *it,
 		     flink_deployments *desired, deploy_bg_pass *out)
 {
 	deploy_journal cj[2];
@@ -290,7 +347,7 @@ static void run_item(k8s_client *c, const deploy_live *live, const char *agent, 
 		item_error(it, msg);
 		free(msg);
 	} else {
-		advance(c, agent, decide, known, it, cj, has_cj, cname);
+		advance(c, opts, decide, known, it, cj, has_cj, cname);
 		/* the lineage: what the colour that is active now started from */
 		int x = deploy_bg_active(it->journal.state);
 		if (it->journal.state != DEPLOY_BG_INITIALIZING_BLUE && has_cj[x] && cj[x].started_from)
@@ -312,7 +369,7 @@ static void run_item(k8s_client *c, const deploy_live *live, const char *agent, 
 	}
 }
 
-int deploy_bg_pass_run(k8s_client *c, const deploy_live *live, const flink_deployments *bgs, const char *agent,
+int deploy_bg_pass_run(k8s_client *c, const deploy_live *live, const flink_deployments *bgs, const deploy_options *opts,
 		       bool decide, flink_deployments *desired, deploy_bg_pass *out, fo_err *e)
 {
 	memset(out, 0, sizeof(*out));
@@ -353,7 +410,7 @@ int deploy_bg_pass_run(k8s_client *c, const deploy_live *live, const flink_deplo
 	for (size_t i = 0; i < out->n; i++) {
 		deploy_bg_item *it = &out->v[i];
 		if (!it->held)
-			run_item(c, live, agent, decide, it, desired, out);
+			run_item(c, live, opts, decide, it, desired, out);
 		else
 			for (int k = 0; k < 2; k++) {
 				char *cn = fo_asprintf("%s-%s", it->name, deploy_bg_colour_name((enum deploy_bg_colour)k));

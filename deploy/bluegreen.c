@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "deploy/journal.h"
+#include "flink/rest.h"
 #include "flink/status.h"
 #include "lib/buf.h"
 #include "lib/duration.h"
@@ -190,12 +191,74 @@ static char *not_ready(const deploy_bg_desired *d, const deploy_bg_child *c, enu
 	if (!c->healthy)
 		return fo_asprintf("%s has not completed its first checkpoint yet%s%s", name, c->problem ? ": " : "",
 				   c->problem ? c->problem : "");
-	if (c->caught_up == 0)
-		return fo_asprintf("%s runs but has not caught up with the running job's progress yet", name);
 	char a[32], b[32];
+	if (c->caught_up == 0 && c->progress_error)
+		return fo_asprintf("%s runs, but its progress cannot be compared with the running job's: %s", name,
+				   c->progress_error);
+	if (c->caught_up == 0 && c->behind_ms >= 0)
+		return fo_asprintf("%s runs, its watermarks %s behind the running job's (at most %s counts as caught up)",
+				   name, dur(c->behind_ms, a), dur(d->max_lag_ms, b));
+	if (c->caught_up == 0)
+		return fo_asprintf("%s runs but shows no watermark yet where the running job has one", name);
 	return fo_asprintf("%s runs; without an event-time signal it counts as caught up %s after its first "
 			   "checkpoint (%s so far)",
 			   name, dur(d->catch_up_ms, a), healthy_age >= 0 ? dur(healthy_age, b) : "unknown");
+}
+
+/* The gap from `cur` up to `old` (0 when cur is ahead), saturated. */
+static int64_t gap_ms(int64_t old, int64_t cur)
+{
+	if (cur >= old)
+		return 0;
+	uint64_t g = (uint64_t)old - (uint64_t)cur;
+	return g > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)g;
+}
+
+/* The furthest watermark of `w`: FLINK_NO_WATERMARK when none has one. */
+static int64_t furthest(const flink_job_watermarks *w)
+{
+	int64_t best = FLINK_NO_WATERMARK;
+	for (size_t i = 0; w && i < w->n; i++)
+		if (w->v[i].watermark > best)
+			best = w->v[i].watermark;
+	return best;
+}
+
+int deploy_bg_progress(const flink_job_watermarks *old, const flink_job_watermarks *cur, int64_t max_lag_ms,
+		       int64_t *behind_ms)
+{
+	*behind_ms = -1;
+	if (furthest(old) == FLINK_NO_WATERMARK)
+		return -1;
+	int64_t worst = 0;
+	bool common = false, missing = false;
+	for (size_t i = 0; i < old->n; i++) {
+		if (old->v[i].watermark == FLINK_NO_WATERMARK)
+			continue;
+		for (size_t k = 0; cur && k < cur->n; k++) {
+			if (!fo_streq(old->v[i].id, cur->v[k].id))
+				continue;
+			common = true;
+			if (cur->v[k].watermark == FLINK_NO_WATERMARK)
+				missing = true;
+			else if (gap_ms(old->v[i].watermark, cur->v[k].watermark) > worst)
+				worst = gap_ms(old->v[i].watermark, cur->v[k].watermark);
+		}
+	}
+	if (!common) {
+		int64_t f = furthest(cur);
+		if (f == FLINK_NO_WATERMARK)
+			missing = true;
+		else
+			worst = gap_ms(furthest(old), f);
+	}
+	if (missing)
+		return 0;
+	if (worst > max_lag_ms) {
+		*behind_ms = worst;
+		return 0;
+	}
+	return 1;
 }
 
 static void transitioning(const deploy_bg_desired *d, const deploy_bg_journal *j, const deploy_bg_observed *o,
@@ -347,6 +410,7 @@ void deploy_bg_observe_child(const deploy_journal *cj, bool objects, const char 
 {
 	memset(out, 0, sizeof(*out));
 	out->caught_up = caught_up;
+	out->behind_ms = -1;
 	out->live = cj || objects;
 	if (!cj) {
 		out->suspended = objects; /* objects, never started */
@@ -539,10 +603,11 @@ char *deploy_bg_plan(const flink_deployment *from, const flink_deployment *to)
 				   "and %s are deleted",
 				   blue, green);
 	const flink_deployment *nb = to->bg->child[0];
-	char g[32], dl[32], cu[32];
+	char g[32], dl[32], cu[32], ml[32];
 	dur(to->bg->grace_ms, g);
 	dur(to->bg->delay_ms, dl);
 	dur(to->bg->catch_up_ms, cu);
+	dur(to->bg->max_lag_ms, ml);
 	if (!from) {
 		const char *sp = nb->job.initial_savepoint_path;
 		return fo_asprintf("created: %s starts %s%s; an upgrade later starts %s beside it and switches once the "
@@ -556,10 +621,11 @@ char *deploy_bg_plan(const flink_deployment *from, const flink_deployment *to)
 	switch (diff) {
 	case DEPLOY_BG_DIFF_IGNORE:
 		if (from->bg->grace_ms != to->bg->grace_ms || from->bg->delay_ms != to->bg->delay_ms ||
-		    from->bg->catch_up_ms != to->bg->catch_up_ms || from->bg->reschedule_ms != to->bg->reschedule_ms)
+		    from->bg->catch_up_ms != to->bg->catch_up_ms || from->bg->reschedule_ms != to->bg->reschedule_ms ||
+		    from->bg->max_lag_ms != to->bg->max_lag_ms)
 			fo_buf_printf(&o, "its blue/green settings change (abort grace period %s, deletion delay %s, "
-					  "catch-up fallback %s); no job is touched",
-				      g, dl, cu);
+					  "catch-up fallback %s, catch-up max-lag %s); no job is touched",
+				      g, dl, cu, ml);
 		break;
 	case DEPLOY_BG_DIFF_PATCH_CHILD:
 		fo_buf_printf(&o, "in place on the running colour (%s or %s); its job keeps running", blue, green);
@@ -587,12 +653,13 @@ char *deploy_bg_plan(const flink_deployment *from, const flink_deployment *to)
 			fo_buf_printf(&o, "a new job: the running colour takes a savepoint and runs on; the idle colour "
 					  "starts from that savepoint beside it");
 		fo_buf_printf(&o, "; the switch comes once the new job has completed a checkpoint and caught up (its "
-				  "watermarks, or %s after that checkpoint without event time), within %s, or the new "
+				  "watermarks within %s of the running job's, or %s after that checkpoint without event "
+				  "time), within %s, or the new "
 				  "colour is removed and the running one stays; then the old job stops with a savepoint "
 				  "and its cluster goes %s later. Overlap: until the switch both jobs run and both write to "
 				  "the sinks, so what the new job replays from its savepoint is written twice; an "
 				  "exactly-once sink needs a transactional id prefix of its own per colour",
-			      cu, g, dl);
+			      ml, cu, g, dl);
 		const char *where = NULL, *prefix = shared_transactional_prefix(nb, &where);
 		if (prefix)
 			fo_buf_printf(&o, ". Warning: %s gives both colours the transactional id prefix \"%s\": their "
@@ -834,6 +901,7 @@ int deploy_bg_desired_of(const flink_deployment *git, const deploy_bg_journal *j
 	d->grace_ms = bg->grace_ms;
 	d->delay_ms = bg->delay_ms;
 	d->catch_up_ms = bg->catch_up_ms;
+	d->max_lag_ms = bg->max_lag_ms;
 	d->diff = DEPLOY_BG_DIFF_TRANSITION; /* nothing runs yet: a first child */
 	if (j->active_spec) {
 		enum deploy_bg_colour x = deploy_bg_active(j->state);

@@ -150,6 +150,7 @@ typedef struct deploy_bg_desired {
 	int64_t delay_ms;          /* kubernetes.operator.bluegreen.deployment-deletion.delay */
 	int64_t catch_up_ms;       /* without a progress signal: this long after the new job's first
 	                            * checkpoint it counts as caught up */
+	int64_t max_lag_ms;        /* with one: how far behind the running job's watermarks it may be */
 } deploy_bg_desired;
 
 /*
@@ -173,6 +174,8 @@ typedef struct deploy_bg_child {
 	const char *sp_failure;    /* why that savepoint failed (NULL: it did not) */
 	int caught_up;             /* its progress against the other child's: 1 reached, 0 behind,
 	                            * -1 no signal (no event time: see catch_up_ms) */
+	int64_t behind_ms;         /* with 0: how far its watermarks are behind (-1: it has none yet) */
+	const char *progress_error;/* with 0: why the two jobs' progress could not be compared (NULL: it was) */
 	const char *problem;       /* why it is not healthy, in its rollout's words (NULL: none known) */
 } deploy_bg_child;
 
@@ -202,6 +205,25 @@ typedef struct deploy_bg_observed {
 struct deploy_journal;
 void deploy_bg_observe_child(const struct deploy_journal *cj, bool objects, const char *target, int caught_up,
 			     deploy_bg_child *out);
+
+/*
+ * The catch-up signal (deploy_bg_child.caught_up) from the event-time
+ * progress of the running job (`old`, read first) and of the new one:
+ *   - on every vertex both jobs have (a vertex keeps its id across versions
+ *     while its operators keep their uids) and the old one shows a
+ *     watermark on, the new job's is at most `max_lag_ms` behind: 1;
+ *   - with no such vertex in common (the topology changed), each job's
+ *     furthest vertex is compared the same way;
+ *   - behind anywhere, or no watermark yet where the old job has one: 0,
+ *     with *behind_ms the largest gap (-1 when the new one has none);
+ *   - the old job shows no watermark at all (no event time, or every
+ *     operator chained into its sources): -1, and the catch-up fallback
+ *     decides.
+ * Pure.
+ */
+struct flink_job_watermarks;
+int deploy_bg_progress(const struct flink_job_watermarks *old, const struct flink_job_watermarks *cur,
+		       int64_t max_lag_ms, int64_t *behind_ms);
 
 enum deploy_bg_op {
 	DEPLOY_BG_OP_NONE,       /* settled */
@@ -334,8 +356,10 @@ typedef struct deploy_bg_pass {
  * the journal on `c` (created if absent, else under the resourceVersion
  * read: a second writer gets a conflict) before anything acts on it, and
  * ask again until it waits or settles; a resource gone from git with no
- * child left has its journal deleted. Without `decide` (plan --live)
- * nothing is written. Then the children the pass runs are appended to
+ * child left has its journal deleted. While a healthy new colour waits
+ * to catch up, both jobs' watermarks are read from Flink (through the REST
+ * clients of `opts`, whose agent name is stamped on what is written).
+ * Without `decide` (plan --live) nothing is written. Then the children the pass runs are appended to
  * `desired` (which owns them), named after their resource's file (NULL:
  * none joins the pass, and every child is kept as it is); the
  * children the engine removes go to out->removed, and those of a resource
@@ -346,8 +370,10 @@ typedef struct deploy_bg_pass {
  * deleted. Returns 0, or the first
  * error (each also on its item).
  */
+struct deploy_options;
 int deploy_bg_pass_run(struct k8s_client *c, const struct deploy_live *live, const flink_deployments *bgs,
-		       const char *agent, bool decide, flink_deployments *desired, deploy_bg_pass *out, fo_err *e);
+		       const struct deploy_options *opts, bool decide, flink_deployments *desired, deploy_bg_pass *out,
+		       fo_err *e);
 void deploy_bg_pass_free(deploy_bg_pass *p);
 
 /*

@@ -220,6 +220,8 @@ typedef struct flink_bluegreen {
 	                        * at again */
 	int64_t catch_up_ms;   /* flinkops.bluegreen.catch-up.fallback (1 min): without an event-time signal,
 	                        * how long after its first checkpoint the new job counts as caught up */
+	int64_t max_lag_ms;    /* flinkops.bluegreen.catch-up.max-lag (1 s): how far the new job's watermarks
+	                        * may be behind the running job's and count as caught up */
 	flink_ingress *ingress;/* spec.ingress: one Ingress NAME to the active child's REST Service */
 	char *template_hash;   /* spec.template as one value: equal when the children are */
 	/* The document as written (its bytes in the file, at most

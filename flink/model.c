@@ -1847,6 +1847,7 @@ static const struct {
 	{"kubernetes.operator.bluegreen.reconciliation.reschedule-interval", 15000,
 	 offsetof(flink_bluegreen, reschedule_ms)},
 	{"flinkops.bluegreen.catch-up.fallback", 60000, offsetof(flink_bluegreen, catch_up_ms)},
+	{"flinkops.bluegreen.catch-up.max-lag", 1000, offsetof(flink_bluegreen, max_lag_ms)},
 };
 
 static void parse_bluegreen_configuration(pctx *c, const fo_yaml_node *spec, flink_bluegreen *bg)

@@ -537,6 +537,17 @@ int flink_rest_parse_job(const char *body, flink_job_info *out, fo_err *e)
 	return rc;
 }
 
+void flink_job_watermarks_free(flink_job_watermarks *w)
+{
+	if (!w)
+		return;
+	for (size_t i = 0; i < w->n; i++)
+		free(w->v[i].id);
+	free(w->v);
+	w->v = NULL;
+	w->n = 0;
+}
+
 void flink_job_list_free(flink_job_list *l)
 {
 	if (!l)
@@ -621,17 +632,42 @@ int flink_rest_parse_checkpoint_config(const char *body, int64_t *interval_ms, f
 	return 0;
 }
 
+/* A metrics answer, [{"id": NAME, "value": "DECIMAL"}, ...]: the list, or
+ * FO_ESERVER naming `what` it should have been. */
+static int metric_list(const char *body, const char *what, cJSON **out, fo_err *e)
+{
+	*out = body ? cJSON_Parse(body) : NULL;
+	if (cJSON_IsArray(*out))
+		return 0;
+	cJSON_Delete(*out);
+	*out = NULL;
+	char *start = clean_copy(body ? body : "", body ? strlen(body) : 0, 80);
+	int rc = fo_err_set(e, FO_ESERVER, "unexpected answer: not a JSON list of %s: \"%s\"", what, start);
+	free(start);
+	return rc;
+}
+
+/* The value of metric `m` (Flink writes numbers as strings), or FO_ESERVER
+ * saying it is not `kind`. */
+static int metric_value(const cJSON *m, const char *name, const char *kind, long long *n, fo_err *e)
+{
+	const char *v = jstr(m, "value");
+	char *end = NULL;
+	errno = 0;
+	*n = v ? strtoll(v, &end, 10) : 0;
+	if (v && end != v && !*end && !errno)
+		return 0;
+	char *shown = clean_copy(v ? v : "", v ? strlen(v) : 0, 40);
+	int rc = fo_err_set(e, FO_ESERVER, "unexpected answer: %s is \"%s\", not %s", name, shown, kind);
+	free(shown);
+	return rc;
+}
+
 int flink_rest_parse_restarts(const char *body, int64_t *restarts, fo_err *e)
 {
 	*restarts = -1;
-	cJSON *j = body ? cJSON_Parse(body) : NULL;
-	if (!cJSON_IsArray(j)) {
-		cJSON_Delete(j);
-		char *start = clean_copy(body ? body : "", body ? strlen(body) : 0, 80);
-		int rc = fo_err_set(e, FO_ESERVER, "unexpected answer: not a JSON list of metrics: \"%s\"", start);
-		free(start);
-		return rc;
-	}
+	cJSON *j;
+	int rc = metric_list(body, "metrics", &j, e);
 	/* [{"id":"numRestarts","value":"3"}]; an empty list: the metric is
 	 * not (yet) registered, which says nothing */
 	const cJSON *m;
@@ -639,21 +675,82 @@ int flink_rest_parse_restarts(const char *body, int64_t *restarts, fo_err *e)
 	{
 		if (!fo_streq(jstr(m, "id"), "numRestarts"))
 			continue;
-		const char *v = jstr(m, "value");
-		char *end = NULL;
-		errno = 0;
-		long long n = v ? strtoll(v, &end, 10) : -1;
-		if (!v || end == v || *end || errno || n < 0) {
-			char *shown = clean_copy(v ? v : "", v ? strlen(v) : 0, 40);
-			int rc = fo_err_set(e, FO_ESERVER, "unexpected answer: numRestarts is \"%s\", not a count", shown);
-			free(shown);
-			cJSON_Delete(j);
-			return rc;
-		}
+		long long n;
+		if ((rc = metric_value(m, "numRestarts", "a count", &n, e)) == 0 && n < 0)
+			rc = fo_err_set(e, FO_ESERVER, "unexpected answer: numRestarts is \"%lld\", not a count", n);
+		if (rc < 0)
+			break;
 		*restarts = n;
 	}
+	if (rc < 0)
+		*restarts = -1;
 	cJSON_Delete(j);
-	return 0;
+	return rc;
+}
+
+int flink_rest_parse_job_vertices(const char *body, flink_job_watermarks *out, fo_err *e)
+{
+	memset(out, 0, sizeof(*out));
+	cJSON *j = body ? cJSON_Parse(body) : NULL;
+	const cJSON *vs = cJSON_GetObjectItemCaseSensitive(j, "vertices");
+	int rc = 0;
+	if (!cJSON_IsArray(vs)) {
+		char *start = clean_copy(body ? body : "", body ? strlen(body) : 0, 80);
+		rc = fo_err_set(e, FO_ESERVER, "unexpected answer: a job without a list of vertices: \"%s\"", start);
+		free(start);
+		goto cleanup;
+	}
+	int n = cJSON_GetArraySize(vs);
+	if (n > FLINK_MAX_VERTICES) {
+		rc = fo_err_set(e, FO_ESERVER, "unexpected answer: a job of %d vertices (at most %d are read)", n,
+				FLINK_MAX_VERTICES);
+		goto cleanup;
+	}
+	out->v = fo_calloc((size_t)n + 1, sizeof(*out->v));
+	const cJSON *v;
+	cJSON_ArrayForEach(v, vs)
+	{
+		const char *id = jstr(v, "id");
+		if (!flink_rest_valid_job_id(id)) { /* a JobVertexID is written as a job id is */
+			char *shown = clean_copy(id ? id : "", id ? strlen(id) : 0, 40);
+			rc = fo_err_set(e, FO_ESERVER, "unexpected answer: a vertex id \"%s\" (not 32 hex digits)", shown);
+			free(shown);
+			flink_job_watermarks_free(out);
+			goto cleanup;
+		}
+		out->v[out->n].id = fo_strdup(id);
+		out->v[out->n++].watermark = FLINK_NO_WATERMARK;
+	}
+cleanup:
+	cJSON_Delete(j);
+	return rc;
+}
+
+int flink_rest_parse_watermarks(const char *body, int64_t *watermark, fo_err *e)
+{
+	*watermark = FLINK_NO_WATERMARK;
+	cJSON *j;
+	int rc = metric_list(body, "watermarks", &j, e);
+	/* one entry a subtask; Long.MIN_VALUE is Flink's "no watermark yet",
+	 * and one such subtask holds the whole vertex back */
+	int64_t low = INT64_MAX;
+	bool any = false, none = false;
+	const cJSON *m;
+	cJSON_ArrayForEach(m, j)
+	{
+		long long w;
+		if ((rc = metric_value(m, "a watermark", "a number", &w, e)) < 0)
+			break;
+		if (w == INT64_MIN)
+			none = true;
+		else if (w < low)
+			low = w;
+		any = true;
+	}
+	cJSON_Delete(j);
+	if (rc == 0 && any && !none)
+		*watermark = low;
+	return rc;
 }
 
 int flink_rest_parse_checkpoints(const char *body, flink_checkpoint_info *out, fo_err *e)
@@ -1241,6 +1338,23 @@ int flink_rest_job_restarts(flink_rest *c, const char *job_id, int64_t *restarts
 {
 	*restarts = -1;
 	return get_job_parsed(c, job_id, "/metrics?get=numRestarts", "get numRestarts", parse_restarts_v, restarts, e);
+}
+
+static int parse_vertices_v(const char *b, void *o, fo_err *e) { return flink_rest_parse_job_vertices(b, o, e); }
+static int parse_wm_v(const char *b, void *o, fo_err *e) { return flink_rest_parse_watermarks(b, o, e); }
+
+int flink_rest_job_watermarks(flink_rest *c, const char *job_id, flink_job_watermarks *out, fo_err *e)
+{
+	memset(out, 0, sizeof(*out));
+	int rc = get_job_parsed(c, job_id, "", "get vertices", parse_vertices_v, out, e);
+	for (size_t i = 0; rc == 0 && i < out->n; i++) {
+		char *suffix = fo_asprintf("/vertices/%s/watermarks", out->v[i].id);
+		rc = get_job_parsed(c, job_id, suffix, "get watermarks", parse_wm_v, &out->v[i].watermark, e);
+		free(suffix);
+	}
+	if (rc < 0)
+		flink_job_watermarks_free(out);
+	return rc;
 }
 
 int flink_rest_exceptions(flink_rest *c, const char *job_id, char **root_cause, fo_err *e)

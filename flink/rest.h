@@ -144,6 +144,20 @@ typedef struct flink_job_info {
 	                           * -1 when not given. Compared with start/end times, never ours. */
 } flink_job_info;
 
+/* One job vertex's event-time progress: the lowest input watermark over
+ * its subtasks (ms since the epoch), FLINK_NO_WATERMARK when a subtask has
+ * none or the vertex has no inputs (a source: its input shows nothing). */
+#define FLINK_NO_WATERMARK INT64_MIN
+typedef struct flink_vertex_watermark {
+	char *id;                 /* the JobVertexID, 32 lower-case hex digits */
+	int64_t watermark;
+} flink_vertex_watermark;
+
+typedef struct flink_job_watermarks {
+	flink_vertex_watermark *v;
+	size_t n;
+} flink_job_watermarks;
+
 typedef struct flink_job_list {
 	flink_job_info *v;
 	size_t n;
@@ -203,6 +217,7 @@ void flink_overview_free(flink_overview *o);
 void flink_taskmanagers_free(flink_taskmanagers *t);
 void flink_job_info_free(flink_job_info *j);
 void flink_job_list_free(flink_job_list *l);
+void flink_job_watermarks_free(flink_job_watermarks *w);
 void flink_checkpoint_info_free(flink_checkpoint_info *c);
 void flink_savepoint_status_free(flink_savepoint_status *s);
 
@@ -235,6 +250,14 @@ int flink_rest_checkpointing(flink_rest *c, const char *job_id, int64_t *interva
  * the job (its restart strategy: a lost TaskManager, a failed task) since
  * it was submitted; *restarts is -1 while Flink has no such metric yet. */
 int flink_rest_job_restarts(flink_rest *c, const char *job_id, int64_t *restarts, fo_err *e);
+/*
+ * The event-time progress of each vertex of a job: GET /jobs/:id for its
+ * vertices, then GET /jobs/:id/vertices/:vid/watermarks for each (at most
+ * FLINK_MAX_VERTICES). The values are what Flink's metric fetcher last
+ * gathered (metrics.fetcher.update-interval, 10 s by default), never newer.
+ */
+#define FLINK_MAX_VERTICES 256
+int flink_rest_job_watermarks(flink_rest *c, const char *job_id, flink_job_watermarks *out, fo_err *e);
 /*
  * GET /jobs/:id/exceptions: the newest failure's text (first lines of its
  * stack trace, bounded) in *root_cause, or NULL when the job never failed.
@@ -372,6 +395,13 @@ int flink_rest_parse_job(const char *body, flink_job_info *out, fo_err *e);
 int flink_rest_parse_checkpoints(const char *body, flink_checkpoint_info *out, fo_err *e);
 int flink_rest_parse_checkpoint_config(const char *body, int64_t *interval_ms, fo_err *e);
 int flink_rest_parse_restarts(const char *body, int64_t *restarts, fo_err *e);
+/* The vertex ids of the answer of GET /jobs/:id (at most FLINK_MAX_VERTICES,
+ * each 32 hex digits), into out (each watermark FLINK_NO_WATERMARK). */
+int flink_rest_parse_job_vertices(const char *body, flink_job_watermarks *out, fo_err *e);
+/* The answer of GET /jobs/:id/vertices/:vid/watermarks ([{"id":
+ * "N.currentInputWatermark", "value": "MS"}], one a subtask): the lowest,
+ * or FLINK_NO_WATERMARK when the list is empty or a subtask has none. */
+int flink_rest_parse_watermarks(const char *body, int64_t *watermark, fo_err *e);
 /* Returns FO_ESERVER (with the cause) for a failed savepoint, as flink_rest_savepoint_status. */
 int flink_rest_parse_savepoint_status(const char *body, flink_savepoint_status *out, fo_err *e);
 /* The answer of GET /jobs/:id/checkpoints/:triggerid, as flink_rest_checkpoint_status. */

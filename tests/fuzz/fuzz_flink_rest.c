@@ -6,7 +6,8 @@
  * parser accepts has the shape its header promises (job and trigger ids of
  * 32 hex digits, a jar id that is a file name, slots available within the
  * total, a COMPLETED savepoint with a location, a failed one with a cause),
- * a disposal that failed with its cause, the error and trace texts stay within their bound plus an ellipsis, and
+ * a disposal that failed with its cause, vertex ids a path can carry, the
+ * error and trace texts stay within their bound plus an ellipsis, and
  * every string handed on — results and error messages — is valid UTF-8 when
  * the body is: they end up in status files, which must read back.
  */
@@ -166,6 +167,23 @@ static void parse(unsigned which, const char *body, size_t max)
 		FUZZ_CHECK(!s || (*s && strlen(s) <= 4096), "checkpoint path of %zu bytes", s ? strlen(s) : 0);
 		text_ok("checkpoint path", s);
 		break;
+	case 17: {
+		int64_t wm = 0;
+		rc = flink_rest_parse_watermarks(body, &wm, &e);
+		FUZZ_CHECK(rc == 0 || wm == FLINK_NO_WATERMARK, "a watermark with an error");
+		break;
+	}
+	case 18: {
+		flink_job_watermarks w;
+		rc = flink_rest_parse_job_vertices(body, &w, &e);
+		FUZZ_CHECK(rc == 0 || (!w.v && !w.n), "vertices with an error");
+		FUZZ_CHECK(w.n <= FLINK_MAX_VERTICES, "%zu vertices", w.n);
+		for (size_t i = 0; i < w.n; i++)
+			FUZZ_CHECK(flink_rest_valid_job_id(w.v[i].id) && w.v[i].watermark == FLINK_NO_WATERMARK,
+				   "vertex \"%s\"", w.v[i].id);
+		flink_job_watermarks_free(&w);
+		break;
+	}
 	default:
 		s = flink_rest_trace_text(body, max);
 		FUZZ_CHECK(s && strlen(s) <= max + 3, "trace text of %zu bytes (max %zu)", s ? strlen(s) : 0, max);
@@ -186,7 +204,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	body_utf8 = fuzz_utf8_valid(body, strlen(body));
 	/* the texts' bound: 16 (the least trace_text takes) to 1000 (CAUSE_MAX) */
 	size_t max = 16 + (size_t)(data[0] >> 4) * 65;
-	parse(data[0] % 18u, body, max);
+	parse(data[0] % 20u, body, max);
 	free(body);
 	return 0;
 }

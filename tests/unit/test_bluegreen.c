@@ -22,6 +22,7 @@
 
 #include "deploy/bluegreen.h"
 #include "deploy/journal.h"
+#include "flink/rest.h"
 #include "flink/status.h"
 #include "lib/util.h"
 
@@ -1174,6 +1175,102 @@ static void test_observe_child(void **state)
  * only once the active colour runs git's spec healthy, a message without
  * ages, the bluegreen block; what is written reads back the same, and an
  * unknown key of the block is refused. */
+/* The catch-up signal from two jobs' watermarks (deploy_bg_progress): per
+ * vertex both have, else each job's furthest; an old job without event time
+ * leaves it to the fallback; a new job without watermarks, or further
+ * behind than max-lag, is behind, never caught up. Vertex "a" is the
+ * source (no input watermark), "b" and "c" downstream. */
+#define WM(id, w) {(char *)(id), (w)}
+#define NO FLINK_NO_WATERMARK
+static void test_progress(void **state)
+{
+	(void)state;
+	const int64_t T = INT64_C(1765100000000), LAG = 1000;
+	static const struct {
+		const char *name;
+		flink_vertex_watermark old[3], cur[3];
+		size_t nold, ncur;
+		int want;
+		int64_t behind;
+	} cases[] = {
+		{"equal", {WM("a", NO), WM("b", 0), WM("c", 0)}, {WM("a", NO), WM("b", 0), WM("c", 0)}, 3, 3, 1, -1},
+		{"ahead", {WM("b", 0)}, {WM("b", 5000)}, 1, 1, 1, -1},
+		{"within max-lag", {WM("b", 0)}, {WM("b", -1000)}, 1, 1, 1, -1},
+		{"just beyond it", {WM("b", 0)}, {WM("b", -1001)}, 1, 1, 0, 1001},
+		{"one vertex behind", {WM("b", 0), WM("c", 0)}, {WM("b", 0), WM("c", -60000)}, 2, 2, 0, 60000},
+		{"the worst gap is told", {WM("b", 0), WM("c", 0)}, {WM("b", -5000), WM("c", -9000)}, 2, 2, 0, 9000},
+		{"no watermark yet where the old has one", {WM("b", 0)}, {WM("b", NO)}, 1, 1, 0, -1},
+		{"the new job has no vertices yet", {WM("b", 0)}, {WM("b", 0)}, 1, 0, 0, -1},
+		{"the old job has no event time", {WM("a", NO), WM("b", NO)}, {WM("a", NO), WM("b", 0)}, 2, 2, -1, -1},
+		{"the old job shows no vertex", {WM("a", 0)}, {WM("b", 0)}, 0, 1, -1, -1},
+		{"only the old one's vertices with a watermark count",
+		 {WM("b", NO), WM("c", 0)}, {WM("b", NO), WM("c", 0)}, 2, 2, 1, -1},
+		{"topology changed: the furthest of each", {WM("b", 0), WM("c", -7000)}, {WM("x", -500)}, 2, 1, 1, -1},
+		{"topology changed and behind", {WM("b", 0)}, {WM("x", -2000), WM("y", -3000)}, 1, 2, 0, 2000},
+		{"topology changed, no watermark", {WM("b", 0)}, {WM("x", NO)}, 1, 1, 0, -1},
+		{"end of input (Long.MAX_VALUE) is ahead of anything", {WM("b", 0)}, {WM("b", INT64_MAX)}, 1, 1, 1, -1},
+		{"a gap beyond int64 is saturated, never wrapped", {WM("b", INT64_MAX)}, {WM("b", INT64_MIN + 1)}, 1, 1, 0,
+		 INT64_MAX},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		flink_vertex_watermark ov[3], cv[3];
+		for (size_t k = 0; k < 3; k++) {
+			ov[k] = cases[i].old[k];
+			cv[k] = cases[i].cur[k];
+			/* times relative to T, so that the table stays readable */
+			if (ov[k].watermark != NO && ov[k].watermark != INT64_MAX && ov[k].watermark > -100000000)
+				ov[k].watermark += T;
+			if (cv[k].watermark != NO && cv[k].watermark != INT64_MAX && cv[k].watermark > -100000000)
+				cv[k].watermark += T;
+		}
+		flink_job_watermarks old = {ov, cases[i].nold}, cur = {cv, cases[i].ncur};
+		int64_t behind = 42;
+		int got = deploy_bg_progress(&old, &cur, LAG, &behind);
+		if (got != cases[i].want || behind != cases[i].behind)
+			fail_msg("%s: signal %d behind %lld, want %d behind %lld", cases[i].name, got, (long long)behind,
+				 cases[i].want, (long long)cases[i].behind);
+	}
+
+	/* what the decision says of each: the gap, or that there is no watermark */
+	deploy_bg_desired d;
+	want_defaults(&d, T2, DEPLOY_BG_DIFF_TRANSITION);
+	d.max_lag_ms = LAG;
+	deploy_bg_journal j;
+	memset(&j, 0, sizeof(j));
+	j.state = DEPLOY_BG_TRANSITIONING_TO_GREEN;
+	j.active_target = (char *)T1;
+	j.next_target = (char *)T2;
+	j.started_ms = NOW - 1000;
+	j.healthy_ms = NOW - 500;
+	deploy_bg_observed o;
+	observe_none(&o);
+	o.child[DEPLOY_BG_BLUE] = healthy_child();
+	o.child[DEPLOY_BG_GREEN] = healthy_child();
+	o.child[DEPLOY_BG_GREEN].caught_up = 0;
+	o.child[DEPLOY_BG_GREEN].behind_ms = 42000;
+	deploy_bg_next n = {0};
+	deploy_bg_next_step(&d, &j, &o, &n);
+	assert_int_equal(n.op, DEPLOY_BG_OP_WAIT);
+	assert_non_null(strstr(n.why, "42s behind"));
+	deploy_bg_next_clear(&n);
+	o.child[DEPLOY_BG_GREEN].behind_ms = -1;
+	deploy_bg_next_step(&d, &j, &o, &n);
+	assert_non_null(strstr(n.why, "no watermark yet"));
+	deploy_bg_next_clear(&n);
+	o.child[DEPLOY_BG_GREEN].progress_error = "get watermarks: HTTP 503";
+	deploy_bg_next_step(&d, &j, &o, &n);
+	assert_int_equal(n.op, DEPLOY_BG_OP_WAIT); /* what cannot be compared never counts as caught up */
+	assert_non_null(strstr(n.why, "cannot be compared"));
+	assert_non_null(strstr(n.why, "HTTP 503"));
+	deploy_bg_next_clear(&n);
+	/* past the grace period the reason is the abort's */
+	o.now_ms = NOW + GRACE + 1;
+	deploy_bg_next_step(&d, &j, &o, &n);
+	assert_int_equal(n.op, DEPLOY_BG_OP_ABORT);
+	assert_non_null(strstr(n.why, "cannot be compared"));
+	deploy_bg_next_clear(&n);
+}
+
 static void test_status(void **state)
 {
 	(void)state;
@@ -1302,6 +1399,7 @@ int main(void)
 		cmocka_unit_test(test_journal_strict),
 		cmocka_unit_test(test_observe_child),
 		cmocka_unit_test(test_status),
+		cmocka_unit_test(test_progress),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -835,6 +835,10 @@ static void run_all_parsers(const char *body)
 	free(s);
 	int64_t n;
 	flink_rest_parse_restarts(body, &n, &e);
+	flink_rest_parse_watermarks(body, &n, &e);
+	flink_job_watermarks w;
+	flink_rest_parse_job_vertices(body, &w, &e);
+	flink_job_watermarks_free(&w);
 	free(flink_rest_error_text(body, 300));
 	free(flink_rest_trace_text(body, 300));
 	fo_err_clear(&e);
@@ -1317,9 +1321,85 @@ static void test_restarts(void **state)
 	}
 }
 
+/* A job's vertices (GET /jobs/:id) and one vertex's input watermarks (GET
+ * /jobs/:id/vertices/:vid/watermarks), as Flink 1.20 answers on the rig:
+ * one entry a subtask, Long.MIN_VALUE while a subtask has none, and an
+ * empty list for a source, which has no input. */
+static void test_watermarks(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *body;
+		int rc;
+		int64_t wm;
+	} cases[] = {
+		{"[{\"id\":\"0.currentInputWatermark\",\"value\":\"1765100000000\"}]", 0, INT64_C(1765100000000)},
+		{"[{\"id\":\"0.currentInputWatermark\",\"value\":\"1765100000500\"},"
+		 "{\"id\":\"1.currentInputWatermark\",\"value\":\"1765100000000\"}]",
+		 0, INT64_C(1765100000000)}, /* the slowest subtask */
+		{"[{\"id\":\"0.currentInputWatermark\",\"value\":\"1765100000500\"},"
+		 "{\"id\":\"1.currentInputWatermark\",\"value\":\"-9223372036854775808\"}]",
+		 0, FLINK_NO_WATERMARK}, /* one subtask without: the vertex has none */
+		{"[{\"id\":\"0.currentInputWatermark\",\"value\":\"-9223372036854775808\"}]", 0, FLINK_NO_WATERMARK},
+		{"[]", 0, FLINK_NO_WATERMARK}, /* a source */
+		{"[{\"id\":\"0.currentInputWatermark\",\"value\":\"9223372036854775807\"}]", 0, INT64_MAX}, /* input ended */
+		{"[{\"id\":\"0.currentInputWatermark\",\"value\":\"12x\"}]", FO_ESERVER, FLINK_NO_WATERMARK},
+		{"[{\"id\":\"0.currentInputWatermark\",\"value\":12}]", FO_ESERVER, FLINK_NO_WATERMARK},
+		{"[{\"id\":\"0.currentInputWatermark\",\"value\":\"99999999999999999999\"}]", FO_ESERVER,
+		 FLINK_NO_WATERMARK},
+		{"{\"value\":\"1\"}", FO_ESERVER, FLINK_NO_WATERMARK},
+		{"", FO_ESERVER, FLINK_NO_WATERMARK},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int64_t v = 42;
+		fo_err e = FO_ERR_INIT;
+		int rc = flink_rest_parse_watermarks(cases[i].body, &v, &e);
+		if (rc != cases[i].rc || v != cases[i].wm)
+			fail_msg("case %zu (%s): rc %d watermark %lld (%s)", i, cases[i].body, rc, (long long)v,
+				 fo_err_msg(&e));
+		fo_err_clear(&e);
+	}
+
+	const char *job = "{\"jid\":\"5b015f731e29e670dd1c88b5edd2ee3d\",\"state\":\"RUNNING\",\"vertices\":["
+			  "{\"id\":\"8e438e001276993a86ff80dcf02e0237\",\"name\":\"Source: sequence\",\"parallelism\":1},"
+			  "{\"id\":\"0da08f51eaa85fc298e176a139b3649a\",\"name\":\"counter -> counter-report\"}]}";
+	flink_job_watermarks w;
+	fo_err e = FO_ERR_INIT;
+	assert_int_equal(flink_rest_parse_job_vertices(job, &w, &e), 0);
+	assert_int_equal(w.n, 2);
+	assert_string_equal(w.v[0].id, "8e438e001276993a86ff80dcf02e0237");
+	assert_string_equal(w.v[1].id, "0da08f51eaa85fc298e176a139b3649a");
+	assert_true(w.v[0].watermark == FLINK_NO_WATERMARK && w.v[1].watermark == FLINK_NO_WATERMARK);
+	flink_job_watermarks_free(&w);
+	flink_job_watermarks_free(NULL);
+	static const char *const bad[] = {
+		"{\"vertices\":[{\"id\":\"../../jars\"}]}", /* never put into a path */
+		"{\"vertices\":[{\"name\":\"no id\"}]}",
+		"{\"vertices\":{}}",
+		"{\"jid\":\"5b015f731e29e670dd1c88b5edd2ee3d\"}",
+		"[]",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (flink_rest_parse_job_vertices(bad[i], &w, &e) != FO_ESERVER || w.n != 0 || w.v)
+			fail_msg("bad %zu (%s) accepted", i, bad[i]);
+		fo_err_clear(&e);
+	}
+	/* more vertices than are read: refused, not cut */
+	fo_buf many = FO_BUF_INIT;
+	fo_buf_puts(&many, "{\"vertices\":[");
+	for (int i = 0; i <= FLINK_MAX_VERTICES; i++)
+		fo_buf_printf(&many, "%s{\"id\":\"%032x\"}", i ? "," : "", i);
+	fo_buf_puts(&many, "]}");
+	assert_int_equal(flink_rest_parse_job_vertices(many.ptr, &w, &e), FO_ESERVER);
+	assert_non_null(strstr(fo_err_msg(&e), "vertices"));
+	fo_err_clear(&e);
+	fo_buf_free(&many);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_watermarks),
 		cmocka_unit_test(test_checkpoint_config),
 		cmocka_unit_test(test_restarts),
 		cmocka_unit_test(test_error_text),
