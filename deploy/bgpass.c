@@ -22,6 +22,7 @@
 #include "deploy/journal.h"
 #include "flink/rest.h"
 #include "k8s/k8s.h"
+#include "lib/json.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "render/render.h"
@@ -214,13 +215,16 @@ static void advance(k8s_client *c, const deploy_options *opts, bool decide, bool
 			free(target);
 		}
 		/* the watermarks are read only while a transition to a healthy new
-		 * colour waits on them (not for a first child: nothing runs beside it) */
+		 * colour waits on them, beside an old colour that runs (not for a
+		 * first child, nor beside a failed one: nothing to catch up with,
+		 * and the fallback decides) */
 		char *progress_error = NULL;
 		bool moving = it->journal.state == DEPLOY_BG_TRANSITIONING_TO_BLUE ||
 			      it->journal.state == DEPLOY_BG_TRANSITIONING_TO_GREEN;
 		enum deploy_bg_colour to = it->journal.state == DEPLOY_BG_TRANSITIONING_TO_BLUE ? DEPLOY_BG_BLUE
 												 : DEPLOY_BG_GREEN;
-		if (known && moving && it->journal.active_target && o.child[to].healthy && it->journal.healthy_ms)
+		if (known && moving && it->journal.active_target && o.child[to].healthy && it->journal.healthy_ms &&
+		    o.child[to == DEPLOY_BG_BLUE ? DEPLOY_BG_GREEN : DEPLOY_BG_BLUE].healthy)
 			observe_progress(opts, it, cj, cname, to, &d, &o.child[to], &progress_error);
 		o.child[to].progress_error = progress_error;
 		deploy_bg_next_step(&d, &it->journal, &o, &n);
@@ -314,6 +318,55 @@ static void take_children(deploy_bg_item *it, char *const cname[2], flink_deploy
 	flink_deployments_free(&kids);
 }
 
+/*
+ * The resource's own Ingress (spec.ingress), named after it: to the REST
+ * Service of the colour its journal makes serve (deploy_bg_serving), so it
+ * moves in the pass that records the cut-over, before the old colour
+ * stops. Applied only when its content hash differs from the cluster's (a
+ * settled pass writes nothing). Removed when git drops spec.ingress, under
+ * the prune's guards, and with the journal once no child is left. Only
+ * with `decide`, and never for a held resource: what is not known is kept.
+ */
+static void sync_ingress(k8s_client *c, const deploy_live *live, const deploy_options *opts, deploy_bg_item *it)
+{
+	cJSON *have = deploy_live_get(live, &k8s_kind_ingress, it->ns, it->name);
+	const cJSON *labels = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(have, "metadata"), "labels");
+	if (have && !(fo_streq(fo_json_str(labels, RENDER_LABEL_INSTANCE), it->name) &&
+		      fo_streq(fo_json_str(labels, RENDER_LABEL_COMPONENT), "ingress"))) {
+		cJSON_Delete(have); /* not this resource's: left alone */
+		have = NULL;
+	}
+	fo_err e = FO_ERR_INIT;
+	bool want = it->git && it->git->bg && it->git->bg->ingress && it->recorded && !it->forgotten;
+	if (want) {
+		char *child = fo_asprintf("%s-%s", it->name, deploy_bg_colour_name(deploy_bg_serving(&it->journal)));
+		cJSON *obj = render_bluegreen_ingress(it->git, child);
+		fo_json_set(fo_json_obj(fo_json_obj(obj, "metadata"), "labels"), DEPLOY_LABEL_AGENT,
+			    cJSON_CreateString(deploy_agent_name(opts)));
+		char *where = NULL;
+		/* changed in git, or edited in the cluster (drift) */
+		if (!have || !fo_streq(render_object_hash(obj), render_object_hash(have)) ||
+		    !deploy_subset_equal(obj, have, &where)) {
+			fo_info("bluegreen", "%s/%s: Ingress %s to %s-rest%s%s", it->ns, it->name, it->name, child,
+				where ? ": the cluster's differs at " : "", where ? where : "");
+			if (k8s_apply(c, obj, false, NULL, &e) < 0)
+				item_error(it, fo_err_msg(&e));
+		}
+		free(where);
+		cJSON_Delete(obj);
+		free(child);
+	} else if (have && (it->forgotten || (it->git && opts->prune && !opts->prune_skip_reason))) {
+		fo_info("bluegreen", "%s/%s: Ingress %s is no longer asked for: deleted", it->ns, it->name, it->name);
+		if (k8s_delete(c, &k8s_kind_ingress, it->ns, it->name, NULL, &e) < 0)
+			item_error(it, fo_err_msg(&e));
+	} else if (have && it->git) {
+		fo_info("bluegreen", "%s/%s: Ingress %s is no longer in git; kept: %s", it->ns, it->name, it->name,
+			opts->prune_skip_reason ? opts->prune_skip_reason : "pruning is disabled");
+	}
+	fo_err_clear(&e);
+	cJSON_Delete(have);
+}
+
 static void run_item(k8s_client *c, const deploy_live *live, const deploy_options *opts, bool decide, deploy_bg_item *it,
 		     flink_deployments *desired, deploy_bg_pass *out)
 {
@@ -354,6 +407,8 @@ static void run_item(k8s_client *c, const deploy_live *live, const deploy_option
 			it->started_from = fo_strdup(cj[x].started_from);
 		if (!it->held && it->git && desired)
 			take_children(it, cname, desired);
+		if (!it->held && decide && known)
+			sync_ingress(c, live, opts, it);
 	}
 	for (int k = 0; k < 2; k++) {
 		bool gone = it->git && it->child_live[k] && !it->child_running[k];
@@ -417,6 +472,9 @@ int deploy_bg_pass_run(k8s_client *c, const deploy_live *live, const flink_deplo
 				add_name(&out->held, &out->nheld, it->ns, cn);
 				free(cn);
 			}
+		/* the resource's own name: its Ingress (instance NAME) is the
+		 * engine's, never taken for a deployment gone from git */
+		add_name(&out->held, &out->nheld, it->ns, it->name);
 		if (it->error && !first)
 			first = fo_err_set(e, FO_EREFUSED, "FlinkBlueGreenDeployment %s/%s: %s", it->ns, it->name, it->error);
 	}

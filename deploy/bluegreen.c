@@ -60,6 +60,15 @@ enum deploy_bg_colour deploy_bg_active(enum deploy_bg_state s)
 	}
 }
 
+enum deploy_bg_colour deploy_bg_serving(const deploy_bg_journal *j)
+{
+	if (!j->active_target && j->state == DEPLOY_BG_TRANSITIONING_TO_GREEN)
+		return DEPLOY_BG_GREEN;
+	if (!j->active_target && j->state == DEPLOY_BG_TRANSITIONING_TO_BLUE)
+		return DEPLOY_BG_BLUE;
+	return deploy_bg_active(j->state);
+}
+
 bool deploy_bg_savepointing(enum deploy_bg_state s)
 {
 	return s == DEPLOY_BG_SAVEPOINTING_BLUE || s == DEPLOY_BG_SAVEPOINTING_GREEN;
@@ -611,13 +620,21 @@ char *deploy_bg_plan(const flink_deployment *from, const flink_deployment *to)
 	if (!from) {
 		const char *sp = nb->job.initial_savepoint_path;
 		return fo_asprintf("created: %s starts %s%s; an upgrade later starts %s beside it and switches once the "
-				   "new job has caught up",
-				   blue, sp ? "from job.initialSavepointPath " : "with empty state", sp ? sp : "", green);
+				   "new job has caught up%s%s%s",
+				   blue, sp ? "from job.initialSavepointPath " : "with empty state", sp ? sp : "", green,
+				   to->bg->ingress ? "; the Ingress " : "", to->bg->ingress ? to->name : "",
+				   to->bg->ingress ? " routes to the colour that runs, and moves at each switch" : "");
 	}
 	if (!from->bg || !from->bg->child[0])
 		return NULL;
 	enum deploy_bg_diff diff = deploy_bg_diff(from->bg->child[0], from->bg->template_hash, nb, to->bg->template_hash);
 	fo_buf o = FO_BUF_INIT;
+	const flink_ingress *ia = from->bg->ingress, *ib = to->bg->ingress;
+	const char *ingress = NULL;
+	if (!ia != !ib || (ia && ib && (!fo_streq(ia->template, ib->template) || !fo_streq(ia->class_name, ib->class_name))))
+		ingress = !ib ? "its Ingress is deleted (under the prune's guards, as an object gone from git)"
+		      : !ia ? "its Ingress is created, to the colour that runs"
+			    : "its Ingress changes";
 	switch (diff) {
 	case DEPLOY_BG_DIFF_IGNORE:
 		if (from->bg->grace_ms != to->bg->grace_ms || from->bg->delay_ms != to->bg->delay_ms ||
@@ -660,6 +677,8 @@ char *deploy_bg_plan(const flink_deployment *from, const flink_deployment *to)
 				  "the sinks, so what the new job replays from its savepoint is written twice; an "
 				  "exactly-once sink needs a transactional id prefix of its own per colour",
 			      ml, cu, g, dl);
+		if (to->bg->ingress)
+			fo_buf_printf(&o, ". The Ingress %s moves to the new colour's REST Service at the switch", to->name);
 		const char *where = NULL, *prefix = shared_transactional_prefix(nb, &where);
 		if (prefix)
 			fo_buf_printf(&o, ". Warning: %s gives both colours the transactional id prefix \"%s\": their "
@@ -668,6 +687,8 @@ char *deploy_bg_plan(const flink_deployment *from, const flink_deployment *to)
 		break;
 	}
 	}
+	if (ingress)
+		fo_buf_printf(&o, "%s%s", o.len ? "; " : "", ingress);
 	return o.len ? fo_buf_detach(&o) : (fo_buf_free(&o), NULL);
 }
 

@@ -263,6 +263,12 @@ typedef struct deploy_bg_next {
 
 /* The colour that is active in `s` (INITIALIZING: blue, the one to come). */
 enum deploy_bg_colour deploy_bg_active(enum deploy_bg_state s);
+/*
+ * The colour that serves, or is about to serve, of journal `j`: the
+ * active one; for a first child (no colour ran before it), the one
+ * starting. The resource's Ingress points at it. Pure.
+ */
+enum deploy_bg_colour deploy_bg_serving(const struct deploy_bg_journal *j);
 /* Whether `s` is SAVEPOINTING_* or TRANSITIONING_*. */
 bool deploy_bg_savepointing(enum deploy_bg_state s);
 bool deploy_bg_transitioning(enum deploy_bg_state s);

@@ -1925,18 +1925,12 @@ static void parse_bluegreen_spec(pctx *c, const fo_yaml_node *spec, flink_deploy
 	flink_bluegreen *bg = fo_calloc(1, sizeof(*bg));
 	fd->bg = bg;
 	parse_bluegreen_configuration(c, spec, bg);
-	/* its own Ingress, named after it, would move to the active child at
-	 * each cut-over: read (so that its own problems are said), and refused
-	 * until the switch moves it, since it would route nowhere meanwhile */
+	/* its own Ingress, named after it, to the REST Service of the colour
+	 * that serves (moved at each cut-over; deploy/bgpass.c); its template's
+	 * {{name}} is the resource's own name, as upstream fills it */
 	flink_deployment tmp = {.name = fd->name, .namespace = fd->namespace};
 	parse_ingress(c, spec, &tmp);
 	bg->ingress = tmp.ingress;
-	if (bg->ingress)
-		perr(c, field(spec, "ingress"), "spec.ingress",
-		     "the Ingress of a FlinkBlueGreenDeployment is not applied by this version of flinkops (it has to "
-		     "move to the new colour at each switch); remove it, and route to %s-blue-rest or %s-green-rest "
-		     "yourself meanwhile",
-		     fd->name ? fd->name : "NAME", fd->name ? fd->name : "NAME");
 	if (fd->name && strlen(fd->name) + strlen("-green") > FLINK_NAME_MAX)
 		perr(c, field(field(c->doc, "metadata"), "name"), "metadata.name",
 		     "\"%s\" is %zu characters; its children are named NAME-blue and NAME-green, and at most %d "

@@ -317,9 +317,8 @@ char *render_object_name(enum render_component k, const char *name)
  * what the controller makes of it) to the REST Service's port; the class,
  * TLS, annotations and labels as written, flinkops' labels over them.
  */
-static cJSON *render_ingress(const flink_deployment *fd)
+static cJSON *ingress_to(const flink_deployment *fd, const flink_ingress *in, const char *service)
 {
-	const flink_ingress *in = fd->ingress;
 	char *name = render_object_name(RENDER_INGRESS, fd->name);
 	cJSON *o = new_object("networking.k8s.io/v1", "Ingress", name, fd, "ingress");
 	free(name);
@@ -346,8 +345,16 @@ static cJSON *render_ingress(const flink_deployment *fd)
 		add_str(path, "path", in->path);
 	add_str(path, "pathType", "ImplementationSpecific");
 	cJSON *svc = cJSON_AddObjectToObject(cJSON_AddObjectToObject(path, "backend"), "service");
-	add_owned_str(svc, "name", render_object_name(RENDER_SERVICE_REST, fd->name));
+	add_str(svc, "name", service);
 	cJSON_AddNumberToObject(cJSON_AddObjectToObject(svc, "port"), "number", RENDER_PORT_REST);
+	return o;
+}
+
+static cJSON *render_ingress(const flink_deployment *fd)
+{
+	char *service = render_object_name(RENDER_SERVICE_REST, fd->name);
+	cJSON *o = ingress_to(fd, fd->ingress, service);
+	free(service);
 	return o;
 }
 
@@ -816,6 +823,17 @@ static void stamp_hash(cJSON *obj)
 	cJSON *ann = fo_json_obj(fo_json_obj(obj, "metadata"), "annotations");
 	fo_json_set(ann, RENDER_ANNOTATION_HASH, cJSON_CreateString(h));
 	free(h);
+}
+
+cJSON *render_bluegreen_ingress(const flink_deployment *bg, const char *child)
+{
+	if (!bg->bg || !bg->bg->ingress || !child)
+		return NULL;
+	char *service = render_object_name(RENDER_SERVICE_REST, child);
+	cJSON *o = ingress_to(bg, bg->bg->ingress, service);
+	free(service);
+	stamp_hash(o);
+	return o;
 }
 
 int render_deployment(const flink_deployment *fd, render_objects *out, fo_err *e)

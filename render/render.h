@@ -128,6 +128,15 @@ char *render_target_hash(const render_objects *o);
 /* The same for `fd`, rendered for the purpose (NULL without a job, or when
  * it does not render). Caller frees. */
 char *render_target_hash_of(const flink_deployment *fd);
+/*
+ * The Ingress of the FlinkBlueGreenDeployment `bg` (its spec.ingress, the
+ * template's host and path filled with the resource's own name, as
+ * upstream does): named after the resource, labelled as its own (instance
+ * NAME, component ingress), to the REST Service of its child `child`
+ * (NAME-blue or NAME-green), content hash stamped. NULL when it has none.
+ * Caller deletes it.
+ */
+cJSON *render_bluegreen_ingress(const flink_deployment *bg, const char *child);
 /* The Flink configuration file's name for this Flink version. */
 const char *render_conf_file_name(const flink_deployment *fd);
 

@@ -13,9 +13,11 @@
 # stops blue with a savepoint and removes it; the counter continues. A
 # second pass writes nothing. Back to blue with the agent killed right after
 # each step the blue/green engine records: each sync resumes, one job is
-# started, from green's savepoint. Deleted from git: blue stops with a final
-# savepoint, then its objects, the children's journals and the blue/green
-# journal go.
+# started, from green's savepoint. The resource's spec.ingress is one
+# Ingress, counter, to the REST Service of the colour that runs: moved by
+# each switch, gone with the journal. Deleted from git: blue stops with a
+# final savepoint, then its objects, the children's journals and the
+# blue/green journal go.
 NAME=bg
 . "$(dirname "$0")/lib-rollout.sh"
 
@@ -25,6 +27,7 @@ apiVersion: flink.apache.org/v1beta1
 kind: FlinkBlueGreenDeployment
 metadata: {name: counter, namespace: $ns}
 spec:
+  ingress: {template: "{{name}}.{{namespace}}.flinkops.test"}
   configuration:
     flinkops.bluegreen.catch-up.fallback: 2s
     kubernetes.operator.bluegreen.abort.grace-period: ${3:-3min}
@@ -35,6 +38,8 @@ EOF
 bgj() { $K -n $ns get configmap flink-bluegreen-counter -o jsonpath='{.data.bluegreen\.json}' 2>/dev/null | jq -r "$1"; }
 cj() { $K -n $ns get configmap "flink-journal-counter-$1" -o jsonpath='{.data.journal\.json}' 2>/dev/null | jq -r "$2"; }
 objects() { $K -n $ns get statefulsets,services,configmaps -l "app.kubernetes.io/instance=counter-$1" -o name 2>/dev/null | wc -l; }
+# routed: the Service the resource's own Ingress "counter" routes to (empty when it has none)
+routed() { $K -n $ns get ingress counter -o jsonpath='{.spec.rules[0].host} {.spec.rules[0].http.paths[0].backend.service.name}' 2>/dev/null; }
 bg_sync() {
 	"$FLINKOPS" sync --config "$tmp/config.yaml" --once --timeout 4m "$@" -o json >"$tmp/out.json" 2>"$tmp/err"
 	rc=$?
@@ -59,6 +64,10 @@ wrc=$?
 [ "$(status_field phase)" = Running ] && [ "$(status_field observedCommit)" = "$commit1" ] && [ $wrc = 0 ] &&
 	ok "status/$ns/counter.yaml: Running at ${commit1:0:7} (\"$(status_field message)\"); flinkops wait exits 0" ||
 	fail "status after create: phase=$(status_field phase) observed=$(status_field observedCommit) wait $wrc: $(tail -2 "$tmp/wait")"
+
+[ "$(routed)" = "counter.$ns.flinkops.test counter-blue-rest" ] &&
+	ok "the resource's Ingress counter routes $(routed | tr ' ' '>') " ||
+	fail "Ingress after create: '$(routed)'"
 
 # --- a new job that never catches up: aborted after the grace period --------
 # (its main() refuses the argument: its submission never becomes a job);
@@ -100,6 +109,9 @@ if [ $rc = 0 ] && [ "$(bgj .state)" = ACTIVE_GREEN ] && [ -n "$green" ] && [ "$g
 else
 	fail "transition: rc=$rc state=$(bgj .state) green=$green ($(job_state "$green")) $(bgj .error) $(grep -v '^$' "$tmp/err" | tail -4)"
 fi
+[ "$(routed)" = "counter.$ns.flinkops.test counter-green-rest" ] &&
+	ok "the Ingress moved with the switch: $(routed | tr ' ' '>')" ||
+	fail "Ingress after the switch: '$(routed)'"
 case "$from" in
 *savepoint-"${blue:0:6}"-*) ok "green started from blue's savepoint for the transition: $(basename "$from")" ;;
 *) fail "green started from '$from', not a savepoint of blue's job $blue" ;;
@@ -191,6 +203,8 @@ esac
 counter_grows_to $((before + 5)) && after=$(cat "$counter") || after=0
 [ "$after" -gt "$before" ] && ok "the counter continues on blue: $before before the change, $after now" ||
 	fail "counter after the crash walk: $before before, $after after"
+[ "$(routed)" = "counter.$ns.flinkops.test counter-blue-rest" ] &&
+	ok "the Ingress is back on blue after the crash walk" || fail "Ingress after the crash walk: '$(routed)'"
 
 # --- deleted from git: blue stops with a final savepoint, everything goes ----
 git -C "$tmp/work" pull -q --rebase origin main 2>/dev/null
@@ -210,5 +224,6 @@ else
 fi
 bg_sync
 [ $rc = 0 ] && ! $K -n $ns get configmap flink-bluegreen-counter >/dev/null 2>&1 && [ "$(status_field phase)" = Deleted ] &&
-	ok "the blue/green journal goes once no child is left; status Deleted" ||
+	[ -z "$(routed)" ] &&
+	ok "the blue/green journal and its Ingress go once no child is left; status Deleted" ||
 	fail "journal after delete: rc=$rc state=$(bgj .state) $(grep -v '^$' "$tmp/err" | tail -3)"

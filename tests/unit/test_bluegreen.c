@@ -24,7 +24,9 @@
 #include "deploy/journal.h"
 #include "flink/rest.h"
 #include "flink/status.h"
+#include "lib/json.h"
 #include "lib/util.h"
+#include "render/render.h"
 
 #define T1 "target-1"
 #define T2 "target-2"
@@ -846,9 +848,9 @@ static void test_parse_errors(void **state)
 		{"  template:\n    metadata:\n", "  templat:\n    metadata:\n", "\"template\" is required"},
 		{"      labels: {team: data}\n", "      labels: {team: data}\n      name: other\n",
 		 "bg.yaml:13:7: spec.template.metadata: unknown field \"name\""},
-		/* its own Ingress: not moved at a switch yet, so refused where written */
-		{"  template:\n", "  ingress: {template: \"{{name}}.example.com\"}\n  template:\n",
-		 "bg.yaml:10:12: spec.ingress: the Ingress of a FlinkBlueGreenDeployment is not applied by this version"},
+		/* its own Ingress is read as a FlinkDeployment's is */
+		{"  template:\n", "  ingress: {template: \"{{name}}.{{colour}}.example.com\"}\n  template:\n",
+		 "spec.ingress.template: \"{{colour}}\": only {{name}} and {{namespace}} are replaced"},
 	};
 	for (size_t i = 0; i < FO_ARRAY_LEN(cases); i++) {
 		char *base = doc_with(NULL, NULL);
@@ -1271,6 +1273,93 @@ static void test_progress(void **state)
 	deploy_bg_next_clear(&n);
 }
 
+/* The resource's own Ingress: named after it, its template filled with its
+ * own name (as upstream fills it), to the REST Service of the colour that
+ * serves: the one starting while none ran before, then the active one,
+ * moved by the cut-over's record and by nothing else. */
+static void test_ingress(void **state)
+{
+	(void)state;
+	fo_diags d = FO_DIAGS_INIT;
+	char *base = doc_with(NULL, NULL);
+	char *text = text_replace(base, "  template:\n",
+				  "  ingress:\n    template: \"{{name}}.{{namespace}}.example.com/ui\"\n"
+				  "    className: nginx\n    labels: {team: data}\n  template:\n");
+	free(base);
+	flink_deployment *fd = load_bg(text, &d);
+	free(text);
+	assert_non_null(fd);
+	assert_non_null(fd->bg->ingress);
+	assert_null(fd->bg->child[0]->ingress); /* the children have none of their own */
+	cJSON *o = render_bluegreen_ingress(fd, "counter-green");
+	assert_non_null(o);
+	const cJSON *meta = cJSON_GetObjectItem(o, "metadata"), *labels = cJSON_GetObjectItem(meta, "labels");
+	assert_string_equal(fo_json_str(o, "kind"), "Ingress");
+	assert_string_equal(fo_json_str(meta, "name"), "counter");
+	assert_string_equal(fo_json_str(meta, "namespace"), "jobs");
+	assert_string_equal(fo_json_str(labels, "app.kubernetes.io/instance"), "counter");
+	assert_string_equal(fo_json_str(labels, "app.kubernetes.io/component"), "ingress");
+	assert_string_equal(fo_json_str(labels, "team"), "data");
+	const cJSON *spec = cJSON_GetObjectItem(o, "spec");
+	assert_string_equal(fo_json_str(spec, "ingressClassName"), "nginx");
+	const cJSON *rule = cJSON_GetArrayItem(cJSON_GetObjectItem(spec, "rules"), 0);
+	assert_string_equal(fo_json_str(rule, "host"), "counter.jobs.example.com");
+	const cJSON *path = cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(rule, "http"), "paths"), 0);
+	assert_string_equal(fo_json_str(path, "path"), "/ui");
+	const cJSON *svc = cJSON_GetObjectItem(cJSON_GetObjectItem(path, "backend"), "service");
+	assert_string_equal(fo_json_str(svc, "name"), "counter-green-rest");
+	assert_non_null(render_object_hash(o));
+	/* another colour is another object: its hash differs, so the switch applies it */
+	cJSON *b = render_bluegreen_ingress(fd, "counter-blue");
+	assert_string_not_equal(render_object_hash(o), render_object_hash(b));
+	cJSON_Delete(b);
+	cJSON_Delete(o);
+	assert_null(render_bluegreen_ingress(fd, NULL));
+	/* what plan says of it */
+	char *plain_text = doc_with(NULL, NULL);
+	flink_deployment *plain = load_bg(plain_text, &d);
+	free(plain_text);
+	assert_non_null(plain);
+	char *said = deploy_bg_plan(NULL, fd);
+	assert_non_null(strstr(said, "the Ingress counter routes to the colour that runs, and moves at each switch"));
+	free(said);
+	said = deploy_bg_plan(plain, fd);
+	assert_string_equal(said, "its Ingress is created, to the colour that runs");
+	free(said);
+	said = deploy_bg_plan(fd, plain);
+	assert_non_null(strstr(said, "its Ingress is deleted"));
+	free(said);
+	flink_deployment_free(plain);
+	flink_deployment_free(fd);
+	fo_diags_free(&d);
+
+	/* which colour serves, state by state */
+	static const struct {
+		enum deploy_bg_state state;
+		bool ran_before; /* a colour ran before (active_target set) */
+		enum deploy_bg_colour want;
+	} serving[] = {
+		{DEPLOY_BG_INITIALIZING_BLUE, false, DEPLOY_BG_BLUE},
+		{DEPLOY_BG_TRANSITIONING_TO_BLUE, false, DEPLOY_BG_BLUE}, /* the first child, starting */
+		{DEPLOY_BG_ACTIVE_BLUE, true, DEPLOY_BG_BLUE},
+		{DEPLOY_BG_SAVEPOINTING_BLUE, true, DEPLOY_BG_BLUE},
+		{DEPLOY_BG_TRANSITIONING_TO_GREEN, true, DEPLOY_BG_BLUE}, /* blue serves until the cut-over */
+		{DEPLOY_BG_ACTIVE_GREEN, true, DEPLOY_BG_GREEN},
+		{DEPLOY_BG_SAVEPOINTING_GREEN, true, DEPLOY_BG_GREEN},
+		{DEPLOY_BG_TRANSITIONING_TO_BLUE, true, DEPLOY_BG_GREEN},
+		{DEPLOY_BG_TRANSITIONING_TO_GREEN, false, DEPLOY_BG_GREEN},
+	};
+	for (size_t i = 0; i < FO_ARRAY_LEN(serving); i++) {
+		deploy_bg_journal j;
+		memset(&j, 0, sizeof(j));
+		j.state = serving[i].state;
+		j.active_target = serving[i].ran_before ? (char *)T1 : NULL;
+		if (deploy_bg_serving(&j) != serving[i].want)
+			fail_msg("row %zu: %s (ran before: %d) serves %s", i, deploy_bg_state_name(serving[i].state),
+				 serving[i].ran_before, deploy_bg_colour_name(deploy_bg_serving(&j)));
+	}
+}
+
 static void test_status(void **state)
 {
 	(void)state;
@@ -1400,6 +1489,7 @@ int main(void)
 		cmocka_unit_test(test_observe_child),
 		cmocka_unit_test(test_status),
 		cmocka_unit_test(test_progress),
+		cmocka_unit_test(test_ingress),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
