@@ -150,7 +150,7 @@ rig-smoke:
 # image, which holds the plain binary), the demo (the same story as the rollout tests)
 # and the rollouts on real pods (the same code paths as the rollout tests,
 # with ten minutes of pods starting).
-E2E_SAN_SKIP := tests/e2e/test_pods_install.sh tests/e2e/test_zy_demo.sh tests/e2e/test_pods_example.sh tests/e2e/test_pods_rollout.sh tests/e2e/test_pods_ha.sh tests/e2e/test_pods_app.sh
+E2E_SAN_SKIP := tests/e2e/test_pods_bluegreen.sh tests/e2e/test_pods_install.sh tests/e2e/test_zy_demo.sh tests/e2e/test_pods_example.sh tests/e2e/test_pods_rollout.sh tests/e2e/test_pods_ha.sh tests/e2e/test_pods_app.sh
 e2e: $(BIN)
 ifeq ($(SAN),1)
 	@tests/e2e/run ./$(BIN) $(filter-out $(E2E_SAN_SKIP),$(sort $(wildcard tests/e2e/test_*.sh)))

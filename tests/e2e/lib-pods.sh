@@ -44,3 +44,21 @@ newest_checkpoint() {
 	n=$(ls "$shared/checkpoints/$1" 2>/dev/null | sed -n 's/^chk-\([0-9]*\)$/\1/p' | sort -n | tail -1)
 	echo "${n:+file:$shared/checkpoints/$1/chk-$n}"
 }
+
+# pods_template: a FlinkDeployment spec's podTemplate for this node (two
+# spaces in): the shared folder mounted at its own path, and the API server
+# that Flink's Kubernetes HA reaches through the rig's relay
+pods_template() {
+	cat <<EOF
+  podTemplate:
+    spec:
+      hostAliases: [{ip: $RIG_PODS_APISERVER_IP, hostnames: [kubernetes.default.svc]}]
+      volumes: [{name: shared, hostPath: {path: $shared, type: Directory}}]
+      containers:
+      - name: flink-main-container
+        volumeMounts: [{name: shared, mountPath: $shared}]
+        env:
+        - {name: KUBERNETES_SERVICE_HOST, value: kubernetes.default.svc}
+        - {name: KUBERNETES_SERVICE_PORT, value: "$RIG_PODS_APISERVER_PORT"}
+EOF
+}

@@ -64,6 +64,17 @@ spec:
 ${4:+    savepointStorage: $4}
 EOF
 }
+# bluegreen_head FALLBACK GRACE [LINES]: a FlinkBlueGreenDeployment "counter"
+# up to its template, with catch-up.fallback FALLBACK and the abort grace
+# period GRACE (LINES: more of its spec, two spaces in); the caller appends
+# the template's spec, four spaces in
+bluegreen_head() {
+	printf 'apiVersion: flink.apache.org/v1beta1\nkind: FlinkBlueGreenDeployment\n'
+	printf 'metadata: {name: counter, namespace: %s}\nspec:\n' "$ns"
+	[ -z "${3:-}" ] || printf '%s\n' "$3"
+	printf '  configuration:\n    flinkops.bluegreen.catch-up.fallback: %s\n' "$1"
+	printf '    kubernetes.operator.bluegreen.abort.grace-period: %s\n  template:\n' "$2"
+}
 # status FIELD: a field of the status file the agent pushed, as `flinkops status` reads it
 status_field() {
 	"$FLINKOPS" status --repo "$repo" --cache "$tmp/scache" -o json 2>/dev/null |

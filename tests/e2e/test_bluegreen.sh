@@ -22,17 +22,7 @@ NAME=bg
 . "$(dirname "$0")/lib-rollout.sh"
 
 bluegreen() { # bluegreen PARALLELISM [EXTRA_ARGS] [GRACE]: lib-rollout.sh's counter as the template
-	cat <<EOF
-apiVersion: flink.apache.org/v1beta1
-kind: FlinkBlueGreenDeployment
-metadata: {name: counter, namespace: $ns}
-spec:
-  ingress: {template: "{{name}}.{{namespace}}.flinkops.test"}
-  configuration:
-    flinkops.bluegreen.catch-up.fallback: 2s
-    kubernetes.operator.bluegreen.abort.grace-period: ${3:-3min}
-  template:
-EOF
+	bluegreen_head 2s "${3:-3min}" '  ingress: {template: "{{name}}.{{namespace}}.flinkops.test"}'
 	deployment "$1" savepoint "${2:-}" | sed -n '/^spec:/,$p' | sed 's/^/    /'
 }
 bgj() { $K -n $ns get configmap flink-bluegreen-counter -o jsonpath='{.data.bluegreen\.json}' 2>/dev/null | jq -r "$1"; }

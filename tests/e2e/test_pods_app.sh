@@ -41,18 +41,7 @@ app() {
 		-e "s|entryClass: .*|entryClass: $RIG_PODS_APP_JOB_CLASS\n    args: [--counter-file, $counter, --report-ms, \"${4:-100}\"]\n    state: ${3:-running}|" \
 		-e "s|upgradeMode: .*|upgradeMode: $2|" \
 		-e "s|savepointStorage: .*|savepointStorage: file://$shared/savepoints|"
-	cat <<EOF
-  podTemplate:
-    spec:
-      hostAliases: [{ip: $RIG_PODS_APISERVER_IP, hostnames: [kubernetes.default.svc]}]
-      volumes: [{name: shared, hostPath: {path: $shared, type: Directory}}]
-      containers:
-      - name: flink-main-container
-        volumeMounts: [{name: shared, mountPath: $shared}]
-        env:
-        - {name: KUBERNETES_SERVICE_HOST, value: kubernetes.default.svc}
-        - {name: KUBERNETES_SERVICE_PORT, value: "$RIG_PODS_APISERVER_PORT"}
-EOF
+	pods_template
 }
 # plan_live [ARGS...]: plan --live -o json against the cluster and the JobManager; sets prc, $tmp/plan
 plan_live() {

@@ -39,16 +39,7 @@ spec:
     execution.checkpointing.dir: file://$shared/checkpoints
     high-availability.type: kubernetes
     high-availability.storageDir: file://$shared/ha
-  podTemplate:
-    spec:
-      hostAliases: [{ip: $RIG_PODS_APISERVER_IP, hostnames: [kubernetes.default.svc]}]
-      volumes: [{name: shared, hostPath: {path: $shared, type: Directory}}]
-      containers:
-      - name: flink-main-container
-        volumeMounts: [{name: shared, mountPath: $shared}]
-        env:
-        - {name: KUBERNETES_SERVICE_HOST, value: kubernetes.default.svc}
-        - {name: KUBERNETES_SERVICE_PORT, value: "$RIG_PODS_APISERVER_PORT"}
+$(pods_template)
   jobManager: {replicas: 2, resource: {memory: 768m, cpu: 0.5}}
   taskManager: {replicas: 1, resource: {memory: 1024m, cpu: 0.5}}
   job:

@@ -30,6 +30,16 @@
  *   --restart-attempts N    fixed-delay restart attempts (2147483647; 0 fails at once)
  *   --restart-delay-ms N    delay between restarts in milliseconds (1000)
  *   --name NAME             job name ("flinkops-rig-counter")
+ *   --event-time-origin MS  event time: number i carries the timestamp
+ *                           MS + i * 1000 / rate (ms since the epoch) and is
+ *                           emitted no earlier than that moment, so a job
+ *                           restored from older state replays what it missed
+ *                           as fast as it can, then keeps pace with the clock;
+ *                           watermarks follow the timestamps (none without it);
+ *                           the source then runs with parallelism 1
+ *   --event-time-lag-ms N   with --event-time-origin: every timestamp N ms
+ *                           earlier (0): a job whose watermarks stay N ms
+ *                           behind another's, however fast it runs
  */
 package io.flinkops.rig;
 
@@ -57,6 +67,7 @@ import org.apache.flink.api.java.tuple.Tuple2;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.connector.datagen.source.DataGeneratorSource;
 import org.apache.flink.metrics.Gauge;
+import org.apache.flink.streaming.api.datastream.DataStreamSource;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
@@ -110,8 +121,12 @@ public final class CounterJob {
 		long restartAttempts = num(a, "restart-attempts", Integer.MAX_VALUE);
 		long restartDelayMs = num(a, "restart-delay-ms", 1000);
 		String name = a.getOrDefault("name", "flinkops-rig-counter");
-		if (rate <= 0 || keys <= 0 || reportMs <= 0 || checkpointMs <= 0 || restartAttempts < 0 || restartDelayMs < 0) {
-			throw new IllegalArgumentException("--rate, --keys, --report-ms, --checkpoint-ms must be positive");
+		final long origin = num(a, "event-time-origin", -1);
+		final long lagMs = num(a, "event-time-lag-ms", 0);
+		if (rate <= 0 || keys <= 0 || reportMs <= 0 || checkpointMs <= 0 || restartAttempts < 0 || restartDelayMs < 0
+				|| num(a, "event-time-lag-ms", 0) < 0) {
+			throw new IllegalArgumentException(
+					"--rate, --keys, --report-ms, --checkpoint-ms must be positive, --event-time-lag-ms not negative");
 		}
 
 		Configuration conf = new Configuration();
@@ -124,11 +139,35 @@ public final class CounterJob {
 		StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
 		env.configure(conf);
 
-		DataGeneratorSource<Long> source = new DataGeneratorSource<>(
-				index -> index, Long.MAX_VALUE, RateLimiterStrategy.perSecond(rate), Types.LONG);
 		final long k = keys;
-		env.fromSource(source, WatermarkStrategy.noWatermarks(), "sequence")
-				.uid("sequence")
+		final long perSecond = rate;
+		DataGeneratorSource<Long> source;
+		WatermarkStrategy<Long> watermarks;
+		if (origin < 0) {
+			source = new DataGeneratorSource<>(
+					index -> index, Long.MAX_VALUE, RateLimiterStrategy.perSecond(rate), Types.LONG);
+			watermarks = WatermarkStrategy.noWatermarks();
+		} else {
+			// the clock is the rate limit: a number is emitted once its time
+			// has come, and at once when it is already past (a replay)
+			source = new DataGeneratorSource<>(index -> {
+				long due = origin + index * 1000 / perSecond;
+				long wait = due - System.currentTimeMillis();
+				if (wait > 0) {
+					Thread.sleep(wait);
+				}
+				return index;
+			}, Long.MAX_VALUE, RateLimiterStrategy.noOp(), Types.LONG);
+			watermarks = WatermarkStrategy.<Long>forMonotonousTimestamps()
+					.withTimestampAssigner((v, ts) -> origin + v * 1000 / perSecond - lagMs);
+		}
+		DataStreamSource<Long> sequence = env.fromSource(source, watermarks, "sequence");
+		if (origin >= 0) {
+			// one reader: the sequence's numbers are its clock, and a second
+			// reader would start half way to Long.MAX_VALUE
+			sequence.setParallelism(1);
+		}
+		sequence.uid("sequence")
 				.keyBy(v -> v % k, Types.LONG)
 				.process(new Counter(failMarker, slowMarker))
 				.uid("counter")
@@ -249,7 +288,11 @@ public final class CounterJob {
 				return;
 			}
 			Path target = Paths.get(counterFile);
-			Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
+			// a temporary file of this writer's own: two jobs may write the
+			// same file (the two colours of a blue/green deployment), and a
+			// shared name would let one rename the other's away
+			Path tmp = target.resolveSibling(target.getFileName() + ".tmp-" + ProcessHandle.current().pid() + "-"
+					+ System.identityHashCode(this));
 			try (Writer w = Files.newBufferedWriter(tmp, StandardCharsets.US_ASCII)) {
 				w.write(Long.toString(published));
 				w.write('\n');
