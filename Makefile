@@ -150,16 +150,10 @@ rig-smoke:
 # image, which holds the plain binary), the demo (the same story as the rollout tests)
 # and the rollouts on real pods (the same code paths as the rollout tests,
 # with ten minutes of pods starting).
-E2E_SAN_SKIP := tests/e2e/test_pods_install.sh tests/e2e/test_zy_demo.sh tests/e2e/test_pods_example.sh tests/e2e/test_pods_rollout.sh tests/e2e/test_pods_ha.sh tests/e2e/test_pods_app.sh
-# Blue/green on real pods runs in the sanitizer build's run only, whose pods
-# lane has room (the plain run's is its longest): `make e2e` alone runs
-# every test.
-E2E_PLAIN_SKIP := tests/e2e/test_pods_bluegreen.sh
+E2E_SAN_SKIP := tests/e2e/test_pods_bluegreen.sh tests/e2e/test_pods_install.sh tests/e2e/test_zy_demo.sh tests/e2e/test_pods_example.sh tests/e2e/test_pods_rollout.sh tests/e2e/test_pods_ha.sh tests/e2e/test_pods_app.sh
 e2e: $(BIN)
 ifeq ($(SAN),1)
 	@tests/e2e/run ./$(BIN) $(filter-out $(E2E_SAN_SKIP),$(sort $(wildcard tests/e2e/test_*.sh)))
-else ifeq ($(E2E_BOTH),1)
-	@tests/e2e/run ./$(BIN) $(filter-out $(E2E_PLAIN_SKIP),$(sort $(wildcard tests/e2e/test_*.sh)))
 else
 	@tests/e2e/run ./$(BIN)
 endif
@@ -167,10 +161,12 @@ endif
 # The plain and the sanitizer build's end-to-end runs side by side (they
 # wait on servers far more than they compute): the second on a Flink
 # cluster of its own, its lines marked "[san] ". Fails when either fails.
+# The tests on real pods stay in one run, one after another: the node has
+# two cores, and two of them at once leave a rollout's pods unschedulable.
 e2e-both:
 	@$(MAKE) -s flinkops && $(MAKE) -s SAN=1 flinkops-san
 	@( E2E_OWN_FLINK=1 $(MAKE) -s e2e SAN=1 2>&1; echo "$$?" >build-san/e2e.rc ) | sed -u 's/^/[san] /' & \
-	$(MAKE) -s e2e E2E_BOTH=1; plain=$$?; wait; \
+	$(MAKE) -s e2e; plain=$$?; wait; \
 	san=$$(cat build-san/e2e.rc 2>/dev/null || echo 1); \
 	echo "e2e: the plain build's run exited $$plain, the sanitizer build's $$san"; \
 	[ $$plain -eq 0 ] && [ $$san -eq 0 ]

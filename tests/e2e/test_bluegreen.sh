@@ -4,8 +4,10 @@
 # real servers: both colours' REST URLs are the rig's one Flink session
 # cluster (flink.restUrl), so each colour's job runs there beside the
 # other. Created: blue runs, the journal says ACTIVE_BLUE, the status file
-# Running at the commit. A new job whose main() refuses its arguments never
-# catches up: after the grace period green is removed, blue runs on, the
+# Running at the commit (the agent killed after each step it records on the
+# way). A new job whose main() refuses its arguments never
+# catches up: after the grace period (and the agent killed right after it
+# recorded the abort) green is removed, blue runs on, the
 # status says Failed and `wait` exits 1; the same spec is not tried again.
 # A parallelism change: blue takes a savepoint for the transition and runs on, green
 # starts from exactly that savepoint (Flink's restored path), counts as
@@ -36,17 +38,28 @@ bg_sync() {
 }
 
 # --- created: blue runs ------------------------------------------------------
+# (the agent killed right after each step the engine records on the way:
+# create, then finalize; the next sync resumes)
 bluegreen 1 >"$tmp/work/jobs/counter.yaml"
 commit1=$(publish "a blue/green counter")
+t0=$(date +%s%3N)
+crashed=
+for op in create finalize; do
+	FLINKOPS_CRASH_AFTER=bluegreen-$op "$FLINKOPS" sync --config "$tmp/config.yaml" --once --timeout 4m -o json \
+		>"$tmp/out.json" 2>"$tmp/err"
+	[ $? -ge 128 ] && crashed="$crashed $op($(bgj .state))"
+done
 bg_sync
 blue=$(cj blue .jobId)
 echo "$blue" >>"$tmp/ours"
 c1=$(wait_counter)
+started=$(curl -s "$RIG_FLINK_URL/jobs/overview" | jq --argjson t "$t0" '[.jobs[] | select(."start-time" >= $t)] | length')
 if [ $rc = 0 ] && [ "$(bgj .state)" = ACTIVE_BLUE ] && [ "$(job_state "$blue")" = RUNNING ] && [ "$c1" -gt 0 ] &&
-	[ "$(objects green)" = 0 ] && [ "$(objects blue)" -gt 0 ]; then
-	ok "created: counter-blue's job $blue RUNNING (counter $c1), the blue/green journal ACTIVE_BLUE, no green"
+	[ "$(objects green)" = 0 ] && [ "$(objects blue)" -gt 0 ] && [ "$started" = 1 ] &&
+	[ "$crashed" = " create(TRANSITIONING_TO_BLUE) finalize(ACTIVE_BLUE)" ]; then
+	ok "created, the agent killed after each recorded step ($crashed): counter-blue's job $blue RUNNING (counter $c1, the one job started), the blue/green journal ACTIVE_BLUE, no green"
 else
-	fail "create: rc=$rc state=$(bgj .state) blue=$blue ($(job_state "$blue")) green objects $(objects green) $(grep -v '^$' "$tmp/err" | tail -3)"
+	fail "create: killed at '$crashed', rc=$rc state=$(bgj .state) blue=$blue ($(job_state "$blue")) jobs started $started green objects $(objects green) $(grep -v '^$' "$tmp/err" | tail -3)"
 fi
 
 "$FLINKOPS" wait --repo "$repo" --commit "$commit1" --timeout 10s --interval 1s >"$tmp/wait" 2>&1
@@ -62,8 +75,15 @@ wrc=$?
 # --- a new job that never catches up: aborted after the grace period --------
 # (its main() refuses the argument: its submission never becomes a job);
 # green is removed, blue runs on untouched, the status says why
+# (the agent killed right after it records the abort; the next sync removes green)
 bluegreen 2 ", --rate, bogus-$$" 15s >"$tmp/work/jobs/counter.yaml"
 commitbad=$(publish "a new job whose main() refuses its arguments")
+FLINKOPS_CRASH_AFTER=bluegreen-abort "$FLINKOPS" sync --config "$tmp/config.yaml" --once --timeout 4m -o json \
+	>"$tmp/out.json" 2>"$tmp/err"
+crc=$?
+[ $crc -ge 128 ] && [ "$(bgj .state)" = ACTIVE_BLUE ] && [ "$(objects green)" -gt 0 ] &&
+	ok "killed right after the abort was recorded: the journal says ACTIVE_BLUE, green's objects still there" ||
+	fail "crash after abort: exit $crc state=$(bgj .state) green objects $(objects green)"
 bg_sync
 if [ $rc = 1 ] && [ "$(bgj .state)" = ACTIVE_BLUE ] && bgj .error | grep -q "green did not catch up within the abort grace period (15s)" &&
 	[ -n "$(bgj '.failedTarget // empty')" ] && [ "$(job_state "$blue")" = RUNNING ] && [ "$(cj blue .jobId)" = "$blue" ] &&
