@@ -150,10 +150,9 @@ static const flink_deployment *kid_named(const flink_deployments *kids, const ch
  * caller frees it): what cannot be compared never counts as caught up.
  */
 static void observe_progress(const deploy_options *opts, const deploy_bg_item *it, const deploy_journal cj[2],
-			     char *const cname[2], enum deploy_bg_colour to, const deploy_bg_desired *d,
-			     deploy_bg_child *out, char **error)
+			     char *const cname[2], enum deploy_bg_colour from, enum deploy_bg_colour to,
+			     const deploy_bg_desired *d, deploy_bg_child *out, char **error)
 {
-	enum deploy_bg_colour from = to == DEPLOY_BG_BLUE ? DEPLOY_BG_GREEN : DEPLOY_BG_BLUE;
 	if (!cj[from].job_id) {
 		out->caught_up = -1; /* no running job to catch up with: the fallback decides */
 		return;
@@ -219,13 +218,11 @@ static void advance(k8s_client *c, const deploy_options *opts, bool decide, bool
 		 * first child, nor beside a failed one: nothing to catch up with,
 		 * and the fallback decides) */
 		char *progress_error = NULL;
-		bool moving = it->journal.state == DEPLOY_BG_TRANSITIONING_TO_BLUE ||
-			      it->journal.state == DEPLOY_BG_TRANSITIONING_TO_GREEN;
-		enum deploy_bg_colour to = it->journal.state == DEPLOY_BG_TRANSITIONING_TO_BLUE ? DEPLOY_BG_BLUE
-												 : DEPLOY_BG_GREEN;
-		if (known && moving && it->journal.active_target && o.child[to].healthy && it->journal.healthy_ms &&
-		    o.child[to == DEPLOY_BG_BLUE ? DEPLOY_BG_GREEN : DEPLOY_BG_BLUE].healthy)
-			observe_progress(opts, it, cj, cname, to, &d, &o.child[to], &progress_error);
+		/* in TRANSITIONING_TO_x the active colour is the one running on */
+		enum deploy_bg_colour from = deploy_bg_active(it->journal.state), to = (enum deploy_bg_colour)!from;
+		if (known && deploy_bg_transitioning(it->journal.state) && it->journal.active_target &&
+		    it->journal.healthy_ms && o.child[to].healthy && o.child[from].healthy)
+			observe_progress(opts, it, cj, cname, from, to, &d, &o.child[to], &progress_error);
 		o.child[to].progress_error = progress_error;
 		deploy_bg_next_step(&d, &it->journal, &o, &n);
 		free(progress_error);
