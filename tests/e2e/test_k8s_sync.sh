@@ -4,7 +4,8 @@
 # flinkops sync --once against the rig's real kube-apiserver, with the
 # manifests in a real git repository served by the rig: objects created with
 # labels and hashes, pods Ready, a second pass that writes nothing, drift
-# corrected, an upgrade classified, prune and its guard, a ServiceAccount,
+# corrected, an upgrade classified, a float in a pod template applied
+# exactly (the apply body's printer), prune and its guard, a ServiceAccount,
 # Role and RoleBinding from git applied and pruned (not while a manifest is
 # invalid), spec.ingress's Ingress created, changed and deleted in place,
 # and the faults (apiserver gone mid-pass, 403, 422, 401).
@@ -180,6 +181,29 @@ if [ $rc = 0 ] && [ "$action" = upgrade ] && { [ "$mem" = 3Gi ] || [ "$mem" = 30
 else
 	fail "memory change: rc=$rc action=$action memory=$mem"
 fi
+
+# --- 4b. what is applied is what was hashed: a number cJSON's printer rounds
+# (0.30000000000000004 prints as 0.3 there) reaches the API server exactly,
+# so the server's quantity is 301m, not 300m, and the next pass sees no change
+deployment exact 2g "  podTemplate:
+    spec:
+      initContainers:
+        - name: exact
+          image: busybox
+          resources: {requests: {cpu: 0.30000000000000004}}" >"$tmp/work/jobs/exact.yaml"
+publish "a float in the pod template"
+sync_once "$tmp/config.yaml"
+cpu=$($K -n $ns get sts exact-jobmanager -o jsonpath='{.spec.template.spec.initContainers[0].resources.requests.cpu}')
+sync_once "$tmp/config.yaml"
+again=$(jqo '.deployments[] | select(.name=="exact") | .action')
+if [ "$cpu" = 301m ] && [ $rc = 0 ] && [ "$again" = none ]; then
+	ok "a float applied exactly: cpu 0.30000000000000004 is $cpu on the server (300m if rounded); the next pass changes nothing"
+else
+	fail "exact float: cpu=$cpu rc=$rc action=$again $(head -3 "$tmp/err")"
+fi
+git -C "$tmp/work" rm -q jobs/exact.yaml
+publish "the float goes"
+sync_once "$tmp/config.yaml" >/dev/null
 
 # --- 5. 422: the server refuses an invalid object, with the field path ----
 deployment bad 2g "  podTemplate:
