@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "agent/cli.h"
+#include "agent/daemon.h"
 #include "config/config.h"
 #include "deploy/deploy.h"
 #include "lib/buf.h"
@@ -188,6 +189,9 @@ static void run_memory_free(run_memory *m)
 	free(m->v);
 }
 
+/* The longest pause between the passes of a sync that waits. */
+#define SYNC_WAIT_MAX_MS 1000
+
 static long mono_ms(void)
 {
 	struct timespec ts;
@@ -275,7 +279,10 @@ int cmd_sync(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	run_memory mem = {0};
+	unsigned wait_streak = 0;
+	uint64_t last_progress = 0;
 	for (int n = 1;; n++) {
+		long t0 = mono_ms();
 		cli_pass cp;
 		deploy_pass pass = {0};
 		agent_pass_opts po = {.verb = "sync", .manifests = manifests, .force_prune = force_prune};
@@ -309,15 +316,20 @@ int cmd_sync(int argc, char **argv)
 											     : "no cause recorded");
 				status = EXIT_FAIL;
 			}
-		} else {
-			fo_info("sync", "pass %d: %zu deployment%s waiting on Flink or the cluster; next pass in 1 s", n,
-				waiting, waiting == 1 ? "" : "s");
 		}
+		/* as the agent looks again: soon, then less often while nothing
+		 * moves, at most every second */
+		wait_streak = agent_wait_streak(wait_streak, n > 1, last_progress, r.progress);
+		last_progress = r.progress;
+		int64_t delay = agent_wait_delay_ms(wait_streak, mono_ms() - t0, SYNC_WAIT_MAX_MS);
+		if (!done)
+			fo_info("sync", "pass %d: %zu deployment%s waiting on Flink or the cluster; next pass in %.1f s", n,
+				waiting, waiting == 1 ? "" : "s", (double)delay / 1000.0);
 		deploy_pass_free(&pass);
 		cli_pass_close(&cp);
 		if (done)
 			break;
-		struct timespec ts = {1, 0};
+		struct timespec ts = {(time_t)(delay / 1000), (long)(delay % 1000) * 1000000L};
 		nanosleep(&ts, NULL);
 	}
 	run_memory_free(&mem);

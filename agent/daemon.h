@@ -28,8 +28,11 @@ typedef struct agent_sched {
 	int64_t waiting_ms;       /* the next look when deployments wait on Flink */
 } agent_sched;
 
-/* The pause before a deployment that waits on Flink is looked at again. */
+/* The longest pause before a deployment that waits on Flink is looked at
+ * again, and the first one: a wait starts at AGENT_WAIT_FIRST_MS and
+ * doubles while nothing moves (agent_wait_delay_ms). */
 #define AGENT_WAITING_MS 3000
+#define AGENT_WAIT_FIRST_MS 100
 /* ±5% of the interval, so that many agents started together drift apart. */
 #define AGENT_JITTER 0.05
 
@@ -37,12 +40,32 @@ typedef struct agent_sched {
  * The delay before the next pass. `jitter` is a uniform draw in [-1, 1]
  * (the caller's random source, so that this stays testable); `failures`
  * counts the passes in a row that could not complete (0 after a complete
- * one); `waiting` says the last pass left deployments waiting on Flink.
- * After failures: retry_initial doubled per failure up to retry_max, with
- * the jitter. Otherwise waiting_ms when waiting, else the interval with
- * the jitter. Never below 1 ms.
+ * one); `wait_ms` is agent_wait_delay_ms's answer when the last pass left
+ * deployments waiting on Flink or the cluster, else 0. After failures:
+ * retry_initial doubled per failure up to retry_max, with the jitter.
+ * Otherwise wait_ms when waiting, else the interval with the jitter.
+ * Never below 1 ms.
  */
-int64_t agent_next_delay_ms(const agent_sched *s, double jitter, unsigned failures, bool waiting);
+int64_t agent_next_delay_ms(const agent_sched *s, double jitter, unsigned failures, int64_t wait_ms);
+
+/*
+ * How many passes in a row have waited on the same thing: 0 when the last
+ * pass did not wait or something was recorded since the pass before
+ * (`progress` is agent_pass_result.progress, which changes with every
+ * journal written), else `streak` + 1 (saturating).
+ */
+unsigned agent_wait_streak(unsigned streak, bool was_waiting, uint64_t last_progress, uint64_t progress);
+
+/*
+ * The pause before waiting deployments are looked at again: a savepoint,
+ * a pod start or a job's first checkpoint can end any moment, so the look
+ * comes soon after it can have changed — AGENT_WAIT_FIRST_MS, doubled per
+ * pass of the streak that changed nothing, up to `cap_ms` (AGENT_WAITING_MS
+ * in the agent, 1 s in sync --once). Never less than twice the last pass's
+ * own duration `pass_ms` (within the cap): a fleet whose pass takes a
+ * second is not re-read back to back for one deployment's wait.
+ */
+int64_t agent_wait_delay_ms(unsigned streak, int64_t pass_ms, int64_t cap_ms);
 
 /* Why a pass runs. */
 enum agent_trigger { AGENT_TRIGGER_START, AGENT_TRIGGER_INTERVAL, AGENT_TRIGGER_WEBHOOK, AGENT_TRIGGER_WAITING,

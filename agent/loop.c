@@ -131,7 +131,9 @@ void agent_loop_run(agent_state *st, agent_ctx *ctx, const agent_sched *sched)
 		seed = (uint64_t)agent_mono_ms() | 1;
 	int64_t next_at = agent_mono_ms(); /* the first pass at once */
 	int64_t last_end = 0, last_maintain = -1;
-	unsigned failures = 0;
+	unsigned failures = 0, wait_streak = 0;
+	uint64_t last_progress = 0;
+	bool was_waiting = false;
 	enum agent_trigger why_next = AGENT_TRIGGER_START;
 	for (unsigned n = 1;; n++) {
 		enum agent_trigger why = why_next;
@@ -173,7 +175,8 @@ void agent_loop_run(agent_state *st, agent_ctx *ctx, const agent_sched *sched)
 				 agent_trigger_name(why));
 			n--; /* passes are numbered as they run */
 			last_end = agent_mono_ms();
-			next_at = last_end + agent_next_delay_ms(sched, draw(&seed), 0, false);
+			next_at = last_end + agent_next_delay_ms(sched, draw(&seed), 0, 0);
+			was_waiting = false; /* a wait seen again later starts short */
 			why_next = AGENT_TRIGGER_INTERVAL;
 			continue;
 		}
@@ -208,7 +211,13 @@ void agent_loop_run(agent_state *st, agent_ctx *ctx, const agent_sched *sched)
 			break;
 		}
 		failures = outcome == AGENT_PASS_ERROR ? failures + 1 : 0;
-		int64_t delay = agent_next_delay_ms(sched, draw(&seed), failures, r.waiting > 0);
+		/* a wait is looked at again soon, and less often the longer
+		 * nothing in it moves; a pass that recorded a step starts over */
+		wait_streak = agent_wait_streak(wait_streak, was_waiting, last_progress, r.progress);
+		was_waiting = r.waiting > 0 && outcome != AGENT_PASS_ERROR;
+		last_progress = r.progress;
+		int64_t wait_ms = was_waiting ? agent_wait_delay_ms(wait_streak, t1 - t0, sched->waiting_ms) : 0;
+		int64_t delay = agent_next_delay_ms(sched, draw(&seed), failures, wait_ms);
 		why_next = failures ? AGENT_TRIGGER_RETRY : r.waiting ? AGENT_TRIGGER_WAITING : AGENT_TRIGGER_INTERVAL;
 		if (!st->api_ready && !cp.api_ok && !atomic_load(&st->stop))
 			probe_api(st, ctx);

@@ -408,6 +408,32 @@ int cli_pass_bluegreen(const char *verb, cli_pass *cp, bool decide)
 	return rc;
 }
 
+/* FNV-1a over `s` and a separator, folded into `h`. */
+static uint64_t fold(uint64_t h, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++)
+		h = (h ^ *p) * 0x100000001b3ULL;
+	return (h ^ 0xff) * 0x100000001b3ULL; /* 0xff is never in UTF-8 text */
+}
+
+/* agent_pass_result.progress: the journals' names and versions, in the
+ * pass's own order (the same manifests give the same order). */
+static uint64_t pass_progress(const deploy_pass *pass, const cli_pass *cp)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (size_t i = 0; i < pass->n; i++) {
+		const deploy_item *it = &pass->items[i];
+		h = fold(fold(fold(h, it->ns), it->name), it->journal.resource_version);
+	}
+	for (size_t i = 0; i < cp->snaps.n; i++) {
+		const deploy_snapshot_item *sn = &cp->snaps.v[i];
+		h = fold(h, sn->has_rec ? sn->rec.resource_version : NULL);
+	}
+	for (size_t i = 0; i < cp->bg.n; i++)
+		h = fold(fold(fold(h, cp->bg.v[i].ns), cp->bg.v[i].name), cp->bg.v[i].rv);
+	return h;
+}
+
 void agent_pass_run(agent_ctx *ctx, const agent_pass_opts *o, cli_pass *cp, deploy_pass *pass,
 		    agent_pass_result *r)
 {
@@ -497,6 +523,7 @@ void agent_pass_run(agent_ctx *ctx, const agent_pass_opts *o, cli_pass *cp, depl
 		r->waiting += !failed && (b->op == DEPLOY_BG_OP_WAIT ||
 					  (b->op == DEPLOY_BG_OP_DELETE && !pass->prune_refused && !pass->prune_disabled));
 	}
+	r->progress = pass_progress(pass, cp);
 	r->status = rc < 0 || snrc < 0 || prc < 0 || src < 0 || bgrc < 0 || r->failed || cp->bad || pass->prune_refused ||
 				    pass->aborted
 			    ? EXIT_FAIL

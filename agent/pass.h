@@ -191,6 +191,11 @@ typedef struct agent_pass_result {
 	size_t waiting, failed;  /* deployments waiting on Flink or the cluster; failed */
 	size_t rolled_back;      /* deployments that run an older commit's spec: git's failed */
 	char status_commit[41];  /* the status commit pushed, "" when none */
+	/* A digest of every journal's name and resourceVersion as the pass
+	 * leaves them (rollouts, blue/green, snapshots): it changes whenever a
+	 * step was recorded or a journal came or went, so two passes with the
+	 * same digest waited on the same thing (agent_wait_streak). */
+	uint64_t progress;
 } agent_pass_result;
 
 /*

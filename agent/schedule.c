@@ -5,6 +5,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -12,7 +13,7 @@
 
 #include "agent/daemon.h"
 
-int64_t agent_next_delay_ms(const agent_sched *s, double jitter, unsigned failures, bool waiting)
+int64_t agent_next_delay_ms(const agent_sched *s, double jitter, unsigned failures, int64_t wait_ms)
 {
 	if (jitter < -1)
 		jitter = -1;
@@ -26,15 +27,35 @@ int64_t agent_next_delay_ms(const agent_sched *s, double jitter, unsigned failur
 			base *= 2;
 		if (base > (double)s->retry_max_ms)
 			base = (double)s->retry_max_ms;
-	} else if (waiting) {
-		/* a savepoint or a pod start takes seconds: look again soon, not
-		 * after a whole interval; no jitter, the wait is already short */
-		return s->waiting_ms > 0 ? s->waiting_ms : 1;
+	} else if (wait_ms > 0) {
+		/* no jitter: the wait is already short */
+		return wait_ms;
 	} else {
 		base = (double)s->interval_ms;
 	}
 	double d = base * (1.0 + AGENT_JITTER * jitter);
 	return d < 1 ? 1 : (int64_t)llround(d); /* 60000 * 1.025 is 61499.99... in binary */
+}
+
+unsigned agent_wait_streak(unsigned streak, bool was_waiting, uint64_t last_progress, uint64_t progress)
+{
+	if (!was_waiting || last_progress != progress)
+		return 0;
+	return streak == UINT_MAX ? streak : streak + 1;
+}
+
+int64_t agent_wait_delay_ms(unsigned streak, int64_t pass_ms, int64_t cap_ms)
+{
+	if (cap_ms < 1)
+		cap_ms = 1;
+	int64_t d = AGENT_WAIT_FIRST_MS;
+	for (unsigned i = 0; i < streak && d < cap_ms; i++)
+		d *= 2;
+	if (pass_ms > cap_ms / 2)
+		d = cap_ms; /* before 2 * pass_ms could overflow */
+	else if (d < 2 * pass_ms)
+		d = 2 * pass_ms;
+	return d < cap_ms ? d : cap_ms;
 }
 
 const char *agent_trigger_name(enum agent_trigger t)

@@ -4,8 +4,9 @@
 # `flinkops agent` (60 s interval) deploys the counter job, then a pushed
 # parallelism change announced by a signed webhook is a savepoint upgrade;
 # the job's snapshots are held back (its --slow-snapshot-marker) until the
-# agent has looked again three times, every 3 s, at the commit it already
-# fetched. The log shows those passes as
+# agent has looked again at least three times (100 ms after the stop, then
+# doubling up to 3 s while nothing moves: the log's delays say so) at the
+# commit it already fetched. The log shows those passes as
 # "re-check at COMMIT, no fetch", flinkops_git_fetch_duration_seconds_count
 # grows only by the passes that fetched, the upgrade completes (the counter
 # continues) and the status file names the pushed commit.
@@ -42,12 +43,17 @@ body='{"ref":"refs/heads/main","after":"'$commit2'"}'
 touch "$tmp/slow" # the savepoint waits until this is gone
 code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$url/webhook" -H 'X-GitHub-Event: push' \
 	-H "X-Hub-Signature-256: sha256=$(sign "$body")" --data-binary "$body")
-# three re-checks have ended while the savepoint waits (well inside flink.savepointTimeout, 30 s)
+# three re-checks have ended while the savepoint waits, and the looks have
+# slowed down to every 3 s (well inside flink.savepointTimeout, 30 s)
 for _ in $(seq 1 300); do
-	[ "$(tail -n +"$mark" "$log" | grep -c 'no fetch')" -ge 4 ] && break
+	[ "$(tail -n +"$mark" "$log" | grep -c 'no fetch')" -ge 4 ] &&
+		tail -n +"$mark" "$log" | grep -q 'waiting, .*next in 3.0 s$' && break
 	sleep 0.1
 done
 waited=$(tail -n +"$mark" "$log" | grep -c 'no fetch')
+# the delays the waiting passes chose, in order, until the first of 3 s
+tail -n +"$mark" "$log" | sed -n 's/.*pass [0-9]*: success in .* ([1-9][0-9]* waiting, .*; next in \([0-9.]*\) s$/\1/p' |
+	awk '{ print } $1 == "3.0" { exit }' >"$tmp/delays"
 rm -f "$tmp/slow"
 if settled "$mark"; then
 	f1=$(fetches)
@@ -63,6 +69,14 @@ if settled "$mark"; then
 		ok "webhook 202, then $rechecks re-checks at ${commit2:0:7} ($run in a row) with no fetch; git fetches counted $f0 -> $f1 ($fetched fetching pass(es))"
 	else
 		fail "re-checks: code=$code fetched=$fetched rechecks=$rechecks run=$run fetches $f0 -> $f1: $(cat "$tmp/started")"
+	fi
+	# while nothing moved, the looks came soon and then less often: the
+	# first under a second, never shorter than the one before, up to 3 s
+	if [ "$(head -1 "$tmp/delays")" != "" ] && awk 'NR == 1 && $1 >= 1 { bad = 1 } NR > 1 && $1 < prev { bad = 1 }
+		{ prev = $1; last = $1 } END { exit (bad || last != "3.0" || NR < 4) }' "$tmp/delays"; then
+		ok "the waiting passes looked again after $(paste -sd' ' "$tmp/delays") s: soon, then slower while the savepoint did not move"
+	else
+		fail "re-check delays while waiting: $(paste -sd' ' "$tmp/delays")"
 	fi
 	sp=$(journal .savepointPath)
 	rm -f "$counter"

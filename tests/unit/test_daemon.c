@@ -4,6 +4,7 @@
  * verification and the Prometheus text, as tables of cases. The HMAC
  * vectors were computed with `printf %s BODY | openssl dgst -sha256 -hmac KEY`.
  */
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -27,24 +28,25 @@ static void test_schedule(void **state)
 		int64_t interval, initial, max;
 		double jitter;
 		unsigned failures;
-		bool waiting;
+		int64_t waiting; /* agent_wait_delay_ms's answer, 0: not waiting */
 		int64_t want;
 		const char *why;
 	} cases[] = {
-		{60000, 5000, 300000, 0, 0, false, 60000, "the interval"},
-		{60000, 5000, 300000, 1, 0, false, 63000, "+5% at most"},
-		{60000, 5000, 300000, -1, 0, false, 57000, "-5% at most"},
-		{60000, 5000, 300000, 7, 0, false, 63000, "a draw out of range is clamped"},
-		{60000, 5000, 300000, 0.5, 0, false, 61500, "half the jitter"},
-		{60000, 5000, 300000, 1, 0, true, 3000, "waiting on Flink: soon, no jitter"},
-		{60000, 5000, 300000, 0, 1, false, 5000, "first failure: the initial retry"},
-		{60000, 5000, 300000, 0, 2, false, 10000, "doubled"},
-		{60000, 5000, 300000, 0, 3, true, 20000, "failures win over waiting"},
-		{60000, 5000, 300000, 0, 7, false, 300000, "5 s * 64 = 320 s: capped at 5 m"},
-		{60000, 5000, 300000, 1, 7, false, 315000, "the cap gets the jitter too"},
-		{60000, 5000, 300000, 0, 4000000000u, false, 300000, "no overflow after very many failures"},
-		{10000, 5000, 300000, -1, 0, false, 9500, "a 10 s interval"},
-		{1000, 0, 0, -1, 1, false, 1, "never below 1 ms"},
+		{60000, 5000, 300000, 0, 0, 0, 60000, "the interval"},
+		{60000, 5000, 300000, 1, 0, 0, 63000, "+5% at most"},
+		{60000, 5000, 300000, -1, 0, 0, 57000, "-5% at most"},
+		{60000, 5000, 300000, 7, 0, 0, 63000, "a draw out of range is clamped"},
+		{60000, 5000, 300000, 0.5, 0, 0, 61500, "half the jitter"},
+		{60000, 5000, 300000, 1, 0, 3000, 3000, "waiting on Flink: its own delay, no jitter"},
+		{60000, 5000, 300000, -1, 0, 100, 100, "a wait's first look"},
+		{60000, 5000, 300000, 0, 1, 0, 5000, "first failure: the initial retry"},
+		{60000, 5000, 300000, 0, 2, 0, 10000, "doubled"},
+		{60000, 5000, 300000, 0, 3, 3000, 20000, "failures win over waiting"},
+		{60000, 5000, 300000, 0, 7, 0, 300000, "5 s * 64 = 320 s: capped at 5 m"},
+		{60000, 5000, 300000, 1, 7, 0, 315000, "the cap gets the jitter too"},
+		{60000, 5000, 300000, 0, 4000000000u, 0, 300000, "no overflow after very many failures"},
+		{10000, 5000, 300000, -1, 0, 0, 9500, "a 10 s interval"},
+		{1000, 0, 0, -1, 1, 0, 1, "never below 1 ms"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		agent_sched s = {cases[i].interval, cases[i].initial, cases[i].max, AGENT_WAITING_MS};
@@ -53,6 +55,64 @@ static void test_schedule(void **state)
 			fail_msg("case %zu (%s): got %lld, want %lld", i, cases[i].why, (long long)got,
 				 (long long)cases[i].want);
 	}
+}
+
+/* A wait is looked at again soon, then less often while nothing moves;
+ * a recorded step starts over; a slow pass is never run back to back. */
+static void test_wait_delay(void **state)
+{
+	(void)state;
+	static const struct {
+		unsigned streak;
+		int64_t pass_ms, cap_ms, want;
+		const char *why;
+	} cases[] = {
+		{0, 5, 3000, 100, "the first look: 100 ms"},
+		{1, 5, 3000, 200, "nothing moved: doubled"},
+		{4, 5, 3000, 1600, "four looks in a row"},
+		{5, 5, 3000, 3000, "3.2 s: capped at the agent's 3 s"},
+		{5, 5, 1000, 1000, "sync --once's cap of 1 s"},
+		{4000000000u, 5, 3000, 3000, "no overflow after very many looks"},
+		{0, 300, 3000, 600, "a 300 ms pass: twice its length before the next"},
+		{3, 300, 3000, 800, "the doubling past twice the pass"},
+		{0, 2000, 3000, 3000, "a pass longer than half the cap: the cap"},
+		{0, INT64_MAX, 3000, 3000, "no overflow for an absurd pass length"},
+		{0, -5, 3000, 100, "a clock that went back: the first look"},
+		{0, 5, 0, 1, "never below 1 ms"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int64_t got = agent_wait_delay_ms(cases[i].streak, cases[i].pass_ms, cases[i].cap_ms);
+		if (got != cases[i].want)
+			fail_msg("case %zu (%s): got %lld, want %lld", i, cases[i].why, (long long)got,
+				 (long long)cases[i].want);
+	}
+	static const struct {
+		unsigned streak;
+		bool was_waiting;
+		uint64_t last, now;
+		unsigned want;
+		const char *why;
+	} streaks[] = {
+		{0, false, 7, 7, 0, "the first waiting pass"},
+		{3, false, 7, 7, 0, "a wait after passes that did not wait starts over"},
+		{0, true, 7, 7, 1, "the same journals: one more look"},
+		{5, true, 7, 7, 6, "and again"},
+		{5, true, 7, 8, 0, "a step recorded (a journal's version moved): start over"},
+		{UINT_MAX, true, 7, 7, UINT_MAX, "saturates"},
+	};
+	for (size_t i = 0; i < sizeof(streaks) / sizeof(streaks[0]); i++) {
+		unsigned got = agent_wait_streak(streaks[i].streak, streaks[i].was_waiting, streaks[i].last, streaks[i].now);
+		if (got != streaks[i].want)
+			fail_msg("streak case %zu (%s): got %u, want %u", i, streaks[i].why, got, streaks[i].want);
+	}
+	/* the schedule a 60 s savepoint sees: 100 ms, doubling, then every 3 s */
+	int64_t total = 0;
+	unsigned n = 0, streak = 0;
+	for (; total < 60000; n++) {
+		total += agent_wait_delay_ms(streak, 5, AGENT_WAITING_MS);
+		streak = agent_wait_streak(streak, true, 1, 1);
+	}
+	assert_int_equal(n, 24); /* 5 looks in 3.1 s, then 19 of 3 s (20 at a fixed 3 s) */
 }
 
 /* The /healthz budget follows the longest single silence the configuration
@@ -1221,6 +1281,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_schedule),
+		cmocka_unit_test(test_wait_delay),
 		cmocka_unit_test(test_health_budget),
 		cmocka_unit_test(test_pause_stops),
 		cmocka_unit_test(test_fetches),
