@@ -214,6 +214,7 @@ int cmd_agent(int argc, char **argv)
 	agent_metric_values_init(&st.m, FO_VERSION, FO_GIT_REV);
 	agent_http *http = NULL;
 	agent_elector *elector = NULL;
+	k8s_watcher *watcher = NULL;
 	fo_fence fence;
 	signals sigs;
 	memset(&sigs, 0, sizeof(sigs));
@@ -302,7 +303,23 @@ int cmd_agent(int argc, char **argv)
 	st.elector = elector; /* a standby relays pushes through it */
 	pthread_mutex_unlock(&st.lock);
 
+	/* The watched inventory: the passes' LISTs are registered as they
+	 * are made, and each is watched from then on (k8s/watch.c), so that a
+	 * pass that changes nothing sends nothing, and someone's edit of a
+	 * managed object starts a pass at once. Every replica watches: a
+	 * standby that takes over has its inventory already. */
+	ctx.inventory = k8s_cache_new();
+	k8s_client *watch_tmpl = NULL;
+	if (cli_k8s_connect(cfg, NULL, &watch_tmpl, &e) < 0 ||
+	    k8s_watcher_start(ctx.inventory, watch_tmpl, agent_watch_changed, &st, &watcher, &e) < 0) {
+		fo_warn("agent", "no watches (%s): every pass lists what it manages", fo_err_msg(&e));
+		fo_err_clear(&e);
+	}
+	k8s_client_free(watch_tmpl);
+
 	agent_loop_run(&st, &ctx, &sched);
+	k8s_watcher_stop(watcher);
+	watcher = NULL;
 	/* the loop has stopped: nothing writes any more, the Lease may go */
 	elector_detach(&st);
 	agent_elector_stop(elector, true);
@@ -318,6 +335,7 @@ int cmd_agent(int argc, char **argv)
 fail:
 	cli_report("agent", "%s", fo_err_msg(&e));
 cleanup:
+	k8s_watcher_stop(watcher);
 	elector_detach(&st);
 	agent_elector_stop(elector, false);
 	agent_http_stop(http);

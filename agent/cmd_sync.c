@@ -107,6 +107,7 @@ static void print_pass(const deploy_pass *pass, const cli_pass *cp, const char *
 		const k8s_stats *st = &pst;
 		cJSON *req = cJSON_AddObjectToObject(o, "requests");
 		cJSON_AddNumberToObject(req, "list", (double)st->list);
+		cJSON_AddNumberToObject(req, "listFromWatch", (double)st->cached);
 		cJSON_AddNumberToObject(req, "get", (double)st->get);
 		cJSON_AddNumberToObject(req, "apply", (double)st->apply);
 		cJSON_AddNumberToObject(req, "dryRun", (double)st->dry_run);

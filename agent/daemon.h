@@ -69,8 +69,8 @@ int64_t agent_wait_delay_ms(unsigned streak, int64_t pass_ms, int64_t cap_ms);
 
 /* Why a pass runs. */
 enum agent_trigger { AGENT_TRIGGER_START, AGENT_TRIGGER_INTERVAL, AGENT_TRIGGER_WEBHOOK, AGENT_TRIGGER_WAITING,
-		     AGENT_TRIGGER_RETRY, AGENT_TRIGGER_ELECTED, AGENT_NTRIGGERS };
-/* "start", "interval", "webhook", "waiting", "retry", "elected": for the log. */
+		     AGENT_TRIGGER_RETRY, AGENT_TRIGGER_ELECTED, AGENT_TRIGGER_WATCH, AGENT_NTRIGGERS };
+/* "start", "interval", "webhook", "waiting", "retry", "elected", "watch": for the log. */
 const char *agent_trigger_name(enum agent_trigger t);
 
 /*
@@ -79,8 +79,9 @@ const char *agent_trigger_name(enum agent_trigger t);
  * deployments waiting on Flink skips the fetch, and only while there is a
  * fetched commit (`have_commit`) and less than `interval_ms` has passed
  * since that fetch (`since_fetch_ms`): a push is still seen within an
- * interval however long a rollout waits. A webhook, the first pass and a
- * retry after a failed pass always fetch.
+ * interval however long a rollout waits. A watch event's pass (someone
+ * changed a managed object) is such a re-check too. A webhook, the first
+ * pass and a retry after a failed pass always fetch.
  */
 bool agent_pass_fetches(enum agent_trigger t, bool have_commit, int64_t since_fetch_ms, int64_t interval_ms);
 
@@ -89,6 +90,10 @@ bool agent_pass_fetches(enum agent_trigger t, bool have_commit, int64_t since_fe
 #define AGENT_DEBOUNCE_MS 500
 /* ...and starts no sooner than this after the previous pass ended. */
 #define AGENT_MIN_GAP_MS 1000
+/* A watch event's pass waits this long for the events that come with it
+ * (a kubectl apply of several objects), and as long after the last pass as
+ * a webhook's. */
+#define AGENT_WATCH_DEBOUNCE_MS 100
 
 /* What the loop knows when it decides whether a pass starts (agent_wake_decide). */
 typedef struct agent_wake {
@@ -97,6 +102,8 @@ typedef struct agent_wake {
 	enum agent_trigger next_why; /* why the scheduled pass runs */
 	bool requested;              /* a webhook asked for a pass... */
 	int64_t requested_at;        /* ...first at this time */
+	bool changed;                /* a watch saw someone change a managed object... */
+	int64_t changed_at;          /* ...first at this time */
 	int64_t last_end;            /* when the previous pass ended */
 	unsigned failures;           /* passes in a row that could not complete: next_at is the backoff's */
 	bool elected;                /* this replica has just acquired the Lease */
@@ -110,7 +117,9 @@ typedef struct agent_wake {
  * after the previous pass — and, after passes that could not complete, not
  * before the backoff's retry: a webhook may bring a fetch forward, never
  * add load to a server that is failing (a replayed or a flood of signed
- * requests would otherwise force a pass a second). Pure.
+ * requests would otherwise force a pass a second). A watch event's pass
+ * follows the same rules with AGENT_WATCH_DEBOUNCE_MS; a webhook's, which
+ * fetches, is preferred when both are due. Pure.
  */
 bool agent_wake_decide(const agent_wake *w, enum agent_trigger *why, int64_t *at);
 
@@ -392,6 +401,8 @@ typedef struct agent_state {
 	atomic_bool stop;          /* SIGTERM/SIGINT: no new pass or deployment starts */
 	bool requested;            /* a webhook asked for a pass */
 	int64_t requested_at;      /* monotonic ms of the first request not yet served */
+	bool changed;              /* a watch saw a managed object changed by someone else */
+	int64_t changed_at;        /* monotonic ms of the first such change not yet served */
 	bool running;              /* a pass is in flight */
 	int64_t heartbeat;         /* monotonic ms the loop last showed progress */
 	atomic_llong alive;        /* fo_mono_ms of a pass's last answer or byte moved (not under lock) */
@@ -425,6 +436,9 @@ typedef struct agent_state {
 int64_t agent_mono_ms(void);
 /* Ask for a pass (a webhook): coalesced with any already asked for. */
 void agent_request_pass(agent_state *st);
+/* A k8s_watch_notify for agent_state `arg`: a managed object changed
+ * (drift, a deletion): a re-check pass, coalesced like a webhook's. */
+void agent_watch_changed(void *arg, const k8s_kind *kind, const char *ns, const char *name, const char *type);
 
 /* ---- the HTTP listeners' bounds (webhook.c, pure) ---- */
 

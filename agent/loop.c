@@ -35,15 +35,35 @@ int64_t agent_mono_ms(void)
 	return fo_mono_ms(); /* the fence's clock: a schedule and a Lease agree on what "now" is */
 }
 
-void agent_request_pass(agent_state *st)
+/* Ask the loop for a pass: `*flag` with the time of the first ask. */
+static void ask(agent_state *st, bool *flag, int64_t *first)
 {
 	pthread_mutex_lock(&st->lock);
-	if (!st->requested) {
-		st->requested = true;
-		st->requested_at = agent_mono_ms();
+	if (!*flag) {
+		*flag = true;
+		*first = agent_mono_ms();
 	}
 	pthread_cond_signal(&st->cond);
 	pthread_mutex_unlock(&st->lock);
+}
+
+void agent_request_pass(agent_state *st)
+{
+	ask(st, &st->requested, &st->requested_at);
+}
+
+void agent_watch_changed(void *arg, const k8s_kind *kind, const char *ns, const char *name, const char *type)
+{
+	agent_state *st = arg;
+	/* "not by this agent" is as much as a watch knows: who did it, the
+	 * audit log says */
+	if (strcmp(type, "RELISTED") == 0)
+		fo_info("agent", "%ss%s%s changed while their watch was broken: a pass checks them", kind->kind,
+			ns ? " in " : "", ns ? ns : "");
+	else
+		fo_info("agent", "%s %s%s%s %s, not by this agent: a pass checks it", kind->kind, ns ? ns : "",
+			ns ? "/" : "", name, strcmp(type, "DELETED") == 0 ? "deleted" : "changed");
+	ask(st, &st->changed, &st->changed_at);
 }
 
 /* A uniform draw in [-1, 1] for the jitter; xorshift seeded from the kernel
@@ -144,7 +164,8 @@ void agent_loop_run(agent_state *st, agent_ctx *ctx, const agent_sched *sched)
 			if (atomic_load(&st->stop))
 				break;
 			agent_wake w = {.now = now, .next_at = next_at, .next_why = why_next, .requested = st->requested,
-					.requested_at = st->requested_at, .last_end = last_end, .failures = failures,
+					.requested_at = st->requested_at, .changed = st->changed,
+					.changed_at = st->changed_at, .last_end = last_end, .failures = failures,
 					.elected = st->elected};
 			int64_t at = 0;
 			if (agent_wake_decide(&w, &why, &at)) {
@@ -161,6 +182,7 @@ void agent_loop_run(agent_state *st, agent_ctx *ctx, const agent_sched *sched)
 		}
 		/* whatever was asked for until now is served by this pass */
 		st->requested = false;
+		st->changed = false;
 		st->running = true;
 		pthread_mutex_unlock(&st->lock);
 
@@ -229,9 +251,15 @@ void agent_loop_run(agent_state *st, agent_ctx *ctx, const agent_sched *sched)
 		pthread_mutex_unlock(&st->lock);
 		static const char *const words[] = {"success", "failed", "error"};
 		fo_log_fields lf = {.duration_ms = (long)(t1 - t0)};
-		fo_logf(FO_LOG_INFO, "agent", &lf, "pass %u: %s in %.2f s (%zu waiting, %zu failed%s%.7s); next in %.1f s", n, words[outcome],
-			(double)(t1 - t0) / 1000.0, r.waiting, r.failed, r.status_commit[0] ? ", status committed " : "",
-			r.status_commit[0] ? r.status_commit : "", (double)delay / 1000.0);
+		k8s_stats ks;
+		cli_pass_stats(&cp, &ks);
+		unsigned long sent = ks.get + ks.list + ks.apply + ks.dry_run + ks.del + ks.other;
+		fo_logf(FO_LOG_INFO, "agent", &lf,
+			"pass %u: %s in %.2f s (%zu waiting, %zu failed%s%.7s; %lu API requests, %lu LISTs from the watch); "
+			"next in %.1f s",
+			n, words[outcome], (double)(t1 - t0) / 1000.0, r.waiting, r.failed,
+			r.status_commit[0] ? ", status committed " : "", r.status_commit[0] ? r.status_commit : "", sent,
+			ks.cached, (double)delay / 1000.0);
 		if (cp.src.repo && !atomic_load(&st->stop) &&
 		    (last_maintain < 0 || t1 - last_maintain >= MAINTAIN_EVERY_MS)) {
 			/* no pass runs now: a lock in the cache is a dead worker's */

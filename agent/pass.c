@@ -66,6 +66,7 @@ int agent_ctx_open(const char *verb, const char *cfg_path, agent_ctx *ctx)
 void agent_ctx_close(agent_ctx *ctx)
 {
 	k8s_client_free(ctx->kc);
+	k8s_cache_free(ctx->inventory);
 	sync_free(ctx->repo);
 	config_free(ctx->cfg);
 	memset(ctx, 0, sizeof(*ctx));
@@ -73,7 +74,12 @@ void agent_ctx_close(agent_ctx *ctx)
 
 int agent_ctx_connect(agent_ctx *ctx, fo_err *e)
 {
-	return ctx->kc ? 0 : cli_k8s_connect(ctx->cfg, ctx->fence, &ctx->kc, e);
+	if (ctx->kc)
+		return 0;
+	int rc = cli_k8s_connect(ctx->cfg, ctx->fence, &ctx->kc, e);
+	if (rc == 0)
+		k8s_client_set_cache(ctx->kc, ctx->inventory);
+	return rc;
 }
 
 /* The FlinkDeployment ns/name as git held it at `commit` (the caller
@@ -301,6 +307,7 @@ void cli_pass_stats(const cli_pass *p, k8s_stats *out)
 	out->dry_run = now->dry_run - was->dry_run;
 	out->del = now->del - was->del;
 	out->other = now->other - was->other;
+	out->cached = now->cached - was->cached;
 	out->retries = now->retries - was->retries;
 	out->failures = now->failures - was->failures;
 }

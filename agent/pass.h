@@ -49,6 +49,8 @@ typedef struct agent_ctx {
 	                            are refused unless held (NULL: always allowed) */
 	const atomic_bool *stop; /* the running pass's stop request and progress mark */
 	atomic_llong *alive;     /* (agent_pass_opts), for the cache opened in the pass */
+	k8s_cache *inventory;    /* the daemon's watched inventory (NULL: every LIST is a request);
+	                            the context frees it, after its watchers are stopped */
 } agent_ctx;
 
 /* Load the configuration at `cfg_path` into a new context; problems are

@@ -60,16 +60,32 @@ int64_t agent_wait_delay_ms(unsigned streak, int64_t pass_ms, int64_t cap_ms)
 
 const char *agent_trigger_name(enum agent_trigger t)
 {
-	static const char *const names[AGENT_NTRIGGERS] = {"start", "interval", "webhook", "waiting", "retry", "elected"};
+	static const char *const names[AGENT_NTRIGGERS] = {"start",	"interval", "webhook", "waiting",
+							   "retry", "elected",	"watch"};
 	return (unsigned)t < AGENT_NTRIGGERS ? names[t] : "?";
 }
 
 bool agent_pass_fetches(enum agent_trigger t, bool have_commit, int64_t since_fetch_ms, int64_t interval_ms)
 {
-	if (t != AGENT_TRIGGER_WAITING || !have_commit)
+	if ((t != AGENT_TRIGGER_WAITING && t != AGENT_TRIGGER_WATCH) || !have_commit)
 		return true;
 	/* a clock that went backwards, or a fetch "in the future", is no reason to trust the old commit */
 	return since_fetch_ms < 0 || since_fetch_ms >= interval_ms;
+}
+
+/* When a pass asked for (a webhook's, a watch event's) may start: the
+ * debounce after the first ask, the minimum gap after the last pass, and
+ * after failures not before the retry. INT64_MAX when none was asked. */
+static int64_t asked_at(const agent_wake *w, bool asked, int64_t first, int64_t debounce)
+{
+	if (!asked)
+		return INT64_MAX;
+	int64_t at = first + debounce;
+	if (at < w->last_end + AGENT_MIN_GAP_MS)
+		at = w->last_end + AGENT_MIN_GAP_MS;
+	if (w->failures > 0 && at < w->next_at)
+		at = w->next_at;
+	return at;
 }
 
 bool agent_wake_decide(const agent_wake *w, enum agent_trigger *why, int64_t *at)
@@ -78,15 +94,8 @@ bool agent_wake_decide(const agent_wake *w, enum agent_trigger *why, int64_t *at
 		*why = AGENT_TRIGGER_ELECTED;
 		return true;
 	}
-	int64_t hook_at = INT64_MAX;
-	if (w->requested) {
-		hook_at = w->requested_at + AGENT_DEBOUNCE_MS;
-		if (hook_at < w->last_end + AGENT_MIN_GAP_MS)
-			hook_at = w->last_end + AGENT_MIN_GAP_MS;
-		/* after failures the retry is the earliest a pass may run */
-		if (w->failures > 0 && hook_at < w->next_at)
-			hook_at = w->next_at;
-	}
+	int64_t hook_at = asked_at(w, w->requested, w->requested_at, AGENT_DEBOUNCE_MS);
+	int64_t watch_at = asked_at(w, w->changed, w->changed_at, AGENT_WATCH_DEBOUNCE_MS);
 	if (w->now >= hook_at) {
 		*why = AGENT_TRIGGER_WEBHOOK;
 		return true;
@@ -95,7 +104,13 @@ bool agent_wake_decide(const agent_wake *w, enum agent_trigger *why, int64_t *at
 		*why = w->next_why;
 		return true;
 	}
+	if (w->now >= watch_at) {
+		*why = AGENT_TRIGGER_WATCH;
+		return true;
+	}
 	*at = w->next_at < hook_at ? w->next_at : hook_at;
+	if (watch_at < *at)
+		*at = watch_at;
 	return false;
 }
 

@@ -107,7 +107,10 @@ int deploy_journal_load(k8s_client *c, const char *agent, const char *ns, const 
  * not hold (tests/e2e/test_k8s_sync.sh takes the API server away there);
  * "status-push", where the daemon's pass has built its status commit and
  * checked the Lease, right before the push (tests/e2e/test_agent_fence.sh
- * lets another replica take the Lease there). */
+ * lets another replica take the Lease there). One more is in k8s/watch.c:
+ * FLINKOPS_FAULT_WATCH_VERSION=RV makes each watch of the daemon's
+ * inventory resume once from RV, a version the API server has compacted
+ * away, so that tests/e2e/test_agent_watch.sh gets the server's own 410. */
 static const char *const sent_points[] = {"stop-sent", "cancel-sent", "run-sent", "start-applied"};
 
 /* The blue/green engine (bgpass.c) has a point after each step it

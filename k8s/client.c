@@ -188,6 +188,11 @@ void k8s_client_set_alive(k8s_client *c, atomic_llong *alive)
 	fo_http_set_watch(c->http, NULL, alive);
 }
 
+void k8s_client_set_cache(k8s_client *c, struct k8s_cache *cache)
+{
+	c->opts.cache = cache;
+}
+
 void k8s_client_add_stats(k8s_client *dst, const k8s_client *src)
 {
 	dst->stats.get += src->stats.get;
@@ -196,6 +201,7 @@ void k8s_client_add_stats(k8s_client *dst, const k8s_client *src)
 	dst->stats.dry_run += src->stats.dry_run;
 	dst->stats.del += src->stats.del;
 	dst->stats.other += src->stats.other;
+	dst->stats.cached += src->stats.cached;
 	dst->stats.retries += src->stats.retries;
 	dst->stats.failures += src->stats.failures;
 }
@@ -398,9 +404,11 @@ int k8s_get(k8s_client *c, const k8s_kind *kind, const char *ns, const char *nam
 }
 
 int k8s_list_page_parse(const char *body, const k8s_kind *kind, unsigned flags, const char *what,
-			int (*fn)(cJSON *item, void *arg), void *arg, char **next, fo_err *e)
+			int (*fn)(cJSON *item, void *arg), void *arg, char **next, char **rv, fo_err *e)
 {
 	*next = NULL;
+	if (rv)
+		*rv = NULL;
 	cJSON *j = NULL;
 	int rc = parse_body(body, what, "GET", NULL, &j, e); /* `what` names the list */
 	if (rc < 0)
@@ -430,12 +438,17 @@ int k8s_list_page_parse(const char *body, const k8s_kind *kind, unsigned flags, 
 	const cJSON *cont = cJSON_GetObjectItemCaseSensitive(meta, "continue");
 	if (rc == 0 && cJSON_IsString(cont) && cont->valuestring[0])
 		*next = fo_strdup(cont->valuestring);
+	const cJSON *version = cJSON_GetObjectItemCaseSensitive(meta, "resourceVersion");
+	if (rc == 0 && rv && cJSON_IsString(version))
+		*rv = fo_strdup(version->valuestring);
 	cJSON_Delete(j);
 	return rc;
 }
 
-int k8s_list_each(k8s_client *c, const k8s_kind *kind, const char *ns, const char *selector, unsigned flags,
-		  int (*fn)(cJSON *item, void *arg), void *arg, fo_err *e)
+/* A LIST as requests, page by page; *rv (when not NULL) the last page's
+ * resourceVersion, which is the whole list's. */
+static int list_pages(k8s_client *c, const k8s_kind *kind, const char *ns, const char *selector, unsigned flags,
+		      int (*fn)(cJSON *item, void *arg), void *arg, char **rv, fo_err *e)
 {
 	char *base = resource_url(c, kind, ns, NULL);
 	char *what = describe("list", kind, ns, NULL);
@@ -458,7 +471,11 @@ int k8s_list_each(k8s_client *c, const k8s_kind *kind, const char *ns, const cha
 			/* errors in the page name the request, as every other call's do */
 			char *shown = fo_url_redact(url.ptr);
 			char *what_url = fo_asprintf("%s: GET %s", what, shown);
-			rc = k8s_list_page_parse(body, kind, flags, what_url, fn, arg, &next, e);
+			if (rv) {
+				free(*rv);
+				*rv = NULL;
+			}
+			rc = k8s_list_page_parse(body, kind, flags, what_url, fn, arg, &next, rv, e);
 			free(what_url);
 			free(shown);
 		}
@@ -473,7 +490,202 @@ int k8s_list_each(k8s_client *c, const k8s_kind *kind, const char *ns, const cha
 	free(sel);
 	free(base);
 	free(what);
+	if (rc < 0 && rv) {
+		free(*rv);
+		*rv = NULL;
+	}
 	return rc;
+}
+
+int k8s_list_each(k8s_client *c, const k8s_kind *kind, const char *ns, const char *selector, unsigned flags,
+		  int (*fn)(cJSON *item, void *arg), void *arg, fo_err *e)
+{
+	int rc;
+	if (k8s_cache_serve(c->opts.cache, kind, ns, selector, flags, fn, arg, &rc)) {
+		c->stats.cached++;
+		return rc;
+	}
+	return list_pages(c, kind, ns, selector, flags, fn, arg, NULL, e);
+}
+
+int k8s_list_fresh(k8s_client *c, const k8s_kind *kind, const char *ns, const char *selector, unsigned flags,
+		   int (*fn)(cJSON *item, void *arg), void *arg, char **rv, fo_err *e)
+{
+	*rv = NULL;
+	return list_pages(c, kind, ns, selector, flags, fn, arg, rv, e);
+}
+
+/* ---- watch ---------------------------------------------------------------- */
+
+typedef struct watch_reader {
+	fo_buf line;                 /* the event being read */
+	fo_buf head;                 /* the body's first 64 KiB: an error status's message */
+	const char *what;
+	int (*on_event)(const char *type, const cJSON *obj, void *arg);
+	void *arg;
+	int rc;                      /* what ended the watch: a callback's code, GONE, an error */
+	fo_err *e;
+	bool ended;
+} watch_reader;
+
+/* One line of a watch stream: {"type": ..., "object": {...}}. */
+static void watch_line(watch_reader *w, const char *p, size_t n)
+{
+	while (n && (p[n - 1] == '\r' || p[n - 1] == ' '))
+		n--;
+	if (!n || w->ended)
+		return;
+	cJSON *j = cJSON_ParseWithLength(p, n);
+	const cJSON *type = cJSON_GetObjectItemCaseSensitive(j, "type");
+	const cJSON *obj = cJSON_GetObjectItemCaseSensitive(j, "object");
+	if (!cJSON_IsString(type) || !cJSON_IsObject(obj)) {
+		w->rc = fo_err_set(w->e, FO_ESERVER, "%s: the server sent an event that is not {type, object}", w->what);
+		w->ended = true;
+	} else if (strcmp(type->valuestring, "ERROR") == 0) {
+		const cJSON *code = cJSON_GetObjectItemCaseSensitive(obj, "code");
+		const cJSON *msg = cJSON_GetObjectItemCaseSensitive(obj, "message");
+		if (cJSON_IsNumber(code) && code->valueint == 410)
+			w->rc = K8S_WATCH_GONE;
+		else
+			w->rc = fo_err_set(w->e, FO_ESERVER, "%s: the server ended the watch: %s", w->what,
+					   cJSON_IsString(msg) ? msg->valuestring : "(no message)");
+		w->ended = true;
+	} else if (strcmp(type->valuestring, "ADDED") == 0 || strcmp(type->valuestring, "MODIFIED") == 0 ||
+		   strcmp(type->valuestring, "DELETED") == 0 || strcmp(type->valuestring, "BOOKMARK") == 0) {
+		int rc = w->on_event(type->valuestring, obj, w->arg);
+		if (rc < 0) {
+			w->rc = rc;
+			w->ended = true;
+		}
+	} /* an event type of a newer server: not ours to judge */
+	cJSON_Delete(j);
+}
+
+static bool watch_data(const char *p, size_t n, void *arg)
+{
+	watch_reader *w = arg;
+	if (w->head.len < 65536) /* curl tells the status only at the end */
+		fo_buf_put(&w->head, p, n < 65536 - w->head.len ? n : 65536 - w->head.len);
+	while (n && !w->ended) {
+		const char *nl = memchr(p, '\n', n);
+		size_t take = nl ? (size_t)(nl - p) : n;
+		if (w->line.len + take > K8S_WATCH_MAX_EVENT) {
+			w->rc = fo_err_set(w->e, FO_ETOOBIG, "%s: an event longer than %u bytes", w->what,
+					   K8S_WATCH_MAX_EVENT);
+			w->ended = true;
+			break;
+		}
+		fo_buf_put(&w->line, p, take);
+		if (!nl)
+			break;
+		watch_line(w, w->line.ptr ? w->line.ptr : "", w->line.len);
+		w->line.len = 0;
+		p = nl + 1;
+		n -= take + 1;
+	}
+	return !w->ended;
+}
+
+/* What a whole watch answer of HTTP `status` comes to, once it ended:
+ * an error status is judged by its body, which was read as events too. */
+static int watch_end(watch_reader *w, long status)
+{
+	if (status == 410)
+		return K8S_WATCH_GONE;
+	if (status != 200)
+		return k8s_error_from_response(status, fo_buf_cstr(&w->head), w->what, w->e);
+	if (w->ended)
+		return w->rc;
+	if (w->line.len) /* a last line without its newline */
+		watch_line(w, w->line.ptr, w->line.len);
+	return w->ended ? w->rc : 0;
+}
+
+int k8s_watch_parse(const char *body, size_t len, long status, const char *what,
+		    int (*on_event)(const char *type, const cJSON *obj, void *arg), void *arg, fo_err *e)
+{
+	watch_reader w = {FO_BUF_INIT, FO_BUF_INIT, what, on_event, arg, 0, e, false};
+	/* in pieces, as a stream comes, so that a line split between reads is
+	 * tested: small ones, unless the body is large */
+	size_t piece = len < 65536 ? 7 : 65536;
+	for (size_t at = 0; at < len && !w.ended;) {
+		size_t n = len - at < piece ? len - at : piece;
+		watch_data(body + at, n, &w);
+		at += n;
+	}
+	int rc = watch_end(&w, status);
+	fo_buf_free(&w.line);
+	fo_buf_free(&w.head);
+	return rc;
+}
+
+int k8s_watch(k8s_client *c, const k8s_kind *kind, const char *ns, const char *selector, const char *rv,
+	      long timeout_s, int (*on_event)(const char *type, const cJSON *obj, void *arg), void *arg, fo_err *e)
+{
+	char *what = describe("watch", kind, ns, NULL);
+	int rc = refresh_token(c, e);
+	if (rc < 0) {
+		fo_err_prefix(e, "%s", what);
+		free(what);
+		return rc;
+	}
+	char *base = resource_url(c, kind, ns, NULL);
+	fo_buf url = FO_BUF_INIT;
+	char *erv = fo_http_escape(rv ? rv : "");
+	fo_buf_printf(&url, "%s?watch=1&allowWatchBookmarks=true&timeoutSeconds=%ld&resourceVersion=%s", base,
+		      timeout_s, erv);
+	free(erv);
+	if (selector && *selector) {
+		char *sel = fo_http_escape(selector);
+		fo_buf_printf(&url, "&labelSelector=%s", sel);
+		free(sel);
+	}
+	watch_reader w = {FO_BUF_INIT, FO_BUF_INIT, what, on_event, arg, 0, e, false};
+	fo_http_request req = {0};
+	req.method = "GET";
+	req.url = url.ptr;
+	req.bearer_token = c->token;
+	req.timeout_ms = (timeout_s + 30) * 1000L; /* the server ends it first */
+	req.on_data = watch_data;
+	req.on_data_arg = &w;
+	fo_http_response resp;
+	fo_err herr = FO_ERR_INIT;
+	/* a stream is cut by the stop request; it marks no progress: a quiet
+	 * watch says nothing of whether the passes move */
+	fo_http_set_watch(c->http, c->opts.stop, NULL);
+	rc = fo_http_do(c->http, &req, &resp, &herr);
+	fo_http_set_watch(c->http, NULL, c->opts.alive);
+	if (w.ended && rc == FO_ESTOPPED) /* the reader ended it: an ERROR event, a callback */
+		rc = resp.status && resp.status != 200 ? watch_end(&w, resp.status) : w.rc;
+	else if (rc < 0)
+		rc = fo_err_set(e, rc, "%s: %s", what, fo_err_msg(&herr));
+	else
+		rc = watch_end(&w, resp.status);
+	fo_http_response_free(&resp);
+	fo_err_clear(&herr);
+	fo_buf_free(&w.line);
+	fo_buf_free(&w.head);
+	fo_buf_free(&url);
+	free(base);
+	free(what);
+	return rc;
+}
+
+/* A write's outcome into the watched inventory (k8s_cache_put, or
+ * k8s_cache_unexpect when it failed): the object already parsed, or its
+ * text. */
+static void remember_write(k8s_client *c, int rc, const k8s_kind *kind, const char *ns, const char *name,
+			   const char *body, const cJSON *parsed)
+{
+	if (!c->opts.cache)
+		return;
+	if (rc < 0) {
+		k8s_cache_unexpect(c->opts.cache, kind, ns, name);
+		return;
+	}
+	cJSON *own = parsed ? NULL : cJSON_Parse(body ? body : "");
+	k8s_cache_put(c->opts.cache, kind, ns, name, parsed ? parsed : own);
+	cJSON_Delete(own);
 }
 
 /* The kind, namespace (NULL when none) and name of an object to write. */
@@ -507,10 +719,14 @@ int k8s_apply(k8s_client *c, const cJSON *obj, bool dry_run, cJSON **result, fo_
 	/* the writer the content hash uses: what is applied is what was hashed */
 	char *payload = fo_json_print(obj, false);
 	char *body = NULL;
+	if (!dry_run)
+		k8s_cache_expect(c->opts.cache, kind, nss, nm);
 	int rc = request(c, "PATCH", url, "application/apply-patch+yaml", payload,
 			 dry_run ? &c->stats.dry_run : &c->stats.apply, what, &body, NULL, e);
 	if (rc == 0 && result)
 		rc = parse_body(body, what, "PATCH", url, result, e);
+	if (!dry_run)
+		remember_write(c, rc, kind, nss, nm, body, result ? *result : NULL);
 	free(body);
 	free(payload);
 	free(what);
@@ -529,6 +745,7 @@ int k8s_delete(k8s_client *c, const k8s_kind *kind, const char *ns, const char *
 						  propagation)
 				    : NULL;
 	long status = 0;
+	k8s_cache_expect(c->opts.cache, kind, ns, name);
 	int rc = request(c, "DELETE", url, payload ? "application/json" : NULL, payload, &c->stats.del, what, NULL,
 			 &status, e);
 	if (rc == FO_ENOTFOUND) {
@@ -536,6 +753,10 @@ int k8s_delete(k8s_client *c, const k8s_kind *kind, const char *ns, const char *
 		fo_err_clear(e);
 		rc = 0;
 	}
+	if (rc == 0) /* gone, or going (finalizers): no longer what the next pass sees */
+		k8s_cache_drop(c->opts.cache, kind, ns, name);
+	else
+		k8s_cache_unexpect(c->opts.cache, kind, ns, name);
 	free(payload);
 	free(what);
 	free(url);
@@ -556,10 +777,12 @@ static int write_object(k8s_client *c, const char *verb, const cJSON *obj, cJSON
 	char *what = describe(verb, kind, ns, name);
 	char *payload = fo_json_print(obj, false);
 	char *body = NULL;
+	k8s_cache_expect(c->opts.cache, kind, ns, name);
 	int rc = request(c, create ? "POST" : "PUT", url, "application/json", payload, &c->stats.other, what, &body,
 			 NULL, e);
 	if (rc == 0 && result)
 		rc = parse_body(body, what, create ? "POST" : "PUT", url, result, e);
+	remember_write(c, rc, kind, ns, name, body, result ? *result : NULL);
 	free(body);
 	cJSON_free(payload);
 	free(what);

@@ -73,6 +73,7 @@ const k8s_kind *k8s_kind_of(const cJSON *obj);
 
 typedef struct k8s_stats {
 	unsigned long get, list, apply, dry_run, del, other;
+	unsigned long cached;       /* LISTs answered from the watched inventory: no request */
 	unsigned long retries;
 	unsigned long failures;     /* requests that ended in an error */
 } k8s_stats;
@@ -94,6 +95,8 @@ typedef struct k8s_options {
 	const atomic_bool *stop;    /* when set (shutdown): a failed request is not retried */
 	atomic_llong *alive;        /* each answer marks progress here (fo_http_opts.alive; NULL: not
 	                             * kept); a request in flight is never cut by the stop request */
+	struct k8s_cache *cache;    /* NULL: every LIST is a request; else LISTs its watches keep
+	                             * are answered from it and writes are put into it (k8s_cache_*) */
 } k8s_options;
 
 typedef struct k8s_client k8s_client;
@@ -110,6 +113,9 @@ void k8s_client_set_stop(k8s_client *c, const atomic_bool *stop);
 /* From now on, each answer marks progress in `*alive` (NULL: not kept);
  * clones made later inherit it. */
 void k8s_client_set_alive(k8s_client *c, atomic_llong *alive);
+/* From now on, LISTs are answered from `cache` while its watches are live
+ * and writes are put into it (NULL: none); clones made later inherit it. */
+void k8s_client_set_cache(k8s_client *c, struct k8s_cache *cache);
 void k8s_client_free(k8s_client *c);
 const k8s_stats *k8s_client_stats(const k8s_client *c);
 
@@ -127,15 +133,113 @@ int k8s_get(k8s_client *c, const k8s_kind *kind, const char *ns, const char *nam
 int k8s_list_each(k8s_client *c, const k8s_kind *kind, const char *ns, const char *selector, unsigned flags,
 		  int (*fn)(cJSON *item, void *arg), void *arg, fo_err *e);
 /*
+ * The same LIST, always as requests (never from the client's cache), and
+ * with the list's resourceVersion in *rv (caller frees; NULL on error):
+ * where a watch of it starts.
+ */
+int k8s_list_fresh(k8s_client *c, const k8s_kind *kind, const char *ns, const char *selector, unsigned flags,
+		   int (*fn)(cJSON *item, void *arg), void *arg, char **rv, fo_err *e);
+/*
  * One page of a LIST answer, as k8s_list_each handles it (pure; exposed for
  * tests): each item of `body` goes to `fn` with apiVersion and kind filled
  * in and without metadata.managedFields (nor status with
  * K8S_LIST_NO_STATUS); *next gets metadata.continue, or NULL on the last
- * page and on an error. A body that is not a JSON object, or an item that
- * is not one, is FO_ESERVER naming `what`.
+ * page and on an error; *rv (when not NULL) the list's resourceVersion, or
+ * NULL. A body that is not a JSON object, or an item that is not one, is
+ * FO_ESERVER naming `what`.
  */
 int k8s_list_page_parse(const char *body, const k8s_kind *kind, unsigned flags, const char *what,
-			int (*fn)(cJSON *item, void *arg), void *arg, char **next, fo_err *e);
+			int (*fn)(cJSON *item, void *arg), void *arg, char **next, char **rv, fo_err *e);
+
+/* k8s_watch's answer when the API server no longer has the version asked
+ * from (410 Gone, as a status or as an ERROR event): list again. */
+#define K8S_WATCH_GONE 1
+/*
+ * Watch the objects of a LIST from resourceVersion `rv`, with bookmarks,
+ * for at most `timeout_s` seconds (the server ends the stream then). Each
+ * event goes to `on_event` as it arrives: its type (ADDED, MODIFIED,
+ * DELETED, BOOKMARK) and its object, which the callee may keep a copy of
+ * but does not own; a negative return ends the watch with that code. An
+ * ERROR event or an error status ends it: K8S_WATCH_GONE for 410, else a
+ * negative error naming the watch. 0 when the server ended the stream.
+ * The client's stop request cuts the stream (FO_ESTOPPED). One event is at
+ * most K8S_WATCH_MAX_EVENT bytes.
+ */
+#define K8S_WATCH_MAX_EVENT (16u << 20)
+int k8s_watch(k8s_client *c, const k8s_kind *kind, const char *ns, const char *selector, const char *rv,
+	      long timeout_s, int (*on_event)(const char *type, const cJSON *obj, void *arg), void *arg, fo_err *e);
+/* The same, fed from a buffer (pure; for tests and fuzzing): the lines of
+ * `body` as k8s_watch reads a stream, HTTP status `status`. */
+int k8s_watch_parse(const char *body, size_t len, long status, const char *what,
+		    int (*on_event)(const char *type, const cJSON *obj, void *arg), void *arg, fo_err *e);
+
+/* ---- the watched inventory (cache.c) ---- */
+
+typedef struct k8s_cache k8s_cache;
+k8s_cache *k8s_cache_new(void);
+void k8s_cache_free(k8s_cache *c);
+/*
+ * Answer a LIST from `c` (k8s_list_each does, when its client has one):
+ * 1 when it was, each object's copy handed to fn as k8s_list_each would,
+ * fn's negative return in *rc; 0 when the pass must list for real — the
+ * key is new (it is then registered, for a watcher to take), its watch is
+ * not live, the kind is not one watched (pods), the status is asked for,
+ * or the selector is not one this reader parses.
+ */
+int k8s_cache_serve(k8s_cache *c, const k8s_kind *kind, const char *ns, const char *selector, unsigned flags,
+		    int (*fn)(cJSON *item, void *arg), void *arg, int *rc);
+/*
+ * Our own writes (k8s_apply, create, replace, delete do this when their
+ * client has a cache). k8s_cache_expect before the request: until its
+ * answer, an event for that object is an echo of ours, not news (the
+ * watch can be quicker than the answer). Then one of: k8s_cache_put with
+ * what the server answered (the object as it now has it, put into every
+ * key it belongs to, so that the next pass does not act on the version
+ * before its own write); k8s_cache_drop for a delete that succeeded (or
+ * found it gone); k8s_cache_unexpect for a write that failed. A write of
+ * someone else in that window is not told as news; its event still
+ * updates the inventory, and the next pass sees it.
+ */
+void k8s_cache_expect(k8s_cache *c, const k8s_kind *kind, const char *ns, const char *name);
+void k8s_cache_put(k8s_cache *c, const k8s_kind *kind, const char *ns, const char *name, const cJSON *obj);
+void k8s_cache_drop(k8s_cache *c, const k8s_kind *kind, const char *ns, const char *name);
+void k8s_cache_unexpect(k8s_cache *c, const k8s_kind *kind, const char *ns, const char *name);
+/* For a watcher: take a key no watcher has (false: none), with copies
+ * of what it lists (caller frees ns and selector). */
+bool k8s_cache_take_unwatched(k8s_cache *c, size_t *id, const k8s_kind **kind, char **ns, char **selector,
+			      unsigned *flags);
+/* A whole LIST of key `id` (the watcher's): its items (the caller's
+ * still) and version; the key is live from now on. True when the key's
+ * watch had broken and the LIST differs from what it held before: changes
+ * the broken watch missed. */
+bool k8s_cache_reset(k8s_cache *c, size_t id, cJSON **items, size_t n, const char *rv);
+/* Key `id`'s watch broke: nothing is served from it until the next reset. */
+void k8s_cache_unsync(k8s_cache *c, size_t id);
+/* The version a watch of key `id` resumes from (caller frees). */
+char *k8s_cache_version(k8s_cache *c, size_t id);
+/* An event of key `id`'s watch. True when it changed what the key holds,
+ * versions aside: someone else's change (an echo of our own write, put
+ * here already, changes nothing). */
+bool k8s_cache_event(k8s_cache *c, size_t id, const char *type, const cJSON *obj);
+
+/* ---- the watchers (watch.c) ---- */
+
+/* Told, from a watcher's thread, of an event that changed what the
+ * inventory holds: someone else's change to object `name` (ns NULL when
+ * not namespaced), or its deletion (`type` DELETED); or, `type`
+ * RELISTED (name ""), a LIST after a broken watch that found changes. */
+typedef void (*k8s_watch_notify)(void *arg, const k8s_kind *kind, const char *ns, const char *name,
+				 const char *type);
+typedef struct k8s_watcher k8s_watcher;
+/*
+ * Start watching every key of `cache` (and every key added later): a
+ * thread per key, each with its own clone of `tmpl` (which the caller
+ * keeps). `notify` (may be NULL) hears of changes.
+ */
+int k8s_watcher_start(k8s_cache *cache, const k8s_client *tmpl, k8s_watch_notify notify, void *arg,
+		      k8s_watcher **out, fo_err *e);
+/* Stop and free; every key stops serving. Accepts NULL. */
+void k8s_watcher_stop(k8s_watcher *w);
 /*
  * Server-side apply of `obj` (PATCH, application/apply-patch+yaml, the
  * client's field manager and force setting). With `dry_run` the server

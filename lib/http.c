@@ -39,6 +39,9 @@ typedef struct sink {
 	unsigned long long written;
 	bool too_big;
 	bool write_failed;
+	bool (*on_data)(const char *p, size_t n, void *arg); /* a streamed body's reader */
+	void *on_data_arg;
+	bool reader_ended;                                    /* on_data said stop */
 } sink;
 
 /* What the progress callback watches during one transfer. */
@@ -108,6 +111,14 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
 {
 	sink *s = arg;
 	size_t len = size * n;
+	if (s->on_data) {
+		s->written += len;
+		if (!s->on_data(data, len, s->on_data_arg)) {
+			s->reader_ended = true;
+			return 0;
+		}
+		return len;
+	}
 	if (s->written + len > s->limit) {
 		s->too_big = true;
 		return 0;
@@ -208,6 +219,9 @@ static int transfer_error(const fo_http *h, const fo_http_request *req, const ch
 	int rc;
 	if (cc == CURLE_ABORTED_BY_CALLBACK && w->stopped) {
 		rc = fo_err_set(e, FO_ESTOPPED, "%s %s: interrupted by stop request (%llu bytes received)", method, url,
+				s->written);
+	} else if (s->reader_ended) {
+		rc = fo_err_set(e, FO_ESTOPPED, "%s %s: ended by its reader (%llu bytes received)", method, url,
 				s->written);
 	} else if (s->too_big || cc == CURLE_FILESIZE_EXCEEDED) {
 		rc = fo_err_set(e, FO_ETOOBIG, "%s %s: the response body is larger than %zu bytes (the limit)", method,
@@ -380,7 +394,7 @@ int fo_http_do(fo_http *h, const fo_http_request *req, fo_http_response *resp, f
 	}
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
 
-	sink s = {&resp->body, NULL, h->opts.max_response_bytes, 0, false, false};
+	sink s = {&resp->body, NULL, h->opts.max_response_bytes, 0, false, false, req->on_data, req->on_data_arg, false};
 	if (req->download_to) {
 		file = fopen(req->download_to, "wb");
 		if (!file) {
@@ -393,7 +407,8 @@ int fo_http_do(fo_http *h, const fo_http_request *req, fo_http_response *resp, f
 	if (req->max_bytes)
 		s.limit = req->max_bytes;
 	/* a body that announces more than the limit is refused before it comes */
-	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)s.limit);
+	if (!s.on_data)
+		curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)s.limit);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);

@@ -68,6 +68,12 @@ typedef struct fo_http_request {
 	size_t max_bytes;            /* body limit for this request; 0: the handle's (4 GiB with download_to) */
 	long timeout_ms;             /* 0: the handle's default */
 	long stall_timeout_ms;       /* 0: the handle's; else nothing moved (either way) for this long fails it */
+	/* A body read as it comes (a watch's stream of events): each piece
+	 * goes to on_data instead of resp->body, and no size limit applies
+	 * but the caller's own. on_data returns false to end the transfer,
+	 * which then fails with FO_ESTOPPED ("ended by its reader"). */
+	bool (*on_data)(const char *p, size_t n, void *arg);
+	void *on_data_arg;
 } fo_http_request;
 
 typedef struct fo_http_response {

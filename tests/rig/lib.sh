@@ -72,7 +72,10 @@ rig_go_ensure() {
 rig_start() {
 	local part=$1 name=$2
 	shift 2
-	setsid "$@" >>"$RIG_HOME/logs/$name.log" 2>&1 </dev/null &
+	# without the caller's other descriptors: a test's lock (tests/e2e/run
+	# holds them on fd 3 and up) must not live on in a server it restarts
+	setsid bash -c 'for fd in /proc/self/fd/*; do n=${fd##*/}; [ "$n" -gt 2 ] && eval "exec $n>&-"; done 2>/dev/null
+		exec "$@"' rig-start "$@" >>"$RIG_HOME/logs/$name.log" 2>&1 </dev/null &
 	echo $! >"$RIG_HOME/pids/$part.$name.pid"
 }
 

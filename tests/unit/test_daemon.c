@@ -176,6 +176,9 @@ static void test_fetches(void **state)
 		{R, true, 3000, 60000, true, "a retry after a failed pass fetches (git may have been the failure)"},
 		{W, true, 9999, 10000, false, "a 10 s interval, 9.999 s after: re-check"},
 		{W, true, 10000, 10000, true, "a 10 s interval, 10 s after: fetch"},
+		{AGENT_TRIGGER_WATCH, true, 3000, 60000, false, "a watch event's pass: a re-check, no fetch"},
+		{AGENT_TRIGGER_WATCH, true, 60000, 60000, true, "a watch event's pass when the interval is due: fetch"},
+		{AGENT_TRIGGER_WATCH, false, 0, 60000, true, "a watch event's pass before any fetch: fetch"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		bool got = agent_pass_fetches((enum agent_trigger)cases[i].trigger, cases[i].have_commit, cases[i].since,
@@ -231,6 +234,21 @@ static void test_wake(void **state)
 		 H, 0, "no failures: a webhook is not held back"},
 		{{.now = 100000, .next_at = 400000, .next_why = R, .last_end = 99000, .failures = 9, .elected = true}, E, 0,
 		 "just elected: at once"},
+		/* someone changed a managed object (the watch saw it) */
+		{{.now = 110050, .next_at = 160000, .next_why = I, .changed = true, .changed_at = 110000, .last_end = 100000},
+		 NO, 110000 + AGENT_WATCH_DEBOUNCE_MS, "a watch event: debounced"},
+		{{.now = 110100, .next_at = 160000, .next_why = I, .changed = true, .changed_at = 110000, .last_end = 100000},
+		 AGENT_TRIGGER_WATCH, 0, "a watch event: its pass after the debounce"},
+		{{.now = 100300, .next_at = 160000, .next_why = I, .changed = true, .changed_at = 100200, .last_end = 100100},
+		 NO, 101100, "a watch event right after a pass (its own echo, say): the minimum gap"},
+		{{.now = 110500, .next_at = 160000, .next_why = I, .requested = true, .requested_at = 110000, .changed = true,
+		  .changed_at = 110000, .last_end = 100000},
+		 H, 0, "a webhook and a watch event: the webhook's pass, which fetches"},
+		{{.now = 110500, .next_at = 140000, .next_why = R, .changed = true, .changed_at = 110000, .last_end = 100000,
+		  .failures = 2},
+		 NO, 140000, "after failures a watch event waits for the retry"},
+		{{.now = 103000, .next_at = 103000, .next_why = W, .changed = true, .changed_at = 102950, .last_end = 100000},
+		 W, 0, "a due re-check is not held back by a watch event's debounce"},
 	};
 #undef I
 #undef H

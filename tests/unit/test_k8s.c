@@ -162,9 +162,11 @@ static void test_list_page(void **state)
 	cJSON *got = cJSON_CreateArray();
 	char *next = NULL;
 	fo_err e = FO_ERR_INIT;
+	char *rv = NULL;
 	assert_int_equal(k8s_list_page_parse(page, &k8s_kind_statefulset, K8S_LIST_NO_STATUS, "list", collect, got,
-					     &next, &e), 0);
+					     &next, &rv, &e), 0);
 	assert_string_equal(next, "tok");
+	assert_null(rv); /* the page says none */
 	free(next);
 	assert_int_equal(cJSON_GetArraySize(got), 2);
 	char *first = cJSON_PrintUnformatted(cJSON_GetArrayItem(got, 0));
@@ -176,7 +178,7 @@ static void test_list_page(void **state)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		got = cJSON_CreateArray();
 		assert_int_equal(k8s_list_page_parse(bad[i], &k8s_kind_statefulset, 0, "list StatefulSet", collect, got,
-						     &next, &e),
+						     &next, NULL, &e),
 				 FO_ESERVER);
 		assert_null(next);
 		assert_non_null(strstr(fo_err_msg(&e), "list StatefulSet: "));

@@ -160,12 +160,15 @@ subjectAltName=IP:127.0.0.1,IP:::1,IP:$K8S_FIRST_SERVICE_IP,DNS:localhost,DNS:ku
 	openssl rand -hex 32 >"$d/bad.token"
 	openssl rand -hex 32 >"$d/agent-a.token"
 	openssl rand -hex 32 >"$d/agent-b.token"
+	openssl rand -hex 32 >"$d/agent-c.token"
 	{
 		printf '%s,rig-admin,rig-admin,"system:masters"\n' "$(cat "$d/admin.token")"
 		printf '%s,rig-limited,rig-limited,"rig:pod-readers"\n' "$(cat "$d/limited.token")"
 		# two agents with identities of their own, told apart in the audit log
 		printf '%s,rig-agent-a,rig-agent-a,"system:masters"\n' "$(cat "$d/agent-a.token")"
 		printf '%s,rig-agent-b,rig-agent-b,"system:masters"\n' "$(cat "$d/agent-b.token")"
+		# a third, every request of which the audit log records, reads too
+		printf '%s,rig-agent-c,rig-agent-c,"system:masters"\n' "$(cat "$d/agent-c.token")"
 	} >"$d/tokens.csv"
 	chmod 600 "$d"/*.key "$d"/*.token "$d/tokens.csv"
 }
@@ -213,7 +216,7 @@ k8s_make_kubeconfigs() {
 		"client-key-data: $(base64 -w0 "$d/admin-inline.key")"
 	k8s_kubeconfig "$d/limited.kubeconfig" "$ca" "token: $(cat "$d/limited.token")"
 	k8s_kubeconfig "$d/badtoken.kubeconfig" "$ca" "token: $(cat "$d/bad.token")"
-	for n in agent-a agent-b; do
+	for n in agent-a agent-b agent-c; do
 		k8s_kubeconfig "$d/$n.kubeconfig" "$ca" "token: $(cat "$d/$n.token")"
 	done
 	for n in controller-manager scheduler kwok; do
@@ -236,6 +239,9 @@ k8s_audit_policy() {
 	# test proves it never gets a 403
 	- level: Metadata
 	  userGroups: ["system:serviceaccounts:flinkops-system"]
+	# everything rig-agent-c asks: a test counts the requests of a pass
+	- level: Metadata
+	  users: ["rig-agent-c"]
 	- level: Metadata
 	  verbs: [create, update, patch, delete, deletecollection]
 	  resources:
@@ -274,7 +280,7 @@ k8s_up() {
 	mkdir -p "$d/etcd" "$d/certs-kcm" "$d/certs-scheduler"
 	chmod 700 "$d/etcd"
 	local f
-	for f in tokens.csv agent-a.token ca.crt front-proxy-client.crt admin-inline.crt sa.pub; do
+	for f in tokens.csv agent-a.token agent-c.token ca.crt front-proxy-client.crt admin-inline.crt sa.pub; do
 		[ -s "$d/$f" ] || { k8s_make_pki; break; }
 	done
 	k8s_make_kubeconfigs
@@ -291,6 +297,29 @@ k8s_up() {
 		--unsafe-no-fsync --log-level warn
 	rig_wait_cmd 60 etcd curl -sf --max-time 2 "http://127.0.0.1:$RIG_PORT_ETCD/health"
 
+	k8s_start_apiserver
+	rig_wait_cmd 120 kube-apiserver k8s_readyz
+	k8s_after_apiserver
+}
+
+# The API server alone, killed and started again with the same flags and
+# the same etcd (every object and resourceVersion kept), as after a crash
+# of a control-plane node: `rig k8s-restart-apiserver`. Killed, not
+# stopped gracefully: its connections end at once, and it is quick.
+k8s_restart_apiserver() {
+	local pidf=$RIG_HOME/pids/k8s.kube-apiserver.pid pid i
+	pid=$(cat "$pidf")
+	kill -KILL "$pid" 2>/dev/null || true
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	k8s_start_apiserver
+	rig_wait_cmd 120 kube-apiserver k8s_readyz
+}
+
+k8s_start_apiserver() {
+	local d=$K8S_DATA
 	rig_start k8s kube-apiserver "$K8S_BIN/kube-apiserver" \
 		--etcd-servers "http://127.0.0.1:$RIG_PORT_ETCD" \
 		--bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$RIG_PORT_APISERVER" \
@@ -313,7 +342,10 @@ k8s_up() {
 		--allow-privileged=true --profiling=false \
 		--audit-policy-file "$d/audit-policy.yaml" --audit-log-path "$d/audit.log" \
 		--audit-log-format json --audit-log-mode blocking --audit-log-maxsize 200 --audit-log-maxbackup 1
-	rig_wait_cmd 120 kube-apiserver k8s_readyz
+}
+
+k8s_after_apiserver() {
+	local d=$K8S_DATA
 
 	# What the limited identity may do: read pods, nothing else.
 	k8s_kubectl apply -f - >/dev/null <<-EOF
@@ -391,6 +423,7 @@ k8s_env() {
 	export RIG_KUBECONFIG_BADTOKEN='$d/badtoken.kubeconfig'
 	export RIG_KUBECONFIG_AGENT_A='$d/agent-a.kubeconfig'
 	export RIG_KUBECONFIG_AGENT_B='$d/agent-b.kubeconfig'
+	export RIG_KUBECONFIG_AGENT_C='$d/agent-c.kubeconfig'
 	export RIG_KUBE_AUDIT_LOG='$d/audit.log'
 	export RIG_KUBE_SERVER='$K8S_SERVER'
 	export RIG_KUBE_CA='$d/ca.crt'
