@@ -926,7 +926,7 @@ static int conf_answer(const char *kind, const walk *w, const char *key, cJSON *
 			def = "none: flinkops does not read it";
 			what = owned = fo_asprintf("not honoured, and validate warns at the key: %s.", note);
 			upstream = "upstream reads it";
-		} else if (session && !k && !flink_session_conf_passed(key)) {
+		} else if (session && !fo_has_prefix(key, OPK) && !flink_session_conf_passed(key)) {
 			def = "the session cluster's";
 			what = "an option of the cluster, which a job cannot change: validate warns, and it is not passed "
 			       "with the job's submission; set it on the session FlinkDeployment.";
@@ -1089,7 +1089,13 @@ int flink_explain(const char *query, cJSON **out, fo_err *e)
 		cJSON_AddItemToObject(*out, "kinds", also);
 	} else {
 		cJSON_Delete(also);
-		if (walked)
+		/* a first word no kind has may be a configuration key written alone */
+		size_t len = strcspn(path, ".");
+		bool top = false;
+		for (size_t i = 0; i < FO_ARRAY_LEN(fields) && !top; i++)
+			top = !strchr(fields[i].path, '.') && strlen(fields[i].path) == len &&
+			      strncmp(fields[i].path, path, len) == 0;
+		if (walked || top)
 			fo_err_set(e, why.code, "%s", fo_err_msg(&why));
 		else
 			fo_err_set(e, FO_EINVAL, "%s; a configuration key is explained as flinkConfiguration.KEY",
