@@ -251,7 +251,8 @@ static const flink_field fields[] = {
 	F(FD, "spec.job.jarURI", "URI: s3://, https://, http://, file:/// or local:///", "required",
 	  "the job's jar: fetched by the agent and uploaded (local:// is in the image: an application cluster). "
 	  "Credentials in the URI are refused; messages redact it.",
-	  "upstream's session jobs fetch other schemes through plugins; flinkops fetches these itself"),
+	  "as upstream for local://; flinkops fetches s3://, https://, http:// and file:// jars with the agent's "
+	  "settings (flink.s3*) and submits them over Flink's REST API"),
 	F(FD, "spec.job.entryClass", "string", "the jar's manifest", "the job's main class.", AS_UPSTREAM),
 	F(FD, "spec.job.mainClass", "string", "the jar's manifest",
 	  "the short form's spelling of entryClass; giving both is an error.", "the short form's own field"),
