@@ -31,6 +31,7 @@ int cmd_git(int argc, char **argv);
 int cmd_flink(int argc, char **argv);
 int cmd_agent(int argc, char **argv);
 int cmd_completion(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
 
 /* What a verb takes after its options. */
 typedef enum cli_operand {
@@ -59,7 +60,7 @@ typedef struct cli_verb {
 } cli_verb;
 
 extern const cli_verb cli_verb_validate, cli_verb_render, cli_verb_sync, cli_verb_agent, cli_verb_plan,
-	cli_verb_wait, cli_verb_status, cli_verb_git, cli_verb_flink, cli_verb_completion;
+	cli_verb_wait, cli_verb_status, cli_verb_git, cli_verb_flink, cli_verb_completion, cli_verb_explain;
 /* Every verb, in the order of --help (main.c). */
 extern const cli_verb *const cli_verbs[];
 extern const size_t cli_nverbs;

@@ -28,6 +28,7 @@ static const char usage[] =
 	"  plan --repo R --base REV --head REV   review a change: actions, warnings, rendered diff\n"
 	"  wait --repo R --commit SHA            wait until the status files show SHA rolled out\n"
 	"  status [--repo R]  a table of the status files\n"
+	"  explain [PATH]     what flinkops does with a field or configuration key\n"
 	"  completion bash|zsh                  print a shell completion script\n"
 	"\n"
 	"Global options:\n"
@@ -42,7 +43,7 @@ static const char usage[] =
  * hand, for tests and diagnosis; see cmd_flink.c) */
 const cli_verb *const cli_verbs[] = {
 	&cli_verb_validate, &cli_verb_render, &cli_verb_sync, &cli_verb_agent, &cli_verb_plan,
-	&cli_verb_wait, &cli_verb_status, &cli_verb_completion, &cli_verb_git, &cli_verb_flink,
+	&cli_verb_wait, &cli_verb_status, &cli_verb_explain, &cli_verb_completion, &cli_verb_git, &cli_verb_flink,
 };
 const size_t cli_nverbs = FO_ARRAY_LEN(cli_verbs);
 

@@ -7,6 +7,7 @@
  * slots computed, so that rendering and planning never see the dialect.
  */
 #include "flink/flink.h"
+#include "flink/fields.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -25,6 +26,7 @@ typedef struct pctx {
 	size_t errors_at_start;
 	const fo_yaml_node *doc; /* the document being read (for problems of the whole of it) */
 	const char *spec_prefix; /* put before "spec..." paths in messages (NULL: nothing) */
+	const char *kind;        /* the kind being read: its fields are flink_field_children's */
 } pctx;
 
 static void perr(pctx *c, const fo_yaml_node *at, const char *path, const char *fmt, ...) FO_PRINTF(4, 5);
@@ -65,35 +67,33 @@ static bool failed(const pctx *c)
 
 /* ---- field helpers ---------------------------------------------------- */
 
-/* Report every key of `map` that is not in `known` (NULL-terminated). */
-static void check_fields(pctx *c, const fo_yaml_node *map, const char *path, const char *const *known)
+/* Report every key of `map` at `path` that is not a field the table
+ * (flink/fields.c) gives the mapping there, with the nearest field or the
+ * list of them. A blue/green template's spec is looked up where it is
+ * written, under spec.template. */
+static void check_fields(pctx *c, const fo_yaml_node *map, const char *path)
 {
+	bool under = c->spec_prefix && path && (strcmp(path, "spec") == 0 || fo_has_prefix(path, "spec."));
+	char *where = under ? fo_asprintf("%s%s", c->spec_prefix, path) : fo_strdup(path ? path : "");
+	size_t n;
+	const flink_field **known = flink_field_children(c->kind, where, &n);
+	free(where);
 	for (size_t i = 0; i < map->n; i++) {
 		const fo_yaml_node *k = map->items[2 * i];
 		bool ok = false;
-		for (const char *const *f = known; *f && !ok; f++)
-			ok = strcmp(k->str, *f) == 0;
+		for (size_t f = 0; f < n && !ok; f++)
+			ok = strcmp(k->str, flink_field_name(known[f])) == 0;
 		if (ok)
 			continue;
-		const char *best = NULL;
-		size_t best_d = 3;
-		for (const char *const *f = known; *f; f++) {
-			size_t dist = fo_edit_distance(k->str, *f);
-			if (dist < best_d) {
-				best_d = dist;
-				best = *f;
-			}
-		}
+		char *list = NULL;
+		const char *best = flink_field_suggest(known, n, k->str, &list);
 		if (best)
 			perr(c, k, path, "unknown field \"%s\" (did you mean \"%s\"?)", k->str, best);
-		else {
-			fo_buf list = FO_BUF_INIT;
-			for (const char *const *f = known; *f; f++)
-				fo_buf_printf(&list, "%s%s", f == known ? "" : ", ", *f);
-			perr(c, k, path, "unknown field \"%s\" (known fields: %s)", k->str, list.ptr);
-			fo_buf_free(&list);
-		}
+		else
+			perr(c, k, path, "unknown field \"%s\" (known fields: %s)", k->str, list);
+		free(list);
 	}
+	free(known);
 }
 
 static char *join_path(const char *path, const char *key)
@@ -412,8 +412,7 @@ static void parse_cpu(pctx *c, const fo_yaml_node *v, const char *path, int64_t 
 
 static void parse_resource(pctx *c, const fo_yaml_node *m, const char *path, flink_resources *r)
 {
-	static const char *const known[] = {"cpu", "memory", "ephemeralStorage", NULL};
-	check_fields(c, m, path, known);
+	check_fields(c, m, path);
 	const fo_yaml_node *v;
 	char *p;
 	if ((v = field(m, "memory"))) {
@@ -452,7 +451,6 @@ static cJSON *parse_claims(pctx *c, const fo_yaml_node *m, const char *path)
 		perr(c, v, p, "expected a list of {name, request}, got a %s", fo_yaml_kind_name(v));
 		goto cleanup;
 	}
-	static const char *const known[] = {"name", "request", NULL};
 	size_t errors = c->d->nerrors;
 	for (size_t i = 0; i < v->n; i++) {
 		const fo_yaml_node *it = v->items[i];
@@ -460,7 +458,7 @@ static cJSON *parse_claims(pctx *c, const fo_yaml_node *m, const char *path)
 			perr(c, it, p, "item %zu must be a mapping {name, request}, got a %s", i + 1, fo_yaml_kind_name(it));
 			continue;
 		}
-		check_fields(c, it, p, known);
+		check_fields(c, it, p);
 		char *name = NULL, *request = NULL;
 		if (get_str(c, it, p, "name", &name) == 0)
 			perr(c, it, p, "item %zu needs a name (a claim of the pod's spec.resourceClaims)", i + 1);
@@ -478,16 +476,14 @@ cleanup:
 /* Kubernetes ResourceRequirements: requests, limits and claims. */
 static void parse_resources(pctx *c, const fo_yaml_node *m, const char *path, flink_resources *r, cJSON **claims)
 {
-	static const char *const known[] = {"requests", "limits", "claims", NULL};
-	static const char *const kinds[] = {"cpu", "memory", "ephemeral-storage", NULL};
-	check_fields(c, m, path, known);
+	check_fields(c, m, path);
 	for (int lim = 0; lim < 2; lim++) {
 		const char *which = lim ? "limits" : "requests";
 		const fo_yaml_node *sub = get_map(c, m, path, which);
 		if (!sub)
 			continue;
 		char *sp = join_path(path, which);
-		check_fields(c, sub, sp, kinds);
+		check_fields(c, sub, sp);
 		const fo_yaml_node *v;
 		if ((v = field(sub, "memory"))) {
 			char *p = join_path(sp, "memory");
@@ -517,8 +513,7 @@ static void parse_resources(pctx *c, const fo_yaml_node *m, const char *path, fl
 
 static cJSON *parse_pod_template(pctx *c, const fo_yaml_node *m, const char *path)
 {
-	static const char *const known[] = {"apiVersion", "kind", "metadata", "spec", NULL};
-	check_fields(c, m, path, known);
+	check_fields(c, m, path);
 	const fo_yaml_node *v;
 	if ((v = field(m, "kind")) && (v->kind != FO_YAML_SCALAR || strcmp(v->str, "Pod") != 0))
 		perr(c, v, path, "kind must be Pod");
@@ -526,9 +521,8 @@ static cJSON *parse_pod_template(pctx *c, const fo_yaml_node *m, const char *pat
 		perr(c, v, path, "apiVersion must be v1");
 	const fo_yaml_node *meta = get_map(c, m, path, "metadata");
 	if (meta) {
-		static const char *const mknown[] = {"labels", "annotations", "name", NULL};
 		char *mp = join_path(path, "metadata");
-		check_fields(c, meta, mp, mknown);
+		check_fields(c, meta, mp);
 		cJSON_Delete(get_string_map(c, meta, mp, "labels"));
 		cJSON_Delete(get_string_map(c, meta, mp, "annotations"));
 		free(mp);
@@ -565,8 +559,7 @@ static void parse_process(pctx *c, const fo_yaml_node *spec, const char *key, fl
 		free(path);
 		return;
 	}
-	static const char *const known[] = {"resource", "resources", "replicas", "podTemplate", NULL};
-	check_fields(c, m, path, known);
+	check_fields(c, m, path);
 	const fo_yaml_node *res = get_map(c, m, path, "resource");
 	const fo_yaml_node *ress = get_map(c, m, path, "resources");
 	if (res && ress) {
@@ -649,13 +642,8 @@ static void check_jar_uri(pctx *c, const fo_yaml_node *at, const char *uri)
 
 static void parse_job(pctx *c, const fo_yaml_node *m, flink_job *j, int64_t *slots_out)
 {
-	static const char *const known[] = {
-		"jarURI", "entryClass", "mainClass", "args", "parallelism", "parallelismPerK8sResource",
-		"upgradeMode", "state", "allowNonRestoredState", "initialSavepointPath",
-		"savepointTriggerNonce", "savepointRedeployNonce", "checkpointTriggerNonce",
-		"autoscalerResetNonce", "savepointStorage", NULL};
 	const char *path = "spec.job";
-	check_fields(c, m, path, known);
+	check_fields(c, m, path);
 	if (get_str(c, m, path, "jarURI", &j->jar_uri) == 0)
 		perr(c, m, path, "\"jarURI\" is required (s3://..., https://..., file:///... or local:///...)");
 	else if (j->jar_uri)
@@ -790,8 +778,7 @@ static void parse_image(pctx *c, const fo_yaml_node *spec, flink_deployment *fd)
 		return;
 	}
 	if (img->kind == FO_YAML_MAP) {
-		static const char *const known[] = {"repository", "tag", "pullPolicy", NULL};
-		check_fields(c, img, "spec.image", known);
+			check_fields(c, img, "spec.image");
 		char *repo = NULL, *tag = NULL, *policy = NULL;
 		if (get_str(c, img, "spec.image", "repository", &repo) == 0)
 			perr(c, img, "spec.image", "\"repository\" is required");
@@ -830,27 +817,6 @@ static void parse_image(pctx *c, const fo_yaml_node *spec, flink_deployment *fd)
 		perr(c, policy_at, "spec", "image pull policy \"%s\" is not one of Always, IfNotPresent, Never",
 		     fd->image_pull_policy);
 }
-
-/* Keys that flinkops sets itself because the rendered Services depend on
- * them, or (as upstream forbids them too) because they name the cluster.
- * A port written with the very value flinkops sets (upstream's blue/green
- * e2e files write rest.port: "8081") changes nothing and is accepted; any
- * other value, and the other keys, are errors. render.c sets these ports. */
-static const struct reserved_key {
-	const char *key;
-	const char *same; /* the value flinkops sets, accepted as written; NULL: none is */
-} reserved_keys[] = {
-	{"jobmanager.rpc.address", NULL},
-	{"jobmanager.rpc.port", "6123"},
-	{"blob.server.port", "6124"},
-	{"rest.port", "8081"},
-	{"rest.bind-port", NULL},
-	{"taskmanager.rpc.port", "6122"},
-	{"kubernetes.cluster-id", NULL},
-	{"kubernetes.namespace", NULL},
-	{"high-availability.cluster-id", NULL},
-	{"high-availability.jobmanager.port", NULL},
-};
 
 enum flink_ha flink_ha_mode(const flink_kvs *conf)
 {
@@ -1284,8 +1250,18 @@ static void check_unmanaged_jobs(pctx *c, const fo_yaml_node *spec, flink_deploy
 static void check_conf(pctx *c, const fo_yaml_node *spec, flink_deployment *fd, int64_t slots_spec)
 {
 	const fo_yaml_node *at = fo_yaml_get_key(spec, "flinkConfiguration"), *conf = field(spec, "flinkConfiguration");
-	for (size_t i = 0; i < FO_ARRAY_LEN(reserved_keys); i++) {
-		const struct reserved_key *k = &reserved_keys[i];
+	/* Keys that flinkops sets itself because the rendered Services depend
+	 * on them, or (as upstream forbids them too) because they name the
+	 * cluster (FLINK_CONF_SET in flink/fields.c). A port written with the
+	 * very value flinkops sets (upstream's blue/green e2e files write
+	 * rest.port: "8081") changes nothing and is accepted; any other value,
+	 * and the other keys, are errors. render.c sets these ports. */
+	size_t nkeys;
+	const flink_conf_key *keys = flink_conf_keys(&nkeys);
+	for (size_t i = 0; i < nkeys; i++) {
+		const flink_conf_key *k = &keys[i];
+		if (!(k->flags & FLINK_CONF_SET))
+			continue;
 		const char *v = flink_conf_get(&fd->conf, k->key);
 		if (!v || (k->same && strcmp(v, k->same) == 0))
 			continue;
@@ -1477,7 +1453,6 @@ static cJSON *parse_ingress_tls(pctx *c, const fo_yaml_node *v)
 		perr(c, v, "spec.ingress.tls", "expected a list, got a %s", fo_yaml_kind_name(v));
 		return NULL;
 	}
-	static const char *const known[] = {"hosts", "secretName", NULL};
 	for (size_t i = 0; i < v->n; i++) {
 		const fo_yaml_node *t = v->items[i];
 		char *p = fo_asprintf("spec.ingress.tls[%zu]", i);
@@ -1486,7 +1461,7 @@ static cJSON *parse_ingress_tls(pctx *c, const fo_yaml_node *v)
 			free(p);
 			continue;
 		}
-		check_fields(c, t, p, known);
+		check_fields(c, t, p);
 		char *secret = NULL;
 		if (get_str(c, t, p, "secretName", &secret) == 1 && !flink_dns1123_subdomain(secret))
 			perr(c, field(t, "secretName"), p, "secretName \"%s\" is not a valid Secret name", secret);
@@ -1520,8 +1495,7 @@ static void parse_ingress(pctx *c, const fo_yaml_node *spec, flink_deployment *f
 	const fo_yaml_node *m = get_map(c, spec, "spec", "ingress");
 	if (!m)
 		return;
-	static const char *const known[] = {"template", "className", "annotations", "labels", "tls", NULL};
-	check_fields(c, m, "spec.ingress", known);
+	check_fields(c, m, "spec.ingress");
 	flink_ingress *in = fo_calloc(1, sizeof(*in));
 	fd->ingress = in;
 	if (get_str(c, m, "spec.ingress", "template", &in->template) == 0)
@@ -1548,11 +1522,7 @@ static void parse_ingress(pctx *c, const fo_yaml_node *spec, flink_deployment *f
 
 static void parse_spec(pctx *c, const fo_yaml_node *spec, flink_deployment *fd)
 {
-	static const char *const known[] = {
-		"image", "imagePullPolicy", "serviceAccount", "flinkVersion", "ingress", "podTemplate",
-		"jobManager", "taskManager", "logConfiguration", "mode", "flinkConfiguration",
-		"restartNonce", "job", NULL};
-	check_fields(c, spec, "spec", known);
+	check_fields(c, spec, "spec");
 	parse_image(c, spec, fd);
 
 	if (get_str(c, spec, "spec", "serviceAccount", &fd->service_account) == 1 &&
@@ -1642,37 +1612,39 @@ static void parse_spec(pctx *c, const fo_yaml_node *spec, flink_deployment *fd)
 	check_memory(c, spec, fd, true);
 }
 
-/* The user's fields, then what the API server sets: a manifest exported
- * with `kubectl get -o yaml` carries those, and they mean nothing to a
- * desired state, so they are accepted and named in one warning. */
-static const char *const metadata_known[] = {"name", "namespace", "labels", "annotations",
-					     "uid", "resourceVersion", "generation", "creationTimestamp",
-					     "deletionTimestamp", "deletionGracePeriodSeconds", "finalizers",
-					     "managedFields", "selfLink", NULL};
-enum { METADATA_USER_FIELDS = 4 };
-
+/* A resource's metadata: the user's fields, then what the API server sets
+ * (FLINK_FIELD_SERVER_SET in flink/fields.c): a manifest exported with
+ * `kubectl get -o yaml` carries those, and they mean nothing to a desired
+ * state, so they are accepted and named in one warning. Every kind's
+ * metadata is a FlinkDeployment's. */
 bool flink_metadata_server_set(const char *key)
 {
-	for (const char *const *f = metadata_known + METADATA_USER_FIELDS; *f; f++)
-		if (strcmp(key, *f) == 0)
-			return true;
-	return false;
+	size_t n;
+	const flink_field **known = flink_field_children(FLINK_KIND, "metadata", &n);
+	bool set = false;
+	for (size_t i = 0; i < n && !set; i++)
+		set = (known[i]->flags & FLINK_FIELD_SERVER_SET) && strcmp(key, flink_field_name(known[i])) == 0;
+	free(known);
+	return set;
 }
 
 void flink_metadata_fields(const fo_yaml_node *meta, const char *file, fo_diags *d)
 {
-	pctx c = {file, d, d->nerrors, NULL, NULL};
-	check_fields(&c, meta, "metadata", metadata_known);
+	pctx c = {file, d, d->nerrors, NULL, NULL, FLINK_KIND};
+	check_fields(&c, meta, "metadata");
 	fo_buf set = FO_BUF_INIT;
 	const fo_yaml_node *first = NULL;
-	for (const char *const *f = metadata_known + METADATA_USER_FIELDS; *f; f++) {
-		const fo_yaml_node *k = fo_yaml_get_key(meta, *f);
-		if (!k)
+	size_t n;
+	const flink_field **known = flink_field_children(FLINK_KIND, "metadata", &n);
+	for (size_t i = 0; i < n; i++) {
+		const fo_yaml_node *k = fo_yaml_get_key(meta, flink_field_name(known[i]));
+		if (!k || !(known[i]->flags & FLINK_FIELD_SERVER_SET))
 			continue;
 		if (!first || k->line < first->line)
 			first = k;
-		fo_buf_printf(&set, "%s%s", set.len ? ", " : "", *f);
+		fo_buf_printf(&set, "%s%s", set.len ? ", " : "", flink_field_name(known[i]));
 	}
+	free(known);
 	if (first)
 		pwarn(&c, first, "metadata",
 		      "%s: set by the API server (a manifest exported with kubectl get -o yaml); ignored", set.ptr);
@@ -1730,8 +1702,7 @@ bool flink_session_conf_passed(const char *key)
  * restartNonce (upstream's FlinkSessionJobSpec). */
 static void parse_session_job_spec(pctx *c, const fo_yaml_node *spec, flink_deployment *fd)
 {
-	static const char *const known[] = {"deploymentName", "job", "flinkConfiguration", "restartNonce", NULL};
-	check_fields(c, spec, "spec", known);
+	check_fields(c, spec, "spec");
 	if (get_str(c, spec, "spec", "deploymentName", &fd->deployment_name) == 0)
 		perr(c, spec, "spec", "\"deploymentName\" is required: the session FlinkDeployment the job runs on");
 	else if (fd->deployment_name && !flink_dns1123_label(fd->deployment_name))
@@ -1780,9 +1751,8 @@ static void parse_session_job_spec(pctx *c, const fo_yaml_node *spec, flink_depl
  * backoffLimit (upstream's FlinkStateSnapshotSpec). */
 static void parse_snapshot_spec(pctx *c, const fo_yaml_node *spec, flink_deployment *fd)
 {
-	static const char *const known[] = {"jobReference", "savepoint", "checkpoint", "backoffLimit", NULL};
 	flink_snapshot *s = &fd->snap;
-	check_fields(c, spec, "spec", known);
+	check_fields(c, spec, "spec");
 	int64_t limit = -1;
 	get_int(c, spec, "spec", "backoffLimit", -1, 1000, &limit);
 	s->backoff_limit = (int)limit;
@@ -1793,8 +1763,7 @@ static void parse_snapshot_spec(pctx *c, const fo_yaml_node *spec, flink_deploym
 		perr(c, spec, "spec", "exactly one of \"savepoint\" and \"checkpoint\" is required (a snapshot is one or the "
 				       "other)");
 	if (sp) {
-		static const char *const spk[] = {"path", "alreadyExists", "formatType", "disposeOnDelete", NULL};
-		check_fields(c, sp, "spec.savepoint", spk);
+		check_fields(c, sp, "spec.savepoint");
 		get_str(c, sp, "spec.savepoint", "path", &s->path);
 		get_bool(c, sp, "spec.savepoint", "alreadyExists", &s->already_exists);
 		get_bool(c, sp, "spec.savepoint", "disposeOnDelete", &s->dispose_on_delete);
@@ -1811,12 +1780,11 @@ static void parse_snapshot_spec(pctx *c, const fo_yaml_node *spec, flink_deploym
 	} else if (has_ck) {
 		s->checkpoint = true;
 		if (ck)
-			check_fields(c, ck, "spec.checkpoint", (const char *const[]){NULL});
+			check_fields(c, ck, "spec.checkpoint");
 	}
 	const fo_yaml_node *ref = get_map(c, spec, "spec", "jobReference");
 	if (ref) {
-		static const char *const rk[] = {"kind", "name", NULL};
-		check_fields(c, ref, "spec.jobReference", rk);
+		check_fields(c, ref, "spec.jobReference");
 		if (get_str(c, ref, "spec.jobReference", "kind", &s->job_kind) == 1 &&
 		    strcmp(s->job_kind, FLINK_KIND) != 0 && strcmp(s->job_kind, FLINK_KIND_SESSION_JOB) != 0)
 			perr(c, field(ref, "kind"), "spec.jobReference.kind", "\"%s\" is not %s or %s", s->job_kind,
@@ -1835,35 +1803,25 @@ static void parse_snapshot_spec(pctx *c, const fo_yaml_node *spec, flink_deploym
 }
 
 /* spec.configuration of a FlinkBlueGreenDeployment: upstream's three keys,
- * and flinkops' own. Upstream reads only its keys and ignores the rest
- * without a word; here a key nobody reads is an error. */
-static const struct {
-	const char *key;
-	int64_t def_ms;
-	size_t off;
-} bluegreen_keys[] = {
-	{"kubernetes.operator.bluegreen.abort.grace-period", 600000, offsetof(flink_bluegreen, grace_ms)},
-	{"kubernetes.operator.bluegreen.deployment-deletion.delay", 0, offsetof(flink_bluegreen, delay_ms)},
-	{"kubernetes.operator.bluegreen.reconciliation.reschedule-interval", 15000,
-	 offsetof(flink_bluegreen, reschedule_ms)},
-	{"flinkops.bluegreen.catch-up.fallback", 60000, offsetof(flink_bluegreen, catch_up_ms)},
-	{"flinkops.bluegreen.catch-up.max-lag", 1000, offsetof(flink_bluegreen, max_lag_ms)},
-};
-
+ * and flinkops' own (flink_bluegreen_settings). Upstream reads only its
+ * keys and ignores the rest without a word; here a key nobody reads is an
+ * error. */
 static void parse_bluegreen_configuration(pctx *c, const fo_yaml_node *spec, flink_bluegreen *bg)
 {
-	for (size_t k = 0; k < FO_ARRAY_LEN(bluegreen_keys); k++)
+	size_t nkeys;
+	const flink_bluegreen_setting *bluegreen_keys = flink_bluegreen_settings(&nkeys);
+	for (size_t k = 0; k < nkeys; k++)
 		*(int64_t *)((char *)bg + bluegreen_keys[k].off) = bluegreen_keys[k].def_ms;
 	const fo_yaml_node *m = get_map(c, spec, "spec", "configuration");
 	for (size_t i = 0; m && i < m->n; i++) {
 		const fo_yaml_node *kn = m->items[2 * i], *vn = m->items[2 * i + 1];
 		const char *key = kn->str;
 		size_t k = 0;
-		while (k < FO_ARRAY_LEN(bluegreen_keys) && strcmp(key, bluegreen_keys[k].key) != 0)
+		while (k < nkeys && strcmp(key, bluegreen_keys[k].key) != 0)
 			k++;
-		if (k == FO_ARRAY_LEN(bluegreen_keys)) {
+		if (k == nkeys) {
 			size_t best = 0;
-			for (size_t b = 1; b < FO_ARRAY_LEN(bluegreen_keys); b++)
+			for (size_t b = 1; b < nkeys; b++)
 				if (fo_edit_distance(key, bluegreen_keys[b].key) < fo_edit_distance(key, bluegreen_keys[best].key))
 					best = b;
 			perr(c, kn, "spec.configuration",
@@ -1900,8 +1858,7 @@ static flink_deployment *bluegreen_child(pctx *c, const flink_deployment *bg, co
 	ch->col = bg->col;
 	ch->bluegreen_of = fo_strdup(bg->name);
 	if (tmeta) {
-		static const char *const known[] = {"labels", "annotations", NULL};
-		check_fields(c, tmeta, "spec.template.metadata", known);
+			check_fields(c, tmeta, "spec.template.metadata");
 		ch->labels = get_string_map(c, tmeta, "spec.template.metadata", "labels");
 		ch->annotations = get_string_map(c, tmeta, "spec.template.metadata", "annotations");
 	}
@@ -1920,8 +1877,7 @@ static flink_deployment *bluegreen_child(pctx *c, const flink_deployment *bg, co
  * ingress (upstream's FlinkBlueGreenDeploymentSpec). */
 static void parse_bluegreen_spec(pctx *c, const fo_yaml_node *spec, flink_deployment *fd)
 {
-	static const char *const known[] = {"template", "configuration", "ingress", NULL};
-	check_fields(c, spec, "spec", known);
+	check_fields(c, spec, "spec");
 	flink_bluegreen *bg = fo_calloc(1, sizeof(*bg));
 	fd->bg = bg;
 	parse_bluegreen_configuration(c, spec, bg);
@@ -1943,8 +1899,7 @@ static void parse_bluegreen_spec(pctx *c, const fo_yaml_node *spec, flink_deploy
 					       "(spec.template.spec)");
 		return;
 	}
-	static const char *const tknown[] = {"metadata", "spec", NULL};
-	check_fields(c, tmpl, "spec.template", tknown);
+	check_fields(c, tmpl, "spec.template");
 	const fo_yaml_node *tmeta = get_map(c, tmpl, "spec.template", "metadata");
 	const fo_yaml_node *tspec = get_map(c, tmpl, "spec.template", "spec");
 	if (!tspec) {
@@ -1963,7 +1918,7 @@ static void parse_bluegreen_spec(pctx *c, const fo_yaml_node *spec, flink_deploy
 		return;
 	/* the same template again: its problems were reported for blue */
 	fo_diags quiet = FO_DIAGS_INIT;
-	pctx qc = {c->file, &quiet, 0, c->doc, NULL};
+	pctx qc = {c->file, &quiet, 0, c->doc, NULL, c->kind};
 	bg->child[1] = bluegreen_child(&qc, fd, tmeta, tspec, 1);
 	if (quiet.nerrors)
 		/* only a name-dependent check can fail here: say it at the document */
@@ -1981,7 +1936,9 @@ enum doc_kind { DOC_DEPLOYMENT, DOC_SESSION_JOB, DOC_SNAPSHOT, DOC_BLUEGREEN };
 /* One document of any of the kinds: the fields all share, then its spec. */
 static flink_deployment *parse_document(const fo_yaml_node *doc, const char *file, fo_diags *d, enum doc_kind kind)
 {
-	pctx c = {file, d, d->nerrors, NULL, NULL};
+	static const char *const kind_names[] = {[DOC_DEPLOYMENT] = FLINK_KIND, [DOC_SESSION_JOB] = FLINK_KIND_SESSION_JOB,
+						 [DOC_SNAPSHOT] = FLINK_KIND_SNAPSHOT, [DOC_BLUEGREEN] = FLINK_KIND_BLUEGREEN};
+	pctx c = {file, d, d->nerrors, NULL, NULL, kind_names[kind]};
 	flink_deployment *fd = fo_calloc(1, sizeof(*fd));
 	fd->source = fo_strdup(file);
 	fd->line = doc->line;
@@ -1989,8 +1946,7 @@ static flink_deployment *parse_document(const fo_yaml_node *doc, const char *fil
 	fd->session_job = kind == DOC_SESSION_JOB;
 	fd->snapshot = kind == DOC_SNAPSHOT;
 	c.doc = doc;
-	static const char *const known[] = {"apiVersion", "kind", "metadata", "spec", "status", NULL};
-	check_fields(&c, doc, NULL, known);
+	check_fields(&c, doc, NULL);
 	const fo_yaml_node *av = field(doc, "apiVersion");
 	if (!av || av->kind != FO_YAML_SCALAR || strcmp(av->str, FLINK_API_VERSION) != 0)
 		perr(&c, av ? av : doc, "apiVersion", "a %s must have apiVersion %s",

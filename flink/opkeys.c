@@ -10,6 +10,7 @@
  * KubernetesOperatorConfigOptions (operator 1.14).
  */
 #include "flink/flink.h"
+#include "flink/fields.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -24,10 +25,7 @@
 	"an operator-wide setting of the upstream operator; flinkops has no such setting per deployment (see the "   \
 	"agent's configuration)"
 
-static const struct {
-	const char *key; /* after "kubernetes.operator." */
-	const char *note; /* NULL: flinkops honours it */
-} keys[] = {
+static const flink_opkey keys[] = {
 	{"checkpoint.trigger.grace-period",
 	 "flinkops asks Flink for the result of a checkpoint it triggered until Flink answers (a late one is "
 	 "logged past flink.savepointTimeout)"},
@@ -125,6 +123,12 @@ static const struct {
 
 #define NO_AUTOSCALER                                                                                                  \
 	"flinkops has no autoscaler: the job runs at spec.job.parallelism and this key changes nothing"
+
+const flink_opkey *flink_operator_keys(size_t *n)
+{
+	*n = FO_ARRAY_LEN(keys);
+	return keys;
+}
 
 const char *flink_operator_key_note(const char *key, const char **near)
 {

@@ -10,6 +10,7 @@
  * its line, and a ClusterRole is never bound.
  */
 #include "flink/flink.h"
+#include "flink/fields.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -62,13 +63,13 @@ static char *agent_grants_text(void)
 	return fo_buf_detach(&b);
 }
 
+/* Their fields are flink/fields.c's. */
 static const struct {
 	const char *kind, *api_version;
-	const char *const fields[6]; /* besides apiVersion, kind, metadata */
 } kinds[] = {
-	{FLINK_PLAIN_SERVICE_ACCOUNT, "v1", {"secrets", "imagePullSecrets", "automountServiceAccountToken"}},
-	{FLINK_PLAIN_ROLE, FLINK_PLAIN_RBAC_GROUP "/v1", {"rules"}},
-	{FLINK_PLAIN_ROLE_BINDING, FLINK_PLAIN_RBAC_GROUP "/v1", {"roleRef", "subjects"}},
+	{FLINK_PLAIN_SERVICE_ACCOUNT, "v1"},
+	{FLINK_PLAIN_ROLE, FLINK_PLAIN_RBAC_GROUP "/v1"},
+	{FLINK_PLAIN_ROLE_BINDING, FLINK_PLAIN_RBAC_GROUP "/v1"},
 };
 
 static int kind_index(const char *kind)
@@ -133,20 +134,21 @@ static const char *string_at(plain_ctx *c, const fo_yaml_node *map, const char *
 	return v->str;
 }
 
-/* Every key of `map` must be in `known` (NULL-terminated) or in `more`. */
-static void known_fields(plain_ctx *c, const fo_yaml_node *map, const char *path, const char *const *known,
-			 const char *const *more)
+/* Every key of `map` at `path` ("" the document; "rules[2]" an item)
+ * must be a field the table (flink/fields.c) gives the kind there. */
+static void known_fields(plain_ctx *c, const fo_yaml_node *map, const char *path)
 {
+	size_t n;
+	const flink_field **known = flink_field_children(c->kind, path, &n);
 	for (size_t i = 0; i < map->n; i++) {
 		const char *k = map->items[2 * i]->str;
 		bool ok = false;
-		for (const char *const *f = known; *f && !ok; f++)
-			ok = strcmp(k, *f) == 0;
-		for (const char *const *f = more; f && *f && !ok; f++)
-			ok = strcmp(k, *f) == 0;
+		for (size_t f = 0; f < n && !ok; f++)
+			ok = strcmp(k, flink_field_name(known[f])) == 0;
 		if (!ok)
 			perr(c, map->items[2 * i], "%s: unknown field \"%s\"", path, k);
 	}
+	free(known);
 }
 
 /* A sequence of strings at `key` (NULL when absent); each item that is
@@ -174,12 +176,11 @@ static const fo_yaml_node *strings_at(plain_ctx *c, const fo_yaml_node *map, con
 static void check_rule(plain_ctx *c, const fo_yaml_node *rule, size_t i)
 {
 	char *path = fo_asprintf("rules[%zu]", i);
-	static const char *const known[] = {"apiGroups", "resources", "verbs", "resourceNames", "nonResourceURLs", NULL};
 	if (rule->kind != FO_YAML_MAP) {
 		perr(c, rule, "%s: must be a mapping, got a %s", path, fo_yaml_kind_name(rule));
 		goto cleanup;
 	}
-	known_fields(c, rule, path, known, NULL);
+	known_fields(c, rule, path);
 	if (value(rule, "nonResourceURLs"))
 		perr(c, fo_yaml_get_key(rule, "nonResourceURLs"), "%s.nonResourceURLs: a Role grants no URLs (only a "
 			"ClusterRole does, which flinkops does not apply)", path);
@@ -242,8 +243,7 @@ static void check_role_binding(plain_ctx *c, const fo_yaml_node *doc)
 	} else if (ref->kind != FO_YAML_MAP) {
 		perr(c, ref, "roleRef: must be a mapping, got a %s", fo_yaml_kind_name(ref));
 	} else {
-		static const char *const known[] = {"apiGroup", "kind", "name", NULL};
-		known_fields(c, ref, "roleRef", known, NULL);
+		known_fields(c, ref, "roleRef");
 		const char *group = string_at(c, ref, "apiGroup", "roleRef", true);
 		const char *kind = string_at(c, ref, "kind", "roleRef", true);
 		const char *name = string_at(c, ref, "name", "roleRef", true);
@@ -262,14 +262,13 @@ static void check_role_binding(plain_ctx *c, const fo_yaml_node *doc)
 		perr(c, subjects, "subjects: must be a list, got a %s", fo_yaml_kind_name(subjects));
 		return;
 	}
-	static const char *const known[] = {"kind", "name", "namespace", "apiGroup", NULL};
 	for (size_t i = 0; i < subjects->n; i++) {
 		const fo_yaml_node *s = subjects->items[i];
 		char *path = fo_asprintf("subjects[%zu]", i);
 		if (s->kind != FO_YAML_MAP) {
 			perr(c, s, "%s: must be a mapping, got a %s", path, fo_yaml_kind_name(s));
 		} else {
-			known_fields(c, s, path, known, NULL);
+			known_fields(c, s, path);
 			const char *kind = string_at(c, s, "kind", path, true);
 			const char *name = string_at(c, s, "name", path, true);
 			const char *ns = string_at(c, s, "namespace", path, false);
@@ -348,8 +347,7 @@ flink_plain *flink_plain_parse(const fo_yaml_node *doc, const char *file, fo_dia
 	if (k < 0)
 		return NULL;
 	plain_ctx c = {file, d, d->nerrors, kinds[k].kind};
-	static const char *const common[] = {"apiVersion", "kind", "metadata", NULL};
-	known_fields(&c, doc, "", common, kinds[k].fields);
+	known_fields(&c, doc, "");
 	const fo_yaml_node *av = value(doc, "apiVersion");
 	if (!av || av->kind != FO_YAML_SCALAR || strcmp(av->str, kinds[k].api_version) != 0)
 		perr(&c, av ? av : doc, "must have apiVersion %s", kinds[k].api_version);
