@@ -6,7 +6,9 @@
  * request, only while its watch is live: before the first LIST of the
  * watch, after a stream broke and after a 410 Gone, the key is not synced
  * and the pass lists for real. What is kept is what k8s_list_each hands
- * out (no managedFields, no status), so a pass cannot tell the two apart.
+ * out (no managedFields, no status), so a pass cannot tell the two apart;
+ * each object is kept as its compact JSON text, a fifth of a parsed tree's
+ * size, and parsed again for the pass that asks.
  * Thread-safe: watchers write and passes read under one lock; what a pass
  * gets is its own copy.
  */
@@ -28,6 +30,12 @@ typedef struct sel_req {
 	size_t nvals;
 } sel_req;
 
+/* One object as kept: its JSON text without metadata.resourceVersion, so
+ * that two versions saying the same compare equal as text. */
+typedef struct item {
+	char *ns, *name, *rv, *text;
+} item;
+
 typedef struct cache_key {
 	const k8s_kind *kind;
 	char *ns;       /* NULL: every namespace */
@@ -35,7 +43,7 @@ typedef struct cache_key {
 	unsigned flags;
 	sel_req *reqs;
 	size_t nreqs;
-	cJSON **items;  /* sorted by namespace, then name, as a LIST answers */
+	item *items;    /* sorted by namespace, then name, as a LIST answers */
 	size_t n, cap;
 	char *rv;       /* the newest resourceVersion seen (list, event or bookmark) */
 	bool synced;    /* a LIST was read and its watch has not broken since */
@@ -212,7 +220,7 @@ static size_t find(const cache_key *k, const char *ns, const char *name, bool *f
 	size_t lo = 0, hi = k->n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = order(meta_str(k->items[mid], "namespace"), meta_str(k->items[mid], "name"), ns, name);
+		int c = order(k->items[mid].ns, k->items[mid].name, ns, name);
 		if (c == 0) {
 			*found = true;
 			return mid;
@@ -238,58 +246,65 @@ static bool rv_older(const char *a, const char *b)
 	return la != lb ? la < lb : strcmp(a, b) < 0;
 }
 
-/* The copy of `obj` a key keeps: as k8s_list_each hands it out. */
-static cJSON *kept_copy(const cache_key *k, const cJSON *obj)
+/* What a key keeps of `obj`: as k8s_list_each hands it out, as text. */
+static item make_item(const cache_key *k, const cJSON *obj)
 {
 	cJSON *c = cJSON_Duplicate(obj, true);
-	if (!c)
-		return NULL;
-	fo_json_remove(cJSON_GetObjectItemCaseSensitive(c, "metadata"), "managedFields");
+	cJSON *meta = cJSON_GetObjectItemCaseSensitive(c, "metadata");
+	item it = {fo_strdup(meta_str(obj, "namespace")), fo_strdup(meta_str(obj, "name")),
+		   fo_strdup(meta_str(obj, "resourceVersion")), NULL};
+	fo_json_remove(meta, "managedFields");
+	fo_json_remove(meta, "resourceVersion");
 	if (k->flags & K8S_LIST_NO_STATUS)
 		fo_json_remove(c, "status");
-	return c;
+	it.text = fo_json_print(c, false);
+	cJSON_Delete(c);
+	return it;
 }
 
-/* Whether a and b say the same but for their resourceVersion. */
-static bool same_content(const cJSON *a, const cJSON *b)
+static void item_free(item *it)
 {
-	cJSON *x = cJSON_Duplicate(a, true), *y = cJSON_Duplicate(b, true);
-	fo_json_remove(cJSON_GetObjectItemCaseSensitive(x, "metadata"), "resourceVersion");
-	fo_json_remove(cJSON_GetObjectItemCaseSensitive(y, "metadata"), "resourceVersion");
-	bool same = x && y && cJSON_Compare(x, y, true);
-	cJSON_Delete(x);
-	cJSON_Delete(y);
-	return same;
+	free(it->ns);
+	free(it->name);
+	free(it->rv);
+	free(it->text);
 }
 
-/* Put `obj` (owned) into k, or take (ns, name) out when obj is NULL or
- * no longer matches. True when what k holds changed, but for versions.
+/* The object a pass is handed: the text parsed, its version put back. */
+static cJSON *item_object(const item *it)
+{
+	cJSON *o = cJSON_Parse(it->text);
+	cJSON *meta = cJSON_GetObjectItemCaseSensitive(o, "metadata");
+	if (cJSON_IsObject(meta) && *it->rv)
+		cJSON_AddStringToObject(meta, "resourceVersion", it->rv);
+	return o;
+}
+
+/* Put `obj` (borrowed) into k, or take (ns, name) out when obj is NULL
+ * or no longer matches. True when what k holds changed, but for versions.
  * An object older than the one held is dropped: an event from before a
  * write of ours that was already put here. */
-static bool upsert(cache_key *k, const char *ns, const char *name, cJSON *obj)
+static bool upsert(cache_key *k, const char *ns, const char *name, const cJSON *obj)
 {
 	bool found;
 	size_t at = find(k, ns, name, &found);
-	if (obj && !matches(k, obj)) {
-		cJSON_Delete(obj);
+	if (obj && !matches(k, obj))
 		obj = NULL;
-	}
 	if (!obj) {
 		if (!found)
 			return false;
-		cJSON_Delete(k->items[at]);
+		item_free(&k->items[at]);
 		memmove(&k->items[at], &k->items[at + 1], (k->n - at - 1) * sizeof(*k->items));
 		k->n--;
 		return true;
 	}
 	if (found) {
-		if (rv_older(meta_str(obj, "resourceVersion"), meta_str(k->items[at], "resourceVersion"))) {
-			cJSON_Delete(obj);
+		if (rv_older(meta_str(obj, "resourceVersion"), k->items[at].rv))
 			return false;
-		}
-		bool changed = !same_content(k->items[at], obj);
-		cJSON_Delete(k->items[at]);
-		k->items[at] = obj;
+		item it = make_item(k, obj);
+		bool changed = strcmp(it.text, k->items[at].text) != 0;
+		item_free(&k->items[at]);
+		k->items[at] = it;
 		return changed;
 	}
 	if (k->n == k->cap) {
@@ -297,7 +312,7 @@ static bool upsert(cache_key *k, const char *ns, const char *name, cJSON *obj)
 		k->items = fo_realloc(k->items, k->cap * sizeof(*k->items));
 	}
 	memmove(&k->items[at + 1], &k->items[at], (k->n - at) * sizeof(*k->items));
-	k->items[at] = obj;
+	k->items[at] = make_item(k, obj);
 	k->n++;
 	return true;
 }
@@ -305,7 +320,7 @@ static bool upsert(cache_key *k, const char *ns, const char *name, cJSON *obj)
 static void clear_items(cache_key *k)
 {
 	for (size_t i = 0; i < k->n; i++)
-		cJSON_Delete(k->items[i]);
+		item_free(&k->items[i]);
 	k->n = 0;
 }
 
@@ -382,16 +397,19 @@ int k8s_cache_serve(k8s_cache *c, const k8s_kind *kind, const char *ns, const ch
 		pthread_mutex_unlock(&c->lock);
 		return 0;
 	}
+	/* the texts copied under the lock, parsed outside it */
 	size_t n = k->n;
-	cJSON **copies = fo_calloc(n ? n : 1, sizeof(*copies));
+	item *copies = fo_calloc(n ? n : 1, sizeof(*copies));
 	for (size_t i = 0; i < n; i++)
-		copies[i] = cJSON_Duplicate(k->items[i], true);
+		copies[i] = (item){NULL, NULL, fo_strdup(k->items[i].rv), fo_strdup(k->items[i].text)};
 	pthread_mutex_unlock(&c->lock);
-	size_t i = 0;
-	for (; i < n && *rc >= 0; i++)
-		*rc = fn(copies[i], arg); /* fn owns it */
-	for (; i < n; i++)
-		cJSON_Delete(copies[i]);
+	for (size_t i = 0; i < n; i++) {
+		if (*rc >= 0) {
+			cJSON *o = item_object(&copies[i]);
+			*rc = o ? fn(o, arg) : FO_EIO; /* fn owns it; our own text always parses */
+		}
+		item_free(&copies[i]);
+	}
 	free(copies);
 	if (*rc > 0)
 		*rc = 0;
@@ -450,7 +468,7 @@ static void written(k8s_cache *c, const k8s_kind *kind, const char *ns, const ch
 	for (size_t i = 0; i < c->n; i++) {
 		cache_key *k = c->keys[i];
 		if (k->kind == kind && (k->synced || k->stale) && (!k->ns || strcmp(k->ns, ns) == 0))
-			upsert(k, ns, name, obj ? kept_copy(k, obj) : NULL);
+			upsert(k, ns, name, obj);
 	}
 	unexpect_locked(c, kind, ns, name);
 	pthread_mutex_unlock(&c->lock);
@@ -501,7 +519,7 @@ bool k8s_cache_reset(k8s_cache *c, size_t id, cJSON **items, size_t n, const cha
 {
 	pthread_mutex_lock(&c->lock);
 	cache_key *k = c->keys[id];
-	cJSON **old = k->items;
+	item *old = k->items;
 	size_t nold = k->n;
 	bool was_stale = k->stale;
 	k->items = NULL;
@@ -509,15 +527,14 @@ bool k8s_cache_reset(k8s_cache *c, size_t id, cJSON **items, size_t n, const cha
 	k->synced = true;
 	k->stale = false;
 	for (size_t i = 0; i < n; i++)
-		upsert(k, meta_str(items[i], "namespace"), meta_str(items[i], "name"), kept_copy(k, items[i]));
+		upsert(k, meta_str(items[i], "namespace"), meta_str(items[i], "name"), items[i]);
 	/* what a broken watch missed: both lists are in the same order */
 	bool changed = was_stale && nold != k->n;
 	for (size_t i = 0; was_stale && !changed && i < nold; i++)
-		changed = order(meta_str(old[i], "namespace"), meta_str(old[i], "name"),
-				meta_str(k->items[i], "namespace"), meta_str(k->items[i], "name")) != 0 ||
-			  !same_content(old[i], k->items[i]);
+		changed = order(old[i].ns, old[i].name, k->items[i].ns, k->items[i].name) != 0 ||
+			  strcmp(old[i].text, k->items[i].text) != 0;
 	for (size_t i = 0; i < nold; i++)
-		cJSON_Delete(old[i]);
+		item_free(&old[i]);
 	free(old);
 	free(k->rv);
 	k->rv = fo_strdup(rv ? rv : "");
@@ -555,7 +572,7 @@ bool k8s_cache_event(k8s_cache *c, size_t id, const char *type, const cJSON *obj
 	}
 	if (k->synced && strcmp(type, "BOOKMARK") != 0) {
 		const char *ns = meta_str(obj, "namespace"), *name = meta_str(obj, "name");
-		changed = upsert(k, ns, name, strcmp(type, "DELETED") == 0 ? NULL : kept_copy(k, obj));
+		changed = upsert(k, ns, name, strcmp(type, "DELETED") == 0 ? NULL : obj);
 		/* the echo of a write of ours whose answer has not come yet */
 		if (find_expect(c, k->kind, ns, name))
 			changed = false;
