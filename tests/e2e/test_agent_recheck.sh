@@ -51,9 +51,11 @@ for _ in $(seq 1 300); do
 	sleep 0.1
 done
 waited=$(tail -n +"$mark" "$log" | grep -c 'no fetch')
-# the delays the waiting passes chose, in order, until the first of 3 s
-tail -n +"$mark" "$log" | sed -n 's/.*pass [0-9]*: success in .* ([1-9][0-9]* waiting, .*; next in \([0-9.]*\) s$/\1/p' |
-	awk '{ print } $1 == "3.0" { exit }' >"$tmp/delays"
+# each waiting pass's length and the delay it chose, in order, until the
+# first of 3 s
+tail -n +"$mark" "$log" |
+	sed -n 's/.*pass [0-9]*: success in \([0-9.]*\) s ([1-9][0-9]* waiting, .*; next in \([0-9.]*\) s$/\1 \2/p' |
+	awk '{ print } $2 == "3.0" { exit }' >"$tmp/delays"
 rm -f "$tmp/slow"
 if settled "$mark"; then
 	f1=$(fetches)
@@ -70,13 +72,16 @@ if settled "$mark"; then
 	else
 		fail "re-checks: code=$code fetched=$fetched rechecks=$rechecks run=$run fetches $f0 -> $f1: $(cat "$tmp/started")"
 	fi
-	# while nothing moved, the looks came soon and then less often: the
-	# first under a second, never shorter than the one before, up to 3 s
-	if [ "$(head -1 "$tmp/delays")" != "" ] && awk 'NR == 1 && $1 >= 1 { bad = 1 } NR > 1 && $1 < prev { bad = 1 }
-		{ prev = $1; last = $1 } END { exit (bad || last != "3.0" || NR < 4) }' "$tmp/delays"; then
-		ok "the waiting passes looked again after $(paste -sd' ' "$tmp/delays") s: soon, then slower while the savepoint did not move"
+	# while nothing moved, the i-th waiting pass (from 0) looked again after
+	# 0.1 s doubled i times, or twice its own length when that is longer,
+	# at most 3 s (as the log rounds them): soon, then less often, and
+	# never back to back however slow the machine
+	if [ -s "$tmp/delays" ] && awk '{ d = 0.1 * 2 ^ (NR - 1); want = 2 * $1 > d ? 2 * $1 : d; if (want > 3) want = 3
+		lo = d > 3 ? 3 : d; if ($2 < lo - 0.051 || $2 > want + 0.07) bad = 1; last = $2 }
+		END { exit (bad || last != "3.0" || NR < 4) }' "$tmp/delays"; then
+		ok "the waiting passes (length, then delay, in s) looked again: $(paste -sd',' "$tmp/delays"): 100 ms doubling, or twice the pass, up to 3 s"
 	else
-		fail "re-check delays while waiting: $(paste -sd' ' "$tmp/delays")"
+		fail "re-check delays while waiting (length, delay): $(paste -sd',' "$tmp/delays")"
 	fi
 	sp=$(journal .savepointPath)
 	rm -f "$counter"
