@@ -87,11 +87,22 @@ counter_yaml ', --rate, "200"' '\n    kubernetes.operator.periodic.savepoint.int
 publish "periodic savepoints every 2 s" >/dev/null
 periodic_savepoints 4 "$s2"
 periodic=("${new_sps[@]}")
-# a pass after the last savepoint: a disposal still in flight is looked at again
-sync_logged
-p1=${periodic[0]:-} p2=${periodic[1]:-} p3=${periodic[2]:-} p4=${periodic[3]:-}
-if [ ${#periodic[@]} = 4 ] && [ "$(journal .jobId)" = "$job3" ] && [ "$(job_state "$job3")" = RUNNING ]; then
-	ok "four periodic savepoints, job $job3 never restarted"
+# passes after the last savepoint until no disposal is in flight (each
+# looks at those of the pass before again). When a pass took long (the
+# sanitizer build), 2 s may have passed since the last savepoint, and the
+# next pass takes one more: then the newest two are the last two taken, and
+# every periodic one before them goes
+for _ in 1 2 3 4 5; do
+	sync_logged
+	if [ "$(journal .savepointReason)" = periodic ] && [ "$(journal .savepointPath)" != "${periodic[${#periodic[@]} - 1]:-}" ]; then
+		periodic+=("$(journal .savepointPath)")
+	fi
+	[ "$(journal '.savepointDisposals // [] | length')" = 0 ] && break
+done
+p1=${periodic[0]:-} p2=${periodic[1]:-}
+p3=${periodic[${#periodic[@]} - 2]:-} p4=${periodic[${#periodic[@]} - 1]:-}
+if [ ${#periodic[@]} -ge 4 ] && [ "$(journal .jobId)" = "$job3" ] && [ "$(job_state "$job3")" = RUNNING ]; then
+	ok "${#periodic[@]} periodic savepoints, job $job3 never restarted"
 else
 	fail "periodic: ${#periodic[@]} savepoints (${periodic[*]}), job $(journal .jobId) $(job_state "$job3") $(head -3 "$tmp/err")"
 fi
