@@ -126,6 +126,18 @@ int cli_choice(const char *verb, const char *what, const char *const *choices, c
 	return -1;
 }
 
+const char *const cli_outputs[] = {"text", "json", "yaml", NULL};
+
+int cli_output(const char *verb, const char *value, bool *json, bool *yaml)
+{
+	int f = cli_choice(verb, "output format", cli_outputs, value);
+	if (f < 0)
+		return -1;
+	*json = f != 0;
+	*yaml = strcmp(cli_outputs[f], "yaml") == 0;
+	return 0;
+}
+
 int cli_max_state_age(const char *value, int64_t *ms)
 {
 	fo_err e = FO_ERR_INIT;

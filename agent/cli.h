@@ -83,6 +83,11 @@ void cli_options_join(struct option *out, size_t cap, const struct option *a, co
 /* The index of `value` among `choices` (NULL-ended); else -1 after a usage
  * error of `verb`: unknown WHAT "value" (a, b or c). */
 int cli_choice(const char *verb, const char *what, const char *const *choices, const char *value);
+/* The -o choices of a verb whose answer programs read: text, json, yaml. */
+extern const char *const cli_outputs[];
+/* -o VALUE of `verb`: *json when it is json or yaml, *yaml when yaml; -1
+ * after a usage error naming the choices. */
+int cli_output(const char *verb, const char *value, bool *json, bool *yaml);
 /* A verb's machine-readable answer `v` on stdout: indented JSON, or with
  * `yaml` the same values as YAML (-o yaml, as kubectl spells it). The same
  * answer either way: a YAML reader gets what a JSON reader gets. */

@@ -36,14 +36,13 @@ static const struct option options[] = {
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
-static const char *const outputs[] = {"text", "json", "yaml", NULL};
 
 const cli_verb cli_verb_explain = {
 	.name = "explain",
 	.run = cmd_explain,
 	.optstring = "o:h",
 	.options = (const struct option *const[]){options, NULL},
-	.outputs = outputs,
+	.outputs = cli_outputs,
 	.operands = CLI_OPERAND_WORD,
 };
 
@@ -166,14 +165,10 @@ int cmd_explain(int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, cli_verb_explain.optstring, options, NULL)) != -1) {
 		switch (c) {
-		case 'o': {
-			int f = cli_choice("explain", "output format", outputs, optarg);
-			if (f < 0)
+		case 'o':
+			if (cli_output("explain", optarg, &json, &yaml) < 0)
 				return EXIT_FAIL;
-			json = strcmp(outputs[f], "text") != 0;
-			yaml = strcmp(outputs[f], "yaml") == 0;
 			break;
-		}
 		case 'h':
 			fputs(usage, stdout);
 			return EXIT_OK;

@@ -142,14 +142,13 @@ static const struct option options[] = {
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
-static const char *const outputs[] = {"text", "json", "yaml", NULL};
 
 const cli_verb cli_verb_status = {
 	.name = "status",
 	.run = cmd_status,
 	.optstring = "o:h",
 	.options = (const struct option *const[]){options, cli_git_long_options, NULL},
-	.outputs = outputs,
+	.outputs = cli_outputs,
 	.operands = CLI_OPERAND_WORD,
 };
 
@@ -172,14 +171,10 @@ int cmd_status(int argc, char **argv)
 		switch (c) {
 		case O_BRANCH: branch = optarg; break;
 		case O_STATUS: folder = optarg; break;
-		case 'o': {
-			int f = cli_choice("status", "output format", outputs, optarg);
-			if (f < 0)
+		case 'o':
+			if (cli_output("status", optarg, &json, &yaml) < 0)
 				goto cleanup;
-			json = strcmp(outputs[f], "text") != 0;
-			yaml = strcmp(outputs[f], "yaml") == 0;
 			break;
-		}
 		case 'h':
 			fputs(usage, stdout);
 			fputs(cli_git_usage, stdout);

@@ -211,14 +211,13 @@ static const struct option options[] = {
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
-static const char *const outputs[] = {"text", "json", "yaml", NULL};
 
 const cli_verb cli_verb_sync = {
 	.name = "sync",
 	.run = cmd_sync,
 	.optstring = "o:h",
 	.options = (const struct option *const[]){options, NULL},
-	.outputs = outputs,
+	.outputs = cli_outputs,
 };
 
 int cmd_sync(int argc, char **argv)
@@ -244,14 +243,10 @@ int cmd_sync(int argc, char **argv)
 		}
 		case 'm': manifests = optarg; break;
 		case 'F': force_prune = true; break;
-		case 'o': {
-			int f = cli_choice("sync", "output format", outputs, optarg);
-			if (f < 0)
+		case 'o':
+			if (cli_output("sync", optarg, &json, &yaml) < 0)
 				return EXIT_FAIL;
-			json = strcmp(outputs[f], "text") != 0;
-			yaml = strcmp(outputs[f], "yaml") == 0;
 			break;
-		}
 		case 'C': {
 			/* the named crash points of FLINKOPS_CRASH_AFTER, for the crash tests */
 			const char *pts[32];
